@@ -1,0 +1,77 @@
+"""One place that turns errors into JSON: {"error": {"code", "message", "field"}} with the right status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from charter.domain import errors as E
+
+log = logging.getLogger("charter.api")
+
+def status_of(exc: E.CharterError) -> int:
+    return exc.http_status
+
+
+def _json_safe(v: Any) -> Any:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(v)
+
+
+def error_response(
+    status: int, code: str, message: str, field: str | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message, "field": field}
+    body.update({k: _json_safe(v) for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(E.CharterError)
+    async def _charter(_: Request, exc: E.CharterError) -> JSONResponse:
+        extra: dict[str, Any] = {}
+        if isinstance(exc, E.Conflict) and exc.current is not None:
+            extra["current"] = exc.current
+        resp = error_response(status_of(exc), exc.code, exc.message, exc.field, **extra)
+        if isinstance(exc, E.TooManyRequests):
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = exc.errors()
+        first = errs[0] if errs else {}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+        field = ".".join(loc) or None
+        msg = first.get("msg", "invalid request")
+        if first.get("type") == "extra_forbidden":
+            msg = "unknown field; it is not part of this request"
+        if first.get("type") == "json_invalid":
+            return error_response(400, "bad_request", "the body is not valid JSON", field)
+        return error_response(422, "invalid", f"{field}: {msg}" if field else msg, field)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_: Request, exc: StaleDataError) -> JSONResponse:
+        return error_response(
+            409, "conflict", "the record was changed by someone else at the same time; reload"
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}.get(
+            exc.status_code, "error"
+        )
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal", "an internal error occurred; it has been logged")

@@ -1,0 +1,114 @@
+"""Engine, sessions and the unit of work; migrations and the schema check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str, **kw: Any) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kw)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see below)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # Take the write lock at the start of a transaction so that two writers queue instead of
+            # failing with "database is locked" when both try to upgrade a read lock.
+            mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kw)
+
+
+class Database:
+    def __init__(self, url: str, **kw: Any):
+        self.url = url
+        self.engine = make_engine(url, **kw)
+        self._factory = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def uow(self, *, readonly: bool = False) -> Iterator[Session]:
+        """One use-case, one transaction: commit at the end, roll back on any error."""
+        session = self._factory()
+        if self.is_sqlite and readonly:
+            session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+        try:
+            yield session
+            if readonly:
+                session.rollback()
+            else:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    # --- migrations ---------------------------------------------------------------------------------------
+
+    def alembic_config(self) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        cfg.attributes["engine"] = self.engine
+        return cfg
+
+    def upgrade(self, revision: str = "head") -> None:
+        command.upgrade(self.alembic_config(), revision)
+
+    def downgrade(self, revision: str) -> None:
+        command.downgrade(self.alembic_config(), revision)
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+
+    def all_revisions(self) -> list[str]:
+        script = ScriptDirectory.from_config(self.alembic_config())
+        return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def schema_problem(self) -> str | None:
+        """None when the schema is at head; otherwise one line saying what is wrong and what to run."""
+        current = self.current_revision()
+        head = self.head_revision()
+        if current == head:
+            return None
+        if current is None:
+            return "the database has no Charter schema yet; run `charter init` (or `charter db upgrade`)"
+        if current not in self.all_revisions():
+            return (
+                f"the database schema is at unknown revision {current} (newer Charter?); "
+                "upgrade Charter or point CHARTER_DATABASE_URL at another database"
+            )
+        return f"the database schema is behind ({current}, head is {head}); run `charter db upgrade`"
+
+    def dispose(self) -> None:
+        self.engine.dispose()

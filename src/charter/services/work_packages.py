@@ -1,0 +1,161 @@
+"""Work packages: the larger tasks or task groupings, each run by one Task Leader. WBS codes (1.2.3) are
+recomputed from the tree whenever it changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from charter.domain.errors import NotFound, ValidationError, stale
+from charter.domain.roles import PROJECT_TARGET, TASK_LEADER, Perm
+from charter.persistence.models import Role, RoleAssignment, User, WorkPackage
+from charter.services import journal
+from charter.services.authz import project_for, work_package_target
+from charter.services.context import Actor, now
+
+
+def wp_dict(w: WorkPackage, leader: str | None = None) -> dict[str, Any]:
+    return {
+        "id": w.id,
+        "project_id": w.project_id,
+        "parent_id": w.parent_id,
+        "name": w.name,
+        "description": w.description,
+        "wbs_code": w.wbs_code,
+        "position": w.position,
+        "leader": leader,
+        "version": w.version,
+    }
+
+
+def renumber(s: Session, project_id: int) -> None:
+    rows = list(s.scalars(select(WorkPackage).where(WorkPackage.project_id == project_id)))
+    children: dict[int | None, list[WorkPackage]] = {}
+    for w in rows:
+        children.setdefault(w.parent_id, []).append(w)
+
+    def walk(parent: int | None, prefix: str) -> None:
+        for i, w in enumerate(sorted(children.get(parent, []), key=lambda x: (x.position, x.id)), start=1):
+            code = f"{prefix}{i}"
+            if w.wbs_code != code:
+                w.wbs_code = code
+            walk(w.id, code + ".")
+
+    walk(None, "")
+
+
+def _leaders(s: Session, project_id: int) -> dict[int, str]:
+    t = now()
+    q = (
+        select(RoleAssignment.work_package_id, User.display_name)
+        .join(Role, Role.id == RoleAssignment.role_id)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            RoleAssignment.project_id == project_id,
+            Role.key == TASK_LEADER,
+            RoleAssignment.valid_from <= t,
+            or_(RoleAssignment.valid_until.is_(None), RoleAssignment.valid_until > t),
+        )
+    )
+    return {wp: name for wp, name in s.execute(q) if wp is not None}
+
+
+def list_work_packages(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    project_for(s, actor, project_id)
+    leaders = _leaders(s, project_id)
+    rows = s.scalars(select(WorkPackage).where(WorkPackage.project_id == project_id))
+    out = [wp_dict(w, leaders.get(w.id)) for w in rows]
+    return sorted(out, key=lambda d: [int(x) for x in d["wbs_code"].split(".") if x])
+
+
+def _get(s: Session, project_id: int, wp_id: int, field: str = "work_package_id") -> WorkPackage:
+    w = s.get(WorkPackage, wp_id)
+    if w is None or w.project_id != project_id:
+        raise NotFound(f"work package {wp_id} not found in this project", field=field)
+    return w
+
+
+def create_work_package(
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    name: str,
+    parent_id: int | None = None,
+    description: str = "",
+) -> dict[str, Any]:
+    target = PROJECT_TARGET
+    if parent_id is not None:
+        project_for(s, actor, project_id)
+        _get(s, project_id, parent_id, "parent_id")
+        target = work_package_target(s, parent_id)
+    project_for(s, actor, project_id, Perm.WBS_EDIT, target)
+    if not name.strip():
+        raise ValidationError("the work package needs a name", field="name")
+    pos = s.scalar(
+        select(func.coalesce(func.max(WorkPackage.position), 0)).where(
+            WorkPackage.project_id == project_id,
+            WorkPackage.parent_id.is_(None) if parent_id is None else WorkPackage.parent_id == parent_id,
+        )
+    )
+    w = WorkPackage(
+        project_id=project_id,
+        parent_id=parent_id,
+        name=name.strip(),
+        description=description,
+        position=(pos or 0) + 1,
+        created_at=now(),
+    )
+    s.add(w)
+    s.flush()
+    renumber(s, project_id)
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="work_package",
+        entity_id=w.id,
+        action="create",
+        project_id=project_id,
+        after=journal.snapshot(w),
+    )
+    return wp_dict(w)
+
+
+def update_work_package(
+    s: Session, actor: Actor, project_id: int, wp_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    project_for(s, actor, project_id)
+    w = _get(s, project_id, wp_id)
+    project_for(s, actor, project_id, Perm.WBS_EDIT, work_package_target(s, wp_id))
+    if w.version != version:
+        raise stale("work package", version, wp_dict(w))
+    if "parent_id" in changes and changes["parent_id"] is not None:
+        new_parent = changes["parent_id"]
+        _get(s, project_id, new_parent, "parent_id")
+        if wp_id in work_package_target(s, new_parent).work_package_path:
+            raise ValidationError(
+                "a work package cannot move under itself or its own sub-package", field="parent_id"
+            )
+        project_for(s, actor, project_id, Perm.WBS_EDIT, work_package_target(s, new_parent))
+    if "name" in changes and not (changes["name"] or "").strip():
+        raise ValidationError("the work package needs a name", field="name")
+    before = journal.snapshot(w)
+    for k, v in changes.items():
+        setattr(w, k, v)
+    s.flush()
+    renumber(s, project_id)
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="work_package",
+        entity_id=w.id,
+        action="update",
+        project_id=project_id,
+        before=before,
+        after=journal.snapshot(w),
+    )
+    return wp_dict(w)

@@ -1,0 +1,96 @@
+"""The server-rendered web app: Jinja2 pages, progressively enhanced with htmx (every core form works without
+JavaScript). Views are built from service results, never from ORM rows."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from charter.domain.errors import CharterError, NotAuthenticated
+from charter.io import markdown
+from charter.persistence.db import Database
+from charter.web.session import current_session
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+log = logging.getLogger("charter.web")
+
+
+def _md(text: str | None) -> Markup:
+    return Markup(markdown.render(text))  # noqa: S704 (sanitised by nh3)
+
+
+def _dt(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return value.strftime(fmt) + " UTC"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _label(value: str | None) -> str:
+    return (value or "").replace("_", " ").capitalize()
+
+
+templates.env.filters["md"] = _md
+templates.env.filters["dt"] = _dt
+templates.env.filters["label"] = _label
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
+    info = current_session(request)
+    base = {"me": info, "csrf": info.csrf_token if info else ctx.get("csrf", "")}
+    return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
+
+
+def install_web(app: FastAPI, db: Database) -> None:
+    from charter.web import routes_account, routes_projects, routes_roles
+
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    for r in (routes_account.router, routes_projects.router, routes_roles.router):
+        app.include_router(r, include_in_schema=False)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, _: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    @app.exception_handler(NotAuthenticated)
+    async def _not_auth(request: Request, _: NotAuthenticated) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    @app.exception_handler(CharterError)
+    async def _charter(request: Request, exc: CharterError) -> HTMLResponse:
+        return render(request, "error.html", {"title": "Cannot do that", "message": exc.message},
+                      exc.http_status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
+        msg = "Page not found" if exc.status_code == 404 else str(exc.detail)
+        return render(request, "error.html", {"title": msg, "message": msg}, exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> HTMLResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return render(request, "error.html", {"title": "Something went wrong",
+                                              "message": "An internal error occurred; it has been logged."}, 500)

@@ -1,0 +1,103 @@
+"""Helpers every page route shares: the signed-in user, form data, CSRF, parsing typed form fields."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from charter.domain.errors import PermissionDenied, ValidationError
+from charter.persistence.db import Database
+from charter.services.accounts import SessionInfo
+from charter.services.context import Actor
+from charter.web.session import check_csrf, current_session
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if request.method != "POST":
+        return {}
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+FormData = Annotated[dict[str, str], Depends(_form)]
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+DB = Annotated[Database, Depends(get_db)]
+
+
+def signed_in(request: Request) -> SessionInfo:
+    from charter.web.app import LoginRequired
+
+    info = current_session(request)
+    if info is None:
+        raise LoginRequired()
+    return info
+
+
+def checked(request: Request, form: FormData, info: Annotated[SessionInfo, Depends(signed_in)]) -> SessionInfo:
+    """A signed-in user whose form carries the right CSRF token."""
+    if request.method == "POST" and not check_csrf(request, form.get("csrf_token"), info):
+        raise PermissionDenied("the form has expired or did not come from Charter; reload the page and try again")
+    return info
+
+
+Session = Annotated[SessionInfo, Depends(signed_in)]
+Checked = Annotated[SessionInfo, Depends(checked)]
+
+
+def actor(info: SessionInfo) -> Actor:
+    return info.actor
+
+
+def opt_int(form: dict[str, str], key: str) -> int | None:
+    v = (form.get(key) or "").strip()
+    if not v:
+        return None
+    try:
+        return int(v)
+    except ValueError:
+        raise ValidationError("must be a whole number", field=key) from None
+
+
+def req_int(form: dict[str, str], key: str) -> int:
+    v = opt_int(form, key)
+    if v is None:
+        raise ValidationError("is required", field=key)
+    return v
+
+
+def opt_date(form: dict[str, str], key: str) -> date | None:
+    v = (form.get(key) or "").strip()
+    if not v:
+        return None
+    try:
+        return date.fromisoformat(v)
+    except ValueError:
+        raise ValidationError("must be a date (YYYY-MM-DD)", field=key) from None
+
+
+def opt_datetime(form: dict[str, str], key: str) -> datetime | None:
+    """A datetime-local field (taken as UTC) or a plain date (midnight UTC)."""
+    v = (form.get(key) or "").strip()
+    if not v:
+        return None
+    try:
+        dt = datetime.fromisoformat(v)
+    except ValueError:
+        raise ValidationError("must be a date and time (YYYY-MM-DD HH:MM)", field=key) from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def errors_of(exc: Exception, form_name: str) -> dict[str, Any]:
+    from charter.domain.errors import CharterError
+
+    if isinstance(exc, CharterError):
+        return {"form": form_name, "message": exc.message, "field": exc.field}
+    raise exc

@@ -1,0 +1,128 @@
+"""Login, logout and the account page (API tokens)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from charter.config import get_settings
+from charter.domain.errors import CharterError, NotAuthenticated, TooManyRequests
+from charter.services import accounts
+from charter.web.app import render
+from charter.web.forms import DB, Checked, FormData, Session
+from charter.web.session import (
+    PRELOGIN_COOKIE,
+    SESSION_COOKIE,
+    check_csrf,
+    current_session,
+    set_session_cookie,
+)
+
+router = APIRouter()
+
+
+def _safe_next(value: str | None) -> str:
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/projects"
+
+
+@router.get("/", response_class=RedirectResponse)
+def home() -> RedirectResponse:
+    return RedirectResponse("/projects", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> Response:
+    if current_session(request):
+        return RedirectResponse(_safe_next(next), status_code=303)
+    import secrets
+
+    token = request.cookies.get(PRELOGIN_COOKIE) or secrets.token_urlsafe(24)
+    return _with_csrf(request, "login.html", {"next": _safe_next(next), "username": "", "error": None}, token)
+
+
+def _with_csrf(request: Request, name: str, ctx: dict, token: str, status: int = 200) -> Response:
+    response = render(request, name, {**ctx, "csrf": token}, status)
+    prelogin_token_cookie(request, response, token)
+    return response
+
+
+def prelogin_token_cookie(request: Request, response: Response, token: str) -> None:
+    from charter.web.session import cookie_secure
+
+    response.set_cookie(PRELOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
+                        secure=cookie_secure(request), path="/")
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, form: FormData, db: DB) -> Response:
+    username = form.get("username", "")
+    nxt = _safe_next(form.get("next"))
+    token = request.cookies.get(PRELOGIN_COOKIE) or ""
+    ctx = {"next": nxt, "username": username}
+    if not check_csrf(request, form.get("csrf_token"), None):
+        import secrets
+
+        token = secrets.token_urlsafe(24)
+        return _with_csrf(request, "login.html", {**ctx, "error": "The form expired; please sign in again."},
+                          token, 403)
+    ip = request.client.host if request.client else "?"
+    try:
+        with db.uow() as s:
+            try:
+                user = accounts.authenticate(s, username, form.get("password", ""), ip)
+            except NotAuthenticated:
+                s.commit()
+                raise
+            new = accounts.start_session(s, user)
+    except (NotAuthenticated, TooManyRequests) as exc:
+        status = 429 if isinstance(exc, TooManyRequests) else 401
+        return _with_csrf(request, "login.html", {**ctx, "error": exc.message}, token, status)
+    response = RedirectResponse(nxt, status_code=303)
+    set_session_cookie(request, response, new.cookie, max_age=get_settings().session_hours * 3600)
+    response.delete_cookie(PRELOGIN_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, form: FormData, info: Checked, db: DB) -> Response:
+    with db.uow() as s:
+        accounts.end_session(s, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _account(request: Request, db: DB, info: Session, **extra: object) -> HTMLResponse:
+    with db.uow(readonly=True) as s:
+        tokens = accounts.list_tokens(s, info.actor)
+        me = accounts.get_user(s, info.actor, info.actor.user_id or 0)
+    return render(request, "account.html", {"tokens": tokens, "user": me, "new_token": None, "error": None,
+                                            "values": {}, **extra}, 422 if extra.get("error") else 200)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, db: DB, info: Session) -> HTMLResponse:
+    return _account(request, db, info)
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def create_token(request: Request, form: FormData, db: DB, info: Checked) -> HTMLResponse:
+    try:
+        days = int(form.get("expires_in_days") or 90)
+        with db.uow() as s:
+            created = accounts.create_token(s, info.actor, name=form.get("name", ""), expires_in_days=days)
+    except ValueError:
+        return _account(request, db, info, error={"field": "expires_in_days", "message": "must be a number"},
+                        values=form)
+    except CharterError as exc:
+        return _account(request, db, info, error={"field": exc.field, "message": exc.message}, values=form)
+    return _account(request, db, info, new_token=created)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(token_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    with db.uow() as s:
+        accounts.revoke_token(s, info.actor, token_id)
+    return RedirectResponse("/account", status_code=303)

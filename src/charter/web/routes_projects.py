@@ -1,0 +1,158 @@
+"""The project list and a project's home: charter, roles and holders, RACI with gaps, role history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from charter.domain.errors import CharterError, Conflict
+from charter.domain.roles import Perm
+from charter.services import accounts, journal, org, projects, roles, work_packages
+from charter.services.authz import project_for
+from charter.web.app import render
+from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_int
+
+router = APIRouter()
+
+
+def home_context(db: DB, info: Any, project_id: int) -> dict[str, Any]:
+    actor = info.actor
+    with db.uow(readonly=True) as s:
+        project = projects.get_project(s, actor, project_id)
+        caps = projects.capabilities(s, actor, project_id)
+        ctx: dict[str, Any] = {
+            "project": project,
+            "caps": caps,
+            "roles": roles.list_roles(s, actor, project_id),
+            "history": roles.list_assignments(s, actor, project_id),
+            "raci": roles.raci(s, actor, project_id),
+            "wps": work_packages.list_work_packages(s, actor, project_id),
+        }
+        if "roles.manage" in caps:
+            ctx["users"] = accounts.list_users(s, actor)
+            ctx["departments"] = org.list_departments(s, actor)
+    cells = {(c["area"], c["role_id"]): c for c in ctx["raci"]["cells"]}
+    ctx["cell"] = cells
+    ctx["gap_areas"] = {g["area"] for g in ctx["raci"]["gaps"]}
+    return ctx
+
+
+def render_home(request: Request, db: DB, info: Any, project_id: int, *, error: dict[str, Any] | None = None,
+                values: dict[str, str] | None = None, status: int = 200, **extra: Any) -> HTMLResponse:
+    ctx = home_context(db, info, project_id)
+    ctx.update(error=error, values=values or {}, **extra)
+    return render(request, "project.html", ctx, status)
+
+
+def form_failed(request: Request, db: DB, info: Any, project_id: int, form_name: str, exc: CharterError,
+                form: dict[str, str], **extra: Any) -> HTMLResponse:
+    return render_home(request, db, info, project_id, status=exc.http_status,
+                       error={"form": form_name, "message": exc.message, "field": exc.field},
+                       values={**form, "_form": form_name}, **extra)
+
+
+@router.get("/projects", response_class=HTMLResponse)
+def project_list(request: Request, db: DB, info: Session) -> HTMLResponse:
+    return _list(request, db, info)
+
+
+def _list(request: Request, db: DB, info: Any, *, error: dict[str, Any] | None = None,
+          values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+    with db.uow(readonly=True) as s:
+        items = projects.list_projects(s, info.actor)
+        deleted = []
+        if info.actor.is_admin:
+            deleted = [p for p in projects.list_projects(s, info.actor, include_deleted=True) if p["deleted"]]
+    return render(request, "projects.html", {"projects": items, "deleted": deleted, "error": error,
+                                             "values": values or {}}, status)
+
+
+@router.post("/projects", response_class=HTMLResponse)
+def create_project(request: Request, form: FormData, db: DB, info: Checked) -> Response:
+    try:
+        with db.uow() as s:
+            p = projects.create_project(
+                s, info.actor, key=form.get("key", ""), name=form.get("name", ""),
+                objectives=form.get("objectives", ""), scope_statement=form.get("scope_statement", ""),
+                success_criteria=form.get("success_criteria", ""), start_date=opt_date(form, "start_date"),
+                target_date=opt_date(form, "target_date"), currency=(form.get("currency") or "USD").upper(),
+            )
+    except CharterError as exc:
+        return _list(request, db, info, error={"message": exc.message, "field": exc.field}, values=form,
+                     status=exc.http_status)
+    return RedirectResponse(f"/projects/{p['id']}", status_code=303)
+
+
+@router.get("/projects/{project_id}", response_class=HTMLResponse)
+def project_home(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
+    return render_home(request, db, info, project_id)
+
+
+CHARTER_TEXT = ("name", "objectives", "scope_statement", "success_criteria", "status", "phase", "currency")
+
+
+@router.post("/projects/{project_id}/charter", response_class=HTMLResponse)
+def edit_charter(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    try:
+        changes: dict[str, Any] = {k: form[k] for k in CHARTER_TEXT if k in form}
+        changes["start_date"] = opt_date(form, "start_date")
+        changes["target_date"] = opt_date(form, "target_date")
+        version = opt_int(form, "version") or 0
+        with db.uow() as s:
+            projects.update_project(s, info.actor, project_id, version, **changes)
+    except Conflict as exc:
+        current = exc.current or {}
+        changed = [k for k in (*CHARTER_TEXT, "start_date", "target_date")
+                   if k in form and str(current.get(k) or "") != (form.get(k) or "")]
+        return form_failed(request, db, info, project_id, "charter", exc, form, conflict_fields=changed,
+                           current=current)
+    except CharterError as exc:
+        return form_failed(request, db, info, project_id, "charter", exc, form)
+    return RedirectResponse(f"/projects/{project_id}#charter", status_code=303)
+
+
+@router.post("/projects/{project_id}/delete")
+def delete_project(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    try:
+        with db.uow() as s:
+            projects.delete_project(s, info.actor, project_id, opt_int(form, "version") or 0)
+    except CharterError as exc:
+        if exc.http_status == 404:
+            raise
+        return form_failed(request, db, info, project_id, "delete", exc, form)
+    return RedirectResponse("/projects", status_code=303)
+
+
+@router.post("/projects/{project_id}/restore")
+def restore_project(project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    with db.uow() as s:
+        projects.restore_project(s, info.actor, project_id)
+    return RedirectResponse(f"/projects/{project_id}", status_code=303)
+
+
+@router.post("/projects/{project_id}/work-packages", response_class=HTMLResponse)
+def add_work_package(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    try:
+        with db.uow() as s:
+            work_packages.create_work_package(s, info.actor, project_id, name=form.get("name", ""),
+                                              parent_id=opt_int(form, "parent_id"),
+                                              description=form.get("description", ""))
+    except CharterError as exc:
+        return form_failed(request, db, info, project_id, "wp", exc, form)
+    return RedirectResponse(f"/projects/{project_id}#work", status_code=303)
+
+
+@router.get("/projects/{project_id}/journal", response_class=HTMLResponse)
+def project_journal(request: Request, project_id: int, db: DB, info: Session,
+                    entity_type: str | None = None, entity_id: str | None = None, page: int = 1) -> HTMLResponse:
+    page = max(1, page)
+    with db.uow(readonly=True) as s:
+        project_for(s, info.actor, project_id, Perm.JOURNAL_READ)
+        project = projects.get_project(s, info.actor, project_id)
+        entries = journal.entries(s, project_id=project_id, entity_type=entity_type, entity_id=entity_id,
+                                  limit=101, offset=(page - 1) * 100)
+    return render(request, "journal.html", {"project": project, "entries": entries[:100],
+                                            "more": len(entries) > 100, "page": page,
+                                            "entity_type": entity_type, "entity_id": entity_id})
