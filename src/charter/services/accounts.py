@@ -25,7 +25,7 @@ from charter.domain.errors import (
 )
 from charter.persistence.models import ApiToken, Department, LoginAttempt, User, WebSession
 from charter.services import journal
-from charter.services.authz import require_admin
+from charter.services.authz import require_admin, require_user
 from charter.services.context import Actor, now
 
 _hasher = PasswordHash((Argon2Hasher(),))
@@ -110,6 +110,8 @@ def create_user(
 
 
 def list_users(s: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The organisation's directory: every signed-in user may read it (to find people to assign)."""
+    require_user(actor)
     rows = s.execute(
         select(User, Department.name)
         .outerjoin(Department, Department.id == User.department_id)
@@ -119,6 +121,7 @@ def list_users(s: Session, actor: Actor) -> list[dict[str, Any]]:
 
 
 def get_user(s: Session, actor: Actor, user_id: int) -> dict[str, Any]:
+    require_user(actor)
     row = s.execute(
         select(User, Department.name)
         .outerjoin(Department, Department.id == User.department_id)

@@ -211,7 +211,10 @@ def find_project_id(s: Session, actor: Actor, key_or_id: str) -> int:
         pid = int(key_or_id)
     if pid is None:
         raise NotFound(f"project {key_or_id} not found", field="project")
-    project_for(s, actor, pid)
+    try:
+        project_for(s, actor, pid)
+    except NotFound:
+        raise NotFound(f"project {key_or_id} not found", field="project") from None
     return pid
 
 

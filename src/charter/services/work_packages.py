@@ -140,6 +140,8 @@ def update_work_package(
                 "a work package cannot move under itself or its own sub-package", field="parent_id"
             )
         project_for(s, actor, project_id, Perm.WBS_EDIT, work_package_target(s, new_parent))
+    elif "parent_id" in changes and w.parent_id is not None:  # moving to the top level is a project change
+        project_for(s, actor, project_id, Perm.WBS_EDIT, PROJECT_TARGET)
     if "name" in changes and not (changes["name"] or "").strip():
         raise ValidationError("the work package needs a name", field="name")
     before = journal.snapshot(w)

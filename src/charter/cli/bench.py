@@ -1,0 +1,59 @@
+"""`charter bench scheduling|levelling ...`: run the benchmark scripts of a source checkout."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import typer
+
+import charter
+from charter.cli.common import fail
+
+bench_app = typer.Typer(
+    help="Run the benchmarks under benchmarks/ (source checkouts only). Arguments after the name go to "
+    "the benchmark; use `-- --help` for its own options.",
+    no_args_is_help=True,
+)
+
+PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def repo_root() -> Path:
+    """The directory holding src/ (and benchmarks/) in a source checkout."""
+    return Path(charter.__file__).resolve().parents[2]
+
+
+def load(name: str) -> ModuleType:
+    module = f"benchmarks.{name}"
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name not in ("benchmarks", module):
+            raise
+    root = repo_root()
+    if not (root / "benchmarks" / f"{name}.py").is_file():
+        fail(f"error: benchmarks/{name}.py not found under {root}; benchmarks need a source checkout")
+    sys.path.insert(0, str(root))
+    sys.modules.pop("benchmarks", None)
+    return importlib.import_module(module)
+
+
+def run(name: str, argv: list[str]) -> None:
+    code = load(name).main(argv)
+    if isinstance(code, int) and code:
+        raise typer.Exit(code)
+
+
+@bench_app.command("scheduling", context_settings=PASS_THROUGH)
+def scheduling(ctx: typer.Context) -> None:
+    """Scheduling (CPM) benchmark: forwards the remaining arguments to benchmarks/scheduling.py."""
+    run("scheduling", list(ctx.args))
+
+
+@bench_app.command("levelling", context_settings=PASS_THROUGH)
+def levelling(ctx: typer.Context) -> None:
+    """Resource-levelling benchmark: forwards the remaining arguments to benchmarks/levelling.py."""
+    run("levelling", list(ctx.args))

@@ -1,0 +1,54 @@
+"""The `charter` command: one Typer app, one module per area. Commands call services only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from charter.cli import common, db, serve
+from charter.cli.bench import bench_app
+from charter.cli.common import CharterGroup
+from charter.cli.projects import project_app
+from charter.cli.raci import raci_app
+from charter.cli.roles import role_app
+from charter.cli.users import user_app
+
+app = typer.Typer(
+    cls=CharterGroup,
+    help="Charter — IT project management organised around roles and responsibilities.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def main(
+    as_user: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            envvar="CHARTER_USER",
+            help="Act as this user (username or id). Default: the first instance admin.",
+        ),
+    ] = None,
+) -> None:
+    """Charter — IT project management organised around roles and responsibilities.
+
+    The database is CHARTER_DATABASE_URL, or a SQLite file in the data dir (CHARTER_DATA_DIR)."""
+    common.state["as_user"] = as_user
+
+
+app.command("init")(db.init)
+app.command("serve")(serve.serve)
+app.command("demo")(serve.demo)
+app.add_typer(db.db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(project_app, name="project")
+app.add_typer(role_app, name="role")
+app.add_typer(raci_app, name="raci")
+app.add_typer(bench_app, name="bench")
+
+if __name__ == "__main__":
+    app()
