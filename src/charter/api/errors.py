@@ -15,6 +15,7 @@ from charter.domain import errors as E
 
 log = logging.getLogger("charter.api")
 
+
 def status_of(exc: E.CharterError) -> int:
     return exc.http_status
 

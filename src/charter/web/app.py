@@ -37,7 +37,7 @@ def _dt(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, datetime):
         return value.strftime(fmt) + " UTC"
     if isinstance(value, date):
@@ -81,8 +81,9 @@ def install_web(app: FastAPI, db: Database) -> None:
 
     @app.exception_handler(CharterError)
     async def _charter(request: Request, exc: CharterError) -> HTMLResponse:
-        return render(request, "error.html", {"title": "Cannot do that", "message": exc.message},
-                      exc.http_status)
+        return render(
+            request, "error.html", {"title": "Cannot do that", "message": exc.message}, exc.http_status
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
@@ -92,5 +93,9 @@ def install_web(app: FastAPI, db: Database) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> HTMLResponse:
         log.exception("unhandled error on %s", request.url.path)
-        return render(request, "error.html", {"title": "Something went wrong",
-                                              "message": "An internal error occurred; it has been logged."}, 500)
+        return render(
+            request,
+            "error.html",
+            {"title": "Something went wrong", "message": "An internal error occurred; it has been logged."},
+            500,
+        )

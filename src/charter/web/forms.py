@@ -41,10 +41,14 @@ def signed_in(request: Request) -> SessionInfo:
     return info
 
 
-def checked(request: Request, form: FormData, info: Annotated[SessionInfo, Depends(signed_in)]) -> SessionInfo:
+def checked(
+    request: Request, form: FormData, info: Annotated[SessionInfo, Depends(signed_in)]
+) -> SessionInfo:
     """A signed-in user whose form carries the right CSRF token."""
     if request.method == "POST" and not check_csrf(request, form.get("csrf_token"), info):
-        raise PermissionDenied("the form has expired or did not come from Charter; reload the page and try again")
+        raise PermissionDenied(
+            "the form has expired or did not come from Charter; reload the page and try again"
+        )
     return info
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -42,7 +44,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
     return _with_csrf(request, "login.html", {"next": _safe_next(next), "username": "", "error": None}, token)
 
 
-def _with_csrf(request: Request, name: str, ctx: dict, token: str, status: int = 200) -> Response:
+def _with_csrf(request: Request, name: str, ctx: dict[str, Any], token: str, status: int = 200) -> Response:
     response = render(request, name, {**ctx, "csrf": token}, status)
     prelogin_token_cookie(request, response, token)
     return response
@@ -51,8 +53,15 @@ def _with_csrf(request: Request, name: str, ctx: dict, token: str, status: int =
 def prelogin_token_cookie(request: Request, response: Response, token: str) -> None:
     from charter.web.session import cookie_secure
 
-    response.set_cookie(PRELOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
-                        secure=cookie_secure(request), path="/")
+    response.set_cookie(
+        PRELOGIN_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=cookie_secure(request),
+        path="/",
+    )
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -65,8 +74,9 @@ def login(request: Request, form: FormData, db: DB) -> Response:
         import secrets
 
         token = secrets.token_urlsafe(24)
-        return _with_csrf(request, "login.html", {**ctx, "error": "The form expired; please sign in again."},
-                          token, 403)
+        return _with_csrf(
+            request, "login.html", {**ctx, "error": "The form expired; please sign in again."}, token, 403
+        )
     ip = request.client.host if request.client else "?"
     try:
         with db.uow() as s:
@@ -98,8 +108,12 @@ def _account(request: Request, db: DB, info: Session, **extra: object) -> HTMLRe
     with db.uow(readonly=True) as s:
         tokens = accounts.list_tokens(s, info.actor)
         me = accounts.get_user(s, info.actor, info.actor.user_id or 0)
-    return render(request, "account.html", {"tokens": tokens, "user": me, "new_token": None, "error": None,
-                                            "values": {}, **extra}, 422 if extra.get("error") else 200)
+    return render(
+        request,
+        "account.html",
+        {"tokens": tokens, "user": me, "new_token": None, "error": None, "values": {}, **extra},
+        422 if extra.get("error") else 200,
+    )
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -114,8 +128,9 @@ def create_token(request: Request, form: FormData, db: DB, info: Checked) -> HTM
         with db.uow() as s:
             created = accounts.create_token(s, info.actor, name=form.get("name", ""), expires_in_days=days)
     except ValueError:
-        return _account(request, db, info, error={"field": "expires_in_days", "message": "must be a number"},
-                        values=form)
+        return _account(
+            request, db, info, error={"field": "expires_in_days", "message": "must be a number"}, values=form
+        )
     except CharterError as exc:
         return _account(request, db, info, error={"field": exc.field, "message": exc.message}, values=form)
     return _account(request, db, info, new_token=created)

@@ -39,18 +39,42 @@ def home_context(db: DB, info: Any, project_id: int) -> dict[str, Any]:
     return ctx
 
 
-def render_home(request: Request, db: DB, info: Any, project_id: int, *, error: dict[str, Any] | None = None,
-                values: dict[str, str] | None = None, status: int = 200, **extra: Any) -> HTMLResponse:
+def render_home(
+    request: Request,
+    db: DB,
+    info: Any,
+    project_id: int,
+    *,
+    error: dict[str, Any] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
     ctx = home_context(db, info, project_id)
     ctx.update(error=error, values=values or {}, **extra)
     return render(request, "project.html", ctx, status)
 
 
-def form_failed(request: Request, db: DB, info: Any, project_id: int, form_name: str, exc: CharterError,
-                form: dict[str, str], **extra: Any) -> HTMLResponse:
-    return render_home(request, db, info, project_id, status=exc.http_status,
-                       error={"form": form_name, "message": exc.message, "field": exc.field},
-                       values={**form, "_form": form_name}, **extra)
+def form_failed(
+    request: Request,
+    db: DB,
+    info: Any,
+    project_id: int,
+    form_name: str,
+    exc: CharterError,
+    form: dict[str, str],
+    **extra: Any,
+) -> HTMLResponse:
+    return render_home(
+        request,
+        db,
+        info,
+        project_id,
+        status=exc.http_status,
+        error={"form": form_name, "message": exc.message, "field": exc.field},
+        values={**form, "_form": form_name},
+        **extra,
+    )
 
 
 @router.get("/projects", response_class=HTMLResponse)
@@ -58,15 +82,26 @@ def project_list(request: Request, db: DB, info: Session) -> HTMLResponse:
     return _list(request, db, info)
 
 
-def _list(request: Request, db: DB, info: Any, *, error: dict[str, Any] | None = None,
-          values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
+def _list(
+    request: Request,
+    db: DB,
+    info: Any,
+    *,
+    error: dict[str, Any] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     with db.uow(readonly=True) as s:
         items = projects.list_projects(s, info.actor)
         deleted = []
         if info.actor.is_admin:
             deleted = [p for p in projects.list_projects(s, info.actor, include_deleted=True) if p["deleted"]]
-    return render(request, "projects.html", {"projects": items, "deleted": deleted, "error": error,
-                                             "values": values or {}}, status)
+    return render(
+        request,
+        "projects.html",
+        {"projects": items, "deleted": deleted, "error": error, "values": values or {}},
+        status,
+    )
 
 
 @router.post("/projects", response_class=HTMLResponse)
@@ -74,14 +109,26 @@ def create_project(request: Request, form: FormData, db: DB, info: Checked) -> R
     try:
         with db.uow() as s:
             p = projects.create_project(
-                s, info.actor, key=form.get("key", ""), name=form.get("name", ""),
-                objectives=form.get("objectives", ""), scope_statement=form.get("scope_statement", ""),
-                success_criteria=form.get("success_criteria", ""), start_date=opt_date(form, "start_date"),
-                target_date=opt_date(form, "target_date"), currency=(form.get("currency") or "USD").upper(),
+                s,
+                info.actor,
+                key=form.get("key", ""),
+                name=form.get("name", ""),
+                objectives=form.get("objectives", ""),
+                scope_statement=form.get("scope_statement", ""),
+                success_criteria=form.get("success_criteria", ""),
+                start_date=opt_date(form, "start_date"),
+                target_date=opt_date(form, "target_date"),
+                currency=(form.get("currency") or "USD").upper(),
             )
     except CharterError as exc:
-        return _list(request, db, info, error={"message": exc.message, "field": exc.field}, values=form,
-                     status=exc.http_status)
+        return _list(
+            request,
+            db,
+            info,
+            error={"message": exc.message, "field": exc.field},
+            values=form,
+            status=exc.http_status,
+        )
     return RedirectResponse(f"/projects/{p['id']}", status_code=303)
 
 
@@ -104,10 +151,14 @@ def edit_charter(request: Request, project_id: int, form: FormData, db: DB, info
             projects.update_project(s, info.actor, project_id, version, **changes)
     except Conflict as exc:
         current = exc.current or {}
-        changed = [k for k in (*CHARTER_TEXT, "start_date", "target_date")
-                   if k in form and str(current.get(k) or "") != (form.get(k) or "")]
-        return form_failed(request, db, info, project_id, "charter", exc, form, conflict_fields=changed,
-                           current=current)
+        changed = [
+            k
+            for k in (*CHARTER_TEXT, "start_date", "target_date")
+            if k in form and str(current.get(k) or "") != (form.get(k) or "")
+        ]
+        return form_failed(
+            request, db, info, project_id, "charter", exc, form, conflict_fields=changed, current=current
+        )
     except CharterError as exc:
         return form_failed(request, db, info, project_id, "charter", exc, form)
     return RedirectResponse(f"/projects/{project_id}#charter", status_code=303)
@@ -136,23 +187,50 @@ def restore_project(project_id: int, form: FormData, db: DB, info: Checked) -> R
 def add_work_package(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
     try:
         with db.uow() as s:
-            work_packages.create_work_package(s, info.actor, project_id, name=form.get("name", ""),
-                                              parent_id=opt_int(form, "parent_id"),
-                                              description=form.get("description", ""))
+            work_packages.create_work_package(
+                s,
+                info.actor,
+                project_id,
+                name=form.get("name", ""),
+                parent_id=opt_int(form, "parent_id"),
+                description=form.get("description", ""),
+            )
     except CharterError as exc:
         return form_failed(request, db, info, project_id, "wp", exc, form)
     return RedirectResponse(f"/projects/{project_id}#work", status_code=303)
 
 
 @router.get("/projects/{project_id}/journal", response_class=HTMLResponse)
-def project_journal(request: Request, project_id: int, db: DB, info: Session,
-                    entity_type: str | None = None, entity_id: str | None = None, page: int = 1) -> HTMLResponse:
+def project_journal(
+    request: Request,
+    project_id: int,
+    db: DB,
+    info: Session,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    page: int = 1,
+) -> HTMLResponse:
     page = max(1, page)
     with db.uow(readonly=True) as s:
         project_for(s, info.actor, project_id, Perm.JOURNAL_READ)
         project = projects.get_project(s, info.actor, project_id)
-        entries = journal.entries(s, project_id=project_id, entity_type=entity_type, entity_id=entity_id,
-                                  limit=101, offset=(page - 1) * 100)
-    return render(request, "journal.html", {"project": project, "entries": entries[:100],
-                                            "more": len(entries) > 100, "page": page,
-                                            "entity_type": entity_type, "entity_id": entity_id})
+        entries = journal.entries(
+            s,
+            project_id=project_id,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            limit=101,
+            offset=(page - 1) * 100,
+        )
+    return render(
+        request,
+        "journal.html",
+        {
+            "project": project,
+            "entries": entries[:100],
+            "more": len(entries) > 100,
+            "page": page,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+        },
+    )

@@ -29,7 +29,7 @@ def cookie_secure(request: Request) -> bool:
 def current_session(request: Request) -> SessionInfo | None:
     cached = getattr(request.state, "charter_session_info", _MISSING)
     if cached is not _MISSING:
-        return cached  # type: ignore[no-any-return]
+        return cached if isinstance(cached, SessionInfo) else None
     db: Database = request.app.state.db
     cookie = request.cookies.get(SESSION_COOKIE)
     info = None
@@ -42,7 +42,12 @@ def current_session(request: Request) -> SessionInfo | None:
 
 def set_session_cookie(request: Request, response: Response, value: str, max_age: int) -> None:
     response.set_cookie(
-        SESSION_COOKIE, value, max_age=max_age, httponly=True, samesite="lax", secure=cookie_secure(request),
+        SESSION_COOKIE,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
         path="/",
     )
 

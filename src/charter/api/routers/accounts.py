@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 
 from charter.api import schemas as S
@@ -11,7 +13,7 @@ router = APIRouter(responses=ERRORS)
 
 
 @router.post("/auth/token", response_model=S.TokenCreated, status_code=201, tags=["accounts"])
-def create_token_with_password(body: S.TokenRequest, request: Request, db: DB) -> dict:
+def create_token_with_password(body: S.TokenRequest, request: Request, db: DB) -> dict[str, Any]:
     """Exchange a username and password for an API token (throttled like the login form)."""
     ip = request.client.host if request.client else "?"
     with db.uow() as s:
@@ -26,49 +28,49 @@ def create_token_with_password(body: S.TokenRequest, request: Request, db: DB) -
 
 
 @router.get("/me", response_model=S.UserOut, tags=["accounts"])
-def me(actor: CurrentActor, db: DB) -> dict:
+def me(actor: CurrentActor, db: DB) -> dict[str, Any]:
     with db.uow(readonly=True) as s:
         return accounts.get_user(s, actor, actor.user_id or 0)
 
 
 @router.get("/me/tokens", response_model=list[S.TokenOut], tags=["accounts"])
-def my_tokens(actor: CurrentActor, db: DB) -> list[dict]:
+def my_tokens(actor: CurrentActor, db: DB) -> list[dict[str, Any]]:
     with db.uow(readonly=True) as s:
         return accounts.list_tokens(s, actor)
 
 
 @router.post("/me/tokens", response_model=S.TokenCreated, status_code=201, tags=["accounts"])
-def new_token(body: S.TokenCreate, actor: CurrentActor, db: DB) -> dict:
+def new_token(body: S.TokenCreate, actor: CurrentActor, db: DB) -> dict[str, Any]:
     with db.uow() as s:
         return accounts.create_token(s, actor, name=body.name, expires_in_days=body.expires_in_days)
 
 
 @router.delete("/me/tokens/{token_id}", response_model=S.TokenOut, tags=["accounts"])
-def revoke(token_id: int, actor: CurrentActor, db: DB) -> dict:
+def revoke(token_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
     with db.uow() as s:
         return accounts.revoke_token(s, actor, token_id)
 
 
 @router.get("/users", response_model=list[S.UserOut], tags=["organisation"])
-def users(actor: CurrentActor, db: DB) -> list[dict]:
+def users(actor: CurrentActor, db: DB) -> list[dict[str, Any]]:
     with db.uow(readonly=True) as s:
         return accounts.list_users(s, actor)
 
 
 @router.post("/users", response_model=S.UserOut, status_code=201, tags=["organisation"])
-def add_user(body: S.UserCreate, actor: CurrentActor, db: DB) -> dict:
+def add_user(body: S.UserCreate, actor: CurrentActor, db: DB) -> dict[str, Any]:
     with db.uow() as s:
         return accounts.create_user(s, actor, **body.model_dump())
 
 
 @router.get("/users/{user_id}", response_model=S.UserOut, tags=["organisation"])
-def user(user_id: int, actor: CurrentActor, db: DB) -> dict:
+def user(user_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
     with db.uow(readonly=True) as s:
         return accounts.get_user(s, actor, user_id)
 
 
 @router.patch("/users/{user_id}", response_model=S.UserOut, tags=["organisation"])
-def edit_user(user_id: int, body: S.UserUpdate, actor: CurrentActor, db: DB) -> dict:
+def edit_user(user_id: int, body: S.UserUpdate, actor: CurrentActor, db: DB) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     version = changes.pop("version")
     with db.uow() as s:
@@ -76,19 +78,19 @@ def edit_user(user_id: int, body: S.UserUpdate, actor: CurrentActor, db: DB) -> 
 
 
 @router.get("/departments", response_model=list[S.DepartmentOut], tags=["organisation"])
-def departments(actor: CurrentActor, db: DB) -> list[dict]:
+def departments(actor: CurrentActor, db: DB) -> list[dict[str, Any]]:
     with db.uow(readonly=True) as s:
         return org.list_departments(s, actor)
 
 
 @router.post("/departments", response_model=S.DepartmentOut, status_code=201, tags=["organisation"])
-def add_department(body: S.DepartmentCreate, actor: CurrentActor, db: DB) -> dict:
+def add_department(body: S.DepartmentCreate, actor: CurrentActor, db: DB) -> dict[str, Any]:
     with db.uow() as s:
         return org.create_department(s, actor, **body.model_dump())
 
 
 @router.patch("/departments/{dept_id}", response_model=S.DepartmentOut, tags=["organisation"])
-def edit_department(dept_id: int, body: S.DepartmentUpdate, actor: CurrentActor, db: DB) -> dict:
+def edit_department(dept_id: int, body: S.DepartmentUpdate, actor: CurrentActor, db: DB) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     version = changes.pop("version")
     with db.uow() as s:
