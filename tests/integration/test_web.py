@@ -20,10 +20,18 @@ PW = "web-test-password"
 @pytest.fixture
 def web(db: Database) -> Iterator[tuple[TestClient, dict[str, int]]]:
     with db.uow() as s:
-        ids = {n: accounts.create_user(s, SYSTEM, username=n, display_name=n.title(), password=PW)["id"]
-               for n in ("pat", "olive", "xavier", "quinn")}
-        p = projects.create_project(s, SYSTEM, key="WEB", name="Web project", manager_id=ids["pat"],
-                                    objectives="**Bold** <script>alert('x')</script> [bad](javascript:alert(1))")
+        ids = {
+            n: accounts.create_user(s, SYSTEM, username=n, display_name=n.title(), password=PW)["id"]
+            for n in ("pat", "olive", "xavier", "quinn")
+        }
+        p = projects.create_project(
+            s,
+            SYSTEM,
+            key="WEB",
+            name="Web project",
+            manager_id=ids["pat"],
+            objectives="**Bold** <script>alert('x')</script> [bad](javascript:alert(1))",
+        )
         observer = next(r for r in roles.list_roles(s, SYSTEM, p["id"]) if r["key"] == "observer")
         roles.assign_role(s, SYSTEM, p["id"], role_id=observer["id"], user_id=ids["olive"])
         projects.create_project(s, SYSTEM, key="OTHER", name="Other project", manager_id=ids["xavier"])
@@ -41,8 +49,11 @@ def csrf_of(html: str) -> str:
 def login(client: TestClient, username: str) -> str:
     client.cookies.clear()
     page = client.get("/login")
-    r = client.post("/login", data={"username": username, "password": PW, "csrf_token": csrf_of(page.text),
-                                    "next": "/projects"}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": username, "password": PW, "csrf_token": csrf_of(page.text), "next": "/projects"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return csrf_of(client.get("/projects").text)
 
@@ -72,8 +83,11 @@ def test_login_form_without_csrf_is_refused(web) -> None:
 def test_session_cookie_flags(web) -> None:
     client, _ = web
     page = client.get("/login")
-    r = client.post("/login", data={"username": "pat", "password": PW, "csrf_token": csrf_of(page.text)},
-                    follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": "pat", "password": PW, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
 
@@ -115,9 +129,16 @@ def test_every_form_rejects_a_missing_or_forged_csrf_token(web, path: str, data:
 def test_form_error_keeps_input_and_names_field(web) -> None:
     client, ids = web
     token = login(client, "pat")
-    r = client.post(f"/projects/{ids['project']}/charter",
-                    data={"csrf_token": token, "version": "1", "name": "Kept name",
-                          "start_date": "2026-05-01", "target_date": "2026-01-01"})
+    r = client.post(
+        f"/projects/{ids['project']}/charter",
+        data={
+            "csrf_token": token,
+            "version": "1",
+            "name": "Kept name",
+            "start_date": "2026-05-01",
+            "target_date": "2026-01-01",
+        },
+    )
     assert r.status_code == 422
     assert "target date is before the start date" in r.text
     assert 'value="Kept name"' in r.text
@@ -128,10 +149,15 @@ def test_stale_charter_edit_is_409_and_keeps_input(web) -> None:
     client, ids = web
     token = login(client, "pat")
     pid = ids["project"]
-    ok = client.post(f"/projects/{pid}/charter", data={"csrf_token": token, "version": "1", "name": "First"},
-                     follow_redirects=False)
+    ok = client.post(
+        f"/projects/{pid}/charter",
+        data={"csrf_token": token, "version": "1", "name": "First"},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
-    stale = client.post(f"/projects/{pid}/charter", data={"csrf_token": token, "version": "1", "name": "Mine"})
+    stale = client.post(
+        f"/projects/{pid}/charter", data={"csrf_token": token, "version": "1", "name": "Mine"}
+    )
     assert stale.status_code == 409
     assert "Someone changed this project" in stale.text
     assert 'value="Mine"' in stale.text
@@ -174,8 +200,10 @@ def test_role_history_and_journal_pages(web) -> None:
     client, ids = web
     token = login(client, "pat")
     pid = ids["project"]
-    r = client.post(f"/projects/{pid}/handover", data={"csrf_token": token, "role_id": "1",
-                                                       "to_user_id": str(ids["quinn"])})
+    r = client.post(
+        f"/projects/{pid}/handover",
+        data={"csrf_token": token, "role_id": "1", "to_user_id": str(ids["quinn"])},
+    )
     assert r.status_code in (200, 303)
     # pat handed the PM role away and holds no other role: the project is now invisible to pat
     assert client.get(f"/projects/{pid}").status_code == 404

@@ -4,13 +4,26 @@ an API change. Request bodies reject unknown fields (422)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=20000)
+
+
+class Patch(In):
+    """A partial update: fields left out are unchanged; null is accepted only where the record allows it."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_null(cls, v: Any, info: ValidationInfo) -> Any:
+        if v is None and info.field_name not in cls.nullable:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return v
 
 
 class Out(BaseModel):
@@ -80,7 +93,8 @@ class UserCreate(In):
     department_id: int | None = None
 
 
-class UserUpdate(In):
+class UserUpdate(Patch):
+    nullable = frozenset({"email", "department_id"})
     version: int
     display_name: str | None = Field(default=None, min_length=1, max_length=120)
     email: str | None = Field(default=None, max_length=254)
@@ -103,7 +117,8 @@ class DepartmentCreate(In):
     head_user_id: int | None = None
 
 
-class DepartmentUpdate(In):
+class DepartmentUpdate(Patch):
+    nullable = frozenset({"head_user_id"})
     version: int
     name: str | None = Field(default=None, min_length=1, max_length=120)
     head_user_id: int | None = None
@@ -154,7 +169,8 @@ class ProjectCreate(In):
     manager_id: int | None = None
 
 
-class ProjectUpdate(In):
+class ProjectUpdate(Patch):
+    nullable = frozenset({"start_date", "target_date"})
     version: int
     name: str | None = Field(default=None, min_length=1, max_length=200)
     objectives: str | None = None
@@ -185,7 +201,8 @@ class WorkPackageCreate(In):
     description: str = ""
 
 
-class WorkPackageUpdate(In):
+class WorkPackageUpdate(Patch):
+    nullable = frozenset({"parent_id"})
     version: int
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = None
@@ -234,7 +251,7 @@ class RoleCreate(In):
     raci: dict[str, Literal["R", "A", "C", "I"]] = Field(default_factory=dict, description="area -> letter")
 
 
-class RoleUpdate(In):
+class RoleUpdate(Patch):
     version: int
     name: str | None = Field(default=None, min_length=1, max_length=80)
     description: str | None = None

@@ -1,0 +1,239 @@
+"""The schedule's vocabulary and rules: tasks, links, constraints, calendars, and the plan that file formats
+(MSPDI, CSV, Excel) read and write.
+
+Schedule instants are *project wall-clock* datetimes (naive, in the project's calendar); durations, work and
+working-time lags are whole working minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeVar
+
+from charter.domain.errors import ValidationError
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class LinkType(StrEnum):
+    FS = "FS"
+    SS = "SS"
+    FF = "FF"
+    SF = "SF"
+
+
+LINK_CODES: dict[LinkType, int] = {LinkType.FS: 0, LinkType.SS: 1, LinkType.FF: 2, LinkType.SF: 3}
+
+
+class LagKind(StrEnum):
+    WORKING = "working"  # working minutes of the successor's calendar
+    ELAPSED = "elapsed"  # wall-clock minutes, 24x7
+    PERCENT = "percent"  # percent of the predecessor's duration
+
+
+LAG_CODES: dict[LagKind, int] = {LagKind.WORKING: 0, LagKind.ELAPSED: 1, LagKind.PERCENT: 2}
+
+
+class ConstraintType(StrEnum):
+    ASAP = "asap"
+    ALAP = "alap"
+    SNET = "snet"  # start no earlier than
+    SNLT = "snlt"  # start no later than
+    FNET = "fnet"  # finish no earlier than
+    FNLT = "fnlt"  # finish no later than
+    MSO = "mso"  # must start on
+    MFO = "mfo"  # must finish on
+
+
+CONSTRAINT_CODES: dict[ConstraintType, int] = {c: i for i, c in enumerate(ConstraintType)}
+DATED_CONSTRAINTS = frozenset(ConstraintType) - {ConstraintType.ASAP, ConstraintType.ALAP}
+
+
+class TaskStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    ON_HOLD = "on_hold"
+    CANCELLED = "cancelled"
+
+
+class DurationUnit(StrEnum):
+    DAYS = "days"
+    HOURS = "hours"
+
+
+def parse_enum(cls: type[E], value: object, field_name: str) -> E:
+    try:
+        return cls(str(value).strip().lower() if cls is not LinkType else str(value).strip().upper())
+    except ValueError:
+        allowed = ", ".join(m.value for m in cls)
+        raise ValidationError(f"{value!r} is not one of: {allowed}", field=field_name) from None
+
+
+def check_task_numbers(
+    *,
+    duration: int | None = None,
+    work: int | None = None,
+    percent_complete: float | None = None,
+    optimistic: int | None = None,
+    most_likely: int | None = None,
+    pessimistic: int | None = None,
+    priority: int | None = None,
+    where: str = "",
+) -> None:
+    """Refuse impossible numbers, naming the field (and the task, in `where`)."""
+    pre = f"{where}: " if where else ""
+    if duration is not None and duration < 0:
+        raise ValidationError(f"{pre}the duration cannot be negative", field="duration")
+    if work is not None and work < 0:
+        raise ValidationError(f"{pre}work cannot be negative", field="work")
+    if percent_complete is not None and not 0 <= percent_complete <= 100:
+        raise ValidationError(f"{pre}% complete must be between 0 and 100", field="percent_complete")
+    if priority is not None and not 0 <= priority <= 1000:
+        raise ValidationError(f"{pre}priority must be between 0 and 1000", field="priority")
+    three = [x for x in (optimistic, most_likely, pessimistic) if x is not None]
+    if three and len(three) != 3:
+        raise ValidationError(
+            f"{pre}a three-point estimate needs optimistic, most likely and pessimistic", field="optimistic"
+        )
+    if len(three) == 3:
+        o, m, p = three
+        if o < 0:
+            raise ValidationError(f"{pre}the optimistic estimate cannot be negative", field="optimistic")
+        if not o <= m <= p:
+            raise ValidationError(
+                f"{pre}estimates must satisfy optimistic <= most likely <= pessimistic", field="pessimistic"
+            )
+
+
+def check_constraint(kind: ConstraintType, date: dt.datetime | None, where: str = "") -> None:
+    pre = f"{where}: " if where else ""
+    if kind in DATED_CONSTRAINTS and date is None:
+        raise ValidationError(f"{pre}a {kind.value.upper()} constraint needs a date", field="constraint_date")
+
+
+def check_actuals(start: dt.datetime | None, finish: dt.datetime | None, where: str = "") -> None:
+    pre = f"{where}: " if where else ""
+    if start and finish and finish < start:
+        raise ValidationError(f"{pre}the actual finish is before the actual start", field="actual_finish")
+
+
+# ---------------------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class CalendarException:
+    date: dt.date
+    working: bool = False
+    name: str = ""
+
+
+@dataclass
+class CalendarSpec:
+    ref: str
+    name: str
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    shifts: tuple[tuple[int, int], ...] = ((540, 780), (840, 1080))  # minutes of the day
+    country: str | None = None
+    subdiv: str | None = None
+    exceptions: list[CalendarException] = field(default_factory=list)
+
+    @property
+    def minutes_per_day(self) -> int:
+        return sum(b - a for a, b in self.shifts)
+
+
+@dataclass
+class BaselineSpec:
+    number: int
+    start: dt.datetime | None
+    finish: dt.datetime | None
+    duration: int | None = None
+    work: int | None = None
+    cost: str | None = None  # Decimal as text
+
+
+@dataclass
+class AssignmentSpec:
+    resource_ref: str
+    units: float = 1.0
+    work: int | None = None
+
+
+@dataclass
+class TaskSpec:
+    """One row of a plan: a summary (work package) or a task/milestone. Times in wall-clock, work in minutes."""
+
+    ref: str
+    name: str
+    parent_ref: str | None = None
+    summary: bool = False
+    milestone: bool = False
+    duration: int = 0
+    duration_unit: DurationUnit = DurationUnit.DAYS
+    work: int | None = None
+    optimistic: int | None = None
+    most_likely: int | None = None
+    pessimistic: int | None = None
+    percent_complete: float = 0.0
+    actual_start: dt.datetime | None = None
+    actual_finish: dt.datetime | None = None
+    constraint_type: ConstraintType = ConstraintType.ASAP
+    constraint_date: dt.datetime | None = None
+    deadline: dt.datetime | None = None
+    priority: int = 500
+    description: str = ""
+    calendar_ref: str | None = None
+    start: dt.datetime | None = None  # as the source computed it (kept to compare)
+    finish: dt.datetime | None = None
+    baselines: list[BaselineSpec] = field(default_factory=list)
+    assignments: list[AssignmentSpec] = field(default_factory=list)
+    line: int | None = None  # where it came from, for error messages
+
+
+@dataclass
+class LinkSpec:
+    pred_ref: str
+    succ_ref: str
+    type: LinkType = LinkType.FS
+    lag: int = 0  # minutes (working or elapsed) or percent
+    lag_kind: LagKind = LagKind.WORKING
+    line: int | None = None
+
+
+@dataclass
+class ResourceSpec:
+    ref: str
+    name: str
+    kind: str = "work"  # work | material | cost
+    max_units: float = 1.0
+    email: str | None = None
+
+
+@dataclass
+class PlanSpec:
+    name: str
+    start: dt.datetime | None = None
+    status_date: dt.datetime | None = None
+    calendars: list[CalendarSpec] = field(default_factory=list)
+    calendar_ref: str | None = None  # the project calendar
+    tasks: list[TaskSpec] = field(default_factory=list)  # parents before children, in outline order
+    links: list[LinkSpec] = field(default_factory=list)
+    resources: list[ResourceSpec] = field(default_factory=list)
+    minutes_per_day: int = 480
+
+
+@dataclass
+class ImportProblem:
+    """A row or element that could not be taken, with where and why."""
+
+    line: int | None
+    message: str
+    ref: str | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else (f"item {self.ref}" if self.ref else "file")
+        return f"{where}: {self.message}"

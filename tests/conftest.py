@@ -1,0 +1,390 @@
+"""Shared fixtures: a migrated empty database per test, a frozen clock, a small seeded world, an API client.
+
+Database: `CHARTER_TEST_DATABASE_URL` selects it; unset means SQLite.
+
+- SQLite: one template file is migrated per test session and copied to a fresh file for every test.
+- PostgreSQL (`postgresql://user@host:port/name`): at session start the database `name` (plus the
+  pytest-xdist worker id, so parallel workers do not collide) is dropped and created from the server's
+  `postgres` database and migrated once; before every test each table but `alembic_version` is truncated.
+  Unreachable server: skipped locally, a failure when `CI=true`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+
+from charter.config import get_settings
+from charter.domain.roles import LIAISON, OBSERVER, SPONSOR, STAKEHOLDER, TASK_LEADER, TASK_WORKER
+from charter.persistence.db import Database
+from charter.services import accounts, org, projects, roles, work_packages
+from charter.services.context import SYSTEM, Actor, clock
+
+TEST_DATABASE_URL = os.environ.get("CHARTER_TEST_DATABASE_URL", "").strip()
+IS_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+FROZEN_AT = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
+WORLD_BUILT_AT = datetime(2020, 1, 6, 8, 0, tzinfo=UTC)  # before FROZEN_AT and before any real "now"
+
+# Caller names of the seeded world; "anonymous" sends no token.
+MEMBERS = (
+    "pm",
+    "task_leader",
+    "task_leader_b",
+    "worker",
+    "stakeholder",
+    "liaison",
+    "sponsor",
+    "observer",
+)
+USERS = ("admin", *MEMBERS, "outsider")
+CALLERS = ("anonymous", *USERS)
+
+
+# --------------------------------------------------------------------------------------------- settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep tests away from the user's data dir and from a developer's CHARTER_DATABASE_URL."""
+    saved = {k: os.environ.get(k) for k in ("CHARTER_DATA_DIR", "CHARTER_DATABASE_URL", "CHARTER_SECRET_KEY")}
+    os.environ["CHARTER_DATA_DIR"] = str(tmp_path_factory.mktemp("charter-data"))
+    os.environ["CHARTER_DATABASE_URL"] = ""
+    os.environ["CHARTER_SECRET_KEY"] = "test-secret-key-not-for-production"
+    get_settings.cache_clear()
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings_and_clock() -> Iterator[None]:
+    """Settings are re-read per test (a test may monkeypatch CHARTER_* env) and the clock is never left
+    frozen."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+    clock.freeze(None)
+
+
+# --------------------------------------------------------------------------------------------- PostgreSQL
+
+
+def _worker_suffix() -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"_{worker}" if worker else ""
+
+
+def _pg_admin_conninfo(url: URL) -> str:
+    """libpq conninfo for the server's `postgres` database (where a database can be dropped/created)."""
+    return url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+
+def _pg_unreachable(exc: Exception) -> None:
+    msg = f"PostgreSQL at {TEST_DATABASE_URL} cannot be reached: {exc}"
+    if IN_CI:
+        pytest.fail(msg, pytrace=False)
+    pytest.skip(msg)
+
+
+def _pg_recreate(url: URL) -> None:
+    """DROP and CREATE the database of `url` from the server's `postgres` database."""
+    import psycopg
+
+    admin = _pg_admin_conninfo(url)
+    name = url.database
+    assert name and name.replace("_", "").isalnum(), f"unsafe test database name {name!r}"
+    try:
+        conn = psycopg.connect(admin, autocommit=True, connect_timeout=5)
+    except Exception as exc:  # psycopg.OperationalError and friends
+        _pg_unreachable(exc)
+        raise
+    with conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _pg_drop(url: URL) -> None:
+    import psycopg
+
+    admin = _pg_admin_conninfo(url)
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    except Exception:  # best effort at teardown
+        pass
+
+
+def _pg_url(suffix: str = "") -> URL:
+    base = make_url(TEST_DATABASE_URL)
+    return base.set(database=f"{base.database}{_worker_suffix()}{suffix}")
+
+
+def _url_str(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
+
+
+# --------------------------------------------------------------------------------------------- databases
+
+
+@pytest.fixture(scope="session")
+def _db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """SQLite: the path of a migrated template file. PostgreSQL: a migrated session-wide Database and the
+    names of its tables."""
+    if IS_POSTGRES:
+        url = _pg_url()
+        _pg_recreate(url)
+        database = Database(_url_str(url))
+        database.upgrade()
+        with database.engine.connect() as conn:
+            tables = [
+                r[0]
+                for r in conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                        "AND tablename <> 'alembic_version' ORDER BY tablename"
+                    )
+                )
+            ]
+        yield database, tables
+        database.dispose()
+        _pg_drop(url)
+        return
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    database = Database(f"sqlite:///{path}")
+    database.upgrade()
+    database.dispose()
+    con = sqlite3.connect(path)  # fold the WAL into the main file so one file copy is a whole database
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.close()
+    yield path
+
+
+@pytest.fixture
+def sqlite_dir(tmp_path: Path) -> Iterator[Path]:
+    """Where this test's SQLite files live: a fresh directory on tmpfs (/dev/shm) when there is one (no
+    fsync cost), else the test's tmp_path."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    path = Path(tempfile.mkdtemp(prefix="charter-test-", dir=shm))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def db(_db_template: Any, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A migrated, empty database of its own for this test."""
+    if IS_POSTGRES:
+        database, tables = _db_template
+        if tables:
+            names = ", ".join(f'"{t}"' for t in tables)
+            with database.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        yield database
+        return
+    path = request.getfixturevalue("sqlite_dir") / "charter.db"
+    shutil.copyfile(_db_template, path)
+    database = Database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def empty_db_url(tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database with no schema at all (for migration tests), on the configured
+    backend. PostgreSQL: a separate database, so migrating up and down never touches the shared one."""
+    if IS_POSTGRES:
+        url = _pg_url("_empty")
+        _pg_recreate(url)
+        yield _url_str(url)
+        _pg_drop(url)
+        return
+    yield f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+# --------------------------------------------------------------------------------------------- clock
+
+
+class FrozenClock:
+    """The frozen service clock: `now`, `set(at)`, `advance(**timedelta_kwargs)`."""
+
+    def __init__(self, at: datetime) -> None:
+        self.set(at)
+
+    @property
+    def now(self) -> datetime:
+        return self._at
+
+    def set(self, at: datetime) -> datetime:
+        if at.tzinfo is None:
+            raise ValueError("freeze the clock at a timezone-aware UTC datetime")
+        self._at = at.astimezone(UTC)
+        clock.freeze(self._at)
+        return self._at
+
+    def advance(self, **delta: float) -> datetime:
+        return self.set(self._at + timedelta(**delta))
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[FrozenClock]:
+    """Freezes `charter.services.context.clock` at FROZEN_AT (2030-01-07 09:00 UTC); always unfrozen after."""
+    helper = FrozenClock(FROZEN_AT)
+    try:
+        yield helper
+    finally:
+        clock.freeze(None)
+
+
+# --------------------------------------------------------------------------------------------- the world
+
+
+@dataclass
+class World:
+    """A small seeded instance. Users: admin, the P1 members (see MEMBERS) and `outsider`, who is only the
+    PM of P2. Department "Sales" (the liaison's scope). P1 work packages: WP-A (with sub-package WP-A.1,
+    led by task_leader) and WP-B (led by task_leader_b). Role assignments in P1 were made at
+    WORLD_BUILT_AT and are open-ended; tokens never expire."""
+
+    db: Database
+    users: dict[str, int]
+    tokens: dict[str, str]
+    p1: int
+    p2: int
+    wp_a: int
+    wp_a1: int
+    wp_b: int
+    wp_p2: int
+    sales: int
+    roles: dict[str, int]  # built-in role key -> role id in P1
+    assignments: dict[str, int]  # user name -> id of their P1 assignment
+    p2_roles: dict[str, int] = field(default_factory=dict)
+
+    def actor(self, name: str) -> Actor:
+        return Actor(user_id=self.users[name], username=name, is_admin=name == "admin")
+
+    def headers(self, name: str) -> dict[str, str]:
+        if name == "anonymous":
+            return {}
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+
+def build_world(database: Database) -> World:
+    """Build the world through the services, in one transaction, with the clock at WORLD_BUILT_AT."""
+    previous = clock._frozen
+    clock.freeze(WORLD_BUILT_AT)
+    try:
+        with database.uow() as s:
+            sales = org.create_department(s, SYSTEM, name="Sales")["id"]
+            ids: dict[str, int] = {}
+            for name in USERS:
+                ids[name] = accounts.create_user(
+                    s,
+                    SYSTEM,
+                    username=name.replace("_", "-"),
+                    display_name=name.replace("_", " ").title(),
+                    password=None,
+                    email=f"{name}@example.test",
+                    is_admin=name == "admin",
+                    department_id=sales if name == "liaison" else None,
+                )["id"]
+            admin = Actor(ids["admin"], "admin", is_admin=True)
+            p1 = projects.create_project(s, admin, key="P1", name="Project One", manager_id=ids["pm"])["id"]
+            p2 = projects.create_project(s, admin, key="P2", name="Project Two", manager_id=ids["outsider"])[
+                "id"
+            ]
+            wp_a = work_packages.create_work_package(s, admin, p1, name="WP-A")["id"]
+            wp_a1 = work_packages.create_work_package(s, admin, p1, name="WP-A.1", parent_id=wp_a)["id"]
+            wp_b = work_packages.create_work_package(s, admin, p1, name="WP-B")["id"]
+            wp_p2 = work_packages.create_work_package(s, admin, p2, name="WP-X")["id"]
+            role_ids = {r["key"]: r["id"] for r in roles.list_roles(s, admin, p1) if r["key"]}
+            p2_roles = {r["key"]: r["id"] for r in roles.list_roles(s, admin, p2) if r["key"]}
+            plan: list[tuple[str, str, int | None]] = [
+                ("task_leader", TASK_LEADER, wp_a),
+                ("task_leader_b", TASK_LEADER, wp_b),
+                ("worker", TASK_WORKER, None),
+                ("stakeholder", STAKEHOLDER, None),
+                ("liaison", LIAISON, sales),
+                ("sponsor", SPONSOR, None),
+                ("observer", OBSERVER, None),
+            ]
+            assignments: dict[str, int] = {}
+            for name, key, scope in plan:
+                assignments[name] = roles.assign_role(
+                    s, admin, p1, role_id=role_ids[key], user_id=ids[name], scope_id=scope
+                )["id"]
+            assignments["pm"] = next(
+                a["id"] for a in roles.list_assignments(s, admin, p1) if a["user_id"] == ids["pm"]
+            )
+            tokens = {
+                name: accounts.create_token(
+                    s, Actor(uid, name, is_admin=name == "admin"), name="tests", expires_in_days=None
+                )["token"]
+                for name, uid in ids.items()
+            }
+    finally:
+        clock.freeze(previous)
+    return World(
+        db=database,
+        users=ids,
+        tokens=tokens,
+        p1=p1,
+        p2=p2,
+        wp_a=wp_a,
+        wp_a1=wp_a1,
+        wp_b=wp_b,
+        wp_p2=wp_p2,
+        sales=sales,
+        roles=role_ids,
+        assignments=assignments,
+        p2_roles=p2_roles,
+    )
+
+
+@pytest.fixture(scope="session")
+def world_builder() -> Callable[[Database], World]:
+    """`build_world` for tests that seed a database of their own (test modules cannot import conftest
+    under --import-mode=importlib)."""
+    return build_world
+
+
+@pytest.fixture
+def seed(db: Database) -> World:
+    return build_world(db)
+
+
+@pytest.fixture
+def api(db: Database) -> Iterator[Any]:
+    from fastapi.testclient import TestClient
+
+    from charter.api.app import create_api
+
+    with TestClient(create_api(db)) as client:
+        yield client
+
+
+@pytest.fixture
+def as_(seed: World) -> Callable[[str], dict[str, str]]:
+    """`as_("pm")` -> the Authorization header of that seeded user ("anonymous" -> no header)."""
+    return seed.headers

@@ -1,0 +1,508 @@
+"""The permission matrix: every API operation x every kind of caller -> the expected outcome class.
+
+ONE declarative table (`TABLE`) says what each caller may do; one test per cell is generated from it.
+`test_table_covers_every_route` fails when an endpoint has no row, so a new endpoint cannot ship untested.
+
+Outcome classes: "ok" (any 2xx), "401", "403", "404". Objects of a project the caller cannot see are 404,
+never 403. A refused call must write nothing (the journal count is unchanged).
+
+Speed: on SQLite the seeded world is built once per module into a template file and copied for every
+cell; on PostgreSQL each cell truncates and re-seeds (the `seed` fixture).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+
+from charter.api.app import create_api
+from charter.domain.roles import OBSERVER, SPONSOR, TASK_LEADER
+from charter.persistence.db import Database
+from charter.persistence.models import JournalEntry, User, WorkPackage
+from charter.services import accounts, projects
+
+# The seeded world of tests/conftest.py (`test_callers_are_the_seeded_users` keeps these in step).
+MEMBERS = ("pm", "task_leader", "task_leader_b", "worker", "stakeholder", "liaison", "sponsor", "observer")
+CALLERS = ("anonymous", "admin", *MEMBERS, "outsider")
+IS_POSTGRES = os.environ.get("CHARTER_TEST_DATABASE_URL", "").strip().startswith("postgresql")
+World = Any  # conftest.World: users, tokens, p1, p2, wp_a, wp_a1, wp_b, wp_p2, sales, roles, assignments
+
+# --------------------------------------------------------------------------------------------- outcomes
+
+Expect = dict[str, str]
+
+
+def public() -> Expect:
+    return dict.fromkeys(CALLERS, "ok")
+
+
+def authenticated() -> Expect:
+    return {**dict.fromkeys(CALLERS, "ok"), "anonymous": "401"}
+
+
+def admin_only() -> Expect:
+    return {**dict.fromkeys(CALLERS, "403"), "anonymous": "401", "admin": "ok"}
+
+
+def in_p1(*allowed: str) -> Expect:
+    """A P1 operation: admin and the named members succeed, other members are refused (403), the outsider
+    (who cannot see P1) gets 404."""
+    out = {c: ("ok" if c in allowed else "403") for c in MEMBERS}
+    return {**out, "anonymous": "401", "admin": "ok", "outsider": "404"}
+
+
+def in_p2(*allowed: str) -> Expect:
+    """A P2 operation: every P1 member cannot see P2 -> 404."""
+    return {
+        **dict.fromkeys(MEMBERS, "404"),
+        "anonymous": "401",
+        "admin": "ok",
+        "outsider": "ok" if "outsider" in allowed else "403",
+    }
+
+
+def nowhere() -> Expect:
+    """An object that does not exist (or not where the path says): 404 for every authenticated caller."""
+    return {**dict.fromkeys(CALLERS, "404"), "anonymous": "401"}
+
+
+def but(base: Expect, **overrides: str) -> Expect:
+    return {**base, **overrides}
+
+
+READ_P1 = in_p1(*MEMBERS)
+
+# --------------------------------------------------------------------------------------------- the table
+
+Url = Callable[[World, str], str]
+Body = Callable[[World, str], Any]
+
+
+@dataclass(frozen=True)
+class Op:
+    method: str
+    path: str  # the route template, exactly as FastAPI declares it
+    expect: Expect
+    variant: str = "default"
+    url: Url | None = None  # the concrete URL; default: `path` (no parameters)
+    body: Body | None = None
+    params: dict[str, Any] | None = None
+    prepare: Callable[[World, str], None] | None = None  # extra state the cell needs
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.path)
+
+
+def _own_user(w: World, caller: str) -> int:
+    return w.users.get(caller, w.users["worker"])
+
+
+def _fresh_token_id(owner: Callable[[str], str]) -> Url:
+    def url(w: World, caller: str) -> str:
+        who = owner(caller)
+        with w.db.uow() as s:
+            tok = accounts.create_token(s, w.actor(who), name="to revoke", expires_in_days=None)
+        return f"/me/tokens/{tok['id']}"
+
+    return url
+
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    return accounts.hash_password(password)  # argon2 is slow on purpose: hash once per run
+
+
+def _worker_password(w: World, caller: str) -> dict[str, Any]:
+    with w.db.uow() as s:
+        s.execute(
+            update(User)
+            .where(User.id == w.users["worker"])
+            .values(password_hash=_password_hash("correct horse battery"))
+        )
+    return {"username": "worker", "password": "correct horse battery", "name": "cli"}
+
+
+def _wp_version(w: World, wp_id: int) -> int:
+    """Creating a work package renumbers the tree, so its version is not always 1."""
+    with w.db.uow(readonly=True) as s:
+        return s.scalar(select(WorkPackage.version).where(WorkPackage.id == wp_id)) or 0
+
+
+def _delete_p1(w: World, caller: str) -> None:
+    with w.db.uow() as s:
+        projects.delete_project(s, w.actor("admin"), w.p1, 1)
+
+
+def p1(suffix: str = "") -> Url:
+    return lambda w, c: f"/projects/{w.p1}{suffix}"
+
+
+TABLE: tuple[Op, ...] = (
+    # --- documentation (public) --------------------------------------------------------------------------
+    Op("GET", "/openapi.json", public()),
+    Op("GET", "/docs", public()),
+    Op("GET", "/docs/oauth2-redirect", public()),
+    # --- accounts ------------------------------------------------------------------------------------------
+    Op("POST", "/auth/token", public(), body=_worker_password),
+    Op("GET", "/me", authenticated()),
+    Op("GET", "/me/tokens", authenticated()),
+    Op("POST", "/me/tokens", authenticated(), body=lambda w, c: {"name": "ci"}),
+    Op(
+        "DELETE",
+        "/me/tokens/{token_id}",
+        authenticated(),
+        "own token",
+        url=_fresh_token_id(lambda c: "worker" if c == "anonymous" else c),
+    ),
+    Op(
+        "DELETE",
+        "/me/tokens/{token_id}",
+        but(nowhere(), admin="ok", pm="ok"),
+        "the PM's token",
+        url=_fresh_token_id(lambda c: "pm"),
+    ),
+    # --- organisation --------------------------------------------------------------------------------------
+    Op("GET", "/users", authenticated()),
+    Op(
+        "POST",
+        "/users",
+        admin_only(),
+        body=lambda w, c: {"username": "newbie", "display_name": "New Bie", "is_admin": False},
+    ),
+    Op("GET", "/users/{user_id}", authenticated(), url=lambda w, c: f"/users/{w.users['worker']}"),
+    Op("GET", "/users/{user_id}", nowhere(), "missing user", url=lambda w, c: "/users/999999"),
+    Op(
+        "PATCH",
+        "/users/{user_id}",
+        admin_only(),
+        url=lambda w, c: f"/users/{w.users['worker']}",
+        body=lambda w, c: {"version": 1, "display_name": "Renamed"},
+    ),
+    Op(
+        "PATCH",
+        "/users/{user_id}",
+        admin_only(),
+        "make oneself admin",
+        url=lambda w, c: f"/users/{_own_user(w, c)}",
+        body=lambda w, c: {"version": 1, "is_admin": True},
+    ),
+    Op("GET", "/departments", authenticated()),
+    Op("POST", "/departments", admin_only(), body=lambda w, c: {"name": "Legal"}),
+    Op(
+        "PATCH",
+        "/departments/{dept_id}",
+        admin_only(),
+        url=lambda w, c: f"/departments/{w.sales}",
+        body=lambda w, c: {"version": 1, "name": "Sales EMEA"},
+    ),
+    # --- projects ------------------------------------------------------------------------------------------
+    Op("GET", "/projects", authenticated()),
+    Op("GET", "/projects", admin_only(), "include_deleted", params={"include_deleted": "true"}),
+    Op("POST", "/projects", authenticated(), body=lambda w, c: {"key": "NEW", "name": "New project"}),
+    Op("GET", "/projects/{project_id}", READ_P1, url=p1()),
+    Op("GET", "/projects/{project_id}", in_p2("outsider"), "P2", url=lambda w, c: f"/projects/{w.p2}"),
+    Op("GET", "/projects/{project_id}", nowhere(), "missing", url=lambda w, c: "/projects/999999"),
+    Op(
+        "GET",
+        "/projects/{project_id}",
+        but(nowhere(), admin="ok"),
+        "deleted",
+        url=p1(),
+        prepare=_delete_p1,
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}",
+        in_p1("pm"),
+        url=p1(),
+        body=lambda w, c: {"version": 1, "name": "Renamed"},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}",
+        in_p2("outsider"),
+        "P2",
+        url=lambda w, c: f"/projects/{w.p2}",
+        body=lambda w, c: {"version": 1, "objectives": "Ship"},
+    ),
+    Op("DELETE", "/projects/{project_id}", in_p1("pm"), url=p1(), params={"version": 1}),
+    # Restoring is an instance-admin operation refused before any project is looked up (same 403 for any id).
+    Op("POST", "/projects/{project_id}/restore", admin_only(), url=p1("/restore"), prepare=_delete_p1),
+    # --- work packages -------------------------------------------------------------------------------------
+    Op("GET", "/projects/{project_id}/work-packages", READ_P1, url=p1("/work-packages")),
+    Op(
+        "POST",
+        "/projects/{project_id}/work-packages",
+        in_p1("pm"),
+        "top level",
+        url=p1("/work-packages"),
+        body=lambda w, c: {"name": "New package"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/work-packages",
+        in_p1("pm", "task_leader"),
+        "under WP-A",
+        url=p1("/work-packages"),
+        body=lambda w, c: {"name": "Sub", "parent_id": w.wp_a},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/work-packages",
+        in_p1("pm", "task_leader"),
+        "under WP-A.1",
+        url=p1("/work-packages"),
+        body=lambda w, c: {"name": "Sub-sub", "parent_id": w.wp_a1},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/work-packages",
+        in_p1("pm", "task_leader_b"),
+        "under WP-B",
+        url=p1("/work-packages"),
+        body=lambda w, c: {"name": "Sub", "parent_id": w.wp_b},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/work-packages/{wp_id}",
+        in_p1("pm", "task_leader"),
+        "WP-A",
+        url=lambda w, c: f"/projects/{w.p1}/work-packages/{w.wp_a}",
+        body=lambda w, c: {"version": _wp_version(w, w.wp_a), "description": "How we do it"},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/work-packages/{wp_id}",
+        in_p1("pm", "task_leader"),
+        "WP-A.1",
+        url=lambda w, c: f"/projects/{w.p1}/work-packages/{w.wp_a1}",
+        body=lambda w, c: {"version": _wp_version(w, w.wp_a1), "name": "Renamed"},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/work-packages/{wp_id}",
+        in_p1("pm", "task_leader_b"),
+        "WP-B",
+        url=lambda w, c: f"/projects/{w.p1}/work-packages/{w.wp_b}",
+        body=lambda w, c: {"version": _wp_version(w, w.wp_b), "name": "Renamed"},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/work-packages/{wp_id}",
+        in_p1("pm"),
+        "move WP-A.1 to the top level",
+        url=lambda w, c: f"/projects/{w.p1}/work-packages/{w.wp_a1}",
+        body=lambda w, c: {"version": _wp_version(w, w.wp_a1), "parent_id": None},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/work-packages/{wp_id}",
+        but(nowhere(), outsider="404"),
+        "P2's package through P1",
+        url=lambda w, c: f"/projects/{w.p1}/work-packages/{w.wp_p2}",
+        body=lambda w, c: {"version": _wp_version(w, w.wp_p2), "name": "Hijacked"},
+    ),
+    # --- journal -------------------------------------------------------------------------------------------
+    Op("GET", "/projects/{project_id}/journal", READ_P1, url=p1("/journal")),
+    Op("GET", "/journal", admin_only()),
+    # --- roles, assignments, RACI, gaps -------------------------------------------------------------------
+    Op("GET", "/projects/{project_id}/roles", READ_P1, url=p1("/roles")),
+    Op(
+        "POST",
+        "/projects/{project_id}/roles",
+        in_p1("pm"),
+        url=p1("/roles"),
+        body=lambda w, c: {"name": "Auditor", "permissions": ["quality.manage"], "raci": {"quality": "C"}},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/roles/{role_id}",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/roles/{w.roles[OBSERVER]}",
+        body=lambda w, c: {"version": 1, "description": "Reads everything"},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/roles/{role_id}",
+        but(in_p1(), admin="404", pm="404"),  # refused for lack of roles.manage before any lookup
+        "P2's role through P1",
+        url=lambda w, c: f"/projects/{w.p1}/roles/{w.p2_roles[OBSERVER]}",
+        body=lambda w, c: {"version": 1, "description": "x"},
+    ),
+    Op("GET", "/projects/{project_id}/assignments", READ_P1, url=p1("/assignments")),
+    Op(
+        "POST",
+        "/projects/{project_id}/assignments",
+        in_p1("pm"),
+        url=p1("/assignments"),
+        body=lambda w, c: {"role_id": w.roles[OBSERVER], "user_id": w.users["outsider"]},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/assignments",
+        in_p1("pm"),
+        "task leader of WP-A.1",
+        url=p1("/assignments"),
+        body=lambda w, c: {
+            "role_id": w.roles[TASK_LEADER],
+            "user_id": w.users["worker"],
+            "scope_id": w.wp_a1,
+        },
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/assignments/{assignment_id}/end",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/assignments/{w.assignments['worker']}/end",
+        body=lambda w, c: {"version": 1},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/handovers",
+        in_p1("pm"),
+        url=p1("/handovers"),
+        body=lambda w, c: {"role_id": w.roles[SPONSOR], "to_user_id": w.users["stakeholder"]},
+    ),
+    Op("GET", "/projects/{project_id}/raci", READ_P1, url=p1("/raci")),
+    Op(
+        "PUT",
+        "/projects/{project_id}/raci/{area}/{role_id}",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/raci/budget/{w.roles[OBSERVER]}",
+        body=lambda w, c: {"letter": "C"},
+    ),
+    Op("GET", "/projects/{project_id}/gaps", READ_P1, url=p1("/gaps")),
+)
+
+
+def _cells() -> list[Any]:
+    cells = []
+    for op in TABLE:
+        assert set(op.expect) == set(CALLERS), f"{op.method} {op.path} [{op.variant}] misses callers"
+        for caller in CALLERS:
+            cells.append(pytest.param(op, caller, id=f"{op.method} {op.path} [{op.variant}] as {caller}"))
+    return cells
+
+
+# --------------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def _seeded_template(
+    _db_template: Any, world_builder: Callable[[Database], World], tmp_path_factory: pytest.TempPathFactory
+) -> Any:
+    """SQLite: a file holding the migrated, seeded world, and the world's ids. PostgreSQL: None."""
+    if IS_POSTGRES:
+        return None
+    path = tmp_path_factory.mktemp("seeded") / "seeded.db"
+    shutil.copyfile(_db_template, path)
+    database = Database(f"sqlite:///{path}")
+    world = world_builder(database)
+    database.dispose()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.close()
+    return path, world
+
+
+@pytest.fixture
+def world(_seeded_template: Any, request: pytest.FixtureRequest, sqlite_dir: Path) -> Iterator[World]:
+    """A fresh copy of the seeded world for one cell."""
+    if _seeded_template is None:
+        yield request.getfixturevalue("seed")
+        return
+    template, ids = _seeded_template
+    path = sqlite_dir / "cell.db"
+    shutil.copyfile(template, path)
+    database = Database(f"sqlite:///{path}")
+    yield dataclasses.replace(ids, db=database)
+    database.dispose()
+
+
+@pytest.fixture(scope="module")
+def _client() -> Iterator[TestClient]:
+    """One app for the module: FastAPI builds its routing lazily on the first request (~100 ms), so each
+    cell points the same app at its own database instead of building a new one."""
+    app = create_api(Database("sqlite://"))
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def client(_client: TestClient, world: World) -> TestClient:
+    _client.app.state.db = world.db  # type: ignore[attr-defined]
+    return _client
+
+
+def _journal_count(db: Database) -> int:
+    with db.uow(readonly=True) as s:
+        return s.scalar(select(func.count()).select_from(JournalEntry)) or 0
+
+
+def _outcome(status: int) -> str:
+    return "ok" if 200 <= status < 300 else str(status)
+
+
+def _served(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every operation the app serves (routers included lazily are flattened)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before lazily included routers: app.routes is already flat
+        routes: Iterable[Any] = app.routes
+    else:
+        routes = iter_route_contexts(app.routes)
+    served: set[tuple[str, str]] = set()
+    for route in routes:
+        path, methods = getattr(route, "path", None), getattr(route, "methods", None)
+        assert path and methods, f"cannot tell which operations {route!r} serves; extend this test"
+        served |= {(m, path) for m in methods if m != "HEAD"}
+    return served
+
+
+# --------------------------------------------------------------------------------------------- tests
+
+
+def test_callers_are_the_seeded_users(seed: World) -> None:
+    assert set(CALLERS) == {"anonymous", *seed.users}
+
+
+def test_table_covers_every_route() -> None:
+    """Every (method, path) the API serves has a row, and every row names a route that exists."""
+    served = _served(create_api(Database("sqlite://")))
+    covered = {op.key for op in TABLE}
+    missing = sorted(served - covered)
+    stale = sorted(covered - served)
+    assert not missing, f"operations without a row in the permission table: {missing}"
+    assert not stale, f"rows for operations the API does not serve: {stale}"
+
+
+@pytest.mark.parametrize(("op", "caller"), _cells())
+def test_permission(op: Op, caller: str, world: World, client: TestClient) -> None:
+    if op.prepare:
+        op.prepare(world, caller)
+    url = op.url(world, caller) if op.url else op.path
+    body = op.body(world, caller) if op.body else None
+    before = _journal_count(world.db)
+    r = client.request(op.method, url, json=body, params=op.params, headers=world.headers(caller))
+    expected = op.expect[caller]
+    got = _outcome(r.status_code)
+    assert got == expected, (
+        f"{op.method} {url} as {caller}: expected {expected}, got {r.status_code} {r.text}"
+    )
+    if expected != "ok":
+        assert r.json()["error"]["code"], r.text
+        assert _journal_count(world.db) == before, "a refused call wrote to the journal"
