@@ -29,6 +29,8 @@ from charter.config import get_settings
 from charter.domain.roles import LIAISON, OBSERVER, SPONSOR, STAKEHOLDER, TASK_LEADER, TASK_WORKER
 from charter.persistence.db import Database
 from charter.services import accounts, org, projects, roles, work_packages
+from charter.services import calendars as calendars_svc
+from charter.services import tasks as tasks_svc
 from charter.services.context import SYSTEM, Actor, clock
 
 TEST_DATABASE_URL = os.environ.get("CHARTER_TEST_DATABASE_URL", "").strip()
@@ -280,6 +282,9 @@ class World:
     roles: dict[str, int]  # built-in role key -> role id in P1
     assignments: dict[str, int]  # user name -> id of their P1 assignment
     p2_roles: dict[str, int] = field(default_factory=dict)
+    tasks: dict[str, int] = field(default_factory=dict)  # a (WP-A, worker assigned), b (WP-B), c (WP-A), p2
+    links: dict[str, int] = field(default_factory=dict)  # ab: a -> b
+    calendars: dict[str, int] = field(default_factory=dict)  # p1, p2: the project calendars
 
     def actor(self, name: str) -> Actor:
         return Actor(user_id=self.users[name], username=name, is_admin=name == "admin")
@@ -337,6 +342,26 @@ def build_world(database: Database) -> World:
             assignments["pm"] = next(
                 a["id"] for a in roles.list_assignments(s, admin, p1) if a["user_id"] == ids["pm"]
             )
+            task_ids = {
+                "a": tasks_svc.create_task(s, admin, p1, name="Task A", work_package_id=wp_a, duration="3d")[
+                    "id"
+                ],
+                "b": tasks_svc.create_task(s, admin, p1, name="Task B", work_package_id=wp_b, duration="2d")[
+                    "id"
+                ],
+                "c": tasks_svc.create_task(s, admin, p1, name="Task C", work_package_id=wp_a, duration="1d")[
+                    "id"
+                ],
+                "p2": tasks_svc.create_task(s, admin, p2, name="Task X", work_package_id=wp_p2)["id"],
+            }
+            tasks_svc.set_assignees(s, admin, p1, task_ids["a"], [ids["worker"]])
+            link_ids = {
+                "ab": tasks_svc.create_link(s, admin, p1, pred_id=task_ids["a"], succ_id=task_ids["b"])["id"]
+            }
+            calendar_ids = {
+                "p1": calendars_svc.list_calendars(s, admin, p1)[0]["id"],
+                "p2": calendars_svc.list_calendars(s, admin, p2)[0]["id"],
+            }
             tokens = {
                 name: accounts.create_token(
                     s, Actor(uid, name, is_admin=name == "admin"), name="tests", expires_in_days=None
@@ -359,6 +384,9 @@ def build_world(database: Database) -> World:
         roles=role_ids,
         assignments=assignments,
         p2_roles=p2_roles,
+        tasks=task_ids,
+        links=link_ids,
+        calendars=calendar_ids,
     )
 
 

@@ -20,13 +20,31 @@ def _world(db):  # type: ignore[no-untyped-def]
     try:
         with db.uow() as s:
             ids = {}
-            for name, admin in [("ada", True), ("pat", False), ("quinn", False), ("sam", False), ("kim", False)]:
-                ids[name] = accounts.create_user(s, SYSTEM, username=name, display_name=name.capitalize(),
-                                                 password=PASSWORD, is_admin=admin)["id"]
-            p = projects.create_project(s, SYSTEM, key="ERP", name="ERP upgrade", manager_id=ids["pat"],
-                                        status="active", phase="execution")
-            sec = roles.create_role(s, SYSTEM, p["id"], name="Security Officer",
-                                    raci={"technology": "A"})
+            for name, admin in [
+                ("ada", True),
+                ("pat", False),
+                ("quinn", False),
+                ("sam", False),
+                ("kim", False),
+            ]:
+                ids[name] = accounts.create_user(
+                    s,
+                    SYSTEM,
+                    username=name,
+                    display_name=name.capitalize(),
+                    password=PASSWORD,
+                    is_admin=admin,
+                )["id"]
+            p = projects.create_project(
+                s,
+                SYSTEM,
+                key="ERP",
+                name="ERP upgrade",
+                manager_id=ids["pat"],
+                status="active",
+                phase="execution",
+            )
+            sec = roles.create_role(s, SYSTEM, p["id"], name="Security Officer", raci={"technology": "A"})
             roles.assign_role(s, SYSTEM, p["id"], role_id=sec["id"], user_id=ids["sam"])
     finally:
         clock.freeze(None)

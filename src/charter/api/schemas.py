@@ -349,3 +349,254 @@ class JournalOut(Out):
     action: str
     changes: dict[str, list[Any]]
     cause: str | None
+
+
+# --- scheduling ------------------------------------------------------------------------------------------------
+
+DurationIn = str | float | int
+ConstraintName = Literal["asap", "alap", "snet", "snlt", "fnet", "fnlt", "mso", "mfo"]
+TaskStatusName = Literal["not_started", "in_progress", "completed", "on_hold", "cancelled"]
+
+
+class TaskFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=20000)
+    description: str | None = None
+    work_package_id: int | None = None
+    milestone: bool | None = None
+    duration: DurationIn | None = Field(
+        default=None, description="working time: 5d, 4h, 90m or a number of days"
+    )
+    optimistic: DurationIn | None = None
+    most_likely: DurationIn | None = None
+    pessimistic: DurationIn | None = None
+    work: DurationIn | None = None
+    percent_complete: float | None = Field(default=None, ge=0, le=100)
+    actual_start: datetime | None = None
+    actual_finish: datetime | None = None
+    status: TaskStatusName | None = None
+    priority: int | None = Field(default=None, ge=0, le=1000)
+    constraint_type: ConstraintName | None = None
+    constraint_date: datetime | None = Field(default=None, description="project wall-clock, no zone")
+    deadline: datetime | None = None
+    calendar_id: int | None = None
+    position: int | None = Field(default=None, ge=0)
+
+
+class TaskCreate(TaskFields):
+    name: str = Field(min_length=1, max_length=300)
+
+
+class TaskUpdate(TaskFields, Patch):
+    nullable = frozenset(
+        {
+            "work_package_id",
+            "optimistic",
+            "most_likely",
+            "pessimistic",
+            "work",
+            "actual_start",
+            "actual_finish",
+            "constraint_date",
+            "deadline",
+            "calendar_id",
+        }
+    )
+    version: int
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+
+
+class AssigneesIn(In):
+    user_ids: list[int] = Field(max_length=200)
+
+
+class PersonRef(Out):
+    user_id: int
+    name: str
+
+
+class BaselineValues(Out):
+    start: datetime | None
+    finish: datetime | None
+    duration_minutes: int
+    work_minutes: int | None
+    start_variance_days: float | None
+    finish_variance_days: float | None
+    duration_variance_days: float
+    work_variance_minutes: int
+
+
+class TaskOut(Out):
+    id: int
+    project_id: int
+    work_package_id: int | None
+    wbs_code: str
+    name: str
+    description: str
+    milestone: bool
+    duration_minutes: int
+    duration: str
+    duration_days: float
+    duration_unit: str
+    optimistic: int | None
+    most_likely: int | None
+    pessimistic: int | None
+    work_minutes: int | None
+    percent_complete: float
+    actual_start: datetime | None
+    actual_finish: datetime | None
+    status: str
+    priority: int
+    constraint_type: str
+    constraint_date: datetime | None
+    deadline: datetime | None
+    calendar_id: int | None
+    position: int
+    start: datetime | None
+    finish: datetime | None
+    early_start: datetime | None
+    early_finish: datetime | None
+    late_start: datetime | None
+    late_finish: datetime | None
+    total_float_minutes: int
+    total_float_days: float
+    free_float_days: float
+    critical: bool
+    violation: str | None
+    assignees: list[PersonRef]
+    baseline: BaselineValues | None = None
+    version: int
+
+
+class LinkCreate(In):
+    pred_id: int
+    succ_id: int
+    type: Literal["FS", "SS", "FF", "SF"] = "FS"
+    lag: str | int | float = Field(default=0, description="2d, -1d, 4h, 50% or 3ed; or minutes with lag_kind")
+    lag_kind: Literal["working", "elapsed", "percent"] | None = None
+
+
+class LinkUpdate(Patch):
+    version: int
+    type: Literal["FS", "SS", "FF", "SF"] | None = None
+    lag: str | int | float | None = None
+    lag_kind: Literal["working", "elapsed", "percent"] | None = None
+
+
+class LinkOut(Out):
+    id: int
+    pred_id: int
+    succ_id: int
+    type: str
+    lag: int
+    lag_kind: str
+    lag_text: str
+    version: int
+
+
+class SummaryOut(Out):
+    id: int
+    wbs_code: str
+    name: str
+    parent_id: int | None
+    start: datetime | None
+    finish: datetime | None
+    work_minutes: int
+    percent_complete: float
+    tasks: int
+    critical: bool
+    late_tasks: int
+
+
+class ViolationOut(Out):
+    task_id: int
+    name: str
+    message: str | None
+
+
+class ScheduleOut(Out):
+    project_id: int
+    start: date
+    finish: datetime | None
+    status_date: datetime | None
+    minutes_per_day: int
+    plan_revision: int
+    computed_at: datetime | None
+    baseline: int | None
+    tasks: list[TaskOut]
+    summaries: list[SummaryOut]
+    links: list[LinkOut]
+    critical_task_ids: list[int]
+    violations: list[ViolationOut]
+
+
+class StatusDateIn(In):
+    status_date: datetime | None
+    version: int
+
+
+class RecomputeOut(Out):
+    finish: datetime | None
+    tasks: int
+    critical_paths: list[list[int]]
+    violations: list[dict[str, Any]]
+
+
+class CalendarExceptionOut(Out):
+    id: int
+    day: date
+    working: bool
+    name: str
+
+
+class CalendarOut(Out):
+    id: int
+    project_id: int
+    name: str
+    is_project_default: bool
+    weekdays: list[int]
+    shifts: list[list[int]]
+    minutes_per_day: int
+    country: str | None
+    subdiv: str | None
+    exceptions: list[CalendarExceptionOut]
+    version: int
+
+
+class CalendarCreate(In):
+    name: str = Field(min_length=1, max_length=120)
+    weekdays: list[int] | None = Field(default=None, max_length=7, description="0 = Monday .. 6 = Sunday")
+    shifts: list[list[int]] | None = Field(
+        default=None, max_length=8, description="[[540, 780], [840, 1080]]"
+    )
+    country: str | None = Field(default=None, max_length=8)
+    subdiv: str | None = Field(default=None, max_length=16)
+
+
+class CalendarUpdate(Patch):
+    nullable = frozenset({"country", "subdiv"})
+    version: int
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    weekdays: list[int] | None = Field(default=None, max_length=7)
+    shifts: list[list[int]] | None = Field(default=None, max_length=8)
+    country: str | None = Field(default=None, max_length=8)
+    subdiv: str | None = Field(default=None, max_length=16)
+
+
+class CalendarExceptionIn(In):
+    day: date
+    working: bool = False
+    name: str = Field(default="", max_length=120)
+
+
+class BaselineIn(In):
+    number: int = Field(default=0, ge=0, le=10)
+    name: str = Field(default="", max_length=120)
+
+
+class BaselineOut(Out):
+    id: int
+    number: int
+    name: str
+    saved_at: datetime
+    finish: datetime | None
+    tasks: int

@@ -8,12 +8,12 @@ working-time lags are whole working minutes.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
 from charter.domain.errors import ValidationError
-
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -237,3 +237,67 @@ class ImportProblem:
     def __str__(self) -> str:
         where = f"line {self.line}" if self.line else (f"item {self.ref}" if self.ref else "file")
         return f"{where}: {self.message}"
+
+
+# ---------------------------------------------------------------------------------------- durations and lags
+
+_DUR_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(e?)(d|h|m|w|%)?\s*$", re.IGNORECASE)
+
+
+def parse_duration(
+    value: object, minutes_per_day: int, field_name: str = "duration"
+) -> tuple[int, DurationUnit]:
+    """'5d', '4h', '90m', '2w', 3 (days) or 3.5 -> working minutes and the unit to show it in."""
+    if isinstance(value, bool):
+        raise ValidationError(
+            "the duration must be a number of days or a text like 5d or 4h", field=field_name
+        )
+    text = f"{value}d" if isinstance(value, int | float) else str(value)
+    m = _DUR_RE.match(text)
+    if not m or m.group(2) or m.group(3) == "%":
+        raise ValidationError(f"{value!r} is not a duration (use e.g. 5d, 4h or 90m)", field=field_name)
+    n = float(m.group(1))
+    unit = (m.group(3) or "d").lower()
+    if n < 0:
+        raise ValidationError("the duration cannot be negative", field=field_name)
+    factor = {"d": minutes_per_day, "h": 60, "m": 1, "w": 5 * minutes_per_day}[unit]
+    return round(n * factor), DurationUnit.HOURS if unit in ("h", "m") else DurationUnit.DAYS
+
+
+def parse_lag(value: object, minutes_per_day: int, field_name: str = "lag") -> tuple[int, LagKind]:
+    """'2d', '-1d', '4h', '50%', '3ed' (elapsed days), '12eh' (elapsed hours), or a number of working days."""
+    if isinstance(value, bool):
+        raise ValidationError("the lag must be a number or a text like 2d, -4h, 50% or 3ed", field=field_name)
+    text = f"{value}d" if isinstance(value, int | float) else str(value)
+    m = _DUR_RE.match(text)
+    if not m:
+        raise ValidationError(f"{value!r} is not a lag (use e.g. 2d, -4h, 50% or 3ed)", field=field_name)
+    n = float(m.group(1))
+    elapsed = bool(m.group(2))
+    unit = (m.group(3) or "d").lower()
+    if unit == "%":
+        if elapsed:
+            raise ValidationError("a percentage lag cannot be elapsed", field=field_name)
+        return round(n), LagKind.PERCENT
+    if elapsed:
+        factor = {"d": 1440, "h": 60, "m": 1, "w": 7 * 1440}[unit]
+        return round(n * factor), LagKind.ELAPSED
+    factor = {"d": minutes_per_day, "h": 60, "m": 1, "w": 5 * minutes_per_day}[unit]
+    return round(n * factor), LagKind.WORKING
+
+
+def format_minutes(minutes: int, unit: DurationUnit | str, minutes_per_day: int) -> str:
+    if unit == DurationUnit.HOURS:
+        h = minutes / 60
+        return f"{h:g}h"
+    d = minutes / minutes_per_day if minutes_per_day else 0
+    return f"{round(d, 2):g}d"
+
+
+def format_lag(lag: int, kind: LagKind | str, minutes_per_day: int) -> str:
+    if kind == LagKind.PERCENT:
+        return f"{lag:+d}%"
+    if kind == LagKind.ELAPSED:
+        return f"{lag / 1440:+g}ed" if lag % 60 == 0 and lag % 1440 == 0 else f"{lag / 60:+g}eh"
+    d = lag / minutes_per_day if minutes_per_day else 0
+    return f"{round(d, 2):+g}d"

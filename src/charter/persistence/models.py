@@ -13,6 +13,8 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -194,3 +196,132 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
     success: Mapped[bool] = mapped_column(Boolean)
+
+
+# --------------------------------------------------------------------------------------------- scheduling
+# Schedule instants (constraint dates, actuals, computed dates) are project wall-clock: naive DateTime.
+
+
+class Calendar(Versioned, Base):
+    __tablename__ = "calendars"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    is_project_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    weekdays: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    shifts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    country: Mapped[str | None] = mapped_column(String(8))
+    subdiv: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+
+class CalendarExceptionRow(Base):
+    __tablename__ = "calendar_exceptions"
+    __table_args__ = (UniqueConstraint("calendar_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    working: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str] = mapped_column(String(120), default="")
+
+
+class ProjectSchedule(Base):
+    """Scheduling settings and results of one project (one row per project). `version` counts changes of
+    the settings only (status date, threshold); the results are rewritten on every recompute."""
+
+    __tablename__ = "project_schedules"
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    status_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    critical_threshold: Mapped[int] = mapped_column(Integer, default=0)
+    finish: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    computed_at: Mapped[datetime | None]
+    plan_revision: Mapped[int] = mapped_column(Integer, default=0)  # bumps on every plan change
+
+
+class Task(Versioned, Base):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_project_wp", "project_id", "work_package_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    work_package_id: Mapped[int | None] = mapped_column(ForeignKey("work_packages.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    wbs_code: Mapped[str] = mapped_column(String(64), default="")
+    milestone: Mapped[bool] = mapped_column(Boolean, default=False)
+    duration: Mapped[int] = mapped_column(Integer, default=0)  # working minutes
+    duration_unit: Mapped[str] = mapped_column(String(8), default="days")
+    optimistic: Mapped[int | None] = mapped_column(Integer)
+    most_likely: Mapped[int | None] = mapped_column(Integer)
+    pessimistic: Mapped[int | None] = mapped_column(Integer)
+    work: Mapped[int | None] = mapped_column(Integer)
+    percent_complete: Mapped[float] = mapped_column(Float, default=0.0)
+    actual_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    actual_finish: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    status: Mapped[str] = mapped_column(String(20), default="not_started")
+    priority: Mapped[int] = mapped_column(Integer, default=500)
+    constraint_type: Mapped[str] = mapped_column(String(8), default="asap")
+    constraint_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    calendar_id: Mapped[int | None] = mapped_column(ForeignKey("calendars.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class TaskComputed(Base):
+    """The engine's results for a task; rewritten on every recompute, so not versioned."""
+
+    __tablename__ = "task_computed"
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    start: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    finish: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    early_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    early_finish: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    late_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    late_finish: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    total_float: Mapped[int] = mapped_column(Integer, default=0)
+    free_float: Mapped[int] = mapped_column(Integer, default=0)
+    critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    violation: Mapped[str | None] = mapped_column(Text)
+
+
+class TaskLink(Versioned, Base):
+    __tablename__ = "task_links"
+    __table_args__ = (UniqueConstraint("pred_id", "succ_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    pred_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    succ_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(2), default="FS")
+    lag: Mapped[int] = mapped_column(Integer, default=0)
+    lag_kind: Mapped[str] = mapped_column(String(8), default="working")
+    created_at: Mapped[datetime]
+
+
+class TaskAssignee(Base):
+    __tablename__ = "task_assignees"
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Baseline(Base):
+    __tablename__ = "baselines"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(120))
+    saved_at: Mapped[datetime]
+    saved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    finish: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+
+
+class BaselineTask(Base):
+    __tablename__ = "baseline_tasks"
+    baseline_id: Mapped[int] = mapped_column(ForeignKey("baselines.id", ondelete="CASCADE"), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    start: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    finish: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    duration: Mapped[int] = mapped_column(Integer, default=0)
+    work: Mapped[int | None] = mapped_column(Integer)

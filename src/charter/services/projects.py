@@ -166,6 +166,11 @@ def create_project(
     for tpl in BUILTIN_ROLES:
         for area, letter in tpl.raci.items():
             s.add(RaciCell(project_id=p.id, area=area.value, role_id=by_key[tpl.key].id, letter=letter.value))
+    from charter.persistence.models import ProjectSchedule
+    from charter.services.calendars import add_standard_calendar
+
+    add_standard_calendar(s, p.id)
+    s.add(ProjectSchedule(project_id=p.id, critical_threshold=0, plan_revision=0))
     a = RoleAssignment(
         project_id=p.id,
         role_id=by_key[PM].id,

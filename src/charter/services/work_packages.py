@@ -3,10 +3,12 @@ recomputed from the tree whenever it changes."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, bindparam, func, or_, select
+from sqlalchemy import update as sa_update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from charter.domain.errors import NotFound, ValidationError, stale
 from charter.domain.roles import PROJECT_TARGET, TASK_LEADER, Perm
@@ -31,19 +33,54 @@ def wp_dict(w: WorkPackage, leader: str | None = None) -> dict[str, Any]:
 
 
 def renumber(s: Session, project_id: int) -> None:
-    rows = list(s.scalars(select(WorkPackage).where(WorkPackage.project_id == project_id)))
-    children: dict[int | None, list[WorkPackage]] = {}
-    for w in rows:
-        children.setdefault(w.parent_id, []).append(w)
+    """WBS codes from the tree: under each parent, sub-packages and tasks share one order (position, id)."""
+    from charter.persistence.models import Task
+
+    wps = list(s.scalars(select(WorkPackage).where(WorkPackage.project_id == project_id)))
+    tasks = list(s.scalars(select(Task).where(Task.project_id == project_id)))
+    children: dict[int | None, list[tuple[int, int, int, Any]]] = {}
+    for w in wps:
+        children.setdefault(w.parent_id, []).append((w.position, 0, w.id, w))
+    for t in tasks:
+        children.setdefault(t.work_package_id, []).append((t.position, 1, t.id, t))
+
+    changed: dict[int, list[dict[str, Any]]] = {0: [], 1: []}
 
     def walk(parent: int | None, prefix: str) -> None:
-        for i, w in enumerate(sorted(children.get(parent, []), key=lambda x: (x.position, x.id)), start=1):
+        for i, (_, kind, oid, obj) in enumerate(sorted(children.get(parent, []), key=lambda x: x[:3]), 1):
             code = f"{prefix}{i}"
-            if w.wbs_code != code:
-                w.wbs_code = code
-            walk(w.id, code + ".")
+            if obj.wbs_code != code:
+                # a derived code, not an edit: written without bumping the record's version
+                changed[kind].append({"id": oid, "wbs_code": code})
+                set_committed_value(obj, "wbs_code", code)
+            if kind == 0:
+                walk(oid, code + ".")
 
     walk(None, "")
+    for kind, table in ((0, cast(Table, WorkPackage.__table__)), (1, cast(Table, Task.__table__))):
+        if changed[kind]:
+            s.execute(
+                sa_update(table).where(table.c.id == bindparam("_id")).values(wbs_code=bindparam("_code")),
+                [{"_id": c["id"], "_code": c["wbs_code"]} for c in changed[kind]],
+            )
+
+
+def next_position(s: Session, project_id: int, parent_id: int | None) -> int:
+    from charter.persistence.models import Task
+
+    wp_max = s.scalar(
+        select(func.coalesce(func.max(WorkPackage.position), 0)).where(
+            WorkPackage.project_id == project_id,
+            WorkPackage.parent_id.is_(None) if parent_id is None else WorkPackage.parent_id == parent_id,
+        )
+    )
+    task_max = s.scalar(
+        select(func.coalesce(func.max(Task.position), 0)).where(
+            Task.project_id == project_id,
+            Task.work_package_id.is_(None) if parent_id is None else Task.work_package_id == parent_id,
+        )
+    )
+    return max(wp_max or 0, task_max or 0) + 1
 
 
 def _leaders(s: Session, project_id: int) -> dict[int, str]:
@@ -94,18 +131,12 @@ def create_work_package(
     project_for(s, actor, project_id, Perm.WBS_EDIT, target)
     if not name.strip():
         raise ValidationError("the work package needs a name", field="name")
-    pos = s.scalar(
-        select(func.coalesce(func.max(WorkPackage.position), 0)).where(
-            WorkPackage.project_id == project_id,
-            WorkPackage.parent_id.is_(None) if parent_id is None else WorkPackage.parent_id == parent_id,
-        )
-    )
     w = WorkPackage(
         project_id=project_id,
         parent_id=parent_id,
         name=name.strip(),
         description=description,
-        position=(pos or 0) + 1,
+        position=next_position(s, project_id, parent_id),
         created_at=now(),
     )
     s.add(w)

@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from charter.api import schemas as S
+from charter.api.deps import DB, CurrentActor
+from charter.api.errors_doc import ERRORS
+from charter.domain.errors import ValidationError
+from charter.services import calendars, scheduling, tasks
+from charter.services.authz import project_for
+
+router = APIRouter(responses=ERRORS, tags=["schedule"])
+
+SORTS = {"wbs", "name", "start", "finish", "total_float", "duration", "priority", "percent_complete"}
+
+
+def _task_fields(body: S.TaskFields, *, exclude_unset: bool) -> dict[str, Any]:
+    d = body.model_dump(exclude_unset=exclude_unset, exclude_none=not exclude_unset)
+    for k in ("actual_start", "actual_finish", "constraint_date", "deadline"):
+        if d.get(k) is not None:
+            d[k] = tasks.parse_when(d[k], k)
+    return d
+
+
+@router.get("/projects/{project_id}/schedule", response_model=S.ScheduleOut)
+def get_schedule(
+    project_id: int, actor: CurrentActor, db: DB, baseline: int | None = Query(None, ge=0, le=10)
+) -> dict[str, Any]:
+    """Tasks with computed dates, floats and criticality; work packages rolled up; links; variances against a
+    baseline when one is named."""
+    with db.uow(readonly=True) as s:
+        return scheduling.get_schedule(s, actor, project_id, baseline=baseline)
+
+
+@router.post("/projects/{project_id}/schedule/recompute", response_model=S.RecomputeOut)
+def recompute(project_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    from charter.domain.roles import Perm
+
+    with db.uow() as s:
+        project_for(s, actor, project_id, Perm.TASK_EDIT)
+        return scheduling.plan_changed(s, project_id)
+
+
+@router.put("/projects/{project_id}/schedule/status-date", response_model=S.RecomputeOut)
+def set_status_date(project_id: int, body: S.StatusDateIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow() as s:
+        when = tasks.parse_when(body.status_date, "status_date")
+        return scheduling.set_status_date(s, actor, project_id, when, body.version)
+
+
+@router.get("/projects/{project_id}/tasks", response_model=list[S.TaskOut])
+def list_tasks(
+    project_id: int,
+    actor: CurrentActor,
+    db: DB,
+    sort: str = Query(
+        "wbs",
+        max_length=40,
+        description="wbs, name, start, finish, total_float, duration, "
+        "priority or percent_complete; prefix - for descending",
+    ),
+    critical: bool | None = Query(None),
+    work_package_id: int | None = Query(None),
+    q: str | None = Query(None, max_length=200, description="words in the name"),
+    limit: int = Query(1000, ge=1, le=20000),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        raise ValidationError(f"cannot sort by {key!r}; use one of {', '.join(sorted(SORTS))}", field="sort")
+    with db.uow(readonly=True) as s:
+        items: list[dict[str, Any]] = scheduling.get_schedule(s, actor, project_id)["tasks"]
+    if critical is not None:
+        items = [t for t in items if t["critical"] == critical]
+    if work_package_id is not None:
+        items = [t for t in items if t["work_package_id"] == work_package_id]
+    if q:
+        words = q.lower().split()
+        items = [t for t in items if all(w in t["name"].lower() for w in words)]
+    if key != "wbs":
+        field = {"total_float": "total_float_minutes", "duration": "duration_minutes"}.get(key, key)
+        items.sort(
+            key=lambda t: (t[field] is None, t[field] if t[field] is not None else 0),
+            reverse=sort.startswith("-"),
+        )
+    elif sort.startswith("-"):
+        items.reverse()
+    return items[offset : offset + limit]
+
+
+@router.post("/projects/{project_id}/tasks", response_model=S.TaskOut, status_code=201)
+def create_task(project_id: int, body: S.TaskCreate, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    fields = _task_fields(body, exclude_unset=False)
+    name = fields.pop("name")
+    with db.uow() as s:
+        return tasks.create_task(s, actor, project_id, name=name, **fields)
+
+
+@router.get("/projects/{project_id}/tasks/{task_id}", response_model=S.TaskOut)
+def get_task(project_id: int, task_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow(readonly=True) as s:
+        return tasks.get_task(s, actor, project_id, task_id)
+
+
+@router.patch("/projects/{project_id}/tasks/{task_id}", response_model=S.TaskOut)
+def update_task(
+    project_id: int, task_id: int, body: S.TaskUpdate, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    """Change a task; the schedule recomputes in the same transaction (a stale version is 409)."""
+    fields = _task_fields(body, exclude_unset=True)
+    version = fields.pop("version")
+    with db.uow() as s:
+        return tasks.update_task(s, actor, project_id, task_id, version, **fields)
+
+
+@router.delete("/projects/{project_id}/tasks/{task_id}", status_code=204, response_class=Response)
+def delete_task(
+    project_id: int, task_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
+) -> Response:
+    with db.uow() as s:
+        tasks.delete_task(s, actor, project_id, task_id, version)
+    return Response(status_code=204)
+
+
+@router.put("/projects/{project_id}/tasks/{task_id}/assignees", response_model=S.TaskOut)
+def set_assignees(
+    project_id: int, task_id: int, body: S.AssigneesIn, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    with db.uow() as s:
+        return tasks.set_assignees(s, actor, project_id, task_id, body.user_ids)
+
+
+@router.post("/projects/{project_id}/links", response_model=S.LinkOut, status_code=201)
+def create_link(project_id: int, body: S.LinkCreate, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """Link two tasks; a link that would make a cycle is refused with the cycle named."""
+    with db.uow() as s:
+        return tasks.create_link(s, actor, project_id, **body.model_dump())
+
+
+@router.patch("/projects/{project_id}/links/{link_id}", response_model=S.LinkOut)
+def update_link(
+    project_id: int, link_id: int, body: S.LinkUpdate, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
+    with db.uow() as s:
+        return tasks.update_link(s, actor, project_id, link_id, version, **d)
+
+
+@router.delete("/projects/{project_id}/links/{link_id}", status_code=204, response_class=Response)
+def delete_link(
+    project_id: int, link_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
+) -> Response:
+    with db.uow() as s:
+        tasks.delete_link(s, actor, project_id, link_id, version)
+    return Response(status_code=204)
+
+
+@router.get("/projects/{project_id}/calendars", response_model=list[S.CalendarOut])
+def list_calendars(project_id: int, actor: CurrentActor, db: DB) -> list[dict[str, Any]]:
+    with db.uow() as s:  # creates the standard calendar of a project that has none
+        return calendars.list_calendars(s, actor, project_id)
+
+
+@router.post("/projects/{project_id}/calendars", response_model=S.CalendarOut, status_code=201)
+def create_calendar(project_id: int, body: S.CalendarCreate, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow() as s:
+        return calendars.create_calendar(s, actor, project_id, **body.model_dump())
+
+
+def _calendar_changed(s: Any, project_id: int) -> None:
+    scheduling.plan_changed(s, project_id)
+
+
+@router.patch("/projects/{project_id}/calendars/{calendar_id}", response_model=S.CalendarOut)
+def update_calendar(
+    project_id: int, calendar_id: int, body: S.CalendarUpdate, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
+    with db.uow() as s:
+        out = calendars.update_calendar(s, actor, project_id, calendar_id, version, **d)
+        _calendar_changed(s, project_id)
+        return out
+
+
+@router.post(
+    "/projects/{project_id}/calendars/{calendar_id}/exceptions", response_model=S.CalendarOut, status_code=201
+)
+def add_exception(
+    project_id: int, calendar_id: int, body: S.CalendarExceptionIn, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    with db.uow() as s:
+        out = calendars.add_exception(s, actor, project_id, calendar_id, **body.model_dump())
+        _calendar_changed(s, project_id)
+        return out
+
+
+@router.delete(
+    "/projects/{project_id}/calendars/{calendar_id}/exceptions/{exception_id}", response_model=S.CalendarOut
+)
+def remove_exception(
+    project_id: int, calendar_id: int, exception_id: int, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    with db.uow() as s:
+        out = calendars.remove_exception(s, actor, project_id, calendar_id, exception_id)
+        _calendar_changed(s, project_id)
+        return out
+
+
+@router.get("/projects/{project_id}/baselines", response_model=list[S.BaselineOut])
+def list_baselines(project_id: int, actor: CurrentActor, db: DB) -> list[dict[str, Any]]:
+    with db.uow(readonly=True) as s:
+        return scheduling.list_baselines(s, actor, project_id)
+
+
+@router.post("/projects/{project_id}/baselines", response_model=S.BaselineOut, status_code=201)
+def save_baseline(project_id: int, body: S.BaselineIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """Save the current schedule as baseline 0..10 (replacing what that number held)."""
+    with db.uow() as s:
+        return scheduling.save_baseline(s, actor, project_id, number=body.number, name=body.name)
+
+
+@router.delete("/projects/{project_id}/baselines/{number}", status_code=204, response_class=Response)
+def delete_baseline(project_id: int, number: int, actor: CurrentActor, db: DB) -> Response:
+    with db.uow() as s:
+        scheduling.delete_baseline(s, actor, project_id, number)
+    return Response(status_code=204)

@@ -1,0 +1,524 @@
+"""Scheduling: recompute the project with the CPM engine after every plan change, read the schedule with
+summaries rolled up, baselines and variances, the status date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from charter.domain import schedule as rules
+from charter.domain.errors import Conflict, NotFound, ValidationError
+from charter.domain.roles import Perm
+from charter.engine import cpm
+from charter.engine.calendar import CalendarRangeError, WorkCalendar
+from charter.persistence.models import (
+    Baseline,
+    BaselineTask,
+    Calendar,
+    Project,
+    ProjectSchedule,
+    Task,
+    TaskAssignee,
+    TaskComputed,
+    TaskLink,
+    User,
+    WorkPackage,
+)
+from charter.services import journal
+from charter.services.authz import project_for
+from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
+from charter.services.context import Actor, now
+
+NAT = np.datetime64("NaT", "m")
+
+
+def settings_row(s: Session, project_id: int) -> ProjectSchedule:
+    row = s.get(ProjectSchedule, project_id)
+    if row is None:
+        row = ProjectSchedule(project_id=project_id, critical_threshold=0, plan_revision=0)
+        s.add(row)
+        s.flush()
+    return row
+
+
+def _dt64(values: list[dt.datetime | None]) -> np.ndarray:
+    return np.array([np.datetime64(v, "m") if v is not None else NAT for v in values], dtype="datetime64[m]")
+
+
+def _py(a: np.ndarray) -> list[dt.datetime | None]:
+    return [None if np.isnat(x) else x.astype("datetime64[m]").astype(dt.datetime) for x in a]
+
+
+def project_start(p: Project) -> dt.date:
+    return p.start_date or p.created_at.date()
+
+
+class Network:
+    """The project's tasks and links as the engine's arrays."""
+
+    def __init__(self, s: Session, project_id: int):
+        cols = (
+            Task.id,
+            Task.duration,
+            Task.milestone,
+            Task.calendar_id,
+            Task.constraint_type,
+            Task.constraint_date,
+            Task.deadline,
+            Task.actual_start,
+            Task.actual_finish,
+            Task.percent_complete,
+        )
+        rows = s.execute(select(*cols).where(Task.project_id == project_id).order_by(Task.id)).all()
+        self.ids = [r[0] for r in rows]
+        self.index = {tid: i for i, tid in enumerate(self.ids)}
+        self.rows = rows
+        links = s.execute(
+            select(TaskLink.pred_id, TaskLink.succ_id, TaskLink.type, TaskLink.lag, TaskLink.lag_kind).where(
+                TaskLink.project_id == project_id
+            )
+        ).all()
+        self.src = np.array([self.index[a] for a, *_ in links], dtype=np.int64)
+        self.dst = np.array([self.index[b] for _, b, *_ in links], dtype=np.int64)
+        self.typ = np.array([rules.LINK_CODES[rules.LinkType(t)] for *_, t, _, _ in links], dtype=np.int8)
+        self.lag = np.array([lag for *_, lag, _ in links], dtype=np.int64)
+        self.kind = np.array([rules.LAG_CODES[rules.LagKind(k)] for *_, k in links], dtype=np.int8)
+
+    def cycle_if_linked(self, pred_id: int, succ_id: int) -> list[int] | None:
+        cyc = cpm.find_cycle_if_linked(
+            len(self.ids), self.src, self.dst, self.index[pred_id], self.index[succ_id]
+        )
+        return None if cyc is None else [self.ids[i] for i in cyc]
+
+
+def recompute(s: Session, project_id: int) -> dict[str, Any]:
+    """Run the engine over the whole project and store the results (only rows that changed are written)."""
+    project = s.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} not found")
+    settings = settings_row(s, project_id)
+    net = Network(s, project_id)
+    rng = calendar_range(project)
+    pcal_row = project_calendar_row(s, project_id)
+    pcal = work_calendar(s, pcal_row, rng)
+    other: dict[int, int] = {}
+    cals: list[WorkCalendar] = []
+    for c in s.scalars(select(Calendar).where(Calendar.project_id == project_id, Calendar.id != pcal_row.id)):
+        other[c.id] = len(cals)
+        cals.append(work_calendar(s, c, rng))
+    r = net.rows
+    n = len(r)
+    try:
+        res = cpm.schedule(
+            np.array([0 if x[2] else x[1] for x in r], dtype=np.int64),
+            net.src, net.dst, net.typ, net.lag, net.kind,
+            calendar=pcal,
+            start=project_start(project),
+            task_calendar=np.array([other.get(x[3], -1) if x[3] else -1 for x in r], dtype=np.int64),
+            calendars=cals,
+            constraint_type=np.array([rules.CONSTRAINT_CODES[rules.ConstraintType(x[4])] for x in r], np.int64),
+            constraint_date=_dt64([x[5] for x in r]),
+            deadline=_dt64([x[6] for x in r]),
+            actual_start=_dt64([x[7] for x in r]),
+            actual_finish=_dt64([x[8] for x in r]),
+            percent_complete=np.array([x[9] or 0.0 for x in r], dtype=np.float64),
+            status_date=settings.status_date,
+            critical_threshold=settings.critical_threshold,
+        )  # fmt: skip
+    except cpm.CycleError as exc:
+        names = dict(s.execute(select(Task.id, Task.name).where(Task.project_id == project_id)).all())
+        chain = " -> ".join(names[net.ids[i]] for i in [*exc.cycle, exc.cycle[0]])
+        raise Conflict(f"the links form a cycle: {chain}") from None
+    except CalendarRangeError as exc:
+        raise ValidationError(f"a date lies outside the project calendar's range: {exc}") from None
+    starts, finishes = _py(res.start_at), _py(res.finish_at)
+    es, ef, ls, lf = _py(res.es_at), _py(res.ef_at), _py(res.ls_at), _py(res.lf_at)
+    viol: dict[int, str] = {}
+    for v in res.violations:
+        viol[v.task] = (
+            f"{v.kind.upper()} {v.limit_at:%Y-%m-%d %H:%M} cannot be met: logic allows "
+            f"{v.required_at:%Y-%m-%d %H:%M}"
+        )
+    tf = res.total_float.tolist()
+    ff = res.free_float.tolist()
+    crit = res.critical.tolist()
+    existing = {row[0]: row for row in s.execute(
+        select(TaskComputed.task_id, TaskComputed.start, TaskComputed.finish, TaskComputed.early_start,
+               TaskComputed.early_finish, TaskComputed.late_start, TaskComputed.late_finish,
+               TaskComputed.total_float, TaskComputed.free_float, TaskComputed.critical, TaskComputed.violation)
+        .where(TaskComputed.project_id == project_id)).all()}  # fmt: skip
+    inserts, updates = [], []
+    for i in range(n):
+        tid = net.ids[i]
+        values = (
+            tid,
+            starts[i],
+            finishes[i],
+            es[i],
+            ef[i],
+            ls[i],
+            lf[i],
+            int(tf[i]),
+            int(ff[i]),
+            bool(crit[i]),
+            viol.get(i),
+        )
+        old = existing.get(tid)
+        if old is not None and tuple(old) == values:
+            continue
+        d = dict(
+            zip(
+                (
+                    "task_id",
+                    "start",
+                    "finish",
+                    "early_start",
+                    "early_finish",
+                    "late_start",
+                    "late_finish",
+                    "total_float",
+                    "free_float",
+                    "critical",
+                    "violation",
+                ),
+                values,
+                strict=True,
+            )
+        )
+        if old is None:
+            inserts.append({**d, "project_id": project_id})
+        else:
+            updates.append(d)
+    if inserts:
+        s.execute(insert(TaskComputed), inserts)
+    if updates:
+        s.execute(update(TaskComputed), updates)
+    settings.finish = res.project_finish_at if n else None
+    settings.computed_at = now()
+    return {
+        "finish": settings.finish,
+        "tasks": n,
+        "critical_paths": [[net.ids[i] for i in chain] for chain in res.critical_paths],
+        "violations": [{"task_id": net.ids[i], "message": m} for i, m in viol.items()],
+    }
+
+
+def plan_changed(s: Session, project_id: int) -> dict[str, Any]:
+    """Call after any change to tasks, links, calendars or the status date: bump the plan revision and
+    recompute the whole project in the same transaction."""
+    settings = settings_row(s, project_id)
+    settings.plan_revision = (settings.plan_revision or 0) + 1
+    s.flush()
+    return recompute(s, project_id)
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+def _minutes_per_day(s: Session, project_id: int) -> int:
+    c = project_calendar_row(s, project_id)
+    return sum(b - a for a, b in c.shifts) or 480
+
+
+def task_dict(
+    t: Task, c: TaskComputed | None, mpd: int, assignees: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "project_id": t.project_id,
+        "work_package_id": t.work_package_id,
+        "wbs_code": t.wbs_code,
+        "name": t.name,
+        "description": t.description,
+        "milestone": t.milestone,
+        "duration_minutes": t.duration,
+        "duration": rules.format_minutes(t.duration, t.duration_unit, mpd),
+        "duration_days": round(t.duration / mpd, 3) if mpd else 0,
+        "duration_unit": t.duration_unit,
+        "optimistic": t.optimistic,
+        "most_likely": t.most_likely,
+        "pessimistic": t.pessimistic,
+        "work_minutes": t.work,
+        "percent_complete": t.percent_complete,
+        "actual_start": t.actual_start,
+        "actual_finish": t.actual_finish,
+        "status": t.status,
+        "priority": t.priority,
+        "constraint_type": t.constraint_type,
+        "constraint_date": t.constraint_date,
+        "deadline": t.deadline,
+        "calendar_id": t.calendar_id,
+        "position": t.position,
+        "start": c.start if c else None,
+        "finish": c.finish if c else None,
+        "early_start": c.early_start if c else None,
+        "early_finish": c.early_finish if c else None,
+        "late_start": c.late_start if c else None,
+        "late_finish": c.late_finish if c else None,
+        "total_float_minutes": c.total_float if c else 0,
+        "total_float_days": round(c.total_float / mpd, 2) if c and mpd else 0.0,
+        "free_float_days": round(c.free_float / mpd, 2) if c and mpd else 0.0,
+        "critical": bool(c.critical) if c else False,
+        "violation": c.violation if c else None,
+        "assignees": assignees or [],
+        "version": t.version,
+    }
+
+
+def get_schedule(s: Session, actor: Actor, project_id: int, *, baseline: int | None = None) -> dict[str, Any]:
+    """The whole schedule: tasks with computed dates and floats, work packages as summary rows with their
+    dates, work and progress rolled up, links, the critical path, and variances against a baseline."""
+    project = project_for(s, actor, project_id)
+    settings = settings_row(s, project_id)
+    mpd = _minutes_per_day(s, project_id)
+    pcal = work_calendar(s, project_calendar_row(s, project_id), calendar_range(project))
+    rows = s.execute(
+        select(Task, TaskComputed).outerjoin(TaskComputed, TaskComputed.task_id == Task.id)
+        .where(Task.project_id == project_id)
+    ).all()  # fmt: skip
+    people: dict[int, list[dict[str, Any]]] = {}
+    for tid, uid, name in s.execute(
+        select(TaskAssignee.task_id, User.id, User.display_name)
+        .join(User, User.id == TaskAssignee.user_id)
+        .join(Task, Task.id == TaskAssignee.task_id)
+        .where(Task.project_id == project_id)
+    ):
+        people.setdefault(tid, []).append({"user_id": uid, "name": name})
+    tasks = [task_dict(t, c, mpd, people.get(t.id)) for t, c in rows]
+    base: dict[int, BaselineTask] = {}
+    base_row = None
+    if baseline is not None:
+        base_row = s.scalars(
+            select(Baseline).where(Baseline.project_id == project_id, Baseline.number == baseline)
+        ).first()
+        if base_row is None:
+            raise NotFound(f"baseline {baseline} has not been saved", field="baseline")
+        base = {
+            b.task_id: b
+            for b in s.scalars(select(BaselineTask).where(BaselineTask.baseline_id == base_row.id))
+        }
+    for t in tasks:
+        b = base.get(t["id"])
+        t["baseline"] = None
+        if b is not None:
+            t["baseline"] = {
+                "start": b.start, "finish": b.finish, "duration_minutes": b.duration, "work_minutes": b.work,
+                "start_variance_days": _var(pcal, b.start, t["start"], mpd),
+                "finish_variance_days": _var(pcal, b.finish, t["finish"], mpd),
+                "duration_variance_days": round((t["duration_minutes"] - b.duration) / mpd, 2),
+                "work_variance_minutes": (t["work_minutes"] or 0) - (b.work or 0),
+            }  # fmt: skip
+    wps = list(s.scalars(select(WorkPackage).where(WorkPackage.project_id == project_id)))
+    summaries = _rollup(wps, tasks)
+    links = [
+        {"id": lk.id, "pred_id": lk.pred_id, "succ_id": lk.succ_id, "type": lk.type, "lag": lk.lag,
+         "lag_kind": lk.lag_kind, "lag_text": rules.format_lag(lk.lag, lk.lag_kind, mpd), "version": lk.version}
+        for lk in s.scalars(select(TaskLink).where(TaskLink.project_id == project_id))
+    ]  # fmt: skip
+    tasks.sort(key=lambda t: _code_key(t["wbs_code"]))
+    return {
+        "project_id": project_id,
+        "start": project_start(project),
+        "finish": settings.finish,
+        "status_date": settings.status_date,
+        "minutes_per_day": mpd,
+        "plan_revision": settings.plan_revision,
+        "computed_at": settings.computed_at,
+        "baseline": base_row.number if base_row else None,
+        "tasks": tasks,
+        "summaries": summaries,
+        "links": links,
+        "critical_task_ids": [t["id"] for t in tasks if t["critical"]],
+        "violations": [
+            {"task_id": t["id"], "name": t["name"], "message": t["violation"]}
+            for t in tasks
+            if t["violation"]
+        ],
+    }
+
+
+def _code_key(code: str) -> list[int]:
+    return [int(x) for x in code.split(".") if x.isdigit()]
+
+
+def _var(cal: WorkCalendar, base: dt.datetime | None, cur: dt.datetime | None, mpd: int) -> float | None:
+    if base is None or cur is None:
+        return None
+    try:
+        if cur >= base:
+            return round(cal.working_between(base, cur) / mpd, 2)
+        return -round(cal.working_between(cur, base) / mpd, 2)
+    except (CalendarRangeError, ValueError):
+        return round((cur - base).total_seconds() / 86400, 2)
+
+
+def _rollup(wps: list[WorkPackage], tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_wp: dict[int | None, list[dict[str, Any]]] = {}
+    for t in tasks:
+        by_wp.setdefault(t["work_package_id"], []).append(t)
+    children: dict[int | None, list[int]] = {}
+    for w in wps:
+        children.setdefault(w.parent_id, []).append(w.id)
+    out: dict[int, dict[str, Any]] = {}
+
+    def walk(wp: WorkPackage) -> list[dict[str, Any]]:
+        items = list(by_wp.get(wp.id, []))
+        for cid in children.get(wp.id, []):
+            items += walk(next(w for w in wps if w.id == cid))
+        starts = [t["start"] for t in items if t["start"]]
+        finishes = [t["finish"] for t in items if t["finish"]]
+        total = sum(t["duration_minutes"] for t in items)
+        done = sum(t["duration_minutes"] * t["percent_complete"] / 100 for t in items)
+        out[wp.id] = {
+            "id": wp.id, "wbs_code": wp.wbs_code, "name": wp.name, "parent_id": wp.parent_id,
+            "start": min(starts) if starts else None, "finish": max(finishes) if finishes else None,
+            "work_minutes": sum(t["work_minutes"] or 0 for t in items),
+            "percent_complete": round(done / total * 100, 1) if total else
+            (round(sum(t["percent_complete"] for t in items) / len(items), 1) if items else 0.0),
+            "tasks": len(items), "critical": any(t["critical"] for t in items),
+            "late_tasks": sum(1 for t in items if t["violation"]),
+        }  # fmt: skip
+        return items
+
+    for w in wps:
+        if w.parent_id is None:
+            walk(w)
+    return sorted(out.values(), key=lambda d: _code_key(d["wbs_code"]))
+
+
+# --------------------------------------------------------------------------------------------- settings
+
+
+def set_status_date(
+    s: Session, actor: Actor, project_id: int, status_date: dt.datetime | None, version: int
+) -> dict[str, Any]:
+    """Completed work stays where it happened; remaining work is scheduled from the status date."""
+    project_for(s, actor, project_id, Perm.TASK_EDIT, for_update=True)
+    row = settings_row(s, project_id)
+    if row.version != version:
+        raise Conflict(
+            "the schedule settings were changed by someone else; reload",
+            field="version",
+            current={"status_date": row.status_date, "version": row.version},
+        )
+    before = journal.snapshot(row)
+    row.status_date = status_date
+    row.version += 1
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="schedule",
+        entity_id=project_id,
+        action="update",
+        project_id=project_id,
+        before=before,
+        after=journal.snapshot(row),
+    )
+    return plan_changed(s, project_id)
+
+
+# --------------------------------------------------------------------------------------------- baselines
+
+MAX_BASELINES = 11
+
+
+def save_baseline(
+    s: Session, actor: Actor, project_id: int, *, number: int = 0, name: str = ""
+) -> dict[str, Any]:
+    """Save the current schedule as baseline `number` (0..10, like MS Project's Baseline 0-10), replacing
+    what was saved under that number."""
+    project_for(s, actor, project_id, Perm.TASK_EDIT)
+    if not 0 <= number < MAX_BASELINES:
+        raise ValidationError("a baseline number is 0 to 10", field="number")
+    settings = settings_row(s, project_id)
+    old = s.scalars(
+        select(Baseline).where(Baseline.project_id == project_id, Baseline.number == number)
+    ).first()
+    if old is not None:
+        journal.record(
+            s,
+            actor,
+            entity_type="baseline",
+            entity_id=old.id,
+            action="delete",
+            project_id=project_id,
+            before=journal.snapshot(old),
+            cause=f"baseline {number} saved again",
+        )
+        s.delete(old)
+        s.flush()
+    b = Baseline(
+        project_id=project_id,
+        number=number,
+        name=name.strip() or f"Baseline {number}",
+        saved_at=now(),
+        saved_by=actor.user_id,
+        finish=settings.finish,
+    )
+    s.add(b)
+    s.flush()
+    rows = s.execute(
+        select(Task.id, TaskComputed.start, TaskComputed.finish, Task.duration, Task.work)
+        .join(TaskComputed, TaskComputed.task_id == Task.id)
+        .where(Task.project_id == project_id)
+    ).all()
+    if rows:
+        s.execute(insert(BaselineTask), [
+            {"baseline_id": b.id, "task_id": tid, "start": st, "finish": fi, "duration": du, "work": wk}
+            for tid, st, fi, du, wk in rows
+        ])  # fmt: skip
+    journal.record(
+        s,
+        actor,
+        entity_type="baseline",
+        entity_id=b.id,
+        action="create",
+        project_id=project_id,
+        after=journal.snapshot(b),
+    )
+    return baseline_dict(b, len(rows))
+
+
+def baseline_dict(b: Baseline, tasks: int) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "number": b.number,
+        "name": b.name,
+        "saved_at": b.saved_at,
+        "finish": b.finish,
+        "tasks": tasks,
+    }
+
+
+def list_baselines(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    project_for(s, actor, project_id)
+    counts = dict(s.execute(
+        select(BaselineTask.baseline_id, func.count()).join(Baseline, Baseline.id == BaselineTask.baseline_id)
+        .where(Baseline.project_id == project_id).group_by(BaselineTask.baseline_id)
+    ).all())  # fmt: skip
+    rows = s.scalars(select(Baseline).where(Baseline.project_id == project_id).order_by(Baseline.number))
+    return [baseline_dict(b, counts.get(b.id, 0)) for b in rows]
+
+
+def delete_baseline(s: Session, actor: Actor, project_id: int, number: int) -> None:
+    project_for(s, actor, project_id, Perm.TASK_EDIT)
+    b = s.scalars(
+        select(Baseline).where(Baseline.project_id == project_id, Baseline.number == number)
+    ).first()
+    if b is None:
+        raise NotFound(f"baseline {number} has not been saved", field="number")
+    journal.record(
+        s,
+        actor,
+        entity_type="baseline",
+        entity_id=b.id,
+        action="delete",
+        project_id=project_id,
+        before=journal.snapshot(b),
+    )
+    s.execute(delete(Baseline).where(Baseline.id == b.id))

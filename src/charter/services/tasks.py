@@ -1,0 +1,457 @@
+"""Tasks and their links. Every change recomputes the schedule in the same transaction.
+
+A Task Leader edits the tasks of their own work package (and its sub-packages); a worker assigned to a task
+may record its progress; a link is edited by whoever may edit its successor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from charter.domain import schedule as rules
+from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
+from charter.domain.roles import PROJECT_TARGET, Perm, permits
+from charter.persistence.models import Calendar, Task, TaskAssignee, TaskComputed, TaskLink, User, WorkPackage
+from charter.services import journal
+from charter.services.authz import grants, project_for, work_package_target
+from charter.services.context import Actor, now
+from charter.services.scheduling import Network, _minutes_per_day, plan_changed, task_dict
+from charter.services.work_packages import next_position, renumber
+
+PROGRESS_FIELDS = frozenset({"percent_complete", "actual_start", "actual_finish", "status"})
+EDITABLE = frozenset({
+    "name", "description", "work_package_id", "milestone", "duration", "optimistic", "most_likely", "pessimistic",
+    "work", "percent_complete", "actual_start", "actual_finish", "status", "priority", "constraint_type",
+    "constraint_date", "deadline", "calendar_id", "position",
+})  # fmt: skip
+
+
+def _target(s: Session, work_package_id: int | None) -> Any:
+    return work_package_target(s, work_package_id) if work_package_id else PROJECT_TARGET
+
+
+def _get(s: Session, project_id: int, task_id: int, field: str = "task_id") -> Task:
+    t = s.get(Task, task_id)
+    if t is None or t.project_id != project_id:
+        raise NotFound(f"task {task_id} not found in this project", field=field)
+    return t
+
+
+def _check_wp(s: Session, project_id: int, wp_id: int | None) -> None:
+    if wp_id is not None:
+        w = s.get(WorkPackage, wp_id)
+        if w is None or w.project_id != project_id:
+            raise NotFound(f"work package {wp_id} not found in this project", field="work_package_id")
+
+
+def _normalise(s: Session, project_id: int, values: dict[str, Any], where: str) -> dict[str, Any]:
+    """Parse durations and estimates ("5d", "4h"), enums and dates; check the numbers."""
+    mpd = _minutes_per_day(s, project_id)
+    out = dict(values)
+    if "duration" in out and out["duration"] is not None:
+        out["duration"], out["duration_unit"] = rules.parse_duration(out["duration"], mpd)
+    for k in ("optimistic", "most_likely", "pessimistic", "work"):
+        if k in out and out[k] is not None and not isinstance(out[k], int):
+            out[k] = rules.parse_duration(out[k], mpd, k)[0]
+    if "constraint_type" in out:
+        out["constraint_type"] = rules.parse_enum(
+            rules.ConstraintType, out["constraint_type"], "constraint_type"
+        )
+    if "status" in out:
+        out["status"] = rules.parse_enum(rules.TaskStatus, out["status"], "status")
+    if "calendar_id" in out and out["calendar_id"] is not None:
+        c = s.get(Calendar, out["calendar_id"])
+        if c is None or c.project_id != project_id:
+            raise ValidationError(
+                f"calendar {out['calendar_id']} is not in this project", field="calendar_id"
+            )
+    if out.get("milestone"):
+        out["duration"] = 0
+    for k in ("name",):
+        if k in out and not (out[k] or "").strip():
+            raise ValidationError(
+                f"{where}: the task needs a name" if where else "the task needs a name", field=k
+            )
+    return out
+
+
+def _validate(t: Task, where: str) -> None:
+    rules.check_task_numbers(
+        duration=t.duration,
+        work=t.work,
+        percent_complete=t.percent_complete,
+        optimistic=t.optimistic,
+        most_likely=t.most_likely,
+        pessimistic=t.pessimistic,
+        priority=t.priority,
+        where=where,
+    )
+    rules.check_constraint(rules.ConstraintType(t.constraint_type), t.constraint_date, where)
+    rules.check_actuals(t.actual_start, t.actual_finish, where)
+
+
+def _derive_status(t: Task, explicit: bool) -> None:
+    if explicit:
+        return
+    if t.percent_complete >= 100 or t.actual_finish is not None:
+        t.status = rules.TaskStatus.COMPLETED.value
+        t.percent_complete = 100.0
+    elif t.percent_complete > 0 or t.actual_start is not None:
+        if t.status in (rules.TaskStatus.NOT_STARTED.value, rules.TaskStatus.COMPLETED.value):
+            t.status = rules.TaskStatus.IN_PROGRESS.value
+    elif t.status in (rules.TaskStatus.IN_PROGRESS.value, rules.TaskStatus.COMPLETED.value):
+        t.status = rules.TaskStatus.NOT_STARTED.value
+
+
+def _computed(s: Session, t: Task) -> dict[str, Any]:
+    return task_dict(t, s.get(TaskComputed, t.id), _minutes_per_day(s, t.project_id), _assignees(s, t.id))
+
+
+def _assignees(s: Session, task_id: int) -> list[dict[str, Any]]:
+    rows = s.execute(select(User.id, User.display_name).join(TaskAssignee, TaskAssignee.user_id == User.id)
+                     .where(TaskAssignee.task_id == task_id)).all()  # fmt: skip
+    return [{"user_id": uid, "name": name} for uid, name in rows]
+
+
+def get_task(s: Session, actor: Actor, project_id: int, task_id: int) -> dict[str, Any]:
+    project_for(s, actor, project_id)
+    return _computed(s, _get(s, project_id, task_id))
+
+
+def create_task(
+    s: Session, actor: Actor, project_id: int, *, name: str, work_package_id: int | None = None, **fields: Any
+) -> dict[str, Any]:
+    project_for(s, actor, project_id)
+    _check_wp(s, project_id, work_package_id)
+    project_for(s, actor, project_id, Perm.TASK_EDIT, _target(s, work_package_id))
+    unknown = set(fields) - EDITABLE
+    if unknown:
+        raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    values = _normalise(s, project_id, {"name": name, **fields}, "")
+    values.setdefault("duration", 0 if values.get("milestone") else _minutes_per_day(s, project_id))
+    t = Task(
+        project_id=project_id,
+        work_package_id=work_package_id,
+        created_at=now(),
+        position=values.pop("position", None) or next_position(s, project_id, work_package_id),
+        **{k: (v.value if hasattr(v, "value") else v) for k, v in values.items()},
+    )
+    t.name = t.name.strip()
+    for attr, default in (
+        ("percent_complete", 0.0),
+        ("priority", 500),
+        ("constraint_type", "asap"),
+        ("status", "not_started"),
+        ("description", ""),
+        ("milestone", False),
+    ):
+        if getattr(t, attr) is None:
+            setattr(t, attr, default)
+    _validate(t, "")
+    _derive_status(t, "status" in fields)
+    s.add(t)
+    s.flush()
+    renumber(s, project_id)
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="task",
+        entity_id=t.id,
+        action="create",
+        project_id=project_id,
+        after=journal.snapshot(t),
+    )
+    plan_changed(s, project_id)
+    return _computed(s, t)
+
+
+def _may_edit(s: Session, actor: Actor, project_id: int, t: Task, changes: set[str]) -> None:
+    """Task editors of the package may change anything; an assigned worker only the progress fields."""
+    if actor.is_admin:
+        return
+    held = grants(s, actor, project_id)
+    target = _target(s, t.work_package_id)
+    if permits(held, Perm.TASK_EDIT, target):
+        return
+    assigned = s.scalar(
+        select(TaskAssignee.user_id).where(
+            TaskAssignee.task_id == t.id, TaskAssignee.user_id == actor.user_id
+        )
+    )
+    if changes <= PROGRESS_FIELDS and permits(held, Perm.TASK_PROGRESS, target) and assigned:
+        return
+    raise PermissionDenied("your roles do not allow editing this task")
+
+
+def update_task(
+    s: Session, actor: Actor, project_id: int, task_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    project_for(s, actor, project_id)
+    t = _get(s, project_id, task_id)
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    _may_edit(s, actor, project_id, t, set(changes))
+    if t.version != version:
+        raise stale("task", version, _computed(s, t))
+    if "work_package_id" in changes and changes["work_package_id"] != t.work_package_id:
+        _check_wp(s, project_id, changes["work_package_id"])
+        project_for(s, actor, project_id, Perm.TASK_EDIT, _target(s, changes["work_package_id"]))
+        changes.setdefault("position", next_position(s, project_id, changes["work_package_id"]))
+    values = _normalise(s, project_id, changes, f"task {t.name!r}")
+    before = journal.snapshot(t)
+    for k, v in values.items():
+        setattr(t, k, v.value if hasattr(v, "value") else v)
+    if isinstance(t.name, str):
+        t.name = t.name.strip()
+    _validate(t, "")
+    _derive_status(t, "status" in changes)
+    s.flush()
+    if {"work_package_id", "position"} & set(changes):
+        renumber(s, project_id)
+        s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="task",
+        entity_id=t.id,
+        action="update",
+        project_id=project_id,
+        before=before,
+        after=journal.snapshot(t),
+    )
+    plan_changed(s, project_id)
+    return _computed(s, t)
+
+
+def delete_task(s: Session, actor: Actor, project_id: int, task_id: int, version: int) -> None:
+    project_for(s, actor, project_id)
+    t = _get(s, project_id, task_id)
+    project_for(s, actor, project_id, Perm.TASK_EDIT, _target(s, t.work_package_id))
+    if t.version != version:
+        raise stale("task", version, _computed(s, t))
+    before = journal.snapshot(t)
+    for lk in s.scalars(select(TaskLink).where((TaskLink.pred_id == t.id) | (TaskLink.succ_id == t.id))):
+        journal.record(
+            s,
+            actor,
+            entity_type="link",
+            entity_id=lk.id,
+            action="delete",
+            project_id=project_id,
+            before=journal.snapshot(lk),
+            cause=f"task {t.name!r} deleted",
+        )
+    s.execute(delete(TaskLink).where((TaskLink.pred_id == t.id) | (TaskLink.succ_id == t.id)))
+    s.delete(t)
+    s.flush()
+    renumber(s, project_id)
+    journal.record(
+        s, actor, entity_type="task", entity_id=task_id, action="delete", project_id=project_id, before=before
+    )
+    plan_changed(s, project_id)
+
+
+def set_assignees(
+    s: Session, actor: Actor, project_id: int, task_id: int, user_ids: list[int]
+) -> dict[str, Any]:
+    """Who works on the task (the Task Leader assigns the workers of their package)."""
+    project_for(s, actor, project_id)
+    t = _get(s, project_id, task_id)
+    project_for(s, actor, project_id, Perm.TEAM_MANAGE, _target(s, t.work_package_id))
+    before = sorted(u["user_id"] for u in _assignees(s, task_id))
+    for uid in user_ids:
+        u = s.get(User, uid)
+        if u is None or not u.is_active:
+            raise ValidationError(f"user {uid} does not exist or is deactivated", field="user_ids")
+        if not grants(s, Actor(uid, u.username), project_id):
+            raise ValidationError(f"{u.display_name} holds no role in this project", field="user_ids")
+    s.execute(delete(TaskAssignee).where(TaskAssignee.task_id == task_id))
+    for uid in sorted(set(user_ids)):
+        s.add(TaskAssignee(task_id=task_id, user_id=uid))
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="task",
+        entity_id=task_id,
+        action="update",
+        project_id=project_id,
+        before={"assignees": before},
+        after={"assignees": sorted(set(user_ids))},
+    )
+    return _computed(s, t)
+
+
+# --------------------------------------------------------------------------------------------- links
+
+
+def link_dict(lk: TaskLink, mpd: int) -> dict[str, Any]:
+    return {
+        "id": lk.id,
+        "project_id": lk.project_id,
+        "pred_id": lk.pred_id,
+        "succ_id": lk.succ_id,
+        "type": lk.type,
+        "lag": lk.lag,
+        "lag_kind": lk.lag_kind,
+        "lag_text": rules.format_lag(lk.lag, lk.lag_kind, mpd),
+        "version": lk.version,
+    }
+
+
+def _parse_link(s: Session, project_id: int, type_: Any, lag: Any, lag_kind: Any) -> tuple[str, int, str]:
+    lt = rules.parse_enum(rules.LinkType, type_, "type")
+    if lag_kind is None:
+        value, kind = rules.parse_lag(lag if lag is not None else 0, _minutes_per_day(s, project_id))
+    else:
+        kind = rules.parse_enum(rules.LagKind, lag_kind, "lag_kind")
+        if isinstance(lag, bool) or not isinstance(lag, int):
+            raise ValidationError(
+                "with lag_kind given, the lag is a whole number (minutes or percent)", field="lag"
+            )
+        value = lag
+    return lt.value, value, kind.value
+
+
+def create_link(
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    pred_id: int,
+    succ_id: int,
+    type: str = "FS",
+    lag: Any = 0,
+    lag_kind: str | None = None,
+) -> dict[str, Any]:
+    """Link two tasks (FS, SS, FF, SF with a lag in working time, elapsed time or % of the predecessor).
+    A link that would close a cycle is refused and the error names the cycle."""
+    project_for(s, actor, project_id)
+    pred = _get(s, project_id, pred_id, "pred_id")
+    succ = _get(s, project_id, succ_id, "succ_id")
+    project_for(s, actor, project_id, Perm.TASK_EDIT, _target(s, succ.work_package_id))
+    if pred_id == succ_id:
+        raise ValidationError("a task cannot depend on itself", field="succ_id")
+    if s.scalar(select(TaskLink.id).where(TaskLink.pred_id == pred_id, TaskLink.succ_id == succ_id)):
+        raise Conflict(f"{pred.name!r} is already linked to {succ.name!r}", field="succ_id")
+    lt, value, kind = _parse_link(s, project_id, type, lag, lag_kind)
+    cycle = Network(s, project_id).cycle_if_linked(pred_id, succ_id)
+    if cycle:
+        names = dict(s.execute(select(Task.id, Task.name).where(Task.id.in_(cycle))).all())
+        chain = " -> ".join(names[i] for i in [*cycle, cycle[0]])
+        raise ValidationError(
+            f"this link would make a cycle: {chain}", field="pred_id", details={"cycle": cycle}
+        )
+    lk = TaskLink(
+        project_id=project_id,
+        pred_id=pred_id,
+        succ_id=succ_id,
+        type=lt,
+        lag=value,
+        lag_kind=kind,
+        created_at=now(),
+    )
+    s.add(lk)
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="link",
+        entity_id=lk.id,
+        action="create",
+        project_id=project_id,
+        after=journal.snapshot(lk),
+    )
+    plan_changed(s, project_id)
+    return link_dict(lk, _minutes_per_day(s, project_id))
+
+
+def _link(s: Session, project_id: int, link_id: int) -> TaskLink:
+    lk = s.get(TaskLink, link_id)
+    if lk is None or lk.project_id != project_id:
+        raise NotFound(f"link {link_id} not found in this project", field="link_id")
+    return lk
+
+
+def update_link(
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    link_id: int,
+    version: int,
+    *,
+    type: str | None = None,
+    lag: Any = None,
+    lag_kind: str | None = None,
+) -> dict[str, Any]:
+    project_for(s, actor, project_id)
+    lk = _link(s, project_id, link_id)
+    succ = _get(s, project_id, lk.succ_id)
+    project_for(s, actor, project_id, Perm.TASK_EDIT, _target(s, succ.work_package_id))
+    mpd = _minutes_per_day(s, project_id)
+    if lk.version != version:
+        raise stale("link", version, link_dict(lk, mpd))
+    lt, value, kind = _parse_link(
+        s,
+        project_id,
+        type or lk.type,
+        lk.lag if lag is None else lag,
+        lk.lag_kind if lag is None and lag_kind is None else lag_kind,
+    )
+    before = journal.snapshot(lk)
+    lk.type, lk.lag, lk.lag_kind = lt, value, kind
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="link",
+        entity_id=lk.id,
+        action="update",
+        project_id=project_id,
+        before=before,
+        after=journal.snapshot(lk),
+    )
+    plan_changed(s, project_id)
+    return link_dict(lk, mpd)
+
+
+def delete_link(s: Session, actor: Actor, project_id: int, link_id: int, version: int) -> None:
+    project_for(s, actor, project_id)
+    lk = _link(s, project_id, link_id)
+    succ = _get(s, project_id, lk.succ_id)
+    project_for(s, actor, project_id, Perm.TASK_EDIT, _target(s, succ.work_package_id))
+    if lk.version != version:
+        raise stale("link", version, link_dict(lk, _minutes_per_day(s, project_id)))
+    journal.record(
+        s,
+        actor,
+        entity_type="link",
+        entity_id=lk.id,
+        action="delete",
+        project_id=project_id,
+        before=journal.snapshot(lk),
+    )
+    s.delete(lk)
+    s.flush()
+    plan_changed(s, project_id)
+
+
+def parse_when(value: Any, field: str) -> dt.datetime | None:
+    """A wall-clock instant from an ISO date or datetime (a trailing zone is dropped: schedule times are
+    project wall-clock)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    try:
+        return dt.datetime.fromisoformat(str(value)).replace(tzinfo=None)
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a date or date-time", field=field) from None
