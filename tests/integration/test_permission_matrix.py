@@ -100,6 +100,8 @@ class Op:
     body: Body | None = None
     params: dict[str, Any] | None = None
     prepare: Callable[[World, str], None] | None = None  # extra state the cell needs
+    files: Callable[[World, str], dict[str, Any]] | None = None  # multipart uploads
+    form: dict[str, str] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -144,6 +146,11 @@ def _wp_version(w: World, wp_id: int) -> int:
 def _delete_p1(w: World, caller: str) -> None:
     with w.db.uow() as s:
         projects.delete_project(s, w.actor("admin"), w.p1, 1)
+
+
+def _plan_csv() -> dict[str, Any]:
+    csv = b"id,name,duration,predecessors\r\n1,Imported A,2d,\r\n2,Imported B,1d,1FS+1d\r\n"
+    return {"file": ("plan.csv", csv, "text/csv")}
 
 
 def p1(suffix: str = "") -> Url:
@@ -530,6 +537,24 @@ TABLE: tuple[Op, ...] = (
         url=lambda w, c: f"/projects/{w.p1}/calendars/{w.calendars['p1']}/exceptions/999999",
     ),
     Op("GET", "/projects/{project_id}/baselines", READ_P1, url=p1("/baselines")),
+    # --- interchange -----------------------------------------------------------------------------------
+    Op(
+        "POST",
+        "/projects/{project_id}/import",
+        in_p1("pm"),
+        url=p1("/import"),
+        files=lambda w, c: _plan_csv(),
+    ),
+    Op("POST", "/imports", authenticated(), files=lambda w, c: _plan_csv(), form={"key": "IMP"}),
+    Op("GET", "/projects/{project_id}/export", READ_P1, url=p1("/export"), params={"format": "csv"}),
+    Op(
+        "GET",
+        "/projects/{project_id}/export",
+        in_p2("outsider"),
+        "P2 as MSPDI",
+        url=lambda w, c: f"/projects/{w.p2}/export",
+    ),
+    Op("GET", "/me/tasks.ics", authenticated()),
     Op(
         "POST",
         "/projects/{project_id}/baselines",
@@ -656,7 +681,10 @@ def test_permission(op: Op, caller: str, world: World, client: TestClient) -> No
     url = op.url(world, caller) if op.url else op.path
     body = op.body(world, caller) if op.body else None
     before = _journal_count(world.db)
-    r = client.request(op.method, url, json=body, params=op.params, headers=world.headers(caller))
+    files = op.files(world, caller) if op.files else None
+    r = client.request(
+        op.method, url, json=body, params=op.params, headers=world.headers(caller), files=files, data=op.form
+    )
     expected = op.expect[caller]
     got = _outcome(r.status_code)
     assert got == expected, (

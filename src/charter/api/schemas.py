@@ -600,3 +600,17 @@ class BaselineOut(Out):
     saved_at: datetime
     finish: datetime | None
     tasks: int
+
+
+class ImportOut(Out):
+    project_id: int
+    work_packages: int
+    tasks: int
+    links: int
+    calendars: int
+    baselines: list[int]
+    finish: datetime | None
+    dates_compared: int
+    dates_matching: int
+    mismatches: list[dict[str, Any]]
+    unmatched_resources: list[str]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from charter.cli import common, db, serve
+from charter.cli import common, db, schedule, serve
 from charter.cli.bench import bench_app
 from charter.cli.common import CharterGroup
 from charter.cli.projects import project_app
@@ -49,6 +49,10 @@ app.add_typer(project_app, name="project")
 app.add_typer(role_app, name="role")
 app.add_typer(raci_app, name="raci")
 app.add_typer(bench_app, name="bench")
+app.command("schedule")(schedule.schedule)
+app.command("import")(schedule.import_)
+app.command("export")(schedule.export)
+app.add_typer(schedule.baseline_app, name="baseline")
 
 if __name__ == "__main__":
     app()

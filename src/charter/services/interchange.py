@@ -1,0 +1,591 @@
+"""Import a plan (MS Project XML, CSV, Excel) into a project, whole or not at all, and export a project's plan.
+
+File formats live in `charter.io`; they hand over a `PlanSpec`. Importing writes the rows directly and
+recomputes once at the end (per-row recomputation would make a 5,000-task import quadratic).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from charter.domain import schedule as rules
+from charter.domain.errors import ValidationError
+from charter.domain.roles import Perm
+from charter.domain.schedule import ImportProblem, PlanSpec
+from charter.engine import cpm
+from charter.persistence.models import (
+    Baseline,
+    BaselineTask,
+    Calendar,
+    CalendarExceptionRow,
+    Project,
+    Task,
+    TaskAssignee,
+    TaskComputed,
+    TaskLink,
+    User,
+    WorkPackage,
+)
+from charter.services import journal, projects
+from charter.services.authz import project_for
+from charter.services.calendars import calendar_range, project_calendar_row
+from charter.services.context import Actor, now
+from charter.services.scheduling import plan_changed, settings_row
+from charter.services.work_packages import renumber
+
+Progress = Callable[[float, str], None]
+MAX_PROBLEMS = 20
+
+
+def _fail(problems: list[ImportProblem]) -> None:
+    shown = "; ".join(str(p) for p in problems[:MAX_PROBLEMS])
+    more = f" (and {len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
+    raise ValidationError(
+        f"the file cannot be imported: {shown}{more}",
+        field="file",
+        details={"problems": [str(p) for p in problems]},
+    )
+
+
+def _expand_summary_links(plan: PlanSpec) -> None:
+    """A link to or from a summary row (MS Project allows them) becomes links to or from each task under it:
+    the summary starts with its first task and finishes with its last, so the same dates follow."""
+    summaries = {t.ref for t in plan.tasks if t.summary}
+    if not any(lk.pred_ref in summaries or lk.succ_ref in summaries for lk in plan.links):
+        return
+    children: dict[str, list[str]] = {}
+    for t in plan.tasks:
+        if t.parent_ref is not None:
+            children.setdefault(t.parent_ref, []).append(t.ref)
+
+    def leaves(ref: str) -> list[str]:
+        if ref not in summaries:
+            return [ref]
+        return [x for c in children.get(ref, []) for x in leaves(c)]
+
+    out: list[rules.LinkSpec] = []
+    seen: set[tuple[str, str]] = set()
+    for lk in plan.links:
+        for p in leaves(lk.pred_ref):
+            for q in leaves(lk.succ_ref):
+                if (p, q) not in seen and p != q:
+                    seen.add((p, q))
+                    out.append(rules.LinkSpec(p, q, lk.type, lk.lag, lk.lag_kind, lk.line))
+    plan.links = out
+
+
+def _check(plan: PlanSpec, rng: tuple[dt.date, dt.date]) -> list[ImportProblem]:
+    problems: list[ImportProblem] = []
+    refs = set()
+    for t in plan.tasks:
+        where = f"task {t.ref} ({t.name})"
+        if t.ref in refs:
+            problems.append(ImportProblem(t.line, f"{where}: the id is used twice", t.ref))
+        refs.add(t.ref)
+        if not t.name.strip():
+            problems.append(ImportProblem(t.line, f"task {t.ref}: the name is empty", t.ref))
+        try:
+            rules.check_task_numbers(
+                duration=t.duration,
+                work=t.work,
+                percent_complete=t.percent_complete,
+                optimistic=t.optimistic,
+                most_likely=t.most_likely,
+                pessimistic=t.pessimistic,
+                priority=t.priority,
+                where=where,
+            )
+            rules.check_constraint(t.constraint_type, t.constraint_date, where)
+            rules.check_actuals(t.actual_start, t.actual_finish, where)
+        except ValidationError as exc:
+            problems.append(ImportProblem(t.line, exc.message, t.ref))
+        for label, value in (
+            ("constraint date", t.constraint_date),
+            ("deadline", t.deadline),
+            ("actual start", t.actual_start),
+            ("actual finish", t.actual_finish),
+        ):
+            if value is not None and not rng[0] <= value.date() <= rng[1]:
+                problems.append(
+                    ImportProblem(
+                        t.line,
+                        f"{where}: the {label} {value:%Y-%m-%d} is outside the "
+                        f"calendar range {rng[0]} .. {rng[1]}",
+                        t.ref,
+                    )
+                )
+        if t.parent_ref is not None and t.parent_ref not in refs:
+            problems.append(
+                ImportProblem(
+                    t.line, f"{where}: its parent {t.parent_ref} is not a summary row before it", t.ref
+                )
+            )
+    summaries = {t.ref for t in plan.tasks if t.summary}
+    for t in plan.tasks:
+        if t.parent_ref is not None and t.parent_ref in refs and t.parent_ref not in summaries:
+            problems.append(
+                ImportProblem(t.line, f"task {t.ref}: its parent {t.parent_ref} is not a summary", t.ref)
+            )
+    seen_links: set[tuple[str, str]] = set()
+    for lk in plan.links:
+        for r in (lk.pred_ref, lk.succ_ref):
+            if r not in refs:
+                problems.append(ImportProblem(lk.line, f"link {lk.pred_ref} -> {lk.succ_ref}: no task {r}"))
+            elif r in summaries:
+                problems.append(
+                    ImportProblem(
+                        lk.line,
+                        f"link {lk.pred_ref} -> {lk.succ_ref}: {r} is a summary; link its tasks instead",
+                    )
+                )
+        if lk.pred_ref == lk.succ_ref:
+            problems.append(
+                ImportProblem(lk.line, f"link {lk.pred_ref} -> {lk.succ_ref}: a task cannot depend on itself")
+            )
+        if (lk.pred_ref, lk.succ_ref) in seen_links:
+            problems.append(ImportProblem(lk.line, f"link {lk.pred_ref} -> {lk.succ_ref} appears twice"))
+        seen_links.add((lk.pred_ref, lk.succ_ref))
+    if not problems:
+        leaf = [t.ref for t in plan.tasks if not t.summary]
+        index = {r: i for i, r in enumerate(leaf)}
+        src = [index[lk.pred_ref] for lk in plan.links]
+        dst = [index[lk.succ_ref] for lk in plan.links]
+        cycle = cpm.find_cycle(len(leaf), src, dst)
+        if cycle:
+            names = {t.ref: t.name for t in plan.tasks}
+            chain = " -> ".join(f"{leaf[i]} ({names[leaf[i]]})" for i in [*cycle, cycle[0]])
+            problems.append(ImportProblem(None, f"the links form a cycle: {chain}"))
+    return problems
+
+
+def import_plan(
+    s: Session,
+    actor: Actor,
+    plan: PlanSpec,
+    *,
+    project_id: int | None = None,
+    key: str | None = None,
+    name: str | None = None,
+    source: str = "file",
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Import into an existing project (appending to its plan) or into a new one (`key`). Returns what was
+    created and how the recomputed dates compare with the dates the file carried."""
+    if project_id is None:
+        if not key:
+            raise ValidationError("name the project to import into, or a key for a new project", field="key")
+        start = plan.start.date() if plan.start else None
+        created = projects.create_project(
+            s,
+            actor,
+            key=key,
+            name=name or plan.name or key,
+            start_date=start,
+            status="active",
+            phase="planning",
+        )
+        project_id = created["id"]
+    project = project_for(s, actor, project_id, Perm.TASK_EDIT)
+    project_for(s, actor, project_id, Perm.WBS_EDIT)
+    _expand_summary_links(plan)
+    problems = _check(plan, calendar_range(project))
+    if problems:
+        _fail(problems)
+    t0 = now()
+    cause = f"imported from {source}"
+    # calendars
+    cal_ids: dict[str, int] = {}
+    pcal = project_calendar_row(s, project_id)
+    for spec in plan.calendars:
+        if spec.ref == plan.calendar_ref:
+            row = pcal
+            row.weekdays, row.shifts = list(spec.weekdays), [list(x) for x in spec.shifts]
+            row.country, row.subdiv = spec.country, spec.subdiv
+        else:
+            row = Calendar(
+                project_id=project_id,
+                name=spec.name or f"Calendar {spec.ref}",
+                is_project_default=False,
+                weekdays=list(spec.weekdays),
+                shifts=[list(x) for x in spec.shifts],
+                country=spec.country,
+                subdiv=spec.subdiv,
+                created_at=t0,
+            )
+            s.add(row)
+        s.flush()
+        cal_ids[spec.ref] = row.id
+        existing = {
+            e.day
+            for e in s.scalars(select(CalendarExceptionRow).where(CalendarExceptionRow.calendar_id == row.id))
+        }
+        for e in spec.exceptions:
+            if e.date not in existing:
+                s.add(CalendarExceptionRow(calendar_id=row.id, day=e.date, working=e.working, name=e.name))
+                existing.add(e.date)
+    if plan.start and project.start_date is None:
+        project.start_date = plan.start.date()
+    if plan.status_date:
+        settings_row(s, project_id).status_date = plan.status_date
+    # work packages from summary rows, in outline order (parents first)
+    wp_ids: dict[str, int] = {}
+    base_pos = len(
+        list(
+            s.scalars(
+                select(WorkPackage.id).where(
+                    WorkPackage.project_id == project_id, WorkPackage.parent_id.is_(None)
+                )
+            )
+        )
+    )
+    position = base_pos
+    total = max(1, len(plan.tasks))
+    task_ids: dict[str, int] = {}
+    for i, t in enumerate(plan.tasks):
+        position += 1
+        parent = wp_ids.get(t.parent_ref) if t.parent_ref else None
+        if t.summary:
+            w = WorkPackage(
+                project_id=project_id,
+                parent_id=parent,
+                name=t.name.strip()[:200],
+                description=t.description,
+                position=position,
+                created_at=t0,
+            )
+            s.add(w)
+            s.flush()
+            wp_ids[t.ref] = w.id
+            journal.record(
+                s,
+                actor,
+                entity_type="work_package",
+                entity_id=w.id,
+                action="create",
+                project_id=project_id,
+                after=journal.snapshot(w),
+                cause=cause,
+            )
+        else:
+            task = Task(
+                project_id=project_id, work_package_id=parent, name=t.name.strip()[:300], description=t.description,
+                position=position, milestone=t.milestone, duration=0 if t.milestone else t.duration,
+                duration_unit=t.duration_unit.value, optimistic=t.optimistic, most_likely=t.most_likely,
+                pessimistic=t.pessimistic, work=t.work, percent_complete=t.percent_complete,
+                actual_start=t.actual_start, actual_finish=t.actual_finish,
+                status=_status(t.percent_complete, t.actual_start, t.actual_finish), priority=t.priority,
+                constraint_type=t.constraint_type.value, constraint_date=t.constraint_date, deadline=t.deadline,
+                calendar_id=cal_ids.get(t.calendar_ref) if t.calendar_ref and t.calendar_ref != plan.calendar_ref
+                else None, created_at=t0,
+            )  # fmt: skip
+            s.add(task)
+            s.flush()
+            task_ids[t.ref] = task.id
+            journal.record(
+                s,
+                actor,
+                entity_type="task",
+                entity_id=task.id,
+                action="create",
+                project_id=project_id,
+                after=journal.snapshot(task),
+                cause=cause,
+            )
+        if progress and i % 200 == 0:
+            progress(0.1 + 0.6 * i / total, f"{i}/{total} rows")
+    if plan.links:
+        s.execute(insert(TaskLink), [
+            {"project_id": project_id, "pred_id": task_ids[lk.pred_ref], "succ_id": task_ids[lk.succ_ref],
+             "type": lk.type.value, "lag": lk.lag, "lag_kind": lk.lag_kind.value, "created_at": t0, "version": 1}
+            for lk in plan.links
+        ])  # fmt: skip
+        journal.record(
+            s,
+            actor,
+            entity_type="project",
+            entity_id=project_id,
+            action="update",
+            project_id=project_id,
+            before={"links": None},
+            after={"links": len(plan.links)},
+            cause=cause,
+        )
+    # assignees: resources that are Charter users (matched by e-mail or name)
+    users_by_email = {e.lower(): i for i, e in s.execute(select(User.id, User.email)).all() if e}
+    users_by_name = {n.lower(): i for i, n in s.execute(select(User.id, User.display_name)).all()}
+    res_user: dict[str, int] = {}
+    unmatched: list[str] = []
+    for r in plan.resources:
+        uid = users_by_email.get((r.email or "").lower()) or users_by_name.get(r.name.lower())
+        if uid:
+            res_user[r.ref] = uid
+        elif r.kind == "work":
+            unmatched.append(r.name)
+    for t in plan.tasks:
+        for a in t.assignments:
+            if a.resource_ref in res_user and t.ref in task_ids:
+                s.merge(TaskAssignee(task_id=task_ids[t.ref], user_id=res_user[a.resource_ref]))
+    s.flush()
+    renumber(s, project_id)
+    if progress:
+        progress(0.75, "scheduling")
+    result = plan_changed(s, project_id)
+    # baselines as the file carried them
+    numbers = sorted({b.number for t in plan.tasks for b in t.baselines if 0 <= b.number <= 10})
+    for number in numbers:
+        old = s.scalars(
+            select(Baseline).where(Baseline.project_id == project_id, Baseline.number == number)
+        ).first()
+        if old is not None:
+            s.delete(old)
+            s.flush()
+        b = Baseline(
+            project_id=project_id,
+            number=number,
+            name=f"Baseline {number} ({source})",
+            saved_at=t0,
+            saved_by=actor.user_id,
+        )
+        s.add(b)
+        s.flush()
+        rows = [
+            {"baseline_id": b.id, "task_id": task_ids[t.ref], "start": bl.start, "finish": bl.finish,
+             "duration": bl.duration or 0, "work": bl.work}
+            for t in plan.tasks if t.ref in task_ids for bl in t.baselines if bl.number == number
+        ]  # fmt: skip
+        if rows:
+            s.execute(insert(BaselineTask), rows)
+    # compare with the dates the file carried (a file saved by MS Project holds its computed dates)
+    computed = {
+        c.task_id: c for c in s.scalars(select(TaskComputed).where(TaskComputed.project_id == project_id))
+    }
+    compared = 0
+    mismatches: list[dict[str, Any]] = []
+    for t in plan.tasks:
+        tid = task_ids.get(t.ref)
+        if tid is None or t.start is None or t.finish is None:
+            continue
+        compared += 1
+        c = computed.get(tid)
+        if c is None or c.start != t.start or c.finish != t.finish:
+            mismatches.append(
+                {
+                    "ref": t.ref,
+                    "name": t.name,
+                    "file_start": t.start,
+                    "file_finish": t.finish,
+                    "start": c.start if c else None,
+                    "finish": c.finish if c else None,
+                }
+            )
+    if progress:
+        progress(1.0, "done")
+    return {
+        "project_id": project_id,
+        "work_packages": len(wp_ids),
+        "tasks": len(task_ids),
+        "links": len(plan.links),
+        "calendars": len(cal_ids),
+        "baselines": numbers,
+        "finish": result["finish"],
+        "dates_compared": compared,
+        "dates_matching": compared - len(mismatches),
+        "mismatches": mismatches[:50],
+        "unmatched_resources": unmatched,
+    }
+
+
+def _status(pct: float, start: dt.datetime | None, finish: dt.datetime | None) -> str:
+    if pct >= 100 or finish is not None:
+        return rules.TaskStatus.COMPLETED.value
+    if pct > 0 or start is not None:
+        return rules.TaskStatus.IN_PROGRESS.value
+    return rules.TaskStatus.NOT_STARTED.value
+
+
+def export_plan(s: Session, actor: Actor, project_id: int) -> PlanSpec:
+    """The project's plan as a PlanSpec, for the file writers."""
+    project: Project = project_for(s, actor, project_id)
+    settings = settings_row(s, project_id)
+    cals = list(s.scalars(select(Calendar).where(Calendar.project_id == project_id).order_by(Calendar.id)))
+    specs = []
+    default_ref = None
+    for c in cals:
+        exc = s.scalars(select(CalendarExceptionRow).where(CalendarExceptionRow.calendar_id == c.id))
+        specs.append(rules.CalendarSpec(
+            ref=str(c.id), name=c.name, weekdays=tuple(c.weekdays), shifts=tuple(tuple(x) for x in c.shifts),
+            country=c.country, subdiv=c.subdiv,
+            exceptions=[rules.CalendarException(e.day, e.working, e.name) for e in sorted(exc, key=lambda e: e.day)],
+        ))  # fmt: skip
+        if c.is_project_default:
+            default_ref = str(c.id)
+    mpd = next((sum(b - a for a, b in c.shifts) for c in cals if c.is_project_default), 480)
+    wps = list(s.scalars(select(WorkPackage).where(WorkPackage.project_id == project_id)))
+    tasks = list(s.scalars(select(Task).where(Task.project_id == project_id)))
+    computed = {
+        c.task_id: c for c in s.scalars(select(TaskComputed).where(TaskComputed.project_id == project_id))
+    }
+    baselines = {b.id: b.number for b in s.scalars(select(Baseline).where(Baseline.project_id == project_id))}
+    btasks: dict[int, list[rules.BaselineSpec]] = {}
+    if baselines:
+        for bt in s.scalars(select(BaselineTask).where(BaselineTask.baseline_id.in_(baselines))):
+            btasks.setdefault(bt.task_id, []).append(
+                rules.BaselineSpec(baselines[bt.baseline_id], bt.start, bt.finish, bt.duration, bt.work)
+            )
+    assignees: dict[int, list[int]] = {}
+    for tid, uid in s.execute(
+        select(TaskAssignee.task_id, TaskAssignee.user_id)
+        .join(Task, Task.id == TaskAssignee.task_id)
+        .where(Task.project_id == project_id)
+    ).all():
+        assignees.setdefault(tid, []).append(uid)
+    people = {
+        u.id: u
+        for u in s.scalars(select(User).where(User.id.in_({u for v in assignees.values() for u in v})))
+    }
+    rows: list[tuple[list[int], rules.TaskSpec]] = []
+    for w in wps:
+        rows.append(
+            (
+                _key(w.wbs_code),
+                rules.TaskSpec(
+                    ref=f"W{w.id}",
+                    name=w.name,
+                    summary=True,
+                    parent_ref=f"W{w.parent_id}" if w.parent_id else None,
+                    description=w.description,
+                ),
+            )
+        )
+    for t in tasks:
+        comp = computed.get(t.id)
+        rows.append((_key(t.wbs_code), rules.TaskSpec(
+            ref=f"T{t.id}", name=t.name, parent_ref=f"W{t.work_package_id}" if t.work_package_id else None,
+            milestone=t.milestone, duration=t.duration, duration_unit=rules.DurationUnit(t.duration_unit),
+            work=t.work, optimistic=t.optimistic, most_likely=t.most_likely, pessimistic=t.pessimistic,
+            percent_complete=t.percent_complete, actual_start=t.actual_start, actual_finish=t.actual_finish,
+            constraint_type=rules.ConstraintType(t.constraint_type), constraint_date=t.constraint_date,
+            deadline=t.deadline, priority=t.priority, description=t.description,
+            calendar_ref=str(t.calendar_id) if t.calendar_id else None,
+            start=comp.start if comp else None, finish=comp.finish if comp else None,
+            baselines=sorted(btasks.get(t.id, []), key=lambda b: b.number),
+            assignments=[rules.AssignmentSpec(resource_ref=f"U{u}") for u in sorted(assignees.get(t.id, []))],
+        )))  # fmt: skip
+    rows.sort(key=lambda r: r[0])
+    links = [
+        rules.LinkSpec(
+            f"T{lk.pred_id}", f"T{lk.succ_id}", rules.LinkType(lk.type), lk.lag, rules.LagKind(lk.lag_kind)
+        )
+        for lk in s.scalars(select(TaskLink).where(TaskLink.project_id == project_id).order_by(TaskLink.id))
+    ]
+    resources = [
+        rules.ResourceSpec(ref=f"U{u.id}", name=u.display_name, email=u.email) for u in people.values()
+    ]
+    start = projects.project_dict(s, project)["start_date"] or project.created_at.date()
+    return PlanSpec(
+        name=project.name,
+        start=dt.datetime(start.year, start.month, start.day),
+        status_date=settings.status_date,
+        calendars=specs,
+        calendar_ref=default_ref,
+        tasks=[r[1] for r in rows],
+        links=links,
+        resources=resources,
+        minutes_per_day=mpd,
+    )
+
+
+def _key(code: str) -> list[int]:
+    return [int(x) for x in code.split(".") if x.isdigit()]
+
+
+# --------------------------------------------------------------------------------------------- files
+
+FORMATS = ("mspdi", "csv", "xlsx")
+EXPORTS = {
+    "mspdi": ("application/xml", "xml"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "ics": ("text/calendar; charset=utf-8", "ics"),
+}
+
+
+def guess_format(filename: str | None, fmt: str | None) -> str:
+    if fmt:
+        if fmt not in FORMATS:
+            raise ValidationError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", field="format")
+        return fmt
+    ext = (filename or "").rsplit(".", 1)[-1].lower()
+    by_ext = {"xml": "mspdi", "csv": "csv", "txt": "csv", "xlsx": "xlsx"}
+    if ext not in by_ext:
+        raise ValidationError(
+            "cannot tell the file's format from its name; give the format (mspdi, csv, xlsx)", field="format"
+        )
+    return by_ext[ext]
+
+
+def read_plan(
+    data: bytes,
+    fmt: str,
+    *,
+    mapping: dict[str, str] | None = None,
+    name: str = "Imported plan",
+    minutes_per_day: int = 480,
+) -> PlanSpec:
+    from charter.io import mspdi, tabular
+
+    if fmt == "mspdi":
+        return mspdi.read_mspdi(data)
+    if fmt == "csv":
+        return tabular.read_csv(data, mapping, name=name, minutes_per_day=minutes_per_day)
+    return tabular.read_xlsx(data, mapping, name=name, minutes_per_day=minutes_per_day)
+
+
+def export_file(s: Session, actor: Actor, project_id: int, fmt: str) -> tuple[bytes, str, str]:
+    """(content, media type, file name) of the project's plan in `fmt` (mspdi, csv, xlsx or ics = milestones)."""
+    from charter.io import ical, mspdi, tabular
+
+    if fmt not in EXPORTS:
+        raise ValidationError(f"unknown format {fmt!r}; use one of {', '.join(EXPORTS)}", field="format")
+    project = project_for(s, actor, project_id)
+    plan = export_plan(s, actor, project_id)
+    media, ext = EXPORTS[fmt]
+    if fmt == "mspdi":
+        data = mspdi.write_mspdi(plan)
+    elif fmt == "csv":
+        data = tabular.write_csv(plan)
+    elif fmt == "xlsx":
+        data = tabular.write_xlsx(plan)
+    else:
+        items = [
+            ical.CalendarItem(uid=f"{project.key}-{t.ref}", summary=f"{project.key}: {t.name}", start=t.start,
+                              finish=t.finish, description=t.description)
+            for t in plan.tasks if t.milestone and t.start is not None
+        ]  # fmt: skip
+        data = ical.milestones_feed(project.name, items)
+    return data, media, f"{project.key}.{ext}"
+
+
+def my_tasks_feed(s: Session, actor: Actor) -> bytes:
+    """An iCalendar feed of the actor's assigned tasks across every project they can see."""
+    from charter.io import ical
+    from charter.services.authz import visible_project_ids
+
+    rows = s.execute(
+        select(Task, TaskComputed, Project.key)
+        .join(TaskAssignee, TaskAssignee.task_id == Task.id)
+        .join(Project, Project.id == Task.project_id)
+        .outerjoin(TaskComputed, TaskComputed.task_id == Task.id)
+        .where(TaskAssignee.user_id == actor.user_id, Task.project_id.in_(visible_project_ids(s, actor)))
+    ).all()
+    items = [
+        ical.CalendarItem(uid=f"{key}-T{t.id}", summary=f"{key}: {t.name}", start=c.start, finish=c.finish,
+                          description=t.description)
+        for t, c, key in rows if c is not None and c.start is not None
+    ]  # fmt: skip
+    return ical.tasks_feed(actor.username, items)
