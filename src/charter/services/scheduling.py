@@ -137,8 +137,9 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
         raise ValidationError(f"a date lies outside the project calendar's range: {exc}") from None
     starts, finishes = _py(res.start_at), _py(res.finish_at)
     for i, row in enumerate(r):  # a milestone is one instant: shown where its finish is
-        if (row[2] or row[1] == 0) and starts[i] and finishes[i] and starts[i] > finishes[i]:
-            starts[i] = finishes[i]
+        st, fi = starts[i], finishes[i]
+        if (row[2] or row[1] == 0) and st is not None and fi is not None and st > fi:
+            starts[i] = fi
     es, ef, ls, lf = _py(res.es_at), _py(res.ef_at), _py(res.ls_at), _py(res.lf_at)
     viol: dict[int, str] = {}
     for v in res.violations:
