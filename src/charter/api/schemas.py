@@ -410,8 +410,14 @@ class AssigneesIn(In):
 
 
 class PersonRef(Out):
-    user_id: int
+    assignment_id: int
+    resource_id: int
+    user_id: int | None
     name: str
+    kind: str
+    units: float
+    work_minutes: int
+    version: int
 
 
 class BaselineValues(Out):

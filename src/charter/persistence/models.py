@@ -7,6 +7,7 @@ return plain data; no row leaves the service layer.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -265,6 +267,13 @@ class Task(Versioned, Base):
     constraint_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
     deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
     calendar_id: Mapped[int | None] = mapped_column(ForeignKey("calendars.id", ondelete="SET NULL"))
+    task_type: Mapped[str] = mapped_column(
+        String(16), default="fixed_units"
+    )  # fixed_units|fixed_duration|fixed_work
+    effort_driven: Mapped[bool] = mapped_column(Boolean, default=True)
+    levelled_start: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=False)
+    )  # set by resource levelling
     created_at: Mapped[datetime]
 
 
@@ -299,12 +308,6 @@ class TaskLink(Versioned, Base):
     created_at: Mapped[datetime]
 
 
-class TaskAssignee(Base):
-    __tablename__ = "task_assignees"
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-
-
 class Baseline(Base):
     __tablename__ = "baselines"
     __table_args__ = (UniqueConstraint("project_id", "number"),)
@@ -325,3 +328,112 @@ class BaselineTask(Base):
     finish: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
     duration: Mapped[int] = mapped_column(Integer, default=0)
     work: Mapped[int | None] = mapped_column(Integer)
+
+
+# --------------------------------------------------------------------------------------------- team and resources
+
+
+class Resource(Versioned, Base):
+    """A person, a non-human resource (equipment, environment, licence) or a material. Organisation-wide:
+    a person's load is counted across every project."""
+
+    __tablename__ = "resources"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(
+        String(16), default="person"
+    )  # person|equipment|environment|licence|material
+    name: Mapped[str] = mapped_column(String(120))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), unique=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    max_units: Mapped[float] = mapped_column(Float, default=1.0)  # 1.0 = one full-time person
+    weekdays: Mapped[list[Any]] = mapped_column(JSON, default=list)  # empty: the project's calendar
+    shifts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    unit: Mapped[str] = mapped_column(String(20), default="")  # materials: "licence", "GB", ...
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class ResourceException(Base):
+    """A vacation or other day off (or an extra working day) of one resource."""
+
+    __tablename__ = "resource_exceptions"
+    __table_args__ = (UniqueConstraint("resource_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    working: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str] = mapped_column(String(120), default="")
+
+
+class ResourceRate(Base):
+    """A cost rate valid from a date on (the latest one not after a day applies to that day)."""
+
+    __tablename__ = "resource_rates"
+    __table_args__ = (UniqueConstraint("resource_id", "valid_from"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    standard: Mapped[Decimal] = mapped_column(Numeric(18, 4))  # per hour (people, equipment) or per unit
+    overtime: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class Assignment(Versioned, Base):
+    """A resource working on a task with units (1.0 = full time) and work (minutes)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("task_id", "resource_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    units: Mapped[float] = mapped_column(Float, default=1.0)
+    work: Mapped[int] = mapped_column(Integer, default=0)  # minutes
+    created_at: Mapped[datetime]
+
+
+class TimesheetEntry(Versioned, Base):
+    __tablename__ = "timesheet_entries"
+    __table_args__ = (
+        UniqueConstraint("user_id", "task_id", "day"),
+        Index("ix_timesheet_entries_project_day", "project_id", "day"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    overtime: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="draft")  # draft|submitted|approved|rejected
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class TimesheetLock(Base):
+    """Days up to and including `until` are locked in a project: entries there cannot change."""
+
+    __tablename__ = "timesheet_locks"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    until: Mapped[date] = mapped_column(Date)
+    locked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    locked_at: Mapped[datetime]
+
+
+class LevellingRun(Base):
+    """A levelling computed for preview; accepting applies it, undoing restores the dates it replaced."""
+
+    __tablename__ = "levelling_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12), default="preview")  # preview|applied|undone|stale
+    plan_revision: Mapped[int] = mapped_column(Integer)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    applied_at: Mapped[datetime | None]

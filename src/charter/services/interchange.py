@@ -19,13 +19,14 @@ from charter.domain.roles import Perm
 from charter.domain.schedule import ImportProblem, PlanSpec
 from charter.engine import cpm
 from charter.persistence.models import (
+    Assignment,
     Baseline,
     BaselineTask,
     Calendar,
     CalendarExceptionRow,
     Project,
+    Resource,
     Task,
-    TaskAssignee,
     TaskComputed,
     TaskLink,
     User,
@@ -35,6 +36,7 @@ from charter.services import journal, projects
 from charter.services.authz import project_for
 from charter.services.calendars import calendar_range, project_calendar_row
 from charter.services.context import Actor, now
+from charter.services.resources import assignees_of, person_resource
 from charter.services.scheduling import plan_changed, settings_row
 from charter.services.work_packages import renumber
 
@@ -329,7 +331,23 @@ def import_plan(
     for t in plan.tasks:
         for a in t.assignments:
             if a.resource_ref in res_user and t.ref in task_ids:
-                s.merge(TaskAssignee(task_id=task_ids[t.ref], user_id=res_user[a.resource_ref]))
+                res = person_resource(s, res_user[a.resource_ref])
+                exists = s.scalar(
+                    select(Assignment.id).where(
+                        Assignment.task_id == task_ids[t.ref], Assignment.resource_id == res.id
+                    )
+                )
+                if not exists:
+                    s.add(
+                        Assignment(
+                            project_id=project_id,
+                            task_id=task_ids[t.ref],
+                            resource_id=res.id,
+                            units=a.units,
+                            work=a.work if a.work is not None else t.duration,
+                            created_at=t0,
+                        )
+                    )
     s.flush()
     renumber(s, project_id)
     if progress:
@@ -437,16 +455,13 @@ def export_plan(s: Session, actor: Actor, project_id: int) -> PlanSpec:
             btasks.setdefault(bt.task_id, []).append(
                 rules.BaselineSpec(baselines[bt.baseline_id], bt.start, bt.finish, bt.duration, bt.work)
             )
-    assignees: dict[int, list[int]] = {}
-    for tid, uid in s.execute(
-        select(TaskAssignee.task_id, TaskAssignee.user_id)
-        .join(Task, Task.id == TaskAssignee.task_id)
-        .where(Task.project_id == project_id)
-    ).all():
-        assignees.setdefault(tid, []).append(uid)
-    people = {
+    assigned = assignees_of(s, project_id=project_id)
+    people = {x["resource_id"]: x for v in assigned.values() for x in v}
+    users = {
         u.id: u
-        for u in s.scalars(select(User).where(User.id.in_({u for v in assignees.values() for u in v})))
+        for u in s.scalars(
+            select(User).where(User.id.in_({x["user_id"] for x in people.values() if x["user_id"]}))
+        )
     }
     rows: list[tuple[list[int], rules.TaskSpec]] = []
     for w in wps:
@@ -474,7 +489,8 @@ def export_plan(s: Session, actor: Actor, project_id: int) -> PlanSpec:
             calendar_ref=str(t.calendar_id) if t.calendar_id else None,
             start=comp.start if comp else None, finish=comp.finish if comp else None,
             baselines=sorted(btasks.get(t.id, []), key=lambda b: b.number),
-            assignments=[rules.AssignmentSpec(resource_ref=f"U{u}") for u in sorted(assignees.get(t.id, []))],
+            assignments=[rules.AssignmentSpec(resource_ref=f"R{x['resource_id']}", units=x["units"],
+                                              work=x["work_minutes"]) for x in assigned.get(t.id, [])],
         )))  # fmt: skip
     rows.sort(key=lambda r: r[0])
     links = [
@@ -484,7 +500,13 @@ def export_plan(s: Session, actor: Actor, project_id: int) -> PlanSpec:
         for lk in s.scalars(select(TaskLink).where(TaskLink.project_id == project_id).order_by(TaskLink.id))
     ]
     resources = [
-        rules.ResourceSpec(ref=f"U{u.id}", name=u.display_name, email=u.email) for u in people.values()
+        rules.ResourceSpec(
+            ref=f"R{rid}",
+            name=x["name"],
+            kind="material" if x["kind"] == "material" else "work",
+            email=users[x["user_id"]].email if x["user_id"] in users else None,
+        )
+        for rid, x in sorted(people.items())
     ]
     start = projects.project_dict(s, project)["start_date"] or project.created_at.date()
     return PlanSpec(
@@ -578,10 +600,11 @@ def my_tasks_feed(s: Session, actor: Actor) -> bytes:
 
     rows = s.execute(
         select(Task, TaskComputed, Project.key)
-        .join(TaskAssignee, TaskAssignee.task_id == Task.id)
+        .join(Assignment, Assignment.task_id == Task.id)
+        .join(Resource, Resource.id == Assignment.resource_id)
         .join(Project, Project.id == Task.project_id)
         .outerjoin(TaskComputed, TaskComputed.task_id == Task.id)
-        .where(TaskAssignee.user_id == actor.user_id, Task.project_id.in_(visible_project_ids(s, actor)))
+        .where(Resource.user_id == actor.user_id, Task.project_id.in_(visible_project_ids(s, actor)))
     ).all()
     items = [
         ical.CalendarItem(uid=f"{key}-T{t.id}", summary=f"{key}: {t.name}", start=c.start, finish=c.finish,

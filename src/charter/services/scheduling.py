@@ -22,10 +22,8 @@ from charter.persistence.models import (
     Project,
     ProjectSchedule,
     Task,
-    TaskAssignee,
     TaskComputed,
     TaskLink,
-    User,
     WorkPackage,
 )
 from charter.services import journal
@@ -284,14 +282,9 @@ def get_schedule(s: Session, actor: Actor, project_id: int, *, baseline: int | N
         select(Task, TaskComputed).outerjoin(TaskComputed, TaskComputed.task_id == Task.id)
         .where(Task.project_id == project_id)
     ).all()  # fmt: skip
-    people: dict[int, list[dict[str, Any]]] = {}
-    for tid, uid, name in s.execute(
-        select(TaskAssignee.task_id, User.id, User.display_name)
-        .join(User, User.id == TaskAssignee.user_id)
-        .join(Task, Task.id == TaskAssignee.task_id)
-        .where(Task.project_id == project_id)
-    ):
-        people.setdefault(tid, []).append({"user_id": uid, "name": name})
+    from charter.services.resources import assignees_of
+
+    people = assignees_of(s, project_id=project_id)
     tasks = [task_dict(t, c, mpd, people.get(t.id)) for t, c in rows]
     base: dict[int, BaselineTask] = {}
     base_row = None

@@ -15,10 +15,20 @@ from sqlalchemy.orm import Session
 from charter.domain import schedule as rules
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.roles import PROJECT_TARGET, Perm, permits
-from charter.persistence.models import Calendar, Task, TaskAssignee, TaskComputed, TaskLink, User, WorkPackage
+from charter.persistence.models import (
+    Assignment,
+    Calendar,
+    Resource,
+    Task,
+    TaskComputed,
+    TaskLink,
+    User,
+    WorkPackage,
+)
 from charter.services import journal
 from charter.services.authz import grants, project_for, work_package_target
 from charter.services.context import Actor, now
+from charter.services.resources import assignees_of, is_assigned, person_resource
 from charter.services.scheduling import Network, _minutes_per_day, plan_changed, task_dict
 from charter.services.work_packages import next_position, renumber
 
@@ -112,9 +122,7 @@ def _computed(s: Session, t: Task) -> dict[str, Any]:
 
 
 def _assignees(s: Session, task_id: int) -> list[dict[str, Any]]:
-    rows = s.execute(select(User.id, User.display_name).join(TaskAssignee, TaskAssignee.user_id == User.id)
-                     .where(TaskAssignee.task_id == task_id)).all()  # fmt: skip
-    return [{"user_id": uid, "name": name} for uid, name in rows]
+    return assignees_of(s, [task_id]).get(task_id, [])
 
 
 def get_task(s: Session, actor: Actor, project_id: int, task_id: int) -> dict[str, Any]:
@@ -178,11 +186,7 @@ def _may_edit(s: Session, actor: Actor, project_id: int, t: Task, changes: set[s
     target = _target(s, t.work_package_id)
     if permits(held, Perm.TASK_EDIT, target):
         return
-    assigned = s.scalar(
-        select(TaskAssignee.user_id).where(
-            TaskAssignee.task_id == t.id, TaskAssignee.user_id == actor.user_id
-        )
-    )
+    assigned = is_assigned(s, t.id, actor.user_id)
     if changes <= PROGRESS_FIELDS and permits(held, Perm.TASK_PROGRESS, target) and assigned:
         return
     raise PermissionDenied("your roles do not allow editing this task")
@@ -260,20 +264,55 @@ def delete_task(s: Session, actor: Actor, project_id: int, task_id: int, version
 def set_assignees(
     s: Session, actor: Actor, project_id: int, task_id: int, user_ids: list[int]
 ) -> dict[str, Any]:
-    """Who works on the task (the Task Leader assigns the workers of their package)."""
+    """Who works on the task: assignments of those people's resources (full time; work follows the duration).
+    Non-human resources on the task stay as they are. The Task Leader assigns the workers of their package."""
     project_for(s, actor, project_id)
     t = _get(s, project_id, task_id)
     project_for(s, actor, project_id, Perm.TEAM_MANAGE, _target(s, t.work_package_id))
-    before = sorted(u["user_id"] for u in _assignees(s, task_id))
-    for uid in user_ids:
+    wanted = set(user_ids)
+    for uid in wanted:
         u = s.get(User, uid)
         if u is None or not u.is_active:
             raise ValidationError(f"user {uid} does not exist or is deactivated", field="user_ids")
         if not grants(s, Actor(uid, u.username), project_id):
             raise ValidationError(f"{u.display_name} holds no role in this project", field="user_ids")
-    s.execute(delete(TaskAssignee).where(TaskAssignee.task_id == task_id))
-    for uid in sorted(set(user_ids)):
-        s.add(TaskAssignee(task_id=task_id, user_id=uid))
+    current: dict[int | None, Assignment] = {r.user_id: a for a, r in s.execute(
+        select(Assignment, Resource).join(Resource, Resource.id == Assignment.resource_id)
+        .where(Assignment.task_id == task_id, Resource.user_id.is_not(None)))}  # fmt: skip
+    before = sorted(u for u in current if u is not None)
+    for holder, a in current.items():
+        if holder not in wanted:
+            journal.record(
+                s,
+                actor,
+                entity_type="assignment",
+                entity_id=a.id,
+                action="delete",
+                project_id=project_id,
+                before=journal.snapshot(a),
+            )
+            s.delete(a)
+    for new_uid in sorted(wanted - set(current)):
+        res = person_resource(s, new_uid)
+        a = Assignment(
+            project_id=project_id,
+            task_id=task_id,
+            resource_id=res.id,
+            units=1.0,
+            work=t.duration,
+            created_at=now(),
+        )
+        s.add(a)
+        s.flush()
+        journal.record(
+            s,
+            actor,
+            entity_type="assignment",
+            entity_id=a.id,
+            action="create",
+            project_id=project_id,
+            after=journal.snapshot(a),
+        )
     s.flush()
     journal.record(
         s,
@@ -283,7 +322,7 @@ def set_assignees(
         action="update",
         project_id=project_id,
         before={"assignees": before},
-        after={"assignees": sorted(set(user_ids))},
+        after={"assignees": sorted(wanted)},
     )
     return _computed(s, t)
 

@@ -12,12 +12,24 @@ if engine is None:  # plain `alembic` command line: build from the URL in the co
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
 
 with engine.connect() as connection:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite rebuilds a table to alter it (drop + copy): with foreign keys on, dropping the old table
+        # would cascade into the rows that reference it. Off for the migration (only possible outside a
+        # transaction), checked afterwards.
+        connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
         compare_type=True,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows that break foreign keys: {broken[:5]}")
     connection.commit()
+    if sqlite:
+        connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

@@ -1,0 +1,268 @@
+"""Resources: people (linked to users), equipment, environments, licences and materials; their calendars
+(working hours, vacations, part-time), cost rates over time, and their assignments to tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from charter.domain.errors import Conflict, NotFound, ValidationError, stale
+from charter.persistence.models import Assignment, Resource, ResourceException, ResourceRate, User
+from charter.services import journal
+from charter.services.authz import require_admin, require_user
+from charter.services.context import Actor, now
+
+KINDS = ("person", "equipment", "environment", "licence", "material")
+
+
+def resource_dict(
+    r: Resource, exceptions: list[ResourceException] | None = None, rates: list[ResourceRate] | None = None
+) -> dict[str, Any]:
+    return {
+        "id": r.id, "kind": r.kind, "name": r.name, "user_id": r.user_id, "department_id": r.department_id,
+        "skills": list(r.skills or []), "max_units": r.max_units, "weekdays": list(r.weekdays or []),
+        "shifts": [list(x) for x in (r.shifts or [])], "unit": r.unit, "active": r.active,
+        "exceptions": [{"id": e.id, "day": e.day, "working": e.working, "name": e.name}
+                       for e in sorted(exceptions or [], key=lambda e: e.day)],
+        "rates": [{"id": x.id, "valid_from": x.valid_from, "standard": str(x.standard), "overtime": str(x.overtime),
+                   "currency": x.currency} for x in sorted(rates or [], key=lambda x: x.valid_from)],
+        "version": r.version,
+    }  # fmt: skip
+
+
+def person_resource(s: Session, user_id: int) -> Resource:
+    """The person resource of a user, created on first use."""
+    r = s.scalars(select(Resource).where(Resource.user_id == user_id)).first()
+    if r is None:
+        u = s.get(User, user_id)
+        if u is None:
+            raise ValidationError(f"user {user_id} does not exist", field="user_id")
+        r = Resource(
+            kind="person",
+            name=u.display_name,
+            user_id=u.id,
+            department_id=u.department_id,
+            skills=[],
+            max_units=1.0,
+            weekdays=[],
+            shifts=[],
+            unit="",
+            active=True,
+            created_at=now(),
+        )
+        s.add(r)
+        s.flush()
+    return r
+
+
+def assignees_of(
+    s: Session, task_ids: list[int] | None = None, project_id: int | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    q = select(Assignment, Resource).join(Resource, Resource.id == Assignment.resource_id)
+    if task_ids is not None:
+        q = q.where(Assignment.task_id.in_(task_ids))
+    if project_id is not None:
+        q = q.where(Assignment.project_id == project_id)
+    out: dict[int, list[dict[str, Any]]] = {}
+    for a, r in s.execute(q.order_by(Assignment.id)):
+        out.setdefault(a.task_id, []).append({
+            "assignment_id": a.id, "resource_id": r.id, "user_id": r.user_id, "name": r.name, "kind": r.kind,
+            "units": a.units, "work_minutes": a.work, "version": a.version,
+        })  # fmt: skip
+    return out
+
+
+def is_assigned(s: Session, task_id: int, user_id: int | None) -> bool:
+    if user_id is None:
+        return False
+    q = (select(Assignment.id).join(Resource, Resource.id == Assignment.resource_id)
+         .where(Assignment.task_id == task_id, Resource.user_id == user_id))  # fmt: skip
+    return s.scalar(q) is not None
+
+
+# --------------------------------------------------------------------------------------------- the directory
+
+
+def _check(values: dict[str, Any]) -> None:
+    if "kind" in values and values["kind"] not in KINDS:
+        raise ValidationError(f"kind must be one of {', '.join(KINDS)}", field="kind")
+    if "name" in values and not (values["name"] or "").strip():
+        raise ValidationError("the resource needs a name", field="name")
+    if "max_units" in values and (values["max_units"] is None or values["max_units"] < 0):
+        raise ValidationError("maximum units cannot be negative", field="max_units")
+    if values.get("weekdays") and any(not 0 <= w <= 6 for w in values["weekdays"]):
+        raise ValidationError("working weekdays are 0 (Monday) .. 6 (Sunday)", field="weekdays")
+    if values.get("shifts"):
+        prev = 0
+        for pair in values["shifts"]:
+            if len(pair) != 2 or not prev <= pair[0] < pair[1] <= 1440:
+                raise ValidationError(
+                    "working hours are sorted [from, to] minute pairs within a day", field="shifts"
+                )
+            prev = pair[1]
+
+
+def list_resources(s: Session, actor: Actor) -> list[dict[str, Any]]:
+    require_user(actor)
+    rows = list(s.scalars(select(Resource).order_by(Resource.kind, Resource.name)))
+    exc: dict[int, list[ResourceException]] = {}
+    for e in s.scalars(select(ResourceException)):
+        exc.setdefault(e.resource_id, []).append(e)
+    rates: dict[int, list[ResourceRate]] = {}
+    for x in s.scalars(select(ResourceRate)):
+        rates.setdefault(x.resource_id, []).append(x)
+    return [resource_dict(r, exc.get(r.id), rates.get(r.id)) for r in rows]
+
+
+def _get(s: Session, resource_id: int) -> Resource:
+    r = s.get(Resource, resource_id)
+    if r is None:
+        raise NotFound(f"resource {resource_id} not found", field="resource_id")
+    return r
+
+
+def get_resource(s: Session, actor: Actor, resource_id: int) -> dict[str, Any]:
+    require_user(actor)
+    r = _get(s, resource_id)
+    exc = list(s.scalars(select(ResourceException).where(ResourceException.resource_id == r.id)))
+    rates = list(s.scalars(select(ResourceRate).where(ResourceRate.resource_id == r.id)))
+    return resource_dict(r, exc, rates)
+
+
+def create_resource(
+    s: Session,
+    actor: Actor,
+    *,
+    name: str,
+    kind: str = "person",
+    user_id: int | None = None,
+    department_id: int | None = None,
+    skills: list[str] | None = None,
+    max_units: float = 1.0,
+    weekdays: list[int] | None = None,
+    shifts: list[list[int]] | None = None,
+    unit: str = "",
+) -> dict[str, Any]:
+    require_admin(actor)
+    values = dict(name=name, kind=kind, max_units=max_units, weekdays=weekdays, shifts=shifts)
+    _check(values)
+    if user_id is not None:
+        if kind != "person":
+            raise ValidationError("only a person resource is linked to a user", field="user_id")
+        if s.get(User, user_id) is None:
+            raise ValidationError(f"user {user_id} does not exist", field="user_id")
+        if s.scalar(select(Resource.id).where(Resource.user_id == user_id)):
+            raise Conflict("that user already has a resource", field="user_id")
+    r = Resource(
+        kind=kind,
+        name=name.strip(),
+        user_id=user_id,
+        department_id=department_id,
+        skills=skills or [],
+        max_units=max_units,
+        weekdays=weekdays or [],
+        shifts=shifts or [],
+        unit=unit,
+        active=True,
+        created_at=now(),
+    )
+    s.add(r)
+    s.flush()
+    journal.record(
+        s, actor, entity_type="resource", entity_id=r.id, action="create", after=journal.snapshot(r)
+    )
+    return resource_dict(r)
+
+
+def update_resource(
+    s: Session, actor: Actor, resource_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    """Admins edit any resource; a person may edit their own working hours (part-time)."""
+    r = _get(s, resource_id)
+    own = r.user_id is not None and r.user_id == actor.user_id and set(changes) <= {"weekdays", "shifts"}
+    if not own:
+        require_admin(actor)
+    if r.version != version:
+        raise stale("resource", version, resource_dict(r))
+    _check(changes)
+    before = journal.snapshot(r)
+    for k, v in changes.items():
+        setattr(r, k, v)
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="resource",
+        entity_id=r.id,
+        action="update",
+        before=before,
+        after=journal.snapshot(r),
+    )
+    return get_resource(s, actor, r.id)
+
+
+def add_exception(
+    s: Session, actor: Actor, resource_id: int, *, day: dt.date, working: bool = False, name: str = ""
+) -> dict[str, Any]:
+    """A vacation day (or an extra working day) of a resource: the person themselves or an admin."""
+    r = _get(s, resource_id)
+    if not (r.user_id is not None and r.user_id == actor.user_id):
+        require_admin(actor)
+    if s.scalar(
+        select(ResourceException.id).where(
+            ResourceException.resource_id == r.id, ResourceException.day == day
+        )
+    ):
+        raise Conflict(f"{day} already has an entry", field="day")
+    e = ResourceException(resource_id=r.id, day=day, working=working, name=name)
+    s.add(e)
+    s.flush()
+    journal.record(
+        s, actor, entity_type="resource_exception", entity_id=e.id, action="create", after=journal.snapshot(e)
+    )
+    return get_resource(s, actor, r.id)
+
+
+def add_rate(
+    s: Session,
+    actor: Actor,
+    resource_id: int,
+    *,
+    valid_from: dt.date,
+    standard: str | Decimal,
+    overtime: str | Decimal | None = None,
+    currency: str = "USD",
+) -> dict[str, Any]:
+    require_admin(actor)
+    r = _get(s, resource_id)
+    try:
+        std = Decimal(str(standard))
+        ot = Decimal(str(overtime)) if overtime is not None else std
+    except InvalidOperation:
+        raise ValidationError("a rate is a decimal number", field="standard") from None
+    if std < 0 or ot < 0:
+        raise ValidationError("a rate cannot be negative", field="standard" if std < 0 else "overtime")
+    if s.scalar(
+        select(ResourceRate.id).where(ResourceRate.resource_id == r.id, ResourceRate.valid_from == valid_from)
+    ):
+        raise Conflict(f"a rate valid from {valid_from} exists", field="valid_from")
+    x = ResourceRate(
+        resource_id=r.id, valid_from=valid_from, standard=std, overtime=ot, currency=currency.upper()
+    )
+    s.add(x)
+    s.flush()
+    journal.record(
+        s, actor, entity_type="resource_rate", entity_id=x.id, action="create", after=journal.snapshot(x)
+    )
+    return get_resource(s, actor, r.id)
+
+
+def rate_on(s: Session, resource_id: int, day: dt.date) -> ResourceRate | None:
+    """The rate valid on a day: the latest one that starts on or before it."""
+    return s.scalars(select(ResourceRate).where(ResourceRate.resource_id == resource_id,
+                                                ResourceRate.valid_from <= day)
+                     .order_by(ResourceRate.valid_from.desc())).first()  # fmt: skip
