@@ -153,6 +153,39 @@ def _plan_csv() -> dict[str, Any]:
     return {"file": ("plan.csv", csv, "text/csv")}
 
 
+def _resource_of(w: World, name: str) -> int:
+    from charter.services.resources import person_resource
+
+    with w.db.uow() as s:
+        return person_resource(s, w.users[name]).id
+
+
+def _new_resource(w: World) -> int:
+    from charter.services.resources import create_resource
+
+    with w.db.uow() as s:
+        return create_resource(s, w.actor("admin"), name="Test rig", kind="equipment")["id"]
+
+
+def _assignment_of_worker(w: World) -> tuple[int, int]:
+    from charter.services.resources import assignees_of
+
+    with w.db.uow(readonly=True) as s:
+        a = assignees_of(s, [w.tasks["a"]])[w.tasks["a"]][0]
+    return a["assignment_id"], a["version"]
+
+
+def _levelling_run(w: World, apply: bool) -> int:
+    from charter.services import levelling
+
+    with w.db.uow() as s:
+        run = levelling.preview(s, w.actor("admin"), w.p1)["id"]
+    if apply:
+        with w.db.uow() as s:
+            levelling.accept(s, w.actor("admin"), w.p1, run)
+    return int(run)
+
+
 def p1(suffix: str = "") -> Url:
     return lambda w, c: f"/projects/{w.p1}{suffix}"
 
@@ -537,6 +570,87 @@ TABLE: tuple[Op, ...] = (
         url=lambda w, c: f"/projects/{w.p1}/calendars/{w.calendars['p1']}/exceptions/999999",
     ),
     Op("GET", "/projects/{project_id}/baselines", READ_P1, url=p1("/baselines")),
+    # --- team: resources, assignments, workload, levelling -------------------------------------------------
+    Op("GET", "/resources", authenticated()),
+    Op("POST", "/resources", admin_only(), body=lambda w, c: {"name": "Staging env", "kind": "environment"}),
+    Op(
+        "GET",
+        "/resources/{resource_id}",
+        authenticated(),
+        url=lambda w, c: f"/resources/{_resource_of(w, 'worker')}",
+    ),
+    Op(
+        "PATCH",
+        "/resources/{resource_id}",
+        but(admin_only(), worker="ok"),
+        "own working week (part-time)",
+        url=lambda w, c: f"/resources/{_resource_of(w, 'worker')}",
+        body=lambda w, c: {"version": 1, "weekdays": [0, 1, 2, 3]},
+    ),
+    Op(
+        "PATCH",
+        "/resources/{resource_id}",
+        admin_only(),
+        "someone's units",
+        url=lambda w, c: f"/resources/{_resource_of(w, 'worker')}",
+        body=lambda w, c: {"version": 1, "max_units": 0.5},
+    ),
+    Op(
+        "POST",
+        "/resources/{resource_id}/exceptions",
+        but(admin_only(), worker="ok"),
+        "own vacation",
+        url=lambda w, c: f"/resources/{_resource_of(w, 'worker')}/exceptions",
+        body=lambda w, c: {"day": "2020-03-02", "name": "Vacation"},
+    ),
+    Op(
+        "POST",
+        "/resources/{resource_id}/rates",
+        admin_only(),
+        url=lambda w, c: f"/resources/{_resource_of(w, 'worker')}/rates",
+        body=lambda w, c: {"valid_from": "2020-01-01", "standard": "80.00", "currency": "EUR"},
+    ),
+    Op(
+        "GET",
+        "/projects/{project_id}/tasks/{task_id}/assignments",
+        READ_P1,
+        url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['a']}/assignments",
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/tasks/{task_id}/assignments",
+        in_p1("pm", "task_leader"),
+        url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['a']}/assignments",
+        body=lambda w, c: {"resource_id": _new_resource(w), "units": 0.5},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/tasks/{task_id}/assignments/{assignment_id}",
+        in_p1("pm", "task_leader"),
+        url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['a']}/assignments/{_assignment_of_worker(w)[0]}",
+        body=lambda w, c: {"version": _assignment_of_worker(w)[1], "units": 0.5},
+    ),
+    Op(
+        "DELETE",
+        "/projects/{project_id}/tasks/{task_id}/assignments/{assignment_id}",
+        in_p1("pm", "task_leader"),
+        url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['a']}/assignments/{_assignment_of_worker(w)[0]}",
+    ),
+    Op("GET", "/workload", authenticated(), params={"from": "2020-01-06", "to": "2020-01-31"}),
+    Op("GET", "/projects/{project_id}/levelling", READ_P1, url=p1("/levelling")),
+    Op("POST", "/projects/{project_id}/levelling", in_p1("pm"), url=p1("/levelling"), body=lambda w, c: {}),
+    Op(
+        "POST",
+        "/projects/{project_id}/levelling/{run_id}/accept",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/levelling/{_levelling_run(w, False)}/accept",
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/levelling/{run_id}/undo",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/levelling/{_levelling_run(w, True)}/undo",
+    ),
     # --- interchange -----------------------------------------------------------------------------------
     Op(
         "POST",
@@ -570,6 +684,125 @@ TABLE: tuple[Op, ...] = (
         url=p1("/baselines/7"),
     ),
 )
+
+
+def _ts_entry(who: str, task: str, *, submit: bool) -> Callable[[World, str], int]:
+    """Log 2 h in the week 2020-W02 (inside the seeded task's dates) as `who`, submitted or left a draft."""
+
+    def make(w: World, caller: str) -> int:
+        from datetime import date
+
+        from charter.services import timesheets
+
+        with w.db.uow() as s:
+            pid = w.p2 if task == "p2" else w.p1
+            day = date(2020, 1, 9 if task == "b" else 7)
+            e = timesheets.log_entry(s, w.actor(who), pid, task_id=w.tasks[task], day=day, hours="2h")
+            if submit:
+                timesheets.submit_week(s, w.actor(who), "2020-W02")
+        return int(e["id"])
+
+    return make
+
+
+def _ts_prepare(who: str, task: str, *, submit: bool) -> Callable[[World, str], None]:
+    make = _ts_entry(who, task, submit=submit)
+
+    def prepare(w: World, caller: str) -> None:
+        make(w, caller)
+
+    return prepare
+
+
+def _ts_url(who: str, task: str, suffix: str = "", *, submit: bool = True) -> Url:
+    make = _ts_entry(who, task, submit=submit)
+    return lambda w, c: f"/projects/{w.p1}/timesheet/{make(w, c)}{suffix}"
+
+
+# Timesheets. Logging needs timesheet.log plus an assignment to the task (or task.edit on its package): a
+# member who may log but is not assigned gets 403 (who you are, not what you sent). Approval needs
+# timesheet.approve on the task's package: its Task Leader or the PM; the other package's leader gets 403.
+TIMESHEET_ROWS: tuple[Op, ...] = (
+    Op("GET", "/me/timesheet", authenticated(), params={"week": "2020-W02"}),
+    Op(
+        "POST",
+        "/me/timesheet/submit",
+        authenticated(),
+        params={"week": "2020-W02"},
+        prepare=_ts_prepare("worker", "a", submit=False),
+    ),
+    Op("GET", "/me/approvals", authenticated(), prepare=_ts_prepare("worker", "a", submit=True)),
+    Op(
+        "POST",
+        "/projects/{project_id}/timesheet",
+        in_p1("pm", "task_leader", "worker"),
+        "task A (worker assigned)",
+        url=p1("/timesheet"),
+        body=lambda w, c: {"task_id": w.tasks["a"], "day": "2020-01-07", "hours": "2h", "note": "setup"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/timesheet",
+        in_p1("pm", "task_leader_b"),
+        "task B (worker not assigned)",
+        url=p1("/timesheet"),
+        body=lambda w, c: {"task_id": w.tasks["b"], "day": "2020-01-09", "hours": 1.5},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/timesheet/{entry_id}",
+        in_p1("worker"),
+        "the worker's draft",
+        url=_ts_url("worker", "a", submit=False),
+        body=lambda w, c: {"version": 1, "hours": "3h"},
+    ),
+    Op(
+        "DELETE",
+        "/projects/{project_id}/timesheet/{entry_id}",
+        in_p1("worker"),
+        "the worker's draft",
+        url=_ts_url("worker", "a", submit=False),
+        params={"version": 1},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/timesheet/{entry_id}/approve",
+        in_p1("pm", "task_leader"),
+        "the worker's hours on task A (WP-A)",
+        url=_ts_url("worker", "a", "/approve"),
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/timesheet/{entry_id}/approve",
+        in_p1("pm", "task_leader_b"),
+        "the PM's hours on task B (WP-B)",
+        url=_ts_url("pm", "b", "/approve"),
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/timesheet/{entry_id}/approve",
+        nowhere(),
+        "P2's hours through P1",
+        url=_ts_url("outsider", "p2", "/approve"),
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/timesheet/{entry_id}/reject",
+        in_p1("pm", "task_leader"),
+        "the worker's hours on task A (WP-A)",
+        url=_ts_url("worker", "a", "/reject"),
+        body=lambda w, c: {"reason": "wrong task"},
+    ),
+    Op(
+        "PUT",
+        "/projects/{project_id}/timesheet-lock",
+        in_p1("pm"),
+        url=p1("/timesheet-lock"),
+        body=lambda w, c: {"until": "2020-01-31"},
+    ),
+    Op("GET", "/projects/{project_id}/actuals", READ_P1, url=p1("/actuals")),
+)
+TABLE = TABLE + TIMESHEET_ROWS
 
 
 def _cells() -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from charter.api import errors
-from charter.api.routers import accounts, interchange, projects, roles, schedule
+from charter.api.routers import accounts, interchange, projects, roles, schedule, team, timesheets
 from charter.persistence.db import Database
 
 
@@ -21,6 +21,14 @@ def create_api(db: Database) -> FastAPI:
     )
     api.state.db = db
     errors.install(api)
-    for r in (accounts.router, projects.router, roles.router, schedule.router, interchange.router):
+    for r in (
+        accounts.router,
+        projects.router,
+        roles.router,
+        schedule.router,
+        interchange.router,
+        timesheets.router,
+        team.router,
+    ):
         api.include_router(r)
     return api

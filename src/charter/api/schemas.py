@@ -380,6 +380,8 @@ class TaskFields(BaseModel):
     deadline: datetime | None = None
     calendar_id: int | None = None
     position: int | None = Field(default=None, ge=0)
+    task_type: Literal["fixed_units", "fixed_duration", "fixed_work"] | None = None
+    effort_driven: bool | None = None
 
 
 class TaskCreate(TaskFields):
@@ -457,6 +459,9 @@ class TaskOut(Out):
     deadline: datetime | None
     calendar_id: int | None
     position: int
+    task_type: str
+    effort_driven: bool
+    levelled_start: datetime | None
     start: datetime | None
     finish: datetime | None
     early_start: datetime | None

@@ -1,4 +1,4 @@
-"""`charter bench scheduling|levelling ...`: run the benchmark scripts of a source checkout."""
+"""`charter bench scheduling|levelling|gantt ...`: run the benchmark scripts of a source checkout."""
 
 from __future__ import annotations
 
@@ -57,3 +57,9 @@ def scheduling(ctx: typer.Context) -> None:
 def levelling(ctx: typer.Context) -> None:
     """Resource-levelling benchmark: forwards the remaining arguments to benchmarks/levelling.py."""
     run("levelling", list(ctx.args))
+
+
+@bench_app.command("gantt", context_settings=PASS_THROUGH)
+def gantt(ctx: typer.Context) -> None:
+    """Gantt page benchmark (live server + headless Chromium): forwards the arguments to benchmarks/gantt.py."""
+    run("gantt", list(ctx.args))

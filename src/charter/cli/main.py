@@ -6,12 +6,13 @@ from typing import Annotated
 
 import typer
 
-from charter.cli import common, db, schedule, serve
+from charter.cli import common, db, schedule, serve, team
 from charter.cli.bench import bench_app
 from charter.cli.common import CharterGroup
 from charter.cli.projects import project_app
 from charter.cli.raci import raci_app
 from charter.cli.roles import role_app
+from charter.cli.timesheet import timesheet_app
 from charter.cli.users import user_app
 
 app = typer.Typer(
@@ -53,6 +54,10 @@ app.command("schedule")(schedule.schedule)
 app.command("import")(schedule.import_)
 app.command("export")(schedule.export)
 app.add_typer(schedule.baseline_app, name="baseline")
+app.add_typer(timesheet_app, name="timesheet")
+app.command("level")(team.level)
+app.command("workload")(team.workload_cmd)
+app.add_typer(team.resource_app, name="resource")
 
 if __name__ == "__main__":
     app()

@@ -284,6 +284,10 @@ def _seed(s: Session, today: date) -> None:
     for who in ("ravi.patel", "samuel.osei"):
         assign(marco, TASK_WORKER, who)
 
+    # ---------------------------------------------------------------- the schedule (Marco, day -88)
+    at(-88, 10)
+    task_ids = _seed_crm_schedule(s, marco, pid, wp_ids)
+
     # ---------------------------------------------------------------- execution, security role (day -60)
     at(-60, 9)
     proj = projects.get_project(s, marco, pid)
@@ -342,7 +346,151 @@ def _seed(s: Session, today: date) -> None:
         note="moved to the security operations team; successor not yet named",
     )
 
+    # ---------------------------------------------------------------- progress to date (Priya, yesterday)
+    at(-1, 17)
+    _seed_crm_progress(s, priya, pid, task_ids, today)
+
     _seed_laptops(s, today, at, admin)
+
+
+# name, WBS code of its package, duration, predecessors (name, type, lag), assignees
+CRM_TASKS: tuple[tuple[str, str, str, tuple[tuple[str, str, str], ...], tuple[str, ...]], ...] = (
+    ("Process workshops with Sales and Customer Service", "1", "8d", (), ("chloe.martin",)),
+    (
+        "Requirements backlog and fit-gap",
+        "1",
+        "10d",
+        (("Process workshops with Sales and Customer Service", "FS", "0d"),),
+        ("chloe.martin",),
+    ),
+    ("Requirements signed off", "1", "0d", (("Requirements backlog and fit-gap", "FS", "0d"),), ()),
+    (
+        "Data inventory and quality report",
+        "2.1",
+        "6d",
+        (("Process workshops with Sales and Customer Service", "SS", "3d"),),
+        ("ravi.patel",),
+    ),
+    (
+        "De-duplicate accounts and contacts",
+        "2.1",
+        "15d",
+        (("Data inventory and quality report", "FS", "0d"),),
+        ("ravi.patel",),
+    ),
+    (
+        "Mapping tables legacy → SaaS",
+        "2.2",
+        "8d",
+        (("Requirements signed off", "FS", "0d"),),
+        ("jonas.becker",),
+    ),
+    (
+        "ETL scripts",
+        "2.2",
+        "20d",
+        (("Mapping tables legacy → SaaS", "FS", "0d"),),
+        ("jonas.becker", "ravi.patel"),
+    ),
+    (
+        "Dress rehearsal 1",
+        "2.2",
+        "3d",
+        (("ETL scripts", "FS", "0d"), ("De-duplicate accounts and contacts", "FS", "0d")),
+        ("jonas.becker",),
+    ),
+    ("ERP interface design", "3.1", "5d", (("Requirements signed off", "FS", "0d"),), ("lena.fischer",)),
+    (
+        "ERP interface build and test",
+        "3.1",
+        "18d",
+        (("ERP interface design", "FS", "0d"),),
+        ("lena.fischer",),
+    ),
+    (
+        "CTI screen pop and call logging",
+        "3.2",
+        "12d",
+        (("Requirements signed off", "FS", "5d"),),
+        ("lena.fischer",),
+    ),
+    (
+        "Security review of integrations",
+        "3",
+        "4d",
+        (("ERP interface build and test", "FF", "2d"), ("CTI screen pop and call logging", "FS", "0d")),
+        ("samuel.osei",),
+    ),
+    ("Train the trainers", "4.1", "5d", (("Dress rehearsal 1", "FS", "0d"),), ("hannah.schmidt",)),
+    (
+        "Role-based courses (140 people)",
+        "4.1",
+        "15d",
+        (("Train the trainers", "FS", "0d"),),
+        ("hannah.schmidt",),
+    ),
+    (
+        "Go-live weekend",
+        "4.2",
+        "2d",
+        (("Role-based courses (140 people)", "FF", "0d"), ("Security review of integrations", "FS", "0d")),
+        ("jonas.becker", "lena.fischer"),
+    ),
+    ("CRM live", "4.2", "0d", (("Go-live weekend", "FS", "0d"),), ()),
+    ("Hypercare", "4.2", "20d", (("CRM live", "FS", "0d"),), ("chloe.martin", "hannah.schmidt")),
+)
+
+
+def _seed_crm_schedule(s: Session, marco: Actor, pid: int, wp_ids: dict[str, int]) -> dict[str, int]:
+    """Tasks, links and assignments of the CRM plan (Lena carries two integrations at once: over-allocated),
+    and baseline 0 as approved at kick-off."""
+    from charter.services import scheduling, tasks
+
+    ids: dict[str, int] = {}
+    for name, code, duration, _preds, _people in CRM_TASKS:
+        t = tasks.create_task(
+            s,
+            marco,
+            pid,
+            name=name,
+            work_package_id=wp_ids[code],
+            duration=duration,
+            milestone=duration == "0d",
+        )
+        ids[name] = t["id"]
+    for name, _code, _duration, preds, people in CRM_TASKS:
+        for pred, kind, lag in preds:
+            tasks.create_link(s, marco, pid, pred_id=ids[pred], succ_id=ids[name], type=kind, lag=lag)
+        if people:
+            tasks.set_assignees(s, marco, pid, ids[name], [_user_id(s, u) for u in people])
+    scheduling.save_baseline(s, marco, pid, number=0, name="Approved at kick-off")
+    return ids
+
+
+def _seed_crm_progress(s: Session, priya: Actor, pid: int, ids: dict[str, int], today: date) -> None:
+    from charter.services import scheduling, tasks
+
+    sched = {t["id"]: t for t in scheduling.get_schedule(s, priya, pid)["tasks"]}
+    for name, pct in (
+        ("Process workshops with Sales and Customer Service", 100),
+        ("Requirements backlog and fit-gap", 100),
+        ("Requirements signed off", 100),
+        ("Data inventory and quality report", 100),
+        ("De-duplicate accounts and contacts", 60),
+        ("Mapping tables legacy → SaaS", 100),
+        ("ETL scripts", 35),
+        ("ERP interface design", 100),
+        ("ERP interface build and test", 40),
+    ):
+        t = sched[ids[name]]
+        changes: dict[str, Any] = {"percent_complete": pct}
+        if t["start"] is not None:
+            changes["actual_start"] = t["start"]
+        if pct == 100 and t["finish"] is not None:
+            changes["actual_finish"] = t["finish"]
+        tasks.update_task(s, priya, pid, t["id"], t["version"], **changes)
+    settings = scheduling.settings_row(s, pid)
+    scheduling.set_status_date(s, priya, pid, datetime.combine(today, time(9, 0)), settings.version)
 
 
 def _seed_laptops(s: Session, today: date, at: Callable[..., datetime], admin: Actor) -> None:

@@ -4,6 +4,7 @@ summaries rolled up, baselines and variances, the status date."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -70,6 +71,7 @@ class Network:
             Task.actual_start,
             Task.actual_finish,
             Task.percent_complete,
+            Task.levelled_start,
         )
         rows = s.execute(select(*cols).where(Task.project_id == project_id).order_by(Task.id)).all()
         self.ids = [r[0] for r in rows]
@@ -93,6 +95,24 @@ class Network:
         return None if cyc is None else [self.ids[i] for i in cyc]
 
 
+def _constraints(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The tasks' constraints, with a levelling delay folded in: resource levelling sets `levelled_start`, which
+    acts as a start-no-earlier-than (the later of the two when the task has one already)."""
+    types: list[int] = []
+    dates: list[dt.datetime | None] = []
+    snet = rules.CONSTRAINT_CODES[rules.ConstraintType.SNET]
+    for x in rows:
+        kind = rules.ConstraintType(x[4])
+        date, lev = x[5], x[10]
+        if lev is not None and kind in (rules.ConstraintType.ASAP, rules.ConstraintType.SNET):
+            types.append(snet)
+            dates.append(max(lev, date) if date is not None else lev)
+        else:
+            types.append(rules.CONSTRAINT_CODES[kind])
+            dates.append(date)
+    return np.array(types, dtype=np.int64), _dt64(dates)
+
+
 def recompute(s: Session, project_id: int) -> dict[str, Any]:
     """Run the engine over the whole project and store the results (only rows that changed are written)."""
     project = s.get(Project, project_id)
@@ -110,6 +130,7 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
         cals.append(work_calendar(s, c, rng))
     r = net.rows
     n = len(r)
+    ctype, cdate = _constraints(r)
     try:
         res = cpm.schedule(
             np.array([0 if x[2] else x[1] for x in r], dtype=np.int64),
@@ -118,8 +139,8 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
             start=project_start(project),
             task_calendar=np.array([other.get(x[3], -1) if x[3] else -1 for x in r], dtype=np.int64),
             calendars=cals,
-            constraint_type=np.array([rules.CONSTRAINT_CODES[rules.ConstraintType(x[4])] for x in r], np.int64),
-            constraint_date=_dt64([x[5] for x in r]),
+            constraint_type=ctype,
+            constraint_date=cdate,
             deadline=_dt64([x[6] for x in r]),
             actual_start=_dt64([x[7] for x in r]),
             actual_finish=_dt64([x[8] for x in r]),
@@ -255,6 +276,9 @@ def task_dict(
         "deadline": t.deadline,
         "calendar_id": t.calendar_id,
         "position": t.position,
+        "task_type": t.task_type,
+        "effort_driven": t.effort_driven,
+        "levelled_start": t.levelled_start,
         "start": c.start if c else None,
         "finish": c.finish if c else None,
         "early_start": c.early_start if c else None,

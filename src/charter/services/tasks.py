@@ -36,7 +36,7 @@ PROGRESS_FIELDS = frozenset({"percent_complete", "actual_start", "actual_finish"
 EDITABLE = frozenset({
     "name", "description", "work_package_id", "milestone", "duration", "optimistic", "most_likely", "pessimistic",
     "work", "percent_complete", "actual_start", "actual_finish", "status", "priority", "constraint_type",
-    "constraint_date", "deadline", "calendar_id", "position",
+    "constraint_date", "deadline", "calendar_id", "position", "task_type", "effort_driven",
 })  # fmt: skip
 
 
@@ -79,6 +79,8 @@ def _normalise(s: Session, project_id: int, values: dict[str, Any], where: str) 
             raise ValidationError(
                 f"calendar {out['calendar_id']} is not in this project", field="calendar_id"
             )
+    if "task_type" in out and out["task_type"] not in ("fixed_units", "fixed_duration", "fixed_work"):
+        raise ValidationError("task type is fixed_units, fixed_duration or fixed_work", field="task_type")
     if out.get("milestone"):
         out["duration"] = 0
     for k in ("name",):
@@ -215,6 +217,10 @@ def update_task(
         t.name = t.name.strip()
     _validate(t, "")
     _derive_status(t, "status" in changes)
+    if "duration" in changes:
+        from charter.services.assignments import rebalance
+
+        rebalance(s, t, changed="duration")
     s.flush()
     if {"work_package_id", "position"} & set(changes):
         renumber(s, project_id)

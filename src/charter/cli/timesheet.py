@@ -1,0 +1,197 @@
+"""`charter timesheet log|week|submit|approvals|approve|reject|lock`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json
+from charter.domain.errors import ValidationError
+from charter.services import projects, timesheets
+from charter.services.context import now
+
+timesheet_app = typer.Typer(
+    help="Log hours, submit weeks, approve hours, lock periods.", no_args_is_help=True
+)
+
+ProjectArg = Annotated[str, typer.Argument(help="Project key (e.g. CRM) or id.")]
+WeekOpt = Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2030-W02 (default: this week).")]
+
+
+def _day(value: str | None, field: str) -> date:
+    if value is None:
+        return now().date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+
+@timesheet_app.command("log")
+def log(
+    project: ProjectArg,
+    task: Annotated[str, typer.Argument(help="Task id, WBS code or exact name.")],
+    hours: Annotated[str, typer.Argument(help="2h, 90m, 1.5h or a number of hours.")],
+    day: Annotated[str | None, typer.Option("--day", help="The day worked (default: today).")] = None,
+    note: Annotated[str, typer.Option("--note", help="What you did.")] = "",
+    overtime: Annotated[bool, typer.Option("--overtime", help="Paid at the overtime rate.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Log your hours on a task for a day (a draft until you submit the week)."""
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            pid = projects.find_project_id(s, actor, project)
+            tid = timesheets.find_task_id(s, actor, pid, task)
+            entry = timesheets.log_entry(
+                s, actor, pid, task_id=tid, day=_day(day, "day"), hours=hours, note=note, overtime=overtime
+            )
+    finally:
+        db.dispose()
+    if as_json:
+        print_json(entry)
+        return
+    console.print(
+        f"Logged {timesheets.fmt_hours(entry['minutes'])} h on {escape(entry['task_name'] or '')} "
+        f"for {entry['day']} (entry {entry['id']}, draft)."
+    )
+
+
+@timesheet_app.command("week")
+def week(week: WeekOpt = None, as_json: JsonFlag = False) -> None:
+    """Your hours of a week: tasks x days, with totals."""
+    db = open_db()
+    try:
+        with db.uow(readonly=True) as s:
+            data = timesheets.my_week(s, acting(s), week)
+    finally:
+        db.dispose()
+    if as_json:
+        print_json(data)
+        return
+    days = [d.isoformat() for d in data["days"]]
+    t = Table("task", *[d.strftime("%a %d") for d in data["days"]], "total", title=f"Week {data['week']}")
+    for r in data["rows"]:
+        cells = []
+        for d in days:
+            e = r["entries"].get(d)
+            cells.append(f"{timesheets.fmt_hours(e['minutes'])} {e['status'][0]}" if e else "")
+        label = f"{r['project_key']} {r['wbs_code']} {escape(r['task_name'])}"
+        t.add_row(label, *cells, timesheets.fmt_hours(r["total_minutes"]))
+    t.add_row(
+        "[bold]total[/bold]",
+        *[timesheets.fmt_hours(data["day_totals"][d]) for d in days],
+        timesheets.fmt_hours(data["total_minutes"]),
+    )
+    console.print(t)
+    console.print("d = draft, s = submitted, a = approved, r = rejected")
+
+
+@timesheet_app.command("submit")
+def submit(week: WeekOpt = None, as_json: JsonFlag = False) -> None:
+    """Submit your draft hours of a week for approval."""
+    db = open_db()
+    try:
+        with db.uow() as s:
+            data = timesheets.submit_week(s, acting(s), week)
+    finally:
+        db.dispose()
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"Submitted {data['submitted']} entries of {data['week']}.")
+
+
+@timesheet_app.command("approvals")
+def approvals(as_json: JsonFlag = False) -> None:
+    """Submitted hours waiting for your approval."""
+    db = open_db()
+    try:
+        with db.uow(readonly=True) as s:
+            rows = timesheets.approvals_for(s, acting(s))
+    finally:
+        db.dispose()
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("Nothing waits for your approval.")
+        return
+    t = Table("entry", "project", "task", "who", "day", "hours", "note")
+    for r in rows:
+        t.add_row(
+            str(r["id"]),
+            r["project_key"],
+            escape(r["task_name"] or ""),
+            escape(r["user"]),
+            r["day"].isoformat(),
+            timesheets.fmt_hours(r["minutes"]) + (" OT" if r["overtime"] else ""),
+            escape(r["note"]),
+        )
+    console.print(t)
+
+
+def _decide(entry_id: int, reason: str | None, approve: bool, as_json: bool) -> None:
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            if approve:
+                data: dict[str, Any] = timesheets.approve_entry(s, actor, entry_id)
+            else:
+                data = timesheets.reject_entry(s, actor, entry_id, reason or "")
+    finally:
+        db.dispose()
+    if as_json:
+        print_json(data)
+        return
+    console.print(
+        f"Entry {data['id']} ({escape(data['task_name'] or '')}, {data['day']}) is {data['status']}."
+    )
+
+
+EntryArg = Annotated[int, typer.Argument(help="The entry id (see `charter timesheet approvals`).")]
+
+
+@timesheet_app.command("approve")
+def approve(entry_id: EntryArg, as_json: JsonFlag = False) -> None:
+    """Approve submitted hours."""
+    _decide(entry_id, None, True, as_json)
+
+
+@timesheet_app.command("reject")
+def reject(
+    entry_id: EntryArg,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (required).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Reject submitted (or approved) hours, saying why."""
+    if not (reason or "").strip():
+        fail("error: say why the hours are rejected (field: reason)")
+    _decide(entry_id, reason, False, as_json)
+
+
+@timesheet_app.command("lock")
+def lock(
+    project: ProjectArg,
+    until: Annotated[str, typer.Option("--until", help="Lock every day up to and including this one.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Lock a project's timesheets up to a day (Project Manager only)."""
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            pid = projects.find_project_id(s, actor, project)
+            data = timesheets.set_lock(s, actor, pid, _day(until, "until"))
+    finally:
+        db.dispose()
+    if as_json:
+        print_json(data)
+        return
+    console.print(f"Timesheets are locked until {data['until']}.")

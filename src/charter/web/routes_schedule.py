@@ -1,0 +1,590 @@
+"""The schedule pages: the Gantt chart (and its JSON), the task table with inline edits, a task's own page,
+links, assignees and baselines. Every change goes through services.tasks / services.scheduling."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+
+from charter.domain.errors import BadRequest, CharterError, Conflict, PermissionDenied, ValidationError
+from charter.domain.roles import PROJECT_TARGET, Perm
+from charter.services import projects, roles, scheduling, tasks, work_packages
+from charter.services.authz import can, work_package_target
+from charter.services.context import now
+from charter.web.app import render, templates
+from charter.web.forms import DB, Checked, FormData, Session, opt_int, req_int
+from charter.web.session import check_csrf
+
+router = APIRouter()
+
+PAGE_ROWS = 500
+NOSCRIPT_ROWS = 200
+SORTS = {
+    "wbs": None,
+    "name": "name",
+    "duration": "duration_minutes",
+    "start": "start",
+    "finish": "finish",
+    "total_float": "total_float_days",
+    "free_float": "free_float_days",
+    "percent_complete": "percent_complete",
+    "variance": "finish_variance",
+}
+WHEN_FIELDS = ("constraint_date", "deadline", "actual_start", "actual_finish")
+TEXT_FIELDS = ("name", "description", "duration", "constraint_type", "status")
+ESTIMATES = ("optimistic", "most_likely", "pessimistic")
+PROGRESS = ("percent_complete", "actual_start", "actual_finish", "status")
+SLIM_TASK = (
+    "id", "wbs_code", "name", "work_package_id", "milestone", "duration", "duration_minutes", "start", "finish",
+    "total_float_days", "free_float_days", "critical", "percent_complete", "constraint_type", "constraint_date",
+    "violation", "version",
+)  # fmt: skip
+SLIM_SUMMARY = ("id", "wbs_code", "name", "parent_id", "start", "finish", "percent_complete", "critical")
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _wall(value: Any) -> str:
+    """A schedule instant (project wall-clock, no zone) as text."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.isoformat() if isinstance(value, date) else ""
+
+
+templates.env.filters["wall"] = _wall
+
+
+def _json_default(o: Any) -> str:
+    if isinstance(o, datetime | date):
+        return o.isoformat()
+    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, default=_json_default, separators=(",", ":"))
+
+
+def _edit_map(s: Any, actor: Any, project_id: int, sched: dict[str, Any]) -> dict[int | None, bool]:
+    """Which work packages' tasks the actor may edit (None: tasks outside any package)."""
+    out: dict[int | None, bool] = {None: can(s, actor, project_id, Perm.TASK_EDIT, PROJECT_TARGET)}
+    for wp in sched["summaries"]:
+        out[wp["id"]] = out[None] or can(
+            s, actor, project_id, Perm.TASK_EDIT, work_package_target(s, wp["id"])
+        )
+    return out
+
+
+def gantt_payload(
+    sched: dict[str, Any], edit: dict[int | None, bool], *, full: bool = False
+) -> dict[str, Any]:
+    """What the Gantt needs: get_schedule's result, tasks trimmed to the drawn fields unless `full`."""
+    if full:
+        task_rows = [dict(t) for t in sched["tasks"]]
+    else:
+        task_rows = [{k: t[k] for k in SLIM_TASK} for t in sched["tasks"]]
+        for row, t in zip(task_rows, sched["tasks"], strict=True):
+            b = t.get("baseline")
+            row["baseline"] = {"start": b["start"], "finish": b["finish"]} if b else None
+    for row in task_rows:
+        row["editable"] = edit.get(row["work_package_id"], False)
+    summaries = sched["summaries"] if full else [{k: w[k] for k in SLIM_SUMMARY} for w in sched["summaries"]]
+    links = sched["links"] if full else [
+        {k: lk[k] for k in ("id", "pred_id", "succ_id", "type", "lag_text")} for lk in sched["links"]
+    ]  # fmt: skip
+    return {
+        **{k: v for k, v in sched.items() if k not in ("tasks", "summaries", "links")},
+        "tasks": task_rows,
+        "summaries": summaries,
+        "links": links,
+        "today": now().replace(tzinfo=None),
+    }
+
+
+def _json_response(data: Any, status: int = 200) -> Response:
+    return Response(to_json(data), status_code=status, media_type="application/json")
+
+
+def _error_json(exc: CharterError) -> Response:
+    body: dict[str, Any] = {"error": exc.code, "message": exc.message, "field": exc.field}
+    if isinstance(exc, PermissionDenied):
+        body["message"] = "You may not edit this task."
+    if isinstance(exc, Conflict) and exc.current:
+        body["current"] = {k: exc.current.get(k) for k in SLIM_TASK if k in exc.current}
+    return _json_response(body, exc.http_status)
+
+
+def _dtl(value: Any) -> str:
+    """A datetime as the value of a datetime-local input."""
+    return value.strftime("%Y-%m-%dT%H:%M") if isinstance(value, datetime) else (value or "")
+
+
+def _resolve(sched: dict[str, Any], ref: str, field: str) -> int:
+    """A task named by its WBS code (as shown in the tables) or by '#id'."""
+    ref = ref.strip()
+    if not ref:
+        raise ValidationError("name a task by its WBS code", field=field)
+    for t in sched["tasks"]:
+        if t["wbs_code"] == ref or f"#{t['id']}" == ref:
+            return int(t["id"])
+    raise ValidationError(f"no task with WBS code {ref!r}", field=field)
+
+
+def _back(url: str, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(url + (f"#{anchor}" if anchor else ""), status_code=303)
+
+
+# --------------------------------------------------------------------------------------------- Gantt
+
+
+@router.get("/projects/{project_id}/gantt", response_class=HTMLResponse)
+def gantt_page(
+    request: Request, project_id: int, db: DB, info: Session, baseline: int | None = None
+) -> HTMLResponse:
+    with db.uow(readonly=True) as s:
+        project = projects.get_project(s, info.actor, project_id)
+        sched = scheduling.get_schedule(s, info.actor, project_id, baseline=baseline)
+        baselines = scheduling.list_baselines(s, info.actor, project_id)
+        edit = _edit_map(s, info.actor, project_id, sched)
+    data = to_json(gantt_payload(sched, edit))
+    safe = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return render(
+        request,
+        "schedule_gantt.html",
+        {
+            "project": project,
+            "sched": sched,
+            "rows": sched["tasks"][:NOSCRIPT_ROWS],
+            "more_rows": max(0, len(sched["tasks"]) - NOSCRIPT_ROWS),
+            "baselines": baselines,
+            "baseline": baseline,
+            "gantt_json": Markup(safe),  # noqa: S704 (JSON with <, >, & escaped, in a data block)
+        },
+    )
+
+
+@router.get("/projects/{project_id}/gantt.json")
+def gantt_json(
+    project_id: int, db: DB, info: Session, baseline: int | None = None, full: bool = False
+) -> Response:
+    with db.uow(readonly=True) as s:
+        sched = scheduling.get_schedule(s, info.actor, project_id, baseline=baseline)
+        edit = _edit_map(s, info.actor, project_id, sched)
+    return _json_response(gantt_payload(sched, edit, full=full))
+
+
+@router.post("/projects/{project_id}/gantt/tasks/{task_id}")
+async def gantt_move(request: Request, project_id: int, task_id: int, db: DB, info: Session) -> Response:
+    """A drag on the chart: {"version", "start"} moves the task (a start-no-earlier-than constraint at the
+    dropped start, as MS Project does), {"version", "duration"} changes its duration. Answers with the
+    recomputed schedule. CSRF: the session token in the X-CSRF-Token header."""
+    if not check_csrf(request, request.headers.get("x-csrf-token"), info):
+        return _error_json(PermissionDenied("the page has expired; reload it and try again"))
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error_json(BadRequest("the body must be JSON"))
+    if not isinstance(body, dict):
+        return _error_json(BadRequest("the body must be a JSON object"))
+    baseline = request.query_params.get("baseline")
+    return await run_in_threadpool(_gantt_change, db, info, project_id, task_id, body, baseline)
+
+
+def _gantt_change(
+    db: DB, info: Any, project_id: int, task_id: int, body: dict[str, Any], baseline: str | None
+) -> Response:
+    try:
+        version = body.get("version")
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ValidationError("the task's version is required", field="version")
+        changes: dict[str, Any] = {}
+        if body.get("start"):
+            changes["constraint_type"] = "snet"
+            changes["constraint_date"] = tasks.parse_when(body["start"], "start")
+        if body.get("duration") is not None:
+            changes["duration"] = str(body["duration"])
+        if not changes:
+            raise ValidationError("nothing to change: send a start or a duration", field="start")
+        with db.uow() as s:
+            tasks.update_task(s, info.actor, project_id, task_id, version, **changes)
+            sched = scheduling.get_schedule(
+                s, info.actor, project_id, baseline=int(baseline) if baseline and baseline.isdigit() else None
+            )
+            edit = _edit_map(s, info.actor, project_id, sched)
+    except CharterError as exc:
+        return _error_json(exc)
+    return _json_response({**gantt_payload(sched, edit), "changed_task_id": task_id})
+
+
+# --------------------------------------------------------------------------------------------- table
+
+
+def _table_rows(sched: dict[str, Any], q: dict[str, str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = sched["tasks"]
+    for t in rows:
+        b = t.get("baseline")
+        t["finish_variance"] = b["finish_variance_days"] if b else None
+    if q.get("critical"):
+        rows = [t for t in rows if t["critical"]]
+    wp = q.get("wp", "")
+    if wp.isdigit():
+        rows = [t for t in rows if t["work_package_id"] == int(wp)]
+    words = q.get("q", "").lower().split()
+    if words:
+        rows = [t for t in rows if all(w in t["name"].lower() for w in words)]
+    key = SORTS.get(q.get("sort", "wbs"))
+    if key:
+        present = [t for t in rows if t[key] is not None]
+        missing = [t for t in rows if t[key] is None]
+        present.sort(key=lambda t: t[key].lower() if isinstance(t[key], str) else t[key])
+        rows = present + missing
+    if q.get("dir") == "desc":
+        rows = list(reversed(rows))
+    return rows
+
+
+def _table(
+    request: Request,
+    db: DB,
+    info: Any,
+    project_id: int,
+    *,
+    error: dict[str, Any] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    qp = request.query_params
+    q = {k: qp.get(k, "") for k in ("sort", "dir", "critical", "wp", "q", "baseline", "page")}
+    if q["sort"] not in SORTS:
+        q["sort"] = "wbs"
+    q["dir"] = "desc" if q["dir"] == "desc" else "asc"
+    baseline = int(q["baseline"]) if q["baseline"].isdigit() else None
+    page = max(1, int(q["page"])) if q["page"].isdigit() else 1
+    with db.uow(readonly=True) as s:
+        project = projects.get_project(s, info.actor, project_id)
+        caps = projects.capabilities(s, info.actor, project_id)
+        sched = scheduling.get_schedule(s, info.actor, project_id, baseline=baseline)
+        baselines = scheduling.list_baselines(s, info.actor, project_id)
+        edit = _edit_map(s, info.actor, project_id, sched)
+        wps = work_packages.list_work_packages(s, info.actor, project_id)
+    rows = _table_rows(sched, q)
+    pages = max(1, -(-len(rows) // PAGE_ROWS))
+    page = min(page, pages)
+
+    def link(**over: Any) -> str:
+        params = {k: v for k, v in {**q, "page": "", **over}.items() if v not in ("", None)}
+        return f"/projects/{project_id}/schedule" + (f"?{urlencode(params)}" if params else "")
+
+    return render(
+        request,
+        "schedule_table.html",
+        {
+            "project": project,
+            "caps": caps,
+            "sched": sched,
+            "rows": rows[(page - 1) * PAGE_ROWS : page * PAGE_ROWS],
+            "total": len(rows),
+            "page": page,
+            "pages": pages,
+            "q": q,
+            "link": link,
+            "edit": edit,
+            "baselines": baselines,
+            "baseline": baseline,
+            "wps": wps,
+            "error": error,
+            "values": values or {},
+            "can_add": any(edit.values()),
+        },
+        status,
+    )
+
+
+@router.get("/projects/{project_id}/schedule", response_class=HTMLResponse)
+def schedule_table(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
+    return _table(request, db, info, project_id)
+
+
+@router.post("/projects/{project_id}/schedule/rows/{task_id}", response_class=HTMLResponse)
+def quick_edit(
+    request: Request, project_id: int, task_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    """The inline edit of one table row (name, duration, % complete); with htmx only the row is swapped."""
+    htmx = request.headers.get("hx-request") == "true"
+    error = None
+    try:
+        changes: dict[str, Any] = {k: form[k] for k in ("name", "duration") if k in form}
+        if "percent_complete" in form:
+            pc = form["percent_complete"].strip()
+            try:
+                changes["percent_complete"] = float(pc) if pc else 0.0
+            except ValueError:
+                raise ValidationError("must be a number from 0 to 100", field="percent_complete") from None
+        with db.uow() as s:
+            task = tasks.update_task(s, info.actor, project_id, task_id, req_int(form, "version"), **changes)
+    except CharterError as exc:
+        if exc.http_status == 404:
+            raise
+        message = exc.message
+        if isinstance(exc, Conflict) and exc.current:
+            message += f" (saved now: {exc.current.get('name')}, {exc.current.get('duration')})"
+        error = {"form": f"row-{task_id}", "message": message, "field": exc.field}
+        if not htmx:
+            return _table(request, db, info, project_id, error=error, values={**form, "_form": f"row-{task_id}"},
+                          status=exc.http_status)  # fmt: skip
+        with db.uow(readonly=True) as s:
+            task = tasks.get_task(s, info.actor, project_id, task_id)
+    if not htmx:
+        return _back(f"/projects/{project_id}/schedule", f"row-{task_id}")
+    return render(
+        request,
+        "schedule_row.html",
+        {"t": task, "project": {"id": project_id}, "editable": True, "error": error,
+         "values": {**form, "_form": f"row-{task_id}"} if error else {}},
+        422 if error else 200,
+    )  # fmt: skip
+
+
+@router.post("/projects/{project_id}/tasks", response_class=HTMLResponse)
+def add_task(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    try:
+        with db.uow() as s:
+            preds = [p for p in (form.get("predecessors") or "").replace(";", ",").split(",") if p.strip()]
+            sched = scheduling.get_schedule(s, info.actor, project_id) if preds else None
+            pred_ids = [_resolve(sched, p, "predecessors") for p in preds] if sched else []
+            t = tasks.create_task(
+                s,
+                info.actor,
+                project_id,
+                name=form.get("name", ""),
+                work_package_id=opt_int(form, "work_package_id"),
+                duration=(form.get("duration") or "").strip() or "1d",
+                milestone=form.get("milestone") == "on",
+            )
+            for pid in pred_ids:
+                tasks.create_link(s, info.actor, project_id, pred_id=pid, succ_id=t["id"])
+    except CharterError as exc:
+        if exc.http_status == 404 and exc.field is None:
+            raise
+        err = {"form": "add", "message": exc.message, "field": exc.field}
+        return _table(request, db, info, project_id, error=err, values={**form, "_form": "add"},
+                      status=exc.http_status)  # fmt: skip
+    return _back(f"/projects/{project_id}/schedule", f"row-{t['id']}")
+
+
+@router.post("/projects/{project_id}/links", response_class=HTMLResponse)
+def add_link(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    back_task = opt_int(form, "back_task")
+    try:
+        with db.uow() as s:
+            sched = scheduling.get_schedule(s, info.actor, project_id)
+            tasks.create_link(
+                s,
+                info.actor,
+                project_id,
+                pred_id=_resolve(sched, form.get("pred", ""), "pred_id"),
+                succ_id=_resolve(sched, form.get("succ", ""), "succ_id"),
+                type=form.get("type") or "FS",
+                lag=(form.get("lag") or "0").strip() or "0",
+            )
+    except CharterError as exc:
+        if exc.http_status == 404 and exc.field is None:
+            raise
+        err = {"form": "link", "message": exc.message, "field": exc.field}
+        values = {**form, "_form": "link"}
+        if back_task:
+            return _task_page(request, db, info, project_id, back_task, error=err, values=values,
+                              status=exc.http_status)  # fmt: skip
+        return _table(request, db, info, project_id, error=err, values=values, status=exc.http_status)
+    if back_task:
+        return _back(f"/projects/{project_id}/tasks/{back_task}", "links")
+    return _back(f"/projects/{project_id}/schedule", "add-link")
+
+
+@router.post("/projects/{project_id}/links/{link_id}/delete", response_class=HTMLResponse)
+def remove_link(
+    request: Request, project_id: int, link_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    back_task = req_int(form, "back_task")
+    try:
+        with db.uow() as s:
+            tasks.delete_link(s, info.actor, project_id, link_id, req_int(form, "version"))
+    except CharterError as exc:
+        if exc.http_status == 404 and exc.field is None:
+            raise
+        err = {"form": "link", "message": exc.message, "field": exc.field}
+        return _task_page(request, db, info, project_id, back_task, error=err, status=exc.http_status)
+    return _back(f"/projects/{project_id}/tasks/{back_task}", "links")
+
+
+@router.post("/projects/{project_id}/baselines", response_class=HTMLResponse)
+def save_baseline(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    try:
+        number = req_int(form, "number")
+        with db.uow() as s:
+            scheduling.save_baseline(s, info.actor, project_id, number=number, name=form.get("name", ""))
+    except CharterError as exc:
+        err = {"form": "baseline", "message": exc.message, "field": exc.field}
+        return _table(request, db, info, project_id, error=err, values={**form, "_form": "baseline"},
+                      status=exc.http_status)  # fmt: skip
+    return _back(f"/projects/{project_id}/schedule?baseline={number}", "baselines")
+
+
+# --------------------------------------------------------------------------------------------- task page
+
+
+def _task_page(
+    request: Request,
+    db: DB,
+    info: Any,
+    project_id: int,
+    task_id: int,
+    *,
+    error: dict[str, Any] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
+    actor = info.actor
+    with db.uow(readonly=True) as s:
+        project = projects.get_project(s, actor, project_id)
+        task = tasks.get_task(s, actor, project_id, task_id)
+        sched = scheduling.get_schedule(s, actor, project_id)
+        edit = _edit_map(s, actor, project_id, sched)
+        wps = work_packages.list_work_packages(s, actor, project_id)
+        team = can(s, actor, project_id, Perm.TEAM_MANAGE, work_package_target(s, task["work_package_id"]))
+        progress = can(
+            s, actor, project_id, Perm.TASK_PROGRESS, work_package_target(s, task["work_package_id"])
+        )
+        members: dict[int, str] = {}
+        if team:
+            for a in roles.list_assignments(s, actor, project_id):
+                if a.get("current"):
+                    members.setdefault(a["user_id"], a["user"])
+    by_id = {t["id"]: t for t in sched["tasks"]}
+    preds = [(lk, by_id.get(lk["pred_id"])) for lk in sched["links"] if lk["succ_id"] == task_id]
+    succs = [(lk, by_id.get(lk["succ_id"])) for lk in sched["links"] if lk["pred_id"] == task_id]
+    editable = edit.get(task["work_package_id"], False)
+    assigned = any(a["user_id"] == actor.user_id for a in task["assignees"])
+    return render(
+        request,
+        "task.html",
+        {
+            "project": project,
+            "sched": sched,
+            "t": task,
+            "preds": preds,
+            "succs": succs,
+            "editable": editable,
+            "may_progress": editable or (progress and assigned),
+            "may_assign": team,
+            "members": sorted(members.items(), key=lambda m: m[1]),
+            "wps": wps,
+            "dtl": _dtl,
+            "constraint_types": ["asap", "alap", "snet", "snlt", "fnet", "fnlt", "mso", "mfo"],
+            "statuses": ["not_started", "in_progress", "completed", "on_hold", "cancelled"],
+            "error": error,
+            "values": values or {},
+            **extra,
+        },
+        status,
+    )
+
+
+@router.get("/projects/{project_id}/tasks/{task_id}", response_class=HTMLResponse)
+def task_page(request: Request, project_id: int, task_id: int, db: DB, info: Session) -> HTMLResponse:
+    return _task_page(request, db, info, project_id, task_id)
+
+
+def _task_changes(form: dict[str, str]) -> dict[str, Any]:
+    """The fields present in the form, parsed (the progress form carries only the progress fields)."""
+    changes: dict[str, Any] = {}
+    for k in TEXT_FIELDS:
+        if k in form:
+            changes[k] = form[k]
+    if "name" in form:
+        changes["milestone"] = form.get("milestone") == "on"
+        wp = opt_int(form, "work_package_id")
+        changes["work_package_id"] = wp
+        changes["priority"] = req_int(form, "priority") if "priority" in form else 500
+        for k in ESTIMATES:
+            changes[k] = (form.get(k) or "").strip() or None
+    if "percent_complete" in form:
+        v = form["percent_complete"].strip()
+        try:
+            changes["percent_complete"] = float(v) if v else 0.0
+        except ValueError:
+            raise ValidationError("must be a number from 0 to 100", field="percent_complete") from None
+    for k in WHEN_FIELDS:
+        if k in form:
+            changes[k] = tasks.parse_when(form[k].strip(), k)
+    return changes
+
+
+@router.post("/projects/{project_id}/tasks/{task_id}", response_class=HTMLResponse)
+def edit_task(
+    request: Request, project_id: int, task_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    form_name = "task" if "name" in form else "progress"
+    try:
+        changes = _task_changes(form)
+        with db.uow() as s:
+            tasks.update_task(s, info.actor, project_id, task_id, req_int(form, "version"), **changes)
+    except Conflict as exc:
+        current = exc.current or {}
+        changed = []
+        for k in (*TEXT_FIELDS, *ESTIMATES, "percent_complete", "priority", *WHEN_FIELDS):
+            if k not in form:
+                continue
+            now_v = current.get(k)
+            shown = _dtl(now_v) if isinstance(now_v, datetime) else ("" if now_v is None else str(now_v))
+            if shown != (form.get(k) or "").strip():
+                changed.append((k, shown))
+        return _task_page(request, db, info, project_id, task_id, status=409,
+                          error={"form": form_name, "message": exc.message, "field": exc.field},
+                          values={**form, "_form": form_name}, conflict=changed)  # fmt: skip
+    except CharterError as exc:
+        if exc.http_status == 404 and exc.field is None:
+            raise
+        return _task_page(request, db, info, project_id, task_id, status=exc.http_status,
+                          error={"form": form_name, "message": exc.message, "field": exc.field},
+                          values={**form, "_form": form_name})  # fmt: skip
+    return _back(f"/projects/{project_id}/tasks/{task_id}")
+
+
+@router.post("/projects/{project_id}/tasks/{task_id}/assignees", response_class=HTMLResponse)
+def assign(
+    request: Request, project_id: int, task_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    try:
+        ids = [int(k[5:]) for k, v in form.items() if k.startswith("user_") and k[5:].isdigit() and v == "on"]
+        with db.uow() as s:
+            tasks.set_assignees(s, info.actor, project_id, task_id, ids)
+    except CharterError as exc:
+        if exc.http_status == 404 and exc.field is None:
+            raise
+        return _task_page(request, db, info, project_id, task_id, status=exc.http_status,
+                          error={"form": "assignees", "message": exc.message, "field": exc.field})  # fmt: skip
+    return _back(f"/projects/{project_id}/tasks/{task_id}", "assignees")
+
+
+@router.post("/projects/{project_id}/tasks/{task_id}/delete", response_class=HTMLResponse)
+def remove_task(
+    request: Request, project_id: int, task_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    try:
+        with db.uow() as s:
+            tasks.delete_task(s, info.actor, project_id, task_id, req_int(form, "version"))
+    except CharterError as exc:
+        if exc.http_status == 404 and exc.field is None:
+            raise
+        return _task_page(request, db, info, project_id, task_id, status=exc.http_status,
+                          error={"form": "delete", "message": exc.message, "field": exc.field})  # fmt: skip
+    return _back(f"/projects/{project_id}/schedule")

@@ -1,0 +1,182 @@
+"""A person's "my work" page (assigned tasks, this week's timesheet grid) and the approvals page. Every change
+goes through services.timesheets; a failed save re-renders the page with the input kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from charter.domain.errors import CharterError, ValidationError
+from charter.services import timesheets
+from charter.services.context import now
+from charter.web.app import render
+from charter.web.forms import DB, Checked, FormData, Session, req_int
+
+router = APIRouter()
+
+
+def cell_name(task_id: int, day: dt.date | str) -> str:
+    return f"h-{task_id}-{day if isinstance(day, str) else day.isoformat()}"
+
+
+def _work_page(
+    request: Request,
+    db: DB,
+    info: Any,
+    week: str | None,
+    *,
+    error: dict[str, Any] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    actor = info.actor
+    try:
+        monday = timesheets.parse_week(week)
+    except ValidationError:
+        monday = timesheets.parse_week(None)
+    with db.uow(readonly=True) as s:
+        grid = timesheets.my_week(s, actor, timesheets.week_label(monday))
+        assigned = timesheets.assigned_tasks(s, actor)
+        locks = {r["project_id"]: timesheets.lock_date(s, r["project_id"]) for r in grid["rows"]}
+    today = now().date()
+    this_monday = today - dt.timedelta(days=today.weekday())
+    this_sunday = this_monday + dt.timedelta(days=6)
+    for t in assigned:
+        finish = t["finish"].date() if t["finish"] else None
+        t["due_this_week"] = (
+            finish is not None and this_monday <= finish <= this_sunday and t["status"] != "completed"
+        )
+    for r in grid["rows"]:
+        lock = locks.get(r["project_id"])
+        r["cells"] = []
+        for d in grid["days"]:
+            e = r["entries"].get(d.isoformat())
+            frozen = (
+                (e is not None and e["status"] == "approved") or (lock is not None and d <= lock) or d > today
+            )
+            r["cells"].append({
+                "day": d, "name": cell_name(r["task_id"], d), "entry": e, "frozen": frozen,
+                "value": timesheets.fmt_hours(e["minutes"]) if e else "",
+            })  # fmt: skip
+    ctx = {
+        "title": "My work",
+        "tasks": assigned,
+        "grid": grid,
+        "fmt_hours": timesheets.fmt_hours,
+        "error": error,
+        "values": values or {},
+        "today": today,
+    }
+    return render(request, "my_work.html", ctx, status)
+
+
+@router.get("/me/work", response_class=HTMLResponse)
+def my_work(request: Request, db: DB, info: Session, week: str | None = None) -> HTMLResponse:
+    return _work_page(request, db, info, week)
+
+
+def _save_cell(s: Any, actor: Any, row: dict[str, Any], day: str, text: str, form: dict[str, str]) -> None:
+    e = row["entries"].get(day)
+    if e is None:
+        if text:
+            timesheets.log_entry(
+                s,
+                actor,
+                row["project_id"],
+                task_id=row["task_id"],
+                day=dt.date.fromisoformat(day),
+                hours=text,
+            )
+        return
+    if e["status"] == "approved":
+        return
+    version = int(form.get(f"v-{e['id']}") or e["version"])
+    if not text:
+        timesheets.delete_entry(s, actor, row["project_id"], e["id"], version)
+    elif timesheets.parse_hours(text) != e["minutes"]:
+        timesheets.update_entry(s, actor, row["project_id"], e["id"], version, hours=text)
+
+
+@router.post("/me/work/timesheet", response_class=HTMLResponse)
+def save_week(request: Request, form: FormData, db: DB, info: Checked) -> Response:
+    """Save the whole grid in one transaction: new cells are logged, changed ones updated, cleared ones
+    deleted. Any refusal saves nothing and names the task and day."""
+    week = form.get("week")
+    current: tuple[str, str] = ("", "")
+    try:
+        with db.uow() as s:
+            grid = timesheets.my_week(s, info.actor, week)
+            for row in grid["rows"]:
+                for d in grid["days"]:
+                    key = cell_name(row["task_id"], d)
+                    if key not in form:
+                        continue
+                    current = (key, f"{row['task_name']} on {d.isoformat()}")
+                    _save_cell(s, info.actor, row, d.isoformat(), form[key].strip(), form)
+    except CharterError as exc:
+        key, where = current
+        error = {"form": "week", "message": f"{where}: {exc.message}" if where else exc.message, "field": key}
+        return _work_page(request, db, info, week, error=error, values=form, status=exc.http_status)
+    return RedirectResponse("/me/work?" + urlencode({"week": grid["week"]}), status_code=303)
+
+
+@router.post("/me/work/submit", response_class=HTMLResponse)
+def submit_week(request: Request, form: FormData, db: DB, info: Checked) -> Response:
+    week = form.get("week")
+    try:
+        with db.uow() as s:
+            result = timesheets.submit_week(s, info.actor, week)
+    except CharterError as exc:
+        error = {"form": "submit", "message": exc.message, "field": exc.field}
+        return _work_page(request, db, info, week, error=error, status=exc.http_status)
+    return RedirectResponse("/me/work?" + urlencode({"week": result["week"]}), status_code=303)
+
+
+# --------------------------------------------------------------------------------------------- approvals
+
+
+def _approvals_page(
+    request: Request,
+    db: DB,
+    info: Any,
+    *,
+    error: dict[str, Any] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    with db.uow(readonly=True) as s:
+        items = timesheets.approvals_for(s, info.actor)
+    ctx = {"title": "Approvals", "items": items, "fmt_hours": timesheets.fmt_hours, "error": error,
+           "values": values or {}}  # fmt: skip
+    return render(request, "approvals.html", ctx, status)
+
+
+@router.get("/me/approvals", response_class=HTMLResponse)
+def approvals(request: Request, db: DB, info: Session) -> HTMLResponse:
+    return _approvals_page(request, db, info)
+
+
+@router.post("/me/approvals/{entry_id}/{decision}", response_class=HTMLResponse)
+def decide(request: Request, entry_id: int, decision: str, form: FormData, db: DB, info: Checked) -> Response:
+    if decision not in ("approve", "reject"):
+        from starlette.exceptions import HTTPException
+
+        raise HTTPException(404)
+    try:
+        project_id = req_int(form, "project_id")
+        with db.uow() as s:
+            if decision == "approve":
+                timesheets.approve_entry(s, info.actor, entry_id, project_id)
+            else:
+                timesheets.reject_entry(s, info.actor, entry_id, form.get("reason", ""), project_id)
+    except CharterError as exc:
+        if exc.http_status == 404:
+            raise
+        error = {"form": f"e{entry_id}", "message": exc.message, "field": exc.field}
+        return _approvals_page(request, db, info, error=error, values={**form, "_form": f"e{entry_id}"},
+                               status=exc.http_status)  # fmt: skip
+    return RedirectResponse("/me/approvals", status_code=303)

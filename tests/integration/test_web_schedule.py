@@ -1,0 +1,356 @@
+"""The schedule pages over HTTP: the Gantt page and its JSON, drags through the JSON route (CSRF header,
+version, permission), the task table (sort, filter, inline edit, add task and link, baselines) and the task
+page (validation keeps input, a stale edit shows the saved values), for the PM, Task Leaders and a
+Stakeholder."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from charter.app import create_app
+from charter.domain.roles import STAKEHOLDER, TASK_LEADER
+from charter.persistence.db import Database
+from charter.services import accounts, projects, roles, tasks, work_packages
+from charter.services.context import SYSTEM
+
+PW = "schedule-test-password"
+
+
+@pytest.fixture
+def web(db: Database) -> Iterator[tuple[TestClient, dict[str, Any]]]:
+    """A -> B -> M and A -> C -> M; A, C in WP-A (led by tla), B, M in WP-B (led by tlb)."""
+    with db.uow() as s:
+        ids: dict[str, Any] = {
+            n: accounts.create_user(s, SYSTEM, username=n, display_name=n.title(), password=PW)["id"]
+            for n in ("pm", "tla", "tlb", "holder")
+        }
+        p = projects.create_project(
+            s, SYSTEM, key="SCH", name="Schedule project", manager_id=ids["pm"], start_date=date(2030, 1, 7)
+        )
+        pid = p["id"]
+        wpa = work_packages.create_work_package(s, SYSTEM, pid, name="WP-A")["id"]
+        wpb = work_packages.create_work_package(s, SYSTEM, pid, name="WP-B")["id"]
+        keys = {r["key"]: r["id"] for r in roles.list_roles(s, SYSTEM, pid) if r["key"]}
+        roles.assign_role(s, SYSTEM, pid, role_id=keys[TASK_LEADER], user_id=ids["tla"], scope_id=wpa)
+        roles.assign_role(s, SYSTEM, pid, role_id=keys[TASK_LEADER], user_id=ids["tlb"], scope_id=wpb)
+        roles.assign_role(s, SYSTEM, pid, role_id=keys[STAKEHOLDER], user_id=ids["holder"])
+        t = {}
+        for name, wp, dur in (("Alpha", wpa, "3d"), ("Bravo", wpb, "2d"), ("Charlie", wpa, "1d")):
+            t[name[0]] = tasks.create_task(s, SYSTEM, pid, name=name, work_package_id=wp, duration=dur)["id"]
+        t["M"] = tasks.create_task(s, SYSTEM, pid, name="Go live", work_package_id=wpb, milestone=True)["id"]
+        for a, b in (("A", "B"), ("B", "M"), ("A", "C"), ("C", "M")):
+            tasks.create_link(s, SYSTEM, pid, pred_id=t[a], succ_id=t[b])
+    ids.update(project=pid, wpa=wpa, wpb=wpb, tasks=t)
+    with TestClient(create_app(db), follow_redirects=False) as client:
+        yield client, ids
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+def login(client: TestClient, username: str) -> str:
+    client.cookies.clear()
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"username": username, "password": PW, "csrf_token": csrf_of(page.text), "next": "/projects"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    return csrf_of(client.get("/projects").text)
+
+
+def gantt(client: TestClient, pid: int) -> dict[str, Any]:
+    r = client.get(f"/projects/{pid}/gantt.json")
+    assert r.status_code == 200
+    data: dict[str, Any] = r.json()
+    return data
+
+
+def by_name(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {t["name"]: t for t in data["tasks"]}
+
+
+def test_gantt_page_renders_with_data_and_noscript_table(web) -> None:
+    client, ids = web
+    csrf = login(client, "pm")
+    pid = ids["project"]
+    r = client.get(f"/projects/{pid}/gantt")
+    assert r.status_code == 200
+    html = r.text
+    assert f'<meta name="csrf-token" content="{csrf}">' in html
+    assert 'id="gantt-data"' in html and "/static/gantt.js" in html
+    assert "<noscript>" in html and f'href="/projects/{pid}/tasks/{ids["tasks"]["A"]}"' in html
+    assert "Phase:" in html and "style=" not in html
+    home = client.get(f"/projects/{pid}").text
+    assert f'href="/projects/{pid}/gantt"' in home
+
+
+def test_gantt_json_is_the_schedule(web) -> None:
+    client, ids = web
+    login(client, "pm")
+    data = gantt(client, ids["project"])
+    names = by_name(data)
+    assert names["Alpha"]["critical"] and names["Bravo"]["critical"] and not names["Charlie"]["critical"]
+    assert names["Go live"]["milestone"] and names["Alpha"]["editable"]
+    assert {s["name"] for s in data["summaries"]} == {"WP-A", "WP-B"}
+    assert len(data["links"]) == 4 and data["finish"].startswith("2030-01-11")
+    full = client.get(f"/projects/{ids['project']}/gantt.json?full=1").json()
+    assert "late_start" in full["tasks"][0]
+
+
+def _drag(client: TestClient, csrf: str, pid: int, tid: int, body: dict[str, Any]) -> Any:
+    return client.post(f"/projects/{pid}/gantt/tasks/{tid}", json=body, headers={"X-CSRF-Token": csrf})
+
+
+def test_drag_moves_task_recomputes_and_shifts_critical_path(web) -> None:
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    c = by_name(gantt(client, pid))["Charlie"]
+    r = _drag(client, csrf, pid, t["C"], {"version": c["version"], "start": "2030-01-14T09:00"})
+    assert r.status_code == 200, r.text
+    names = by_name(r.json())
+    assert names["Charlie"]["start"].startswith("2030-01-14T09:00")
+    assert names["Charlie"]["constraint_type"] == "snet"
+    assert names["Go live"]["start"] > "2030-01-14"
+    assert names["Charlie"]["critical"] and not names["Bravo"]["critical"]
+
+
+def test_drag_changes_duration(web) -> None:
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    c = by_name(gantt(client, pid))["Charlie"]
+    r = _drag(client, csrf, pid, t["C"], {"version": c["version"], "duration": "4d"})
+    assert r.status_code == 200
+    assert by_name(r.json())["Charlie"]["duration"] == "4d"
+
+
+def test_drag_without_csrf_header_or_with_stale_version(web) -> None:
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    c = by_name(gantt(client, pid))["Charlie"]
+    r = client.post(f"/projects/{pid}/gantt/tasks/{t['C']}", json={"version": c["version"], "duration": "2d"})
+    assert r.status_code == 403
+    r = _drag(client, "forged", pid, t["C"], {"version": c["version"], "duration": "2d"})
+    assert r.status_code == 403
+    r = _drag(client, csrf, pid, t["C"], {"version": c["version"] - 1, "duration": "2d"})
+    assert r.status_code == 409
+    assert r.json()["current"]["version"] == c["version"]
+    r = _drag(client, csrf, pid, t["C"], {"version": c["version"], "duration": "soon"})
+    assert r.status_code == 422 and r.json()["field"] == "duration"
+
+
+def test_task_leader_edits_own_package_only(web) -> None:
+    client, ids = web
+    csrf = login(client, "tla")
+    pid, t = ids["project"], ids["tasks"]
+    names = by_name(gantt(client, pid))
+    assert names["Charlie"]["editable"] and not names["Bravo"]["editable"]
+    r = _drag(client, csrf, pid, t["C"], {"version": names["Charlie"]["version"], "duration": "2d"})
+    assert r.status_code == 200
+    r = _drag(client, csrf, pid, t["B"], {"version": names["Bravo"]["version"], "duration": "5d"})
+    assert r.status_code == 403 and r.json()["message"] == "You may not edit this task."
+    page = client.get(f"/projects/{pid}/tasks/{t['B']}").text
+    assert 'id="task-form"' not in page
+    page = client.get(f"/projects/{pid}/tasks/{t['C']}").text
+    assert 'id="task-form"' in page
+    r = client.post(
+        f"/projects/{pid}/tasks/{t['B']}",
+        data={"csrf_token": csrf, "version": names["Bravo"]["version"], "name": "Mine now", "duration": "2d"},
+    )
+    assert r.status_code == 403
+
+
+def test_stakeholder_sees_no_edit_controls_and_gets_403(web) -> None:
+    client, ids = web
+    csrf = login(client, "holder")
+    pid, t = ids["project"], ids["tasks"]
+    data = gantt(client, pid)
+    assert not any(x["editable"] for x in data["tasks"])
+    table = client.get(f"/projects/{pid}/schedule").text
+    assert "Alpha" in table and 'name="percent_complete"' not in table
+    assert 'id="add-task"' not in table and "Save baseline" not in table
+    page = client.get(f"/projects/{pid}/tasks/{t['A']}").text
+    assert "Alpha" in page and "<form" not in page.split('id="main"')[1].split("</main>")[0]
+    a = by_name(data)["Alpha"]
+    for url, form in (
+        (f"/projects/{pid}/tasks/{t['A']}", {"version": a["version"], "name": "X", "duration": "1d"}),
+        (f"/projects/{pid}/schedule/rows/{t['A']}", {"version": a["version"], "name": "X"}),
+        (f"/projects/{pid}/tasks", {"name": "New", "duration": "1d"}),
+        (f"/projects/{pid}/baselines", {"number": "0"}),
+    ):
+        assert client.post(url, data={"csrf_token": csrf, **form}).status_code == 403, url
+    assert _drag(client, csrf, pid, t["A"], {"version": a["version"], "duration": "1d"}).status_code == 403
+
+
+def test_post_without_csrf_is_refused(web) -> None:
+    client, ids = web
+    login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    r = client.post(f"/projects/{pid}/tasks/{t['A']}", data={"version": 1, "name": "X", "duration": "1d"})
+    assert r.status_code == 403
+    r = client.post(f"/projects/{pid}/tasks", data={"csrf_token": "forged", "name": "X"})
+    assert r.status_code == 403
+
+
+def test_task_form_error_keeps_input(web) -> None:
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    a = by_name(gantt(client, pid))["Alpha"]
+    form = {
+        "csrf_token": csrf, "version": a["version"], "name": "Alpha renamed", "duration": "forever",
+        "constraint_type": "asap", "status": "not_started", "priority": "500", "description": "kept text",
+    }  # fmt: skip
+    r = client.post(f"/projects/{pid}/tasks/{t['A']}", data=form)
+    assert r.status_code == 422
+    assert 'value="Alpha renamed"' in r.text and 'value="forever"' in r.text and "kept text" in r.text
+    assert 'id="t-dur" name="duration" required value="forever" aria-invalid="true"' in r.text
+    form.update(duration="5d", constraint_type="snet")
+    r = client.post(f"/projects/{pid}/tasks/{t['A']}", data=form)
+    assert r.status_code == 422 and "SNET constraint needs a date" in r.text
+    form.update(constraint_date="2030-01-08T09:00", description="**bold** <script>x</script>")
+    r = client.post(f"/projects/{pid}/tasks/{t['A']}", data=form, follow_redirects=True)
+    assert r.status_code == 200 and "<strong>bold</strong>" in r.text and "<script>x" not in r.text
+    assert "Alpha renamed" in r.text and "2030-01-08 09:00" in r.text
+
+
+def test_stale_task_edit_shows_saved_values_and_keeps_input(web) -> None:
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    a = by_name(gantt(client, pid))["Alpha"]
+    r = _drag(client, csrf, pid, t["A"], {"version": a["version"], "duration": "4d"})
+    assert r.status_code == 200
+    form = {
+        "csrf_token": csrf, "version": a["version"], "name": "My Alpha", "duration": "6d",
+        "constraint_type": "asap", "status": "not_started", "priority": "500",
+    }  # fmt: skip
+    r = client.post(f"/projects/{pid}/tasks/{t['A']}", data=form)
+    assert r.status_code == 409
+    assert 'id="conflict"' in r.text and "<strong>Duration</strong>: 4d" in r.text
+    assert 'value="My Alpha"' in r.text and 'value="6d"' in r.text
+    assert f'name="version" value="{a["version"] + 1}"' in r.text
+    r = client.post(f"/projects/{pid}/tasks/{t['A']}", data={**form, "version": a["version"] + 1})
+    assert r.status_code == 303
+
+
+def test_table_sort_filter_and_inline_edit(web) -> None:
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    r = client.get(f"/projects/{pid}/schedule?sort=duration&dir=desc")
+    assert r.status_code == 200
+    order = re.findall(r'<tr id="row-(\d+)"', r.text)
+    assert [int(x) for x in order[:2]] == [t["A"], t["B"]]
+    r = client.get(f"/projects/{pid}/schedule?critical=1")
+    assert f'id="row-{t["C"]}"' not in r.text and f'id="row-{t["A"]}"' in r.text
+    r = client.get(f"/projects/{pid}/schedule?q=brav")
+    assert re.findall(r'<tr id="row-(\d+)"', r.text) == [str(t["B"])]
+    r = client.get(f"/projects/{pid}/schedule?wp={ids['wpa']}&sort=evil")
+    assert set(re.findall(r'<tr id="row-(\d+)"', r.text)) == {str(t["A"]), str(t["C"])}
+    c = by_name(gantt(client, pid))["Charlie"]
+    row = {
+        "csrf_token": csrf,
+        "version": c["version"],
+        "name": "Charlie",
+        "duration": "2x",
+        "percent_complete": "0",
+    }
+    r = client.post(f"/projects/{pid}/schedule/rows/{t['C']}", data=row, headers={"HX-Request": "true"})
+    assert r.status_code == 422 and r.text.lstrip().startswith("<tr") and 'value="2x"' in r.text
+    r = client.post(f"/projects/{pid}/schedule/rows/{t['C']}", data={**row, "duration": "-5d"})
+    assert r.status_code == 422 and r.text.startswith("<!doctype html>") and 'value="-5d"' in r.text
+    r = client.post(
+        f"/projects/{pid}/schedule/rows/{t['C']}", data={**row, "duration": "3d", "percent_complete": "50"},
+        headers={"HX-Request": "true"},
+    )  # fmt: skip
+    assert r.status_code == 200 and 'value="3d"' in r.text and 'value="50.0"' in r.text
+    r = client.post(f"/projects/{pid}/schedule/rows/{t['C']}", data={**row, "duration": "1d"})
+    assert r.status_code == 409 and "was changed by someone else" in r.text and 'value="1d"' in r.text
+
+
+def test_add_task_link_and_baseline(web) -> None:
+    client, ids = web
+    csrf = login(client, "pm")
+    pid = ids["project"]
+    codes = {t["name"]: t["wbs_code"] for t in gantt(client, pid)["tasks"]}
+    r = client.post(
+        f"/projects/{pid}/tasks",
+        data={"csrf_token": csrf, "name": "Delta", "work_package_id": ids["wpb"], "duration": "2d",
+              "predecessors": codes["Go live"]},
+    )  # fmt: skip
+    assert r.status_code == 303
+    data = gantt(client, pid)
+    delta = by_name(data)["Delta"]
+    assert delta["critical"] and any(lk["succ_id"] == delta["id"] for lk in data["links"])
+    r = client.post(f"/projects/{pid}/tasks", data={"csrf_token": csrf, "name": "", "duration": "zz"})
+    assert r.status_code == 422 and 'value="zz"' in r.text
+    r = client.post(f"/projects/{pid}/tasks", data={"csrf_token": csrf, "name": "E", "predecessors": "9.9"})
+    assert r.status_code == 422 and "no task with WBS code" in r.text and 'value="9.9"' in r.text
+    r = client.post(
+        f"/projects/{pid}/links",
+        data={
+            "csrf_token": csrf,
+            "pred": codes["Charlie"],
+            "succ": codes["Bravo"],
+            "type": "SS",
+            "lag": "1d",
+        },
+    )
+    assert r.status_code == 303
+    r = client.post(
+        f"/projects/{pid}/links",
+        data={"csrf_token": csrf, "pred": codes["Go live"], "succ": codes["Alpha"], "type": "FS", "lag": "0"},
+    )
+    assert r.status_code == 422 and "cycle" in r.text
+    r = client.post(f"/projects/{pid}/baselines", data={"csrf_token": csrf, "number": "11", "name": "x"})
+    assert r.status_code == 422 and "0 to 10" in r.text
+    r = client.post(f"/projects/{pid}/baselines", data={"csrf_token": csrf, "number": "1", "name": "Plan"})
+    assert r.status_code == 303
+    r = client.get(f"/projects/{pid}/schedule?baseline=1")
+    assert "Finish variance" in r.text and "Plan" in r.text
+    data = client.get(f"/projects/{pid}/gantt.json?baseline=1").json()
+    assert data["baseline"] == 1 and all(t["baseline"] for t in data["tasks"])
+    assert client.get(f"/projects/{pid}/gantt?baseline=1").status_code == 200
+
+
+def test_task_page_links_assignees_and_delete(web) -> None:
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    page = client.get(f"/projects/{pid}/tasks/{t['M']}").text
+    assert "Bravo" in page and "Charlie" in page and "journal?entity_type=task&amp;entity_id" in page
+    data = gantt(client, pid)
+    link = next(lk for lk in client.get(f"/projects/{pid}/gantt.json?full=1").json()["links"]
+                if lk["pred_id"] == t["C"] and lk["succ_id"] == t["M"])  # fmt: skip
+    r = client.post(
+        f"/projects/{pid}/links/{link['id']}/delete",
+        data={"csrf_token": csrf, "version": link["version"], "back_task": t["M"]},
+    )
+    assert r.status_code == 303
+    page = client.get(f"/projects/{pid}/tasks/{t['M']}").text
+    assert "Charlie" not in page.split('id="links"')[1].split("</section>")[0]
+    r = client.post(
+        f"/projects/{pid}/tasks/{t['A']}/assignees", data={"csrf_token": csrf, f"user_{ids['tla']}": "on"}
+    )
+    assert r.status_code == 303
+    assert "Tla" in client.get(f"/projects/{pid}/tasks/{t['A']}").text
+    c = by_name(data)["Charlie"]
+    r = client.post(
+        f"/projects/{pid}/tasks/{t['C']}/delete", data={"csrf_token": csrf, "version": c["version"]}
+    )
+    assert r.status_code == 303
+    assert "Charlie" not in by_name(gantt(client, pid))
