@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from charter.domain import schedule as rules
 from charter.domain.errors import Conflict, NotFound, ValidationError
@@ -48,10 +49,6 @@ def _dt64(values: list[dt.datetime | None]) -> np.ndarray:
     return np.array([np.datetime64(v, "m") if v is not None else NAT for v in values], dtype="datetime64[m]")
 
 
-def _py(a: np.ndarray) -> list[dt.datetime | None]:
-    return [None if np.isnat(x) else x.astype("datetime64[m]").astype(dt.datetime) for x in a]
-
-
 def project_start(p: Project) -> dt.date:
     return p.start_date or p.created_at.date()
 
@@ -60,33 +57,42 @@ class Network:
     """The project's tasks and links as the engine's arrays."""
 
     def __init__(self, s: Session, project_id: int):
+        c = Task.__table__.c
         cols = (
-            Task.id,
-            Task.duration,
-            Task.milestone,
-            Task.calendar_id,
-            Task.constraint_type,
-            Task.constraint_date,
-            Task.deadline,
-            Task.actual_start,
-            Task.actual_finish,
-            Task.percent_complete,
-            Task.levelled_start,
+            c.id,
+            c.duration,
+            c.milestone,
+            c.calendar_id,
+            c.constraint_type,
+            c.constraint_date,
+            c.deadline,
+            c.actual_start,
+            c.actual_finish,
+            c.percent_complete,
+            c.levelled_start,
         )
-        rows = s.execute(select(*cols).where(Task.project_id == project_id).order_by(Task.id)).all()
+        # Core, not ORM: this runs on every edit over every task of the project
+        rows = s.connection().execute(select(*cols).where(c.project_id == project_id).order_by(c.id)).all()
         self.ids = [r[0] for r in rows]
         self.index = {tid: i for i, tid in enumerate(self.ids)}
         self.rows = rows
-        links = s.execute(
-            select(TaskLink.pred_id, TaskLink.succ_id, TaskLink.type, TaskLink.lag, TaskLink.lag_kind).where(
-                TaskLink.project_id == project_id
+        lc = TaskLink.__table__.c
+        links = (
+            s.connection()
+            .execute(
+                select(lc.pred_id, lc.succ_id, lc.type, lc.lag, lc.lag_kind).where(
+                    lc.project_id == project_id
+                )
             )
-        ).all()
+            .all()
+        )
         self.src = np.array([self.index[a] for a, *_ in links], dtype=np.int64)
         self.dst = np.array([self.index[b] for _, b, *_ in links], dtype=np.int64)
-        self.typ = np.array([rules.LINK_CODES[rules.LinkType(t)] for *_, t, _, _ in links], dtype=np.int8)
+        types = {t.value: code for t, code in rules.LINK_CODES.items()}
+        kinds = {k.value: code for k, code in rules.LAG_CODES.items()}
+        self.typ = np.array([types[t] for *_, t, _, _ in links], dtype=np.int8)
         self.lag = np.array([lag for *_, lag, _ in links], dtype=np.int64)
-        self.kind = np.array([rules.LAG_CODES[rules.LagKind(k)] for *_, k in links], dtype=np.int8)
+        self.kind = np.array([kinds[k] for *_, k in links], dtype=np.int8)
 
     def cycle_if_linked(self, pred_id: int, succ_id: int) -> list[int] | None:
         cyc = cpm.find_cycle_if_linked(
@@ -101,14 +107,16 @@ def _constraints(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     types: list[int] = []
     dates: list[dt.datetime | None] = []
     snet = rules.CONSTRAINT_CODES[rules.ConstraintType.SNET]
+    codes = {k.value: v for k, v in rules.CONSTRAINT_CODES.items()}
+    floors = (rules.ConstraintType.ASAP.value, rules.ConstraintType.SNET.value)
     for x in rows:
-        kind = rules.ConstraintType(x[4])
+        kind = x[4]
         date, lev = x[5], x[10]
-        if lev is not None and kind in (rules.ConstraintType.ASAP, rules.ConstraintType.SNET):
+        if lev is not None and kind in floors:
             types.append(snet)
             dates.append(max(lev, date) if date is not None else lev)
         else:
-            types.append(rules.CONSTRAINT_CODES[kind])
+            types.append(codes[kind])
             dates.append(date)
     return np.array(types, dtype=np.int64), _dt64(dates)
 
@@ -119,6 +127,7 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
     if project is None:
         raise NotFound(f"project {project_id} not found")
     settings = settings_row(s, project_id)
+    s.flush()  # the network is read with Core statements, which do not autoflush
     net = Network(s, project_id)
     rng = calendar_range(project)
     pcal_row = project_calendar_row(s, project_id)
@@ -154,12 +163,11 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
         raise Conflict(f"the links form a cycle: {chain}") from None
     except CalendarRangeError as exc:
         raise ValidationError(f"a date lies outside the project calendar's range: {exc}") from None
-    starts, finishes = _py(res.start_at), _py(res.finish_at)
-    for i, row in enumerate(r):  # a milestone is one instant: shown where its finish is
-        st, fi = starts[i], finishes[i]
-        if (row[2] or row[1] == 0) and st is not None and fi is not None and st > fi:
-            starts[i] = fi
-    es, ef, ls, lf = _py(res.es_at), _py(res.ef_at), _py(res.ls_at), _py(res.lf_at)
+    start_at, finish_at = res.start_at.copy(), res.finish_at.copy()
+    if n:  # a milestone is one instant: shown where its finish is
+        ms = np.array([bool(x[2]) or x[1] == 0 for x in r]) & (start_at > finish_at)
+        start_at[ms] = finish_at[ms]
+    arrays = [start_at, finish_at, res.es_at, res.ef_at, res.ls_at, res.lf_at]
     viol: dict[int, str] = {}
     for v in res.violations:
         viol[v.task] = (
@@ -169,57 +177,7 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
     tf = res.total_float.tolist()
     ff = res.free_float.tolist()
     crit = res.critical.tolist()
-    existing = {row[0]: row for row in s.execute(
-        select(TaskComputed.task_id, TaskComputed.start, TaskComputed.finish, TaskComputed.early_start,
-               TaskComputed.early_finish, TaskComputed.late_start, TaskComputed.late_finish,
-               TaskComputed.total_float, TaskComputed.free_float, TaskComputed.critical, TaskComputed.violation)
-        .where(TaskComputed.project_id == project_id)).all()}  # fmt: skip
-    inserts, updates = [], []
-    for i in range(n):
-        tid = net.ids[i]
-        values = (
-            tid,
-            starts[i],
-            finishes[i],
-            es[i],
-            ef[i],
-            ls[i],
-            lf[i],
-            int(tf[i]),
-            int(ff[i]),
-            bool(crit[i]),
-            viol.get(i),
-        )
-        old = existing.get(tid)
-        if old is not None and tuple(old) == values:
-            continue
-        d = dict(
-            zip(
-                (
-                    "task_id",
-                    "start",
-                    "finish",
-                    "early_start",
-                    "early_finish",
-                    "late_start",
-                    "late_finish",
-                    "total_float",
-                    "free_float",
-                    "critical",
-                    "violation",
-                ),
-                values,
-                strict=True,
-            )
-        )
-        if old is None:
-            inserts.append({**d, "project_id": project_id})
-        else:
-            updates.append(d)
-    if inserts:
-        s.execute(insert(TaskComputed), inserts)
-    if updates:
-        s.execute(update(TaskComputed), updates)
+    _store(s, project_id, net.ids, arrays, tf, ff, crit, viol)
     settings.finish = res.project_finish_at if n else None
     settings.computed_at = now()
     return {
@@ -228,6 +186,74 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
         "critical_paths": [[net.ids[i] for i in chain] for chain in res.critical_paths],
         "violations": [{"task_id": net.ids[i], "message": m} for i, m in viol.items()],
     }
+
+
+_COLS = (
+    "start",
+    "finish",
+    "early_start",
+    "early_finish",
+    "late_start",
+    "late_finish",
+    "total_float",
+    "free_float",
+    "critical",
+    "violation",
+)
+
+
+def _store(
+    s: Session,
+    project_id: int,
+    ids: list[int],
+    dates: list[np.ndarray],
+    tf: list[int],
+    ff: list[int],
+    crit: list[bool],
+    viol: dict[int, str],
+) -> None:
+    """Write the computed values that changed. The stored rows are read raw (no datetime parsing) and compared
+    with the new values in the form the driver stores them: an edit usually moves a fraction of the tasks."""
+    conn = s.connection()
+    us = [d.astype("datetime64[us]") for d in dates]
+    if conn.dialect.name == "sqlite":  # SQLAlchemy stores a naive DateTime as 'YYYY-MM-DD HH:MM:SS.ffffff'
+        keys = [[None if x == "NaT" else x.replace("T", " ") for x in np.datetime_as_string(d, unit="us").tolist()]
+                for d in us]  # fmt: skip
+    else:
+        keys = [d.tolist() for d in us]
+    table = cast(Table, TaskComputed.__table__)
+    c = table.c
+    raw = conn.execute(
+        select(c.task_id, *(type_coerce(c[name], NullType()) for name in _COLS)).where(
+            c.project_id == project_id
+        )
+    ).all()
+    existing = {r[0]: (*r[1:9], bool(r[9]), r[10]) for r in raw}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for i, tid in enumerate(ids):
+        stored = (*(k[i] for k in keys), int(tf[i]), int(ff[i]), bool(crit[i]), viol.get(i))
+        old = existing.get(tid)
+        if old is not None and old == stored:
+            continue
+        values = dict(
+            zip(
+                _COLS,
+                (*(d[i].item() for d in us), int(tf[i]), int(ff[i]), bool(crit[i]), viol.get(i)),
+                strict=True,
+            )
+        )
+        if old is None:
+            inserts.append({"task_id": tid, "project_id": project_id, **values})
+        else:
+            updates.append({"_id": tid, **values})
+    if inserts:
+        conn.execute(insert(table), inserts)
+    if updates:
+        conn.execute(
+            update(table).where(c.task_id == bindparam("_id")).values({n: bindparam(n) for n in _COLS}),
+            updates,
+        )
 
 
 def plan_changed(s: Session, project_id: int) -> dict[str, Any]:
@@ -247,9 +273,8 @@ def _minutes_per_day(s: Session, project_id: int) -> int:
     return sum(b - a for a, b in c.shifts) or 480
 
 
-def task_dict(
-    t: Task, c: TaskComputed | None, mpd: int, assignees: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
+def task_dict(t: Any, c: Any, mpd: int, assignees: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A task as plain data; `t` and `c` are a Task and its TaskComputed, or one Core row holding both."""
     return {
         "id": t.id,
         "project_id": t.project_id,
@@ -302,14 +327,18 @@ def get_schedule(s: Session, actor: Actor, project_id: int, *, baseline: int | N
     settings = settings_row(s, project_id)
     mpd = _minutes_per_day(s, project_id)
     pcal = work_calendar(s, project_calendar_row(s, project_id), calendar_range(project))
-    rows = s.execute(
-        select(Task, TaskComputed).outerjoin(TaskComputed, TaskComputed.task_id == Task.id)
-        .where(Task.project_id == project_id)
+    tt, tc = Task.__table__, TaskComputed.__table__
+    # Core rows (attribute access like the ORM objects, a fraction of the cost): this reads every task
+    rows = s.connection().execute(
+        select(tt, tc.c.start, tc.c.finish, tc.c.early_start, tc.c.early_finish, tc.c.late_start, tc.c.late_finish,
+               tc.c.total_float, tc.c.free_float, tc.c.critical, tc.c.violation, tc.c.task_id.label("computed"))
+        .select_from(tt.outerjoin(tc, tc.c.task_id == tt.c.id))
+        .where(tt.c.project_id == project_id)
     ).all()  # fmt: skip
     from charter.services.resources import assignees_of
 
     people = assignees_of(s, project_id=project_id)
-    tasks = [task_dict(t, c, mpd, people.get(t.id)) for t, c in rows]
+    tasks = [task_dict(r, r if r.computed is not None else None, mpd, people.get(r.id)) for r in rows]
     base: dict[int, BaselineTask] = {}
     base_row = None
     if baseline is not None:
@@ -338,7 +367,7 @@ def get_schedule(s: Session, actor: Actor, project_id: int, *, baseline: int | N
     links = [
         {"id": lk.id, "pred_id": lk.pred_id, "succ_id": lk.succ_id, "type": lk.type, "lag": lk.lag,
          "lag_kind": lk.lag_kind, "lag_text": rules.format_lag(lk.lag, lk.lag_kind, mpd), "version": lk.version}
-        for lk in s.scalars(select(TaskLink).where(TaskLink.project_id == project_id))
+        for lk in s.connection().execute(select(TaskLink.__table__).where(TaskLink.project_id == project_id))
     ]  # fmt: skip
     tasks.sort(key=lambda t: _code_key(t["wbs_code"]))
     return {
