@@ -177,7 +177,8 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
     tf = res.total_float.tolist()
     ff = res.free_float.tolist()
     crit = res.critical.tolist()
-    _store(s, project_id, net.ids, arrays, tf, ff, crit, viol)
+    changed = _store(s, project_id, net.ids, arrays, tf, ff, crit, viol)
+    s.info["charter.changed_tasks"] = changed  # for callers that redraw only what moved
     settings.finish = res.project_finish_at if n else None
     settings.computed_at = now()
     return {
@@ -211,7 +212,7 @@ def _store(
     ff: list[int],
     crit: list[bool],
     viol: dict[int, str],
-) -> None:
+) -> list[int]:
     """Write the computed values that changed. The stored rows are read raw (no datetime parsing) and compared
     with the new values in the form the driver stores them: an edit usually moves a fraction of the tasks."""
     conn = s.connection()
@@ -254,6 +255,7 @@ def _store(
             update(table).where(c.task_id == bindparam("_id")).values({n: bindparam(n) for n in _COLS}),
             updates,
         )
+    return [d["task_id"] for d in inserts] + [d["_id"] for d in updates]
 
 
 def plan_changed(s: Session, project_id: int) -> dict[str, Any]:
@@ -320,7 +322,9 @@ def task_dict(t: Any, c: Any, mpd: int, assignees: list[dict[str, Any]] | None =
     }
 
 
-def get_schedule(s: Session, actor: Actor, project_id: int, *, baseline: int | None = None) -> dict[str, Any]:
+def get_schedule(
+    s: Session, actor: Actor, project_id: int, *, baseline: int | None = None, only: set[int] | None = None
+) -> dict[str, Any]:
     """The whole schedule: tasks with computed dates and floats, work packages as summary rows with their
     dates, work and progress rolled up, links, the critical path, and variances against a baseline."""
     project = project_for(s, actor, project_id)
@@ -333,11 +337,11 @@ def get_schedule(s: Session, actor: Actor, project_id: int, *, baseline: int | N
         select(tt, tc.c.start, tc.c.finish, tc.c.early_start, tc.c.early_finish, tc.c.late_start, tc.c.late_finish,
                tc.c.total_float, tc.c.free_float, tc.c.critical, tc.c.violation, tc.c.task_id.label("computed"))
         .select_from(tt.outerjoin(tc, tc.c.task_id == tt.c.id))
-        .where(tt.c.project_id == project_id)
+        .where(tt.c.project_id == project_id, *([tt.c.id.in_(only)] if only is not None else []))
     ).all()  # fmt: skip
     from charter.services.resources import assignees_of
 
-    people = assignees_of(s, project_id=project_id)
+    people = assignees_of(s, list(only)) if only is not None else assignees_of(s, project_id=project_id)
     tasks = [task_dict(r, r if r.computed is not None else None, mpd, people.get(r.id)) for r in rows]
     base: dict[int, BaselineTask] = {}
     base_row = None
@@ -362,6 +366,12 @@ def get_schedule(s: Session, actor: Actor, project_id: int, *, baseline: int | N
                 "duration_variance_days": round((t["duration_minutes"] - b.duration) / mpd, 2),
                 "work_variance_minutes": (t["work_minutes"] or 0) - (b.work or 0),
             }  # fmt: skip
+    if only is not None:  # a partial read (what an edit moved): no roll-ups, no links
+        tasks.sort(key=lambda t: _code_key(t["wbs_code"]))
+        return {"project_id": project_id, "start": project_start(project), "finish": settings.finish,
+                "status_date": settings.status_date, "minutes_per_day": mpd,
+                "plan_revision": settings.plan_revision, "computed_at": settings.computed_at,
+                "baseline": base_row.number if base_row else None, "tasks": tasks, "partial": True}  # fmt: skip
     wps = list(s.scalars(select(WorkPackage).where(WorkPackage.project_id == project_id)))
     summaries = _rollup(wps, tasks)
     links = [

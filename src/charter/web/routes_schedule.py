@@ -197,6 +197,9 @@ async def gantt_move(request: Request, project_id: int, task_id: int, db: DB, in
     return await run_in_threadpool(_gantt_change, db, info, project_id, task_id, body, baseline)
 
 
+PARTIAL_LIMIT = 2000
+
+
 def _gantt_change(
     db: DB, info: Any, project_id: int, task_id: int, body: dict[str, Any], baseline: str | None
 ) -> Response:
@@ -212,15 +215,22 @@ def _gantt_change(
             changes["duration"] = str(body["duration"])
         if not changes:
             raise ValidationError("nothing to change: send a start or a duration", field="start")
+        base = int(baseline) if baseline and baseline.isdigit() else None
         with db.uow() as s:
             tasks.update_task(s, info.actor, project_id, task_id, version, **changes)
-            sched = scheduling.get_schedule(
-                s, info.actor, project_id, baseline=int(baseline) if baseline and baseline.isdigit() else None
-            )
-            edit = _edit_map(s, info.actor, project_id, sched)
+            moved = {task_id, *s.info.get("charter.changed_tasks", [])}
+            if len(moved) <= PARTIAL_LIMIT:  # send what moved; the chart rolls the summaries up itself
+                sched = scheduling.get_schedule(s, info.actor, project_id, baseline=base, only=moved)
+                wps = {t["work_package_id"] for t in sched["tasks"]}
+                edit = _edit_map(s, info.actor, project_id, {"summaries": [{"id": w} for w in wps if w]})
+                payload = gantt_payload({**sched, "summaries": [], "links": []}, edit)
+                payload["partial"] = True
+            else:
+                sched = scheduling.get_schedule(s, info.actor, project_id, baseline=base)
+                payload = gantt_payload(sched, _edit_map(s, info.actor, project_id, sched))
     except CharterError as exc:
         return _error_json(exc)
-    return _json_response({**gantt_payload(sched, edit), "changed_task_id": task_id})
+    return _json_response({**payload, "changed_task_id": task_id})
 
 
 # --------------------------------------------------------------------------------------------- table

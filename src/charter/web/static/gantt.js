@@ -151,6 +151,34 @@
     this.layout();
   };
 
+  // An edit's answer holds only the tasks that moved: update them in place and roll the summaries up again.
+  Gantt.prototype.merge = function (data) {
+    var byId = this.byId, hi = this.t1;
+    data.tasks.forEach(function (n) {
+      var t = byId[n.id];
+      if (!t) return;
+      Object.keys(n).forEach(function (k) { t[k] = n[k]; });
+      t.s = parse(t.start); t.f = parse(t.finish);
+      if (t.baseline) { t.bs = parse(t.baseline.start); t.bf = parse(t.baseline.finish); }
+      if (t.f != null && t.f + 21 * DAY > hi) hi = t.f + 21 * DAY;
+    });
+    this.t1 = hi;
+    var par = this.wpParent, sums = {};
+    this.data.summaries.forEach(function (s) { s.s = null; s.f = null; sums[s.id] = s; });
+    this.data.tasks.forEach(function (t) {
+      for (var wp = t.work_package_id; wp != null; wp = par[wp]) {
+        var s = sums[wp];
+        if (!s) break;
+        if (t.s != null && (s.s == null || t.s < s.s)) s.s = t.s;
+        if (t.f != null && (s.f == null || t.f > s.f)) s.f = t.f;
+      }
+    });
+    ["finish", "plan_revision", "computed_at"].forEach(function (k) { this.data[k] = data[k]; }, this);
+    var fin = document.getElementById("project-finish");
+    if (fin) fin.textContent = data.finish ? data.finish.slice(0, 16).replace("T", " ") : "—";
+    this.layout();
+  };
+
   Gantt.prototype.x = function (ms) { return (ms - this.t0) / DAY * this.ppd; };
 
   Gantt.prototype.visibleItems = function () {
@@ -461,7 +489,7 @@
       return r.json().then(function (data) { return { status: r.status, data: data }; });
     }).then(function (res) {
       if (res.status === 200) {
-        self.load(res.data);
+        if (res.data.partial) self.merge(res.data); else self.load(res.data);
         requestAnimationFrame(function () {
           window.ganttMetrics.drags.push(performance.now() - started);
           self.root.setAttribute("data-revision", res.data.plan_revision);
