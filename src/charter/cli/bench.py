@@ -63,3 +63,9 @@ def levelling(ctx: typer.Context) -> None:
 def gantt(ctx: typer.Context) -> None:
     """Gantt page benchmark (live server + headless Chromium): forwards the arguments to benchmarks/gantt.py."""
     run("gantt", list(ctx.args))
+
+
+@bench_app.command("reschedule", context_settings=PASS_THROUGH)
+def reschedule(ctx: typer.Context) -> None:
+    """Rescheduling benchmark: one API edit of a 10,000-task project; forwards to benchmarks/reschedule.py."""
+    run("reschedule", list(ctx.args))
