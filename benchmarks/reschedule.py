@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 lat.append(dt_s)
         db.dispose()
     lat.sort()
-    p95 = lat[max(0, int(round(0.95 * len(lat))) - 1)]
+    p95 = lat[max(0, round(0.95 * len(lat)) - 1)]
     return {
         "benchmark": "reschedule", "tasks": args.tasks, "edits": len(lat), "build_seconds": round(build_s, 2),
         "p50_ms": round(statistics.median(lat) * 1000, 1), "p95_ms": round(p95 * 1000, 1),

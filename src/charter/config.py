@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     token_rate_per_minute: int = 600
     max_upload_bytes: int = 20 * 1024 * 1024
+    # notifications (notify/): outgoing mail, webhook allow-list (hosts exempt from the private-address
+    # refusal, comma separated) and how often `charter worker` looks at the outbox
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "charter@localhost"
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    webhook_allow_hosts: str = ""
+    worker_poll_seconds: float = 5.0
 
     def resolved_database_url(self) -> str:
         if self.database_url:

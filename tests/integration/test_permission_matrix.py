@@ -805,6 +805,411 @@ TIMESHEET_ROWS: tuple[Op, ...] = (
 TABLE = TABLE + TIMESHEET_ROWS
 
 
+def _bl(w: World, wp: str = "a", amount: str = "5000.00") -> int:
+    from charter.services import budget
+
+    with w.db.uow() as s:
+        wp_id = {"a": w.wp_a, "b": w.wp_b, "": None}[wp]
+        line = budget.create_line(
+            s, w.actor("pm"), w.p1, category="hardware", name="Kit", amount=amount, work_package_id=wp_id
+        )
+    return int(line["id"])
+
+
+def _vendor(w: World) -> int:
+    from charter.services import procurement
+
+    with w.db.uow() as s:
+        return int(procurement.create_vendor(s, w.actor("admin"), name="Acme")["id"])
+
+
+def _pr(w: World, *, approve: bool = False) -> tuple[int, int]:
+    """A 100.00 request on a WP-A line (no rules: the Sponsor approves); returns (request, line)."""
+    from charter.services import procurement
+
+    line, vendor = _bl(w), _vendor(w)
+    with w.db.uow() as s:
+        r = procurement.create_request(
+            s, w.actor("pm"), w.p1, budget_line_id=line, title="Disks", amount="100.00", vendor_id=vendor
+        )
+        if approve:
+            procurement.decide_request(s, w.actor("sponsor"), w.p1, r["id"], approve=True)
+    return int(r["id"]), line
+
+
+def _po(w: World, *, received: bool = False) -> int:
+    from charter.services import procurement
+
+    req, _ = _pr(w, approve=True)
+    with w.db.uow() as s:
+        o = procurement.create_order(s, w.actor("pm"), w.p1, request_id=req, lines=[{"unit_price": "100.00"}])
+        if received:
+            from datetime import date
+
+            procurement.add_receipt(s, w.actor("pm"), w.p1, o["id"], day=date(2030, 1, 8))
+    return int(o["id"])
+
+
+def _held_invoice(w: World) -> int:
+    from datetime import date
+
+    from charter.services import procurement
+
+    order = _po(w)
+    with w.db.uow() as s:
+        inv = procurement.add_invoice(
+            s, w.actor("pm"), w.p1, order_id=order, number="I-1", day=date(2030, 1, 9), amount="100.00"
+        )
+    return int(inv["id"])
+
+
+def _prepare_line(w: World) -> None:
+    _bl(w)
+
+
+def _proposed(w: World) -> None:
+    from charter.services import budget
+
+    _bl(w)
+    with w.db.uow() as s:
+        budget.propose_version(s, w.actor("pm"), w.p1)
+
+
+def _fixed_cost(w: World) -> int:
+    from charter.services import budget
+
+    with w.db.uow() as s:
+        return int(
+            budget.add_fixed_cost(
+                s, w.actor("pm"), w.p1, task_id=w.tasks["a"], description="Licence", amount="50.00"
+            )["id"]
+        )
+
+
+BUDGET_READERS = ("pm", "sponsor")  # project-wide budget.read
+LINE_READERS = ("pm", "sponsor", "task_leader", "task_leader_b")  # Task Leaders: their own package's lines
+VENDOR_KEEPERS = {
+    **dict.fromkeys(CALLERS, "403"),
+    "anonymous": "401",
+    "admin": "ok",
+    "pm": "ok",
+    "sponsor": "ok",
+    "outsider": "ok",
+}  # a PM or Sponsor of some project (the outsider is P2's PM)
+ONLY_NAMED_APPROVER = but(in_p1("sponsor"), admin="403")  # no rules: the Sponsor; nobody else, not even admin
+
+# Budget, procurement and earned value. Reading needs budget.read (a Task Leader's is scoped to their package:
+# they see that package's lines, requests and orders); lines, expenses and fixed costs budget.edit (the PM);
+# versions are decided and approval rules set by budget.approve (the Sponsor); requests need
+# procurement.request on the line's package; only the holder of the role the rules name decides a request.
+BUDGET_ROWS: tuple[Op, ...] = (
+    Op("GET", "/projects/{project_id}/budget", in_p1(*LINE_READERS), url=p1("/budget")),
+    Op("GET", "/projects/{project_id}/budget/lines", in_p1(*LINE_READERS), url=p1("/budget/lines")),
+    Op(
+        "POST",
+        "/projects/{project_id}/budget/lines",
+        in_p1("pm"),
+        url=p1("/budget/lines"),
+        body=lambda w, c: {"category": "travel", "name": "Trips", "amount": "100.00"},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/budget/lines/{line_id}",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/budget/lines/{_bl(w)}",
+        body=lambda w, c: {"version": 1, "amount": "7"},
+    ),
+    Op(
+        "DELETE",
+        "/projects/{project_id}/budget/lines/{line_id}",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/budget/lines/{_bl(w)}",
+        params={"version": 1},
+    ),
+    Op("GET", "/projects/{project_id}/budget/versions", in_p1(*BUDGET_READERS), url=p1("/budget/versions")),
+    Op(
+        "POST",
+        "/projects/{project_id}/budget/versions",
+        in_p1("pm"),
+        url=p1("/budget/versions"),
+        body=lambda w, c: {},
+        prepare=lambda w, c: _prepare_line(w),
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/budget/versions/{number}/approve",
+        in_p1("sponsor"),
+        url=p1("/budget/versions/1/approve"),
+        body=lambda w, c: {},
+        prepare=lambda w, c: _proposed(w),
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/budget/versions/{number}/reject",
+        in_p1("sponsor"),
+        url=p1("/budget/versions/1/reject"),
+        body=lambda w, c: {"reason": "no"},
+        prepare=lambda w, c: _proposed(w),
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/budget/versions/{number}/withdraw",
+        in_p1("pm"),
+        url=p1("/budget/versions/1/withdraw"),
+        prepare=lambda w, c: _proposed(w),
+    ),
+    Op("GET", "/projects/{project_id}/fixed-costs", in_p1(*BUDGET_READERS), url=p1("/fixed-costs")),
+    Op(
+        "POST",
+        "/projects/{project_id}/fixed-costs",
+        in_p1("pm"),
+        url=p1("/fixed-costs"),
+        body=lambda w, c: {"task_id": w.tasks["a"], "description": "Licence", "amount": "50.00"},
+    ),
+    Op(
+        "DELETE",
+        "/projects/{project_id}/fixed-costs/{cost_id}",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/fixed-costs/{_fixed_cost(w)}",
+    ),
+    Op("GET", "/projects/{project_id}/expenses", in_p1(*BUDGET_READERS), url=p1("/expenses")),
+    Op(
+        "POST",
+        "/projects/{project_id}/expenses",
+        in_p1("pm"),
+        url=p1("/expenses"),
+        body=lambda w, c: {
+            "budget_line_id": _bl(w),
+            "day": "2030-01-08",
+            "amount": "12.00",
+            "description": "Taxi",
+        },
+    ),
+    Op("GET", "/projects/{project_id}/budget/plan", in_p1(*BUDGET_READERS), url=p1("/budget/plan")),
+    Op(
+        "GET",
+        "/projects/{project_id}/evm",
+        in_p1(*BUDGET_READERS),
+        url=p1("/evm"),
+        params={"as_of": "2030-01-31"},
+    ),
+    Op(
+        "GET",
+        "/projects/{project_id}/evm/trend",
+        in_p1(*BUDGET_READERS),
+        url=p1("/evm/trend"),
+        params={"as_of": "2020-03-31"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/evm/snapshots",
+        in_p1("pm"),
+        url=p1("/evm/snapshots"),
+        body=lambda w, c: {"as_of": "2030-01-31"},
+    ),
+    Op("GET", "/projects/{project_id}/budget/export", in_p1(*LINE_READERS), url=p1("/budget/export")),
+    Op(
+        "GET",
+        "/projects/{project_id}/evm/export",
+        in_p1(*BUDGET_READERS),
+        url=p1("/evm/export"),
+        params={"format": "xlsx", "as_of": "2030-01-31"},
+    ),
+    Op("GET", "/vendors", authenticated()),
+    Op("POST", "/vendors", VENDOR_KEEPERS, body=lambda w, c: {"name": "Globex", "rating": 3}),
+    Op(
+        "PATCH",
+        "/vendors/{vendor_id}",
+        VENDOR_KEEPERS,
+        url=lambda w, c: f"/vendors/{_vendor(w)}",
+        body=lambda w, c: {"version": 1, "rating": 5},
+    ),
+    Op("GET", "/projects/{project_id}/approval-rules", in_p1(*BUDGET_READERS), url=p1("/approval-rules")),
+    Op(
+        "PUT",
+        "/projects/{project_id}/approval-rules",
+        in_p1("sponsor"),
+        url=p1("/approval-rules"),
+        body=lambda w, c: {
+            "rules": [{"up_to": "1000", "role_key": "project_manager"}, {"role_key": "sponsor"}]
+        },
+    ),
+    Op("GET", "/projects/{project_id}/purchase-requests", in_p1(*LINE_READERS), url=p1("/purchase-requests")),
+    Op(
+        "POST",
+        "/projects/{project_id}/purchase-requests",
+        in_p1("pm", "task_leader"),
+        "a WP-A line",
+        url=p1("/purchase-requests"),
+        body=lambda w, c: {"budget_line_id": _bl(w), "title": "RAM", "amount": "80"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/purchase-requests/{request_id}/approve",
+        ONLY_NAMED_APPROVER,
+        url=lambda w, c: f"/projects/{w.p1}/purchase-requests/{_pr(w)[0]}/approve",
+        body=lambda w, c: {},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/purchase-requests/{request_id}/reject",
+        ONLY_NAMED_APPROVER,
+        url=lambda w, c: f"/projects/{w.p1}/purchase-requests/{_pr(w)[0]}/reject",
+        body=lambda w, c: {"reason": "no"},
+    ),
+    Op("GET", "/projects/{project_id}/purchase-orders", in_p1(*LINE_READERS), url=p1("/purchase-orders")),
+    Op(
+        "POST",
+        "/projects/{project_id}/purchase-orders",
+        in_p1("pm"),
+        url=p1("/purchase-orders"),
+        body=lambda w, c: {"request_id": _pr(w, approve=True)[0], "lines": [{"unit_price": "100.00"}]},
+    ),
+    Op(
+        "GET",
+        "/projects/{project_id}/purchase-orders/{order_id}",
+        in_p1("pm", "sponsor", "task_leader"),
+        "charged to WP-A",
+        url=lambda w, c: f"/projects/{w.p1}/purchase-orders/{_po(w)}",
+    ),
+    Op(
+        "PUT",
+        "/projects/{project_id}/purchase-orders/{order_id}/status",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/purchase-orders/{_po(w)}/status",
+        body=lambda w, c: {"version": 1, "status": "cancelled"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/purchase-orders/{order_id}/receipts",
+        in_p1("pm", "task_leader"),
+        "charged to WP-A",
+        url=lambda w, c: f"/projects/{w.p1}/purchase-orders/{_po(w)}/receipts",
+        body=lambda w, c: {"day": "2030-01-08"},
+    ),
+    Op("GET", "/projects/{project_id}/invoices", in_p1(*BUDGET_READERS), url=p1("/invoices")),
+    Op(
+        "POST",
+        "/projects/{project_id}/invoices",
+        in_p1("pm"),
+        url=p1("/invoices"),
+        body=lambda w, c: {
+            "order_id": _po(w, received=True),
+            "number": "A-1",
+            "day": "2030-01-09",
+            "amount": "100",
+        },
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/invoices/{invoice_id}/release",
+        in_p1("pm", "sponsor"),
+        url=lambda w, c: f"/projects/{w.p1}/invoices/{_held_invoice(w)}/release",
+        body=lambda w, c: {"reason": "ok"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/invoices/{invoice_id}/reject",
+        in_p1("pm", "sponsor"),
+        url=lambda w, c: f"/projects/{w.p1}/invoices/{_held_invoice(w)}/reject",
+        body=lambda w, c: {"reason": "dup"},
+    ),
+    Op("GET", "/projects/{project_id}/contracts", in_p1(*BUDGET_READERS), url=p1("/contracts")),
+    Op(
+        "POST",
+        "/projects/{project_id}/contracts",
+        in_p1("pm"),
+        url=p1("/contracts"),
+        body=lambda w, c: {
+            "vendor_id": _vendor(w),
+            "title": "Support",
+            "kind": "subscription",
+            "value": "1200",
+            "start": "2030-01-01",
+            "end": "2030-12-31",
+            "renewal_date": "2030-12-31",
+            "notice_date": "2030-10-01",
+        },
+    ),
+)
+TABLE = TABLE + BUDGET_ROWS
+
+
+# --- notifications ---------------------------------------------------------------------------------------
+
+
+def _notification_for(owner: Callable[[str], str]) -> Url:
+    """A fresh inbox entry of `owner(caller)`; the URL marks it read."""
+
+    def url(w: World, caller: str) -> str:
+        from charter.persistence.models import Notification
+        from charter.services import notifications
+
+        who = owner(caller)
+        with w.db.uow() as s:
+            key = f"matrix:{who}:{caller}"
+            notifications.notify(
+                s, recipients=[w.users[who]], kind="matrix", subject="hi", body="", event_key=key
+            )
+            s.flush()
+            nid = s.scalar(select(Notification.id).where(Notification.event_key == key))
+        return f"/me/notifications/{nid}/read"
+
+    return url
+
+
+def _webhook_url(w: World, caller: str) -> str:
+    from charter.services import notifications
+
+    with w.db.uow() as s:
+        hook = notifications.create_webhook(s, w.actor("admin"), w.p1, url="https://93.184.215.14/hook")
+    return f"/projects/{w.p1}/webhooks/{hook['id']}"
+
+
+NOTIFY_ROWS: tuple[Op, ...] = (
+    Op("GET", "/me/notifications", authenticated()),
+    Op(
+        "POST",
+        "/me/notifications/{notification_id}/read",
+        authenticated(),
+        "own notification",
+        url=_notification_for(lambda c: "worker" if c == "anonymous" else c),
+    ),
+    Op(
+        "POST",
+        "/me/notifications/{notification_id}/read",
+        but(nowhere(), pm="ok"),
+        "the PM's notification",
+        url=_notification_for(lambda c: "pm"),
+    ),
+    Op("GET", "/me/notification-preferences", authenticated()),
+    Op(
+        "PUT",
+        "/me/notification-preferences",
+        authenticated(),
+        body=lambda w, c: [{"kind": "*", "in_app": True, "email": "digest"}],
+    ),
+    Op("GET", "/projects/{project_id}/webhooks", in_p1("pm"), url=p1("/webhooks")),
+    Op(
+        "POST",
+        "/projects/{project_id}/webhooks",
+        in_p1("pm"),
+        url=p1("/webhooks"),
+        body=lambda w, c: {"url": "https://93.184.215.14/hook", "events": ["task.assigned"]},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/webhooks/{webhook_id}",
+        in_p1("pm"),
+        url=_webhook_url,
+        body=lambda w, c: {"version": 1, "active": False},
+    ),
+    Op("DELETE", "/projects/{project_id}/webhooks/{webhook_id}", in_p1("pm"), url=_webhook_url),
+    Op("GET", "/outbox", admin_only()),
+)
+TABLE = TABLE + NOTIFY_ROWS
+
+
 def _cells() -> list[Any]:
     cells = []
     for op in TABLE:

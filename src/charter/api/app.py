@@ -5,7 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from charter.api import errors
-from charter.api.routers import accounts, interchange, projects, roles, schedule, team, timesheets
+from charter.api.routers import (
+    accounts,
+    budget,
+    interchange,
+    notifications,
+    procurement,
+    projects,
+    roles,
+    schedule,
+    team,
+    timesheets,
+)
 from charter.persistence.db import Database
 
 
@@ -29,6 +40,9 @@ def create_api(db: Database) -> FastAPI:
         interchange.router,
         timesheets.router,
         team.router,
+        budget.router,
+        procurement.router,
+        notifications.router,
     ):
         api.include_router(r)
     return api

@@ -4,9 +4,24 @@ an API change. Request bodies reject unknown fields (422)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+
+# Schedule instants are project wall-clock time without a zone ("2030-01-07T09:00:00"), not RFC 3339
+# date-times; the schema says so, so that clients do not expect an offset.
+WallClock = Annotated[
+    datetime,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
+            "description": "project wall-clock date and time, without a zone",
+            "examples": ["2030-01-07T09:00:00"],
+        },
+        mode="serialization",
+    ),
+]
 
 
 class In(BaseModel):
@@ -423,8 +438,8 @@ class PersonRef(Out):
 
 
 class BaselineValues(Out):
-    start: datetime | None
-    finish: datetime | None
+    start: WallClock | None
+    finish: WallClock | None
     duration_minutes: int
     work_minutes: int | None
     start_variance_days: float | None
@@ -450,24 +465,24 @@ class TaskOut(Out):
     pessimistic: int | None
     work_minutes: int | None
     percent_complete: float
-    actual_start: datetime | None
-    actual_finish: datetime | None
+    actual_start: WallClock | None
+    actual_finish: WallClock | None
     status: str
     priority: int
     constraint_type: str
-    constraint_date: datetime | None
-    deadline: datetime | None
+    constraint_date: WallClock | None
+    deadline: WallClock | None
     calendar_id: int | None
     position: int
     task_type: str
     effort_driven: bool
-    levelled_start: datetime | None
-    start: datetime | None
-    finish: datetime | None
-    early_start: datetime | None
-    early_finish: datetime | None
-    late_start: datetime | None
-    late_finish: datetime | None
+    levelled_start: WallClock | None
+    start: WallClock | None
+    finish: WallClock | None
+    early_start: WallClock | None
+    early_finish: WallClock | None
+    late_start: WallClock | None
+    late_finish: WallClock | None
     total_float_minutes: int
     total_float_days: float
     free_float_days: float
@@ -509,8 +524,8 @@ class SummaryOut(Out):
     wbs_code: str
     name: str
     parent_id: int | None
-    start: datetime | None
-    finish: datetime | None
+    start: WallClock | None
+    finish: WallClock | None
     work_minutes: int
     percent_complete: float
     tasks: int
@@ -527,8 +542,8 @@ class ViolationOut(Out):
 class ScheduleOut(Out):
     project_id: int
     start: date
-    finish: datetime | None
-    status_date: datetime | None
+    finish: WallClock | None
+    status_date: WallClock | None
     minutes_per_day: int
     plan_revision: int
     computed_at: datetime | None
@@ -546,7 +561,7 @@ class StatusDateIn(In):
 
 
 class RecomputeOut(Out):
-    finish: datetime | None
+    finish: WallClock | None
     tasks: int
     critical_paths: list[list[int]]
     violations: list[dict[str, Any]]
@@ -609,7 +624,7 @@ class BaselineOut(Out):
     number: int
     name: str
     saved_at: datetime
-    finish: datetime | None
+    finish: WallClock | None
     tasks: int
 
 
@@ -620,7 +635,7 @@ class ImportOut(Out):
     links: int
     calendars: int
     baselines: list[int]
-    finish: datetime | None
+    finish: WallClock | None
     dates_compared: int
     dates_matching: int
     mismatches: list[dict[str, Any]]

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from charter.api.schemas import In, Out, Patch
+from charter.api.schemas import In, Out, Patch, WallClock
 
 Kind = Literal["person", "equipment", "environment", "licence", "material"]
 
@@ -165,10 +165,10 @@ class LevelChange(Out):
     task_id: int
     name: str
     wbs_code: str
-    old_start: datetime | None
-    new_start: datetime | None
-    old_finish: datetime | None
-    new_finish: datetime | None
+    old_start: WallClock | None
+    new_start: WallClock | None
+    old_finish: WallClock | None
+    new_finish: WallClock | None
     delay_days: float
 
 
@@ -180,8 +180,8 @@ class LevelRunOut(Out):
     created_at: datetime
     applied_at: datetime | None
     changes: list[LevelChange]
-    old_finish: datetime | None
-    new_finish: datetime | None
+    old_finish: WallClock | None
+    new_finish: WallClock | None
     makespan_days: int
     lower_bound_days: int | None
     engine_status: str
@@ -191,4 +191,4 @@ class LevelRunOut(Out):
     warnings: list[str]
     moves: dict[str, str | None]
     previous: dict[str, str | None]
-    finish: datetime | None = None
+    finish: WallClock | None = None

@@ -8,6 +8,7 @@ import typer
 
 from charter.cli import common, db, schedule, serve, team
 from charter.cli.bench import bench_app
+from charter.cli.budget import budget_app, evm_cmd, po_app
 from charter.cli.common import CharterGroup
 from charter.cli.projects import project_app
 from charter.cli.raci import raci_app
@@ -58,6 +59,9 @@ app.add_typer(timesheet_app, name="timesheet")
 app.command("level")(team.level)
 app.command("workload")(team.workload_cmd)
 app.add_typer(team.resource_app, name="resource")
+app.add_typer(budget_app, name="budget")
+app.command("evm")(evm_cmd)
+app.add_typer(po_app, name="po")
 
 if __name__ == "__main__":
     app()

@@ -49,6 +49,9 @@ PERT = {"188743783": "optimistic", "188743784": "most_likely", "188743785": "pes
 PERT_ALIAS = {"optimistic": "Optimistic", "most_likely": "Most likely", "pessimistic": "Pessimistic"}
 _ELAPSED, _PERCENT, _HOURS = {4, 6, 8, 10, 12}, {19, 20}, {3, 4, 5, 6}
 _MAX_EXCEPTION_DAYS = 3660
+# Characters XML 1.0 cannot carry (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF): dropped on
+# export, else one stray control character in a task name makes the whole export fail.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _PT = re.compile(
     r"^(-)?P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
 )
@@ -427,7 +430,7 @@ def _put(el: Any, *pairs: tuple[str, Any]) -> Any:
                 if isinstance(value, bool)
                 else value
             )
-            etree.SubElement(el, f"{{{NS}}}{tag}").text = str(text)
+            etree.SubElement(el, f"{{{NS}}}{tag}").text = _NOT_XML.sub("", str(text))
     return el
 
 

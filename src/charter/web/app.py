@@ -65,12 +65,20 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
 
 
 def install_web(app: FastAPI, db: Database) -> None:
-    from charter.web import routes_account, routes_projects, routes_roles, routes_schedule, routes_time
+    from charter.web import (
+        routes_account,
+        routes_projects,
+        routes_roles,
+        routes_schedule,
+        routes_team,
+        routes_time,
+    )
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for r in (routes_account.router, routes_projects.router, routes_roles.router, routes_schedule.router):
         app.include_router(r, include_in_schema=False)
     app.include_router(routes_time.router, include_in_schema=False)
+    app.include_router(routes_team.router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _: LoginRequired) -> RedirectResponse:

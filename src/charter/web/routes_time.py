@@ -176,7 +176,7 @@ def decide(request: Request, entry_id: int, decision: str, form: FormData, db: D
     except CharterError as exc:
         if exc.http_status == 404:
             raise
-        error = {"form": f"e{entry_id}", "message": exc.message, "field": exc.field}
+        error = {"form": f"e{entry_id}", "message": exc.message, "field": exc.field, "entry_id": entry_id}
         return _approvals_page(request, db, info, error=error, values={**form, "_form": f"e{entry_id}"},
                                status=exc.http_status)  # fmt: skip
     return RedirectResponse("/me/approvals", status_code=303)

@@ -79,7 +79,12 @@ async def import_new(
 @router.get(
     "/projects/{project_id}/export",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
+    responses={
+        200: {
+            "content": {m.split(";")[0]: {} for m, _ in interchange.EXPORTS.values()},
+            "description": "the file",
+        }
+    },
 )
 def export(
     project_id: int,

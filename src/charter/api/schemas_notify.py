@@ -1,0 +1,81 @@
+"""Request and response bodies for the inbox, notification preferences, webhooks and the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from charter.api.schemas import In, Out, Patch
+
+
+class NotificationOut(Out):
+    id: int
+    project_id: int | None
+    kind: str
+    subject: str
+    body: str
+    link: str | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class InboxOut(Out):
+    unread: int
+    items: list[NotificationOut]
+
+
+class PreferenceIn(In):
+    kind: str = Field(min_length=1, max_length=60, description='a notification kind, or "*" for every kind')
+    in_app: bool = True
+    email: Literal["immediate", "digest", "off"] = "immediate"
+
+
+class PreferenceOut(Out):
+    kind: str
+    in_app: bool
+    email: str
+
+
+class WebhookCreate(In):
+    url: str = Field(max_length=2000, description="http(s); must resolve to a public address")
+    events: list[str] = Field(default_factory=list, description="notification kinds; empty: every kind")
+    secret: str | None = Field(default=None, min_length=16, max_length=200)
+    active: bool = True
+
+
+class WebhookUpdate(Patch):
+    version: int
+    url: str | None = Field(default=None, max_length=2000)
+    events: list[str] | None = None
+    active: bool | None = None
+    rotate_secret: bool = False
+
+
+class WebhookOut(Out):
+    id: int
+    project_id: int
+    url: str
+    events: list[str]
+    active: bool
+    created_by: int | None
+    created_at: datetime
+    version: int
+    secret_hint: str
+    secret: str | None = Field(default=None, description="shown only on creation and after rotate_secret")
+
+
+class OutboxOut(Out):
+    id: int
+    event_key: str
+    recipient: str
+    channel: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    locked_by: str | None
+    sent_at: datetime | None
+    created_at: datetime
+    subject: str | None

@@ -1,0 +1,130 @@
+"""Procurement rules: who approves a purchase request, purchase-order states and the three-way match.
+
+Approval rules are ordered thresholds: a request of amount A goes to the first rule whose `up_to` is at least
+A (a rule without `up_to` takes any amount). A request that would take its budget line over its remaining
+budget needs the highest approver (the last rule's role). Without rules, the Sponsor approves every request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from charter.domain.errors import Conflict, ValidationError
+
+DEFAULT_APPROVER = "sponsor"
+APPROVER_ROLES = ("project_manager", "sponsor")
+
+
+class RequestStatus(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ORDERED = "ordered"
+    CANCELLED = "cancelled"
+
+
+class OrderStatus(StrEnum):
+    OPEN = "open"
+    RECEIVED = "received"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+OPEN_ORDER_STATES = frozenset({OrderStatus.OPEN, OrderStatus.RECEIVED})
+
+
+class InvoiceStatus(StrEnum):
+    ACCEPTED = "accepted"
+    HELD = "held"
+    RELEASED = "released"
+    REJECTED = "rejected"
+
+
+PAYABLE = frozenset({InvoiceStatus.ACCEPTED, InvoiceStatus.RELEASED})
+
+
+class ContractKind(StrEnum):
+    FIXED_PRICE = "fixed_price"
+    TIME_AND_MATERIALS = "time_and_materials"
+    SUBSCRIPTION = "subscription"
+
+
+@dataclass(frozen=True)
+class Rule:
+    up_to: Decimal | None
+    role_key: str
+
+
+@dataclass(frozen=True)
+class Routing:
+    role_key: str
+    rule: str  # the rule in words, journaled with the decision
+    over_budget: bool
+
+
+def check_rules(rules: Sequence[Rule]) -> None:
+    last: Decimal | None = None
+    for i, r in enumerate(rules):
+        if r.role_key not in APPROVER_ROLES:
+            raise ValidationError(
+                f"rule {i + 1}: the approver is one of {', '.join(APPROVER_ROLES)}", field="role_key"
+            )
+        if r.up_to is not None and r.up_to < 0:
+            raise ValidationError(f"rule {i + 1}: up_to cannot be negative", field="up_to")
+        if last is None and i > 0:
+            raise ValidationError(f"rule {i + 1} follows a rule without a limit", field="up_to")
+        if r.up_to is not None and last is not None and r.up_to <= last:
+            raise ValidationError(f"rule {i + 1}: limits must increase", field="up_to")
+        last = r.up_to
+
+
+def route(rules: Sequence[Rule], amount: Decimal, remaining: Decimal, currency: str) -> Routing:
+    """Which role approves a request of `amount` against a line with `remaining` budget, and why."""
+    over = amount > remaining
+    if not rules:
+        why = f"no approval rules: the {DEFAULT_APPROVER} approves every request"
+        return Routing(DEFAULT_APPROVER, why, over)
+    top = rules[-1].role_key
+    if over:
+        why = (
+            f"{amount} {currency} exceeds the line's remaining budget of {remaining} {currency}: "
+            f"needs the {top}"
+        )
+        return Routing(top, why, True)
+    for r in rules:
+        if r.up_to is None or amount <= r.up_to:
+            limit = "any amount" if r.up_to is None else f"up to {r.up_to} {currency}"
+            return Routing(r.role_key, f"{r.role_key} approves {limit}", False)
+    return Routing(top, f"{amount} {currency} is above every limit: needs the {top}", False)
+
+
+def match_invoice(
+    order_total: Decimal, received: Decimal, invoiced_before: Decimal, amount: Decimal, currency: str
+) -> list[str]:
+    """Three-way match of an invoice against its order and the receipts: the reasons to hold it (empty: it
+    matches). `invoiced_before` is what earlier payable invoices of the order already claim."""
+    reasons: list[str] = []
+    claimed = invoiced_before + amount
+    if received <= 0:
+        reasons.append("nothing has been received against the order")
+    elif claimed > received:
+        reasons.append(f"invoiced {claimed} {currency} exceeds the {received} {currency} received")
+    if claimed > order_total:
+        reasons.append(f"invoiced {claimed} {currency} exceeds the order's {order_total} {currency}")
+    return reasons
+
+
+def check_order_open(status: str) -> None:
+    if status not in OPEN_ORDER_STATES:
+        raise Conflict(f"the order is {status}", field="status")
+
+
+def check_contract_dates(start: date, end: date | None, renewal: date | None, notice: date | None) -> None:
+    if end is not None and end < start:
+        raise ValidationError("the contract ends before it starts", field="end")
+    if notice is not None and renewal is not None and notice > renewal:
+        raise ValidationError("the notice date falls after the renewal date", field="notice_date")

@@ -1,0 +1,511 @@
+"""Budget lines, budget versions (proposed by the PM, approved by the Sponsor: the cost baseline), fixed costs
+on tasks, expenses, and each line's cost columns: budget, committed (open orders not yet invoiced), actual
+(payable invoices, expenses, approved labour, accrued fixed costs) and remaining.
+
+Reading needs budget.read; changing lines, expenses and fixed costs budget.edit; deciding a version
+budget.approve.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from charter.domain import budget as rules
+from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
+from charter.domain.money import parse_amount, quantise
+from charter.domain.procurement import OPEN_ORDER_STATES, PAYABLE, InvoiceStatus, RequestStatus
+from charter.domain.roles import PROJECT_TARGET, Perm, ScopeKind, Target
+from charter.persistence.models import (
+    BudgetLine,
+    BudgetVersion,
+    Expense,
+    Invoice,
+    Project,
+    PurchaseOrder,
+    PurchaseRequest,
+    Task,
+    TaskFixedCost,
+    WorkPackage,
+)
+from charter.services import journal
+from charter.services.authz import can, grants, project_for, work_package_target
+from charter.services.context import Actor, now
+
+ZERO = Decimal(0)
+
+
+def read_scope(s: Session, actor: Actor, project_id: int) -> tuple[Project, set[int | None] | None]:
+    """The project and which lines the actor may read: None = all (project-wide budget.read); else the work
+    packages (with their sub-packages) where a scoped role grants budget.read — a Task Leader sees the lines
+    of their own package. Neither: 403."""
+    p = project_for(s, actor, project_id)
+    if can(s, actor, project_id, Perm.BUDGET_READ):
+        return p, None
+    roots = {g.scope_id for g in grants(s, actor, project_id)
+             if Perm.BUDGET_READ in g.permissions and g.scope_kind is ScopeKind.WORK_PACKAGE}  # fmt: skip
+    if not roots:
+        raise PermissionDenied(f"your roles in {p.key} do not allow budget.read")
+    parent = parents(s, project_id)
+    visible: set[int | None] = set()
+    for wp in parent:
+        w: int | None = wp
+        seen: set[int] = set()
+        while w is not None and w not in seen:
+            if w in roots:
+                visible.add(wp)
+                break
+            seen.add(w)
+            w = parent.get(w)
+    return p, visible
+
+
+def target_of(s: Session, work_package_id: int | None) -> Target:
+    return work_package_target(s, work_package_id) if work_package_id else PROJECT_TARGET
+
+
+def get_line(s: Session, project_id: int, line_id: int, field: str = "budget_line_id") -> BudgetLine:
+    line = s.get(BudgetLine, line_id)
+    if line is None or line.project_id != project_id:
+        raise NotFound(f"budget line {line_id} not found in this project", field=field)
+    return line
+
+
+def _check_wp(s: Session, project_id: int, wp_id: int | None) -> None:
+    if wp_id is not None:
+        w = s.get(WorkPackage, wp_id)
+        if w is None or w.project_id != project_id:
+            raise NotFound(f"work package {wp_id} not found in this project", field="work_package_id")
+
+
+def _record(
+    s: Session, actor: Actor, row: Any, kind: str, action: str, before: Any = None, **kw: Any
+) -> None:
+    journal.record(
+        s, actor, entity_type=kind, entity_id=row.id, action=action, project_id=row.project_id,
+        before=before, after=journal.snapshot(row) if action != "delete" else None, **kw,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- cost columns
+
+
+def parents(s: Session, project_id: int) -> dict[int, int | None]:
+    q = select(WorkPackage.id, WorkPackage.parent_id).where(WorkPackage.project_id == project_id)
+    return {wp_id: parent_id for wp_id, parent_id in s.execute(q)}
+
+
+def labour_line_of(
+    wp_id: int | None, labour_lines: dict[int | None, int], parent: dict[int, int | None]
+) -> int | None:
+    """The labour line a task's labour is charged to: its package's, else the nearest ancestor's, else the
+    project-level labour line."""
+    seen: set[int] = set()
+    while wp_id is not None and wp_id not in seen:
+        seen.add(wp_id)
+        if wp_id in labour_lines:
+            return labour_lines[wp_id]
+        wp_id = parent.get(wp_id)
+    return labour_lines.get(None)
+
+
+def labour_by_task(s: Session, project_id: int, until: dt.date | None = None) -> dict[int, Decimal]:
+    """Approved labour cost per task, from the timesheets service when it is there."""
+    try:
+        from charter.services.timesheets import labour_cost
+    except ImportError:  # the timesheets service is optional for the budget
+        return {}
+    return dict(labour_cost(s, project_id, until))
+
+
+def cost_columns(s: Session, project: Project, until: dt.date | None = None) -> dict[str, Any]:
+    """Per line: committed, actual (split by source) and held; plus actual cost no line takes."""
+    cur = project.currency
+    pid = project.id
+    lines = list(s.scalars(select(BudgetLine).where(BudgetLine.project_id == pid)))
+    cols: dict[int, dict[str, Decimal]] = {ln.id: defaultdict(Decimal) for ln in lines}
+    invoiced: dict[int, Decimal] = defaultdict(Decimal)
+    for order_id, status, amount in s.execute(
+        select(Invoice.order_id, Invoice.status, Invoice.amount).where(Invoice.project_id == pid)
+    ):
+        if InvoiceStatus(status) in PAYABLE:
+            invoiced[order_id] += Decimal(amount)
+    orders = s.execute(
+        select(PurchaseOrder.id, PurchaseOrder.budget_line_id, PurchaseOrder.status, PurchaseOrder.total)
+        .where(PurchaseOrder.project_id == pid)
+    ).all()  # fmt: skip
+    order_line = {oid: lid for oid, lid, _, _ in orders}
+    for oid, lid, status, total in orders:
+        if status in OPEN_ORDER_STATES:
+            cols[lid]["committed"] += max(ZERO, Decimal(total) - invoiced[oid])
+    iq = select(Invoice.order_id, Invoice.status, Invoice.amount).where(Invoice.project_id == pid)
+    if until is not None:
+        iq = iq.where(Invoice.day <= until)
+    for oid, status, amount in s.execute(iq):
+        key = "invoices" if InvoiceStatus(status) in PAYABLE else ("held" if status == "held" else None)
+        if key:
+            cols[order_line[oid]][key] += Decimal(amount)
+    eq = select(Expense.budget_line_id, func.sum(Expense.amount)).where(Expense.project_id == pid)
+    if until is not None:
+        eq = eq.where(Expense.day <= until)
+    for lid, amount in s.execute(eq.group_by(Expense.budget_line_id)):
+        cols[lid]["expenses"] += Decimal(amount or 0)
+    task_rows = {tid: (wp, pc) for tid, wp, pc in s.execute(
+        select(Task.id, Task.work_package_id, Task.percent_complete).where(Task.project_id == pid))}  # fmt: skip
+    for fc_line, task_id, amount, accrual in s.execute(
+        select(TaskFixedCost.budget_line_id, TaskFixedCost.task_id, TaskFixedCost.amount, TaskFixedCost.accrual)
+        .where(TaskFixedCost.project_id == pid)
+    ):  # fmt: skip
+        frac = rules.accrued_fraction(rules.Accrual(accrual), task_rows.get(task_id, (None, 0.0))[1])
+        if fc_line is not None:
+            cols[fc_line]["fixed_costs"] += quantise(Decimal(amount) * Decimal(str(frac)), cur)
+    labour_lines = {ln.work_package_id: ln.id for ln in lines if ln.category == rules.Category.LABOUR}
+    parent = parents(s, pid)
+    unallocated = ZERO
+    for task_id, cost in labour_by_task(s, pid, until).items():
+        to_line = labour_line_of(task_rows.get(task_id, (None, 0.0))[0], labour_lines, parent)
+        if to_line is None:
+            unallocated += cost
+        else:
+            cols[to_line]["labour"] += cost
+    out: dict[int, dict[str, Decimal]] = {}
+    for ln in lines:
+        c = cols[ln.id]
+        actual = c["invoices"] + c["expenses"] + c["labour"] + c["fixed_costs"]
+        budget = Decimal(ln.amount)
+        out[ln.id] = {
+            "budget": quantise(budget, cur),
+            "committed": quantise(c["committed"], cur),
+            "actual": quantise(actual, cur),
+            "actual_invoices": quantise(c["invoices"], cur),
+            "actual_expenses": quantise(c["expenses"], cur),
+            "actual_labour": quantise(c["labour"], cur),
+            "actual_fixed_costs": quantise(c["fixed_costs"], cur),
+            "held": quantise(c["held"], cur),
+            "remaining": quantise(budget - c["committed"] - actual, cur),
+        }
+    return {"lines": out, "unallocated_labour": quantise(unallocated, cur)}
+
+
+def remaining_of(s: Session, project: Project, line_id: int) -> Decimal:
+    """A line's budget less what is committed, actually spent, and already approved in requests not yet
+    ordered."""
+    col = cost_columns(s, project)["lines"][line_id]
+    pending = s.scalar(
+        select(func.sum(PurchaseRequest.amount)).where(
+            PurchaseRequest.budget_line_id == line_id, PurchaseRequest.status == RequestStatus.APPROVED.value
+        )
+    )
+    return Decimal(col["remaining"]) - Decimal(pending or 0)
+
+
+# --------------------------------------------------------------------------------------------- lines
+
+
+def line_dict(
+    ln: BudgetLine, wp_names: dict[int, str], col: dict[str, Decimal] | None = None
+) -> dict[str, Any]:
+    return {
+        "id": ln.id, "project_id": ln.project_id, "work_package_id": ln.work_package_id,
+        "work_package": wp_names.get(ln.work_package_id) if ln.work_package_id else None,
+        "category": ln.category, "name": ln.name, "description": ln.description, "amount": ln.amount,
+        "reserve": rules.Category(ln.category) in rules.RESERVES, **(col or {}), "version": ln.version,
+    }  # fmt: skip
+
+
+def _wp_names(s: Session, project_id: int) -> dict[int, str]:
+    return {i: f"{c} {n}".strip() for i, c, n in s.execute(
+        select(WorkPackage.id, WorkPackage.wbs_code, WorkPackage.name).where(WorkPackage.project_id == project_id))}  # fmt: skip
+
+
+def list_lines(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    p, scope = read_scope(s, actor, project_id)
+    cols = cost_columns(s, p)["lines"]
+    names = _wp_names(s, project_id)
+    rows = s.scalars(select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.id))
+    return [line_dict(ln, names, cols[ln.id]) for ln in rows if scope is None or ln.work_package_id in scope]
+
+
+def get_line_dict(s: Session, actor: Actor, project_id: int, line_id: int) -> dict[str, Any]:
+    p, scope = read_scope(s, actor, project_id)
+    ln = get_line(s, project_id, line_id)
+    if scope is not None and ln.work_package_id not in scope:
+        raise PermissionDenied("the line belongs to another work package")
+    return line_dict(ln, _wp_names(s, project_id), cost_columns(s, p)["lines"][ln.id])
+
+
+def create_line(
+    s: Session, actor: Actor, project_id: int, *, category: str, name: str, amount: Any,
+    work_package_id: int | None = None, description: str = "",
+) -> dict[str, Any]:  # fmt: skip
+    p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    _check_wp(s, project_id, work_package_id)
+    if not name.strip():
+        raise ValidationError("the budget line needs a name", field="name")
+    ln = BudgetLine(
+        project_id=project_id, work_package_id=work_package_id, category=rules.parse_category(category).value,
+        name=name.strip(), description=description, amount=parse_amount(amount, p.currency, "amount"),
+        created_by=actor.user_id, created_at=now(),
+    )  # fmt: skip
+    s.add(ln)
+    s.flush()
+    _record(s, actor, ln, "budget_line", "create")
+    return get_line_dict(s, actor, project_id, ln.id)
+
+
+def update_line(
+    s: Session, actor: Actor, project_id: int, line_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    ln = get_line(s, project_id, line_id)
+    if ln.version != version:
+        raise stale("budget line", version, line_dict(ln, {}))
+    before = journal.snapshot(ln)
+    if "category" in changes:
+        changes["category"] = rules.parse_category(changes["category"]).value
+    if "amount" in changes:
+        changes["amount"] = parse_amount(changes["amount"], p.currency, "amount")
+    if "work_package_id" in changes:
+        _check_wp(s, project_id, changes["work_package_id"])
+    if "name" in changes and not (changes["name"] or "").strip():
+        raise ValidationError("the budget line needs a name", field="name")
+    for k, v in changes.items():
+        setattr(ln, k, v)
+    s.flush()
+    _record(s, actor, ln, "budget_line", "update", before)
+    return get_line_dict(s, actor, project_id, ln.id)
+
+
+def delete_line(s: Session, actor: Actor, project_id: int, line_id: int, version: int) -> None:
+    """Refused while anything is charged or committed to the line (orders, requests, expenses, fixed costs)."""
+    project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    ln = get_line(s, project_id, line_id)
+    if ln.version != version:
+        raise stale("budget line", version, line_dict(ln, {}))
+    uses = {
+        "purchase orders": s.scalar(select(func.count()).where(PurchaseOrder.budget_line_id == ln.id)),
+        "purchase requests": s.scalar(select(func.count()).where(PurchaseRequest.budget_line_id == ln.id)),
+        "expenses": s.scalar(select(func.count()).where(Expense.budget_line_id == ln.id)),
+        "fixed costs": s.scalar(select(func.count()).where(TaskFixedCost.budget_line_id == ln.id)),
+    }
+    held = [f"{n} {what}" for what, n in uses.items() if n]
+    if held:
+        raise Conflict(
+            f"budget line {ln.name!r} has commitments or actuals ({', '.join(held)}); it cannot be deleted",
+            field="budget_line_id",
+            details={"uses": uses},
+        )
+    before = journal.snapshot(ln)
+    s.delete(ln)
+    s.flush()
+    journal.record(s, actor, entity_type="budget_line", entity_id=line_id, action="delete",
+                   project_id=project_id, before=before)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- versions
+
+
+def version_dict(v: BudgetVersion) -> dict[str, Any]:
+    return {
+        "id": v.id, "project_id": v.project_id, "number": v.number, "status": v.status, "currency": v.currency,
+        "total": v.total, "lines": v.lines, "note": v.note, "proposed_by": v.proposed_by,
+        "proposed_at": v.proposed_at, "decided_by": v.decided_by, "decided_at": v.decided_at,
+        "reason": v.reason, "version": v.version,
+    }  # fmt: skip
+
+
+def baseline_version(s: Session, project_id: int) -> BudgetVersion | None:
+    """The cost baseline: the approved version (the latest, if an older one was superseded)."""
+    return s.scalars(
+        select(BudgetVersion).where(BudgetVersion.project_id == project_id,
+                                    BudgetVersion.status == rules.VersionStatus.APPROVED.value)
+        .order_by(BudgetVersion.number.desc())
+    ).first()  # fmt: skip
+
+
+def list_versions(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    project_for(s, actor, project_id, Perm.BUDGET_READ)
+    q = select(BudgetVersion).where(BudgetVersion.project_id == project_id).order_by(BudgetVersion.number)
+    return [version_dict(v) for v in s.scalars(q)]
+
+
+def propose_version(s: Session, actor: Actor, project_id: int, note: str = "") -> dict[str, Any]:
+    p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    pending = s.scalar(select(BudgetVersion.number).where(
+        BudgetVersion.project_id == project_id, BudgetVersion.status == rules.VersionStatus.PROPOSED.value))  # fmt: skip
+    if pending is not None:
+        raise Conflict(
+            f"version {pending} awaits a decision; withdraw it or have it decided first", field="status"
+        )
+    lines = list(
+        s.scalars(select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.id))
+    )
+    if not lines:
+        raise ValidationError("the project has no budget lines to propose", field="lines")
+    snap: list[dict[str, Any]] = [
+        {"line_id": ln.id, "work_package_id": ln.work_package_id, "category": ln.category, "name": ln.name,
+         "amount": str(quantise(Decimal(ln.amount), p.currency))}
+        for ln in lines
+    ]  # fmt: skip
+    number = (
+        s.scalar(select(func.max(BudgetVersion.number)).where(BudgetVersion.project_id == project_id)) or 0
+    ) + 1
+    v = BudgetVersion(
+        project_id=project_id, number=number, status=rules.VersionStatus.PROPOSED.value, currency=p.currency,
+        total=sum((Decimal(x["amount"]) for x in snap), ZERO), lines=snap, note=note,
+        proposed_by=actor.user_id, proposed_at=now(),
+    )  # fmt: skip
+    s.add(v)
+    s.flush()
+    _record(s, actor, v, "budget_version", "create")
+    return version_dict(v)
+
+
+def _version(s: Session, project_id: int, number: int) -> BudgetVersion:
+    v = s.scalars(select(BudgetVersion).where(BudgetVersion.project_id == project_id,
+                                              BudgetVersion.number == number)).first()  # fmt: skip
+    if v is None:
+        raise NotFound(f"budget version {number} not found", field="number")
+    return v
+
+
+def decide_version(
+    s: Session, actor: Actor, project_id: int, number: int, *, approve: bool, reason: str = ""
+) -> dict[str, Any]:
+    """The Sponsor approves (the version becomes the cost baseline; an earlier one is superseded) or rejects
+    with a reason."""
+    project_for(s, actor, project_id, Perm.BUDGET_APPROVE)
+    v = _version(s, project_id, number)
+    rules.check_decision(v.status, reason, rejecting=not approve)
+    before = journal.snapshot(v)
+    if approve:
+        old = baseline_version(s, project_id)
+        if old is not None:
+            ob = journal.snapshot(old)
+            old.status = rules.VersionStatus.SUPERSEDED.value
+            s.flush()
+            _record(s, actor, old, "budget_version", "update", ob, cause=f"version {v.number} approved")
+    v.status = (rules.VersionStatus.APPROVED if approve else rules.VersionStatus.REJECTED).value
+    v.decided_by, v.decided_at, v.reason = actor.user_id, now(), reason.strip()
+    s.flush()
+    _record(s, actor, v, "budget_version", "update", before, cause=reason.strip() or None)
+    return version_dict(v)
+
+
+def withdraw_version(s: Session, actor: Actor, project_id: int, number: int) -> dict[str, Any]:
+    project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    v = _version(s, project_id, number)
+    rules.check_decision(v.status, None, rejecting=False)
+    before = journal.snapshot(v)
+    v.status = rules.VersionStatus.WITHDRAWN.value
+    s.flush()
+    _record(s, actor, v, "budget_version", "update", before)
+    return version_dict(v)
+
+
+# --------------------------------------------------------------------------------------------- fixed costs, expenses
+
+
+def fixed_cost_dict(f: TaskFixedCost) -> dict[str, Any]:
+    return {"id": f.id, "project_id": f.project_id, "task_id": f.task_id, "budget_line_id": f.budget_line_id,
+            "description": f.description, "amount": f.amount, "accrual": f.accrual, "version": f.version}  # fmt: skip
+
+
+def list_fixed_costs(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    project_for(s, actor, project_id, Perm.BUDGET_READ)
+    q = select(TaskFixedCost).where(TaskFixedCost.project_id == project_id).order_by(TaskFixedCost.id)
+    return [fixed_cost_dict(f) for f in s.scalars(q)]
+
+
+def add_fixed_cost(
+    s: Session, actor: Actor, project_id: int, *, task_id: int, description: str, amount: Any,
+    accrual: str = "prorated", budget_line_id: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    t = s.get(Task, task_id)
+    if t is None or t.project_id != project_id:
+        raise NotFound(f"task {task_id} not found in this project", field="task_id")
+    if budget_line_id is not None:
+        get_line(s, project_id, budget_line_id)
+    if not description.strip():
+        raise ValidationError("describe the fixed cost", field="description")
+    f = TaskFixedCost(
+        project_id=project_id, task_id=task_id, budget_line_id=budget_line_id, description=description.strip(),
+        amount=parse_amount(amount, p.currency, "amount"), accrual=rules.parse_accrual(accrual).value,
+        created_at=now(),
+    )  # fmt: skip
+    s.add(f)
+    s.flush()
+    _record(s, actor, f, "task_fixed_cost", "create")
+    return fixed_cost_dict(f)
+
+
+def delete_fixed_cost(s: Session, actor: Actor, project_id: int, cost_id: int) -> None:
+    project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    f = s.get(TaskFixedCost, cost_id)
+    if f is None or f.project_id != project_id:
+        raise NotFound(f"fixed cost {cost_id} not found", field="cost_id")
+    before = journal.snapshot(f)
+    s.delete(f)
+    s.flush()
+    journal.record(s, actor, entity_type="task_fixed_cost", entity_id=cost_id, action="delete",
+                   project_id=project_id, before=before)  # fmt: skip
+
+
+def expense_dict(e: Expense) -> dict[str, Any]:
+    return {"id": e.id, "project_id": e.project_id, "budget_line_id": e.budget_line_id, "day": e.day,
+            "amount": e.amount, "description": e.description, "created_by": e.created_by, "version": e.version}  # fmt: skip
+
+
+def list_expenses(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    project_for(s, actor, project_id, Perm.BUDGET_READ)
+    q = select(Expense).where(Expense.project_id == project_id).order_by(Expense.day, Expense.id)
+    return [expense_dict(e) for e in s.scalars(q)]
+
+
+def add_expense(
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    budget_line_id: int,
+    day: dt.date,
+    amount: Any,
+    description: str,
+) -> dict[str, Any]:
+    p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    get_line(s, project_id, budget_line_id)
+    if not description.strip():
+        raise ValidationError("describe the expense", field="description")
+    e = Expense(project_id=project_id, budget_line_id=budget_line_id, day=day, description=description.strip(),
+                amount=parse_amount(amount, p.currency, "amount"), created_by=actor.user_id, created_at=now())  # fmt: skip
+    s.add(e)
+    s.flush()
+    _record(s, actor, e, "expense", "create")
+    return expense_dict(e)
+
+
+# --------------------------------------------------------------------------------------------- summary
+
+
+def summary(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
+    """The budget table: lines with their cost columns, totals, reserves and the cost baseline (a Task Leader:
+    the lines of their package)."""
+    p, _scope = read_scope(s, actor, project_id)
+    cc = cost_columns(s, p)
+    lines = list_lines(s, actor, project_id)
+    keys = ("budget", "committed", "actual", "held", "remaining")
+    totals = {k: quantise(sum((Decimal(x[k]) for x in lines), ZERO), p.currency) for k in keys}
+    reserves = quantise(sum((Decimal(x["budget"]) for x in lines if x["reserve"]), ZERO), p.currency)
+    base = baseline_version(s, project_id)
+    return {
+        "project_id": project_id, "currency": p.currency, "lines": lines, "totals": totals,
+        "reserves": reserves, "performance_baseline": quantise(totals["budget"] - reserves, p.currency),
+        "unallocated_labour": cc["unallocated_labour"],
+        "baseline": version_dict(base) if base else None,
+    }  # fmt: skip

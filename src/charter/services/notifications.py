@@ -1,0 +1,487 @@
+"""Notifications: the in-app inbox, per-user preferences, project webhooks, and `notify()`, which every
+use-case calls to tell people (and webhooks) that something happened.
+
+`notify()` writes the inbox entries and the outbox rows in the CALLER'S transaction: if the use-case rolls
+back, nobody is told; if it commits, the worker (notify/worker.py) will deliver every row, even after a
+crash. One outbox row per (event_key, recipient, channel): calling `notify()` twice for the same event tells
+nobody twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from charter.config import get_settings
+from charter.domain.errors import NotFound, ValidationError, stale
+from charter.domain.roles import Perm
+from charter.notify.netguard import UnsafeUrl, allow_list, check_url
+from charter.persistence.models import (
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    Project,
+    User,
+    Webhook,
+)
+from charter.services import journal
+from charter.services.authz import project_for, require_admin, require_user
+from charter.services.context import Actor, now
+
+EMAIL_MODES = ("immediate", "digest", "off")
+DEFAULT_PREFERENCE = {"kind": "*", "in_app": True, "email": "immediate"}
+ANY_KIND = "*"
+
+
+# --------------------------------------------------------------------------------------------- notify
+
+
+def _preferences(s: Session, user_ids: list[int], kind: str) -> dict[int, tuple[bool, str]]:
+    """user id -> (in_app, email mode) for `kind`: the kind's own row, else the user's "*" row, else the
+    default (in-app and immediate email)."""
+    rows = s.scalars(
+        select(NotificationPreference).where(
+            NotificationPreference.user_id.in_(user_ids), NotificationPreference.kind.in_([kind, ANY_KIND])
+        )
+    ).all()
+    out: dict[int, tuple[bool, str]] = {}
+    for p in sorted(rows, key=lambda p: p.kind != ANY_KIND):  # "*" first, the specific kind overrides
+        out[p.user_id] = (p.in_app, p.email)
+    return out
+
+
+def _insert_once(s: Session, row: Notification | OutboxMessage) -> None:
+    """Add a row guarded by a unique key; on PostgreSQL a concurrent twin loses quietly (savepoint)."""
+    if s.get_bind().dialect.name == "postgresql":
+        try:
+            with s.begin_nested():
+                s.add(row)
+        except IntegrityError:
+            pass
+    else:
+        s.add(row)
+
+
+def enqueue(s: Session, *, event_key: str, recipient: str, channel: str, payload: dict[str, Any]) -> bool:
+    """One outbox row, unless this (event, recipient, channel) already has one. True when written."""
+    exists = s.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.event_key == event_key,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.channel == channel,
+        )
+    )
+    if exists is not None:
+        return False
+    t = now()
+    _insert_once(
+        s,
+        OutboxMessage(
+            event_key=event_key,
+            recipient=recipient,
+            channel=channel,
+            payload=payload,
+            status="pending",
+            attempts=0,
+            next_attempt_at=t,
+            last_error="",
+            created_at=t,
+        ),
+    )
+    return True
+
+
+def notify(
+    s: Session,
+    *,
+    recipients: list[int],
+    kind: str,
+    subject: str,
+    body: str,
+    project_id: int | None = None,
+    link: str | None = None,
+    event_key: str,
+) -> dict[str, int]:
+    """Tell `recipients` (user ids) about an event, honouring each one's preferences, and post it to the
+    project's webhooks subscribed to `kind`. Runs in the caller's transaction. `event_key` names the event
+    (e.g. "task.assigned:42:7"); the same key never notifies the same recipient twice."""
+    if not event_key or len(event_key) > 200:
+        raise ValueError("notify() needs an event_key of 1-200 characters")
+    t = now()
+    ids = list(dict.fromkeys(recipients))
+    users = {u.id: u for u in s.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)))}
+    prefs = _preferences(s, ids, kind) if ids else {}
+    project_key = s.scalar(select(Project.key).where(Project.id == project_id)) if project_id else None
+    counts = {"inbox": 0, "email": 0, "webhook": 0}
+    for uid in ids:
+        user = users.get(uid)
+        if user is None:
+            continue
+        in_app, email_mode = prefs.get(uid, (True, "immediate"))
+        digest = email_mode == "digest" and bool(user.email)
+        if in_app or digest:
+            seen = s.scalar(
+                select(Notification.id).where(
+                    Notification.user_id == uid, Notification.event_key == event_key
+                )
+            )
+            if seen is None:
+                _insert_once(
+                    s,
+                    Notification(
+                        user_id=uid,
+                        project_id=project_id,
+                        kind=kind,
+                        event_key=event_key,
+                        subject=subject[:300],
+                        body=body,
+                        link=link,
+                        in_app=in_app,
+                        digest=digest,
+                        created_at=t,
+                    ),
+                )
+                counts["inbox"] += 1
+        if email_mode == "immediate" and user.email:
+            text = body + (f"\n\n{link}" if link else "")
+            payload = {"to": user.email, "subject": subject, "body": text, "kind": kind, "user_id": uid}
+            counts["email"] += enqueue(
+                s, event_key=event_key, recipient=f"user:{uid}", channel="email", payload=payload
+            )
+    if project_id is not None:
+        hooks = s.scalars(
+            select(Webhook).where(Webhook.project_id == project_id, Webhook.active.is_(True))
+        ).all()
+        event = {
+            "event_key": event_key,
+            "kind": kind,
+            "project_id": project_id,
+            "project_key": project_key,
+            "subject": subject,
+            "body": body,
+            "link": link,
+            "at": t.isoformat(),
+        }
+        for hook in hooks:
+            if hook.events and kind not in hook.events:
+                continue
+            counts["webhook"] += enqueue(
+                s,
+                event_key=event_key,
+                recipient=f"webhook:{hook.id}",
+                channel="webhook",
+                payload={"webhook_id": hook.id, "event": event},
+            )
+    return counts
+
+
+# --------------------------------------------------------------------------------------------- inbox
+
+
+def _note(n: Notification) -> dict[str, Any]:
+    return {
+        "id": n.id,
+        "project_id": n.project_id,
+        "kind": n.kind,
+        "subject": n.subject,
+        "body": n.body,
+        "link": n.link,
+        "created_at": n.created_at,
+        "read_at": n.read_at,
+    }
+
+
+def list_inbox(
+    s: Session, actor: Actor, *, unread_only: bool = False, limit: int = 50, offset: int = 0
+) -> list[dict[str, Any]]:
+    require_user(actor)
+    q = select(Notification).where(Notification.user_id == actor.user_id, Notification.in_app.is_(True))
+    if unread_only:
+        q = q.where(Notification.read_at.is_(None))
+    q = (
+        q.order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(min(limit, 200))
+        .offset(offset)
+    )
+    return [_note(n) for n in s.scalars(q)]
+
+
+def unread_count(s: Session, actor: Actor) -> int:
+    if actor.user_id is None:
+        return 0
+    q = select(func.count()).where(
+        Notification.user_id == actor.user_id, Notification.in_app.is_(True), Notification.read_at.is_(None)
+    )
+    return s.scalar(q) or 0
+
+
+def mark_read(s: Session, actor: Actor, notification_id: int) -> dict[str, Any]:
+    """Mark one of the caller's own notifications read (another user's is NotFound)."""
+    require_user(actor)
+    n = s.get(Notification, notification_id)
+    if n is None or n.user_id != actor.user_id or not n.in_app:
+        raise NotFound(f"notification {notification_id} not found")
+    if n.read_at is None:
+        n.read_at = now()
+    return _note(n)
+
+
+def mark_all_read(s: Session, actor: Actor) -> int:
+    require_user(actor)
+    result = s.execute(
+        update(Notification)
+        .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+        .values(read_at=now())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --------------------------------------------------------------------------------------------- preferences
+
+
+def get_preferences(s: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The caller's preferences; the "*" row (every kind without a row of its own) always comes first."""
+    require_user(actor)
+    rows = s.scalars(
+        select(NotificationPreference)
+        .where(NotificationPreference.user_id == actor.user_id)
+        .order_by(NotificationPreference.kind)
+    ).all()
+    out = [{"kind": p.kind, "in_app": p.in_app, "email": p.email} for p in rows]
+    if not any(p["kind"] == ANY_KIND for p in out):
+        out.insert(0, dict(DEFAULT_PREFERENCE))
+    out.sort(key=lambda p: (p["kind"] != ANY_KIND, p["kind"]))
+    return out
+
+
+def set_preferences(s: Session, actor: Actor, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Replace the caller's preferences with `items` ({kind, in_app, email: immediate|digest|off})."""
+    require_user(actor)
+    if actor.user_id is None:
+        raise ValidationError("the system account has no preferences")
+    seen: dict[str, dict[str, Any]] = {}
+    for item in items:
+        kind = str(item.get("kind", "")).strip()
+        if not kind or len(kind) > 60:
+            raise ValidationError(
+                "a preference needs a kind of 1-60 characters ('*' for every kind)", field="kind"
+            )
+        if item.get("email") not in EMAIL_MODES:
+            raise ValidationError(f"email must be one of {', '.join(EMAIL_MODES)}", field="email")
+        seen[kind] = {"kind": kind, "in_app": bool(item.get("in_app", True)), "email": item["email"]}
+    existing = {
+        p.kind: p
+        for p in s.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == actor.user_id)
+        )
+    }
+    for kind, p in existing.items():
+        if kind not in seen:
+            s.delete(p)
+    for kind, item in seen.items():
+        row = existing.get(kind)
+        if row is None:
+            s.add(NotificationPreference(user_id=actor.user_id, **item))
+        else:
+            row.in_app, row.email = item["in_app"], item["email"]
+    s.flush()
+    return get_preferences(s, actor)
+
+
+# --------------------------------------------------------------------------------------------- webhooks
+
+
+def _validate_url(url: str) -> str:
+    url = (url or "").strip()
+    if not url or len(url) > 2000:
+        raise ValidationError("a webhook needs a URL of at most 2000 characters", field="url")
+    try:
+        check_url(url, allow_list(get_settings().webhook_allow_hosts))
+    except UnsafeUrl as exc:
+        raise ValidationError(f"webhook URL refused: {exc}", field="url", details={"url": url}) from exc
+    return url
+
+
+def _events(events: list[str] | None) -> list[str]:
+    out = [str(e).strip() for e in (events or []) if str(e).strip()]
+    if any(len(e) > 60 for e in out):
+        raise ValidationError("an event kind has at most 60 characters", field="events")
+    return list(dict.fromkeys(out))
+
+
+def _hook(w: Webhook, *, with_secret: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": w.id,
+        "project_id": w.project_id,
+        "url": w.url,
+        "events": list(w.events or []),
+        "active": w.active,
+        "created_by": w.created_by,
+        "created_at": w.created_at,
+        "version": w.version,
+        "secret_hint": w.secret[:4] + "…",
+    }
+    if with_secret:
+        out["secret"] = w.secret
+    return out
+
+
+def _public(w: Webhook) -> dict[str, Any]:
+    return {"url": w.url, "events": list(w.events or []), "active": w.active}
+
+
+def _get_hook(s: Session, project_id: int, webhook_id: int) -> Webhook:
+    w = s.get(Webhook, webhook_id)
+    if w is None or w.project_id != project_id:
+        raise NotFound(f"webhook {webhook_id} not found")
+    return w
+
+
+def list_webhooks(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    project_for(s, actor, project_id, Perm.PROJECT_EDIT)
+    rows = s.scalars(select(Webhook).where(Webhook.project_id == project_id).order_by(Webhook.id))
+    return [_hook(w) for w in rows]
+
+
+def create_webhook(
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    url: str,
+    events: list[str] | None = None,
+    secret: str | None = None,
+    active: bool = True,
+) -> dict[str, Any]:
+    """The PM adds a webhook; the secret (generated unless given) is shown in this answer only."""
+    project_for(s, actor, project_id, Perm.PROJECT_EDIT)
+    if secret is not None and not 16 <= len(secret) <= 200:
+        raise ValidationError("a webhook secret has 16-200 characters", field="secret")
+    w = Webhook(
+        project_id=project_id,
+        url=_validate_url(url),
+        secret=secret or secrets.token_urlsafe(32),
+        events=_events(events),
+        active=active,
+        created_by=actor.user_id,
+        created_at=now(),
+    )
+    s.add(w)
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="webhook",
+        entity_id=w.id,
+        action="create",
+        after=_public(w),
+        project_id=project_id,
+    )
+    return _hook(w, with_secret=True)
+
+
+def update_webhook(
+    s: Session, actor: Actor, project_id: int, webhook_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    project_for(s, actor, project_id, Perm.PROJECT_EDIT)
+    w = _get_hook(s, project_id, webhook_id)
+    if w.version != version:
+        raise stale("webhook", version, _hook(w))
+    before = _public(w)
+    rotated = False
+    if "url" in changes:
+        w.url = _validate_url(changes["url"])
+    if "events" in changes:
+        w.events = _events(changes["events"])
+    if "active" in changes and changes["active"] is not None:
+        w.active = bool(changes["active"])
+    if changes.get("rotate_secret"):
+        w.secret = secrets.token_urlsafe(32)
+        rotated = True
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="webhook",
+        entity_id=w.id,
+        action="update",
+        before={**before, "secret_rotated": False},
+        after={**_public(w), "secret_rotated": rotated},
+        project_id=project_id,
+    )
+    return _hook(w, with_secret=rotated)
+
+
+def delete_webhook(s: Session, actor: Actor, project_id: int, webhook_id: int) -> None:
+    project_for(s, actor, project_id, Perm.PROJECT_EDIT)
+    w = _get_hook(s, project_id, webhook_id)
+    before = _public(w)
+    s.delete(w)
+    journal.record(
+        s,
+        actor,
+        entity_type="webhook",
+        entity_id=webhook_id,
+        action="delete",
+        before=before,
+        project_id=project_id,
+    )
+
+
+# --------------------------------------------------------------------------------------------- outbox
+
+
+def _outbox_row(m: OutboxMessage) -> dict[str, Any]:
+    payload = m.payload or {}
+    return {
+        "id": m.id,
+        "event_key": m.event_key,
+        "recipient": m.recipient,
+        "channel": m.channel,
+        "status": m.status,
+        "attempts": m.attempts,
+        "next_attempt_at": m.next_attempt_at,
+        "last_error": m.last_error,
+        "locked_by": m.locked_by,
+        "sent_at": m.sent_at,
+        "created_at": m.created_at,
+        "subject": payload.get("subject") or (payload.get("event") or {}).get("subject"),
+    }
+
+
+def list_outbox(
+    s: Session, actor: Actor, *, status: list[str] | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Admins: deliveries not yet done (pending, sending) or given up (failed), newest first."""
+    require_user(actor)
+    require_admin(actor)
+    wanted = status or ["failed", "pending", "sending"]
+    q = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(wanted))
+        .order_by(OutboxMessage.id.desc())
+        .limit(min(limit, 1000))
+    )
+    return [_outbox_row(m) for m in s.scalars(q)]
+
+
+def queue_test_email(s: Session, actor: Actor, to: str) -> dict[str, Any]:
+    """Admins: queue one test message to `to` (delivered by the worker)."""
+    require_user(actor)
+    require_admin(actor)
+    to = to.strip()
+    if "@" not in to or len(to) > 254 or any(c in to for c in "\r\n"):
+        raise ValidationError(f"{to!r} is not an email address", field="email")
+    key = f"test:{now().isoformat()}:{secrets.token_hex(4)}"
+    payload = {
+        "to": to,
+        "subject": "Charter test message",
+        "body": "Charter can send you email.",
+        "kind": "test",
+    }
+    enqueue(s, event_key=key, recipient=f"addr:{to.lower()}", channel="email", payload=payload)
+    return {"event_key": key, "to": to}
