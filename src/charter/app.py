@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from charter.api.app import create_api
 from charter.config import get_settings
@@ -36,11 +38,65 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+BODY_SLACK = 1024 * 1024  # multipart envelope and form fields around an upload of max_upload_bytes
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while the body is read; an HTTPException, so the API and the web app render it (413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than the limit of {limit // (1024 * 1024)} MB")
+
+
+class BodySizeLimit:
+    """Refuse request bodies over settings.max_upload_bytes (+ slack) with 413: at once when Content-Length
+    says so, else as soon as the streamed body passes the limit. JSON under /api/, HTML elsewhere."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = get_settings().max_upload_bytes + BODY_SLACK
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, BodyTooLarge(limit))
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, counted, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, exc: BodyTooLarge) -> None:
+        response: Response
+        if scope["path"].startswith("/api/"):
+            response = JSONResponse(
+                {"error": {"code": "too_large", "message": exc.detail, "field": None}}, status_code=413
+            )
+        else:
+            response = HTMLResponse(f"<!doctype html><title>Too large</title><p>{exc.detail}</p>", 413)
+        response.headers["Connection"] = "close"
+        await response(scope, receive, send)
+
+
 class SchemaOutOfDate(SystemExit):
     pass
 
 
-def create_app(db: Database | None = None, *, check_schema: bool = True) -> FastAPI:
+def create_app(db: Database | None = None, *, check_schema: bool = True, run_worker: bool = False) -> FastAPI:
+    """`run_worker`: on SQLite, drain the notification outbox in this process (what `charter serve` does;
+    on PostgreSQL run `charter worker` processes instead, as many as you like)."""
     if db is None:
         db = Database(get_settings().resolved_database_url())
     if check_schema:
@@ -48,8 +104,24 @@ def create_app(db: Database | None = None, *, check_schema: bool = True) -> Fast
         if problem:
             print(f"charter: cannot start: {problem}", file=sys.stderr)
             raise SchemaOutOfDate(2)
-    app = FastAPI(title="Charter", docs_url=None, redoc_url=None, openapi_url=None)
+    lifespan = None
+    if run_worker and db.is_sqlite:
+        from collections.abc import AsyncIterator
+        from contextlib import asynccontextmanager
+
+        from charter.notify.worker import start_background_worker
+
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            stop = start_background_worker(db)
+            try:
+                yield
+            finally:
+                stop()
+
+    app = FastAPI(title="Charter", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.db = db
+    app.add_middleware(BodySizeLimit)  # inside SecurityHeaders, so a 413 carries the headers too
     app.add_middleware(SecurityHeaders)
     app.mount("/api/v1", create_api(db))
     install_web(app, db)
@@ -58,4 +130,4 @@ def create_app(db: Database | None = None, *, check_schema: bool = True) -> Fast
 
 def app_from_env() -> FastAPI:
     """Entry point for `uvicorn --factory charter.app:app_from_env` (what `charter serve` runs)."""
-    return create_app()
+    return create_app(run_worker=True)
