@@ -17,7 +17,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -416,3 +416,21 @@ def api(db: Database) -> Iterator[Any]:
 def as_(seed: World) -> Callable[[str], dict[str, str]]:
     """`as_("pm")` -> the Authorization header of that seeded user ("anonymous" -> no header)."""
     return seed.headers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _warm_engine_kernels() -> None:
+    """Compile (or load from numba's cache) the engines' kernels once per test process, so that the first
+    request that schedules, levels or simulates is not the one that waits for the compiler."""
+    import numpy as np
+
+    from charter.engine import cpm, levelling, montecarlo
+    from charter.engine.calendar import WorkCalendar
+
+    cal = WorkCalendar(date(2030, 1, 1), date(2030, 12, 31))
+    cpm.schedule(np.array([480, 480]), [0], [1], [0], [0], calendar=cal, start=date(2030, 1, 7))
+    problem = levelling.LevellingProblem.from_successors([1, 1], [[1], [1]], [1], [[1], []])
+    levelling.level_heuristic(problem, iterations=2)
+    montecarlo.simulate(
+        montecarlo.ThreePoint([1.0, 1.0], [2.0, 2.0], [3.0, 3.0]), [0], [1], [0], [0.0], iterations=64, seed=1
+    )

@@ -12,11 +12,15 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from playwright.sync_api import expect
 
 from charter.app import create_app
 from charter.persistence.db import Database
 
 CHROMIUM = os.environ.get("CHARTER_CHROMIUM", "/usr/bin/chromium")
+# CI machines are small and shared, and the first call of an engine compiles its kernels: wait patiently
+# for what must appear (a failing assertion still fails, only later).
+expect.set_options(timeout=30_000)
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -94,6 +98,7 @@ def browser():  # type: ignore[no-untyped-def]
 def page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
+    pg.set_default_timeout(60_000)
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     yield pg

@@ -1210,6 +1210,614 @@ NOTIFY_ROWS: tuple[Op, ...] = (
 TABLE = TABLE + NOTIFY_ROWS
 
 
+def _comms_item(w: World) -> int:
+    """A Sales member's message to the PM, waiting for the Sales liaison (stakeholder joins Sales)."""
+    from charter.services import comms
+
+    with w.db.uow() as s:
+        s.execute(update(User).where(User.id == w.users["stakeholder"]).values(department_id=w.sales))
+        return int(comms.send(s, w.actor("stakeholder"), w.p1, to="pm", subject="Q", body="When?")["id"])
+
+
+def _comms_url(suffix: str = "") -> Url:
+    return lambda w, c: f"/projects/{w.p1}/messages/{_comms_item(w)}{suffix}"
+
+
+def _plan_entry(w: World) -> int:
+    from charter.services import comm_plan
+
+    with w.db.uow() as s:
+        return int(
+            comm_plan.create_entry(
+                s,
+                w.actor("pm"),
+                w.p1,
+                information="Status",
+                audience="project",
+                frequency="weekly",
+                channel="email",
+                owner_id=w.users["liaison"],
+            )["id"]
+        )
+
+
+def _meeting(w: World) -> int:
+    from datetime import UTC, datetime
+
+    from charter.services import meetings
+
+    at = datetime(2030, 1, 8, 10, tzinfo=UTC)
+    with w.db.uow() as s:
+        return int(
+            meetings.create_meeting(
+                s,
+                w.actor("pm"),
+                w.p1,
+                title="Sync",
+                starts_at=at,
+                ends_at=at.replace(hour=11),
+                attendee_ids=[w.users["worker"]],
+            )["id"]
+        )
+
+
+def _meeting_url(suffix: str = "") -> Url:
+    return lambda w, c: f"/projects/{w.p1}/meetings/{_meeting(w)}{suffix}"
+
+
+# Communications. Sending needs comms.send (everyone but the Observer); a department message or announcement
+# needs comms.department for it (the PM, that department's liaison). Items are visible to the PM, the
+# department's liaison and their participants only: others get 404. The liaison desk and analytics are for
+# the PM and liaisons; the plan is the PM's, an entry's owner records it done; meetings are changed by their
+# organiser or the PM.
+_SEEN_BY = ("pm", "liaison", "stakeholder")
+_UNSEEN = {c: "404" for c in MEMBERS if c not in _SEEN_BY}
+COMMS_ROWS: tuple[Op, ...] = (
+    Op("GET", "/projects/{project_id}/messages", READ_P1, url=p1("/messages")),
+    Op(
+        "POST",
+        "/projects/{project_id}/messages",
+        but(READ_P1, observer="403"),
+        "to a member",
+        url=p1("/messages"),
+        body=lambda w, c: {"to": "user", "to_user_id": w.users["observer"], "subject": "Hi", "body": "Hello"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/messages",
+        in_p1("pm", "liaison"),
+        "to the Sales department",
+        url=p1("/messages"),
+        body=lambda w, c: {"to": "department", "to_department_id": w.sales, "subject": "Hi", "body": "Hello"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/messages",
+        in_p1("pm"),
+        "announcement to the project",
+        url=p1("/messages"),
+        body=lambda w, c: {"to": "project", "kind": "announcement", "subject": "News", "body": "Go-live"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/messages/forward",
+        but(in_p1("pm", "liaison"), **_UNSEEN),
+        "a Sales item",
+        url=p1("/messages/forward"),
+        body=lambda w, c: {"item_ids": [_comms_item(w)]},
+    ),
+    Op(
+        "GET", "/projects/{project_id}/messages/{item_id}", but(in_p1(*_SEEN_BY), **_UNSEEN), url=_comms_url()
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/messages/{item_id}/replies",
+        but(in_p1(*_SEEN_BY), **{**_UNSEEN, "observer": "403"}),
+        url=_comms_url("/replies"),
+        body=lambda w, c: {"body": "More"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/messages/{item_id}/answer",
+        but(in_p1("pm", "liaison"), **{**_UNSEEN, "observer": "403"}),
+        url=_comms_url("/answer"),
+        body=lambda w, c: {"body": "Done"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/messages/{item_id}/close",
+        but(in_p1(*_SEEN_BY), **_UNSEEN),
+        url=_comms_url("/close"),
+    ),
+    Op("GET", "/projects/{project_id}/liaison-desk", in_p1("pm", "liaison"), url=p1("/liaison-desk")),
+    Op("GET", "/projects/{project_id}/comms/analytics", in_p1("pm", "liaison"), url=p1("/comms/analytics")),
+    Op("GET", "/projects/{project_id}/comm-plan", READ_P1, url=p1("/comm-plan")),
+    Op(
+        "POST",
+        "/projects/{project_id}/comm-plan",
+        in_p1("pm"),
+        url=p1("/comm-plan"),
+        body=lambda w, c: {
+            "information": "Report",
+            "audience": "project",
+            "frequency": "monthly",
+            "channel": "report",
+        },
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/comm-plan/{entry_id}",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/comm-plan/{_plan_entry(w)}",
+        body=lambda w, c: {"version": 1, "channel": "meeting"},
+    ),
+    Op(
+        "DELETE",
+        "/projects/{project_id}/comm-plan/{entry_id}",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/comm-plan/{_plan_entry(w)}",
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/comm-plan/{entry_id}/done",
+        in_p1("pm", "liaison"),
+        "owned by the liaison",
+        url=lambda w, c: f"/projects/{w.p1}/comm-plan/{_plan_entry(w)}/done",
+        body=lambda w, c: {},
+    ),
+    Op("POST", "/projects/{project_id}/comm-plan/check-overdue", READ_P1, url=p1("/comm-plan/check-overdue")),
+    Op("GET", "/projects/{project_id}/meetings", READ_P1, url=p1("/meetings")),
+    Op(
+        "POST",
+        "/projects/{project_id}/meetings",
+        but(READ_P1, observer="403"),
+        url=p1("/meetings"),
+        body=lambda w, c: {
+            "title": "Sync",
+            "starts_at": "2030-01-08T10:00:00Z",
+            "ends_at": "2030-01-08T11:00:00Z",
+        },
+    ),
+    Op("GET", "/projects/{project_id}/meetings/{meeting_id}", READ_P1, url=_meeting_url()),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/meetings/{meeting_id}",
+        in_p1("pm"),
+        url=_meeting_url(),
+        body=lambda w, c: {"version": 1, "minutes": "Agreed"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/meetings/{meeting_id}/decisions",
+        in_p1("pm"),
+        url=_meeting_url("/decisions"),
+        body=lambda w, c: {"text": "Go"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/meetings/{meeting_id}/actions",
+        in_p1("pm"),
+        url=_meeting_url("/actions"),
+        body=lambda w, c: {"text": "Do it", "owner_id": w.users["worker"], "due_on": "2030-01-20"},
+    ),
+    Op(
+        "GET",
+        "/projects/{project_id}/meetings/{meeting_id}/invite.ics",
+        READ_P1,
+        url=_meeting_url("/invite.ics"),
+    ),
+)
+TABLE = TABLE + COMMS_ROWS
+
+
+def _q(w: World, fn: Callable[[Any, Any], Any], who: str = "admin") -> Any:
+    with w.db.uow() as s:
+        return fn(s, w.actor(who))
+
+
+def _q_metric(w: World, c: str) -> str:
+    from charter.services import quality
+
+    m = _q(
+        w, lambda s, a: quality.create_metric(s, a, w.p1, name="Pass rate", direction="at_least", target=95)
+    )
+    return f"/projects/{w.p1}/quality-metrics/{m['id']}/measurements"
+
+
+def _q_deliverable(w: World, rejected: bool = False) -> int:
+    from charter.services import quality
+
+    d = _q(w, lambda s, a: quality.create_deliverable(s, a, w.p1, work_package_id=w.wp_a, name="Spec",
+                                                      acceptor_id=w.users["stakeholder"]))  # fmt: skip
+    if rejected:
+        _q(w, lambda s, a: quality.reject_deliverable(s, a, w.p1, d["id"], "Incomplete"), "stakeholder")
+    return int(d["id"])
+
+
+def _q_review(w: World) -> int:
+    from charter.services import quality
+
+    return int(_q(w, lambda s, a: quality.create_review(s, a, w.p1, title="Design review",
+                                                        reviewer_ids=[w.users["worker"]]))["id"])  # fmt: skip
+
+
+def _q_defect(w: World) -> int:
+    from charter.services import quality
+
+    return int(_q(w, lambda s, a: quality.create_defect(s, a, w.p1, title="Crash", severity="major",
+                                                        found_in="test", task_id=w.tasks["a"]))["id"])  # fmt: skip
+
+
+def _q_stakeholder(w: World) -> int:
+    from charter.services import stakeholders
+
+    return int(_q(w, lambda s, a: stakeholders.create_stakeholder(s, a, w.p1, name="Finance"))["id"])
+
+
+def _q_concern(w: World) -> int:
+    from charter.services import stakeholders
+
+    return int(_q(w, lambda s, a: stakeholders.raise_concern(s, a, w.p1, subject="Late", areas=["schedule"]),
+                  "stakeholder")["id"])  # fmt: skip
+
+
+def _q_change(w: World, previewed: bool = False) -> int:
+    from charter.services import change
+
+    ops = [{"op": "task_duration", "task_id": w.tasks["a"], "duration": "4d"}]
+    cr = _q(
+        w, lambda s, a: change.create_change_request(s, a, w.p1, title="Longer A", changes=ops), "stakeholder"
+    )
+    if previewed:
+        _q(w, lambda s, a: change.preview(s, a, w.p1, cr["id"]), "pm")
+    return int(cr["id"])
+
+
+def _q_baseline(w: World, c: str) -> str:
+    from charter.services import scheduling
+
+    _q(w, lambda s, a: scheduling.save_baseline(s, a, w.p1, number=0))
+    return f"/projects/{w.p1}/baselines/0/changes"
+
+
+# Quality and change control. Reading is for every member; quality.manage (the PM) manages the lifecycle, plan,
+# metrics and reviews; a deliverable is added by the PM or its package's Task Leader and decided ONLY by its named
+# acceptor (even an admin is refused); a review is signed off only by its reviewers; defects are reported by anyone
+# who may raise issues and triaged by the PM or the package's Task Leader; the register is the PM's (a liaison
+# reads their department's part); concerns are handled by the PM (or the department's liaison); change requests
+# are edited and previewed by their requester or change.decide holders, decided by change.decide (PM, Sponsor).
+_CR = "/projects/{project_id}/change-requests/{cr_id}"
+QUALITY_ROWS: tuple[Op, ...] = (
+    Op("GET", "/projects/{project_id}/lifecycle", READ_P1, url=p1("/lifecycle")),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/lifecycle/{phase}",
+        in_p1("pm"),
+        url=p1("/lifecycle/planning"),
+        body=lambda w, c: {"exit_criteria": "Plan signed"},
+    ),
+    Op("GET", "/projects/{project_id}/lifecycle/{phase}/gate", READ_P1, url=p1("/lifecycle/initiation/gate")),
+    Op(
+        "POST",
+        "/projects/{project_id}/lifecycle/close",
+        in_p1("pm"),
+        url=p1("/lifecycle/close"),
+        body=lambda w, c: {},
+    ),
+    Op("GET", "/projects/{project_id}/quality-plan", READ_P1, url=p1("/quality-plan")),
+    Op(
+        "PUT",
+        "/projects/{project_id}/quality-plan",
+        in_p1("pm"),
+        url=p1("/quality-plan"),
+        body=lambda w, c: {"standards": ["ISO 9001"], "concern_ack_days": 2},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/quality-metrics",
+        in_p1("pm"),
+        url=p1("/quality-metrics"),
+        body=lambda w, c: {"name": "Availability", "direction": "at_least", "target": 99.5, "unit": "%"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/quality-metrics/{metric_id}/measurements",
+        in_p1("pm"),
+        url=_q_metric,
+        body=lambda w, c: {"value": 97},
+    ),
+    Op("GET", "/projects/{project_id}/deliverables", READ_P1, url=p1("/deliverables")),
+    Op(
+        "POST",
+        "/projects/{project_id}/deliverables",
+        in_p1("pm", "task_leader"),
+        "in WP-A",
+        url=p1("/deliverables"),
+        body=lambda w, c: {"work_package_id": w.wp_a, "name": "Build", "acceptor_id": w.users["sponsor"]},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/deliverables/{deliverable_id}/accept",
+        but(in_p1("stakeholder"), admin="403"),
+        "the stakeholder is named",
+        url=lambda w, c: f"/projects/{w.p1}/deliverables/{_q_deliverable(w)}/accept",
+        body=lambda w, c: {},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/deliverables/{deliverable_id}/reject",
+        but(in_p1("stakeholder"), admin="403"),
+        "the stakeholder is named",
+        url=lambda w, c: f"/projects/{w.p1}/deliverables/{_q_deliverable(w)}/reject",
+        body=lambda w, c: {"reason": "Missing tests"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/deliverables/{deliverable_id}/resubmit",
+        in_p1("pm", "task_leader"),
+        url=lambda w, c: f"/projects/{w.p1}/deliverables/{_q_deliverable(w, rejected=True)}/resubmit",
+        body=lambda w, c: {},
+    ),
+    Op("GET", "/checklist-templates", authenticated()),
+    Op(
+        "POST",
+        "/checklist-templates",
+        but(admin_only(), pm="ok", outsider="ok"),
+        "quality managers anywhere",
+        body=lambda w, c: {"name": "Code review", "items": ["Tests pass", "Docs updated"]},
+    ),
+    Op("GET", "/projects/{project_id}/reviews", READ_P1, url=p1("/reviews")),
+    Op(
+        "POST",
+        "/projects/{project_id}/reviews",
+        in_p1("pm"),
+        url=p1("/reviews"),
+        body=lambda w, c: {
+            "title": "Design review",
+            "reviewer_ids": [w.users["worker"]],
+            "items": ["Complete"],
+        },
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/reviews/{review_id}/findings",
+        in_p1("pm", "worker"),
+        "worker reviews",
+        url=lambda w, c: f"/projects/{w.p1}/reviews/{_q_review(w)}/findings",
+        body=lambda w, c: {"text": "Missing diagram", "severity": "minor"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/reviews/{review_id}/sign-off",
+        but(in_p1("worker"), admin="403"),
+        "worker reviews",
+        url=lambda w, c: f"/projects/{w.p1}/reviews/{_q_review(w)}/sign-off",
+        body=lambda w, c: {},
+    ),
+    Op("GET", "/projects/{project_id}/defects", READ_P1, url=p1("/defects")),
+    Op(
+        "POST",
+        "/projects/{project_id}/defects",
+        but(READ_P1, observer="403"),
+        url=p1("/defects"),
+        body=lambda w, c: {"title": "Login fails", "severity": "major", "found_in": "test"},
+    ),
+    Op("GET", "/projects/{project_id}/defects/trend", READ_P1, url=p1("/defects/trend")),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/defects/{defect_id}",
+        in_p1("pm", "task_leader"),
+        "linked to task A (WP-A)",
+        url=lambda w, c: f"/projects/{w.p1}/defects/{_q_defect(w)}",
+        body=lambda w, c: {"version": 1, "status": "triaged", "priority": 1},
+    ),
+    Op("GET", "/projects/{project_id}/stakeholders", in_p1("pm", "liaison"), url=p1("/stakeholders")),
+    Op(
+        "POST",
+        "/projects/{project_id}/stakeholders",
+        in_p1("pm"),
+        url=p1("/stakeholders"),
+        body=lambda w, c: {"name": "Works council", "kind": "group", "interest": 4, "influence": 5},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/stakeholders/{stakeholder_id}",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/stakeholders/{_q_stakeholder(w)}",
+        body=lambda w, c: {"version": 1, "current_engagement": "supportive"},
+    ),
+    Op("GET", "/projects/{project_id}/concerns", READ_P1, url=p1("/concerns")),
+    Op(
+        "POST",
+        "/projects/{project_id}/concerns",
+        but(READ_P1, observer="403"),
+        url=p1("/concerns"),
+        body=lambda w, c: {"subject": "Go-live too early", "areas": ["schedule"], "severity": "high"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/concerns/{concern_id}/acknowledge",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/concerns/{_q_concern(w)}/acknowledge",
+        body=lambda w, c: {},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/concerns/{concern_id}/answer",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/concerns/{_q_concern(w)}/answer",
+        body=lambda w, c: {"text": "Noted"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/concerns/{concern_id}/change-request",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/concerns/{_q_concern(w)}/change-request",
+        body=lambda w, c: {},
+    ),
+    Op("GET", "/projects/{project_id}/change-requests", READ_P1, url=p1("/change-requests")),
+    Op(
+        "POST",
+        "/projects/{project_id}/change-requests",
+        but(READ_P1, observer="403"),
+        url=p1("/change-requests"),
+        body=lambda w, c: {"title": "Add a pilot", "changes": [{"op": "add_task", "name": "Pilot"}]},
+    ),
+    Op("GET", _CR, READ_P1, url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w)}"),
+    Op(
+        "PATCH",
+        _CR,
+        in_p1("pm", "sponsor", "stakeholder"),
+        "requested by the stakeholder",
+        url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w)}",
+        body=lambda w, c: {"version": 1, "reason": "Testing needs it"},
+    ),
+    Op(
+        "POST",
+        _CR + "/preview",
+        in_p1("pm", "sponsor", "stakeholder"),
+        "requested by the stakeholder",
+        url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w)}/preview",
+        body=lambda w, c: {},
+    ),
+    Op(
+        "POST",
+        _CR + "/approve",
+        in_p1("pm", "sponsor"),
+        "previewed",
+        url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w, previewed=True)}/approve",
+        body=lambda w, c: {"reason": "Fine"},
+    ),
+    Op(
+        "POST",
+        _CR + "/reject",
+        in_p1("pm", "sponsor"),
+        url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w)}/reject",
+        body=lambda w, c: {"reason": "No"},
+    ),
+    Op("GET", "/projects/{project_id}/baselines/{number}/changes", READ_P1, url=_q_baseline),
+)
+TABLE = TABLE + QUALITY_ROWS
+
+
+# --- technology, closure, desks, portfolio, search (issue 9) ----------------------------------------------
+
+
+def _tech_component(suffix: str = "") -> Url:
+    def url(w: World, caller: str) -> str:
+        from charter.services import tech
+
+        with w.db.uow() as s:
+            c = tech.create_component(s, w.actor("pm"), w.p1, name="Postgres", kind="platform")
+        return f"/tech/components/{c['id']}{suffix}"
+
+    return url
+
+
+TECH_ROWS: tuple[Op, ...] = (
+    Op("GET", "/tech/components", authenticated()),
+    Op("POST", "/tech/components", in_p1("pm"), body=lambda w, c: {"project_id": w.p1, "name": "Redis"}),
+    Op("GET", "/tech/components/{component_id}", READ_P1, url=_tech_component()),
+    Op(
+        "PATCH",
+        "/tech/components/{component_id}",
+        in_p1("pm"),
+        url=_tech_component(),
+        body=lambda w, c: {"version": 1, "current_version": "16.2"},
+    ),
+    Op(
+        "POST",
+        "/tech/import",
+        in_p1("pm"),
+        url=lambda w, c: f"/tech/import?project_id={w.p1}",
+        files=lambda w, c: {
+            "file": ("inventory.csv", b"name,kind,version\nNginx,software,1.25\n", "text/csv")
+        },
+    ),
+    Op(
+        "POST",
+        "/tech/components/{component_id}/updates",
+        in_p1("pm"),
+        url=_tech_component("/updates"),
+        body=lambda w, c: {"kind": "advisory", "title": "CVE-2030-0001", "severity": "high"},
+    ),
+    Op("POST", "/tech/due", admin_only()),
+    Op(
+        "POST",
+        "/projects/{project_id}/tech/handover",
+        in_p1("pm"),
+        url=p1("/tech/handover"),
+        body=lambda w, c: {"owner_id": w.users["sponsor"]},
+    ),
+    Op("GET", "/projects/{project_id}/closure", READ_P1, url=p1("/closure")),
+    Op("POST", "/projects/{project_id}/close", but(in_p1("pm"), pm="409", admin="409"), url=p1("/close")),
+    Op("GET", "/lessons", authenticated(), params={"q": "scope"}),
+    Op(
+        "POST",
+        "/projects/{project_id}/lessons",
+        in_p1("pm"),
+        url=p1("/lessons"),
+        body=lambda w, c: {"title": "Freeze scope early"},
+    ),
+    Op("GET", "/me/desk", authenticated()),
+    Op("GET", "/portfolio", authenticated()),
+    Op("GET", "/search", authenticated(), params={"q": 'task "A OR NEAR('}),
+)
+TABLE = TABLE + TECH_ROWS
+
+
+def _risk(w: World) -> int:
+    """A P1 risk raised by the PM and owned by task_leader (the owner manages it)."""
+    from charter.services import risk
+
+    with w.db.uow() as s:
+        r = risk.create_risk(s, w.actor("pm"), w.p1, title="Vendor late", owner_id=w.users["task_leader"])
+        return int(r["id"])
+
+
+def _risk_url(suffix: str = "") -> Url:
+    return lambda w, c: f"/projects/{w.p1}/risks/{_risk(w)}{suffix}"
+
+
+def _sim_run_url(w: World, c: str) -> str:
+    from charter.services import simulation
+
+    with w.db.uow() as s:
+        run = simulation.create_run(s, w.actor("pm"), w.p1, iterations=10, seed=1)
+    return f"/projects/{w.p1}/simulations/{run['id']}"
+
+
+# Risks: any member who may raise (all but the Observer) raises and discusses; the risk's owner and the PM
+# (risk.manage) change it; simulations are run by the PM and read by every member.
+_RAISERS = but(READ_P1, observer="403")
+_RISK_MANAGERS = in_p1("pm", "task_leader")
+RISK_ROWS: tuple[Op, ...] = (
+    Op("GET", "/projects/{project_id}/risks", READ_P1, url=p1("/risks")),
+    Op("POST", "/projects/{project_id}/risks", _RAISERS, url=p1("/risks"), body=lambda w, c: {"title": "X"}),
+    Op("GET", "/projects/{project_id}/risks/{risk_id}", READ_P1, url=_risk_url()),
+    Op("PATCH", "/projects/{project_id}/risks/{risk_id}", _RISK_MANAGERS, "owned by task_leader",
+       url=_risk_url(), body=lambda w, c: {"version": 1, "probability": 2}),
+    Op("POST", "/projects/{project_id}/risks/{risk_id}/status", _RISK_MANAGERS, "owned by task_leader",
+       url=_risk_url("/status"), body=lambda w, c: {"version": 1, "status": "closed"}),
+    Op("GET", "/projects/{project_id}/risks/{risk_id}/comments", READ_P1, url=_risk_url("/comments")),
+    Op("POST", "/projects/{project_id}/risks/{risk_id}/comments", _RAISERS, url=_risk_url("/comments"),
+       body=lambda w, c: {"body": "Noted"}),
+    Op("POST", "/projects/{project_id}/risks/{risk_id}/actions", _RISK_MANAGERS, "an existing task",
+       url=_risk_url("/actions"), body=lambda w, c: {"task_id": w.tasks["c"]}),
+    Op("GET", "/projects/{project_id}/risks/{risk_id}/ratings", READ_P1, url=_risk_url("/ratings")),
+    Op("GET", "/projects/{project_id}/risk-scales", READ_P1, url=p1("/risk-scales")),
+    Op("PUT", "/projects/{project_id}/risk-scales", in_p1("pm"), url=p1("/risk-scales"),
+       body=lambda w, c: {"levels": [{"dimension": "quality", "level": 1, "label": "Cosmetic"}]}),
+    Op("GET", "/projects/{project_id}/risk-overview", READ_P1, url=p1("/risk-overview")),
+    Op("GET", "/projects/{project_id}/risk-burndown", READ_P1, url=p1("/risk-burndown")),
+    Op("GET", "/projects/{project_id}/simulations", READ_P1, url=p1("/simulations")),
+    Op("POST", "/projects/{project_id}/simulations", in_p1("pm"), url=p1("/simulations"),
+       body=lambda w, c: {"iterations": 20, "seed": 1}),
+    Op("GET", "/projects/{project_id}/simulations/{run_id}", READ_P1, url=_sim_run_url),
+)  # fmt: skip
+TABLE = TABLE + RISK_ROWS
+
+
 def _cells() -> list[Any]:
     cells = []
     for op in TABLE:

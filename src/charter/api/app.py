@@ -8,13 +8,17 @@ from charter.api import errors
 from charter.api.routers import (
     accounts,
     budget,
+    comms,
     interchange,
     notifications,
     procurement,
     projects,
+    quality,
+    risk,
     roles,
     schedule,
     team,
+    tech,
     timesheets,
 )
 from charter.persistence.db import Database
@@ -43,6 +47,10 @@ def create_api(db: Database) -> FastAPI:
         budget.router,
         procurement.router,
         notifications.router,
+        comms.router,
+        quality.router,
+        risk.router,
+        tech.router,
     ):
         api.include_router(r)
     return api

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -65,11 +66,30 @@ def install(app: FastAPI) -> None:
             409, "conflict", "the record was changed by someone else at the same time; reload"
         )
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(_: Request, exc: Exception) -> JSONResponse:
+        # An id or number beyond what the database column holds (SQLite: OverflowError on binding;
+        # PostgreSQL: DataError) is bad input, not a server fault.
+        return error_response(422, "invalid", "a number in the request is out of range")
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # A service that missed a check (a reference to a missing record, a duplicate): the database
+        # refused the change, so nothing was written; say so instead of a 500.
+        log.warning("integrity error reached the API: %s", str(exc.orig).splitlines()[0])
+        return error_response(
+            409, "conflict", "the change refers to a record that does not exist or duplicates one that does"
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}.get(
-            exc.status_code, "error"
-        )
+        code = {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "not_authenticated",
+            413: "too_large",
+        }.get(exc.status_code, "error")
         return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)

@@ -12,6 +12,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "Your roles do not allow this"},
     404: {"model": ErrorOut, "description": "Not found, or in a project you cannot see"},
     409: {"model": ErrorOut, "description": "Stale version or conflicting state; `current` holds the record"},
+    413: {"model": ErrorOut, "description": "The request body is larger than the upload limit"},
     422: {"model": ErrorOut, "description": "Invalid input; `field` names it"},
     429: {"model": ErrorOut, "description": "Too many requests"},
 }

@@ -1,4 +1,4 @@
-"""`charter bench scheduling|levelling|gantt ...`: run the benchmark scripts of a source checkout."""
+"""`charter bench scheduling|levelling|gantt|montecarlo ...`: run the benchmark scripts of a source checkout."""
 
 from __future__ import annotations
 
@@ -69,3 +69,9 @@ def gantt(ctx: typer.Context) -> None:
 def reschedule(ctx: typer.Context) -> None:
     """Rescheduling benchmark: one API edit of a 10,000-task project; forwards to benchmarks/reschedule.py."""
     run("reschedule", list(ctx.args))
+
+
+@bench_app.command("montecarlo", context_settings=PASS_THROUGH)
+def montecarlo(ctx: typer.Context) -> None:
+    """Monte Carlo schedule-risk benchmark: forwards the remaining arguments to benchmarks/montecarlo.py."""
+    run("montecarlo", list(ctx.args))

@@ -6,13 +6,19 @@ from typing import Annotated
 
 import typer
 
-from charter.cli import common, db, schedule, serve, team
+from charter.cli import backup, common, db, schedule, serve, team
 from charter.cli.bench import bench_app
 from charter.cli.budget import budget_app, evm_cmd, po_app
 from charter.cli.common import CharterGroup
+from charter.cli.comms import comms_app, messages_app
+from charter.cli.notify import notify_app
+from charter.cli.notify import worker as worker_cmd
 from charter.cli.projects import project_app
+from charter.cli.quality import change_app, concern_app, quality_app
 from charter.cli.raci import raci_app
+from charter.cli.risk import risk_app, simulate_cmd
 from charter.cli.roles import role_app
+from charter.cli.tech import closure_app, lesson_app, search_cmd, tech_app
 from charter.cli.timesheet import timesheet_app
 from charter.cli.users import user_app
 
@@ -46,6 +52,8 @@ app.command("init")(db.init)
 app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)
 app.add_typer(db.db_app, name="db")
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 app.add_typer(user_app, name="user")
 app.add_typer(project_app, name="project")
 app.add_typer(role_app, name="role")
@@ -62,6 +70,19 @@ app.add_typer(team.resource_app, name="resource")
 app.add_typer(budget_app, name="budget")
 app.command("evm")(evm_cmd)
 app.add_typer(po_app, name="po")
+app.add_typer(messages_app, name="messages")
+app.add_typer(comms_app, name="comms")
+app.command("worker")(worker_cmd)
+app.add_typer(notify_app, name="notify")
+app.add_typer(quality_app, name="quality")
+app.add_typer(change_app, name="change")
+app.add_typer(concern_app, name="concern")
+app.add_typer(risk_app, name="risk")
+app.command("simulate")(simulate_cmd)
+app.add_typer(tech_app, name="tech")
+app.add_typer(closure_app, name="closure")
+app.add_typer(lesson_app, name="lesson")
+app.command("search")(search_cmd)
 
 if __name__ == "__main__":
     app()

@@ -60,6 +60,7 @@ COLUMNS = (
 MAX_BYTES = 50_000_000
 MAX_XLSX_UNPACKED = 300_000_000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what XLSX cannot store (tab, LF, CR can)
 _MAX_LISTED = 20
 
 # ------------------------------------------------------------------------------------- shared helpers
@@ -67,8 +68,12 @@ _MAX_LISTED = 20
 
 def safe_cell(value: Any) -> Any:
     """A value safe to put in a spreadsheet cell: text that a spreadsheet would take as a formula gets a
-    leading single quote (OWASP "CSV injection"); other values pass unchanged."""
-    if isinstance(value, str) and value.lstrip("'").startswith(_FORMULA_START):
+    leading single quote (OWASP "CSV injection"); control characters a worksheet cannot hold are dropped;
+    other values pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = _CONTROL.sub("", value)
+    if value.lstrip("'").startswith(_FORMULA_START):
         return "'" + value  # also before an existing quote, so that reading back strips exactly one
     return value
 

@@ -717,3 +717,525 @@ class OutboxMessage(Base):
     locked_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------- communications
+# (messages routed through department liaisons, the communication plan, meetings; migration 0006_comms)
+
+
+class CommItem(Versioned, Base):
+    """One thread: a message, concern or request (routed to the PM directly or through a liaison), the PM's
+    message to a department or a person, or an announcement. Carries the routing facts and the timestamps
+    the communication-load analytics read."""
+
+    __tablename__ = "comm_items"
+    __table_args__ = (
+        Index("ix_comm_items_project_department", "project_id", "department_id"),
+        Index("ix_comm_items_entity", "entity_type", "entity_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # message|concern|request|announcement
+    subject: Mapped[str] = mapped_column(String(300))
+    entity_type: Mapped[str | None] = mapped_column(String(30))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    raised_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    direction: Mapped[str] = mapped_column(String(20))  # inbound|outbound|peer|announcement
+    audience: Mapped[str] = mapped_column(String(20))  # pm|user|department|role|project
+    to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    to_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    to_role_id: Mapped[int | None] = mapped_column(ForeignKey("roles.id", ondelete="SET NULL"))
+    route: Mapped[str] = mapped_column(String(20))  # direct|via_liaison
+    direct_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    liaison_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    pm_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20))
+    forward_id: Mapped[int | None] = mapped_column(ForeignKey("comm_forwards.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime]
+    first_response_at: Mapped[datetime | None]
+    forwarded_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    pm_minutes: Mapped[int | None] = mapped_column(Integer)
+
+
+class CommMessage(Base):
+    __tablename__ = "comm_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("comm_items.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))  # post|reply|forward|answer|relay|close
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class CommParticipant(Base):
+    """Who an item is visible to beyond the PM and the department's liaison, and why."""
+
+    __tablename__ = "comm_participants"
+    __table_args__ = (UniqueConstraint("item_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("comm_items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))  # author|recipient|liaison|mention|pm
+    added_at: Mapped[datetime]
+
+
+class CommForward(Base):
+    """A liaison's forward: one or several items of their department passed on in one go."""
+
+    __tablename__ = "comm_forwards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    liaison_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class CommPlanEntry(Versioned, Base):
+    """One line of the communication plan: what information goes to whom, how often, how, and who owns it."""
+
+    __tablename__ = "comm_plan_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    information: Mapped[str] = mapped_column(String(300))
+    audience: Mapped[str] = mapped_column(String(20))  # user (a stakeholder)|department|role|project
+    audience_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    audience_department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="SET NULL")
+    )
+    audience_role_id: Mapped[int | None] = mapped_column(ForeignKey("roles.id", ondelete="SET NULL"))
+    frequency: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    last_done_on: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Meeting(Versioned, Base):
+    __tablename__ = "meetings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    location: Mapped[str] = mapped_column(String(200), default="")
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    plan_entry_id: Mapped[int | None] = mapped_column(ForeignKey("comm_plan_entries.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class MeetingAttendee(Base):
+    __tablename__ = "meeting_attendees"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class MeetingItem(Base):
+    """A decision, or an action item (which becomes a task with an owner and a deadline)."""
+
+    __tablename__ = "meeting_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # decision|action
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------- quality and change control
+# (lifecycle gates, quality plan and metrics, deliverables, reviews, defects, stakeholders, concerns, change
+# requests; migration 0007_quality)
+
+
+class PhaseGate(Versioned, Base):
+    """One phase of one project: its entry and exit criteria (editable text) and how it was closed."""
+
+    __tablename__ = "phase_gates"
+    __table_args__ = (UniqueConstraint("project_id", "phase"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    phase: Mapped[str] = mapped_column(String(40))
+    entry_criteria: Mapped[str] = mapped_column(Text, default="")
+    exit_criteria: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    failed: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the criteria that failed at closing
+    override_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class QualityPlan(Versioned, Base):
+    """The quality plan of a project (one row): standards that apply, the responsible role, and the time a
+    stakeholder concern must be acknowledged in (working days)."""
+
+    __tablename__ = "quality_plans"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    standards: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    responsible_role_id: Mapped[int | None] = mapped_column(ForeignKey("roles.id", ondelete="SET NULL"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    concern_ack_days: Mapped[int] = mapped_column(Integer, default=3)
+
+
+class QualityMetric(Versioned, Base):
+    __tablename__ = "quality_metrics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    unit: Mapped[str] = mapped_column(String(30), default="")
+    direction: Mapped[str] = mapped_column(String(10))  # at_least|at_most
+    target: Mapped[float] = mapped_column(Float)
+    phase: Mapped[str | None] = mapped_column(String(40))  # the gate it counts for; None: every gate
+    responsible_role_id: Mapped[int | None] = mapped_column(ForeignKey("roles.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class MetricMeasurement(Base):
+    __tablename__ = "metric_measurements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric_id: Mapped[int] = mapped_column(ForeignKey("quality_metrics.id", ondelete="CASCADE"), index=True)
+    measured_at: Mapped[datetime]
+    value: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Deliverable(Versioned, Base):
+    __tablename__ = "deliverables"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    work_package_id: Mapped[int] = mapped_column(
+        ForeignKey("work_packages.id", ondelete="CASCADE"), index=True
+    )
+    phase: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    acceptance_criteria: Mapped[str] = mapped_column(Text, default="")
+    acceptor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(12))  # pending|accepted|rejected
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    rejections: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{by, at, reason}]
+    created_at: Mapped[datetime]
+
+
+class ChecklistTemplate(Versioned, Base):
+    """A review or inspection checklist, organisation-wide (reused across projects)."""
+
+    __tablename__ = "checklist_templates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    items: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class Review(Versioned, Base):
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(12))  # review|inspection
+    phase: Mapped[str] = mapped_column(String(40))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("checklist_templates.id", ondelete="SET NULL"))
+    deliverable_id: Mapped[int | None] = mapped_column(ForeignKey("deliverables.id", ondelete="SET NULL"))
+    checklist: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{item, result}]
+    reviewer_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    signoffs: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{user_id, at}]
+    status: Mapped[str] = mapped_column(String(12))  # open|signed_off
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class ReviewFinding(Base):
+    __tablename__ = "review_findings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(10))
+    defect_id: Mapped[int | None] = mapped_column(ForeignKey("defects.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class Defect(Versioned, Base):
+    __tablename__ = "defects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(10))
+    priority: Mapped[int] = mapped_column(Integer, default=3)  # 1 (highest) .. 5
+    found_in: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    deliverable_id: Mapped[int | None] = mapped_column(ForeignKey("deliverables.id", ondelete="SET NULL"))
+    reported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class Stakeholder(Versioned, Base):
+    """A person or group in the stakeholder register (linked to a user or not)."""
+
+    __tablename__ = "stakeholders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # person|group
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    interest: Mapped[int] = mapped_column(Integer)
+    influence: Mapped[int] = mapped_column(Integer)
+    attitude: Mapped[str] = mapped_column(String(12))
+    current_engagement: Mapped[str] = mapped_column(String(12))
+    desired_engagement: Mapped[str] = mapped_column(String(12))
+    communication_needs: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+
+class Concern(Versioned, Base):
+    """A stakeholder's concern: routed to the PM (through the department's liaison when there is one, as a
+    communications thread), acknowledged within the project's deadline, answered or turned into a change
+    request."""
+
+    __tablename__ = "concerns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    raised_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    areas: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    severity: Mapped[str] = mapped_column(String(10))
+    needed_by: Mapped[date | None] = mapped_column(Date)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20))
+    route: Mapped[str] = mapped_column(String(20))  # direct|via_liaison
+    liaison_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    pm_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    comm_item_id: Mapped[int | None] = mapped_column(ForeignKey("comm_items.id", ondelete="SET NULL"))
+    raised_at: Mapped[datetime]
+    ack_due_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ChangeRequest(Versioned, Base):
+    __tablename__ = "change_requests"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")  # what
+    reason: Mapped[str] = mapped_column(Text, default="")  # why
+    areas: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    concern_id: Mapped[int | None] = mapped_column(ForeignKey("concerns.id", ondelete="SET NULL"))
+    changes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    approver_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)  # empty: decided by change.decide
+    quorum: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12))
+    preview: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    preview_revision: Mapped[int | None] = mapped_column(Integer)
+    previewed_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    baseline_number: Mapped[int | None] = mapped_column(Integer)
+    applied: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the plan right after approval
+    created_at: Mapped[datetime]
+
+
+class ChangeVote(Base):
+    __tablename__ = "change_votes"
+    __table_args__ = (UniqueConstraint("change_request_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_request_id: Mapped[int] = mapped_column(ForeignKey("change_requests.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    vote: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------- risk (issue 8)
+
+
+class RiskScale(Base):
+    """One level of one of a project's rating scales (probability, schedule, cost, quality, scope)."""
+
+    __tablename__ = "risk_scales"
+    __table_args__ = (UniqueConstraint("project_id", "dimension", "level"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    dimension: Mapped[str] = mapped_column(String(12))
+    level: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(80))
+    low: Mapped[float | None] = mapped_column(Float)
+    high: Mapped[float | None] = mapped_column(Float)
+
+
+class Risk(Versioned, Base):
+    __tablename__ = "risks"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))  # threat|opportunity
+    title: Mapped[str] = mapped_column(String(300))
+    cause: Mapped[str] = mapped_column(Text, default="")
+    event: Mapped[str] = mapped_column(Text, default="")
+    effect: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(20))
+    probability: Mapped[int | None] = mapped_column(Integer)
+    impact_schedule: Mapped[int | None] = mapped_column(Integer)
+    impact_cost: Mapped[int | None] = mapped_column(Integer)
+    impact_quality: Mapped[int | None] = mapped_column(Integer)
+    impact_scope: Mapped[int | None] = mapped_column(Integer)
+    probability_value: Mapped[float | None] = mapped_column(Float)  # overrides the scale in simulations
+    residual_probability: Mapped[int | None] = mapped_column(Integer)
+    residual_impact: Mapped[int | None] = mapped_column(Integer)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    raised_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    work_package_id: Mapped[int | None] = mapped_column(ForeignKey("work_packages.id", ondelete="SET NULL"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    proximity: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12))
+    strategy: Mapped[str | None] = mapped_column(String(12))
+    response: Mapped[str] = mapped_column(Text, default="")
+    triggers: Mapped[str] = mapped_column(Text, default="")
+    review_date: Mapped[date | None] = mapped_column(Date)
+    occurred_on: Mapped[date | None] = mapped_column(Date)
+    issue_note: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class RiskRating(Base):
+    """A snapshot of a risk's rating, written on every change (the history and the burndown)."""
+
+    __tablename__ = "risk_ratings"
+    __table_args__ = (Index("ix_risk_ratings_project_at", "project_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    risk_id: Mapped[int] = mapped_column(ForeignKey("risks.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(12))
+    probability: Mapped[int | None] = mapped_column(Integer)
+    impact: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[int | None] = mapped_column(Integer)
+    residual_score: Mapped[int | None] = mapped_column(Integer)
+
+
+class RiskAction(Base):
+    """A response action: a real task of the schedule."""
+
+    __tablename__ = "risk_actions"
+    __table_args__ = (UniqueConstraint("risk_id", "task_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    risk_id: Mapped[int] = mapped_column(ForeignKey("risks.id", ondelete="CASCADE"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+
+
+class RiskComment(Base):
+    __tablename__ = "risk_comments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    risk_id: Mapped[int] = mapped_column(ForeignKey("risks.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class SimulationRun(Base):
+    """A Monte Carlo run: its parameters, progress and results (kept for comparison)."""
+
+    __tablename__ = "simulation_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # queued|running|done|failed
+    iterations: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+# --------------------------------------------------------------------------------------------- technology, closure (issue 9)
+
+
+class TechComponent(Versioned, Base):
+    """A piece of technology in a project's inventory (project_id NULL: organisation-wide)."""
+
+    __tablename__ = "tech_components"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # software|library|platform|hardware|saas|certificate|domain
+    kind: Mapped[str] = mapped_column(String(20))
+    vendor: Mapped[str] = mapped_column(String(200), default="")
+    current_version: Mapped[str] = mapped_column(String(100), default="")
+    licence: Mapped[str] = mapped_column(String(200), default="")
+    release_date: Mapped[date | None] = mapped_column(Date)
+    support_end: Mapped[date | None] = mapped_column(Date)
+    eol_date: Mapped[date | None] = mapped_column(Date)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    systems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    departments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(20), default="manual")  # manual|csv|cyclonedx|spdx
+    handed_over_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class TechUpdate(Versioned, Base):
+    """An update item on a component: new version, security advisory, end of life, certificate expiry."""
+
+    __tablename__ = "tech_updates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    component_id: Mapped[int] = mapped_column(
+        ForeignKey("tech_components.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))  # new_version|advisory|end_of_life|certificate
+    title: Mapped[str] = mapped_column(String(300))
+    severity: Mapped[str] = mapped_column(String(10))  # low|medium|high|critical
+    due_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12))  # open|planned|done
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class Lesson(Base):
+    __tablename__ = "lessons"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(40), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]

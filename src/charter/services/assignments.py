@@ -45,9 +45,11 @@ def _work_units(s: Session, task_id: int) -> tuple[int, float]:
     return sum(a.work for a in rows), sum(a.units for a in rows)
 
 
-def rebalance(s: Session, t: Task, *, changed: str, before_units: float | None = None) -> None:
+def rebalance(
+    s: Session, t: Task, *, changed: str, before_units: float | None = None, before_work: int | None = None
+) -> None:
     """Keep work = duration x units after `changed` ("duration", "units", "work", "added") moved, the way
-    the task type says. Milestones carry no work."""
+    the task type says. Milestones carry no work. `before_work`: the work before a resource was added."""
     rows = _rows(s, t.id)
     if not rows or t.milestone:
         return
@@ -55,7 +57,8 @@ def rebalance(s: Session, t: Task, *, changed: str, before_units: float | None =
     work = sum(a.work for a in rows)
     if changed == "added" and t.effort_driven and t.task_type != "fixed_duration" and before_units:
         # effort-driven: the same work shared by more units takes less time (fixed work / fixed units)
-        t.duration = max(1, round(work / units)) if units else t.duration
+        kept = before_work if before_work is not None else work
+        t.duration = max(1, round(kept / units)) if units else t.duration
     elif changed == "duration" and t.task_type == "fixed_work" and t.duration:
         for a in rows:
             a.units = round(a.work / t.duration, 4) if a.work else a.units
@@ -93,7 +96,7 @@ def add_assignment(
         raise ValidationError("units must be more than 0", field="units")
     if s.scalar(select(Assignment.id).where(Assignment.task_id == t.id, Assignment.resource_id == r.id)):
         raise Conflict(f"{r.name} is already assigned to this task", field="resource_id")
-    _, before_units = _work_units(s, t.id)
+    before_work, before_units = _work_units(s, t.id)
     minutes = (
         rules.parse_duration(work, _minutes_per_day(s, project_id), "work")[0] if work is not None else None
     )
@@ -108,7 +111,8 @@ def add_assignment(
     s.add(a)
     s.flush()
     before = journal.snapshot(t)
-    rebalance(s, t, changed="work" if minutes is not None else "added", before_units=before_units)
+    rebalance(s, t, changed="work" if minutes is not None else "added", before_units=before_units,
+              before_work=before_work)  # fmt: skip
     s.flush()
     journal.record(
         s,

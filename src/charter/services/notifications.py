@@ -485,3 +485,26 @@ def queue_test_email(s: Session, actor: Actor, to: str) -> dict[str, Any]:
     }
     enqueue(s, event_key=key, recipient=f"addr:{to.lower()}", channel="email", payload=payload)
     return {"event_key": key, "to": to}
+
+
+def send_test_email(s: Session, actor: Actor, to: str) -> dict[str, Any]:
+    """Admins: send one message to `to` right now, through the configured SMTP server; errors are reported,
+    not queued."""
+    from charter.notify import email as mail
+
+    require_user(actor)
+    require_admin(actor)
+    to = to.strip()
+    if "@" not in to or len(to) > 254 or any(c in to for c in "\r\n"):
+        raise ValidationError(f"{to!r} is not an email address", field="email")
+    cfg = mail.SmtpConfig.from_settings(get_settings())
+    try:
+        mail.send(cfg, to=to, subject="Charter test message", body="Charter can send you email.")
+    except mail.EmailNotConfigured as exc:
+        raise ValidationError(str(exc), field="smtp_host") from exc
+    except Exception as exc:  # OSError, smtplib.SMTPException
+        raise ValidationError(
+            f"sending to {to} via {cfg.host}:{cfg.port} failed: {type(exc).__name__}: {exc}",
+            field="smtp_host",
+        ) from exc
+    return {"to": to, "smtp": f"{cfg.host}:{cfg.port}"}

@@ -10,6 +10,7 @@ from typing import Any, cast
 import numpy as np
 from sqlalchemy import Table, bindparam, delete, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import NullType
 
 from charter.domain import schedule as rules
@@ -164,9 +165,9 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
     except CalendarRangeError as exc:
         raise ValidationError(f"a date lies outside the project calendar's range: {exc}") from None
     start_at, finish_at = res.start_at.copy(), res.finish_at.copy()
-    if n:  # a milestone is one instant: shown where its finish is
+    if n:  # a milestone is one instant (its two sides can differ where calendars differ)
         ms = np.array([bool(x[2]) or x[1] == 0 for x in r]) & (start_at > finish_at)
-        start_at[ms] = finish_at[ms]
+        finish_at[ms] = start_at[ms]  # the later one: never before what drives it
     arrays = [start_at, finish_at, res.es_at, res.ef_at, res.ls_at, res.lf_at]
     viol: dict[int, str] = {}
     for v in res.violations:
@@ -178,6 +179,10 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
     ff = res.free_float.tolist()
     crit = res.critical.tolist()
     changed = _store(s, project_id, net.ids, arrays, tf, ff, crit, viol)
+    for tid in changed:  # written with Core: a loaded ORM copy would stay stale for the rest of the session
+        loaded = s.identity_map.get(identity_key(TaskComputed, tid))
+        if loaded is not None:
+            s.expire(loaded)
     s.info["charter.changed_tasks"] = changed  # for callers that redraw only what moved
     settings.finish = res.project_finish_at if n else None
     settings.computed_at = now()

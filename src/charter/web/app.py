@@ -67,7 +67,9 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
 def install_web(app: FastAPI, db: Database) -> None:
     from charter.web import (
         routes_account,
+        routes_comms,
         routes_projects,
+        routes_risk,
         routes_roles,
         routes_schedule,
         routes_team,
@@ -79,6 +81,17 @@ def install_web(app: FastAPI, db: Database) -> None:
         app.include_router(r, include_in_schema=False)
     app.include_router(routes_time.router, include_in_schema=False)
     app.include_router(routes_team.router, include_in_schema=False)
+    app.include_router(routes_comms.router, include_in_schema=False)
+    app.include_router(routes_risk.router, include_in_schema=False)
+    from charter.web import routes_notify
+
+    app.include_router(routes_notify.router, include_in_schema=False)
+    from charter.web import routes_quality
+
+    app.include_router(routes_quality.router, include_in_schema=False)
+    from charter.web import routes_tech
+
+    app.include_router(routes_tech.router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _: LoginRequired) -> RedirectResponse:

@@ -82,13 +82,14 @@ def _buckets(days: list[dict[str, Any]], by_week: bool) -> list[dict[str, Any]]:
 def histogram(days: list[dict[str, Any]], by_week: bool) -> dict[str, Any]:
     """The geometry of one SVG histogram: a bar per bucket (load) and a step line (capacity)."""
     bars = _buckets(days, by_week)
-    bw = 28 if by_week else 14
+    bw = max(14 if not by_week else 28, min(40, 640 // max(len(bars), 1)))
     top = max([b["load"] for b in bars] + [b["cap"] for b in bars] + [60])
     cap_path = []
     for i, b in enumerate(bars):
         h = round(b["load"] / top * CHART_H, 1)
         cap_y = round(CHART_H - b["cap"] / top * CHART_H, 1)
-        b.update(x=i * bw + 1, w=bw - 2, y=round(CHART_H - h, 1), h=h, cap_y=cap_y,
+        tick = bw >= 30 or by_week or i % 7 == 0 or (i == 0)
+        b.update(x=i * bw + 1, w=bw - 2, tick=b["short"] if tick else "", mid=i * bw + bw / 2, y=round(CHART_H - h, 1), h=h, cap_y=cap_y,
                  load_h=_hours(b["load"]), cap_h=_hours(b["cap"]), off=b["cap"] == 0)  # fmt: skip
         cap_path.append(f"{'M' if i == 0 else 'L'}{i * bw},{cap_y} H{(i + 1) * bw}")
     return {

@@ -1,0 +1,207 @@
+"""Messages routed through department liaisons, the liaison desk, communication-load analytics, the
+communication plan and meetings. Every permission is checked in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from charter.api import schemas_comms as S
+from charter.api.deps import DB, CurrentActor
+from charter.api.errors_doc import ERRORS
+from charter.services import comm_plan, comms, comms_analytics, meetings
+
+router = APIRouter(responses=ERRORS, tags=["communications"])
+P = "/projects/{project_id}"
+
+
+@router.get(P + "/messages", response_model=list[S.ItemOut])
+def list_messages(
+    project_id: int,
+    actor: CurrentActor,
+    db: DB,
+    status: str | None = Query(None, description="open, or one status"),
+    department_id: int | None = None,
+    entity_type: str | None = None,
+    entity_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The threads the caller may see: the PM all, a liaison their department's, others their own and the
+    announcements addressed to them."""
+    with db.uow(readonly=True) as s:
+        return comms.list_items(s, actor, project_id, status=status, department_id=department_id,
+                                entity_type=entity_type, entity_id=entity_id)  # fmt: skip
+
+
+@router.post(P + "/messages", response_model=S.ThreadOut, status_code=201)
+def send_message(project_id: int, body: S.SendIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """Start a thread. To the PM from a department with a liaison: it reaches the liaison first."""
+    with db.uow() as s:
+        return comms.send(s, actor, project_id, **body.model_dump())
+
+
+@router.post(P + "/messages/forward", response_model=S.ForwardOut, status_code=201)
+def forward_messages(project_id: int, body: S.ForwardIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """The liaison forwards one or several items of their department (to the PM, or relays the PM's
+    messages to the department)."""
+    with db.uow() as s:
+        return comms.forward(s, actor, project_id, item_ids=body.item_ids, note=body.note)
+
+
+@router.get(P + "/messages/{item_id}", response_model=S.ThreadOut)
+def get_message(project_id: int, item_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow(readonly=True) as s:
+        return comms.get_item(s, actor, project_id, item_id)
+
+
+@router.post(P + "/messages/{item_id}/replies", response_model=S.ThreadOut, status_code=201)
+def reply_message(
+    project_id: int, item_id: int, body: S.ReplyIn, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    with db.uow() as s:
+        return comms.reply(s, actor, project_id, item_id, body=body.body)
+
+
+@router.post(P + "/messages/{item_id}/answer", response_model=S.ThreadOut)
+def answer_message(
+    project_id: int, item_id: int, body: S.AnswerIn, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    with db.uow() as s:
+        return comms.answer(s, actor, project_id, item_id, **body.model_dump())
+
+
+@router.post(P + "/messages/{item_id}/close", response_model=S.ThreadOut)
+def close_message(project_id: int, item_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow() as s:
+        return comms.close(s, actor, project_id, item_id)
+
+
+@router.get(P + "/liaison-desk")
+def liaison_desk(
+    project_id: int, actor: CurrentActor, db: DB, department_id: int | None = None
+) -> dict[str, Any]:
+    """Per department the caller is liaison of (the PM: every department): inbox, open, forwarded,
+    answered and response times."""
+    with db.uow(readonly=True) as s:
+        return comms.desk(s, actor, project_id, department_id=department_id)
+
+
+@router.get(P + "/comms/analytics")
+def analytics(project_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """Per ISO week and department: items reaching the PM directly vs through a liaison, PM handling time,
+    response times; before/after each liaison; an estimate for departments without one (see `method`)."""
+    with db.uow(readonly=True) as s:
+        return comms_analytics.analytics(s, actor, project_id)
+
+
+# --------------------------------------------------------------------------------------------- plan
+
+
+@router.get(P + "/comm-plan", response_model=list[S.PlanEntryOut])
+def list_plan(
+    project_id: int, actor: CurrentActor, db: DB, due: bool = Query(False, description="only what is due")
+) -> list[dict[str, Any]]:
+    with db.uow(readonly=True) as s:
+        return comm_plan.list_plan(s, actor, project_id, due_only=due)
+
+
+@router.post(P + "/comm-plan", response_model=S.PlanEntryOut, status_code=201)
+def create_plan_entry(project_id: int, body: S.PlanEntryIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow() as s:
+        return comm_plan.create_entry(s, actor, project_id, **body.model_dump())
+
+
+@router.patch(P + "/comm-plan/{entry_id}", response_model=S.PlanEntryOut)
+def update_plan_entry(
+    project_id: int, entry_id: int, body: S.PlanEntryUpdate, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
+    with db.uow() as s:
+        return comm_plan.update_entry(s, actor, project_id, entry_id, version, **d)
+
+
+@router.delete(P + "/comm-plan/{entry_id}", status_code=204, response_class=Response)
+def delete_plan_entry(project_id: int, entry_id: int, actor: CurrentActor, db: DB) -> Response:
+    with db.uow() as s:
+        comm_plan.delete_entry(s, actor, project_id, entry_id)
+    return Response(status_code=204)
+
+
+@router.post(P + "/comm-plan/{entry_id}/done", response_model=S.PlanEntryOut)
+def plan_entry_done(
+    project_id: int, entry_id: int, body: S.DoneIn, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    with db.uow() as s:
+        return comm_plan.mark_done(s, actor, project_id, entry_id, on=body.on)
+
+
+@router.post(P + "/comm-plan/check-overdue", response_model=list[S.PlanEntryOut])
+def plan_check_overdue(project_id: int, actor: CurrentActor, db: DB) -> list[dict[str, Any]]:
+    """The overdue entries; each is flagged to its owner and the PM (once per due date)."""
+    with db.uow() as s:
+        return comm_plan.flag_overdue(s, actor, project_id)
+
+
+# --------------------------------------------------------------------------------------------- meetings
+
+
+@router.get(P + "/meetings", response_model=list[S.MeetingBriefOut])
+def list_meetings(project_id: int, actor: CurrentActor, db: DB) -> list[dict[str, Any]]:
+    with db.uow(readonly=True) as s:
+        return meetings.list_meetings(s, actor, project_id)
+
+
+@router.post(P + "/meetings", response_model=S.MeetingOut, status_code=201)
+def create_meeting(project_id: int, body: S.MeetingIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow() as s:
+        return meetings.create_meeting(s, actor, project_id, **body.model_dump())
+
+
+@router.get(P + "/meetings/{meeting_id}", response_model=S.MeetingOut)
+def get_meeting(project_id: int, meeting_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow(readonly=True) as s:
+        return meetings.get_meeting(s, actor, project_id, meeting_id)
+
+
+@router.patch(P + "/meetings/{meeting_id}", response_model=S.MeetingOut)
+def update_meeting(
+    project_id: int, meeting_id: int, body: S.MeetingUpdate, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
+    with db.uow() as s:
+        return meetings.update_meeting(s, actor, project_id, meeting_id, version, **d)
+
+
+@router.post(P + "/meetings/{meeting_id}/decisions", response_model=S.MeetingOut, status_code=201)
+def add_decision(
+    project_id: int, meeting_id: int, body: S.DecisionIn, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    with db.uow() as s:
+        return meetings.add_decision(s, actor, project_id, meeting_id, text=body.text)
+
+
+@router.post(P + "/meetings/{meeting_id}/actions", response_model=S.MeetingOut, status_code=201)
+def add_action(
+    project_id: int, meeting_id: int, body: S.ActionIn, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    """An action item: becomes a task with the owner assigned and the due date as its deadline."""
+    with db.uow() as s:
+        return meetings.add_action(s, actor, project_id, meeting_id, **body.model_dump())
+
+
+@router.get(
+    P + "/meetings/{meeting_id}/invite.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}},
+)
+def meeting_invitation(project_id: int, meeting_id: int, actor: CurrentActor, db: DB) -> Response:
+    """An iCalendar invitation (METHOD:REQUEST) with the organiser and attendees."""
+    with db.uow(readonly=True) as s:
+        ics = meetings.invitation_ics(s, actor, project_id, meeting_id)
+    return Response(
+        ics,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="meeting-{meeting_id}.ics"'},
+    )

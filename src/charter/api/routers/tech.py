@@ -1,0 +1,186 @@
+"""Technology inventory, update items, project closure, lessons learned, role desks, portfolio and search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter, File, Query, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from charter.api.deps import DB, CurrentActor
+from charter.api.errors_doc import ERRORS
+from charter.api.routers.interchange import _read
+from charter.services import closure, desks, search, tech
+from charter.services.authz import require_admin, require_user
+
+router = APIRouter(responses=ERRORS, tags=["technology"])
+
+Kind = Literal["software", "library", "platform", "hardware", "saas", "certificate", "domain"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ComponentIn(_In):
+    project_id: int | None = Field(None, description="empty: an organisation-wide component (admin only)")
+    name: str = Field(min_length=1, max_length=200)
+    kind: Kind = "software"
+    vendor: str = Field("", max_length=200)
+    current_version: str = Field("", max_length=100)
+    licence: str = Field("", max_length=200)
+    release_date: dt.date | None = None
+    support_end: dt.date | None = None
+    eol_date: dt.date | None = None
+    owner_id: int | None = None
+    systems: list[str] = Field(default_factory=list, max_length=100)
+    departments: list[str] = Field(default_factory=list, max_length=100)
+
+
+class ComponentPatch(_In):
+    version: int
+    name: str | None = Field(None, min_length=1, max_length=200)
+    kind: Kind | None = None
+    vendor: str | None = Field(None, max_length=200)
+    current_version: str | None = Field(None, max_length=100)
+    licence: str | None = Field(None, max_length=200)
+    release_date: dt.date | None = None
+    support_end: dt.date | None = None
+    eol_date: dt.date | None = None
+    owner_id: int | None = None
+    systems: list[str] | None = Field(None, max_length=100)
+    departments: list[str] | None = Field(None, max_length=100)
+
+
+class UpdateIn(_In):
+    kind: Literal["new_version", "advisory", "end_of_life", "certificate"]
+    title: str = Field(min_length=1, max_length=300)
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    due_on: dt.date | None = None
+    make_task: bool = False
+    work_package_id: int | None = None
+
+
+class HandoverIn(_In):
+    owner_id: int
+
+
+class LessonIn(_In):
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field("", max_length=20_000)
+    category: str = Field("", max_length=40)
+
+
+@router.get("/tech/components")
+def list_components(
+    actor: CurrentActor, db: DB, project_id: int | None = None, organisation: bool = False
+) -> list[dict[str, Any]]:
+    """A project's inventory, the organisation's own components, or (no filter) everything you can see."""
+    with db.uow(readonly=True) as s:
+        return tech.list_components(s, actor, project_id, organisation=organisation)
+
+
+@router.post("/tech/components", status_code=201)
+def create_component(body: ComponentIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    d = body.model_dump()
+    pid = d.pop("project_id")
+    with db.uow() as s:
+        return tech.create_component(s, actor, pid, **d)
+
+
+@router.get("/tech/components/{component_id}")
+def get_component(component_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow(readonly=True) as s:
+        return tech.get_component(s, actor, component_id)
+
+
+@router.patch("/tech/components/{component_id}")
+def update_component(component_id: int, body: ComponentPatch, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
+    with db.uow() as s:
+        return tech.update_component(s, actor, component_id, version, **d)
+
+
+@router.post("/tech/import", status_code=201)
+async def import_inventory(
+    actor: CurrentActor, db: DB, file: UploadFile = File(...), project_id: int | None = Query(None)
+) -> dict[str, Any]:
+    """A CSV inventory or a CycloneDX (JSON/XML) / SPDX (JSON/tag-value) SBOM: every component or none."""
+    require_user(actor)
+    data = await _read(file)
+    with db.uow() as s:
+        return tech.import_file(s, actor, project_id, data, file.filename or "")
+
+
+@router.post("/tech/components/{component_id}/updates", status_code=201)
+def create_update(component_id: int, body: UpdateIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow() as s:
+        return tech.create_update(s, actor, component_id, **body.model_dump())
+
+
+@router.post("/tech/due")
+def run_due(
+    actor: CurrentActor, db: DB, days: list[int] = Query([90, 30], max_length=5)
+) -> list[dict[str, Any]]:
+    """Run the scheduled due-date check now (admin): alerts owners of components nearing a date."""
+    require_admin(actor)
+    thresholds = tuple(sorted({d for d in days if 0 <= d <= 3650})) or tech.DEFAULT_THRESHOLDS
+    with db.uow() as s:
+        return tech.due_alerts(s, thresholds=thresholds)
+
+
+@router.post("/projects/{project_id}/tech/handover")
+def hand_over(project_id: int, body: HandoverIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow() as s:
+        return tech.hand_over(s, actor, project_id, body.owner_id)
+
+
+@router.get("/projects/{project_id}/closure")
+def closure_checklist(project_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow(readonly=True) as s:
+        return closure.checklist(s, actor, project_id)
+
+
+@router.post("/projects/{project_id}/close")
+def close_project(project_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """Close the project; refused (409) listing every checklist item that fails."""
+    with db.uow() as s:
+        return closure.close_project(s, actor, project_id)
+
+
+@router.get("/lessons")
+def list_lessons(
+    actor: CurrentActor, db: DB, q: str = Query("", max_length=200), project_id: int | None = None
+) -> list[dict[str, Any]]:
+    with db.uow(readonly=True) as s:
+        return closure.list_lessons(s, actor, project_id, search.clean(q))
+
+
+@router.post("/projects/{project_id}/lessons", status_code=201)
+def add_lesson(project_id: int, body: LessonIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow() as s:
+        return closure.add_lesson(s, actor, project_id, **body.model_dump())
+
+
+@router.get("/me/desk")
+def my_desk(actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """For each project where you hold roles now, the sections of those roles."""
+    with db.uow(readonly=True) as s:
+        return desks.desk(s, actor)
+
+
+@router.get("/portfolio")
+def portfolio(actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow(readonly=True) as s:
+        return desks.portfolio(s, actor)
+
+
+@router.get("/search")
+def run_search(
+    actor: CurrentActor, db: DB, q: str = Query("", max_length=200), kind: list[str] | None = Query(None)
+) -> dict[str, Any]:
+    """Full-text search across what you can see; quotes and operators are searched as plain words."""
+    with db.uow(readonly=True) as s:
+        return search.search(s, actor, q, kinds=kind)

@@ -1,0 +1,149 @@
+"""`charter messages list|send|forward|answer PROJECT ...` and `charter comms analytics PROJECT`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from charter.cli.common import JsonFlag, acting, console, fmt_time, open_db, print_json
+from charter.services import accounts, comms, comms_analytics, org, projects
+
+messages_app = typer.Typer(
+    help="Project messages, routed to the PM through each department's liaison.", no_args_is_help=True
+)
+comms_app = typer.Typer(help="Communication analytics.", no_args_is_help=True)
+
+Project = Annotated[str, typer.Argument(help="Project key or id.")]
+
+
+def _run(project: str, fn: Any) -> Any:
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            return fn(s, actor, projects.find_project_id(s, actor, project))
+    finally:
+        db.dispose()
+
+
+def _items_table(items: list[dict[str, Any]]) -> Table:
+    t = Table("id", "received", "from", "department", "subject", "route", "status")
+    for i in items:
+        t.add_row(str(i["id"]), fmt_time(i["received_at"]), escape(i["raised_by_name"] or ""),
+                  escape(i["department"] or "—"), escape(i["subject"]), i["route"], i["status"])  # fmt: skip
+    return t
+
+
+@messages_app.command("list")
+def list_cmd(
+    project: Project,
+    status: Annotated[
+        str | None, typer.Option(help="open, or one status (with_liaison, answered ...).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The threads you may see (the PM: all; a liaison: their department's; others: their own)."""
+    items = _run(project, lambda s, a, pid: comms.list_items(s, a, pid, status=status))
+    if as_json:
+        print_json(items)
+        return
+    console.print(_items_table(items) if items else "No messages.")
+
+
+@messages_app.command("send")
+def send_cmd(
+    project: Project,
+    subject: Annotated[str, typer.Option(help="Subject line.")],
+    body: Annotated[str, typer.Option(help="Markdown text; @username mentions a member.")],
+    to: Annotated[str, typer.Option(help="pm, user, department, role or project.")] = "pm",
+    user: Annotated[str | None, typer.Option(help="The person (username or id) with --to user.")] = None,
+    department: Annotated[
+        str | None, typer.Option(help="Department name or id with --to department.")
+    ] = None,
+    role: Annotated[int | None, typer.Option(help="Role id with --to role.")] = None,
+    kind: Annotated[str, typer.Option(help="message, concern, request or announcement.")] = "message",
+    as_json: JsonFlag = False,
+) -> None:
+    """Start a thread. To the PM from a department with a liaison, it reaches the liaison first."""
+
+    def go(s: Any, actor: Any, pid: int) -> dict[str, Any]:
+        uid = accounts.find_user_id(s, user) if user else None
+        did = org.find_department_id(s, department) if department else None
+        return comms.send(s, actor, pid, to=to, subject=subject, body=body, kind=kind, to_user_id=uid,
+                          to_department_id=did, to_role_id=role)  # fmt: skip
+
+    item = _run(project, go)
+    if as_json:
+        print_json(item)
+        return
+    via = f" via {item['liaison']}" if item["route"] == "via_liaison" else ""
+    console.print(f"Message {item['id']} sent ({item['route']}{via}; {item['status']}).")
+
+
+@messages_app.command("forward")
+def forward_cmd(
+    project: Project,
+    items: Annotated[list[int], typer.Argument(help="Ids of the items to forward together.")],
+    note: Annotated[str, typer.Option(help="A note for the PM.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """As a department's liaison: forward one or several of its items in one go."""
+    fw = _run(project, lambda s, a, pid: comms.forward(s, a, pid, item_ids=items, note=note))
+    if as_json:
+        print_json(fw)
+        return
+    console.print(f"Forward {fw['id']}: {len(fw['items'])} item(s) passed on.")
+
+
+@messages_app.command("answer")
+def answer_cmd(
+    project: Project,
+    item: Annotated[int, typer.Argument(help="Id of the item.")],
+    body: Annotated[str, typer.Option(help="The answer (Markdown).")],
+    minutes: Annotated[int | None, typer.Option(help="PM only: minutes it took (default 10).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Answer an item (the liaison, the PM or the addressee)."""
+    out = _run(project, lambda s, a, pid: comms.answer(s, a, pid, item, body=body, pm_minutes=minutes))
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"Message {out['id']} answered.")
+
+
+def _num(v: Any) -> str:
+    return "—" if v is None else f"{v:g}" if isinstance(v, float) else str(v)
+
+
+@comms_app.command("analytics")
+def analytics_cmd(project: Project, as_json: JsonFlag = False) -> None:
+    """Items reaching the PM directly vs through a liaison, per ISO week and department; before/after each
+    liaison; an estimate for departments without one."""
+    data = _run(project, comms_analytics.analytics)
+    if as_json:
+        print_json(data)
+        return
+    t = Table("week", "department", "raised", "direct", "via liaison", "resolved by liaison", "PM min",
+              "1st resp h", "answer h")  # fmt: skip
+    for r in data["table"]:
+        t.add_row(r["week"], escape(r["department"]), *(_num(r[k]) for k in (
+            "raised", "direct", "via_liaison", "resolved_by_liaison", "pm_minutes", "avg_first_response_hours",
+            "avg_answer_hours")))  # fmt: skip
+    console.print(t if data["table"] else "No items have been raised to the PM yet.")
+    for c in data["before_after"]:
+        b, a = c["before"], c["after"]
+        console.print(
+            f"{escape(c['department'] or '')}: liaison since {fmt_time(c['liaison_since'])} — PM min/item "
+            f"{_num(b['pm_minutes_per_item'])} → {_num(a['pm_minutes_per_item'])} (reduction {_num(c['reduction'])})"
+        )
+    for e in data["estimates"]:
+        console.print(
+            f"{escape(e['department'] or '')} (no liaison): {_num(e['current']['pm_minutes_per_week'])} PM min/week "
+            f"now, estimated {_num(e['estimated_pm_minutes_per_week'])} with a liaison"
+        )
+    if not data["table"] and not data["before_after"]:
+        return
+    console.print(f"[dim]{escape(data['method'])}[/dim]")

@@ -1,0 +1,65 @@
+"""`charter worker` (deliver the outbox, run the daily digest) and `charter notify test EMAIL`."""
+
+from __future__ import annotations
+
+import signal
+from typing import Annotated, Any
+
+import typer
+
+from charter.cli.common import acting, console, open_db
+from charter.config import get_settings
+from charter.notify.worker import from_settings
+from charter.services import notifications
+from charter.services.context import now
+
+notify_app = typer.Typer(help="Notifications: test the mail set-up.", no_args_is_help=True)
+
+
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass (digests, then the outbox), then exit.")
+    ] = False,
+    poll: Annotated[
+        float | None, typer.Option(help="Seconds between passes (default CHARTER_WORKER_POLL_SECONDS).")
+    ] = None,
+) -> None:
+    """Deliver queued email and webhooks, retrying with backoff, and send the daily digests. Ctrl-C stops after
+    the message in flight. On PostgreSQL several workers may run at once."""
+    settings = get_settings()
+    db = open_db()
+    w = from_settings(db, settings, now=now)
+    if not w.smtp.host:
+        console.print("[yellow]no SMTP host (CHARTER_SMTP_HOST): email stays queued; webhooks are sent[/]")
+
+    def _stop(signum: int, _frame: Any) -> None:
+        console.print("stopping after the message in flight ...")
+        w.stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if once:
+            stats = w.run_once()
+            console.print(
+                f"sent {stats.sent}, retry later {stats.retried}, failed {stats.failed}, digests queued {stats.digests}"
+            )
+        else:
+            interval = poll if poll is not None else settings.worker_poll_seconds
+            console.print(f"worker {w.name}: polling every {interval:g} s (Ctrl-C stops)")
+            w.run_forever(interval)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        db.dispose()
+
+
+@notify_app.command("test")
+def test_email(email: Annotated[str, typer.Argument(help="Where to send the test message.")]) -> None:
+    """Send one test email now through the configured SMTP server (admins)."""
+    db = open_db()
+    try:
+        with db.uow(readonly=True) as s:
+            out = notifications.send_test_email(s, acting(s), email)
+    finally:
+        db.dispose()
+    console.print(f"sent a test message to {out['to']} via {out['smtp']}")

@@ -1,0 +1,243 @@
+"""`charter quality gate|close|defects|trend|deliverables PROJECT`, `charter change list|show|preview|approve|reject
+PROJECT ...`, `charter concern raise|list PROJECT ...`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from charter.cli.common import JsonFlag, acting, console, fail, fmt_time, open_db, print_json
+from charter.services import change, projects, quality, stakeholders
+
+quality_app = typer.Typer(help="Lifecycle gates, deliverables and defects.", no_args_is_help=True)
+change_app = typer.Typer(help="Change requests: impact preview and decision.", no_args_is_help=True)
+concern_app = typer.Typer(help="Stakeholder concerns.", no_args_is_help=True)
+
+Project = Annotated[str, typer.Argument(help="Project key or id.")]
+Number = Annotated[int, typer.Argument(help="Change request number (CR-n) in the project.")]
+
+
+def _run(project: str, fn: Any) -> Any:
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            return fn(s, actor, projects.find_project_id(s, actor, project))
+    finally:
+        db.dispose()
+
+
+# --------------------------------------------------------------------------------------------- quality
+
+
+def _print_gate(g: dict[str, Any]) -> None:
+    if g["passed"]:
+        console.print(f"Gate of {g['phase']}: [green]passes[/green]")
+        return
+    console.print(f"Gate of {g['phase']}: [red]fails[/red]")
+    for c in g["failed"]:
+        console.print(f"  {c['label']}: " + "; ".join(escape(str(i)) for i in c["items"]))
+
+
+@quality_app.command("gate")
+def gate_cmd(project: Project, phase: Annotated[str | None, typer.Option(help="Default: the current phase.")] = None,
+             as_json: JsonFlag = False) -> None:  # fmt: skip
+    """Evaluate a phase's quality gate."""
+    g = _run(project, lambda s, a, pid: quality.gate(s, a, pid, phase))
+    print_json(g) if as_json else _print_gate(g)
+
+
+@quality_app.command("close")
+def close_cmd(
+    project: Project,
+    override: Annotated[
+        str | None, typer.Option(help="Override a failed gate with this written reason.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Close the current phase (move to the next); refused while the gate fails, unless overridden."""
+    out = _run(project, lambda s, a, pid: quality.close_phase(s, a, pid, override_reason=override))
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"Now in phase [bold]{out['current_phase']}[/bold].")
+
+
+@quality_app.command("defects")
+def defects_cmd(project: Project, status: Annotated[str | None, typer.Option(help="open, or one status.")] = "open",
+                as_json: JsonFlag = False) -> None:  # fmt: skip
+    """List defects."""
+    rows = _run(project, lambda s, a, pid: quality.list_defects(s, a, pid, status=status))
+    if as_json:
+        print_json(rows)
+        return
+    t = Table("id", "severity", "priority", "found in", "status", "owner", "title")
+    for d in rows:
+        t.add_row(str(d["id"]), d["severity"], str(d["priority"]), d["found_in"], d["status"],
+                  escape(d["owner"] or "—"), escape(d["title"]))  # fmt: skip
+    console.print(t if rows else "No defects.")
+
+
+@quality_app.command("trend")
+def trend_cmd(project: Project, weeks: Annotated[int, typer.Option(help="How many weeks.")] = 12,
+              as_json: JsonFlag = False) -> None:  # fmt: skip
+    """Defects opened, closed and open per ISO week."""
+    out = _run(project, lambda s, a, pid: quality.defect_trend(s, a, pid, weeks=weeks))
+    if as_json:
+        print_json(out)
+        return
+    t = Table("week", "opened", "closed", "open")
+    for w in out["weeks"]:
+        t.add_row(w["week"], str(w["opened"]), str(w["closed"]), str(w["open"]))
+    console.print(t)
+
+
+@quality_app.command("deliverables")
+def deliverables_cmd(project: Project, as_json: JsonFlag = False) -> None:
+    """Deliverables with their acceptor and status."""
+    rows = _run(project, quality.list_deliverables)
+    if as_json:
+        print_json(rows)
+        return
+    t = Table("id", "phase", "work package", "deliverable", "acceptor", "status")
+    for d in rows:
+        t.add_row(str(d["id"]), d["phase"], escape(d["work_package"] or ""), escape(d["name"]),
+                  escape(d["acceptor"] or "—"), d["status"])  # fmt: skip
+    console.print(t if rows else "No deliverables.")
+
+
+# --------------------------------------------------------------------------------------------- change
+
+
+def _by_number(s: Any, a: Any, pid: int, number: int) -> dict[str, Any]:
+    for c in change.list_change_requests(s, a, pid):
+        if c["number"] == number:
+            return c
+    fail(f"error: CR-{number} not found in this project")
+
+
+def _print_cr(c: dict[str, Any]) -> None:
+    console.print(f"[bold]CR-{c['number']}[/bold] {escape(c['title'])} — {c['status']}"
+                  + (" (preview stale: preview again)" if c["preview_stale"] else ""))  # fmt: skip
+    p = c.get("preview")
+    if p:
+        i = p["impact"]
+        t = Table("", "current", "proposed")
+        t.add_row("finish", str(i["finish"]["before"]), str(i["finish"]["after"]))
+        for k, v in i["cost"].items():
+            t.add_row(k, str(v["before"]), str(v["after"]))
+        t.add_row("critical path", ", ".join(x["name"] for x in i["critical_path"]["before"]),
+                  ", ".join(x["name"] for x in i["critical_path"]["after"]))  # fmt: skip
+        console.print(t)
+    if c["decision_reason"]:
+        console.print(f"Decision: {escape(c['decision_reason'])}")
+
+
+@change_app.command("list")
+def change_list(project: Project, as_json: JsonFlag = False) -> None:
+    """Change requests, newest first."""
+    rows = _run(project, change.list_change_requests)
+    if as_json:
+        print_json(rows)
+        return
+    t = Table("CR", "title", "requested by", "status", "previewed", "baseline")
+    for c in rows:
+        t.add_row(f"CR-{c['number']}", escape(c["title"]), escape(c["requested_by_name"] or ""), c["status"],
+                  fmt_time(c["previewed_at"]) if c["previewed_at"] else "—",
+                  str(c["baseline_number"]) if c["baseline_number"] is not None else "—")  # fmt: skip
+    console.print(t if rows else "No change requests.")
+
+
+@change_app.command("create")
+def change_create(
+    project: Project, title: Annotated[str, typer.Option(help="What changes.")],
+    changes: Annotated[str, typer.Option(help='Proposed changes as JSON, e.g. [{"op":"task_duration","task_id":3,'
+                                              '"duration":"5d"}].')] = "[]",
+    reason: Annotated[str, typer.Option(help="Why.")] = "", as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Request a change, with its proposed plan changes as JSON."""
+    try:
+        ops = json.loads(changes)
+    except ValueError:
+        fail("error: --changes must be JSON")
+    c = _run(
+        project,
+        lambda s, a, pid: change.create_change_request(s, a, pid, title=title, reason=reason, changes=ops),
+    )
+    print_json(c) if as_json else _print_cr(c)
+
+
+@change_app.command("show")
+def change_show(project: Project, number: Number, as_json: JsonFlag = False) -> None:
+    """A change request with its impact preview and decision."""
+    c = _run(project, lambda s, a, pid: _by_number(s, a, pid, number))
+    print_json(c) if as_json else _print_cr(c)
+
+
+@change_app.command("preview")
+def change_preview(project: Project, number: Number, as_json: JsonFlag = False) -> None:
+    """Compute the impact (the plan is not changed): current vs proposed finish, cost/EAC, critical path."""
+    c = _run(project, lambda s, a, pid: change.preview(s, a, pid, _by_number(s, a, pid, number)["id"]))
+    print_json(c) if as_json else _print_cr(c)
+
+
+@change_app.command("approve")
+def change_approve(
+    project: Project, number: Number, reason: Annotated[str, typer.Option(help="Why.")] = "",
+    baseline: Annotated[int | None, typer.Option(help="Baseline number to record (default: the next free).")] = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Approve (on a board: vote). Refused while the preview is missing or stale."""
+    c = _run(project, lambda s, a, pid: change.decide(s, a, pid, _by_number(s, a, pid, number)["id"], approve=True,
+                                                      reason=reason, baseline_number=baseline))  # fmt: skip
+    print_json(c) if as_json else _print_cr(c)
+
+
+@change_app.command("reject")
+def change_reject(project: Project, number: Number, reason: Annotated[str, typer.Option(help="Why.")],
+                  as_json: JsonFlag = False) -> None:  # fmt: skip
+    """Reject (on a board: vote to reject), with the reason."""
+    c = _run(project, lambda s, a, pid: change.decide(s, a, pid, _by_number(s, a, pid, number)["id"], approve=False,
+                                                      reason=reason))  # fmt: skip
+    print_json(c) if as_json else _print_cr(c)
+
+
+# --------------------------------------------------------------------------------------------- concerns
+
+
+@concern_app.command("raise")
+def concern_raise(
+    project: Project, subject: Annotated[str, typer.Option(help="The concern in one line.")],
+    area: Annotated[list[str], typer.Option(help="quality, budget, schedule, scope ... (repeatable).")],
+    severity: Annotated[str, typer.Option(help="low, medium, high or critical.")] = "medium",
+    body: Annotated[str, typer.Option(help="Details.")] = "", as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Raise a concern; it reaches the PM through your department's liaison when there is one."""
+    c = _run(project, lambda s, a, pid: stakeholders.raise_concern(s, a, pid, subject=subject, areas=area,
+                                                                  severity=severity, body=body))  # fmt: skip
+    if as_json:
+        print_json(c)
+        return
+    via = f"via {c['liaison']}" if c["liaison"] else "directly to the PM"
+    console.print(f"Concern {c['id']} raised ({via}); to be acknowledged by {fmt_time(c['ack_due_at'])}.")
+
+
+@concern_app.command("list")
+def concern_list(project: Project, mine: Annotated[bool, typer.Option("--mine")] = False,
+                 as_json: JsonFlag = False) -> None:  # fmt: skip
+    """Concerns you may see, with their deadline flag and what became of them."""
+    rows = _run(project, lambda s, a, pid: stakeholders.list_concerns(s, a, pid, mine=mine))
+    if as_json:
+        print_json(rows)
+        return
+    t = Table("id", "raised", "by", "areas", "severity", "status", "overdue", "outcome", "subject")
+    for c in rows:
+        o = c["outcome"]
+        t.add_row(str(c["id"]), fmt_time(c["raised_at"]), escape(c["raised_by_name"] or ""), ", ".join(c["areas"]),
+                  c["severity"], c["status"], "yes" if c["overdue"] else "",
+                  f"CR-{o['number']} {o['status']}" if o else "", escape(c["subject"]))  # fmt: skip
+    console.print(t if rows else "No concerns.")

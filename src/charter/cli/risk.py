@@ -1,0 +1,182 @@
+"""`charter risk list|show|add PROJECT ...`, `charter simulate PROJECT --iterations N --seed S [--json]`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json
+from charter.services import projects, risk, simulation
+
+risk_app = typer.Typer(help="The risk register: threats and opportunities.", no_args_is_help=True)
+
+Project = Annotated[str, typer.Argument(help="Project key or id.")]
+
+
+def _run(project: str, fn: Any) -> Any:
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            return fn(s, actor, projects.find_project_id(s, actor, project))
+    finally:
+        db.dispose()
+
+
+def _ref(value: str) -> int:
+    v = value.strip().upper().removeprefix("R-")
+    if not v.isdigit():
+        fail(f"error: {value!r} is not a risk number (R-n or n)")
+    return int(v)
+
+
+@risk_app.command("list")
+def list_cmd(
+    project: Project,
+    status: Annotated[
+        str | None, typer.Option(help="identified, assessed, responding, closed, occurred")
+    ] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only open risks.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """The register, highest score (probability x largest impact) first."""
+    rows = _run(project, lambda s, a, pid: risk.list_risks(s, a, pid, status=status, open_only=open_only))
+    if as_json:
+        print_json(rows)
+        return
+    t = Table("ref", "kind", "title", "category", "P", "I", "score", "status", "owner", "strategy")
+    for r in rows:
+        t.add_row(r["ref"], r["kind"], escape(r["title"]), r["category"], str(r["probability"] or "-"),
+                  str(r["impact"] or "-"), str(r["score"] or "-"), r["status"], escape(r["owner"] or "-"),
+                  r["strategy"] or "-")  # fmt: skip
+    console.print(t)
+
+
+@risk_app.command("show")
+def show_cmd(
+    project: Project, ref: Annotated[str, typer.Argument(help="R-n or n")], as_json: JsonFlag = False
+) -> None:
+    """A risk with its response actions, discussion and rating history."""
+    number = _ref(ref)
+
+    def get(s: Any, a: Any, pid: int) -> dict[str, Any]:
+        match = [r for r in risk.list_risks(s, a, pid) if r["number"] == number]
+        if not match:
+            fail(f"error: risk R-{number} not found")
+        return risk.get_risk(s, a, pid, match[0]["id"])
+
+    r = _run(project, get)
+    if as_json:
+        print_json(r)
+        return
+    console.print(
+        f"[bold]{r['ref']}[/bold] {escape(r['title'])} ({r['kind']}, {r['category']}, {r['status']})"
+    )
+    for k in ("cause", "event", "effect", "triggers", "response"):
+        if r[k]:
+            console.print(f"  {k}: {escape(r[k])}")
+    console.print(f"  probability {r['probability'] or '-'} x impact {r['impact'] or '-'} = score {r['score'] or '-'}"
+                  f"; residual {r['residual_score'] or '-'}; owner {escape(r['owner'] or '-')}; "
+                  f"strategy {r['strategy'] or '-'}; review {r['review_date'] or '-'}")  # fmt: skip
+    for act in r["actions"]:
+        console.print(f"  action: {escape(act['name'])} ({act['status']}, {act['percent_complete']:g}%)")
+    for c in r["comments"]:
+        console.print(f"  {c['at']:%Y-%m-%d} {escape(c['author'])}: {escape(c['body'])}")
+
+
+@risk_app.command("add")
+def add_cmd(
+    project: Project,
+    title: Annotated[str, typer.Argument(help="What might happen.")],
+    kind: Annotated[str, typer.Option(help="threat or opportunity")] = "threat",
+    category: Annotated[str, typer.Option(help="technical, vendor, people, security, ...")] = "other",
+    cause: Annotated[str, typer.Option()] = "",
+    event: Annotated[str, typer.Option()] = "",
+    effect: Annotated[str, typer.Option()] = "",
+    probability: Annotated[int | None, typer.Option(help="1-5")] = None,
+    schedule: Annotated[int | None, typer.Option(help="schedule impact 1-5")] = None,
+    cost: Annotated[int | None, typer.Option(help="cost impact 1-5")] = None,
+    quality: Annotated[int | None, typer.Option(help="quality impact 1-5")] = None,
+    scope: Annotated[int | None, typer.Option(help="scope impact 1-5")] = None,
+    owner: Annotated[str | None, typer.Option(help="username of a project member")] = None,
+    task: Annotated[int | None, typer.Option(help="id of the task a risk event would delay")] = None,
+    strategy: Annotated[str | None, typer.Option()] = None,
+    review: Annotated[str | None, typer.Option(help="review date YYYY-MM-DD")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Raise a risk (any member who may raise risks)."""
+    from charter.services import accounts
+
+    def add(s: Any, a: Any, pid: int) -> dict[str, Any]:
+        owner_id = accounts.find_user_id(s, owner) if owner else None
+        review_date = dt.date.fromisoformat(review) if review else None
+        return risk.create_risk(s, a, pid, title=title, kind=kind, category=category, cause=cause, event=event,
+                                effect=effect, probability=probability, impact_schedule=schedule, impact_cost=cost,
+                                impact_quality=quality, impact_scope=scope, owner_id=owner_id, task_id=task,
+                                strategy=strategy, review_date=review_date)  # fmt: skip
+
+    r = _run(project, add)
+    if as_json:
+        print_json(r)
+        return
+    console.print(f"Raised {r['ref']}: {escape(r['title'])} (score {r['score'] or '-'}, {r['status']})")
+
+
+def simulate_cmd(
+    project: Project,
+    iterations: Annotated[int, typer.Option(help="Monte Carlo iterations.")] = 10_000,
+    seed: Annotated[int | None, typer.Option(help="Same seed, same results (default: random).")] = None,
+    distribution: Annotated[str, typer.Option(help="triangular, pert or uniform")] = "triangular",
+    spread_low: Annotated[float, typer.Option(help="% below the duration of tasks without estimates")] = 0.0,
+    spread_high: Annotated[float, typer.Option(help="% above the duration of tasks without estimates")] = 0.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Monte Carlo schedule and cost risk analysis; the run is stored for comparison."""
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            pid = projects.find_project_id(s, actor, project)
+            run = simulation.create_run(s, actor, pid, iterations=iterations, seed=seed, distribution=distribution,
+                                        spread_low=spread_low, spread_high=spread_high)  # fmt: skip
+        with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                      console=console, transient=True, disable=as_json) as bar:  # fmt: skip
+            job = bar.add_task("simulating", total=1.0)
+            simulation.execute_run(
+                db, run["id"], progress=lambda f, m: bar.update(job, completed=f, description=m)
+            )
+        with db.uow(readonly=True) as s:
+            out = simulation.get_run(s, acting(s), pid, run["id"])
+    finally:
+        db.dispose()
+    if as_json:
+        print_json(out)
+        return
+    if out["status"] != "done":
+        fail(f"error: the simulation failed: {out['error']}")
+    res = out["result"]
+    console.print(f"Run {out['id']}: {out['iterations']:,} iterations, seed {out['seed']}, {res['tasks_count']} tasks, "
+                  f"{res['risks_count']} risk events")  # fmt: skip
+    console.print(
+        f"Deterministic finish: {res['deterministic']['date'] or '?'} ({res['deterministic']['days']} d)"
+    )
+    t = Table("percentile", "finish", "working days", "cost")
+    costs = {c["p"]: c["value"] for c in (res["cost"] or {}).get("percentiles", [])}
+    for f in res["finish"]:
+        t.add_row(f"P{f['p']}", (f["date"] or "?")[:16], str(f["days"]), str(costs.get(f["p"], "-")))
+    console.print(t)
+    if res["p_target_date"] is not None:
+        console.print(f"P(finish by {res['target_date']}): {res['p_target_date']:.0%}")
+    if res["p_target_cost"] is not None:
+        console.print(f"P(cost within {res['target_cost']:,.2f}): {res['p_target_cost']:.0%}")
+    top = Table("driver", "sensitivity", "finish low (d)", "finish high (d)", title="Tornado")
+    for d in res["tornado"]:
+        top.add_row(escape(d["name"]), f"{d['sensitivity']:.2f}", str(d["low_days"]), str(d["high_days"]))
+    console.print(top)
+    for w in res["warnings"]:
+        console.print(f"[yellow]{escape(w)}[/yellow]")

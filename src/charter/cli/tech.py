@@ -1,0 +1,175 @@
+"""`charter tech import|list|due|handover`, `charter closure check|close`, `charter lesson add|list`,
+`charter search`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from charter.cli.common import JsonFlag, acting, console, fail, fmt_date, open_db, print_json
+from charter.services import accounts, closure, projects, search, tech
+
+tech_app = typer.Typer(
+    help="Technology inventory: components, SBOM imports, due dates.", no_args_is_help=True
+)
+closure_app = typer.Typer(help="The closing checklist and project closure.", no_args_is_help=True)
+lesson_app = typer.Typer(help="The lessons-learned log.", no_args_is_help=True)
+
+ProjectOpt = Annotated[str | None, typer.Option("--project", "-p", help="Project key or id.")]
+
+
+@tech_app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV, CycloneDX (JSON/XML) or SPDX (JSON/tag-value) file.")],
+    project: ProjectOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import components into a project's inventory (or the organisation's, without --project)."""
+    if not file.is_file():
+        fail(f"{file} is not a file")
+    data = file.read_bytes()
+    db = open_db()
+    with db.uow() as s:
+        actor = acting(s)
+        pid = projects.find_project_id(s, actor, project) if project else None
+        out = tech.import_file(s, actor, pid, data, file.name)
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"imported {out['imported']} component(s) from {escape(file.name)} ({out['format']})")
+
+
+@tech_app.command("list")
+def list_(project: ProjectOpt = None, as_json: JsonFlag = False) -> None:
+    """The inventory of a project, or everything you can see."""
+    db = open_db()
+    with db.uow(readonly=True) as s:
+        actor = acting(s)
+        pid = projects.find_project_id(s, actor, project) if project else None
+        rows = tech.list_components(s, actor, pid)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "name", "kind", "version", "licence", "support end", "end of life")
+    for r in rows:
+        table.add_row(str(r["id"]), escape(r["name"]), r["kind"], escape(r["current_version"]),
+                      escape(r["licence"]), fmt_date(r["support_end"]), fmt_date(r["eol_date"]))  # fmt: skip
+    console.print(table)
+
+
+@tech_app.command("due")
+def due(
+    days: Annotated[list[int] | None, typer.Option("--days", help="Thresholds in days (repeat).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Alert component owners whose end-of-life, support-end or expiry date is within the thresholds
+    (default 90 and 30 days). Safe to run daily: each alert is raised once."""
+    thresholds = tuple(sorted(set(days))) if days else tech.DEFAULT_THRESHOLDS
+    if any(d < 0 for d in thresholds):
+        fail("--days must not be negative")
+    db = open_db()
+    with db.uow() as s:
+        raised = tech.due_alerts(s, thresholds=thresholds)
+    if as_json:
+        print_json(raised)
+        return
+    console.print(f"{len(raised)} alert(s) raised")
+
+
+@tech_app.command("handover")
+def handover(
+    project: Annotated[str, typer.Argument(help="Project key or id.")],
+    owner: Annotated[str, typer.Argument(help="Username or id of the post-project owner.")],
+) -> None:
+    """Hand the project's technology to an owner for the post-project phase."""
+    db = open_db()
+    with db.uow() as s:
+        actor = acting(s)
+        pid = projects.find_project_id(s, actor, project)
+        out = tech.hand_over(s, actor, pid, accounts.find_user_id(s, owner))
+    console.print(f"handed over {out['handed_over']} component(s)")
+
+
+def _show_checklist(items: list[dict[str, object]]) -> None:
+    for i in items:
+        mark = "[green]ok[/green]  " if i["ok"] else "[red]FAIL[/red]"
+        console.print(f"{mark} {escape(str(i['label']))}: {escape(str(i['detail']))}")
+
+
+@closure_app.command("check")
+def check(
+    project: Annotated[str, typer.Argument(help="Project key or id.")], as_json: JsonFlag = False
+) -> None:
+    """The closing checklist, checked against the project's data."""
+    db = open_db()
+    with db.uow(readonly=True) as s:
+        actor = acting(s)
+        out = closure.checklist(s, actor, projects.find_project_id(s, actor, project))
+    if as_json:
+        print_json(out)
+        return
+    _show_checklist(out["items"])
+
+
+@closure_app.command("close")
+def close(project: Annotated[str, typer.Argument(help="Project key or id.")]) -> None:
+    """Close the project; refused, listing the failed items, unless the checklist passes."""
+    db = open_db()
+    with db.uow() as s:
+        actor = acting(s)
+        out = closure.close_project(s, actor, projects.find_project_id(s, actor, project))
+    console.print(f"closed; status {out['status']}")
+
+
+@lesson_app.command("add")
+def lesson_add(
+    project: Annotated[str, typer.Argument(help="Project key or id.")],
+    title: Annotated[str, typer.Argument()],
+    body: Annotated[str, typer.Option(help="What happened and what to do next time.")] = "",
+    category: Annotated[str, typer.Option()] = "",
+) -> None:
+    db = open_db()
+    with db.uow() as s:
+        actor = acting(s)
+        out = closure.add_lesson(s, actor, projects.find_project_id(s, actor, project), title=title, body=body,
+                                 category=category)  # fmt: skip
+    console.print(f"lesson {out['id']} recorded")
+
+
+@lesson_app.command("list")
+def lesson_list(
+    query: Annotated[str, typer.Argument(help="Words to look for.")] = "",
+    project: ProjectOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Lessons across every project you can see."""
+    db = open_db()
+    with db.uow(readonly=True) as s:
+        actor = acting(s)
+        pid = projects.find_project_id(s, actor, project) if project else None
+        rows = closure.list_lessons(s, actor, pid, search.clean(query))
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print(f"[{escape(str(r['project_key']))}] {escape(r['title'])}")
+
+
+def search_cmd(
+    query: Annotated[str, typer.Argument(help="Words; quotes and operators are taken as words.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Search tasks, work packages, projects, messages, risks, concerns, inventory and lessons."""
+    db = open_db()
+    with db.uow(readonly=True) as s:
+        out = search.search(s, acting(s), query)
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"{out['total']} result(s)")
+    for h in out["results"]:
+        console.print(f"{h['kind']:<12} [{escape(str(h['project_key'] or '-'))}] {escape(str(h['title']))}")

@@ -1,0 +1,205 @@
+"""What the communication services share: who is the PM and a department's liaison right now, who is in the
+project, who may see which item, and the hand-off to the notification service (when it is installed)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from charter.domain.communications import Audience, Direction
+from charter.domain.errors import ValidationError
+from charter.domain.roles import LIAISON, PM, Perm, ScopeKind
+from charter.persistence.models import CommItem, CommParticipant, Role, RoleAssignment, User
+from charter.services.authz import can, grants
+from charter.services.context import Actor, now
+
+
+def current_only(q: Any, at: datetime) -> Any:
+    return q.where(
+        RoleAssignment.valid_from <= at,
+        or_(RoleAssignment.valid_until.is_(None), RoleAssignment.valid_until > at),
+    )
+
+
+def pm_id(s: Session, project_id: int, at: datetime | None = None) -> int | None:
+    q = (
+        select(RoleAssignment.user_id)
+        .join(Role, Role.id == RoleAssignment.role_id)
+        .where(RoleAssignment.project_id == project_id, Role.key == PM)
+    )
+    uid: int | None = s.scalar(current_only(q, at or now()).order_by(RoleAssignment.valid_from.desc()))
+    return uid
+
+
+def liaison_of(
+    s: Session, project_id: int, department_id: int | None, at: datetime | None = None
+) -> int | None:
+    """The user who holds the Liaison role for the department at that moment (the role is exclusive)."""
+    if department_id is None:
+        return None
+    q = (
+        select(RoleAssignment.user_id)
+        .join(Role, Role.id == RoleAssignment.role_id)
+        .where(
+            RoleAssignment.project_id == project_id,
+            Role.key == LIAISON,
+            RoleAssignment.department_id == department_id,
+        )
+    )
+    uid: int | None = s.scalar(current_only(q, at or now()))
+    return uid
+
+
+def liaison_history(s: Session, project_id: int) -> dict[int, datetime]:
+    """Department -> when it first got a liaison in this project (the earliest Liaison assignment)."""
+    q = (
+        select(RoleAssignment.department_id, RoleAssignment.valid_from)
+        .join(Role, Role.id == RoleAssignment.role_id)
+        .where(
+            RoleAssignment.project_id == project_id,
+            Role.key == LIAISON,
+            RoleAssignment.department_id.is_not(None),
+        )
+    )
+    out: dict[int, datetime] = {}
+    for dept, since in s.execute(q):
+        if dept is None:
+            continue
+        if dept not in out or since < out[dept]:
+            out[dept] = since
+    return out
+
+
+def members(s: Session, project_id: int) -> set[int]:
+    q = select(RoleAssignment.user_id).where(RoleAssignment.project_id == project_id)
+    return set(s.scalars(current_only(q, now())))
+
+
+def role_ids_of(s: Session, project_id: int, user_id: int | None) -> set[int]:
+    if user_id is None:
+        return set()
+    q = select(RoleAssignment.role_id).where(
+        RoleAssignment.project_id == project_id, RoleAssignment.user_id == user_id
+    )
+    return set(s.scalars(current_only(q, now())))
+
+
+def require_members(s: Session, project_id: int, user_ids: Iterable[int], field: str) -> None:
+    """Refuse anyone who holds no current role in the project, naming them (422)."""
+    inside = members(s, project_id)
+    for uid in user_ids:
+        if uid in inside:
+            continue
+        u = s.get(User, uid)
+        if u is None:
+            raise ValidationError(f"user {uid} does not exist", field=field)
+        raise ValidationError(
+            f"{u.display_name} ({u.username}) is not a member of this project; messages go only to "
+            "people who hold a role in it",
+            field=field,
+        )
+
+
+def is_manager(s: Session, actor: Actor, project_id: int) -> bool:
+    """The PM (or an admin, or a custom role with project-wide comms.department): sees every item."""
+    return can(s, actor, project_id, Perm.COMMS_DEPARTMENT)
+
+
+def liaison_departments(s: Session, actor: Actor, project_id: int) -> set[int]:
+    """The departments the actor is the liaison of right now (department-scoped comms.department)."""
+    return {
+        g.scope_id
+        for g in grants(s, actor, project_id)
+        if g.scope_kind is ScopeKind.DEPARTMENT and Perm.COMMS_DEPARTMENT in g.permissions and g.scope_id
+    }
+
+
+def visibility(s: Session, actor: Actor, project_id: int) -> ColumnElement[bool] | None:
+    """The condition on CommItem for what the actor may see; None means everything (the PM, an admin).
+    A liaison sees their departments' items; everyone sees the items they take part in and the
+    announcements addressed to the whole project, their department or a role they hold."""
+    if is_manager(s, actor, project_id):
+        return None
+    uid = actor.user_id
+    depts = liaison_departments(s, actor, project_id)
+    my_dept = s.scalar(select(User.department_id).where(User.id == uid)) if uid else None
+    roles = role_ids_of(s, project_id, uid)
+    ann = CommItem.direction == Direction.ANNOUNCEMENT.value
+    conds: list[ColumnElement[bool]] = [
+        CommItem.id.in_(select(CommParticipant.item_id).where(CommParticipant.user_id == uid)),
+        and_(ann, CommItem.audience == Audience.PROJECT.value),
+    ]
+    if depts:
+        conds.append(CommItem.department_id.in_(depts))
+    if my_dept is not None:
+        conds.append(and_(ann, CommItem.to_department_id == my_dept))
+    if roles:
+        conds.append(and_(ann, CommItem.to_role_id.in_(roles)))
+    return or_(*conds)
+
+
+def notify(
+    s: Session,
+    *,
+    recipients: Iterable[int | None],
+    kind: str,
+    subject: str,
+    body: str,
+    project_id: int | None,
+    link: str | None,
+    event_key: str,
+    exclude: int | None = None,
+) -> None:
+    """Hand a notification to charter.services.notifications.notify when that service exists (in-app inbox
+    and e-mail outbox, in this transaction); without it, nothing is sent."""
+    ids = sorted({r for r in recipients if r is not None and r != exclude})
+    if not ids:
+        return
+    try:
+        module = importlib.import_module("charter.services.notifications")
+    except ImportError:
+        return
+    fn = getattr(module, "notify", None)
+    if fn is None:
+        return
+    fn(
+        s,
+        recipients=ids,
+        kind=kind,
+        subject=subject[:300],
+        body=body,
+        project_id=project_id,
+        link=link,
+        event_key=event_key[:200],
+    )
+
+
+def names(s: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    ids = {u for u in user_ids if u is not None}
+    if not ids:
+        return {}
+    return dict(s.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+def hours(a: datetime | None, b: datetime | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return round((b - a).total_seconds() / 3600, 2)
+
+
+def add_participants(s: Session, item_id: int, user_ids: Iterable[int | None], reason: str) -> list[int]:
+    """Add people to an item (once each); returns the ones newly added."""
+    have = set(s.scalars(select(CommParticipant.user_id).where(CommParticipant.item_id == item_id)))
+    added: list[int] = []
+    for uid in user_ids:
+        if uid is None or uid in have:
+            continue
+        s.add(CommParticipant(item_id=item_id, user_id=uid, reason=reason, added_at=now()))
+        have.add(uid)
+        added.append(uid)
+    return added

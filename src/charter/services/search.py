@@ -1,0 +1,201 @@
+"""Search across tasks, work packages, projects, messages, risks, concerns, inventory and lessons.
+
+Permission first: every query is restricted to the projects the actor can see (plus, for messages and
+concerns, the same per-project visibility their own lists apply) *before* anything is matched or counted.
+
+- PostgreSQL: `to_tsvector('simple', ...) @@ websearch_to_tsquery('simple', q)` per kind, ranked by
+  `ts_rank`; websearch_to_tsquery accepts any input without error.
+- SQLite (the embedded default, small data): the visible candidate rows are loaded into an FTS5 table of a
+  private in-memory SQLite connection built at search time, and matched there (bm25 ranking). The user's
+  words are reduced to word tokens and each is quoted as an FTS5 string, so quotes and operators
+  (`"foo`, `OR`, `NEAR(`, `*`) are searched as text and never reach the FTS5 parser as syntax.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from charter.persistence.models import (
+    CommItem,
+    CommMessage,
+    Concern,
+    Lesson,
+    Project,
+    Risk,
+    Task,
+    TechComponent,
+    WorkPackage,
+)
+from charter.services.authz import require_user, visible_project_ids
+from charter.services.comms_common import visibility
+from charter.services.context import Actor
+
+MAX_QUERY = 200
+LIMIT = 50
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class _Kind:
+    kind: str
+    base: Callable[[], Any]  # selects (id, project_id, title, *text columns)
+    project_col: Any
+    link: str  # format with id, project_id
+    visible: Callable[[Session, Actor, list[int]], ColumnElement[bool] | None] | None = None
+
+
+def _comm_cond(s: Session, actor: Actor, pids: list[int]) -> ColumnElement[bool] | None:
+    parts: list[ColumnElement[bool]] = []
+    for pid in pids:
+        cond = visibility(s, actor, pid)
+        parts.append(CommItem.project_id == pid if cond is None else (CommItem.project_id == pid) & cond)
+    return or_(*parts) if parts else literal(False)
+
+
+def _concern_cond(s: Session, actor: Actor, pids: list[int]) -> ColumnElement[bool] | None:
+    from charter.services.stakeholders import _visible
+
+    parts: list[ColumnElement[bool]] = []
+    for pid in pids:
+        cond = _visible(s, actor, pid)
+        parts.append(Concern.project_id == pid if cond is None else (Concern.project_id == pid) & cond)
+    return or_(*parts) if parts else literal(False)
+
+
+KINDS: tuple[_Kind, ...] = (
+    _Kind("project", lambda: select(Project.id, Project.id, Project.name, Project.key, Project.objectives,
+                                    Project.scope_statement).where(Project.deleted_at.is_(None)),
+          Project.id, "/projects/{project_id}"),
+    _Kind("work_package", lambda: select(WorkPackage.id, WorkPackage.project_id, WorkPackage.name,
+                                         WorkPackage.wbs_code, WorkPackage.description),
+          WorkPackage.project_id, "/projects/{project_id}/schedule"),
+    _Kind("task", lambda: select(Task.id, Task.project_id, Task.name, Task.wbs_code, Task.description),
+          Task.project_id, "/projects/{project_id}/schedule"),
+    _Kind("message", lambda: select(CommItem.id, CommItem.project_id, CommItem.subject, CommMessage.body)
+          .join(CommMessage, CommMessage.item_id == CommItem.id),
+          CommItem.project_id, "/projects/{project_id}/comms/{id}", _comm_cond),
+    _Kind("risk", lambda: select(Risk.id, Risk.project_id, Risk.title, Risk.cause, Risk.event, Risk.effect),
+          Risk.project_id, "/projects/{project_id}/risks"),
+    _Kind("concern", lambda: select(Concern.id, Concern.project_id, Concern.subject, Concern.body),
+          Concern.project_id, "/projects/{project_id}/concerns", _concern_cond),
+    _Kind("component", lambda: select(TechComponent.id, TechComponent.project_id, TechComponent.name,
+                                      TechComponent.vendor, TechComponent.current_version, TechComponent.licence),
+          TechComponent.project_id, "/tech/{id}"),
+    _Kind("lesson", lambda: select(Lesson.id, Lesson.project_id, Lesson.title, Lesson.body, Lesson.category),
+          Lesson.project_id, "/lessons"),
+)  # fmt: skip
+
+
+def clean(q: str) -> str:
+    """The query without control characters (PostgreSQL text cannot hold NUL), trimmed and capped."""
+    return _CONTROL.sub(" ", q or "").strip()[:MAX_QUERY]
+
+
+def fts5_query(q: str) -> str:
+    """The user's text as an FTS5 query: every word token quoted as a string (implicit AND)."""
+    return " ".join('"' + w.replace('"', '""') + '"' for w in _WORD.findall(q)[:20])
+
+
+def _restricted(s: Session, actor: Actor, k: _Kind, pids: list[int]) -> Select[Any]:
+    stmt: Select[Any] = k.base()
+    if k.kind == "component":
+        stmt = stmt.where(or_(TechComponent.project_id.is_(None), TechComponent.project_id.in_(pids)))
+    else:
+        stmt = stmt.where(k.project_col.in_(pids))
+    if k.visible is not None:
+        cond = k.visible(s, actor, pids)
+        if cond is not None:
+            stmt = stmt.where(cond)
+    return stmt
+
+
+def _visible_ids(s: Session, actor: Actor) -> list[int]:
+    return list(s.scalars(select(Project.id).where(Project.id.in_(visible_project_ids(s, actor)),
+                                                   Project.deleted_at.is_(None))))  # fmt: skip
+
+
+def search(
+    s: Session, actor: Actor, q: str, *, kinds: list[str] | None = None, limit: int = LIMIT
+) -> dict[str, Any]:
+    require_user(actor)
+    q = clean(q)
+    wanted = [k for k in KINDS if not kinds or k.kind in kinds]
+    if not _WORD.search(q):
+        return {"query": q, "total": 0, "results": []}
+    pids = _visible_ids(s, actor)
+    keys: dict[int, str] = {
+        pid: key for pid, key in s.execute(select(Project.id, Project.key).where(Project.id.in_(pids)))
+    }
+    if s.get_bind().dialect.name == "postgresql":
+        hits = _pg(s, actor, q, wanted, pids)
+    else:
+        hits = _sqlite(s, actor, q, wanted, pids)
+    hits.sort(key=lambda h: (-h["rank"], h["kind"], h["id"]))
+    for h in hits:
+        h["project_key"] = keys.get(h["project_id"])
+    return {"query": q, "total": len(hits), "results": hits[: max(1, min(limit, 200))]}
+
+
+def _hit(k: _Kind, row: Any, rank: float, snippet: str) -> dict[str, Any]:
+    return {
+        "kind": k.kind,
+        "id": row[0],
+        "project_id": row[1],
+        "title": row[2],
+        "snippet": snippet[:240],
+        "link": k.link.format(id=row[0], project_id=row[1]),
+        "rank": rank,
+    }
+
+
+def _pg(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int]) -> list[dict[str, Any]]:
+    tsq = func.websearch_to_tsquery("simple", q)
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for k in wanted:
+        base = _restricted(s, actor, k, pids)
+        cols = list(base.selected_columns)
+        doc = func.to_tsvector("simple", func.concat_ws(" ", *cols[2:]))
+        stmt = base.add_columns(func.ts_rank(doc, tsq)).where(doc.op("@@")(tsq))
+        for row in s.execute(stmt):
+            key = (k.kind, row[0])
+            text = " ".join(str(x) for x in row[3:-1] if x)
+            if key not in out or out[key]["rank"] < row[-1]:
+                out[key] = _hit(k, row, float(row[-1]), text)
+    return list(out.values())
+
+
+def _sqlite(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int]) -> list[dict[str, Any]]:
+    match = fts5_query(q)
+    rows: list[tuple[_Kind, Any]] = []
+    for k in wanted:
+        rows.extend((k, r) for r in s.execute(_restricted(s, actor, k, pids)))
+    if not rows:
+        return []
+    con = sqlite3.connect(":memory:")
+    try:
+        con.execute(
+            "CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='unicode61 remove_diacritics 2')"
+        )
+        con.executemany(
+            "INSERT INTO docs(rowid, title, body) VALUES (?, ?, ?)",
+            [(i, str(r[2] or ""), " ".join(str(x) for x in r[3:] if x)) for i, (_, r) in enumerate(rows, 1)],
+        )
+        found = con.execute("SELECT rowid, bm25(docs) FROM docs WHERE docs MATCH ?", (match,)).fetchall()
+    finally:
+        con.close()
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for rowid, score in found:
+        k, r = rows[rowid - 1]
+        key = (k.kind, r[0])
+        rank = -float(score)  # bm25: lower is better
+        if key not in out or out[key]["rank"] < rank:
+            out[key] = _hit(k, r, rank, " ".join(str(x) for x in r[3:] if x))
+    return list(out.values())

@@ -1,0 +1,489 @@
+"""Quantitative risk analysis: a Monte Carlo simulation of the project's schedule and cost.
+
+Inputs (built from the plan; all time in working minutes, results also in working days of the project
+calendar and as dates):
+
+- **Durations**: a task's three-point estimate (optimistic / most likely / pessimistic) when it has one.
+  Other tasks get their duration as all three points (a fixed duration), unless the run asks for a default
+  spread: ``spread_low`` / ``spread_high`` percent below / above the duration (e.g. 10 and 25). Milestones
+  and completed tasks are fixed. ``distribution``: triangular (default), pert or uniform.
+- **Links**: type and lag as planned; elapsed lags are converted at the calendar's working minutes per day,
+  percent lags at the predecessor's most likely duration. Constraints, actuals and levelling delays are
+  not simulated (the network is simulated from the project start).
+- **Costs**: where a task has planned cost (labour from assignments x rates, plus fixed costs), its labour
+  cost is three-point, scaled like its duration (optimistic/most likely, pessimistic/most likely); fixed
+  costs are fixed. Without any planned cost the run has no cost results.
+- **Risk events**: every open risk attached to a task (``task_id``) with a probability. Its probability is
+  the risk's ``probability_value`` when set, else the middle of its level's range on the project's
+  probability scale. A threat's schedule impact level becomes a three-point delay (low, middle, high of the
+  level's range, in working days) and its cost impact a three-point cost; an opportunity's cost impact
+  is a saving (negative cost) - the engine cannot shorten a task, so an opportunity's schedule impact is
+  not simulated. Risks without a task or probability are listed in ``warnings``.
+- **Correlation** (optional): ``work_package_correlation`` puts the tasks of each work package into one
+  group with that coefficient; ``correlation_groups`` ([{task_ids, rho}]) adds explicit groups.
+- **Targets**: the project's target date, and the approved cost baseline's total (or ``target_cost``).
+
+Runs are stored (parameters, seed, status, progress, results) and deterministic for a given seed. Small
+runs (iterations x tasks below ``INLINE_WORK``) execute in the request; larger ones in a background thread
+that writes its progress to the run row.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from charter.domain import risk as rrules
+from charter.domain import schedule as srules
+from charter.domain.errors import NotFound, ValidationError
+from charter.domain.roles import Perm
+from charter.engine.calendar import CalendarRangeError, WorkCalendar
+from charter.engine.montecarlo import (
+    Distribution,
+    MonteCarloError,
+    MonteCarloResult,
+    Risks,
+    ThreePoint,
+    simulate,
+)
+from charter.persistence.db import Database
+from charter.persistence.models import Project, Risk, SimulationRun, Task
+from charter.services import budget, journal
+from charter.services.authz import can, project_for
+from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
+from charter.services.context import Actor, now
+from charter.services.risk import scale_levels
+from charter.services.scheduling import Network, project_start
+
+log = logging.getLogger("charter.simulation")
+
+MAX_ITERATIONS = int(os.environ.get("CHARTER_SIMULATION_MAX_ITERATIONS", "100000"))
+INLINE_WORK = 2_000_000  # iterations x tasks below which a run executes in the request
+PERCENTILES = (10, 50, 80, 90)
+DISTRIBUTIONS = {
+    "triangular": Distribution.TRIANGULAR,
+    "pert": Distribution.PERT,
+    "uniform": Distribution.UNIFORM,
+}
+PARAMS = frozenset({"distribution", "spread_low", "spread_high", "work_package_correlation", "correlation_groups",
+                    "target_cost", "bins"})  # fmt: skip
+
+
+@dataclass
+class Inputs:
+    task_ids: list[int]
+    names: list[str]
+    duration: ThreePoint
+    src: np.ndarray
+    dst: np.ndarray
+    typ: np.ndarray
+    lag: np.ndarray
+    mpd: int
+    cal: WorkCalendar
+    start_w: int
+    cost: ThreePoint | None = None
+    fixed_cost: np.ndarray | None = None
+    risks: Risks | None = None
+    risk_ids: list[int] = field(default_factory=list)
+    risk_refs: list[str] = field(default_factory=list)
+    correlation_group: np.ndarray | None = None
+    group_correlation: list[float] = field(default_factory=list)
+    target_finish: float | None = None
+    target_date: str | None = None
+    target_cost: float | None = None
+    currency: str = "USD"
+    warnings: list[str] = field(default_factory=list)
+
+
+def _float(params: dict[str, Any], key: str, default: float, lo: float, hi: float) -> float:
+    v = params.get(key)
+    if v is None or v == "":
+        return default
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{key} must be a number", field=key) from None
+    if not lo <= x <= hi:
+        raise ValidationError(f"{key} ({x:g}) must lie in [{lo:g}, {hi:g}]", field=key)
+    return x
+
+
+def build_inputs(s: Session, project_id: int, params: dict[str, Any]) -> Inputs:
+    unknown = set(params) - PARAMS
+    if unknown:
+        raise ValidationError(f"unknown parameter {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    p = s.get(Project, project_id)
+    if p is None:
+        raise NotFound(f"project {project_id} not found")
+    dist_name = params.get("distribution") or "triangular"
+    if dist_name not in DISTRIBUTIONS:
+        raise ValidationError(f"distribution is one of {', '.join(DISTRIBUTIONS)}", field="distribution")
+    spread_lo = _float(params, "spread_low", 0.0, 0.0, 100.0) / 100
+    spread_hi = _float(params, "spread_high", 0.0, 0.0, 1000.0) / 100
+    s.flush()
+    net = Network(s, project_id)
+    rows = s.execute(
+        select(Task.id, Task.name, Task.duration, Task.milestone, Task.optimistic, Task.most_likely,
+               Task.pessimistic, Task.percent_complete, Task.work_package_id)
+        .where(Task.project_id == project_id).order_by(Task.id)
+    ).all()  # fmt: skip
+    if not rows:
+        raise ValidationError("the project has no tasks to simulate", field="tasks")
+    n = len(rows)
+    lo, md, hi = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i, r in enumerate(rows):
+        if r.milestone or ((r.duration or 0) == 0 and r.most_likely is None):
+            continue
+        if (r.percent_complete or 0) >= 100:
+            lo[i] = md[i] = hi[i] = r.duration
+        elif r.optimistic is not None and r.most_likely is not None and r.pessimistic is not None:
+            lo[i], md[i], hi[i] = r.optimistic, r.most_likely, r.pessimistic
+        else:
+            m = float(r.most_likely if r.most_likely is not None else r.duration)
+            lo[i], md[i], hi[i] = m * (1 - spread_lo), m, m * (1 + spread_hi)
+    pcal_row = project_calendar_row(s, project_id)
+    cal = work_calendar(s, pcal_row, calendar_range(p))
+    mpd = sum(b - a for a, b in pcal_row.shifts) or 480
+    lag = net.lag.astype(np.float64)
+    elapsed = net.kind == srules.LAG_CODES[srules.LagKind.ELAPSED]
+    lag[elapsed] = lag[elapsed] * mpd / 1440
+    pct = net.kind == srules.LAG_CODES[srules.LagKind.PERCENT]
+    lag[pct] = lag[pct] / 100 * md[net.src[pct]]
+    inp = Inputs(task_ids=[r.id for r in rows], names=[r.name for r in rows],
+                 duration=ThreePoint(lo, md, hi, DISTRIBUTIONS[dist_name]), src=net.src, dst=net.dst,
+                 typ=net.typ, lag=lag, mpd=mpd, cal=cal, start_w=cal.to_working(project_start(p)),
+                 currency=p.currency)  # fmt: skip
+    _costs(s, p, inp, lo, md, hi, DISTRIBUTIONS[dist_name])
+    _risks(s, project_id, inp)
+    _correlation(params, inp, [r.work_package_id for r in rows])
+    if p.target_date is not None:
+        import datetime as dt
+
+        try:
+            inp.target_finish = float(cal.to_working(p.target_date + dt.timedelta(days=1)) - inp.start_w)
+            inp.target_date = p.target_date.isoformat()
+        except CalendarRangeError:
+            inp.warnings.append("the target date lies outside the project calendar's range")
+    tc = params.get("target_cost")
+    if tc not in (None, ""):
+        inp.target_cost = _float(params, "target_cost", 0.0, 0.0, 1e15)
+    else:
+        base = budget.baseline_version(s, project_id)
+        inp.target_cost = float(base.total) if base is not None else None
+    return inp
+
+
+def _costs(
+    s: Session, p: Project, inp: Inputs, lo: np.ndarray, md: np.ndarray, hi: np.ndarray, d: int
+) -> None:
+    from charter.services.evm import _Tasks  # the planned cost per task, as EVM computes it
+
+    t = _Tasks(s, p)
+    labour = np.array([float(t.labour[t.index[tid]]) for tid in inp.task_ids])
+    fixed = np.array([float(t.fixed[t.index[tid]]) for tid in inp.task_ids])
+    if not (labour.any() or fixed.any()):
+        return
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f_lo = np.where(md > 0, lo / np.where(md > 0, md, 1), 1.0)
+        f_hi = np.where(md > 0, hi / np.where(md > 0, md, 1), 1.0)
+    inp.cost = ThreePoint(labour * f_lo, labour, labour * f_hi, d)
+    inp.fixed_cost = fixed
+
+
+def _risks(s: Session, project_id: int, inp: Inputs) -> None:
+    levels = scale_levels(s, project_id)
+    index = {tid: i for i, tid in enumerate(inp.task_ids)}
+    task, prob, dl, dm, dh, cl, cm, ch = [], [], [], [], [], [], [], []
+    q = select(Risk).where(Risk.project_id == project_id, Risk.status.in_([x.value for x in rrules.OPEN]))
+    for r in s.scalars(q.order_by(Risk.number)):
+        ref = f"R-{r.number}"
+        if r.task_id is None or r.task_id not in index:
+            inp.warnings.append(f"{ref} is not attached to a task: not simulated")
+            continue
+        for k in ("probability", "impact_schedule", "impact_cost"):
+            v = getattr(r, k)
+            if v is not None and v not in rrules.LEVELS:
+                raise ValidationError(f"risk {ref} ({r.title}): {k} {v} is outside the 1-5 scale", field=k,
+                                      details={"risk_id": r.id})  # fmt: skip
+        if r.probability_value is None and r.probability is None:
+            inp.warnings.append(f"{ref} has no probability: not simulated")
+            continue
+        pv = r.probability_value
+        if pv is None:
+            pv = levels[(rrules.Dimension.PROBABILITY, r.probability)].mid  # type: ignore[index]
+        threat = r.kind == rrules.Kind.THREAT.value
+        d = levels[(rrules.Dimension.SCHEDULE, r.impact_schedule)] if r.impact_schedule and threat else None
+        c = levels[(rrules.Dimension.COST, r.impact_cost)] if r.impact_cost else None
+        task.append(index[r.task_id])
+        prob.append(pv)
+        dl.append((d.low or 0.0) * inp.mpd if d else 0.0)
+        dm.append(d.mid * inp.mpd if d else 0.0)
+        dh.append((d.high or 0.0) * inp.mpd if d else 0.0)
+        sign = 1.0 if threat else -1.0
+        vals = sorted(sign * x for x in ((c.low or 0.0), c.mid, (c.high or 0.0))) if c else [0.0, 0.0, 0.0]
+        cl.append(vals[0])
+        cm.append(vals[1])
+        ch.append(vals[2])
+        inp.risk_ids.append(r.id)
+        inp.risk_refs.append(f"{ref} {r.title}")
+    if task:
+        has_cost = any(x != 0 for x in (*cl, *ch))
+        inp.risks = Risks(np.array(task), np.array(prob), ThreePoint(np.array(dl), np.array(dm), np.array(dh)),
+                          ThreePoint(np.array(cl), np.array(cm), np.array(ch)) if has_cost else None)  # fmt: skip
+        if has_cost and inp.cost is None:
+            inp.fixed_cost = np.zeros(len(inp.task_ids))
+
+
+def _correlation(params: dict[str, Any], inp: Inputs, wps: list[int | None]) -> None:
+    n = len(inp.task_ids)
+    grp = np.full(n, -1, dtype=np.int64)
+    rhos: list[float] = []
+    wp_rho = params.get("work_package_correlation")
+    if wp_rho not in (None, ""):
+        rho = _float(params, "work_package_correlation", 0.0, 0.0, 1.0)
+        ids: dict[int, int] = {}
+        for i, w in enumerate(wps):
+            if w is not None:
+                if w not in ids:
+                    ids[w] = len(rhos)
+                    rhos.append(rho)
+                grp[i] = ids[w]
+    index = {tid: i for i, tid in enumerate(inp.task_ids)}
+    for g in params.get("correlation_groups") or []:
+        rho = _float(g, "rho", 0.0, 0.0, 1.0)
+        for tid in g.get("task_ids") or []:
+            if tid not in index:
+                raise ValidationError(f"task {tid} of a correlation group is not in this project",
+                                      field="correlation_groups")  # fmt: skip
+            grp[index[tid]] = len(rhos)
+        rhos.append(rho)
+    if rhos:
+        inp.correlation_group, inp.group_correlation = grp, rhos
+
+
+# --------------------------------------------------------------------------------------------- errors
+
+_FIELDS = {"duration.low": "optimistic", "duration.mode": "most_likely", "duration.high": "pessimistic",
+           "probability": "probability_value", "delay.low": "impact_schedule", "delay.mode": "impact_schedule",
+           "delay.high": "impact_schedule", "cost.low": "impact_cost", "cost.mode": "impact_cost",
+           "cost.high": "impact_cost"}  # fmt: skip
+_WORDS = {"duration.low": "optimistic", "duration.mode": "most likely", "duration.high": "pessimistic"}
+
+
+def engine_error(exc: MonteCarloError, inp: Inputs) -> ValidationError:
+    """The engine's error with the task (and risk) named instead of indexed, and the field as users know it."""
+    msg = str(exc)
+    details: dict[str, Any] = {}
+    fld = (
+        _FIELDS.get(exc.field, exc.field)
+        if exc.risk is not None or exc.field.startswith("duration")
+        else exc.field
+    )
+    if exc.risk is not None and exc.risk < len(inp.risk_ids):
+        tail = msg.split(": ", 1)[-1]
+        ti = int(np.asarray(inp.risks.task)[exc.risk]) if inp.risks is not None else None
+        where = f"risk {inp.risk_refs[exc.risk]}" + (f" on task '{inp.names[ti]}'" if ti is not None else "")
+        msg = f"{where}: {tail}"
+        details["risk_id"] = inp.risk_ids[exc.risk]
+        if ti is not None:
+            details["task_id"] = inp.task_ids[ti]
+    elif exc.task is not None and exc.task < len(inp.names):
+        tail = msg.split(": ", 1)[-1]
+        for k, w in _WORDS.items():
+            tail = tail.replace(k, w)
+        tail = re.sub(r"\((-?[\d.e+]+)\)", lambda m: f"({float(m.group(1)) / inp.mpd:g} d)", tail)
+        msg = f"task '{inp.names[exc.task]}': {tail}"
+        details["task_id"] = inp.task_ids[exc.task]
+    return ValidationError(msg, field=fld, details=details)
+
+
+# --------------------------------------------------------------------------------------------- runs
+
+
+def _run(inp: Inputs, iterations: int, seed: int, bins: int, progress: Callable[[float, str], None] | None) -> MonteCarloResult:  # fmt: skip
+    try:
+        return simulate(
+            inp.duration, inp.src, inp.dst, inp.typ, inp.lag, cost=inp.cost, fixed_cost=inp.fixed_cost,
+            risks=inp.risks, correlation_group=inp.correlation_group, group_correlation=inp.group_correlation,
+            iterations=iterations, seed=seed, percentiles=PERCENTILES, bins=bins,
+            target_finish=inp.target_finish, target_cost=inp.target_cost, progress=progress,
+            max_iterations=max(MAX_ITERATIONS, 1),
+        )  # fmt: skip
+    except MonteCarloError as exc:
+        raise engine_error(exc, inp) from None
+
+
+def create_run(
+    s: Session, actor: Actor, project_id: int, *, iterations: int = 10_000, seed: int | None = None,
+    **params: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """Validate the inputs (errors name the task and field) and store a queued run; `launch` executes it."""
+    project_for(s, actor, project_id, Perm.RISK_MANAGE)
+    if not isinstance(iterations, int) or not 1 <= iterations <= MAX_ITERATIONS:
+        raise ValidationError(f"iterations ({iterations}) must be in 1..{MAX_ITERATIONS}", field="iterations")
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    if not 0 <= seed < 2**31:
+        raise ValidationError("seed must be in 0..2147483647", field="seed")
+    params = {k: v for k, v in params.items() if v is not None}
+    bins = int(_float(params, "bins", 40, 5, 200))
+    inp = build_inputs(s, project_id, params)
+    _run(inp, 1, seed, bins, None)  # the engine's own checks, before anything is stored
+    run = SimulationRun(project_id=project_id, status="queued", iterations=iterations, seed=seed, params=params,
+                        progress=0.0, message="queued", created_by=actor.user_id, created_at=now())  # fmt: skip
+    s.add(run)
+    s.flush()
+    journal.record(s, actor, entity_type="simulation_run", entity_id=run.id, action="create",
+                   after={"iterations": iterations, "seed": seed, "params": params}, project_id=project_id)  # fmt: skip
+    out = run_dict(run, True)
+    out["inline"] = iterations * len(inp.task_ids) < INLINE_WORK
+    return out
+
+
+def _update(db: Database, run_id: int, **values: Any) -> None:
+    with db.uow() as s:
+        run = s.get(SimulationRun, run_id)
+        if run is not None:
+            for k, v in values.items():
+                setattr(run, k, v)
+
+
+def execute_run(db: Database, run_id: int, progress: Callable[[float, str], None] | None = None) -> None:
+    """Execute a queued run, writing progress (at most twice a second) and the results to its row. Failures
+    are recorded on the run (status failed, error), never raised."""
+    try:
+        with db.uow() as s:
+            run = s.get(SimulationRun, run_id)
+            if run is None or run.status != "queued":
+                return
+            run.status, run.started_at, run.message = "running", now(), "starting"
+            iterations, seed, params = run.iterations, run.seed, dict(run.params)
+            inp = build_inputs(s, run.project_id, params)
+        last = [0.0]
+
+        def report(frac: float, msg: str) -> None:
+            if progress is not None:
+                progress(frac, msg)
+            t = time.monotonic()
+            if t - last[0] >= 0.5:
+                last[0] = t
+                _update(db, run_id, progress=min(frac, 0.99), message=msg)
+
+        res = _run(inp, iterations, seed, int(params.get("bins") or 40), report)
+        result = result_dict(res, inp)
+        _update(db, run_id, status="done", progress=1.0, message="done", result=result, finished_at=now())
+    except ValidationError as exc:
+        _update(db, run_id, status="failed", error=exc.message, message="failed", finished_at=now())
+    except Exception as exc:  # recorded on the run: a background thread has no one else to tell
+        log.exception("simulation run %s failed", run_id)
+        _update(db, run_id, status="failed", error=f"{type(exc).__name__}: {exc}", message="failed",
+                finished_at=now())  # fmt: skip
+
+
+def launch(db: Database, run_id: int, *, background: bool) -> threading.Thread | None:
+    """Execute a run now, or in a background thread (returned, e.g. for tests to join)."""
+    if not background:
+        execute_run(db, run_id)
+        return None
+    t = threading.Thread(target=execute_run, args=(db, run_id), name=f"simulation-{run_id}", daemon=True)
+    t.start()
+    return t
+
+
+# --------------------------------------------------------------------------------------------- results
+
+
+def _when(inp: Inputs, x: float) -> str | None:
+    try:
+        return inp.cal.to_datetime(inp.start_w + round(x), finish=True).isoformat()
+    except (CalendarRangeError, ValueError):
+        return None
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), 4)
+
+
+def result_dict(res: MonteCarloResult, inp: Inputs) -> dict[str, Any]:
+    mpd = inp.mpd
+
+    def days(x: float) -> float | None:
+        return None if not np.isfinite(x) else round(float(x) / mpd, 2)
+
+    h = res.finish_histogram
+    out: dict[str, Any] = {
+        "tasks_count": len(inp.task_ids), "risks_count": len(inp.risk_ids), "currency": inp.currency,
+        "warnings": inp.warnings, "deterministic": {"days": days(res.deterministic_finish),
+                                                    "date": _when(inp, res.deterministic_finish)},
+        "mean": {"days": days(res.finish_mean), "date": _when(inp, res.finish_mean)},
+        "std_days": days(res.finish_std),
+        "finish": [{"p": int(p), "days": days(v), "date": _when(inp, v)} for p, v in res.finish_percentiles.items()],
+        "histogram": {"edges_days": [days(e) for e in h.edges], "edges_dates": [_when(inp, e) for e in h.edges],
+                      "counts": h.counts.tolist(), "cumulative": [round(float(c), 5) for c in h.cumulative]},
+        "tasks": [{"task_id": tid, "name": inp.names[i], "criticality": _num(res.criticality[i]),
+                   "sensitivity": _num(res.sensitivity[i]), "cruciality": _num(res.cruciality[i])}
+                  for i, tid in enumerate(inp.task_ids)],
+        "risks": [{"risk_id": rid, "name": inp.risk_refs[k], "occurrence": _num(res.risk_occurrence[k]),
+                   "sensitivity": _num(res.risk_sensitivity[k])} for k, rid in enumerate(inp.risk_ids)],
+        "tornado": [{"kind": d.kind, "id": inp.task_ids[d.index] if d.kind == "task" else inp.risk_ids[d.index],
+                     "name": inp.names[d.index] if d.kind == "task" else inp.risk_refs[d.index],
+                     "sensitivity": _num(d.sensitivity), "low_days": days(d.finish_low),
+                     "high_days": days(d.finish_high)} for d in res.tornado],
+        "target_date": inp.target_date, "p_target_date": _num(res.p_finish_target) if res.p_finish_target is not None else None,
+        "target_cost": inp.target_cost,
+        "p_target_cost": _num(res.p_cost_target) if res.p_cost_target is not None else None,
+        "cost": None,
+    }  # fmt: skip
+    if res.cost is not None and res.cost_histogram is not None:
+        ch = res.cost_histogram
+        out["cost"] = {
+            "percentiles": [{"p": int(p), "value": round(v, 2)} for p, v in res.cost_percentiles.items()],
+            "mean": round(float(res.cost.mean()), 2),
+            "histogram": {"edges": [round(float(e), 2) for e in ch.edges], "counts": ch.counts.tolist(),
+                          "cumulative": [round(float(c), 5) for c in ch.cumulative]},
+        }  # fmt: skip
+    return out
+
+
+def run_dict(run: SimulationRun, see_cost: bool, *, full: bool = True) -> dict[str, Any]:
+    result = run.result
+    if result is not None and not see_cost:
+        result = {**result, "cost": None, "target_cost": None, "p_target_cost": None}
+    if result is not None and not full:
+        result = {k: result.get(k) for k in ("finish", "deterministic", "mean", "p_target_date", "target_date",
+                                             "p_target_cost", "tasks_count", "risks_count")}  # fmt: skip
+        if see_cost and run.result and run.result.get("cost"):
+            result["cost_percentiles"] = run.result["cost"]["percentiles"]
+    return {
+        "id": run.id, "project_id": run.project_id, "status": run.status, "iterations": run.iterations,
+        "seed": run.seed, "params": run.params, "progress": run.progress, "message": run.message,
+        "error": run.error, "result": result, "created_by": run.created_by, "created_at": run.created_at,
+        "started_at": run.started_at, "finished_at": run.finished_at,
+    }  # fmt: skip
+
+
+def get_run(s: Session, actor: Actor, project_id: int, run_id: int) -> dict[str, Any]:
+    project_for(s, actor, project_id)
+    run = s.get(SimulationRun, run_id)
+    if run is None or run.project_id != project_id:
+        raise NotFound(f"simulation run {run_id} not found in this project", field="run_id")
+    return run_dict(run, can(s, actor, project_id, Perm.BUDGET_READ))
+
+
+def list_runs(s: Session, actor: Actor, project_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """The runs, newest first, with their headline results (for comparison)."""
+    project_for(s, actor, project_id)
+    see = can(s, actor, project_id, Perm.BUDGET_READ)
+    q = select(SimulationRun).where(SimulationRun.project_id == project_id).order_by(SimulationRun.id.desc())
+    return [run_dict(r, see, full=False) for r in s.scalars(q.limit(limit))]

@@ -1,0 +1,375 @@
+"""Technology inventory: components per project and organisation-wide, imports (CSV, CycloneDX, SPDX), update
+items turned into tasks, the scheduled due-date check and the handover at closure.
+
+A component with `project_id` NULL belongs to the organisation: every signed-in user may read it, only an
+instance admin may change it. A project's components are read with project.read and changed with tech.manage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from charter.domain.errors import Conflict, NotFound, ValidationError
+from charter.domain.roles import Perm
+from charter.io import inventory as inv
+from charter.persistence.models import Department, Project, TechComponent, TechUpdate, User
+from charter.services import journal, notifications, tasks
+from charter.services.authz import project_for, require_admin, require_user, visible_project_ids
+from charter.services.context import Actor, now
+
+KINDS = inv.KINDS
+UPDATE_KINDS = ("new_version", "advisory", "end_of_life", "certificate")
+SEVERITIES = ("low", "medium", "high", "critical")
+DEFAULT_THRESHOLDS = (90, 30)
+_DATES = ("release_date", "support_end", "eol_date")
+EDITABLE = {
+    "name", "kind", "vendor", "current_version", "licence", "release_date", "support_end", "eol_date",
+    "owner_id", "systems", "departments",
+}  # fmt: skip
+
+
+def component_dict(c: TechComponent) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "project_id": c.project_id,
+        "name": c.name,
+        "kind": c.kind,
+        "vendor": c.vendor,
+        "current_version": c.current_version,
+        "licence": c.licence,
+        "release_date": c.release_date,
+        "support_end": c.support_end,
+        "eol_date": c.eol_date,
+        "owner_id": c.owner_id,
+        "systems": list(c.systems or []),
+        "departments": list(c.departments or []),
+        "source": c.source,
+        "handed_over_at": c.handed_over_at,
+        "version": c.version,
+    }
+
+
+def update_dict(u: TechUpdate) -> dict[str, Any]:
+    return {
+        "id": u.id,
+        "component_id": u.component_id,
+        "kind": u.kind,
+        "title": u.title,
+        "severity": u.severity,
+        "due_on": u.due_on,
+        "status": u.status,
+        "task_id": u.task_id,
+    }
+
+
+def _may_manage(s: Session, actor: Actor, project_id: int | None) -> None:
+    require_user(actor)
+    if project_id is None:
+        require_admin(actor)
+    else:
+        project_for(s, actor, project_id, Perm.TECH_MANAGE)
+
+
+def _date(value: Any, name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(f"{name} must be a date (YYYY-MM-DD)", field=name) from None
+
+
+def _check(values: dict[str, Any], where: str = "") -> None:
+    prefix = f"{where}: " if where else ""
+    name = str(values.get("name") or "").strip()
+    if not name:
+        raise ValidationError(f"{prefix}name is required", field="name")
+    if values.get("kind") not in KINDS:
+        raise ValidationError(f"{prefix}kind must be one of {', '.join(KINDS)}", field="kind")
+    release = values.get("release_date")
+    for f in ("support_end", "eol_date"):
+        d = values.get(f)
+        if release and d and d < release:
+            raise ValidationError(f"{prefix}{f} ({d}) is before release_date ({release})", field=f)
+
+
+def _owner(s: Session, owner_id: int | None) -> None:
+    if owner_id is not None and s.get(User, owner_id) is None:
+        raise ValidationError(f"user {owner_id} does not exist", field="owner_id")
+
+
+def list_components(
+    s: Session, actor: Actor, project_id: int | None = None, *, organisation: bool = False
+) -> list[dict[str, Any]]:
+    """A project's inventory, or (project_id None) the organisation-wide inventory: org components plus
+    every visible project's."""
+    require_user(actor)
+    q = select(TechComponent).order_by(TechComponent.name, TechComponent.id)
+    if project_id is not None:
+        project_for(s, actor, project_id)
+        q = q.where(TechComponent.project_id == project_id)
+    elif organisation:
+        q = q.where(TechComponent.project_id.is_(None))
+    else:
+        q = q.where(
+            or_(
+                TechComponent.project_id.is_(None),
+                TechComponent.project_id.in_(visible_project_ids(s, actor)),
+            )
+        )
+    return [component_dict(c) for c in s.scalars(q)]
+
+
+def _component(s: Session, actor: Actor, component_id: int) -> TechComponent:
+    require_user(actor)
+    c = s.get(TechComponent, component_id)
+    if c is None:
+        raise NotFound(f"component {component_id} not found")
+    if c.project_id is not None:
+        project_for(s, actor, c.project_id)
+    return c
+
+
+def get_component(s: Session, actor: Actor, component_id: int) -> dict[str, Any]:
+    c = _component(s, actor, component_id)
+    out = component_dict(c)
+    ups = s.scalars(select(TechUpdate).where(TechUpdate.component_id == c.id).order_by(TechUpdate.id))
+    out["updates"] = [update_dict(u) for u in ups]
+    return out
+
+
+def _values(values: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - EDITABLE
+    if unknown:
+        f = sorted(unknown)[0]
+        raise ValidationError(f"unknown field {f}", field=f)
+    out = dict(values)
+    for f in _DATES:
+        if f in out:
+            out[f] = _date(out[f], f)
+    for f in ("systems", "departments"):
+        if f in out:
+            v = out[f] or []
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise ValidationError(f"{f} must be a list of names", field=f)
+            out[f] = [x.strip()[:120] for x in v if x.strip()][:100]
+    for f, limit in (("name", 200), ("vendor", 200), ("current_version", 100), ("licence", 200)):
+        if f in out:
+            out[f] = str(out[f] or "").strip()[:limit]
+    return out
+
+
+def create_component(s: Session, actor: Actor, project_id: int | None, **values: Any) -> dict[str, Any]:
+    _may_manage(s, actor, project_id)
+    v = _values(values)
+    v.setdefault("kind", "software")
+    _check(v)
+    _owner(s, v.get("owner_id"))
+    c = TechComponent(project_id=project_id, created_at=now(), source="manual", **v)
+    for attr, default in (("vendor", ""), ("current_version", ""), ("licence", ""), ("systems", []),
+                          ("departments", [])):  # fmt: skip
+        if getattr(c, attr) is None:
+            setattr(c, attr, default)
+    s.add(c)
+    s.flush()
+    journal.record(s, actor, entity_type="tech_component", entity_id=c.id, action="create",
+                   project_id=project_id, after=journal.snapshot(c))  # fmt: skip
+    return component_dict(c)
+
+
+def update_component(
+    s: Session, actor: Actor, component_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    c = _component(s, actor, component_id)
+    _may_manage(s, actor, c.project_id)
+    if c.version != version:
+        raise Conflict(f"component {component_id} was changed by someone else (version {c.version})")
+    v = _values(changes)
+    merged = {**component_dict(c), **v}
+    _check(merged)
+    _owner(s, v.get("owner_id"))
+    before = journal.snapshot(c)
+    for k, val in v.items():
+        setattr(c, k, val)
+    s.flush()
+    journal.record(s, actor, entity_type="tech_component", entity_id=c.id, action="update",
+                   project_id=c.project_id, before=before, after=journal.snapshot(c))  # fmt: skip
+    return component_dict(c)
+
+
+def import_file(
+    s: Session, actor: Actor, project_id: int | None, data: bytes, filename: str = ""
+) -> dict[str, Any]:
+    """Import a CSV inventory or a CycloneDX/SPDX SBOM, all or nothing."""
+    _may_manage(s, actor, project_id)
+    fmt = "csv" if filename.lower().endswith(".csv") else inv.detect(data)
+    problems: list[str] = []
+    specs = inv.read_csv(data, problems) if fmt == "csv" else inv.read_sbom(data)[1]
+    users = {u.username: u.id for u in s.scalars(select(User))}
+    depts = {d.name for d in s.scalars(select(Department))}
+    rows: list[TechComponent] = []
+    for sp in specs:
+        owner_id = None
+        if sp.owner:
+            owner_id = users.get(sp.owner)
+            if owner_id is None:
+                problems.append(f"{sp.where}: owner {sp.owner!r} is not a user")
+        for d in sp.departments:
+            if d not in depts:
+                problems.append(f"{sp.where}: department {d!r} does not exist")
+        values = {"name": sp.name, "kind": sp.kind, "release_date": sp.release_date,
+                  "support_end": sp.support_end, "eol_date": sp.eol_date}  # fmt: skip
+        try:
+            _check(values, sp.where)
+        except ValidationError as e:
+            problems.append(str(e))
+            continue
+        rows.append(
+            TechComponent(
+                project_id=project_id,
+                name=sp.name,
+                kind=sp.kind,
+                vendor=sp.vendor,
+                current_version=sp.version,
+                licence=sp.licence,
+                release_date=sp.release_date,
+                support_end=sp.support_end,
+                eol_date=sp.eol_date,
+                owner_id=owner_id,
+                systems=sp.systems,
+                departments=sp.departments,
+                source=fmt.split("-")[0],
+                created_at=now(),
+            )
+        )
+    inv._raise(problems, "inventory")
+    s.add_all(rows)
+    s.flush()
+    journal.record(s, actor, entity_type="tech_import", entity_id=project_id or 0, action="create",
+                   project_id=project_id, after={"format": fmt, "components": len(rows)})  # fmt: skip
+    return {"format": fmt, "imported": len(rows), "components": [component_dict(c) for c in rows]}
+
+
+# --------------------------------------------------------------------------------------------- updates
+
+
+def create_update(
+    s: Session,
+    actor: Actor,
+    component_id: int,
+    *,
+    kind: str,
+    title: str,
+    severity: str = "medium",
+    due_on: Any = None,
+    make_task: bool = False,
+    work_package_id: int | None = None,
+) -> dict[str, Any]:
+    """An update item; with `make_task`, also an update task in the component's project."""
+    c = _component(s, actor, component_id)
+    _may_manage(s, actor, c.project_id)
+    if kind not in UPDATE_KINDS:
+        raise ValidationError(f"kind must be one of {', '.join(UPDATE_KINDS)}", field="kind")
+    if severity not in SEVERITIES:
+        raise ValidationError(f"severity must be one of {', '.join(SEVERITIES)}", field="severity")
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError("title is required", field="title")
+    u = TechUpdate(component_id=c.id, kind=kind, title=title[:300], severity=severity,
+                   due_on=_date(due_on, "due_on"), status="open", created_at=now())  # fmt: skip
+    s.add(u)
+    s.flush()
+    if make_task:
+        if c.project_id is None:
+            raise ValidationError("an organisation-wide component has no project to plan a task in",
+                                  field="make_task")  # fmt: skip
+        fields: dict[str, Any] = {"description": f"Update of {c.name} {c.current_version}: {title}"}
+        if u.due_on:
+            fields["deadline"] = dt.datetime.combine(u.due_on, dt.time(17, 0))
+        t = tasks.create_task(s, actor, c.project_id, name=f"Update {c.name}: {title}"[:300],
+                              work_package_id=work_package_id, **fields)  # fmt: skip
+        u.task_id = t["id"]
+        u.status = "planned"
+        s.flush()
+    journal.record(s, actor, entity_type="tech_update", entity_id=u.id, action="create",
+                   project_id=c.project_id, after=journal.snapshot(u))  # fmt: skip
+    return update_dict(u)
+
+
+# --------------------------------------------------------------------------------------------- due alerts
+
+
+def due_alerts(
+    s: Session, now_at: dt.datetime | None = None, thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
+) -> list[dict[str, Any]]:
+    """Alert each component's owner when an end-of-life, support-end or (certificate/domain) expiry date
+    is within a threshold. Runs whatever the project's status (closed projects too); idempotent per
+    component, date field and threshold through notify()'s event_key."""
+    today = (now_at or now()).date()
+    horizon = today + dt.timedelta(days=max(thresholds))
+    q = select(TechComponent).where(
+        TechComponent.owner_id.is_not(None),
+        or_(TechComponent.eol_date <= horizon, TechComponent.support_end <= horizon),
+    )
+    raised: list[dict[str, Any]] = []
+    for c in s.scalars(q.order_by(TechComponent.id)):
+        if c.project_id is not None:
+            deleted = s.scalar(select(Project.deleted_at).where(Project.id == c.project_id))
+            if deleted is not None:
+                continue
+        for f, label in (("eol_date", "end of life"), ("support_end", "end of support")):
+            when: dt.date | None = getattr(c, f)
+            if when is None or when < today:
+                continue
+            if c.kind in ("certificate", "domain") and f == "eol_date":
+                label = "expiry"
+            left = (when - today).days
+            hit = [t for t in sorted(thresholds) if left <= t]
+            if not hit:
+                continue
+            threshold = hit[0]
+            key = f"tech.due:{c.id}:{f}:{threshold}:{when.isoformat()}"
+            counts = notifications.notify(
+                s,
+                recipients=[c.owner_id] if c.owner_id else [],
+                kind="tech.due",
+                subject=f"{c.name} {c.current_version}: {label} in {left} day(s) ({when})",
+                body=f"The {label} date of {c.name} {c.current_version} is {when}. Plan the update.",
+                project_id=c.project_id,
+                link=f"/tech/{c.id}",
+                event_key=key,
+            )
+            if counts["inbox"] or counts["email"]:
+                raised.append({"component_id": c.id, "field": f, "threshold": threshold, "days_left": left,
+                               "owner_id": c.owner_id})  # fmt: skip
+    return raised
+
+
+def hand_over(s: Session, actor: Actor, project_id: int, owner_id: int) -> dict[str, Any]:
+    """Hand the project's technology to an owner for the post-project phase."""
+    project_for(s, actor, project_id, Perm.TECH_MANAGE)
+    _owner(s, owner_id)
+    t = now()
+    count = 0
+    for c in s.scalars(select(TechComponent).where(TechComponent.project_id == project_id)):
+        before = journal.snapshot(c)
+        c.owner_id = owner_id
+        c.handed_over_at = t
+        count += 1
+        s.flush()
+        journal.record(s, actor, entity_type="tech_component", entity_id=c.id, action="update",
+                       project_id=project_id, before=before, after=journal.snapshot(c), cause="handover")  # fmt: skip
+    return {"project_id": project_id, "owner_id": owner_id, "handed_over": count}
+
+
+def not_handed_over(s: Session, project_id: int) -> int:
+    q = select(TechComponent.id).where(
+        TechComponent.project_id == project_id, TechComponent.handed_over_at.is_(None)
+    )
+    return len(s.scalars(q).all())

@@ -1,0 +1,308 @@
+"""Quality pages: the lifecycle and its gates, the quality plan and metrics, deliverables, reviews, defects (with
+the weekly trend), the stakeholder register with its interest/influence grid, concerns, and change control
+(requests, the side-by-side impact preview, the decision, the since-baseline report). Pages read services only;
+every change goes through services.quality / stakeholders / change."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from charter.domain.errors import CharterError, ValidationError
+from charter.domain.quality import PHASES, ConcernArea
+from charter.services import change, org, projects, quality, roles, scheduling, stakeholders
+from charter.services.comms_common import is_manager, liaison_departments, members, names
+from charter.web.app import render
+from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_int, req_int
+
+router = APIRouter()
+P = "/projects/{project_id}"
+
+
+def _people(s: Any, project_id: int) -> list[dict[str, Any]]:
+    ids = members(s, project_id)
+    return [{"id": k, "name": v} for k, v in sorted(names(s, ids).items(), key=lambda x: x[1])]
+
+
+def _head(s: Any, actor: Any, project_id: int) -> dict[str, Any]:
+    return {"project": projects.get_project(s, actor, project_id), "caps": projects.capabilities(s, actor, project_id),
+            "phases": [p.value for p in PHASES]}  # fmt: skip
+
+
+def _quality_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
+    sched = scheduling.get_schedule(s, actor, pid)
+    return {
+        "life": quality.lifecycle(s, actor, pid), "plan": quality.plan(s, actor, pid),
+        "deliverables": quality.list_deliverables(s, actor, pid), "reviews": quality.list_reviews(s, actor, pid),
+        "defects": quality.list_defects(s, actor, pid), "trend": quality.defect_trend(s, actor, pid, weeks=8)["weeks"],
+        "templates": quality.list_templates(s, actor), "people": _people(s, pid),
+        "wps": sched["summaries"], "roles": roles.list_roles(s, actor, pid),
+        "tasks": sched["tasks"], "me_id": actor.user_id,
+    }  # fmt: skip
+
+
+def _stakeholders_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
+    return {"register": stakeholders.register(s, actor, pid), "people": _people(s, pid),
+            "depts": org.list_departments(s, actor)}  # fmt: skip
+
+
+def _concerns_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
+    return {"concerns": stakeholders.list_concerns(s, actor, pid), "areas": [a.value for a in ConcernArea],
+            "manager": is_manager(s, actor, pid), "liaison_of": liaison_departments(s, actor, pid),
+            "me_id": actor.user_id}  # fmt: skip
+
+
+def _changes_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
+    return {"changes": change.list_change_requests(s, actor, pid), "baselines": scheduling.list_baselines(s, actor, pid),
+            "report": None}  # fmt: skip
+
+
+VIEWS: dict[str, tuple[str, Callable[[Any, Any, int], dict[str, Any]]]] = {
+    "quality": ("quality.html", _quality_ctx),
+    "stakeholders": ("quality_stakeholders.html", _stakeholders_ctx),
+    "concerns": ("quality_concerns.html", _concerns_ctx),
+    "changes": ("quality_changes.html", _changes_ctx),
+}
+
+
+def _page(request: Request, db: DB, info: Any, pid: int, view: str, *, error: dict[str, Any] | None = None,
+          status: int = 200, extra: Callable[[Any, Any], dict[str, Any]] | None = None) -> HTMLResponse:  # fmt: skip
+    template, build = VIEWS[view]
+    with db.uow(readonly=True) as s:
+        ctx = {**_head(s, info.actor, pid), **build(s, info.actor, pid)}
+        if extra:
+            ctx.update(extra(s, info.actor))
+    return render(request, template, {**ctx, "view": view, "error": error}, status)
+
+
+def _act(request: Request, db: DB, info: Any, pid: int, view: str, form_name: str, fn: Callable[[Any], Any],
+         back: str | None = None, render_view: Callable[..., HTMLResponse] | None = None) -> Response:  # fmt: skip
+    try:
+        with db.uow() as s:
+            out = fn(s)
+    except CharterError as exc:
+        err = {"form": form_name, "message": exc.message, "field": exc.field}
+        if render_view is not None:
+            return render_view(error=err, status=exc.http_status)
+        return _page(request, db, info, pid, view, error=err, status=exc.http_status)
+    target = back or f"/projects/{pid}/{view}"
+    if "{id}" in target and isinstance(out, dict):
+        target = target.replace("{id}", str(out["id"]))
+    return RedirectResponse(target, status_code=303)
+
+
+def _ids(value: str) -> list[int]:
+    try:
+        return [int(x) for x in value.replace(";", ",").split(",") if x.strip()]
+    except ValueError:
+        raise ValidationError("a list of user ids", field="reviewer_ids") from None
+
+
+# --------------------------------------------------------------------------------------------- quality
+
+
+@router.get(P + "/quality", response_class=HTMLResponse)
+def quality_page(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
+    return _page(request, db, info, project_id, "quality")
+
+
+@router.post(P + "/quality/{what}", response_class=HTMLResponse)
+def quality_post(
+    request: Request, project_id: int, what: str, form: FormData, db: DB, info: Checked
+) -> Response:
+    a, pid, f = info.actor, project_id, form
+    actions: dict[str, Callable[[Any], Any]] = {
+        "phase": lambda s: quality.update_phase(s, a, pid, f.get("phase", ""), entry_criteria=f.get("entry_criteria", ""),
+                                                exit_criteria=f.get("exit_criteria", "")),
+        "close": lambda s: quality.close_phase(s, a, pid, override_reason=f.get("override_reason") or None),
+        "plan": lambda s: quality.set_plan(s, a, pid, standards=f.get("standards", "").splitlines(),
+                                           responsible_role_id=opt_int(f, "responsible_role_id"), notes=f.get("notes", ""),
+                                           concern_ack_days=opt_int(f, "concern_ack_days")),
+        "metric": lambda s: quality.create_metric(s, a, pid, name=f.get("name", ""), direction=f.get("direction", ""),
+                                                  target=float(f.get("target") or 0), unit=f.get("unit", ""),
+                                                  phase=f.get("phase") or None),
+        "measure": lambda s: quality.record_measurement(s, a, pid, req_int(f, "metric_id"),
+                                                        value=float(f.get("value") or 0), note=f.get("note", "")),
+        "deliverable": lambda s: quality.create_deliverable(
+            s, a, pid, work_package_id=req_int(f, "work_package_id"), name=f.get("name", ""),
+            acceptor_id=req_int(f, "acceptor_id"), acceptance_criteria=f.get("acceptance_criteria", ""),
+            phase=f.get("phase") or None),
+        "accept": lambda s: quality.accept_deliverable(s, a, pid, req_int(f, "deliverable_id")),
+        "reject": lambda s: quality.reject_deliverable(s, a, pid, req_int(f, "deliverable_id"), f.get("reason", "")),
+        "resubmit": lambda s: quality.resubmit_deliverable(s, a, pid, req_int(f, "deliverable_id")),
+        "template": lambda s: quality.create_template(s, a, name=f.get("name", ""), items=f.get("items", "").splitlines()),
+        "review": lambda s: quality.create_review(s, a, pid, title=f.get("title", ""), kind=f.get("kind") or "review",
+                                                  reviewer_ids=_ids(f.get("reviewer_ids", "")),
+                                                  template_id=opt_int(f, "template_id"), phase=f.get("phase") or None),
+        "finding": lambda s: quality.add_finding(s, a, pid, req_int(f, "review_id"), text=f.get("text", ""),
+                                                 severity=f.get("severity") or "minor",
+                                                 raise_defect=f.get("raise_defect") == "on"),
+        "signoff": lambda s: quality.sign_off(s, a, pid, req_int(f, "review_id")),
+        "defect": lambda s: quality.create_defect(s, a, pid, title=f.get("title", ""), severity=f.get("severity", ""),
+                                                  found_in=f.get("found_in", ""), priority=opt_int(f, "priority") or 3,
+                                                  task_id=opt_int(f, "task_id"), owner_id=opt_int(f, "owner_id")),
+        "defect-status": lambda s: quality.update_defect(s, a, pid, req_int(f, "defect_id"), req_int(f, "version"),
+                                                         status=f.get("status", "")),
+    }  # fmt: skip
+    if what not in actions:
+        raise ValidationError("unknown action", field="action")
+    return _act(request, db, info, pid, "quality", what, actions[what])
+
+
+# --------------------------------------------------------------------------------------------- stakeholders
+
+
+@router.get(P + "/stakeholders", response_class=HTMLResponse)
+def stakeholders_page(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
+    return _page(request, db, info, project_id, "stakeholders")
+
+
+@router.post(P + "/stakeholders", response_class=HTMLResponse)
+def stakeholders_add(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    f = form
+    return _act(request, db, info, project_id, "stakeholders", "stakeholder", lambda s: stakeholders.create_stakeholder(
+        s, info.actor, project_id, name=f.get("name", ""), kind=f.get("kind") or "person", user_id=opt_int(f, "user_id"),
+        department_id=opt_int(f, "department_id"), interest=opt_int(f, "interest") or 3,
+        influence=opt_int(f, "influence") or 3, attitude=f.get("attitude") or "neutral",
+        current_engagement=f.get("current_engagement") or "neutral",
+        desired_engagement=f.get("desired_engagement") or "supportive",
+        communication_needs=f.get("communication_needs", "")))  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- concerns
+
+
+@router.get(P + "/concerns", response_class=HTMLResponse)
+def concerns_page(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
+    return _page(request, db, info, project_id, "concerns")
+
+
+@router.post(P + "/concerns", response_class=HTMLResponse)
+def concerns_raise(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    areas = [a.value for a in ConcernArea if form.get(f"area_{a.value}") == "on"]
+    return _act(request, db, info, project_id, "concerns", "concern", lambda s: stakeholders.raise_concern(
+        s, info.actor, project_id, subject=form.get("subject", ""), areas=areas,
+        severity=form.get("severity") or "medium", body=form.get("body", ""), needed_by=opt_date(form, "needed_by"),
+        confidential=form.get("confidential") == "on"))  # fmt: skip
+
+
+@router.post(P + "/concerns/{concern_id}/{what}", response_class=HTMLResponse)
+def concerns_act(request: Request, project_id: int, concern_id: int, what: str, form: FormData, db: DB,
+                 info: Checked) -> Response:  # fmt: skip
+    a = info.actor
+    if what == "acknowledge":
+        return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
+                    lambda s: stakeholders.acknowledge(s, a, project_id, concern_id))  # fmt: skip
+    if what == "answer":
+        return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
+                    lambda s: stakeholders.answer(s, a, project_id, concern_id, text=form.get("text", "")))  # fmt: skip
+    if what == "change-request":
+        return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
+                    lambda s: stakeholders.to_change_request(s, a, project_id, concern_id),
+                    back=f"/projects/{project_id}/changes/{{id}}")  # fmt: skip
+    raise ValidationError("unknown action", field="action")
+
+
+# --------------------------------------------------------------------------------------------- changes
+
+
+@router.get(P + "/changes", response_class=HTMLResponse)
+def changes_page(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
+    n = request.query_params.get("baseline")
+    extra = None
+    if n not in (None, ""):
+        num = int(n) if n.isdigit() else -1
+        extra = lambda s, a: {"report": change.since_baseline(s, a, project_id, num)}  # noqa: E731
+    return _page(request, db, info, project_id, "changes", extra=extra)
+
+
+@router.post(P + "/changes", response_class=HTMLResponse)
+def changes_create(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    return _act(request, db, info, project_id, "changes", "create", lambda s: change.create_change_request(
+        s, info.actor, project_id, title=form.get("title", ""), description=form.get("description", ""),
+        reason=form.get("reason", "")), back=f"/projects/{project_id}/changes/{{id}}")  # fmt: skip
+
+
+def _cr_page(request: Request, db: DB, info: Any, pid: int, cr_id: int, *, error: dict[str, Any] | None = None,
+             status: int = 200) -> HTMLResponse:  # fmt: skip
+    with db.uow(readonly=True) as s:
+        ctx = _head(s, info.actor, pid)
+        cr = change.get_change_request(s, info.actor, pid, cr_id)
+        sched = scheduling.get_schedule(s, info.actor, pid)
+        from charter.services import budget
+
+        try:
+            lines = budget.list_lines(s, info.actor, pid)
+        except CharterError:
+            lines = []
+    return render(request, "quality_change.html", {**ctx, "view": "changes", "cr": cr, "tasks": sched["tasks"],
+                                                   "lines": lines, "wps": sched["summaries"], "error": error,
+                                                   "can_decide": "change.decide" in ctx["caps"]}, status)  # fmt: skip
+
+
+@router.get(P + "/changes/{cr_id}", response_class=HTMLResponse)
+def change_page(request: Request, project_id: int, cr_id: int, db: DB, info: Session) -> HTMLResponse:
+    return _cr_page(request, db, info, project_id, cr_id)
+
+
+def _op(form: dict[str, str]) -> dict[str, Any]:
+    kind = form.get("op", "")
+    if kind == "task_duration":
+        return {"op": kind, "task_id": req_int(form, "task_id"), "duration": form.get("duration", "")}
+    if kind == "add_task":
+        op: dict[str, Any] = {"op": kind, "name": form.get("name", ""), "duration": form.get("duration") or None,
+                              "work_package_id": opt_int(form, "work_package_id")}  # fmt: skip
+        if opt_int(form, "pred_id"):
+            op["predecessors"] = [opt_int(form, "pred_id")]
+        return {k: v for k, v in op.items() if v is not None}
+    if kind == "add_link":
+        return {"op": kind, "pred_id": req_int(form, "pred_id"), "succ_id": req_int(form, "succ_id")}
+    if kind == "budget_line":
+        return {
+            "op": kind,
+            "budget_line_id": req_int(form, "budget_line_id"),
+            "amount": form.get("amount", ""),
+        }
+    if kind == "json":
+        try:
+            ops = json.loads(form.get("changes") or "[]")
+        except ValueError:
+            raise ValidationError("not valid JSON", field="changes") from None
+        return {"op": "json", "ops": ops}
+    raise ValidationError("choose a kind of change", field="op")
+
+
+@router.post(P + "/changes/{cr_id}/{what}", response_class=HTMLResponse)
+def change_act(request: Request, project_id: int, cr_id: int, what: str, form: FormData, db: DB,
+               info: Checked) -> Response:  # fmt: skip
+    a, pid = info.actor, project_id
+
+    def add(s: Any) -> Any:
+        op = _op(form)
+        if op["op"] == "json":
+            cur = change.get_change_request(s, a, pid, cr_id)
+            return change.update_change_request(
+                s, a, pid, cr_id, cur["version"], changes=[*cur["changes"], *op["ops"]]
+            )
+        return change.add_change(s, a, pid, cr_id, op)
+
+    def clear(s: Any) -> Any:
+        cur = change.get_change_request(s, a, pid, cr_id)
+        return change.update_change_request(s, a, pid, cr_id, cur["version"], changes=[])
+
+    actions: dict[str, Callable[[Any], Any]] = {
+        "add": add,
+        "clear": clear,
+        "preview": lambda s: change.preview(s, a, pid, cr_id),
+        "approve": lambda s: change.decide(s, a, pid, cr_id, approve=True, reason=form.get("reason", ""),
+                                           baseline_number=opt_int(form, "baseline_number")),
+        "reject": lambda s: change.decide(s, a, pid, cr_id, approve=False, reason=form.get("reason", "")),
+    }  # fmt: skip
+    if what not in actions:
+        raise ValidationError("unknown action", field="action")
+    return _act(request, db, info, pid, "changes", what, actions[what], back=f"/projects/{pid}/changes/{cr_id}",
+                render_view=lambda error, status: _cr_page(request, db, info, pid, cr_id, error=error, status=status))  # fmt: skip

@@ -1,0 +1,156 @@
+"""Change control: the impact preview equals the plan right after approval, a stale preview must be
+re-previewed, a change board decides by quorum, rejection keeps its reason, the since-baseline report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from charter.domain.errors import Conflict, PermissionDenied
+from charter.services import budget, change, evm, scheduling, tasks
+
+
+def _cr(seed: Any, **extra: Any) -> dict[str, Any]:
+    with seed.db.uow() as s:
+        line = budget.create_line(
+            s, seed.actor("pm"), seed.p1, category="labour", name="Build", amount="1000"
+        )
+    ops = [
+        {"op": "task_duration", "task_id": seed.tasks["a"], "duration": "6d"},
+        {"op": "add_task", "name": "Extra testing", "work_package_id": seed.wp_b, "duration": "2d",
+         "predecessors": [seed.tasks["b"]]},
+        {"op": "budget_line", "budget_line_id": line["id"], "amount": "1500"},
+    ]  # fmt: skip
+    with seed.db.uow() as s:
+        return change.create_change_request(s, seed.actor("stakeholder"), seed.p1, title="More testing",
+                                            reason="Quality", areas=["schedule", "budget"], changes=ops, **extra)  # fmt: skip
+
+
+def _plan(seed: Any) -> tuple[Any, dict[str, Any], int]:
+    with seed.db.uow(readonly=True) as s:
+        sched = scheduling.get_schedule(s, seed.actor("pm"), seed.p1)
+        figs = evm.compute(s, seed.actor("pm"), seed.p1)["project"]
+    return sched["finish"], figs, len(sched["tasks"])
+
+
+def test_previewed_finish_and_cost_equal_the_plan_after_approval(seed: Any, api: Any, as_: Any) -> None:
+    cr = _cr(seed)
+    finish0, figs0, n0 = _plan(seed)
+    url = f"/projects/{seed.p1}/change-requests/{cr['id']}"
+    r = api.post(url + "/preview", json={}, headers=as_("pm"))
+    assert r.status_code == 200, r.text
+    pv = r.json()["preview"]
+    # nothing moved yet
+    finish1, figs1, n1 = _plan(seed)
+    assert (finish1, figs1["eac"], n1) == (finish0, figs0["eac"], n0)
+    assert pv["current"]["finish"] == finish0.isoformat()
+    assert pv["proposed"]["finish"] > pv["current"]["finish"]
+    assert pv["impact"]["finish"]["changed"]
+    assert pv["impact"]["cost"]["bac"]["change"] == "500.00"
+    assert [t["name"] for t in pv["impact"]["tasks_added"]] == ["Extra testing"]
+    r = api.post(url + "/approve", json={"reason": "Worth it"}, headers=as_("sponsor"))
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["status"] == "approved" and done["baseline_number"] == 0
+    finish2, figs2, n2 = _plan(seed)
+    assert finish2.isoformat() == pv["proposed"]["finish"]
+    assert str(figs2["eac"]) == pv["proposed"]["cost"]["eac"]
+    assert str(figs2["bac"]) == pv["proposed"]["cost"]["bac"]
+    assert n2 == n0 + 1
+    # the baseline saved on approval is the approved plan
+    with seed.db.uow(readonly=True) as s:
+        b = scheduling.list_baselines(s, seed.actor("pm"), seed.p1)
+        assert b[0]["number"] == 0 and b[0]["finish"] == finish2
+    report = api.get(f"/projects/{seed.p1}/baselines/0/changes", headers=as_("pm")).json()
+    assert report["changed"] == [] and report["added"] == []
+
+
+def test_stale_preview_must_be_previewed_again(seed: Any, api: Any, as_: Any) -> None:
+    cr = _cr(seed)
+    url = f"/projects/{seed.p1}/change-requests/{cr['id']}"
+    r = api.post(url + "/approve", json={}, headers=as_("pm"))
+    assert r.status_code == 409 and "preview" in r.json()["error"]["message"]
+    assert api.post(url + "/preview", json={}, headers=as_("pm")).status_code == 200
+    with seed.db.uow() as s:  # someone edits the plan meanwhile
+        t = tasks.get_task(s, seed.actor("pm"), seed.p1, seed.tasks["c"])
+        tasks.update_task(s, seed.actor("pm"), seed.p1, seed.tasks["c"], t["version"], duration="4d")
+    assert api.get(url, headers=as_("pm")).json()["preview_stale"]
+    r = api.post(url + "/approve", json={}, headers=as_("pm"))
+    assert r.status_code == 409 and "preview it again" in r.json()["error"]["message"]
+    assert api.post(url + "/preview", json={}, headers=as_("pm")).status_code == 200
+    r = api.post(url + "/approve", json={"baseline_number": 3}, headers=as_("pm"))
+    assert r.status_code == 200 and r.json()["baseline_number"] == 3
+
+
+def test_change_board_decides_by_quorum_and_rejection_keeps_reason(seed: Any) -> None:
+    board = [seed.users["sponsor"], seed.users["pm"], seed.users["task_leader"]]
+    cr = _cr(seed, approver_ids=board, quorum=2)
+    with seed.db.uow() as s:
+        change.preview(s, seed.actor("pm"), seed.p1, cr["id"])
+    with seed.db.uow() as s, pytest.raises(PermissionDenied):
+        change.decide(s, seed.actor("observer"), seed.p1, cr["id"], approve=True)
+    with seed.db.uow() as s:
+        out = change.decide(s, seed.actor("sponsor"), seed.p1, cr["id"], approve=False, reason="Too costly")
+    assert out["status"] == "open" and out["votes"][0]["vote"] == "reject"
+    with seed.db.uow() as s:
+        out = change.decide(
+            s, seed.actor("task_leader"), seed.p1, cr["id"], approve=False, reason="No capacity"
+        )
+    assert out["status"] == "rejected" and "Too costly" in out["decision_reason"]
+    with seed.db.uow() as s, pytest.raises(Conflict):
+        change.decide(s, seed.actor("pm"), seed.p1, cr["id"], approve=True)
+
+
+def test_board_approval_applies_at_quorum(seed: Any) -> None:
+    cr = _cr(seed, approver_ids=[seed.users["sponsor"], seed.users["pm"]], quorum=2)
+    with seed.db.uow() as s:
+        change.preview(s, seed.actor("pm"), seed.p1, cr["id"])
+    with seed.db.uow() as s:
+        assert change.decide(s, seed.actor("sponsor"), seed.p1, cr["id"], approve=True)["status"] == "open"
+    with seed.db.uow() as s:
+        out = change.decide(s, seed.actor("pm"), seed.p1, cr["id"], approve=True)
+    assert out["status"] == "approved" and out["applied"]["finish"] == out["preview"]["proposed"]["finish"]
+
+
+def test_report_since_baseline(seed: Any) -> None:
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        scheduling.save_baseline(s, pm, seed.p1, number=1)
+    with seed.db.uow() as s:
+        t = tasks.get_task(s, pm, seed.p1, seed.tasks["a"])
+        tasks.update_task(s, pm, seed.p1, seed.tasks["a"], t["version"], duration="5d")
+        tasks.create_task(s, pm, seed.p1, name="New one", work_package_id=seed.wp_b)
+        c = tasks.get_task(s, pm, seed.p1, seed.tasks["c"])
+        tasks.delete_task(s, pm, seed.p1, seed.tasks["c"], c["version"])
+    with seed.db.uow(readonly=True) as s:
+        r = change.since_baseline(s, pm, seed.p1, 1)
+    assert {x["name"] for x in r["changed"]} >= {"Task A", "Task B"}
+    assert [x["name"] for x in r["added"]] == ["New one"]
+    assert [x["name"] for x in r["removed"]] == ["Task C"]
+
+
+def test_cli_change_and_concern(seed: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from charter.cli.main import app
+    from charter.config import get_settings
+
+    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    cr = _cr(seed)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        r = runner.invoke(app, list(args))
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    assert "CR-1" in run("--as", "pm", "change", "list", "P1")
+    out = run("--as", "pm", "change", "preview", "P1", str(cr["number"]))
+    assert "finish" in out and "eac" in out
+    assert "approved" in run("--as", "sponsor", "change", "approve", "P1", "1", "--reason", "OK")
+    assert "directly to the PM" in run("--as", "stakeholder", "concern", "raise", "P1", "--subject", "Slow tests",
+                                       "--area", "quality")  # fmt: skip
+    assert "Slow tests" in run("--as", "stakeholder", "concern", "list", "P1", "--mine", "--json")
+    assert "passes" in run("--as", "pm", "quality", "gate", "P1")

@@ -1,0 +1,112 @@
+"""Role desks and the portfolio: each desk section only for a user who holds that role now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from charter.services import desks, roles, stakeholders
+
+ROLE_SECTIONS = {
+    "pm": {"project_manager"},
+    "task_leader": {"task_leader"},
+    "task_leader_b": {"task_leader"},
+    "worker": {"worker"},
+    "stakeholder": {"stakeholder"},
+    "liaison": {"liaison"},
+    "sponsor": {"sponsor"},
+    "observer": set(),
+}
+
+
+def _p1(seed: Any, who: str) -> dict[str, Any] | None:
+    with seed.db.uow(readonly=True) as s:
+        d = desks.desk(s, seed.actor(who))
+    return next((p for p in d["projects"] if p["project_id"] == seed.p1), None)
+
+
+def test_each_role_sees_its_own_sections_and_no_others(seed: Any, frozen_clock: Any) -> None:
+    for who, expected in ROLE_SECTIONS.items():
+        p = _p1(seed, who)
+        assert p is not None, who
+        assert set(p["sections"]) == expected, who
+    assert _p1(seed, "outsider") is None  # outsider holds no role in P1
+    with seed.db.uow(readonly=True) as s:
+        out = desks.desk(s, seed.actor("outsider"))
+    assert [(p["project_key"], set(p["sections"])) for p in out["projects"]] == [("P2", {"project_manager"})]
+
+
+def test_sections_carry_the_right_items(seed: Any, frozen_clock: Any) -> None:
+    with seed.db.uow() as s:
+        stakeholders.raise_concern(s, seed.actor("stakeholder"), seed.p1, subject="Go-live clashes with audit",
+                                   areas=["schedule"])  # fmt: skip
+    pm = _p1(seed, "pm")["sections"]["project_manager"]  # type: ignore[index]
+    assert set(pm["health"]["areas"]) == {"schedule", "budget", "team", "risk", "quality", "communications"}
+    assert all("rule" in a and "rag" in a for a in pm["health"]["areas"].values())
+    assert "negative_float_tasks" in pm["health"]["areas"]["schedule"]
+    assert "approvals" in pm["today"] and "gaps" in pm["today"]
+    leader = _p1(seed, "task_leader")["sections"]["task_leader"]  # type: ignore[index]
+    assert [x["work_package"] for x in leader] == ["WP-A"] and leader[0]["tasks"] == 2
+    raised = _p1(seed, "stakeholder")["sections"]["stakeholder"]  # type: ignore[index]
+    assert [c["subject"] for c in raised["raised"]] == ["Go-live clashes with audit"]
+    assert raised["raise_link"].endswith("/concerns/new")
+    liaison = _p1(seed, "liaison")["sections"]["liaison"]  # type: ignore[index]
+    assert [x["department_id"] for x in liaison] == [seed.sales]
+    worker = _p1(seed, "worker")["sections"]["worker"]  # type: ignore[index]
+    assert [t["name"] for t in worker["tasks"]] == ["Task A"] and worker["timesheet_link"] == "/time"
+    sponsor = _p1(seed, "sponsor")["sections"]["sponsor"]  # type: ignore[index]
+    assert sponsor["health"] in ("green", "amber", "red", "unknown")
+
+
+def test_a_released_role_leaves_the_desk(seed: Any, frozen_clock: Any) -> None:
+    with seed.db.uow() as s:
+        a = next(x for x in roles.list_assignments(s, seed.actor("admin"), seed.p1)
+                 if x["id"] == seed.assignments["worker"])  # fmt: skip
+        roles.end_assignment(s, seed.actor("admin"), seed.p1, a["id"], a["version"])
+    assert _p1(seed, "worker") is None
+
+
+def test_portfolio_shows_only_visible_projects_with_rules(seed: Any, frozen_clock: Any) -> None:
+    with seed.db.uow(readonly=True) as s:
+        mine = desks.portfolio(s, seed.actor("worker"))
+        every = desks.portfolio(s, seed.actor("admin"))
+    assert [p["key"] for p in mine["projects"]] == ["P1"]
+    assert [p["key"] for p in every["projects"]] == ["P1", "P2"]
+    assert set(mine["rules"]) >= {"schedule", "budget", "team"}
+    assert mine["projects"][0]["areas"]["budget"]["rag"] == "unknown"  # a worker may not read the budget
+    assert mine["budget"] == []
+
+
+def test_api_desk_and_portfolio(api: Any, seed: Any, as_: Any) -> None:
+    r = api.get("/me/desk", headers=as_("liaison"))
+    assert r.status_code == 200
+    assert set(r.json()["projects"][0]["sections"]) == {"liaison"}
+    assert api.get("/portfolio", headers=as_("sponsor")).status_code == 200
+    assert api.get("/me/desk").status_code == 401
+
+
+def _browser(seed: Any, who: str) -> Any:
+    from fastapi.testclient import TestClient
+
+    from charter.app import create_app
+    from charter.persistence.models import User
+    from charter.services import accounts
+
+    with seed.db.uow() as s:
+        new = accounts.start_session(s, s.get(User, seed.users[who]))
+    client = TestClient(create_app(seed.db), follow_redirects=False)
+    client.cookies.set("charter_session", new.cookie)
+    return client
+
+
+def test_web_desk_portfolio_and_search_pages(seed: Any) -> None:
+    with _browser(seed, "stakeholder") as client:
+        page = client.get("/desk")
+        assert page.status_code == 200, page.text
+        assert 'id="desk-P1-stakeholder"' in page.text and "desk-P1-pm" not in page.text
+        assert 'href="/portfolio"' in page.text and 'action="/search"' in page.text
+        port = client.get("/portfolio")
+        assert port.status_code == 200 and "P1" in port.text and "P2" not in port.text
+        found = client.get("/search", params={"q": 'Task "A OR NEAR('})
+        assert found.status_code == 200 and 'id="search-total"' in found.text
+    with _browser(seed, "pm") as client:
+        assert 'id="desk-P1-pm"' in client.get("/desk").text

@@ -1,0 +1,199 @@
+"""Monte Carlo simulation through the service on the seeded project (Task A 3d -> Task B 2d; Task C 1d in
+parallel): deterministic for a seed, risk events at probability 0 and 1, criticality, stored and comparable
+runs, background execution with progress, bad input naming the task and field."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from charter.domain.errors import ValidationError
+from charter.persistence.models import Project, Risk, SimulationRun, Task
+from charter.services import risk, simulation, tasks
+
+MPD = 480
+
+
+def _run(seed: Any, iterations: int = 2000, rng_seed: int = 1, **params: Any) -> dict[str, Any]:
+    with seed.db.uow() as s:
+        run = simulation.create_run(
+            s, seed.actor("pm"), seed.p1, iterations=iterations, seed=rng_seed, **params
+        )
+    assert run["inline"]
+    simulation.launch(seed.db, run["id"], background=False)
+    with seed.db.uow(readonly=True) as s:
+        out = simulation.get_run(s, seed.actor("pm"), seed.p1, run["id"])
+    assert out["status"] == "done", out["error"]
+    return out
+
+
+def _estimates(seed: Any) -> None:
+    with seed.db.uow() as s:
+        pm = seed.actor("pm")
+        for key, (o, m, p) in {"a": ("2d", "3d", "6d"), "b": ("1d", "2d", "4d")}.items():
+            t = tasks.get_task(s, pm, seed.p1, seed.tasks[key])
+            tasks.update_task(s, pm, seed.p1, seed.tasks[key], t["version"], optimistic=o, most_likely=m,
+                              pessimistic=p)  # fmt: skip
+
+
+def _finish(run: dict[str, Any]) -> dict[int, float]:
+    return {f["p"]: f["days"] for f in run["result"]["finish"]}
+
+
+def test_deterministic_for_a_seed_and_stored(seed: Any) -> None:
+    _estimates(seed)
+    one = _run(seed, rng_seed=7)
+    two = _run(seed, rng_seed=7)
+    three = _run(seed, rng_seed=8)
+    assert one["result"] == two["result"]
+    assert one["result"]["histogram"] != three["result"]["histogram"]
+    f = _finish(one)
+    assert 3 <= f[10] <= f[50] <= f[80] <= f[90] <= 10
+    assert one["result"]["deterministic"]["days"] == 5
+    assert sum(one["result"]["histogram"]["counts"]) == 2000
+    with seed.db.uow(readonly=True) as s:
+        runs = simulation.list_runs(s, seed.actor("observer"), seed.p1)
+    assert [r["id"] for r in runs] == [three["id"], two["id"], one["id"]]
+    assert runs[2]["result"]["finish"] == one["result"]["finish"] and runs[2]["seed"] == 7
+
+
+def test_criticality_of_an_always_critical_task(seed: Any) -> None:
+    run = _run(seed, iterations=500)
+    crit = {t["name"]: t["criticality"] for t in run["result"]["tasks"]}
+    assert crit["Task A"] == 1 and crit["Task B"] == 1 and crit["Task C"] == 0
+    assert _finish(run) == {10: 5, 50: 5, 80: 5, 90: 5}
+
+
+def test_risk_probability_zero_and_one(seed: Any) -> None:
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:  # a fixed 4-day delay for schedule impact level 3
+        risk.set_scales(s, pm, seed.p1, [{"dimension": "schedule", "level": 3, "label": "Days", "low": 4,
+                                          "high": 4}])  # fmt: skip
+    _estimates(seed)
+    base = _run(seed, rng_seed=3)
+    with seed.db.uow() as s:
+        r = risk.create_risk(s, pm, seed.p1, title="Supplier late", probability=1, impact_schedule=3,
+                             probability_value=0.0, task_id=seed.tasks["a"])  # fmt: skip
+    never = _run(seed, rng_seed=3)
+    assert never["result"]["finish"] == base["result"]["finish"]
+    assert never["result"]["histogram"] == base["result"]["histogram"]
+    assert never["result"]["risks"][0]["occurrence"] == 0
+    with seed.db.uow() as s:
+        risk.update_risk(s, pm, seed.p1, r["id"], r["version"], probability_value=1.0)
+    always = _run(seed, rng_seed=3)
+    assert always["result"]["risks"][0]["occurrence"] == 1
+    for p, days in _finish(base).items():
+        assert _finish(always)[p] == pytest.approx(days + 4, abs=0.01)
+    assert always["result"]["deterministic"] == base["result"]["deterministic"]
+
+
+def test_risk_level_maps_to_scale_probability(seed: Any) -> None:
+    with seed.db.uow() as s:  # probability level 5 = 70-90% by default: 80% occur
+        risk.create_risk(s, seed.actor("pm"), seed.p1, title="Outage", probability=5, impact_schedule=1,
+                         task_id=seed.tasks["b"])  # fmt: skip
+        risk.create_risk(s, seed.actor("pm"), seed.p1, title="Unattached", probability=5, impact_schedule=1)
+    run = _run(seed, iterations=4000)
+    assert run["result"]["risks"][0]["occurrence"] == pytest.approx(0.8, abs=0.03)
+    assert any("R-2" in w for w in run["result"]["warnings"])
+    assert run["result"]["tornado"][0]["kind"] == "risk"
+
+
+def test_target_date_probability(seed: Any) -> None:
+    _estimates(seed)
+    with seed.db.uow() as s:  # the project starts on its creation day, Monday 2020-01-06
+        s.execute(update(Project).where(Project.id == seed.p1).values(start_date=date(2020, 1, 6),
+                                                                      target_date=date(2020, 1, 10)))  # fmt: skip
+    run = _run(seed)
+    res = run["result"]
+    assert res["target_date"] == "2020-01-10"
+    assert 0 < res["p_target_date"] < 1  # 5 working days: between the fastest (3d) and slowest (10d)
+    assert res["finish"][0]["date"].startswith("2020-01")
+
+
+def test_background_run_with_progress(seed: Any) -> None:
+    _estimates(seed)
+    with seed.db.uow() as s:
+        run = simulation.create_run(s, seed.actor("pm"), seed.p1, iterations=3000, seed=5)
+    with seed.db.uow(readonly=True) as s:
+        assert simulation.get_run(s, seed.actor("pm"), seed.p1, run["id"])["status"] == "queued"
+    thread = simulation.launch(seed.db, run["id"], background=True)
+    assert thread is not None
+    thread.join(60)
+    with seed.db.uow(readonly=True) as s:
+        out = simulation.get_run(s, seed.actor("pm"), seed.p1, run["id"])
+    assert out["status"] == "done" and out["progress"] == 1 and out["finished_at"] is not None
+    assert out["result"] == _run(seed, iterations=3000, rng_seed=5)["result"]
+
+
+def test_bad_input_names_task_and_field(seed: Any, monkeypatch: Any) -> None:
+    with seed.db.uow() as s:  # the task service refuses this; data imported elsewhere may not
+        s.execute(update(Task).where(Task.id == seed.tasks["b"]).values(optimistic=4 * MPD, most_likely=5 * MPD,
+                                                                       pessimistic=2 * MPD))  # fmt: skip
+    with pytest.raises(ValidationError) as e, seed.db.uow() as s:
+        simulation.create_run(s, seed.actor("pm"), seed.p1, iterations=100, seed=1)
+    assert e.value.field == "pessimistic" and "Task B" in e.value.message
+    assert e.value.details["task_id"] == seed.tasks["b"]
+    with seed.db.uow() as s:
+        s.execute(update(Task).where(Task.id == seed.tasks["b"]).values(optimistic=None, most_likely=None,
+                                                                       pessimistic=None))  # fmt: skip
+        r = risk.create_risk(
+            s, seed.actor("pm"), seed.p1, title="Bad", probability=2, task_id=seed.tasks["a"]
+        )
+        s.execute(update(Risk).where(Risk.id == r["id"]).values(probability_value=1.5))
+    with pytest.raises(ValidationError) as e, seed.db.uow() as s:
+        simulation.create_run(s, seed.actor("pm"), seed.p1, iterations=100, seed=1)
+    assert e.value.field == "probability_value" and "R-1" in e.value.message and "Task A" in e.value.message
+    with seed.db.uow() as s:
+        s.execute(update(Risk).where(Risk.id == r["id"]).values(probability_value=None, impact_cost=7))
+    with pytest.raises(ValidationError) as e, seed.db.uow() as s:
+        simulation.create_run(s, seed.actor("pm"), seed.p1, iterations=100, seed=1)
+    assert e.value.field == "impact_cost" and "R-1" in e.value.message
+    with pytest.raises(ValidationError) as e, seed.db.uow() as s:
+        simulation.create_run(s, seed.actor("pm"), seed.p1, iterations=simulation.MAX_ITERATIONS + 1, seed=1)
+    assert e.value.field == "iterations"
+    with seed.db.uow(readonly=True) as s:
+        assert s.query(SimulationRun).count() == 0
+
+
+def test_api_run_and_permissions(api: Any, seed: Any, as_: Any) -> None:
+    url = f"/projects/{seed.p1}/simulations"
+    r = api.post(url, json={"iterations": 500, "seed": 1, "spread_low": 10, "spread_high": 30},
+                 headers=as_("pm"))  # fmt: skip
+    assert r.status_code == 201, r.text
+    run = r.json()
+    assert run["status"] == "done" and len(run["result"]["finish"]) == 4
+    assert api.post(url, json={"iterations": 10}, headers=as_("worker")).status_code == 403
+    assert api.get(f"{url}/{run['id']}", headers=as_("outsider")).status_code == 404
+    assert api.get(url, headers=as_("observer")).json()[0]["id"] == run["id"]
+    r = api.post(url, json={"iterations": 10, "distribution": "normal"}, headers=as_("pm"))
+    assert r.status_code == 422 and r.json()["error"]["field"] == "distribution"
+
+
+def test_cli_risk_and_simulate(seed: Any, monkeypatch: Any) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from charter.cli.main import app
+
+    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
+    cli = CliRunner()
+    out = cli.invoke(app, ["--as", "pm", "risk", "add", "P1", "Vendor late", "--probability", "3", "--schedule", "2",
+                           "--owner", "worker", "--task", str(seed.tasks["a"])])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "R-1" in out.output
+    out = cli.invoke(app, ["--as", "worker", "risk", "list", "P1", "--json"])
+    assert json.loads(out.output)[0]["owner"] == "Worker"
+    out = cli.invoke(app, ["--as", "pm", "risk", "show", "P1", "R-1"])
+    assert out.exit_code == 0 and "score 6" in out.output
+    out = cli.invoke(app, ["--as", "pm", "simulate", "P1", "--iterations", "300", "--seed", "1", "--json"])
+    assert out.exit_code == 0, out.output
+    run = json.loads(out.output)
+    assert run["status"] == "done" and run["seed"] == 1 and run["result"]["risks_count"] == 1
+    out = cli.invoke(app, ["--as", "pm", "simulate", "P1", "--iterations", "300", "--seed", "1"])
+    assert out.exit_code == 0 and "P90" in out.output
+    out = cli.invoke(app, ["--as", "pm", "simulate", "P1", "--iterations", "0"])
+    assert out.exit_code == 1 and "iterations" in out.output

@@ -1,0 +1,151 @@
+"""The communication pages over HTTP: compose, thread, the liaison desk (forward), analytics (SVG chart), the
+communication plan and meetings; visibility across departments; CSRF; no inline styles or scripts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from charter.app import create_app
+from charter.domain.roles import LIAISON
+from charter.persistence.models import User
+from charter.services import accounts, comms, org, roles
+
+PW = "comms-web-test-password"
+World = Any
+
+
+@pytest.fixture
+def web(seed: World) -> Iterator[tuple[TestClient, World]]:
+    w = seed
+    with w.db.uow() as s:
+        s.execute(update(User).values(password_hash=accounts.hash_password(PW)))
+        s.execute(update(User).where(User.id == w.users["stakeholder"]).values(department_id=w.sales))
+    with TestClient(create_app(w.db), follow_redirects=False) as client:
+        yield client, w
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+def login(client: TestClient, username: str) -> str:
+    client.cookies.clear()
+    page = client.get("/login")
+    r = client.post("/login", data={"username": username, "password": PW, "csrf_token": csrf_of(page.text),
+                                    "next": "/projects"})  # fmt: skip
+    assert r.status_code == 303, r.text
+    return csrf_of(client.get("/projects").text)
+
+
+def no_inline(html: str) -> None:
+    assert " style=" not in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
+
+
+def test_member_to_liaison_to_pm_through_the_pages(web: tuple[TestClient, World]) -> None:
+    client, w = web
+    p = w.p1
+    token = login(client, "stakeholder")
+    page = client.get(f"/projects/{p}/messages")
+    assert page.status_code == 200 and "compose-form" in page.text
+    no_inline(page.text)
+    r = client.post(f"/projects/{p}/messages", data={"csrf_token": token, "to": "pm", "kind": "concern",
+                                                     "subject": "Licences", "body": "We need **five** more."})  # fmt: skip
+    assert r.status_code == 303
+    thread = client.get(r.headers["location"])
+    assert "via liaison" in thread.text and "<strong>five</strong>" in thread.text
+    iid = int(r.headers["location"].rsplit("/", 1)[1])
+
+    token = login(client, "liaison")
+    desk = client.get(f"/projects/{p}/liaison")
+    assert desk.status_code == 200 and f'value="{iid}"' in desk.text
+    no_inline(desk.text)
+    r = client.post(f"/projects/{p}/liaison/forward", data={"csrf_token": token, "item_ids": str(iid),
+                                                            "note": "Sales needs this"})  # fmt: skip
+    assert r.status_code == 303
+    assert 'forwarded-count">1<' in client.get(f"/projects/{p}/liaison").text
+
+    token = login(client, "pm")
+    listing = client.get(f"/projects/{p}/messages")
+    assert "Licences" in listing.text and "Forwarded" in listing.text
+    r = client.post(f"/projects/{p}/messages/{iid}/answer", data={"csrf_token": token, "body": "Approved",
+                                                                  "pm_minutes": "12"})  # fmt: skip
+    assert r.status_code == 303
+    thread = client.get(f"/projects/{p}/messages/{iid}")
+    assert "PM time 12 min" in thread.text
+    a = client.get(f"/projects/{p}/comms/analytics")
+    assert a.status_code == 200
+    assert re.search(r'<rect class="bar via"[^>]*height="140', a.text)
+    assert "Sales" in a.text
+    no_inline(a.text)
+    assert f'href="/projects/{p}/messages"' in client.get(f"/projects/{p}").text
+
+
+def test_liaison_cannot_open_other_departments_threads(web: tuple[TestClient, World]) -> None:
+    client, w = web
+    with w.db.uow() as s:
+        fin = org.create_department(s, w.actor("admin"), name="Finance")["id"]
+        s.execute(update(User).where(User.id == w.users["sponsor"]).values(department_id=fin))
+        roles.assign_role(s, w.actor("admin"), w.p1, role_id=w.roles[LIAISON], user_id=w.users["task_leader_b"],
+                          scope_id=fin)  # fmt: skip
+        item = comms.send(s, w.actor("sponsor"), w.p1, to="pm", subject="Finance only", body="Budget")
+    login(client, "liaison")
+    assert client.get(f"/projects/{w.p1}/messages/{item['id']}").status_code == 404
+    assert "Finance only" not in client.get(f"/projects/{w.p1}/messages").text
+    assert "Finance only" not in client.get(f"/projects/{w.p1}/liaison").text
+    login(client, "task-leader-b")
+    assert "Finance only" in client.get(f"/projects/{w.p1}/liaison").text
+    login(client, "worker")
+    assert client.get(f"/projects/{w.p1}/liaison").status_code == 403
+
+
+def test_compose_refuses_outsiders_and_needs_csrf(web: tuple[TestClient, World]) -> None:
+    client, w = web
+    token = login(client, "pm")
+    r = client.post(f"/projects/{w.p1}/messages", data={"csrf_token": token, "to": "user",
+                    "to_user_id": str(w.users["outsider"]), "subject": "Hi", "body": "Hello"})  # fmt: skip
+    assert r.status_code == 422 and "Outsider (outsider) is not a member of this project" in r.text
+    r = client.post(f"/projects/{w.p1}/messages", data={"to": "pm", "subject": "x", "body": "y"})
+    assert r.status_code == 403
+
+
+def test_plan_and_meeting_pages(web: tuple[TestClient, World], frozen_clock: Any) -> None:
+    client, w = web
+    p = w.p1
+    token = login(client, "pm")
+    start = (frozen_clock.now.date() - timedelta(days=3)).isoformat()
+    r = client.post(f"/projects/{p}/comm-plan", data={
+        "csrf_token": token, "information": "Weekly status", "audience": "department",
+        "audience_department_id": str(w.sales), "frequency": "weekly", "channel": "email", "starts_on": start,
+    })  # fmt: skip
+    assert r.status_code == 303
+    plan = client.get(f"/projects/{p}/comm-plan")
+    assert "Weekly status" in plan.text and "overdue" in plan.text
+    no_inline(plan.text)
+    r = client.post(f"/projects/{p}/comm-plan/check", data={"csrf_token": token})
+    assert r.status_code == 200 and "1 overdue communication(s) flagged" in r.text
+
+    r = client.post(f"/projects/{p}/meetings", data={
+        "csrf_token": token, "title": "Steering", "starts_at": "2030-01-10T10:00", "ends_at": "2030-01-10T11:00",
+        "agenda": "- budget", "attendee_ids": [str(w.users["worker"]), str(w.users["liaison"])],
+    })  # fmt: skip
+    assert r.status_code == 303
+    url = r.headers["location"]
+    r = client.post(url + "/actions", data={"csrf_token": token, "text": "Send the figures",
+                                            "owner_id": str(w.users["worker"]), "due_on": "2030-01-17"})  # fmt: skip
+    assert r.status_code == 303
+    page = client.get(url)
+    assert "Send the figures" in page.text and "task " in page.text
+    no_inline(page.text)
+    ics = client.get(url + "/invite.ics")
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    assert "METHOD:REQUEST" in ics.text

@@ -1,0 +1,271 @@
+"""The Monte Carlo engine against closed-form moments, the CPM engine and its own invariants.
+
+Tolerances are a few standard errors of the estimate for the iteration counts used (fixed seeds, so the
+tests are deterministic; the margins keep them valid for any seed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from charter.engine.calendar import WorkCalendar
+from charter.engine.cpm import schedule
+from charter.engine.montecarlo import Distribution, MonteCarloError, Risks, ThreePoint, simulate
+
+FS, SS, FF, SF = 0, 1, 2, 3
+K = 20_000
+
+
+def tri_var(a: float, m: float, b: float) -> float:
+    return (a * a + m * m + b * b - a * m - a * b - m * b) / 18
+
+
+def tri_quantile(a: float, m: float, b: float, p: float) -> float:
+    fc = (m - a) / (b - a)
+    return a + math.sqrt(p * (b - a) * (m - a)) if p < fc else b - math.sqrt((1 - p) * (b - a) * (b - m))
+
+
+def test_one_triangular_task_mean_converges() -> None:
+    a, m, b = 2.0, 3.0, 10.0
+    r = simulate(ThreePoint([a], [m], [b]), iterations=K, seed=1)
+    se = math.sqrt(tri_var(a, m, b) / K)
+    assert r.finish_mean == pytest.approx((a + m + b) / 3, abs=4 * se)
+    assert r.finish.min() >= a and r.finish.max() <= b
+    assert r.finish_percentiles[50.0] == pytest.approx(tri_quantile(a, m, b, 0.5), abs=0.05)
+    assert r.criticality.tolist() == [1.0]
+    assert r.sensitivity[0] > 0.999  # the finish is the task's duration
+
+
+def test_tasks_in_series_mean_of_sum() -> None:
+    n = 20
+    rng = np.random.default_rng(3)
+    lo = rng.uniform(1, 5, n)
+    md = lo + rng.uniform(0, 3, n)
+    hi = md + rng.uniform(1, 8, n)
+    r = simulate(
+        ThreePoint(lo, md, hi),
+        np.arange(n - 1),
+        np.arange(1, n),
+        np.zeros(n - 1),
+        np.zeros(n - 1),
+        iterations=K,
+    )
+    se = math.sqrt(sum(tri_var(*x) for x in zip(lo, md, hi, strict=True)) / K)
+    assert r.finish_mean == pytest.approx(float((lo + md + hi).sum() / 3), abs=4 * se)
+    assert np.all(r.criticality == 1.0)
+    assert r.deterministic_finish == pytest.approx(float(md.sum()))
+
+
+def test_two_equal_parallel_paths_merge_bias() -> None:
+    a, m, b = 4.0, 5.0, 9.0
+    # paths 0 -> 1 and 2 -> 3, both into the milestone 4
+    est = ThreePoint([a, a, a, a, 0], [m, m, m, m, 0], [b, b, b, b, 0])
+    r = simulate(est, [0, 2, 1, 3], [1, 3, 4, 4], [FS] * 4, [0] * 4, iterations=K, seed=2)
+    one_path = simulate(ThreePoint([a, a], [m, m], [b, b]), [0], [1], [FS], [0], iterations=K, seed=2)
+    assert r.finish_percentiles[50.0] > one_path.finish_percentiles[50.0] + 0.3
+    assert r.finish_mean > one_path.finish_mean + 0.3
+    # each path is critical about half of the time, the milestone always
+    assert r.criticality[4] == 1.0
+    assert r.criticality[0] == pytest.approx(0.5, abs=0.03) and r.criticality[0] == r.criticality[1]
+
+
+def test_risk_event_probability_zero_and_one() -> None:
+    est = ThreePoint([2.0, 1.0], [3.0, 2.0], [6.0, 4.0])
+    links = ([0], [1], [FS], [0.0])
+    base = simulate(est, *links, iterations=5000, seed=4)
+    never = simulate(est, *links, iterations=5000, seed=4, risks=Risks([0], [0.0], ThreePoint.fixed([7.0])))
+    always = simulate(est, *links, iterations=5000, seed=4, risks=Risks([0], [1.0], ThreePoint.fixed([7.0])))
+    np.testing.assert_array_equal(never.finish, base.finish)
+    np.testing.assert_allclose(always.finish, base.finish + 7.0)
+    assert never.risk_occurrence.tolist() == [0.0] and always.risk_occurrence.tolist() == [1.0]
+    half = simulate(
+        est, *links, iterations=5000, seed=4, risks=Risks([1], [0.5], ThreePoint([1.0], [2.0], [3.0]))
+    )
+    assert half.risk_occurrence[0] == pytest.approx(0.5, abs=0.03)
+    assert half.finish_mean == pytest.approx(base.finish_mean + 0.5 * 2.0, abs=0.1)
+    assert half.risk_finish_high[0] - half.risk_finish_low[0] == pytest.approx(2.0, abs=0.15)
+    assert half.risk_sensitivity[0] > 0.3
+    assert any(d.kind == "risk" and d.index == 0 for d in half.tornado)
+
+
+def test_criticality_one_on_the_chain_zero_with_huge_float() -> None:
+    # 0 -> 1 -> 2 is long; 3 (short, huge float) runs beside it into 2
+    est = ThreePoint([10.0, 10.0, 1.0, 0.5], [12.0, 12.0, 2.0, 1.0], [15.0, 15.0, 3.0, 2.0])
+    r = simulate(est, [0, 1, 3], [1, 2, 2], [FS] * 3, [0] * 3, iterations=5000)
+    assert r.criticality.tolist() == [1.0, 1.0, 1.0, 0.0]
+    assert r.cruciality[3] == 0.0 and r.cruciality[0] == pytest.approx(r.sensitivity[0])
+    assert r.sensitivity[0] > r.sensitivity[2] > 0 and abs(r.sensitivity[3]) < 0.05
+    assert [d.index for d in r.tornado[:2]] == [0, 1] or [d.index for d in r.tornado[:2]] == [1, 0]
+    assert r.tornado[0].finish_high > r.tornado[0].finish_low
+
+
+def test_pert_mean_and_uniform_bounds() -> None:
+    a, m, b = 1.0, 2.0, 9.0
+    pert = simulate(ThreePoint([a], [m], [b], Distribution.PERT), iterations=K, seed=5)
+    sd = (b - a) / 6 * math.sqrt(1 + 0.0)  # PERT sd is about (b - a) / 6
+    assert pert.finish_mean == pytest.approx((a + 4 * m + b) / 6, abs=4 * sd / math.sqrt(K) + 0.005)
+    assert pert.finish.min() >= a and pert.finish.max() <= b
+    uni = simulate(ThreePoint([3.0], [4.0], [5.0], Distribution.UNIFORM), iterations=K, seed=5)
+    assert uni.finish.min() >= 3.0 and uni.finish.max() <= 5.0
+    assert uni.finish_mean == pytest.approx(4.0, abs=4 * math.sqrt(1 / 3 / K))
+    assert uni.finish_percentiles[10.0] == pytest.approx(3.2, abs=0.02)
+    # distributions per task: task 0 uniform, task 1 PERT with the mode at the low end
+    mixed = simulate(
+        ThreePoint([0.0, 0.0], [0.0, 0.0], [1.0, 6.0], [2, 1]), [0], [1], [FS], [0], iterations=K
+    )
+    assert mixed.finish_mean == pytest.approx(0.5 + 1.0, abs=0.02)
+
+
+def test_deterministic_for_a_seed_and_independent_of_chunking() -> None:
+    est = ThreePoint([1.0, 2.0, 1.0], [2.0, 3.0, 2.5], [4.0, 7.0, 6.0])
+    links = ([0, 0], [1, 2], [FS, SS], [0.0, 1.0])
+    r1 = simulate(est, *links, iterations=1000, seed=7)
+    r2 = simulate(est, *links, iterations=1000, seed=7, memory_budget=1)  # the smallest chunks
+    r3 = simulate(est, *links, iterations=1000, seed=8)
+    np.testing.assert_array_equal(r1.finish, r2.finish)
+    np.testing.assert_array_equal(r1.criticality, r2.criticality)
+    np.testing.assert_allclose(r1.sensitivity, r2.sensitivity, atol=1e-12)
+    assert not np.array_equal(r1.finish, r3.finish)
+    # the first iterations do not depend on how many follow
+    r4 = simulate(est, *links, iterations=130, seed=7)
+    np.testing.assert_array_equal(r4.finish, r1.finish[:130])
+
+
+def random_network(n: int, seed: int) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    dst = np.repeat(np.arange(1, n), 2)
+    src = (rng.random(dst.size) * dst).astype(np.int64)
+    key = np.unique(dst * n + src)
+    dst, src = key // n, key % n
+    perm = rng.permutation(n)
+    src, dst = perm[src], perm[dst]
+    typ = rng.integers(0, 4, src.size)
+    lag = np.where(rng.random(src.size) < 0.5, 0, rng.integers(-300, 900, src.size))
+    dur = rng.integers(0, 5, n) * 480 + rng.integers(0, 480, n)
+    return dur, src, dst, typ, lag
+
+
+def test_link_types_and_lags_match_cpm() -> None:
+    cal = WorkCalendar(dt.date(2024, 1, 1), dt.date(2026, 12, 31))
+    for seed in range(3):
+        dur, src, dst, typ, lag = random_network(60, seed)
+        cpm = schedule(dur, src, dst, typ, lag, calendar=cal, start=dt.date(2024, 1, 1))
+        d = dur.astype(np.float64)
+        r = simulate(ThreePoint(d, d, d), src, dst, typ, lag, iterations=70)
+        assert np.all(r.finish == cpm.project_finish)
+        assert r.deterministic_finish == cpm.project_finish
+        np.testing.assert_array_equal(r.criticality, cpm.critical.astype(float))
+        assert np.all(r.sensitivity == 0.0) and r.tornado == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 25), seed=st.integers(0, 10_000))
+def test_deterministic_estimates_match_cpm_on_any_network(n: int, seed: int) -> None:
+    dur, src, dst, typ, lag = random_network(n, seed)
+    cal = WorkCalendar(dt.date(2024, 1, 1), dt.date(2025, 12, 31))
+    cpm = schedule(dur, src, dst, typ, lag, calendar=cal, start=dt.date(2024, 1, 1))
+    d = dur.astype(np.float64)
+    r = simulate(ThreePoint(d, d, d), src, dst, typ, lag, iterations=3)
+    assert np.all(r.finish == cpm.project_finish)
+    np.testing.assert_array_equal(r.criticality, cpm.critical.astype(float))
+
+
+def test_full_correlation_removes_merge_bias() -> None:
+    a, m, b = 4.0, 5.0, 9.0
+    est = ThreePoint([a, a], [m, m], [b, b])
+    together = simulate(est, iterations=K, seed=9, correlation_group=[0, 0], group_correlation=[1.0])
+    apart = simulate(est, iterations=K, seed=9, correlation_group=[0, 0], group_correlation=[0.0])
+    median = tri_quantile(a, m, b, 0.5)
+    assert together.finish_percentiles[50.0] == pytest.approx(median, abs=0.05)
+    assert together.finish_mean == pytest.approx((a + m + b) / 3, abs=0.03)
+    assert apart.finish_percentiles[50.0] > median + 0.3
+    half = simulate(est, iterations=K, seed=9, correlation_group=[0, 0], group_correlation=[0.5])
+    assert median < half.finish_percentiles[50.0] < apart.finish_percentiles[50.0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "task", "field"),
+    [
+        ({"duration": ThreePoint([1, 5], [2, 4], [3, 3])}, 1, "duration.high"),
+        ({"duration": ThreePoint([1, 1], [2, 7], [3, 3])}, 1, "duration.mode"),
+        ({"duration": ThreePoint([-1, 1], [2, 2], [3, 3])}, 0, "duration.low"),
+        ({"duration": ThreePoint([1, 1], [2, 2], [3, math.nan])}, 1, "duration.high"),
+        ({"cost": ThreePoint([1, 9], [2, 2], [3, 3])}, 1, "cost.high"),
+        ({"risks": Risks([1], [1.5], ThreePoint.fixed([1.0]))}, 1, "probability"),
+        ({"risks": Risks([0], [0.5], ThreePoint([2.0], [1.0], [3.0]))}, None, "delay.mode"),
+        ({"correlation_group": [0, 3], "group_correlation": [0.5]}, 1, "correlation_group"),
+        ({"iterations": 2_000_000}, None, "iterations"),
+        ({"src": [0, 1], "dst": [1, 0], "typ": [0, 0], "lag": [0, 0]}, 1, "links"),
+    ],
+)
+def test_validation_errors_name_task_and_field(
+    kwargs: dict[str, object], task: int | None, field: str
+) -> None:
+    args: dict[str, object] = {"duration": ThreePoint([1, 1], [2, 2], [3, 3]), "iterations": 10}
+    args.update(kwargs)
+    with pytest.raises(MonteCarloError) as e:
+        simulate(**args)  # type: ignore[arg-type]
+    assert e.value.field == field and e.value.task == task
+    assert field.split(".")[-1] in str(e.value)
+    if task is not None:
+        assert f"task {task}" in str(e.value)
+
+
+def test_cost_sums_fixed_sampled_and_risk_costs() -> None:
+    est = ThreePoint([1.0, 1.0], [2.0, 2.0], [3.0, 3.0])
+    fixed = simulate(
+        est,
+        iterations=500,
+        cost=ThreePoint.fixed([100.0, 200.0]),
+        fixed_cost=[10.0, 20.0],
+        risks=Risks([0, 1], [1.0, 0.0], cost=ThreePoint.fixed([1000.0, 5000.0])),
+        target_cost=1330.0,
+    )
+    assert fixed.cost is not None and np.all(fixed.cost == 1330.0)
+    assert fixed.cost_percentiles == {10.0: 1330.0, 50.0: 1330.0, 80.0: 1330.0, 90.0: 1330.0}
+    assert fixed.p_cost_target == 1.0
+    r = simulate(
+        est,
+        iterations=K,
+        seed=11,
+        cost=ThreePoint([100.0, 0.0], [150.0, 0.0], [260.0, 0.0]),
+        fixed_cost=[10.0, 20.0],
+        risks=Risks([1], [0.25], cost=ThreePoint([400.0], [400.0], [800.0], Distribution.UNIFORM)),
+    )
+    assert r.cost is not None
+    mean = 30 + 170 + 0.25 * 600
+    sd = math.sqrt(tri_var(100, 150, 260) + 0.25 * (600**2 + 400**2 / 12) - (0.25 * 600) ** 2)
+    assert r.cost.mean() == pytest.approx(mean, abs=4 * sd / math.sqrt(K))
+    assert r.cost.min() >= 130 and r.cost_percentiles[50.0] < r.cost_percentiles[90.0]
+    assert r.cost_histogram is not None and r.cost_histogram.counts.sum() == K
+    assert r.probability_cost_within(float(np.median(r.cost))) == pytest.approx(0.5, abs=0.01)
+    assert simulate(est, iterations=10).cost is None
+
+
+def test_targets_histogram_and_progress() -> None:
+    calls: list[tuple[float, str]] = []
+    r = simulate(
+        ThreePoint([1.0], [2.0], [3.0]),
+        iterations=3000,
+        target_finish=2.0,
+        bins=20,
+        progress=lambda f, msg: calls.append((f, msg)),
+        memory_budget=64 * 4 * 10,
+    )
+    assert r.p_finish_target == pytest.approx(0.5, abs=0.03)
+    h = r.finish_histogram
+    assert h.counts.sum() == 3000 and h.edges.size == 21 and h.cumulative[-1] == 1.0
+    assert np.all(np.diff(h.cumulative) >= 0)
+    assert len(calls) > 1 and calls[-1][0] == 1.0 and "3,000 of 3,000" in calls[-1][1]
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)
+
+
+def test_empty_project() -> None:
+    r = simulate(ThreePoint([], [], []), iterations=10)
+    assert np.all(r.finish == 0.0) and r.criticality.size == 0
