@@ -113,7 +113,9 @@ def create_app(db: Database | None = None, *, check_schema: bool = True, run_wor
 
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-            stop = start_background_worker(db)
+            from charter.services import scheduled
+
+            stop = start_background_worker(db, jobs=scheduled.jobs())
             try:
                 yield
             finally:

@@ -10,7 +10,7 @@ import typer
 from charter.cli.common import acting, console, open_db
 from charter.config import get_settings
 from charter.notify.worker import from_settings
-from charter.services import notifications
+from charter.services import notifications, scheduled
 from charter.services.context import now
 
 notify_app = typer.Typer(help="Notifications: test the mail set-up.", no_args_is_help=True)
@@ -28,7 +28,7 @@ def worker(
     the message in flight. On PostgreSQL several workers may run at once."""
     settings = get_settings()
     db = open_db()
-    w = from_settings(db, settings, now=now)
+    w = from_settings(db, settings, now=now, jobs=scheduled.jobs())
     if not w.smtp.host:
         console.print("[yellow]no SMTP host (CHARTER_SMTP_HOST): email stays queued; webhooks are sent[/]")
 

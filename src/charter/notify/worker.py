@@ -83,6 +83,8 @@ class Worker:
     batch: int = 20
     after_claim: Callable[[list[Claimed]], None] | None = None  # tests inject a crash here
     stop: threading.Event = field(default_factory=threading.Event)
+    # scheduled jobs of the layers above (reminders, alerts): each runs in its own transaction every pass
+    jobs: list[Callable[[Any, datetime], Any]] = field(default_factory=list)
 
     # --- the outbox ---------------------------------------------------------------------------------------
 
@@ -283,6 +285,12 @@ class Worker:
             stats.digests = self.queue_digests()
         except Exception:
             log.exception("the digest job failed; it runs again on the next pass")
+        for job in self.jobs:
+            try:
+                with self.db.uow() as s:
+                    job(s, self.now())
+            except Exception:
+                log.exception("scheduled job %s failed; it runs again on the next pass", job)
         return self.drain(stats)
 
     def run_forever(self, poll_seconds: float = 5.0) -> None:
