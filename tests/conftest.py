@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
@@ -32,6 +33,12 @@ from charter.services import accounts, org, projects, roles, work_packages
 from charter.services import calendars as calendars_svc
 from charter.services import tasks as tasks_svc
 from charter.services.context import SYSTEM, Actor, clock
+
+# CI runs property tests derandomised (the same examples every run, so a red CI is reproducible); locally,
+# each run explores new examples.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    hypothesis_settings.load_profile("ci")
 
 TEST_DATABASE_URL = os.environ.get("CHARTER_TEST_DATABASE_URL", "").strip()
 IS_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")

@@ -619,7 +619,7 @@ def schedule(
     del a_lf
 
     if multi and m:
-        _milestones_after_their_predecessors(es_at, ef_at, s, d, ty, dur, tcal, cals)
+        _milestones_after_their_predecessors(es_at, ef_at, ls_at, lf_at, s, d, ty, lg, dur, tcal, cals)
     pf_at = cal0.to_datetime(pf0, finish=True)
     return Schedule(
         calendar=cal0,
@@ -648,18 +648,21 @@ def schedule(
 def _milestones_after_their_predecessors(
     es_at: DT64,
     ef_at: DT64,
+    ls_at: DT64,
+    lf_at: DT64,
     s: I64,
     d: I64,
     ty: npt.NDArray[np.int8],
+    lg: I64,
     dur: I64,
     tcal: I64,
     cals: Sequence[WorkCalendar],
 ) -> None:
     """A milestone is shown on the finish side of its calendar's working time. On a calendar other than its
     predecessor's, that can fall before the predecessor's finish (a 24x7 task ending at midnight, a
-    milestone on an office calendar shown at 17:00 the day before): show it at its calendar's next working
-    instant at or after the predecessor's finish instead. In place."""
-    bad = np.flatnonzero((ty == LinkType.FS) & (dur[d] == 0) & (es_at[d] < ef_at[s]))
+    milestone on an office calendar shown at 17:00 the day before): after a plain FS link (no lag), show it
+    at its calendar's next working instant at or after the predecessor's finish instead. In place."""
+    bad = np.flatnonzero((ty == LinkType.FS) & (lg == 0) & (dur[d] == 0) & (es_at[d] < ef_at[s]))
     for j in bad.tolist():
         a, b = int(s[j]), int(d[j])
         if es_at[b] >= ef_at[a]:
@@ -667,6 +670,8 @@ def _milestones_after_their_predecessors(
         after = ef_at[a].astype("datetime64[m]").astype(dt.datetime)
         when = np.datetime64(cals[int(tcal[b])].next_working_instant(after), "m")
         es_at[b] = ef_at[b] = when
+        if ls_at[b] < when:
+            ls_at[b] = lf_at[b] = when
 
 
 def _violations(
