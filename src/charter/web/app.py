@@ -67,6 +67,7 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
 def install_web(app: FastAPI, db: Database) -> None:
     from charter.web import (
         routes_account,
+        routes_budget,
         routes_comms,
         routes_projects,
         routes_risk,
@@ -81,6 +82,7 @@ def install_web(app: FastAPI, db: Database) -> None:
         app.include_router(r, include_in_schema=False)
     app.include_router(routes_time.router, include_in_schema=False)
     app.include_router(routes_team.router, include_in_schema=False)
+    app.include_router(routes_budget.router, include_in_schema=False)
     app.include_router(routes_comms.router, include_in_schema=False)
     app.include_router(routes_risk.router, include_in_schema=False)
     from charter.web import routes_notify
