@@ -1239,3 +1239,67 @@ class Lesson(Base):
     category: Mapped[str] = mapped_column(String(40), default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------- conflict log (issue 6)
+
+
+class ConflictPolicy(Versioned, Base):
+    """A project's escalation ladder: how long a conflict may stay with the Task Leader and with the PM
+    before it moves up by itself; the Sponsor is the top of the ladder."""
+
+    __tablename__ = "conflict_policies"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    task_leader_hours: Mapped[int] = mapped_column(Integer, default=72)
+    pm_hours: Mapped[int] = mapped_column(Integer, default=120)
+    updated_at: Mapped[datetime]
+
+
+class Conflict(Versioned, Base):
+    """An entry of the conflict log: raised by a person, opened by a detector (over-allocation, violated
+    constraint, budget overrun), or carried over from an occurred risk or a stakeholder's concern."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (
+        UniqueConstraint("project_id", "number"),
+        Index("ix_conflicts_project_id_detector_key", "project_id", "detector_key"),
+        Index("ix_conflicts_status_escalate_at", "status", "escalate_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # people|team|priority|resource|schedule|technical|budget|constraint|other
+    kind: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(10))  # low|medium|high|critical
+    status: Mapped[str] = mapped_column(String(12))  # open|resolving|resolved|closed
+    approach: Mapped[str | None] = mapped_column(String(12))  # collaborate|compromise|accommodate|force|avoid
+    level: Mapped[str] = mapped_column(String(12))  # task_leader|pm|sponsor
+    level_since: Mapped[datetime]
+    escalate_at: Mapped[datetime | None]  # None at the top of the ladder or once resolved
+    work_package_id: Mapped[int | None] = mapped_column(ForeignKey("work_packages.id", ondelete="SET NULL"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    raised_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(12))  # manual|detected|risk|concern
+    detector_key: Mapped[str | None] = mapped_column(String(200))
+    risk_id: Mapped[int | None] = mapped_column(ForeignKey("risks.id", ondelete="SET NULL"))
+    concern_id: Mapped[int | None] = mapped_column(ForeignKey("concerns.id", ondelete="SET NULL"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ConflictParty(Base):
+    """One party to a conflict: a person, a department, a work package (a team) or a named outside party."""
+
+    __tablename__ = "conflict_parties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conflict_id: Mapped[int] = mapped_column(ForeignKey("conflicts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    work_package_id: Mapped[int | None] = mapped_column(ForeignKey("work_packages.id", ondelete="SET NULL"))
+    label: Mapped[str] = mapped_column(String(200), default="")
