@@ -139,11 +139,12 @@ def test_web_login_is_throttled(db: Database, monkeypatch: pytest.MonkeyPatch) -
     get_settings.cache_clear()
     with TestClient(create_app(db)) as c:
         token = _csrf(c.get("/login").text)
-        codes = [
-            c.post("/login", data={"username": "nobody", "password": "x", "csrf_token": token}).status_code
+        answers = [
+            c.post("/login", data={"username": "nobody", "password": "x", "csrf_token": token})
             for _ in range(3)
         ]
-    assert codes == [401, 401, 429]
+    assert [r.status_code for r in answers] == [401, 401, 429]
+    assert int(answers[-1].headers["retry-after"]) > 0 and "retry-after" not in answers[0].headers
 
 
 def test_session_expires_when_idle(db: Database, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -150,6 +150,8 @@ def test_accepting_after_the_plan_changed_is_409(api, seed, as_) -> None:
     assert r.status_code == 200, r.text
     r = api.post(f"/projects/{p1}/levelling/{run['id']}/accept", headers=as_("pm"))
     assert r.status_code == 409 and "plan changed" in r.json()["error"]["message"]
+    runs = api.get(f"/projects/{p1}/levelling", headers=as_("pm")).json()
+    assert [x["status"] for x in runs if x["id"] == run["id"]] == ["stale"]
     assert (
         api.post(f"/projects/{p1}/levelling/{run['id']}/accept", headers=as_("stakeholder")).status_code
         == 403

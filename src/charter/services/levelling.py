@@ -347,7 +347,7 @@ def accept(s: Session, actor: Actor, project_id: int, run_id: int) -> dict[str, 
     if run.status != "preview":
         raise Conflict(f"this levelling run is {run.status}; preview again", field="run_id")
     if run.plan_revision != settings_row(s, project_id).plan_revision:
-        run.status = "stale"
+        # reported, not recorded: the raise rolls this use-case back; listings derive "stale" themselves
         raise Conflict("the plan changed since this preview; preview the levelling again", field="run_id")
     _apply(s, actor, project_id, run.result["moves"], f"resource levelling run {run.id} ({run.method})")
     out = plan_changed(s, project_id)
@@ -375,4 +375,11 @@ def list_runs(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]
     project_for(s, actor, project_id)
     rows = s.scalars(select(LevellingRun).where(LevellingRun.project_id == project_id)
                      .order_by(LevellingRun.id.desc()).limit(50))  # fmt: skip
-    return [_run_dict(r) for r in rows]
+    revision = settings_row(s, project_id).plan_revision
+    out = []
+    for r in rows:
+        d = _run_dict(r)
+        if r.status == "preview" and r.plan_revision != revision:
+            d["status"] = "stale"  # the plan moved on since this preview: it can no longer be accepted
+        out.append(d)
+    return out

@@ -88,7 +88,10 @@ def login(request: Request, form: FormData, db: DB) -> Response:
             new = accounts.start_session(s, user)
     except (NotAuthenticated, TooManyRequests) as exc:
         status = 429 if isinstance(exc, TooManyRequests) else 401
-        return _with_csrf(request, "login.html", {**ctx, "error": exc.message}, token, status)
+        page = _with_csrf(request, "login.html", {**ctx, "error": exc.message}, token, status)
+        if isinstance(exc, TooManyRequests):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     response = RedirectResponse(nxt, status_code=303)
     set_session_cookie(request, response, new.cookie, max_age=get_settings().session_hours * 3600)
     response.delete_cookie(PRELOGIN_COOKIE, path="/")
