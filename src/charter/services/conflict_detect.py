@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from charter.domain import conflicts as rules
 from charter.domain.errors import CharterError
+from charter.domain.money import quantise
 from charter.domain.roles import Perm
 from charter.persistence.models import BudgetLine, Conflict, ConflictPolicy, Project, Task, TaskComputed
 from charter.services import conflicts, journal
@@ -151,7 +152,7 @@ def budget(s: Session, project_id: int) -> list[Finding]:
         spent = Decimal(c["actual"]) + Decimal(c["committed"])
         if spent <= Decimal(ln.amount):
             continue
-        over = spent - Decimal(ln.amount)
+        over = quantise(spent - Decimal(ln.amount), p.currency)
         ratio = over / Decimal(ln.amount) if ln.amount else Decimal(1)
         sev = rules.Severity.HIGH if ratio >= Decimal("0.1") else rules.Severity.MEDIUM
         out.append(Finding(
@@ -169,7 +170,7 @@ def budget(s: Session, project_id: int) -> list[Finding]:
         figs = {}
     eac, bac = figs.get("eac"), figs.get("bac")
     if eac is not None and bac is not None and Decimal(bac) > 0 and Decimal(eac) > Decimal(bac):
-        over = Decimal(eac) - Decimal(bac)
+        over = quantise(Decimal(eac) - Decimal(bac), p.currency)
         out.append(Finding(
             key="budget:eac", kind=rules.Kind.BUDGET,
             severity=rules.Severity.HIGH if over / Decimal(bac) >= Decimal("0.1") else rules.Severity.MEDIUM,
