@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from charter.domain import conflicts as rules
@@ -253,8 +253,9 @@ def reconcile(s: Session, project_id: int, found: list[Finding]) -> dict[str, li
             report["closed"].append(f"C-{c.number}")
         else:
             _touch(s, c, before, "update", "detector: the cause is gone")
-    row = s.scalars(select(ConflictPolicy).where(ConflictPolicy.project_id == project_id)).one()
-    row.detected_at = now()
+    # a plain UPDATE: the run time is bookkeeping, not an edit of the PM's limits (no version bump)
+    s.execute(update(ConflictPolicy).where(ConflictPolicy.project_id == project_id).values(detected_at=now())
+              .execution_options(synchronize_session=False))  # fmt: skip
     s.flush()
     return report
 
