@@ -36,7 +36,7 @@ def _members(s: Any, actor: Any, project_id: int) -> list[dict[str, Any]]:
     return sorted(seen.values(), key=lambda m: m["name"])
 
 
-def _choices() -> dict[str, list[str]]:
+def _choices() -> dict[str, Any]:
     return {"kinds": [x.value for x in rules.Kind], "severities": [x.value for x in rules.Severity],
             "statuses": [x.value for x in rules.Status], "levels": [x.value for x in rules.Level],
             "approaches": [x.value for x in rules.Approach], "sources": [x.value for x in rules.Source],
