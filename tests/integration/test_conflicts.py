@@ -358,3 +358,42 @@ def test_helpers_of_the_domain() -> None:
     with pytest.raises(ValidationError):
         rules.Policy(task_leader_hours=0)
     assert dt.timedelta(hours=72) == rules.Policy().limit(rules.Level.TASK_LEADER)
+
+
+def test_cli(seed: Any, monkeypatch: Any) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from charter.cli.main import app
+
+    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
+    cli = CliRunner()
+    out = cli.invoke(app, ["--as", "worker", "conflicts", "raise", "P1", "Lab bench time", "--kind", "resource",
+                           "--work-package", str(seed.wp_a), "--party", "task-leader-b", "--party", "Facilities"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "C-1" in out.output and "Task Leader" in out.output
+    out = cli.invoke(app, ["--as", "pm", "conflicts", "list", "P1", "--json"])
+    rows = json.loads(out.output)
+    assert [r["ref"] for r in rows] == ["C-1"] and {p["kind"] for p in rows[0]["parties"]} == {
+        "user",
+        "outside",
+    }
+    out = cli.invoke(
+        app, ["--as", "task-leader", "conflicts", "escalate", "P1", "C-1", "--reason", "Needs the PM"]
+    )
+    assert out.exit_code == 0 and "now with PM" in out.output, out.output
+    out = cli.invoke(
+        app, ["--as", "pm", "conflicts", "resolve", "P1", "1", "--outcome", "Rota", "--approach", "shout"]
+    )
+    assert out.exit_code != 0 and "approach" in out.output
+    out = cli.invoke(app, ["--as", "pm", "conflicts", "resolve", "P1", "1", "--outcome", "Rota",
+                           "--approach", "compromise"])  # fmt: skip
+    assert out.exit_code == 0 and "resolved (compromise)" in out.output, out.output
+    out = cli.invoke(app, ["--as", "pm", "conflicts", "show", "P1", "C-1"])
+    assert out.exit_code == 0 and "escalate" in out.output and "Facilities" in out.output
+    out = cli.invoke(app, ["--as", "pm", "conflicts", "detect", "P1", "--json"])
+    assert out.exit_code == 0 and json.loads(out.output)["opened"] == []
+    out = cli.invoke(app, ["--as", "worker", "conflicts", "detect", "P1"])
+    assert out.exit_code != 0
+    assert cli.invoke(app, ["conflicts", "--help"]).exit_code == 0
