@@ -1818,6 +1818,93 @@ RISK_ROWS: tuple[Op, ...] = (
 TABLE = TABLE + RISK_ROWS
 
 
+def _conflict(w: World, *, kind: str = "schedule", resolved: bool = False, party: bool = False) -> int:
+    """A P1 conflict raised by the PM in WP-A (so on task_leader's rung); `resolved` settles it first."""
+    from charter.services import conflicts
+
+    with w.db.uow() as s:
+        c = conflicts.raise_conflict(s, w.actor("pm"), w.p1, title="Lab time", kind=kind, work_package_id=w.wp_a,
+                                     parties=[{"label": "Facilities"}] if party else [])  # fmt: skip
+        if resolved:
+            c = conflicts.resolve(
+                s, w.actor("pm"), w.p1, c["id"], c["version"], outcome="Rota", approach="avoid"
+            )
+        return int(c["id"])
+
+
+def _conflict_url(suffix: str = "", **kw: Any) -> Url:
+    return lambda w, c: f"/projects/{w.p1}/conflicts/{_conflict(w, **kw)}{suffix}"
+
+
+def _party_url(w: World, c: str) -> str:
+    from charter.services import conflicts
+
+    cid = _conflict(w, party=True)
+    with w.db.uow(readonly=True) as s:
+        pid = conflicts.get_conflict(s, w.actor("pm"), w.p1, cid)["parties"][0]["id"]
+    return f"/projects/{w.p1}/conflicts/{cid}/parties/{pid}"
+
+
+def _occurred_risk_url(w: World, c: str) -> str:
+    from charter.services import risk
+
+    rid = _risk(w)
+    with w.db.uow() as s:
+        r = risk.get_risk(s, w.actor("pm"), w.p1, rid)
+        risk.set_status(s, w.actor("pm"), w.p1, rid, r["version"], "occurred", note="It happened")
+    return f"/projects/{w.p1}/risks/{rid}/conflict"
+
+
+def _concern_url(w: World, c: str) -> str:
+    from charter.services import stakeholders
+
+    with w.db.uow() as s:
+        con = stakeholders.raise_concern(s, w.actor("stakeholder"), w.p1, subject="Two teams, one slot",
+                                         areas=["schedule"])  # fmt: skip
+    return f"/projects/{w.p1}/concerns/{con['id']}/conflict"
+
+
+# Conflicts: every member sees the kinds other than people/team and may raise one (not the Observer); the PM,
+# the owner and the holder of the current rung (here task_leader, WP-A) change it; a people conflict is seen
+# only by those involved (the PM, the Sponsor, WP-A's Task Leader): others get 404. The PM sets the policy and
+# runs the detectors; an occurred risk's owner or the PM, and the PM (or the department's liaison) for a
+# concern, turn them into conflicts.
+_CONFLICT_EDITORS = in_p1("pm", "task_leader")
+_PEOPLE_READERS = but(in_p1("pm", "task_leader", "sponsor"), task_leader_b="404", worker="404",
+                      stakeholder="404", liaison="404", observer="404")  # fmt: skip
+CONFLICT_ROWS: tuple[Op, ...] = (
+    Op("GET", "/projects/{project_id}/conflicts", READ_P1, url=p1("/conflicts")),
+    Op("POST", "/projects/{project_id}/conflicts", _RAISERS, url=p1("/conflicts"),
+       body=lambda w, c: {"title": "Lab time", "kind": "resource"}),
+    Op("GET", "/projects/{project_id}/conflicts/{conflict_id}", READ_P1, url=_conflict_url()),
+    Op("GET", "/projects/{project_id}/conflicts/{conflict_id}", _PEOPLE_READERS, "a people conflict",
+       url=_conflict_url(kind="people")),
+    Op("PATCH", "/projects/{project_id}/conflicts/{conflict_id}", _CONFLICT_EDITORS, url=_conflict_url(),
+       body=lambda w, c: {"version": 1, "severity": "high"}),
+    Op("POST", "/projects/{project_id}/conflicts/{conflict_id}/resolve", _CONFLICT_EDITORS,
+       url=_conflict_url("/resolve"), body=lambda w, c: {"version": 1, "outcome": "Rota", "approach": "compromise"}),
+    Op("POST", "/projects/{project_id}/conflicts/{conflict_id}/close", _CONFLICT_EDITORS,
+       url=_conflict_url("/close", resolved=True), body=lambda w, c: {"version": 2}),
+    Op("POST", "/projects/{project_id}/conflicts/{conflict_id}/reopen", _CONFLICT_EDITORS,
+       url=_conflict_url("/reopen", resolved=True), body=lambda w, c: {"version": 2, "reason": "Again"}),
+    Op("POST", "/projects/{project_id}/conflicts/{conflict_id}/escalate", _CONFLICT_EDITORS,
+       url=_conflict_url("/escalate"), body=lambda w, c: {"version": 1}),
+    Op("POST", "/projects/{project_id}/conflicts/{conflict_id}/parties", _CONFLICT_EDITORS,
+       url=_conflict_url("/parties"), body=lambda w, c: {"label": "Vendor"}),
+    Op("DELETE", "/projects/{project_id}/conflicts/{conflict_id}/parties/{party_id}", _CONFLICT_EDITORS,
+       url=_party_url),
+    Op("GET", "/projects/{project_id}/conflict-policy", READ_P1, url=p1("/conflict-policy")),
+    Op("PUT", "/projects/{project_id}/conflict-policy", in_p1("pm"), url=p1("/conflict-policy"),
+       body=lambda w, c: {"version": 1, "task_leader_hours": 24, "pm_hours": 48}),
+    Op("POST", "/projects/{project_id}/conflicts/detect", in_p1("pm"), url=p1("/conflicts/detect")),
+    Op("POST", "/projects/{project_id}/risks/{risk_id}/conflict", _RISK_MANAGERS, "an occurred risk",
+       url=_occurred_risk_url, body=lambda w, c: {}),
+    Op("POST", "/projects/{project_id}/concerns/{concern_id}/conflict", in_p1("pm"), url=_concern_url,
+       body=lambda w, c: {"kind": "priority"}),
+)  # fmt: skip
+TABLE = TABLE + CONFLICT_ROWS
+
+
 def _cells() -> list[Any]:
     cells = []
     for op in TABLE:

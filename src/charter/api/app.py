@@ -9,6 +9,7 @@ from charter.api.routers import (
     accounts,
     budget,
     comms,
+    conflicts,
     interchange,
     notifications,
     procurement,
@@ -51,6 +52,7 @@ def create_api(db: Database) -> FastAPI:
         quality.router,
         risk.router,
         tech.router,
+        conflicts.router,
     ):
         api.include_router(r)
     return api

@@ -56,6 +56,7 @@ class StatusIn(In):
     status: str = Field(description="identified, assessed, responding, closed or occurred")
     occurred_on: date | None = None
     note: str | None = Field(None, description="what happened (when it occurred)")
+    open_conflict: bool = Field(False, description="when it occurred: log it in the conflict log at once")
 
 
 class CommentIn(In):

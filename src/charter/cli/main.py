@@ -11,6 +11,7 @@ from charter.cli.bench import bench_app
 from charter.cli.budget import budget_app, evm_cmd, po_app
 from charter.cli.common import CharterGroup
 from charter.cli.comms import comms_app, messages_app
+from charter.cli.conflicts import conflicts_app
 from charter.cli.notify import notify_app
 from charter.cli.notify import worker as worker_cmd
 from charter.cli.projects import project_app
@@ -78,6 +79,7 @@ app.add_typer(quality_app, name="quality")
 app.add_typer(change_app, name="change")
 app.add_typer(concern_app, name="concern")
 app.add_typer(risk_app, name="risk")
+app.add_typer(conflicts_app, name="conflicts")
 app.command("simulate")(simulate_cmd)
 app.add_typer(tech_app, name="tech")
 app.add_typer(closure_app, name="closure")

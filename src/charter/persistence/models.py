@@ -1252,6 +1252,7 @@ class ConflictPolicy(Versioned, Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     task_leader_hours: Mapped[int] = mapped_column(Integer, default=72)
     pm_hours: Mapped[int] = mapped_column(Integer, default=120)
+    detected_at: Mapped[datetime | None]  # when the detectors last ran for the project
     updated_at: Mapped[datetime]
 
 

@@ -33,6 +33,7 @@ from charter.persistence.models import (
     TaskComputed,
     WorkPackage,
 )
+from charter.services import conflicts as conflicts_svc
 from charter.services import roles as roles_svc
 from charter.services.authz import can, require_user, visible_project_ids
 from charter.services.context import Actor, now
@@ -236,6 +237,7 @@ def _pm(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
             "approvals": _approvals(s, actor, p.id, PM) + _timesheets(s, actor, p.id),
             "gaps": roles_svc._gaps(s, p.id),
             "overdue_communications": h["areas"]["communications"]["overdue_concerns"],
+            "conflicts": conflicts_svc.awaiting(s, p.id, actor.user_id),
         },
     }
 
@@ -262,7 +264,13 @@ def _leader(s: Session, actor: Actor, p: Project, wp_id: int) -> dict[str, Any]:
     except CharterError:
         pass
     name = s.scalar(select(WorkPackage.name).where(WorkPackage.id == wp_id))
+    mine = [
+        c
+        for c in conflicts_svc.awaiting(s, p.id, actor.user_id)
+        if c["level"] == "task_leader" and c["work_package_id"] in wps
+    ]
     return {"work_package_id": wp_id, "work_package": name, "tasks": len(ts), "progress": progress,
+            "conflicts": mine,
             "blocked": blocked, "overloaded": over, "timesheets_to_approve": _timesheets(s, actor, p.id, wps)}  # fmt: skip
 
 
@@ -288,7 +296,8 @@ def _liaison(s: Session, p: Project, dept_id: int | None) -> dict[str, Any]:
 def _sponsor(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
     h = health(s, actor, p)
     return {"approvals": _approvals(s, actor, p.id, SPONSOR), "health": h["overall"],
-            "areas": {k: v["rag"] for k, v in h["areas"].items()}}  # fmt: skip
+            "areas": {k: v["rag"] for k, v in h["areas"].items()},
+            "conflicts": conflicts_svc.awaiting(s, p.id, actor.user_id)}  # fmt: skip
 
 
 def _worker(s: Session, actor: Actor, p: Project) -> dict[str, Any]:

@@ -278,6 +278,9 @@ def get_risk(s: Session, actor: Actor, project_id: int, risk_id: int) -> dict[st
     out["comments"] = comments(s, actor, project_id, risk_id)
     out["ratings"] = ratings(s, actor, project_id, risk_id)
     out["may_manage"] = may_manage(s, actor, r)
+    from charter.services import conflicts
+
+    out["conflict"] = conflicts.conflict_for(s, risk_id=r.id)
     return out
 
 
@@ -362,11 +365,19 @@ def _move(r: Risk, new: rules.Status, occurred_on: dt.date | None, note: str | N
 
 
 def set_status(s: Session, actor: Actor, project_id: int, risk_id: int, version: int, status: str,
-               occurred_on: dt.date | None = None, note: str | None = None) -> dict[str, Any]:  # fmt: skip
+               occurred_on: dt.date | None = None, note: str | None = None,
+               open_conflict: bool = False) -> dict[str, Any]:  # fmt: skip
     """identified -> assessed -> responding -> closed; an open risk that happens becomes `occurred` (an issue,
-    with the date it occurred and a note); closed risks may be reopened."""
-    return update_risk(s, actor, project_id, risk_id, version, status=status, occurred_on=occurred_on,
-                       issue_note=note)  # fmt: skip
+    with the date it occurred and a note; `open_conflict` logs it in the conflict log at once); closed risks
+    may be reopened."""
+    out = update_risk(s, actor, project_id, risk_id, version, status=status, occurred_on=occurred_on,
+                      issue_note=note)  # fmt: skip
+    if open_conflict:
+        from charter.services import conflicts
+
+        conflicts.from_risk(s, actor, project_id, risk_id)
+        out = get_risk(s, actor, project_id, risk_id)
+    return out
 
 
 # --------------------------------------------------------------------------------------------- actions, comments

@@ -21,6 +21,19 @@ def _technology_alerts(s: Session, at: dt.datetime) -> Any:
     return tech.due_alerts(s, at)
 
 
+def _conflict_escalations(s: Session, at: dt.datetime) -> Any:
+    from charter.services import conflicts
+
+    return conflicts.due_escalations(s, at)
+
+
+def _conflict_detection(s: Session, at: dt.datetime) -> Any:
+    from charter.services import conflict_detect
+
+    return conflict_detect.due_detection(s, at)
+
+
 def jobs() -> list[Callable[[Session, dt.datetime], Any]]:
-    """Risk review reminders and technology end-of-life / expiry alerts."""
-    return [_risk_reviews, _technology_alerts]
+    """Risk review reminders, technology end-of-life / expiry alerts, the conflict ladder's automatic
+    escalations and the conflict detectors."""
+    return [_risk_reviews, _technology_alerts, _conflict_escalations, _conflict_detection]

@@ -4,8 +4,8 @@ A concern is routed like any message to the PM (charter.domain.communications.ro
 with a current Relationship Liaison it reaches the liaison first, otherwise the PM directly; a communications
 thread (kind "concern", linked to the concern) carries the conversation. It must be acknowledged within the
 project's deadline (quality plan, working days) or it is flagged. It is answered, or turned into a change
-request (the link is kept); its raiser sees what became of it. Risks and conflict entries do not exist in
-Charter yet, so a concern cannot be turned into those.
+request (the link is kept) or into a conflict-log entry (services.conflicts.from_concern); its raiser sees
+what became of it.
 
 Visibility: the PM sees every concern; a liaison their department's; everyone their own and the concerns not
 marked confidential.
@@ -135,6 +135,12 @@ def _outcome(s: Session, c: Concern) -> dict[str, Any] | None:
             "finish": (cr.applied or {}).get("finish")}  # fmt: skip
 
 
+def _conflict(s: Session, c: Concern) -> dict[str, Any] | None:
+    from charter.services import conflicts
+
+    return conflicts.conflict_for(s, concern_id=c.id)
+
+
 def concern_dict(s: Session, c: Concern) -> dict[str, Any]:
     who = names(s, [c.raised_by, c.liaison_id, c.pm_id, c.acknowledged_by, c.answered_by])
     dept = s.get(Department, c.department_id) if c.department_id else None
@@ -151,7 +157,7 @@ def concern_dict(s: Session, c: Concern) -> dict[str, Any]:
         "overdue": c.acknowledged_at is None and t > c.ack_due_at,
         "answer": c.answer, "answered_at": c.answered_at,
         "answered_by": who.get(c.answered_by) if c.answered_by else None,
-        "outcome": _outcome(s, c), "version": c.version,
+        "outcome": _outcome(s, c), "conflict": _conflict(s, c), "version": c.version,
     }  # fmt: skip
 
 

@@ -204,6 +204,12 @@ def concerns_act(request: Request, project_id: int, concern_id: int, what: str, 
         return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
                     lambda s: stakeholders.to_change_request(s, a, project_id, concern_id),
                     back=f"/projects/{project_id}/changes/{{id}}")  # fmt: skip
+    if what == "conflict":
+        from charter.services import conflicts
+
+        return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
+                    lambda s: conflicts.from_concern(s, a, project_id, concern_id),
+                    back=f"/projects/{project_id}/conflicts/{{id}}")  # fmt: skip
     raise ValidationError("unknown action", field="action")
 
 

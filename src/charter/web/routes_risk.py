@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from charter.domain import risk as rules
 from charter.domain.errors import CharterError, ValidationError
 from charter.domain.roles import Perm
-from charter.services import projects, risk, simulation, work_packages
+from charter.services import conflicts, projects, risk, simulation, work_packages
 from charter.services.authz import can
 from charter.web.app import render
 from charter.web.forms import DB, Checked, FormData, Session
@@ -257,8 +257,24 @@ def edit(request: Request, project_id: int, risk_id: int, form: FormData, db: DB
             fields["occurred_on"] = _date(form.get("occurred_on"), "occurred_on")
             fields["issue_note"] = form.get("issue_note") or None
         risk.update_risk(s, info.actor, project_id, risk_id, version, **fields)
+        if form.get("status") == "occurred" and form.get("open_conflict"):
+            conflicts.from_risk(s, info.actor, project_id, risk_id)
 
     return _post(request, db, info, project_id, risk_id, "edit", form, run)
+
+
+@router.post("/projects/{project_id}/risks/{risk_id}/conflict", response_class=HTMLResponse)
+def to_conflict(
+    request: Request, project_id: int, risk_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    """An occurred risk becomes a conflict-log entry; on to its page."""
+    made: dict[str, Any] = {}
+
+    def run(s: Any) -> None:
+        made.update(conflicts.from_risk(s, info.actor, project_id, risk_id))
+
+    out = _post(request, db, info, project_id, risk_id, "conflict", form, run)
+    return _back(f"/projects/{project_id}/conflicts/{made['id']}") if made else out
 
 
 @router.post("/projects/{project_id}/risks/{risk_id}/comments", response_class=HTMLResponse)

@@ -62,10 +62,12 @@ def update_risk(project_id: int, risk_id: int, body: S.RiskPatch, actor: Current
 
 @router.post(P + "/risks/{risk_id}/status", response_model=Obj)
 def set_status(project_id: int, risk_id: int, body: S.StatusIn, actor: CurrentActor, db: DB) -> Obj:
-    """identified -> assessed -> responding -> closed, or occurred (it became an issue)."""
+    """identified -> assessed -> responding -> closed, or occurred (it became an issue; `open_conflict` also
+    logs it in the conflict log)."""
     with db.uow() as s:
         return risk.set_status(s, actor, project_id, risk_id, body.version, body.status,
-                               occurred_on=body.occurred_on, note=body.note)  # fmt: skip
+                               occurred_on=body.occurred_on, note=body.note,
+                               open_conflict=body.open_conflict)  # fmt: skip
 
 
 @router.get(P + "/risks/{risk_id}/comments", response_model=list[Obj])

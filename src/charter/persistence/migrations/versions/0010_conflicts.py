@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("task_leader_hours", sa.Integer(), nullable=False),
         sa.Column("pm_hours", sa.Integer(), nullable=False),
+        sa.Column("detected_at", charter.persistence.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("updated_at", charter.persistence.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
