@@ -14,6 +14,7 @@ from charter.api.routers import (
     procurement,
     projects,
     quality,
+    reports,
     risk,
     roles,
     schedule,
@@ -51,6 +52,7 @@ def create_api(db: Database) -> FastAPI:
         quality.router,
         risk.router,
         tech.router,
+        reports.router,
     ):
         api.include_router(r)
     return api

@@ -21,6 +21,13 @@ def _technology_alerts(s: Session, at: dt.datetime) -> Any:
     return tech.due_alerts(s, at)
 
 
+def _status_reports(s: Session, at: dt.datetime) -> Any:
+    from charter.services import reports
+
+    return reports.scheduled_drafts(s, at)
+
+
 def jobs() -> list[Callable[[Session, dt.datetime], Any]]:
-    """Risk review reminders and technology end-of-life / expiry alerts."""
-    return [_risk_reviews, _technology_alerts]
+    """Risk review reminders, technology end-of-life / expiry alerts, and the status-report drafts for the
+    period just ended (with a reminder to the PM)."""
+    return [_risk_reviews, _technology_alerts, _status_reports]
