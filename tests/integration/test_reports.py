@@ -359,6 +359,9 @@ def test_critical_path_changes_since_the_previous_report(
     ch = second["critical_changes"]
     assert ch["previous"] == rep["id"] and seed.tasks["c"] in ch["joined"] and ch["left"]
     assert ch["finish_after"] > ch["finish_before"]
+    assert ch["names"][str(seed.tasks["c"])] == "Task C" and all(str(t) in ch["names"] for t in ch["left"])
+    html = report_render.to_html(second)
+    assert "joined 1" in html
 
 
 def test_who_sees_drafts_and_published_reports(seed: World, rep: dict[str, Any]) -> None:

@@ -97,9 +97,14 @@ def test_overall_and_rate() -> None:
 
 
 def test_critical_path_changes() -> None:
-    before = {"task_ids": [1, 2], "finish": "2030-01-10T18:00:00", "report_id": 4}
-    after = {"task_ids": [2, 3], "finish": "2030-01-14T18:00:00"}
+    before = {
+        "task_ids": [1, 2],
+        "finish": "2030-01-10T18:00:00",
+        "report_id": 4,
+        "names": {"1": "A", "2": "B"},
+    }
+    after = {"task_ids": [2, 3], "finish": "2030-01-14T18:00:00", "names": {"2": "B", "3": "C"}}
     out = R.critical_path_changes(before, after)
     assert out == {"previous": 4, "joined": [3], "left": [1], "finish_before": "2030-01-10T18:00:00",
-                   "finish_after": "2030-01-14T18:00:00"}  # fmt: skip
+                   "finish_after": "2030-01-14T18:00:00", "names": {"1": "A", "2": "B", "3": "C"}}  # fmt: skip
     assert R.critical_path_changes(None, after)["previous"] is None

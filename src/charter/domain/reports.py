@@ -397,16 +397,12 @@ def overall(statuses: list[AreaStatus]) -> Rag:
 
 
 def critical_path_changes(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> dict[str, Any]:
-    """What changed on the critical path between two snapshots ({task_ids, finish}): tasks that joined and
-    left it and how the project finish moved."""
+    """What changed on the critical path between two snapshots ({task_ids, finish, names}): tasks that joined
+    and left it (named as each snapshot knew them) and how the project finish moved."""
+    names = {**(after.get("names") or {})}
     if not before:
-        return {
-            "previous": None,
-            "joined": [],
-            "left": [],
-            "finish_before": None,
-            "finish_after": after.get("finish"),
-        }
+        return {"previous": None, "joined": [], "left": [], "finish_before": None,
+                "finish_after": after.get("finish"), "names": names}  # fmt: skip
     b, a = set(before.get("task_ids") or []), set(after.get("task_ids") or [])
     return {
         "previous": before.get("report_id"),
@@ -414,4 +410,5 @@ def critical_path_changes(before: Mapping[str, Any] | None, after: Mapping[str, 
         "left": sorted(b - a),
         "finish_before": before.get("finish"),
         "finish_after": after.get("finish"),
+        "names": {**(before.get("names") or {}), **names},
     }

@@ -154,7 +154,7 @@ def to_pdf(r: dict[str, Any]) -> bytes:
 
     _heading(pdf, "Critical path")
     cc, cp = r.get("critical_changes") or {}, r.get("critical_path") or {}
-    names = {**((r.get("critical_path") or {}).get("names") or {})}
+    names = {**(cp.get("names") or {}), **(cc.get("names") or {})}
     rows = [f"{len(cp.get('task_ids') or [])} critical task(s); project finish {cp.get('finish') or '-'}"]
     if cc.get("previous") is None:
         rows.append("No earlier published report to compare with.")
@@ -165,7 +165,9 @@ def to_pdf(r: dict[str, Any]) -> bytes:
         rows.append(
             "Joined: " + (", ".join(names.get(str(t), f"task {t}") for t in cc.get("joined") or []) or "none")
         )
-        rows.append("Left: " + (", ".join(f"task {t}" for t in cc.get("left") or []) or "none"))
+        rows.append(
+            "Left: " + (", ".join(names.get(str(t), f"task {t}") for t in cc.get("left") or []) or "none")
+        )
     _lines(pdf, rows, "")
 
     _heading(pdf, "Top risks")

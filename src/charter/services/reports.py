@@ -230,7 +230,7 @@ def publish(s: Session, actor: Actor, project_id: int, report_id: int, version: 
     before = journal.snapshot(r)
     t = now()
     r.figures = figs
-    r.critical = {k: figs["critical_path"][k] for k in ("task_ids", "finish")}
+    r.critical = {k: figs["critical_path"][k] for k in ("task_ids", "finish", "names")}
     r.status = R.ReportStatus.PUBLISHED.value
     r.published_at, r.published_by, r.updated_at = t, actor.user_id, t
     s.flush()
@@ -288,9 +288,10 @@ def set_thresholds(
 
 
 def scheduled_drafts(s: Session, at: dt.datetime | None = None) -> list[int]:
-    """The worker's pass: for every live project with a PM, a weekly draft for the week just ended (and a
-    monthly one for the month just ended when the plan sends reports monthly), and a reminder to the PM.
-    Idempotent: an existing report for the period is left alone and the reminder's event key is unique."""
+    """The worker's pass: for every active (or on-hold) project with a PM, a weekly draft for the week just
+    ended (and a monthly one for the month just ended when the plan sends reports monthly), with a reminder
+    to the PM. Idempotent: a period that already has a report is left alone, and the reminder's event key
+    is unique to the draft."""
     t = at or now()
     made: list[int] = []
     for p in s.scalars(
@@ -309,11 +310,9 @@ def scheduled_drafts(s: Session, at: dt.datetime | None = None) -> list[int]:
             start, end = R.previous(kind, t.date())
             if p.start_date and end < p.start_date:
                 continue
-            r = _find(s, p.id, kind, start)
-            if r is None:
+            if _find(s, p.id, kind, start) is None:  # the PM's own report of the period is left alone
                 r = _new(s, SYSTEM, p, kind, start, end)
                 made.append(r.id)
-            if r.status == R.ReportStatus.DRAFT.value:
                 label = R.label(kind, start)
                 notify(s, recipients=[pm], kind="report.draft_ready", subject=f"{p.key}: draft status report for {label}",
                        body=f"The {kind.value}ly status report draft for {label} is ready: review the colours, write "

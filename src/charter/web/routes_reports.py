@@ -42,7 +42,7 @@ def _list_page(request: Request, db: Any, info: Any, project_id: int, error: dic
         rows = reports.list_reports(s, info.actor, project_id)
         may = reports.may_publish(s, info.actor, project_id)
     return render(request, "reports.html", {"project": project, "rows": rows, "may_publish": may, "error": error,
-                                            "values": values or {}, "today": dt.date.today()}, status)  # fmt: skip
+                                            "values": values or {}}, status)  # fmt: skip
 
 
 def _report_page(request: Request, db: Any, info: Any, project_id: int, report_id: int,
