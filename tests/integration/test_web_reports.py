@@ -98,6 +98,29 @@ def test_pm_drafts_edits_and_publishes_and_the_sponsor_reads(web: tuple[TestClie
     assert client.post(url + "/publish", data={"csrf_token": csrf, "version": "3"}).status_code == 403
 
 
+def test_pm_overrides_thresholds_on_the_page(web: tuple[TestClient, World]) -> None:
+    client, w = web
+    base = f"/projects/{w.p1}/reports"
+    csrf = login(client, "pm")
+    r = client.post(base + "/thresholds", data={"csrf_token": csrf, "version": "0", "cpi_red": "0.99"})
+    assert (
+        r.status_code == 422
+        and "cpi_red" in r.text.replace("cpi red", "cpi_red")
+        and 'value="0.99"' in r.text
+    )
+    r = client.post(base + "/thresholds", data={"csrf_token": csrf, "version": "0", "cpi_red": "0.85",
+                                                "overload_red_days": "5"})  # fmt: skip
+    assert r.status_code == 303
+    with w.db.uow(readonly=True) as s:
+        from charter.services import reports
+
+        got = reports.get_thresholds(s, w.actor("pm"), w.p1)
+    assert got["overrides"] == {"cpi_red": 0.85} and got["version"] == 1
+    login(client, "sponsor")
+    page = client.get(base)
+    assert "Save thresholds" not in page.text and "0.85" in page.text
+
+
 def test_a_draft_is_not_found_for_the_sponsor(web: tuple[TestClient, World]) -> None:
     client, w = web
     base = f"/projects/{w.p1}/reports"

@@ -41,7 +41,9 @@ def _list_page(request: Request, db: Any, info: Any, project_id: int, error: dic
         project = projects.get_project(s, info.actor, project_id)
         rows = reports.list_reports(s, info.actor, project_id)
         may = reports.may_publish(s, info.actor, project_id)
+        th = reports.get_thresholds(s, info.actor, project_id)
     return render(request, "reports.html", {"project": project, "rows": rows, "may_publish": may, "error": error,
+                                            "th": th,
                                             "values": values or {}}, status)  # fmt: skip
 
 
@@ -78,6 +80,35 @@ def create(request: Request, project_id: int, form: FormData, db: DB, info: Chec
         err = {"form": "new", "message": exc.message, "field": exc.field}
         return _list_page(request, db, info, project_id, err, {**form, "_form": "new"}, exc.http_status)
     return _back(f"/projects/{project_id}/reports/{r['id']}")
+
+
+@router.post(P + "/thresholds", response_class=HTMLResponse)
+def thresholds(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    """The project's RAG thresholds: an empty field or the default value keeps the default."""
+    try:
+        version = _int(form.get("version"), "version")
+        with db.uow() as s:
+            defaults = reports.get_thresholds(s, info.actor, project_id)["defaults"]
+            overrides: dict[str, Any] = {}
+            for name, default in defaults.items():
+                raw = (form.get(name) or "").strip()
+                if not raw:
+                    continue
+                try:
+                    value = float(raw) if isinstance(default, float) else int(raw)
+                except ValueError:
+                    raise ValidationError("must be a number", field=name) from None
+                if value != default:
+                    overrides[name] = value
+            reports.set_thresholds(s, info.actor, project_id, version, overrides)
+    except CharterError as exc:
+        if _refusal(exc):
+            raise
+        err = {"form": "thresholds", "message": exc.message, "field": exc.field}
+        return _list_page(
+            request, db, info, project_id, err, {**form, "_form": "thresholds"}, exc.http_status
+        )
+    return _back(f"/projects/{project_id}/reports#thresholds-h")
 
 
 @router.get(P + "/{report_id}", response_class=HTMLResponse)
