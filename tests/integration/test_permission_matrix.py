@@ -1903,6 +1903,42 @@ CONFLICT_ROWS: tuple[Op, ...] = (
        body=lambda w, c: {"kind": "priority"}),
 )  # fmt: skip
 TABLE = TABLE + CONFLICT_ROWS
+def _report(w: World, published: bool) -> int:
+    """A P1 weekly report made by the PM (published or still a draft)."""
+    from charter.services import reports
+
+    with w.db.uow() as s:
+        r = reports.create_draft(s, w.actor("pm"), w.p1, period="week")
+        if published:
+            r = reports.publish(s, w.actor("pm"), w.p1, r["id"], r["version"])
+        return int(r["id"])
+
+
+def _report_url(published: bool, suffix: str = "") -> Url:
+    return lambda w, c: f"/projects/{w.p1}/reports/{_report(w, published)}{suffix}"
+
+
+# Status reports: the PM (report.publish) makes, edits and publishes; every member reads published reports;
+# a draft does not exist for anyone who may not publish (404).
+_DRAFT_READERS = but(in_p1("pm"), **{m: "404" for m in MEMBERS if m != "pm"})
+REPORT_ROWS: tuple[Op, ...] = (
+    Op("GET", "/projects/{project_id}/reports", READ_P1, url=p1("/reports")),
+    Op("POST", "/projects/{project_id}/reports", in_p1("pm"), url=p1("/reports"),
+       body=lambda w, c: {"period": "month"}),
+    Op("GET", "/projects/{project_id}/reports/thresholds", READ_P1, url=p1("/reports/thresholds")),
+    Op("PUT", "/projects/{project_id}/reports/thresholds", in_p1("pm"), url=p1("/reports/thresholds"),
+       body=lambda w, c: {"version": 0, "overrides": {"cpi_red": 0.85}}),
+    Op("GET", "/projects/{project_id}/reports/{report_id}", READ_P1, "published", url=_report_url(True)),
+    Op("GET", "/projects/{project_id}/reports/{report_id}", _DRAFT_READERS, "draft", url=_report_url(False)),
+    Op("PATCH", "/projects/{project_id}/reports/{report_id}", in_p1("pm"), "draft", url=_report_url(False),
+       body=lambda w, c: {"version": 1, "narrative": "On track."}),
+    Op("POST", "/projects/{project_id}/reports/{report_id}/publish", in_p1("pm"), "draft",
+       url=_report_url(False, "/publish"), body=lambda w, c: {"version": 1}),
+    Op("GET", "/projects/{project_id}/reports/{report_id}/pdf", READ_P1, "published", url=_report_url(True, "/pdf")),
+    Op("GET", "/projects/{project_id}/reports/{report_id}/html", READ_P1, "published",
+       url=_report_url(True, "/html")),
+)  # fmt: skip
+TABLE = TABLE + REPORT_ROWS
 
 
 def _cells() -> list[Any]:

@@ -15,6 +15,7 @@ from charter.api.routers import (
     procurement,
     projects,
     quality,
+    reports,
     risk,
     roles,
     schedule,
@@ -53,6 +54,7 @@ def create_api(db: Database) -> FastAPI:
         risk.router,
         tech.router,
         conflicts.router,
+        reports.router,
     ):
         api.include_router(r)
     return api

@@ -17,6 +17,7 @@ from charter.cli.notify import worker as worker_cmd
 from charter.cli.projects import project_app
 from charter.cli.quality import change_app, concern_app, quality_app
 from charter.cli.raci import raci_app
+from charter.cli.reports import report as report_cmd
 from charter.cli.risk import risk_app, simulate_cmd
 from charter.cli.roles import role_app
 from charter.cli.tech import closure_app, lesson_app, search_cmd, tech_app
@@ -80,6 +81,7 @@ app.add_typer(change_app, name="change")
 app.add_typer(concern_app, name="concern")
 app.add_typer(risk_app, name="risk")
 app.add_typer(conflicts_app, name="conflicts")
+app.command("report")(report_cmd)
 app.command("simulate")(simulate_cmd)
 app.add_typer(tech_app, name="tech")
 app.add_typer(closure_app, name="closure")

@@ -1304,3 +1304,37 @@ class ConflictParty(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
     work_package_id: Mapped[int | None] = mapped_column(ForeignKey("work_packages.id", ondelete="SET NULL"))
     label: Mapped[str] = mapped_column(String(200), default="")
+
+
+# --------------------------------------------------------------------------------- status reports (issue 6)
+
+
+class StatusReport(Versioned, Base):
+    """A weekly or monthly status report of one project. A draft's figures are computed when read; publishing
+    freezes them in `figures` (with the critical-path snapshot the next report compares against)."""
+
+    __tablename__ = "status_reports"
+    __table_args__ = (UniqueConstraint("project_id", "period", "period_start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(8))  # week|month
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12))  # draft|published
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # frozen at publication
+    critical: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {task_ids, finish} at publication
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime | None]
+
+
+class ReportSettings(Versioned, Base):
+    """A project's overrides of the RAG thresholds (domain/reports.Thresholds); absent names keep defaults."""
+
+    __tablename__ = "report_settings"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime]

@@ -33,7 +33,14 @@ def _conflict_detection(s: Session, at: dt.datetime) -> Any:
     return conflict_detect.due_detection(s, at)
 
 
+def _status_reports(s: Session, at: dt.datetime) -> Any:
+    from charter.services import reports
+
+    return reports.scheduled_drafts(s, at)
+
+
 def jobs() -> list[Callable[[Session, dt.datetime], Any]]:
     """Risk review reminders, technology end-of-life / expiry alerts, the conflict ladder's automatic
-    escalations and the conflict detectors."""
-    return [_risk_reviews, _technology_alerts, _conflict_escalations, _conflict_detection]
+    escalations, the conflict detectors, and the status-report drafts for the period just ended (with a
+    reminder to the PM)."""
+    return [_risk_reviews, _technology_alerts, _conflict_escalations, _conflict_detection, _status_reports]

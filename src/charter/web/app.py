@@ -97,6 +97,9 @@ def install_web(app: FastAPI, db: Database) -> None:
     from charter.web import routes_conflicts
 
     app.include_router(routes_conflicts.router, include_in_schema=False)
+    from charter.web import routes_reports
+
+    app.include_router(routes_reports.router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _: LoginRequired) -> RedirectResponse:
