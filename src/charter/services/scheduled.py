@@ -21,6 +21,12 @@ def _technology_alerts(s: Session, at: dt.datetime) -> Any:
     return tech.due_alerts(s, at)
 
 
+def _contract_dates(s: Session, at: dt.datetime) -> Any:
+    from charter.services import procurement
+
+    return procurement.due_contract_reminders(s, at)
+
+
 def jobs() -> list[Callable[[Session, dt.datetime], Any]]:
-    """Risk review reminders and technology end-of-life / expiry alerts."""
-    return [_risk_reviews, _technology_alerts]
+    """Risk review reminders, technology end-of-life / expiry alerts, contract notice and renewal dates."""
+    return [_risk_reviews, _technology_alerts, _contract_dates]
