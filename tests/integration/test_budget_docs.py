@@ -334,3 +334,60 @@ def test_s_curve_exports_as_png(api: Any, b: Any, as_: Any) -> None:
     assert (0x1F, 0x5F, 0xA8) in colours  # PV
     err(api.get(f"/projects/{b['p']}/evm/s-curve.png", headers=as_("worker")), 403)
     err(api.get(f"/projects/{b['p']}/evm/s-curve.png", headers=as_("outsider")), 404)
+
+
+# --------------------------------------------------------------------------------------------- CLI
+
+
+def test_cli_expenses_receipts_contracts_approvals_and_png(
+    api: Any, b: Any, as_: Any, seed: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from charter.cli.main import app
+
+    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> Any:
+        r = runner.invoke(app, ["--as", "pm", *args])
+        assert r.exit_code == code, (r.stdout, r.stderr)
+        return r
+
+    try:
+        scan = tmp_path / "taxi.pdf"
+        scan.write_bytes(PDF)
+        out = json.loads(run("budget", "expense", "add", "P1", "--line", str(b["travel"]), "--amount", "18.40",
+                             "--description", "Taxi", "--day", "2030-01-08", "--receipt", str(scan), "--json").stdout)  # fmt: skip
+        (r,) = out["receipts"]
+        assert r["content_type"] == "application/pdf"
+        fake = tmp_path / "evil.png"
+        fake.write_bytes(b"<?php echo 1; ?>")
+        bad = run("budget", "expense", "attach", "P1", str(out["id"]), str(fake), code=1)
+        assert "only JPG, PDF, PNG" in bad.stderr and "Traceback" not in bad.output
+        saved = tmp_path / "back.pdf"
+        run("budget", "expense", "receipt", "P1", str(out["id"]), str(r["id"]), "-o", str(saved))
+        assert saved.read_bytes() == PDF
+        c = _contract(api, b, as_, start="2020-01-01")
+        run("contract", "update", "P1", str(c["id"]), "--value", "1500", "--notice", "2030-09-01")
+        listed = json.loads(run("contract", "list", "P1", "--json").stdout)
+        assert Decimal(listed[0]["value"]) == Decimal("1500") and listed[0]["notice_date"] == "2030-09-01"
+        stale = run("contract", "update", "P1", str(c["id"]), "--value", "1", "--version", "1", code=1)
+        assert "changed by someone else" in stale.stderr
+        run("contract", "close", "P1", str(c["id"]), "--reason", "ended")
+        assert json.loads(run("contract", "list", "P1", "--json").stdout)[0]["status"] == "closed"
+        png = tmp_path / "s.png"
+        run("evm", "P1", "--as-of", "2030-01-31", "--format", "png", "-o", str(png))
+        assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        ok(api.post(f"/projects/{b['p']}/purchase-requests", headers=as_("task_leader"), json={
+            "budget_line_id": b["hw"], "title": "SAN", "amount": "4000"}), 201)  # fmt: skip
+        r2 = runner.invoke(app, ["--as", "sponsor", "approvals", "--json"])
+        assert r2.exit_code == 0 and [x["title"] for x in json.loads(r2.stdout)["purchase_requests"]] == [
+            "SAN"
+        ]
+        assert "Nothing waits" in run("approvals").stdout
+    finally:
+        get_settings.cache_clear()
