@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     token_rate_per_minute: int = 600
     max_upload_bytes: int = 20 * 1024 * 1024
+    attachment_max_bytes: int = 10 * 1024 * 1024  # one stored file (e.g. an expense's receipt)
     # notifications (notify/): outgoing mail, webhook allow-list (hosts exempt from the private-address
     # refusal, comma separated) and how often `charter worker` looks at the outbox
     smtp_host: str = ""

@@ -886,6 +886,43 @@ def _fixed_cost(w: World) -> int:
         )
 
 
+def _expense(w: World, *, receipt: bool = False) -> tuple[int, int | None]:
+    """An expense on a project-level line (with a PDF receipt when asked): (expense id, receipt id)."""
+    from datetime import date
+
+    from charter.services import attachments, budget
+
+    line = _bl(w, "")
+    with w.db.uow() as s:
+        e = budget.add_expense(
+            s,
+            w.actor("pm"),
+            w.p1,
+            budget_line_id=line,
+            day=date(2030, 1, 8),
+            amount="12.00",
+            description="Taxi",
+            receipt=attachments.Upload("taxi.pdf", b"%PDF-1.4 receipt") if receipt else None,
+        )
+    return int(e["id"]), (int(e["receipts"][0]["id"]) if receipt else None)
+
+
+def _receipt_url(w: World, caller: str) -> str:
+    e, r = _expense(w, receipt=True)
+    return f"/projects/{w.p1}/expenses/{e}/receipts/{r}"
+
+
+def _contract(w: World) -> int:
+    from datetime import date
+
+    from charter.services import procurement
+
+    with w.db.uow() as s:
+        c = procurement.create_contract(s, w.actor("pm"), w.p1, vendor_id=_vendor(w), title="Support",
+                                        kind="subscription", value="1200", start=date(2020, 1, 1))  # fmt: skip
+    return int(c["id"])
+
+
 BUDGET_READERS = ("pm", "sponsor")  # project-wide budget.read
 LINE_READERS = ("pm", "sponsor", "task_leader", "task_leader_b")  # Task Leaders: their own package's lines
 VENDOR_KEEPERS = {
@@ -1131,6 +1168,47 @@ BUDGET_ROWS: tuple[Op, ...] = (
             "notice_date": "2030-10-01",
         },
     ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/contracts/{contract_id}",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/contracts/{_contract(w)}",
+        body=lambda w, c: {"version": 1, "value": "1500", "notice_date": "2030-10-01"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/contracts/{contract_id}/close",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/contracts/{_contract(w)}/close",
+        body=lambda w, c: {"version": 1, "reason": "ended"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/expenses/{expense_id}/receipts",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/expenses/{_expense(w)[0]}/receipts",
+        files=lambda w, c: {"file": ("r.pdf", b"%PDF-1.4 receipt", "application/pdf")},
+    ),
+    Op(
+        "GET",
+        "/projects/{project_id}/expenses/{expense_id}/receipts/{attachment_id}",
+        in_p1(*BUDGET_READERS),
+        url=_receipt_url,
+    ),
+    Op(
+        "DELETE",
+        "/projects/{project_id}/expenses/{expense_id}/receipts/{attachment_id}",
+        in_p1("pm"),
+        url=_receipt_url,
+    ),
+    Op(
+        "GET",
+        "/projects/{project_id}/evm/s-curve.png",
+        in_p1(*BUDGET_READERS),
+        url=p1("/evm/s-curve.png"),
+        params={"as_of": "2030-01-31"},
+    ),
+    Op("GET", "/me/approvals/all", authenticated()),
 )
 TABLE = TABLE + BUDGET_ROWS
 

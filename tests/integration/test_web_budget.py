@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
 
@@ -222,5 +223,162 @@ def test_receipts_invoices_and_contracts_through_the_page(web, db: Database, see
     assert client.post(inv, data=ok | {"number": "INV-2", "amount": "900"}).status_code == 303
     html = client.get(f"/projects/{p}/procurement").text
     assert "istatus-accepted" in html and re.search(
-        r'<tr data-invoice="\d+" class="held">\s*<th scope="row">INV-2', html
+        r'<tr data-invoice="\d+" id="invoice-\d+" class="held">\s*<th scope="row">INV-2', html
     )
+
+
+# --- receipts, orders, held invoices, contracts, approvals waiting for me, the PNG S-curve ---------------
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def test_an_expense_with_its_receipt_through_the_form(web: Any, db: Database, seed: Any) -> None:
+    client, ids = web
+    p = ids["p"]
+    token = login(client, "pm")
+    url = f"/projects/{p}/budget/expenses"
+    form = {"csrf_token": token, "budget_line_id": str(ids["hw"]), "day": "2030-01-08", "amount": "42.50",
+            "description": "Cables"}  # fmt: skip
+    bad = client.post(
+        url, data=form, files={"receipt": ("cables.pdf", b"<svg onload=alert(1)>", "application/pdf")}
+    )
+    assert bad.status_code == 422 and 'id="expense-error"' in bad.text and "only JPG, PDF, PNG" in bad.text
+    assert 'value="Cables"' in bad.text and 'value="42.50"' in bad.text  # what was typed comes back
+    with db.uow(readonly=True) as s:
+        assert budget.list_expenses(s, seed.actor("pm"), p) == []
+    r = client.post(url, data=form, files={"receipt": ("cables.pdf", PDF, "application/pdf")})
+    assert r.status_code == 303 and r.headers["location"].endswith("#expenses")
+    # without a receipt, then one attached afterwards
+    assert client.post(url, data={**form, "description": "Taxi"}).status_code == 303
+    with db.uow(readonly=True) as s:
+        ex = {e["description"]: e for e in budget.list_expenses(s, seed.actor("pm"), p)}
+    assert [x["filename"] for x in ex["Cables"]["receipts"]] == ["cables.pdf"] and ex["Taxi"][
+        "receipts"
+    ] == []
+    attach = f"/projects/{p}/budget/expenses/{ex['Taxi']['id']}/receipts"
+    none = client.post(attach, data={"csrf_token": token})
+    assert none.status_code == 422 and f'id="receipt-{ex["Taxi"]["id"]}-error"' in none.text
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    assert (
+        client.post(
+            attach, data={"csrf_token": token}, files={"receipt": ("t.png", png, "image/png")}
+        ).status_code
+        == 303
+    )
+    html = client.get(f"/projects/{p}/budget").text
+    link = re.search(
+        rf'href="(/projects/{p}/budget/expenses/{ex["Cables"]["id"]}/receipts/\d+)" class="receipt"', html
+    )
+    assert link and "t.png" in html
+    got = client.get(link.group(1))
+    assert got.status_code == 200 and got.content == PDF
+    assert got.headers["content-disposition"].startswith("attachment;")
+    assert got.headers["x-content-type-options"] == "nosniff"
+    # a stakeholder reads no budget: refused as the service decides
+    login(client, "stakeholder")
+    assert client.get(link.group(1)).status_code == 403
+
+
+def test_order_invoice_release_and_contracts_through_the_forms(web: Any, db: Database, seed: Any) -> None:
+    client, ids = web
+    p, pm = ids["p"], seed.actor("pm")
+    today = now().date()
+    with db.uow() as s:
+        v = procurement.create_vendor(s, pm, name="Acme")["id"]
+        r = procurement.create_request(
+            s, pm, p, budget_line_id=ids["hw"], title="Racks", amount="500", vendor_id=v
+        )
+        procurement.decide_request(s, pm, p, r["id"], approve=True)
+    token = login(client, "pm")
+    page = client.get(f"/projects/{p}/procurement").text
+    assert f'id="order-form-{r["id"]}"' in page
+    url = f"/projects/{p}/procurement/orders"
+    base = {"csrf_token": token, "request_id": str(r["id"]), "vendor_id": str(v), "quantity": "2"}
+    over = client.post(url, data={**base, "unit_price": "300"})
+    assert over.status_code == 422 and "exceeds the approved" in over.text and 'value="300"' in over.text
+    assert (
+        client.post(
+            url, data={**base, "unit_price": "250", "expected_delivery": today.isoformat()}
+        ).status_code
+        == 303
+    )
+    (o,) = _orders(db, pm, p)
+    assert o["total"] == o["committed"] == Decimal("500")
+    # an invoice before any receipt is held; the PM releases it with a reason
+    with db.uow() as s:
+        inv = procurement.add_invoice(s, pm, p, order_id=o["id"], number="INV-1", day=today, amount="500")
+    assert inv["status"] == "held"
+    decide = f"/projects/{p}/procurement/invoices/{inv['id']}/decide"
+    no_reason = client.post(decide, data={"csrf_token": token, "decision": "release", "reason": " "})
+    assert no_reason.status_code == 422 and f'id="invoice-{inv["id"]}-error"' in no_reason.text
+    assert (
+        client.post(
+            decide, data={"csrf_token": token, "decision": "release", "reason": "paid on delivery"}
+        ).status_code
+        == 303
+    )
+    assert "istatus-released" in client.get(f"/projects/{p}/procurement").text
+    # contracts: add (bad dates re-render), change terms (a stale version is refused), close
+    curl = f"/projects/{p}/procurement/contracts"
+    c = {"csrf_token": token, "vendor_id": str(v), "title": "Support", "kind": "subscription", "value": "1200",
+         "start": today.isoformat(), "end": (today + dt.timedelta(days=365)).isoformat()}  # fmt: skip
+    bad = client.post(curl, data={**c, "end": (today - dt.timedelta(days=1)).isoformat()})
+    assert bad.status_code == 422 and "ends before it starts" in bad.text and 'value="Support"' in bad.text
+    assert client.post(curl, data=c).status_code == 303
+    (k,) = _contracts(db, pm, p)
+    edit = {
+        **c,
+        "version": str(k["version"]),
+        "value": "1500",
+        "notice_date": (today + dt.timedelta(days=20)).isoformat(),
+    }
+    assert client.post(f"{curl}/{k['id']}", data=edit).status_code == 303
+    stale = client.post(f"{curl}/{k['id']}", data={**edit, "value": "9"})
+    assert stale.status_code == 409 and "changed by someone else" in stale.text
+    (k,) = _contracts(db, pm, p)
+    assert str(k["value"]).startswith("1500") and k["notice_date"] == today + dt.timedelta(days=20)
+    closed = client.post(f"{curl}/{k['id']}/close", data={"csrf_token": token, "version": str(k["version"]),
+                                                          "reason": "moved in-house"})  # fmt: skip
+    assert closed.status_code == 303
+    html = client.get(f"/projects/{p}/procurement").text
+    assert f"closed {today}" in html and "moved in-house" in html
+
+
+def _orders(db: Database, actor: Any, p: int) -> list[dict[str, Any]]:
+    with db.uow(readonly=True) as s:
+        return procurement.list_orders(s, actor, p)
+
+
+def _contracts(db: Database, actor: Any, p: int) -> list[dict[str, Any]]:
+    with db.uow(readonly=True) as s:
+        return procurement.list_contracts(s, actor, p)
+
+
+def test_approvals_waiting_for_me_page(web: Any, db: Database, seed: Any) -> None:
+    client, ids = web
+    p = ids["p"]
+    with db.uow() as s:
+        r = procurement.create_request(s, seed.actor("task_leader"), p, budget_line_id=ids["hw"], title="SAN",
+                                       amount="4000")  # fmt: skip
+        budget.propose_version(s, seed.actor("pm"), p, note="first")
+    token = login(client, "sponsor")
+    page = client.get("/me/approvals").text
+    assert f'<tr data-request="{r["id"]}">' in page and "SAN" in page and 'data-version="P1-1"' in page
+    assert "Nothing waits for your approval" not in page
+    res = client.post(f"/projects/{p}/procurement/requests/{r['id']}/decide",
+                      data={"csrf_token": token, "decision": "approve", "back": "approvals"})  # fmt: skip
+    assert res.status_code == 303 and res.headers["location"] == "/me/approvals#purchase-requests"
+    page = client.get("/me/approvals").text
+    assert f'<tr data-request="{r["id"]}">' not in page
+    login(client, "pm")
+    assert "Nothing waits for your approval" in client.get("/me/approvals").text
+
+
+def test_s_curve_downloads_as_png(web: Any) -> None:
+    client, ids = web
+    login(client, "pm")
+    html = client.get(f"/projects/{ids['p']}/budget").text
+    assert 'id="export-png"' in html
+    r = client.get(f"/projects/{ids['p']}/budget/s-curve.png")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.content.startswith(b"\x89PNG") and "attachment" in r.headers["content-disposition"]

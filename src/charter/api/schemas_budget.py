@@ -105,6 +105,16 @@ class ExpenseIn(In):
     description: str = Field(min_length=1, max_length=4000)
 
 
+class AttachmentOut(Out):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: int | None
+    created_at: datetime
+
+
 class ExpenseOut(Out):
     id: int
     project_id: int
@@ -113,6 +123,7 @@ class ExpenseOut(Out):
     amount: Decimal
     description: str
     created_by: int | None
+    receipts: list[AttachmentOut]
     version: int
 
 
@@ -305,4 +316,37 @@ class ContractOut(Out):
     renewal_date: date | None
     notice_date: date | None
     notes: str
+    status: str
+    closed_on: date | None
+    closed_reason: str
     version: int
+
+
+class ContractPatch(Patch):
+    nullable: ClassVar[frozenset[str]] = frozenset({"end", "renewal_date", "notice_date", "order_id"})
+    version: int
+    title: str | None = Field(None, min_length=1, max_length=200)
+    kind: str | None = Field(None, max_length=24)
+    value: Amount | None = None
+    start: date | None = None
+    end: date | None = None
+    renewal_date: date | None = None
+    notice_date: date | None = None
+    order_id: int | None = None
+    notes: str | None = Field(None, max_length=4000)
+
+
+class ContractCloseIn(In):
+    version: int
+    day: date | None = None
+    reason: str = Field("", max_length=2000)
+
+
+class ApprovalsOut(Out):
+    """Everything waiting for the caller's decision, across their projects."""
+
+    purchase_requests: list[dict[str, Any]]
+    budget_versions: list[dict[str, Any]]
+    invoices: list[dict[str, Any]]
+    timesheets: list[dict[str, Any]]
+    count: int

@@ -1,8 +1,10 @@
-"""`charter budget show`, `charter evm`, `charter po list`."""
+"""`charter budget show`, `charter budget expense ...`, `charter evm` (table, JSON or the S-curve as PNG),
+`charter po list`, `charter contract ...`, `charter approvals`."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -10,20 +12,25 @@ from rich.markup import escape
 from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json
-from charter.services import budget, evm, procurement, projects
+from charter.domain.errors import ValidationError
+from charter.services import approvals, attachments, budget, evm, procurement, projects
+from charter.services.context import now
 
 budget_app = typer.Typer(help="Budget lines, commitments and actuals.", no_args_is_help=True)
 po_app = typer.Typer(help="Purchase orders.", no_args_is_help=True)
+expense_app = typer.Typer(help="Expenses and their receipts.", no_args_is_help=True)
+contract_app = typer.Typer(help="Vendor contracts: list, change terms, close.", no_args_is_help=True)
+budget_app.add_typer(expense_app, name="expense")
 
 ProjectArg = Annotated[str, typer.Argument(help="Project key or id.")]
 
 
-def _run(project: str, fn: Any, *args: Any) -> Any:
+def _run(project: str, fn: Any, *args: Any, write: bool = False, **kw: Any) -> Any:
     db = open_db()
     try:
-        with db.uow(readonly=True) as s:
+        with db.uow(readonly=not write) as s:
             actor = acting(s)
-            return fn(s, actor, projects.find_project_id(s, actor, project), *args)
+            return fn(s, actor, projects.find_project_id(s, actor, project), *args, **kw)
     finally:
         db.dispose()
 
@@ -53,20 +60,44 @@ def show(project: ProjectArg, as_json: JsonFlag = False) -> None:
     )
 
 
+def _day(value: str | None, option: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
+
+
 def evm_cmd(
     project: ProjectArg,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Status date (YYYY-MM-DD).")] = None,
     as_json: JsonFlag = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="table, json, or png: the S-curve (cumulative PV, EV, AC "
+            "by month with the EAC forecast) as an image.",
+        ),
+    ] = "table",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File for --format png (default: s-curve-PROJECT.png)."),
+    ] = None,
 ) -> None:
     """Earned value as of a status date: PV, EV, AC, variances, indices, EACs, ETC, VAC, TCPI."""
-    day = None
-    if as_of:
-        try:
-            day = dt.date.fromisoformat(as_of)
-        except ValueError:
-            fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)")
+    day = _day(as_of, "--as-of")
+    if fmt not in ("table", "json", "png"):
+        fail(f"--format {fmt!r}: use table, json or png")
+    if fmt == "png":
+        data = _run(project, evm.scurve_png, day)
+        target = output or Path(f"s-curve-{project}.png")
+        target.write_bytes(data)
+        console.print(f"S-curve written to {escape(str(target))} ({len(data)} bytes)")
+        return
     data = _run(project, evm.compute, day)
-    if as_json:
+    if as_json or fmt == "json":
         print_json(data)
         return
     cols = ("bac", "pv", "ev", "ac", "sv", "cv", "spi", "cpi", "eac", "etc", "vac", "tcpi", "status")
@@ -90,4 +121,184 @@ def po_list(project: ProjectArg, as_json: JsonFlag = False) -> None:
     for o in data:
         t.add_row(o["number"], o["status"], str(o["budget_line_id"]), str(o["expected_delivery"] or ""),
                   *(str(o[k]) for k in ("total", "received", "invoiced", "committed")))  # fmt: skip
+    console.print(t)
+
+
+# --------------------------------------------------------------------------------------------- expenses
+
+
+def _upload(path: Path) -> attachments.Upload:
+    try:
+        with path.open("rb") as f:
+            data = f.read(attachments.max_bytes() + 1)
+    except OSError as e:
+        raise ValidationError(f"cannot read {path}: {e.strerror}", field="receipt") from None
+    return attachments.Upload(path.name, data)
+
+
+@expense_app.command("list")
+def expense_list(project: ProjectArg, as_json: JsonFlag = False) -> None:
+    """Expenses with their receipts."""
+    data = _run(project, budget.list_expenses)
+    if as_json:
+        print_json(data)
+        return
+    t = Table("id", "day", "line", "amount", "description", "receipts")
+    for e in data:
+        t.add_row(str(e["id"]), str(e["day"]), str(e["budget_line_id"]), str(e["amount"]), escape(e["description"]),
+                  escape(", ".join(f"{r['id']}: {r['filename']}" for r in e["receipts"])))  # fmt: skip
+    console.print(t)
+
+
+@expense_app.command("add")
+def expense_add(
+    project: ProjectArg,
+    line: Annotated[int, typer.Option("--line", help="Budget line id.")],
+    amount: Annotated[str, typer.Option("--amount", help="Amount in the project's currency.")],
+    description: Annotated[str, typer.Option("--description", help="What was paid for.")],
+    day: Annotated[
+        str | None, typer.Option("--day", help="Day of the expense (YYYY-MM-DD; default today).")
+    ] = None,
+    receipt: Annotated[Path | None, typer.Option("--receipt", help="Receipt file: PDF, PNG or JPEG.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record an expense on a budget line, optionally with its receipt."""
+    upload = _upload(receipt) if receipt else None
+    e = _run(project, budget.add_expense, write=True, budget_line_id=line, day=_day(day, "--day") or now().date(),
+             amount=amount, description=description, receipt=upload)  # fmt: skip
+    if as_json:
+        print_json(e)
+        return
+    console.print(f"Expense {e['id']} recorded ({e['amount']}), {len(e['receipts'])} receipt(s).")
+
+
+@expense_app.command("attach")
+def expense_attach(
+    project: ProjectArg,
+    expense: Annotated[int, typer.Argument(help="Expense id.")],
+    file: Annotated[Path, typer.Argument(help="Receipt file: PDF, PNG or JPEG.")],
+) -> None:
+    """Attach a receipt to an expense (the content type is checked from the file, the size against the limit)."""
+    e = _run(project, budget.add_receipt, expense, _upload(file), write=True)
+    console.print(f"Expense {e['id']} now has {len(e['receipts'])} receipt(s).")
+
+
+@expense_app.command("receipt")
+def expense_receipt(
+    project: ProjectArg,
+    expense: Annotated[int, typer.Argument(help="Expense id.")],
+    receipt: Annotated[int, typer.Argument(help="Receipt id (see `charter budget expense list`).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Where to save it (default: its name).")
+    ] = None,
+) -> None:
+    """Save a receipt's file."""
+    f = _run(project, budget.receipt_file, expense, receipt)
+    target = output or Path(Path(f.filename).name)
+    target.write_bytes(f.data)
+    console.print(f"Saved {escape(str(target))} ({f.content_type}, {len(f.data)} bytes)")
+
+
+# --------------------------------------------------------------------------------------------- contracts
+
+
+@contract_app.command("list")
+def contract_list(project: ProjectArg, as_json: JsonFlag = False) -> None:
+    """Contracts with their term, renewal and notice dates and status."""
+    data = _run(project, procurement.list_contracts)
+    if as_json:
+        print_json(data)
+        return
+    t = Table("id", "title", "kind", "value", "start", "end", "renewal", "notice", "status", "version")
+    for c in data:
+        t.add_row(str(c["id"]), escape(c["title"]), c["kind"], str(c["value"]), str(c["start"]), str(c["end"] or ""),
+                  str(c["renewal_date"] or ""), str(c["notice_date"] or ""), c["status"], str(c["version"]))  # fmt: skip
+    console.print(t)
+
+
+def _contract_version(project: str, contract: int) -> int:
+    for c in _run(project, procurement.list_contracts):
+        if c["id"] == contract:
+            return int(c["version"])
+    fail(f"error: contract {contract} not found (field: contract_id)")
+
+
+@contract_app.command("update")
+def contract_update(
+    project: ProjectArg,
+    contract: Annotated[int, typer.Argument(help="Contract id.")],
+    value: Annotated[str | None, typer.Option("--value", help="New contract value.")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="End date (YYYY-MM-DD).")] = None,
+    renewal: Annotated[str | None, typer.Option("--renewal", help="Renewal date (YYYY-MM-DD).")] = None,
+    notice: Annotated[str | None, typer.Option("--notice", help="Notice date (YYYY-MM-DD).")] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="Notes.")] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="The version you read (default: current).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a contract's terms (journaled; a stale --version is refused)."""
+    changes: dict[str, Any] = {k: v for k, v in {"value": value, "notes": notes}.items() if v is not None}
+    for key, raw, opt in (
+        ("end", end, "--end"),
+        ("renewal_date", renewal, "--renewal"),
+        ("notice_date", notice, "--notice"),
+    ):
+        if raw is not None:
+            changes[key] = _day(raw, opt)
+    if not changes:
+        fail("nothing to change: give --value, --end, --renewal, --notice or --notes")
+    v = version if version is not None else _contract_version(project, contract)
+    c = _run(project, procurement.update_contract, contract, v, write=True, **changes)
+    if as_json:
+        print_json(c)
+        return
+    console.print(f"Contract {c['id']} updated (version {c['version']}).")
+
+
+@contract_app.command("close")
+def contract_close(
+    project: ProjectArg,
+    contract: Annotated[int, typer.Argument(help="Contract id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (ended, terminated, not renewed).")] = "",
+    day: Annotated[str | None, typer.Option("--day", help="Closing day (YYYY-MM-DD; default today).")] = None,
+) -> None:
+    """Close a contract: no more reminders; it counts as closed on the closure checklist."""
+    c = _run(project, procurement.close_contract, contract, _contract_version(project, contract), write=True,
+             day=_day(day, "--day"), reason=reason)  # fmt: skip
+    console.print(f"Contract {c['id']} closed on {c['closed_on']}.")
+
+
+# --------------------------------------------------------------------------------------------- approvals
+
+
+def approvals_cmd(as_json: JsonFlag = False) -> None:
+    """What waits for my decision across my projects: purchase requests, budget versions, held invoices,
+    timesheet hours."""
+    db = open_db()
+    try:
+        with db.uow(readonly=True) as s:
+            data = approvals.waiting_for(s, acting(s))
+    finally:
+        db.dispose()
+    if as_json:
+        print_json(data)
+        return
+    if not data["count"]:
+        console.print("Nothing waits for your approval.")
+        return
+    t = Table("project", "what", "item", "amount", "where")
+    for r in data["purchase_requests"]:
+        t.add_row(r["project_key"], "purchase request", escape(f"#{r['id']} {r['title']}"),
+                  f"{r['amount']} {r['currency']}", r["link"])  # fmt: skip
+    for v in data["budget_versions"]:
+        t.add_row(
+            v["project_key"], "budget version", str(v["number"]), f"{v['total']} {v['currency']}", v["link"]
+        )
+    for i in data["invoices"]:
+        t.add_row(i["project_key"], "held invoice", escape(f"{i['number']} ({i['order']})"),
+                  f"{i['amount']} {i['currency']}", i["link"])  # fmt: skip
+    for e in data["timesheets"]:
+        t.add_row(e["project_key"], "hours", escape(f"{e['user']}: {e['task_name']} {e['day']}"), f"{e['hours']} h",
+                  e["link"])  # fmt: skip
     console.print(t)

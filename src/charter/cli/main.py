@@ -8,7 +8,7 @@ import typer
 
 from charter.cli import backup, common, db, schedule, serve, team
 from charter.cli.bench import bench_app
-from charter.cli.budget import budget_app, evm_cmd, po_app
+from charter.cli.budget import approvals_cmd, budget_app, contract_app, evm_cmd, po_app
 from charter.cli.common import CharterGroup
 from charter.cli.comms import comms_app, messages_app
 from charter.cli.conflicts import conflicts_app
@@ -72,6 +72,8 @@ app.add_typer(team.resource_app, name="resource")
 app.add_typer(budget_app, name="budget")
 app.command("evm")(evm_cmd)
 app.add_typer(po_app, name="po")
+app.add_typer(contract_app, name="contract")
+app.command("approvals")(approvals_cmd)
 app.add_typer(messages_app, name="messages")
 app.add_typer(comms_app, name="comms")
 app.command("worker")(worker_cmd)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -51,6 +51,15 @@ class ContractKind(StrEnum):
     FIXED_PRICE = "fixed_price"
     TIME_AND_MATERIALS = "time_and_materials"
     SUBSCRIPTION = "subscription"
+
+
+class ContractStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+# how far ahead a running contract's notice and renewal dates are reminded to the PM
+REMINDER_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)

@@ -633,6 +633,11 @@ class Contract(Versioned, Base):
     notice_date: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(
+        String(12), default="active", server_default="active"
+    )  # active|closed
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    closed_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class EvmSnapshot(Base):
@@ -1338,3 +1343,24 @@ class ReportSettings(Versioned, Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime]
+# --------------------------------------------------------------------------------------------- attachments
+
+
+class Attachment(Base):
+    """A stored file (e.g. an expense's receipt): kept on disk under a server-generated name in the data
+    dir's ``attachments`` folder (part of every backup); this row holds what the uploader called it, the
+    content type checked from its magic bytes, its size and sha256. Immutable: deleted, never edited."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_owner", "owner_kind", "owner_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    owner_kind: Mapped[str] = mapped_column(String(32))  # expense|...
+    owner_id: Mapped[int] = mapped_column(Integer)
+    stored_name: Mapped[str] = mapped_column(String(120), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]

@@ -33,7 +33,7 @@ from charter.persistence.models import (
     TaskFixedCost,
     WorkPackage,
 )
-from charter.services import journal
+from charter.services import attachments, journal
 from charter.services.authz import can, grants, project_for, work_package_target
 from charter.services.context import Actor, now
 
@@ -457,37 +457,91 @@ def delete_fixed_cost(s: Session, actor: Actor, project_id: int, cost_id: int) -
                    project_id=project_id, before=before)  # fmt: skip
 
 
-def expense_dict(e: Expense) -> dict[str, Any]:
+def expense_dict(e: Expense, receipts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"id": e.id, "project_id": e.project_id, "budget_line_id": e.budget_line_id, "day": e.day,
-            "amount": e.amount, "description": e.description, "created_by": e.created_by, "version": e.version}  # fmt: skip
+            "amount": e.amount, "description": e.description, "created_by": e.created_by,
+            "receipts": receipts or [], "version": e.version}  # fmt: skip
 
 
 def list_expenses(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
     project_for(s, actor, project_id, Perm.BUDGET_READ)
-    q = select(Expense).where(Expense.project_id == project_id).order_by(Expense.day, Expense.id)
-    return [expense_dict(e) for e in s.scalars(q)]
+    rows = list(
+        s.scalars(select(Expense).where(Expense.project_id == project_id).order_by(Expense.day, Expense.id))
+    )
+    files = attachments.of(s, "expense", [e.id for e in rows])
+    return [expense_dict(e, files[e.id]) for e in rows]
 
 
 def add_expense(
-    s: Session,
-    actor: Actor,
-    project_id: int,
-    *,
-    budget_line_id: int,
-    day: dt.date,
-    amount: Any,
-    description: str,
-) -> dict[str, Any]:
+    s: Session, actor: Actor, project_id: int, *, budget_line_id: int, day: dt.date, amount: Any,
+    description: str, receipt: attachments.Upload | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """An expense on a line, optionally with its receipt (PDF/PNG/JPEG, size-limited) in the same step."""
     p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
     get_line(s, project_id, budget_line_id)
     if not description.strip():
         raise ValidationError("describe the expense", field="description")
+    value = parse_amount(amount, p.currency, "amount")
+    if value <= 0:
+        raise ValidationError("an expense must be more than zero", field="amount")
+    if receipt is not None:
+        attachments.check(receipt, field="receipt")
     e = Expense(project_id=project_id, budget_line_id=budget_line_id, day=day, description=description.strip(),
-                amount=parse_amount(amount, p.currency, "amount"), created_by=actor.user_id, created_at=now())  # fmt: skip
+                amount=value, created_by=actor.user_id, created_at=now())  # fmt: skip
     s.add(e)
     s.flush()
     _record(s, actor, e, "expense", "create")
-    return expense_dict(e)
+    files = [_store_receipt(s, actor, e, receipt)] if receipt is not None else []
+    return expense_dict(e, files)
+
+
+def _expense(s: Session, project_id: int, expense_id: int) -> Expense:
+    e = s.get(Expense, expense_id)
+    if e is None or e.project_id != project_id:
+        raise NotFound(f"expense {expense_id} not found in this project", field="expense_id")
+    return e
+
+
+def _plain(a: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in a.items() if k != "created_at"}
+
+
+def _store_receipt(s: Session, actor: Actor, e: Expense, upload: attachments.Upload) -> dict[str, Any]:
+    a = attachments.store(s, actor, project_id=e.project_id, owner_kind="expense", owner_id=e.id, upload=upload,
+                          field="receipt")  # fmt: skip
+    journal.record(s, actor, entity_type="expense_receipt", entity_id=a["id"], action="create",
+                   project_id=e.project_id, after={**_plain(a), "expense_id": e.id},
+                   cause=f"receipt of expense {e.id}")  # fmt: skip
+    return a
+
+
+def add_receipt(
+    s: Session, actor: Actor, project_id: int, expense_id: int, upload: attachments.Upload
+) -> dict[str, Any]:
+    """Attach a receipt to an expense (budget.edit); returns the expense with all its receipts."""
+    project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    e = _expense(s, project_id, expense_id)
+    _store_receipt(s, actor, e, upload)
+    return expense_dict(e, attachments.of(s, "expense", [e.id])[e.id])
+
+
+def receipt_file(
+    s: Session, actor: Actor, project_id: int, expense_id: int, attachment_id: int
+) -> attachments.Download:
+    """A receipt's file for whoever may read the project's expenses (budget.read)."""
+    project_for(s, actor, project_id, Perm.BUDGET_READ)
+    _expense(s, project_id, expense_id)
+    return attachments.read(s, project_id=project_id, owner_kind="expense", owner_id=expense_id,
+                            attachment_id=attachment_id)  # fmt: skip
+
+
+def delete_receipt(s: Session, actor: Actor, project_id: int, expense_id: int, attachment_id: int) -> None:
+    project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    _expense(s, project_id, expense_id)
+    before = attachments.delete(s, project_id=project_id, owner_kind="expense", owner_id=expense_id,
+                                attachment_id=attachment_id)  # fmt: skip
+    journal.record(s, actor, entity_type="expense_receipt", entity_id=attachment_id, action="delete",
+                   project_id=project_id, before={**_plain(before), "expense_id": expense_id})  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- summary

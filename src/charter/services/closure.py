@@ -76,7 +76,9 @@ def _facts(s: Session, p: Project) -> list[dict[str, Any]]:
                      ])) or "all orders received and invoiced"))  # fmt: skip
     contracts = s.scalars(
         select(Contract.title).where(
-            Contract.project_id == pid, or_(Contract.end.is_(None), Contract.end > today)
+            Contract.project_id == pid,
+            Contract.status != "closed",
+            or_(Contract.end.is_(None), Contract.end > today),
         )
     ).all()
     out.append(_item("contracts", "Contracts closed", not contracts,

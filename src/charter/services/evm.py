@@ -391,6 +391,19 @@ def trend(
     return {"project_id": p.id, "currency": p.currency, "as_of": day, "rule": th.rule, "months": points}
 
 
+def scurve_png(s: Session, actor: Actor, project_id: int, as_of: dt.date | None = None) -> bytes:
+    """The S-curve (cumulative PV, EV, AC by month up to the status date, the EAC forecast and the BAC) as a
+    PNG image; budget.read."""
+    from charter.io.charts import scurve_png as draw
+
+    figs = compute(s, actor, project_id, as_of)
+    tr = trend(s, actor, project_id, figs["as_of"])
+    p = s.get(Project, project_id)
+    assert p is not None
+    return draw(tr["months"], currency=tr["currency"], eac=figs["project"].get("eac"),
+                bac=figs["project"].get("bac"), title=f"{p.key} S-curve as of {figs['as_of']}")  # fmt: skip
+
+
 def save_snapshot(s: Session, actor: Actor, project_id: int, as_of: dt.date | None = None) -> dict[str, Any]:
     """Save the project's figures at a status date: the EV points of the trend (one per day; saving again
     replaces it)."""

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from charter.domain import procurement as rules
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.money import parse_amount, quantise
-from charter.domain.roles import PROJECT_TARGET, Perm, permits
+from charter.domain.roles import PM, PROJECT_TARGET, Perm, permits
 from charter.persistence.models import (
     ApprovalRule,
     BudgetLine,
@@ -502,7 +502,18 @@ def decide_invoice(
 def contract_dict(c: Contract) -> dict[str, Any]:
     return {"id": c.id, "project_id": c.project_id, "vendor_id": c.vendor_id, "order_id": c.order_id,
             "title": c.title, "kind": c.kind, "value": c.value, "start": c.start, "end": c.end,
-            "renewal_date": c.renewal_date, "notice_date": c.notice_date, "notes": c.notes, "version": c.version}  # fmt: skip
+            "renewal_date": c.renewal_date, "notice_date": c.notice_date, "notes": c.notes,
+            "status": c.status, "closed_on": c.closed_on, "closed_reason": c.closed_reason,
+            "version": c.version}  # fmt: skip
+
+
+def _contract_kind(kind: str) -> str:
+    try:
+        return rules.ContractKind(kind).value
+    except ValueError:
+        raise ValidationError(
+            "kind is fixed_price, time_and_materials or subscription", field="kind"
+        ) from None
 
 
 def list_contracts(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
@@ -520,12 +531,7 @@ def create_contract(
     _vendor(s, vendor_id)
     if order_id is not None and _order(s, project_id, order_id).vendor_id != vendor_id:
         raise ValidationError("the order is with another vendor", field="order_id")
-    try:
-        kind = rules.ContractKind(kind).value
-    except ValueError:
-        raise ValidationError(
-            "kind is fixed_price, time_and_materials or subscription", field="kind"
-        ) from None
+    kind = _contract_kind(kind)
     if not title.strip():
         raise ValidationError("the contract needs a title", field="title")
     rules.check_contract_dates(start, end, renewal_date, notice_date)
@@ -536,3 +542,128 @@ def create_contract(
     s.flush()
     _record(s, actor, c, "contract", "create")
     return contract_dict(c)
+
+
+def _contract(s: Session, project_id: int, contract_id: int) -> Contract:
+    c = s.get(Contract, contract_id)
+    if c is None or c.project_id != project_id:
+        raise NotFound(f"contract {contract_id} not found", field="contract_id")
+    return c
+
+
+CONTRACT_FIELDS = frozenset({"title", "kind", "value", "start", "end", "renewal_date", "notice_date", "order_id",
+                             "notes"})  # fmt: skip
+
+
+def update_contract(
+    s: Session, actor: Actor, project_id: int, contract_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    """Change a contract's terms (value, dates, kind, notes, linked order). A closed contract is not changed;
+    a stale version is refused with the current state (409). Journaled with before and after."""
+    p = project_for(s, actor, project_id, Perm.PROCUREMENT_REQUEST)
+    c = _contract(s, project_id, contract_id)
+    if c.version != version:
+        raise stale("contract", version, contract_dict(c))
+    unknown = set(changes) - CONTRACT_FIELDS
+    if unknown:
+        raise ValidationError(f"{sorted(unknown)[0]} cannot be changed here", field=sorted(unknown)[0])
+    if c.status == rules.ContractStatus.CLOSED:
+        raise Conflict(f"the contract was closed on {c.closed_on}; it is no longer changed", field="status")
+    if "kind" in changes:
+        changes["kind"] = _contract_kind(changes["kind"])
+    if "title" in changes:
+        if not (changes["title"] or "").strip():
+            raise ValidationError("the contract needs a title", field="title")
+        changes["title"] = changes["title"].strip()
+    if "value" in changes:
+        changes["value"] = parse_amount(changes["value"], p.currency, "value")
+    if (
+        changes.get("order_id") is not None
+        and _order(s, project_id, changes["order_id"]).vendor_id != c.vendor_id
+    ):
+        raise ValidationError("the order is with another vendor", field="order_id")
+    merged = {k: changes.get(k, getattr(c, k)) for k in ("start", "end", "renewal_date", "notice_date")}
+    rules.check_contract_dates(merged["start"], merged["end"], merged["renewal_date"], merged["notice_date"])
+    before = journal.snapshot(c)
+    for k, v in changes.items():
+        setattr(c, k, v)
+    s.flush()
+    _record(s, actor, c, "contract", "update", before)
+    return contract_dict(c)
+
+
+def close_contract(
+    s: Session, actor: Actor, project_id: int, contract_id: int, version: int, *, day: dt.date | None = None,
+    reason: str = "",
+) -> dict[str, Any]:  # fmt: skip
+    """Close a contract (ended, terminated or not renewed): it stops counting as running for the closure
+    checklist and gets no more renewal or notice reminders."""
+    project_for(s, actor, project_id, Perm.PROCUREMENT_REQUEST)
+    c = _contract(s, project_id, contract_id)
+    if c.version != version:
+        raise stale("contract", version, contract_dict(c))
+    if c.status == rules.ContractStatus.CLOSED:
+        raise Conflict(f"the contract was already closed on {c.closed_on}", field="status")
+    day = day or now().date()
+    if day < c.start:
+        raise ValidationError(f"the contract starts on {c.start}; it cannot close before", field="day")
+    before = journal.snapshot(c)
+    c.status, c.closed_on, c.closed_reason = rules.ContractStatus.CLOSED.value, day, reason.strip()
+    s.flush()
+    _record(
+        s,
+        actor,
+        c,
+        "contract",
+        "update",
+        before,
+        cause=f"closed{': ' + c.closed_reason if c.closed_reason else ''}",
+    )
+    return contract_dict(c)
+
+
+def upcoming_dates(c: Contract, today: dt.date, window: dt.timedelta) -> list[tuple[str, dt.date]]:
+    """The contract's notice and renewal dates from today to the end of the window."""
+    out = [("notice", c.notice_date), ("renewal", c.renewal_date)]
+    return [(k, d) for k, d in out if d is not None and today <= d <= today + window]
+
+
+def due_contract_reminders(s: Session, at: dt.datetime | None = None) -> list[tuple[int, str]]:
+    """For the worker: tell the project's PM(s) about each running contract whose notice or renewal date falls
+    within the reminder window (``REMINDER_WINDOW``). Each (contract, kind, date) is reminded once — the
+    event key names it, so a changed date is reminded again. Returns (contract id, kind) pairs."""
+    from charter.services.notifications import notify
+
+    today = (at or now()).date()
+    q = (
+        select(Contract).join(Project, Project.id == Contract.project_id)
+        .where(Contract.status == rules.ContractStatus.ACTIVE.value, Project.deleted_at.is_(None),
+               or_(Contract.notice_date.between(today, today + rules.REMINDER_WINDOW),
+                   Contract.renewal_date.between(today, today + rules.REMINDER_WINDOW)))
+        .order_by(Contract.id)
+    )  # fmt: skip
+    done: list[tuple[int, str]] = []
+    for c in s.scalars(q):
+        pms = _managers(s, c.project_id)
+        if not pms:
+            continue
+        for kind, day in upcoming_dates(c, today, rules.REMINDER_WINDOW):
+            what = "give notice (or the contract renews)" if kind == "notice" else "the contract renews"
+            notify(s, recipients=pms, kind=f"contract.{kind}",
+                   subject=f"Contract {c.title!r}: {kind} date {day}",
+                   body=f"{day} is the {kind} date of contract {c.title!r} ({(day - today).days} days from now): "
+                        f"by then {what}. Review it on the procurement page.",
+                   project_id=c.project_id, link=f"/projects/{c.project_id}/procurement#contract-{c.id}",
+                   event_key=f"contract.{kind}:{c.id}:{day.isoformat()}")  # fmt: skip
+            done.append((c.id, kind))
+    return done
+
+
+def _managers(s: Session, project_id: int) -> list[int]:
+    t = now()
+    q = (
+        select(RoleAssignment.user_id).join(Role, Role.id == RoleAssignment.role_id)
+        .where(RoleAssignment.project_id == project_id, Role.key == PM, RoleAssignment.valid_from <= t,
+               or_(RoleAssignment.valid_until.is_(None), RoleAssignment.valid_until > t))
+    )  # fmt: skip
+    return list(dict.fromkeys(s.scalars(q)))

@@ -39,8 +39,21 @@ def _status_reports(s: Session, at: dt.datetime) -> Any:
     return reports.scheduled_drafts(s, at)
 
 
+def _contract_dates(s: Session, at: dt.datetime) -> Any:
+    from charter.services import procurement
+
+    return procurement.due_contract_reminders(s, at)
+
+
 def jobs() -> list[Callable[[Session, dt.datetime], Any]]:
     """Risk review reminders, technology end-of-life / expiry alerts, the conflict ladder's automatic
-    escalations, the conflict detectors, and the status-report drafts for the period just ended (with a
-    reminder to the PM)."""
-    return [_risk_reviews, _technology_alerts, _conflict_escalations, _conflict_detection, _status_reports]
+    escalations, the conflict detectors, the status-report drafts for the period just ended (with a
+    reminder to the PM), and contract notice and renewal dates."""
+    return [
+        _risk_reviews,
+        _technology_alerts,
+        _conflict_escalations,
+        _conflict_detection,
+        _status_reports,
+        _contract_dates,
+    ]

@@ -83,6 +83,9 @@ def install_web(app: FastAPI, db: Database) -> None:
     app.include_router(routes_time.router, include_in_schema=False)
     app.include_router(routes_team.router, include_in_schema=False)
     app.include_router(routes_budget.router, include_in_schema=False)
+    from charter.web import routes_procurement
+
+    app.include_router(routes_procurement.router, include_in_schema=False)
     app.include_router(routes_comms.router, include_in_schema=False)
     app.include_router(routes_risk.router, include_in_schema=False)
     from charter.web import routes_notify

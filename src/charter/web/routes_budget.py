@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.domain.budget import Category
 from charter.domain.errors import Conflict, PermissionDenied, ValidationError
+from charter.domain.procurement import ContractKind
 from charter.domain.roles import Perm
-from charter.services import authz, budget, evm, procurement, projects, work_packages
+from charter.services import attachments, authz, budget, evm, procurement, projects, work_packages
 from charter.services.context import now
 from charter.web.app import render, templates
 from charter.web.forms import DB, Checked, FormData, Session, errors_of, opt_date, opt_int, req_int
@@ -103,6 +104,8 @@ def _budget_ctx(s: Any, actor: Any, project_id: int, as_of: dt.date | None) -> d
         "project": project, "view": "budget", "summary": summ, "lines": lines, "figs": figs,
         "p": figs["project"] if figs else {}, "chart": chart,
         "versions": _optional(lambda: budget.list_versions(s, actor, project_id)) or [],
+        "expenses": _optional(lambda: budget.list_expenses(s, actor, project_id)),
+        "receipt_limit": attachments.max_bytes() // (1024 * 1024), "today": now().date(),
         "wps": work_packages.list_work_packages(s, actor, project_id),
         "may_edit": authz.can(s, actor, project_id, Perm.BUDGET_EDIT),
         "may_approve": authz.can(s, actor, project_id, Perm.BUDGET_APPROVE),
@@ -145,6 +148,66 @@ def scurve_svg(request: Request, project_id: int, db: DB, info: Session) -> Resp
                                                                standalone=True)  # fmt: skip
     return Response(body, media_type="image/svg+xml", headers={
         "Content-Disposition": f'attachment; filename="s-curve-{project_id}.svg"'})  # fmt: skip
+
+
+@router.get("/projects/{project_id}/budget/s-curve.png")
+def scurve_png(request: Request, project_id: int, db: DB, info: Session) -> Response:
+    with db.uow(readonly=True) as s:
+        data = evm.scurve_png(s, info.actor, project_id, _as_of(request))
+    return Response(data, media_type="image/png", headers={
+        "Content-Disposition": f'attachment; filename="s-curve-{project_id}.png"'})  # fmt: skip
+
+
+async def _upload(request: Request, key: str) -> attachments.Upload | None:
+    """The file of a multipart form field (None when no file was chosen); the form is already parsed."""
+    f = (await request.form()).get(key)
+    if f is None or isinstance(f, str):
+        return None
+    data = await f.read(attachments.max_bytes() + 1)
+    if not data and not f.filename:
+        return None
+    return attachments.Upload(f.filename or "", data)
+
+
+@router.post("/projects/{project_id}/budget/expenses", response_class=HTMLResponse)
+async def add_expense(request: Request, project_id: int, db: DB, info: Checked, form: FormData) -> Response:
+    """An expense with (optionally) its receipt, in one step."""
+    try:
+        day = opt_date(form, "day")
+        if day is None:
+            raise ValidationError("is required", field="day")
+        receipt = await _upload(request, "receipt")
+        with db.uow() as s:
+            budget.add_expense(s, info.actor, project_id, budget_line_id=req_int(form, "budget_line_id"), day=day,
+                               amount=form.get("amount", ""), description=form.get("description", ""),
+                               receipt=receipt)  # fmt: skip
+    except (ValidationError, Conflict) as exc:
+        return _budget_page(request, db, info, project_id, errors_of(exc, "expense"), form, exc.http_status)
+    return _back(f"/projects/{project_id}/budget", "expenses")
+
+
+@router.post("/projects/{project_id}/budget/expenses/{expense_id}/receipts", response_class=HTMLResponse)
+async def add_receipt(
+    request: Request, project_id: int, expense_id: int, db: DB, info: Checked, form: FormData
+) -> Response:
+    try:
+        upload = await _upload(request, "receipt")
+        if upload is None:
+            raise ValidationError("choose a file", field="receipt")
+        with db.uow() as s:
+            budget.add_receipt(s, info.actor, project_id, expense_id, upload)
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, f"receipt-{expense_id}")
+        return _budget_page(request, db, info, project_id, err, form, exc.http_status)
+    return _back(f"/projects/{project_id}/budget", "expenses")
+
+
+@router.get("/projects/{project_id}/budget/expenses/{expense_id}/receipts/{attachment_id}")
+def get_receipt(project_id: int, expense_id: int, attachment_id: int, db: DB, info: Session) -> Response:
+    """Always a download (Content-Disposition: attachment, nosniff): an upload is never shown inline."""
+    with db.uow(readonly=True) as s:
+        f = budget.receipt_file(s, info.actor, project_id, expense_id, attachment_id)
+    return Response(f.data, media_type=f.content_type, headers=attachments.download_headers(f.filename))
 
 
 @router.get("/projects/{project_id}/budget/export")
@@ -225,17 +288,20 @@ def _procurement_page(
         contracts = _optional(lambda: procurement.list_contracts(s, actor, project_id)) or []
         vendors = procurement.list_vendors(s, actor)
         approval = _optional(lambda: procurement.get_rules(s, actor, project_id))
+        may_order = authz.can(s, actor, project_id, Perm.PROCUREMENT_REQUEST)
+        may_release = authz.can(s, actor, project_id, Perm.PROCUREMENT_APPROVE)
     names = {v["id"]: v["name"] for v in vendors}
     line_names = {ln["id"]: ln["name"] for ln in lines}
     for r in reqs:
         r["may_decide"] = r["status"] == "submitted" and mine.get(r["approver_role"], False)
     for c in contracts:
-        c["soon"] = any(d is not None and today <= d <= today + RENEWAL_WINDOW
+        c["soon"] = c["status"] != "closed" and any(d is not None and today <= d <= today + RENEWAL_WINDOW
                         for d in (c["renewal_date"], c["notice_date"]))  # fmt: skip
     return render(request, "procurement.html", {
         "project": project, "view": "procurement", "lines": lines, "line_names": line_names, "requests": reqs,
         "orders": orders, "invoices": invoices, "contracts": contracts, "vendors": vendors, "vendor_names": names,
         "rules": approval, "today": today, "error": error, "values": _values(error, form),
+        "may_order": may_order, "may_release": may_release, "contract_kinds": [k.value for k in ContractKind],
     }, status)  # fmt: skip
 
 
@@ -270,6 +336,8 @@ def decide_request(
     except (ValidationError, Conflict) as exc:
         err = errors_of(exc, f"request-{request_id}")
         return _procurement_page(request, db, info, project_id, err, form, exc.http_status)
+    if form.get("back") == "approvals":  # decided from "Approvals waiting for me"
+        return _back("/me/approvals", "purchase-requests")
     return _back(f"/projects/{project_id}/procurement", "requests")
 
 

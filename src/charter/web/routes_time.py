@@ -148,10 +148,12 @@ def _approvals_page(
     values: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    from charter.services import approvals
+
     with db.uow(readonly=True) as s:
-        items = timesheets.approvals_for(s, info.actor)
-    ctx = {"title": "Approvals", "items": items, "fmt_hours": timesheets.fmt_hours, "error": error,
-           "values": values or {}}  # fmt: skip
+        waiting = approvals.waiting_for(s, info.actor)
+    ctx = {"title": "Approvals", "items": waiting["timesheets"], "waiting": waiting,
+           "fmt_hours": timesheets.fmt_hours, "error": error, "values": values or {}}  # fmt: skip
     return render(request, "approvals.html", ctx, status)
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, File, Query, Response, UploadFile
 
 from charter.api import schemas_budget as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
 from charter.domain.errors import ValidationError
 from charter.engine.evm import Thresholds
-from charter.services import budget, evm
+from charter.services import attachments, budget, evm
 
 router = APIRouter(responses=ERRORS, tags=["budget"])
 MEDIA = {
@@ -132,6 +132,53 @@ def list_expenses(project_id: int, actor: CurrentActor, db: DB) -> list[dict[str
 def add_expense(project_id: int, body: S.ExpenseIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
     with db.uow() as s:
         return budget.add_expense(s, actor, project_id, **body.model_dump())
+
+
+@router.post(
+    "/projects/{project_id}/expenses/{expense_id}/receipts", response_model=S.ExpenseOut, status_code=201
+)
+async def add_receipt(
+    project_id: int, expense_id: int, actor: CurrentActor, db: DB, file: UploadFile = File(...)
+) -> dict[str, Any]:
+    """Attach a receipt (PDF, PNG or JPEG, checked from its content; at most the attachment size limit)."""
+    data = await file.read(attachments.max_bytes() + 1)
+    with db.uow() as s:
+        return budget.add_receipt(s, actor, project_id, expense_id,
+                                  attachments.Upload(file.filename or "", data))  # fmt: skip
+
+
+@router.get(
+    "/projects/{project_id}/expenses/{expense_id}/receipts/{attachment_id}", response_class=Response,
+    responses={200: {"content": {c: {} for c in sorted(attachments.RECEIPT_TYPES)},
+                     "description": "the receipt, always as a download"}},
+)  # fmt: skip
+def get_receipt(
+    project_id: int, expense_id: int, attachment_id: int, actor: CurrentActor, db: DB
+) -> Response:
+    with db.uow(readonly=True) as s:
+        f = budget.receipt_file(s, actor, project_id, expense_id, attachment_id)
+    return Response(f.data, media_type=f.content_type, headers=attachments.download_headers(f.filename))
+
+
+@router.delete(
+    "/projects/{project_id}/expenses/{expense_id}/receipts/{attachment_id}", status_code=204,
+    response_class=Response,
+)  # fmt: skip
+def delete_receipt(project_id: int, expense_id: int, attachment_id: int, actor: CurrentActor, db: DB) -> None:
+    with db.uow() as s:
+        budget.delete_receipt(s, actor, project_id, expense_id, attachment_id)
+
+
+@router.get(
+    "/projects/{project_id}/evm/s-curve.png", response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "the S-curve as a PNG image"}},
+)  # fmt: skip
+def scurve_png(project_id: int, actor: CurrentActor, db: DB, as_of: dt.date | None = Query(None)) -> Response:
+    """The S-curve: cumulative PV, EV and AC by month to the status date, with the EAC forecast and the BAC."""
+    with db.uow(readonly=True) as s:
+        data = evm.scurve_png(s, actor, project_id, as_of)
+    return Response(data, media_type="image/png",
+                    headers={"Content-Disposition": f'attachment; filename="s-curve-{project_id}.png"'})  # fmt: skip
 
 
 @router.get("/projects/{project_id}/budget/plan")

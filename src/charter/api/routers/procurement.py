@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from charter.api import schemas_budget as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.services import approvals
 from charter.services import procurement as proc
 
 router = APIRouter(responses=ERRORS, tags=["procurement"])
@@ -154,3 +155,32 @@ def list_contracts(project_id: int, actor: CurrentActor, db: DB) -> list[dict[st
 def create_contract(project_id: int, body: S.ContractIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
     with db.uow() as s:
         return proc.create_contract(s, actor, project_id, **body.model_dump())
+
+
+@router.patch("/projects/{project_id}/contracts/{contract_id}", response_model=S.ContractOut)
+def update_contract(
+    project_id: int, contract_id: int, body: S.ContractPatch, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    """Change a running contract's terms; a stale version is refused with the current state (409)."""
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
+    with db.uow() as s:
+        return proc.update_contract(s, actor, project_id, contract_id, version, **d)
+
+
+@router.post("/projects/{project_id}/contracts/{contract_id}/close", response_model=S.ContractOut)
+def close_contract(
+    project_id: int, contract_id: int, body: S.ContractCloseIn, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    """Close a contract: no more renewal/notice reminders; it counts as closed on the closure checklist."""
+    with db.uow() as s:
+        return proc.close_contract(s, actor, project_id, contract_id, body.version, day=body.day,
+                                   reason=body.reason)  # fmt: skip
+
+
+@router.get("/me/approvals/all", response_model=S.ApprovalsOut, tags=["approvals"])
+def all_my_approvals(actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """What waits for my decision across my projects: purchase requests the approval rules route to a role I
+    hold, budget versions for the budget approver, invoices held by three-way matching, timesheet hours."""
+    with db.uow(readonly=True) as s:
+        return approvals.waiting_for(s, actor)

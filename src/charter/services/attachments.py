@@ -1,0 +1,199 @@
+"""Stored files (attachments): one storage for every area that keeps uploaded documents (today the receipts of
+expenses). The rules:
+
+- The content type is decided from the file's magic bytes, never from its name or the client's claim; only
+  an allow-list is accepted (PDF, PNG, JPEG by default). Empty files and files over the size limit
+  (``CHARTER_ATTACHMENT_MAX_BYTES``, named in the error) are refused.
+- The file is written under a server-generated random name in ``<data dir>/attachments/<project id>/``,
+  the folder every backup archives; the name the uploader gave is only shown, never used as a path.
+- A file is written before its row is committed; if the transaction rolls back the file is removed again,
+  so a failed upload leaves nothing behind.
+- Downloads are always ``Content-Disposition: attachment`` with ``X-Content-Type-Options: nosniff`` (the
+  routes set them through `download_headers`), so a browser never renders an upload inline.
+
+Permission checks belong to the owning area's service (e.g. `budget.add_receipt`), which calls `store`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from charter.config import get_settings
+from charter.domain.errors import NotFound, ValidationError
+from charter.persistence.models import Attachment
+from charter.services.context import Actor, now
+
+# content type -> the magic bytes a file of that type starts with
+MAGIC: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+}
+EXTENSION = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+RECEIPT_TYPES = frozenset(MAGIC)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What a route read from a request: the name the client gave and the bytes."""
+
+    filename: str
+    data: bytes
+
+
+def root() -> Path:
+    return get_settings().data_dir / "attachments"
+
+
+def max_bytes() -> int:
+    return get_settings().attachment_max_bytes
+
+
+def _human(n: int) -> str:
+    return (
+        f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB" if n >= 1024 else f"{n} bytes"
+    )
+
+
+def sniff(data: bytes) -> str | None:
+    for ctype, magics in MAGIC.items():
+        if any(data.startswith(m) for m in magics):
+            return ctype
+    return None
+
+
+def check(upload: Upload, allowed: frozenset[str] = RECEIPT_TYPES, field: str = "file") -> str:
+    """The content type of an acceptable upload; a ValidationError naming the field otherwise."""
+    limit = max_bytes()
+    if not upload.data:
+        raise ValidationError("the file is empty", field=field)
+    if len(upload.data) > limit:
+        raise ValidationError(
+            f"the file is {_human(len(upload.data))}; the limit is {_human(limit)}", field=field
+        )
+    ctype = sniff(upload.data)
+    if ctype is None or ctype not in allowed:
+        kinds = ", ".join(sorted(EXTENSION[c].lstrip(".").upper() for c in allowed))
+        raise ValidationError(
+            f"only {kinds} files are accepted (checked from the file's content)", field=field
+        )
+    return ctype
+
+
+def clean_name(name: str, ctype: str) -> str:
+    """The uploader's file name as shown (a display label only): no path, no control characters."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = re.sub(r"[\x00-\x1f\x7f\"]", "", base).strip()[:200]
+    return base or f"receipt{EXTENSION[ctype]}"
+
+
+def _remove_on_rollback(s: Session, path: Path) -> None:
+    state = {"committed": False}
+
+    def committed(session: Session) -> None:
+        state["committed"] = True
+
+    def cleanup(session: Session, previous_transaction: Any = None) -> None:
+        if not state["committed"]:
+            path.unlink(missing_ok=True)
+
+    event.listen(s, "after_commit", committed, once=True)
+    event.listen(s, "after_soft_rollback", cleanup, once=True)
+
+
+def store(
+    s: Session, actor: Actor, *, project_id: int, owner_kind: str, owner_id: int, upload: Upload,
+    allowed: frozenset[str] = RECEIPT_TYPES, field: str = "file",
+) -> dict[str, Any]:  # fmt: skip
+    """Check and write the file, add its row (in the caller's transaction); returns its description."""
+    ctype = check(upload, allowed, field)
+    folder = root() / str(project_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = f"{project_id}/{secrets.token_hex(16)}"
+    path = root() / stored
+    tmp = path.with_suffix(".part")
+    with open(tmp, "xb") as f:
+        f.write(upload.data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _remove_on_rollback(s, path)
+    a = Attachment(
+        project_id=project_id, owner_kind=owner_kind, owner_id=owner_id, stored_name=stored,
+        filename=clean_name(upload.filename, ctype), content_type=ctype, size=len(upload.data),
+        sha256=hashlib.sha256(upload.data).hexdigest(), uploaded_by=actor.user_id, created_at=now(),
+    )  # fmt: skip
+    s.add(a)
+    s.flush()
+    return attachment_dict(a)
+
+
+def attachment_dict(a: Attachment) -> dict[str, Any]:
+    return {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+            "sha256": a.sha256, "uploaded_by": a.uploaded_by, "created_at": a.created_at}  # fmt: skip
+
+
+def of(s: Session, owner_kind: str, owner_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The attachments of each owner."""
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in owner_ids}
+    if owner_ids:
+        q = select(Attachment).where(Attachment.owner_kind == owner_kind, Attachment.owner_id.in_(owner_ids))
+        for a in s.scalars(q.order_by(Attachment.id)):
+            out[a.owner_id].append(attachment_dict(a))
+    return out
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def read(s: Session, *, project_id: int, owner_kind: str, owner_id: int, attachment_id: int) -> Download:
+    """The file of one attachment (the caller has already checked the right to read its owner)."""
+    a = s.get(Attachment, attachment_id)
+    if a is None or (a.project_id, a.owner_kind, a.owner_id) != (project_id, owner_kind, owner_id):
+        raise NotFound(f"attachment {attachment_id} not found", field="attachment_id")
+    path = root() / a.stored_name
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"the file of attachment {attachment_id} is missing from storage") from None
+    return Download(a.filename, a.content_type, data)
+
+
+def delete(
+    s: Session, *, project_id: int, owner_kind: str, owner_id: int, attachment_id: int
+) -> dict[str, Any]:
+    """Remove the row now and the file once the transaction commits."""
+    a = s.get(Attachment, attachment_id)
+    if a is None or (a.project_id, a.owner_kind, a.owner_id) != (project_id, owner_kind, owner_id):
+        raise NotFound(f"attachment {attachment_id} not found", field="attachment_id")
+    out = attachment_dict(a)
+    path = root() / a.stored_name
+    s.delete(a)
+    s.flush()
+    event.listen(s, "after_commit", lambda session: path.unlink(missing_ok=True), once=True)
+    return out
+
+
+def download_headers(filename: str) -> dict[str, str]:
+    """Always a download, never rendered inline; the browser may not guess another type."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "download"
+    return {
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-store",
+    }

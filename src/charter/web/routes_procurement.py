@@ -1,0 +1,121 @@
+"""Procurement forms beyond requests, receipts and invoices (routes_budget.py): placing an order from an
+approved request, releasing or rejecting a held invoice, and keeping contracts (add, change terms, close).
+Each re-renders the procurement page with what was typed when the service refuses it."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from charter.domain.errors import Conflict, ValidationError
+from charter.services import procurement
+from charter.web.forms import DB, Checked, FormData, errors_of, opt_date, opt_int, req_int
+from charter.web.routes_budget import _back, _procurement_page
+
+router = APIRouter()
+
+
+def _req_date(form: dict[str, str], key: str) -> Any:
+    d = opt_date(form, key)
+    if d is None:
+        raise ValidationError("is required", field=key)
+    return d
+
+
+def _quantity(form: dict[str, str]) -> Decimal:
+    raw = (form.get("quantity") or "1").strip()
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        raise ValidationError("must be a number", field="quantity") from None
+
+
+@router.post("/projects/{project_id}/procurement/orders", response_class=HTMLResponse)
+def place_order(request: Request, project_id: int, db: DB, info: Checked, form: FormData) -> Response:
+    """Issue a purchase order from an approved request (one line: quantity x unit price)."""
+    request_id = opt_int(form, "request_id") or 0
+    try:
+        with db.uow() as s:
+            procurement.create_order(
+                s, info.actor, project_id, request_id=req_int(form, "request_id"),
+                vendor_id=opt_int(form, "vendor_id"), expected_delivery=opt_date(form, "expected_delivery"),
+                lines=[{"description": form.get("description", ""), "quantity": _quantity(form),
+                        "unit_price": form.get("unit_price", "")}],
+            )  # fmt: skip
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, f"order-{request_id}")
+        return _procurement_page(request, db, info, project_id, err, form, exc.http_status)
+    return _back(f"/projects/{project_id}/procurement", "orders")
+
+
+@router.post("/projects/{project_id}/procurement/invoices/{invoice_id}/decide", response_class=HTMLResponse)
+def decide_invoice(
+    request: Request, project_id: int, invoice_id: int, db: DB, info: Checked, form: FormData
+) -> Response:
+    """Release a held invoice for payment or reject it, with a reason."""
+    try:
+        with db.uow() as s:
+            procurement.decide_invoice(s, info.actor, project_id, invoice_id,
+                                       release=form.get("decision") == "release", reason=form.get("reason", ""))  # fmt: skip
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, f"invoice-{invoice_id}")
+        return _procurement_page(request, db, info, project_id, err, form, exc.http_status)
+    if form.get("back") == "approvals":
+        return _back("/me/approvals", "held-invoices")
+    return _back(f"/projects/{project_id}/procurement", f"invoice-{invoice_id}")
+
+
+def _contract_terms(form: dict[str, str]) -> dict[str, Any]:
+    return {"title": form.get("title", ""), "kind": form.get("kind", ""), "value": form.get("value", ""),
+            "start": _req_date(form, "start"), "end": opt_date(form, "end"),
+            "renewal_date": opt_date(form, "renewal_date"), "notice_date": opt_date(form, "notice_date"),
+            "order_id": opt_int(form, "order_id"), "notes": form.get("notes", "")}  # fmt: skip
+
+
+@router.post("/projects/{project_id}/procurement/contracts", response_class=HTMLResponse)
+def add_contract(request: Request, project_id: int, db: DB, info: Checked, form: FormData) -> Response:
+    try:
+        terms = _contract_terms(form)
+        with db.uow() as s:
+            c = procurement.create_contract(
+                s, info.actor, project_id, vendor_id=req_int(form, "vendor_id"), **terms
+            )
+    except (ValidationError, Conflict) as exc:
+        return _procurement_page(
+            request, db, info, project_id, errors_of(exc, "contract"), form, exc.http_status
+        )
+    return _back(f"/projects/{project_id}/procurement", f"contract-{c['id']}")
+
+
+@router.post("/projects/{project_id}/procurement/contracts/{contract_id}", response_class=HTMLResponse)
+def update_contract(
+    request: Request, project_id: int, contract_id: int, db: DB, info: Checked, form: FormData
+) -> Response:
+    """Change a contract's terms; the form carries the version it was read at (stale: 409, shown)."""
+    try:
+        terms = _contract_terms(form)
+        with db.uow() as s:
+            procurement.update_contract(
+                s, info.actor, project_id, contract_id, req_int(form, "version"), **terms
+            )
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, f"contract-{contract_id}")
+        return _procurement_page(request, db, info, project_id, err, form, exc.http_status)
+    return _back(f"/projects/{project_id}/procurement", f"contract-{contract_id}")
+
+
+@router.post("/projects/{project_id}/procurement/contracts/{contract_id}/close", response_class=HTMLResponse)
+def close_contract(
+    request: Request, project_id: int, contract_id: int, db: DB, info: Checked, form: FormData
+) -> Response:
+    try:
+        with db.uow() as s:
+            procurement.close_contract(s, info.actor, project_id, contract_id, req_int(form, "version"),
+                                       day=opt_date(form, "day"), reason=form.get("reason", ""))  # fmt: skip
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, f"close-{contract_id}")
+        return _procurement_page(request, db, info, project_id, err, form, exc.http_status)
+    return _back(f"/projects/{project_id}/procurement", f"contract-{contract_id}")
