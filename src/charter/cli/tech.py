@@ -1,17 +1,18 @@
 """`charter tech import|list|due|handover`, `charter closure check|close`, `charter lesson add|list`,
-`charter search`."""
+`charter search [query|reindex]`."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from charter.cli.common import JsonFlag, acting, console, fail, fmt_date, open_db, print_json
-from charter.services import accounts, closure, projects, search, tech
+from charter.services import accounts, closure, projects, search, search_index, tech
 
 tech_app = typer.Typer(
     help="Technology inventory: components, SBOM imports, due dates.", no_args_is_help=True
@@ -159,6 +160,24 @@ def lesson_list(
         console.print(f"[{escape(str(r['project_key']))}] {escape(r['title'])}")
 
 
+class _SearchGroup(TyperGroup):
+    """`charter search WORDS` runs `charter search query WORDS`; `charter search reindex` is a subcommand."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["query", *args]
+        return super().parse_args(ctx, args)
+
+
+search_app = typer.Typer(
+    cls=_SearchGroup,
+    help="Search everything you may see (`charter search WORDS`), or rebuild the index (`charter search "
+    "reindex`). To look for the word 'reindex' itself: `charter search query reindex`.",
+    no_args_is_help=True,
+)
+
+
+@search_app.command("query")
 def search_cmd(
     query: Annotated[str, typer.Argument(help="Words; quotes and operators are taken as words.")],
     as_json: JsonFlag = False,
@@ -173,3 +192,17 @@ def search_cmd(
     console.print(f"{out['total']} result(s)")
     for h in out["results"]:
         console.print(f"{h['kind']:<12} [{escape(str(h['project_key'] or '-'))}] {escape(str(h['title']))}")
+
+
+@search_app.command("reindex")
+def search_reindex(as_json: JsonFlag = False) -> None:
+    """Rebuild the search index from the data (instance admin). Writes through Charter keep the index
+    current on their own; run this after bulk SQL, a restore of an old backup, or hand edits."""
+    db = open_db()
+    with db.uow() as s:
+        counts = search_index.rebuild(s, acting(s))
+    if as_json:
+        print_json(counts)
+        return
+    console.print(f"indexed {sum(counts.values())} entries: "
+                  + ", ".join(f"{k} {v}" for k, v in counts.items()))  # fmt: skip
