@@ -4,6 +4,7 @@ work package, with the owner and due date from the item, during the project and 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from typing import Any
 
@@ -25,10 +26,12 @@ def _item(seed: Any, *, owner: str = "task_leader", kind: str = "advisory", due:
 
 
 def test_template_per_kind_is_proposed_with_owner_and_due_date(seed: Any) -> None:
-    c, u = _item(seed, kind="certificate")
+    _, u = _item(seed, kind="certificate")
     with seed.db.uow(readonly=True) as s:
         p = tech_plans.proposal(s, seed.actor("pm"), u["id"])
-    assert [x["name"].split(":")[0] for x in p["steps"]] == [n for n, _ in tech_plans.TEMPLATES["certificate"]]
+    assert [x["name"].split(":")[0] for x in p["steps"]] == [
+        n for n, _ in tech_plans.TEMPLATES["certificate"]
+    ]
     assert all("Django 4.2" in x["name"] for x in p["steps"])
     assert p["owner_id"] == seed.users["task_leader"] and p["due_on"] == dt.date(2030, 2, 1)
     assert p["work_package_name"] == "Technology updates" and p["work_package_id"] is None
@@ -47,7 +50,7 @@ def test_an_edited_plan_lands_as_linked_tasks_in_a_work_package(seed: Any, froze
     ids = [t["task_id"] for t in out["tasks"]]
     with seed.db.uow(readonly=True) as s:
         links = {(lk.pred_id, lk.succ_id, lk.type) for lk in s.scalars(select(TaskLink))}
-        assert {(a, b, "FS") for a, b in zip(ids, ids[1:], strict=False)} <= links
+        assert {(a, b, "FS") for a, b in itertools.pairwise(ids)} <= links
         first, last = (tasks.get_task(s, pm, seed.p1, i) for i in (ids[0], ids[-1]))
         wps = {w["id"]: w["name"] for w in work_packages.list_work_packages(s, pm, seed.p1)}
         comp = tech.get_component(s, pm, c["id"])
@@ -92,7 +95,9 @@ def test_after_closure_the_pm_plans_post_project_work_and_the_owner_follows_it(s
     c, u = _item(seed)
     admin = seed.actor("admin")
     with seed.db.uow() as s:  # closure released the owner's role; the project is closed
-        a = next(x for x in roles.list_assignments(s, admin, seed.p1) if x["id"] == seed.assignments["task_leader"])
+        a = next(
+            x for x in roles.list_assignments(s, admin, seed.p1) if x["id"] == seed.assignments["task_leader"]
+        )
         roles.end_assignment(s, admin, seed.p1, a["id"], a["version"])
         s.get(Project, seed.p1).status = "closed"
     with seed.db.uow() as s:
