@@ -20,7 +20,7 @@ from charter.cli.main import app
 from charter.config import get_settings
 from charter.persistence import backup as backups
 from charter.persistence.db import Database
-from charter.services import tasks
+from charter.services import search, tasks
 from charter.services.context import SYSTEM
 
 runner = CliRunner()
@@ -145,6 +145,9 @@ def test_damaged_archive_is_refused_and_logical_restore_works_on_sqlite_too(
         _rewrite(archive, logical, logical_only)
         backups.restore_backup(target, logical, attachments=tmp_path / "att")
         assert backups.table_checksums(target) == backups.table_checksums(db)
+        # the restored search_docs rows rebuilt the database's own full-text index (FTS5 via its triggers)
+        with target.uow(readonly=True) as s:
+            assert "Task A" in [h["title"] for h in search.search(s, SYSTEM, "task")["results"]]
     finally:
         target.dispose()
 

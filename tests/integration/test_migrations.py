@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 
 from charter.persistence.db import Database
 from charter.persistence.models import Base
+from charter.persistence.search_index import include_name
 
 
 @pytest.fixture
@@ -29,7 +30,10 @@ def tables(database: Database) -> set[str]:
 def schema_diff(database: Database) -> list[object]:
     with database.engine.connect() as conn:
         return list(
-            compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name}),
+                Base.metadata,
+            )
         )
 
 

@@ -1792,6 +1792,18 @@ def _tech_component(suffix: str = "") -> Url:
     return url
 
 
+def _tech_update(suffix: str) -> Url:
+    def url(w: World, caller: str) -> str:
+        from charter.services import tech
+
+        with w.db.uow() as s:
+            c = tech.create_component(s, w.actor("pm"), w.p1, name="OpenSSL", current_version="3.0")
+            u = tech.create_update(s, w.actor("pm"), c["id"], kind="advisory", title="CVE-2030-0002")
+        return f"/tech/updates/{u['id']}{suffix}"
+
+    return url
+
+
 TECH_ROWS: tuple[Op, ...] = (
     Op("GET", "/tech/components", authenticated()),
     Op("POST", "/tech/components", in_p1("pm"), body=lambda w, c: {"project_id": w.p1, "name": "Redis"}),
@@ -1818,6 +1830,18 @@ TECH_ROWS: tuple[Op, ...] = (
         in_p1("pm"),
         url=_tech_component("/updates"),
         body=lambda w, c: {"kind": "advisory", "title": "CVE-2030-0001", "severity": "high"},
+    ),
+    Op("GET", "/tech/updates/{update_id}/plan-template", READ_P1, url=_tech_update("/plan-template")),
+    Op("GET", "/tech/updates/{update_id}/plan", READ_P1, url=_tech_update("/plan")),
+    Op(
+        "POST",
+        "/tech/updates/{update_id}/plan",
+        in_p1("pm"),
+        url=_tech_update("/plan"),
+        body=lambda w, c: {
+            "version": 1,
+            "steps": [{"name": "Assess", "days": 1}, {"name": "Deploy", "days": 1}],
+        },
     ),
     Op("POST", "/tech/due", admin_only()),
     Op(

@@ -15,24 +15,43 @@ from charter.services import closure, roles, tech
 from charter.services.context import SYSTEM
 
 CYCLONEDX_JSON = {
+    "$schema": "http://cyclonedx.org/schema/bom-1.5.schema.json",
     "bomFormat": "CycloneDX",
     "specVersion": "1.5",
+    "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+    "version": 1,
+    "metadata": {
+        "timestamp": "2024-03-01T10:00:00Z",
+        "tools": {"components": [{"type": "application", "group": "CycloneDX", "name": "cyclonedx-py",
+                                  "version": "4.1.0"}]},
+        "component": {"type": "application", "bom-ref": "app", "name": "shop", "version": "1.0"},
+    },
     "components": [
-        {"type": "library", "name": "requests", "version": "2.31.0", "licenses": [{"license": {"id": "Apache-2.0"}}],
-         "components": [{"type": "library", "name": "urllib3", "version": "2.0.7",
-                         "licenses": [{"expression": "MIT"}]}]},
-        {"type": "operating-system", "name": "debian", "version": "12", "supplier": {"name": "Debian"}},
+        {"type": "library", "bom-ref": "pkg:pypi/requests@2.31.0", "name": "requests", "version": "2.31.0",
+         "purl": "pkg:pypi/requests@2.31.0", "licenses": [{"license": {"id": "Apache-2.0"}}],
+         "hashes": [{"alg": "SHA-256", "content": "58cd2187c01e70e6e26505bca751777aa9f2ee0b7f4300988b709f44e013003f"}],
+         "components": [{"type": "library", "bom-ref": "pkg:pypi/urllib3@2.0.7", "name": "urllib3",
+                         "version": "2.0.7", "licenses": [{"expression": "MIT"}]}]},
+        {"type": "operating-system", "bom-ref": "os", "name": "debian", "version": "12",
+         "supplier": {"name": "Debian", "url": ["https://www.debian.org"]}},
     ],
+    "dependencies": [{"ref": "app", "dependsOn": ["pkg:pypi/requests@2.31.0"]}],
 }  # fmt: skip
 
 CYCLONEDX_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bom xmlns="http://cyclonedx.org/schema/bom/1.5" version="1">
+<bom xmlns="http://cyclonedx.org/schema/bom/1.5" serialNumber="urn:uuid:1b0e0b8e-8f4e-4b7a-9c61-5d1b0f0e2a10" version="1">
+  <metadata><timestamp>2024-03-01T10:00:00Z</timestamp></metadata>
   <components>
-    <component type="library">
+    <component type="framework" bom-ref="pkg:pypi/flask@3.0.0">
       <publisher>Pallets</publisher>
       <name>flask</name>
       <version>3.0.0</version>
       <licenses><license><id>BSD-3-Clause</id></license></licenses>
+      <purl>pkg:pypi/flask@3.0.0</purl>
+      <components>
+        <component type="library"><name>werkzeug</name><version>3.0.1</version>
+          <licenses><expression>BSD-3-Clause OR MIT</expression></licenses></component>
+      </components>
     </component>
   </components>
 </bom>
@@ -40,28 +59,48 @@ CYCLONEDX_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 SPDX_JSON = {
     "spdxVersion": "SPDX-2.3",
+    "dataLicense": "CC0-1.0",
     "SPDXID": "SPDXRef-DOCUMENT",
     "name": "app",
+    "documentNamespace": "https://example.com/spdxdocs/app-5c2d0b5e-3a1f-4d8e-9b7a-2f6c1e0d4a93",
+    "creationInfo": {"created": "2024-03-01T10:00:00Z", "creators": ["Tool: syft-1.0.1", "Organization: Example"]},
     "packages": [
-        {"SPDXID": "SPDXRef-1", "name": "numpy", "versionInfo": "1.26.4", "licenseConcluded": "BSD-3-Clause",
-         "supplier": "Organization: NumFOCUS"},
-        {"SPDXID": "SPDXRef-2", "name": "left-pad", "versionInfo": "1.3.0", "licenseConcluded": "NOASSERTION",
-         "licenseDeclared": "WTFPL"},
+        {"SPDXID": "SPDXRef-Package-numpy", "name": "numpy", "versionInfo": "1.26.4", "downloadLocation": "NOASSERTION",
+         "filesAnalyzed": False, "licenseConcluded": "BSD-3-Clause", "licenseDeclared": "BSD-3-Clause",
+         "copyrightText": "NOASSERTION", "supplier": "Organization: NumFOCUS", "primaryPackagePurpose": "LIBRARY",
+         "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                           "referenceLocator": "pkg:pypi/numpy@1.26.4"}]},
+        {"SPDXID": "SPDXRef-Package-left-pad", "name": "left-pad", "versionInfo": "1.3.0",
+         "downloadLocation": "https://registry.example/left-pad/-/left-pad-1.3.0.tgz", "filesAnalyzed": False,
+         "licenseConcluded": "NOASSERTION", "licenseDeclared": "WTFPL"},
     ],
+    "relationships": [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES",
+                       "relatedSpdxElement": "SPDXRef-Package-numpy"}],
 }  # fmt: skip
 
-SPDX_TV = b"""SPDXVersion: SPDX-2.3
+SPDX_TV = b"""## Document Information
+SPDXVersion: SPDX-2.3
 DataLicense: CC0-1.0
+SPDXID: SPDXRef-DOCUMENT
 DocumentName: app
+DocumentNamespace: https://example.com/spdxdocs/app-9d0e7c1a-0b2f-4e55-8a61-3c7d2e9f1b40
+Creator: Tool: syft-1.0.1
+Created: 2024-03-01T10:00:00Z
 DocumentComment: <text>a comment
 PackageName: not-a-package
 </text>
 
+## Package
 PackageName: openssl
 SPDXID: SPDXRef-openssl
 PackageVersion: 3.0.13
+PackageDownloadLocation: https://www.openssl.org/source/openssl-3.0.13.tar.gz
+FilesAnalyzed: false
 PackageSupplier: Organization: OpenSSL
 PackageLicenseConcluded: Apache-2.0
+PackageLicenseDeclared: Apache-2.0
+PackageCopyrightText: NOASSERTION
+PrimaryPackagePurpose: LIBRARY
 """
 
 
@@ -99,9 +138,23 @@ def test_cyclonedx_and_spdx_imports_land_versions_and_licences(seed: Any) -> Non
         (b'<bom xmlns="http://cyclonedx.org/schema/bom/1.5"><components><component>', "line 1"),
         (json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5",
                      "components": [{"name": "ok", "version": "1"}, {"name": 5}]}).encode(), "components[1].name"),
-        (json.dumps({"spdxVersion": "SPDX-2.3", "packages": [{"name": "x", "versionInfo": []}]}).encode(),
-         "packages[0].versionInfo"),
+        (json.dumps({**SPDX_JSON, "packages": [SPDX_JSON["packages"][0], {**SPDX_JSON["packages"][1],
+                                                                          "versionInfo": []}]}).encode(),
+         "packages[1] ('left-pad'): version has the wrong type"),
+        (json.dumps({**SPDX_JSON, "packages": [{"name": "nameless-id", "versionInfo": "1"}]}).encode(),
+         "packages[0] ('nameless-id'): spdx_id"),
+        (json.dumps({**CYCLONEDX_JSON, "components": [{**CYCLONEDX_JSON["components"][0], "components": [
+            {"type": "gizmo", "name": "odd"}]}]}).encode(), "components[0].components[0]: 'odd': 'gizmo' is not a valid"),
+        (SPDX_TV + b"this is not a tag\n", "line 24"),
         (b"SPDXVersion: SPDX-2.3\nPackageName: a\nthis is not a tag\n", "line 3"),
+        (CYCLONEDX_XML.replace(b'type="library"', b'type="gizmo"'), "<component> at line 12: 'werkzeug'"),
+        (b'<?xml version="1.0"?><!DOCTYPE bom [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+         b'<bom xmlns="http://cyclonedx.org/schema/bom/1.5"><components><component type="library"><name>&b;</name>'
+         b"</component></components></bom>", "DTD"),
+        (b'<?xml version="1.0"?><!DOCTYPE bom [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+         b'<bom xmlns="http://cyclonedx.org/schema/bom/1.5"><components><component type="library"><name>&xxe;</name>'
+         b"</component></components></bom>", "DTD"),
+        (b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [' + b" " * 20_000_001 + b"]}", "the limit"),
         (b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [' + b"[" * 5000, "nested too deeply"),
     ],
 )  # fmt: skip

@@ -20,7 +20,7 @@ from charter.cli.raci import raci_app
 from charter.cli.reports import report as report_cmd
 from charter.cli.risk import risk_app, simulate_cmd
 from charter.cli.roles import role_app
-from charter.cli.tech import closure_app, lesson_app, search_cmd, tech_app
+from charter.cli.tech import closure_app, lesson_app, search_app, tech_app
 from charter.cli.timesheet import timesheet_app
 from charter.cli.users import user_app
 
@@ -88,7 +88,7 @@ app.command("simulate")(simulate_cmd)
 app.add_typer(tech_app, name="tech")
 app.add_typer(closure_app, name="closure")
 app.add_typer(lesson_app, name="lesson")
-app.command("search")(search_cmd)
+app.add_typer(search_app, name="search")
 
 if __name__ == "__main__":
     app()

@@ -1,17 +1,18 @@
-"""`charter tech import|list|due|handover`, `charter closure check|close`, `charter lesson add|list`,
-`charter search`."""
+"""`charter tech import|list|update|plan|due|handover`, `charter closure check|close`, `charter lesson add|list`,
+`charter search [query|reindex]`."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from charter.cli.common import JsonFlag, acting, console, fail, fmt_date, open_db, print_json
-from charter.services import accounts, closure, projects, search, tech
+from charter.services import accounts, closure, projects, search, search_index, tech, tech_plans
 
 tech_app = typer.Typer(
     help="Technology inventory: components, SBOM imports, due dates.", no_args_is_help=True
@@ -59,6 +60,82 @@ def list_(project: ProjectOpt = None, as_json: JsonFlag = False) -> None:
         table.add_row(str(r["id"]), escape(r["name"]), r["kind"], escape(r["current_version"]),
                       escape(r["licence"]), fmt_date(r["support_end"]), fmt_date(r["eol_date"]))  # fmt: skip
     console.print(table)
+
+
+@tech_app.command("update")
+def update_item(
+    component: Annotated[int, typer.Argument(help="Component id.")],
+    title: Annotated[str, typer.Argument(help="What the update is, e.g. 'CVE-2030-1234' or '5.0 released'.")],
+    kind: Annotated[
+        str, typer.Option(help="new_version, advisory, end_of_life or certificate.")
+    ] = "new_version",
+    severity: Annotated[str, typer.Option(help="low, medium, high or critical.")] = "medium",
+    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record an update item on a component (plan it with `charter tech plan ID`)."""
+    db = open_db()
+    with db.uow() as s:
+        out = tech.create_update(
+            s, acting(s), component, kind=kind, title=title, severity=severity, due_on=due
+        )
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"update item {out['id']} recorded ({out['kind']}, {out['severity']})")
+
+
+def _step(text: str) -> dict[str, object]:
+    name, sep, days = text.rpartition(":")
+    if not sep or not days.strip().isdigit():
+        fail(f"--step {text!r}: expected NAME:DAYS, e.g. 'Test in staging:2'")
+    return {"name": name.strip(), "days": int(days)}
+
+
+@tech_app.command("plan")
+def plan(
+    update: Annotated[int, typer.Argument(help="Update item id.")],
+    step: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--step", help="NAME:DAYS, repeat in order (default: the template for the item's kind)."
+        ),
+    ] = None,
+    work_package: Annotated[
+        int | None, typer.Option(help="Work package id (default: the project's 'Technology updates').")
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Username or id (default: the component's owner).")
+    ] = None,
+    show: Annotated[bool, typer.Option("--show", help="Only show the template, create nothing.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Turn an update item into linked tasks (assess -> test in staging -> deploy -> verify, or your own
+    --step list): finish-to-start, in a work package, first task from today, the last one due on the item's
+    due date. Works during the project and after its closure."""
+    db = open_db()
+    with db.uow(readonly=show) as s:
+        actor = acting(s)
+        proposal = tech_plans.proposal(s, actor, update)
+        if show:
+            out = proposal
+        else:
+            owner_id = accounts.find_user_id(s, owner) if owner else None
+            out = tech_plans.create_plan(
+                s, actor, update, proposal["version"], steps=[_step(x) for x in step] if step else None,
+                work_package_id=work_package, owner_id=owner_id,
+            )  # fmt: skip
+    if as_json:
+        print_json(out)
+        return
+    if show:
+        for i, x in enumerate(out["steps"], 1):
+            console.print(f"{i}. {escape(x['name'])} ({x['days']} d)")
+        return
+    for t in out["tasks"]:
+        console.print(f"{t['position']}. task {t['task_id']}: {escape(t['name'])} {fmt_date(t['finish'])}")
+    for note in out.get("notes", []):
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
 
 
 @tech_app.command("due")
@@ -159,6 +236,24 @@ def lesson_list(
         console.print(f"[{escape(str(r['project_key']))}] {escape(r['title'])}")
 
 
+class _SearchGroup(TyperGroup):
+    """`charter search WORDS` runs `charter search query WORDS`; `charter search reindex` is a subcommand."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["query", *args]
+        return super().parse_args(ctx, args)
+
+
+search_app = typer.Typer(
+    cls=_SearchGroup,
+    help="Search everything you may see (`charter search WORDS`), or rebuild the index (`charter search "
+    "reindex`). To look for the word 'reindex' itself: `charter search query reindex`.",
+    no_args_is_help=True,
+)
+
+
+@search_app.command("query")
 def search_cmd(
     query: Annotated[str, typer.Argument(help="Words; quotes and operators are taken as words.")],
     as_json: JsonFlag = False,
@@ -173,3 +268,17 @@ def search_cmd(
     console.print(f"{out['total']} result(s)")
     for h in out["results"]:
         console.print(f"{h['kind']:<12} [{escape(str(h['project_key'] or '-'))}] {escape(str(h['title']))}")
+
+
+@search_app.command("reindex")
+def search_reindex(as_json: JsonFlag = False) -> None:
+    """Rebuild the search index from the data (instance admin). Writes through Charter keep the index
+    current on their own; run this after bulk SQL, a restore of an old backup, or hand edits."""
+    db = open_db()
+    with db.uow() as s:
+        counts = search_index.rebuild(s, acting(s))
+    if as_json:
+        print_json(counts)
+        return
+    console.print(f"indexed {sum(counts.values())} entries: "
+                  + ", ".join(f"{k} {v}" for k, v in counts.items()))  # fmt: skip

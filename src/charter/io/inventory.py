@@ -1,22 +1,45 @@
 """Technology inventory files: CSV, CycloneDX (JSON, XML) and SPDX (JSON, tag-value) SBOMs.
 
-The maintained SBOM libraries are not dependencies of Charter, so this is a small, strict reader of the
-fields the inventory needs (name, version, licence, supplier, type). Every input is untrusted: sizes and
-counts are capped, XML goes through `parse_untrusted_xml` (no DTDs or entities), and a malformed document is
-refused as a whole, naming the element or line, so nothing is imported from it.
+SBOMs are read through the maintained libraries: cyclonedx-python-lib for CycloneDX and spdx-tools for SPDX;
+this module keeps only the inventory's own mapping (name, version, licence, supplier, type) and the
+untrusted-input guard around them. Sizes and counts are capped before a library sees the bytes, XML is
+parsed first by `parse_untrusted_xml` (no DTDs, no entities, no network), and every component the library
+refuses is reported with its place in the document (`components[3]`, `<component> at line 17`,
+`packages[2]`, `line 40`); one refusal refuses the whole file, so nothing is imported from it.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import io
 import json
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
+
+import defusedxml.ElementTree as safe_et
+from cyclonedx.model.bom import Bom as _Bom
+from cyclonedx.model.component import Component as _Component
+from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
+from lxml import etree as lxml_etree
+from spdx_tools.spdx.model.spdx_no_assertion import SpdxNoAssertion
+from spdx_tools.spdx.model.spdx_none import SpdxNone
+from spdx_tools.spdx.parser.error import SPDXParsingError
+from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser as _JsonParser
+from spdx_tools.spdx.parser.jsonlikedict.package_parser import PackageParser as _PackageParser
+from spdx_tools.spdx.parser.tagvalue.parser import Parser as _TagValueParser
 
 from charter.domain.errors import BadRequest, ValidationError
 from charter.io.mspdi import parse_untrusted_xml
+
+# The libraries' readers are added at runtime (py-serializable) or untyped (spdx-tools): typed as Any here.
+Bom: Any = _Bom
+Component: Any = _Component
+JsonLikeDictParser: Any = _JsonParser
+PackageParser: Any = _PackageParser
+SpdxTagValueParser: Any = _TagValueParser
 
 MAX_BYTES = 20_000_000
 MAX_ITEMS = 20_000
@@ -169,7 +192,7 @@ def detect(data: bytes) -> str:
         return "spdx-json" if b'"spdxVersion"' in data[:100_000] else "cyclonedx-json"
     if head.startswith(b"<"):
         return "cyclonedx-xml"
-    if head.startswith(b"SPDXVersion:") or b"\nSPDXVersion:" in head:
+    if head.startswith((b"SPDXVersion:", b"#")) and b"SPDXVersion:" in data[:100_000]:
         return "spdx-tv"
     return "csv"
 
@@ -202,33 +225,46 @@ def _load_json(data: bytes, what: str) -> Any:
         raise BadRequest(f"the {what} is nested too deeply") from None
 
 
-def _cdx_licence(value: Any, where: str, problems: list[str]) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, list):
-        _problem(problems, f"{where}.licenses", "must be a list")
-        return ""
-    names: list[str] = []
-    for j, item in enumerate(value):
-        if not isinstance(item, dict):
-            _problem(problems, f"{where}.licenses[{j}]", "must be an object")
-            continue
-        if isinstance(item.get("expression"), str):
-            names.append(item["expression"])
-            continue
-        lic = item.get("license")
-        if not isinstance(lic, dict):
-            _problem(problems, f"{where}.licenses[{j}]", "needs 'license' or 'expression'")
-            continue
-        ident = lic.get("id") or lic.get("name")
-        if not isinstance(ident, str):
-            _problem(problems, f"{where}.licenses[{j}].license", "needs a string 'id' or 'name'")
-            continue
-        names.append(ident)
-    return " AND ".join(names)[:200]
+_SETTER = re.compile(r"parameter (\w+)=(.{0,60}?) violates type hint")
+_MISSING = re.compile(r"missing \d+ required (?:keyword-only |positional )?arguments?: (.+)$")
 
 
-def _cdx_components(
+def _reason(e: BaseException) -> str:
+    """The library's complaint, short and without Python internals."""
+    text = str(e).strip()
+    m = _SETTER.search(text)
+    if m:
+        return f"{m.group(1)} has the wrong type ({m.group(2)})"
+    m = _MISSING.search(text)
+    if m:
+        return f"{m.group(1).replace(chr(39), '')} is missing"
+    return (text or type(e).__name__)[:300]
+
+
+# CycloneDX: cyclonedx-python-lib reads every component into its model (`Component.from_json` /
+# `Component.from_xml`); each component is read on its own (its nested components detached and read in
+# turn) so a component the library refuses is named by its place in the document.
+
+
+def _cdx_spec(c: Any, where: str) -> ComponentSpec:
+    licences: list[str] = []
+    for lic in c.licenses:
+        if isinstance(lic, LicenseExpression):
+            licences.append(str(lic.value))
+        elif isinstance(lic, DisjunctiveLicense):
+            licences.append(str(lic.id or lic.name or ""))
+    vendor = (c.supplier.name if c.supplier is not None else None) or c.publisher or ""
+    return ComponentSpec(
+        where=where,
+        name=str(c.name).strip()[:200],
+        kind=_CDX_KIND.get(c.type.value, "software"),
+        vendor=str(vendor).strip()[:200],
+        version=str(c.version or "").strip()[:100],
+        licence=" AND ".join(x for x in licences if x)[:200],
+    )
+
+
+def _cdx_json_components(
     items: Any, where: str, depth: int, out: list[ComponentSpec], problems: list[str]
 ) -> None:
     if items is None:
@@ -239,38 +275,30 @@ def _cdx_components(
     if depth > MAX_DEPTH:
         _problem(problems, where, f"components nested deeper than {MAX_DEPTH}")
         return
-    for i, c in enumerate(items):
+    for i, raw in enumerate(items):
         w = f"{where}[{i}]"
         if len(out) >= MAX_ITEMS:
             _problem(problems, w, f"more than {MAX_ITEMS} components")
             return
-        if not isinstance(c, dict):
+        if not isinstance(raw, dict):
             _problem(problems, w, "must be an object")
             continue
-        name, version = c.get("name"), c.get("version", "")
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(raw.get("name"), str) or not raw["name"].strip():
             _problem(problems, f"{w}.name", "is missing or not a string")
             continue
-        if not isinstance(version, str):
+        if not isinstance(raw.get("version", ""), str):
             _problem(problems, f"{w}.version", "is not a string")
             continue
-        ctype = c.get("type", "library")
-        if not isinstance(ctype, str) or ctype not in _CDX_KIND:
-            _problem(problems, f"{w}.type", f"unknown component type {ctype!r}")
-            continue
-        supplier = c.get("supplier")
-        vendor = supplier.get("name") if isinstance(supplier, dict) else c.get("publisher")
-        out.append(
-            ComponentSpec(
-                where=w,
-                name=name.strip()[:200],
-                kind=_CDX_KIND[ctype],
-                vendor=_text(vendor if isinstance(vendor, str) else "", 200),
-                version=version.strip()[:100],
-                licence=_cdx_licence(c.get("licenses"), w, problems),
-            )
-        )
-        _cdx_components(c.get("components"), f"{w}.components", depth + 1, out, problems)
+        own = {k: v for k, v in raw.items() if k != "components"}
+        own.setdefault("type", "library")
+        try:
+            comp = Component.from_json(own)
+        except Exception as e:  # the library raises ValueError, TypeError, KeyError, ... for bad input
+            _problem(problems, w, f"{raw['name'][:80]!r}: {_reason(e)}")
+        else:
+            if comp is not None:
+                out.append(_cdx_spec(comp, w))
+        _cdx_json_components(raw.get("components"), f"{w}.components", depth + 1, out, problems)
 
 
 def read_cyclonedx_json(data: bytes) -> list[ComponentSpec]:
@@ -279,9 +307,13 @@ def read_cyclonedx_json(data: bytes) -> list[ComponentSpec]:
         raise ValidationError("bomFormat: not a CycloneDX document (bomFormat must be 'CycloneDX')")
     if not isinstance(doc.get("specVersion"), str):
         raise ValidationError("specVersion: missing or not a string")
+    try:  # the document's own fields (metadata, serial number), through the library
+        Bom.from_json({k: v for k, v in doc.items() if k not in ("components", "dependencies", "services")})
+    except Exception as e:
+        raise ValidationError(f"the CycloneDX SBOM could not be read: {_reason(e)}") from None
     out: list[ComponentSpec] = []
     problems: list[str] = []
-    _cdx_components(doc.get("components", []), "components", 0, out, problems)
+    _cdx_json_components(doc.get("components", []), "components", 0, out, problems)
     _raise(problems, "CycloneDX SBOM")
     return out
 
@@ -290,83 +322,83 @@ def _local(tag: Any) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _child_text(el: Any, name: str) -> str:
-    for ch in el:
-        if _local(ch.tag) == name:
-            return (ch.text or "").strip()
-    return ""
-
-
 def read_cyclonedx_xml(data: bytes) -> list[ComponentSpec]:
+    """CycloneDX XML. The document is first parsed by `parse_untrusted_xml` (lxml with DTDs, entity
+    resolution and network access off; any DOCTYPE/ENTITY refused) to get line numbers and to refuse
+    hostile markup before the library sees it; each component is then handed to cyclonedx-python-lib,
+    whose XML reader (py-serializable) itself parses through defusedxml."""
     root = parse_untrusted_xml(data, MAX_BYTES, "CycloneDX SBOM")
-    if _local(root.tag) != "bom" or "cyclonedx.org" not in (root.nsmap.get(None) or ""):
+    ns = root.nsmap.get(None) or ""
+    if _local(root.tag) != "bom" or "cyclonedx.org" not in ns:
         raise ValidationError(f"<{_local(root.tag)}> (line {root.sourceline}): not a CycloneDX <bom>")
     out: list[ComponentSpec] = []
     problems: list[str] = []
-    for el in root.iter():
-        if _local(el.tag) != "component":
-            continue
+    for el in root.iter("{*}component"):
         w = f"<component> at line {el.sourceline}"
         if len(out) >= MAX_ITEMS:
             _problem(problems, w, f"more than {MAX_ITEMS} components")
             break
-        depth = sum(1 for _ in el.iterancestors())
-        if depth > 2 * MAX_DEPTH + 2:
+        if sum(1 for _ in el.iterancestors()) > 2 * MAX_DEPTH + 2:
             _problem(problems, w, f"components nested deeper than {MAX_DEPTH}")
             continue
-        name = _child_text(el, "name")
+        own = copy.deepcopy(el)
+        for nested in [ch for ch in own if _local(ch.tag) == "components"]:
+            own.remove(nested)
+        name = next((ch.text or "" for ch in own if _local(ch.tag) == "name"), "").strip()
         if not name:
             _problem(problems, w, "<name> is missing or empty")
             continue
-        ctype = el.get("type", "library")
-        if ctype not in _CDX_KIND:
-            _problem(problems, w, f"unknown component type {ctype!r}")
+        if "type" not in own.attrib:
+            own.set("type", "library")
+        try:
+            comp = Component.from_xml(safe_et.fromstring(lxml_etree.tostring(own)), default_namespace=ns)
+        except Exception as e:  # the library raises ValueError, TypeError, KeyError, ... for bad input
+            _problem(problems, w, f"{name[:80]!r}: {_reason(e)}")
             continue
-        licences: list[str] = []
-        for ch in el:
-            if _local(ch.tag) != "licenses":
-                continue
-            for lic in ch:
-                if _local(lic.tag) == "expression":
-                    licences.append((lic.text or "").strip())
-                elif _local(lic.tag) == "license":
-                    ident = _child_text(lic, "id") or _child_text(lic, "name")
-                    if not ident:
-                        _problem(problems, f"<license> at line {lic.sourceline}", "needs <id> or <name>")
-                    licences.append(ident)
-        vendor = ""
-        for ch in el:
-            if _local(ch.tag) == "supplier":
-                vendor = _child_text(ch, "name")
-        vendor = vendor or _child_text(el, "publisher")
-        out.append(
-            ComponentSpec(
-                where=w,
-                name=name[:200],
-                kind=_CDX_KIND[ctype],
-                vendor=vendor[:200],
-                version=_child_text(el, "version")[:100],
-                licence=" AND ".join(x for x in licences if x)[:200],
-            )
-        )
+        if comp is not None:
+            out.append(_cdx_spec(comp, w))
     _raise(problems, "CycloneDX SBOM")
     return out
 
 
-def _spdx_vendor(value: Any) -> str:
-    if not isinstance(value, str) or value.strip() == "NOASSERTION":
-        return ""
-    for prefix in ("Organization:", "Person:", "Tool:"):
-        if value.startswith(prefix):
-            return value[len(prefix) :].strip()[:200]
-    return value.strip()[:200]
+# SPDX 2.x: spdx-tools reads the JSON form (JsonLikeDictParser, each package also on its own so a refused
+# package is named `packages[i]`) and the tag-value form (its ply grammar, which names lines). The XML, YAML
+# and RDF forms are not accepted: only the JSON and tag-value readers take bytes Charter has bounded and
+# checked, and those are the forms SBOM tools emit by default.
+
+
+def _spdx_vendor(actor: Any) -> str:
+    name = getattr(actor, "name", None)
+    return str(name).strip()[:200] if name else ""
 
 
 def _spdx_licence(concluded: Any, declared: Any) -> str:
     for v in (concluded, declared):
-        if isinstance(v, str) and v.strip() and v.strip() not in ("NOASSERTION", "NONE"):
-            return v.strip()[:200]
+        if v is None or isinstance(v, SpdxNoAssertion | SpdxNone):
+            continue
+        text = str(v).strip()
+        if text:
+            return text[:200]
     return ""
+
+
+def _spdx_spec(p: Any, where: str) -> ComponentSpec:
+    purpose = p.primary_package_purpose.name.replace("_", "-") if p.primary_package_purpose else "LIBRARY"
+    return ComponentSpec(
+        where=where,
+        name=str(p.name).strip()[:200],
+        kind=_SPDX_KIND.get(purpose, "library"),
+        vendor=_spdx_vendor(p.supplier),
+        version=str(p.version or "").strip()[:100],
+        licence=_spdx_licence(p.license_concluded, p.license_declared),
+    )
+
+
+def _spdx_messages(e: SPDXParsingError) -> list[str]:
+    seen: dict[str, None] = {}
+    for m in cast(Any, e).get_messages():
+        seen.setdefault(_reason(Exception(m)) if "violates type hint" in m else str(m)[:300], None)
+    return list(seen)
 
 
 def read_spdx_json(data: bytes) -> list[ComponentSpec]:
@@ -378,33 +410,25 @@ def read_spdx_json(data: bytes) -> list[ComponentSpec]:
         raise ValidationError("packages: must be a list")
     if len(packages) > MAX_ITEMS:
         raise ValidationError(f"packages: more than {MAX_ITEMS} packages")
-    out: list[ComponentSpec] = []
     problems: list[str] = []
     for i, p in enumerate(packages):
         w = f"packages[{i}]"
         if not isinstance(p, dict):
             _problem(problems, w, "must be an object")
             continue
-        name, version = p.get("name"), p.get("versionInfo", "")
-        if not isinstance(name, str) or not name.strip():
-            _problem(problems, f"{w}.name", "is missing or not a string")
-            continue
-        if not isinstance(version, str):
-            _problem(problems, f"{w}.versionInfo", "is not a string")
-            continue
-        purpose = p.get("primaryPackagePurpose", "LIBRARY")
-        out.append(
-            ComponentSpec(
-                where=w,
-                name=name.strip()[:200],
-                kind=_SPDX_KIND.get(purpose, "library") if isinstance(purpose, str) else "library",
-                vendor=_spdx_vendor(p.get("supplier")),
-                version=version.strip()[:100],
-                licence=_spdx_licence(p.get("licenseConcluded"), p.get("licenseDeclared")),
-            )
-        )
+        try:
+            PackageParser().parse_package(p)
+        except SPDXParsingError as e:
+            label = f"{w} ({str(p.get('name'))[:80]!r})"
+            for m in _spdx_messages(e):
+                _problem(problems, label, m)
     _raise(problems, "SPDX document")
-    return out
+    try:
+        parsed = JsonLikeDictParser().parse(doc)
+    except SPDXParsingError as e:
+        _raise([f"document: {m}" for m in _spdx_messages(e)], "SPDX document")
+        raise  # pragma: no cover - _raise always raises on a non-empty list
+    return [_spdx_spec(p, f"packages[{i}]") for i, p in enumerate(parsed.packages)]
 
 
 def read_spdx_tv(data: bytes) -> list[ComponentSpec]:
@@ -414,59 +438,17 @@ def read_spdx_tv(data: bytes) -> list[ComponentSpec]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadRequest("the SPDX document is not UTF-8 text") from None
-    problems: list[str] = []
-    packages: list[dict[str, Any]] = []
-    in_text: int | None = None
-    seen_version = False
-    for n, line in enumerate(text.splitlines(), start=1):
-        if in_text is not None:
-            if "</text>" in line:
-                in_text = None
-            continue
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        tag, sep, value = stripped.partition(":")
-        if not sep or not tag.replace("-", "").isalnum():
-            _problem(problems, f"line {n}", "expected 'Tag: value'")
-            continue
-        value = value.strip()
-        if value.startswith("<text>") and "</text>" not in value:
-            in_text = n
-            value = ""
-        value = value.removeprefix("<text>").removesuffix("</text>")
-        if tag == "SPDXVersion":
-            seen_version = value.startswith("SPDX-")
-        elif tag == "PackageName":
-            if len(packages) >= MAX_ITEMS:
-                _problem(problems, f"line {n}", f"more than {MAX_ITEMS} packages")
-                break
-            packages.append({"line": n, "name": value})
-        elif tag in ("PackageVersion", "PackageLicenseConcluded", "PackageLicenseDeclared", "PackageSupplier",
-                     "PrimaryPackagePurpose"):  # fmt: skip
-            if not packages:
-                _problem(problems, f"line {n}", f"{tag} before any PackageName")
-                continue
-            packages[-1][tag] = value
-    if in_text is not None:
-        _problem(problems, f"line {in_text}", "<text> is never closed")
-    if not seen_version:
-        problems.insert(0, "line 1: SPDXVersion is missing; not an SPDX tag-value document")
-    out: list[ComponentSpec] = []
-    for p in packages:
-        w = f"PackageName at line {p['line']}"
-        if not p["name"]:
-            _problem(problems, w, "the package has no name")
-            continue
-        out.append(
-            ComponentSpec(
-                where=w,
-                name=p["name"][:200],
-                kind=_SPDX_KIND.get(p.get("PrimaryPackagePurpose", ""), "library"),
-                vendor=_spdx_vendor(p.get("PackageSupplier")),
-                version=str(p.get("PackageVersion", ""))[:100],
-                licence=_spdx_licence(p.get("PackageLicenseConcluded"), p.get("PackageLicenseDeclared")),
-            )
-        )
-    _raise(problems, "SPDX document")
-    return out
+    if text.count("PackageName:") > MAX_ITEMS:
+        raise ValidationError(f"the SPDX document has more than {MAX_ITEMS} packages")
+    try:
+        parsed = SpdxTagValueParser().parse(text)
+    except SPDXParsingError as e:
+        _raise(_spdx_messages(e), "SPDX document")
+        raise  # pragma: no cover - _raise always raises on a non-empty list
+    except Exception as e:  # the ply grammar can fail outside its own error type on odd input
+        raise ValidationError(f"the SPDX document could not be read: {_reason(e)}") from None
+    starts = [n for n, line in enumerate(text.splitlines(), 1) if line.lstrip().startswith("PackageName:")]
+    return [
+        _spdx_spec(p, f"PackageName at line {starts[i]}" if i < len(starts) else f"package {i + 1}")
+        for i, p in enumerate(parsed.packages)
+    ]

@@ -71,6 +71,7 @@ def _tables(conn: Connection) -> list[Table]:
     users <-> departments, is broken by `_deferred`). Charter's own table definitions are used where they
     exist (exact column types); a table only the database knows is reflected."""
     from charter.persistence.models import Base
+    from charter.persistence.search_index import SQLITE_TABLES
 
     reflected = MetaData()
     reflected.reflect(conn)
@@ -78,7 +79,8 @@ def _tables(conn: Connection) -> list[Table]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # "cannot sort tables; cycles": handled by _deferred
         ordered = reflected.sorted_tables
-    return [ours.get(t.name, t) for t in ordered if t.name != "alembic_version"]
+    skip = {"alembic_version"} | SQLITE_TABLES  # the FTS5 index is rebuilt from search_docs by its triggers
+    return [ours.get(t.name, t) for t in ordered if t.name not in skip]
 
 
 def _deferred(table: Table, earlier: set[str]) -> list[str]:

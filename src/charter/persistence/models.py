@@ -1364,3 +1364,38 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+# --------------------------------------------------------------------------- search index, update plans (issue 9)
+
+
+class SearchDoc(Base):
+    """One searchable row: the text of a task, work package, project, message, risk, concern, component or
+    lesson, rewritten by the service layer in the same transaction as the write (`services/search_index.py`).
+    Derived data, so not versioned or journaled. Matched through the PostgreSQL GIN expression index
+    `ix_search_docs_fts` or the SQLite FTS5 table `search_fts` (external content over this table, kept in
+    step by triggers); both are created by migration 0013 for their own database only."""
+
+    __tablename__ = "search_docs"
+    __table_args__ = (
+        UniqueConstraint("kind", "ref_id"),
+        Index("ix_search_docs_kind_target", "kind", "target_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    ref_id: Mapped[int] = mapped_column(Integer)  # the indexed row (a message for kind "message")
+    target_id: Mapped[int] = mapped_column(Integer)  # the result's id (the message's thread)
+    project_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+
+
+class TechUpdateTask(Base):
+    """A task of an update plan (assess -> test in staging -> deploy -> verify): which step of which update
+    item it carries. The tasks themselves are ordinary, versioned project tasks."""
+
+    __tablename__ = "tech_update_tasks"
+    __table_args__ = (UniqueConstraint("update_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(ForeignKey("tech_updates.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(120))

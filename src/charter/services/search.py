@@ -1,25 +1,28 @@
 """Search across tasks, work packages, projects, messages, risks, concerns, inventory and lessons.
 
-Permission first: every query is restricted to the projects the actor can see (plus, for messages and
-concerns, the same per-project visibility their own lists apply) *before* anything is matched or counted.
+Permission first: every hit must be a row the actor can see (the projects they can see, plus, for
+messages and concerns, the same per-project visibility their own lists apply); the condition is part of the
+query, so nothing invisible is ever matched, ranked or counted.
 
-- PostgreSQL: `to_tsvector('simple', ...) @@ websearch_to_tsquery('simple', q)` per kind, ranked by
-  `ts_rank`; websearch_to_tsquery accepts any input without error.
-- SQLite (the embedded default, small data): the visible candidate rows are loaded into an FTS5 table of a
-  private in-memory SQLite connection built at search time, and matched there (bm25 ranking). The user's
-  words are reduced to word tokens and each is quoted as an FTS5 string, so quotes and operators
-  (`"foo`, `OR`, `NEAR(`, `*`) are searched as text and never reach the FTS5 parser as syntax.
+The text lives in the persistent index `search_docs`, rewritten on every write in the write's own
+transaction (`services/search_index.py`):
+
+- PostgreSQL: `to_tsvector('simple', title || ' ' || body) @@ websearch_to_tsquery('simple', q)` per kind,
+  answered from the GIN expression index `ix_search_docs_fts`, ranked by `ts_rank`;
+  websearch_to_tsquery accepts any input without error.
+- SQLite: `search_fts MATCH q` on the FTS5 table over `search_docs`, ranked by bm25. The user's words are
+  reduced to word tokens and each is quoted as an FTS5 string, so quotes and operators (`"foo`, `OR`,
+  `NEAR(`, `*`) are searched as text and never reach the FTS5 parser as syntax.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, column, func, literal, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
 from charter.persistence.models import (
@@ -29,10 +32,12 @@ from charter.persistence.models import (
     Lesson,
     Project,
     Risk,
+    SearchDoc,
     Task,
     TechComponent,
     WorkPackage,
 )
+from charter.persistence.search_index import FTS_TABLE, TSVECTOR_SQL
 from charter.services.authz import require_user, visible_project_ids
 from charter.services.comms_common import visibility
 from charter.services.context import Actor
@@ -144,58 +149,66 @@ def search(
     return {"query": q, "total": len(hits), "results": hits[: max(1, min(limit, 200))]}
 
 
-def _hit(k: _Kind, row: Any, rank: float, snippet: str) -> dict[str, Any]:
+def _hit(k: _Kind, row: Any, rank: float) -> dict[str, Any]:
+    target, project_id, title, body = row[0], row[1], row[2], row[3]
     return {
         "kind": k.kind,
-        "id": row[0],
-        "project_id": row[1],
-        "title": row[2],
-        "snippet": snippet[:240],
-        "link": k.link.format(id=row[0], project_id=row[1]),
+        "id": target,
+        "project_id": project_id,
+        "title": title,
+        "snippet": (body or "")[:240],
+        "link": k.link.format(id=target, project_id=project_id),
         "rank": rank,
     }
 
 
-def _pg(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int]) -> list[dict[str, Any]]:
-    tsq = func.websearch_to_tsquery("simple", q)
+def _visible_targets(s: Session, actor: Actor, k: _Kind, pids: list[int]) -> Select[Any]:
+    """The ids of the rows of this kind the actor may see (a subquery; the id is the base's first column)."""
+    base = _restricted(s, actor, k, pids)
+    return base.with_only_columns(base.selected_columns[0])
+
+
+def _collect(s: Session, stmts: list[tuple[_Kind, Select[Any]]]) -> list[dict[str, Any]]:
     out: dict[tuple[str, int], dict[str, Any]] = {}
-    for k in wanted:
-        base = _restricted(s, actor, k, pids)
-        cols = list(base.selected_columns)
-        doc = func.to_tsvector("simple", func.concat_ws(" ", *cols[2:]))
-        stmt = base.add_columns(func.ts_rank(doc, tsq)).where(doc.op("@@")(tsq))
+    for k, stmt in stmts:
         for row in s.execute(stmt):
-            key = (k.kind, row[0])
-            text = " ".join(str(x) for x in row[3:-1] if x)
-            if key not in out or out[key]["rank"] < row[-1]:
-                out[key] = _hit(k, row, float(row[-1]), text)
+            key, rank = (k.kind, row[0]), float(row[4])
+            if key not in out or out[key]["rank"] < rank:  # a thread: its best-matching message
+                out[key] = _hit(k, row, rank)
     return list(out.values())
+
+
+def _cols() -> tuple[Any, ...]:
+    return (SearchDoc.target_id, SearchDoc.project_id, SearchDoc.title, SearchDoc.body)
+
+
+def pg_statement(s: Session, actor: Actor, q: str, k: _Kind, pids: list[int]) -> Select[Any]:
+    tsv: Any = literal_column(TSVECTOR_SQL)
+    tsq = func.websearch_to_tsquery(literal_column("'simple'::regconfig"), q)
+    return select(*_cols(), func.ts_rank(tsv, tsq)).where(
+        tsv.op("@@")(tsq),
+        SearchDoc.kind == k.kind,
+        SearchDoc.target_id.in_(_visible_targets(s, actor, k, pids)),
+    )
+
+
+def sqlite_statement(s: Session, actor: Actor, q: str, k: _Kind, pids: list[int]) -> Select[Any]:
+    fts = table(FTS_TABLE, column("rowid"))
+    return (
+        select(*_cols(), -literal_column(f"bm25({FTS_TABLE})"))  # bm25: lower is better
+        .select_from(fts)
+        .join(SearchDoc, SearchDoc.id == fts.c.rowid)
+        .where(
+            literal_column(FTS_TABLE).op("MATCH")(fts5_query(q)),
+            SearchDoc.kind == k.kind,
+            SearchDoc.target_id.in_(_visible_targets(s, actor, k, pids)),
+        )
+    )
+
+
+def _pg(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int]) -> list[dict[str, Any]]:
+    return _collect(s, [(k, pg_statement(s, actor, q, k, pids)) for k in wanted])
 
 
 def _sqlite(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int]) -> list[dict[str, Any]]:
-    match = fts5_query(q)
-    rows: list[tuple[_Kind, Any]] = []
-    for k in wanted:
-        rows.extend((k, r) for r in s.execute(_restricted(s, actor, k, pids)))
-    if not rows:
-        return []
-    con = sqlite3.connect(":memory:")
-    try:
-        con.execute(
-            "CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='unicode61 remove_diacritics 2')"
-        )
-        con.executemany(
-            "INSERT INTO docs(rowid, title, body) VALUES (?, ?, ?)",
-            [(i, str(r[2] or ""), " ".join(str(x) for x in r[3:] if x)) for i, (_, r) in enumerate(rows, 1)],
-        )
-        found = con.execute("SELECT rowid, bm25(docs) FROM docs WHERE docs MATCH ?", (match,)).fetchall()
-    finally:
-        con.close()
-    out: dict[tuple[str, int], dict[str, Any]] = {}
-    for rowid, score in found:
-        k, r = rows[rowid - 1]
-        key = (k.kind, r[0])
-        rank = -float(score)  # bm25: lower is better
-        if key not in out or out[key]["rank"] < rank:
-            out[key] = _hit(k, r, rank, " ".join(str(x) for x in r[3:] if x))
-    return list(out.values())
+    return _collect(s, [(k, sqlite_statement(s, actor, q, k, pids)) for k in wanted])

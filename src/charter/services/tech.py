@@ -17,7 +17,7 @@ from charter.domain.errors import Conflict, NotFound, ValidationError
 from charter.domain.roles import Perm
 from charter.io import inventory as inv
 from charter.persistence.models import Department, Project, TechComponent, TechUpdate, User
-from charter.services import journal, notifications, tasks
+from charter.services import journal, notifications, tasks, tech_plans
 from charter.services.authz import project_for, require_admin, require_user, visible_project_ids
 from charter.services.context import Actor, now
 
@@ -63,6 +63,7 @@ def update_dict(u: TechUpdate) -> dict[str, Any]:
         "due_on": u.due_on,
         "status": u.status,
         "task_id": u.task_id,
+        "version": u.version,
     }
 
 
@@ -127,12 +128,18 @@ def list_components(
 
 
 def _component(s: Session, actor: Actor, component_id: int) -> TechComponent:
+    """A component the actor may read: an organisation-wide one, one of a project they can see, or one
+    they own (the post-project owner after a hand-over may hold no role in the project; the due-date
+    alerts link them here)."""
     require_user(actor)
     c = s.get(TechComponent, component_id)
     if c is None:
         raise NotFound(f"component {component_id} not found")
     if c.project_id is not None:
-        project_for(s, actor, c.project_id)
+        owner = actor.user_id is not None and c.owner_id == actor.user_id
+        deleted = s.scalar(select(Project.deleted_at).where(Project.id == c.project_id)) is not None
+        if not owner or deleted:
+            project_for(s, actor, c.project_id)
     return c
 
 
@@ -141,6 +148,9 @@ def get_component(s: Session, actor: Actor, component_id: int) -> dict[str, Any]
     out = component_dict(c)
     ups = s.scalars(select(TechUpdate).where(TechUpdate.component_id == c.id).order_by(TechUpdate.id))
     out["updates"] = [update_dict(u) for u in ups]
+    steps = tech_plans.steps_of(s, [u["id"] for u in out["updates"]])
+    for u in out["updates"]:
+        u["plan"] = steps.get(u["id"], [])
     return out
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
 from charter.api.routers.interchange import _read
-from charter.services import closure, desks, search, tech
+from charter.services import closure, desks, search, tech, tech_plans
 from charter.services.authz import require_admin, require_user
 
 router = APIRouter(responses=ERRORS, tags=["technology"])
@@ -60,6 +60,23 @@ class UpdateIn(_In):
     due_on: dt.date | None = None
     make_task: bool = False
     work_package_id: int | None = None
+
+
+class PlanStepIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+    days: int = Field(1, ge=0, le=365, description="working days; 0 makes the step a milestone")
+    owner_id: int | None = Field(None, description="empty: the plan's owner")
+
+
+class PlanIn(_In):
+    version: int = Field(description="the update item's version as read")
+    steps: list[PlanStepIn] | None = Field(
+        None, min_length=1, max_length=12, description="empty: the template for the item's kind"
+    )
+    work_package_id: int | None = Field(
+        None, description='empty: the project\'s "Technology updates" package'
+    )
+    owner_id: int | None = Field(None, description="empty: the component's owner")
 
 
 class HandoverIn(_In):
@@ -118,6 +135,30 @@ async def import_inventory(
 def create_update(component_id: int, body: UpdateIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
     with db.uow() as s:
         return tech.create_update(s, actor, component_id, **body.model_dump())
+
+
+@router.get("/tech/updates/{update_id}/plan-template")
+def plan_template(update_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """The built-in plan for the item's kind (assess, test in staging, deploy, verify, ...) to edit and post."""
+    with db.uow(readonly=True) as s:
+        return tech_plans.proposal(s, actor, update_id)
+
+
+@router.get("/tech/updates/{update_id}/plan")
+def get_plan(update_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """The item's plan: its tasks in order with dates, progress and assignees."""
+    with db.uow(readonly=True) as s:
+        return tech_plans.plan(s, actor, update_id)
+
+
+@router.post("/tech/updates/{update_id}/plan", status_code=201)
+def create_plan(update_id: int, body: PlanIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """Turn the item into linked tasks (finish-to-start) in a work package, all or nothing; 409 when the item
+    is already planned or was changed since it was read."""
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
+    with db.uow() as s:
+        return tech_plans.create_plan(s, actor, update_id, version, **d)
 
 
 @router.post("/tech/due")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from alembic import context
 
 from charter.persistence.models import Base
+from charter.persistence.search_index import include_name
 
 config = context.config
 engine = config.attributes.get("engine")
@@ -23,6 +24,7 @@ with engine.connect() as connection:
         target_metadata=Base.metadata,
         compare_type=True,
         render_as_batch=sqlite,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,221 @@
+"""Update plans: an update item (new version, advisory, end of life, certificate expiry) turned into a few
+tasks linked finish-to-start (assess -> test in staging -> deploy -> verify), from a built-in template per
+update kind that the planner edits before creating.
+
+Where the work goes: into the component's project, in a work package (by default the project's
+"Technology updates" package, created on first use), during the project or after its closure. A closed
+project stays the home of its technology's post-project work: its PM keeps the project (closure releases
+every role but PM, Sponsor and Observer), the hand-over owner receives the due-date alerts
+(`tech.due_alerts`) and is assigned the plan's tasks when they hold a role there. Dates: the first task
+starts no earlier than today; the last carries the item's due date as its deadline, so the schedule shows
+whether the plan finishes in time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from charter.domain.errors import CharterError, Conflict, NotFound, ValidationError
+from charter.domain.roles import Perm
+from charter.persistence.models import TechComponent, TechUpdate, TechUpdateTask, User, WorkPackage
+from charter.services import journal, tasks, work_packages
+from charter.services.authz import grants, project_for, require_user
+from charter.services.context import Actor, now
+
+DEFAULT_PACKAGE = "Technology updates"
+MAX_STEPS = 12
+TEMPLATES: dict[str, tuple[tuple[str, int], ...]] = {
+    "new_version": (("Assess the release notes and impact", 1), ("Test in staging", 2),
+                    ("Deploy to production", 1), ("Verify in production", 1)),
+    "advisory": (("Assess exposure to the advisory", 1), ("Patch and test in staging", 1),
+                 ("Deploy the fix", 1), ("Verify the fix", 1)),
+    "end_of_life": (("Choose the replacement or upgrade path", 2), ("Test the replacement in staging", 3),
+                    ("Migrate production", 2), ("Verify and decommission the old version", 1)),
+    "certificate": (("Request the renewed certificate", 1), ("Install in staging", 1),
+                    ("Install in production", 1), ("Verify the chain and the new expiry", 1)),
+}  # fmt: skip
+
+
+def _load(s: Session, actor: Actor, update_id: int) -> tuple[TechUpdate, TechComponent]:
+    from charter.services.tech import _component  # tech imports this module for the component page
+
+    require_user(actor)
+    u = s.get(TechUpdate, update_id)
+    if u is None:
+        raise NotFound(f"update item {update_id} not found")
+    return u, _component(s, actor, u.component_id)
+
+
+def _package(s: Session, project_id: int) -> WorkPackage | None:
+    return s.scalars(
+        select(WorkPackage).where(WorkPackage.project_id == project_id, WorkPackage.name == DEFAULT_PACKAGE)
+    ).first()
+
+
+def proposal(s: Session, actor: Actor, update_id: int) -> dict[str, Any]:
+    """The template plan for an update item, ready to edit: steps with days, the owner and work package
+    that would be used, and the due date."""
+    u, c = _load(s, actor, update_id)
+    wp = _package(s, c.project_id) if c.project_id is not None else None
+    return {
+        "update_id": u.id,
+        "version": u.version,
+        "kind": u.kind,
+        "project_id": c.project_id,
+        "steps": [
+            {"name": f"{name}: {c.name} {c.current_version}".strip()[:200], "days": days}
+            for name, days in TEMPLATES[u.kind]
+        ],
+        "owner_id": c.owner_id,
+        "work_package_id": wp.id if wp else None,
+        "work_package_name": wp.name if wp else DEFAULT_PACKAGE,
+        "due_on": u.due_on,
+    }
+
+
+def _steps(raw: Any) -> list[tuple[str, int, int | None]]:
+    if not isinstance(raw, list) or not raw:
+        raise ValidationError("a plan needs at least one step", field="steps")
+    if len(raw) > MAX_STEPS:
+        raise ValidationError(f"a plan has at most {MAX_STEPS} steps", field="steps")
+    out: list[tuple[str, int, int | None]] = []
+    for i, step in enumerate(raw):
+        where = f"steps[{i}]"
+        if not isinstance(step, dict):
+            raise ValidationError(f"{where} must be an object with name and days", field=where)
+        name = str(step.get("name") or "").strip()
+        if not name:
+            raise ValidationError(f"{where}.name is required", field=f"{where}.name")
+        days = step.get("days", 1)
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 365:
+            raise ValidationError(f"{where}.days must be a whole number of days from 0 to 365",
+                                  field=f"{where}.days")  # fmt: skip
+        owner = step.get("owner_id")
+        if owner is not None and (isinstance(owner, bool) or not isinstance(owner, int)):
+            raise ValidationError(f"{where}.owner_id must be a user id", field=f"{where}.owner_id")
+        out.append((name[:200], days, owner))
+    return out
+
+
+def _holds_role(s: Session, project_id: int, user_id: int) -> bool:
+    u = s.get(User, user_id)
+    return u is not None and u.is_active and bool(grants(s, Actor(u.id, u.username), project_id))
+
+
+def create_plan(
+    s: Session,
+    actor: Actor,
+    update_id: int,
+    version: int,
+    *,
+    steps: list[dict[str, Any]] | None = None,
+    work_package_id: int | None = None,
+    owner_id: int | None = None,
+) -> dict[str, Any]:
+    """Create the plan's tasks and finish-to-start links in one go (all or nothing). Without `steps`, the
+    template for the item's kind; without `work_package_id`, the "Technology updates" package; without
+    `owner_id`, the component's owner (assigned when they hold a role in the project)."""
+    u, c = _load(s, actor, update_id)
+    if c.project_id is None:
+        raise ValidationError("an organisation-wide component has no project to plan update tasks in",
+                              field="update_id")  # fmt: skip
+    pid = c.project_id
+    project_for(s, actor, pid, Perm.TECH_MANAGE)
+    if u.version != version:
+        raise Conflict(f"update item {u.id} was changed by someone else (version {u.version})",
+                       details={"current": {"version": u.version, "status": u.status}})  # fmt: skip
+    if u.status != "open" or u.task_id is not None:
+        raise Conflict(f"update item {u.id} is already {u.status}; its tasks are in the schedule")
+    if steps is None:
+        steps = proposal(s, actor, update_id)["steps"]
+    plan_steps = _steps(steps)
+    explicit_owner = owner_id is not None
+    owner = owner_id if explicit_owner else c.owner_id
+    if explicit_owner and (owner is None or s.get(User, owner) is None):
+        raise ValidationError(f"user {owner_id} does not exist", field="owner_id")
+    if work_package_id is None:
+        wp = _package(s, pid)
+        if wp is None:
+            work_package_id = work_packages.create_work_package(s, actor, pid, name=DEFAULT_PACKAGE)["id"]
+        else:
+            work_package_id = wp.id
+    notes: list[str] = []
+    today = now().date()
+    created: list[dict[str, Any]] = []
+    for i, (name, days, step_owner) in enumerate(plan_steps):
+        fields: dict[str, Any] = {
+            "description": f"Update plan for {c.name} {c.current_version}: {u.title} (step {i + 1} of "
+            f"{len(plan_steps)})",
+            "duration": f"{days}d",
+            "milestone": days == 0,
+        }
+        if i == 0:
+            fields.update(constraint_type="snet", constraint_date=dt.datetime.combine(today, dt.time(0, 0)))
+        if i == len(plan_steps) - 1 and u.due_on:
+            fields["deadline"] = dt.datetime.combine(u.due_on, dt.time(17, 0))
+        t = tasks.create_task(s, actor, pid, name=name, work_package_id=work_package_id, **fields)
+        who = step_owner if step_owner is not None else owner
+        if who is not None:
+            if _holds_role(s, pid, who):
+                t = tasks.set_assignees(s, actor, pid, t["id"], [who])
+            elif step_owner is not None or explicit_owner:
+                raise ValidationError(f"steps[{i}]: user {who} holds no role in this project, so cannot be "
+                                      "assigned; give them a role or choose another owner",
+                                      field="owner_id")  # fmt: skip
+            elif not notes:
+                notes.append("the component's owner holds no role in this project, so the tasks are "
+                             "unassigned; they still receive the item's due-date alerts")  # fmt: skip
+        if created:
+            tasks.create_link(s, actor, pid, pred_id=created[-1]["id"], succ_id=t["id"], type="FS")
+        s.add(TechUpdateTask(update_id=u.id, task_id=t["id"], position=i + 1, step=name[:120]))
+        created.append(t)
+    before = journal.snapshot(u)
+    u.task_id = created[0]["id"]
+    u.status = "planned"
+    s.flush()
+    journal.record(s, actor, entity_type="tech_update", entity_id=u.id, action="update", project_id=pid,
+                   before=before, after=journal.snapshot(u), cause="update plan")  # fmt: skip
+    return {**plan(s, actor, u.id), "notes": notes}
+
+
+def plan(s: Session, actor: Actor, update_id: int) -> dict[str, Any]:
+    """The item's plan: its tasks in order with their schedule and progress."""
+    u, c = _load(s, actor, update_id)
+    rows = s.scalars(
+        select(TechUpdateTask).where(TechUpdateTask.update_id == u.id).order_by(TechUpdateTask.position)
+    ).all()
+    out_tasks: list[dict[str, Any]] = []
+    for r in rows:
+        try:
+            t = tasks.get_task(s, actor, c.project_id, r.task_id) if c.project_id is not None else None
+        except CharterError:
+            t = None
+        if t is None:
+            continue
+        out_tasks.append({
+            "position": r.position, "step": r.step, "task_id": r.task_id, "name": t["name"],
+            "work_package_id": t["work_package_id"], "start": t.get("start"), "finish": t.get("finish"),
+            "deadline": t.get("deadline"), "percent_complete": t["percent_complete"], "status": t["status"],
+            "assignees": [a.get("user_id") for a in t.get("assignees", []) if a.get("user_id")],
+        })  # fmt: skip
+    return {"update_id": u.id, "status": u.status, "version": u.version, "due_on": u.due_on,
+            "project_id": c.project_id, "tasks": out_tasks}  # fmt: skip
+
+
+def steps_of(s: Session, update_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """{update id: [{position, step, task_id}]}, for the component page."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not update_ids:
+        return out
+    q = (
+        select(TechUpdateTask)
+        .where(TechUpdateTask.update_id.in_(update_ids))
+        .order_by(TechUpdateTask.update_id, TechUpdateTask.position)
+    )
+    for r in s.scalars(q):
+        out.setdefault(r.update_id, []).append({"position": r.position, "step": r.step, "task_id": r.task_id})
+    return out
