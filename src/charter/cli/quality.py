@@ -239,5 +239,31 @@ def concern_list(project: Project, mine: Annotated[bool, typer.Option("--mine")]
         o = c["outcome"]
         t.add_row(str(c["id"]), fmt_time(c["raised_at"]), escape(c["raised_by_name"] or ""), ", ".join(c["areas"]),
                   c["severity"], c["status"], "yes" if c["overdue"] else "",
-                  f"CR-{o['number']} {o['status']}" if o else "", escape(c["subject"]))  # fmt: skip
+                  _outcome(o), escape(c["subject"]))  # fmt: skip
     console.print(t if rows else "No concerns.")
+
+
+def _outcome(o: dict[str, Any] | None) -> str:
+    if not o:
+        return ""
+    if o.get("type") == "risk":
+        return f"{o['ref']} {o['status']}"
+    return f"CR-{o['number']} {o['status']}"
+
+
+@concern_app.command("risk")
+def concern_risk(
+    project: Project, concern_id: Annotated[int, typer.Argument(help="The concern's id (see `concern list`).")],
+    title: Annotated[str | None, typer.Option(help="Default: the concern's subject.")] = None,
+    category: Annotated[str | None, typer.Option(help="technical, vendor, people, security, ...")] = None,
+    kind: Annotated[str | None, typer.Option(help="threat (default) or opportunity.")] = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Turn a concern into a risk (PM or the department's liaison): its subject becomes the risk's event, its
+    text the cause; both keep the link and the raiser is told."""
+    r = _run(project, lambda s, a, pid: stakeholders.to_risk(s, a, pid, concern_id, title=title, category=category,
+                                                            kind=kind))  # fmt: skip
+    if as_json:
+        print_json(r)
+        return
+    console.print(f"Concern {concern_id} became risk {r['ref']}: {escape(r['title'])} ({r['status']}).")

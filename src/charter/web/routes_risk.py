@@ -230,6 +230,7 @@ def _page(request: Request, db: Any, info: Any, project_id: int, risk_id: int, e
         "project": project, "r": r, "scales": scales, "members": members, "tasks": task_list, "wps": wps,
         "may_comment": may_comment, "may_journal": may_journal, "next_statuses": allowed,
         "strategies": strategies, "categories": [x.value for x in rules.Category], "error": error,
+        "kinds": [x.value for x in rules.Kind],
         "values": values or {}, "levels": list(rules.LEVELS),
     }, status)  # fmt: skip
 
@@ -282,6 +283,61 @@ def action(
                             duration=(form.get("duration") or "1d").strip())  # fmt: skip
 
     return _post(request, db, info, project_id, risk_id, "action", form, run)
+
+
+# --------------------------------------------------------------------------------------------- scales
+
+
+@router.get("/projects/{project_id}/risk-scales", response_class=HTMLResponse)
+def scales_page(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
+    return _scales(request, db, info, project_id)
+
+
+def _scales(request: Request, db: Any, info: Any, project_id: int, error: dict[str, Any] | None = None,
+            values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:  # fmt: skip
+    with db.uow(readonly=True) as s:
+        project = projects.get_project(s, info.actor, project_id)
+        scales = risk.get_scales(s, info.actor, project_id)
+        may_manage = can(s, info.actor, project_id, Perm.RISK_MANAGE)
+    return render(request, "risk_scales.html", {
+        "project": project, "scales": scales["scales"], "units": scales["units"], "may_manage": may_manage,
+        "error": error, "values": values or {}, "view": "scales", "levels": list(rules.LEVELS),
+    }, status)  # fmt: skip
+
+
+def _scale_levels(form: dict[str, str]) -> list[dict[str, Any]]:
+    """The scales form: ``{dimension}_{level}_{label|low|high}`` for every cell; an empty bound is open."""
+    out = []
+    for d in rules.Dimension:
+        for i in rules.LEVELS:
+            key = f"{d.value}_{i}"
+            if f"{key}_label" not in form:
+                continue
+            item: dict[str, Any] = {"dimension": d.value, "level": i, "label": form[f"{key}_label"].strip()}
+            for b in ("low", "high"):
+                v = (form.get(f"{key}_{b}") or "").strip()
+                try:
+                    item[b] = float(v) if v else None
+                except ValueError:
+                    raise ValidationError(
+                        f"{d.value} level {i}: {b} must be a number", field=f"{key}_{b}"
+                    ) from None
+            out.append(item)
+    return out
+
+
+@router.post("/projects/{project_id}/risk-scales", response_class=HTMLResponse)
+def scales_save(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    try:
+        levels = _scale_levels(form)
+        with db.uow() as s:
+            risk.set_scales(s, info.actor, project_id, levels)
+    except CharterError as exc:
+        if exc.http_status in (403, 404) and exc.field in (None, "project"):
+            raise
+        err = {"form": "scales", "message": exc.message, "field": exc.field}
+        return _scales(request, db, info, project_id, err, {**form, "_form": "scales"}, exc.http_status)
+    return _back(f"/projects/{project_id}/risk-scales")
 
 
 # --------------------------------------------------------------------------------------------- simulation
@@ -343,3 +399,19 @@ def run_simulation(request: Request, project_id: int, form: FormData, db: DB, in
         )
     simulation.launch(db, run["id"], background=not run["inline"])
     return _back(f"/projects/{project_id}/simulation?run={run['id']}")
+
+
+@router.post("/projects/{project_id}/simulation/{run_id}/cancel", response_class=HTMLResponse)
+def cancel_simulation(
+    request: Request, project_id: int, run_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    """Cancel a queued or running run; the page then shows it stopping (cancelled at its next batch)."""
+    try:
+        with db.uow() as s:
+            simulation.cancel_run(s, info.actor, project_id, run_id)
+    except CharterError as exc:
+        if exc.http_status in (403, 404) and exc.field in (None, "project", "run_id"):
+            raise
+        err = {"form": "cancel", "message": exc.message, "field": exc.field}
+        return _simulation(request, db, info, project_id, run_id, err, None, exc.http_status)
+    return _back(f"/projects/{project_id}/simulation?run={run_id}")
