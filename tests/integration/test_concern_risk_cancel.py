@@ -93,7 +93,7 @@ def test_concern_to_risk_from_the_cli(seed: Any, monkeypatch: Any) -> None:
     out = cli.invoke(app, ["--as", "pm", "concern", "risk", "P1", str(cid), "--category", "vendor"])
     assert out.exit_code == 0, out.output
     assert "became risk R-1" in out.output
-    monkeypatch.setenv("COLUMNS", "200")
+    _wide(monkeypatch)
     out = cli.invoke(app, ["--as", "stakeholder", "concern", "list", "P1", "--mine"])
     assert "R-1 identified" in out.output, out.output
     out = cli.invoke(app, ["--as", "pm", "concern", "risk", "P1", str(cid), "--json"])
@@ -195,13 +195,15 @@ def test_cli_lists_runs_and_cancels_one(seed: Any, monkeypatch: Any) -> None:
 
     monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
     cli = CliRunner()
-    out = cli.invoke(app, ["--as", "pm", "simulate", "P1", "--iterations", "200", "--seed", "4", "--json"])
+    out = cli.invoke(app, ["--as", "pm", "simulate", "P1", "--iterations", "200", "--seed", "4", "--json",
+                           "--wp-correlation", "0.5", "--target-cost", "1000"])  # fmt: skip
     assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["params"]["work_package_correlation"] == 0.5
     queued = _queued(seed, 100)
     out = cli.invoke(app, ["--as", "pm", "risk", "runs", "P1", "--json"])
     rows = json.loads(out.output)
     assert [r["status"] for r in rows] == ["queued", "done"]
-    monkeypatch.setenv("COLUMNS", "200")
+    _wide(monkeypatch)
     out = cli.invoke(app, ["--as", "pm", "risk", "runs", "P1"])
     assert out.exit_code == 0 and "queued" in out.output and "done" in out.output, out.output
     out = cli.invoke(app, ["--as", "worker", "risk", "cancel-run", "P1", str(queued)])
@@ -209,3 +211,31 @@ def test_cli_lists_runs_and_cancels_one(seed: Any, monkeypatch: Any) -> None:
     out = cli.invoke(app, ["--as", "pm", "risk", "cancel-run", "P1", str(queued)])
     assert out.exit_code == 0 and "cancelled" in out.output
     assert _get(seed, queued)["status"] == "cancelled"
+
+
+def test_cli_reports_gate_overrides(seed: Any, monkeypatch: Any) -> None:
+    from typer.testing import CliRunner
+
+    from charter.cli.main import app
+    from charter.services import quality, roles
+
+    with seed.db.uow() as s:
+        quality.create_defect(s, seed.actor("worker"), seed.p1, title="Data loss", severity="critical",
+                              found_in="test")  # fmt: skip
+        roles.set_raci(s, seed.actor("admin"), seed.p1, area="quality", role_id=seed.roles["project_manager"],
+                       letter="A")  # fmt: skip
+    with seed.db.uow() as s:
+        quality.close_phase(s, seed.actor("pm"), seed.p1, override_reason="Customer accepts in writing")
+    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
+    _wide(monkeypatch)
+    out = CliRunner().invoke(app, ["--as", "observer", "quality", "lifecycle", "P1"])
+    assert out.exit_code == 0, out.output
+    assert "Gate overrides" in out.output and "Customer accepts in writing" in out.output
+    assert "Data loss" in out.output or "critical" in out.output
+
+
+def _wide(monkeypatch: Any) -> None:
+    """Tables printed wide enough to read whole (the test runner's terminal is narrow)."""
+    from charter.cli.common import console
+
+    monkeypatch.setattr(console, "width", 220)

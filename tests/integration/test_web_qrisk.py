@@ -206,3 +206,62 @@ def test_cancel_a_simulation_run_from_its_page(web: tuple[TestClient, World]) ->
     assert 'id="run-cancelled"' in page and 'id="cancel-form"' not in page
     r = client.post(f"{base}/{run['id']}/cancel", data={"csrf_token": token})
     assert r.status_code == 409 and "cancelled already" in r.text
+
+
+def test_gate_override_is_reported_on_the_page(web: tuple[TestClient, World]) -> None:
+    from charter.services import roles
+
+    client, w = web
+    with w.db.uow() as s:
+        quality.create_defect(
+            s, w.actor("worker"), w.p1, title="Data loss", severity="critical", found_in="test"
+        )
+        roles.set_raci(
+            s, w.actor("admin"), w.p1, area="quality", role_id=w.roles["project_manager"], letter="A"
+        )
+    with w.db.uow() as s:
+        life = quality.close_phase(s, w.actor("pm"), w.p1, override_reason="Customer accepts in writing")
+    o = life["overrides"][0]
+    assert o["closed_by"]  # the name of who overrode
+    assert o["failed"] and o["reason"] == "Customer accepts in writing"
+    login(client, "observer")
+    page = client.get(f"/projects/{w.p1}/quality").text
+    m = re.search(r'<ul id="overrides">(.*?)</ul>', page, re.S)
+    assert m and "Customer accepts in writing" in m.group(1) and f"by {o['closed_by']}" in m.group(1)
+    assert "open critical defects" in m.group(1).lower() or "defect" in m.group(1).lower()
+
+
+def test_simulation_page_correlation_groups_and_run_comparison(web: tuple[TestClient, World]) -> None:
+    client, w = web
+    token = login(client, "pm")
+    base = f"/projects/{w.p1}/simulation"
+    r = client.post(base, data={"csrf_token": token, "iterations": "200", "seed": "1",
+                                "correlation_groups": "0.9 {a} {b}".format(a=w.tasks["a"], b=w.tasks["b"])})  # fmt: skip
+    assert r.status_code == 422 and "line 1" in r.text and "0.9 " in r.text  # typed text kept
+    groups = f"0.9: {w.tasks['a']}, {w.tasks['c']}"
+    r = client.post(base, data={"csrf_token": token, "iterations": "200", "seed": "1", "spread_low": "10",
+                                "spread_high": "40", "correlation_groups": groups})  # fmt: skip
+    assert r.status_code == 303, r.text
+    first = int(r.headers["location"].split("run=")[1])
+    r = client.post(base, data={"csrf_token": token, "iterations": "200", "seed": "2", "spread_low": "10",
+                                "spread_high": "80"})  # fmt: skip
+    second = int(r.headers["location"].split("run=")[1])
+    with w.db.uow(readonly=True) as s:
+        one = simulation.get_run(s, w.actor("pm"), w.p1, first)
+    assert one["status"] == "done" and one["params"]["correlation_groups"] == [
+        {"rho": 0.9, "task_ids": [w.tasks["a"], w.tasks["c"]]}
+    ]
+    page = client.get(f"{base}?run={second}").text
+    assert f"compare={first}" in page
+    page = client.get(f"{base}?run={second}&compare={first}").text
+    no_inline(page)
+    table = re.search(r'<table class="data narrow" id="comparison-table">(.*?)</table>', page, re.S)
+    assert table and "P50 finish" in table.group(1) and "P90 finish" in table.group(1)
+    with w.db.uow(readonly=True) as s:
+        two = simulation.get_run(s, w.actor("pm"), w.p1, second)
+    p90 = _p90(one) - _p90(two)  # the other run (first) less the shown one (second)
+    assert f"{round(p90, 2):+g} d" in table.group(1)
+
+
+def _p90(run: dict[str, Any]) -> float:
+    return float({f["p"]: f["days"] for f in run["result"]["finish"]}[90])

@@ -51,6 +51,30 @@ def gate_cmd(project: Project, phase: Annotated[str | None, typer.Option(help="D
     print_json(g) if as_json else _print_gate(g)
 
 
+@quality_app.command("lifecycle")
+def lifecycle_cmd(project: Project, as_json: JsonFlag = False) -> None:
+    """The phases (the current one marked), the current gate, and every gate override with who, when, which
+    criteria failed and the written reason."""
+    life = _run(project, lambda s, a, pid: quality.lifecycle(s, a, pid))
+    if as_json:
+        print_json(life)
+        return
+    for ph in life["phases"]:
+        mark = "->" if ph["current"] else ("ok" if ph["done"] else "  ")
+        closed = f" closed {fmt_time(ph['closed_at'])} by {ph['closed_by'] or '?'}" if ph["closed_at"] else ""
+        console.print(f"{mark} {ph['phase']}{closed}")
+    _print_gate(life["gate"])
+    if life["overrides"]:
+        t = Table("phase", "closed", "by", "failed criteria", "reason", title="Gate overrides")
+        for o in life["overrides"]:
+            failed = ", ".join(
+                str(c.get("label", c)) if isinstance(c, dict) else str(c) for c in o["failed"] or []
+            )
+            t.add_row(o["phase"], fmt_time(o["closed_at"]), escape(o["closed_by"] or ""), escape(failed),
+                      escape(o["reason"] or ""))  # fmt: skip
+        console.print(t)
+
+
 @quality_app.command("close")
 def close_cmd(
     project: Project,

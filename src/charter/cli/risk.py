@@ -136,6 +136,13 @@ def simulate_cmd(
     distribution: Annotated[str, typer.Option(help="triangular, pert or uniform")] = "triangular",
     spread_low: Annotated[float, typer.Option(help="% below the duration of tasks without estimates")] = 0.0,
     spread_high: Annotated[float, typer.Option(help="% above the duration of tasks without estimates")] = 0.0,
+    wp_correlation: Annotated[
+        float | None,
+        typer.Option(help="Correlate the tasks of each work package with this coefficient (0-1)."),
+    ] = None,
+    target_cost: Annotated[
+        float | None, typer.Option(help="Budget to test against (default: approved).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Monte Carlo schedule and cost risk analysis; the run is stored for comparison."""
@@ -145,7 +152,8 @@ def simulate_cmd(
             actor = acting(s)
             pid = projects.find_project_id(s, actor, project)
             run = simulation.create_run(s, actor, pid, iterations=iterations, seed=seed, distribution=distribution,
-                                        spread_low=spread_low, spread_high=spread_high)  # fmt: skip
+                                        spread_low=spread_low, spread_high=spread_high,
+                                        work_package_correlation=wp_correlation, target_cost=target_cost)  # fmt: skip
         with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                       console=console, transient=True, disable=as_json) as bar:  # fmt: skip
             job = bar.add_task("simulating (Ctrl-C cancels)", total=1.0)
