@@ -265,3 +265,36 @@ def test_simulation_page_correlation_groups_and_run_comparison(web: tuple[TestCl
 
 def _p90(run: dict[str, Any]) -> float:
     return float({f["p"]: f["days"] for f in run["result"]["finish"]}[90])
+
+
+def test_review_forms_reviewers_items_results_and_deliverable_details(web: tuple[TestClient, World]) -> None:
+    client, w = web
+    with w.db.uow() as s:
+        dl = quality.create_deliverable(s, w.actor("pm"), w.p1, work_package_id=w.wp_a, name="Spec",
+                                        acceptor_id=w.users["pm"])  # fmt: skip
+    token = login(client, "pm")
+    base = f"/projects/{w.p1}"
+    r = client.post(base + "/quality/review", data={
+        "csrf_token": token, "title": "Spec review", "kind": "review", f"reviewer_{w.users['pm']}": "on",
+        f"reviewer_{w.users['worker']}": "on", "deliverable_id": str(dl["id"]), "items": "Complete\nConsistent"})  # fmt: skip
+    assert r.status_code == 303, r.text
+    with w.db.uow(readonly=True) as s:
+        rv = quality.list_reviews(s, w.actor("pm"), w.p1)[0]
+    assert sorted(x["user_id"] for x in rv["reviewers"]) == sorted([w.users["pm"], w.users["worker"]])
+    assert [c["item"] for c in rv["checklist"]] == ["Complete", "Consistent"] and rv["deliverable_id"] == dl[
+        "id"
+    ]
+    r = client.post(base + "/quality/signoff", data={"csrf_token": token, "review_id": str(rv["id"]),
+                                                     "result_0": "pass", "result_1": "fail"})  # fmt: skip
+    assert r.status_code == 303, r.text
+    with w.db.uow(readonly=True) as s:
+        rv = quality.list_reviews(s, w.actor("pm"), w.p1)[0]
+    assert [c["result"] for c in rv["checklist"]] == ["pass", "fail"]
+    r = client.post(base + "/quality/review", data={"csrf_token": token, "title": "Nobody reviews"})
+    assert r.status_code == 422 and 'value="Nobody reviews"' in r.text
+    r = client.post(base + "/quality/accept", data={"csrf_token": token, "deliverable_id": str(dl["id"]),
+                                                    "comment": "Looks complete"})  # fmt: skip
+    assert r.status_code == 303
+    r = client.post(base + "/quality/measure", data={"csrf_token": token, "metric_id": "1", "value": "3",
+                                                     "measured_at": "yesterday"})  # fmt: skip
+    assert r.status_code == 422

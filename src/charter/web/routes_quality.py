@@ -18,7 +18,7 @@ from charter.domain.risk import Category as RiskCategory
 from charter.services import change, org, projects, quality, roles, scheduling, stakeholders
 from charter.services.comms_common import is_manager, liaison_departments, members, names
 from charter.web.app import render
-from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_int, req_int
+from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_datetime, opt_int, req_int
 
 router = APIRouter()
 P = "/projects/{project_id}"
@@ -59,7 +59,7 @@ def _concerns_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
 
 def _changes_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
     return {"changes": change.list_change_requests(s, actor, pid), "baselines": scheduling.list_baselines(s, actor, pid),
-            "report": None}  # fmt: skip
+            "report": None, "areas": [a.value for a in ConcernArea]}  # fmt: skip
 
 
 VIEWS: dict[str, tuple[str, Callable[[Any, Any, int], dict[str, Any]]]] = {
@@ -115,6 +115,14 @@ def _num(form: dict[str, str], key: str) -> float:
         raise ValidationError("must be a number", field=key) from None
 
 
+def _reviewers(form: dict[str, str]) -> list[int]:
+    """The reviewers ticked on the form (``reviewer_{user id}``), or typed as a list of user ids."""
+    ticked = sorted(
+        int(k[9:]) for k, v in form.items() if k.startswith("reviewer_") and k[9:].isdigit() and v
+    )
+    return ticked or _ids(form.get("reviewer_ids", ""))
+
+
 def _ids(value: str) -> list[int]:
     try:
         return [int(x) for x in value.replace(";", ",").split(",") if x.strip()]
@@ -144,24 +152,31 @@ def quality_post(
                                            concern_ack_days=opt_int(f, "concern_ack_days")),
         "metric": lambda s: quality.create_metric(s, a, pid, name=f.get("name", ""), direction=f.get("direction", ""),
                                                   target=_num(f, "target"), unit=f.get("unit", ""),
-                                                  phase=f.get("phase") or None),
+                                                  phase=f.get("phase") or None,
+                                                  responsible_role_id=opt_int(f, "responsible_role_id")),
         "measure": lambda s: quality.record_measurement(s, a, pid, req_int(f, "metric_id"),
-                                                        value=_num(f, "value"), note=f.get("note", "")),
+                                                        value=_num(f, "value"), note=f.get("note", ""),
+                                                        measured_at=opt_datetime(f, "measured_at")),
         "deliverable": lambda s: quality.create_deliverable(
             s, a, pid, work_package_id=req_int(f, "work_package_id"), name=f.get("name", ""),
             acceptor_id=req_int(f, "acceptor_id"), acceptance_criteria=f.get("acceptance_criteria", ""),
-            phase=f.get("phase") or None),
-        "accept": lambda s: quality.accept_deliverable(s, a, pid, req_int(f, "deliverable_id")),
+            description=f.get("description", ""), phase=f.get("phase") or None),
+        "accept": lambda s: quality.accept_deliverable(s, a, pid, req_int(f, "deliverable_id"),
+                                                       comment=f.get("comment", "")),
         "reject": lambda s: quality.reject_deliverable(s, a, pid, req_int(f, "deliverable_id"), f.get("reason", "")),
         "resubmit": lambda s: quality.resubmit_deliverable(s, a, pid, req_int(f, "deliverable_id")),
         "template": lambda s: quality.create_template(s, a, name=f.get("name", ""), items=f.get("items", "").splitlines()),
         "review": lambda s: quality.create_review(s, a, pid, title=f.get("title", ""), kind=f.get("kind") or "review",
-                                                  reviewer_ids=_ids(f.get("reviewer_ids", "")),
-                                                  template_id=opt_int(f, "template_id"), phase=f.get("phase") or None),
+                                                  reviewer_ids=_reviewers(f),
+                                                  template_id=opt_int(f, "template_id"), phase=f.get("phase") or None,
+                                                  deliverable_id=opt_int(f, "deliverable_id"),
+                                                  items=[x.strip() for x in f.get("items", "").splitlines()
+                                                         if x.strip()] or None),
         "finding": lambda s: quality.add_finding(s, a, pid, req_int(f, "review_id"), text=f.get("text", ""),
                                                  severity=f.get("severity") or "minor",
                                                  raise_defect=f.get("raise_defect") == "on"),
-        "signoff": lambda s: quality.sign_off(s, a, pid, req_int(f, "review_id")),
+        "signoff": lambda s: quality.sign_off(s, a, pid, req_int(f, "review_id"), results={
+            k.removeprefix("result_"): v for k, v in f.items() if k.startswith("result_") and v} or None),
         "defect": lambda s: quality.create_defect(s, a, pid, title=f.get("title", ""), severity=f.get("severity", ""),
                                                   found_in=f.get("found_in", ""), priority=opt_int(f, "priority") or 3,
                                                   task_id=opt_int(f, "task_id"), owner_id=opt_int(f, "owner_id"),
@@ -287,7 +302,8 @@ def changes_page(request: Request, project_id: int, db: DB, info: Session) -> HT
 def changes_create(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
     return _act(request, db, info, project_id, "changes", "create", lambda s: change.create_change_request(
         s, info.actor, project_id, title=form.get("title", ""), description=form.get("description", ""),
-        reason=form.get("reason", "")), back=f"/projects/{project_id}/changes/{{id}}", form=form)  # fmt: skip
+        reason=form.get("reason", ""), areas=[a.value for a in ConcernArea if form.get(f"area_{a.value}") == "on"]),
+        back=f"/projects/{project_id}/changes/{{id}}", form=form)  # fmt: skip
 
 
 def _cr_page(request: Request, db: DB, info: Any, pid: int, cr_id: int, *, error: dict[str, Any] | None = None,
