@@ -239,3 +239,38 @@ def _wide(monkeypatch: Any) -> None:
     from charter.cli.common import console
 
     monkeypatch.setattr(console, "width", 220)
+
+
+def test_cli_views_overview_burndown_plan_register_since_baseline(seed: Any, monkeypatch: Any) -> None:
+    from typer.testing import CliRunner
+
+    from charter.cli.main import app
+    from charter.services import quality, risk, scheduling
+
+    with seed.db.uow() as s:
+        pm = seed.actor("pm")
+        risk.create_risk(s, pm, seed.p1, title="Vendor late", probability=4, impact_schedule=3,
+                         work_package_id=seed.wp_a)  # fmt: skip
+        quality.create_metric(s, pm, seed.p1, name="Pass rate", direction="at_least", target=95, unit="%")
+        stakeholders.create_stakeholder(s, pm, seed.p1, name="Finance", interest=5, influence=5)
+        scheduling.save_baseline(s, pm, seed.p1, number=0)
+    with seed.db.uow() as s:
+        t = tasks.get_task(s, seed.actor("pm"), seed.p1, seed.tasks["a"])
+        tasks.update_task(s, seed.actor("pm"), seed.p1, seed.tasks["a"], t["version"], duration="6d")
+    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
+    _wide(monkeypatch)
+    cli = CliRunner()
+    out = cli.invoke(app, ["--as", "observer", "risk", "overview", "P1"])
+    assert out.exit_code == 0, out.output
+    row4 = next(line for line in out.output.splitlines() if line.strip("│┃ ").startswith("4"))
+    assert "R-1" in row4  # probability 4, impact 3
+    assert "Vendor late" in out.output and "exposure" in out.output
+    out = cli.invoke(app, ["--as", "observer", "risk", "burndown", "P1", "--weeks", "4", "--json"])
+    assert out.exit_code == 0 and json.loads(out.output)[-1]["exposure"] == 12
+    out = cli.invoke(app, ["--as", "observer", "quality", "plan", "P1"])
+    assert out.exit_code == 0 and "Pass rate" in out.output and ">= 95" in out.output
+    out = cli.invoke(app, ["--as", "pm", "quality", "stakeholders", "P1"])
+    assert out.exit_code == 0 and "Finance" in out.output
+    out = cli.invoke(app, ["--as", "observer", "change", "since", "P1", "0"])
+    assert out.exit_code == 0, out.output
+    assert "Task A" in out.output and "moved" in out.output

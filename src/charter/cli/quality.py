@@ -75,6 +75,39 @@ def lifecycle_cmd(project: Project, as_json: JsonFlag = False) -> None:
         console.print(t)
 
 
+@quality_app.command("plan")
+def plan_cmd(project: Project, as_json: JsonFlag = False) -> None:
+    """The quality plan: standards, the responsible role, metrics with target, latest value and whether met."""
+    p = _run(project, lambda s, a, pid: quality.plan(s, a, pid))
+    if as_json:
+        print_json(p)
+        return
+    console.print("Standards: " + (", ".join(escape(x) for x in p["standards"]) or "none"))
+    console.print(f"Responsible: {escape(p['responsible_role'] or '-')}; concerns acknowledged within "
+                  f"{p['concern_ack_days']} working days")  # fmt: skip
+    t = Table("metric", "target", "latest", "met", "gate")
+    for m in p["metrics"]:
+        t.add_row(escape(m["name"]), f"{'>=' if m['direction'] == 'at_least' else '<='} {m['target']} {m['unit']}",
+                  "-" if m["latest"] is None else str(m["latest"]), "yes" if m["met"] else "no",
+                  m["phase"] or "every phase")  # fmt: skip
+    console.print(t)
+
+
+@quality_app.command("stakeholders")
+def stakeholders_cmd(project: Project, as_json: JsonFlag = False) -> None:
+    """The stakeholder register (a liaison sees their department's part) with each entry's grid quadrant."""
+    reg = _run(project, lambda s, a, pid: stakeholders.register(s, a, pid))
+    if as_json:
+        print_json(reg)
+        return
+    t = Table("name", "kind", "department", "interest", "influence", "attitude", "engagement", "quadrant")
+    for x in reg["stakeholders"]:
+        t.add_row(escape(x["name"]), x["kind"], escape(x["department"] or "-"), str(x["interest"]),
+                  str(x["influence"]), x["attitude"], f"{x['current_engagement']} -> {x['desired_engagement']}",
+                  x["quadrant"])  # fmt: skip
+    console.print(t if reg["stakeholders"] else "No stakeholders registered.")
+
+
 @quality_app.command("close")
 def close_cmd(
     project: Project,
@@ -159,6 +192,27 @@ def _print_cr(c: dict[str, Any]) -> None:
         console.print(t)
     if c["decision_reason"]:
         console.print(f"Decision: {escape(c['decision_reason'])}")
+
+
+@change_app.command("since")
+def change_since(project: Project, baseline: Annotated[int, typer.Argument(help="Baseline number 0-10.")],
+                 as_json: JsonFlag = False) -> None:  # fmt: skip
+    """What changed since baseline N: tasks whose dates or duration differ, added and removed tasks."""
+    rep = _run(project, lambda s, a, pid: change.since_baseline(s, a, pid, baseline))
+    if as_json:
+        print_json(rep)
+        return
+    console.print(f"Since baseline {rep['baseline']} ({escape(rep['baseline_name'] or '')}): finish "
+                  f"{fmt_time(rep['baseline_finish'])} -> {fmt_time(rep['finish'])}")  # fmt: skip
+    t = Table("task", "change", "baseline finish", "finish")
+    for x in rep["changed"]:
+        t.add_row(escape(f"{x['wbs_code']} {x['name']}"), f"moved {x['finish_variance_days']} d",
+                  fmt_time(x["baseline_finish"]), fmt_time(x["finish"]))  # fmt: skip
+    for x in rep["added"]:
+        t.add_row(escape(f"{x['wbs_code']} {x['name']}"), "added", "-", fmt_time(x["finish"]))
+    for x in rep["removed"]:
+        t.add_row(escape(x["name"] or f"task {x['id']}"), "removed", "", "-")
+    console.print(t)
 
 
 @change_app.command("list")

@@ -233,3 +233,54 @@ def cancel_run_cmd(
         print_json(r)
         return
     console.print(f"Run {r['id']}: {r['status']} ({r['message']}).")
+
+
+@risk_app.command("overview")
+def overview_cmd(project: Project, as_json: JsonFlag = False) -> None:
+    """The heat map (open risks per probability x impact cell, with their refs), the top risks and the open
+    risks per work package."""
+    ov = _run(project, lambda s, a, pid: risk.overview(s, a, pid))
+    if as_json:
+        print_json(ov)
+        return
+    hm = Table("P \\ I", *(str(i) for i in range(1, 6)), title="Heat map (open risks)")
+    for row in ov["heatmap"]["rows"]:
+        hm.add_row(
+            str(row["probability"]), *(" ".join(r["ref"] for r in c["risks"]) or "." for c in row["cells"])
+        )
+    console.print(hm)
+    top = Table("ref", "title", "score", "owner", "status", title="Top threats")
+    for r in ov["top"]:
+        top.add_row(
+            r["ref"], escape(r["title"]), str(r["score"] or "-"), escape(r["owner"] or "-"), r["status"]
+        )
+    console.print(top)
+    wp = Table(
+        "work package",
+        "threats",
+        "opportunities",
+        "exposure",
+        "max score",
+        title="Open risks per work package",
+    )
+    for b in ov["by_work_package"]:
+        wp.add_row(escape(b["work_package"]), str(b["threats"]), str(b["opportunities"]), str(b["exposure"]),
+                   str(b["max_score"]))  # fmt: skip
+    console.print(wp)
+
+
+@risk_app.command("burndown")
+def burndown_cmd(
+    project: Project,
+    weeks: Annotated[int, typer.Option(help="How many weeks back.")] = 12,
+    as_json: JsonFlag = False,
+) -> None:
+    """Open threat exposure and opportunity per week (the risk burndown)."""
+    rows = _run(project, lambda s, a, pid: risk.burndown(s, a, pid, weeks))
+    if as_json:
+        print_json(rows)
+        return
+    t = Table("week", "exposure", "opportunity", "open")
+    for w in rows:
+        t.add_row(str(w["label"]), str(w["exposure"]), str(w["opportunity"]), str(w.get("open", "")))
+    console.print(t)
