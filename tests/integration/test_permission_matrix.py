@@ -1733,6 +1733,13 @@ QUALITY_ROWS: tuple[Op, ...] = (
         url=lambda w, c: f"/projects/{w.p1}/concerns/{_q_concern(w)}/change-request",
         body=lambda w, c: {},
     ),
+    Op(
+        "POST",
+        "/projects/{project_id}/concerns/{concern_id}/risk",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/concerns/{_q_concern(w)}/risk",
+        body=lambda w, c: {"category": "people"},
+    ),
     Op("GET", "/projects/{project_id}/change-requests", READ_P1, url=p1("/change-requests")),
     Op(
         "POST",
@@ -1916,6 +1923,8 @@ RISK_ROWS: tuple[Op, ...] = (
     Op("POST", "/projects/{project_id}/simulations", in_p1("pm"), url=p1("/simulations"),
        body=lambda w, c: {"iterations": 20, "seed": 1}),
     Op("GET", "/projects/{project_id}/simulations/{run_id}", READ_P1, url=_sim_run_url),
+    Op("POST", "/projects/{project_id}/simulations/{run_id}/cancel", in_p1("pm"), "a queued run",
+       url=lambda w, c: _sim_run_url(w, c) + "/cancel"),
 )  # fmt: skip
 TABLE = TABLE + RISK_ROWS
 

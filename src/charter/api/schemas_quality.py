@@ -175,6 +175,16 @@ class ToChangeIn(In):
     changes: list[dict[str, Any]] | None = None
 
 
+class ToRiskIn(In):
+    """Turn a concern into a risk: its subject becomes the event, its text the cause, its areas the effect."""
+
+    title: str | None = Field(None, max_length=300, description="default: the concern's subject")
+    kind: Literal["threat", "opportunity"] | None = None
+    category: str | None = Field(None, description="technical, vendor, people, security, compliance, ...")
+    owner_id: int | None = Field(None, description="a project member; default: whoever turns it into a risk")
+    version: int | None = Field(None, description="the concern's version you read (optional)")
+
+
 class ChangeIn(In):
     title: str = Field(min_length=1, max_length=300)
     description: str = ""

@@ -51,6 +51,63 @@ def gate_cmd(project: Project, phase: Annotated[str | None, typer.Option(help="D
     print_json(g) if as_json else _print_gate(g)
 
 
+@quality_app.command("lifecycle")
+def lifecycle_cmd(project: Project, as_json: JsonFlag = False) -> None:
+    """The phases (the current one marked), the current gate, and every gate override with who, when, which
+    criteria failed and the written reason."""
+    life = _run(project, lambda s, a, pid: quality.lifecycle(s, a, pid))
+    if as_json:
+        print_json(life)
+        return
+    for ph in life["phases"]:
+        mark = "->" if ph["current"] else ("ok" if ph["done"] else "  ")
+        closed = f" closed {fmt_time(ph['closed_at'])} by {ph['closed_by'] or '?'}" if ph["closed_at"] else ""
+        console.print(f"{mark} {ph['phase']}{closed}")
+    _print_gate(life["gate"])
+    if life["overrides"]:
+        t = Table("phase", "closed", "by", "failed criteria", "reason", title="Gate overrides")
+        for o in life["overrides"]:
+            failed = ", ".join(
+                str(c.get("label", c)) if isinstance(c, dict) else str(c) for c in o["failed"] or []
+            )
+            t.add_row(o["phase"], fmt_time(o["closed_at"]), escape(o["closed_by"] or ""), escape(failed),
+                      escape(o["reason"] or ""))  # fmt: skip
+        console.print(t)
+
+
+@quality_app.command("plan")
+def plan_cmd(project: Project, as_json: JsonFlag = False) -> None:
+    """The quality plan: standards, the responsible role, metrics with target, latest value and whether met."""
+    p = _run(project, lambda s, a, pid: quality.plan(s, a, pid))
+    if as_json:
+        print_json(p)
+        return
+    console.print("Standards: " + (", ".join(escape(x) for x in p["standards"]) or "none"))
+    console.print(f"Responsible: {escape(p['responsible_role'] or '-')}; concerns acknowledged within "
+                  f"{p['concern_ack_days']} working days")  # fmt: skip
+    t = Table("metric", "target", "latest", "met", "gate")
+    for m in p["metrics"]:
+        t.add_row(escape(m["name"]), f"{'>=' if m['direction'] == 'at_least' else '<='} {m['target']} {m['unit']}",
+                  "-" if m["latest"] is None else str(m["latest"]), "yes" if m["met"] else "no",
+                  m["phase"] or "every phase")  # fmt: skip
+    console.print(t)
+
+
+@quality_app.command("stakeholders")
+def stakeholders_cmd(project: Project, as_json: JsonFlag = False) -> None:
+    """The stakeholder register (a liaison sees their department's part) with each entry's grid quadrant."""
+    reg = _run(project, lambda s, a, pid: stakeholders.register(s, a, pid))
+    if as_json:
+        print_json(reg)
+        return
+    t = Table("name", "kind", "department", "interest", "influence", "attitude", "engagement", "quadrant")
+    for x in reg["stakeholders"]:
+        t.add_row(escape(x["name"]), x["kind"], escape(x["department"] or "-"), str(x["interest"]),
+                  str(x["influence"]), x["attitude"], f"{x['current_engagement']} -> {x['desired_engagement']}",
+                  x["quadrant"])  # fmt: skip
+    console.print(t if reg["stakeholders"] else "No stakeholders registered.")
+
+
 @quality_app.command("close")
 def close_cmd(
     project: Project,
@@ -135,6 +192,27 @@ def _print_cr(c: dict[str, Any]) -> None:
         console.print(t)
     if c["decision_reason"]:
         console.print(f"Decision: {escape(c['decision_reason'])}")
+
+
+@change_app.command("since")
+def change_since(project: Project, baseline: Annotated[int, typer.Argument(help="Baseline number 0-10.")],
+                 as_json: JsonFlag = False) -> None:  # fmt: skip
+    """What changed since baseline N: tasks whose dates or duration differ, added and removed tasks."""
+    rep = _run(project, lambda s, a, pid: change.since_baseline(s, a, pid, baseline))
+    if as_json:
+        print_json(rep)
+        return
+    console.print(f"Since baseline {rep['baseline']} ({escape(rep['baseline_name'] or '')}): finish "
+                  f"{fmt_time(rep['baseline_finish'])} -> {fmt_time(rep['finish'])}")  # fmt: skip
+    t = Table("task", "change", "baseline finish", "finish")
+    for x in rep["changed"]:
+        t.add_row(escape(f"{x['wbs_code']} {x['name']}"), f"moved {x['finish_variance_days']} d",
+                  fmt_time(x["baseline_finish"]), fmt_time(x["finish"]))  # fmt: skip
+    for x in rep["added"]:
+        t.add_row(escape(f"{x['wbs_code']} {x['name']}"), "added", "-", fmt_time(x["finish"]))
+    for x in rep["removed"]:
+        t.add_row(escape(x["name"] or f"task {x['id']}"), "removed", "", "-")
+    console.print(t)
 
 
 @change_app.command("list")
@@ -239,5 +317,31 @@ def concern_list(project: Project, mine: Annotated[bool, typer.Option("--mine")]
         o = c["outcome"]
         t.add_row(str(c["id"]), fmt_time(c["raised_at"]), escape(c["raised_by_name"] or ""), ", ".join(c["areas"]),
                   c["severity"], c["status"], "yes" if c["overdue"] else "",
-                  f"CR-{o['number']} {o['status']}" if o else "", escape(c["subject"]))  # fmt: skip
+                  _outcome(o), escape(c["subject"]))  # fmt: skip
     console.print(t if rows else "No concerns.")
+
+
+def _outcome(o: dict[str, Any] | None) -> str:
+    if not o:
+        return ""
+    if o.get("type") == "risk":
+        return f"{o['ref']} {o['status']}"
+    return f"CR-{o['number']} {o['status']}"
+
+
+@concern_app.command("risk")
+def concern_risk(
+    project: Project, concern_id: Annotated[int, typer.Argument(help="The concern's id (see `concern list`).")],
+    title: Annotated[str | None, typer.Option(help="Default: the concern's subject.")] = None,
+    category: Annotated[str | None, typer.Option(help="technical, vendor, people, security, ...")] = None,
+    kind: Annotated[str | None, typer.Option(help="threat (default) or opportunity.")] = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Turn a concern into a risk (PM or the department's liaison): its subject becomes the risk's event, its
+    text the cause; both keep the link and the raiser is told."""
+    r = _run(project, lambda s, a, pid: stakeholders.to_risk(s, a, pid, concern_id, title=title, category=category,
+                                                            kind=kind))  # fmt: skip
+    if as_json:
+        print_json(r)
+        return
+    console.print(f"Concern {concern_id} became risk {r['ref']}: {escape(r['title'])} ({r['status']}).")

@@ -1,8 +1,10 @@
-"""`charter risk list|show|add PROJECT ...`, `charter simulate PROJECT --iterations N --seed S [--json]`."""
+"""`charter risk list|show|add|runs|cancel-run PROJECT ...`, `charter simulate PROJECT --iterations N --seed S
+[--json]` (Ctrl-C cancels the run)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Annotated, Any
 
 import typer
@@ -134,6 +136,13 @@ def simulate_cmd(
     distribution: Annotated[str, typer.Option(help="triangular, pert or uniform")] = "triangular",
     spread_low: Annotated[float, typer.Option(help="% below the duration of tasks without estimates")] = 0.0,
     spread_high: Annotated[float, typer.Option(help="% above the duration of tasks without estimates")] = 0.0,
+    wp_correlation: Annotated[
+        float | None,
+        typer.Option(help="Correlate the tasks of each work package with this coefficient (0-1)."),
+    ] = None,
+    target_cost: Annotated[
+        float | None, typer.Option(help="Budget to test against (default: approved).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Monte Carlo schedule and cost risk analysis; the run is stored for comparison."""
@@ -143,13 +152,21 @@ def simulate_cmd(
             actor = acting(s)
             pid = projects.find_project_id(s, actor, project)
             run = simulation.create_run(s, actor, pid, iterations=iterations, seed=seed, distribution=distribution,
-                                        spread_low=spread_low, spread_high=spread_high)  # fmt: skip
+                                        spread_low=spread_low, spread_high=spread_high,
+                                        work_package_correlation=wp_correlation, target_cost=target_cost)  # fmt: skip
         with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                       console=console, transient=True, disable=as_json) as bar:  # fmt: skip
-            job = bar.add_task("simulating", total=1.0)
-            simulation.execute_run(
-                db, run["id"], progress=lambda f, m: bar.update(job, completed=f, description=m)
-            )
+            job = bar.add_task("simulating (Ctrl-C cancels)", total=1.0)
+            worker = threading.Thread(target=simulation.execute_run, args=(db, run["id"]), daemon=True,
+                                      kwargs={"progress": lambda f, m: bar.update(job, completed=f, description=m)})  # fmt: skip
+            worker.start()
+            try:
+                while worker.is_alive():
+                    worker.join(0.2)
+            except KeyboardInterrupt:
+                with db.uow() as s:
+                    simulation.cancel_run(s, acting(s), pid, run["id"])
+                worker.join()
         with db.uow(readonly=True) as s:
             out = simulation.get_run(s, acting(s), pid, run["id"])
     finally:
@@ -157,6 +174,8 @@ def simulate_cmd(
     if as_json:
         print_json(out)
         return
+    if out["status"] == "cancelled":
+        fail(f"Run {out['id']} cancelled ({out['message']}); no results kept.")
     if out["status"] != "done":
         fail(f"error: the simulation failed: {out['error']}")
     res = out["result"]
@@ -180,3 +199,88 @@ def simulate_cmd(
     console.print(top)
     for w in res["warnings"]:
         console.print(f"[yellow]{escape(w)}[/yellow]")
+
+
+@risk_app.command("runs")
+def runs_cmd(project: Project, as_json: JsonFlag = False) -> None:
+    """The stored simulation runs, newest first, side by side: P50/P80/P90 finish, P80 cost, chances."""
+    rows = _run(project, lambda s, a, pid: simulation.list_runs(s, a, pid))
+    if as_json:
+        print_json(rows)
+        return
+    t = Table("run", "when", "iterations", "seed", "status", "P50 d", "P80 d", "P90 d", "P80 cost",
+              "P(date)", "P(cost)", "params")  # fmt: skip
+    for r in rows:
+        res = r["result"] or {}
+        f = {x["p"]: x["days"] for x in res.get("finish") or []}
+        c = {x["p"]: x["value"] for x in res.get("cost_percentiles") or []}
+        pd, pc = res.get("p_target_date"), res.get("p_target_cost")
+        t.add_row(str(r["id"]), str(r["created_at"])[:16], f"{r['iterations']:,}", str(r["seed"]), r["status"],
+                  *(str(f.get(p, "-")) for p in (50, 80, 90)), str(c.get(80, "-")),
+                  "-" if pd is None else f"{pd:.0%}", "-" if pc is None else f"{pc:.0%}",
+                  escape(" ".join(f"{k}={v}" for k, v in (r["params"] or {}).items())))  # fmt: skip
+    console.print(t if rows else "No simulation runs yet.")
+
+
+@risk_app.command("cancel-run")
+def cancel_run_cmd(
+    project: Project, run_id: Annotated[int, typer.Argument(help="The run's id (see `risk runs`).")],
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Cancel a queued or running simulation run (it stops at its next batch of iterations; nothing is kept)."""
+    r = _run(project, lambda s, a, pid: simulation.cancel_run(s, a, pid, run_id))
+    if as_json:
+        print_json(r)
+        return
+    console.print(f"Run {r['id']}: {r['status']} ({r['message']}).")
+
+
+@risk_app.command("overview")
+def overview_cmd(project: Project, as_json: JsonFlag = False) -> None:
+    """The heat map (open risks per probability x impact cell, with their refs), the top risks and the open
+    risks per work package."""
+    ov = _run(project, lambda s, a, pid: risk.overview(s, a, pid))
+    if as_json:
+        print_json(ov)
+        return
+    hm = Table("P \\ I", *(str(i) for i in range(1, 6)), title="Heat map (open risks)")
+    for row in ov["heatmap"]["rows"]:
+        hm.add_row(
+            str(row["probability"]), *(" ".join(r["ref"] for r in c["risks"]) or "." for c in row["cells"])
+        )
+    console.print(hm)
+    top = Table("ref", "title", "score", "owner", "status", title="Top threats")
+    for r in ov["top"]:
+        top.add_row(
+            r["ref"], escape(r["title"]), str(r["score"] or "-"), escape(r["owner"] or "-"), r["status"]
+        )
+    console.print(top)
+    wp = Table(
+        "work package",
+        "threats",
+        "opportunities",
+        "exposure",
+        "max score",
+        title="Open risks per work package",
+    )
+    for b in ov["by_work_package"]:
+        wp.add_row(escape(b["work_package"]), str(b["threats"]), str(b["opportunities"]), str(b["exposure"]),
+                   str(b["max_score"]))  # fmt: skip
+    console.print(wp)
+
+
+@risk_app.command("burndown")
+def burndown_cmd(
+    project: Project,
+    weeks: Annotated[int, typer.Option(help="How many weeks back.")] = 12,
+    as_json: JsonFlag = False,
+) -> None:
+    """Open threat exposure and opportunity per week (the risk burndown)."""
+    rows = _run(project, lambda s, a, pid: risk.burndown(s, a, pid, weeks))
+    if as_json:
+        print_json(rows)
+        return
+    t = Table("week", "exposure", "opportunity", "open")
+    for w in rows:
+        t.add_row(str(w["label"]), str(w["exposure"]), str(w["opportunity"]), str(w.get("open", "")))
+    console.print(t)

@@ -234,6 +234,7 @@ class ConcernStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     ANSWERED = "answered"
     CHANGE_REQUESTED = "change_requested"  # turned into a change request (the link is kept)
+    RISK = "risk"  # turned into a risk in the register (the link is kept)
 
 
 def add_working_days(start: datetime, days: int) -> datetime:

@@ -63,6 +63,7 @@ __all__ = [
     "Distribution",
     "Driver",
     "Histogram",
+    "MonteCarloCancelled",
     "MonteCarloError",
     "MonteCarloResult",
     "Risks",
@@ -87,6 +88,15 @@ class Distribution(IntEnum):
     TRIANGULAR = 0
     PERT = 1
     UNIFORM = 2
+
+
+class MonteCarloCancelled(Exception):
+    """The ``cancel`` callback asked the run to stop; ``done`` iterations of the current pass were finished.
+    No partial result exists (the statistics need every iteration)."""
+
+    def __init__(self, done: int):
+        self.done = done
+        super().__init__(f"cancelled after {done} iterations")
 
 
 class MonteCarloError(ValueError):
@@ -353,6 +363,7 @@ def simulate(
     critical_threshold: float = 0.0,
     tornado_size: int = 10,
     progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
     max_iterations: int = MAX_ITERATIONS,
     memory_budget: int = 128 << 20,
 ) -> MonteCarloResult:
@@ -366,6 +377,8 @@ def simulate(
         coefficient in [0, 1] of each group.
     :param percentiles: of finish and cost, in percent.  ``bins``: histogram bins.
     :param progress: called after each chunk with (fraction done, message).
+    :param cancel: called before each chunk (a batch of at most ``MAX_CHUNK`` iterations); returning True
+        stops the run with :class:`MonteCarloCancelled`.
     :param memory_budget: bytes of random numbers per chunk (peak memory grows with the task count, never
         with tasks x iterations).
     :raises MonteCarloError: invalid input (naming the task/risk and field), cycles included.
@@ -497,6 +510,8 @@ def simulate(
     def chunks(kinds: tuple[int, ...]) -> Iterator[tuple[int, int, int]]:
         """Draw the random numbers of each chunk; yields (first block, blocks, valid iterations)."""
         for c0 in range(0, nb_total, nb_chunk):
+            if cancel is not None and cancel():
+                raise MonteCarloCancelled(c0 * W)
             sb = min(nb_chunk, nb_total - c0)
             list(pool.map(draw, range(sb), range(c0, c0 + sb), [kinds] * sb))
             if crows.size:

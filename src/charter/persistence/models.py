@@ -1129,6 +1129,8 @@ class Risk(Versioned, Base):
     review_date: Mapped[date | None] = mapped_column(Date)
     occurred_on: Mapped[date | None] = mapped_column(Date)
     issue_note: Mapped[str] = mapped_column(Text, default="")
+    # the stakeholder concern this risk was raised from (issue 7; the concern shows it as its outcome)
+    concern_id: Mapped[int | None] = mapped_column(ForeignKey("concerns.id", ondelete="SET NULL"), index=True)
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -1178,7 +1180,7 @@ class SimulationRun(Base):
     __tablename__ = "simulation_runs"
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(10))  # queued|running|done|failed
+    status: Mapped[str] = mapped_column(String(10))  # queued|running|done|failed|cancelled
     iterations: Mapped[int] = mapped_column(Integer)
     seed: Mapped[int] = mapped_column(Integer)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -1190,6 +1192,9 @@ class SimulationRun(Base):
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # set when someone cancels the run; the runner stops at its next batch of iterations
+    cancel_requested_at: Mapped[datetime | None]
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 # --------------------------------------------------------------------------------------------- technology, closure (issue 9)

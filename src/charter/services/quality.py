@@ -198,11 +198,13 @@ def lifecycle(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
     p = project_for(s, actor, project_id)
     cur = _phase(p.phase)
     rows = _gate_rows(s, project_id)
+    who = names(s, [g.closed_by for g in rows.values() if g.override_reason])
     overrides = [
-        {"phase": g.phase, "reason": g.override_reason, "closed_at": g.closed_at, "failed": g.failed}
+        {"phase": g.phase, "reason": g.override_reason, "closed_at": g.closed_at, "failed": g.failed,
+         "closed_by": who.get(g.closed_by) if g.closed_by else None}
         for g in rows.values()
         if g.override_reason
-    ]
+    ]  # fmt: skip
     return {
         "project_id": project_id,
         "current_phase": cur.value,

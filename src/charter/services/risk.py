@@ -229,8 +229,8 @@ def risk_dict(r: Risk, users: dict[int, str], wps: dict[int, str], tasks: dict[i
         "task_id": r.task_id, "task": tasks.get(r.task_id) if r.task_id else None,
         "proximity": r.proximity, "status": r.status, "strategy": r.strategy, "response": r.response,
         "triggers": r.triggers, "review_date": r.review_date, "occurred_on": r.occurred_on,
-        "issue_note": r.issue_note, "closed_at": r.closed_at, "created_at": r.created_at,
-        "updated_at": r.updated_at, "version": r.version,
+        "issue_note": r.issue_note, "concern_id": r.concern_id, "closed_at": r.closed_at,
+        "created_at": r.created_at, "updated_at": r.updated_at, "version": r.version,
     }  # fmt: skip
 
 
@@ -284,7 +284,11 @@ def get_risk(s: Session, actor: Actor, project_id: int, risk_id: int) -> dict[st
     return out
 
 
-def create_risk(s: Session, actor: Actor, project_id: int, *, title: str, **fields: Any) -> dict[str, Any]:
+def create_risk(
+    s: Session, actor: Actor, project_id: int, *, title: str, concern_id: int | None = None, **fields: Any
+) -> dict[str, Any]:
+    """Raise a risk. `concern_id`: the stakeholder concern it comes from (set by
+    stakeholders.to_risk, which checks the concern; never from a client)."""
     project_for(s, actor, project_id, Perm.RISK_RAISE)
     fields.setdefault("kind", rules.Kind.THREAT.value)
     fields.setdefault("category", rules.Category.OTHER.value)
@@ -292,7 +296,7 @@ def create_risk(s: Session, actor: Actor, project_id: int, *, title: str, **fiel
     t = now()
     r = Risk(project_id=project_id, number=number, title="", status=rules.Status.IDENTIFIED.value,
              raised_by=actor.user_id, created_at=t, updated_at=t, cause="", event="", effect="", response="",
-             triggers="", issue_note="", kind=rules.Kind.THREAT.value)  # fmt: skip
+             triggers="", issue_note="", kind=rules.Kind.THREAT.value, concern_id=concern_id)  # fmt: skip
     if (
         fields.get("owner_id") is None
         and actor.user_id is not None

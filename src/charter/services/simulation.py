@@ -25,7 +25,9 @@ calendar and as dates):
 
 Runs are stored (parameters, seed, status, progress, results) and deterministic for a given seed. Small
 runs (iterations x tasks below ``INLINE_WORK``) execute in the request; larger ones in a background thread
-that writes its progress to the run row.
+that writes its progress to the run row. A queued or running run can be cancelled (``cancel_run``): the
+runner checks between batches of iterations (an in-process signal, and the row's ``cancel_requested_at``
+for a runner in another process) and stops with status ``cancelled``, storing no partial result.
 """
 
 from __future__ import annotations
@@ -46,11 +48,12 @@ from sqlalchemy.orm import Session
 
 from charter.domain import risk as rrules
 from charter.domain import schedule as srules
-from charter.domain.errors import NotFound, ValidationError
+from charter.domain.errors import Conflict, NotFound, ValidationError
 from charter.domain.roles import Perm
 from charter.engine.calendar import CalendarRangeError, WorkCalendar
 from charter.engine.montecarlo import (
     Distribution,
+    MonteCarloCancelled,
     MonteCarloError,
     MonteCarloResult,
     Risks,
@@ -311,13 +314,14 @@ def engine_error(exc: MonteCarloError, inp: Inputs) -> ValidationError:
 # --------------------------------------------------------------------------------------------- runs
 
 
-def _run(inp: Inputs, iterations: int, seed: int, bins: int, progress: Callable[[float, str], None] | None) -> MonteCarloResult:  # fmt: skip
+def _run(inp: Inputs, iterations: int, seed: int, bins: int, progress: Callable[[float, str], None] | None,
+         cancel: Callable[[], bool] | None = None) -> MonteCarloResult:  # fmt: skip
     try:
         return simulate(
             inp.duration, inp.src, inp.dst, inp.typ, inp.lag, cost=inp.cost, fixed_cost=inp.fixed_cost,
             risks=inp.risks, correlation_group=inp.correlation_group, group_correlation=inp.group_correlation,
             iterations=iterations, seed=seed, percentiles=PERCENTILES, bins=bins,
-            target_finish=inp.target_finish, target_cost=inp.target_cost, progress=progress,
+            target_finish=inp.target_finish, target_cost=inp.target_cost, progress=progress, cancel=cancel,
             max_iterations=max(MAX_ITERATIONS, 1),
         )  # fmt: skip
     except MonteCarloError as exc:
@@ -359,9 +363,41 @@ def _update(db: Database, run_id: int, **values: Any) -> None:
                 setattr(run, k, v)
 
 
+_SIGNALS: dict[int, threading.Event] = {}  # run id -> cancel signal of the runs executing in this process
+_SIGNALS_LOCK = threading.Lock()
+CANCEL_POLL = 0.5  # seconds between looks at the run row for a cancellation from another process
+
+
+def _signal(run_id: int) -> threading.Event:
+    with _SIGNALS_LOCK:
+        return _SIGNALS.setdefault(run_id, threading.Event())
+
+
+def _cancel_check(db: Database, run_id: int, signal: threading.Event) -> Callable[[], bool]:
+    """True once the run is to stop: the in-process signal at once, the row's flag within CANCEL_POLL."""
+    last = [time.monotonic()]
+
+    def check() -> bool:
+        if signal.is_set():
+            return True
+        t = time.monotonic()
+        if t - last[0] < CANCEL_POLL:
+            return False
+        last[0] = t
+        with db.uow(readonly=True) as s:
+            flagged = s.scalar(select(SimulationRun.cancel_requested_at).where(SimulationRun.id == run_id))
+        if flagged is not None:
+            signal.set()
+        return flagged is not None
+
+    return check
+
+
 def execute_run(db: Database, run_id: int, progress: Callable[[float, str], None] | None = None) -> None:
     """Execute a queued run, writing progress (at most twice a second) and the results to its row. Failures
-    are recorded on the run (status failed, error), never raised."""
+    are recorded on the run (status failed, error), never raised; a cancellation (see cancel_run) stops it
+    between batches of iterations with status cancelled and no result."""
+    signal = _signal(run_id)
     try:
         with db.uow() as s:
             run = s.get(SimulationRun, run_id)
@@ -370,25 +406,68 @@ def execute_run(db: Database, run_id: int, progress: Callable[[float, str], None
             run.status, run.started_at, run.message = "running", now(), "starting"
             iterations, seed, params = run.iterations, run.seed, dict(run.params)
             inp = build_inputs(s, run.project_id, params)
-        last = [0.0]
-
-        def report(frac: float, msg: str) -> None:
-            if progress is not None:
-                progress(frac, msg)
-            t = time.monotonic()
-            if t - last[0] >= 0.5:
-                last[0] = t
-                _update(db, run_id, progress=min(frac, 0.99), message=msg)
-
-        res = _run(inp, iterations, seed, int(params.get("bins") or 40), report)
-        result = result_dict(res, inp)
-        _update(db, run_id, status="done", progress=1.0, message="done", result=result, finished_at=now())
+        _run_engine(db, run_id, inp, iterations, seed, params, progress, signal)
     except ValidationError as exc:
         _update(db, run_id, status="failed", error=exc.message, message="failed", finished_at=now())
     except Exception as exc:  # recorded on the run: a background thread has no one else to tell
         log.exception("simulation run %s failed", run_id)
         _update(db, run_id, status="failed", error=f"{type(exc).__name__}: {exc}", message="failed",
                 finished_at=now())  # fmt: skip
+    finally:
+        with _SIGNALS_LOCK:
+            _SIGNALS.pop(run_id, None)
+
+
+def _run_engine(db: Database, run_id: int, inp: Inputs, iterations: int, seed: int, params: dict[str, Any],
+                progress: Callable[[float, str], None] | None, signal: threading.Event) -> None:  # fmt: skip
+    last = [0.0]
+
+    def report(frac: float, msg: str) -> None:
+        if progress is not None:
+            progress(frac, msg)
+        t = time.monotonic()
+        if t - last[0] >= 0.5 and not signal.is_set():
+            last[0] = t
+            _update(db, run_id, progress=min(frac, 0.99), message=msg)
+
+    try:
+        res = _run(inp, iterations, seed, int(params.get("bins") or 40), report,
+                   _cancel_check(db, run_id, signal))  # fmt: skip
+    except MonteCarloCancelled as exc:
+        _update(db, run_id, status="cancelled", message=f"cancelled after {exc.done:,} of {iterations:,} iterations",
+                result=None, finished_at=now())  # fmt: skip
+        return
+    _update(db, run_id, status="done", progress=1.0, message="done", result=result_dict(res, inp),
+            finished_at=now())  # fmt: skip
+
+
+def cancel_run(s: Session, actor: Actor, project_id: int, run_id: int) -> dict[str, Any]:
+    """Cancel a queued or running run (whoever may run simulations). A queued run is cancelled at once; a
+    running one stops at its next batch of iterations (its status moves to cancelled then). Refused (409) for
+    a run that is done, failed or cancelled already."""
+    project_for(s, actor, project_id, Perm.RISK_MANAGE)
+    run = s.get(SimulationRun, run_id)
+    if run is None or run.project_id != project_id:
+        raise NotFound(f"simulation run {run_id} not found in this project", field="run_id")
+    if run.status not in ("queued", "running") or run.cancel_requested_at is not None:
+        what = "being cancelled" if run.status == "running" else run.status
+        raise Conflict(f"simulation run {run_id} is {what} already; only a queued or running run can be cancelled",
+                       field="run_id", current=run_dict(run, can(s, actor, project_id, Perm.BUDGET_READ)))  # fmt: skip
+    before = {"status": run.status}
+    t = now()
+    run.cancel_requested_at, run.cancelled_by = t, actor.user_id
+    if run.status == "queued":
+        run.status, run.message, run.finished_at = "cancelled", "cancelled before it started", t
+    else:
+        run.message = "cancelling"
+    s.flush()
+    journal.record(s, actor, entity_type="simulation_run", entity_id=run.id, action="cancel", before=before,
+                   after={"status": run.status, "cancel_requested_at": t.isoformat()}, project_id=project_id)  # fmt: skip
+    with _SIGNALS_LOCK:
+        signal = _SIGNALS.get(run.id)  # the runner is in this process: stop at its next batch
+    if signal is not None:
+        signal.set()
+    return run_dict(run, can(s, actor, project_id, Perm.BUDGET_READ))
 
 
 def launch(db: Database, run_id: int, *, background: bool) -> threading.Thread | None:
@@ -470,6 +549,7 @@ def run_dict(run: SimulationRun, see_cost: bool, *, full: bool = True) -> dict[s
         "seed": run.seed, "params": run.params, "progress": run.progress, "message": run.message,
         "error": run.error, "result": result, "created_by": run.created_by, "created_at": run.created_at,
         "started_at": run.started_at, "finished_at": run.finished_at,
+        "cancel_requested_at": run.cancel_requested_at, "cancelled_by": run.cancelled_by,
     }  # fmt: skip
 
 

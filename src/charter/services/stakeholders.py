@@ -4,8 +4,8 @@ A concern is routed like any message to the PM (charter.domain.communications.ro
 with a current Relationship Liaison it reaches the liaison first, otherwise the PM directly; a communications
 thread (kind "concern", linked to the concern) carries the conversation. It must be acknowledged within the
 project's deadline (quality plan, working days) or it is flagged. It is answered, or turned into a change
-request (the link is kept) or into a conflict-log entry (services.conflicts.from_concern); its raiser sees
-what became of it.
+request or a risk (the link is kept both ways), or into a conflict-log entry (services.conflicts.from_concern);
+its raiser sees what became of it.
 
 Visibility: the PM sees every concern; a liaison their department's; everyone their own and the concerns not
 marked confidential.
@@ -23,7 +23,7 @@ from charter.domain import communications as C
 from charter.domain import quality as Q
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.roles import Perm
-from charter.persistence.models import ChangeRequest, Concern, Department, Stakeholder, User
+from charter.persistence.models import ChangeRequest, Concern, Department, Risk, Stakeholder, User
 from charter.services import journal
 from charter.services.authz import can, project_for
 from charter.services.comms_common import is_manager, liaison_departments, liaison_of, names, notify, pm_id
@@ -126,10 +126,18 @@ def update_stakeholder(
 # --------------------------------------------------------------------------------------------- concerns
 
 
+def _risk_outcome(s: Session, c: Concern) -> dict[str, Any] | None:
+    r = s.scalars(select(Risk).where(Risk.concern_id == c.id).order_by(Risk.id)).first()
+    if r is None:
+        return None
+    return {"type": "risk", "id": r.id, "number": r.number, "ref": f"R-{r.number}", "title": r.title,
+            "status": r.status, "strategy": r.strategy, "response": r.response}  # fmt: skip
+
+
 def _outcome(s: Session, c: Concern) -> dict[str, Any] | None:
     cr = s.scalars(select(ChangeRequest).where(ChangeRequest.concern_id == c.id)).first()
     if cr is None:
-        return None
+        return _risk_outcome(s, c)
     return {"type": "change_request", "id": cr.id, "number": cr.number, "title": cr.title, "status": cr.status,
             "decision_reason": cr.decision_reason, "baseline_number": cr.baseline_number,
             "finish": (cr.applied or {}).get("finish")}  # fmt: skip
@@ -157,7 +165,8 @@ def concern_dict(s: Session, c: Concern) -> dict[str, Any]:
         "overdue": c.acknowledged_at is None and t > c.ack_due_at,
         "answer": c.answer, "answered_at": c.answered_at,
         "answered_by": who.get(c.answered_by) if c.answered_by else None,
-        "outcome": _outcome(s, c), "conflict": _conflict(s, c), "version": c.version,
+        "outcome": _outcome(s, c), "conflict": _conflict(s, c), "risk": _risk_outcome(s, c),
+        "version": c.version,
     }  # fmt: skip
 
 
@@ -316,3 +325,34 @@ def to_change_request(
            body=cr["title"], project_id=project_id, link=f"/projects/{project_id}/concerns",
            event_key=f"concern:{c.id}:cr", exclude=actor.user_id)  # fmt: skip
     return cr
+
+
+def to_risk(
+    s: Session, actor: Actor, project_id: int, concern_id: int, *, title: str | None = None,
+    category: str | None = None, kind: str | None = None, owner_id: int | None = None,
+    version: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The PM (or the department's liaison) turns a concern into a risk: the concern's subject becomes the
+    risk's event, its text the cause, its areas the effect; the risk keeps the concern (``concern_id``) and the
+    concern shows the risk as its outcome. The raiser is told. Returns the new risk."""
+    c = _handle(s, actor, project_id, concern_id, version)
+    if s.scalars(select(Risk.id).where(Risk.concern_id == c.id)).first() is not None:
+        raise Conflict("the concern is a risk already", field="concern_id")
+    from charter.services import risk
+
+    fields: dict[str, Any] = {"cause": c.body or c.subject, "event": c.subject,
+                              "effect": ("Affects " + ", ".join(c.areas)) if c.areas else ""}  # fmt: skip
+    for k, v in (("category", category), ("kind", kind), ("owner_id", owner_id)):
+        if v is not None:
+            fields[k] = v
+    before = journal.snapshot(c)
+    r = risk.create_risk(s, actor, project_id, title=(title or c.subject).strip(), concern_id=c.id, **fields)
+    c.acknowledged_at = c.acknowledged_at or now()
+    c.acknowledged_by = c.acknowledged_by or actor.user_id
+    if c.status != Q.ConcernStatus.CHANGE_REQUESTED.value:
+        c.status = Q.ConcernStatus.RISK.value
+    _rec(s, actor, c, "concern", "risk", project_id, before, f"risk {r['ref']}")
+    notify(s, recipients=[c.raised_by], kind="quality.concern", subject=f"Concern became risk {r['ref']}",
+           body=r["title"], project_id=project_id, link=f"/projects/{project_id}/concerns",
+           event_key=f"concern:{c.id}:risk", exclude=actor.user_id)  # fmt: skip
+    return r

@@ -14,10 +14,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.domain.errors import CharterError, ValidationError
 from charter.domain.quality import PHASES, ConcernArea
+from charter.domain.risk import Category as RiskCategory
 from charter.services import change, org, projects, quality, roles, scheduling, stakeholders
 from charter.services.comms_common import is_manager, liaison_departments, members, names
 from charter.web.app import render
-from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_int, req_int
+from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_datetime, opt_int, req_int
 
 router = APIRouter()
 P = "/projects/{project_id}"
@@ -53,12 +54,12 @@ def _stakeholders_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
 def _concerns_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
     return {"concerns": stakeholders.list_concerns(s, actor, pid), "areas": [a.value for a in ConcernArea],
             "manager": is_manager(s, actor, pid), "liaison_of": liaison_departments(s, actor, pid),
-            "me_id": actor.user_id}  # fmt: skip
+            "me_id": actor.user_id, "risk_categories": [x.value for x in RiskCategory]}  # fmt: skip
 
 
 def _changes_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
     return {"changes": change.list_change_requests(s, actor, pid), "baselines": scheduling.list_baselines(s, actor, pid),
-            "report": None}  # fmt: skip
+            "report": None, "areas": [a.value for a in ConcernArea]}  # fmt: skip
 
 
 VIEWS: dict[str, tuple[str, Callable[[Any, Any, int], dict[str, Any]]]] = {
@@ -70,29 +71,56 @@ VIEWS: dict[str, tuple[str, Callable[[Any, Any, int], dict[str, Any]]]] = {
 
 
 def _page(request: Request, db: DB, info: Any, pid: int, view: str, *, error: dict[str, Any] | None = None,
-          status: int = 200, extra: Callable[[Any, Any], dict[str, Any]] | None = None) -> HTMLResponse:  # fmt: skip
+          status: int = 200, extra: Callable[[Any, Any], dict[str, Any]] | None = None,
+          values: dict[str, str] | None = None) -> HTMLResponse:  # fmt: skip
     template, build = VIEWS[view]
     with db.uow(readonly=True) as s:
         ctx = {**_head(s, info.actor, pid), **build(s, info.actor, pid)}
         if extra:
             ctx.update(extra(s, info.actor))
-    return render(request, template, {**ctx, "view": view, "error": error}, status)
+    return render(request, template, {**ctx, "view": view, "error": error, "values": values or {}}, status)
 
 
 def _act(request: Request, db: DB, info: Any, pid: int, view: str, form_name: str, fn: Callable[[Any], Any],
-         back: str | None = None, render_view: Callable[..., HTMLResponse] | None = None) -> Response:  # fmt: skip
+         back: str | None = None, render_view: Callable[..., HTMLResponse] | None = None,
+         form: dict[str, str] | None = None) -> Response:  # fmt: skip
+    """Run one change; on a refusal re-render the page with the error next to the form and (given `form`) what
+    the user typed. A stale version (409) says the row changed meanwhile; the page shows the current state."""
     try:
         with db.uow() as s:
             out = fn(s)
     except CharterError as exc:
-        err = {"form": form_name, "message": exc.message, "field": exc.field}
+        msg = exc.message
+        if exc.http_status == 409 and exc.field == "version":
+            msg += ". The page now shows the current version."
+        err = {"form": form_name, "message": msg, "field": exc.field}
+        values = {**(form or {}), "_form": form_name}
+        values.pop("csrf_token", None)
+        if exc.http_status == 409:
+            values.pop("version", None)
         if render_view is not None:
-            return render_view(error=err, status=exc.http_status)
-        return _page(request, db, info, pid, view, error=err, status=exc.http_status)
+            return render_view(error=err, status=exc.http_status, values=values)
+        return _page(request, db, info, pid, view, error=err, status=exc.http_status, values=values)
     target = back or f"/projects/{pid}/{view}"
     if "{id}" in target and isinstance(out, dict):
         target = target.replace("{id}", str(out["id"]))
     return RedirectResponse(target, status_code=303)
+
+
+def _num(form: dict[str, str], key: str) -> float:
+    v = (form.get(key) or "").strip()
+    try:
+        return float(v)
+    except ValueError:
+        raise ValidationError("must be a number", field=key) from None
+
+
+def _reviewers(form: dict[str, str]) -> list[int]:
+    """The reviewers ticked on the form (``reviewer_{user id}``), or typed as a list of user ids."""
+    ticked = sorted(
+        int(k[9:]) for k, v in form.items() if k.startswith("reviewer_") and k[9:].isdigit() and v
+    )
+    return ticked or _ids(form.get("reviewer_ids", ""))
 
 
 def _ids(value: str) -> list[int]:
@@ -123,34 +151,60 @@ def quality_post(
                                            responsible_role_id=opt_int(f, "responsible_role_id"), notes=f.get("notes", ""),
                                            concern_ack_days=opt_int(f, "concern_ack_days")),
         "metric": lambda s: quality.create_metric(s, a, pid, name=f.get("name", ""), direction=f.get("direction", ""),
-                                                  target=float(f.get("target") or 0), unit=f.get("unit", ""),
-                                                  phase=f.get("phase") or None),
+                                                  target=_num(f, "target"), unit=f.get("unit", ""),
+                                                  phase=f.get("phase") or None,
+                                                  responsible_role_id=opt_int(f, "responsible_role_id")),
         "measure": lambda s: quality.record_measurement(s, a, pid, req_int(f, "metric_id"),
-                                                        value=float(f.get("value") or 0), note=f.get("note", "")),
+                                                        value=_num(f, "value"), note=f.get("note", ""),
+                                                        measured_at=opt_datetime(f, "measured_at")),
         "deliverable": lambda s: quality.create_deliverable(
             s, a, pid, work_package_id=req_int(f, "work_package_id"), name=f.get("name", ""),
             acceptor_id=req_int(f, "acceptor_id"), acceptance_criteria=f.get("acceptance_criteria", ""),
-            phase=f.get("phase") or None),
-        "accept": lambda s: quality.accept_deliverable(s, a, pid, req_int(f, "deliverable_id")),
+            description=f.get("description", ""), phase=f.get("phase") or None),
+        "accept": lambda s: quality.accept_deliverable(s, a, pid, req_int(f, "deliverable_id"),
+                                                       comment=f.get("comment", "")),
         "reject": lambda s: quality.reject_deliverable(s, a, pid, req_int(f, "deliverable_id"), f.get("reason", "")),
         "resubmit": lambda s: quality.resubmit_deliverable(s, a, pid, req_int(f, "deliverable_id")),
         "template": lambda s: quality.create_template(s, a, name=f.get("name", ""), items=f.get("items", "").splitlines()),
         "review": lambda s: quality.create_review(s, a, pid, title=f.get("title", ""), kind=f.get("kind") or "review",
-                                                  reviewer_ids=_ids(f.get("reviewer_ids", "")),
-                                                  template_id=opt_int(f, "template_id"), phase=f.get("phase") or None),
+                                                  reviewer_ids=_reviewers(f),
+                                                  template_id=opt_int(f, "template_id"), phase=f.get("phase") or None,
+                                                  deliverable_id=opt_int(f, "deliverable_id"),
+                                                  items=[x.strip() for x in f.get("items", "").splitlines()
+                                                         if x.strip()] or None),
         "finding": lambda s: quality.add_finding(s, a, pid, req_int(f, "review_id"), text=f.get("text", ""),
                                                  severity=f.get("severity") or "minor",
                                                  raise_defect=f.get("raise_defect") == "on"),
-        "signoff": lambda s: quality.sign_off(s, a, pid, req_int(f, "review_id")),
+        "signoff": lambda s: quality.sign_off(s, a, pid, req_int(f, "review_id"), results={
+            k.removeprefix("result_"): v for k, v in f.items() if k.startswith("result_") and v} or None),
         "defect": lambda s: quality.create_defect(s, a, pid, title=f.get("title", ""), severity=f.get("severity", ""),
                                                   found_in=f.get("found_in", ""), priority=opt_int(f, "priority") or 3,
-                                                  task_id=opt_int(f, "task_id"), owner_id=opt_int(f, "owner_id")),
+                                                  task_id=opt_int(f, "task_id"), owner_id=opt_int(f, "owner_id"),
+                                                  description=f.get("description", ""),
+                                                  deliverable_id=opt_int(f, "deliverable_id")),
         "defect-status": lambda s: quality.update_defect(s, a, pid, req_int(f, "defect_id"), req_int(f, "version"),
                                                          status=f.get("status", "")),
+        "defect-edit": lambda s: quality.update_defect(s, a, pid, req_int(f, "defect_id"), req_int(f, "version"),
+                                                       **_defect_fields(f)),
     }  # fmt: skip
     if what not in actions:
         raise ValidationError("unknown action", field="action")
-    return _act(request, db, info, pid, "quality", what, actions[what])
+    name = f"defect-edit-{f.get('defect_id', '')}" if what == "defect-edit" else what
+    return _act(request, db, info, pid, "quality", name, actions[what], form=f)
+
+
+def _defect_fields(f: dict[str, str]) -> dict[str, Any]:
+    """The defect edit form: every field it carries; an empty link (owner, task, deliverable) clears it."""
+    out: dict[str, Any] = {}
+    for k in ("title", "description", "severity", "found_in", "status"):
+        if k in f:
+            out[k] = f[k].strip()
+    if "priority" in f:
+        out["priority"] = req_int(f, "priority")
+    for k in ("owner_id", "task_id", "deliverable_id"):
+        if k in f:
+            out[k] = opt_int(f, k)
+    return out
 
 
 # --------------------------------------------------------------------------------------------- stakeholders
@@ -170,7 +224,25 @@ def stakeholders_add(request: Request, project_id: int, form: FormData, db: DB, 
         influence=opt_int(f, "influence") or 3, attitude=f.get("attitude") or "neutral",
         current_engagement=f.get("current_engagement") or "neutral",
         desired_engagement=f.get("desired_engagement") or "supportive",
-        communication_needs=f.get("communication_needs", "")))  # fmt: skip
+        communication_needs=f.get("communication_needs", "")), form=f)  # fmt: skip
+
+
+@router.post(P + "/stakeholders/{stakeholder_id}", response_class=HTMLResponse)
+def stakeholders_edit(request: Request, project_id: int, stakeholder_id: int, form: FormData, db: DB,
+                      info: Checked) -> Response:  # fmt: skip
+    """Edit a register entry (the version it was read at; a stale one is refused with the current state)."""
+    f = form
+    fields: dict[str, Any] = {k: f[k].strip() for k in ("name", "kind", "attitude", "current_engagement",
+                                                        "desired_engagement", "communication_needs") if k in f}  # fmt: skip
+    for k in ("user_id", "department_id"):
+        if k in f:
+            fields[k] = opt_int(f, k)
+    for k in ("interest", "influence"):
+        if k in f:
+            fields[k] = req_int(f, k)
+    return _act(request, db, info, project_id, "stakeholders", f"stakeholder-{stakeholder_id}",
+                lambda s: stakeholders.update_stakeholder(s, info.actor, project_id, stakeholder_id,
+                                                          req_int(f, "version"), **fields), form=f)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- concerns
@@ -187,7 +259,7 @@ def concerns_raise(request: Request, project_id: int, form: FormData, db: DB, in
     return _act(request, db, info, project_id, "concerns", "concern", lambda s: stakeholders.raise_concern(
         s, info.actor, project_id, subject=form.get("subject", ""), areas=areas,
         severity=form.get("severity") or "medium", body=form.get("body", ""), needed_by=opt_date(form, "needed_by"),
-        confidential=form.get("confidential") == "on"))  # fmt: skip
+        confidential=form.get("confidential") == "on"), form=form)  # fmt: skip
 
 
 @router.post(P + "/concerns/{concern_id}/{what}", response_class=HTMLResponse)
@@ -210,6 +282,12 @@ def concerns_act(request: Request, project_id: int, concern_id: int, what: str, 
         return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
                     lambda s: conflicts.from_concern(s, a, project_id, concern_id),
                     back=f"/projects/{project_id}/conflicts/{{id}}")  # fmt: skip
+    if what == "risk":
+        return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
+                    lambda s: stakeholders.to_risk(s, a, project_id, concern_id,
+                                                   category=form.get("category") or None,
+                                                   title=form.get("title") or None),
+                    back=f"/projects/{project_id}/risks/{{id}}", form=form)  # fmt: skip
     raise ValidationError("unknown action", field="action")
 
 
@@ -230,15 +308,17 @@ def changes_page(request: Request, project_id: int, db: DB, info: Session) -> HT
 def changes_create(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
     return _act(request, db, info, project_id, "changes", "create", lambda s: change.create_change_request(
         s, info.actor, project_id, title=form.get("title", ""), description=form.get("description", ""),
-        reason=form.get("reason", "")), back=f"/projects/{project_id}/changes/{{id}}")  # fmt: skip
+        reason=form.get("reason", ""), areas=[a.value for a in ConcernArea if form.get(f"area_{a.value}") == "on"]),
+        back=f"/projects/{project_id}/changes/{{id}}", form=form)  # fmt: skip
 
 
 def _cr_page(request: Request, db: DB, info: Any, pid: int, cr_id: int, *, error: dict[str, Any] | None = None,
-             status: int = 200) -> HTMLResponse:  # fmt: skip
+             status: int = 200, values: dict[str, str] | None = None) -> HTMLResponse:  # fmt: skip
     with db.uow(readonly=True) as s:
         ctx = _head(s, info.actor, pid)
         cr = change.get_change_request(s, info.actor, pid, cr_id)
         sched = scheduling.get_schedule(s, info.actor, pid)
+        people = _people(s, pid)
         from charter.services import budget
 
         try:
@@ -247,6 +327,8 @@ def _cr_page(request: Request, db: DB, info: Any, pid: int, cr_id: int, *, error
             lines = []
     return render(request, "quality_change.html", {**ctx, "view": "changes", "cr": cr, "tasks": sched["tasks"],
                                                    "lines": lines, "wps": sched["summaries"], "error": error,
+                                                   "values": values or {}, "people": people,
+                                                   "areas": [x.value for x in ConcernArea],
                                                    "can_decide": "change.decide" in ctx["caps"]}, status)  # fmt: skip
 
 
@@ -300,7 +382,17 @@ def change_act(request: Request, project_id: int, cr_id: int, what: str, form: F
         cur = change.get_change_request(s, a, pid, cr_id)
         return change.update_change_request(s, a, pid, cr_id, cur["version"], changes=[])
 
+    def edit(s: Any) -> Any:
+        fields: dict[str, Any] = {k: form[k].strip() for k in ("title", "description", "reason") if k in form}
+        if form.get("board") == "1":
+            fields["areas"] = [x.value for x in ConcernArea if form.get(f"area_{x.value}") == "on"]
+            fields["approver_ids"] = sorted(int(k[9:]) for k, v in form.items()
+                                            if k.startswith("approver_") and k[9:].isdigit() and v == "on")  # fmt: skip
+            fields["quorum"] = opt_int(form, "quorum") or 0
+        return change.update_change_request(s, a, pid, cr_id, req_int(form, "version"), **fields)
+
     actions: dict[str, Callable[[Any], Any]] = {
+        "edit": edit,
         "add": add,
         "clear": clear,
         "preview": lambda s: change.preview(s, a, pid, cr_id),
@@ -311,4 +403,5 @@ def change_act(request: Request, project_id: int, cr_id: int, what: str, form: F
     if what not in actions:
         raise ValidationError("unknown action", field="action")
     return _act(request, db, info, pid, "changes", what, actions[what], back=f"/projects/{pid}/changes/{cr_id}",
-                render_view=lambda error, status: _cr_page(request, db, info, pid, cr_id, error=error, status=status))  # fmt: skip
+                render_view=lambda error, status, values: _cr_page(request, db, info, pid, cr_id, error=error,
+                                                                   status=status, values=values), form=form)  # fmt: skip

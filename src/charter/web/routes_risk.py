@@ -230,6 +230,7 @@ def _page(request: Request, db: Any, info: Any, project_id: int, risk_id: int, e
         "project": project, "r": r, "scales": scales, "members": members, "tasks": task_list, "wps": wps,
         "may_comment": may_comment, "may_journal": may_journal, "next_statuses": allowed,
         "strategies": strategies, "categories": [x.value for x in rules.Category], "error": error,
+        "kinds": [x.value for x in rules.Kind],
         "values": values or {}, "levels": list(rules.LEVELS),
     }, status)  # fmt: skip
 
@@ -300,6 +301,61 @@ def action(
     return _post(request, db, info, project_id, risk_id, "action", form, run)
 
 
+# --------------------------------------------------------------------------------------------- scales
+
+
+@router.get("/projects/{project_id}/risk-scales", response_class=HTMLResponse)
+def scales_page(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
+    return _scales(request, db, info, project_id)
+
+
+def _scales(request: Request, db: Any, info: Any, project_id: int, error: dict[str, Any] | None = None,
+            values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:  # fmt: skip
+    with db.uow(readonly=True) as s:
+        project = projects.get_project(s, info.actor, project_id)
+        scales = risk.get_scales(s, info.actor, project_id)
+        may_manage = can(s, info.actor, project_id, Perm.RISK_MANAGE)
+    return render(request, "risk_scales.html", {
+        "project": project, "scales": scales["scales"], "units": scales["units"], "may_manage": may_manage,
+        "error": error, "values": values or {}, "view": "scales", "levels": list(rules.LEVELS),
+    }, status)  # fmt: skip
+
+
+def _scale_levels(form: dict[str, str]) -> list[dict[str, Any]]:
+    """The scales form: ``{dimension}_{level}_{label|low|high}`` for every cell; an empty bound is open."""
+    out = []
+    for d in rules.Dimension:
+        for i in rules.LEVELS:
+            key = f"{d.value}_{i}"
+            if f"{key}_label" not in form:
+                continue
+            item: dict[str, Any] = {"dimension": d.value, "level": i, "label": form[f"{key}_label"].strip()}
+            for b in ("low", "high"):
+                v = (form.get(f"{key}_{b}") or "").strip()
+                try:
+                    item[b] = float(v) if v else None
+                except ValueError:
+                    raise ValidationError(
+                        f"{d.value} level {i}: {b} must be a number", field=f"{key}_{b}"
+                    ) from None
+            out.append(item)
+    return out
+
+
+@router.post("/projects/{project_id}/risk-scales", response_class=HTMLResponse)
+def scales_save(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    try:
+        levels = _scale_levels(form)
+        with db.uow() as s:
+            risk.set_scales(s, info.actor, project_id, levels)
+    except CharterError as exc:
+        if exc.http_status in (403, 404) and exc.field in (None, "project"):
+            raise
+        err = {"form": "scales", "message": exc.message, "field": exc.field}
+        return _scales(request, db, info, project_id, err, {**form, "_form": "scales"}, exc.http_status)
+    return _back(f"/projects/{project_id}/risk-scales")
+
+
 # --------------------------------------------------------------------------------------------- simulation
 
 
@@ -307,14 +363,60 @@ def action(
 def simulation_page(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
     try:
         run_id = _int(request.query_params.get("run"), "run")
+        compare_id = _int(request.query_params.get("compare"), "compare")
     except ValidationError:
-        run_id = None
-    return _simulation(request, db, info, project_id, run_id)
+        run_id = compare_id = None
+    return _simulation(request, db, info, project_id, run_id, compare_id=compare_id)
+
+
+def correlation_groups(text: str) -> list[dict[str, Any]]:
+    """The form's correlation groups, one a line: ``rho: task id, task id, ...`` (e.g. ``0.8: 12, 13``)."""
+    out = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        rho, sep, ids = line.partition(":")
+        try:
+            if not sep:
+                raise ValueError
+            task_ids = [int(x) for x in ids.replace(";", ",").split(",") if x.strip()]
+            coefficient = float(rho)
+        except ValueError:
+            raise ValidationError(f"line {n}: write 'coefficient: task id, task id' (e.g. 0.8: 12, 13)",
+                                  field="correlation_groups") from None  # fmt: skip
+        if len(task_ids) < 2:
+            raise ValidationError(f"line {n}: a group needs at least two tasks", field="correlation_groups")
+        out.append({"rho": coefficient, "task_ids": task_ids})
+    return out
+
+
+def compare_runs(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """Side by side headline figures of two finished runs (the shown one and another), with the change."""
+    ra, rb = a.get("result") or {}, b.get("result") or {}
+    rows: list[dict[str, Any]] = []
+    fa = {f["p"]: f for f in ra.get("finish") or []}
+    fb = {f["p"]: f for f in rb.get("finish") or []}
+    for p in sorted(set(fa) & set(fb)):
+        x, y = fa[p]["days"], fb[p]["days"]
+        rows.append({"label": f"P{p} finish", "a": f"{x} d ({(fa[p]['date'] or '')[:10]})",
+                     "b": f"{y} d ({(fb[p]['date'] or '')[:10]})",
+                     "delta": None if x is None or y is None else round(y - x, 2), "unit": " d"})  # fmt: skip
+    ca = {c["p"]: c["value"] for c in ((ra.get("cost") or {}).get("percentiles") or [])}
+    cb = {c["p"]: c["value"] for c in ((rb.get("cost") or {}).get("percentiles") or [])}
+    for p in sorted(set(ca) & set(cb)):
+        rows.append({"label": f"P{p} cost", "a": f"{ca[p]:,.2f}", "b": f"{cb[p]:,.2f}",
+                     "delta": round(cb[p] - ca[p], 2), "unit": ""})  # fmt: skip
+    for key, label in (("p_target_date", "P(target date)"), ("p_target_cost", "P(within budget)")):
+        x, y = ra.get(key), rb.get(key)
+        if x is not None and y is not None:
+            rows.append({"label": label, "a": f"{x:.1%}", "b": f"{y:.1%}", "delta": round((y - x) * 100, 1),
+                         "unit": " pts"})  # fmt: skip
+    return rows
 
 
 def _simulation(request: Request, db: Any, info: Any, project_id: int, run_id: int | None,
                 error: dict[str, Any] | None = None, values: dict[str, str] | None = None,
-                status: int = 200) -> HTMLResponse:  # fmt: skip
+                status: int = 200, compare_id: int | None = None) -> HTMLResponse:  # fmt: skip
     actor = info.actor
     with db.uow(readonly=True) as s:
         project = projects.get_project(s, actor, project_id)
@@ -323,6 +425,11 @@ def _simulation(request: Request, db: Any, info: Any, project_id: int, run_id: i
             run_id = runs[0]["id"]
         run = simulation.get_run(s, actor, project_id, run_id) if run_id is not None else None
         may_run = can(s, actor, project_id, Perm.RISK_MANAGE)
+        other_id = (
+            compare_id if compare_id is not None and run is not None and compare_id != run["id"] else None
+        )
+        other = simulation.get_run(s, actor, project_id, other_id) if other_id is not None else None
+    comparison = compare_runs(run, other) if run and other and run["result"] and other["result"] else None
     charts: dict[str, Any] = {}
     if run and run["result"]:
         res = run["result"]
@@ -336,7 +443,7 @@ def _simulation(request: Request, db: Any, info: Any, project_id: int, run_id: i
     return render(request, "risk_simulation.html", {
         "project": project, "runs": runs, "run": run, "charts": charts, "may_run": may_run, "error": error,
         "values": values or {}, "refresh": run is not None and run["status"] in ("queued", "running"),
-        "max_iterations": simulation.MAX_ITERATIONS,
+        "max_iterations": simulation.MAX_ITERATIONS, "other": other, "comparison": comparison,
     }, status)  # fmt: skip
 
 
@@ -346,8 +453,12 @@ def run_simulation(request: Request, project_id: int, form: FormData, db: DB, in
         iterations = _int(form.get("iterations"), "iterations")
         iterations = 10_000 if iterations is None else iterations
         seed = _int(form.get("seed"), "seed")
-        params = {k: form[k] for k in ("distribution", "spread_low", "spread_high", "work_package_correlation")
-                  if (form.get(k) or "").strip()}  # fmt: skip
+        params: dict[str, Any] = {k: form[k] for k in ("distribution", "spread_low", "spread_high",
+                                                       "work_package_correlation", "target_cost")
+                                  if (form.get(k) or "").strip()}  # fmt: skip
+        groups = correlation_groups(form.get("correlation_groups") or "")
+        if groups:
+            params["correlation_groups"] = groups
         with db.uow() as s:
             run = simulation.create_run(s, info.actor, project_id, iterations=iterations, seed=seed, **params)
     except CharterError as exc:
@@ -359,3 +470,19 @@ def run_simulation(request: Request, project_id: int, form: FormData, db: DB, in
         )
     simulation.launch(db, run["id"], background=not run["inline"])
     return _back(f"/projects/{project_id}/simulation?run={run['id']}")
+
+
+@router.post("/projects/{project_id}/simulation/{run_id}/cancel", response_class=HTMLResponse)
+def cancel_simulation(
+    request: Request, project_id: int, run_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    """Cancel a queued or running run; the page then shows it stopping (cancelled at its next batch)."""
+    try:
+        with db.uow() as s:
+            simulation.cancel_run(s, info.actor, project_id, run_id)
+    except CharterError as exc:
+        if exc.http_status in (403, 404) and exc.field in (None, "project", "run_id"):
+            raise
+        err = {"form": "cancel", "message": exc.message, "field": exc.field}
+        return _simulation(request, db, info, project_id, run_id, err, None, exc.http_status)
+    return _back(f"/projects/{project_id}/simulation?run={run_id}")

@@ -269,3 +269,20 @@ def test_targets_histogram_and_progress() -> None:
 def test_empty_project() -> None:
     r = simulate(ThreePoint([], [], []), iterations=10)
     assert np.all(r.finish == 0.0) and r.criticality.size == 0
+
+
+def test_cancel_stops_between_batches_without_a_result() -> None:
+    from charter.engine.montecarlo import MAX_CHUNK, MonteCarloCancelled
+
+    asked: list[int] = []
+
+    def cancel() -> bool:
+        asked.append(1)
+        return len(asked) > 2  # let two batches run, stop before the third
+
+    with pytest.raises(MonteCarloCancelled) as e:
+        simulate(ThreePoint([1.0, 2.0], [2.0, 3.0], [4.0, 6.0]), [0], [1], [FS], [0.0], iterations=5 * MAX_CHUNK,
+                 seed=1, cancel=cancel)  # fmt: skip
+    assert e.value.done == 2 * MAX_CHUNK and len(asked) == 3
+    never = simulate(ThreePoint([1.0], [2.0], [4.0]), iterations=1000, seed=1, cancel=lambda: False)
+    assert never.finish.size == 1000

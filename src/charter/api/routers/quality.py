@@ -262,6 +262,14 @@ def concern_to_change(
         return stakeholders.to_change_request(s, actor, project_id, concern_id, **body.model_dump())
 
 
+@router.post(P + "/concerns/{concern_id}/risk", response_model=Obj, status_code=201)
+def concern_to_risk(project_id: int, concern_id: int, body: S.ToRiskIn, actor: CurrentActor, db: DB) -> Obj:
+    """The PM or the department's liaison turns the concern into a risk in the register (linked both ways;
+    the raiser is told). Returns the new risk."""
+    with db.uow() as s:
+        return stakeholders.to_risk(s, actor, project_id, concern_id, **body.model_dump())
+
+
 # --------------------------------------------------------------------------------------------- change control
 
 

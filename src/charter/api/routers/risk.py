@@ -145,3 +145,11 @@ def create_run(project_id: int, body: S.SimulationIn, actor: CurrentActor, db: D
 def get_run(project_id: int, run_id: int, actor: CurrentActor, db: DB) -> Obj:
     with db.uow(readonly=True) as s:
         return simulation.get_run(s, actor, project_id, run_id)
+
+
+@router.post(P + "/simulations/{run_id}/cancel", response_model=Obj)
+def cancel_run(project_id: int, run_id: int, actor: CurrentActor, db: DB) -> Obj:
+    """Cancel a queued or running run: a queued one at once, a running one at its next batch of iterations
+    (poll until its status is ``cancelled``; no partial result is kept). 409 for a finished run."""
+    with db.uow() as s:
+        return simulation.cancel_run(s, actor, project_id, run_id)
