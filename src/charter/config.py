@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     webhook_allow_hosts: str = ""
     worker_poll_seconds: float = 5.0
+    # how long a row claimed by a worker that died (kill -9, power loss) waits before another worker takes it
+    # over; keep it well above the SMTP and webhook timeouts
+    worker_lock_seconds: int = 300
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -1,4 +1,4 @@
-"""`charter bench scheduling|levelling|gantt|montecarlo ...`: run the benchmark scripts of a source checkout."""
+"""`charter bench scheduling|levelling|gantt|montecarlo|concurrency|load ...`: run the benchmark scripts of a source checkout."""
 
 from __future__ import annotations
 
@@ -34,7 +34,10 @@ def load(name: str) -> ModuleType:
         if e.name not in ("benchmarks", module):
             raise
     root = repo_root()
-    if not (root / "benchmarks" / f"{name}.py").is_file():
+    if not (
+        (root / "benchmarks" / f"{name}.py").is_file()
+        or (root / "benchmarks" / name / "__init__.py").is_file()
+    ):
         fail(f"error: benchmarks/{name}.py not found under {root}; benchmarks need a source checkout")
     sys.path.insert(0, str(root))
     sys.modules.pop("benchmarks", None)
@@ -75,3 +78,17 @@ def reschedule(ctx: typer.Context) -> None:
 def montecarlo(ctx: typer.Context) -> None:
     """Monte Carlo schedule-risk benchmark: forwards the remaining arguments to benchmarks/montecarlo.py."""
     run("montecarlo", list(ctx.args))
+
+
+@bench_app.command("concurrency", context_settings=PASS_THROUGH)
+def concurrency(ctx: typer.Context) -> None:
+    """Concurrency soak: two server processes on one database, many clients PATCHing the same records, then
+    every optimistic-concurrency invariant checked; forwards to benchmarks/concurrency/."""
+    run("concurrency", list(ctx.args))
+
+
+@bench_app.command("load", context_settings=PASS_THROUGH)
+def load_benchmark(ctx: typer.Context) -> None:
+    """Load benchmark (locust on loopback): a 10,000-task project, 50 users with a realistic mix, against a
+    bare endpoint as the ceiling; forwards to benchmarks/load/."""
+    run("load", list(ctx.args))

@@ -306,6 +306,7 @@ class Worker:
 def from_settings(db: Database, settings: Any, **kw: Any) -> Worker:
     from charter.notify.netguard import allow_list
 
+    kw.setdefault("lock_seconds", int(getattr(settings, "worker_lock_seconds", 300)))
     return Worker(
         db=db,
         smtp=mail.SmtpConfig.from_settings(settings),

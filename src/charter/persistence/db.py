@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -13,6 +13,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -112,3 +114,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def get_for_update(s: Session, model: type[T], pk: Any) -> T | None:
+    """The row by primary key, freshly read and locked until the transaction ends, for a read-check-write
+    (the version check of an update). PostgreSQL: `SELECT ... FOR UPDATE`, so a concurrent writer of the same
+    row waits and then sees the committed version (a clean 409 with the current state instead of a failed
+    UPDATE). SQLite has no row locks and needs none: its write transactions begin IMMEDIATE, one at a time."""
+    return s.get(model, pk, with_for_update=True, populate_existing=True)

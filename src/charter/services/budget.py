@@ -21,6 +21,7 @@ from charter.domain.errors import Conflict, NotFound, PermissionDenied, Validati
 from charter.domain.money import parse_amount, quantise
 from charter.domain.procurement import OPEN_ORDER_STATES, PAYABLE, InvoiceStatus, RequestStatus
 from charter.domain.roles import PROJECT_TARGET, Perm, ScopeKind, Target
+from charter.persistence.db import get_for_update
 from charter.persistence.models import (
     BudgetLine,
     BudgetVersion,
@@ -69,8 +70,11 @@ def target_of(s: Session, work_package_id: int | None) -> Target:
     return work_package_target(s, work_package_id) if work_package_id else PROJECT_TARGET
 
 
-def get_line(s: Session, project_id: int, line_id: int, field: str = "budget_line_id") -> BudgetLine:
-    line = s.get(BudgetLine, line_id)
+def get_line(
+    s: Session, project_id: int, line_id: int, field: str = "budget_line_id", *, lock: bool = False
+) -> BudgetLine:
+    """`lock`: read fresh and hold the row lock for a versioned write (see persistence.db.get_for_update)."""
+    line = get_for_update(s, BudgetLine, line_id) if lock else s.get(BudgetLine, line_id)
     if line is None or line.project_id != project_id:
         raise NotFound(f"budget line {line_id} not found in this project", field=field)
     return line
@@ -262,7 +266,7 @@ def update_line(
     s: Session, actor: Actor, project_id: int, line_id: int, version: int, **changes: Any
 ) -> dict[str, Any]:
     p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
-    ln = get_line(s, project_id, line_id)
+    ln = get_line(s, project_id, line_id, lock=True)
     if ln.version != version:
         raise stale("budget line", version, line_dict(ln, {}))
     before = journal.snapshot(ln)
@@ -284,7 +288,7 @@ def update_line(
 def delete_line(s: Session, actor: Actor, project_id: int, line_id: int, version: int) -> None:
     """Refused while anything is charged or committed to the line (orders, requests, expenses, fixed costs)."""
     project_for(s, actor, project_id, Perm.BUDGET_EDIT)
-    ln = get_line(s, project_id, line_id)
+    ln = get_line(s, project_id, line_id, lock=True)
     if ln.version != version:
         raise stale("budget line", version, line_dict(ln, {}))
     uses = {

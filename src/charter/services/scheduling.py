@@ -18,6 +18,7 @@ from charter.domain.errors import Conflict, NotFound, ValidationError
 from charter.domain.roles import Perm
 from charter.engine import cpm
 from charter.engine.calendar import CalendarRangeError, WorkCalendar
+from charter.persistence.db import get_for_update
 from charter.persistence.models import (
     Baseline,
     BaselineTask,
@@ -37,8 +38,13 @@ from charter.services.context import Actor, now
 NAT = np.datetime64("NaT", "m")
 
 
-def settings_row(s: Session, project_id: int) -> ProjectSchedule:
-    row = s.get(ProjectSchedule, project_id)
+def settings_row(s: Session, project_id: int, *, lock: bool = False) -> ProjectSchedule:
+    """The project's schedule row; `lock`: read fresh and hold its row lock until commit (see lock_plan)."""
+    if lock:
+        s.flush()  # our own pending changes reach the row before it is re-read
+        row = get_for_update(s, ProjectSchedule, project_id)
+    else:
+        row = s.get(ProjectSchedule, project_id)
     if row is None:
         row = ProjectSchedule(project_id=project_id, critical_threshold=0, plan_revision=0)
         s.add(row)
@@ -263,10 +269,17 @@ def _store(
     return [d["task_id"] for d in inserts] + [d["_id"] for d in updates]
 
 
+def lock_plan(s: Session, project_id: int) -> None:
+    """Serialise the writers of one project's plan: every recompute rewrites the whole project's schedule and
+    bumps the plan revision, so two at once would fail one of them on the revision. Task writers take this lock
+    before they lock the task (one order, no deadlock); on SQLite writers are serialised already."""
+    settings_row(s, project_id, lock=True)
+
+
 def plan_changed(s: Session, project_id: int) -> dict[str, Any]:
     """Call after any change to tasks, links, calendars or the status date: bump the plan revision and
-    recompute the whole project in the same transaction."""
-    settings = settings_row(s, project_id)
+    recompute the whole project in the same transaction (under the plan lock, see lock_plan)."""
+    settings = settings_row(s, project_id, lock=True)
     settings.plan_revision = (settings.plan_revision or 0) + 1
     s.flush()
     return recompute(s, project_id)

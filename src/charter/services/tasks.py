@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from charter.domain import schedule as rules
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.roles import PROJECT_TARGET, Perm, permits
+from charter.persistence.db import get_for_update
 from charter.persistence.models import (
     Assignment,
     Calendar,
@@ -29,7 +30,7 @@ from charter.services import journal
 from charter.services.authz import grants, project_for, work_package_target
 from charter.services.context import Actor, now
 from charter.services.resources import assignees_of, is_assigned, person_resource
-from charter.services.scheduling import Network, _minutes_per_day, plan_changed, task_dict
+from charter.services.scheduling import Network, _minutes_per_day, lock_plan, plan_changed, task_dict
 from charter.services.work_packages import next_position, renumber
 
 PROGRESS_FIELDS = frozenset({"percent_complete", "actual_start", "actual_finish", "status"})
@@ -44,8 +45,11 @@ def _target(s: Session, work_package_id: int | None) -> Any:
     return work_package_target(s, work_package_id) if work_package_id else PROJECT_TARGET
 
 
-def _get(s: Session, project_id: int, task_id: int, field: str = "task_id") -> Task:
-    t = s.get(Task, task_id)
+def _get(s: Session, project_id: int, task_id: int, field: str = "task_id", *, lock: bool = False) -> Task:
+    """`lock`: for a versioned write, the plan lock then the task's row lock (fresh version; see lock_plan)."""
+    if lock:
+        lock_plan(s, project_id)
+    t = get_for_update(s, Task, task_id) if lock else s.get(Task, task_id)
     if t is None or t.project_id != project_id:
         raise NotFound(f"task {task_id} not found in this project", field=field)
     return t
@@ -198,7 +202,7 @@ def update_task(
     s: Session, actor: Actor, project_id: int, task_id: int, version: int, **changes: Any
 ) -> dict[str, Any]:
     project_for(s, actor, project_id)
-    t = _get(s, project_id, task_id)
+    t = _get(s, project_id, task_id, lock=True)
     unknown = set(changes) - EDITABLE
     if unknown:
         raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
@@ -241,7 +245,7 @@ def update_task(
 
 def delete_task(s: Session, actor: Actor, project_id: int, task_id: int, version: int) -> None:
     project_for(s, actor, project_id)
-    t = _get(s, project_id, task_id)
+    t = _get(s, project_id, task_id, lock=True)
     project_for(s, actor, project_id, Perm.TASK_EDIT, _target(s, t.work_package_id))
     if t.version != version:
         raise stale("task", version, _computed(s, t))
@@ -273,7 +277,7 @@ def set_assignees(
     """Who works on the task: assignments of those people's resources (full time; work follows the duration).
     Non-human resources on the task stay as they are. The Task Leader assigns the workers of their package."""
     project_for(s, actor, project_id)
-    t = _get(s, project_id, task_id)
+    t = _get(s, project_id, task_id, lock=True)
     project_for(s, actor, project_id, Perm.TEAM_MANAGE, _target(s, t.work_package_id))
     wanted = set(user_ids)
     for uid in wanted:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from charter.domain import schedule as rules
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.roles import PROJECT_TARGET, Perm, Target, permits
+from charter.persistence.db import get_for_update
 from charter.persistence.models import (
     Assignment,
     Project,
@@ -102,8 +103,9 @@ def _task(s: Session, project_id: int, task_id: int) -> Task:
     return t
 
 
-def _entry(s: Session, project_id: int | None, entry_id: int) -> TimesheetEntry:
-    e = s.get(TimesheetEntry, entry_id)
+def _entry(s: Session, project_id: int | None, entry_id: int, *, lock: bool = False) -> TimesheetEntry:
+    """`lock`: read fresh and hold the row lock for a versioned write (see persistence.db.get_for_update)."""
+    e = get_for_update(s, TimesheetEntry, entry_id) if lock else s.get(TimesheetEntry, entry_id)
     if e is None or (project_id is not None and e.project_id != project_id):
         raise NotFound(f"timesheet entry {entry_id} not found", field="entry_id")
     return e
@@ -252,7 +254,7 @@ def log_entry(
 
 def _own_editable(s: Session, actor: Actor, project_id: int, entry_id: int, version: int) -> TimesheetEntry:
     project_for(s, actor, project_id)
-    e = _entry(s, project_id, entry_id)
+    e = _entry(s, project_id, entry_id, lock=True)
     if e.user_id != actor.user_id and not actor.is_admin:
         raise PermissionDenied("only the person who logged the hours may change them", field="entry_id")
     if e.user_id == actor.user_id:
