@@ -361,6 +361,24 @@ def _store(s: Session, project_id: int, new: _Stored, prev: _Stored | None) -> l
     return [d["task_id"] for d in inserts] + [d["_id"] for d in updates]
 
 
+def _sqlite_text(d: np.ndarray) -> list[str | None]:
+    """Datetimes as SQLAlchemy's SQLite dialect stores them ('YYYY-MM-DD HH:MM:SS.ffffff'), NaT as None;
+    converted as one array (the 'T' swapped for a space in the code points) rather than string by string."""
+    if d.size == 0:
+        return []
+    text = np.datetime_as_string(d.astype("datetime64[us]"), unit="us")
+    nat = np.isnat(d)
+    points = text.view(np.uint32).reshape(text.size, -1)
+    if bool(np.all((points[:, 10] == ord("T")) | nat)):  # four-digit years: a calendar's range
+        points[:, 10] = np.where(nat, points[:, 10], ord(" "))
+        out: list[str | None] = text.tolist()
+    else:
+        out = [x.replace("T", " ") for x in text.tolist()]
+    for i in np.flatnonzero(nat).tolist():
+        out[i] = None
+    return out
+
+
 def _update_rows(conn: Any, new: _Stored, pos: np.ndarray) -> list[int]:
     """UPDATE the rows at `pos` with one driver-level executemany: after a long chain moved, this is thousands
     of rows, and SQLAlchemy's per-parameter processing would cost more than the rest of the edit. The values
@@ -369,9 +387,7 @@ def _update_rows(conn: Any, new: _Stored, pos: np.ndarray) -> list[int]:
         return []
     ids = [new.ids[i] for i in pos.tolist()]
     if conn.dialect.name == "sqlite":
-        cols = [[None if x == "NaT" else x.replace("T", " ")
-                 for x in np.datetime_as_string(d[pos].astype("datetime64[us]"), unit="us").tolist()]
-                for d in new.dates]  # fmt: skip
+        cols = [_sqlite_text(d[pos]) for d in new.dates]
     else:
         cols = [d[pos].astype("datetime64[us]").tolist() for d in new.dates]
     cols += [
