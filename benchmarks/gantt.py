@@ -52,7 +52,7 @@ def _deferred_recompute() -> Iterator[None]:
         def cycle_if_linked(self, *_: Any) -> None:
             return None
 
-    tasks.plan_changed = lambda s, pid: {}  # type: ignore[assignment]
+    tasks.plan_changed = lambda s, pid, **_: {}  # type: ignore[assignment]
     tasks.renumber = lambda s, pid: None  # type: ignore[assignment]
     tasks.Network = _NoCycles  # type: ignore[assignment,misc]
     try:

@@ -29,7 +29,7 @@ from sqlalchemy.engine import URL, make_url
 from charter.config import get_settings
 from charter.domain.roles import LIAISON, OBSERVER, SPONSOR, STAKEHOLDER, TASK_LEADER, TASK_WORKER
 from charter.persistence.db import Database
-from charter.services import accounts, org, projects, roles, work_packages
+from charter.services import accounts, org, plan_cache, projects, roles, work_packages
 from charter.services import calendars as calendars_svc
 from charter.services import tasks as tasks_svc
 from charter.services.context import SYSTEM, Actor, clock
@@ -206,6 +206,7 @@ def db(_db_template: Any, request: pytest.FixtureRequest) -> Iterator[Database]:
     """A migrated, empty database of its own for this test."""
     if IS_POSTGRES:
         database, tables = _db_template
+        plan_cache.clear()  # the same engine serves every test: its cached plans belong to truncated rows
         if tables:
             names = ", ".join(f'"{t}"' for t in tables)
             with database.engine.begin() as conn:

@@ -4,13 +4,12 @@ summaries rolled up, baselines and variances, the status date."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import Table, bindparam, delete, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import NullType
 
 from charter.domain import schedule as rules
@@ -30,7 +29,7 @@ from charter.persistence.models import (
     TaskLink,
     WorkPackage,
 )
-from charter.services import journal
+from charter.services import journal, plan_cache
 from charter.services.authz import project_for
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
 from charter.services.context import Actor, now
@@ -60,26 +59,35 @@ def project_start(p: Project) -> dt.date:
     return p.start_date or p.created_at.date()
 
 
+_TASK_COLS = (
+    "id",
+    "duration",
+    "milestone",
+    "calendar_id",
+    "constraint_type",
+    "constraint_date",
+    "deadline",
+    "actual_start",
+    "actual_finish",
+    "percent_complete",
+    "levelled_start",
+)
+
+
+def _task_rows(s: Session, project_id: int, ids: Sequence[int] | None = None) -> list[Any]:
+    c = Task.__table__.c
+    q = select(*(c[k] for k in _TASK_COLS)).where(c.project_id == project_id)
+    if ids is not None:
+        q = q.where(c.id.in_(list(ids)))
+    # Core, not ORM: this runs on every edit over every task of the project
+    return list(s.connection().execute(q.order_by(c.id)).all())
+
+
 class Network:
     """The project's tasks and links as the engine's arrays."""
 
     def __init__(self, s: Session, project_id: int):
-        c = Task.__table__.c
-        cols = (
-            c.id,
-            c.duration,
-            c.milestone,
-            c.calendar_id,
-            c.constraint_type,
-            c.constraint_date,
-            c.deadline,
-            c.actual_start,
-            c.actual_finish,
-            c.percent_complete,
-            c.levelled_start,
-        )
-        # Core, not ORM: this runs on every edit over every task of the project
-        rows = s.connection().execute(select(*cols).where(c.project_id == project_id).order_by(c.id)).all()
+        rows = _task_rows(s, project_id)
         self.ids = [r[0] for r in rows]
         self.index = {tid: i for i, tid in enumerate(self.ids)}
         self.rows = rows
@@ -100,6 +108,18 @@ class Network:
         self.typ = np.array([types[t] for *_, t, _, _ in links], dtype=np.int8)
         self.lag = np.array([lag for *_, lag, _ in links], dtype=np.int64)
         self.kind = np.array([kinds[k] for *_, k in links], dtype=np.int8)
+
+    def with_rows(self, rows: Sequence[Any]) -> Network | None:
+        """A copy with these task rows replaced (same tasks and links); None when one is not in the network."""
+        idx = [self.index.get(r[0]) for r in rows]
+        if any(i is None for i in idx):
+            return None
+        out = object.__new__(Network)
+        out.__dict__.update(self.__dict__)
+        out.rows = list(self.rows)
+        for i, r in zip(idx, rows, strict=True):
+            out.rows[cast(int, i)] = r
+        return out
 
     def cycle_if_linked(self, pred_id: int, succ_id: int) -> list[int] | None:
         cyc = cpm.find_cycle_if_linked(
@@ -128,14 +148,74 @@ def _constraints(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     return np.array(types, dtype=np.int64), _dt64(dates)
 
 
+class _Inputs:
+    """The engine's per-task arrays, built from the network's task rows (patched in place of a rebuild)."""
+
+    FIELDS = ("dur", "milestone", "cal", "ctype", "cdate", "deadline", "astart", "afinish", "pct")
+
+    def __init__(self, rows: Sequence[Any]):
+        self.dur = np.array([0 if x[2] else x[1] for x in rows], dtype=np.int64)
+        self.milestone = np.array([bool(x[2]) or x[1] == 0 for x in rows], dtype=np.bool_)
+        self.cal = np.array([x[3] or 0 for x in rows], dtype=np.int64)
+        self.ctype, self.cdate = _constraints(rows)
+        self.deadline = _dt64([x[6] for x in rows])
+        self.astart = _dt64([x[7] for x in rows])
+        self.afinish = _dt64([x[8] for x in rows])
+        self.pct = np.array([x[9] or 0.0 for x in rows], dtype=np.float64)
+
+    def patched(self, positions: list[int], rows: Sequence[Any]) -> _Inputs:
+        new = _Inputs(rows)
+        out = object.__new__(_Inputs)
+        for f in self.FIELDS:
+            arr = getattr(self, f).copy()
+            arr[positions] = getattr(new, f)
+            setattr(out, f, arr)
+        return out
+
+
+class _Stored:
+    """What task_computed holds for the network's tasks (in network order) after a recompute."""
+
+    def __init__(self, ids: list[int], dates: list[np.ndarray], tf: np.ndarray, ff: np.ndarray,
+                 crit: np.ndarray, viol: dict[int, str]):  # fmt: skip
+        self.ids, self.dates, self.tf, self.ff, self.crit, self.viol = ids, dates, tf, ff, crit, viol
+
+
+class _Entry:
+    """One revision of a project as the plan cache keeps it."""
+
+    def __init__(self, net: Network, inputs: _Inputs, stored: _Stored):
+        self.net, self.inputs, self.stored = net, inputs, stored
+
+
 def recompute(s: Session, project_id: int) -> dict[str, Any]:
-    """Run the engine over the whole project and store the results (only rows that changed are written)."""
+    """Run the engine over the whole project and store the results (only rows that changed are written).
+
+    This reads the project in full and, as it may follow changes made without a revision bump (previews in a
+    savepoint), it makes the plan cache forget the project; edits go through :func:`plan_changed`."""
+    plan_cache.distrust(s, project_id)
+    return _recompute(s, project_id, None, None)[0]
+
+
+def _recompute(
+    s: Session, project_id: int, base: _Entry | None, touched: Collection[int] | None
+) -> tuple[dict[str, Any], _Entry]:
     project = s.get(Project, project_id)
     if project is None:
         raise NotFound(f"project {project_id} not found")
     settings = settings_row(s, project_id)
     s.flush()  # the network is read with Core statements, which do not autoflush
-    net = Network(s, project_id)
+    net: Network | None = None
+    inputs: _Inputs | None = None
+    if base is not None and touched is not None:  # the base revision plus the rows this edit touched
+        rows = _task_rows(s, project_id, sorted(set(touched))) if touched else []
+        if len(rows) == len(set(touched)):
+            net = base.net.with_rows(rows)
+            if net is not None:
+                inputs = base.inputs.patched([net.index[r[0]] for r in rows], rows)
+    if net is None or inputs is None:
+        net = Network(s, project_id)
+        inputs = _Inputs(net.rows)
     rng = calendar_range(project)
     pcal_row = project_calendar_row(s, project_id)
     pcal = work_calendar(s, pcal_row, rng)
@@ -144,23 +224,24 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
     for c in s.scalars(select(Calendar).where(Calendar.project_id == project_id, Calendar.id != pcal_row.id)):
         other[c.id] = len(cals)
         cals.append(work_calendar(s, c, rng))
-    r = net.rows
-    n = len(r)
-    ctype, cdate = _constraints(r)
+    n = len(net.ids)
+    if other:
+        task_cal = np.array([other.get(c, -1) for c in inputs.cal.tolist()], dtype=np.int64)
+    else:
+        task_cal = np.full(n, -1, dtype=np.int64)
     try:
         res = cpm.schedule(
-            np.array([0 if x[2] else x[1] for x in r], dtype=np.int64),
-            net.src, net.dst, net.typ, net.lag, net.kind,
+            inputs.dur, net.src, net.dst, net.typ, net.lag, net.kind,
             calendar=pcal,
             start=project_start(project),
-            task_calendar=np.array([other.get(x[3], -1) if x[3] else -1 for x in r], dtype=np.int64),
+            task_calendar=task_cal,
             calendars=cals,
-            constraint_type=ctype,
-            constraint_date=cdate,
-            deadline=_dt64([x[6] for x in r]),
-            actual_start=_dt64([x[7] for x in r]),
-            actual_finish=_dt64([x[8] for x in r]),
-            percent_complete=np.array([x[9] or 0.0 for x in r], dtype=np.float64),
+            constraint_type=inputs.ctype,
+            constraint_date=inputs.cdate,
+            deadline=inputs.deadline,
+            actual_start=inputs.astart,
+            actual_finish=inputs.afinish,
+            percent_complete=inputs.pct,
             status_date=settings.status_date,
             critical_threshold=settings.critical_threshold,
         )  # fmt: skip
@@ -172,32 +253,40 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
         raise ValidationError(f"a date lies outside the project calendar's range: {exc}") from None
     start_at, finish_at = res.start_at.copy(), res.finish_at.copy()
     if n:  # a milestone is one instant (its two sides can differ where calendars differ)
-        ms = np.array([bool(x[2]) or x[1] == 0 for x in r]) & (start_at > finish_at)
+        ms = inputs.milestone & (start_at > finish_at)
         finish_at[ms] = start_at[ms]  # the later one: never before what drives it
     arrays = [start_at, finish_at, res.es_at, res.ef_at, res.ls_at, res.lf_at]
     viol: dict[int, str] = {}
     for v in res.violations:
-        viol[v.task] = (
+        viol[net.ids[v.task]] = (
             f"{v.kind.upper()} {v.limit_at:%Y-%m-%d %H:%M} cannot be met: logic allows "
             f"{v.required_at:%Y-%m-%d %H:%M}"
         )
-    tf = res.total_float.tolist()
-    ff = res.free_float.tolist()
-    crit = res.critical.tolist()
-    changed = _store(s, project_id, net.ids, arrays, tf, ff, crit, viol)
-    for tid in changed:  # written with Core: a loaded ORM copy would stay stale for the rest of the session
-        loaded = s.identity_map.get(identity_key(TaskComputed, tid))
-        if loaded is not None:
-            s.expire(loaded)
+    stored = _Stored(
+        net.ids,
+        [np.asarray(a, dtype="datetime64[m]") for a in arrays],
+        np.asarray(res.total_float, dtype=np.int64),
+        np.asarray(res.free_float, dtype=np.int64),
+        np.asarray(res.critical, dtype=np.bool_),
+        viol,
+    )
+    prev = base.stored if base is not None and base.stored.ids == net.ids else None
+    changed = _store(s, project_id, stored, prev)
+    if changed:  # written with Core: a loaded ORM copy would stay stale for the rest of the session
+        moved = set(changed)
+        for obj in list(s.identity_map.values()):
+            if isinstance(obj, TaskComputed) and obj.task_id in moved:
+                s.expire(obj)
     s.info["charter.changed_tasks"] = changed  # for callers that redraw only what moved
     settings.finish = res.project_finish_at if n else None
     settings.computed_at = now()
-    return {
+    out = {
         "finish": settings.finish,
         "tasks": n,
         "critical_paths": [[net.ids[i] for i in chain] for chain in res.critical_paths],
-        "violations": [{"task_id": net.ids[i], "message": m} for i, m in viol.items()],
+        "violations": [{"task_id": tid, "message": m} for tid, m in viol.items()],
     }
+    return out, _Entry(net, inputs, stored)
 
 
 _COLS = (
@@ -214,51 +303,60 @@ _COLS = (
 )
 
 
-def _store(
-    s: Session,
-    project_id: int,
-    ids: list[int],
-    dates: list[np.ndarray],
-    tf: list[int],
-    ff: list[int],
-    crit: list[bool],
-    viol: dict[int, str],
-) -> list[int]:
-    """Write the computed values that changed. The stored rows are read raw (no datetime parsing) and compared
+def _moved(new: _Stored, old: _Stored) -> np.ndarray:
+    """Positions whose stored values differ (NaT equals NaT)."""
+    mask = (new.tf != old.tf) | (new.ff != old.ff) | (new.crit != old.crit)
+    for a, b in zip(new.dates, old.dates, strict=True):
+        mask |= ~((a == b) | (np.isnat(a) & np.isnat(b)))
+    differ = [tid for tid in set(new.viol) | set(old.viol) if new.viol.get(tid) != old.viol.get(tid)]
+    if differ:
+        pos = {tid: i for i, tid in enumerate(new.ids)}
+        mask[[pos[tid] for tid in differ]] = True
+    return np.flatnonzero(mask)
+
+
+def _store(s: Session, project_id: int, new: _Stored, prev: _Stored | None) -> list[int]:
+    """Write the computed values that changed. With the previous revision's results at hand (the plan cache)
+    the comparison is done on arrays; otherwise the stored rows are read raw (no datetime parsing) and compared
     with the new values in the form the driver stores them: an edit usually moves a fraction of the tasks."""
     conn = s.connection()
-    us = [d.astype("datetime64[us]") for d in dates]
-    if conn.dialect.name == "sqlite":  # SQLAlchemy stores a naive DateTime as 'YYYY-MM-DD HH:MM:SS.ffffff'
-        keys = [[None if x == "NaT" else x.replace("T", " ") for x in np.datetime_as_string(d, unit="us").tolist()]
-                for d in us]  # fmt: skip
-    else:
-        keys = [d.tolist() for d in us]
+    ids = new.ids
+    us = [d.astype("datetime64[us]") for d in new.dates]
     table = cast(Table, TaskComputed.__table__)
     c = table.c
-    raw = conn.execute(
-        select(c.task_id, *(type_coerce(c[name], NullType()) for name in _COLS)).where(
-            c.project_id == project_id
-        )
-    ).all()
-    existing = {r[0]: (*r[1:9], bool(r[9]), r[10]) for r in raw}
+
+    def values(i: int) -> dict[str, Any]:
+        return dict(zip(_COLS, (*(d[i].item() for d in us), int(new.tf[i]), int(new.ff[i]), bool(new.crit[i]),
+                                new.viol.get(ids[i])), strict=True))  # fmt: skip
+
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
-    for i, tid in enumerate(ids):
-        stored = (*(k[i] for k in keys), int(tf[i]), int(ff[i]), bool(crit[i]), viol.get(i))
-        old = existing.get(tid)
-        if old is not None and old == stored:
-            continue
-        values = dict(
-            zip(
-                _COLS,
-                (*(d[i].item() for d in us), int(tf[i]), int(ff[i]), bool(crit[i]), viol.get(i)),
-                strict=True,
-            )
-        )
-        if old is None:
-            inserts.append({"task_id": tid, "project_id": project_id, **values})
+    if prev is not None:
+        return _update_rows(conn, new, _moved(new, prev))
+    else:
+        if (
+            conn.dialect.name == "sqlite"
+        ):  # SQLAlchemy stores a naive DateTime as 'YYYY-MM-DD HH:MM:SS.ffffff'
+            keys = [[None if x == "NaT" else x.replace("T", " ")
+                     for x in np.datetime_as_string(d, unit="us").tolist()] for d in us]  # fmt: skip
         else:
-            updates.append({"_id": tid, **values})
+            keys = [d.tolist() for d in us]
+        raw = conn.execute(
+            select(c.task_id, *(type_coerce(c[name], NullType()) for name in _COLS)).where(
+                c.project_id == project_id
+            )
+        ).all()
+        existing = {r[0]: (*r[1:9], bool(r[9]), r[10]) for r in raw}
+        tf, ff, crit = new.tf.tolist(), new.ff.tolist(), new.crit.tolist()
+        for i, tid in enumerate(ids):
+            stored = (*(k[i] for k in keys), tf[i], ff[i], crit[i], new.viol.get(tid))
+            old = existing.get(tid)
+            if old is not None and old == stored:
+                continue
+            if old is None:
+                inserts.append({"task_id": tid, "project_id": project_id, **values(i)})
+            else:
+                updates.append({"_id": tid, **values(i)})
     if inserts:
         conn.execute(insert(table), inserts)
     if updates:
@@ -276,13 +374,77 @@ def lock_plan(s: Session, project_id: int) -> None:
     settings_row(s, project_id, lock=True)
 
 
-def plan_changed(s: Session, project_id: int) -> dict[str, Any]:
+def _sqlite_text(d: np.ndarray) -> list[str | None]:
+    """Datetimes as SQLAlchemy's SQLite dialect stores them ('YYYY-MM-DD HH:MM:SS.ffffff'), NaT as None;
+    converted as one array (the 'T' swapped for a space in the code points) rather than string by string."""
+    if d.size == 0:
+        return []
+    text = np.datetime_as_string(d.astype("datetime64[us]"), unit="us")
+    nat = np.isnat(d)
+    points = text.view(np.uint32).reshape(text.size, -1)
+    if bool(np.all((points[:, 10] == ord("T")) | nat)):  # four-digit years: a calendar's range
+        points[:, 10] = np.where(nat, points[:, 10], ord(" "))
+        out: list[str | None] = text.tolist()
+    else:
+        out = [x.replace("T", " ") for x in text.tolist()]
+    for i in np.flatnonzero(nat).tolist():
+        out[i] = None
+    return out
+
+
+def _update_rows(conn: Any, new: _Stored, pos: np.ndarray) -> list[int]:
+    """UPDATE the rows at `pos` with one driver-level executemany: after a long chain moved, this is thousands
+    of rows, and SQLAlchemy's per-parameter processing would cost more than the rest of the edit. The values
+    are converted here the way the dialect's own processors do (SQLite: ISO text with microseconds)."""
+    if pos.size == 0:
+        return []
+    ids = [new.ids[i] for i in pos.tolist()]
+    if conn.dialect.name == "sqlite":
+        cols = [_sqlite_text(d[pos]) for d in new.dates]
+    else:
+        cols = [d[pos].astype("datetime64[us]").tolist() for d in new.dates]
+    cols += [
+        new.tf[pos].tolist(),
+        new.ff[pos].tolist(),
+        new.crit[pos].tolist(),
+        [new.viol.get(i) for i in ids],
+    ]
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    table = TaskComputed.__tablename__
+    # names from constants of this module, values as parameters
+    sql = f"UPDATE {table} SET " + ", ".join(f"{c} = {mark}" for c in _COLS) + f" WHERE task_id = {mark}"  # noqa: S608
+    conn.exec_driver_sql(sql, list(zip(*cols, ids, strict=True)))
+    return ids
+
+
+def plan_changed(s: Session, project_id: int, *, touched: Collection[int] | None = None) -> dict[str, Any]:
     """Call after any change to tasks, links, calendars or the status date: bump the plan revision and
-    recompute the whole project in the same transaction (under the plan lock, see lock_plan)."""
+    recompute the whole project in the same transaction (under the plan lock, see lock_plan).
+
+    `touched` names the tasks whose own fields the change altered when it added, removed or relinked nothing
+    (a task edit): the network of the previous revision is then taken from the plan cache, if this process
+    holds it, with only those rows read again. Without it the project is read in full."""
     settings = settings_row(s, project_id, lock=True)
-    settings.plan_revision = (settings.plan_revision or 0) + 1
     s.flush()
-    return recompute(s, project_id)
+    c = ProjectSchedule.__table__.c
+    conn = s.connection()
+    # Bumped in the database, not from the loaded row: a concurrent change waits for this row and then counts
+    # on from our revision, so each revision names exactly one committed state of the plan.
+    conn.execute(
+        update(cast(Table, ProjectSchedule.__table__))
+        .where(c.project_id == project_id)
+        .values(plan_revision=func.coalesce(c.plan_revision, 0) + 1)
+    )
+    now_at = select(c.plan_revision, c.computed_at).where(c.project_id == project_id)
+    revision, stamp = conn.execute(now_at).one()
+    s.expire(settings, ["plan_revision"])
+    # the state before this change: the previous revision as its last recompute (computed_at) left it
+    base = plan_cache.lookup(s, project_id, (revision - 1, stamp))
+    plan_cache.discard(s, project_id)
+    out, entry = _recompute(s, project_id, base, touched)
+    s.flush()
+    plan_cache.stage(s, project_id, tuple(conn.execute(now_at).one()), entry)
+    return out
 
 
 # --------------------------------------------------------------------------------------------- reading

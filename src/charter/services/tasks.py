@@ -239,7 +239,7 @@ def update_task(
         before=before,
         after=journal.snapshot(t),
     )
-    plan_changed(s, project_id)
+    plan_changed(s, project_id, touched={t.id})  # only this task's own fields changed
     return _computed(s, t)
 
 

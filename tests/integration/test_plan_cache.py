@@ -1,0 +1,165 @@
+"""The per-process plan cache (services/plan_cache.py): a task edit re-reads only the task it changed and
+writes only the results that moved, and the result is always what a full recompute from the database gives,
+also after another process changed the plan, after rolled-back savepoints and transactions, and after a
+recompute outside `plan_changed`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import pytest
+
+from charter.persistence.db import Database
+from charter.persistence.models import Task
+from charter.services import plan_cache, scheduling
+from charter.services import tasks as tasks_svc
+
+N = 30
+
+
+@pytest.fixture
+def net(db: Database, seed: Any) -> dict[str, Any]:
+    """P1 with N tasks in a random network of FS/SS/FF links with lags (the seeded tasks stay in it)."""
+    admin = seed.actor("admin")
+    rng = random.Random(7)
+    p = seed.p1
+    with db.uow() as s:
+        ids = [seed.tasks["a"], seed.tasks["b"], seed.tasks["c"]]
+        for i in range(N):
+            t = tasks_svc.create_task(s, admin, p, name=f"T{i}", duration=f"{rng.randint(1, 5)}d")
+            ids.append(t["id"])
+        for k in range(1, len(ids)):
+            for j in rng.sample(range(k), min(k, 2)):
+                if (j, k) == (0, 1):
+                    continue  # seeded: a -> b
+                kind = rng.choice(["FS", "FS", "SS", "FF"])
+                tasks_svc.create_link(
+                    s, admin, p, pred_id=ids[j], succ_id=ids[k], type=kind, lag=rng.randint(0, 2)
+                )
+    return {"p": p, "ids": ids, "admin": admin}
+
+
+def edit(db: Database, admin: Any, p: int, tid: int, **changes: Any) -> list[int]:
+    with db.uow() as s:
+        version = s.get(Task, tid).version
+        tasks_svc.update_task(s, admin, p, tid, version, **changes)
+        return list(s.info["charter.changed_tasks"])
+
+
+def assert_matches_full_recompute(db: Database, p: int) -> None:
+    """A recompute from the database alone finds nothing to write: the stored schedule is the right one."""
+    with db.uow(readonly=True) as s:
+        scheduling.recompute(s, p)
+        assert s.info["charter.changed_tasks"] == []
+
+
+def full_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    original = scheduling.Network.__init__
+
+    def counting(self: Any, s: Any, project_id: int) -> None:
+        calls.append(project_id)
+        original(self, s, project_id)
+
+    monkeypatch.setattr(scheduling.Network, "__init__", counting)
+    return calls
+
+
+def random_change(rng: random.Random) -> dict[str, Any]:
+    return rng.choice([
+        {"duration": f"{rng.randint(1, 9)}d"},
+        {"duration": f"{rng.randint(1, 30)}h"},
+        {"percent_complete": float(rng.choice([0, 30, 60]))},
+        {"constraint_type": "snet", "constraint_date": dt.datetime(2030, rng.randint(2, 4), rng.randint(1, 28), 9)},
+        {"constraint_type": "asap"},
+        {"deadline": dt.datetime(2030, rng.randint(1, 3), rng.randint(1, 28), 18)},
+    ])  # fmt: skip
+
+
+def test_edits_through_the_cache_match_a_full_recompute(
+    db: Database, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = full_reads(monkeypatch)
+    rng = random.Random(11)
+    edit(db, net["admin"], net["p"], net["ids"][0], duration="2d")  # the first edit of this process reads all
+    moved_any = False
+    for _ in range(25):
+        reads.clear()
+        moved = edit(db, net["admin"], net["p"], rng.choice(net["ids"]), **random_change(rng))
+        assert reads == []  # the edit patched the cached network instead of reading it
+        moved_any |= bool(moved)
+        assert_matches_full_recompute(db, net["p"])  # (this one reads in full)
+    assert moved_any
+
+
+def test_a_change_by_another_process_is_seen(db: Database, net: dict[str, Any]) -> None:
+    other = Database(db.url)  # another engine: another process's cache
+    try:
+        p, ids, admin = net["p"], net["ids"], net["admin"]
+        edit(db, admin, p, ids[3], duration="2d")
+        edit(db, admin, p, ids[4], duration="2d")  # this process now caches the plan
+        edit(other, admin, p, ids[3], duration="9d")  # and the other one changes it
+        with other.uow() as s:  # a link too (not a task edit: read in full over there)
+            tasks_svc.create_link(s, admin, p, pred_id=ids[5], succ_id=ids[-1], lag=20)
+        edit(db, admin, p, ids[6], duration="3d")
+        assert_matches_full_recompute(db, p)
+        with db.uow(readonly=True) as s:
+            assert s.get(Task, ids[3]).duration == 9 * scheduling._minutes_per_day(s, p)
+    finally:
+        other.dispose()
+
+
+def test_rolled_back_savepoints_and_transactions_leave_no_trace(
+    db: Database, net: dict[str, Any], frozen_clock: Any
+) -> None:
+    """With the clock frozen every recompute stamps the same time: only the revision tells states apart."""
+    p, ids, admin = net["p"], net["ids"], net["admin"]
+    other = Database(db.url)
+    try:
+        edit(db, admin, p, ids[3], duration="2d")
+        edit(db, admin, p, ids[4], duration="2d")
+        with db.uow() as s:  # a preview: two edits in a savepoint, rolled back; the transaction commits
+            sp = s.begin_nested()
+            for tid in (ids[3], ids[4]):
+                tasks_svc.update_task(s, admin, p, tid, s.get(Task, tid).version, duration="15d")
+            sp.rollback()
+        with pytest.raises(RuntimeError), db.uow() as s:  # an edit whose transaction fails afterwards
+            tasks_svc.update_task(s, admin, p, ids[5], s.get(Task, ids[5]).version, duration="20d")
+            raise RuntimeError("something after the edit failed")
+        # another process reaches the revisions the discarded states had, with other content
+        edit(other, admin, p, ids[6], duration="4d")
+        edit(other, admin, p, ids[7], duration="4d")
+        edit(db, admin, p, ids[0], duration="25d")  # moves nearly everything: each row is written again
+        assert_matches_full_recompute(db, p)
+        with db.uow(readonly=True) as s:
+            mpd = scheduling._minutes_per_day(s, p)
+            assert [s.get(Task, t).duration for t in ids[3:5]] == [2 * mpd, 2 * mpd]
+            assert s.get(Task, ids[5]).duration != 20 * mpd
+    finally:
+        other.dispose()
+
+
+def test_a_recompute_outside_plan_changed_makes_the_cache_forget(db: Database, net: dict[str, Any]) -> None:
+    p, ids, admin = net["p"], net["ids"], net["admin"]
+    edit(db, admin, p, ids[3], duration="2d")
+    edit(db, admin, p, ids[4], duration="2d")
+    with db.uow() as s:  # a path that changes the plan without bumping the revision, then recomputes
+        s.get(Task, ids[8]).duration *= 4
+        assert ids[8] in {*scheduling.recompute(s, p)["critical_paths"][0], *s.info["charter.changed_tasks"]}
+    edit(db, admin, p, ids[0], duration="25d")
+    assert_matches_full_recompute(db, p)
+
+
+def test_cache_is_cleared_and_rebuilt(
+    db: Database, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p, ids, admin = net["p"], net["ids"], net["admin"]
+    edit(db, admin, p, ids[3], duration="2d")
+    reads = full_reads(monkeypatch)
+    plan_cache.clear()
+    edit(db, admin, p, ids[4], duration="3d")
+    edit(db, admin, p, ids[5], duration="3d")
+    assert reads == [p]  # read once after the clear, then patched
+    assert_matches_full_recompute(db, p)
