@@ -2014,6 +2014,8 @@ CONFLICT_ROWS: tuple[Op, ...] = (
        body=lambda w, c: {"kind": "priority"}),
 )  # fmt: skip
 TABLE = TABLE + CONFLICT_ROWS
+
+
 def _report(w: World, published: bool) -> int:
     """A P1 weekly report made by the PM (published or still a draft)."""
     from charter.services import reports

@@ -1348,6 +1348,8 @@ class ReportSettings(Versioned, Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime]
+
+
 # --------------------------------------------------------------------------------------------- attachments
 
 
@@ -1369,6 +1371,8 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
 # --------------------------------------------------------------------------- search index, update plans (issue 9)
 
 
