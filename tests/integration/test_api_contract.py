@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -54,6 +55,8 @@ def contract(db: Database, world_builder: Any, monkeypatch: pytest.MonkeyPatch) 
             for name in ("admin", "observer")
         }
     app = create_app(db)
+    # built once here, without the loader's 10 s read timeout (a busy machine takes longer), then served cached
+    assert TestClient(app).get("/api/v1/openapi.json").status_code == 200
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     yield schema, world
 
