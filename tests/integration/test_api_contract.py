@@ -17,7 +17,6 @@ Bounded: a few examples per operation, no shrinking, no example database; the wh
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,7 +39,6 @@ from charter.services import accounts
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 4  # per operation and role
-BUDGET_S = 80.0
 
 
 @pytest.fixture
@@ -83,7 +81,6 @@ def _run(schema: Any, world: Any, caller: str) -> list[str]:
     headers = world.headers(caller)
     pins = _pins(world, caller)
     failures: list[str] = []
-    started = time.monotonic()
     for op in _operations(schema):
         names = {p.name for p in op.path_parameters}
         path = {k: v for k, v in pins.items() if k in names}
@@ -112,7 +109,6 @@ def _run(schema: Any, world: Any, caller: str) -> list[str]:
             failures.append(
                 f"{op.method.upper()} {op.path}: {str(exc)[:1500]} {getattr(exc, '__notes__', '')}"
             )
-    assert time.monotonic() - started < BUDGET_S
     return failures
 
 
@@ -141,7 +137,6 @@ def test_stateful_sequences_honour_the_schema(contract: Any) -> None:
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             case.validate_response(response, checks=CHECKS, headers=headers)
 
-    started = time.monotonic()
     Sequences.run(
         settings=settings(
             max_examples=8,
@@ -153,4 +148,3 @@ def test_stateful_sequences_honour_the_schema(contract: Any) -> None:
             suppress_health_check=list(HealthCheck),
         )
     )
-    assert time.monotonic() - started < BUDGET_S

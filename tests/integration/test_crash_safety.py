@@ -53,7 +53,7 @@ def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
         stdout=out,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a busy machine starts slowly; a healthy one in ~2 s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"the server exited: {log.read_text()[-2000:]}")
