@@ -397,3 +397,12 @@ def test_cli(seed: Any, monkeypatch: Any) -> None:
     out = cli.invoke(app, ["--as", "worker", "conflicts", "detect", "P1"])
     assert out.exit_code != 0
     assert cli.invoke(app, ["conflicts", "--help"]).exit_code == 0
+
+
+def test_the_project_journal_keeps_conflicts_to_those_who_see_them_all(api: Any, seed: Any, as_: Any) -> None:
+    c = _raise(seed, kind="people", title="Alice and Bob")
+    url = f"/projects/{seed.p1}/journal"
+    for who, sees in (("pm", True), ("sponsor", True), ("observer", False), ("task_leader", False)):
+        rows = api.get(url, headers=as_(who)).json()
+        assert any(r["entity_type"] == "conflict" for r in rows) == sees, who
+    assert [j["action"] for j in _get(seed, c["id"])["journal"]] == ["create"]

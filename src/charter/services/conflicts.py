@@ -303,6 +303,13 @@ def viewer(s: Session, actor: Actor, project_id: int) -> Viewer:
     return v
 
 
+def hidden_journal_types(s: Session, actor: Actor, project_id: int) -> tuple[str, ...]:
+    """What the project-wide journal leaves out for this reader: conflict entries, unless the reader sees
+    every conflict (the PM, the Sponsor, an admin); each conflict's page shows its own history."""
+    v = viewer(s, actor, project_id)
+    return () if v.manager or v.sponsor else (ENTITY,)
+
+
 def _parties(s: Session, conflict_ids: list[int]) -> dict[int, list[ConflictParty]]:
     out: dict[int, list[ConflictParty]] = {i: [] for i in conflict_ids}
     if conflict_ids:
