@@ -216,7 +216,7 @@ def reconcile(s: Session, project_id: int, found: list[Finding]) -> dict[str, li
                 s, SYSTEM, project_id, title=f.title, source=rules.Source.DETECTED,
                 fields={"kind": f.kind.value, "severity": f.severity.value, "description": f.description,
                         "work_package_id": f.work_package_id}, parties=f.parties,
-                v=conflicts.Viewer(None, manager=True), detector_key=f.key,
+                detector_key=f.key,
             )  # fmt: skip
             new.details = {**details, "detected_since": t}
             s.flush()
