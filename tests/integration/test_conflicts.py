@@ -4,8 +4,7 @@ changes what, the policy, conversions from occurred risks and concerns, and the 
 
 from __future__ import annotations
 
-import datetime as dt
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -344,20 +343,6 @@ def test_api_round_trip(api: Any, seed: Any, as_: Any, frozen_clock: Any) -> Non
     assert r.status_code == 200 and r.json()["pm_hours"] == 48
     assert api.get(f"/projects/{seed.p2}/conflicts/{c['id']}", headers=as_("outsider")).status_code == 404
     assert api.get(url, headers=as_("outsider")).status_code == 404
-
-
-def test_helpers_of_the_domain() -> None:
-    from charter.domain import conflicts as rules
-
-    now = datetime(2030, 1, 7, 9, tzinfo=UTC)
-    assert rules.time_left(now + timedelta(hours=26), now) == "1d 2h"
-    assert rules.time_left(now - timedelta(hours=5), now) == "overdue 5h"
-    assert rules.escalate_at(rules.Policy(), rules.Level.SPONSOR, now, rules.Status.OPEN) is None
-    assert rules.escalate_at(rules.Policy(), rules.Level.PM, now, rules.Status.RESOLVED) is None
-    assert rules.next_level(rules.Level.TASK_LEADER) is rules.Level.PM
-    with pytest.raises(ValidationError):
-        rules.Policy(task_leader_hours=0)
-    assert dt.timedelta(hours=72) == rules.Policy().limit(rules.Level.TASK_LEADER)
 
 
 def test_cli(seed: Any, monkeypatch: Any) -> None:
