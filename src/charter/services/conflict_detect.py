@@ -278,7 +278,9 @@ def due_detection(s: Session, at: dt.datetime | None = None) -> dict[int, dict[s
     stop the others."""
     t = at or now()
     out: dict[int, dict[str, list[str]]] = {}
-    live = select(Project.id).where(Project.deleted_at.is_(None), Project.status.not_in(["closed", "cancelled"]))
+    live = select(Project.id).where(
+        Project.deleted_at.is_(None), Project.status.not_in(["closed", "cancelled"])
+    )
     for pid in list(s.scalars(live.order_by(Project.id))):
         conflicts._policy_row(s, pid)
         row = s.scalars(select(ConflictPolicy).where(ConflictPolicy.project_id == pid)
