@@ -297,9 +297,7 @@ def viewer(s: Session, actor: Actor, project_id: int) -> Viewer:
         if g.scope_kind is ScopeKind.DEPARTMENT and g.scope_id:
             v.departments.add(g.scope_id)
     v.led = _subtrees(s, project_id, led) if led else set()
-    v.sponsor = actor.user_id is not None and sponsor_of(s, project_id) == actor.user_id
-    if not v.sponsor and actor.user_id is not None:
-        v.sponsor = any(u == actor.user_id for u, _ in _holders(s, project_id, SPONSOR, now()))
+    v.sponsor = any(u == actor.user_id for u, _ in _holders(s, project_id, SPONSOR, now()))
     return v
 
 
