@@ -4,8 +4,7 @@ changes what, the policy, conversions from occurred risks and concerns, and the 
 
 from __future__ import annotations
 
-import datetime as dt
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -346,20 +345,6 @@ def test_api_round_trip(api: Any, seed: Any, as_: Any, frozen_clock: Any) -> Non
     assert api.get(url, headers=as_("outsider")).status_code == 404
 
 
-def test_helpers_of_the_domain() -> None:
-    from charter.domain import conflicts as rules
-
-    now = datetime(2030, 1, 7, 9, tzinfo=UTC)
-    assert rules.time_left(now + timedelta(hours=26), now) == "1d 2h"
-    assert rules.time_left(now - timedelta(hours=5), now) == "overdue 5h"
-    assert rules.escalate_at(rules.Policy(), rules.Level.SPONSOR, now, rules.Status.OPEN) is None
-    assert rules.escalate_at(rules.Policy(), rules.Level.PM, now, rules.Status.RESOLVED) is None
-    assert rules.next_level(rules.Level.TASK_LEADER) is rules.Level.PM
-    with pytest.raises(ValidationError):
-        rules.Policy(task_leader_hours=0)
-    assert dt.timedelta(hours=72) == rules.Policy().limit(rules.Level.TASK_LEADER)
-
-
 def test_cli(seed: Any, monkeypatch: Any) -> None:
     import json
 
@@ -397,3 +382,12 @@ def test_cli(seed: Any, monkeypatch: Any) -> None:
     out = cli.invoke(app, ["--as", "worker", "conflicts", "detect", "P1"])
     assert out.exit_code != 0
     assert cli.invoke(app, ["conflicts", "--help"]).exit_code == 0
+
+
+def test_the_project_journal_keeps_conflicts_to_those_who_see_them_all(api: Any, seed: Any, as_: Any) -> None:
+    c = _raise(seed, kind="people", title="Alice and Bob")
+    url = f"/projects/{seed.p1}/journal"
+    for who, sees in (("pm", True), ("sponsor", True), ("observer", False), ("task_leader", False)):
+        rows = api.get(url, headers=as_(who)).json()
+        assert any(r["entity_type"] == "conflict" for r in rows) == sees, who
+    assert [j["action"] for j in _get(seed, c["id"])["journal"]] == ["create"]

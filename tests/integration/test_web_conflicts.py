@@ -115,3 +115,14 @@ def test_the_observer_never_sees_a_people_conflict(web: TestClient, seed: Any) -
     assert web.get(f"/projects/{seed.p1}/conflicts/{c['id']}").status_code == 404
     login(web, "sponsor")
     assert "Alice and Bob" in web.get(f"/projects/{seed.p1}/conflicts/{c['id']}").text
+
+
+def test_the_raiser_of_a_concern_sees_it_became_a_conflict(web: TestClient, seed: Any) -> None:
+    with seed.db.uow() as s:
+        con = stakeholders.raise_concern(s, seed.actor("worker"), seed.p1, subject="Two teams, one lab",
+                                         areas=["schedule"])  # fmt: skip
+        c = conflicts.from_concern(s, seed.actor("pm"), seed.p1, con["id"])
+    login(web, "worker")
+    page = web.get(f"/projects/{seed.p1}/concerns").text
+    assert f"/conflicts/{c['id']}" in page and c["ref"] in page
+    assert web.get(f"/projects/{seed.p1}/conflicts/{c['id']}").status_code == 200  # a party to it

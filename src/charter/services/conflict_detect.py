@@ -216,7 +216,7 @@ def reconcile(s: Session, project_id: int, found: list[Finding]) -> dict[str, li
                 s, SYSTEM, project_id, title=f.title, source=rules.Source.DETECTED,
                 fields={"kind": f.kind.value, "severity": f.severity.value, "description": f.description,
                         "work_package_id": f.work_package_id}, parties=f.parties,
-                v=conflicts.Viewer(None, manager=True), detector_key=f.key,
+                detector_key=f.key,
             )  # fmt: skip
             new.details = {**details, "detected_since": t}
             s.flush()
@@ -272,12 +272,16 @@ def detect(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
 
 
 def due_detection(s: Session, at: dt.datetime | None = None) -> dict[int, dict[str, list[str]]]:
-    """For the worker: run the detectors of every live project whose last run is older than DETECT_EVERY.
+    """For the worker: run the detectors of every live project (not deleted, closed or cancelled) whose last
+    run is older than DETECT_EVERY.
     A project another worker is detecting is skipped (row lock, SKIP LOCKED); one project's failure does not
     stop the others."""
     t = at or now()
     out: dict[int, dict[str, list[str]]] = {}
-    for pid in list(s.scalars(select(Project.id).where(Project.deleted_at.is_(None)).order_by(Project.id))):
+    live = select(Project.id).where(
+        Project.deleted_at.is_(None), Project.status.not_in(["closed", "cancelled"])
+    )
+    for pid in list(s.scalars(live.order_by(Project.id))):
         conflicts._policy_row(s, pid)
         row = s.scalars(select(ConflictPolicy).where(ConflictPolicy.project_id == pid)
                         .with_for_update(skip_locked=True)).first()  # fmt: skip

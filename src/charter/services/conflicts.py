@@ -297,10 +297,15 @@ def viewer(s: Session, actor: Actor, project_id: int) -> Viewer:
         if g.scope_kind is ScopeKind.DEPARTMENT and g.scope_id:
             v.departments.add(g.scope_id)
     v.led = _subtrees(s, project_id, led) if led else set()
-    v.sponsor = actor.user_id is not None and sponsor_of(s, project_id) == actor.user_id
-    if not v.sponsor and actor.user_id is not None:
-        v.sponsor = any(u == actor.user_id for u, _ in _holders(s, project_id, SPONSOR, now()))
+    v.sponsor = any(u == actor.user_id for u, _ in _holders(s, project_id, SPONSOR, now()))
     return v
+
+
+def hidden_journal_types(s: Session, actor: Actor, project_id: int) -> tuple[str, ...]:
+    """What the project-wide journal leaves out for this reader: conflict entries, unless the reader sees
+    every conflict (the PM, the Sponsor, an admin); each conflict's page shows its own history."""
+    v = viewer(s, actor, project_id)
+    return () if v.manager or v.sponsor else (ENTITY,)
 
 
 def _parties(s: Session, conflict_ids: list[int]) -> dict[int, list[ConflictParty]]:
@@ -458,7 +463,7 @@ def _next_number(s: Session, project_id: int) -> int:
 
 
 def _new(s: Session, actor: Actor, project_id: int, *, title: str, source: rules.Source, fields: dict[str, Any],
-         parties: list[dict[str, Any]], v: Viewer, **links: Any) -> Conflict:  # fmt: skip
+         parties: list[dict[str, Any]], **links: Any) -> Conflict:  # fmt: skip
     t = now()
     fields.setdefault("kind", rules.Kind.OTHER.value)
     fields.setdefault("severity", rules.Severity.MEDIUM.value)
@@ -493,8 +498,7 @@ def raise_conflict(
     if "owner_id" in fields or "approach" in fields:
         raise ValidationError("the ladder chooses the owner; the approach is set when resolving",
                               field="owner_id" if "owner_id" in fields else "approach")  # fmt: skip
-    c = _new(s, actor, project_id, title=title, source=rules.Source.MANUAL, fields=fields, parties=parties or [],
-             v=viewer(s, actor, project_id))  # fmt: skip
+    c = _new(s, actor, project_id, title=title, source=rules.Source.MANUAL, fields=fields, parties=parties or [])  # fmt: skip
     return get_conflict(s, actor, project_id, c.id)
 
 
@@ -724,8 +728,7 @@ def from_risk(s: Session, actor: Actor, project_id: int, risk_id: int, **fields:
     fields.setdefault("description", "\n\n".join(x for x in (r.issue_note, r.effect) if x))
     title = (fields.pop("title", None) or f"R-{r.number} occurred: {r.title}")[:300]
     parties = [{"user_id": r.owner_id}] if r.owner_id and r.owner_id != actor.user_id else []
-    c = _new(s, actor, project_id, title=title, source=rules.Source.RISK, fields=fields, parties=parties,
-             v=viewer(s, actor, project_id), risk_id=r.id)  # fmt: skip
+    c = _new(s, actor, project_id, title=title, source=rules.Source.RISK, fields=fields, parties=parties, risk_id=r.id)  # fmt: skip
     journal.record(s, actor, entity_type="risk", entity_id=r.id, action="conflict",
                    after={"conflict_id": c.id, "conflict": f"C-{c.number}"}, project_id=project_id)  # fmt: skip
     return get_conflict(s, actor, project_id, c.id)
@@ -753,8 +756,7 @@ def from_concern(s: Session, actor: Actor, project_id: int, concern_id: int, **f
         parties.append({"user_id": c0.raised_by})
     if c0.department_id is not None:
         parties.append({"department_id": c0.department_id})
-    c = _new(s, actor, project_id, title=title, source=rules.Source.CONCERN, fields=fields, parties=parties,
-             v=viewer(s, actor, project_id), concern_id=c0.id)  # fmt: skip
+    c = _new(s, actor, project_id, title=title, source=rules.Source.CONCERN, fields=fields, parties=parties, concern_id=c0.id)  # fmt: skip
     before = journal.snapshot(c0)
     if c0.acknowledged_at is None:
         c0.acknowledged_at, c0.acknowledged_by = now(), actor.user_id

@@ -75,8 +75,13 @@ def entries(
     entity_id: Any = None,
     limit: int = 200,
     offset: int = 0,
+    hide_entity_types: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
+    """Newest first; `hide_entity_types` leaves out records the reader may not see there (a record's own page
+    shows its history to those who may see it)."""
     q = select(JournalEntry, User.username).outerjoin(User, User.id == JournalEntry.actor_id)
+    if hide_entity_types:
+        q = q.where(JournalEntry.entity_type.not_in(hide_entity_types))
     if project_id is not None:
         q = q.where(JournalEntry.project_id == project_id)
     if entity_type is not None:

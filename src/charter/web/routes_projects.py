@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.domain.errors import CharterError, Conflict
 from charter.domain.roles import Perm
-from charter.services import accounts, journal, org, projects, roles, work_packages
+from charter.services import accounts, conflicts, journal, org, projects, roles, work_packages
 from charter.services.authz import project_for
 from charter.web.app import render
 from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_int
@@ -221,6 +221,7 @@ def project_journal(
             entity_id=entity_id,
             limit=101,
             offset=(page - 1) * 100,
+            hide_entity_types=conflicts.hidden_journal_types(s, info.actor, project_id),
         )
     return render(
         request,

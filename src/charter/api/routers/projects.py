@@ -8,7 +8,7 @@ from charter.api import schemas as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
 from charter.domain.roles import Perm
-from charter.services import journal, projects, work_packages
+from charter.services import conflicts, journal, projects, work_packages
 from charter.services.authz import project_for, require_admin
 
 router = APIRouter(responses=ERRORS)
@@ -93,7 +93,13 @@ def project_journal(
     with db.uow(readonly=True) as s:
         project_for(s, actor, project_id, Perm.JOURNAL_READ)
         return journal.entries(
-            s, project_id=project_id, entity_type=entity_type, entity_id=entity_id, limit=limit, offset=offset
+            s,
+            project_id=project_id,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            limit=limit,
+            offset=offset,
+            hide_entity_types=conflicts.hidden_journal_types(s, actor, project_id),
         )
 
 
