@@ -382,3 +382,18 @@ def test_s_curve_downloads_as_png(web: Any) -> None:
     r = client.get(f"/projects/{ids['p']}/budget/s-curve.png")
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     assert r.content.startswith(b"\x89PNG") and "attachment" in r.headers["content-disposition"]
+
+
+def test_line_drill_down_page(web: Any, db: Database, seed: Any) -> None:
+    client, ids = web
+    p, pm = ids["p"], seed.actor("pm")
+    with db.uow() as s:
+        budget.add_expense(s, pm, p, budget_line_id=ids["hw"], day=dt.date(2030, 1, 8), amount="75",
+                           description="Rack screws")  # fmt: skip
+    login(client, "pm")
+    html = client.get(f"/projects/{p}/budget").text
+    assert f'href="/projects/{p}/budget/lines/{ids["hw"]}" class="drill"' in html
+    page = client.get(f"/projects/{p}/budget/lines/{ids['hw']}")
+    assert page.status_code == 200 and "Rack screws" in page.text and 'id="line-figures"' in page.text
+    login(client, "stakeholder")
+    assert client.get(f"/projects/{p}/budget/lines/{ids['hw']}").status_code == 403

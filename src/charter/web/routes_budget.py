@@ -139,6 +139,15 @@ def budget_page(request: Request, project_id: int, db: DB, info: Session) -> HTM
     return _budget_page(request, db, info, project_id)
 
 
+@router.get("/projects/{project_id}/budget/lines/{line_id}", response_class=HTMLResponse)
+def line_page(request: Request, project_id: int, line_id: int, db: DB, info: Session) -> HTMLResponse:
+    """Drill-down: the records behind one line's committed, actual and held numbers."""
+    with db.uow(readonly=True) as s:
+        project = projects.get_project(s, info.actor, project_id)
+        rec = budget.line_records(s, info.actor, project_id, line_id)
+    return render(request, "budget_line.html", {"project": project, "view": "budget", "r": rec})
+
+
 @router.get("/projects/{project_id}/budget/s-curve.svg")
 def scurve_svg(request: Request, project_id: int, db: DB, info: Session) -> Response:
     with db.uow(readonly=True) as s:
