@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from charter.domain.budget import Category
 from charter.domain.errors import Conflict, PermissionDenied, ValidationError
 from charter.domain.procurement import ContractKind
-from charter.domain.roles import Perm
+from charter.domain.roles import PM, SPONSOR, Perm
 from charter.services import attachments, authz, budget, evm, procurement, projects, work_packages
 from charter.services.context import now
 from charter.web.app import render, templates
@@ -299,6 +299,7 @@ def _procurement_page(
         approval = _optional(lambda: procurement.get_rules(s, actor, project_id))
         may_order = authz.can(s, actor, project_id, Perm.PROCUREMENT_REQUEST)
         may_release = authz.can(s, actor, project_id, Perm.PROCUREMENT_APPROVE)
+        may_set_rules = authz.can(s, actor, project_id, Perm.BUDGET_APPROVE)
     names = {v["id"]: v["name"] for v in vendors}
     line_names = {ln["id"]: ln["name"] for ln in lines}
     for r in reqs:
@@ -311,6 +312,7 @@ def _procurement_page(
         "orders": orders, "invoices": invoices, "contracts": contracts, "vendors": vendors, "vendor_names": names,
         "rules": approval, "today": today, "error": error, "values": _values(error, form),
         "may_order": may_order, "may_release": may_release, "contract_kinds": [k.value for k in ContractKind],
+        "may_set_rules": may_set_rules, "rule_roles": [PM, SPONSOR], "rule_rows": range(3),
     }, status)  # fmt: skip
 
 
