@@ -460,3 +460,55 @@ def test_vendors_rules_and_order_status_through_the_forms(web: Any, db: Database
     with db.uow(readonly=True) as s:
         line = budget.get_line_dict(s, pm, p, ids["hw"])
     assert Decimal(line["committed"]) == 0
+
+
+def test_line_edit_delete_version_withdraw_snapshot_and_plan(web: Any, db: Database, seed: Any) -> None:
+    from sqlalchemy import select
+
+    from charter.persistence.models import EvmSnapshot
+
+    client, ids = web
+    p, pm = ids["p"], seed.actor("pm")
+    token = login(client, "pm")
+    with db.uow(readonly=True) as s:
+        sw = budget.get_line_dict(s, pm, p, ids["sw"])
+    edit = f"/projects/{p}/budget/lines/{ids['sw']}/edit"
+    form = {"csrf_token": token, "version": str(sw["version"]), "name": "Licences 2030", "amount": "5500.00"}
+    bad = client.post(edit, data={**form, "amount": "-3"})
+    assert bad.status_code == 422 and f'id="line-{ids["sw"]}-error"' in bad.text and 'value="-3"' in bad.text
+    assert client.post(edit, data={**form, "action": "save"}).status_code == 303
+    assert client.post(edit, data={**form, "action": "save"}).status_code == 409  # stale version
+    with db.uow() as s:
+        sw = budget.get_line_dict(s, pm, p, ids["sw"])
+        assert (sw["name"], Decimal(sw["amount"])) == ("Licences 2030", Decimal("5500"))
+        budget.add_expense(s, pm, p, budget_line_id=ids["hw"], day=dt.date(2030, 1, 8), amount="5",
+                           description="Screws")  # fmt: skip
+        hw = budget.get_line_dict(s, pm, p, ids["hw"])
+    held = client.post(f"/projects/{p}/budget/lines/{ids['hw']}/edit",
+                       data={"csrf_token": token, "version": str(hw["version"]), "action": "delete"})  # fmt: skip
+    assert held.status_code == 409 and "has commitments or actuals" in held.text
+    gone = client.post(edit, data={"csrf_token": token, "version": str(sw["version"]), "action": "delete"})
+    assert gone.status_code == 303
+    # propose, then withdraw a version
+    assert (
+        client.post(f"/projects/{p}/budget/versions", data={"csrf_token": token, "note": "v1"}).status_code
+        == 303
+    )
+    assert (
+        client.post(f"/projects/{p}/budget/versions/1/withdraw", data={"csrf_token": token}).status_code
+        == 303
+    )
+    with db.uow(readonly=True) as s:
+        assert [v["status"] for v in budget.list_versions(s, pm, p)] == ["withdrawn"]
+    # save the EV figures as a trend point at a status date
+    r = client.post(f"/projects/{p}/budget/snapshots", data={"csrf_token": token, "as_of": "2030-01-31"})
+    assert r.status_code == 303 and "as_of=2030-01-31" in r.headers["location"]
+    with db.uow(readonly=True) as s:
+        assert [x.as_of for x in s.scalars(select(EvmSnapshot))] == [dt.date(2030, 1, 31)]
+    html = client.get(f"/projects/{p}/budget").text
+    from charter.services import evm
+
+    with db.uow(readonly=True) as s:
+        months = evm.plan(s, pm, p)["months"]
+    assert months, "the seeded tasks are scheduled, so the plan has months"
+    assert 'id="plan-table"' in html and f'<th scope="row">{months[0]["month"]}</th>' in html
