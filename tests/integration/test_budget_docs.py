@@ -380,8 +380,14 @@ def test_cli_expenses_receipts_contracts_approvals_and_png(
         run("contract", "close", "P1", str(c["id"]), "--reason", "ended")
         assert json.loads(run("contract", "list", "P1", "--json").stdout)[0]["status"] == "closed"
         png = tmp_path / "s.png"
-        run("evm", "P1", "--as-of", "2030-01-31", "--format", "png", "-o", str(png))
+        run("evm", "P1", "--as-of", "2030-01-31", "--format", "png", "-o", str(png), "--save-snapshot")
         assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        trend = ok(
+            api.get(f"/projects/{b['p']}/evm/trend", headers=as_("pm"), params={"as_of": "2030-02-28"})
+        )
+        assert (
+            next(m for m in trend["months"] if m["month"] == "2030-01")["ev"] is not None
+        )  # the saved point
         ok(api.post(f"/projects/{b['p']}/purchase-requests", headers=as_("task_leader"), json={
             "budget_line_id": b["hw"], "title": "SAN", "amount": "4000"}), 201)  # fmt: skip
         r2 = runner.invoke(app, ["--as", "sponsor", "approvals", "--json"])
