@@ -380,8 +380,14 @@ def test_cli_expenses_receipts_contracts_approvals_and_png(
         run("contract", "close", "P1", str(c["id"]), "--reason", "ended")
         assert json.loads(run("contract", "list", "P1", "--json").stdout)[0]["status"] == "closed"
         png = tmp_path / "s.png"
-        run("evm", "P1", "--as-of", "2030-01-31", "--format", "png", "-o", str(png))
+        run("evm", "P1", "--as-of", "2030-01-31", "--format", "png", "-o", str(png), "--save-snapshot")
         assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        trend = ok(
+            api.get(f"/projects/{b['p']}/evm/trend", headers=as_("pm"), params={"as_of": "2030-02-28"})
+        )
+        assert (
+            next(m for m in trend["months"] if m["month"] == "2030-01")["ev"] is not None
+        )  # the saved point
         ok(api.post(f"/projects/{b['p']}/purchase-requests", headers=as_("task_leader"), json={
             "budget_line_id": b["hw"], "title": "SAN", "amount": "4000"}), 201)  # fmt: skip
         r2 = runner.invoke(app, ["--as", "sponsor", "approvals", "--json"])
@@ -391,3 +397,37 @@ def test_cli_expenses_receipts_contracts_approvals_and_png(
         assert "Nothing waits" in run("approvals").stdout
     finally:
         get_settings.cache_clear()
+
+
+# --------------------------------------------------------------------------------------------- drill-down
+
+
+def test_line_drill_down_shows_the_records_behind_each_number(api: Any, b: Any, as_: Any) -> None:
+    p, pm = b["p"], as_("pm")
+    r = ok(api.post(f"/projects/{p}/purchase-requests", headers=as_("task_leader"), json={
+        "budget_line_id": b["hw"], "title": "Disks", "amount": "600", "vendor_id": b["vendor"]}), 201)  # fmt: skip
+    ok(api.post(f"/projects/{p}/purchase-requests/{r['id']}/approve", headers=pm, json={}))
+    o = ok(api.post(f"/projects/{p}/purchase-orders", headers=pm, json={
+        "request_id": r["id"], "lines": [{"unit_price": "600"}]}), 201)  # fmt: skip
+    ok(api.post(f"/projects/{p}/purchase-orders/{o['id']}/receipts", headers=pm, json={"day": "2030-01-08",
+                                                                                       "amount": "400"}), 201)  # fmt: skip
+    ok(api.post(f"/projects/{p}/invoices", headers=pm, json={
+        "order_id": o["id"], "number": "A-1", "day": "2030-01-09", "amount": "400"}), 201)  # fmt: skip
+    ok(api.post(f"/projects/{p}/invoices", headers=pm, json={
+        "order_id": o["id"], "number": "A-2", "day": "2030-01-09", "amount": "150"}), 201)  # fmt: skip
+    rec = ok(api.get(f"/projects/{p}/budget/lines/{b['hw']}/records", headers=as_("task_leader")))
+    assert Decimal(rec["line"]["committed"]) == Decimal("200") and Decimal(rec["line"]["actual"]) == Decimal(
+        "400"
+    )
+    assert Decimal(rec["line"]["held"]) == Decimal("150")
+    (order,) = rec["orders"]
+    assert Decimal(order["committed"]) == Decimal("200") and Decimal(order["invoiced"]) == Decimal("400")
+    assert [(i["number"], i["status"], i["actual"]) for i in rec["invoices"]] == [
+        ("A-1", "accepted", True), ("A-2", "held", False)]  # fmt: skip
+    # the numbers add up: committed = the orders' committed, actual invoices = the payable invoices
+    assert sum(Decimal(x["committed"]) for x in rec["orders"]) == Decimal(rec["line"]["committed"])
+    assert sum(Decimal(i["amount"]) for i in rec["invoices"] if i["actual"]) == Decimal(
+        rec["line"]["actual_invoices"]
+    )
+    err(api.get(f"/projects/{p}/budget/lines/{b['hw']}/records", headers=as_("task_leader_b")), 403)
+    err(api.get(f"/projects/{p}/budget/lines/{b['hw']}/records", headers=as_("outsider")), 404)

@@ -1209,6 +1209,13 @@ BUDGET_ROWS: tuple[Op, ...] = (
         params={"as_of": "2030-01-31"},
     ),
     Op("GET", "/me/approvals/all", authenticated()),
+    Op(
+        "GET",
+        "/projects/{project_id}/budget/lines/{line_id}/records",
+        in_p1("pm", "sponsor", "task_leader"),
+        "a WP-A line",
+        url=lambda w, c: f"/projects/{w.p1}/budget/lines/{_bl(w)}/records",
+    ),
 )
 TABLE = TABLE + BUDGET_ROWS
 

@@ -176,7 +176,8 @@ def _lines(web: Any) -> list[dict[str, Any]]:
     assert token
     html = client.get(f"/projects/{ids['p']}/budget").text
     return [
-        {"name": n} for n in re.findall(r'<tr data-line="\d+"[^>]*>\s*<th scope="row">([^<]*)</th>', html)
+        {"name": n}
+        for n in re.findall(r'<tr data-line="\d+"[^>]*>\s*<th scope="row"><a [^>]*>([^<]*)</a></th>', html)
     ]
 
 
@@ -382,3 +383,132 @@ def test_s_curve_downloads_as_png(web: Any) -> None:
     r = client.get(f"/projects/{ids['p']}/budget/s-curve.png")
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     assert r.content.startswith(b"\x89PNG") and "attachment" in r.headers["content-disposition"]
+
+
+def test_line_drill_down_page(web: Any, db: Database, seed: Any) -> None:
+    client, ids = web
+    p, pm = ids["p"], seed.actor("pm")
+    with db.uow() as s:
+        budget.add_expense(s, pm, p, budget_line_id=ids["hw"], day=dt.date(2030, 1, 8), amount="75",
+                           description="Rack screws")  # fmt: skip
+    login(client, "pm")
+    html = client.get(f"/projects/{p}/budget").text
+    assert f'href="/projects/{p}/budget/lines/{ids["hw"]}" class="drill"' in html
+    page = client.get(f"/projects/{p}/budget/lines/{ids['hw']}")
+    assert page.status_code == 200 and "Rack screws" in page.text and 'id="line-figures"' in page.text
+    login(client, "stakeholder")
+    assert client.get(f"/projects/{p}/budget/lines/{ids['hw']}").status_code == 403
+
+
+def test_vendors_rules_and_order_status_through_the_forms(web: Any, db: Database, seed: Any) -> None:
+    client, ids = web
+    p = ids["p"]
+    token = login(client, "pm")
+    url = f"/projects/{p}/procurement/vendors"
+    bad = client.post(url, data={"csrf_token": token, "name": "Initech", "rating": "9", "notes": "slow"})
+    assert bad.status_code == 422 and 'id="vendor-error"' in bad.text and 'value="slow"' in bad.text
+    new = {"csrf_token": token, "name": "Initech", "rating": "4", "categories": "hardware, cloud",
+           "contact_name": "Bill", "contact_email": "bill@initech.test"}  # fmt: skip
+    assert client.post(url, data=new).status_code == 303
+    dup = client.post(url, data=new)
+    assert dup.status_code == 409 and "exists" in dup.text
+    with db.uow(readonly=True) as s:
+        (v,) = procurement.list_vendors(s, seed.actor("pm"))
+    assert v["categories"] == ["hardware", "cloud"] and v["contacts"][0]["email"] == "bill@initech.test"
+    edit = {"csrf_token": token, "version": str(v["version"]), "name": "Initech Ltd", "rating": "2"}
+    assert client.post(f"{url}/{v['id']}", data=edit).status_code == 303
+    assert client.post(f"{url}/{v['id']}", data=edit).status_code == 409  # stale
+    with db.uow(readonly=True) as s:
+        (v,) = procurement.list_vendors(s, seed.actor("pm"))
+    assert (v["name"], v["rating"], v["contacts"][0]["name"]) == ("Initech Ltd", 2, "Bill")
+    # the approval rules are the Sponsor's to set; the PM is refused
+    rules = {"csrf_token": token, "up_to_0": "500", "role_0": "project_manager", "role_1": "sponsor"}
+    assert client.post(f"/projects/{p}/procurement/rules", data=rules).status_code == 403
+    token = login(client, "sponsor")
+    half = client.post(f"/projects/{p}/procurement/rules", data={"csrf_token": token, "up_to_0": "500"})
+    assert half.status_code == 422 and "choose who approves" in half.text
+    assert (
+        client.post(f"/projects/{p}/procurement/rules", data={**rules, "csrf_token": token}).status_code
+        == 303
+    )
+    with db.uow(readonly=True) as s:
+        got = procurement.get_rules(s, seed.actor("pm"), p)["rules"]
+    assert [(r["up_to"], r["role_key"]) for r in got] == [
+        (Decimal("500.00"), "project_manager"),
+        (None, "sponsor"),
+    ]
+    # an open order is cancelled through the form: its commitment is released
+    pm = seed.actor("pm")
+    with db.uow() as s:
+        r = procurement.create_request(
+            s, pm, p, budget_line_id=ids["hw"], title="Racks", amount="300", vendor_id=v["id"]
+        )
+        procurement.decide_request(s, pm, p, r["id"], approve=True)
+        o = procurement.create_order(s, pm, p, request_id=r["id"], lines=[{"unit_price": "300"}])
+    token = login(client, "pm")
+    surl = f"/projects/{p}/procurement/orders/{o['id']}/status"
+    assert (
+        client.post(
+            surl, data={"csrf_token": token, "version": str(o["version"]), "status": "cancelled"}
+        ).status_code
+        == 303
+    )
+    again = client.post(
+        surl, data={"csrf_token": token, "version": str(o["version"] + 1), "status": "closed"}
+    )
+    assert again.status_code == 409 and f'id="status-{o["id"]}-error"' in again.text
+    with db.uow(readonly=True) as s:
+        line = budget.get_line_dict(s, pm, p, ids["hw"])
+    assert Decimal(line["committed"]) == 0
+
+
+def test_line_edit_delete_version_withdraw_snapshot_and_plan(web: Any, db: Database, seed: Any) -> None:
+    from sqlalchemy import select
+
+    from charter.persistence.models import EvmSnapshot
+
+    client, ids = web
+    p, pm = ids["p"], seed.actor("pm")
+    token = login(client, "pm")
+    with db.uow(readonly=True) as s:
+        sw = budget.get_line_dict(s, pm, p, ids["sw"])
+    edit = f"/projects/{p}/budget/lines/{ids['sw']}/edit"
+    form = {"csrf_token": token, "version": str(sw["version"]), "name": "Licences 2030", "amount": "5500.00"}
+    bad = client.post(edit, data={**form, "amount": "-3"})
+    assert bad.status_code == 422 and f'id="line-{ids["sw"]}-error"' in bad.text and 'value="-3"' in bad.text
+    assert client.post(edit, data={**form, "action": "save"}).status_code == 303
+    assert client.post(edit, data={**form, "action": "save"}).status_code == 409  # stale version
+    with db.uow() as s:
+        sw = budget.get_line_dict(s, pm, p, ids["sw"])
+        assert (sw["name"], Decimal(sw["amount"])) == ("Licences 2030", Decimal("5500"))
+        budget.add_expense(s, pm, p, budget_line_id=ids["hw"], day=dt.date(2030, 1, 8), amount="5",
+                           description="Screws")  # fmt: skip
+        hw = budget.get_line_dict(s, pm, p, ids["hw"])
+    held = client.post(f"/projects/{p}/budget/lines/{ids['hw']}/edit",
+                       data={"csrf_token": token, "version": str(hw["version"]), "action": "delete"})  # fmt: skip
+    assert held.status_code == 409 and "has commitments or actuals" in held.text
+    gone = client.post(edit, data={"csrf_token": token, "version": str(sw["version"]), "action": "delete"})
+    assert gone.status_code == 303
+    # propose, then withdraw a version
+    assert (
+        client.post(f"/projects/{p}/budget/versions", data={"csrf_token": token, "note": "v1"}).status_code
+        == 303
+    )
+    assert (
+        client.post(f"/projects/{p}/budget/versions/1/withdraw", data={"csrf_token": token}).status_code
+        == 303
+    )
+    with db.uow(readonly=True) as s:
+        assert [v["status"] for v in budget.list_versions(s, pm, p)] == ["withdrawn"]
+    # save the EV figures as a trend point at a status date
+    r = client.post(f"/projects/{p}/budget/snapshots", data={"csrf_token": token, "as_of": "2030-01-31"})
+    assert r.status_code == 303 and "as_of=2030-01-31" in r.headers["location"]
+    with db.uow(readonly=True) as s:
+        assert [x.as_of for x in s.scalars(select(EvmSnapshot))] == [dt.date(2030, 1, 31)]
+    html = client.get(f"/projects/{p}/budget").text
+    from charter.services import evm
+
+    with db.uow(readonly=True) as s:
+        months = evm.plan(s, pm, p)["months"]
+    assert months, "the seeded tasks are scheduled, so the plan has months"
+    assert 'id="plan-table"' in html and f'<th scope="row">{months[0]["month"]}</th>' in html

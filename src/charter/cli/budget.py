@@ -81,6 +81,9 @@ def evm_cmd(
             "by month with the EAC forecast) as an image.",
         ),
     ] = "table",
+    save: Annotated[
+        bool, typer.Option("--save-snapshot", help="Also save the figures as the status date's trend point.")
+    ] = False,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="File for --format png (default: s-curve-PROJECT.png)."),
@@ -88,6 +91,9 @@ def evm_cmd(
 ) -> None:
     """Earned value as of a status date: PV, EV, AC, variances, indices, EACs, ETC, VAC, TCPI."""
     day = _day(as_of, "--as-of")
+    if save:
+        saved = _run(project, evm.save_snapshot, day, write=True)
+        console.print(f"Saved the earned-value figures as the {saved['as_of']} trend point.")
     if fmt not in ("table", "json", "png"):
         fail(f"--format {fmt!r}: use table, json or png")
     if fmt == "png":

@@ -548,6 +548,72 @@ def delete_receipt(s: Session, actor: Actor, project_id: int, expense_id: int, a
                    project_id=project_id, before={**_plain(before), "expense_id": expense_id})  # fmt: skip
 
 
+# --------------------------------------------------------------------------------------------- drill-down
+
+
+def line_records(s: Session, actor: Actor, project_id: int, line_id: int) -> dict[str, Any]:
+    """The records behind a line's numbers: the orders (committed = an open order's total less what is
+    invoiced), the invoices (payable ones are actual; held ones are kept apart), expenses with their receipts,
+    fixed costs with the accrued part, labour per task, and approved requests not yet ordered. Readers of the
+    line only (a Task Leader: their package's lines)."""
+    p, scope = read_scope(s, actor, project_id)
+    ln = get_line(s, project_id, line_id)
+    if scope is not None and ln.work_package_id not in scope:
+        raise PermissionDenied("the line belongs to another work package")
+    cur = p.currency
+    invoices = list(s.scalars(select(Invoice).join(PurchaseOrder, PurchaseOrder.id == Invoice.order_id)
+                              .where(PurchaseOrder.budget_line_id == ln.id).order_by(Invoice.day, Invoice.id)))  # fmt: skip
+    payable: dict[int, Decimal] = defaultdict(Decimal)
+    for i in invoices:
+        if InvoiceStatus(i.status) in PAYABLE:
+            payable[i.order_id] += Decimal(i.amount)
+    orders = list(
+        s.scalars(
+            select(PurchaseOrder).where(PurchaseOrder.budget_line_id == ln.id).order_by(PurchaseOrder.id)
+        )
+    )
+    numbers = {o.id: o.number for o in orders}
+    expenses = list(
+        s.scalars(select(Expense).where(Expense.budget_line_id == ln.id).order_by(Expense.day, Expense.id))
+    )
+    files = attachments.of(s, "expense", [e.id for e in expenses])
+    tasks = {tid: (name, wp, pc) for tid, name, wp, pc in s.execute(
+        select(Task.id, Task.name, Task.work_package_id, Task.percent_complete).where(Task.project_id == project_id))}  # fmt: skip
+    fixed = []
+    for f in s.scalars(
+        select(TaskFixedCost).where(TaskFixedCost.budget_line_id == ln.id).order_by(TaskFixedCost.id)
+    ):
+        frac = rules.accrued_fraction(rules.Accrual(f.accrual), tasks.get(f.task_id, ("", None, 0.0))[2])
+        fixed.append({**fixed_cost_dict(f), "task": tasks.get(f.task_id, ("",))[0],
+                      "accrued": quantise(Decimal(f.amount) * Decimal(str(frac)), cur)})  # fmt: skip
+    labour = []
+    if rules.Category(ln.category) == rules.Category.LABOUR:
+        lines = s.scalars(select(BudgetLine).where(BudgetLine.project_id == project_id,
+                                                   BudgetLine.category == rules.Category.LABOUR.value))  # fmt: skip
+        labour_lines = {x.work_package_id: x.id for x in lines}
+        parent = parents(s, project_id)
+        for task_id, cost in sorted(labour_by_task(s, project_id).items()):
+            if labour_line_of(tasks.get(task_id, ("", None, 0.0))[1], labour_lines, parent) == ln.id:
+                labour.append(
+                    {"task_id": task_id, "task": tasks.get(task_id, ("",))[0], "cost": quantise(cost, cur)}
+                )
+    pending = s.scalars(select(PurchaseRequest).where(PurchaseRequest.budget_line_id == ln.id,
+                                                      PurchaseRequest.status == RequestStatus.APPROVED.value))  # fmt: skip
+    return {
+        "line": line_dict(ln, _wp_names(s, project_id), cost_columns(s, p)["lines"][ln.id]), "currency": cur,
+        "orders": [{"id": o.id, "number": o.number, "status": o.status, "total": o.total,
+                    "invoiced": quantise(payable[o.id], cur), "expected_delivery": o.expected_delivery,
+                    "committed": quantise(max(ZERO, Decimal(o.total) - payable[o.id]), cur)
+                    if o.status in OPEN_ORDER_STATES else quantise(ZERO, cur)} for o in orders],
+        "invoices": [{"id": i.id, "number": i.number, "order_id": i.order_id, "order": numbers.get(i.order_id),
+                      "day": i.day, "amount": i.amount, "status": i.status, "hold_reasons": i.hold_reasons,
+                      "actual": InvoiceStatus(i.status) in PAYABLE} for i in invoices],
+        "expenses": [expense_dict(e, files[e.id]) for e in expenses],
+        "fixed_costs": fixed, "labour": labour,
+        "approved_requests": [{"id": r.id, "title": r.title, "amount": r.amount} for r in pending],
+    }  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------------- summary
 
 

@@ -75,6 +75,8 @@ def _may_manage_vendors(s: Session, actor: Actor) -> None:
 
 
 def _check_vendor(values: dict[str, Any]) -> None:
+    if "name" in values and not (values["name"] or "").strip():
+        raise ValidationError("the vendor needs a name", field="name")
     r = values.get("rating")
     if r is not None and not (isinstance(r, int) and 1 <= r <= 5):
         raise ValidationError("a rating is 1 to 5", field="rating")

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from charter.domain.budget import Category
 from charter.domain.errors import Conflict, PermissionDenied, ValidationError
 from charter.domain.procurement import ContractKind
-from charter.domain.roles import Perm
+from charter.domain.roles import PM, SPONSOR, Perm
 from charter.services import attachments, authz, budget, evm, procurement, projects, work_packages
 from charter.services.context import now
 from charter.web.app import render, templates
@@ -105,6 +105,7 @@ def _budget_ctx(s: Any, actor: Any, project_id: int, as_of: dt.date | None) -> d
         "p": figs["project"] if figs else {}, "chart": chart,
         "versions": _optional(lambda: budget.list_versions(s, actor, project_id)) or [],
         "expenses": _optional(lambda: budget.list_expenses(s, actor, project_id)),
+        "plan": _optional(lambda: evm.plan(s, actor, project_id)),
         "receipt_limit": attachments.max_bytes() // (1024 * 1024), "today": now().date(),
         "wps": work_packages.list_work_packages(s, actor, project_id),
         "may_edit": authz.can(s, actor, project_id, Perm.BUDGET_EDIT),
@@ -137,6 +138,15 @@ def _back(url: str, anchor: str = "") -> RedirectResponse:
 @router.get("/projects/{project_id}/budget", response_class=HTMLResponse)
 def budget_page(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
     return _budget_page(request, db, info, project_id)
+
+
+@router.get("/projects/{project_id}/budget/lines/{line_id}", response_class=HTMLResponse)
+def line_page(request: Request, project_id: int, line_id: int, db: DB, info: Session) -> HTMLResponse:
+    """Drill-down: the records behind one line's committed, actual and held numbers."""
+    with db.uow(readonly=True) as s:
+        project = projects.get_project(s, info.actor, project_id)
+        rec = budget.line_records(s, info.actor, project_id, line_id)
+    return render(request, "budget_line.html", {"project": project, "view": "budget", "r": rec})
 
 
 @router.get("/projects/{project_id}/budget/s-curve.svg")
@@ -267,6 +277,51 @@ def decide_version(
     return _back(f"/projects/{project_id}/budget", "versions")
 
 
+@router.post("/projects/{project_id}/budget/versions/{number}/withdraw", response_class=HTMLResponse)
+def withdraw_version(
+    request: Request, project_id: int, number: int, db: DB, info: Checked, form: FormData
+) -> Response:
+    try:
+        with db.uow() as s:
+            budget.withdraw_version(s, info.actor, project_id, number)
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, f"version-{number}")
+        return _budget_page(request, db, info, project_id, err, form, exc.http_status)
+    return _back(f"/projects/{project_id}/budget", "versions")
+
+
+@router.post("/projects/{project_id}/budget/lines/{line_id}/edit", response_class=HTMLResponse)
+def edit_line(
+    request: Request, project_id: int, line_id: int, db: DB, info: Checked, form: FormData
+) -> Response:
+    """Change a line's name or amount (with the version it was read at), or delete it (refused while anything
+    is committed or charged to it)."""
+    try:
+        version = req_int(form, "version")
+        with db.uow() as s:
+            if form.get("action") == "delete":
+                budget.delete_line(s, info.actor, project_id, line_id, version)
+            else:
+                budget.update_line(s, info.actor, project_id, line_id, version, name=form.get("name", ""),
+                                   amount=form.get("amount", ""))  # fmt: skip
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, f"line-{line_id}")
+        return _budget_page(request, db, info, project_id, err, form, exc.http_status)
+    return _back(f"/projects/{project_id}/budget", "lines")
+
+
+@router.post("/projects/{project_id}/budget/snapshots", response_class=HTMLResponse)
+def save_snapshot(request: Request, project_id: int, db: DB, info: Checked, form: FormData) -> Response:
+    """Save the earned-value figures at the status date: the EV points of the trend and the S-curve."""
+    try:
+        day = opt_date(form, "as_of")
+        with db.uow() as s:
+            saved = evm.save_snapshot(s, info.actor, project_id, day)
+    except (ValidationError, Conflict) as exc:
+        return _budget_page(request, db, info, project_id, errors_of(exc, "snapshot"), form, exc.http_status)
+    return _back(f"/projects/{project_id}/budget?as_of={saved['as_of']}", "evm")
+
+
 # --------------------------------------------------------------------------------------------- procurement
 
 
@@ -290,6 +345,7 @@ def _procurement_page(
         approval = _optional(lambda: procurement.get_rules(s, actor, project_id))
         may_order = authz.can(s, actor, project_id, Perm.PROCUREMENT_REQUEST)
         may_release = authz.can(s, actor, project_id, Perm.PROCUREMENT_APPROVE)
+        may_set_rules = authz.can(s, actor, project_id, Perm.BUDGET_APPROVE)
     names = {v["id"]: v["name"] for v in vendors}
     line_names = {ln["id"]: ln["name"] for ln in lines}
     for r in reqs:
@@ -302,6 +358,7 @@ def _procurement_page(
         "orders": orders, "invoices": invoices, "contracts": contracts, "vendors": vendors, "vendor_names": names,
         "rules": approval, "today": today, "error": error, "values": _values(error, form),
         "may_order": may_order, "may_release": may_release, "contract_kinds": [k.value for k in ContractKind],
+        "may_set_rules": may_set_rules, "rule_roles": [PM, SPONSOR], "rule_rows": range(3),
     }, status)  # fmt: skip
 
 

@@ -119,3 +119,84 @@ def close_contract(
         err = errors_of(exc, f"close-{contract_id}")
         return _procurement_page(request, db, info, project_id, err, form, exc.http_status)
     return _back(f"/projects/{project_id}/procurement", f"contract-{contract_id}")
+
+
+# --------------------------------------------------------------------------------------------- vendors, rules, order status
+
+
+def _vendor_values(form: dict[str, str]) -> dict[str, Any]:
+    rating = opt_int(form, "rating")
+    cats = [c.strip() for c in (form.get("categories") or "").split(",") if c.strip()]
+    contact = {k: (form.get(f"contact_{k}") or "").strip() or None for k in ("name", "email", "phone")}
+    contacts = [contact] if contact["name"] else []
+    return {"categories": cats, "rating": rating, "notes": form.get("notes", ""), "contacts": contacts}
+
+
+@router.post("/projects/{project_id}/procurement/vendors", response_class=HTMLResponse)
+def add_vendor(request: Request, project_id: int, db: DB, info: Checked, form: FormData) -> Response:
+    """Vendors are organisation-wide; a PM or Sponsor keeps the list (the service decides)."""
+    try:
+        with db.uow() as s:
+            procurement.create_vendor(s, info.actor, name=form.get("name", ""), **_vendor_values(form))
+    except (ValidationError, Conflict) as exc:
+        return _procurement_page(
+            request, db, info, project_id, errors_of(exc, "vendor"), form, exc.http_status
+        )
+    return _back(f"/projects/{project_id}/procurement", "vendors")
+
+
+@router.post("/projects/{project_id}/procurement/vendors/{vendor_id}", response_class=HTMLResponse)
+def edit_vendor(
+    request: Request, project_id: int, vendor_id: int, db: DB, info: Checked, form: FormData
+) -> Response:
+    try:
+        values = _vendor_values(form)
+        if not values["contacts"]:
+            values.pop("contacts")  # the form shows no contact: keep the ones the vendor has
+        with db.uow() as s:
+            procurement.update_vendor(s, info.actor, vendor_id, req_int(form, "version"),
+                                      name=form.get("name", ""), **values)  # fmt: skip
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, f"vendor-{vendor_id}")
+        return _procurement_page(request, db, info, project_id, err, form, exc.http_status)
+    return _back(f"/projects/{project_id}/procurement", f"vendor-{vendor_id}")
+
+
+RULE_ROWS = 3
+
+
+@router.post("/projects/{project_id}/procurement/rules", response_class=HTMLResponse)
+def set_rules(request: Request, project_id: int, db: DB, info: Checked, form: FormData) -> Response:
+    """The approval rules by amount (the budget approver only): up to three rows of "up to AMOUNT: ROLE";
+    a row without an amount covers any amount."""
+    try:
+        items = []
+        for i in range(RULE_ROWS):
+            role = (form.get(f"role_{i}") or "").strip()
+            up_to = (form.get(f"up_to_{i}") or "").strip()
+            if role:
+                items.append({"up_to": up_to or None, "role_key": role})
+            elif up_to:
+                raise ValidationError(f"row {i + 1}: choose who approves up to {up_to}", field=f"role_{i}")
+        with db.uow() as s:
+            procurement.set_rules(s, info.actor, project_id, items)
+    except (ValidationError, Conflict) as exc:
+        return _procurement_page(
+            request, db, info, project_id, errors_of(exc, "rules"), form, exc.http_status
+        )
+    return _back(f"/projects/{project_id}/procurement", "approval-rules")
+
+
+@router.post("/projects/{project_id}/procurement/orders/{order_id}/status", response_class=HTMLResponse)
+def order_status(
+    request: Request, project_id: int, order_id: int, db: DB, info: Checked, form: FormData
+) -> Response:
+    """Close an order (releases what is still committed) or cancel one nothing was received or invoiced on."""
+    try:
+        with db.uow() as s:
+            procurement.set_order_status(s, info.actor, project_id, order_id, req_int(form, "version"),
+                                         form.get("status", ""))  # fmt: skip
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, f"status-{order_id}")
+        return _procurement_page(request, db, info, project_id, err, form, exc.http_status)
+    return _back(f"/projects/{project_id}/procurement", "orders")

@@ -68,6 +68,14 @@ def delete_line(
         budget.delete_line(s, actor, project_id, line_id, version)
 
 
+@router.get("/projects/{project_id}/budget/lines/{line_id}/records")
+def line_records(project_id: int, line_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """The records behind a line's numbers: orders (committed), invoices (actual or held), expenses with
+    receipts, fixed costs, labour per task and approved requests not yet ordered."""
+    with db.uow(readonly=True) as s:
+        return budget.line_records(s, actor, project_id, line_id)
+
+
 @router.get("/projects/{project_id}/budget/versions", response_model=list[S.BudgetVersionOut])
 def list_versions(project_id: int, actor: CurrentActor, db: DB) -> list[dict[str, Any]]:
     with db.uow(readonly=True) as s:
