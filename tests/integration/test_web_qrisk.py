@@ -320,3 +320,23 @@ def test_defect_trend_chart_on_the_quality_page(web: tuple[TestClient, World]) -
     assert [b["title"] for b in tall] == ["2030-W01: 4 opened"]
     assert c["open"].split()[1].endswith(f",{c['h'] / 2}")  # 2 of 4 open: half height
     assert trend_chart([]) is None
+
+
+def test_phase_criteria_carry_their_version(web: tuple[TestClient, World], api: Any, as_: Any) -> None:
+    client, w = web
+    token = login(client, "pm")
+    base = f"/projects/{w.p1}"
+    form = {"csrf_token": token, "phase": "closing", "entry_criteria": "All accepted",
+            "exit_criteria": "Handed over", "version_closing": "0"}  # fmt: skip
+    assert client.post(base + "/quality/phase", data=form).status_code == 303
+    r = client.post(base + "/quality/phase", data={**form, "exit_criteria": "Typed while stale"})
+    assert r.status_code == 409 and "Typed while stale" in r.text and "current version" in r.text
+    url = f"/projects/{w.p1}/lifecycle/closing"
+    stale = api.patch(url, json={"exit_criteria": "x", "version": 0}, headers=as_("pm"))
+    assert stale.status_code == 409
+    closing = stale.json()["error"]["current"]  # the phase as it is now
+    assert closing["exit_criteria"] == "Handed over"
+    ok = api.patch(
+        url, json={"exit_criteria": "Signed hand-over", "version": closing["version"]}, headers=as_("pm")
+    )
+    assert ok.status_code == 200, ok.text

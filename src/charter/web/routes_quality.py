@@ -168,7 +168,8 @@ def quality_post(
     a, pid, f = info.actor, project_id, form
     actions: dict[str, Callable[[Any], Any]] = {
         "phase": lambda s: quality.update_phase(s, a, pid, f.get("phase", ""), entry_criteria=f.get("entry_criteria", ""),
-                                                exit_criteria=f.get("exit_criteria", "")),
+                                                exit_criteria=f.get("exit_criteria", ""),
+                                                version=opt_int(f, f"version_{f.get('phase', '')}")),
         "close": lambda s: quality.close_phase(s, a, pid, override_reason=f.get("override_reason") or None),
         "plan": lambda s: quality.set_plan(s, a, pid, standards=f.get("standards", "").splitlines(),
                                            responsible_role_id=opt_int(f, "responsible_role_id"), notes=f.get("notes", ""),
