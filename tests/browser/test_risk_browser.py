@@ -62,3 +62,33 @@ def test_heatmap_and_simulation(page: Page, live_server) -> None:  # type: ignor
     expect(page.locator("#percentiles")).to_contain_text("P80")
     expect(page.locator("#tornado-chart")).to_be_visible()
     expect(page.locator("#runs-table tbody tr")).to_have_count(1)
+
+
+def test_cancel_a_run_and_turn_a_concern_into_a_risk(page: Page, live_server) -> None:  # type: ignore[no-untyped-def]
+    from charter.services import simulation, stakeholders
+
+    pid = _world(live_server.db)
+    with live_server.db.uow() as s:
+        pat = Actor(user_id=accounts.find_user_id(s, "pat"), username="pat")
+        run = simulation.create_run(s, pat, pid, iterations=1000, seed=1)  # queued, not launched yet
+        stakeholders.raise_concern(s, pat, pid, subject="Go-live in audit week", areas=["schedule"],
+                                   body="The audit ties up the admins")  # fmt: skip
+    base = live_server.url
+    page.goto(f"{base}/login")
+    page.get_by_label("Username").fill("pat")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Your projects")).to_be_visible()  # signed in before moving on
+    page.goto(f"{base}/projects/{pid}/simulation?run={run['id']}")
+    page.get_by_role("button", name="Cancel this run").click()
+    expect(page.locator("#run-status")).to_have_text("Cancelled")
+    expect(page.locator("#run-cancelled")).to_contain_text("no results are kept")
+
+    page.goto(f"{base}/projects/{pid}/concerns")
+    row = page.locator("#concerns-table tbody tr").first
+    row.get_by_label("Category").select_option("people")
+    row.get_by_role("button", name="Turn into risk").click()
+    expect(page.locator("#risk-status")).to_have_text("Identified")
+    expect(page.locator("#concern-link")).to_be_visible()
+    page.locator("#concern-link").click()
+    expect(page.locator("#concerns-table .risk-outcome")).to_contain_text("R-3")

@@ -154,3 +154,27 @@ def test_cli_change_and_concern(seed: Any, monkeypatch: pytest.MonkeyPatch) -> N
                                        "--area", "quality")  # fmt: skip
     assert "Slow tests" in run("--as", "stakeholder", "concern", "list", "P1", "--mine", "--json")
     assert "passes" in run("--as", "pm", "quality", "gate", "P1")
+
+
+def test_preview_lists_the_open_risks_the_change_touches(seed: Any) -> None:
+    from charter.services import risk
+
+    with seed.db.uow() as s:
+        pm = seed.actor("pm")
+        on_a = risk.create_risk(s, pm, seed.p1, title="Design slips", probability=3, impact_schedule=4,
+                                task_id=seed.tasks["a"])  # fmt: skip
+        on_c = risk.create_risk(s, pm, seed.p1, title="Project-wide", probability=2, impact_cost=2)
+        on_wp = risk.create_risk(s, pm, seed.p1, title="Testers scarce", work_package_id=seed.wp_b)
+        closed = risk.create_risk(s, pm, seed.p1, title="Old", task_id=seed.tasks["a"])
+        risk.update_risk(s, pm, seed.p1, closed["id"], closed["version"], status="closed")
+    cr = _cr(seed)
+    with seed.db.uow() as s:
+        pv = change.preview(s, seed.actor("pm"), seed.p1, cr["id"])["preview"]
+    refs = {r["ref"]: r for r in pv["impact"]["risks"]}
+    assert (
+        on_a["ref"] in refs
+        and refs[on_a["ref"]]["why"] == "its task moves"
+        and refs[on_a["ref"]]["score"] == 12
+    )
+    assert refs[on_wp["ref"]]["why"] == "its work package changes"  # Extra testing lands in it
+    assert on_c["ref"] not in refs and closed["ref"] not in refs

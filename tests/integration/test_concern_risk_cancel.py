@@ -274,3 +274,19 @@ def test_cli_views_overview_burndown_plan_register_since_baseline(seed: Any, mon
     out = cli.invoke(app, ["--as", "observer", "change", "since", "P1", "0"])
     assert out.exit_code == 0, out.output
     assert "Task A" in out.output and "moved" in out.output
+
+
+def test_the_departments_liaison_turns_its_concern_into_a_risk(seed: Any) -> None:
+    from charter.persistence.models import User
+
+    with seed.db.uow() as s:
+        s.execute(update(User).where(User.id == seed.users["stakeholder"]).values(department_id=seed.sales))
+    cid = _concern(seed)
+    with seed.db.uow() as s:
+        r = stakeholders.to_risk(
+            s, seed.actor("liaison"), seed.p1, cid, kind="opportunity", category="people"
+        )
+    assert r["kind"] == "opportunity" and r["concern_id"] == cid and r["raised_by"] == seed.users["liaison"]
+    with seed.db.uow(readonly=True) as s:
+        c = stakeholders.get_concern(s, seed.actor("stakeholder"), seed.p1, cid)
+    assert c["risk"]["ref"] == r["ref"] and c["acknowledged_by"]

@@ -298,3 +298,45 @@ def test_review_forms_reviewers_items_results_and_deliverable_details(web: tuple
     r = client.post(base + "/quality/measure", data={"csrf_token": token, "metric_id": "1", "value": "3",
                                                      "measured_at": "yesterday"})  # fmt: skip
     assert r.status_code == 422
+
+
+def test_defect_trend_chart_on_the_quality_page(web: tuple[TestClient, World]) -> None:
+    from charter.web.routes_quality import trend_chart
+
+    client, w = web
+    with w.db.uow() as s:
+        for title in ("One", "Two", "Three"):
+            quality.create_defect(s, w.actor("pm"), w.p1, title=title, severity="minor", found_in="test")
+    login(client, "observer")
+    page = client.get(f"/projects/{w.p1}/quality").text
+    svg = re.search(r'<svg class="chart" id="defect-trend-chart".*?</svg>', page, re.S)
+    assert svg, "no trend chart"
+    assert svg.group(0).count('class="bar opened"') == 12 and "3 opened" in svg.group(0)
+    weeks = [{"week": "2030-W01", "opened": 4, "closed": 0, "open": 4},
+             {"week": "2030-W02", "opened": 0, "closed": 2, "open": 2}]  # fmt: skip
+    c = trend_chart(weeks)
+    assert c is not None and c["top"] == 4
+    tall = [b for b in c["bars"] if b["h"] == c["h"]]
+    assert [b["title"] for b in tall] == ["2030-W01: 4 opened"]
+    assert c["open"].split()[1].endswith(f",{c['h'] / 2}")  # 2 of 4 open: half height
+    assert trend_chart([]) is None
+
+
+def test_phase_criteria_carry_their_version(web: tuple[TestClient, World], api: Any, as_: Any) -> None:
+    client, w = web
+    token = login(client, "pm")
+    base = f"/projects/{w.p1}"
+    form = {"csrf_token": token, "phase": "closing", "entry_criteria": "All accepted",
+            "exit_criteria": "Handed over", "version_closing": "0"}  # fmt: skip
+    assert client.post(base + "/quality/phase", data=form).status_code == 303
+    r = client.post(base + "/quality/phase", data={**form, "exit_criteria": "Typed while stale"})
+    assert r.status_code == 409 and "Typed while stale" in r.text and "current version" in r.text
+    url = f"/projects/{w.p1}/lifecycle/closing"
+    stale = api.patch(url, json={"exit_criteria": "x", "version": 0}, headers=as_("pm"))
+    assert stale.status_code == 409
+    closing = stale.json()["error"]["current"]  # the phase as it is now
+    assert closing["exit_criteria"] == "Handed over"
+    ok = api.patch(
+        url, json={"exit_criteria": "Signed hand-over", "version": closing["version"]}, headers=as_("pm")
+    )
+    assert ok.status_code == 200, ok.text

@@ -19,6 +19,7 @@ SeverityName = Literal["critical", "major", "minor", "trivial"]
 class PhaseIn(In):
     entry_criteria: str | None = None
     exit_criteria: str | None = None
+    version: int | None = Field(None, description="the phase's version you read (0: never set); stale -> 409")
 
 
 class ClosePhaseIn(In):

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charter.domain import change as rules
+from charter.domain import risk as rrules
 from charter.domain.errors import CharterError, Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.quality import parse_areas, parse_enum
 from charter.domain.roles import Perm
@@ -35,6 +36,7 @@ from charter.persistence.models import (
     Deliverable,
     JournalEntry,
     ProjectSchedule,
+    Risk,
     Task,
     TaskLink,
     WorkPackage,
@@ -309,8 +311,26 @@ def _impact(s: Session, project_id: int, before: dict[str, Any], after: dict[str
         "tasks_moved": moved,
         "tasks_added": added,
         "deliverables": [{"id": d.id, "name": d.name, "status": d.status} for d in dels],
-        "risks": None,  # Charter has no risk register yet
+        "risks": _affected_risks(s, project_id, {m["id"] for m in moved}, reach),
     }  # fmt: skip
+
+
+def _affected_risks(s: Session, project_id: int, moved: set[int], packages: set[int]) -> list[dict[str, Any]]:
+    """Open risks the change touches: attached to a task that moves, or to a work package (or a parent of one)
+    whose tasks move or gain tasks."""
+    q = select(Risk).where(Risk.project_id == project_id, Risk.status.in_([x.value for x in rrules.OPEN]))
+    out = []
+    for r in s.scalars(q.order_by(Risk.number)):
+        if r.task_id in moved:
+            why = "its task moves"
+        elif r.work_package_id in packages:
+            why = "its work package changes"
+        else:
+            continue
+        imp = rrules.impact(r.impact_schedule, r.impact_cost, r.impact_quality, r.impact_scope)
+        out.append({"id": r.id, "ref": f"R-{r.number}", "title": r.title, "status": r.status,
+                    "score": rrules.score(r.probability, imp), "why": why})  # fmt: skip
+    return out
 
 
 def preview(s: Session, actor: Actor, project_id: int, cr_id: int) -> dict[str, Any]:

@@ -217,10 +217,17 @@ def lifecycle(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
 
 def update_phase(
     s: Session, actor: Actor, project_id: int, phase: str, *, entry_criteria: str | None = None,
-    exit_criteria: str | None = None,
+    exit_criteria: str | None = None, version: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
+    """Set a phase's entry/exit criteria. `version`: the phase's version the caller read (0 for a phase whose
+    criteria were never set); a stale one is refused with the current state."""
     project_for(s, actor, project_id, Perm.QUALITY_MANAGE)
-    g = _gate_row(s, project_id, _phase(phase))
+    ph = _phase(phase)
+    existing = _gate_rows(s, project_id).get(ph.value)
+    if version is not None and version != (existing.version if existing else 0):
+        cur = next(x for x in lifecycle(s, actor, project_id)["phases"] if x["phase"] == ph.value)
+        raise stale(f"the {ph.value} phase", version, cur)
+    g = existing or _gate_row(s, project_id, ph)
     before = journal.snapshot(g)
     if entry_criteria is not None:
         g.entry_criteria = entry_criteria

@@ -36,14 +36,16 @@ def _head(s: Any, actor: Any, project_id: int) -> dict[str, Any]:
 
 def _quality_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
     sched = scheduling.get_schedule(s, actor, pid)
-    return {
+    ctx = {
         "life": quality.lifecycle(s, actor, pid), "plan": quality.plan(s, actor, pid),
         "deliverables": quality.list_deliverables(s, actor, pid), "reviews": quality.list_reviews(s, actor, pid),
-        "defects": quality.list_defects(s, actor, pid), "trend": quality.defect_trend(s, actor, pid, weeks=8)["weeks"],
+        "defects": quality.list_defects(s, actor, pid), "trend": quality.defect_trend(s, actor, pid, weeks=12)["weeks"],
         "templates": quality.list_templates(s, actor), "people": _people(s, pid),
         "wps": sched["summaries"], "roles": roles.list_roles(s, actor, pid),
         "tasks": sched["tasks"], "me_id": actor.user_id,
     }  # fmt: skip
+    ctx["trend_svg"] = trend_chart(ctx["trend"])
+    return ctx
 
 
 def _stakeholders_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
@@ -60,6 +62,27 @@ def _concerns_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
 def _changes_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
     return {"changes": change.list_change_requests(s, actor, pid), "baselines": scheduling.list_baselines(s, actor, pid),
             "report": None, "areas": [a.value for a in ConcernArea]}  # fmt: skip
+
+
+def trend_chart(weeks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Defects per week as SVG geometry: opened and closed bars side by side, the open count as a line."""
+    if not weeks:
+        return None
+    w, h = 640, 140
+    top = max([x["opened"] for x in weeks] + [x["closed"] for x in weeks] + [x["open"] for x in weeks] + [1])
+    step = w / len(weeks)
+    bw = max(step / 2 - 2, 1)
+    bars, ticks, pts = [], [], []
+    for i, x in enumerate(weeks):
+        x0 = i * step
+        for k, (key, cls) in enumerate((("opened", "opened"), ("closed", "closed"))):
+            bh = x[key] / top * h
+            bars.append({"x": round(x0 + 1 + k * (bw + 1), 1), "y": round(h - bh, 1), "w": round(bw, 1),
+                         "h": round(bh, 1), "cls": cls, "title": f"{x['week']}: {x[key]} {key}"})  # fmt: skip
+        pts.append(f"{round(x0 + step / 2, 1)},{round(h - x['open'] / top * h, 1)}")
+        if i % max(1, len(weeks) // 6) == 0:
+            ticks.append({"x": round(x0, 1), "label": x["week"]})
+    return {"w": w, "h": h, "top": top, "bars": bars, "open": " ".join(pts), "ticks": ticks}
 
 
 VIEWS: dict[str, tuple[str, Callable[[Any, Any, int], dict[str, Any]]]] = {
@@ -145,7 +168,8 @@ def quality_post(
     a, pid, f = info.actor, project_id, form
     actions: dict[str, Callable[[Any], Any]] = {
         "phase": lambda s: quality.update_phase(s, a, pid, f.get("phase", ""), entry_criteria=f.get("entry_criteria", ""),
-                                                exit_criteria=f.get("exit_criteria", "")),
+                                                exit_criteria=f.get("exit_criteria", ""),
+                                                version=opt_int(f, f"version_{f.get('phase', '')}")),
         "close": lambda s: quality.close_phase(s, a, pid, override_reason=f.get("override_reason") or None),
         "plan": lambda s: quality.set_plan(s, a, pid, standards=f.get("standards", "").splitlines(),
                                            responsible_role_id=opt_int(f, "responsible_role_id"), notes=f.get("notes", ""),
