@@ -133,15 +133,16 @@ def level_cpsat(
     heuristic_iterations: int | None = None,
     redundant: bool = True,
     bound_search: bool = True,
-    hint_share: float | None = 0.15,
+    hint_share: float | None = None,
     progress: ProgressCallback | None = None,
     log: bool = False,
     **solver_params: Any,
 ) -> LevellingResult:
     """Minimise the makespan with CP-SAT within ``time_limit`` seconds (wall clock, including the heuristic).
 
-    ``hint`` is a heuristic result to start from (computed with :func:`level_heuristic` when ``None``, its
-    sampling capped at ``hint_share`` of the time limit so that a loaded machine leaves the solver its time).
+    ``hint`` is a heuristic result to start from (computed with :func:`level_heuristic` when ``None``; with
+    ``hint_share`` its sampling is capped at that share of the time limit, which leaves the solver more of its
+    time on a loaded machine but gives up "never worse than the default heuristic", so it is off by default).
     With a valid hint and ``bound_search`` the two workers are both full-problem solvers, one of them
     searching on the objective's lower bound (``objective_lb_search``): the hint is usually optimal or near
     it, so proving the bound is the work left, and the default second worker (LNS on the incumbent) helps
