@@ -38,7 +38,7 @@ def net(db: Database, seed: Any) -> dict[str, Any]:
                 tasks_svc.create_link(
                     s, admin, p, pred_id=ids[j], succ_id=ids[k], type=kind, lag=rng.randint(0, 2)
                 )
-    return {"p": p, "ids": ids, "admin": admin}
+    return {"p": p, "ids": ids, "admin": admin, "p2_task": seed.tasks["p2"]}
 
 
 def edit(db: Database, admin: Any, p: int, tid: int, **changes: Any) -> list[int]:
@@ -163,3 +163,30 @@ def test_cache_is_cleared_and_rebuilt(
     edit(db, admin, p, ids[5], duration="3d")
     assert reads == [p]  # read once after the clear, then patched
     assert_matches_full_recompute(db, p)
+
+
+def test_the_cache_keeps_a_bounded_number_of_projects(
+    db: Database, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p, ids, admin = net["p"], net["ids"], net["admin"]
+    monkeypatch.setattr(plan_cache, "MAX_PROJECTS", 1)
+    edit(db, admin, p, ids[3], duration="2d")
+    with db.uow(readonly=True) as s:
+        assert plan_cache.lookup(s, p, tuple(s.execute(_revision(p)).one())) is not None
+    with db.uow() as s:  # another project's edit pushes P1 out
+        other = s.get(Task, net["p2_task"])
+        tasks_svc.update_task(s, admin, other.project_id, other.id, other.version, duration="3d")
+    with db.uow(readonly=True) as s:
+        assert plan_cache.lookup(s, p, tuple(s.execute(_revision(p)).one())) is None
+    edit(db, admin, p, ids[4], duration="2d")
+    assert_matches_full_recompute(db, p)
+
+
+def _revision(project_id: int) -> Any:
+    from sqlalchemy import select
+
+    from charter.persistence.models import ProjectSchedule
+
+    return select(ProjectSchedule.plan_revision, ProjectSchedule.computed_at).where(
+        ProjectSchedule.project_id == project_id
+    )

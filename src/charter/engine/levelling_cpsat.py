@@ -132,13 +132,21 @@ def level_cpsat(
     hint: LevellingResult | None = None,
     heuristic_iterations: int | None = None,
     redundant: bool = True,
+    bound_search: bool = True,
+    hint_share: float | None = None,
     progress: ProgressCallback | None = None,
     log: bool = False,
     **solver_params: Any,
 ) -> LevellingResult:
     """Minimise the makespan with CP-SAT within ``time_limit`` seconds (wall clock, including the heuristic).
 
-    ``hint`` is a heuristic result to start from (computed with :func:`level_heuristic` when ``None``).
+    ``hint`` is a heuristic result to start from (computed with :func:`level_heuristic` when ``None``; with
+    ``hint_share`` its sampling is capped at that share of the time limit, which leaves the solver more of its
+    time on a loaded machine but gives up "never worse than the default heuristic", so it is off by default).
+    With a valid hint and ``bound_search`` the two workers are both full-problem solvers, one of them
+    searching on the objective's lower bound (``objective_lb_search``): the hint is usually optimal or near
+    it, so proving the bound is the work left, and the default second worker (LNS on the incumbent) helps
+    little there.  More workers keep CP-SAT's portfolio with the bound search added.
     Extra keyword arguments are set on ``CpSolver.parameters``.  The returned ``lower_bound`` is the
     solver's proven bound (at least the critical-path / energy bound); ``status`` is ``"OPTIMAL"`` when the
     makespan equals it.  If CP-SAT finds nothing better, the heuristic schedule is returned with
@@ -150,6 +158,8 @@ def level_cpsat(
         kw: dict[str, Any] = {"seed": seed}
         if heuristic_iterations is not None:
             kw["iterations"] = heuristic_iterations
+        elif hint_share is not None:
+            kw["time_limit"] = hint_share * time_limit
         hint = level_heuristic(problem, **kw)
     if progress is not None:
         progress(0.0, f"heuristic makespan {hint.makespan}")
@@ -275,6 +285,12 @@ def level_cpsat(
     solver.parameters.num_workers = max(1, num_workers)
     solver.parameters.random_seed = seed
     solver.parameters.log_search_progress = log
+    if bound_search and hint_valid and num_workers >= 2 and "subsolvers" not in solver_params:
+        if num_workers == 2:
+            solver.parameters.num_full_subsolvers = 2
+            solver.parameters.subsolvers.extend(["default_lp", "objective_lb_search"])
+        else:
+            solver.parameters.extra_subsolvers.append("objective_lb_search")
     for key, value in solver_params.items():
         if isinstance(value, (list, tuple)):
             getattr(solver.parameters, key).extend(value)

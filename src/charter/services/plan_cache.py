@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import event, select
@@ -35,8 +36,10 @@ _STAGED = "charter.plan_cache.staged"
 _EVICT = "charter.plan_cache.evict"
 _READY = "charter.plan_cache.ready"
 
+MAX_PROJECTS = 32  # per database: the projects edited most recently (an entry of 10,000 tasks is a few MB)
+
 _lock = threading.Lock()
-_entries: weakref.WeakKeyDictionary[Engine, dict[int, tuple[tuple[Any, ...], Any]]] = (
+_entries: weakref.WeakKeyDictionary[Engine, OrderedDict[int, tuple[tuple[Any, ...], Any]]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -57,7 +60,7 @@ def lookup(s: Session, project_id: int, revision: tuple[Any, ...]) -> Any | None
     if engine is None:
         return None
     with _lock:
-        hit = _entries.get(engine, {}).get(project_id)
+        hit = _entries.get(engine, OrderedDict()).get(project_id)
     return hit[1] if hit is not None and hit[0] == revision else None
 
 
@@ -114,10 +117,14 @@ def _after_commit(s: Session) -> None:
     if engine is None:
         return
     with _lock:
-        per = _entries.setdefault(engine, {})
+        per = _entries.setdefault(engine, OrderedDict())
         for pid in evict:
             per.pop(pid, None)
-        per.update(ready)
+        for pid, item in ready.items():
+            per[pid] = item
+            per.move_to_end(pid)
+        while len(per) > MAX_PROJECTS:
+            per.popitem(last=False)
 
 
 @event.listens_for(Session, "after_rollback")
