@@ -438,7 +438,7 @@ def test_pdf_and_html(seed: World, rep: dict[str, Any]) -> None:
     pdf = report_render.to_pdf(r)
     text = pdf_text(pdf)
     assert pdf.startswith(b"%PDF") and r["project_name"] in text and "Status by area" in text
-    assert "build ✓" in text  # beyond Latin-1, no "?" any more
+    assert "build ✓" in text and "Done: design" in text and "**" not in text  # beyond Latin-1, as HTML
     html = report_render.to_html(r)
     assert (
         r["project_name"] in html
@@ -466,6 +466,9 @@ def test_pdf_keeps_text_outside_latin1(seed: World, rep: dict[str, Any]) -> None
     assert f"Projekt {UNICODE}" in text
     assert f"Risiko {UNICODE}" in text
     assert "Ωmega" in text and "Жук" in text and "код" in text and UNICODE in text
+    assert (
+        "**" not in text and "`" not in text
+    )  # laid out as HTML (bold, italic, code), not the plain fallback
     assert "Z?rich" not in text and "?mega" not in text
     assert b"/FontFile2" in pdf and b"/ToUnicode" in pdf and b"/Helvetica" not in pdf
 

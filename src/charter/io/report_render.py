@@ -5,7 +5,9 @@ earned-value figures with the PV/EV/AC chart."""
 
 from __future__ import annotations
 
+import logging
 import os
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -15,6 +17,7 @@ from jinja2 import Environment, select_autoescape
 RAG_RGB = {"green": (42, 138, 74), "amber": (214, 140, 0), "red": (200, 55, 45), "grey": (150, 156, 166)}
 SERIES_RGB = {"pv": (47, 111, 206), "ev": (42, 138, 74), "ac": (200, 55, 45)}
 EVM_KEYS = ("bac", "pv", "ev", "ac", "spi", "cpi", "eac", "vac")
+log = logging.getLogger("charter.reports")
 FONT, MONO = "DejaVu", "DejaVuMono"
 # DejaVu (shipped with matplotlib, a dependency) covers Latin, Greek, Cyrillic, Armenian, Georgian, Hebrew,
 # Arabic and many symbols; scripts it lacks (CJK, Indic) come out as empty boxes, never as "?".
@@ -32,17 +35,29 @@ def font_dir() -> str:
     return os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
 
 
-def _add_fonts(pdf: FPDF) -> None:
+def _add_fonts(pdf: FPDF, html: str) -> None:
     """Embed the Unicode TrueType fonts (fpdf2 subsets them and writes a ToUnicode map, so the text of the
-    PDF can be searched and copied)."""
+    PDF can be searched and copied). Parsing a font takes time: italics and the monospaced family only when
+    the narrative uses them."""
+    italic = any(tag in html for tag in ("<em", "<i>", "<i ", "<cite", "<blockquote"))
+    mono = any(tag in html for tag in ("<code", "<pre", "<kbd", "<samp", "<tt"))
     for (family, style), name in _FONT_FILES.items():
+        if (family == MONO and not mono) or ("I" in style and not italic):
+            continue
         pdf.add_font(family, style, os.path.join(font_dir(), name))
 
 
 def _code_styles() -> dict[str, Any]:
+    from fpdf.fonts import TextStyle
     from fpdf.html import DEFAULT_TAG_STYLES
 
-    return {tag: DEFAULT_TAG_STYLES[tag].replace(font_family=MONO) for tag in ("code", "pre")}
+    out: dict[str, Any] = {}
+    for tag in ("code", "pre"):
+        style = DEFAULT_TAG_STYLES[tag]  # "pre" is a TextStyle (with margins), "code" a plain FontFace
+        out[tag] = (
+            style.replace(font_family=MONO) if isinstance(style, TextStyle) else replace(style, family=MONO)
+        )
+    return out
 
 
 def _t(v: Any) -> str:
@@ -68,7 +83,7 @@ class _Pdf(FPDF):
     def __init__(self, report: dict[str, Any]):
         super().__init__(format="A4")
         self.report = report
-        _add_fonts(self)
+        _add_fonts(self, str(report.get("narrative_html") or ""))
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -168,6 +183,7 @@ def to_pdf(r: dict[str, Any]) -> bytes:
         try:
             pdf.write_html(_t(html), font_family=FONT, tag_styles=_code_styles())
         except Exception:  # an HTML construct fpdf2 cannot lay out: fall back to the plain text
+            log.warning("report %s: narrative laid out as plain text", r.get("id"), exc_info=True)
             _lines(pdf, (r.get("narrative") or "").splitlines(), "")
     else:
         _lines(pdf, [], "No narrative.")
