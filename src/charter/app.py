@@ -115,7 +115,9 @@ def create_app(db: Database | None = None, *, check_schema: bool = True, run_wor
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
             from charter.services import scheduled
 
-            stop = start_background_worker(db, jobs=scheduled.jobs())
+            stop = start_background_worker(
+                db, jobs=scheduled.jobs(), attachments=scheduled.attachment_resolvers()
+            )
             try:
                 yield
             finally:

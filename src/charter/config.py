@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_user: str = ""
     smtp_password: str = ""
+    # attachments of one e-mail together (a status report's PDF); a larger one is left out and the mail says so
+    smtp_max_attachment_bytes: int = 10 * 1024 * 1024
     webhook_allow_hosts: str = ""
     worker_poll_seconds: float = 5.0
     # how long a row claimed by a worker that died (kill -9, power loss) waits before another worker takes it

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from charter.services import desks, roles, stakeholders
+from charter.domain import reports as R
+from charter.services import desks, reports, risk, roles, stakeholders
+from charter.services.context import now
 
 ROLE_SECTIONS = {
     "pm": {"project_manager"},
@@ -40,9 +42,11 @@ def test_sections_carry_the_right_items(seed: Any, frozen_clock: Any) -> None:
         stakeholders.raise_concern(s, seed.actor("stakeholder"), seed.p1, subject="Go-live clashes with audit",
                                    areas=["schedule"])  # fmt: skip
     pm = _p1(seed, "pm")["sections"]["project_manager"]  # type: ignore[index]
-    assert set(pm["health"]["areas"]) == {"schedule", "budget", "team", "risk", "quality", "communications"}
-    assert all("rule" in a and "rag" in a for a in pm["health"]["areas"].values())
-    assert "negative_float_tasks" in pm["health"]["areas"]["schedule"]
+    assert list(pm["health"]["areas"]) == list(R.AREAS)  # the status report's ten areas
+    assert all(a["rule"].startswith(f"{a['rag']}:" if a["rag"] != "grey" else "no data:")
+               for a in pm["health"]["areas"].values())  # fmt: skip
+    assert "spi" in pm["health"]["areas"]["schedule"]["figures"]
+    assert pm["today"]["overdue_communications"] == 0  # the new concern is not past its deadline yet
     assert "approvals" in pm["today"] and "gaps" in pm["today"]
     leader = _p1(seed, "task_leader")["sections"]["task_leader"]  # type: ignore[index]
     assert [x["work_package"] for x in leader] == ["WP-A"] and leader[0]["tasks"] == 2
@@ -71,9 +75,55 @@ def test_portfolio_shows_only_visible_projects_with_rules(seed: Any, frozen_cloc
         every = desks.portfolio(s, seed.actor("admin"))
     assert [p["key"] for p in mine["projects"]] == ["P1"]
     assert [p["key"] for p in every["projects"]] == ["P1", "P2"]
-    assert set(mine["rules"]) >= {"schedule", "budget", "team"}
-    assert mine["projects"][0]["areas"]["budget"]["rag"] == "unknown"  # a worker may not read the budget
+    assert mine["areas"] == list(R.AREAS) and set(mine["rules"]) == set(R.AREAS)
+    withheld = mine["projects"][0]["areas"]["budget"]  # a worker may not read the budget
+    assert withheld["rag"] == "grey" and withheld["figures"] == {} and "may not read" in withheld["rule"]
+    assert every["projects"][0]["areas"]["budget"]["rule"] != withheld["rule"]
+    assert mine["projects"][0]["overall"] == every["projects"][0]["overall"]  # the project's own colour
     assert mine["budget"] == []
+
+
+def _draft_colours(seed: Any) -> dict[str, str]:
+    with seed.db.uow() as s:
+        today = now().date()
+        r = reports.find_for_period(s, seed.actor("pm"), seed.p1, period="week", day=today)
+        if r is None:
+            r = reports.create_draft(s, seed.actor("pm"), seed.p1, period="week", day=today)
+    return {"overall": r["overall"], **{a["area"]: a["rag"] for a in r["areas"]}}
+
+
+def _portfolio_colours(seed: Any, who: str = "pm") -> dict[str, str]:
+    with seed.db.uow(readonly=True) as s:
+        row = next(p for p in desks.portfolio(s, seed.actor(who))["projects"] if p["id"] == seed.p1)
+    return {"overall": row["overall"], **{k: a["rag"] for k, a in row["areas"].items()}}
+
+
+def test_portfolio_colours_are_the_current_week_drafts_under_the_projects_thresholds(
+    seed: Any, frozen_clock: Any
+) -> None:
+    """The portfolio rates by the status reports' rules and each project's own thresholds: whatever the data
+    and thresholds, a project shows the colours of its current-week draft."""
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:  # an open threat scoring 12: amber under the default risk thresholds (10/20)
+        risk.create_risk(s, pm, seed.p1, title="Vendor late", kind="threat", probability=3, impact_schedule=4,
+                         strategy="mitigate")  # fmt: skip
+        stakeholders.raise_concern(s, seed.actor("stakeholder"), seed.p1, subject="Audit clash",
+                                   areas=["schedule"])  # fmt: skip
+    before = _portfolio_colours(seed)
+    assert before == _draft_colours(seed)
+    assert before["risk"] == "amber" and before["communications"] == "green" and before["conflict"] == "grey"
+    with seed.db.uow() as s:  # the PM raises the risk thresholds: 12 is no longer worth amber
+        current = reports.get_thresholds(s, pm, seed.p1)
+        reports.set_thresholds(s, pm, seed.p1, current["version"], {"risk_amber_score": 15})
+    frozen_clock.advance(days=10)  # and the concern's acknowledgement deadline passes
+    after = _portfolio_colours(seed)
+    assert after == _draft_colours(seed)
+    assert after["risk"] == "green" and after["communications"] == "red" and after["overall"] == "red"
+    with seed.db.uow(readonly=True) as s:
+        row = next(p for p in desks.portfolio(s, pm)["projects"] if p["id"] == seed.p1)
+    assert (
+        row["own_thresholds"] and row["areas"]["risk"]["rule"] == "green: 1 open threat(s), highest score 12"
+    )
 
 
 def test_api_desk_and_portfolio(api: Any, seed: Any, as_: Any) -> None:
@@ -106,6 +156,11 @@ def test_web_desk_portfolio_and_search_pages(seed: Any) -> None:
         assert 'href="/portfolio"' in page.text and 'action="/search"' in page.text
         port = client.get("/portfolio")
         assert port.status_code == 200 and "P1" in port.text and "P2" not in port.text
+        assert 'id="portfolio-week"' in port.text and port.text.count('data-area="') == len(R.AREAS)
+        assert (
+            'data-area="conflict"><span class="badge rag-grey" title="no data: the conflict log is empty"'
+            in port.text
+        )
         found = client.get("/search", params={"q": 'Task "A OR NEAR('})
         assert found.status_code == 200 and 'id="search-total"' in found.text
     with _browser(seed, "pm") as client:

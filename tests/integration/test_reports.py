@@ -423,18 +423,54 @@ def test_scheduled_pass_drafts_the_week_just_ended_once_and_reminds_the_pm(
 # --------------------------------------------------------------------------------------------- formats
 
 
+def pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
 def test_pdf_and_html(seed: World, rep: dict[str, Any]) -> None:
     with seed.db.uow() as s:
         r = reports.update_narrative(s, seed.actor("pm"), seed.p1, rep["id"], rep["version"],
                                      "## Summary\n\n- **Done:** design\n- Next: build ✓")  # fmt: skip
     pdf = report_render.to_pdf(r)
-    assert pdf.startswith(b"%PDF") and r["project_name"].encode() in pdf and b"Status by area" in pdf
+    text = pdf_text(pdf)
+    assert pdf.startswith(b"%PDF") and r["project_name"] in text and "Status by area" in text
+    assert "build ✓" in text and "Done: design" in text and "**" not in text  # beyond Latin-1, as HTML
     html = report_render.to_html(r)
     assert (
         r["project_name"] in html
         and "<h2>Summary</h2>" in html
         and "no data: the conflict log is empty" in html
     )
+
+
+UNICODE = "Zürich – Ωmega – Жук € → ≥ ąčš"  # Latin, Greek, Cyrillic and symbols: all in DejaVu Sans
+
+
+def test_pdf_keeps_text_outside_latin1(seed: World, rep: dict[str, Any]) -> None:
+    """Project name, narrative (bold, italic, code) and a risk title outside Latin-1 come out of the PDF's
+    text layer as written: the embedded Unicode font has the glyphs and its ToUnicode map maps them back."""
+    with seed.db.uow() as s:
+        version = s.get(Project, seed.p1).version  # type: ignore[union-attr]
+        projects.update_project(s, seed.actor("admin"), seed.p1, version, name=f"Projekt {UNICODE}")
+        risk.create_risk(s, seed.actor("pm"), seed.p1, title=f"Risiko {UNICODE}", kind="threat",
+                         probability=3, impact_schedule=3)  # fmt: skip
+        cur = reports.get_report(s, seed.actor("pm"), seed.p1, rep["id"])
+        r = reports.update_narrative(s, seed.actor("pm"), seed.p1, rep["id"], cur["version"],
+                                     f"**Ωmega** *Жук* `код` {UNICODE}")  # fmt: skip
+    pdf = report_render.to_pdf(r)
+    text = pdf_text(pdf)
+    assert f"Projekt {UNICODE}" in text
+    assert f"Risiko {UNICODE}" in text
+    assert "Ωmega" in text and "Жук" in text and "код" in text and UNICODE in text
+    assert (
+        "**" not in text and "`" not in text
+    )  # laid out as HTML (bold, italic, code), not the plain fallback
+    assert "Z?rich" not in text and "?mega" not in text
+    assert b"/FontFile2" in pdf and b"/ToUnicode" in pdf and b"/Helvetica" not in pdf
 
 
 def test_api_download_and_cli(seed: World, rep: dict[str, Any], api: Any, as_: Any, monkeypatch: Any,

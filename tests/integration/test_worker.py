@@ -9,6 +9,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from email import message_from_bytes
 from email.message import Message
 from typing import Any
@@ -271,3 +272,129 @@ def test_background_worker_delivers_and_stops(seed: World, frozen_clock: Any, sm
         stop()
     assert time.monotonic() - started < 5
     assert len(smtp.mailbox.messages) == 1
+
+
+# --------------------------------------------------------------------------------------------- attachments
+
+
+def _publish_report(w: World, frozen_clock: Any) -> int:
+    """P1's weekly report of 7-13 January 2030, published on the 14th to the Sponsor and the stakeholder."""
+    import datetime as dt
+
+    from charter.persistence.models import Project
+    from charter.services import comm_plan, projects, reports, scheduling
+
+    frozen_clock.set(dt.datetime(2030, 1, 7, 9, tzinfo=dt.UTC))
+    pm = w.actor("pm")
+    with w.db.uow() as s:
+        version = s.get(Project, w.p1).version
+        projects.update_project(s, w.actor("admin"), w.p1, version, start_date=dt.date(2030, 1, 7),
+                                name="Zürich – Ωmega")  # fmt: skip
+        scheduling.recompute(s, w.p1)
+    frozen_clock.set(dt.datetime(2030, 1, 14, 9, tzinfo=dt.UTC))
+    with w.db.uow() as s:
+        comm_plan.create_entry(s, pm, w.p1, information="Weekly status report", audience="role",
+                               audience_role_id=w.roles["sponsor"], frequency="weekly", channel="report")  # fmt: skip
+        comm_plan.create_entry(s, pm, w.p1, information="Status report", audience="user",
+                               audience_user_id=w.users["stakeholder"], frequency="weekly", channel="email")  # fmt: skip
+        r = reports.create_draft(s, pm, w.p1, period="week", day=dt.date(2030, 1, 8))
+        reports.publish(s, pm, w.p1, r["id"], r["version"])
+    return int(r["id"])
+
+
+def _body(msg: Message) -> str:
+    part = next(p for p in msg.walk() if p.get_content_type() == "text/plain")
+    data = part.get_payload(decode=True)
+    assert isinstance(data, bytes)
+    return data.decode(part.get_content_charset() or "utf-8")
+
+
+def _pdf_parts(msg: Message) -> list[Message]:
+    return [p for p in msg.walk() if p.get_content_type() == "application/pdf"]
+
+
+def report_worker(db: Database, port: int, **kw: Any) -> Worker:
+    from charter.services import scheduled
+
+    return worker(db, port, attachments=scheduled.attachment_resolvers(), **kw)
+
+
+def test_a_published_report_arrives_with_its_pdf_once_even_after_a_worker_crash(
+    seed: World, frozen_clock: Any, smtp: SmtpServer
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    report_id = _publish_report(seed, frozen_clock)
+    with seed.db.uow(readonly=True) as s:  # the outbox holds a reference, never the file
+        payloads = [m.payload for m in s.scalars(select(OutboxMessage))]
+    refs = [p["attachments"] for p in payloads]
+    assert (
+        refs
+        == [[{"kind": "status_report.pdf", "report_id": report_id, "filename": "P1-week-2030-01-07.pdf"}]] * 2
+    )
+
+    def die(rows: list[Claimed]) -> None:
+        raise Crash
+
+    with pytest.raises(Crash):  # the first worker claims both and dies before sending
+        report_worker(seed.db, smtp.port, after_claim=die).run_once()
+    restarted = report_worker(seed.db, smtp.port)
+    frozen_clock.advance(seconds=restarted.lock_seconds + 1)
+    assert restarted.run_once().sent == 2
+    assert report_worker(seed.db, smtp.port).run_once().claimed == 0
+    assert sorted(str(m["To"]) for m in smtp.mailbox.messages) == ["sponsor@example.test",
+                                                                 "stakeholder@example.test"]  # fmt: skip
+    for msg in smtp.mailbox.messages:
+        (part,) = _pdf_parts(msg)
+        assert part.get_filename() == "P1-week-2030-01-07.pdf"
+        data = part.get_payload(decode=True)
+        assert isinstance(data, bytes) and data.startswith(b"%PDF")
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+        assert "Zürich – Ωmega (P1)" in text and "Status by area" in text
+        body = _body(msg)
+        assert "The PDF is attached" in body and f"/reports/{report_id}" in body
+
+
+def test_a_pdf_over_the_limit_or_gone_is_left_out_and_the_mail_says_so(
+    seed: World, frozen_clock: Any, smtp: SmtpServer
+) -> None:
+    import dataclasses
+
+    from charter.persistence.models import StatusReport
+
+    report_id = _publish_report(seed, frozen_clock)
+    small = report_worker(seed.db, smtp.port)
+    small.smtp = dataclasses.replace(small.smtp, max_attachment_bytes=1000)
+    with seed.db.uow() as s:  # one recipient's mail goes out now, under a 1000-byte limit
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        rows[1].next_attempt_at = now() + timedelta(hours=1)
+    assert small.run_once().sent == 1
+    msg = smtp.mailbox.messages[0]
+    assert _pdf_parts(msg) == []
+    body = _body(msg)
+    assert "P1-week-2030-01-07.pdf" in body and "is not attached" in body and "limited to 1 KB" in body
+
+    with seed.db.uow() as s:  # the report disappears before the other mail is sent
+        s.delete(s.get(StatusReport, report_id))
+    frozen_clock.advance(seconds=3601)
+    assert report_worker(seed.db, smtp.port).run_once().sent == 1
+    gone = smtp.mailbox.messages[1]
+    assert _pdf_parts(gone) == [] and "is no longer available" in _body(gone)
+
+
+def test_a_worker_that_cannot_produce_the_attachment_retries_instead_of_sending_without(
+    seed: World, frozen_clock: Any, smtp: SmtpServer
+) -> None:
+    _publish_report(seed, frozen_clock)
+    plain = worker(seed.db, smtp.port)  # no resolvers registered
+    assert plain.run_once().retried == 2
+    assert smtp.mailbox.messages == []
+    with seed.db.uow(readonly=True) as s:
+        assert {m.last_error for m in s.scalars(select(OutboxMessage))} == {
+            "RuntimeError: this worker cannot produce attachments of kind 'status_report.pdf'"
+        }
+    frozen_clock.advance(seconds=plain.backoff(1).total_seconds() + 1)
+    assert report_worker(seed.db, smtp.port).run_once().sent == 2
+    assert all(len(_pdf_parts(m)) == 1 for m in smtp.mailbox.messages)

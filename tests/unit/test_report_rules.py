@@ -108,3 +108,11 @@ def test_critical_path_changes() -> None:
     assert out == {"previous": 4, "joined": [3], "left": [1], "finish_before": "2030-01-10T18:00:00",
                    "finish_after": "2030-01-14T18:00:00", "names": {"1": "A", "2": "B", "3": "C"}}  # fmt: skip
     assert R.critical_path_changes(None, after)["previous"] is None
+
+
+def test_the_rule_legend_names_every_area_with_the_projects_thresholds() -> None:
+    default = R.describe(R.Thresholds())
+    assert list(default) == list(R.AREAS)
+    assert "CPI below 0.90" in default["budget"] and "scoring 20+" in default["risk"]
+    own = R.describe(R.Thresholds.with_overrides({"risk_amber_score": 12, "cpi_red": 0.8}))
+    assert "12+" in own["risk"] and "CPI below 0.80" in own["budget"]

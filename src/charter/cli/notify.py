@@ -28,7 +28,9 @@ def worker(
     the message in flight. On PostgreSQL several workers may run at once."""
     settings = get_settings()
     db = open_db()
-    w = from_settings(db, settings, now=now, jobs=scheduled.jobs())
+    w = from_settings(
+        db, settings, now=now, jobs=scheduled.jobs(), attachments=scheduled.attachment_resolvers()
+    )
     if not w.smtp.host:
         console.print("[yellow]no SMTP host (CHARTER_SMTP_HOST): email stays queued; webhooks are sent[/]")
 

@@ -382,6 +382,38 @@ RULES: dict[str, Callable[[Mapping[str, Any], Thresholds], AreaStatus]] = {
 }  # fmt: skip
 
 
+def describe(th: Thresholds) -> dict[str, str]:
+    """Each area's rule in words, with these thresholds (the legend of the portfolio and the report pages)."""
+    return {
+        "budget": f"red: CPI below {th.cpi_red:.2f}; amber: CPI below {th.cpi_amber:.2f}; "
+                  "grey: no approved budget or nothing earned or spent yet",
+        "schedule": f"red: SPI below {th.spi_red:.2f}, or the finish or a milestone more than {th.slip_red_days} "
+                    f"days after the baseline; amber: SPI below {th.spi_amber:.2f}, or any later than the "
+                    "baseline; grey: no baseline and no planned value",
+        "team": f"red: {th.overload_red_days}+ person-days over capacity in the period; amber: "
+                f"{th.overload_amber_days}+, or timesheet entries waiting more than {th.timesheet_pending_days} "
+                "days; grey: nobody assigned",
+        "conflict": "red: an open critical conflict or one at the Sponsor; amber: an open high one, one at the PM "
+                    "or one past its escalation time; grey: the log is empty",
+        "risk": f"red: an open threat scoring {th.risk_red_score}+, or {th.risk_amber_score}+ without a response "
+                f"strategy; amber: one scoring {th.risk_amber_score}+ or a review past due; grey: the register "
+                "is empty",
+        "procurement": f"red: an invoice held or an order late more than {th.procurement_red_days} days; amber: "
+                       "any held invoice, late order or over-budget request waiting; grey: no records",
+        "quality": f"red: an open critical defect or {th.quality_red_share:.0%} of the measured metrics off "
+                   "target; amber: an open major defect, a metric off target or a gate closed over failed "
+                   "criteria; grey: nothing recorded",
+        "communications": "red: a concern past its acknowledgement deadline; amber: a communication-plan item "
+                          "overdue; grey: no plan and no concerns",
+        "scope": f"red: {th.scope_open_red}+ open change requests or one open more than {th.scope_age_red_days} "
+                 f"days; amber: one open more than {th.scope_age_amber_days} days or a change approved in the "
+                 "period; grey: none recorded",
+        "technology": "red: a component past end of life or a critical update past due; amber: end of life "
+                      f"within {th.eol_warning_days} days, an open high/critical update or any update past due; "
+                      "grey: the inventory is empty",
+    }  # fmt: skip
+
+
 def rate(facts: Mapping[str, Mapping[str, Any]], th: Thresholds) -> list[AreaStatus]:
     """The ten areas in their fixed order; an area with no facts at all is grey."""
     return [RULES[a](facts.get(a) or {}, th) for a in AREAS]

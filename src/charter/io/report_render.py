@@ -5,6 +5,10 @@ earned-value figures with the PV/EV/AC chart."""
 
 from __future__ import annotations
 
+import logging
+import os
+from dataclasses import replace
+from functools import cache
 from typing import Any
 
 from fpdf import FPDF
@@ -13,15 +17,52 @@ from jinja2 import Environment, select_autoescape
 RAG_RGB = {"green": (42, 138, 74), "amber": (214, 140, 0), "red": (200, 55, 45), "grey": (150, 156, 166)}
 SERIES_RGB = {"pv": (47, 111, 206), "ev": (42, 138, 74), "ac": (200, 55, 45)}
 EVM_KEYS = ("bac", "pv", "ev", "ac", "spi", "cpi", "eac", "vac")
-_ASCII = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"',
-                        "\u201d": '"', "\u2022": "*", "\u2026": "...", "\u2265": ">=", "\u2264": "<=",
-                        "\u00a0": " ", "\u2192": "->"})  # fmt: skip
+log = logging.getLogger("charter.reports")
+FONT, MONO = "DejaVu", "DejaVuMono"
+# DejaVu (shipped with matplotlib, a dependency) covers Latin, Greek, Cyrillic, Armenian, Georgian, Hebrew,
+# Arabic and many symbols; scripts it lacks (CJK, Indic) come out as empty boxes, never as "?".
+_FONT_FILES = {(FONT, ""): "DejaVuSans.ttf", (FONT, "B"): "DejaVuSans-Bold.ttf",
+               (FONT, "I"): "DejaVuSans-Oblique.ttf", (FONT, "BI"): "DejaVuSans-BoldOblique.ttf",
+               (MONO, ""): "DejaVuSansMono.ttf", (MONO, "B"): "DejaVuSansMono-Bold.ttf",
+               (MONO, "I"): "DejaVuSansMono-Oblique.ttf", (MONO, "BI"): "DejaVuSansMono-BoldOblique.ttf"}  # fmt: skip
+_CONTROL = {c: None for c in range(32) if c not in (9, 10)}
+
+
+@cache
+def font_dir() -> str:
+    import matplotlib
+
+    return os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
+
+
+def _add_fonts(pdf: FPDF, html: str) -> None:
+    """Embed the Unicode TrueType fonts (fpdf2 subsets them and writes a ToUnicode map, so the text of the
+    PDF can be searched and copied). Parsing a font takes time: italics and the monospaced family only when
+    the narrative uses them."""
+    italic = any(tag in html for tag in ("<em", "<i>", "<i ", "<cite", "<blockquote"))
+    mono = any(tag in html for tag in ("<code", "<pre", "<kbd", "<samp", "<tt"))
+    for (family, style), name in _FONT_FILES.items():
+        if (family == MONO and not mono) or ("I" in style and not italic):
+            continue
+        pdf.add_font(family, style, os.path.join(font_dir(), name))
+
+
+def _code_styles() -> dict[str, Any]:
+    from fpdf.fonts import TextStyle
+    from fpdf.html import DEFAULT_TAG_STYLES
+
+    out: dict[str, Any] = {}
+    for tag in ("code", "pre"):
+        style = DEFAULT_TAG_STYLES[tag]  # "pre" is a TextStyle (with margins), "code" a plain FontFace
+        out[tag] = (
+            style.replace(font_family=MONO) if isinstance(style, TextStyle) else replace(style, family=MONO)
+        )
+    return out
 
 
 def _t(v: Any) -> str:
-    """Text the PDF core fonts can show (Latin-1); anything else becomes '?'."""
-    text = "" if v is None else str(v)
-    return text.translate(_ASCII).encode("latin-1", "replace").decode("latin-1")
+    """The text as given (the fonts are Unicode), without control characters a PDF cannot show."""
+    return ("" if v is None else str(v)).translate(_CONTROL)
 
 
 def _num(v: Any) -> float | None:
@@ -42,10 +83,11 @@ class _Pdf(FPDF):
     def __init__(self, report: dict[str, Any]):
         super().__init__(format="A4")
         self.report = report
+        _add_fonts(self, str(report.get("narrative_html") or ""))
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("Helvetica", "", 8)
+        self.set_font(FONT, "", 8)
         self.set_text_color(110, 110, 110)
         r = self.report
         state = "published" if r["status"] == "published" else "DRAFT - figures are live, not final"
@@ -54,10 +96,10 @@ class _Pdf(FPDF):
 
 def _heading(pdf: FPDF, text: str) -> None:
     pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 12)
+    pdf.set_font(FONT, "B", 12)
     pdf.set_text_color(23, 35, 59)
     pdf.cell(0, 7, _t(text), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(FONT, "", 9)
     pdf.set_text_color(0, 0, 0)
 
 
@@ -79,7 +121,7 @@ def _chart(pdf: FPDF, trend: list[dict[str, Any]], currency: str) -> None:
     pdf.set_draw_color(154, 163, 178)
     pdf.line(x0, y0 + h, x0 + w, y0 + h)
     pdf.line(x0, y0, x0, y0 + h)
-    pdf.set_font("Helvetica", "", 7)
+    pdf.set_font(FONT, "", 7)
     pdf.set_xy(pdf.l_margin, y0 - 3)
     pdf.cell(30, 4, _t(f"{top:,.0f} {currency}"))
     for key, rgb in SERIES_RGB.items():
@@ -101,33 +143,32 @@ def _chart(pdf: FPDF, trend: list[dict[str, Any]], currency: str) -> None:
         pdf.set_x(x0 + w + 3)
         pdf.cell(20, 4, key.upper(), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(FONT, "", 9)
     pdf.set_y(y0 + h + 8)
 
 
 def to_pdf(r: dict[str, Any]) -> bytes:
     pdf = _Pdf(r)
-    pdf.set_compression(False)  # small documents; keeps the text searchable by simple tools
     pdf.set_title(_t(title(r)))
     pdf.set_author(_t(r.get("published_by") or r.get("created_by") or "Charter"))
     pdf.set_creator("Charter")
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
+    pdf.set_font(FONT, "B", 16)
     pdf.multi_cell(0, 8, _t(f"{r['project_name']} ({r['project_key']})"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
+    pdf.set_font(FONT, "", 11)
     state = f"published {str(r['published_at'])[:10]}" if r["status"] == "published" else "draft"
     pdf.cell(0, 6, _t(f"Status report, {r['label']} - {state} - figures as of {r.get('as_of')}"),
              new_x="LMARGIN", new_y="NEXT")  # fmt: skip
     overall = r.get("overall") or "grey"
     pdf.set_fill_color(*RAG_RGB.get(overall, RAG_RGB["grey"]))
     pdf.set_text_color(255, 255, 255)
-    pdf.set_font("Helvetica", "B", 10)
+    pdf.set_font(FONT, "B", 10)
     pdf.cell(40, 7, _t(f"Overall: {overall.upper()}"), fill=True, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
 
     _heading(pdf, "Status by area")
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(FONT, "", 9)
     for a in r.get("areas") or []:
         pdf.set_fill_color(*RAG_RGB.get(a["rag"], RAG_RGB["grey"]))
         pdf.set_text_color(255, 255, 255)
@@ -140,8 +181,9 @@ def to_pdf(r: dict[str, Any]) -> bytes:
     html = r.get("narrative_html") or ""
     if html:
         try:
-            pdf.write_html(_t(html))
+            pdf.write_html(_t(html), font_family=FONT, tag_styles=_code_styles())
         except Exception:  # an HTML construct fpdf2 cannot lay out: fall back to the plain text
+            log.warning("report %s: narrative laid out as plain text", r.get("id"), exc_info=True)
             _lines(pdf, (r.get("narrative") or "").splitlines(), "")
     else:
         _lines(pdf, [], "No narrative.")

@@ -14,10 +14,17 @@ worker claims it again. So a message is never lost, and in normal operation (no 
 server accepting a message and step 3) never sent twice for the same event and recipient. A crash in that
 narrow window re-sends it: email is at-least-once. Message-ID and X-Charter-Delivery carry the outbox id so
 receivers can drop such a repeat.
+
+Attachments are stored in the row as references ({"kind": ..., ...}), never as bytes: at send time the
+worker asks the resolver registered for the kind (`attachments`, wired by the composition root) for the
+file, so a restarted worker produces the same attachment, and the outbox stays small. A file over the
+size limit (or one whose source is gone) is left out and the message says so; a kind this worker has no
+resolver for is retried, so a worker that has one sends it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -30,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from charter.notify import email as mail
 from charter.notify import webhooks
@@ -44,6 +52,13 @@ DIGEST_LOOKBACK_DAYS = 7
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{max(round(n / 1024), 1)} KB"
+
+
+AttachmentResolver = Callable[[Session, dict[str, Any]], mail.Attachment | None]
 
 
 class PermanentFailure(Exception):
@@ -85,6 +100,11 @@ class Worker:
     stop: threading.Event = field(default_factory=threading.Event)
     # scheduled jobs of the layers above (reminders, alerts): each runs in its own transaction every pass
     jobs: list[Callable[[Any, datetime], Any]] = field(default_factory=list)
+    # attachment kind -> resolver (a read-only session and the stored reference -> the file, or None if gone)
+    attachments: dict[str, AttachmentResolver] = field(default_factory=dict)
+    _files: dict[str, mail.Attachment | None] = field(
+        default_factory=dict, init=False, repr=False
+    )  # one drain's cache
 
     # --- the outbox ---------------------------------------------------------------------------------------
 
@@ -140,14 +160,41 @@ class Worker:
             seconds=min(self.backoff_seconds * 2 ** max(attempts - 1, 0), self.max_backoff_seconds)
         )
 
+    def _attachments(self, refs: list[Any]) -> tuple[list[mail.Attachment], list[str]]:
+        """The files of a message's references within the size limit, and a line for each one left out."""
+        files: list[mail.Attachment] = []
+        notes: list[str] = []
+        total, limit = 0, self.smtp.max_attachment_bytes
+        for ref in refs:
+            kind = ref.get("kind") if isinstance(ref, dict) else None
+            resolve = self.attachments.get(str(kind))
+            if resolve is None:
+                raise RuntimeError(f"this worker cannot produce attachments of kind {kind!r}")
+            key = json.dumps(ref, sort_keys=True, default=str)
+            if key not in self._files:
+                with self.db.uow(readonly=True) as s:
+                    self._files[key] = resolve(s, dict(ref))
+            found = self._files[key]
+            name = str(ref.get("filename") or "the attachment")
+            if found is None:
+                notes.append(f"{name} is no longer available, so it is not attached.")
+            elif total + len(found.data) > limit:
+                notes.append(f"{found.filename} ({_mb(len(found.data))}) is not attached: e-mail attachments are "
+                             f"limited to {_mb(limit)}. Download it from the link above.")  # fmt: skip
+            else:
+                total += len(found.data)
+                files.append(found)
+        return files, notes
+
     def _send(self, row: Claimed) -> None:
         if row.channel == "email":
             p = row.payload
             if not p.get("to"):
                 raise PermanentFailure("the recipient has no email address")
-            mail.send(
-                self.smtp, to=p["to"], subject=p["subject"], body=p["body"], message_id=f"outbox-{row.id}"
-            )
+            files, notes = self._attachments(list(p.get("attachments") or []))
+            body = p["body"] + ("\n\n" + "\n".join(notes) if notes else "")
+            mail.send(self.smtp, to=p["to"], subject=p["subject"], body=body, message_id=f"outbox-{row.id}",
+                      attachments=files)  # fmt: skip
             return
         webhook_id = row.payload.get("webhook_id")
         with self.db.uow(readonly=True) as s:
@@ -189,6 +236,7 @@ class Worker:
 
     def drain(self, stats: RunStats | None = None, max_batches: int = 100) -> RunStats:
         stats = stats or RunStats()
+        self._files.clear()  # attachments are produced afresh each pass, shared by its recipients
         for _ in range(max_batches):
             if self.stop.is_set():
                 break

@@ -154,9 +154,11 @@ def notify(
     link: str | None,
     event_key: str,
     exclude: int | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> None:
     """Hand a notification to charter.services.notifications.notify when that service exists (in-app inbox
-    and e-mail outbox, in this transaction); without it, nothing is sent."""
+    and e-mail outbox, in this transaction); without it, nothing is sent. `attachments`: references the
+    worker turns into e-mail attachments (see notifications.notify)."""
     ids = sorted({r for r in recipients if r is not None and r != exclude})
     if not ids:
         return
@@ -176,6 +178,7 @@ def notify(
         project_id=project_id,
         link=link,
         event_key=event_key[:200],
+        **({"attachments": attachments} if attachments else {}),
     )
 
 

@@ -1,8 +1,9 @@
 """Role desks (what each role a person holds *now* needs today) and the portfolio view across projects.
 
-Every figure comes with the numbers behind its colour and the rule that turned them into a colour. An area
-whose data the person may not read (budget without budget.read) or that has no data is "unknown", never
-guessed.
+Health colours are the status reports' (domain/reports.py): the ten areas rated by the same rules and the
+project's own thresholds as the current week's report, each with the figures behind it and the rule that
+turned them into a colour. An area without data is grey, never guessed; the budget's figures are withheld
+from someone who may not read the budget.
 """
 
 from __future__ import annotations
@@ -14,19 +15,16 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from charter.domain import reports as R
 from charter.domain.errors import CharterError
 from charter.domain.roles import LIAISON, OBSERVER, PM, SPONSOR, STAKEHOLDER, TASK_LEADER, TASK_WORKER, Perm
 from charter.persistence.models import (
     BudgetLine,
     CommItem,
     Concern,
-    Defect,
-    Deliverable,
     Invoice,
     Project,
-    ProjectSchedule,
     PurchaseRequest,
-    Risk,
     Role,
     RoleAssignment,
     Task,
@@ -38,24 +36,7 @@ from charter.services import roles as roles_svc
 from charter.services.authz import can, require_user, visible_project_ids
 from charter.services.context import Actor, now
 
-GREEN, AMBER, RED, UNKNOWN = "green", "amber", "red", "unknown"
-RULES = {
-    "schedule": "red: a task has negative float or the forecast finish is more than 5 days after the target; "
-    "amber: finish after the target; green: otherwise; unknown: not scheduled",
-    "budget": "from earned value: the worse of CPI and SPI against the project's amber/red thresholds",
-    "team": "red: someone is over-allocated on 3+ days of the next 14; amber: on any day; green: nobody",
-    "risk": "red: an open risk scored 15+ (probability x impact); amber: any open risk; green: none open",
-    "quality": "red: an open critical defect; amber: open defects or rejected deliverables; green: none",
-    "communications": "red: a concern not acknowledged by its due time; amber: items waiting on the liaison",
-}
-_OPEN_RISK = ("closed", "retired", "expired", "occurred_closed")
-
-
-def _worst(*colours: str) -> str:
-    for c in (RED, AMBER, GREEN):
-        if c in colours:
-            return c
-    return UNKNOWN
+BUDGET_WITHHELD = "not shown: you may not read this project's budget"
 
 
 def held_roles(s: Session, actor: Actor) -> dict[int, list[tuple[str, int | None]]]:
@@ -78,111 +59,20 @@ def held_roles(s: Session, actor: Actor) -> dict[int, list[tuple[str, int | None
 # --------------------------------------------------------------------------------------------- health
 
 
-def schedule_health(s: Session, p: Project) -> dict[str, Any]:
-    sched = s.get(ProjectSchedule, p.id)
-    negative = s.scalar(
-        select(func.count()).select_from(TaskComputed).where(TaskComputed.project_id == p.id,
-                                                             TaskComputed.total_float < 0)
-    ) or 0  # fmt: skip
-    finish = sched.finish.date() if sched and sched.finish else None
-    late = (finish - p.target_date).days if finish and p.target_date else None
-    if finish is None:
-        rag = UNKNOWN
-    elif negative or (late is not None and late > 5):
-        rag = RED
-    elif late is not None and late > 0:
-        rag = AMBER
-    else:
-        rag = GREEN
-    return {"rag": rag, "finish": finish, "target": p.target_date, "days_late": late,
-            "negative_float_tasks": negative, "rule": RULES["schedule"]}  # fmt: skip
-
-
-def budget_health(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
-    if not can(s, actor, p.id, Perm.BUDGET_READ):
-        return {"rag": UNKNOWN, "rule": RULES["budget"], "note": "you may not read this budget"}
-    from charter.services import evm
-
-    try:
-        figs = evm.compute(s, actor, p.id)["project"]
-    except CharterError as e:
-        return {"rag": UNKNOWN, "rule": RULES["budget"], "note": str(e)}
-    return {"rag": figs.get("status", UNKNOWN), "cpi": figs.get("cpi"), "spi": figs.get("spi"),
-            "rule": RULES["budget"]}  # fmt: skip
-
-
-def team_health(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
-    from charter.services import workload
-
-    today = now().date()
-    try:
-        w = workload.workload(s, actor, start=today, end=today + dt.timedelta(days=13), project_id=p.id)
-    except CharterError as e:
-        return {"rag": UNKNOWN, "rule": RULES["team"], "note": str(e)}
-    over = [{"name": r["name"], "user_id": r["user_id"], "over_days": r["over_days"]}
-            for r in w["resources"] if r["over_days"]]  # fmt: skip
-    rag = RED if any(r["over_days"] >= 3 for r in over) else AMBER if over else GREEN
-    return {"rag": rag, "overallocated": over, "rule": RULES["team"]}
-
-
-def risk_health(s: Session, p: Project) -> dict[str, Any]:
-    rows = s.execute(
-        select(Risk.probability, Risk.impact_schedule, Risk.impact_cost).where(
-            Risk.project_id == p.id, Risk.status.not_in(_OPEN_RISK)
-        )
-    ).all()
-    scores = [(pr or 0) * max(a or 0, b or 0) for pr, a, b in rows]
-    high = sum(1 for x in scores if x >= 15)
-    rag = RED if high else AMBER if rows else GREEN
-    return {"rag": rag, "open": len(rows), "high": high, "rule": RULES["risk"]}
-
-
-def quality_health(s: Session, p: Project) -> dict[str, Any]:
-    defects = s.execute(
-        select(Defect.severity, func.count()).where(Defect.project_id == p.id,
-                                                    Defect.status.not_in(("closed", "verified", "rejected")))
-        .group_by(Defect.severity)
-    ).all()  # fmt: skip
-    by = {sev: n for sev, n in defects}
-    rejected = s.scalar(
-        select(func.count()).select_from(Deliverable).where(Deliverable.project_id == p.id,
-                                                            Deliverable.status == "rejected")
-    ) or 0  # fmt: skip
-    open_ = sum(by.values())
-    rag = RED if by.get("critical") else AMBER if open_ or rejected else GREEN
-    return {"rag": rag, "open_defects": open_, "critical_defects": by.get("critical", 0),
-            "rejected_deliverables": rejected, "rule": RULES["quality"]}  # fmt: skip
-
-
-def comms_health(s: Session, p: Project) -> dict[str, Any]:
-    overdue = s.scalar(
-        select(func.count()).select_from(Concern).where(Concern.project_id == p.id,
-                                                        Concern.acknowledged_at.is_(None),
-                                                        Concern.ack_due_at < now())
-    ) or 0  # fmt: skip
-    waiting = s.scalar(
-        select(func.count()).select_from(CommItem).where(CommItem.project_id == p.id,
-                                                         CommItem.status == "with_liaison")
-    ) or 0  # fmt: skip
-    rag = RED if overdue else AMBER if waiting else GREEN
-    return {
-        "rag": rag,
-        "overdue_concerns": overdue,
-        "waiting_on_liaison": waiting,
-        "rule": RULES["communications"],
-    }
-
-
 def health(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
-    areas = {
-        "schedule": schedule_health(s, p),
-        "budget": budget_health(s, actor, p),
-        "team": team_health(s, actor, p),
-        "risk": risk_health(s, p),
-        "quality": quality_health(s, p),
-        "communications": comms_health(s, p),
-    }
-    return {"overall": _worst(*(a["rag"] for a in areas.values())), "areas": areas}
+    """The project's colours this week under the status reports' rules and the project's thresholds
+    (services/reports.live_status), so the desks, the portfolio and the current-week draft agree. The
+    budget area's figures and rule are withheld from someone who may not read the budget (its colour shows
+    as grey); the overall colour is the project's, as the published report will show it to every member."""
+    from charter.services import reports
+
+    st = reports.live_status(s, p)
+    areas = {a["area"]: a for a in st["areas"]}
+    if not can(s, actor, p.id, Perm.BUDGET_READ):
+        areas["budget"] = {"area": "budget", "rag": "grey", "rule": BUDGET_WITHHELD, "figures": {},
+                           "withheld": True}  # fmt: skip
+    return {"overall": st["overall"], "areas": areas, "label": st["label"], "as_of": st["as_of"],
+            "own_thresholds": st["own_thresholds"]}  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- sections
@@ -236,7 +126,10 @@ def _pm(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
         "today": {
             "approvals": _approvals(s, actor, p.id, PM) + _timesheets(s, actor, p.id),
             "gaps": roles_svc._gaps(s, p.id),
-            "overdue_communications": h["areas"]["communications"]["overdue_concerns"],
+            "overdue_communications": sum(
+                int(h["areas"]["communications"]["figures"].get(k) or 0)
+                for k in ("concerns_past_ack", "overdue_plan_items")
+            ),
             "conflicts": conflicts_svc.awaiting(s, p.id, actor.user_id),
         },
     }
@@ -354,7 +247,7 @@ def portfolio(s: Session, actor: Actor) -> dict[str, Any]:
     for p in projects:
         h = health(s, actor, p)
         rows.append({"id": p.id, "key": p.key, "name": p.name, "status": p.status, "phase": p.phase,
-                     "overall": h["overall"], "areas": h["areas"]})  # fmt: skip
+                     "overall": h["overall"], "areas": h["areas"], "own_thresholds": h["own_thresholds"]})  # fmt: skip
         for t, c in s.execute(
             select(Task, TaskComputed).outerjoin(TaskComputed, TaskComputed.task_id == Task.id)
             .where(Task.project_id == p.id, Task.milestone.is_(True))
@@ -380,7 +273,9 @@ def portfolio(s: Session, actor: Actor) -> dict[str, Any]:
         load = []
     return {
         "projects": rows,
-        "rules": RULES,
+        "areas": list(R.AREAS),
+        "rules": R.describe(R.Thresholds()),
+        "week": R.label(R.Period.WEEK, R.bounds(R.Period.WEEK, today)[0]),
         "milestones": milestones,
         "resource_load": load,
         "budget": [

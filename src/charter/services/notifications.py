@@ -9,6 +9,7 @@ nobody twice.
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -95,6 +96,16 @@ def enqueue(s: Session, *, event_key: str, recipient: str, channel: str, payload
     return True
 
 
+def _attachment_refs(attachments: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    refs = [dict(a) for a in attachments or []]
+    for a in refs:
+        if not isinstance(a.get("kind"), str) or not a["kind"]:
+            raise ValueError("an attachment reference needs a kind")
+        if len(json.dumps(a, default=str)) > 1000:
+            raise ValueError("an attachment reference is a reference (at most 1000 characters), not a file")
+    return refs
+
+
 def notify(
     s: Session,
     *,
@@ -105,12 +116,18 @@ def notify(
     project_id: int | None = None,
     link: str | None = None,
     event_key: str,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> dict[str, int]:
     """Tell `recipients` (user ids) about an event, honouring each one's preferences, and post it to the
     project's webhooks subscribed to `kind`. Runs in the caller's transaction. `event_key` names the event
-    (e.g. "task.assigned:42:7"); the same key never notifies the same recipient twice."""
+    (e.g. "task.assigned:42:7"); the same key never notifies the same recipient twice.
+
+    `attachments`: references ({"kind": ..., "filename": ..., plus what the kind's resolver needs}) stored
+    with each immediate e-mail; the worker produces the files at send time (notify/worker.py), so they
+    survive a restart and the outbox never holds file contents. Digests and webhooks carry no attachments."""
     if not event_key or len(event_key) > 200:
         raise ValueError("notify() needs an event_key of 1-200 characters")
+    refs = _attachment_refs(attachments)
     t = now()
     ids = list(dict.fromkeys(recipients))
     users = {u.id: u for u in s.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)))}
@@ -148,7 +165,10 @@ def notify(
                 counts["inbox"] += 1
         if email_mode == "immediate" and user.email:
             text = body + (f"\n\n{link}" if link else "")
-            payload = {"to": user.email, "subject": subject, "body": text, "kind": kind, "user_id": uid}
+            payload: dict[str, Any] = {"to": user.email, "subject": subject, "body": text, "kind": kind,
+                                       "user_id": uid}  # fmt: skip
+            if refs:
+                payload["attachments"] = refs
             counts["email"] += enqueue(
                 s, event_key=event_key, recipient=f"user:{uid}", channel="email", payload=payload
             )

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from charter.domain import reports as R
 from charter.domain.errors import Conflict, NotFound, ValidationError, stale
 from charter.domain.roles import Perm
-from charter.io import markdown
+from charter.io import markdown, report_render
+from charter.notify import email as mail
 from charter.persistence.models import (
     CommPlanEntry,
     Project,
@@ -33,6 +34,7 @@ from charter.services.comms_common import current_only, members, names, notify, 
 from charter.services.context import SYSTEM, Actor, now
 
 NARRATIVE_LIMIT = 20000
+PDF_ATTACHMENT = "status_report.pdf"  # the kind of the outbox's attachment reference
 
 
 def thresholds(s: Session, project_id: int) -> R.Thresholds:
@@ -124,6 +126,18 @@ def find_for_period(
     if r is None or (r.status != R.ReportStatus.PUBLISHED.value and not _may_publish(s, actor, project_id)):
         return None
     return report_dict(s, r, p)
+
+
+def live_status(s: Session, p: Project, day: dt.date | None = None) -> dict[str, Any]:
+    """The colours of the project's weekly report for the week containing `day` (today) exactly as its
+    draft shows them now: the same facts, the same rules, the project's own thresholds. Callers check
+    permission (the portfolio and the desks)."""
+    kind = R.Period.WEEK
+    start, end = R.bounds(kind, day or now().date())
+    figs = report_facts.gather(s, p, kind, start, end, thresholds(s, p.id), None)
+    return {"period": kind.value, "period_start": start, "label": R.label(kind, start), "as_of": figs["as_of"],
+            "overall": figs["overall"], "areas": figs["areas"],
+            "own_thresholds": bool((row := s.get(ReportSettings, p.id)) and row.thresholds)}  # fmt: skip
 
 
 def may_publish(s: Session, actor: Actor, project_id: int) -> bool:
@@ -218,8 +232,8 @@ def audience(s: Session, project_id: int) -> list[int]:
 
 
 def publish(s: Session, actor: Actor, project_id: int, report_id: int, version: int) -> dict[str, Any]:
-    """Freeze the figures, mark the plan's report entries done, and tell the plan's audience (in-app and
-    e-mail with a link, through the outbox, once per report and person)."""
+    """Freeze the figures, mark the plan's report entries done, and tell the plan's audience (in-app, and
+    e-mail with a link and the PDF attached, through the outbox, once per report and person)."""
     p = project_for(s, actor, project_id, Perm.REPORT_PUBLISH)
     r = _get(s, actor, project_id, report_id)
     if r.version != version:
@@ -241,13 +255,34 @@ def publish(s: Session, actor: Actor, project_id: int, report_id: int, version: 
     notify(s, recipients=audience(s, p.id), kind="report.published",
            subject=f"{p.key} status report: {label} ({figs['overall']})",
            body=f"The {r.period}ly status report of {p.name} for {label} is published. Overall: {figs['overall']}. "
-                f"Read it or download the PDF: {link} (PDF: {link}/pdf)",
-           project_id=p.id, link=link, event_key=f"report.published:{r.id}")  # fmt: skip
+                f"The PDF is attached to the e-mail; read it online: {link} (PDF: {link}/pdf)",
+           project_id=p.id, link=link, event_key=f"report.published:{r.id}",
+           attachments=[{"kind": PDF_ATTACHMENT, "report_id": r.id, "filename": pdf_filename(r, p)}])  # fmt: skip
     for e in s.scalars(select(CommPlanEntry).where(CommPlanEntry.project_id == p.id, CommPlanEntry.active.is_(True),
                                                    CommPlanEntry.channel == "report")):  # fmt: skip
         if e.last_done_on is None or e.last_done_on < t.date():
             e.last_done_on = t.date()
     return report_dict(s, r, p)
+
+
+def pdf_filename(r: StatusReport, p: Project) -> str:
+    return f"{p.key}-{r.period}-{r.period_start.isoformat()}.pdf"
+
+
+def pdf_attachment(s: Session, ref: dict[str, Any]) -> mail.Attachment | None:
+    """The worker's resolver for PDF_ATTACHMENT references: the published report rendered from its frozen
+    figures (the same file every time), or None when the report or its project is gone."""
+    try:
+        r = s.get(StatusReport, int(ref.get("report_id") or 0))
+    except (TypeError, ValueError):
+        return None
+    if r is None or r.status != R.ReportStatus.PUBLISHED.value:
+        return None
+    p = s.get(Project, r.project_id)
+    if p is None or p.deleted_at is not None:
+        return None
+    pdf = report_render.to_pdf(report_dict(s, r, p))
+    return mail.Attachment(filename=pdf_filename(r, p), content_type="application/pdf", data=pdf)
 
 
 # --------------------------------------------------------------------------------------------- settings

@@ -57,3 +57,11 @@ def jobs() -> list[Callable[[Session, dt.datetime], Any]]:
         _status_reports,
         _contract_dates,
     ]
+
+
+def attachment_resolvers() -> dict[str, Callable[[Session, dict[str, Any]], Any]]:
+    """What the worker needs to turn the outbox's attachment references into files (the published status
+    report's PDF)."""
+    from charter.services import reports
+
+    return {reports.PDF_ATTACHMENT: reports.pdf_attachment}
