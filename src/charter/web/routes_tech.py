@@ -76,9 +76,10 @@ def _inventory(request: Request, db: Any, info: Any, project: int | None = None,
                status: int = 200) -> HTMLResponse:  # fmt: skip
     with db.uow(readonly=True) as s:
         rows = tech.list_components(s, info.actor, project)
+        due = tech.due_within(s, info.actor, 90, project)
         visible = projects.list_projects(s, info.actor)
         users = accounts.list_users(s, info.actor)
-    return render(request, "tech.html", {"rows": rows, "projects": visible, "project": project, "users": users,
+    return render(request, "tech.html", {"rows": rows, "due": due, "projects": visible, "project": project, "users": users,
                                          "kinds": tech.KINDS, "error": error, "values": values or {}},
                   status)  # fmt: skip
 
