@@ -86,7 +86,7 @@ KINDS: tuple[_Kind, ...] = (
           Task.project_id, "/projects/{project_id}/schedule"),
     _Kind("message", lambda: select(CommItem.id, CommItem.project_id, CommItem.subject, CommMessage.body)
           .join(CommMessage, CommMessage.item_id == CommItem.id),
-          CommItem.project_id, "/projects/{project_id}/comms/{id}", _comm_cond),
+          CommItem.project_id, "/projects/{project_id}/messages/{id}", _comm_cond),
     _Kind("risk", lambda: select(Risk.id, Risk.project_id, Risk.title, Risk.cause, Risk.event, Risk.effect),
           Risk.project_id, "/projects/{project_id}/risks"),
     _Kind("concern", lambda: select(Concern.id, Concern.project_id, Concern.subject, Concern.body),

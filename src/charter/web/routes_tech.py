@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.config import get_settings
 from charter.domain.errors import CharterError, ValidationError
+from charter.domain.quality import ConcernArea
 from charter.services import accounts, closure, desks, projects, search, tech, tech_plans, work_packages
 from charter.web.app import render
 from charter.web.forms import DB, Checked, FormData, Session
@@ -51,7 +52,7 @@ def _int(value: str | None, field: str) -> int | None:
 def desk_page(request: Request, db: DB, info: Session) -> HTMLResponse:
     with db.uow(readonly=True) as s:
         d = desks.desk(s, info.actor)
-    return render(request, "desk.html", {"desk": d})
+    return render(request, "desk.html", {"desk": d, "concern_areas": [a.value for a in ConcernArea]})
 
 
 @router.get("/portfolio", response_class=HTMLResponse)
