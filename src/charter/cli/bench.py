@@ -75,3 +75,9 @@ def reschedule(ctx: typer.Context) -> None:
 def montecarlo(ctx: typer.Context) -> None:
     """Monte Carlo schedule-risk benchmark: forwards the remaining arguments to benchmarks/montecarlo.py."""
     run("montecarlo", list(ctx.args))
+
+
+@bench_app.command("search", context_settings=PASS_THROUGH)
+def search_bench(ctx: typer.Context) -> None:
+    """Search benchmark: the persistent full-text index vs a per-query build; forwards to benchmarks/search.py."""
+    run("search", list(ctx.args))
