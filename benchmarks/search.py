@@ -26,8 +26,8 @@ from typing import Any
 
 TARGET_MS = 100.0
 WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray", "yankee", "zulu", "server", "network", "backup", "database", "migration", "licence", "renewal", "firewall", "storage", "cluster", "gateway"]  # fmt: skip
-# Task text draws from a 1,850-word vocabulary (Zipf-like: the 37 common words above are frequent), so a
-# rare-word query matches tens of tasks, as real searches do; `--common` queries two common words instead
+# Task text draws from a 1,850-word vocabulary (the 37 common words above are frequent), so a
+# rarer-word query matches a few hundred of 100,000 tasks, as real searches do; `--common` queries two common words instead
 # (thousands of hits: the cost is then the result set, not the index).
 VOCAB = WORDS + [f"{w}{i}" for i in range(49) for w in WORDS]
 
