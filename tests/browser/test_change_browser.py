@@ -3,6 +3,7 @@ previews the impact and approves it; the stakeholder sees what became of the con
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
@@ -10,6 +11,8 @@ from playwright.sync_api import Page, expect
 from charter.domain.roles import STAKEHOLDER
 from charter.services import accounts, projects, roles, tasks, work_packages
 from charter.services.context import SYSTEM, clock
+
+LANDED = re.compile(r"^Your (desk|projects)$")  # signed in: the desk if you hold a role
 
 PASSWORD = "browser-test-pass"
 
@@ -42,7 +45,7 @@ def _login(page: Page, base: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Your projects")).to_be_visible()
+    expect(page.get_by_role("heading", name=LANDED)).to_be_visible()  # desk or project list
 
 
 def _logout(page: Page) -> None:

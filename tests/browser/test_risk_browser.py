@@ -3,12 +3,15 @@ charts — in real Chromium."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from playwright.sync_api import Page, expect
 
 from charter.services import accounts, projects, risk, tasks
 from charter.services.context import SYSTEM, Actor
+
+LANDED = re.compile(r"^Your (desk|projects)$")  # signed in: the desk if you hold a role
 
 PASSWORD = "browser-test-pass"
 
@@ -38,7 +41,7 @@ def test_heatmap_and_simulation(page: Page, live_server) -> None:  # type: ignor
     page.get_by_label("Username").fill("pat")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Your projects")).to_be_visible()
+    expect(page.get_by_role("heading", name=LANDED)).to_be_visible()  # desk or project list
     page.goto(f"{base}/projects/{pid}")
     page.locator(".project-head nav.tabs").get_by_role("link", name="Risks").click()
     heat = page.locator("#heatmap-table")

@@ -11,6 +11,8 @@ from playwright.sync_api import Page, expect
 from charter.services import accounts, projects, roles
 from charter.services.context import SYSTEM, clock
 
+LANDED = re.compile(r"^Your (desk|projects)$")  # signed in: the desk if you hold a role
+
 PASSWORD = "browser-test-pass"
 
 
@@ -56,7 +58,7 @@ def _login(page: Page, base: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Your projects")).to_be_visible()
+    expect(page.get_by_role("heading", name=LANDED)).to_be_visible()  # desk or project list
 
 
 def test_handover_history_and_gap(page: Page, live_server) -> None:  # type: ignore[no-untyped-def]

@@ -52,11 +52,11 @@ def test_sections_carry_the_right_items(seed: Any, frozen_clock: Any) -> None:
     assert [x["work_package"] for x in leader] == ["WP-A"] and leader[0]["tasks"] == 2
     raised = _p1(seed, "stakeholder")["sections"]["stakeholder"]  # type: ignore[index]
     assert [c["subject"] for c in raised["raised"]] == ["Go-live clashes with audit"]
-    assert raised["raise_link"].endswith("/concerns/new")
+    assert raised["raise_link"].endswith("/concerns#raise-form")
     liaison = _p1(seed, "liaison")["sections"]["liaison"]  # type: ignore[index]
     assert [x["department_id"] for x in liaison] == [seed.sales]
     worker = _p1(seed, "worker")["sections"]["worker"]  # type: ignore[index]
-    assert [t["name"] for t in worker["tasks"]] == ["Task A"] and worker["timesheet_link"] == "/time"
+    assert [t["name"] for t in worker["tasks"]] == ["Task A"] and worker["timesheet_link"] == "/me/work"
     sponsor = _p1(seed, "sponsor")["sections"]["sponsor"]  # type: ignore[index]
     assert sponsor["health"] in ("green", "amber", "red", "unknown")
 

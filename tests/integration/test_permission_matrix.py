@@ -1857,6 +1857,7 @@ TECH_ROWS: tuple[Op, ...] = (
             "steps": [{"name": "Assess", "days": 1}, {"name": "Deploy", "days": 1}],
         },
     ),
+    Op("GET", "/tech/due", authenticated(), params={"days": 400}),
     Op("POST", "/tech/due", admin_only()),
     Op(
         "POST",

@@ -111,12 +111,12 @@ def test_the_query_plan_uses_the_full_text_index(seed: Any) -> None:
             # come from an index, and the expression has to be the GIN index's for that
             s.execute(text("SET LOCAL enable_nestloop = off"))
             s.execute(text("SET LOCAL enable_seqscan = off"))
-            stmt = search.pg_statement(s, actor, "cabling", k, pids)
+            stmt = search.pg_statement(s, actor, "cabling", [k], pids)
             sql = str(stmt.compile(s.get_bind(), compile_kwargs={"literal_binds": True}))
             plan = "\n".join(r[0] for r in s.execute(text("EXPLAIN " + sql)))
             assert "ix_search_docs_fts" in plan, plan
         else:
-            stmt = search.sqlite_statement(s, actor, "cabling", k, pids)
+            stmt = search.sqlite_statement(s, actor, "cabling", [k], pids)
             sql = str(stmt.compile(s.get_bind(), compile_kwargs={"literal_binds": True}))
             plan = " | ".join(str(r[-1]) for r in s.execute(text("EXPLAIN QUERY PLAN " + sql)))
             assert "VIRTUAL TABLE INDEX" in plan and "search_fts" in plan, plan

@@ -351,7 +351,8 @@ def test_cli_tech_import_due_closure_and_search(
     assert json.loads(run("tech", "import", str(bom), "--project", "P1", "--json").stdout)["imported"] == 3
     assert "urllib3" in run("tech", "list", "--project", "P1").stdout
     monkeypatch.setenv("CHARTER_USER", "admin")
-    assert json.loads(run("tech", "due", "--days", "90", "--json").stdout) == []
+    assert json.loads(run("tech", "due", "--days", "90", "--notify", "--json").stdout) == []
+    assert json.loads(run("tech", "due", "--days", "90", "--json").stdout) == []  # no dates in that SBOM
     assert "FAIL" in run("closure", "check", "P1").stdout
     bad = runner.invoke(app, ["closure", "close", "P1"])
     assert bad.exit_code != 0 and "Roles released" in bad.stderr
@@ -359,3 +360,27 @@ def test_cli_tech_import_due_closure_and_search(
     assert "Plan licences early" in run("lesson", "list", "licences").stdout
     assert json.loads(run("search", 'urllib3 "OR', "--json").stdout)["total"] == 0
     assert json.loads(run("search", "urllib3", "--json").stdout)["total"] == 1
+
+
+def test_due_lists_what_ends_within_the_window_for_those_who_may_see_it(
+    seed: Any, frozen_clock: Any, api: Any, as_: Any
+) -> None:
+    today = frozen_clock.now.date()
+    with seed.db.uow() as s:
+        near = tech.create_component(s, seed.actor("pm"), seed.p1, name="TLS api", kind="certificate",
+                                     eol_date=today + dt.timedelta(days=20))  # fmt: skip
+        tech.create_component(s, seed.actor("pm"), seed.p1, name="Java 17", support_end=today + dt.timedelta(days=60),
+                              eol_date=today + dt.timedelta(days=900))  # fmt: skip
+        tech.create_component(
+            s, seed.actor("pm"), seed.p1, name="Far away", eol_date=today + dt.timedelta(days=500)
+        )
+        tech.create_update(s, seed.actor("pm"), near["id"], kind="certificate", title="Renew")
+    with seed.db.uow(readonly=True) as s:
+        rows = tech.due_within(s, seed.actor("worker"), 90)
+        assert [(r["name"], r["due_field"], r["days_left"], r["open_updates"]) for r in rows] == [
+            ("TLS api", "eol_date", 20, 1), ("Java 17", "support_end", 60, 0)]  # fmt: skip
+        assert tech.due_within(s, seed.actor("outsider"), 90) == []
+        with pytest.raises(ValidationError):
+            tech.due_within(s, seed.actor("pm"), -1)
+    r = api.get("/tech/due", params={"days": 30}, headers=as_("pm"))
+    assert r.status_code == 200 and [x["name"] for x in r.json()] == ["TLS api"]

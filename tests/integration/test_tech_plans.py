@@ -62,6 +62,12 @@ def test_an_edited_plan_lands_as_linked_tasks_in_a_work_package(seed: Any, froze
     assert comp["updates"][0]["task_id"] == ids[0]
     with pytest.raises(Conflict), seed.db.uow() as s:  # planned once
         tech_plans.create_plan(s, pm, u["id"], out["version"])
+    assert out["done"] is False
+    with seed.db.uow() as s:
+        for i in ids:
+            t = tasks.get_task(s, pm, seed.p1, i)
+            tasks.update_task(s, pm, seed.p1, i, t["version"], percent_complete=100)
+        assert tech_plans.plan(s, pm, u["id"])["done"] is True
 
 
 def test_bad_plans_are_refused_whole_naming_the_step(seed: Any) -> None:

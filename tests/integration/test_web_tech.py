@@ -121,3 +121,50 @@ def test_closure_page_refuses_closure_hands_over_and_records_lessons(web: tuple[
     login(client, "outsider")
     assert "Order licences early" not in client.get("/lessons?q=licences").text
     assert client.get(f"/projects/{w.p1}/closure").status_code == 404
+
+
+def test_people_land_on_their_desk_when_they_hold_a_role(web: tuple[TestClient, Any]) -> None:
+    client, _ = web
+    client.cookies.clear()
+    page = client.get("/login")
+    r = client.post("/login", data={"username": "worker", "password": PW, "csrf_token": csrf_of(page.text)})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert client.get("/").headers["location"] == "/desk"
+    assert "Your desk" in client.get("/desk").text
+    login(client, "admin")  # holds no role: the project list
+    assert client.get("/").headers["location"] == "/projects"
+
+
+def test_every_desk_and_search_link_opens_and_the_stakeholder_raises_in_one_step(
+    web: tuple[TestClient, Any],
+) -> None:
+    client, w = web
+    from charter.services import comms, tech
+
+    with w.db.uow() as s:
+        comms.send(s, w.actor("pm"), w.p1, to="user", to_user_id=w.users["task_leader"], subject="Quoll handover",
+                   body="quoll runbook")  # fmt: skip
+        tech.create_component(s, w.actor("pm"), w.p1, name="Quoll gateway")
+    for who in ("pm", "task-leader", "stakeholder", "liaison", "sponsor", "worker"):
+        login(client, who)
+        page = client.get("/desk")
+        assert page.status_code == 200, who
+        no_inline(page.text)
+        links = set(re.findall(r'href="(/[^"#]*)', page.text)) - {"/logout"}
+        for link in sorted(links):
+            assert client.get(link).status_code == 200, (who, link)
+    login(client, "task-leader")
+    from charter.services import search
+
+    with w.db.uow(readonly=True) as s:
+        hits = search.search(s, w.actor("task_leader"), "quoll")["results"]
+    assert {h["kind"] for h in hits} >= {"message", "component"}
+    for h in hits:
+        assert client.get(h["link"]).status_code == 200, h
+    token = login(client, "stakeholder")
+    page = client.get("/desk")
+    assert "desk-P1-raise" in page.text
+    r = client.post(f"/projects/{w.p1}/concerns", data={"csrf_token": token, "subject": "Training too early",
+                                                         "area": "schedule", "body": "before go-live"})  # fmt: skip
+    assert r.status_code == 303
+    assert "Training too early" in client.get("/desk").text

@@ -92,3 +92,9 @@ def load_benchmark(ctx: typer.Context) -> None:
     """Load benchmark (locust on loopback): a 10,000-task project, 50 users with a realistic mix, against a
     bare endpoint as the ceiling; forwards to benchmarks/load/."""
     run("load", list(ctx.args))
+
+
+@bench_app.command("search", context_settings=PASS_THROUGH)
+def search_bench(ctx: typer.Context) -> None:
+    """Search benchmark: the persistent full-text index vs a per-query build; forwards to benchmarks/search.py."""
+    run("search", list(ctx.args))

@@ -140,21 +140,48 @@ def plan(
 
 @tech_app.command("due")
 def due(
-    days: Annotated[list[int] | None, typer.Option("--days", help="Thresholds in days (repeat).")] = None,
+    days: Annotated[
+        list[int] | None,
+        typer.Option("--days", help="Window in days (the largest is listed); with --notify, the thresholds."),
+    ] = None,
+    project: ProjectOpt = None,
+    notify: Annotated[
+        bool,
+        typer.Option(
+            "--notify", help="Alert the owners now instead of listing (the worker does this daily)."
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Alert component owners whose end-of-life, support-end or expiry date is within the thresholds
-    (default 90 and 30 days). Safe to run daily: each alert is raised once."""
-    thresholds = tuple(sorted(set(days))) if days else tech.DEFAULT_THRESHOLDS
-    if any(d < 0 for d in thresholds):
+    """List the components whose end of life, expiry or end of support falls within the window (default 90
+    days), soonest first. With --notify, alert each component's owner at the thresholds (default 90 and 30
+    days); safe to repeat: each alert is raised once, also for closed projects."""
+    if days and any(d < 0 for d in days):
         fail("--days must not be negative")
     db = open_db()
-    with db.uow() as s:
-        raised = tech.due_alerts(s, thresholds=thresholds)
-    if as_json:
-        print_json(raised)
+    if notify:
+        thresholds = tuple(sorted(set(days))) if days else tech.DEFAULT_THRESHOLDS
+        with db.uow() as s:
+            raised = tech.due_alerts(s, thresholds=thresholds)
+        if as_json:
+            print_json(raised)
+            return
+        console.print(f"{len(raised)} alert(s) raised")
         return
-    console.print(f"{len(raised)} alert(s) raised")
+    with db.uow(readonly=True) as s:
+        actor = acting(s)
+        pid = projects.find_project_id(s, actor, project) if project else None
+        rows = tech.due_within(s, actor, max(days) if days else 90, pid)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "name", "version", "what", "date", "days left", "open updates")
+    for r in rows:
+        what = "end of support" if r["due_field"] == "support_end" else (
+            "expiry" if r["kind"] in ("certificate", "domain") else "end of life")  # fmt: skip
+        table.add_row(str(r["id"]), escape(r["name"]), escape(r["current_version"]), what, fmt_date(r["due_on"]),
+                      str(r["days_left"]), str(r["open_updates"]))  # fmt: skip
+    console.print(table)
 
 
 @tech_app.command("handover")

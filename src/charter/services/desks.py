@@ -174,7 +174,7 @@ def _stakeholder(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
         .order_by(Concern.id)
     )
     return {"raised": [{"id": c.id, "subject": c.subject, "status": c.status} for c in raised],
-            "raise_link": f"/projects/{p.id}/concerns/new"}  # fmt: skip
+            "raise_link": f"/projects/{p.id}/concerns#raise-form"}  # fmt: skip
 
 
 def _liaison(s: Session, p: Project, dept_id: int | None) -> dict[str, Any]:
@@ -183,7 +183,7 @@ def _liaison(s: Session, p: Project, dept_id: int | None) -> dict[str, Any]:
                                                          CommItem.department_id == dept_id,
                                                          CommItem.status == "with_liaison")
     ) or 0  # fmt: skip
-    return {"department_id": dept_id, "inbox": inbox, "link": f"/projects/{p.id}/comms/desk"}
+    return {"department_id": dept_id, "inbox": inbox, "link": f"/projects/{p.id}/liaison"}
 
 
 def _sponsor(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
@@ -197,7 +197,7 @@ def _worker(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
     from charter.services import timesheets
 
     mine = [t for t in timesheets.assigned_tasks(s, actor) if t["project_id"] == p.id]
-    return {"tasks": mine, "timesheet_link": "/time"}
+    return {"tasks": mine, "timesheet_link": "/me/work"}
 
 
 def desk(s: Session, actor: Actor) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, column, func, literal, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, Select, and_, column, func, literal, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
 from charter.persistence.models import (
@@ -86,7 +86,7 @@ KINDS: tuple[_Kind, ...] = (
           Task.project_id, "/projects/{project_id}/schedule"),
     _Kind("message", lambda: select(CommItem.id, CommItem.project_id, CommItem.subject, CommMessage.body)
           .join(CommMessage, CommMessage.item_id == CommItem.id),
-          CommItem.project_id, "/projects/{project_id}/comms/{id}", _comm_cond),
+          CommItem.project_id, "/projects/{project_id}/messages/{id}", _comm_cond),
     _Kind("risk", lambda: select(Risk.id, Risk.project_id, Risk.title, Risk.cause, Risk.event, Risk.effect),
           Risk.project_id, "/projects/{project_id}/risks"),
     _Kind("concern", lambda: select(Concern.id, Concern.project_id, Concern.subject, Concern.body),
@@ -168,47 +168,58 @@ def _visible_targets(s: Session, actor: Actor, k: _Kind, pids: list[int]) -> Sel
     return base.with_only_columns(base.selected_columns[0])
 
 
-def _collect(s: Session, stmts: list[tuple[_Kind, Select[Any]]]) -> list[dict[str, Any]]:
+def _visible(s: Session, actor: Actor, wanted: list[_Kind], pids: list[int]) -> ColumnElement[bool]:
+    """An index entry the actor may see: of a wanted kind, and its target among that kind's visible rows."""
+    return or_(*[
+        and_(SearchDoc.kind == k.kind, SearchDoc.target_id.in_(_visible_targets(s, actor, k, pids)))
+        for k in wanted
+    ])  # fmt: skip
+
+
+def _collect(s: Session, stmt: Select[Any], wanted: list[_Kind]) -> list[dict[str, Any]]:
+    by_kind = {k.kind: k for k in wanted}
     out: dict[tuple[str, int], dict[str, Any]] = {}
-    for k, stmt in stmts:
-        for row in s.execute(stmt):
-            key, rank = (k.kind, row[0]), float(row[4])
-            if key not in out or out[key]["rank"] < rank:  # a thread: its best-matching message
-                out[key] = _hit(k, row, rank)
+    for row in s.execute(stmt):
+        k = by_kind[row[0]]
+        key, rank = (k.kind, row[1]), float(row[5])
+        if key not in out or out[key]["rank"] < rank:  # a thread: its best-matching message
+            out[key] = _hit(k, row[1:], rank)
     return list(out.values())
 
 
 def _cols() -> tuple[Any, ...]:
-    return (SearchDoc.target_id, SearchDoc.project_id, SearchDoc.title, SearchDoc.body)
+    return (SearchDoc.kind, SearchDoc.target_id, SearchDoc.project_id, SearchDoc.title, SearchDoc.body)
 
 
-def pg_statement(s: Session, actor: Actor, q: str, k: _Kind, pids: list[int]) -> Select[Any]:
+def pg_statement(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int]) -> Select[Any]:
+    """One query: the GIN expression index finds the matching entries, the permission condition keeps the
+    visible ones."""
     tsv: Any = literal_column(TSVECTOR_SQL)
     tsq = func.websearch_to_tsquery(literal_column("'simple'::regconfig"), q)
-    return select(*_cols(), func.ts_rank(tsv, tsq)).where(
-        tsv.op("@@")(tsq),
-        SearchDoc.kind == k.kind,
-        SearchDoc.target_id.in_(_visible_targets(s, actor, k, pids)),
-    )
+    return select(*_cols(), func.ts_rank(tsv, tsq)).where(tsv.op("@@")(tsq), _visible(s, actor, wanted, pids))
 
 
-def sqlite_statement(s: Session, actor: Actor, q: str, k: _Kind, pids: list[int]) -> Select[Any]:
+def sqlite_statement(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int]) -> Select[Any]:
+    """One query: the FTS5 match is evaluated once (a materialised CTE, so SQLite cannot turn it into an
+    inner loop), then joined to the entries and filtered by permission."""
     fts = table(FTS_TABLE, column("rowid"))
+    matched = (
+        select(fts.c.rowid.label("doc_id"), (-literal_column(f"bm25({FTS_TABLE})")).label("rank"))
+        .where(literal_column(FTS_TABLE).op("MATCH")(fts5_query(q)))
+        .cte("matched")
+        .prefix_with("MATERIALIZED")
+    )
     return (
-        select(*_cols(), -literal_column(f"bm25({FTS_TABLE})"))  # bm25: lower is better
-        .select_from(fts)
-        .join(SearchDoc, SearchDoc.id == fts.c.rowid)
-        .where(
-            literal_column(FTS_TABLE).op("MATCH")(fts5_query(q)),
-            SearchDoc.kind == k.kind,
-            SearchDoc.target_id.in_(_visible_targets(s, actor, k, pids)),
-        )
+        select(*_cols(), matched.c.rank)
+        .select_from(matched)
+        .join(SearchDoc, SearchDoc.id == matched.c.doc_id)
+        .where(_visible(s, actor, wanted, pids))
     )
 
 
 def _pg(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int]) -> list[dict[str, Any]]:
-    return _collect(s, [(k, pg_statement(s, actor, q, k, pids)) for k in wanted])
+    return _collect(s, pg_statement(s, actor, q, wanted, pids), wanted)
 
 
 def _sqlite(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int]) -> list[dict[str, Any]]:
-    return _collect(s, [(k, sqlite_statement(s, actor, q, k, pids)) for k in wanted])
+    return _collect(s, sqlite_statement(s, actor, q, wanted, pids), wanted)

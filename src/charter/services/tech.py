@@ -315,6 +315,32 @@ def create_update(
 # --------------------------------------------------------------------------------------------- due alerts
 
 
+def due_within(
+    s: Session, actor: Actor, days: int, project_id: int | None = None, today: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """Components the actor can see whose end of life / expiry or end of support falls within `days` (or has
+    passed without a newer date), soonest first, with their open update items' count."""
+    require_user(actor)
+    if not 0 <= days <= 3650:
+        raise ValidationError("days must be between 0 and 3650", field="days")
+    today = today or now().date()
+    horizon = today + dt.timedelta(days=days)
+    rows = list_components(s, actor, project_id)
+    out: list[dict[str, Any]] = []
+    for c in rows:
+        dates = [(f, c[f]) for f in ("eol_date", "support_end") if c[f] is not None and c[f] <= horizon]
+        if not dates:
+            continue
+        field, when = min(dates, key=lambda x: x[1])
+        open_items = s.scalars(
+            select(TechUpdate.id).where(TechUpdate.component_id == c["id"], TechUpdate.status == "open")
+        ).all()
+        out.append({**c, "due_field": field, "due_on": when, "days_left": (when - today).days,
+                    "open_updates": len(open_items)})  # fmt: skip
+    out.sort(key=lambda r: (r["due_on"], r["name"], r["id"]))
+    return out
+
+
 def due_alerts(
     s: Session, now_at: dt.datetime | None = None, thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
 ) -> list[dict[str, Any]]:

@@ -202,8 +202,9 @@ def plan(s: Session, actor: Actor, update_id: int) -> dict[str, Any]:
             "deadline": t.get("deadline"), "percent_complete": t["percent_complete"], "status": t["status"],
             "assignees": [a.get("user_id") for a in t.get("assignees", []) if a.get("user_id")],
         })  # fmt: skip
+    done = bool(out_tasks) and all(t["status"] == "completed" for t in out_tasks)
     return {"update_id": u.id, "status": u.status, "version": u.version, "due_on": u.due_on,
-            "project_id": c.project_id, "tasks": out_tasks}  # fmt: skip
+            "project_id": c.project_id, "tasks": out_tasks, "done": done}  # fmt: skip
 
 
 def steps_of(s: Session, update_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

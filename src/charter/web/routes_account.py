@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.config import get_settings
 from charter.domain.errors import CharterError, NotAuthenticated, TooManyRequests
-from charter.services import accounts
+from charter.services import accounts, desks
 from charter.web.app import render
 from charter.web.forms import DB, Checked, FormData, Session
 from charter.web.session import (
@@ -26,12 +26,18 @@ router = APIRouter()
 def _safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
-    return "/projects"
+    return "/"
 
 
 @router.get("/", response_class=RedirectResponse)
-def home() -> RedirectResponse:
-    return RedirectResponse("/projects", status_code=303)
+def home(request: Request, db: DB) -> RedirectResponse:
+    """Where a person lands: their desk when they hold a role in some project, else the project list."""
+    info = current_session(request)
+    if info is None:
+        return RedirectResponse("/projects", status_code=303)
+    with db.uow(readonly=True) as s:
+        holds = bool(desks.held_roles(s, info.actor))
+    return RedirectResponse("/desk" if holds else "/projects", status_code=303)
 
 
 @router.get("/login", response_class=HTMLResponse)

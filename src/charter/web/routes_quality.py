@@ -279,7 +279,9 @@ def concerns_page(request: Request, project_id: int, db: DB, info: Session) -> H
 
 @router.post(P + "/concerns", response_class=HTMLResponse)
 def concerns_raise(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
-    areas = [a.value for a in ConcernArea if form.get(f"area_{a.value}") == "on"]
+    areas = [
+        a.value for a in ConcernArea if form.get(f"area_{a.value}") == "on" or form.get("area") == a.value
+    ]
     return _act(request, db, info, project_id, "concerns", "concern", lambda s: stakeholders.raise_concern(
         s, info.actor, project_id, subject=form.get("subject", ""), areas=areas,
         severity=form.get("severity") or "medium", body=form.get("body", ""), needed_by=opt_date(form, "needed_by"),

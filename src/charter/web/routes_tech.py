@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.config import get_settings
 from charter.domain.errors import CharterError, ValidationError
+from charter.domain.quality import ConcernArea
 from charter.services import accounts, closure, desks, projects, search, tech, tech_plans, work_packages
 from charter.web.app import render
 from charter.web.forms import DB, Checked, FormData, Session
@@ -51,7 +52,7 @@ def _int(value: str | None, field: str) -> int | None:
 def desk_page(request: Request, db: DB, info: Session) -> HTMLResponse:
     with db.uow(readonly=True) as s:
         d = desks.desk(s, info.actor)
-    return render(request, "desk.html", {"desk": d})
+    return render(request, "desk.html", {"desk": d, "concern_areas": [a.value for a in ConcernArea]})
 
 
 @router.get("/portfolio", response_class=HTMLResponse)
@@ -76,9 +77,10 @@ def _inventory(request: Request, db: Any, info: Any, project: int | None = None,
                status: int = 200) -> HTMLResponse:  # fmt: skip
     with db.uow(readonly=True) as s:
         rows = tech.list_components(s, info.actor, project)
+        due = tech.due_within(s, info.actor, 90, project)
         visible = projects.list_projects(s, info.actor)
         users = accounts.list_users(s, info.actor)
-    return render(request, "tech.html", {"rows": rows, "projects": visible, "project": project, "users": users,
+    return render(request, "tech.html", {"rows": rows, "due": due, "projects": visible, "project": project, "users": users,
                                          "kinds": tech.KINDS, "error": error, "values": values or {}},
                   status)  # fmt: skip
 

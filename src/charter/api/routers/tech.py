@@ -161,6 +161,18 @@ def create_plan(update_id: int, body: PlanIn, actor: CurrentActor, db: DB) -> di
         return tech_plans.create_plan(s, actor, update_id, version, **d)
 
 
+@router.get("/tech/due")
+def list_due(
+    actor: CurrentActor,
+    db: DB,
+    days: int = Query(90, ge=0, le=3650),
+    project_id: int | None = Query(None),
+) -> list[dict[str, Any]]:
+    """Components you can see whose end of life, expiry or end of support falls within `days`, soonest first."""
+    with db.uow(readonly=True) as s:
+        return tech.due_within(s, actor, days, project_id)
+
+
 @router.post("/tech/due")
 def run_due(
     actor: CurrentActor, db: DB, days: list[int] = Query([90, 30], max_length=5)
