@@ -437,3 +437,42 @@ def test_null_for_a_required_field_is_422(
 ) -> None:
     url = path.format(p1=seed.p1, worker=seed.users["worker"], observer=seed.roles[OBSERVER])
     assert_error(api.patch(url, json=body, headers=as_("admin")), 422, "invalid", field)
+
+
+def _locked(*_: Any, **__: Any) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("UPDATE tasks ...", {}, sqlite3.OperationalError("database is locked"))
+
+
+def test_a_busy_database_is_503_with_retry_after_not_a_500(
+    api: Any, seed: Any, as_: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's busy timeout running out (seen under `charter bench load`) or a PostgreSQL deadlock: the
+    transaction rolled back, so the client is told to retry instead of getting an internal error."""
+    from charter.services import tasks
+
+    monkeypatch.setattr(tasks, "update_task", _locked)
+    t = seed.tasks["a"]
+    r = api.patch(f"/projects/{seed.p1}/tasks/{t}", json={"version": 1, "name": "x"}, headers=as_("pm"))
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"] == "2"
+    assert r.json()["error"]["code"] == "busy" and "try again" in r.json()["error"]["message"]
+
+
+def test_a_busy_database_on_a_web_page_is_503_with_retry_after(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from charter.app import create_app
+
+    monkeypatch.setattr(accounts, "authenticate", _locked)
+    with TestClient(create_app(db)) as client:
+        page = client.get("/login")
+        token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        r = client.post("/login", data={"username": "x", "password": "y", "csrf_token": token})
+    assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+    assert "Try again in a moment" in r.text and "Traceback" not in r.text

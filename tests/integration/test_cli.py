@@ -260,6 +260,8 @@ def test_serve_runs_uvicorn_factory_on_a_current_schema(env: str, monkeypatch: p
             "workers": 2,
             "reload": False,
             "proxy_headers": False,
+            # a busy worker is not killed by uvicorn's 5 s default health check (start-up, a big recompute)
+            "timeout_worker_healthcheck": 60,
         }
     ]
 

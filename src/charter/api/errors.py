@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -34,6 +34,25 @@ def error_response(
     body.update({k: _json_safe(v) for k, v in extra.items() if v is not None})
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+BUSY_MESSAGE = "the database is busy or unavailable; nothing was saved; try again in a moment"
+RETRY_AFTER_SECONDS = 2
+
+
+def busy_log(request: Request, exc: OperationalError) -> None:
+    """SQLite's busy timeout ran out ("database is locked"), a PostgreSQL deadlock or lock timeout, or the
+    database is unreachable: the transaction was rolled back, so the client may simply retry."""
+    log.warning(
+        "database busy on %s: %s", request.url.path, str(exc.orig).splitlines()[0] if exc.orig else exc
+    )
+
+
+def busy_response(request: Request, exc: OperationalError) -> JSONResponse:
+    busy_log(request, exc)
+    resp = error_response(503, "busy", BUSY_MESSAGE)
+    resp.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return resp
 
 
 def install(app: FastAPI) -> None:
@@ -72,6 +91,10 @@ def install(app: FastAPI) -> None:
         # An id or number beyond what the database column holds (SQLite: OverflowError on binding;
         # PostgreSQL: DataError) is bad input, not a server fault.
         return error_response(422, "invalid", "a number in the request is out of range")
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
+        return busy_response(request, exc)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:

@@ -16,6 +16,11 @@ from charter.config import get_settings
 from charter.services import demo as demo_service
 
 APP_FACTORY = "charter.app:app_from_env"
+# With --workers, uvicorn's supervisor pings each worker process and kills and replaces one that does not
+# answer within this many seconds (uvicorn's default is 5). A worker busy recomputing a large plan on a loaded
+# machine can miss 5 s without being stuck, and killing it drops the requests it was serving; the load
+# benchmark (`charter bench load`) saw exactly that at 10,000 tasks.
+WORKER_HEALTHCHECK_SECONDS = 60
 
 HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 PortOpt = Annotated[int, typer.Option("--port", help="Port to listen on.")]
@@ -32,6 +37,7 @@ def run_server(host: str, port: int, *, workers: int | None = None, reload: bool
         workers=workers,
         reload=reload,
         proxy_headers=False,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

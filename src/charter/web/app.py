@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from charter.domain.errors import CharterError, NotAuthenticated
@@ -122,6 +123,16 @@ def install_web(app: FastAPI, db: Database) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
         msg = "Page not found" if exc.status_code == 404 else str(exc.detail)
         return render(request, "error.html", {"title": msg, "message": msg}, exc.status_code)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> HTMLResponse:
+        # SQLite's busy timeout ran out, a PostgreSQL deadlock or lock timeout, or no database: the
+        # transaction was rolled back, so retrying is safe (the API answers the same with JSON)
+        log.warning("database busy on %s: %s", request.url.path, str(exc.orig or exc).splitlines()[0])
+        message = "The database is busy or unavailable; nothing was saved. Try again in a moment."
+        resp = render(request, "error.html", {"title": "Busy, try again", "message": message}, 503)
+        resp.headers["Retry-After"] = "2"
+        return resp
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> HTMLResponse:
