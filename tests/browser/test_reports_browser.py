@@ -3,6 +3,7 @@ chart, writes the narrative and publishes — in real Chromium, with the strict 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from playwright.sync_api import Page, expect
@@ -34,7 +35,7 @@ def test_draft_narrative_and_publish(page: Page, live_server) -> None:  # type: 
     page.get_by_label("Username").fill("pat")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Your projects")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"^Your (desk|projects)$"))).to_be_visible()
     page.goto(f"{base}/projects/{pid}")
     page.locator(".project-head nav.tabs").get_by_role("link", name="Reports").click()
     page.get_by_role("button", name="Create draft").click()
