@@ -22,7 +22,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, column, func, literal, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    column,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from charter.persistence.models import (
@@ -170,7 +182,7 @@ def _visible_targets(s: Session, actor: Actor, k: _Kind, pids: list[int]) -> Sel
 
 def _visible(s: Session, actor: Actor, wanted: list[_Kind], pids: list[int]) -> ColumnElement[bool]:
     """An index entry the actor may see: of a wanted kind, and its target among that kind's visible rows."""
-    return or_(*[
+    return or_(false(), *[
         and_(SearchDoc.kind == k.kind, SearchDoc.target_id.in_(_visible_targets(s, actor, k, pids)))
         for k in wanted
     ])  # fmt: skip
