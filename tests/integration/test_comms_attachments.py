@@ -180,6 +180,28 @@ def test_a_refusal_after_the_files_were_written_removes_them(w: World) -> None:
     assert _counts(w) == before and _stored(w.p1) == files_before
 
 
+def test_savepoints_neither_keep_nor_remove_a_file_only_the_outer_transaction_does(w: World) -> None:
+    """On PostgreSQL the notification outbox writes through savepoints: their commit must not mark a file as
+    kept (the outer transaction may still fail), their rollback must not remove it (it may still commit)."""
+    files_before = _stored(w.p1)
+    with pytest.raises(RuntimeError), w.db.uow() as s:
+        comms.send(s, w.actor("stakeholder"), w.p1, to="pm", subject="S", body="B",
+                   files=[attachments.Upload("a.pdf", PDF)])  # fmt: skip
+        with s.begin_nested():
+            pass
+        raise RuntimeError("the outer transaction fails after a savepoint committed")
+    assert _stored(w.p1) == files_before
+    with w.db.uow() as s:
+        item = comms.send(s, w.actor("stakeholder"), w.p1, to="pm", subject="S", body="B",
+                          files=[attachments.Upload("a.pdf", PDF)])  # fmt: skip
+        sp = s.begin_nested()
+        sp.rollback()
+    assert len(_stored(w.p1) - files_before) == 1
+    with w.db.uow(readonly=True) as s:  # and the file reads back
+        aid = item["messages"][0]["attachments"][0]["id"]
+        assert comms.attachment_file(s, w.actor("pm"), w.p1, item["id"], aid).data == PDF
+
+
 def _login(c: Any, w: World, username: str) -> str:
     def csrf(html: str) -> str:
         m = re.search(r'name="csrf_token" value="([^"]+)"', html)

@@ -151,18 +151,28 @@ def clean_name(name: str, ctype: str, default: str = "receipt") -> str:
     return base or f"{default}{EXTENSION[ctype]}"
 
 
-def _remove_on_rollback(s: Session, path: Path) -> None:
-    state = {"committed": False}
+def _when_done(s: Session, *, committed: Any = None, rolled_back: Any = None) -> None:
+    """Run `committed()` or `rolled_back()` once the session's OUTERMOST transaction ends. Savepoints (which
+    PostgreSQL code paths use, e.g. the notification outbox) commit and roll back on their own and fire the
+    same session events: they must neither mark the file as kept nor remove it."""
+    s.connection()  # the transaction has begun, so there is an outermost one to follow
+    root = s.get_transaction()
+    state = {"committed": False, "done": False}
 
-    def committed(session: Session) -> None:
-        state["committed"] = True
+    def on_commit(session: Session) -> None:
+        if not session.in_nested_transaction():
+            state["committed"] = True
 
-    def cleanup(session: Session, previous_transaction: Any = None) -> None:
-        if not state["committed"]:
-            path.unlink(missing_ok=True)
+    def on_end(session: Session, transaction: Any) -> None:
+        if state["done"] or transaction is not root:
+            return
+        state["done"] = True
+        fn = committed if state["committed"] else rolled_back
+        if fn is not None:
+            fn()
 
-    event.listen(s, "after_commit", committed, once=True)
-    event.listen(s, "after_soft_rollback", cleanup, once=True)
+    event.listen(s, "after_commit", on_commit)
+    event.listen(s, "after_transaction_end", on_end)
 
 
 def store(
@@ -181,7 +191,7 @@ def store(
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    _remove_on_rollback(s, path)
+    _when_done(s, rolled_back=lambda: path.unlink(missing_ok=True))
     a = Attachment(
         project_id=project_id, owner_kind=owner_kind, owner_id=owner_id, stored_name=stored,
         filename=clean_name(upload.filename, ctype, default_name), content_type=ctype, size=len(upload.data),
@@ -242,7 +252,7 @@ def delete(
     path = root() / a.stored_name
     s.delete(a)
     s.flush()
-    event.listen(s, "after_commit", lambda session: path.unlink(missing_ok=True), once=True)
+    _when_done(s, committed=lambda: path.unlink(missing_ok=True))
     return out
 
 
