@@ -110,6 +110,29 @@ def test_a_thread_with_attachments_is_seen_and_downloaded_with_the_threads_visib
         assert "spec.pdf (0.1 KB, application/pdf)" in note.body and "hours.csv" in note.body
 
 
+def test_a_liaison_downloads_only_their_own_departments_files(api: Any, w: World) -> None:
+    from charter.domain.roles import LIAISON
+    from charter.services import org, roles
+    from charter.services.context import SYSTEM
+
+    with w.db.uow() as s:
+        fin = org.create_department(s, SYSTEM, name="Finance")["id"]
+        s.execute(update(User).where(User.id == w.users["worker"]).values(department_id=fin))
+        roles.assign_role(s, w.actor("admin"), w.p1, role_id=w.roles[LIAISON], user_id=w.users["task_leader_b"],
+                          scope_id=fin)  # fmt: skip
+    sales = ok(_post(api, w, "stakeholder", [("sales.pdf", PDF, "application/pdf")]), 201)
+    finance = ok(_post(api, w, "worker", [("finance.pdf", PDF, "application/pdf")]), 201)
+    assert (sales["liaison_id"], finance["liaison_id"]) == (w.users["liaison"], w.users["task_leader_b"])
+
+    def url(item: dict[str, Any]) -> str:
+        return str(item["messages"][0]["attachments"][0]["url"]).removeprefix("/api/v1")
+
+    ok(api.get(url(sales), headers=w.headers("liaison")))
+    ok(api.get(url(finance), headers=w.headers("task_leader_b")))
+    err(api.get(url(finance), headers=w.headers("liaison")), 404)
+    err(api.get(url(sales), headers=w.headers("task_leader_b")), 404)
+
+
 def test_a_reply_carries_attachments_and_notifies_with_their_names(api: Any, w: World) -> None:
     item = ok(_post(api, w, "stakeholder", [("a.pdf", PDF, "application/pdf")]), 201)
     url = f"/projects/{w.p1}/messages/{item['id']}/replies/with-attachments"
