@@ -19,12 +19,14 @@ from typing import Any
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from charter.app import BODY_SLACK, create_app
 from charter.config import get_settings
 from charter.domain.errors import CharterError
 from charter.io.tabular import safe_cell
 from charter.persistence.db import Database
+from charter.persistence.models import Attachment, CommItem, User
 from charter.services import accounts, calendars, interchange, projects, roles, tasks, work_packages
 from charter.services.context import SYSTEM
 
@@ -438,3 +440,90 @@ def test_oversized_bodies_are_refused_with_413(
         # a body within the limit still works
         r = c.post("/api/v1/projects", json={"key": "OK1", "name": "fits"}, headers=world.headers("admin"))
         assert r.status_code == 201
+
+
+# --------------------------------------------------------------------------------------------- attachments
+
+
+def _multipart(fields: dict[str, str], files: list[tuple[bytes, bytes]]) -> tuple[bytes, str]:
+    """A multipart body built by hand, so a file name can carry bytes a client library would refuse."""
+    boundary = "hostile-boundary-7f3a"
+    out = b""
+    for k, v in fields.items():
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+    for name, data in files:
+        out += (f"--{boundary}\r\n".encode() + b'Content-Disposition: form-data; name="files"; filename="'
+                + name + b'"\r\nContent-Type: application/octet-stream\r\n\r\n' + data + b"\r\n")  # fmt: skip
+    return out + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize(
+    ("raw_name", "shown"),
+    [
+        (b"../../../../etc/passwd.pdf", "passwd.pdf"),
+        (b"..\\..\\windows\\system32\\evil.pdf", "evil.pdf"),
+        (b"report\x00.html.pdf", "report.html.pdf"),
+        (b"..", "attachment.pdf"),
+        (b"/", "attachment.pdf"),
+        (b'<img src=x onerror="window.__xss=1">.pdf', "<img src=x onerror=window.__xss=1>.pdf"),
+    ],
+)
+def test_message_attachment_names_cannot_traverse_or_inject(
+    db: Database, world_builder: Any, raw_name: bytes, shown: str
+) -> None:
+    """The uploader's name is a label: no path, no NUL or control characters, never a place on disk; on the
+    thread page it is escaped text; the stored file sits under a random name inside the project's folder."""
+    from charter.services import attachments
+
+    w = world_builder(db)
+    body, ctype = _multipart({"to": "user", "to_user_id": str(w.users["worker"]), "subject": "s", "body": "b"},
+                             [(raw_name, b"%PDF-1.4 hostile")])  # fmt: skip
+    with TestClient(create_app(db)) as c:
+        r = c.post(f"/api/v1/projects/{w.p1}/messages/with-attachments", content=body,
+                   headers=w.headers("pm") | {"Content-Type": ctype})  # fmt: skip
+        assert r.status_code == 201, r.text
+        (f,) = r.json()["messages"][0]["attachments"]
+        assert f["filename"] == shown and "\x00" not in f["filename"]
+        files = [p for p in attachments.root().rglob("*") if p.is_file()]
+        assert files and all(p.resolve().parent == (attachments.root() / str(w.p1)).resolve() for p in files)
+        got = c.get(f["url"], headers=w.headers("worker"))
+        assert got.status_code == 200 and got.headers["content-disposition"].startswith("attachment;")
+        assert "/" not in got.headers["content-disposition"].split(";")[1]
+        with db.uow() as s:
+            s.execute(
+                update(User).where(User.username == "worker").values(password_hash=accounts.hash_password(PW))
+            )
+        _login(c, "worker")
+        page = c.get(f"/projects/{w.p1}/messages/{r.json()['id']}")
+        assert page.status_code == 200
+        found = Injected()
+        found.feed(page.text)
+        assert not found.found, found.found
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        b'\xef\xbb\xbf  \n<?xml version="1.0"?><svg><script>alert(1)</script></svg>',
+        b"<!DOCTYPE html><html><script>alert(1)</script></html>",
+        b"\n\n<HTML><BODY onload=alert(1)>",
+        b"notes\n<script>alert(1)</script>\n",
+    ],
+)
+def test_svg_and_html_attachments_are_refused_whatever_their_name(
+    db: Database, world_builder: Any, data: bytes
+) -> None:
+    """HTML, SVG and XML could run scripts if a browser ever rendered them: refused outright (checked from the
+    content, the name and the claimed type do not matter), naming what is accepted; nothing is stored."""
+    w = world_builder(db)
+    with TestClient(create_app(db)) as c:
+        r = c.post(f"/api/v1/projects/{w.p1}/messages/with-attachments", headers=w.headers("pm"),
+                   data={"to": "user", "to_user_id": str(w.users["worker"]), "subject": "s", "body": "b"},
+                   files=[("files", ("photo.png", data, "image/png"))])  # fmt: skip
+    assert r.status_code == 422, r.text
+    e = r.json()["error"]
+    assert e["field"] == "files" and "HTML, SVG and XML files are not accepted" in e["message"]
+    assert "PDF" in e["message"]
+    with db.uow(readonly=True) as s:
+        assert s.query(Attachment).count() == 0 and s.query(CommItem).count() == 0

@@ -1308,6 +1308,20 @@ def _comms_url(suffix: str = "") -> Url:
     return lambda w, c: f"/projects/{w.p1}/messages/{_comms_item(w)}{suffix}"
 
 
+_PDF = ("spec.pdf", b"%PDF-1.4 spec", "application/pdf")
+
+
+def _comms_attachment_url(w: World, caller: str) -> str:
+    """An attachment of a Sales member's message to the PM (seen by the PM, the liaison and its author)."""
+    from charter.services import attachments, comms
+
+    with w.db.uow() as s:
+        s.execute(update(User).where(User.id == w.users["stakeholder"]).values(department_id=w.sales))
+        item = comms.send(s, w.actor("stakeholder"), w.p1, to="pm", subject="Q", body="See",
+                          files=[attachments.Upload(_PDF[0], _PDF[1])])  # fmt: skip
+    return f"/projects/{w.p1}/messages/{item['id']}/attachments/{item['messages'][0]['attachments'][0]['id']}"
+
+
 def _plan_entry(w: World) -> int:
     from charter.services import comm_plan
 
@@ -1385,6 +1399,20 @@ COMMS_ROWS: tuple[Op, ...] = (
     ),
     Op(
         "POST",
+        "/projects/{project_id}/messages/with-attachments",
+        but(READ_P1, observer="403"),
+        "to a member, with a file",
+        url=p1("/messages/with-attachments"),
+        files=lambda w, c: {
+            "to": (None, "user"),
+            "to_user_id": (None, str(w.users["observer"])),
+            "subject": (None, "Hi"),
+            "body": (None, "Hello"),
+            "files": _PDF,
+        },
+    ),
+    Op(
+        "POST",
         "/projects/{project_id}/messages/forward",
         but(in_p1("pm", "liaison"), **_UNSEEN),
         "a Sales item",
@@ -1400,6 +1428,19 @@ COMMS_ROWS: tuple[Op, ...] = (
         but(in_p1(*_SEEN_BY), **{**_UNSEEN, "observer": "403"}),
         url=_comms_url("/replies"),
         body=lambda w, c: {"body": "More"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/messages/{item_id}/replies/with-attachments",
+        but(in_p1(*_SEEN_BY), **{**_UNSEEN, "observer": "403"}),
+        url=_comms_url("/replies/with-attachments"),
+        files=lambda w, c: {"body": (None, "More"), "files": _PDF},
+    ),
+    Op(
+        "GET",
+        "/projects/{project_id}/messages/{item_id}/attachments/{attachment_id}",
+        but(in_p1(*_SEEN_BY), **_UNSEEN),
+        url=_comms_attachment_url,
     ),
     Op(
         "POST",

@@ -10,6 +10,17 @@ from pydantic import Field
 from charter.api.schemas import In, Out, Patch
 
 
+class MessageAttachmentOut(Out):
+    id: int
+    filename: str = Field(description="the uploader's file name, for display only")
+    content_type: str = Field(description="checked from the file's content, not from its name")
+    size: int
+    sha256: str
+    uploaded_by: int | None
+    created_at: datetime
+    url: str = Field(description="where to download it (always as an attachment)")
+
+
 class MessageOut(Out):
     id: int
     kind: str
@@ -17,6 +28,7 @@ class MessageOut(Out):
     author: str | None
     body: str
     created_at: datetime
+    attachments: list[MessageAttachmentOut]
 
 
 class ParticipantOut(Out):

@@ -1,7 +1,8 @@
-"""`charter messages list|send|forward|answer PROJECT ...` and `charter comms analytics PROJECT`."""
+"""`charter messages list|send (post)|reply|forward|answer PROJECT ...` and `charter comms analytics PROJECT`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -9,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, console, fmt_time, open_db, print_json
-from charter.services import accounts, comms, comms_analytics, org, projects
+from charter.services import accounts, attachments, comms, comms_analytics, org, projects
 
 messages_app = typer.Typer(
     help="Project messages, routed to the PM through each department's liaison.", no_args_is_help=True
@@ -53,6 +54,31 @@ def list_cmd(
     console.print(_items_table(items) if items else "No messages.")
 
 
+Attach = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--attach", exists=True, dir_okay=False, readable=True,
+        help="A file to attach (repeat for several, at most 10). Accepted, checked from the content: "
+        + attachments.kinds(attachments.MESSAGE_TYPES) + "; each within CHARTER_ATTACHMENT_MAX_BYTES.",
+    ),
+]  # fmt: skip
+
+
+def _files(paths: list[Path] | None) -> list[attachments.Upload]:
+    """The files as uploads; only one byte past the limit is read, so an oversized file is refused without
+    reading it whole."""
+    out = []
+    for p in paths or []:
+        with open(p, "rb") as f:
+            out.append(attachments.Upload(p.name, f.read(attachments.max_bytes() + 1)))
+    return out
+
+
+def _attached(item: dict[str, Any]) -> str:
+    files = [f for m in item["messages"][-1:] for f in m["attachments"]]
+    return f" with {len(files)} attachment(s)" if files else ""
+
+
 @messages_app.command("send")
 def send_cmd(
     project: Project,
@@ -65,22 +91,47 @@ def send_cmd(
     ] = None,
     role: Annotated[int | None, typer.Option(help="Role id with --to role.")] = None,
     kind: Annotated[str, typer.Option(help="message, concern, request or announcement.")] = "message",
+    attach: Attach = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Start a thread. To the PM from a department with a liaison, it reaches the liaison first."""
+    """Start a thread (optionally with attachments). To the PM from a department with a liaison, it reaches
+    the liaison first."""
+    files = _files(attach)
 
     def go(s: Any, actor: Any, pid: int) -> dict[str, Any]:
         uid = accounts.find_user_id(s, user) if user else None
         did = org.find_department_id(s, department) if department else None
         return comms.send(s, actor, pid, to=to, subject=subject, body=body, kind=kind, to_user_id=uid,
-                          to_department_id=did, to_role_id=role)  # fmt: skip
+                          to_department_id=did, to_role_id=role, files=files)  # fmt: skip
 
     item = _run(project, go)
     if as_json:
         print_json(item)
         return
     via = f" via {item['liaison']}" if item["route"] == "via_liaison" else ""
-    console.print(f"Message {item['id']} sent ({item['route']}{via}; {item['status']}).")
+    console.print(f"Message {item['id']} sent{_attached(item)} ({item['route']}{via}; {item['status']}).")
+
+
+messages_app.command("post", help="Start a thread, optionally with attachments (the same as `send`).")(
+    send_cmd
+)
+
+
+@messages_app.command("reply")
+def reply_cmd(
+    project: Project,
+    item: Annotated[int, typer.Argument(help="Id of the thread.")],
+    body: Annotated[str, typer.Option(help="Markdown text; @username mentions a member.")],
+    attach: Attach = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Reply to a thread you can see, optionally with attachments."""
+    files = _files(attach)
+    out = _run(project, lambda s, a, pid: comms.reply(s, a, pid, item, body=body, files=files))
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"Replied to message {out['id']}{_attached(out)}.")
 
 
 @messages_app.command("forward")

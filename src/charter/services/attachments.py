@@ -1,9 +1,13 @@
 """Stored files (attachments): one storage for every area that keeps uploaded documents (today the receipts of
 expenses). The rules:
 
-- The content type is decided from the file's magic bytes, never from its name or the client's claim; only
-  an allow-list is accepted (PDF, PNG, JPEG by default). Empty files and files over the size limit
-  (``CHARTER_ATTACHMENT_MAX_BYTES``, named in the error) are refused.
+- The content type is decided from the file's content (magic bytes; plain text when it is UTF-8 without
+  control characters), never from its name or the client's claim; each area accepts an allow-list: expense
+  receipts PDF, PNG, JPEG (`RECEIPT_TYPES`); message attachments also GIF, WebP, ZIP (which includes Office
+  documents) and plain text (`MESSAGE_TYPES`). HTML, SVG and XML are never accepted anywhere: they are
+  refused by name even when they would pass as text, because a browser could run their scripts.
+  Empty files and files over the size limit (``CHARTER_ATTACHMENT_MAX_BYTES``, named in the error) are
+  refused.
 - The file is written under a server-generated random name in ``<data dir>/attachments/<project id>/``,
   the folder every backup archives; the name the uploader gave is only shown, never used as a path.
 - A file is written before its row is committed; if the transaction rolls back the file is removed again,
@@ -38,9 +42,20 @@ MAGIC: dict[str, tuple[bytes, ...]] = {
     "application/pdf": (b"%PDF-",),
     "image/png": (b"\x89PNG\r\n\x1a\n",),
     "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "application/zip": (b"PK\x03\x04",),
 }
-EXTENSION = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
-RECEIPT_TYPES = frozenset(MAGIC)
+TEXT = "text/plain"
+WEBP = "image/webp"
+MARKUP = "text/html"  # what sniff() calls HTML, SVG and XML: never accepted
+EXTENSION = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif",
+             "application/zip": ".zip", WEBP: ".webp", TEXT: ".txt"}  # fmt: skip
+RECEIPT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+MESSAGE_TYPES = frozenset(EXTENSION)
+MAX_FILES_PER_MESSAGE = 10
+_MARKUP_TAGS = (b"<html", b"<svg", b"<!doctype", b"<?xml", b"<script", b"<iframe", b"<body", b"<head",
+                b"<object", b"<embed", b"<xsl", b"<math")  # fmt: skip
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -66,10 +81,30 @@ def _human(n: int) -> str:
 
 
 def sniff(data: bytes) -> str | None:
+    """The content type from the bytes: a known magic number, else MARKUP for anything that looks like
+    HTML/SVG/XML, else plain text for UTF-8 without control characters, else None (unknown)."""
     for ctype, magics in MAGIC.items():
         if any(data.startswith(m) for m in magics):
             return ctype
-    return None
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return WEBP
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n\x0c").lower()
+    if head.startswith(b"<") and any(tag in head for tag in _MARKUP_TAGS):
+        return MARKUP
+    if any(tag in head for tag in (b"<script", b"<svg", b"<html", b"<iframe")):
+        return MARKUP
+    if _CONTROL.search(data):
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return TEXT
+
+
+def kinds(allowed: frozenset[str]) -> str:
+    """The accepted kinds as users know them: "GIF, JPG, PDF"."""
+    return ", ".join(sorted(EXTENSION[c].lstrip(".").upper() for c in allowed))
 
 
 def check(upload: Upload, allowed: frozenset[str] = RECEIPT_TYPES, field: str = "file") -> str:
@@ -82,38 +117,67 @@ def check(upload: Upload, allowed: frozenset[str] = RECEIPT_TYPES, field: str = 
             f"the file is {_human(len(upload.data))}; the limit is {_human(limit)}", field=field
         )
     ctype = sniff(upload.data)
-    if ctype is None or ctype not in allowed:
-        kinds = ", ".join(sorted(EXTENSION[c].lstrip(".").upper() for c in allowed))
+    if ctype == MARKUP:
         raise ValidationError(
-            f"only {kinds} files are accepted (checked from the file's content)", field=field
+            f"HTML, SVG and XML files are not accepted (a browser could run their scripts); only "
+            f"{kinds(allowed)} files are", field=field,
+        )  # fmt: skip
+    if ctype is None or ctype not in allowed:
+        raise ValidationError(
+            f"only {kinds(allowed)} files are accepted (checked from the file's content)", field=field
         )
     return ctype
 
 
-def clean_name(name: str, ctype: str) -> str:
+def check_all(
+    uploads: list[Upload], allowed: frozenset[str], field: str = "files", most: int = MAX_FILES_PER_MESSAGE
+) -> None:
+    """Check every upload before anything is written; the error names the file (and its position)."""
+    if len(uploads) > most:
+        raise ValidationError(f"at most {most} files may be attached at once; {len(uploads)} were given",
+                              field=field)  # fmt: skip
+    for n, u in enumerate(uploads, 1):
+        try:
+            check(u, allowed, field)
+        except ValidationError as exc:
+            shown = clean_name(u.filename, TEXT, "file") if u.filename else f"file {n}"
+            raise ValidationError(f"{shown}: {exc.message}", field=field) from None
+
+
+def clean_name(name: str, ctype: str, default: str = "receipt") -> str:
     """The uploader's file name as shown (a display label only): no path, no control characters."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = re.sub(r"[\x00-\x1f\x7f\"]", "", base).strip()[:200]
-    return base or f"receipt{EXTENSION[ctype]}"
+    base = re.split(r"[\\/]", (name or "").replace("\x00", ""))[-1]
+    base = re.sub(r"[\x00-\x1f\x7f\"]", "", base).strip().lstrip(".").strip()[:200]
+    return base or f"{default}{EXTENSION[ctype]}"
 
 
-def _remove_on_rollback(s: Session, path: Path) -> None:
-    state = {"committed": False}
+def _when_done(s: Session, *, committed: Any = None, rolled_back: Any = None) -> None:
+    """Run `committed()` or `rolled_back()` once the session's OUTERMOST transaction ends. Savepoints (which
+    PostgreSQL code paths use, e.g. the notification outbox) commit and roll back on their own and fire the
+    same session events: they must neither mark the file as kept nor remove it."""
+    s.connection()  # the transaction has begun, so there is an outermost one to follow
+    root = s.get_transaction()
+    state = {"committed": False, "done": False}
 
-    def committed(session: Session) -> None:
-        state["committed"] = True
+    def on_commit(session: Session) -> None:
+        if not session.in_nested_transaction():
+            state["committed"] = True
 
-    def cleanup(session: Session, previous_transaction: Any = None) -> None:
-        if not state["committed"]:
-            path.unlink(missing_ok=True)
+    def on_end(session: Session, transaction: Any) -> None:
+        if state["done"] or transaction is not root:
+            return
+        state["done"] = True
+        fn = committed if state["committed"] else rolled_back
+        if fn is not None:
+            fn()
 
-    event.listen(s, "after_commit", committed, once=True)
-    event.listen(s, "after_soft_rollback", cleanup, once=True)
+    event.listen(s, "after_commit", on_commit)
+    event.listen(s, "after_transaction_end", on_end)
 
 
 def store(
     s: Session, actor: Actor, *, project_id: int, owner_kind: str, owner_id: int, upload: Upload,
-    allowed: frozenset[str] = RECEIPT_TYPES, field: str = "file",
+    allowed: frozenset[str] = RECEIPT_TYPES, field: str = "file", default_name: str = "receipt",
 ) -> dict[str, Any]:  # fmt: skip
     """Check and write the file, add its row (in the caller's transaction); returns its description."""
     ctype = check(upload, allowed, field)
@@ -127,10 +191,10 @@ def store(
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    _remove_on_rollback(s, path)
+    _when_done(s, rolled_back=lambda: path.unlink(missing_ok=True))
     a = Attachment(
         project_id=project_id, owner_kind=owner_kind, owner_id=owner_id, stored_name=stored,
-        filename=clean_name(upload.filename, ctype), content_type=ctype, size=len(upload.data),
+        filename=clean_name(upload.filename, ctype, default_name), content_type=ctype, size=len(upload.data),
         sha256=hashlib.sha256(upload.data).hexdigest(), uploaded_by=actor.user_id, created_at=now(),
     )  # fmt: skip
     s.add(a)
@@ -160,10 +224,14 @@ class Download:
     data: bytes
 
 
-def read(s: Session, *, project_id: int, owner_kind: str, owner_id: int, attachment_id: int) -> Download:
-    """The file of one attachment (the caller has already checked the right to read its owner)."""
+def read(
+    s: Session, *, project_id: int, owner_kind: str, owner_id: int | set[int], attachment_id: int
+) -> Download:
+    """The file of one attachment of the owner (or of one of the owners); the caller has already checked the
+    right to read its owner(s)."""
     a = s.get(Attachment, attachment_id)
-    if a is None or (a.project_id, a.owner_kind, a.owner_id) != (project_id, owner_kind, owner_id):
+    owners = owner_id if isinstance(owner_id, set) else {owner_id}
+    if a is None or (a.project_id, a.owner_kind) != (project_id, owner_kind) or a.owner_id not in owners:
         raise NotFound(f"attachment {attachment_id} not found", field="attachment_id")
     path = root() / a.stored_name
     try:
@@ -184,7 +252,7 @@ def delete(
     path = root() / a.stored_name
     s.delete(a)
     s.flush()
-    event.listen(s, "after_commit", lambda session: path.unlink(missing_ok=True), once=True)
+    _when_done(s, committed=lambda: path.unlink(missing_ok=True))
     return out
 
 

@@ -6,6 +6,11 @@ others) to the PM; from a department without a liaison it reaches the PM directl
 department go out through its liaison, who relays them; the PM may still write to any member directly, which
 is recorded as direct contact. Messages to people outside the project are refused, naming them.
 
+A post (the first message of a thread, a reply) may carry attachments: files kept by the shared attachment
+store (`services/attachments.py`, owner kind "comm_message", types `MESSAGE_TYPES`), checked all before
+anything is written and stored in the same transaction as the post. They are read with the visibility of
+their thread; notifications name them (the files themselves are not mailed).
+
 Every item keeps who raised it, the department, the route and the timestamps received / first response /
 forwarded / answered / closed. The PM's handling time is what the PM records when answering
 (`pm_minutes`), or DEFAULT_PM_MINUTES when they do not say.
@@ -32,7 +37,7 @@ from charter.persistence.models import (
     RoleAssignment,
     User,
 )
-from charter.services import journal
+from charter.services import attachments, journal
 from charter.services.authz import project_for
 from charter.services.comms_common import (
     add_participants,
@@ -51,6 +56,7 @@ from charter.services.comms_common import (
 from charter.services.context import Actor, now
 
 OPEN_STATUSES = (Status.WITH_LIAISON.value, Status.OPEN.value, Status.FORWARDED.value)
+OWNER = "comm_message"  # the owner kind of message attachments in the attachment store
 
 
 # --------------------------------------------------------------------------------------------- views
@@ -116,6 +122,7 @@ def item_dict(s: Session, i: CommItem, *, messages: bool = False) -> dict[str, A
             s.scalars(select(CommMessage).where(CommMessage.item_id == i.id).order_by(CommMessage.id))
         )
         authors = names(s, [m.author_id for m in rows])
+        files = attachments.of(s, OWNER, [m.id for m in rows])
         out["messages"] = [
             {
                 "id": m.id,
@@ -124,6 +131,7 @@ def item_dict(s: Session, i: CommItem, *, messages: bool = False) -> dict[str, A
                 "author": authors.get(m.author_id) if m.author_id else "system",
                 "body": m.body,
                 "created_at": m.created_at,
+                "attachments": [_file(i, f) for f in files[m.id]],
             }
             for m in rows
         ]
@@ -137,6 +145,48 @@ def item_dict(s: Session, i: CommItem, *, messages: bool = False) -> dict[str, A
 
 def _link(i: CommItem) -> str:
     return f"/projects/{i.project_id}/messages/{i.id}"
+
+
+def _file(i: CommItem, f: dict[str, Any]) -> dict[str, Any]:
+    return {**f, "url": f"/api/v1/projects/{i.project_id}/messages/{i.id}/attachments/{f['id']}"}
+
+
+def _human(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{max(n / 1024, 0.1):.1f} KB"
+
+
+def _with_files(body: str, files: list[dict[str, Any]]) -> str:
+    """A notification body that names the post's attachments (they are not mailed: open the thread)."""
+    if not files:
+        return body
+    lines = "\n".join(f"- {f['filename']} ({_human(f['size'])}, {f['content_type']})" for f in files)
+    return f"{body}\n\nAttachments (open the thread to download them):\n{lines}"
+
+
+def _store_files(
+    s: Session, actor: Actor, i: CommItem, m: CommMessage, files: list[attachments.Upload]
+) -> list[dict[str, Any]]:
+    out = []
+    for u in files:
+        a = attachments.store(s, actor, project_id=i.project_id, owner_kind=OWNER, owner_id=m.id, upload=u,
+                              allowed=attachments.MESSAGE_TYPES, field="files", default_name="attachment")  # fmt: skip
+        journal.record(s, actor, entity_type="comm_attachment", entity_id=a["id"], action="create",
+                       project_id=i.project_id,
+                       after={k: v for k, v in a.items() if k != "created_at"} | {"message_id": m.id},
+                       cause=f"attached to message {i.id}")  # fmt: skip
+        out.append(a)
+    return out
+
+
+def attachment_file(
+    s: Session, actor: Actor, project_id: int, item_id: int, attachment_id: int
+) -> attachments.Download:
+    """An attachment of a thread, for whoever may see the thread (otherwise: not found)."""
+    project_for(s, actor, project_id)
+    i = _item(s, actor, project_id, item_id)
+    ids = set(s.scalars(select(CommMessage.id).where(CommMessage.item_id == i.id)))
+    return attachments.read(s, project_id=project_id, owner_kind=OWNER, owner_id=ids,
+                            attachment_id=attachment_id)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -266,14 +316,17 @@ def send(
     to_role_id: int | None = None,
     entity_type: str | None = None,
     entity_id: int | None = None,
+    files: list[attachments.Upload] | None = None,
 ) -> dict[str, Any]:
     """Start a thread: to the PM ("pm"), a person ("user"), a department ("department"), or, as an
-    announcement, a role ("role") or the whole project ("project")."""
+    announcement, a role ("role") or the whole project ("project"); optionally with attachments."""
     project_for(s, actor, project_id, Perm.COMMS_SEND)
     audience = C.parse_enum(Audience, to, "to")
     item_kind = C.parse_enum(C.ItemKind, kind, "kind")
     subject = _text(subject, "subject", 300)
     body = _text(body, "body", 20000)
+    files = list(files or [])
+    attachments.check_all(files, attachments.MESSAGE_TYPES)
     if (entity_type is None) != (entity_id is None):
         raise ValidationError("give both entity_type and entity_id, or neither", field="entity_type")
     if entity_type is not None and entity_type not in C.ENTITY_TYPES:
@@ -379,7 +432,8 @@ def send(
     )
     s.add(i)
     s.flush()
-    _post(s, actor, i, "post", body)
+    first = _post(s, actor, i, "post", body)
+    stored = _store_files(s, actor, i, first, files)
     add_participants(s, i.id, [actor.user_id], "author")
     if not announce or audience is not Audience.PROJECT:
         add_participants(s, i.id, recipients, "recipient")
@@ -388,9 +442,10 @@ def send(
     add_participants(s, i.id, mentioned, "mention")
     _journal(s, actor, i, "create", None)
     what = "Announcement" if announce else "Message"
-    notify(s, recipients=recipients, kind=f"comms.{i.kind}", subject=f"{what}: {subject}", body=body,
+    mail = _with_files(body, stored)
+    notify(s, recipients=recipients, kind=f"comms.{i.kind}", subject=f"{what}: {subject}", body=mail,
            project_id=project_id, link=_link(i), event_key=f"comm:{i.id}:new", exclude=actor.user_id)  # fmt: skip
-    _notify_mentions(s, actor, i, mentioned, body, f"comm:{i.id}:m0")
+    _notify_mentions(s, actor, i, mentioned, mail, f"comm:{i.id}:m0")
     return item_dict(s, i, messages=True)
 
 
@@ -432,16 +487,23 @@ def _check_version(i: CommItem, version: int | None) -> None:
         raise stale(f"message {i.id}", version, {"version": i.version, "status": i.status})
 
 
-def reply(s: Session, actor: Actor, project_id: int, item_id: int, *, body: str) -> dict[str, Any]:
-    """Add to a thread. The first reply by whoever the item waits for counts as its first response."""
+def reply(
+    s: Session, actor: Actor, project_id: int, item_id: int, *, body: str,
+    files: list[attachments.Upload] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Add to a thread, optionally with attachments. The first reply by whoever the item waits for counts as
+    its first response."""
     project_for(s, actor, project_id, Perm.COMMS_SEND)
     i = _item(s, actor, project_id, item_id)
     body = _text(body, "body", 20000)
+    files = list(files or [])
+    attachments.check_all(files, attachments.MESSAGE_TYPES)
     if i.status == Status.CLOSED.value:
         raise Conflict("the thread is closed", field="item_id")
     mentioned = _mentioned(s, project_id, body)
     before = journal.snapshot(i)
     m = _post(s, actor, i, "reply", body)
+    mail = _with_files(body, _store_files(s, actor, i, m, files))
     if i.first_response_at is None and actor.user_id in _handler_ids(s, i):
         i.first_response_at = now()
     add_participants(s, i.id, [actor.user_id], "author")
@@ -450,9 +512,9 @@ def reply(s: Session, actor: Actor, project_id: int, item_id: int, *, body: str)
     _journal(s, actor, i, "update", before)
     others = s.scalars(select(CommParticipant.user_id).where(CommParticipant.item_id == i.id))
     notify(s, recipients=[u for u in others if u not in mentioned], kind="comms.reply",
-           subject=f"Reply: {i.subject}", body=body, project_id=project_id, link=_link(i),
+           subject=f"Reply: {i.subject}", body=mail, project_id=project_id, link=_link(i),
            event_key=f"comm:{i.id}:r{m.id}", exclude=actor.user_id)  # fmt: skip
-    _notify_mentions(s, actor, i, mentioned, body, f"comm:{i.id}:m{m.id}")
+    _notify_mentions(s, actor, i, mentioned, mail, f"comm:{i.id}:m{m.id}")
     return item_dict(s, i, messages=True)
 
 

@@ -50,7 +50,13 @@ def _label(value: str | None) -> str:
     return (value or "").replace("_", " ").capitalize()
 
 
+def _filesize(n: int | None) -> str:
+    n = n or 0
+    return f"{n / 1048576:.1f} MB" if n >= 1048576 else f"{n / 1024:.1f} KB" if n >= 1024 else f"{n} bytes"
+
+
 templates.env.filters["md"] = _md
+templates.env.filters["filesize"] = _filesize
 templates.env.filters["dt"] = _dt
 templates.env.filters["label"] = _label
 

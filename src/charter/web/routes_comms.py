@@ -11,7 +11,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.domain.errors import CharterError, ValidationError
-from charter.services import accounts, comm_plan, comms, comms_analytics, meetings, org, projects, roles
+from charter.services import (
+    accounts,
+    attachments,
+    comm_plan,
+    comms,
+    comms_analytics,
+    meetings,
+    org,
+    projects,
+    roles,
+)
 from charter.services.comms_common import is_manager, liaison_departments, members
 from charter.web.app import render
 from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_datetime, opt_int, req_int
@@ -41,7 +51,28 @@ def _people(s: Any, actor: Any, project_id: int) -> list[dict[str, Any]]:
 
 def _head(s: Any, actor: Any, project_id: int) -> dict[str, Any]:
     caps = projects.capabilities(s, actor, project_id)
-    return {"project": projects.get_project(s, actor, project_id), "caps": caps}
+    return {"project": projects.get_project(s, actor, project_id), "caps": caps, **_ATTACH}
+
+
+_ATTACH = {  # what the file inputs say and accept (the server checks the content regardless)
+    "attach_kinds": attachments.kinds(attachments.MESSAGE_TYPES),
+    "attach_accept": ",".join(
+        sorted(attachments.MESSAGE_TYPES | {".docx", ".xlsx", ".pptx", ".csv", ".txt"})
+    ),
+    "attach_most": attachments.MAX_FILES_PER_MESSAGE,
+}
+
+
+async def _uploads(request: Request) -> list[attachments.Upload]:
+    """The files of the form's `files` input (an empty input sends one nameless empty part: skipped)."""
+    out = []
+    for f in (await request.form()).getlist("files"):
+        if isinstance(f, str):
+            continue
+        data = await f.read(attachments.max_bytes() + 1)
+        if data or f.filename:
+            out.append(attachments.Upload(f.filename or "", data))
+    return out
 
 
 # --------------------------------------------------------------------------------------------- messages
@@ -69,16 +100,17 @@ def messages_page(request: Request, project_id: int, db: DB, info: Session) -> H
 
 
 @router.post(P + "/messages", response_class=HTMLResponse)
-def messages_send(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+async def messages_send(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
     try:
         to = form.get("to") or "pm"
+        files = await _uploads(request)
         with db.uow() as s:
             item = comms.send(
                 s, info.actor, project_id, to=to, subject=form.get("subject", ""), body=form.get("body", ""),
                 kind=form.get("kind") or ("announcement" if to in ("project", "role") else "message"),
                 to_user_id=opt_int(form, "to_user_id") if to == "user" else None,
                 to_department_id=opt_int(form, "to_department_id") if to == "department" else None,
-                to_role_id=opt_int(form, "to_role_id") if to == "role" else None,
+                to_role_id=opt_int(form, "to_role_id") if to == "role" else None, files=files,
             )  # fmt: skip
     except CharterError as exc:
         if _refusal(exc):
@@ -129,11 +161,22 @@ def _thread_action(request: Request, db: DB, info: Any, project_id: int, item_id
 
 
 @router.post(P + "/messages/{item_id}/reply", response_class=HTMLResponse)
-def thread_reply(
+async def thread_reply(
     request: Request, project_id: int, item_id: int, form: FormData, db: DB, info: Checked
 ) -> Response:
+    files = await _uploads(request)
     return _thread_action(request, db, info, project_id, item_id, "reply",
-                          lambda s: comms.reply(s, info.actor, project_id, item_id, body=form.get("body", "")))  # fmt: skip
+                          lambda s: comms.reply(s, info.actor, project_id, item_id, body=form.get("body", ""),
+                                                files=files))  # fmt: skip
+
+
+@router.get(P + "/messages/{item_id}/attachments/{attachment_id}")
+def thread_attachment(project_id: int, item_id: int, attachment_id: int, db: DB, info: Session) -> Response:
+    """Always a download (Content-Disposition: attachment, nosniff, sandbox CSP), for whoever sees the
+    thread; otherwise 404."""
+    with db.uow(readonly=True) as s:
+        f = comms.attachment_file(s, info.actor, project_id, item_id, attachment_id)
+    return Response(f.data, media_type=f.content_type, headers=attachments.download_headers(f.filename))
 
 
 @router.post(P + "/messages/{item_id}/answer", response_class=HTMLResponse)

@@ -3,14 +3,14 @@ communication plan and meetings. Every permission is checked in the services."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from charter.api import schemas_comms as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.services import comm_plan, comms, comms_analytics, meetings
+from charter.services import attachments, comm_plan, comms, comms_analytics, meetings
 
 router = APIRouter(responses=ERRORS, tags=["communications"])
 P = "/projects/{project_id}"
@@ -40,6 +40,52 @@ def send_message(project_id: int, body: S.SendIn, actor: CurrentActor, db: DB) -
         return comms.send(s, actor, project_id, **body.model_dump())
 
 
+Files = Annotated[
+    list[UploadFile],
+    File(description="one or more files (at most 10), each within the attachment size limit; the type is "
+         "checked from the content: " + attachments.kinds(attachments.MESSAGE_TYPES) + ". HTML, SVG and "
+         "XML are refused."),
+]  # fmt: skip
+OptInt = Annotated[int | None, Form()]
+
+
+async def _uploads(files: list[UploadFile]) -> list[attachments.Upload]:
+    limit = attachments.max_bytes() + 1  # read one byte more than allowed, so the limit is detected
+    return [attachments.Upload(f.filename or "", await f.read(limit)) for f in files]
+
+
+@router.post(P + "/messages/with-attachments", response_model=S.ThreadOut, status_code=201)
+async def send_message_with_attachments(
+    project_id: int,
+    actor: CurrentActor,
+    db: DB,
+    to: Annotated[
+        Literal["pm", "user", "department", "role", "project"], Form(description="as for POST /messages")
+    ],
+    subject: Annotated[str, Form(min_length=1, max_length=300)],
+    body: Annotated[str, Form(min_length=1, max_length=20000, description="Markdown; @username mentions")],
+    files: Files,
+    kind: Annotated[Literal["message", "concern", "request", "announcement"], Form()] = "message",
+    to_user_id: OptInt = None,
+    to_department_id: OptInt = None,
+    to_role_id: OptInt = None,
+    entity_type: Annotated[
+        Literal["task", "work_package", "risk", "concern", "change_request", "purchase_order", "meeting"]
+        | None,
+        Form(),
+    ] = None,
+    entity_id: OptInt = None,
+) -> dict[str, Any]:
+    """Start a thread with attachments (multipart/form-data: the fields of POST /messages plus `files`).
+    Every file is checked before anything is written; one refused file (too large, a type not accepted)
+    refuses the whole post with 422 naming the file and the limit or the accepted types."""
+    uploads = await _uploads(files)
+    with db.uow() as s:
+        return comms.send(s, actor, project_id, to=to, subject=subject, body=body, kind=kind,
+                          to_user_id=to_user_id, to_department_id=to_department_id, to_role_id=to_role_id,
+                          entity_type=entity_type, entity_id=entity_id, files=uploads)  # fmt: skip
+
+
 @router.post(P + "/messages/forward", response_model=S.ForwardOut, status_code=201)
 def forward_messages(project_id: int, body: S.ForwardIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
     """The liaison forwards one or several items of their department (to the PM, or relays the PM's
@@ -60,6 +106,36 @@ def reply_message(
 ) -> dict[str, Any]:
     with db.uow() as s:
         return comms.reply(s, actor, project_id, item_id, body=body.body)
+
+
+@router.post(P + "/messages/{item_id}/replies/with-attachments", response_model=S.ThreadOut, status_code=201)
+async def reply_message_with_attachments(
+    project_id: int,
+    item_id: int,
+    actor: CurrentActor,
+    db: DB,
+    body: Annotated[str, Form(min_length=1, max_length=20000)],
+    files: Files,
+) -> dict[str, Any]:
+    """A reply with attachments (multipart/form-data: `body` and `files`); all or nothing, as for a new
+    thread."""
+    uploads = await _uploads(files)
+    with db.uow() as s:
+        return comms.reply(s, actor, project_id, item_id, body=body, files=uploads)
+
+
+@router.get(
+    P + "/messages/{item_id}/attachments/{attachment_id}", response_class=Response,
+    responses={200: {"content": {c: {} for c in sorted(attachments.MESSAGE_TYPES)},
+                     "description": "the file, always as a download (never shown inline)"}},
+)  # fmt: skip
+def get_message_attachment(
+    project_id: int, item_id: int, attachment_id: int, actor: CurrentActor, db: DB
+) -> Response:
+    """An attachment of a thread, for whoever may see the thread; otherwise 404."""
+    with db.uow(readonly=True) as s:
+        f = comms.attachment_file(s, actor, project_id, item_id, attachment_id)
+    return Response(f.data, media_type=f.content_type, headers=attachments.download_headers(f.filename))
 
 
 @router.post(P + "/messages/{item_id}/answer", response_model=S.ThreadOut)
