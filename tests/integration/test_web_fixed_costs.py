@@ -143,3 +143,42 @@ def test_a_stakeholder_gets_no_fixed_cost_forms_and_is_refused(web) -> None:
     assert r.status_code in (403, 404)
     with ids["db"].uow(readonly=True) as s:
         assert len(budget.list_fixed_costs(s, ids["seed"].actor("pm"), ids["p"])) == 1
+
+
+def test_vendor_contacts_categories_rating_and_notes_are_edited_on_the_page(web) -> None:
+    """The vendor edit form shows every contact (clear a name to remove it) and a blank row to add one."""
+    from charter.services import procurement
+
+    client, ids = web
+    with ids["db"].uow() as s:
+        v = procurement.create_vendor(s, ids["seed"].actor("pm"), name="Initech", categories=["hardware"],
+                                      rating=3, notes="", contacts=[{"name": "Bill", "email": "bill@initech.test",
+                                                                     "phone": None}])  # fmt: skip
+    token = login(client, "pm")
+    page = client.get(f"/projects/{ids['p']}/procurement").text
+    form = page[page.index(f'action="/projects/{ids["p"]}/procurement/vendors/{v["id"]}"') :]
+    form = form[: form.index("</form>")]
+    assert 'name="contact_0_name" value="Bill"' in form and 'value="bill@initech.test"' in form
+    assert 'name="contact_1_name" value=""' in form
+    url = f"/projects/{ids['p']}/procurement/vendors/{v['id']}"
+    edit = {"csrf_token": token, "version": "1", "name": "Initech", "categories": "hardware, cloud",
+            "rating": "5", "notes": "fast delivery", "contact_0_name": "Bill", "contact_0_email": "bill@initech.test",
+            "contact_0_phone": "+1 555 0100", "contact_1_name": "Peter", "contact_1_email": "peter@initech.test",
+            "contact_1_phone": ""}  # fmt: skip
+    bad = client.post(url, data={**edit, "rating": "7"})
+    assert bad.status_code == 422 and 'value="Peter"' in bad.text and 'value="fast delivery"' in bad.text
+    assert client.post(url, data=edit).status_code == 303
+    with ids["db"].uow(readonly=True) as s:
+        (got,) = procurement.list_vendors(s, ids["seed"].actor("pm"))
+    assert (
+        got["categories"] == ["hardware", "cloud"] and got["rating"] == 5 and got["notes"] == "fast delivery"
+    )
+    assert [(c["name"], c["email"], c["phone"]) for c in got["contacts"]] == [
+        ("Bill", "bill@initech.test", "+1 555 0100"), ("Peter", "peter@initech.test", None)]  # fmt: skip
+    # clearing a contact's name removes it; a stale version is refused
+    cleared = {**edit, "version": "2", "contact_0_name": ""}
+    assert client.post(url, data=cleared).status_code == 303
+    assert client.post(url, data=cleared).status_code == 409
+    with ids["db"].uow(readonly=True) as s:
+        (got,) = procurement.list_vendors(s, ids["seed"].actor("pm"))
+    assert [c["name"] for c in got["contacts"]] == ["Peter"]
