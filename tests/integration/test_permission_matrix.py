@@ -1004,10 +1004,18 @@ BUDGET_ROWS: tuple[Op, ...] = (
         body=lambda w, c: {"task_id": w.tasks["a"], "description": "Licence", "amount": "50.00"},
     ),
     Op(
+        "PATCH",
+        "/projects/{project_id}/fixed-costs/{cost_id}",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/fixed-costs/{_fixed_cost(w)}",
+        body=lambda w, c: {"version": 1, "amount": "60.00", "accrual": "end"},
+    ),
+    Op(
         "DELETE",
         "/projects/{project_id}/fixed-costs/{cost_id}",
         in_p1("pm"),
         url=lambda w, c: f"/projects/{w.p1}/fixed-costs/{_fixed_cost(w)}",
+        params={"version": 1},
     ),
     Op("GET", "/projects/{project_id}/expenses", in_p1(*BUDGET_READERS), url=p1("/expenses")),
     Op(

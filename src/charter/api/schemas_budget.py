@@ -87,14 +87,28 @@ class FixedCostIn(In):
     budget_line_id: int | None = None
 
 
+class FixedCostPatch(Patch):
+    nullable: ClassVar[frozenset[str]] = frozenset({"budget_line_id"})
+    version: int
+    task_id: int | None = None
+    description: str | None = Field(None, min_length=1, max_length=200)
+    amount: Amount | None = None
+    accrual: str | None = None
+    budget_line_id: int | None = None
+
+
 class FixedCostOut(Out):
     id: int
     project_id: int
     task_id: int
+    task: str
+    task_wbs_code: str
     budget_line_id: int | None
+    budget_line: str | None
     description: str
     amount: Decimal
     accrual: str
+    accrued: Decimal
     version: int
 
 

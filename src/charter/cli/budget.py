@@ -1,4 +1,4 @@
-"""`charter budget show`, `charter budget expense ...`, `charter evm` (table, JSON or the S-curve as PNG),
+"""`charter budget show`, `charter budget expense ...`, `charter budget fixed-cost ...`, `charter evm` (table, JSON or the S-curve as PNG),
 `charter po list`, `charter contract ...`, `charter approvals`."""
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ budget_app = typer.Typer(help="Budget lines, commitments and actuals.", no_args_
 po_app = typer.Typer(help="Purchase orders.", no_args_is_help=True)
 expense_app = typer.Typer(help="Expenses and their receipts.", no_args_is_help=True)
 contract_app = typer.Typer(help="Vendor contracts: list, change terms, close.", no_args_is_help=True)
+fixed_cost_app = typer.Typer(
+    help="Fixed costs on tasks (a licence, a device): charged to a budget line at the task's start, pro rata "
+    "with its progress, or at its end.",
+    no_args_is_help=True,
+)
 budget_app.add_typer(expense_app, name="expense")
+budget_app.add_typer(fixed_cost_app, name="fixed-cost")
 
 ProjectArg = Annotated[str, typer.Argument(help="Project key or id.")]
 
@@ -203,6 +209,119 @@ def expense_receipt(
     target = output or Path(Path(f.filename).name)
     target.write_bytes(f.data)
     console.print(f"Saved {escape(str(target))} ({f.content_type}, {len(f.data)} bytes)")
+
+
+# --------------------------------------------------------------------------------------------- fixed costs
+
+TaskOpt = Annotated[str, typer.Option("--task", help="Task id or WBS code (e.g. 1.2.3).")]
+AccrualHelp = "When the cost counts as actual: start, prorated (with the task's progress) or end."
+
+
+def _task_id(project: str, task: str) -> int:
+    """A task by WBS code (first) or id, among the project's tasks."""
+    found = _run(project, budget.fixed_cost_tasks)
+    for t in found:
+        if t["wbs_code"] and t["wbs_code"] == task.strip():
+            return int(t["id"])
+    if task.strip().isdigit() and any(t["id"] == int(task) for t in found):
+        return int(task)
+    fail(f"error: task {task!r} not found in {project} (field: task_id)")
+
+
+def _fixed_cost_version(project: str, cost: int) -> int:
+    for f in _run(project, budget.list_fixed_costs):
+        if f["id"] == cost:
+            return int(f["version"])
+    fail(f"error: fixed cost {cost} not found (field: cost_id)")
+
+
+def _print_fixed_cost(f: dict[str, Any], what: str, as_json: bool) -> None:
+    if as_json:
+        print_json(f)
+        return
+    console.print(f"Fixed cost {f['id']} {what}: {escape(f['description'])}, {f['amount']} ({f['accrual']}) on "
+                  f"{escape((f['task_wbs_code'] + ' ' + f['task']).strip())}, version {f['version']}.",
+                  markup=False)  # fmt: skip
+
+
+@fixed_cost_app.command("list")
+def fixed_cost_list(
+    project: ProjectArg,
+    task: Annotated[str | None, typer.Option("--task", help="Only this task (id or WBS code).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fixed costs on the project's tasks, with the part accrued (actual) so far."""
+    data = _run(project, budget.list_fixed_costs, _task_id(project, task) if task else None)
+    if as_json:
+        print_json(data)
+        return
+    t = Table("id", "task", "description", "line", "accrual", "amount", "accrued", "version")
+    for f in data:
+        t.add_row(str(f["id"]), escape(f"{f['task_wbs_code']} {f['task']}".strip()), escape(f["description"]),
+                  escape(f["budget_line"] or "-"), f["accrual"], str(f["amount"]), str(f["accrued"]),
+                  str(f["version"]))  # fmt: skip
+    console.print(t)
+
+
+@fixed_cost_app.command("add")
+def fixed_cost_add(
+    project: ProjectArg,
+    task: TaskOpt,
+    amount: Annotated[str, typer.Option("--amount", help="Amount in the project's currency.")],
+    description: Annotated[str, typer.Option("--description", help="What the cost is for.")],
+    accrual: Annotated[str, typer.Option("--accrual", help=AccrualHelp)] = "prorated",
+    line: Annotated[int | None, typer.Option("--line", help="Budget line id it is charged to.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Put a fixed cost on a task."""
+    f = _run(project, budget.add_fixed_cost, write=True, task_id=_task_id(project, task), amount=amount,
+             description=description, accrual=accrual, budget_line_id=line)  # fmt: skip
+    _print_fixed_cost(f, "added", as_json)
+
+
+@fixed_cost_app.command("update")
+def fixed_cost_update(
+    project: ProjectArg,
+    cost: Annotated[int, typer.Argument(help="Fixed cost id (see `charter budget fixed-cost list`).")],
+    task: Annotated[str | None, typer.Option("--task", help="Move it to this task (id or WBS code).")] = None,
+    amount: Annotated[str | None, typer.Option("--amount", help="New amount.")] = None,
+    description: Annotated[str | None, typer.Option("--description", help="New description.")] = None,
+    accrual: Annotated[str | None, typer.Option("--accrual", help=AccrualHelp)] = None,
+    line: Annotated[int | None, typer.Option("--line", help="Charge it to this budget line id.")] = None,
+    no_line: Annotated[bool, typer.Option("--no-line", help="Charge it to no budget line.")] = False,
+    version: Annotated[
+        int | None, typer.Option("--version", help="The version you read (default: current).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a fixed cost (journaled; a stale --version is refused)."""
+    if line is not None and no_line:
+        fail("give --line or --no-line, not both")
+    changes: dict[str, Any] = {k: v for k, v in {"amount": amount, "description": description,
+                                                 "accrual": accrual, "budget_line_id": line}.items() if v is not None}  # fmt: skip
+    if no_line:
+        changes["budget_line_id"] = None
+    if task is not None:
+        changes["task_id"] = _task_id(project, task)
+    if not changes:
+        fail("nothing to change: give --task, --amount, --description, --accrual, --line or --no-line")
+    v = version if version is not None else _fixed_cost_version(project, cost)
+    f = _run(project, budget.update_fixed_cost, cost, v, write=True, **changes)
+    _print_fixed_cost(f, "updated", as_json)
+
+
+@fixed_cost_app.command("delete")
+def fixed_cost_delete(
+    project: ProjectArg,
+    cost: Annotated[int, typer.Argument(help="Fixed cost id.")],
+    version: Annotated[
+        int | None, typer.Option("--version", help="The version you read (default: current).")
+    ] = None,
+) -> None:
+    """Remove a fixed cost from its task (journaled; a stale --version is refused)."""
+    v = version if version is not None else _fixed_cost_version(project, cost)
+    _run(project, budget.delete_fixed_cost, cost, v, write=True)
+    console.print(f"Fixed cost {cost} deleted.")
 
 
 # --------------------------------------------------------------------------------------------- contracts

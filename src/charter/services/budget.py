@@ -420,40 +420,116 @@ def fixed_cost_dict(f: TaskFixedCost) -> dict[str, Any]:
             "description": f.description, "amount": f.amount, "accrual": f.accrual, "version": f.version}  # fmt: skip
 
 
-def list_fixed_costs(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+def _fixed_cost_out(s: Session, f: TaskFixedCost, currency: str) -> dict[str, Any]:
+    """A fixed cost with its task (WBS code, name), its budget line's name and the part accrued so far (from
+    the task's progress and the accrual rule)."""
+    t = s.get(Task, f.task_id)
+    ln = s.get(BudgetLine, f.budget_line_id) if f.budget_line_id is not None else None
+    frac = rules.accrued_fraction(rules.Accrual(f.accrual), t.percent_complete if t else 0.0)
+    return {**fixed_cost_dict(f), "task": t.name if t else "", "task_wbs_code": t.wbs_code if t else "",
+            "budget_line": ln.name if ln else None,
+            "accrued": quantise(Decimal(f.amount) * Decimal(str(frac)), currency)}  # fmt: skip
+
+
+def fixed_cost_tasks(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    """The project's tasks a fixed cost can be put on (id, WBS code, name), in WBS order; budget.read."""
     project_for(s, actor, project_id, Perm.BUDGET_READ)
-    q = select(TaskFixedCost).where(TaskFixedCost.project_id == project_id).order_by(TaskFixedCost.id)
-    return [fixed_cost_dict(f) for f in s.scalars(q)]
+    rows = s.execute(select(Task.id, Task.wbs_code, Task.name).where(Task.project_id == project_id))
+    out = [{"id": i, "wbs_code": code or "", "name": name} for i, code, name in rows]
+    return sorted(
+        out, key=lambda t: ([int(x) if x.isdigit() else 0 for x in t["wbs_code"].split(".")], t["id"])
+    )
+
+
+def list_fixed_costs(
+    s: Session, actor: Actor, project_id: int, task_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The project's fixed costs (or one task's), each with its task, line and accrued part; budget.read."""
+    p = project_for(s, actor, project_id, Perm.BUDGET_READ)
+    q = select(TaskFixedCost).where(TaskFixedCost.project_id == project_id)
+    if task_id is not None:
+        q = q.where(TaskFixedCost.task_id == task_id)
+    return [_fixed_cost_out(s, f, p.currency) for f in s.scalars(q.order_by(TaskFixedCost.id))]
+
+
+def _fc_task(s: Session, project_id: int, task_id: Any) -> Task:
+    t = s.get(Task, task_id) if isinstance(task_id, int) else None
+    if t is None or t.project_id != project_id:
+        raise NotFound(f"task {task_id} not found in this project", field="task_id")
+    return t
+
+
+def _fc_amount(value: Any, currency: str) -> Decimal:
+    amount = parse_amount(value, currency, "amount")
+    if amount <= 0:
+        raise ValidationError("a fixed cost must be more than zero", field="amount")
+    return amount
 
 
 def add_fixed_cost(
     s: Session, actor: Actor, project_id: int, *, task_id: int, description: str, amount: Any,
     accrual: str = "prorated", budget_line_id: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
+    """A fixed cost on a task (a licence, a device): charged to its budget line as the task's accrual rule
+    says (at the start, pro rata with progress, or at the end); budget.edit."""
     p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
-    t = s.get(Task, task_id)
-    if t is None or t.project_id != project_id:
-        raise NotFound(f"task {task_id} not found in this project", field="task_id")
+    _fc_task(s, project_id, task_id)
     if budget_line_id is not None:
         get_line(s, project_id, budget_line_id)
     if not description.strip():
         raise ValidationError("describe the fixed cost", field="description")
     f = TaskFixedCost(
         project_id=project_id, task_id=task_id, budget_line_id=budget_line_id, description=description.strip(),
-        amount=parse_amount(amount, p.currency, "amount"), accrual=rules.parse_accrual(accrual).value,
-        created_at=now(),
+        amount=_fc_amount(amount, p.currency), accrual=rules.parse_accrual(accrual).value, created_at=now(),
     )  # fmt: skip
     s.add(f)
     s.flush()
     _record(s, actor, f, "task_fixed_cost", "create")
-    return fixed_cost_dict(f)
+    return _fixed_cost_out(s, f, p.currency)
 
 
-def delete_fixed_cost(s: Session, actor: Actor, project_id: int, cost_id: int) -> None:
-    project_for(s, actor, project_id, Perm.BUDGET_EDIT)
-    f = s.get(TaskFixedCost, cost_id)
+def _fixed_cost(s: Session, project_id: int, cost_id: int) -> TaskFixedCost:
+    f = get_for_update(s, TaskFixedCost, cost_id)
     if f is None or f.project_id != project_id:
-        raise NotFound(f"fixed cost {cost_id} not found", field="cost_id")
+        raise NotFound(f"fixed cost {cost_id} not found in this project", field="cost_id")
+    return f
+
+
+def update_fixed_cost(
+    s: Session, actor: Actor, project_id: int, cost_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    """Change a fixed cost's task, description, amount, accrual or budget line (None: no line), with the
+    version it was read at (stale: 409 with the current state); budget.edit."""
+    p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    f = _fixed_cost(s, project_id, cost_id)
+    if f.version != version:
+        raise stale("fixed cost", version, _fixed_cost_out(s, f, p.currency))
+    before = journal.snapshot(f)
+    if "task_id" in changes:
+        _fc_task(s, project_id, changes["task_id"])
+    if changes.get("budget_line_id") is not None:
+        get_line(s, project_id, changes["budget_line_id"])
+    if "description" in changes:
+        if not (changes["description"] or "").strip():
+            raise ValidationError("describe the fixed cost", field="description")
+        changes["description"] = changes["description"].strip()
+    if "amount" in changes:
+        changes["amount"] = _fc_amount(changes["amount"], p.currency)
+    if "accrual" in changes:
+        changes["accrual"] = rules.parse_accrual(changes["accrual"]).value
+    for k, v in changes.items():
+        setattr(f, k, v)
+    s.flush()
+    _record(s, actor, f, "task_fixed_cost", "update", before)
+    return _fixed_cost_out(s, f, p.currency)
+
+
+def delete_fixed_cost(s: Session, actor: Actor, project_id: int, cost_id: int, version: int) -> None:
+    """Remove a fixed cost read at `version` (stale: 409 with the current state); budget.edit."""
+    p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    f = _fixed_cost(s, project_id, cost_id)
+    if f.version != version:
+        raise stale("fixed cost", version, _fixed_cost_out(s, f, p.currency))
     before = journal.snapshot(f)
     s.delete(f)
     s.flush()

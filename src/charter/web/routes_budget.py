@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from charter.domain.budget import Category
+from charter.domain.budget import Accrual, Category
 from charter.domain.errors import Conflict, PermissionDenied, ValidationError
 from charter.domain.procurement import ContractKind
 from charter.domain.roles import PM, SPONSOR, Perm
@@ -105,6 +105,9 @@ def _budget_ctx(s: Any, actor: Any, project_id: int, as_of: dt.date | None) -> d
         "p": figs["project"] if figs else {}, "chart": chart,
         "versions": _optional(lambda: budget.list_versions(s, actor, project_id)) or [],
         "expenses": _optional(lambda: budget.list_expenses(s, actor, project_id)),
+        "fixed_costs": _optional(lambda: budget.list_fixed_costs(s, actor, project_id)),
+        "fc_tasks": _optional(lambda: budget.fixed_cost_tasks(s, actor, project_id)) or [],
+        "accruals": [a.value for a in Accrual],
         "plan": _optional(lambda: evm.plan(s, actor, project_id)),
         "receipt_limit": attachments.max_bytes() // (1024 * 1024), "today": now().date(),
         "wps": work_packages.list_work_packages(s, actor, project_id),
@@ -120,7 +123,10 @@ def _budget_page(
 ) -> HTMLResponse:  # fmt: skip
     with db.uow(readonly=True) as s:
         ctx = _budget_ctx(s, info.actor, project_id, _as_of(request))
-    return render(request, "budget.html", {**ctx, "error": error, "values": _values(error, form)}, status)
+    values = _values(error, form)
+    if not values and (task := request.query_params.get("task", "")).isdigit():  # from a task: preselect it
+        values = {"_form": "fixed-cost", "task_id": task}
+    return render(request, "budget.html", {**ctx, "error": error, "values": values}, status)
 
 
 def _values(error: dict[str, Any] | None, form: dict[str, str] | None) -> dict[str, str]:
@@ -218,6 +224,47 @@ def get_receipt(project_id: int, expense_id: int, attachment_id: int, db: DB, in
     with db.uow(readonly=True) as s:
         f = budget.receipt_file(s, info.actor, project_id, expense_id, attachment_id)
     return Response(f.data, media_type=f.content_type, headers=attachments.download_headers(f.filename))
+
+
+def _fixed_cost_fields(form: dict[str, str]) -> dict[str, Any]:
+    """The fields of a fixed-cost form: task, description, amount, accrual and budget line ("" = none)."""
+    return {"task_id": req_int(form, "task_id"), "description": form.get("description", ""),
+            "amount": form.get("amount", ""), "accrual": form.get("accrual", "prorated"),
+            "budget_line_id": opt_int(form, "budget_line_id")}  # fmt: skip
+
+
+@router.post("/projects/{project_id}/budget/fixed-costs", response_class=HTMLResponse)
+def add_fixed_cost(request: Request, project_id: int, db: DB, info: Checked, form: FormData) -> Response:
+    """A fixed cost on a task (a licence, a device), charged to a line at the task's start, pro rata with its
+    progress, or at its end."""
+    try:
+        with db.uow() as s:
+            budget.add_fixed_cost(s, info.actor, project_id, **_fixed_cost_fields(form))
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, "fixed-cost")
+        return _budget_page(request, db, info, project_id, err, form, exc.http_status)
+    return _back(f"/projects/{project_id}/budget", "fixed-costs")
+
+
+@router.post("/projects/{project_id}/budget/fixed-costs/{cost_id}/edit", response_class=HTMLResponse)
+def edit_fixed_cost(
+    request: Request, project_id: int, cost_id: int, db: DB, info: Checked, form: FormData
+) -> Response:
+    """Change a fixed cost (with the version it was read at) or delete it; someone else's change first: 409,
+    the form shows what was typed and the message says to reload."""
+    try:
+        version = req_int(form, "version")
+        with db.uow() as s:
+            if form.get("action") == "delete":
+                budget.delete_fixed_cost(s, info.actor, project_id, cost_id, version)
+            else:
+                budget.update_fixed_cost(
+                    s, info.actor, project_id, cost_id, version, **_fixed_cost_fields(form)
+                )
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, f"fixed-cost-{cost_id}")
+        return _budget_page(request, db, info, project_id, err, form, exc.http_status)
+    return _back(f"/projects/{project_id}/budget", "fixed-costs")
 
 
 @router.get("/projects/{project_id}/budget/export")

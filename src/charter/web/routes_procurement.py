@@ -124,12 +124,24 @@ def close_contract(
 # --------------------------------------------------------------------------------------------- vendors, rules, order status
 
 
+CONTACT_KEYS = ("name", "email", "phone")
+
+
+def _contacts(form: dict[str, str]) -> list[dict[str, str | None]]:
+    """The add form's one contact (contact_name, ...) or the edit form's rows (contact_0_name, ...; a row
+    whose name is cleared is dropped)."""
+    rows = [{k: (form.get(f"contact_{k}") or "").strip() or None for k in CONTACT_KEYS}]
+    i = 0
+    while f"contact_{i}_name" in form:
+        rows.append({k: (form.get(f"contact_{i}_{k}") or "").strip() or None for k in CONTACT_KEYS})
+        i += 1
+    return [c for c in rows if c["name"]]
+
+
 def _vendor_values(form: dict[str, str]) -> dict[str, Any]:
     rating = opt_int(form, "rating")
     cats = [c.strip() for c in (form.get("categories") or "").split(",") if c.strip()]
-    contact = {k: (form.get(f"contact_{k}") or "").strip() or None for k in ("name", "email", "phone")}
-    contacts = [contact] if contact["name"] else []
-    return {"categories": cats, "rating": rating, "notes": form.get("notes", ""), "contacts": contacts}
+    return {"categories": cats, "rating": rating, "notes": form.get("notes", ""), "contacts": _contacts(form)}
 
 
 @router.post("/projects/{project_id}/procurement/vendors", response_class=HTMLResponse)
@@ -151,8 +163,8 @@ def edit_vendor(
 ) -> Response:
     try:
         values = _vendor_values(form)
-        if not values["contacts"]:
-            values.pop("contacts")  # the form shows no contact: keep the ones the vendor has
+        if "contact_0_name" not in form and not values["contacts"]:
+            values.pop("contacts")  # a form without contact rows keeps the ones the vendor has
         with db.uow() as s:
             procurement.update_vendor(s, info.actor, vendor_id, req_int(form, "version"),
                                       name=form.get("name", ""), **values)  # fmt: skip

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from charter.domain.errors import BadRequest, CharterError, Conflict, PermissionDenied, ValidationError
 from charter.domain.roles import PROJECT_TARGET, Perm
-from charter.services import projects, roles, scheduling, tasks, work_packages
+from charter.services import budget, projects, roles, scheduling, tasks, work_packages
 from charter.services.authz import can, work_package_target
 from charter.services.context import now
 from charter.web.app import render, templates
@@ -473,6 +473,10 @@ def _task_page(
         progress = can(
             s, actor, project_id, Perm.TASK_PROGRESS, work_package_target(s, task["work_package_id"])
         )
+        try:  # the task's fixed costs, for whoever may read the project's budget
+            fixed_costs: list[dict[str, Any]] | None = budget.list_fixed_costs(s, actor, project_id, task_id)
+        except PermissionDenied:
+            fixed_costs = None
         members: dict[int, str] = {}
         if team:
             for a in roles.list_assignments(s, actor, project_id):
@@ -498,6 +502,7 @@ def _task_page(
             "members": sorted(members.items(), key=lambda m: m[1]),
             "wps": wps,
             "dtl": _dtl,
+            "fixed_costs": fixed_costs,
             "constraint_types": ["asap", "alap", "snet", "snlt", "fnet", "fnlt", "mso", "mfo"],
             "statuses": ["not_started", "in_progress", "completed", "on_hold", "cancelled"],
             "error": error,

@@ -113,9 +113,12 @@ def withdraw_version(project_id: int, number: int, actor: CurrentActor, db: DB) 
 
 
 @router.get("/projects/{project_id}/fixed-costs", response_model=list[S.FixedCostOut])
-def list_fixed_costs(project_id: int, actor: CurrentActor, db: DB) -> list[dict[str, Any]]:
+def list_fixed_costs(
+    project_id: int, actor: CurrentActor, db: DB, task_id: int | None = Query(None)
+) -> list[dict[str, Any]]:
+    """Fixed costs on the project's tasks (or on one task), each with the part accrued so far."""
     with db.uow(readonly=True) as s:
-        return budget.list_fixed_costs(s, actor, project_id)
+        return budget.list_fixed_costs(s, actor, project_id, task_id)
 
 
 @router.post("/projects/{project_id}/fixed-costs", response_model=S.FixedCostOut, status_code=201)
@@ -124,10 +127,23 @@ def add_fixed_cost(project_id: int, body: S.FixedCostIn, actor: CurrentActor, db
         return budget.add_fixed_cost(s, actor, project_id, **body.model_dump())
 
 
-@router.delete("/projects/{project_id}/fixed-costs/{cost_id}", status_code=204, response_class=Response)
-def delete_fixed_cost(project_id: int, cost_id: int, actor: CurrentActor, db: DB) -> None:
+@router.patch("/projects/{project_id}/fixed-costs/{cost_id}", response_model=S.FixedCostOut)
+def update_fixed_cost(
+    project_id: int, cost_id: int, body: S.FixedCostPatch, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    """Change a fixed cost read at `version` (stale: 409 with the current state)."""
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
     with db.uow() as s:
-        budget.delete_fixed_cost(s, actor, project_id, cost_id)
+        return budget.update_fixed_cost(s, actor, project_id, cost_id, version, **d)
+
+
+@router.delete("/projects/{project_id}/fixed-costs/{cost_id}", status_code=204, response_class=Response)
+def delete_fixed_cost(
+    project_id: int, cost_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
+) -> None:
+    with db.uow() as s:
+        budget.delete_fixed_cost(s, actor, project_id, cost_id, version)
 
 
 @router.get("/projects/{project_id}/expenses", response_model=list[S.ExpenseOut])
