@@ -147,3 +147,35 @@ def test_review_update_before_sign_off(api: Any, seed: Any, as_: Any) -> None:
     r = api.delete(f"{base}/{rv['id']}", params={"version": rv["version"]}, headers=as_("pm"))
     assert r.status_code == 409 and "signed off" in r.json()["error"]["message"]
     assert _journal(seed, "review", rv["id"]) == ["create", "update", "sign_off", "update"]
+
+
+def test_cli_edits_and_removes(seed: Any, monkeypatch: Any) -> None:
+    from typer.testing import CliRunner
+
+    from charter.cli.main import app
+    from charter.services import quality
+
+    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
+    with seed.db.uow() as s:
+        pm = seed.actor("pm")
+        m = quality.create_metric(s, pm, seed.p1, name="Pass rate", direction="at_least", target=95)
+        d = quality.create_deliverable(s, pm, seed.p1, work_package_id=seed.wp_a, name="Spec",
+                                       acceptor_id=seed.users["stakeholder"])  # fmt: skip
+    cli = CliRunner()
+    out = cli.invoke(
+        app, ["--as", "pm", "quality", "metric-edit", "P1", str(m["id"]), "--target", "90", "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    out = cli.invoke(app, ["--as", "pm", "quality", "metric-edit", "P1", str(m["id"]), "--unit", "%",
+                           "--version", str(m["version"])])  # fmt: skip
+    assert out.exit_code != 0 and "changed by someone else" in out.output
+    out = cli.invoke(app, ["--as", "task-leader", "quality", "deliverable-edit", "P1", str(d["id"]),
+                           "--criteria", "Signed by the sponsor"])  # fmt: skip
+    assert out.exit_code == 0 and "saved" in out.output, out.output
+    out = cli.invoke(app, ["--as", "worker", "quality", "deliverable-remove", "P1", str(d["id"])])
+    assert out.exit_code != 0
+    out = cli.invoke(app, ["--as", "pm", "quality", "deliverable-remove", "P1", str(d["id"])])
+    assert out.exit_code == 0, out.output
+    with seed.db.uow(readonly=True) as s:
+        assert quality.plan(s, pm, seed.p1)["metrics"][0]["target"] == 90
+        assert quality.list_deliverables(s, pm, seed.p1) == []
