@@ -1,5 +1,5 @@
 """`charter quality gate|close|defects|trend|deliverables|deliverable-edit|deliverable-remove|metric-edit PROJECT`,
-PROJECT ...`, `charter concern raise|list PROJECT ...`."""
+`charter change list|show|preview|approve|reject PROJECT ...`, `charter concern raise|list PROJECT ...`."""
 
 from __future__ import annotations
 
