@@ -576,7 +576,16 @@ def run_dict(run: SimulationRun, see_cost: bool, *, full: bool = True) -> dict[s
     }  # fmt: skip
 
 
-STALE_AFTER = dt.timedelta(minutes=int(os.environ.get("CHARTER_SIMULATION_STALE_MINUTES", "10") or 10))
+def _stale_minutes() -> int:
+    raw = os.environ.get("CHARTER_SIMULATION_STALE_MINUTES", "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    if raw:
+        log.warning("CHARTER_SIMULATION_STALE_MINUTES=%r is not a positive whole number; using 10", raw)
+    return 10
+
+
+STALE_AFTER = dt.timedelta(minutes=_stale_minutes())
 STALE_MESSAGE = "the process running it stopped"
 
 
