@@ -1614,6 +1614,17 @@ def _q_baseline(w: World, c: str) -> str:
     return f"/projects/{w.p1}/baselines/0/changes"
 
 
+def _q_metric_url(w: World, c: str) -> str:
+    return _q_metric(w, c).removesuffix("/measurements")
+
+
+def _q_template_url(w: World, c: str) -> str:
+    from charter.services import quality
+
+    t = _q(w, lambda s, a: quality.create_template(s, a, name="Design checklist", items=["Complete"]))
+    return f"/checklist-templates/{t['id']}"
+
+
 # Quality and change control. Reading is for every member; quality.manage (the PM) manages the lifecycle, plan,
 # metrics and reviews; a deliverable is added by the PM or its package's Task Leader and decided ONLY by its named
 # acceptor (even an admin is refused); a review is signed off only by its reviewers; defects are reported by anyone
@@ -1838,7 +1849,30 @@ QUALITY_ROWS: tuple[Op, ...] = (
     ),
     Op("GET", "/projects/{project_id}/baselines/{number}/changes", READ_P1, url=_q_baseline),
 )
-TABLE = TABLE + QUALITY_ROWS
+# Editing and removing the quality records: who may create them may change and remove them (version-checked).
+QUALITY_EDIT_ROWS: tuple[Op, ...] = (
+    Op("PATCH", "/projects/{project_id}/quality-metrics/{metric_id}", in_p1("pm"), url=_q_metric_url,
+       body=lambda w, c: {"version": 1, "target": 90, "responsible_role_id": None}),
+    Op("DELETE", "/projects/{project_id}/quality-metrics/{metric_id}", in_p1("pm"), url=_q_metric_url,
+       params={"version": 1}),
+    Op("PATCH", "/projects/{project_id}/deliverables/{deliverable_id}", in_p1("pm", "task_leader"), "in WP-A",
+       url=lambda w, c: f"/projects/{w.p1}/deliverables/{_q_deliverable(w)}",
+       body=lambda w, c: {"version": 1, "acceptance_criteria": "Signed by the sponsor",
+                          "acceptor_id": w.users["sponsor"]}),
+    Op("DELETE", "/projects/{project_id}/deliverables/{deliverable_id}", in_p1("pm", "task_leader"), "in WP-A",
+       url=lambda w, c: f"/projects/{w.p1}/deliverables/{_q_deliverable(w)}", params={"version": 1}),
+    Op("PATCH", "/checklist-templates/{template_id}", but(admin_only(), pm="ok", outsider="ok"),
+       "quality managers anywhere", url=_q_template_url,
+       body=lambda w, c: {"version": 1, "items": ["Complete", "Reviewed"]}),
+    Op("DELETE", "/checklist-templates/{template_id}", but(admin_only(), pm="ok", outsider="ok"),
+       "quality managers anywhere", url=_q_template_url, params={"version": 1}),
+    Op("PATCH", "/projects/{project_id}/reviews/{review_id}", in_p1("pm"),
+       url=lambda w, c: f"/projects/{w.p1}/reviews/{_q_review(w)}",
+       body=lambda w, c: {"version": 1, "reviewer_ids": [w.users["worker"], w.users["task_leader"]]}),
+    Op("DELETE", "/projects/{project_id}/reviews/{review_id}", in_p1("pm"),
+       url=lambda w, c: f"/projects/{w.p1}/reviews/{_q_review(w)}", params={"version": 1}),
+)  # fmt: skip
+TABLE = TABLE + QUALITY_ROWS + QUALITY_EDIT_ROWS
 
 
 # --- technology, closure, desks, portfolio, search (issue 9) ----------------------------------------------

@@ -121,6 +121,40 @@ class DefectPatch(Patch):
     deliverable_id: int | None = None
 
 
+class MetricPatch(Patch):
+    nullable: ClassVar[frozenset[str]] = frozenset({"phase", "responsible_role_id"})
+    version: int
+    name: str | None = Field(None, min_length=1, max_length=120)
+    direction: Literal["at_least", "at_most"] | None = None
+    target: float | None = None
+    unit: str | None = Field(None, max_length=30)
+    phase: PhaseName | None = None
+    responsible_role_id: int | None = None
+
+
+class DeliverablePatch(Patch):
+    version: int
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = None
+    acceptance_criteria: str | None = None
+    acceptor_id: int | None = None
+    work_package_id: int | None = None
+    phase: PhaseName | None = None
+
+
+class TemplatePatch(Patch):
+    version: int
+    name: str | None = Field(None, min_length=1, max_length=120)
+    items: list[str] | None = Field(None, min_length=1)
+
+
+class ReviewPatch(Patch):
+    version: int
+    title: str | None = Field(None, min_length=1, max_length=200)
+    reviewer_ids: list[int] | None = Field(None, min_length=1)
+    items: list[str] | None = None
+
+
 Engagement = Literal["unaware", "resistant", "neutral", "supportive", "leading"]
 Attitude = Literal["champion", "supporter", "neutral", "critic", "blocker"]
 

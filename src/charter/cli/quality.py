@@ -1,5 +1,5 @@
-"""`charter quality gate|close|defects|trend|deliverables PROJECT`, `charter change list|show|preview|approve|reject
-PROJECT ...`, `charter concern raise|list PROJECT ...`."""
+"""`charter quality gate|close|defects|trend|deliverables|deliverable-edit|deliverable-remove|metric-edit PROJECT`,
+`charter change list|show|preview|approve|reject PROJECT ...`, `charter concern raise|list PROJECT ...`."""
 
 from __future__ import annotations
 
@@ -165,6 +165,92 @@ def deliverables_cmd(project: Project, as_json: JsonFlag = False) -> None:
         t.add_row(str(d["id"]), d["phase"], escape(d["work_package"] or ""), escape(d["name"]),
                   escape(d["acceptor"] or "—"), d["status"])  # fmt: skip
     console.print(t if rows else "No deliverables.")
+
+
+Version = Annotated[
+    int | None, typer.Option(help="The version you read (stale: refused); default: the current one.")
+]
+
+
+def _current_version(rows: list[dict[str, Any]], row_id: int, what: str) -> int:
+    for r in rows:
+        if r["id"] == row_id:
+            return int(r["version"])
+    fail(f"{what} {row_id} not found in this project")
+
+
+@quality_app.command("deliverable-edit")
+def deliverable_edit_cmd(
+    project: Project, deliverable_id: Annotated[int, typer.Argument(help="The deliverable's id.")],
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    criteria: Annotated[str | None, typer.Option(help="New acceptance criteria.")] = None,
+    description: Annotated[str | None, typer.Option(help="New description.")] = None,
+    acceptor_id: Annotated[int | None, typer.Option(help="User id of the new acceptor.")] = None,
+    work_package_id: Annotated[int | None, typer.Option(help="Move it to this work package.")] = None,
+    version: Version = None, as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Change a deliverable that is not accepted yet."""
+    changes = {k: v for k, v in {"name": name, "acceptance_criteria": criteria, "description": description,
+                                 "acceptor_id": acceptor_id, "work_package_id": work_package_id}.items()
+               if v is not None}  # fmt: skip
+    if not changes:
+        fail("nothing to change: give --name, --criteria, --description, --acceptor-id or --work-package-id")
+
+    def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
+        v = version if version is not None else _current_version(quality.list_deliverables(s, a, pid),
+                                                                 deliverable_id, "deliverable")  # fmt: skip
+        return quality.update_deliverable(s, a, pid, deliverable_id, v, **changes)
+
+    d = _run(project, go)
+    if as_json:
+        print_json(d)
+        return
+    console.print(f"Deliverable {d['id']} {escape(d['name'])} saved (version {d['version']}).")
+
+
+@quality_app.command("deliverable-remove")
+def deliverable_remove_cmd(
+    project: Project, deliverable_id: Annotated[int, typer.Argument(help="The deliverable's id.")],
+    version: Version = None,
+) -> None:  # fmt: skip
+    """Remove a deliverable that was never accepted and that no review or defect refers to."""
+
+    def go(s: Any, a: Any, pid: int) -> None:
+        v = version if version is not None else _current_version(quality.list_deliverables(s, a, pid),
+                                                                 deliverable_id, "deliverable")  # fmt: skip
+        quality.delete_deliverable(s, a, pid, deliverable_id, v)
+
+    _run(project, go)
+    console.print(f"Deliverable {deliverable_id} removed.")
+
+
+@quality_app.command("metric-edit")
+def metric_edit_cmd(
+    project: Project, metric_id: Annotated[int, typer.Argument(help="The metric's id (see `quality plan`).")],
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    target: Annotated[float | None, typer.Option(help="New target.")] = None,
+    unit: Annotated[str | None, typer.Option(help="New unit.")] = None,
+    direction: Annotated[str | None, typer.Option(help="at_least or at_most.")] = None,
+    version: Version = None, as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Change a quality metric's name, target, unit or direction."""
+    changes = {k: v for k, v in {"name": name, "target": target, "unit": unit, "direction": direction}.items()
+               if v is not None}  # fmt: skip
+    if not changes:
+        fail("nothing to change: give --name, --target, --unit or --direction")
+
+    def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
+        v = version if version is not None else _current_version(quality.plan(s, a, pid)["metrics"], metric_id,
+                                                                 "metric")  # fmt: skip
+        return quality.update_metric(s, a, pid, metric_id, v, **changes)
+
+    m = _run(project, go)
+    if as_json:
+        print_json(m)
+        return
+    console.print(
+        f"Metric {m['id']} {escape(m['name'])}: target {m['target']} {escape(m['unit'])} (version {m['version']})."
+    )
 
 
 # --------------------------------------------------------------------------------------------- change

@@ -167,7 +167,7 @@ def simulate_cmd(
                 with db.uow() as s:
                     simulation.cancel_run(s, acting(s), pid, run["id"])
                 worker.join()
-        with db.uow(readonly=True) as s:
+        with db.uow() as s:
             out = simulation.get_run(s, acting(s), pid, run["id"])
     finally:
         db.dispose()

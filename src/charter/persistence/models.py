@@ -1195,6 +1195,9 @@ class SimulationRun(Base):
     # set when someone cancels the run; the runner stops at its next batch of iterations
     cancel_requested_at: Mapped[datetime | None]
     cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # the runner's last sign of life (queued: when stored; running: its latest progress write); a queued or
+    # running run whose heartbeat is older than simulation.STALE_AFTER is swept to failed
+    heartbeat_at: Mapped[datetime | None]
 
 
 # --------------------------------------------------------------------------------------------- technology, closure (issue 9)

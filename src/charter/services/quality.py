@@ -43,6 +43,12 @@ from charter.services.context import Actor, now
 # --------------------------------------------------------------------------------------------- helpers
 
 
+def _only(changes: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValidationError(f"{unknown[0]} cannot be changed here", field=unknown[0])
+
+
 def _rec(
     s: Session, actor: Actor, row: Any, kind: str, action: str, project_id: int | None,
     before: dict[str, Any] | None = None, cause: str | None = None,
@@ -416,6 +422,57 @@ def record_measurement(
     return next(y for y in plan(s, actor, project_id)["metrics"] if y["id"] == m.id)
 
 
+def _metric(s: Session, project_id: int, metric_id: int) -> QualityMetric:
+    m = s.get(QualityMetric, metric_id)
+    if m is None or m.project_id != project_id:
+        raise NotFound(f"metric {metric_id} not found in this project", field="metric_id")
+    return m
+
+
+def update_metric(
+    s: Session, actor: Actor, project_id: int, metric_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    """Change a metric's name, unit, direction, target, phase or responsible role (quality managers). Its
+    measurements stay; whether it is met is judged against the new target."""
+    project_for(s, actor, project_id, Perm.QUALITY_MANAGE)
+    m = _metric(s, project_id, metric_id)
+    if m.version != version:
+        raise stale(
+            "metric", version, next(x for x in plan(s, actor, project_id)["metrics"] if x["id"] == m.id)
+        )
+    _only(changes, {"name", "unit", "direction", "target", "phase", "responsible_role_id"})
+    before = journal.snapshot(m)
+    if "name" in changes:
+        m.name = _text(changes["name"], "name", 120)
+    if "unit" in changes:
+        m.unit = str(changes["unit"]).strip()[:30]
+    if "direction" in changes:
+        m.direction = Q.parse_enum(Q.Direction, changes["direction"], "direction").value
+    if "target" in changes:
+        m.target = float(changes["target"])
+    if "phase" in changes:
+        m.phase = _phase(changes["phase"]).value if changes["phase"] else None
+    if "responsible_role_id" in changes:
+        m.responsible_role_id = _role_of(s, project_id, changes["responsible_role_id"])
+    _rec(s, actor, m, "quality_metric", "update", project_id, before)
+    return next(x for x in plan(s, actor, project_id)["metrics"] if x["id"] == m.id)
+
+
+def delete_metric(s: Session, actor: Actor, project_id: int, metric_id: int, version: int) -> None:
+    """Remove a metric and its measurements from the quality plan (quality managers; journaled)."""
+    project_for(s, actor, project_id, Perm.QUALITY_MANAGE)
+    m = _metric(s, project_id, metric_id)
+    if m.version != version:
+        raise stale(
+            "metric", version, next(x for x in plan(s, actor, project_id)["metrics"] if x["id"] == m.id)
+        )
+    before = journal.snapshot(m)
+    for x in s.scalars(select(MetricMeasurement).where(MetricMeasurement.metric_id == m.id)):
+        s.delete(x)
+    s.delete(m)
+    _rec(s, actor, m, "quality_metric", "delete", project_id, before)
+
+
 # --------------------------------------------------------------------------------------------- deliverables
 
 
@@ -531,6 +588,66 @@ def resubmit_deliverable(s: Session, actor: Actor, project_id: int, deliverable_
     return deliverable_dict(s, d)
 
 
+def update_deliverable(
+    s: Session, actor: Actor, project_id: int, deliverable_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    """Change a deliverable's name, description, acceptance criteria, acceptor, work package or phase while
+    it is not accepted (the Task Leader of its package, or whoever manages quality). An accepted deliverable
+    is refused (409): what was accepted stays as accepted."""
+    project_for(s, actor, project_id)
+    d = _deliverable(s, project_id, deliverable_id)
+    _may_manage_wp(s, actor, project_id, d.work_package_id)
+    if d.version != version:
+        raise stale("deliverable", version, deliverable_dict(s, d))
+    _only(changes, {"name", "description", "acceptance_criteria", "acceptor_id", "work_package_id", "phase"})
+    if d.status == Q.DeliverableStatus.ACCEPTED.value:
+        raise Conflict(f"{d.name!r} was accepted; an accepted deliverable is not changed", field="status",
+                       current=deliverable_dict(s, d))  # fmt: skip
+    before = journal.snapshot(d)
+    if "work_package_id" in changes and changes["work_package_id"] != d.work_package_id:
+        wp = s.get(WorkPackage, changes["work_package_id"])
+        if wp is None or wp.project_id != project_id:
+            raise ValidationError(f"work package {changes['work_package_id']} is not in this project",
+                                  field="work_package_id")  # fmt: skip
+        _may_manage_wp(s, actor, project_id, wp.id)
+        d.work_package_id = wp.id
+    if "acceptor_id" in changes:
+        require_members(s, project_id, [changes["acceptor_id"]], "acceptor_id")
+        d.acceptor_id = changes["acceptor_id"]
+    if "name" in changes:
+        d.name = _text(changes["name"], "name", 200)
+    if "description" in changes:
+        d.description = str(changes["description"])
+    if "acceptance_criteria" in changes:
+        d.acceptance_criteria = str(changes["acceptance_criteria"])
+    if "phase" in changes:
+        d.phase = _phase(changes["phase"]).value
+    _rec(s, actor, d, "deliverable", "update", project_id, before)
+    return deliverable_dict(s, d)
+
+
+def delete_deliverable(s: Session, actor: Actor, project_id: int, deliverable_id: int, version: int) -> None:
+    """Remove a deliverable that was never accepted and that no review or defect refers to (409 otherwise,
+    naming them)."""
+    project_for(s, actor, project_id)
+    d = _deliverable(s, project_id, deliverable_id)
+    _may_manage_wp(s, actor, project_id, d.work_package_id)
+    if d.version != version:
+        raise stale("deliverable", version, deliverable_dict(s, d))
+    if d.status == Q.DeliverableStatus.ACCEPTED.value:
+        raise Conflict(f"{d.name!r} was accepted; an accepted deliverable is kept on record", field="status",
+                       current=deliverable_dict(s, d))  # fmt: skip
+    reviews = list(s.scalars(select(Review.title).where(Review.deliverable_id == d.id).order_by(Review.id)))
+    defects = list(s.scalars(select(Defect.id).where(Defect.deliverable_id == d.id).order_by(Defect.id)))
+    if reviews or defects:
+        used = [f"review {x!r}" for x in reviews] + [f"defect #{n}" for n in defects]
+        raise Conflict(f"{d.name!r} is referred to by {', '.join(used)}; unlink those first",
+                       field="deliverable_id", current=deliverable_dict(s, d))  # fmt: skip
+    before = journal.snapshot(d)
+    s.delete(d)
+    _rec(s, actor, d, "deliverable", "delete", project_id, before)
+
+
 # --------------------------------------------------------------------------------------------- checklists, reviews
 
 
@@ -543,8 +660,7 @@ def list_templates(s: Session, actor: Actor) -> list[dict[str, Any]]:
     return [_template_dict(t) for t in s.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.name))]
 
 
-def create_template(s: Session, actor: Actor, *, name: str, items: list[str]) -> dict[str, Any]:
-    """Organisation-wide: an admin, or anyone who manages quality in some project."""
+def _may_manage_templates(s: Session, actor: Actor) -> None:
     require_user(actor)
     if not actor.is_admin:
         q = (
@@ -553,7 +669,59 @@ def create_template(s: Session, actor: Actor, *, name: str, items: list[str]) ->
             .where(RoleAssignment.user_id == actor.user_id)
         )
         if not any(Perm.QUALITY_MANAGE.value in perms for perms in s.scalars(current_only(q, now()))):
-            raise PermissionDenied("only quality managers (quality.manage in some project) add checklists")
+            raise PermissionDenied("only quality managers (quality.manage in some project) manage checklists")
+
+
+def _template(s: Session, template_id: int) -> ChecklistTemplate:
+    t = s.get(ChecklistTemplate, template_id)
+    if t is None:
+        raise NotFound(f"checklist {template_id} not found", field="template_id")
+    return t
+
+
+def update_template(
+    s: Session, actor: Actor, template_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    """Rename a checklist or change its items (admins and quality managers). Reviews already started keep
+    the items they copied."""
+    _may_manage_templates(s, actor)
+    t = _template(s, template_id)
+    if t.version != version:
+        raise stale("checklist", version, _template_dict(t))
+    _only(changes, {"name", "items"})
+    before = journal.snapshot(t)
+    if "name" in changes:
+        nm = _text(changes["name"], "name", 120)
+        if nm != t.name and s.scalar(select(ChecklistTemplate.id).where(ChecklistTemplate.name == nm)):
+            raise Conflict(f"a checklist named {nm!r} exists", field="name")
+        t.name = nm
+    if "items" in changes:
+        clean = [i.strip() for i in changes["items"] if i.strip()]
+        if not clean:
+            raise ValidationError("a checklist needs at least one item", field="items")
+        t.items = clean
+    _rec(s, actor, t, "checklist_template", "update", None, before)
+    return _template_dict(t)
+
+
+def delete_template(s: Session, actor: Actor, template_id: int, version: int) -> None:
+    """Remove a checklist no review was started from (409 otherwise, with how many use it)."""
+    _may_manage_templates(s, actor)
+    t = _template(s, template_id)
+    if t.version != version:
+        raise stale("checklist", version, _template_dict(t))
+    used = len(list(s.scalars(select(Review.id).where(Review.template_id == t.id))))
+    if used:
+        raise Conflict(f"checklist {t.name!r} is used by {used} review(s); it is kept for them",
+                       field="template_id", current=_template_dict(t))  # fmt: skip
+    before = journal.snapshot(t)
+    s.delete(t)
+    _rec(s, actor, t, "checklist_template", "delete", None, before)
+
+
+def create_template(s: Session, actor: Actor, *, name: str, items: list[str]) -> dict[str, Any]:
+    """Organisation-wide: an admin, or anyone who manages quality in some project."""
+    _may_manage_templates(s, actor)
     clean = [i.strip() for i in items if i.strip()]
     if not clean:
         raise ValidationError("a checklist needs at least one item", field="items")
@@ -672,6 +840,65 @@ def sign_off(
         r.status = Q.ReviewStatus.SIGNED_OFF.value
     _rec(s, actor, r, "review", "sign_off", project_id, before)
     return review_dict(s, r)
+
+
+def update_review(
+    s: Session, actor: Actor, project_id: int, review_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    """Change a review's title, reviewers or checklist items before it is signed off (quality managers).
+    The checklist is fixed once a reviewer has signed against it (409); removing a reviewer drops their
+    sign-off, and when every remaining reviewer has signed the review is signed off."""
+    project_for(s, actor, project_id, Perm.QUALITY_MANAGE)
+    r = s.get(Review, review_id)
+    if r is None or r.project_id != project_id:
+        raise NotFound(f"review {review_id} not found in this project", field="review_id")
+    if r.version != version:
+        raise stale("review", version, review_dict(s, r))
+    _only(changes, {"title", "reviewer_ids", "items"})
+    if r.status == Q.ReviewStatus.SIGNED_OFF.value:
+        raise Conflict(f"review {r.title!r} is signed off; a signed-off review is not changed", field="status",
+                       current=review_dict(s, r))  # fmt: skip
+    before = journal.snapshot(r)
+    if "title" in changes:
+        r.title = _text(changes["title"], "title", 200)
+    if "items" in changes:
+        if r.signoffs:
+            raise Conflict("a reviewer has signed against this checklist; its items are fixed now", field="items",
+                           current=review_dict(s, r))  # fmt: skip
+        results = {x["item"]: x.get("result") for x in r.checklist}
+        r.checklist = [
+            {"item": i.strip(), "result": results.get(i.strip())} for i in changes["items"] if i.strip()
+        ]
+    if "reviewer_ids" in changes:
+        ids = sorted(set(changes["reviewer_ids"]))
+        if not ids:
+            raise ValidationError("name at least one reviewer", field="reviewer_ids")
+        require_members(s, project_id, ids, "reviewer_ids")
+        r.reviewer_ids = ids
+        r.signoffs = [x for x in r.signoffs if x["user_id"] in ids]
+        if {x["user_id"] for x in r.signoffs} >= set(ids):
+            r.status = Q.ReviewStatus.SIGNED_OFF.value
+    _rec(s, actor, r, "review", "update", project_id, before)
+    return review_dict(s, r)
+
+
+def delete_review(s: Session, actor: Actor, project_id: int, review_id: int, version: int) -> None:
+    """Remove a review that is not signed off, with its findings (quality managers; defects raised from
+    findings stay)."""
+    project_for(s, actor, project_id, Perm.QUALITY_MANAGE)
+    r = s.get(Review, review_id)
+    if r is None or r.project_id != project_id:
+        raise NotFound(f"review {review_id} not found in this project", field="review_id")
+    if r.version != version:
+        raise stale("review", version, review_dict(s, r))
+    if r.status == Q.ReviewStatus.SIGNED_OFF.value:
+        raise Conflict(f"review {r.title!r} is signed off; a signed-off review is kept on record",
+                       field="status", current=review_dict(s, r))  # fmt: skip
+    before = journal.snapshot(r)
+    for f in s.scalars(select(ReviewFinding).where(ReviewFinding.review_id == r.id)):
+        s.delete(f)
+    s.delete(r)
+    _rec(s, actor, r, "review", "delete", project_id, before)
 
 
 # --------------------------------------------------------------------------------------------- defects

@@ -45,10 +45,17 @@ def _contract_dates(s: Session, at: dt.datetime) -> Any:
     return procurement.due_contract_reminders(s, at)
 
 
+def _stale_simulations(s: Session, at: dt.datetime) -> Any:
+    from charter.services import simulation
+
+    return simulation.sweep_stale_runs(s, at)
+
+
 def jobs() -> list[Callable[[Session, dt.datetime], Any]]:
     """Risk review reminders, technology end-of-life / expiry alerts, the conflict ladder's automatic
     escalations, the conflict detectors, the status-report drafts for the period just ended (with a
-    reminder to the PM), and contract notice and renewal dates."""
+    reminder to the PM), contract notice and renewal dates, and the sweep that fails Monte Carlo runs whose
+    process stopped."""
     return [
         _risk_reviews,
         _technology_alerts,
@@ -56,6 +63,7 @@ def jobs() -> list[Callable[[Session, dt.datetime], Any]]:
         _conflict_detection,
         _status_reports,
         _contract_dates,
+        _stale_simulations,
     ]
 
 

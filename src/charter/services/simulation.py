@@ -28,10 +28,16 @@ runs (iterations x tasks below ``INLINE_WORK``) execute in the request; larger o
 that writes its progress to the run row. A queued or running run can be cancelled (``cancel_run``): the
 runner checks between batches of iterations (an in-process signal, and the row's ``cancel_requested_at``
 for a runner in another process) and stops with status ``cancelled``, storing no partial result.
+
+A runner writes a heartbeat (``heartbeat_at``) with its progress. A queued or running run whose heartbeat is
+older than ``STALE_AFTER`` has lost the process running it (killed, restarted, out of memory): the worker's
+scheduled pass (``sweep_stale_runs``) and any read of the run mark it ``failed`` ("the process running it
+stopped"), and cancelling such a run completes at once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -65,7 +71,7 @@ from charter.persistence.models import Project, Risk, SimulationRun, Task
 from charter.services import budget, journal
 from charter.services.authz import can, project_for
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
-from charter.services.context import Actor, now
+from charter.services.context import SYSTEM, Actor, now
 from charter.services.risk import scale_levels
 from charter.services.scheduling import Network, project_start
 
@@ -345,7 +351,8 @@ def create_run(
     inp = build_inputs(s, project_id, params)
     _run(inp, 1, seed, bins, None)  # the engine's own checks, before anything is stored
     run = SimulationRun(project_id=project_id, status="queued", iterations=iterations, seed=seed, params=params,
-                        progress=0.0, message="queued", created_by=actor.user_id, created_at=now())  # fmt: skip
+                        progress=0.0, message="queued", created_by=actor.user_id, created_at=now(),
+                        heartbeat_at=now())  # fmt: skip
     s.add(run)
     s.flush()
     journal.record(s, actor, entity_type="simulation_run", entity_id=run.id, action="create",
@@ -403,7 +410,7 @@ def execute_run(db: Database, run_id: int, progress: Callable[[float, str], None
             run = s.get(SimulationRun, run_id)
             if run is None or run.status != "queued":
                 return
-            run.status, run.started_at, run.message = "running", now(), "starting"
+            run.status, run.started_at, run.message, run.heartbeat_at = "running", now(), "starting", now()
             iterations, seed, params = run.iterations, run.seed, dict(run.params)
             inp = build_inputs(s, run.project_id, params)
         _run_engine(db, run_id, inp, iterations, seed, params, progress, signal)
@@ -428,7 +435,7 @@ def _run_engine(db: Database, run_id: int, inp: Inputs, iterations: int, seed: i
         t = time.monotonic()
         if t - last[0] >= 0.5 and not signal.is_set():
             last[0] = t
-            _update(db, run_id, progress=min(frac, 0.99), message=msg)
+            _update(db, run_id, progress=min(frac, 0.99), message=msg, heartbeat_at=now())
 
     try:
         res = _run(inp, iterations, seed, int(params.get("bins") or 40), report,
@@ -449,6 +456,21 @@ def cancel_run(s: Session, actor: Actor, project_id: int, run_id: int) -> dict[s
     run = s.get(SimulationRun, run_id)
     if run is None or run.project_id != project_id:
         raise NotFound(f"simulation run {run_id} not found in this project", field="run_id")
+    if run.status in ("queued", "running") and is_stale(run, now()):
+        before = {"status": run.status}
+        t = now()
+        run.status, run.finished_at, run.cancel_requested_at, run.cancelled_by = (
+            "cancelled",
+            t,
+            t,
+            actor.user_id,
+        )
+        run.message = f"cancelled; {STALE_MESSAGE}"
+        s.flush()
+        journal.record(s, actor, entity_type="simulation_run", entity_id=run.id, action="cancel", before=before,
+                       after={"status": run.status, "cancel_requested_at": t.isoformat()}, project_id=project_id,
+                       cause=STALE_MESSAGE)  # fmt: skip
+        return run_dict(run, can(s, actor, project_id, Perm.BUDGET_READ))
     if run.status not in ("queued", "running") or run.cancel_requested_at is not None:
         what = "being cancelled" if run.status == "running" else run.status
         raise Conflict(f"simulation run {run_id} is {what} already; only a queued or running run can be cancelled",
@@ -550,14 +572,69 @@ def run_dict(run: SimulationRun, see_cost: bool, *, full: bool = True) -> dict[s
         "error": run.error, "result": result, "created_by": run.created_by, "created_at": run.created_at,
         "started_at": run.started_at, "finished_at": run.finished_at,
         "cancel_requested_at": run.cancel_requested_at, "cancelled_by": run.cancelled_by,
+        "heartbeat_at": run.heartbeat_at,
     }  # fmt: skip
 
 
+def _stale_minutes() -> int:
+    raw = os.environ.get("CHARTER_SIMULATION_STALE_MINUTES", "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    if raw:
+        log.warning("CHARTER_SIMULATION_STALE_MINUTES=%r is not a positive whole number; using 10", raw)
+    return 10
+
+
+STALE_AFTER = dt.timedelta(minutes=_stale_minutes())
+STALE_MESSAGE = "the process running it stopped"
+
+
+def is_stale(run: SimulationRun, at: dt.datetime) -> bool:
+    """A queued or running run whose runner gave no sign of life for STALE_AFTER (never one executing in this
+    process: that one is alive)."""
+    if run.status not in ("queued", "running"):
+        return False
+    with _SIGNALS_LOCK:
+        if run.id in _SIGNALS:
+            return False
+    beat = run.heartbeat_at or run.started_at or run.created_at
+    return beat is None or at - beat > STALE_AFTER
+
+
+def _fail_stale(s: Session, run: SimulationRun, at: dt.datetime) -> None:
+    beat = run.heartbeat_at or run.started_at or run.created_at
+    before = {"status": run.status}
+    since = f" (no sign of life since {beat:%Y-%m-%d %H:%M} UTC)" if beat is not None else ""
+    run.status, run.message, run.finished_at = "failed", "failed", at
+    run.error = f"{STALE_MESSAGE}{since}; start a new run"
+    s.flush()
+    journal.record(s, SYSTEM, entity_type="simulation_run", entity_id=run.id, action="fail", before=before,
+                   after={"status": run.status, "error": run.error}, project_id=run.project_id,
+                   cause=STALE_MESSAGE)  # fmt: skip
+
+
+def sweep_stale_runs(s: Session, at: dt.datetime | None = None) -> list[int]:
+    """For the worker (and reads): mark failed every queued or running run whose heartbeat is older than
+    STALE_AFTER. Idempotent. Returns the run ids marked."""
+    at = at or now()
+    q = select(SimulationRun).where(SimulationRun.status.in_(("queued", "running")))
+    done = []
+    for run in s.scalars(q.order_by(SimulationRun.id)):
+        if is_stale(run, at):
+            _fail_stale(s, run, at)
+            done.append(run.id)
+    return done
+
+
 def get_run(s: Session, actor: Actor, project_id: int, run_id: int) -> dict[str, Any]:
+    """A run with its results. A queued or running run whose process stopped is marked failed here (the
+    caller's unit of work commits it)."""
     project_for(s, actor, project_id)
     run = s.get(SimulationRun, run_id)
     if run is None or run.project_id != project_id:
         raise NotFound(f"simulation run {run_id} not found in this project", field="run_id")
+    if is_stale(run, now()):
+        _fail_stale(s, run, now())
     return run_dict(run, can(s, actor, project_id, Perm.BUDGET_READ))
 
 
@@ -565,5 +642,10 @@ def list_runs(s: Session, actor: Actor, project_id: int, limit: int = 50) -> lis
     """The runs, newest first, with their headline results (for comparison)."""
     project_for(s, actor, project_id)
     see = can(s, actor, project_id, Perm.BUDGET_READ)
+    at = now()
+    for run in s.scalars(select(SimulationRun).where(SimulationRun.project_id == project_id,
+                                                    SimulationRun.status.in_(("queued", "running")))):  # fmt: skip
+        if is_stale(run, at):
+            _fail_stale(s, run, at)
     q = select(SimulationRun).where(SimulationRun.project_id == project_id).order_by(SimulationRun.id.desc())
     return [run_dict(r, see, full=False) for r in s.scalars(q.limit(limit))]

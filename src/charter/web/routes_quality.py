@@ -210,11 +210,54 @@ def quality_post(
                                                          status=f.get("status", "")),
         "defect-edit": lambda s: quality.update_defect(s, a, pid, req_int(f, "defect_id"), req_int(f, "version"),
                                                        **_defect_fields(f)),
+        **_edit_actions(a, pid, f),
     }  # fmt: skip
     if what not in actions:
         raise ValidationError("unknown action", field="action")
     name = f"defect-edit-{f.get('defect_id', '')}" if what == "defect-edit" else what
+    kind = what.split("-")[0]
+    if kind in _EDITABLE and what != kind:  # an edit form and its delete button share the error slot
+        name = f"{kind}-edit-{f.get(_EDITABLE[kind], '')}"
     return _act(request, db, info, pid, "quality", name, actions[what], form=f)
+
+
+_EDITABLE = {"metric": "metric_id", "deliverable": "deliverable_id", "template": "template_id",
+             "review": "review_id"}  # fmt: skip
+
+
+def _lines(f: dict[str, str], key: str) -> list[str]:
+    return [x.strip() for x in f.get(key, "").splitlines() if x.strip()]
+
+
+def _edit_actions(a: Any, pid: int, f: dict[str, str]) -> dict[str, Callable[[Any], Any]]:
+    """Editing and removing metrics, deliverables, checklists and reviews (each form carries the version)."""
+
+    def review_changes() -> dict[str, Any]:
+        out: dict[str, Any] = {"title": f.get("title", ""), "reviewer_ids": _reviewers(f)}
+        if "items" in f:  # the form offers the checklist only while nobody has signed
+            out["items"] = _lines(f, "items")
+        return out
+
+    return {
+        "metric-edit": lambda s: quality.update_metric(
+            s, a, pid, req_int(f, "metric_id"), req_int(f, "version"), name=f.get("name", ""),
+            unit=f.get("unit", ""), direction=f.get("direction", ""), target=_num(f, "target"),
+            phase=f.get("phase") or None, responsible_role_id=opt_int(f, "responsible_role_id")),
+        "metric-delete": lambda s: quality.delete_metric(s, a, pid, req_int(f, "metric_id"), req_int(f, "version")),
+        "deliverable-edit": lambda s: quality.update_deliverable(
+            s, a, pid, req_int(f, "deliverable_id"), req_int(f, "version"), name=f.get("name", ""),
+            description=f.get("description", ""), acceptance_criteria=f.get("acceptance_criteria", ""),
+            acceptor_id=req_int(f, "acceptor_id"), work_package_id=req_int(f, "work_package_id"),
+            phase=f.get("phase", "")),
+        "deliverable-delete": lambda s: quality.delete_deliverable(s, a, pid, req_int(f, "deliverable_id"),
+                                                                   req_int(f, "version")),
+        "template-edit": lambda s: quality.update_template(s, a, req_int(f, "template_id"), req_int(f, "version"),
+                                                           name=f.get("name", ""), items=_lines(f, "items")),
+        "template-delete": lambda s: quality.delete_template(s, a, req_int(f, "template_id"), req_int(f, "version")),
+        "review-edit": lambda s: quality.update_review(s, a, pid, req_int(f, "review_id"), req_int(f, "version"),
+                                                       **review_changes()),
+        "review-delete": lambda s: quality.delete_review(s, a, pid, req_int(f, "review_id"), req_int(f, "version")),
+    }  # fmt: skip
 
 
 def _defect_fields(f: dict[str, str]) -> dict[str, Any]:

@@ -418,7 +418,7 @@ def _simulation(request: Request, db: Any, info: Any, project_id: int, run_id: i
                 error: dict[str, Any] | None = None, values: dict[str, str] | None = None,
                 status: int = 200, compare_id: int | None = None) -> HTMLResponse:  # fmt: skip
     actor = info.actor
-    with db.uow(readonly=True) as s:
+    with db.uow() as s:  # reading a run may mark it failed (its process stopped)
         project = projects.get_project(s, actor, project_id)
         runs = simulation.list_runs(s, actor, project_id)
         if run_id is None and runs:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from charter.api import schemas_quality as S
 from charter.api.deps import DB, CurrentActor
@@ -77,6 +77,24 @@ def add_measurement(
         return quality.record_measurement(s, actor, project_id, metric_id, **body.model_dump())
 
 
+@router.patch(P + "/quality-metrics/{metric_id}", response_model=Obj)
+def update_metric(project_id: int, metric_id: int, body: S.MetricPatch, actor: CurrentActor, db: DB) -> Obj:
+    """Change a metric's name, unit, direction, target, phase or responsible role (stale version: 409)."""
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
+    with db.uow() as s:
+        return quality.update_metric(s, actor, project_id, metric_id, version, **d)
+
+
+@router.delete(P + "/quality-metrics/{metric_id}", status_code=204, response_class=Response)
+def delete_metric(
+    project_id: int, metric_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
+) -> None:
+    """Remove a metric with its measurements (stale version: 409)."""
+    with db.uow() as s:
+        quality.delete_metric(s, actor, project_id, metric_id, version)
+
+
 # --------------------------------------------------------------------------------------------- deliverables
 
 
@@ -117,6 +135,26 @@ def resubmit_deliverable(
         return quality.resubmit_deliverable(s, actor, project_id, deliverable_id)
 
 
+@router.patch(P + "/deliverables/{deliverable_id}", response_model=Obj)
+def update_deliverable(
+    project_id: int, deliverable_id: int, body: S.DeliverablePatch, actor: CurrentActor, db: DB
+) -> Obj:
+    """Change a deliverable while it is not accepted (accepted: 409; stale version: 409)."""
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
+    with db.uow() as s:
+        return quality.update_deliverable(s, actor, project_id, deliverable_id, version, **d)
+
+
+@router.delete(P + "/deliverables/{deliverable_id}", status_code=204, response_class=Response)
+def delete_deliverable(
+    project_id: int, deliverable_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
+) -> None:
+    """Refused (409) for an accepted deliverable and one a review or defect refers to."""
+    with db.uow() as s:
+        quality.delete_deliverable(s, actor, project_id, deliverable_id, version)
+
+
 # --------------------------------------------------------------------------------------------- checklists, reviews
 
 
@@ -131,6 +169,22 @@ def create_template(body: S.TemplateIn, actor: CurrentActor, db: DB) -> Obj:
     """An organisation-wide checklist (admins and quality managers)."""
     with db.uow() as s:
         return quality.create_template(s, actor, name=body.name, items=body.items)
+
+
+@router.patch("/checklist-templates/{template_id}", response_model=Obj)
+def update_template(template_id: int, body: S.TemplatePatch, actor: CurrentActor, db: DB) -> Obj:
+    """Rename a checklist or change its items; reviews already started keep their copy."""
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
+    with db.uow() as s:
+        return quality.update_template(s, actor, template_id, version, **d)
+
+
+@router.delete("/checklist-templates/{template_id}", status_code=204, response_class=Response)
+def delete_template(template_id: int, actor: CurrentActor, db: DB, version: int = Query(...)) -> None:
+    """Refused (409) while a review was started from it."""
+    with db.uow() as s:
+        quality.delete_template(s, actor, template_id, version)
 
 
 @router.get(P + "/reviews", response_model=list[Obj])
@@ -155,6 +209,24 @@ def add_finding(project_id: int, review_id: int, body: S.FindingIn, actor: Curre
 def sign_off(project_id: int, review_id: int, body: S.SignOffIn, actor: CurrentActor, db: DB) -> Obj:
     with db.uow() as s:
         return quality.sign_off(s, actor, project_id, review_id, results=dict(body.results or {}))
+
+
+@router.patch(P + "/reviews/{review_id}", response_model=Obj)
+def update_review(project_id: int, review_id: int, body: S.ReviewPatch, actor: CurrentActor, db: DB) -> Obj:
+    """Change a review's title, reviewers or checklist before it is signed off (signed off: 409)."""
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
+    with db.uow() as s:
+        return quality.update_review(s, actor, project_id, review_id, version, **d)
+
+
+@router.delete(P + "/reviews/{review_id}", status_code=204, response_class=Response)
+def delete_review(
+    project_id: int, review_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
+) -> None:
+    """Remove a review that is not signed off, with its findings (signed off: 409)."""
+    with db.uow() as s:
+        quality.delete_review(s, actor, project_id, review_id, version)
 
 
 # --------------------------------------------------------------------------------------------- defects

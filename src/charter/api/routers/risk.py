@@ -124,7 +124,7 @@ def burndown(project_id: int, actor: CurrentActor, db: DB, weeks: int = Query(26
 
 @router.get(P + "/simulations", response_model=list[Obj])
 def list_runs(project_id: int, actor: CurrentActor, db: DB) -> list[Obj]:
-    with db.uow(readonly=True) as s:
+    with db.uow() as s:
         return simulation.list_runs(s, actor, project_id)
 
 
@@ -137,13 +137,13 @@ def create_run(project_id: int, body: S.SimulationIn, actor: CurrentActor, db: D
     with db.uow() as s:
         run = simulation.create_run(s, actor, project_id, iterations=iterations, seed=seed, **params)
     simulation.launch(db, run["id"], background=not run["inline"])
-    with db.uow(readonly=True) as s:
+    with db.uow() as s:
         return simulation.get_run(s, actor, project_id, run["id"])
 
 
 @router.get(P + "/simulations/{run_id}", response_model=Obj)
 def get_run(project_id: int, run_id: int, actor: CurrentActor, db: DB) -> Obj:
-    with db.uow(readonly=True) as s:
+    with db.uow() as s:
         return simulation.get_run(s, actor, project_id, run_id)
 
 
