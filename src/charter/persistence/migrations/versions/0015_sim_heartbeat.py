@@ -1,6 +1,6 @@
 """simulation run heartbeat
 
-Revision ID: 0018_qfix
+Revision ID: 0015_sim_heartbeat
 Revises: 0014_qrisk
 Create Date: 2026-11-25 23:05:50.123807
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import charter.persistence.types
 
-revision = "0018_qfix"
+revision = "0015_sim_heartbeat"
 down_revision = "0014_qrisk"
 branch_labels = None
 depends_on = None
