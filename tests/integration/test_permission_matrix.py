@@ -1940,6 +1940,13 @@ TECH_ROWS: tuple[Op, ...] = (
             "steps": [{"name": "Assess", "days": 1}, {"name": "Deploy", "days": 1}],
         },
     ),
+    Op(
+        "POST",
+        "/tech/updates/{update_id}/status",
+        in_p1("pm"),
+        url=_tech_update("/status"),
+        body=lambda w, c: {"version": 1, "status": "dismissed", "note": "not exposed"},
+    ),
     Op("GET", "/tech/due", authenticated(), params={"days": 400}),
     Op("POST", "/tech/due", admin_only()),
     Op(

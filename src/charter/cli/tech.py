@@ -1,4 +1,4 @@
-"""`charter tech import|list|update|plan|due|handover`, `charter closure check|close`, `charter lesson add|list`,
+"""`charter tech import|list|edit|update|resolve|plan|due|handover`, `charter closure check|close`, `charter lesson add|list`,
 `charter search [query|reindex]`."""
 
 from __future__ import annotations
@@ -83,6 +83,83 @@ def update_item(
         print_json(out)
         return
     console.print(f"update item {out['id']} recorded ({out['kind']}, {out['severity']})")
+
+
+def _csv(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+@tech_app.command("edit")
+def edit(
+    component: Annotated[int, typer.Argument(help="Component id.")],
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="software, library, platform, hardware, saas, certificate or domain.")
+    ] = None,
+    vendor: Annotated[str | None, typer.Option(help="Vendor ('' clears).")] = None,
+    current_version: Annotated[str | None, typer.Option("--current-version", help="Version in use.")] = None,
+    licence: Annotated[str | None, typer.Option(help="Licence, e.g. an SPDX id ('' clears).")] = None,
+    release: Annotated[str | None, typer.Option(help="Release date YYYY-MM-DD ('' clears).")] = None,
+    support_end: Annotated[str | None, typer.Option(help="End of support YYYY-MM-DD ('' clears).")] = None,
+    eol: Annotated[str | None, typer.Option(help="End of life / expiry YYYY-MM-DD ('' clears).")] = None,
+    owner: Annotated[str | None, typer.Option(help="Owner's username or id ('' clears).")] = None,
+    systems: Annotated[
+        str | None, typer.Option(help="Systems using it, comma-separated (replaces the list).")
+    ] = None,
+    departments: Annotated[
+        str | None, typer.Option(help="Departments using it, comma-separated (replaces the list).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a component's fields; only the options given change. Refused whole when a date is invalid or
+    an end-of-support / end-of-life date falls before the release date."""
+    changes: dict[str, Any] = {}
+    for key, val in (("name", name), ("kind", kind), ("vendor", vendor), ("current_version", current_version),
+                     ("licence", licence), ("release_date", release), ("support_end", support_end),
+                     ("eol_date", eol)):  # fmt: skip
+        if val is not None:
+            changes[key] = val
+    if systems is not None:
+        changes["systems"] = _csv(systems)
+    if departments is not None:
+        changes["departments"] = _csv(departments)
+    if not changes and owner is None:
+        fail("nothing to change: give at least one option (see --help)")
+    db = open_db()
+    with db.uow() as s:
+        actor = acting(s)
+        if owner is not None:
+            changes["owner_id"] = accounts.find_user_id(s, owner) if owner.strip() else None
+        current = tech.get_component(s, actor, component)
+        out = tech.update_component(s, actor, component, current["version"], **changes)
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"component {out['id']} saved: {escape(out['name'])} {escape(out['current_version'])}")
+
+
+@tech_app.command("resolve")
+def resolve(
+    update: Annotated[int, typer.Argument(help="Update item id.")],
+    dismiss: Annotated[
+        bool,
+        typer.Option("--dismiss", help="Dismiss the item (it does not apply) instead of marking it done."),
+    ] = False,
+    note: Annotated[str, typer.Option(help="Why; required with --dismiss. Kept in the journal.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Mark an update item done (or dismissed with --dismiss) by hand. Items whose plan's tasks are all
+    completed become done by themselves."""
+    db = open_db()
+    with db.uow() as s:
+        actor = acting(s)
+        current = tech_plans.plan(s, actor, update)
+        out = tech.set_update_status(s, actor, update, current["version"], "dismissed" if dismiss else "done",
+                                     note)  # fmt: skip
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"update item {out['id']} {out['status']}")
 
 
 def _step(text: str) -> dict[str, object]:

@@ -240,6 +240,10 @@ def update_task(
         after=journal.snapshot(t),
     )
     plan_changed(s, project_id, touched={t.id})  # only this task's own fields changed
+    if t.status == rules.TaskStatus.COMPLETED.value and before.get("status") != t.status:
+        from charter.services.tech_plans import complete_items  # tech_plans builds on this module
+
+        complete_items(s, actor, t.id)
     return _computed(s, t)
 
 

@@ -23,6 +23,8 @@ from charter.services.context import Actor, now
 
 KINDS = inv.KINDS
 UPDATE_KINDS = ("new_version", "advisory", "end_of_life", "certificate")
+UPDATE_STATUSES = ("open", "planned", "done", "dismissed")
+CLOSING_STATUSES = ("done", "dismissed")
 SEVERITIES = ("low", "medium", "high", "critical")
 DEFAULT_THRESHOLDS = (90, 30)
 _DATES = ("release_date", "support_end", "eol_date")
@@ -312,6 +314,40 @@ def create_update(
     return update_dict(u)
 
 
+def set_update_status(
+    s: Session, actor: Actor, update_id: int, version: int, status: str, note: str = ""
+) -> dict[str, Any]:
+    """Mark an update item done or dismissed by hand, with a note kept in the journal. An item whose plan's
+    tasks all complete becomes done by itself (`tech_plans.complete_items`); this is for the rest: work
+    done outside Charter, an advisory that does not apply, a version skipped."""
+    require_user(actor)
+    u = s.get(TechUpdate, update_id)
+    if u is None:
+        raise NotFound(f"update item {update_id} not found")
+    c = _component(s, actor, u.component_id)
+    _may_manage(s, actor, c.project_id)
+    if status not in CLOSING_STATUSES:
+        raise ValidationError(f"status must be one of {', '.join(CLOSING_STATUSES)}", field="status")
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ValidationError("note is longer than 2000 characters", field="note")
+    if status == "dismissed" and not note:
+        raise ValidationError("say why the item is dismissed", field="note")
+    if u.version != version:
+        raise Conflict(f"update item {u.id} was changed by someone else (version {u.version})",
+                       details={"current": update_dict(u)})  # fmt: skip
+    if u.status in CLOSING_STATUSES:
+        raise Conflict(f"update item {u.id} is already {u.status}", details={"current": update_dict(u)})
+    before = journal.snapshot(u)
+    u.status = status
+    s.flush()
+    after = {**journal.snapshot(u), "note": note} if note else journal.snapshot(u)
+    journal.record(s, actor, entity_type="tech_update", entity_id=u.id, action="update",
+                   project_id=c.project_id, before=before, after=after,
+                   cause=f"marked {status} by hand")  # fmt: skip
+    return update_dict(u)
+
+
 # --------------------------------------------------------------------------------------------- due alerts
 
 
@@ -339,6 +375,15 @@ def due_within(
                     "open_updates": len(open_items)})  # fmt: skip
     out.sort(key=lambda r: (r["due_on"], r["name"], r["id"]))
     return out
+
+
+def run_due_check(
+    s: Session, actor: Actor, thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
+) -> list[dict[str, Any]]:
+    """Run the scheduled due-date check now, on request: an instance admin only (the worker runs
+    `due_alerts` itself on every pass)."""
+    require_admin(actor)
+    return due_alerts(s, thresholds=thresholds)
 
 
 def due_alerts(

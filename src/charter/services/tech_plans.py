@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from charter.domain.errors import CharterError, Conflict, NotFound, ValidationError
 from charter.domain.roles import Perm
-from charter.persistence.models import TechComponent, TechUpdate, TechUpdateTask, User, WorkPackage
+from charter.persistence.models import Task, TechComponent, TechUpdate, TechUpdateTask, User, WorkPackage
 from charter.services import journal, tasks, work_packages
 from charter.services.authz import grants, project_for, require_user
 from charter.services.context import Actor, now
@@ -220,3 +220,31 @@ def steps_of(s: Session, update_ids: list[int]) -> dict[int, list[dict[str, Any]
     for r in s.scalars(q):
         out.setdefault(r.update_id, []).append({"position": r.position, "step": r.step, "task_id": r.task_id})
     return out
+
+
+def complete_items(s: Session, actor: Actor, task_id: int) -> list[int]:
+    """Called when a task completes: every planned update item whose plan includes the task and whose plan
+    tasks are now all completed becomes done, journaled as caused by the plan (whoever completed the last
+    task need not manage the technology; the item follows its plan). Returns the items made done."""
+    q = select(TechUpdateTask.update_id).where(TechUpdateTask.task_id == task_id)
+    done: list[int] = []
+    for update_id in sorted(set(s.scalars(q))):
+        u = s.get(TechUpdate, update_id)
+        if u is None or u.status != "planned":
+            continue
+        statuses = s.scalars(
+            select(Task.status)
+            .join(TechUpdateTask, TechUpdateTask.task_id == Task.id)
+            .where(TechUpdateTask.update_id == update_id)
+        ).all()
+        if not statuses or any(st != "completed" for st in statuses):
+            continue
+        c = s.get(TechComponent, u.component_id)
+        before = journal.snapshot(u)
+        u.status = "done"
+        s.flush()
+        journal.record(s, actor, entity_type="tech_update", entity_id=u.id, action="update",
+                       project_id=c.project_id if c else None, before=before, after=journal.snapshot(u),
+                       cause="every step of the update plan is complete")  # fmt: skip
+        done.append(u.id)
+    return done

@@ -159,7 +159,7 @@ def _component(request: Request, db: Any, info: Any, component_id: int, error: d
     return render(request, "tech_component.html", {
         "c": c, "proposals": proposals, "plans": plans, "wps": wps, "users": users, "error": error,
         "values": values or {}, "update_kinds": tech.UPDATE_KINDS, "severities": tech.SEVERITIES,
-        "max_steps": MAX_STEPS,
+        "max_steps": MAX_STEPS, "kinds": tech.KINDS,
     }, status)  # fmt: skip
 
 
@@ -180,6 +180,63 @@ def add_update(request: Request, component_id: int, form: FormData, db: DB, info
         return _component(request, db, info, component_id, _err(exc, "update"), {**form, "_form": "update"},
                           exc.http_status)  # fmt: skip
     return _back(f"/tech/{component_id}#updates")
+
+
+def _names(text: str | None) -> list[str]:
+    """A list typed one per line (or comma-separated) into a textarea."""
+    return [x.strip() for line in (text or "").splitlines() for x in line.split(",") if x.strip()]
+
+
+def _stale(exc: CharterError, form: dict[str, str], name: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The error and the typed values to show again; after a 409 the page shows the current state and the
+    form carries the current version, so saving again is a deliberate overwrite of what is now shown."""
+    err = _err(exc, name)
+    values = {**form, "_form": name}
+    values.pop("csrf_token", None)
+    if exc.http_status == 409:
+        err["message"] += ". The page now shows the current state; your input is kept below."
+        values.pop("version", None)
+    return err, values
+
+
+@router.post("/tech/{component_id}/edit", response_class=HTMLResponse)
+def edit_component(request: Request, component_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    try:
+        version = _int(form.get("version"), "version")
+        if version is None:
+            raise ValidationError(
+                "the form lost the version it was read at; reload the page", field="version"
+            )
+        changes: dict[str, Any] = {k: (form.get(k) or "") for k in ("name", "kind", "vendor", "current_version",
+                                                                 "licence")}  # fmt: skip
+        for k in ("release_date", "support_end", "eol_date"):
+            changes[k] = form.get(k) or None
+        changes["owner_id"] = _int(form.get("owner_id"), "owner_id")
+        changes["systems"] = _names(form.get("systems"))
+        changes["departments"] = _names(form.get("departments"))
+        with db.uow() as s:
+            tech.update_component(s, info.actor, component_id, version, **changes)
+    except CharterError as exc:
+        if _refusal(exc):
+            raise
+        err, values = _stale(exc, form, "edit")
+        return _component(request, db, info, component_id, err, values, exc.http_status)
+    return _back(f"/tech/{component_id}")
+
+
+@router.post("/tech/updates/{update_id}/status", response_class=HTMLResponse)
+def set_update_status(request: Request, update_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    component_id = _int(form.get("component_id"), "component_id") or 0
+    try:
+        with db.uow() as s:
+            tech.set_update_status(s, info.actor, update_id, _int(form.get("version"), "version") or 0,
+                                   form.get("status") or "", form.get("note") or "")  # fmt: skip
+    except CharterError as exc:
+        if _refusal(exc) or not component_id:
+            raise
+        err, values = _stale(exc, form, f"status-{update_id}")
+        return _component(request, db, info, component_id, err, values, exc.http_status)
+    return _back(f"/tech/{component_id}#update-{update_id}")
 
 
 def _plan_steps(form: dict[str, str]) -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
 from charter.api.routers.interchange import _read
 from charter.services import closure, desks, search, tech, tech_plans
-from charter.services.authz import require_admin, require_user
 
 router = APIRouter(responses=ERRORS, tags=["technology"])
 
@@ -79,6 +78,12 @@ class PlanIn(_In):
     owner_id: int | None = Field(None, description="empty: the component's owner")
 
 
+class UpdateStatusIn(_In):
+    version: int = Field(description="the update item's version as read")
+    status: Literal["done", "dismissed"]
+    note: str = Field("", max_length=2000, description="why; required to dismiss")
+
+
 class HandoverIn(_In):
     owner_id: int
 
@@ -125,7 +130,6 @@ async def import_inventory(
     actor: CurrentActor, db: DB, file: UploadFile = File(...), project_id: int | None = Query(None)
 ) -> dict[str, Any]:
     """A CSV inventory or a CycloneDX (JSON/XML) / SPDX (JSON/tag-value) SBOM: every component or none."""
-    require_user(actor)
     data = await _read(file)
     with db.uow() as s:
         return tech.import_file(s, actor, project_id, data, file.filename or "")
@@ -161,6 +165,14 @@ def create_plan(update_id: int, body: PlanIn, actor: CurrentActor, db: DB) -> di
         return tech_plans.create_plan(s, actor, update_id, version, **d)
 
 
+@router.post("/tech/updates/{update_id}/status")
+def set_update_status(update_id: int, body: UpdateStatusIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """Mark an update item done or dismissed by hand, with a note (journaled); 409 when it was changed since
+    it was read or is already closed. Items whose plan's tasks all complete become done by themselves."""
+    with db.uow() as s:
+        return tech.set_update_status(s, actor, update_id, body.version, body.status, body.note)
+
+
 @router.get("/tech/due")
 def list_due(
     actor: CurrentActor,
@@ -178,10 +190,9 @@ def run_due(
     actor: CurrentActor, db: DB, days: list[int] = Query([90, 30], max_length=5)
 ) -> list[dict[str, Any]]:
     """Run the scheduled due-date check now (admin): alerts owners of components nearing a date."""
-    require_admin(actor)
     thresholds = tuple(sorted({d for d in days if 0 <= d <= 3650})) or tech.DEFAULT_THRESHOLDS
     with db.uow() as s:
-        return tech.due_alerts(s, thresholds=thresholds)
+        return tech.run_due_check(s, actor, thresholds)
 
 
 @router.post("/projects/{project_id}/tech/handover")
