@@ -101,9 +101,10 @@ def build(database_url: str, n_tasks: int, n_people: int) -> dict[str, Any]:
                         loggable.append((tid, d.isoformat()))
                         d += timedelta(days=1)
                 rng.shuffle(loggable)
-                people.append(
-                    {"username": name, "token": token, "wp": wp, "tasks": ids, "loggable": loggable}
-                )
+                # durations change only on tasks not started yet: the days logged on stay inside their tasks
+                future = [tid for tid in ids if date.fromisoformat(str(sched[tid]["start"])[:10]) > today]
+                people.append({"username": name, "token": token, "wp": wp, "tasks": ids, "future": future,
+                               "loggable": loggable})  # fmt: skip
         return {"project_id": pid, "tasks": len(packages) * PER_PACKAGE, "packages": len(packages),
                 "people": people, "build_s": round(time.perf_counter() - t0, 1)}  # fmt: skip
     finally:
