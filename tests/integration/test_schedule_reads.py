@@ -263,6 +263,7 @@ def test_statements_per_read_do_not_grow_with_the_project(plan: Any, db: Databas
             ("list", f"/api/v1/projects/{ids['project']}/tasks?sort=name", ids["h"]),
             ("gantt", f"/projects/{ids['project']}/gantt.json", None),
             ("dashboard", f"/projects/{ids['project']}", None),
+            ("gantt page", f"/projects/{ids['project']}/gantt", None),
         ):
             statements.clear()
             assert client.get(url, headers=headers).status_code == 200

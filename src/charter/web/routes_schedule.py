@@ -103,6 +103,15 @@ def gantt_payload(
     }
 
 
+def _gantt_data(s: Any, actor: Any, project_id: int, baseline: int | None) -> dict[str, Any]:
+    """gantt_payload's result (not `full`) read straight from the stored rows: the drawn fields only."""
+    slim = scheduling.gantt_schedule(s, actor, project_id, baseline=baseline)
+    edit = _edit_map(s, actor, project_id, slim)
+    for row in slim["tasks"]:
+        row["editable"] = edit.get(row["work_package_id"], False)
+    return {**slim, "today": now().replace(tzinfo=None)}
+
+
 def _json_response(data: Any, status: int = 200) -> Response:
     return Response(to_json(data), status_code=status, media_type="application/json")
 
@@ -145,10 +154,9 @@ def gantt_page(
 ) -> HTMLResponse:
     with db.uow(readonly=True) as s:
         project = projects.get_project(s, info.actor, project_id)
-        sched = scheduling.get_schedule(s, info.actor, project_id, baseline=baseline)
+        sched = _gantt_data(s, info.actor, project_id, baseline)
         baselines = scheduling.list_baselines(s, info.actor, project_id)
-        edit = _edit_map(s, info.actor, project_id, sched)
-    data = to_json(gantt_payload(sched, edit))
+    data = to_json(sched)
     safe = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return render(
         request,
@@ -174,12 +182,8 @@ def gantt_json(
             sched = scheduling.get_schedule(s, info.actor, project_id, baseline=baseline)
             edit = _edit_map(s, info.actor, project_id, sched)
             return _json_response(gantt_payload(sched, edit, full=True))
-        # the drawn fields only, read from the stored rows (no per-task dicts of every field)
-        slim = scheduling.gantt_schedule(s, info.actor, project_id, baseline=baseline)
-        edit = _edit_map(s, info.actor, project_id, slim)
-    for row in slim["tasks"]:
-        row["editable"] = edit.get(row["work_package_id"], False)
-    return _json_response({**slim, "today": now().replace(tzinfo=None)})
+        data = _gantt_data(s, info.actor, project_id, baseline)
+    return _json_response(data)
 
 
 @router.post("/projects/{project_id}/gantt/tasks/{task_id}")
