@@ -130,7 +130,7 @@ def generate(config: dict[str, Any], workdir: Path) -> dict[str, Any]:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=float(config["seconds"]) + float(config.get("ramp_seconds", 3)) + 120,
+        timeout=float(config["seconds"]) + float(config.get("ramp_seconds", 3)) + 240,
         check=False,
     )
     if proc.returncode != 0 or not out.exists():

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import Table, bindparam, delete, func, insert, select, type_coerce, update
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -72,6 +72,8 @@ _TASK_COLS = (
     "percent_complete",
     "levelled_start",
 )
+# A task's fields the engine reads: an edit that changes none of them leaves the stored schedule exact
+ENGINE_FIELDS = _TASK_COLS[1:]
 
 
 def _task_rows(s: Session, project_id: int, ids: Sequence[int] | None = None) -> list[Any]:
@@ -503,14 +505,19 @@ def task_dict(t: Any, c: Any, mpd: int, assignees: list[dict[str, Any]] | None =
 
 
 def get_schedule(
-    s: Session, actor: Actor, project_id: int, *, baseline: int | None = None, only: set[int] | None = None
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    baseline: int | None = None,
+    only: set[int] | None = None,
+    order: list[int] | None = None,
 ) -> dict[str, Any]:
     """The whole schedule: tasks with computed dates and floats, work packages as summary rows with their
     dates, work and progress rolled up, links, the critical path, and variances against a baseline."""
     project = project_for(s, actor, project_id)
     settings = settings_row(s, project_id)
     mpd = _minutes_per_day(s, project_id)
-    pcal = work_calendar(s, project_calendar_row(s, project_id), calendar_range(project))
     tt, tc = Task.__table__, TaskComputed.__table__
     # Core rows (attribute access like the ORM objects, a fraction of the cost): this reads every task
     rows = s.connection().execute(
@@ -531,6 +538,7 @@ def get_schedule(
         ).first()
         if base_row is None:
             raise NotFound(f"baseline {baseline} has not been saved", field="baseline")
+        pcal = work_calendar(s, project_calendar_row(s, project_id), calendar_range(project))
         base = {
             b.task_id: b
             for b in s.scalars(select(BaselineTask).where(BaselineTask.baseline_id == base_row.id))
@@ -546,8 +554,12 @@ def get_schedule(
                 "duration_variance_days": round((t["duration_minutes"] - b.duration) / mpd, 2),
                 "work_variance_minutes": (t["work_minutes"] or 0) - (b.work or 0),
             }  # fmt: skip
-    if only is not None:  # a partial read (what an edit moved): no roll-ups, no links
-        tasks.sort(key=lambda t: _code_key(t["wbs_code"]))
+    if only is not None:  # a partial read (what an edit moved, a page of the list): no roll-ups, no links
+        if order is not None:
+            rank = {tid: i for i, tid in enumerate(order)}
+            tasks.sort(key=lambda t: rank[t["id"]])
+        else:
+            tasks.sort(key=lambda t: _code_key(t["wbs_code"]))
         return {"project_id": project_id, "start": project_start(project), "finish": settings.finish,
                 "status_date": settings.status_date, "minutes_per_day": mpd,
                 "plan_revision": settings.plan_revision, "computed_at": settings.computed_at,
@@ -581,6 +593,183 @@ def get_schedule(
     }
 
 
+def gantt_schedule(
+    s: Session, actor: Actor, project_id: int, *, baseline: int | None = None
+) -> dict[str, Any]:
+    """What the Gantt draws, straight from the stored rows: :func:`get_schedule`'s result with each task,
+    summary and link trimmed to the drawn fields (tasks carry their baseline's start and finish). Plain tuples
+    from three narrow queries and the roll-ups over them: no per-task dicts of every field, no assignees, no
+    variances, no engine."""
+    project = project_for(s, actor, project_id)
+    settings = settings_row(s, project_id)
+    mpd = _minutes_per_day(s, project_id)
+    t, c = Task.__table__.c, TaskComputed.__table__.c
+    rows = s.connection().execute(
+        select(t.id, t.wbs_code, t.name, t.work_package_id, t.milestone, t.duration, t.duration_unit, c.start,
+               c.finish, c.total_float, c.free_float, c.critical, t.percent_complete, t.constraint_type,
+               t.constraint_date, c.violation, t.version)
+        .select_from(Task.__table__.outerjoin(TaskComputed.__table__, c.task_id == t.id))
+        .where(t.project_id == project_id)
+    ).all()  # fmt: skip
+    base: dict[int, tuple[Any, Any]] = {}
+    base_row = None
+    if baseline is not None:
+        base_row = s.scalars(
+            select(Baseline).where(Baseline.project_id == project_id, Baseline.number == baseline)
+        ).first()
+        if base_row is None:
+            raise NotFound(f"baseline {baseline} has not been saved", field="baseline")
+        bc = BaselineTask.__table__.c
+        q = select(bc.task_id, bc.start, bc.finish).where(bc.baseline_id == base_row.id)
+        base = {tid: (st, fi) for tid, st, fi in s.connection().execute(q)}
+    rows = sorted(rows, key=lambda r: _code_key(r[1]))
+    tasks: list[dict[str, Any]] = []
+    for (
+        tid,
+        code,
+        name,
+        wp,
+        ms,
+        dur,
+        unit,
+        start,
+        finish,
+        tf,
+        ff,
+        crit,
+        pct,
+        ctype,
+        cdate,
+        viol,
+        version,
+    ) in rows:
+        b = base.get(tid)
+        tasks.append({
+            "id": tid, "wbs_code": code, "name": name, "work_package_id": wp, "milestone": ms,
+            "duration": rules.format_minutes(dur, unit, mpd), "duration_minutes": dur, "start": start,
+            "finish": finish, "total_float_days": round((tf or 0) / mpd, 2) if mpd else 0.0,
+            "free_float_days": round((ff or 0) / mpd, 2) if mpd else 0.0, "critical": bool(crit),
+            "percent_complete": pct, "constraint_type": ctype, "constraint_date": cdate, "violation": viol,
+            "version": version, "baseline": {"start": b[0], "finish": b[1]} if b is not None else None,
+        })  # fmt: skip
+    wc = WorkPackage.__table__.c
+    wps = (
+        s.connection()
+        .execute(select(wc.id, wc.wbs_code, wc.name, wc.parent_id).where(wc.project_id == project_id))
+        .all()
+    )
+    summaries = [
+        {
+            k: d[k]
+            for k in (
+                "id",
+                "wbs_code",
+                "name",
+                "parent_id",
+                "start",
+                "finish",
+                "percent_complete",
+                "critical",
+            )
+        }
+        for d in _rollup(cast(list[WorkPackage], wps), tasks)
+    ]
+    lc = TaskLink.__table__.c
+    links = [
+        {"id": i, "pred_id": a, "succ_id": b, "type": typ, "lag_text": rules.format_lag(lag, kind, mpd)}
+        for i, a, b, typ, lag, kind in s.connection().execute(
+            select(lc.id, lc.pred_id, lc.succ_id, lc.type, lc.lag, lc.lag_kind).where(
+                lc.project_id == project_id
+            )
+        )
+    ]
+    return {
+        "project_id": project_id,
+        "start": project_start(project),
+        "finish": settings.finish,
+        "status_date": settings.status_date,
+        "minutes_per_day": mpd,
+        "plan_revision": settings.plan_revision,
+        "computed_at": settings.computed_at,
+        "baseline": base_row.number if base_row else None,
+        "tasks": tasks,
+        "summaries": summaries,
+        "links": links,
+        "critical_task_ids": [x["id"] for x in tasks if x["critical"]],
+        "violations": [
+            {"task_id": x["id"], "name": x["name"], "message": x["violation"]}
+            for x in tasks
+            if x["violation"]
+        ],
+    }
+
+
+# Sort keys of the task list: the column each reads (None: the WBS order)
+LIST_SORTS: dict[str, str | None] = {
+    "wbs": None, "name": "name", "start": "start", "finish": "finish", "total_float": "total_float",
+    "duration": "duration", "priority": "priority", "percent_complete": "percent_complete",
+}  # fmt: skip
+
+
+def list_tasks(
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    sort: str = "wbs",
+    critical: bool | None = None,
+    work_package_id: int | None = None,
+    q: str | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """A page of the project's tasks with their stored computed dates and floats (as in :func:`get_schedule`,
+    same order and filters), read from tasks + task_computed without building the whole schedule: the
+    filters run in SQL, then one narrow read of the matching rows' keys orders them (WBS codes order by their
+    numbers, which SQL cannot), and only the page's rows are read in full. `sort` is a LIST_SORTS key, "-"
+    first for descending (ties stay in WBS order); missing values sort last (first when descending)."""
+    key = sort.lstrip("-")
+    if key not in LIST_SORTS:
+        raise ValidationError(
+            f"cannot sort by {key!r}; use one of {', '.join(sorted(LIST_SORTS))}", field="sort"
+        )
+    project_for(s, actor, project_id)
+    tt, tc = Task.__table__, TaskComputed.__table__
+    joined = tt.outerjoin(tc, tc.c.task_id == tt.c.id)
+    where: list[Any] = [tt.c.project_id == project_id]
+    if critical:
+        where.append(tc.c.critical.is_(True))
+    elif critical is not None:  # a task not computed yet is not critical
+        where.append(or_(tc.c.critical.is_(False), tc.c.critical.is_(None)))
+    if work_package_id is not None:
+        where.append(tt.c.work_package_id == work_package_id)
+    words = (q or "").lower().split()
+    for w in words:
+        if w.isascii():  # SQLite's lower() folds ASCII only: other words are matched below
+            where.append(func.lower(tt.c.name).contains(w, autoescape=True))
+    column = LIST_SORTS[key]
+    field = None if column is None else (tc.c[column] if column in tc.c else tt.c[column])
+    keys = [tt.c.id, tt.c.wbs_code, *([tt.c.name] if words else []), *([field] if field is not None else [])]
+    rows = list(s.connection().execute(select(*keys).select_from(joined).where(*where)).all())
+    if words:  # exactly the words-in-the-name test of the full schedule (any script)
+        rows = [r for r in rows if all(w in r.name.lower() for w in words)]
+    rows.sort(key=lambda r: _code_key(r.wbs_code))
+    if field is not None:
+        if key == "total_float":  # a task not computed yet counts as 0, as in get_schedule
+            rows.sort(key=lambda r: r[-1] or 0, reverse=sort.startswith("-"))
+        else:
+            rows.sort(
+                key=lambda r: (r[-1] is None, r[-1] if r[-1] is not None else 0), reverse=sort.startswith("-")
+            )
+    elif sort.startswith("-"):
+        rows.reverse()
+    page = [r.id for r in rows[offset : offset + limit]]
+    if not page:
+        return []
+    out: list[dict[str, Any]] = get_schedule(s, actor, project_id, only=set(page), order=page)["tasks"]
+    return out
+
+
 def _code_key(code: str) -> list[int]:
     return [int(x) for x in code.split(".") if x.isdigit()]
 
@@ -597,6 +786,8 @@ def _var(cal: WorkCalendar, base: dt.datetime | None, cur: dt.datetime | None, m
 
 
 def _rollup(wps: list[WorkPackage], tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Summary rows of the packages (ORM objects or Core rows with id, parent_id, wbs_code and name)."""
+    by_id = {w.id: w for w in wps}
     by_wp: dict[int | None, list[dict[str, Any]]] = {}
     for t in tasks:
         by_wp.setdefault(t["work_package_id"], []).append(t)
@@ -608,7 +799,7 @@ def _rollup(wps: list[WorkPackage], tasks: list[dict[str, Any]]) -> list[dict[st
     def walk(wp: WorkPackage) -> list[dict[str, Any]]:
         items = list(by_wp.get(wp.id, []))
         for cid in children.get(wp.id, []):
-            items += walk(next(w for w in wps if w.id == cid))
+            items += walk(by_id[cid])
         starts = [t["start"] for t in items if t["start"]]
         finishes = [t["finish"] for t in items if t["finish"]]
         total = sum(t["duration_minutes"] for t in items)
@@ -616,7 +807,7 @@ def _rollup(wps: list[WorkPackage], tasks: list[dict[str, Any]]) -> list[dict[st
         out[wp.id] = {
             "id": wp.id, "wbs_code": wp.wbs_code, "name": wp.name, "parent_id": wp.parent_id,
             "start": min(starts) if starts else None, "finish": max(finishes) if finishes else None,
-            "work_minutes": sum(t["work_minutes"] or 0 for t in items),
+            "work_minutes": sum(t.get("work_minutes") or 0 for t in items),
             "percent_complete": round(done / total * 100, 1) if total else
             (round(sum(t["percent_complete"] for t in items) / len(items), 1) if items else 0.0),
             "tasks": len(items), "critical": any(t["critical"] for t in items),

@@ -30,7 +30,14 @@ from charter.services import journal
 from charter.services.authz import grants, project_for, work_package_target
 from charter.services.context import Actor, now
 from charter.services.resources import assignees_of, is_assigned, person_resource
-from charter.services.scheduling import Network, _minutes_per_day, lock_plan, plan_changed, task_dict
+from charter.services.scheduling import (
+    ENGINE_FIELDS,
+    Network,
+    _minutes_per_day,
+    lock_plan,
+    plan_changed,
+    task_dict,
+)
 from charter.services.work_packages import next_position, renumber
 
 PROGRESS_FIELDS = frozenset({"percent_complete", "actual_start", "actual_finish", "status"})
@@ -215,6 +222,7 @@ def update_task(
         changes.setdefault("position", next_position(s, project_id, changes["work_package_id"]))
     values = _normalise(s, project_id, changes, f"task {t.name!r}")
     before = journal.snapshot(t)
+    planned = [getattr(t, k) for k in ENGINE_FIELDS]
     for k, v in values.items():
         setattr(t, k, v.value if hasattr(v, "value") else v)
     if isinstance(t.name, str):
@@ -239,7 +247,10 @@ def update_task(
         before=before,
         after=journal.snapshot(t),
     )
-    plan_changed(s, project_id, touched={t.id})  # only this task's own fields changed
+    if [getattr(t, k) for k in ENGINE_FIELDS] != planned:  # the engine's inputs moved: reschedule
+        plan_changed(s, project_id, touched={t.id})  # only this task's own fields changed
+    else:  # a name, description, priority, notes... edit: the stored schedule stays exactly right
+        s.info["charter.changed_tasks"] = []
     if t.status == rules.TaskStatus.COMPLETED.value and before.get("status") != t.status:
         from charter.services.tech_plans import complete_items  # tech_plans builds on this module
 
