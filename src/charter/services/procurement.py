@@ -654,8 +654,8 @@ def due_contract_reminders(s: Session, at: dt.datetime | None = None) -> list[tu
             notify(s, recipients=pms, kind=f"contract.{kind}",
                    subject=f"Contract {c.title!r}: {kind} date {day}",
                    body=f"{day} is the {kind} date of contract {c.title!r} ({(day - today).days} days from now): "
-                        f"by then {what}. Review it on the procurement page.",
-                   project_id=c.project_id, link=f"/projects/{c.project_id}/procurement#contract-{c.id}",
+                        f"by then {what}. Review it on the contract page.",
+                   project_id=c.project_id, link=f"/projects/{c.project_id}/procurement/contracts/{c.id}",
                    event_key=f"contract.{kind}:{c.id}:{day.isoformat()}")  # fmt: skip
             done.append((c.id, kind))
     return done
