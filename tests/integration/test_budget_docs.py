@@ -260,12 +260,15 @@ def test_notice_and_renewal_dates_remind_the_pm_once_through_the_workers_pass(
         api, b, as_, title="Later", start="2029-01-01", notice_date="2030-06-01", renewal_date=None
     )
     at = now()  # 2030-01-07: the notice date is 13 days away, the renewal 53 (outside the 30-day window)
-    job = scheduled.jobs()[-1]
+    (job,) = [j for j in scheduled.jobs() if j.__name__ == "_contract_dates"]  # not the last any more
     for _ in range(2):  # a second pass notifies nobody again
         with seed.db.uow() as s:
             job(s, at)
     pm = seed.users["pm"]
     assert _reminders(seed) == [(pm, "contract.notice", f"contract.notice:{c['id']}:2030-01-20")]
+    with seed.db.uow(readonly=True) as s:  # the reminder opens the contract's own page
+        links = s.scalars(select(Notification.link).where(Notification.kind.like("contract.%"))).all()
+    assert links == [f"/projects/{b['p']}/procurement/contracts/{c['id']}"]
     # a month later the renewal falls in the window; a changed notice date is a new event
     c2 = ok(api.patch(f"/projects/{b['p']}/contracts/{c['id']}", headers=as_("pm"),
                       json={"version": c["version"], "notice_date": "2030-02-10"}))  # fmt: skip

@@ -654,8 +654,8 @@ def due_contract_reminders(s: Session, at: dt.datetime | None = None) -> list[tu
             notify(s, recipients=pms, kind=f"contract.{kind}",
                    subject=f"Contract {c.title!r}: {kind} date {day}",
                    body=f"{day} is the {kind} date of contract {c.title!r} ({(day - today).days} days from now): "
-                        f"by then {what}. Review it on the procurement page.",
-                   project_id=c.project_id, link=f"/projects/{c.project_id}/procurement#contract-{c.id}",
+                        f"by then {what}. Review it on the contract page.",
+                   project_id=c.project_id, link=f"/projects/{c.project_id}/procurement/contracts/{c.id}",
                    event_key=f"contract.{kind}:{c.id}:{day.isoformat()}")  # fmt: skip
             done.append((c.id, kind))
     return done
@@ -669,3 +669,67 @@ def _managers(s: Session, project_id: int) -> list[int]:
                or_(RoleAssignment.valid_until.is_(None), RoleAssignment.valid_until > t))
     )  # fmt: skip
     return list(dict.fromkeys(s.scalars(q)))
+
+
+# --------------------------------------------------------------------------------------------- read pages
+
+UPCOMING_SOON = dt.timedelta(days=30)
+UPCOMING_WINDOW = dt.timedelta(days=90)
+
+
+def _flag_upcoming(c: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """Mark a running contract's notice/renewal dates due within 30 days ("soon") or 90 days ("upcoming")."""
+    dates = []
+    if c["status"] != rules.ContractStatus.CLOSED:
+        for kind in ("notice", "renewal"):
+            d = c[f"{kind}_date"]
+            if d is not None and today <= d <= today + UPCOMING_WINDOW:
+                dates.append({"kind": kind, "day": d, "days": (d - today).days,
+                              "within": 30 if d <= today + UPCOMING_SOON else 90})  # fmt: skip
+    c["upcoming"] = dates
+    return c
+
+
+def upcoming_contracts(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    """Running contracts of the project whose notice or renewal date falls in the next 90 days, soonest first."""
+    today = now().date()
+    out = [
+        c for c in (_flag_upcoming(c, today) for c in list_contracts(s, actor, project_id)) if c["upcoming"]
+    ]
+    return sorted(out, key=lambda c: min(d["day"] for d in c["upcoming"]))
+
+
+def vendor_overview(s: Session, actor: Actor, project_id: int, vendor_id: int) -> dict[str, Any]:
+    """A vendor as seen from one project: the vendor's record, and its contracts, orders and invoices in this
+    project (what the caller may read there). Unknown vendors and projects the caller cannot see are 404."""
+    project_for(s, actor, project_id, Perm.BUDGET_READ)  # 404 for a project the caller cannot see
+    v = _vendor(s, vendor_id)
+    today = now().date()
+    q = select(Contract).where(Contract.project_id == project_id, Contract.vendor_id == vendor_id)
+    contracts = [
+        _flag_upcoming(contract_dict(c), today) for c in s.scalars(q.order_by(Contract.start, Contract.id))
+    ]
+    orders = [o for o in list_orders(s, actor, project_id) if o["vendor_id"] == vendor_id]
+    numbers = {o["id"]: o["number"] for o in orders}
+    invoices = [i for i in list_invoices(s, actor, project_id) if i["order_id"] in numbers]
+    for i in invoices:
+        i["order_number"] = numbers[i["order_id"]]
+    return {"vendor": vendor_dict(v), "contracts": contracts, "orders": orders, "invoices": invoices}
+
+
+def contract_overview(s: Session, actor: Actor, project_id: int, contract_id: int) -> dict[str, Any]:
+    """One contract with its vendor, its linked order (if the caller may read it), its upcoming notice/renewal
+    dates and the journal of its changes. Contracts of projects the caller cannot see are 404."""
+    project_for(s, actor, project_id, Perm.BUDGET_READ)
+    c = _contract(s, project_id, contract_id)
+    out = _flag_upcoming(contract_dict(c), now().date())
+    order = None
+    if c.order_id is not None:
+        order = next((o for o in list_orders(s, actor, project_id) if o["id"] == c.order_id), None)
+    history = journal.entries(s, project_id=project_id, entity_type="contract", entity_id=c.id)
+    return {
+        "contract": out,
+        "vendor": vendor_dict(_vendor(s, c.vendor_id)),
+        "order": order,
+        "history": history,
+    }

@@ -388,6 +388,7 @@ def _procurement_page(
         orders = procurement.list_orders(s, actor, project_id)
         invoices = _optional(lambda: procurement.list_invoices(s, actor, project_id)) or []
         contracts = _optional(lambda: procurement.list_contracts(s, actor, project_id)) or []
+        upcoming = _optional(lambda: procurement.upcoming_contracts(s, actor, project_id)) or []
         vendors = procurement.list_vendors(s, actor)
         approval = _optional(lambda: procurement.get_rules(s, actor, project_id))
         may_order = authz.can(s, actor, project_id, Perm.PROCUREMENT_REQUEST)
@@ -402,7 +403,7 @@ def _procurement_page(
                         for d in (c["renewal_date"], c["notice_date"]))  # fmt: skip
     return render(request, "procurement.html", {
         "project": project, "view": "procurement", "lines": lines, "line_names": line_names, "requests": reqs,
-        "orders": orders, "invoices": invoices, "contracts": contracts, "vendors": vendors, "vendor_names": names,
+        "orders": orders, "invoices": invoices, "contracts": contracts, "upcoming": upcoming, "vendors": vendors, "vendor_names": names,
         "rules": approval, "today": today, "error": error, "values": _values(error, form),
         "may_order": may_order, "may_release": may_release, "contract_kinds": [k.value for k in ContractKind],
         "may_set_rules": may_set_rules, "rule_roles": [PM, SPONSOR], "rule_rows": range(3),

@@ -11,8 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from charter.domain.errors import Conflict, ValidationError
-from charter.services import procurement
-from charter.web.forms import DB, Checked, FormData, errors_of, opt_date, opt_int, req_int
+from charter.domain.roles import Perm
+from charter.services import authz, procurement, projects
+from charter.web.app import render
+from charter.web.forms import DB, Checked, FormData, Session, errors_of, opt_date, opt_int, req_int
 from charter.web.routes_budget import _back, _procurement_page
 
 router = APIRouter()
@@ -212,3 +214,28 @@ def order_status(
         err = errors_of(exc, f"status-{order_id}")
         return _procurement_page(request, db, info, project_id, err, form, exc.http_status)
     return _back(f"/projects/{project_id}/procurement", "orders")
+
+
+# --------------------------------------------------------------------------------------------- read pages
+
+
+@router.get("/projects/{project_id}/procurement/vendors/{vendor_id}", response_class=HTMLResponse)
+def vendor_page(request: Request, project_id: int, vendor_id: int, db: DB, info: Session) -> HTMLResponse:
+    """A vendor from this project's side: contacts, categories, rating, notes; its contracts here (notice and
+    renewal dates within 30/90 days flagged), its orders and invoices here."""
+    with db.uow(readonly=True) as s:
+        project = projects.get_project(s, info.actor, project_id)
+        data = procurement.vendor_overview(s, info.actor, project_id, vendor_id)
+    return render(request, "procurement_vendor.html", {"project": project, "view": "procurement", **data})
+
+
+@router.get("/projects/{project_id}/procurement/contracts/{contract_id}", response_class=HTMLResponse)
+def contract_page(request: Request, project_id: int, contract_id: int, db: DB, info: Session) -> HTMLResponse:
+    """A contract: terms, vendor, linked order, upcoming notice/renewal dates and the journal of its changes;
+    its change and close forms stay on the procurement page (linked)."""
+    with db.uow(readonly=True) as s:
+        project = projects.get_project(s, info.actor, project_id)
+        data = procurement.contract_overview(s, info.actor, project_id, contract_id)
+        may_change = authz.can(s, info.actor, project_id, Perm.PROCUREMENT_REQUEST)
+    return render(request, "procurement_contract.html",
+                  {"project": project, "view": "procurement", "may_change": may_change, **data})  # fmt: skip
