@@ -310,3 +310,112 @@ def test_cli_post_and_reply_with_attach(w: World, monkeypatch: pytest.MonkeyPatc
                             "--attach", str(bad)])  # fmt: skip
     assert r.exit_code != 0 and "HTML, SVG and XML" in r.output
     assert _counts(w)[0] == 1
+
+
+def test_an_answer_carries_attachments_seen_by_who_sees_the_thread(api: Any, w: World) -> None:
+    item = ok(_post(api, w, "stakeholder", [("q.pdf", PDF, "application/pdf")]), 201)
+    url = f"/projects/{w.p1}/messages/{item['id']}/answer/with-attachments"
+    # one refused file refuses the answer: status, messages and files unchanged
+    before, stored = _counts(w), _stored(w.p1)
+    err(api.post(url, headers=w.headers("liaison"), data={"body": "Here"},
+                 files=[("files", ("a.pdf", PDF, "application/pdf")), ("files", ("x.svg", SVG, "image/svg"))]),
+        422, "files")  # fmt: skip
+    assert _counts(w) == before and _stored(w.p1) == stored
+    assert ok(api.get(f"/projects/{w.p1}/messages/{item['id']}", headers=w.headers("pm")))["status"] == (
+        "with_liaison"
+    )
+    out = ok(api.post(url, headers=w.headers("liaison"), data={"body": "The plan", "version": item["version"]},
+                      files=[("files", ("plan.pdf", PDF, "application/pdf"))]))  # fmt: skip
+    answer = out["messages"][-1]
+    assert out["status"] == "answered" and answer["kind"] == "answer"
+    assert [f["filename"] for f in answer["attachments"]] == ["plan.pdf"]
+    got = ok(
+        api.get(answer["attachments"][0]["url"].removeprefix("/api/v1"), headers=w.headers("stakeholder"))
+    )
+    assert got.content == PDF
+    err(api.get(answer["attachments"][0]["url"].removeprefix("/api/v1"), headers=w.headers("worker")), 404)
+    with w.db.uow(readonly=True) as s:
+        bodies = s.scalars(select(Notification.body).where(Notification.user_id == w.users["stakeholder"]))
+        assert any("plan.pdf" in b for b in bodies)
+    # a stale version is refused
+    item2 = ok(_post(api, w, "stakeholder", [("q2.pdf", PDF, "application/pdf")]), 201)
+    err(api.post(f"/projects/{w.p1}/messages/{item2['id']}/answer/with-attachments", headers=w.headers("liaison"),
+                 data={"body": "x", "version": item2["version"] + 5},
+                 files=[("files", ("p.pdf", PDF, "application/pdf"))]), 409)  # fmt: skip
+
+
+def test_a_forward_carries_attachments_to_each_item_for_the_pm(api: Any, w: World) -> None:
+    a = ok(_post(api, w, "stakeholder", [("a.pdf", PDF, "application/pdf")], subject="A"), 201)
+    b = ok(_post(api, w, "stakeholder", [("b.pdf", PDF, "application/pdf")], subject="B"), 201)
+    url = f"/projects/{w.p1}/messages/forward/with-attachments"
+    fw = ok(api.post(url, headers=w.headers("liaison"),
+                     data={"item_ids": [str(a["id"]), str(b["id"])], "note": "Both need a decision"},
+                     files=[("files", ("summary.pdf", PDF, "application/pdf"))]), 201)  # fmt: skip
+    assert [i["status"] for i in fw["items"]] == ["forwarded", "forwarded"]
+    for it in (a, b):
+        thread = ok(api.get(f"/projects/{w.p1}/messages/{it['id']}", headers=w.headers("pm")))
+        note = thread["messages"][-1]
+        assert note["kind"] == "forward" and [f["filename"] for f in note["attachments"]] == ["summary.pdf"]
+        assert ok(
+            api.get(note["attachments"][0]["url"].removeprefix("/api/v1"), headers=w.headers("pm"))
+        ).content == (PDF)
+    with w.db.uow(readonly=True) as s:
+        bodies = list(s.scalars(select(Notification.body).where(Notification.user_id == w.users["pm"])))
+        assert any("summary.pdf" in b for b in bodies)
+    # only the department's liaison forwards: the PM's attempt stores nothing
+    c = ok(_post(api, w, "stakeholder", [("c.pdf", PDF, "application/pdf")], subject="C"), 201)
+    before = _counts(w)
+    r = api.post(url, headers=w.headers("worker"), data={"item_ids": [str(c["id"])]},
+                 files=[("files", ("s.pdf", PDF, "application/pdf"))])  # fmt: skip
+    assert r.status_code == 404, r.text
+    assert _counts(w) == before
+
+
+def test_web_answer_with_a_file_and_a_refusal_keeps_the_text(w: World) -> None:
+    from fastapi.testclient import TestClient
+
+    from charter.app import create_app
+
+    with w.db.uow() as s:
+        item = comms.send(s, w.actor("stakeholder"), w.p1, to="pm", subject="Web answer", body="?")
+    with TestClient(create_app(w.db)) as c:
+        token = _login(c, w, "liaison")
+        url = f"/projects/{w.p1}/messages/{item['id']}"
+        page = c.get(url).text
+        assert 'id="an-files"' in page and 'id="fw-files"' in page
+        r = c.post(f"{url}/answer", data={"csrf_token": token, "body": "My typed answer"},
+                   files=[("files", ("x.svg", SVG, "image/svg+xml"))])  # fmt: skip
+        assert r.status_code == 422 and "HTML, SVG and XML" in r.text and "My typed answer" in r.text
+        r = c.post(f"{url}/answer", data={"csrf_token": token, "body": "Answered"},
+                   files=[("files", ("answer.txt", b"the answer\n", "text/plain"))], follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303, r.text
+        assert "answer.txt" in c.get(url).text
+
+
+def test_cli_answer_and_forward_with_attach(
+    w: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from charter.cli.main import app
+
+    monkeypatch.setenv("CHARTER_DATABASE_URL", w.db.url)
+    with w.db.uow() as s:
+        one = comms.send(s, w.actor("stakeholder"), w.p1, to="pm", subject="One", body="?")["id"]
+        two = comms.send(s, w.actor("stakeholder"), w.p1, to="pm", subject="Two", body="?")["id"]
+    spec = tmp_path / "spec.pdf"
+    spec.write_bytes(PDF)
+    runner = CliRunner()
+    r = runner.invoke(app, ["--as", "liaison", "messages", "forward", "P1", str(one), "--note", "FYI",
+                            "--attach", str(spec)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "with 1 attachment(s)" in r.stdout
+    r = runner.invoke(app, ["--as", "liaison", "messages", "answer", "P1", str(two), "--body", "Done",
+                            "--attach", str(spec), "--json"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["status"] == "answered" and [f["filename"] for f in out["messages"][-1]["attachments"]] == [
+        "spec.pdf"
+    ]
+    with w.db.uow(readonly=True) as s:
+        assert s.scalar(select(func.count()).select_from(Attachment)) == 2

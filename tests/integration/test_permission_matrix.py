@@ -1428,6 +1428,14 @@ COMMS_ROWS: tuple[Op, ...] = (
         body=lambda w, c: {"item_ids": [_comms_item(w)]},
     ),
     Op(
+        "POST",
+        "/projects/{project_id}/messages/forward/with-attachments",
+        but(in_p1("pm", "liaison"), **_UNSEEN),
+        "a Sales item, with a file",
+        url=p1("/messages/forward/with-attachments"),
+        files=lambda w, c: {"item_ids": (None, str(_comms_item(w))), "note": (None, "FYI"), "files": _PDF},
+    ),
+    Op(
         "GET", "/projects/{project_id}/messages/{item_id}", but(in_p1(*_SEEN_BY), **_UNSEEN), url=_comms_url()
     ),
     Op(
@@ -1456,6 +1464,13 @@ COMMS_ROWS: tuple[Op, ...] = (
         but(in_p1("pm", "liaison"), **{**_UNSEEN, "observer": "403"}),
         url=_comms_url("/answer"),
         body=lambda w, c: {"body": "Done"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/messages/{item_id}/answer/with-attachments",
+        but(in_p1("pm", "liaison"), **{**_UNSEEN, "observer": "403"}),
+        url=_comms_url("/answer/with-attachments"),
+        files=lambda w, c: {"body": (None, "Done"), "files": _PDF},
     ),
     Op(
         "POST",
@@ -2260,8 +2275,8 @@ def test_permission(op: Op, caller: str, world: World, client: TestClient) -> No
         op.prepare(world, caller)
     url = op.url(world, caller) if op.url else op.path
     body = op.body(world, caller) if op.body else None
-    before = _journal_count(world.db)
     files = op.files(world, caller) if op.files else None
+    before = _journal_count(world.db)
     r = client.request(
         op.method, url, json=body, params=op.params, headers=world.headers(caller), files=files, data=op.form
     )

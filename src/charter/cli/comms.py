@@ -139,14 +139,18 @@ def forward_cmd(
     project: Project,
     items: Annotated[list[int], typer.Argument(help="Ids of the items to forward together.")],
     note: Annotated[str, typer.Option(help="A note for the PM.")] = "",
+    attach: Attach = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """As a department's liaison: forward one or several of its items in one go."""
-    fw = _run(project, lambda s, a, pid: comms.forward(s, a, pid, item_ids=items, note=note))
+    """As a department's liaison: forward one or several of its items in one go, optionally with files
+    (they go with each item's forward note)."""
+    files = _files(attach)
+    fw = _run(project, lambda s, a, pid: comms.forward(s, a, pid, item_ids=items, note=note, files=files))
     if as_json:
         print_json(fw)
         return
-    console.print(f"Forward {fw['id']}: {len(fw['items'])} item(s) passed on.")
+    extra = f" with {len(files)} attachment(s)" if files else ""
+    console.print(f"Forward {fw['id']}: {len(fw['items'])} item(s) passed on{extra}.")
 
 
 @messages_app.command("answer")
@@ -155,14 +159,17 @@ def answer_cmd(
     item: Annotated[int, typer.Argument(help="Id of the item.")],
     body: Annotated[str, typer.Option(help="The answer (Markdown).")],
     minutes: Annotated[int | None, typer.Option(help="PM only: minutes it took (default 10).")] = None,
+    attach: Attach = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Answer an item (the liaison, the PM or the addressee)."""
-    out = _run(project, lambda s, a, pid: comms.answer(s, a, pid, item, body=body, pm_minutes=minutes))
+    """Answer an item (the liaison, the PM or the addressee), optionally with attachments."""
+    files = _files(attach)
+    out = _run(project, lambda s, a, pid: comms.answer(s, a, pid, item, body=body, pm_minutes=minutes,
+                                                       files=files))  # fmt: skip
     if as_json:
         print_json(out)
         return
-    console.print(f"Message {out['id']} answered.")
+    console.print(f"Message {out['id']} answered{_attached(out)}.")
 
 
 def _num(v: Any) -> str:

@@ -519,13 +519,17 @@ def reply(
 
 
 def forward(
-    s: Session, actor: Actor, project_id: int, *, item_ids: list[int], note: str = ""
-) -> dict[str, Any]:
+    s: Session, actor: Actor, project_id: int, *, item_ids: list[int], note: str = "",
+    files: list[attachments.Upload] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """The liaison passes items of their department on in one forward: inbound items to the PM, the PM's
-    messages to the department's members. Several items may be batched into one forward."""
+    messages to the department's members. Several items may be batched into one forward; files attached
+    to the forward go with each item's forward note (checked all before anything is written)."""
     project_for(s, actor, project_id)
     if not item_ids:
         raise ValidationError("name at least one message", field="item_ids")
+    files = list(files or [])
+    attachments.check_all(files, attachments.MESSAGE_TYPES)
     items = [_item(s, actor, project_id, iid) for iid in dict.fromkeys(item_ids)]
     depts = {i.department_id for i in items}
     if len(depts) != 1 or None in depts:
@@ -556,20 +560,24 @@ def forward(
             i.pm_id = pm or i.pm_id
             add_participants(s, i.id, [i.pm_id], "pm")
             to_pm.append(i)
-            _post(s, actor, i, "forward", text)
+            _store_files(s, actor, i, _post(s, actor, i, "forward", text), files)
         else:
             dm = _department_members(s, project_id, dept) if dept else []
             add_participants(s, i.id, dm, "recipient")
-            _post(s, actor, i, "relay", text)
-            notify(s, recipients=dm, kind="comms.message", subject=f"Message: {i.subject}", body=text,
+            stored = _store_files(s, actor, i, _post(s, actor, i, "relay", text), files)
+            notify(s, recipients=dm, kind="comms.message", subject=f"Message: {i.subject}",
+                   body=_with_files(text, stored),
                    project_id=project_id, link=_link(i), event_key=f"comm:{i.id}:relay",
                    exclude=actor.user_id)  # fmt: skip
         s.flush()
         _journal(s, actor, i, "update", before)
     if to_pm and pm:
         subjects = "\n".join(f"- {i.subject}" for i in to_pm)
+        body = f"{fw.note}\n\n{subjects}".strip()
+        if files:
+            body += "\n\nAttached: " + ", ".join(u.filename or "attachment" for u in files)
         notify(s, recipients=[pm], kind="comms.forward",
-               subject=f"{len(to_pm)} item(s) forwarded by the liaison", body=f"{fw.note}\n\n{subjects}".strip(),
+               subject=f"{len(to_pm)} item(s) forwarded by the liaison", body=body,
                project_id=project_id, link=f"/projects/{project_id}/messages?status=forwarded",
                event_key=f"comm-forward:{fw.id}")  # fmt: skip
     return {
@@ -590,12 +598,16 @@ def answer(
     body: str,
     pm_minutes: int | None = None,
     version: int | None = None,
+    files: list[attachments.Upload] | None = None,
 ) -> dict[str, Any]:
-    """Answer an item: the liaison (resolving it within the department), the PM, or the person it was
-    addressed to. The PM may say how many minutes it took (default DEFAULT_PM_MINUTES)."""
+    """Answer an item, optionally with attachments: the liaison (resolving it within the department), the
+    PM, or the person it was addressed to. The PM may say how many minutes it took (default
+    DEFAULT_PM_MINUTES)."""
     project_for(s, actor, project_id, Perm.COMMS_SEND)
     i = _item(s, actor, project_id, item_id)
     body = _text(body, "body", 20000)
+    files = list(files or [])
+    attachments.check_all(files, attachments.MESSAGE_TYPES)
     _check_version(i, version)
     if i.status not in OPEN_STATUSES:
         raise Conflict(f"the message is already {i.status}", field="item_id")
@@ -620,10 +632,11 @@ def answer(
         i.pm_id = actor.user_id
         i.pm_minutes = pm_minutes if pm_minutes is not None else C.DEFAULT_PM_MINUTES
     m = _post(s, actor, i, "answer", body)
+    mail = _with_files(body, _store_files(s, actor, i, m, files))
     s.flush()
     _journal(s, actor, i, "update", before)
     notify(s, recipients=[i.raised_by, i.liaison_id], kind="comms.answer", subject=f"Answered: {i.subject}",
-           body=body, project_id=project_id, link=_link(i), event_key=f"comm:{i.id}:a{m.id}",
+           body=mail, project_id=project_id, link=_link(i), event_key=f"comm:{i.id}:a{m.id}",
            exclude=actor.user_id)  # fmt: skip
     return item_dict(s, i, messages=True)
 

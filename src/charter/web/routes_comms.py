@@ -121,7 +121,8 @@ async def messages_send(request: Request, project_id: int, form: FormData, db: D
 
 
 def _thread_page(request: Request, db: DB, info: Any, project_id: int, item_id: int, *,
-                 error: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:  # fmt: skip
+                 error: dict[str, Any] | None = None, status: int = 200,
+                 values: dict[str, str] | None = None) -> HTMLResponse:  # fmt: skip
     actor = info.actor
     with db.uow(readonly=True) as s:
         ctx = _head(s, actor, project_id)
@@ -139,6 +140,7 @@ def _thread_page(request: Request, db: DB, info: Any, project_id: int, item_id: 
     return render(request, "comms_thread.html", {
         **ctx, "view": "messages", "item": item, "may_forward": may_forward, "may_answer": may_answer,
         "may_close": may_close, "is_pm": uid is not None and uid == item["pm_id"], "error": error,
+        "values": values or {},
     }, status)  # fmt: skip
 
 
@@ -148,15 +150,17 @@ def thread_page(request: Request, project_id: int, item_id: int, db: DB, info: S
 
 
 def _thread_action(request: Request, db: DB, info: Any, project_id: int, item_id: int, form_name: str,
-                   fn: Callable[[Any], Any]) -> Response:  # fmt: skip
+                   fn: Callable[[Any], Any], form: Any = None) -> Response:  # fmt: skip
+    """Run one thread use-case; on a refusal show the thread again with the error and what was typed."""
     try:
         with db.uow() as s:
             fn(s)
     except CharterError as exc:
         if _refusal(exc):
             raise
+        typed = {k: v for k, v in (form or {}).items() if isinstance(v, str) and k != "csrf_token"}
         return _thread_page(request, db, info, project_id, item_id, error=_err(exc, form_name),
-                            status=exc.http_status)  # fmt: skip
+                            status=exc.http_status, values=typed)  # fmt: skip
     return _back(f"/projects/{project_id}/messages/{item_id}")
 
 
@@ -167,7 +171,7 @@ async def thread_reply(
     files = await _uploads(request)
     return _thread_action(request, db, info, project_id, item_id, "reply",
                           lambda s: comms.reply(s, info.actor, project_id, item_id, body=form.get("body", ""),
-                                                files=files))  # fmt: skip
+                                                files=files), form)  # fmt: skip
 
 
 @router.get(P + "/messages/{item_id}/attachments/{attachment_id}")
@@ -180,24 +184,29 @@ def thread_attachment(project_id: int, item_id: int, attachment_id: int, db: DB,
 
 
 @router.post(P + "/messages/{item_id}/answer", response_class=HTMLResponse)
-def thread_answer(
+async def thread_answer(
     request: Request, project_id: int, item_id: int, form: FormData, db: DB, info: Checked
 ) -> Response:
+    files = await _uploads(request)
+
     def go(s: Any) -> Any:
         return comms.answer(s, info.actor, project_id, item_id, body=form.get("body", ""),
-                            pm_minutes=opt_int(form, "pm_minutes"))  # fmt: skip
+                            pm_minutes=opt_int(form, "pm_minutes"), files=files)  # fmt: skip
 
-    return _thread_action(request, db, info, project_id, item_id, "answer", go)
+    return _thread_action(request, db, info, project_id, item_id, "answer", go, form)
 
 
 @router.post(P + "/messages/{item_id}/forward", response_class=HTMLResponse)
-def thread_forward(
+async def thread_forward(
     request: Request, project_id: int, item_id: int, form: FormData, db: DB, info: Checked
 ) -> Response:
-    def go(s: Any) -> Any:
-        return comms.forward(s, info.actor, project_id, item_ids=[item_id], note=form.get("note", ""))
+    files = await _uploads(request)
 
-    return _thread_action(request, db, info, project_id, item_id, "forward", go)
+    def go(s: Any) -> Any:
+        return comms.forward(s, info.actor, project_id, item_ids=[item_id], note=form.get("note", ""),
+                             files=files)  # fmt: skip
+
+    return _thread_action(request, db, info, project_id, item_id, "forward", go, form)
 
 
 @router.post(P + "/messages/{item_id}/close", response_class=HTMLResponse)
@@ -229,9 +238,11 @@ async def liaison_forward(request: Request, project_id: int, db: DB, info: Check
     raw = await request.form()
     ids = [int(v) for v in raw.getlist("item_ids") if isinstance(v, str) and v.isdigit()]
     note = raw.get("note")
+    files = await _uploads(request)
     try:
         with db.uow() as s:
-            comms.forward(s, info.actor, project_id, item_ids=ids, note=note if isinstance(note, str) else "")
+            comms.forward(s, info.actor, project_id, item_ids=ids, note=note if isinstance(note, str) else "",
+                          files=files)  # fmt: skip
     except CharterError as exc:
         if _refusal(exc):
             raise

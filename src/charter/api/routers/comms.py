@@ -94,6 +94,22 @@ def forward_messages(project_id: int, body: S.ForwardIn, actor: CurrentActor, db
         return comms.forward(s, actor, project_id, item_ids=body.item_ids, note=body.note)
 
 
+@router.post(P + "/messages/forward/with-attachments", response_model=S.ForwardOut, status_code=201)
+async def forward_messages_with_attachments(
+    project_id: int,
+    actor: CurrentActor,
+    db: DB,
+    item_ids: Annotated[list[int], Form(min_length=1, max_length=200, description="the items to forward")],
+    files: Files,
+    note: Annotated[str, Form(max_length=20000)] = "",
+) -> dict[str, Any]:
+    """A forward with attachments (multipart/form-data: `item_ids` repeated, `note` and `files`): the files
+    go with each item's forward note; all or nothing, as for a new thread."""
+    uploads = await _uploads(files)
+    with db.uow() as s:
+        return comms.forward(s, actor, project_id, item_ids=item_ids, note=note, files=uploads)
+
+
 @router.get(P + "/messages/{item_id}", response_model=S.ThreadOut)
 def get_message(project_id: int, item_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
     with db.uow(readonly=True) as s:
@@ -144,6 +160,25 @@ def answer_message(
 ) -> dict[str, Any]:
     with db.uow() as s:
         return comms.answer(s, actor, project_id, item_id, **body.model_dump())
+
+
+@router.post(P + "/messages/{item_id}/answer/with-attachments", response_model=S.ThreadOut)
+async def answer_message_with_attachments(
+    project_id: int,
+    item_id: int,
+    actor: CurrentActor,
+    db: DB,
+    body: Annotated[str, Form(min_length=1, max_length=20000)],
+    files: Files,
+    pm_minutes: Annotated[int | None, Form(ge=0, le=1440, description="the PM's handling time")] = None,
+    version: OptInt = None,
+) -> dict[str, Any]:
+    """An answer with attachments (multipart/form-data: the fields of POST .../answer plus `files`); all or
+    nothing, as for a new thread."""
+    uploads = await _uploads(files)
+    with db.uow() as s:
+        return comms.answer(s, actor, project_id, item_id, body=body, pm_minutes=pm_minutes, version=version,
+                            files=uploads)  # fmt: skip
 
 
 @router.post(P + "/messages/{item_id}/close", response_model=S.ThreadOut)
