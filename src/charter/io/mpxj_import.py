@@ -108,12 +108,27 @@ def _run(job: _Job) -> None:
         job.done.set()
 
 
+def _declares_dtd(data: bytes) -> bool:
+    """An XML file (Primavera PMXML, Planner, GanttProject ...) with a document type declaration or entities:
+    refused before MPXJ sees it, the same rule as for MS Project XML (no entity expansion, no external DTD)."""
+    head = data[:4]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16", errors="ignore").encode("utf-8", errors="ignore")
+    else:
+        text = data.removeprefix(b"\xef\xbb\xbf")
+    if not text.lstrip().startswith(b"<"):
+        return False
+    return b"<!DOCTYPE" in text or b"<!ENTITY" in text
+
+
 def convert_to_mspdi(data: bytes, *, max_bytes: int, timeout: float = TIMEOUT_SECONDS) -> bytes:
     """The file as MS Project XML, converted by MPXJ. Raises MpxjUnavailable or BadRequest."""
     if len(data) > max_bytes:
         raise BadRequest(f"the file is {len(data):,} bytes; the limit is {max_bytes:,}", field="file")
     if not data:
         raise BadRequest("the file is empty", field="file")
+    if _declares_dtd(data):
+        raise BadRequest("the file declares a DTD or entities, which are not allowed", field="file")
     _jvm()  # a missing runtime is reported before any thread starts
     if not _busy.acquire(timeout=timeout):
         raise BadRequest("another project file is still being converted; try again shortly", field="file")
