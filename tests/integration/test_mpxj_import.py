@@ -237,3 +237,29 @@ def test_xml_with_a_dtd_never_reaches_mpxj(monkeypatch: pytest.MonkeyPatch) -> N
     for data in (doc.encode(), b"\xef\xbb\xbf  " + doc.encode(), doc.encode("utf-16")):
         with pytest.raises(mpxj_import.BadRequest, match="DTD"):
             mpxj_import.read_mpxj(data)
+
+
+def test_a_slow_conversion_times_out_and_the_next_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    release = threading.Event()
+
+    def stuck(job: Any) -> None:  # stands in for MPXJ reading a file that takes too long
+        release.wait(10)
+        job.out = b"<Project/>"
+        mpxj_import._busy.release()
+        job.done.set()
+
+    monkeypatch.setattr(mpxj_import, "_jvm", lambda: None)
+    monkeypatch.setattr(mpxj_import, "_run", stuck)
+    try:
+        with pytest.raises(mpxj_import.BadRequest, match="longer than"):
+            mpxj_import.convert_to_mspdi(b"PK\x03\x04 some file", max_bytes=1000, timeout=0.05)
+        with pytest.raises(mpxj_import.BadRequest, match="still being converted"):
+            mpxj_import.convert_to_mspdi(b"PK\x03\x04 some file", max_bytes=1000, timeout=0.05)
+        with pytest.raises(mpxj_import.BadRequest, match="limit"):
+            mpxj_import.convert_to_mspdi(b"x" * 1001, max_bytes=1000)
+    finally:
+        release.set()
+    assert mpxj_import._busy.acquire(timeout=5)
+    mpxj_import._busy.release()
