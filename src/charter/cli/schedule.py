@@ -78,7 +78,7 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
-            help="An MS Project XML (.xml), CSV or Excel (.xlsx) file; with charter[mpxj] and Java also "
+            help="An MS Project XML (.xml), CSV or Excel (.xlsx) file; with charter\\[mpxj] and Java also "
             ".mpp, .xer, .pmxml, .mpx and the other formats MPXJ reads.",
             exists=True,
             dir_okay=False,
@@ -96,7 +96,7 @@ def import_(
         str | None,
         typer.Option(
             "--format",
-            help="mspdi, csv, xlsx or mpxj (.mpp, .xer, .pmxml, .mpx ...; needs charter[mpxj] and Java). "
+            help="mspdi, csv, xlsx or mpxj (.mpp, .xer, .pmxml, .mpx ...; needs charter\\[mpxj] and Java). "
             "Default: from the name.",
         ),
     ] = None,
