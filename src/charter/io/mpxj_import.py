@@ -90,9 +90,8 @@ def _run(job: _Job) -> None:
                 return
             props = project.getProjectProperties()
             if props.getStartDate() is None and props.getPlannedStart() is not None:
-                props.setStartDate(
-                    props.getPlannedStart()
-                )  # Primavera's planned start, when no task has dates
+                # a Primavera file whose activities carry no dates: its planned start is the project's start
+                props.setStartDate(props.getPlannedStart())
             sink = ByteArrayOutputStream()
             MSPDIWriter().write(project, sink)
             job.out = bytes(sink.toByteArray())
