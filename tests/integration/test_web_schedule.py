@@ -354,3 +354,44 @@ def test_task_page_links_assignees_and_delete(web) -> None:
     )
     assert r.status_code == 303
     assert "Charlie" not in by_name(gantt(client, pid))
+
+
+def test_import_a_plan_file_on_the_schedule_page(web, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from charter.io import mpxj_import
+
+    client, ids = web
+    pid = ids["project"]
+    login(client, "holder")
+    assert 'id="import-plan"' not in client.get(f"/projects/{pid}/schedule").text
+    csrf = login(client, "pm")
+    assert 'id="import-plan"' in client.get(f"/projects/{pid}/schedule").text
+    fixture = Path(__file__).parent.parent / "fixtures" / "mspdi" / "task-links-project2019-mspdi.xml"
+    before = len(gantt(client, pid)["tasks"])
+    r = client.post(
+        f"/projects/{pid}/import",
+        data={"csrf_token": csrf},
+        files={"file": (fixture.name, fixture.read_bytes())},
+    )
+    assert r.status_code == 303, r.text
+    assert len(gantt(client, pid)["tasks"]) == before + 16
+    # a bad row: the problems are listed, the chosen format kept, nothing lands
+    bad = b"id,name,duration\r\n1,A,2d\r\n2,B,-1d\r\n"
+    r = client.post(
+        f"/projects/{pid}/import", data={"csrf_token": csrf, "format": "csv"}, files={"file": ("p.csv", bad)}
+    )
+    assert r.status_code == 422 and 'id="import-problems"' in r.text and "line 3" in r.text
+    assert '<option value="csv" selected>' in r.text
+    assert len(gantt(client, pid)["tasks"]) == before + 16
+
+    def missing() -> Any:
+        raise mpxj_import.MpxjUnavailable(f"this file needs the MPXJ library: {mpxj_import.INSTALL_HINT}")
+
+    monkeypatch.setattr(mpxj_import, "_modules", missing)
+    r = client.post(
+        f"/projects/{pid}/import",
+        data={"csrf_token": csrf},
+        files={"file": ("plan.mpp", b"\xd0\xcf\x11\xe0" * 8)},
+    )
+    assert r.status_code == 400 and "charter[mpxj]" in r.text and "Traceback" not in r.text

@@ -78,7 +78,8 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
-            help="An MS Project XML (.xml), CSV or Excel (.xlsx) file.",
+            help="An MS Project XML (.xml), CSV or Excel (.xlsx) file; with charter\\[mpxj] and Java also "
+            ".mpp, .xer, .pmxml, .mpx and the other formats MPXJ reads.",
             exists=True,
             dir_okay=False,
             readable=True,
@@ -92,7 +93,12 @@ def import_(
         str | None, typer.Option(help="Name of the new project (default: from the file).")
     ] = None,
     fmt: Annotated[
-        str | None, typer.Option("--format", help="mspdi, csv or xlsx (default: from the name).")
+        str | None,
+        typer.Option(
+            "--format",
+            help="mspdi, csv, xlsx or mpxj (.mpp, .xer, .pmxml, .mpx ...; needs charter\\[mpxj] and Java). "
+            "Default: from the name.",
+        ),
     ] = None,
     mapping: Annotated[
         list[str] | None,

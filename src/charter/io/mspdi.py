@@ -320,12 +320,19 @@ class _Reader:
         stack: list[tuple[int, str]] = []
         pending: list[tuple[Any, str]] = []
         by_ref: dict[str, TaskSpec] = {}
+        # MS Project writes its project summary task (UID 0) at OutlineLevel 0; some writers (MPXJ converting
+        # a Primavera file) put it at 1 and the tasks one level deeper: levels count from below it.
+        root_level = next(
+            (g(el, "OutlineLevel") for el in self.all(r, "Tasks/Task") if g(el, "UID") == "0"), None
+        )
+        offset = int(root_level) if root_level and root_level.isdigit() and int(root_level) < 3 else 0
         for el in self.all(r, "Tasks/Task"):
             uid = g(el, "UID") or "?"
             if g(el, "IsNull") == "1" or uid == "0" or g(el, "OutlineLevel") == "0":
                 continue
             try:
                 task, level = self.task(el, plan.minutes_per_day)
+                level -= offset
                 if task.ref in by_ref:
                     raise _Bad("the UID appears twice")
                 while stack and stack[-1][0] >= level:
@@ -394,14 +401,21 @@ def _cost(text: str) -> str:
     return str(value.quantize(Decimal("0.01")) if exponent > -2 else value)
 
 
-def read_mspdi(data: bytes, *, max_bytes: int = 50_000_000) -> PlanSpec:
+def read_mspdi(data: bytes, *, max_bytes: int = 50_000_000, lines: bool = True) -> PlanSpec:
     """Read a Microsoft Project XML file. Raises BadRequest for unreadable files, ValidationError (with
-    ``details["problems"]``) when any task, link, calendar, resource or assignment cannot be taken."""
+    ``details["problems"]``) when any task, link, calendar, resource or assignment cannot be taken.
+    ``lines=False`` leaves line numbers out of problems (for XML converted from another format)."""
     root = parse_untrusted_xml(data, max_bytes, "MS Project XML file")
     if etree.QName(root).localname != "Project":
         raise BadRequest(f"the root element is <{etree.QName(root).localname}>, not an MS Project <Project>")
     reader = _Reader(root)
     plan = reader.read()
+    if not lines:
+        reader.problems = [ImportProblem(None, p.message, p.ref) for p in reader.problems]
+        for t in plan.tasks:
+            t.line = None
+        for lk in plan.links:
+            lk.line = None
     raise_if_problems(reader.problems, "MS Project file")
     return plan
 
@@ -486,7 +500,9 @@ def write_mspdi(plan: PlanSpec) -> bytes:
             ("DurationFormat", 5 if t.duration_unit is DurationUnit.HOURS else 7),
             ("Work", None if t.work is None else _pt(t.work)), ("Milestone", t.milestone), ("Summary", t.summary),
             ("PercentComplete", f"{t.percent_complete:g}"), ("ActualStart", t.actual_start),
-            ("ActualFinish", t.actual_finish), ("ConstraintType", constraint_codes[t.constraint_type.value]),
+            ("ActualFinish", t.actual_finish),
+            ("RemainingDuration", None if t.summary else _pt(round(t.duration * (1 - t.percent_complete / 100)))),
+            ("ConstraintType", constraint_codes[t.constraint_type.value]),
             ("CalendarUID", cal_ids.get(t.calendar_ref or "", -1)), ("ConstraintDate", t.constraint_date),
             ("Deadline", t.deadline), ("Notes", t.description or None),
         )  # fmt: skip

@@ -528,7 +528,7 @@ def _key(code: str) -> list[int]:
 
 # --------------------------------------------------------------------------------------------- files
 
-FORMATS = ("mspdi", "csv", "xlsx")
+FORMATS = ("mspdi", "csv", "xlsx", "mpxj")
 EXPORTS = {
     "mspdi": ("application/xml", "xml"),
     "csv": ("text/csv; charset=utf-8", "csv"),
@@ -542,11 +542,15 @@ def guess_format(filename: str | None, fmt: str | None) -> str:
         if fmt not in FORMATS:
             raise ValidationError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", field="format")
         return fmt
+    from charter.io.mpxj_import import EXTENSIONS
+
     ext = (filename or "").rsplit(".", 1)[-1].lower()
-    by_ext = {"xml": "mspdi", "csv": "csv", "txt": "csv", "xlsx": "xlsx"}
+    by_ext = {"xml": "mspdi", "csv": "csv", "txt": "csv", "xlsx": "xlsx"} | dict.fromkeys(EXTENSIONS, "mpxj")
     if ext not in by_ext:
         raise ValidationError(
-            "cannot tell the file's format from its name; give the format (mspdi, csv, xlsx)", field="format"
+            "cannot tell the file's format from its name; give the format (mspdi, csv, xlsx, or mpxj for "
+            ".mpp, .xer, .pmxml, .mpx and the other files MPXJ reads)",
+            field="format",
         )
     return by_ext[ext]
 
@@ -559,10 +563,13 @@ def read_plan(
     name: str = "Imported plan",
     minutes_per_day: int = 480,
 ) -> PlanSpec:
-    from charter.io import mspdi, tabular
+    from charter.config import get_settings
+    from charter.io import mpxj_import, mspdi, tabular
 
     if fmt == "mspdi":
         return mspdi.read_mspdi(data)
+    if fmt == "mpxj":
+        return mpxj_import.read_mpxj(data, max_bytes=get_settings().max_upload_bytes)
     if fmt == "csv":
         return tabular.read_csv(data, mapping, name=name, minutes_per_day=minutes_per_day)
     return tabular.read_xlsx(data, mapping, name=name, minutes_per_day=minutes_per_day)

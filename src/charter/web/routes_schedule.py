@@ -13,9 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from charter.config import get_settings
 from charter.domain.errors import BadRequest, CharterError, Conflict, PermissionDenied, ValidationError
 from charter.domain.roles import Perm
-from charter.services import budget, projects, roles, scheduling, tasks, work_packages
+from charter.services import budget, interchange, projects, roles, scheduling, tasks, work_packages
 from charter.services.authz import can, can_in_packages, work_package_target
 from charter.services.context import now
 from charter.web.app import render, templates
@@ -451,6 +452,37 @@ def save_baseline(request: Request, project_id: int, form: FormData, db: DB, inf
         return _table(request, db, info, project_id, error=err, values={**form, "_form": "baseline"},
                       status=exc.http_status)  # fmt: skip
     return _back(f"/projects/{project_id}/schedule?baseline={number}", "baselines")
+
+
+@router.post("/projects/{project_id}/import", response_class=HTMLResponse)
+async def import_plan(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    """A plan file appended to this project: MS Project XML, CSV, Excel, or (with charter[mpxj] and Java)
+    .mpp, .xer, .pmxml, .mpx and the other formats MPXJ reads. All rows or none."""
+    upload = (await request.form()).get("file")
+    try:
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            raise ValidationError("choose a plan file", field="file")
+        limit = get_settings().max_upload_bytes
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            raise ValidationError(
+                f"the file is larger than the limit of {limit // (1024 * 1024)} MB", field="file"
+            )
+        if not data:
+            raise ValidationError("the file is empty", field="file")
+        fmt = interchange.guess_format(upload.filename, form.get("format") or None)
+        plan = await run_in_threadpool(interchange.read_plan, data, fmt)
+        with db.uow() as s:
+            interchange.import_plan(s, info.actor, plan, project_id=project_id, source=upload.filename)
+    except CharterError as exc:
+        if exc.http_status in (403, 404) and exc.field is None:
+            raise
+        problems = (exc.details or {}).get("problems") or []
+        err = {"form": "import", "message": exc.message.split("\n")[0], "field": exc.field or "file",
+               "problems": problems}  # fmt: skip
+        return _table(request, db, info, project_id, error=err, values={**form, "_form": "import"},
+                      status=exc.http_status)  # fmt: skip
+    return _back(f"/projects/{project_id}/schedule")
 
 
 # --------------------------------------------------------------------------------------------- task page

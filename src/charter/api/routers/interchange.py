@@ -4,6 +4,7 @@ import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from charter.api import schemas as S
 from charter.api.deps import DB, CurrentActor
@@ -47,13 +48,14 @@ async def import_into(
     actor: CurrentActor,
     db: DB,
     file: UploadFile = File(...),
-    format: Literal["mspdi", "csv", "xlsx"] | None = Form(None),
+    format: Literal["mspdi", "csv", "xlsx", "mpxj"] | None = Form(None),
     mapping: str | None = Form(None, description='JSON: {"name": "Task Name", "duration": "Dur"}'),
 ) -> dict[str, Any]:
-    """Import an MS Project XML, CSV or Excel plan into this project: all rows or none."""
+    """Import an MS Project XML, CSV or Excel plan into this project: all rows or none. With the optional
+    MPXJ extra and a Java runtime also .mpp, .xer, .pmxml, .mpx and the other files MPXJ reads (format mpxj)."""
     data = await _read(file)
     fmt = interchange.guess_format(file.filename, format)
-    plan = interchange.read_plan(data, fmt, mapping=_mapping(mapping))
+    plan = await run_in_threadpool(interchange.read_plan, data, fmt, mapping=_mapping(mapping))
     with db.uow() as s:
         return interchange.import_plan(s, actor, plan, project_id=project_id, source=file.filename or fmt)
 
@@ -65,13 +67,13 @@ async def import_new(
     file: UploadFile = File(...),
     key: str = Form(..., min_length=2, max_length=10),
     name: str | None = Form(None, max_length=200),
-    format: Literal["mspdi", "csv", "xlsx"] | None = Form(None),
+    format: Literal["mspdi", "csv", "xlsx", "mpxj"] | None = Form(None),
     mapping: str | None = Form(None),
 ) -> dict[str, Any]:
     """Create a project from a plan file."""
     data = await _read(file)
     fmt = interchange.guess_format(file.filename, format)
-    plan = interchange.read_plan(data, fmt, mapping=_mapping(mapping))
+    plan = await run_in_threadpool(interchange.read_plan, data, fmt, mapping=_mapping(mapping))
     with db.uow() as s:
         return interchange.import_plan(s, actor, plan, key=key, name=name, source=file.filename or fmt)
 
