@@ -212,6 +212,7 @@ def _breakdown(rows: list[dict[str, Any]]) -> dict[str, float]:
             **{k: r[k] for k in PHASES if k != "server"},
             "server": spans.get("total", 0.0),
             "bytes": r["bytes"],
+            "moved": r["moved"],
         }
         vals.update({f"server_{k}": v for k, v in spans.items() if k != "total"})
         for k, v in vals.items():
@@ -228,6 +229,8 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "drag_runs_ms": [round(x, 1) for x in drags],
         "shown_ms": statistics.median(shown),
         "breakdown_ms": _breakdown([r["breakdown"] for r in runs if r["breakdown"]]),
+        "tasks_moved_runs": [r["breakdown"]["moved"] for r in runs if r["breakdown"]],
+        "breakdown_runs_ms": [_breakdown([r["breakdown"]]) for r in runs if r["breakdown"]],
     }
 
 
@@ -297,7 +300,7 @@ def _print_breakdown(b: dict[str, float]) -> None:
     print(
         "    "
         + "  ".join(f"{k} {b[k]:.0f}" for k in PHASES if k in b)
-        + f"  | payload {b['bytes'] / 1024:.1f} KiB"
+        + f"  | payload {b['bytes'] / 1024:.1f} KiB, {b['moved']:.0f} tasks"
     )
     spans = [k for k in b if k.startswith("server_")]
     if spans:

@@ -531,7 +531,7 @@
           window.ganttMetrics.breakdowns = window.ganttMetrics.breakdowns || [];
           window.ganttMetrics.breakdowns.push({
             total: now - started, request: m.headers - m.up, server: m.server, download: m.body - m.headers,
-            bytes: m.bytes, parse: m.parsed - m.body, merge: m.merged - m.parsed, layout: m.laid - m.merged,
+            bytes: m.bytes, moved: (res.data.changes ? res.data.changes.id.length : 0) + res.data.tasks.length, parse: m.parsed - m.body, merge: m.merged - m.parsed, layout: m.laid - m.merged,
             render: m.rendered - m.laid, frame: now - m.rendered
           });
           performance.measure("gantt-drag", "gantt-save");
