@@ -10,8 +10,14 @@ The project is built through services.tasks in one transaction, with the per-cal
 recompute deferred to one call each at the end (links are generated forwards only, so the per-link cycle
 check is skipped too); the server then runs the ordinary code paths.
 
-Usage: ``python benchmarks/gantt.py [--tasks 5000] [--small] [--drags 5] [--json PATH] [--strict]``; also
-``charter bench gantt``.  Targets: first paint < 2 s, drag answered < 300 ms (reported; the exit status
+Each drag is also split into phases: the request (with the server's own spans from its Server-Timing
+header: the edit with its recompute, reading what moved, the commit, the JSON), the download and its size,
+JSON parsing, merging into the chart, layout, rendering the visible rows and the frame; gantt.js marks them
+(``window.ganttMetrics.breakdowns``). ``--compare GITREF`` drags with that version's gantt.js too,
+alternating on freshly loaded pages, so that both are measured under the same machine load.
+
+Usage: ``python benchmarks/gantt.py [--tasks 5000] [--small] [--drags 5] [--json PATH] [--strict]
+[--compare main] [--reuse PATH]``; also ``charter bench gantt``.  Targets: first paint < 2 s, drag answered < 300 ms (reported; the exit status
 is non-zero only with ``--strict``).
 """
 

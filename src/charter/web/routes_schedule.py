@@ -190,8 +190,10 @@ def gantt_json(
 @router.post("/projects/{project_id}/gantt/tasks/{task_id}")
 async def gantt_move(request: Request, project_id: int, task_id: int, db: DB, info: Session) -> Response:
     """A drag on the chart: {"version", "start"} moves the task (a start-no-earlier-than constraint at the
-    dropped start, as MS Project does), {"version", "duration"} changes its duration. Answers with the
-    recomputed schedule. CSRF: the session token in the X-CSRF-Token header."""
+    dropped start, as MS Project does), {"version", "duration"} changes its duration. With "revision" (the
+    plan revision the chart holds) the answer is what moved since (see _gantt_delta); without it, the rows
+    of the tasks this edit moved. A Server-Timing header tells where the server's time went. CSRF: the
+    session token in the X-CSRF-Token header."""
     if not check_csrf(request, request.headers.get("x-csrf-token"), info):
         return _error_json(PermissionDenied("the page has expired; reload it and try again"))
     try:
