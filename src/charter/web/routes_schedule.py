@@ -262,7 +262,8 @@ def _gantt_delta(
     the only change since then, the edited task's row and the computed fields of the tasks that moved
     (column-wise: a drag early in a chain moves thousands); otherwise (someone else changed the plan
     meanwhile, or the revision is unknown) the whole chart, as /gantt.json gives it, marked "refreshed"."""
-    if scheduling.plan_revision(s, actor, project_id) != since + s.info.get("charter.plan_bumps", 0):
+    bumps = s.info.get("charter.plan_bumps", 0)  # changed_tasks names what the last recompute moved
+    if bumps > 1 or scheduling.plan_revision(s, actor, project_id) != since + bumps:
         return {**_gantt_data(s, actor, project_id, base), "refreshed": True}
     row = scheduling.get_schedule(s, actor, project_id, baseline=base, only={task_id})
     wp = row["tasks"][0]["work_package_id"] if row["tasks"] else None
