@@ -10,8 +10,14 @@ The project is built through services.tasks in one transaction, with the per-cal
 recompute deferred to one call each at the end (links are generated forwards only, so the per-link cycle
 check is skipped too); the server then runs the ordinary code paths.
 
-Usage: ``python benchmarks/gantt.py [--tasks 5000] [--small] [--drags 5] [--json PATH] [--strict]``; also
-``charter bench gantt``.  Targets: first paint < 2 s, drag answered < 300 ms (reported; the exit status
+Each drag is also split into phases: the request (with the server's own spans from its Server-Timing
+header: the edit with its recompute, reading what moved, the commit, the JSON), the download and its size,
+JSON parsing, merging into the chart, layout, rendering the visible rows and the frame; gantt.js marks them
+(``window.ganttMetrics.breakdowns``). ``--compare GITREF`` drags with that version's gantt.js too,
+alternating on freshly loaded pages, so that both are measured under the same machine load.
+
+Usage: ``python benchmarks/gantt.py [--tasks 5000] [--small] [--drags 5] [--json PATH] [--strict]
+[--compare main] [--reuse PATH]``; also ``charter bench gantt``.  Targets: first paint < 2 s, drag answered < 300 ms (reported; the exit status
 is non-zero only with ``--strict``).
 """
 
@@ -20,7 +26,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import random
+import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -147,48 +156,161 @@ def _pick_bar(page: Any, used: set[str]) -> dict[str, float]:
     raise RuntimeError("no draggable bar in view")
 
 
-def measure(url: str, pid: int, drags: int) -> dict[str, Any]:
+# Installed before the page's scripts: one more frame after gantt.js's own "redrawn" frame, so that the
+# browser's style, layout and paint of the new rows are counted too ("shown"), for any version of gantt.js.
+FRAME_PROBE = """
+window.ganttMetrics = { drags: [], frames: [] };
+(function () {
+  var d = window.ganttMetrics.drags, push = d.push;
+  d.push = function (v) {
+    var up = window.ganttMetrics.lastUp;
+    requestAnimationFrame(function () { window.ganttMetrics.frames.push(performance.now() - up); });
+    return push.apply(this, arguments);
+  };
+})();
+"""
+PHASES = ("request", "server", "download", "parse", "merge", "layout", "render", "frame")
+
+
+def _server_ms(header: str) -> dict[str, float]:
+    """The spans of a Server-Timing header ("update;dur=12.3, read;dur=4.5, ...") in ms."""
+    out: dict[str, float] = {}
+    for part in header.split(","):
+        name, _, rest = part.strip().partition(";dur=")
+        if name and rest:
+            out[name] = float(rest)
+    return out
+
+
+def _drag_once(page: Any, used: set[str], i: int) -> dict[str, Any]:
+    """Drag one bar two days right; the metrics gantt.js (and FRAME_PROBE) recorded for it."""
+    try:
+        box = _pick_bar(page, used)
+    except RuntimeError:  # every bar in view was dragged once already: drag them again
+        used.clear()
+        box = _pick_bar(page, used)
+    x, y = box["x"] + 4, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 30, y)
+    page.mouse.move(x + 60, y)
+    page.mouse.up()
+    deadline = time.monotonic() + 30
+    while page.evaluate("window.ganttMetrics.frames.length") <= i:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"drag {i + 1} was not answered: {page.text_content('#gantt-status')}")
+        page.wait_for_timeout(10)
+    got: dict[str, Any] = page.evaluate(
+        """() => { const m = window.ganttMetrics, k = m.drags.length - 1;
+                   return {drag: m.drags[k], shown: m.frames[k], breakdown: (m.breakdowns || [])[k] || null}; }"""
+    )
+    return got
+
+
+def _breakdown(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Medians of each phase over the drags (server: the Server-Timing total; its spans as server_*)."""
+    if not rows:
+        return {}
+    cols: dict[str, list[float]] = {}
+    for r in rows:
+        spans = _server_ms(r.get("server") or "")
+        vals = {
+            **{k: r[k] for k in PHASES if k != "server"},
+            "server": spans.get("total", 0.0),
+            "bytes": r["bytes"],
+            "moved": r["moved"],
+        }
+        vals.update({f"server_{k}": v for k, v in spans.items() if k != "total"})
+        for k, v in vals.items():
+            cols.setdefault(k, []).append(float(v))
+    return {k: round(statistics.median(v), 1) for k, v in cols.items()}
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    drags = [r["drag"] for r in runs]
+    shown = [r["shown"] for r in runs]
+    return {
+        "drag_ms": statistics.median(drags),
+        "drag_worst_ms": max(drags),
+        "drag_runs_ms": [round(x, 1) for x in drags],
+        "shown_ms": statistics.median(shown),
+        "breakdown_ms": _breakdown([r["breakdown"] for r in runs if r["breakdown"]]),
+        "tasks_moved_runs": [r["breakdown"]["moved"] for r in runs if r["breakdown"]],
+        "breakdown_runs_ms": [_breakdown([r["breakdown"]]) for r in runs if r["breakdown"]],
+    }
+
+
+def measure(url: str, pid: int, drags: int, compare: str | None = None) -> dict[str, Any]:
+    """First paint (median of 3 loads), then `drags` drags. With `compare` (gantt.js source of another
+    version), each drag is made on a freshly loaded page, alternating this version and that one, so both
+    see the same machine load; the results of the other version are under "compare"."""
     from playwright.sync_api import sync_playwright
 
     out: dict[str, Any] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        context.add_init_script(FRAME_PROBE)
+        variant = {"old": False}
+        if compare is not None:
+
+            def serve(route: Any) -> None:
+                if variant["old"]:
+                    route.fulfill(status=200, content_type="text/javascript", body=compare)
+                else:
+                    route.continue_()
+
+            context.route("**/static/gantt.js*", serve)
+        page = context.new_page()
         page.goto(f"{url}/login")
         page.get_by_label("Username").fill("bench")
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/projects")
-        paints = []
-        for _ in range(3):
+        page.wait_for_url(re.compile(r"/(desk|projects)$"))  # the desk when the user holds a role
+
+        def open_gantt() -> float:
             page.goto(f"{url}/projects/{pid}/gantt")
             page.wait_for_selector("#gantt[data-ready='1']", state="attached", timeout=60_000)
-            paints.append(page.evaluate("window.ganttMetrics.firstPaint"))
+            return float(page.evaluate("window.ganttMetrics.firstPaint"))
+
+        paints = [open_gantt() for _ in range(3)]
         out["first_paint_ms"] = statistics.median(paints)
         out["first_paint_runs_ms"] = [round(x, 1) for x in paints]
         out["rows_drawn"] = page.locator("#gantt .bars g.task").count()
-        page.get_by_role("button", name="Day", exact=True).click()
-        times: list[float] = []
         used: set[str] = set()
-        for i in range(drags):
-            box = _pick_bar(page, used)
-            x, y = box["x"] + 4, box["y"] + box["height"] / 2
-            page.mouse.move(x, y)
-            page.mouse.down()
-            page.mouse.move(x + 30, y)
-            page.mouse.move(x + 60, y)
-            page.mouse.up()
-            deadline = time.monotonic() + 30
-            while page.evaluate("window.ganttMetrics.drags.length") <= i:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"drag {i + 1} was not answered: {page.text_content('#gantt-status')}")
-                page.wait_for_timeout(10)
-            times.append(page.evaluate("window.ganttMetrics.drags[window.ganttMetrics.drags.length - 1]"))
-        out["drag_ms"] = statistics.median(times)
-        out["drag_worst_ms"] = max(times)
-        out["drag_runs_ms"] = [round(x, 1) for x in times]
+        runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+        if compare is None:
+            page.get_by_role("button", name="Day", exact=True).click()
+            for i in range(drags):
+                runs[False].append(_drag_once(page, used, i))
+        else:
+            for i in range(drags):
+                for old in (False, True) if i % 2 == 0 else (True, False):
+                    variant["old"] = old
+                    open_gantt()
+                    page.get_by_role("button", name="Day", exact=True).click()
+                    runs[old].append(_drag_once(page, used, 0))
+        out.update(_summary(runs[False]))
+        if compare is not None:
+            out["compare"] = _summary(runs[True])
+            out["compare"]["ratio"] = round(out["compare"]["drag_ms"] / out["drag_ms"], 2)
         browser.close()
     return out
+
+
+def _print_breakdown(b: dict[str, float]) -> None:
+    """Where a drag's time goes (medians): the phases gantt.js marks, the server's own spans."""
+    if not b:
+        return
+    print("  where the drag's time goes (median ms):")
+    print(
+        "    "
+        + "  ".join(f"{k} {b[k]:.0f}" for k in PHASES if k in b)
+        + f"  | payload {b['bytes'] / 1024:.1f} KiB, {b['moved']:.0f} tasks"
+    )
+    spans = [k for k in b if k.startswith("server_")]
+    if spans:
+        print("    server: " + "  ".join(f"{k[7:]} {b[k]:.0f}" for k in spans))
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -198,6 +320,19 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--drags", type=int, default=5)
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON to PATH")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="keep the built project at PATH.<tasks>.db and use it again in later runs (saves the build)",
+    )
+    ap.add_argument(
+        "--compare",
+        metavar="GITREF",
+        default=None,
+        help="also drag with gantt.js as of GITREF (e.g. main), alternating with this one on fresh pages",
+    )
     return ap.parse_args(argv)
 
 
@@ -209,12 +344,31 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from charter.persistence.db import Database
 
+    compare = None
+    if args.compare:
+        import subprocess
+
+        compare = subprocess.run(
+            ["git", "show", f"{args.compare}:src/charter/web/static/gantt.js"],
+            cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+
     with tempfile.TemporaryDirectory(prefix="charter-gantt-") as tmp:
         db = Database(f"sqlite:///{tmp}/bench.db")
-        db.upgrade()
-        built = build(db, n)
+        saved = args.reuse and args.reuse.with_suffix(f".{n}.json")
+        if saved and saved.exists():  # the project built by an earlier run, as it was before its drags
+            db.dispose()
+            shutil.copyfile(args.reuse.with_suffix(f".{n}.db"), f"{tmp}/bench.db")
+            built = json.loads(saved.read_text())
+        else:
+            db.upgrade()
+            built = build(db, n)
+            if saved:
+                db.dispose()
+                shutil.copyfile(f"{tmp}/bench.db", args.reuse.with_suffix(f".{n}.db"))
+                saved.write_text(json.dumps(built))
         with _Server(db) as server:
-            res = measure(server.url, built["project_id"], args.drags)
+            res = measure(server.url, built["project_id"], args.drags, compare)
         db.dispose()
     result = {"tasks": n, "build_s": round(built["build_s"], 2), **res,
               "targets": TARGETS, "pass": {k: res[k] < v for k, v in TARGETS.items()}}  # fmt: skip
@@ -225,6 +379,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'drag mouseup -> redrawn (median)':<34}{res['drag_ms']:>8.0f}ms{TARGETS['drag_ms']:>8.0f}ms"
           f"  {'yes' if result['pass']['drag_ms'] else 'NO'}")  # fmt: skip
     print(f"{'drag mouseup -> redrawn (worst)':<34}{res['drag_worst_ms']:>8.0f}ms")
+    print(f"{'drag mouseup -> next frame shown':<34}{res['shown_ms']:>8.0f}ms")
+    _print_breakdown(res["breakdown_ms"])
+    if "compare" in res:
+        old = res["compare"]
+        print(f"gantt.js as of {args.compare}, alternating with this one on fresh pages:")
+        print(f"{'  drag -> redrawn (median)':<34}{old['drag_ms']:>8.0f}ms   this one {res['drag_ms']:.0f}ms,"
+              f" ratio {old['ratio']:.2f}")  # fmt: skip
+        print(
+            f"{'  drag -> next frame shown':<34}{old['shown_ms']:>8.0f}ms   this one {res['shown_ms']:.0f}ms"
+        )
+        _print_breakdown(old["breakdown_ms"])
+    with contextlib.suppress(OSError):
+        result["load_average"] = [round(x, 2) for x in os.getloadavg()]
+        print(f"load average {result['load_average']}")
     print(json.dumps(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

@@ -150,3 +150,31 @@ def test_forbidden_and_stale_drags(page: Page, live_server) -> None:  # type: ig
     _drag(page, t["C"], 30 * 2)
     expect(page.locator("#gantt-status")).to_contain_text("Someone else changed")
     expect(page.locator("#gantt")).to_contain_text("Check (renamed)")
+
+
+def test_drag_after_someone_else_changed_the_plan_redraws_their_change(page: Page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """The chart sends the plan revision it holds: a drag made after another change to the plan is answered
+    with the whole chart, so the other change shows too (a drag from the current revision gets only what
+    moved, as in the test above)."""
+    pid, t = _world(live_server.db)
+    base = live_server.url
+    _login(page, base, "pat")
+    page.goto(f"{base}/projects/{pid}/gantt")
+    expect(page.locator("#gantt[data-ready='1']")).to_be_attached()
+    page.get_by_role("button", name="Day", exact=True).click()
+    width = _bar(page, t["B"]).locator(".bar").bounding_box()
+    assert width
+    m_before = _x(page, t["M"])
+    with live_server.db.uow() as s:  # someone else lengthens "Build it" from 2 to 6 days
+        b = tasks.get_task(s, SYSTEM, pid, t["B"])
+        tasks.update_task(s, SYSTEM, pid, t["B"], b["version"], duration="6d")
+    _drag(page, t["C"], 30 * 1)
+    expect(page.locator("#gantt-status")).to_contain_text("changes others made meanwhile")
+    box = _bar(page, t["B"]).locator(".bar").bounding_box()
+    assert box and box["width"] > width["width"] + 60
+    assert _x(page, t["M"]) > m_before + 60
+    # The chart now holds the current revision: the next drag is answered with what moved only.
+    _drag(page, t["C"], 30 * 1)
+    expect(page.locator("#gantt-status")).to_have_text(
+        re.compile(r"^Moved Check; the schedule was recalculated\.$")
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from charter.app import create_app
 from charter.domain.roles import STAKEHOLDER, TASK_LEADER
 from charter.persistence.db import Database
-from charter.services import accounts, projects, roles, tasks, work_packages
+from charter.services import accounts, projects, roles, scheduling, tasks, work_packages
 from charter.services.context import SYSTEM
 
 PW = "schedule-test-password"
@@ -134,6 +134,99 @@ def test_drag_changes_duration(web) -> None:
     r = _drag(client, csrf, pid, t["C"], {"version": c["version"], "duration": "4d"})
     assert r.status_code == 200
     assert by_name(r.json())["Charlie"]["duration"] == "4d"
+
+
+COMPUTED = ("start", "finish", "total_float_days", "free_float_days", "critical", "violation")
+
+
+def _minutes(value: str | None) -> int | None:
+    return (
+        None
+        if value is None
+        else (datetime.fromisoformat(value) - datetime(1970, 1, 1)) // timedelta(minutes=1)
+    )
+
+
+def test_drag_from_the_current_revision_answers_only_what_moved(web) -> None:
+    """The chart sends the plan revision it holds: the answer is the edited task's row and, column-wise, the
+    computed fields of exactly the tasks whose start, finish, floats, critical flag or violation changed."""
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    before = gantt(client, pid)
+    c = by_name(before)["Charlie"]
+    body = {"version": c["version"], "start": "2030-01-14T09:00", "revision": before["plan_revision"]}
+    r = _drag(client, csrf, pid, t["C"], body)
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["delta"] and "summaries" not in data and "links" not in data and "refreshed" not in data
+    assert data["plan_revision"] == before["plan_revision"] + 1
+    assert [row["name"] for row in data["tasks"]] == ["Charlie"]
+    row = data["tasks"][0]
+    assert row["start"].startswith("2030-01-14T09:00") and row["constraint_type"] == "snet"
+    assert row["version"] == c["version"] + 1 and row["editable"] and row["critical"]
+    after = gantt(client, pid)
+    assert data["finish"] == after["finish"]
+    old, new = {x["id"]: x for x in before["tasks"]}, {x["id"]: x for x in after["tasks"]}
+    moved = {tid for tid in new if tid != t["C"] and any(new[tid][k] != old[tid][k] for k in COMPUTED)}
+    ch = data["changes"]
+    assert set(ch["id"]) == moved and len(ch["id"]) == len(moved)
+    assert {t["M"], t["B"]} <= moved  # the milestone moved later, Bravo left the critical path
+    for i, tid in enumerate(ch["id"]):
+        n = new[tid]
+        assert (ch["start"][i], ch["finish"][i]) == (_minutes(n["start"]), _minutes(n["finish"]))
+        assert (ch["tf"][i], ch["ff"][i]) == (n["total_float_days"], n["free_float_days"])
+        assert (ch["critical"][i], ch["violation"][i]) == (n["critical"], n["violation"])
+    # The next drag from the answered revision is again answered with what moved.
+    body = {"version": row["version"], "start": "2030-01-15T09:00", "revision": data["plan_revision"]}
+    again = _drag(client, csrf, pid, t["C"], body).json()
+    assert again["delta"] and again["plan_revision"] == data["plan_revision"] + 1
+
+
+def test_drag_from_an_old_or_unknown_revision_answers_the_whole_chart(web, db: Database) -> None:
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    held = gantt(client, pid)
+    with db.uow() as s:  # someone else lengthens Bravo meanwhile
+        b = tasks.get_task(s, SYSTEM, pid, t["B"])
+        tasks.update_task(s, SYSTEM, pid, t["B"], b["version"], duration="4d")
+    c = by_name(held)["Charlie"]
+    body = {"version": c["version"], "start": "2030-01-14T09:00", "revision": held["plan_revision"]}
+    r = _drag(client, csrf, pid, t["C"], body)
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["refreshed"] and "delta" not in data
+    assert data["plan_revision"] == held["plan_revision"] + 2
+    names = by_name(data)
+    assert set(names) == {"Alpha", "Bravo", "Charlie", "Go live"} and names["Bravo"]["duration"] == "4d"
+    assert len(data["links"]) == 4 and {w["name"] for w in data["summaries"]} == {"WP-A", "WP-B"}
+    # A revision the server never had (or a future one) is answered in full too; a bad one is refused.
+    body = {"version": names["Charlie"]["version"], "duration": "2d", "revision": 10**6}
+    r = _drag(client, csrf, pid, t["C"], body)
+    assert r.status_code == 200 and r.json()["refreshed"]
+    r = _drag(client, csrf, pid, t["C"], {"version": 99, "duration": "2d", "revision": "new"})
+    assert r.status_code == 422 and r.json()["field"] == "revision"
+
+
+def test_computed_changes_read_back_equal_the_recomputed_ones(web, db: Database) -> None:
+    """Without a recompute in the transaction the stored rows are read: the same columns and values."""
+    _client, ids = web
+    pid, t = ids["project"], ids["tasks"]
+    with db.uow() as s:
+        c = tasks.get_task(s, SYSTEM, pid, t["C"])
+        tasks.update_task(s, SYSTEM, pid, t["C"], c["version"], duration="5d")
+        fresh = scheduling.computed_changes(s, SYSTEM, pid, set(t.values()))
+    with db.uow(readonly=True) as s:
+        stored = scheduling.computed_changes(s, SYSTEM, pid, set(t.values()))
+        assert scheduling.computed_changes(s, SYSTEM, pid, set())["id"] == []
+
+    def rows(d: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return sorted(
+            zip(*(d[k] for k in ("id", "start", "finish", "tf", "ff", "critical", "violation")), strict=True)
+        )
+
+    assert rows(fresh) == rows(stored) and len(fresh["id"]) == 4
 
 
 def test_drag_without_csrf_header_or_with_stale_version(web) -> None:

@@ -183,6 +183,9 @@ class _Stored:
         self.ids, self.dates, self.tf, self.ff, self.crit, self.viol = ids, dates, tf, ff, crit, viol
 
 
+_COMPUTED = "charter.computed"
+
+
 class _Entry:
     """One revision of a project as the plan cache keeps it."""
 
@@ -280,6 +283,7 @@ def _recompute(
             if isinstance(obj, TaskComputed) and obj.task_id in moved:
                 s.expire(obj)
     s.info["charter.changed_tasks"] = changed  # for callers that redraw only what moved
+    s.info[_COMPUTED] = stored  # their new values (see computed_changes)
     settings.finish = res.project_finish_at if n else None
     settings.computed_at = now()
     out = {
@@ -440,6 +444,7 @@ def plan_changed(s: Session, project_id: int, *, touched: Collection[int] | None
     now_at = select(c.plan_revision, c.computed_at).where(c.project_id == project_id)
     revision, stamp = conn.execute(now_at).one()
     s.expire(settings, ["plan_revision"])
+    s.info["charter.plan_bumps"] = s.info.get("charter.plan_bumps", 0) + 1  # revisions this transaction made
     # the state before this change: the previous revision as its last recompute (computed_at) left it
     base = plan_cache.lookup(s, project_id, (revision - 1, stamp))
     plan_cache.discard(s, project_id)
@@ -450,6 +455,60 @@ def plan_changed(s: Session, project_id: int, *, touched: Collection[int] | None
 
 
 # --------------------------------------------------------------------------------------------- reading
+
+
+def plan_revision(s: Session, actor: Actor, project_id: int) -> int:
+    """The project's plan revision: every plan change bumps it, so it names the state a copy of the schedule
+    (a Gantt page) was read at."""
+    project_for(s, actor, project_id)
+    return int(settings_row(s, project_id).plan_revision or 0)
+
+
+def computed_changes(s: Session, actor: Actor, project_id: int, task_ids: Collection[int]) -> dict[str, Any]:
+    """The computed fields of `task_ids` as this transaction's recompute left them, column by column and
+    compact, for a client that holds the rest of the schedule (the Gantt after a drag, when thousands of
+    successors moved): ``id``, ``start`` and ``finish`` (minutes since 1970-01-01 on the project's wall clock,
+    None when not scheduled), ``tf`` and ``ff`` (floats in working days), ``critical`` and ``violation``. Taken
+    from the recompute's arrays when this session ran one, else read from the stored rows."""
+    project_for(s, actor, project_id)
+    mpd = _minutes_per_day(s, project_id)
+    wanted = set(task_ids)
+    stored: _Stored | None = s.info.get(_COMPUTED)
+    out: dict[str, list[Any]] = {
+        k: [] for k in ("id", "start", "finish", "tf", "ff", "critical", "violation")
+    }
+    if not wanted:
+        return out
+    if stored is not None and wanted <= set(stored.ids):
+        pos = np.array([i for i, tid in enumerate(stored.ids) if tid in wanted], dtype=np.int64)
+        out["id"] = [stored.ids[i] for i in pos.tolist()]
+        for key, d in zip(("start", "finish"), stored.dates[:2], strict=True):
+            sel = d[pos]
+            mins = sel.astype("datetime64[m]").astype(np.int64).tolist()
+            out[key] = [None if nat else m for m, nat in zip(mins, np.isnat(sel).tolist(), strict=True)]
+        out["tf"] = np.round(stored.tf[pos] / mpd, 2).tolist()
+        out["ff"] = np.round(stored.ff[pos] / mpd, 2).tolist()
+        out["critical"] = stored.crit[pos].tolist()
+        out["violation"] = [stored.viol.get(tid) for tid in out["id"]]
+        return out
+    c = TaskComputed.__table__.c
+    epoch = dt.datetime(1970, 1, 1)
+    rows = s.connection().execute(
+        select(c.task_id, c.start, c.finish, c.total_float, c.free_float, c.critical, c.violation).where(
+            c.project_id == project_id
+        )
+    )
+    for tid, start, finish, tf, ff, crit, viol in rows:
+        if tid not in wanted:
+            continue
+        out["id"].append(tid)
+        out["start"].append(None if start is None else (start - epoch) // dt.timedelta(minutes=1))
+        out["finish"].append(None if finish is None else (finish - epoch) // dt.timedelta(minutes=1))
+        out["tf"].append(round((tf or 0) / mpd, 2))
+        out["ff"].append(round((ff or 0) / mpd, 2))
+        out["critical"].append(bool(crit))
+        out["violation"].append(viol)
+    return out
 
 
 def _minutes_per_day(s: Session, project_id: int) -> int:

@@ -4,6 +4,7 @@ links, assignees and baselines. Every change goes through services.tasks / servi
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -190,8 +191,10 @@ def gantt_json(
 @router.post("/projects/{project_id}/gantt/tasks/{task_id}")
 async def gantt_move(request: Request, project_id: int, task_id: int, db: DB, info: Session) -> Response:
     """A drag on the chart: {"version", "start"} moves the task (a start-no-earlier-than constraint at the
-    dropped start, as MS Project does), {"version", "duration"} changes its duration. Answers with the
-    recomputed schedule. CSRF: the session token in the X-CSRF-Token header."""
+    dropped start, as MS Project does), {"version", "duration"} changes its duration. With "revision" (the
+    plan revision the chart holds) the answer is what moved since (see _gantt_delta); without it, the rows
+    of the tasks this edit moved. A Server-Timing header tells where the server's time went. CSRF: the
+    session token in the X-CSRF-Token header."""
     if not check_csrf(request, request.headers.get("x-csrf-token"), info):
         return _error_json(PermissionDenied("the page has expired; reload it and try again"))
     try:
@@ -210,6 +213,8 @@ PARTIAL_LIMIT = 2000
 def _gantt_change(
     db: DB, info: Any, project_id: int, task_id: int, body: dict[str, Any], baseline: str | None
 ) -> Response:
+    clock0 = time.perf_counter()
+    spans: dict[str, float] = {}
     try:
         version = body.get("version")
         if isinstance(version, bool) or not isinstance(version, int):
@@ -222,11 +227,17 @@ def _gantt_change(
             changes["duration"] = str(body["duration"])
         if not changes:
             raise ValidationError("nothing to change: send a start or a duration", field="start")
+        since = body.get("revision")
+        if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
+            raise ValidationError("the plan revision must be a whole number", field="revision")
         base = int(baseline) if baseline and baseline.isdigit() else None
         with db.uow() as s:
             tasks.update_task(s, info.actor, project_id, task_id, version, **changes)
+            spans["update"] = time.perf_counter()
             moved = {task_id, *s.info.get("charter.changed_tasks", [])}
-            if len(moved) <= PARTIAL_LIMIT:  # send what moved; the chart rolls the summaries up itself
+            if since is not None:
+                payload = _gantt_delta(s, info.actor, project_id, task_id, moved, since, base)
+            elif len(moved) <= PARTIAL_LIMIT:  # a page that sends no revision: the tasks that moved, in full
                 sched = scheduling.get_schedule(s, info.actor, project_id, baseline=base, only=moved)
                 wps = {t["work_package_id"] for t in sched["tasks"]}
                 edit = _edit_map(s, info.actor, project_id, {"summaries": [{"id": w} for w in wps if w]})
@@ -235,9 +246,44 @@ def _gantt_change(
             else:
                 sched = scheduling.get_schedule(s, info.actor, project_id, baseline=base)
                 payload = gantt_payload(sched, _edit_map(s, info.actor, project_id, sched))
+            spans["read"] = time.perf_counter()
+        spans["commit"] = time.perf_counter()
     except CharterError as exc:
         return _error_json(exc)
-    return _json_response({**payload, "changed_task_id": task_id})
+    response = _json_response({**payload, "changed_task_id": task_id})
+    spans["json"] = time.perf_counter()
+    response.headers["Server-Timing"] = _server_timing(clock0, spans)
+    return response
+
+
+def _gantt_delta(
+    s: Any, actor: Any, project_id: int, task_id: int, moved: set[int], since: int, base: int | None
+) -> dict[str, Any]:
+    """The answer to a drag from a chart that holds the schedule of plan revision `since`. When this edit is
+    the only change since then, the edited task's row and the computed fields of the tasks that moved
+    (column-wise: a drag early in a chain moves thousands); otherwise (someone else changed the plan
+    meanwhile, or the revision is unknown) the whole chart, as /gantt.json gives it, marked "refreshed"."""
+    bumps = s.info.get("charter.plan_bumps", 0)  # changed_tasks names what the last recompute moved
+    if bumps > 1 or scheduling.plan_revision(s, actor, project_id) != since + bumps:
+        return {**_gantt_data(s, actor, project_id, base), "refreshed": True}
+    row = scheduling.get_schedule(s, actor, project_id, baseline=base, only={task_id})
+    wp = row["tasks"][0]["work_package_id"] if row["tasks"] else None
+    edit = _edit_map(s, actor, project_id, {"summaries": [{"id": wp}] if wp else []})
+    return {
+        **{k: row[k] for k in ("finish", "plan_revision", "computed_at")},
+        "tasks": gantt_payload({**row, "summaries": [], "links": []}, edit)["tasks"],
+        "changes": scheduling.computed_changes(s, actor, project_id, moved - {task_id}),
+        "delta": True,
+    }
+
+
+def _server_timing(clock0: float, spans: dict[str, float]) -> str:
+    """A Server-Timing header (milliseconds) of the consecutive spans ending at the given clock readings."""
+    parts, last = [], clock0
+    for name, at in spans.items():
+        parts.append(f"{name};dur={(at - last) * 1000:.1f}")
+        last = at
+    return ", ".join([*parts, f"total;dur={(last - clock0) * 1000:.1f}"])
 
 
 # --------------------------------------------------------------------------------------------- table

@@ -121,7 +121,7 @@
     });
   };
 
-  Gantt.prototype.load = function (data) {
+  Gantt.prototype.load = function (data, m) {
     this.data = data;
     var items = [], byId = {}, wpParent = {};
     data.summaries.forEach(function (s) { wpParent[s.id] = s.parent_id; items.push({ kind: "s", code: s.wbs_code, o: s }); });
@@ -148,35 +148,59 @@
     this.t1 = Math.max(hi, this.today || 0) + 21 * DAY;
     var fin = document.getElementById("project-finish");
     if (fin) fin.textContent = data.finish ? data.finish.slice(0, 16).replace("T", " ") : "—";
-    this.layout();
+    if (m) m.merged = performance.now();
+    this.layout(m);
   };
 
-  // An edit's answer holds only the tasks that moved: update them in place and roll the summaries up again.
-  Gantt.prototype.merge = function (data) {
-    var byId = this.byId, hi = this.t1;
+  // An edit's answer holds only what moved: the edited task's row ("tasks") and the computed fields of the
+  // others ("changes", column-wise: a drag early in a chain moves thousands). Update them in place, roll the
+  // summaries up again and redraw the visible rows; the rows' order and the time scale stay unless the
+  // schedule outgrew the scale.
+  Gantt.prototype.merge = function (data, m) {
+    var byId = this.byId, need = -Infinity;
     data.tasks.forEach(function (n) {
       var t = byId[n.id];
       if (!t) return;
       Object.keys(n).forEach(function (k) { t[k] = n[k]; });
       t.s = parse(t.start); t.f = parse(t.finish);
       if (t.baseline) { t.bs = parse(t.baseline.start); t.bf = parse(t.baseline.finish); }
-      if (t.f != null && t.f + 21 * DAY > hi) hi = t.f + 21 * DAY;
+      if (t.f != null && t.f > need) need = t.f;
     });
-    this.t1 = hi;
+    var c = data.changes;
+    if (c) {
+      for (var i = 0; i < c.id.length; i++) {
+        var t = byId[c.id[i]];
+        if (!t) continue;
+        t.s = c.start[i] == null ? null : c.start[i] * 60000;
+        t.f = c.finish[i] == null ? null : c.finish[i] * 60000;
+        t.start = t.s == null ? null : iso(t.s); t.finish = t.f == null ? null : iso(t.f);
+        t.total_float_days = c.tf[i]; t.free_float_days = c.ff[i];
+        t.critical = c.critical[i]; t.violation = c.violation[i];
+        if (t.f != null && t.f > need) need = t.f;
+      }
+    }
     var par = this.wpParent, sums = {};
-    this.data.summaries.forEach(function (s) { s.s = null; s.f = null; sums[s.id] = s; });
+    this.data.summaries.forEach(function (s) { s.s = null; s.f = null; s.critical = false; sums[s.id] = s; });
     this.data.tasks.forEach(function (t) {
       for (var wp = t.work_package_id; wp != null; wp = par[wp]) {
         var s = sums[wp];
         if (!s) break;
         if (t.s != null && (s.s == null || t.s < s.s)) s.s = t.s;
         if (t.f != null && (s.f == null || t.f > s.f)) s.f = t.f;
+        if (t.critical) s.critical = true;
       }
     });
     ["finish", "plan_revision", "computed_at"].forEach(function (k) { this.data[k] = data[k]; }, this);
     var fin = document.getElementById("project-finish");
     if (fin) fin.textContent = data.finish ? data.finish.slice(0, 16).replace("T", " ") : "—";
-    this.layout();
+    if (m) m.merged = performance.now();
+    if (need + 7 * DAY > this.t1) {  /* the scale grows, with room for the next few drags */
+      this.t1 = need + 60 * DAY;
+      this.layout(m);
+    } else {
+      if (m) m.laid = performance.now();
+      this.renderRows(true);
+    }
   };
 
   Gantt.prototype.x = function (ms) { return (ms - this.t0) / DAY * this.ppd; };
@@ -194,7 +218,7 @@
     return out;
   };
 
-  Gantt.prototype.layout = function () {
+  Gantt.prototype.layout = function (m) {
     this.ppd = ZOOM[this.zoom];
     this.rows = this.visibleItems();
     this.index = {};
@@ -210,6 +234,7 @@
       this.todayLine.setAttribute("x1", tx); this.todayLine.setAttribute("x2", tx); this.todayLine.setAttribute("y2", h);
     }
     this.first = -1;
+    if (m) m.laid = performance.now();
     this.renderRows(true);
   };
 
@@ -469,6 +494,7 @@
 
   Gantt.prototype.change = function (t, mode, days) {
     var body = { version: t.version };
+    if (this.data.plan_revision != null) body.revision = this.data.plan_revision;  /* answered with what moved since */
     if (mode === "move") {
       body.start = iso(t.s + days * DAY);
     } else {
@@ -480,21 +506,39 @@
       body.duration = dur + "d";
     }
     var self = this, started = window.ganttMetrics.lastUp || performance.now();
+    var m = { up: started };  /* where the drag's time goes: window.ganttMetrics.breakdowns (benchmarks/gantt.py) */
+    performance.mark("gantt-save", { startTime: started });
     this.say("Saving…");
     return fetch(this.url("/gantt/tasks/" + t.id), {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": this.csrf },
       body: JSON.stringify(body)
     }).then(function (r) {
-      return r.json().then(function (data) { return { status: r.status, data: data }; });
+      m.headers = performance.now(); m.server = r.headers.get("Server-Timing") || "";
+      return r.text().then(function (text) {
+        m.body = performance.now(); m.bytes = text.length;
+        var data = JSON.parse(text);
+        m.parsed = performance.now();
+        return { status: r.status, data: data };
+      });
     }).then(function (res) {
       if (res.status === 200) {
-        if (res.data.partial) self.merge(res.data); else self.load(res.data);
+        if (res.data.delta || res.data.partial) self.merge(res.data, m); else self.load(res.data, m);
+        m.rendered = performance.now();
         requestAnimationFrame(function () {
-          window.ganttMetrics.drags.push(performance.now() - started);
+          var now = performance.now();
+          window.ganttMetrics.drags.push(now - started);
+          window.ganttMetrics.breakdowns = window.ganttMetrics.breakdowns || [];
+          window.ganttMetrics.breakdowns.push({
+            total: now - started, request: m.headers - m.up, server: m.server, download: m.body - m.headers,
+            bytes: m.bytes, moved: (res.data.changes ? res.data.changes.id.length : 0) + res.data.tasks.length, parse: m.parsed - m.body, merge: m.merged - m.parsed, layout: m.laid - m.merged,
+            render: m.rendered - m.laid, frame: now - m.rendered
+          });
+          performance.measure("gantt-drag", "gantt-save");
           self.root.setAttribute("data-revision", res.data.plan_revision);
         });
-        self.say((mode === "move" ? "Moved " : "Changed the duration of ") + t.name + "; the schedule was recalculated.");
+        self.say((mode === "move" ? "Moved " : "Changed the duration of ") + t.name + "; the schedule was recalculated" +
+          (res.data.refreshed ? ", and the chart now shows the changes others made meanwhile." : "."));
       } else if (res.status === 409) {
         self.say("Someone else changed “" + t.name + "” meanwhile; the chart was reloaded with their version. " + (res.data.message || ""), true);
         self.reload();
