@@ -330,3 +330,39 @@ def test_change_create_with_board_and_bad_input(cli: Any, seed: Any) -> None:
     bad = cli("change", "create", "P1", "--title", "X", "--approver", "sponsor", "--quorum", "3", code=1)
     assert "quorum" in bad.stderr
     assert "no user" in cli("change", "create", "P1", "--title", "X", "--approver", "ghost", code=1).stderr
+
+
+def test_concern_list_flags_an_unacknowledged_concern_after_the_deadline(cli: Any, frozen_clock: Any) -> None:
+    from datetime import UTC, datetime
+
+    frozen_clock.set(datetime(2030, 1, 7, 9, 0, tzinfo=UTC))  # a Monday; 3 working days to acknowledge
+    c = js(cli("concern", "raise", "P1", "--subject", "Budget cut", "--area", "budget", "--json",
+               who="stakeholder"))  # fmt: skip
+    assert js(cli("concern", "list", "P1", "--overdue", "--json")) == []
+    frozen_clock.set(datetime(2030, 1, 14, 9, 0, tzinfo=UTC))
+    late = js(cli("concern", "list", "P1", "--overdue", "--json"))
+    assert [x["id"] for x in late] == [c["id"]] and late[0]["overdue"]
+    assert "overdue" in cli("concern", "show", "P1", str(c["id"])).stdout
+    cli("concern", "ack", "P1", str(c["id"]))
+    assert js(cli("concern", "list", "P1", "--overdue", "--json")) == []
+
+
+def test_the_commands_the_project_manager_page_lists_exist(cli: Any) -> None:
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "project-manager.md").read_text(encoding="utf-8")
+    section = page.split("### Quality and change control from the command line", 1)[1].split("\n## ", 1)[0]
+    seen = set()
+    for span in re.findall(r"`([^`]+)`", section):
+        words = span.split()
+        if words and words[0] == "charter":
+            words = words[1:]
+        if len(words) < 2 or words[0] not in ("quality", "concern", "change"):
+            continue
+        group = words[:2] if words[1] in ("review", "checklist") else words[:1]
+        names = words[len(group)] if len(words) > len(group) else ""
+        for name in names.split("|"):
+            seen.add((*group, name))
+            assert "Usage" in cli(*group, name, "--help").stdout, (group, name)
+    assert len(seen) > 40

@@ -188,7 +188,7 @@ def current_version(rows: list[dict[str, Any]], row_id: int, what: str) -> int:
     for r in rows:
         if r["id"] == row_id:
             return int(r["version"])
-    fail(f"{what} {row_id} not found in this project")
+    fail(f"error: {what} {row_id} not found in this project")
 
 
 @quality_app.command("deliverable-edit")
@@ -423,10 +423,13 @@ def concern_raise(
 
 
 @concern_app.command("list")
-def concern_list(project: Project, mine: Annotated[bool, typer.Option("--mine")] = False,
-                 as_json: JsonFlag = False) -> None:  # fmt: skip
+def concern_list(
+    project: Project, mine: Annotated[bool, typer.Option("--mine", help="Only those you raised.")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only those not acknowledged in time.")] = False,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Concerns you may see, with their deadline flag and what became of them."""
-    rows = run(project, lambda s, a, pid: stakeholders.list_concerns(s, a, pid, mine=mine))
+    rows = run(project, lambda s, a, pid: stakeholders.list_concerns(s, a, pid, mine=mine, overdue=overdue))
     if as_json:
         print_json(rows)
         return
