@@ -64,7 +64,8 @@ def test_edit_quality_records_and_a_stale_edit_keeps_the_typing(page: Page, live
     row = page.locator(f"#defects-table tr[data-id='{fid}']")
     expect(row.locator("td").nth(2)).to_have_text("major")
     row.get_by_label(f"Status of defect {fid}").select_option("triaged")
-    row.get_by_role("button", name="Set").click()
+    with page.expect_navigation():  # the select shows "triaged" already: wait for the page the server sends
+        row.get_by_role("button", name="Set").click()
     expect(
         page.locator(f"#defects-table tr[data-id='{fid}']").get_by_label(f"Status of defect {fid}")
     ).to_have_value("triaged")
