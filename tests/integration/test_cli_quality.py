@@ -178,6 +178,7 @@ def test_lifecycle_plan_and_metrics(cli: Any, seed: Any) -> None:
     assert p["standards"] == ["ISO 9001", "ISO/IEC 25010"] and p["concern_ack_days"] == 2
     assert p["responsible_role"]
     assert "ack_days" in cli("quality", "plan-set", "P1", "--ack-days", "99", code=1).stderr
+    assert "nothing to change" in cli("quality", "plan-set", "P1", code=1).stderr
 
     m = js(cli("quality", "metric-add", "P1", "--name", "Test pass rate", "--target", "95", "--unit", "%",
                "--json"))  # fmt: skip

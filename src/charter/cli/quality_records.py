@@ -59,6 +59,8 @@ def plan_set(
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Set the quality plan: standards, responsible role, notes, concern acknowledgement time."""
+    if standard is None and responsible_role_id is None and notes is None and ack_days is None:
+        fail("error: nothing to change: give --standard, --responsible-role-id, --notes or --ack-days")
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
         rid = (
