@@ -16,10 +16,13 @@ from charter.cli.notify import notify_app
 from charter.cli.notify import worker as worker_cmd
 from charter.cli.projects import project_app
 from charter.cli.quality import change_app, concern_app, quality_app
+from charter.cli.quality_records import records_app
 from charter.cli.raci import raci_app
 from charter.cli.reports import report as report_cmd
+from charter.cli.reviews import checklist_app, review_app
 from charter.cli.risk import risk_app, simulate_cmd
 from charter.cli.roles import role_app
+from charter.cli.stakeholders import change_more_app, concern_more_app, register_app
 from charter.cli.tech import closure_app, lesson_app, search_app, tech_app
 from charter.cli.timesheet import timesheet_app
 from charter.cli.users import user_app
@@ -78,6 +81,12 @@ app.add_typer(messages_app, name="messages")
 app.add_typer(comms_app, name="comms")
 app.command("worker")(worker_cmd)
 app.add_typer(notify_app, name="notify")
+quality_app.add_typer(records_app)
+quality_app.add_typer(register_app)
+quality_app.add_typer(review_app, name="review")
+quality_app.add_typer(checklist_app, name="checklist")
+concern_app.add_typer(concern_more_app)
+change_app.add_typer(change_more_app)
 app.add_typer(quality_app, name="quality")
 app.add_typer(change_app, name="change")
 app.add_typer(concern_app, name="concern")

@@ -10,10 +10,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, acting, console, fail, fmt_time, open_db, print_json
-from charter.services import change, projects, quality, stakeholders
+from charter.cli.common import JsonFlag, acting, console, fail, fmt_time, open_db, parse_when, print_json
+from charter.services import accounts, change, projects, quality, stakeholders
 
-quality_app = typer.Typer(help="Lifecycle gates, deliverables and defects.", no_args_is_help=True)
+quality_app = typer.Typer(
+    help="Lifecycle and gates, quality plan and metrics, deliverables, reviews, defects, stakeholders.",
+    no_args_is_help=True,
+)
 change_app = typer.Typer(help="Change requests: impact preview and decision.", no_args_is_help=True)
 concern_app = typer.Typer(help="Stakeholder concerns.", no_args_is_help=True)
 
@@ -21,7 +24,8 @@ Project = Annotated[str, typer.Argument(help="Project key or id.")]
 Number = Annotated[int, typer.Argument(help="Change request number (CR-n) in the project.")]
 
 
-def _run(project: str, fn: Any) -> Any:
+def run(project: str, fn: Any) -> Any:
+    """`fn(session, actor, project_id)` in one transaction, as the acting user, in the named project."""
     db = open_db()
     try:
         with db.uow() as s:
@@ -47,7 +51,7 @@ def _print_gate(g: dict[str, Any]) -> None:
 def gate_cmd(project: Project, phase: Annotated[str | None, typer.Option(help="Default: the current phase.")] = None,
              as_json: JsonFlag = False) -> None:  # fmt: skip
     """Evaluate a phase's quality gate."""
-    g = _run(project, lambda s, a, pid: quality.gate(s, a, pid, phase))
+    g = run(project, lambda s, a, pid: quality.gate(s, a, pid, phase))
     print_json(g) if as_json else _print_gate(g)
 
 
@@ -55,7 +59,7 @@ def gate_cmd(project: Project, phase: Annotated[str | None, typer.Option(help="D
 def lifecycle_cmd(project: Project, as_json: JsonFlag = False) -> None:
     """The phases (the current one marked), the current gate, and every gate override with who, when, which
     criteria failed and the written reason."""
-    life = _run(project, lambda s, a, pid: quality.lifecycle(s, a, pid))
+    life = run(project, lambda s, a, pid: quality.lifecycle(s, a, pid))
     if as_json:
         print_json(life)
         return
@@ -78,16 +82,16 @@ def lifecycle_cmd(project: Project, as_json: JsonFlag = False) -> None:
 @quality_app.command("plan")
 def plan_cmd(project: Project, as_json: JsonFlag = False) -> None:
     """The quality plan: standards, the responsible role, metrics with target, latest value and whether met."""
-    p = _run(project, lambda s, a, pid: quality.plan(s, a, pid))
+    p = run(project, lambda s, a, pid: quality.plan(s, a, pid))
     if as_json:
         print_json(p)
         return
     console.print("Standards: " + (", ".join(escape(x) for x in p["standards"]) or "none"))
     console.print(f"Responsible: {escape(p['responsible_role'] or '-')}; concerns acknowledged within "
                   f"{p['concern_ack_days']} working days")  # fmt: skip
-    t = Table("metric", "target", "latest", "met", "gate")
+    t = Table("id", "metric", "target", "latest", "met", "gate")
     for m in p["metrics"]:
-        t.add_row(escape(m["name"]), f"{'>=' if m['direction'] == 'at_least' else '<='} {m['target']} {m['unit']}",
+        t.add_row(str(m["id"]), escape(m["name"]), f"{'>=' if m['direction'] == 'at_least' else '<='} {m['target']} {m['unit']}",
                   "-" if m["latest"] is None else str(m["latest"]), "yes" if m["met"] else "no",
                   m["phase"] or "every phase")  # fmt: skip
     console.print(t)
@@ -96,13 +100,15 @@ def plan_cmd(project: Project, as_json: JsonFlag = False) -> None:
 @quality_app.command("stakeholders")
 def stakeholders_cmd(project: Project, as_json: JsonFlag = False) -> None:
     """The stakeholder register (a liaison sees their department's part) with each entry's grid quadrant."""
-    reg = _run(project, lambda s, a, pid: stakeholders.register(s, a, pid))
+    reg = run(project, lambda s, a, pid: stakeholders.register(s, a, pid))
     if as_json:
         print_json(reg)
         return
-    t = Table("name", "kind", "department", "interest", "influence", "attitude", "engagement", "quadrant")
+    t = Table(
+        "id", "name", "kind", "department", "interest", "influence", "attitude", "engagement", "quadrant"
+    )
     for x in reg["stakeholders"]:
-        t.add_row(escape(x["name"]), x["kind"], escape(x["department"] or "-"), str(x["interest"]),
+        t.add_row(str(x["id"]), escape(x["name"]), x["kind"], escape(x["department"] or "-"), str(x["interest"]),
                   str(x["influence"]), x["attitude"], f"{x['current_engagement']} -> {x['desired_engagement']}",
                   x["quadrant"])  # fmt: skip
     console.print(t if reg["stakeholders"] else "No stakeholders registered.")
@@ -117,7 +123,7 @@ def close_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Close the current phase (move to the next); refused while the gate fails, unless overridden."""
-    out = _run(project, lambda s, a, pid: quality.close_phase(s, a, pid, override_reason=override))
+    out = run(project, lambda s, a, pid: quality.close_phase(s, a, pid, override_reason=override))
     if as_json:
         print_json(out)
         return
@@ -125,10 +131,16 @@ def close_cmd(
 
 
 @quality_app.command("defects")
-def defects_cmd(project: Project, status: Annotated[str | None, typer.Option(help="open, or one status.")] = "open",
-                as_json: JsonFlag = False) -> None:  # fmt: skip
-    """List defects."""
-    rows = _run(project, lambda s, a, pid: quality.list_defects(s, a, pid, status=status))
+def defects_cmd(
+    project: Project,
+    status: Annotated[str | None, typer.Option(help="open (default), all, or one status: new, triaged, "
+                                                    "in_progress, resolved, verified, closed.")] = "open",
+    severity: Annotated[str | None, typer.Option(help="Only this severity: critical, major, minor, trivial.")] = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """List defects (by default the open ones)."""
+    only = None if status == "all" else status
+    rows = run(project, lambda s, a, pid: quality.list_defects(s, a, pid, status=only, severity=severity))
     if as_json:
         print_json(rows)
         return
@@ -143,7 +155,7 @@ def defects_cmd(project: Project, status: Annotated[str | None, typer.Option(hel
 def trend_cmd(project: Project, weeks: Annotated[int, typer.Option(help="How many weeks.")] = 12,
               as_json: JsonFlag = False) -> None:  # fmt: skip
     """Defects opened, closed and open per ISO week."""
-    out = _run(project, lambda s, a, pid: quality.defect_trend(s, a, pid, weeks=weeks))
+    out = run(project, lambda s, a, pid: quality.defect_trend(s, a, pid, weeks=weeks))
     if as_json:
         print_json(out)
         return
@@ -156,7 +168,7 @@ def trend_cmd(project: Project, weeks: Annotated[int, typer.Option(help="How man
 @quality_app.command("deliverables")
 def deliverables_cmd(project: Project, as_json: JsonFlag = False) -> None:
     """Deliverables with their acceptor and status."""
-    rows = _run(project, quality.list_deliverables)
+    rows = run(project, quality.list_deliverables)
     if as_json:
         print_json(rows)
         return
@@ -172,11 +184,11 @@ Version = Annotated[
 ]
 
 
-def _current_version(rows: list[dict[str, Any]], row_id: int, what: str) -> int:
+def current_version(rows: list[dict[str, Any]], row_id: int, what: str) -> int:
     for r in rows:
         if r["id"] == row_id:
             return int(r["version"])
-    fail(f"{what} {row_id} not found in this project")
+    fail(f"error: {what} {row_id} not found in this project")
 
 
 @quality_app.command("deliverable-edit")
@@ -197,11 +209,11 @@ def deliverable_edit_cmd(
         fail("nothing to change: give --name, --criteria, --description, --acceptor-id or --work-package-id")
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
-        v = version if version is not None else _current_version(quality.list_deliverables(s, a, pid),
+        v = version if version is not None else current_version(quality.list_deliverables(s, a, pid),
                                                                  deliverable_id, "deliverable")  # fmt: skip
         return quality.update_deliverable(s, a, pid, deliverable_id, v, **changes)
 
-    d = _run(project, go)
+    d = run(project, go)
     if as_json:
         print_json(d)
         return
@@ -216,11 +228,11 @@ def deliverable_remove_cmd(
     """Remove a deliverable that was never accepted and that no review or defect refers to."""
 
     def go(s: Any, a: Any, pid: int) -> None:
-        v = version if version is not None else _current_version(quality.list_deliverables(s, a, pid),
+        v = version if version is not None else current_version(quality.list_deliverables(s, a, pid),
                                                                  deliverable_id, "deliverable")  # fmt: skip
         quality.delete_deliverable(s, a, pid, deliverable_id, v)
 
-    _run(project, go)
+    run(project, go)
     console.print(f"Deliverable {deliverable_id} removed.")
 
 
@@ -240,11 +252,11 @@ def metric_edit_cmd(
         fail("nothing to change: give --name, --target, --unit or --direction")
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
-        v = version if version is not None else _current_version(quality.plan(s, a, pid)["metrics"], metric_id,
+        v = version if version is not None else current_version(quality.plan(s, a, pid)["metrics"], metric_id,
                                                                  "metric")  # fmt: skip
         return quality.update_metric(s, a, pid, metric_id, v, **changes)
 
-    m = _run(project, go)
+    m = run(project, go)
     if as_json:
         print_json(m)
         return
@@ -276,6 +288,10 @@ def _print_cr(c: dict[str, Any]) -> None:
         t.add_row("critical path", ", ".join(x["name"] for x in i["critical_path"]["before"]),
                   ", ".join(x["name"] for x in i["critical_path"]["after"]))  # fmt: skip
         console.print(t)
+    if c["approvers"]:
+        votes = ", ".join(f"{v['name']}: {v['vote']}" for v in c["votes"]) or "no votes yet"
+        console.print(f"Board: {escape(', '.join(str(x['name']) for x in c['approvers']))}; quorum {c['quorum']}; "
+                      f"{escape(votes)}")  # fmt: skip
     if c["decision_reason"]:
         console.print(f"Decision: {escape(c['decision_reason'])}")
 
@@ -284,7 +300,7 @@ def _print_cr(c: dict[str, Any]) -> None:
 def change_since(project: Project, baseline: Annotated[int, typer.Argument(help="Baseline number 0-10.")],
                  as_json: JsonFlag = False) -> None:  # fmt: skip
     """What changed since baseline N: tasks whose dates or duration differ, added and removed tasks."""
-    rep = _run(project, lambda s, a, pid: change.since_baseline(s, a, pid, baseline))
+    rep = run(project, lambda s, a, pid: change.since_baseline(s, a, pid, baseline))
     if as_json:
         print_json(rep)
         return
@@ -304,7 +320,7 @@ def change_since(project: Project, baseline: Annotated[int, typer.Argument(help=
 @change_app.command("list")
 def change_list(project: Project, as_json: JsonFlag = False) -> None:
     """Change requests, newest first."""
-    rows = _run(project, change.list_change_requests)
+    rows = run(project, change.list_change_requests)
     if as_json:
         print_json(rows)
         return
@@ -321,31 +337,42 @@ def change_create(
     project: Project, title: Annotated[str, typer.Option(help="What changes.")],
     changes: Annotated[str, typer.Option(help='Proposed changes as JSON, e.g. [{"op":"task_duration","task_id":3,'
                                               '"duration":"5d"}].')] = "[]",
-    reason: Annotated[str, typer.Option(help="Why.")] = "", as_json: JsonFlag = False,
+    reason: Annotated[str, typer.Option(help="Why.")] = "",
+    description: Annotated[str, typer.Option(help="Details.")] = "",
+    area: Annotated[list[str] | None, typer.Option(help="Affected area: quality, budget, schedule, scope ... "
+                                                        "(repeatable).")] = None,
+    approver: Annotated[list[str] | None, typer.Option(help="Change board member, username or id (repeatable); "
+                                                            "none: whoever holds change.decide decides.")] = None,
+    quorum: Annotated[int | None, typer.Option(help="Approving votes needed (default: all approvers).")] = None,
+    as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
-    """Request a change, with its proposed plan changes as JSON."""
+    """Request a change, with its proposed plan changes as JSON and optionally a change board."""
     try:
         ops = json.loads(changes)
     except ValueError:
-        fail("error: --changes must be JSON")
-    c = _run(
-        project,
-        lambda s, a, pid: change.create_change_request(s, a, pid, title=title, reason=reason, changes=ops),
-    )
+        fail("error: --changes must be JSON (field: changes)")
+
+    def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
+        ids = [accounts.find_user_id(s, u) for u in approver or []]
+        return change.create_change_request(s, a, pid, title=title, reason=reason, description=description,
+                                            areas=area or None, changes=ops, approver_ids=ids or None,
+                                            quorum=quorum)  # fmt: skip
+
+    c = run(project, go)
     print_json(c) if as_json else _print_cr(c)
 
 
 @change_app.command("show")
 def change_show(project: Project, number: Number, as_json: JsonFlag = False) -> None:
     """A change request with its impact preview and decision."""
-    c = _run(project, lambda s, a, pid: _by_number(s, a, pid, number))
+    c = run(project, lambda s, a, pid: _by_number(s, a, pid, number))
     print_json(c) if as_json else _print_cr(c)
 
 
 @change_app.command("preview")
 def change_preview(project: Project, number: Number, as_json: JsonFlag = False) -> None:
     """Compute the impact (the plan is not changed): current vs proposed finish, cost/EAC, critical path."""
-    c = _run(project, lambda s, a, pid: change.preview(s, a, pid, _by_number(s, a, pid, number)["id"]))
+    c = run(project, lambda s, a, pid: change.preview(s, a, pid, _by_number(s, a, pid, number)["id"]))
     print_json(c) if as_json else _print_cr(c)
 
 
@@ -356,7 +383,7 @@ def change_approve(
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Approve (on a board: vote). Refused while the preview is missing or stale."""
-    c = _run(project, lambda s, a, pid: change.decide(s, a, pid, _by_number(s, a, pid, number)["id"], approve=True,
+    c = run(project, lambda s, a, pid: change.decide(s, a, pid, _by_number(s, a, pid, number)["id"], approve=True,
                                                       reason=reason, baseline_number=baseline))  # fmt: skip
     print_json(c) if as_json else _print_cr(c)
 
@@ -365,7 +392,7 @@ def change_approve(
 def change_reject(project: Project, number: Number, reason: Annotated[str, typer.Option(help="Why.")],
                   as_json: JsonFlag = False) -> None:  # fmt: skip
     """Reject (on a board: vote to reject), with the reason."""
-    c = _run(project, lambda s, a, pid: change.decide(s, a, pid, _by_number(s, a, pid, number)["id"], approve=False,
+    c = run(project, lambda s, a, pid: change.decide(s, a, pid, _by_number(s, a, pid, number)["id"], approve=False,
                                                       reason=reason))  # fmt: skip
     print_json(c) if as_json else _print_cr(c)
 
@@ -378,11 +405,16 @@ def concern_raise(
     project: Project, subject: Annotated[str, typer.Option(help="The concern in one line.")],
     area: Annotated[list[str], typer.Option(help="quality, budget, schedule, scope ... (repeatable).")],
     severity: Annotated[str, typer.Option(help="low, medium, high or critical.")] = "medium",
-    body: Annotated[str, typer.Option(help="Details.")] = "", as_json: JsonFlag = False,
+    body: Annotated[str, typer.Option(help="Details.")] = "",
+    needed_by: Annotated[str | None, typer.Option(help="Needed by this date (YYYY-MM-DD).")] = None,
+    confidential: Annotated[bool, typer.Option("--confidential", help="Only the PM and your liaison see it.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Raise a concern; it reaches the PM through your department's liaison when there is one."""
-    c = _run(project, lambda s, a, pid: stakeholders.raise_concern(s, a, pid, subject=subject, areas=area,
-                                                                  severity=severity, body=body))  # fmt: skip
+    when = parse_when(needed_by, "needed_by")
+    c = run(project, lambda s, a, pid: stakeholders.raise_concern(
+        s, a, pid, subject=subject, areas=area, severity=severity, body=body,
+        needed_by=when.date() if when else None, confidential=confidential))  # fmt: skip
     if as_json:
         print_json(c)
         return
@@ -391,10 +423,13 @@ def concern_raise(
 
 
 @concern_app.command("list")
-def concern_list(project: Project, mine: Annotated[bool, typer.Option("--mine")] = False,
-                 as_json: JsonFlag = False) -> None:  # fmt: skip
+def concern_list(
+    project: Project, mine: Annotated[bool, typer.Option("--mine", help="Only those you raised.")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only those not acknowledged in time.")] = False,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Concerns you may see, with their deadline flag and what became of them."""
-    rows = _run(project, lambda s, a, pid: stakeholders.list_concerns(s, a, pid, mine=mine))
+    rows = run(project, lambda s, a, pid: stakeholders.list_concerns(s, a, pid, mine=mine, overdue=overdue))
     if as_json:
         print_json(rows)
         return
@@ -425,7 +460,7 @@ def concern_risk(
 ) -> None:  # fmt: skip
     """Turn a concern into a risk (PM or the department's liaison): its subject becomes the risk's event, its
     text the cause; both keep the link and the raiser is told."""
-    r = _run(project, lambda s, a, pid: stakeholders.to_risk(s, a, pid, concern_id, title=title, category=category,
+    r = run(project, lambda s, a, pid: stakeholders.to_risk(s, a, pid, concern_id, title=title, category=category,
                                                             kind=kind))  # fmt: skip
     if as_json:
         print_json(r)
