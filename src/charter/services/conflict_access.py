@@ -14,6 +14,7 @@ from charter.domain import conflicts as rules
 from charter.domain.errors import NotFound, PermissionDenied, stale
 from charter.domain.roles import SPONSOR, Perm, ScopeKind
 from charter.persistence.models import Conflict, ConflictParty, Department, Risk, WorkPackage
+from charter.services import work_packages
 from charter.services.authz import can, grants, project_for
 from charter.services.comms_common import names
 from charter.services.conflict_ladder import ENTITY, _holders
@@ -65,20 +66,6 @@ class Viewer:
         )
 
 
-def _subtrees(s: Session, project_id: int, roots: set[int]) -> set[int]:
-    children: dict[int | None, list[int]] = {}
-    for wid, parent in s.execute(select(WorkPackage.id, WorkPackage.parent_id).where(WorkPackage.project_id == project_id)):  # fmt: skip
-        children.setdefault(parent, []).append(wid)
-    out: set[int] = set()
-    todo = list(roots)
-    while todo:
-        w = todo.pop()
-        if w not in out:
-            out.add(w)
-            todo.extend(children.get(w, []))
-    return out
-
-
 def viewer(s: Session, actor: Actor, project_id: int) -> Viewer:
     v = Viewer(actor.user_id)
     if actor.is_admin or can(s, actor, project_id, Perm.CONFLICT_MANAGE):
@@ -92,7 +79,7 @@ def viewer(s: Session, actor: Actor, project_id: int) -> Viewer:
             led.add(g.scope_id)
         if g.scope_kind is ScopeKind.DEPARTMENT and g.scope_id:
             v.departments.add(g.scope_id)
-    v.led = _subtrees(s, project_id, led) if led else set()
+    v.led = work_packages.subtree(s, project_id, led) if led else set()
     v.sponsor = any(u == actor.user_id for u, _ in _holders(s, project_id, SPONSOR, now()))
     return v
 
