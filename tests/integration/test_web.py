@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -13,8 +12,7 @@ from charter.app import SchemaOutOfDate, create_app
 from charter.persistence.db import Database
 from charter.services import accounts, projects, roles
 from charter.services.context import SYSTEM
-
-PW = "web-test-password"
+from webhelpers import PW, csrf_of, login
 
 
 @pytest.fixture
@@ -38,24 +36,6 @@ def web(db: Database) -> Iterator[tuple[TestClient, dict[str, int]]]:
     ids["project"] = p["id"]
     with TestClient(create_app(db)) as client:
         yield client, ids
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def login(client: TestClient, username: str) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post(
-        "/login",
-        data={"username": username, "password": PW, "csrf_token": csrf_of(page.text), "next": "/projects"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
-    return csrf_of(client.get("/projects").text)
 
 
 def test_pages_need_login(web) -> None:

@@ -19,8 +19,7 @@ from charter.app import create_app
 from charter.persistence.db import Database
 from charter.services import accounts, budget, procurement
 from charter.services.context import now
-
-PW = "budget-web-test-password"
+from webhelpers import PW, login
 
 
 @pytest.fixture
@@ -39,21 +38,6 @@ def web(db: Database, seed: Any) -> Iterator[tuple[TestClient, dict[str, Any]]]:
             {"up_to": "1000.00", "role_key": "project_manager"}, {"up_to": None, "role_key": "sponsor"}])  # fmt: skip
     with TestClient(create_app(db), follow_redirects=False) as client:
         yield client, {"p": seed.p1, "hw": hw, "sw": sw}
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def login(client: TestClient, name: str) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post("/login", data={"username": name.replace("_", "-"), "password": PW,
-                                    "csrf_token": csrf_of(page.text), "next": "/projects"})  # fmt: skip
-    assert r.status_code == 303, r.text
-    return csrf_of(client.get("/projects").text)
 
 
 def test_pages_render_for_the_pm(web) -> None:
@@ -92,7 +76,7 @@ def test_s_curve_exports_as_svg(web) -> None:
 def test_task_leader_raises_and_pm_approves_through_the_forms(web) -> None:
     client, ids = web
     p = ids["p"]
-    token = login(client, "task_leader")
+    token = login(client, "task-leader")
     page = client.get(f"/projects/{p}/procurement")
     assert page.status_code == 200 and "Servers" in page.text and "Licences" not in page.text
     # another package's line is refused by the service

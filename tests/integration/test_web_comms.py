@@ -16,8 +16,8 @@ from charter.app import create_app
 from charter.domain.roles import LIAISON
 from charter.persistence.models import User
 from charter.services import accounts, comms, org, roles
+from webhelpers import PW, login, no_inline
 
-PW = "comms-web-test-password"
 World = Any
 
 
@@ -29,26 +29,6 @@ def web(seed: World) -> Iterator[tuple[TestClient, World]]:
         s.execute(update(User).where(User.id == w.users["stakeholder"]).values(department_id=w.sales))
     with TestClient(create_app(w.db), follow_redirects=False) as client:
         yield client, w
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def login(client: TestClient, username: str) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post("/login", data={"username": username, "password": PW, "csrf_token": csrf_of(page.text),
-                                    "next": "/projects"})  # fmt: skip
-    assert r.status_code == 303, r.text
-    return csrf_of(client.get("/projects").text)
-
-
-def no_inline(html: str) -> None:
-    assert " style=" not in html
-    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
 
 
 def test_member_to_liaison_to_pm_through_the_pages(web: tuple[TestClient, World]) -> None:

@@ -15,8 +15,7 @@ from fastapi.testclient import TestClient
 from charter.app import create_app
 from charter.persistence.db import Database
 from charter.services import accounts, conflicts, risk, stakeholders
-
-PW = "conflict-web-test-password"
+from webhelpers import PW, login
 
 
 @pytest.fixture
@@ -28,21 +27,6 @@ def web(db: Database, seed: Any, frozen_clock: Any) -> Iterator[TestClient]:
             accounts.update_user(s, admin, u["id"], u["version"], password=PW)
     with TestClient(create_app(db), follow_redirects=False) as client:
         yield client
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def login(client: TestClient, name: str) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post("/login", data={"username": name.replace("_", "-"), "password": PW,
-                                    "csrf_token": csrf_of(page.text), "next": "/projects"})  # fmt: skip
-    assert r.status_code == 303, r.text
-    return csrf_of(client.get("/projects").text)
 
 
 def test_raise_escalate_resolve_through_the_pages(web: TestClient, seed: Any) -> None:
@@ -57,7 +41,7 @@ def test_raise_escalate_resolve_through_the_pages(web: TestClient, seed: Any) ->
                  "severity": "high", "work_package_id": str(seed.wp_a), "party_label": "Facilities"})  # fmt: skip
     assert r.status_code == 303, r.text
     url = r.headers["location"]
-    token = login(web, "task_leader")
+    token = login(web, "task-leader")
     page = web.get(f"/projects/{p}/conflicts").text
     assert "Lab bench time" in page and "Task Leader" in page and "3d 0h" in page
     assert 'id="pm-tools"' not in page

@@ -16,8 +16,7 @@ from fastapi.testclient import TestClient
 from charter.app import create_app
 from charter.persistence.db import Database
 from charter.services import accounts, budget, tasks
-
-PW = "fixed-cost-web-test-password"
+from webhelpers import PW, login
 
 
 @pytest.fixture
@@ -34,21 +33,6 @@ def web(db: Database, seed: Any) -> Iterator[tuple[TestClient, dict[str, Any]]]:
         tasks.update_task(s, admin, seed.p1, t["id"], t["version"], percent_complete=50)
     with TestClient(create_app(db), follow_redirects=False) as client:
         yield client, {"p": seed.p1, "hw": hw, "task": seed.tasks["a"], "db": db, "seed": seed}
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def login(client: TestClient, name: str) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post("/login", data={"username": name.replace("_", "-"), "password": PW,
-                                    "csrf_token": csrf_of(page.text), "next": "/projects"})  # fmt: skip
-    assert r.status_code == 303, r.text
-    return csrf_of(client.get("/projects").text)
 
 
 def _line_actual(ids: dict[str, Any]) -> Decimal:

@@ -15,8 +15,8 @@ from sqlalchemy import update
 from charter.app import create_app
 from charter.persistence.models import User
 from charter.services import change, quality, risk, simulation, stakeholders
+from webhelpers import PW, login, no_inline
 
-PW = "qrisk-web-test-password"
 World = Any
 
 
@@ -32,26 +32,6 @@ def accounts_hash() -> str:
     from charter.services import accounts
 
     return accounts.hash_password(PW)
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def login(client: TestClient, username: str) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post("/login", data={"username": username, "password": PW, "csrf_token": csrf_of(page.text),
-                                    "next": "/projects"})  # fmt: skip
-    assert r.status_code == 303, r.text
-    return csrf_of(client.get("/projects").text)
-
-
-def no_inline(html: str) -> None:
-    assert " style=" not in html
-    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
 
 
 def test_concern_turned_into_a_risk_from_the_concerns_page(web: tuple[TestClient, World]) -> None:

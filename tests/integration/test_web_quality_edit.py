@@ -4,7 +4,6 @@ typed, removal."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,8 +14,8 @@ from sqlalchemy import update
 from charter.app import create_app
 from charter.persistence.models import User
 from charter.services import accounts, quality
+from webhelpers import PW, login
 
-PW = "quality-edit-web-test-password"
 World = Any
 
 
@@ -28,28 +27,13 @@ def web(seed: World) -> Iterator[tuple[TestClient, World]]:
         yield client, seed
 
 
-def _csrf(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def _login(client: TestClient, username: str) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post("/login", data={"username": username, "password": PW, "csrf_token": _csrf(page.text),
-                                    "next": "/projects"})  # fmt: skip
-    assert r.status_code == 303, r.text
-    return _csrf(client.get("/projects").text)
-
-
 def test_metric_and_deliverable_edit_forms(web: tuple[TestClient, World]) -> None:
     client, w = web
     with w.db.uow() as s:
         m = quality.create_metric(s, w.actor("pm"), w.p1, name="Pass rate", direction="at_least", target=95)
         d = quality.create_deliverable(s, w.actor("pm"), w.p1, work_package_id=w.wp_a, name="Spec",
                                        acceptor_id=w.users["stakeholder"])  # fmt: skip
-    token = _login(client, "pm")
+    token = login(client, "pm")
     base = f"/projects/{w.p1}/quality"
     page = client.get(base).text
     assert f'id="metric-edit-{m["id"]}"' in page and f'id="deliverable-edit-{d["id"]}"' in page
@@ -90,7 +74,7 @@ def test_review_and_template_edit_forms(web: tuple[TestClient, World]) -> None:
         t = quality.create_template(s, w.actor("pm"), name="Design", items=["Complete"])
         rv = quality.create_review(s, w.actor("pm"), w.p1, title="Design review", reviewer_ids=[w.users["worker"]],
                                    template_id=t["id"])  # fmt: skip
-    token = _login(client, "pm")
+    token = login(client, "pm")
     base = f"/projects/{w.p1}/quality"
     page = client.get(base).text
     assert f'id="review-edit-{rv["id"]}"' in page and f'id="template-edit-{t["id"]}"' in page

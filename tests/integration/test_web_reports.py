@@ -4,7 +4,6 @@ but never a draft; CSRF is required; no inline styles or scripts."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,8 +15,8 @@ from sqlalchemy import update
 from charter.app import create_app
 from charter.persistence.models import User
 from charter.services import accounts
+from webhelpers import PW, csrf_of, login, no_inline
 
-PW = "reports-web-test-password"
 World = Any
 
 
@@ -28,26 +27,6 @@ def web(seed: World, frozen_clock: Any) -> Iterator[tuple[TestClient, World]]:
         s.execute(update(User).values(password_hash=accounts.hash_password(PW)))
     with TestClient(create_app(seed.db), follow_redirects=False) as client:
         yield client, seed
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def login(client: TestClient, username: str) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post("/login", data={"username": username, "password": PW, "csrf_token": csrf_of(page.text),
-                                    "next": "/projects"})  # fmt: skip
-    assert r.status_code == 303, r.text
-    return csrf_of(client.get("/projects").text)
-
-
-def no_inline(html: str) -> None:
-    assert " style=" not in html
-    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
 
 
 def test_pm_drafts_edits_and_publishes_and_the_sponsor_reads(web: tuple[TestClient, World]) -> None:

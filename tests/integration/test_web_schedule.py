@@ -18,8 +18,7 @@ from charter.domain.roles import STAKEHOLDER, TASK_LEADER
 from charter.persistence.db import Database
 from charter.services import accounts, projects, roles, scheduling, tasks, work_packages
 from charter.services.context import SYSTEM
-
-PW = "schedule-test-password"
+from webhelpers import PW, login
 
 
 @pytest.fixture
@@ -49,24 +48,6 @@ def web(db: Database) -> Iterator[tuple[TestClient, dict[str, Any]]]:
     ids.update(project=pid, wpa=wpa, wpb=wpb, tasks=t)
     with TestClient(create_app(db), follow_redirects=False) as client:
         yield client, ids
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def login(client: TestClient, username: str) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post(
-        "/login",
-        data={"username": username, "password": PW, "csrf_token": csrf_of(page.text), "next": "/projects"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
-    return csrf_of(client.get("/projects").text)
 
 
 def gantt(client: TestClient, pid: int) -> dict[str, Any]:

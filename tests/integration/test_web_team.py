@@ -18,8 +18,8 @@ from charter.domain.roles import STAKEHOLDER, TASK_LEADER, TASK_WORKER
 from charter.persistence.db import Database
 from charter.services import accounts, projects, roles, tasks, work_packages
 from charter.services.context import SYSTEM, clock
+from webhelpers import PW, login
 
-PW = "team-web-test-password"
 PERIOD = {"from": "2030-01-07", "to": "2030-01-20"}
 
 
@@ -48,23 +48,6 @@ def web(db: Database) -> Iterator[tuple[TestClient, dict[str, Any]]]:
     ids.update(project=pid, wpa=wpa, wpa1=wpa1, tasks=t)
     with TestClient(create_app(db), follow_redirects=False) as client:
         yield client, ids
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def login(client: TestClient, username: str) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post(
-        "/login",
-        data={"username": username, "password": PW, "csrf_token": csrf_of(page.text), "next": "/projects"},
-    )
-    assert r.status_code == 303, r.text
-    return csrf_of(client.get("/projects").text)
 
 
 def over_rows(html: str) -> list[str]:

@@ -16,8 +16,7 @@ from sqlalchemy import select, update
 from charter.app import create_app
 from charter.persistence.models import TechComponent, TechUpdate, TechUpdateTask, User
 from charter.services import accounts
-
-PW = "tech-web-test-password"
+from webhelpers import PW, csrf_of, login, no_inline
 
 
 @pytest.fixture
@@ -26,26 +25,6 @@ def web(seed: Any) -> Iterator[tuple[TestClient, Any]]:
         s.execute(update(User).values(password_hash=accounts.hash_password(PW)))
     with TestClient(create_app(seed.db), follow_redirects=False) as client:
         yield client, seed
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def login(client: TestClient, username: str) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post("/login", data={"username": username, "password": PW, "csrf_token": csrf_of(page.text),
-                                    "next": "/projects"})  # fmt: skip
-    assert r.status_code == 303, r.text
-    return csrf_of(client.get("/projects").text)
-
-
-def no_inline(html: str) -> None:
-    assert " style=" not in html
-    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
 
 
 BOM = {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [

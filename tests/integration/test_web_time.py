@@ -16,8 +16,8 @@ from sqlalchemy import func, select, update
 from charter.app import create_app
 from charter.persistence.models import TimesheetEntry, User
 from charter.services import accounts, projects, scheduling, timesheets
+from webhelpers import PW, login
 
-PW = "timesheet-web-password"
 NOW = datetime(2030, 1, 11, 12, 0, tzinfo=UTC)  # Friday of 2030-W02
 
 
@@ -34,23 +34,6 @@ def web(seed: Any, frozen_clock: Any) -> Iterator[tuple[TestClient, Any]]:
         yield client, seed
 
 
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
-def login(client: TestClient, username: str) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post(
-        "/login",
-        data={"username": username, "password": PW, "csrf_token": csrf_of(page.text), "next": "/me/work"},
-    )
-    assert r.status_code == 303, r.text
-    return csrf_of(client.get("/me/work").text)
-
-
 def entries(seed: Any) -> list[TimesheetEntry]:
     with seed.db.uow(readonly=True) as s:
         rows = list(s.scalars(select(TimesheetEntry).order_by(TimesheetEntry.day)))
@@ -64,7 +47,7 @@ def cell(task_id: int, day: str) -> str:
 
 def test_my_work_page_renders_tasks_and_grid(web: Any) -> None:
     client, seed = web
-    login(client, "worker")
+    login(client, "worker", landing="/me/work")
     r = client.get("/me/work")
     assert r.status_code == 200
     html = r.text
@@ -83,7 +66,7 @@ def test_my_work_page_renders_tasks_and_grid(web: Any) -> None:
 
 def test_grid_saves_updates_and_clears(web: Any) -> None:
     client, seed = web
-    token = login(client, "worker")
+    token = login(client, "worker", landing="/me/work")
     a = seed.tasks["a"]
     form = {"csrf_token": token, "week": "2030-W02", cell(a, "2030-01-07"): "2", cell(a, "2030-01-08"): "90m"}
     r = client.post("/me/work/timesheet", data=form)
@@ -112,7 +95,7 @@ def test_grid_saves_updates_and_clears(web: Any) -> None:
 
 def test_grid_error_names_task_and_day_keeps_input_and_saves_nothing(web: Any) -> None:
     client, seed = web
-    token = login(client, "worker")
+    token = login(client, "worker", landing="/me/work")
     a = seed.tasks["a"]
     form = {
         "csrf_token": token,
@@ -134,7 +117,7 @@ def test_grid_error_names_task_and_day_keeps_input_and_saves_nothing(web: Any) -
 @pytest.mark.parametrize("path", ["/me/work/timesheet", "/me/work/submit", "/me/approvals/1/approve"])
 def test_csrf_is_enforced(web: Any, path: str) -> None:
     client, seed = web
-    login(client, "worker")
+    login(client, "worker", landing="/me/work")
     for token in (None, "forged"):
         data = {"week": "2030-W02", cell(seed.tasks["a"], "2030-01-07"): "2", "project_id": str(seed.p1)}
         if token:
@@ -156,13 +139,13 @@ def _submitted_entry(seed: Any) -> int:
 def test_approvals_page_reject_needs_reason_then_approve(web: Any) -> None:
     client, seed = web
     entry_id = _submitted_entry(seed)
-    token = login(client, "task-leader-b")
+    token = login(client, "task-leader-b", landing="/me/work")
     assert "Nothing waits for your approval" in client.get("/me/approvals").text
     r = client.post(
         f"/me/approvals/{entry_id}/approve", data={"csrf_token": token, "project_id": str(seed.p1)}
     )
     assert r.status_code == 403 and "Task A" in r.text
-    token = login(client, "task-leader")
+    token = login(client, "task-leader", landing="/me/work")
     page = client.get("/me/approvals")
     assert page.status_code == 200 and f'data-entry="{entry_id}"' in page.text and "Worker" in page.text
     assert "style=" not in page.text

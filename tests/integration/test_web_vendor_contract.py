@@ -15,23 +15,9 @@ from charter.app import create_app
 from charter.persistence.db import Database
 from charter.services import accounts, budget, procurement
 from charter.services.context import now
+from webhelpers import PW, sign_in
 
-PW = "vendor-web-test-password"
 XSS = '<script>alert("x")</script>'
-
-
-def _csrf(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m
-    return m.group(1)
-
-
-def _login(client: TestClient, name: str) -> None:
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post("/login", data={"username": name.replace("_", "-"), "password": PW,
-                                    "csrf_token": _csrf(page.text), "next": "/projects"})  # fmt: skip
-    assert r.status_code == 303, r.text
 
 
 @pytest.fixture
@@ -77,7 +63,7 @@ def _no_inline_script(html: str) -> None:
 
 def test_vendor_page_shows_contacts_contracts_orders_and_invoices(world: Any) -> None:
     client, ids = world
-    _login(client, "pm")
+    sign_in(client, "pm")
     r = client.get(f"/projects/{ids['p']}/procurement/vendors/{ids['acme']}")
     assert r.status_code == 200
     html = r.text
@@ -98,7 +84,7 @@ def test_vendor_page_shows_contacts_contracts_orders_and_invoices(world: Any) ->
 
 def test_contract_page_shows_terms_order_flags_and_history(world: Any) -> None:
     client, ids = world
-    _login(client, "pm")
+    sign_in(client, "pm")
     html = client.get(f"/projects/{ids['p']}/procurement/contracts/{ids['mid']}").text
     _no_inline_script(html)
     assert "Hosting" in html and "3500" in html and f"/procurement/vendors/{ids['acme']}" in html
@@ -112,7 +98,7 @@ def test_contract_page_shows_terms_order_flags_and_history(world: Any) -> None:
 
 def test_procurement_page_lists_upcoming_renewals_and_links(world: Any) -> None:
     client, ids = world
-    _login(client, "pm")
+    sign_in(client, "pm")
     html = client.get(f"/projects/{ids['p']}/procurement").text
     _no_inline_script(html)
     m = re.search(r'<section aria-labelledby="upcoming-h" id="upcoming-renewals">(.*?)</section>', html, re.S)
@@ -126,7 +112,7 @@ def test_procurement_page_lists_upcoming_renewals_and_links(world: Any) -> None:
 
 def test_outsider_and_other_project_get_404(world: Any) -> None:
     client, ids = world
-    _login(client, "outsider")
+    sign_in(client, "outsider")
     for path in (f"/procurement/vendors/{ids['acme']}", f"/procurement/contracts/{ids['near']}"):
         r = client.get(f"/projects/{ids['p']}{path}")
         assert r.status_code == 404 and "Ann Smith" not in r.text and "Support" not in r.text
@@ -134,5 +120,5 @@ def test_outsider_and_other_project_get_404(world: Any) -> None:
     assert client.get(f"/projects/{ids['p2']}/procurement/contracts/{ids['near']}").status_code == 404
     own = client.get(f"/projects/{ids['p2']}/procurement/vendors/{ids['acme']}")
     assert own.status_code == 200 and "INV-77" not in own.text and "Hosting" not in own.text
-    _login(client, "pm")
+    sign_in(client, "pm")
     assert client.get(f"/projects/{ids['p2']}/procurement/vendors/{ids['acme']}").status_code == 404

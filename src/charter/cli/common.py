@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +24,7 @@ from typer.core import TyperGroup
 from charter.config import get_settings
 from charter.domain.errors import CharterError, NotAuthenticated, ValidationError
 from charter.persistence.db import Database
-from charter.services import accounts
+from charter.services import accounts, projects
 from charter.services.context import SYSTEM, Actor
 
 console = Console(highlight=False)
@@ -141,6 +142,18 @@ def acting(s: Session) -> Actor:
     return Actor(user_id=u["id"], username=u["username"], is_admin=u["is_admin"])
 
 
+def run_in_project(project: str, fn: Callable[[Session, Actor, int], Any]) -> Any:
+    """Open the database and call `fn(session, acting user, project id)` in one transaction; `project` is the
+    project's key or id (one the user cannot see is not found)."""
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            return fn(s, actor, projects.find_project_id(s, actor, project))
+    finally:
+        db.dispose()
+
+
 # --------------------------------------------------------------------------------------------- input
 
 
@@ -157,6 +170,14 @@ def parse_when(value: str | None, field: str) -> datetime | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+def ref_number(value: str, prefix: str, what: str) -> int:
+    """The number of a reference typed as `PREFIX-n` or `n` (C-3, R-12); anything else fails naming `what`."""
+    v = value.strip().upper().removeprefix(f"{prefix}-")
+    if not v.isdigit():
+        fail(f"error: {value!r} is not a {what} number ({prefix}-n or n)")
+    return int(v)
 
 
 def ask_password(password: str | None, prompt: str = "Password") -> str:

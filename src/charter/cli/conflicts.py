@@ -8,9 +8,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json
+from charter.cli.common import JsonFlag, console, fail, print_json, ref_number, run_in_project
 from charter.domain.errors import NotFound
-from charter.services import conflict_detect, conflicts, projects
+from charter.services import conflict_detect, conflicts
 
 conflicts_app = typer.Typer(
     help="The conflict log: entries, the escalation ladder (Task Leader -> PM -> Sponsor), detection.",
@@ -22,25 +22,8 @@ Ref = Annotated[str, typer.Argument(help="C-n or n")]
 RUNG = {"task_leader": "Task Leader", "pm": "PM", "sponsor": "Sponsor"}
 
 
-def _run(project: str, fn: Any) -> Any:
-    db = open_db()
-    try:
-        with db.uow() as s:
-            actor = acting(s)
-            return fn(s, actor, projects.find_project_id(s, actor, project))
-    finally:
-        db.dispose()
-
-
-def _number(value: str) -> int:
-    v = value.strip().upper().removeprefix("C-")
-    if not v.isdigit():
-        fail(f"error: {value!r} is not a conflict number (C-n or n)")
-    return int(v)
-
-
 def _find(s: Any, a: Any, pid: int, ref: str) -> dict[str, Any]:
-    number = _number(ref)
+    number = ref_number(ref, "C", "conflict")
     match = [c for c in conflicts.list_conflicts(s, a, pid) if c["number"] == number]
     if not match:
         fail(f"error: conflict C-{number} not found")
@@ -58,7 +41,7 @@ def list_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """The entries you may see, active and most severe first, with the rung and the time left."""
-    rows = _run(project, lambda s, a, pid: conflicts.list_conflicts(
+    rows = run_in_project(project, lambda s, a, pid: conflicts.list_conflicts(
         s, a, pid, status=status, level=level, severity=severity, kind=kind, active_only=active))  # fmt: skip
     if as_json:
         print_json(rows)
@@ -73,7 +56,7 @@ def list_cmd(
 @conflicts_app.command("show")
 def show_cmd(project: Project, ref: Ref, as_json: JsonFlag = False) -> None:
     """One entry with its parties and journal."""
-    c = _run(project, lambda s, a, pid: _find(s, a, pid, ref))
+    c = run_in_project(project, lambda s, a, pid: _find(s, a, pid, ref))
     if as_json:
         print_json(c)
         return
@@ -126,7 +109,7 @@ def raise_cmd(
         return conflicts.raise_conflict(s, a, pid, title=title, kind=kind, severity=severity,
                                         description=description, work_package_id=work_package, parties=parties)  # fmt: skip
 
-    c = _run(project, add)
+    c = run_in_project(project, add)
     if as_json:
         print_json(c)
         return
@@ -148,7 +131,7 @@ def resolve_cmd(
         c = _find(s, a, pid, ref)
         return conflicts.resolve(s, a, pid, c["id"], c["version"], outcome=outcome, approach=approach)
 
-    c = _run(project, go)
+    c = run_in_project(project, go)
     if as_json:
         print_json(c)
         return
@@ -168,7 +151,7 @@ def escalate_cmd(
         c = _find(s, a, pid, ref)
         return conflicts.escalate(s, a, pid, c["id"], c["version"], reason)
 
-    c = _run(project, go)
+    c = run_in_project(project, go)
     if as_json:
         print_json(c)
         return
@@ -178,7 +161,7 @@ def escalate_cmd(
 @conflicts_app.command("detect")
 def detect_cmd(project: Project, as_json: JsonFlag = False) -> None:
     """Run the detectors now (over-allocation, violated constraints, budget overruns): the PM."""
-    report = _run(project, lambda s, a, pid: conflict_detect.detect(s, a, pid))
+    report = run_in_project(project, lambda s, a, pid: conflict_detect.detect(s, a, pid))
     if as_json:
         print_json(report)
         return

@@ -12,29 +12,21 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json
+from charter.cli.common import (
+    JsonFlag,
+    acting,
+    console,
+    fail,
+    open_db,
+    print_json,
+    ref_number,
+    run_in_project,
+)
 from charter.services import projects, risk, simulation
 
 risk_app = typer.Typer(help="The risk register: threats and opportunities.", no_args_is_help=True)
 
 Project = Annotated[str, typer.Argument(help="Project key or id.")]
-
-
-def _run(project: str, fn: Any) -> Any:
-    db = open_db()
-    try:
-        with db.uow() as s:
-            actor = acting(s)
-            return fn(s, actor, projects.find_project_id(s, actor, project))
-    finally:
-        db.dispose()
-
-
-def _ref(value: str) -> int:
-    v = value.strip().upper().removeprefix("R-")
-    if not v.isdigit():
-        fail(f"error: {value!r} is not a risk number (R-n or n)")
-    return int(v)
 
 
 @risk_app.command("list")
@@ -47,7 +39,9 @@ def list_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """The register, highest score (probability x largest impact) first."""
-    rows = _run(project, lambda s, a, pid: risk.list_risks(s, a, pid, status=status, open_only=open_only))
+    rows = run_in_project(
+        project, lambda s, a, pid: risk.list_risks(s, a, pid, status=status, open_only=open_only)
+    )
     if as_json:
         print_json(rows)
         return
@@ -64,7 +58,7 @@ def show_cmd(
     project: Project, ref: Annotated[str, typer.Argument(help="R-n or n")], as_json: JsonFlag = False
 ) -> None:
     """A risk with its response actions, discussion and rating history."""
-    number = _ref(ref)
+    number = ref_number(ref, "R", "risk")
 
     def get(s: Any, a: Any, pid: int) -> dict[str, Any]:
         match = [r for r in risk.list_risks(s, a, pid) if r["number"] == number]
@@ -72,7 +66,7 @@ def show_cmd(
             fail(f"error: risk R-{number} not found")
         return risk.get_risk(s, a, pid, match[0]["id"])
 
-    r = _run(project, get)
+    r = run_in_project(project, get)
     if as_json:
         print_json(r)
         return
@@ -122,7 +116,7 @@ def add_cmd(
                                 impact_quality=quality, impact_scope=scope, owner_id=owner_id, task_id=task,
                                 strategy=strategy, review_date=review_date)  # fmt: skip
 
-    r = _run(project, add)
+    r = run_in_project(project, add)
     if as_json:
         print_json(r)
         return
@@ -204,7 +198,7 @@ def simulate_cmd(
 @risk_app.command("runs")
 def runs_cmd(project: Project, as_json: JsonFlag = False) -> None:
     """The stored simulation runs, newest first, side by side: P50/P80/P90 finish, P80 cost, chances."""
-    rows = _run(project, lambda s, a, pid: simulation.list_runs(s, a, pid))
+    rows = run_in_project(project, lambda s, a, pid: simulation.list_runs(s, a, pid))
     if as_json:
         print_json(rows)
         return
@@ -228,7 +222,7 @@ def cancel_run_cmd(
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Cancel a queued or running simulation run (it stops at its next batch of iterations; nothing is kept)."""
-    r = _run(project, lambda s, a, pid: simulation.cancel_run(s, a, pid, run_id))
+    r = run_in_project(project, lambda s, a, pid: simulation.cancel_run(s, a, pid, run_id))
     if as_json:
         print_json(r)
         return
@@ -239,7 +233,7 @@ def cancel_run_cmd(
 def overview_cmd(project: Project, as_json: JsonFlag = False) -> None:
     """The heat map (open risks per probability x impact cell, with their refs), the top risks and the open
     risks per work package."""
-    ov = _run(project, lambda s, a, pid: risk.overview(s, a, pid))
+    ov = run_in_project(project, lambda s, a, pid: risk.overview(s, a, pid))
     if as_json:
         print_json(ov)
         return
@@ -276,7 +270,7 @@ def burndown_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Open threat exposure and opportunity per week (the risk burndown)."""
-    rows = _run(project, lambda s, a, pid: risk.burndown(s, a, pid, weeks))
+    rows = run_in_project(project, lambda s, a, pid: risk.burndown(s, a, pid, weeks))
     if as_json:
         print_json(rows)
         return

@@ -33,7 +33,7 @@ from charter.domain.errors import CharterError
 from charter.domain.money import quantise
 from charter.domain.roles import Perm
 from charter.persistence.models import BudgetLine, Conflict, ConflictPolicy, Project, Task, TaskComputed
-from charter.services import conflicts, journal
+from charter.services import conflict_ladder, conflicts, journal
 from charter.services.authz import project_for
 from charter.services.comms_common import members
 from charter.services.context import SYSTEM, Actor, now
@@ -198,7 +198,7 @@ def _touch(s: Session, c: Conflict, before: dict[str, Any], action: str, cause: 
 def reconcile(s: Session, project_id: int, found: list[Finding]) -> dict[str, list[str]]:
     """Bring the project's detected entries in line with the findings (see the module's docstring)."""
     report: dict[str, list[str]] = {"opened": [], "updated": [], "reopened": [], "closed": [], "kept": []}
-    conflicts._policy_row(s, project_id, lock=True)
+    conflict_ladder._policy_row(s, project_id, lock=True)
     latest: dict[str, Conflict] = {}
     for c in s.scalars(select(Conflict).where(Conflict.project_id == project_id,
                                               Conflict.source == rules.Source.DETECTED.value,
@@ -282,7 +282,7 @@ def due_detection(s: Session, at: dt.datetime | None = None) -> dict[int, dict[s
         Project.deleted_at.is_(None), Project.status.not_in(["closed", "cancelled"])
     )
     for pid in list(s.scalars(live.order_by(Project.id))):
-        conflicts._policy_row(s, pid)
+        conflict_ladder._policy_row(s, pid)
         row = s.scalars(select(ConflictPolicy).where(ConflictPolicy.project_id == pid)
                         .with_for_update(skip_locked=True)).first()  # fmt: skip
         if row is None or (row.detected_at is not None and t - row.detected_at < DETECT_EVERY):

@@ -1,5 +1,7 @@
-"""The conflict log (the PM's conflict responsibility): entries, parties, lifecycle, the escalation ladder,
-and turning an occurred risk or a stakeholder's concern into a conflict. Detectors: services.conflict_detect.
+"""The conflict log (the PM's conflict responsibility): entries, parties, lifecycle, and turning an occurred
+risk or a stakeholder's concern into a conflict. The escalation ladder and its time limits:
+services.conflict_ladder; who sees and changes an entry: services.conflict_access (both re-exported here, so
+callers use this module). Detectors: services.conflict_detect.
 
 Who sees a conflict (`Viewer.sees`): the PM (conflict.manage) and an admin see every entry; the Sponsor sees
 every entry (the top of the ladder); the owner, whoever raised it, the Task Leader of its work package (or of a
@@ -13,375 +15,81 @@ and the user parties may also escalate it or reopen it. Conflicts of other proje
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from charter.domain import conflicts as rules
 from charter.domain.errors import Conflict as StateConflict
 from charter.domain.errors import NotFound, PermissionDenied, ValidationError, stale
-from charter.domain.roles import SPONSOR, TASK_LEADER, Perm, ScopeKind
-from charter.persistence.models import (
-    Conflict,
-    ConflictParty,
-    ConflictPolicy,
-    Department,
-    Risk,
-    Role,
-    RoleAssignment,
-    WorkPackage,
-)
+from charter.domain.roles import Perm
+from charter.persistence.models import Conflict, ConflictParty, Department, Risk, WorkPackage
 from charter.services import journal
-from charter.services.authz import can, grants, project_for
-from charter.services.comms_common import current_only, members, names, notify, pm_id
+from charter.services.authz import project_for
+from charter.services.comms_common import members, notify
+from charter.services.conflict_access import (
+    Viewer,
+    _editable,
+    _load,
+    _parties,
+    conflict_dict,
+    hidden_journal_types,
+    party_dict,
+    viewer,
+)
+from charter.services.conflict_ladder import (
+    ENTITY,
+    _policy_row,
+    _put_on,
+    _start,
+    _tell_escalated,
+    _up,
+    due_escalations,
+    get_policy,
+    holder,
+    policy,
+    policy_dict,
+    set_policy,
+    sponsor_of,
+    task_leader_of,
+)
 from charter.services.context import Actor, now
 
+__all__ = [
+    "ENTITY",
+    "FILTERS",
+    "RISK_KINDS",
+    "Viewer",
+    "add_party",
+    "awaiting",
+    "close",
+    "conflict_dict",
+    "conflict_for",
+    "due_escalations",
+    "escalate",
+    "from_concern",
+    "from_risk",
+    "get_conflict",
+    "get_policy",
+    "hidden_journal_types",
+    "holder",
+    "list_conflicts",
+    "party_dict",
+    "policy",
+    "policy_dict",
+    "raise_conflict",
+    "remove_party",
+    "reopen",
+    "resolve",
+    "set_policy",
+    "sponsor_of",
+    "task_leader_of",
+    "update_conflict",
+    "viewer",
+]
+
 EDITABLE = frozenset({"title", "description", "kind", "severity", "work_package_id", "approach", "owner_id"})
-ENTITY = "conflict"
-
-
-# --------------------------------------------------------------------------------------------- policy
-
-
-def _policy_row(s: Session, project_id: int, *, lock: bool = False) -> ConflictPolicy:
-    """The project's ladder limits (created with the defaults on first use); `lock` serialises numbering and
-    detection per project (a row lock on PostgreSQL)."""
-    q = select(ConflictPolicy).where(ConflictPolicy.project_id == project_id)
-    row = s.scalars(q.with_for_update() if lock else q).first()
-    if row is None:
-        default = rules.Policy()
-        try:
-            with s.begin_nested():
-                row = ConflictPolicy(project_id=project_id, task_leader_hours=default.task_leader_hours,
-                                     pm_hours=default.pm_hours, updated_at=now())  # fmt: skip
-                s.add(row)
-        except IntegrityError:  # created a moment ago by someone else
-            pass
-        row = s.scalars(q.with_for_update() if lock else q).one()
-    return row
-
-
-def policy(row: ConflictPolicy) -> rules.Policy:
-    return rules.Policy(row.task_leader_hours, row.pm_hours)
-
-
-def policy_dict(row: ConflictPolicy | None, project_id: int | None = None) -> dict[str, Any]:
-    """The limits; a project that never set them has the defaults (at version 1, the version the row gets
-    when it is first written)."""
-    if row is None:
-        d = rules.Policy()
-        return {"project_id": project_id, "task_leader_hours": d.task_leader_hours, "pm_hours": d.pm_hours,
-                "sponsor_hours": None, "detected_at": None, "updated_at": None, "version": 1}  # fmt: skip
-    return {"project_id": row.project_id, "task_leader_hours": row.task_leader_hours, "pm_hours": row.pm_hours,
-            "sponsor_hours": None, "detected_at": row.detected_at, "updated_at": row.updated_at,
-            "version": row.version}  # fmt: skip
-
-
-def get_policy(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
-    project_for(s, actor, project_id)
-    row = s.scalars(select(ConflictPolicy).where(ConflictPolicy.project_id == project_id)).first()
-    return policy_dict(row, project_id)
-
-
-def set_policy(
-    s: Session, actor: Actor, project_id: int, version: int, *, task_leader_hours: int, pm_hours: int
-) -> dict[str, Any]:
-    """The PM sets how long a conflict may stay with the Task Leader and with the PM. Active conflicts keep
-    the rung they are on; their escalation time is recomputed from when they reached it."""
-    project_for(s, actor, project_id, Perm.CONFLICT_MANAGE)
-    row = _policy_row(s, project_id, lock=True)
-    if row.version != version:
-        raise stale("conflict policy", version, policy_dict(row))
-    new = rules.Policy(task_leader_hours, pm_hours)
-    before = journal.snapshot(row)
-    row.task_leader_hours, row.pm_hours, row.updated_at = new.task_leader_hours, new.pm_hours, now()
-    for c in s.scalars(select(Conflict).where(Conflict.project_id == project_id,
-                                              Conflict.status.in_([x.value for x in rules.ACTIVE]))):  # fmt: skip
-        due = rules.escalate_at(new, rules.Level(c.level), c.level_since, rules.Status(c.status))
-        if due != c.escalate_at:
-            c.escalate_at = due
-    s.flush()
-    journal.record(s, actor, entity_type="conflict_policy", entity_id=project_id, action="update", before=before,
-                   after=journal.snapshot(row), project_id=project_id)  # fmt: skip
-    return policy_dict(row)
-
-
-# --------------------------------------------------------------------------------------------- the ladder
-
-
-def _holders(s: Session, project_id: int, role_key: str, at: dt.datetime) -> list[tuple[int, int | None]]:
-    q = (
-        select(RoleAssignment.user_id, RoleAssignment.work_package_id)
-        .join(Role, Role.id == RoleAssignment.role_id)
-        .where(RoleAssignment.project_id == project_id, Role.key == role_key)
-    )
-    return [(u, w) for u, w in s.execute(current_only(q, at).order_by(RoleAssignment.valid_from.desc()))]
-
-
-def task_leader_of(s: Session, project_id: int, work_package_id: int | None) -> int | None:
-    """The Task Leader of the package, or of the nearest enclosing package that has one."""
-    if work_package_id is None:
-        return None
-    leaders = {w: u for u, w in reversed(_holders(s, project_id, TASK_LEADER, now())) if w is not None}
-    seen: set[int] = set()
-    wp: int | None = work_package_id
-    while wp is not None and wp not in seen:
-        if wp in leaders:
-            return leaders[wp]
-        seen.add(wp)
-        wp = s.scalar(select(WorkPackage.parent_id).where(WorkPackage.id == wp))
-    return None
-
-
-def sponsor_of(s: Session, project_id: int) -> int | None:
-    rows = _holders(s, project_id, SPONSOR, now())
-    return rows[0][0] if rows else None
-
-
-def holder(s: Session, project_id: int, level: rules.Level, work_package_id: int | None) -> int | None:
-    if level is rules.Level.TASK_LEADER:
-        return task_leader_of(s, project_id, work_package_id)
-    if level is rules.Level.PM:
-        return pm_id(s, project_id)
-    return sponsor_of(s, project_id)
-
-
-def _put_on(s: Session, c: Conflict, level: rules.Level, owner: int | None, pol: rules.Policy) -> None:
-    t = now()
-    c.level, c.owner_id, c.level_since = level.value, owner, t
-    c.escalate_at = rules.escalate_at(pol, level, t, rules.Status(c.status))
-
-
-def _start(s: Session, c: Conflict, pol: rules.Policy) -> None:
-    """A new conflict starts with the Task Leader of its work package, at the PM when there is none."""
-    for level in rules.LADDER:
-        who = holder(s, c.project_id, level, c.work_package_id)
-        if who is not None:
-            _put_on(s, c, level, who, pol)
-            return
-    _put_on(s, c, rules.Level.PM, None, pol)
-
-
-def _up(s: Session, c: Conflict, pol: rules.Policy) -> bool:
-    """Move one rung up (skipping a rung nobody holds); False when there is no rung above with a holder, in
-    which case the conflict stays and stops escalating by itself."""
-    level: rules.Level | None = rules.Level(c.level)
-    while (level := rules.next_level(level)) is not None:  # type: ignore[arg-type]
-        who = holder(s, c.project_id, level, c.work_package_id)
-        if who is not None:
-            _put_on(s, c, level, who, pol)
-            return True
-    c.escalate_at = None
-    return False
-
-
-def _tell_escalated(s: Session, c: Conflict, previous_owner: int | None, reason: str) -> None:
-    since = int(c.level_since.timestamp())
-    label = {"task_leader": "the Task Leader", "pm": "the Project Manager", "sponsor": "the Sponsor"}[c.level]
-    notify(s, recipients=[c.owner_id], kind="conflict.escalated",
-           subject=f"Conflict C-{c.number} escalated to you: {c.title}",
-           body=f"{reason} It is now with {label}; it is yours to resolve.",
-           project_id=c.project_id, link=f"/projects/{c.project_id}/conflicts/{c.id}",
-           event_key=f"conflict.escalated:{c.id}:{c.level}:{since}")  # fmt: skip
-    notify(s, recipients=[previous_owner], kind="conflict.escalated",
-           subject=f"Conflict C-{c.number} moved up to {label}", body=reason, project_id=c.project_id,
-           link=f"/projects/{c.project_id}/conflicts/{c.id}", event_key=f"conflict.escalated:{c.id}:{c.level}:{since}",
-           exclude=c.owner_id)  # fmt: skip
-
-
-def due_escalations(s: Session, at: dt.datetime | None = None) -> list[int]:
-    """For the worker: move every active conflict whose time on its rung has run out one rung up, journal it
-    and tell the new holder. Rows another worker holds are skipped (they are being escalated). Returns ids."""
-    t = at or now()
-    q = (
-        select(Conflict)
-        .where(Conflict.status.in_([x.value for x in rules.ACTIVE]), Conflict.escalate_at.is_not(None),
-               Conflict.escalate_at <= t)
-        .order_by(Conflict.escalate_at, Conflict.id)
-        .with_for_update(skip_locked=True)
-    )  # fmt: skip
-    done = []
-    from charter.services.context import SYSTEM
-
-    for c in list(s.scalars(q)):
-        pol = policy(_policy_row(s, c.project_id))
-        before = journal.snapshot(c)
-        old_owner, old_level = c.owner_id, c.level
-        moved = _up(s, c, pol)
-        c.updated_at = now()
-        s.flush()
-        cause = (f"automatic: {old_level} time limit ran out" if moved
-                 else f"automatic: {old_level} time limit ran out, but no higher rung has a holder")  # fmt: skip
-        journal.record(s, SYSTEM, entity_type=ENTITY, entity_id=c.id, action="escalate" if moved else "update",
-                       before=before, after=journal.snapshot(c), project_id=c.project_id, cause=cause)  # fmt: skip
-        if moved:
-            _tell_escalated(s, c, old_owner, "Its time limit ran out.")
-            done.append(c.id)
-    return done
-
-
-# --------------------------------------------------------------------------------------------- who sees what
-
-
-@dataclass
-class Viewer:
-    user_id: int | None
-    manager: bool = False
-    sponsor: bool = False
-    member: bool = False
-    led: set[int] = field(default_factory=set)  # work packages the actor leads (with their sub-packages)
-    departments: set[int] = field(default_factory=set)  # departments the actor is the liaison of
-
-    def involved(self, c: Conflict, parties: list[ConflictParty]) -> bool:
-        uid = self.user_id
-        if uid is not None and uid in (c.owner_id, c.raised_by):
-            return True
-        if c.work_package_id is not None and c.work_package_id in self.led:
-            return True
-        for p in parties:
-            if uid is not None and p.user_id == uid:
-                return True
-            if p.department_id is not None and p.department_id in self.departments:
-                return True
-            if p.work_package_id is not None and p.work_package_id in self.led:
-                return True
-        return False
-
-    def sees(self, c: Conflict, parties: list[ConflictParty]) -> bool:
-        if self.manager or self.sponsor or self.involved(c, parties):
-            return True
-        return self.member and rules.Kind(c.kind) not in rules.SENSITIVE
-
-    def edits(self, c: Conflict) -> bool:
-        if self.manager or (self.user_id is not None and c.owner_id == self.user_id):
-            return True
-        if c.level == rules.Level.TASK_LEADER.value and c.work_package_id in self.led:
-            return True
-        return c.level == rules.Level.SPONSOR.value and self.sponsor
-
-    def escalates(self, c: Conflict, parties: list[ConflictParty]) -> bool:
-        uid = self.user_id
-        return self.edits(c) or (
-            uid is not None and (c.raised_by == uid or any(p.user_id == uid for p in parties))
-        )
-
-
-def _subtrees(s: Session, project_id: int, roots: set[int]) -> set[int]:
-    children: dict[int | None, list[int]] = {}
-    for wid, parent in s.execute(select(WorkPackage.id, WorkPackage.parent_id).where(WorkPackage.project_id == project_id)):  # fmt: skip
-        children.setdefault(parent, []).append(wid)
-    out: set[int] = set()
-    todo = list(roots)
-    while todo:
-        w = todo.pop()
-        if w not in out:
-            out.add(w)
-            todo.extend(children.get(w, []))
-    return out
-
-
-def viewer(s: Session, actor: Actor, project_id: int) -> Viewer:
-    v = Viewer(actor.user_id)
-    if actor.is_admin or can(s, actor, project_id, Perm.CONFLICT_MANAGE):
-        v.manager = v.member = True
-        return v
-    held = grants(s, actor, project_id)
-    v.member = bool(held)
-    led: set[int] = set()
-    for g in held:
-        if g.scope_kind is ScopeKind.WORK_PACKAGE and g.scope_id and Perm.TASK_EDIT in g.permissions:
-            led.add(g.scope_id)
-        if g.scope_kind is ScopeKind.DEPARTMENT and g.scope_id:
-            v.departments.add(g.scope_id)
-    v.led = _subtrees(s, project_id, led) if led else set()
-    v.sponsor = any(u == actor.user_id for u, _ in _holders(s, project_id, SPONSOR, now()))
-    return v
-
-
-def hidden_journal_types(s: Session, actor: Actor, project_id: int) -> tuple[str, ...]:
-    """What the project-wide journal leaves out for this reader: conflict entries, unless the reader sees
-    every conflict (the PM, the Sponsor, an admin); each conflict's page shows its own history."""
-    v = viewer(s, actor, project_id)
-    return () if v.manager or v.sponsor else (ENTITY,)
-
-
-def _parties(s: Session, conflict_ids: list[int]) -> dict[int, list[ConflictParty]]:
-    out: dict[int, list[ConflictParty]] = {i: [] for i in conflict_ids}
-    if conflict_ids:
-        for p in s.scalars(select(ConflictParty).where(ConflictParty.conflict_id.in_(conflict_ids)).order_by(ConflictParty.id)):  # fmt: skip
-            out[p.conflict_id].append(p)
-    return out
-
-
-def _load(s: Session, actor: Actor, project_id: int, conflict_id: int) -> tuple[Conflict, Viewer, list[ConflictParty]]:  # fmt: skip
-    project_for(s, actor, project_id)
-    c = s.get(Conflict, conflict_id)
-    v = viewer(s, actor, project_id)
-    parties = _parties(s, [conflict_id])[conflict_id] if c is not None else []
-    if c is None or c.project_id != project_id or not v.sees(c, parties):
-        raise NotFound(f"conflict {conflict_id} not found in this project", field="conflict_id")
-    return c, v, parties
-
-
-def _editable(s: Session, actor: Actor, project_id: int, conflict_id: int, version: int | None) -> tuple[Conflict, Viewer, list[ConflictParty]]:  # fmt: skip
-    c, v, parties = _load(s, actor, project_id, conflict_id)
-    if not v.edits(c):
-        raise PermissionDenied("the conflict's owner, the PM, or the holder of its current rung changes it")
-    if version is not None and version != c.version:
-        raise stale("conflict", version, conflict_dict(s, c, parties))
-    return c, v, parties
-
-
-# --------------------------------------------------------------------------------------------- plain data
-
-
-def party_dict(p: ConflictParty, users: dict[int, str], depts: dict[int, str], wps: dict[int, str]) -> dict[str, Any]:  # fmt: skip
-    if p.user_id is not None:
-        kind, name = "user", users.get(p.user_id, f"user {p.user_id}")
-    elif p.department_id is not None:
-        kind, name = "department", depts.get(p.department_id, f"department {p.department_id}")
-    elif p.work_package_id is not None:
-        kind, name = "work_package", wps.get(p.work_package_id, f"work package {p.work_package_id}")
-    else:
-        kind, name = "outside", p.label
-    return {"id": p.id, "kind": kind, "user_id": p.user_id, "department_id": p.department_id,
-            "work_package_id": p.work_package_id, "name": name, "label": p.label}  # fmt: skip
-
-
-def conflict_dict(s: Session, c: Conflict, parties: list[ConflictParty] | None = None) -> dict[str, Any]:
-    if parties is None:
-        parties = _parties(s, [c.id])[c.id]
-    users = names(s, [c.owner_id, c.raised_by, c.resolved_by, *(p.user_id for p in parties)])
-    wp_ids = {w for w in [c.work_package_id, *(p.work_package_id for p in parties)] if w is not None}
-    wps = {i: f"{code} {n}".strip() for i, code, n in s.execute(
-        select(WorkPackage.id, WorkPackage.wbs_code, WorkPackage.name).where(WorkPackage.id.in_(wp_ids)))} if wp_ids else {}  # fmt: skip
-    dept_ids = {p.department_id for p in parties if p.department_id is not None}
-    depts = dict(s.execute(select(Department.id, Department.name).where(Department.id.in_(dept_ids))).all()) if dept_ids else {}  # fmt: skip
-    risk_ref = None
-    if c.risk_id is not None:
-        n = s.scalar(select(Risk.number).where(Risk.id == c.risk_id))
-        risk_ref = f"R-{n}" if n is not None else None
-    t = now()
-    return {
-        "id": c.id, "project_id": c.project_id, "number": c.number, "ref": f"C-{c.number}", "title": c.title,
-        "description": c.description, "kind": c.kind, "severity": c.severity, "status": c.status,
-        "approach": c.approach, "level": c.level, "level_since": c.level_since, "escalate_at": c.escalate_at,
-        "time_left": rules.time_left(c.escalate_at, t),
-        "overdue": c.escalate_at is not None and c.escalate_at <= t,
-        "work_package_id": c.work_package_id,
-        "work_package": wps.get(c.work_package_id) if c.work_package_id else None,
-        "owner_id": c.owner_id, "owner": users.get(c.owner_id) if c.owner_id else None,
-        "raised_by": c.raised_by, "raised_by_name": users.get(c.raised_by) if c.raised_by else None,
-        "source": c.source, "detected": c.source == rules.Source.DETECTED.value, "detector_key": c.detector_key,
-        "risk_id": c.risk_id, "risk_ref": risk_ref, "concern_id": c.concern_id, "details": c.details or {},
-        "outcome": c.outcome, "resolved_at": c.resolved_at,
-        "resolved_by": users.get(c.resolved_by) if c.resolved_by else None,
-        "parties": [party_dict(p, users, depts, wps) for p in parties],
-        "created_at": c.created_at, "updated_at": c.updated_at, "version": c.version,
-    }  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- the log

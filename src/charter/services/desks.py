@@ -33,6 +33,7 @@ from charter.persistence.models import (
 )
 from charter.services import conflicts as conflicts_svc
 from charter.services import roles as roles_svc
+from charter.services import work_packages
 from charter.services.authz import can, require_user, visible_project_ids
 from charter.services.context import Actor, now
 
@@ -104,21 +105,6 @@ def _timesheets(s: Session, actor: Actor, pid: int, wp_ids: set[int] | None = No
     return out
 
 
-def _subtree(s: Session, pid: int, root: int) -> set[int]:
-    children: dict[int | None, list[int]] = {}
-    for wid, parent in s.execute(
-        select(WorkPackage.id, WorkPackage.parent_id).where(WorkPackage.project_id == pid)
-    ):
-        children.setdefault(parent, []).append(wid)
-    out, todo = set(), [root]
-    while todo:
-        w = todo.pop()
-        if w not in out:
-            out.add(w)
-            todo.extend(children.get(w, []))
-    return out
-
-
 def _pm(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
     h = health(s, actor, p)
     return {
@@ -138,7 +124,7 @@ def _pm(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
 def _leader(s: Session, actor: Actor, p: Project, wp_id: int) -> dict[str, Any]:
     from charter.services import workload
 
-    wps = _subtree(s, p.id, wp_id)
+    wps = work_packages.subtree(s, p.id, [wp_id])
     ts = s.scalars(select(Task).where(Task.project_id == p.id, Task.work_package_id.in_(wps))).all()
     progress = round(sum(t.percent_complete for t in ts) / len(ts), 1) if ts else None
     blocked = [{"id": t.id, "name": t.name, "status": t.status} for t in ts if t.status == "on_hold"]

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charter.domain import budget as brules
+from charter.domain import wbs
 from charter.domain.errors import ValidationError
 from charter.domain.money import allocate, quantise
 from charter.domain.roles import Perm
@@ -205,15 +206,6 @@ def _baseline_alloc(s: Session, p: Project, t: _Tasks) -> _Alloc:
                  for ln in s.scalars(select(BudgetLine).where(BudgetLine.project_id == p.id).order_by(BudgetLine.id))]  # fmt: skip
     parent = budget.parents(s, p.id)
 
-    def under(wp: int | None, root: int) -> bool:
-        seen: set[int] = set()
-        while wp is not None and wp not in seen:
-            if wp == root:
-                return True
-            seen.add(wp)
-            wp = parent.get(wp)
-        return False
-
     costed = [t.planned(i) for i in range(len(t.ids))]
     for x in lines:
         amount = quantise(Decimal(x["amount"]), p.currency)
@@ -223,7 +215,8 @@ def _baseline_alloc(s: Session, p: Project, t: _Tasks) -> _Alloc:
         li = len(a.lines)
         a.lines.append({**x, "amount": amount})
         root = x["work_package_id"]
-        members = [i for i in range(len(t.ids)) if root is None or under(t.wp[i], root)]
+        inside = None if root is None else wbs.subtree(parent, [root])
+        members = [i for i in range(len(t.ids)) if inside is None or t.wp[i] in inside]
         if not members:
             a.unscheduled.append(x["line_id"])
             continue

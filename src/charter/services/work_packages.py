@@ -3,6 +3,7 @@ recomputed from the tree whenever it changes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, or_, select
@@ -10,6 +11,7 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from charter.domain import wbs
 from charter.domain.errors import NotFound, ValidationError, stale
 from charter.domain.roles import PROJECT_TARGET, TASK_LEADER, Perm
 from charter.persistence.models import Role, RoleAssignment, User, WorkPackage
@@ -192,3 +194,9 @@ def update_work_package(
         after=journal.snapshot(w),
     )
     return wp_dict(w)
+
+
+def subtree(s: Session, project_id: int, roots: Iterable[int]) -> set[int]:
+    """The packages `roots` of the project and every package below them."""
+    q = select(WorkPackage.id, WorkPackage.parent_id).where(WorkPackage.project_id == project_id)
+    return wbs.subtree(dict(s.execute(q).all()), roots)

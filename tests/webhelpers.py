@@ -1,0 +1,40 @@
+"""What the web-page tests share: the seeded users' password, signing in through the login form, the CSRF
+token of a page, and the check that a page has no inline script or style. (Test modules cannot import
+conftest under --import-mode=importlib; `tests` is on the path, see pyproject.toml.)"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+PW = "web-test-password"
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+def sign_in(client: TestClient, username: str, *, landing: str = "/projects") -> None:
+    """Sign in as `username` (password `PW`) through the login form, starting from no session."""
+    client.cookies.clear()
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"username": username, "password": PW, "csrf_token": csrf_of(page.text), "next": landing},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+
+
+def login(client: TestClient, username: str, *, landing: str = "/projects") -> str:
+    """Sign in and return the CSRF token of the landing page (for the forms the test then posts)."""
+    sign_in(client, username, landing=landing)
+    return csrf_of(client.get(landing).text)
+
+
+def no_inline(html: str) -> None:
+    assert " style=" not in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
