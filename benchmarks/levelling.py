@@ -1,7 +1,8 @@
 """PSPLIB j30 benchmark of the resource-levelling engine (heuristic and CP-SAT).
 
 Usage: ``python benchmarks/levelling.py [--data DIR] [--every K] [--limit N] [--time-limit S]
-[--methods heuristic,cpsat] [--json PATH] [--small]``.  Also called by ``charter bench levelling``.
+[--methods heuristic,cpsat] [--instances j3013_1,j3025_4] [--json PATH] [--small]``.
+Also called by ``charter bench levelling``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--time-limit", type=float, default=None, help="CP-SAT seconds per instance (1.0)")
     ap.add_argument("--methods", default="heuristic,cpsat", help="comma list of heuristic, cpsat")
     ap.add_argument("--workers", type=int, default=2, help="CP-SAT workers (2)")
+    ap.add_argument(
+        "--instances",
+        default=None,
+        help="comma list of instance names (e.g. j3013_1,j3025_4) to run only those",
+    )
     ap.add_argument("--json", type=Path, default=None, help="write the results as JSON to PATH")
     ap.add_argument("--small", action="store_true", help="CI mode: 12 instances, 0.5 s CP-SAT limit")
     return ap.parse_args(argv)
@@ -63,6 +69,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise FileNotFoundError(f"PSPLIB data directory not found: {data}")
     optimum = {(r.parameter, r.instance): r.makespan for r in load_optimum(data / "j30opt.sm")}
     files = sorted((p for p in data.glob("j30*_*.sm")), key=_instance_key)
+    if args.instances:
+        wanted = [w.strip().removesuffix(".sm") for w in args.instances.split(",") if w.strip()]
+        by_name = {p.stem: p for p in files}
+        missing = [w for w in wanted if w not in by_name]
+        if missing:
+            raise ValueError(f"unknown instance(s) in --instances: {', '.join(missing)}")
+        files = [by_name[w] for w in wanted]
     every = max(1, args.every)
     limit = args.limit
     time_limit = args.time_limit

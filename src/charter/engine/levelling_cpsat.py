@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from charter.engine.levelling import (
     IntArray,
@@ -31,6 +31,7 @@ from charter.engine.levelling_heuristic import _sgs, _topo_by_key, level_heurist
 __all__ = ["energy_distances", "level_cpsat"]
 
 _MAX_PAIRWISE = 400
+_LB_SEARCH = "objective_lb_search_without_lp"
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -143,10 +144,11 @@ def level_cpsat(
     ``hint`` is a heuristic result to start from (computed with :func:`level_heuristic` when ``None``; with
     ``hint_share`` its sampling is capped at that share of the time limit, which leaves the solver more of its
     time on a loaded machine but gives up "never worse than the default heuristic", so it is off by default).
-    With a valid hint and ``bound_search`` the two workers are both full-problem solvers, one of them
-    searching on the objective's lower bound (``objective_lb_search``): the hint is usually optimal or near
-    it, so proving the bound is the work left, and the default second worker (LNS on the incumbent) helps
-    little there.  More workers keep CP-SAT's portfolio with the bound search added.
+    With a valid hint and ``bound_search`` the two workers are both full-problem solvers without LP
+    relaxation (``no_lp``), one of them searching on the objective's lower bound (``use_objective_lb_search``):
+    the hint is usually optimal or near it, so proving the bound is the work left, and the default second
+    worker (LNS on the incumbent) helps little there; the LP adds no bound on these models and only slows
+    both searches down.  More workers keep CP-SAT's portfolio with ``objective_lb_search`` added.
     Extra keyword arguments are set on ``CpSolver.parameters``.  The returned ``lower_bound`` is the
     solver's proven bound (at least the critical-path / energy bound); ``status`` is ``"OPTIMAL"`` when the
     makespan equals it.  If CP-SAT finds nothing better, the heuristic schedule is returned with
@@ -287,8 +289,15 @@ def level_cpsat(
     solver.parameters.log_search_progress = log
     if bound_search and hint_valid and num_workers >= 2 and "subsolvers" not in solver_params:
         if num_workers == 2:
+            # Both workers without LP relaxation: on these models the LP gives no useful bound (the
+            # cumulative constraints are not linearised at the default level) and only slows the search.
             solver.parameters.num_full_subsolvers = 2
-            solver.parameters.subsolvers.extend(["default_lp", "objective_lb_search"])
+            lb_search = cp_model_helper.SatParameters()
+            lb_search.name = _LB_SEARCH
+            lb_search.linearization_level = 0
+            lb_search.use_objective_lb_search = True
+            solver.parameters.subsolver_params.append(lb_search)
+            solver.parameters.subsolvers.extend(["no_lp", _LB_SEARCH])
         else:
             solver.parameters.extra_subsolvers.append("objective_lb_search")
     for key, value in solver_params.items():

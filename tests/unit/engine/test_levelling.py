@@ -341,3 +341,22 @@ def test_heuristic_reaches_known_optimum(name: str, optimum: int) -> None:
     assert res.makespan == optimum
     cp = level_cpsat(p, time_limit=1, hint=res)
     assert cp.makespan == optimum and cp.status == "OPTIMAL"
+
+
+@pytest.mark.skipif(DATA is None, reason="PSPLIB j30 data not available")
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_cpsat_worker_setups_prove_optimum(workers: int) -> None:
+    """Every worker setup (2 workers: no-LP search + no-LP bound search) is accepted by CP-SAT and proves.
+
+    j3025_3: the heuristic is not at the critical-path/energy bound, so the solver has to prove the bound;
+    a setup CP-SAT rejected would fall back to the heuristic's schedule without a proof.
+    """
+    from charter.io.psplib import load_sm
+
+    assert DATA is not None
+    p = load_sm(DATA / "j3025_3.sm").to_problem()
+    heur = level_heuristic(p)
+    res = level_cpsat(p, time_limit=60, num_workers=workers, hint=heur)
+    assert independent_violations(p, res.starts) == []
+    assert res.makespan <= heur.makespan
+    assert res.status == "OPTIMAL" and res.lower_bound == res.makespan == 76
