@@ -131,7 +131,7 @@ def test_search_page_links_open_the_owner_and_the_download(seed: Any, docs: Any)
         page = client.get("/login").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page)
         assert token
-        r = client.post("/login", data={"username": username, "password": pw, "csrf_token": token.group(1),
+        r = client.post("/login", data={"username": username.replace("_", "-"), "password": pw, "csrf_token": token.group(1),
                                         "next": "/projects"})  # fmt: skip
         assert r.status_code == 303, r.text
 

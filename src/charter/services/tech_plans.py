@@ -108,6 +108,8 @@ def proposal(s: Session, actor: Actor, update_id: int, project_id: int | None = 
     that would carry the plan (None: not chosen yet; `projects` lists the choices)."""
     u, c = _load(s, actor, update_id)
     pid = c.project_id if c.project_id is not None else (_plan_project(s, u) or project_id)
+    if c.project_id is None and pid is not None and pid == project_id:
+        project_for(s, actor, pid)  # a project the actor may see (else: not found)
     wp = _package(s, pid) if pid is not None else None
     org_wide = c.project_id is None
     return {
