@@ -62,6 +62,15 @@ class Source:
         return {c.key for c in cols if getattr(c, "class_", None) is self.model}
 
 
+def _words(col: Any) -> Any:
+    """A file name or content type with its separators as spaces: PostgreSQL's parser reads
+    `quasar-design.pdf` and `application/pdf` as single tokens, so their words are indexed as well."""
+    out = col
+    for sep in (".", "-", "_", "/", "+"):
+        out = func.replace(out, sep, " ")
+    return out
+
+
 SOURCES: tuple[Source, ...] = (
     Source("project", Project, Project.name, (Project.key, Project.objectives, Project.scope_statement),
            Project.id, Project.id),
@@ -79,7 +88,8 @@ SOURCES: tuple[Source, ...] = (
            (Deliverable.phase, Deliverable.description, Deliverable.acceptance_criteria),
            Deliverable.project_id, Deliverable.id),
     Source("attachment", Attachment, Attachment.filename,
-           (Attachment.content_type, func.coalesce(Expense.description, CommItem.subject)),
+           (func.coalesce(Expense.description, CommItem.subject), Attachment.content_type,
+            _words(Attachment.filename), _words(Attachment.content_type)),
            Attachment.project_id, Attachment.id),
 )  # fmt: skip
 _BY_MODEL = {src.model: src for src in SOURCES}
