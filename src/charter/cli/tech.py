@@ -184,23 +184,34 @@ def plan(
     owner: Annotated[
         str | None, typer.Option(help="Username or id (default: the component's owner).")
     ] = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project",
+            "-p",
+            help="Organisation-wide component: the project (key or id) that carries the "
+            "plan's tasks, e.g. an operations project (you: its owner or an admin, managing technology there).",
+        ),
+    ] = None,
     show: Annotated[bool, typer.Option("--show", help="Only show the template, create nothing.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Turn an update item into linked tasks (assess -> test in staging -> deploy -> verify, or your own
     --step list): finish-to-start, in a work package, first task from today, the last one due on the item's
-    due date. Works during the project and after its closure."""
+    due date. Works during the project and after its closure. An organisation-wide component's update goes
+    into the project named by --project."""
     db = open_db()
     with db.uow(readonly=show) as s:
         actor = acting(s)
-        proposal = tech_plans.proposal(s, actor, update)
+        pid = projects.find_project_id(s, actor, project) if project else None
+        proposal = tech_plans.proposal(s, actor, update, pid)
         if show:
             out = proposal
         else:
             owner_id = accounts.find_user_id(s, owner) if owner else None
             out = tech_plans.create_plan(
                 s, actor, update, proposal["version"], steps=[_step(x) for x in step] if step else None,
-                work_package_id=work_package, owner_id=owner_id,
+                work_package_id=work_package, owner_id=owner_id, project_id=pid,
             )  # fmt: skip
     if as_json:
         print_json(out)
@@ -362,7 +373,8 @@ def search_cmd(
     query: Annotated[str, typer.Argument(help="Words; quotes and operators are taken as words.")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Search tasks, work packages, projects, messages, risks, concerns, inventory and lessons."""
+    """Search tasks, work packages, projects, messages, risks, concerns, inventory, lessons and documents
+    (deliverables, message files, expense receipts), as far as you may see them."""
     db = open_db()
     with db.uow(readonly=True) as s:
         out = search.search(s, acting(s), query)
@@ -371,7 +383,8 @@ def search_cmd(
         return
     console.print(f"{out['total']} result(s)")
     for h in out["results"]:
-        console.print(f"{h['kind']:<12} [{escape(str(h['project_key'] or '-'))}] {escape(str(h['title']))}")
+        console.print(f"{h['kind']:<12} [{escape(str(h['project_key'] or '-'))}] {escape(str(h['title']))}"
+                      f"  {escape(h['link'])}")  # fmt: skip
 
 
 @search_app.command("reindex")

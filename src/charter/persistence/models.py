@@ -1380,11 +1380,12 @@ class Attachment(Base):
 
 
 class SearchDoc(Base):
-    """One searchable row: the text of a task, work package, project, message, risk, concern, component or
-    lesson, rewritten by the service layer in the same transaction as the write (`services/search_index.py`).
-    Derived data, so not versioned or journaled. Matched through the PostgreSQL GIN expression index
-    `ix_search_docs_fts` or the SQLite FTS5 table `search_fts` (external content over this table, kept in
-    step by triggers); both are created by migration 0013 for their own database only."""
+    """One searchable row: the text of a task, work package, project, message, risk, concern, component,
+    lesson, deliverable or attachment, rewritten by the service layer in the same transaction as the write
+    (`services/search_index.py`). Derived data, so not versioned or journaled. Matched through the PostgreSQL column `tsv` (a stored
+    to_tsvector of title and body, migration 0016) and its GIN index `ix_search_docs_fts`, or the SQLite FTS5
+    table `search_fts` (external content over this table, kept in step by triggers, migration 0013); each
+    exists in its own database only."""
 
     __tablename__ = "search_docs"
     __table_args__ = (

@@ -1,11 +1,12 @@
 """The database-specific half of the search index over `search_docs` (see `SearchDoc` in models.py).
 
-- PostgreSQL: the GIN expression index `ix_search_docs_fts` on `to_tsvector('simple', title || ' ' || body)`;
-  queries use exactly `TSVECTOR_SQL` so the planner can use it.
+- PostgreSQL: the stored generated column `tsv` = `to_tsvector('simple', title || ' ' || body)` and the GIN
+  index `ix_search_docs_fts` over it (migration 0016; 0013 indexed the expression); queries match and rank on
+  `TSVECTOR_SQL`, so a hit's vector is read, not parsed again from its text.
 - SQLite: the FTS5 table `search_fts`, external content over `search_docs` (it stores only the inverted
   index), kept in step with `search_docs` by three triggers.
 
-Neither is part of the SQLAlchemy models (SQLite has no tsvector, PostgreSQL no FTS5), so the migration creates
+None of these is part of the SQLAlchemy models (SQLite has no tsvector, PostgreSQL no FTS5), so the migration creates
 them for its own database, schema comparisons skip them (`include_name`) and backups skip the FTS5 tables
 (`search_docs` itself is backed up; restoring its rows through the triggers rebuilds the FTS5 index).
 """
@@ -16,7 +17,8 @@ from typing import Any
 
 FTS_TABLE = "search_fts"
 PG_INDEX = "ix_search_docs_fts"
-TSVECTOR_SQL = "to_tsvector('simple'::regconfig, search_docs.title || ' ' || search_docs.body)"
+PG_COLUMN = "tsv"
+TSVECTOR_SQL = "search_docs.tsv"
 # The FTS5 table and its shadow tables (an external-content table has no _content table).
 SQLITE_TABLES = frozenset({FTS_TABLE} | {f"{FTS_TABLE}_{s}" for s in ("data", "idx", "docsize", "config")})
 
@@ -27,4 +29,6 @@ def include_name(name: str | None, type_: Any, parent_names: Any) -> bool:
         return name not in SQLITE_TABLES
     if type_ == "index":
         return name != PG_INDEX
+    if type_ == "column":
+        return not (name == PG_COLUMN and parent_names.get("table_name") == "search_docs")
     return True

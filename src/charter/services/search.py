@@ -1,14 +1,23 @@
-"""Search across tasks, work packages, projects, messages, risks, concerns, inventory and lessons.
+"""Search across tasks, work packages, projects, messages, risks, concerns, inventory, lessons and documents
+(deliverables, and attachments: message files and expense receipts).
 
 Permission first: every hit must be a row the actor can see (the projects they can see, plus, for
-messages and concerns, the same per-project visibility their own lists apply); the condition is part of the
-query, so nothing invisible is ever matched, ranked or counted.
+messages and concerns, the same per-project visibility their own lists apply; a message's file only for
+whoever sees its thread, an expense's receipt only for whoever may read the project's budget, as the
+downloads themselves); the condition is part of the query, so nothing invisible is ever matched, ranked or
+counted.
+
+Counting and paging happen in the database too: one statement computes the visible matching entries once
+(narrow rows, no text), counts the results (a thread matched by several of its messages is one result, shown
+with its best-matching message) and returns only the page, best first; the text of the page's fifty entries
+is read afterwards by primary key. Each kind's permission check is a correlated EXISTS on the target's
+primary key (one index lookup per matching entry), not an IN over every visible row of the kind.
 
 The text lives in the persistent index `search_docs`, rewritten on every write in the write's own
 transaction (`services/search_index.py`):
 
-- PostgreSQL: `to_tsvector('simple', title || ' ' || body) @@ websearch_to_tsquery('simple', q)` per kind,
-  answered from the GIN expression index `ix_search_docs_fts`, ranked by `ts_rank`;
+- PostgreSQL: `search_docs.tsv @@ websearch_to_tsquery('simple', q)` (tsv: the stored to_tsvector('simple', title || ' ' || body)),
+  answered from the GIN index `ix_search_docs_fts` on the stored vector `search_docs.tsv`, ranked by `ts_rank`;
   websearch_to_tsquery accepts any input without error.
 - SQLite: `search_fts MATCH q` on the FTS5 table over `search_docs`, ranked by bm25. The user's words are
   reduced to word tokens and each is quoted as an FTS5 string, so quotes and operators (`"foo`, `OR`,
@@ -34,13 +43,17 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
 )
 from sqlalchemy.orm import Session
 
+from charter.domain.roles import Perm
 from charter.persistence.models import (
+    Attachment,
     CommItem,
     CommMessage,
     Concern,
+    Deliverable,
     Lesson,
     Project,
     Risk,
@@ -50,9 +63,10 @@ from charter.persistence.models import (
     WorkPackage,
 )
 from charter.persistence.search_index import FTS_TABLE, TSVECTOR_SQL
-from charter.services.authz import require_user, visible_project_ids
+from charter.services.authz import can, require_user, visible_project_ids
 from charter.services.comms_common import visibility
 from charter.services.context import Actor
+from charter.services.search_index import EXPENSE_OWNER, MESSAGE_OWNER
 
 MAX_QUERY = 200
 LIMIT = 50
@@ -69,7 +83,7 @@ class _Kind:
     visible: Callable[[Session, Actor, list[int]], ColumnElement[bool] | None] | None = None
 
 
-def _comm_cond(s: Session, actor: Actor, pids: list[int]) -> ColumnElement[bool] | None:
+def _comm_cond(s: Session, actor: Actor, pids: list[int]) -> ColumnElement[bool]:
     parts: list[ColumnElement[bool]] = []
     for pid in pids:
         cond = visibility(s, actor, pid)
@@ -85,6 +99,21 @@ def _concern_cond(s: Session, actor: Actor, pids: list[int]) -> ColumnElement[bo
         cond = _visible(s, actor, pid)
         parts.append(Concern.project_id == pid if cond is None else (Concern.project_id == pid) & cond)
     return or_(*parts) if parts else literal(False)
+
+
+def _attachment_cond(s: Session, actor: Actor, pids: list[int]) -> ColumnElement[bool] | None:
+    """A message's file: its thread is visible (`_comm_cond`); an expense's receipt: the actor may read the
+    project's budget (budget.read project-wide, what the receipt download asks)."""
+    messages = (
+        select(CommMessage.id)
+        .join(CommItem, CommItem.id == CommMessage.item_id)
+        .where(CommItem.project_id.in_(pids), _comm_cond(s, actor, pids))
+    )
+    budget = [pid for pid in pids if can(s, actor, pid, Perm.BUDGET_READ)]
+    return or_(
+        and_(Attachment.owner_kind == MESSAGE_OWNER, Attachment.owner_id.in_(messages)),
+        and_(Attachment.owner_kind == EXPENSE_OWNER, Attachment.project_id.in_(budget)),
+    )
 
 
 KINDS: tuple[_Kind, ...] = (
@@ -108,6 +137,12 @@ KINDS: tuple[_Kind, ...] = (
           TechComponent.project_id, "/tech/{id}"),
     _Kind("lesson", lambda: select(Lesson.id, Lesson.project_id, Lesson.title, Lesson.body, Lesson.category),
           Lesson.project_id, "/lessons"),
+    _Kind("deliverable", lambda: select(Deliverable.id, Deliverable.project_id, Deliverable.name,
+                                        Deliverable.phase, Deliverable.description, Deliverable.acceptance_criteria),
+          Deliverable.project_id, "/projects/{project_id}/quality#deliverable-{id}"),
+    _Kind("attachment", lambda: select(Attachment.id, Attachment.project_id, Attachment.filename,
+                                       Attachment.content_type),
+          Attachment.project_id, "", _attachment_cond),  # links: the owner's page (see `_attachment_links`)
 )  # fmt: skip
 
 
@@ -142,23 +177,64 @@ def _visible_ids(s: Session, actor: Actor) -> list[int]:
 def search(
     s: Session, actor: Actor, q: str, *, kinds: list[str] | None = None, limit: int = LIMIT
 ) -> dict[str, Any]:
+    """The best `limit` results (at most 200) and the total count of visible results."""
     require_user(actor)
     q = clean(q)
     wanted = [k for k in KINDS if not kinds or k.kind in kinds]
-    if not _WORD.search(q):
+    if not _WORD.search(q) or not wanted:
         return {"query": q, "total": 0, "results": []}
     pids = _visible_ids(s, actor)
-    keys: dict[int, str] = {
-        pid: key for pid, key in s.execute(select(Project.id, Project.key).where(Project.id.in_(pids)))
-    }
     if s.get_bind().dialect.name == "postgresql":
-        hits = _pg(s, actor, q, wanted, pids)
-    else:
-        hits = _sqlite(s, actor, q, wanted, pids)
-    hits.sort(key=lambda h: (-h["rank"], h["kind"], h["id"]))
+        # the statement's estimated cost crosses jit_above_cost with a few thousand hits; compiling it takes
+        # longer (~170 ms) than running it, every time
+        s.execute(text("SET LOCAL jit = off"))
+    rows = s.execute(page_statement(s, actor, q, wanted, pids, max(1, min(limit, 200)))).all()
+    text_of = {
+        doc_id: (title, snippet)
+        for doc_id, title, snippet in s.execute(
+            select(SearchDoc.id, SearchDoc.title, func.substr(SearchDoc.body, 1, 240)).where(
+                SearchDoc.id.in_([r[0] for r in rows])
+            )
+        )
+    }
+    by_kind = {k.kind: k for k in wanted}
+    hits = [_hit(by_kind[kind], (target, project, *text_of.get(doc_id, ("", ""))), float(rank or 0))
+            for doc_id, kind, target, project, rank, _ in rows]  # fmt: skip
+    keys: dict[int, str] = {
+        pid: key
+        for pid, key in s.execute(
+            select(Project.id, Project.key).where(Project.id.in_({h["project_id"] for h in hits} - {None}))
+        )
+    }
     for h in hits:
         h["project_key"] = keys.get(h["project_id"])
-    return {"query": q, "total": len(hits), "results": hits[: max(1, min(limit, 200))]}
+    _attachment_links(s, [h for h in hits if h["kind"] == "attachment"])
+    return {"query": q, "total": int(rows[0][5]) if rows else 0, "results": hits}
+
+
+def _attachment_links(s: Session, hits: list[dict[str, Any]]) -> None:
+    """An attachment result opens its owner (the message thread, the expense on the budget page) and offers
+    the download (the same permission-checked route as on the owner's page)."""
+    if not hits:
+        return
+    owners = {
+        a_id: (kind, owner, thread)
+        for a_id, kind, owner, thread in s.execute(
+            select(Attachment.id, Attachment.owner_kind, Attachment.owner_id, CommMessage.item_id)
+            .outerjoin(CommMessage,
+                       and_(Attachment.owner_kind == MESSAGE_OWNER, CommMessage.id == Attachment.owner_id))
+            .where(Attachment.id.in_([h["id"] for h in hits]))
+        )
+    }  # fmt: skip
+    for h in hits:
+        kind, owner, thread = owners.get(h["id"], (None, None, None))
+        pid = h["project_id"]
+        if kind == MESSAGE_OWNER and thread is not None:
+            h["link"] = f"/projects/{pid}/messages/{thread}"
+            h["download"] = f"/projects/{pid}/messages/{thread}/attachments/{h['id']}"
+        elif kind == EXPENSE_OWNER:
+            h["link"] = f"/projects/{pid}/budget#expense-{owner}"
+            h["download"] = f"/projects/{pid}/budget/expenses/{owner}/receipts/{h['id']}"
 
 
 def _hit(k: _Kind, row: Any, rank: float) -> dict[str, Any]:
@@ -174,29 +250,58 @@ def _hit(k: _Kind, row: Any, rank: float) -> dict[str, Any]:
     }
 
 
-def _visible_targets(s: Session, actor: Actor, k: _Kind, pids: list[int]) -> Select[Any]:
-    """The ids of the rows of this kind the actor may see (a subquery; the id is the base's first column)."""
+def _visible_target(s: Session, actor: Actor, k: _Kind, pids: list[int]) -> ColumnElement[bool]:
+    """EXISTS the entry's target among this kind's rows the actor may see: correlated on the target's primary
+    key, so each matching entry costs one index lookup (an IN over every visible row of the kind would build
+    that whole set per search). Joining back to the source row also drops entries whose row a database
+    cascade removed."""
     base = _restricted(s, actor, k, pids)
-    return base.with_only_columns(base.selected_columns[0])
+    return base.with_only_columns(literal(1)).where(base.selected_columns[0] == SearchDoc.target_id).exists()
 
 
 def _visible(s: Session, actor: Actor, wanted: list[_Kind], pids: list[int]) -> ColumnElement[bool]:
-    """An index entry the actor may see: of a wanted kind, and its target among that kind's visible rows."""
-    return or_(false(), *[
-        and_(SearchDoc.kind == k.kind, SearchDoc.target_id.in_(_visible_targets(s, actor, k, pids)))
-        for k in wanted
-    ])  # fmt: skip
+    """An index entry the actor may see: of a wanted kind, and its target among that kind's visible rows.
+    (No pre-filter on `search_docs.project_id`: on PostgreSQL it tempts the planner into the B-tree index
+    and a to_tsvector per row of the project instead of the GIN index.)"""
+    return or_(false(), *[and_(SearchDoc.kind == k.kind, _visible_target(s, actor, k, pids)) for k in wanted])
 
 
-def _collect(s: Session, stmt: Select[Any], wanted: list[_Kind]) -> list[dict[str, Any]]:
-    by_kind = {k.kind: k for k in wanted}
-    out: dict[tuple[str, int], dict[str, Any]] = {}
-    for row in s.execute(stmt):
-        k = by_kind[row[0]]
-        key, rank = (k.kind, row[1]), float(row[5])
-        if key not in out or out[key]["rank"] < rank:  # a thread: its best-matching message
-            out[key] = _hit(k, row[1:], rank)
-    return list(out.values())
+def page_statement(
+    s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int], limit: int
+) -> Select[Any]:
+    """(entry id, kind, target, project, rank, total) of the best `limit` visible results, best first (rank,
+    kind, id). The visible matching entries are computed once (a materialised CTE of narrow rows: no text);
+    the page takes every entry of the kinds with one entry per result and, for messages, each thread's
+    best-matching message; the total counts the same results (threads once) over all of them, before the
+    page is cut."""
+    pg = s.get_bind().dialect.name == "postgresql"
+    base = (pg_statement if pg else sqlite_statement)(s, actor, q, wanted, pids)
+    rank = list(base.selected_columns)[-1].element  # the rank expression itself (not its label)
+    v = (
+        base.with_only_columns(SearchDoc.id, SearchDoc.kind, SearchDoc.target_id, SearchDoc.project_id,
+                               rank.label("rank"), maintain_column_froms=True)
+        .cte("visible_hits")
+        .prefix_with("MATERIALIZED")
+    )  # fmt: skip
+    singles = select(v.c.id, v.c.kind, v.c.target_id, v.c.project_id, v.c.rank).where(v.c.kind != "message")
+    ranked = select(
+        v.c.id, v.c.kind, v.c.target_id, v.c.project_id, v.c.rank,
+        func.row_number().over(partition_by=v.c.target_id, order_by=(v.c.rank.desc(), v.c.id)).label("rn"),
+    ).where(v.c.kind == "message").subquery("threads")  # fmt: skip
+    threads = select(
+        ranked.c.id, ranked.c.kind, ranked.c.target_id, ranked.c.project_id, ranked.c.rank
+    ).where(ranked.c.rn == 1)
+    page = singles.union_all(threads).subquery("page")
+    total = (
+        select(func.count()).select_from(v).where(v.c.kind != "message").scalar_subquery()
+        + select(func.count(func.distinct(v.c.target_id))).where(v.c.kind == "message").scalar_subquery()
+    )
+    c = page.c
+    return (
+        select(c.id, c.kind, c.target_id, c.project_id, c.rank, total.label("total"))
+        .order_by(c.rank.desc(), c.kind, c.target_id)
+        .limit(limit)
+    )
 
 
 def _cols() -> tuple[Any, ...]:
@@ -208,7 +313,9 @@ def pg_statement(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: li
     visible ones."""
     tsv: Any = literal_column(TSVECTOR_SQL)
     tsq = func.websearch_to_tsquery(literal_column("'simple'::regconfig"), q)
-    return select(*_cols(), func.ts_rank(tsv, tsq)).where(tsv.op("@@")(tsq), _visible(s, actor, wanted, pids))
+    return select(*_cols(), func.ts_rank(tsv, tsq).label("rank")).where(
+        tsv.op("@@")(tsq), _visible(s, actor, wanted, pids)
+    )
 
 
 def sqlite_statement(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int]) -> Select[Any]:
@@ -222,16 +329,8 @@ def sqlite_statement(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids
         .prefix_with("MATERIALIZED")
     )
     return (
-        select(*_cols(), matched.c.rank)
+        select(*_cols(), matched.c.rank.label("rank"))
         .select_from(matched)
         .join(SearchDoc, SearchDoc.id == matched.c.doc_id)
         .where(_visible(s, actor, wanted, pids))
     )
-
-
-def _pg(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int]) -> list[dict[str, Any]]:
-    return _collect(s, pg_statement(s, actor, q, wanted, pids), wanted)
-
-
-def _sqlite(s: Session, actor: Actor, q: str, wanted: list[_Kind], pids: list[int]) -> list[dict[str, Any]]:
-    return _collect(s, sqlite_statement(s, actor, q, wanted, pids), wanted)

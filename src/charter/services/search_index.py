@@ -1,7 +1,7 @@
 """The search index, maintained on write.
 
 Every flush that adds, changes or deletes a searchable row (project, work package, task, message, risk,
-concern, component, lesson) rewrites that row's `search_docs` entry through the same connection, so the
+concern, component, lesson, deliverable, attachment) rewrites that row's `search_docs` entry through the same connection, so the
 index changes in the same transaction as the write and rolls back with it. A change that does not touch
 the indexed text (a task's progress, a risk's rating) leaves the index alone. The database keeps its own
 full-text structure over `search_docs` (PostgreSQL GIN expression index, SQLite FTS5 table with triggers;
@@ -10,6 +10,10 @@ see `persistence/search_index.py`), so a search reads an index instead of buildi
 Writes that bypass the ORM (bulk SQL, a restore of an old backup, hand edits) are caught up with
 `rebuild` (`charter search reindex`). Rows deleted by a database cascade leave entries behind that searches
 never return (each hit is joined back to its visible source row) and the next rebuild removes.
+
+Documents: a deliverable (name; phase, description, acceptance criteria) and an attachment (file name;
+content type and its owner's text: the expense's description, the message thread's subject). An attachment's
+entry is rewritten when its owner's text changes (an expense's description, a thread's subject).
 """
 
 from __future__ import annotations
@@ -19,13 +23,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, event, func, insert, inspect, literal, select, text
+from sqlalchemy import Text, and_, cast, delete, event, func, insert, inspect, literal, select, text
 from sqlalchemy.orm import Session
 
 from charter.persistence.models import (
+    Attachment,
     CommItem,
     CommMessage,
     Concern,
+    Deliverable,
+    Expense,
     Lesson,
     Project,
     Risk,
@@ -51,7 +58,17 @@ class Source:
 
     @property
     def watched(self) -> set[str]:
-        return {c.key for c in (self.title, *self.parts, self.project) if c.class_ is self.model}
+        cols = (self.title, *self.parts, self.project)
+        return {c.key for c in cols if getattr(c, "class_", None) is self.model}
+
+
+def _words(col: Any) -> Any:
+    """A file name or content type with its separators as spaces: PostgreSQL's parser reads
+    `quasar-design.pdf` and `application/pdf` as single tokens, so their words are indexed as well."""
+    out = col
+    for sep in (".", "-", "_", "/", "+"):
+        out = func.replace(out, sep, " ")
+    return out
 
 
 SOURCES: tuple[Source, ...] = (
@@ -67,9 +84,19 @@ SOURCES: tuple[Source, ...] = (
            (TechComponent.vendor, TechComponent.current_version, TechComponent.licence),
            TechComponent.project_id, TechComponent.id),
     Source("lesson", Lesson, Lesson.title, (Lesson.body, Lesson.category), Lesson.project_id, Lesson.id),
+    Source("deliverable", Deliverable, Deliverable.name,
+           (Deliverable.phase, Deliverable.description, Deliverable.acceptance_criteria),
+           Deliverable.project_id, Deliverable.id),
+    Source("attachment", Attachment, Attachment.filename,
+           (func.coalesce(Expense.description, CommItem.subject), Attachment.content_type,
+            _words(Attachment.filename), _words(Attachment.content_type)),
+           Attachment.project_id, Attachment.id),
 )  # fmt: skip
 _BY_MODEL = {src.model: src for src in SOURCES}
 _MESSAGE = _BY_MODEL[CommMessage]
+_ATTACHMENT = _BY_MODEL[Attachment]
+EXPENSE_OWNER = "expense"  # Attachment.owner_kind of an expense's receipt (services/budget.py)
+MESSAGE_OWNER = "comm_message"  # ... of a message's file (services/comms.py)
 
 
 def _body(parts: Iterable[Any]) -> Any:
@@ -92,6 +119,14 @@ def _rows(src: Source) -> Any:
     )
     if src.model is CommMessage:
         stmt = stmt.join(CommItem, CommItem.id == CommMessage.item_id)
+    elif src.model is Attachment:  # the owner's text: an expense's description, a message thread's subject
+        stmt = (
+            stmt.select_from(Attachment)
+            .outerjoin(Expense, and_(Attachment.owner_kind == EXPENSE_OWNER, Expense.id == Attachment.owner_id))
+            .outerjoin(CommMessage,
+                       and_(Attachment.owner_kind == MESSAGE_OWNER, CommMessage.id == Attachment.owner_id))
+            .outerjoin(CommItem, CommItem.id == CommMessage.item_id)
+        )  # fmt: skip
     return stmt
 
 
@@ -123,6 +158,7 @@ def _after_flush(session: Session, _ctx: Any) -> None:
     gone: dict[str, set[int]] = defaultdict(set)
     threads: set[int] = set()  # threads whose subject or project changed: their messages' entries
     gone_threads: set[int] = set()
+    expenses: set[int] = set()  # expenses whose description changed: their receipts' entries
     for obj in session.new:
         src = _BY_MODEL.get(type(obj))
         if src is not None:
@@ -133,13 +169,15 @@ def _after_flush(session: Session, _ctx: Any) -> None:
             changed[src].add(obj.id)
         elif isinstance(obj, CommItem) and _text_changed(obj, {"subject", "project_id"}):
             threads.add(obj.id)
+        elif isinstance(obj, Expense) and _text_changed(obj, {"description"}):
+            expenses.add(obj.id)
     for obj in session.deleted:
         src = _BY_MODEL.get(type(obj))
         if src is not None:
             gone[src.kind].add(obj.id)
         elif isinstance(obj, CommItem):
             gone_threads.add(obj.id)
-    if not (changed or gone or threads or gone_threads):
+    if not (changed or gone or threads or gone_threads or expenses):
         return
     conn = session.connection()
     for kind, ids in gone.items():
@@ -147,11 +185,23 @@ def _after_flush(session: Session, _ctx: Any) -> None:
     if gone_threads:
         _forget(conn, "message", gone_threads, by_target=True)
     if threads:
-        changed[_MESSAGE] |= set(
-            conn.scalars(select(CommMessage.id).where(CommMessage.item_id.in_(sorted(threads))))
-        )
+        messages = set(conn.scalars(select(CommMessage.id).where(CommMessage.item_id.in_(sorted(threads)))))
+        changed[_MESSAGE] |= messages
+        changed[_ATTACHMENT] |= _files_of(conn, MESSAGE_OWNER, messages)
+    if expenses:
+        changed[_ATTACHMENT] |= _files_of(conn, EXPENSE_OWNER, expenses)
     for src, ids in changed.items():
         _reindex(conn, src, ids - gone[src.kind])
+
+
+def _files_of(conn: Any, owner_kind: str, owner_ids: set[int]) -> set[int]:
+    out: set[int] = set()
+    ordered = sorted(owner_ids)
+    for i in range(0, len(ordered), CHUNK):
+        q = select(Attachment.id).where(Attachment.owner_kind == owner_kind,
+                                        Attachment.owner_id.in_(ordered[i : i + CHUNK]))  # fmt: skip
+        out |= set(conn.scalars(q))
+    return out
 
 
 event.listen(Session, "after_flush", _after_flush)

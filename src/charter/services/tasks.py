@@ -255,6 +255,10 @@ def update_task(
         from charter.services.tech_plans import complete_items  # tech_plans builds on this module
 
         complete_items(s, actor, t.id)
+    elif before.get("status") == rules.TaskStatus.COMPLETED.value and t.status != before.get("status"):
+        from charter.services.tech_plans import reopen_items
+
+        reopen_items(s, actor, t.id)
     return _computed(s, t)
 
 

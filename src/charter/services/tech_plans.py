@@ -9,6 +9,11 @@ every role but PM, Sponsor and Observer), the hand-over owner receives the due-d
 (`tech.due_alerts`) and is assigned the plan's tasks when they hold a role there. Dates: the first task
 starts no earlier than today; the last carries the item's due date as its deadline, so the schedule shows
 whether the plan finishes in time.
+
+An organisation-wide component (no project) has no project of its own: whoever plans its update (the
+component's owner or an admin) chooses the project that carries the work, typically an operations or
+maintenance project where they manage technology (tech.manage); the plan's tasks go into that project's
+"Technology updates" package, and the plan's project is the project of its tasks.
 """
 
 from __future__ import annotations
@@ -19,11 +24,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from charter.domain.errors import CharterError, Conflict, NotFound, ValidationError
+from charter.domain.errors import CharterError, Conflict, NotFound, PermissionDenied, ValidationError
 from charter.domain.roles import Perm
-from charter.persistence.models import Task, TechComponent, TechUpdate, TechUpdateTask, User, WorkPackage
+from charter.persistence.models import (
+    Project,
+    Task,
+    TechComponent,
+    TechUpdate,
+    TechUpdateTask,
+    User,
+    WorkPackage,
+)
 from charter.services import journal, tasks, work_packages
-from charter.services.authz import grants, project_for, require_user
+from charter.services.authz import can, grants, project_for, require_user, visible_project_ids
 from charter.services.context import Actor, now
 
 DEFAULT_PACKAGE = "Technology updates"
@@ -56,16 +69,57 @@ def _package(s: Session, project_id: int) -> WorkPackage | None:
     ).first()
 
 
-def proposal(s: Session, actor: Actor, update_id: int) -> dict[str, Any]:
+def _plan_project(s: Session, u: TechUpdate) -> int | None:
+    """The project of the item's plan: the component's project, or (an organisation-wide component) the
+    project its plan's tasks were put in; None while an organisation-wide item has no plan."""
+    c = s.get(TechComponent, u.component_id)
+    if c is not None and c.project_id is not None:
+        return c.project_id
+    q = (
+        select(Task.project_id)
+        .join(TechUpdateTask, TechUpdateTask.task_id == Task.id)
+        .where(TechUpdateTask.update_id == u.id)
+        .limit(1)
+    )
+    return s.scalar(q)
+
+
+def may_plan_org_wide(actor: Actor, c: TechComponent) -> bool:
+    """Who may plan the update of an organisation-wide component: its owner or an admin."""
+    return actor.is_admin or (actor.user_id is not None and c.owner_id == actor.user_id)
+
+
+def plan_projects(s: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The projects the actor may put an organisation-wide component's update plan in (tech.manage there),
+    by key."""
+    require_user(actor)
+    q = (
+        select(Project.id, Project.key, Project.name)
+        .where(Project.id.in_(visible_project_ids(s, actor)), Project.deleted_at.is_(None))
+        .order_by(Project.key)
+    )
+    return [{"id": pid, "key": key, "name": name} for pid, key, name in s.execute(q)
+            if can(s, actor, pid, Perm.TECH_MANAGE)]  # fmt: skip
+
+
+def proposal(s: Session, actor: Actor, update_id: int, project_id: int | None = None) -> dict[str, Any]:
     """The template plan for an update item, ready to edit: steps with days, the owner and work package
-    that would be used, and the due date."""
+    that would be used, and the due date. For an organisation-wide component, `project_id` is the project
+    that would carry the plan (None: not chosen yet; `projects` lists the choices)."""
     u, c = _load(s, actor, update_id)
-    wp = _package(s, c.project_id) if c.project_id is not None else None
+    pid = c.project_id if c.project_id is not None else (_plan_project(s, u) or project_id)
+    if c.project_id is None and pid is not None and pid == project_id:
+        project_for(s, actor, pid)  # a project the actor may see (else: not found)
+    wp = _package(s, pid) if pid is not None else None
+    org_wide = c.project_id is None
     return {
         "update_id": u.id,
         "version": u.version,
         "kind": u.kind,
-        "project_id": c.project_id,
+        "project_id": pid,
+        "org_wide": org_wide,
+        "may_plan": not org_wide or may_plan_org_wide(actor, c),
+        "projects": plan_projects(s, actor) if org_wide and may_plan_org_wide(actor, c) else [],
         "steps": [
             {"name": f"{name}: {c.name} {c.current_version}".strip()[:200], "days": days}
             for name, days in TEMPLATES[u.kind]
@@ -115,15 +169,27 @@ def create_plan(
     steps: list[dict[str, Any]] | None = None,
     work_package_id: int | None = None,
     owner_id: int | None = None,
+    project_id: int | None = None,
 ) -> dict[str, Any]:
     """Create the plan's tasks and finish-to-start links in one go (all or nothing). Without `steps`, the
     template for the item's kind; without `work_package_id`, the "Technology updates" package; without
-    `owner_id`, the component's owner (assigned when they hold a role in the project)."""
+    `owner_id`, the component's owner (assigned when they hold a role in the project). `project_id`: for an
+    organisation-wide component, the project that carries the plan (required; the planner is the
+    component's owner or an admin and manages technology there); a project's component plans in its own."""
     u, c = _load(s, actor, update_id)
     if c.project_id is None:
-        raise ValidationError("an organisation-wide component has no project to plan update tasks in",
-                              field="update_id")  # fmt: skip
-    pid = c.project_id
+        if not may_plan_org_wide(actor, c):
+            raise PermissionDenied("only the component's owner or an admin may plan the update of an "
+                                   "organisation-wide component")  # fmt: skip
+        if project_id is None:
+            raise ValidationError("choose the project that carries the plan's tasks (e.g. an operations "
+                                  "project)", field="project_id")  # fmt: skip
+        pid = project_id
+    else:
+        if project_id is not None and project_id != c.project_id:
+            raise ValidationError(f"the component belongs to project {c.project_id}; its update plan goes "
+                                  "there", field="project_id")  # fmt: skip
+        pid = c.project_id
     project_for(s, actor, pid, Perm.TECH_MANAGE)
     if u.version != version:
         raise Conflict(f"update item {u.id} was changed by someone else (version {u.version})",
@@ -131,13 +197,18 @@ def create_plan(
     if u.status != "open" or u.task_id is not None:
         raise Conflict(f"update item {u.id} is already {u.status}; its tasks are in the schedule")
     if steps is None:
-        steps = proposal(s, actor, update_id)["steps"]
+        steps = proposal(s, actor, update_id, pid)["steps"]
     plan_steps = _steps(steps)
     explicit_owner = owner_id is not None
     owner = owner_id if explicit_owner else c.owner_id
     if explicit_owner and (owner is None or s.get(User, owner) is None):
         raise ValidationError(f"user {owner_id} does not exist", field="owner_id")
-    if work_package_id is None:
+    if work_package_id is not None:
+        target = s.get(WorkPackage, work_package_id)
+        if target is None or target.project_id != pid:
+            raise ValidationError(f"work package {work_package_id} is not in the plan's project",
+                                  field="work_package_id")  # fmt: skip
+    else:
         wp = _package(s, pid)
         if wp is None:
             work_package_id = work_packages.create_work_package(s, actor, pid, name=DEFAULT_PACKAGE)["id"]
@@ -185,13 +256,14 @@ def create_plan(
 def plan(s: Session, actor: Actor, update_id: int) -> dict[str, Any]:
     """The item's plan: its tasks in order with their schedule and progress."""
     u, c = _load(s, actor, update_id)
+    pid = _plan_project(s, u)
     rows = s.scalars(
         select(TechUpdateTask).where(TechUpdateTask.update_id == u.id).order_by(TechUpdateTask.position)
     ).all()
     out_tasks: list[dict[str, Any]] = []
     for r in rows:
         try:
-            t = tasks.get_task(s, actor, c.project_id, r.task_id) if c.project_id is not None else None
+            t = tasks.get_task(s, actor, pid, r.task_id) if pid is not None else None
         except CharterError:
             t = None
         if t is None:
@@ -204,7 +276,7 @@ def plan(s: Session, actor: Actor, update_id: int) -> dict[str, Any]:
         })  # fmt: skip
     done = bool(out_tasks) and all(t["status"] == "completed" for t in out_tasks)
     return {"update_id": u.id, "status": u.status, "version": u.version, "due_on": u.due_on,
-            "project_id": c.project_id, "tasks": out_tasks, "done": done}  # fmt: skip
+            "project_id": pid, "org_wide": c.project_id is None, "tasks": out_tasks, "done": done}  # fmt: skip
 
 
 def steps_of(s: Session, update_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -239,12 +311,31 @@ def complete_items(s: Session, actor: Actor, task_id: int) -> list[int]:
         ).all()
         if not statuses or any(st != "completed" for st in statuses):
             continue
-        c = s.get(TechComponent, u.component_id)
         before = journal.snapshot(u)
         u.status = "done"
         s.flush()
         journal.record(s, actor, entity_type="tech_update", entity_id=u.id, action="update",
-                       project_id=c.project_id if c else None, before=before, after=journal.snapshot(u),
+                       project_id=_plan_project(s, u), before=before, after=journal.snapshot(u),
                        cause="every step of the update plan is complete")  # fmt: skip
         done.append(u.id)
     return done
+
+
+def reopen_items(s: Session, actor: Actor, task_id: int) -> list[int]:
+    """Called when a completed task is reopened (its progress back below 100 %): every update item made done
+    whose plan includes the task goes back to planned (in progress), journaled as caused by the reopened
+    step. Items dismissed or still open are left alone. Returns the items reopened."""
+    q = select(TechUpdateTask.update_id).where(TechUpdateTask.task_id == task_id)
+    reopened: list[int] = []
+    for update_id in sorted(set(s.scalars(q))):
+        u = s.get(TechUpdate, update_id)
+        if u is None or u.status != "done":
+            continue
+        before = journal.snapshot(u)
+        u.status = "planned"
+        s.flush()
+        journal.record(s, actor, entity_type="tech_update", entity_id=u.id, action="update",
+                       project_id=_plan_project(s, u), before=before, after=journal.snapshot(u),
+                       cause=f"step task {task_id} of the update plan was reopened")  # fmt: skip
+        reopened.append(u.id)
+    return reopened

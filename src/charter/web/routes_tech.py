@@ -156,8 +156,10 @@ def _component(request: Request, db: Any, info: Any, component_id: int, error: d
             except CharterError:
                 wps = []  # the post-project owner without a role: reads the component, not the project
         users = accounts.list_users(s, actor)
+        plan_projects = projects.list_projects(s, actor) if c["project_id"] is None and plans else []
     return render(request, "tech_component.html", {
         "c": c, "proposals": proposals, "plans": plans, "wps": wps, "users": users, "error": error,
+        "plan_projects": plan_projects,
         "values": values or {}, "update_kinds": tech.UPDATE_KINDS, "severities": tech.SEVERITIES,
         "max_steps": MAX_STEPS, "kinds": tech.KINDS,
     }, status)  # fmt: skip
@@ -258,7 +260,7 @@ def create_plan(request: Request, update_id: int, form: FormData, db: DB, info: 
             tech_plans.create_plan(
                 s, info.actor, update_id, _int(form.get("version"), "version") or 0, steps=_plan_steps(form),
                 work_package_id=_int(form.get("work_package_id"), "work_package_id"),
-                owner_id=_int(form.get("owner_id"), "owner_id"),
+                owner_id=_int(form.get("owner_id"), "owner_id"), project_id=_int(form.get("project_id"), "project_id"),
             )  # fmt: skip
     except CharterError as exc:
         if _refusal(exc) or not component_id:

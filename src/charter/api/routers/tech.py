@@ -76,6 +76,11 @@ class PlanIn(_In):
         None, description='empty: the project\'s "Technology updates" package'
     )
     owner_id: int | None = Field(None, description="empty: the component's owner")
+    project_id: int | None = Field(
+        None,
+        description="an organisation-wide component: the project that carries the plan's tasks (required; "
+        "its owner or an admin plans, with tech.manage there); a project's component: its own project",
+    )
 
 
 class UpdateStatusIn(_In):
@@ -142,10 +147,14 @@ def create_update(component_id: int, body: UpdateIn, actor: CurrentActor, db: DB
 
 
 @router.get("/tech/updates/{update_id}/plan-template")
-def plan_template(update_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
-    """The built-in plan for the item's kind (assess, test in staging, deploy, verify, ...) to edit and post."""
+def plan_template(
+    update_id: int, actor: CurrentActor, db: DB, project_id: int | None = None
+) -> dict[str, Any]:
+    """The built-in plan for the item's kind (assess, test in staging, deploy, verify, ...) to edit and post.
+    An organisation-wide component's item lists in `projects` where the plan may go; `project_id` picks one
+    (its "Technology updates" package is then shown)."""
     with db.uow(readonly=True) as s:
-        return tech_plans.proposal(s, actor, update_id)
+        return tech_plans.proposal(s, actor, update_id, project_id)
 
 
 @router.get("/tech/updates/{update_id}/plan")
@@ -245,6 +254,8 @@ def portfolio(actor: CurrentActor, db: DB) -> dict[str, Any]:
 def run_search(
     actor: CurrentActor, db: DB, q: str = Query("", max_length=200), kind: list[str] | None = Query(None)
 ) -> dict[str, Any]:
-    """Full-text search across what you can see; quotes and operators are searched as plain words."""
+    """Full-text search across what you can see (documents included: `deliverable`, and `attachment` with its
+    owner's page as `link` and the file as `download`); `total` counts only visible results; quotes and
+    operators are searched as plain words."""
     with db.uow(readonly=True) as s:
         return search.search(s, actor, q, kinds=kind)
