@@ -419,3 +419,24 @@ def test_cli_answer_and_forward_with_attach(
     ]
     with w.db.uow(readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(Attachment)) == 2
+
+
+def test_a_reply_is_journaled_and_thread_records_stay_out_of_other_readers_journal(
+    api: Any, w: World
+) -> None:
+    item = ok(
+        _post(api, w, "stakeholder", [("a.pdf", PDF, "application/pdf")], subject="Private subject"), 201
+    )
+    ok(api.post(f"/projects/{w.p1}/messages/{item['id']}/replies", headers=w.headers("liaison"),
+                json={"body": "A private reply"}), 201)  # fmt: skip
+    with w.db.uow(readonly=True) as s:
+        rows = s.scalars(select(JournalEntry).where(JournalEntry.entity_type == "comm_message")).all()
+        assert [r.actor_id for r in rows] == [w.users["liaison"]]
+
+    def types(who: str) -> set[str]:
+        return {e["entity_type"] for e in ok(api.get(f"/projects/{w.p1}/journal", headers=w.headers(who)))}
+
+    assert {"comm_item", "comm_message", "comm_attachment"} <= types("pm")
+    assert not types("worker") & {"comm_item", "comm_message", "comm_attachment"}
+    body = api.get(f"/projects/{w.p1}/journal", headers=w.headers("worker")).text
+    assert "Private subject" not in body and "A private reply" not in body and "a.pdf" not in body

@@ -503,6 +503,8 @@ def reply(
     mentioned = _mentioned(s, project_id, body)
     before = journal.snapshot(i)
     m = _post(s, actor, i, "reply", body)
+    journal.record(s, actor, entity_type="comm_message", entity_id=m.id, action="create", project_id=project_id,
+                   after={"item_id": i.id, "kind": m.kind, "body": body}, cause=f"reply to message {i.id}")  # fmt: skip
     mail = _with_files(body, _store_files(s, actor, i, m, files))
     if i.first_response_at is None and actor.user_id in _handler_ids(s, i):
         i.first_response_at = now()

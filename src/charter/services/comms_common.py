@@ -206,3 +206,12 @@ def add_participants(s: Session, item_id: int, user_ids: Iterable[int | None], r
         have.add(uid)
         added.append(uid)
     return added
+
+
+THREAD_JOURNAL_TYPES = ("comm_item", "comm_message", "comm_attachment")
+
+
+def hidden_journal_types(s: Session, actor: Actor, project_id: int) -> tuple[str, ...]:
+    """What the project-wide journal leaves out for this reader: the records of message threads (subjects,
+    replies, file names), unless the reader is the PM or an admin; a thread's participants see it on its page."""
+    return () if is_manager(s, actor, project_id) else THREAD_JOURNAL_TYPES

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.domain.errors import CharterError, Conflict
-from charter.domain.roles import Perm
-from charter.services import accounts, conflicts, journal, org, projects, roles, work_packages
-from charter.services.authz import project_for
+from charter.services import accounts, org, projects, roles, work_packages
+from charter.services import project_journal as journal_view
 from charter.web.app import render
 from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_int
 
@@ -212,16 +211,15 @@ def project_journal(
 ) -> HTMLResponse:
     page = max(1, page)
     with db.uow(readonly=True) as s:
-        project_for(s, info.actor, project_id, Perm.JOURNAL_READ)
         project = projects.get_project(s, info.actor, project_id)
-        entries = journal.entries(
+        entries = journal_view.entries(
             s,
-            project_id=project_id,
+            info.actor,
+            project_id,
             entity_type=entity_type,
             entity_id=entity_id,
             limit=101,
             offset=(page - 1) * 100,
-            hide_entity_types=conflicts.hidden_journal_types(s, info.actor, project_id),
         )
     return render(
         request,

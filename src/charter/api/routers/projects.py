@@ -7,9 +7,9 @@ from fastapi import APIRouter, Query
 from charter.api import schemas as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.domain.roles import Perm
-from charter.services import conflicts, journal, projects, work_packages
-from charter.services.authz import project_for, require_admin
+from charter.services import journal, projects, work_packages
+from charter.services import project_journal as journal_view
+from charter.services.authz import require_admin
 
 router = APIRouter(responses=ERRORS)
 
@@ -91,15 +91,14 @@ def project_journal(
 ) -> list[dict[str, Any]]:
     """The project's journal, newest first; filter by record to see one record's history."""
     with db.uow(readonly=True) as s:
-        project_for(s, actor, project_id, Perm.JOURNAL_READ)
-        return journal.entries(
+        return journal_view.entries(
             s,
-            project_id=project_id,
+            actor,
+            project_id,
             entity_type=entity_type,
             entity_id=entity_id,
             limit=limit,
             offset=offset,
-            hide_entity_types=conflicts.hidden_journal_types(s, actor, project_id),
         )
 
 

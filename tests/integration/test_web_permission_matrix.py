@@ -1,0 +1,778 @@
+"""The web permission matrix: every state-changing web route x every kind of caller -> the expected outcome.
+
+ONE declarative table (`TABLE`) of the POST routes of the server-rendered pages (there are no PUT, PATCH or
+DELETE web routes; the coverage test would list one); one test per (row, caller) cell is generated from it.
+`test_table_covers_every_web_route` walks the app and fails when a state-changing web route has no row (or a
+row names a route that is gone). Excluded, with the reason: POST /login (there is no caller yet: it is the
+door, tested in test_web.py and test_security_headers.py) and POST /logout (ends the caller's own session and
+touches no project data). The callers are the seeded world of tests/conftest.py, as in the API matrix
+(test_permission_matrix.py), whose expectation helpers (`in_p1`, `but`, `READ_P1`, ...) and object-creating
+helpers (`_bl`, `_pr`, `_risk`, ...) this module loads and reuses; web and API call the same services, so
+a row's expectation is the API row's, written with the same helpers.
+
+Outcome classes (requests are sent without following redirects):
+
+- "ok": a 2xx answer, or a 303 redirect to anywhere but /login (a form that worked redirects back to its
+  page, post/redirect/get). Where the route journals (every row unless it says `grows=False`), an "ok" cell
+  must also have added journal entries: a form re-rendered with 200 but nothing saved would not pass.
+- "login": anonymous (no session cookie) -> a 303 redirect to /login; nothing written.
+- "403": a signed-in member whose role does not allow it -> the error page with status 403.
+- "404": the outsider (who only holds a role in P2) or any caller for an object they cannot see -> 404.
+- Any other status is named by its number ("409", "422"); a 500 is never expected.
+
+Every refused cell must write nothing: the journal count is unchanged. Signed-in cells carry the session's
+CSRF token in the form (the gantt drag sends it in the X-CSRF-Token header, as the page does).
+
+Speed: sessions are made with `accounts.start_session` (no password, no argon2) and the caller's cookie is set
+on the client. On SQLite the seeded world and a session per user are built once per module into a template
+file that every cell copies; on PostgreSQL every cell re-seeds (the `seed` fixture) and starts the caller's
+session, and runs a deterministic subset to stay quick: every row for the outsider and for one member, the
+first who succeeds, else the first refused (`_pg_callers`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import re
+import shutil
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from charter.app import create_app
+from charter.domain.roles import OBSERVER, SPONSOR
+from charter.persistence.db import Database
+from charter.persistence.models import JournalEntry, User
+from charter.services import accounts
+from charter.web.session import SESSION_COOKIE
+
+
+def _load_api_matrix() -> ModuleType:
+    """The API matrix module, loaded by path (tests run with --import-mode=importlib: no package imports)."""
+    name = "charter_tests_api_permission_matrix"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("test_permission_matrix.py"))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+api = _load_api_matrix()
+MEMBERS: tuple[str, ...] = api.MEMBERS
+CALLERS: tuple[str, ...] = api.CALLERS
+IS_POSTGRES: bool = api.IS_POSTGRES
+World = Any
+Expect = dict[str, str]
+in_p1, but, nowhere, READ_P1 = api.in_p1, api.but, api.nowhere, api.READ_P1
+
+
+def authenticated() -> Expect:
+    return {**dict.fromkeys(CALLERS, "ok"), "anonymous": "login"}
+
+
+def admin_only() -> Expect:
+    return {**dict.fromkeys(CALLERS, "403"), "anonymous": "login", "admin": "ok"}
+
+
+# --------------------------------------------------------------------------------------------- the table
+
+Url = Callable[[World, str], str]
+Form = Callable[[World, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Op:
+    path: str  # the route template, exactly as the web app declares it
+    expect: Expect  # "401" (an API helper's anonymous) is read as "login"
+    variant: str = "default"
+    url: Url | None = None  # the concrete URL; default: `path`
+    form: Form | None = None  # the minimal valid form (the CSRF token is added for signed-in callers)
+    files: Callable[[World, str], dict[str, Any]] | None = None  # multipart uploads
+    json: Form | None = None  # a JSON body (the gantt drag), CSRF in the X-CSRF-Token header
+    prepare: Callable[[World, str], None] | None = None  # extra state the cell needs
+    grows: bool = True  # an "ok" cell must add journal entries
+    method: str = "POST"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.path)
+
+    def outcome(self, caller: str) -> str:
+        got = self.expect[caller]
+        return "login" if got == "401" else got
+
+
+def p1(suffix: str = "") -> Url:
+    return lambda w, c: f"/projects/{w.p1}{suffix}"
+
+
+def _id(make: Callable[[World], Any], fmt: str) -> Url:
+    """A URL naming a freshly made object: `fmt` with {p1} and {id}."""
+
+    def url(w: World, c: str) -> str:
+        made = make(w)
+        return fmt.format(p1=w.p1, id=made[0] if isinstance(made, tuple) else made)
+
+    return url
+
+
+# ---- objects the API matrix has no helper for (made through the services, as the admin or the PM)
+
+
+def _component(w: World) -> int:
+    from charter.services import tech
+
+    with w.db.uow() as s:
+        return int(tech.create_component(s, w.actor("pm"), w.p1, name="Postgres", kind="platform")["id"])
+
+
+def _tech_update(w: World) -> tuple[int, int]:
+    from charter.services import tech
+
+    cid = _component(w)
+    with w.db.uow() as s:
+        u = tech.create_update(s, w.actor("pm"), cid, kind="advisory", title="CVE-2030-0002")
+    return int(u["id"]), cid
+
+
+def _revoke_url(owner: Callable[[str], str]) -> Url:
+    """A fresh API token of `owner(caller)`; the URL revokes it from the account page."""
+    make = api._fresh_token_id(owner)
+    return lambda w, c: make(w, c).replace("/me/tokens/", "/account/tokens/") + "/revoke"
+
+
+def _stakeholder(w: World) -> int:
+    return int(api._q_stakeholder(w))
+
+
+def _proposed(w: World, c: str) -> None:
+    api._proposed(w)
+
+
+# ---- the rows, by area; expectations as in the API matrix (the same services decide)
+
+_RAISERS = api._RAISERS
+_RISK_MANAGERS = api._RISK_MANAGERS
+_CONFLICT_EDITORS = api._CONFLICT_EDITORS
+_SEEN_BY, _UNSEEN = api._SEEN_BY, api._UNSEEN
+
+ACCOUNT_ROWS: tuple[Op, ...] = (
+    Op("/account/tokens", authenticated(), form=lambda w, c: {"name": "ci", "expires_in_days": "30"}),
+    Op("/account/tokens/{token_id}/revoke", authenticated(), "own token",
+       url=lambda w, c: _revoke_url(lambda x: "worker" if x == "anonymous" else x)(w, c)),
+    Op("/account/tokens/{token_id}/revoke", but(nowhere(), admin="ok", pm="ok"), "the PM's token",
+       url=lambda w, c: _revoke_url(lambda x: "pm")(w, c)),
+)  # fmt: skip
+
+PROJECT_ROWS: tuple[Op, ...] = (
+    Op("/projects", authenticated(), form=lambda w, c: {"key": "NEW", "name": "New project"}),
+    Op("/projects/{project_id}/charter", in_p1("pm"), url=p1("/charter"),
+       form=lambda w, c: {"version": "1", "objectives": "Ship it"}),
+    Op("/projects/{project_id}/charter", api.in_p2("outsider"), "P2", url=lambda w, c: f"/projects/{w.p2}/charter",
+       form=lambda w, c: {"version": "1", "objectives": "Ship it"}),
+    Op("/projects/{project_id}/delete", in_p1("pm"), url=p1("/delete"), form=lambda w, c: {"version": "1"}),
+    Op("/projects/{project_id}/restore", admin_only(), url=p1("/restore"), prepare=api._delete_p1),
+    Op("/projects/{project_id}/work-packages", in_p1("pm"), "top level", url=p1("/work-packages"),
+       form=lambda w, c: {"name": "New package"}),
+    Op("/projects/{project_id}/work-packages", in_p1("pm", "task_leader"), "under WP-A", url=p1("/work-packages"),
+       form=lambda w, c: {"name": "Sub", "parent_id": str(w.wp_a)}),
+    Op("/projects/{project_id}/work-packages", but(nowhere(), outsider="404"), "under P2's package through P1",
+       url=p1("/work-packages"), form=lambda w, c: {"name": "Sneaky", "parent_id": str(w.wp_p2)}),
+)  # fmt: skip
+
+ROLE_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/assignments", in_p1("pm"), url=p1("/assignments"),
+       form=lambda w, c: {"role_id": str(w.roles[OBSERVER]), "user_id": str(w.users["outsider"])}),
+    Op("/projects/{project_id}/assignments/{assignment_id}/end", in_p1("pm"),
+       url=lambda w, c: f"/projects/{w.p1}/assignments/{w.assignments['worker']}/end",
+       form=lambda w, c: {"version": "1"}),
+    Op("/projects/{project_id}/handover", in_p1("pm"), url=p1("/handover"),
+       form=lambda w, c: {"role_id": str(w.roles[SPONSOR]), "to_user_id": str(w.users["stakeholder"])}),
+    Op("/projects/{project_id}/roles", in_p1("pm"), url=p1("/roles"),
+       form=lambda w, c: {"name": "Auditor", "based_on": "observer"}),
+    Op("/projects/{project_id}/raci", in_p1("pm"), url=p1("/raci"),
+       form=lambda w, c: {"area": "budget", "role_id": str(w.roles[OBSERVER]), "letter": "C"}),
+)  # fmt: skip
+
+SCHEDULE_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/import", in_p1("pm"), "a two-task CSV plan", url=p1("/import"),
+       form=lambda w, c: {"format": "csv"}, files=lambda w, c: api._plan_csv()),
+    Op("/projects/{project_id}/gantt/tasks/{task_id}", in_p1("pm", "task_leader"), "drag task A longer",
+       url=lambda w, c: f"/projects/{w.p1}/gantt/tasks/{w.tasks['a']}",
+       json=lambda w, c: {"version": 1, "duration": "4d"}),
+    Op("/projects/{project_id}/schedule/rows/{task_id}", in_p1("pm", "task_leader", "worker"),
+       "progress of task A (worker assigned)", url=lambda w, c: f"/projects/{w.p1}/schedule/rows/{w.tasks['a']}",
+       form=lambda w, c: {"version": "1", "percent_complete": "50"}),
+    Op("/projects/{project_id}/tasks", in_p1("pm", "task_leader"), "in WP-A.1", url=p1("/tasks"),
+       form=lambda w, c: {"name": "New", "work_package_id": str(w.wp_a1), "duration": "2d"}),
+    Op("/projects/{project_id}/tasks", but(nowhere(), outsider="404"), "into P2's package through P1",
+       url=p1("/tasks"), form=lambda w, c: {"name": "Sneaky", "work_package_id": str(w.wp_p2)}),
+    Op("/projects/{project_id}/links", in_p1("pm", "task_leader"), "B -> C (C's leader edits)", url=p1("/links"),
+       form=lambda w, c: {"pred": f"#{w.tasks['b']}", "succ": f"#{w.tasks['c']}", "type": "SS"}),
+    Op("/projects/{project_id}/links/{link_id}/delete", in_p1("pm", "task_leader_b"),
+       url=lambda w, c: f"/projects/{w.p1}/links/{w.links['ab']}/delete",
+       form=lambda w, c: {"version": "1", "back_task": str(w.tasks["b"])}),
+    Op("/projects/{project_id}/baselines", in_p1("pm"), url=p1("/baselines"), form=lambda w, c: {"number": "1"}),
+    Op("/projects/{project_id}/tasks/{task_id}", in_p1("pm", "task_leader", "worker"),
+       "progress of task A (worker assigned)", url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['a']}",
+       form=lambda w, c: {"version": "1", "percent_complete": "50"}),
+    Op("/projects/{project_id}/tasks/{task_id}", in_p1("pm", "task_leader_b"),
+       "progress of task B (worker not assigned)", url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['b']}",
+       form=lambda w, c: {"version": "1", "percent_complete": "50"}),
+    Op("/projects/{project_id}/tasks/{task_id}", but(nowhere(), outsider="404"), "P2's task through P1",
+       url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['p2']}",
+       form=lambda w, c: {"version": "1", "percent_complete": "50"}),
+    Op("/projects/{project_id}/tasks/{task_id}/assignees", in_p1("pm", "task_leader"),
+       url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['a']}/assignees",
+       form=lambda w, c: {f"user_{w.users['worker']}": "on", f"user_{w.users['task_leader']}": "on"}),
+    Op("/projects/{project_id}/tasks/{task_id}/delete", in_p1("pm", "task_leader_b"),
+       url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['b']}/delete", form=lambda w, c: {"version": "1"}),
+)  # fmt: skip
+
+TEAM_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/levelling", in_p1("pm"), url=p1("/levelling"), form=lambda w, c: {}, grows=False),
+    Op("/projects/{project_id}/levelling/{run_id}/accept", in_p1("pm"), grows=False,
+       url=lambda w, c: f"/projects/{w.p1}/levelling/{api._levelling_run(w, False)}/accept"),
+    Op("/projects/{project_id}/levelling/{run_id}/undo", in_p1("pm"), grows=False,
+       url=lambda w, c: f"/projects/{w.p1}/levelling/{api._levelling_run(w, True)}/undo"),
+)  # fmt: skip
+
+TIME_ROWS: tuple[Op, ...] = (
+    # Only the worker has a row (task A) in the grid; for the others the cell is not theirs and is ignored.
+    Op("/me/work/timesheet", authenticated(), "own week", grows=False,
+       form=lambda w, c: {"week": "2020-W02", f"h-{w.tasks['a']}-2020-01-07": "2h"}),
+    Op("/me/work/submit", authenticated(), "own week", grows=False, form=lambda w, c: {"week": "2020-W02"},
+       prepare=api._ts_prepare("worker", "a", submit=False)),
+    Op("/me/approvals/{entry_id}/{decision}", in_p1("pm", "task_leader"), "the worker's hours on task A",
+       url=lambda w, c: f"/me/approvals/{api._ts_entry('worker', 'a', submit=True)(w, c)}/approve",
+       form=lambda w, c: {"project_id": str(w.p1)}),
+    Op("/me/approvals/{entry_id}/{decision}", in_p1("pm", "task_leader"), "reject the worker's hours",
+       url=lambda w, c: f"/me/approvals/{api._ts_entry('worker', 'a', submit=True)(w, c)}/reject",
+       form=lambda w, c: {"project_id": str(w.p1), "reason": "wrong task"}),
+    Op("/me/approvals/{entry_id}/{decision}", nowhere(), "P2's hours through P1",
+       url=lambda w, c: f"/me/approvals/{api._ts_entry('outsider', 'p2', submit=True)(w, c)}/approve",
+       form=lambda w, c: {"project_id": str(w.p1)}),
+)  # fmt: skip
+
+BUDGET_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/budget/expenses", in_p1("pm"), url=p1("/budget/expenses"),
+       form=lambda w, c: {"budget_line_id": str(api._bl(w, "")), "day": "2030-01-08", "amount": "12.00",
+                          "description": "Taxi"}),
+    Op("/projects/{project_id}/budget/expenses/{expense_id}/receipts", in_p1("pm"),
+       url=_id(lambda w: api._expense(w), "/projects/{p1}/budget/expenses/{id}/receipts"),
+       files=lambda w, c: {"receipt": ("r.pdf", b"%PDF-1.4 receipt", "application/pdf")}),
+    Op("/projects/{project_id}/budget/fixed-costs", in_p1("pm"), url=p1("/budget/fixed-costs"),
+       form=lambda w, c: {"task_id": str(w.tasks["a"]), "description": "Licence", "amount": "50.00"}),
+    Op("/projects/{project_id}/budget/fixed-costs/{cost_id}/edit", in_p1("pm"), "change",
+       url=_id(api._fixed_cost, "/projects/{p1}/budget/fixed-costs/{id}/edit"),
+       form=lambda w, c: {"version": "1", "task_id": str(w.tasks["a"]), "description": "Licence",
+                          "amount": "60.00", "accrual": "end"}),
+    Op("/projects/{project_id}/budget/fixed-costs/{cost_id}/edit", in_p1("pm"), "delete",
+       url=_id(api._fixed_cost, "/projects/{p1}/budget/fixed-costs/{id}/edit"),
+       form=lambda w, c: {"version": "1", "action": "delete"}),
+    Op("/projects/{project_id}/budget/lines", in_p1("pm"), url=p1("/budget/lines"),
+       form=lambda w, c: {"category": "travel", "name": "Trips", "amount": "100.00"}),
+    Op("/projects/{project_id}/budget/versions", in_p1("pm"), url=p1("/budget/versions"),
+       prepare=lambda w, c: api._prepare_line(w)),
+    Op("/projects/{project_id}/budget/versions/{number}/decide", in_p1("sponsor"), "approve",
+       url=p1("/budget/versions/1/decide"), form=lambda w, c: {"decision": "approve"}, prepare=_proposed),
+    Op("/projects/{project_id}/budget/versions/{number}/decide", in_p1("sponsor"), "reject",
+       url=p1("/budget/versions/1/decide"), form=lambda w, c: {"decision": "reject", "reason": "no"},
+       prepare=_proposed),
+    Op("/projects/{project_id}/budget/versions/{number}/withdraw", in_p1("pm"),
+       url=p1("/budget/versions/1/withdraw"), prepare=_proposed),
+    Op("/projects/{project_id}/budget/lines/{line_id}/edit", in_p1("pm"), "change",
+       url=_id(lambda w: api._bl(w), "/projects/{p1}/budget/lines/{id}/edit"),
+       form=lambda w, c: {"version": "1", "name": "Kit", "amount": "7"}),
+    Op("/projects/{project_id}/budget/lines/{line_id}/edit", in_p1("pm"), "delete",
+       url=_id(lambda w: api._bl(w), "/projects/{p1}/budget/lines/{id}/edit"),
+       form=lambda w, c: {"version": "1", "action": "delete"}),
+    Op("/projects/{project_id}/budget/snapshots", in_p1("pm"), url=p1("/budget/snapshots"),
+       form=lambda w, c: {"as_of": "2030-01-31"}),
+)  # fmt: skip
+
+PROCUREMENT_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/procurement/requests", in_p1("pm", "task_leader"), "a WP-A line",
+       url=p1("/procurement/requests"),
+       form=lambda w, c: {"budget_line_id": str(api._bl(w)), "title": "RAM", "amount": "80"}),
+    Op("/projects/{project_id}/procurement/requests/{request_id}/decide", api.ONLY_NAMED_APPROVER, "approve",
+       url=_id(api._pr, "/projects/{p1}/procurement/requests/{id}/decide"),
+       form=lambda w, c: {"decision": "approve"}),
+    Op("/projects/{project_id}/procurement/requests/{request_id}/decide", api.ONLY_NAMED_APPROVER, "reject",
+       url=_id(api._pr, "/projects/{p1}/procurement/requests/{id}/decide"),
+       form=lambda w, c: {"decision": "reject", "reason": "no"}),
+    Op("/projects/{project_id}/procurement/orders", in_p1("pm"), url=p1("/procurement/orders"),
+       form=lambda w, c: {"request_id": str(api._pr(w, approve=True)[0]), "unit_price": "100.00"}),
+    Op("/projects/{project_id}/procurement/orders/{order_id}/receipts", in_p1("pm", "task_leader"),
+       "charged to WP-A", url=_id(api._po, "/projects/{p1}/procurement/orders/{id}/receipts"),
+       form=lambda w, c: {"day": "2030-01-08"}),
+    Op("/projects/{project_id}/procurement/orders/{order_id}/status", in_p1("pm"), "cancel",
+       url=_id(api._po, "/projects/{p1}/procurement/orders/{id}/status"),
+       form=lambda w, c: {"version": "1", "status": "cancelled"}),
+    Op("/projects/{project_id}/procurement/invoices", in_p1("pm"), url=p1("/procurement/invoices"),
+       form=lambda w, c: {"order_id": str(api._po(w, received=True)), "number": "A-1", "day": "2030-01-09",
+                          "amount": "100"}),
+    Op("/projects/{project_id}/procurement/invoices/{invoice_id}/decide", in_p1("pm", "sponsor"), "release",
+       url=_id(api._held_invoice, "/projects/{p1}/procurement/invoices/{id}/decide"),
+       form=lambda w, c: {"decision": "release", "reason": "ok"}),
+    Op("/projects/{project_id}/procurement/contracts", in_p1("pm"), url=p1("/procurement/contracts"),
+       form=lambda w, c: {"vendor_id": str(api._vendor(w)), "title": "Support", "kind": "subscription",
+                          "value": "1200", "start": "2030-01-01"}),
+    Op("/projects/{project_id}/procurement/contracts/{contract_id}", in_p1("pm"),
+       url=_id(api._contract, "/projects/{p1}/procurement/contracts/{id}"),
+       form=lambda w, c: {"version": "1", "title": "Support", "kind": "subscription", "value": "1500",
+                          "start": "2020-01-01"}),
+    Op("/projects/{project_id}/procurement/contracts/{contract_id}/close", in_p1("pm"),
+       url=_id(api._contract, "/projects/{p1}/procurement/contracts/{id}/close"),
+       form=lambda w, c: {"version": "1", "reason": "ended"}),
+    # Vendors are organisation-wide: the PM or Sponsor of any project keeps them (the path's project only
+    # picks the page to return to), so P2's PM may too, as through the API.
+    Op("/projects/{project_id}/procurement/vendors", api.VENDOR_KEEPERS, url=p1("/procurement/vendors"),
+       form=lambda w, c: {"name": "Globex"}),
+    Op("/projects/{project_id}/procurement/vendors/{vendor_id}", api.VENDOR_KEEPERS,
+       url=_id(api._vendor, "/projects/{p1}/procurement/vendors/{id}"),
+       form=lambda w, c: {"version": "1", "name": "Acme", "rating": "5"}),
+    Op("/projects/{project_id}/procurement/rules", in_p1("sponsor"), url=p1("/procurement/rules"),
+       form=lambda w, c: {"role_0": "project_manager", "up_to_0": "1000", "role_1": "sponsor"}),
+)  # fmt: skip
+
+
+COMMS_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/messages", _RAISERS, "to a member", url=p1("/messages"),
+       form=lambda w, c: {"to": "user", "to_user_id": str(w.users["observer"]), "subject": "Hi", "body": "Hello"}),
+    Op("/projects/{project_id}/messages", in_p1("pm", "liaison"), "to the Sales department", url=p1("/messages"),
+       form=lambda w, c: {"to": "department", "to_department_id": str(w.sales), "subject": "Hi", "body": "Hello"}),
+    Op("/projects/{project_id}/messages", in_p1("pm"), "announcement to the project", url=p1("/messages"),
+       form=lambda w, c: {"to": "project", "subject": "News", "body": "Go-live"}),
+    Op("/projects/{project_id}/messages/{item_id}/reply", but(in_p1(*_SEEN_BY), **{**_UNSEEN, "observer": "403"}),
+       url=api._comms_url("/reply"), form=lambda w, c: {"body": "More"}),
+    Op("/projects/{project_id}/messages/{item_id}/answer",
+       but(in_p1("pm", "liaison"), **{**_UNSEEN, "observer": "403"}), url=api._comms_url("/answer"),
+       form=lambda w, c: {"body": "Done"}),
+    Op("/projects/{project_id}/messages/{item_id}/forward", but(in_p1("pm", "liaison"), **_UNSEEN),
+       url=api._comms_url("/forward"), form=lambda w, c: {"note": "FYI"}),
+    Op("/projects/{project_id}/messages/{item_id}/close", but(in_p1(*_SEEN_BY), **_UNSEEN),
+       url=api._comms_url("/close")),
+    Op("/projects/{project_id}/liaison/forward", but(in_p1("pm", "liaison"), **_UNSEEN), "a Sales item",
+       url=p1("/liaison/forward"), form=lambda w, c: {"item_ids": str(api._comms_item(w))}),
+    Op("/projects/{project_id}/comm-plan", in_p1("pm"), url=p1("/comm-plan"),
+       form=lambda w, c: {"information": "Report", "audience": "project", "frequency": "monthly",
+                          "channel": "report"}),
+    Op("/projects/{project_id}/comm-plan/{entry_id}/done", in_p1("pm", "liaison"), "owned by the liaison",
+       url=_id(api._plan_entry, "/projects/{p1}/comm-plan/{id}/done")),
+    Op("/projects/{project_id}/comm-plan/check", READ_P1, url=p1("/comm-plan/check"), grows=False),
+    Op("/projects/{project_id}/meetings", _RAISERS, url=p1("/meetings"),
+       form=lambda w, c: {"title": "Sync", "starts_at": "2030-01-08T10:00", "ends_at": "2030-01-08T11:00"}),
+    Op("/projects/{project_id}/meetings/{meeting_id}/{what}", in_p1("pm"), "minutes",
+       url=api._meeting_url("/minutes"), form=lambda w, c: {"version": "1", "minutes": "Agreed"}),
+    Op("/projects/{project_id}/meetings/{meeting_id}/{what}", in_p1("pm"), "decisions",
+       url=api._meeting_url("/decisions"), form=lambda w, c: {"text": "Go"}),
+    Op("/projects/{project_id}/meetings/{meeting_id}/{what}", in_p1("pm"), "actions",
+       url=api._meeting_url("/actions"),
+       form=lambda w, c: {"text": "Do it", "owner_id": str(w.users["worker"]), "due_on": "2030-01-20"}),
+)  # fmt: skip
+
+NOTIFY_ROWS: tuple[Op, ...] = (
+    Op("/me/inbox/{notification_id}/read", authenticated(), "own notification", grows=False,
+       url=lambda w, c: api._notification_for(lambda x: "worker" if x == "anonymous" else x)(w, c)
+       .replace("/me/notifications/", "/me/inbox/")),
+    Op("/me/inbox/{notification_id}/read", but(nowhere(), pm="ok"), "the PM's notification", grows=False,
+       url=lambda w, c: api._notification_for(lambda x: "pm")(w, c).replace("/me/notifications/", "/me/inbox/")),
+    Op("/me/inbox/read-all", authenticated(), grows=False),
+    Op("/me/inbox/preferences", authenticated(), grows=False,
+       form=lambda w, c: {"kind_0": "*", "in_app_0": "on", "email_0": "digest"}),
+)  # fmt: skip
+
+
+def _q(path: str, make: Callable[[World], Any], key: str, extra: Form | None = None) -> Form:
+    """A quality form naming a freshly made object by `key` (plus `extra` fields)."""
+
+    def form(w: World, c: str) -> dict[str, Any]:
+        return {key: str(make(w)), **(extra(w, c) if extra else {})}
+
+    return form
+
+
+def _metric(w: World) -> int:
+    return int(api._q_metric(w, "").split("/")[-2])
+
+
+def _template(w: World) -> int:
+    return int(api._q_template_url(w, "").split("/")[-1])
+
+
+QUALITY = "/projects/{project_id}/quality/{what}"
+QUALITY_ROWS: tuple[Op, ...] = (
+    Op(QUALITY, in_p1("pm"), "phase", url=p1("/quality/phase"),
+       form=lambda w, c: {"phase": "planning", "exit_criteria": "Plan signed"}),
+    Op(QUALITY, in_p1("pm"), "close", url=p1("/quality/close")),
+    Op(QUALITY, in_p1("pm"), "plan", url=p1("/quality/plan"),
+       form=lambda w, c: {"standards": "ISO 9001", "concern_ack_days": "2"}),
+    Op(QUALITY, in_p1("pm"), "metric", url=p1("/quality/metric"),
+       form=lambda w, c: {"name": "Availability", "direction": "at_least", "target": "99.5", "unit": "%"}),
+    Op(QUALITY, in_p1("pm"), "measure", url=p1("/quality/measure"),
+       form=_q(QUALITY, _metric, "metric_id", lambda w, c: {"value": "97"})),
+    Op(QUALITY, in_p1("pm"), "metric-delete", url=p1("/quality/metric-delete"),
+       form=_q(QUALITY, _metric, "metric_id", lambda w, c: {"version": "1"})),
+    Op(QUALITY, in_p1("pm", "task_leader"), "deliverable in WP-A", url=p1("/quality/deliverable"),
+       form=lambda w, c: {"work_package_id": str(w.wp_a), "name": "Build", "acceptor_id": str(w.users["sponsor"])}),
+    Op(QUALITY, but(in_p1("stakeholder"), admin="403"), "accept (the stakeholder is named)",
+       url=p1("/quality/accept"), form=_q(QUALITY, api._q_deliverable, "deliverable_id")),
+    Op(QUALITY, but(in_p1("stakeholder"), admin="403"), "reject (the stakeholder is named)",
+       url=p1("/quality/reject"), form=_q(QUALITY, api._q_deliverable, "deliverable_id",
+                                          lambda w, c: {"reason": "Missing tests"})),
+    Op(QUALITY, in_p1("pm", "task_leader"), "resubmit", url=p1("/quality/resubmit"),
+       form=_q(QUALITY, lambda w: api._q_deliverable(w, rejected=True), "deliverable_id")),
+    Op(QUALITY, in_p1("pm", "task_leader"), "deliverable-delete in WP-A", url=p1("/quality/deliverable-delete"),
+       form=_q(QUALITY, api._q_deliverable, "deliverable_id", lambda w, c: {"version": "1"})),
+    # Checklist templates are organisation-wide: quality managers anywhere (P2's PM too), as through the API.
+    Op(QUALITY, but(admin_only(), pm="ok", outsider="ok"), "template", url=p1("/quality/template"),
+       form=lambda w, c: {"name": "Code review", "items": "Tests pass\nDocs updated"}),
+    Op(QUALITY, but(admin_only(), pm="ok", outsider="ok"), "template-delete", url=p1("/quality/template-delete"),
+       form=_q(QUALITY, _template, "template_id", lambda w, c: {"version": "1"})),
+    Op(QUALITY, in_p1("pm"), "review", url=p1("/quality/review"),
+       form=lambda w, c: {"title": "Design review", f"reviewer_{w.users['worker']}": "on",
+                          "reviewer_ids": str(w.users["worker"]), "items": "Complete"}),
+    Op(QUALITY, in_p1("pm", "worker"), "finding (worker reviews)", url=p1("/quality/finding"),
+       form=_q(QUALITY, api._q_review, "review_id", lambda w, c: {"text": "Missing diagram"})),
+    Op(QUALITY, but(in_p1("worker"), admin="403"), "signoff (worker reviews)", url=p1("/quality/signoff"),
+       form=_q(QUALITY, api._q_review, "review_id")),
+    Op(QUALITY, in_p1("pm"), "review-delete", url=p1("/quality/review-delete"),
+       form=_q(QUALITY, api._q_review, "review_id", lambda w, c: {"version": "1"})),
+    Op(QUALITY, _RAISERS, "defect", url=p1("/quality/defect"),
+       form=lambda w, c: {"title": "Login fails", "severity": "major", "found_in": "test"}),
+    Op(QUALITY, in_p1("pm", "task_leader"), "defect-status (task A, WP-A)", url=p1("/quality/defect-status"),
+       form=_q(QUALITY, api._q_defect, "defect_id", lambda w, c: {"version": "1", "status": "triaged"})),
+    Op("/projects/{project_id}/stakeholders", in_p1("pm"), url=p1("/stakeholders"),
+       form=lambda w, c: {"name": "Works council", "kind": "group", "interest": "4", "influence": "5"}),
+    Op("/projects/{project_id}/stakeholders/{stakeholder_id}", in_p1("pm"),
+       url=_id(_stakeholder, "/projects/{p1}/stakeholders/{id}"),
+       form=lambda w, c: {"version": "1", "current_engagement": "supportive"}),
+    Op("/projects/{project_id}/concerns", _RAISERS, url=p1("/concerns"),
+       form=lambda w, c: {"subject": "Go-live too early", "area": "schedule", "severity": "high"}),
+    Op("/projects/{project_id}/concerns/{concern_id}/{what}", in_p1("pm"), "acknowledge",
+       url=_id(api._q_concern, "/projects/{p1}/concerns/{id}/acknowledge")),
+    Op("/projects/{project_id}/concerns/{concern_id}/{what}", in_p1("pm"), "answer",
+       url=_id(api._q_concern, "/projects/{p1}/concerns/{id}/answer"), form=lambda w, c: {"text": "Noted"}),
+    Op("/projects/{project_id}/concerns/{concern_id}/{what}", in_p1("pm"), "change-request",
+       url=_id(api._q_concern, "/projects/{p1}/concerns/{id}/change-request")),
+    Op("/projects/{project_id}/concerns/{concern_id}/{what}", in_p1("pm"), "risk",
+       url=_id(api._q_concern, "/projects/{p1}/concerns/{id}/risk"), form=lambda w, c: {"category": "people"}),
+    Op("/projects/{project_id}/concerns/{concern_id}/{what}", in_p1("pm"), "conflict", url=api._concern_url),
+    Op("/projects/{project_id}/changes", _RAISERS, url=p1("/changes"),
+       form=lambda w, c: {"title": "Add a pilot", "reason": "Users asked"}),
+    Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor", "stakeholder"),
+       "edit (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/edit"),
+       form=lambda w, c: {"version": "1", "reason": "Testing needs it"}),
+    Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor", "stakeholder"),
+       "add (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/add"),
+       form=lambda w, c: {"op": "add_task", "name": "Pilot"}),
+    Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor", "stakeholder"),
+       "preview (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/preview")),
+    Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor"), "approve (previewed)",
+       url=_id(lambda w: api._q_change(w, previewed=True), "/projects/{p1}/changes/{id}/approve"),
+       form=lambda w, c: {"reason": "Fine"}),
+    Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor"), "reject",
+       url=_id(api._q_change, "/projects/{p1}/changes/{id}/reject"), form=lambda w, c: {"reason": "No"}),
+)  # fmt: skip
+
+TECH_ROWS: tuple[Op, ...] = (
+    Op("/tech/import", in_p1("pm"), form=lambda w, c: {"project_id": str(w.p1)},
+       files=lambda w, c: {"file": ("inventory.csv", b"name,kind,version\nNginx,software,1.25\n", "text/csv")}),
+    Op("/tech/components", in_p1("pm"), form=lambda w, c: {"project_id": str(w.p1), "name": "Redis"}),
+    Op("/tech/{component_id}/updates", in_p1("pm"), url=_id(_component, "/tech/{id}/updates"),
+       form=lambda w, c: {"kind": "advisory", "title": "CVE-2030-0001", "severity": "high"}),
+    Op("/tech/{component_id}/edit", in_p1("pm"), url=_id(_component, "/tech/{id}/edit"),
+       form=lambda w, c: {"version": "1", "name": "Postgres", "kind": "platform", "current_version": "16.2"}),
+    Op("/tech/updates/{update_id}/status", in_p1("pm"), url=_id(_tech_update, "/tech/updates/{id}/status"),
+       form=lambda w, c: {"version": "1", "status": "dismissed", "note": "not exposed"}),
+    Op("/tech/updates/{update_id}/plan", in_p1("pm"), url=_id(_tech_update, "/tech/updates/{id}/plan"),
+       form=lambda w, c: {"version": "1", "step_name_1": "Assess", "step_days_1": "1",
+                          "step_name_2": "Deploy", "step_days_2": "1"}),
+    Op("/projects/{project_id}/close", but(in_p1("pm"), pm="409", admin="409"), url=p1("/close")),
+    Op("/projects/{project_id}/tech/handover", in_p1("pm"), "a component to hand over", url=p1("/tech/handover"),
+       prepare=lambda w, c: _component(w) and None,
+       form=lambda w, c: {"owner_id": str(w.users["sponsor"])}),
+    Op("/projects/{project_id}/lessons", in_p1("pm"), url=p1("/lessons"),
+       form=lambda w, c: {"title": "Freeze scope early"}),
+)  # fmt: skip
+
+RISK_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/risks", _RAISERS, url=p1("/risks"), form=lambda w, c: {"title": "X"}),
+    Op("/projects/{project_id}/risks/{risk_id}", _RISK_MANAGERS, "owned by task_leader", url=api._risk_url(),
+       form=lambda w, c: {"version": "1", "probability": "2"}),
+    Op("/projects/{project_id}/risks/{risk_id}/conflict", _RISK_MANAGERS, "an occurred risk",
+       url=api._occurred_risk_url),
+    Op("/projects/{project_id}/risks/{risk_id}/comments", _RAISERS, url=api._risk_url("/comments"),
+       form=lambda w, c: {"body": "Noted"}),
+    Op("/projects/{project_id}/risks/{risk_id}/actions", _RISK_MANAGERS, "an existing task",
+       url=api._risk_url("/actions"), form=lambda w, c: {"task_id": str(w.tasks["c"])}),
+    Op("/projects/{project_id}/risk-scales", in_p1("pm"), url=p1("/risk-scales"),
+       form=lambda w, c: {"quality_1_label": "Cosmetic"}),
+    Op("/projects/{project_id}/simulation", in_p1("pm"), url=p1("/simulation"),
+       form=lambda w, c: {"iterations": "20", "seed": "1"}),
+    Op("/projects/{project_id}/simulation/{run_id}/cancel", in_p1("pm"), "a queued run",
+       url=lambda w, c: api._sim_run_url(w, c).replace("/simulations/", "/simulation/") + "/cancel"),
+)  # fmt: skip
+
+CONFLICT = "/projects/{project_id}/conflicts/{conflict_id}/{action}"
+CONFLICT_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/conflicts", _RAISERS, url=p1("/conflicts"),
+       form=lambda w, c: {"title": "Lab time", "kind": "resource"}),
+    Op("/projects/{project_id}/conflicts/detect", in_p1("pm"), url=p1("/conflicts/detect"), grows=False),
+    Op("/projects/{project_id}/conflict-policy", in_p1("pm"), url=p1("/conflict-policy"),
+       form=lambda w, c: {"version": "1", "task_leader_hours": "24", "pm_hours": "48"}),
+    Op("/projects/{project_id}/conflicts/{conflict_id}", _CONFLICT_EDITORS, url=api._conflict_url(),
+       form=lambda w, c: {"version": "1", "severity": "high"}),
+    Op(CONFLICT, _CONFLICT_EDITORS, "resolve", url=api._conflict_url("/resolve"),
+       form=lambda w, c: {"version": "1", "outcome": "Rota", "approach": "compromise"}),
+    Op(CONFLICT, _CONFLICT_EDITORS, "close", url=api._conflict_url("/close", resolved=True),
+       form=lambda w, c: {"version": "2"}),
+    Op(CONFLICT, _CONFLICT_EDITORS, "reopen", url=api._conflict_url("/reopen", resolved=True),
+       form=lambda w, c: {"version": "2", "reason": "Again"}),
+    Op(CONFLICT, _CONFLICT_EDITORS, "escalate", url=api._conflict_url("/escalate"),
+       form=lambda w, c: {"version": "1"}),
+    Op(CONFLICT, _CONFLICT_EDITORS, "parties", url=api._conflict_url("/parties"),
+       form=lambda w, c: {"party_label": "Vendor"}),
+    Op("/projects/{project_id}/conflicts/{conflict_id}/parties/{party_id}/remove", _CONFLICT_EDITORS,
+       url=lambda w, c: api._party_url(w, c) + "/remove"),
+)  # fmt: skip
+
+REPORT_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/reports", in_p1("pm"), url=p1("/reports"), form=lambda w, c: {"period": "month"}),
+    Op("/projects/{project_id}/reports/thresholds", in_p1("pm"), url=p1("/reports/thresholds"),
+       form=lambda w, c: {"version": "0", "cpi_red": "0.85"}),
+    Op("/projects/{project_id}/reports/{report_id}/narrative", in_p1("pm"), "draft",
+       url=api._report_url(False, "/narrative"), form=lambda w, c: {"version": "1", "narrative": "On track."}),
+    Op("/projects/{project_id}/reports/{report_id}/publish", in_p1("pm"), "draft",
+       url=api._report_url(False, "/publish"), form=lambda w, c: {"version": "1"}),
+)  # fmt: skip
+
+
+def p2(fmt: str, make: Callable[[World], Any]) -> Url:
+    """A P1 object (made by `make`) named through P2's URL: `fmt` with {p2} and {id}."""
+
+    def url(w: World, c: str) -> str:
+        made = make(w)
+        return fmt.format(p2=w.p2, id=made[0] if isinstance(made, tuple) else made)
+
+    return url
+
+
+# P1's objects through P2's URLs: P2's PM (the outsider) and the admin see P2 but the object is not in it, and
+# P1's members cannot see P2: 404 for every signed-in caller.
+CROSS_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/risks/{risk_id}/comments", nowhere(), "P1's risk through P2",
+       url=p2("/projects/{p2}/risks/{id}/comments", api._risk), form=lambda w, c: {"body": "Noted"}),
+    Op("/projects/{project_id}/budget/lines/{line_id}/edit", nowhere(), "P1's line through P2",
+       url=p2("/projects/{p2}/budget/lines/{id}/edit", lambda w: api._bl(w)),
+       form=lambda w, c: {"version": "1", "name": "Kit", "amount": "7"}),
+    Op("/projects/{project_id}/tasks/{task_id}", nowhere(), "P1's task through P2",
+       url=p2("/projects/{p2}/tasks/{id}", lambda w: w.tasks["a"]),
+       form=lambda w, c: {"version": "1", "percent_complete": "50"}),
+    Op("/projects/{project_id}/conflicts/{conflict_id}", nowhere(), "P1's conflict through P2",
+       url=p2("/projects/{p2}/conflicts/{id}", api._conflict), form=lambda w, c: {"version": "1", "severity": "high"}),
+    Op("/projects/{project_id}/messages/{item_id}/reply", nowhere(), "P1's message through P2",
+       url=p2("/projects/{p2}/messages/{id}/reply", api._comms_item), form=lambda w, c: {"body": "More"}),
+    Op("/me/approvals/{entry_id}/{decision}", nowhere(), "P1's hours named as P2's",
+       url=lambda w, c: f"/me/approvals/{api._ts_entry('worker', 'a', submit=True)(w, c)}/approve",
+       form=lambda w, c: {"project_id": str(w.p2)}),
+    Op("/projects/{project_id}/procurement/orders/{order_id}/receipts", nowhere(), "P1's order through P2",
+       url=p2("/projects/{p2}/procurement/orders/{id}/receipts", api._po), form=lambda w, c: {"day": "2030-01-08"}),
+    Op("/projects/{project_id}/meetings/{meeting_id}/{what}", nowhere(), "P1's meeting through P2",
+       url=p2("/projects/{p2}/meetings/{id}/decisions", api._meeting), form=lambda w, c: {"text": "Go"}),
+)  # fmt: skip
+
+TABLE: tuple[Op, ...] = (
+    ACCOUNT_ROWS + PROJECT_ROWS + ROLE_ROWS + SCHEDULE_ROWS + TEAM_ROWS + TIME_ROWS + BUDGET_ROWS
+    + PROCUREMENT_ROWS + COMMS_ROWS + NOTIFY_ROWS + QUALITY_ROWS + TECH_ROWS + RISK_ROWS + CONFLICT_ROWS
+    + REPORT_ROWS + CROSS_ROWS
+)  # fmt: skip
+
+# Not in the table, and why (the coverage test reads this).
+EXCLUDED = {
+    ("POST", "/login"): "the door itself: no caller yet (test_web.py, test_security_headers.py)",
+    ("POST", "/logout"): "ends the caller's own session; no project data",
+}
+
+# --------------------------------------------------------------------------------------------- cells
+
+
+def _pg_callers(op: Op) -> tuple[str, ...]:
+    """The deterministic PostgreSQL subset of a row: the outsider (another project) and one member, the
+    first who succeeds (else the first refused). Anonymous and the role matrix itself do not depend on the
+    backend (the redirect to /login happens before any project is read; the roles are the same rows); what
+    does, the SQL of the reads and writes, is exercised by these cells."""
+    ok = [m for m in MEMBERS if op.outcome(m) == "ok"]
+    return ("outsider", (ok or [m for m in MEMBERS if op.outcome(m) != "ok"])[0])
+
+
+def _cells() -> list[Any]:
+    cells = []
+    for op in TABLE:
+        assert set(op.expect) == set(CALLERS), f"{op.path} [{op.variant}] misses callers"
+        for caller in _pg_callers(op) if IS_POSTGRES else CALLERS:
+            cells.append(pytest.param(op, caller, id=f"POST {op.path} [{op.variant}] as {caller}"))
+    return cells
+
+
+# --------------------------------------------------------------------------------------------- fixtures
+
+Sessions = dict[str, tuple[str, str]]  # user name -> (cookie, CSRF token)
+
+
+def _start_sessions(db: Database, w: World, names: Any) -> Sessions:
+    """Web sessions made through the service that /login uses (no password check: no argon2)."""
+    out: Sessions = {}
+    with db.uow() as s:
+        for name in names:
+            new = accounts.start_session(s, s.get(User, w.users[name]))
+            out[name] = (new.cookie, new.csrf_token)
+    return out
+
+
+@pytest.fixture(scope="module")
+def _seeded_template(
+    _db_template: Any, world_builder: Callable[[Database], World], tmp_path_factory: pytest.TempPathFactory
+) -> Any:
+    """SQLite: a file holding the migrated, seeded world with a web session per user, the world's ids and
+    the sessions. PostgreSQL: None."""
+    if IS_POSTGRES:
+        return None
+    path = tmp_path_factory.mktemp("web-seeded") / "seeded.db"
+    shutil.copyfile(_db_template, path)
+    database = Database(f"sqlite:///{path}")
+    world = world_builder(database)
+    sessions = _start_sessions(database, world, world.users)
+    database.dispose()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.close()
+    return path, world, sessions
+
+
+@pytest.fixture
+def world(
+    _seeded_template: Any, request: pytest.FixtureRequest, sqlite_dir: Path
+) -> Iterator[tuple[World, Sessions]]:
+    """A fresh copy of the seeded world for one cell, with the web sessions (PostgreSQL: made per cell)."""
+    if _seeded_template is None:
+        w = request.getfixturevalue("seed")
+        yield w, _start_sessions(w.db, w, w.users)
+        return
+    template, ids, sessions = _seeded_template
+    path = sqlite_dir / "cell.db"
+    shutil.copyfile(template, path)
+    database = Database(f"sqlite:///{path}")
+    yield dataclasses.replace(ids, db=database), sessions
+    database.dispose()
+
+
+@pytest.fixture(scope="module")
+def _client() -> Iterator[TestClient]:
+    """One app for the module; each cell points it at its own database."""
+    app = create_app(Database("sqlite://"), check_schema=False)
+    with TestClient(app) as client:
+        yield client
+
+
+def _journal_count(db: Database) -> int:
+    with db.uow(readonly=True) as s:
+        return s.scalar(select(func.count()).select_from(JournalEntry)) or 0
+
+
+def _outcome(status: int, location: str) -> str:
+    if status == 303 and location.startswith("/login"):
+        return "login"
+    return "ok" if 200 <= status < 300 or status == 303 else str(status)
+
+
+def _web_routes(app: Any) -> set[tuple[str, str]]:
+    """(method, path) of every state-changing route of the pages (the API under /api/v1 and the static files
+    are mounted apps, not routes)."""
+    walk_routes = _load_hostile().walk_routes
+    out: set[tuple[str, str]] = set()
+    for path, methods in walk_routes(app.routes):
+        if path.startswith(("/api/", "/static")):
+            continue
+        out |= {(m, path) for m in methods & {"POST", "PUT", "PATCH", "DELETE"}}
+    return out
+
+
+def _load_hostile() -> ModuleType:
+    name = "charter_tests_hostile_input"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("test_hostile_input.py"))
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+# --------------------------------------------------------------------------------------------- tests
+
+
+def test_table_covers_every_web_route() -> None:
+    """Every state-changing web route has a row (or a stated exclusion); every row names a served route."""
+    served = _web_routes(create_app(Database("sqlite://"), check_schema=False))
+    covered = {op.key for op in TABLE}
+    missing = sorted(served - covered - set(EXCLUDED))
+    stale = sorted((covered | set(EXCLUDED)) - served)
+    assert not missing, f"state-changing web routes without a row in the web permission table: {missing}"
+    assert not stale, f"rows for web routes the app does not serve: {stale}"
+    assert len(served) >= 90
+
+
+@pytest.mark.parametrize(("op", "caller"), _cells())
+def test_web_permission(op: Op, caller: str, world: tuple[World, Sessions], _client: TestClient) -> None:
+    w, sessions = world
+    client = _client
+    client.app.state.db = w.db  # type: ignore[attr-defined]
+    client.cookies.clear()
+    if op.prepare:
+        op.prepare(w, caller)
+    url = op.url(w, caller) if op.url else op.path
+    form = {k: str(v) for k, v in (op.form(w, caller) if op.form else {}).items()}
+    headers: dict[str, str] = {}
+    if caller != "anonymous":
+        cookie, csrf = sessions[caller]
+        client.cookies.set(SESSION_COOKIE, cookie)
+        form["csrf_token"] = csrf
+        headers["X-CSRF-Token"] = csrf
+    files = op.files(w, caller) if op.files else None
+    before = _journal_count(w.db)
+    if op.json:
+        r = client.post(url, json=op.json(w, caller), headers=headers, follow_redirects=False)
+    else:
+        r = client.post(url, data=form, files=files, headers=headers, follow_redirects=False)
+    expected = op.outcome(caller)
+    got = _outcome(r.status_code, r.headers.get("location", ""))
+    assert got == expected, (
+        f"POST {url} as {caller}: expected {expected}, got {r.status_code} "
+        f"{r.headers.get('location', '')} {_message(r.text)}"
+    )
+    after = _journal_count(w.db)
+    if expected != "ok":
+        assert after == before, "a refused web request wrote to the journal"
+    elif op.grows:
+        assert after > before, f"POST {url} as {caller} answered {r.status_code} but journalled nothing"
+
+
+def _message(html: str) -> str:
+    """The error message of an error page or a re-rendered form, for the failure report."""
+    m = re.search(r'class="(?:error|flash[^"]*|alert[^"]*)"[^>]*>(.*?)<', html, re.S)
+    return (m.group(1).strip() if m else html[:300]).replace("\n", " ")
