@@ -39,6 +39,13 @@ def _current(q: Select, at: datetime) -> Select:  # type: ignore[type-arg]
 def grants(s: Session, actor: Actor, project_id: int, at: datetime | None = None) -> list[Grant]:
     if actor.user_id is None:
         return []
+    # a page asks several services, each checking the same grants: a read-only unit of work reads them once
+    memo: dict[tuple[int, int], list[Grant]] | None = None
+    if at is None and s.info.get("charter.readonly"):
+        memo = s.info.setdefault("charter.grants", {})
+        hit = memo.get((actor.user_id, project_id))
+        if hit is not None:
+            return list(hit)
     q = select(
         Role.permissions, Role.scope_kind, RoleAssignment.work_package_id, RoleAssignment.department_id
     )
@@ -49,6 +56,8 @@ def grants(s: Session, actor: Actor, project_id: int, at: datetime | None = None
     for perms, scope_kind, wp_id, dept_id in s.execute(_current(q, at or now())):
         kind = ScopeKind(scope_kind)
         out.append(Grant(frozenset(Perm(p) for p in perms), kind, wp_id or dept_id))
+    if memo is not None:
+        memo[actor.user_id, project_id] = list(out)
     return out
 
 
