@@ -81,10 +81,14 @@ def project_for(
 ) -> Project:
     """Load a project the actor may act on, or raise NotFound / PermissionDenied."""
     require_user(actor)
-    q = select(Project).where(Project.id == project_id)
-    if for_update:
-        q = q.with_for_update()
-    project = s.scalars(q).first()
+    project: Project | None
+    if s.info.get("charter.readonly") and not for_update:  # loaded once per read-only unit of work
+        project = s.get(Project, project_id)
+    else:
+        q = select(Project).where(Project.id == project_id)
+        if for_update:
+            q = q.with_for_update()
+        project = s.scalars(q).first()
     if project is None or (project.deleted_at is not None and not (include_deleted and actor.is_admin)):
         raise NotFound(f"project {project_id} not found")
     if actor.is_admin:
