@@ -39,6 +39,13 @@ def _current(q: Select, at: datetime) -> Select:  # type: ignore[type-arg]
 def grants(s: Session, actor: Actor, project_id: int, at: datetime | None = None) -> list[Grant]:
     if actor.user_id is None:
         return []
+    # a page asks several services, each checking the same grants: a read-only unit of work reads them once
+    memo: dict[tuple[int, int], list[Grant]] | None = None
+    if at is None and s.info.get("charter.readonly"):
+        memo = s.info.setdefault("charter.grants", {})
+        hit = memo.get((actor.user_id, project_id))
+        if hit is not None:
+            return list(hit)
     q = select(
         Role.permissions, Role.scope_kind, RoleAssignment.work_package_id, RoleAssignment.department_id
     )
@@ -49,6 +56,8 @@ def grants(s: Session, actor: Actor, project_id: int, at: datetime | None = None
     for perms, scope_kind, wp_id, dept_id in s.execute(_current(q, at or now())):
         kind = ScopeKind(scope_kind)
         out.append(Grant(frozenset(Perm(p) for p in perms), kind, wp_id or dept_id))
+    if memo is not None:
+        memo[actor.user_id, project_id] = list(out)
     return out
 
 
@@ -72,10 +81,14 @@ def project_for(
 ) -> Project:
     """Load a project the actor may act on, or raise NotFound / PermissionDenied."""
     require_user(actor)
-    q = select(Project).where(Project.id == project_id)
-    if for_update:
-        q = q.with_for_update()
-    project = s.scalars(q).first()
+    project: Project | None
+    if s.info.get("charter.readonly") and not for_update:  # loaded once per read-only unit of work
+        project = s.get(Project, project_id)
+    else:
+        q = select(Project).where(Project.id == project_id)
+        if for_update:
+            q = q.with_for_update()
+        project = s.scalars(q).first()
     if project is None or (project.deleted_at is not None and not (include_deleted and actor.is_admin)):
         raise NotFound(f"project {project_id} not found")
     if actor.is_admin:

@@ -683,6 +683,8 @@ def gantt_schedule(
         base = {tid: (st, fi) for tid, st, fi in s.connection().execute(q)}
     rows = sorted(rows, key=lambda r: _code_key(r[1]))
     tasks: list[dict[str, Any]] = []
+    durations: dict[tuple[int, str], str] = {}  # few distinct durations among thousands of tasks
+    floats: dict[int | None, float] = {}
     for (
         tid,
         code,
@@ -703,11 +705,20 @@ def gantt_schedule(
         version,
     ) in rows:
         b = base.get(tid)
+        text = durations.get((dur, unit))
+        if text is None:
+            text = durations[dur, unit] = rules.format_minutes(dur, unit, mpd)
+        tfd = floats.get(tf)
+        if tfd is None:
+            tfd = floats[tf] = round((tf or 0) / mpd, 2) if mpd else 0.0
+        ffd = floats.get(ff)
+        if ffd is None:
+            ffd = floats[ff] = round((ff or 0) / mpd, 2) if mpd else 0.0
         tasks.append({
             "id": tid, "wbs_code": code, "name": name, "work_package_id": wp, "milestone": ms,
-            "duration": rules.format_minutes(dur, unit, mpd), "duration_minutes": dur, "start": start,
-            "finish": finish, "total_float_days": round((tf or 0) / mpd, 2) if mpd else 0.0,
-            "free_float_days": round((ff or 0) / mpd, 2) if mpd else 0.0, "critical": bool(crit),
+            "duration": text, "duration_minutes": dur, "start": start,
+            "finish": finish, "total_float_days": tfd,
+            "free_float_days": ffd, "critical": bool(crit),
             "percent_complete": pct, "constraint_type": ctype, "constraint_date": cdate, "violation": viol,
             "version": version, "baseline": {"start": b[0], "finish": b[1]} if b is not None else None,
         })  # fmt: skip
@@ -734,14 +745,21 @@ def gantt_schedule(
         for d in _rollup(cast(list[WorkPackage], wps), tasks)
     ]
     lc = TaskLink.__table__.c
-    links = [
-        {"id": i, "pred_id": a, "succ_id": b, "type": typ, "lag_text": rules.format_lag(lag, kind, mpd)}
-        for i, a, b, typ, lag, kind in s.connection().execute(
+    lags: dict[tuple[int, str], str] = {}
+    links = []
+    for i, a, b, typ, lag, kind in (
+        s.connection()
+        .execute(
             select(lc.id, lc.pred_id, lc.succ_id, lc.type, lc.lag, lc.lag_kind).where(
                 lc.project_id == project_id
             )
         )
-    ]
+        .all()
+    ):
+        lag_text = lags.get((lag, kind))
+        if lag_text is None:
+            lag_text = lags[lag, kind] = rules.format_lag(lag, kind, mpd)
+        links.append({"id": i, "pred_id": a, "succ_id": b, "type": typ, "lag_text": lag_text})
     return {
         "project_id": project_id,
         "start": project_start(project),

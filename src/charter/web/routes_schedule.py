@@ -3,17 +3,18 @@ links, assignees and baselines. Every change goes through services.tasks / servi
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from charter import etag
 from charter.config import get_settings
 from charter.domain.errors import BadRequest, CharterError, Conflict, PermissionDenied, ValidationError
 from charter.domain.roles import Perm
@@ -71,7 +72,13 @@ def _json_default(o: Any) -> str:
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, default=_json_default, separators=(",", ":"))
+    return to_json_bytes(data).decode()
+
+
+def to_json_bytes(data: Any) -> bytes:
+    """Compact JSON; datetimes and dates in ISO form (a native encoder: the Gantt data of 10,000 tasks is
+    about 1.5 MB, and the standard library's encoder spent more time on it than building it did)."""
+    return orjson.dumps(data, default=_json_default)
 
 
 def _edit_map(s: Any, actor: Any, project_id: int, sched: dict[str, Any]) -> dict[int | None, bool]:
@@ -111,11 +118,12 @@ def _gantt_data(s: Any, actor: Any, project_id: int, baseline: int | None) -> di
     edit = _edit_map(s, actor, project_id, slim)
     for row in slim["tasks"]:
         row["editable"] = edit.get(row["work_package_id"], False)
-    return {**slim, "today": now().replace(tzinfo=None)}
+    # to the minute (the chart's scale is days), so that the same plan gives the same body and ETag within it
+    return {**slim, "today": now().replace(tzinfo=None, second=0, microsecond=0)}
 
 
 def _json_response(data: Any, status: int = 200) -> Response:
-    return Response(to_json(data), status_code=status, media_type="application/json")
+    return Response(to_json_bytes(data), status_code=status, media_type="application/json")
 
 
 def _error_json(exc: CharterError) -> Response:
@@ -177,15 +185,17 @@ def gantt_page(
 
 @router.get("/projects/{project_id}/gantt.json")
 def gantt_json(
-    project_id: int, db: DB, info: Session, baseline: int | None = None, full: bool = False
+    request: Request, project_id: int, db: DB, info: Session, baseline: int | None = None, full: bool = False
 ) -> Response:
+    """The chart's data with an ETag (a digest of the body): 304 when If-None-Match names the same body."""
     with db.uow(readonly=True) as s:
         if full:
             sched = scheduling.get_schedule(s, info.actor, project_id, baseline=baseline)
             edit = _edit_map(s, info.actor, project_id, sched)
-            return _json_response(gantt_payload(sched, edit, full=True))
-        data = _gantt_data(s, info.actor, project_id, baseline)
-    return _json_response(data)
+            data = gantt_payload(sched, edit, full=True)
+        else:
+            data = _gantt_data(s, info.actor, project_id, baseline)
+    return etag.json_response(to_json_bytes(data), request.headers.get("if-none-match"))
 
 
 @router.post("/projects/{project_id}/gantt/tasks/{task_id}")

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
+from pydantic import TypeAdapter
 
+from charter import etag
 from charter.api import schemas as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
@@ -11,6 +13,7 @@ from charter.services import calendars, scheduling, tasks
 from charter.services.authz import project_for
 
 router = APIRouter(responses=ERRORS, tags=["schedule"])
+_TASK_LIST = TypeAdapter(list[S.TaskOut])
 
 
 def _task_fields(body: S.TaskFields, *, exclude_unset: bool) -> dict[str, Any]:
@@ -63,13 +66,18 @@ def list_tasks(
     q: str | None = Query(None, max_length=200, description="words in the name"),
     limit: int = Query(1000, ge=1, le=20000),
     offset: int = Query(0, ge=0),
-) -> list[dict[str, Any]]:
-    """The project's tasks with computed dates and floats, filtered, sorted and paged in the database."""
+    if_none_match: str | None = Header(None, include_in_schema=False),
+) -> Response:
+    """The project's tasks with computed dates and floats, filtered, sorted and paged in the database. Carries
+    an ETag (a digest of the body); 304 Not Modified when If-None-Match names the same body."""
     with db.uow(readonly=True) as s:
-        return scheduling.list_tasks(
+        rows = scheduling.list_tasks(
             s, actor, project_id, sort=sort, critical=critical, work_package_id=work_package_id, q=q,
             limit=limit, offset=offset,
         )  # fmt: skip
+    return etag.json_response(
+        _TASK_LIST.dump_json(_TASK_LIST.validate_python(rows), by_alias=True), if_none_match
+    )
 
 
 @router.post("/projects/{project_id}/tasks", response_model=S.TaskOut, status_code=201)
