@@ -23,7 +23,12 @@ def cli(seed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from charter.cli.main import app
 
     monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("COLUMNS", "250")  # Rich tables unwrapped, so a cell reads as one string
+    from charter.cli import common
+
+    # Rich tables unwrapped, so a cell reads as one string (the console's width is fixed when it is made,
+    # which may be before this test in an xdist worker: set it on the console itself, restored afterwards)
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setattr(common.console, "_width", 250)
     get_settings.cache_clear()
     runner = CliRunner()
 
