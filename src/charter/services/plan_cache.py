@@ -81,6 +81,31 @@ def distrust(s: Session, project_id: int) -> None:
     s.info.setdefault(_EVICT, set()).add(project_id)
 
 
+def warm(s: Session, project_id: int, revision: tuple[Any, ...], entry: Any) -> bool:
+    """Publish `entry`, built by a reading transaction (the Gantt's) from rows it read after it read
+    `revision`, if the database still holds that revision now: revisions only grow, so an unchanged one means
+    no change to the plan committed while the rows were read. An entry of a newer revision is kept."""
+    if s.info.get(_STAGED) or s.info.get(_EVICT):
+        return False  # this transaction changes plans itself: its commit publishes
+    engine = _engine(s)
+    if engine is None:
+        return False
+    c = ProjectSchedule.__table__.c
+    q = select(c.plan_revision, c.computed_at).where(c.project_id == project_id)
+    if tuple(s.connection().execute(q).one_or_none() or ()) != revision:
+        return False
+    with _lock:
+        per = _entries.setdefault(engine, OrderedDict())
+        held = per.get(project_id)
+        if held is not None and (held[0][0] or 0) > (revision[0] or 0):
+            return False
+        per[project_id] = (revision, entry)
+        per.move_to_end(project_id)
+        while len(per) > MAX_PROJECTS:
+            per.popitem(last=False)
+    return True
+
+
 def clear() -> None:
     """Drop every entry (tests; after restoring a backup in-process)."""
     with _lock:
