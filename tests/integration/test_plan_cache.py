@@ -192,8 +192,8 @@ def _revision(project_id: int) -> Any:
     )
 
 
-def _open_gantt(db: Database, project_id: int, *, username: str = "ganttpm") -> dict[str, Any]:
-    """GET /projects/{id}/gantt.json as a signed-in user (an admin created here with a password)."""
+def _open_gantt(db: Database, project_id: int, *, page: str = "gantt.json", username: str = "ganttpm") -> Any:
+    """GET /projects/{id}/gantt.json (or the page) as a signed-in user (an admin created here with a password)."""
     import re
 
     from fastapi.testclient import TestClient
@@ -213,10 +213,9 @@ def _open_gantt(db: Database, project_id: int, *, username: str = "ganttpm") -> 
         assert m
         data = {"username": username, "password": password, "csrf_token": m.group(1), "next": "/projects"}
         assert client.post("/login", data=data).status_code == 303
-        r = client.get(f"/projects/{project_id}/gantt.json")
+        r = client.get(f"/projects/{project_id}/{page}")
         assert r.status_code == 200
-        out: dict[str, Any] = r.json()
-        return out
+        return r.json() if page.endswith(".json") else r.text
 
 
 def accounts_exist(s: Any, username: str) -> bool:
@@ -265,7 +264,7 @@ def test_a_warmed_entry_is_not_used_after_another_process_changed_the_plan(
     p, ids, admin = net["p"], net["ids"], net["admin"]
     edit(db, admin, p, ids[3], duration="2d")
     plan_cache.clear()
-    _open_gantt(db, p)
+    _open_gantt(db, p, page="gantt")  # the page, which embeds the chart's data
     assert _cached(db, p) is not None
     other = Database(db.url)  # another process changes the plan: this one's entry names an old revision
     try:
@@ -303,3 +302,22 @@ def test_a_stale_read_does_not_warm_or_replace_a_newer_entry(db: Database, net: 
         # an old reader reaching warm now would be told its revision is not current
         assert not plan_cache.warm(s, p, (rev, at), warmed)
     assert _cached(db, p) is newer
+
+
+def test_only_a_reading_transaction_warms(db: Database, net: dict[str, Any]) -> None:
+    """The chart's data read inside a transaction that changes things (the drag's own answer) or without
+    `warm_cache` leaves the cache alone: what such a transaction reads may never be committed."""
+    p, ids, admin = net["p"], net["ids"], net["admin"]
+    edit(db, admin, p, ids[3], duration="2d")
+    plan_cache.clear()
+    with db.uow(readonly=True) as s:
+        scheduling.gantt_schedule(s, admin, p)
+    assert _cached(db, p) is None
+    with pytest.raises(RuntimeError), db.uow() as s:
+        s.get(Task, ids[8]).duration *= 4  # not flushed: the Gantt's Core reads do not see it either
+        scheduling.gantt_schedule(s, admin, p, warm_cache=True)
+        raise RuntimeError("rolled back")
+    assert _cached(db, p) is None
+    with db.uow(readonly=True) as s:
+        scheduling.gantt_schedule(s, admin, p, warm_cache=True)
+    assert _cached(db, p) is not None

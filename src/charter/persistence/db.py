@@ -57,6 +57,8 @@ class Database:
     def uow(self, *, readonly: bool = False) -> Iterator[Session]:
         """One use-case, one transaction: commit at the end, roll back on any error."""
         session = self._factory()
+        if readonly:
+            session.info["charter.readonly"] = True  # (services.plan_cache warms only from such reads)
         if self.is_sqlite and readonly:
             session.connection(execution_options={"sqlite_begin": "DEFERRED"})
         try:

@@ -661,12 +661,15 @@ def get_schedule(
 
 
 def gantt_schedule(
-    s: Session, actor: Actor, project_id: int, *, baseline: int | None = None
+    s: Session, actor: Actor, project_id: int, *, baseline: int | None = None, warm_cache: bool = False
 ) -> dict[str, Any]:
     """What the Gantt draws, straight from the stored rows: :func:`get_schedule`'s result with each task,
     summary and link trimmed to the drawn fields (tasks carry their baseline's start and finish). Plain tuples
     from three narrow queries and the roll-ups over them: no per-task dicts of every field, no assignees, no
-    variances, no engine."""
+    variances, no engine.
+
+    `warm_cache` (only in a read-only transaction, which cannot hold uncommitted plan changes): fill the plan
+    cache from the rows read, so that the next drag does not read the whole project (see _warm_cache)."""
     project = project_for(s, actor, project_id)
     settings = settings_row(s, project_id)
     mpd = _minutes_per_day(s, project_id)
@@ -765,7 +768,8 @@ def gantt_schedule(
         {"id": i, "pred_id": a, "succ_id": b, "type": typ, "lag_text": rules.format_lag(lag, kind, mpd)}
         for i, a, b, typ, lag, kind in link_rows
     ]
-    _warm_cache(s, project_id, revision, rows, link_rows)
+    if warm_cache:
+        _warm_cache(s, project_id, revision, rows, link_rows)
     return {
         "project_id": project_id,
         "start": project_start(project),
