@@ -10,6 +10,10 @@ The project is built through services.tasks in one transaction, with the per-cal
 recompute deferred to one call each at the end (links are generated forwards only, so the per-link cycle
 check is skipped too); the server then runs the ordinary code paths.
 
+Also measured: the first drag after a server start (the plan cache emptied before the chart is opened,
+which warms it, against emptied after it was opened, as before), and switching a fresh page to the Day
+zoom (click to painted frame, and the number of elements the time scale then holds).
+
 Each drag is also split into phases: the request (with the server's own spans from its Server-Timing
 header: the edit with its recompute, reading what moved, the commit, the JSON), the download and its size,
 JSON parsing, merging into the chart, layout, rendering the visible rows and the frame; gantt.js marks them
@@ -207,6 +211,22 @@ def _drag_once(page: Any, used: set[str], i: int) -> dict[str, Any]:
     return got
 
 
+ZOOM_DAY = """async () => {
+  const b = document.querySelector("[data-zoom='day']"), t = performance.now();
+  b.click();
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  return {ms: performance.now() - t,
+          scale: document.querySelectorAll("#gantt .time-head *, #gantt .bg *").length};
+}"""
+
+
+def _zoom_day(page: Any) -> dict[str, float]:
+    """Switch the freshly opened chart (Week zoom) to Day: the click to the frame after it is painted, and
+    the number of elements the time scale (header and background) holds then."""
+    got: dict[str, float] = page.evaluate(ZOOM_DAY)
+    return got
+
+
 def _breakdown(rows: list[dict[str, Any]]) -> dict[str, float]:
     """Medians of each phase over the drags (server: the Server-Timing total; its spans as server_*)."""
     if not rows:
@@ -240,11 +260,23 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _zoom_summary(rows: list[dict[str, float]]) -> dict[str, Any]:
+    return {
+        "zoom_day_ms": statistics.median(r["ms"] for r in rows),
+        "zoom_day_runs_ms": [round(r["ms"], 1) for r in rows],
+        "scale_elements_day": int(max(r["scale"] for r in rows)),
+    }
+
+
 def measure(url: str, pid: int, drags: int, compare: str | None = None) -> dict[str, Any]:
-    """First paint (median of 3 loads), then `drags` drags. With `compare` (gantt.js source of another
+    """The first drag after a server start (the plan cache emptied before opening the chart, which warms
+    it, and, as before the page warmed it, emptied after), first paint (median of 3 loads), then `drags`
+    drags, each page switched to the Day zoom first (timed). With `compare` (gantt.js source of another
     version), each drag is made on a freshly loaded page, alternating this version and that one, so both
     see the same machine load; the results of the other version are under "compare"."""
     from playwright.sync_api import sync_playwright
+
+    from charter.services import plan_cache
 
     out: dict[str, Any] = {}
     with sync_playwright() as p:
@@ -273,14 +305,30 @@ def measure(url: str, pid: int, drags: int, compare: str | None = None) -> dict[
             page.wait_for_selector("#gantt[data-ready='1']", state="attached", timeout=60_000)
             return float(page.evaluate("window.ganttMetrics.firstPaint"))
 
+        open_gantt()  # one drag first: the engine's kernels loaded, as in a server that has scheduled once
+        page.get_by_role("button", name="Day", exact=True).click()
+        dragged: set[str] = set()
+        _drag_once(page, dragged, 0)
+        first: dict[str, list[float]] = {"warmed": [], "cold": []}
+        # the server runs in this process: emptying its cache is a restart, for the drag
+        for mode in ("warmed", "cold", "cold", "warmed"):
+            plan_cache.clear()
+            open_gantt()
+            if mode == "cold":
+                plan_cache.clear()
+            page.get_by_role("button", name="Day", exact=True).click()
+            first[mode].append(_drag_once(page, dragged, 0)["drag"])
+        out["first_drag_ms"] = {k: round(statistics.median(v), 1) for k, v in first.items()}
+        out["first_drag_runs_ms"] = {k: [round(x, 1) for x in v] for k, v in first.items()}
         paints = [open_gantt() for _ in range(3)]
         out["first_paint_ms"] = statistics.median(paints)
         out["first_paint_runs_ms"] = [round(x, 1) for x in paints]
         out["rows_drawn"] = page.locator("#gantt .bars g.task").count()
         used: set[str] = set()
         runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
+        zooms: dict[bool, list[dict[str, float]]] = {False: [], True: []}
         if compare is None:
-            page.get_by_role("button", name="Day", exact=True).click()
+            zooms[False].append(_zoom_day(page))
             for i in range(drags):
                 runs[False].append(_drag_once(page, used, i))
         else:
@@ -288,11 +336,11 @@ def measure(url: str, pid: int, drags: int, compare: str | None = None) -> dict[
                 for old in (False, True) if i % 2 == 0 else (True, False):
                     variant["old"] = old
                     open_gantt()
-                    page.get_by_role("button", name="Day", exact=True).click()
+                    zooms[old].append(_zoom_day(page))
                     runs[old].append(_drag_once(page, used, 0))
-        out.update(_summary(runs[False]))
+        out.update(_summary(runs[False]), **_zoom_summary(zooms[False]))
         if compare is not None:
-            out["compare"] = _summary(runs[True])
+            out["compare"] = {**_summary(runs[True]), **_zoom_summary(zooms[True])}
             out["compare"]["ratio"] = round(out["compare"]["drag_ms"] / out["drag_ms"], 2)
         browser.close()
     return out
@@ -380,6 +428,13 @@ def main(argv: list[str] | None = None) -> int:
           f"  {'yes' if result['pass']['drag_ms'] else 'NO'}")  # fmt: skip
     print(f"{'drag mouseup -> redrawn (worst)':<34}{res['drag_worst_ms']:>8.0f}ms")
     print(f"{'drag mouseup -> next frame shown':<34}{res['shown_ms']:>8.0f}ms")
+    fd = res["first_drag_ms"]
+    print(
+        f"{'first drag after a start (median)':<34}{fd['warmed']:>8.0f}ms   cache not warmed by the page {fd['cold']:.0f}ms"
+    )
+    print(
+        f"{'zoom to Day -> painted (median)':<34}{res['zoom_day_ms']:>8.0f}ms   scale elements {res['scale_elements_day']}"
+    )
     _print_breakdown(res["breakdown_ms"])
     if "compare" in res:
         old = res["compare"]
@@ -388,6 +443,10 @@ def main(argv: list[str] | None = None) -> int:
               f" ratio {old['ratio']:.2f}")  # fmt: skip
         print(
             f"{'  drag -> next frame shown':<34}{old['shown_ms']:>8.0f}ms   this one {res['shown_ms']:.0f}ms"
+        )
+        print(
+            f"{'  zoom to Day -> painted':<34}{old['zoom_day_ms']:>8.0f}ms   this one {res['zoom_day_ms']:.0f}ms,"
+            f" scale elements {old['scale_elements_day']} (this one {res['scale_elements_day']})"
         )
         _print_breakdown(old["breakdown_ms"])
     with contextlib.suppress(OSError):

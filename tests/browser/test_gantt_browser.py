@@ -178,3 +178,42 @@ def test_drag_after_someone_else_changed_the_plan_redraws_their_change(page: Pag
     expect(page.locator("#gantt-status")).to_have_text(
         re.compile(r"^Moved Check; the schedule was recalculated\.$")
     )
+
+
+def test_day_zoom_draws_the_scale_of_the_visible_dates_only(page: Page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """A project of two years: at the Day zoom the scale holds the days in view (and a margin), not the
+    seven hundred of the whole span; scrolling right draws the dates that come into view, aligned with the
+    chart below, and the scale names them for assistive technology."""
+    pid, t = _world(live_server.db)
+    with live_server.db.uow() as s:
+        tasks.create_task(s, SYSTEM, pid, name="Long haul", duration="500d")
+    _login(page, live_server.url, "pat")
+    page.goto(f"{live_server.url}/projects/{pid}/gantt")
+    expect(page.locator("#gantt[data-ready='1']")).to_be_attached()
+    page.get_by_role("button", name="Day", exact=True).click()
+    head = page.locator("#gantt .time-head")
+    expect(head.locator("text.tier2").first).to_be_attached()
+    assert head.locator("line.tick").count() < 200
+    assert page.locator("#gantt .bg rect.weekend").count() < 60
+
+    scroll = page.locator("#gantt .gantt-scroll")
+    scroll.evaluate("el => { el.scrollLeft = 30 * 400; }")  # four hundred days on
+    # the date at 100 px right of the grid's edge, as the chart computes it
+    when = page.evaluate(
+        """() => { const g = document.getElementById("gantt").ganttInstance, s = g.scroller;
+                   return new Date(g.t0 + (s.scrollLeft + 100) / g.ppd * 86400000).toISOString().slice(0, 10); }"""
+    )
+    label = head.locator(f"text.tier2[data-date='{when}']")
+    expect(label).to_be_attached()
+    assert head.locator("line.tick").count() < 200
+    box, view = label.bounding_box(), scroll.bounding_box()
+    assert box and view and view["x"] < box["x"] < view["x"] + view["width"]  # in view, not off-screen
+    expect(head).to_have_attribute(
+        "aria-label", re.compile(rf"^Time scale, \d{{4}}-\d\d-\d\d to .*{when[:4]}")
+    )
+    # the header's month lines stand over the chart's month lines
+    top = head.locator("line.tick").first.bounding_box()
+    below = page.locator("#gantt .bg line.major").first.bounding_box()
+    assert top and below and abs(top["x"] - below["x"]) < 1
+    # the task bars still draw and the keyboard still moves them at this position
+    expect(_bar(page, t["C"])).to_have_attribute("aria-label", re.compile(r"^Check, "))

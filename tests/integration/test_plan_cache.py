@@ -190,3 +190,134 @@ def _revision(project_id: int) -> Any:
     return select(ProjectSchedule.plan_revision, ProjectSchedule.computed_at).where(
         ProjectSchedule.project_id == project_id
     )
+
+
+def _open_gantt(db: Database, project_id: int, *, page: str = "gantt.json", username: str = "ganttpm") -> Any:
+    """GET /projects/{id}/gantt.json (or the page) as a signed-in user (an admin created here with a password)."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from charter.app import create_app
+    from charter.services import accounts
+    from charter.services.context import SYSTEM
+
+    password = "plan-cache-test-password"
+    with db.uow() as s:
+        if not accounts_exist(s, username):
+            accounts.create_user(
+                s, SYSTEM, username=username, display_name="Gantt", password=password, is_admin=True
+            )
+    with TestClient(create_app(db), follow_redirects=False) as client:
+        m = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert m
+        data = {"username": username, "password": password, "csrf_token": m.group(1), "next": "/projects"}
+        assert client.post("/login", data=data).status_code == 303
+        r = client.get(f"/projects/{project_id}/{page}")
+        assert r.status_code == 200
+        return r.json() if page.endswith(".json") else r.text
+
+
+def accounts_exist(s: Any, username: str) -> bool:
+    from sqlalchemy import select
+
+    from charter.persistence.models import User
+
+    return s.scalars(select(User.id).where(User.username == username)).first() is not None
+
+
+def _cached(db: Database, p: int) -> Any:
+    with db.uow(readonly=True) as s:
+        return plan_cache.lookup(s, p, tuple(s.execute(_revision(p)).one()))
+
+
+def test_opening_the_gantt_warms_the_cache(
+    db: Database, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a server start the cache is empty: opening the chart fills it with the current revision, read
+    from the stored rows, so the first drag patches the network instead of reading the project in full, and
+    its result is still the one a full recompute gives."""
+    p, ids, admin = net["p"], net["ids"], net["admin"]
+    edit(db, admin, p, ids[3], duration="2d")
+    plan_cache.clear()  # a restart
+    assert _cached(db, p) is None
+    data = _open_gantt(db, p)
+    entry = _cached(db, p)
+    assert entry is not None
+    with db.uow(readonly=True) as s:
+        assert data["plan_revision"] == s.execute(_revision(p)).one()[0]
+    assert sorted(entry.net.ids) == sorted(t["id"] for t in data["tasks"])
+    reads = full_reads(monkeypatch)
+    edit(db, admin, p, ids[0], duration="6d")  # moves nearly everything
+    edit(db, admin, p, ids[5], duration="4d")
+    assert reads == []  # the first edits after the "restart" used the warmed entry
+    assert_matches_full_recompute(db, p)  # (this one reads in full)
+    # the other project's plan is not in the cache: only the project opened is warmed
+    with db.uow(readonly=True) as s:
+        other = s.get(Task, net["p2_task"]).project_id
+        assert plan_cache.lookup(s, other, tuple(s.execute(_revision(other)).one())) is None
+
+
+def test_a_warmed_entry_is_not_used_after_another_process_changed_the_plan(
+    db: Database, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p, ids, admin = net["p"], net["ids"], net["admin"]
+    edit(db, admin, p, ids[3], duration="2d")
+    plan_cache.clear()
+    _open_gantt(db, p, page="gantt")  # the page, which embeds the chart's data
+    assert _cached(db, p) is not None
+    other = Database(db.url)  # another process changes the plan: this one's entry names an old revision
+    try:
+        edit(other, admin, p, ids[3], duration="11d")
+    finally:
+        other.dispose()
+    assert _cached(db, p) is None
+    reads = full_reads(monkeypatch)
+    edit(db, admin, p, ids[4], duration="5d")
+    assert reads == [p]  # read in full, not patched from the stale entry
+    assert_matches_full_recompute(db, p)
+    with db.uow(readonly=True) as s:
+        assert s.get(Task, ids[3]).duration == 11 * scheduling._minutes_per_day(s, p)
+
+
+def test_a_stale_read_does_not_warm_or_replace_a_newer_entry(db: Database, net: dict[str, Any]) -> None:
+    """An entry whose revision is no longer current is not published, and one of an older revision does not
+    push out a newer one (a reader that finished after a writer published)."""
+    p, ids, admin = net["p"], net["ids"], net["admin"]
+    edit(db, admin, p, ids[3], duration="2d")
+    with db.uow(readonly=True) as s:
+        rev, at = s.execute(_revision(p)).one()
+        assert not plan_cache.warm(s, p, (rev - 1, at), object())  # not the database's revision
+        held = plan_cache.lookup(s, p, (rev, at))
+        assert held is not None
+    plan_cache.clear()
+    _open_gantt(db, p)
+    warmed = _cached(db, p)
+    edit(db, admin, p, ids[4], duration="3d")  # publishes revision rev + 1
+    newer = _cached(db, p)
+    assert newer is not None and newer is not warmed
+    with db.uow(readonly=True) as s:
+        rev2, _at2 = s.execute(_revision(p)).one()
+        assert rev2 == rev + 1
+        # an old reader reaching warm now would be told its revision is not current
+        assert not plan_cache.warm(s, p, (rev, at), warmed)
+    assert _cached(db, p) is newer
+
+
+def test_only_a_reading_transaction_warms(db: Database, net: dict[str, Any]) -> None:
+    """The chart's data read inside a transaction that changes things (the drag's own answer) or without
+    `warm_cache` leaves the cache alone: what such a transaction reads may never be committed."""
+    p, ids, admin = net["p"], net["ids"], net["admin"]
+    edit(db, admin, p, ids[3], duration="2d")
+    plan_cache.clear()
+    with db.uow(readonly=True) as s:
+        scheduling.gantt_schedule(s, admin, p)
+    assert _cached(db, p) is None
+    with pytest.raises(RuntimeError), db.uow() as s:
+        s.get(Task, ids[8]).duration *= 4  # not flushed: the Gantt's Core reads do not see it either
+        scheduling.gantt_schedule(s, admin, p, warm_cache=True)
+        raise RuntimeError("rolled back")
+    assert _cached(db, p) is None
+    with db.uow(readonly=True) as s:
+        scheduling.gantt_schedule(s, admin, p, warm_cache=True)
+    assert _cached(db, p) is not None

@@ -57,7 +57,9 @@ class Database:
     def uow(self, *, readonly: bool = False) -> Iterator[Session]:
         """One use-case, one transaction: commit at the end, roll back on any error."""
         session = self._factory()
-        session.info["charter.readonly"] = readonly  # a read-only use-case may reuse what it read once
+        session.info["charter.readonly"] = (
+            readonly  # a read-only use-case may reuse what it read once; services.plan_cache warms only from such reads
+        )
         if self.is_sqlite and readonly:
             session.connection(execution_options={"sqlite_begin": "DEFERRED"})
         try:

@@ -35,6 +35,8 @@ from charter.persistence.models import ProjectSchedule
 _STAGED = "charter.plan_cache.staged"
 _EVICT = "charter.plan_cache.evict"
 _READY = "charter.plan_cache.ready"
+_WROTE = "charter.plan_cache.wrote"  # this transaction flushed changes (it may read its own uncommitted rows)
+READONLY = "charter.readonly"  # set by Database.uow(readonly=True): the transaction is rolled back at its end
 
 MAX_PROJECTS = 32  # per database: the projects edited most recently (an entry of 10,000 tasks is a few MB)
 
@@ -81,10 +83,42 @@ def distrust(s: Session, project_id: int) -> None:
     s.info.setdefault(_EVICT, set()).add(project_id)
 
 
+def warm(s: Session, project_id: int, revision: tuple[Any, ...], entry: Any) -> bool:
+    """Publish `entry`, built by a reading transaction (the Gantt's) from rows it read after it read
+    `revision`, if the database still holds that revision now: revisions only grow, so an unchanged one means
+    no change to the plan committed while the rows were read. An entry of a newer revision is kept."""
+    if not s.info.get(READONLY) or s.info.get(_WROTE) or s.info.get(_STAGED) or s.info.get(_EVICT):
+        return False  # a transaction that changes things may read what is never committed
+    if s.new or s.dirty or s.deleted:
+        return False
+    engine = _engine(s)
+    if engine is None:
+        return False
+    c = ProjectSchedule.__table__.c
+    q = select(c.plan_revision, c.computed_at).where(c.project_id == project_id)
+    if tuple(s.connection().execute(q).one_or_none() or ()) != revision:
+        return False
+    with _lock:
+        per = _entries.setdefault(engine, OrderedDict())
+        held = per.get(project_id)
+        if held is not None and (held[0][0] or 0) > (revision[0] or 0):
+            return False
+        per[project_id] = (revision, entry)
+        per.move_to_end(project_id)
+        while len(per) > MAX_PROJECTS:
+            per.popitem(last=False)
+    return True
+
+
 def clear() -> None:
     """Drop every entry (tests; after restoring a backup in-process)."""
     with _lock:
         _entries.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(s: Session, _ctx: Any) -> None:
+    s.info[_WROTE] = True
 
 
 @event.listens_for(Session, "before_commit")
@@ -109,6 +143,7 @@ def _before_commit(s: Session) -> None:
 def _after_commit(s: Session) -> None:
     if s.get_nested_transaction() is not None:
         return  # a savepoint's release: the outer transaction is still open
+    s.info.pop(_WROTE, None)
     ready: dict[int, tuple[tuple[Any, ...], Any]] = s.info.pop(_READY, {})
     evict: set[int] = s.info.pop(_EVICT, set())
     if not ready and not evict:
@@ -131,5 +166,6 @@ def _after_commit(s: Session) -> None:
 def _after_rollback(s: Session) -> None:
     if s.get_nested_transaction() is None:  # the whole transaction (a savepoint's is caught at commit)
         s.info.pop(_READY, None)
+        s.info.pop(_WROTE, None)
         s.info.pop(_STAGED, None)
         s.info.pop(_EVICT, None)

@@ -70,7 +70,7 @@
     var corner = document.createElement("div"); corner.className = "gantt-corner";
     this.gridHead = svg("svg", { width: GRID_W, height: HEAD, "class": "grid-head" });
     corner.appendChild(this.gridHead);
-    this.timeHead = svg("svg", { height: HEAD, "class": "time-head" });
+    this.timeHead = svg("svg", { height: HEAD, "class": "time-head", role: "img" });
     head.appendChild(corner); head.appendChild(this.timeHead);
     var body = document.createElement("div"); body.className = "gantt-body";
     var left = document.createElement("div"); left.className = "gantt-left";
@@ -101,7 +101,7 @@
     this.scroller.addEventListener("scroll", function () {
       if (pending) return;
       pending = true;
-      requestAnimationFrame(function () { pending = false; self.renderRows(); });
+      requestAnimationFrame(function () { pending = false; self.renderRows(); self.drawScale(); });
     }, { passive: true });
     this.grid.addEventListener("click", function (e) {
       var t = e.target.closest("[data-toggle]");
@@ -218,7 +218,7 @@
     return out;
   };
 
-  Gantt.prototype.layout = function (m) {
+  Gantt.prototype.layout = function (m, left) {
     this.ppd = ZOOM[this.zoom];
     this.rows = this.visibleItems();
     this.index = {};
@@ -228,7 +228,8 @@
     this.chart.setAttribute("width", w); this.chart.setAttribute("height", h);
     this.grid.setAttribute("height", h);
     this.timeHead.setAttribute("width", w);
-    this.drawScale();
+    if (left != null) this.scroller.scrollLeft = Math.max(0, left);
+    this.drawScale(true);
     if (this.today != null) {
       var tx = this.x(this.today);
       this.todayLine.setAttribute("x1", tx); this.todayLine.setAttribute("x2", tx); this.todayLine.setAttribute("y2", h);
@@ -238,13 +239,17 @@
     this.renderRows(true);
   };
 
-  Gantt.prototype.ticks = function (unit) {
-    var out = [], d = new Date(this.t0);
-    if (unit === "week") { /* t0 is a Monday */ }
+  /* The unit's boundaries from the one at or before `from` to the last before `to` (both clamped to the
+     project's drawn span). */
+  Gantt.prototype.ticks = function (unit, from, to) {
+    var a = Math.max(this.t0, from == null ? this.t0 : from), b = Math.min(this.t1, to == null ? this.t1 : to);
+    var out = [], d = new Date(a);
+    if (unit === "day") d = new Date(a - ((a - this.t0) % DAY));
+    else if (unit === "week") d = new Date(a - ((a - this.t0) % (7 * DAY)));  /* t0 is a Monday */
     else if (unit === "month") d = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
     else if (unit === "quarter") d = new Date(Date.UTC(d.getUTCFullYear(), Math.floor(d.getUTCMonth() / 3) * 3, 1));
     else if (unit === "year") d = new Date(Date.UTC(d.getUTCFullYear(), 0, 1));
-    while (d.getTime() < this.t1) {
+    while (d.getTime() < b) {
       out.push(d.getTime());
       if (unit === "day") d = new Date(d.getTime() + DAY);
       else if (unit === "week") d = new Date(d.getTime() + 7 * DAY);
@@ -264,26 +269,49 @@
     return String(d.getUTCFullYear());
   }
 
-  Gantt.prototype.drawScale = function () {
+  /* The chart's horizontal extent in view (chart pixels; the grid on the left is sticky). */
+  Gantt.prototype.viewX = function () {
+    var sl = this.scroller.scrollLeft, vw = (this.scroller.clientWidth || 1200) - GRID_W;
+    return [sl, sl + Math.max(vw, 200)];
+  };
+
+  /* The time scale (header ticks and labels, the background's month lines and weekends) is drawn for the
+     part of the chart in view plus a viewport's width either side, and drawn again when a scroll or a zoom
+     leaves that: a long project at the Day zoom has thousands of days. `force`: draw whatever is in view. */
+  Gantt.prototype.drawScale = function (force) {
+    if (!this.width) return;
+    var v = this.viewX(), span = v[1] - v[0];
+    if (!force && this.scaleTo != null) {
+      var keep = span / 2;  /* redraw before the edge of what is drawn comes into view */
+      var okLeft = this.scaleFrom <= 0 || v[0] - keep >= this.scaleFrom;
+      var okRight = this.scaleTo >= this.width || v[1] + keep <= this.scaleTo;
+      if (okLeft && okRight) { this.pinLabel(); return; }
+    }
+    var from = Math.max(0, v[0] - span), to = Math.min(this.width, v[1] + span);
+    this.scaleFrom = from; this.scaleTo = to;
+    var ta = this.t0 + from / this.ppd * DAY, tb = this.t0 + to / this.ppd * DAY;
     var tiers = { day: ["month", "day"], week: ["month", "week"], month: ["year", "month"], quarter: ["year", "quarter"] }[this.zoom];
     var self = this, top = "", bottom = "", bg = "", h = this.height;
-    var major = this.ticks(tiers[0]);
+    var major = this.ticks(tiers[0], ta, tb);
+    this.majors = [];
     major.forEach(function (t, i) {
       var x = Math.max(0, self.x(t));
       if (x === 0 && i + 1 < major.length && self.x(major[i + 1]) < 90) return;
+      self.majors.push(x);
       top += '<line x1="' + x + '" x2="' + x + '" y1="0" y2="' + HEAD / 2 + '" class="tick"/><text x="' + (x + 4) + '" y="15" class="tier1">' +
         (tiers[0] === "month" ? MONTHS[new Date(t).getUTCMonth()] + " " + new Date(t).getUTCFullYear() : label(tiers[0], t)) + "</text>";
       bg += '<line x1="' + x + '" x2="' + x + '" y1="0" y2="' + h + '" class="major"/>';
     });
-    var minor = this.ticks(tiers[1]);
+    var minor = this.ticks(tiers[1], ta, tb);
+    var labelled = self.ppd * (tiers[1] === "day" ? 1 : tiers[1] === "week" ? 7 : tiers[1] === "month" ? 30 : 91) > 22;
     minor.forEach(function (t) {
       var x = self.x(t);
       bottom += '<line x1="' + x + '" x2="' + x + '" y1="' + HEAD / 2 + '" y2="' + HEAD + '" class="tick"/>';
-      if (self.ppd * (tiers[1] === "day" ? 1 : tiers[1] === "week" ? 7 : tiers[1] === "month" ? 30 : 91) > 22)
-        bottom += '<text x="' + (x + 3) + '" y="' + (HEAD - 8) + '" class="tier2">' + label(tiers[1], t) + "</text>";
+      if (labelled)
+        bottom += '<text x="' + (x + 3) + '" y="' + (HEAD - 8) + '" class="tier2" data-date="' + day(t) + '">' + label(tiers[1], t) + "</text>";
     });
     if (this.zoom === "day" || this.zoom === "week") {
-      this.ticks("day").forEach(function (t) {
+      this.ticks("day", ta - DAY, tb).forEach(function (t) {
         var w = new Date(t).getUTCDay();
         if (w === 6) bg += '<rect x="' + self.x(t) + '" y="0" width="' + 2 * self.ppd + '" height="' + h + '" class="weekend"/>';
       });
@@ -291,6 +319,21 @@
     this.timeHead.innerHTML = top + bottom + '<line x1="0" x2="' + this.width + '" y1="' + (HEAD / 2) + '" y2="' + (HEAD / 2) + '" class="sep"/>' +
       '<line x1="0" x2="' + this.width + '" y1="' + (HEAD - 0.5) + '" y2="' + (HEAD - 0.5) + '" class="sep"/>';
     this.bg.innerHTML = bg;
+    this.tier1 = this.timeHead.querySelectorAll("text.tier1");
+    this.pinLabel();
+  };
+
+  /* Keep the upper tier's label of the period at the left edge of the view in view (it starts off-screen
+     when the period began earlier), and name the dates in view for assistive technology. */
+  Gantt.prototype.pinLabel = function () {
+    var v = this.viewX(), xs = this.majors || [], labels = this.tier1 || [];
+    for (var i = 0; i < xs.length; i++) {
+      var x = xs[i] + 4;
+      if (xs[i] < v[0]) x = Math.min(v[0] + 4, i + 1 < xs.length ? xs[i + 1] - 90 : Infinity);
+      if (labels[i]) labels[i].setAttribute("x", Math.max(xs[i] + 4, x));
+    }
+    var a = this.t0 + v[0] / this.ppd * DAY, b = Math.min(this.t1, this.t0 + v[1] / this.ppd * DAY);
+    this.timeHead.setAttribute("aria-label", "Time scale, " + day(a) + " to " + day(b));
   };
 
   Gantt.prototype.renderRows = function (force) {
@@ -402,8 +445,7 @@
     var mid = (this.scroller.scrollLeft + this.scroller.clientWidth / 2 - GRID_W) / this.ppd;
     this.zoom = z;
     document.querySelectorAll("[data-zoom]").forEach(function (b) { b.setAttribute("aria-pressed", b.getAttribute("data-zoom") === z ? "true" : "false"); });
-    this.layout();
-    this.scroller.scrollLeft = Math.max(0, mid * this.ppd - this.scroller.clientWidth / 2 + GRID_W);
+    this.layout(null, mid * ZOOM[z] - this.scroller.clientWidth / 2 + GRID_W);
   };
 
   Gantt.prototype.action = function (a) {
