@@ -9,8 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, acting, console, fmt_time, open_db, print_json
-from charter.services import accounts, attachments, comms, comms_analytics, org, projects
+from charter.cli.common import JsonFlag, console, fmt_time, print_json, run_in_project
+from charter.services import accounts, attachments, comms, comms_analytics, org
 
 messages_app = typer.Typer(
     help="Project messages, routed to the PM through each department's liaison.", no_args_is_help=True
@@ -20,14 +20,7 @@ comms_app = typer.Typer(help="Communication analytics.", no_args_is_help=True)
 Project = Annotated[str, typer.Argument(help="Project key or id.")]
 
 
-def _run(project: str, fn: Any) -> Any:
-    db = open_db()
-    try:
-        with db.uow() as s:
-            actor = acting(s)
-            return fn(s, actor, projects.find_project_id(s, actor, project))
-    finally:
-        db.dispose()
+_run = run_in_project
 
 
 def _items_table(items: list[dict[str, Any]]) -> Table:

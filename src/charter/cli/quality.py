@@ -10,8 +10,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, acting, console, fail, fmt_time, open_db, parse_when, print_json
-from charter.services import accounts, change, projects, quality, stakeholders
+from charter.cli.common import (
+    JsonFlag,
+    console,
+    fail,
+    fmt_time,
+    parse_when,
+    print_json,
+    run_in_project,
+)
+from charter.services import accounts, change, quality, stakeholders
 
 quality_app = typer.Typer(
     help="Lifecycle and gates, quality plan and metrics, deliverables, reviews, defects, stakeholders.",
@@ -24,15 +32,7 @@ Project = Annotated[str, typer.Argument(help="Project key or id.")]
 Number = Annotated[int, typer.Argument(help="Change request number (CR-n) in the project.")]
 
 
-def run(project: str, fn: Any) -> Any:
-    """`fn(session, actor, project_id)` in one transaction, as the acting user, in the named project."""
-    db = open_db()
-    try:
-        with db.uow() as s:
-            actor = acting(s)
-            return fn(s, actor, projects.find_project_id(s, actor, project))
-    finally:
-        db.dispose()
+run = run_in_project  # `fn(session, actor, project_id)` in one transaction, in the named project
 
 
 # --------------------------------------------------------------------------------------------- quality
