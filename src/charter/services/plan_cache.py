@@ -64,6 +64,18 @@ def lookup(s: Session, project_id: int, revision: tuple[Any, ...]) -> Any | None
     return hit[1] if hit is not None and hit[0] == revision else None
 
 
+def latest(s: Session, project_id: int) -> tuple[tuple[Any, ...], Any] | None:
+    """The published entry of the project whatever its revision, with that revision (a state to bring up to
+    date from the rows stamped since); None when this session changed the project outside ``plan_changed``."""
+    if project_id in s.info.get(_EVICT, ()):
+        return None
+    engine = _engine(s)
+    if engine is None:
+        return None
+    with _lock:
+        return _entries.get(engine, OrderedDict()).get(project_id)
+
+
 def stage(s: Session, project_id: int, revision: tuple[Any, ...], entry: Any) -> None:
     """Remember `entry` as the state of `revision`, to be published when the transaction commits."""
     s.info.setdefault(_STAGED, {})[project_id] = (revision, entry)
