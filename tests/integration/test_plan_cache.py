@@ -426,3 +426,35 @@ def test_rows_written_outside_plan_changed_are_read_again(
         assert_output_is_a_full_recompute(other, p)
     finally:
         other.dispose()
+
+
+def test_random_edit_sequences_of_two_processes_match_a_full_read(
+    db: Database, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hypothesis draws sequences of edits (deletions too) that two processes take turns at; every entry
+    brought up to date equals a full read, and every stored schedule is a full recompute's."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    p, ids, admin = net["p"], list(net["ids"]), net["admin"]
+    other = Database(db.url)
+    done = refreshes(monkeypatch)
+    counter = iter(range(10, 10_000))
+
+    @settings(max_examples=6, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(seed=st.integers(0, 2**32 - 1), turns=st.lists(st.booleans(), min_size=1, max_size=6))
+    def run(seed: int, turns: list[bool]) -> None:
+        rng = random.Random(seed)
+        for mine in turns:
+            who = db if mine else other
+            if rng.random() < 0.5:
+                random_edit(who, admin, p, ids, rng, deletes=len(ids) > 12)
+            else:
+                edit(who, admin, p, rng.choice(ids), duration=f"{next(counter) % 50 + 10}h")
+            assert_matches_full_recompute(who, p)
+
+    try:
+        run()
+        assert any(done)  # some entries were brought up to date (each checked against a full read)
+    finally:
+        other.dispose()

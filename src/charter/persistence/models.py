@@ -298,7 +298,6 @@ class TaskComputed(Base):
     """The engine's results for a task; rewritten on every recompute, so not versioned."""
 
     __tablename__ = "task_computed"
-    __table_args__ = (Index("ix_task_computed_project_rev", "project_id", "plan_rev"),)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     start: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))

@@ -265,7 +265,10 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
     This reads the project in full and, as it may follow changes made without a revision bump (previews in a
     savepoint), it makes the plan cache forget the project; edits go through :func:`plan_changed`."""
     plan_cache.distrust(s, project_id)
-    return _recompute(s, project_id, None, None, PLAN_REV_PENDING)[0]
+    # the stored rows it writes are stamped with the next revision: under the plan lock, so no cached state of
+    # that revision can be older than them (see plan_cache)
+    revision = settings_row(s, project_id, lock=True).plan_revision
+    return _recompute(s, project_id, None, None, int(revision or 0) + 1)[0]
 
 
 def _recompute(
@@ -528,8 +531,8 @@ def plan_changed(s: Session, project_id: int, *, touched: Collection[int] | None
     )
     now_at = select(c.plan_revision, c.computed_at).where(c.project_id == project_id)
     revision, stamp = conn.execute(now_at).one()
-    # the rows changed since the last plan change (pending) are this revision's (see plan_cache)
-    for model in (Task, TaskLink, TaskComputed):
+    # the tasks and links changed since the last plan change (pending) are this revision's (see plan_cache)
+    for model in (Task, TaskLink):
         tc = model.__table__.c
         conn.execute(
             update(cast(Table, model.__table__))
