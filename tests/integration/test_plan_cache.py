@@ -258,9 +258,12 @@ def test_opening_the_gantt_warms_the_cache(
         assert plan_cache.lookup(s, other, tuple(s.execute(_revision(other)).one())) is None
 
 
-def test_a_warmed_entry_is_not_used_after_another_process_changed_the_plan(
+def test_a_warmed_entry_is_refreshed_not_reused_after_another_process_changed_the_plan(
     db: Database, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The warmed entry names the revision the chart was read at; after another process's change it is not
+    the current state, so the next edit brings it up to date with the rows stamped since (no full read) and
+    the result equals a full recompute."""
     p, ids, admin = net["p"], net["ids"], net["admin"]
     edit(db, admin, p, ids[3], duration="2d")
     plan_cache.clear()
@@ -274,7 +277,7 @@ def test_a_warmed_entry_is_not_used_after_another_process_changed_the_plan(
     assert _cached(db, p) is None
     reads = full_reads(monkeypatch)
     edit(db, admin, p, ids[4], duration="5d")
-    assert reads == [p]  # read in full, not patched from the stale entry
+    assert reads == []  # refreshed from the warmed entry with the other process's rows, not read in full
     assert_matches_full_recompute(db, p)
     with db.uow(readonly=True) as s:
         assert s.get(Task, ids[3]).duration == 11 * scheduling._minutes_per_day(s, p)
@@ -321,3 +324,271 @@ def test_only_a_reading_transaction_warms(db: Database, net: dict[str, Any]) -> 
     with db.uow(readonly=True) as s:
         scheduling.gantt_schedule(s, admin, p, warm_cache=True)
     assert _cached(db, p) is not None
+
+
+# ------------------------------------------------------- another process's changes: read only what changed
+
+
+def _datetimes(a: Any) -> Any:
+    return a.view("int64") if a.dtype.kind == "M" else a
+
+
+def assert_same_as_full_read(s: Any, p: int, entry: Any) -> None:
+    """`entry` (brought up to date from the stamped rows) is exactly what reading the project in full gives."""
+    import numpy as np
+    from sqlalchemy import select
+
+    from charter.persistence.models import TaskComputed
+
+    full = scheduling.Network.__new__(scheduling.Network)
+    _network_init(full, s, p)
+    net = entry.net
+    assert net.ids == full.ids
+    assert [tuple(r) for r in net.rows] == [tuple(r) for r in full.rows]
+    assert net.index == full.index
+    for f in ("link_id", "pred", "succ", "src", "dst", "typ", "lag", "kind"):
+        assert np.array_equal(getattr(net, f), getattr(full, f)), f
+    inputs = scheduling._Inputs(full.rows)
+    for f in scheduling._Inputs.FIELDS:
+        assert np.array_equal(_datetimes(getattr(entry.inputs, f)), _datetimes(getattr(inputs, f))), f
+    st = entry.stored
+    assert st.ids == full.ids
+    rows = {r[0]: r for r in s.execute(select(TaskComputed.task_id, *(getattr(TaskComputed, c) for c in
+                                                                      scheduling._COLS))).all()}  # fmt: skip
+    assert st.absent == {t for t in full.ids if t not in rows}
+    for i, tid in enumerate(st.ids):
+        if tid in st.absent:
+            continue
+        r = rows[tid]
+        dates = [None if np.isnat(d[i]) else d[i].item() for d in st.dates]
+        assert (*dates, int(st.tf[i]), int(st.ff[i]), bool(st.crit[i]), st.viol.get(tid)) == tuple(r[1:]), tid
+
+
+_network_init = scheduling.Network.__init__
+
+
+def refreshes(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Check every entry brought up to date against a full read in the same transaction; counts them."""
+    done: list[Any] = []
+    original = scheduling._refreshed
+
+    def checked(s: Any, p: int, entry: Any, since: int) -> Any:
+        out = original(s, p, entry, since)
+        if out is not None:
+            assert_same_as_full_read(s, p, out)
+        done.append(out is not None)
+        return out
+
+    monkeypatch.setattr(scheduling, "_refreshed", checked)
+    return done
+
+
+def assert_output_is_a_full_recompute(db: Database, p: int) -> None:
+    """One more plan change through the cache (nothing changed) answers what a recompute from the database
+    alone answers, and writes nothing."""
+    with db.uow() as s:
+        cached = scheduling.plan_changed(s, p)
+        assert s.info["charter.changed_tasks"] == []
+    with db.uow(readonly=True) as s:
+        full = scheduling.recompute(s, p)
+        assert s.info["charter.changed_tasks"] == []
+    assert cached == full
+
+
+def _link_ids(db: Database, p: int) -> list[tuple[int, int, int, int]]:
+    from sqlalchemy import select
+
+    from charter.persistence.models import TaskLink
+
+    with db.uow(readonly=True) as s:
+        return [tuple(r) for r in s.execute(select(TaskLink.id, TaskLink.version, TaskLink.pred_id,
+                                                   TaskLink.succ_id).where(TaskLink.project_id == p)).all()]  # fmt: skip
+
+
+def random_edit(
+    db: Database, admin: Any, p: int, ids: list[int], rng: random.Random, *, deletes: bool
+) -> str:
+    """One edit of another process: a task's fields, a link added, changed or removed, a task added or
+    deleted, a day off in the project calendar."""
+    from charter.domain.errors import Conflict
+    from charter.services import calendars
+
+    kinds = ["task", "task", "link+", "link~", "task+", "calendar"] + (["link-", "task-"] if deletes else [])
+    kind = rng.choice(kinds)
+    with db.uow() as s:
+        if kind == "task":
+            t = s.get(Task, rng.choice(ids))
+            tasks_svc.update_task(s, admin, p, t.id, t.version, **random_change(rng))
+        elif kind == "link+":  # from an earlier task to a later one: never a cycle
+            a, b = sorted(rng.sample(range(len(ids)), 2))
+            if (ids[a], ids[b]) in {(x[2], x[3]) for x in _link_ids(db, p)}:
+                return "none"
+            tasks_svc.create_link(s, admin, p, pred_id=ids[a], succ_id=ids[b], type=rng.choice(["FS", "SS", "FF"]),
+                                  lag=rng.randint(0, 3))  # fmt: skip
+        elif kind == "link~":
+            lid, version, *_ = rng.choice(_link_ids(db, p))
+            tasks_svc.update_link(
+                s, admin, p, lid, version, lag=rng.randint(0, 4), type=rng.choice(["FS", "SS"])
+            )
+        elif kind == "link-":
+            lid, version, *_ = rng.choice(_link_ids(db, p))
+            tasks_svc.delete_link(s, admin, p, lid, version)
+        elif kind == "task+":
+            t = tasks_svc.create_task(s, admin, p, name=f"N{len(ids)}", duration=f"{rng.randint(1, 4)}d")
+            tasks_svc.create_link(s, admin, p, pred_id=rng.choice(ids), succ_id=t["id"])
+            ids.append(t["id"])
+        elif kind == "task-":
+            tid = ids.pop(rng.randrange(3, len(ids)))
+            tasks_svc.delete_task(s, admin, p, tid, s.get(Task, tid).version)
+        else:  # a day off within the schedule: moves most tasks, stamps their stored rows
+            cal = calendars.project_calendar_row(s, p)
+            day = dt.date(2030, 1, 8) + dt.timedelta(days=rng.randint(0, 40))
+            try:
+                calendars.add_exception(s, admin, p, cal.id, day=day, name="off")
+            except Conflict:
+                return "none"
+            scheduling.plan_changed(s, p)
+    return kind
+
+
+def test_another_processs_changes_are_read_as_rows_changed_since(
+    db: Database, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Process B caches the plan; process A makes random changes (no deletions); B's next edit reads only the
+    rows changed since its revision, and its entry and results are exactly a full read's."""
+    p, ids, admin = net["p"], list(net["ids"]), net["admin"]
+    other = Database(db.url)
+    try:
+        rng = random.Random(5)
+        edit(other, admin, p, ids[3], duration="2d")  # B caches the plan
+        done = refreshes(monkeypatch)
+        reads = full_reads(monkeypatch)
+        refreshed = 0
+        for k in range(10):
+            before = _revision_of(db, p)
+            kinds = [random_edit(db, admin, p, ids, rng, deletes=False) for _ in range(rng.randint(1, 4))]
+            moved_on = _revision_of(db, p) != before  # else B holds the current revision: a plain cache hit
+            reads.clear()
+            done.clear()
+            edit(other, admin, p, rng.choice(ids), duration=f"{k + 10}d")  # a value no edit of A gives
+            assert (reads, done) == ([], [True] if moved_on else []), (
+                kinds
+            )  # brought up to date, not read in full
+            refreshed += moved_on
+            assert_matches_full_recompute(other, p)
+        assert refreshed >= 5
+        reads.clear()
+        assert_output_is_a_full_recompute(other, p)
+    finally:
+        other.dispose()
+
+
+def _revision_of(db: Database, p: int) -> int:
+    with db.uow(readonly=True) as s:
+        return int(scheduling.settings_row(s, p).plan_revision)
+
+
+def test_a_deletion_by_another_process_makes_a_full_read(
+    db: Database, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p, ids, admin = net["p"], list(net["ids"]), net["admin"]
+    other = Database(db.url)
+    try:
+        for k, victim in enumerate(("link", "task")):
+            edit(other, admin, p, ids[3], duration=f"{k + 11}d")  # B caches the plan
+            with db.uow() as s:  # A deletes a task or a link, and adds one (the count alone would not tell)
+                if victim == "link":
+                    lid, version, *_ = min(_link_ids(db, p))  # (SQLite would give the last id again)
+                    tasks_svc.delete_link(s, admin, p, lid, version)
+                    tasks_svc.create_link(s, admin, p, pred_id=ids[1], succ_id=ids[-1], lag=7)
+                else:
+                    tid = ids.pop(5)
+                    tasks_svc.delete_task(s, admin, p, tid, s.get(Task, tid).version)
+                    ids.append(tasks_svc.create_task(s, admin, p, name="new", duration="2d")["id"])
+            done = refreshes(monkeypatch)
+            reads = full_reads(monkeypatch)
+            edit(other, admin, p, ids[4], duration=f"{k + 21}d")
+            assert (reads, done) == ([p], [False])
+            assert_matches_full_recompute(other, p)
+            monkeypatch.undo()
+    finally:
+        other.dispose()
+
+
+def test_structural_edits_of_one_process_read_only_their_rows(
+    db: Database, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Adding a task or a link, changing a link or the calendar: read as the rows this edit stamped."""
+    p, ids, admin = net["p"], list(net["ids"]), net["admin"]
+    edit(db, admin, p, ids[3], duration="2d")
+    done = refreshes(monkeypatch)
+    reads: list[bool] = []  # per recompute of a plan change: read in full?
+    original = scheduling._recompute
+
+    def recompute(s: Any, pid: int, base: Any, touched: Any, stamp: int) -> Any:
+        reads.append(base is None or touched is None)
+        return original(s, pid, base, touched, stamp)
+
+    monkeypatch.setattr(scheduling, "_recompute", recompute)
+    rng = random.Random(3)
+    for _ in range(12):  # (a new link's cycle check still reads the network: create_link)
+        kind = random_edit(db, admin, p, ids, rng, deletes=False)
+        assert not any(reads), kind
+        assert_matches_full_recompute(db, p)
+        reads.clear()
+    assert len(done) >= 6 and all(done)
+    assert_output_is_a_full_recompute(db, p)
+
+
+def test_rows_written_outside_plan_changed_are_read_again(
+    db: Database, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task changed and recomputed without a revision bump (stamped pending) is part of what B reads."""
+    p, ids, admin = net["p"], net["ids"], net["admin"]
+    other = Database(db.url)
+    try:
+        edit(other, admin, p, ids[3], duration="12d")  # B caches the plan
+        with db.uow() as s:
+            s.get(Task, ids[8]).duration *= 5
+            scheduling.recompute(s, p)
+        done = refreshes(monkeypatch)
+        edit(other, admin, p, ids[4], duration="13d")
+        assert done == [True]
+        assert_matches_full_recompute(other, p)
+        with other.uow(readonly=True) as s:
+            assert s.get(Task, ids[8]).plan_rev == scheduling.settings_row(s, p).plan_revision
+        assert_output_is_a_full_recompute(other, p)
+    finally:
+        other.dispose()
+
+
+def test_random_edit_sequences_of_two_processes_match_a_full_read(
+    db: Database, net: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hypothesis draws sequences of edits (deletions too) that two processes take turns at; every entry
+    brought up to date equals a full read, and every stored schedule is a full recompute's."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    p, ids, admin = net["p"], list(net["ids"]), net["admin"]
+    other = Database(db.url)
+    done = refreshes(monkeypatch)
+    counter = iter(range(10, 10_000))
+
+    @settings(max_examples=6, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(seed=st.integers(0, 2**32 - 1), turns=st.lists(st.booleans(), min_size=1, max_size=6))
+    def run(seed: int, turns: list[bool]) -> None:
+        rng = random.Random(seed)
+        for mine in turns:
+            who = db if mine else other
+            if rng.random() < 0.5:
+                random_edit(who, admin, p, ids, rng, deletes=len(ids) > 12)
+            else:
+                edit(who, admin, p, rng.choice(ids), duration=f"{next(counter) % 50 + 10}h")
+            assert_matches_full_recompute(who, p)
+
+    try:
+        run()
+        assert any(done)  # some entries were brought up to date (each checked against a full read)
+    finally:
+        other.dispose()

@@ -43,6 +43,19 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
 
 
+# The plan revision at which a task, link or computed row last changed (services/plan_cache.py). A row written
+# by any INSERT or UPDATE that does not set it gets PLAN_REV_PENDING, which the next plan change of the project
+# (scheduling.plan_changed) replaces by its revision: "changed since revision r" is `plan_rev > r`.
+PLAN_REV_PENDING = 2**31 - 1
+
+
+def _plan_rev() -> Any:
+    return mapped_column(
+        Integer, nullable=False, default=PLAN_REV_PENDING, onupdate=PLAN_REV_PENDING,
+        server_default=str(PLAN_REV_PENDING),
+    )  # fmt: skip
+
+
 class Versioned:
     """Optimistic concurrency: every UPDATE names the version it read and bumps it."""
 
@@ -243,7 +256,10 @@ class ProjectSchedule(Base):
 
 class Task(Versioned, Base):
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_project_wp", "project_id", "work_package_id"),)
+    __table_args__ = (
+        Index("ix_tasks_project_wp", "project_id", "work_package_id"),
+        Index("ix_tasks_project_rev", "project_id", "plan_rev"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     work_package_id: Mapped[int | None] = mapped_column(ForeignKey("work_packages.id", ondelete="CASCADE"))
@@ -275,6 +291,7 @@ class Task(Versioned, Base):
         DateTime(timezone=False)
     )  # set by resource levelling
     created_at: Mapped[datetime]
+    plan_rev: Mapped[int] = _plan_rev()
 
 
 class TaskComputed(Base):
@@ -293,11 +310,15 @@ class TaskComputed(Base):
     free_float: Mapped[int] = mapped_column(Integer, default=0)
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
     violation: Mapped[str | None] = mapped_column(Text)
+    plan_rev: Mapped[int] = _plan_rev()
 
 
 class TaskLink(Versioned, Base):
     __tablename__ = "task_links"
-    __table_args__ = (UniqueConstraint("pred_id", "succ_id"),)
+    __table_args__ = (
+        UniqueConstraint("pred_id", "succ_id"),
+        Index("ix_task_links_project_rev", "project_id", "plan_rev"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     pred_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
@@ -306,6 +327,7 @@ class TaskLink(Versioned, Base):
     lag: Mapped[int] = mapped_column(Integer, default=0)
     lag_kind: Mapped[str] = mapped_column(String(8), default="working")
     created_at: Mapped[datetime]
+    plan_rev: Mapped[int] = _plan_rev()
 
 
 class Baseline(Base):

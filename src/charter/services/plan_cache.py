@@ -5,10 +5,24 @@ Rescheduling after one edit recomputes the whole project (the engine needs 2 ms 
 per database engine and project, what the last committed recompute of this process read and wrote, together
 with the plan revision (``project_schedules.plan_revision``) it belongs to and the time its recompute
 stamped (``computed_at``; together they name one committed state even across a restored backup). Every plan change bumps that
-revision in the database, in the transaction that makes the change, so an entry is usable only as the state of
-exactly the revision the transaction read before bumping it: another process's change, a rolled-back
-transaction or savepoint, or a change made through any other path shows as a different revision and the
-project is read in full again.
+revision in the database, in the transaction that makes the change, so an entry is usable as it is only as the
+state of exactly the revision the transaction read before bumping it.
+
+An entry of an older revision (another process made the changes since, or a rolled-back transaction or
+savepoint, or a path outside ``plan_changed`` changed rows) is brought up to date instead of read again: every
+row of ``tasks``, ``task_links`` and ``task_computed`` carries ``plan_rev``, the revision at which it last
+changed. Any INSERT or UPDATE that does not set it writes ``PLAN_REV_PENDING`` (2**31 - 1: the column's
+default and onupdate, so ORM and Core writes alike), and ``plan_changed`` stamps the project's pending tasks
+and links with the revision it bumps to, in the same transaction; the recompute stamps the stored rows it
+writes with that revision (a recompute outside ``plan_changed``, which bumps none, with the next one, under the
+plan lock: no state of that revision can be older than them). So every row that changed after revision r has
+``plan_rev > r``, and ``scheduling._refreshed`` reads just those (tasks and links through an index on
+``(project_id, plan_rev)``; the stored rows, rewritten by the thousand, have none and are filtered) and
+patches a copy of the entry. Deletions leave no row to stamp: the numbers of tasks and links
+are compared, and as every row that exists either is unchanged since r (so in the entry) or is read, equal
+counts mean nothing was deleted; otherwise the project is read in full. The entry holds only the tasks' engine
+fields, the links and the stored results: calendars, the project's start, the status date and the critical
+threshold are read by every recompute, so their changes need no stamp.
 
 Entries are staged in the session and published only after the transaction commits, and only if the revision
 in the database is still the one they were computed for just before the commit (a savepoint that bumped the
@@ -64,6 +78,18 @@ def lookup(s: Session, project_id: int, revision: tuple[Any, ...]) -> Any | None
     with _lock:
         hit = _entries.get(engine, OrderedDict()).get(project_id)
     return hit[1] if hit is not None and hit[0] == revision else None
+
+
+def latest(s: Session, project_id: int) -> tuple[tuple[Any, ...], Any] | None:
+    """The published entry of the project whatever its revision, with that revision (a state to bring up to
+    date from the rows stamped since); None when this session changed the project outside ``plan_changed``."""
+    if project_id in s.info.get(_EVICT, ()):
+        return None
+    engine = _engine(s)
+    if engine is None:
+        return None
+    with _lock:
+        return _entries.get(engine, OrderedDict()).get(project_id)
 
 
 def stage(s: Session, project_id: int, revision: tuple[Any, ...], entry: Any) -> None:

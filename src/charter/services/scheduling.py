@@ -19,6 +19,7 @@ from charter.engine import cpm
 from charter.engine.calendar import CalendarRangeError, WorkCalendar
 from charter.persistence.db import get_for_update
 from charter.persistence.models import (
+    PLAN_REV_PENDING,
     Baseline,
     BaselineTask,
     Calendar,
@@ -93,31 +94,87 @@ def _task_rows(s: Session, project_id: int, ids: Sequence[int] | None = None) ->
     return list(s.connection().execute(q.order_by(c.id)).all())
 
 
+_LINK_COLS = ("id", "pred_id", "succ_id", "type", "lag", "lag_kind")
+
+
+def _link_arrays(links: Sequence[Any]) -> tuple[np.ndarray, ...]:
+    """Link rows (_LINK_COLS) as arrays: ids, predecessor and successor task ids, engine codes, lags."""
+    types = {t.value: code for t, code in rules.LINK_CODES.items()}
+    kinds = {k.value: code for k, code in rules.LAG_CODES.items()}
+    return (
+        np.array([r[0] for r in links], dtype=np.int64),
+        np.array([r[1] for r in links], dtype=np.int64),
+        np.array([r[2] for r in links], dtype=np.int64),
+        np.array([types[r[3]] for r in links], dtype=np.int8),
+        np.array([r[4] for r in links], dtype=np.int64),
+        np.array([kinds[r[5]] for r in links], dtype=np.int8),
+    )
+
+
 class Network:
-    """The project's tasks and links as the engine's arrays."""
+    """The project's tasks (by id) and links (by id) as the engine's arrays."""
 
     def __init__(self, s: Session, project_id: int):
-        rows = _task_rows(s, project_id)
-        self.ids = [r[0] for r in rows]
-        self.index = {tid: i for i, tid in enumerate(self.ids)}
-        self.rows = rows
         lc = TaskLink.__table__.c
         links = (
             s.connection()
-            .execute(
-                select(lc.pred_id, lc.succ_id, lc.type, lc.lag, lc.lag_kind).where(
-                    lc.project_id == project_id
-                )
-            )
+            .execute(select(*(lc[k] for k in _LINK_COLS)).where(lc.project_id == project_id).order_by(lc.id))
             .all()
         )
-        self.src = np.array([self.index[a] for a, *_ in links], dtype=np.int64)
-        self.dst = np.array([self.index[b] for _, b, *_ in links], dtype=np.int64)
-        types = {t.value: code for t, code in rules.LINK_CODES.items()}
-        kinds = {k.value: code for k, code in rules.LAG_CODES.items()}
-        self.typ = np.array([types[t] for *_, t, _, _ in links], dtype=np.int8)
-        self.lag = np.array([lag for *_, lag, _ in links], dtype=np.int64)
-        self.kind = np.array([kinds[k] for *_, k in links], dtype=np.int8)
+        self._build(_task_rows(s, project_id), *_link_arrays(links))
+
+    def _build(self, rows: list[Any], link_id: np.ndarray, pred: np.ndarray, succ: np.ndarray,
+               typ: np.ndarray, lag: np.ndarray, kind: np.ndarray) -> None:  # fmt: skip
+        self.ids = [r[0] for r in rows]
+        self.index = {tid: i for i, tid in enumerate(self.ids)}
+        self.rows = rows
+        self.link_id, self.pred, self.succ = link_id, pred, succ  # link ids and their tasks' ids
+        self.src = np.array([self.index[a] for a in pred.tolist()], dtype=np.int64)
+        self.dst = np.array([self.index[b] for b in succ.tolist()], dtype=np.int64)
+        self.typ, self.lag, self.kind = typ, lag, kind
+
+    def refreshed(self, rows: Sequence[Any], links: Sequence[Any]) -> Network | None:
+        """A copy with these task and link rows (read as _TASK_COLS and _LINK_COLS, by id) replacing the ones
+        of the same id or joining them; None when a link names a task that is not in the result."""
+        out = object.__new__(Network)
+        added = [r for r in rows if r[0] not in self.index]
+        if added and self.ids and min(r[0] for r in added) < self.ids[-1]:  # not appended: rebuild the order
+            merged = {r[0]: r for r in self.rows}
+            merged.update((r[0], r) for r in rows)
+            out.rows = [merged[k] for k in sorted(merged)]
+            out.ids = sorted(merged)
+            out.index = {tid: i for i, tid in enumerate(out.ids)}
+        else:
+            out.rows = list(self.rows)
+            for r in rows:
+                if r[0] in self.index:
+                    out.rows[self.index[r[0]]] = r
+            added.sort(key=lambda r: r[0])
+            out.rows += added
+            out.ids = self.ids + [r[0] for r in added] if added else self.ids
+            if added:
+                out.index = dict(self.index)
+                out.index.update((r[0], len(self.ids) + k) for k, r in enumerate(added))
+            else:
+                out.index = self.index
+        arrays = [self.link_id, self.pred, self.succ, self.typ, self.lag, self.kind]
+        if links:
+            new = _link_arrays(links)
+            keep = ~np.isin(self.link_id, new[0])
+            arrays = [np.concatenate([a[keep], b]) for a, b in zip(arrays, new, strict=True)]
+            order = np.argsort(arrays[0], kind="stable")
+            arrays = [a[order] for a in arrays]
+        out.link_id, out.pred, out.succ, out.typ, out.lag, out.kind = arrays
+        if not links and len(out.ids) == len(self.ids) and out.ids is self.ids:
+            out.src, out.dst = self.src, self.dst  # the same tasks at the same positions, the same links
+            return out
+        ids = np.array(out.ids, dtype=np.int64)
+        out.src = np.searchsorted(ids, out.pred).astype(np.int64)
+        out.dst = np.searchsorted(ids, out.succ).astype(np.int64)
+        for pos, tid in ((out.src, out.pred), (out.dst, out.succ)):
+            if pos.size and (int(pos.max()) >= ids.size or not np.array_equal(ids[pos], tid)):
+                return None
+        return out
 
     def with_rows(self, rows: Sequence[Any]) -> Network | None:
         """A copy with these task rows replaced (same tasks and links); None when one is not in the network."""
@@ -182,13 +239,22 @@ class _Inputs:
             setattr(out, f, arr)
         return out
 
+    def extended(self, rows: Sequence[Any]) -> _Inputs:
+        """A copy with these rows' tasks appended."""
+        new = _Inputs(rows)
+        out = object.__new__(_Inputs)
+        for f in self.FIELDS:
+            setattr(out, f, np.concatenate([getattr(self, f), getattr(new, f)]))
+        return out
+
 
 class _Stored:
     """What task_computed holds for the network's tasks (in network order) after a recompute."""
 
     def __init__(self, ids: list[int], dates: list[np.ndarray], tf: np.ndarray, ff: np.ndarray,
-                 crit: np.ndarray, viol: dict[int, str]):  # fmt: skip
+                 crit: np.ndarray, viol: dict[int, str], absent: frozenset[int] = frozenset()):  # fmt: skip
         self.ids, self.dates, self.tf, self.ff, self.crit, self.viol = ids, dates, tf, ff, crit, viol
+        self.absent = absent  # tasks that have no stored row yet (their values here are placeholders)
 
 
 _COMPUTED = "charter.computed"
@@ -207,12 +273,18 @@ def recompute(s: Session, project_id: int) -> dict[str, Any]:
     This reads the project in full and, as it may follow changes made without a revision bump (previews in a
     savepoint), it makes the plan cache forget the project; edits go through :func:`plan_changed`."""
     plan_cache.distrust(s, project_id)
-    return _recompute(s, project_id, None, None)[0]
+    # the stored rows it writes are stamped with the next revision: under the plan lock, so no cached state of
+    # that revision can be older than them (see plan_cache)
+    revision = settings_row(s, project_id, lock=True).plan_revision
+    return _recompute(s, project_id, None, None, int(revision or 0) + 1)[0]
 
 
 def _recompute(
-    s: Session, project_id: int, base: _Entry | None, touched: Collection[int] | None
+    s: Session, project_id: int, base: _Entry | None, touched: Collection[int] | None, stamp: int
 ) -> tuple[dict[str, Any], _Entry]:
+    """`base` + `touched`: the state before this change and the tasks whose own fields it altered (an empty
+    `touched`: `base` is the current state already); without them the project is read in full. The stored
+    rows written are stamped `stamp` (plan_rev)."""
     project = s.get(Project, project_id)
     if project is None:
         raise NotFound(f"project {project_id} not found")
@@ -220,8 +292,10 @@ def _recompute(
     s.flush()  # the network is read with Core statements, which do not autoflush
     net: Network | None = None
     inputs: _Inputs | None = None
-    if base is not None and touched is not None:  # the base revision plus the rows this edit touched
-        rows = _task_rows(s, project_id, sorted(set(touched))) if touched else []
+    if base is not None and touched is not None and not touched:
+        net, inputs = base.net, base.inputs
+    elif base is not None and touched is not None:  # the base revision plus the rows this edit touched
+        rows = _task_rows(s, project_id, sorted(set(touched)))
         if len(rows) == len(set(touched)):
             net = base.net.with_rows(rows)
             if net is not None:
@@ -284,7 +358,7 @@ def _recompute(
         viol,
     )
     prev = base.stored if base is not None and base.stored.ids == net.ids else None
-    changed = _store(s, project_id, stored, prev)
+    changed = _store(s, project_id, stored, prev, stamp)
     if changed:  # written with Core: a loaded ORM copy would stay stale for the rest of the session
         moved = set(changed)
         for obj in list(s.identity_map.values()):
@@ -329,7 +403,7 @@ def _moved(new: _Stored, old: _Stored) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
-def _store(s: Session, project_id: int, new: _Stored, prev: _Stored | None) -> list[int]:
+def _store(s: Session, project_id: int, new: _Stored, prev: _Stored | None, stamp: int) -> list[int]:
     """Write the computed values that changed. With the previous revision's results at hand (the plan cache)
     the comparison is done on arrays; otherwise the stored rows are read raw (no datetime parsing) and compared
     with the new values in the form the driver stores them: an edit usually moves a fraction of the tasks."""
@@ -341,12 +415,19 @@ def _store(s: Session, project_id: int, new: _Stored, prev: _Stored | None) -> l
 
     def values(i: int) -> dict[str, Any]:
         return dict(zip(_COLS, (*(d[i].item() for d in us), int(new.tf[i]), int(new.ff[i]), bool(new.crit[i]),
-                                new.viol.get(ids[i])), strict=True))  # fmt: skip
+                                new.viol.get(ids[i])), strict=True), plan_rev=stamp)  # fmt: skip
 
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     if prev is not None:
-        return _update_rows(conn, new, _moved(new, prev))
+        moved = _moved(new, prev)
+        if prev.absent:  # tasks added since: their rows are inserted
+            pos = {tid: i for i, tid in enumerate(ids)}
+            add = sorted(pos[tid] for tid in prev.absent)
+            moved = np.setdiff1d(moved, np.array(add, dtype=np.int64))
+            inserts = [{"task_id": ids[i], "project_id": project_id, **values(i)} for i in add]
+            conn.execute(insert(table), inserts)
+        return [d["task_id"] for d in inserts] + _update_rows(conn, new, moved, stamp)
     else:
         if (
             conn.dialect.name == "sqlite"
@@ -375,7 +456,9 @@ def _store(s: Session, project_id: int, new: _Stored, prev: _Stored | None) -> l
         conn.execute(insert(table), inserts)
     if updates:
         conn.execute(
-            update(table).where(c.task_id == bindparam("_id")).values({n: bindparam(n) for n in _COLS}),
+            update(table)
+            .where(c.task_id == bindparam("_id"))
+            .values({n: bindparam(n) for n in (*_COLS, "plan_rev")}),
             updates,
         )
     return [d["task_id"] for d in inserts] + [d["_id"] for d in updates]
@@ -406,13 +489,14 @@ def _sqlite_text(d: np.ndarray) -> list[str | None]:
     return out
 
 
-def _update_rows(conn: Any, new: _Stored, pos: np.ndarray) -> list[int]:
+def _update_rows(conn: Any, new: _Stored, pos: np.ndarray, stamp: int) -> list[int]:
     """UPDATE the rows at `pos` with one driver-level executemany: after a long chain moved, this is thousands
     of rows, and SQLAlchemy's per-parameter processing would cost more than the rest of the edit. The values
     are converted here the way the dialect's own processors do (SQLite: ISO text with microseconds)."""
     if pos.size == 0:
         return []
     ids = [new.ids[i] for i in pos.tolist()]
+    cols: list[list[Any]]
     if conn.dialect.name == "sqlite":
         cols = [_sqlite_text(d[pos]) for d in new.dates]
     else:
@@ -422,11 +506,13 @@ def _update_rows(conn: Any, new: _Stored, pos: np.ndarray) -> list[int]:
         new.ff[pos].tolist(),
         new.crit[pos].tolist(),
         [new.viol.get(i) for i in ids],
+        [stamp] * len(ids),
     ]
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     table = TaskComputed.__tablename__
     # names from constants of this module, values as parameters
-    sql = f"UPDATE {table} SET " + ", ".join(f"{c} = {mark}" for c in _COLS) + f" WHERE task_id = {mark}"  # noqa: S608
+    sets = ", ".join(f"{c} = {mark}" for c in (*_COLS, "plan_rev"))
+    sql = f"UPDATE {table} SET {sets} WHERE task_id = {mark}"  # noqa: S608
     conn.exec_driver_sql(sql, list(zip(*cols, ids, strict=True)))
     return ids
 
@@ -437,7 +523,9 @@ def plan_changed(s: Session, project_id: int, *, touched: Collection[int] | None
 
     `touched` names the tasks whose own fields the change altered when it added, removed or relinked nothing
     (a task edit): the network of the previous revision is then taken from the plan cache, if this process
-    holds it, with only those rows read again. Without it the project is read in full."""
+    holds it, with only those rows read again. Otherwise, or when this process holds an older revision (the
+    previous change was made by another process), the cached state is brought up to date from the rows
+    stamped since its revision (see plan_cache); failing that the project is read in full."""
     settings = settings_row(s, project_id, lock=True)
     s.flush()
     c = ProjectSchedule.__table__.c
@@ -451,15 +539,106 @@ def plan_changed(s: Session, project_id: int, *, touched: Collection[int] | None
     )
     now_at = select(c.plan_revision, c.computed_at).where(c.project_id == project_id)
     revision, stamp = conn.execute(now_at).one()
+    # the tasks and links changed since the last plan change (pending) are this revision's (see plan_cache)
+    for model in (Task, TaskLink):
+        tc = model.__table__.c
+        conn.execute(
+            update(cast(Table, model.__table__))
+            .where(tc.project_id == project_id, tc.plan_rev == PLAN_REV_PENDING)
+            .values(plan_rev=revision)
+        )
     s.expire(settings, ["plan_revision"])
     s.info["charter.plan_bumps"] = s.info.get("charter.plan_bumps", 0) + 1  # revisions this transaction made
     # the state before this change: the previous revision as its last recompute (computed_at) left it
     base = plan_cache.lookup(s, project_id, (revision - 1, stamp))
+    if base is None or touched is None:  # bring a cached state up to date from the stamped rows
+        held = ((revision - 1, stamp), base) if base is not None else plan_cache.latest(s, project_id)
+        base = None
+        if held is not None and isinstance(held[0][0], int) and held[0][0] < revision:
+            base = _refreshed(s, project_id, held[1], held[0][0])
+        touched = () if base is not None else None
     plan_cache.discard(s, project_id)
-    out, entry = _recompute(s, project_id, base, touched)
+    out, entry = _recompute(s, project_id, base, touched, revision)
     s.flush()
     plan_cache.stage(s, project_id, tuple(conn.execute(now_at).one()), entry)
     return out
+
+
+def _refreshed(s: Session, project_id: int, entry: _Entry, since: int) -> _Entry | None:
+    """`entry` (the project as its plan revision `since` left it) brought up to the current state of the
+    database: the task, link and stored rows stamped after `since` replace or join its own. None (read in full)
+    when a task or link was deleted since: then the counts differ, as every row that exists now either is
+    unchanged since `since` (so in `entry`) or is stamped after it (so read here)."""
+    conn = s.connection()
+    tc, lc = Task.__table__.c, TaskLink.__table__.c
+    counts = select(
+        select(func.count()).where(tc.project_id == project_id).scalar_subquery(),
+        select(func.count()).where(lc.project_id == project_id).scalar_subquery(),
+    )
+    n_tasks, n_links = conn.execute(counts).one()
+    rows = list(
+        conn.execute(
+            select(*(tc[k] for k in _TASK_COLS))
+            .where(tc.project_id == project_id, tc.plan_rev > since)
+            .order_by(tc.id)
+        ).all()
+    )
+    links = conn.execute(
+        select(*(lc[k] for k in _LINK_COLS)).where(lc.project_id == project_id, lc.plan_rev > since)
+    ).all()
+    old = entry.net
+    if len(old.ids) + sum(r[0] not in old.index for r in rows) != n_tasks:
+        return None
+    if old.link_id.size + int(np.count_nonzero(~np.isin([r[0] for r in links], old.link_id))) != n_links:
+        return None
+    net = old.refreshed(rows, links)
+    if net is None:
+        return None
+    added = [r for r in rows if r[0] not in old.index]
+    if net.ids[: len(old.ids)] != old.ids:  # a task joined between others: rebuilt
+        inputs = _Inputs(net.rows)
+    else:
+        replaced = [r for r in rows if r[0] in old.index]
+        inputs = (
+            entry.inputs.patched([old.index[r[0]] for r in replaced], replaced) if replaced else entry.inputs
+        )
+        if added:
+            inputs = inputs.extended(sorted(added, key=lambda r: r[0]))
+    stored = _refreshed_stored(conn, project_id, entry.stored, net, since)
+    return None if stored is None else _Entry(net, inputs, stored)
+
+
+def _refreshed_stored(conn: Any, project_id: int, old: _Stored, net: Network, since: int) -> _Stored | None:
+    """`old` in the order of `net`, with the stored rows stamped after `since` read in; tasks new since have
+    no row until the recompute inserts it (`absent`)."""
+    n = len(net.ids)
+    if old.ids == net.ids:
+        dates = [d.copy() for d in old.dates]
+        tf, ff, crit = old.tf.copy(), old.ff.copy(), old.crit.copy()
+    else:  # tasks joined: the old values move to their tasks' new positions
+        at = np.array([net.index[t] for t in old.ids], dtype=np.int64)
+        dates = [np.full(n, NAT, dtype="datetime64[m]") for _ in old.dates]
+        for d, o in zip(dates, old.dates, strict=True):
+            d[at] = o
+        tf, ff, crit = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.bool_)
+        tf[at], ff[at], crit[at] = old.tf, old.ff, old.crit
+    viol = dict(old.viol)
+    absent = set(old.absent) if old.ids == net.ids else set(old.absent) | (set(net.ids) - set(old.ids))
+    cc = TaskComputed.__table__.c
+    q = select(cc.task_id, *(cc[k] for k in _COLS)).where(cc.project_id == project_id, cc.plan_rev > since)
+    for r in conn.execute(q).all():
+        i = net.index.get(r[0])
+        if i is None:
+            return None
+        for d, v in zip(dates, r[1:7], strict=True):
+            d[i] = NAT if v is None else np.datetime64(v, "m")
+        tf[i], ff[i], crit[i] = r[7], r[8], bool(r[9])
+        if r[10] is None:
+            viol.pop(r[0], None)
+        else:
+            viol[r[0]] = r[10]
+        absent.discard(r[0])
+    return _Stored(list(net.ids), dates, tf, ff, crit, viol, frozenset(absent))
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -821,17 +1000,8 @@ def _warm_cache(
     # (id, duration, milestone, calendar_id, constraint_type, constraint_date, deadline, actual_start,
     #  actual_finish, percent_complete, levelled_start): _TASK_COLS
     task_rows = [(r[0], r[5], r[4], r[17], r[13], r[14], r[18], r[19], r[20], r[12], r[21]) for r in by_id]
-    net = object.__new__(Network)
-    net.ids = [r[0] for r in task_rows]
-    net.index = {tid: i for i, tid in enumerate(net.ids)}
-    net.rows = task_rows
-    types = {t.value: code for t, code in rules.LINK_CODES.items()}
-    kinds = {k.value: code for k, code in rules.LAG_CODES.items()}
-    net.src = np.array([net.index[x[1]] for x in links], dtype=np.int64)
-    net.dst = np.array([net.index[x[2]] for x in links], dtype=np.int64)
-    net.typ = np.array([types[x[3]] for x in links], dtype=np.int8)
-    net.lag = np.array([x[4] for x in links], dtype=np.int64)
-    net.kind = np.array([kinds[x[5]] for x in links], dtype=np.int8)
+    net = object.__new__(Network)  # as Network(s, project_id) builds it: tasks and links in id order
+    net._build(task_rows, *_link_arrays(sorted(links, key=lambda x: x[0])))
     stored = _Stored(
         net.ids,
         [_dt64([r[k] for r in by_id]) for k in (7, 8, 22, 23, 24, 25)],  # start, finish, early/late
