@@ -1,15 +1,18 @@
 """Load benchmark: a 10,000-task project served by real `charter serve --workers 4` processes, 50 concurrent users
-(locust, on loopback, no think time) with a Task Leader's mix - list the package's tasks, open the Gantt data,
-open the project dashboard, open and edit a task, log time, post a message - against the same load on a bare
-FastAPI endpoint served the same way in the same run (the ceiling).
+(locust, on loopback) with a Task Leader's mix - list the package's tasks, open the Gantt data, open the project
+dashboard, open and edit a task, log time, post a message - against the same load on a bare FastAPI endpoint
+served the same way in the same run (the ceiling).
 
-Runs on SQLite (a temp file) and, with ``--database-url postgresql://...``, on PostgreSQL too. Prints per
-operation the throughput and p50/p95/p99, then the targets (on PostgreSQL, 50 users: p99 < 200 ms for every
-read, < 300 ms for every write; read throughput >= 30 % of the bare endpoint's) as PASS/FAIL, and JSON.
+Two runs per database: without think time (each user sends its next request as soon as the last one answered:
+the capacity, compared with the bare endpoint's), then with users who wait between requests (``--think``,
+default 1-3 s: the latency people see). Runs on SQLite (a temp file) and, with ``--database-url
+postgresql://...``, on PostgreSQL too. Prints per run and operation the throughput and p50/p95/p99, then the
+targets (on PostgreSQL, 50 users: p99 < 200 ms for every read, < 300 ms for every write, from the users' run;
+read throughput >= 30 % of the bare endpoint's, from the capacity run) as PASS/FAIL, and JSON.
 
-Usage: ``charter bench load [--small] [--database-url URL] [--users 50] [--seconds 60] [--tasks 10000]
-[--workers 4] [--json PATH] [--strict]``. Exit status 1 with ``--strict`` when a target is missed, 2 when
-requests failed (a 5xx, a refused connection).
+Usage: ``charter bench load [--small] [--database-url URL [--no-sqlite]] [--users 50] [--seconds 60]
+[--tasks 10000] [--workers 4] [--think LOW,HIGH | --think 0] [--json PATH] [--reuse PATH] [--strict]``. Exit
+status 1 with ``--strict`` when a target is missed, 2 when requests failed (a 5xx, a refused connection).
 """
 
 from __future__ import annotations
@@ -148,31 +151,56 @@ def bare_server(workers: int, workdir: Path) -> ServerProcess:
 
 def measure_charter(
     url: str, built: dict[str, Any], args: argparse.Namespace, workdir: Path
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
+    """The capacity run (no think time) and, with --think, the run of users who think between requests, on
+    the same servers one after the other."""
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
     env = server_env(url, workdir / f"data-{backend}")
+    out = []
     with running([charter_serve(env, workdir / f"charter-{backend}.log", workers=args.workers)]) as (server,):
-        config = {"mix": "charter", "host": server.url, "users": args.users, "seconds": args.seconds,
-                  "project_id": built["project_id"], "people": built["people"], "password": PASSWORD}  # fmt: skip
-        result = generate(config, workdir)
-        result["server_errors"] = server.log_tail(10**7).count("unhandled error")
-    return {"backend": backend, **result}
+        for mode, think in [("capacity", None), *([("users", args.think)] if args.think else [])]:
+            config = {"mix": "charter", "host": server.url, "users": args.users, "seconds": args.seconds,
+                      "project_id": built["project_id"], "people": built["people"], "password": PASSWORD,
+                      "think": think}  # fmt: skip
+            result = generate(config, workdir)
+            out.append({"backend": backend, "mode": mode, "think": think, **result})
+        log = server.log_tail(10**7)
+    errors = log.count("unhandled error")
+    excerpt = ""
+    first = log.find("unhandled error")
+    if first >= 0:  # the first traceback, without the access-log lines of other requests in between
+        lines = [ln for ln in log[first:].splitlines() if not ln.startswith("INFO:")]
+        end = next((i for i, ln in enumerate(lines[1:], 1) if "unhandled error" in ln), len(lines))
+        trace = lines[:end]
+        excerpt = "\n".join([*trace[:2], "...", *trace[-25:]])
+    for run in out:  # the server's log covers both runs
+        run["server_errors"], run["server_error_excerpt"] = errors, excerpt
+        errors, excerpt = 0, ""
+    return out
 
 
 # --------------------------------------------------------------------------------------------- reporting
 
 
 def evaluate(runs: list[dict[str, Any]], bare: dict[str, Any]) -> dict[str, Any]:
+    """Per backend: the read throughput of the capacity run (no think time) against the bare endpoint's, and
+    the worst p99 per kind of the users' run (think time between requests) when there is one, else of the
+    capacity run. A run without "mode" is a capacity run."""
     bare_rps = sum(op["rps"] for op in bare["operations"].values())
     out: dict[str, Any] = {}
-    for run in runs:
-        ops = run["operations"]
-        read_rps = sum(op["rps"] for op in ops.values() if op["kind"] == "read")
+    for backend in dict.fromkeys(run["backend"] for run in runs):
+        mine = [r for r in runs if r["backend"] == backend]
+        capacity = next((r for r in mine if r.get("mode", "capacity") == "capacity"), mine[0])
+        latency = next((r for r in mine if r.get("mode") == "users"), capacity)
+        read_rps = sum(op["rps"] for op in capacity["operations"].values() if op["kind"] == "read")
+        ops = latency["operations"]
         reads = [op["p99_ms"] for op in ops.values() if op["kind"] == "read"]
         writes = [op["p99_ms"] for op in ops.values() if op["kind"] == "write"]
         worst_read, worst_write = max(reads, default=0.0), max(writes, default=0.0)
         share = read_rps / bare_rps if bare_rps else 0.0
-        out[run["backend"]] = {
+        out[backend] = {
+            "latency_from": latency.get("mode", "capacity"),
+            "think": latency.get("think"),
             "worst_read_p99_ms": worst_read,
             "worst_write_p99_ms": worst_write,
             "read_rps": round(read_rps, 1),
@@ -187,33 +215,60 @@ def evaluate(runs: list[dict[str, Any]], bare: dict[str, Any]) -> dict[str, Any]
     return out
 
 
+def _mode(run: dict[str, Any]) -> str:
+    think = run.get("think")
+    return f"think {think[0]:g}-{think[1]:g}s" if think else "no think"
+
+
 def print_report(res: dict[str, Any]) -> None:
+    think = res.get("think")
     print(f"Load benchmark: {res['tasks']} tasks in {res['packages']} packages (built in {res['build_s']} s), "
-          f"{res['users']} users without think time, {res['seconds']} s per run, {res['workers']} app workers; "
-          f"load average at start {res['load_average']}")  # fmt: skip
+          f"{res['users']} users, {res['seconds']} s per run, {res['workers']} app workers; runs without think "
+          f"time (capacity)" + (f" and with {think[0]:g}-{think[1]:g} s between requests (users)" if think else "")
+          + f"; load average at start {res['load_average']}")  # fmt: skip
     header = (
-        f"{'backend':<11}{'operation':<18}{'kind':<6}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}{'fail':>6}"
+        f"{'backend':<11}{'run':<13}{'operation':<18}{'kind':<6}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}"
+        f"{'fail':>6}"
     )
     print(header)
     for run in [*res["runs"], {"backend": "bare", **res["bare"]}]:
         for name, op in sorted(run["operations"].items()):
-            print(f"{run['backend']:<11}{name:<18}{op['kind']:<6}{op['rps']:>8.1f}{op['p50_ms']:>6.0f}ms"
-                  f"{op['p95_ms']:>6.0f}ms{op['p99_ms']:>6.0f}ms{op['failures']:>6}")  # fmt: skip
+            print(f"{run['backend']:<11}{_mode(run):<13}{name:<18}{op['kind']:<6}{op['rps']:>8.1f}"
+                  f"{op['p50_ms']:>6.0f}ms{op['p95_ms']:>6.0f}ms{op['p99_ms']:>6.0f}ms{op['failures']:>6}")  # fmt: skip
     for backend, ev in res["targets"].items():
         scope = "" if backend == "postgresql" else "  (the targets are set for PostgreSQL; for reference)"
         print(f"targets on {backend}{scope}")
         p = ev["pass"]
+        where = "users thinking between requests" if ev["latency_from"] == "users" else "no think time"
         print(f"  {'PASS' if p['read_p99_ms'] else 'FAIL'}  reads p99 < {TARGETS['read_p99_ms']:.0f} ms "
-              f"(worst {ev['worst_read_p99_ms']:.0f} ms)")  # fmt: skip
+              f"(worst {ev['worst_read_p99_ms']:.0f} ms; {where})")  # fmt: skip
         print(f"  {'PASS' if p['write_p99_ms'] else 'FAIL'}  writes p99 < {TARGETS['write_p99_ms']:.0f} ms "
-              f"(worst {ev['worst_write_p99_ms']:.0f} ms)")  # fmt: skip
+              f"(worst {ev['worst_write_p99_ms']:.0f} ms; {where})")  # fmt: skip
         print(
             f"  {'PASS' if p['read_share_of_bare'] else 'FAIL'}  read throughput >= 30 % of the bare "
-            f"endpoint ({ev['read_rps']:.0f} of {ev['bare_rps']:.0f} req/s = {ev['read_share_of_bare']:.0%})"
+            f"endpoint ({ev['read_rps']:.0f} of {ev['bare_rps']:.0f} req/s = {ev['read_share_of_bare']:.0%}; "
+            "no think time)"
         )
     for run in res["runs"]:
         if run["errors"] or run["server_errors"]:
             print(f"! {run['backend']}: {run['server_errors']} server errors; {run['errors'][:3]}")
+            if run.get("server_error_excerpt"):
+                print(run["server_error_excerpt"])
+
+
+def _build_or_reuse(url: str, n_tasks: int, n_people: int, keep: Path | None) -> dict[str, Any]:
+    """`build`, or with `keep` (PostgreSQL only: the SQLite file is temporary) the project described there
+    when it was built on the same database with the same size."""
+    if keep is None or url.startswith("sqlite"):
+        return build(url, n_tasks, n_people)
+    key = {"url": url, "tasks": n_tasks, "people": n_people}
+    if keep.exists():
+        saved = json.loads(keep.read_text())
+        if saved.get("key") == key:
+            return dict(saved["built"])
+    built = build(url, n_tasks, n_people)
+    keep.write_text(json.dumps({"key": key, "built": built}))
+    return built
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -227,14 +282,35 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--tasks", type=int, default=None, help="tasks in the project (default 10000; --small 1000)"
     )
     ap.add_argument("--workers", type=int, default=4, help="app worker processes (default 4)")
+    ap.add_argument(
+        "--think",
+        default="1,3",
+        help="LOW,HIGH: also run with users who wait LOW to HIGH seconds between requests, the latency targets' "
+        "run (default 1,3; 0: only the run without think time, which then is judged for latency too)",
+    )
     ap.add_argument("--small", action="store_true", help="a short run for CI")
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON to PATH")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--no-sqlite", action="store_true", help="with --database-url: run on PostgreSQL only")
+    ap.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="keep the built project's description in PATH and reuse it on the next run with the same "
+        "--database-url and size (iterating on a change; a fresh build is the measurement of record)",
+    )
     return ap.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    if args.think in ("0", "", "none"):
+        args.think = None
+    else:
+        lo, _, hi = args.think.partition(",")
+        args.think = [float(lo), float(hi or lo)]
+        if not 0 <= args.think[0] <= args.think[1]:
+            raise SystemExit("--think: LOW,HIGH with 0 <= LOW <= HIGH (seconds)")
     args.users = args.users or (10 if args.small else 50)
     args.seconds = args.seconds or (8.0 if args.small else 60.0)
     n_tasks = args.tasks or (1000 if args.small else 10_000)
@@ -242,14 +318,17 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="charter-load-") as tmp:
         work = Path(tmp)
         urls = [f"sqlite:///{work / 'load.db'}"] + ([args.database_url] if args.database_url else [])
-        built = {u: build(u, n_tasks, args.users) for u in urls}
+        if args.no_sqlite and args.database_url:
+            urls = urls[1:]
+        built = {u: _build_or_reuse(u, n_tasks, args.users, args.reuse) for u in urls}
         with running([bare_server(args.workers, work)]) as (bare_proc,):
             bare = generate({"mix": "bare", "host": bare_proc.url, "users": args.users,
                              "seconds": args.seconds}, work)  # fmt: skip
-        runs = [measure_charter(u, built[u], args, work) for u in urls]
+        runs = [run for u in urls for run in measure_charter(u, built[u], args, work)]
     first = next(iter(built.values()))
     res = {"tasks": first["tasks"], "packages": first["packages"], "build_s": first["build_s"],
            "users": args.users, "seconds": args.seconds, "workers": args.workers, "load_average": load_average,
+           "think": args.think,
            "runs": runs, "bare": bare, "targets": evaluate(runs, bare), "target_values": TARGETS}  # fmt: skip
     print_report(res)
     print(json.dumps(res))

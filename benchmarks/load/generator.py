@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-from locust import FastHttpUser, constant, events, task
+from locust import FastHttpUser, between, constant, events, task
 from locust.env import Environment
 
 CONFIG: dict[str, Any] = {}
@@ -135,6 +135,9 @@ class BareUser(FastHttpUser):
 def run(config: dict[str, Any]) -> dict[str, Any]:
     CONFIG.update(config)
     user_class = CharterUser if config["mix"] == "charter" else BareUser
+    if config.get("think"):  # users who read what they got before the next request
+        low, high = config["think"]
+        user_class.wait_time = between(float(low), float(high))
     env = Environment(user_classes=[user_class], host=config["host"], events=events)
     runner = env.create_local_runner()
     users = int(config["users"])

@@ -112,30 +112,39 @@ class SchemaOutOfDate(SystemExit):
 def create_app(db: Database | None = None, *, check_schema: bool = True, run_worker: bool = False) -> FastAPI:
     """`run_worker`: on SQLite, drain the notification outbox in this process (what `charter serve` does;
     on PostgreSQL run `charter worker` processes instead, as many as you like)."""
+    settings = get_settings()
     if db is None:
-        db = Database(get_settings().resolved_database_url())
+        pool = settings.db_pool_size or settings.request_threads + 4
+        url = settings.resolved_database_url()
+        db = Database(url) if url.startswith("sqlite") else Database(url, pool_size=pool)
     if check_schema:
         problem = db.schema_problem()
         if problem:
             print(f"charter: cannot start: {problem}", file=sys.stderr)
             raise SchemaOutOfDate(2)
-    lifespan = None
-    if run_worker and db.is_sqlite:
-        from collections.abc import AsyncIterator
-        from contextlib import asynccontextmanager
+    from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
 
-        from charter.notify.worker import start_background_worker
+    worker = run_worker and db.is_sqlite
 
-        @asynccontextmanager
-        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        # the synchronous routes' thread pool (see Settings.request_threads)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        stop = None
+        if worker:
+            from charter.notify.worker import start_background_worker
             from charter.services import scheduled
 
             stop = start_background_worker(
                 db, jobs=scheduled.jobs(), attachments=scheduled.attachment_resolvers()
             )
-            try:
-                yield
-            finally:
+        try:
+            yield
+        finally:
+            if stop is not None:
                 stop()
 
     app = FastAPI(title="Charter", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)

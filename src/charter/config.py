@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     # how long a row claimed by a worker that died (kill -9, power loss) waits before another worker takes it
     # over; keep it well above the SMTP and webhook timeouts
     worker_lock_seconds: int = 300
+    # requests one app process serves at once (its thread pool; more wait their turn in arrival order): on
+    # CPython more threads than this only take turns at the interpreter lock, so a request holding a row lock
+    # takes longer to finish and the others queue behind it (docs/benchmarks.md, "Load")
+    request_threads: int = Field(default=8, ge=1, le=200)
+    # database connections one app process keeps open (PostgreSQL); None: request_threads + 4 (the
+    # background threads'), with as many again on a burst
+    db_pool_size: int | None = Field(default=None, ge=1, le=500)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

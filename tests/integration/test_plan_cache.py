@@ -592,3 +592,71 @@ def test_random_edit_sequences_of_two_processes_match_a_full_read(
         assert any(done)  # some entries were brought up to date (each checked against a full read)
     finally:
         other.dispose()
+
+
+# --------------------------------------------------------------------------------------------- plan-free edits
+
+
+PLAN_FREE_VALUES = {
+    "name": "Renamed",
+    "description": "New words",
+    "priority": 900,
+    "optimistic": "1d",
+    "most_likely": "2d",
+    "pessimistic": "6d",
+}
+
+
+def test_plan_free_fields_are_exactly_those_that_touch_no_engine_input() -> None:
+    assert set(PLAN_FREE_VALUES) == tasks_svc.PLAN_FREE_FIELDS
+    assert not tasks_svc.PLAN_FREE_FIELDS & set(scheduling.ENGINE_FIELDS)
+    assert tasks_svc.PLAN_FREE_FIELDS <= tasks_svc.EDITABLE
+
+
+@pytest.mark.parametrize(
+    "fields", [("name",), ("description",), ("priority",), ("optimistic", "most_likely", "pessimistic")]
+)  # a three-point estimate is set as a whole
+def test_plan_free_edits_take_no_plan_lock_and_leave_the_plan_alone(
+    db: Database, net: dict[str, Any], fields: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p, tid = net["p"], net["ids"][5]
+    locks: list[int] = []
+    original = tasks_svc.lock_plan
+    monkeypatch.setattr(tasks_svc, "lock_plan", lambda s, pid: (locks.append(pid), original(s, pid)))
+    before = _revision_of(db, p)
+    assert edit(db, net["admin"], p, tid, **{f: PLAN_FREE_VALUES[f] for f in fields}) == []
+    assert locks == []
+    assert _revision_of(db, p) == before
+    edit(db, net["admin"], p, tid, duration="7d")  # anything else takes it
+    assert locks == [p]
+    assert_matches_full_recompute(db, p)
+
+
+def test_a_plan_free_edit_does_not_wait_for_another_tasks_rescheduling(
+    db: Database, net: dict[str, Any]
+) -> None:
+    """PostgreSQL: while one transaction holds the plan lock (a reschedule in progress), a description edit of
+    another task commits at once; a duration edit would wait for the lock (lock_timeout makes that an error
+    here instead of a wait). Both end in the final state, and the stored schedule is a full recompute's."""
+    if db.is_sqlite:
+        pytest.skip("SQLite serialises every writer at BEGIN IMMEDIATE: there is no plan lock to skip")
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    p, admin = net["p"], net["admin"]
+    a, b = net["ids"][5], net["ids"][9]
+    with db.uow() as holder:
+        v = holder.get(Task, a).version
+        tasks_svc.update_task(holder, admin, p, a, v, duration="9d")  # holds the plan lock until commit
+        with db.uow() as s:
+            s.execute(text("SET LOCAL lock_timeout = '2s'"))
+            vb = s.get(Task, b).version
+            tasks_svc.update_task(s, admin, p, b, vb, description="while another task reschedules")
+        with pytest.raises(OperationalError), db.uow() as s:
+            s.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            vb = s.get(Task, b).version
+            tasks_svc.update_task(s, admin, p, b, vb, duration="4d")
+    with db.uow(readonly=True) as s:
+        assert s.get(Task, b).description == "while another task reschedules"
+        assert s.get(Task, a).duration == 9 * 8 * 60
+    assert_matches_full_recompute(db, p)

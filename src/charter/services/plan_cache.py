@@ -137,9 +137,12 @@ def warm(s: Session, project_id: int, revision: tuple[Any, ...], entry: Any) -> 
 
 
 def clear() -> None:
-    """Drop every entry (tests; after restoring a backup in-process)."""
+    """Drop every entry, and the Gantt's cached rows (tests; after restoring a backup in-process)."""
+    from charter.services import gantt_rows
+
     with _lock:
         _entries.clear()
+    gantt_rows.clear()
 
 
 @event.listens_for(Session, "after_flush")

@@ -4,6 +4,7 @@ summaries rolled up, baselines and variances, the status date."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Sequence
 from typing import Any, cast
 
@@ -30,7 +31,7 @@ from charter.persistence.models import (
     TaskLink,
     WorkPackage,
 )
-from charter.services import journal, plan_cache
+from charter.services import gantt_rows, journal, plan_cache
 from charter.services.authz import project_for
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
 from charter.services.context import Actor, now
@@ -830,12 +831,7 @@ def get_schedule(
         "tasks": tasks,
         "summaries": summaries,
         "links": links,
-        "critical_task_ids": [t["id"] for t in tasks if t["critical"]],
-        "violations": [
-            {"task_id": t["id"], "name": t["name"], "message": t["violation"]}
-            for t in tasks
-            if t["violation"]
-        ],
+        **_flagged(tasks),
     }
 
 
@@ -859,16 +855,31 @@ def gantt_schedule(
         .execute(select(sc.plan_revision, sc.computed_at).where(sc.project_id == project_id))
         .one()
     )  # read before the rows: the plan cache is warmed from them (see _warm_cache)
-    rows = s.connection().execute(
-        select(t.id, t.wbs_code, t.name, t.work_package_id, t.milestone, t.duration, t.duration_unit, c.start,
+    columns = (t.id, t.wbs_code, t.name, t.work_package_id, t.milestone, t.duration, t.duration_unit, c.start,
                c.finish, c.total_float, c.free_float, c.critical, t.percent_complete, t.constraint_type,
                t.constraint_date, c.violation, t.version,
                # what else the engine reads and the recompute stores (_TASK_COLS, _COLS), for the plan cache
                t.calendar_id, t.deadline, t.actual_start, t.actual_finish, t.levelled_start, c.early_start,
-               c.early_finish, c.late_start, c.late_finish, c.task_id)
-        .select_from(Task.__table__.outerjoin(TaskComputed.__table__, c.task_id == t.id))
-        .where(t.project_id == project_id)
-    ).all()  # fmt: skip
+               c.early_finish, c.late_start, c.late_finish, c.task_id)  # fmt: skip
+    joined = Task.__table__.outerjoin(TaskComputed.__table__, c.task_id == t.id)
+
+    def read_rows(ids: Sequence[int] | None) -> Sequence[Any]:
+        q = select(*columns).select_from(joined).where(t.project_id == project_id)
+        if ids is None:
+            return s.connection().execute(q).all()
+        out: list[Any] = []
+        for i in range(0, len(ids), 500):
+            out += s.connection().execute(q.where(t.id.in_(ids[i : i + 500]))).all()
+        return out
+
+    lc = TaskLink.__table__.c
+
+    def read_links(since: int | None) -> Sequence[Any]:
+        q = select(lc.id, lc.pred_id, lc.succ_id, lc.type, lc.lag, lc.lag_kind).where(
+            lc.project_id == project_id
+        )
+        return s.connection().execute(q if since is None else q.where(lc.plan_rev > since)).all()
+
     base: dict[int, tuple[Any, Any]] = {}
     base_row = None
     if baseline is not None:
@@ -880,30 +891,12 @@ def gantt_schedule(
         bc = BaselineTask.__table__.c
         q = select(bc.task_id, bc.start, bc.finish).where(bc.baseline_id == base_row.id)
         base = {tid: (st, fi) for tid, st, fi in s.connection().execute(q)}
-    rows = sorted(rows, key=lambda r: _code_key(r[1]))
-    tasks: list[dict[str, Any]] = []
     durations: dict[tuple[int, str], str] = {}  # few distinct durations among thousands of tasks
     floats: dict[int | None, float] = {}
-    for (
-        tid,
-        code,
-        name,
-        wp,
-        ms,
-        dur,
-        unit,
-        start,
-        finish,
-        tf,
-        ff,
-        crit,
-        pct,
-        ctype,
-        cdate,
-        viol,
-        version,
-        *_,
-    ) in rows:
+
+    def build_task(row: Any) -> dict[str, Any]:
+        (tid, code, name, wp, ms, dur, unit, start, finish, tf, ff, crit, pct, ctype, cdate, viol, version,
+         *_) = row  # fmt: skip
         b = base.get(tid)
         text = durations.get((dur, unit))
         if text is None:
@@ -914,54 +907,57 @@ def gantt_schedule(
         ffd = floats.get(ff)
         if ffd is None:
             ffd = floats[ff] = round((ff or 0) / mpd, 2) if mpd else 0.0
-        tasks.append({
+        return {
             "id": tid, "wbs_code": code, "name": name, "work_package_id": wp, "milestone": ms,
             "duration": text, "duration_minutes": dur, "start": start,
             "finish": finish, "total_float_days": tfd,
             "free_float_days": ffd, "critical": bool(crit),
             "percent_complete": pct, "constraint_type": ctype, "constraint_date": cdate, "violation": viol,
             "version": version, "baseline": {"start": b[0], "finish": b[1]} if b is not None else None,
-        })  # fmt: skip
+        }  # fmt: skip
+
     wc = WorkPackage.__table__.c
     wps = (
         s.connection()
         .execute(select(wc.id, wc.wbs_code, wc.name, wc.parent_id).where(wc.project_id == project_id))
         .all()
     )
-    summaries = [
-        {
-            k: d[k]
-            for k in (
-                "id",
-                "wbs_code",
-                "name",
-                "parent_id",
-                "start",
-                "finish",
-                "percent_complete",
-                "critical",
-            )
-        }
-        for d in _rollup(cast(list[WorkPackage], wps), tasks)
-    ]
-    lc = TaskLink.__table__.c
-    lags: dict[tuple[int, str], str] = {}
-    link_rows = (
-        s.connection()
-        .execute(
-            select(lc.id, lc.pred_id, lc.succ_id, lc.type, lc.lag, lc.lag_kind).where(
-                lc.project_id == project_id
-            )
+    entry: gantt_rows.Entry | None = None
+    if base_row is None:  # the cached rows carry no baseline
+        entry = gantt_rows.current(
+            s, project_id, revision, mpd, wps, read_rows, read_links, build_task, _code_key
         )
-        .all()
-    )
-    links = []
-    for i, a, b, typ, lag, kind in link_rows:
-        lag_text = lags.get((lag, kind))
-        if lag_text is None:
-            lag_text = lags[lag, kind] = rules.format_lag(lag, kind, mpd)
-        links.append({"id": i, "pred_id": a, "succ_id": b, "type": typ, "lag_text": lag_text})
-    if warm_cache:
+        rows: Sequence[Any] = [entry.rows[tid] for tid in entry.order] if warm_cache else ()
+        tasks = [entry.tasks[tid] for tid in entry.order]
+        link_rows: Sequence[Any] = list(entry.links.values())
+    else:
+        rows = sorted(read_rows(None), key=lambda r: _code_key(r[1]))
+        tasks = [build_task(r) for r in rows]
+        link_rows = sorted(read_links(None), key=lambda x: x[0])
+    # what is computed from the rows, kept with a cached entry: built whole, then published in one step (other
+    # threads of this process read the same entry meanwhile)
+    derived: dict[str, Any] | None = entry.derived.get("all") if entry is not None else None
+    if derived is None:
+        drawn = ("id", "wbs_code", "name", "parent_id", "start", "finish", "percent_complete", "critical")
+        lags: dict[tuple[int, str], str] = {}
+        links = []
+        for i, a, b, typ, lag, kind in sorted(link_rows, key=lambda x: x[0]):
+            lag_text = lags.get((lag, kind))
+            if lag_text is None:
+                lag_text = lags[lag, kind] = rules.format_lag(lag, kind, mpd)
+            links.append({"id": i, "pred_id": a, "succ_id": b, "type": typ, "lag_text": lag_text})
+        derived = {
+            "summaries": [{k: d[k] for k in drawn} for d in _rollup(cast(list[WorkPackage], wps), tasks)],
+            "links": links,
+            **_flagged(tasks),
+        }
+        if entry is not None:
+            entry.derived["all"] = derived
+    summaries, links = derived["summaries"], derived["links"]
+    # an entry of an older revision is brought up to date by the next edit from the rows stamped since
+    if warm_cache and plan_cache.latest(s, project_id) is None:
+        if entry is not None:
+            rows = [entry.rows[tid] for tid in entry.order]
         _warm_cache(s, project_id, revision, rows, link_rows)
     return {
         "project_id": project_id,
@@ -975,12 +971,9 @@ def gantt_schedule(
         "tasks": tasks,
         "summaries": summaries,
         "links": links,
-        "critical_task_ids": [x["id"] for x in tasks if x["critical"]],
-        "violations": [
-            {"task_id": x["id"], "name": x["name"], "message": x["violation"]}
-            for x in tasks
-            if x["violation"]
-        ],
+        "critical_task_ids": derived["critical_task_ids"],
+        "violations": derived["violations"],
+        "_rows": entry,  # the cached rows these tasks came from (gantt_rows.task_fragments), or None
     }
 
 
@@ -1079,8 +1072,22 @@ def list_tasks(
     return out
 
 
-def _code_key(code: str) -> list[int]:
-    return [int(x) for x in code.split(".") if x.isdigit()]
+def _flagged(tasks: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The critical tasks' ids and the violated constraints, as the schedule and the Gantt answer them."""
+    return {
+        "critical_task_ids": [t["id"] for t in tasks if t["critical"]],
+        "violations": [
+            {"task_id": t["id"], "name": t["name"], "message": t["violation"]}
+            for t in tasks
+            if t["violation"]
+        ],
+    }
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _code_key(code: str) -> tuple[int, ...]:
+    """A WBS code's sort key ("1.10" after "1.9"), memoised: the same codes are sorted again and again."""
+    return tuple(int(x) for x in code.split(".") if x.isdigit())
 
 
 def _var(cal: WorkCalendar, base: dt.datetime | None, cur: dt.datetime | None, mpd: int) -> float | None:

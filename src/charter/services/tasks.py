@@ -52,9 +52,25 @@ def _target(s: Session, work_package_id: int | None) -> Any:
     return work_package_target(s, work_package_id) if work_package_id else PROJECT_TARGET
 
 
-def _get(s: Session, project_id: int, task_id: int, field: str = "task_id", *, lock: bool = False) -> Task:
-    """`lock`: for a versioned write, the plan lock then the task's row lock (fresh version; see lock_plan)."""
-    if lock:
+# Fields whose edit can change nothing the schedule is computed from or stored with (no engine input, no WBS
+# code, no status derivation, no assignment): such an edit takes the task's row lock without the plan lock,
+# so it never queues behind another task's rescheduling (lock order stays plan, then task: an edit of these
+# alone never asks for the plan lock afterwards).
+PLAN_FREE_FIELDS = frozenset({"name", "description", "priority", "optimistic", "most_likely", "pessimistic"})
+
+
+def _get(
+    s: Session,
+    project_id: int,
+    task_id: int,
+    field: str = "task_id",
+    *,
+    lock: bool = False,
+    plan_lock: bool = True,
+) -> Task:
+    """`lock`: for a versioned write, the plan lock (unless `plan_lock` is false) then the task's row lock
+    (fresh version; see lock_plan)."""
+    if lock and plan_lock:
         lock_plan(s, project_id)
     t = get_for_update(s, Task, task_id) if lock else s.get(Task, task_id)
     if t is None or t.project_id != project_id:
@@ -209,7 +225,8 @@ def update_task(
     s: Session, actor: Actor, project_id: int, task_id: int, version: int, **changes: Any
 ) -> dict[str, Any]:
     project_for(s, actor, project_id)
-    t = _get(s, project_id, task_id, lock=True)
+    plan_free = set(changes) <= PLAN_FREE_FIELDS
+    t = _get(s, project_id, task_id, lock=True, plan_lock=not plan_free)
     unknown = set(changes) - EDITABLE
     if unknown:
         raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
@@ -228,7 +245,8 @@ def update_task(
     if isinstance(t.name, str):
         t.name = t.name.strip()
     _validate(t, "")
-    _derive_status(t, "status" in changes)
+    if not plan_free:  # the status follows progress, which a plan-free edit leaves as it was
+        _derive_status(t, "status" in changes)
     if "duration" in changes:
         from charter.services.assignments import rebalance
 
@@ -248,6 +266,8 @@ def update_task(
         after=journal.snapshot(t),
     )
     if [getattr(t, k) for k in ENGINE_FIELDS] != planned:  # the engine's inputs moved: reschedule
+        if plan_free:  # cannot happen (test_plan_free_edits_*): the plan lock would come after the task's
+            raise AssertionError("a plan-free edit changed the engine's inputs")
         plan_changed(s, project_id, touched={t.id})  # only this task's own fields changed
     else:  # a name, description, priority, notes... edit: the stored schedule stays exactly right
         s.info["charter.changed_tasks"] = []

@@ -18,7 +18,16 @@ from charter import etag
 from charter.config import get_settings
 from charter.domain.errors import BadRequest, CharterError, Conflict, PermissionDenied, ValidationError
 from charter.domain.roles import Perm
-from charter.services import budget, interchange, projects, roles, scheduling, tasks, work_packages
+from charter.services import (
+    budget,
+    gantt_rows,
+    interchange,
+    projects,
+    roles,
+    scheduling,
+    tasks,
+    work_packages,
+)
 from charter.services.authz import can, can_in_packages, work_package_target
 from charter.services.context import now
 from charter.web.app import render, templates
@@ -113,14 +122,20 @@ def gantt_payload(
 
 
 def _gantt_data(
-    s: Any, actor: Any, project_id: int, baseline: int | None, *, warm: bool = False
+    s: Any, actor: Any, project_id: int, baseline: int | None, *, warm: bool = False, encoded: bool = False
 ) -> dict[str, Any]:
     """gantt_payload's result (not `full`) read straight from the stored rows: the drawn fields only.
-    `warm`: in a read-only transaction, fill the plan cache from those rows (see gantt_schedule)."""
+    `warm`: in a read-only transaction, fill the plan cache from those rows (see gantt_schedule).
+    `encoded`: the tasks as encoded JSON fragments (for a response body; the same bytes as the dicts')."""
     slim = scheduling.gantt_schedule(s, actor, project_id, baseline=baseline, warm_cache=warm)
+    cached = slim.pop("_rows")
     edit = _edit_map(s, actor, project_id, slim)
-    for row in slim["tasks"]:
-        row["editable"] = edit.get(row["work_package_id"], False)
+    if encoded and cached is not None:
+        slim["tasks"] = gantt_rows.task_fragments(cached, edit)
+    else:  # the task dicts may be shared with other requests (gantt_rows): copies with the flag
+        slim["tasks"] = [
+            {**row, "editable": edit.get(row["work_package_id"], False)} for row in slim["tasks"]
+        ]
     # to the minute (the chart's scale is days), so that the same plan gives the same body and ETag within it
     return {**slim, "today": now().replace(tzinfo=None, second=0, microsecond=0)}
 
@@ -197,7 +212,7 @@ def gantt_json(
             edit = _edit_map(s, info.actor, project_id, sched)
             data = gantt_payload(sched, edit, full=True)
         else:
-            data = _gantt_data(s, info.actor, project_id, baseline, warm=True)
+            data = _gantt_data(s, info.actor, project_id, baseline, warm=True, encoded=True)
     return etag.json_response(to_json_bytes(data), request.headers.get("if-none-match"))
 
 
