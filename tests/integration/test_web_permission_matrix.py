@@ -20,6 +20,11 @@ Outcome classes (requests are sent without following redirects):
 - "404": the outsider (who only holds a role in P2) or any caller for an object they cannot see -> 404.
 - Any other status is named by its number ("409", "422"); a 500 is never expected.
 
+Routes that end in an action name (`/quality/{what}`, `/conflicts/{conflict_id}/{action}`, ...) need a row per
+action: a row's action is its variant's first word (or `action=`), checked against the URL it sends;
+`test_every_action_has_a_row` compares them with the names the route module handles (`ACTION_ROUTES`), and
+`test_unknown_action_is_404` checks that any other name is no page.
+
 Every refused cell must write nothing: the journal count is unchanged. Signed-in cells carry the session's
 CSRF token in the form (the gantt drag sends it in the X-CSRF-Token header, as the page does).
 
@@ -53,6 +58,7 @@ from charter.domain.roles import OBSERVER, SPONSOR
 from charter.persistence.db import Database
 from charter.persistence.models import JournalEntry, User
 from charter.services import accounts
+from charter.web import routes_comms, routes_conflicts, routes_quality, routes_time
 from charter.web.session import SESSION_COOKIE
 
 
@@ -104,6 +110,11 @@ class Op:
     prepare: Callable[[World, str], None] | None = None  # extra state the cell needs
     grows: bool = True  # an "ok" cell must add journal entries
     method: str = "POST"
+    action: str = ""  # what a route ending in an action (`{what}`) is sent; default: the variant's first word
+
+    def __post_init__(self) -> None:
+        if _action_param(self.path) and not self.action:
+            object.__setattr__(self, "action", self.variant.split()[0])
 
     @property
     def key(self) -> tuple[str, str]:
@@ -112,6 +123,15 @@ class Op:
     def outcome(self, caller: str) -> str:
         got = self.expect[caller]
         return "login" if got == "401" else got
+
+
+def _action_param(path: str) -> str | None:
+    """The last segment of a route that dispatches on an action name (`{what}`, `{action}`, `{decision}`): a
+    path parameter that is not an object's id or number."""
+    last = path.rsplit("/", 1)[-1]
+    if last.startswith("{") and not last.endswith(("_id}", "{number}")):
+        return last
+    return None
 
 
 def p1(suffix: str = "") -> Url:
@@ -256,12 +276,14 @@ TIME_ROWS: tuple[Op, ...] = (
     Op("/me/work/submit", authenticated(), "own week", grows=False, form=lambda w, c: {"week": "2020-W02"},
        prepare=api._ts_prepare("worker", "a", submit=False)),
     Op("/me/approvals/{entry_id}/{decision}", in_p1("pm", "task_leader"), "the worker's hours on task A",
+       action="approve",
        url=lambda w, c: f"/me/approvals/{api._ts_entry('worker', 'a', submit=True)(w, c)}/approve",
        form=lambda w, c: {"project_id": str(w.p1)}),
     Op("/me/approvals/{entry_id}/{decision}", in_p1("pm", "task_leader"), "reject the worker's hours",
+       action="reject",
        url=lambda w, c: f"/me/approvals/{api._ts_entry('worker', 'a', submit=True)(w, c)}/reject",
        form=lambda w, c: {"project_id": str(w.p1), "reason": "wrong task"}),
-    Op("/me/approvals/{entry_id}/{decision}", nowhere(), "P2's hours through P1",
+    Op("/me/approvals/{entry_id}/{decision}", nowhere(), "P2's hours through P1", action="approve",
        url=lambda w, c: f"/me/approvals/{api._ts_entry('outsider', 'p2', submit=True)(w, c)}/approve",
        form=lambda w, c: {"project_id": str(w.p1)}),
 )  # fmt: skip
@@ -413,6 +435,30 @@ def _template(w: World) -> int:
     return int(api._q_template_url(w, "").split("/")[-1])
 
 
+def _owned_defect(w: World) -> int:
+    """A defect on task A (WP-A) that the worker owns."""
+    from charter.services import quality
+
+    with w.db.uow() as s:
+        d = quality.create_defect(s, w.actor("admin"), w.p1, title="Slow", severity="minor", found_in="test",
+                                  task_id=w.tasks["a"], owner_id=w.users["worker"])  # fmt: skip
+    return int(d["id"])
+
+
+def _defect_form(owner: str | None) -> Form:
+    """The defect edit form as the page sends it: every field, the links kept (an empty owner stays empty)."""
+    return lambda w, c: {"version": "1", "title": "Crash on save", "description": "Seen twice", "severity": "major",
+                         "found_in": "test", "priority": "1", "task_id": str(w.tasks["a"]), "deliverable_id": "",
+                         "owner_id": str(w.users[owner]) if owner else ""}  # fmt: skip
+
+
+def _deliverable_form(wp: Callable[[World], int]) -> Form:
+    """The deliverable edit form as the page sends it, naming the package `wp(world)`."""
+    return lambda w, c: {"version": "1", "name": "Spec", "description": "", "phase": "execution",
+                         "acceptance_criteria": "Signed by the sponsor", "acceptor_id": str(w.users["stakeholder"]),
+                         "work_package_id": str(wp(w))}  # fmt: skip
+
+
 QUALITY = "/projects/{project_id}/quality/{what}"
 QUALITY_ROWS: tuple[Op, ...] = (
     Op(QUALITY, in_p1("pm"), "phase", url=p1("/quality/phase"),
@@ -424,6 +470,9 @@ QUALITY_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {"name": "Availability", "direction": "at_least", "target": "99.5", "unit": "%"}),
     Op(QUALITY, in_p1("pm"), "measure", url=p1("/quality/measure"),
        form=_q(QUALITY, _metric, "metric_id", lambda w, c: {"value": "97"})),
+    Op(QUALITY, in_p1("pm"), "metric-edit", url=p1("/quality/metric-edit"),
+       form=_q(QUALITY, _metric, "metric_id", lambda w, c: {"version": "1", "name": "Pass rate", "unit": "%",
+                                                            "direction": "at_least", "target": "90"})),
     Op(QUALITY, in_p1("pm"), "metric-delete", url=p1("/quality/metric-delete"),
        form=_q(QUALITY, _metric, "metric_id", lambda w, c: {"version": "1"})),
     Op(QUALITY, in_p1("pm", "task_leader"), "deliverable in WP-A", url=p1("/quality/deliverable"),
@@ -435,11 +484,19 @@ QUALITY_ROWS: tuple[Op, ...] = (
                                           lambda w, c: {"reason": "Missing tests"})),
     Op(QUALITY, in_p1("pm", "task_leader"), "resubmit", url=p1("/quality/resubmit"),
        form=_q(QUALITY, lambda w: api._q_deliverable(w, rejected=True), "deliverable_id")),
+    Op(QUALITY, in_p1("pm", "task_leader"), "deliverable-edit in WP-A", url=p1("/quality/deliverable-edit"),
+       form=_q(QUALITY, api._q_deliverable, "deliverable_id", _deliverable_form(lambda w: w.wp_a))),
+    # Moving it needs the right on both packages: WP-A's leader may not hand it to WP-B, nor WP-B's take it.
+    Op(QUALITY, in_p1("pm"), "deliverable-edit from WP-A to WP-B", url=p1("/quality/deliverable-edit"),
+       form=_q(QUALITY, api._q_deliverable, "deliverable_id", _deliverable_form(lambda w: w.wp_b))),
     Op(QUALITY, in_p1("pm", "task_leader"), "deliverable-delete in WP-A", url=p1("/quality/deliverable-delete"),
        form=_q(QUALITY, api._q_deliverable, "deliverable_id", lambda w, c: {"version": "1"})),
     # Checklist templates are organisation-wide: quality managers anywhere (P2's PM too), as through the API.
     Op(QUALITY, but(admin_only(), pm="ok", outsider="ok"), "template", url=p1("/quality/template"),
        form=lambda w, c: {"name": "Code review", "items": "Tests pass\nDocs updated"}),
+    Op(QUALITY, but(admin_only(), pm="ok", outsider="ok"), "template-edit", url=p1("/quality/template-edit"),
+       form=_q(QUALITY, _template, "template_id",
+               lambda w, c: {"version": "1", "name": "Design checklist", "items": "Complete\nReviewed"})),
     Op(QUALITY, but(admin_only(), pm="ok", outsider="ok"), "template-delete", url=p1("/quality/template-delete"),
        form=_q(QUALITY, _template, "template_id", lambda w, c: {"version": "1"})),
     Op(QUALITY, in_p1("pm"), "review", url=p1("/quality/review"),
@@ -449,12 +506,24 @@ QUALITY_ROWS: tuple[Op, ...] = (
        form=_q(QUALITY, api._q_review, "review_id", lambda w, c: {"text": "Missing diagram"})),
     Op(QUALITY, but(in_p1("worker"), admin="403"), "signoff (worker reviews)", url=p1("/quality/signoff"),
        form=_q(QUALITY, api._q_review, "review_id")),
+    Op(QUALITY, in_p1("pm"), "review-edit", url=p1("/quality/review-edit"),
+       form=_q(QUALITY, api._q_review, "review_id",
+               lambda w, c: {"version": "1", "title": "Design review", "items": "Complete",
+                             f"reviewer_{w.users['worker']}": "on", f"reviewer_{w.users['task_leader']}": "on"})),
     Op(QUALITY, in_p1("pm"), "review-delete", url=p1("/quality/review-delete"),
        form=_q(QUALITY, api._q_review, "review_id", lambda w, c: {"version": "1"})),
     Op(QUALITY, _RAISERS, "defect", url=p1("/quality/defect"),
        form=lambda w, c: {"title": "Login fails", "severity": "major", "found_in": "test"}),
     Op(QUALITY, in_p1("pm", "task_leader"), "defect-status (task A, WP-A)", url=p1("/quality/defect-status"),
        form=_q(QUALITY, api._q_defect, "defect_id", lambda w, c: {"version": "1", "status": "triaged"})),
+    # The defect's owner moves its status, and changes nothing else.
+    Op(QUALITY, in_p1("pm", "task_leader", "worker"), "defect-status (task A, owned by the worker)",
+       url=p1("/quality/defect-status"),
+       form=_q(QUALITY, _owned_defect, "defect_id", lambda w, c: {"version": "1", "status": "triaged"})),
+    Op(QUALITY, in_p1("pm", "task_leader"), "defect-edit (task A, WP-A)", url=p1("/quality/defect-edit"),
+       form=_q(QUALITY, api._q_defect, "defect_id", _defect_form(owner=None))),
+    Op(QUALITY, in_p1("pm", "task_leader"), "defect-edit (task A, owned by the worker)",
+       url=p1("/quality/defect-edit"), form=_q(QUALITY, _owned_defect, "defect_id", _defect_form(owner="worker"))),
     Op("/projects/{project_id}/stakeholders", in_p1("pm"), url=p1("/stakeholders"),
        form=lambda w, c: {"name": "Works council", "kind": "group", "interest": "4", "influence": "5"}),
     Op("/projects/{project_id}/stakeholders/{stakeholder_id}", in_p1("pm"),
@@ -479,6 +548,8 @@ QUALITY_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor", "stakeholder"),
        "add (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/add"),
        form=lambda w, c: {"op": "add_task", "name": "Pilot"}),
+    Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor", "stakeholder"),
+       "clear (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/clear")),
     Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor", "stakeholder"),
        "preview (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/preview")),
     Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor"), "approve (previewed)",
@@ -586,12 +657,13 @@ CROSS_ROWS: tuple[Op, ...] = (
        url=p2("/projects/{p2}/conflicts/{id}", api._conflict), form=lambda w, c: {"version": "1", "severity": "high"}),
     Op("/projects/{project_id}/messages/{item_id}/reply", nowhere(), "P1's message through P2",
        url=p2("/projects/{p2}/messages/{id}/reply", api._comms_item), form=lambda w, c: {"body": "More"}),
-    Op("/me/approvals/{entry_id}/{decision}", nowhere(), "P1's hours named as P2's",
+    Op("/me/approvals/{entry_id}/{decision}", nowhere(), "P1's hours named as P2's", action="approve",
        url=lambda w, c: f"/me/approvals/{api._ts_entry('worker', 'a', submit=True)(w, c)}/approve",
        form=lambda w, c: {"project_id": str(w.p2)}),
     Op("/projects/{project_id}/procurement/orders/{order_id}/receipts", nowhere(), "P1's order through P2",
        url=p2("/projects/{p2}/procurement/orders/{id}/receipts", api._po), form=lambda w, c: {"day": "2030-01-08"}),
     Op("/projects/{project_id}/meetings/{meeting_id}/{what}", nowhere(), "P1's meeting through P2",
+       action="decisions",
        url=p2("/projects/{p2}/meetings/{id}/decisions", api._meeting), form=lambda w, c: {"text": "Go"}),
 )  # fmt: skip
 
@@ -600,6 +672,17 @@ TABLE: tuple[Op, ...] = (
     + PROCUREMENT_ROWS + COMMS_ROWS + NOTIFY_ROWS + QUALITY_ROWS + TECH_ROWS + RISK_ROWS + CONFLICT_ROWS
     + REPORT_ROWS + CROSS_ROWS
 )  # fmt: skip
+
+# The routes that dispatch on an action name, with the names each handles (read from the route modules, which
+# use these sets to answer 404 to any other name): every name needs a row (`test_every_action_has_a_row`).
+ACTION_ROUTES: dict[str, frozenset[str]] = {
+    QUALITY: routes_quality.QUALITY_ACTIONS,
+    "/projects/{project_id}/concerns/{concern_id}/{what}": routes_quality.CONCERN_ACTIONS,
+    "/projects/{project_id}/changes/{cr_id}/{what}": routes_quality.CHANGE_ACTIONS,
+    CONFLICT: routes_conflicts.CONFLICT_ACTIONS,
+    "/projects/{project_id}/meetings/{meeting_id}/{what}": routes_comms.MEETING_ACTIONS,
+    "/me/approvals/{entry_id}/{decision}": routes_time.DECISIONS,
+}
 
 # Not in the table, and why (the coverage test reads this).
 EXCLUDED = {
@@ -737,15 +820,42 @@ def test_table_covers_every_web_route() -> None:
     assert len(served) >= 90
 
 
-@pytest.mark.parametrize(("op", "caller"), _cells())
-def test_web_permission(op: Op, caller: str, world: tuple[World, Sessions], _client: TestClient) -> None:
-    w, sessions = world
-    client = _client
+def test_every_action_has_a_row() -> None:
+    """Each route ending in an action name is listed in ACTION_ROUTES, and the actions its rows send are
+    exactly the names the route handles (a new action without a row, or a row for a removed one, fails)."""
+    served = {path for _, path in _web_routes(create_app(Database("sqlite://"), check_schema=False))}
+    assert {path for path in served if _action_param(path)} == set(ACTION_ROUTES)
+    for path, handled in ACTION_ROUTES.items():
+        rows = {op.action for op in TABLE if op.path == path}
+        assert not handled - rows, f"POST {path}: actions without a row: {sorted(handled - rows)}"
+        assert not rows - handled, (
+            f"POST {path}: rows for actions the route does not handle: {sorted(rows - handled)}"
+        )
+
+
+def _with_action(op: Op, url: str, action: str) -> str:
+    """`url` (a row's concrete URL) with its action segment replaced by `action`."""
+    at = op.path.split("/").index(_action_param(op.path) or "")
+    parts = url.split("/")
+    assert parts[at] == op.action, (
+        f"{op.path} [{op.variant}] sends {parts[at]!r}, not its action {op.action!r}"
+    )
+    parts[at] = action
+    return "/".join(parts)
+
+
+def _request(
+    client: TestClient, op: Op, w: World, caller: str, sessions: Sessions, action: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A row's request as `caller` (with `action` in place of the row's own, when given): the URL and the
+    arguments of `client.post`. Building it makes the objects the row needs (journalled: count after it)."""
     client.app.state.db = w.db  # type: ignore[attr-defined]
     client.cookies.clear()
     if op.prepare:
         op.prepare(w, caller)
     url = op.url(w, caller) if op.url else op.path
+    if op.action:
+        url = _with_action(op, url, action or op.action)
     form = {k: str(v) for k, v in (op.form(w, caller) if op.form else {}).items()}
     headers: dict[str, str] = {}
     if caller != "anonymous":
@@ -753,12 +863,31 @@ def test_web_permission(op: Op, caller: str, world: tuple[World, Sessions], _cli
         client.cookies.set(SESSION_COOKIE, cookie)
         form["csrf_token"] = csrf
         headers["X-CSRF-Token"] = csrf
-    files = op.files(w, caller) if op.files else None
-    before = _journal_count(w.db)
     if op.json:
-        r = client.post(url, json=op.json(w, caller), headers=headers, follow_redirects=False)
-    else:
-        r = client.post(url, data=form, files=files, headers=headers, follow_redirects=False)
+        return url, {"json": op.json(w, caller), "headers": headers, "follow_redirects": False}
+    files = op.files(w, caller) if op.files else None
+    return url, {"data": form, "files": files, "headers": headers, "follow_redirects": False}
+
+
+@pytest.mark.parametrize("path", sorted(ACTION_ROUTES))
+def test_unknown_action_is_404(path: str, world: tuple[World, Sessions], _client: TestClient) -> None:
+    """A name the route does not handle is no page (404, nothing written), even for the PM on the objects of
+    a row the PM may act on."""
+    w, sessions = world
+    op = next(op for op in TABLE if op.path == path and op.outcome("pm") == "ok")
+    url, request = _request(_client, op, w, "pm", sessions, action="no-such-action")
+    before = _journal_count(w.db)
+    r = _client.post(url, **request)
+    assert r.status_code == 404, f"POST {path} with an unknown action: {r.status_code} {_message(r.text)}"
+    assert _journal_count(w.db) == before
+
+
+@pytest.mark.parametrize(("op", "caller"), _cells())
+def test_web_permission(op: Op, caller: str, world: tuple[World, Sessions], _client: TestClient) -> None:
+    w, sessions = world
+    url, request = _request(_client, op, w, caller, sessions)
+    before = _journal_count(w.db)
+    r = _client.post(url, **request)
     expected = op.outcome(caller)
     got = _outcome(r.status_code, r.headers.get("location", ""))
     assert got == expected, (

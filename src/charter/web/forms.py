@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from charter.domain.errors import PermissionDenied, ValidationError
+from charter.domain.errors import NotFound, PermissionDenied, ValidationError
 from charter.persistence.db import Database
 from charter.services.accounts import SessionInfo
 from charter.services.context import Actor
@@ -105,3 +105,10 @@ def errors_of(exc: Exception, form_name: str) -> dict[str, Any]:
     if isinstance(exc, CharterError):
         return {"form": form_name, "message": exc.message, "field": exc.field}
     raise exc
+
+
+def unknown_action(what: str) -> NotFound:
+    """The answer of a route ending in an action name (`/{what}`) to a name it does not handle: there is no
+    such page to post to, so 404 like any other unknown URL (each such route keeps its names in a frozenset
+    that the web permission matrix compares with its rows)."""
+    return NotFound(f"unknown action {what!r}", field="action")

@@ -24,7 +24,17 @@ from charter.services import (
 )
 from charter.services.comms_common import is_manager, liaison_departments, members
 from charter.web.app import render
-from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_datetime, opt_int, req_int
+from charter.web.forms import (
+    DB,
+    Checked,
+    FormData,
+    Session,
+    opt_date,
+    opt_datetime,
+    opt_int,
+    req_int,
+    unknown_action,
+)
 
 router = APIRouter()
 P = "/projects/{project_id}"
@@ -401,26 +411,38 @@ def meeting_ics(project_id: int, meeting_id: int, db: DB, info: Session) -> Resp
                     headers={"Content-Disposition": f'attachment; filename="meeting-{meeting_id}.ics"'})  # fmt: skip
 
 
+def _minutes(s: Any, a: Any, pid: int, mid: int, form: dict[str, str]) -> None:
+    m = meetings.get_meeting(s, a, pid, mid)
+    meetings.update_meeting(s, a, pid, mid, req_int(form, "version"), minutes=form.get("minutes", ""),
+                            agenda=form.get("agenda", m["agenda"]))  # fmt: skip
+
+
+def _meeting_action(s: Any, a: Any, pid: int, mid: int, form: dict[str, str]) -> None:
+    due = opt_date(form, "due_on")
+    if due is None:
+        raise ValidationError("give a due date", field="due_on")
+    meetings.add_action(
+        s, a, pid, mid, text=form.get("text", ""), owner_id=req_int(form, "owner_id"), due_on=due
+    )
+
+
+_MEETING: dict[str, Callable[[Any, Any, int, int, dict[str, str]], Any]] = {
+    "minutes": _minutes,
+    "decisions": lambda s, a, pid, mid, f: meetings.add_decision(s, a, pid, mid, text=f.get("text", "")),
+    "actions": _meeting_action,
+}
+MEETING_ACTIONS = frozenset(_MEETING)  # the `{what}` of POST /projects/{id}/meetings/{meeting_id}/{what}
+
+
 @router.post(P + "/meetings/{meeting_id}/{what}", response_class=HTMLResponse)
 def meeting_change(request: Request, project_id: int, meeting_id: int, what: str, form: FormData, db: DB,
                    info: Checked) -> Response:  # fmt: skip
-    actor = info.actor
+    run = _MEETING.get(what)
+    if run is None:
+        raise unknown_action(what)
     try:
         with db.uow() as s:
-            if what == "minutes":
-                m = meetings.get_meeting(s, actor, project_id, meeting_id)
-                meetings.update_meeting(s, actor, project_id, meeting_id, req_int(form, "version"),
-                                        minutes=form.get("minutes", ""), agenda=form.get("agenda", m["agenda"]))  # fmt: skip
-            elif what == "decisions":
-                meetings.add_decision(s, actor, project_id, meeting_id, text=form.get("text", ""))
-            elif what == "actions":
-                due = opt_date(form, "due_on")
-                if due is None:
-                    raise ValidationError("give a due date", field="due_on")
-                meetings.add_action(s, actor, project_id, meeting_id, text=form.get("text", ""),
-                                    owner_id=req_int(form, "owner_id"), due_on=due)  # fmt: skip
-            else:
-                raise ValidationError(f"unknown change {what!r}", field="what")
+            run(s, info.actor, project_id, meeting_id, form)
     except CharterError as exc:
         if _refusal(exc):
             raise

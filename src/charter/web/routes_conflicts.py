@@ -4,6 +4,7 @@ resolve, close, reopen, escalate). Every page reads services only; forms keep wh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +16,7 @@ from charter.domain.roles import Perm
 from charter.services import conflict_detect, conflicts, org, projects, work_packages
 from charter.services.authz import can
 from charter.web.app import render
-from charter.web.forms import DB, Checked, FormData, Session, opt_int, req_int
+from charter.web.forms import DB, Checked, FormData, Session, opt_int, req_int, unknown_action
 
 router = APIRouter()
 P = "/projects/{project_id}"
@@ -191,41 +192,39 @@ def edit(
     return _on_page(request, db, info, project_id, conflict_id, "edit", form, run)
 
 
+def _add_party(s: Any, a: Any, pid: int, cid: int, form: dict[str, str]) -> Any:
+    party = _party(form)
+    if party is None:
+        raise ValidationError("choose a member, a department or a work package, or name the party",
+                              field="party_label")  # fmt: skip
+    return conflicts.add_party(s, a, pid, cid, **party)
+
+
+# A conflict page's forms: name -> the change (session, actor, project id, conflict id, form).
+_ACTIONS: dict[str, Callable[[Any, Any, int, int, dict[str, str]], Any]] = {
+    "resolve": lambda s, a, pid, cid, f: conflicts.resolve(s, a, pid, cid, req_int(f, "version"),
+                                                           outcome=f.get("outcome") or "",
+                                                           approach=f.get("approach") or None),
+    "close": lambda s, a, pid, cid, f: conflicts.close(s, a, pid, cid, req_int(f, "version")),
+    "reopen": lambda s, a, pid, cid, f: conflicts.reopen(s, a, pid, cid, req_int(f, "version"),
+                                                         f.get("reason") or ""),
+    "escalate": lambda s, a, pid, cid, f: conflicts.escalate(s, a, pid, cid, req_int(f, "version"),
+                                                             f.get("reason") or ""),
+    "parties": _add_party,
+}  # fmt: skip
+CONFLICT_ACTIONS = frozenset(
+    _ACTIONS
+)  # the `{action}` of POST /projects/{id}/conflicts/{conflict_id}/{action}
+
+
 @router.post(P + "/conflicts/{conflict_id}/{action}", response_class=HTMLResponse)
 def act(request: Request, project_id: int, conflict_id: int, action: str, form: FormData, db: DB,
         info: Checked) -> Response:  # fmt: skip
-    a = info.actor
-    if action == "resolve":
-
-        def run(s: Any) -> Any:
-            return conflicts.resolve(s, a, project_id, conflict_id, req_int(form, "version"),
-                                     outcome=form.get("outcome") or "", approach=form.get("approach") or None)  # fmt: skip
-    elif action == "close":
-
-        def run(s: Any) -> Any:
-            return conflicts.close(s, a, project_id, conflict_id, req_int(form, "version"))
-    elif action == "reopen":
-
-        def run(s: Any) -> Any:
-            return conflicts.reopen(
-                s, a, project_id, conflict_id, req_int(form, "version"), form.get("reason") or ""
-            )
-    elif action == "escalate":
-
-        def run(s: Any) -> Any:
-            return conflicts.escalate(s, a, project_id, conflict_id, req_int(form, "version"),
-                                      form.get("reason") or "")  # fmt: skip
-    elif action == "parties":
-
-        def run(s: Any) -> Any:
-            party = _party(form)
-            if party is None:
-                raise ValidationError("choose a member, a department or a work package, or name the party",
-                                      field="party_label")  # fmt: skip
-            return conflicts.add_party(s, a, project_id, conflict_id, **party)
-    else:
-        raise ValidationError(f"unknown action {action!r}", field="action")
-    return _on_page(request, db, info, project_id, conflict_id, action, form, run)
+    run = _ACTIONS.get(action)
+    if run is None:
+        raise unknown_action(action)
+    return _on_page(request, db, info, project_id, conflict_id, action, form,
+                    lambda s: run(s, info.actor, project_id, conflict_id, form))  # fmt: skip
 
 
 @router.post(P + "/conflicts/{conflict_id}/parties/{party_id}/remove", response_class=HTMLResponse)

@@ -18,7 +18,17 @@ from charter.domain.risk import Category as RiskCategory
 from charter.services import change, org, projects, quality, roles, scheduling, stakeholders
 from charter.services.comms_common import is_manager, liaison_departments, members, names
 from charter.web.app import render
-from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_datetime, opt_int, req_int
+from charter.web.forms import (
+    DB,
+    Checked,
+    FormData,
+    Session,
+    opt_date,
+    opt_datetime,
+    opt_int,
+    req_int,
+    unknown_action,
+)
 
 router = APIRouter()
 P = "/projects/{project_id}"
@@ -161,103 +171,108 @@ def quality_page(request: Request, project_id: int, db: DB, info: Session) -> HT
     return _page(request, db, info, project_id, "quality")
 
 
-@router.post(P + "/quality/{what}", response_class=HTMLResponse)
-def quality_post(
-    request: Request, project_id: int, what: str, form: FormData, db: DB, info: Checked
-) -> Response:
-    a, pid, f = info.actor, project_id, form
-    actions: dict[str, Callable[[Any], Any]] = {
-        "phase": lambda s: quality.update_phase(s, a, pid, f.get("phase", ""), entry_criteria=f.get("entry_criteria", ""),
-                                                exit_criteria=f.get("exit_criteria", ""),
-                                                version=opt_int(f, f"version_{f.get('phase', '')}")),
-        "close": lambda s: quality.close_phase(s, a, pid, override_reason=f.get("override_reason") or None),
-        "plan": lambda s: quality.set_plan(s, a, pid, standards=f.get("standards", "").splitlines(),
-                                           responsible_role_id=opt_int(f, "responsible_role_id"), notes=f.get("notes", ""),
-                                           concern_ack_days=opt_int(f, "concern_ack_days")),
-        "metric": lambda s: quality.create_metric(s, a, pid, name=f.get("name", ""), direction=f.get("direction", ""),
-                                                  target=_num(f, "target"), unit=f.get("unit", ""),
-                                                  phase=f.get("phase") or None,
-                                                  responsible_role_id=opt_int(f, "responsible_role_id")),
-        "measure": lambda s: quality.record_measurement(s, a, pid, req_int(f, "metric_id"),
-                                                        value=_num(f, "value"), note=f.get("note", ""),
-                                                        measured_at=opt_datetime(f, "measured_at")),
-        "deliverable": lambda s: quality.create_deliverable(
-            s, a, pid, work_package_id=req_int(f, "work_package_id"), name=f.get("name", ""),
-            acceptor_id=req_int(f, "acceptor_id"), acceptance_criteria=f.get("acceptance_criteria", ""),
-            description=f.get("description", ""), phase=f.get("phase") or None),
-        "accept": lambda s: quality.accept_deliverable(s, a, pid, req_int(f, "deliverable_id"),
-                                                       comment=f.get("comment", "")),
-        "reject": lambda s: quality.reject_deliverable(s, a, pid, req_int(f, "deliverable_id"), f.get("reason", "")),
-        "resubmit": lambda s: quality.resubmit_deliverable(s, a, pid, req_int(f, "deliverable_id")),
-        "template": lambda s: quality.create_template(s, a, name=f.get("name", ""), items=f.get("items", "").splitlines()),
-        "review": lambda s: quality.create_review(s, a, pid, title=f.get("title", ""), kind=f.get("kind") or "review",
-                                                  reviewer_ids=_reviewers(f),
-                                                  template_id=opt_int(f, "template_id"), phase=f.get("phase") or None,
-                                                  deliverable_id=opt_int(f, "deliverable_id"),
-                                                  items=[x.strip() for x in f.get("items", "").splitlines()
-                                                         if x.strip()] or None),
-        "finding": lambda s: quality.add_finding(s, a, pid, req_int(f, "review_id"), text=f.get("text", ""),
-                                                 severity=f.get("severity") or "minor",
-                                                 raise_defect=f.get("raise_defect") == "on"),
-        "signoff": lambda s: quality.sign_off(s, a, pid, req_int(f, "review_id"), results={
-            k.removeprefix("result_"): v for k, v in f.items() if k.startswith("result_") and v} or None),
-        "defect": lambda s: quality.create_defect(s, a, pid, title=f.get("title", ""), severity=f.get("severity", ""),
-                                                  found_in=f.get("found_in", ""), priority=opt_int(f, "priority") or 3,
-                                                  task_id=opt_int(f, "task_id"), owner_id=opt_int(f, "owner_id"),
-                                                  description=f.get("description", ""),
-                                                  deliverable_id=opt_int(f, "deliverable_id")),
-        "defect-status": lambda s: quality.update_defect(s, a, pid, req_int(f, "defect_id"), req_int(f, "version"),
-                                                         status=f.get("status", "")),
-        "defect-edit": lambda s: quality.update_defect(s, a, pid, req_int(f, "defect_id"), req_int(f, "version"),
-                                                       **_defect_fields(f)),
-        **_edit_actions(a, pid, f),
-    }  # fmt: skip
-    if what not in actions:
-        raise ValidationError("unknown action", field="action")
-    name = f"defect-edit-{f.get('defect_id', '')}" if what == "defect-edit" else what
-    kind = what.split("-")[0]
-    if kind in _EDITABLE and what != kind:  # an edit form and its delete button share the error slot
-        name = f"{kind}-edit-{f.get(_EDITABLE[kind], '')}"
-    return _act(request, db, info, pid, "quality", name, actions[what], form=f)
+# One change on the quality page: (session, actor, project id, form) -> the service's answer.
+Action = Callable[[Any, Any, int, dict[str, str]], Any]
 
+
+def _review_changes(f: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": f.get("title", ""), "reviewer_ids": _reviewers(f)}
+    if "items" in f:  # the form offers the checklist only while nobody has signed
+        out["items"] = _lines(f, "items")
+    return out
+
+
+_QUALITY: dict[str, Action] = {
+    "phase": lambda s, a, pid, f: quality.update_phase(s, a, pid, f.get("phase", ""), entry_criteria=f.get("entry_criteria", ""),
+                                                       exit_criteria=f.get("exit_criteria", ""),
+                                                       version=opt_int(f, f"version_{f.get('phase', '')}")),
+    "close": lambda s, a, pid, f: quality.close_phase(s, a, pid, override_reason=f.get("override_reason") or None),
+    "plan": lambda s, a, pid, f: quality.set_plan(s, a, pid, standards=f.get("standards", "").splitlines(),
+                                                  responsible_role_id=opt_int(f, "responsible_role_id"), notes=f.get("notes", ""),
+                                                  concern_ack_days=opt_int(f, "concern_ack_days")),
+    "metric": lambda s, a, pid, f: quality.create_metric(s, a, pid, name=f.get("name", ""), direction=f.get("direction", ""),
+                                                         target=_num(f, "target"), unit=f.get("unit", ""),
+                                                         phase=f.get("phase") or None,
+                                                         responsible_role_id=opt_int(f, "responsible_role_id")),
+    "measure": lambda s, a, pid, f: quality.record_measurement(s, a, pid, req_int(f, "metric_id"),
+                                                               value=_num(f, "value"), note=f.get("note", ""),
+                                                               measured_at=opt_datetime(f, "measured_at")),
+    "deliverable": lambda s, a, pid, f: quality.create_deliverable(
+        s, a, pid, work_package_id=req_int(f, "work_package_id"), name=f.get("name", ""),
+        acceptor_id=req_int(f, "acceptor_id"), acceptance_criteria=f.get("acceptance_criteria", ""),
+        description=f.get("description", ""), phase=f.get("phase") or None),
+    "accept": lambda s, a, pid, f: quality.accept_deliverable(s, a, pid, req_int(f, "deliverable_id"),
+                                                              comment=f.get("comment", "")),
+    "reject": lambda s, a, pid, f: quality.reject_deliverable(s, a, pid, req_int(f, "deliverable_id"),
+                                                              f.get("reason", "")),
+    "resubmit": lambda s, a, pid, f: quality.resubmit_deliverable(s, a, pid, req_int(f, "deliverable_id")),
+    "template": lambda s, a, pid, f: quality.create_template(s, a, name=f.get("name", ""),
+                                                             items=f.get("items", "").splitlines()),
+    "review": lambda s, a, pid, f: quality.create_review(s, a, pid, title=f.get("title", ""), kind=f.get("kind") or "review",
+                                                         reviewer_ids=_reviewers(f),
+                                                         template_id=opt_int(f, "template_id"), phase=f.get("phase") or None,
+                                                         deliverable_id=opt_int(f, "deliverable_id"),
+                                                         items=_lines(f, "items") or None),
+    "finding": lambda s, a, pid, f: quality.add_finding(s, a, pid, req_int(f, "review_id"), text=f.get("text", ""),
+                                                        severity=f.get("severity") or "minor",
+                                                        raise_defect=f.get("raise_defect") == "on"),
+    "signoff": lambda s, a, pid, f: quality.sign_off(s, a, pid, req_int(f, "review_id"), results={
+        k.removeprefix("result_"): v for k, v in f.items() if k.startswith("result_") and v} or None),
+    "defect": lambda s, a, pid, f: quality.create_defect(s, a, pid, title=f.get("title", ""), severity=f.get("severity", ""),
+                                                         found_in=f.get("found_in", ""), priority=opt_int(f, "priority") or 3,
+                                                         task_id=opt_int(f, "task_id"), owner_id=opt_int(f, "owner_id"),
+                                                         description=f.get("description", ""),
+                                                         deliverable_id=opt_int(f, "deliverable_id")),
+    "defect-status": lambda s, a, pid, f: quality.update_defect(s, a, pid, req_int(f, "defect_id"), req_int(f, "version"),
+                                                                status=f.get("status", "")),
+    "defect-edit": lambda s, a, pid, f: quality.update_defect(s, a, pid, req_int(f, "defect_id"), req_int(f, "version"),
+                                                              **_defect_fields(f)),
+    # editing and removing metrics, deliverables, checklists and reviews (each form carries the version)
+    "metric-edit": lambda s, a, pid, f: quality.update_metric(
+        s, a, pid, req_int(f, "metric_id"), req_int(f, "version"), name=f.get("name", ""),
+        unit=f.get("unit", ""), direction=f.get("direction", ""), target=_num(f, "target"),
+        phase=f.get("phase") or None, responsible_role_id=opt_int(f, "responsible_role_id")),
+    "metric-delete": lambda s, a, pid, f: quality.delete_metric(s, a, pid, req_int(f, "metric_id"),
+                                                                req_int(f, "version")),
+    "deliverable-edit": lambda s, a, pid, f: quality.update_deliverable(
+        s, a, pid, req_int(f, "deliverable_id"), req_int(f, "version"), name=f.get("name", ""),
+        description=f.get("description", ""), acceptance_criteria=f.get("acceptance_criteria", ""),
+        acceptor_id=req_int(f, "acceptor_id"), work_package_id=req_int(f, "work_package_id"),
+        phase=f.get("phase", "")),
+    "deliverable-delete": lambda s, a, pid, f: quality.delete_deliverable(s, a, pid, req_int(f, "deliverable_id"),
+                                                                          req_int(f, "version")),
+    "template-edit": lambda s, a, pid, f: quality.update_template(s, a, req_int(f, "template_id"), req_int(f, "version"),
+                                                                  name=f.get("name", ""), items=_lines(f, "items")),
+    "template-delete": lambda s, a, pid, f: quality.delete_template(s, a, req_int(f, "template_id"),
+                                                                    req_int(f, "version")),
+    "review-edit": lambda s, a, pid, f: quality.update_review(s, a, pid, req_int(f, "review_id"), req_int(f, "version"),
+                                                              **_review_changes(f)),
+    "review-delete": lambda s, a, pid, f: quality.delete_review(s, a, pid, req_int(f, "review_id"),
+                                                                req_int(f, "version")),
+}  # fmt: skip
+QUALITY_ACTIONS = frozenset(_QUALITY)  # the `{what}` of POST /projects/{id}/quality/{what}; others are 404
 
 _EDITABLE = {"metric": "metric_id", "deliverable": "deliverable_id", "template": "template_id",
              "review": "review_id"}  # fmt: skip
 
 
+@router.post(P + "/quality/{what}", response_class=HTMLResponse)
+def quality_post(
+    request: Request, project_id: int, what: str, form: FormData, db: DB, info: Checked
+) -> Response:
+    run = _QUALITY.get(what)
+    if run is None:
+        raise unknown_action(what)
+    name = f"defect-edit-{form.get('defect_id', '')}" if what == "defect-edit" else what
+    kind = what.split("-")[0]
+    if kind in _EDITABLE and what != kind:  # an edit form and its delete button share the error slot
+        name = f"{kind}-edit-{form.get(_EDITABLE[kind], '')}"
+    return _act(request, db, info, project_id, "quality", name,
+                lambda s: run(s, info.actor, project_id, form), form=form)  # fmt: skip
+
+
 def _lines(f: dict[str, str], key: str) -> list[str]:
     return [x.strip() for x in f.get(key, "").splitlines() if x.strip()]
-
-
-def _edit_actions(a: Any, pid: int, f: dict[str, str]) -> dict[str, Callable[[Any], Any]]:
-    """Editing and removing metrics, deliverables, checklists and reviews (each form carries the version)."""
-
-    def review_changes() -> dict[str, Any]:
-        out: dict[str, Any] = {"title": f.get("title", ""), "reviewer_ids": _reviewers(f)}
-        if "items" in f:  # the form offers the checklist only while nobody has signed
-            out["items"] = _lines(f, "items")
-        return out
-
-    return {
-        "metric-edit": lambda s: quality.update_metric(
-            s, a, pid, req_int(f, "metric_id"), req_int(f, "version"), name=f.get("name", ""),
-            unit=f.get("unit", ""), direction=f.get("direction", ""), target=_num(f, "target"),
-            phase=f.get("phase") or None, responsible_role_id=opt_int(f, "responsible_role_id")),
-        "metric-delete": lambda s: quality.delete_metric(s, a, pid, req_int(f, "metric_id"), req_int(f, "version")),
-        "deliverable-edit": lambda s: quality.update_deliverable(
-            s, a, pid, req_int(f, "deliverable_id"), req_int(f, "version"), name=f.get("name", ""),
-            description=f.get("description", ""), acceptance_criteria=f.get("acceptance_criteria", ""),
-            acceptor_id=req_int(f, "acceptor_id"), work_package_id=req_int(f, "work_package_id"),
-            phase=f.get("phase", "")),
-        "deliverable-delete": lambda s: quality.delete_deliverable(s, a, pid, req_int(f, "deliverable_id"),
-                                                                   req_int(f, "version")),
-        "template-edit": lambda s: quality.update_template(s, a, req_int(f, "template_id"), req_int(f, "version"),
-                                                           name=f.get("name", ""), items=_lines(f, "items")),
-        "template-delete": lambda s: quality.delete_template(s, a, req_int(f, "template_id"), req_int(f, "version")),
-        "review-edit": lambda s: quality.update_review(s, a, pid, req_int(f, "review_id"), req_int(f, "version"),
-                                                       **review_changes()),
-        "review-delete": lambda s: quality.delete_review(s, a, pid, req_int(f, "review_id"), req_int(f, "version")),
-    }  # fmt: skip
 
 
 def _defect_fields(f: dict[str, str]) -> dict[str, Any]:
@@ -331,33 +346,34 @@ def concerns_raise(request: Request, project_id: int, form: FormData, db: DB, in
         confidential=form.get("confidential") == "on"), form=form)  # fmt: skip
 
 
+def _concern_conflict(s: Any, a: Any, pid: int, cid: int, f: dict[str, str]) -> Any:
+    from charter.services import conflicts
+
+    return conflicts.from_concern(s, a, pid, cid)
+
+
+# What a concern's buttons do: name -> (the change, where it leads ({id}: the record made), keep the form).
+_CONCERN: dict[str, tuple[Callable[[Any, Any, int, int, dict[str, str]], Any], str | None, bool]] = {
+    "acknowledge": (lambda s, a, pid, cid, f: stakeholders.acknowledge(s, a, pid, cid), None, False),
+    "answer": (lambda s, a, pid, cid, f: stakeholders.answer(s, a, pid, cid, text=f.get("text", "")), None, False),
+    "change-request": (lambda s, a, pid, cid, f: stakeholders.to_change_request(s, a, pid, cid), "changes", False),
+    "conflict": (_concern_conflict, "conflicts", False),
+    "risk": (lambda s, a, pid, cid, f: stakeholders.to_risk(s, a, pid, cid, category=f.get("category") or None,
+                                                            title=f.get("title") or None), "risks", True),
+}  # fmt: skip
+CONCERN_ACTIONS = frozenset(_CONCERN)  # the `{what}` of POST /projects/{id}/concerns/{concern_id}/{what}
+
+
 @router.post(P + "/concerns/{concern_id}/{what}", response_class=HTMLResponse)
 def concerns_act(request: Request, project_id: int, concern_id: int, what: str, form: FormData, db: DB,
                  info: Checked) -> Response:  # fmt: skip
-    a = info.actor
-    if what == "acknowledge":
-        return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
-                    lambda s: stakeholders.acknowledge(s, a, project_id, concern_id))  # fmt: skip
-    if what == "answer":
-        return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
-                    lambda s: stakeholders.answer(s, a, project_id, concern_id, text=form.get("text", "")))  # fmt: skip
-    if what == "change-request":
-        return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
-                    lambda s: stakeholders.to_change_request(s, a, project_id, concern_id),
-                    back=f"/projects/{project_id}/changes/{{id}}")  # fmt: skip
-    if what == "conflict":
-        from charter.services import conflicts
-
-        return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
-                    lambda s: conflicts.from_concern(s, a, project_id, concern_id),
-                    back=f"/projects/{project_id}/conflicts/{{id}}")  # fmt: skip
-    if what == "risk":
-        return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
-                    lambda s: stakeholders.to_risk(s, a, project_id, concern_id,
-                                                   category=form.get("category") or None,
-                                                   title=form.get("title") or None),
-                    back=f"/projects/{project_id}/risks/{{id}}", form=form)  # fmt: skip
-    raise ValidationError("unknown action", field="action")
+    if what not in _CONCERN:
+        raise unknown_action(what)
+    run, leads_to, keep = _CONCERN[what]
+    return _act(request, db, info, project_id, "concerns", f"c{concern_id}",
+                lambda s: run(s, info.actor, project_id, concern_id, form),
+                back=f"/projects/{project_id}/{leads_to}/{{id}}" if leads_to else None,
+                form=form if keep else None)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- changes
@@ -433,44 +449,51 @@ def _op(form: dict[str, str]) -> dict[str, Any]:
     raise ValidationError("choose a kind of change", field="op")
 
 
+def _cr_add(s: Any, a: Any, pid: int, cr_id: int, form: dict[str, str]) -> Any:
+    op = _op(form)
+    if op["op"] == "json":
+        cur = change.get_change_request(s, a, pid, cr_id)
+        return change.update_change_request(
+            s, a, pid, cr_id, cur["version"], changes=[*cur["changes"], *op["ops"]]
+        )
+    return change.add_change(s, a, pid, cr_id, op)
+
+
+def _cr_clear(s: Any, a: Any, pid: int, cr_id: int, form: dict[str, str]) -> Any:
+    cur = change.get_change_request(s, a, pid, cr_id)
+    return change.update_change_request(s, a, pid, cr_id, cur["version"], changes=[])
+
+
+def _cr_edit(s: Any, a: Any, pid: int, cr_id: int, form: dict[str, str]) -> Any:
+    fields: dict[str, Any] = {k: form[k].strip() for k in ("title", "description", "reason") if k in form}
+    if form.get("board") == "1":
+        fields["areas"] = [x.value for x in ConcernArea if form.get(f"area_{x.value}") == "on"]
+        fields["approver_ids"] = sorted(int(k[9:]) for k, v in form.items()
+                                        if k.startswith("approver_") and k[9:].isdigit() and v == "on")  # fmt: skip
+        fields["quorum"] = opt_int(form, "quorum") or 0
+    return change.update_change_request(s, a, pid, cr_id, req_int(form, "version"), **fields)
+
+
+_CHANGE: dict[str, Callable[[Any, Any, int, int, dict[str, str]], Any]] = {
+    "edit": _cr_edit,
+    "add": _cr_add,
+    "clear": _cr_clear,
+    "preview": lambda s, a, pid, cr_id, f: change.preview(s, a, pid, cr_id),
+    "approve": lambda s, a, pid, cr_id, f: change.decide(s, a, pid, cr_id, approve=True, reason=f.get("reason", ""),
+                                                         baseline_number=opt_int(f, "baseline_number")),
+    "reject": lambda s, a, pid, cr_id, f: change.decide(s, a, pid, cr_id, approve=False, reason=f.get("reason", "")),
+}  # fmt: skip
+CHANGE_ACTIONS = frozenset(_CHANGE)  # the `{what}` of POST /projects/{id}/changes/{cr_id}/{what}
+
+
 @router.post(P + "/changes/{cr_id}/{what}", response_class=HTMLResponse)
 def change_act(request: Request, project_id: int, cr_id: int, what: str, form: FormData, db: DB,
                info: Checked) -> Response:  # fmt: skip
-    a, pid = info.actor, project_id
-
-    def add(s: Any) -> Any:
-        op = _op(form)
-        if op["op"] == "json":
-            cur = change.get_change_request(s, a, pid, cr_id)
-            return change.update_change_request(
-                s, a, pid, cr_id, cur["version"], changes=[*cur["changes"], *op["ops"]]
-            )
-        return change.add_change(s, a, pid, cr_id, op)
-
-    def clear(s: Any) -> Any:
-        cur = change.get_change_request(s, a, pid, cr_id)
-        return change.update_change_request(s, a, pid, cr_id, cur["version"], changes=[])
-
-    def edit(s: Any) -> Any:
-        fields: dict[str, Any] = {k: form[k].strip() for k in ("title", "description", "reason") if k in form}
-        if form.get("board") == "1":
-            fields["areas"] = [x.value for x in ConcernArea if form.get(f"area_{x.value}") == "on"]
-            fields["approver_ids"] = sorted(int(k[9:]) for k, v in form.items()
-                                            if k.startswith("approver_") and k[9:].isdigit() and v == "on")  # fmt: skip
-            fields["quorum"] = opt_int(form, "quorum") or 0
-        return change.update_change_request(s, a, pid, cr_id, req_int(form, "version"), **fields)
-
-    actions: dict[str, Callable[[Any], Any]] = {
-        "edit": edit,
-        "add": add,
-        "clear": clear,
-        "preview": lambda s: change.preview(s, a, pid, cr_id),
-        "approve": lambda s: change.decide(s, a, pid, cr_id, approve=True, reason=form.get("reason", ""),
-                                           baseline_number=opt_int(form, "baseline_number")),
-        "reject": lambda s: change.decide(s, a, pid, cr_id, approve=False, reason=form.get("reason", "")),
-    }  # fmt: skip
-    if what not in actions:
-        raise ValidationError("unknown action", field="action")
-    return _act(request, db, info, pid, "changes", what, actions[what], back=f"/projects/{pid}/changes/{cr_id}",
+    pid = project_id
+    run = _CHANGE.get(what)
+    if run is None:
+        raise unknown_action(what)
+    return _act(request, db, info, pid, "changes", what, lambda s: run(s, info.actor, pid, cr_id, form),
+                back=f"/projects/{pid}/changes/{cr_id}",
                 render_view=lambda error, status, values: _cr_page(request, db, info, pid, cr_id, error=error,
                                                                    status=status, values=values), form=form)  # fmt: skip

@@ -14,7 +14,7 @@ from charter.domain.errors import CharterError, ValidationError
 from charter.services import timesheets
 from charter.services.context import now
 from charter.web.app import render
-from charter.web.forms import DB, Checked, FormData, Session, req_int
+from charter.web.forms import DB, Checked, FormData, Session, req_int, unknown_action
 
 router = APIRouter()
 
@@ -162,12 +162,13 @@ def approvals(request: Request, db: DB, info: Session) -> HTMLResponse:
     return _approvals_page(request, db, info)
 
 
+DECISIONS = frozenset({"approve", "reject"})  # the `{decision}` of POST /me/approvals/{entry_id}/{decision}
+
+
 @router.post("/me/approvals/{entry_id}/{decision}", response_class=HTMLResponse)
 def decide(request: Request, entry_id: int, decision: str, form: FormData, db: DB, info: Checked) -> Response:
-    if decision not in ("approve", "reject"):
-        from starlette.exceptions import HTTPException
-
-        raise HTTPException(404)
+    if decision not in DECISIONS:
+        raise unknown_action(decision)
     try:
         project_id = req_int(form, "project_id")
         with db.uow() as s:
