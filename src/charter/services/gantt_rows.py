@@ -56,7 +56,8 @@ class Entry:
     links: dict[int, Any]  # link id -> (id, pred_id, succ_id, type, lag, lag_kind)
     wps: tuple[Any, ...]  # (id, wbs_code, name, parent_id) of every package, sorted
     fragments: dict[tuple[int, bool], orjson.Fragment] = field(default_factory=dict)
-    derived: dict[str, Any] = field(default_factory=dict)  # summaries and lists computed from the rows
+    # computed from the rows by the Gantt read: "all" (summaries, links, flags), "links" (the drawn links)
+    derived: dict[str, Any] = field(default_factory=dict)
 
 
 VERSION = 16  # index of tasks.version in the Gantt query's rows
@@ -182,6 +183,8 @@ def _refreshed(
             return None  # moved: its siblings were renumbered without a version bump
         rows[r[0]] = r
         tasks[r[0]] = build_task(r)
+    # the drawn links stay while the links and the minutes per day (checked above) are the same
+    kept = {"links": held.derived["links"]} if links is held.links and "links" in held.derived else {}
     gone = set(stale)
     # copied in one C call first: other requests' threads add fragments to the held entry meanwhile
     fragments = {k: v for k, v in held.fragments.copy().items() if k[0] not in gone}
@@ -195,6 +198,7 @@ def _refreshed(
         links=links,
         wps=wp_key,
         fragments=fragments,
+        derived=kept,
     )
 
 

@@ -939,19 +939,22 @@ def gantt_schedule(
     derived: dict[str, Any] | None = entry.derived.get("all") if entry is not None else None
     if derived is None:
         drawn = ("id", "wbs_code", "name", "parent_id", "start", "finish", "percent_complete", "critical")
-        lags: dict[tuple[int, str], str] = {}
-        links = []
-        for i, a, b, typ, lag, kind in sorted(link_rows, key=lambda x: x[0]):
-            lag_text = lags.get((lag, kind))
-            if lag_text is None:
-                lag_text = lags[lag, kind] = rules.format_lag(lag, kind, mpd)
-            links.append({"id": i, "pred_id": a, "succ_id": b, "type": typ, "lag_text": lag_text})
+        links = entry.derived.get("links") if entry is not None else None  # kept while no link changed
+        if links is None:
+            lags: dict[tuple[int, str], str] = {}
+            links = []
+            for i, a, b, typ, lag, kind in sorted(link_rows, key=lambda x: x[0]):
+                lag_text = lags.get((lag, kind))
+                if lag_text is None:
+                    lag_text = lags[lag, kind] = rules.format_lag(lag, kind, mpd)
+                links.append({"id": i, "pred_id": a, "succ_id": b, "type": typ, "lag_text": lag_text})
         derived = {
             "summaries": [{k: d[k] for k in drawn} for d in _rollup(cast(list[WorkPackage], wps), tasks)],
             "links": links,
             **_flagged(tasks),
         }
         if entry is not None:
+            entry.derived["links"] = links
             entry.derived["all"] = derived
     summaries, links = derived["summaries"], derived["links"]
     # an entry of an older revision is brought up to date by the next edit from the rows stamped since
@@ -1116,18 +1119,30 @@ def _rollup(wps: list[WorkPackage], tasks: list[dict[str, Any]]) -> list[dict[st
         items = list(by_wp.get(wp.id, []))
         for cid in children.get(wp.id, []):
             items += walk(by_id[cid])
-        starts = [t["start"] for t in items if t["start"]]
-        finishes = [t["finish"] for t in items if t["finish"]]
-        total = sum(t["duration_minutes"] for t in items)
-        done = sum(t["duration_minutes"] * t["percent_complete"] / 100 for t in items)
+        # one pass, summing in the items' order as sum() would (the same floats to the last bit)
+        start = finish = None
+        total = work = late = 0
+        done = pct = 0
+        critical = False
+        for t in items:
+            st, fi, dur, pc = t["start"], t["finish"], t["duration_minutes"], t["percent_complete"]
+            if st and (start is None or st < start):
+                start = st
+            if fi and (finish is None or fi > finish):
+                finish = fi
+            total += dur
+            done += dur * pc / 100
+            pct += pc
+            work += t.get("work_minutes") or 0
+            critical = critical or bool(t["critical"])
+            if t["violation"]:
+                late += 1
         out[wp.id] = {
             "id": wp.id, "wbs_code": wp.wbs_code, "name": wp.name, "parent_id": wp.parent_id,
-            "start": min(starts) if starts else None, "finish": max(finishes) if finishes else None,
-            "work_minutes": sum(t.get("work_minutes") or 0 for t in items),
+            "start": start, "finish": finish, "work_minutes": work,
             "percent_complete": round(done / total * 100, 1) if total else
-            (round(sum(t["percent_complete"] for t in items) / len(items), 1) if items else 0.0),
-            "tasks": len(items), "critical": any(t["critical"] for t in items),
-            "late_tasks": sum(1 for t in items if t["violation"]),
+            (round(pct / len(items), 1) if items else 0.0),
+            "tasks": len(items), "critical": critical, "late_tasks": late,
         }  # fmt: skip
         return items
 
