@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
@@ -201,6 +202,25 @@ def _plain(v: Any) -> Any:
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=_plain, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def print_rows(
+    rows: list[dict[str, Any]],
+    columns: Sequence[str],
+    cells: Callable[[dict[str, Any]], Sequence[str]],
+    *,
+    as_json: bool,
+    empty: str,
+) -> None:
+    """`rows` as JSON (`as_json`), else a table with these column headers and `cells(row)` for each row, or the
+    line `empty` when there are none. Cells are printed as Rich markup: escape what users typed."""
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(*columns)
+    for r in rows:
+        t.add_row(*cells(r))
+    console.print(t if rows else empty)
 
 
 def fmt_time(v: datetime | None) -> str:

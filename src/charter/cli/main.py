@@ -9,13 +9,14 @@ import typer
 from charter.cli import backup, common, db, schedule, serve, team
 from charter.cli.bench import bench_app
 from charter.cli.budget import approvals_cmd, budget_app, contract_app, evm_cmd, po_app
+from charter.cli.change_control import change_app, concern_app
 from charter.cli.common import CharterGroup
 from charter.cli.comms import comms_app, messages_app
 from charter.cli.conflicts import conflicts_app
 from charter.cli.notify import notify_app
 from charter.cli.notify import worker as worker_cmd
 from charter.cli.projects import project_app
-from charter.cli.quality import change_app, concern_app, quality_app
+from charter.cli.quality import quality_app
 from charter.cli.quality_records import records_app
 from charter.cli.raci import raci_app
 from charter.cli.reports import report as report_cmd

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json
+from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json, print_rows
 from charter.cli.quality import Project, Version, current_version, run
 from charter.services import accounts, quality
 
@@ -72,16 +72,15 @@ def _print_review(r: dict[str, Any]) -> None:
 def review_list(project: Project, as_json: JsonFlag = False) -> None:
     """Reviews and inspections of the project with their reviewers, findings and sign-off status."""
     rows = run(project, quality.list_reviews)
-    if as_json:
-        print_json(rows)
-        return
-    t = Table("id", "kind", "phase", "title", "reviewers", "findings", "status")
-    for r in rows:
+
+    def cells(r: dict[str, Any]) -> tuple[str, ...]:
         who = ", ".join(f"{x['name']}{'*' if x['signed'] else ''}" for x in r["reviewers"])
-        t.add_row(str(r["id"]), r["kind"], r["phase"], escape(r["title"]), escape(who), str(len(r["findings"])),
-                  r["status"])  # fmt: skip
-    console.print(t if rows else "No reviews.")
-    if rows:
+        return (str(r["id"]), r["kind"], r["phase"], escape(r["title"]), escape(who), str(len(r["findings"])),
+                r["status"])  # fmt: skip
+
+    print_rows(rows, ("id", "kind", "phase", "title", "reviewers", "findings", "status"), cells,
+               as_json=as_json, empty="No reviews.")  # fmt: skip
+    if rows and not as_json:
         console.print("* signed off")
 
 
@@ -227,13 +226,9 @@ def _print_template(t: dict[str, Any]) -> None:
 def checklist_list(as_json: JsonFlag = False) -> None:
     """Checklist templates with their items (shared by every project)."""
     rows = _in_session(quality.list_templates)
-    if as_json:
-        print_json(rows)
-        return
-    t = Table("id", "name", "items", "version")
-    for x in rows:
-        t.add_row(str(x["id"]), escape(x["name"]), escape("; ".join(x["items"])), str(x["version"]))
-    console.print(t if rows else "No checklist templates.")
+    print_rows(rows, ("id", "name", "items", "version"),
+               lambda x: (str(x["id"]), escape(x["name"]), escape("; ".join(x["items"])), str(x["version"])),
+               as_json=as_json, empty="No checklist templates.")  # fmt: skip
 
 
 @checklist_app.command("create")

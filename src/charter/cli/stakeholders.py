@@ -11,8 +11,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from charter.cli.change_control import Number
 from charter.cli.common import JsonFlag, console, fail, fmt_time, print_json
-from charter.cli.quality import Number, Project, Version, current_version, run
+from charter.cli.quality import Project, Version, current_version, run
 from charter.services import accounts, change, conflicts, org, stakeholders
 
 register_app = typer.Typer()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Query, Response, UploadFile
 from charter.api import schemas_budget as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import delete_versioned, patch_versioned
 from charter.domain.errors import ValidationError
 from charter.engine.evm import Thresholds
 from charter.services import attachments, budget, evm
@@ -53,10 +54,7 @@ def create_line(project_id: int, body: S.BudgetLineIn, actor: CurrentActor, db: 
 def update_line(
     project_id: int, line_id: int, body: S.BudgetLinePatch, actor: CurrentActor, db: DB
 ) -> dict[str, Any]:
-    d = body.model_dump(exclude_unset=True)
-    version = d.pop("version")
-    with db.uow() as s:
-        return budget.update_line(s, actor, project_id, line_id, version, **d)
+    return patch_versioned(db, actor, budget.update_line, project_id, line_id, body=body)
 
 
 @router.delete("/projects/{project_id}/budget/lines/{line_id}", status_code=204, response_class=Response)
@@ -64,8 +62,7 @@ def delete_line(
     project_id: int, line_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
 ) -> None:
     """Refused (409) while the line has commitments or actuals."""
-    with db.uow() as s:
-        budget.delete_line(s, actor, project_id, line_id, version)
+    delete_versioned(db, actor, budget.delete_line, project_id, line_id, version=version)
 
 
 @router.get("/projects/{project_id}/budget/lines/{line_id}/records")
@@ -132,18 +129,14 @@ def update_fixed_cost(
     project_id: int, cost_id: int, body: S.FixedCostPatch, actor: CurrentActor, db: DB
 ) -> dict[str, Any]:
     """Change a fixed cost read at `version` (stale: 409 with the current state)."""
-    d = body.model_dump(exclude_unset=True)
-    version = d.pop("version")
-    with db.uow() as s:
-        return budget.update_fixed_cost(s, actor, project_id, cost_id, version, **d)
+    return patch_versioned(db, actor, budget.update_fixed_cost, project_id, cost_id, body=body)
 
 
 @router.delete("/projects/{project_id}/fixed-costs/{cost_id}", status_code=204, response_class=Response)
 def delete_fixed_cost(
     project_id: int, cost_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
 ) -> None:
-    with db.uow() as s:
-        budget.delete_fixed_cost(s, actor, project_id, cost_id, version)
+    delete_versioned(db, actor, budget.delete_fixed_cost, project_id, cost_id, version=version)
 
 
 @router.get("/projects/{project_id}/expenses", response_model=list[S.ExpenseOut])

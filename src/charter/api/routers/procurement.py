@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from charter.api import schemas_budget as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import patch_versioned
 from charter.services import approvals
 from charter.services import procurement as proc
 
@@ -29,10 +30,7 @@ def create_vendor(body: S.VendorIn, actor: CurrentActor, db: DB) -> dict[str, An
 
 @router.patch("/vendors/{vendor_id}", response_model=S.VendorOut)
 def update_vendor(vendor_id: int, body: S.VendorPatch, actor: CurrentActor, db: DB) -> dict[str, Any]:
-    d = body.model_dump(exclude_unset=True)
-    version = d.pop("version")
-    with db.uow() as s:
-        return proc.update_vendor(s, actor, vendor_id, version, **d)
+    return patch_versioned(db, actor, proc.update_vendor, vendor_id, body=body)
 
 
 @router.get("/projects/{project_id}/approval-rules", response_model=S.RulesOut)
@@ -162,10 +160,7 @@ def update_contract(
     project_id: int, contract_id: int, body: S.ContractPatch, actor: CurrentActor, db: DB
 ) -> dict[str, Any]:
     """Change a running contract's terms; a stale version is refused with the current state (409)."""
-    d = body.model_dump(exclude_unset=True)
-    version = d.pop("version")
-    with db.uow() as s:
-        return proc.update_contract(s, actor, project_id, contract_id, version, **d)
+    return patch_versioned(db, actor, proc.update_contract, project_id, contract_id, body=body)
 
 
 @router.post("/projects/{project_id}/contracts/{contract_id}/close", response_model=S.ContractOut)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from charter.api import schemas_quality as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import delete_versioned, patch_versioned
 from charter.services import change, quality, stakeholders
 
 router = APIRouter(responses=ERRORS, tags=["quality"])
@@ -80,10 +81,7 @@ def add_measurement(
 @router.patch(P + "/quality-metrics/{metric_id}", response_model=Obj)
 def update_metric(project_id: int, metric_id: int, body: S.MetricPatch, actor: CurrentActor, db: DB) -> Obj:
     """Change a metric's name, unit, direction, target, phase or responsible role (stale version: 409)."""
-    d = body.model_dump(exclude_unset=True)
-    version = d.pop("version")
-    with db.uow() as s:
-        return quality.update_metric(s, actor, project_id, metric_id, version, **d)
+    return patch_versioned(db, actor, quality.update_metric, project_id, metric_id, body=body)
 
 
 @router.delete(P + "/quality-metrics/{metric_id}", status_code=204, response_class=Response)
@@ -91,8 +89,7 @@ def delete_metric(
     project_id: int, metric_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
 ) -> None:
     """Remove a metric with its measurements (stale version: 409)."""
-    with db.uow() as s:
-        quality.delete_metric(s, actor, project_id, metric_id, version)
+    delete_versioned(db, actor, quality.delete_metric, project_id, metric_id, version=version)
 
 
 # --------------------------------------------------------------------------------------------- deliverables
@@ -140,10 +137,7 @@ def update_deliverable(
     project_id: int, deliverable_id: int, body: S.DeliverablePatch, actor: CurrentActor, db: DB
 ) -> Obj:
     """Change a deliverable while it is not accepted (accepted: 409; stale version: 409)."""
-    d = body.model_dump(exclude_unset=True)
-    version = d.pop("version")
-    with db.uow() as s:
-        return quality.update_deliverable(s, actor, project_id, deliverable_id, version, **d)
+    return patch_versioned(db, actor, quality.update_deliverable, project_id, deliverable_id, body=body)
 
 
 @router.delete(P + "/deliverables/{deliverable_id}", status_code=204, response_class=Response)
@@ -151,8 +145,7 @@ def delete_deliverable(
     project_id: int, deliverable_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
 ) -> None:
     """Refused (409) for an accepted deliverable and one a review or defect refers to."""
-    with db.uow() as s:
-        quality.delete_deliverable(s, actor, project_id, deliverable_id, version)
+    delete_versioned(db, actor, quality.delete_deliverable, project_id, deliverable_id, version=version)
 
 
 # --------------------------------------------------------------------------------------------- checklists, reviews
@@ -174,17 +167,13 @@ def create_template(body: S.TemplateIn, actor: CurrentActor, db: DB) -> Obj:
 @router.patch("/checklist-templates/{template_id}", response_model=Obj)
 def update_template(template_id: int, body: S.TemplatePatch, actor: CurrentActor, db: DB) -> Obj:
     """Rename a checklist or change its items; reviews already started keep their copy."""
-    d = body.model_dump(exclude_unset=True)
-    version = d.pop("version")
-    with db.uow() as s:
-        return quality.update_template(s, actor, template_id, version, **d)
+    return patch_versioned(db, actor, quality.update_template, template_id, body=body)
 
 
 @router.delete("/checklist-templates/{template_id}", status_code=204, response_class=Response)
 def delete_template(template_id: int, actor: CurrentActor, db: DB, version: int = Query(...)) -> None:
     """Refused (409) while a review was started from it."""
-    with db.uow() as s:
-        quality.delete_template(s, actor, template_id, version)
+    delete_versioned(db, actor, quality.delete_template, template_id, version=version)
 
 
 @router.get(P + "/reviews", response_model=list[Obj])
@@ -214,10 +203,7 @@ def sign_off(project_id: int, review_id: int, body: S.SignOffIn, actor: CurrentA
 @router.patch(P + "/reviews/{review_id}", response_model=Obj)
 def update_review(project_id: int, review_id: int, body: S.ReviewPatch, actor: CurrentActor, db: DB) -> Obj:
     """Change a review's title, reviewers or checklist before it is signed off (signed off: 409)."""
-    d = body.model_dump(exclude_unset=True)
-    version = d.pop("version")
-    with db.uow() as s:
-        return quality.update_review(s, actor, project_id, review_id, version, **d)
+    return patch_versioned(db, actor, quality.update_review, project_id, review_id, body=body)
 
 
 @router.delete(P + "/reviews/{review_id}", status_code=204, response_class=Response)
@@ -225,8 +211,7 @@ def delete_review(
     project_id: int, review_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
 ) -> None:
     """Remove a review that is not signed off, with its findings (signed off: 409)."""
-    with db.uow() as s:
-        quality.delete_review(s, actor, project_id, review_id, version)
+    delete_versioned(db, actor, quality.delete_review, project_id, review_id, version=version)
 
 
 # --------------------------------------------------------------------------------------------- defects
@@ -262,10 +247,7 @@ def defect_trend(
 
 @router.patch(P + "/defects/{defect_id}", response_model=Obj)
 def update_defect(project_id: int, defect_id: int, body: S.DefectPatch, actor: CurrentActor, db: DB) -> Obj:
-    d = body.model_dump(exclude_unset=True)
-    version = d.pop("version")
-    with db.uow() as s:
-        return quality.update_defect(s, actor, project_id, defect_id, version, **d)
+    return patch_versioned(db, actor, quality.update_defect, project_id, defect_id, body=body)
 
 
 # --------------------------------------------------------------------------------------------- stakeholders
@@ -288,10 +270,7 @@ def create_stakeholder(project_id: int, body: S.StakeholderIn, actor: CurrentAct
 def update_stakeholder(
     project_id: int, stakeholder_id: int, body: S.StakeholderPatch, actor: CurrentActor, db: DB
 ) -> Obj:
-    d = body.model_dump(exclude_unset=True)
-    version = d.pop("version")
-    with db.uow() as s:
-        return stakeholders.update_stakeholder(s, actor, project_id, stakeholder_id, version, **d)
+    return patch_versioned(db, actor, stakeholders.update_stakeholder, project_id, stakeholder_id, body=body)
 
 
 @router.get(P + "/concerns", response_model=list[Obj])
@@ -365,10 +344,7 @@ def get_change(project_id: int, cr_id: int, actor: CurrentActor, db: DB) -> Obj:
 
 @router.patch(P + "/change-requests/{cr_id}", response_model=Obj)
 def update_change(project_id: int, cr_id: int, body: S.ChangePatch, actor: CurrentActor, db: DB) -> Obj:
-    d = body.model_dump(exclude_unset=True)
-    version = d.pop("version")
-    with db.uow() as s:
-        return change.update_change_request(s, actor, project_id, cr_id, version, **d)
+    return patch_versioned(db, actor, change.update_change_request, project_id, cr_id, body=body)
 
 
 @router.post(P + "/change-requests/{cr_id}/preview", response_model=Obj)
