@@ -202,3 +202,26 @@ def test_concurrent_reads_and_edits_in_one_process(db: Database, net: dict[str, 
             t.join(30)
     assert errors == []
     assert gantt(db, admin, p)[0] == full_read(db, admin, p)
+
+
+def test_package_summaries_follow_their_tasks_and_only_theirs_are_computed_again(
+    db: Database, net: dict[str, Any], seed: Any
+) -> None:
+    """Package summaries are kept per package while none of its tasks changed: an edit of a task in WP-B
+    recomputes WP-B's summary (and every summary is a full read's), WP-A.1's (no task of it moved) stays the
+    object it was."""
+    p, admin = net["p"], net["admin"]
+    other = Database(db.url)
+    try:
+        first, entry = gantt(db, admin, p)
+        b_before = next(x for x in first["summaries"] if x["id"] == seed.wp_b)
+        edit(other, admin, p, seed.tasks["b"], duration="17d", percent_complete=40.0)
+        got, entry2 = gantt(db, admin, p)
+        assert entry2 is not entry
+        assert got == full_read(db, admin, p)
+        b_after = next(x for x in got["summaries"] if x["id"] == seed.wp_b)
+        assert b_after != b_before and b_after["percent_complete"] == 40.0
+        leaf_a = next(v for k, v in entry2.leaves.items() if k[0] == seed.wp_a1)  # WP-A.1 has no sub-package
+        assert leaf_a is next(v for k, v in entry.leaves.items() if k[0] == seed.wp_a1)
+    finally:
+        other.dispose()

@@ -58,6 +58,9 @@ class Entry:
     fragments: dict[tuple[int, bool], orjson.Fragment] = field(default_factory=dict)
     # computed from the rows by the Gantt read: "all" (summaries, links, flags), "links" (the drawn links)
     derived: dict[str, Any] = field(default_factory=dict)
+    # summaries of packages without sub-packages by package row (scheduling._rollup), kept for the packages
+    # none of whose tasks changed
+    leaves: dict[Any, dict[str, Any]] = field(default_factory=dict)
 
 
 VERSION = 16  # index of tasks.version in the Gantt query's rows
@@ -186,6 +189,8 @@ def _refreshed(
     # the drawn links stay while the links and the minutes per day (checked above) are the same
     kept = {"links": held.derived["links"]} if links is held.links and "links" in held.derived else {}
     gone = set(stale)
+    touched = {held.rows[tid][PACKAGE] for tid in gone}  # a moved task reads in full (below)
+    leaves = {k: v for k, v in held.leaves.copy().items() if k[0] not in touched}
     # copied in one C call first: other requests' threads add fragments to the held entry meanwhile
     fragments = {k: v for k, v in held.fragments.copy().items() if k[0] not in gone}
     return Entry(
@@ -199,6 +204,7 @@ def _refreshed(
         wps=wp_key,
         fragments=fragments,
         derived=kept,
+        leaves=leaves,
     )
 
 

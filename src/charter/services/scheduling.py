@@ -949,7 +949,12 @@ def gantt_schedule(
                     lag_text = lags[lag, kind] = rules.format_lag(lag, kind, mpd)
                 links.append({"id": i, "pred_id": a, "succ_id": b, "type": typ, "lag_text": lag_text})
         derived = {
-            "summaries": [{k: d[k] for k in drawn} for d in _rollup(cast(list[WorkPackage], wps), tasks)],
+            "summaries": [
+                {k: d[k] for k in drawn}
+                for d in _rollup(
+                    cast(list[WorkPackage], wps), tasks, entry.leaves if entry is not None else None
+                )
+            ],
             "links": links,
             **_flagged(tasks),
         }
@@ -1104,8 +1109,13 @@ def _var(cal: WorkCalendar, base: dt.datetime | None, cur: dt.datetime | None, m
         return round((cur - base).total_seconds() / 86400, 2)
 
 
-def _rollup(wps: list[WorkPackage], tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Summary rows of the packages (ORM objects or Core rows with id, parent_id, wbs_code and name)."""
+def _rollup(
+    wps: list[WorkPackage], tasks: list[dict[str, Any]], leaves: dict[Any, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Summary rows of the packages (ORM objects or Core rows with id, parent_id, wbs_code and name).
+
+    `leaves`: summaries of packages without sub-packages computed before, by package row (id, code, name,
+    parent), for packages none of whose tasks changed since (gantt_rows); filled with the ones computed here."""
     by_id = {w.id: w for w in wps}
     by_wp: dict[int | None, list[dict[str, Any]]] = {}
     for t in tasks:
@@ -1117,7 +1127,12 @@ def _rollup(wps: list[WorkPackage], tasks: list[dict[str, Any]]) -> list[dict[st
 
     def walk(wp: WorkPackage) -> list[dict[str, Any]]:
         items = list(by_wp.get(wp.id, []))
-        for cid in children.get(wp.id, []):
+        kids = children.get(wp.id, [])
+        key = (wp.id, wp.wbs_code, wp.name, wp.parent_id)
+        if not kids and leaves is not None and key in leaves:
+            out[wp.id] = leaves[key]
+            return items
+        for cid in kids:
             items += walk(by_id[cid])
         # one pass, summing in the items' order as sum() would (the same floats to the last bit)
         start = finish = None
@@ -1144,6 +1159,8 @@ def _rollup(wps: list[WorkPackage], tasks: list[dict[str, Any]]) -> list[dict[st
             (round(pct / len(items), 1) if items else 0.0),
             "tasks": len(items), "critical": critical, "late_tasks": late,
         }  # fmt: skip
+        if not kids and leaves is not None:
+            leaves[key] = out[wp.id]
         return items
 
     for w in wps:
