@@ -25,6 +25,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 
 from charter.config import get_settings
 from charter.domain.roles import LIAISON, OBSERVER, SPONSOR, STAKEHOLDER, TASK_LEADER, TASK_WORKER
@@ -171,7 +172,15 @@ def _db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                     )
                 )
             ]
-        yield database, tables
+            sequences = [
+                r[0]
+                for r in conn.execute(
+                    text(
+                        "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences"
+                    )
+                )
+            ]
+        yield database, (tables, sequences)
         database.dispose()
         _pg_drop(url)
         return
@@ -205,12 +214,9 @@ def sqlite_dir(tmp_path: Path) -> Iterator[Path]:
 def db(_db_template: Any, request: pytest.FixtureRequest) -> Iterator[Database]:
     """A migrated, empty database of its own for this test."""
     if IS_POSTGRES:
-        database, tables = _db_template
-        plan_cache.clear()  # the same engine serves every test: its cached plans belong to truncated rows
-        if tables:
-            names = ", ".join(f'"{t}"' for t in tables)
-            with database.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        database, (tables, sequences) = _db_template
+        plan_cache.clear()  # the same engine serves every test: its cached plans belong to emptied rows
+        _pg_empty(database, tables, sequences)
         yield database
         return
     path = request.getfixturevalue("sqlite_dir") / "charter.db"
@@ -218,6 +224,88 @@ def db(_db_template: Any, request: pytest.FixtureRequest) -> Iterator[Database]:
     database = Database(f"sqlite:///{path}")
     yield database
     database.dispose()
+
+
+def _pg_empty(database: Database, tables: list[str], sequences: list[str]) -> None:
+    """Empty every table and restart every sequence. DELETE with foreign-key triggers off (replica role) takes
+    about 5 ms for the whole schema, where TRUNCATE ... CASCADE took 120-150 ms per test (it rewrites each
+    table's files); a server user without the right to set the role falls back to TRUNCATE."""
+    if not tables:
+        return
+    try:
+        with database.engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(text("; ".join(f'DELETE FROM "{t}"' for t in tables)))
+            conn.execute(
+                text("SELECT setval(CAST(s AS regclass), 1, false) FROM unnest(CAST(:names AS text[])) AS s"),
+                {"names": sequences},
+            )
+    except DBAPIError:  # not a superuser: the slower, always-permitted way
+        names = ", ".join(f'"{t}"' for t in tables)
+        with database.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+class PgSnapshot:
+    """The rows of every table and the value of every sequence of a seeded PostgreSQL test database, taken
+    once (COPY TO) and put back before each test that uses it (DELETE + COPY FROM, foreign-key triggers off):
+    about 15 ms, where seeding the world again took about 300 ms. Setting the replica role needs a superuser
+    (as the test server's `postgres` is)."""
+
+    def __init__(self, database: Database, tables: list[str], sequences: list[str]) -> None:
+        self.database, self._tables, self._sequences = database, tables, sequences
+        self._rows: dict[str, bytes] = {}
+        self._values: list[tuple[str, int, bool]] = []
+        raw = database.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            for t in tables:
+                buf = bytearray()
+                with cur.copy(f'COPY "{t}" TO STDOUT (FORMAT binary)') as cp:  # type: ignore[attr-defined]
+                    for chunk in cp:
+                        buf += chunk
+                self._rows[t] = bytes(buf)
+            for name in sequences:
+                cur.execute(f"SELECT last_value, is_called FROM {name}")
+                last, called = cur.fetchone()
+                self._values.append((name, int(last), bool(called)))
+            raw.commit()
+        finally:
+            raw.close()
+
+    def restore(self) -> Database:
+        plan_cache.clear()  # cached plans and Gantt rows belong to the rows a previous test changed
+        raw = self.database.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute("SET LOCAL session_replication_role = replica")
+            cur.execute("; ".join(f'DELETE FROM "{t}"' for t in self._tables))
+            for t, data in self._rows.items():
+                with cur.copy(f'COPY "{t}" FROM STDIN (FORMAT binary)') as cp:  # type: ignore[attr-defined]
+                    cp.write(data)
+            for name, last, called in self._values:
+                cur.execute("SELECT setval(CAST(%s AS regclass), %s, %s)", (name, last, called))
+            raw.commit()
+        finally:
+            raw.close()
+        return self.database
+
+
+@pytest.fixture(scope="session")
+def pg_snapshot(_db_template: Any) -> Callable[[Callable[[Database], Any]], tuple[Any, PgSnapshot]]:
+    """PostgreSQL only: `payload, snap = pg_snapshot(seed_fn)` empties the test database, runs `seed_fn` on
+    it and snapshots the result; `snap.restore()` puts that state back (for module-scoped seeded worlds that
+    many cheap tests share, as SQLite's tests share a copied file)."""
+    assert IS_POSTGRES, "pg_snapshot is for the PostgreSQL suite"
+    database, (tables, sequences) = _db_template
+
+    def take(seed_fn: Callable[[Database], Any]) -> tuple[Any, PgSnapshot]:
+        plan_cache.clear()
+        _pg_empty(database, tables, sequences)
+        payload = seed_fn(database)
+        return payload, PgSnapshot(database, tables, sequences)
+
+    return take
 
 
 @pytest.fixture

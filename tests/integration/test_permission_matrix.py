@@ -2181,11 +2181,15 @@ def _cells() -> list[Any]:
 
 @pytest.fixture(scope="module")
 def _seeded_template(
-    _db_template: Any, world_builder: Callable[[Database], World], tmp_path_factory: pytest.TempPathFactory
+    _db_template: Any,
+    world_builder: Callable[[Database], World],
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Any:
-    """SQLite: a file holding the migrated, seeded world, and the world's ids. PostgreSQL: None."""
+    """SQLite: a file holding the migrated, seeded world, and the world's ids. PostgreSQL: a snapshot of the
+    seeded database and the world's ids."""
     if IS_POSTGRES:
-        return None
+        return request.getfixturevalue("pg_snapshot")(world_builder)
     path = tmp_path_factory.mktemp("seeded") / "seeded.db"
     shutil.copyfile(_db_template, path)
     database = Database(f"sqlite:///{path}")
@@ -2201,8 +2205,9 @@ def _seeded_template(
 @pytest.fixture
 def world(_seeded_template: Any, request: pytest.FixtureRequest, sqlite_dir: Path) -> Iterator[World]:
     """A fresh copy of the seeded world for one cell."""
-    if _seeded_template is None:
-        yield request.getfixturevalue("seed")
+    if IS_POSTGRES:
+        ids, snap = _seeded_template
+        yield dataclasses.replace(ids, db=snap.restore())
         return
     template, ids = _seeded_template
     path = sqlite_dir / "cell.db"

@@ -30,9 +30,8 @@ CSRF token in the form (the gantt drag sends it in the X-CSRF-Token header, as t
 
 Speed: sessions are made with `accounts.start_session` (no password, no argon2) and the caller's cookie is set
 on the client. On SQLite the seeded world and a session per user are built once per module into a template
-file that every cell copies; on PostgreSQL every cell re-seeds (the `seed` fixture) and starts the caller's
-session, and runs a deterministic subset to stay quick: every row for the outsider and for one member, the
-first who succeeds, else the first refused (`_pg_callers`).
+file that every cell copies; on PostgreSQL they are seeded once per module into the test database and
+snapshotted, and every cell puts the snapshot back (`pg_snapshot`, about 15 ms), so every cell runs on both.
 """
 
 from __future__ import annotations
@@ -549,7 +548,8 @@ QUALITY_ROWS: tuple[Op, ...] = (
        "add (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/add"),
        form=lambda w, c: {"op": "add_task", "name": "Pilot"}),
     Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor", "stakeholder"),
-       "clear (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/clear")),
+       "clear (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/clear"),
+       form=lambda w, c: {"version": "1"}),
     Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor", "stakeholder"),
        "preview (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/preview")),
     Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor"), "approve (previewed)",
@@ -693,20 +693,11 @@ EXCLUDED = {
 # --------------------------------------------------------------------------------------------- cells
 
 
-def _pg_callers(op: Op) -> tuple[str, ...]:
-    """The deterministic PostgreSQL subset of a row: the outsider (another project) and one member, the
-    first who succeeds (else the first refused). Anonymous and the role matrix itself do not depend on the
-    backend (the redirect to /login happens before any project is read; the roles are the same rows); what
-    does, the SQL of the reads and writes, is exercised by these cells."""
-    ok = [m for m in MEMBERS if op.outcome(m) == "ok"]
-    return ("outsider", (ok or [m for m in MEMBERS if op.outcome(m) != "ok"])[0])
-
-
 def _cells() -> list[Any]:
     cells = []
     for op in TABLE:
         assert set(op.expect) == set(CALLERS), f"{op.path} [{op.variant}] misses callers"
-        for caller in _pg_callers(op) if IS_POSTGRES else CALLERS:
+        for caller in CALLERS:
             cells.append(pytest.param(op, caller, id=f"POST {op.path} [{op.variant}] as {caller}"))
     return cells
 
@@ -728,12 +719,20 @@ def _start_sessions(db: Database, w: World, names: Any) -> Sessions:
 
 @pytest.fixture(scope="module")
 def _seeded_template(
-    _db_template: Any, world_builder: Callable[[Database], World], tmp_path_factory: pytest.TempPathFactory
+    _db_template: Any,
+    world_builder: Callable[[Database], World],
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Any:
     """SQLite: a file holding the migrated, seeded world with a web session per user, the world's ids and
-    the sessions. PostgreSQL: None."""
+    the sessions. PostgreSQL: a snapshot of that seeded database, the world's ids and the sessions."""
     if IS_POSTGRES:
-        return None
+
+        def seeded(database: Database) -> tuple[World, Sessions]:
+            w = world_builder(database)
+            return w, _start_sessions(database, w, w.users)
+
+        return request.getfixturevalue("pg_snapshot")(seeded)
     path = tmp_path_factory.mktemp("web-seeded") / "seeded.db"
     shutil.copyfile(_db_template, path)
     database = Database(f"sqlite:///{path}")
@@ -752,9 +751,9 @@ def world(
     _seeded_template: Any, request: pytest.FixtureRequest, sqlite_dir: Path
 ) -> Iterator[tuple[World, Sessions]]:
     """A fresh copy of the seeded world for one cell, with the web sessions (PostgreSQL: made per cell)."""
-    if _seeded_template is None:
-        w = request.getfixturevalue("seed")
-        yield w, _start_sessions(w.db, w, w.users)
+    if IS_POSTGRES:
+        (ids, sessions), snap = _seeded_template
+        yield dataclasses.replace(ids, db=snap.restore()), sessions
         return
     template, ids, sessions = _seeded_template
     path = sqlite_dir / "cell.db"

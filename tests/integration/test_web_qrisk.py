@@ -152,6 +152,33 @@ def test_change_request_edit_form_sets_the_board(web: tuple[TestClient, World]) 
     assert r.status_code == 422 and 'value="Typed"' in r.text
 
 
+def test_clearing_the_proposed_changes_needs_the_version_the_page_showed(
+    web: tuple[TestClient, World],
+) -> None:
+    client, w = web
+    with w.db.uow() as s:
+        cr = change.create_change_request(s, w.actor("pm"), w.p1, title="Pilot")
+        cr = change.add_change(s, w.actor("pm"), w.p1, cr["id"], {"op": "add_task", "name": "Pilot"})
+    token = login(client, "pm")
+    url = f"/projects/{w.p1}/changes/{cr['id']}"
+    page = client.get(url).text
+    shown = re.search(r'id="clear-ops">.*?name="version" value="(\d+)"', page, re.S)
+    assert shown and shown.group(1) == str(cr["version"])
+    with w.db.uow() as s:  # someone adds a change after the page was drawn
+        change.add_change(s, w.actor("sponsor"), w.p1, cr["id"], {"op": "add_task", "name": "Training"})
+    r = client.post(url + "/clear", data={"csrf_token": token, "version": shown.group(1)})
+    assert r.status_code == 409, r.text
+    assert "Training" in r.text  # the page shows the current state
+    with w.db.uow(readonly=True) as s:
+        now = change.get_change_request(s, w.actor("pm"), w.p1, cr["id"])
+    assert [op["name"] for op in now["changes"]] == ["Pilot", "Training"]
+    r = client.post(url + "/clear", data={"csrf_token": token, "version": str(now["version"])})
+    assert r.status_code == 303, r.text
+    with w.db.uow(readonly=True) as s:
+        assert change.get_change_request(s, w.actor("pm"), w.p1, cr["id"])["changes"] == []
+    assert 'id="clear-ops"' not in client.get(url).text  # nothing left to remove
+
+
 def test_risk_scales_page_saves_and_keeps_typed_values(web: tuple[TestClient, World]) -> None:
     client, w = web
     token = login(client, "pm")

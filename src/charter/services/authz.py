@@ -83,7 +83,13 @@ def project_for(
     require_user(actor)
     project: Project | None
     if s.info.get("charter.readonly") and not for_update:  # loaded once per read-only unit of work
-        project = s.get(Project, project_id)
+        # held here as well: the session's identity map holds objects weakly, so a project no caller still
+        # refers to would be read again by the next service the page asks
+        held_projects: dict[int, Project | None] = s.info.setdefault("charter.projects", {})
+        if project_id in held_projects:
+            project = held_projects[project_id]
+        else:
+            project = held_projects[project_id] = s.get(Project, project_id)
     else:
         q = select(Project).where(Project.id == project_id)
         if for_update:

@@ -111,7 +111,7 @@ def _pm(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
         "health": h,
         "today": {
             "approvals": _approvals(s, actor, p.id, PM) + _timesheets(s, actor, p.id),
-            "gaps": roles_svc._gaps(s, p.id),
+            "gaps": roles_svc.gaps_of(s, p.id),
             "overdue_communications": sum(
                 int(h["areas"]["communications"]["figures"].get(k) or 0)
                 for k in ("concerns_past_ack", "overdue_plan_items")

@@ -98,7 +98,10 @@ def list_assignments(
 ) -> list[dict[str, Any]]:
     """The role history of the project (or only what is held now), newest first."""
     project_for(s, actor, project_id)
-    t = now()
+    return _history(s, project_id, now(), current_only=current_only)
+
+
+def _history(s: Session, project_id: int, t: datetime, *, current_only: bool = False) -> list[dict[str, Any]]:
     q = (
         select(RoleAssignment, Role)
         .join(Role, Role.id == RoleAssignment.role_id)
@@ -114,9 +117,13 @@ def list_assignments(
     return [assignment_dict(a, r, names, t) for a, r in s.execute(q)]
 
 
-def list_roles(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
-    project_for(s, actor, project_id)
-    current = list_assignments(s, actor, project_id, current_only=True)
+def _project_roles(s: Session, project_id: int) -> list[Role]:
+    return list(
+        s.scalars(select(Role).where(Role.project_id == project_id).order_by(Role.builtin.desc(), Role.id))
+    )
+
+
+def _roles_with_holders(roles: list[Role], current: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_role: dict[int, list[dict[str, Any]]] = {}
     for a in current:
         by_role.setdefault(a["role_id"], []).append(
@@ -130,10 +137,30 @@ def list_roles(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]
                 "until": a["valid_until"],
             }
         )
-    roles = s.scalars(
-        select(Role).where(Role.project_id == project_id).order_by(Role.builtin.desc(), Role.id)
-    )
     return [role_dict(r, by_role.get(r.id, [])) for r in roles]
+
+
+def list_roles(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    project_for(s, actor, project_id)
+    current = _history(s, project_id, now(), current_only=True)
+    return _roles_with_holders(_project_roles(s, project_id), current)
+
+
+def overview(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
+    """What a project's home shows of its roles, in one pass over the role rows: `roles` (as `list_roles`),
+    `history` (as `list_assignments`) and `raci` (as `raci`)."""
+    project_for(s, actor, project_id)
+    history = _history(s, project_id, now())
+    current = [a for a in history if a["current"]]
+    roles = _project_roles(s, project_id)
+    counts: dict[int, int] = {}
+    for a in current:
+        counts[a["role_id"]] = counts.get(a["role_id"], 0) + 1
+    return {
+        "roles": _roles_with_holders(roles, current),
+        "history": history,
+        "raci": _raci(s, project_id, roles, counts),
+    }
 
 
 # --------------------------------------------------------------------------------------------- roles
@@ -489,12 +516,17 @@ def _holder_counts(s: Session, project_id: int) -> dict[int, int]:
 
 def gaps(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
     project_for(s, actor, project_id)
-    return _gaps(s, project_id)
+    return gaps_of(s, project_id)
 
 
-def _gaps(s: Session, project_id: int) -> list[dict[str, Any]]:
+def gaps_of(s: Session, project_id: int) -> list[dict[str, Any]]:
+    """The responsibility gaps of a project the caller has already checked access to."""
     m, _ = _matrix(s, project_id)
     names = dict(s.execute(select(Role.id, Role.name).where(Role.project_id == project_id)).all())
+    return _gaps(m, names, _holder_counts(s, project_id))
+
+
+def _gaps(m: RaciMatrix, role_names: dict[int, str], counts: dict[int, int]) -> list[dict[str, Any]]:
     return [
         {
             "area": g.area.value,
@@ -503,17 +535,17 @@ def _gaps(s: Session, project_id: int) -> list[dict[str, Any]]:
             "role": g.role_name,
             "message": g.message,
         }
-        for g in rules.find_gaps(m, names, _holder_counts(s, project_id))
+        for g in rules.find_gaps(m, role_names, counts)
     ]
 
 
 def raci(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
     project_for(s, actor, project_id)
-    _, rows = _matrix(s, project_id)
-    roles = list(
-        s.scalars(select(Role).where(Role.project_id == project_id).order_by(Role.builtin.desc(), Role.id))
-    )
-    counts = _holder_counts(s, project_id)
+    return _raci(s, project_id, _project_roles(s, project_id), _holder_counts(s, project_id))
+
+
+def _raci(s: Session, project_id: int, roles: list[Role], counts: dict[int, int]) -> dict[str, Any]:
+    m, rows = _matrix(s, project_id)
     return {
         "areas": [a.value for a in Area],
         "roles": [{"id": r.id, "name": r.name, "holders": counts.get(r.id, 0)} for r in roles],
@@ -521,7 +553,7 @@ def raci(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
             {"area": c.area, "role_id": c.role_id, "letter": c.letter, "version": c.version}
             for c in rows.values()
         ],
-        "gaps": _gaps(s, project_id),
+        "gaps": _gaps(m, {r.id: r.name for r in roles}, counts),
     }
 
 

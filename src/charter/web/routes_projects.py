@@ -24,9 +24,7 @@ def home_context(db: DB, info: Any, project_id: int) -> dict[str, Any]:
         ctx: dict[str, Any] = {
             "project": project,
             "caps": caps,
-            "roles": roles.list_roles(s, actor, project_id),
-            "history": roles.list_assignments(s, actor, project_id),
-            "raci": roles.raci(s, actor, project_id),
+            **roles.overview(s, actor, project_id),
             "wps": work_packages.list_work_packages(s, actor, project_id),
         }
         if "roles.manage" in caps:

@@ -460,8 +460,8 @@ def _cr_add(s: Any, a: Any, pid: int, cr_id: int, form: dict[str, str]) -> Any:
 
 
 def _cr_clear(s: Any, a: Any, pid: int, cr_id: int, form: dict[str, str]) -> Any:
-    cur = change.get_change_request(s, a, pid, cr_id)
-    return change.update_change_request(s, a, pid, cr_id, cur["version"], changes=[])
+    # the version the page showed: clearing must not remove changes someone added since (409 instead)
+    return change.update_change_request(s, a, pid, cr_id, req_int(form, "version"), changes=[])
 
 
 def _cr_edit(s: Any, a: Any, pid: int, cr_id: int, form: dict[str, str]) -> Any:
