@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from fastapi import FastAPI
@@ -109,9 +110,20 @@ class SchemaOutOfDate(SystemExit):
     pass
 
 
-def create_app(db: Database | None = None, *, check_schema: bool = True, run_worker: bool = False) -> FastAPI:
+def create_app(
+    db: Database | None = None,
+    *,
+    check_schema: bool = True,
+    run_worker: bool = False,
+    freeze_gc: bool = False,
+) -> FastAPI:
     """`run_worker`: on SQLite, drain the notification outbox in this process (what `charter serve` does;
-    on PostgreSQL run `charter worker` processes instead, as many as you like)."""
+    on PostgreSQL run `charter worker` processes instead, as many as you like).
+
+    `freeze_gc` (a server process, not tests that build many apps): once started, move every object alive
+    then (modules, routes, schemas, mappers: about 430,000) out of the cyclic garbage collector's sight
+    (`gc.freeze`). A full collection walks every tracked object while all request threads wait: 200 ms with
+    them, 2 ms without, which was the p99 of even one-row reads under load."""
     settings = get_settings()
     if db is None:
         pool = settings.db_pool_size or settings.request_threads + 4
@@ -141,6 +153,9 @@ def create_app(db: Database | None = None, *, check_schema: bool = True, run_wor
             stop = start_background_worker(
                 db, jobs=scheduled.jobs(), attachments=scheduled.attachment_resolvers()
             )
+        if freeze_gc:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -158,4 +173,4 @@ def create_app(db: Database | None = None, *, check_schema: bool = True, run_wor
 
 def app_from_env() -> FastAPI:
     """Entry point for `uvicorn --factory charter.app:app_from_env` (what `charter serve` runs)."""
-    return create_app(run_worker=True)
+    return create_app(run_worker=True, freeze_gc=True)
