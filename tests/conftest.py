@@ -226,6 +226,14 @@ def db(_db_template: Any, request: pytest.FixtureRequest) -> Iterator[Database]:
     database.dispose()
 
 
+def _pg_delete_all(tables: list[str]) -> str:
+    """One statement batch that deletes every row of `tables` with foreign-key triggers off for the rest of
+    the transaction (so the order of the tables does not matter)."""
+    return "; ".join(
+        ["SET LOCAL session_replication_role = replica", *(f'DELETE FROM "{t}"' for t in tables)]
+    )
+
+
 def _pg_empty(database: Database, tables: list[str], sequences: list[str]) -> None:
     """Empty every table and restart every sequence. DELETE with foreign-key triggers off (replica role) takes
     about 5 ms for the whole schema, where TRUNCATE ... CASCADE took 120-150 ms per test (it rewrites each
@@ -234,8 +242,7 @@ def _pg_empty(database: Database, tables: list[str], sequences: list[str]) -> No
         return
     try:
         with database.engine.begin() as conn:
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text("; ".join(f'DELETE FROM "{t}"' for t in tables)))
+            conn.execute(text(_pg_delete_all(tables)))
             conn.execute(
                 text("SELECT setval(CAST(s AS regclass), 1, false) FROM unnest(CAST(:names AS text[])) AS s"),
                 {"names": sequences},
@@ -278,8 +285,7 @@ class PgSnapshot:
         raw = self.database.engine.raw_connection()
         try:
             cur = raw.cursor()
-            cur.execute("SET LOCAL session_replication_role = replica")
-            cur.execute("; ".join(f'DELETE FROM "{t}"' for t in self._tables))
+            cur.execute(_pg_delete_all(self._tables))
             for t, data in self._rows.items():
                 with cur.copy(f'COPY "{t}" FROM STDIN (FORMAT binary)') as cp:  # type: ignore[attr-defined]
                     cp.write(data)

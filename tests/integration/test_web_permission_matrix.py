@@ -750,7 +750,7 @@ def _seeded_template(
 def world(
     _seeded_template: Any, request: pytest.FixtureRequest, sqlite_dir: Path
 ) -> Iterator[tuple[World, Sessions]]:
-    """A fresh copy of the seeded world for one cell, with the web sessions (PostgreSQL: made per cell)."""
+    """A fresh copy of the seeded world for one cell, with the web sessions."""
     if IS_POSTGRES:
         (ids, sessions), snap = _seeded_template
         yield dataclasses.replace(ids, db=snap.restore()), sessions
