@@ -7,7 +7,7 @@ gap, built through the ordinary services so that the journal reads as if people 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -194,13 +194,70 @@ def seed(db: Database) -> dict[str, Any]:
     return _summary(created=True)
 
 
-def _seed(s: Session, today: date) -> None:
-    def at(day: int, hour: int = 9, minute: int = 0) -> datetime:
-        """A moment `day` days from today (negative: in the past), and freeze the clock there."""
-        when = datetime.combine(today + timedelta(days=day), time(hour, minute), UTC)
+@dataclass
+class DemoContext:
+    """What the demo's events share: the session, today's date, the ids made so far (filled as events run)."""
+
+    s: Session
+    today: date
+    crm: int = 0
+    lap: int = 0
+    wp: dict[str, int] = field(default_factory=dict)  # CRM's WBS code -> work package id
+    tasks: dict[str, int] = field(default_factory=dict)  # CRM task name -> id
+    depts: dict[str, int] = field(default_factory=dict)  # department name -> id
+    roles: dict[str, int] = field(default_factory=dict)  # CRM role key -> role id
+    extra: dict[str, Any] = field(default_factory=dict)  # ids one area's event leaves for a later one
+
+    def actor(self, username: str) -> Actor:
+        return _actor(self.s, username)
+
+    def user_id(self, username: str) -> int:
+        return _user_id(self.s, username)
+
+    def day(self, offset: int) -> date:
+        return self.today + timedelta(days=offset)
+
+    def at(self, day: int, hour: int = 9, minute: int = 0) -> datetime:
+        """Move the frozen clock to `day` days from today at hour:minute (within an event that spans time)."""
+        when = datetime.combine(self.day(day), time(hour, minute), UTC)
         clock.freeze(when)
         return when
 
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happens in the demo's history: `day` days from today (negative: past) at hour:minute.
+    The clock is frozen at that moment while `run` acts, so the journal reads as if people had done it then."""
+
+    day: int
+    hour: int
+    minute: int
+    what: str
+    run: Callable[[DemoContext], None]
+
+
+def _timeline() -> list[Event]:
+    """Every event after the plan was made, from every area, in the order they happened (stable for ties)."""
+    from charter.services import demo_budget, demo_comms, demo_quality, demo_risk
+
+    events = list(_CORE_EVENTS)
+    for area in (demo_budget, demo_comms, demo_quality, demo_risk):
+        events += area.events()
+    return sorted(events, key=lambda e: (e.day, e.hour, e.minute))
+
+
+def _seed(s: Session, today: date) -> None:
+    ctx = DemoContext(s=s, today=today)
+    _seed_plan(ctx, ctx.at)
+    for event in _timeline():
+        ctx.at(event.day, event.hour, event.minute)
+        event.run(ctx)
+
+
+def _seed_plan(ctx: DemoContext, at: Callable[..., datetime]) -> None:
+    """The organisation, CRM's charter, WBS, roles and schedule (days -100 to -88): what every later event
+    builds on."""
+    s, today = ctx.s, ctx.today
     # ---------------------------------------------------------------- the organisation (admin, day -100)
     at(-100, 8, 30)
     _ensure_user(s, SYSTEM, ADMIN, "Administrator", DEMO_PASSWORD, is_admin=True)
@@ -210,6 +267,7 @@ def _seed(s: Session, today: date) -> None:
         name: existing[name]["id"] if name in existing else org.create_department(s, admin, name=name)["id"]
         for name in DEPARTMENT_HEADS
     }
+    ctx.depts.update(dept_ids)
     for p in PEOPLE:
         _ensure_user(s, admin, p.username, p.name, DEMO_PASSWORD, department_id=dept_ids[p.department])
     for d in org.list_departments(s, admin):
@@ -232,47 +290,31 @@ def _seed(s: Session, today: date) -> None:
         currency="EUR",
         manager_id=_user_id(s, "marco.rossi"),
     )
-    pid = crm["id"]
+    pid = ctx.crm = crm["id"]
     marco = _actor(s, "marco.rossi")
-    role_ids = {r["key"]: r["id"] for r in roles.list_roles(s, marco, pid) if r["key"]}
-
-    def assign(
-        actor: Actor, role_key: str, username: str, scope_id: int | None = None, note: str = ""
-    ) -> int:
-        a = roles.assign_role(
-            s,
-            actor,
-            pid,
-            role_id=role_ids[role_key],
-            user_id=_user_id(s, username),
-            scope_id=scope_id,
-            valid_from=now(),
-            note=note,
-        )
-        return int(a["id"])
+    ctx.roles.update({r["key"]: r["id"] for r in roles.list_roles(s, marco, pid) if r["key"]})
 
     # ---------------------------------------------------------------- the WBS (Marco, day -95)
     at(-95, 14)
-    wp_ids: dict[str, int] = {}
     for name, description, children in CRM_WBS:
         top = work_packages.create_work_package(s, marco, pid, name=name, description=description)
-        wp_ids[top["wbs_code"]] = top["id"]
+        ctx.wp[top["wbs_code"]] = top["id"]
         for child_name, child_description in children:
             sub = work_packages.create_work_package(
                 s, marco, pid, name=child_name, description=child_description, parent_id=top["id"]
             )
-            wp_ids[sub["wbs_code"]] = sub["id"]
+            ctx.wp[sub["wbs_code"]] = sub["id"]
 
     # ---------------------------------------------------------------- kick-off (day -90)
     at(-90, 9)
     proj = projects.get_project(s, marco, pid)
     projects.update_project(s, marco, pid, proj["version"], status="active", phase="planning")
     at(-90, 11)
-    assign(marco, SPONSOR, "robert.lindqvist", note="funds the project from the Sales budget")
-    assign(marco, OBSERVER, "dana.whitfield")
+    _assign(ctx, marco, SPONSOR, "robert.lindqvist", note="funds the project from the Sales budget")
+    _assign(ctx, marco, OBSERVER, "dana.whitfield")
     for who in ("sofia.alvarez", "aisha.karimi", "thomas.brennan"):
-        assign(marco, STAKEHOLDER, who)
-    assign(marco, LIAISON, "emily.carter", dept_ids["Sales"], note="speaks for Sales")
+        _assign(ctx, marco, STAKEHOLDER, who)
+    _assign(ctx, marco, LIAISON, "emily.carter", dept_ids["Sales"], note="speaks for Sales")
     for code, who in (
         ("1", "chloe.martin"),
         ("2", "jonas.becker"),
@@ -280,19 +322,38 @@ def _seed(s: Session, today: date) -> None:
         ("3", "lena.fischer"),
         ("4", "hannah.schmidt"),
     ):
-        assign(marco, TASK_LEADER, who, wp_ids[code])
+        _assign(ctx, marco, TASK_LEADER, who, ctx.wp[code])
     for who in ("ravi.patel", "samuel.osei"):
-        assign(marco, TASK_WORKER, who)
+        _assign(ctx, marco, TASK_WORKER, who)
 
     # ---------------------------------------------------------------- the schedule (Marco, day -88)
     at(-88, 10)
-    task_ids = _seed_crm_schedule(s, marco, pid, wp_ids)
+    ctx.tasks.update(_seed_crm_schedule(s, marco, pid, ctx.wp))
 
-    # ---------------------------------------------------------------- execution, security role (day -60)
-    at(-60, 9)
+
+def _assign(
+    ctx: DemoContext, actor: Actor, role_key: str, username: str, scope_id: int | None = None, note: str = ""
+) -> int:
+    a = roles.assign_role(
+        ctx.s,
+        actor,
+        ctx.crm,
+        role_id=ctx.roles[role_key],
+        user_id=_user_id(ctx.s, username),
+        scope_id=scope_id,
+        valid_from=now(),
+        note=note,
+    )
+    return int(a["id"])
+
+
+def _execution_and_security_officer(ctx: DemoContext) -> None:
+    """Day -60: CRM enters execution; Marco creates a Security Officer role mid-project and fills it."""
+    s, pid = ctx.s, ctx.crm
+    marco = ctx.actor("marco.rossi")
     proj = projects.get_project(s, marco, pid)
     projects.update_project(s, marco, pid, proj["version"], phase="execution")
-    at(-60, 15)
+    ctx.at(-60, 15)
     officer = roles.create_role(
         s,
         marco,
@@ -304,53 +365,56 @@ def _seed(s: Session, today: date) -> None:
         description="Signs off data protection and access design of the new CRM and its integrations.",
     )
     roles.set_raci(s, marco, pid, area="technology", role_id=officer["id"], letter="A")
-    role_ids["security_officer"] = officer["id"]
-    officer_assignment = assign(
-        marco, "security_officer", "samuel.osei", note="after the data-protection review"
+    ctx.roles["security_officer"] = officer["id"]
+    ctx.extra["officer_assignment"] = _assign(
+        ctx, marco, "security_officer", "samuel.osei", note="after the data-protection review"
     )
 
-    # ---------------------------------------------------------------- PM hand-over (day -42)
-    when = at(-42, 10)
+
+def _pm_hand_over(ctx: DemoContext) -> None:
+    """Day -42: Marco hands CRM over to Priya."""
     roles.hand_over(
-        s,
-        marco,
-        pid,
-        role_id=role_ids[PM],
-        to_user_id=_user_id(s, "priya.nair"),
-        at=when,
+        ctx.s,
+        ctx.actor("marco.rossi"),
+        ctx.crm,
+        role_id=ctx.roles[PM],
+        to_user_id=ctx.user_id("priya.nair"),
+        at=now(),
         note="Marco moves to the laptop refresh; Priya takes over CRM",
     )
-    priya = _actor(s, "priya.nair")
 
-    # ---------------------------------------------------------------- Customer Service liaison (day -35)
-    at(-35, 11)
-    assign(
-        priya,
+
+def _customer_service_liaison(ctx: DemoContext) -> None:
+    """Day -35: Customer Service gets its own liaison."""
+    _assign(
+        ctx,
+        ctx.actor("priya.nair"),
         LIAISON,
         "david.nguyen",
-        dept_ids["Customer Service"],
+        ctx.depts["Customer Service"],
         note="Customer Service asked for its own voice after the requirements review",
     )
 
-    # ---------------------------------------------------------------- the Security Officer leaves (day -14)
-    when = at(-14, 16)
-    history = roles.list_assignments(s, priya, pid)
-    version = next(a["version"] for a in history if a["id"] == officer_assignment)
+
+def _security_officer_leaves(ctx: DemoContext) -> None:
+    """Day -14: the Security Officer moves on; the role stays empty (the gap the desks show)."""
+    priya = ctx.actor("priya.nair")
+    assignment = ctx.extra["officer_assignment"]
+    history = roles.list_assignments(ctx.s, priya, ctx.crm)
+    version = next(a["version"] for a in history if a["id"] == assignment)
     roles.end_assignment(
-        s,
+        ctx.s,
         priya,
-        pid,
-        officer_assignment,
+        ctx.crm,
+        assignment,
         version,
-        at=when,
+        at=now(),
         note="moved to the security operations team; successor not yet named",
     )
 
-    # ---------------------------------------------------------------- progress to date (Priya, yesterday)
-    at(-1, 17)
-    _seed_crm_progress(s, priya, pid, task_ids, today)
 
-    _seed_laptops(s, today, at, admin)
+def _progress_to_date(ctx: DemoContext) -> None:
+    _seed_crm_progress(ctx.s, ctx.actor("priya.nair"), ctx.crm, ctx.tasks, ctx.today)
 
 
 # name, WBS code of its package, duration, predecessors (name, type, lag), assignees
@@ -493,12 +557,12 @@ def _seed_crm_progress(s: Session, priya: Actor, pid: int, ids: dict[str, int], 
     scheduling.set_status_date(s, priya, pid, datetime.combine(today, time(9, 0)), settings.version)
 
 
-def _seed_laptops(s: Session, today: date, at: Callable[..., datetime], admin: Actor) -> None:
-    """A second, smaller project with a different manager, so that visibility across projects shows."""
-    at(-30, 10)
+def _laptops(ctx: DemoContext) -> None:
+    """Day -30: a second, smaller project with a different manager, so that visibility across projects shows."""
+    s, today = ctx.s, ctx.today
     lap = projects.create_project(
         s,
-        admin,
+        ctx.actor(ADMIN),
         key="LAP",
         name="Laptop refresh",
         objectives=LAP_OBJECTIVES,
@@ -509,15 +573,20 @@ def _seed_laptops(s: Session, today: date, at: Callable[..., datetime], admin: A
         currency="EUR",
         manager_id=_user_id(s, "marco.rossi"),
     )
-    pid = lap["id"]
-    marco = _actor(s, "marco.rossi")
-    at(-29, 9)
+    ctx.lap = lap["id"]
+
+
+def _laptops_team(ctx: DemoContext) -> None:
+    """Day -29: Marco breaks the laptop refresh down and names its people."""
+    s, pid = ctx.s, ctx.lap
+    marco = ctx.actor("marco.rossi")
     procurement = work_packages.create_work_package(
         s, marco, pid, name="Procurement", description="Tender, order and receive the laptops."
     )
     rollout = work_packages.create_work_package(
         s, marco, pid, name="Imaging & deployment", description="Build the image, swap devices desk by desk."
     )
+    ctx.extra["lap_wp"] = {"procurement": procurement["id"], "rollout": rollout["id"]}
     proj = projects.get_project(s, marco, pid)
     projects.update_project(s, marco, pid, proj["version"], status="active", phase="planning")
     by_key = {r["key"]: r["id"] for r in roles.list_roles(s, marco, pid) if r["key"]}
@@ -528,3 +597,16 @@ def _seed_laptops(s: Session, today: date, at: Callable[..., datetime], admin: A
         (TASK_LEADER, "samuel.osei", rollout["id"]),
     ):
         roles.assign_role(s, marco, pid, role_id=by_key[key], user_id=_user_id(s, who), scope_id=scope)
+
+
+_CORE_EVENTS: tuple[Event, ...] = (
+    Event(
+        -60, 9, 0, "CRM enters execution; a Security Officer role is created", _execution_and_security_officer
+    ),
+    Event(-42, 10, 0, "PM hand-over Marco -> Priya", _pm_hand_over),
+    Event(-35, 11, 0, "Customer Service liaison", _customer_service_liaison),
+    Event(-30, 10, 0, "the laptop refresh project", _laptops),
+    Event(-29, 9, 0, "the laptop refresh's packages and people", _laptops_team),
+    Event(-14, 16, 0, "the Security Officer leaves", _security_officer_leaves),
+    Event(-1, 17, 0, "progress to date", _progress_to_date),
+)

@@ -1,0 +1,12 @@
+"""The demo's budget history: events merged into the demo's timeline (see `demo.Event`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from charter.services.demo import Event
+
+
+def events() -> list[Event]:
+    return []
