@@ -110,6 +110,12 @@ def is_manager(s: Session, actor: Actor, project_id: int) -> bool:
     return can(s, actor, project_id, Perm.COMMS_DEPARTMENT)
 
 
+def sees_departments(s: Session, actor: Actor, project_id: int) -> bool:
+    """May open the department views (liaison desk, communication analytics, stakeholder register): the PM
+    (or an admin) and the current liaisons. For showing or hiding their links; those services still check."""
+    return is_manager(s, actor, project_id) or bool(liaison_departments(s, actor, project_id))
+
+
 def liaison_departments(s: Session, actor: Actor, project_id: int) -> set[int]:
     """The departments the actor is the liaison of right now (department-scoped comms.department)."""
     return {

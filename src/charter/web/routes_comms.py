@@ -22,7 +22,7 @@ from charter.services import (
     projects,
     roles,
 )
-from charter.services.comms_common import is_manager, liaison_departments, members
+from charter.services.comms_common import is_manager, liaison_departments, members, sees_departments
 from charter.web.app import render
 from charter.web.forms import (
     DB,
@@ -61,7 +61,8 @@ def _people(s: Any, actor: Any, project_id: int) -> list[dict[str, Any]]:
 
 def _head(s: Any, actor: Any, project_id: int) -> dict[str, Any]:
     caps = projects.capabilities(s, actor, project_id)
-    return {"project": projects.get_project(s, actor, project_id), "caps": caps, **_ATTACH}
+    return {"project": projects.get_project(s, actor, project_id), "caps": caps, **_ATTACH,
+            "sees_departments": sees_departments(s, actor, project_id)}  # fmt: skip
 
 
 _ATTACH = {  # what the file inputs say and accept (the server checks the content regardless)

@@ -16,7 +16,7 @@ from charter.domain.errors import CharterError, ValidationError
 from charter.domain.quality import PHASES, ConcernArea
 from charter.domain.risk import Category as RiskCategory
 from charter.services import change, org, projects, quality, roles, scheduling, stakeholders
-from charter.services.comms_common import is_manager, liaison_departments, members, names
+from charter.services.comms_common import is_manager, liaison_departments, members, names, sees_departments
 from charter.web.app import render
 from charter.web.forms import (
     DB,
@@ -41,7 +41,7 @@ def _people(s: Any, project_id: int) -> list[dict[str, Any]]:
 
 def _head(s: Any, actor: Any, project_id: int) -> dict[str, Any]:
     return {"project": projects.get_project(s, actor, project_id), "caps": projects.capabilities(s, actor, project_id),
-            "phases": [p.value for p in PHASES]}  # fmt: skip
+            "phases": [p.value for p in PHASES], "sees_departments": sees_departments(s, actor, project_id)}  # fmt: skip
 
 
 def _quality_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:

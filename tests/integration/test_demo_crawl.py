@@ -1,0 +1,145 @@
+"""Every page a demo user can reach, followed link by link: no server error, no link that leads nowhere.
+
+The demo (`charter demo`) holds a realistic history in every area (plan, roles, budget, time, procurement,
+communications through liaisons, quality, change control, risk, technology updates). Each demo user signs in
+and follows every link, `hx-get` and `src` of every page they are shown (GET only, same site), breadth first,
+a few variants of each path's query string at most. A page must answer 200 (or redirect to another page
+that does); a link shown to the user that answers 403, 404 or sends them to the login page is a dead link;
+any 5xx fails the test. Every HTML page also keeps the Content-Security-Policy's promise (no inline script or
+style) and every form that posts carries a CSRF token.
+
+The crawl only reads, so one seeded database serves every user of the module (SQLite: a file; PostgreSQL:
+the worker's test database, seeded once)."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+
+from charter.app import create_app
+from charter.persistence.db import Database
+from charter.services import demo
+from webhelpers import csrf_of, no_inline
+
+LINK = re.compile(r'\s(?:href|hx-get|src)="([^"#]*)"')
+FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S | re.I)
+DATA_BLOCK = re.compile(r'<script type="application/json"[^>]*>.*?</script>', re.S)
+SKIP = ("/logout", "/static/", "/api/")
+VARIANTS = 3  # distinct query strings followed per path
+LIMIT = 1500  # pages per user, far above the demo's (a runaway link generator fails the test)
+IS_POSTGRES = os.environ.get("CHARTER_TEST_DATABASE_URL", "").strip().startswith("postgresql")
+USERS = [demo.ADMIN, *(p.username for p in demo.PEOPLE)]
+
+
+@pytest.fixture(scope="module")
+def demo_db(
+    _db_template: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Database]:
+    if IS_POSTGRES:
+        _payload, snap = request.getfixturevalue("pg_snapshot")(demo.seed)
+        yield snap.restore()
+        return
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(_db_template, path)
+    database = Database(f"sqlite:///{path}")
+    demo.seed(database)
+    yield database
+    database.dispose()
+
+
+def _sign_in(client: TestClient, username: str) -> None:
+    client.cookies.clear()
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": demo.DEMO_PASSWORD,
+            "csrf_token": csrf_of(page.text),
+            "next": "/projects",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+
+
+def _links(page: str, base: str) -> Iterator[str]:
+    for m in LINK.finditer(page):
+        target = html.unescape(m.group(1)).strip()
+        if not target:
+            continue
+        parts = urlsplit(target)
+        if parts.scheme or parts.netloc or target.startswith(("mailto:", "javascript:")):
+            continue
+        full = urljoin(base, target)
+        if "{" in full or full.startswith(SKIP):
+            continue
+        yield full
+
+
+def crawl(client: TestClient, start: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Breadth-first over what the signed-in user is shown. Returns {page: the page that linked it} and the
+    problems found."""
+    found_on: dict[str, str] = {p: "(start)" for p in start}
+    variants: dict[str, int] = {}
+    queue = deque(start)
+    problems: list[str] = []
+    while queue:
+        path = queue.popleft()
+        assert len(found_on) <= LIMIT, f"more than {LIMIT} pages: a link generator runs away near {path}"
+        r = client.get(path, follow_redirects=False)
+        where = f"{path} (linked from {found_on[path]})"
+        if r.status_code >= 500:
+            problems.append(f"{r.status_code} server error: {where}")
+            continue
+        if r.status_code in (301, 302, 303, 307, 308):
+            target = urljoin(path, r.headers["location"])
+            if urlsplit(target).path == "/login":
+                problems.append(f"sends a signed-in user to the login page: {where}")
+            elif target not in found_on:
+                found_on[target] = path
+                queue.append(target)
+            continue
+        if r.status_code != 200:
+            problems.append(f"{r.status_code}: {where}")
+            continue
+        if not r.headers.get("content-type", "").startswith("text/html"):
+            continue
+        page = r.text
+        try:
+            no_inline(DATA_BLOCK.sub("", page))  # a JSON data block is not script: CSP does not apply to it
+        except AssertionError as exc:
+            problems.append(f"inline script or style ({exc}): {path}")
+        for form in FORM.findall(page):
+            head = form[: form.index(">")].lower()
+            if 'method="post"' in head and 'name="csrf_token"' not in form:
+                problems.append(f"a form that posts without a CSRF token: {path}: {head}>")
+        for target in _links(page, path):
+            if target in found_on:
+                continue
+            base = urlsplit(target).path
+            if variants.get(base, 0) >= VARIANTS:
+                continue
+            variants[base] = variants.get(base, 0) + 1
+            found_on[target] = path
+            queue.append(target)
+    return found_on, problems
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_every_page_a_demo_user_can_reach_answers(demo_db: Database, username: str) -> None:
+    with TestClient(create_app(demo_db), raise_server_exceptions=False) as client:
+        _sign_in(client, username)
+        pages, problems = crawl(client, ["/projects", "/desk", "/me/work", "/me/inbox", "/account"])
+    assert not problems, "\n".join(problems)
+    # the crawl really walked the site: every demo user sees at least one project's pages
+    assert sum(1 for p in pages if p.startswith("/projects/")) >= 10, sorted(pages)
