@@ -1610,6 +1610,14 @@ def _q_concern(w: World) -> int:
                   "stakeholder")["id"])  # fmt: skip
 
 
+def _q_sales_concern(w: World) -> int:
+    """A concern of the Sales department (raised by its member, the liaison): the liaison's to handle."""
+    from charter.services import stakeholders
+
+    return int(_q(w, lambda s, a: stakeholders.raise_concern(s, a, w.p1, subject="Quote tool", areas=["scope"]),
+                  "liaison")["id"])  # fmt: skip
+
+
 def _q_change(w: World, previewed: bool = False) -> int:
     from charter.services import change
 
@@ -1821,6 +1829,46 @@ QUALITY_ROWS: tuple[Op, ...] = (
         in_p1("pm"),
         url=lambda w, c: f"/projects/{w.p1}/concerns/{_q_concern(w)}/risk",
         body=lambda w, c: {"category": "people"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/concerns/{concern_id}/acknowledge",
+        in_p1("pm", "liaison"),
+        "a Sales concern (the liaison's department)",
+        url=lambda w, c: f"/projects/{w.p1}/concerns/{_q_sales_concern(w)}/acknowledge",
+        body=lambda w, c: {},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/concerns/{concern_id}/answer",
+        in_p1("pm", "liaison"),
+        "a Sales concern (the liaison's department)",
+        url=lambda w, c: f"/projects/{w.p1}/concerns/{_q_sales_concern(w)}/answer",
+        body=lambda w, c: {"text": "Noted"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/concerns/{concern_id}/change-request",
+        in_p1("pm"),
+        "a Sales concern (the liaison's department)",
+        url=lambda w, c: f"/projects/{w.p1}/concerns/{_q_sales_concern(w)}/change-request",
+        body=lambda w, c: {},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/concerns/{concern_id}/risk",
+        in_p1("pm", "liaison"),
+        "a Sales concern (the liaison's department)",
+        url=lambda w, c: f"/projects/{w.p1}/concerns/{_q_sales_concern(w)}/risk",
+        body=lambda w, c: {"category": "people"},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/concerns/{concern_id}/conflict",
+        in_p1("pm", "liaison"),
+        "a Sales concern (the liaison's department)",
+        url=lambda w, c: f"/projects/{w.p1}/concerns/{_q_sales_concern(w)}/conflict",
+        body=lambda w, c: {"kind": "priority"},
     ),
     Op("GET", "/projects/{project_id}/change-requests", READ_P1, url=p1("/change-requests")),
     Op(

@@ -539,6 +539,16 @@ QUALITY_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/concerns/{concern_id}/{what}", in_p1("pm"), "risk",
        url=_id(api._q_concern, "/projects/{p1}/concerns/{id}/risk"), form=lambda w, c: {"category": "people"}),
     Op("/projects/{project_id}/concerns/{concern_id}/{what}", in_p1("pm"), "conflict", url=api._concern_url),
+    # a concern of the Sales department: its liaison handles it too (turning it into a change request is the PM's)
+    *(Op("/projects/{project_id}/concerns/{concern_id}/{what}", in_p1(*who), f"{what} (a Sales concern)",
+         url=_id(api._q_sales_concern, "/projects/{p1}/concerns/{id}/" + what), form=form)
+      for what, who, form in (
+          ("acknowledge", ("pm", "liaison"), None),
+          ("answer", ("pm", "liaison"), lambda w, c: {"text": "Noted"}),
+          ("change-request", ("pm",), None),
+          ("risk", ("pm", "liaison"), lambda w, c: {"category": "people"}),
+          ("conflict", ("pm", "liaison"), None),
+      )),
     Op("/projects/{project_id}/changes", _RAISERS, url=p1("/changes"),
        form=lambda w, c: {"title": "Add a pilot", "reason": "Users asked"}),
     Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor", "stakeholder"),
