@@ -278,7 +278,7 @@ def _finance_licence_concern(ctx: DemoContext) -> None:
     stakeholders.acknowledge(ctx.s, ctx.actor("marco.rossi"), ctx.crm, concern)
     d.at(2, 14)
     _answer_concern(ctx, "marco.rossi", concern, thread,
-                    "The budget assumes **two months** of overlap (go-live + four weeks of hypercare + four weeks "
+                    "The budget assumes two months of overlap (go-live + four weeks of hypercare + four weeks "
                     "of read-only access). Extending the legacy contract needs your and Robert's approval; I'll "
                     "show the overlap as a line of its own in the monthly cost report.", 25)  # fmt: skip
 
@@ -364,7 +364,7 @@ def _cs_screen_pop(ctx: DemoContext) -> None:
     _answer(ctx, "marco.rossi", item,
             "Confirmed: CTI screen pop and call logging are in scope for go-live (package 3.2), and the go-live "
             "weekend depends on their security review. One caveat — the works council must be consulted on call "
-            "logging first; I've put that on the stakeholder register.", pm_minutes=35)  # fmt: skip
+            "logging first (it is on the stakeholder register); I'll brief them with the data-protection assessment.", pm_minutes=35)  # fmt: skip
 
 
 def _cs_duplicates_concern(ctx: DemoContext) -> None:
@@ -380,7 +380,7 @@ def _cs_duplicates_concern(ctx: DemoContext) -> None:
     stakeholders.acknowledge(ctx.s, ctx.actor("marco.rossi"), ctx.crm, concern)
     d.at(2, 11)
     _answer_concern(ctx, "marco.rossi", concern, thread,
-                    "Agreed, and it is the project's top quality risk. De-duplication (package 2.1) runs **before** "
+                    "Agreed, and it is the project's top quality risk. De-duplication (package 2.1) runs before "
                     "the migration, with a merge rule agreed by both departments: the record with the latest "
                     "order or case wins, the other's history is attached. Acceptance target after cut-over: "
                     "fewer than 0.5 % duplicates (success criterion 1). Ravi will show the merge rule to your "
@@ -598,9 +598,9 @@ def _cutover_conflict(ctx: DemoContext) -> None:
     c = conflicts.from_concern(
         s, priya, pid, concern, title="Cut-over weekend: Sales quarter-end vs Customer Service peak season",
         work_package_id=ctx.wp["4.2"], kind="priority",
-        description="**Sales** (Sofía Álvarez, Emily Carter): no CRM outage in the last two weeks of the quarter.\n"
+        description="**Sales** (Sofía Álvarez, Emily Carter): no CRM outage in the last two weeks of the quarter.\n\n"
                     "**Customer Service** (Aisha Karimi, David Nguyen): go-live before the seasonal peak, so "
-                    "agents are not learning a new tool at the busiest time.\nThe re-planned go-live weekend "
+                    "agents are not learning a new tool at the busiest time.\n\nThe re-planned go-live weekend "
                     "satisfies neither.",
     )  # fmt: skip
     cid = c["id"]
