@@ -535,7 +535,7 @@ def _steering_2(ctx: DemoContext) -> None:
     d = _Days(ctx, -32)
     d.at(0, 12)
     s, pid, priya = ctx.s, ctx.crm, ctx.actor("priya.nair")
-    held = _weekday(ctx, -27, -1)
+    held = _weekday(ctx, -26, -1)
     m = meetings.create_meeting(
         s, priya, pid, title="Steering committee #2", starts_at=_utc(ctx, held, 14),
         ends_at=_utc(ctx, held, 15, 30), location="Board room, 4th floor / video link",
