@@ -7,6 +7,7 @@ has its own risks and technology. Read through the services as the people who wo
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -14,7 +15,7 @@ from fastapi.testclient import TestClient
 from charter.app import create_app
 from charter.persistence.db import Database
 from charter.services import demo, levelling, projects, risk, simulation, tech
-from charter.services.context import SYSTEM, now
+from charter.services.context import SYSTEM, clock, now
 
 
 def _sign_in(client: TestClient, username: str) -> None:
@@ -161,3 +162,28 @@ def test_demo_risk_history_and_pages(db: Database) -> None:
     _page(client, f"/tech/{ids['legacy']}", "Decommission the legacy CRM servers after hypercare")
     _sign_in(client, "marco.rossi")
     _page(client, f"/projects/{lap}/risks", "Laptop delivery slips")
+
+
+def test_demo_risk_seeds_on_a_year_end_sunday(db: Database) -> None:
+    """Seeded on Sunday 31 December: the same states, nothing after that morning, every review and due date
+    a working day."""
+    sunday = datetime(2023, 12, 31, 9, 0, tzinfo=UTC)
+    clock.freeze(sunday)
+    assert demo.seed(db)["created"]  # (the seed unfreezes the clock when it is done)
+    clock.freeze(sunday)
+    with db.uow(readonly=True) as s:
+        priya = demo._actor(s, "priya.nair")
+        crm = next(p["id"] for p in projects.list_projects(s, SYSTEM) if p["key"] == "CRM")
+        rows = risk.list_risks(s, priya, crm)
+        assert {r["status"] for r in rows} == {"identified", "assessed", "responding", "closed", "occurred"}
+        assert all(r["created_at"] <= sunday and r["updated_at"] <= sunday for r in rows)
+        assert all(r["review_date"].weekday() < 5 for r in rows if r["review_date"] is not None)
+        assert [r["status"] for r in simulation.list_runs(s, priya, crm)] == ["done", "done"]
+        assert [r["status"] for r in levelling.list_runs(s, priya, crm)] == ["preview", "stale"]
+        updates = [
+            u
+            for c in tech.list_components(s, priya, crm)
+            for u in tech.get_component(s, priya, c["id"])["updates"]
+        ]
+        assert {u["status"] for u in updates} == {"open", "planned", "done", "dismissed"}
+        assert all(u["due_on"].weekday() < 5 for u in updates if u["due_on"] is not None)

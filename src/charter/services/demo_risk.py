@@ -55,6 +55,13 @@ def _weekday(ctx: DemoContext, offset: int) -> dt.date:
     return d
 
 
+def _working_day_before(d: dt.date) -> dt.date:
+    """`d`, or the Friday before when it falls on a weekend."""
+    while d.weekday() >= 5:
+        d -= dt.timedelta(days=1)
+    return d
+
+
 def _month_end(d: dt.date) -> dt.date:
     first_next = (d.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     return first_next - dt.timedelta(days=1)
@@ -62,6 +69,15 @@ def _month_end(d: dt.date) -> dt.date:
 
 def _morning(d: dt.date) -> dt.datetime:
     return dt.datetime.combine(d, dt.time(0, 0))
+
+
+def _starts(ctx: DemoContext, who: str, name: str) -> dt.date | None:
+    """When the plan, as `who` reads it, has CRM task `name` start (a risk's proximity: when it could
+    strike)."""
+    from charter.services import tasks
+
+    start = tasks.get_task(ctx.s, ctx.actor(who), ctx.crm, ctx.tasks[name])["start"]
+    return start.date() if isinstance(start, dt.datetime) else None
 
 
 def _risk_id(ctx: DemoContext, key: str) -> int:
@@ -241,8 +257,8 @@ def _crm_inventory(ctx: DemoContext) -> None:
                 "current_version": "8.2 SP4",
                 "licence": "Perpetual, 160 named users; annual support contract",
                 "release_date": ctx.day(-6 * 365),
-                "support_end": _month_end(ctx.day(25)),
-                "eol_date": _month_end(ctx.day(25)),
+                "support_end": _month_end(ctx.day(10)),
+                "eol_date": _month_end(ctx.day(10)),
                 "owner_id": ctx.user_id("dana.whitfield"),
                 "systems": ["crm-app-01", "crm-app-02", "crm-db-01 (SQL Server)"],
                 "departments": ["Sales", "Customer Service"],
@@ -284,7 +300,7 @@ def _crm_inventory(ctx: DemoContext) -> None:
                 "current_version": "4.2.7",
                 "licence": "Server licence, 60 agent seats",
                 "release_date": ctx.day(-3 * 365),
-                "support_end": _month_end(ctx.day(70)),
+                "support_end": _month_end(ctx.day(55)),
                 "owner_id": ctx.user_id("lena.fischer"),
                 "systems": ["cti-01"],
                 "departments": ["Customer Service"],
@@ -543,7 +559,7 @@ def _export_licence_occurs(ctx: DemoContext) -> None:
         ctx,
         "jonas.becker",
         "r2",
-        "The quote came in this morning: **EUR 12,400** for a 12-month licence of the export utility. "
+        "The invoice came in this morning: **EUR 12,400** for a 12-month licence of the export utility. "
         "Without it the ETL would have to read the legacy database directly, which voids the support "
         "contract.",
     )
@@ -631,7 +647,15 @@ def _gdpr_filter_done(ctx: DemoContext) -> None:
         "archive instead of the CRM.",
     )
     ctx.at(-45, 14, 0)
-    _change(ctx, "samuel.osei", "r5", probability=2, probability_value=0.15)
+    _change(
+        ctx,
+        "samuel.osei",
+        "r5",
+        probability=2,
+        probability_value=0.15,
+        residual_probability=1,
+        residual_impact=2,
+    )
 
 
 def _training_risk(ctx: DemoContext) -> None:
@@ -990,7 +1014,7 @@ def _decommission_plan(ctx: DemoContext) -> None:
         kind="end_of_life",
         title="Decommission the legacy CRM servers after hypercare",
         severity="medium",
-        due_on=c["eol_date"],
+        due_on=_working_day_before(c["eol_date"]),
     )
     plan = tech_plans.create_plan(
         ctx.s,
@@ -1052,24 +1076,40 @@ def _spreadsheet_risk(ctx: DemoContext) -> None:
     )
 
 
+def _risk_review(ctx: DemoContext) -> None:
+    """Today before 08:00: after yesterday's status update, Priya sets the proximity of the risks tied to
+    the coming milestones to the plan's new dates."""
+    for key, name in (("r1", CTI), ("r7", COURSES), ("r8", GO_LIVE)):
+        _change(ctx, "priya.nair", key, proximity=_starts(ctx, "priya.nair", name))
+
+
+def _second_simulation(ctx: DemoContext) -> None:
+    """Today before 08:00: a fresh Monte Carlo run after yesterday's progress update."""
+    ctx.extra["risk.simulation_latest"] = _simulate(ctx, seed=20260)
+
+
 def _priya_levels(ctx: DemoContext) -> None:
-    """Today before 08:00: after yesterday's progress update, Priya previews levelling again (proposed)."""
+    """Today before 08:00: Priya previews levelling Lena's double load again (proposed, not accepted) and
+    tells R-1 what it would do."""
     from charter.services import levelling
 
     run = levelling.preview(ctx.s, ctx.actor("priya.nair"), ctx.crm, method="heuristic")
     ctx.extra["risk.levelling_priya"] = run["id"]
-
-
-def _second_simulation(ctx: DemoContext) -> None:
-    ctx.extra["risk.simulation_latest"] = _simulate(ctx, seed=20260)
-    ctx.at(0, 7, 50)
+    cti = next((c for c in run["changes"] if c["task_id"] == ctx.tasks[CTI]), None)
+    moved = (
+        f"moves *{CTI}* by {cti['delay_days']:g} working days behind the ERP build"
+        if cti is not None
+        else f"leaves *{CTI}* where it is"
+    )
+    old, new = (str(run[k] or "")[:10] for k in ("old_finish", "new_finish"))
+    finish = f"the finish stays {old}" if old == new else f"the finish moves from {old} to {new}"
+    ctx.at(0, 7, 57)
     _comment(
         ctx,
         "priya.nair",
         "r1",
-        "This morning's levelling preview moves CTI behind the ERP build and clears Lena's over-allocation; "
-        "the simulation still finds the integrations among the top drivers. For decision at the next "
-        "planning meeting.",
+        f"This morning's levelling preview (run {run['id']}) {moved}; {finish}. For decision at the next "
+        "planning meeting, together with the knowledge transfer.",
     )
 
 
@@ -1135,6 +1175,9 @@ def _lap_risks(ctx: DemoContext) -> None:
 
 
 def _lap_data_risk(ctx: DemoContext) -> None:
+    """Day -20: Samuel (imaging and deployment) raises the data-loss risk; Marco notes the image update."""
+    from charter.services import tech
+
     _raise(
         ctx,
         "samuel.osei",
@@ -1152,8 +1195,6 @@ def _lap_data_risk(ctx: DemoContext) -> None:
         strategy="mitigate",
         response="Pre-swap scan for local files; the old device is kept for 14 days before wiping.",
     )
-    from charter.services import tech
-
     tech.create_update(
         ctx.s,
         ctx.actor("marco.rossi"),
@@ -1209,7 +1250,8 @@ def events() -> list[Event]:
         (-8, 10, 0, "ERP API confirmed", _erp_confirmed),
         (-6, 11, 0, "spreadsheet risk", _spreadsheet_risk),
         (-5, 15, 0, "SaaS CRM release 42", _saas_release),
-        (0, 7, 30, "Priya previews levelling", _priya_levels),
+        (0, 7, 30, "risk review after the status update", _risk_review),
         (0, 7, 40, "second Monte Carlo run", _second_simulation),
+        (0, 7, 55, "Priya previews levelling", _priya_levels),
     ]
     return [Event(day, hour, minute, what, run) for day, hour, minute, what, run in steps]
