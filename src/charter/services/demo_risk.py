@@ -80,6 +80,18 @@ def _starts(ctx: DemoContext, who: str, name: str) -> dt.date | None:
     return start.date() if isinstance(start, dt.datetime) else None
 
 
+def _what_levelling_does(ctx: DemoContext, run: dict[str, Any]) -> str:
+    """What a levelling preview does to Lena's two integrations and to the finish, in words."""
+    moves = [
+        f"*{c['name']}* {c['delay_days']:g} working days later"
+        for c in run["changes"]
+        if c["task_id"] in (ctx.tasks[ERP_BUILD], ctx.tasks[CTI])
+    ]
+    old, new = (str(run[k] or "")[:10] for k in ("old_finish", "new_finish"))
+    finish = f"the finish stays {old}" if old == new else f"the finish moves from {old} to {new}"
+    return f"{'starts ' + ' and '.join(moves) if moves else 'moves neither integration'}; {finish}"
+
+
 def _risk_id(ctx: DemoContext, key: str) -> int:
     return int(ctx.extra[f"risk.{key}"])
 
@@ -119,11 +131,10 @@ def _action(
     *,
     start: dt.date,
     assignees: tuple[str, ...],
-    assigner: str | None = None,
-    work_package: str | None = None,
 ) -> int:
-    """`who` adds a response action to risk <key>: a new task in the schedule, starting no earlier than
-    `start`, assigned (by `assigner`, default `who`) to `assignees`. Returns the task id."""
+    """`who` (the risk's owner or the PM, who may edit tasks in the risk's work package) adds a response
+    action to risk <key>: a new task in that package, starting no earlier than `start`, assigned to
+    `assignees`. Returns the task id."""
     from charter.services import risk, tasks
 
     actor = ctx.actor(who)
@@ -134,13 +145,9 @@ def _action(
         "constraint_date": _morning(start),
         "description": f"Response action of risk R-{key.removeprefix('r')}.",
     }
-    if work_package is not None:
-        fields["work_package_id"] = ctx.wp[work_package]
     r = risk.add_action(ctx.s, actor, ctx.crm, _risk_id(ctx, key), **fields)
     task_id = int(next(a["task_id"] for a in r["actions"] if a["name"] == name))
-    tasks.set_assignees(
-        ctx.s, ctx.actor(assigner or who), ctx.crm, task_id, [ctx.user_id(u) for u in assignees]
-    )
+    tasks.set_assignees(ctx.s, actor, ctx.crm, task_id, [ctx.user_id(u) for u in assignees])
     return task_id
 
 
@@ -465,9 +472,8 @@ def _marco_levels(ctx: DemoContext) -> None:
         ctx,
         "marco.rossi",
         "r1",
-        "Levelling preview: moving *CTI screen pop and call logging* behind the ERP build removes the "
-        "over-allocation and keeps go-live, but leaves no float on the integrations. Not accepting it yet; "
-        "knowledge transfer first.",
+        f"Levelling preview (run {run['id']}) {_what_levelling_does(ctx, run)}. It clears Lena's double "
+        "load but leaves no float on the integrations. Not accepting it yet; knowledge transfer first.",
     )
     ctx.at(-62, 16, 40)
     _action(
@@ -1095,21 +1101,13 @@ def _priya_levels(ctx: DemoContext) -> None:
 
     run = levelling.preview(ctx.s, ctx.actor("priya.nair"), ctx.crm, method="heuristic")
     ctx.extra["risk.levelling_priya"] = run["id"]
-    cti = next((c for c in run["changes"] if c["task_id"] == ctx.tasks[CTI]), None)
-    moved = (
-        f"moves *{CTI}* by {cti['delay_days']:g} working days behind the ERP build"
-        if cti is not None
-        else f"leaves *{CTI}* where it is"
-    )
-    old, new = (str(run[k] or "")[:10] for k in ("old_finish", "new_finish"))
-    finish = f"the finish stays {old}" if old == new else f"the finish moves from {old} to {new}"
     ctx.at(0, 7, 57)
     _comment(
         ctx,
         "priya.nair",
         "r1",
-        f"This morning's levelling preview (run {run['id']}) {moved}; {finish}. For decision at the next "
-        "planning meeting, together with the knowledge transfer.",
+        f"This morning's levelling preview (run {run['id']}) {_what_levelling_does(ctx, run)}. For decision "
+        "at the next planning meeting, together with the knowledge transfer.",
     )
 
 
