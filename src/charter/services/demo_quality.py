@@ -417,7 +417,7 @@ LESSONS_MARCO = (
     (
         "Book the reviewers' time before a sign-off review starts",
         "Quality",
-        "The requirements sign-off review took six working days instead of two: the Sponsor and the Head of "
+        "The requirements sign-off review took a week instead of two days: the Sponsor and the Head of "
         "Customer Service had no time blocked for it. Put the review in their calendars when the review is "
         "planned.",
     ),
@@ -579,8 +579,8 @@ def _cr_hypercare_raised(ctx: DemoContext, d: int) -> None:
 
 
 CR3_DESCRIPTION = """\
-Go-live falls in the weeks before the **year-end peak** of Customer Service. Four weeks of hypercare end
-exactly when case volume doubles.
+The first monthly invoice run from the new CRM falls in the **fifth week after go-live**, the busiest week
+of the month for Customer Service: four weeks of hypercare end exactly before case volume doubles.
 
 Extend hypercare to six weeks, with the floor-walkers and the vendor's support desk staying on site.
 """
@@ -605,7 +605,7 @@ def _cr_hypercare_votes(ctx: DemoContext, d: int) -> None:
     change.preview(s, robert, pid, _cr_id(ctx, "hypercare"))
     ctx.at(d, 9, 20)
     change.decide(s, robert, pid, _cr_id(ctx, "hypercare"), approve=True,
-                  reason="Case handling time is a success criterion; two more weeks protect the year-end peak.")  # fmt: skip
+                  reason="Case handling time is a success criterion; two more weeks cover the first invoice run.")  # fmt: skip
     ctx.at(d, 11, 30)
     change.decide(
         ctx.s, ctx.actor("thomas.brennan"), ctx.crm, _cr_id(ctx, "hypercare"), approve=False,
@@ -697,7 +697,7 @@ board.
 """
 
 DRAFT = """\
-*Draft — to be completed on Friday.*
+*Draft: notes so far this week.*
 
 - Currency defect: fix in test
 - Mapping walkthrough: two reviewers still to sign off
@@ -747,7 +747,7 @@ def events() -> list[Event]:
         (-33, 10, 0, "accent defect in de-duplication", _dedupe_accents),
         (-30, 15, 0, "lesson: liaisons", _lesson(
             "Give every affected department its own liaison from kick-off", "Stakeholders",
-            "Customer Service got its own liaison only in week 10, after the mapping tables had been rejected "
+            "Customer Service got its own liaison only in week 8, after the mapping tables had been rejected "
             "for case categories nobody from Customer Service had seen. Name a liaison for each department "
             "whose data or processes change, at kick-off.")),
         (-29, 16, 0, "accent defect resolved", _step("ravi.patel", "defect.accents", "resolved")),
