@@ -148,7 +148,7 @@ def _check_records(db: Database, today: Any) -> dict[str, Any]:
         assert baselines[gdpr["baseline_number"]] == f"CR-{gdpr['number']}: {gdpr['title']}"
         names = {t["name"] for t in scheduling.get_schedule(s, priya, pid)["tasks"]}
         assert "Apply GDPR retention rules (erase or anonymise expired records)" in names
-        assert "Convert pre-2019 e-mail archives (strategic accounts)" not in names
+        assert "Convert e-mail archives older than 7 years (strategic accounts)" not in names
         assert archives["status"] == "rejected" and archives["decided_by"] == "Priya Nair"
         assert archives["preview"]["impact"]["finish"]["changed"]
         assert hypercare["status"] == "open" and hypercare["quorum"] == 2

@@ -18,7 +18,7 @@ their order never changes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from charter.domain.roles import PM, TASK_LEADER
@@ -269,7 +269,8 @@ def _requirements_findings(ctx: DemoContext, d: int) -> None:
     _keep(ctx, "defect.thresholds", r["findings"][-1]["defect_id"])
     ctx.at(d, 14, 5)
     quality.add_finding(s, ctx.actor("robert.lindqvist"), pid, rid, severity="trivial", text=(
-        "'Customer' and 'account' are used for the same thing; use 'account' throughout, as the SaaS CRM does."))  # fmt: skip
+        "'Customer' and 'account' are used for the same thing; use 'account' throughout, as the SaaS CRM "
+        "does."))  # fmt: skip
     ctx.at(d, 16, 0)
     _move(
         ctx, "marco.rossi", "defect.thresholds", "triaged", owner_id=ctx.user_id("chloe.martin"), priority=2
@@ -288,7 +289,8 @@ def _requirements_signed_off(ctx: DemoContext, d: int) -> None:
         quality.sign_off(s, ctx.actor(who), pid, rid, results=every)
     ctx.at(d, 16, 0)
     quality.accept_deliverable(s, ctx.actor("robert.lindqvist"), pid, _x(ctx, "deliverable.requirements"),
-                               comment="Accepted as reviewed; key-account escalation added as CS-REQ-045.")  # fmt: skip
+                               comment="Accepted as reviewed; key-account escalation added as "
+                               "CS-REQ-045.")  # fmt: skip
 
 
 def _planning_gate(ctx: DemoContext) -> None:
@@ -325,8 +327,8 @@ def _data_protection_findings(ctx: DemoContext, d: int) -> None:
     s, pid = ctx.s, ctx.crm
     samuel = ctx.actor("samuel.osei")
     quality.add_finding(s, samuel, pid, _x(ctx, "review.protection"), severity="major", text=(
-        "About 9,400 leads and contacts inactive since before 2019 have no lawful basis for retention; they "
-        "must be erased or anonymised before migration (GDPR art. 5(1)(e))."))  # fmt: skip
+        "About 9,400 leads and contacts inactive for more than seven years have no lawful basis for "
+        "retention; they must be erased or anonymised before migration (GDPR art. 5(1)(e))."))  # fmt: skip
     ctx.at(d, 15, 0)
     quality.sign_off(s, samuel, pid, _x(ctx, "review.protection"),
                      results={"0": "pass", "1": "fail", "2": "pass", "3": "pass"})  # fmt: skip
@@ -339,10 +341,12 @@ def _data_protection_findings(ctx: DemoContext, d: int) -> None:
             {"op": "add_task", "name": "Apply GDPR retention rules (erase or anonymise expired records)",
              "work_package_id": ctx.wp["2.1"], "duration": "6d",
              "predecessors": [_task(ctx, "Data inventory and quality report")]},
-            {"op": "task_duration", "task_id": _task(ctx, "De-duplicate accounts and contacts"), "duration": "18d"},
+            {"op": "task_duration", "task_id": _task(ctx, "De-duplicate accounts and contacts"),
+             "duration": "18d"},
         ],
     )  # fmt: skip
     _keep(ctx, "cr.gdpr", cr["id"])
+    _keep(ctx, "number.gdpr", cr["number"])
 
 
 CR1_DESCRIPTION = """\
@@ -356,7 +360,7 @@ more than **seven years** have no lawful basis for retention and must not be mig
 
 
 def _cr_gdpr_decided(ctx: DemoContext, d: int) -> None:
-    """Marco previews the retention change (it stays within the float) and approves it: baseline 1."""
+    """Marco previews the retention change (it stays within the float) and approves it: a new baseline."""
     s, pid = ctx.s, ctx.crm
     marco = ctx.actor("marco.rossi")
     change.preview(s, marco, pid, _cr_id(ctx, "gdpr"))
@@ -395,8 +399,9 @@ def _lessons_marco(ctx: DemoContext, d: int) -> None:
     """Before handing CRM over, Marco writes down what he learned so far."""
     for n, (title, category, body) in enumerate(LESSONS_MARCO):
         ctx.at(d, 14, 20 * n)
+        text = body.format(gdpr=_x(ctx, "number.gdpr"))
         closure.add_lesson(
-            ctx.s, ctx.actor("marco.rossi"), ctx.crm, title=title, body=body, category=category
+            ctx.s, ctx.actor("marco.rossi"), ctx.crm, title=title, body=text, category=category
         )
 
 
@@ -412,7 +417,7 @@ LESSONS_MARCO = (
         "Agree data-protection rules before the cleansing starts",
         "Compliance",
         "The retention rules came out of the data-protection review only after de-duplication had started "
-        "(CR-1). Bring the Security Officer into the data inventory, not after it.",
+        "(CR-{gdpr}). Bring the Security Officer into the data inventory, not after it.",
     ),
     (
         "Book the reviewers' time before a sign-off review starts",
@@ -430,13 +435,14 @@ def _cr_archives_raised(ctx: DemoContext, d: int) -> None:
         description=CR2_DESCRIPTION, reason="Key-account managers need the full history of strategic accounts.",
         areas=["scope", "schedule"],
         changes=[
-            {"op": "add_task", "name": "Convert pre-2019 e-mail archives (strategic accounts)",
+            {"op": "add_task", "name": "Convert e-mail archives older than 7 years (strategic accounts)",
              "work_package_id": ctx.wp["2.2"], "duration": "8d",
              "predecessors": [_task(ctx, "Mapping tables legacy → SaaS")]},
             {"op": "task_duration", "task_id": _task(ctx, "ETL scripts"), "duration": "28d"},
         ],
     )  # fmt: skip
     _keep(ctx, "cr.archives", cr["id"])
+    _keep(ctx, "number.archives", cr["number"])
 
 
 CR2_DESCRIPTION = """\
@@ -452,10 +458,16 @@ def _cr_archives_previewed(ctx: DemoContext, d: int) -> None:
 
 
 def _cr_archives_rejected(ctx: DemoContext, d: int) -> None:
+    """Priya rejects the archive migration: out of scope, and it delays go-live (by what the preview said)."""
+    s, pid = ctx.s, ctx.crm
+    priya = ctx.actor("priya.nair")
+    finish = change.get_change_request(s, priya, pid, _cr_id(ctx, "archives"))["preview"]["impact"]["finish"]
+    before, after = (datetime.fromisoformat(finish[k]).date() for k in ("before", "after"))
+    late = sum(1 for n in range(1, (after - before).days + 1) if (before + timedelta(days=n)).weekday() < 5)
     change.decide(
-        ctx.s, ctx.actor("priya.nair"), ctx.crm, _cr_id(ctx, "archives"), approve=False,
-        reason="Out of scope by the charter (e-mail archives older than 7 years are excluded) and it would "
-        "delay go-live by eight working days. The archives stay searchable in the read-only legacy export "
+        s, priya, pid, _cr_id(ctx, "archives"), approve=False,
+        reason="Out of scope by the charter (e-mail archives older than 7 years are excluded), and it would "
+        f"delay go-live by {late} working days. The archives stay searchable in the read-only legacy export "
         "for 24 months.",
     )  # fmt: skip
 
@@ -549,7 +561,8 @@ def _mapping_review(ctx: DemoContext, d: int) -> None:
 def _mapping_findings(ctx: DemoContext, d: int) -> None:
     s, pid, rid = ctx.s, ctx.crm, _x(ctx, "review.mapping")
     r = quality.add_finding(s, ctx.actor("david.nguyen"), pid, rid, severity="major", raise_defect=True, text=(
-        "Case priority 'P0 – outage' has no target value; these cases would arrive as 'P3 – normal'."))  # fmt: skip
+        "Case priority 'P0 – outage' has no target value; these cases would arrive as "
+        "'P3 – normal'."))  # fmt: skip
     _keep(ctx, "defect.p0", r["findings"][-1]["defect_id"])
     ctx.at(d, 11, 45)
     quality.add_finding(s, ctx.actor("emily.carter"), pid, rid, severity="minor", text=(
@@ -576,6 +589,7 @@ def _cr_hypercare_raised(ctx: DemoContext, d: int) -> None:
         changes=[{"op": "task_duration", "task_id": _task(ctx, "Hypercare"), "duration": "30d"}],
     )  # fmt: skip
     _keep(ctx, "cr.hypercare", cr["id"])
+    _keep(ctx, "number.hypercare", cr["number"])
 
 
 CR3_DESCRIPTION = """\
@@ -605,7 +619,8 @@ def _cr_hypercare_votes(ctx: DemoContext, d: int) -> None:
     change.preview(s, robert, pid, _cr_id(ctx, "hypercare"))
     ctx.at(d, 9, 20)
     change.decide(s, robert, pid, _cr_id(ctx, "hypercare"), approve=True,
-                  reason="Case handling time is a success criterion; two more weeks cover the first invoice run.")  # fmt: skip
+                  reason="Case handling time is a success criterion; two more weeks cover the first "
+                  "invoice run.")  # fmt: skip
     ctx.at(d, 11, 30)
     change.decide(
         ctx.s, ctx.actor("thomas.brennan"), ctx.crm, _cr_id(ctx, "hypercare"), approve=False,
@@ -663,7 +678,8 @@ def _report(k: int, narrative: str) -> Step:
         priya = ctx.actor("priya.nair")
         r = reports.create_draft(s, priya, pid, period="week", day=ctx.day(d))
         ctx.at(d, 16, 15)
-        r = reports.update_narrative(s, priya, pid, r["id"], r["version"], narrative)
+        text = narrative.format(**{k: ctx.extra.get(f"quality.number.{k}") for k in ("gdpr", "hypercare")})
+        r = reports.update_narrative(s, priya, pid, r["id"], r["version"], text)
         ctx.at(d, 16, 40)
         reports.publish(s, priya, pid, r["id"], r["version"])
 
@@ -678,7 +694,8 @@ major defects: accounts with more than one billing address (fixed) and activity 
 **Mapping tables.** Version 2, reworked with Customer Service, is in its walkthrough with Sales, Customer
 Service and the business analyst.
 
-**Data cleansing.** Duplicate accounts down to 1.7 % (target 0.5 %); GDPR retention rules applied (CR-1).
+**Data cleansing.** Duplicate accounts down to 1.7 % (target 0.5 %); GDPR retention rules applied
+(CR-{gdpr}).
 
 **Next week:** trial load 2 with the full extract.
 """
@@ -692,8 +709,8 @@ instead of the booking-date rate. Jonas is fixing it; dress rehearsal 1 is not s
 **Team.** The Security Officer has moved to security operations; a successor is not yet named, which leaves
 the security review of the integrations without an owner.
 
-**Change control.** Customer Service asks to extend hypercare to six weeks (CR-3); it goes to the change
-board.
+**Change control.** Customer Service asks to extend hypercare to six weeks (CR-{hypercare}); it goes to the
+change board.
 """
 
 DRAFT = """\
@@ -701,7 +718,7 @@ DRAFT = """\
 
 - Currency defect: fix in test
 - Mapping walkthrough: two reviewers still to sign off
-- CR-3 before the change board: one vote for, one against
+- CR-{hypercare} before the change board: one vote for, one against
 """
 
 
@@ -715,7 +732,8 @@ def _this_week_draft(when: Callable[[int], bool]) -> Callable[[DemoContext], Non
         s, pid = ctx.s, ctx.crm
         priya = ctx.actor("priya.nair")
         r = reports.create_draft(s, priya, pid, period="week", day=ctx.today)
-        reports.update_narrative(s, priya, pid, r["id"], r["version"], DRAFT)
+        text = DRAFT.format(hypercare=_x(ctx, "number.hypercare"))
+        reports.update_narrative(s, priya, pid, r["id"], r["version"], text)
 
     return run
 
