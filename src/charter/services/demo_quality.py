@@ -104,13 +104,13 @@ QUALITY_STANDARDS = [
 ]
 
 QUALITY_NOTES = """\
-**How quality is assured in the CRM migration**
+How quality is assured in the CRM migration
 
-- Every deliverable has one **named acceptor** from the business; nothing counts as done before they accept.
-- Requirements and mapping tables are **reviewed against a checklist** and signed off by each reviewer.
-- Each ETL trial load is **reconciled record by record** against the legacy extract; every mismatch that is
+- Every deliverable has one named acceptor from the business; nothing counts as done before they accept.
+- Requirements and mapping tables are reviewed against a checklist and signed off by each reviewer.
+- Each ETL trial load is reconciled record by record against the legacy extract; every mismatch that is
   not explained becomes a defect.
-- Metrics are measured **every Friday** by the Task Leader responsible and discussed in Monday's stand-up.
+- Metrics are measured every Friday by the Task Leader responsible and discussed in Monday's stand-up.
 - A phase closes only when its gate passes: no open critical defects, the phase's deliverables accepted,
   metrics on target, reviews signed off.
 """
@@ -351,11 +351,11 @@ def _data_protection_findings(ctx: DemoContext, d: int) -> None:
 
 CR1_DESCRIPTION = """\
 The legacy CRM keeps every lead and contact since 2009. Records with no activity, order or open case for
-more than **seven years** have no lawful basis for retention and must not be migrated.
+more than seven years have no lawful basis for retention and must not be migrated.
 
-- New task in *Data cleansing*: apply the retention rules (erase, or anonymise where the record is needed
+- New task in Data cleansing: apply the retention rules (erase, or anonymise where the record is needed
   for order history), 6 days
-- *De-duplicate accounts and contacts* takes 3 days longer: anonymised records are matched again
+- De-duplicate accounts and contacts takes 3 days longer: anonymised records are matched again
 """
 
 
@@ -409,7 +409,7 @@ LESSONS_MARCO = (
     (
         "Profile the legacy data before estimating the cleansing",
         "Data migration",
-        "The business case assumed 3 % duplicate accounts; the data inventory found **8.4 %**. The "
+        "The business case assumed 3 % duplicate accounts; the data inventory found 8.4 %. The "
         "de-duplication estimate had been made before the profile. Next time: run the data profile in the "
         "first two weeks and estimate the cleansing from it.",
     ),
@@ -446,7 +446,7 @@ def _cr_archives_raised(ctx: DemoContext, d: int) -> None:
 
 
 CR2_DESCRIPTION = """\
-Migrate the e-mail archives attached to legacy records **older than seven years** for the 40 strategic
+Migrate the e-mail archives attached to legacy records older than seven years for the 40 strategic
 accounts of the DACH and Nordics regions, so that account managers keep the whole history in one place.
 
 The ETL scripts would have to extract and convert about 1.2 million archived messages (PST-style blobs).
@@ -593,7 +593,7 @@ def _cr_hypercare_raised(ctx: DemoContext, d: int) -> None:
 
 
 CR3_DESCRIPTION = """\
-The first monthly invoice run from the new CRM falls in the **fifth week after go-live**, the busiest week
+The first monthly invoice run from the new CRM falls in the fifth week after go-live, the busiest week
 of the month for Customer Service: four weeks of hypercare end exactly before case volume doubles.
 
 Extend hypercare to six weeks, with the floor-walkers and the vendor's support desk staying on site.
@@ -785,7 +785,7 @@ def events() -> list[Event]:
         (-6, 11, 0, "lesson: reconciliation", _lesson(
             "Reconcile per object and per currency in every trial load", "Testing",
             "Trial load 1 reconciled record counts only, so wrong currency conversions passed unnoticed until "
-            "trial load 2 compared amounts. Reconcile counts **and** sums per object and per currency from the "
+            "trial load 2 compared amounts. Reconcile counts and sums per object and per currency from the "
             "first load.")),
         (-9, 9, 0, "CR-3 raised", _cr_hypercare_raised),
         (-8, 15, 0, "timestamp defect resolved", _step("ravi.patel", "defect.timestamps", "resolved")),
