@@ -299,3 +299,49 @@ def test_inbox_page_lists_marks_read_and_saves_preferences(db: Database) -> None
 
             prefs = notifications.get_preferences(s, Actor(uid, "ina"))
         assert prefs == [{"kind": "*", "in_app": True, "email": "digest"}]
+
+
+def test_a_notification_of_a_project_left_behind_keeps_its_text_but_not_its_link(
+    seed: World, frozen_clock: Any, api: Any, as_: Any
+) -> None:
+    """The worker's role ends: what they were told stays in their inbox, but its link (now a 404) goes, and the
+    inbox says why, in the API and on the page."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import update
+
+    from charter.app import create_app
+    from charter.persistence.models import User
+    from charter.services import roles
+    from charter.services.accounts import hash_password
+    from webhelpers import PW, sign_in
+
+    with seed.db.uow() as s:
+        tell(s, seed, ["worker"], "ev:1")
+        notifications.notify(s, recipients=[seed.users["worker"]], kind="account", subject="Welcome",
+                             body="", project_id=None, link="/account", event_key="ev:2")  # fmt: skip
+    before = {n["subject"]: n for n in api.get("/me/notifications", headers=as_("worker")).json()["items"]}
+    assert before["Task assigned"]["link"] == "/projects/1" and before["Task assigned"]["project_visible"]
+
+    frozen_clock.advance(hours=1)
+    with seed.db.uow() as s:
+        admin = seed.actor("admin")
+        version = next(a["version"] for a in roles.list_assignments(s, admin, seed.p1)
+                       if a["id"] == seed.assignments["worker"])  # fmt: skip
+        roles.end_assignment(s, admin, seed.p1, seed.assignments["worker"], version)
+    frozen_clock.advance(hours=1)
+    after = {n["subject"]: n for n in api.get("/me/notifications", headers=as_("worker")).json()["items"]}
+    assert after["Task assigned"]["body"] == "Task A is yours"
+    assert after["Task assigned"]["link"] is None and after["Task assigned"]["project_visible"] is False
+    assert after["Welcome"]["link"] == "/account" and after["Welcome"]["project_visible"]  # no project: kept
+    # an admin sees every project: their links stay
+    with seed.db.uow() as s:
+        tell(s, seed, ["admin"], "ev:3")
+    assert api.get("/me/notifications", headers=as_("admin")).json()["items"][0]["link"] == "/projects/1"
+
+    with seed.db.uow() as s:
+        s.execute(update(User).where(User.id == seed.users["worker"]).values(password_hash=hash_password(PW)))
+    with TestClient(create_app(seed.db)) as client:
+        sign_in(client, "worker")
+        page = client.get("/me/inbox").text
+    assert "Task assigned" in page and 'href="/projects/1"' not in page
+    assert "you no longer have access to this project" in page and '<a href="/account">Welcome</a>' in page

@@ -16,7 +16,12 @@ class NotificationOut(Out):
     kind: str
     subject: str
     body: str
-    link: str | None
+    link: str | None = Field(
+        description="where the notification leads; null once the project is out of your sight"
+    )
+    project_visible: bool = Field(
+        True, description="false once you can no longer see the notification's project"
+    )
     created_at: datetime
     read_at: datetime | None
 

@@ -227,7 +227,22 @@ def list_inbox(
         .limit(min(limit, 200))
         .offset(offset)
     )
-    return [_note(n) for n in s.scalars(q)]
+    notes = [_note(n) for n in s.scalars(q)]
+    return _without_dead_links(s, actor, notes)
+
+
+def _without_dead_links(s: Session, actor: Actor, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A notification keeps what it said, but once its reader can no longer see its project (a hand-over, an
+    ended role) its link would lead to a 404: drop the link and say so (`project_visible`)."""
+    from charter.services.authz import visible_project_ids
+
+    ids = {n["project_id"] for n in notes if n["project_id"] is not None}
+    visible = set(s.scalars(visible_project_ids(s, actor))) if ids else set()
+    for n in notes:
+        n["project_visible"] = n["project_id"] is None or n["project_id"] in visible
+        if not n["project_visible"]:
+            n["link"] = None
+    return notes
 
 
 def unread_count(s: Session, actor: Actor) -> int:
