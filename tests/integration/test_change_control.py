@@ -23,8 +23,43 @@ def _cr(seed: Any, **extra: Any) -> dict[str, Any]:
         {"op": "budget_line", "budget_line_id": line["id"], "amount": "1500"},
     ]  # fmt: skip
     with seed.db.uow() as s:
-        return change.create_change_request(s, seed.actor("stakeholder"), seed.p1, title="More testing",
-                                            reason="Quality", areas=["schedule", "budget"], changes=ops, **extra)  # fmt: skip
+        cr = change.create_change_request(s, seed.actor("stakeholder"), seed.p1, title="More testing",
+                                          reason="Quality", areas=["schedule", "budget"], changes=ops)  # fmt: skip
+        if extra:  # the board is the PM's to name (a requester never names who decides)
+            cr = change.update_change_request(s, seed.actor("pm"), seed.p1, cr["id"], cr["version"], **extra)
+        return cr
+
+
+def test_a_requester_cannot_name_the_board_that_decides_their_request(seed: Any, api: Any, as_: Any) -> None:
+    """A stakeholder naming themselves as the whole board (quorum 1) would approve their own request: refused
+    at creation and at edit, through the API; the PM names the board; once voting has started the board and
+    the proposed changes stay (a vote is for what it saw)."""
+    me = seed.users["stakeholder"]
+    url = f"/projects/{seed.p1}/change-requests"
+    r = api.post(url, headers=as_("stakeholder"), json={"title": "Mine", "approver_ids": [me], "quorum": 1})
+    assert r.status_code == 403 and r.json()["error"]["field"] == "approver_ids"
+    cr = api.post(url, headers=as_("stakeholder"), json={"title": "Mine"}).json()
+    r = api.patch(f"{url}/{cr['id']}", headers=as_("stakeholder"),
+                  json={"version": cr["version"], "approver_ids": [me], "quorum": 1})  # fmt: skip
+    assert r.status_code == 403
+    r = api.patch(f"{url}/{cr['id']}", headers=as_("stakeholder"),
+                  json={"version": cr["version"], "title": "Mine, renamed", "approver_ids": [], "quorum": 0})  # fmt: skip
+    assert r.status_code == 200, r.text  # the same (empty) board again is no change of it
+    with seed.db.uow(readonly=True) as s:
+        assert change.get_change_request(s, seed.actor("pm"), seed.p1, cr["id"])["approvers"] == []
+    cr = _cr(seed, approver_ids=[seed.users["sponsor"], seed.users["pm"]], quorum=2)
+    with seed.db.uow() as s:
+        change.preview(s, seed.actor("pm"), seed.p1, cr["id"])
+        change.decide(s, seed.actor("sponsor"), seed.p1, cr["id"], approve=True)
+    cr = api.get(f"{url}/{cr['id']}", headers=as_("pm")).json()
+    r = api.patch(
+        f"{url}/{cr['id']}", headers=as_("stakeholder"), json={"version": cr["version"], "changes": []}
+    )
+    assert r.status_code == 409 and r.json()["error"]["field"] == "changes"
+    r = api.patch(f"{url}/{cr['id']}", headers=as_("pm"),
+                  json={"version": cr["version"], "approver_ids": [seed.users["pm"]], "quorum": 1})  # fmt: skip
+    assert r.status_code == 409
+    assert api.get(f"{url}/{cr['id']}", headers=as_("pm")).json()["quorum"] == 2
 
 
 def _plan(seed: Any) -> tuple[Any, dict[str, Any], int]:

@@ -1887,6 +1887,14 @@ QUALITY_ROWS: tuple[Op, ...] = (
         url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w)}",
         body=lambda w, c: {"version": 1, "reason": "Testing needs it"},
     ),
+    Op(  # naming the board decides who decides: change.decide only, never the requester alone
+        "PATCH",
+        _CR,
+        in_p1("pm", "sponsor"),
+        "the board of a request by the stakeholder",
+        url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w)}",
+        body=lambda w, c: {"version": 1, "approver_ids": [w.users["stakeholder"]], "quorum": 1},
+    ),
     Op(
         "POST",
         _CR + "/preview",

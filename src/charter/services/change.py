@@ -136,6 +136,8 @@ def create_change_request(
     if not t or len(t) > 300:
         raise ValidationError("a title of 1 to 300 characters", field="title")
     ids, q = _board(s, project_id, approver_ids, quorum)
+    if ids:
+        _may_convene(s, actor, project_id)
     number = (
         s.scalar(select(func.max(ChangeRequest.number)).where(ChangeRequest.project_id == project_id)) or 0
     ) + 1
@@ -148,6 +150,17 @@ def create_change_request(
     s.add(c)
     _rec(s, actor, c, "change_request", "create", project_id)
     return cr_dict(s, c)
+
+
+def _may_convene(s: Session, actor: Actor, project_id: int) -> None:
+    """Naming a change board (and its quorum) decides who decides: it is for those who hold change.decide,
+    never for a requester alone (who could otherwise name themselves and approve their own request)."""
+    if not can(s, actor, project_id, Perm.CHANGE_DECIDE):
+        raise PermissionDenied("only those who decide changes name a change board", field="approver_ids")
+
+
+def _has_votes(s: Session, c: ChangeRequest) -> bool:
+    return s.scalar(select(ChangeVote.id).where(ChangeVote.change_request_id == c.id).limit(1)) is not None
 
 
 def _open(c: ChangeRequest) -> None:
@@ -182,12 +195,25 @@ def update_change_request(
             setattr(c, k, changes[k] or "")
     if "areas" in changes:
         c.areas = parse_areas(changes["areas"]) if changes["areas"] else []
+    voted = _has_votes(s, c)
     if "changes" in changes:
-        c.changes = rules.check_ops(changes["changes"] or [])
-        c.preview, c.preview_revision, c.previewed_at = None, None, None
+        ops = rules.check_ops(changes["changes"] or [])
+        if ops != c.changes:
+            if voted:
+                raise Conflict("the change board has started voting on these changes; raise a new request "
+                               "for different ones", field="changes")  # fmt: skip
+            c.changes = ops
+            c.preview, c.preview_revision, c.previewed_at = None, None, None
     if "approver_ids" in changes or "quorum" in changes:
-        c.approver_ids, c.quorum = _board(s, project_id, changes.get("approver_ids", c.approver_ids),
-                                          changes.get("quorum", c.quorum))  # fmt: skip
+        board = _board(
+            s, project_id, changes.get("approver_ids", c.approver_ids), changes.get("quorum", c.quorum)
+        )
+        if board != (sorted(c.approver_ids), c.quorum):
+            _may_convene(s, actor, project_id)
+            if voted:
+                raise Conflict("the change board has started voting; its members and quorum stay",
+                               field="approver_ids")  # fmt: skip
+            c.approver_ids, c.quorum = board
     _rec(s, actor, c, "change_request", "update", project_id, before)
     return cr_dict(s, c)
 

@@ -468,6 +468,7 @@ def _cr_edit(s: Any, a: Any, pid: int, cr_id: int, form: dict[str, str]) -> Any:
     fields: dict[str, Any] = {k: form[k].strip() for k in ("title", "description", "reason") if k in form}
     if form.get("board") == "1":
         fields["areas"] = [x.value for x in ConcernArea if form.get(f"area_{x.value}") == "on"]
+    if form.get("set_board") == "1":  # shown to those who decide changes, until voting starts
         fields["approver_ids"] = sorted(int(k[9:]) for k, v in form.items()
                                         if k.startswith("approver_") and k[9:].isdigit() and v == "on")  # fmt: skip
         fields["quorum"] = opt_int(form, "quorum") or 0
