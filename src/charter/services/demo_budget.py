@@ -94,103 +94,31 @@ REPORTER = {  # who reports a task's progress: the Task Leader of its package
 # Anchors put a day of the task into the last submitted week ("tue", "wed", "thu": its weekday) or on the
 # last working day before today ("last"), so that week has entries to wait for approval and to reject.
 TIME: tuple[tuple[str, str, int, str, tuple[str, ...]], ...] = (
-    (
-        "chloe.martin",
-        WORKSHOPS,
-        66,
-        "",
-        (
-            "Sales workshop: lead-to-order as is",
-            "Customer Service workshop: case handling and escalations",
-            "Workshop write-up and process maps",
-        ),
-    ),
-    (
-        "chloe.martin",
-        BACKLOG,
-        84,
-        "",
-        (
-            "Fit-gap review with the Cirrus solution architect",
-            "Backlog grooming with Emily (Sales) and Hannah",
-            "Sign-off pack for the Sponsor",
-        ),
-    ),
-    (
-        "ravi.patel",
-        INVENTORY,
-        46,
-        "",
-        (
-            "Profiling accounts and contacts in the legacy CRM",
-            "Quality report: duplicates, stale addresses, orphan cases",
-        ),
-    ),
-    (
-        "ravi.patel",
-        DEDUP,
-        115,
-        "tue",
-        (
-            "Match rules for accounts (name + VAT id + postcode)",
-            "Reviewing the fuzzy matches with Sales ops",
-            "Merge batch run and spot checks",
-            "Contacts without account: archive list for Customer Service",
-        ),
-    ),
-    (
-        "ravi.patel",
-        ETL,
-        72,
-        "thu",
-        (
-            "Contact transform and picklist mapping",
-            "Activity history extract (7 years)",
-        ),
-    ),
-    (
-        "jonas.becker",
-        MAPPING,
-        68,
-        "",
-        (
-            "Account and contact mapping",
-            "Opportunity stages and case status mapping",
-        ),
-    ),
-    (
-        "jonas.becker",
-        ETL,
-        108,
-        "last",
-        (
-            "Load framework walkthrough with Brightpath",
-            "Account load and reconciliation counts",
-            "Opportunity and quote history",
-        ),
-    ),
-    (
-        "lena.fischer",
-        ERP_DESIGN,
-        42,
-        "",
-        (
-            "Interface contract with the ERP team",
-            "Order and price-list message design",
-        ),
-    ),
-    (
-        "lena.fischer",
-        ERP_BUILD,
-        70,
-        "wed",
-        (
-            "Customer sync: create and update",
-            "Order hand-off to the ERP, error queue",
-            "Price-list import tests",
-        ),
-    ),
-)
+    ("chloe.martin", WORKSHOPS, 66, "", ("Sales workshop: lead-to-order as is",
+                                         "Customer Service workshop: case handling and escalations",
+                                         "Workshop write-up and process maps")),
+    ("chloe.martin", BACKLOG, 84, "", ("Fit-gap review with the Cirrus solution architect",
+                                       "Backlog grooming with Emily (Sales) and Hannah",
+                                       "Sign-off pack for the Sponsor")),
+    ("ravi.patel", INVENTORY, 46, "", ("Profiling accounts and contacts in the legacy CRM",
+                                       "Quality report: duplicates, stale addresses, orphan cases")),
+    ("ravi.patel", DEDUP, 115, "tue", ("Match rules for accounts (name + VAT id + postcode)",
+                                       "Reviewing the fuzzy matches with Sales ops",
+                                       "Merge batch run and spot checks",
+                                       "Contacts without account: archive list for Customer Service")),
+    ("ravi.patel", ETL, 72, "thu", ("Contact transform and picklist mapping",
+                                    "Activity history extract (7 years)")),
+    ("jonas.becker", MAPPING, 68, "", ("Account and contact mapping",
+                                       "Opportunity stages and case status mapping")),
+    ("jonas.becker", ETL, 108, "last", ("Load framework walkthrough with Brightpath",
+                                        "Account load and reconciliation counts",
+                                        "Opportunity and quote history")),
+    ("lena.fischer", ERP_DESIGN, 42, "", ("Interface contract with the ERP team",
+                                          "Order and price-list message design")),
+    ("lena.fischer", ERP_BUILD, 70, "wed", ("Customer sync: create and update",
+                                            "Order hand-off to the ERP, error queue",
+                                            "Price-list import tests")),
+)  # fmt: skip
 DAY_SHAPE = (7.5, 8, 6.5, 7, 8.5, 6)  # how a person's CRM days vary in length
 CRM_DAY = 7.0  # hours of a typical CRM day on a part-time task
 
@@ -198,149 +126,47 @@ CRM_DAY = 7.0  # hours of a typical CRM day on a part-time task
 
 # key, WBS code (None: the project), category, name, amount of version 1 (EUR), description
 CRM_LINES: tuple[tuple[str, str | None, str, str, str, str], ...] = (
-    (
-        "discovery",
-        "1",
-        "labour",
-        "Discovery – internal team",
-        "12000",
-        "Chloé's workshops, requirements backlog and fit-gap (about 150 hours at the internal rate).",
-    ),
-    (
-        "migration",
-        "2",
-        "labour",
-        "Data migration – team and contractor",
-        "84000",
-        "Internal data engineers (Jonas, Ravi) and the fixed-price ETL contractor: **Brightpath**, "
-        "three milestones of €12,800.",
-    ),
-    (
-        "integrations",
-        "3",
-        "labour",
-        "Integrations – internal team",
-        "27000",
-        "ERP and telephony integration work by Lena, the security review by Samuel.",
-    ),
-    (
-        "rollout",
-        "4",
-        "labour",
-        "Training & rollout – team",
-        "38000",
-        "Train-the-trainer, role-based courses, go-live weekend and four weeks of hypercare.",
-    ),
-    (
-        "licences",
-        None,
-        "software_licences",
-        "Implementation licences and sandbox",
-        "16500",
-        "Cirrus CRM: 15 implementation users and a full-copy sandbox for six months.",
-    ),
-    (
-        "subscription",
-        "4.2",
-        "software_licences",
-        "Production subscription, year 1 (140 users)",
-        "109200",
-        "140 Cirrus CRM users × €65 per month for the first 12 months after go-live.",
-    ),
-    (
-        "tools",
-        "2",
-        "software_licences",
-        "Migration tools and data services",
-        "8500",
-        "ETL workbench seats and the address validation service.",
-    ),
-    (
-        "ipaas",
-        "3",
-        "cloud_services",
-        "Integration platform (iPaaS)",
-        "7200",
-        "Runtime of the corporate integration platform, charged back by the IT platform team.",
-    ),
-    (
-        "training",
-        "4.1",
-        "training",
-        "Training delivery",
-        "12000",
-        "External trainer days, course material and the e-learning modules.",
-    ),
-    (
-        "travel",
-        None,
-        "travel",
-        "Travel and workshops",
-        "4000",
-        "Site visits to the Hamburg service centre, workshop catering.",
-    ),
-    (
-        "contingency",
-        None,
-        "contingency_reserve",
-        "Contingency reserve",
-        "25000",
-        "For the known risks: data quality worse than profiled, ERP interface changes.",
-    ),
-    (
-        "management",
-        None,
-        "management_reserve",
-        "Management reserve",
-        "15000",
-        "Held by the Sponsor for the unforeseen.",
-    ),
-)
+    ("discovery", "1", "labour", "Discovery – internal team", "12000",
+     "Chloé's workshops, requirements backlog and fit-gap (about 150 hours at the internal rate)."),
+    ("migration", "2", "labour", "Data migration – team and contractor", "84000",
+     "Internal data engineers (Jonas, Ravi) and the fixed-price ETL contractor: **Brightpath**, "
+     "three milestones of €12,800."),
+    ("integrations", "3", "labour", "Integrations – internal team", "27000",
+     "ERP and telephony integration work by Lena, the security review by Samuel."),
+    ("rollout", "4", "labour", "Training & rollout – team", "38000",
+     "Train-the-trainer, role-based courses, go-live weekend and four weeks of hypercare."),
+    ("licences", None, "software_licences", "Implementation licences and sandbox", "16500",
+     "Cirrus CRM: 15 implementation users and a full-copy sandbox for six months."),
+    ("subscription", "4.2", "software_licences", "Production subscription, year 1 (140 users)", "109200",
+     "140 Cirrus CRM users × €65 per month for the first 12 months after go-live."),
+    ("tools", "2", "software_licences", "Migration tools and data services", "8500",
+     "ETL workbench seats and the address validation service."),
+    ("ipaas", "3", "cloud_services", "Integration platform (iPaaS)", "7200",
+     "Runtime of the corporate integration platform, charged back by the IT platform team."),
+    ("training", "4.1", "training", "Training delivery", "12000",
+     "External trainer days, course material and the e-learning modules."),
+    ("travel", None, "travel", "Travel and workshops", "4000",
+     "Site visits to the Hamburg service centre, workshop catering."),
+    ("contingency", None, "contingency_reserve", "Contingency reserve", "25000",
+     "For the known risks: data quality worse than profiled, ERP interface changes."),
+    ("management", None, "management_reserve", "Management reserve", "15000",
+     "Held by the Sponsor for the unforeseen."),
+)  # fmt: skip
 CTI_LINE = ("cti", "3.2", "software_licences", "CTI connector licence", "6800",
             "Connector between the telephony system and Cirrus CRM (screen pop, call logging).")  # fmt: skip
 
 LAP_LINES: tuple[tuple[str, str | None, str, str, str, str], ...] = (
-    (
-        "laptops",
-        "procurement",
-        "hardware",
-        'Laptops – 180 × standard 14" model',
-        "232200",
-        "180 × €1,290 under the Voltis framework price, three years of on-site warranty included.",
-    ),
-    (
-        "docks",
-        "procurement",
-        "hardware",
-        "Docking stations and headsets",
-        "27000",
-        "One USB-C dock and one headset per person.",
-    ),
-    (
-        "deployment",
-        "rollout",
-        "labour",
-        "Imaging, data transfer and desk-side swap",
-        "21600",
-        "Image build, data transfer and swapping about 20 desks a day.",
-    ),
-    (
-        "disposal",
-        "rollout",
-        "hardware",
-        "Certified disposal of old devices",
-        "5400",
-        "Certified data wiping and recycling of the old laptops, with certificates per serial number.",
-    ),
-    (
-        "contingency",
-        None,
-        "contingency_reserve",
-        "Contingency reserve",
-        "12000",
-        "Price changes and spare devices.",
-    ),
-)
+    ("laptops", "procurement", "hardware", 'Laptops – 180 × standard 14" model', "232200",
+     "180 × €1,290 under the Voltis framework price, three years of on-site warranty included."),
+    ("docks", "procurement", "hardware", "Docking stations and headsets", "27000",
+     "One USB-C dock and one headset per person."),
+    ("deployment", "rollout", "labour", "Imaging, data transfer and desk-side swap", "21600",
+     "Image build, data transfer and swapping about 20 desks a day."),
+    ("disposal", "rollout", "hardware", "Certified disposal of old devices", "5400",
+     "Certified data wiping and recycling of the old laptops, with certificates per serial number."),
+    ("contingency", None, "contingency_reserve", "Contingency reserve", "12000",
+     "Price changes and spare devices."),
+)  # fmt: skip
 
 # task, description, amount, accrual, budget line key
 FIXED_COSTS: tuple[tuple[str, str, str, str, str], ...] = (
@@ -518,7 +344,7 @@ def _spread(days: list[dt.date], k: int, anchor: dt.date | None) -> list[int]:
         return list(range(n))
     step = n / k
     phase = (days.index(anchor) % step) if anchor in days else step / 2
-    return sorted({min(n - 1, int(phase + i * step)) for i in range(k) if phase + i * step < n})
+    return sorted({min(n - 1, int(phase + i * step + 1e-9)) for i in range(k) if phase + i * step < n})
 
 
 def _hours(ctx: DemoContext) -> dict[dt.date, list[tuple[str, str, Decimal, str]]]:
@@ -704,7 +530,7 @@ def _expense(line: str, amount: str, description: str) -> Step:
 
 def _task_starts(ctx: DemoContext, d: int) -> None:
     """When a task starts, the person doing it records its actual start (the planned one)."""
-    if d < -88 or not _workday(ctx.day(d)):
+    if d <= -88 or not _workday(ctx.day(d)):  # a task starting before the plan: its month-end report records it
         return
     plan = _plan(ctx)
     for name in FINAL_PROGRESS:
@@ -759,6 +585,8 @@ def _snapshot(ctx: DemoContext, d: int) -> None:
     day = ctx.day(d)
     month_end = day.replace(day=1) - dt.timedelta(days=1)
     if day != _monday(month_end) + dt.timedelta(days=8) or month_end < ctx.day(-90):
+        return
+    if "budget.vendors" not in ctx.extra:  # the budget is not approved yet (a project started at a month end)
         return
     evm.save_snapshot(ctx.s, _actor(ctx, _pm(ctx)), ctx.crm, as_of=month_end)
 
