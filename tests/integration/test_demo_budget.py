@@ -74,7 +74,10 @@ def _check_history(db: Database, today: dt.date) -> dict[str, Any]:
         fixed = {f["accrual"]: f for f in budget.list_fixed_costs(s, priya, crm)}
         assert set(fixed) == {"start", "prorated", "end"}
         assert fixed["end"]["accrued"] == 0
-        assert len(budget.list_expenses(s, priya, crm)) == len(demo_budget.EXPENSES)
+        expenses = budget.list_expenses(s, priya, crm)
+        assert len(expenses) == len(demo_budget.EXPENSES)
+        with_receipt = [e for e in expenses if e["receipts"]]
+        assert len(with_receipt) == 1 and with_receipt[0]["receipts"][0]["content_type"] == "application/pdf"
 
         # earned value with a history of month-end snapshots
         figs = evm.compute(s, priya, crm)["project"]
@@ -135,10 +138,13 @@ def _check_history(db: Database, today: dt.date) -> dict[str, Any]:
         assert len(approvals.waiting_for(s, marco)["purchase_requests"]) == 1  # LAP's disposal
 
         vendors = {v["name"]: v["id"] for v in procurement.list_vendors(s, priya)}
+        monday = rejected["day"] - dt.timedelta(days=rejected["day"].weekday())
+        receipt = with_receipt[0]
         return {
-            "crm": crm, "lap": lap, "migration": migration["id"], "brightpath": vendors["Brightpath Data Consulting GmbH"],
-            "contract": contracts[0]["id"], "rejected_week": timesheets.week_label(rejected["day"] - dt.timedelta(
-                days=rejected["day"].weekday())),
+            "crm": crm, "lap": lap, "migration": migration["id"],
+            "brightpath": vendors["Brightpath Data Consulting GmbH"], "contract": next(c["id"] for c in contracts if c["vendor_id"] == vendors["Cirrus CRM Ltd"]),
+            "receipt": f"{receipt['id']}/receipts/{receipt['receipts'][0]['id']}",
+            "rejected_week": timesheets.week_label(monday),
         }  # fmt: skip
 
 
@@ -171,6 +177,7 @@ def test_demo_budget_history_and_pages(db: Database) -> None:
           "Catering for the Sales process workshops", 'id="evm-figures"', "Cost baseline: version 3")  # fmt: skip
     _page(priya, f"/projects/{crm}/budget/lines/{ids['migration']}", "PO-CRM-0002", "BDC-2031", "BDC-2058")
     _page(priya, f"/projects/{crm}/budget/s-curve.svg", "<svg")
+    _page(priya, f"/projects/{crm}/budget/expenses/{ids['receipt']}", "%PDF-", "Lena Fischer")
     _page(priya, f"/projects/{crm}/procurement", "Cirrus CRM Ltd", "PO-CRM-0001", "BDC-2058",
           "Printed quick-reference guides", "Legacy CRM extended support", "Cirrus CRM production subscription")  # fmt: skip
     _page(priya, f"/projects/{crm}/procurement/vendors/{ids['brightpath']}", "BDC-2031", "Tobias Wendt")

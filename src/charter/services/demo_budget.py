@@ -32,7 +32,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from charter.services import budget, evm, procurement, resources, scheduling, tasks, timesheets
+from charter.services import attachments, budget, evm, procurement, resources, scheduling, tasks, timesheets
 from charter.services.context import now
 
 if TYPE_CHECKING:
@@ -486,7 +486,7 @@ def _cti_cost_and_support(ctx: DemoContext, d: int) -> None:
                           budget_line_id=_line(ctx, "cti"))  # fmt: skip
     procurement.create_contract(
         ctx.s, pm, ctx.crm, vendor_id=_vendor(ctx, "orbis"), kind="subscription", value="18000",
-        title="Legacy CRM extended support until decommissioning", start=ctx.day(d), end=ctx.day(150),
+        title="Legacy CRM extended support until decommissioning", start=ctx.day(40 - 182), end=ctx.day(39),
         renewal_date=ctx.day(40), notice_date=ctx.day(18),
         notes="€3,000 a month, paid from the IT operations budget (not the project's). Renews for another six "
         "months unless notice is given: give notice once the go-live date is firm.",
@@ -517,10 +517,40 @@ EXPENSES: tuple[tuple[int, str, str, str], ...] = (  # nominal day, budget line,
 )
 
 
-def _expense(line: str, amount: str, description: str) -> Step:
+HOTEL_RECEIPT = ("Hotel am Hafen, Hamburg", "Guest: Lena Fischer", "2 nights, single room, breakfast")
+
+
+def _receipt_pdf(lines: tuple[str, ...]) -> bytes:
+    """A one-page PDF with a few lines of text: the scanned receipt of an expense."""
+    text = "BT /F1 11 Tf 56 780 Td 14 TL " + " ".join(f"({x}) '" for x in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{body}\nendobj\n".encode("ascii")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode("ascii")
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode("ascii")
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode("ascii")
+    return out
+
+
+def _expense(line: str, amount: str, description: str, receipt: tuple[str, ...] = ()) -> Step:
     def step(ctx: DemoContext, d: int) -> None:
+        upload = None
+        if receipt:
+            lines = (*receipt, f"Date: {ctx.day(d - 2).isoformat()}", f"Total: EUR {amount}")
+            upload = attachments.Upload("receipt-hotel-hamburg.pdf", _receipt_pdf(lines))
         budget.add_expense(ctx.s, _actor(ctx, _pm(ctx)), ctx.crm, budget_line_id=_line(ctx, line), day=ctx.day(d),
-                           amount=amount, description=description)  # fmt: skip
+                           amount=amount, description=description, receipt=upload)  # fmt: skip
 
     return step
 
@@ -530,7 +560,9 @@ def _expense(line: str, amount: str, description: str) -> Step:
 
 def _task_starts(ctx: DemoContext, d: int) -> None:
     """When a task starts, the person doing it records its actual start (the planned one)."""
-    if d <= -88 or not _workday(ctx.day(d)):  # a task starting before the plan: its month-end report records it
+    if d <= -88 or not _workday(
+        ctx.day(d)
+    ):  # a task starting before the plan: its month-end report records it
         return
     plan = _plan(ctx)
     for name in FINAL_PROGRESS:
@@ -882,7 +914,8 @@ def events() -> list[Event]:
     out += _once(-45, 11, 0, "budget: Ravi's new rate", _ravi_promoted)
     out += _once(-7, 11, 0, "budget: version 4 for the data-migration overrun", _budget_v4)
     for day, line, amount, description in EXPENSES:
-        out += _once(day, 16, 0, "budget: an expense", _expense(line, amount, description))
+        receipt = HOTEL_RECEIPT if "Hotel" in description else ()
+        out += _once(day, 16, 0, "budget: an expense", _expense(line, amount, description, receipt))
     # CRM purchasing
     out += _once(-85, 15, 0, "budget: request for implementation licences", _request(
         "pm", "licences", "Cirrus CRM implementation licences and full-copy sandbox (6 months)", "16500",
