@@ -140,9 +140,10 @@ def _check_history(db: Database, today: dt.date) -> dict[str, Any]:
         vendors = {v["name"]: v["id"] for v in procurement.list_vendors(s, priya)}
         monday = rejected["day"] - dt.timedelta(days=rejected["day"].weekday())
         receipt = with_receipt[0]
+        cirrus = next(c["id"] for c in contracts if c["vendor_id"] == vendors["Cirrus CRM Ltd"])
         return {
             "crm": crm, "lap": lap, "migration": migration["id"],
-            "brightpath": vendors["Brightpath Data Consulting GmbH"], "contract": next(c["id"] for c in contracts if c["vendor_id"] == vendors["Cirrus CRM Ltd"]),
+            "brightpath": vendors["Brightpath Data Consulting GmbH"], "contract": cirrus,
             "receipt": f"{receipt['id']}/receipts/{receipt['receipts'][0]['id']}",
             "rejected_week": timesheets.week_label(monday),
         }  # fmt: skip
@@ -153,8 +154,13 @@ def _client(db: Database, username: str) -> TestClient:
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token
-    r = client.post("/login", data={"username": username, "password": demo.DEMO_PASSWORD,
-                                    "csrf_token": token.group(1), "next": "/projects"}, follow_redirects=False)  # fmt: skip
+    form = {
+        "username": username,
+        "password": demo.DEMO_PASSWORD,
+        "csrf_token": token.group(1),
+        "next": "/projects",
+    }
+    r = client.post("/login", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text
     return client
 
@@ -179,7 +185,8 @@ def test_demo_budget_history_and_pages(db: Database) -> None:
     _page(priya, f"/projects/{crm}/budget/s-curve.svg", "<svg")
     _page(priya, f"/projects/{crm}/budget/expenses/{ids['receipt']}", "%PDF-", "Lena Fischer")
     _page(priya, f"/projects/{crm}/procurement", "Cirrus CRM Ltd", "PO-CRM-0001", "BDC-2058",
-          "Printed quick-reference guides", "Legacy CRM extended support", "Cirrus CRM production subscription")  # fmt: skip
+          "Printed quick-reference guides", "Legacy CRM extended support",
+          "Cirrus CRM production subscription")  # fmt: skip
     _page(priya, f"/projects/{crm}/procurement/vendors/{ids['brightpath']}", "BDC-2031", "Tobias Wendt")
     _page(
         priya,

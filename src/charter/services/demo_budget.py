@@ -753,7 +753,8 @@ def _licences_ordered(ctx: DemoContext, d: int) -> None:
 
 def _licences_received(ctx: DemoContext, d: int) -> None:
     procurement.add_receipt(ctx.s, _actor(ctx, _pm(ctx)), ctx.crm, ctx.extra["budget.orders"]["licences"],
-                            day=ctx.day(d), note="Sandbox and 15 implementation users provisioned; logins tested.")  # fmt: skip
+                            day=ctx.day(d),
+                            note="Sandbox and 15 implementation users provisioned; logins tested.")  # fmt: skip
 
 
 def _licences_invoiced(ctx: DemoContext, d: int) -> None:
@@ -864,7 +865,8 @@ def _lap_order(key: str, quantity: int, delivery: int) -> Step:
 
 def _pilot_received(ctx: DemoContext, d: int) -> None:
     procurement.add_receipt(ctx.s, _actor(ctx, "ravi.patel"), ctx.lap, ctx.extra["budget.orders"]["pilot"],
-                            day=ctx.day(d), note="12 pilot laptops delivered to goods-in; serial numbers checked.")  # fmt: skip
+                            day=ctx.day(d),
+                            note="12 pilot laptops delivered to goods-in; serial numbers checked.")  # fmt: skip
 
 
 def _pilot_invoice(number: str, amount: str) -> Step:
