@@ -8,6 +8,10 @@ What it tells, all through the ordinary services and by the people who would rea
   (the cost baseline), and a fourth version for the data-migration overrun still awaiting the Sponsor; fixed
   costs on tasks (a licence charged at the start, services pro rata, a trainer at the end); a few expenses;
   earned-value snapshots at each month end, after the Task Leaders report progress, so the trend has history.
+- Progress (CRM's schedule): whoever works on a task records its actual start on its planned start day (a task
+  running past its planned finish takes hours only once started), and on the last working day of each month
+  the Task Leaders report % complete climbing towards FINAL_PROGRESS, with actual dates equal to the planned
+  ones: the demo's own report on day -1 then sets the same final figures, so the schedule ends as before.
 - Timesheets: the people on started tasks log their hours every working day, submit on Friday; Jonas (Task
   Leader of Data migration) approves Ravi's hours on Friday evening, the Project Manager the rest on Monday.
   The last full week still waits for the Project Manager, Jonas rejected one of Ravi's entries in it, and
