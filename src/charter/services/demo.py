@@ -186,9 +186,9 @@ def seed(db: Database) -> dict[str, Any]:
     with db.uow() as s:
         if any(p["key"] == "CRM" for p in projects.list_projects(s, SYSTEM, include_deleted=True)):
             return _summary(created=False)
-        today = now().date()
+        started = now()
         try:
-            _seed(s, today)
+            _seed(s, started)
         finally:
             clock.freeze(None)
     return _summary(created=True)
@@ -200,6 +200,7 @@ class DemoContext:
 
     s: Session
     today: date
+    started: datetime | None = None  # when the seeding began: no event is dated after it
     crm: int = 0
     lap: int = 0
     wp: dict[str, int] = field(default_factory=dict)  # CRM's WBS code -> work package id
@@ -220,6 +221,8 @@ class DemoContext:
     def at(self, day: int, hour: int = 9, minute: int = 0) -> datetime:
         """Move the frozen clock to `day` days from today at hour:minute (within an event that spans time)."""
         when = datetime.combine(self.day(day), time(hour, minute), UTC)
+        if self.started is not None:  # this morning's events of a demo seeded at dawn: never in the future
+            when = min(when, self.started - timedelta(minutes=1))
         clock.freeze(when)
         return when
 
@@ -246,8 +249,8 @@ def _timeline() -> list[Event]:
     return sorted(events, key=lambda e: (e.day, e.hour, e.minute))
 
 
-def _seed(s: Session, today: date) -> None:
-    ctx = DemoContext(s=s, today=today)
+def _seed(s: Session, started: datetime) -> None:
+    ctx = DemoContext(s=s, today=started.date(), started=started)
     _seed_plan(ctx, ctx.at)
     for event in _timeline():
         ctx.at(event.day, event.hour, event.minute)

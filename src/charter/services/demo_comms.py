@@ -168,7 +168,7 @@ def _register_and_plan(ctx: DemoContext) -> None:
                         audience_user_id=ctx.user_id("robert.lindqvist"), frequency="weekly", channel="email",
                         starts_on=kickoff + timedelta(days=4))),
         ("finance", dict(information="Cost and licence report", audience="user",
-                         audience_user_id=ctx.user_id("thomas.brennan"), frequency="monthly", channel="report",
+                         audience_user_id=ctx.user_id("thomas.brennan"), frequency="monthly", channel="email",
                          starts_on=kickoff + timedelta(days=30))),
         ("sales_sync", dict(information="Liaison sync: Sales (open questions, upcoming asks of Sales staff)",
                             audience="user", audience_user_id=ctx.user_id("emily.carter"), frequency="weekly",

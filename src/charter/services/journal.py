@@ -77,7 +77,8 @@ def entries(
     offset: int = 0,
     hide_entity_types: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
-    """Newest first; `hide_entity_types` leaves out records the reader may not see there (a record's own page
+    """Newest first (by the time of the change, then by id: a record dated in the past, as an import's or the
+    demo's history, takes its place in time); `hide_entity_types` leaves out records the reader may not see there (a record's own page
     shows its history to those who may see it)."""
     q = select(JournalEntry, User.username).outerjoin(User, User.id == JournalEntry.actor_id)
     if hide_entity_types:
@@ -88,7 +89,7 @@ def entries(
         q = q.where(JournalEntry.entity_type == entity_type)
     if entity_id is not None:
         q = q.where(JournalEntry.entity_id == str(entity_id))
-    q = q.order_by(JournalEntry.id.desc()).limit(limit).offset(offset)
+    q = q.order_by(JournalEntry.at.desc(), JournalEntry.id.desc()).limit(limit).offset(offset)
     return [
         {
             "id": e.id,
