@@ -534,21 +534,25 @@ def _seed_crm_schedule(s: Session, marco: Actor, pid: int, wp_ids: dict[str, int
     return ids
 
 
+# % complete of CRM's tasks as reported on day -1 (tasks not named have not started)
+CRM_PROGRESS: dict[str, int] = {
+    "Process workshops with Sales and Customer Service": 100,
+    "Requirements backlog and fit-gap": 100,
+    "Requirements signed off": 100,
+    "Data inventory and quality report": 100,
+    "De-duplicate accounts and contacts": 60,
+    "Mapping tables legacy → SaaS": 100,
+    "ETL scripts": 35,
+    "ERP interface design": 100,
+    "ERP interface build and test": 40,
+}
+
+
 def _seed_crm_progress(s: Session, priya: Actor, pid: int, ids: dict[str, int], today: date) -> None:
     from charter.services import scheduling, tasks
 
     sched = {t["id"]: t for t in scheduling.get_schedule(s, priya, pid)["tasks"]}
-    for name, pct in (
-        ("Process workshops with Sales and Customer Service", 100),
-        ("Requirements backlog and fit-gap", 100),
-        ("Requirements signed off", 100),
-        ("Data inventory and quality report", 100),
-        ("De-duplicate accounts and contacts", 60),
-        ("Mapping tables legacy → SaaS", 100),
-        ("ETL scripts", 35),
-        ("ERP interface design", 100),
-        ("ERP interface build and test", 40),
-    ):
+    for name, pct in CRM_PROGRESS.items():
         t = sched[ids[name]]
         changes: dict[str, Any] = {"percent_complete": pct}
         if t["start"] is not None:

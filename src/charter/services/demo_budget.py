@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from charter.services import attachments, budget, evm, procurement, resources, scheduling, tasks, timesheets
 from charter.services.context import now
+from charter.services.demo import CRM_PROGRESS
 
 if TYPE_CHECKING:
     from charter.services.context import Actor
@@ -70,15 +71,9 @@ COURSES = "Role-based courses (140 people)"
 
 # The progress the demo reaches by yesterday (demo._seed_crm_progress records the same on day -1): the month-end
 # reports before it climb towards these figures.
+# the core's figures of day -1 (demo.CRM_PROGRESS) for the tasks people log hours on
 FINAL_PROGRESS = {
-    WORKSHOPS: 100,
-    BACKLOG: 100,
-    INVENTORY: 100,
-    DEDUP: 60,
-    MAPPING: 100,
-    ETL: 35,
-    ERP_DESIGN: 100,
-    ERP_BUILD: 40,
+    t: CRM_PROGRESS[t] for t in (WORKSHOPS, BACKLOG, INVENTORY, DEDUP, MAPPING, ETL, ERP_DESIGN, ERP_BUILD)
 }
 REPORTER = {  # who reports a task's progress: the Task Leader of its package
     WORKSHOPS: "chloe.martin",
