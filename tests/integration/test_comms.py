@@ -144,9 +144,9 @@ def test_pm_direct_contact_and_department_message_through_liaison(seed: World) -
 
 def test_liaison_cannot_see_other_departments_items(seed: World, api: Any) -> None:
     w = seed
-    fin = _dept(w, "Finance", "sponsor")
+    fin = _dept(w, "Finance", "stakeholder")
     _liaise(w, "task_leader_b", fin)
-    item = _send(w, "sponsor", to="pm")
+    item = _send(w, "stakeholder", to="pm")
     assert item["liaison_id"] == w.users["task_leader_b"]
     with w.db.uow(readonly=True) as s:
         assert comms.list_items(s, w.actor("liaison"), w.p1) == []

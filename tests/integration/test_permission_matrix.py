@@ -1603,6 +1603,14 @@ def _q_stakeholder(w: World) -> int:
     return int(_q(w, lambda s, a: stakeholders.create_stakeholder(s, a, w.p1, name="Finance"))["id"])
 
 
+def _q_sales_stakeholder(w: World) -> int:
+    """A register entry of Sales (the liaison's department)."""
+    from charter.services import stakeholders
+
+    return int(_q(w, lambda s, a: stakeholders.create_stakeholder(s, a, w.p1, name="Sales reps",
+                                                                  department_id=w.sales))["id"])  # fmt: skip
+
+
 def _q_concern(w: World) -> int:
     from charter.services import stakeholders
 
@@ -1787,11 +1795,29 @@ QUALITY_ROWS: tuple[Op, ...] = (
         url=p1("/stakeholders"),
         body=lambda w, c: {"name": "Works council", "kind": "group", "interest": 4, "influence": 5},
     ),
+    # A liaison keeps their own department's entries of the register.
+    Op(
+        "POST",
+        "/projects/{project_id}/stakeholders",
+        in_p1("pm", "liaison"),
+        "of Sales (the liaison's department)",
+        url=p1("/stakeholders"),
+        body=lambda w, c: {"name": "Sales reps", "kind": "group", "department_id": w.sales},
+    ),
     Op(
         "PATCH",
         "/projects/{project_id}/stakeholders/{stakeholder_id}",
-        in_p1("pm"),
+        but(in_p1("pm"), liaison="404"),
+        "of no department (not the liaison's to see)",
         url=lambda w, c: f"/projects/{w.p1}/stakeholders/{_q_stakeholder(w)}",
+        body=lambda w, c: {"version": 1, "current_engagement": "supportive"},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/stakeholders/{stakeholder_id}",
+        in_p1("pm", "liaison"),
+        "of Sales (the liaison's department)",
+        url=lambda w, c: f"/projects/{w.p1}/stakeholders/{_q_sales_stakeholder(w)}",
         body=lambda w, c: {"version": 1, "current_engagement": "supportive"},
     ),
     Op("GET", "/projects/{project_id}/concerns", READ_P1, url=p1("/concerns")),

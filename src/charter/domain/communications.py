@@ -94,10 +94,16 @@ class Routing:
     liaison_id: int | None
 
 
-def route_to_pm(*, sender_id: int, sender_department_id: int | None, liaison_id: int | None) -> Routing:
+def route_to_pm(
+    *, sender_id: int, sender_department_id: int | None, liaison_id: int | None, direct: bool = False
+) -> Routing:
     """A message from a member to the PM. From a department with a current liaison it goes to the liaison
     first; the liaison's own messages to the PM count as already carried by the liaison; anything else goes
-    to the PM directly."""
+    to the PM directly. `direct`: the sender talks to the PM directly whatever their department (a
+    department head, the project's Sponsor): the liaison carries the department's communication, not its
+    head's."""
+    if direct:
+        return Routing(Route.DIRECT, Status.OPEN, Direction.INBOUND, None)
     if sender_department_id is not None and liaison_id is not None:
         if sender_id == liaison_id:
             return Routing(Route.VIA_LIAISON, Status.FORWARDED, Direction.INBOUND, liaison_id)

@@ -196,6 +196,26 @@ def mark_done(
     return entry_dict(s, e, _milestones(s, project_id), now().date())
 
 
+def pass_on(
+    s: Session, actor: Actor, project_id: int, *, from_user_id: int, to_user_id: int, cause: str
+) -> int:
+    """The active entries `from_user_id` owns pass to `to_user_id` (a PM hand-over), each journaled with
+    `cause`; the permission is the caller's (the hand-over's). Returns how many passed."""
+    rows = s.scalars(
+        select(CommPlanEntry)
+        .where(CommPlanEntry.project_id == project_id, CommPlanEntry.owner_id == from_user_id,
+               CommPlanEntry.active.is_(True))
+        .order_by(CommPlanEntry.id)
+    ).all()  # fmt: skip
+    for e in rows:
+        before = journal.snapshot(e)
+        e.owner_id = to_user_id
+        s.flush()
+        journal.record(s, actor, entity_type="comm_plan_entry", entity_id=e.id, action="update",
+                       project_id=project_id, before=before, after=journal.snapshot(e), cause=cause)  # fmt: skip
+    return len(rows)
+
+
 def flag_overdue(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
     """The overdue entries, each flagged to its owner and the PM (once per entry and due date)."""
     project_for(s, actor, project_id)

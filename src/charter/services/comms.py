@@ -2,7 +2,9 @@
 
 Routing (see charter.domain.communications): a message, concern or request a department member addresses to
 the PM goes first to the department's CURRENT liaison, who answers it, or forwards it (alone or batched with
-others) to the PM; from a department without a liaison it reaches the PM directly. The PM's messages to a
+others) to the PM; from a department without a liaison it reaches the PM directly, and so do the messages of
+a department head (Department.head_user_id) and of the project's Sponsor, who deal with the PM in person
+(comms_common.goes_direct). The PM's messages to a
 department go out through its liaison, who relays them; the PM may still write to any member directly, which
 is recorded as direct contact. Messages to people outside the project are refused, naming them.
 
@@ -24,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charter.domain import communications as C
+from charter.domain import quality as Q
 from charter.domain.communications import Audience, Direction, Route, Status
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from charter.domain.roles import Perm, Target
@@ -32,6 +35,7 @@ from charter.persistence.models import (
     CommItem,
     CommMessage,
     CommParticipant,
+    Concern,
     Department,
     Role,
     RoleAssignment,
@@ -42,6 +46,7 @@ from charter.services.authz import project_for
 from charter.services.comms_common import (
     add_participants,
     current_only,
+    goes_direct,
     hours,
     is_manager,
     liaison_departments,
@@ -280,7 +285,14 @@ def _post(s: Session, actor: Actor, i: CommItem, kind: str, body: str) -> CommMe
     return m
 
 
-def _journal(s: Session, actor: Actor, i: CommItem, action: str, before: dict[str, Any] | None) -> None:
+def _journal(
+    s: Session,
+    actor: Actor,
+    i: CommItem,
+    action: str,
+    before: dict[str, Any] | None,
+    cause: str | None = None,
+) -> None:
     journal.record(
         s,
         actor,
@@ -290,6 +302,7 @@ def _journal(s: Session, actor: Actor, i: CommItem, action: str, before: dict[st
         project_id=i.project_id,
         before=before,
         after=journal.snapshot(i),
+        cause=cause,
     )
 
 
@@ -374,6 +387,7 @@ def send(
             sender_id=actor.user_id or 0,
             sender_department_id=sender_dept,
             liaison_id=liaison_of(s, project_id, sender_dept),
+            direct=goes_direct(s, project_id, actor.user_id),
         )
         dept = sender_dept
         values["to_user_id"] = pm
@@ -623,6 +637,17 @@ def answer(
             raise ValidationError("only the Project Manager records PM handling time", field="pm_minutes")
         if pm_minutes < 0 or pm_minutes > 24 * 60:
             raise ValidationError("must be between 0 and 1440 minutes", field="pm_minutes")
+    _settle(s, actor, i, body, pm_minutes, files, is_pm=is_pm)
+    _answer_concern(s, actor, i, body)
+    return item_dict(s, i, messages=True)
+
+
+def _settle(
+    s: Session, actor: Actor, i: CommItem, body: str, pm_minutes: int | None,
+    files: list[attachments.Upload], *, is_pm: bool, cause: str | None = None,
+    tell: tuple[int | None, ...] | None = None,
+) -> None:  # fmt: skip
+    """Mark the item answered with this answer (posted, journaled, the raiser and the liaison told, or `tell`)."""
     before = journal.snapshot(i)
     t = now()
     i.status = Status.ANSWERED.value
@@ -636,11 +661,58 @@ def answer(
     m = _post(s, actor, i, "answer", body)
     mail = _with_files(body, _store_files(s, actor, i, m, files))
     s.flush()
-    _journal(s, actor, i, "update", before)
-    notify(s, recipients=[i.raised_by, i.liaison_id], kind="comms.answer", subject=f"Answered: {i.subject}",
-           body=mail, project_id=project_id, link=_link(i), event_key=f"comm:{i.id}:a{m.id}",
-           exclude=actor.user_id)  # fmt: skip
-    return item_dict(s, i, messages=True)
+    _journal(s, actor, i, "update", before, cause)
+    notify(s, recipients=tell if tell is not None else [i.raised_by, i.liaison_id], kind="comms.answer",
+           subject=f"Answered: {i.subject}", body=mail, project_id=i.project_id, link=_link(i),
+           event_key=f"comm:{i.id}:a{m.id}", exclude=actor.user_id)  # fmt: skip
+
+
+def _answer_concern(s: Session, actor: Actor, i: CommItem, body: str) -> None:
+    """A concern's thread answered answers the concern (when it waits for an answer: open or acknowledged;
+    one that became a change request or a risk keeps its outcome), journaled with the thread as cause."""
+    c = s.scalars(select(Concern).where(Concern.comm_item_id == i.id)).first()
+    if c is None or c.status not in (Q.ConcernStatus.OPEN.value, Q.ConcernStatus.ACKNOWLEDGED.value):
+        return
+    before = journal.snapshot(c)
+    t = now()
+    c.acknowledged_at = c.acknowledged_at or t
+    c.acknowledged_by = c.acknowledged_by or actor.user_id
+    c.answer = body
+    c.answered_at = t
+    c.answered_by = actor.user_id
+    c.status = Q.ConcernStatus.ANSWERED.value
+    s.flush()
+    journal.record(s, actor, entity_type="concern", entity_id=c.id, action="answer", project_id=c.project_id,
+                   before=before, after=journal.snapshot(c), cause=f"message {i.id} answered")  # fmt: skip
+
+
+def concern_thread(s: Session, concern: Concern) -> CommItem | None:
+    """The message thread that carries a concern, if it has one."""
+    return s.get(CommItem, concern.comm_item_id) if concern.comm_item_id else None
+
+
+def answer_concern_thread(s: Session, actor: Actor, concern: Concern, body: str) -> None:
+    """A concern answered in the register answers its thread too, when that thread is still open (the same
+    text, by the same person; journaled with the concern as cause). Its raiser is told about the concern
+    already: the thread tells the liaison only."""
+    i = concern_thread(s, concern)
+    if i is None or i.status not in OPEN_STATUSES:
+        return
+    is_pm = actor.user_id is not None and actor.user_id == pm_id(s, i.project_id)
+    _settle(s, actor, i, body, None, [], is_pm=is_pm, cause=f"concern {concern.id} answered",
+            tell=(i.liaison_id,))  # fmt: skip
+
+
+def acknowledge_concern_thread(s: Session, actor: Actor, concern: Concern) -> None:
+    """A concern acknowledged is the first response on its thread (the thread stays where it waits: with the
+    liaison, or with the PM, until the concern or the thread is answered)."""
+    i = concern_thread(s, concern)
+    if i is None or i.first_response_at is not None:
+        return
+    before = journal.snapshot(i)
+    i.first_response_at = now()
+    s.flush()
+    _journal(s, actor, i, "update", before, f"concern {concern.id} acknowledged")
 
 
 def close(s: Session, actor: Actor, project_id: int, item_id: int) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from charter.domain.communications import Audience, Direction
 from charter.domain.errors import ValidationError
-from charter.domain.roles import LIAISON, PM, Perm, ScopeKind
-from charter.persistence.models import CommItem, CommParticipant, Role, RoleAssignment, User
+from charter.domain.roles import LIAISON, PM, SPONSOR, Perm, ScopeKind
+from charter.persistence.models import CommItem, CommParticipant, Department, Role, RoleAssignment, User
 from charter.services.authz import can, grants
 from charter.services.context import Actor, now
 
@@ -53,6 +53,24 @@ def liaison_of(
     )
     uid: int | None = s.scalar(current_only(q, at or now()))
     return uid
+
+
+def goes_direct(s: Session, project_id: int, user_id: int | None) -> bool:
+    """Does this user talk to the PM directly, not through their department's liaison? A department head
+    (Department.head_user_id) and the project's current Sponsor do: the liaison carries the department's
+    communication, while the PM still deals with the heads and the sponsor in person."""
+    if user_id is None:
+        return False
+    if s.scalar(select(Department.id).where(Department.head_user_id == user_id).limit(1)) is not None:
+        return True
+    q = (
+        select(RoleAssignment.id)
+        .join(Role, Role.id == RoleAssignment.role_id)
+        .where(
+            RoleAssignment.project_id == project_id, RoleAssignment.user_id == user_id, Role.key == SPONSOR
+        )
+    )
+    return s.scalar(current_only(q, now()).limit(1)) is not None
 
 
 def liaison_history(s: Session, project_id: int) -> dict[int, datetime]:

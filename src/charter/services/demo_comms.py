@@ -1,12 +1,13 @@
 """The demo's comms history: events merged into the demo's timeline (see `demo.Event`).
 
 What it leaves behind in CRM: the stakeholder register (people in Charter and groups outside it), the
-communication plan (one entry overdue), message threads that show the liaison routing (Sales through Emily
-Carter from the start; Customer Service straight to the PM until David Nguyen becomes its liaison on day -35,
-then through him), a PM direct contact with a department head, an announcement, stakeholder concerns (answered,
-acknowledged, still open), two steering committees and a weekly team meeting with minutes, decisions and action
-items (one steering committee still to come), and two conflicts: Sales vs Customer Service on the cut-over
-weekend, up the whole escalation ladder to the Sponsor and closed; and an open technical one with the PM.
+communication plan (one entry overdue; the PM hand-over passed Marco's entries to Priya), message threads that
+show the liaison routing (Sales through Emily Carter from the start; Customer Service straight to the PM until
+David Nguyen becomes its liaison on day -35, then through him; department heads always straight to the PM), a
+PM direct contact with a department head, an announcement, stakeholder concerns (answered, acknowledged, still
+open), two steering committees and a weekly team meeting with minutes, decisions and action items (one
+steering committee still to come), and two conflicts: Sales vs Customer Service on the cut-over weekend, up the
+whole escalation ladder to the Sponsor and closed; and an open technical one with the PM.
 
 Every conversation is one event: it starts on the first working day on or after its nominal day (or on or
 before, for the last days) and its later steps fall on working days after that, so nothing happens on a
@@ -94,9 +95,11 @@ def _concern(
 
 
 def _answer_concern(ctx: DemoContext, who: str, concern: int, thread: int, text: str, minutes: int) -> None:
-    """The PM answers a concern in the register and in its thread (the two are kept apart by the services)."""
-    stakeholders.answer(ctx.s, ctx.actor(who), ctx.crm, concern, text=text)
+    """The PM answers a concern's thread, saying how long it took; the services give the concern the same
+    answer (a concern that is a conflict-log entry or a risk is answered in the register as well)."""
     _answer(ctx, who, thread, text, minutes)
+    if stakeholders.get_concern(ctx.s, ctx.actor(who), ctx.crm, concern)["status"] != "answered":
+        stakeholders.answer(ctx.s, ctx.actor(who), ctx.crm, concern, text=text)
 
 
 # --------------------------------------------------------------------------------------------- register and plan
@@ -185,12 +188,6 @@ def _register_and_plan(ctx: DemoContext) -> None:
 
 def _plan_done(ctx: DemoContext, who: str, key: str, n: int) -> None:
     comm_plan.mark_done(ctx.s, ctx.actor(who), ctx.crm, ctx.extra["comms.plan"][key], on=ctx.day(n))
-
-
-def _entry_version(ctx: DemoContext, who: str, key: str) -> int:
-    entry = ctx.extra["comms.plan"][key]
-    rows = comm_plan.list_plan(ctx.s, ctx.actor(who), ctx.crm)
-    return int(next(e["version"] for e in rows if e["id"] == entry))
 
 
 # --------------------------------------------------------------------------------------------- Marco's months
@@ -420,17 +417,6 @@ def _it_customer_numbers(ctx: DemoContext) -> None:
 # --------------------------------------------------------------------------------------------- Priya's months
 
 
-def _plan_to_priya(ctx: DemoContext) -> None:
-    """Day -41: after the hand-over Priya takes over the plan entries Marco owned."""
-    d = _Days(ctx, -41)
-    d.at(0, 9)
-    priya = ctx.actor("priya.nair")
-    for key in ("steering", "status", "finance", "sales_sync", "team", "go_live"):
-        entry = ctx.extra["comms.plan"][key]
-        comm_plan.update_entry(ctx.s, priya, ctx.crm, entry, _entry_version(ctx, "priya.nair", key),
-                               owner_id=priya.user_id)  # fmt: skip
-
-
 def _pm_to_cs_head(ctx: DemoContext) -> None:
     """Day -40: Priya writes to the Head of Customer Service directly (a PM direct contact)."""
     d = _Days(ctx, -40)
@@ -502,10 +488,11 @@ def _cs_sandbox_data(ctx: DemoContext) -> None:
 
 
 def _cs_batch_forward(ctx: DemoContext) -> None:
-    """Day -31: two Customer Service questions, forwarded by David in one batch; Priya answers both."""
+    """Day -31: two Customer Service questions from Hannah, forwarded by David in one batch; Priya answers both
+    (Aisha, the department's head, would write to the PM directly)."""
     d = _Days(ctx, -31)
     d.at(0, 11)
-    macros = _send(ctx, "aisha.karimi", "Quick actions must be ready for the super-user training",
+    macros = _send(ctx, "hannah.schmidt", "Quick actions must be ready for the super-user training",
                    "If the 40 macros become quick actions, they have to exist in the sandbox before "
                    "train-the-trainer, or super-users learn the old way.")  # fmt: skip
     d.at(1, 9, 30)
@@ -735,11 +722,11 @@ def _weekly_status(ctx: DemoContext) -> None:
 
 
 def _cs_training_concern(ctx: DemoContext) -> None:
-    """Day -7: Aisha raises a concern through David, who acknowledges and forwards it: still open."""
+    """Day -7: Hannah raises a concern through David, who acknowledges and forwards it: still open."""
     d = _Days(ctx, -7)
     d.at(0, 13)
     concern, thread = _concern(
-        ctx, "aisha.karimi", "Only 60 % of agents can be trained before go-live",
+        ctx, "hannah.schmidt", "Only 60 % of agents can be trained before go-live",
         "With the later go-live the courses overlap the first weeks of our peak season. On current rosters only "
         "about 60 % of agents can attend before go-live; the success criterion is 90 %.",
         ["quality", "schedule"], "medium")  # fmt: skip
@@ -777,7 +764,7 @@ def _team_meeting(ctx: DemoContext) -> None:
         "- **Jonas:** ETL scripts at about a third; dress rehearsal 1 depends on the opportunity-owner mapping "
         "(waiting for a decision).\n"
         "- **Lena:** ERP interface build 40 %; CTI screen pop waits for the vendor's sandbox telephony adapter.\n"
-        "- **Hannah:** course calendar drafted; concern about training coverage raised by Customer Service.\n"
+        "- **Hannah:** course calendar drafted; her concern about training coverage is with the PM.\n"
         "- **Chloé:** quick actions configured in the sandbox (28 of 40).\n"
         "- Blocker: no Security Officer for the integration review."
     ))  # fmt: skip
@@ -877,7 +864,6 @@ def events() -> list[Event]:
         (-50, 14, 0, "Finance: support renewal", _finance_support_renewal),
         (-48, 17, 30, "cost report sent", _finance_report),
         (-47, 11, 0, "peer question on customer numbers", _it_customer_numbers),
-        (-41, 9, 0, "plan entries to Priya", _plan_to_priya),
         (-40, 10, 0, "PM writes to the Head of Customer Service", _pm_to_cs_head),
         (-39, 14, 0, "Customer Service: e-mail templates (direct)", _cs_email_templates_direct),
         (-34, 9, 30, "Customer Service liaison sync and register", _cs_liaison_start),

@@ -192,7 +192,9 @@ def add_action(
     due_on: date,
     work_package_id: int | None = None,
 ) -> dict[str, Any]:
-    """An action item: a task named after it, its owner assigned, the due date as its deadline."""
+    """An action item: a task named after it, its owner assigned, starting no earlier than the meeting's day
+    (an SNET constraint: it does not sit at the project's start and load its owner there) with the due date
+    as its deadline."""
     project_for(s, actor, project_id)
     m = _meeting(s, project_id, meeting_id)
     _may_edit(s, actor, m)
@@ -200,6 +202,8 @@ def add_action(
     if not text:
         raise ValidationError("is required", field="text")
     require_members(s, project_id, [owner_id], "owner_id")
+    if due_on < m.starts_at.date():
+        raise ValidationError(f"is before the meeting ({m.starts_at:%Y-%m-%d})", field="due_on")
     task = tasks.create_task(
         s,
         actor,
@@ -207,6 +211,8 @@ def add_action(
         name=text[:300],
         work_package_id=work_package_id,
         deadline=datetime(due_on.year, due_on.month, due_on.day, 17, 0),
+        constraint_type="snet",
+        constraint_date=datetime(m.starts_at.year, m.starts_at.month, m.starts_at.day),
         description=f"Action item from the meeting “{m.title}” ({m.starts_at:%Y-%m-%d}).",
     )
     tasks.set_assignees(s, actor, project_id, task["id"], [owner_id])

@@ -261,7 +261,12 @@ def publish(s: Session, actor: Actor, project_id: int, report_id: int, version: 
     for e in s.scalars(select(CommPlanEntry).where(CommPlanEntry.project_id == p.id, CommPlanEntry.active.is_(True),
                                                    CommPlanEntry.channel == "report")):  # fmt: skip
         if e.last_done_on is None or e.last_done_on < t.date():
+            done = journal.snapshot(e)
             e.last_done_on = t.date()
+            s.flush()
+            journal.record(s, actor, entity_type="comm_plan_entry", entity_id=e.id, action="update",
+                           project_id=p.id, before=done, after=journal.snapshot(e),
+                           cause="report published")  # fmt: skip
     return report_dict(s, r, p)
 
 

@@ -414,7 +414,8 @@ def hand_over(
     note: str = "",
 ) -> dict[str, Any]:
     """Hand a role (the PM role, say) to someone else in one action: the current holder's assignment ends
-    at the moment the new one starts."""
+    at the moment the new one starts. A PM hand-over also passes the outgoing PM's active
+    communication-plan entries to the incoming PM (journaled, the hand-over as cause)."""
     project_for(s, actor, project_id, Perm.ROLES_MANAGE, for_update=True)
     role = _role(s, project_id, role_id)
     _check_user(s, to_user_id)
@@ -483,6 +484,11 @@ def hand_over(
         after=journal.snapshot(new),
         cause=f"hand-over from {users.get(current.user_id)}",
     )
+    if role.key == rules.PM and current.user_id != to_user_id:
+        from charter.services import comm_plan
+
+        comm_plan.pass_on(s, actor, project_id, from_user_id=current.user_id, to_user_id=to_user_id,
+                          cause=f"PM hand-over from {users.get(current.user_id)} to {users.get(to_user_id)}")  # fmt: skip
     names = _names(s, project_id)
     return {
         "ended": assignment_dict(current, role, names, t),

@@ -1,11 +1,20 @@
 """The stakeholder register (with its interest/influence grid) and stakeholder concerns.
 
 A concern is routed like any message to the PM (charter.domain.communications.route_to_pm): from a department
-with a current Relationship Liaison it reaches the liaison first, otherwise the PM directly; a communications
+with a current Relationship Liaison it reaches the liaison first, otherwise (and always from a department head
+or the project's Sponsor) the PM directly; a communications
 thread (kind "concern", linked to the concern) carries the conversation. It must be acknowledged within the
 project's deadline (quality plan, working days) or it is flagged. It is answered, or turned into a change
 request or a risk (the link is kept both ways), or into a conflict-log entry (services.conflicts.from_concern);
 its raiser sees what became of it.
+
+The concern and its thread move together: acknowledging the concern is the thread's first response;
+answering the concern answers the thread (same text, journaled with the concern as cause) while it is still
+open, and answering the thread answers the concern while it waits for an answer (journaled with the thread as
+cause). A concern turned into a change request or a risk keeps that outcome.
+
+The register is kept by the PM (every entry) and the liaisons (the entries of their own department: they add
+and edit those, journaled like the PM's changes; another department's entries are not found for them).
 
 Visibility: the PM sees every concern; a liaison their department's; everyone their own and the concerns not
 marked confidential.
@@ -26,7 +35,15 @@ from charter.domain.roles import Perm
 from charter.persistence.models import ChangeRequest, Concern, Department, Risk, Stakeholder, User
 from charter.services import journal
 from charter.services.authz import can, project_for
-from charter.services.comms_common import is_manager, liaison_departments, liaison_of, names, notify, pm_id
+from charter.services.comms_common import (
+    goes_direct,
+    is_manager,
+    liaison_departments,
+    liaison_of,
+    names,
+    notify,
+    pm_id,
+)
 from charter.services.context import Actor, now
 from charter.services.quality import _rec, ack_days
 
@@ -54,6 +71,14 @@ def _register_scope(s: Session, actor: Actor, project_id: int) -> set[int] | Non
     if not depts:
         raise PermissionDenied("the stakeholder register is kept by the Project Manager and the liaisons")
     return depts
+
+
+def _own_department(scope: set[int] | None, department_id: int | None) -> None:
+    """A liaison keeps the entries of their own department(s) only (the PM: any entry)."""
+    if scope is not None and department_id not in scope:
+        raise PermissionDenied(
+            "a liaison keeps the register entries of their own department: choose it", field="department_id"
+        )
 
 
 def register(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
@@ -95,9 +120,10 @@ def create_stakeholder(
     department_id: int | None = None, interest: int = 3, influence: int = 3, attitude: str = "neutral",
     current_engagement: str = "neutral", desired_engagement: str = "supportive", communication_needs: str = "",
 ) -> dict[str, Any]:  # fmt: skip
-    project_for(s, actor, project_id, Perm.COMMS_DEPARTMENT)
+    scope = _register_scope(s, actor, project_id)
     if department_id is None and user_id is not None:
         department_id = s.scalar(select(User.department_id).where(User.id == user_id))
+    _own_department(scope, department_id)
     v = _values(s, dict(name=name, kind=kind, user_id=user_id, department_id=department_id, interest=interest,
                         influence=influence, attitude=attitude, current_engagement=current_engagement,
                         desired_engagement=desired_engagement, communication_needs=communication_needs))  # fmt: skip
@@ -110,14 +136,17 @@ def create_stakeholder(
 def update_stakeholder(
     s: Session, actor: Actor, project_id: int, stakeholder_id: int, version: int, **changes: Any
 ) -> dict[str, Any]:
-    project_for(s, actor, project_id, Perm.COMMS_DEPARTMENT)
+    scope = _register_scope(s, actor, project_id)
     x = s.get(Stakeholder, stakeholder_id)
-    if x is None or x.project_id != project_id:
+    if x is None or x.project_id != project_id or (scope is not None and x.department_id not in scope):
         raise NotFound(f"stakeholder {stakeholder_id} not found in this project", field="stakeholder_id")
     if x.version != version:
         raise stale("stakeholder", version, stakeholder_dict(s, x))
+    values = _values(s, changes)
+    if "department_id" in values:
+        _own_department(scope, values["department_id"])
     before = journal.snapshot(x)
-    for k, v in _values(s, changes).items():
+    for k, v in values.items():
         setattr(x, k, v)
     _rec(s, actor, x, "stakeholder", "update", project_id, before)
     return stakeholder_dict(s, x)
@@ -224,7 +253,8 @@ def raise_concern(
         raise ValidationError("the project has no Project Manager right now", field="project")
     dept = s.scalar(select(User.department_id).where(User.id == actor.user_id)) if actor.user_id else None
     route = C.route_to_pm(sender_id=actor.user_id or 0, sender_department_id=dept,
-                          liaison_id=liaison_of(s, project_id, dept))  # fmt: skip
+                          liaison_id=liaison_of(s, project_id, dept),
+                          direct=goes_direct(s, project_id, actor.user_id))  # fmt: skip
     t = now()
     c = Concern(
         project_id=project_id, raised_by=actor.user_id, department_id=dept, subject=subj, body=body or "",
@@ -271,6 +301,9 @@ def acknowledge(
     c.acknowledged_by = actor.user_id
     c.status = Q.ConcernStatus.ACKNOWLEDGED.value
     _rec(s, actor, c, "concern", "acknowledge", project_id, before)
+    from charter.services import comms
+
+    comms.acknowledge_concern_thread(s, actor, c)
     notify(s, recipients=[c.raised_by], kind="quality.concern", subject=f"Concern acknowledged: {c.subject}",
            body="", project_id=project_id, link=f"/projects/{project_id}/concerns",
            event_key=f"concern:{c.id}:ack", exclude=actor.user_id)  # fmt: skip
@@ -294,6 +327,9 @@ def answer(
     c.answered_by = actor.user_id
     c.status = Q.ConcernStatus.ANSWERED.value
     _rec(s, actor, c, "concern", "answer", project_id, before)
+    from charter.services import comms
+
+    comms.answer_concern_thread(s, actor, c, c.answer)
     notify(s, recipients=[c.raised_by], kind="quality.concern", subject=f"Concern answered: {c.subject}",
            body=c.answer, project_id=project_id, link=f"/projects/{project_id}/concerns",
            event_key=f"concern:{c.id}:answer", exclude=actor.user_id)  # fmt: skip

@@ -59,8 +59,13 @@ def _quality_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
 
 
 def _stakeholders_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
-    return {"register": stakeholders.register(s, actor, pid), "people": _people(s, pid),
-            "depts": org.list_departments(s, actor)}  # fmt: skip
+    """The register; `keeps`: may add and edit entries (the PM, a liaison); a liaison chooses only among their
+    own departments (`any_dept`: the PM may leave the department empty or pick any)."""
+    manager = is_manager(s, actor, pid)
+    mine = liaison_departments(s, actor, pid)
+    depts = [d for d in org.list_departments(s, actor) if manager or d["id"] in mine]
+    return {"register": stakeholders.register(s, actor, pid), "people": _people(s, pid), "depts": depts,
+            "keeps": manager or bool(mine), "any_dept": manager}  # fmt: skip
 
 
 def _concerns_ctx(s: Any, actor: Any, pid: int) -> dict[str, Any]:
