@@ -136,8 +136,8 @@ def test_change_request_edit_form_sets_the_board(web: tuple[TestClient, World]) 
     token = login(client, "pm")
     url = f"/projects/{w.p1}/changes/{cr['id']}"
     page = client.get(url).text
-    assert 'id="cr-edit-form"' in page
-    form = {"csrf_token": token, "version": str(cr["version"]), "board": "1", "title": "Longer A (vendor)",
+    assert 'id="cr-edit-form"' in page and 'name="set_board"' in page  # the PM decides changes: board fields
+    form = {"csrf_token": token, "version": str(cr["version"]), "board": "1", "set_board": "1", "title": "Longer A (vendor)",
             "description": "Two more days", "reason": "Vendor late", "area_schedule": "on",
             f"approver_{w.users['pm']}": "on", f"approver_{w.users['sponsor']}": "on", "quorum": "2"}  # fmt: skip
     r = client.post(url + "/edit", data=form)
@@ -150,6 +150,15 @@ def test_change_request_edit_form_sets_the_board(web: tuple[TestClient, World]) 
         url + "/edit", data={**form, "version": str(now["version"]), "quorum": "5", "title": "Typed"}
     )
     assert r.status_code == 422 and 'value="Typed"' in r.text
+    # a requester who does not decide changes edits the text; the board is not theirs to name (no fields)
+    with w.db.uow() as s:
+        mine = change.create_change_request(s, w.actor("stakeholder"), w.p1, title="Mine")
+    token = login(client, "stakeholder")
+    page = client.get(f"/projects/{w.p1}/changes/{mine['id']}").text
+    assert 'id="cr-edit-form"' in page and 'name="set_board"' not in page
+    r = client.post(f"/projects/{w.p1}/changes/{mine['id']}/edit",
+                    data={"csrf_token": token, "version": str(mine["version"]), "board": "1", "title": "Mine, clearer"})  # fmt: skip
+    assert r.status_code == 303, r.text
 
 
 def test_clearing_the_proposed_changes_needs_the_version_the_page_showed(
