@@ -1918,6 +1918,14 @@ QUALITY_ROWS: tuple[Op, ...] = (
         url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w)}/reject",
         body=lambda w, c: {"reason": "No"},
     ),
+    Op(  # withdrawn by its requester or a holder of change.decide
+        "POST",
+        _CR + "/withdraw",
+        in_p1("pm", "sponsor", "stakeholder"),
+        "requested by the stakeholder",
+        url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w)}/withdraw",
+        body=lambda w, c: {"version": 1, "reason": "Not needed"},
+    ),
     Op("GET", "/projects/{project_id}/baselines/{number}/changes", READ_P1, url=_q_baseline),
 )
 # Editing and removing the quality records: who may create them may change and remove them (version-checked).

@@ -570,6 +570,10 @@ QUALITY_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {"reason": "Fine"}),
     Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor"), "reject",
        url=_id(api._q_change, "/projects/{p1}/changes/{id}/reject"), form=lambda w, c: {"reason": "No"}),
+    # withdrawn by its requester or a holder of change.decide
+    Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor", "stakeholder"),
+       "withdraw (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/withdraw"),
+       form=lambda w, c: {"version": "1", "reason": "Not needed"}),
 )  # fmt: skip
 
 TECH_ROWS: tuple[Op, ...] = (
