@@ -31,11 +31,13 @@ def _csrf(html: str) -> str:
 def login(seed: Any, client: TestClient, username: str) -> str:
     with seed.db.uow() as s:
         s.execute(
-            update(User).where(User.username == username).values(password_hash=accounts.hash_password(PW))
+            update(User)
+            .where(User.id == seed.users[username])
+            .values(password_hash=accounts.hash_password(PW))
         )
     client.cookies.clear()
     page = client.get("/login")
-    r = client.post("/login", data={"username": username, "password": PW, "csrf_token": _csrf(page.text),
+    r = client.post("/login", data={"username": username.replace("_", "-"), "password": PW, "csrf_token": _csrf(page.text),
                                     "next": "/projects"}, follow_redirects=False)  # fmt: skip
     assert r.status_code == 303, r.text
     return _csrf(client.get("/projects").text)

@@ -2038,10 +2038,10 @@ TECH_ROWS: tuple[Op, ...] = (
     Op("GET", "/projects/{project_id}/closure", READ_P1, url=p1("/closure")),
     Op("POST", "/projects/{project_id}/close", but(in_p1("pm"), pm="409", admin="409"), url=p1("/close")),
     Op("GET", "/lessons", authenticated(), params={"q": "scope"}),
-    Op(
+    Op(  # everyone who works on the project or raises issues records lessons (an Observer only reads them)
         "POST",
         "/projects/{project_id}/lessons",
-        in_p1("pm"),
+        but(READ_P1, observer="403"),
         url=p1("/lessons"),
         body=lambda w, c: {"title": "Freeze scope early"},
     ),

@@ -593,7 +593,7 @@ TECH_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/tech/handover", in_p1("pm"), "a component to hand over", url=p1("/tech/handover"),
        prepare=lambda w, c: _component(w) and None,
        form=lambda w, c: {"owner_id": str(w.users["sponsor"])}),
-    Op("/projects/{project_id}/lessons", in_p1("pm"), url=p1("/lessons"),
+    Op("/projects/{project_id}/lessons", _RAISERS, url=p1("/lessons"),
        form=lambda w, c: {"title": "Freeze scope early"}),
 )  # fmt: skip
 
