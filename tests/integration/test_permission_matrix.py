@@ -1944,6 +1944,14 @@ QUALITY_ROWS: tuple[Op, ...] = (
         url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w)}/reject",
         body=lambda w, c: {"reason": "No"},
     ),
+    Op(  # withdrawn by its requester or a holder of change.decide
+        "POST",
+        _CR + "/withdraw",
+        in_p1("pm", "sponsor", "stakeholder"),
+        "requested by the stakeholder",
+        url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w)}/withdraw",
+        body=lambda w, c: {"version": 1, "reason": "Not needed"},
+    ),
     Op("GET", "/projects/{project_id}/baselines/{number}/changes", READ_P1, url=_q_baseline),
 )
 # Editing and removing the quality records: who may create them may change and remove them (version-checked).
@@ -2056,10 +2064,10 @@ TECH_ROWS: tuple[Op, ...] = (
     Op("GET", "/projects/{project_id}/closure", READ_P1, url=p1("/closure")),
     Op("POST", "/projects/{project_id}/close", but(in_p1("pm"), pm="409", admin="409"), url=p1("/close")),
     Op("GET", "/lessons", authenticated(), params={"q": "scope"}),
-    Op(
+    Op(  # everyone who works on the project or raises issues records lessons (an Observer only reads them)
         "POST",
         "/projects/{project_id}/lessons",
-        in_p1("pm"),
+        but(READ_P1, observer="403"),
         url=p1("/lessons"),
         body=lambda w, c: {"title": "Freeze scope early"},
     ),

@@ -578,6 +578,10 @@ QUALITY_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {"reason": "Fine"}),
     Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor"), "reject",
        url=_id(api._q_change, "/projects/{p1}/changes/{id}/reject"), form=lambda w, c: {"reason": "No"}),
+    # withdrawn by its requester or a holder of change.decide
+    Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor", "stakeholder"),
+       "withdraw (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/withdraw"),
+       form=lambda w, c: {"version": "1", "reason": "Not needed"}),
 )  # fmt: skip
 
 TECH_ROWS: tuple[Op, ...] = (
@@ -597,7 +601,7 @@ TECH_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/tech/handover", in_p1("pm"), "a component to hand over", url=p1("/tech/handover"),
        prepare=lambda w, c: _component(w) and None,
        form=lambda w, c: {"owner_id": str(w.users["sponsor"])}),
-    Op("/projects/{project_id}/lessons", in_p1("pm"), url=p1("/lessons"),
+    Op("/projects/{project_id}/lessons", _RAISERS, url=p1("/lessons"),
        form=lambda w, c: {"title": "Freeze scope early"}),
 )  # fmt: skip
 
