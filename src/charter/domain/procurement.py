@@ -111,6 +111,20 @@ def route(rules: Sequence[Rule], amount: Decimal, remaining: Decimal, currency: 
     return Routing(top, f"{amount} {currency} is above every limit: needs the {top}", False)
 
 
+def escalate(routing: Routing, requester_roles: set[str]) -> Routing:
+    """Separation of duties: no one approves their own request. When the requester holds the role the rules
+    name, the request goes to the next approver up (APPROVER_ROLES is in ascending order) that the requester
+    does not hold; with no such role it stays (another holder of the role decides)."""
+    if routing.role_key not in requester_roles or routing.role_key not in APPROVER_ROLES:
+        return routing
+    for role in APPROVER_ROLES[APPROVER_ROLES.index(routing.role_key) + 1 :]:
+        if role not in requester_roles:
+            who = routing.role_key.replace("_", " ")
+            why = f"{routing.rule}; raised by the {who}, so it goes to the next approver up: the {role}"
+            return Routing(role, why, routing.over_budget)
+    return routing
+
+
 def match_invoice(
     order_total: Decimal, received: Decimal, invoiced_before: Decimal, amount: Decimal, currency: str
 ) -> list[str]:
