@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from charter.domain import procurement as rules
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
-from charter.domain.money import parse_amount, quantise
+from charter.domain.money import fmt_money, parse_amount, quantise
 from charter.domain.roles import Perm
 from charter.persistence.models import (
     ApprovalRule,
@@ -294,7 +294,8 @@ def create_order(
     total = sum((x.amount for x in rows), ZERO)
     if total > Decimal(r.amount):
         raise ValidationError(
-            f"the order's {total} {p.currency} exceeds the approved {r.amount} {p.currency}; raise a new request",
+            f"the order's {fmt_money(total, p.currency)} exceeds the approved {fmt_money(r.amount, p.currency)}; "
+            "raise a new request",
             field="lines",
         )
     count = s.scalar(select(func.count()).where(PurchaseOrder.project_id == project_id)) or 0
@@ -358,7 +359,9 @@ def add_receipt(
     if value <= 0:
         raise ValidationError("a receipt must have a value above zero", field="amount")
     if received + value > Decimal(o.total):
-        raise ValidationError(f"receipts would exceed the order's {o.total} {p.currency}", field="amount")
+        raise ValidationError(
+            f"receipts would exceed the order's {fmt_money(o.total, p.currency)}", field="amount"
+        )
     g = GoodsReceipt(
         order_id=o.id, day=day, amount=value, note=note, received_by=actor.user_id, created_at=now()
     )
