@@ -128,6 +128,15 @@ def labour_by_task(s: Session, project_id: int, until: dt.date | None = None) ->
     return dict(labour_cost(s, project_id, until))
 
 
+def labour_warnings(s: Session, project_id: int) -> list[str]:
+    """Approved hours the labour cost leaves out (a rate in another currency than the project's)."""
+    try:
+        from charter.services.timesheets import labour_warnings as warnings
+    except ImportError:
+        return []
+    return warnings(s, project_id)
+
+
 def _task_dates(s: Session, project_id: int) -> dict[int, tuple[dt.date | None, dt.date | None]]:
     """Each task's start and finish day: the actual one, else the scheduled one (None: unknown)."""
     q = (
@@ -729,6 +738,6 @@ def summary(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
     return {
         "project_id": project_id, "currency": p.currency, "lines": lines, "totals": totals,
         "reserves": reserves, "performance_baseline": quantise(totals["budget"] - reserves, p.currency),
-        "unallocated_labour": cc["unallocated_labour"],
+        "unallocated_labour": cc["unallocated_labour"], "labour_warnings": labour_warnings(s, project_id),
         "baseline": version_dict(base) if base else None,
     }  # fmt: skip
