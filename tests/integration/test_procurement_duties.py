@@ -124,7 +124,7 @@ def test_cancel_a_request_by_its_requester_or_the_pm(api: Any, b: Any, as_: Any,
     err(api.post(f"/projects/{p}/purchase-requests/{r['id']}/approve", headers=as_("pm"), json={}), 409)
     with seed.db.uow(readonly=True) as s:
         causes = list(s.scalars(select(JournalEntry.cause).where(
-            JournalEntry.entity_type == "purchase_request", JournalEntry.entity_id == r["id"])))  # fmt: skip
+            JournalEntry.entity_type == "purchase_request", JournalEntry.entity_id == str(r["id"]))))  # fmt: skip
     assert "cancelled: found spares" in causes
     # the PM cancels an approved request: it no longer reserves the line's budget
     big = raise_(api, b, as_("task_leader"), "900.00")
