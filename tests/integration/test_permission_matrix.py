@@ -1102,6 +1102,13 @@ BUDGET_ROWS: tuple[Op, ...] = (
         url=lambda w, c: f"/projects/{w.p1}/purchase-requests/{_pr(w)[0]}/reject",
         body=lambda w, c: {"reason": "no"},
     ),
+    Op(  # the requester (here the PM) or the PM; while not yet ordered
+        "POST",
+        "/projects/{project_id}/purchase-requests/{request_id}/cancel",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/purchase-requests/{_pr(w)[0]}/cancel",
+        body=lambda w, c: {"version": 1, "reason": "bought elsewhere"},
+    ),
     Op("GET", "/projects/{project_id}/purchase-orders", in_p1(*LINE_READERS), url=p1("/purchase-orders")),
     Op(
         "POST",
@@ -1148,7 +1155,8 @@ BUDGET_ROWS: tuple[Op, ...] = (
     Op(
         "POST",
         "/projects/{project_id}/invoices/{invoice_id}/release",
-        in_p1("pm", "sponsor"),
+        in_p1("sponsor"),
+        "registered by the PM, who does not release it",
         url=lambda w, c: f"/projects/{w.p1}/invoices/{_held_invoice(w)}/release",
         body=lambda w, c: {"reason": "ok"},
     ),
