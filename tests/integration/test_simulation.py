@@ -272,3 +272,19 @@ def test_no_progress_same_results_as_before(seed: Any) -> None:
     assert _finish(run) == {10: 4.74, 50: 5.94, 80: 6.92, 90: 7.38}
     assert run["result"]["mean"] == {"days": 6.03, "date": "2020-01-14T09:14:00"}
     assert run["result"]["std_days"] == 1.04
+
+
+def test_execute_in_the_callers_session_sees_its_uncommitted_plan(seed: Any) -> None:
+    """A caller holding a unit of work (a script, the demo) runs the simulation in it: the run sees the plan as
+    the session has it and its result is stored when the caller commits (no adapter, no second connection)."""
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        a = tasks.get_task(s, pm, seed.p1, seed.tasks["a"])
+        tasks.update_task(s, pm, seed.p1, seed.tasks["a"], a["version"], duration="5d")  # not committed yet
+        run = simulation.create_run(s, pm, seed.p1, iterations=200, seed=1)
+        simulation.execute_in_session(s, run["id"])
+        out = simulation.get_run(s, pm, seed.p1, run["id"])
+        assert out["status"] == "done" and out["result"]["deterministic"]["days"] == 7
+    with seed.db.uow(readonly=True) as s:
+        stored = simulation.get_run(s, pm, seed.p1, run["id"])
+    assert stored["status"] == "done" and stored["result"] == out["result"]

@@ -52,7 +52,8 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -427,8 +428,11 @@ def create_run(
     return out
 
 
-def _update(db: Database, run_id: int, **values: Any) -> None:
-    with db.uow() as s:
+Units = Callable[..., AbstractContextManager[Session]]  # db.uow, or one lending a caller's session
+
+
+def _update(uow: Units, run_id: int, **values: Any) -> None:
+    with uow() as s:
         run = s.get(SimulationRun, run_id)
         if run is not None:
             for k, v in values.items():
@@ -445,7 +449,7 @@ def _signal(run_id: int) -> threading.Event:
         return _SIGNALS.setdefault(run_id, threading.Event())
 
 
-def _cancel_check(db: Database, run_id: int, signal: threading.Event) -> Callable[[], bool]:
+def _cancel_check(uow: Units, run_id: int, signal: threading.Event) -> Callable[[], bool]:
     """True once the run is to stop: the in-process signal at once, the row's flag within CANCEL_POLL."""
     last = [time.monotonic()]
 
@@ -456,7 +460,7 @@ def _cancel_check(db: Database, run_id: int, signal: threading.Event) -> Callabl
         if t - last[0] < CANCEL_POLL:
             return False
         last[0] = t
-        with db.uow(readonly=True) as s:
+        with uow(readonly=True) as s:
             flagged = s.scalar(select(SimulationRun.cancel_requested_at).where(SimulationRun.id == run_id))
         if flagged is not None:
             signal.set()
@@ -469,28 +473,44 @@ def execute_run(db: Database, run_id: int, progress: Callable[[float, str], None
     """Execute a queued run, writing progress (at most twice a second) and the results to its row. Failures
     are recorded on the run (status failed, error), never raised; a cancellation (see cancel_run) stops it
     between batches of iterations with status cancelled and no result."""
+    _execute(db.uow, run_id, progress)
+
+
+def execute_in_session(s: Session, run_id: int, progress: Callable[[float, str], None] | None = None) -> None:
+    """Execute a queued run inside the caller's unit of work (which sees the caller's uncommitted plan and
+    holds the results until the caller commits), e.g. for a script or the demo that builds a project in one
+    transaction. Otherwise as :func:`execute_run`: failures are recorded on the run, never raised."""
+
+    @contextmanager
+    def lend(*, readonly: bool = False) -> Iterator[Session]:
+        yield s
+
+    _execute(lend, run_id, progress)
+
+
+def _execute(uow: Units, run_id: int, progress: Callable[[float, str], None] | None) -> None:
     signal = _signal(run_id)
     try:
-        with db.uow() as s:
+        with uow() as s:
             run = s.get(SimulationRun, run_id)
             if run is None or run.status != "queued":
                 return
             run.status, run.started_at, run.message, run.heartbeat_at = "running", now(), "starting", now()
             iterations, seed, params = run.iterations, run.seed, dict(run.params)
             inp = build_inputs(s, run.project_id, params)
-        _run_engine(db, run_id, inp, iterations, seed, params, progress, signal)
+        _run_engine(uow, run_id, inp, iterations, seed, params, progress, signal)
     except ValidationError as exc:
-        _update(db, run_id, status="failed", error=exc.message, message="failed", finished_at=now())
+        _update(uow, run_id, status="failed", error=exc.message, message="failed", finished_at=now())
     except Exception as exc:  # recorded on the run: a background thread has no one else to tell
         log.exception("simulation run %s failed", run_id)
-        _update(db, run_id, status="failed", error=f"{type(exc).__name__}: {exc}", message="failed",
+        _update(uow, run_id, status="failed", error=f"{type(exc).__name__}: {exc}", message="failed",
                 finished_at=now())  # fmt: skip
     finally:
         with _SIGNALS_LOCK:
             _SIGNALS.pop(run_id, None)
 
 
-def _run_engine(db: Database, run_id: int, inp: Inputs, iterations: int, seed: int, params: dict[str, Any],
+def _run_engine(uow: Units, run_id: int, inp: Inputs, iterations: int, seed: int, params: dict[str, Any],
                 progress: Callable[[float, str], None] | None, signal: threading.Event) -> None:  # fmt: skip
     last = [0.0]
 
@@ -500,16 +520,16 @@ def _run_engine(db: Database, run_id: int, inp: Inputs, iterations: int, seed: i
         t = time.monotonic()
         if t - last[0] >= 0.5 and not signal.is_set():
             last[0] = t
-            _update(db, run_id, progress=min(frac, 0.99), message=msg, heartbeat_at=now())
+            _update(uow, run_id, progress=min(frac, 0.99), message=msg, heartbeat_at=now())
 
     try:
         res = _run(inp, iterations, seed, int(params.get("bins") or 40), report,
-                   _cancel_check(db, run_id, signal))  # fmt: skip
+                   _cancel_check(uow, run_id, signal))  # fmt: skip
     except MonteCarloCancelled as exc:
-        _update(db, run_id, status="cancelled", message=f"cancelled after {exc.done:,} of {iterations:,} iterations",
+        _update(uow, run_id, status="cancelled", message=f"cancelled after {exc.done:,} of {iterations:,} iterations",
                 result=None, finished_at=now())  # fmt: skip
         return
-    _update(db, run_id, status="done", progress=1.0, message="done", result=result_dict(res, inp),
+    _update(uow, run_id, status="done", progress=1.0, message="done", result=result_dict(res, inp),
             finished_at=now())  # fmt: skip
 
 
