@@ -183,3 +183,36 @@ def test_api_and_cli_plan(api: Any, as_: Any, seed: Any, monkeypatch: pytest.Mon
     assert len(json.loads(r.stdout)["tasks"]) == 4
     r = runner.invoke(app, ["tech", "plan", str(u2["id"])])
     assert r.exit_code != 0 and "already planned" in r.stderr
+
+
+def test_whoever_did_the_work_may_mark_the_item_done(seed: Any) -> None:
+    """Task Leaders are Responsible for technology (default RACI) without tech.manage: the Task Leader of the
+    package a plan's tasks are in, or an assignee of one of them, may mark the item done (journaled as
+    theirs); dismissing stays with tech.manage, and another package's Task Leader or an unplanned item is
+    refused (403)."""
+    from charter.persistence.models import JournalEntry
+
+    pm = seed.actor("pm")
+    _, u = _item(seed)
+    _, unplanned = _item(seed)
+    _, by_worker = _item(seed, owner="worker")
+    with seed.db.uow() as s:
+        p = tech_plans.create_plan(s, pm, u["id"], u["version"], work_package_id=seed.wp_a)
+        w = tech_plans.create_plan(s, pm, by_worker["id"], by_worker["version"])  # worker assigned
+    for who in ("task_leader_b", "observer", "worker"):
+        with pytest.raises(PermissionDenied), seed.db.uow() as s:
+            tech.set_update_status(s, seed.actor(who), u["id"], p["version"], "done")
+    with pytest.raises(PermissionDenied), seed.db.uow() as s:
+        tech.set_update_status(s, seed.actor("task_leader"), u["id"], p["version"], "dismissed", "not needed")
+    with pytest.raises(PermissionDenied), seed.db.uow() as s:
+        tech.set_update_status(s, seed.actor("task_leader"), unplanned["id"], unplanned["version"], "done")
+    with seed.db.uow() as s:
+        out = tech.set_update_status(s, seed.actor("task_leader"), u["id"], p["version"], "done", "patched")
+        assert out["status"] == "done"
+        out = tech.set_update_status(s, seed.actor("worker"), by_worker["id"], w["version"], "done")
+        assert out["status"] == "done"
+    with seed.db.uow(readonly=True) as s:
+        e = s.scalars(select(JournalEntry).where(JournalEntry.entity_type == "tech_update",
+                                                 JournalEntry.entity_id == str(u["id"]))
+                      .order_by(JournalEntry.id.desc())).first()  # fmt: skip
+        assert e is not None and e.actor_id == seed.users["task_leader"] and "done" in str(e.changes)
