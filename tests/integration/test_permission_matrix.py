@@ -2014,6 +2014,23 @@ def _tech_update(suffix: str) -> Url:
     return url
 
 
+_PLANNED: dict[str, int] = {}  # caller -> the version of the planned update item their cell marks done
+
+
+def _planned_update_url(w: World, caller: str) -> str:
+    """An update item planned into WP-A (task_leader's package; its tasks unassigned): whoever did the work
+    (the package's Task Leader) may mark it done without tech.manage."""
+    from charter.services import tech, tech_plans
+
+    with w.db.uow() as s:
+        c = tech.create_component(s, w.actor("pm"), w.p1, name="OpenSSL", current_version="3.0")
+        u = tech.create_update(s, w.actor("pm"), c["id"], kind="advisory", title="CVE-2030-0003")
+        out = tech_plans.create_plan(s, w.actor("pm"), u["id"], u["version"], work_package_id=w.wp_a,
+                                     steps=[{"name": "Patch", "days": 1}])  # fmt: skip
+    _PLANNED[caller] = int(out["version"])
+    return f"/tech/updates/{u['id']}/status"
+
+
 TECH_ROWS: tuple[Op, ...] = (
     Op("GET", "/tech/components", authenticated()),
     Op("POST", "/tech/components", in_p1("pm"), body=lambda w, c: {"project_id": w.p1, "name": "Redis"}),
@@ -2059,6 +2076,14 @@ TECH_ROWS: tuple[Op, ...] = (
         in_p1("pm"),
         url=_tech_update("/status"),
         body=lambda w, c: {"version": 1, "status": "dismissed", "note": "not exposed"},
+    ),
+    Op(
+        "POST",
+        "/tech/updates/{update_id}/status",
+        in_p1("pm", "task_leader"),
+        "done, planned in WP-A",
+        url=_planned_update_url,
+        body=lambda w, c: {"version": _PLANNED[c], "status": "done"},
     ),
     Op("GET", "/tech/due", authenticated(), params={"days": 400}),
     Op("POST", "/tech/due", admin_only()),
@@ -2124,6 +2149,10 @@ RISK_ROWS: tuple[Op, ...] = (
        body=lambda w, c: {"body": "Noted"}),
     Op("POST", "/projects/{project_id}/risks/{risk_id}/actions", _RISK_MANAGERS, "an existing task",
        url=_risk_url("/actions"), body=lambda w, c: {"task_id": w.tasks["c"]}),
+    # a new task in the risk's package, created on the owner's behalf: task_leader owns the risk but has no
+    # task.edit outside WP-A (the risk has no package), and may still add the response
+    Op("POST", "/projects/{project_id}/risks/{risk_id}/actions", _RISK_MANAGERS, "a new task",
+       url=_risk_url("/actions"), body=lambda w, c: {"name": "Call the vendor", "duration": "1d"}),
     Op("GET", "/projects/{project_id}/risks/{risk_id}/ratings", READ_P1, url=_risk_url("/ratings")),
     Op("GET", "/projects/{project_id}/risk-scales", READ_P1, url=p1("/risk-scales")),
     Op("PUT", "/projects/{project_id}/risk-scales", in_p1("pm"), url=p1("/risk-scales"),
