@@ -79,7 +79,7 @@ def test_concern_becomes_an_approved_change(page: Page, live_server) -> None:  #
     dur.get_by_label("Task").select_option(label="1.1 Migrate data (3d)")
     dur.get_by_label("New duration").fill("5d")
     dur.get_by_role("button", name="Add duration change").click()
-    expect(page.locator("#ops")).to_contain_text("duration=5d")
+    expect(page.locator("#ops")).to_contain_text("Change the duration of 1.1 Migrate data to 5d")
     page.get_by_role("button", name="Preview impact").click()
     finish = page.locator("#impact-finish")
     expect(finish).to_be_visible()

@@ -96,7 +96,7 @@ def test_approval_rules_by_amount_and_the_wrong_approver_is_refused_with_the_rul
     api: Any, b: Any, as_: Any
 ) -> None:
     p = b["p"]
-    small = ok(request(api, b, as_("pm"), "1000.00"), 201)
+    small = ok(request(api, b, as_("task_leader"), "1000.00"), 201)
     assert small["approver_role"] == "project_manager"
     e = err(api.post(f"/projects/{p}/purchase-requests/{small['id']}/approve", headers=as_("sponsor"), json={}), 403,
             "approver_role")  # fmt: skip
@@ -138,7 +138,7 @@ def test_task_leader_requests_only_for_own_package(api: Any, b: Any, as_: Any) -
 
 def _order(api: Any, b: Any, as_: Any, amount: str = "800.00") -> dict[str, Any]:
     p = b["p"]
-    r = ok(request(api, b, as_("pm"), amount), 201)
+    r = ok(request(api, b, as_("task_leader"), amount), 201)
     ok(api.post(f"/projects/{p}/purchase-requests/{r['id']}/approve", headers=as_("pm"), json={}))
     return ok(api.post(f"/projects/{p}/purchase-orders", headers=as_("pm"), json={
         "request_id": r["id"], "lines": [{"quantity": 1, "unit_price": amount}]}), 201)  # fmt: skip
@@ -173,7 +173,7 @@ def test_an_invoice_above_its_order_is_held_and_released_only_with_a_reason(
 
 def test_an_order_larger_than_its_approval_is_refused(api: Any, b: Any, as_: Any) -> None:
     p = b["p"]
-    r = ok(request(api, b, as_("pm"), "100.00"), 201)
+    r = ok(request(api, b, as_("task_leader"), "100.00"), 201)
     ok(api.post(f"/projects/{p}/purchase-requests/{r['id']}/approve", headers=as_("pm"), json={}))
     err(api.post(f"/projects/{p}/purchase-orders", headers=as_("pm"), json={
         "request_id": r["id"], "lines": [{"quantity": 3, "unit_price": "40.00"}]}), 422, "lines")  # fmt: skip

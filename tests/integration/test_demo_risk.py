@@ -112,6 +112,13 @@ def test_demo_risk_history_and_pages(db: Database) -> None:
         assert latest["result"]["risks_count"] >= 5
         assert [f["p"] for f in latest["result"]["finish"]] == [10, 50, 80, 90]
         assert sum(latest["result"]["histogram"]["counts"]) == 2000
+        # mid-project the remaining work is simulated from the status date: P50 is not before the schedule's
+        # own finish (replaying finished work from the project start made it weeks earlier)
+        from charter.persistence.models import ProjectSchedule
+
+        plan_finish = s.get(ProjectSchedule, crm).finish  # type: ignore[union-attr]
+        p50 = next(f["date"] for f in latest["result"]["finish"] if f["p"] == 50)
+        assert p50 >= plan_finish.isoformat(), (p50, plan_finish)
 
         lev = levelling.list_runs(s, priya, crm)
         assert [r["status"] for r in lev] == ["preview", "stale"]

@@ -1102,6 +1102,13 @@ BUDGET_ROWS: tuple[Op, ...] = (
         url=lambda w, c: f"/projects/{w.p1}/purchase-requests/{_pr(w)[0]}/reject",
         body=lambda w, c: {"reason": "no"},
     ),
+    Op(  # the requester (here the PM) or the PM; while not yet ordered
+        "POST",
+        "/projects/{project_id}/purchase-requests/{request_id}/cancel",
+        in_p1("pm"),
+        url=lambda w, c: f"/projects/{w.p1}/purchase-requests/{_pr(w)[0]}/cancel",
+        body=lambda w, c: {"version": 1, "reason": "bought elsewhere"},
+    ),
     Op("GET", "/projects/{project_id}/purchase-orders", in_p1(*LINE_READERS), url=p1("/purchase-orders")),
     Op(
         "POST",
@@ -1148,7 +1155,8 @@ BUDGET_ROWS: tuple[Op, ...] = (
     Op(
         "POST",
         "/projects/{project_id}/invoices/{invoice_id}/release",
-        in_p1("pm", "sponsor"),
+        in_p1("sponsor"),
+        "registered by the PM, who does not release it",
         url=lambda w, c: f"/projects/{w.p1}/invoices/{_held_invoice(w)}/release",
         body=lambda w, c: {"reason": "ok"},
     ),
@@ -1944,6 +1952,14 @@ QUALITY_ROWS: tuple[Op, ...] = (
         url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w)}/reject",
         body=lambda w, c: {"reason": "No"},
     ),
+    Op(  # withdrawn by its requester or a holder of change.decide
+        "POST",
+        _CR + "/withdraw",
+        in_p1("pm", "sponsor", "stakeholder"),
+        "requested by the stakeholder",
+        url=lambda w, c: f"/projects/{w.p1}/change-requests/{_q_change(w)}/withdraw",
+        body=lambda w, c: {"version": 1, "reason": "Not needed"},
+    ),
     Op("GET", "/projects/{project_id}/baselines/{number}/changes", READ_P1, url=_q_baseline),
 )
 # Editing and removing the quality records: who may create them may change and remove them (version-checked).
@@ -1998,6 +2014,23 @@ def _tech_update(suffix: str) -> Url:
     return url
 
 
+_PLANNED: dict[str, int] = {}  # caller -> the version of the planned update item their cell marks done
+
+
+def _planned_update_url(w: World, caller: str) -> str:
+    """An update item planned into WP-A (task_leader's package; its tasks unassigned): whoever did the work
+    (the package's Task Leader) may mark it done without tech.manage."""
+    from charter.services import tech, tech_plans
+
+    with w.db.uow() as s:
+        c = tech.create_component(s, w.actor("pm"), w.p1, name="OpenSSL", current_version="3.0")
+        u = tech.create_update(s, w.actor("pm"), c["id"], kind="advisory", title="CVE-2030-0003")
+        out = tech_plans.create_plan(s, w.actor("pm"), u["id"], u["version"], work_package_id=w.wp_a,
+                                     steps=[{"name": "Patch", "days": 1}])  # fmt: skip
+    _PLANNED[caller] = int(out["version"])
+    return f"/tech/updates/{u['id']}/status"
+
+
 TECH_ROWS: tuple[Op, ...] = (
     Op("GET", "/tech/components", authenticated()),
     Op("POST", "/tech/components", in_p1("pm"), body=lambda w, c: {"project_id": w.p1, "name": "Redis"}),
@@ -2044,6 +2077,14 @@ TECH_ROWS: tuple[Op, ...] = (
         url=_tech_update("/status"),
         body=lambda w, c: {"version": 1, "status": "dismissed", "note": "not exposed"},
     ),
+    Op(
+        "POST",
+        "/tech/updates/{update_id}/status",
+        in_p1("pm", "task_leader"),
+        "done, planned in WP-A",
+        url=_planned_update_url,
+        body=lambda w, c: {"version": _PLANNED[c], "status": "done"},
+    ),
     Op("GET", "/tech/due", authenticated(), params={"days": 400}),
     Op("POST", "/tech/due", admin_only()),
     Op(
@@ -2056,10 +2097,10 @@ TECH_ROWS: tuple[Op, ...] = (
     Op("GET", "/projects/{project_id}/closure", READ_P1, url=p1("/closure")),
     Op("POST", "/projects/{project_id}/close", but(in_p1("pm"), pm="409", admin="409"), url=p1("/close")),
     Op("GET", "/lessons", authenticated(), params={"q": "scope"}),
-    Op(
+    Op(  # everyone who works on the project or raises issues records lessons (an Observer only reads them)
         "POST",
         "/projects/{project_id}/lessons",
-        in_p1("pm"),
+        but(READ_P1, observer="403"),
         url=p1("/lessons"),
         body=lambda w, c: {"title": "Freeze scope early"},
     ),
@@ -2108,6 +2149,10 @@ RISK_ROWS: tuple[Op, ...] = (
        body=lambda w, c: {"body": "Noted"}),
     Op("POST", "/projects/{project_id}/risks/{risk_id}/actions", _RISK_MANAGERS, "an existing task",
        url=_risk_url("/actions"), body=lambda w, c: {"task_id": w.tasks["c"]}),
+    # a new task in the risk's package, created on the owner's behalf: task_leader owns the risk but has no
+    # task.edit outside WP-A (the risk has no package), and may still add the response
+    Op("POST", "/projects/{project_id}/risks/{risk_id}/actions", _RISK_MANAGERS, "a new task",
+       url=_risk_url("/actions"), body=lambda w, c: {"name": "Call the vendor", "duration": "1d"}),
     Op("GET", "/projects/{project_id}/risks/{risk_id}/ratings", READ_P1, url=_risk_url("/ratings")),
     Op("GET", "/projects/{project_id}/risk-scales", READ_P1, url=p1("/risk-scales")),
     Op("PUT", "/projects/{project_id}/risk-scales", in_p1("pm"), url=p1("/risk-scales"),

@@ -148,6 +148,41 @@ def test_actions_are_tasks(seed: Any) -> None:
         risk.add_action(s, seed.actor("worker"), seed.p1, r["id"], name="X")
 
 
+def test_the_owner_or_a_risk_manager_adds_a_response_without_task_edit(seed: Any) -> None:
+    """A Security Officer-like role (risk.manage, no task.edit) and a risk's owner who plans no tasks in the
+    risk's package add a response action: the task is created in the risk's package on their behalf and
+    journaled as theirs. Another package still needs task.edit there (403, nothing created); someone who
+    neither owns the risk nor manages risks is refused as before."""
+    from charter.persistence.models import JournalEntry
+    from charter.services import roles
+
+    admin = seed.actor("admin")
+    with seed.db.uow() as s:
+        role = roles.create_role(s, admin, seed.p1, name="Security Officer",
+                                 permissions=["project.read", "risk.raise", "risk.manage"])  # fmt: skip
+        roles.assign_role(s, admin, seed.p1, role_id=role["id"], user_id=seed.users["outsider"])
+    r = _add(seed, work_package_id=seed.wp_a, owner_id=seed.users["task_leader_b"])
+    cases = (("outsider", "Pen test the portal"), ("task_leader_b", "Second supplier"))
+    for who, name in cases:
+        with seed.db.uow() as s:
+            out = risk.add_action(s, seed.actor(who), seed.p1, r["id"], name=name, duration="1d")
+        with seed.db.uow(readonly=True) as s:
+            tid = next(a["task_id"] for a in out["actions"] if a["name"] == name)
+            t = s.get(Task, tid)
+            assert t is not None and t.work_package_id == seed.wp_a
+            entry = s.scalars(select(JournalEntry).where(JournalEntry.entity_type == "task",
+                                                         JournalEntry.entity_id == str(tid))).one()  # fmt: skip
+            assert entry.action == "create" and entry.actor_id == seed.users[who]
+    with pytest.raises(PermissionDenied), seed.db.uow() as s:  # not the risk's package: task.edit there
+        risk.add_action(
+            s, seed.actor("outsider"), seed.p1, r["id"], name="Elsewhere", work_package_id=seed.wp_b
+        )
+    with pytest.raises(PermissionDenied), seed.db.uow() as s:
+        risk.add_action(s, seed.actor("worker"), seed.p1, r["id"], name="Not mine")
+    with seed.db.uow(readonly=True) as s:
+        assert s.scalars(select(Task.id).where(Task.name.in_(["Elsewhere", "Not mine"]))).all() == []
+
+
 def test_rating_history_burndown_and_heatmap(seed: Any, frozen_clock: Any) -> None:
     pm = seed.actor("pm")
     a = _add(seed, probability=4, impact_cost=5)  # 20

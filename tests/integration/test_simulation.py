@@ -197,3 +197,94 @@ def test_cli_risk_and_simulate(seed: Any, monkeypatch: Any) -> None:
     assert out.exit_code == 0 and "P90" in out.output
     out = cli.invoke(app, ["--as", "pm", "simulate", "P1", "--iterations", "0"])
     assert out.exit_code == 1 and "iterations" in out.output
+
+
+# --------------------------------------------------------------------------------------------- progress
+
+
+def _half_done(seed: Any) -> str:
+    """Task A done a day late (4 of 3 days), Task B half done since, status date at the start of day 7: the
+    schedule puts B's remaining day on day 7 (the project finishes at its end), Task C (not started) no earlier
+    than the status date. Returns the schedule's finish (ISO)."""
+    from charter.persistence.models import ProjectSchedule
+    from charter.services import scheduling
+
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        inp = simulation.build_inputs(s, seed.p1, {})
+        cal, w0 = inp.cal, inp.start_w
+        a = tasks.get_task(s, pm, seed.p1, seed.tasks["a"])
+        tasks.update_task(s, pm, seed.p1, seed.tasks["a"], a["version"], actual_start=cal.to_datetime(w0),
+                          actual_finish=cal.to_datetime(w0 + 4 * MPD, finish=True))  # fmt: skip
+        b = tasks.get_task(s, pm, seed.p1, seed.tasks["b"])
+        tasks.update_task(s, pm, seed.p1, seed.tasks["b"], b["version"], percent_complete=50,
+                          actual_start=cal.to_datetime(w0 + 4 * MPD))  # fmt: skip
+        row = s.get(ProjectSchedule, seed.p1)
+        scheduling.set_status_date(s, pm, seed.p1, cal.to_datetime(w0 + 6 * MPD), row.version if row else 0)
+    with seed.db.uow(readonly=True) as s:
+        row = s.get(ProjectSchedule, seed.p1)
+        assert row is not None and row.finish == cal.to_datetime(w0 + 7 * MPD, finish=True)
+        return row.finish.isoformat()
+
+
+def test_progress_zero_variance_equals_the_schedule_with_progress(seed: Any) -> None:
+    """Mid-project the remaining work is simulated from the status date: with min = most likely = max every
+    iteration finishes when the schedule (with progress) does, not 5 days after the project start."""
+    finish = _half_done(seed)
+    run = _run(seed, iterations=500)
+    res = run["result"]
+    assert res["deterministic"] == {"days": 7, "date": finish}
+    assert {f["p"]: (f["days"], f["date"]) for f in res["finish"]} == {
+        p: (7, finish) for p in (10, 50, 80, 90)
+    }
+    assert res["histogram"]["edges_days"][0] == 7
+    assert res["warnings"] == []
+
+
+def test_progress_remaining_work_only_varies(seed: Any) -> None:
+    """With estimates that can only be late (optimistic = most likely) no iteration finishes before the
+    schedule; the complete task does not vary (no sensitivity, never critical, its certain risk delays
+    nothing); the in-progress task samples only its remaining work (1 day, up to 1.5 days more)."""
+    _estimates(seed)  # A 2/3/6 d (complete: ignored), B 1/2/4 d
+    finish = _half_done(seed)
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        b = tasks.get_task(s, pm, seed.p1, seed.tasks["b"])
+        tasks.update_task(s, pm, seed.p1, seed.tasks["b"], b["version"], optimistic="2d")
+        risk.create_risk(s, pm, seed.p1, title="Rework", probability=5, impact_schedule=5,
+                         probability_value=1.0, task_id=seed.tasks["a"])  # fmt: skip
+    run = _run(seed, iterations=2000, spread_high=50)
+    res = run["result"]
+    f = _finish(run)
+    assert res["deterministic"]["date"] == finish
+    assert res["histogram"]["edges_days"][0] >= 7 and f[50] >= 7 and f[90] <= 8
+    assert f[90] > 7.5  # B's remaining day (1, 1, 2 days of 2/2/4 halved) varies
+    by_name = {t["name"]: t for t in res["tasks"]}
+    assert by_name["Task A"]["sensitivity"] == 0 and by_name["Task A"]["criticality"] == 0
+    assert by_name["Task B"]["criticality"] > 0.9  # C (1 to 1.5 days from the status date) rarely drives
+    assert res["p_target_date"] is None
+
+
+def test_no_progress_same_results_as_before(seed: Any) -> None:
+    """Without progress the run is what it was before progress was simulated (pinned for this seed)."""
+    _estimates(seed)
+    run = _run(seed, rng_seed=7)
+    assert _finish(run) == {10: 4.74, 50: 5.94, 80: 6.92, 90: 7.38}
+    assert run["result"]["mean"] == {"days": 6.03, "date": "2020-01-14T09:14:00"}
+    assert run["result"]["std_days"] == 1.04
+
+
+def test_execute_in_the_callers_session_sees_its_uncommitted_plan(seed: Any) -> None:
+    """A caller holding a unit of work (a script, the demo) runs the simulation in it: the run sees the plan as
+    the session has it and its result is stored when the caller commits (no adapter, no second connection)."""
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        a = tasks.get_task(s, pm, seed.p1, seed.tasks["a"])
+        tasks.update_task(s, pm, seed.p1, seed.tasks["a"], a["version"], duration="5d")  # not committed yet
+        run = simulation.create_run(s, pm, seed.p1, iterations=200, seed=1)
+        simulation.execute_in_session(s, run["id"])
+        out = simulation.get_run(s, pm, seed.p1, run["id"])
+        assert out["status"] == "done" and out["result"]["deterministic"]["days"] == 7
+    with seed.db.uow(readonly=True) as s:
+        stored = simulation.get_run(s, pm, seed.p1, run["id"])
+    assert stored["status"] == "done" and stored["result"] == out["result"]

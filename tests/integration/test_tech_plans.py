@@ -38,7 +38,7 @@ def test_template_per_kind_is_proposed_with_owner_and_due_date(seed: Any) -> Non
 
 
 def test_an_edited_plan_lands_as_linked_tasks_in_a_work_package(seed: Any, frozen_clock: Any) -> None:
-    c, u = _item(seed)
+    c, u = _item(seed, owner="worker")
     pm = seed.actor("pm")
     steps = [{"name": "Assess CVE exposure", "days": 1}, {"name": "Patch staging", "days": 2},
              {"name": "Roll out", "days": 1}, {"name": "Verify", "days": 0}]  # fmt: skip
@@ -57,7 +57,7 @@ def test_an_edited_plan_lands_as_linked_tasks_in_a_work_package(seed: Any, froze
     assert first["constraint_type"] == "snet" and first["constraint_date"].date() == frozen_clock.now.date()
     assert last["deadline"] == dt.datetime(2030, 2, 1, 17, 0) and last["milestone"] is True
     assert {wps[t["work_package_id"]] for t in out["tasks"]} == {"Technology updates"}
-    assert all(t["assignees"] == [seed.users["task_leader"]] for t in out["tasks"])
+    assert all(t["assignees"] == [seed.users["worker"]] for t in out["tasks"])
     assert comp["updates"][0]["status"] == "planned" and len(comp["updates"][0]["plan"]) == 4
     assert comp["updates"][0]["task_id"] == ids[0]
     with pytest.raises(Conflict), seed.db.uow() as s:  # planned once
@@ -68,6 +68,41 @@ def test_an_edited_plan_lands_as_linked_tasks_in_a_work_package(seed: Any, froze
             t = tasks.get_task(s, pm, seed.p1, i)
             tasks.update_task(s, pm, seed.p1, i, t["version"], percent_complete=100)
         assert tech_plans.plan(s, pm, u["id"])["done"] is True
+
+
+@pytest.mark.parametrize(
+    ("owner", "package", "assigned"),
+    [("observer", None, False), ("observer", "wp_a", False), ("task_leader", None, False),
+     ("task_leader", "wp_a", True), ("task_leader", "wp_a1", True), ("worker", None, True)],
+)  # fmt: skip
+def test_the_owner_is_assigned_only_where_they_may_work_on_tasks(
+    seed: Any, owner: str, package: str | None, assigned: bool
+) -> None:
+    """An Observer holds a role but cannot record progress, and a Task Leader works only in their package
+    (here WP-A and its sub-package; the default "Technology updates" package is not theirs): the tasks stay
+    unassigned then, with a note; named explicitly, such an owner is refused (422, nothing created)."""
+    _, u = _item(seed, owner=owner)
+    pm = seed.actor("pm")
+    wp = getattr(seed, package) if package else None
+    with seed.db.uow() as s:
+        out = tech_plans.create_plan(s, pm, u["id"], u["version"], work_package_id=wp)
+    want = [seed.users[owner]] if assigned else []
+    assert all(t["assignees"] == want for t in out["tasks"])
+    assert bool(out["notes"]) is not assigned
+    if not assigned:
+        assert "task progress or task edit" in out["notes"][0]
+    _, u2 = _item(seed, owner=owner)
+    if assigned:
+        return
+    with pytest.raises(ValidationError) as e, seed.db.uow() as s:
+        tech_plans.create_plan(s, pm, u2["id"], u2["version"], work_package_id=wp, owner_id=seed.users[owner])
+    assert e.value.field == "owner_id" and "task progress or task edit" in e.value.message
+    with pytest.raises(ValidationError) as e, seed.db.uow() as s:
+        tech_plans.create_plan(s, pm, u2["id"], u2["version"], work_package_id=wp,
+                               steps=[{"name": "Patch", "days": 1, "owner_id": seed.users[owner]}])  # fmt: skip
+    assert e.value.field == "steps[0].owner_id"
+    with seed.db.uow(readonly=True) as s:
+        assert s.scalars(select(Task.id).where(Task.name == "Patch")).all() == []
 
 
 def test_bad_plans_are_refused_whole_naming_the_step(seed: Any) -> None:
@@ -148,3 +183,36 @@ def test_api_and_cli_plan(api: Any, as_: Any, seed: Any, monkeypatch: pytest.Mon
     assert len(json.loads(r.stdout)["tasks"]) == 4
     r = runner.invoke(app, ["tech", "plan", str(u2["id"])])
     assert r.exit_code != 0 and "already planned" in r.stderr
+
+
+def test_whoever_did_the_work_may_mark_the_item_done(seed: Any) -> None:
+    """Task Leaders are Responsible for technology (default RACI) without tech.manage: the Task Leader of the
+    package a plan's tasks are in, or an assignee of one of them, may mark the item done (journaled as
+    theirs); dismissing stays with tech.manage, and another package's Task Leader or an unplanned item is
+    refused (403)."""
+    from charter.persistence.models import JournalEntry
+
+    pm = seed.actor("pm")
+    _, u = _item(seed)
+    _, unplanned = _item(seed)
+    _, by_worker = _item(seed, owner="worker")
+    with seed.db.uow() as s:
+        p = tech_plans.create_plan(s, pm, u["id"], u["version"], work_package_id=seed.wp_a)
+        w = tech_plans.create_plan(s, pm, by_worker["id"], by_worker["version"])  # worker assigned
+    for who in ("task_leader_b", "observer", "worker"):
+        with pytest.raises(PermissionDenied), seed.db.uow() as s:
+            tech.set_update_status(s, seed.actor(who), u["id"], p["version"], "done")
+    with pytest.raises(PermissionDenied), seed.db.uow() as s:
+        tech.set_update_status(s, seed.actor("task_leader"), u["id"], p["version"], "dismissed", "not needed")
+    with pytest.raises(PermissionDenied), seed.db.uow() as s:
+        tech.set_update_status(s, seed.actor("task_leader"), unplanned["id"], unplanned["version"], "done")
+    with seed.db.uow() as s:
+        out = tech.set_update_status(s, seed.actor("task_leader"), u["id"], p["version"], "done", "patched")
+        assert out["status"] == "done"
+        out = tech.set_update_status(s, seed.actor("worker"), by_worker["id"], w["version"], "done")
+        assert out["status"] == "done"
+    with seed.db.uow(readonly=True) as s:
+        e = s.scalars(select(JournalEntry).where(JournalEntry.entity_type == "tech_update",
+                                                 JournalEntry.entity_id == str(u["id"]))
+                      .order_by(JournalEntry.id.desc())).first()  # fmt: skip
+        assert e is not None and e.actor_id == seed.users["task_leader"] and "done" in str(e.changes)

@@ -362,6 +362,66 @@ def test_labour_cost_with_a_rate_change_and_overtime(api: Any, ts: Any, as_: Any
         assert timesheets.labour_cost(s, ts.p2) == {}
 
 
+def test_a_rate_in_another_currency_is_not_charged_and_is_named(api: Any, ts: Any, as_: Any) -> None:
+    """P1 is in USD; the worker's rate is in EUR: their approved hours are not costed as if they were USD,
+    the budget names them; a USD rate from the same day on prices them."""
+    p, a, admin = ts.p1, ts.tasks["a"], ts.actor("admin")
+    with ts.db.uow() as s:
+        rid = s.scalar(select(Resource.id).where(Resource.user_id == ts.users["worker"]))
+        assert rid is not None
+        rate = resources.add_rate(s, admin, rid, valid_from=date(2029, 1, 1), standard="100", currency="eur")
+    assert rate["rates"][0]["currency"] == "EUR"
+    ok_log(api, as_, "worker", a, "2030-01-07", "2h", p)
+    ok_log(api, as_, "worker", a, "2030-01-08", "90m", p)
+    submit(api, as_, "worker")
+    for x in api.get("/me/approvals", headers=as_("task_leader")).json():
+        assert (
+            api.post(f"/projects/{p}/timesheet/{x['id']}/approve", headers=as_("task_leader")).status_code
+            == 200
+        )
+    with ts.db.uow(readonly=True) as s:
+        assert timesheets.labour_cost(s, p) == {a: Decimal("0.00")}
+    summary = api.get(f"/projects/{p}/budget", headers=as_("pm")).json()
+    (warning,) = summary["labour_warnings"]
+    assert "3.5 h approved for Worker are not costed" in warning and "rate is in EUR" in warning
+    assert "currency is USD" in warning
+    # the next rate without a currency takes the previous one's; a USD rate from the start prices the hours
+    with ts.db.uow() as s:
+        assert (
+            resources.add_rate(s, admin, rid, valid_from=date(2029, 6, 1), standard="90")["rates"][-1][
+                "currency"
+            ]
+            == "EUR"
+        )
+        resources.add_rate(s, admin, rid, valid_from=date(2030, 1, 1), standard="110", currency="USD")
+    with ts.db.uow(readonly=True) as s:
+        assert timesheets.labour_cost(s, p) == {a: Decimal("385.00")}
+    assert api.get(f"/projects/{p}/budget", headers=as_("pm")).json()["labour_warnings"] == []
+
+
+def test_a_new_rate_defaults_to_the_currency_of_the_projects(api: Any, ts: Any, as_: Any) -> None:
+    admin = ts.actor("admin")
+    with ts.db.uow() as s:
+        worker = s.scalar(select(Resource.id).where(Resource.user_id == ts.users["worker"]))
+        pm = resources.person_resource(s, ts.users["pm"]).id
+        assert worker is not None
+        projects.update_project(
+            s, admin, ts.p2, projects.get_project(s, admin, ts.p2)["version"], currency="EUR"
+        )
+    r = api.post(f"/resources/{worker}/rates", headers=as_("admin"), json={"valid_from": "2029-01-01",
+                                                                          "standard": "80"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert r.json()["rates"][0]["currency"] == "USD"  # the worker is assigned in P1 (USD)
+    # the PM works on no task: P1 is USD, P2 EUR -> the currency must be named
+    bad = api.post(f"/resources/{pm}/rates", headers=as_("admin"), json={"valid_from": "2029-01-01",
+                                                                        "standard": "80"})  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "currency"
+    assert "USD" in bad.json()["error"]["message"] and "EUR" in bad.json()["error"]["message"]
+    bad = api.post(f"/resources/{worker}/rates", headers=as_("admin"),
+                   json={"valid_from": "2029-02-01", "standard": "80", "currency": "XYZ"})  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "currency"
+
+
 # --------------------------------------------------------------------------------------------- CLI
 
 runner = CliRunner()

@@ -184,7 +184,13 @@ def test_receipts_invoices_and_contracts_through_the_page(web, db: Database, see
     with db.uow() as s:
         v = procurement.create_vendor(s, pm, name="Acme")["id"]
         r = procurement.create_request(
-            s, pm, p, budget_line_id=ids["hw"], title="Racks", amount="500", vendor_id=v
+            s,
+            seed.actor("task_leader"),
+            p,
+            budget_line_id=ids["hw"],
+            title="Racks",
+            amount="500",
+            vendor_id=v,
         )
         procurement.decide_request(s, pm, p, r["id"], approve=True)
         o = procurement.create_order(s, pm, p, request_id=r["id"], lines=[{"unit_price": "500"}],
@@ -271,7 +277,13 @@ def test_order_invoice_release_and_contracts_through_the_forms(web: Any, db: Dat
     with db.uow() as s:
         v = procurement.create_vendor(s, pm, name="Acme")["id"]
         r = procurement.create_request(
-            s, pm, p, budget_line_id=ids["hw"], title="Racks", amount="500", vendor_id=v
+            s,
+            seed.actor("task_leader"),
+            p,
+            budget_line_id=ids["hw"],
+            title="Racks",
+            amount="500",
+            vendor_id=v,
         )
         procurement.decide_request(s, pm, p, r["id"], approve=True)
     token = login(client, "pm")
@@ -289,9 +301,11 @@ def test_order_invoice_release_and_contracts_through_the_forms(web: Any, db: Dat
     )
     (o,) = _orders(db, pm, p)
     assert o["total"] == o["committed"] == Decimal("500")
-    # an invoice before any receipt is held; the PM releases it with a reason
+    # an invoice (registered by someone else: no one releases an invoice they registered) before any
+    # receipt is held; the PM releases it with a reason
     with db.uow() as s:
-        inv = procurement.add_invoice(s, pm, p, order_id=o["id"], number="INV-1", day=today, amount="500")
+        inv = procurement.add_invoice(s, seed.actor("admin"), p, order_id=o["id"], number="INV-1", day=today,
+                                      amount="500")  # fmt: skip
     assert inv["status"] == "held"
     decide = f"/projects/{p}/procurement/invoices/{inv['id']}/decide"
     no_reason = client.post(decide, data={"csrf_token": token, "decision": "release", "reason": " "})
@@ -425,7 +439,13 @@ def test_vendors_rules_and_order_status_through_the_forms(web: Any, db: Database
     pm = seed.actor("pm")
     with db.uow() as s:
         r = procurement.create_request(
-            s, pm, p, budget_line_id=ids["hw"], title="Racks", amount="300", vendor_id=v["id"]
+            s,
+            seed.actor("task_leader"),
+            p,
+            budget_line_id=ids["hw"],
+            title="Racks",
+            amount="300",
+            vendor_id=v["id"],
         )
         procurement.decide_request(s, pm, p, r["id"], approve=True)
         o = procurement.create_order(s, pm, p, request_id=r["id"], lines=[{"unit_price": "300"}])

@@ -334,6 +334,9 @@ PROCUREMENT_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/procurement/requests/{request_id}/decide", api.ONLY_NAMED_APPROVER, "reject",
        url=_id(api._pr, "/projects/{p1}/procurement/requests/{id}/decide"),
        form=lambda w, c: {"decision": "reject", "reason": "no"}),
+    Op("/projects/{project_id}/procurement/requests/{request_id}/cancel", in_p1("pm"),
+       "by the requester (the PM) or the PM", url=_id(api._pr, "/projects/{p1}/procurement/requests/{id}/cancel"),
+       form=lambda w, c: {"version": "1", "reason": "bought elsewhere"}),
     Op("/projects/{project_id}/procurement/orders", in_p1("pm"), url=p1("/procurement/orders"),
        form=lambda w, c: {"request_id": str(api._pr(w, approve=True)[0]), "unit_price": "100.00"}),
     Op("/projects/{project_id}/procurement/orders/{order_id}/receipts", in_p1("pm", "task_leader"),
@@ -345,7 +348,8 @@ PROCUREMENT_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/procurement/invoices", in_p1("pm"), url=p1("/procurement/invoices"),
        form=lambda w, c: {"order_id": str(api._po(w, received=True)), "number": "A-1", "day": "2030-01-09",
                           "amount": "100"}),
-    Op("/projects/{project_id}/procurement/invoices/{invoice_id}/decide", in_p1("pm", "sponsor"), "release",
+    Op("/projects/{project_id}/procurement/invoices/{invoice_id}/decide", in_p1("sponsor"),
+       "release (registered by the PM, who does not release it)",
        url=_id(api._held_invoice, "/projects/{p1}/procurement/invoices/{id}/decide"),
        form=lambda w, c: {"decision": "release", "reason": "ok"}),
     Op("/projects/{project_id}/procurement/contracts", in_p1("pm"), url=p1("/procurement/contracts"),
@@ -578,6 +582,10 @@ QUALITY_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {"reason": "Fine"}),
     Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor"), "reject",
        url=_id(api._q_change, "/projects/{p1}/changes/{id}/reject"), form=lambda w, c: {"reason": "No"}),
+    # withdrawn by its requester or a holder of change.decide
+    Op("/projects/{project_id}/changes/{cr_id}/{what}", in_p1("pm", "sponsor", "stakeholder"),
+       "withdraw (requested by the stakeholder)", url=_id(api._q_change, "/projects/{p1}/changes/{id}/withdraw"),
+       form=lambda w, c: {"version": "1", "reason": "Not needed"}),
 )  # fmt: skip
 
 TECH_ROWS: tuple[Op, ...] = (
@@ -590,6 +598,8 @@ TECH_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {"version": "1", "name": "Postgres", "kind": "platform", "current_version": "16.2"}),
     Op("/tech/updates/{update_id}/status", in_p1("pm"), url=_id(_tech_update, "/tech/updates/{id}/status"),
        form=lambda w, c: {"version": "1", "status": "dismissed", "note": "not exposed"}),
+    Op("/tech/updates/{update_id}/status", in_p1("pm", "task_leader"), "done, planned in WP-A",
+       url=api._planned_update_url, form=lambda w, c: {"version": str(api._PLANNED[c]), "status": "done"}),
     Op("/tech/updates/{update_id}/plan", in_p1("pm"), url=_id(_tech_update, "/tech/updates/{id}/plan"),
        form=lambda w, c: {"version": "1", "step_name_1": "Assess", "step_days_1": "1",
                           "step_name_2": "Deploy", "step_days_2": "1"}),
@@ -597,7 +607,7 @@ TECH_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/tech/handover", in_p1("pm"), "a component to hand over", url=p1("/tech/handover"),
        prepare=lambda w, c: _component(w) and None,
        form=lambda w, c: {"owner_id": str(w.users["sponsor"])}),
-    Op("/projects/{project_id}/lessons", in_p1("pm"), url=p1("/lessons"),
+    Op("/projects/{project_id}/lessons", _RAISERS, url=p1("/lessons"),
        form=lambda w, c: {"title": "Freeze scope early"}),
 )  # fmt: skip
 
@@ -611,6 +621,8 @@ RISK_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {"body": "Noted"}),
     Op("/projects/{project_id}/risks/{risk_id}/actions", _RISK_MANAGERS, "an existing task",
        url=api._risk_url("/actions"), form=lambda w, c: {"task_id": str(w.tasks["c"])}),
+    Op("/projects/{project_id}/risks/{risk_id}/actions", _RISK_MANAGERS, "a new task (owner, no task.edit)",
+       url=api._risk_url("/actions"), form=lambda w, c: {"name": "Call the vendor", "duration": "1d"}),
     Op("/projects/{project_id}/risk-scales", in_p1("pm"), url=p1("/risk-scales"),
        form=lambda w, c: {"quality_1_label": "Cosmetic"}),
     Op("/projects/{project_id}/simulation", in_p1("pm"), url=p1("/simulation"),

@@ -62,6 +62,11 @@ class DecisionIn(In):
     reason: str = Field("", max_length=4000)
 
 
+class RequestCancelIn(In):
+    version: int
+    reason: str = Field("", max_length=4000)
+
+
 class BudgetVersionOut(Out):
     id: int
     project_id: int
@@ -301,6 +306,7 @@ class InvoiceOut(Out):
     status: str
     hold_reasons: list[str]
     reason: str
+    created_by: int | None = None  # who registered it: they do not release it
     version: int
 
 

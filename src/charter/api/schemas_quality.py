@@ -248,6 +248,11 @@ class ChangePatch(Patch):
     quorum: int | None = Field(None, ge=0)
 
 
+class WithdrawIn(In):
+    version: int
+    reason: str = Field("", max_length=2000)
+
+
 class DecideIn(In):
     reason: str = ""
     baseline_number: int | None = Field(None, ge=0, le=10)

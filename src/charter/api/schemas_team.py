@@ -80,7 +80,12 @@ class RateIn(In):
         pattern=r"^\d{1,12}(\.\d{1,4})?$", description="per hour (or per unit for materials)"
     )
     overtime: str | None = Field(default=None, pattern=r"^\d{1,12}(\.\d{1,4})?$")
-    currency: str = Field(default="USD", min_length=3, max_length=3)
+    currency: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=3,
+        description="default: the resource's previous rate's, else the currency of its projects",
+    )
 
 
 class AssignmentIn(In):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json
 from charter.domain.errors import ValidationError
+from charter.domain.money import for_display
 from charter.services import approvals, attachments, budget, evm, procurement, projects
 from charter.services.context import now
 
@@ -29,6 +31,11 @@ budget_app.add_typer(expense_app, name="expense")
 budget_app.add_typer(fixed_cost_app, name="fixed-cost")
 
 ProjectArg = Annotated[str, typer.Argument(help="Project key or id.")]
+
+
+def _m(value: Any, currency: str | None = None) -> str:
+    """An amount as shown: the currency's minor units (a stored 15480.000 as 15480.00)."""
+    return "" if value is None else str(for_display(Decimal(str(value)), currency))
 
 
 def _run(project: str, fn: Any, *args: Any, write: bool = False, **kw: Any) -> Any:
@@ -48,19 +55,24 @@ def show(project: ProjectArg, as_json: JsonFlag = False) -> None:
     if as_json:
         print_json(data)
         return
+    cur = data["currency"]
     t = Table("id", "package", "category", "line", "budget", "committed", "actual", "held", "remaining",
               title=f"Budget ({data['currency']})")  # fmt: skip
     for x in data["lines"]:
         t.add_row(str(x["id"]), escape(x["work_package"] or "(project)"), x["category"], escape(x["name"]),
-                  *(str(x[k]) for k in ("budget", "committed", "actual", "held", "remaining")))  # fmt: skip
+                  *(_m(x[k], cur) for k in ("budget", "committed", "actual", "held", "remaining")))  # fmt: skip
     tot = data["totals"]
     t.add_row(
-        "", "", "", "total", *(str(tot[k]) for k in ("budget", "committed", "actual", "held", "remaining"))
+        "",
+        "",
+        "",
+        "total",
+        *(_m(tot[k], cur) for k in ("budget", "committed", "actual", "held", "remaining")),
     )
     console.print(t)
     base = data["baseline"]
     console.print(
-        f"Cost baseline: version {base['number']} ({base['total']})"
+        f"Cost baseline: version {base['number']} ({_m(base['total'], cur)})"
         if base
         else "No approved budget version yet."
     )
@@ -132,7 +144,7 @@ def po_list(project: ProjectArg, as_json: JsonFlag = False) -> None:
     t = Table("number", "status", "line", "expected", "total", "received", "invoiced", "committed")
     for o in data:
         t.add_row(o["number"], o["status"], str(o["budget_line_id"]), str(o["expected_delivery"] or ""),
-                  *(str(o[k]) for k in ("total", "received", "invoiced", "committed")))  # fmt: skip
+                  *(_m(o[k]) for k in ("total", "received", "invoiced", "committed")))  # fmt: skip
     console.print(t)
 
 
@@ -157,7 +169,7 @@ def expense_list(project: ProjectArg, as_json: JsonFlag = False) -> None:
         return
     t = Table("id", "day", "line", "amount", "description", "receipts")
     for e in data:
-        t.add_row(str(e["id"]), str(e["day"]), str(e["budget_line_id"]), str(e["amount"]), escape(e["description"]),
+        t.add_row(str(e["id"]), str(e["day"]), str(e["budget_line_id"]), _m(e["amount"]), escape(e["description"]),
                   escape(", ".join(f"{r['id']}: {r['filename']}" for r in e["receipts"])))  # fmt: skip
     console.print(t)
 
@@ -181,7 +193,7 @@ def expense_add(
     if as_json:
         print_json(e)
         return
-    console.print(f"Expense {e['id']} recorded ({e['amount']}), {len(e['receipts'])} receipt(s).")
+    console.print(f"Expense {e['id']} recorded ({_m(e['amount'])}), {len(e['receipts'])} receipt(s).")
 
 
 @expense_app.command("attach")
@@ -239,7 +251,7 @@ def _print_fixed_cost(f: dict[str, Any], what: str, as_json: bool) -> None:
     if as_json:
         print_json(f)
         return
-    console.print(f"Fixed cost {f['id']} {what}: {escape(f['description'])}, {f['amount']} ({f['accrual']}) on "
+    console.print(f"Fixed cost {f['id']} {what}: {escape(f['description'])}, {_m(f['amount'])} ({f['accrual']}) on "
                   f"{escape((f['task_wbs_code'] + ' ' + f['task']).strip())}, version {f['version']}.",
                   markup=False)  # fmt: skip
 
@@ -258,7 +270,7 @@ def fixed_cost_list(
     t = Table("id", "task", "description", "line", "accrual", "amount", "accrued", "version")
     for f in data:
         t.add_row(str(f["id"]), escape(f"{f['task_wbs_code']} {f['task']}".strip()), escape(f["description"]),
-                  escape(f["budget_line"] or "-"), f["accrual"], str(f["amount"]), str(f["accrued"]),
+                  escape(f["budget_line"] or "-"), f["accrual"], _m(f["amount"]), _m(f["accrued"]),
                   str(f["version"]))  # fmt: skip
     console.print(t)
 
@@ -336,7 +348,7 @@ def contract_list(project: ProjectArg, as_json: JsonFlag = False) -> None:
         return
     t = Table("id", "title", "kind", "value", "start", "end", "renewal", "notice", "status", "version")
     for c in data:
-        t.add_row(str(c["id"]), escape(c["title"]), c["kind"], str(c["value"]), str(c["start"]), str(c["end"] or ""),
+        t.add_row(str(c["id"]), escape(c["title"]), c["kind"], _m(c["value"]), str(c["start"]), str(c["end"] or ""),
                   str(c["renewal_date"] or ""), str(c["notice_date"] or ""), c["status"], str(c["version"]))  # fmt: skip
     console.print(t)
 
@@ -415,14 +427,18 @@ def approvals_cmd(as_json: JsonFlag = False) -> None:
     t = Table("project", "what", "item", "amount", "where")
     for r in data["purchase_requests"]:
         t.add_row(r["project_key"], "purchase request", escape(f"#{r['id']} {r['title']}"),
-                  f"{r['amount']} {r['currency']}", r["link"])  # fmt: skip
+                  f"{_m(r['amount'], r['currency'])} {r['currency']}", r["link"])  # fmt: skip
     for v in data["budget_versions"]:
         t.add_row(
-            v["project_key"], "budget version", str(v["number"]), f"{v['total']} {v['currency']}", v["link"]
+            v["project_key"],
+            "budget version",
+            str(v["number"]),
+            f"{_m(v['total'], v['currency'])} {v['currency']}",
+            v["link"],
         )
     for i in data["invoices"]:
         t.add_row(i["project_key"], "held invoice", escape(f"{i['number']} ({i['order']})"),
-                  f"{i['amount']} {i['currency']}", i["link"])  # fmt: skip
+                  f"{_m(i['amount'], i['currency'])} {i['currency']}", i["link"])  # fmt: skip
     for e in data["timesheets"]:
         t.add_row(e["project_key"], "hours", escape(f"{e['user']}: {e['task_name']} {e['day']}"), f"{e['hours']} h",
                   e["link"])  # fmt: skip

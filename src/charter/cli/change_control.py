@@ -1,4 +1,4 @@
-"""Change control and stakeholder concerns: `charter change since|list|create|show|preview|approve|reject
+"""Change control and stakeholder concerns: `charter change since|list|create|show|preview|approve|reject|withdraw
 PROJECT ...`, `charter concern raise|list|risk PROJECT ...` (more of both groups in cli/stakeholders.py)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from charter.cli.common import JsonFlag, console, fail, fmt_time, parse_when, print_json, print_rows
-from charter.cli.quality import Project, run
+from charter.cli.quality import Project, Version, run
 from charter.services import accounts, change, stakeholders
 
 change_app = typer.Typer(help="Change requests: impact preview and decision.", no_args_is_help=True)
@@ -145,6 +145,23 @@ def change_reject(project: Project, number: Number, reason: Annotated[str, typer
     """Reject (on a board: vote to reject), with the reason."""
     c = run(project, lambda s, a, pid: change.decide(s, a, pid, _by_number(s, a, pid, number)["id"], approve=False,
                                                       reason=reason))  # fmt: skip
+    print_json(c) if as_json else _print_cr(c)
+
+
+@change_app.command("withdraw")
+def change_withdraw(
+    project: Project, number: Number, reason: Annotated[str, typer.Option(help="Why it is withdrawn.")] = "",
+    version: Version = None, as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Withdraw an open change request (its requester, or those who decide changes); nothing is applied."""
+
+    def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
+        c = _by_number(s, a, pid, number)
+        return change.withdraw(
+            s, a, pid, c["id"], version if version is not None else c["version"], reason=reason
+        )
+
+    c = run(project, go)
     print_json(c) if as_json else _print_cr(c)
 
 

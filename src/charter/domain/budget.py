@@ -7,6 +7,7 @@ reserves carry no work, so no value can be earned on them); the reserves are rep
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
 from charter.domain.errors import Conflict, ValidationError
@@ -70,3 +71,28 @@ def accrued_fraction(accrual: Accrual, percent_complete: float) -> float:
     if accrual is Accrual.END:
         return 1.0 if percent_complete >= 100 else 0.0
     return max(0.0, min(100.0, percent_complete)) / 100.0
+
+
+def accrued_fraction_on(
+    accrual: Accrual, percent_complete: float, start: dt.date | None, finish: dt.date | None,
+    until: dt.date, today: dt.date,
+) -> float:  # fmt: skip
+    """How much of a fixed cost had been incurred by the end of `until`, from the task's progress today and
+    its dates (actual, else scheduled). At start: once the task has started, from its start day on. At end:
+    once it is complete, from its finish day on. Pro rata: today's progress is taken to have been made evenly
+    from the start until the finish (a finished task) or today; later days (and a task without a start) have
+    today's fraction."""
+    now_frac = accrued_fraction(accrual, percent_complete)
+    if until >= today or now_frac == 0.0 or start is None:
+        return now_frac
+    if until < start:
+        return 0.0
+    if accrual is Accrual.START:
+        return now_frac
+    if accrual is Accrual.END:
+        return now_frac if finish is None or finish <= until else 0.0
+    done = percent_complete >= 100 and finish is not None
+    reached = min(finish, today) if done and finish is not None else today
+    if until >= reached or reached <= start:
+        return now_frac
+    return now_frac * ((until - start).days + 1) / ((reached - start).days + 1)

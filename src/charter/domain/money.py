@@ -124,6 +124,28 @@ class Money:
         return f"{self.amount} {self.currency}"
 
 
+def for_display(value: Decimal, currency: str | None = None) -> Decimal:
+    """An amount as it is shown: with the currency's minor units (two when the currency is not known) —
+    a stored 15480.000 EUR shows as 15480.00. Digits that carry a value are never dropped (a rate of
+    85.1250 per hour shows as 85.125); the stored value is untouched."""
+    places = CURRENCY_MINOR_UNITS.get(currency or "", 2)
+    if not value.is_finite():
+        return value
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent >= -places:
+        return value
+    q = Decimal(1).scaleb(-places)
+    shown = value.quantize(q, rounding=ROUNDING)
+    if shown.is_zero():
+        shown = shown.copy_abs()
+    return shown if shown == value else value.normalize()
+
+
+def fmt_money(value: Decimal | int | str, currency: str) -> str:
+    """An amount in a message: '15480.00 EUR' (the currency's minor units, rounded half to even)."""
+    return f"{quantise(Decimal(value), currency)} {currency}"
+
+
 def total(items: Iterable[Money], currency: str, field: str = "currency") -> Money:
     out = Money.zero(currency)
     for m in items:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from charter.domain.errors import Conflict, ValidationError
+from charter.domain.money import fmt_money
 
 DEFAULT_APPROVER = "sponsor"
 APPROVER_ROLES = ("project_manager", "sponsor")
@@ -100,15 +101,29 @@ def route(rules: Sequence[Rule], amount: Decimal, remaining: Decimal, currency: 
     top = rules[-1].role_key
     if over:
         why = (
-            f"{amount} {currency} exceeds the line's remaining budget of {remaining} {currency}: "
-            f"needs the {top}"
+            f"{fmt_money(amount, currency)} exceeds the line's remaining budget of "
+            f"{fmt_money(remaining, currency)}: needs the {top}"
         )
         return Routing(top, why, True)
     for r in rules:
         if r.up_to is None or amount <= r.up_to:
-            limit = "any amount" if r.up_to is None else f"up to {r.up_to} {currency}"
+            limit = "any amount" if r.up_to is None else f"up to {fmt_money(r.up_to, currency)}"
             return Routing(r.role_key, f"{r.role_key} approves {limit}", False)
-    return Routing(top, f"{amount} {currency} is above every limit: needs the {top}", False)
+    return Routing(top, f"{fmt_money(amount, currency)} is above every limit: needs the {top}", False)
+
+
+def escalate(routing: Routing, requester_roles: set[str]) -> Routing:
+    """Separation of duties: no one approves their own request. When the requester holds the role the rules
+    name, the request goes to the next approver up (APPROVER_ROLES is in ascending order) that the requester
+    does not hold; with no such role it stays (another holder of the role decides)."""
+    if routing.role_key not in requester_roles or routing.role_key not in APPROVER_ROLES:
+        return routing
+    for role in APPROVER_ROLES[APPROVER_ROLES.index(routing.role_key) + 1 :]:
+        if role not in requester_roles:
+            who = routing.role_key.replace("_", " ")
+            why = f"{routing.rule}; raised by the {who}, so it goes to the next approver up: the {role}"
+            return Routing(role, why, routing.over_budget)
+    return routing
 
 
 def match_invoice(
@@ -121,9 +136,13 @@ def match_invoice(
     if received <= 0:
         reasons.append("nothing has been received against the order")
     elif claimed > received:
-        reasons.append(f"invoiced {claimed} {currency} exceeds the {received} {currency} received")
+        reasons.append(
+            f"invoiced {fmt_money(claimed, currency)} exceeds the {fmt_money(received, currency)} received"
+        )
     if claimed > order_total:
-        reasons.append(f"invoiced {claimed} {currency} exceeds the order's {order_total} {currency}")
+        reasons.append(
+            f"invoiced {fmt_money(claimed, currency)} exceeds the order's {fmt_money(order_total, currency)}"
+        )
     return reasons
 
 

@@ -41,6 +41,13 @@ class Direction(StrEnum):
     AT_MOST = "at_most"
 
 
+def metric_applies(metric_phase: str | None, phase: str) -> bool:
+    """Whether a metric counts in `phase` (the phase being gated, or the current one for a status report): a
+    metric of that phase, or one with no phase (it applies throughout). A later phase's metric is its gate's
+    business, not this phase's."""
+    return metric_phase is None or metric_phase == phase
+
+
 def meets(direction: Direction, target: float, value: float | None) -> bool:
     if value is None:
         return False
@@ -137,8 +144,16 @@ _FLOW: dict[DefectStatus, frozenset[DefectStatus]] = {
     DefectStatus.VERIFIED: frozenset({DefectStatus.CLOSED, DefectStatus.IN_PROGRESS}),
     DefectStatus.CLOSED: frozenset({DefectStatus.IN_PROGRESS}),
 }
-# A defect is "open" (counts against a gate, and in the weekly open count) until it is verified or closed.
+# A defect is "open" until it is verified or closed: a resolved defect is not verified yet, so it is still open
+# work. The one definition, used by the quality page, the phase gate and the status report.
 DONE = frozenset({DefectStatus.VERIFIED, DefectStatus.CLOSED})
+OPEN_DEFECT = frozenset(DefectStatus) - DONE
+OPEN_DEFECT_VALUES: tuple[str, ...] = tuple(s.value for s in DefectStatus if s in OPEN_DEFECT)
+
+
+def defect_open(status: str) -> bool:
+    """Whether a defect in `status` is open work (new, triaged, in progress, or resolved but not verified)."""
+    return status in OPEN_DEFECT_VALUES
 
 
 def check_transition(old: DefectStatus, new: DefectStatus) -> None:

@@ -84,50 +84,71 @@ def _sample_row(dist, a, c, b, u, out, tab):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def forward(d, es, pptr, psrc, ptyp, plag, fin):
-    """Early starts ``es[v, j]`` (floor 0) of every iteration ``j``; ``fin[j]`` = latest early finish."""
+def forward(d, es, pptr, psrc, ptyp, plag, fin, prog, pmode, pbound, presume):
+    """Early starts ``es[v, j]`` (floor 0) of every iteration ``j``; ``fin[j]`` = latest early finish.
+
+    With progress (``prog``; else the three arrays are not read): task ``v`` starts at ``pbound[v]``
+    (``pmode[v]`` 1: a fixed actual start, its links ignored) or by logic no earlier than ``pbound[v]``
+    (``pmode[v]`` 0: the status time for a task not started, 0 otherwise); a started task's remaining work
+    resumes no earlier than the status time: its row of ``d`` (work done + remaining) is stretched in place
+    by ``max(0, presume[v] - es)`` (``presume`` = status time - work done; very negative for the others).
+    """
     n, m = d.shape
     for j in range(m):
         fin[j] = 0.0
     for v in range(n):
         e = es[v]
         dv = d[v]
+        b0 = 0.0
+        if prog:
+            b0 = pbound[v]
         for j in range(m):
-            e[j] = 0.0
-        for p in range(pptr[v], pptr[v + 1]):
-            u = psrc[p]
-            t = ptyp[p]
-            lag = plag[p]
-            eu = es[u]
-            du = d[u]
-            if t == FS:
-                for j in range(m):
-                    e[j] = max(e[j], eu[j] + du[j] + lag)
-            elif t == SS:
-                for j in range(m):
-                    e[j] = max(e[j], eu[j] + lag)
-            elif t == FF:
-                for j in range(m):
-                    e[j] = max(e[j], eu[j] + du[j] + lag - dv[j])
-            else:
-                for j in range(m):
-                    e[j] = max(e[j], eu[j] + lag - dv[j])
+            e[j] = b0
+        if not prog or pmode[v] == 0:
+            for p in range(pptr[v], pptr[v + 1]):
+                u = psrc[p]
+                t = ptyp[p]
+                lag = plag[p]
+                eu = es[u]
+                du = d[u]
+                if t == FS:
+                    for j in range(m):
+                        e[j] = max(e[j], eu[j] + du[j] + lag)
+                elif t == SS:
+                    for j in range(m):
+                        e[j] = max(e[j], eu[j] + lag)
+                elif t == FF:
+                    for j in range(m):
+                        e[j] = max(e[j], eu[j] + du[j] + lag - dv[j])
+                else:
+                    for j in range(m):
+                        e[j] = max(e[j], eu[j] + lag - dv[j])
+        if prog:
+            r = presume[v]
+            for j in range(m):
+                dv[j] += max(0.0, r - e[j])
         for j in range(m):
             fin[j] = max(fin[j], e[j] + dv[j])
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def backward_critical(d, es, sptr, sdst, styp, slag, fin, tol, crit):
+def backward_critical(d, es, sptr, sdst, styp, slag, fin, tol, crit, prog, pdone):
     """Late finishes (capped by the project finish), overwriting ``es`` row by row in reverse rank order;
-    ``crit[u]`` += the number of iterations in which task ``u`` has total float <= ``tol[j]``."""
+    ``crit[u]`` += the number of iterations in which task ``u`` has total float <= ``tol[j]``.  With
+    progress (``prog``) a complete task (``pdone``) is never critical and does not constrain its
+    predecessors (as in :mod:`charter.engine.cpm`)."""
     n, m = d.shape
     x = np.empty(m)
     for u in range(n - 1, -1, -1):
+        if prog and pdone[u]:
+            continue
         du = d[u]
         for j in range(m):
             x[j] = fin[j]
         for p in range(sptr[u], sptr[u + 1]):
             v = sdst[p]
+            if prog and pdone[v]:
+                continue
             t = styp[p]
             lag = slag[p]
             lv = es[v]  # already the late finish of v
@@ -192,6 +213,11 @@ def run_chunk(
     crit,
     dbuf,
     ebuf,
+    prog,
+    pmode,
+    pbound,
+    presume,
+    pdone,
 ):
     """One chunk: sample durations (+ risk delays), forward pass, project finish ``fin[k]``, backward pass
     with criticality counts ``crit[b, v]`` and the sampled cost ``cost[k]`` (task costs + risk impacts).
@@ -202,6 +228,8 @@ def run_chunk(
     kernel works on ``group`` random blocks at a time (wider rows amortise the per-link overhead): kernel
     block ``b`` runs on thread ``b % T`` with its working arrays ``dbuf[t]``, ``ebuf[t]``
     (flat, ``(T, >= n group B)``) and adds to ``crit[t]``.  Iterations from ``kmax`` on (a partial last block) are never counted as critical.
+    ``prog``, ``pmode``, ``pbound``, ``presume``, ``pdone``: progress (see :func:`forward` and
+    :func:`backward_critical`).
     """
     nb = u.shape[0]
     nr = rprob.size
@@ -213,7 +241,7 @@ def run_chunk(
             _kernel_block(
                 u, cu, ru, group, b, dist, lo, mode, hi, tab, pptr, psrc, ptyp, plag, sptr, sdst, styp, slag,
                 rptr, rprob, rdist, rlo, rmode, rhi, cdist, clo, cmode, chi, rcdist, rclo, rcmode, rchi,
-                threshold, kmax, fin, cost, crit[t], dbuf[t], ebuf[t], nr, nc,
+                threshold, kmax, fin, cost, crit[t], dbuf[t], ebuf[t], nr, nc, prog, pmode, pbound, presume, pdone,
             )  # fmt: skip
 
 
@@ -221,7 +249,7 @@ def run_chunk(
 def _kernel_block(
     u, cu, ru, group, b, dist, lo, mode, hi, tab, pptr, psrc, ptyp, plag, sptr, sdst, styp, slag,
     rptr, rprob, rdist, rlo, rmode, rhi, cdist, clo, cmode, chi, rcdist, rclo, rcmode, rchi,
-    threshold, kmax, fin, cost, crit, dbuf, ebuf, nr, nc,
+    threshold, kmax, fin, cost, crit, dbuf, ebuf, nr, nc, prog, pmode, pbound, presume, pdone,
 ):  # fmt: skip
     nb, n, bw = u.shape
     s0 = b * group
@@ -243,11 +271,11 @@ def _kernel_block(
                     if occ[j] < pr:
                         dv[q * bw + j] += inverse(rdist[r], rlo[r], rmode[r], rhi[r], np.float64(imp[j]), tab)
     f = fin[k0 : k0 + w]
-    forward(d, es, pptr, psrc, ptyp, plag, f)
+    forward(d, es, pptr, psrc, ptyp, plag, f, prog, pmode, pbound, presume)
     tol = np.empty(w)
     for j in range(w):
         tol[j] = threshold + 1e-9 * (1.0 + abs(f[j])) if k0 + j < kmax else -np.inf
-    backward_critical(d, es, sptr, sdst, styp, slag, f, tol, crit)
+    backward_critical(d, es, sptr, sdst, styp, slag, f, tol, crit, prog, pdone)
     cs = cost[k0 : k0 + w]
     for j in range(w):
         cs[j] = 0.0

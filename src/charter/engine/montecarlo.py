@@ -10,6 +10,14 @@ Model
   caller.  No task starts before 0.  A task is critical in an iteration when its total float (late
   finish from a backward pass capped by that iteration's project finish, minus early finish) is at most
   ``critical_threshold`` - the CPM definition of :mod:`charter.engine.cpm`.
+- **Progress** (optional, :class:`Actuals`, as :mod:`charter.engine.cpm` handles it): the remaining work
+  is simulated from the status time.  A complete task keeps its actual dates (without an actual finish it
+  spans its most likely duration from its actual start, or from where logic puts it); it does not vary,
+  its risk events cannot delay it, it is never critical and does not constrain its predecessors.  A
+  started task starts at its actual start (links into it ignored), or where logic puts it without one;
+  its ``duration`` estimate is that of its *remaining* work, which resumes no earlier than
+  ``max(status time, start + work done)``.  A task not started starts no earlier than the status time.
+  Without progress every task runs from the project start, as before.
 - **Estimates** are three-point (:class:`ThreePoint`: low <= mode <= high) with a distribution per task:
   triangular, PERT-beta (alpha = 1 + 4 (m - a) / (b - a), beta = 1 + 4 (b - m) / (b - a); mean
   (a + 4 m + b) / 6; sampled by interpolation in a precomputed quantile table) or uniform.  A fixed value
@@ -60,6 +68,7 @@ from charter.engine import _mc_kernels as mk
 from charter.engine.cpm import CycleError, topological_order
 
 __all__ = [
+    "Actuals",
     "Distribution",
     "Driver",
     "Histogram",
@@ -133,6 +142,79 @@ class Risks:
     probability: npt.ArrayLike
     delay: ThreePoint | None = None
     cost: ThreePoint | None = None
+
+
+@dataclass(frozen=True)
+class Actuals:
+    """Progress at the status time, in the time unit and from the origin of the durations.
+
+    ``status``: the status time (None: remaining work resumes where the logic and the work done put it).
+    Per task (arrays, or one value for all): ``start`` / ``finish`` the actual start / finish (NaN: none; an
+    actual finish makes the task complete), ``done`` the work done (>= 0; > 0 makes it started),
+    ``complete`` (100 % without an actual finish).  For a started task that is not complete the ``duration``
+    estimate passed to :func:`simulate` is that of its remaining work."""
+
+    status: float | None = None
+    start: npt.ArrayLike = np.nan
+    finish: npt.ArrayLike = np.nan
+    done: npt.ArrayLike = 0.0
+    complete: npt.ArrayLike = False
+
+
+@dataclass(frozen=True)
+class _Prog:
+    """Progress as the kernels read it, in rank order (see ``_mc_kernels.forward``)."""
+
+    on: bool
+    mode: I8
+    bound: F64
+    resume: F64
+    done: npt.NDArray[np.bool_]
+
+
+NO_RESUME = -1e300  # presume of a task whose remaining work does not wait for the status time
+
+
+def _progress(act: Actuals | None, n: int, lo: F64, md: F64, hi: F64) -> tuple[_Prog, F64, F64, F64]:
+    """The kernels' progress arrays (task order) and the durations as they are sampled: a started task's
+    work done plus its remaining estimate, a complete task's actual (or most likely) span, fixed."""
+    if act is None:
+        z = np.zeros(1)
+        return _Prog(False, np.zeros(1, np.int8), z, z, np.zeros(1, np.bool_)), lo, md, hi
+    try:
+        a_start = np.broadcast_to(np.asarray(act.start, dtype=np.float64), (n,))
+        a_fin = np.broadcast_to(np.asarray(act.finish, dtype=np.float64), (n,))
+        comp = np.broadcast_to(np.asarray(act.complete, dtype=np.bool_), (n,))
+    except ValueError:
+        raise _fail(f"actuals must have one value per task ({n})", field="actuals") from None
+    done = _floats(act.done, n, "actuals.done", "task")
+    bad = done < 0
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _fail(f"task {i}: actuals.done ({done[i]:g}) is negative", task=i, field="actuals.done")
+    status = None if act.status is None else float(act.status)
+    if status is not None and not np.isfinite(status):
+        raise _fail("actuals.status is not a finite number", field="actuals.status")
+    has_s, has_f = np.isfinite(a_start), np.isfinite(a_fin)
+    complete = comp | has_f
+    started = complete | has_s | (done > 0)
+    lo, md, hi = lo.copy(), md.copy(), hi.copy()
+    run = started & ~complete
+    lo[run] += done[run]
+    md[run] += done[run]
+    hi[run] += done[run]
+    start = np.where(has_s, a_start, np.where(has_f, a_fin - md, 0.0))
+    span = np.where(has_f, np.maximum(a_fin - start, 0.0), md)
+    lo[complete] = md[complete] = hi[complete] = span[complete]
+    mode = has_s | has_f
+    bound = np.where(mode, start, 0.0)
+    if status is not None:
+        bound = np.where(started, bound, max(status, 0.0))
+    resume = np.full(n, NO_RESUME)
+    if status is not None:
+        resume[run] = status - done[run]
+    prog = _Prog(True, mode.astype(np.int8), bound, resume, complete.astype(np.bool_))
+    return prog, lo, md, hi
 
 
 @dataclass(frozen=True)
@@ -352,6 +434,7 @@ def simulate(
     cost: ThreePoint | None = None,
     fixed_cost: npt.ArrayLike | None = None,
     risks: Risks | None = None,
+    actuals: Actuals | None = None,
     correlation_group: npt.ArrayLike | None = None,
     group_correlation: Sequence[float] = (),
     iterations: int = 10_000,
@@ -372,7 +455,8 @@ def simulate(
     :param duration: per-task three-point durations (``n`` = their count), in the working-time unit.
     :param src, dst, typ, lag: links (see the module docstring).
     :param cost, fixed_cost: optional per-task sampled and fixed costs.
-    :param risks: optional risk events.
+    :param risks: optional risk events (those of complete tasks cannot delay them).
+    :param actuals: optional progress at the status time: the remaining work is simulated.
     :param correlation_group: ``(n,)`` group index per task, -1 = uncorrelated; ``group_correlation`` the
         coefficient in [0, 1] of each group.
     :param percentiles: of finish and cost, in percent.  ``bins``: histogram bins.
@@ -392,9 +476,12 @@ def simulate(
     if not all(0.0 <= float(p) <= 100.0 for p in percentiles):
         raise _fail("percentiles must lie in [0, 100]", field="percentiles")
     dist, lo, md, hi = _three_point(duration, n, "duration", "task", True)
+    prg, slo, smd, shi = _progress(actuals, n, lo, md, hi)
     net = _network(n, src, dst, typ, lag)
     o = net.order
-    dist, lo, md, hi = dist[o], lo[o], md[o], hi[o]
+    dist, lo, md, hi = dist[o], slo[o], smd[o], shi[o]
+    if prg.on:
+        prg = _Prog(True, prg.mode[o], prg.bound[o], prg.resume[o], prg.done[o])
 
     # costs: sampled rows only for tasks with a spread; the rest (and fixed costs) is a constant
     const_cost = 0.0
@@ -433,6 +520,15 @@ def simulate(
             )
         zero = ThreePoint.fixed(np.zeros(nrisk))
         rd = _three_point(risks.delay or zero, nrisk, "delay", "risk", True)
+        if prg.on:  # a complete task's dates are facts: its risk events no longer delay it
+            gone = prg.done[net.rank[rt]]
+            if gone.any():
+                rd = (
+                    rd[0],
+                    np.where(gone, 0.0, rd[1]),
+                    np.where(gone, 0.0, rd[2]),
+                    np.where(gone, 0.0, rd[3]),
+                )
         rc = _three_point(risks.cost or zero, nrisk, "cost", "risk", False)
         has_cost = has_cost or risks.cost is not None
     rperm = np.argsort(net.rank[rt], kind="stable").astype(np.int64)  # kernel order -> risk index
@@ -468,7 +564,8 @@ def simulate(
     # deterministic CPM with the most likely durations
     dmode = np.ascontiguousarray(md.reshape(n, 1))
     f1 = np.zeros(1)
-    mk.forward(dmode, np.empty((n, 1)), net.pptr, net.psrc, net.ptyp, net.plag, f1)
+    mk.forward(dmode, np.empty((n, 1)), net.pptr, net.psrc, net.ptyp, net.plag, f1, prg.on, prg.mode, prg.bound,
+               prg.resume)  # fmt: skip
     det = float(f1[0])
 
     # chunking
@@ -535,6 +632,7 @@ def simulate(
                 rptr, rp_k, *rd_k, cd, cl, cm, ch, *rc_k,
                 float(critical_threshold), kmax, fin_all[c0 * W : (c0 + sb) * W],
                 cost_all[c0 * W : (c0 + sb) * W], crit, dbuf, ebuf,
+                prg.on, prg.mode, prg.bound, prg.resume, prg.done,
             )  # fmt: skip
             report(PASS1, c0, kmax, "iterations")
         # pass 2: the same random numbers again, against the finish ranks (rank correlations, tornado)

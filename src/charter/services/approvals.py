@@ -2,9 +2,10 @@
 now — must decide:
 
 - purchase requests submitted and routed by the project's approval rules to a role the caller holds
-  (only the named approver decides; an admin is not a named approver);
+  (only the named approver decides; an admin is not a named approver; no one decides their own request);
 - budget versions proposed and awaiting the budget approver (budget.approve: the Sponsor);
-- invoices held by three-way matching, for whoever releases or rejects them (procurement.approve);
+- invoices held by three-way matching, for whoever releases or rejects them (procurement.approve; not the
+  person who registered the invoice);
 - submitted timesheet hours the caller may approve (the timesheets service decides who that is).
 
 Each item carries the link of the page where it is decided and the API operation that decides it. The role
@@ -59,7 +60,7 @@ def waiting_for(s: Session, actor: Actor) -> dict[str, Any]:
         for r, line in s.execute(q):
             if r.approver_role not in roles:
                 roles[r.approver_role] = holds_role(s, actor, pid, r.approver_role)
-            if roles[r.approver_role]:
+            if roles[r.approver_role] and (r.requested_by is None or r.requested_by != actor.user_id):
                 requests.append({**base, "id": r.id, "title": r.title, "amount": r.amount, "budget_line": line,
                                  "rule": r.rule, "over_budget": r.over_budget, "requested_by": r.requested_by,
                                  "requested_at": r.requested_at,
@@ -80,6 +81,8 @@ def waiting_for(s: Session, actor: Actor) -> dict[str, Any]:
                 .order_by(Invoice.id)
             )  # fmt: skip
             for inv, order_number in s.execute(q2):
+                if inv.created_by is not None and inv.created_by == actor.user_id:
+                    continue  # whoever registered an invoice does not release it
                 invoices.append({**base, "id": inv.id, "number": inv.number, "order": order_number,
                                  "amount": inv.amount, "day": inv.day, "hold_reasons": inv.hold_reasons,
                                  "link": f"/projects/{pid}/procurement#invoice-{inv.id}",

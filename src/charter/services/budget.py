@@ -31,6 +31,7 @@ from charter.persistence.models import (
     PurchaseOrder,
     PurchaseRequest,
     Task,
+    TaskComputed,
     TaskFixedCost,
     WorkPackage,
 )
@@ -127,8 +128,32 @@ def labour_by_task(s: Session, project_id: int, until: dt.date | None = None) ->
     return dict(labour_cost(s, project_id, until))
 
 
+def labour_warnings(s: Session, project_id: int) -> list[str]:
+    """Approved hours the labour cost leaves out (a rate in another currency than the project's)."""
+    try:
+        from charter.services.timesheets import labour_warnings as warnings
+    except ImportError:
+        return []
+    return warnings(s, project_id)
+
+
+def _task_dates(s: Session, project_id: int) -> dict[int, tuple[dt.date | None, dt.date | None]]:
+    """Each task's start and finish day: the actual one, else the scheduled one (None: unknown)."""
+    q = (
+        select(Task.id, Task.actual_start, Task.actual_finish, TaskComputed.start, TaskComputed.finish)
+        .outerjoin(TaskComputed, TaskComputed.task_id == Task.id).where(Task.project_id == project_id)
+    )  # fmt: skip
+    out: dict[int, tuple[dt.date | None, dt.date | None]] = {}
+    for tid, a_start, a_finish, c_start, c_finish in s.execute(q):
+        start, finish = a_start or c_start, a_finish or c_finish
+        out[tid] = (start.date() if start else None, finish.date() if finish else None)
+    return out
+
+
 def cost_columns(s: Session, project: Project, until: dt.date | None = None) -> dict[str, Any]:
-    """Per line: committed, actual (split by source) and held; plus actual cost no line takes."""
+    """Per line: committed, actual (split by source) and held; plus actual cost no line takes. With `until`,
+    the actual cost incurred by the end of that day: invoices, expenses and approved hours dated by then, and
+    fixed costs as far as they had accrued by then (domain.budget.accrued_fraction_on)."""
     cur = project.currency
     pid = project.id
     lines = list(s.scalars(select(BudgetLine).where(BudgetLine.project_id == pid)))
@@ -161,11 +186,18 @@ def cost_columns(s: Session, project: Project, until: dt.date | None = None) -> 
         cols[lid]["expenses"] += Decimal(amount or 0)
     task_rows = {tid: (wp, pc) for tid, wp, pc in s.execute(
         select(Task.id, Task.work_package_id, Task.percent_complete).where(Task.project_id == pid))}  # fmt: skip
+    dates = _task_dates(s, pid) if until is not None else {}
+    today = now().date()
     for fc_line, task_id, amount, accrual in s.execute(
         select(TaskFixedCost.budget_line_id, TaskFixedCost.task_id, TaskFixedCost.amount, TaskFixedCost.accrual)
         .where(TaskFixedCost.project_id == pid)
     ):  # fmt: skip
-        frac = rules.accrued_fraction(rules.Accrual(accrual), task_rows.get(task_id, (None, 0.0))[1])
+        pct = task_rows.get(task_id, (None, 0.0))[1] or 0.0
+        if until is None:
+            frac = rules.accrued_fraction(rules.Accrual(accrual), pct)
+        else:  # as of a past day: what had accrued by then (the EVM trend's earlier months)
+            start, finish = dates.get(task_id, (None, None))
+            frac = rules.accrued_fraction_on(rules.Accrual(accrual), pct, start, finish, until, today)
         if fc_line is not None:
             cols[fc_line]["fixed_costs"] += quantise(Decimal(amount) * Decimal(str(frac)), cur)
     labour_lines = {ln.work_package_id: ln.id for ln in lines if ln.category == rules.Category.LABOUR}
@@ -706,6 +738,6 @@ def summary(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
     return {
         "project_id": project_id, "currency": p.currency, "lines": lines, "totals": totals,
         "reserves": reserves, "performance_baseline": quantise(totals["budget"] - reserves, p.currency),
-        "unallocated_labour": cc["unallocated_labour"],
+        "unallocated_labour": cc["unallocated_labour"], "labour_warnings": labour_warnings(s, project_id),
         "baseline": version_dict(base) if base else None,
     }  # fmt: skip

@@ -67,6 +67,64 @@ def _json(v: Any) -> Any:
 # --------------------------------------------------------------------------------------------- reading
 
 
+def _task_label(t: Task | None, task_id: Any) -> str:
+    if t is None:
+        return f"task {task_id} (not in the plan any more)"
+    return f"{t.wbs_code} {t.name}".strip()
+
+
+def describe_changes(s: Session, project_id: int, ops: list[dict[str, Any]]) -> list[str]:
+    """Each proposed change in words, with the names of the tasks, work packages and budget lines it refers to
+    (not their ids); a reference that no longer resolves says so."""
+
+    def get(model: Any, ref: Any) -> Any:
+        try:
+            row = s.get(model, int(ref))
+        except (TypeError, ValueError):
+            return None
+        return row if row is not None and row.project_id == project_id else None
+
+    def task(tid: Any) -> str:
+        return _task_label(get(Task, tid), tid)
+
+    out: list[str] = []
+    for op in ops:
+        kind = op.get("op")
+        if kind == "task_duration":
+            out.append(f"Change the duration of {task(op.get('task_id'))} to {op.get('duration')}")
+        elif kind == "task_update":
+            fields = op.get("fields") or {}
+            sets = ", ".join(f"{str(k).replace('_', ' ')} to {v}" for k, v in fields.items())
+            out.append(f"Change {task(op.get('task_id'))}: {sets}")
+        elif kind == "add_task":
+            text = f"Add the {'milestone' if op.get('milestone') else 'task'} {op.get('name')!s}"
+            if op.get("work_package_id") is not None:
+                wp = get(WorkPackage, op["work_package_id"])
+                text += (f" in work package {wp.wbs_code} {wp.name}".rstrip() if wp is not None
+                         else f" in work package {op['work_package_id']} (not in the plan any more)")  # fmt: skip
+            if op.get("duration"):
+                text += f", {op['duration']}"
+            if op.get("predecessors"):
+                text += ", after " + "; ".join(task(p) for p in op["predecessors"])
+            out.append(text)
+        elif kind == "add_link":
+            kind_lag = f"{op.get('type') or 'FS'}" + (f", lag {op['lag']}" if op.get("lag") else "")
+            out.append(f"Link {task(op.get('pred_id'))} → {task(op.get('succ_id'))} ({kind_lag})")
+        elif kind == "remove_link":
+            lk = get(TaskLink, op.get("link_id"))
+            if lk is None:
+                out.append(f"Remove link {op.get('link_id')} (not in the plan any more)")
+            else:
+                out.append(f"Remove the link {task(lk.pred_id)} → {task(lk.succ_id)}")
+        elif kind == "budget_line":
+            ln = get(BudgetLine, op.get("budget_line_id"))
+            name = ln.name if ln is not None else f"{op.get('budget_line_id')} (not in the budget any more)"
+            out.append(f"Set the budget line {name} to {op.get('amount')}")
+        else:
+            out.append(str(kind))
+    return out
+
+
 def cr_dict(s: Session, c: ChangeRequest) -> dict[str, Any]:
     votes = list(
         s.scalars(select(ChangeVote).where(ChangeVote.change_request_id == c.id).order_by(ChangeVote.id))
@@ -78,7 +136,8 @@ def cr_dict(s: Session, c: ChangeRequest) -> dict[str, Any]:
         "id": c.id, "project_id": c.project_id, "number": c.number, "title": c.title,
         "description": c.description, "reason": c.reason, "areas": c.areas, "requested_by": c.requested_by,
         "requested_by_name": who.get(c.requested_by) if c.requested_by else None, "concern_id": c.concern_id,
-        "changes": c.changes, "approvers": [{"user_id": u, "name": who.get(u)} for u in c.approver_ids],
+        "changes": c.changes, "changes_described": describe_changes(s, c.project_id, list(c.changes)),
+        "approvers": [{"user_id": u, "name": who.get(u)} for u in c.approver_ids],
         "quorum": c.quorum, "status": c.status, "preview": c.preview, "preview_revision": c.preview_revision,
         "previewed_at": c.previewed_at,
         "preview_stale": c.preview is not None and c.status == rules.ChangeStatus.OPEN.value
@@ -491,6 +550,39 @@ def decide(
         reasons = "; ".join(r for r in s.scalars(q) if r)
         _conclude(s, actor, c, outcome, reasons, baseline_number)
     return cr_dict(s, _cr(s, project_id, cr_id))
+
+
+def withdraw(
+    s: Session, actor: Actor, project_id: int, cr_id: int, version: int, *, reason: str = ""
+) -> dict[str, Any]:
+    """Withdraw an open change request: its requester or a holder of change.decide, at the version they read
+    (409 when stale, or once it is decided). Nothing is applied; the board's votes so far stay on record, the
+    requester is told, and a concern the request came from shows it withdrawn as its outcome."""
+    project_for(s, actor, project_id)
+    c = s.scalars(select(ChangeRequest).where(ChangeRequest.id == cr_id).with_for_update()).first()
+    if c is None or c.project_id != project_id:
+        raise NotFound(f"change request {cr_id} not found in this project", field="change_request_id")
+    mine = actor.user_id is not None and actor.user_id == c.requested_by
+    if not mine and not can(s, actor, project_id, Perm.CHANGE_DECIDE):
+        raise PermissionDenied("only the requester or those who decide changes withdraw this change request")
+    if c.version != version:
+        raise stale("change request", version, cr_dict(s, c))
+    if c.status != rules.ChangeStatus.OPEN.value:
+        raise Conflict(f"change request {c.number} is {c.status}; only an open request is withdrawn",
+                       field="status", current=cr_dict(s, c))  # fmt: skip
+    text = (reason or "").strip()
+    if len(text) > 2000:
+        raise ValidationError("a reason of at most 2000 characters", field="reason")
+    before = journal.snapshot(c)
+    c.status = rules.ChangeStatus.WITHDRAWN.value
+    c.decided_at = now()
+    c.decided_by = actor.user_id
+    c.decision_reason = text
+    _rec(s, actor, c, "change_request", "withdraw", project_id, before, text or None)
+    notify(s, recipients=[c.requested_by], kind="change.decided", subject=f"CR-{c.number} withdrawn: {c.title}",
+           body=text, project_id=project_id, link=f"/projects/{project_id}/changes/{c.id}",
+           event_key=f"cr:{c.id}:withdrawn", exclude=actor.user_id)  # fmt: skip
+    return cr_dict(s, c)
 
 
 # --------------------------------------------------------------------------------------------- report

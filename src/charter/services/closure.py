@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from charter.domain.errors import Conflict, ValidationError
+from charter.domain.errors import Conflict, PermissionDenied, ValidationError
 from charter.domain.projects import Phase, ProjectStatus
 from charter.domain.roles import OBSERVER, PM, SPONSOR, Perm
 from charter.persistence.models import (
@@ -25,7 +25,7 @@ from charter.persistence.models import (
     User,
 )
 from charter.services import journal, tech
-from charter.services.authz import project_for, require_user, visible_project_ids
+from charter.services.authz import can, grants, project_for, require_user, visible_project_ids
 from charter.services.context import Actor, now
 
 RELEASE_EXEMPT = (PM, SPONSOR, OBSERVER)
@@ -152,10 +152,21 @@ def lesson_dict(x: Lesson, key: str | None = None) -> dict[str, Any]:
             "category": x.category, "created_by": x.created_by, "created_at": x.created_at}  # fmt: skip
 
 
+def may_add_lesson(s: Session, actor: Actor, project_id: int) -> bool:
+    """Everyone who works on or raises issues in the project contributes lessons (PMI: the team records them,
+    the PM curates): the PM (project.edit), a holder of task.edit in any package (a Task Leader), or of
+    concern.raise (workers, stakeholders, liaisons, the Sponsor). An Observer only reads them."""
+    if can(s, actor, project_id, Perm.PROJECT_EDIT) or can(s, actor, project_id, Perm.CONCERN_RAISE):
+        return True
+    return any(Perm.TASK_EDIT in g.permissions for g in grants(s, actor, project_id))
+
+
 def add_lesson(
     s: Session, actor: Actor, project_id: int, *, title: str, body: str = "", category: str = ""
 ) -> dict[str, Any]:
-    p = project_for(s, actor, project_id, Perm.PROJECT_EDIT)
+    p = project_for(s, actor, project_id)
+    if not may_add_lesson(s, actor, project_id):
+        raise PermissionDenied("lessons are recorded by the project's members who work on it or raise issues")
     title = (title or "").strip()
     if not title:
         raise ValidationError("title is required", field="title")

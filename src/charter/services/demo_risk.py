@@ -21,14 +21,10 @@ What it leaves behind, all through the ordinary services and as the people who w
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from charter.persistence.db import Database
     from charter.services.demo import DemoContext, Event
 
 # CRM task names (see demo.CRM_TASKS)
@@ -167,20 +163,6 @@ def _complete(ctx: DemoContext, who: str, project_id: int, task_id: int) -> None
         actual_start=t["start"],
         actual_finish=t["finish"],
     )
-
-
-class _DemoTransaction:
-    """The demo runs in one unit of work; a simulation run opens its own (to write progress and results).
-    Lent to `simulation.launch`, the demo's session serves as those units of work, so the run's results land
-    in the demo's transaction (a separate connection would not see the uncommitted plan, and on SQLite
-    would wait for the demo's write lock)."""
-
-    def __init__(self, s: Session) -> None:
-        self.s = s
-
-    @contextmanager
-    def uow(self, *, readonly: bool = False) -> Iterator[Session]:
-        yield self.s
 
 
 # --------------------------------------------------------------------------------------------- the start
@@ -988,7 +970,7 @@ def _simulate(ctx: DemoContext, seed: int) -> int:
         spread_high=30,
         work_package_correlation=0.3,
     )
-    simulation.launch(cast("Database", _DemoTransaction(ctx.s)), run["id"], background=False)
+    simulation.execute_in_session(ctx.s, run["id"])  # in the demo's transaction, which holds the plan
     done = simulation.get_run(ctx.s, priya, ctx.crm, run["id"])
     if done["status"] != "done":
         raise RuntimeError(f"the demo's simulation run failed: {done['error']}")
@@ -1008,7 +990,9 @@ def _gdpr_owner_leaves(ctx: DemoContext) -> None:
 
 
 def _decommission_plan(ctx: DemoContext) -> None:
-    """Day -10: Priya plans the decommissioning of the legacy CRM after hypercare."""
+    """Day -10: Priya plans the decommissioning of the legacy CRM after hypercare, in the cut-over package
+    (4.2) and so led by its Task Leader, Hannah, who may record its progress (Jonas, who leads the data
+    migration, could not work on tasks outside his package)."""
     from charter.services import tasks, tech, tech_plans
 
     priya = ctx.actor("priya.nair")
@@ -1033,7 +1017,7 @@ def _decommission_plan(ctx: DemoContext) -> None:
             {"name": "End the Corvid licences and the hosting contract", "days": 1},
         ],
         work_package_id=ctx.wp["4.2"],
-        owner_id=ctx.user_id("jonas.becker"),
+        owner_id=ctx.user_id("hannah.schmidt"),
     )
     first = plan["tasks"][0]["task_id"]
     tasks.create_link(ctx.s, priya, ctx.crm, pred_id=ctx.tasks[HYPERCARE], succ_id=first, type="FS")

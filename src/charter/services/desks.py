@@ -85,6 +85,8 @@ def _approvals(s: Session, actor: Actor, pid: int, role_key: str) -> list[dict[s
         select(PurchaseRequest).where(PurchaseRequest.project_id == pid, PurchaseRequest.status == "submitted",
                                       PurchaseRequest.approver_role == role_key)
     ):  # fmt: skip
+        if r.requested_by is not None and r.requested_by == actor.user_id:
+            continue  # no one decides their own request
         out.append({"kind": "purchase_request", "id": r.id, "title": r.title, "amount": r.amount,
                     "link": f"/projects/{pid}/procurement"})  # fmt: skip
     return out

@@ -112,7 +112,7 @@ class _Tasks:
                 self.start[i] or dt.datetime.combine(p.start_date or p.created_at.date(), dt.time())
             ).date()
             r = rate_on(s, resource_id, day)
-            if r is not None and work:
+            if r is not None and work and r.currency == p.currency:  # another currency is not costed here
                 labour[i] += Decimal(work) / 60 * Decimal(r.standard)
         for task_id, amount in s.execute(
             select(TaskFixedCost.task_id, TaskFixedCost.amount).where(TaskFixedCost.project_id == p.id)

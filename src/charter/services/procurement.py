@@ -6,12 +6,15 @@ holds the pages that combine them (a vendor's and a contract's overview).
 - A Task Leader requests against the lines of their own package, the PM against any (procurement.request).
 - The approval rules (set by the budget approver) route each request to one role by amount; a request that
   would take its line over budget goes to the highest role. Only a current holder of that role may decide;
-  the rule and the reason are journaled.
+  the rule and the reason are journaled. No one decides their own request: when the requester holds the
+  role the rules name, the request goes to the next approver up (the PM's own request to the Sponsor).
+- A request not yet ordered (submitted or approved) can be cancelled by its requester or the PM.
 - An order is placed (by the PM) from an approved request, for at most the approved amount; open orders are
   committed cost on their line. Receipts are recorded by whoever may request for the line.
 - Invoices are matched three ways: one above its order, above what was received, or without any receipt is
   held — never silently accepted. A receipt re-matches held invoices; a held invoice is otherwise released
-  or rejected explicitly, with a reason, by a holder of procurement.approve.
+  or rejected explicitly, with a reason, by a holder of procurement.approve — never released by the person
+  who registered it.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from charter.services.procurement_contracts import (
 from charter.services.procurement_orders import (
     add_invoice,
     add_receipt,
+    cancel_request,
     create_order,
     create_request,
     decide_invoice,
@@ -65,7 +69,7 @@ from charter.services.procurement_vendors import (
 )
 
 __all__ = [
-    "add_invoice", "add_receipt", "close_contract", "contract_dict", "contract_overview", "create_contract",
+    "add_invoice", "add_receipt", "cancel_request", "close_contract", "contract_dict", "contract_overview", "create_contract",
     "create_order", "create_request", "create_vendor", "decide_invoice", "decide_request",
     "due_contract_reminders", "get_order", "get_rules", "holds_role", "invoice_dict", "list_contracts",
     "list_invoices", "list_orders", "list_requests", "list_vendors", "order_dict", "request_dict",

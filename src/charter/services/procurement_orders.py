@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from charter.domain import procurement as rules
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
-from charter.domain.money import parse_amount, quantise
+from charter.domain.money import fmt_money, parse_amount, quantise
 from charter.domain.roles import Perm
 from charter.persistence.models import (
     ApprovalRule,
@@ -28,7 +28,7 @@ from charter.persistence.models import (
     RoleAssignment,
 )
 from charter.services import journal
-from charter.services.authz import project_for
+from charter.services.authz import can, project_for
 from charter.services.budget import get_line, read_scope, remaining_of, target_of
 from charter.services.context import Actor, now
 from charter.services.procurement_vendors import _record, _vendor
@@ -134,6 +134,8 @@ def create_request(
         raise ValidationError("amount must be more than zero", field="amount")
     remaining = remaining_of(s, p, line.id)
     routing = rules.route(_rules(s, project_id), value, remaining, p.currency)
+    held = {k for k in rules.APPROVER_ROLES if holds_role(s, actor, project_id, k)}
+    routing = rules.escalate(routing, held)
     r = PurchaseRequest(
         project_id=project_id, budget_line_id=line.id, vendor_id=vendor_id, title=title.strip(),
         description=description, amount=value, status=rules.RequestStatus.SUBMITTED.value,
@@ -159,6 +161,12 @@ def decide_request(
             f"only the {r.approver_role.replace('_', ' ')} may decide this request ({r.rule})",
             field="approver_role",
         )
+    if r.requested_by is not None and r.requested_by == actor.user_id:
+        raise PermissionDenied(
+            "you raised this request; someone else must approve or reject it "
+            f"(another {r.approver_role.replace('_', ' ')})",
+            field="requested_by",
+        )
     if r.status != rules.RequestStatus.SUBMITTED:
         raise Conflict(f"the request is {r.status}; only a submitted request can be decided", field="status")
     if not approve and not reason.strip():
@@ -170,6 +178,38 @@ def decide_request(
     _record(s, actor, r, "purchase_request", "update", before,
             cause=f"{'approved' if approve else 'rejected'} under rule: {r.rule}"
                   + (f"; reason: {r.reason}" if r.reason else ""))  # fmt: skip
+    return request_dict(r)
+
+
+CANCELLABLE = frozenset({rules.RequestStatus.SUBMITTED, rules.RequestStatus.APPROVED})
+
+
+def cancel_request(
+    s: Session, actor: Actor, project_id: int, request_id: int, version: int, *, reason: str = ""
+) -> dict[str, Any]:
+    """Withdraw a request that is not yet ordered (submitted or approved): by its requester or the PM
+    (procurement.request on the whole project). An approved request stops reserving its line's budget."""
+    project_for(s, actor, project_id)
+    r = _request(s, project_id, request_id)
+    own = r.requested_by is not None and r.requested_by == actor.user_id
+    if not own and not can(s, actor, project_id, Perm.PROCUREMENT_REQUEST):
+        raise PermissionDenied(
+            "only the requester or the project manager may cancel a purchase request", field="requested_by"
+        )
+    if r.version != version:
+        raise stale("purchase request", version, request_dict(r))
+    if r.status not in CANCELLABLE:
+        raise Conflict(
+            f"the request is {r.status}; only a submitted or approved request (not yet ordered) can be cancelled",
+            field="status",
+        )
+    before = journal.snapshot(r)
+    r.status = rules.RequestStatus.CANCELLED.value
+    if reason.strip():
+        r.reason = reason.strip()
+    s.flush()
+    _record(s, actor, r, "purchase_request", "update", before,
+            cause="cancelled" + (f": {reason.strip()}" if reason.strip() else ""))  # fmt: skip
     return request_dict(r)
 
 
@@ -254,7 +294,8 @@ def create_order(
     total = sum((x.amount for x in rows), ZERO)
     if total > Decimal(r.amount):
         raise ValidationError(
-            f"the order's {total} {p.currency} exceeds the approved {r.amount} {p.currency}; raise a new request",
+            f"the order's {fmt_money(total, p.currency)} exceeds the approved {fmt_money(r.amount, p.currency)}; "
+            "raise a new request",
             field="lines",
         )
     count = s.scalar(select(func.count()).where(PurchaseOrder.project_id == project_id)) or 0
@@ -318,7 +359,9 @@ def add_receipt(
     if value <= 0:
         raise ValidationError("a receipt must have a value above zero", field="amount")
     if received + value > Decimal(o.total):
-        raise ValidationError(f"receipts would exceed the order's {o.total} {p.currency}", field="amount")
+        raise ValidationError(
+            f"receipts would exceed the order's {fmt_money(o.total, p.currency)}", field="amount"
+        )
     g = GoodsReceipt(
         order_id=o.id, day=day, amount=value, note=note, received_by=actor.user_id, created_at=now()
     )
@@ -343,7 +386,7 @@ def add_receipt(
 def invoice_dict(i: Invoice) -> dict[str, Any]:
     return {"id": i.id, "project_id": i.project_id, "order_id": i.order_id, "number": i.number, "day": i.day,
             "amount": i.amount, "status": i.status, "hold_reasons": i.hold_reasons, "reason": i.reason,
-            "version": i.version}  # fmt: skip
+            "created_by": i.created_by, "version": i.version}  # fmt: skip
 
 
 def _match(s: Session, actor: Actor, p: Project, o: PurchaseOrder, inv: Invoice, cause: str | None) -> None:
@@ -396,6 +439,11 @@ def decide_invoice(
     inv = s.get(Invoice, invoice_id)
     if inv is None or inv.project_id != project_id:
         raise NotFound(f"invoice {invoice_id} not found", field="invoice_id")
+    if release and inv.created_by is not None and inv.created_by == actor.user_id:
+        raise PermissionDenied(
+            "you registered this invoice; another holder of procurement.approve must release it",
+            field="created_by",
+        )
     if inv.status != rules.InvoiceStatus.HELD:
         raise Conflict(
             f"the invoice is {inv.status}; only a held invoice is released or rejected", field="status"

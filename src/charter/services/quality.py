@@ -137,7 +137,7 @@ def gate_facts(s: Session, project_id: int, phase: Phase) -> Q.GateFacts:
         select(Defect).where(
             Defect.project_id == project_id,
             Defect.severity == Q.Severity.CRITICAL.value,
-            Defect.status.not_in([x.value for x in Q.DONE]),
+            Defect.status.in_(Q.OPEN_DEFECT_VALUES),
         )
     )
     dels = s.scalars(
@@ -147,14 +147,11 @@ def gate_facts(s: Session, project_id: int, phase: Phase) -> Q.GateFacts:
             Deliverable.status != Q.DeliverableStatus.ACCEPTED.value,
         )
     )
-    metrics = list(
-        s.scalars(
-            select(QualityMetric).where(
-                QualityMetric.project_id == project_id,
-                (QualityMetric.phase == phase.value) | QualityMetric.phase.is_(None),
-            )
-        )
-    )
+    metrics = [
+        m
+        for m in s.scalars(select(QualityMetric).where(QualityMetric.project_id == project_id))
+        if Q.metric_applies(m.phase, phase.value)
+    ]
     latest = _latest(s, [m.id for m in metrics])
     failing = []
     for m in metrics:
@@ -806,6 +803,9 @@ def add_finding(
     raise_defect: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     r = _review(s, actor, project_id, review_id, reviewer_only=False)
+    if r.status == Q.ReviewStatus.SIGNED_OFF.value:
+        raise Conflict(f"review {r.title!r} is signed off; findings are added to an open review (start a new "
+                       "review, or report a defect)", field="status", current=review_dict(s, r))  # fmt: skip
     sev = Q.parse_enum(Q.Severity, severity, "severity")
     defect_id = None
     if raise_defect:
@@ -912,7 +912,7 @@ def defect_dict(s: Session, d: Defect) -> dict[str, Any]:
         "owner_id": d.owner_id, "owner": who.get(d.owner_id) if d.owner_id else None, "task_id": d.task_id,
         "deliverable_id": d.deliverable_id, "reported_by": who.get(d.reported_by) if d.reported_by else None,
         "opened_at": d.opened_at, "resolved_at": d.resolved_at, "closed_at": d.closed_at,
-        "open": Q.DefectStatus(d.status) not in Q.DONE, "version": d.version,
+        "open": Q.defect_open(d.status), "version": d.version,
     }  # fmt: skip
 
 
@@ -922,7 +922,7 @@ def list_defects(
     project_for(s, actor, project_id)
     q = select(Defect).where(Defect.project_id == project_id)
     if status == "open":
-        q = q.where(Defect.status.not_in([x.value for x in Q.DONE]))
+        q = q.where(Defect.status.in_(Q.OPEN_DEFECT_VALUES))
     elif status:
         q = q.where(Defect.status == Q.parse_enum(Q.DefectStatus, status, "status").value)
     if severity:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from charter.domain import quality as Q
 from charter.domain import reports as R
 from charter.domain import risk as risk_rules
 from charter.domain.errors import CharterError
@@ -41,7 +42,6 @@ from charter.persistence.models import (
 )
 from charter.services.context import SYSTEM, now
 
-OPEN_DEFECTS = ("new", "triaged", "in_progress")
 OPEN_CONFLICTS = ("open", "resolving")
 TOP_RISKS = 5
 TREND_MONTHS = 24  # the chart shows the last two years
@@ -202,9 +202,13 @@ def _procurement(s: Session, pid: int, as_of: dt.date) -> dict[str, Any]:
             "over_budget_requests": sum(1 for r in requests if r.over_budget and r.status == "submitted")}  # fmt: skip
 
 
-def _quality(s: Session, pid: int, start: dt.date, ref: dt.datetime) -> dict[str, Any]:
+def _quality(s: Session, p: Project, start: dt.date, ref: dt.datetime) -> dict[str, Any]:
+    """Open defects as the quality page and the gate count them (resolved but not verified is open); metrics
+    that apply now (the current phase's and the phase-less ones: a later phase's metric is for its gate)."""
+    pid = p.id
     defects = s.execute(select(Defect.severity, Defect.status).where(Defect.project_id == pid)).all()
-    metrics = list(s.scalars(select(QualityMetric).where(QualityMetric.project_id == pid)))
+    every = list(s.scalars(select(QualityMetric).where(QualityMetric.project_id == pid)))
+    metrics = [m for m in every if Q.metric_applies(m.phase, p.phase)]
     deliverables = _count(s, select(Deliverable.id).where(Deliverable.project_id == pid))
     measured = off = 0
     for m in metrics:
@@ -215,13 +219,12 @@ def _quality(s: Session, pid: int, start: dt.date, ref: dt.datetime) -> dict[str
         if last is None:
             continue
         measured += 1
-        ok = last.value >= m.target if m.direction == "at_least" else last.value <= m.target
-        off += not ok
+        off += not Q.meets(Q.Direction(m.direction), m.target, last.value)
     overridden = _count(s, select(PhaseGate.project_id).where(
         PhaseGate.project_id == pid, PhaseGate.override_reason.is_not(None),
         PhaseGate.closed_at >= _end_of(start) - dt.timedelta(days=1), PhaseGate.closed_at < ref))  # fmt: skip
-    live = [d for d in defects if d.status in OPEN_DEFECTS]
-    return {"records": len(defects) + len(metrics) + deliverables, "open_defects": len(live),
+    live = [d for d in defects if Q.defect_open(d.status)]
+    return {"records": len(defects) + len(every) + deliverables, "open_defects": len(live),
             "open_critical": sum(d.severity == "critical" for d in live),
             "open_major": sum(d.severity == "major" for d in live),
             "metrics": len(metrics), "metrics_measured": measured, "metrics_off_target": off,
@@ -296,7 +299,7 @@ def gather(s: Session, p: Project, period: R.Period, start: dt.date, end: dt.dat
     facts: dict[str, dict[str, Any]] = {
         "budget": budget_facts, "schedule": sched["facts"], "team": _team(s, p.id, start, end, as_of, th),
         "conflict": _conflict(s, p.id, ref), "risk": risk["facts"], "procurement": _procurement(s, p.id, as_of),
-        "quality": _quality(s, p.id, start, ref), "communications": comms["facts"], "scope": scope["facts"],
+        "quality": _quality(s, p, start, ref), "communications": comms["facts"], "scope": scope["facts"],
         "technology": _technology(s, p.id, as_of, th),
     }  # fmt: skip
     facts = jsonable(facts)

@@ -11,12 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charter.domain.errors import Conflict, NotFound, ValidationError, stale
-from charter.persistence.models import Assignment, Resource, ResourceException, ResourceRate, User
+from charter.domain.projects import check_currency
+from charter.persistence.models import Assignment, Project, Resource, ResourceException, ResourceRate, User
 from charter.services import journal
 from charter.services.authz import require_admin, require_user
 from charter.services.context import Actor, now
 
 KINDS = ("person", "equipment", "environment", "licence", "material")
+DEFAULT_CURRENCY = "USD"  # a new project's currency when none is named
 
 
 def resource_dict(
@@ -235,10 +237,14 @@ def add_rate(
     valid_from: dt.date,
     standard: str | Decimal,
     overtime: str | Decimal | None = None,
-    currency: str = "USD",
+    currency: str | None = None,
 ) -> dict[str, Any]:
+    """A cost rate from a day on. Without a currency it takes the resource's previous rate's, else the one
+    currency of the projects the resource works on (else of every project); labour is only costed to a
+    project in that project's currency (services.timesheets.labour_warnings names hours that are not)."""
     require_admin(actor)
     r = _get(s, resource_id)
+    currency = check_currency(currency.upper()) if currency else _default_currency(s, r.id, valid_from)
     try:
         std = Decimal(str(standard))
         ot = Decimal(str(overtime)) if overtime is not None else std
@@ -250,15 +256,37 @@ def add_rate(
         select(ResourceRate.id).where(ResourceRate.resource_id == r.id, ResourceRate.valid_from == valid_from)
     ):
         raise Conflict(f"a rate valid from {valid_from} exists", field="valid_from")
-    x = ResourceRate(
-        resource_id=r.id, valid_from=valid_from, standard=std, overtime=ot, currency=currency.upper()
-    )
+    x = ResourceRate(resource_id=r.id, valid_from=valid_from, standard=std, overtime=ot, currency=currency)
     s.add(x)
     s.flush()
     journal.record(
         s, actor, entity_type="resource_rate", entity_id=x.id, action="create", after=journal.snapshot(x)
     )
     return get_resource(s, actor, r.id)
+
+
+def _default_currency(s: Session, resource_id: int, valid_from: dt.date) -> str:
+    prev = (
+        rate_on(s, resource_id, valid_from)
+        or s.scalars(
+            select(ResourceRate)
+            .where(ResourceRate.resource_id == resource_id)
+            .order_by(ResourceRate.valid_from)
+        ).first()
+    )
+    if prev is not None:
+        return prev.currency
+    live = select(Project.currency).where(Project.deleted_at.is_(None))
+    for q in (live.join(Assignment, Assignment.project_id == Project.id)
+              .where(Assignment.resource_id == resource_id), live):  # fmt: skip
+        found = sorted(set(s.scalars(q.distinct())))
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise ValidationError(
+                f"name the rate's currency: the projects use {', '.join(found)}", field="currency"
+            )
+    return DEFAULT_CURRENCY
 
 
 def rate_on(s: Session, resource_id: int, day: dt.date) -> ResourceRate | None:

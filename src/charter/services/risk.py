@@ -391,7 +391,10 @@ def add_action(
     s: Session, actor: Actor, project_id: int, risk_id: int, *, task_id: int | None = None, **task_fields: Any
 ) -> dict[str, Any]:
     """Link a response action: an existing task (`task_id`) or a new one created in the schedule (name,
-    duration, work_package_id ... as for tasks.create_task, which checks its own permission)."""
+    duration, work_package_id ... as for tasks.create_task). Whoever may manage the risk (its owner, a
+    risk.manage holder) may add one: in the risk's own work package the task is created on their behalf
+    (journaled as theirs) without task.edit - a Security Officer who owns a risk but plans no tasks still
+    records the response; in another package task.edit there is needed."""
     from charter.services import tasks
 
     project_for(s, actor, project_id)
@@ -402,8 +405,9 @@ def add_action(
             raise ValidationError(
                 "a response action needs a task name (or an existing task_id)", field="name"
             )
-        task_fields.setdefault("work_package_id", r.work_package_id)
-        task_id = int(tasks.create_task(s, actor, project_id, **task_fields)["id"])
+        wp = task_fields.setdefault("work_package_id", r.work_package_id)
+        create = tasks.create_task_on_behalf if wp == r.work_package_id else tasks.create_task
+        task_id = int(create(s, actor, project_id, **task_fields)["id"])
     else:
         t = s.get(Task, task_id)
         if t is None or t.project_id != project_id:

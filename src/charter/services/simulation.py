@@ -7,11 +7,19 @@ calendar and as dates):
   Other tasks get their duration as all three points (a fixed duration), unless the run asks for a default
   spread: ``spread_low`` / ``spread_high`` percent below / above the duration (e.g. 10 and 25). Milestones
   and completed tasks are fixed. ``distribution``: triangular (default), pert or uniform.
+- **Progress**: the *remaining* work is simulated from the project's status date, as the schedule computes
+  it (:mod:`charter.engine.cpm`): a completed task is fixed at its actual dates (its risks cannot delay it);
+  a task in progress keeps its actual start and samples only its remaining work - its three-point estimate
+  scaled by the remaining fraction (the remaining duration / the duration, rounded as the schedule rounds
+  it) - resuming no earlier than the status date; a task not started starts no earlier than the status
+  date. Without a status date remaining work resumes where the logic and the work done put it (a
+  warning says so); without any progress the network runs from the project start.
 - **Links**: type and lag as planned; elapsed lags are converted at the calendar's working minutes per day,
-  percent lags at the predecessor's most likely duration. Constraints, actuals and levelling delays are
-  not simulated (the network is simulated from the project start).
+  percent lags at the predecessor's most likely duration. Constraints and levelling delays are not
+  simulated.
 - **Costs**: where a task has planned cost (labour from assignments x rates, plus fixed costs), its labour
-  cost is three-point, scaled like its duration (optimistic/most likely, pessimistic/most likely); fixed
+  cost is three-point, scaled like its duration (optimistic/most likely, pessimistic/most likely; for a task in
+  progress only the remaining share of it); fixed
   costs are fixed. Without any planned cost the run has no cost results.
 - **Risk events**: every open risk attached to a task (``task_id``) with a probability. Its probability is
   the risk's ``probability_value`` when set, else the middle of its level's range on the project's
@@ -44,7 +52,8 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +67,7 @@ from charter.domain.errors import Conflict, NotFound, ValidationError
 from charter.domain.roles import Perm
 from charter.engine.calendar import CalendarRangeError, WorkCalendar
 from charter.engine.montecarlo import (
+    Actuals,
     Distribution,
     MonteCarloCancelled,
     MonteCarloError,
@@ -67,7 +77,7 @@ from charter.engine.montecarlo import (
     simulate,
 )
 from charter.persistence.db import Database
-from charter.persistence.models import Project, Risk, SimulationRun, Task
+from charter.persistence.models import Project, ProjectSchedule, Risk, SimulationRun, Task
 from charter.services import budget, journal
 from charter.services.authz import can, project_for
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
@@ -104,6 +114,7 @@ class Inputs:
     cost: ThreePoint | None = None
     fixed_cost: np.ndarray | None = None
     risks: Risks | None = None
+    actuals: Actuals | None = None
     risk_ids: list[int] = field(default_factory=list)
     risk_refs: list[str] = field(default_factory=list)
     correlation_group: np.ndarray | None = None
@@ -144,23 +155,39 @@ def build_inputs(s: Session, project_id: int, params: dict[str, Any]) -> Inputs:
     net = Network(s, project_id)
     rows = s.execute(
         select(Task.id, Task.name, Task.duration, Task.milestone, Task.optimistic, Task.most_likely,
-               Task.pessimistic, Task.percent_complete, Task.work_package_id)
+               Task.pessimistic, Task.percent_complete, Task.actual_start, Task.actual_finish,
+               Task.work_package_id)
         .where(Task.project_id == project_id).order_by(Task.id)
     ).all()  # fmt: skip
     if not rows:
         raise ValidationError("the project has no tasks to simulate", field="tasks")
     n = len(rows)
     lo, md, hi = np.zeros(n), np.zeros(n), np.zeros(n)
+    md0 = np.zeros(n)  # the most likely duration of the whole task (for percent lags)
+    done, rest = np.zeros(n), np.ones(n)  # work done (working minutes), remaining fraction of the estimate
     for i, r in enumerate(rows):
+        dur = 0 if r.milestone else int(r.duration or 0)
+        complete = (r.percent_complete or 0) >= 100 or r.actual_finish is not None
+        if complete:
+            rest[i] = 0.0
+        elif (r.percent_complete or 0) > 0:  # the remaining work as the CPM engine rounds it
+            left = round(dur * (1 - r.percent_complete / 100))
+            done[i] = dur - left
+            rest[i] = left / dur if dur else 1 - r.percent_complete / 100
         if r.milestone or ((r.duration or 0) == 0 and r.most_likely is None):
             continue
-        if (r.percent_complete or 0) >= 100:
-            lo[i] = md[i] = hi[i] = r.duration
-        elif r.optimistic is not None and r.most_likely is not None and r.pessimistic is not None:
+        if complete:
+            lo[i] = md[i] = hi[i] = md0[i] = r.duration
+            continue
+        if r.optimistic is not None and r.most_likely is not None and r.pessimistic is not None:
             lo[i], md[i], hi[i] = r.optimistic, r.most_likely, r.pessimistic
         else:
             m = float(r.most_likely if r.most_likely is not None else r.duration)
             lo[i], md[i], hi[i] = m * (1 - spread_lo), m, m * (1 + spread_hi)
+        md0[i] = md[i]
+        if rest[i] < 1 and dur:  # a started task: the estimate of its remaining work
+            left = dur - done[i]
+            lo[i], md[i], hi[i] = lo[i] * left / dur, md[i] * left / dur, hi[i] * left / dur
     pcal_row = project_calendar_row(s, project_id)
     cal = work_calendar(s, pcal_row, calendar_range(p))
     mpd = sum(b - a for a, b in pcal_row.shifts) or 480
@@ -168,12 +195,13 @@ def build_inputs(s: Session, project_id: int, params: dict[str, Any]) -> Inputs:
     elapsed = net.kind == srules.LAG_CODES[srules.LagKind.ELAPSED]
     lag[elapsed] = lag[elapsed] * mpd / 1440
     pct = net.kind == srules.LAG_CODES[srules.LagKind.PERCENT]
-    lag[pct] = lag[pct] / 100 * md[net.src[pct]]
+    lag[pct] = lag[pct] / 100 * md0[net.src[pct]]
     inp = Inputs(task_ids=[r.id for r in rows], names=[r.name for r in rows],
                  duration=ThreePoint(lo, md, hi, DISTRIBUTIONS[dist_name]), src=net.src, dst=net.dst,
                  typ=net.typ, lag=lag, mpd=mpd, cal=cal, start_w=cal.to_working(project_start(p)),
                  currency=p.currency)  # fmt: skip
-    _costs(s, p, inp, lo, md, hi, DISTRIBUTIONS[dist_name])
+    _actuals(s, project_id, inp, rows, done)
+    _costs(s, p, inp, lo, md, hi, DISTRIBUTIONS[dist_name], rest)
     _risks(s, project_id, inp)
     _correlation(params, inp, [r.work_package_id for r in rows])
     if p.target_date is not None:
@@ -193,8 +221,45 @@ def build_inputs(s: Session, project_id: int, params: dict[str, Any]) -> Inputs:
     return inp
 
 
+def _actuals(s: Session, project_id: int, inp: Inputs, rows: Sequence[Any], done: np.ndarray) -> None:
+    """Progress, as the schedule has it: actual dates, work done and the project's status date (working
+    minutes from the project start). Without any progress the network runs from the project start."""
+    sched = s.get(ProjectSchedule, project_id)
+    status_at = sched.status_date if sched is not None else None
+    n = len(rows)
+    start, finish = np.full(n, np.nan), np.full(n, np.nan)
+    complete = np.zeros(n, dtype=np.bool_)
+    try:
+        for i, r in enumerate(rows):
+            dur = 0 if r.milestone else int(r.duration or 0)
+            if r.actual_finish is not None:
+                finish[i] = inp.cal.to_working(r.actual_finish) - inp.start_w
+                start[i] = finish[i] - dur  # as the CPM engine places a finish without a start
+            if r.actual_start is not None:
+                start[i] = inp.cal.to_working(r.actual_start) - inp.start_w
+            complete[i] = (r.percent_complete or 0) >= 100
+        status = None if status_at is None else float(inp.cal.to_working(status_at) - inp.start_w)
+    except CalendarRangeError:
+        raise ValidationError("an actual date or the status date lies outside the project calendar's range",
+                              field="status_date") from None  # fmt: skip
+    started = bool(complete.any() or np.isfinite(start).any() or (done > 0).any())
+    if not started and status is None:
+        return
+    inp.actuals = Actuals(status=status, start=start, finish=finish, done=done, complete=complete)
+    if started and status is None:
+        inp.warnings.append("the project has no status date: remaining work is simulated from where the logic "
+                            "and the work done put it")  # fmt: skip
+
+
 def _costs(
-    s: Session, p: Project, inp: Inputs, lo: np.ndarray, md: np.ndarray, hi: np.ndarray, d: int
+    s: Session,
+    p: Project,
+    inp: Inputs,
+    lo: np.ndarray,
+    md: np.ndarray,
+    hi: np.ndarray,
+    d: int,
+    rest: np.ndarray,
 ) -> None:
     from charter.services.evm import _Tasks  # the planned cost per task, as EVM computes it
 
@@ -206,7 +271,8 @@ def _costs(
     with np.errstate(invalid="ignore", divide="ignore"):
         f_lo = np.where(md > 0, lo / np.where(md > 0, md, 1), 1.0)
         f_hi = np.where(md > 0, hi / np.where(md > 0, md, 1), 1.0)
-    inp.cost = ThreePoint(labour * f_lo, labour, labour * f_hi, d)
+    spent = labour * (1 - rest)  # a started task's labour for the work done is not uncertain any more
+    inp.cost = ThreePoint(spent + labour * rest * f_lo, labour, spent + labour * rest * f_hi, d)
     inp.fixed_cost = fixed
 
 
@@ -325,7 +391,7 @@ def _run(inp: Inputs, iterations: int, seed: int, bins: int, progress: Callable[
     try:
         return simulate(
             inp.duration, inp.src, inp.dst, inp.typ, inp.lag, cost=inp.cost, fixed_cost=inp.fixed_cost,
-            risks=inp.risks, correlation_group=inp.correlation_group, group_correlation=inp.group_correlation,
+            risks=inp.risks, actuals=inp.actuals, correlation_group=inp.correlation_group, group_correlation=inp.group_correlation,
             iterations=iterations, seed=seed, percentiles=PERCENTILES, bins=bins,
             target_finish=inp.target_finish, target_cost=inp.target_cost, progress=progress, cancel=cancel,
             max_iterations=max(MAX_ITERATIONS, 1),
@@ -362,8 +428,11 @@ def create_run(
     return out
 
 
-def _update(db: Database, run_id: int, **values: Any) -> None:
-    with db.uow() as s:
+Units = Callable[..., AbstractContextManager[Session]]  # db.uow, or one lending a caller's session
+
+
+def _update(uow: Units, run_id: int, **values: Any) -> None:
+    with uow() as s:
         run = s.get(SimulationRun, run_id)
         if run is not None:
             for k, v in values.items():
@@ -380,7 +449,7 @@ def _signal(run_id: int) -> threading.Event:
         return _SIGNALS.setdefault(run_id, threading.Event())
 
 
-def _cancel_check(db: Database, run_id: int, signal: threading.Event) -> Callable[[], bool]:
+def _cancel_check(uow: Units, run_id: int, signal: threading.Event) -> Callable[[], bool]:
     """True once the run is to stop: the in-process signal at once, the row's flag within CANCEL_POLL."""
     last = [time.monotonic()]
 
@@ -391,7 +460,7 @@ def _cancel_check(db: Database, run_id: int, signal: threading.Event) -> Callabl
         if t - last[0] < CANCEL_POLL:
             return False
         last[0] = t
-        with db.uow(readonly=True) as s:
+        with uow(readonly=True) as s:
             flagged = s.scalar(select(SimulationRun.cancel_requested_at).where(SimulationRun.id == run_id))
         if flagged is not None:
             signal.set()
@@ -404,28 +473,44 @@ def execute_run(db: Database, run_id: int, progress: Callable[[float, str], None
     """Execute a queued run, writing progress (at most twice a second) and the results to its row. Failures
     are recorded on the run (status failed, error), never raised; a cancellation (see cancel_run) stops it
     between batches of iterations with status cancelled and no result."""
+    _execute(db.uow, run_id, progress)
+
+
+def execute_in_session(s: Session, run_id: int, progress: Callable[[float, str], None] | None = None) -> None:
+    """Execute a queued run inside the caller's unit of work (which sees the caller's uncommitted plan and
+    holds the results until the caller commits), e.g. for a script or the demo that builds a project in one
+    transaction. Otherwise as :func:`execute_run`: failures are recorded on the run, never raised."""
+
+    @contextmanager
+    def lend(*, readonly: bool = False) -> Iterator[Session]:
+        yield s
+
+    _execute(lend, run_id, progress)
+
+
+def _execute(uow: Units, run_id: int, progress: Callable[[float, str], None] | None) -> None:
     signal = _signal(run_id)
     try:
-        with db.uow() as s:
+        with uow() as s:
             run = s.get(SimulationRun, run_id)
             if run is None or run.status != "queued":
                 return
             run.status, run.started_at, run.message, run.heartbeat_at = "running", now(), "starting", now()
             iterations, seed, params = run.iterations, run.seed, dict(run.params)
             inp = build_inputs(s, run.project_id, params)
-        _run_engine(db, run_id, inp, iterations, seed, params, progress, signal)
+        _run_engine(uow, run_id, inp, iterations, seed, params, progress, signal)
     except ValidationError as exc:
-        _update(db, run_id, status="failed", error=exc.message, message="failed", finished_at=now())
+        _update(uow, run_id, status="failed", error=exc.message, message="failed", finished_at=now())
     except Exception as exc:  # recorded on the run: a background thread has no one else to tell
         log.exception("simulation run %s failed", run_id)
-        _update(db, run_id, status="failed", error=f"{type(exc).__name__}: {exc}", message="failed",
+        _update(uow, run_id, status="failed", error=f"{type(exc).__name__}: {exc}", message="failed",
                 finished_at=now())  # fmt: skip
     finally:
         with _SIGNALS_LOCK:
             _SIGNALS.pop(run_id, None)
 
 
-def _run_engine(db: Database, run_id: int, inp: Inputs, iterations: int, seed: int, params: dict[str, Any],
+def _run_engine(uow: Units, run_id: int, inp: Inputs, iterations: int, seed: int, params: dict[str, Any],
                 progress: Callable[[float, str], None] | None, signal: threading.Event) -> None:  # fmt: skip
     last = [0.0]
 
@@ -435,16 +520,16 @@ def _run_engine(db: Database, run_id: int, inp: Inputs, iterations: int, seed: i
         t = time.monotonic()
         if t - last[0] >= 0.5 and not signal.is_set():
             last[0] = t
-            _update(db, run_id, progress=min(frac, 0.99), message=msg, heartbeat_at=now())
+            _update(uow, run_id, progress=min(frac, 0.99), message=msg, heartbeat_at=now())
 
     try:
         res = _run(inp, iterations, seed, int(params.get("bins") or 40), report,
-                   _cancel_check(db, run_id, signal))  # fmt: skip
+                   _cancel_check(uow, run_id, signal))  # fmt: skip
     except MonteCarloCancelled as exc:
-        _update(db, run_id, status="cancelled", message=f"cancelled after {exc.done:,} of {iterations:,} iterations",
+        _update(uow, run_id, status="cancelled", message=f"cancelled after {exc.done:,} of {iterations:,} iterations",
                 result=None, finished_at=now())  # fmt: skip
         return
-    _update(db, run_id, status="done", progress=1.0, message="done", result=result_dict(res, inp),
+    _update(uow, run_id, status="done", progress=1.0, message="done", result=result_dict(res, inp),
             finished_at=now())  # fmt: skip
 
 

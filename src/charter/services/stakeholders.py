@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from charter.domain import communications as C
 from charter.domain import quality as Q
+from charter.domain.change import ChangeStatus
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.roles import Perm
 from charter.persistence.models import ChangeRequest, Concern, Department, Risk, Stakeholder, User
@@ -316,7 +317,10 @@ def answer(
     c = _handle(s, actor, project_id, concern_id, version)
     if not (text or "").strip():
         raise ValidationError("write the answer", field="text")
-    if c.status == Q.ConcernStatus.CHANGE_REQUESTED.value:
+    cr = s.scalars(select(ChangeRequest).where(ChangeRequest.concern_id == c.id)).first()
+    if c.status == Q.ConcernStatus.CHANGE_REQUESTED.value and (
+        cr is None or cr.status != ChangeStatus.WITHDRAWN.value
+    ):
         raise Conflict("the concern became a change request; its decision answers it", field="concern_id")
     before = journal.snapshot(c)
     t = now()

@@ -165,6 +165,22 @@ def create_task(
     project_for(s, actor, project_id)
     _check_wp(s, project_id, work_package_id)
     project_for(s, actor, project_id, Perm.TASK_EDIT, _target(s, work_package_id))
+    return _create(s, actor, project_id, name, work_package_id, fields)
+
+
+def create_task_on_behalf(
+    s: Session, actor: Actor, project_id: int, *, name: str, work_package_id: int | None = None, **fields: Any
+) -> dict[str, Any]:
+    """As create_task, for a service that has checked the actor's right to it by its own rule (a risk's owner
+    adds a response action: risk.add_action); created and journaled as the actor's."""
+    project_for(s, actor, project_id)
+    _check_wp(s, project_id, work_package_id)
+    return _create(s, actor, project_id, name, work_package_id, fields)
+
+
+def _create(
+    s: Session, actor: Actor, project_id: int, name: str, work_package_id: int | None, fields: dict[str, Any]
+) -> dict[str, Any]:
     unknown = set(fields) - EDITABLE
     if unknown:
         raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])

@@ -3,6 +3,9 @@ items turned into tasks, the scheduled due-date check and the handover at closur
 
 A component with `project_id` NULL belongs to the organisation: every signed-in user may read it, only an
 instance admin may change it. A project's components are read with project.read and changed with tech.manage.
+Whoever did a planned update may record it done (not dismiss it) without tech.manage: the Task Leader of a
+work package its tasks are in (task.edit there) or an assignee of one of them (task.progress there) - the
+people who may record those tasks' progress (the default RACI makes Task Leaders Responsible for technology).
 """
 
 from __future__ import annotations
@@ -14,12 +17,28 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from charter.domain.errors import Conflict, NotFound, ValidationError
-from charter.domain.roles import Perm
+from charter.domain.roles import Perm, permits
 from charter.io import inventory as inv
-from charter.persistence.models import Department, Project, TechComponent, TechUpdate, User
+from charter.persistence.models import (
+    Department,
+    Project,
+    Task,
+    TechComponent,
+    TechUpdate,
+    TechUpdateTask,
+    User,
+)
 from charter.services import journal, notifications, tasks, tech_plans
-from charter.services.authz import project_for, require_admin, require_user, visible_project_ids
+from charter.services.authz import (
+    grants,
+    project_for,
+    require_admin,
+    require_user,
+    visible_project_ids,
+    work_package_target,
+)
 from charter.services.context import Actor, now
+from charter.services.resources import is_assigned
 
 KINDS = inv.KINDS
 UPDATE_KINDS = ("new_version", "advisory", "end_of_life", "certificate")
@@ -75,6 +94,29 @@ def _may_manage(s: Session, actor: Actor, project_id: int | None) -> None:
         require_admin(actor)
     else:
         project_for(s, actor, project_id, Perm.TECH_MANAGE)
+
+
+def did_the_work(s: Session, actor: Actor, u: TechUpdate) -> bool:
+    """Whether the actor may record this update's tasks' progress: the Task Leader of a work package they are
+    in (task.edit there) or an assignee of one of them with task.progress there (as tasks.update_task allows)."""
+    if actor.user_id is None:
+        return False
+    ids = set(s.scalars(select(TechUpdateTask.task_id).where(TechUpdateTask.update_id == u.id)))
+    if u.task_id is not None:
+        ids.add(u.task_id)
+    if not ids:
+        return False
+    held: dict[int, Any] = {}
+    rows = s.execute(select(Task.id, Task.project_id, Task.work_package_id).where(Task.id.in_(sorted(ids))))
+    for tid, pid, wp in rows.all():
+        if pid not in held:
+            held[pid] = grants(s, actor, pid)
+        target = work_package_target(s, wp)
+        if permits(held[pid], Perm.TASK_EDIT, target):
+            return True
+        if permits(held[pid], Perm.TASK_PROGRESS, target) and is_assigned(s, tid, actor.user_id):
+            return True
+    return False
 
 
 def _date(value: Any, name: str) -> dt.date | None:
@@ -319,13 +361,16 @@ def set_update_status(
 ) -> dict[str, Any]:
     """Mark an update item done or dismissed by hand, with a note kept in the journal. An item whose plan's
     tasks all complete becomes done by itself (`tech_plans.complete_items`); this is for the rest: work
-    done outside Charter, an advisory that does not apply, a version skipped."""
+    done outside Charter, an advisory that does not apply, a version skipped. Dismissing needs tech.manage;
+    marking done also whoever did the work (`did_the_work`: the Task Leader of its tasks' package, an
+    assignee of one of them)."""
     require_user(actor)
     u = s.get(TechUpdate, update_id)
     if u is None:
         raise NotFound(f"update item {update_id} not found")
     c = _component(s, actor, u.component_id)
-    _may_manage(s, actor, c.project_id)
+    if not (status == "done" and did_the_work(s, actor, u)):
+        _may_manage(s, actor, c.project_id)
     if status not in CLOSING_STATUSES:
         raise ValidationError(f"status must be one of {', '.join(CLOSING_STATUSES)}", field="status")
     note = (note or "").strip()

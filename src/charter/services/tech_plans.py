@@ -6,7 +6,8 @@ Where the work goes: into the component's project, in a work package (by default
 "Technology updates" package, created on first use), during the project or after its closure. A closed
 project stays the home of its technology's post-project work: its PM keeps the project (closure releases
 every role but PM, Sponsor and Observer), the hand-over owner receives the due-date alerts
-(`tech.due_alerts`) and is assigned the plan's tasks when they hold a role there. Dates: the first task
+(`tech.due_alerts`) and is assigned the plan's tasks when a role there lets them work on tasks
+(task.progress or task.edit in the plan's work package; an Observer's does not). Dates: the first task
 starts no earlier than today; the last carries the item's due date as its deadline, so the schedule shows
 whether the plan finishes in time.
 
@@ -25,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charter.domain.errors import CharterError, Conflict, NotFound, PermissionDenied, ValidationError
-from charter.domain.roles import Perm
+from charter.domain.roles import Perm, permits
 from charter.persistence.models import (
     Project,
     Task,
@@ -36,7 +37,14 @@ from charter.persistence.models import (
     WorkPackage,
 )
 from charter.services import journal, tasks, work_packages
-from charter.services.authz import can, grants, project_for, require_user, visible_project_ids
+from charter.services.authz import (
+    can,
+    grants,
+    project_for,
+    require_user,
+    visible_project_ids,
+    work_package_target,
+)
 from charter.services.context import Actor, now
 
 DEFAULT_PACKAGE = "Technology updates"
@@ -155,9 +163,15 @@ def _steps(raw: Any) -> list[tuple[str, int, int | None]]:
     return out
 
 
-def _holds_role(s: Session, project_id: int, user_id: int) -> bool:
+def _may_work(s: Session, project_id: int, user_id: int, work_package_id: int | None) -> bool:
+    """Whether the user may work on tasks of this package: a holder of task.progress or task.edit there (an
+    Observer, say, holds a role but could not record progress on their own tasks)."""
     u = s.get(User, user_id)
-    return u is not None and u.is_active and bool(grants(s, Actor(u.id, u.username), project_id))
+    if u is None or not u.is_active:
+        return False
+    held = grants(s, Actor(u.id, u.username), project_id)
+    target = work_package_target(s, work_package_id)
+    return permits(held, Perm.TASK_PROGRESS, target) or permits(held, Perm.TASK_EDIT, target)
 
 
 def create_plan(
@@ -173,7 +187,8 @@ def create_plan(
 ) -> dict[str, Any]:
     """Create the plan's tasks and finish-to-start links in one go (all or nothing). Without `steps`, the
     template for the item's kind; without `work_package_id`, the "Technology updates" package; without
-    `owner_id`, the component's owner (assigned when they hold a role in the project). `project_id`: for an
+    `owner_id`, the component's owner (assigned when they may work on the plan's tasks: task.progress or
+    task.edit in its work package). `project_id`: for an
     organisation-wide component, the project that carries the plan (required; the planner is the
     component's owner or an admin and manages technology there); a project's component plans in its own."""
     u, c = _load(s, actor, update_id)
@@ -231,15 +246,17 @@ def create_plan(
         t = tasks.create_task(s, actor, pid, name=name, work_package_id=work_package_id, **fields)
         who = step_owner if step_owner is not None else owner
         if who is not None:
-            if _holds_role(s, pid, who):
+            if _may_work(s, pid, who, work_package_id):
                 t = tasks.set_assignees(s, actor, pid, t["id"], [who])
             elif step_owner is not None or explicit_owner:
-                raise ValidationError(f"steps[{i}]: user {who} holds no role in this project, so cannot be "
-                                      "assigned; give them a role or choose another owner",
-                                      field="owner_id")  # fmt: skip
+                raise ValidationError(f"steps[{i}]: user {who} holds no role in this project that works on "
+                                      "tasks (task progress or task edit) in the plan's work package, so cannot "
+                                      "be assigned; give them such a role or choose another owner",
+                                      field=f"steps[{i}].owner_id" if step_owner is not None else "owner_id")  # fmt: skip
             elif not notes:
-                notes.append("the component's owner holds no role in this project, so the tasks are "
-                             "unassigned; they still receive the item's due-date alerts")  # fmt: skip
+                notes.append("the component's owner holds no role in this project that works on tasks (task "
+                             "progress or task edit) in the plan's work package, so the tasks are unassigned; "
+                             "they still receive the item's due-date alerts")  # fmt: skip
         if created:
             tasks.create_link(s, actor, pid, pred_id=created[-1]["id"], succ_id=t["id"], type="FS")
         s.add(TechUpdateTask(update_id=u.id, task_id=t["id"], position=i + 1, step=name[:120]))

@@ -560,30 +560,64 @@ def actuals(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
     return {"project_id": project_id, "locked_until": lock_date(s, project_id), "tasks": items}
 
 
-def labour_cost(s: Session, project_id: int, until: dt.date | None = None) -> dict[int, Decimal]:
-    """Labour cost per task: approved minutes x the person's rate valid on each day (the overtime rate for
-    overtime entries), rounded to cents per task. No permission check: the budget service calls it."""
+def _labour(
+    s: Session, project_id: int, until: dt.date | None
+) -> tuple[dict[int, Decimal], dict[tuple[int, str], int]]:
+    """Approved minutes priced at the person's rate valid on each day (the overtime rate for overtime
+    entries): the cost per task, and the minutes that could not be priced per (user, reason) — a rate in
+    another currency than the project's is never charged as if it were in the project's currency."""
+    currency = s.scalar(select(Project.currency).where(Project.id == project_id)) or ""
     q = (
         select(TimesheetEntry.task_id, TimesheetEntry.day, TimesheetEntry.minutes, TimesheetEntry.overtime,
-               Resource.id)
+               Resource.id, TimesheetEntry.user_id)
         .outerjoin(Resource, Resource.user_id == TimesheetEntry.user_id)
         .where(TimesheetEntry.project_id == project_id, TimesheetEntry.status == APPROVED)
     )  # fmt: skip
     if until is not None:
         q = q.where(TimesheetEntry.day <= until)
-    rates: dict[tuple[int, dt.date], tuple[Decimal, Decimal]] = {}
+    rates: dict[tuple[int, dt.date], tuple[Decimal, Decimal, str | None]] = {}
     sums: dict[int, Decimal] = defaultdict(Decimal)
-    for task_id, day, minutes, overtime, resource_id in s.execute(q):
+    unpriced: dict[tuple[int, str], int] = defaultdict(int)
+    for task_id, day, minutes, overtime, resource_id, user_id in s.execute(q):
+        sums[task_id] += Decimal(0)
         if resource_id is None:
-            sums[task_id] += Decimal(0)
             continue
         key = (resource_id, day)
         if key not in rates:
             r = rate_on(s, resource_id, day)
-            rates[key] = (Decimal(r.standard), Decimal(r.overtime)) if r else (Decimal(0), Decimal(0))
-        standard, extra = rates[key]
+            rates[key] = (
+                (Decimal(r.standard), Decimal(r.overtime), r.currency)
+                if r
+                else (Decimal(0), Decimal(0), None)
+            )
+        standard, extra, rate_currency = rates[key]
+        if rate_currency is not None and rate_currency != currency:
+            unpriced[(user_id, rate_currency)] += minutes
+            continue
         sums[task_id] += Decimal(minutes) * (extra if overtime else standard)
-    return {tid: (v / 60).quantize(CENT, rounding=ROUND_HALF_UP) for tid, v in sums.items()}
+    return {tid: (v / 60).quantize(CENT, rounding=ROUND_HALF_UP) for tid, v in sums.items()}, dict(unpriced)
+
+
+def labour_cost(s: Session, project_id: int, until: dt.date | None = None) -> dict[int, Decimal]:
+    """Labour cost per task: approved minutes x the person's rate valid on each day (the overtime rate for
+    overtime entries), rounded to cents per task. Hours whose rate is in another currency than the project's
+    are not priced (labour_warnings names them). No permission check: the budget service calls it."""
+    return _labour(s, project_id, until)[0]
+
+
+def labour_warnings(s: Session, project_id: int, until: dt.date | None = None) -> list[str]:
+    """Approved hours left out of the labour cost because the person's rate is in another currency than the
+    project's, per person and currency: what to fix (a rate in the project's currency)."""
+    p = s.get(Project, project_id)
+    _, unpriced = _labour(s, project_id, until)
+    if p is None or not unpriced:
+        return []
+    names = _user_names(s)
+    return [
+        f"{fmt_hours(minutes)} h approved for {names.get(uid, f'user {uid}')} are not costed: their rate is in "
+        f"{cur}, the project's currency is {p.currency}; add a rate in {p.currency}"
+        for (uid, cur), minutes in sorted(unpriced.items(), key=lambda x: (names.get(x[0][0], ""), x[0][1]))
+    ]
 
 
 def find_task_id(s: Session, actor: Actor, project_id: int, ref: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -13,11 +14,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from charter.domain.errors import CharterError, NotAuthenticated
+from charter.domain.money import for_display, quantise
+from charter.domain.projects import CURRENCY_MINOR_UNITS
 from charter.io import markdown
 from charter.persistence.db import Database
 from charter.web.session import current_session
@@ -46,6 +51,38 @@ def _dt(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return str(value)
 
 
+def _currency_of(ctx: Context) -> str | None:
+    """The currency a page shows its amounts in: its `currency` (or `cur`), else its project's."""
+    for key in ("currency", "cur"):
+        v = ctx.get(key)
+        if isinstance(v, str) and v:
+            return v
+    for key in ("project", "summary", "r"):
+        v = ctx.get(key)
+        if isinstance(v, dict) and isinstance(v.get("currency"), str):
+            return str(v["currency"])
+    return None
+
+
+@pass_context
+def _finalize(ctx: Context, value: Any) -> Any:
+    """Every Decimal a page prints is an amount shown with its currency's minor units (a stored 15480.000
+    EUR as 15480.00; digits that carry a value are kept); the values themselves are untouched."""
+    if isinstance(value, Decimal):
+        return for_display(value, _currency_of(ctx))
+    return value
+
+
+@pass_context
+def _money(ctx: Context, value: Any, currency: str | None = None) -> str:
+    """`{{ amount | money }}` (or `money(currency)`): the amount rounded to the currency's minor units."""
+    if value is None or value == "":
+        return ""
+    cur = currency or _currency_of(ctx)
+    d = Decimal(str(value))
+    return str(quantise(d, cur) if cur in CURRENCY_MINOR_UNITS else for_display(d, None))
+
+
 def _label(value: str | None) -> str:
     return (value or "").replace("_", " ").capitalize()
 
@@ -59,6 +96,8 @@ templates.env.filters["md"] = _md
 templates.env.filters["filesize"] = _filesize
 templates.env.filters["dt"] = _dt
 templates.env.filters["label"] = _label
+templates.env.filters["money"] = _money
+templates.env.finalize = _finalize
 
 
 class LoginRequired(Exception):

@@ -397,7 +397,8 @@ def _procurement_page(
     names = {v["id"]: v["name"] for v in vendors}
     line_names = {ln["id"]: ln["name"] for ln in lines}
     for r in reqs:
-        r["may_decide"] = r["status"] == "submitted" and mine.get(r["approver_role"], False)
+        r["may_decide"] = (r["status"] == "submitted" and mine.get(r["approver_role"], False)
+                           and r["requested_by"] != actor.user_id)  # fmt: skip
     for c in contracts:
         c["soon"] = c["status"] != "closed" and any(d is not None and today <= d <= today + RENEWAL_WINDOW
                         for d in (c["renewal_date"], c["notice_date"]))  # fmt: skip
@@ -406,7 +407,7 @@ def _procurement_page(
         "orders": orders, "invoices": invoices, "contracts": contracts, "upcoming": upcoming, "vendors": vendors, "vendor_names": names,
         "rules": approval, "today": today, "error": error, "values": _values(error, form),
         "may_order": may_order, "may_release": may_release, "contract_kinds": [k.value for k in ContractKind],
-        "may_set_rules": may_set_rules, "rule_roles": [PM, SPONSOR], "rule_rows": range(3),
+        "may_set_rules": may_set_rules, "rule_roles": [PM, SPONSOR], "rule_rows": range(3), "me_id": actor.user_id,
     }, status)  # fmt: skip
 
 

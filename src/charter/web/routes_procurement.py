@@ -1,5 +1,5 @@
-"""Procurement forms beyond requests, receipts and invoices (routes_budget.py): placing an order from an
-approved request, releasing or rejecting a held invoice, and keeping contracts (add, change terms, close).
+"""Procurement forms beyond requests, receipts and invoices (routes_budget.py): cancelling a request, placing
+an order from an approved request, releasing or rejecting a held invoice, and keeping contracts (add, change terms, close).
 Each re-renders the procurement page with what was typed when the service refuses it."""
 
 from __future__ import annotations
@@ -51,6 +51,21 @@ def place_order(request: Request, project_id: int, db: DB, info: Checked, form: 
         err = errors_of(exc, f"order-{request_id}")
         return _procurement_page(request, db, info, project_id, err, form, exc.http_status)
     return _back(f"/projects/{project_id}/procurement", "orders")
+
+
+@router.post("/projects/{project_id}/procurement/requests/{request_id}/cancel", response_class=HTMLResponse)
+def cancel_request(
+    request: Request, project_id: int, request_id: int, db: DB, info: Checked, form: FormData
+) -> Response:
+    """Cancel a request not yet ordered (its requester or the PM), at the version the page showed."""
+    try:
+        with db.uow() as s:
+            procurement.cancel_request(s, info.actor, project_id, request_id, req_int(form, "version"),
+                                       reason=form.get("reason", ""))  # fmt: skip
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, f"cancel-{request_id}")
+        return _procurement_page(request, db, info, project_id, err, form, exc.http_status)
+    return _back(f"/projects/{project_id}/procurement", "requests")
 
 
 @router.post("/projects/{project_id}/procurement/invoices/{invoice_id}/decide", response_class=HTMLResponse)

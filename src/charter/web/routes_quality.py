@@ -419,7 +419,10 @@ def _cr_page(request: Request, db: DB, info: Any, pid: int, cr_id: int, *, error
                                                    "lines": lines, "wps": sched["summaries"], "error": error,
                                                    "values": values or {}, "people": people,
                                                    "areas": [x.value for x in ConcernArea],
-                                                   "can_decide": "change.decide" in ctx["caps"]}, status)  # fmt: skip
+                                                   "can_decide": "change.decide" in ctx["caps"],
+                                                   "can_withdraw": "change.decide" in ctx["caps"]
+                                                   or (cr["requested_by"] is not None
+                                                       and cr["requested_by"] == info.actor.user_id)}, status)  # fmt: skip
 
 
 @router.get(P + "/changes/{cr_id}", response_class=HTMLResponse)
@@ -488,6 +491,8 @@ _CHANGE: dict[str, Callable[[Any, Any, int, int, dict[str, str]], Any]] = {
     "approve": lambda s, a, pid, cr_id, f: change.decide(s, a, pid, cr_id, approve=True, reason=f.get("reason", ""),
                                                          baseline_number=opt_int(f, "baseline_number")),
     "reject": lambda s, a, pid, cr_id, f: change.decide(s, a, pid, cr_id, approve=False, reason=f.get("reason", "")),
+    "withdraw": lambda s, a, pid, cr_id, f: change.withdraw(s, a, pid, cr_id, req_int(f, "version"),
+                                                            reason=f.get("reason", "")),
 }  # fmt: skip
 CHANGE_ACTIONS = frozenset(_CHANGE)  # the `{what}` of POST /projects/{id}/changes/{cr_id}/{what}
 

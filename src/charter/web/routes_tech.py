@@ -281,7 +281,9 @@ def _closure(request: Request, db: Any, info: Any, project_id: int, error: dict[
         check = closure.checklist(s, actor, project_id)
         lessons = closure.list_lessons(s, actor, project_id)
         users = accounts.list_users(s, actor)
+        may_lesson = closure.may_add_lesson(s, actor, project_id)
     return render(request, "closure.html", {"project": project, "check": check, "lessons": lessons,
+                                            "may_lesson": may_lesson,
                                             "users": users, "error": error, "values": values or {}},
                   status)  # fmt: skip
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from charter.engine.calendar import WorkCalendar
 from charter.engine.cpm import schedule
-from charter.engine.montecarlo import Distribution, MonteCarloError, Risks, ThreePoint, simulate
+from charter.engine.montecarlo import Actuals, Distribution, MonteCarloError, Risks, ThreePoint, simulate
 
 FS, SS, FF, SF = 0, 1, 2, 3
 K = 20_000
@@ -286,3 +286,114 @@ def test_cancel_stops_between_batches_without_a_result() -> None:
     assert e.value.done == 2 * MAX_CHUNK and len(asked) == 3
     never = simulate(ThreePoint([1.0], [2.0], [4.0]), iterations=1000, seed=1, cancel=lambda: False)
     assert never.finish.size == 1000
+
+
+# ----------------------------------------------------------------------------- progress (remaining work)
+
+
+def _progress_case(
+    n: int, seed: int
+) -> tuple[tuple[np.ndarray, ...], dict[str, object], Actuals, np.ndarray]:
+    """A random network half done: per task not started, complete with actual dates, complete at 100 %
+    only, in progress with an actual start, in progress by % complete only. Returns the network, the CPM
+    engine's progress arguments, the Monte Carlo engine's, and the remaining work per task."""
+    cal = WorkCalendar(dt.date(2024, 1, 1), dt.date(2026, 12, 31))
+    dur, src, dst, typ, lag = random_network(n, seed)
+    rng = np.random.default_rng(seed + 1)
+    status = int(rng.integers(0, 3 * 480))
+    kind = rng.integers(0, 5, n)
+    nat = np.datetime64("NaT", "m")
+    a_start = np.full(n, nat)
+    a_fin = np.full(n, nat)
+    pct = np.zeros(n)
+    s_w = np.full(n, np.nan)
+    f_w = np.full(n, np.nan)
+    done = np.zeros(n)
+    complete = np.zeros(n, bool)
+    rem = dur.astype(np.float64)
+    for i in range(n):
+        if kind[i] == 1:  # complete, actual dates before the status date
+            s = int(rng.integers(0, status + 1))
+            f = s + int(rng.integers(0, status - s + 1))
+            a_start[i] = np.datetime64(cal.to_datetime(s), "m")
+            a_fin[i] = np.datetime64(cal.to_datetime(f, finish=True), "m")
+            s_w[i], f_w[i] = s, f
+            pct[i] = 100
+        elif kind[i] == 4:
+            pct[i] = 100
+            complete[i] = True
+        elif kind[i] in (2, 3) and dur[i] > 0:
+            pct[i] = float(rng.integers(1, 100))
+            r = round(dur[i] * (1 - pct[i] / 100))
+            done[i], rem[i] = dur[i] - r, r
+            if kind[i] == 2:
+                s = int(rng.integers(0, status + 1))
+                a_start[i] = np.datetime64(cal.to_datetime(s), "m")
+                s_w[i] = s
+    status_at = cal.to_datetime(status)
+    cpm_args = {"calendar": cal, "start": dt.date(2024, 1, 1), "actual_start": a_start, "actual_finish": a_fin,
+                "percent_complete": pct, "status_date": status_at}  # fmt: skip
+    act = Actuals(status=float(status), start=s_w, finish=f_w, done=done, complete=complete)
+    return (dur, src, dst, typ, lag), cpm_args, act, rem
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 30), seed=st.integers(0, 10_000))
+def test_zero_variance_with_progress_matches_cpm_with_progress(n: int, seed: int) -> None:
+    """Remaining work simulated from the status date: with min = most likely = max every iteration is the
+    CPM engine's schedule with the same progress and status date (finish and critical tasks)."""
+    (dur, src, dst, typ, lag), cpm_args, act, rem = _progress_case(n, seed)
+    cpm = schedule(dur, src, dst, typ, lag, **cpm_args)  # type: ignore[arg-type]
+    r = simulate(ThreePoint(rem, rem, rem), src, dst, typ, lag, actuals=act, iterations=3)
+    assert np.all(r.finish == cpm.project_finish)
+    assert r.deterministic_finish == cpm.project_finish
+    np.testing.assert_array_equal(r.criticality, cpm.critical.astype(float))
+
+
+def test_progress_spread_never_earlier_than_the_deterministic_schedule() -> None:
+    """Half done, with spread on the remaining work only: no iteration finishes before the CPM schedule of
+    the optimistic remaining work, complete tasks do not vary (no sensitivity, never critical) and their risk
+    events cannot delay them; not started tasks never start before the status date."""
+    # 0 done (days 0-4), 1 in progress (started day 4, 50 % of 4 days), 2 not started after 1, 3 (short)
+    # not started after 0
+    d = np.array([4.0, 4.0, 3.0, 1.0])
+    src, dst, typ, lag = [0, 1, 0], [1, 2, 3], [FS, FS, FS], [0.0, 0.0, 0.0]
+    act = Actuals(status=7.0, start=[0.0, 4.0, np.nan, np.nan], finish=[4.0, np.nan, np.nan, np.nan],
+                  done=[0.0, 2.0, 0.0, 0.0])  # fmt: skip
+    rem = ThreePoint([0.0, 2.0 * 0.5, 3.0 * 0.5, 0.5], [4.0, 2.0, 3.0, 1.0], [9.0, 2.0 * 2, 3.0 * 2, 1.5])
+    risks = Risks([0], [1.0], ThreePoint.fixed([5.0]))  # certain, on the complete task: no effect
+    r = simulate(rem, src, dst, typ, lag, actuals=act, risks=risks, iterations=4000, seed=3)
+    # status 7: task 1 resumes at 7 (not 4 + 2 = 6), its remaining 1..4 days; task 2 after it, 1.5..6 days
+    assert r.finish.min() >= 7.0 + 1.0 + 1.5 - 1e-9
+    assert r.finish.max() <= 7.0 + 4.0 + 6.0 + 1e-9
+    assert r.deterministic_finish == pytest.approx(7.0 + 2.0 + 3.0)
+    assert r.sensitivity[0] == 0.0 and r.criticality[0] == 0.0
+    assert r.criticality[1] == 1.0 and r.criticality[2] == 1.0
+    # without progress the same estimates run from the project start and finish earlier
+    early = simulate(ThreePoint(d, d, d), src, dst, typ, lag, iterations=10)
+    assert early.finish.max() == 11.0 < r.finish_percentiles[50.0]
+
+
+def test_no_progress_gives_the_same_results_as_before() -> None:
+    """Without progress (no actuals, or actuals with nothing started and no status time) the results are
+    those of the engine before progress existed (pinned for this seed)."""
+    est = ThreePoint([1.0, 2.0, 1.0, 0.5], [2.0, 3.0, 2.5, 1.0], [4.0, 7.0, 6.0, 3.0], [0, 1, 2, 0])
+    links = ([0, 0, 1, 2], [1, 2, 3, 3], [FS, SS, FS, FF], [0.0, 1.0, 0.5, 0.0])
+    kw = {"risks": Risks([1, 3], [0.3, 0.6], ThreePoint([1.0, 0.0], [2.0, 0.5], [3.0, 2.0])),
+          "correlation_group": [0, 0, -1, -1], "group_correlation": [0.5], "iterations": 1000, "seed": 11}  # fmt: skip
+    for act in (None, Actuals(), Actuals(status=0.0)):
+        r = simulate(est, *links, actuals=act, **kw)  # type: ignore[arg-type]
+        assert float(r.finish.sum()) == pytest.approx(9103.384529189472, rel=1e-12)
+        assert list(r.finish_percentiles.values()) == pytest.approx(
+            [6.9013377187920515, 8.98129980996579, 10.599876576129004, 11.626390109404555], rel=1e-12
+        )
+        assert r.criticality.tolist() == [1.0, 0.984, 0.016, 1.0]
+
+
+def test_actuals_validation_names_the_field() -> None:
+    with pytest.raises(MonteCarloError) as e:
+        simulate(ThreePoint.fixed([1.0, 2.0]), actuals=Actuals(done=[0.0, -1.0]))
+    assert e.value.task == 1 and e.value.field == "actuals.done"
+    with pytest.raises(MonteCarloError) as e:
+        simulate(ThreePoint.fixed([1.0, 2.0]), actuals=Actuals(start=[0.0, 1.0, 2.0]))
+    assert e.value.field == "actuals"

@@ -76,6 +76,15 @@ def reject_request(
         return proc.decide_request(s, actor, project_id, request_id, approve=False, reason=body.reason)
 
 
+@router.post("/projects/{project_id}/purchase-requests/{request_id}/cancel", response_model=S.RequestOut)
+def cancel_request(
+    project_id: int, request_id: int, body: S.RequestCancelIn, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    """Cancel a request not yet ordered (its requester or the PM); a stale version is refused (409)."""
+    with db.uow() as s:
+        return proc.cancel_request(s, actor, project_id, request_id, body.version, reason=body.reason)
+
+
 @router.get("/projects/{project_id}/purchase-orders", response_model=list[S.OrderOut])
 def list_orders(project_id: int, actor: CurrentActor, db: DB) -> list[dict[str, Any]]:
     with db.uow(readonly=True) as s:

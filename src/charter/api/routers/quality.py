@@ -369,6 +369,14 @@ def reject_change(project_id: int, cr_id: int, body: S.DecideIn, actor: CurrentA
         return change.decide(s, actor, project_id, cr_id, approve=False, reason=body.reason)
 
 
+@router.post(P + "/change-requests/{cr_id}/withdraw", response_model=Obj)
+def withdraw_change(project_id: int, cr_id: int, body: S.WithdrawIn, actor: CurrentActor, db: DB) -> Obj:
+    """Withdraw an open change request (its requester or a holder of change.decide) at the version read: 409
+    when stale or once decided. Nothing is applied; a concern it came from shows it withdrawn."""
+    with db.uow() as s:
+        return change.withdraw(s, actor, project_id, cr_id, body.version, reason=body.reason)
+
+
 @router.get(P + "/baselines/{number}/changes", response_model=Obj)
 def changes_since_baseline(project_id: int, number: int, actor: CurrentActor, db: DB) -> Obj:
     """What changed since baseline N: tasks whose dates or durations differ, tasks added and removed."""
