@@ -5,6 +5,7 @@ conftest under --import-mode=importlib; `tests` is on the path, see pyproject.to
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -33,6 +34,18 @@ def login(client: TestClient, username: str, *, landing: str = "/projects") -> s
     """Sign in and return the CSRF token of the landing page (for the forms the test then posts)."""
     sign_in(client, username, landing=landing)
     return csrf_of(client.get(landing).text)
+
+
+def login_seeded(world: Any, client: TestClient, name: str) -> str:
+    """Give the seeded world's user `name` the password `PW`, sign in and return the CSRF token of /projects."""
+    from sqlalchemy import update
+
+    from charter.persistence.models import User
+    from charter.services.accounts import hash_password
+
+    with world.db.uow() as s:
+        s.execute(update(User).where(User.id == world.users[name]).values(password_hash=hash_password(PW)))
+    return login(client, name.replace("_", "-"))
 
 
 def no_inline(html: str) -> None:

@@ -5,42 +5,23 @@ request page shows its description as sanitised Markdown and its proposed change
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from charter.app import create_app
 from charter.config import get_settings
 from charter.domain.errors import Conflict, PermissionDenied
-from charter.persistence.models import ChangeRequest, JournalEntry, Task, User
-from charter.services import accounts, budget, change, stakeholders
-
-PW = "change-withdraw-pw"
-
-
-def _csrf(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
+from charter.persistence.models import ChangeRequest, JournalEntry, Task
+from charter.services import budget, change, stakeholders
+from webhelpers import login_seeded
 
 
 def login(seed: Any, client: TestClient, username: str) -> str:
-    with seed.db.uow() as s:
-        s.execute(
-            update(User)
-            .where(User.id == seed.users[username])
-            .values(password_hash=accounts.hash_password(PW))
-        )
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post("/login", data={"username": username.replace("_", "-"), "password": PW, "csrf_token": _csrf(page.text),
-                                    "next": "/projects"}, follow_redirects=False)  # fmt: skip
-    assert r.status_code == 303, r.text
-    return _csrf(client.get("/projects").text)
+    return login_seeded(seed, client, username)
 
 
 def _cr(seed: Any, who: str = "stakeholder", **extra: Any) -> dict[str, Any]:

@@ -4,41 +4,23 @@ and the quality plan's notes are shown as sanitised Markdown."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from charter.app import create_app
 from charter.domain.errors import PermissionDenied
-from charter.persistence.models import JournalEntry, Lesson, User
-from charter.services import accounts, closure, quality
+from charter.persistence.models import JournalEntry, Lesson
+from charter.services import closure, quality
+from webhelpers import login_seeded
 
-PW = "lessons-contributors-pw"
 BODY = "Profile the data **before** estimating.\n\n<script>alert(1)</script>\n\n- extract\n- profile"
 
 
-def _csrf(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
-
-
 def login(seed: Any, client: TestClient, username: str) -> str:
-    with seed.db.uow() as s:
-        s.execute(
-            update(User)
-            .where(User.id == seed.users[username])
-            .values(password_hash=accounts.hash_password(PW))
-        )
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post("/login", data={"username": username.replace("_", "-"), "password": PW, "csrf_token": _csrf(page.text),
-                                    "next": "/projects"}, follow_redirects=False)  # fmt: skip
-    assert r.status_code == 303, r.text
-    return _csrf(client.get("/projects").text)
+    return login_seeded(seed, client, username)
 
 
 def _count(seed: Any, model: Any) -> int:

@@ -9,36 +9,18 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from charter.app import create_app
 from charter.domain import quality as Q
 from charter.domain.errors import Conflict
-from charter.persistence.models import JournalEntry, Project, ReviewFinding, User
-from charter.services import accounts, quality, reports
-
-PW = "quality-consistency-pw"
-
-
-def _csrf(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
+from charter.persistence.models import JournalEntry, Project, ReviewFinding
+from charter.services import quality, reports
+from webhelpers import login_seeded
 
 
 def login(seed: Any, client: TestClient, username: str) -> str:
-    with seed.db.uow() as s:
-        s.execute(
-            update(User)
-            .where(User.id == seed.users[username])
-            .values(password_hash=accounts.hash_password(PW))
-        )
-    client.cookies.clear()
-    page = client.get("/login")
-    r = client.post("/login", data={"username": username.replace("_", "-"), "password": PW, "csrf_token": _csrf(page.text),
-                                    "next": "/projects"}, follow_redirects=False)  # fmt: skip
-    assert r.status_code == 303, r.text
-    return _csrf(client.get("/projects").text)
+    return login_seeded(seed, client, username)
 
 
 def _defect(seed: Any, title: str, severity: str, *path: str) -> int:
