@@ -106,9 +106,13 @@ def test_purchase_request_to_invoices_updates_the_budget(page: Page, live_server
     expect(held).to_have_class("held")
     expect(held).to_contain_text("Held")
 
-    # the held invoice waits for a decision on the PM's approvals page too
+    # the held invoice waits for a decision by another approver than the PM who registered it (the Sponsor)
+    page.goto(f"{base}/me/approvals")
+    expect(page.get_by_text("INV-101")).to_have_count(0)
+    _login(page, base, "sponsor")
     page.goto(f"{base}/me/approvals")
     expect(page.locator("#waiting-invoices")).to_contain_text("INV-101")
+    _login(page, base, "pm")
 
     # 6. the budget line: 2 000 actual (the matched invoice), 2 000 still committed, the held 1 500 in neither
     page.goto(f"{base}/projects/{p}/budget")
