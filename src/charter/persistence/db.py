@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,18 +14,74 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, Select, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_S = 30  # how long a SQLite writer waits for the write lock before "database is locked" (503)
+
+
+class WriterQueue:
+    """First come, first served for one process's SQLite write transactions.
+
+    SQLite's own busy handler polls with growing sleeps: a writer that waits behind back-to-back long
+    transactions (one user's repeated imports) keeps missing the moment between them and is starved until its
+    busy timeout runs out. Here each write use-case of this process waits its turn in order; the holder hands
+    the turn straight to the next in line. Other processes on the same file (the worker) still meet at SQLite's
+    lock with its busy timeout. Re-entrant for the thread that holds the turn."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._owner: int | None = None
+        self._depth = 0
+        self._waiting: deque[tuple[int, threading.Lock]] = deque()
+
+    def acquire(self, timeout: float) -> None:
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if self._owner is None and not self._waiting:
+                self._owner, self._depth = me, 1
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append((me, turn))
+        if turn.acquire(timeout=timeout):
+            return  # handed over: the releaser made us the owner
+        with self._mutex:
+            if (me, turn) in self._waiting:
+                self._waiting.remove((me, turn))
+                raise OperationalError(
+                    "BEGIN IMMEDIATE",
+                    {},
+                    Exception(f"database is locked (waited {timeout:g} s for the writers before)"),
+                )
+        # handed over just as we gave up waiting: the turn is ours
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._owner != threading.get_ident():
+                raise RuntimeError("release of a write turn this thread does not hold")
+            self._depth -= 1
+            if self._depth:
+                return
+            if self._waiting:
+                nxt, turn = self._waiting.popleft()
+                self._owner, self._depth = nxt, 1
+                turn.release()
+            else:
+                self._owner = None
 
 
 def make_engine(url: str, **kw: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kw)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_S}, **kw)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -32,7 +90,7 @@ def make_engine(url: str, **kw: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_S * 1000}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -54,10 +112,22 @@ class Database:
         self.engine = make_engine(url, **kw)
         self._factory = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.writers = WriterQueue() if self.is_sqlite else None
 
     @contextmanager
     def uow(self, *, readonly: bool = False) -> Iterator[Session]:
-        """One use-case, one transaction: commit at the end, roll back on any error."""
+        """One use-case, one transaction: commit at the end, roll back on any error. On SQLite a write use-case
+        first waits its turn among this process's writers (`WriterQueue`)."""
+        queue = self.writers if not readonly else None
+        if queue is not None:
+            queue.acquire(SQLITE_BUSY_S)
+        try:
+            yield from self._unit(readonly)
+        finally:
+            if queue is not None:
+                queue.release()
+
+    def _unit(self, readonly: bool) -> Iterator[Session]:
         session = self._factory()
         session.info["charter.readonly"] = (
             readonly  # a read-only use-case may reuse what it read once; services.plan_cache warms only from such reads

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from charter.domain.budget import Accrual, Category
 from charter.domain.errors import Conflict, PermissionDenied, ValidationError
@@ -188,34 +189,44 @@ async def _upload(request: Request, key: str) -> attachments.Upload | None:
 @router.post("/projects/{project_id}/budget/expenses", response_class=HTMLResponse)
 async def add_expense(request: Request, project_id: int, db: DB, info: Checked, form: FormData) -> Response:
     """An expense with (optionally) its receipt, in one step."""
-    try:
-        day = opt_date(form, "day")
-        if day is None:
-            raise ValidationError("is required", field="day")
-        receipt = await _upload(request, "receipt")
-        with db.uow() as s:
-            budget.add_expense(s, info.actor, project_id, budget_line_id=req_int(form, "budget_line_id"), day=day,
-                               amount=form.get("amount", ""), description=form.get("description", ""),
-                               receipt=receipt)  # fmt: skip
-    except (ValidationError, Conflict) as exc:
-        return _budget_page(request, db, info, project_id, errors_of(exc, "expense"), form, exc.http_status)
-    return _back(f"/projects/{project_id}/budget", "expenses")
+    receipt = await _upload(request, "receipt")
+
+    def go() -> Response:  # in a worker thread: the transaction never holds up the event loop
+        try:
+            day = opt_date(form, "day")
+            if day is None:
+                raise ValidationError("is required", field="day")
+            with db.uow() as s:
+                budget.add_expense(s, info.actor, project_id, budget_line_id=req_int(form, "budget_line_id"),
+                                   day=day, amount=form.get("amount", ""), description=form.get("description", ""),
+                                   receipt=receipt)  # fmt: skip
+        except (ValidationError, Conflict) as exc:
+            return _budget_page(
+                request, db, info, project_id, errors_of(exc, "expense"), form, exc.http_status
+            )
+        return _back(f"/projects/{project_id}/budget", "expenses")
+
+    return await run_in_threadpool(go)
 
 
 @router.post("/projects/{project_id}/budget/expenses/{expense_id}/receipts", response_class=HTMLResponse)
 async def add_receipt(
     request: Request, project_id: int, expense_id: int, db: DB, info: Checked, form: FormData
 ) -> Response:
-    try:
-        upload = await _upload(request, "receipt")
-        if upload is None:
-            raise ValidationError("choose a file", field="receipt")
-        with db.uow() as s:
-            budget.add_receipt(s, info.actor, project_id, expense_id, upload)
-    except (ValidationError, Conflict) as exc:
-        err = errors_of(exc, f"receipt-{expense_id}")
-        return _budget_page(request, db, info, project_id, err, form, exc.http_status)
-    return _back(f"/projects/{project_id}/budget", "expenses")
+    upload = await _upload(request, "receipt")
+
+    def go() -> Response:  # in a worker thread: the transaction never holds up the event loop
+        try:
+            if upload is None:
+                raise ValidationError("choose a file", field="receipt")
+            with db.uow() as s:
+                budget.add_receipt(s, info.actor, project_id, expense_id, upload)
+        except (ValidationError, Conflict) as exc:
+            err = errors_of(exc, f"receipt-{expense_id}")
+            return _budget_page(request, db, info, project_id, err, form, exc.http_status)
+        return _back(f"/projects/{project_id}/budget", "expenses")
+
+    return await run_in_threadpool(go)
 
 
 @router.get("/projects/{project_id}/budget/expenses/{expense_id}/receipts/{attachment_id}")

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from charter.domain.errors import CharterError, ValidationError
 from charter.services import (
@@ -112,23 +113,27 @@ def messages_page(request: Request, project_id: int, db: DB, info: Session) -> H
 
 @router.post(P + "/messages", response_class=HTMLResponse)
 async def messages_send(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
-    try:
-        to = form.get("to") or "pm"
-        files = await _uploads(request)
-        with db.uow() as s:
-            item = comms.send(
-                s, info.actor, project_id, to=to, subject=form.get("subject", ""), body=form.get("body", ""),
-                kind=form.get("kind") or ("announcement" if to in ("project", "role") else "message"),
-                to_user_id=opt_int(form, "to_user_id") if to == "user" else None,
-                to_department_id=opt_int(form, "to_department_id") if to == "department" else None,
-                to_role_id=opt_int(form, "to_role_id") if to == "role" else None, files=files,
-            )  # fmt: skip
-    except CharterError as exc:
-        if _refusal(exc):
-            raise
-        return _messages_page(request, db, info, project_id, error=_err(exc, "compose"),
-                              values={**form, "_form": "compose"}, status=exc.http_status)  # fmt: skip
-    return _back(f"/projects/{project_id}/messages/{item['id']}")
+    files = await _uploads(request)
+
+    def go() -> Response:  # in a worker thread: the transaction never holds up the event loop
+        try:
+            to = form.get("to") or "pm"
+            with db.uow() as s:
+                item = comms.send(
+                    s, info.actor, project_id, to=to, subject=form.get("subject", ""), body=form.get("body", ""),
+                    kind=form.get("kind") or ("announcement" if to in ("project", "role") else "message"),
+                    to_user_id=opt_int(form, "to_user_id") if to == "user" else None,
+                    to_department_id=opt_int(form, "to_department_id") if to == "department" else None,
+                    to_role_id=opt_int(form, "to_role_id") if to == "role" else None, files=files,
+                )  # fmt: skip
+        except CharterError as exc:
+            if _refusal(exc):
+                raise
+            return _messages_page(request, db, info, project_id, error=_err(exc, "compose"),
+                                  values={**form, "_form": "compose"}, status=exc.http_status)  # fmt: skip
+        return _back(f"/projects/{project_id}/messages/{item['id']}")
+
+    return await run_in_threadpool(go)
 
 
 def _thread_page(request: Request, db: DB, info: Any, project_id: int, item_id: int, *,
@@ -180,9 +185,10 @@ async def thread_reply(
     request: Request, project_id: int, item_id: int, form: FormData, db: DB, info: Checked
 ) -> Response:
     files = await _uploads(request)
-    return _thread_action(request, db, info, project_id, item_id, "reply",
-                          lambda s: comms.reply(s, info.actor, project_id, item_id, body=form.get("body", ""),
-                                                files=files), form)  # fmt: skip
+    return await run_in_threadpool(
+        _thread_action, request, db, info, project_id, item_id, "reply",
+        lambda s: comms.reply(s, info.actor, project_id, item_id, body=form.get("body", ""), files=files), form,
+    )  # fmt: skip
 
 
 @router.get(P + "/messages/{item_id}/attachments/{attachment_id}")
@@ -204,7 +210,7 @@ async def thread_answer(
         return comms.answer(s, info.actor, project_id, item_id, body=form.get("body", ""),
                             pm_minutes=opt_int(form, "pm_minutes"), files=files)  # fmt: skip
 
-    return _thread_action(request, db, info, project_id, item_id, "answer", go, form)
+    return await run_in_threadpool(_thread_action, request, db, info, project_id, item_id, "answer", go, form)
 
 
 @router.post(P + "/messages/{item_id}/forward", response_class=HTMLResponse)
@@ -217,7 +223,9 @@ async def thread_forward(
         return comms.forward(s, info.actor, project_id, item_ids=[item_id], note=form.get("note", ""),
                              files=files)  # fmt: skip
 
-    return _thread_action(request, db, info, project_id, item_id, "forward", go, form)
+    return await run_in_threadpool(
+        _thread_action, request, db, info, project_id, item_id, "forward", go, form
+    )
 
 
 @router.post(P + "/messages/{item_id}/close", response_class=HTMLResponse)
@@ -250,15 +258,21 @@ async def liaison_forward(request: Request, project_id: int, db: DB, info: Check
     ids = [int(v) for v in raw.getlist("item_ids") if isinstance(v, str) and v.isdigit()]
     note = raw.get("note")
     files = await _uploads(request)
-    try:
-        with db.uow() as s:
-            comms.forward(s, info.actor, project_id, item_ids=ids, note=note if isinstance(note, str) else "",
-                          files=files)  # fmt: skip
-    except CharterError as exc:
-        if _refusal(exc):
-            raise
-        return _desk_page(request, db, info, project_id, error=_err(exc, "forward"), status=exc.http_status)
-    return _back(f"/projects/{project_id}/liaison")
+
+    def go() -> Response:  # in a worker thread: the transaction never holds up the event loop
+        try:
+            with db.uow() as s:
+                comms.forward(s, info.actor, project_id, item_ids=ids, note=note if isinstance(note, str) else "",
+                              files=files)  # fmt: skip
+        except CharterError as exc:
+            if _refusal(exc):
+                raise
+            return _desk_page(
+                request, db, info, project_id, error=_err(exc, "forward"), status=exc.http_status
+            )
+        return _back(f"/projects/{project_id}/liaison")
+
+    return await run_in_threadpool(go)
 
 
 # --------------------------------------------------------------------------------------------- analytics
@@ -371,20 +385,24 @@ async def meetings_create(request: Request, project_id: int, db: DB, info: Check
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
     attendees = [int(v) for v in raw.getlist("attendee_ids") if isinstance(v, str) and v.isdigit()]
-    try:
-        starts, ends = opt_datetime(form, "starts_at"), opt_datetime(form, "ends_at")
-        if starts is None or ends is None:
-            raise ValidationError("give the start and the end", field="starts_at")
-        with db.uow() as s:
-            m = meetings.create_meeting(s, info.actor, project_id, title=form.get("title", ""), starts_at=starts,
-                                        ends_at=ends, location=form.get("location", ""),
-                                        agenda=form.get("agenda", ""), attendee_ids=attendees)  # fmt: skip
-    except CharterError as exc:
-        if _refusal(exc):
-            raise
-        return _meetings_page(request, db, info, project_id, error=_err(exc, "meeting"),
-                              values={**form, "_form": "meeting"}, status=exc.http_status)  # fmt: skip
-    return _back(f"/projects/{project_id}/meetings/{m['id']}")
+
+    def go() -> Response:  # in a worker thread: the transaction never holds up the event loop
+        try:
+            starts, ends = opt_datetime(form, "starts_at"), opt_datetime(form, "ends_at")
+            if starts is None or ends is None:
+                raise ValidationError("give the start and the end", field="starts_at")
+            with db.uow() as s:
+                m = meetings.create_meeting(s, info.actor, project_id, title=form.get("title", ""),
+                                            starts_at=starts, ends_at=ends, location=form.get("location", ""),
+                                            agenda=form.get("agenda", ""), attendee_ids=attendees)  # fmt: skip
+        except CharterError as exc:
+            if _refusal(exc):
+                raise
+            return _meetings_page(request, db, info, project_id, error=_err(exc, "meeting"),
+                                  values={**form, "_form": "meeting"}, status=exc.http_status)  # fmt: skip
+        return _back(f"/projects/{project_id}/meetings/{m['id']}")
+
+    return await run_in_threadpool(go)
 
 
 def _meeting_page(request: Request, db: DB, info: Any, project_id: int, meeting_id: int, *,

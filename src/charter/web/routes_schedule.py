@@ -546,16 +546,24 @@ async def import_plan(request: Request, project_id: int, form: FormData, db: DB,
             raise ValidationError("the file is empty", field="file")
         fmt = interchange.guess_format(upload.filename, form.get("format") or None)
         plan = await run_in_threadpool(interchange.read_plan, data, fmt)
-        with db.uow() as s:
-            interchange.import_plan(s, info.actor, plan, project_id=project_id, source=upload.filename)
+        source = upload.filename
+
+        def write() -> None:  # in a worker thread: the import's transaction never holds up the event loop
+            with db.uow() as s:
+                interchange.import_plan(s, info.actor, plan, project_id=project_id, source=source)
+
+        await run_in_threadpool(write)
     except CharterError as exc:
         if exc.http_status in (403, 404) and exc.field is None:
             raise
         problems = (exc.details or {}).get("problems") or []
         err = {"form": "import", "message": exc.message.split("\n")[0], "field": exc.field or "file",
                "problems": problems}  # fmt: skip
-        return _table(request, db, info, project_id, error=err, values={**form, "_form": "import"},
-                      status=exc.http_status)  # fmt: skip
+        status = exc.http_status
+        return await run_in_threadpool(
+            lambda: _table(request, db, info, project_id, error=err, values={**form, "_form": "import"},
+                           status=status)
+        )  # fmt: skip
     return _back(f"/projects/{project_id}/schedule")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from charter.config import get_settings
 from charter.domain.errors import CharterError, ValidationError
@@ -106,11 +107,18 @@ async def import_page(request: Request, form: FormData, db: DB, info: Checked) -
             )
         if not data:
             raise ValidationError("the file is empty", field="file")
-        with db.uow() as s:
-            tech.import_file(s, info.actor, pid, data, upload.filename or "")
+        filename = upload.filename or ""
+
+        def write() -> None:  # in a worker thread: the import's transaction never holds up the event loop
+            with db.uow() as s:
+                tech.import_file(s, info.actor, pid, data, filename)
+
+        await run_in_threadpool(write)
     except CharterError as exc:
-        return _inventory(request, db, info, None, _err(exc, "import"), {**form, "_form": "import"},
-                          exc.http_status)  # fmt: skip
+        error = _err(exc, "import")
+        return await run_in_threadpool(
+            _inventory, request, db, info, None, error, {**form, "_form": "import"}, exc.http_status
+        )
     return _back(f"/tech?project={pid}" if pid else "/tech")
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Query, Response, UploadFile
 from charter.api import schemas_budget as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.api.routers._common import delete_versioned, patch_versioned
+from charter.api.routers._common import delete_versioned, in_uow, patch_versioned
 from charter.domain.errors import ValidationError
 from charter.engine.evm import Thresholds
 from charter.services import attachments, budget, evm
@@ -158,10 +158,8 @@ async def add_receipt(
     project_id: int, expense_id: int, actor: CurrentActor, db: DB, file: UploadFile = File(...)
 ) -> dict[str, Any]:
     """Attach a receipt (PDF, PNG or JPEG, checked from its content; at most the attachment size limit)."""
-    data = await file.read(attachments.max_bytes() + 1)
-    with db.uow() as s:
-        return budget.add_receipt(s, actor, project_id, expense_id,
-                                  attachments.Upload(file.filename or "", data))  # fmt: skip
+    upload = attachments.Upload(file.filename or "", await file.read(attachments.max_bytes() + 1))
+    return await in_uow(db, lambda s: budget.add_receipt(s, actor, project_id, expense_id, upload))
 
 
 @router.get(

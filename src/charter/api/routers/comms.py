@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from charter.api import schemas_comms as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import in_uow
 from charter.services import attachments, comm_plan, comms, comms_analytics, meetings
 
 router = APIRouter(responses=ERRORS, tags=["communications"])
@@ -80,10 +81,10 @@ async def send_message_with_attachments(
     Every file is checked before anything is written; one refused file (too large, a type not accepted)
     refuses the whole post with 422 naming the file and the limit or the accepted types."""
     uploads = await _uploads(files)
-    with db.uow() as s:
-        return comms.send(s, actor, project_id, to=to, subject=subject, body=body, kind=kind,
-                          to_user_id=to_user_id, to_department_id=to_department_id, to_role_id=to_role_id,
-                          entity_type=entity_type, entity_id=entity_id, files=uploads)  # fmt: skip
+    return await in_uow(db, lambda s: comms.send(
+        s, actor, project_id, to=to, subject=subject, body=body, kind=kind, to_user_id=to_user_id,
+        to_department_id=to_department_id, to_role_id=to_role_id, entity_type=entity_type, entity_id=entity_id,
+        files=uploads))  # fmt: skip
 
 
 @router.post(P + "/messages/forward", response_model=S.ForwardOut, status_code=201)
@@ -106,8 +107,9 @@ async def forward_messages_with_attachments(
     """A forward with attachments (multipart/form-data: `item_ids` repeated, `note` and `files`): the files
     go with each item's forward note; all or nothing, as for a new thread."""
     uploads = await _uploads(files)
-    with db.uow() as s:
-        return comms.forward(s, actor, project_id, item_ids=item_ids, note=note, files=uploads)
+    return await in_uow(
+        db, lambda s: comms.forward(s, actor, project_id, item_ids=item_ids, note=note, files=uploads)
+    )
 
 
 @router.get(P + "/messages/{item_id}", response_model=S.ThreadOut)
@@ -136,8 +138,7 @@ async def reply_message_with_attachments(
     """A reply with attachments (multipart/form-data: `body` and `files`); all or nothing, as for a new
     thread."""
     uploads = await _uploads(files)
-    with db.uow() as s:
-        return comms.reply(s, actor, project_id, item_id, body=body, files=uploads)
+    return await in_uow(db, lambda s: comms.reply(s, actor, project_id, item_id, body=body, files=uploads))
 
 
 @router.get(
@@ -176,9 +177,8 @@ async def answer_message_with_attachments(
     """An answer with attachments (multipart/form-data: the fields of POST .../answer plus `files`); all or
     nothing, as for a new thread."""
     uploads = await _uploads(files)
-    with db.uow() as s:
-        return comms.answer(s, actor, project_id, item_id, body=body, pm_minutes=pm_minutes, version=version,
-                            files=uploads)  # fmt: skip
+    return await in_uow(db, lambda s: comms.answer(s, actor, project_id, item_id, body=body, pm_minutes=pm_minutes,
+                                                   version=version, files=uploads))  # fmt: skip
 
 
 @router.post(P + "/messages/{item_id}/close", response_model=S.ThreadOut)

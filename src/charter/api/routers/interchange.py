@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from charter.api import schemas as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import in_uow
 from charter.config import get_settings
 from charter.domain.errors import ValidationError
 from charter.services import interchange
@@ -56,8 +57,10 @@ async def import_into(
     data = await _read(file)
     fmt = interchange.guess_format(file.filename, format)
     plan = await run_in_threadpool(interchange.read_plan, data, fmt, mapping=_mapping(mapping))
-    with db.uow() as s:
-        return interchange.import_plan(s, actor, plan, project_id=project_id, source=file.filename or fmt)
+    source = file.filename or fmt
+    return await in_uow(
+        db, lambda s: interchange.import_plan(s, actor, plan, project_id=project_id, source=source)
+    )
 
 
 @router.post("/imports", response_model=S.ImportOut, status_code=201)
@@ -74,8 +77,10 @@ async def import_new(
     data = await _read(file)
     fmt = interchange.guess_format(file.filename, format)
     plan = await run_in_threadpool(interchange.read_plan, data, fmt, mapping=_mapping(mapping))
-    with db.uow() as s:
-        return interchange.import_plan(s, actor, plan, key=key, name=name, source=file.filename or fmt)
+    source = file.filename or fmt
+    return await in_uow(
+        db, lambda s: interchange.import_plan(s, actor, plan, key=key, name=name, source=source)
+    )
 
 
 @router.get(

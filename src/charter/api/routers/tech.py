@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import in_uow
 from charter.api.routers.interchange import _read
 from charter.services import closure, desks, search, tech, tech_plans
 
@@ -136,8 +137,8 @@ async def import_inventory(
 ) -> dict[str, Any]:
     """A CSV inventory or a CycloneDX (JSON/XML) / SPDX (JSON/tag-value) SBOM: every component or none."""
     data = await _read(file)
-    with db.uow() as s:
-        return tech.import_file(s, actor, project_id, data, file.filename or "")
+    filename = file.filename or ""
+    return await in_uow(db, lambda s: tech.import_file(s, actor, project_id, data, filename))
 
 
 @router.post("/tech/components/{component_id}/updates", status_code=201)
