@@ -1,4 +1,4 @@
-"""`charter tech import|list|edit|update|resolve|plan|due|handover`, `charter closure check|close`, `charter lesson add|list`,
+"""`charter tech import|list|edit|update|resolve|plan|due|handover`, `charter closure check|close`, `charter lesson add|list|edit|delete`,
 `charter search [query|reindex]`."""
 
 from __future__ import annotations
@@ -324,6 +324,7 @@ def lesson_add(
     body: Annotated[str, typer.Option(help="What happened and what to do next time.")] = "",
     category: Annotated[str, typer.Option()] = "",
 ) -> None:
+    """Record a lesson learned in a project."""
     db = open_db()
     with db.uow() as s:
         actor = acting(s)
@@ -332,13 +333,71 @@ def lesson_add(
     console.print(f"lesson {out['id']} recorded")
 
 
+LessonVersion = Annotated[
+    int | None, typer.Option(help="The version you read (a stale one is refused); default: the current one.")
+]
+
+
+def _lesson_version(s: Any, actor: Any, pid: int, lesson_id: int, version: int | None) -> int:
+    if version is not None:
+        return version
+    for r in closure.list_lessons(s, actor, pid):
+        if r["id"] == lesson_id:
+            return int(r["version"])
+    fail(f"error: lesson {lesson_id} not found in this project")
+
+
+@lesson_app.command("edit")
+def lesson_edit(
+    project: Annotated[str, typer.Argument(help="Project key or id.")],
+    lesson_id: Annotated[int, typer.Argument(help="The lesson's id (`charter lesson list` shows it).")],
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    body: Annotated[
+        str | None, typer.Option(help="New text: what happened and what to do next time.")
+    ] = None,
+    category: Annotated[str | None, typer.Option(help="New category (empty: none).")] = None,
+    version: LessonVersion = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Correct a lesson: its author, or whoever manages quality in the project (the Project Manager)."""
+    changes = {k: v for k, v in {"title": title, "body": body, "category": category}.items() if v is not None}
+    if not changes:
+        fail("error: nothing to change: give --title, --body or --category")
+    db = open_db()
+    with db.uow() as s:
+        actor = acting(s)
+        pid = projects.find_project_id(s, actor, project)
+        v = _lesson_version(s, actor, pid, lesson_id, version)
+        out = closure.update_lesson(s, actor, pid, lesson_id, v, **changes)
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"lesson {out['id']} saved (version {out['version']}): {escape(out['title'])}")
+
+
+@lesson_app.command("delete")
+def lesson_delete(
+    project: Annotated[str, typer.Argument(help="Project key or id.")],
+    lesson_id: Annotated[int, typer.Argument(help="The lesson's id (`charter lesson list` shows it).")],
+    version: LessonVersion = None,
+) -> None:
+    """Remove a lesson: its author, or whoever manages quality in the project. The only lesson of a closed
+    project is kept."""
+    db = open_db()
+    with db.uow() as s:
+        actor = acting(s)
+        pid = projects.find_project_id(s, actor, project)
+        closure.delete_lesson(s, actor, pid, lesson_id, _lesson_version(s, actor, pid, lesson_id, version))
+    console.print(f"lesson {lesson_id} removed")
+
+
 @lesson_app.command("list")
 def lesson_list(
     query: Annotated[str, typer.Argument(help="Words to look for.")] = "",
     project: ProjectOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Lessons across every project you can see."""
+    """Lessons across every project you can see, each with its id."""
     db = open_db()
     with db.uow(readonly=True) as s:
         actor = acting(s)
@@ -348,7 +407,7 @@ def lesson_list(
         print_json(rows)
         return
     for r in rows:
-        console.print(f"[{escape(str(r['project_key']))}] {escape(r['title'])}")
+        console.print(f"{r['id']:>5}  [{escape(str(r['project_key']))}] {escape(r['title'])}")
 
 
 class _SearchGroup(TyperGroup):

@@ -1265,7 +1265,9 @@ class TechUpdate(Versioned, Base):
     created_at: Mapped[datetime]
 
 
-class Lesson(Base):
+class Lesson(Versioned, Base):
+    """One lesson learned; changed and removed by its author and whoever manages quality (version-checked)."""
+
     __tablename__ = "lessons"
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)

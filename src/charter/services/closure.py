@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from charter.domain.errors import Conflict, PermissionDenied, ValidationError
+from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.projects import Phase, ProjectStatus
 from charter.domain.roles import OBSERVER, PM, SPONSOR, Perm
 from charter.persistence.models import (
@@ -149,7 +149,8 @@ def close_project(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
 
 def lesson_dict(x: Lesson, key: str | None = None) -> dict[str, Any]:
     return {"id": x.id, "project_id": x.project_id, "project_key": key, "title": x.title, "body": x.body,
-            "category": x.category, "created_by": x.created_by, "created_at": x.created_at}  # fmt: skip
+            "category": x.category, "created_by": x.created_by, "created_at": x.created_at,
+            "version": x.version}  # fmt: skip
 
 
 def may_add_lesson(s: Session, actor: Actor, project_id: int) -> bool:
@@ -161,22 +162,111 @@ def may_add_lesson(s: Session, actor: Actor, project_id: int) -> bool:
     return any(Perm.TASK_EDIT in g.permissions for g in grants(s, actor, project_id))
 
 
+def _may_change(s: Session, actor: Actor, project_id: int, author_id: int | None) -> bool:
+    """Whoever manages quality in the project (the PM, an admin) curates every lesson; its author changes
+    their own while they still contribute lessons there (an author who is now only an Observer does not)."""
+    if can(s, actor, project_id, Perm.QUALITY_MANAGE):
+        return True
+    return author_id is not None and author_id == actor.user_id and may_add_lesson(s, actor, project_id)
+
+
+def changeable_lessons(s: Session, actor: Actor, rows: list[dict[str, Any]]) -> set[int]:
+    """The ids of these lessons (as `list_lessons` returns them) the actor may change and remove."""
+    out: set[int] = set()
+    manager: dict[int, bool] = {}
+    contributor: dict[int, bool] = {}
+    for r in rows:
+        pid = r["project_id"]
+        if pid not in manager:
+            manager[pid] = can(s, actor, pid, Perm.QUALITY_MANAGE)
+        if manager[pid]:
+            out.add(r["id"])
+        elif r["created_by"] is not None and r["created_by"] == actor.user_id:
+            if pid not in contributor:
+                contributor[pid] = may_add_lesson(s, actor, pid)
+            if contributor[pid]:
+                out.add(r["id"])
+    return out
+
+
+def _lesson_fields(changes: dict[str, Any]) -> dict[str, str]:
+    """The fields of a lesson, checked and trimmed the same way when it is recorded and when it is changed."""
+    unknown = sorted(set(changes) - {"title", "body", "category"})
+    if unknown:
+        raise ValidationError(f"{unknown[0]} cannot be changed here", field=unknown[0])
+    out: dict[str, str] = {}
+    if "title" in changes:
+        title = (changes["title"] or "").strip()
+        if not title:
+            raise ValidationError("title is required", field="title")
+        out["title"] = title[:300]
+    if "body" in changes:
+        out["body"] = (changes["body"] or "")[:20_000]
+    if "category" in changes:
+        out["category"] = (changes["category"] or "")[:40]
+    return out
+
+
 def add_lesson(
     s: Session, actor: Actor, project_id: int, *, title: str, body: str = "", category: str = ""
 ) -> dict[str, Any]:
     p = project_for(s, actor, project_id)
     if not may_add_lesson(s, actor, project_id):
         raise PermissionDenied("lessons are recorded by the project's members who work on it or raise issues")
-    title = (title or "").strip()
-    if not title:
-        raise ValidationError("title is required", field="title")
-    x = Lesson(project_id=p.id, title=title[:300], body=(body or "")[:20_000], category=(category or "")[:40],
-               created_by=actor.user_id, created_at=now())  # fmt: skip
+    fields = _lesson_fields({"title": title, "body": body, "category": category})
+    x = Lesson(project_id=p.id, **fields, created_by=actor.user_id, created_at=now())
     s.add(x)
     s.flush()
     journal.record(s, actor, entity_type="lesson", entity_id=x.id, action="create", project_id=p.id,
                    after=journal.snapshot(x))  # fmt: skip
     return lesson_dict(x, p.key)
+
+
+def _lesson_to_change(
+    s: Session, actor: Actor, project_id: int, lesson_id: int, version: int
+) -> tuple[Project, Lesson]:
+    p = project_for(s, actor, project_id)
+    x = s.get(Lesson, lesson_id)
+    if x is None or x.project_id != p.id:
+        raise NotFound(f"lesson {lesson_id} not found in this project")
+    if not _may_change(s, actor, p.id, x.created_by):
+        raise PermissionDenied(
+            "a lesson is changed by its author or by whoever manages quality in the project"
+        )
+    if x.version != version:
+        raise stale("lesson", version, lesson_dict(x, p.key))
+    return p, x
+
+
+def update_lesson(
+    s: Session, actor: Actor, project_id: int, lesson_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    """Correct a lesson's title, body or category (its author, or whoever manages quality; journaled)."""
+    p, x = _lesson_to_change(s, actor, project_id, lesson_id, version)
+    fields = _lesson_fields(changes)
+    before = journal.snapshot(x)
+    for k, v in fields.items():
+        setattr(x, k, v)
+    s.flush()
+    journal.record(s, actor, entity_type="lesson", entity_id=x.id, action="update", project_id=p.id,
+                   before=before, after=journal.snapshot(x))  # fmt: skip
+    return lesson_dict(x, p.key)
+
+
+def delete_lesson(s: Session, actor: Actor, project_id: int, lesson_id: int, version: int) -> None:
+    """Remove a lesson (its author, or whoever manages quality; journaled with what it said). The last lesson
+    of a closed project is kept: the project was closed on the checklist item "lessons learned recorded"."""
+    p, x = _lesson_to_change(s, actor, project_id, lesson_id, version)
+    if p.status == ProjectStatus.CLOSED.value:
+        left = s.scalar(select(func.count()).select_from(Lesson).where(Lesson.project_id == p.id)) or 0
+        if left <= 1:
+            raise Conflict(f"{p.key} was closed with this as its only lesson learned; correct it instead of "
+                           "removing it", current=lesson_dict(x, p.key))  # fmt: skip
+    before = journal.snapshot(x)
+    s.delete(x)
+    s.flush()
+    journal.record(s, actor, entity_type="lesson", entity_id=lesson_id, action="delete", project_id=p.id,
+                   before=before)  # fmt: skip
 
 
 def list_lessons(

@@ -5,6 +5,7 @@ only; a refused form is shown again with what was typed and the error."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -290,8 +291,9 @@ def _closure(request: Request, db: Any, info: Any, project_id: int, error: dict[
         lessons = closure.list_lessons(s, actor, project_id)
         users = accounts.list_users(s, actor)
         may_lesson = closure.may_add_lesson(s, actor, project_id)
+        changeable = closure.changeable_lessons(s, actor, lessons)
     return render(request, "closure.html", {"project": project, "check": check, "lessons": lessons,
-                                            "may_lesson": may_lesson,
+                                            "may_lesson": may_lesson, "changeable": changeable,
                                             "users": users, "error": error, "values": values or {}},
                   status)  # fmt: skip
 
@@ -339,8 +341,63 @@ def add_lesson(request: Request, project_id: int, form: FormData, db: DB, info: 
         category=form.get("category") or ""))  # fmt: skip
 
 
-@router.get("/lessons", response_class=HTMLResponse)
-def lessons_page(request: Request, db: DB, info: Session, q: str = "") -> HTMLResponse:
+def _lessons(request: Request, db: Any, info: Any, q: str = "", error: dict[str, Any] | None = None,
+             values: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:  # fmt: skip
     with db.uow(readonly=True) as s:
         rows = closure.list_lessons(s, info.actor, None, q[:200])
-    return render(request, "lessons.html", {"rows": rows, "q": q[:200]})
+        changeable = closure.changeable_lessons(s, info.actor, rows)
+    return render(request, "lessons.html", {"rows": rows, "q": q[:200], "changeable": changeable,
+                                            "error": error, "values": values or {}}, status)  # fmt: skip
+
+
+@router.get("/lessons", response_class=HTMLResponse)
+def lessons_page(request: Request, db: DB, info: Session, q: str = "") -> HTMLResponse:
+    return _lessons(request, db, info, q)
+
+
+def _lesson_post(request: Request, db: Any, info: Any, project_id: int, lesson_id: int, form: dict[str, str],
+                 run: Any) -> Response:  # fmt: skip
+    """An edit or a removal of a lesson, from its project's closure page or from /lessons (the form's `back`):
+    a refusal shows that page again with the error by the lesson's form and what was typed there."""
+    name = f"lesson-edit-{lesson_id}"
+    across = form.get("back") == "lessons"
+    q = (form.get("q") or "")[:200]
+    try:
+        with db.uow() as s:
+            run(s, _int(form.get("version"), "version"))
+    except CharterError as exc:
+        if _refusal(exc):
+            raise
+        error = _err(exc, name)
+        if exc.http_status == 409 and exc.field == "version":
+            error["message"] += ". The form now carries the current version; check the lesson and save again."
+        values = {k: v for k, v in form.items() if k not in ("csrf_token", "version")} | {"_form": name}
+        if across:
+            return _lessons(request, db, info, q, error, values, exc.http_status)
+        return _closure(request, db, info, project_id, error, values, exc.http_status)
+    if across:
+        return _back(f"/lessons?q={quote(q)}" if q else "/lessons")
+    return _back(f"/projects/{project_id}/closure#lesson-h")
+
+
+def _version(v: int | None) -> int:
+    if v is None:
+        raise ValidationError("the form lacks the lesson's version; reload the page", field="version")
+    return v
+
+
+@router.post("/projects/{project_id}/lessons/{lesson_id}/edit", response_class=HTMLResponse)
+def edit_lesson(
+    request: Request, project_id: int, lesson_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    return _lesson_post(request, db, info, project_id, lesson_id, form, lambda s, v: closure.update_lesson(
+        s, info.actor, project_id, lesson_id, _version(v), title=form.get("title") or "",
+        body=form.get("body") or "", category=form.get("category") or ""))  # fmt: skip
+
+
+@router.post("/projects/{project_id}/lessons/{lesson_id}/delete", response_class=HTMLResponse)
+def delete_lesson(
+    request: Request, project_id: int, lesson_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    return _lesson_post(request, db, info, project_id, lesson_id, form,
+                        lambda s, v: closure.delete_lesson(s, info.actor, project_id, lesson_id, _version(v)))  # fmt: skip

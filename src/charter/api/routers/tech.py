@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.api.routers._common import in_uow
+from charter.api.routers._common import delete_versioned, in_uow, patch_versioned
 from charter.api.routers.interchange import _read
+from charter.api.schemas import Out, Patch
 from charter.services import closure, desks, search, tech, tech_plans
 
 router = APIRouter(responses=ERRORS, tags=["technology"])
@@ -98,6 +99,25 @@ class LessonIn(_In):
     title: str = Field(min_length=1, max_length=300)
     body: str = Field("", max_length=20_000)
     category: str = Field("", max_length=40)
+
+
+class LessonPatch(Patch):
+    version: int = Field(description="the lesson's version as read")
+    title: str | None = Field(None, min_length=1, max_length=300)
+    body: str | None = Field(None, max_length=20_000)
+    category: str | None = Field(None, max_length=40)
+
+
+class LessonOut(Out):
+    id: int
+    project_id: int
+    project_key: str | None
+    title: str
+    body: str
+    category: str
+    created_by: int | None = Field(description="the author's user id (empty once the account is removed)")
+    created_at: dt.datetime
+    version: int
 
 
 @router.get("/tech/components")
@@ -224,7 +244,7 @@ def close_project(project_id: int, actor: CurrentActor, db: DB) -> dict[str, Any
         return closure.close_project(s, actor, project_id)
 
 
-@router.get("/lessons")
+@router.get("/lessons", response_model=list[LessonOut])
 def list_lessons(
     actor: CurrentActor, db: DB, q: str = Query("", max_length=200), project_id: int | None = None
 ) -> list[dict[str, Any]]:
@@ -232,10 +252,28 @@ def list_lessons(
         return closure.list_lessons(s, actor, project_id, search.clean(q))
 
 
-@router.post("/projects/{project_id}/lessons", status_code=201)
+@router.post("/projects/{project_id}/lessons", status_code=201, response_model=LessonOut)
 def add_lesson(project_id: int, body: LessonIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
     with db.uow() as s:
         return closure.add_lesson(s, actor, project_id, **body.model_dump())
+
+
+@router.patch("/projects/{project_id}/lessons/{lesson_id}", response_model=LessonOut)
+def update_lesson(
+    project_id: int, lesson_id: int, body: LessonPatch, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    """Correct a lesson's title, body or category: its author or whoever manages quality in the project
+    (stale version: 409 with the lesson as it is now)."""
+    return patch_versioned(db, actor, closure.update_lesson, project_id, lesson_id, body=body)
+
+
+@router.delete("/projects/{project_id}/lessons/{lesson_id}", status_code=204, response_class=Response)
+def delete_lesson(
+    project_id: int, lesson_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
+) -> None:
+    """Remove a lesson: its author or whoever manages quality (stale version: 409). The only lesson of a
+    closed project is kept (409)."""
+    delete_versioned(db, actor, closure.delete_lesson, project_id, lesson_id, version=version)
 
 
 @router.get("/me/desk")
