@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 from charter.app import create_app
 from charter.config import get_settings
 from charter.persistence.db import Database
-from charter.services import accounts
+from charter.services import accounts, closure
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 4  # per operation and role
@@ -52,6 +52,7 @@ def contract(db: Database, world_builder: Any, monkeypatch: pytest.MonkeyPatch) 
             name: accounts.create_token(s, world.actor(name), name="spare")["id"]
             for name in ("admin", "observer")
         }
+        world.lesson = closure.add_lesson(s, world.actor("pm"), world.p1, title="Freeze scope early")["id"]
     app = create_app(db)
     # built once here, without the loader's 10 s read timeout (a busy machine takes longer), then served cached
     assert TestClient(app).get("/api/v1/openapi.json").status_code == 200
@@ -70,6 +71,7 @@ def _pins(world: Any, caller: str) -> dict[str, Any]:
         "link_id": world.links["ab"],
         "calendar_id": world.calendars["p1"],
         "user_id": world.users["worker"],
+        "lesson_id": world.lesson,
     }
 
 

@@ -120,3 +120,34 @@ def test_downgrade_restores_assignees(empty_db_url: str) -> None:
         assert _checksum(db, "tasks", ["id", "name", "duration"])[0] == 2
     finally:
         db.dispose()
+
+
+SEED_LESSONS = [
+    "INSERT INTO lessons (id, project_id, title, body, category, created_by, created_at) VALUES"
+    " (1, 1, 'Freeze scope early', 'Agree it in **week one**', 'scope', 2, '2026-01-02 09:00:00'),"
+    " (2, 1, 'Order licences early', '', '', NULL, '2026-01-03 09:00:00')",
+]
+LESSON_COLUMNS = ["id", "project_id", "title", "body", "category", "created_by", "created_at"]
+
+
+def test_lessons_keep_their_text_and_start_at_version_1(empty_db_url: str) -> None:
+    """0018_lesson_version: the lessons recorded before it are all there, at version 1; down again keeps them."""
+    db = Database(empty_db_url)
+    try:
+        db.upgrade("0017_taskrev")
+        _seed(db, SEED_0001 + SEED_LESSONS)
+        before = _checksum(db, "lessons", LESSON_COLUMNS)
+        db.upgrade()
+        assert db.schema_problem() is None
+        assert _checksum(db, "lessons", LESSON_COLUMNS) == before
+        with db.engine.connect() as c:
+            assert c.execute(text("SELECT id, version FROM lessons ORDER BY id")).all() == [(1, 1), (2, 1)]
+        _seed(db, ["INSERT INTO lessons (id, project_id, title, body, category, created_at)"
+                   " VALUES (3, 1, 'New', '', '', '2026-01-04 09:00:00')"])  # fmt: skip
+        with db.engine.connect() as c:  # a writer that does not name the version gets the server default
+            assert c.execute(text("SELECT version FROM lessons WHERE id = 3")).scalar() == 1
+        db.downgrade("0017_taskrev")
+        assert "version" not in _columns(db, "lessons")
+        assert _checksum(db, "lessons", LESSON_COLUMNS)[0] == 3
+    finally:
+        db.dispose()

@@ -1988,6 +1988,19 @@ QUALITY_EDIT_ROWS: tuple[Op, ...] = (
 TABLE = TABLE + QUALITY_ROWS + QUALITY_EDIT_ROWS
 
 
+def _lesson_url(author: str) -> Url:
+    """A fresh P1 lesson recorded by `author`."""
+
+    def url(w: World, c: str) -> str:
+        from charter.services import closure
+
+        with w.db.uow() as s:
+            x = closure.add_lesson(s, w.actor(author), w.p1, title="Freeze scope early")
+        return f"/projects/{w.p1}/lessons/{x['id']}"
+
+    return url
+
+
 # --- technology, closure, desks, portfolio, search (issue 9) ----------------------------------------------
 
 
@@ -2103,6 +2116,39 @@ TECH_ROWS: tuple[Op, ...] = (
         but(READ_P1, observer="403"),
         url=p1("/lessons"),
         body=lambda w, c: {"title": "Freeze scope early"},
+    ),
+    # a lesson is changed and removed by its author (while they still contribute) or whoever manages quality
+    Op(
+        "PATCH",
+        "/projects/{project_id}/lessons/{lesson_id}",
+        in_p1("pm"),
+        "by the PM",
+        url=_lesson_url("pm"),
+        body=lambda w, c: {"version": 1, "title": "Freeze scope earlier", "category": "scope"},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/lessons/{lesson_id}",
+        in_p1("pm", "worker"),
+        "by the worker",
+        url=_lesson_url("worker"),
+        body=lambda w, c: {"version": 1, "body": "Agree the scope in week one."},
+    ),
+    Op(
+        "DELETE",
+        "/projects/{project_id}/lessons/{lesson_id}",
+        in_p1("pm"),
+        "by the PM",
+        url=_lesson_url("pm"),
+        params={"version": 1},
+    ),
+    Op(
+        "DELETE",
+        "/projects/{project_id}/lessons/{lesson_id}",
+        in_p1("pm", "worker"),
+        "by the worker",
+        url=_lesson_url("worker"),
+        params={"version": 1},
     ),
     Op("GET", "/me/desk", authenticated()),
     Op("GET", "/portfolio", authenticated()),

@@ -609,6 +609,16 @@ TECH_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {"owner_id": str(w.users["sponsor"])}),
     Op("/projects/{project_id}/lessons", _RAISERS, url=p1("/lessons"),
        form=lambda w, c: {"title": "Freeze scope early"}),
+    Op("/projects/{project_id}/lessons/{lesson_id}/edit", in_p1("pm"), "by the PM",
+       url=lambda w, c: api._lesson_url("pm")(w, c) + "/edit",
+       form=lambda w, c: {"version": "1", "title": "Freeze scope earlier", "body": "", "category": "scope"}),
+    Op("/projects/{project_id}/lessons/{lesson_id}/edit", in_p1("pm", "worker"), "by the worker",
+       url=lambda w, c: api._lesson_url("worker")(w, c) + "/edit",
+       form=lambda w, c: {"version": "1", "title": "Freeze scope early", "body": "Agree it in week one."}),
+    Op("/projects/{project_id}/lessons/{lesson_id}/delete", in_p1("pm"), "by the PM",
+       url=lambda w, c: api._lesson_url("pm")(w, c) + "/delete", form=lambda w, c: {"version": "1"}),
+    Op("/projects/{project_id}/lessons/{lesson_id}/delete", in_p1("pm", "worker"), "by the worker",
+       url=lambda w, c: api._lesson_url("worker")(w, c) + "/delete", form=lambda w, c: {"version": "1"}),
 )  # fmt: skip
 
 RISK_ROWS: tuple[Op, ...] = (
