@@ -194,8 +194,14 @@ class ProjectUpdate(Patch):
     start_date: date | None = None
     target_date: date | None = None
     currency: str | None = Field(default=None, min_length=3, max_length=3)
-    status: Status | None = None
-    phase: PhaseName | None = None
+    status: Status | None = Field(
+        default=None,
+        description="not `closed`: a project closes by POST /projects/{id}/close (its checklist)",
+    )
+    phase: PhaseName | None = Field(
+        default=None,
+        description="only the current phase: the phase moves on by closing it at its gate (POST /projects/{id}/lifecycle/close)",
+    )
 
 
 class WorkPackageOut(Out):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from charter.domain.errors import NotFound
 from charter.domain.roles import LIAISON, OBSERVER, PM, SPONSOR, STAKEHOLDER, TASK_LEADER, TASK_WORKER
 from charter.persistence.db import Database
-from charter.services import accounts, org, projects, roles, work_packages
+from charter.services import accounts, org, projects, quality, roles, work_packages
 from charter.services.context import SYSTEM, Actor, clock, now
 
 DEMO_PASSWORD = "charter-demo-pass"  # noqa: S105 (a published demo password)
@@ -311,7 +311,8 @@ def _seed_plan(ctx: DemoContext, at: Callable[..., datetime]) -> None:
     # ---------------------------------------------------------------- kick-off (day -90)
     at(-90, 9)
     proj = projects.get_project(s, marco, pid)
-    projects.update_project(s, marco, pid, proj["version"], status="active", phase="planning")
+    projects.update_project(s, marco, pid, proj["version"], status="active")
+    quality.close_phase(s, marco, pid)  # initiation -> planning: the charter is signed, nothing is open yet
     at(-90, 11)
     _assign(ctx, marco, SPONSOR, "robert.lindqvist", note="funds the project from the Sales budget")
     _assign(ctx, marco, OBSERVER, "dana.whitfield")
@@ -351,11 +352,10 @@ def _assign(
 
 
 def _execution_and_security_officer(ctx: DemoContext) -> None:
-    """Day -60: CRM enters execution; Marco creates a Security Officer role mid-project and fills it."""
+    """Day -60: CRM is in execution (its planning gate passed at 08:30, see demo_quality); Marco creates a
+    Security Officer role mid-project and fills it."""
     s, pid = ctx.s, ctx.crm
     marco = ctx.actor("marco.rossi")
-    proj = projects.get_project(s, marco, pid)
-    projects.update_project(s, marco, pid, proj["version"], phase="execution")
     ctx.at(-60, 15)
     officer = roles.create_role(
         s,
@@ -595,7 +595,8 @@ def _laptops_team(ctx: DemoContext) -> None:
     )
     ctx.extra["lap_wp"] = {"procurement": procurement["id"], "rollout": rollout["id"]}
     proj = projects.get_project(s, marco, pid)
-    projects.update_project(s, marco, pid, proj["version"], status="active", phase="planning")
+    projects.update_project(s, marco, pid, proj["version"], status="active")
+    quality.close_phase(s, marco, pid)  # initiation -> planning
     by_key = {r["key"]: r["id"] for r in roles.list_roles(s, marco, pid) if r["key"]}
     for key, who, scope in (
         (SPONSOR, "dana.whitfield", None),
@@ -607,9 +608,7 @@ def _laptops_team(ctx: DemoContext) -> None:
 
 
 _CORE_EVENTS: tuple[Event, ...] = (
-    Event(
-        -60, 9, 0, "CRM enters execution; a Security Officer role is created", _execution_and_security_officer
-    ),
+    Event(-60, 9, 0, "a Security Officer role is created", _execution_and_security_officer),
     Event(-42, 10, 0, "PM hand-over Marco -> Priya", _pm_hand_over),
     Event(-35, 11, 0, "Customer Service liaison", _customer_service_liaison),
     Event(-30, 10, 0, "the laptop refresh project", _laptops),

@@ -294,7 +294,7 @@ def _requirements_signed_off(ctx: DemoContext, d: int) -> None:
 
 
 def _planning_gate(ctx: DemoContext) -> None:
-    """Day -60 08:30, before CRM enters execution: Marco closes the planning phase; its gate passes."""
+    """Day -60 08:30: Marco closes the planning phase (its gate passes) and CRM enters execution."""
     facts = quality.gate(ctx.s, ctx.actor("marco.rossi"), ctx.crm, "planning")
     if not facts["passed"]:
         raise AssertionError(f"the demo's planning gate fails: {facts['failed']}")

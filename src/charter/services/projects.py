@@ -223,6 +223,22 @@ def find_project_id(s: Session, actor: Actor, key_or_id: str) -> int:
     return pid
 
 
+def _check_lifecycle(p: Project, changes: dict[str, Any]) -> None:
+    """The phase moves on only at its gate and a project closes only on its checklist: an edit of the charter
+    may repeat the current phase and status (a form sends them back) but not skip those checks."""
+    if "phase" in changes and changes["phase"] != p.phase:
+        raise ValidationError(
+            "the phase moves on only by closing the current one at its gate (Quality, Phase gates), where its "
+            "criteria are checked or an override is written down",
+            field="phase",
+        )
+    closed = rules.ProjectStatus.CLOSED.value
+    if changes.get("status") == closed and p.status != closed:
+        raise ValidationError(
+            "a project is closed on its Closure page, which checks the closing checklist", field="status"
+        )
+
+
 def update_project(s: Session, actor: Actor, project_id: int, version: int, **changes: Any) -> dict[str, Any]:
     p = project_for(s, actor, project_id, Perm.PROJECT_EDIT)
     if p.version != version:
@@ -231,6 +247,7 @@ def update_project(s: Session, actor: Actor, project_id: int, version: int, **ch
     if unknown:
         raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
     _check_charter(changes)
+    _check_lifecycle(p, changes)
     rules.check_dates(changes.get("start_date", p.start_date), changes.get("target_date", p.target_date))
     before = journal.snapshot(p)
     for k, v in changes.items():

@@ -134,7 +134,7 @@ def project_home(request: Request, project_id: int, db: DB, info: Session) -> HT
     return render_home(request, db, info, project_id)
 
 
-CHARTER_TEXT = ("name", "objectives", "scope_statement", "success_criteria", "status", "phase", "currency")
+CHARTER_TEXT = ("name", "objectives", "scope_statement", "success_criteria", "status", "currency")
 
 
 @router.post("/projects/{project_id}/charter", response_class=HTMLResponse)
