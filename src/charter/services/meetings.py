@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from charter.domain.errors import NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.roles import Perm
 from charter.io.ical_invite import Person, invitation
-from charter.persistence.models import Meeting, MeetingAttendee, MeetingItem, Project, User
+from charter.persistence.models import Meeting, MeetingAttendee, MeetingItem, Project, User, WorkPackage
 from charter.services import journal, tasks
-from charter.services.authz import project_for
+from charter.services.authz import can_in_packages, project_for
 from charter.services.comms_common import is_manager, names, notify, require_members
 from charter.services.context import Actor, now
 
@@ -204,6 +204,19 @@ def add_action(
     require_members(s, project_id, [owner_id], "owner_id")
     if due_on < m.starts_at.date():
         raise ValidationError(f"is before the meeting ({m.starts_at:%Y-%m-%d})", field="due_on")
+    targets = {t["id"] for t in action_targets(s, actor, project_id)}
+    if work_package_id not in targets:
+        wp = s.get(WorkPackage, work_package_id) if work_package_id is not None else None
+        if work_package_id is not None and (wp is None or wp.project_id != project_id):
+            raise ValidationError(
+                f"work package {work_package_id} not found in this project", field="work_package_id"
+            )
+        raise ValidationError(
+            "an action item becomes a task: choose a work package you add tasks to"
+            if targets
+            else "an action item becomes a task, and your roles add tasks nowhere in this project",
+            field="work_package_id",
+        )
     task = tasks.create_task(
         s,
         actor,
@@ -227,6 +240,22 @@ def add_action(
            link=f"/projects/{project_id}/meetings/{m.id}", event_key=f"meeting-action:{i.id}",
            exclude=actor.user_id)  # fmt: skip
     return meeting_dict(s, m)
+
+
+def action_targets(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    """Where the actor's action items may go: every action item is a task, so the project level (id None) if
+    their roles add tasks there, and each work package they add tasks to (a Task Leader organiser: their own
+    packages). Empty: they add no action items in this project."""
+    project_for(s, actor, project_id)
+    wps = s.execute(
+        select(WorkPackage.id, WorkPackage.wbs_code, WorkPackage.name)
+        .where(WorkPackage.project_id == project_id)
+        .order_by(WorkPackage.wbs_code, WorkPackage.id)
+    ).all()
+    allowed = can_in_packages(s, actor, project_id, Perm.TASK_EDIT, [w.id for w in wps])
+    out: list[dict[str, Any]] = [{"id": None, "label": "Project level"}] if allowed[None] else []
+    out += [{"id": w.id, "label": f"{w.wbs_code} {w.name}"} for w in wps if allowed[w.id]]
+    return out
 
 
 def invitation_ics(s: Session, actor: Actor, project_id: int, meeting_id: int) -> bytes:

@@ -406,15 +406,18 @@ async def meetings_create(request: Request, project_id: int, db: DB, info: Check
 
 
 def _meeting_page(request: Request, db: DB, info: Any, project_id: int, meeting_id: int, *,
-                  error: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:  # fmt: skip
+                  error: dict[str, Any] | None = None, status: int = 200,
+                  values: dict[str, Any] | None = None) -> HTMLResponse:  # fmt: skip
     with db.uow(readonly=True) as s:
         ctx = _head(s, info.actor, project_id)
         m = meetings.get_meeting(s, info.actor, project_id, meeting_id)
         people = _people(s, info.actor, project_id)
         manager = is_manager(s, info.actor, project_id)
-    may_edit = manager or info.actor.user_id == m["organiser_id"]
+        may_edit = manager or info.actor.user_id == m["organiser_id"]
+        targets = meetings.action_targets(s, info.actor, project_id) if may_edit else []
     return render(request, "comms_meeting.html", {**ctx, "view": "meetings", "m": m, "people": people,
-                                                  "may_edit": may_edit, "error": error}, status)  # fmt: skip
+                                                  "may_edit": may_edit, "action_targets": targets,
+                                                  "error": error, "values": values}, status)  # fmt: skip
 
 
 @router.get(P + "/meetings/{meeting_id}", response_class=HTMLResponse)
@@ -440,9 +443,8 @@ def _meeting_action(s: Any, a: Any, pid: int, mid: int, form: dict[str, str]) ->
     due = opt_date(form, "due_on")
     if due is None:
         raise ValidationError("give a due date", field="due_on")
-    meetings.add_action(
-        s, a, pid, mid, text=form.get("text", ""), owner_id=req_int(form, "owner_id"), due_on=due
-    )
+    meetings.add_action(s, a, pid, mid, text=form.get("text", ""), owner_id=req_int(form, "owner_id"), due_on=due,
+                        work_package_id=opt_int(form, "work_package_id"))  # fmt: skip
 
 
 _MEETING: dict[str, Callable[[Any, Any, int, int, dict[str, str]], Any]] = {
@@ -465,7 +467,7 @@ def meeting_change(request: Request, project_id: int, meeting_id: int, what: str
     except CharterError as exc:
         if _refusal(exc):
             raise
-        return _meeting_page(
-            request, db, info, project_id, meeting_id, error=_err(exc, what), status=exc.http_status
-        )
+        typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+        return _meeting_page(request, db, info, project_id, meeting_id, error=_err(exc, what),
+                             status=exc.http_status, values={**typed, "_form": what})  # fmt: skip
     return _back(f"/projects/{project_id}/meetings/{meeting_id}")
