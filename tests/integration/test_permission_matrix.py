@@ -719,6 +719,8 @@ def _ts_url(who: str, task: str, suffix: str = "", *, submit: bool = True) -> Ur
     return lambda w, c: f"/projects/{w.p1}/timesheet/{make(w, c)}{suffix}"
 
 
+TIME_READERS = ("pm", "task_leader", "task_leader_b", "worker", "sponsor")  # a project's time (own at least)
+
 # Timesheets. Logging needs timesheet.log plus an assignment to the task (or task.edit on its package): a
 # member who may log but is not assigned gets 403 (who you are, not what you sent). Approval needs
 # timesheet.approve on the task's package: its Task Leader or the PM; the other package's leader gets 403.
@@ -801,6 +803,36 @@ TIMESHEET_ROWS: tuple[Op, ...] = (
         body=lambda w, c: {"until": "2020-01-31"},
     ),
     Op("GET", "/projects/{project_id}/actuals", READ_P1, url=p1("/actuals")),
+    # A project's time: every entry for the PM and the Sponsor (budget.read), a Task Leader's package(s), a
+    # worker's own; members who may neither log hours nor read a budget are refused.
+    Op(
+        "GET",
+        "/projects/{project_id}/time-entries",
+        in_p1(*TIME_READERS),
+        url=p1("/time-entries"),
+        prepare=_ts_prepare("worker", "a", submit=True),
+    ),
+    Op(
+        "GET",
+        "/projects/{project_id}/time-entries",
+        in_p2("outsider"),
+        "P2",
+        url=lambda w, c: f"/projects/{w.p2}/time-entries",
+    ),
+    Op(
+        "GET",
+        "/projects/{project_id}/time-entries.csv",
+        in_p1(*TIME_READERS),
+        url=p1("/time-entries.csv"),
+        prepare=_ts_prepare("worker", "a", submit=True),
+    ),
+    Op(
+        "GET",
+        "/projects/{project_id}/time-entries.csv",
+        in_p2("outsider"),
+        "P2",
+        url=lambda w, c: f"/projects/{w.p2}/time-entries.csv",
+    ),
 )
 TABLE = TABLE + TIMESHEET_ROWS
 

@@ -105,3 +105,63 @@ class ActualsOut(Out):
     project_id: int
     locked_until: date | None
     tasks: list[ActualOut]
+
+
+class ProjectTimeEntryOut(Out):
+    id: int
+    day: date
+    user_id: int
+    user: str
+    username: str
+    task_id: int
+    task_wbs: str
+    task_name: str
+    work_package_id: int | None
+    work_package: str | None
+    minutes: int
+    hours: float
+    overtime: bool
+    status: str
+    note: str
+    version: int
+
+
+class UserTimeOut(Out):
+    user_id: int
+    user: str
+    minutes: int
+    hours: float
+
+
+class WorkPackageTimeOut(Out):
+    work_package_id: int | None = Field(description="null: tasks outside any work package")
+    work_package: str | None
+    minutes: int
+    hours: float
+
+
+class StatusTimeOut(Out):
+    status: str
+    minutes: int
+    hours: float
+
+
+class TimeTotalsOut(Out):
+    minutes: int
+    hours: float
+    by_user: list[UserTimeOut]
+    by_work_package: list[WorkPackageTimeOut]
+    by_status: list[StatusTimeOut]
+
+
+class ProjectTimeOut(Out):
+    project_id: int
+    project_key: str
+    scope: str = Field(
+        description='"all", "work_packages" (a Task Leader: their packages and own hours) or "own"'
+    )
+    items: list[ProjectTimeEntryOut]
+    total_count: int = Field(description="entries matching the filters (every page)")
+    limit: int | None
+    offset: int
+    totals: TimeTotalsOut = Field(description="over every matching entry, not only this page")

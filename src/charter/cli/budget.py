@@ -76,6 +76,8 @@ def show(project: ProjectArg, as_json: JsonFlag = False) -> None:
         if base
         else "No approved budget version yet."
     )
+    for w in data.get("labour_warnings") or []:
+        console.print(f"[yellow]Labour:[/yellow] {escape(w)}")
 
 
 def _day(value: str | None, option: str) -> dt.date | None:

@@ -25,7 +25,7 @@ from charter.cli.risk import risk_app, simulate_cmd
 from charter.cli.roles import role_app
 from charter.cli.stakeholders import change_more_app, concern_more_app, register_app
 from charter.cli.tech import closure_app, lesson_app, search_app, tech_app
-from charter.cli.timesheet import timesheet_app
+from charter.cli.timesheet import time_app, timesheet_app
 from charter.cli.users import user_app
 
 app = typer.Typer(
@@ -70,6 +70,7 @@ app.command("import")(schedule.import_)
 app.command("export")(schedule.export)
 app.add_typer(schedule.baseline_app, name="baseline")
 app.add_typer(timesheet_app, name="timesheet")
+app.add_typer(time_app, name="time")
 app.command("level")(team.level)
 app.command("workload")(team.workload_cmd)
 app.add_typer(team.resource_app, name="resource")

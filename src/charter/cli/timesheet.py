@@ -1,4 +1,5 @@
-"""`charter timesheet log|week|submit|approvals|approve|reject|lock`."""
+"""`charter timesheet log|week|submit|approvals|approve|reject|lock` (your own hours and approvals) and
+`charter time list` (a project's hours)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json
 from charter.domain.errors import ValidationError
-from charter.services import projects, timesheets
+from charter.services import accounts, projects, time_entries, timesheets
 from charter.services.context import now
 
 timesheet_app = typer.Typer(
@@ -195,3 +196,74 @@ def lock(
         print_json(data)
         return
     console.print(f"Timesheets are locked until {data['until']}.")
+
+
+time_app = typer.Typer(
+    help="A project's logged hours, for those who run it (see also `charter timesheet` for your own).",
+    no_args_is_help=True,
+)
+
+
+def _opt_day(value: str | None, field: str) -> date | None:
+    return None if value is None else _day(value, field)
+
+
+@time_app.command("list")
+def time_list(
+    project: Annotated[str, typer.Option("--project", "-p", help="Project key (e.g. CRM) or id.")],
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD), inclusive.")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD), inclusive.")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only this person's hours (username or id).")
+    ] = None,
+    work_package: Annotated[
+        int | None, typer.Option("--wp", help="Only this work package (id), sub-packages included.")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="draft, submitted, approved or rejected.")
+    ] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Every matching entry as CSV on stdout.")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many entries in the table.")] = 200,
+    as_json: JsonFlag = False,
+) -> None:
+    """The project's time entries with totals per person, work package and status. The PM and the Sponsor
+    see everyone's hours, a Task Leader those of their work package(s) and their own, a worker their own."""
+    filters: dict[str, Any] = {"date_from": _opt_day(date_from, "date_from"), "date_to": _opt_day(date_to, "date_to"),
+                               "work_package_id": work_package, "status": status}  # fmt: skip
+    db = open_db()
+    try:
+        with db.uow(readonly=True) as s:
+            actor = acting(s)
+            pid = projects.find_project_id(s, actor, project)
+            if user is not None:
+                filters["user_id"] = accounts.find_user_id(s, user)
+            if as_csv:
+                data = time_entries.export(s, actor, pid, "csv", **filters)
+            else:
+                result = time_entries.project_entries(s, actor, pid, limit=limit, **filters)
+    finally:
+        db.dispose()
+    if as_csv:
+        typer.echo(data.decode("utf-8-sig"), nl=False)
+        return
+    if as_json:
+        print_json(result)
+        return
+    fmt = timesheets.fmt_hours
+    t = Table("day", "person", "package", "task", "hours", "status", "note",
+              title=f"Time of {result['project_key']}")  # fmt: skip
+    for e in result["items"]:
+        t.add_row(e["day"].isoformat(), escape(e["user"]), escape(e["work_package"] or ""),
+                  escape(f"{e['task_wbs']} {e['task_name']}".strip()),
+                  fmt(e["minutes"]) + (" OT" if e["overtime"] else ""), e["status"], escape(e["note"]))  # fmt: skip
+    console.print(t)
+    tot = result["totals"]
+    shown = len(result["items"])
+    more = f" (showing {shown}; use --limit or --csv for all)" if shown < result["total_count"] else ""
+    console.print(f"Total: {fmt(tot['minutes'])} h in {result['total_count']} entries{more}")
+    for label, rows, key in (("person", tot["by_user"], "user"), ("work package", tot["by_work_package"],
+                             "work_package"), ("status", tot["by_status"], "status")):  # fmt: skip
+        parts = ", ".join(f"{escape(r[key] or '(none)')} {fmt(r['minutes'])} h" for r in rows)
+        console.print(f"Per {label}: {parts or '-'}")

@@ -128,13 +128,14 @@ def labour_by_task(s: Session, project_id: int, until: dt.date | None = None) ->
     return dict(labour_cost(s, project_id, until))
 
 
-def labour_warnings(s: Session, project_id: int) -> list[str]:
-    """Approved hours the labour cost leaves out (a rate in another currency than the project's)."""
+def labour_warnings(s: Session, project_id: int, work_packages: set[int | None] | None = None) -> list[str]:
+    """Approved hours the labour cost leaves out (a rate in another currency than the project's) or costs 0
+    (no rate on the day); `work_packages`: only those of these packages (a Task Leader's view)."""
     try:
         from charter.services.timesheets import labour_warnings as warnings
     except ImportError:
         return []
-    return warnings(s, project_id)
+    return warnings(s, project_id, work_packages=work_packages)
 
 
 def _task_dates(s: Session, project_id: int) -> dict[int, tuple[dt.date | None, dt.date | None]]:
@@ -728,7 +729,7 @@ def line_records(s: Session, actor: Actor, project_id: int, line_id: int) -> dic
 def summary(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
     """The budget table: lines with their cost columns, totals, reserves and the cost baseline (a Task Leader:
     the lines of their package)."""
-    p, _scope = read_scope(s, actor, project_id)
+    p, scope = read_scope(s, actor, project_id)
     cc = cost_columns(s, p)
     lines = list_lines(s, actor, project_id)
     keys = ("budget", "committed", "actual", "held", "remaining")
@@ -738,6 +739,6 @@ def summary(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
     return {
         "project_id": project_id, "currency": p.currency, "lines": lines, "totals": totals,
         "reserves": reserves, "performance_baseline": quantise(totals["budget"] - reserves, p.currency),
-        "unallocated_labour": cc["unallocated_labour"], "labour_warnings": labour_warnings(s, project_id),
+        "unallocated_labour": cc["unallocated_labour"], "labour_warnings": labour_warnings(s, project_id, scope),
         "baseline": version_dict(base) if base else None,
     }  # fmt: skip

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -35,6 +36,7 @@ from charter.persistence.models import (
     TaskComputed,
     TimesheetEntry,
     TimesheetLock,
+    WorkPackage,
 )
 from charter.services import journal
 from charter.services.authz import grants, project_for, require_user, visible_project_ids, work_package_target
@@ -560,16 +562,30 @@ def actuals(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
     return {"project_id": project_id, "locked_until": lock_date(s, project_id), "tasks": items}
 
 
+@dataclass
+class _Unrated:
+    """Approved minutes of one person in one work package that no rate prices, and the days they span."""
+
+    minutes: int
+    first: dt.date
+    last: dt.date
+
+
 def _labour(
     s: Session, project_id: int, until: dt.date | None
-) -> tuple[dict[int, Decimal], dict[tuple[int, str], int]]:
+) -> tuple[
+    dict[int, Decimal], dict[tuple[int, str, int | None], int], dict[tuple[int, int | None], _Unrated]
+]:
     """Approved minutes priced at the person's rate valid on each day (the overtime rate for overtime
-    entries): the cost per task, and the minutes that could not be priced per (user, reason) — a rate in
-    another currency than the project's is never charged as if it were in the project's currency."""
+    entries): the cost per task; the minutes that could not be priced per (user, currency, work package) — a
+    rate in another currency than the project's is never charged as if it were in the project's currency;
+    and the minutes costed 0 because the person has no rate on the day (or no resource at all) per (user,
+    work package)."""
     currency = s.scalar(select(Project.currency).where(Project.id == project_id)) or ""
     q = (
         select(TimesheetEntry.task_id, TimesheetEntry.day, TimesheetEntry.minutes, TimesheetEntry.overtime,
-               Resource.id, TimesheetEntry.user_id)
+               Resource.id, TimesheetEntry.user_id, Task.work_package_id)
+        .join(Task, Task.id == TimesheetEntry.task_id)
         .outerjoin(Resource, Resource.user_id == TimesheetEntry.user_id)
         .where(TimesheetEntry.project_id == project_id, TimesheetEntry.status == APPROVED)
     )  # fmt: skip
@@ -577,47 +593,90 @@ def _labour(
         q = q.where(TimesheetEntry.day <= until)
     rates: dict[tuple[int, dt.date], tuple[Decimal, Decimal, str | None]] = {}
     sums: dict[int, Decimal] = defaultdict(Decimal)
-    unpriced: dict[tuple[int, str], int] = defaultdict(int)
-    for task_id, day, minutes, overtime, resource_id, user_id in s.execute(q):
+    unpriced: dict[tuple[int, str, int | None], int] = defaultdict(int)
+    unrated: dict[tuple[int, int | None], _Unrated] = {}
+    for task_id, day, minutes, overtime, resource_id, user_id, wp_id in s.execute(q):
         sums[task_id] += Decimal(0)
-        if resource_id is None:
+        if resource_id is not None:
+            key = (resource_id, day)
+            if key not in rates:
+                r = rate_on(s, resource_id, day)
+                rates[key] = (
+                    (Decimal(r.standard), Decimal(r.overtime), r.currency)
+                    if r
+                    else (Decimal(0), Decimal(0), None)
+                )
+            standard, extra, rate_currency = rates[key]
+        else:
+            standard, extra, rate_currency = Decimal(0), Decimal(0), None
+        if rate_currency is None:
+            u = unrated.get((user_id, wp_id))
+            if u is None:
+                unrated[(user_id, wp_id)] = _Unrated(minutes, day, day)
+            else:
+                u.minutes, u.first, u.last = u.minutes + minutes, min(u.first, day), max(u.last, day)
             continue
-        key = (resource_id, day)
-        if key not in rates:
-            r = rate_on(s, resource_id, day)
-            rates[key] = (
-                (Decimal(r.standard), Decimal(r.overtime), r.currency)
-                if r
-                else (Decimal(0), Decimal(0), None)
-            )
-        standard, extra, rate_currency = rates[key]
-        if rate_currency is not None and rate_currency != currency:
-            unpriced[(user_id, rate_currency)] += minutes
+        if rate_currency != currency:
+            unpriced[(user_id, rate_currency, wp_id)] += minutes
             continue
         sums[task_id] += Decimal(minutes) * (extra if overtime else standard)
-    return {tid: (v / 60).quantize(CENT, rounding=ROUND_HALF_UP) for tid, v in sums.items()}, dict(unpriced)
+    costs = {tid: (v / 60).quantize(CENT, rounding=ROUND_HALF_UP) for tid, v in sums.items()}
+    return costs, dict(unpriced), unrated
 
 
 def labour_cost(s: Session, project_id: int, until: dt.date | None = None) -> dict[int, Decimal]:
     """Labour cost per task: approved minutes x the person's rate valid on each day (the overtime rate for
     overtime entries), rounded to cents per task. Hours whose rate is in another currency than the project's
-    are not priced (labour_warnings names them). No permission check: the budget service calls it."""
+    are not priced, hours of a person without a rate on the day are priced 0 (labour_warnings names both). No
+    permission check: the budget service calls it."""
     return _labour(s, project_id, until)[0]
 
 
-def labour_warnings(s: Session, project_id: int, until: dt.date | None = None) -> list[str]:
-    """Approved hours left out of the labour cost because the person's rate is in another currency than the
-    project's, per person and currency: what to fix (a rate in the project's currency)."""
+def _span(first: dt.date, last: dt.date) -> str:
+    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+
+
+def labour_warnings(
+    s: Session, project_id: int, until: dt.date | None = None, work_packages: set[int | None] | None = None
+) -> list[str]:
+    """Approved hours the labour cost leaves out or costs 0, with what to fix: per person and currency, hours
+    whose rate is in another currency than the project's (add a rate in the project's currency); per person
+    and work package, hours on days the person has no rate at all (add a rate from the first such day on).
+    `work_packages`: only hours on tasks of these packages (None: every task; a Task Leader's budget view)."""
     p = s.get(Project, project_id)
-    _, unpriced = _labour(s, project_id, until)
-    if p is None or not unpriced:
+    _, unpriced, unrated = _labour(s, project_id, until)
+    if work_packages is not None:
+        unpriced = {k: m for k, m in unpriced.items() if k[2] in work_packages}
+        unrated = {k: u for k, u in unrated.items() if k[1] in work_packages}
+    if p is None or not (unpriced or unrated):
         return []
     names = _user_names(s)
-    return [
+    by_currency: dict[tuple[int, str], int] = defaultdict(int)
+    for (uid, cur, _wp), minutes in unpriced.items():
+        by_currency[(uid, cur)] += minutes
+    out = [
         f"{fmt_hours(minutes)} h approved for {names.get(uid, f'user {uid}')} are not costed: their rate is in "
         f"{cur}, the project's currency is {p.currency}; add a rate in {p.currency}"
-        for (uid, cur), minutes in sorted(unpriced.items(), key=lambda x: (names.get(x[0][0], ""), x[0][1]))
+        for (uid, cur), minutes in sorted(
+            by_currency.items(), key=lambda x: (names.get(x[0][0], ""), x[0][1])
+        )
     ]
+    wp_q = select(WorkPackage.id, WorkPackage.name).where(WorkPackage.project_id == project_id)
+    wp_names: dict[int, str] = {wp: name for wp, name in s.execute(wp_q)}
+    for (uid, wp_id), u in sorted(
+        unrated.items(), key=lambda x: (names.get(x[0][0], ""), wp_names.get(x[0][1], "") if x[0][1] else "")
+    ):
+        where = (
+            f"work package {wp_names.get(wp_id, wp_id)}"
+            if wp_id is not None
+            else "tasks outside any work package"
+        )
+        who = names.get(uid, f"user {uid}")
+        out.append(
+            f"{fmt_hours(u.minutes)} h approved for {who} on {where} ({_span(u.first, u.last)}) are costed 0: "
+            f"{who} has no rate on those days; add a rate valid from {u.first.isoformat()}"
+        )
+    return out
 
 
 def find_task_id(s: Session, actor: Actor, project_id: int, ref: str) -> int:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.domain.errors import CharterError, Conflict
-from charter.services import accounts, org, projects, roles, work_packages
+from charter.services import accounts, org, projects, roles, time_entries, work_packages
 from charter.services import project_journal as journal_view
 from charter.web.app import render
 from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_int
@@ -24,6 +24,7 @@ def home_context(db: DB, info: Any, project_id: int) -> dict[str, Any]:
         ctx: dict[str, Any] = {
             "project": project,
             "caps": caps,
+            "sees_time": time_entries.may_list(s, actor, project_id),
             **roles.overview(s, actor, project_id),
             "wps": work_packages.list_work_packages(s, actor, project_id),
         }

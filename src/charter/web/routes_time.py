@@ -1,5 +1,6 @@
-"""A person's "my work" page (assigned tasks, this week's timesheet grid) and the approvals page. Every change
-goes through services.timesheets; a failed save re-renders the page with the input kept."""
+"""A person's "my work" page (assigned tasks, this week's timesheet grid), the approvals page and a project's
+time (its logged hours, filtered, with totals and a CSV). Every change goes through services.timesheets; a
+failed save re-renders the page with the input kept."""
 
 from __future__ import annotations
 
@@ -11,10 +12,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.domain.errors import CharterError, ValidationError
-from charter.services import timesheets
+from charter.services import projects, time_entries, timesheets
 from charter.services.context import now
 from charter.web.app import render
-from charter.web.forms import DB, Checked, FormData, Session, req_int, unknown_action
+from charter.web.forms import (
+    DB,
+    Checked,
+    FormData,
+    Session,
+    errors_of,
+    opt_date,
+    opt_int,
+    req_int,
+    unknown_action,
+)
 
 router = APIRouter()
 
@@ -183,3 +194,56 @@ def decide(request: Request, entry_id: int, decision: str, form: FormData, db: D
         return _approvals_page(request, db, info, error=error, values={**form, "_form": f"e{entry_id}"},
                                status=exc.http_status)  # fmt: skip
     return RedirectResponse("/me/approvals", status_code=303)
+
+
+# --------------------------------------------------------------------------------------------- a project's time
+
+PAGE_SIZE = 200
+TIME_FILTERS = ("date_from", "date_to", "user_id", "work_package_id", "status")
+
+
+def _time_filters(q: dict[str, str]) -> dict[str, Any]:
+    """The filter form's values (GET) as service arguments; a malformed one names its field."""
+    status = (q.get("status") or "").strip() or None
+    return {"date_from": opt_date(q, "date_from"), "date_to": opt_date(q, "date_to"),
+            "user_id": opt_int(q, "user_id"), "work_package_id": opt_int(q, "work_package_id"),
+            "status": status}  # fmt: skip
+
+
+@router.get("/projects/{project_id}/time", response_class=HTMLResponse)
+def project_time(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
+    """The project's logged hours for those who run it: a filter form (GET, keeps its values), the entries,
+    totals per person, work package and status, and the same entries as CSV."""
+    q = dict(request.query_params)
+    values = {k: (q.get(k) or "").strip() for k in TIME_FILTERS}
+    offset = int(q["offset"]) if (q.get("offset") or "").strip().isdigit() else 0
+    error: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    status = 200
+    with db.uow(readonly=True) as s:
+        project = projects.get_project(s, info.actor, project_id)
+        choices = time_entries.filter_choices(s, info.actor, project_id)
+        try:
+            filters = _time_filters(q)
+            data = time_entries.project_entries(
+                s, info.actor, project_id, limit=PAGE_SIZE, offset=offset, **filters
+            )
+        except ValidationError as exc:
+            error, status = errors_of(exc, "time-filters"), exc.http_status
+    query = urlencode({k: v for k, v in values.items() if v})
+    ctx = {
+        "title": f"{project['key']} · Time", "project": project, "choices": choices, "data": data,
+        "values": values, "error": error, "query": query, "fmt_hours": timesheets.fmt_hours,
+        "page_size": PAGE_SIZE, "offset": offset,
+    }  # fmt: skip
+    return render(request, "project_time.html", ctx, status)
+
+
+@router.get("/projects/{project_id}/time.csv")
+def project_time_csv(request: Request, project_id: int, db: DB, info: Session) -> Response:
+    with db.uow(readonly=True) as s:
+        data = time_entries.export(
+            s, info.actor, project_id, "csv", **_time_filters(dict(request.query_params))
+        )
+    return Response(data, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="time-{project_id}.csv"'})  # fmt: skip

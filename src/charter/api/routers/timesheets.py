@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from charter.api import schemas_time as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.services import timesheets
+from charter.services import time_entries, timesheets
 
 router = APIRouter(responses=ERRORS, tags=["timesheets"])
 
@@ -90,3 +91,52 @@ def actuals(project_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
     until the task is complete)."""
     with db.uow(readonly=True) as s:
         return timesheets.actuals(s, actor, project_id)
+
+
+Status = Literal["draft", "submitted", "approved", "rejected"]
+
+
+def _filters(
+    date_from: dt.date | None = Query(None, description="first day (inclusive)"),
+    date_to: dt.date | None = Query(None, description="last day (inclusive); not before date_from"),
+    user_id: int | None = Query(None, description="only this person's hours"),
+    work_package_id: int | None = Query(
+        None, description="only tasks of this work package or its sub-packages"
+    ),
+    task_id: int | None = Query(None, description="only this task"),
+    status: Status | None = Query(None),
+) -> dict[str, Any]:
+    return {"date_from": date_from, "date_to": date_to, "user_id": user_id, "work_package_id": work_package_id,
+            "task_id": task_id, "status": status}  # fmt: skip
+
+
+Filters = Annotated[dict[str, Any], Depends(_filters)]
+
+
+@router.get("/projects/{project_id}/time-entries", response_model=S.ProjectTimeOut)
+def project_time(
+    project_id: int,
+    actor: CurrentActor,
+    db: DB,
+    filters: Filters,
+    limit: int = Query(200, ge=1, le=time_entries.MAX_LIMIT),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """The project's logged hours, oldest day first, with totals per person, work package and status over
+    every matching entry. The PM, the Sponsor and project-wide approvers see every entry; a Task Leader the
+    entries of their work package(s) and their own; a worker their own; other members 403."""
+    with db.uow(readonly=True) as s:
+        return time_entries.project_entries(s, actor, project_id, limit=limit, offset=offset, **filters)
+
+
+@router.get(
+    "/projects/{project_id}/time-entries.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "every matching entry as CSV (UTF-8, BOM)"}},
+)
+def project_time_csv(project_id: int, actor: CurrentActor, db: DB, filters: Filters) -> Response:
+    """The same entries as a CSV file (every page); cells a spreadsheet would run as formulas are neutralised."""
+    with db.uow(readonly=True) as s:
+        data = time_entries.export(s, actor, project_id, "csv", **filters)
+    return Response(data, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="time-{project_id}.csv"'})  # fmt: skip
