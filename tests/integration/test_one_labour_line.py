@@ -76,3 +76,12 @@ def test_the_budget_form_says_why_and_keeps_the_typing(
     r = web.post(f"/projects/{seed.p1}/budget/lines", data=form)
     assert r.status_code == 422
     assert "already has the labour line" in r.text and 'value="Typed contractors"' in r.text
+
+
+def test_contractors_have_a_category_of_their_own(api: Any, seed: Any, as_: Any) -> None:
+    """Own staff's approved hours go to the labour line; external people invoiced by a vendor to their own."""
+    _line(api, seed, as_, work_package_id=seed.wp_a)
+    ext = _line(api, seed, as_, category="contractors", name="Integrator", work_package_id=seed.wp_a)
+    assert ext["category"] == "contractors"
+    r = api.get(f"/projects/{seed.p1}/budget/lines", headers=as_("pm"))
+    assert {x["category"] for x in r.json()} >= {"labour", "contractors"}
