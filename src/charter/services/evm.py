@@ -125,26 +125,33 @@ class _Tasks:
     def planned(self, i: int) -> Decimal:
         return self.labour[i] + self.fixed[i]
 
-    def pct_as_of(self, s: Session, p: Project, day: dt.date) -> np.ndarray:
-        """Each task's % complete at the end of `day` (UTC): today's, with every journaled change of it made
-        after that day undone, latest first (a task created since had none: 0). Today or later: today's."""
-        after = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-        if after > now():
-            return self.pct
+    def pct_as_of(self, s: Session, p: Project, days: list[dt.date]) -> dict[dt.date, np.ndarray]:
+        """Each task's % complete at the end of each of `days` (UTC): today's, with every journaled change of it
+        made after that day undone, latest first (a task created since had none: 0). One pass over the
+        journal from the earliest day on; a day that has not ended yet gets today's."""
+        cut = {d: dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC) for d in days}
+        t = now()
+        out = {d: self.pct for d, c in cut.items() if c > t}
+        pending = sorted((c, d) for d, c in cut.items() if c <= t)  # earliest first; taken from the end
+        if not pending:
+            return out
         pct = self.pct.copy()
         q = (
-            select(JournalEntry.entity_id, JournalEntry.changes)
-            .where(
-                JournalEntry.project_id == p.id, JournalEntry.entity_type == "task", JournalEntry.at >= after
-            )
+            select(JournalEntry.entity_id, JournalEntry.at, JournalEntry.changes)
+            .where(JournalEntry.project_id == p.id, JournalEntry.entity_type == "task",
+                   JournalEntry.at >= pending[0][0])
             .order_by(JournalEntry.at.desc(), JournalEntry.id.desc())
-        )
-        for entity_id, changes in s.execute(q):
+        )  # fmt: skip
+        for entity_id, at, changes in s.execute(q):
+            while pending and at < pending[-1][0]:  # every change made after that day is undone
+                out[pending.pop()[1]] = pct.copy()
             change = (changes or {}).get("percent_complete")
             i = self.index.get(int(entity_id)) if str(entity_id).isdigit() else None
             if i is not None and isinstance(change, list) and len(change) == 2:
                 pct[i] = float(change[0] or 0.0)
-        return pct
+        for _, d in pending:
+            out[d] = pct.copy()
+        return out
 
 
 def _cumulative_plan(t: _Tasks, points: list[np.datetime64]) -> np.ndarray:
@@ -389,6 +396,9 @@ def trend(
         if sn.as_of <= day:
             snaps[sn.as_of.strftime("%Y-%m")] = sn.figures
     current = compute(s, actor, project_id, day, th)["project"]
+    recorded = t.pct_as_of(
+        s, p, [e for e in ends if e != day and (snaps.get(e.strftime("%Y-%m")) or {}).get("ev") is None]
+    )
     points = []
     for k, e in enumerate(ends):
         month = e.strftime("%Y-%m")
@@ -402,7 +412,7 @@ def trend(
         elif (snaps.get(month) or {}).get("ev") is not None:
             ev, source = snaps[month]["ev"], "snapshot"
         else:
-            ev, source = _ev_total(a, t.pct_as_of(s, p, e), p.currency), "journal"
+            ev, source = _ev_total(a, recorded[e], p.currency), "journal"
         pv_m = quantise(Decimal(repr(float(pv[k]))), p.currency)
         point = {"month": month, "as_of": e, "pv": pv_m, "ac": quantise(ac, p.currency), "ev": ev,
                  "ev_source": source, "spi": None, "cpi": None, "status": engine.UNKNOWN}  # fmt: skip
