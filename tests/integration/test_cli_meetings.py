@@ -55,11 +55,11 @@ def test_a_meeting_from_invitation_to_action_items(cli: Any, seed: Any, tmp_path
                   who="task-leader", code=1)  # fmt: skip
     assert "work_package_id" in refused.output or "work package" in refused.output
     done = json.loads(cli("meeting", "action", "P1", mid, "Write the runbook", "--owner", "worker", "--due",
-                          "2030-01-10", "--wp", str(seed.wp_a), "--json", who="task-leader").stdout)  # fmt: skip
+                          "2030-01-10", "--wp", str(seed.wp_a), "--duration", "2d", "--json", who="task-leader").stdout)  # fmt: skip
     (action,) = done["actions"]
     with seed.db.uow(readonly=True) as s:
         t = tasks.get_task(s, seed.actor("pm"), seed.p1, action["task_id"])
-    assert t["work_package_id"] == seed.wp_a and t["name"] == "Write the runbook"
+    assert t["work_package_id"] == seed.wp_a and t["name"] == "Write the runbook" and t["duration_days"] == 2
     shown = cli("meeting", "show", "P1", mid).stdout
     assert "Dry run *passed*." in shown and "Go live on Saturday" in shown and "Write the runbook" in shown
     ics = cli("meeting", "invite", "P1", mid, who="worker").stdout

@@ -150,6 +150,9 @@ def action_cmd(
         int | None,
         typer.Option("--wp", help="The work package (id) its task goes in; default: the project level."),
     ] = None,
+    duration: Annotated[
+        str | None, typer.Option(help='Its task\'s duration, "3d" or "4h" (default 1d).')
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Add an action item: a task with its owner assigned and the due date as its deadline, in the project
@@ -158,7 +161,7 @@ def action_cmd(
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
         return meetings.add_action(s, a, pid, meeting, text=text, owner_id=accounts.find_user_id(s, owner),
-                                   due_on=due_on, work_package_id=wp)  # fmt: skip
+                                   due_on=due_on, work_package_id=wp, duration=duration)  # fmt: skip
 
     m = run_in_project(project, go)
     if as_json:
