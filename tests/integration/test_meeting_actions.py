@@ -87,11 +87,14 @@ def test_the_web_form_offers_the_leaders_packages_and_keeps_what_was_typed(
     assert r.status_code == 422
     assert 'value="Typed action"' in r.text and 'value="2030-01-01"' in r.text
     assert f'<option value="{w.wp_a}" selected>' in r.text
-    r = client.post(url + "/actions", data={**typed, "due_on": "2030-01-10"})
+    r = client.post(url + "/actions", data={**typed, "due_on": "2030-01-10", "duration": "soon"})
+    assert r.status_code == 422 and 'value="soon"' in r.text  # a duration that does not parse, kept
+    r = client.post(url + "/actions", data={**typed, "due_on": "2030-01-10", "duration": "3d"})
     assert r.status_code == 303
     with w.db.uow(readonly=True) as s:
         (action,) = meetings.get_meeting(s, w.actor("task_leader"), w.p1, mid)["actions"]
-        assert tasks.get_task(s, w.actor("pm"), w.p1, action["task_id"])["work_package_id"] == w.wp_a
+        t = tasks.get_task(s, w.actor("pm"), w.p1, action["task_id"])
+        assert t["work_package_id"] == w.wp_a and t["duration_days"] == 3
 
 
 def test_an_organiser_who_adds_tasks_nowhere_is_told_so(web: tuple[TestClient, World]) -> None:

@@ -253,6 +253,9 @@ class ActionIn(In):
     owner_id: int
     due_on: date
     work_package_id: int | None = None
+    duration: str | None = Field(
+        None, max_length=20, description='the task\'s duration, "3d" or "4h" (default 1d)'
+    )
 
 
 Json = dict[str, Any]

@@ -13,6 +13,7 @@ from charter.cli.change_control import change_app, concern_app
 from charter.cli.common import CharterGroup
 from charter.cli.comms import comms_app, messages_app
 from charter.cli.conflicts import conflicts_app
+from charter.cli.meetings import meeting_app
 from charter.cli.notify import notify_app
 from charter.cli.notify import worker as worker_cmd
 from charter.cli.projects import project_app
@@ -71,6 +72,7 @@ app.command("export")(schedule.export)
 app.add_typer(schedule.baseline_app, name="baseline")
 app.add_typer(timesheet_app, name="timesheet")
 app.add_typer(time_app, name="time")
+app.add_typer(meeting_app, name="meeting")
 app.command("level")(team.level)
 app.command("workload")(team.workload_cmd)
 app.add_typer(team.resource_app, name="resource")

@@ -18,6 +18,9 @@ class Category(StrEnum):
     HARDWARE = "hardware"
     SOFTWARE_LICENCES = "software_licences"
     CLOUD_SERVICES = "cloud_services"
+    CONTRACTORS = (
+        "contractors"  # external people and services, invoiced by a vendor (labour is own staff's hours)
+    )
     TRAVEL = "travel"
     TRAINING = "training"
     CONTINGENCY_RESERVE = "contingency_reserve"

@@ -276,16 +276,45 @@ def get_line_dict(s: Session, actor: Actor, project_id: int, line_id: int) -> di
     return line_dict(ln, _wp_names(s, project_id), cost_columns(s, p)["lines"][ln.id])
 
 
+def _check_one_labour_line(
+    s: Session, project_id: int, category: str, work_package_id: int | None, line_id: int | None = None
+) -> None:
+    """Approved labour of a package is charged to its one labour line (else its nearest ancestor's, else the
+    project level's): a second labour line at the same place would never be charged, so it is refused."""
+    if category != rules.Category.LABOUR.value:
+        return
+    q = select(BudgetLine).where(
+        BudgetLine.project_id == project_id,
+        BudgetLine.category == rules.Category.LABOUR.value,
+        BudgetLine.work_package_id.is_(None)
+        if work_package_id is None
+        else BudgetLine.work_package_id == work_package_id,
+    )
+    if line_id is not None:
+        q = q.where(BudgetLine.id != line_id)
+    taken = s.scalars(q.limit(1)).first()
+    if taken is not None:
+        where = "the project level" if work_package_id is None else "this work package"
+        raise ValidationError(
+            f"{where} already has the labour line “{taken.name}” (line {taken.id}), which its approved hours are "
+            "charged to; raise that line's amount, or put this one on another work package",
+            field="work_package_id",
+        )
+
+
 def create_line(
     s: Session, actor: Actor, project_id: int, *, category: str, name: str, amount: Any,
     work_package_id: int | None = None, description: str = "",
 ) -> dict[str, Any]:  # fmt: skip
-    p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    kind = rules.parse_category(category).value
+    # a labour line locks the project row: two at once for the same place cannot both pass the check
+    p = project_for(s, actor, project_id, Perm.BUDGET_EDIT, for_update=kind == rules.Category.LABOUR.value)
     _check_wp(s, project_id, work_package_id)
     if not name.strip():
         raise ValidationError("the budget line needs a name", field="name")
+    _check_one_labour_line(s, project_id, kind, work_package_id)
     ln = BudgetLine(
-        project_id=project_id, work_package_id=work_package_id, category=rules.parse_category(category).value,
+        project_id=project_id, work_package_id=work_package_id, category=kind,
         name=name.strip(), description=description, amount=parse_amount(amount, p.currency, "amount"),
         created_by=actor.user_id, created_at=now(),
     )  # fmt: skip
@@ -298,7 +327,8 @@ def create_line(
 def update_line(
     s: Session, actor: Actor, project_id: int, line_id: int, version: int, **changes: Any
 ) -> dict[str, Any]:
-    p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
+    moves = "category" in changes or "work_package_id" in changes  # (see _check_one_labour_line)
+    p = project_for(s, actor, project_id, Perm.BUDGET_EDIT, for_update=moves)
     ln = get_line(s, project_id, line_id, lock=True)
     if ln.version != version:
         raise stale("budget line", version, line_dict(ln, {}))
@@ -311,6 +341,9 @@ def update_line(
         _check_wp(s, project_id, changes["work_package_id"])
     if "name" in changes and not (changes["name"] or "").strip():
         raise ValidationError("the budget line needs a name", field="name")
+    if moves:
+        _check_one_labour_line(s, project_id, changes.get("category", ln.category),
+                               changes.get("work_package_id", ln.work_package_id), ln.id)  # fmt: skip
     for k, v in changes.items():
         setattr(ln, k, v)
     s.flush()

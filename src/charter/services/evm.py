@@ -37,6 +37,7 @@ from charter.persistence.models import (
     BaselineTask,
     BudgetLine,
     EvmSnapshot,
+    JournalEntry,
     Project,
     Task,
     TaskComputed,
@@ -123,6 +124,34 @@ class _Tasks:
 
     def planned(self, i: int) -> Decimal:
         return self.labour[i] + self.fixed[i]
+
+    def pct_as_of(self, s: Session, p: Project, days: list[dt.date]) -> dict[dt.date, np.ndarray]:
+        """Each task's % complete at the end of each of `days` (UTC): today's, with every journaled change of it
+        made after that day undone, latest first (a task created since had none: 0). One pass over the
+        journal from the earliest day on; a day that has not ended yet gets today's."""
+        cut = {d: dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC) for d in days}
+        t = now()
+        out = {d: self.pct for d, c in cut.items() if c > t}
+        pending = sorted((c, d) for d, c in cut.items() if c <= t)  # earliest first; taken from the end
+        if not pending:
+            return out
+        pct = self.pct.copy()
+        q = (
+            select(JournalEntry.entity_id, JournalEntry.at, JournalEntry.changes)
+            .where(JournalEntry.project_id == p.id, JournalEntry.entity_type == "task",
+                   JournalEntry.at >= pending[0][0])
+            .order_by(JournalEntry.at.desc(), JournalEntry.id.desc())
+        )  # fmt: skip
+        for entity_id, at, changes in s.execute(q):
+            while pending and at < pending[-1][0]:  # every change made after that day is undone
+                out[pending.pop()[1]] = pct.copy()
+            change = (changes or {}).get("percent_complete")
+            i = self.index.get(int(entity_id)) if str(entity_id).isdigit() else None
+            if i is not None and isinstance(change, list) and len(change) == 2:
+                pct[i] = float(change[0] or 0.0)
+        for _, d in pending:
+            out[d] = pct.copy()
+        return out
 
 
 def _cumulative_plan(t: _Tasks, points: list[np.datetime64]) -> np.ndarray:
@@ -274,6 +303,9 @@ def compute(
     th = thresholds or engine.Thresholds()
     day = _as_of(s, p, as_of)
     t = _Tasks(s, p)
+    # progress is entered as of the status date (MS Project's rule): the % complete held now counts for it,
+    # even when the PM records last week's progress this Monday
+    pct = t.pct
     a = _baseline_alloc(s, p, t)
     at = _end_of(day)
     n_lines = len(a.lines)
@@ -281,7 +313,7 @@ def compute(
     idx = np.array(a.task_idx, dtype=np.int64)
     if len(idx):
         pv_rows = engine.planned_value(amounts, _m64([t.base_start[i] for i in idx]), _m64([t.base_finish[i] for i in idx]), at)  # fmt: skip
-        ev_rows = amounts * t.pct[idx] / 100.0
+        ev_rows = amounts * pct[idx] / 100.0
     else:
         pv_rows = ev_rows = np.zeros(0)
     groups = np.array(a.line_idx, dtype=np.int64)
@@ -292,7 +324,7 @@ def compute(
     ac_by_line = {lid: Decimal(c["actual"]) for lid, c in cc["lines"].items()}
     ac_l = np.array([float(ac_by_line.get(x["line_id"], Decimal(0))) for x in a.lines])
     # bottom-up ETC per package and for the project: the planned cost of the work not yet done
-    remaining = np.array([float(t.planned(i)) for i in range(len(t.ids))]) * (1 - t.pct / 100.0)
+    remaining = np.array([float(t.planned(i)) for i in range(len(t.ids))]) * (1 - pct / 100.0)
     # groups: project (0) and each work package that carries a line
     wp_keys = sorted({x["work_package_id"] for x in a.lines if x["work_package_id"] is not None})
     wp_pos = {w: k + 1 for k, w in enumerate(wp_keys)}
@@ -346,8 +378,9 @@ def trend(
     s: Session, actor: Actor, project_id: int, as_of: dt.date | None = None,
     thresholds: engine.Thresholds | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Per month up to the status date: PV and AC at the month's end, EV from the snapshot saved in that month
-    (the current EV for the status date's month), and the indices where all three are known."""
+    """Per month up to the status date: PV and AC at the month's end; EV from the snapshot saved in that month,
+    else from the progress the journal had recorded by the month's end (`ev_source` says which; the status
+    date's month: the current EV); and the indices."""
     p = project_for(s, actor, project_id, Perm.BUDGET_READ)
     th = thresholds or engine.Thresholds()
     day = _as_of(s, p, as_of)
@@ -363,6 +396,9 @@ def trend(
         if sn.as_of <= day:
             snaps[sn.as_of.strftime("%Y-%m")] = sn.figures
     current = compute(s, actor, project_id, day, th)["project"]
+    recorded = t.pct_as_of(
+        s, p, [e for e in ends if e != day and (snaps.get(e.strftime("%Y-%m")) or {}).get("ev") is None]
+    )
     points = []
     for k, e in enumerate(ends):
         month = e.strftime("%Y-%m")
@@ -370,10 +406,16 @@ def trend(
         ac = sum((Decimal(c["actual"]) for c in cc["lines"].values()), Decimal(0)) + Decimal(
             cc["unallocated_labour"]
         )
-        ev: Any = current["ev"] if e == day else (snaps.get(month) or {}).get("ev")
+        ev: Any
+        if e == day:
+            ev, source = current["ev"], "current"
+        elif (snaps.get(month) or {}).get("ev") is not None:
+            ev, source = snaps[month]["ev"], "snapshot"
+        else:
+            ev, source = _ev_total(a, recorded[e], p.currency), "journal"
         pv_m = quantise(Decimal(repr(float(pv[k]))), p.currency)
         point = {"month": month, "as_of": e, "pv": pv_m, "ac": quantise(ac, p.currency), "ev": ev,
-                 "spi": None, "cpi": None, "status": engine.UNKNOWN}  # fmt: skip
+                 "ev_source": source, "spi": None, "cpi": None, "status": engine.UNKNOWN}  # fmt: skip
         if ev is not None:
             evd = Decimal(str(ev))
             point["spi"] = round(float(evd / pv_m), 4) if pv_m else None
@@ -382,6 +424,15 @@ def trend(
                                         point["spi"] if point["spi"] is not None else math.nan)  # fmt: skip
         points.append(point)
     return {"project_id": p.id, "currency": p.currency, "as_of": day, "rule": th.rule, "months": points}
+
+
+def _ev_total(a: _Alloc, pct: np.ndarray, currency: str) -> Decimal:
+    """The project's earned value for these % complete figures: each allocated amount times its task's."""
+    idx = np.array(a.task_idx, dtype=np.int64)
+    if not len(idx):
+        return quantise(Decimal(0), currency)
+    amounts = np.array([float(x) for x in a.amount])
+    return quantise(Decimal(repr(float((amounts * pct[idx] / 100.0).sum()))), currency)
 
 
 def scurve_png(s: Session, actor: Actor, project_id: int, as_of: dt.date | None = None) -> bytes:

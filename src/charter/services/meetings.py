@@ -191,10 +191,11 @@ def add_action(
     owner_id: int,
     due_on: date,
     work_package_id: int | None = None,
+    duration: str | None = None,
 ) -> dict[str, Any]:
     """An action item: a task named after it, its owner assigned, starting no earlier than the meeting's day
     (an SNET constraint: it does not sit at the project's start and load its owner there) with the due date
-    as its deadline."""
+    as its deadline; `duration` as for a task ("3d", "4h"; default one working day)."""
     project_for(s, actor, project_id)
     m = _meeting(s, project_id, meeting_id)
     _may_edit(s, actor, m)
@@ -223,6 +224,7 @@ def add_action(
         project_id,
         name=text[:300],
         work_package_id=work_package_id,
+        duration=duration or "1d",
         deadline=datetime(due_on.year, due_on.month, due_on.day, 17, 0),
         constraint_type="snet",
         constraint_date=datetime(m.starts_at.year, m.starts_at.month, m.starts_at.day),

@@ -23,6 +23,7 @@ from charter.persistence.models import (
     ChecklistTemplate,
     Defect,
     Deliverable,
+    JournalEntry,
     MetricMeasurement,
     PhaseGate,
     QualityMetric,
@@ -1021,10 +1022,48 @@ def update_defect(
 def defect_trend(
     s: Session, actor: Actor, project_id: int, *, weeks: int = 12, until: date | None = None
 ) -> dict[str, Any]:
-    """Opened, closed and open defects per ISO week, for the `weeks` weeks up to `until` (today)."""
+    """Opened, done and open defects per ISO week, for the `weeks` weeks up to `until` (today). A defect is
+    done from when it was verified (or closed), as the one open-defect definition says (`Q.DONE`): the key
+    `closed` counts those, and `open` the rest."""
     project_for(s, actor, project_id)
     last = until or now().date()
     weeks = max(1, min(weeks, 104))
     first = last - timedelta(weeks=weeks - 1)
-    rows = s.execute(select(Defect.opened_at, Defect.closed_at).where(Defect.project_id == project_id)).all()
-    return {"project_id": project_id, "weeks": Q.weekly_trend([(o, c) for o, c in rows], first, last)}
+    rows = s.execute(
+        select(Defect.id, Defect.opened_at, Defect.resolved_at, Defect.closed_at, Defect.status).where(
+            Defect.project_id == project_id
+        )
+    ).all()
+    done_since = _done_since(s, project_id, [r.id for r in rows if not Q.defect_open(r.status)])
+    spans = [
+        (
+            r.opened_at,
+            None if Q.defect_open(r.status) else done_since.get(r.id) or r.closed_at or r.resolved_at,
+        )
+        for r in rows
+    ]
+    return {"project_id": project_id, "weeks": Q.weekly_trend(spans, first, last)}
+
+
+def _done_since(s: Session, project_id: int, defect_ids: list[int]) -> dict[int, datetime]:
+    """When each of these (done) defects last became done — verified or closed — read from the journal's status
+    changes (a defect has no verified timestamp of its own; a closed one that was verified first has been done
+    since its verification)."""
+    out: dict[int, datetime] = {}
+    if not defect_ids:
+        return out
+    done = {x.value for x in Q.DONE}
+    q = (
+        select(JournalEntry.entity_id, JournalEntry.at, JournalEntry.changes)
+        .where(
+            JournalEntry.project_id == project_id,
+            JournalEntry.entity_type == "defect",
+            JournalEntry.entity_id.in_([str(i) for i in defect_ids]),
+        )
+        .order_by(JournalEntry.at, JournalEntry.id)
+    )
+    for entity_id, at, changes in s.execute(q):
+        status = (changes or {}).get("status")
+        if isinstance(status, list) and len(status) == 2 and status[1] in done and status[0] not in done:
+            out[int(entity_id)] = at
+    return out

@@ -164,8 +164,22 @@ def _risk_outcome(s: Session, c: Concern) -> dict[str, Any] | None:
             "status": r.status, "strategy": r.strategy, "response": r.response}  # fmt: skip
 
 
+def _latest_cr(s: Session, c: Concern) -> ChangeRequest | None:
+    """The concern's change request: the latest one (an earlier one was withdrawn)."""
+    q = select(ChangeRequest).where(ChangeRequest.concern_id == c.id).order_by(ChangeRequest.id.desc())
+    return s.scalars(q.limit(1)).first()
+
+
+def _cr_live(s: Session, c: Concern) -> bool:
+    """Whether the concern is with a change request still in play (not withdrawn): its decision answers it."""
+    if c.status != Q.ConcernStatus.CHANGE_REQUESTED.value:
+        return False
+    cr = _latest_cr(s, c)
+    return cr is None or cr.status != ChangeStatus.WITHDRAWN.value
+
+
 def _outcome(s: Session, c: Concern) -> dict[str, Any] | None:
-    cr = s.scalars(select(ChangeRequest).where(ChangeRequest.concern_id == c.id)).first()
+    cr = _latest_cr(s, c)
     if cr is None:
         return _risk_outcome(s, c)
     return {"type": "change_request", "id": cr.id, "number": cr.number, "title": cr.title, "status": cr.status,
@@ -196,6 +210,7 @@ def concern_dict(s: Session, c: Concern) -> dict[str, Any]:
         "answer": c.answer, "answered_at": c.answered_at,
         "answered_by": who.get(c.answered_by) if c.answered_by else None,
         "outcome": _outcome(s, c), "conflict": _conflict(s, c), "risk": _risk_outcome(s, c),
+        "with_change_request": _cr_live(s, c),
         "version": c.version,
     }  # fmt: skip
 
@@ -317,10 +332,7 @@ def answer(
     c = _handle(s, actor, project_id, concern_id, version)
     if not (text or "").strip():
         raise ValidationError("write the answer", field="text")
-    cr = s.scalars(select(ChangeRequest).where(ChangeRequest.concern_id == c.id)).first()
-    if c.status == Q.ConcernStatus.CHANGE_REQUESTED.value and (
-        cr is None or cr.status != ChangeStatus.WITHDRAWN.value
-    ):
+    if _cr_live(s, c):
         raise Conflict("the concern became a change request; its decision answers it", field="concern_id")
     before = journal.snapshot(c)
     t = now()
@@ -344,11 +356,12 @@ def to_change_request(
     s: Session, actor: Actor, project_id: int, concern_id: int, *, title: str | None = None,
     changes: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The PM turns a concern into a change request (requested on behalf of its raiser; the link is kept)."""
+    """The PM turns a concern into a change request (requested on behalf of its raiser; the link is kept). A
+    concern whose change request was withdrawn may become a new one (the concern shows the latest)."""
     c = _concern(s, actor, project_id, concern_id)
     if not is_manager(s, actor, project_id):
         raise PermissionDenied("the Project Manager turns a concern into a change request")
-    if c.status == Q.ConcernStatus.CHANGE_REQUESTED.value:
+    if _cr_live(s, c):
         raise Conflict("the concern is a change request already", field="concern_id")
     from charter.services import change
 

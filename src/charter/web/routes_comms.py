@@ -444,7 +444,8 @@ def _meeting_action(s: Any, a: Any, pid: int, mid: int, form: dict[str, str]) ->
     if due is None:
         raise ValidationError("give a due date", field="due_on")
     meetings.add_action(s, a, pid, mid, text=form.get("text", ""), owner_id=req_int(form, "owner_id"), due_on=due,
-                        work_package_id=opt_int(form, "work_package_id"))  # fmt: skip
+                        work_package_id=opt_int(form, "work_package_id"),
+                        duration=form.get("duration") or None)  # fmt: skip
 
 
 _MEETING: dict[str, Callable[[Any, Any, int, int, dict[str, str]], Any]] = {
