@@ -105,7 +105,9 @@ def seed(database_url: str) -> Seeded:
                 for i in range(TASKS)
             ]
             line_ids = [
-                budget.create_line(s, pm, pid, category="labour", name=f"Line {i + 1}", amount="1000")["id"]
+                budget.create_line(s, pm, pid, category="contractors", name=f"Line {i + 1}", amount="1000")[
+                    "id"
+                ]
                 for i in range(LINES)
             ]
             entry_ids: list[int] = []
