@@ -520,6 +520,36 @@ def as_(seed: World) -> Callable[[str], dict[str, str]]:
     return seed.headers
 
 
+@pytest.fixture
+def cli(seed: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """`cli("budget", "show", "P1", who="pm", code=0)` runs the `charter` command line against the seeded
+    database as that user and asserts its exit code and that no traceback reached the output; returns the
+    Typer result (`.stdout`, `.stderr`). Rich tables are 250 columns wide, so a cell reads as one string."""
+    from typer.testing import CliRunner
+
+    from charter.cli import common
+    from charter.cli.main import app
+
+    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.engine.url.render_as_string(hide_password=False))
+    # the console's width is fixed when it is made, which may be before this test in an xdist worker: set it
+    # on the console itself (restored afterwards)
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setattr(common.console, "_width", 250)
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0, who: str = "pm") -> Any:
+        r = runner.invoke(app, ["--as", who, *args])
+        assert r.exit_code == code, (r.stdout, r.stderr)
+        assert "Traceback" not in r.output
+        return r
+
+    try:
+        yield run
+    finally:
+        get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _warm_engine_kernels() -> None:
     """Compile (or load from numba's cache) the engines' kernels once per test process, so that the first

@@ -5,7 +5,6 @@ request page shows its description as sanitised Markdown and its proposed change
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from charter.app import create_app
-from charter.config import get_settings
 from charter.domain.errors import Conflict, PermissionDenied
 from charter.persistence.models import ChangeRequest, JournalEntry, Task
 from charter.services import budget, change, stakeholders
@@ -142,30 +140,6 @@ def test_web_withdraw_button_keeps_the_reason_on_a_refusal(seed: Any) -> None:
         html = client.get(page).text
     assert "Withdrawn" in html and "withdrawn by Stakeholder" in html and "Users changed their minds" in html
     assert 'id="cr-withdraw"' not in html and "Approve" not in html
-
-
-@pytest.fixture
-def cli(seed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from typer.testing import CliRunner
-
-    from charter.cli import common
-    from charter.cli.main import app
-
-    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.engine.url.render_as_string(hide_password=False))
-    monkeypatch.setattr(common.console, "_width", 250)
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0, who: str = "pm") -> Any:
-        r = runner.invoke(app, ["--as", who, *args])
-        assert r.exit_code == code, (r.stdout, r.stderr)
-        assert "Traceback" not in r.output
-        return r
-
-    try:
-        yield run
-    finally:
-        get_settings.cache_clear()
 
 
 def test_cli_withdraw(seed: Any, cli: Any) -> None:

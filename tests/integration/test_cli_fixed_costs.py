@@ -5,14 +5,12 @@ accrued part, bad input names the field, nothing half-written."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from charter.config import get_settings
 from charter.persistence.models import JournalEntry
 from charter.services import budget, tasks
 
@@ -62,28 +60,6 @@ def test_api_updates_and_deletes_with_the_version_read(api: Any, as_: Any, seed:
         actions = list(s.scalars(select(JournalEntry.action).where(JournalEntry.entity_type == "task_fixed_cost")
                                  .order_by(JournalEntry.id)))  # fmt: skip
     assert actions == ["create", "update", "update", "delete"]
-
-
-@pytest.fixture
-def cli(seed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from typer.testing import CliRunner
-
-    from charter.cli.main import app
-
-    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.engine.url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0, who: str = "pm") -> Any:
-        r = runner.invoke(app, ["--as", who, *args])
-        assert r.exit_code == code, (r.stdout, r.stderr)
-        assert "Traceback" not in r.output
-        return r
-
-    try:
-        yield run
-    finally:
-        get_settings.cache_clear()
 
 
 def test_cli_fixed_cost_list_add_update_delete(cli: Any, seed: Any, fc: Any) -> None:

@@ -4,39 +4,10 @@ invitation; each refuses a bad input with one clear line and exit 1 (no tracebac
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from charter.config import get_settings
 from charter.services import tasks
-
-
-@pytest.fixture
-def cli(seed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from typer.testing import CliRunner
-
-    from charter.cli import common
-    from charter.cli.main import app
-
-    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("COLUMNS", "250")
-    monkeypatch.setattr(common.console, "_width", 250)
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0, who: str = "pm") -> Any:
-        r = runner.invoke(app, ["--as", who, *args])
-        assert r.exit_code == code, (r.stdout, r.stderr)
-        assert "Traceback" not in r.output
-        return r
-
-    try:
-        yield run
-    finally:
-        get_settings.cache_clear()
 
 
 def test_a_meeting_from_invitation_to_action_items(cli: Any, seed: Any, tmp_path: Path) -> None:

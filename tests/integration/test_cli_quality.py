@@ -5,43 +5,12 @@ requests. Every command succeeds once and refuses one bad input with a clear one
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from charter.config import get_settings
 from charter.persistence.models import JournalEntry
 from charter.services import roles
-
-
-@pytest.fixture
-def cli(seed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from typer.testing import CliRunner
-
-    from charter.cli.main import app
-
-    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.engine.url.render_as_string(hide_password=False))
-    from charter.cli import common
-
-    # Rich tables unwrapped, so a cell reads as one string (the console's width is fixed when it is made,
-    # which may be before this test in an xdist worker: set it on the console itself, restored afterwards)
-    monkeypatch.setenv("COLUMNS", "250")
-    monkeypatch.setattr(common.console, "_width", 250)
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0, who: str = "pm") -> Any:
-        r = runner.invoke(app, ["--as", who, *args])
-        assert r.exit_code == code, (r.stdout, r.stderr)
-        assert "Traceback" not in r.output
-        return r
-
-    try:
-        yield run
-    finally:
-        get_settings.cache_clear()
 
 
 def js(r: Any) -> Any:

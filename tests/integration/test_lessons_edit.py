@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from charter.app import create_app
-from charter.config import get_settings
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from charter.persistence.models import JournalEntry, Lesson, Project
 from charter.services import closure, search
@@ -270,28 +269,6 @@ def test_web_stale_version_shows_the_current_one_and_delete(seed: Any, web: Test
 
 
 # --------------------------------------------------------------------------------------------- CLI
-
-
-@pytest.fixture
-def cli(seed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from typer.testing import CliRunner
-
-    from charter.cli.main import app
-
-    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.engine.url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0, who: str = "pm") -> Any:
-        r = runner.invoke(app, ["--as", who, *args])
-        assert r.exit_code == code, (r.stdout, r.stderr)
-        assert "Traceback" not in r.output
-        return r
-
-    try:
-        yield run
-    finally:
-        get_settings.cache_clear()
 
 
 def test_cli_lesson_edit_and_delete(seed: Any, cli: Any) -> None:

@@ -27,7 +27,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 
 from charter.app import create_app
-from charter.config import get_settings
 from charter.domain.errors import NotFound, PermissionDenied, ValidationError
 from charter.persistence.models import Resource
 from charter.services import budget, projects, resources, scheduling, time_entries, timesheets
@@ -292,30 +291,6 @@ def test_web_time_page_per_role(hours: Any, client: TestClient) -> None:
 
 
 # --------------------------------------------------------------------------------------------- CLI
-
-
-@pytest.fixture
-def cli(seed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from typer.testing import CliRunner
-
-    from charter.cli import common
-    from charter.cli.main import app
-
-    monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.engine.url.render_as_string(hide_password=False))
-    monkeypatch.setattr(common.console, "_width", 250)
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0, who: str = "pm") -> Any:
-        r = runner.invoke(app, ["--as", who, *args])
-        assert r.exit_code == code, (r.stdout, r.stderr)
-        assert "Traceback" not in r.output
-        return r
-
-    try:
-        yield run
-    finally:
-        get_settings.cache_clear()
 
 
 def test_cli_time_list(hours: Any, cli: Any) -> None:
