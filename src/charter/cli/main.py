@@ -25,6 +25,7 @@ from charter.cli.reviews import checklist_app, review_app
 from charter.cli.risk import risk_app, simulate_cmd
 from charter.cli.roles import role_app
 from charter.cli.stakeholders import change_more_app, concern_more_app, register_app
+from charter.cli.tasks import task_app, wp_app
 from charter.cli.tech import closure_app, lesson_app, search_app, tech_app
 from charter.cli.timesheet import time_app, timesheet_app
 from charter.cli.users import user_app
@@ -70,6 +71,8 @@ app.command("schedule")(schedule.schedule)
 app.command("import")(schedule.import_)
 app.command("export")(schedule.export)
 app.add_typer(schedule.baseline_app, name="baseline")
+app.add_typer(task_app, name="task")
+app.add_typer(wp_app, name="wp")
 app.add_typer(timesheet_app, name="timesheet")
 app.add_typer(time_app, name="time")
 app.add_typer(meeting_app, name="meeting")

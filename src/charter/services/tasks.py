@@ -476,6 +476,38 @@ def create_link(
     return link_dict(lk, _minutes_per_day(s, project_id))
 
 
+def task_links(s: Session, actor: Actor, project_id: int, task_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The task's links: `predecessors` and `successors`, each link with the other task's WBS code and name."""
+    project_for(s, actor, project_id)
+    _get(s, project_id, task_id)
+    mpd = _minutes_per_day(s, project_id)
+    out: dict[str, list[dict[str, Any]]] = {"predecessors": [], "successors": []}
+    for side, mine, other in (("predecessors", TaskLink.succ_id, TaskLink.pred_id),
+                              ("successors", TaskLink.pred_id, TaskLink.succ_id)):  # fmt: skip
+        q = (
+            select(TaskLink, Task.wbs_code, Task.name)
+            .join(Task, Task.id == other)
+            .where(TaskLink.project_id == project_id, mine == task_id)
+            .order_by(TaskLink.id)
+        )
+        for lk, code, name in s.execute(q):
+            out[side].append({**link_dict(lk, mpd), "task_wbs_code": code, "task_name": name})
+    return out
+
+
+def find_link(s: Session, actor: Actor, project_id: int, pred_id: int, succ_id: int) -> dict[str, Any]:
+    """The link from one task to another (for the CLI, which names tasks rather than link ids)."""
+    project_for(s, actor, project_id)
+    lk = s.scalar(
+        select(TaskLink).where(
+            TaskLink.project_id == project_id, TaskLink.pred_id == pred_id, TaskLink.succ_id == succ_id
+        )
+    )
+    if lk is None:
+        raise NotFound("no link from that task to the other", field="link")
+    return link_dict(lk, _minutes_per_day(s, project_id))
+
+
 def _link(s: Session, project_id: int, link_id: int) -> TaskLink:
     lk = s.get(TaskLink, link_id)
     if lk is None or lk.project_id != project_id:

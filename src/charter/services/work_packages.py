@@ -109,6 +109,29 @@ def list_work_packages(s: Session, actor: Actor, project_id: int) -> list[dict[s
     return sorted(out, key=lambda d: [int(x) for x in d["wbs_code"].split(".") if x])
 
 
+def find_work_package_id(s: Session, actor: Actor, project_id: int, ref: str) -> int:
+    """A work package of the project by WBS code, id or exact name (for the CLI)."""
+    project_for(s, actor, project_id)
+    ref = ref.strip()
+    by_code = s.scalar(select(WorkPackage.id).where(WorkPackage.project_id == project_id,
+                                                    WorkPackage.wbs_code == ref))  # fmt: skip
+    if by_code is not None:
+        return by_code
+    if ref.isdigit():
+        w = s.get(WorkPackage, int(ref))
+        if w is not None and w.project_id == project_id:
+            return w.id
+    ids = list(s.scalars(select(WorkPackage.id).where(WorkPackage.project_id == project_id,
+                                                      func.lower(WorkPackage.name) == ref.lower())))  # fmt: skip
+    if len(ids) == 1:
+        return ids[0]
+    if len(ids) > 1:
+        raise ValidationError(
+            f"{ref!r} names {len(ids)} work packages; use the WBS code", field="work_package"
+        )
+    raise NotFound(f"no work package {ref!r} in this project", field="work_package")
+
+
 def _get(s: Session, project_id: int, wp_id: int, field: str = "work_package_id") -> WorkPackage:
     w = s.get(WorkPackage, wp_id)
     if w is None or w.project_id != project_id:
