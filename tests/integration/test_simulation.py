@@ -288,3 +288,101 @@ def test_execute_in_the_callers_session_sees_its_uncommitted_plan(seed: Any) -> 
     with seed.db.uow(readonly=True) as s:
         stored = simulation.get_run(s, pm, seed.p1, run["id"])
     assert stored["status"] == "done" and stored["result"] == out["result"]
+
+
+# ------------------------------------------------------------------------------------------ constraints
+
+
+def _schedule_finish(seed: Any) -> str:
+    from charter.persistence.models import ProjectSchedule
+
+    with seed.db.uow(readonly=True) as s:
+        row = s.get(ProjectSchedule, seed.p1)
+        assert row is not None and row.finish is not None
+        return row.finish.isoformat()
+
+
+def test_snet_and_levelled_start_delay_the_simulated_finish(seed: Any) -> None:
+    """An SNET on Task C (day 6) and a levelled start on Task A (day 2) hold them back in every iteration, as in
+    the schedule: the P50 is later than without, and with fixed durations the run finishes when the schedule
+    does (7 working days)."""
+    from charter.services import scheduling
+
+    _estimates(seed)
+    base = _run(seed, rng_seed=4)
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        inp = simulation.build_inputs(s, seed.p1, {})
+        assert inp.constraints is None  # nothing constrained: the engine gets no constraint arrays
+        cal, w0 = inp.cal, inp.start_w
+        c = tasks.get_task(s, pm, seed.p1, seed.tasks["c"])
+        tasks.update_task(s, pm, seed.p1, seed.tasks["c"], c["version"], constraint_type="snet",
+                          constraint_date=cal.to_datetime(w0 + 6 * MPD))  # fmt: skip
+    snet = _run(seed, rng_seed=4)
+    assert _finish(snet)[50] > _finish(base)[50]
+    assert min(_finish(snet).values()) >= 7  # C (1 day) starts at day 6 at the earliest
+    assert snet["result"]["deterministic"] == {"days": 7, "date": _schedule_finish(seed)}
+    assert snet["result"]["warnings"] == []
+
+    with seed.db.uow() as s:  # levelling moved Task A to day 2 (C's SNET removed): A 2..5, B 5..7
+        c = tasks.get_task(s, pm, seed.p1, seed.tasks["c"])
+        tasks.update_task(s, pm, seed.p1, seed.tasks["c"], c["version"], constraint_type="asap",
+                          constraint_date=None)  # fmt: skip
+        s.execute(
+            update(Task)
+            .where(Task.id == seed.tasks["a"])
+            .values(levelled_start=cal.to_datetime(w0 + 2 * MPD))
+        )
+        scheduling.recompute(s, seed.p1)
+    levelled = _run(seed, rng_seed=4)
+    assert _finish(levelled)[50] > _finish(base)[50]
+    for p, days in _finish(base).items():  # A and B shifted by two days (C has float)
+        assert _finish(levelled)[p] >= days + 2 - 0.01
+    assert levelled["result"]["deterministic"] == {"days": 7, "date": _schedule_finish(seed)}
+
+
+def test_deterministic_finish_is_the_schedules_with_pins_and_deadlines(seed: Any) -> None:
+    """MSO on Task B against the logic (day 1, while A ends at day 3), FNET on Task C (end of day 6), a missed
+    deadline on Task A: the run's deterministic finish is the schedule's project finish, and A, which misses
+    its deadline, is critical in every iteration."""
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        inp = simulation.build_inputs(s, seed.p1, {})
+        cal, w0 = inp.cal, inp.start_w
+        for key, values in (
+            ("b", {"constraint_type": "mso", "constraint_date": cal.to_datetime(w0 + MPD)}),
+            ("c", {"constraint_type": "fnet", "constraint_date": cal.to_datetime(w0 + 6 * MPD, finish=True)}),
+            ("a", {"deadline": cal.to_datetime(w0 + 2 * MPD, finish=True)}),
+        ):
+            t = tasks.get_task(s, pm, seed.p1, seed.tasks[key])
+            tasks.update_task(s, pm, seed.p1, seed.tasks[key], t["version"], **values)
+    _estimates(seed)
+    run = _run(seed, iterations=1000, rng_seed=2)
+    res = run["result"]
+    assert res["deterministic"] == {"days": 6, "date": _schedule_finish(seed)}
+    assert min(_finish(run).values()) >= 6  # C cannot finish before the end of day 6
+    crit = {t["name"]: t["criticality"] for t in res["tasks"]}
+    assert crit["Task A"] == 1 and crit["Task B"] == 1  # A misses its deadline; B is pinned
+
+
+def test_constraint_outside_the_calendar_and_own_calendar_warning(seed: Any) -> None:
+    """A deadline outside the project calendar's range is refused naming the field; tasks on their own calendar
+    are simulated on the project calendar, and a warning says how many."""
+    from charter.services import calendars
+
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        cid = calendars.create_calendar(s, pm, seed.p1, name="24x7", weekdays=[0, 1, 2, 3, 4, 5, 6],
+                                        shifts=[[0, 1440]])["id"]  # fmt: skip
+        t = tasks.get_task(s, pm, seed.p1, seed.tasks["c"])
+        tasks.update_task(s, pm, seed.p1, seed.tasks["c"], t["version"], calendar_id=cid)
+    run = _run(seed, iterations=100)
+    assert run["result"]["warnings"] == [
+        "1 task has its own calendar; the simulation uses the project calendar"
+    ]
+    with seed.db.uow() as s:
+        s.execute(update(Task).where(Task.id == seed.tasks["b"]).values(deadline=date(2100, 1, 1)))
+        with pytest.raises(ValidationError) as e:
+            simulation.build_inputs(s, seed.p1, {})
+        assert e.value.field == "deadline" and "Task B" in e.value.message
+        s.rollback()

@@ -84,14 +84,17 @@ def _sample_row(dist, a, c, b, u, out, tab):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def forward(d, es, pptr, psrc, ptyp, plag, fin, prog, pmode, pbound, presume):
+def forward(d, es, pptr, psrc, ptyp, plag, fin, prog, pmode, pbound, presume, pfloor):
     """Early starts ``es[v, j]`` (floor 0) of every iteration ``j``; ``fin[j]`` = latest early finish.
 
-    With progress (``prog``; else the three arrays are not read): task ``v`` starts at ``pbound[v]``
-    (``pmode[v]`` 1: a fixed actual start, its links ignored) or by logic no earlier than ``pbound[v]``
-    (``pmode[v]`` 0: the status time for a task not started, 0 otherwise); a started task's remaining work
-    resumes no earlier than the status time: its row of ``d`` (work done + remaining) is stretched in place
-    by ``max(0, presume[v] - es)`` (``presume`` = status time - work done; very negative for the others).
+    With progress or constraints (``prog``; else the four arrays are not read): ``pmode[v]`` 0: task ``v``
+    starts by logic no earlier than ``pbound[v]`` (the status time for a task not started, an SNET
+    instant, 0 otherwise) nor than ``pfloor[v] - d`` (an FNET instant; very negative for the others);
+    ``pmode[v]`` 1: it starts at ``pbound[v]`` (an actual start or an MSO instant), its links ignored;
+    ``pmode[v]`` 2: it finishes at ``pbound[v]`` (MFO: starts at ``pbound[v] - d``), its links ignored.  A
+    started task's remaining work resumes no earlier than the status time: its row of ``d`` (work done +
+    remaining) is stretched in place by ``max(0, presume[v] - es)`` (``presume`` = status time - work done;
+    very negative for the others).
     """
     n, m = d.shape
     for j in range(m):
@@ -102,9 +105,13 @@ def forward(d, es, pptr, psrc, ptyp, plag, fin, prog, pmode, pbound, presume):
         b0 = 0.0
         if prog:
             b0 = pbound[v]
-        for j in range(m):
-            e[j] = b0
         if not prog or pmode[v] == 0:
+            for j in range(m):
+                e[j] = b0
+            if prog:
+                ff = pfloor[v]
+                for j in range(m):
+                    e[j] = max(e[j], ff - dv[j])
             for p in range(pptr[v], pptr[v + 1]):
                 u = psrc[p]
                 t = ptyp[p]
@@ -123,6 +130,12 @@ def forward(d, es, pptr, psrc, ptyp, plag, fin, prog, pmode, pbound, presume):
                 else:
                     for j in range(m):
                         e[j] = max(e[j], eu[j] + lag - dv[j])
+        elif pmode[v] == 1:
+            for j in range(m):
+                e[j] = b0
+        else:
+            for j in range(m):
+                e[j] = b0 - dv[j]
         if prog:
             r = presume[v]
             for j in range(m):
@@ -132,11 +145,13 @@ def forward(d, es, pptr, psrc, ptyp, plag, fin, prog, pmode, pbound, presume):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def backward_critical(d, es, sptr, sdst, styp, slag, fin, tol, crit, prog, pdone):
+def backward_critical(d, es, sptr, sdst, styp, slag, fin, tol, crit, prog, pdone, pcapf, pcaps):
     """Late finishes (capped by the project finish), overwriting ``es`` row by row in reverse rank order;
     ``crit[u]`` += the number of iterations in which task ``u`` has total float <= ``tol[j]``.  With
-    progress (``prog``) a complete task (``pdone``) is never critical and does not constrain its
-    predecessors (as in :mod:`charter.engine.cpm`)."""
+    progress or constraints (``prog``) a complete task (``pdone``) is never critical and does not constrain
+    its predecessors (as in :mod:`charter.engine.cpm`), and task ``u``'s late finish is also capped by
+    ``pcapf[u]`` (FNLT, MFO, deadline) and ``pcaps[u] + d`` (SNLT, MSO; both very large for no cap), so a
+    task that misses its constraint has negative float."""
     n, m = d.shape
     x = np.empty(m)
     for u in range(n - 1, -1, -1):
@@ -145,6 +160,11 @@ def backward_critical(d, es, sptr, sdst, styp, slag, fin, tol, crit, prog, pdone
         du = d[u]
         for j in range(m):
             x[j] = fin[j]
+        if prog:
+            cf = pcapf[u]
+            cs = pcaps[u]
+            for j in range(m):
+                x[j] = min(x[j], min(cf, cs + du[j]))
         for p in range(sptr[u], sptr[u + 1]):
             v = sdst[p]
             if prog and pdone[v]:
@@ -218,6 +238,9 @@ def run_chunk(
     pbound,
     presume,
     pdone,
+    pfloor,
+    pcapf,
+    pcaps,
 ):
     """One chunk: sample durations (+ risk delays), forward pass, project finish ``fin[k]``, backward pass
     with criticality counts ``crit[b, v]`` and the sampled cost ``cost[k]`` (task costs + risk impacts).
@@ -228,8 +251,8 @@ def run_chunk(
     kernel works on ``group`` random blocks at a time (wider rows amortise the per-link overhead): kernel
     block ``b`` runs on thread ``b % T`` with its working arrays ``dbuf[t]``, ``ebuf[t]``
     (flat, ``(T, >= n group B)``) and adds to ``crit[t]``.  Iterations from ``kmax`` on (a partial last block) are never counted as critical.
-    ``prog``, ``pmode``, ``pbound``, ``presume``, ``pdone``: progress (see :func:`forward` and
-    :func:`backward_critical`).
+    ``prog``, ``pmode``, ``pbound``, ``presume``, ``pdone``, ``pfloor``, ``pcapf``, ``pcaps``: progress and
+    constraints (see :func:`forward` and :func:`backward_critical`).
     """
     nb = u.shape[0]
     nr = rprob.size
@@ -242,6 +265,7 @@ def run_chunk(
                 u, cu, ru, group, b, dist, lo, mode, hi, tab, pptr, psrc, ptyp, plag, sptr, sdst, styp, slag,
                 rptr, rprob, rdist, rlo, rmode, rhi, cdist, clo, cmode, chi, rcdist, rclo, rcmode, rchi,
                 threshold, kmax, fin, cost, crit[t], dbuf[t], ebuf[t], nr, nc, prog, pmode, pbound, presume, pdone,
+                pfloor, pcapf, pcaps,
             )  # fmt: skip
 
 
@@ -249,7 +273,8 @@ def run_chunk(
 def _kernel_block(
     u, cu, ru, group, b, dist, lo, mode, hi, tab, pptr, psrc, ptyp, plag, sptr, sdst, styp, slag,
     rptr, rprob, rdist, rlo, rmode, rhi, cdist, clo, cmode, chi, rcdist, rclo, rcmode, rchi,
-    threshold, kmax, fin, cost, crit, dbuf, ebuf, nr, nc, prog, pmode, pbound, presume, pdone,
+    threshold, kmax, fin, cost, crit, dbuf, ebuf, nr, nc, prog, pmode, pbound, presume, pdone, pfloor, pcapf,
+    pcaps,
 ):  # fmt: skip
     nb, n, bw = u.shape
     s0 = b * group
@@ -271,11 +296,11 @@ def _kernel_block(
                     if occ[j] < pr:
                         dv[q * bw + j] += inverse(rdist[r], rlo[r], rmode[r], rhi[r], np.float64(imp[j]), tab)
     f = fin[k0 : k0 + w]
-    forward(d, es, pptr, psrc, ptyp, plag, f, prog, pmode, pbound, presume)
+    forward(d, es, pptr, psrc, ptyp, plag, f, prog, pmode, pbound, presume, pfloor)
     tol = np.empty(w)
     for j in range(w):
         tol[j] = threshold + 1e-9 * (1.0 + abs(f[j])) if k0 + j < kmax else -np.inf
-    backward_critical(d, es, sptr, sdst, styp, slag, f, tol, crit, prog, pdone)
+    backward_critical(d, es, sptr, sdst, styp, slag, f, tol, crit, prog, pdone, pcapf, pcaps)
     cs = cost[k0 : k0 + w]
     for j in range(w):
         cs[j] = 0.0

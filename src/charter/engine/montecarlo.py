@@ -7,9 +7,10 @@ Model
   applied by the caller (:mod:`charter.engine.calendar` turns offsets into dates).
 - **Links** as in :mod:`charter.engine.cpm`: parallel arrays ``src, dst, typ, lag`` with ``typ`` 0 = FS,
   1 = SS, 2 = FF, 3 = SF and lags (possibly negative) in the time unit; percent lags are converted by the
-  caller.  No task starts before 0.  A task is critical in an iteration when its total float (late
-  finish from a backward pass capped by that iteration's project finish, minus early finish) is at most
-  ``critical_threshold`` - the CPM definition of :mod:`charter.engine.cpm`.
+  caller.  No task starts before 0 (unless a constraint pins it there).  A task is critical in an
+  iteration when its total float (late finish from a backward pass capped by that iteration's project
+  finish and the task's constraints, minus early finish) is at most ``critical_threshold`` - the CPM
+  definition of :mod:`charter.engine.cpm`.
 - **Progress** (optional, :class:`Actuals`, as :mod:`charter.engine.cpm` handles it): the remaining work
   is simulated from the status time.  A complete task keeps its actual dates (without an actual finish it
   spans its most likely duration from its actual start, or from where logic puts it); it does not vary,
@@ -18,6 +19,15 @@ Model
   its ``duration`` estimate is that of its *remaining* work, which resumes no earlier than
   ``max(status time, start + work done)``.  A task not started starts no earlier than the status time.
   Without progress every task runs from the project start, as before.
+- **Constraints** (optional, :class:`Constraints`: :class:`charter.engine.cpm.Constraint` codes, instants
+  and deadlines), applied in every iteration to the sampled durations ``d`` as :mod:`charter.engine.cpm`
+  applies them: on a task placed by logic (no actual start or finish: actual dates win) SNET is a floor
+  on the start, FNET a floor on the start at ``c - d``, MSO pins the start at ``c`` and MFO at ``c - d``
+  (pins hold against the logic and the status time, and may start a task before 0).  In the backward
+  pass FNLT, MFO and the deadline cap the late finish at ``c``, SNLT and MSO at ``c + d``: a task that
+  misses one has negative float and is critical in that iteration.  ASAP and ALAP have no effect (ALAP
+  only moves a task within its free float, which changes neither the project finish nor the float).
+  Constraints and actuals share the kernels' progress arrays; without either the kernels skip them.
 - **Estimates** are three-point (:class:`ThreePoint`: low <= mode <= high) with a distribution per task:
   triangular, PERT-beta (alpha = 1 + 4 (m - a) / (b - a), beta = 1 + 4 (b - m) / (b - a); mean
   (a + 4 m + b) / 6; sampled by interpolation in a precomputed quantile table) or uniform.  A fixed value
@@ -65,10 +75,11 @@ import numpy.typing as npt
 
 from charter.engine import _cpm_kernels as ck
 from charter.engine import _mc_kernels as mk
-from charter.engine.cpm import CycleError, topological_order
+from charter.engine.cpm import Constraint, CycleError, topological_order
 
 __all__ = [
     "Actuals",
+    "Constraints",
     "Distribution",
     "Driver",
     "Histogram",
@@ -162,17 +173,48 @@ class Actuals:
 
 
 @dataclass(frozen=True)
+class Constraints:
+    """Date constraints and deadlines, in the time unit and from the origin of the durations.
+
+    Per task (arrays, or one value for all): ``kind`` a :class:`charter.engine.cpm.Constraint` code (ASAP
+    0, ALAP 1, SNET 2, SNLT 3, FNET 4, FNLT 5, MSO 6, MFO 7), ``at`` its instant (NaN: none; required from
+    SNET on, ignored for ASAP and ALAP), ``deadline`` (NaN: none)."""
+
+    kind: npt.ArrayLike = Constraint.ASAP
+    at: npt.ArrayLike = np.nan
+    deadline: npt.ArrayLike = np.nan
+
+
+@dataclass(frozen=True)
 class _Prog:
-    """Progress as the kernels read it, in rank order (see ``_mc_kernels.forward``)."""
+    """Progress and constraints as the kernels read them (see ``_mc_kernels.forward`` and
+    ``_mc_kernels.backward_critical``); ``rank`` puts them in rank order."""
 
     on: bool
     mode: I8
     bound: F64
     resume: F64
     done: npt.NDArray[np.bool_]
+    floor: F64
+    capf: F64
+    caps: F64
+
+    def rank(self, o: I64) -> _Prog:
+        if not self.on:
+            return self
+        return _Prog(True, self.mode[o], self.bound[o], self.resume[o], self.done[o], self.floor[o],
+                     self.capf[o], self.caps[o])  # fmt: skip
 
 
 NO_RESUME = -1e300  # presume of a task whose remaining work does not wait for the status time
+NO_FLOOR = -1e300  # finish floor (FNET) of a task without one
+NO_CAP = 1e300  # late finish / late start cap of a task without one
+
+
+def _neutral(n: int) -> _Prog:
+    """Progress on, with nothing started and no constraint: the same results as progress off."""
+    return _Prog(True, np.zeros(n, np.int8), np.zeros(n), np.full(n, NO_RESUME), np.zeros(n, np.bool_),
+                 np.full(n, NO_FLOOR), np.full(n, NO_CAP), np.full(n, NO_CAP))  # fmt: skip
 
 
 def _progress(act: Actuals | None, n: int, lo: F64, md: F64, hi: F64) -> tuple[_Prog, F64, F64, F64]:
@@ -180,7 +222,7 @@ def _progress(act: Actuals | None, n: int, lo: F64, md: F64, hi: F64) -> tuple[_
     work done plus its remaining estimate, a complete task's actual (or most likely) span, fixed."""
     if act is None:
         z = np.zeros(1)
-        return _Prog(False, np.zeros(1, np.int8), z, z, np.zeros(1, np.bool_)), lo, md, hi
+        return _Prog(False, np.zeros(1, np.int8), z, z, np.zeros(1, np.bool_), z, z, z), lo, md, hi
     try:
         a_start = np.broadcast_to(np.asarray(act.start, dtype=np.float64), (n,))
         a_fin = np.broadcast_to(np.asarray(act.finish, dtype=np.float64), (n,))
@@ -213,8 +255,77 @@ def _progress(act: Actuals | None, n: int, lo: F64, md: F64, hi: F64) -> tuple[_
     resume = np.full(n, NO_RESUME)
     if status is not None:
         resume[run] = status - done[run]
-    prog = _Prog(True, mode.astype(np.int8), bound, resume, complete.astype(np.bool_))
+    neutral = _neutral(n)
+    prog = _Prog(True, mode.astype(np.int8), bound, resume, complete.astype(np.bool_), neutral.floor,
+                 neutral.capf, neutral.caps)  # fmt: skip
     return prog, lo, md, hi
+
+
+def _instants(a: npt.ArrayLike, n: int, name: str) -> F64:
+    """Per-task instants of ``constraints.<name>``: finite numbers or NaN (none)."""
+    try:
+        x = np.broadcast_to(np.asarray(a, dtype=np.float64), (n,))
+    except (TypeError, ValueError):
+        raise _fail(
+            f"constraints.{name} must have one number per task ({n})", field=f"constraints.{name}"
+        ) from None
+    bad = np.isinf(x)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _fail(f"task {i}: constraints.{name} is infinite (NaN means none)", task=i,
+                    field=f"constraints.{name}")  # fmt: skip
+    return x
+
+
+def _constrain(prg: _Prog, con: Constraints | None, n: int) -> _Prog:
+    """Fold the constraints into the kernels' arrays (task order), as :mod:`charter.engine.cpm` applies
+    them: on a task placed by logic (no actual start or finish) SNET raises the start bound, FNET sets the
+    finish floor, MSO / MFO pin the start / finish (modes 1 / 2); on every task SNLT, FNLT, MSO, MFO and
+    the deadline cap the late dates."""
+    if con is None:
+        return prg
+    if not isinstance(con, Constraints):
+        raise _fail("constraints must be a Constraints", field="constraints")
+    try:
+        raw = np.broadcast_to(np.asarray(con.kind), (n,))
+    except ValueError:
+        raise _fail(
+            f"constraints.kind must have one value per task ({n})", field="constraints.kind"
+        ) from None
+    if n and not (np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating)):
+        raise _fail("constraints.kind must hold Constraint codes 0..7", field="constraints.kind")
+    rawf = raw.astype(np.float64)
+    bad = ~np.isfinite(rawf) | (rawf < Constraint.ASAP) | (rawf > Constraint.MFO) | (rawf != np.round(rawf))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _fail(f"task {i}: constraints.kind ({raw[i]}) is not a Constraint code 0..7", task=i,
+                    field="constraints.kind")  # fmt: skip
+    kind = rawf.astype(np.int8)
+    c = _instants(con.at, n, "at")
+    deadline = _instants(con.deadline, n, "deadline")
+    dated = kind >= Constraint.SNET
+    bad = dated & np.isnan(c)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _fail(f"task {i}: its {Constraint(int(kind[i])).name} constraint has no instant (constraints.at)",
+                    task=i, field="constraints.at")  # fmt: skip
+    if not prg.on:
+        prg = _neutral(n)
+    mode, bound, floor = prg.mode.copy(), prg.bound.copy(), prg.floor.copy()
+    free = mode == 0  # placed by logic: actual dates win over constraints
+    sel = free & (kind == Constraint.SNET)
+    bound[sel] = np.maximum(bound[sel], c[sel])
+    sel = free & (kind == Constraint.FNET)
+    floor[sel] = c[sel]
+    for code, pin in ((Constraint.MSO, 1), (Constraint.MFO, 2)):
+        sel = free & (kind == code)
+        mode[sel] = pin
+        bound[sel] = c[sel]
+    fin_cap = (kind == Constraint.FNLT) | (kind == Constraint.MFO)
+    capf = np.where(fin_cap, c, NO_CAP)
+    capf = np.where(np.isnan(deadline), capf, np.minimum(capf, deadline))
+    caps = np.where((kind == Constraint.SNLT) | (kind == Constraint.MSO), c, NO_CAP)
+    return _Prog(True, mode, bound, prg.resume, prg.done, floor, capf, caps)
 
 
 @dataclass(frozen=True)
@@ -435,6 +546,7 @@ def simulate(
     fixed_cost: npt.ArrayLike | None = None,
     risks: Risks | None = None,
     actuals: Actuals | None = None,
+    constraints: Constraints | None = None,
     correlation_group: npt.ArrayLike | None = None,
     group_correlation: Sequence[float] = (),
     iterations: int = 10_000,
@@ -457,6 +569,8 @@ def simulate(
     :param cost, fixed_cost: optional per-task sampled and fixed costs.
     :param risks: optional risk events (those of complete tasks cannot delay them).
     :param actuals: optional progress at the status time: the remaining work is simulated.
+    :param constraints: optional date constraints and deadlines (:class:`Constraints`): applied in every
+        iteration to the sampled durations, as :mod:`charter.engine.cpm` applies them.
     :param correlation_group: ``(n,)`` group index per task, -1 = uncorrelated; ``group_correlation`` the
         coefficient in [0, 1] of each group.
     :param percentiles: of finish and cost, in percent.  ``bins``: histogram bins.
@@ -477,11 +591,11 @@ def simulate(
         raise _fail("percentiles must lie in [0, 100]", field="percentiles")
     dist, lo, md, hi = _three_point(duration, n, "duration", "task", True)
     prg, slo, smd, shi = _progress(actuals, n, lo, md, hi)
+    prg = _constrain(prg, constraints, n)
     net = _network(n, src, dst, typ, lag)
     o = net.order
     dist, lo, md, hi = dist[o], slo[o], smd[o], shi[o]
-    if prg.on:
-        prg = _Prog(True, prg.mode[o], prg.bound[o], prg.resume[o], prg.done[o])
+    prg = prg.rank(o)
 
     # costs: sampled rows only for tasks with a spread; the rest (and fixed costs) is a constant
     const_cost = 0.0
@@ -565,7 +679,7 @@ def simulate(
     dmode = np.ascontiguousarray(md.reshape(n, 1))
     f1 = np.zeros(1)
     mk.forward(dmode, np.empty((n, 1)), net.pptr, net.psrc, net.ptyp, net.plag, f1, prg.on, prg.mode, prg.bound,
-               prg.resume)  # fmt: skip
+               prg.resume, prg.floor)  # fmt: skip
     det = float(f1[0])
 
     # chunking
@@ -632,7 +746,7 @@ def simulate(
                 rptr, rp_k, *rd_k, cd, cl, cm, ch, *rc_k,
                 float(critical_threshold), kmax, fin_all[c0 * W : (c0 + sb) * W],
                 cost_all[c0 * W : (c0 + sb) * W], crit, dbuf, ebuf,
-                prg.on, prg.mode, prg.bound, prg.resume, prg.done,
+                prg.on, prg.mode, prg.bound, prg.resume, prg.done, prg.floor, prg.capf, prg.caps,
             )  # fmt: skip
             report(PASS1, c0, kmax, "iterations")
         # pass 2: the same random numbers again, against the finish ranks (rank correlations, tornado)

@@ -15,8 +15,16 @@ calendar and as dates):
   date. Without a status date remaining work resumes where the logic and the work done put it (a
   warning says so); without any progress the network runs from the project start.
 - **Links**: type and lag as planned; elapsed lags are converted at the calendar's working minutes per day,
-  percent lags at the predecessor's most likely duration. Constraints and levelling delays are not
-  simulated.
+  percent lags at the predecessor's most likely duration.
+- **Constraints and deadlines** as the schedule applies them (:mod:`charter.engine.cpm`), to the sampled
+  durations of every iteration: a levelled start (``levelled_start``, set by resource levelling) acts as a
+  start-no-earlier-than (the later of the two when the task has one), exactly as the schedule folds it in;
+  SNET and FNET hold a task back, MSO and MFO pin it even against the logic (actual dates win over
+  constraints), and SNLT, FNLT, MSO, MFO and the deadline cap the late dates, so a task that misses one is
+  critical in that iteration. Constraint dates and deadlines outside the project calendar's range are
+  refused (naming the field).
+- **Calendars**: the whole run is in working minutes of the project calendar; task calendars are not
+  simulated (a warning counts the tasks that have their own).
 - **Costs**: where a task has planned cost (labour from assignments x rates, plus fixed costs), its labour
   cost is three-point, scaled like its duration (optimistic/most likely, pessimistic/most likely; for a task in
   progress only the remaining share of it); fixed
@@ -68,6 +76,7 @@ from charter.domain.roles import Perm
 from charter.engine.calendar import CalendarRangeError, WorkCalendar
 from charter.engine.montecarlo import (
     Actuals,
+    Constraints,
     Distribution,
     MonteCarloCancelled,
     MonteCarloError,
@@ -77,13 +86,13 @@ from charter.engine.montecarlo import (
     simulate,
 )
 from charter.persistence.db import Database
-from charter.persistence.models import Project, ProjectSchedule, Risk, SimulationRun, Task
+from charter.persistence.models import Calendar, Project, ProjectSchedule, Risk, SimulationRun, Task
 from charter.services import budget, journal
 from charter.services.authz import can, project_for
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
 from charter.services.context import SYSTEM, Actor, now
 from charter.services.risk import scale_levels
-from charter.services.scheduling import Network, project_start
+from charter.services.scheduling import Network, _constraints, project_start
 
 log = logging.getLogger("charter.simulation")
 
@@ -115,6 +124,7 @@ class Inputs:
     fixed_cost: np.ndarray | None = None
     risks: Risks | None = None
     actuals: Actuals | None = None
+    constraints: Constraints | None = None
     risk_ids: list[int] = field(default_factory=list)
     risk_refs: list[str] = field(default_factory=list)
     correlation_group: np.ndarray | None = None
@@ -201,6 +211,7 @@ def build_inputs(s: Session, project_id: int, params: dict[str, Any]) -> Inputs:
                  typ=net.typ, lag=lag, mpd=mpd, cal=cal, start_w=cal.to_working(project_start(p)),
                  currency=p.currency)  # fmt: skip
     _actuals(s, project_id, inp, rows, done)
+    _dated(s, project_id, inp, net, pcal_row.id)
     _costs(s, p, inp, lo, md, hi, DISTRIBUTIONS[dist_name], rest)
     _risks(s, project_id, inp)
     _correlation(params, inp, [r.work_package_id for r in rows])
@@ -249,6 +260,38 @@ def _actuals(s: Session, project_id: int, inp: Inputs, rows: Sequence[Any], done
     if started and status is None:
         inp.warnings.append("the project has no status date: remaining work is simulated from where the logic "
                             "and the work done put it")  # fmt: skip
+
+
+def _dated(s: Session, project_id: int, inp: Inputs, net: Network, pcal_id: int) -> None:
+    """Constraints (a levelled start folded in as an SNET, as the schedule does) and deadlines, in working
+    minutes of the project calendar from the project start; none -> no constraints for the engine. Tasks on
+    their own calendar are simulated on the project calendar: a warning counts them."""
+    assert net.ids == inp.task_ids  # both by Task.id
+    kinds, dates = _constraints(net.rows)
+    n = len(net.rows)
+    at, deadline = np.full(n, np.nan), np.full(n, np.nan)
+    for field_name, values, out in (("constraint_date", dates.tolist(), at),
+                                     ("deadline", [x[6] for x in net.rows], deadline)):  # fmt: skip
+        for i, d in enumerate(values):
+            if d is None:
+                continue
+            try:
+                out[i] = inp.cal.to_working(d) - inp.start_w
+            except CalendarRangeError:
+                raise ValidationError(f"task '{inp.names[i]}': its {field_name.replace('_', ' ')} lies outside "
+                                      "the project calendar's range", field=field_name,
+                                      details={"task_id": inp.task_ids[i]}) from None  # fmt: skip
+    if (kinds != 0).any() or np.isfinite(deadline).any():
+        inp.constraints = Constraints(kinds, at, deadline)
+    own = [x[3] for x in net.rows if x[3] is not None and x[3] != pcal_id]
+    if own:
+        cals = set(
+            s.scalars(select(Calendar.id).where(Calendar.project_id == project_id, Calendar.id != pcal_id))
+        )
+        count = sum(1 for c in own if c in cals)
+        if count:
+            inp.warnings.append(f"{count} task{'s have their' if count > 1 else ' has its'} own calendar; the "
+                                "simulation uses the project calendar")  # fmt: skip
 
 
 def _costs(
@@ -391,7 +434,7 @@ def _run(inp: Inputs, iterations: int, seed: int, bins: int, progress: Callable[
     try:
         return simulate(
             inp.duration, inp.src, inp.dst, inp.typ, inp.lag, cost=inp.cost, fixed_cost=inp.fixed_cost,
-            risks=inp.risks, actuals=inp.actuals, correlation_group=inp.correlation_group, group_correlation=inp.group_correlation,
+            risks=inp.risks, actuals=inp.actuals, constraints=inp.constraints, correlation_group=inp.correlation_group, group_correlation=inp.group_correlation,
             iterations=iterations, seed=seed, percentiles=PERCENTILES, bins=bins,
             target_finish=inp.target_finish, target_cost=inp.target_cost, progress=progress, cancel=cancel,
             max_iterations=max(MAX_ITERATIONS, 1),
