@@ -196,7 +196,7 @@ class Network:
         return None if cyc is None else [self.ids[i] for i in cyc]
 
 
-def _constraints(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+def constraint_arrays(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     """The tasks' constraints, with a levelling delay folded in: resource levelling sets `levelled_start`, which
     acts as a start-no-earlier-than (the later of the two when the task has one already)."""
     types: list[int] = []
@@ -225,7 +225,7 @@ class _Inputs:
         self.dur = np.array([0 if x[2] else x[1] for x in rows], dtype=np.int64)
         self.milestone = np.array([bool(x[2]) or x[1] == 0 for x in rows], dtype=np.bool_)
         self.cal = np.array([x[3] or 0 for x in rows], dtype=np.int64)
-        self.ctype, self.cdate = _constraints(rows)
+        self.ctype, self.cdate = constraint_arrays(rows)
         self.deadline = _dt64([x[6] for x in rows])
         self.astart = _dt64([x[7] for x in rows])
         self.afinish = _dt64([x[8] for x in rows])

@@ -92,7 +92,7 @@ from charter.services.authz import can, project_for
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
 from charter.services.context import SYSTEM, Actor, now
 from charter.services.risk import scale_levels
-from charter.services.scheduling import Network, _constraints, project_start
+from charter.services.scheduling import Network, constraint_arrays, project_start
 
 log = logging.getLogger("charter.simulation")
 
@@ -267,7 +267,7 @@ def _dated(s: Session, project_id: int, inp: Inputs, net: Network, pcal_id: int)
     minutes of the project calendar from the project start; none -> no constraints for the engine. Tasks on
     their own calendar are simulated on the project calendar: a warning counts them."""
     assert net.ids == inp.task_ids  # both by Task.id
-    kinds, dates = _constraints(net.rows)
+    kinds, dates = constraint_arrays(net.rows)
     n = len(net.rows)
     at, deadline = np.full(n, np.nan), np.full(n, np.nan)
     for field_name, values, out in (("constraint_date", dates.tolist(), at),
