@@ -135,3 +135,22 @@ def test_work_packages(cli: Any, seed: Any) -> None:
     r = cli("wp", "add", "P1", "Mine", "--parent", "WP-B", who="task-leader", code=1)
     assert "Traceback" not in r.output
     assert "Data" in cli("wp", "list", "P1").stdout
+
+
+def test_a_sub_package_shows_the_task_leader_it_inherits(cli: Any, seed: Any, api: Any, as_: Any) -> None:
+    """WP-A.1 has no Task Leader of its own: WP-A's leads it (their rights reach the sub-packages), and every
+    list says so, naming the package the leader holds; a package with no leader above it has none."""
+    rows = {w["name"]: w for w in js(cli("wp", "list", "P1", "--json"))}
+    lead = rows["WP-A"]["leader"]
+    assert lead and rows["WP-A"]["leader_via"] is None
+    assert rows["WP-A.1"]["leader"] == lead and rows["WP-A.1"]["leader_via"] == rows["WP-A"]["wbs_code"]
+    made = js(cli("wp", "add", "P1", "Orphan", "--json"))
+    sub = js(cli("wp", "add", "P1", "Orphan child", "--parent", made["wbs_code"], "--json"))
+    rows = {w["name"]: w for w in js(cli("wp", "list", "P1", "--json"))}
+    assert rows["Orphan child"]["leader"] is None and rows["Orphan child"]["leader_via"] is None
+    assert f"(from {rows['WP-A']['wbs_code']})" in cli("wp", "list", "P1").stdout
+    api_rows = {w["name"]: w for w in api.get(f"/projects/{seed.p1}/work-packages", headers=as_("pm")).json()}
+    assert (
+        api_rows["WP-A.1"]["leader_via"] == rows["WP-A"]["wbs_code"]
+        and sub["id"] == api_rows["Orphan child"]["id"]
+    )

@@ -212,7 +212,12 @@ class WorkPackageOut(Out):
     description: str
     wbs_code: str
     position: int
-    leader: str | None
+    leader: str | None = Field(
+        description="the Task Leader who runs the package: its own, else that of the nearest package above it"
+    )
+    leader_via: str | None = Field(
+        default=None, description="WBS code of the package whose Task Leader this is, when not this one's own"
+    )
     version: int
 
 

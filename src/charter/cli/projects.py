@@ -96,7 +96,11 @@ def show(
         wt = Table("WBS", "work package", "task leader", title="Work packages", title_justify="left")
         for w in p["work_packages"]:
             indent = "  " * w["wbs_code"].count(".")
-            wt.add_row(w["wbs_code"], indent + escape(w["name"]), escape(w["leader"] or ""))
+            wt.add_row(
+                w["wbs_code"],
+                indent + escape(w["name"]),
+                escape(w["leader"] or "") + (f" (from {w['leader_via']})" if w["leader_via"] else ""),
+            )
         console.print(wt)
     rt = Table("role", "scope kind", "holders (since)", title="Roles", title_justify="left")
     for r in p["roles"]:

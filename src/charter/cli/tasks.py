@@ -358,12 +358,17 @@ def assign_cmd(
 # --------------------------------------------------------------------------------------------- work packages
 
 
+def _leader(w: dict[str, Any]) -> str:
+    via = f" (from {w['leader_via']})" if w["leader_via"] else ""
+    return escape(w["leader"] or "—") + via
+
+
 @wp_app.command("list")
 def wp_list_cmd(project: Project, as_json: JsonFlag = False) -> None:
     """The project's work packages in WBS order, with their Task Leaders."""
     rows = run_in_project(project, lambda s, a, pid: work_packages.list_work_packages(s, a, pid))
     print_rows(rows, ("WBS", "work package", "Task Leader", "id"),
-               lambda w: (w["wbs_code"], escape(w["name"]), escape(w["leader"] or "—"), str(w["id"])),
+               lambda w: (w["wbs_code"], escape(w["name"]), _leader(w), str(w["id"])),
                as_json=as_json, empty="No work packages.")  # fmt: skip
 
 

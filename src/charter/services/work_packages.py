@@ -30,6 +30,7 @@ def wp_dict(w: WorkPackage, leader: str | None = None) -> dict[str, Any]:
         "wbs_code": w.wbs_code,
         "position": w.position,
         "leader": leader,
+        "leader_via": None,
         "version": w.version,
     }
 
@@ -102,10 +103,23 @@ def _leaders(s: Session, project_id: int) -> dict[int, str]:
 
 
 def list_work_packages(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    """The project's packages in WBS order. `leader` is the Task Leader who runs the package: its own, else the
+    one of the nearest package above it (a Task Leader leads their package's sub-packages too); `leader_via`
+    is then that package's WBS code (None for a leader of the package itself)."""
     project_for(s, actor, project_id)
     leaders = _leaders(s, project_id)
-    rows = s.scalars(select(WorkPackage).where(WorkPackage.project_id == project_id))
-    out = [wp_dict(w, leaders.get(w.id)) for w in rows]
+    rows = list(s.scalars(select(WorkPackage).where(WorkPackage.project_id == project_id)))
+    by_id = {w.id: w for w in rows}
+    out = []
+    for w in rows:
+        d = wp_dict(w, leaders.get(w.id))
+        up, seen = w.parent_id, {w.id}
+        while d["leader"] is None and up is not None and up in by_id and up not in seen:
+            seen.add(up)
+            if up in leaders:
+                d["leader"], d["leader_via"] = leaders[up], by_id[up].wbs_code
+            up = by_id[up].parent_id
+        out.append(d)
     return sorted(out, key=lambda d: [int(x) for x in d["wbs_code"].split(".") if x])
 
 
