@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from charter.domain import communications as C
-from charter.domain.errors import NotFound, ValidationError
+from charter.domain.errors import Conflict, NotFound, ValidationError
 from charter.domain.roles import LIAISON, STAKEHOLDER
 from charter.persistence.models import Notification, Task, User
 from charter.services import comm_plan, comms, comms_analytics, meetings, org, roles, tasks
@@ -138,8 +138,27 @@ def test_pm_direct_contact_and_department_message_through_liaison(seed: World) -
         comms.forward(s, w.actor("liaison"), w.p1, item_ids=[out["id"]], note="Please pick a date")
     with w.db.uow(readonly=True) as s:
         seen = comms.get_item(s, w.actor("stakeholder"), w.p1, out["id"])
-    assert seen["status"] == "forwarded"
+    assert seen["status"] == "delivered"  # relayed to the department: it waits for nobody
     assert _analytics(w)["totals"]["pm_direct_contacts"] == 1
+    with w.db.uow(readonly=True) as s:
+        assert out["id"] not in [i["id"] for i in comms.list_items(s, w.actor("pm"), w.p1, status="open")]
+        assert out["id"] in [i["id"] for i in comms.list_items(s, w.actor("pm"), w.p1, status="delivered")]
+    with w.db.uow() as s:  # the department may still reply; there is nothing to answer
+        comms.reply(s, w.actor("stakeholder"), w.p1, out["id"], body="The 14th suits us")
+    with w.db.uow() as s, pytest.raises(Conflict):
+        comms.answer(s, w.actor("pm"), w.p1, out["id"], body="Noted")
+    with w.db.uow() as s:
+        closed = comms.close(s, w.actor("pm"), w.p1, out["id"])
+    assert closed["status"] == "closed"
+
+
+def test_an_announcement_is_delivered_not_open(seed: World) -> None:
+    w = seed
+    a = _send(w, "pm", to="project", kind="announcement", subject="Go-live moved")
+    assert a["status"] == "delivered" and a["direction"] == "announcement"
+    with w.db.uow(readonly=True) as s:
+        assert a["id"] not in [i["id"] for i in comms.list_items(s, w.actor("pm"), w.p1, status="open")]
+        assert comms.get_item(s, w.actor("worker"), w.p1, a["id"])["status"] == "delivered"
 
 
 def test_liaison_cannot_see_other_departments_items(seed: World, api: Any) -> None:

@@ -40,7 +40,7 @@ def _check_messages(s: Any, pid: int) -> dict[str, Any]:
     items = comms.list_items(s, priya, pid)
     by = _by_subject(items)
     statuses = Counter(i["status"] for i in items)
-    assert {"with_liaison", "open", "forwarded", "answered", "closed"} <= set(statuses), statuses
+    assert {"with_liaison", "open", "forwarded", "delivered", "answered", "closed"} <= set(statuses), statuses
 
     # Sales through Emily: one she resolved herself, one she forwarded and the PM answered, one waiting for the PM
     views = by["Will our saved list views and pipeline dashboards move across?"]
@@ -79,7 +79,7 @@ def _check_messages(s: Any, pid: int) -> dict[str, Any]:
     intro = by["Introduction — and a liaison for Customer Service?"]
     assert intro["direct_contact"] and intro["to_user"] == "Aisha Karimi" and intro["status"] == "answered"
     relay = by["Dress rehearsal 1: three reps to check 50 sample accounts"]
-    assert (relay["direction"], relay["route"], relay["status"]) == ("outbound", "via_liaison", "forwarded")
+    assert (relay["direction"], relay["route"], relay["status"]) == ("outbound", "via_liaison", "delivered")
     ann = by["Recovery plan agreed; go-live after the quarter close"]
     assert ann["direction"] == "announcement" and ann["audience"] == "project"
 

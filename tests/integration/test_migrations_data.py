@@ -151,3 +151,41 @@ def test_lessons_keep_their_text_and_start_at_version_1(empty_db_url: str) -> No
         assert _checksum(db, "lessons", LESSON_COLUMNS)[0] == 3
     finally:
         db.dispose()
+
+
+SEED_COMMS = [
+    "INSERT INTO comm_items (id, project_id, kind, subject, raised_by, direction, audience, route, direct_contact,"
+    " status, received_at, version) VALUES"
+    " (1, 1, 'announcement', 'Go-live moved', 1, 'announcement', 'project', 'direct', false, 'open',"
+    " '2026-01-02 09:00:00', 1),"
+    " (2, 1, 'message', 'Rehearsal', 1, 'outbound', 'department', 'via_liaison', false, 'forwarded',"
+    " '2026-01-02 10:00:00', 1),"
+    " (3, 1, 'message', 'Question', 2, 'inbound', 'pm', 'via_liaison', false, 'forwarded',"
+    " '2026-01-02 11:00:00', 1),"
+    " (4, 1, 'message', 'Still with the liaison', 1, 'outbound', 'department', 'via_liaison', false,"
+    " 'with_liaison', '2026-01-02 12:00:00', 1),"
+    " (5, 1, 'announcement', 'Closed one', 1, 'announcement', 'project', 'direct', false, 'closed',"
+    " '2026-01-02 13:00:00', 1)",
+]
+
+
+def test_messages_nobody_acts_on_become_delivered(empty_db_url: str) -> None:
+    """0019_comm_delivered: open announcements and relayed PM messages are `delivered`; a message forwarded
+    to the PM, one still with the liaison and a closed one keep their status; down again restores them."""
+    db = Database(empty_db_url)
+    try:
+        db.upgrade("0018_lesson_version")
+        _seed(db, SEED_0001 + SEED_COMMS)
+        q = text("SELECT id, status FROM comm_items ORDER BY id")
+        with db.engine.connect() as c:
+            before = [tuple(r) for r in c.execute(q)]
+        db.upgrade()
+        with db.engine.connect() as c:
+            assert [tuple(r) for r in c.execute(q)] == [
+                (1, "delivered"), (2, "delivered"), (3, "forwarded"), (4, "with_liaison"), (5, "closed"),
+            ]  # fmt: skip
+        db.downgrade("0018_lesson_version")
+        with db.engine.connect() as c:
+            assert [tuple(r) for r in c.execute(q)] == before
+    finally:
+        db.dispose()

@@ -35,7 +35,10 @@ def _items_table(items: list[dict[str, Any]]) -> Table:
 def list_cmd(
     project: Project,
     status: Annotated[
-        str | None, typer.Option(help="open, or one status (with_liaison, answered ...).")
+        str | None,
+        typer.Option(
+            help="open, or one status (with_liaison, open, forwarded, delivered, answered, closed)."
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:

@@ -28,7 +28,8 @@ class Route(StrEnum):
 class Status(StrEnum):
     WITH_LIAISON = "with_liaison"  # waiting for the department's liaison (answer or forward)
     OPEN = "open"  # waiting for its addressee (the PM, a person, the department)
-    FORWARDED = "forwarded"  # the liaison passed it on; waiting for the PM (or delivered to the department)
+    FORWARDED = "forwarded"  # the liaison passed it on to the PM; waiting for the PM
+    DELIVERED = "delivered"  # an announcement, or the PM's message the liaison relayed: nobody has to act
     ANSWERED = "answered"
     CLOSED = "closed"
 

@@ -359,7 +359,7 @@ def send(
     pm_is_sender = actor.user_id is not None and actor.user_id == pm
 
     if announce:
-        route = C.Routing(Route.DIRECT, Status.OPEN, Direction.ANNOUNCEMENT, None)
+        route = C.Routing(Route.DIRECT, Status.DELIVERED, Direction.ANNOUNCEMENT, None)
         dept = None
         if audience is Audience.DEPARTMENT:
             d = _department(s, to_department_id)
@@ -566,13 +566,14 @@ def forward(
     to_pm: list[CommItem] = []
     for i in items:
         before = journal.snapshot(i)
-        i.status = Status.FORWARDED.value
+        inbound = i.direction == Direction.INBOUND.value
+        i.status = Status.FORWARDED.value if inbound else Status.DELIVERED.value
         i.forwarded_at = t
         i.forward_id = fw.id
         if i.first_response_at is None:
             i.first_response_at = t
         text = fw.note or ("Forwarded to the Project Manager" if i.direction == "inbound" else "Relayed")
-        if i.direction == Direction.INBOUND.value:
+        if inbound:
             i.pm_id = pm or i.pm_id
             add_participants(s, i.id, [i.pm_id], "pm")
             to_pm.append(i)
