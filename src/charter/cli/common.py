@@ -173,6 +173,22 @@ def parse_when(value: str | None, field: str) -> datetime | None:
     return dt.astimezone(UTC)
 
 
+def parse_date(value: str | None, field: str) -> date | None:
+    """An ISO date (2030-01-20); None stays None."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError(f"{value!r} is not an ISO date (e.g. 2030-01-20)", field=field) from None
+
+
+def check_length(value: str | None, limit: int, field: str) -> None:
+    """Refuse text longer than its column (the API's schemas refuse it before the service sees it)."""
+    if value is not None and len(value) > limit:
+        raise ValidationError(f"{field} is longer than {limit} characters", field=field)
+
+
 def ref_number(value: str, prefix: str, what: str) -> int:
     """The number of a reference typed as `PREFIX-n` or `n` (C-3, R-12); anything else fails naming `what`."""
     v = value.strip().upper().removeprefix(f"{prefix}-")

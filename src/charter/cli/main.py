@@ -9,6 +9,7 @@ import typer
 from charter.cli import backup, common, db, schedule, serve, team
 from charter.cli.bench import bench_app
 from charter.cli.budget import approvals_cmd, budget_app, contract_app, evm_cmd, po_app
+from charter.cli.calendars import calendar_app
 from charter.cli.change_control import change_app, concern_app
 from charter.cli.common import CharterGroup
 from charter.cli.comms import comms_app, messages_app
@@ -71,6 +72,7 @@ app.command("schedule")(schedule.schedule)
 app.command("import")(schedule.import_)
 app.command("export")(schedule.export)
 app.add_typer(schedule.baseline_app, name="baseline")
+app.add_typer(calendar_app, name="calendar")
 app.add_typer(task_app, name="task")
 app.add_typer(wp_app, name="wp")
 app.add_typer(timesheet_app, name="timesheet")
