@@ -366,23 +366,149 @@ def test_deterministic_finish_is_the_schedules_with_pins_and_deadlines(seed: Any
 
 
 def test_constraint_outside_the_calendar_and_own_calendar_warning(seed: Any) -> None:
-    """A deadline outside the project calendar's range is refused naming the field; tasks on their own calendar
-    are simulated on the project calendar, and a warning says how many."""
-    from charter.services import calendars
+    """A deadline outside the project calendar's range is refused naming the field; a task on its own calendar
+    that the schedule has placed needs no warning, one the schedule has not computed yet gets one."""
+    from sqlalchemy import delete
+
+    from charter.persistence.models import TaskComputed
 
     pm = seed.actor("pm")
     with seed.db.uow() as s:
-        cid = calendars.create_calendar(s, pm, seed.p1, name="24x7", weekdays=[0, 1, 2, 3, 4, 5, 6],
-                                        shifts=[[0, 1440]])["id"]  # fmt: skip
+        cid = _calendar(s, pm, seed, "24x7", [0, 1, 2, 3, 4, 5, 6], [[0, 1440]])
         t = tasks.get_task(s, pm, seed.p1, seed.tasks["c"])
         tasks.update_task(s, pm, seed.p1, seed.tasks["c"], t["version"], calendar_id=cid)
     run = _run(seed, iterations=100)
-    assert run["result"]["warnings"] == [
-        "1 task has its own calendar; the simulation uses the project calendar"
-    ]
+    assert run["result"]["warnings"] == []
+    with seed.db.uow() as s:
+        s.execute(delete(TaskComputed).where(TaskComputed.task_id == seed.tasks["c"]))
+        assert simulation.build_inputs(s, seed.p1, {}).warnings == [
+            "1 task on its own calendar has no computed schedule yet: its duration is simulated as "
+            "project-calendar working time"
+        ]
+        s.rollback()
     with seed.db.uow() as s:
         s.execute(update(Task).where(Task.id == seed.tasks["b"]).values(deadline=date(2100, 1, 1)))
         with pytest.raises(ValidationError) as e:
             simulation.build_inputs(s, seed.p1, {})
         assert e.value.field == "deadline" and "Task B" in e.value.message
         s.rollback()
+
+
+# ------------------------------------------------------------------------------------------- task calendars
+
+
+def _calendar(s: Any, pm: Any, seed: Any, name: str, weekdays: list[int], shifts: list[list[int]]) -> int:
+    from charter.services import calendars
+
+    return int(calendars.create_calendar(s, pm, seed.p1, name=name, weekdays=weekdays, shifts=shifts)["id"])
+
+
+def _on(seed: Any, key: str, **values: Any) -> None:
+    with seed.db.uow() as s:
+        t = tasks.get_task(s, seed.actor("pm"), seed.p1, seed.tasks[key])
+        tasks.update_task(s, seed.actor("pm"), seed.p1, seed.tasks[key], t["version"], **values)
+
+
+def _schedule_days(seed: Any) -> tuple[float, str]:
+    """The schedule's project finish in working days of the project calendar from the project start, and as
+    the run shows it (the finish side of the project calendar: a 24x7 task may end at night)."""
+    from charter.persistence.models import ProjectSchedule
+
+    with seed.db.uow(readonly=True) as s:
+        inp = simulation.build_inputs(s, seed.p1, {})
+        row = s.get(ProjectSchedule, seed.p1)
+        assert row is not None and row.finish is not None
+        w = inp.cal.to_working(row.finish)
+        return round((w - inp.start_w) / MPD, 2), inp.cal.to_datetime(w, finish=True).isoformat()
+
+
+def _all_at(run: dict[str, Any], days: float, when: str) -> None:
+    res = run["result"]
+    assert res["deterministic"] == {"days": days, "date": when}
+    assert {f["p"]: (f["days"], f["date"]) for f in res["finish"]} == {
+        p: (days, when) for p in (10, 50, 80, 90)
+    }
+    assert res["warnings"] == []
+
+
+def test_a_24x7_task_is_simulated_at_its_scheduled_length(seed: Any) -> None:
+    """Task A on a 24x7 calendar for 60 hours (3600 of its minutes) from Monday 00:00 ends Wednesday 12:00: 2.375
+    project days, not 7.5. Task C follows it 12 working hours later (1.5 days on the project calendar, ending at
+    4.875); moved to 24x7 for 48 hours, it starts 12 hours (of its calendar) after A, Thursday 00:00, and ends
+    Saturday 00:00 (the end of day 5). With fixed durations every percentile is the schedule's finish."""
+    with seed.db.uow() as s:
+        cid = _calendar(s, seed.actor("pm"), seed, "24x7", [0, 1, 2, 3, 4, 5, 6], [[0, 1440]])
+        tasks.create_link(
+            s, seed.actor("pm"), seed.p1, pred_id=seed.tasks["a"], succ_id=seed.tasks["c"], lag="12h"
+        )
+    _on(seed, "a", calendar_id=cid, duration="60h")
+    days, when = _schedule_days(seed)
+    assert days == 4.88  # A, then C (B: 2 days from Wednesday 12:00 end at 4.375)
+    _all_at(_run(seed, iterations=300), days, when)
+    _on(seed, "c", calendar_id=cid, duration="48h")
+    days, when = _schedule_days(seed)
+    assert days == 5 and when.startswith("2020-01-10T18:00")  # C ends Saturday 00:00
+    _all_at(_run(seed, iterations=300), days, when)
+
+
+def test_a_part_time_task_takes_longer_in_project_time(seed: Any) -> None:
+    """Task A on a 4-hour-day calendar (09:00-13:00): its 3 days (1440 minutes) take 6 of its days, so 5.5
+    project days (to Monday 13:00), and B ends at 7.5. Task C, part-time too, after B (which ends Wednesday
+    13:00) waits for its calendar until Thursday 09:00 and ends Friday 13:00: 9.5 project days."""
+    with seed.db.uow() as s:
+        cid = _calendar(s, seed.actor("pm"), seed, "Part time", [0, 1, 2, 3, 4], [[540, 780]])
+    _on(seed, "a", calendar_id=cid)
+    days, when = _schedule_days(seed)
+    assert days == 7.5
+    _all_at(_run(seed, iterations=300), days, when)
+    with seed.db.uow() as s:
+        tasks.create_link(s, seed.actor("pm"), seed.p1, pred_id=seed.tasks["b"], succ_id=seed.tasks["c"])
+    _on(seed, "c", calendar_id=cid)
+    days, when = _schedule_days(seed)
+    assert days == 9.5
+    _all_at(_run(seed, iterations=300), days, when)
+    _estimates(seed)  # A 2/3/6 d of its calendar: 4 to 12 of its half days
+    f = _finish(_run(seed, iterations=2000))
+    assert 7.5 < f[50] < 12 and f[90] > 10
+
+
+def test_a_constraint_date_counts_on_the_tasks_own_calendar(seed: Any) -> None:
+    """Task C on a 09:00-13:00 calendar, start no earlier than Thursday 15:00: its calendar first works on Friday
+    09:00, so its 2 half days end Monday 13:00 (5.5 project days, after B at 5), as in the schedule."""
+    with seed.db.uow() as s:
+        cid = _calendar(s, seed.actor("pm"), seed, "Part time", [0, 1, 2, 3, 4], [[540, 780]])
+        inp = simulation.build_inputs(s, seed.p1, {})
+        cal, w0 = inp.cal, inp.start_w
+    _on(
+        seed,
+        "c",
+        calendar_id=cid,
+        constraint_type="snet",
+        constraint_date=cal.to_datetime(w0 + 3 * MPD + 300),
+    )
+    days, when = _schedule_days(seed)
+    assert days == 5.5
+    _all_at(_run(seed, iterations=300), days, when)
+
+
+def test_a_started_24x7_task_converts_work_done_and_remaining(seed: Any) -> None:
+    """Task A, 24x7 for 72 hours, started Monday 09:00 and half done (36 hours: Tuesday 21:00); the status date
+    Wednesday 11:00 holds its rest until then, so it ends Thursday 23:00 and B runs Friday and Monday: the run
+    finishes at day 6 in every iteration (not 11, as 2160 + 2160 project minutes would make it)."""
+    from charter.persistence.models import ProjectSchedule
+    from charter.services import scheduling
+
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        cid = _calendar(s, pm, seed, "24x7", [0, 1, 2, 3, 4, 5, 6], [[0, 1440]])
+        inp = simulation.build_inputs(s, seed.p1, {})
+        cal, w0 = inp.cal, inp.start_w
+    _on(seed, "a", calendar_id=cid, duration="72h", actual_start=cal.to_datetime(w0), percent_complete=50)
+    with seed.db.uow() as s:
+        row = s.get(ProjectSchedule, seed.p1)
+        scheduling.set_status_date(
+            s, pm, seed.p1, cal.to_datetime(w0 + 2 * MPD + 120), row.version if row else 0
+        )
+    days, when = _schedule_days(seed)
+    assert days == 6
+    _all_at(_run(seed, iterations=300), days, when)

@@ -15,7 +15,8 @@ calendar and as dates):
   date. Without a status date remaining work resumes where the logic and the work done put it (a
   warning says so); without any progress the network runs from the project start.
 - **Links**: type and lag as planned; elapsed lags are converted at the calendar's working minutes per day,
-  percent lags at the predecessor's most likely duration.
+  percent lags at the predecessor's most likely duration (links into a task on its own calendar: see
+  Calendars).
 - **Constraints and deadlines** as the schedule applies them (:mod:`charter.engine.cpm`), to the sampled
   durations of every iteration: a levelled start (``levelled_start``, set by resource levelling) acts as a
   start-no-earlier-than (the later of the two when the task has one), exactly as the schedule folds it in;
@@ -23,8 +24,21 @@ calendar and as dates):
   constraints), and SNLT, FNLT, MSO, MFO and the deadline cap the late dates, so a task that misses one is
   critical in that iteration. Constraint dates and deadlines outside the project calendar's range are
   refused (naming the field).
-- **Calendars**: the whole run is in working minutes of the project calendar; task calendars are not
-  simulated (a warning counts the tasks that have their own).
+- **Calendars**: the whole run is in working minutes of the project calendar. A task on its own calendar (whose
+  duration, estimates and working lags are minutes of *that* calendar) is converted at the position the stored
+  schedule gives it (its computed early start and finish, :class:`_OwnCalendars`): its estimates are scaled
+  by the project calendar's working time between them over its duration (a 24x7 task of 72 hours from Monday
+  00:00 to Thursday 00:00 is 3 project days, not 9; a task on a 4-hour-day calendar twice its length), for
+  a started one the work done and the remaining work separately, where the schedule puts them. A link into
+  such a task carries, instead of its lag, the project-calendar time from its predecessor's scheduled end to
+  the bound the schedule derives (the lag on the successor's calendar, as :mod:`charter.engine.cpm` counts
+  it, plus any wait for that calendar to open); its constraint dates and deadline are moved to the working
+  instant its calendar gives them. With fixed durations the run thus finishes where the schedule does. The
+  approximation: a task that moves in an iteration keeps the length it has at its scheduled position, and
+  the wait of a task on its own calendar for that calendar to open after the project start or the status
+  date is not counted. A task on its own calendar that the schedule has not computed yet keeps its duration
+  as project-calendar time (a warning counts them). Elapsed lags into tasks on the project calendar are
+  converted at its working minutes per day, as before; risk delays are project-calendar working days.
 - **Costs**: where a task has planned cost (labour from assignments x rates, plus fixed costs), its labour
   cost is three-point, scaled like its duration (optimistic/most likely, pessimistic/most likely; for a task in
   progress only the remaining share of it); fixed
@@ -61,7 +75,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +88,7 @@ from charter.domain import schedule as srules
 from charter.domain.errors import Conflict, NotFound, ValidationError
 from charter.domain.roles import Perm
 from charter.engine.calendar import CalendarRangeError, WorkCalendar
+from charter.engine.cpm import Constraint, LagKind, LinkType
 from charter.engine.montecarlo import (
     Actuals,
     Constraints,
@@ -86,7 +101,15 @@ from charter.engine.montecarlo import (
     simulate,
 )
 from charter.persistence.db import Database
-from charter.persistence.models import Calendar, Project, ProjectSchedule, Risk, SimulationRun, Task
+from charter.persistence.models import (
+    Calendar,
+    Project,
+    ProjectSchedule,
+    Risk,
+    SimulationRun,
+    Task,
+    TaskComputed,
+)
 from charter.services import budget, journal
 from charter.services.authz import can, project_for
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
@@ -206,13 +229,17 @@ def build_inputs(s: Session, project_id: int, params: dict[str, Any]) -> Inputs:
     lag[elapsed] = lag[elapsed] * mpd / 1440
     pct = net.kind == srules.LAG_CODES[srules.LagKind.PERCENT]
     lag[pct] = lag[pct] / 100 * md0[net.src[pct]]
+    own = _OwnCalendars(s, p, net, pcal_row.id, cal)
+    spread = lo.copy(), md.copy(), hi.copy()  # the cost's spread: as the estimates' before any conversion
+    whole = own.place(rows, lo, md, hi, done, rest)
+    own.links(net, lag, md0)
     inp = Inputs(task_ids=[r.id for r in rows], names=[r.name for r in rows],
                  duration=ThreePoint(lo, md, hi, DISTRIBUTIONS[dist_name]), src=net.src, dst=net.dst,
                  typ=net.typ, lag=lag, mpd=mpd, cal=cal, start_w=cal.to_working(project_start(p)),
                  currency=p.currency)  # fmt: skip
-    _actuals(s, project_id, inp, rows, done)
-    _dated(s, project_id, inp, net, pcal_row.id)
-    _costs(s, p, inp, lo, md, hi, DISTRIBUTIONS[dist_name], rest)
+    _actuals(s, project_id, inp, rows, done, whole)
+    _dated(inp, net, own)
+    _costs(s, p, inp, *spread, DISTRIBUTIONS[dist_name], rest)
     _risks(s, project_id, inp)
     _correlation(params, inp, [r.work_package_id for r in rows])
     if p.target_date is not None:
@@ -232,9 +259,12 @@ def build_inputs(s: Session, project_id: int, params: dict[str, Any]) -> Inputs:
     return inp
 
 
-def _actuals(s: Session, project_id: int, inp: Inputs, rows: Sequence[Any], done: np.ndarray) -> None:
+def _actuals(
+    s: Session, project_id: int, inp: Inputs, rows: Sequence[Any], done: np.ndarray, whole: np.ndarray
+) -> None:
     """Progress, as the schedule has it: actual dates, work done and the project's status date (working
-    minutes from the project start). Without any progress the network runs from the project start."""
+    minutes from the project start; ``whole``: each task's duration in them, for an actual finish without an
+    actual start). Without any progress the network runs from the project start."""
     sched = s.get(ProjectSchedule, project_id)
     status_at = sched.status_date if sched is not None else None
     n = len(rows)
@@ -242,10 +272,9 @@ def _actuals(s: Session, project_id: int, inp: Inputs, rows: Sequence[Any], done
     complete = np.zeros(n, dtype=np.bool_)
     try:
         for i, r in enumerate(rows):
-            dur = 0 if r.milestone else int(r.duration or 0)
             if r.actual_finish is not None:
                 finish[i] = inp.cal.to_working(r.actual_finish) - inp.start_w
-                start[i] = finish[i] - dur  # as the CPM engine places a finish without a start
+                start[i] = finish[i] - whole[i]  # as the CPM engine places a finish without a start
             if r.actual_start is not None:
                 start[i] = inp.cal.to_working(r.actual_start) - inp.start_w
             complete[i] = (r.percent_complete or 0) >= 100
@@ -262,20 +291,28 @@ def _actuals(s: Session, project_id: int, inp: Inputs, rows: Sequence[Any], done
                             "and the work done put it")  # fmt: skip
 
 
-def _dated(s: Session, project_id: int, inp: Inputs, net: Network, pcal_id: int) -> None:
+def _dated(inp: Inputs, net: Network, own: _OwnCalendars) -> None:
     """Constraints (a levelled start folded in as an SNET, as the schedule does) and deadlines, in working
-    minutes of the project calendar from the project start; none -> no constraints for the engine. Tasks on
-    their own calendar are simulated on the project calendar: a warning counts them."""
+    minutes of the project calendar from the project start; none -> no constraints for the engine. On a task
+    with its own calendar a date is first moved to where that calendar's working time puts it (the next
+    working instant for a start, the end of the last working period for a finish), as the schedule counts it.
+    The tasks on their own calendar that the stored schedule has not placed yet get a warning."""
     assert net.ids == inp.task_ids  # both by Task.id
     kinds, dates = constraint_arrays(net.rows)
     n = len(net.rows)
     at, deadline = np.full(n, np.nan), np.full(n, np.nan)
+    finish_side = np.isin(kinds, [Constraint.FNET, Constraint.FNLT, Constraint.MFO])
     for field_name, values, out in (("constraint_date", dates.tolist(), at),
                                      ("deadline", [x[6] for x in net.rows], deadline)):  # fmt: skip
         for i, d in enumerate(values):
             if d is None:
                 continue
             try:
+                c = own.cal.get(i)
+                if c is not None:  # the instant the task's own calendar gives this date
+                    d = c.to_datetime(
+                        c.to_working(d), finish=field_name == "deadline" or bool(finish_side[i])
+                    )
                 out[i] = inp.cal.to_working(d) - inp.start_w
             except CalendarRangeError:
                 raise ValidationError(f"task '{inp.names[i]}': its {field_name.replace('_', ' ')} lies outside "
@@ -283,15 +320,108 @@ def _dated(s: Session, project_id: int, inp: Inputs, net: Network, pcal_id: int)
                                       details={"task_id": inp.task_ids[i]}) from None  # fmt: skip
     if (kinds != 0).any() or np.isfinite(deadline).any():
         inp.constraints = Constraints(kinds, at, deadline)
-    own = [x[3] for x in net.rows if x[3] is not None and x[3] != pcal_id]
-    if own:
-        cals = set(
-            s.scalars(select(Calendar.id).where(Calendar.project_id == project_id, Calendar.id != pcal_id))
-        )
-        count = sum(1 for c in own if c in cals)
-        if count:
-            inp.warnings.append(f"{count} task{'s have their' if count > 1 else ' has its'} own calendar; the "
-                                "simulation uses the project calendar")  # fmt: skip
+    count = len(own.unplaced)
+    if count == 1:
+        inp.warnings.append("1 task on its own calendar has no computed schedule yet: its duration is simulated "
+                            "as project-calendar working time")  # fmt: skip
+    elif count:
+        inp.warnings.append(f"{count} tasks on their own calendar have no computed schedule yet: their durations "
+                            "are simulated as project-calendar working time")  # fmt: skip
+
+
+class _OwnCalendars:
+    """Tasks on a calendar other than the project's, at the position the stored schedule gives them.
+
+    The engine runs in working minutes of the project calendar; a task's duration is in working minutes of
+    its own. Each such task is converted at its scheduled (early) dates: its duration becomes the project
+    calendar's working time between its early start and early finish, its three-point estimate is scaled by
+    that over its duration (for a started task the work done and the remaining work are converted separately,
+    where the schedule puts them). A link into such a task gets, in place of its lag, the project calendar's
+    working time from its predecessor's scheduled finish (start for SS/SF) to where the schedule's bound puts
+    the successor: the lag counted on the successor's calendar, as :mod:`charter.engine.cpm` counts it, plus
+    any wait for that calendar's next working time. A task the schedule has not computed yet keeps its
+    duration (``unplaced``, a warning counts them)."""
+
+    def __init__(self, s: Session, p: Project, net: Network, pcal_id: int, pcal: WorkCalendar):
+        self.pcal = pcal
+        self.cal: dict[int, WorkCalendar] = {}  # task index -> its own calendar
+        self.es: dict[int, dt.datetime] = {}  # task index -> its stored early start / finish
+        self.ef: dict[int, dt.datetime] = {}
+        self.unplaced: list[int] = []
+        self.status: int | None = None  # the status date (project working time), for started tasks
+        wanted = {x[3] for x in net.rows if x[3] is not None and x[3] != pcal_id}
+        if not wanted:
+            return
+        rng = calendar_range(p)
+        q = select(Calendar).where(Calendar.project_id == p.id, Calendar.id.in_(wanted))
+        cals = {c.id: work_calendar(s, c, rng) for c in s.scalars(q)}  # as the schedule: others -> project's
+        self.cal = {i: cals[x[3]] for i, x in enumerate(net.rows) if x[3] in cals}
+        if not self.cal:
+            return
+        c = TaskComputed.__table__.c
+        for tid, es, ef in s.execute(
+            select(c.task_id, c.early_start, c.early_finish).where(c.project_id == p.id)
+        ):
+            i = net.index.get(tid)
+            if i is not None and es is not None and ef is not None:
+                self.es[i], self.ef[i] = es, ef
+        self.unplaced = [i for i in self.cal if i not in self.es]
+        sched = s.get(ProjectSchedule, p.id)
+        if sched is not None and sched.status_date is not None:
+            with suppress(CalendarRangeError):  # refused with the other progress dates (see _actuals)
+                self.status = pcal.to_working(sched.status_date)
+
+    def place(self, rows: Sequence[Any], lo: np.ndarray, md: np.ndarray, hi: np.ndarray, done: np.ndarray,
+              rest: np.ndarray) -> np.ndarray:  # fmt: skip
+        """Convert the durations (in place: the estimates of each task on its own calendar, the work done of a
+        started one) to project-calendar working time; return every task's duration in it (for an actual
+        finish without an actual start)."""
+        whole = np.array([0.0 if r.milestone else float(r.duration or 0) for r in rows])
+        pw = self.pcal.to_working
+        for i, c in self.cal.items():
+            dur = int(whole[i])
+            if dur == 0 or i not in self.es:  # a milestone has nothing to convert; not placed: as it is
+                continue
+            try:
+                es, ef = pw(self.es[i]), pw(self.ef[i])
+                if rest[i] > 0 and (rest[i] < 1 or rows[i].actual_start is not None):  # started, not complete
+                    d_end = c.to_datetime(c.to_working(self.es[i]) + int(done[i]))  # the start side: the rest
+                    done_p = pw(d_end) - es  # may resume there (its calendar's next working instant)
+                    resume = es + done_p if self.status is None else max(es + done_p, self.status)
+                    left = dur - int(done[i])  # the rest as the run resumes it: from there to the finish
+                    k = max(ef - resume, 0) / left if left > 0 else 1.0
+                    done[i] = done_p
+                else:  # not started, or complete (its estimate is its duration)
+                    k = (ef - es) / dur
+                    whole[i] = ef - es
+            except (CalendarRangeError, ValueError):
+                self.unplaced.append(i)
+                continue
+            lo[i], md[i], hi[i] = lo[i] * k, md[i] * k, hi[i] * k
+        return whole
+
+    def links(self, net: Network, lag: np.ndarray, md0: np.ndarray) -> None:
+        """Replace (in place) the lag of each link into a placed task on its own calendar by the project-calendar
+        working time from its predecessor's scheduled end to the successor's bound (see the class)."""
+        if not self.cal:
+            return
+        pw = self.pcal.to_working
+        fs_ff = (LinkType.FS, LinkType.FF)
+        for j in np.flatnonzero(np.isin(net.dst, list(self.cal))).tolist():
+            u, v = int(net.src[j]), int(net.dst[j])
+            if v not in self.es or u not in self.es:
+                continue
+            c, t, kind = self.cal[v], int(net.typ[j]), int(net.kind[j])
+            end = self.ef[u] if t in fs_ff else self.es[u]
+            try:
+                if kind == LagKind.ELAPSED:
+                    b = c.to_working(end + dt.timedelta(minutes=int(net.lag[j])))
+                else:  # working minutes of the successor's calendar (a percent lag as the run converts it)
+                    b = c.to_working(end) + round(float(md0[u] * net.lag[j] / 100 if kind == LagKind.PERCENT
+                                                        else net.lag[j]))  # fmt: skip
+                lag[j] = pw(c.to_datetime(b, finish=t not in (LinkType.FS, LinkType.SS))) - pw(end)
+            except (CalendarRangeError, ValueError):
+                continue  # out of the calendar's range: the lag as converted for the project calendar
 
 
 def _costs(
