@@ -22,7 +22,9 @@ def list_messages(
     project_id: int,
     actor: CurrentActor,
     db: DB,
-    status: str | None = Query(None, description="open, or one status: with_liaison, open, forwarded, delivered, answered, closed"),
+    status: str | None = Query(
+        None, description="open, or one status: with_liaison, open, forwarded, delivered, answered, closed"
+    ),
     department_id: int | None = None,
     entity_type: str | None = None,
     entity_id: int | None = None,
