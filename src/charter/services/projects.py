@@ -250,6 +250,7 @@ def update_project(s: Session, actor: Actor, project_id: int, version: int, **ch
     _check_lifecycle(p, changes)
     rules.check_dates(changes.get("start_date", p.start_date), changes.get("target_date", p.target_date))
     before = journal.snapshot(p)
+    start = p.start_date
     for k, v in changes.items():
         setattr(p, k, v.strip() if k == "name" else v)
     s.flush()
@@ -263,6 +264,10 @@ def update_project(s: Session, actor: Actor, project_id: int, version: int, **ch
         before=before,
         after=journal.snapshot(p),
     )
+    if p.start_date != start:
+        from charter.services import scheduling  # the plan starts from the project's start: it moves with it
+
+        scheduling.plan_changed(s, p.id)
     return project_dict(s, p)
 
 
