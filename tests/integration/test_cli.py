@@ -125,8 +125,15 @@ def test_user_add_and_list(env: str) -> None:
         PASSWORD,
     )
     charter("user", "add", "ops", "--name", "Ops Admin", "--admin", "--password", PASSWORD)
+    # a name that reads as console markup prints as typed (and does not break the table)
+    made = charter("user", "add", "mark", "--name", "[bold red]Mark[/] [/x]", "--password", PASSWORD).stdout
+    assert "[bold red]Mark[/] [/x]" in made
+    listed = charter("user", "list").stdout
+    assert (
+        "[bold" in listed and "[/x]" in listed
+    )  # shown as typed: markup would be consumed (or fail on [/x])
     users = {u["username"]: u for u in as_json("user", "list")}
-    assert set(users) == {"root", "priya.nair", "ops"}
+    assert set(users) == {"root", "priya.nair", "ops", "mark"}
     assert users["priya.nair"]["email"] == "p@example.com" and not users["priya.nair"]["is_admin"]
     assert users["ops"]["is_admin"]
     line = assert_one_error_line(

@@ -125,6 +125,19 @@ def test_form_error_keeps_input_and_names_field(web) -> None:
     assert 'aria-invalid="true"' in r.text
 
 
+def test_charter_edit_takes_a_currency_in_lower_case(web) -> None:
+    client, ids = web
+    token = login(client, "pat")
+    r = client.post(
+        f"/projects/{ids['project']}/charter",
+        data={"csrf_token": token, "version": "1", "currency": " eur "},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    with client.app.state.db.uow(readonly=True) as s:  # type: ignore[attr-defined]
+        assert projects.get_project(s, SYSTEM, ids["project"])["currency"] == "EUR"
+
+
 def test_stale_charter_edit_is_409_and_keeps_input(web) -> None:
     client, ids = web
     token = login(client, "pat")

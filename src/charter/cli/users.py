@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, ask_password, console, open_db, print_json
@@ -47,7 +48,9 @@ def add(
             )
     finally:
         db.dispose()
-    console.print(f"Created user [bold]{u['username']}[/bold] ({u['display_name']}), id {u['id']}.")
+    console.print(
+        f"Created user [bold]{escape(u['username'])}[/bold] ({escape(u['display_name'])}), id {u['id']}."
+    )
 
 
 @user_app.command("list")
@@ -66,10 +69,10 @@ def list_(as_json: JsonFlag = False) -> None:
     for u in users:
         t.add_row(
             str(u["id"]),
-            u["username"],
-            u["display_name"],
-            u["department"] or "",
-            u["email"] or "",
+            escape(u["username"]),
+            escape(u["display_name"]),
+            escape(u["department"] or ""),
+            escape(u["email"] or ""),
             "yes" if u["is_admin"] else "",
             "yes" if u["is_active"] else "no",
         )

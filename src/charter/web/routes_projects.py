@@ -142,6 +142,8 @@ CHARTER_TEXT = ("name", "objectives", "scope_statement", "success_criteria", "st
 def edit_charter(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
     try:
         changes: dict[str, Any] = {k: form[k] for k in CHARTER_TEXT if k in form}
+        if isinstance(changes.get("currency"), str):
+            changes["currency"] = changes["currency"].strip().upper()  # as the new-project form takes it
         changes["start_date"] = opt_date(form, "start_date")
         changes["target_date"] = opt_date(form, "target_date")
         version = opt_int(form, "version") or 0
