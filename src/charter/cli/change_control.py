@@ -40,8 +40,8 @@ def _print_cr(c: dict[str, Any]) -> None:
         t.add_row("finish", str(i["finish"]["before"]), str(i["finish"]["after"]))
         for k, v in i["cost"].items():
             t.add_row(k, str(v["before"]), str(v["after"]))
-        t.add_row("critical path", ", ".join(x["name"] for x in i["critical_path"]["before"]),
-                  ", ".join(x["name"] for x in i["critical_path"]["after"]))  # fmt: skip
+        t.add_row("critical path", escape(", ".join(x["name"] for x in i["critical_path"]["before"])),
+                  escape(", ".join(x["name"] for x in i["critical_path"]["after"])))  # fmt: skip
         console.print(t)
     if c["approvers"]:
         votes = ", ".join(f"{v['name']}: {v['vote']}" for v in c["votes"]) or "no votes yet"
