@@ -124,6 +124,11 @@ def test_only_the_project_manager_changes_calendars(cli: Any, seed: Any) -> None
     assert "not found" in _one_line(cli("calendar", "list", "P1", who="outsider", code=1))
     assert "do not allow" in _one_line(cli("calendar", "update", "P1", "Standard", "--hours", "9-17", who="worker",
                                            code=1))  # fmt: skip
+    # a refused working period is named with its hours and what is wrong with it
+    line = _one_line(cli("calendar", "create", "P1", "Odd", "--hours", "09:00-13:00,12:00-18:00", code=1))
+    assert "working period 2 (12:00-18:00) starts before the period before it ends (13:00)" in line, line
+    line = _one_line(cli("calendar", "create", "P1", "Odd", "--hours", "13:00-09:00", code=1))
+    assert "working period 1 (13:00-09:00) ends before it starts" in line, line
     assert (_count(seed, Calendar), _count(seed, CalendarExceptionRow), _count(seed, JournalEntry)) == (
         cals, excs, journal)  # fmt: skip
 
@@ -167,6 +172,11 @@ def test_bad_input_is_one_line_naming_the_field_and_writes_nothing(cli: Any, see
     for args, field in cases:
         line = _one_line(cli("calendar", *args, code=1))
         assert f"(field: {field})" in line, (args, line)
+    # a refused working period is named with its hours and what is wrong with it
+    line = _one_line(cli("calendar", "create", "P1", "Odd", "--hours", "09:00-13:00,12:00-18:00", code=1))
+    assert "working period 2 (12:00-18:00) starts before the period before it ends (13:00)" in line, line
+    line = _one_line(cli("calendar", "create", "P1", "Odd", "--hours", "13:00-09:00", code=1))
+    assert "working period 1 (13:00-09:00) ends before it starts" in line, line
     assert (_count(seed, Calendar), _count(seed, CalendarExceptionRow), _count(seed, JournalEntry)) == (
         cals, excs, journal)  # fmt: skip
     assert _finish(cli, "Task A") == a_finish

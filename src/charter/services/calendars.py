@@ -116,6 +116,14 @@ def list_calendars(s: Session, actor: Actor, project_id: int) -> list[dict[str, 
     return [calendar_dict(c, _exceptions(s, c.id)) for c in rows]
 
 
+def _hhmm(minute: int) -> str:
+    return (
+        f"{minute // 60:02d}:{minute % 60:02d}"
+        if isinstance(minute, int) and 0 <= minute <= 1440
+        else str(minute)
+    )
+
+
 def _check(
     weekdays: list[int] | None, shifts: list[list[int]] | None, country: str | None, subdiv: str | None
 ) -> None:
@@ -125,13 +133,25 @@ def _check(
         prev = 0
         if not shifts:
             raise ValidationError("a calendar needs at least one working period", field="shifts")
-        for pair in shifts:
-            if len(pair) != 2 or not (prev <= pair[0] < pair[1] <= 1440):
-                raise ValidationError(
-                    "working hours are sorted, non-overlapping [from, to] minute pairs within a day",
-                    field="shifts",
+        for n, pair in enumerate(shifts, 1):
+            what = f"working period {n}"
+            if len(pair) != 2:
+                raise ValidationError(f"{what} needs a start and an end ([from, to] minutes of the day, "
+                                      "09:00 = 540)", field="shifts")  # fmt: skip
+            a, b = pair
+            what += f" ({_hhmm(a)}-{_hhmm(b)})"
+            if not (0 <= a <= 1440 and 0 <= b <= 1440):
+                problem = "lies outside the day (00:00-24:00)"
+            elif b <= a:
+                problem = "ends before it starts"
+            elif a < prev:
+                problem = (
+                    f"starts before the period before it ends ({_hhmm(prev)}): periods are in order, apart"
                 )
-            prev = pair[1]
+            else:
+                prev = b
+                continue
+            raise ValidationError(f"{what} {problem}", field="shifts")
     if country:
         import holidays as holidays_pkg
 
