@@ -21,7 +21,9 @@ def backup(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Archive to write (default: charter-backup-<UTC time>.tar.gz here)."
+            "--output",
+            "-o",
+            help="Archive to write (default: charter-backup-YYYYMMDDTHHMMSSZ.tar.gz here, UTC).",
         ),
     ] = None,
     as_json: JsonFlag = False,

@@ -36,6 +36,7 @@ app = typer.Typer(
     help="Charter — IT project management organised around roles and responsibilities.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
