@@ -180,6 +180,22 @@ def _proposed(w: World, c: str) -> None:
     api._proposed(w)
 
 
+def _cal_exception(w: World) -> int:
+    """A day off in P1's project calendar (made by the admin)."""
+    import datetime as dt
+
+    from charter.services import calendars
+
+    with w.db.uow() as s:
+        c = calendars.add_exception(s, w.actor("admin"), w.p1, w.calendars["p1"], day=dt.date(2020, 2, 14))
+    return int(c["exceptions"][0]["id"])
+
+
+def _cal_form(w: World, c: str) -> dict[str, Any]:
+    """The calendar form: every day, round the clock."""
+    return {"version": "1", "name": "24x7", "shifts": "00:00-24:00", **{f"day_{i}": "on" for i in range(7)}}
+
+
 # ---- the rows, by area; expectations as in the API matrix (the same services decide)
 
 _RAISERS = api._RAISERS
@@ -258,6 +274,14 @@ SCHEDULE_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {f"user_{w.users['worker']}": "on", f"user_{w.users['task_leader']}": "on"}),
     Op("/projects/{project_id}/tasks/{task_id}/delete", in_p1("pm", "task_leader_b"),
        url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['b']}/delete", form=lambda w, c: {"version": "1"}),
+    Op("/projects/{project_id}/calendars", in_p1("pm"), url=p1("/calendars"), form=_cal_form),
+    Op("/projects/{project_id}/calendars/{calendar_id}", in_p1("pm"),
+       url=lambda w, c: f"/projects/{w.p1}/calendars/{w.calendars['p1']}", form=_cal_form),
+    Op("/projects/{project_id}/calendars/{calendar_id}/exceptions", in_p1("pm"), "a range of two days",
+       url=lambda w, c: f"/projects/{w.p1}/calendars/{w.calendars['p1']}/exceptions",
+       form=lambda w, c: {"from": "2020-02-13", "to": "2020-02-14", "name": "Offsite"}),
+    Op("/projects/{project_id}/calendars/{calendar_id}/exceptions/{exception_id}/delete", in_p1("pm"),
+       url=lambda w, c: f"/projects/{w.p1}/calendars/{w.calendars['p1']}/exceptions/{_cal_exception(w)}/delete"),
 )  # fmt: skip
 
 TEAM_ROWS: tuple[Op, ...] = (
@@ -688,6 +712,14 @@ def p2(fmt: str, make: Callable[[World], Any]) -> Url:
 # P1's objects through P2's URLs: P2's PM (the outsider) and the admin see P2 but the object is not in it, and
 # P1's members cannot see P2: 404 for every signed-in caller.
 CROSS_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/calendars/{calendar_id}", nowhere(), "P1's calendar through P2",
+       url=lambda w, c: f"/projects/{w.p2}/calendars/{w.calendars['p1']}", form=_cal_form),
+    Op("/projects/{project_id}/calendars/{calendar_id}/exceptions", nowhere(), "P1's calendar through P2",
+       url=lambda w, c: f"/projects/{w.p2}/calendars/{w.calendars['p1']}/exceptions",
+       form=lambda w, c: {"from": "2020-02-14"}),
+    Op("/projects/{project_id}/calendars/{calendar_id}/exceptions/{exception_id}/delete", nowhere(),
+       "P1's exception through P2's calendar",
+       url=lambda w, c: f"/projects/{w.p2}/calendars/{w.calendars['p2']}/exceptions/{_cal_exception(w)}/delete"),
     Op("/projects/{project_id}/risks/{risk_id}/comments", nowhere(), "P1's risk through P2",
        url=p2("/projects/{p2}/risks/{id}/comments", api._risk), form=lambda w, c: {"body": "Noted"}),
     Op("/projects/{project_id}/budget/lines/{line_id}/edit", nowhere(), "P1's line through P2",

@@ -22,6 +22,7 @@ from charter.cli.common import (
     print_rows,
     run_in_project,
 )
+from charter.domain.calendars import DAY_NAMES, hhmm, parse_shifts, parse_weekdays
 from charter.domain.errors import NotFound, ValidationError
 from charter.services import calendars, scheduling
 from charter.services.context import Actor
@@ -59,77 +60,11 @@ SubdivOpt = Annotated[
     str | None, typer.Option(help="...and of this region of it (e.g. BY for Bavaria; '' for none).")
 ]
 
-FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-DAY_NAMES = tuple(d[:3] for d in FULL_DAY_NAMES)
-NAME_MAX, COUNTRY_MAX, SUBDIV_MAX, SHIFTS_MAX = 120, 8, 16, 8  # the columns' (and the API's) limits
+NAME_MAX, COUNTRY_MAX, SUBDIV_MAX = 120, 8, 16  # the columns' (and the API's) limits
 RANGE_MAX_DAYS = 366
 
 
 # --------------------------------------------------------------------------------------------- input
-
-
-def _weekday(token: str) -> int:
-    t = token.strip().lower()
-    if t.isdigit() and 0 <= int(t) <= 6:
-        return int(t)
-    if len(t) >= 3:
-        for i, full in enumerate(FULL_DAY_NAMES):
-            if full.startswith(t):
-                return i
-    raise ValidationError(
-        f"{token.strip()!r} is not a weekday (mon .. sun, or 0 = Monday .. 6 = Sunday)", field="weekdays"
-    )
-
-
-def parse_weekdays(value: str | None) -> list[int] | None:
-    """ "mon-fri", "mon,wed,fri", "0-4" or "0,2,4" as sorted weekday numbers (0 = Monday)."""
-    if value is None:
-        return None
-    days: set[int] = set()
-    for part in value.split(","):
-        if not part.strip():
-            continue
-        lo, sep, hi = part.partition("-")
-        if sep:
-            a, b = _weekday(lo), _weekday(hi)
-            if b < a:
-                raise ValidationError(
-                    f"{part.strip()!r} runs backwards (Monday is the first day)", field="weekdays"
-                )
-            days.update(range(a, b + 1))
-        else:
-            days.add(_weekday(part))
-    if not days:
-        raise ValidationError("name at least one working weekday", field="weekdays")
-    return sorted(days)
-
-
-def _minute(text: str, part: str) -> int:
-    h, sep, m = text.strip().partition(":")
-    if not (h.isdigit() and (not sep or (m.isdigit() and len(m) == 2))):
-        raise ValidationError(f"{part.strip()!r} is not a period like 09:00-13:00", field="shifts")
-    minutes = int(h) * 60 + (int(m) if sep else 0)
-    if minutes > 1440 or (sep and int(m) > 59):
-        raise ValidationError(f"{part.strip()!r} is not a time of day (00:00 .. 24:00)", field="shifts")
-    return minutes
-
-
-def parse_shifts(value: str | None) -> list[list[int]] | None:
-    """ "09:00-13:00,14:00-18:00" as [[540, 780], [840, 1080]] (minutes of the day); the service checks they
-    are sorted and do not overlap."""
-    if value is None:
-        return None
-    shifts = []
-    for part in value.split(","):
-        if not part.strip():
-            continue
-        a, sep, b = part.partition("-")
-        if not sep:
-            raise ValidationError(f"{part.strip()!r} is not a period like 09:00-13:00", field="shifts")
-        shifts.append([_minute(a, part), _minute(b, part)])
-    if len(shifts) > SHIFTS_MAX:
-        raise ValidationError(f"at most {SHIFTS_MAX} working periods a day", field="shifts")
-    return shifts
 
 
 def _fields(
@@ -178,16 +113,12 @@ def find_calendar(s: Session, a: Actor, pid: int, ref: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- output
 
 
-def _hhmm(m: int) -> str:
-    return f"{m // 60:02d}:{m % 60:02d}"
-
-
 def _days(c: dict[str, Any]) -> str:
     return ", ".join(DAY_NAMES[d] for d in c["weekdays"])
 
 
 def _hours(c: dict[str, Any]) -> str:
-    return ", ".join(f"{_hhmm(a)}-{_hhmm(b)}" for a, b in c["shifts"])
+    return ", ".join(f"{hhmm(a)}-{hhmm(b)}" for a, b in c["shifts"])
 
 
 def _holidays(c: dict[str, Any]) -> str:
