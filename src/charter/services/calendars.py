@@ -178,6 +178,8 @@ def create_calendar(
     project_for(s, actor, project_id, Perm.TASK_EDIT)
     if not name.strip():
         raise ValidationError("the calendar needs a name", field="name")
+    if subdiv and not country:
+        raise ValidationError("a region needs its country", field="subdiv")
     _check(weekdays, shifts, country, subdiv)
     c = Calendar(
         project_id=project_id,
@@ -210,12 +212,14 @@ def update_calendar(
     c = _get(s, project_id, calendar_id)
     if c.version != version:
         raise stale("calendar", version, calendar_dict(c, _exceptions(s, c.id)))
-    _check(
-        changes.get("weekdays"),
-        changes.get("shifts"),
-        changes.get("country", c.country),
-        changes.get("subdiv", c.subdiv),
-    )
+    if "name" in changes:
+        if not (changes["name"] or "").strip():
+            raise ValidationError("the calendar needs a name", field="name")
+        changes["name"] = changes["name"].strip()
+    country, subdiv = changes.get("country", c.country), changes.get("subdiv", c.subdiv)
+    if subdiv and not country:
+        raise ValidationError("a region needs its country", field="subdiv")
+    _check(changes.get("weekdays"), changes.get("shifts"), country, subdiv)
     if changes.get("country"):
         changes["country"] = changes["country"].upper()
     before = journal.snapshot(c)
