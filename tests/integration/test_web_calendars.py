@@ -324,3 +324,38 @@ def test_anonymous_is_sent_to_login(web) -> None:
     client, ids = web
     r = client.get(f"/projects/{ids['project']}/calendars")
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_the_task_form_puts_a_task_on_a_calendar(web, db: Database) -> None:
+    """The task form's Calendar field (MS Project's Task Information > Calendar): on a seven-day calendar ten
+    working days from Monday end on the Wednesday after (not the Friday); back on the project's calendar they
+    end where they did; another project's calendar is refused naming the field."""
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, tid = ids["project"], ids["task"]
+    with db.uow() as s:
+        every = calendars.create_calendar(s, SYSTEM, pid, name="Every day", weekdays=list(range(7)))["id"]
+        t = tasks.update_task(
+            s, SYSTEM, pid, tid, tasks.get_task(s, SYSTEM, pid, tid)["version"], duration="10d"
+        )
+    page = client.get(f"/projects/{pid}/tasks/{tid}")
+    assert page.status_code == 200 and 'name="calendar_id"' in page.text and "Every day" in page.text
+    before = finish(db, pid)
+    assert before == datetime(2030, 1, 18, 18, 0)  # ten working days Mon-Fri
+    form = {"csrf_token": csrf, "version": str(t["version"]), "name": "Build", "duration": "10d",
+            "priority": "500", "status": "not_started", "constraint_type": "asap", "calendar_id": str(every)}  # fmt: skip
+    r = client.post(f"/projects/{pid}/tasks/{tid}", data=form)
+    assert r.status_code == 303, r.text
+    with db.uow(readonly=True) as s:
+        assert tasks.get_task(s, SYSTEM, pid, tid)["calendar_id"] == every
+    assert finish(db, pid) == datetime(2030, 1, 16, 18, 0)  # ten days Monday to Wednesday, weekend included
+    page = client.get(f"/projects/{pid}/tasks/{tid}").text
+    assert re.search(rf'<option value="{every}" selected>Every day</option>', page)
+    # back to the project's calendar; another project's calendar is refused naming the field
+    with db.uow(readonly=True) as s:
+        form["version"] = str(tasks.get_task(s, SYSTEM, pid, tid)["version"])
+    r = client.post(f"/projects/{pid}/tasks/{tid}", data={**form, "calendar_id": str(ids["cal2"])})
+    assert r.status_code == 422 and "calendar" in r.text and 'aria-invalid="true"' in r.text
+    r = client.post(f"/projects/{pid}/tasks/{tid}", data={**form, "calendar_id": ""})
+    assert r.status_code == 303, r.text
+    assert finish(db, pid) == before

@@ -20,6 +20,7 @@ from charter.domain.errors import BadRequest, CharterError, Conflict, Permission
 from charter.domain.roles import Perm
 from charter.services import (
     budget,
+    calendars,
     gantt_rows,
     interchange,
     projects,
@@ -589,6 +590,7 @@ def _task_page(
         sched = scheduling.get_schedule(s, actor, project_id)
         edit = _edit_map(s, actor, project_id, sched)
         wps = work_packages.list_work_packages(s, actor, project_id)
+        cals = calendars.calendar_choices(s, actor, project_id)
         team = can(s, actor, project_id, Perm.TEAM_MANAGE, work_package_target(s, task["work_package_id"]))
         progress = can(
             s, actor, project_id, Perm.TASK_PROGRESS, work_package_target(s, task["work_package_id"])
@@ -621,6 +623,7 @@ def _task_page(
             "may_assign": team,
             "members": sorted(members.items(), key=lambda m: m[1]),
             "wps": wps,
+            "calendars": cals,
             "dtl": _dtl,
             "fixed_costs": fixed_costs,
             "constraint_types": ["asap", "alap", "snet", "snlt", "fnet", "fnlt", "mso", "mfo"],
@@ -648,6 +651,8 @@ def _task_changes(form: dict[str, str]) -> dict[str, Any]:
         changes["milestone"] = form.get("milestone") == "on"
         wp = opt_int(form, "work_package_id")
         changes["work_package_id"] = wp
+        if "calendar_id" in form:
+            changes["calendar_id"] = opt_int(form, "calendar_id")
         changes["priority"] = req_int(form, "priority") if "priority" in form else 500
         for k in ESTIMATES:
             changes[k] = (form.get(k) or "").strip() or None
