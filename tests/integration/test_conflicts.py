@@ -4,7 +4,7 @@ changes what, the policy, conversions from occurred risks and concerns, and the 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -43,7 +43,8 @@ def test_numbering_and_the_first_rung(seed: Any, frozen_clock: Any) -> None:
     assert sub["ref"] == "C-2" and sub["owner_id"] == seed.users["task_leader"]
     top = _raise(seed)  # no work package: the PM
     assert top["ref"] == "C-3" and top["level"] == "pm" and top["owner_id"] == seed.users["pm"]
-    assert top["escalate_at"] == frozen_clock.now + timedelta(hours=120)
+    # 120 hours from Monday 09:00 counted on weekdays: the following Monday 09:00 (not Saturday)
+    assert top["escalate_at"] == datetime(2030, 1, 14, 9, 0, tzinfo=UTC)
     assert _notes(seed, "task_leader", "conflict.new") == 2  # told it is theirs; the PM raised C-3 itself
     with pytest.raises(ValidationError) as e:
         _raise(seed, kind="gossip")
@@ -65,8 +66,9 @@ def test_the_ladder_escalates_after_its_time_limits(seed: Any, frozen_clock: Any
         assert conflicts.due_escalations(s) == [c["id"]]
     c = _get(seed, c["id"])
     assert c["level"] == "pm" and c["owner_id"] == seed.users["pm"]
-    assert c["level_since"] == frozen_clock.now and c["escalate_at"] == frozen_clock.now + timedelta(
-        hours=120
+    # Thursday 10:00 + 120 weekday hours: the weekend does not count, so Thursday a week later
+    assert c["level_since"] == frozen_clock.now and c["escalate_at"] == datetime(
+        2030, 1, 17, 10, 0, tzinfo=UTC
     )
     esc = [j for j in c["journal"] if j["action"] == "escalate"]
     assert len(esc) == 1 and esc[0]["actor"] == "system" and "time limit" in esc[0]["cause"]
@@ -76,7 +78,10 @@ def test_the_ladder_escalates_after_its_time_limits(seed: Any, frozen_clock: Any
             assert conflicts.due_escalations(s) == []
     assert _notes(seed, "pm", "conflict.escalated") == 1
     assert _notes(seed, "task_leader", "conflict.escalated") == 1  # the previous holder hears it moved up
-    frozen_clock.advance(hours=120)
+    frozen_clock.advance(hours=120)  # 120 hours on the clock, but only 72 of them on weekdays
+    with seed.db.uow() as s:
+        assert conflicts.due_escalations(s) == []
+    frozen_clock.set(datetime(2030, 1, 17, 10, 0, tzinfo=UTC))
     with seed.db.uow() as s:  # the worker's job list runs it
         for job in scheduled.jobs():
             job(s, frozen_clock.now)
@@ -152,7 +157,7 @@ def test_lifecycle_resolve_close_reopen_and_stale_versions(seed: Any, frozen_clo
             s, seed.actor("pm"), seed.p1, c["id"], c["version"], reason="B took mornings too"
         )
     assert c["status"] == "open" and c["resolved_at"] is None
-    assert c["escalate_at"] == frozen_clock.now + timedelta(hours=72)
+    assert c["escalate_at"] == datetime(2030, 1, 22, 9, 0, tzinfo=UTC)  # Thursday + 72 weekday hours: Tuesday
     actions = [j["action"] for j in c["journal"]]
     assert actions[:4] == ["reopen", "close", "resolve", "update"] and actions[-1] == "create"
 

@@ -10,7 +10,7 @@ limit for that rung it moves one rung up by itself (the Sponsor is the top: no l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 from charter.domain.errors import Conflict as StateConflict
@@ -114,12 +114,29 @@ def parse(cls: type[StrEnum], value: object, field: str) -> StrEnum:
         raise ValidationError(f"{value!r} is not one of: {allowed}", field=field) from None
 
 
+def add_weekday_time(start: datetime, span: timedelta) -> datetime:
+    """`span` of time counted on Mondays to Fridays only, from `start` (a weekend does not use up a limit: the
+    concern deadlines count working days the same way). Started on a weekend, the clock starts on Monday."""
+    t = start
+    left = span
+    while True:
+        if t.weekday() >= 5:  # skip to the next Monday, 00:00
+            t = datetime.combine((t + timedelta(days=7 - t.weekday())).date(), time.min, tzinfo=t.tzinfo)
+            continue
+        day_end = datetime.combine((t + timedelta(days=1)).date(), time.min, tzinfo=t.tzinfo)
+        if t + left <= day_end:
+            return t + left
+        left -= day_end - t
+        t = day_end
+
+
 def escalate_at(policy: Policy, level: Level, since: datetime, status: Status) -> datetime | None:
-    """When a conflict on `level` since `since` moves up: never at the top or once it is settled."""
+    """When a conflict on `level` since `since` moves up: its limit counted on weekdays (Saturdays and Sundays
+    do not count); never at the top or once it is settled."""
     if status not in ACTIVE:
         return None
     limit = policy.limit(level)
-    return None if limit is None else since + limit
+    return None if limit is None else add_weekday_time(since, limit)
 
 
 def next_level(level: Level) -> Level | None:

@@ -112,8 +112,12 @@ def _get(s: Session, project_id: int, calendar_id: int) -> Calendar:
 def calendar_choices(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
     """The project's calendars to pick from (id, name, whether it is the project's default), read only."""
     project_for(s, actor, project_id)
-    q = select(Calendar.id, Calendar.name, Calendar.is_project_default).where(Calendar.project_id == project_id)
-    return [{"id": i, "name": n, "is_project_default": bool(d)} for i, n, d in s.execute(q.order_by(Calendar.id))]
+    q = select(Calendar.id, Calendar.name, Calendar.is_project_default).where(
+        Calendar.project_id == project_id
+    )
+    return [
+        {"id": i, "name": n, "is_project_default": bool(d)} for i, n, d in s.execute(q.order_by(Calendar.id))
+    ]
 
 
 def list_calendars(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:

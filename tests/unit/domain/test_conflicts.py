@@ -56,3 +56,20 @@ def test_parse_names_the_field() -> None:
     with pytest.raises(ValidationError) as e:
         rules.parse(rules.Severity, "huge", "severity")
     assert e.value.field == "severity" and "critical" in e.value.message
+
+
+def test_limits_count_weekday_time_only() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from charter.domain.conflicts import add_weekday_time
+
+    h = timedelta(hours=1)
+    assert add_weekday_time(datetime(2026, 11, 23, 9), 72 * h) == datetime(2026, 11, 26, 9)  # Mon -> Thu
+    assert add_weekday_time(datetime(2026, 11, 27, 15), 72 * h) == datetime(2026, 12, 2, 15)  # Fri -> Wed
+    assert add_weekday_time(datetime(2026, 11, 28, 10, tzinfo=UTC), 5 * h) == datetime(
+        2026, 11, 30, 5, tzinfo=UTC
+    )
+    assert add_weekday_time(datetime(2026, 11, 29, 23), 0 * h) == datetime(2026, 11, 30, 0)  # Sunday: Monday
+    assert add_weekday_time(datetime(2026, 11, 27, 20), 5 * h) == datetime(
+        2026, 11, 30, 1
+    )  # over the weekend
