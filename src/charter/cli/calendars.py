@@ -5,7 +5,6 @@ transaction, as the API does."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 import typer
@@ -24,7 +23,7 @@ from charter.cli.common import (
 )
 from charter.domain.calendars import DAY_NAMES, hhmm, parse_shifts, parse_weekdays
 from charter.domain.errors import NotFound, ValidationError
-from charter.services import calendars, scheduling
+from charter.services import calendars
 from charter.services.context import Actor
 
 calendar_app = typer.Typer(
@@ -61,7 +60,6 @@ SubdivOpt = Annotated[
 ]
 
 NAME_MAX, COUNTRY_MAX, SUBDIV_MAX = 120, 8, 16  # the columns' (and the API's) limits
-RANGE_MAX_DAYS = 366
 
 
 # --------------------------------------------------------------------------------------------- input
@@ -220,7 +218,6 @@ def update_cmd(
         c = find_calendar(s, a, pid, calendar)
         out = calendars.update_calendar(s, a, pid, c["id"], version if version is not None else c["version"],
                                         **changes)  # fmt: skip
-        scheduling.plan_changed(s, pid)
         return out
 
     c = run_in_project(project, go)
@@ -251,19 +248,17 @@ def exception_add_cmd(
     first = parse_date(from_, "from")
     last = parse_date(to, "to") if to is not None else first
     assert first is not None and last is not None  # (--from is required: only for the type checker)
-    if last < first:
-        raise ValidationError(f"--to {last} is before --from {first}", field="to")
-    if (last - first).days >= RANGE_MAX_DAYS:
-        raise ValidationError(f"at most {RANGE_MAX_DAYS} days at a time", field="to")
 
     def go(s: Session, a: Actor, pid: int) -> dict[str, Any]:
         c = find_calendar(s, a, pid, calendar)
-        out = c
-        for i in range((last - first).days + 1):
-            day = first + dt.timedelta(days=i)
-            out = calendars.add_exception(s, a, pid, c["id"], day=day, working=working, name=name)
-        scheduling.plan_changed(s, pid)
-        return out
+        try:
+            return calendars.add_exception(
+                s, a, pid, c["id"], day=first, until=last, working=working, name=name
+            )
+        except ValidationError as e:
+            if e.field == "until":  # the service's name of --to
+                e.field = "to"
+            raise
 
     c = run_in_project(project, go)
     if as_json:
@@ -298,7 +293,6 @@ def exception_remove_cmd(
                 raise NotFound(f"calendar {c['name']} has no exception on {day}", field="exception_id")
             eid = match[0]
         out = calendars.remove_exception(s, a, pid, c["id"], eid)
-        scheduling.plan_changed(s, pid)
         return out
 
     c = run_in_project(project, go)

@@ -102,6 +102,9 @@ def work_calendar(s: Session, c: Calendar, rng: tuple[dt.date, dt.date]) -> Work
     return _build(key)
 
 
+EXCEPTION_RANGE_MAX = 366  # days one request adds exceptions for, at most
+
+
 def _get(s: Session, project_id: int, calendar_id: int) -> Calendar:
     c = s.get(Calendar, calendar_id)
     if c is None or c.project_id != project_id:
@@ -247,7 +250,15 @@ def update_calendar(
         before=before,
         after=journal.snapshot(c),
     )
+    _replan(s, project_id)
     return calendar_dict(c, _exceptions(s, c.id))
+
+
+def _replan(s: Session, project_id: int) -> None:
+    """The plan is recomputed in the same transaction: every calendar change moves tasks."""
+    from charter.services import scheduling  # scheduling reads calendars: imported when used
+
+    scheduling.plan_changed(s, project_id)
 
 
 def add_exception(
@@ -257,34 +268,45 @@ def add_exception(
     calendar_id: int,
     *,
     day: dt.date,
+    until: dt.date | None = None,
     working: bool = False,
     name: str = "",
 ) -> dict[str, Any]:
+    """An exception for `day`, or for every day from `day` to `until` (all of them or none, at most
+    EXCEPTION_RANGE_MAX days); the plan is recomputed once."""
     project_for(s, actor, project_id, Perm.TASK_EDIT)
     c = _get(s, project_id, calendar_id)
+    last = until or day
+    if last < day:
+        raise ValidationError(f"the last day {last} is before the first {day}", field="until")
+    if (last - day).days >= EXCEPTION_RANGE_MAX:
+        raise ValidationError(f"at most {EXCEPTION_RANGE_MAX} days at a time", field="until")
     proj = s.get(Project, project_id)
     assert proj is not None
     lo, hi = calendar_range(proj)
-    if not lo <= day <= hi:
-        raise ValidationError(f"{day} is outside the calendar's range {lo} .. {hi}", field="day")
-    if s.scalar(
-        select(CalendarExceptionRow.id).where(
-            CalendarExceptionRow.calendar_id == c.id, CalendarExceptionRow.day == day
+    for i in range((last - day).days + 1):
+        d = day + dt.timedelta(days=i)
+        if not lo <= d <= hi:
+            raise ValidationError(f"{d} is outside the calendar's range {lo} .. {hi}", field="day")
+        if s.scalar(
+            select(CalendarExceptionRow.id).where(
+                CalendarExceptionRow.calendar_id == c.id, CalendarExceptionRow.day == d
+            )
+        ):
+            raise Conflict(f"{d} already has an exception in this calendar", field="day")
+        e = CalendarExceptionRow(calendar_id=c.id, day=d, working=working, name=name)
+        s.add(e)
+        s.flush()
+        journal.record(
+            s,
+            actor,
+            entity_type="calendar_exception",
+            entity_id=e.id,
+            action="create",
+            project_id=project_id,
+            after=journal.snapshot(e),
         )
-    ):
-        raise Conflict(f"{day} already has an exception in this calendar", field="day")
-    e = CalendarExceptionRow(calendar_id=c.id, day=day, working=working, name=name)
-    s.add(e)
-    s.flush()
-    journal.record(
-        s,
-        actor,
-        entity_type="calendar_exception",
-        entity_id=e.id,
-        action="create",
-        project_id=project_id,
-        after=journal.snapshot(e),
-    )
+    _replan(s, project_id)
     return calendar_dict(c, _exceptions(s, c.id))
 
 
@@ -308,4 +330,5 @@ def remove_exception(
         project_id=project_id,
         before=before,
     )
+    _replan(s, project_id)
     return calendar_dict(c, _exceptions(s, c.id))

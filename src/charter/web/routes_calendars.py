@@ -5,7 +5,6 @@ reschedules the project in the same transaction, as the API and the CLI do."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,7 +18,6 @@ from charter.web.forms import DB, Checked, FormData, Session, opt_date, req_int
 
 router = APIRouter()
 
-RANGE_MAX_DAYS = 366  # days one exception form adds at most (as the CLI)
 NAME_MAX, COUNTRY_MAX, SUBDIV_MAX = 120, 8, 16  # the columns' limits
 EDIT_FIELDS = ("name", "weekdays", "shifts", "country", "subdiv")
 
@@ -160,7 +158,6 @@ def update_calendar(
             calendars.update_calendar(
                 s, info.actor, project_id, calendar_id, req_int(form, "version"), **fields
             )
-            scheduling.plan_changed(s, project_id)
     except Conflict as exc:
         current = _view(exc.current, {}) if exc.current else {}
         saved = {"name": current.get("name"), "weekdays": current.get("days_text"),
@@ -181,21 +178,14 @@ def add_exception(
         first = opt_date(form, "from")
         if first is None:
             raise ValidationError("give the first day", field="from")
-        last = opt_date(form, "to") or first
-        if last < first:
-            raise ValidationError(f"the last day {last} is before the first {first}", field="to")
-        if (last - first).days >= RANGE_MAX_DAYS:
-            raise ValidationError(f"at most {RANGE_MAX_DAYS} days at a time", field="to")
         name = _text(form, "name", NAME_MAX)
         working = form.get("working") == "on"
         with db.uow() as s:  # every day or none
-            for i in range((last - first).days + 1):
-                calendars.add_exception(s, info.actor, project_id, calendar_id,
-                                        day=first + dt.timedelta(days=i), working=working, name=name)  # fmt: skip
-            scheduling.plan_changed(s, project_id)
+            calendars.add_exception(s, info.actor, project_id, calendar_id, day=first, until=opt_date(form, "to"),
+                                    working=working, name=name)  # fmt: skip
     except CharterError as exc:
-        if exc.field == "day":  # the service names the day; the form calls it "from"/"to"
-            exc.field = "from"
+        if exc.field in ("day", "until"):  # the service's names of the form's "from" / "to"
+            exc.field = "from" if exc.field == "day" else "to"
         return _failed(request, db, info, project_id, calendar_id, "exception", exc, form)
     return _back(project_id, calendar_id, "exceptions")
 
@@ -216,7 +206,6 @@ def remove_exception(
     try:
         with db.uow() as s:
             calendars.remove_exception(s, info.actor, project_id, calendar_id, exception_id)
-            scheduling.plan_changed(s, project_id)
     except CharterError as exc:
         if exc.http_status == 404:
             raise

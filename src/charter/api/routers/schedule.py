@@ -160,10 +160,6 @@ def create_calendar(project_id: int, body: S.CalendarCreate, actor: CurrentActor
         return calendars.create_calendar(s, actor, project_id, **body.model_dump())
 
 
-def _calendar_changed(s: Any, project_id: int) -> None:
-    scheduling.plan_changed(s, project_id)
-
-
 @router.patch("/projects/{project_id}/calendars/{calendar_id}", response_model=S.CalendarOut)
 def update_calendar(
     project_id: int, calendar_id: int, body: S.CalendarUpdate, actor: CurrentActor, db: DB
@@ -172,7 +168,6 @@ def update_calendar(
     version = d.pop("version")
     with db.uow() as s:
         out = calendars.update_calendar(s, actor, project_id, calendar_id, version, **d)
-        _calendar_changed(s, project_id)
         return out
 
 
@@ -184,7 +179,6 @@ def add_exception(
 ) -> dict[str, Any]:
     with db.uow() as s:
         out = calendars.add_exception(s, actor, project_id, calendar_id, **body.model_dump())
-        _calendar_changed(s, project_id)
         return out
 
 
@@ -196,7 +190,6 @@ def remove_exception(
 ) -> dict[str, Any]:
     with db.uow() as s:
         out = calendars.remove_exception(s, actor, project_id, calendar_id, exception_id)
-        _calendar_changed(s, project_id)
         return out
 
 
