@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json
+from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json, print_result
 from charter.domain.errors import ValidationError
 from charter.domain.money import for_display
 from charter.services import approvals, attachments, budget, evm, procurement, projects
@@ -192,10 +192,9 @@ def expense_add(
     upload = _upload(receipt) if receipt else None
     e = _run(project, budget.add_expense, write=True, budget_line_id=line, day=_day(day, "--day") or now().date(),
              amount=amount, description=description, receipt=upload)  # fmt: skip
-    if as_json:
-        print_json(e)
-        return
-    console.print(f"Expense {e['id']} recorded ({_m(e['amount'])}), {len(e['receipts'])} receipt(s).")
+    print_result(
+        e, as_json, f"Expense {e['id']} recorded ({_m(e['amount'])}), {len(e['receipts'])} receipt(s)."
+    )
 
 
 @expense_app.command("attach")
@@ -389,10 +388,7 @@ def contract_update(
         fail("nothing to change: give --value, --end, --renewal, --notice or --notes")
     v = version if version is not None else _contract_version(project, contract)
     c = _run(project, procurement.update_contract, contract, v, write=True, **changes)
-    if as_json:
-        print_json(c)
-        return
-    console.print(f"Contract {c['id']} updated (version {c['version']}).")
+    print_result(c, as_json, f"Contract {c['id']} updated (version {c['version']}).")
 
 
 @contract_app.command("close")

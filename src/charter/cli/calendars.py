@@ -18,6 +18,7 @@ from charter.cli.common import (
     fmt_date,
     parse_date,
     print_json,
+    print_result,
     print_rows,
     run_in_project,
 )
@@ -191,10 +192,7 @@ def create_cmd(
     Manager)."""
     fields = _fields(name=name, weekdays=weekdays, shifts=shifts, country=country, subdiv=subdiv)
     c = run_in_project(project, lambda s, a, pid: calendars.create_calendar(s, a, pid, **fields))
-    if as_json:
-        print_json(c)
-        return
-    console.print(f"Calendar {c['id']} created: {escape(c['name'])} ({_days(c)}; {_hours(c)}).")
+    print_result(c, as_json, f"Calendar {c['id']} created: {escape(c['name'])} ({_days(c)}; {_hours(c)}).")
 
 
 @calendar_app.command("update")
@@ -221,11 +219,12 @@ def update_cmd(
         return out
 
     c = run_in_project(project, go)
-    if as_json:
-        print_json(c)
-        return
-    console.print(f"Calendar {c['id']} updated: {escape(c['name'])} ({_days(c)}; {_hours(c)}; holidays "
-                  f"{escape(_holidays(c)) or 'none'}); the schedule is recomputed.")  # fmt: skip
+    print_result(
+        c,
+        as_json,
+        f"Calendar {c['id']} updated: {escape(c['name'])} ({_days(c)}; {_hours(c)}; holidays "
+        f"{escape(_holidays(c)) or 'none'}); the schedule is recomputed.",
+    )
 
 
 @exception_app.command("add")
@@ -296,8 +295,9 @@ def exception_remove_cmd(
         return out
 
     c = run_in_project(project, go)
-    if as_json:
-        print_json(c)
-        return
-    console.print(f"Exception {escape(exception)} removed from calendar {escape(c['name'])}; the schedule is "
-                  "recomputed.")  # fmt: skip
+    print_result(
+        c,
+        as_json,
+        f"Exception {escape(exception)} removed from calendar {escape(c['name'])}; the schedule is "
+        "recomputed.",
+    )

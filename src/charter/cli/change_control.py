@@ -10,7 +10,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, console, fail, fmt_time, parse_when, print_json, print_rows
+from charter.cli.common import (
+    JsonFlag,
+    console,
+    fail,
+    fmt_time,
+    parse_when,
+    print_json,
+    print_result,
+    print_rows,
+)
 from charter.cli.quality import Project, Version, run
 from charter.services import accounts, change, stakeholders
 
@@ -225,7 +234,6 @@ def concern_risk(
     text the cause; both keep the link and the raiser is told."""
     r = run(project, lambda s, a, pid: stakeholders.to_risk(s, a, pid, concern_id, title=title, category=category,
                                                             kind=kind))  # fmt: skip
-    if as_json:
-        print_json(r)
-        return
-    console.print(f"Concern {concern_id} became risk {r['ref']}: {escape(r['title'])} ({r['status']}).")
+    print_result(
+        r, as_json, f"Concern {concern_id} became risk {r['ref']}: {escape(r['title'])} ({r['status']})."
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -218,6 +218,14 @@ def _plain(v: Any) -> Any:
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, default=_plain, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def print_result(data: Any, as_json: bool, line: RenderableType) -> None:
+    """What a command did: the result as JSON with `--json`, otherwise a line (or table) for a person."""
+    if as_json:
+        print_json(data)
+    else:
+        console.print(line)
 
 
 def print_rows(

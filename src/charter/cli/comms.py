@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, console, fmt_time, print_json, run_in_project
+from charter.cli.common import JsonFlag, console, fmt_time, print_json, print_result, run_in_project
 from charter.services import accounts, attachments, comms, comms_analytics, org
 
 messages_app = typer.Typer(
@@ -44,10 +44,7 @@ def list_cmd(
 ) -> None:
     """The threads you may see (the PM: all; a liaison: their department's; others: their own)."""
     items = _run(project, lambda s, a, pid: comms.list_items(s, a, pid, status=status))
-    if as_json:
-        print_json(items)
-        return
-    console.print(_items_table(items) if items else "No messages.")
+    print_result(items, as_json, _items_table(items) if items else "No messages.")
 
 
 Attach = Annotated[
@@ -124,10 +121,7 @@ def reply_cmd(
     """Reply to a thread you can see, optionally with attachments."""
     files = _files(attach)
     out = _run(project, lambda s, a, pid: comms.reply(s, a, pid, item, body=body, files=files))
-    if as_json:
-        print_json(out)
-        return
-    console.print(f"Replied to message {out['id']}{_attached(out)}.")
+    print_result(out, as_json, f"Replied to message {out['id']}{_attached(out)}.")
 
 
 @messages_app.command("forward")
@@ -162,10 +156,7 @@ def answer_cmd(
     files = _files(attach)
     out = _run(project, lambda s, a, pid: comms.answer(s, a, pid, item, body=body, pm_minutes=minutes,
                                                        files=files))  # fmt: skip
-    if as_json:
-        print_json(out)
-        return
-    console.print(f"Message {out['id']} answered{_attached(out)}.")
+    print_result(out, as_json, f"Message {out['id']} answered{_attached(out)}.")
 
 
 def _num(v: Any) -> str:

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, console, fail, print_json, ref_number, run_in_project
+from charter.cli.common import JsonFlag, console, fail, print_json, print_result, ref_number, run_in_project
 from charter.domain.errors import NotFound
 from charter.services import conflict_detect, conflicts
 
@@ -110,11 +110,12 @@ def raise_cmd(
                                         description=description, work_package_id=work_package, parties=parties)  # fmt: skip
 
     c = run_in_project(project, add)
-    if as_json:
-        print_json(c)
-        return
-    console.print(f"Logged {c['ref']}: {escape(c['title'])} — with {RUNG[c['level']]} "
-                  f"{escape(c['owner'] or '')}, moves up in {c['time_left'] or '-'}")  # fmt: skip
+    print_result(
+        c,
+        as_json,
+        f"Logged {c['ref']}: {escape(c['title'])} — with {RUNG[c['level']]} "
+        f"{escape(c['owner'] or '')}, moves up in {c['time_left'] or '-'}",
+    )
 
 
 @conflicts_app.command("resolve")
@@ -132,10 +133,7 @@ def resolve_cmd(
         return conflicts.resolve(s, a, pid, c["id"], c["version"], outcome=outcome, approach=approach)
 
     c = run_in_project(project, go)
-    if as_json:
-        print_json(c)
-        return
-    console.print(f"{c['ref']} resolved ({c['approach']}): {escape(c['outcome'])}")
+    print_result(c, as_json, f"{c['ref']} resolved ({c['approach']}): {escape(c['outcome'])}")
 
 
 @conflicts_app.command("escalate")
@@ -152,10 +150,7 @@ def escalate_cmd(
         return conflicts.escalate(s, a, pid, c["id"], c["version"], reason)
 
     c = run_in_project(project, go)
-    if as_json:
-        print_json(c)
-        return
-    console.print(f"{c['ref']} is now with {RUNG[c['level']]} {escape(c['owner'] or '')}")
+    print_result(c, as_json, f"{c['ref']} is now with {RUNG[c['level']]} {escape(c['owner'] or '')}")
 
 
 @conflicts_app.command("detect")

@@ -10,7 +10,16 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from charter.cli.common import JsonFlag, console, fmt_time, parse_when, print_json, print_rows, run_in_project
+from charter.cli.common import (
+    JsonFlag,
+    console,
+    fmt_time,
+    parse_when,
+    print_json,
+    print_result,
+    print_rows,
+    run_in_project,
+)
 from charter.domain.errors import ValidationError
 from charter.services import accounts, meetings
 
@@ -93,11 +102,10 @@ def create_cmd(
                                        agenda=agenda, attendee_ids=_people(s, attendee))  # fmt: skip
 
     m = run_in_project(project, go)
-    if as_json:
-        print_json(m)
-        return
-    console.print(
-        f"Meeting {m['id']} created: {escape(m['title'])} ({len(m['attendees'])} attendee(s) invited)."
+    print_result(
+        m,
+        as_json,
+        f"Meeting {m['id']} created: {escape(m['title'])} ({len(m['attendees'])} attendee(s) invited).",
     )
 
 
@@ -118,10 +126,7 @@ def minutes_cmd(
         return meetings.update_meeting(s, a, pid, meeting, v, minutes=text)
 
     m = run_in_project(project, go)
-    if as_json:
-        print_json(m)
-        return
-    console.print(f"Minutes of meeting {m['id']} saved (version {m['version']}).")
+    print_result(m, as_json, f"Minutes of meeting {m['id']} saved (version {m['version']}).")
 
 
 @meeting_app.command("decision")
@@ -133,10 +138,7 @@ def decision_cmd(
 ) -> None:
     """Record a decision taken in the meeting (the organiser or the Project Manager)."""
     m = run_in_project(project, lambda s, a, pid: meetings.add_decision(s, a, pid, meeting, text=text))
-    if as_json:
-        print_json(m)
-        return
-    console.print(f"Decision recorded in meeting {m['id']} ({len(m['decisions'])} in all).")
+    print_result(m, as_json, f"Decision recorded in meeting {m['id']} ({len(m['decisions'])} in all).")
 
 
 @meeting_app.command("action")

@@ -23,6 +23,7 @@ from charter.cli.common import (
     open_db,
     parse_date,
     print_json,
+    print_result,
     run_in_project,
 )
 from charter.domain.errors import NotFound, ValidationError
@@ -245,10 +246,7 @@ def create_cmd(
         return projects.create_project(s, a, key=key, manager_id=mid, **fields)
 
     p = _in_db(go)
-    if as_json:
-        print_json(p)
-        return
-    console.print(f"Project created: {_summary(p)}.")
+    print_result(p, as_json, f"Project created: {_summary(p)}.")
 
 
 @project_app.command("edit")
@@ -287,10 +285,7 @@ def edit_cmd(
         return projects.update_project(s, a, pid, v, **changes)
 
     p = run_in_project(key, go)
-    if as_json:
-        print_json(p)
-        return
-    console.print(f"Project updated: {_summary(p)}.")
+    print_result(p, as_json, f"Project updated: {_summary(p)}.")
 
 
 @project_app.command("delete")
@@ -327,7 +322,4 @@ def restore_cmd(key: Key, as_json: JsonFlag = False) -> None:
         return projects.restore_project(s, a, match[0]["id"])
 
     p = _in_db(go)
-    if as_json:
-        print_json(p)
-        return
-    console.print(f"Project restored: {_summary(p)}.")
+    print_result(p, as_json, f"Project restored: {_summary(p)}.")

@@ -11,7 +11,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, console, fail, fmt_time, print_json, print_rows, run_in_project
+from charter.cli.common import (
+    JsonFlag,
+    console,
+    fail,
+    fmt_time,
+    print_json,
+    print_result,
+    print_rows,
+    run_in_project,
+)
 from charter.services import quality, stakeholders
 
 quality_app = typer.Typer(
@@ -114,10 +123,7 @@ def close_cmd(
 ) -> None:
     """Close the current phase (move to the next); refused while the gate fails, unless overridden."""
     out = run(project, lambda s, a, pid: quality.close_phase(s, a, pid, override_reason=override))
-    if as_json:
-        print_json(out)
-        return
-    console.print(f"Now in phase [bold]{out['current_phase']}[/bold].")
+    print_result(out, as_json, f"Now in phase [bold]{out['current_phase']}[/bold].")
 
 
 @quality_app.command("defects")
@@ -196,10 +202,7 @@ def deliverable_edit_cmd(
         return quality.update_deliverable(s, a, pid, deliverable_id, v, **changes)
 
     d = run(project, go)
-    if as_json:
-        print_json(d)
-        return
-    console.print(f"Deliverable {d['id']} {escape(d['name'])} saved (version {d['version']}).")
+    print_result(d, as_json, f"Deliverable {d['id']} {escape(d['name'])} saved (version {d['version']}).")
 
 
 @quality_app.command("deliverable-remove")
@@ -239,9 +242,8 @@ def metric_edit_cmd(
         return quality.update_metric(s, a, pid, metric_id, v, **changes)
 
     m = run(project, go)
-    if as_json:
-        print_json(m)
-        return
-    console.print(
-        f"Metric {m['id']} {escape(m['name'])}: target {m['target']} {escape(m['unit'])} (version {m['version']})."
+    print_result(
+        m,
+        as_json,
+        f"Metric {m['id']} {escape(m['name'])}: target {m['target']} {escape(m['unit'])} (version {m['version']}).",
     )

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from charter.cli.common import JsonFlag, console, fail, fmt_time, parse_when, print_json
+from charter.cli.common import JsonFlag, console, fail, fmt_time, parse_when, print_json, print_result
 from charter.cli.quality import Project, Version, current_version, run
 from charter.services import accounts, quality
 
@@ -72,12 +72,13 @@ def plan_set(
                                 concern_ack_days=ack_days)  # fmt: skip
 
     p = run(project, go)
-    if as_json:
-        print_json(p)
-        return
-    console.print(f"Quality plan saved: standards {escape(', '.join(p['standards']) or 'none')}; responsible "
-                  f"{escape(p['responsible_role'] or '-')}; concerns acknowledged within "
-                  f"{p['concern_ack_days']} working days.")  # fmt: skip
+    print_result(
+        p,
+        as_json,
+        f"Quality plan saved: standards {escape(', '.join(p['standards']) or 'none')}; responsible "
+        f"{escape(p['responsible_role'] or '-')}; concerns acknowledged within "
+        f"{p['concern_ack_days']} working days.",
+    )
 
 
 @records_app.command("metric-add")
@@ -94,11 +95,10 @@ def metric_add(
     m = run(project, lambda s, a, pid: quality.create_metric(s, a, pid, name=name, direction=direction, target=target,
                                                             unit=unit, phase=phase,
                                                             responsible_role_id=responsible_role_id))  # fmt: skip
-    if as_json:
-        print_json(m)
-        return
-    console.print(
-        f"Metric {m['id']} {escape(m['name'])}: {m['direction']} {m['target']} {escape(m['unit'])}."
+    print_result(
+        m,
+        as_json,
+        f"Metric {m['id']} {escape(m['name'])}: {m['direction']} {m['target']} {escape(m['unit'])}.",
     )
 
 
@@ -112,12 +112,13 @@ def measure(
     when = parse_when(at, "at")
     m = run(project, lambda s, a, pid: quality.record_measurement(s, a, pid, metric_id, value=value,
                                                                  measured_at=when, note=note))  # fmt: skip
-    if as_json:
-        print_json(m)
-        return
-    console.print(f"{escape(m['name'])}: {m['latest']} {escape(m['unit'])} recorded "
-                  f"{fmt_time(m['measurements'][-1]['measured_at'])}; target "
-                  f"{'met' if m['met'] else 'not met'}.")  # fmt: skip
+    print_result(
+        m,
+        as_json,
+        f"{escape(m['name'])}: {m['latest']} {escape(m['unit'])} recorded "
+        f"{fmt_time(m['measurements'][-1]['measured_at'])}; target "
+        f"{'met' if m['met'] else 'not met'}.",
+    )
 
 
 @records_app.command("metric-remove")
@@ -208,10 +209,9 @@ def defect_add(
     d = run(project, lambda s, a, pid: quality.create_defect(
         s, a, pid, title=title, severity=severity, found_in=found_in, description=description, priority=priority,
         task_id=task_id, deliverable_id=deliverable_id, owner_id=_user(s, owner)))  # fmt: skip
-    if as_json:
-        print_json(d)
-        return
-    console.print(f"Defect {d['id']} {escape(d['title'])} reported ({d['severity']}, {d['status']}).")
+    print_result(
+        d, as_json, f"Defect {d['id']} {escape(d['title'])} reported ({d['severity']}, {d['status']})."
+    )
 
 
 @records_app.command("defect-edit")
@@ -248,8 +248,9 @@ def defect_edit(
         return quality.update_defect(s, a, pid, defect_id, v, **changes)
 
     d = run(project, go)
-    if as_json:
-        print_json(d)
-        return
-    console.print(f"Defect {d['id']} {escape(d['title'])}: {d['severity']}, priority {d['priority']}, {d['status']}"
-                  f"{', owner ' + escape(d['owner']) if d['owner'] else ''} (version {d['version']}).")  # fmt: skip
+    print_result(
+        d,
+        as_json,
+        f"Defect {d['id']} {escape(d['title'])}: {d['severity']}, priority {d['priority']}, {d['status']}"
+        f"{', owner ' + escape(d['owner']) if d['owner'] else ''} (version {d['version']}).",
+    )

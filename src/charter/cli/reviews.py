@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json, print_rows
+from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json, print_result, print_rows
 from charter.cli.quality import Project, Version, current_version, run
 from charter.services import accounts, quality
 
@@ -160,10 +160,7 @@ def review_sign_off(
     """Sign a review off as one of its named reviewers; it is signed off when every reviewer has."""
     results = _results(result)
     r = run(project, lambda s, a, pid: quality.sign_off(s, a, pid, review_id, results=results or None))
-    if as_json:
-        print_json(r)
-        return
-    console.print(f"Review {r['id']} signed; status {r['status']}.")
+    print_result(r, as_json, f"Review {r['id']} signed; status {r['status']}.")
 
 
 @review_app.command("edit")
@@ -190,10 +187,7 @@ def review_edit(
         return quality.update_review(s, a, pid, review_id, v, **changes)
 
     r = run(project, go)
-    if as_json:
-        print_json(r)
-        return
-    console.print(f"Review {r['id']} {escape(r['title'])} saved (version {r['version']}).")
+    print_result(r, as_json, f"Review {r['id']} {escape(r['title'])} saved (version {r['version']}).")
 
 
 @review_app.command("delete")

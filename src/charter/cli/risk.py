@@ -19,6 +19,7 @@ from charter.cli.common import (
     fail,
     open_db,
     print_json,
+    print_result,
     ref_number,
     run_in_project,
 )
@@ -117,10 +118,9 @@ def add_cmd(
                                 strategy=strategy, review_date=review_date)  # fmt: skip
 
     r = run_in_project(project, add)
-    if as_json:
-        print_json(r)
-        return
-    console.print(f"Raised {r['ref']}: {escape(r['title'])} (score {r['score'] or '-'}, {r['status']})")
+    print_result(
+        r, as_json, f"Raised {r['ref']}: {escape(r['title'])} (score {r['score'] or '-'}, {r['status']})"
+    )
 
 
 def simulate_cmd(
@@ -223,10 +223,7 @@ def cancel_run_cmd(
 ) -> None:  # fmt: skip
     """Cancel a queued or running simulation run (it stops at its next batch of iterations; nothing is kept)."""
     r = run_in_project(project, lambda s, a, pid: simulation.cancel_run(s, a, pid, run_id))
-    if as_json:
-        print_json(r)
-        return
-    console.print(f"Run {r['id']}: {r['status']} ({r['message']}).")
+    print_result(r, as_json, f"Run {r['id']}: {r['status']} ({r['message']}).")
 
 
 @risk_app.command("overview")

@@ -17,6 +17,7 @@ from charter.cli.common import (
     open_db,
     parse_when,
     print_json,
+    print_result,
 )
 from charter.domain.errors import NotFound
 from charter.services import accounts, org, projects, roles, work_packages
@@ -259,12 +260,11 @@ def create(
             )
     finally:
         db.dispose()
-    if as_json:
-        print_json(r)
-        return
-    console.print(
+    print_result(
+        r,
+        as_json,
         f"Created role [bold]{escape(r['name'])}[/bold] (id {r['id']}, scope {r['scope_kind']}): "
-        + escape(", ".join(r["permissions"]))
+        + escape(", ".join(r["permissions"])),
     )
 
 

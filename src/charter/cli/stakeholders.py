@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from charter.cli.change_control import Number
-from charter.cli.common import JsonFlag, console, fail, fmt_time, print_json
+from charter.cli.common import JsonFlag, console, fail, fmt_time, print_json, print_result
 from charter.cli.quality import Project, Version, current_version, run
 from charter.services import accounts, change, conflicts, org, stakeholders
 
@@ -186,10 +186,7 @@ def concern_change_request(
         fail("error: --changes must be JSON (field: changes)")
     cr = run(project, lambda s, a, pid: stakeholders.to_change_request(s, a, pid, concern_id, title=title,
                                                                       changes=ops))  # fmt: skip
-    if as_json:
-        print_json(cr)
-        return
-    console.print(f"Concern {concern_id} became CR-{cr['number']}: {escape(cr['title'])}.")
+    print_result(cr, as_json, f"Concern {concern_id} became CR-{cr['number']}: {escape(cr['title'])}.")
 
 
 @concern_more_app.command("conflict")
@@ -203,10 +200,7 @@ def concern_conflict(
     fields: dict[str, Any] = {k: v for k, v in {"title": title, "kind": kind, "concern_version": version}.items()
                               if v is not None}  # fmt: skip
     c = run(project, lambda s, a, pid: conflicts.from_concern(s, a, pid, concern_id, **fields))
-    if as_json:
-        print_json(c)
-        return
-    console.print(f"Concern {concern_id} became conflict {c['ref']}: {escape(c['title'])}.")
+    print_result(c, as_json, f"Concern {concern_id} became conflict {c['ref']}: {escape(c['title'])}.")
 
 
 # --------------------------------------------------------------------------------------------- change requests
@@ -246,7 +240,4 @@ def change_edit(
                                             **fields)  # fmt: skip
 
     c = run(project, go)
-    if as_json:
-        print_json(c)
-        return
-    console.print(f"CR-{c['number']} {escape(c['title'])} saved (version {c['version']}).")
+    print_result(c, as_json, f"CR-{c['number']} {escape(c['title'])} saved (version {c['version']}).")

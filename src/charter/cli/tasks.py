@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from charter.cli.common import JsonFlag, console, print_json, print_rows, run_in_project
+from charter.cli.common import JsonFlag, console, print_json, print_result, print_rows, run_in_project
 from charter.domain.errors import ValidationError
 from charter.services import accounts, scheduling, tasks, work_packages
 from charter.services.timesheets import find_task_id
@@ -225,11 +225,12 @@ def add_cmd(
         return tasks.get_task(s, a, pid, t["id"])
 
     t = run_in_project(project, go)
-    if as_json:
-        print_json(t)
-        return
-    console.print(f"Task {t['wbs_code']} added: {escape(t['name'])} ({t['duration']}, "
-                  f"{_when(t['start'])} → {_when(t['finish'])}).")  # fmt: skip
+    print_result(
+        t,
+        as_json,
+        f"Task {t['wbs_code']} added: {escape(t['name'])} ({t['duration']}, "
+        f"{_when(t['start'])} → {_when(t['finish'])}).",
+    )
 
 
 @task_app.command("update")
@@ -275,11 +276,12 @@ def update_cmd(
         return tasks.update_task(s, a, pid, tid, v, **changes)
 
     t = run_in_project(project, go)
-    if as_json:
-        print_json(t)
-        return
-    console.print(f"Task {t['wbs_code']} updated: {escape(t['name'])} — {t['status']}, "
-                  f"{t['percent_complete']:g}%, {_when(t['start'])} → {_when(t['finish'])}.")  # fmt: skip
+    print_result(
+        t,
+        as_json,
+        f"Task {t['wbs_code']} updated: {escape(t['name'])} — {t['status']}, "
+        f"{t['percent_complete']:g}%, {_when(t['start'])} → {_when(t['finish'])}.",
+    )
 
 
 @task_app.command("delete")
@@ -311,11 +313,10 @@ def link_cmd(
         return tasks.create_link(s, a, pid, pred_id=p, succ_id=q, type=type_.upper(), lag=lag)
 
     lk = run_in_project(project, go)
-    if as_json:
-        print_json(lk)
-        return
-    console.print(
-        f"Linked {escape(pred)} → {escape(succ)} ({lk['type']}{' ' + lk['lag_text'] if lk['lag'] else ''})."
+    print_result(
+        lk,
+        as_json,
+        f"Linked {escape(pred)} → {escape(succ)} ({lk['type']}{' ' + lk['lag_text'] if lk['lag'] else ''}).",
     )
 
 
@@ -349,10 +350,7 @@ def assign_cmd(
         return tasks.set_assignees(s, a, pid, tid, [accounts.find_user_id(s, u) for u in people or []])
 
     t = run_in_project(project, go)
-    if as_json:
-        print_json(t)
-        return
-    console.print(f"Task {t['wbs_code']}: {_who(t) or 'nobody'} assigned.")
+    print_result(t, as_json, f"Task {t['wbs_code']}: {_who(t) or 'nobody'} assigned.")
 
 
 # --------------------------------------------------------------------------------------------- work packages
@@ -387,10 +385,7 @@ def wp_add_cmd(
                                                  description=description or "")  # fmt: skip
 
     w = run_in_project(project, go)
-    if as_json:
-        print_json(w)
-        return
-    console.print(f"Work package {w['wbs_code']} added: {escape(w['name'])}.")
+    print_result(w, as_json, f"Work package {w['wbs_code']} added: {escape(w['name'])}.")
 
 
 @wp_app.command("update")
@@ -422,7 +417,4 @@ def wp_update_cmd(
         )
 
     w = run_in_project(project, go)
-    if as_json:
-        print_json(w)
-        return
-    console.print(f"Work package {w['wbs_code']} updated: {escape(w['name'])}.")
+    print_result(w, as_json, f"Work package {w['wbs_code']} updated: {escape(w['name'])}.")

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
-from charter.cli.common import JsonFlag, acting, console, fail, fmt_date, open_db, print_json
+from charter.cli.common import JsonFlag, acting, console, fail, fmt_date, open_db, print_json, print_result
 from charter.services import accounts, closure, projects, search, search_index, tech, tech_plans
 
 tech_app = typer.Typer(
@@ -38,10 +38,9 @@ def import_(
         actor = acting(s)
         pid = projects.find_project_id(s, actor, project) if project else None
         out = tech.import_file(s, actor, pid, data, file.name)
-    if as_json:
-        print_json(out)
-        return
-    console.print(f"imported {out['imported']} component(s) from {escape(file.name)} ({out['format']})")
+    print_result(
+        out, as_json, f"imported {out['imported']} component(s) from {escape(file.name)} ({out['format']})"
+    )
 
 
 @tech_app.command("list")
@@ -79,10 +78,7 @@ def update_item(
         out = tech.create_update(
             s, acting(s), component, kind=kind, title=title, severity=severity, due_on=due
         )
-    if as_json:
-        print_json(out)
-        return
-    console.print(f"update item {out['id']} recorded ({out['kind']}, {out['severity']})")
+    print_result(out, as_json, f"update item {out['id']} recorded ({out['kind']}, {out['severity']})")
 
 
 def _csv(text: str) -> list[str]:
@@ -132,10 +128,9 @@ def edit(
             changes["owner_id"] = accounts.find_user_id(s, owner) if owner.strip() else None
         current = tech.get_component(s, actor, component)
         out = tech.update_component(s, actor, component, current["version"], **changes)
-    if as_json:
-        print_json(out)
-        return
-    console.print(f"component {out['id']} saved: {escape(out['name'])} {escape(out['current_version'])}")
+    print_result(
+        out, as_json, f"component {out['id']} saved: {escape(out['name'])} {escape(out['current_version'])}"
+    )
 
 
 @tech_app.command("resolve")
@@ -156,10 +151,7 @@ def resolve(
         current = tech_plans.plan(s, actor, update)
         out = tech.set_update_status(s, actor, update, current["version"], "dismissed" if dismiss else "done",
                                      note)  # fmt: skip
-    if as_json:
-        print_json(out)
-        return
-    console.print(f"update item {out['id']} {out['status']}")
+    print_result(out, as_json, f"update item {out['id']} {out['status']}")
 
 
 def _step(text: str) -> dict[str, object]:
@@ -369,10 +361,7 @@ def lesson_edit(
         pid = projects.find_project_id(s, actor, project)
         v = _lesson_version(s, actor, pid, lesson_id, version)
         out = closure.update_lesson(s, actor, pid, lesson_id, v, **changes)
-    if as_json:
-        print_json(out)
-        return
-    console.print(f"lesson {out['id']} saved (version {out['version']}): {escape(out['title'])}")
+    print_result(out, as_json, f"lesson {out['id']} saved (version {out['version']}): {escape(out['title'])}")
 
 
 @lesson_app.command("delete")
@@ -453,8 +442,8 @@ def search_reindex(as_json: JsonFlag = False) -> None:
     db = open_db()
     with db.uow() as s:
         counts = search_index.rebuild(s, acting(s))
-    if as_json:
-        print_json(counts)
-        return
-    console.print(f"indexed {sum(counts.values())} entries: "
-                  + ", ".join(f"{k} {v}" for k, v in counts.items()))  # fmt: skip
+    print_result(
+        counts,
+        as_json,
+        f"indexed {sum(counts.values())} entries: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+    )

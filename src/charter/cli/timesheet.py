@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json
+from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json, print_result
 from charter.domain.errors import ValidationError
 from charter.services import accounts, projects, time_entries, timesheets
 from charter.services.context import now
@@ -54,12 +54,11 @@ def log(
             )
     finally:
         db.dispose()
-    if as_json:
-        print_json(entry)
-        return
-    console.print(
+    print_result(
+        entry,
+        as_json,
         f"Logged {timesheets.fmt_hours(entry['minutes'])} h on {escape(entry['task_name'] or '')} "
-        f"for {entry['day']} (entry {entry['id']}, draft)."
+        f"for {entry['day']} (entry {entry['id']}, draft).",
     )
 
 
@@ -102,10 +101,7 @@ def submit(week: WeekOpt = None, as_json: JsonFlag = False) -> None:
             data = timesheets.submit_week(s, acting(s), week)
     finally:
         db.dispose()
-    if as_json:
-        print_json(data)
-        return
-    console.print(f"Submitted {data['submitted']} entries of {data['week']}.")
+    print_result(data, as_json, f"Submitted {data['submitted']} entries of {data['week']}.")
 
 
 @timesheet_app.command("approvals")
@@ -148,11 +144,10 @@ def _decide(entry_id: int, reason: str | None, approve: bool, as_json: bool) -> 
                 data = timesheets.reject_entry(s, actor, entry_id, reason or "")
     finally:
         db.dispose()
-    if as_json:
-        print_json(data)
-        return
-    console.print(
-        f"Entry {data['id']} ({escape(data['task_name'] or '')}, {data['day']}) is {data['status']}."
+    print_result(
+        data,
+        as_json,
+        f"Entry {data['id']} ({escape(data['task_name'] or '')}, {data['day']}) is {data['status']}.",
     )
 
 
@@ -192,10 +187,7 @@ def lock(
             data = timesheets.set_lock(s, actor, pid, _day(until, "until"))
     finally:
         db.dispose()
-    if as_json:
-        print_json(data)
-        return
-    console.print(f"Timesheets are locked until {data['until']}.")
+    print_result(data, as_json, f"Timesheets are locked until {data['until']}.")
 
 
 time_app = typer.Typer(

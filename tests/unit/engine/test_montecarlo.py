@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from charter.engine.calendar import WorkCalendar
 from charter.engine.cpm import schedule
 from charter.engine.montecarlo import Actuals, Distribution, MonteCarloError, Risks, ThreePoint, simulate
+from networks import random_network
 
 FS, SS, FF, SF = 0, 1, 2, 3
 K = 20_000
@@ -135,20 +136,6 @@ def test_deterministic_for_a_seed_and_independent_of_chunking() -> None:
     # the first iterations do not depend on how many follow
     r4 = simulate(est, *links, iterations=130, seed=7)
     np.testing.assert_array_equal(r4.finish, r1.finish[:130])
-
-
-def random_network(n: int, seed: int) -> tuple[np.ndarray, ...]:
-    rng = np.random.default_rng(seed)
-    dst = np.repeat(np.arange(1, n), 2)
-    src = (rng.random(dst.size) * dst).astype(np.int64)
-    key = np.unique(dst * n + src)
-    dst, src = key // n, key % n
-    perm = rng.permutation(n)
-    src, dst = perm[src], perm[dst]
-    typ = rng.integers(0, 4, src.size)
-    lag = np.where(rng.random(src.size) < 0.5, 0, rng.integers(-300, 900, src.size))
-    dur = rng.integers(0, 5, n) * 480 + rng.integers(0, 480, n)
-    return dur, src, dst, typ, lag
 
 
 def test_link_types_and_lags_match_cpm() -> None:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from charter.engine.calendar import WorkCalendar
 from charter.engine.cpm import Constraint, schedule
 from charter.engine.montecarlo import Actuals, Constraints, MonteCarloError, Risks, ThreePoint, simulate
+from networks import random_network
 
 FS, SS, FF, SF = 0, 1, 2, 3
 ASAP, ALAP, SNET, SNLT, FNET, FNLT, MSO, MFO = (int(c) for c in Constraint)
@@ -182,27 +183,13 @@ def test_constraints_keep_results_deterministic_and_independent_of_chunking() ->
 # ----------------------------------------------------------------------------- against the CPM engine
 
 
-def _network(n: int, seed: int) -> tuple[np.ndarray, ...]:
-    rng = np.random.default_rng(seed)
-    dst = np.repeat(np.arange(1, n), 2)
-    src = (rng.random(dst.size) * dst).astype(np.int64)
-    key = np.unique(dst * n + src)
-    dst, src = key // n, key % n
-    perm = rng.permutation(n)
-    src, dst = perm[src], perm[dst]
-    typ = rng.integers(0, 4, src.size)
-    lag = np.where(rng.random(src.size) < 0.5, 0, rng.integers(-300, 900, src.size))
-    dur = rng.integers(0, 5, n) * 480 + rng.integers(0, 480, n)
-    return dur, src, dst, typ, lag
-
-
 def _constrained_case(
     n: int, seed: int, progress: bool
 ) -> tuple[tuple[np.ndarray, ...], dict[str, object], dict[str, object]]:
     """A random network with random constraints and deadlines (and, with ``progress``, some tasks started at
     an actual start, some complete, a status date): the CPM engine's arguments and the Monte Carlo engine's."""
     cal = WorkCalendar(dt.date(2024, 1, 1), dt.date(2026, 12, 31))
-    dur, src, dst, typ, lag = _network(n, seed)
+    dur, src, dst, typ, lag = random_network(n, seed)
     rng = np.random.default_rng(seed + 7)
     kind = rng.integers(0, 8, n)
     kind[rng.random(n) < 0.3] = ASAP
@@ -258,7 +245,7 @@ def test_zero_variance_with_constraints_matches_cpm(n: int, seed: int, progress:
     np.testing.assert_array_equal(r.criticality, cpm.critical.astype(float))
 
 
-def test_deterministic_finish_matches_cpm_on_a_small_constrained_network() -> None:
+def test_deterministic_finish_matches_cpm_on_a_small_constrainedrandom_network() -> None:
     """0 (2 d) -> 1 (3 d, SNET day 4) -> 3 (1 d); 2 (1 d, MFO end of day 9) -> 3 FF; deadline day 6 on 1."""
     day = 480
     cal = WorkCalendar(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
