@@ -124,8 +124,9 @@ def calendar_choices(s: Session, actor: Actor, project_id: int) -> list[dict[str
 
 
 def list_calendars(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    """The project's calendars with their exceptions, read only (a project gets its Standard calendar when it
+    is created, and migration 0002 gave one to every project that existed before calendars)."""
     project_for(s, actor, project_id)
-    project_calendar_row(s, project_id)
     rows = s.scalars(select(Calendar).where(Calendar.project_id == project_id).order_by(Calendar.id))
     return [calendar_dict(c, _exceptions(s, c.id)) for c in rows]
 

@@ -49,7 +49,7 @@ def _page(
     **extra: Any,
 ) -> HTMLResponse:
     actor = info.actor
-    with db.uow() as s:  # (list_calendars adds the standard calendar to a project that has none, as the API)
+    with db.uow(readonly=True) as s:
         project = projects.get_project(s, actor, project_id)
         caps = projects.capabilities(s, actor, project_id)
         rows = calendars.list_calendars(s, actor, project_id)

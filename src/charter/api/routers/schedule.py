@@ -150,7 +150,7 @@ def delete_link(
 
 @router.get("/projects/{project_id}/calendars", response_model=list[S.CalendarOut])
 def list_calendars(project_id: int, actor: CurrentActor, db: DB) -> list[dict[str, Any]]:
-    with db.uow() as s:  # creates the standard calendar of a project that has none
+    with db.uow(readonly=True) as s:
         return calendars.list_calendars(s, actor, project_id)
 
 
