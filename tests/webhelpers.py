@@ -51,3 +51,17 @@ def login_seeded(world: Any, client: TestClient, name: str) -> str:
 def no_inline(html: str) -> None:
     assert " style=" not in html
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
+
+
+def signed_in(seed: Any, who: str) -> TestClient:
+    """A web client of the seeded world already signed in as `who` (a session made by the service, so no
+    password is needed); use it as a context manager."""
+    from charter.app import create_app
+    from charter.persistence.models import User
+    from charter.services import accounts
+
+    with seed.db.uow() as s:
+        new = accounts.start_session(s, s.get(User, seed.users[who]))
+    client = TestClient(create_app(seed.db), follow_redirects=False)
+    client.cookies.set("charter_session", new.cookie)
+    return client

@@ -7,6 +7,7 @@ from typing import Any
 from charter.domain import reports as R
 from charter.services import desks, reports, risk, roles, stakeholders
 from charter.services.context import now
+from webhelpers import signed_in
 
 ROLE_SECTIONS = {
     "pm": {"project_manager"},
@@ -134,22 +135,8 @@ def test_api_desk_and_portfolio(api: Any, seed: Any, as_: Any) -> None:
     assert api.get("/me/desk").status_code == 401
 
 
-def _browser(seed: Any, who: str) -> Any:
-    from fastapi.testclient import TestClient
-
-    from charter.app import create_app
-    from charter.persistence.models import User
-    from charter.services import accounts
-
-    with seed.db.uow() as s:
-        new = accounts.start_session(s, s.get(User, seed.users[who]))
-    client = TestClient(create_app(seed.db), follow_redirects=False)
-    client.cookies.set("charter_session", new.cookie)
-    return client
-
-
 def test_web_desk_portfolio_and_search_pages(seed: Any) -> None:
-    with _browser(seed, "stakeholder") as client:
+    with signed_in(seed, "stakeholder") as client:
         page = client.get("/desk")
         assert page.status_code == 200, page.text
         assert 'id="desk-P1-stakeholder"' in page.text and "desk-P1-pm" not in page.text
@@ -163,5 +150,5 @@ def test_web_desk_portfolio_and_search_pages(seed: Any) -> None:
         )
         found = client.get("/search", params={"q": 'Task "A OR NEAR('})
         assert found.status_code == 200 and 'id="search-total"' in found.text
-    with _browser(seed, "pm") as client:
+    with signed_in(seed, "pm") as client:
         assert 'id="desk-P1-pm"' in client.get("/desk").text

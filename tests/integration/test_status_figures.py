@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from charter.web.app import _figures
+from charter.domain.figures import figure_texts as _figures
 
 
 def test_figures_are_labelled_and_formatted() -> None:

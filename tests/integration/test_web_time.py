@@ -53,8 +53,9 @@ def test_my_work_page_renders_tasks_and_grid(web: Any) -> None:
     html = r.text
     assert 'href="/me/work">My work</a>' in html and 'href="/me/approvals">Approvals</a>' in html
     assert "Task A" in html and "2030-01-07" in html and "2030-01-09" in html
-    assert re.search(rf'<tr class="gap due" data-task="{seed.tasks["a"]}">', html)  # finishes this week
-    assert "due this week" in html
+    # it finished on Wednesday and is not done: flagged overdue (no longer "due this week") on Friday
+    assert re.search(rf'<tr class="gap due" data-task="{seed.tasks["a"]}">', html)
+    assert '<span class="gap-flag">overdue</span>' in html and "due this week" not in html
     assert f'name="{cell(seed.tasks["a"], "2030-01-07")}"' in html
     assert f'name="{cell(seed.tasks["a"], "2030-01-12")}"' not in html  # the future is not editable
     assert "Timesheet, week 2030-W02" in html

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from charter.cli import backup, common, db, schedule, serve, team
+from charter.cli import backup, common, db, desk, schedule, serve, team
 from charter.cli.bench import bench_app
 from charter.cli.budget import approvals_cmd, budget_app, contract_app, evm_cmd, po_app
 from charter.cli.calendars import calendar_app
@@ -103,6 +103,8 @@ app.add_typer(concern_app, name="concern")
 app.add_typer(risk_app, name="risk")
 app.add_typer(conflicts_app, name="conflicts")
 app.command("report")(report_cmd)
+app.command("desk")(desk.desk)
+app.command("portfolio")(desk.portfolio)
 app.command("simulate")(simulate_cmd)
 app.add_typer(tech_app, name="tech")
 app.add_typer(closure_app, name="closure")

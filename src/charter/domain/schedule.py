@@ -301,3 +301,12 @@ def format_lag(lag: int, kind: LagKind | str, minutes_per_day: int) -> str:
         return f"{lag / 1440:+g}ed" if lag % 60 == 0 and lag % 1440 == 0 else f"{lag / 60:+g}eh"
     d = lag / minutes_per_day if minutes_per_day else 0
     return f"{round(d, 2):+g}d"
+
+
+def due_flags(finish: dt.date | None, completed: bool, today: dt.date) -> tuple[bool, bool]:
+    """(due this week, overdue) of a task for the person doing it: an unfinished task is due this week when
+    its scheduled finish falls in today's ISO week (Monday to Sunday), overdue once that day has passed."""
+    if completed or finish is None:
+        return False, False
+    monday = today - dt.timedelta(days=today.weekday())
+    return monday <= finish <= monday + dt.timedelta(days=6) and finish >= today, finish < today

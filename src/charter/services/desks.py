@@ -213,7 +213,8 @@ def desk(s: Session, actor: Actor) -> dict[str, Any]:
             sections["worker"] = _worker(s, actor, p)
         roles_held = sorted(keys)
         if sections or OBSERVER in keys:
-            out.append({"project_id": p.id, "project_key": p.key, "project": p.name, "roles": roles_held,
+            out.append({"project_id": p.id, "project_key": p.key, "project": p.name, "currency": p.currency,
+                        "roles": roles_held,
                         "sections": sections})  # fmt: skip
     return {"user_id": actor.user_id, "projects": out}
 

@@ -442,7 +442,8 @@ def set_lock(s: Session, actor: Actor, project_id: int, until: dt.date | None) -
 
 
 def assigned_tasks(s: Session, actor: Actor) -> list[dict[str, Any]]:
-    """The tasks the actor is assigned to, across the projects they can see."""
+    """The tasks the actor is assigned to, across the projects they can see; an unfinished one is
+    `due_this_week` when its scheduled finish falls in this ISO week, `overdue` when that day has passed."""
     require_user(actor)
     rows = s.execute(
         select(Task, TaskComputed, Project.key, Project.id)
@@ -454,9 +455,17 @@ def assigned_tasks(s: Session, actor: Actor) -> list[dict[str, Any]]:
                Task.project_id.in_(visible_project_ids(s, actor)))
         .order_by(Project.key, Task.wbs_code, Task.id)
     ).all()  # fmt: skip
-    return [{"id": t.id, "project_id": pid, "project_key": key, "name": t.name, "wbs_code": t.wbs_code,
-             "start": c.start if c else None, "finish": c.finish if c else None,
-             "percent_complete": t.percent_complete, "status": t.status} for t, c, key, pid in rows]  # fmt: skip
+    today = now().date()
+    out = []
+    for t, c, key, pid in rows:
+        due, overdue = rules.due_flags(
+            c.finish.date() if c and c.finish else None, t.status == "completed", today
+        )
+        out.append({"id": t.id, "project_id": pid, "project_key": key, "name": t.name, "wbs_code": t.wbs_code,
+                    "start": c.start if c else None, "finish": c.finish if c else None,
+                    "percent_complete": t.percent_complete, "status": t.status,
+                    "due_this_week": due, "overdue": overdue})  # fmt: skip
+    return out
 
 
 def my_week(s: Session, actor: Actor, week: str | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from charter.domain.errors import CharterError, NotAuthenticated
+from charter.domain.figures import figure_texts
 from charter.domain.money import for_display, quantise
 from charter.domain.projects import CURRENCY_MINOR_UNITS
 from charter.io import markdown
@@ -83,41 +84,6 @@ def _money(ctx: Context, value: Any, currency: str | None = None) -> str:
     return str(quantise(d, cur) if cur in CURRENCY_MINOR_UNITS else for_display(d, None))
 
 
-# Status figures (desks, reports) as people read them: the abbreviations PMs use, units in the label.
-FIGURE_LABELS = {
-    "bac": "BAC", "eac": "EAC", "ac": "AC", "cpi": "CPI", "spi": "SPI", "baseline": "baseline no.",
-    "finish_slip_days": "finish slip (days)", "max_milestone_slip_days": "worst milestone slip (days)",
-    "oldest_hold_days": "oldest hold (days)", "max_late_days": "latest order (days late)",
-    "oldest_open_days": "oldest open (days)", "past_eol": "past end of life", "eol_soon": "end of life soon",
-    "at_pm": "at the PM", "at_sponsor": "at the Sponsor",
-}  # fmt: skip
-FIGURE_AMOUNTS = frozenset({"bac", "eac", "ac"})
-
-
-def _figures(figures: dict[str, Any] | None, keep_none: bool = False) -> list[tuple[str, str]]:
-    """`{% for label, text in a.figures | figures %}`: a status area's figures labelled and formatted (amounts
-    in the area's currency, indices to two decimals); the currency itself is not a figure of its own."""
-    figures = figures or {}
-    cur = figures.get("currency")
-    out: list[tuple[str, str]] = []
-    for k, v in figures.items():
-        if k == "currency" or isinstance(v, dict | list) or (v is None and not keep_none):
-            continue
-        label = FIGURE_LABELS.get(k, k.replace("_", " "))
-        if v is None:
-            text = "–"
-        elif k in FIGURE_AMOUNTS:
-            d = Decimal(str(v))
-            amount = quantise(d, cur) if cur in CURRENCY_MINOR_UNITS else for_display(d, None)
-            text = f"{amount} {cur}" if cur else str(amount)
-        elif isinstance(v, float):
-            text = f"{v:.2f}"
-        else:
-            text = str(v)
-        out.append((label, text))
-    return out
-
-
 def _label(value: str | None) -> str:
     return (value or "").replace("_", " ").capitalize()
 
@@ -132,7 +98,7 @@ templates.env.filters["filesize"] = _filesize
 templates.env.filters["dt"] = _dt
 templates.env.filters["label"] = _label
 templates.env.filters["money"] = _money
-templates.env.filters["figures"] = _figures
+templates.env.filters["figures"] = figure_texts
 templates.env.finalize = _finalize
 
 

@@ -54,13 +54,6 @@ def _work_page(
         assigned = timesheets.assigned_tasks(s, actor)
         locks = {r["project_id"]: timesheets.lock_date(s, r["project_id"]) for r in grid["rows"]}
     today = now().date()
-    this_monday = today - dt.timedelta(days=today.weekday())
-    this_sunday = this_monday + dt.timedelta(days=6)
-    for t in assigned:
-        finish = t["finish"].date() if t["finish"] else None
-        t["due_this_week"] = (
-            finish is not None and this_monday <= finish <= this_sunday and t["status"] != "completed"
-        )
     for r in grid["rows"]:
         lock = locks.get(r["project_id"])
         r["cells"] = []
