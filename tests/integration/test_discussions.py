@@ -4,6 +4,7 @@ starts one; the thread names and links what it is about; the API and the CLI fil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from charter.app import create_app
 from charter.domain.errors import NotFound
 from charter.persistence.models import CommItem, User
 from charter.services import accounts, change, comms, risk
-from webhelpers import PW
+from webhelpers import PW, login, no_inline
 
 World = Any
 
@@ -95,3 +96,121 @@ def test_service_checks_every_kind_of_object(seed: World) -> None:
         with pytest.raises(NotFound) as e:
             _send(w, "worker", entity_type=etype, entity_id=987654)
         assert e.value.field == "entity_id"
+
+
+# --------------------------------------------------------------------------------------------- web
+
+
+def _rows(html: str, sid: str = "about-threads") -> list[int]:
+    m = re.search(rf'<table class="data" id="{sid}-table">(.*?)</table>', html, re.S)
+    return [int(x) for x in re.findall(r'data-item="(\d+)"', m.group(1))] if m else []
+
+
+def test_task_page_lists_the_threads_about_it_and_starts_one(web: tuple[TestClient, World]) -> None:
+    client, w = web
+    p, a, b = w.p1, w.tasks["a"], w.tasks["b"]
+    about_a = _send(w, "worker", subject="Start date of A", entity_type="task", entity_id=a)
+    about_b = _send(w, "worker", subject="Start date of B", entity_type="task", entity_id=b)
+    unrelated = _send(w, "worker", subject="Holiday")
+
+    token = login(client, "worker")
+    page = client.get(f"/projects/{p}/tasks/{a}")
+    assert page.status_code == 200
+    no_inline(page.text)
+    assert _rows(page.text) == [about_a["id"]]
+    assert (
+        "Start date of A" in page.text and "Start date of B" not in page.text and "Holiday" not in page.text
+    )
+    assert f'href="/projects/{p}/messages/{about_a["id"]}"' in page.text
+    assert 'id="about-threads-form"' in page.text and 'name="entity_type" value="task"' in page.text
+    # the Task Leader of WP-A is offered (chosen) as the person to ask
+    assert re.search(rf'<option value="{w.users["task_leader"]}" selected>', page.text)
+
+    r = client.post(f"/projects/{p}/messages", data={
+        "csrf_token": token, "to": "pm", "kind": "request", "subject": "Need a tester", "body": "For **A**",
+        "entity_type": "task", "entity_id": str(a)})  # fmt: skip
+    assert r.status_code == 303, r.text
+    iid = int(r.headers["location"].rsplit("/", 1)[1])
+    with w.db.uow(readonly=True) as s:
+        item = s.get(CommItem, iid)
+        assert item is not None and (item.entity_type, item.entity_id, item.kind) == ("task", a, "request")
+    assert iid in _rows(client.get(f"/projects/{p}/tasks/{a}").text)
+    assert iid not in _rows(client.get(f"/projects/{p}/tasks/{b}").text)
+
+    # to the Task Leader in person
+    r = client.post(f"/projects/{p}/messages", data={
+        "csrf_token": token, "to": "user", "to_user_id": str(w.users["task_leader"]), "kind": "message",
+        "subject": "Pairing?", "body": "Tomorrow", "entity_type": "task", "entity_id": str(a)})  # fmt: skip
+    assert r.status_code == 303
+    pid_ = int(r.headers["location"].rsplit("/", 1)[1])
+    login(client, "task-leader")
+    assert pid_ in _rows(client.get(f"/projects/{p}/tasks/{a}").text)
+
+    # the thread page names the task and links to it
+    login(client, "worker")
+    thread = client.get(f"/projects/{p}/messages/{iid}")
+    assert re.search(rf'<dd id="about">Task <a href="/projects/{p}/tasks/{a}">[^<]*Task A</a>', thread.text)
+    assert unrelated["id"] not in _rows(page.text) and about_b["id"] not in _rows(page.text)
+
+
+def test_a_refused_post_keeps_what_was_typed_and_the_object(web: tuple[TestClient, World]) -> None:
+    client, w = web
+    p, a = w.p1, w.tasks["a"]
+    token = login(client, "worker")
+    before = _count(w)
+    r = client.post(f"/projects/{p}/messages", data={
+        "csrf_token": token, "to": "user", "kind": "concern", "subject": "Typed subject",
+        "body": "Typed body text", "entity_type": "task", "entity_id": str(a)})  # fmt: skip
+    assert r.status_code == 422, r.text
+    assert 'id="compose-error"' in r.text and "name the person" in r.text
+    assert 'value="Typed subject"' in r.text and "Typed body text" in r.text
+    assert 'name="entity_type" value="task"' in r.text and f'name="entity_id" value="{a}"' in r.text
+    assert f'href="/projects/{p}/tasks/{a}"' in r.text
+    no_inline(r.text)
+    # another project's task: 404 naming the field, nothing written, what was typed kept
+    r = client.post(f"/projects/{p}/messages", data={
+        "csrf_token": token, "to": "pm", "subject": "Typed subject", "body": "Typed body text",
+        "entity_type": "task", "entity_id": str(w.tasks["p2"])})  # fmt: skip
+    assert r.status_code == 404 and 'id="compose-error"' in r.text and "Typed body text" in r.text
+    assert "Task X" not in r.text
+    assert _count(w) == before
+
+
+def test_a_viewer_sees_only_the_threads_they_may_see(web: tuple[TestClient, World]) -> None:
+    client, w = web
+    p, a = w.p1, w.tasks["a"]
+    mine = _send(w, "worker", subject="Private to the PM", entity_type="task", entity_id=a)
+    login(client, "observer")
+    page = client.get(f"/projects/{p}/tasks/{a}")
+    assert page.status_code == 200
+    assert mine["id"] not in _rows(page.text) and "Private to the PM" not in page.text
+    assert 'id="about-threads-form"' not in page.text  # an observer does not write
+    login(client, "pm")
+    assert _rows(client.get(f"/projects/{p}/tasks/{a}").text) == [mine["id"]]
+
+
+def test_work_package_risk_and_change_pages_have_their_discussion(web: tuple[TestClient, World]) -> None:
+    client, w = web
+    p = w.p1
+    with w.db.uow() as s:
+        r = risk.create_risk(s, w.actor("pm"), p, title="Supplier late")
+        cr = change.create_change_request(s, w.actor("pm"), p, title="More licences", description="d",
+                                          reason="r", areas=["scope"])  # fmt: skip
+    items = {
+        "work_package": (_send(w, "stakeholder", entity_type="work_package", entity_id=w.wp_a),
+                         f"/projects/{p}/work-packages/{w.wp_a}/board"),
+        "risk": (_send(w, "worker", entity_type="risk", entity_id=r["id"]), f"/projects/{p}/risks/{r['id']}"),
+        "change_request": (_send(w, "worker", entity_type="change_request", entity_id=cr["id"]),
+                           f"/projects/{p}/changes/{cr['id']}"),
+    }  # fmt: skip
+    login(client, "pm")
+    for etype, (item, url) in items.items():
+        page = client.get(url)
+        assert page.status_code == 200, (url, page.text[:500])
+        no_inline(page.text)
+        assert _rows(page.text) == [item["id"]], url
+        assert f'name="entity_type" value="{etype}"' in page.text
+        thread = client.get(f"/projects/{p}/messages/{item['id']}")
+        assert '<dd id="about">' in thread.text and f'href="{url}"' in thread.text
+    # the stakeholder's message about WP-A went through the Sales liaison, as from the messages page
+    assert items["work_package"][0]["route"] == "via_liaison"
