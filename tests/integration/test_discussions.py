@@ -4,6 +4,7 @@ starts one; the thread names and links what it is about; the API and the CLI fil
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -214,3 +215,36 @@ def test_work_package_risk_and_change_pages_have_their_discussion(web: tuple[Tes
         assert '<dd id="about">' in thread.text and f'href="{url}"' in thread.text
     # the stakeholder's message about WP-A went through the Sales liaison, as from the messages page
     assert items["work_package"][0]["route"] == "via_liaison"
+
+
+# --------------------------------------------------------------------------------------------- CLI
+
+
+def test_cli_send_and_list_about_an_object(cli: Any, seed: World) -> None:
+    w = seed
+    assert "--about" in cli("messages", "send", "--help").stdout
+    assert "--about" in cli("messages", "list", "--help").stdout
+    out = cli("message", "send", "P1", "--subject", "Start of A", "--body", "When?", "--about", "task:Task A",
+              who="worker").stdout  # fmt: skip
+    assert "about the task" in out and "Task A" in out
+    by_id = json.loads(cli("messages", "send", "P1", "--subject", "Again", "--body", "Really?", "--about",
+                           f"task:{w.tasks['a']}", "--json", who="worker").stdout)  # fmt: skip
+    assert (by_id["entity_type"], by_id["entity_id"]) == ("task", w.tasks["a"])
+    wp = json.loads(cli("messages", "send", "P1", "--subject", "WP", "--body", "Scope?", "--about", "wp:WP-B",
+                        "--json", who="worker").stdout)  # fmt: skip
+    assert (wp["entity_type"], wp["entity_id"]) == ("work_package", w.wp_b)
+    _send(w, "worker", subject="Not about A", entity_type="task", entity_id=w.tasks["b"])
+
+    listed = json.loads(cli("messages", "list", "P1", "--about", "task:Task A", "--json").stdout)
+    assert sorted(i["subject"] for i in listed) == ["Again", "Start of A"]
+    table = cli("messages", "list", "P1", "--about", "wp:WP-B").stdout
+    assert "WP" in table and "Start of A" not in table
+
+    before = _count(w)
+    bad = cli("messages", "send", "P1", "--subject", "x", "--body", "y", "--about", "ticket:3", code=1)
+    assert "ticket:3" in bad.stderr and "KIND:REF" in bad.stderr and "about" in bad.stderr
+    bad = cli("messages", "send", "P1", "--subject", "x", "--body", "y", "--about", "task:Task X", code=1)
+    assert "no task 'Task X' in this project" in bad.stderr  # Task X is P2's
+    bad = cli("messages", "list", "P1", "--about", "risk:R-7", code=1)
+    assert "no risk 'R-7' in this project" in bad.stderr
+    assert _count(w) == before
