@@ -37,13 +37,33 @@ class ParticipantOut(Out):
     reason: str
 
 
+ENTITY_TYPE_DOC = (
+    "what the thread is about: task, work_package, risk, concern, change_request, purchase_order or meeting "
+    "(with entity_id; both or neither)"
+)
+ENTITY_ID_DOC = (
+    "the id of that object; it must belong to this project (another project's or a missing object: 404, "
+    "field entity_id)"
+)
+
+
+class AboutOut(Out):
+    type: str = Field(description="the entity type")
+    id: int
+    word: str = Field(description='the type in words ("work package")')
+    name: str | None = Field(
+        description='its reference and name ("1.2 Build", "R-3 Supplier late"); '
+        "null when the object has since been deleted"
+    )
+
+
 class ItemOut(Out):
     id: int
     project_id: int
     kind: str
     subject: str
-    entity_type: str | None
-    entity_id: int | None
+    entity_type: str | None = Field(description=ENTITY_TYPE_DOC)
+    entity_id: int | None = Field(description="the id of the object the thread is about")
     raised_by: int | None
     raised_by_name: str | None
     department_id: int | None
@@ -80,6 +100,7 @@ class ItemOut(Out):
 class ThreadOut(ItemOut):
     messages: list[MessageOut]
     participants: list[ParticipantOut]
+    about: AboutOut | None = Field(description="the object the thread is about, named")
 
 
 class SendIn(In):
@@ -96,8 +117,8 @@ class SendIn(In):
     entity_type: (
         Literal["task", "work_package", "risk", "concern", "change_request", "purchase_order", "meeting"]
         | None
-    ) = None
-    entity_id: int | None = None
+    ) = Field(None, description=ENTITY_TYPE_DOC)
+    entity_id: int | None = Field(None, description=ENTITY_ID_DOC)
 
 
 class ReplyIn(In):

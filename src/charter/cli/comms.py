@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from charter.cli.common import JsonFlag, console, fmt_time, print_json, print_result, run_in_project
-from charter.services import accounts, attachments, comms, comms_analytics, org
+from charter.services import accounts, attachments, comms, comms_about, comms_analytics, org
 
 messages_app = typer.Typer(
     help="Project messages, routed to the PM through each department's liaison.", no_args_is_help=True
@@ -18,6 +18,18 @@ messages_app = typer.Typer(
 comms_app = typer.Typer(help="Communication analytics.", no_args_is_help=True)
 
 Project = Annotated[str, typer.Argument(help="Project key or id.")]
+About = Annotated[
+    str | None,
+    typer.Option(
+        "--about", metavar="KIND:REF",
+        help="The object the thread is about, in this project: task:ID|WBS|NAME (e.g. task:1.2), "
+        "wp:WBS|ID|NAME, risk:R-n, change:CR-n, concern:ID, po:NUMBER or meeting:ID.",
+    ),
+]  # fmt: skip
+
+
+def _about(s: Any, a: Any, pid: int, about: str | None) -> tuple[str | None, int | None]:
+    return comms_about.find(s, a, pid, about) if about is not None else (None, None)
 
 
 _run = run_in_project
@@ -40,10 +52,17 @@ def list_cmd(
             help="open, or one status (with_liaison, open, forwarded, delivered, answered, closed)."
         ),
     ] = None,
+    about: About = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The threads you may see (the PM: all; a liaison: their department's; others: their own)."""
-    items = _run(project, lambda s, a, pid: comms.list_items(s, a, pid, status=status))
+    """The threads you may see (the PM: all; a liaison: their department's; others: their own); with --about,
+    only those about that object (e.g. --about task:1.2)."""
+
+    def go(s: Any, a: Any, pid: int) -> list[dict[str, Any]]:
+        etype, eid = _about(s, a, pid, about)
+        return comms.list_items(s, a, pid, status=status, entity_type=etype, entity_id=eid)
+
+    items = _run(project, go)
     print_result(items, as_json, _items_table(items) if items else "No messages.")
 
 
@@ -84,25 +103,31 @@ def send_cmd(
     ] = None,
     role: Annotated[int | None, typer.Option(help="Role id with --to role.")] = None,
     kind: Annotated[str, typer.Option(help="message, concern, request or announcement.")] = "message",
+    about: About = None,
     attach: Attach = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Start a thread (optionally with attachments). To the PM from a department with a liaison, it reaches
-    the liaison first."""
+    """Start a thread (optionally with attachments, optionally about a task, work package, risk, change
+    request ... with --about). To the PM from a department with a liaison, it reaches the liaison first."""
     files = _files(attach)
 
     def go(s: Any, actor: Any, pid: int) -> dict[str, Any]:
         uid = accounts.find_user_id(s, user) if user else None
         did = org.find_department_id(s, department) if department else None
+        etype, eid = _about(s, actor, pid, about)
         return comms.send(s, actor, pid, to=to, subject=subject, body=body, kind=kind, to_user_id=uid,
-                          to_department_id=did, to_role_id=role, files=files)  # fmt: skip
+                          to_department_id=did, to_role_id=role, entity_type=etype, entity_id=eid,
+                          files=files)  # fmt: skip
 
     item = _run(project, go)
     if as_json:
         print_json(item)
         return
     via = f" via {item['liaison']}" if item["route"] == "via_liaison" else ""
-    console.print(f"Message {item['id']} sent{_attached(item)} ({item['route']}{via}; {item['status']}).")
+    what = f" about the {item['about']['word']} {item['about']['name']}" if item["about"] else ""
+    console.print(
+        f"Message {item['id']} sent{escape(what)}{_attached(item)} ({item['route']}{via}; {item['status']})."
+    )
 
 
 messages_app.command("post", help="Start a thread, optionally with attachments (the same as `send`).")(

@@ -88,6 +88,7 @@ app.add_typer(po_app, name="po")
 app.add_typer(contract_app, name="contract")
 app.command("approvals")(approvals_cmd)
 app.add_typer(messages_app, name="messages")
+app.add_typer(messages_app, name="message", hidden=True)  # `charter message send ...` reads naturally too
 app.add_typer(comms_app, name="comms")
 app.command("worker")(worker_cmd)
 app.add_typer(notify_app, name="notify")

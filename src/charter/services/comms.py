@@ -41,7 +41,7 @@ from charter.persistence.models import (
     RoleAssignment,
     User,
 )
-from charter.services import attachments, journal
+from charter.services import attachments, comms_about, journal
 from charter.services.authz import project_for
 from charter.services.comms_common import (
     add_participants,
@@ -145,6 +145,7 @@ def item_dict(s: Session, i: CommItem, *, messages: bool = False) -> dict[str, A
         ).all()
         pn = names(s, [p[0] for p in parts])
         out["participants"] = [{"user_id": u, "name": pn.get(u), "reason": r} for u, r in parts]
+        out["about"] = comms_about.describe(s, i.project_id, i.entity_type, i.entity_id)
     return out
 
 
@@ -340,10 +341,7 @@ def send(
     body = _text(body, "body", 20000)
     files = list(files or [])
     attachments.check_all(files, attachments.MESSAGE_TYPES)
-    if (entity_type is None) != (entity_id is None):
-        raise ValidationError("give both entity_type and entity_id, or neither", field="entity_type")
-    if entity_type is not None and entity_type not in C.ENTITY_TYPES:
-        raise ValidationError(f"entity_type must be one of: {', '.join(C.ENTITY_TYPES)}", field="entity_type")
+    comms_about.check(s, project_id, entity_type, entity_id)
     sender = s.get(User, actor.user_id) if actor.user_id else None
     sender_dept = sender.department_id if sender else None
     pm = pm_id(s, project_id)

@@ -17,6 +17,7 @@ from charter.services import (
     attachments,
     comm_plan,
     comms,
+    comms_about,
     comms_analytics,
     meetings,
     org,
@@ -24,6 +25,7 @@ from charter.services import (
     roles,
 )
 from charter.services.comms_common import is_manager, liaison_departments, members, sees_departments
+from charter.web import discussion
 from charter.web.app import render
 from charter.web.forms import (
     DB,
@@ -100,10 +102,20 @@ def _messages_page(request: Request, db: DB, info: Any, project_id: int, *, erro
         people = _people(s, actor, project_id)
         depts = org.list_departments(s, actor)
         role_list = roles.list_roles(s, actor, project_id)
+        about = _about(s, project_id, values or {})
     return render(request, "comms_messages.html", {
         **ctx, "view": "messages", "items": items, "people": people, "depts": depts, "roles": role_list,
-        "filter": flt, "error": error, "values": values or {},
+        "filter": flt, "error": error, "values": values or {}, "about": about,
+        "about_url": discussion.url_of(project_id, about),
     }, status)  # fmt: skip
+
+
+def _about(s: Any, project_id: int, values: dict[str, str]) -> dict[str, Any] | None:
+    """What a refused post from an object's Discussion form was about (it is kept in the compose form)."""
+    etype, eid = values.get("entity_type") or "", values.get("entity_id") or ""
+    if not etype or not eid.strip().isdigit():
+        return None
+    return comms_about.describe(s, project_id, etype, int(eid))
 
 
 @router.get(P + "/messages", response_class=HTMLResponse)
@@ -125,6 +137,7 @@ async def messages_send(request: Request, project_id: int, form: FormData, db: D
                     to_user_id=opt_int(form, "to_user_id") if to == "user" else None,
                     to_department_id=opt_int(form, "to_department_id") if to == "department" else None,
                     to_role_id=opt_int(form, "to_role_id") if to == "role" else None, files=files,
+                    entity_type=form.get("entity_type") or None, entity_id=opt_int(form, "entity_id"),
                 )  # fmt: skip
         except CharterError as exc:
             if _refusal(exc):
@@ -156,6 +169,7 @@ def _thread_page(request: Request, db: DB, info: Any, project_id: int, item_id: 
     return render(request, "comms_thread.html", {
         **ctx, "view": "messages", "item": item, "may_forward": may_forward, "may_answer": may_answer,
         "may_close": may_close, "is_pm": uid is not None and uid == item["pm_id"], "error": error,
+        "about_url": discussion.url_of(project_id, item["about"]),
         "values": values or {},
     }, status)  # fmt: skip
 

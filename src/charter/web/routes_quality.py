@@ -18,6 +18,7 @@ from charter.domain.risk import Category as RiskCategory
 from charter.services import change, org, projects, quality, roles, scheduling, stakeholders
 from charter.services.comms_common import is_manager, liaison_departments, members, names, sees_departments
 from charter.web.app import render
+from charter.web.discussion import discussion
 from charter.web.forms import (
     DB,
     Checked,
@@ -407,6 +408,7 @@ def _cr_page(request: Request, db: DB, info: Any, pid: int, cr_id: int, *, error
     with db.uow(readonly=True) as s:
         ctx = _head(s, info.actor, pid)
         cr = change.get_change_request(s, info.actor, pid, cr_id)
+        about = discussion(s, info.actor, pid, "change_request", cr["id"])
         sched = scheduling.get_schedule(s, info.actor, pid)
         people = _people(s, pid)
         from charter.services import budget
@@ -417,6 +419,7 @@ def _cr_page(request: Request, db: DB, info: Any, pid: int, cr_id: int, *, error
             lines = []
     return render(request, "quality_change.html", {**ctx, "view": "changes", "cr": cr, "tasks": sched["tasks"],
                                                    "lines": lines, "wps": sched["summaries"], "error": error,
+                                                   "discussion": about,
                                                    "values": values or {}, "people": people,
                                                    "areas": [x.value for x in ConcernArea],
                                                    "can_decide": "change.decide" in ctx["caps"],

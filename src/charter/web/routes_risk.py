@@ -17,6 +17,7 @@ from charter.domain.roles import Perm
 from charter.services import conflicts, projects, risk, simulation, work_packages
 from charter.services.authz import can
 from charter.web.app import render
+from charter.web.discussion import discussion
 from charter.web.forms import DB, Checked, FormData, Session
 
 router = APIRouter()
@@ -224,13 +225,14 @@ def _page(request: Request, db: Any, info: Any, project_id: int, risk_id: int, e
         wps = work_packages.list_work_packages(s, actor, project_id) if r["may_manage"] else []
         may_comment = can(s, actor, project_id, Perm.RISK_RAISE)
         may_journal = can(s, actor, project_id, Perm.JOURNAL_READ)
+        about = discussion(s, actor, project_id, "risk", risk_id)
     allowed = sorted(x.value for x in rules.TRANSITIONS[rules.Status(r["status"])])
     strategies = sorted(x.value for x in rules.STRATEGIES[rules.Kind(r["kind"])])
     return render(request, "risk_page.html", {
         "project": project, "r": r, "scales": scales, "members": members, "tasks": task_list, "wps": wps,
         "may_comment": may_comment, "may_journal": may_journal, "next_statuses": allowed,
         "strategies": strategies, "categories": [x.value for x in rules.Category], "error": error,
-        "kinds": [x.value for x in rules.Kind],
+        "kinds": [x.value for x in rules.Kind], "discussion": about,
         "values": values or {}, "levels": list(rules.LEVELS),
     }, status)  # fmt: skip
 

@@ -32,6 +32,7 @@ from charter.services import (
 from charter.services.authz import can, can_in_packages, work_package_target
 from charter.services.context import now
 from charter.web.app import render, templates
+from charter.web.discussion import discussion
 from charter.web.forms import DB, Checked, FormData, Session, opt_int, req_int
 from charter.web.session import check_csrf
 
@@ -599,6 +600,7 @@ def _task_page(
             fixed_costs: list[dict[str, Any]] | None = budget.list_fixed_costs(s, actor, project_id, task_id)
         except PermissionDenied:
             fixed_costs = None
+        about = discussion(s, actor, project_id, "task", task_id)
         members: dict[int, str] = {}
         if team:
             for a in roles.list_assignments(s, actor, project_id):
@@ -626,6 +628,7 @@ def _task_page(
             "calendars": cals,
             "dtl": _dtl,
             "fixed_costs": fixed_costs,
+            "discussion": about,
             "constraint_types": ["asap", "alap", "snet", "snlt", "fnet", "fnlt", "mso", "mfo"],
             "statuses": ["not_started", "in_progress", "completed", "on_hold", "cancelled"],
             "error": error,

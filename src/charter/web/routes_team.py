@@ -15,6 +15,7 @@ from charter.domain.errors import CharterError, Conflict, NotFound, ValidationEr
 from charter.services import accounts, levelling, org, projects, roles, scheduling, work_packages, workload
 from charter.services.context import now
 from charter.web.app import render
+from charter.web.discussion import discussion
 from charter.web.forms import DB, Checked, FormData, Session
 
 router = APIRouter()
@@ -347,6 +348,7 @@ def board_page(request: Request, project_id: int, wp_id: int, db: DB, info: Sess
         wl = (workload.workload(s, actor, start=start, end=start + dt.timedelta(days=DEFAULT_DAYS - 1),
                                 resource_ids=rids) if rids else {"resources": [], "overallocations": []})  # fmt: skip
         approvals = _pending_hours(s, actor, project_id, {t["id"] for t in mine})
+        about = discussion(s, actor, project_id, "work_package", wp_id)
     by_id = {t["id"]: t for t in sched["tasks"]}
     blocked = []
     for t in mine:
@@ -366,5 +368,5 @@ def board_page(request: Request, project_id: int, wp_id: int, db: DB, info: Sess
         "project": project, "view": "board", "wp": wp, "columns": columns, "tasks": mine, "blocked": blocked,
         "overloaded": overloaded, "over_days": over_days, "approvals": approvals, "period_start": start,
         "period_end": start + dt.timedelta(days=DEFAULT_DAYS - 1), "hours": _hours,
-        "cancelled": [t for t in mine if t["status"] == "cancelled"], "wps": wps,
+        "cancelled": [t for t in mine if t["status"] == "cancelled"], "wps": wps, "discussion": about,
     })  # fmt: skip

@@ -26,11 +26,17 @@ def list_messages(
         None, description="open, or one status: with_liaison, open, forwarded, delivered, answered, closed"
     ),
     department_id: int | None = None,
-    entity_type: str | None = None,
-    entity_id: int | None = None,
+    entity_type: Literal[
+        "task", "work_package", "risk", "concern", "change_request", "purchase_order", "meeting"
+    ]
+    | None = Query(None, description="only the threads about objects of this type"),
+    entity_id: int | None = Query(
+        None, description="only the threads about this object (with entity_type: the object of that type)"
+    ),
 ) -> list[dict[str, Any]]:
     """The threads the caller may see: the PM all, a liaison their department's, others their own and the
-    announcements addressed to them."""
+    announcements addressed to them. `entity_type` and `entity_id` narrow them to the threads about one
+    object (a task's discussion: `?entity_type=task&entity_id=42`)."""
     with db.uow(readonly=True) as s:
         return comms.list_items(s, actor, project_id, status=status, department_id=department_id,
                                 entity_type=entity_type, entity_id=entity_id)  # fmt: skip
@@ -38,7 +44,9 @@ def list_messages(
 
 @router.post(P + "/messages", response_model=S.ThreadOut, status_code=201)
 def send_message(project_id: int, body: S.SendIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
-    """Start a thread. To the PM from a department with a liaison: it reaches the liaison first."""
+    """Start a thread, optionally about a task, work package, risk, concern, change request, purchase order or
+    meeting of the project (`entity_type` + `entity_id`; an object of another project is not found). To the PM
+    from a department with a liaison: it reaches the liaison first."""
     with db.uow() as s:
         return comms.send(s, actor, project_id, **body.model_dump())
 
@@ -75,9 +83,9 @@ async def send_message_with_attachments(
     entity_type: Annotated[
         Literal["task", "work_package", "risk", "concern", "change_request", "purchase_order", "meeting"]
         | None,
-        Form(),
+        Form(description=S.ENTITY_TYPE_DOC),
     ] = None,
-    entity_id: OptInt = None,
+    entity_id: Annotated[int | None, Form(description=S.ENTITY_ID_DOC)] = None,
 ) -> dict[str, Any]:
     """Start a thread with attachments (multipart/form-data: the fields of POST /messages plus `files`).
     Every file is checked before anything is written; one refused file (too large, a type not accepted)
