@@ -405,7 +405,8 @@ def _it_customer_numbers(ctx: DemoContext) -> None:
     d = _Days(ctx, -47)
     d.at(0, 11)
     item = _send(ctx, "jonas.becker", "Customer numbers in the ERP interface", to="user",
-                 to_user_id=ctx.user_id("lena.fischer"),
+                 to_user_id=ctx.user_id("lena.fischer"), entity_type="task",
+                 entity_id=ctx.tasks["ERP interface design"],
                  body="The mapping tables keep the legacy customer number as an external ID. Does the ERP "
                       "interface key on that, or on the new CRM account ID?")  # fmt: skip
     d.at(0, 15)
