@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from charter.app import create_app
 from charter.domain.errors import NotFound
 from charter.persistence.models import CommItem, User
-from charter.services import accounts, change, comms, risk
+from charter.services import accounts, change, comms, risk, stakeholders
 from webhelpers import PW, login, no_inline
 
 World = Any
@@ -97,6 +97,21 @@ def test_service_checks_every_kind_of_object(seed: World) -> None:
         with pytest.raises(NotFound) as e:
             _send(w, "worker", entity_type=etype, entity_id=987654)
         assert e.value.field == "entity_id"
+
+
+def test_a_thread_cannot_name_a_concern_its_sender_may_not_read(seed: World) -> None:
+    """A confidential concern is read by its raiser and the PM only: another member cannot start a thread
+    about it (its subject would show on the thread), and is told it is not found, as for a missing one."""
+    w = seed
+    with w.db.uow() as s:
+        c = stakeholders.raise_concern(s, w.actor("stakeholder"), w.p1, subject="Audit finding on payroll",
+                                       areas=["quality"], confidential=True)  # fmt: skip
+    before = _count(w)
+    with pytest.raises(NotFound) as e:
+        _send(w, "worker", entity_type="concern", entity_id=c["id"])
+    assert e.value.field == "entity_id" and _count(w) == before
+    item = _send(w, "stakeholder", entity_type="concern", entity_id=c["id"])  # its raiser may
+    assert item["about"]["name"] == "Audit finding on payroll"
 
 
 # --------------------------------------------------------------------------------------------- web

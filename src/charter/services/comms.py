@@ -341,7 +341,7 @@ def send(
     body = _text(body, "body", 20000)
     files = list(files or [])
     attachments.check_all(files, attachments.MESSAGE_TYPES)
-    comms_about.check(s, project_id, entity_type, entity_id)
+    comms_about.check(s, actor, project_id, entity_type, entity_id)
     sender = s.get(User, actor.user_id) if actor.user_id else None
     sender_dept = sender.department_id if sender else None
     pm = pm_id(s, project_id)

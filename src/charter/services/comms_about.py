@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charter.domain import communications as C
-from charter.domain.errors import NotFound, ValidationError
+from charter.domain.errors import NotFound, PermissionDenied, ValidationError
 from charter.domain.roles import TASK_LEADER
 from charter.persistence.models import (
     ChangeRequest,
@@ -74,16 +74,35 @@ def _object(s: Session, project_id: int, entity_type: str, entity_id: int) -> An
     return obj if obj is not None and obj.project_id == project_id else None
 
 
-def check(s: Session, project_id: int, entity_type: str | None, entity_id: int | None) -> None:
-    """Both or neither; a known type; an object of that type in this project (else not found, field
-    entity_id: an object of another project is not told apart from one that does not exist)."""
+def _readable(s: Session, actor: Actor, project_id: int, entity_type: str, entity_id: int) -> bool:
+    """Whether the sender may read the object where its reads are narrower than the project's: a concern
+    (confidential ones: its raiser, the PM, the department's liaison) and a purchase order (those who read
+    the procurement of its budget line's package). Every member reads the other kinds."""
+    from charter.services import procurement_orders, stakeholders  # they send messages themselves
+
+    readers = {"concern": stakeholders.get_concern, "purchase_order": procurement_orders.get_order}
+    if entity_type not in readers:
+        return True
+    try:
+        readers[entity_type](s, actor, project_id, entity_id)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
+
+
+def check(s: Session, actor: Actor, project_id: int, entity_type: str | None, entity_id: int | None) -> None:
+    """Both or neither; a known type; an object of that type in this project that the sender may read (else
+    not found, field entity_id: an object of another project, or one the sender may not read, is not told
+    apart from one that does not exist — its name would show on the thread)."""
     if (entity_type is None) != (entity_id is None):
         raise ValidationError("give both entity_type and entity_id, or neither", field="entity_type")
     if entity_type is None or entity_id is None:
         return
     if entity_type not in MODELS:
         raise ValidationError(f"entity_type must be one of: {', '.join(C.ENTITY_TYPES)}", field="entity_type")
-    if _object(s, project_id, entity_type, entity_id) is None:
+    if _object(s, project_id, entity_type, entity_id) is None or not _readable(
+        s, actor, project_id, entity_type, entity_id
+    ):
         raise NotFound(f"{WORDS[entity_type]} {entity_id} not found in this project", field="entity_id")
 
 
