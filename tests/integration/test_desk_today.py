@@ -78,3 +78,21 @@ def test_cli_desk_and_portfolio(seed: Any, cli: Any, frozen_clock: Any) -> None:
     out = cli("portfolio", who="worker").stdout
     assert "P1" in out and "P2" not in out
     assert cli("desk", "--help").stdout.count("Task Leader") >= 1
+
+
+def test_a_task_leader_who_works_on_a_task_sees_it_on_the_desk(seed: Any, frozen_clock: Any) -> None:
+    """A Task Leader is sometimes the package's only worker: the tasks assigned to them show under "Your tasks"
+    although they hold no Task Worker role."""
+    from charter.services import tasks
+
+    def sections() -> dict[str, Any]:
+        with seed.db.uow(readonly=True) as s:
+            d = desks.desk(s, seed.actor("task_leader"))
+        return next(p for p in d["projects"] if p["project_id"] == seed.p1)["sections"]
+
+    assert set(sections()) == {"task_leader"}
+    with seed.db.uow() as s:
+        tasks.set_assignees(s, seed.actor("pm"), seed.p1, seed.tasks["a"], [seed.users["task_leader"]])
+    mine = sections()
+    assert set(mine) == {"task_leader", "worker"}
+    assert [t["name"] for t in mine["worker"]["tasks"]] == ["Task A"]

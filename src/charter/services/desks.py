@@ -1,4 +1,5 @@
-"""Role desks (what each role a person holds *now* needs today) and the portfolio view across projects.
+"""Role desks (what each role a person holds *now* needs today, and the tasks assigned to them whatever their
+role) and the portfolio view across projects.
 
 Health colours are the status reports' (domain/reports.py): the ten areas rated by the same rules and the
 project's own thresholds as the current week's report, each with the figures behind it and the rule that
@@ -181,15 +182,17 @@ def _sponsor(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
             "conflicts": conflicts_svc.awaiting(s, p.id, actor.user_id)}  # fmt: skip
 
 
-def _worker(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
-    from charter.services import timesheets
-
-    mine = [t for t in timesheets.assigned_tasks(s, actor) if t["project_id"] == p.id]
+def _worker(mine: list[dict[str, Any]]) -> dict[str, Any]:
     return {"tasks": mine, "timesheet_link": "/me/work"}
 
 
 def desk(s: Session, actor: Actor) -> dict[str, Any]:
+    from charter.services import timesheets
+
     require_user(actor)
+    assigned: dict[int, list[dict[str, Any]]] = {}
+    for t in timesheets.assigned_tasks(s, actor):
+        assigned.setdefault(t["project_id"], []).append(t)
     out: list[dict[str, Any]] = []
     for pid, held in sorted(held_roles(s, actor).items()):
         p = s.get(Project, pid)
@@ -209,8 +212,8 @@ def desk(s: Session, actor: Actor) -> dict[str, Any]:
             sections["liaison"] = [_liaison(s, p, d) for d in depts]
         if SPONSOR in keys:
             sections["sponsor"] = _sponsor(s, actor, p)
-        if TASK_WORKER in keys:
-            sections["worker"] = _worker(s, actor, p)
+        if TASK_WORKER in keys or assigned.get(p.id):  # a Task Leader may be the package's only worker
+            sections["worker"] = _worker(assigned.get(p.id, []))
         roles_held = sorted(keys)
         if sections or OBSERVER in keys:
             out.append({"project_id": p.id, "project_key": p.key, "project": p.name, "currency": p.currency,
