@@ -66,11 +66,11 @@ def test_preferences_decide_the_channels(seed: World, frozen_clock: Any) -> None
             seed.actor("worker"),
             [
                 {"kind": "*", "in_app": True, "email": "off"},
-                {"kind": "risk.raised", "in_app": False, "email": "digest"},
+                {"kind": "risk.owner", "in_app": False, "email": "digest"},
             ],
         )
         assert tell(s, seed, ["worker"], "ev:1") == {"inbox": 1, "email": 0, "webhook": 0}
-        assert tell(s, seed, ["worker"], "ev:2", kind="risk.raised") == {"inbox": 1, "email": 0, "webhook": 0}
+        assert tell(s, seed, ["worker"], "ev:2", kind="risk.owner") == {"inbox": 1, "email": 0, "webhook": 0}
         inbox = notifications.list_inbox(s, seed.actor("worker"))
         assert [n["kind"] for n in inbox] == ["task.assigned"]  # the digest-only entry is not in the inbox
         assert notifications.get_preferences(s, seed.actor("worker"))[0]["kind"] == "*"
@@ -298,7 +298,9 @@ def test_inbox_page_lists_marks_read_and_saves_preferences(db: Database) -> None
             from charter.services.context import Actor
 
             prefs = notifications.get_preferences(s, Actor(uid, "ina"))
-        assert prefs == [{"kind": "*", "in_app": True, "email": "digest"}]
+        assert prefs == [
+            {"kind": "*", "label": "Every kind without a row of its own", "in_app": True, "email": "digest"}
+        ]
 
 
 def test_a_notification_of_a_project_left_behind_keeps_its_text_but_not_its_link(
@@ -345,3 +347,62 @@ def test_a_notification_of_a_project_left_behind_keeps_its_text_but_not_its_link
         page = client.get("/me/inbox").text
     assert "Task assigned" in page and 'href="/projects/1"' not in page
     assert "you no longer have access to this project" in page and '<a href="/account">Welcome</a>' in page
+
+
+def test_preferences_name_known_kinds_only(seed: World, api: Any, as_: Any) -> None:
+    """A misspelt kind would never apply: the service refuses it, naming the row; the API documents the kinds."""
+    from charter.domain.errors import ValidationError
+
+    with seed.db.uow() as s, pytest.raises(ValidationError) as e:
+        notifications.set_preferences(
+            s,
+            seed.actor("worker"),
+            [{"kind": "*", "email": "off"}, {"kind": "risk.raised", "in_app": True, "email": "off"}],
+        )
+    assert e.value.field == "kind" and "preference 2" in e.value.message and "risk.raised" in e.value.message
+    r = api.put("/me/notification-preferences", headers=as_("worker"), json=[{"kind": "task.asigned"}])
+    assert r.status_code == 422 and "task.asigned" in r.text
+    r = api.put("/me/notification-preferences", headers=as_("worker"), json=[{"kind": "risk.owner"}])
+    assert r.status_code == 200
+    assert [(p["kind"], p["label"]) for p in r.json()] == [
+        ("*", "Every kind without a row of its own"), ("risk.owner", "You own a risk")
+    ]  # fmt: skip
+    schema = api.get("/openapi.json").json()["components"]["schemas"]["PreferenceIn"]
+    assert "risk.owner" in schema["properties"]["kind"]["description"]
+
+
+def test_inbox_page_reads_kinds_in_words_renders_markdown_and_keeps_a_refused_form(
+    seed: World, frozen_clock: Any
+) -> None:
+    from webhelpers import csrf_of, signed_in
+
+    with seed.db.uow() as s:
+        notifications.notify(s, recipients=[seed.users["worker"]], kind="risk.owner", subject="You own R-1",
+                             body="**Supplier** late\n\n1. call them\n2. <script>x()</script>",
+                             event_key="ev:md")  # fmt: skip
+    with signed_in(seed, "worker") as client:
+        page = client.get("/me/inbox").text
+        assert '<span title="risk.owner">You own a risk</span>' in page
+        assert (
+            "<strong>Supplier</strong>" in page and "<li>call them</li>" in page and "<script>x()" not in page
+        )
+        assert '<optgroup label="Risk"><option value="risk.owner">You own a risk</option>' in page
+        form = {"csrf_token": csrf_of(page), "kind_1": "*", "in_app_1": "on", "email_1": "digest",
+                "kind_2": "risk.owner", "email_2": "off", "kind_3": "tech.due", "in_app_3": "on",
+                "email_3": "sometimes"}  # fmt: skip
+        r = client.post("/me/inbox/preferences", data=form)
+        assert r.status_code == 422 and "preference 3: email must be one of" in r.text
+        # what was typed stays: the digest default, the risk row without the inbox, the tech row
+        assert '<tr data-kind="risk.owner">' in r.text and '<tr data-kind="tech.due">' in r.text
+        assert '<option value="digest" selected>' in r.text
+        with seed.db.uow(readonly=True) as s:  # nothing written
+            assert notifications.get_preferences(s, seed.actor("worker")) == [
+                notifications.DEFAULT_PREFERENCE
+            ]
+        form["email_3"] = "immediate"
+        assert client.post("/me/inbox/preferences", data=form).status_code == 303
+        with seed.db.uow(readonly=True) as s:
+            got = notifications.get_preferences(s, seed.actor("worker"))
+        assert [(p["kind"], p["in_app"], p["email"]) for p in got] == [
+            ("*", True, "digest"), ("risk.owner", False, "off"), ("tech.due", True, "immediate")
+        ]  # fmt: skip

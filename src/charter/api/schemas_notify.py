@@ -8,12 +8,14 @@ from typing import Literal
 from pydantic import Field
 
 from charter.api.schemas import In, Out, Patch
+from charter.domain.notifications import KINDS
 
 
 class NotificationOut(Out):
     id: int
     project_id: int | None
     kind: str
+    label: str = Field(description="the kind in words")
     subject: str
     body: str
     link: str | None = Field(
@@ -32,13 +34,18 @@ class InboxOut(Out):
 
 
 class PreferenceIn(In):
-    kind: str = Field(min_length=1, max_length=60, description='a notification kind, or "*" for every kind')
+    kind: str = Field(
+        min_length=1,
+        max_length=60,
+        description=f'"*" for every kind without a row of its own, or one of: {", ".join(KINDS)}',
+    )
     in_app: bool = True
     email: Literal["immediate", "digest", "off"] = "immediate"
 
 
 class PreferenceOut(Out):
     kind: str
+    label: str = Field(description="the kind in words")
     in_app: bool
     email: str
 

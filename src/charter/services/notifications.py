@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from charter.config import get_settings
+from charter.domain import notifications as kinds
 from charter.domain.errors import NotFound, ValidationError, stale
 from charter.domain.roles import Perm
 from charter.notify.netguard import UnsafeUrl, allow_list, check_url
@@ -34,8 +35,8 @@ from charter.services.authz import project_for, require_admin, require_user
 from charter.services.context import Actor, now
 
 EMAIL_MODES = ("immediate", "digest", "off")
-DEFAULT_PREFERENCE = {"kind": "*", "in_app": True, "email": "immediate"}
-ANY_KIND = "*"
+DEFAULT_PREFERENCE = {"kind": "*", "label": kinds.label(kinds.ANY_KIND), "in_app": True, "email": "immediate"}
+ANY_KIND = kinds.ANY_KIND
 
 
 # --------------------------------------------------------------------------------------------- notify
@@ -207,6 +208,7 @@ def _note(n: Notification) -> dict[str, Any]:
         "id": n.id,
         "project_id": n.project_id,
         "kind": n.kind,
+        "label": kinds.label(n.kind),
         "subject": n.subject,
         "body": n.body,
         "link": n.link,
@@ -286,7 +288,7 @@ def get_preferences(s: Session, actor: Actor) -> list[dict[str, Any]]:
         .where(NotificationPreference.user_id == actor.user_id)
         .order_by(NotificationPreference.kind)
     ).all()
-    out = [{"kind": p.kind, "in_app": p.in_app, "email": p.email} for p in rows]
+    out = [{"kind": p.kind, "label": kinds.label(p.kind), "in_app": p.in_app, "email": p.email} for p in rows]
     if not any(p["kind"] == ANY_KIND for p in out):
         out.insert(0, dict(DEFAULT_PREFERENCE))
     out.sort(key=lambda p: (p["kind"] != ANY_KIND, p["kind"]))
@@ -294,19 +296,28 @@ def get_preferences(s: Session, actor: Actor) -> list[dict[str, Any]]:
 
 
 def set_preferences(s: Session, actor: Actor, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Replace the caller's preferences with `items` ({kind, in_app, email: immediate|digest|off})."""
+    """Replace the caller's preferences with `items` ({kind, in_app, email: immediate|digest|off}); a kind is
+    one of `domain.notifications.KINDS` or "*" (a misspelt kind would silently never apply)."""
     require_user(actor)
     if actor.user_id is None:
         raise ValidationError("the system account has no preferences")
     seen: dict[str, dict[str, Any]] = {}
-    for item in items:
+    for n, item in enumerate(items, start=1):
         kind = str(item.get("kind", "")).strip()
         if not kind or len(kind) > 60:
             raise ValidationError(
-                "a preference needs a kind of 1-60 characters ('*' for every kind)", field="kind"
+                f"preference {n}: a preference needs a kind of 1-60 characters ('*' for every kind)",
+                field="kind",
+            )
+        if not kinds.is_known(kind):
+            raise ValidationError(
+                f"preference {n}: {kind!r} is not a notification kind; one of '*', {', '.join(kinds.KINDS)}",
+                field="kind",
             )
         if item.get("email") not in EMAIL_MODES:
-            raise ValidationError(f"email must be one of {', '.join(EMAIL_MODES)}", field="email")
+            raise ValidationError(
+                f"preference {n}: email must be one of {', '.join(EMAIL_MODES)}", field="email"
+            )
         seen[kind] = {"kind": kind, "in_app": bool(item.get("in_app", True)), "email": item["email"]}
     existing = {
         p.kind: p

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from charter.domain import notifications as kinds
 from charter.domain.errors import CharterError
 from charter.services import notifications
 from charter.web.app import render
@@ -16,14 +19,24 @@ EMAIL_CHOICES = (("immediate", "Email at once"), ("digest", "Daily digest"), ("o
 
 
 def _page(
-    request: Request, db: DB, info: Session, *, error: str | None = None, status: int = 200
+    request: Request,
+    db: DB,
+    info: Session,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    typed: list[dict[str, Any]] | None = None,
 ) -> HTMLResponse:
+    """The inbox; `typed`: the preference rows as the user submitted them (a refused form keeps them)."""
     with db.uow(readonly=True) as s:
         ctx = {
             "items": notifications.list_inbox(s, info.actor, limit=100),
             "unread": notifications.unread_count(s, info.actor),
-            "prefs": notifications.get_preferences(s, info.actor),
+            "prefs": typed if typed is not None else notifications.get_preferences(s, info.actor),
             "email_choices": EMAIL_CHOICES,
+            "kind_groups": kinds.groups(),
+            "any_kind": kinds.ANY_KIND,
+            "known_kinds": kinds.KINDS,
             "error": error,
         }
     return render(request, "inbox.html", ctx, status=status)
@@ -63,5 +76,5 @@ def save_preferences(request: Request, form: FormData, db: DB, info: Checked) ->
         with db.uow() as s:
             notifications.set_preferences(s, info.actor, items)
     except CharterError as exc:
-        return _page(request, db, info, error=exc.message, status=exc.http_status)
+        return _page(request, db, info, error=exc.message, status=exc.http_status, typed=items)
     return RedirectResponse("/me/inbox#preferences", status_code=303)
