@@ -58,6 +58,7 @@ def test_the_web_desk_lists_the_pm_gaps_and_the_leaders_work_package(seed: Any, 
     assert f"{n} responsibility gap{'' if n == 1 else 's'}" in page
     for g in gaps:
         assert g["message"] in page
+    assert (f'href="/projects/{seed.p1}#raci-h"' in page) == bool(gaps)  # the matrix on the project's page
     wp = leader["sections"]["task_leader"][0]
     with signed_in(seed, "task_leader") as client:
         page = client.get("/desk").text
