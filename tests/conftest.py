@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -470,6 +470,12 @@ def build_world(database: Database) -> World:
                 )["token"]
                 for name, uid in ids.items()
             }
+            # the world starts with empty inboxes and outbox (assigning the worker to Task A told them):
+            # tests of notifications count from zero
+            from charter.persistence.models import Notification, OutboxMessage
+
+            s.execute(delete(Notification))
+            s.execute(delete(OutboxMessage))
     finally:
         clock.freeze(previous)
     return World(

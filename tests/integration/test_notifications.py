@@ -406,3 +406,32 @@ def test_inbox_page_reads_kinds_in_words_renders_markdown_and_keeps_a_refused_fo
         assert [(p["kind"], p["in_app"], p["email"]) for p in got] == [
             ("*", True, "digest"), ("risk.owner", False, "off"), ("tech.due", True, "immediate")
         ]  # fmt: skip
+
+
+def test_a_person_is_told_when_a_task_becomes_theirs(seed: World, frozen_clock: Any) -> None:
+    """Assigning people to a task tells each new assignee (not the one who assigned, not those already on
+    it), once per assignment, with a link to the task — from the task's assignees and from a resource
+    assignment alike."""
+    from charter.services import assignments, resources, tasks
+
+    def inbox(who: str) -> list[dict[str, Any]]:
+        with seed.db.uow(readonly=True) as s:
+            return [n for n in notifications.list_inbox(s, seed.actor(who)) if n["kind"] == "task.assigned"]
+
+    task_b = seed.tasks["b"]
+    with seed.db.uow() as s:
+        tasks.set_assignees(s, seed.actor("pm"), seed.p1, task_b, [seed.users["worker"], seed.users["pm"]])
+    (note,) = inbox("worker")
+    assert (
+        note["link"] == f"/projects/{seed.p1}/tasks/{task_b}" and note["label"] == "A task is assigned to you"
+    )
+    assert "is yours" in note["subject"] and "pm assigned you" in note["body"]
+    assert inbox("pm") == []  # the one who assigned is not told
+    with seed.db.uow() as s:  # the same people again: nobody is told twice
+        tasks.set_assignees(s, seed.actor("pm"), seed.p1, task_b, [seed.users["worker"], seed.users["pm"]])
+    assert len(inbox("worker")) == 1
+    with seed.db.uow() as s:  # through a resource assignment (the team page, the API)
+        res = resources.person_resource(s, seed.users["stakeholder"])
+        assignments.add_assignment(s, seed.actor("pm"), seed.p1, task_b, resource_id=res.id)
+    (note,) = inbox("stakeholder")
+    assert note["link"] == f"/projects/{seed.p1}/tasks/{task_b}"

@@ -9,6 +9,7 @@ ANY_KIND = "*"
 
 # kind -> (area, label); in the order the preferences form offers them
 KINDS: dict[str, tuple[str, str]] = {
+    "task.assigned": ("Tasks", "A task is assigned to you"),
     "comms.message": ("Communications", "A message to you"),
     "comms.concern": ("Communications", "A concern sent to you"),
     "comms.request": ("Communications", "A request sent to you"),

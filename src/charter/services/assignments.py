@@ -17,6 +17,7 @@ from charter.services.authz import project_for, work_package_target
 from charter.services.context import Actor, now
 from charter.services.resources import assignees_of
 from charter.services.scheduling import _minutes_per_day, plan_changed
+from charter.services.tasks import tell_assigned
 
 TASK_TYPES = ("fixed_units", "fixed_duration", "fixed_work")
 
@@ -134,6 +135,8 @@ def add_assignment(
         after=journal.snapshot(t),
         cause=f"{r.name} assigned ({t.task_type})",
     )
+    if r.user_id is not None:
+        tell_assigned(s, actor, t, r.user_id, a.id)
     plan_changed(s, project_id)
     return assignees_of(s, [t.id]).get(t.id, [])
 

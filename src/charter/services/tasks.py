@@ -19,6 +19,7 @@ from charter.persistence.db import get_for_update
 from charter.persistence.models import (
     Assignment,
     Calendar,
+    Project,
     Resource,
     Task,
     TaskComputed,
@@ -26,7 +27,7 @@ from charter.persistence.models import (
     User,
     WorkPackage,
 )
-from charter.services import journal
+from charter.services import journal, notifications
 from charter.services.authz import grants, project_for, work_package_target
 from charter.services.context import Actor, now
 from charter.services.resources import assignees_of, is_assigned, person_resource
@@ -326,6 +327,22 @@ def delete_task(s: Session, actor: Actor, project_id: int, task_id: int, version
     plan_changed(s, project_id)
 
 
+def tell_assigned(s: Session, actor: Actor, t: Task, user_id: int, assignment_id: int) -> None:
+    """Tell a person (not the one who assigned them) that a task is now theirs: inbox and e-mail as their
+    preferences say (kind task.assigned), once per assignment."""
+    if user_id == actor.user_id:
+        return
+    key = s.scalar(select(Project.key).where(Project.id == t.project_id))
+    c = s.get(TaskComputed, t.id)
+    when = f" It runs {c.start:%Y-%m-%d} to {c.finish:%Y-%m-%d}." if c and c.start and c.finish else ""
+    notifications.notify(
+        s, recipients=[user_id], kind="task.assigned", subject=f"{key} {t.wbs_code} {t.name} is yours"[:300],
+        body=f"{actor.username or 'Charter'} assigned you to task {t.wbs_code} {t.name} in {key}.{when}",
+        project_id=t.project_id, link=f"/projects/{t.project_id}/tasks/{t.id}",
+        event_key=f"task.assigned:{t.id}:{user_id}:{assignment_id}",
+    )  # fmt: skip
+
+
 def set_assignees(
     s: Session, actor: Actor, project_id: int, task_id: int, user_ids: list[int]
 ) -> dict[str, Any]:
@@ -378,6 +395,7 @@ def set_assignees(
             project_id=project_id,
             after=journal.snapshot(a),
         )
+        tell_assigned(s, actor, t, new_uid, a.id)
     s.flush()
     journal.record(
         s,

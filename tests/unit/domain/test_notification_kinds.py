@@ -36,7 +36,8 @@ def test_every_kind_sent_is_listed_with_a_label() -> None:
 def test_labels_and_groups() -> None:
     assert kinds.label("risk.owner") == "You own a risk"
     assert kinds.label("*").startswith("Every kind")
-    assert kinds.label("task.assigned") == "task.assigned"  # an unknown kind reads as itself
+    assert kinds.label("task.assigned") == "A task is assigned to you"
+    assert kinds.label("task.renamed") == "task.renamed"  # an unknown kind reads as itself
     assert kinds.is_known("*") and kinds.is_known("tech.due") and not kinds.is_known("risk.raised")
     flat = [k for _, options in kinds.groups() for k, _ in options]
     assert flat == list(kinds.KINDS)
