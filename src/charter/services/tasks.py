@@ -324,9 +324,10 @@ def move_task(
     s: Session, actor: Actor, project_id: int, task_id: int, version: int, status: str
 ) -> dict[str, Any]:
     """A card moved to another column of a board: the status, with what it means for progress (as MS Project
-    reads a task marked started or complete). In progress records the actual start if there is none; Completed
-    sets 100 % and the actual start and finish it lacks; the scheduled dates are taken, or now when they lie
-    ahead. Not started is refused once progress or actuals are recorded (they would contradict it); a finished
+    marks a task started or 100 % complete). In progress records the actual start if there is none; Completed
+    sets 100 % and the actual start and finish it lacks. Like MS Project they are the scheduled dates (never
+    outside the calendar, unlike "now" for a task planned ahead); who started or finished otherwise corrects
+    them on the task page. Not started is refused once progress or actuals are recorded (they would contradict it); a finished
     task is reopened on its task page, by lowering its percent complete. On hold keeps the progress; leaving it
     sets the column's status as above. Permission and versions as update_task (progress fields only)."""
     project_for(s, actor, project_id)
@@ -372,12 +373,12 @@ def _move_changes(s: Session, t: Task, target: rules.TaskStatus) -> dict[str, An
     c = s.get(TaskComputed, t.id)
     wall = now().replace(tzinfo=None)
     changes: dict[str, Any] = {"status": target.value}
-    start = t.actual_start or min(c.start if c and c.start else wall, wall)
+    start = t.actual_start or (c.start if c and c.start else wall)
     if t.actual_start is None:
         changes["actual_start"] = start
     if target == S.COMPLETED:
         changes["percent_complete"] = 100.0
-        changes["actual_finish"] = max(start, min(c.finish if c and c.finish else wall, wall))
+        changes["actual_finish"] = max(start, c.finish if c and c.finish else wall)
     return changes
 
 
