@@ -21,7 +21,7 @@ def _count(seed: Any, model: Any) -> int:
 
 
 def test_every_command_has_help(cli: Any) -> None:
-    for sub in ("list", "show", "add", "update", "delete", "link", "unlink", "assign"):
+    for sub in ("list", "show", "add", "update", "move", "delete", "link", "unlink", "assign"):
         assert "Usage" in cli("task", sub, "--help").stdout
     for sub in ("list", "add", "update"):
         assert "Usage" in cli("wp", sub, "--help").stdout
@@ -154,3 +154,25 @@ def test_a_sub_package_shows_the_task_leader_it_inherits(cli: Any, seed: Any, ap
         api_rows["WP-A.1"]["leader_via"] == rows["WP-A"]["wbs_code"]
         and sub["id"] == api_rows["Orphan child"]["id"]
     )
+
+
+def test_move_is_the_board_move(cli: Any, seed: Any) -> None:
+    """`task move` runs the board's service: the worker starts their own task (actual start = scheduled start),
+    puts it on hold and completes it; an observer may not; a task with progress cannot go back to not started."""
+    before = _count(seed, JournalEntry)
+    r = cli("task", "move", "P1", "Task A", "completed", who="observer", code=1)
+    assert "not allow" in r.output and _count(seed, JournalEntry) == before
+    a = js(cli("task", "show", "P1", "Task A", "--json"))
+    moved = js(cli("task", "move", "P1", "Task A", "in_progress", "--json", who="worker"))
+    assert (moved["status"], moved["actual_start"]) == ("in_progress", a["start"])
+    assert js(cli("task", "move", "P1", "Task A", "on_hold", "--json", who="worker"))["status"] == "on_hold"
+    r = cli("task", "move", "P1", "Task A", "not_started", who="worker", code=1)
+    assert "cannot be not started: it has an actual start recorded" in r.output
+    done = js(cli("task", "move", "P1", "Task A", "completed", "--json", who="worker"))
+    assert (done["status"], done["percent_complete"], done["actual_finish"]) == (
+        "completed",
+        100,
+        a["finish"],
+    )
+    r = cli("task", "move", "P1", "Task A", "in_progress", "--version", "1", who="worker", code=1)
+    assert "changed by someone else" in r.output
