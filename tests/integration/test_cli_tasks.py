@@ -88,7 +88,8 @@ def test_add_update_link_assign_and_delete(cli: Any, seed: Any) -> None:
     assert _count(seed, Task) == tasks_before - 1 and _count(seed, TaskLink) == links_before - 1
     with seed.db.uow(readonly=True) as s:
         acts = list(s.scalars(select(JournalEntry.action).where(JournalEntry.entity_type == "task",
-                                                                JournalEntry.entity_id == str(made["id"]))))  # fmt: skip
+                                                                JournalEntry.entity_id == str(made["id"]))
+                                .order_by(JournalEntry.id)))  # fmt: skip
     assert acts[0] == "create" and acts[-1] == "delete"
 
 
