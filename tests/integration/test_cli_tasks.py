@@ -21,7 +21,7 @@ def _count(seed: Any, model: Any) -> int:
 
 
 def test_every_command_has_help(cli: Any) -> None:
-    for sub in ("list", "show", "add", "update", "delete", "link", "unlink", "assign"):
+    for sub in ("list", "show", "add", "update", "move", "delete", "link", "unlink", "assign"):
         assert "Usage" in cli("task", sub, "--help").stdout
     for sub in ("list", "add", "update"):
         assert "Usage" in cli("wp", sub, "--help").stdout
@@ -88,7 +88,8 @@ def test_add_update_link_assign_and_delete(cli: Any, seed: Any) -> None:
     assert _count(seed, Task) == tasks_before - 1 and _count(seed, TaskLink) == links_before - 1
     with seed.db.uow(readonly=True) as s:
         acts = list(s.scalars(select(JournalEntry.action).where(JournalEntry.entity_type == "task",
-                                                                JournalEntry.entity_id == str(made["id"]))))  # fmt: skip
+                                                                JournalEntry.entity_id == str(made["id"]))
+                                .order_by(JournalEntry.id)))  # fmt: skip
     assert acts[0] == "create" and acts[-1] == "delete"
 
 
@@ -154,3 +155,25 @@ def test_a_sub_package_shows_the_task_leader_it_inherits(cli: Any, seed: Any, ap
         api_rows["WP-A.1"]["leader_via"] == rows["WP-A"]["wbs_code"]
         and sub["id"] == api_rows["Orphan child"]["id"]
     )
+
+
+def test_move_is_the_board_move(cli: Any, seed: Any) -> None:
+    """`task move` runs the board's service: the worker starts their own task (actual start = scheduled start),
+    puts it on hold and completes it; an observer may not; a task with progress cannot go back to not started."""
+    before = _count(seed, JournalEntry)
+    r = cli("task", "move", "P1", "Task A", "completed", who="observer", code=1)
+    assert "not allow" in r.output and _count(seed, JournalEntry) == before
+    a = js(cli("task", "show", "P1", "Task A", "--json"))
+    moved = js(cli("task", "move", "P1", "Task A", "in_progress", "--json", who="worker"))
+    assert (moved["status"], moved["actual_start"]) == ("in_progress", a["start"])
+    assert js(cli("task", "move", "P1", "Task A", "on_hold", "--json", who="worker"))["status"] == "on_hold"
+    r = cli("task", "move", "P1", "Task A", "not_started", who="worker", code=1)
+    assert "cannot be not started: it has an actual start recorded" in r.output
+    done = js(cli("task", "move", "P1", "Task A", "completed", "--json", who="worker"))
+    assert (done["status"], done["percent_complete"], done["actual_finish"]) == (
+        "completed",
+        100,
+        a["finish"],
+    )
+    r = cli("task", "move", "P1", "Task A", "in_progress", "--version", "1", who="worker", code=1)
+    assert "changed by someone else" in r.output

@@ -284,12 +284,28 @@ SCHEDULE_ROWS: tuple[Op, ...] = (
        url=lambda w, c: f"/projects/{w.p1}/calendars/{w.calendars['p1']}/exceptions/{_cal_exception(w)}/delete"),
 )  # fmt: skip
 
+BOARD_MOVE = "/projects/{project_id}/work-packages/{wp_id}/board/move"
+
+
+def _move_form(task: str, status: str = "in_progress") -> Form:
+    """A card of the seeded world moved on its work package's board."""
+    return lambda w, c: {"task_id": str(w.tasks[task]), "version": "1", "status": status}
+
+
 TEAM_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/levelling", in_p1("pm"), url=p1("/levelling"), form=lambda w, c: {}, grows=False),
     Op("/projects/{project_id}/levelling/{run_id}/accept", in_p1("pm"), grows=False,
        url=lambda w, c: f"/projects/{w.p1}/levelling/{api._levelling_run(w, False)}/accept"),
     Op("/projects/{project_id}/levelling/{run_id}/undo", in_p1("pm"), grows=False,
        url=lambda w, c: f"/projects/{w.p1}/levelling/{api._levelling_run(w, True)}/undo"),
+    Op(BOARD_MOVE, in_p1("pm", "task_leader", "worker"), "task A to in progress (worker assigned)",
+       url=lambda w, c: f"/projects/{w.p1}/work-packages/{w.wp_a}/board/move", form=_move_form("a")),
+    Op(BOARD_MOVE, in_p1("pm", "task_leader_b"), "task B on hold (worker not assigned)",
+       url=lambda w, c: f"/projects/{w.p1}/work-packages/{w.wp_b}/board/move", form=_move_form("b", "on_hold")),
+    Op(BOARD_MOVE, nowhere(), "P2's task through P1's board",
+       url=lambda w, c: f"/projects/{w.p1}/work-packages/{w.wp_a}/board/move", form=_move_form("p2")),
+    Op(BOARD_MOVE, nowhere(), "P1's task through P2's board",
+       url=lambda w, c: f"/projects/{w.p2}/work-packages/{w.wp_p2}/board/move", form=_move_form("a")),
 )  # fmt: skip
 
 TIME_ROWS: tuple[Op, ...] = (

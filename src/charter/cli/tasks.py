@@ -17,7 +17,8 @@ from charter.services import accounts, scheduling, tasks, work_packages
 from charter.services.timesheets import find_task_id
 
 task_app = typer.Typer(
-    help="Tasks of a project's plan: list, show, add, update, delete, link and assign.", no_args_is_help=True
+    help="Tasks of a project's plan: list, show, add, update, move, delete, link and assign.",
+    no_args_is_help=True,
 )
 wp_app = typer.Typer(
     help="Work packages of a project's WBS: list, add, rename or move.", no_args_is_help=True
@@ -28,7 +29,7 @@ TaskRef = Annotated[str, typer.Argument(help="Task id, WBS code (e.g. 1.2.3) or 
 WpOpt = Annotated[str | None, typer.Option("--wp", help="Work package: WBS code, id or exact name.")]
 Version = Annotated[int | None, typer.Option(help="The version you read (default: the current one).")]
 CONSTRAINTS = "asap, alap, snet, snlt, fnet, fnlt, mso or mfo"
-STATUSES = "not_started, in_progress, on_hold, done or cancelled"
+STATUSES = "not_started, in_progress, completed, on_hold or cancelled"
 
 
 def _when(v: datetime | None) -> str:
@@ -281,6 +282,33 @@ def update_cmd(
         as_json,
         f"Task {t['wbs_code']} updated: {escape(t['name'])} — {t['status']}, "
         f"{t['percent_complete']:g}%, {_when(t['start'])} → {_when(t['finish'])}.",
+    )
+
+
+@task_app.command("move")
+def move_cmd(
+    project: Project,
+    task: TaskRef,
+    status: Annotated[
+        str, typer.Argument(help="The board column: not_started, in_progress, completed or on_hold.")
+    ],
+    version: Version = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Move a task to another column of its board, as the web board does: in progress records the actual start,
+    completed 100 % and the actual finish (the scheduled dates); not started only while nothing is recorded."""
+
+    def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
+        tid = find_task_id(s, a, pid, task)
+        v = version if version is not None else tasks.get_task(s, a, pid, tid)["version"]
+        return tasks.move_task(s, a, pid, tid, v, status)
+
+    t = run_in_project(project, go)
+    print_result(
+        t,
+        as_json,
+        f"Task {t['wbs_code']} moved: {escape(t['name'])} — {t['status']}, {t['percent_complete']:g}%, "
+        f"actual {_when(t['actual_start'])} → {_when(t['actual_finish'])}.",
     )
 
 

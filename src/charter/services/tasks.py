@@ -224,18 +224,32 @@ def _create(
     return _computed(s, t)
 
 
-def _may_edit(s: Session, actor: Actor, project_id: int, t: Task, changes: set[str]) -> None:
+def _allowed(s: Session, actor: Actor, held: Any, t: Task, changes: set[str]) -> bool:
     """Task editors of the package may change anything; an assigned worker only the progress fields."""
     if actor.is_admin:
-        return
-    held = grants(s, actor, project_id)
+        return True
     target = _target(s, t.work_package_id)
     if permits(held, Perm.TASK_EDIT, target):
-        return
-    assigned = is_assigned(s, t.id, actor.user_id)
-    if changes <= PROGRESS_FIELDS and permits(held, Perm.TASK_PROGRESS, target) and assigned:
-        return
-    raise PermissionDenied("your roles do not allow editing this task")
+        return True
+    return (
+        changes <= PROGRESS_FIELDS
+        and permits(held, Perm.TASK_PROGRESS, target)
+        and is_assigned(s, t.id, actor.user_id)
+    )
+
+
+def _may_edit(s: Session, actor: Actor, project_id: int, t: Task, changes: set[str]) -> None:
+    held = None if actor.is_admin else grants(s, actor, project_id)
+    if not _allowed(s, actor, held, t, changes):
+        raise PermissionDenied("your roles do not allow editing this task")
+
+
+def progress_editable(s: Session, actor: Actor, project_id: int, task_ids: list[int]) -> set[int]:
+    """Those of the tasks whose status and progress the actor may change (a board shows them a move form)."""
+    project_for(s, actor, project_id)
+    held = None if actor.is_admin else grants(s, actor, project_id)
+    found = s.scalars(select(Task).where(Task.project_id == project_id, Task.id.in_(task_ids)))
+    return {t.id for t in found if _allowed(s, actor, held, t, set(PROGRESS_FIELDS))}
 
 
 def update_task(
@@ -297,6 +311,76 @@ def update_task(
 
         reopen_items(s, actor, t.id)
     return _computed(s, t)
+
+
+BOARD_STATUSES = (
+    rules.TaskStatus.NOT_STARTED,
+    rules.TaskStatus.IN_PROGRESS,
+    rules.TaskStatus.COMPLETED,
+    rules.TaskStatus.ON_HOLD,
+)
+
+
+def move_task(
+    s: Session, actor: Actor, project_id: int, task_id: int, version: int, status: str
+) -> dict[str, Any]:
+    """A card moved to another column of a board: the status, with what it means for progress (as MS Project
+    marks a task started or 100 % complete). In progress records the actual start if there is none; Completed
+    sets 100 % and the actual start and finish it lacks. Like MS Project they are the scheduled dates (never
+    outside the calendar, unlike "now" for a task planned ahead); who started or finished otherwise corrects
+    them on the task page. Not started is refused once progress or actuals are recorded (they would contradict it); a finished
+    task is reopened on its task page, by lowering its percent complete. On hold keeps the progress; leaving it
+    sets the column's status as above. Permission and versions as update_task (progress fields only)."""
+    project_for(s, actor, project_id)
+    target = rules.parse_enum(rules.TaskStatus, status, "status")
+    if target not in BOARD_STATUSES:
+        raise ValidationError(
+            "a task moves to not started, in progress, completed or on hold", field="status"
+        )
+    t = _get(s, project_id, task_id, lock=True)
+    _may_edit(s, actor, project_id, t, set(PROGRESS_FIELDS))
+    if t.version != version:
+        raise stale("task", version, _computed(s, t))
+    if t.status == target.value:
+        return _computed(s, t)
+    changes = _move_changes(s, t, target)
+    return update_task(s, actor, project_id, task_id, version, **changes)
+
+
+def _move_changes(s: Session, t: Task, target: rules.TaskStatus) -> dict[str, Any]:
+    S = rules.TaskStatus
+    done = t.status == S.COMPLETED.value or t.percent_complete >= 100 or t.actual_finish is not None
+    if done and target != S.COMPLETED:
+        raise Conflict(
+            f"task {t.name!r} is complete: to reopen it, lower its percent complete on the task page",
+            field="status",
+            current=_computed(s, t),
+        )
+    if target == S.NOT_STARTED:
+        recorded = [what for what, there in (
+            (f"{t.percent_complete:g} % complete", t.percent_complete > 0),
+            ("an actual start", t.actual_start is not None),
+        ) if there]  # fmt: skip
+        if recorded:
+            raise Conflict(
+                f"task {t.name!r} cannot be not started: it has {' and '.join(recorded)} recorded; "
+                f"clear {'them' if len(recorded) > 1 else 'it'} on the task page first",
+                field="status",
+                current=_computed(s, t),
+            )
+        return {"status": target.value}
+    if target == S.ON_HOLD:
+        return {"status": target.value}
+    c = s.get(TaskComputed, t.id)
+    wall = now().replace(tzinfo=None)
+    changes: dict[str, Any] = {"status": target.value}
+    start = t.actual_start or (c.start if c and c.start else wall)
+    if t.actual_start is None:
+        changes["actual_start"] = start
+    if target == S.COMPLETED:
+        changes["percent_complete"] = 100.0
+        changes["actual_finish"] = max(start, c.finish if c and c.finish else wall)
+    return changes
 
 
 def delete_task(s: Session, actor: Actor, project_id: int, task_id: int, version: int) -> None:

@@ -1,6 +1,7 @@
 """Team leadership pages: the team (who, role, department, load this week and next), the workload histograms
 with their over-allocations, resource levelling (preview, accept, undo) and a Task Leader's work-package
-board. Every page reads services only; every change goes through services.levelling."""
+board, whose cards move between status columns. Every page reads services only; every change goes through
+services (levelling; tasks.move_task for a card)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.domain.errors import CharterError, Conflict, NotFound, ValidationError
-from charter.services import accounts, levelling, org, projects, roles, scheduling, work_packages, workload
+from charter.services import (
+    accounts,
+    levelling,
+    org,
+    projects,
+    roles,
+    scheduling,
+    tasks,
+    work_packages,
+    workload,
+)
 from charter.services.context import now
 from charter.web.app import render
 from charter.web.discussion import discussion
-from charter.web.forms import DB, Checked, FormData, Session
+from charter.web.forms import DB, Checked, FormData, Session, req_int
 
 router = APIRouter()
 
@@ -330,8 +341,16 @@ def _subtree(wps: list[dict[str, Any]], root: int) -> set[int]:
     return ids
 
 
-@router.get("/projects/{project_id}/work-packages/{wp_id}/board", response_class=HTMLResponse)
-def board_page(request: Request, project_id: int, wp_id: int, db: DB, info: Session) -> HTMLResponse:
+def _board(
+    request: Request,
+    db: DB,
+    info: Any,
+    project_id: int,
+    wp_id: int,
+    *,
+    error: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     actor = info.actor
     today = now().replace(tzinfo=None)
     start = _monday(today.date())
@@ -348,6 +367,7 @@ def board_page(request: Request, project_id: int, wp_id: int, db: DB, info: Sess
         wl = (workload.workload(s, actor, start=start, end=start + dt.timedelta(days=DEFAULT_DAYS - 1),
                                 resource_ids=rids) if rids else {"resources": [], "overallocations": []})  # fmt: skip
         approvals = _pending_hours(s, actor, project_id, {t["id"] for t in mine})
+        movable = tasks.progress_editable(s, actor, project_id, [t["id"] for t in mine])
         about = discussion(s, actor, project_id, "work_package", wp_id)
     by_id = {t["id"]: t for t in sched["tasks"]}
     blocked = []
@@ -369,4 +389,40 @@ def board_page(request: Request, project_id: int, wp_id: int, db: DB, info: Sess
         "overloaded": overloaded, "over_days": over_days, "approvals": approvals, "period_start": start,
         "period_end": start + dt.timedelta(days=DEFAULT_DAYS - 1), "hours": _hours,
         "cancelled": [t for t in mine if t["status"] == "cancelled"], "wps": wps, "discussion": about,
-    })  # fmt: skip
+        "movable": movable, "statuses": STATUSES, "error": error,
+        "error_on_board": error is not None and any(t["id"] == error.get("task_id") for _, _, c in columns for t in c),
+    }, status)  # fmt: skip
+
+
+@router.get("/projects/{project_id}/work-packages/{wp_id}/board", response_class=HTMLResponse)
+def board_page(request: Request, project_id: int, wp_id: int, db: DB, info: Session) -> HTMLResponse:
+    return _board(request, db, info, project_id, wp_id)
+
+
+@router.post("/projects/{project_id}/work-packages/{wp_id}/board/move", response_class=HTMLResponse)
+def board_move(
+    request: Request, project_id: int, wp_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    """A card moved to another column (the form, or the drag that submits it): tasks.move_task decides what the
+    status means for progress. A refusal or a stale version shows the board as it is now, the error at the card."""
+    task_id = None
+    try:
+        task_id = req_int(form, "task_id")
+        with db.uow() as s:
+            card = tasks.get_task(s, info.actor, project_id, task_id)
+            if card["work_package_id"] not in work_packages.subtree(s, project_id, [wp_id]):
+                raise NotFound(f"task {task_id} is not on this board", field="task_id")
+            tasks.move_task(
+                s, info.actor, project_id, task_id, req_int(form, "version"), form.get("status") or ""
+            )
+    except CharterError as exc:
+        if exc.http_status in (401, 403, 404):
+            raise
+        err = {
+            "task_id": task_id,
+            "message": exc.message,
+            "field": exc.field,
+            "stale": exc.field == "version",
+        }
+        return _board(request, db, info, project_id, wp_id, error=err, status=exc.http_status)
+    return _back(f"/projects/{project_id}/work-packages/{wp_id}/board", f"task-{task_id}")
