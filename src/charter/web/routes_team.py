@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from charter.domain import wbs
 from charter.domain.errors import CharterError, Conflict, NotFound, ValidationError
 from charter.services import (
     accounts,
@@ -332,15 +333,6 @@ def _pending_hours(s: Any, actor: Any, project_id: int, task_ids: set[int]) -> l
     return [e for e in pending(s, actor) if e["project_id"] == project_id and e["task_id"] in task_ids]
 
 
-def _subtree(wps: list[dict[str, Any]], root: int) -> set[int]:
-    ids, grew = {root}, True
-    while grew:
-        more = {w["id"] for w in wps if w["parent_id"] in ids} - ids
-        ids |= more
-        grew = bool(more)
-    return ids
-
-
 def _board(
     request: Request,
     db: DB,
@@ -361,7 +353,7 @@ def _board(
         if wp is None:
             raise NotFound(f"work package {wp_id} not found in this project", field="wp_id")
         sched = scheduling.get_schedule(s, actor, project_id)
-        inside = _subtree(wps, wp_id)
+        inside = wbs.subtree({w["id"]: w["parent_id"] for w in wps}, [wp_id])
         mine = [t for t in sched["tasks"] if t["work_package_id"] in inside]
         rids = sorted({a["resource_id"] for t in mine for a in t["assignees"]})
         wl = (workload.workload(s, actor, start=start, end=start + dt.timedelta(days=DEFAULT_DAYS - 1),
