@@ -189,3 +189,40 @@ def test_messages_nobody_acts_on_become_delivered(empty_db_url: str) -> None:
             assert [tuple(r) for r in c.execute(q)] == before
     finally:
         db.dispose()
+
+
+ATTACHMENT_TEXT = "0020_attachment_text"
+SEED_ATTACHMENTS = [
+    "INSERT INTO attachments (id, project_id, owner_kind, owner_id, stored_name, filename, content_type, size,"
+    " sha256, uploaded_by, created_at) VALUES"
+    " (1, 1, 'comm_message', 7, '1/0a1b', 'minutes.pdf', 'application/pdf', 1200, 'ab', 2,"
+    " '2026-01-02 09:00:00'),"
+    " (2, 1, 'expense', 3, '1/0c2d', 'receipt.png', 'image/png', 300, 'cd', NULL, '2026-01-03 09:00:00')",
+]
+ATTACHMENT_COLUMNS = ["id", "project_id", "owner_kind", "owner_id", "stored_name", "filename", "content_type",
+                      "size", "sha256", "uploaded_by", "created_at"]  # fmt: skip
+
+
+def test_attachments_keep_their_rows_and_wait_for_their_text(empty_db_url: str) -> None:
+    """0020_attachment_text: the stored files' rows are all there, their text NULL (not read yet, which
+    `charter search reindex` fills); down again drops only the text."""
+    db = Database(empty_db_url)
+    try:
+        revisions = db.all_revisions()
+        before_rev = revisions[revisions.index(ATTACHMENT_TEXT) - 1]
+        db.upgrade(before_rev)
+        _seed(db, SEED_0001 + SEED_ATTACHMENTS)
+        before = _checksum(db, "attachments", ATTACHMENT_COLUMNS)
+        db.upgrade()
+        assert db.schema_problem() is None
+        assert _checksum(db, "attachments", ATTACHMENT_COLUMNS) == before
+        with db.engine.connect() as c:
+            assert c.execute(text("SELECT id, content_text FROM attachments ORDER BY id")).all() == [
+                (1, None), (2, None),
+            ]  # fmt: skip
+        _seed(db, ["UPDATE attachments SET content_text = 'the minutes' WHERE id = 1"])
+        db.downgrade(before_rev)
+        assert "content_text" not in _columns(db, "attachments")
+        assert _checksum(db, "attachments", ATTACHMENT_COLUMNS) == before
+    finally:
+        db.dispose()

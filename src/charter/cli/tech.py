@@ -438,12 +438,14 @@ def search_cmd(
 @search_app.command("reindex")
 def search_reindex(as_json: JsonFlag = False) -> None:
     """Rebuild the search index from the data (instance admin). Writes through Charter keep the index
-    current on their own; run this after bulk SQL, a restore of an old backup, or hand edits."""
+    current on their own; run this after bulk SQL, a restore of an old backup, or hand edits, and once after
+    upgrading to a version that reads attachments' text: it reads the files stored before."""
     db = open_db()
     with db.uow() as s:
         counts = search_index.rebuild(s, acting(s))
-    print_result(
-        counts,
-        as_json,
-        f"indexed {sum(counts.values())} entries: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
-    )
+    entries = {k: v for k, v in counts.items() if k != search_index.TEXTS_READ}
+    read = counts.get(search_index.TEXTS_READ, 0)
+    line = f"indexed {sum(entries.values())} entries: " + ", ".join(f"{k} {v}" for k, v in entries.items())
+    if read:
+        line = f"read the text of {read} attachment(s) stored before Charter read attachments' text\n" + line
+    print_result(counts, as_json, line)

@@ -1383,7 +1383,10 @@ class ReportSettings(Versioned, Base):
 class Attachment(Base):
     """A stored file (e.g. an expense's receipt): kept on disk under a server-generated name in the data
     dir's ``attachments`` folder (part of every backup); this row holds what the uploader called it, the
-    content type checked from its magic bytes, its size and sha256. Immutable: deleted, never edited."""
+    content type checked from its magic bytes, its size and sha256, and the words inside it for search
+    (`content_text`: read at upload by `io/document_text.py`; "" when the file has none or cannot be read,
+    NULL for files stored before text was read, which `charter search reindex` fills). Immutable: deleted,
+    never edited (except that one-time fill of `content_text`)."""
 
     __tablename__ = "attachments"
     __table_args__ = (Index("ix_attachments_owner", "owner_kind", "owner_id"),)
@@ -1398,6 +1401,7 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    content_text: Mapped[str | None] = mapped_column(Text, deferred=True)
 
 
 # --------------------------------------------------------------------------- search index, update plans (issue 9)

@@ -12,6 +12,10 @@ expenses). The rules:
   the folder every backup archives; the name the uploader gave is only shown, never used as a path.
 - A file is written before its row is committed; if the transaction rolls back the file is removed again,
   so a failed upload leaves nothing behind.
+- The words inside the file (plain text, PDF, Office and OpenDocument files) are read at upload, within the
+  limits of `io/document_text.py`, and stored with the row (`content_text`) for search; a file whose text
+  cannot be read is stored all the same, without text. Rows from before text was read are filled by
+  `fill_missing_text` (run by `charter search reindex`).
 - Downloads are always ``Content-Disposition: attachment`` with ``X-Content-Type-Options: nosniff`` (the
   routes set them through `download_headers`), so a browser never renders an upload inline.
 
@@ -29,11 +33,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from charter.config import get_settings
 from charter.domain.errors import NotFound, ValidationError
+from charter.io import document_text
 from charter.persistence.models import Attachment
 from charter.services.context import Actor, now
 
@@ -181,6 +186,7 @@ def store(
 ) -> dict[str, Any]:  # fmt: skip
     """Check and write the file, add its row (in the caller's transaction); returns its description."""
     ctype = check(upload, allowed, field)
+    words = document_text.extract(upload.data, ctype)
     folder = root() / str(project_id)
     folder.mkdir(parents=True, exist_ok=True)
     stored = f"{project_id}/{secrets.token_hex(16)}"
@@ -196,10 +202,38 @@ def store(
         project_id=project_id, owner_kind=owner_kind, owner_id=owner_id, stored_name=stored,
         filename=clean_name(upload.filename, ctype, default_name), content_type=ctype, size=len(upload.data),
         sha256=hashlib.sha256(upload.data).hexdigest(), uploaded_by=actor.user_id, created_at=now(),
+        content_text=words,
     )  # fmt: skip
     s.add(a)
     s.flush()
     return attachment_dict(a)
+
+
+def fill_missing_text(s: Session, batch: int = 50) -> int:
+    """Read the text of every stored file whose row has none yet (stored before text was read, or restored
+    from such a backup); returns how many were read. A file missing from storage is left for a later run.
+    Derived data, like the search index, so not journaled; the caller checks permission (the instance admin
+    rebuilding the index) and rebuilds the index entries afterwards."""
+    done = 0
+    last = 0
+    while True:
+        rows = s.execute(
+            select(Attachment.id, Attachment.stored_name, Attachment.content_type)
+            .where(Attachment.content_text.is_(None), Attachment.id > last)
+            .order_by(Attachment.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return done
+        for a_id, stored, ctype in rows:
+            last = a_id
+            try:
+                data = (root() / stored).read_bytes()
+            except OSError:
+                continue
+            words = document_text.extract(data, ctype)
+            s.execute(update(Attachment).where(Attachment.id == a_id).values(content_text=words))
+            done += 1
 
 
 def attachment_dict(a: Attachment) -> dict[str, Any]:

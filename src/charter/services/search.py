@@ -35,6 +35,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    case,
     column,
     false,
     func,
@@ -70,6 +71,8 @@ from charter.services.search_index import EXPENSE_OWNER, MESSAGE_OWNER
 
 MAX_QUERY = 200
 LIMIT = 50
+SNIPPET = 240
+SNIPPET_BEFORE = 80
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
@@ -192,11 +195,12 @@ def search(
     text_of = {
         doc_id: (title, snippet)
         for doc_id, title, snippet in s.execute(
-            select(SearchDoc.id, SearchDoc.title, func.substr(SearchDoc.body, 1, 240)).where(
-                SearchDoc.id.in_([r[0] for r in rows])
+            select(SearchDoc.id, SearchDoc.title, func.substr(SearchDoc.body, 1, SNIPPET)).where(
+                SearchDoc.id.in_([r[0] for r in rows if r[1] != "attachment"])
             )
         )
     }
+    text_of.update(_in_context(s, q, [r[0] for r in rows if r[1] == "attachment"]))
     by_kind = {k.kind: k for k in wanted}
     hits = [_hit(by_kind[kind], (target, project, *text_of.get(doc_id, ("", ""))), float(rank or 0))
             for doc_id, kind, target, project, rank, _ in rows]  # fmt: skip
@@ -210,6 +214,32 @@ def search(
         h["project_key"] = keys.get(h["project_id"])
     _attachment_links(s, [h for h in hits if h["kind"] == "attachment"])
     return {"query": q, "total": int(rows[0][5]) if rows else 0, "results": hits}
+
+
+def _in_context(s: Session, q: str, doc_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """(title, snippet) of attachment entries, the snippet around the first place one of the query's words
+    occurs (a document's words can be far into its text), else its beginning. Found by the database, so
+    only the snippet is read, not the document's text."""
+    if not doc_ids:
+        return {}
+    body = func.lower(SearchDoc.body)
+    find = func.strpos if s.get_bind().dialect.name == "postgresql" else func.instr
+    found = [func.nullif(find(body, w.lower()), 0) for w in _WORD.findall(q)[:10]]
+    at = func.coalesce(*found, 1) if found else literal(1)
+    start = case((at > SNIPPET_BEFORE, at - SNIPPET_BEFORE), else_=1)
+    out: dict[int, tuple[str, str]] = {}
+    for doc_id, title, first, snippet in s.execute(
+        select(SearchDoc.id, SearchDoc.title, start, func.substr(SearchDoc.body, start, SNIPPET + 1)).where(
+            SearchDoc.id.in_(doc_ids)
+        )
+    ):
+        snippet = snippet or ""
+        if len(snippet) > SNIPPET:  # end at a word's end
+            snippet = snippet[:SNIPPET].rsplit(" ", 1)[0] + " …"
+        if first > 1:  # start at a word's start
+            snippet = "… " + snippet.split(" ", 1)[-1]
+        out[doc_id] = (title, snippet)
+    return out
 
 
 def _attachment_links(s: Session, hits: list[dict[str, Any]]) -> None:
@@ -244,7 +274,7 @@ def _hit(k: _Kind, row: Any, rank: float) -> dict[str, Any]:
         "id": target,
         "project_id": project_id,
         "title": title,
-        "snippet": (body or "")[:240],
+        "snippet": (body or "")[: SNIPPET + 4],
         "link": k.link.format(id=target, project_id=project_id),
         "rank": rank,
     }

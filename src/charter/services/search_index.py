@@ -12,8 +12,10 @@ Writes that bypass the ORM (bulk SQL, a restore of an old backup, hand edits) ar
 never return (each hit is joined back to its visible source row) and the next rebuild removes.
 
 Documents: a deliverable (name; phase, description, acceptance criteria) and an attachment (file name;
-content type and its owner's text: the expense's description, the message thread's subject). An attachment's
-entry is rewritten when its owner's text changes (an expense's description, a thread's subject).
+content type, its owner's text: the expense's description, the message thread's subject; and the words
+inside the file, `Attachment.content_text`, read at upload). An attachment's entry is rewritten when its
+owner's text changes (an expense's description, a thread's subject). `rebuild` first reads the text of
+files stored before text was read (`attachments.fill_missing_text`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from charter.persistence.models import (
     TechComponent,
     WorkPackage,
 )
+from charter.services import attachments
 from charter.services.authz import require_admin
 from charter.services.context import Actor
 
@@ -89,7 +92,7 @@ SOURCES: tuple[Source, ...] = (
            Deliverable.project_id, Deliverable.id),
     Source("attachment", Attachment, Attachment.filename,
            (func.coalesce(Expense.description, CommItem.subject), Attachment.content_type,
-            _words(Attachment.filename), _words(Attachment.content_type)),
+            _words(Attachment.filename), _words(Attachment.content_type), Attachment.content_text),
            Attachment.project_id, Attachment.id),
 )  # fmt: skip
 _BY_MODEL = {src.model: src for src in SOURCES}
@@ -207,9 +210,14 @@ def _files_of(conn: Any, owner_kind: str, owner_ids: set[int]) -> set[int]:
 event.listen(Session, "after_flush", _after_flush)
 
 
+TEXTS_READ = "attachment_texts_read"
+
+
 def rebuild(s: Session, actor: Actor) -> dict[str, int]:
-    """Rebuild the whole index from the source rows (admin). Returns the entries per kind."""
+    """Rebuild the whole index from the source rows (admin), after reading the text of the attachments that
+    have none yet. Returns the entries per kind, and under `TEXTS_READ` how many files' text was read."""
     require_admin(actor)
+    texts_read = attachments.fill_missing_text(s)
     conn = s.connection()
     conn.execute(delete(SearchDoc))
     counts: dict[str, int] = {}
@@ -218,4 +226,5 @@ def rebuild(s: Session, actor: Actor) -> dict[str, int]:
         counts[src.kind] = s.scalar(select(func.count()).where(SearchDoc.kind == src.kind)) or 0
     if conn.dialect.name == "sqlite":  # the FTS5 index re-read from search_docs, whatever state it was in
         conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('rebuild')"))  # FTS_TABLE
+    counts[TEXTS_READ] = texts_read
     return counts
