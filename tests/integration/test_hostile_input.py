@@ -528,3 +528,50 @@ def test_svg_and_html_attachments_are_refused_whatever_their_name(
     assert "PDF" in e["message"]
     with db.uow(readonly=True) as s:
         assert s.query(Attachment).count() == 0 and s.query(CommItem).count() == 0
+
+
+def _docx(document_xml: str) -> bytes:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", document_xml)
+    return buf.getvalue()
+
+
+def test_words_read_from_attachments_are_escaped_and_xml_bombs_inside_them_are_not_expanded(
+    db: Database, world_builder: Any
+) -> None:
+    """A document's text is read with defusedxml: an entity bomb inside a DOCX is stored as a file with no
+    text (the upload still succeeds); a payload inside a document's text is escaped in the search page's
+    snippet."""
+    w_ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    bomb = _docx('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "lollollol">'
+                 + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+                 + f"]><w:document {w_ns}><w:body><w:p><w:r><w:t>&i;</w:t></w:r></w:p></w:body></w:document>")  # fmt: skip
+    payload = _docx(f"<w:document {w_ns}><w:body><w:p><w:r><w:t>quetzal "
+                    '&lt;img src=x onerror="window.__xss=1"&gt; quetzal</w:t></w:r></w:p></w:body></w:document>')  # fmt: skip
+    w = world_builder(db)
+    with TestClient(create_app(db)) as c:
+        started = time.perf_counter()
+        r = c.post(f"/api/v1/projects/{w.p1}/messages/with-attachments", headers=w.headers("pm"),
+                   data={"to": "user", "to_user_id": str(w.users["worker"]), "subject": "s", "body": "b"},
+                   files=[("files", ("bomb.docx", bomb, "application/octet-stream")),
+                          ("files", ("payload.docx", payload, "application/octet-stream"))])  # fmt: skip
+        assert r.status_code == 201, r.text
+        assert time.perf_counter() - started < 30  # generous: an expanded bomb would take far longer
+        with db.uow(readonly=True) as s:
+            texts = {a.filename: a.content_text for a in s.query(Attachment)}
+        assert texts["bomb.docx"] == "" and texts["payload.docx"].startswith("quetzal <img")
+        assert (
+            c.get("/api/v1/search", params={"q": "lollollol"}, headers=w.headers("pm")).json()["total"] == 0
+        )
+        with db.uow() as s:
+            s.execute(
+                update(User).where(User.username == "pm").values(password_hash=accounts.hash_password(PW))
+            )
+        _login(c, "pm")
+        page = c.get("/search", params={"q": "quetzal"})
+        assert page.status_code == 200 and "payload.docx" in page.text and "&lt;img" in page.text
+        assert not injected(page.text), injected(page.text)
