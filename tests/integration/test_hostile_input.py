@@ -479,13 +479,14 @@ def test_message_attachment_names_cannot_traverse_or_inject(
     w = world_builder(db)
     body, ctype = _multipart({"to": "user", "to_user_id": str(w.users["worker"]), "subject": "s", "body": "b"},
                              [(raw_name, b"%PDF-1.4 hostile")])  # fmt: skip
+    earlier = set(attachments.root().rglob("*"))  # other tests' files share the session's data dir
     with TestClient(create_app(db)) as c:
         r = c.post(f"/api/v1/projects/{w.p1}/messages/with-attachments", content=body,
                    headers=w.headers("pm") | {"Content-Type": ctype})  # fmt: skip
         assert r.status_code == 201, r.text
         (f,) = r.json()["messages"][0]["attachments"]
         assert f["filename"] == shown and "\x00" not in f["filename"]
-        files = [p for p in attachments.root().rglob("*") if p.is_file()]
+        files = [p for p in attachments.root().rglob("*") if p.is_file() and p not in earlier]
         assert files and all(p.resolve().parent == (attachments.root() / str(w.p1)).resolve() for p in files)
         got = c.get(f["url"], headers=w.headers("worker"))
         assert got.status_code == 200 and got.headers["content-disposition"].startswith("attachment;")

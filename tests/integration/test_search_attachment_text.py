@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import json
 import re
 import zipfile
 from typing import Any
@@ -157,3 +158,18 @@ def test_a_file_whose_text_cannot_be_read_is_stored_all_the_same(api: Any, seed:
     with seed.db.uow(readonly=True) as s:
         assert s.scalar(select(Attachment.content_text)) == ""
     assert _titles(_search(api, seed, "pm", "broken")) == {"broken.pdf"}  # still found by its name
+
+
+def test_cli_reindex_says_how_many_files_it_read(seed: Any, cli: Any) -> None:
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        line = budget.create_line(s, pm, seed.p1, category="travel", name="Trips", amount="2000")["id"]
+        budget.add_expense(s, pm, seed.p1, budget_line_id=line, day=dt.date(2030, 1, 8), amount="12",
+                           description="Taxi", receipt=attachments.Upload("r.pdf", _pdf("Bilby station fare")))  # fmt: skip
+        s.execute(update(Attachment).values(content_text=None))
+    r = cli("search", "reindex", who="admin")
+    assert "read the text of 1 attachment(s)" in r.stdout and "indexed" in r.stdout
+    assert "attachment_texts_read" not in r.stdout  # not counted among the entries
+    out = json.loads(cli("search", "bilby", "--json").stdout)
+    assert [h["title"] for h in out["results"]] == ["r.pdf"]
+    assert json.loads(cli("search", "reindex", "--json", who="admin").stdout)["attachment_texts_read"] == 0
