@@ -257,7 +257,12 @@ def test_stakeholder_sees_no_edit_controls_and_gets_403(web) -> None:
     assert "Alpha" in table and 'name="percent_complete"' not in table
     assert 'id="add-task"' not in table and "Save baseline" not in table
     page = client.get(f"/projects/{pid}/tasks/{t['A']}").text
-    assert "Alpha" in page and "<form" not in page.split('id="main"')[1].split("</main>")[0]
+    main = page.split('id="main"')[1].split("</main>")[0]
+    # no edit controls: the only form a stakeholder gets is the Discussion's, which sends a message
+    assert "Alpha" in page and re.findall(r'<form[^>]*action="([^"]+)"', main) == [
+        f"/projects/{pid}/messages"
+    ]
+    assert main.count("<form") == 1
     a = by_name(data)["Alpha"]
     for url, form in (
         (f"/projects/{pid}/tasks/{t['A']}", {"version": a["version"], "name": "X", "duration": "1d"}),
