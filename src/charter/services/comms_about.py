@@ -13,21 +13,18 @@ from sqlalchemy.orm import Session
 
 from charter.domain import communications as C
 from charter.domain.errors import NotFound, PermissionDenied, ValidationError
-from charter.domain.roles import TASK_LEADER
 from charter.persistence.models import (
     ChangeRequest,
     Concern,
     Meeting,
     PurchaseOrder,
     Risk,
-    Role,
-    RoleAssignment,
     Task,
     WorkPackage,
 )
 from charter.services.authz import project_for
-from charter.services.comms_common import current_only
-from charter.services.context import Actor, now
+from charter.services.comms_common import task_leader_of
+from charter.services.context import Actor
 from charter.services.timesheets import find_task_id
 from charter.services.work_packages import find_work_package_id
 
@@ -176,29 +173,6 @@ def find(s: Session, actor: Actor, project_id: int, about: str) -> tuple[str, in
     return entity_type, int(found)
 
 
-def _task_leader(s: Session, project_id: int, wp_id: int | None) -> int | None:
-    """The current Task Leader of the package, else of the nearest package above it."""
-    seen: set[int] = set()
-    while wp_id is not None and wp_id not in seen:
-        seen.add(wp_id)
-        q = (
-            select(RoleAssignment.user_id)
-            .join(Role, Role.id == RoleAssignment.role_id)
-            .where(
-                RoleAssignment.project_id == project_id,
-                RoleAssignment.work_package_id == wp_id,
-                Role.key == TASK_LEADER,
-            )
-            .order_by(RoleAssignment.id)
-        )
-        found = s.scalars(current_only(q, now())).first()
-        if found is not None:
-            return int(found)
-        wp = s.get(WorkPackage, wp_id)
-        wp_id = wp.parent_id if wp is not None else None
-    return None
-
-
 def contact(s: Session, actor: Actor, project_id: int, entity_type: str, entity_id: int) -> int | None:
     """Who answers for the object, offered as the addressee of a question about it (besides the PM): the Task
     Leader of a task's or a work package's package, a risk's owner; None otherwise."""
@@ -207,9 +181,9 @@ def contact(s: Session, actor: Actor, project_id: int, entity_type: str, entity_
     if obj is None:
         return None
     if entity_type == "task":
-        return _task_leader(s, project_id, obj.work_package_id)
+        return task_leader_of(s, project_id, obj.work_package_id)
     if entity_type == "work_package":
-        return _task_leader(s, project_id, obj.id)
+        return task_leader_of(s, project_id, obj.id)
     if entity_type == "risk":
         return int(obj.owner_id) if obj.owner_id is not None else None
     return None

@@ -1,5 +1,6 @@
-"""What the communication services share: who is the PM and a department's liaison right now, who is in the
-project, who may see which item, and the hand-off to the notification service (when it is installed)."""
+"""What the communication services share: who holds a role right now (the PM, a package's Task Leader, a
+department's liaison), who is in the project, who may see which item, and the hand-off to the notification
+service (when it is installed)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ from sqlalchemy.orm import Session
 
 from charter.domain.communications import Audience, Direction
 from charter.domain.errors import ValidationError
-from charter.domain.roles import LIAISON, PM, SPONSOR, Perm, ScopeKind
-from charter.persistence.models import CommItem, CommParticipant, Department, Role, RoleAssignment, User
+from charter.domain.roles import LIAISON, PM, SPONSOR, TASK_LEADER, Perm, ScopeKind
+from charter.persistence.models import (
+    CommItem,
+    CommParticipant,
+    Department,
+    Role,
+    RoleAssignment,
+    User,
+    WorkPackage,
+)
 from charter.services.authz import can, grants
 from charter.services.context import Actor, now
 
@@ -34,6 +43,43 @@ def pm_id(s: Session, project_id: int, at: datetime | None = None) -> int | None
     )
     uid: int | None = s.scalar(current_only(q, at or now()).order_by(RoleAssignment.valid_from.desc()))
     return uid
+
+
+def holders(
+    s: Session, project_id: int, role_key: str, at: datetime | None = None
+) -> list[tuple[int, int | None]]:
+    """Who holds the role (by key) at that moment, with the work package of a package-scoped holding; the
+    latest holding first."""
+    q = (
+        select(RoleAssignment.user_id, RoleAssignment.work_package_id)
+        .join(Role, Role.id == RoleAssignment.role_id)
+        .where(RoleAssignment.project_id == project_id, Role.key == role_key)
+    )
+    rows = s.execute(
+        current_only(q, at or now()).order_by(RoleAssignment.valid_from.desc(), RoleAssignment.id)
+    )
+    return [(u, w) for u, w in rows]
+
+
+def task_leader_of(
+    s: Session, project_id: int, work_package_id: int | None, at: datetime | None = None
+) -> int | None:
+    """The Task Leader of the package, else of the nearest enclosing package that has one (a Task Leader leads
+    their package's sub-packages too)."""
+    if work_package_id is None:
+        return None
+    leaders: dict[int, int] = {}
+    for u, w in holders(s, project_id, TASK_LEADER, at):
+        if w is not None:
+            leaders.setdefault(w, u)
+    seen: set[int] = set()
+    wp: int | None = work_package_id
+    while wp is not None and wp not in seen:
+        if wp in leaders:
+            return leaders[wp]
+        seen.add(wp)
+        wp = s.scalar(select(WorkPackage.parent_id).where(WorkPackage.id == wp))
+    return None
 
 
 def liaison_of(

@@ -16,8 +16,8 @@ from charter.domain.roles import SPONSOR, Perm, ScopeKind
 from charter.persistence.models import Conflict, ConflictParty, Department, Risk, WorkPackage
 from charter.services import work_packages
 from charter.services.authz import can, grants, project_for
-from charter.services.comms_common import names
-from charter.services.conflict_ladder import ENTITY, _holders
+from charter.services.comms_common import holders, names
+from charter.services.conflict_ladder import ENTITY
 from charter.services.context import Actor, now
 
 # --------------------------------------------------------------------------------------------- who sees what
@@ -80,7 +80,7 @@ def viewer(s: Session, actor: Actor, project_id: int) -> Viewer:
         if g.scope_kind is ScopeKind.DEPARTMENT and g.scope_id:
             v.departments.add(g.scope_id)
     v.led = work_packages.subtree(s, project_id, led) if led else set()
-    v.sponsor = any(u == actor.user_id for u, _ in _holders(s, project_id, SPONSOR, now()))
+    v.sponsor = any(u == actor.user_id for u, _ in holders(s, project_id, SPONSOR))
     return v
 
 

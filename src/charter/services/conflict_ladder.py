@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from charter.domain import conflicts as rules
 from charter.domain.errors import stale
-from charter.domain.roles import SPONSOR, TASK_LEADER, Perm
-from charter.persistence.models import Conflict, ConflictPolicy, Role, RoleAssignment, WorkPackage
+from charter.domain.roles import SPONSOR, Perm
+from charter.persistence.models import Conflict, ConflictPolicy
 from charter.services import journal
 from charter.services.authz import project_for
-from charter.services.comms_common import current_only, notify, pm_id
+from charter.services.comms_common import holders, notify, pm_id, task_leader_of
 from charter.services.context import Actor, now
 
 ENTITY = "conflict"
@@ -93,32 +93,8 @@ def set_policy(
 # --------------------------------------------------------------------------------------------- the ladder
 
 
-def _holders(s: Session, project_id: int, role_key: str, at: dt.datetime) -> list[tuple[int, int | None]]:
-    q = (
-        select(RoleAssignment.user_id, RoleAssignment.work_package_id)
-        .join(Role, Role.id == RoleAssignment.role_id)
-        .where(RoleAssignment.project_id == project_id, Role.key == role_key)
-    )
-    return [(u, w) for u, w in s.execute(current_only(q, at).order_by(RoleAssignment.valid_from.desc()))]
-
-
-def task_leader_of(s: Session, project_id: int, work_package_id: int | None) -> int | None:
-    """The Task Leader of the package, or of the nearest enclosing package that has one."""
-    if work_package_id is None:
-        return None
-    leaders = {w: u for u, w in reversed(_holders(s, project_id, TASK_LEADER, now())) if w is not None}
-    seen: set[int] = set()
-    wp: int | None = work_package_id
-    while wp is not None and wp not in seen:
-        if wp in leaders:
-            return leaders[wp]
-        seen.add(wp)
-        wp = s.scalar(select(WorkPackage.parent_id).where(WorkPackage.id == wp))
-    return None
-
-
 def sponsor_of(s: Session, project_id: int) -> int | None:
-    rows = _holders(s, project_id, SPONSOR, now())
+    rows = holders(s, project_id, SPONSOR)
     return rows[0][0] if rows else None
 
 

@@ -27,7 +27,7 @@ from charter.domain.roles import Perm
 from charter.persistence.models import Conflict, ConflictParty, Department, Risk, WorkPackage
 from charter.services import journal
 from charter.services.authz import project_for
-from charter.services.comms_common import members, notify
+from charter.services.comms_common import members, notify, task_leader_of
 from charter.services.conflict_access import (
     Viewer,
     _editable,
@@ -52,7 +52,6 @@ from charter.services.conflict_ladder import (
     policy_dict,
     set_policy,
     sponsor_of,
-    task_leader_of,
 )
 from charter.services.context import Actor, now
 
