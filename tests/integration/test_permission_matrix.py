@@ -1338,6 +1338,18 @@ NOTIFY_ROWS: tuple[Op, ...] = (
         body=lambda w, c: {"version": 1, "active": False},
     ),
     Op("DELETE", "/projects/{project_id}/webhooks/{webhook_id}", in_p1("pm"), url=_webhook_url),
+    Op(
+        "GET",
+        "/projects/{project_id}/webhooks/{webhook_id}/deliveries",
+        in_p1("pm"),
+        url=lambda w, c: _webhook_url(w, c) + "/deliveries",
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/webhooks/{webhook_id}/ping",
+        in_p1("pm"),
+        url=lambda w, c: _webhook_url(w, c) + "/ping",
+    ),
     Op("GET", "/outbox", admin_only()),
 )
 TABLE = TABLE + NOTIFY_ROWS

@@ -458,6 +458,16 @@ NOTIFY_ROWS: tuple[Op, ...] = (
     Op("/me/inbox/read-all", authenticated(), grows=False),
     Op("/me/inbox/preferences", authenticated(), grows=False,
        form=lambda w, c: {"kind_0": "*", "in_app_0": "on", "email_0": "digest"}),
+    Op("/projects/{project_id}/webhooks", in_p1("pm"), url=p1("/webhooks"),
+       form=lambda w, c: {"url": "https://93.184.215.14/hook", "active": "on", "ev_task.assigned": "on"}),
+    Op("/projects/{project_id}/webhooks/{webhook_id}", in_p1("pm"), url=api._webhook_url,
+       form=lambda w, c: {"version": "1", "url": "https://93.184.215.14/other"}),
+    Op("/projects/{project_id}/webhooks/{webhook_id}/rotate", in_p1("pm"),
+       url=lambda w, c: api._webhook_url(w, c) + "/rotate", form=lambda w, c: {"version": "1"}),
+    Op("/projects/{project_id}/webhooks/{webhook_id}/ping", in_p1("pm"), grows=False,
+       url=lambda w, c: api._webhook_url(w, c) + "/ping"),
+    Op("/projects/{project_id}/webhooks/{webhook_id}/delete", in_p1("pm"),
+       url=lambda w, c: api._webhook_url(w, c) + "/delete"),
 )  # fmt: skip
 
 
@@ -736,6 +746,8 @@ CROSS_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/calendars/{calendar_id}/exceptions/{exception_id}/delete", nowhere(),
        "P1's exception through P2's calendar",
        url=lambda w, c: f"/projects/{w.p2}/calendars/{w.calendars['p2']}/exceptions/{_cal_exception(w)}/delete"),
+    Op("/projects/{project_id}/webhooks/{webhook_id}/ping", nowhere(), "P1's webhook through P2", grows=False,
+       url=lambda w, c: api._webhook_url(w, c).replace(f"/projects/{w.p1}/", f"/projects/{w.p2}/") + "/ping"),
     Op("/projects/{project_id}/risks/{risk_id}/comments", nowhere(), "P1's risk through P2",
        url=p2("/projects/{p2}/risks/{id}/comments", api._risk), form=lambda w, c: {"body": "Noted"}),
     Op("/projects/{project_id}/budget/lines/{line_id}/edit", nowhere(), "P1's line through P2",

@@ -52,7 +52,10 @@ class PreferenceOut(Out):
 
 class WebhookCreate(In):
     url: str = Field(max_length=2000, description="http(s); must resolve to a public address")
-    events: list[str] = Field(default_factory=list, description="notification kinds; empty: every kind")
+    events: list[str] = Field(
+        default_factory=list,
+        description="notification kinds to send (those of the preferences, e.g. `task.assigned`); empty: every kind",
+    )
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     active: bool = True
 
@@ -76,6 +79,18 @@ class WebhookOut(Out):
     version: int
     secret_hint: str
     secret: str | None = Field(default=None, description="shown only on creation and after rotate_secret")
+
+
+class WebhookDeliveryOut(Out):
+    id: int
+    kind: str | None = Field(description="the event's notification kind, or `webhook.ping` for a test event")
+    subject: str | None
+    status: Literal["pending", "sending", "sent", "failed"]
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime | None = Field(description="when a pending delivery is tried next")
+    sent_at: datetime | None
 
 
 class OutboxOut(Out):

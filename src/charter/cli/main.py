@@ -30,6 +30,7 @@ from charter.cli.tasks import task_app, wp_app
 from charter.cli.tech import closure_app, lesson_app, search_app, tech_app
 from charter.cli.timesheet import time_app, timesheet_app
 from charter.cli.users import user_app
+from charter.cli.webhooks import webhook_app
 
 app = typer.Typer(
     cls=CharterGroup,
@@ -92,6 +93,7 @@ app.add_typer(messages_app, name="message", hidden=True)  # `charter message sen
 app.add_typer(comms_app, name="comms")
 app.command("worker")(worker_cmd)
 app.add_typer(notify_app, name="notify")
+app.add_typer(webhook_app, name="webhook")
 quality_app.add_typer(records_app)
 quality_app.add_typer(register_app)
 quality_app.add_typer(review_app, name="review")

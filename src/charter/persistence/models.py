@@ -730,6 +730,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("event_key", "recipient", "channel"),
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_recipient_id", "recipient", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     event_key: Mapped[str] = mapped_column(String(200))

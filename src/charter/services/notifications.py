@@ -353,9 +353,19 @@ def _validate_url(url: str) -> str:
 
 
 def _events(events: list[str] | None) -> list[str]:
-    out = [str(e).strip() for e in (events or []) if str(e).strip()]
-    if any(len(e) > 60 for e in out):
-        raise ValidationError("an event kind has at most 60 characters", field="events")
+    """The notification kinds a webhook is sent (`domain.notifications.KINDS`); none: every kind. A misspelt
+    kind would silently never fire, so it is refused, named with its place in the list."""
+    out = []
+    for n, e in enumerate(events or [], start=1):
+        kind = str(e).strip()
+        if not kind:
+            continue
+        if kind not in kinds.KINDS:
+            raise ValidationError(
+                f"event {n}: {kind[:60]!r} is not a notification kind; one of {', '.join(kinds.KINDS)}",
+                field="events",
+            )
+        out.append(kind)
     return list(dict.fromkeys(out))
 
 
@@ -476,6 +486,69 @@ def delete_webhook(s: Session, actor: Actor, project_id: int, webhook_id: int) -
         before=before,
         project_id=project_id,
     )
+
+
+PING = "webhook.ping"
+
+
+def _delivery(m: OutboxMessage) -> dict[str, Any]:
+    event = (m.payload or {}).get("event") or {}
+    return {
+        "id": m.id,
+        "kind": event.get("kind"),
+        "subject": event.get("subject"),
+        "status": m.status,
+        "attempts": m.attempts,
+        "last_error": m.last_error or None,
+        "created_at": m.created_at,
+        "next_attempt_at": m.next_attempt_at if m.status == "pending" else None,
+        "sent_at": m.sent_at,
+    }
+
+
+def webhook_deliveries(
+    s: Session, actor: Actor, project_id: int, webhook_id: int, *, limit: int = 20
+) -> list[dict[str, Any]]:
+    """A webhook's latest deliveries, newest first: what was sent, whether it arrived (pending, sending,
+    sent, failed), how many attempts and the last error (as GitHub and GitLab show a hook's recent
+    deliveries)."""
+    project_for(s, actor, project_id, Perm.PROJECT_EDIT)
+    _get_hook(s, project_id, webhook_id)
+    q = (
+        select(OutboxMessage)
+        .where(OutboxMessage.recipient == f"webhook:{webhook_id}", OutboxMessage.channel == "webhook")
+        .order_by(OutboxMessage.id.desc())
+        .limit(max(1, min(limit, 200)))
+    )
+    return [_delivery(m) for m in s.scalars(q)]
+
+
+def ping_webhook(s: Session, actor: Actor, project_id: int, webhook_id: int) -> dict[str, Any]:
+    """Queue a `webhook.ping` event to the webhook, whatever kinds it subscribes to, so the receiver can be
+    checked end to end; the worker delivers it like any other event. An inactive webhook is sent nothing."""
+    p = project_for(s, actor, project_id, Perm.PROJECT_EDIT)
+    w = _get_hook(s, project_id, webhook_id)
+    if not w.active:
+        raise ValidationError(
+            "the webhook is inactive: activate it before sending a test event", field="active"
+        )
+    t = now()
+    key = f"ping:{w.id}:{t.isoformat()}:{secrets.token_hex(4)}"
+    event = {
+        "event_key": key,
+        "kind": PING,
+        "project_id": project_id,
+        "project_key": p.key,
+        "subject": "Test event from Charter",
+        "body": f"{actor.username or 'Charter'} sent a test event to this webhook.",
+        "link": f"/projects/{project_id}/webhooks",
+        "at": t.isoformat(),
+    }
+    enqueue(s, event_key=key, recipient=f"webhook:{w.id}", channel="webhook",
+            payload={"webhook_id": w.id, "event": event})  # fmt: skip
+    row = s.scalar(select(OutboxMessage).where(OutboxMessage.event_key == key))
+    assert row is not None
+    return _delivery(row)
 
 
 # --------------------------------------------------------------------------------------------- outbox

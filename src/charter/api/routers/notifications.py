@@ -75,6 +75,26 @@ def delete_webhook(project_id: int, webhook_id: int, actor: CurrentActor, db: DB
         notifications.delete_webhook(s, actor, project_id, webhook_id)
 
 
+@router.get(
+    "/projects/{project_id}/webhooks/{webhook_id}/deliveries", response_model=list[S.WebhookDeliveryOut]
+)
+def webhook_deliveries(
+    project_id: int, webhook_id: int, actor: CurrentActor, db: DB, limit: int = Query(20, ge=1, le=200)
+) -> list[dict[str, Any]]:
+    """The webhook's latest deliveries, newest first: status, attempts and the last error."""
+    with db.uow(readonly=True) as s:
+        return notifications.webhook_deliveries(s, actor, project_id, webhook_id, limit=limit)
+
+
+@router.post(
+    "/projects/{project_id}/webhooks/{webhook_id}/ping", response_model=S.WebhookDeliveryOut, status_code=202
+)
+def ping_webhook(project_id: int, webhook_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """Queue a `webhook.ping` test event to the webhook (delivered by the worker); 422 if it is inactive."""
+    with db.uow() as s:
+        return notifications.ping_webhook(s, actor, project_id, webhook_id)
+
+
 @router.get("/outbox", response_model=list[S.OutboxOut])
 def outbox(
     actor: CurrentActor,
