@@ -122,9 +122,7 @@ def test_portfolio_colours_are_the_current_week_drafts_under_the_projects_thresh
     assert after["risk"] == "green" and after["communications"] == "red" and after["overall"] == "red"
     with seed.db.uow(readonly=True) as s:
         row = next(p for p in desks.portfolio(s, pm)["projects"] if p["id"] == seed.p1)
-    assert (
-        row["own_thresholds"] and row["areas"]["risk"]["rule"] == "green: 1 open threat(s), highest score 12"
-    )
+    assert row["own_thresholds"] and row["areas"]["risk"]["rule"] == "green: 1 open threat, highest score 12"
 
 
 def test_api_desk_and_portfolio(api: Any, seed: Any, as_: Any) -> None:

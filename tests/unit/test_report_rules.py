@@ -53,7 +53,7 @@ def test_periods() -> None:
          "without a response strategy"),
         (R.risk, {"registered": 1, "max_score": 20}, "red", "scores 20 >= 20"),
         (R.procurement, {"records": 2}, "green", "no invoice held"),
-        (R.procurement, {"records": 2, "held_invoices": 1, "oldest_hold_days": 3}, "amber", "1 invoice(s) held"),
+        (R.procurement, {"records": 2, "held_invoices": 1, "oldest_hold_days": 3}, "amber", "1 invoice held"),
         (R.procurement, {"records": 2, "late_orders": 1, "max_late_days": 20}, "red", "20 days late > 14"),
         (R.quality, {"records": 2, "open_critical": 0}, "green", "no open critical"),
         (R.quality, {"records": 2, "open_major": 1}, "amber", "1 open major"),

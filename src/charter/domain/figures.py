@@ -19,6 +19,11 @@ FIGURE_LABELS = {
 FIGURE_AMOUNTS = frozenset({"bac", "eac", "ac"})
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """A count in words: "1 open threat", "2 open threats" (`plural`: when adding an s is wrong)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def figure_texts(figures: dict[str, Any] | None, keep_none: bool = False) -> list[tuple[str, str]]:
     """A status area's figures as (label, text) pairs: labelled and formatted (amounts in the area's currency,
     indices to two decimals); the currency itself is not a figure of its own. The web's `figures` filter

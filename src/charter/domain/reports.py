@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from charter.domain.errors import ValidationError
+from charter.domain.figures import counted
 
 
 class Rag(StrEnum):
@@ -216,7 +217,11 @@ def schedule(f: Mapping[str, Any], th: Thresholds) -> AreaStatus:
                    (Rag.AMBER, 0 < slip <= th.slip_red_days, f"finish {slip} days after baseline")]  # fmt: skip
     checks += [
         (Rag.RED, ms_slip > th.slip_red_days, f"a milestone {ms_slip} days late > {th.slip_red_days}"),
-        (Rag.AMBER, ms > 0 and ms_slip <= th.slip_red_days, f"{ms} milestone(s) later than baseline"),
+        (
+            Rag.AMBER,
+            ms > 0 and ms_slip <= th.slip_red_days,
+            f"{counted(ms, 'milestone')} later than baseline",
+        ),
     ]
     parts = ([f"SPI {float(spi):.2f} >= {th.spi_amber:.2f}"] if spi is not None else []) + (
         ["on or before the baseline finish"] if slip is not None else []
@@ -251,10 +256,10 @@ def conflict(f: Mapping[str, Any], th: Thresholds) -> AreaStatus:
         for k in ("open", "critical", "high", "at_sponsor", "at_pm", "overdue_escalation")
     }
     checks = [
-        (Rag.RED, g["critical"] > 0, f"{g['critical']} open critical conflict(s)"),
-        (Rag.RED, g["at_sponsor"] > 0, f"{g['at_sponsor']} conflict(s) escalated to the Sponsor"),
-        (Rag.AMBER, g["high"] > 0, f"{g['high']} open high-severity conflict(s)"),
-        (Rag.AMBER, g["at_pm"] > 0, f"{g['at_pm']} conflict(s) escalated to the PM"),
+        (Rag.RED, g["critical"] > 0, counted(g["critical"], "open critical conflict")),
+        (Rag.RED, g["at_sponsor"] > 0, f"{counted(g['at_sponsor'], 'conflict')} escalated to the Sponsor"),
+        (Rag.AMBER, g["high"] > 0, counted(g["high"], "open high-severity conflict")),
+        (Rag.AMBER, g["at_pm"] > 0, f"{counted(g['at_pm'], 'conflict')} escalated to the PM"),
         (Rag.AMBER, g["overdue_escalation"] > 0, f"{g['overdue_escalation']} past their escalation time"),
     ]
     return _worst("conflict", figs, checks, f"{g['open']} open, none high or escalated")
@@ -273,12 +278,14 @@ def risk(f: Mapping[str, Any], th: Thresholds) -> AreaStatus:
     )
     checks = [
         (Rag.RED, top >= th.risk_red_score, f"an open threat scores {top} >= {th.risk_red_score}"),
-        (Rag.RED, bare > 0, f"{bare} threat(s) scoring >= {th.risk_amber_score} without a response strategy"),
+        (Rag.RED, bare > 0, f"{counted(bare, 'threat')} scoring >= {th.risk_amber_score} without a response strategy"),
         (Rag.AMBER, th.risk_amber_score <= top < th.risk_red_score,
          f"an open threat scores {top} >= {th.risk_amber_score}"),
-        (Rag.AMBER, late > 0, f"{late} risk review(s) overdue"),
+        (Rag.AMBER, late > 0, f"{counted(late, 'risk review')} overdue"),
     ]  # fmt: skip
-    return _worst("risk", figs, checks, f"{f.get('open_threats') or 0} open threat(s), highest score {top}")
+    return _worst(
+        "risk", figs, checks, f"{counted(f.get('open_threats') or 0, 'open threat')}, highest score {top}"
+    )
 
 
 def procurement(f: Mapping[str, Any], th: Thresholds) -> AreaStatus:
@@ -294,9 +301,9 @@ def procurement(f: Mapping[str, Any], th: Thresholds) -> AreaStatus:
     checks = [
         (Rag.RED, held > 0 and hold_age > d, f"an invoice held for {hold_age} days > {d}"),
         (Rag.RED, late > 0 and late_days > d, f"an order {late_days} days late > {d}"),
-        (Rag.AMBER, held > 0, f"{held} invoice(s) held"),
-        (Rag.AMBER, late > 0, f"{late} order(s) past expected delivery"),
-        (Rag.AMBER, over > 0, f"{over} over-budget request(s) waiting"),
+        (Rag.AMBER, held > 0, f"{counted(held, 'invoice')} held"),
+        (Rag.AMBER, late > 0, f"{counted(late, 'order')} past expected delivery"),
+        (Rag.AMBER, over > 0, f"{counted(over, 'over-budget request')} waiting"),
     ]
     return _worst("procurement", figs, checks, "no invoice held, no order late")
 
@@ -311,10 +318,10 @@ def quality(f: Mapping[str, Any], th: Thresholds) -> AreaStatus:
     measured, off = int(f.get("metrics_measured") or 0), int(f.get("metrics_off_target") or 0)
     share = off / measured if measured else 0.0
     checks = [
-        (Rag.RED, crit > 0, f"{crit} open critical defect(s)"),
+        (Rag.RED, crit > 0, counted(crit, 'open critical defect')),
         (Rag.RED, measured > 0 and share >= th.quality_red_share,
          f"{off} of {measured} metrics off target (>= {th.quality_red_share:.0%})"),
-        (Rag.AMBER, major > 0, f"{major} open major defect(s)"),
+        (Rag.AMBER, major > 0, counted(major, 'open major defect')),
         (Rag.AMBER, off > 0, f"{off} of {measured} metrics off target"),
         (Rag.AMBER, int(f.get("gates_overridden") or 0) > 0, "a phase gate was closed over failed criteria"),
     ]  # fmt: skip
@@ -328,8 +335,8 @@ def communications(f: Mapping[str, Any], th: Thresholds) -> AreaStatus:
         return _grey("communications", "no communication plan and no concerns", figs)
     late_ack, overdue = int(f.get("concerns_past_ack") or 0), int(f.get("overdue_plan_items") or 0)
     checks = [
-        (Rag.RED, late_ack > 0, f"{late_ack} concern(s) past the acknowledgement deadline"),
-        (Rag.AMBER, overdue > 0, f"{overdue} communication plan item(s) overdue"),
+        (Rag.RED, late_ack > 0, f"{counted(late_ack, 'concern')} past the acknowledgement deadline"),
+        (Rag.AMBER, overdue > 0, f"{counted(overdue, 'communication plan item')} overdue"),
     ]
     return _worst("communications", figs, checks, "plan items on time, concerns acknowledged in time")
 
@@ -350,10 +357,13 @@ def scope(f: Mapping[str, Any], th: Thresholds) -> AreaStatus:
          f"a change request open {age} days > {th.scope_age_red_days}"),
         (Rag.AMBER, n > 0 and th.scope_age_amber_days < age <= th.scope_age_red_days,
          f"a change request open {age} days > {th.scope_age_amber_days}"),
-        (Rag.AMBER, approved > 0, f"{approved} change(s) approved in the period"),
+        (Rag.AMBER, approved > 0, f"{counted(approved, 'change')} approved in the period"),
     ]  # fmt: skip
     return _worst(
-        "scope", figs, checks, f"{n} open change request(s), none older than {th.scope_age_amber_days} days"
+        "scope",
+        figs,
+        checks,
+        f"{counted(n, 'open change request')}, none older than {th.scope_age_amber_days} days",
     )
 
 
@@ -366,11 +376,11 @@ def technology(f: Mapping[str, Any], th: Thresholds) -> AreaStatus:
     g = {k: int(f.get(k) or 0) for k in ("past_eol", "eol_soon", "open_urgent_updates", "critical_overdue",
                                          "updates_overdue")}  # fmt: skip
     checks = [
-        (Rag.RED, g["past_eol"] > 0, f"{g['past_eol']} component(s) past end of life"),
-        (Rag.RED, g["critical_overdue"] > 0, f"{g['critical_overdue']} critical update(s) past due"),
-        (Rag.AMBER, g["eol_soon"] > 0, f"{g['eol_soon']} component(s) reach end of life within {th.eol_warning_days} days"),
-        (Rag.AMBER, g["open_urgent_updates"] > 0, f"{g['open_urgent_updates']} open high/critical update(s)"),
-        (Rag.AMBER, g["updates_overdue"] > 0, f"{g['updates_overdue']} update(s) past due"),
+        (Rag.RED, g["past_eol"] > 0, f"{counted(g['past_eol'], 'component')} past end of life"),
+        (Rag.RED, g["critical_overdue"] > 0, f"{counted(g['critical_overdue'], 'critical update')} past due"),
+        (Rag.AMBER, g["eol_soon"] > 0, f"{counted(g['eol_soon'], 'component reaches', 'components reach')} end of life within {th.eol_warning_days} days"),
+        (Rag.AMBER, g["open_urgent_updates"] > 0, counted(g['open_urgent_updates'], 'open high/critical update')),
+        (Rag.AMBER, g["updates_overdue"] > 0, f"{counted(g['updates_overdue'], 'update')} past due"),
     ]  # fmt: skip
     return _worst("technology", figs, checks, "nothing past or near end of life, no urgent update open")
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from charter.domain.errors import CharterError, NotAuthenticated
-from charter.domain.figures import figure_texts
+from charter.domain.figures import counted, figure_texts
 from charter.domain.money import for_display, quantise
 from charter.domain.projects import CURRENCY_MINOR_UNITS
 from charter.io import markdown
@@ -99,6 +99,7 @@ templates.env.filters["dt"] = _dt
 templates.env.filters["label"] = _label
 templates.env.filters["money"] = _money
 templates.env.filters["figures"] = figure_texts
+templates.env.globals["counted"] = counted
 templates.env.finalize = _finalize
 
 
