@@ -5,6 +5,8 @@ conftest under --import-mode=importlib; `tests` is on the path, see pyproject.to
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -46,6 +48,23 @@ def login_seeded(world: Any, client: TestClient, name: str) -> str:
     with world.db.uow() as s:
         s.execute(update(User).where(User.id == world.users[name]).values(password_hash=hash_password(PW)))
     return login(client, name.replace("_", "-"))
+
+
+@contextmanager
+def comms_client(world: Any) -> Iterator[TestClient]:
+    """A web client of the seeded world (not signed in) in which every user's password is `PW` (sign in with
+    `login`) and the stakeholder works in Sales, so their messages to the PM go through Sales' liaison."""
+    from sqlalchemy import update
+
+    from charter.app import create_app
+    from charter.persistence.models import User
+    from charter.services.accounts import hash_password
+
+    with world.db.uow() as s:
+        s.execute(update(User).values(password_hash=hash_password(PW)))
+        s.execute(update(User).where(User.id == world.users["stakeholder"]).values(department_id=world.sales))
+    with TestClient(create_app(world.db), follow_redirects=False) as client:
+        yield client
 
 
 def no_inline(html: str) -> None:

@@ -11,13 +11,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from charter.app import create_app
 from charter.domain.errors import NotFound
-from charter.persistence.models import CommItem, User
-from charter.services import accounts, change, comms, risk, stakeholders
-from webhelpers import PW, login, no_inline
+from charter.persistence.models import CommItem
+from charter.services import change, comms, risk, stakeholders
+from webhelpers import comms_client, login, no_inline
 
 World = Any
 
@@ -37,12 +36,8 @@ def _send(w: World, who: str, **kw: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def web(seed: World) -> Iterator[tuple[TestClient, World]]:
-    w = seed
-    with w.db.uow() as s:
-        s.execute(update(User).values(password_hash=accounts.hash_password(PW)))
-        s.execute(update(User).where(User.id == w.users["stakeholder"]).values(department_id=w.sales))
-    with TestClient(create_app(w.db), follow_redirects=False) as client:
-        yield client, w
+    with comms_client(seed) as client:
+        yield client, seed
 
 
 # --------------------------------------------------------------------------------------------- service / API
@@ -144,7 +139,7 @@ def test_task_page_lists_the_threads_about_it_and_starts_one(web: tuple[TestClie
 
     r = client.post(f"/projects/{p}/messages", data={
         "csrf_token": token, "to": "pm", "kind": "request", "subject": "Need a tester", "body": "For **A**",
-        "entity_type": "task", "entity_id": str(a)})  # fmt: skip
+        "entity_type": "task", "entity_id": str(a), "return_to": "discussion"})  # fmt: skip
     assert r.status_code == 303, r.text
     iid = int(r.headers["location"].rsplit("/", 1)[1])
     with w.db.uow(readonly=True) as s:
@@ -190,6 +185,123 @@ def test_a_refused_post_keeps_what_was_typed_and_the_object(web: tuple[TestClien
     assert r.status_code == 404 and 'id="compose-error"' in r.text and "Typed body text" in r.text
     assert "Task X" not in r.text
     assert _count(w) == before
+
+
+def _objects(w: World) -> dict[str, tuple[int, str, str]]:
+    """The four objects with a Discussion form: type -> (id, its page, the page's <title> start)."""
+    p = w.p1
+    with w.db.uow() as s:
+        r = risk.create_risk(s, w.actor("pm"), p, title="Supplier late")
+        cr = change.create_change_request(s, w.actor("pm"), p, title="More licences", description="d",
+                                          reason="r", areas=["scope"])  # fmt: skip
+    return {
+        "task": (w.tasks["a"], f"/projects/{p}/tasks/{w.tasks['a']}", "P1 · Task A"),
+        "work_package": (w.wp_a, f"/projects/{p}/work-packages/{w.wp_a}/board", "P1 · 1 WP-A board"),
+        "risk": (r["id"], f"/projects/{p}/risks/{r['id']}", f"P1 · {r['ref']}"),
+        "change_request": (cr["id"], f"/projects/{p}/changes/{cr['id']}", f"P1 · CR-{cr['number']}"),
+    }
+
+
+def _discussion_post(token: str, etype: str, eid: int, **kw: str) -> dict[str, str]:
+    """What the page's Discussion form posts (its hidden fields and the typed ones)."""
+    return {"csrf_token": token, "entity_type": etype, "entity_id": str(eid), "return_to": "discussion",
+            "kind": "concern", "to": "user", "subject": "Typed subject", "body": "Typed body <text>", **kw}  # fmt: skip
+
+
+@pytest.mark.parametrize("etype", ["task", "work_package", "risk", "change_request"])
+def test_a_refused_discussion_form_shows_its_own_page_again(
+    web: tuple[TestClient, World], etype: str
+) -> None:
+    client, w = web
+    eid, url, title = _objects(w)[etype]
+    token = login(client, "worker")
+    assert 'name="return_to" value="discussion"' in client.get(url).text
+    before = _count(w)
+    observer = w.users["observer"]
+
+    # no subject: the object's page, the error at the Discussion form, what was typed kept
+    r = client.post(f"/projects/{w.p1}/messages",
+                    data=_discussion_post(token, etype, eid, subject="  ", to_user_id=str(observer)))  # fmt: skip
+    assert r.status_code == 422, r.text
+    assert "location" not in r.headers
+    assert f"<title>{title} · Charter</title>" in r.text, r.text[:400]
+    assert 'id="compose-form"' not in r.text  # not the messages page
+    form = r.text.split('id="about-threads-form"', 1)[1].split("</form>", 1)[0]
+    assert 'id="discussion-error"' in form and "is required" in form and "(Subject)" in form
+    assert re.search(
+        r'name="subject"[^>]* value="  " aria-invalid="true" aria-describedby="discussion-error"', form
+    )
+    assert "Typed body &lt;text&gt;</textarea>" in form
+    assert '<option value="concern" selected>' in form and '<option value="user" selected>' in form
+    assert f'<option value="{observer}" selected>' in form
+    assert f'name="entity_type" value="{etype}"' in form and f'name="entity_id" value="{eid}"' in form
+    assert r.text.count('id="discussion-error"') == 1 and 'id="move-error"' not in r.text  # at its form only
+    no_inline(r.text)
+
+    # no person named: the same, with the service's words
+    r = client.post(f"/projects/{w.p1}/messages", data=_discussion_post(token, etype, eid))
+    assert r.status_code == 422 and f"<title>{title} · Charter</title>" in r.text
+    assert 'id="discussion-error"' in r.text and "name the person" in r.text
+    assert 'value="Typed subject"' in r.text and "Typed body &lt;text&gt;" in r.text
+    # a person who does not exist
+    r = client.post(
+        f"/projects/{w.p1}/messages", data=_discussion_post(token, etype, eid, to_user_id="987654")
+    )
+    assert r.status_code == 422 and "user 987654 does not exist" in r.text and f"<title>{title}" in r.text
+    assert _count(w) == before
+
+    # no CSRF token: refused as any form is, nothing written
+    data = {k: v for k, v in _discussion_post(token, etype, eid, to_user_id=str(observer)).items()
+            if k != "csrf_token"}  # fmt: skip
+    assert client.post(f"/projects/{w.p1}/messages", data=data).status_code == 403
+    assert _count(w) == before
+
+    # accepted: on to the new thread, as before
+    r = client.post(
+        f"/projects/{w.p1}/messages", data=_discussion_post(token, etype, eid, to_user_id=str(observer))
+    )
+    assert r.status_code == 303, r.text
+    iid = int(r.headers["location"].removeprefix(f"/projects/{w.p1}/messages/"))
+    assert _rows(client.get(url).text) == [iid]
+
+
+def test_a_crafted_return_target_goes_nowhere_else(web: tuple[TestClient, World]) -> None:
+    """The form names no URL: `return_to` only asks for the posted object's page, rebuilt from its type and id in
+    the path's project; anything else is the messages page, and an object of another project is not found."""
+    client, w = web
+    p = w.p1
+    with w.db.uow() as s:
+        c = stakeholders.raise_concern(s, w.actor("worker"), p, subject="Noise", areas=["quality"])
+    token = login(client, "worker")
+    before = _count(w)
+    for target in ("https://evil.example/", "//evil.example", f"/projects/{w.p2}/tasks/{w.tasks['p2']}"):
+        r = client.post(
+            f"/projects/{p}/messages", data=_discussion_post(token, "task", w.tasks["a"], return_to=target)
+        )
+        assert r.status_code == 422 and "location" not in r.headers
+        assert 'id="compose-error"' in r.text and "Typed subject" in r.text and "evil" not in r.text
+    # another project's task (or package) named as the object: 404, its name nowhere, nothing written
+    for etype, eid in (("task", w.tasks["p2"]), ("work_package", w.wp_p2)):
+        for extra in ({}, {"to_user_id": str(w.users["observer"])}):
+            r = client.post(f"/projects/{p}/messages", data=_discussion_post(token, etype, eid, **extra))
+            assert r.status_code == 404 and "location" not in r.headers
+            assert "Task X" not in r.text and "WP-X" not in r.text and 'id="discussion-error"' not in r.text
+    # an object without a Discussion page, or an id that is not one: the messages page
+    for etype, eid in (
+        ("concern", str(c["id"])),
+        ("meeting", "1"),
+        ("task", "²"),
+        ("task", f"{w.tasks['a']}/../x"),
+    ):
+        data = {**_discussion_post(token, etype, 0), "entity_id": eid}
+        r = client.post(f"/projects/{p}/messages", data=data)
+        assert r.status_code in (404, 422) and "location" not in r.headers, (etype, eid, r.status_code)
+        assert 'id="compose-error"' in r.text, (etype, eid)
+    assert _count(w) == before
+    # accepted with a crafted target: still on to the thread, in this project
+    r = client.post(f"/projects/{p}/messages", data=_discussion_post(
+        token, "task", w.tasks["a"], return_to="https://evil.example/", to_user_id=str(w.users["observer"])))  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/projects/{p}/messages/")
 
 
 def test_a_viewer_sees_only_the_threads_they_may_see(web: tuple[TestClient, World]) -> None:
@@ -263,3 +375,23 @@ def test_cli_send_and_list_about_an_object(cli: Any, seed: World) -> None:
     bad = cli("messages", "list", "P1", "--about", "risk:R-7", code=1)
     assert "no risk 'R-7' in this project" in bad.stderr
     assert _count(w) == before
+
+
+def test_cli_list_says_what_each_thread_is_about(cli: Any, seed: World) -> None:
+    w = seed
+    with w.db.uow() as s:
+        r = risk.create_risk(s, w.actor("pm"), w.p1, title="[bold red]Supplier[/] late")
+    _send(w, "worker", subject="About A", entity_type="task", entity_id=w.tasks["a"])
+    _send(w, "worker", subject="About the risk", entity_type="risk", entity_id=r["id"])
+    _send(w, "worker", subject="About nothing")
+    table = cli("messages", "list", "P1", who="pm").stdout
+    assert re.search(r"\babout\b", table.splitlines()[1] + table.splitlines()[2]), table
+    rows = {line.split("│")[5].strip(): line for line in table.splitlines() if line.count("│") > 6}
+    assert rows["About A"].split("│")[6].strip() == "task 1.2 Task A"  # WBS: WP-A 1, WP-A.1 1.1, Task A 1.2
+    # a title with console markup is shown as typed, not styled
+    assert rows["About the risk"].split("│")[6].strip() == f"risk {r['ref']} [bold red]Supplier[/] late"
+    assert rows["About nothing"].split("│")[6].strip() == ""
+    listed = {i["subject"]: i for i in json.loads(cli("messages", "list", "P1", "--json", who="pm").stdout)}
+    assert listed["About A"]["about"] == {"type": "task", "id": w.tasks["a"], "word": "task",
+                                         "name": "1.2 Task A"}  # fmt: skip
+    assert listed["About nothing"]["about"] is None

@@ -12,23 +12,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from charter.app import create_app
 from charter.domain.roles import LIAISON
 from charter.persistence.models import User
-from charter.services import accounts, comms, org, roles
-from webhelpers import PW, login, no_inline
+from charter.services import comms, org, roles
+from webhelpers import comms_client, login, no_inline
 
 World = Any
 
 
 @pytest.fixture
 def web(seed: World) -> Iterator[tuple[TestClient, World]]:
-    w = seed
-    with w.db.uow() as s:
-        s.execute(update(User).values(password_hash=accounts.hash_password(PW)))
-        s.execute(update(User).where(User.id == w.users["stakeholder"]).values(department_id=w.sales))
-    with TestClient(create_app(w.db), follow_redirects=False) as client:
-        yield client, w
+    with comms_client(seed) as client:
+        yield client, seed
 
 
 def test_member_to_liaison_to_pm_through_the_pages(web: tuple[TestClient, World]) -> None:

@@ -417,6 +417,9 @@ PROCUREMENT_ROWS: tuple[Op, ...] = (
 COMMS_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/messages", _RAISERS, "to a member", url=p1("/messages"),
        form=lambda w, c: {"to": "user", "to_user_id": str(w.users["observer"]), "subject": "Hi", "body": "Hello"}),
+    Op("/projects/{project_id}/messages", _RAISERS, "from a task's Discussion form", url=p1("/messages"),
+       form=lambda w, c: {"to": "user", "to_user_id": str(w.users["observer"]), "subject": "Hi", "body": "Hello",
+                          "entity_type": "task", "entity_id": str(w.tasks["a"]), "return_to": "discussion"}),
     Op("/projects/{project_id}/messages", in_p1("pm", "liaison"), "to the Sales department", url=p1("/messages"),
        form=lambda w, c: {"to": "department", "to_department_id": str(w.sales), "subject": "Hi", "body": "Hello"}),
     Op("/projects/{project_id}/messages", in_p1("pm"), "announcement to the project", url=p1("/messages"),

@@ -95,12 +95,12 @@ class ItemOut(Out):
     first_response_hours: float | None
     answer_hours: float | None
     version: int
+    about: AboutOut | None = Field(description="the object the thread is about, named")
 
 
 class ThreadOut(ItemOut):
     messages: list[MessageOut]
     participants: list[ParticipantOut]
-    about: AboutOut | None = Field(description="the object the thread is about, named")
 
 
 class SendIn(In):

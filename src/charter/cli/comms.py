@@ -35,11 +35,23 @@ def _about(s: Any, a: Any, pid: int, about: str | None) -> tuple[str | None, int
 _run = run_in_project
 
 
+def _about_text(about: dict[str, Any] | None) -> str:
+    """What a thread is about, for a table cell: "task 1.2 Build API", "risk R-3 Supplier late"; "" for none."""
+    if not about:
+        return ""
+    return (
+        f"{about['word']} {about['name']}"
+        if about["name"] is not None
+        else f"{about['word']} {about['id']} (gone)"
+    )
+
+
 def _items_table(items: list[dict[str, Any]]) -> Table:
-    t = Table("id", "received", "from", "department", "subject", "route", "status")
+    t = Table("id", "received", "from", "department", "subject", "about", "route", "status")
     for i in items:
         t.add_row(str(i["id"]), fmt_time(i["received_at"]), escape(i["raised_by_name"] or ""),
-                  escape(i["department"] or "—"), escape(i["subject"]), i["route"], i["status"])  # fmt: skip
+                  escape(i["department"] or "—"), escape(i["subject"]), escape(_about_text(i["about"])),
+                  i["route"], i["status"])  # fmt: skip
     return t
 
 

@@ -121,6 +121,7 @@ def item_dict(s: Session, i: CommItem, *, messages: bool = False) -> dict[str, A
         "first_response_hours": hours(i.received_at, i.first_response_at),
         "answer_hours": hours(i.received_at, i.answered_at),
         "version": i.version,
+        "about": comms_about.describe(s, i.project_id, i.entity_type, i.entity_id),
     }
     if messages:
         rows = list(
@@ -145,7 +146,6 @@ def item_dict(s: Session, i: CommItem, *, messages: bool = False) -> dict[str, A
         ).all()
         pn = names(s, [p[0] for p in parts])
         out["participants"] = [{"user_id": u, "name": pn.get(u), "reason": r} for u, r in parts]
-        out["about"] = comms_about.describe(s, i.project_id, i.entity_type, i.entity_id)
     return out
 
 

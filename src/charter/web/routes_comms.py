@@ -25,7 +25,7 @@ from charter.services import (
     roles,
 )
 from charter.services.comms_common import is_manager, liaison_departments, members, sees_departments
-from charter.web import discussion
+from charter.web import discussion, routes_quality, routes_risk, routes_schedule, routes_team
 from charter.web.app import render
 from charter.web.forms import (
     DB,
@@ -112,8 +112,8 @@ def _messages_page(request: Request, db: DB, info: Any, project_id: int, *, erro
 
 def _about(s: Any, project_id: int, values: dict[str, str]) -> dict[str, Any] | None:
     """What a refused post from an object's Discussion form was about (it is kept in the compose form)."""
-    etype, eid = values.get("entity_type") or "", values.get("entity_id") or ""
-    if not etype or not eid.strip().isdigit():
+    etype, eid = values.get("entity_type") or "", (values.get("entity_id") or "").strip()
+    if not etype or not (eid.isascii() and eid.isdigit()):
         return None
     return comms_about.describe(s, project_id, etype, int(eid))
 
@@ -142,11 +142,40 @@ async def messages_send(request: Request, project_id: int, form: FormData, db: D
         except CharterError as exc:
             if _refusal(exc):
                 raise
+            page = _discussion_page(form)
+            if page is not None:
+                show, entity_id = page
+                return show(request, db, info, project_id, entity_id, error=_err(exc, "discussion"),
+                            values={**form, "_form": "discussion"}, status=exc.http_status)  # fmt: skip
             return _messages_page(request, db, info, project_id, error=_err(exc, "compose"),
                                   values={**form, "_form": "compose"}, status=exc.http_status)  # fmt: skip
         return _back(f"/projects/{project_id}/messages/{item['id']}")
 
     return await run_in_threadpool(go)
+
+
+# The pages with a Discussion form (templates/discussion.html), by the type of their object; each renderer
+# takes (request, db, info, project_id, object_id, error=, values=, status=) and reads the object through its
+# service, so an object of another project, or one the viewer cannot see, is a 404 there as on a GET.
+_DISCUSSION_PAGES: dict[str, Callable[..., HTMLResponse]] = {
+    "task": routes_schedule._task_page,
+    "work_package": routes_team._board,
+    "risk": routes_risk._page,
+    "change_request": routes_quality._cr_page,
+}
+
+
+def _discussion_page(form: dict[str, str]) -> tuple[Callable[..., HTMLResponse], int] | None:
+    """Where a refused post from an object's Discussion form is shown again: the object's own page, rebuilt
+    from the posted object (a type of `_DISCUSSION_PAGES` and an id; the path's project); None (the messages
+    page) for any other form. The form names no URL, so nothing it carries can send the browser elsewhere."""
+    if form.get("return_to") != "discussion":
+        return None
+    show = _DISCUSSION_PAGES.get(form.get("entity_type") or "")
+    entity_id = (form.get("entity_id") or "").strip()
+    if show is None or not (entity_id.isascii() and entity_id.isdigit()):
+        return None
+    return show, int(entity_id)
 
 
 def _thread_page(request: Request, db: DB, info: Any, project_id: int, item_id: int, *,

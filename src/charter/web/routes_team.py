@@ -341,6 +341,7 @@ def _board(
     wp_id: int,
     *,
     error: dict[str, Any] | None = None,
+    values: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     actor = info.actor
@@ -381,7 +382,7 @@ def _board(
         "overloaded": overloaded, "over_days": over_days, "approvals": approvals, "period_start": start,
         "period_end": start + dt.timedelta(days=DEFAULT_DAYS - 1), "hours": _hours,
         "cancelled": [t for t in mine if t["status"] == "cancelled"], "wps": wps, "discussion": about,
-        "movable": movable, "statuses": STATUSES, "error": error,
+        "movable": movable, "statuses": STATUSES, "error": error, "values": values or {},
         "error_on_board": error is not None and any(t["id"] == error.get("task_id") for _, _, c in columns for t in c),
     }, status)  # fmt: skip
 
@@ -411,6 +412,7 @@ def board_move(
         if exc.http_status in (401, 403, 404):
             raise
         err = {
+            "form": "move",
             "task_id": task_id,
             "message": exc.message,
             "field": exc.field,
