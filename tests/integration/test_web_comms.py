@@ -124,3 +124,20 @@ def test_plan_and_meeting_pages(web: tuple[TestClient, World], frozen_clock: Any
     ics = client.get(url + "/invite.ics")
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
     assert "METHOD:REQUEST" in ics.text
+
+
+def test_ticked_ids_that_are_not_ascii_digits_are_left_out(web: tuple[TestClient, World]) -> None:
+    """ "²" is a digit to str.isdigit but not to int(): a crafted attendee or forwarded item is ignored, never a
+    server error."""
+    client, w = web
+    p = w.p1
+    token = login(client, "pm")
+    r = client.post(f"/projects/{p}/meetings", data={
+        "csrf_token": token, "title": "Crafted", "starts_at": "2030-01-10T10:00", "ends_at": "2030-01-10T11:00",
+        "attendee_ids": ["²", "٣", str(w.users["worker"])],
+    })  # fmt: skip
+    assert r.status_code == 303, r.text
+    assert "Crafted" in client.get(r.headers["location"]).text
+    token = login(client, "liaison")
+    r = client.post(f"/projects/{p}/liaison/forward", data={"csrf_token": token, "item_ids": ["²"]})
+    assert r.status_code < 500, r.text

@@ -236,7 +236,7 @@ def _task_id(project: str, task: str) -> int:
     for t in found:
         if t["wbs_code"] and t["wbs_code"] == task.strip():
             return int(t["id"])
-    if task.strip().isdigit() and any(t["id"] == int(task) for t in found):
+    if task.strip().isdecimal() and any(t["id"] == int(task) for t in found):
         return int(task)
     fail(f"error: task {task!r} not found in {project} (field: task_id)")
 

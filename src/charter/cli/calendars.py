@@ -24,6 +24,7 @@ from charter.cli.common import (
 )
 from charter.domain.calendars import DAY_NAMES, hhmm, parse_shifts, parse_weekdays
 from charter.domain.errors import NotFound, ValidationError
+from charter.domain.ids import as_id
 from charter.services import calendars
 from charter.services.context import Actor
 
@@ -95,7 +96,7 @@ def find_calendar(s: Session, a: Actor, pid: int, ref: str) -> dict[str, Any]:
     """The project's calendar with this id or exact name."""
     rows = calendars.list_calendars(s, a, pid)
     ref = ref.strip()
-    by_id = [c for c in rows if ref.isdigit() and c["id"] == int(ref)]
+    by_id = [c for c in rows if ref.isdecimal() and c["id"] == int(ref)]
     if by_id:
         return by_id[0]
     by_name = [c for c in rows if c["name"] == ref]
@@ -283,8 +284,8 @@ def exception_remove_cmd(
     def go(s: Session, a: Actor, pid: int) -> dict[str, Any]:
         c = find_calendar(s, a, pid, calendar)
         ref = exception.strip()
-        if ref.isdigit():
-            eid = int(ref)
+        if (n := as_id(ref)) is not None:
+            eid = n
         else:
             day = parse_date(ref, "exception_id")
             match = [e["id"] for e in c["exceptions"] if e["day"] == day]

@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 
 from charter.config import get_settings
 from charter.domain.errors import CharterError, NotAuthenticated, ValidationError
+from charter.domain.ids import as_id
 from charter.persistence.db import Database
 from charter.services import accounts, projects
 from charter.services.context import SYSTEM, Actor
@@ -47,6 +48,9 @@ class CharterGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
+        except BrokenPipeError:  # the reader went away (`charter ... | head`): stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except SchemaProblem as e:
             fail(f"charter: {e}", EXIT_SCHEMA)
         except CharterError as e:
@@ -192,9 +196,10 @@ def check_length(value: str | None, limit: int, field: str) -> None:
 def ref_number(value: str, prefix: str, what: str) -> int:
     """The number of a reference typed as `PREFIX-n` or `n` (C-3, R-12); anything else fails naming `what`."""
     v = value.strip().upper().removeprefix(f"{prefix}-")
-    if not v.isdigit():
+    n = as_id(v)
+    if n is None:
         fail(f"error: {value!r} is not a {what} number ({prefix}-n or n)")
-    return int(v)
+    return n
 
 
 def ask_password(password: str | None, prompt: str = "Password") -> str:

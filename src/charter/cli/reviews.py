@@ -143,7 +143,7 @@ def _results(values: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for v in values or []:
         k, sep, res = v.partition("=")
-        if not sep or not k.strip().isdigit() or res.strip() not in ("pass", "fail", "n/a"):
+        if not sep or not k.strip().isdecimal() or res.strip() not in ("pass", "fail", "n/a"):
             fail(f"error: --result {v!r}: write ITEM=RESULT, e.g. 0=pass; results are pass, fail or n/a "
                  "(field: results)")  # fmt: skip
         out[k.strip()] = res.strip()

@@ -65,7 +65,7 @@ def find_scope(
     for w in wps:
         if w["wbs_code"] == ref or w["name"].lower() == ref.lower():
             return int(w["id"])
-    if ref.isdigit() and any(w["id"] == int(ref) for w in wps):
+    if ref.isdecimal() and any(w["id"] == int(ref) for w in wps):
         return int(ref)
     if role["scope_kind"] == "project":
         try:

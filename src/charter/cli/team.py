@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, console, fail, fmt_time, open_db, print_json
+from charter.domain.ids import as_id
 from charter.services import accounts, levelling, projects, resources, workload
 
 resource_app = typer.Typer(
@@ -126,8 +127,8 @@ def workload_cmd(
             actor = acting(s)
             rids = None
             if person:
-                if person.isdigit():
-                    rids = [int(person)]
+                if (n := as_id(person)) is not None:
+                    rids = [n]
                 else:
                     rids = [resources.person_resource(s, accounts.find_user_id(s, person)).id]
             pid = projects.find_project_id(s, actor, project) if project else None

@@ -156,7 +156,7 @@ def resolve(
 
 def _step(text: str) -> dict[str, object]:
     name, sep, days = text.rpartition(":")
-    if not sep or not days.strip().isdigit():
+    if not sep or not days.strip().isdecimal():
         fail(f"--step {text!r}: expected NAME:DAYS, e.g. 'Test in staging:2'")
     return {"name": name.strip(), "days": int(days)}
 

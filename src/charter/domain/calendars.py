@@ -13,7 +13,7 @@ SHIFTS_MAX = 8  # working periods a day (the API's limit)
 
 def parse_weekday(token: str) -> int:
     t = token.strip().lower()
-    if t.isdigit() and 0 <= int(t) <= 6:
+    if t.isdecimal() and 0 <= int(t) <= 6:
         return int(t)
     if len(t) >= 3:
         for i, full in enumerate(FULL_DAY_NAMES):
@@ -49,7 +49,7 @@ def parse_weekdays(value: str | None) -> list[int] | None:
 
 def parse_minute(text: str, part: str) -> int:
     h, sep, m = text.strip().partition(":")
-    if not (h.isdigit() and (not sep or (m.isdigit() and len(m) == 2))):
+    if not (h.isdecimal() and (not sep or (m.isdecimal() and len(m) == 2))):
         raise ValidationError(f"{part.strip()!r} is not a period like 09:00-13:00", field="shifts")
     minutes = int(h) * 60 + (int(m) if sep else 0)
     if minutes > 1440 or (sep and int(m) > 59):

@@ -229,7 +229,7 @@ class _Reader:
     def task(self, el: Any, mpd: int) -> tuple[TaskSpec, int]:
         uid = self.get(el, "UID") or ""
         t = TaskSpec(ref=uid, name=self.get(el, "Name", strip=False) or "", line=el.sourceline)
-        if not uid.lstrip("-").isdigit():
+        if not uid.lstrip("-").isdecimal():
             raise _Bad("the task has no numeric UID")
         level = self.conv(el, "OutlineLevel", _num, 1)
         t.summary = self.get(el, "Summary") == "1"
@@ -325,7 +325,7 @@ class _Reader:
         root_level = next(
             (g(el, "OutlineLevel") for el in self.all(r, "Tasks/Task") if g(el, "UID") == "0"), None
         )
-        offset = int(root_level) if root_level and root_level.isdigit() and int(root_level) < 3 else 0
+        offset = int(root_level) if root_level and root_level.isdecimal() and int(root_level) < 3 else 0
         for el in self.all(r, "Tasks/Task"):
             uid = g(el, "UID") or "?"
             if g(el, "IsNull") == "1" or uid == "0" or g(el, "OutlineLevel") == "0":
@@ -424,7 +424,7 @@ def read_mspdi(data: bytes, *, max_bytes: int = 50_000_000, lines: bool = True) 
 
 
 def _ids(refs: list[str]) -> dict[str, int]:
-    if all(r.isdigit() and int(r) > 0 for r in refs) and len(set(refs)) == len(refs):
+    if all(r.isdecimal() and int(r) > 0 for r in refs) and len(set(refs)) == len(refs):
         return {r: int(r) for r in refs}
     return {r: i for i, r in enumerate(refs, start=1)}
 

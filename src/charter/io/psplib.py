@@ -111,7 +111,7 @@ def _data_rows(lines: list[str], start: int, count: int) -> list[tuple[int, str]
         s = lines[i].strip()
         if s.startswith("*") or s.startswith("="):
             break
-        if s[:1].isdigit():
+        if s[:1].isdecimal():
             rows.append((i, lines[i]))
         i += 1
     return rows

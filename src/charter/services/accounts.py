@@ -23,6 +23,7 @@ from charter.domain.errors import (
     ValidationError,
     stale,
 )
+from charter.domain.ids import as_id
 from charter.persistence.models import ApiToken, Department, LoginAttempt, User, WebSession
 from charter.services import journal
 from charter.services.authz import require_admin, require_user
@@ -135,8 +136,8 @@ def get_user(s: Session, actor: Actor, user_id: int) -> dict[str, Any]:
 def find_user_id(s: Session, username_or_id: str) -> int:
     q = select(User.id).where(User.username == username_or_id.lower())
     uid = s.scalar(q)
-    if uid is None and username_or_id.isdigit():
-        uid = s.scalar(select(User.id).where(User.id == int(username_or_id)))
+    if uid is None and (n := as_id(username_or_id)) is not None:
+        uid = s.scalar(select(User.id).where(User.id == n))
     if uid is None:
         raise NotFound(f"no user {username_or_id!r}", field="user")
     return uid

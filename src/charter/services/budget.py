@@ -503,7 +503,7 @@ def fixed_cost_tasks(s: Session, actor: Actor, project_id: int) -> list[dict[str
     rows = s.execute(select(Task.id, Task.wbs_code, Task.name).where(Task.project_id == project_id))
     out = [{"id": i, "wbs_code": code or "", "name": name} for i, code, name in rows]
     return sorted(
-        out, key=lambda t: ([int(x) if x.isdigit() else 0 for x in t["wbs_code"].split(".")], t["id"])
+        out, key=lambda t: ([int(x) if x.isdecimal() else 0 for x in t["wbs_code"].split(".")], t["id"])
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from charter.domain import communications as C
 from charter.domain.errors import NotFound, PermissionDenied, ValidationError
+from charter.domain.ids import as_id
 from charter.persistence.models import (
     ChangeRequest,
     Concern,
@@ -134,7 +135,7 @@ def describe(
 
 def _number(ref: str, prefix: str) -> int | None:
     v = ref.strip().upper().removeprefix(f"{prefix}-")
-    return int(v) if v.isdigit() else None
+    return as_id(v)
 
 
 def find(s: Session, actor: Actor, project_id: int, about: str) -> tuple[str, int]:
@@ -166,7 +167,8 @@ def find(s: Session, actor: Actor, project_id: int, about: str) -> tuple[str, in
         found = s.scalar(select(model.id).where(model.project_id == project_id,
                                                 func.lower(model.number) == ref.lower()))  # fmt: skip
     else:
-        obj = _object(s, project_id, entity_type, int(ref)) if ref.isdigit() else None
+        n = as_id(ref)
+        obj = _object(s, project_id, entity_type, n) if n is not None else None
         found = obj.id if obj is not None else None
     if found is None:
         raise NotFound(f"no {word} {ref!r} in this project", field="about")

@@ -146,7 +146,7 @@ class _Tasks:
             while pending and at < pending[-1][0]:  # every change made after that day is undone
                 out[pending.pop()[1]] = pct.copy()
             change = (changes or {}).get("percent_complete")
-            i = self.index.get(int(entity_id)) if str(entity_id).isdigit() else None
+            i = self.index.get(int(entity_id)) if str(entity_id).isdecimal() else None
             if i is not None and isinstance(change, list) and len(change) == 2:
                 pct[i] = float(change[0] or 0.0)
         for _, d in pending:

@@ -523,7 +523,7 @@ def export_plan(s: Session, actor: Actor, project_id: int) -> PlanSpec:
 
 
 def _key(code: str) -> list[int]:
-    return [int(x) for x in code.split(".") if x.isdigit()]
+    return [int(x) for x in code.split(".") if x.isdecimal()]
 
 
 # --------------------------------------------------------------------------------------------- files

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charter.domain.errors import Conflict, NotFound, ValidationError, stale
+from charter.domain.ids import as_id
 from charter.persistence.models import Department, User
 from charter.services import journal
 from charter.services.authz import require_admin, require_user
@@ -89,8 +90,8 @@ def update_department(s: Session, actor: Actor, dept_id: int, version: int, **ch
 
 def find_department_id(s: Session, name_or_id: str) -> int:
     did = s.scalar(select(Department.id).where(Department.name == name_or_id))
-    if did is None and name_or_id.isdigit():
-        did = s.scalar(select(Department.id).where(Department.id == int(name_or_id)))
+    if did is None and (n := as_id(name_or_id)) is not None:
+        did = s.scalar(select(Department.id).where(Department.id == n))
     if did is None:
         raise NotFound(f"no department {name_or_id!r}", field="department")
     return did

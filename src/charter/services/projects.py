@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from charter.domain import projects as rules
 from charter.domain.errors import Conflict, NotFound, ValidationError, stale
+from charter.domain.ids import as_id
 from charter.domain.roles import BUILTIN_ROLES, PM, SPONSOR, Perm
 from charter.persistence.models import Project, RaciCell, Role, RoleAssignment, User
 from charter.services import journal
@@ -212,8 +213,8 @@ def get_project(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
 def find_project_id(s: Session, actor: Actor, key_or_id: str) -> int:
     """Resolve a key (CRM) or an id; invisible projects are not found."""
     pid = s.scalar(select(Project.id).where(Project.key == key_or_id.upper()))
-    if pid is None and key_or_id.isdigit():
-        pid = int(key_or_id)
+    if pid is None:
+        pid = as_id(key_or_id)
     if pid is None:
         raise NotFound(f"project {key_or_id} not found", field="project")
     try:

@@ -832,7 +832,7 @@ def sign_off(
     if results:
         items = [dict(x) for x in r.checklist]
         for k, v in results.items():
-            if not str(k).isdigit() or int(k) >= len(items) or v not in ("pass", "fail", "n/a"):
+            if not str(k).isdecimal() or int(k) >= len(items) or v not in ("pass", "fail", "n/a"):
                 raise ValidationError("results map item numbers to pass, fail or n/a", field="results")
             items[int(k)]["result"] = v
         r.checklist = items

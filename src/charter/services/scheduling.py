@@ -1095,7 +1095,7 @@ def _flagged(tasks: Sequence[dict[str, Any]]) -> dict[str, Any]:
 @functools.lru_cache(maxsize=1 << 17)
 def _code_key(code: str) -> tuple[int, ...]:
     """A WBS code's sort key ("1.10" after "1.9"), memoised: the same codes are sorted again and again."""
-    return tuple(int(x) for x in code.split(".") if x.isdigit())
+    return tuple(int(x) for x in code.split(".") if x.isdecimal())
 
 
 def _var(cal: WorkCalendar, base: dt.datetime | None, cur: dt.datetime | None, mpd: int) -> float | None:

@@ -836,7 +836,7 @@ def run_dict(run: SimulationRun, see_cost: bool, *, full: bool = True) -> dict[s
 
 def _stale_minutes() -> int:
     raw = os.environ.get("CHARTER_SIMULATION_STALE_MINUTES", "").strip()
-    if raw.isdigit() and int(raw) > 0:
+    if raw.isdecimal() and int(raw) > 0:
         return int(raw)
     if raw:
         log.warning("CHARTER_SIMULATION_STALE_MINUTES=%r is not a positive whole number; using 10", raw)

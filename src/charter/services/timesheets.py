@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from charter.domain import schedule as rules
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
+from charter.domain.ids import as_id
 from charter.domain.roles import PROJECT_TARGET, Perm, Target, permits
 from charter.persistence.db import get_for_update
 from charter.persistence.models import (
@@ -692,8 +693,8 @@ def find_task_id(s: Session, actor: Actor, project_id: int, ref: str) -> int:
     """A task of the project by id, WBS code or exact name (for the CLI)."""
     project_for(s, actor, project_id)
     ref = ref.strip()
-    if ref.isdigit():
-        t = s.get(Task, int(ref))
+    if (n := as_id(ref)) is not None:
+        t = s.get(Task, n)
         if t is not None and t.project_id == project_id:
             return t.id
     for col in (Task.wbs_code, func.lower(Task.name)):

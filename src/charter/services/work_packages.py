@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from charter.domain import wbs
 from charter.domain.errors import NotFound, ValidationError, stale
+from charter.domain.ids import as_id
 from charter.domain.roles import PROJECT_TARGET, TASK_LEADER, Perm
 from charter.persistence.models import Role, RoleAssignment, User, WorkPackage
 from charter.services import journal
@@ -131,8 +132,8 @@ def find_work_package_id(s: Session, actor: Actor, project_id: int, ref: str) ->
                                                     WorkPackage.wbs_code == ref))  # fmt: skip
     if by_code is not None:
         return by_code
-    if ref.isdigit():
-        w = s.get(WorkPackage, int(ref))
+    if (n := as_id(ref)) is not None:
+        w = s.get(WorkPackage, n)
         if w is not None and w.project_id == project_id:
             return w.id
     ids = list(s.scalars(select(WorkPackage.id).where(WorkPackage.project_id == project_id,

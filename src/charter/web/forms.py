@@ -70,6 +70,12 @@ def opt_int(form: dict[str, str], key: str) -> int | None:
         raise ValidationError("must be a whole number", field=key) from None
 
 
+def ids(values: list[Any]) -> list[int]:
+    """The ids among a multi-valued field's values (ticked boxes): ASCII digits only ("²" passes isdigit but
+    not int); anything else is not an id and is left out."""
+    return [int(v) for v in values if isinstance(v, str) and v.isascii() and v.isdigit()]
+
+
 def req_int(form: dict[str, str], key: str) -> int:
     v = opt_int(form, key)
     if v is None:

@@ -125,7 +125,7 @@ def _budget_page(
     with db.uow(readonly=True) as s:
         ctx = _budget_ctx(s, info.actor, project_id, _as_of(request))
     values = _values(error, form)
-    if not values and (task := request.query_params.get("task", "")).isdigit():  # from a task: preselect it
+    if not values and (task := request.query_params.get("task", "")).isdecimal():  # from a task: preselect it
         values = {"_form": "fixed-cost", "task_id": task}
     return render(request, "budget.html", {**ctx, "error": error, "values": values}, status)
 

@@ -38,6 +38,7 @@ from charter.web.forms import (
     req_int,
     unknown_action,
 )
+from charter.web.forms import ids as form_ids
 
 router = APIRouter()
 P = "/projects/{project_id}"
@@ -298,7 +299,7 @@ def liaison_page(request: Request, project_id: int, db: DB, info: Session) -> HT
 @router.post(P + "/liaison/forward", response_class=HTMLResponse)
 async def liaison_forward(request: Request, project_id: int, db: DB, info: Checked) -> Response:
     raw = await request.form()
-    ids = [int(v) for v in raw.getlist("item_ids") if isinstance(v, str) and v.isdigit()]
+    ids = form_ids(raw.getlist("item_ids"))
     note = raw.get("note")
     files = await _uploads(request)
 
@@ -427,7 +428,7 @@ def meetings_page(request: Request, project_id: int, db: DB, info: Session) -> H
 async def meetings_create(request: Request, project_id: int, db: DB, info: Checked) -> Response:
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
-    attendees = [int(v) for v in raw.getlist("attendee_ids") if isinstance(v, str) and v.isdigit()]
+    attendees = form_ids(raw.getlist("attendee_ids"))
 
     def go() -> Response:  # in a worker thread: the transaction never holds up the event loop
         try:

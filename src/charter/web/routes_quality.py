@@ -157,7 +157,7 @@ def _num(form: dict[str, str], key: str) -> float:
 def _reviewers(form: dict[str, str]) -> list[int]:
     """The reviewers ticked on the form (``reviewer_{user id}``), or typed as a list of user ids."""
     ticked = sorted(
-        int(k[9:]) for k, v in form.items() if k.startswith("reviewer_") and k[9:].isdigit() and v
+        int(k[9:]) for k, v in form.items() if k.startswith("reviewer_") and k[9:].isdecimal() and v
     )
     return ticked or _ids(form.get("reviewer_ids", ""))
 
@@ -390,7 +390,7 @@ def changes_page(request: Request, project_id: int, db: DB, info: Session) -> HT
     n = request.query_params.get("baseline")
     extra = None
     if n not in (None, ""):
-        num = int(n) if n.isdigit() else -1
+        num = int(n) if n.isdecimal() else -1
         extra = lambda s, a: {"report": change.since_baseline(s, a, project_id, num)}  # noqa: E731
     return _page(request, db, info, project_id, "changes", extra=extra)
 
@@ -481,7 +481,7 @@ def _cr_edit(s: Any, a: Any, pid: int, cr_id: int, form: dict[str, str]) -> Any:
         fields["areas"] = [x.value for x in ConcernArea if form.get(f"area_{x.value}") == "on"]
     if form.get("set_board") == "1":  # shown to those who decide changes, until voting starts
         fields["approver_ids"] = sorted(int(k[9:]) for k, v in form.items()
-                                        if k.startswith("approver_") and k[9:].isdigit() and v == "on")  # fmt: skip
+                                        if k.startswith("approver_") and k[9:].isdecimal() and v == "on")  # fmt: skip
         fields["quorum"] = opt_int(form, "quorum") or 0
     return change.update_change_request(s, a, pid, cr_id, req_int(form, "version"), **fields)
 

@@ -260,7 +260,7 @@ def _gantt_change(
         since = body.get("revision")
         if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
             raise ValidationError("the plan revision must be a whole number", field="revision")
-        base = int(baseline) if baseline and baseline.isdigit() else None
+        base = int(baseline) if baseline and baseline.isdecimal() else None
         with db.uow() as s:
             tasks.update_task(s, info.actor, project_id, task_id, version, **changes)
             spans["update"] = time.perf_counter()
@@ -327,7 +327,7 @@ def _table_rows(sched: dict[str, Any], q: dict[str, str]) -> list[dict[str, Any]
     if q.get("critical"):
         rows = [t for t in rows if t["critical"]]
     wp = q.get("wp", "")
-    if wp.isdigit():
+    if wp.isdecimal():
         rows = [t for t in rows if t["work_package_id"] == int(wp)]
     words = q.get("q", "").lower().split()
     if words:
@@ -358,8 +358,8 @@ def _table(
     if q["sort"] not in SORTS:
         q["sort"] = "wbs"
     q["dir"] = "desc" if q["dir"] == "desc" else "asc"
-    baseline = int(q["baseline"]) if q["baseline"].isdigit() else None
-    page = max(1, int(q["page"])) if q["page"].isdigit() else 1
+    baseline = int(q["baseline"]) if q["baseline"].isdecimal() else None
+    page = max(1, int(q["page"])) if q["page"].isdecimal() else 1
     with db.uow(readonly=True) as s:
         project = projects.get_project(s, info.actor, project_id)
         caps = projects.capabilities(s, info.actor, project_id)
@@ -707,7 +707,9 @@ def assign(
     request: Request, project_id: int, task_id: int, form: FormData, db: DB, info: Checked
 ) -> Response:
     try:
-        ids = [int(k[5:]) for k, v in form.items() if k.startswith("user_") and k[5:].isdigit() and v == "on"]
+        ids = [
+            int(k[5:]) for k, v in form.items() if k.startswith("user_") and k[5:].isdecimal() and v == "on"
+        ]
         with db.uow() as s:
             tasks.set_assignees(s, info.actor, project_id, task_id, ids)
     except CharterError as exc:

@@ -209,7 +209,7 @@ def project_time(request: Request, project_id: int, db: DB, info: Session) -> HT
     totals per person, work package and status, and the same entries as CSV."""
     q = dict(request.query_params)
     values = {k: (q.get(k) or "").strip() for k in TIME_FILTERS}
-    offset = int(q["offset"]) if (q.get("offset") or "").strip().isdigit() else 0
+    offset = int(q["offset"]) if (q.get("offset") or "").strip().isdecimal() else 0
     error: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
     status = 200
