@@ -177,3 +177,18 @@ def test_move_is_the_board_move(cli: Any, seed: Any) -> None:
     )
     r = cli("task", "move", "P1", "Task A", "in_progress", "--version", "1", who="worker", code=1)
     assert "changed by someone else" in r.output
+
+
+def test_update_of_the_status_alone_is_a_move(cli: Any, seed: Any) -> None:
+    """`task update --status` without --progress or actuals means what `task move` means; naming them sets
+    them as given."""
+    c = js(cli("task", "show", "P1", "Task C", "--json"))
+    done = js(cli("task", "update", "P1", "Task C", "--status", "completed", "--json", who="task-leader"))
+    assert (done["status"], done["percent_complete"]) == ("completed", 100)
+    assert (done["actual_start"], done["actual_finish"]) == (c["start"], c["finish"])
+    r = cli("task", "update", "P1", "Task C", "--status", "not_started", who="task-leader", code=1)
+    assert "is complete: to reopen it, lower its percent complete" in r.output
+    given = js(cli("task", "update", "P1", "Task A", "--status", "in_progress", "--actual-start",
+                   "2020-01-07T14:00", "--json", who="worker"))  # fmt: skip
+    assert (given["status"], given["percent_complete"]) == ("in_progress", 0)
+    assert given["actual_start"] == "2020-01-07T14:00:00"

@@ -433,6 +433,13 @@ class TaskUpdate(TaskFields, Patch):
     name: str | None = Field(default=None, min_length=1, max_length=300)
 
 
+class TaskMove(In):
+    version: int
+    status: Literal["not_started", "in_progress", "completed", "on_hold"] = Field(
+        description="the board column the task moves to"
+    )
+
+
 class AssigneesIn(In):
     user_ids: list[int] = Field(max_length=200)
 

@@ -259,7 +259,8 @@ def update_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Change a task: only the options given change; the schedule recomputes. A Task Leader changes the tasks
-    of their packages, a worker the progress of their own tasks."""
+    of their packages, a worker the progress of their own tasks. A --status without --progress or actuals
+    means what `task move` means (completed sets 100 % and the actual dates)."""
     changes = _fields(description=description, duration=duration, progress=progress, status=status,
                       priority=priority, actual_start=actual_start, actual_finish=actual_finish,
                       constraint=constraint, constraint_date=constraint_date, deadline=deadline,
@@ -274,7 +275,7 @@ def update_cmd(
         if wp is not None:
             changes["work_package_id"] = _wp(s, a, pid, wp) if wp.strip() else None
         v = version if version is not None else tasks.get_task(s, a, pid, tid)["version"]
-        return tasks.update_task(s, a, pid, tid, v, **changes)
+        return tasks.patch_task(s, a, pid, tid, v, **changes)
 
     t = run_in_project(project, go)
     print_result(

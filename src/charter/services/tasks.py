@@ -337,14 +337,50 @@ def move_task(
         raise ValidationError(
             "a task moves to not started, in progress, completed or on hold", field="status"
         )
+    return _move(s, actor, project_id, task_id, version, target, {})
+
+
+def patch_task(
+    s: Session, actor: Actor, project_id: int, task_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    """A partial update (the API's PATCH, `charter task update`). A status change that names none of percent
+    complete, actual start and actual finish means what a board move to that status means (move_task:
+    completing sets 100 % and the actuals, not started is refused once there is progress ...), with the other
+    fields changed alongside in the same update; naming any of them sets the fields as given (update_task).
+    Cancelled is not a board column: it is set as given."""
+    project_for(s, actor, project_id)
+    if "status" not in changes or (PROGRESS_FIELDS - {"status"}) & set(changes):
+        return update_task(s, actor, project_id, task_id, version, **changes)
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    target = rules.parse_enum(rules.TaskStatus, changes["status"], "status")
+    if target not in BOARD_STATUSES:
+        return update_task(s, actor, project_id, task_id, version, **changes)
+    return _move(s, actor, project_id, task_id, version, target, changes)
+
+
+def _move(
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    task_id: int,
+    version: int,
+    target: rules.TaskStatus,
+    changes: dict[str, Any],
+) -> dict[str, Any]:
+    """Move the task to `target` (with `changes`, which name no progress field but the status, made in the
+    same update)."""
     t = _get(s, project_id, task_id, lock=True)
-    _may_edit(s, actor, project_id, t, set(PROGRESS_FIELDS))
+    _may_edit(s, actor, project_id, t, set(PROGRESS_FIELDS) | set(changes))
     if t.version != version:
         raise stale("task", version, _computed(s, t))
-    if t.status == target.value:
-        return _computed(s, t)
-    changes = _move_changes(s, t, target)
-    return update_task(s, actor, project_id, task_id, version, **changes)
+    if t.status == target.value:  # nothing the status means is missing: the other fields as given
+        if not set(changes) - {"status"}:
+            return _computed(s, t)
+        return update_task(s, actor, project_id, task_id, version, **changes)
+    moved = _move_changes(s, t, target)
+    return update_task(s, actor, project_id, task_id, version, **{**changes, **moved})
 
 
 def _move_changes(s: Session, t: Task, target: rules.TaskStatus) -> dict[str, Any]:

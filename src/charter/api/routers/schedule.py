@@ -98,11 +98,28 @@ def get_task(project_id: int, task_id: int, actor: CurrentActor, db: DB) -> dict
 def update_task(
     project_id: int, task_id: int, body: S.TaskUpdate, actor: CurrentActor, db: DB
 ) -> dict[str, Any]:
-    """Change a task; the schedule recomputes in the same transaction (a stale version is 409)."""
+    """Change a task; the schedule recomputes in the same transaction (a stale version is 409). A `status`
+    sent without `percent_complete`, `actual_start` or `actual_finish` means what moving the task's card to
+    that column means (see the move operation: `completed` also sets 100 % and the actuals it lacks); sending
+    any of them sets the fields as given."""
     fields = _task_fields(body, exclude_unset=True)
     version = fields.pop("version")
     with db.uow() as s:
-        return tasks.update_task(s, actor, project_id, task_id, version, **fields)
+        return tasks.patch_task(s, actor, project_id, task_id, version, **fields)
+
+
+@router.post("/projects/{project_id}/tasks/{task_id}/move", response_model=S.TaskOut)
+def move_task(project_id: int, task_id: int, body: S.TaskMove, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """Set the task's status as a card moved on its work package's board does, with what the status means for
+    progress (as MS Project marks a task started or 100 % complete): `in_progress` records the actual start
+    (the scheduled start) if there is none; `completed` sets 100 % and the actual start and finish it lacks
+    (the scheduled dates); `on_hold` keeps the progress; `not_started` is refused (409) once progress or an
+    actual start is recorded, and a completed task does not move back (409: lower its percent complete with
+    PATCH to reopen it). Moving to the status it has changes nothing. Who may record the task's progress may
+    move it (its package's Task Leader, a worker assigned to it). A stale version is 409 with the task as it
+    is now."""
+    with db.uow() as s:
+        return tasks.move_task(s, actor, project_id, task_id, body.version, body.status)
 
 
 @router.delete("/projects/{project_id}/tasks/{task_id}", status_code=204, response_class=Response)
