@@ -474,3 +474,31 @@ def test_import_a_plan_file_on_the_schedule_page(web, monkeypatch: pytest.Monkey
         files={"file": ("plan.mpp", b"\xd0\xcf\x11\xe0" * 8)},
     )
     assert r.status_code == 400 and "charter[mpxj]" in r.text and "Traceback" not in r.text
+
+
+def test_choosing_completed_on_the_task_page_completes_the_task(web, db: Database) -> None:
+    """The form re-sends % complete and the actual dates as shown: a status chosen without touching them
+    means what the board's move means (100 % and the actual dates), not a task "completed" at 0 %."""
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    a = by_name(gantt(client, pid))["Alpha"]
+    form = {
+        "csrf_token": csrf, "version": a["version"], "name": "Alpha", "duration": a["duration"],
+        "constraint_type": "asap", "status": "completed", "priority": "500", "percent_complete": "0",
+        "actual_start": "", "actual_finish": "",
+    }  # fmt: skip
+    r = client.post(f"/projects/{pid}/tasks/{t['A']}", data=form)
+    assert r.status_code == 303, r.text
+    with db.uow(readonly=True) as s:
+        done = tasks.get_task(s, SYSTEM, pid, t["A"])
+    assert (done["status"], done["percent_complete"]) == ("completed", 100.0), done
+    assert done["actual_start"] and done["actual_finish"]
+    b = by_name(gantt(client, pid))["Bravo"]
+    form = {**form, "version": b["version"], "name": "Bravo", "duration": b["duration"], "status": "in_progress",
+            "percent_complete": "40"}  # fmt: skip
+    r = client.post(f"/projects/{pid}/tasks/{t['B']}", data=form)
+    assert r.status_code == 303, r.text
+    with db.uow(readonly=True) as s:
+        b = tasks.get_task(s, SYSTEM, pid, t["B"])
+    assert (b["status"], b["percent_complete"]) == ("in_progress", 40.0), b

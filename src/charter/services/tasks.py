@@ -343,13 +343,14 @@ def move_task(
 def patch_task(
     s: Session, actor: Actor, project_id: int, task_id: int, version: int, **changes: Any
 ) -> dict[str, Any]:
-    """A partial update (the API's PATCH, `charter task update`). A status change that names none of percent
-    complete, actual start and actual finish means what a board move to that status means (move_task:
-    completing sets 100 % and the actuals, not started is refused once there is progress ...), with the other
-    fields changed alongside in the same update; naming any of them sets the fields as given (update_task).
-    Cancelled is not a board column: it is set as given."""
+    """A partial update (the API's PATCH, `charter task update`, the task page's form). A status change that
+    changes none of percent complete, actual start and actual finish (not sent, or sent with the values they
+    have, as a form re-sends them) means what a board move to that status means (move_task: completing sets
+    100 % and the actuals, not started is refused once there is progress ...), with the other fields changed
+    alongside in the same update; changing any of them sets the fields as given (update_task). Cancelled is
+    not a board column: it is set as given."""
     project_for(s, actor, project_id)
-    if "status" not in changes or (PROGRESS_FIELDS - {"status"}) & set(changes):
+    if "status" not in changes:
         return update_task(s, actor, project_id, task_id, version, **changes)
     unknown = set(changes) - EDITABLE
     if unknown:
@@ -357,7 +358,25 @@ def patch_task(
     target = rules.parse_enum(rules.TaskStatus, changes["status"], "status")
     if target not in BOARD_STATUSES:
         return update_task(s, actor, project_id, task_id, version, **changes)
-    return _move(s, actor, project_id, task_id, version, target, changes)
+    t = _get(s, project_id, task_id)
+    sent = (PROGRESS_FIELDS - {"status"}) & set(changes)
+    if any(not _same(k, getattr(t, k), changes[k]) for k in sent):
+        return update_task(s, actor, project_id, task_id, version, **changes)
+    rest = {k: v for k, v in changes.items() if k not in sent}
+    return _move(s, actor, project_id, task_id, version, target, rest)
+
+
+def _same(field: str, stored: Any, sent: Any) -> bool:
+    """Is a progress value as sent the one stored (a form re-sending what it showed)?"""
+    if field == "percent_complete":
+        try:
+            return sent is not None and float(sent) == float(stored or 0)
+        except (TypeError, ValueError):
+            return False  # update_task names the bad value
+    try:
+        return bool(parse_when(sent, field) == stored)
+    except ValidationError:
+        return False
 
 
 def _move(

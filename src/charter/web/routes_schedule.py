@@ -678,8 +678,8 @@ def edit_task(
     form_name = "task" if "name" in form else "progress"
     try:
         changes = _task_changes(form)
-        with db.uow() as s:
-            tasks.update_task(s, info.actor, project_id, task_id, req_int(form, "version"), **changes)
+        with db.uow() as s:  # a status chosen without touching the progress means what a board move means
+            tasks.patch_task(s, info.actor, project_id, task_id, req_int(form, "version"), **changes)
     except Conflict as exc:
         current = exc.current or {}
         changed = []
