@@ -100,7 +100,7 @@ def test_forward_batches_several_items_and_notifies_pm_once(seed: World) -> None
     assert {i["forward_id"] for i in fw["items"]} == {fw["id"]}
     with w.db.uow(readonly=True) as s:
         pm_notes = s.scalars(select(Notification.subject).where(Notification.user_id == w.users["pm"])).all()
-    assert [n for n in pm_notes if "forwarded" in n] == ["2 item(s) forwarded by the liaison"]
+    assert [n for n in pm_notes if "forwarded" in n] == ["2 items forwarded by the liaison"]
 
 
 def test_liaison_answers_without_pm(seed: World) -> None:

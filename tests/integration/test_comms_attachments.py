@@ -295,7 +295,7 @@ def test_cli_post_and_reply_with_attach(w: World, monkeypatch: pytest.MonkeyPatc
     r = runner.invoke(app, ["--as", "stakeholder", "messages", "post", "P1", "--subject", "Q", "--body", "See",
                             "--attach", str(spec), "--attach", str(shot)])  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert "with 2 attachment(s)" in r.stdout
+    assert "with 2 attachments" in r.stdout
     with w.db.uow(readonly=True) as s:
         iid = s.scalars(select(CommItem.id)).one()
     r = runner.invoke(app, ["--as", "liaison", "messages", "reply", "P1", str(iid), "--body", "Thanks",
@@ -409,7 +409,7 @@ def test_cli_answer_and_forward_with_attach(
     r = runner.invoke(app, ["--as", "liaison", "messages", "forward", "P1", str(one), "--note", "FYI",
                             "--attach", str(spec)])  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert "with 1 attachment(s)" in r.stdout
+    assert "with 1 attachment" in r.stdout
     r = runner.invoke(app, ["--as", "liaison", "messages", "answer", "P1", str(two), "--body", "Done",
                             "--attach", str(spec), "--json"])  # fmt: skip
     assert r.exit_code == 0, r.output

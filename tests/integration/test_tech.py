@@ -224,7 +224,7 @@ def test_end_of_life_30_days_out_alerts_the_owner_once_even_after_closure(
     with seed.db.uow() as s:
         raised = tech.due_alerts(s)
     assert [(r["component_id"], r["threshold"], r["days_left"]) for r in raised] == [(c["id"], 30, 30)]
-    assert len(_alerts(seed)) == 1 and "Node.js 18: end of life in 30 day(s)" in _alerts(seed)[0][1]
+    assert len(_alerts(seed)) == 1 and "Node.js 18: end of life in 30 days" in _alerts(seed)[0][1]
     with seed.db.uow() as s:
         assert tech.due_alerts(s) == []  # idempotent
     with seed.db.uow() as s:  # the project is closed: the check still runs
@@ -236,7 +236,7 @@ def test_end_of_life_30_days_out_alerts_the_owner_once_even_after_closure(
                                    eol_date=frozen_clock.now.date() + dt.timedelta(days=10))  # fmt: skip
         raised = tech.due_alerts(s)
     assert [r["component_id"] for r in raised] == [c2["id"]]
-    assert any("TLS cert : expiry in 10 day(s)" in subj for _, subj in _alerts(seed))
+    assert any("TLS cert : expiry in 10 days" in subj for _, subj in _alerts(seed))
 
 
 def test_update_item_becomes_an_update_task(seed: Any) -> None:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json, print_result
 from charter.domain.errors import ValidationError
+from charter.domain.figures import counted
 from charter.domain.money import for_display
 from charter.services import approvals, attachments, budget, evm, procurement, projects
 from charter.services.context import now
@@ -193,7 +194,9 @@ def expense_add(
     e = _run(project, budget.add_expense, write=True, budget_line_id=line, day=_day(day, "--day") or now().date(),
              amount=amount, description=description, receipt=upload)  # fmt: skip
     print_result(
-        e, as_json, f"Expense {e['id']} recorded ({_m(e['amount'])}), {len(e['receipts'])} receipt(s)."
+        e,
+        as_json,
+        f"Expense {e['id']} recorded ({_m(e['amount'])}), {counted(len(e['receipts']), 'receipt')}.",
     )
 
 
@@ -205,7 +208,7 @@ def expense_attach(
 ) -> None:
     """Attach a receipt to an expense (the content type is checked from the file, the size against the limit)."""
     e = _run(project, budget.add_receipt, expense, _upload(file), write=True)
-    console.print(f"Expense {e['id']} now has {len(e['receipts'])} receipt(s).")
+    console.print(f"Expense {e['id']} now has {counted(len(e['receipts']), 'receipt')}.")
 
 
 @expense_app.command("receipt")

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from charter.cli.common import JsonFlag, console, fmt_time, print_json, print_result, run_in_project
+from charter.domain.figures import counted
 from charter.services import accounts, attachments, comms, comms_about, comms_analytics, org
 
 messages_app = typer.Typer(
@@ -100,7 +101,7 @@ def _files(paths: list[Path] | None) -> list[attachments.Upload]:
 
 def _attached(item: dict[str, Any]) -> str:
     files = [f for m in item["messages"][-1:] for f in m["attachments"]]
-    return f" with {len(files)} attachment(s)" if files else ""
+    return f" with {counted(len(files), 'attachment')}" if files else ""
 
 
 @messages_app.command("send")
@@ -176,8 +177,8 @@ def forward_cmd(
     if as_json:
         print_json(fw)
         return
-    extra = f" with {len(files)} attachment(s)" if files else ""
-    console.print(f"Forward {fw['id']}: {len(fw['items'])} item(s) passed on{extra}.")
+    extra = f" with {counted(len(files), 'attachment')}" if files else ""
+    console.print(f"Forward {fw['id']}: {counted(len(fw['items']), 'item')} passed on{extra}.")
 
 
 @messages_app.command("answer")

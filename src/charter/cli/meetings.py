@@ -21,6 +21,7 @@ from charter.cli.common import (
     run_in_project,
 )
 from charter.domain.errors import ValidationError
+from charter.domain.figures import counted
 from charter.services import accounts, meetings
 
 meeting_app = typer.Typer(
@@ -105,7 +106,7 @@ def create_cmd(
     print_result(
         m,
         as_json,
-        f"Meeting {m['id']} created: {escape(m['title'])} ({len(m['attendees'])} attendee(s) invited).",
+        f"Meeting {m['id']} created: {escape(m['title'])} ({counted(len(m['attendees']), 'attendee')} invited).",
     )
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from charter.cli.common import JsonFlag, acting, console, fail, fmt_date, open_db, print_json, print_result
+from charter.domain.figures import counted
 from charter.services import accounts, closure, projects, search, search_index, tech, tech_plans
 
 tech_app = typer.Typer(
@@ -39,7 +40,9 @@ def import_(
         pid = projects.find_project_id(s, actor, project) if project else None
         out = tech.import_file(s, actor, pid, data, file.name)
     print_result(
-        out, as_json, f"imported {out['imported']} component(s) from {escape(file.name)} ({out['format']})"
+        out,
+        as_json,
+        f"imported {counted(out['imported'], 'component')} from {escape(file.name)} ({out['format']})",
     )
 
 
@@ -246,7 +249,7 @@ def due(
         if as_json:
             print_json(raised)
             return
-        console.print(f"{len(raised)} alert(s) raised")
+        console.print(f"{counted(len(raised), 'alert')} raised")
         return
     with db.uow(readonly=True) as s:
         actor = acting(s)
@@ -275,7 +278,7 @@ def handover(
         actor = acting(s)
         pid = projects.find_project_id(s, actor, project)
         out = tech.hand_over(s, actor, pid, accounts.find_user_id(s, owner))
-    console.print(f"handed over {out['handed_over']} component(s)")
+    console.print(f"handed over {counted(out['handed_over'], 'component')}")
 
 
 def _show_checklist(items: list[dict[str, object]]) -> None:
@@ -429,7 +432,7 @@ def search_cmd(
     if as_json:
         print_json(out)
         return
-    console.print(f"{out['total']} result(s)")
+    console.print(f"{counted(out['total'], 'result')}")
     for h in out["results"]:
         console.print(f"{h['kind']:<12} [{escape(str(h['project_key'] or '-'))}] {escape(str(h['title']))}"
                       f"  {escape(h['link'])}")  # fmt: skip
@@ -447,5 +450,8 @@ def search_reindex(as_json: JsonFlag = False) -> None:
     read = counts.get(search_index.TEXTS_READ, 0)
     line = f"indexed {sum(entries.values())} entries: " + ", ".join(f"{k} {v}" for k, v in entries.items())
     if read:
-        line = f"read the text of {read} attachment(s) stored before Charter read attachments' text\n" + line
+        line = (
+            f"read the text of {counted(read, 'attachment')} stored before Charter read attachments' text\n"
+            + line
+        )
     print_result(counts, as_json, line)

@@ -14,6 +14,8 @@ from typing import Any
 from fpdf import FPDF
 from jinja2 import Environment, select_autoescape
 
+from charter.domain.figures import counted
+
 RAG_RGB = {"green": (42, 138, 74), "amber": (214, 140, 0), "red": (200, 55, 45), "grey": (150, 156, 166)}
 SERIES_RGB = {"pv": (47, 111, 206), "ev": (42, 138, 74), "ac": (200, 55, 45)}
 EVM_KEYS = ("bac", "pv", "ev", "ac", "spi", "cpi", "eac", "vac")
@@ -197,7 +199,9 @@ def to_pdf(r: dict[str, Any]) -> bytes:
     _heading(pdf, "Critical path")
     cc, cp = r.get("critical_changes") or {}, r.get("critical_path") or {}
     names = {**(cp.get("names") or {}), **(cc.get("names") or {})}
-    rows = [f"{len(cp.get('task_ids') or [])} critical task(s); project finish {cp.get('finish') or '-'}"]
+    rows = [
+        f"{counted(len(cp.get('task_ids') or []), 'critical task')}; project finish {cp.get('finish') or '-'}"
+    ]
     if cc.get("previous") is None:
         rows.append("No earlier published report to compare with.")
     else:
@@ -242,6 +246,7 @@ def to_pdf(r: dict[str, Any]) -> bytes:
 # --------------------------------------------------------------------------------------------- HTML
 
 _env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+_env.globals["counted"] = counted
 _HTML = _env.from_string("""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
 <style>
@@ -259,7 +264,7 @@ table{border-collapse:collapse;width:100%}td,th{border:1px solid #d5dae3;padding
 {% endfor %}</tbody></table>
 <h2>Narrative</h2>{{ r.narrative_html|safe if r.narrative_html else "<p>No narrative.</p>"|safe }}
 <h2>Milestones</h2>{% if r.milestones %}<ul>{% for m in r.milestones %}<li>{{ m.name }}: {{ m.finish or "-" }} (baseline {{ m.baseline_finish or "-" }}{% if (m.slip_days or 0) > 0 %}, {{ m.slip_days }} days late{% endif %}{% if m.done %}, done{% endif %})</li>{% endfor %}</ul>{% else %}<p>No milestone due in the period or late against the baseline.</p>{% endif %}
-<h2>Critical path</h2><p>{{ r.critical_path.task_ids|length }} critical task(s); project finish {{ r.critical_path.finish or "-" }}.
+<h2>Critical path</h2><p>{{ counted(r.critical_path.task_ids|length, "critical task") }}; project finish {{ r.critical_path.finish or "-" }}.
 {% if r.critical_changes.previous %} Since the previous report: finish {{ r.critical_changes.finish_before or "-" }} &rarr; {{ r.critical_changes.finish_after or "-" }}; joined {{ r.critical_changes.joined|length }}, left {{ r.critical_changes.left|length }}.{% else %} No earlier published report to compare with.{% endif %}</p>
 <h2>Top risks</h2>{% if r.top_risks %}<ul>{% for x in r.top_risks %}<li>R{{ x.number }} {{ x.title }} &ndash; {{ x.kind }}, score {{ x.score if x.score is not none else "-" }} ({{ x.band }}), {{ x.status }}</li>{% endfor %}</ul>{% else %}<p>No open risks.</p>{% endif %}
 <h2>Open concerns</h2>{% if r.concerns %}<ul>{% for c in r.concerns %}<li>{{ c.subject }} &ndash; {{ c.severity }}, {{ c.status }}{% if c.past_ack %} &ndash; past the acknowledgement deadline{% endif %}</li>{% endfor %}</ul>{% else %}<p>No open concerns.</p>{% endif %}

@@ -39,6 +39,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from charter.domain.figures import counted
 from charter.notify import email as mail
 from charter.notify import webhooks
 from charter.notify.netguard import UnsafeUrl
@@ -302,7 +303,7 @@ class Worker:
                         lines.append(f"  {n.link}")
                 payload = {
                     "to": addresses[uid],
-                    "subject": f"Charter digest for {day.isoformat()}: {len(notes)} notification(s)",
+                    "subject": f"Charter digest for {day.isoformat()}: {counted(len(notes), 'notification')}",
                     "body": "\n".join(lines),
                     "kind": "digest",
                     "user_id": uid,

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
+from charter.domain.figures import counted
 from charter.domain.projects import Phase, ProjectStatus
 from charter.domain.roles import OBSERVER, PM, SPONSOR, Perm
 from charter.persistence.models import (
@@ -49,7 +50,7 @@ def _facts(s: Session, p: Project) -> list[dict[str, Any]]:
         or 0
     )
     out.append(_item("deliverables", "Deliverables accepted", pending == 0,
-                     f"{pending} deliverable(s) not accepted"))  # fmt: skip
+                     f"{counted(pending, 'deliverable')} not accepted"))  # fmt: skip
     open_orders: list[str] = []
     not_invoiced: list[str] = []
     for o in s.scalars(select(PurchaseOrder).where(PurchaseOrder.project_id == pid)):
@@ -93,10 +94,10 @@ def _facts(s: Session, p: Project) -> list[dict[str, Any]]:
     )
     commitments = len(open_orders) + len(not_invoiced) + requests
     out.append(_item("budget", "Budget reconciled (no open commitments)", commitments == 0,
-                     f"{requests} purchase request(s) pending, {len(open_orders) + len(not_invoiced)} "
-                     "order(s) not settled"))  # fmt: skip
+                     f"{counted(requests, 'purchase request')} pending, "
+                     f"{counted(len(open_orders) + len(not_invoiced), 'order')} not settled"))  # fmt: skip
     lessons = s.scalar(select(func.count()).select_from(Lesson).where(Lesson.project_id == pid)) or 0
-    out.append(_item("lessons", "Lessons learned recorded", lessons > 0, f"{lessons} lesson(s)"))
+    out.append(_item("lessons", "Lessons learned recorded", lessons > 0, f"{counted(lessons, 'lesson')}"))
     at = now()
     held = s.execute(
         select(Role.name, User.username)
@@ -115,7 +116,9 @@ def _facts(s: Session, p: Project) -> list[dict[str, Any]]:
                      "; ".join(f"{r}: {u}" for r, u in held) or "released"))  # fmt: skip
     left = tech.not_handed_over(s, pid)
     out.append(
-        _item("technology", "Technology handed over", left == 0, f"{left} component(s) not handed over")
+        _item(
+            "technology", "Technology handed over", left == 0, f"{counted(left, 'component')} not handed over"
+        )
     )
     return out
 

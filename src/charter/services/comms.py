@@ -29,6 +29,7 @@ from charter.domain import communications as C
 from charter.domain import quality as Q
 from charter.domain.communications import Audience, Direction, Route, Status
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from charter.domain.figures import counted
 from charter.domain.roles import Perm, Target
 from charter.persistence.models import (
     CommForward,
@@ -592,7 +593,7 @@ def forward(
         if files:
             body += "\n\nAttached: " + ", ".join(u.filename or "attachment" for u in files)
         notify(s, recipients=[pm], kind="comms.forward",
-               subject=f"{len(to_pm)} item(s) forwarded by the liaison", body=body,
+               subject=f"{counted(len(to_pm), 'item')} forwarded by the liaison", body=body,
                project_id=project_id, link=f"/projects/{project_id}/messages?status=forwarded",
                event_key=f"comm-forward:{fw.id}")  # fmt: skip
     return {

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from charter.domain import conflicts as rules
 from charter.domain.errors import CharterError
+from charter.domain.figures import counted
 from charter.domain.money import quantise
 from charter.domain.roles import Perm
 from charter.persistence.models import BudgetLine, Conflict, ConflictPolicy, Project, Task, TaskComputed
@@ -106,7 +107,7 @@ def over_allocation(s: Session, project_id: int, today: dt.date) -> list[Finding
         out.append(Finding(
             key=f"overalloc:{rid}:{week}", kind=rules.Kind.RESOURCE, severity=sev,
             title=f"{person['name']} is over-allocated in {week}",
-            description=f"{person['name']} has more work than capacity on {len(days)} day(s) of {week}; "
+            description=f"{person['name']} has more work than capacity on {counted(len(days), 'day')} of {week}; "
                         f"this project's tasks: {names_}" + (
                             f"; other projects add {elsewhere // 60} h {elsewhere % 60} min" if elsewhere else ""),
             work_package_id=next(iter(wps)) if len(wps) == 1 else None, details=details, parties=[party],

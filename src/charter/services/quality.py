@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from charter.domain import quality as Q
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
+from charter.domain.figures import counted
 from charter.domain.projects import Phase
 from charter.domain.roles import PM, SPONSOR, Area, Perm, Raci
 from charter.persistence.models import (
@@ -710,7 +711,7 @@ def delete_template(s: Session, actor: Actor, template_id: int, version: int) ->
         raise stale("checklist", version, _template_dict(t))
     used = len(list(s.scalars(select(Review.id).where(Review.template_id == t.id))))
     if used:
-        raise Conflict(f"checklist {t.name!r} is used by {used} review(s); it is kept for them",
+        raise Conflict(f"checklist {t.name!r} is used by {counted(used, 'review')}; it is kept for them",
                        field="template_id", current=_template_dict(t))  # fmt: skip
     before = journal.snapshot(t)
     s.delete(t)

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from charter.domain.errors import Conflict, NotFound, ValidationError
+from charter.domain.figures import counted
 from charter.domain.roles import Perm, permits
 from charter.io import inventory as inv
 from charter.persistence.models import (
@@ -465,7 +466,7 @@ def due_alerts(
                 s,
                 recipients=[c.owner_id] if c.owner_id else [],
                 kind="tech.due",
-                subject=f"{c.name} {c.current_version}: {label} in {left} day(s) ({when})",
+                subject=f"{c.name} {c.current_version}: {label} in {counted(left, 'day')} ({when})",
                 body=f"The {label} date of {c.name} {c.current_version} is {when}. Plan the update.",
                 project_id=c.project_id,
                 link=f"/tech/{c.id}",
