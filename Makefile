@@ -38,15 +38,15 @@ lint: install
 
 # The whole suite: lint, types, layer contract, unit + integration tests, browser tests (headless Chromium).
 test: lint
-	$(BIN)/pytest -n 2 tests $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup tests $(PYTEST_ARGS)
 
 test-fast: install
-	$(BIN)/pytest -n 2 tests --ignore=tests/browser $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup tests --ignore=tests/browser $(PYTEST_ARGS)
 
 # The suite against PostgreSQL (CHARTER_TEST_DATABASE_URL, default a fresh database on 127.0.0.1:5432).
 test-pg: install
 	CHARTER_TEST_DATABASE_URL=$${CHARTER_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/charter_test} \
-	  $(BIN)/pytest -n 2 tests --ignore=tests/browser $(PYTEST_ARGS)
+	  $(BIN)/pytest -n 2 --dist loadgroup tests --ignore=tests/browser $(PYTEST_ARGS)
 
 test-browser: install
 	$(BIN)/pytest tests/browser $(PYTEST_ARGS)

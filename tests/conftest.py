@@ -11,18 +11,21 @@ Database: `CHARTER_TEST_DATABASE_URL` selects it; unset means SQLite.
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import delete, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
@@ -34,6 +37,12 @@ from charter.services import accounts, org, plan_cache, projects, roles, work_pa
 from charter.services import calendars as calendars_svc
 from charter.services import tasks as tasks_svc
 from charter.services.context import SYSTEM, Actor, clock
+
+# Passwords: the production Argon2 parameters cost about 150 ms a hash and as much a check, and the suite
+# hashes thousands. Tests hash with the cheapest parameters; a check reads the parameters from the hash, so
+# a CLI subprocess or a live server signs these users in as cheaply.
+accounts._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+accounts._dummy_hash.cache_clear()
 
 # CI runs property tests derandomised (the same examples every run, so a red CI is reproducible); locally,
 # each run explores new examples.
@@ -505,9 +514,84 @@ def world_builder() -> Callable[[Database], World]:
     return build_world
 
 
+@pytest.fixture(scope="session")
+def _seeded_world(
+    _db_template: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Any:
+    """The seeded world, built once per test process: SQLite, a file to copy (and the world's ids);
+    PostgreSQL, the world's ids and a snapshot to restore. Building it costs 300-400 ms, a copy 1-15 ms, and
+    most tests start from it."""
+    if IS_POSTGRES:
+        return request.getfixturevalue("pg_snapshot")(build_world)
+    path = tmp_path_factory.mktemp("seeded-world") / "seeded.db"
+    shutil.copyfile(_db_template, path)
+    database = Database(f"sqlite:///{path}")
+    world = build_world(database)
+    database.dispose()
+    con = sqlite3.connect(path)  # one file, no WAL: a copy is the whole database
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.close()
+    return world, path
+
+
 @pytest.fixture
-def seed(db: Database) -> World:
-    return build_world(db)
+def seed(db: Database, _seeded_world: Any) -> World:
+    """The seeded world in this test's own database (`db`, now holding the world; the same Database object,
+    so fixtures made from `db` before this one see the world too)."""
+    world, source = _seeded_world
+    if IS_POSTGRES:
+        source.restore()
+    else:
+        _replace_sqlite_file(db, source)
+    return World(
+        **{
+            **copy.deepcopy({f.name: getattr(world, f.name) for f in fields(World) if f.name != "db"}),
+            "db": db,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def _demo_seeded(
+    _db_template: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Any:
+    """`charter demo`'s data, seeded once per test process at the real now (it takes 8-15 s): SQLite, a file
+    to copy; PostgreSQL, a snapshot to restore."""
+    from charter.services import demo
+
+    if IS_POSTGRES:
+        return request.getfixturevalue("pg_snapshot")(demo.seed)[1]
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(_db_template, path)
+    database = Database(f"sqlite:///{path}")
+    demo.seed(database)
+    database.dispose()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.close()
+    return path
+
+
+def _replace_sqlite_file(db: Database, source: Path) -> None:
+    """Put a copy of `source` where `db` keeps its data (its pooled connections closed first)."""
+    db.dispose()
+    target = Path(db.engine.url.database or "")
+    for extra in ("-wal", "-shm", "-journal"):
+        Path(f"{target}{extra}").unlink(missing_ok=True)
+    shutil.copyfile(source, target)
+
+
+@pytest.fixture
+def demo_db(db: Database, _demo_seeded: Any) -> Database:
+    """This test's own database (`db`) holding the demo's data, as `charter demo` seeds it today. Tests of the
+    demo on a chosen day seed `db` themselves."""
+    if IS_POSTGRES:
+        _demo_seeded.restore()
+    else:
+        _replace_sqlite_file(db, _demo_seeded)
+    return db
 
 
 @pytest.fixture

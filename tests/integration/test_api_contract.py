@@ -42,11 +42,11 @@ EXAMPLES = 4  # per operation and role
 
 
 @pytest.fixture
-def contract(db: Database, world_builder: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def contract(db: Database, seed: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     # generated traffic is far beyond a person's; the token rate limit is tested in test_security_headers
     monkeypatch.setenv("CHARTER_TOKEN_RATE_PER_MINUTE", "1000000")
     get_settings.cache_clear()
-    world = world_builder(db)
+    world = seed
     with db.uow() as s:  # a token the callers may revoke without locking themselves out
         world.spare_tokens = {
             name: accounts.create_token(s, world.actor(name), name="spare")["id"]

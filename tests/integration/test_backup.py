@@ -39,8 +39,8 @@ def _attachments(data_dir: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def source(db: Database, world_builder: Any, tmp_path: Path) -> tuple[Database, Path]:
-    world = world_builder(db)
+def source(db: Database, seed: Any, tmp_path: Path) -> tuple[Database, Path]:
+    world = seed
     with db.uow() as s:  # text that round-trips badly if anything is lossy
         tasks.create_task(
             s,

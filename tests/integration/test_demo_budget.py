@@ -10,6 +10,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from charter.app import create_app
@@ -26,6 +27,9 @@ from charter.services import (
     timesheets,
 )
 from charter.services.context import clock, now
+
+# the demo is seeded once per test process: its tests run in one process (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("demo")
 
 WORKERS = ("chloe.martin", "ravi.patel", "jonas.becker", "lena.fischer")
 
@@ -172,8 +176,8 @@ def _page(client: TestClient, url: str, *texts: str) -> None:
         assert text in r.text, (url, text)
 
 
-def test_demo_budget_history_and_pages(db: Database) -> None:
-    demo.seed(db)
+def test_demo_budget_history_and_pages(demo_db: Database) -> None:
+    db = demo_db
     ids = _check_history(db, now().date())
     crm, lap = ids["crm"], ids["lap"]
 

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from charter.app import create_app
@@ -25,6 +26,9 @@ from charter.services import (
     tasks,
 )
 from charter.services.context import SYSTEM, now
+
+# the demo is seeded once per test process: its tests run in one process (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 def _crm(s: Any) -> int:
@@ -248,8 +252,8 @@ def _pages(db: Database, pid: int, by: dict[str, Any]) -> None:
     page(f"{p}/liaison", "Hypercare roster: when do the two Sales ops colleagues start?")
 
 
-def test_demo_shows_comms_history(db: Database) -> None:
-    demo.seed(db)
+def test_demo_shows_comms_history(demo_db: Database) -> None:
+    db = demo_db
     with db.uow(readonly=True) as s:
         pid = _crm(s)
         by = _check_messages(s, pid)

@@ -8,18 +8,14 @@ that does); a link shown to the user that answers 403, 404 or sends them to the 
 any 5xx fails the test. Every HTML page also keeps the Content-Security-Policy's promise (no inline script or
 style) and every form that posts carries a CSRF token.
 
-The crawl only reads, so one seeded database serves every user of the module (SQLite: a file; PostgreSQL:
-the worker's test database, seeded once)."""
+The demo is seeded once per test process (conftest's `demo_db`) and each user crawls a copy of it."""
 
 from __future__ import annotations
 
 import html
-import os
 import re
-import shutil
 from collections import deque
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -30,30 +26,16 @@ from charter.persistence.db import Database
 from charter.services import demo
 from webhelpers import csrf_of, no_inline
 
+# the demo is seeded once per test process: its tests run in one process (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("demo")
+
 LINK = re.compile(r'\s(?:href|hx-get|src)="([^"#]*)"')
 FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S | re.I)
 DATA_BLOCK = re.compile(r'<script type="application/json"[^>]*>.*?</script>', re.S)
 SKIP = ("/logout", "/static/", "/api/")
 VARIANTS = 3  # distinct query strings followed per path
 LIMIT = 1500  # pages per user, far above the demo's (a runaway link generator fails the test)
-IS_POSTGRES = os.environ.get("CHARTER_TEST_DATABASE_URL", "").strip().startswith("postgresql")
 USERS = [demo.ADMIN, *(p.username for p in demo.PEOPLE)]
-
-
-@pytest.fixture(scope="module")
-def demo_db(
-    _db_template: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Database]:
-    if IS_POSTGRES:
-        _payload, snap = request.getfixturevalue("pg_snapshot")(demo.seed)
-        yield snap.restore()
-        return
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    shutil.copyfile(_db_template, path)
-    database = Database(f"sqlite:///{path}")
-    demo.seed(database)
-    yield database
-    database.dispose()
 
 
 def _sign_in(client: TestClient, username: str) -> None:

@@ -16,6 +16,9 @@ from charter.persistence.db import Database
 from charter.services import change, closure, demo, projects, quality, reports, scheduling
 from charter.services.context import SYSTEM, clock
 
+# the demo is seeded once per test process: its tests run in one process (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("demo")
+
 LESSONS = {
     "Profile the legacy data before estimating the cleansing",
     "Agree data-protection rules before the cleansing starts",
@@ -210,9 +213,9 @@ def _check_pages(db: Database, ids: dict[str, Any]) -> None:
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
-def test_demo_shows_quality_and_change_control(db: Database) -> None:
+def test_demo_shows_quality_and_change_control(demo_db: Database) -> None:
     """Seeded today (whatever today is): every record in its state, and the pages show them."""
-    demo.seed(db)
+    db = demo_db
     today = datetime.now(UTC).date()
     _check_pages(db, _check_records(db, today))
 

@@ -10,12 +10,16 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from charter.app import create_app
 from charter.persistence.db import Database
 from charter.services import demo, levelling, projects, risk, simulation, tech
 from charter.services.context import SYSTEM, clock, now
+
+# the demo is seeded once per test process: its tests run in one process (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 def _sign_in(client: TestClient, username: str) -> None:
@@ -48,8 +52,8 @@ def _by_title(rows: list[dict[str, Any]], start: str) -> dict[str, Any]:
     return next(r for r in rows if r["title"].startswith(start))
 
 
-def test_demo_risk_history_and_pages(db: Database) -> None:
-    assert demo.seed(db)["created"]
+def test_demo_risk_history_and_pages(demo_db: Database) -> None:
+    db = demo_db
     t_now = now()
     with db.uow(readonly=True) as s:
         priya = demo._actor(s, "priya.nair")

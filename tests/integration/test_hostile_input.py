@@ -201,8 +201,8 @@ def test_every_state_changing_web_route_refuses_missing_or_forged_csrf(hostile: 
 # --------------------------------------------------------------------------------------------- exports
 
 
-def test_exports_neutralise_formulas(db: Database, world_builder: Any) -> None:
-    world = world_builder(db)
+def test_exports_neutralise_formulas(db: Database, seed: Any) -> None:
+    world = seed
     evil = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "=cmd|' /C calc'!A0"]
     with db.uow() as s:
         for e in evil:
@@ -276,8 +276,8 @@ def test_xml_attacks_are_refused_fast_and_small(doc: bytes, fmt: str) -> None:
     assert "root:" not in info.value.message  # no file content leaked into the message
 
 
-def test_xml_attack_through_the_api_is_a_4xx(db: Database, world_builder: Any) -> None:
-    world = world_builder(db)
+def test_xml_attack_through_the_api_is_a_4xx(db: Database, seed: Any) -> None:
+    world = seed
     with TestClient(create_app(db)) as c:
         for doc in (BILLION_LAUGHS, EXTERNAL_ENTITY):
             r = c.post(
@@ -321,13 +321,13 @@ def test_request_schemas_forbid_unknown_fields(db: Database) -> None:
     assert not open_, f"request bodies that accept unknown fields: {open_}"
 
 
-def test_mass_assignment_is_refused_with_422(db: Database, world_builder: Any) -> None:
+def test_mass_assignment_is_refused_with_422(db: Database, seed: Any) -> None:
     """Every JSON body gets a field its schema lacks (an id, an owner, a version, a role flag ...), on top of
     data generated valid for the schema: 422 naming that field, before any handler runs."""
     import schemathesis
     from hypothesis import HealthCheck, given, settings
 
-    world = world_builder(db)
+    world = seed
     app = create_app(db)
     spec = TestClient(app).get("/api/v1/openapi.json").json()
     props = {(m, p): set(sch.get("properties", {})) for m, p, sch in _json_body_ops(spec)}
@@ -346,7 +346,11 @@ def test_mass_assignment_is_refused_with_422(db: Database, world_builder: Any) -
         @settings(max_examples=3, database=None, deadline=None, suppress_health_check=list(HealthCheck))
         @given(
             case=op.as_strategy(
-                path_parameters={p.name: world.p1 for p in op.path_parameters if p.name.endswith("_id")}
+                path_parameters={
+                    **{p.name: world.p1 for p in op.path_parameters if p.name.endswith("_id")},
+                    # a free-text segment: "%2e%2e" would become "..", and the request leave /api/v1
+                    **{p.name: "schedule" for p in op.path_parameters if p.name == "area"},
+                }
             )
         )
         def send(case: Any) -> None:
@@ -374,8 +378,8 @@ def test_mass_assignment_is_refused_with_422(db: Database, world_builder: Any) -
 SQLI = ["' OR 1=1 --", "name; DROP TABLE tasks; --", "1) UNION SELECT password_hash FROM users --", "%' --"]
 
 
-def test_sort_keys_are_allow_listed_and_filters_are_data(db: Database, world_builder: Any) -> None:
-    world = world_builder(db)
+def test_sort_keys_are_allow_listed_and_filters_are_data(db: Database, seed: Any) -> None:
+    world = seed
     with TestClient(create_app(db)) as c:
         h = world.headers("admin")
         url = f"/api/v1/projects/{world.p1}/tasks"
@@ -411,9 +415,9 @@ def test_sort_keys_are_allow_listed_and_filters_are_data(db: Database, world_bui
 
 
 def test_oversized_bodies_are_refused_with_413(
-    db: Database, world_builder: Any, monkeypatch: pytest.MonkeyPatch
+    db: Database, seed: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world = world_builder(db)
+    world = seed
     monkeypatch.setenv("CHARTER_MAX_UPLOAD_BYTES", "2048")
     get_settings.cache_clear()
     too_big = b"x" * (2048 + BODY_SLACK + 1)
@@ -470,13 +474,13 @@ def _multipart(fields: dict[str, str], files: list[tuple[bytes, bytes]]) -> tupl
     ],
 )
 def test_message_attachment_names_cannot_traverse_or_inject(
-    db: Database, world_builder: Any, raw_name: bytes, shown: str
+    db: Database, seed: Any, raw_name: bytes, shown: str
 ) -> None:
     """The uploader's name is a label: no path, no NUL or control characters, never a place on disk; on the
     thread page it is escaped text; the stored file sits under a random name inside the project's folder."""
     from charter.services import attachments
 
-    w = world_builder(db)
+    w = seed
     body, ctype = _multipart({"to": "user", "to_user_id": str(w.users["worker"]), "subject": "s", "body": "b"},
                              [(raw_name, b"%PDF-1.4 hostile")])  # fmt: skip
     earlier = set(attachments.root().rglob("*"))  # other tests' files share the session's data dir
@@ -514,11 +518,11 @@ def test_message_attachment_names_cannot_traverse_or_inject(
     ],
 )
 def test_svg_and_html_attachments_are_refused_whatever_their_name(
-    db: Database, world_builder: Any, data: bytes
+    db: Database, seed: Any, data: bytes
 ) -> None:
     """HTML, SVG and XML could run scripts if a browser ever rendered them: refused outright (checked from the
     content, the name and the claimed type do not matter), naming what is accepted; nothing is stored."""
-    w = world_builder(db)
+    w = seed
     with TestClient(create_app(db)) as c:
         r = c.post(f"/api/v1/projects/{w.p1}/messages/with-attachments", headers=w.headers("pm"),
                    data={"to": "user", "to_user_id": str(w.users["worker"]), "subject": "s", "body": "b"},
@@ -542,7 +546,7 @@ def _docx(document_xml: str) -> bytes:
 
 
 def test_words_read_from_attachments_are_escaped_and_xml_bombs_inside_them_are_not_expanded(
-    db: Database, world_builder: Any
+    db: Database, seed: Any
 ) -> None:
     """A document's text is read with defusedxml: an entity bomb inside a DOCX is stored as a file with no
     text (the upload still succeeds); a payload inside a document's text is escaped in the search page's
@@ -553,7 +557,7 @@ def test_words_read_from_attachments_are_escaped_and_xml_bombs_inside_them_are_n
                  + f"]><w:document {w_ns}><w:body><w:p><w:r><w:t>&i;</w:t></w:r></w:p></w:body></w:document>")  # fmt: skip
     payload = _docx(f"<w:document {w_ns}><w:body><w:p><w:r><w:t>quetzal "
                     '&lt;img src=x onerror="window.__xss=1"&gt; quetzal</w:t></w:r></w:p></w:body></w:document>')  # fmt: skip
-    w = world_builder(db)
+    w = seed
     with TestClient(create_app(db)) as c:
         started = time.perf_counter()
         r = c.post(f"/api/v1/projects/{w.p1}/messages/with-attachments", headers=w.headers("pm"),

@@ -6,8 +6,8 @@ ONE declarative table (`TABLE`) says what each caller may do; one test per cell 
 Outcome classes: "ok" (any 2xx), "401", "403", "404". Objects of a project the caller cannot see are 404,
 never 403. A refused call must write nothing (the journal count is unchanged).
 
-Speed: on SQLite the seeded world is built once per module into a template file and copied for every
-cell; on PostgreSQL each cell truncates and re-seeds (the `seed` fixture).
+Speed: the seeded world is built once per test process (conftest's `_seeded_world`); every cell gets a copy
+of its file (SQLite) or puts its snapshot back (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import dataclasses
 import functools
 import os
 import shutil
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -2428,39 +2427,15 @@ def _cells() -> list[Any]:
 # --------------------------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def _seeded_template(
-    _db_template: Any,
-    world_builder: Callable[[Database], World],
-    tmp_path_factory: pytest.TempPathFactory,
-    request: pytest.FixtureRequest,
-) -> Any:
-    """SQLite: a file holding the migrated, seeded world, and the world's ids. PostgreSQL: a snapshot of the
-    seeded database and the world's ids."""
-    if IS_POSTGRES:
-        return request.getfixturevalue("pg_snapshot")(world_builder)
-    path = tmp_path_factory.mktemp("seeded") / "seeded.db"
-    shutil.copyfile(_db_template, path)
-    database = Database(f"sqlite:///{path}")
-    world = world_builder(database)
-    database.dispose()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.execute("PRAGMA journal_mode=DELETE")
-    con.close()
-    return path, world
-
-
 @pytest.fixture
-def world(_seeded_template: Any, request: pytest.FixtureRequest, sqlite_dir: Path) -> Iterator[World]:
-    """A fresh copy of the seeded world for one cell."""
+def world(_seeded_world: Any, sqlite_dir: Path) -> Iterator[World]:
+    """A fresh copy of the seeded world (conftest's, built once per test process) for one cell."""
+    ids, source = _seeded_world
     if IS_POSTGRES:
-        ids, snap = _seeded_template
-        yield dataclasses.replace(ids, db=snap.restore())
+        yield dataclasses.replace(ids, db=source.restore())
         return
-    template, ids = _seeded_template
     path = sqlite_dir / "cell.db"
-    shutil.copyfile(template, path)
+    shutil.copyfile(source, path)
     database = Database(f"sqlite:///{path}")
     yield dataclasses.replace(ids, db=database)
     database.dispose()

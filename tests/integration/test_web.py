@@ -60,6 +60,33 @@ def test_login_form_without_csrf_is_refused(web) -> None:
     assert "charter_session" not in r.cookies
 
 
+def test_login_form_from_this_origin_survives_a_replaced_cookie(web) -> None:
+    """Another tab (or a request racing the page) replaced the pre-login cookie: a browser's same-origin post
+    of the form still signs in; the same post from another site, or with no token, is refused."""
+    client, _ = web
+    stale = csrf_of(client.get("/login").text)
+    client.cookies.set("charter_csrf", "replaced-by-another-tab")
+    creds = {"username": "pat", "password": PW, "csrf_token": stale}
+    for headers in (
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://sub.testserver"},
+        {"Sec-Fetch-Site": "same-origin", "Origin": "http://evil.example"},
+        {},
+    ):
+        r = client.post("/login", data=creds, headers=headers, follow_redirects=False)
+        assert r.status_code == 403 and "charter_session" not in r.cookies, headers
+        client.cookies.set("charter_csrf", "replaced-by-another-tab")
+    r = client.post("/login", data={**creds, "csrf_token": ""}, headers={"Sec-Fetch-Site": "same-origin"})
+    assert r.status_code == 403
+    r = client.post(
+        "/login",
+        data=creds,
+        headers={"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and "charter_session" in r.cookies
+
+
 def test_session_cookie_flags(web) -> None:
     client, _ = web
     page = client.get("/login")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -30,13 +31,20 @@ from charter.services.authz import require_admin, require_user
 from charter.services.context import Actor, now
 
 _hasher = PasswordHash((Argon2Hasher(),))
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOKEN_PREFIX = "chr_"  # noqa: S105 (a public prefix, not a secret)
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """What an unknown username's password is checked against, so that a login takes as long whether or not
+    the user exists. Made on the first failed lookup, not at import (every CLI command imports this module,
+    and one Argon2 hash costs about 150 ms)."""
+    return _hasher.hash("not-a-real-password")
 
 
 def check_password_strength(password: str) -> None:
@@ -214,7 +222,7 @@ def authenticate(s: Session, username: str, password: str, ip: str) -> User:
     if u is not None and u.password_hash and u.is_active:
         ok = _hasher.verify(password, u.password_hash)
     else:
-        _hasher.verify(password, _DUMMY_HASH)  # same time whether or not the user exists
+        _hasher.verify(password, _dummy_hash())  # same time whether or not the user exists
     s.add(LoginAttempt(username=username[:64], ip=ip[:64], at=t, success=ok))
     if not ok or u is None:
         raise NotAuthenticated("wrong username or password")

@@ -15,7 +15,7 @@ from charter.web.forms import DB, Checked, FormData, Session
 from charter.web.session import (
     PRELOGIN_COOKIE,
     SESSION_COOKIE,
-    check_csrf,
+    check_login_csrf,
     current_session,
     set_session_cookie,
 )
@@ -76,7 +76,7 @@ def login(request: Request, form: FormData, db: DB) -> Response:
     nxt = _safe_next(form.get("next"))
     token = request.cookies.get(PRELOGIN_COOKIE) or ""
     ctx = {"next": nxt, "username": username}
-    if not check_csrf(request, form.get("csrf_token"), None):
+    if not check_login_csrf(request, form.get("csrf_token")):
         import secrets
 
         token = secrets.token_urlsafe(24)

@@ -57,3 +57,19 @@ def check_csrf(request: Request, submitted: str | None, info: SessionInfo | None
         return False
     expected = info.csrf_token if info else request.cookies.get(PRELOGIN_COOKIE)
     return bool(expected) and hmac.compare_digest(submitted.encode(), (expected or "").encode())
+
+
+def check_login_csrf(request: Request, submitted: str | None) -> bool:
+    """The sign-in form: its double-submit token matches the pre-login cookie, or the browser itself says the
+    form was posted from a page of this origin (`Sec-Fetch-Site: same-origin`, which no other site can make a
+    browser send) and any `Origin` it names is this one. The second half keeps a form valid when another tab
+    or a request racing the page replaced the cookie (the user saw "The form expired" for no reason); a
+    cross-site or same-site (other subdomain) post, or one without a token at all, is still refused."""
+    if check_csrf(request, submitted, None):
+        return True
+    if not submitted or request.headers.get("sec-fetch-site") != "same-origin":
+        return False
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    return origin.rstrip("/") == f"{request.url.scheme}://{request.url.netloc}"
