@@ -94,9 +94,13 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
 
 @pytest.fixture(autouse=True)
 def _fresh_settings_and_clock() -> Iterator[None]:
-    """Settings are re-read per test (a test may monkeypatch CHARTER_* env) and the clock is never left
-    frozen."""
+    """Settings are re-read per test (a test may monkeypatch CHARTER_* env), the clock is never left frozen,
+    and the API's per-token rate limit counts this test's requests only (the seeded world's tokens are the
+    same in every test of a process)."""
+    from charter.api import deps
+
     get_settings.cache_clear()
+    deps.limiter.hits.clear()
     yield
     get_settings.cache_clear()
     clock.freeze(None)
@@ -162,6 +166,30 @@ def _url_str(url: URL) -> str:
 # --------------------------------------------------------------------------------------------- databases
 
 
+def _pg_track_writes(database: Database, tables: list[str]) -> None:
+    """A statement trigger on every table of the test database records the table's name in
+    `charter_test.written` whenever any connection of any process writes to it, so that `PgSnapshot.restore`
+    puts back only the tables written since. The harness's own DELETE and COPY run in replica mode, where
+    these triggers do not fire. `charter_test` is outside the application's schema: nothing the application
+    lists or backs up sees it."""
+    with database.engine.begin() as conn:
+        conn.execute(text("CREATE SCHEMA charter_test"))
+        conn.execute(text("CREATE UNLOGGED TABLE charter_test.written (t text NOT NULL)"))
+        conn.execute(
+            text(
+                "CREATE FUNCTION charter_test.mark() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN INSERT INTO charter_test.written VALUES (TG_TABLE_NAME); RETURN NULL; END $$"
+            )
+        )
+        for t in tables:
+            conn.execute(
+                text(
+                    f'CREATE TRIGGER charter_test_written AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{t}" '
+                    "FOR EACH STATEMENT EXECUTE FUNCTION charter_test.mark()"
+                )
+            )
+
+
 @pytest.fixture(scope="session")
 def _db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """SQLite: the path of a migrated template file. PostgreSQL: a migrated session-wide Database and the
@@ -189,6 +217,7 @@ def _db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                     )
                 )
             ]
+        _pg_track_writes(database, tables)
         yield database, (tables, sequences)
         database.dispose()
         _pg_drop(url)
@@ -225,7 +254,8 @@ def db(_db_template: Any, request: pytest.FixtureRequest) -> Iterator[Database]:
     if IS_POSTGRES:
         database, (tables, sequences) = _db_template
         plan_cache.clear()  # the same engine serves every test: its cached plans belong to emptied rows
-        _pg_empty(database, tables, sequences)
+        if not {"seed", "demo_db"} & set(request.fixturenames):  # those put their own rows back
+            _pg_empty(database, tables, sequences)
         yield database
         return
     path = request.getfixturevalue("sqlite_dir") / "charter.db"
@@ -247,11 +277,13 @@ def _pg_empty(database: Database, tables: list[str], sequences: list[str]) -> No
     """Empty every table and restart every sequence. DELETE with foreign-key triggers off (replica role) takes
     about 5 ms for the whole schema, where TRUNCATE ... CASCADE took 120-150 ms per test (it rewrites each
     table's files); a server user without the right to set the role falls back to TRUNCATE."""
+    _pg_restored[id(database)] = None
     if not tables:
         return
     try:
         with database.engine.begin() as conn:
             conn.execute(text(_pg_delete_all(tables)))
+            conn.execute(text("DELETE FROM charter_test.written"))
             conn.execute(
                 text("SELECT setval(CAST(s AS regclass), 1, false) FROM unnest(CAST(:names AS text[])) AS s"),
                 {"names": sequences},
@@ -262,11 +294,16 @@ def _pg_empty(database: Database, tables: list[str], sequences: list[str]) -> No
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+_pg_restored: dict[int, PgSnapshot | None] = {}  # id(Database) -> the snapshot its rows were last put back to
+
+
 class PgSnapshot:
     """The rows of every table and the value of every sequence of a seeded PostgreSQL test database, taken
-    once (COPY TO) and put back before each test that uses it (DELETE + COPY FROM, foreign-key triggers off):
-    about 15 ms, where seeding the world again took about 300 ms. Setting the replica role needs a superuser
-    (as the test server's `postgres` is)."""
+    once (COPY TO) and put back before each test that uses it (DELETE + COPY FROM, foreign-key triggers off).
+    When this snapshot was the last one put back, only the tables written since (`_pg_track_writes`) are put
+    back: a cell of the permission matrix writes a few tables, a few milliseconds, where all of them took 20 ms
+    and seeding the world again 300 ms. Setting the replica role needs a superuser (as the test server's
+    `postgres` is)."""
 
     def __init__(self, database: Database, tables: list[str], sequences: list[str]) -> None:
         self.database, self._tables, self._sequences = database, tables, sequences
@@ -294,13 +331,27 @@ class PgSnapshot:
         raw = self.database.engine.raw_connection()
         try:
             cur = raw.cursor()
-            cur.execute(_pg_delete_all(self._tables))
-            for t, data in self._rows.items():
-                with cur.copy(f'COPY "{t}" FROM STDIN (FORMAT binary)') as cp:  # type: ignore[attr-defined]
-                    cp.write(data)
-            for name, last, called in self._values:
-                cur.execute("SELECT setval(CAST(%s AS regclass), %s, %s)", (name, last, called))
+            cur.execute("DELETE FROM charter_test.written RETURNING t")  # and start counting afresh
+            written = {r[0] for r in cur.fetchall()}
+            same = _pg_restored.get(id(self.database)) is self
+            changed = [t for t in self._tables if t in written] if same else self._tables
+            _pg_restored[id(self.database)] = None
+            if changed:
+                cur.execute(_pg_delete_all(changed))
+                for t in changed:
+                    with cur.copy(f'COPY "{t}" FROM STDIN (FORMAT binary)') as cp:  # type: ignore[attr-defined]
+                        cp.write(self._rows[t])
+            cur.execute(
+                "SELECT setval(CAST(n AS regclass), v, c) "
+                "FROM unnest(%s::text[], %s::bigint[], %s::bool[]) AS x(n, v, c)",
+                (
+                    [n for n, _, _ in self._values],
+                    [v for _, v, _ in self._values],
+                    [c for _, _, c in self._values],
+                ),
+            )
             raw.commit()
+            _pg_restored[id(self.database)] = self
         finally:
             raw.close()
         return self.database

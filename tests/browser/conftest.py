@@ -63,9 +63,16 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_db(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'browser.db'}")
-    db.upgrade()
+def live_db(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A migrated SQLite database for the live server: a copy of the session's migrated template (migrating
+    takes a second or two), or migrated here when the suite runs against PostgreSQL."""
+    path = tmp_path / "browser.db"
+    if os.environ.get("CHARTER_TEST_DATABASE_URL", "").strip().startswith("postgresql"):
+        db = Database(f"sqlite:///{path}")
+        db.upgrade()
+    else:
+        shutil.copyfile(request.getfixturevalue("_db_template"), path)
+        db = Database(f"sqlite:///{path}")
     yield db
     db.dispose()
 
