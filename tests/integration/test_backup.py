@@ -193,3 +193,11 @@ def test_backup_while_another_thread_writes_is_a_consistent_snapshot(
         assert orphans == 0
     finally:
         target.dispose()
+
+
+def test_a_mismatch_names_the_tables_in_words() -> None:
+    manifest = {"tables": {"tasks": {"rows": 2, "sha256": "a"}, "users": {"rows": 1, "sha256": "b"}}}
+    with pytest.raises(backups.BackupError, match=r"in table: tasks$"):
+        backups._verify({"tasks": (3, "c"), "users": (1, "b")}, manifest, "the restored database")
+    with pytest.raises(backups.BackupError, match=r"in tables: tasks, users$"):
+        backups._verify({}, manifest, "the restored database")

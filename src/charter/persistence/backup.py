@@ -55,6 +55,10 @@ class BackupError(ValidationError):
     """The archive is not a Charter backup, is damaged, or does not match what was restored."""
 
 
+def _table_word(names: list[str]) -> str:
+    return "table" if len(names) == 1 else "tables"
+
+
 @dataclass(frozen=True)
 class TableDump:
     name: str
@@ -323,7 +327,7 @@ def _verify(dumps: dict[str, tuple[int, str]], manifest: dict[str, Any], where: 
     expected = {k: (v["rows"], v["sha256"]) for k, v in manifest["tables"].items()}
     bad = sorted(k for k in expected.keys() | dumps.keys() if expected.get(k) != dumps.get(k))
     if bad:
-        raise BackupError(f"{where} does not match the manifest in table(s): {', '.join(bad)}")
+        raise BackupError(f"{where} does not match the manifest in {_table_word(bad)}: {', '.join(bad)}")
 
 
 def _verify_files(root: Path, manifest: dict[str, Any]) -> None:
@@ -361,7 +365,9 @@ def _load_table(conn: Connection, table: Table, lines: Iterator[bytes], deferred
         raw = json.loads(line)
         unknown = set(raw) - set(cols)
         if unknown:
-            raise BackupError(f"table {table.name} has no column(s) {', '.join(sorted(unknown))}")
+            raise BackupError(
+                f"table {table.name} has no {'column' if len(unknown) == 1 else 'columns'} {', '.join(sorted(unknown))}"
+            )
         row = {k: _decode(cols[k], v) for k, v in raw.items()}
         if any(row.get(c) is not None for c in deferred):
             later.append(({k: row[k] for k in pk}, {c: row[c] for c in deferred}))
@@ -428,7 +434,7 @@ def _restore_logical(db: Database, manifest: dict[str, Any], tables_dir: Path, f
         tables = {t.name: t for t in _tables(conn)}
         missing = [n for n in manifest["order"] if n not in tables]
         if missing:
-            raise BackupError(f"the database has no table(s) {', '.join(missing)}")
+            raise BackupError(f"the database has no {_table_word(missing)} {', '.join(missing)}")
         ordered = [tables[n] for n in manifest["order"]]
         if force:
             _empty_tables(conn, list(tables.values()))
