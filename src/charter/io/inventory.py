@@ -32,6 +32,7 @@ from spdx_tools.spdx.parser.jsonlikedict.package_parser import PackageParser as 
 from spdx_tools.spdx.parser.tagvalue.parser import Parser as _TagValueParser
 
 from charter.domain.errors import BadRequest, ValidationError
+from charter.domain.figures import counted
 from charter.io.mspdi import parse_untrusted_xml
 
 # The libraries' readers are added at runtime (py-serializable) or untyped (spdx-tools): typed as Any here.
@@ -100,7 +101,7 @@ def _raise(problems: list[str], what: str) -> None:
         listed = "\n".join(problems[:20])
         more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise ValidationError(
-            f"the {what} could not be imported ({len(problems)} problem(s)):\n{listed}{more}",
+            f"the {what} could not be imported ({counted(len(problems), 'problem')}):\n{listed}{more}",
             details={"problems": problems},
         )
 

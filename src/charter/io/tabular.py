@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from charter.domain.errors import BadRequest, ValidationError
+from charter.domain.figures import counted
 from charter.domain.schedule import (
     ConstraintType,
     DurationUnit,
@@ -89,7 +90,9 @@ def raise_if_problems(problems: list[ImportProblem], what: str) -> None:
     listed = [str(p) for p in problems[:_MAX_LISTED]]
     more = f"\n... and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
     raise ValidationError(
-        f"the {what} could not be imported ({len(problems)} problem(s)):\n" + "\n".join(listed) + more,
+        f"the {what} could not be imported ({counted(len(problems), 'problem')}):\n"
+        + "\n".join(listed)
+        + more,
         details={"problems": [str(p) for p in problems]},
     )
 
@@ -215,7 +218,9 @@ _CONSTRAINT_NAMES = {
 def _columns(header: list[Any], mapping: dict[str, str] | None) -> dict[str, int]:
     unknown = set(mapping or {}) - set(COLUMNS)
     if unknown:
-        raise ValidationError(f"unknown field(s) in the column mapping: {', '.join(sorted(unknown))}")
+        raise ValidationError(
+            f"unknown {'field' if len(unknown) == 1 else 'fields'} in the column mapping: {', '.join(sorted(unknown))}"
+        )
     names = {str(h).strip().lower(): i for i, h in enumerate(header) if h is not None and str(h).strip()}
     cols = {}
     for field in COLUMNS:

@@ -407,7 +407,7 @@ def _move_changes(s: Session, t: Task, target: rules.TaskStatus) -> dict[str, An
     done = t.status == S.COMPLETED.value or t.percent_complete >= 100 or t.actual_finish is not None
     if done and target != S.COMPLETED:
         raise Conflict(
-            f"task {t.name!r} is complete: to reopen it, lower its percent complete on the task page",
+            f"task {t.name!r} is complete: to reopen it, lower its percent complete first",
             field="status",
             current=_computed(s, t),
         )
@@ -419,7 +419,7 @@ def _move_changes(s: Session, t: Task, target: rules.TaskStatus) -> dict[str, An
         if recorded:
             raise Conflict(
                 f"task {t.name!r} cannot be not started: it has {' and '.join(recorded)} recorded; "
-                f"clear {'them' if len(recorded) > 1 else 'it'} on the task page first",
+                f"clear {'them' if len(recorded) > 1 else 'it'} first",
                 field="status",
                 current=_computed(s, t),
             )

@@ -229,7 +229,7 @@ def test_bad_rows_are_all_reported_with_lines() -> None:
         "line 11: link to task UID 5: LinkLag: 'two days' is not a number",
         "line 12: link to task UID 5: the predecessor UID '42' is not a task in this file",
     ]
-    assert "6 problem(s)" in err.value.message and problems[0] in err.value.message
+    assert "(6 problems)" in err.value.message and problems[0] in err.value.message
 
 
 def test_outline_level_skip_is_reported() -> None:

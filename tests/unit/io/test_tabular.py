@@ -265,3 +265,13 @@ def normal(plan: PlanSpec) -> PlanSpec:
 def test_generated_round_trip(plan: PlanSpec) -> None:
     assert normal(read_csv(write_csv(plan))) == normal(plan)
     assert normal(read_xlsx(write_xlsx(plan))) == normal(plan)
+
+
+def test_import_problems_are_counted_in_words() -> None:
+    from charter.domain.schedule import ImportProblem
+
+    with pytest.raises(ValidationError, match=r"\(1 problem\):\nline 3: no name") as one:
+        tabular.raise_if_problems([ImportProblem(3, "no name")], "task list")
+    assert one.value.details == {"problems": ["line 3: no name"]}
+    with pytest.raises(ValidationError, match=r"\(2 problems\)"):
+        tabular.raise_if_problems([ImportProblem(3, "no name"), ImportProblem(4, "bad date")], "task list")
