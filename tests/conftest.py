@@ -565,68 +565,32 @@ def world_builder() -> Callable[[Database], World]:
     return build_world
 
 
-@pytest.fixture(scope="session")
-def _seeded_world(
-    _db_template: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Any:
-    """The seeded world, built once per test process: SQLite, a file to copy (and the world's ids);
-    PostgreSQL, the world's ids and a snapshot to restore. Building it costs 300-400 ms, a copy 1-15 ms, and
-    most tests start from it."""
+def _seed_once(
+    request: pytest.FixtureRequest, name: str, seed_fn: Callable[[Database], Any]
+) -> tuple[Any, Any]:
+    """Seed a migrated database once with `seed_fn`: (what it returned, the source that `_put_back` copies
+    into a test's database): SQLite, a file with no WAL beside it; PostgreSQL, a snapshot."""
     if IS_POSTGRES:
-        return request.getfixturevalue("pg_snapshot")(build_world)
-    path = tmp_path_factory.mktemp("seeded-world") / "seeded.db"
-    shutil.copyfile(_db_template, path)
+        return request.getfixturevalue("pg_snapshot")(seed_fn)
+    path = request.getfixturevalue("tmp_path_factory").mktemp(name) / f"{name}.db"
+    shutil.copyfile(request.getfixturevalue("_db_template"), path)
     database = Database(f"sqlite:///{path}")
-    world = build_world(database)
+    payload = seed_fn(database)
     database.dispose()
     con = sqlite3.connect(path)  # one file, no WAL: a copy is the whole database
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.execute("PRAGMA journal_mode=DELETE")
     con.close()
-    return world, path
+    return payload, path
 
 
-@pytest.fixture
-def seed(db: Database, _seeded_world: Any) -> World:
-    """The seeded world in this test's own database (`db`, now holding the world; the same Database object,
-    so fixtures made from `db` before this one see the world too)."""
-    world, source = _seeded_world
+def _put_back(db: Database, source: Any) -> None:
+    """Make `db` (the same Database object, so fixtures made from it earlier see the rows too) hold what
+    `_seed_once` seeded: restore the snapshot, or copy the file where `db` keeps its data (its pooled
+    connections closed first)."""
     if IS_POSTGRES:
         source.restore()
-    else:
-        _replace_sqlite_file(db, source)
-    return World(
-        **{
-            **copy.deepcopy({f.name: getattr(world, f.name) for f in fields(World) if f.name != "db"}),
-            "db": db,
-        }
-    )
-
-
-@pytest.fixture(scope="session")
-def _demo_seeded(
-    _db_template: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Any:
-    """`charter demo`'s data, seeded once per test process at the real now (it takes 8-15 s): SQLite, a file
-    to copy; PostgreSQL, a snapshot to restore."""
-    from charter.services import demo
-
-    if IS_POSTGRES:
-        return request.getfixturevalue("pg_snapshot")(demo.seed)[1]
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    shutil.copyfile(_db_template, path)
-    database = Database(f"sqlite:///{path}")
-    demo.seed(database)
-    database.dispose()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.execute("PRAGMA journal_mode=DELETE")
-    con.close()
-    return path
-
-
-def _replace_sqlite_file(db: Database, source: Path) -> None:
-    """Put a copy of `source` where `db` keeps its data (its pooled connections closed first)."""
+        return
     db.dispose()
     target = Path(db.engine.url.database or "")
     for extra in ("-wal", "-shm", "-journal"):
@@ -634,14 +598,35 @@ def _replace_sqlite_file(db: Database, source: Path) -> None:
     shutil.copyfile(source, target)
 
 
+@pytest.fixture(scope="session")
+def _seeded_world(request: pytest.FixtureRequest) -> tuple[World, Any]:
+    """The seeded world, built once per test process (300-400 ms; a copy takes 1-15 ms): its ids (the World's
+    `db` is the seeding database, disposed) and the source to put back."""
+    return _seed_once(request, "seeded-world", build_world)
+
+
+@pytest.fixture
+def seed(db: Database, _seeded_world: tuple[World, Any]) -> World:
+    """The seeded world in this test's own database `db`."""
+    world, source = _seeded_world
+    _put_back(db, source)
+    ids = copy.deepcopy({f.name: getattr(world, f.name) for f in fields(World) if f.name != "db"})
+    return World(**ids, db=db)
+
+
+@pytest.fixture(scope="session")
+def _demo_seeded(request: pytest.FixtureRequest) -> Any:
+    """`charter demo`'s data, seeded once per test process at the real now (it takes 8-15 s)."""
+    from charter.services import demo
+
+    return _seed_once(request, "demo", demo.seed)[1]
+
+
 @pytest.fixture
 def demo_db(db: Database, _demo_seeded: Any) -> Database:
     """This test's own database (`db`) holding the demo's data, as `charter demo` seeds it today. Tests of the
     demo on a chosen day seed `db` themselves."""
-    if IS_POSTGRES:
-        _demo_seeded.restore()
-    else:
-        _replace_sqlite_file(db, _demo_seeded)
+    _put_back(db, _demo_seeded)
     return db
 
 
