@@ -442,7 +442,9 @@ def read_spdx_tv(data: bytes) -> list[ComponentSpec]:
     if text.count("PackageName:") > MAX_ITEMS:
         raise ValidationError(f"the SPDX document has more than {MAX_ITEMS} packages")
     try:
-        parsed = SpdxTagValueParser().parse(text)
+        # ply builds the grammar's tables in memory (40 ms): left to itself it writes parsetab.py and a 1.5 MB
+        # parser.out into site-packages, and a second process reading the half-written file failed the import
+        parsed = SpdxTagValueParser(write_tables=False, debug=False).parse(text)
     except SPDXParsingError as e:
         _raise(_spdx_messages(e), "SPDX document")
         raise  # pragma: no cover - _raise always raises on a non-empty list
