@@ -173,3 +173,85 @@ def test_cli_reindex_says_how_many_files_it_read(seed: Any, cli: Any) -> None:
     out = json.loads(cli("search", "bilby", "--json").stdout)
     assert [h["title"] for h in out["results"]] == ["r.pdf"]
     assert json.loads(cli("search", "reindex", "--json", who="admin").stdout)["attachment_texts_read"] == 0
+
+
+def test_the_words_of_an_upload_are_read_before_its_transaction_begins(
+    api: Any, seed: Any, cli: Any, monkeypatch: Any, tmp_path: Any
+) -> None:
+    """Reading a document can take seconds; inside the use-case's transaction that would hold SQLite's writer
+    lock (every write of every process waits) or PostgreSQL's row locks. Every upload route and command reads
+    the words first: API, web and CLI, messages, replies and receipts."""
+    from charter.io import document_text
+    from charter.persistence.db import Database
+    from webhelpers import csrf_of, signed_in
+
+    open_writes: list[int] = []
+    real_unit = Database._unit
+
+    def unit(self: Database, readonly: bool) -> Any:
+        if not readonly:
+            open_writes.append(1)
+        try:
+            yield from real_unit(self, readonly)
+        finally:
+            if not readonly:
+                open_writes.pop()
+
+    reads: list[tuple[str, int]] = []
+    real_extract = document_text.extract
+
+    def extract(data: bytes, ctype: str, **kw: Any) -> str:
+        words = real_extract(data, ctype, **kw)
+        reads.append((words.split()[0] if words else "", len(open_writes)))
+        return words
+
+    monkeypatch.setattr(Database, "_unit", unit)
+    monkeypatch.setattr(document_text, "extract", extract)
+
+    p = seed.p1
+    _post_thread(api, seed, "pm", p, "a.txt", b"Apiword in a message\n")
+    line = budget_line(seed)
+    expense = _ok(api.post(f"/projects/{p}/expenses", headers=seed.headers("pm"),
+                           json={"budget_line_id": line, "day": "2030-01-08", "amount": "80", "description": "Hotel"}))  # fmt: skip
+    _ok(api.post(f"/projects/{p}/expenses/{expense['id']}/receipts", headers=seed.headers("pm"),
+                 files={"file": ("scan.pdf", _pdf("Receiptword of the hotel"), "application/pdf")}))  # fmt: skip
+    with signed_in(seed, "pm") as web:
+        token = csrf_of(web.get(f"/projects/{p}/messages").text)
+        r = web.post(f"/projects/{p}/messages", data={"csrf_token": token, "to": "project", "kind": "announcement",
+                     "subject": "Web", "body": "see file"}, files=[("files", ("w.txt", b"Webword notes\n", "text/plain"))])  # fmt: skip
+        assert r.status_code == 303, r.text
+        r = web.post(f"{r.headers['location']}/reply", data={"csrf_token": token, "body": "and more"},
+                     files=[("files", ("r.docx", _docx("Replyword inside"), "application/octet-stream"))])  # fmt: skip
+        assert r.status_code == 303, r.text
+        r = web.post(f"/projects/{p}/budget/expenses", data={"csrf_token": token, "budget_line_id": str(line),
+                     "day": "2030-01-09", "amount": "12", "description": "Taxi"},
+                     files={"receipt": ("t.pdf", _pdf("Formword taxi fare"), "application/pdf")})  # fmt: skip
+        assert r.status_code == 303, r.text
+    note = tmp_path / "cli.txt"
+    note.write_bytes(b"Cliword from the command line\n")
+    send = ["--to", "project", "--kind", "announcement", "--subject", "CLI", "--body", "attached"]
+    cli("messages", "send", str(p), *send, "--attach", str(note))
+    receipt = tmp_path / "cli.pdf"
+    receipt.write_bytes(_pdf("Clireceiptword parking"))
+    cli("budget", "expense", "attach", str(p), str(expense["id"]), str(receipt))
+
+    words = ["apiword", "receiptword", "webword", "replyword", "formword", "cliword", "clireceiptword"]
+    assert sorted(w.lower() for w, _ in reads) == sorted(words)  # each file read once
+    assert [w for w, open_ in reads if open_] == []  # and never inside a write transaction
+    for w in words:  # the words read ahead are the ones stored and found
+        assert len(_search(api, seed, "pm", w)["results"]) == 1, w
+
+
+def test_read_ahead_reads_nothing_a_post_will_refuse(monkeypatch: Any) -> None:
+    from charter.io import document_text
+
+    reads: list[str] = []
+    monkeypatch.setattr(document_text, "extract", lambda data, ctype, **kw: reads.append(ctype) or "")
+    too_many = [
+        attachments.Upload(f"{n}.txt", b"words\n") for n in range(attachments.MAX_FILES_PER_MESSAGE + 1)
+    ]
+    attachments.read_ahead(too_many)
+    assert reads == []  # the post is refused whole: nothing is read for it
+    attachments.read_ahead([attachments.Upload("x.svg", b"<svg onload=alert(1)>"), attachments.Upload("e", b""),
+                            None, attachments.Upload("ok.txt", b"words\n")])  # fmt: skip
+    assert reads == ["text/plain"]

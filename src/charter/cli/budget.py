@@ -160,7 +160,9 @@ def _upload(path: Path) -> attachments.Upload:
             data = f.read(attachments.max_bytes() + 1)
     except OSError as e:
         raise ValidationError(f"cannot read {path}: {e.strerror}", field="receipt") from None
-    return attachments.Upload(path.name, data)
+    upload = attachments.Upload(path.name, data)
+    attachments.read_ahead(upload)  # before the transaction: it never waits on a slow document
+    return upload
 
 
 @expense_app.command("list")

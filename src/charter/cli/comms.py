@@ -96,6 +96,7 @@ def _files(paths: list[Path] | None) -> list[attachments.Upload]:
     for p in paths or []:
         with open(p, "rb") as f:
             out.append(attachments.Upload(p.name, f.read(attachments.max_bytes() + 1)))
+    attachments.read_ahead(out)  # before the transaction: it never waits on a slow document
     return out
 
 

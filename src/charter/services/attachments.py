@@ -14,7 +14,8 @@ expenses). The rules:
   so a failed upload leaves nothing behind.
 - The words inside the file (plain text, PDF, Office and OpenDocument files) are read at upload, within the
   limits of `io/document_text.py`, and stored with the row (`content_text`) for search; a file whose text
-  cannot be read is stored all the same, without text. Rows from before text was read are filled by
+  cannot be read is stored all the same, without text. Routes and commands read the words before the
+  use-case's transaction begins (`read_ahead`), so a slow document never holds the database's write lock. Rows from before text was read are filled by
   `fill_missing_text` (run by `charter search reindex`).
 - Downloads are always ``Content-Disposition: attachment`` with ``X-Content-Type-Options: nosniff`` (the
   routes set them through `download_headers`), so a browser never renders an upload inline.
@@ -24,11 +25,12 @@ Permission checks belong to the owning area's service (e.g. `budget.add_receipt`
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -63,12 +65,39 @@ _MARKUP_TAGS = (b"<html", b"<svg", b"<!doctype", b"<?xml", b"<script", b"<iframe
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Upload:
-    """What a route read from a request: the name the client gave and the bytes."""
+    """What a route read from a request: the name the client gave and the bytes, and the words read from
+    them (`read_ahead`)."""
 
     filename: str
     data: bytes
+    _words: dict[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def words(self, ctype: str) -> str:
+        """The text inside the file read as `ctype` (read once, see `read_ahead`)."""
+        if ctype not in self._words:
+            self._words[ctype] = document_text.extract(self.data, ctype)
+        return self._words[ctype]
+
+
+def read_ahead(uploads: Upload | Iterable[Upload | None] | None) -> None:
+    """Read the words inside the files now, before the use-case's transaction begins: reading a PDF can take
+    up to `document_text.MAX_SECONDS`, and inside the transaction that time would hold SQLite's writer lock
+    (every other write of every process waits) or PostgreSQL's row locks. Routes and commands call it on what
+    they read, outside any unit of work (an async route in a worker thread: it is processor work). Never
+    raises: a file `check` will refuse is not read (nor are more files than a post may carry), and `store`
+    reads what was not read ahead."""
+    items = [uploads] if isinstance(uploads, Upload) else list(uploads or [])
+    if len(items) > MAX_FILES_PER_MESSAGE:  # `check_all` refuses them all: nothing to read
+        return
+    limit = max_bytes()
+    for u in items:
+        if u is None or not u.data or len(u.data) > limit:
+            continue
+        ctype = sniff(u.data)
+        if ctype is not None and ctype != MARKUP:
+            u.words(ctype)
 
 
 def root() -> Path:
@@ -186,7 +215,7 @@ def store(
 ) -> dict[str, Any]:  # fmt: skip
     """Check and write the file, add its row (in the caller's transaction); returns its description."""
     ctype = check(upload, allowed, field)
-    words = document_text.extract(upload.data, ctype)
+    words = upload.words(ctype)
     folder = root() / str(project_id)
     folder.mkdir(parents=True, exist_ok=True)
     stored = f"{project_id}/{secrets.token_hex(16)}"
@@ -251,7 +280,7 @@ def of(s: Session, owner_kind: str, owner_ids: list[int]) -> dict[int, list[dict
     return out
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Download:
     filename: str
     content_type: str

@@ -183,7 +183,9 @@ async def _upload(request: Request, key: str) -> attachments.Upload | None:
     data = await f.read(attachments.max_bytes() + 1)
     if not data and not f.filename:
         return None
-    return attachments.Upload(f.filename or "", data)
+    upload = attachments.Upload(f.filename or "", data)
+    await run_in_threadpool(attachments.read_ahead, upload)  # before the transaction, off the event loop
+    return upload
 
 
 @router.post("/projects/{project_id}/budget/expenses", response_class=HTMLResponse)

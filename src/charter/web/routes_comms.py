@@ -87,6 +87,7 @@ async def _uploads(request: Request) -> list[attachments.Upload]:
         data = await f.read(attachments.max_bytes() + 1)
         if data or f.filename:
             out.append(attachments.Upload(f.filename or "", data))
+    await run_in_threadpool(attachments.read_ahead, out)  # before the transaction, off the event loop
     return out
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from charter.api import schemas_budget as S
 from charter.api.deps import DB, CurrentActor
@@ -159,6 +160,7 @@ async def add_receipt(
 ) -> dict[str, Any]:
     """Attach a receipt (PDF, PNG or JPEG, checked from its content; at most the attachment size limit)."""
     upload = attachments.Upload(file.filename or "", await file.read(attachments.max_bytes() + 1))
+    await run_in_threadpool(attachments.read_ahead, upload)
     return await in_uow(db, lambda s: budget.add_receipt(s, actor, project_id, expense_id, upload))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from charter.api import schemas_comms as S
 from charter.api.deps import DB, CurrentActor
@@ -62,7 +63,9 @@ OptInt = Annotated[int | None, Form()]
 
 async def _uploads(files: list[UploadFile]) -> list[attachments.Upload]:
     limit = attachments.max_bytes() + 1  # read one byte more than allowed, so the limit is detected
-    return [attachments.Upload(f.filename or "", await f.read(limit)) for f in files]
+    out = [attachments.Upload(f.filename or "", await f.read(limit)) for f in files]
+    await run_in_threadpool(attachments.read_ahead, out)  # before the transaction, off the event loop
+    return out
 
 
 @router.post(P + "/messages/with-attachments", response_model=S.ThreadOut, status_code=201)
