@@ -260,3 +260,24 @@ def test_a_patch_naming_the_progress_fields_sets_them_as_given(
     assert r.status_code == 200 and _progress(r.json()) == ("on_hold", 0, "2020-01-07T14:00:00", None)
     r = _patch(api, seed, "c", status="cancelled")  # not a board column: set as given
     assert r.status_code == 200 and _progress(r.json()) == ("cancelled", 0, None, None)
+
+
+def test_a_patch_that_completes_and_changes_the_duration_finishes_after_the_new_duration(
+    api: Any, seed: Any, frozen_clock: Any
+) -> None:
+    """ "It took 8 days and it is done", in one PATCH (as the task page's form sends it): the actual finish is
+    the start plus the new duration, as if the duration had been changed first and the task completed after."""
+    original = _task(seed, "c")["duration"]
+    assert _patch(api, seed, "c", who="pm", duration="8d").status_code == 200
+    longer = _task(seed, "c")
+    assert _patch(api, seed, "c", who="pm", duration=original).status_code == 200
+    assert _task(seed, "c")["finish"] != longer["finish"]
+    r = _patch(api, seed, "c", who="pm", status="completed", duration="8d")
+    assert r.status_code == 200, r.text
+    assert _progress(r.json()) == ("completed", 100, _wall(longer["start"]), _wall(longer["finish"]))
+    assert r.json()["finish"] == _wall(longer["finish"])
+    r = _patch(
+        api, seed, "a", who="pm", status="completed", milestone=True
+    )  # a milestone ends where it starts
+    assert r.status_code == 200, r.text
+    assert r.json()["actual_finish"] == r.json()["actual_start"]

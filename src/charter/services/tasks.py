@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from charter.domain import schedule as rules
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.roles import PROJECT_TARGET, Perm, permits
+from charter.engine.calendar import CalendarRangeError
 from charter.persistence.db import get_for_update
 from charter.persistence.models import (
     Assignment,
@@ -29,6 +30,7 @@ from charter.persistence.models import (
 )
 from charter.services import journal, notifications
 from charter.services.authz import grants, project_for, work_package_target
+from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
 from charter.services.context import Actor, now
 from charter.services.resources import assignees_of, is_assigned, person_resource
 from charter.services.scheduling import (
@@ -398,11 +400,14 @@ def _move(
         if not set(changes) - {"status"}:
             return _computed(s, t)
         return update_task(s, actor, project_id, task_id, version, **changes)
-    moved = _move_changes(s, t, target)
+    moved = _move_changes(s, t, target, changes)
     return update_task(s, actor, project_id, task_id, version, **{**changes, **moved})
 
 
-def _move_changes(s: Session, t: Task, target: rules.TaskStatus) -> dict[str, Any]:
+def _move_changes(
+    s: Session, t: Task, target: rules.TaskStatus, other: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The fields a move of `t` to `target` sets, `other` being the fields changed in the same update."""
     S = rules.TaskStatus
     done = t.status == S.COMPLETED.value or t.percent_complete >= 100 or t.actual_finish is not None
     if done and target != S.COMPLETED:
@@ -434,8 +439,36 @@ def _move_changes(s: Session, t: Task, target: rules.TaskStatus) -> dict[str, An
         changes["actual_start"] = start
     if target == S.COMPLETED:
         changes["percent_complete"] = 100.0
-        changes["actual_finish"] = max(start, c.finish if c and c.finish else wall)
+        finish = _finish_as_changed(s, t, start, other or {}) or (c.finish if c and c.finish else wall)
+        changes["actual_finish"] = max(start, finish)
     return changes
+
+
+def _finish_as_changed(
+    s: Session, t: Task, start: dt.datetime, changes: dict[str, Any]
+) -> dt.datetime | None:
+    """Where `t`, started at `start`, finishes with the duration, milestone flag and calendar `changes` sets in
+    the same update (the stored schedule still has the old ones: "it took 8 days and it is done" finishes 8
+    working days after the start); None when they change none of them."""
+    sent: dict[str, Any] = {k: changes[k] for k in ("duration", "milestone", "calendar_id") if k in changes}
+    if not sent:
+        return None
+    values = _normalise(s, t.project_id, sent, f"task {t.name!r}")
+    milestone = bool(values.get("milestone", t.milestone))
+    duration = 0 if milestone else values.get("duration", t.duration)
+    calendar_id = values.get("calendar_id", t.calendar_id)
+    if (milestone, duration, calendar_id) == (bool(t.milestone), t.duration, t.calendar_id):
+        return None
+    if duration is None or duration <= 0:
+        return start
+    project = s.get(Project, t.project_id)
+    row = s.get(Calendar, calendar_id) if calendar_id is not None else project_calendar_row(s, t.project_id)
+    if project is None or row is None:
+        return None
+    try:
+        return work_calendar(s, row, calendar_range(project)).add_working(start, int(duration))
+    except (CalendarRangeError, ValueError):  # outside the calendar's years: the engine's own error follows
+        return None
 
 
 def delete_task(s: Session, actor: Actor, project_id: int, task_id: int, version: int) -> None:
