@@ -140,7 +140,8 @@ def test_web_desk_portfolio_and_search_pages(seed: Any) -> None:
         assert 'id="desk-P1-stakeholder"' in page.text and "desk-P1-pm" not in page.text
         assert 'href="/portfolio"' in page.text and 'action="/search"' in page.text
         port = client.get("/portfolio")
-        assert port.status_code == 200 and "P1" in port.text and "P2" not in port.text
+        assert port.status_code == 200 and 'id="portfolio-P1"' in port.text
+        assert 'id="portfolio-P2"' not in port.text and f'href="/projects/{seed.p2}"' not in port.text
         assert 'id="portfolio-week"' in port.text and port.text.count('data-area="') == len(R.AREAS)
         assert (
             'data-area="conflict"><span class="badge rag-grey" title="no data: the conflict log is empty"'
