@@ -97,3 +97,38 @@ def test_a_task_leader_who_works_on_a_task_sees_it_on_the_desk(seed: Any, frozen
     mine = sections()
     assert set(mine) == {"task_leader", "worker"}
     assert [t["name"] for t in mine["worker"]["tasks"]] == ["Task A"]
+
+
+def test_the_desk_lists_what_is_left_to_do_and_counts_the_finished(
+    seed: Any, cli: Any, frozen_clock: Any
+) -> None:
+    """A desk says what waits: finished tasks are counted, not listed (My work keeps them), and the tasks left
+    are in the order they are due."""
+    from charter.services import tasks
+
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:  # the worker also works on Task C
+        tasks.set_assignees(s, pm, seed.p1, seed.tasks["c"], [seed.users["worker"]])
+
+    def worker() -> dict[str, Any]:
+        with seed.db.uow(readonly=True) as s:
+            d = desks.desk(s, seed.actor("worker"))
+        return next(p for p in d["projects"] if p["project_id"] == seed.p1)["sections"]["worker"]
+
+    mine = worker()
+    assert sorted(t["name"] for t in mine["tasks"]) == ["Task A", "Task C"] and mine["finished"] == 0
+    assert mine["tasks"][0]["finish"] < mine["tasks"][1]["finish"]  # the soonest first (not the WBS order)
+    with seed.db.uow(readonly=True) as s:
+        version = tasks.get_task(s, pm, seed.p1, seed.tasks["a"])["version"]
+    with seed.db.uow() as s:
+        tasks.move_task(s, pm, seed.p1, seed.tasks["a"], version, "completed")
+    mine = worker()
+    assert [t["name"] for t in mine["tasks"]] == ["Task C"] and mine["finished"] == 1
+    with signed_in(seed, "worker") as client:
+        page = client.get("/desk").text
+    assert "Task C</a>" in page and "Task A</a>" not in page
+    assert '<span id="desk-P1-finished">1 finished task</span>' in page
+    out = cli("desk", who="worker").stdout
+    assert "Task C" in out and "Task A" not in out and "and 1 finished task" in out
+    with seed.db.uow(readonly=True) as s:  # My work still lists both, the finished one included
+        assert {t["name"] for t in timesheets.assigned_tasks(s, seed.actor("worker"))} == {"Task A", "Task C"}

@@ -117,8 +117,11 @@ def _print_project(p: dict[str, Any]) -> None:
             )
             console.print(f"  {escape(t['wbs_code'] or '')} {escape(t['name'])} — {t['percent_complete']:g}% complete"
                           f"{finish}{_flag(t)}")  # fmt: skip
+        finished = sec["worker"].get("finished", 0)
         if not sec["worker"]["tasks"]:
-            console.print("  No tasks assigned.")
+            console.print("  Nothing left to do." if finished else "  No tasks assigned.")
+        if finished:
+            console.print(f"  and {_n(finished, 'finished task', 'finished tasks')}")
 
 
 def desk(as_json: JsonFlag = False) -> None:

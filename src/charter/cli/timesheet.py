@@ -221,7 +221,7 @@ def time_list(
     as_json: JsonFlag = False,
 ) -> None:
     """The project's time entries with totals per person, work package and status. The PM and the Sponsor
-    see everyone's hours, a Task Leader those of their work package(s) and their own, a worker their own."""
+    see everyone's hours, a Task Leader those of the packages they lead and their own, a worker their own."""
     filters: dict[str, Any] = {"date_from": _opt_day(date_from, "date_from"), "date_to": _opt_day(date_to, "date_to"),
                                "work_package_id": work_package, "status": status}  # fmt: skip
     db = open_db()

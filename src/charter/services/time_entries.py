@@ -4,7 +4,7 @@ with totals per person, per work package and per status, and as a formula-safe C
 
 Who sees which entries (`time_scope`): the Project Manager and whoever reads the budget project-wide (the
 Sponsor) or approves hours project-wide see every entry; a Task Leader (timesheet.approve or budget.read on a
-work package) sees the entries of their package(s), sub-packages included, and their own; anyone else who may
+work package) sees the entries of the packages they lead, sub-packages included, and their own; anyone else who may
 log hours sees only their own; a member who may do none of these is refused (403), a caller who cannot see
 the project gets 404.
 """

@@ -124,7 +124,7 @@ def project_time(
 ) -> dict[str, Any]:
     """The project's logged hours, oldest day first, with totals per person, work package and status over
     every matching entry. The PM, the Sponsor and project-wide approvers see every entry; a Task Leader the
-    entries of their work package(s) and their own; a worker their own; other members 403."""
+    entries of the packages they lead and their own; a worker their own; other members 403."""
     with db.uow(readonly=True) as s:
         return time_entries.project_entries(s, actor, project_id, limit=limit, offset=offset, **filters)
 
