@@ -76,3 +76,24 @@ def test_pages_and_messages_show_two_decimals(db: Any, seed: Any) -> None:
         login(client, "sponsor")
         html = client.get("/me/approvals").text
         assert "15660.00 USD" in html and not THREE.findall(html)
+
+
+def test_the_api_shows_amounts_as_entered_not_with_three_decimals(api: Any, seed: Any) -> None:
+    """The JSON API too: "20000.00", not the stored "20000.000" (the same value); a digit that carries a value
+    stays; the OpenAPI schema still says string."""
+    pm = seed.headers("pm")
+    r = api.post(f"/projects/{seed.p1}/budget/lines", headers=pm,
+                 json={"category": "hardware", "name": "Laptops", "amount": "20000"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    line = r.json()
+    assert line["amount"] == "20000.00", line
+    status = api.get(f"/projects/{seed.p1}/budget", headers=pm)
+    assert status.status_code == 200, status.text
+    assert not THREE.search(status.text), THREE.search(status.text)
+    assert any(x["amount"] == "20000.00" for x in status.json()["lines"])
+    stale = api.patch(f"/projects/{seed.p1}/budget/lines/{line['id']}", headers=pm,
+                      json={"version": line["version"] + 5, "name": "Notebooks"})  # fmt: skip
+    assert stale.status_code == 409 and stale.json()["error"]["current"]["amount"] == "20000.00", stale.text
+    schema = api.get("/openapi.json").json()["components"]["schemas"]
+    amount = schema["BudgetLineOut"]["properties"]["amount"]
+    assert amount.get("type") == "string" or {"type": "string"} in amount.get("anyOf", []), amount

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +13,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from charter.api.schemas import shown
 from charter.domain import errors as E
 
 log = logging.getLogger("charter.api")
@@ -22,9 +24,11 @@ def status_of(exc: E.CharterError) -> int:
 
 
 def _json_safe(v: Any) -> Any:
+    """As the routes answer: amounts as strings ("20000.00", `schemas.shown`), not the float FastAPI's
+    encoder makes of a Decimal, so a record in a 409's `current` has the types of the record a route gives."""
     from fastapi.encoders import jsonable_encoder
 
-    return jsonable_encoder(v)
+    return jsonable_encoder(shown(v), custom_encoder={Decimal: str})
 
 
 def error_response(

@@ -4,9 +4,12 @@ an API change. Request bodies reject unknown fields (422)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+
+from charter.domain.money import for_display
 
 # Schedule instants are project wall-clock time without a zone ("2030-01-07T09:00:00"), not RFC 3339
 # date-times; the schema says so, so that clients do not expect an offset.
@@ -39,6 +42,24 @@ class Patch(In):
         if v is None and info.field_name not in cls.nullable:
             raise ValueError("may not be null; leave the field out to keep its value")
         return v
+
+
+def shown(value: Any) -> Any:
+    """Amounts as people enter them: every Decimal as `domain.money.for_display` shows it without a currency
+    (two places, more only where they carry a value: a stored 12000.000 EUR is "12000.00", a rate of 85.1250
+    is "85.125"), inside lists and dicts too; the value is the same. Money columns store three decimals, the
+    most any currency has (e.g. KWD). `routers._common.AmountsRoute` applies it to what a route returns."""
+    kind = type(value)
+    if kind is Decimal:
+        return for_display(value, None)
+    if kind is dict:
+        return {k: shown(v) if type(v) in _NESTED else v for k, v in value.items()}
+    if kind is list:
+        return [shown(v) if type(v) in _NESTED else v for v in value]
+    return value
+
+
+_NESTED = (Decimal, dict, list)
 
 
 class Out(BaseModel):

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Request
 from charter.api import schemas as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import AmountsRoute
 from charter.services import accounts, org
 
-router = APIRouter(responses=ERRORS)
+router = APIRouter(responses=ERRORS, route_class=AmountsRoute)
 
 
 @router.post("/auth/token", response_model=S.TokenCreated, status_code=201, tags=["accounts"])

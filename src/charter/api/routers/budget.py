@@ -11,12 +11,12 @@ from starlette.concurrency import run_in_threadpool
 from charter.api import schemas_budget as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.api.routers._common import delete_versioned, in_uow, patch_versioned
+from charter.api.routers._common import AmountsRoute, delete_versioned, in_uow, patch_versioned
 from charter.domain.errors import ValidationError
 from charter.engine.evm import Thresholds
 from charter.services import attachments, budget, evm
 
-router = APIRouter(responses=ERRORS, tags=["budget"])
+router = APIRouter(responses=ERRORS, tags=["budget"], route_class=AmountsRoute)
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from charter.api import schemas_comms as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.api.routers._common import in_uow
+from charter.api.routers._common import AmountsRoute, in_uow
 from charter.services import attachments, comm_plan, comms, comms_analytics, meetings
 
-router = APIRouter(responses=ERRORS, tags=["communications"])
+router = APIRouter(responses=ERRORS, tags=["communications"], route_class=AmountsRoute)
 P = "/projects/{project_id}"
 
 

@@ -10,9 +10,10 @@ from fastapi import APIRouter
 from charter.api import schemas_conflicts as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import AmountsRoute
 from charter.services import conflict_detect, conflicts
 
-router = APIRouter(responses=ERRORS, tags=["conflicts"])
+router = APIRouter(responses=ERRORS, tags=["conflicts"], route_class=AmountsRoute)
 P = "/projects/{project_id}"
 C = P + "/conflicts/{conflict_id}"
 Obj = dict[str, Any]

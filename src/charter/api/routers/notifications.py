@@ -7,9 +7,10 @@ from fastapi import APIRouter, Query, Response
 from charter.api import schemas_notify as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import AmountsRoute
 from charter.services import notifications
 
-router = APIRouter(responses=ERRORS, tags=["notifications"])
+router = APIRouter(responses=ERRORS, tags=["notifications"], route_class=AmountsRoute)
 
 
 @router.get("/me/notifications", response_model=S.InboxOut)

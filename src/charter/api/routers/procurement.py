@@ -9,11 +9,11 @@ from fastapi import APIRouter
 from charter.api import schemas_budget as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.api.routers._common import patch_versioned
+from charter.api.routers._common import AmountsRoute, patch_versioned
 from charter.services import approvals
 from charter.services import procurement as proc
 
-router = APIRouter(responses=ERRORS, tags=["procurement"])
+router = APIRouter(responses=ERRORS, tags=["procurement"], route_class=AmountsRoute)
 
 
 @router.get("/vendors", response_model=list[S.VendorOut])

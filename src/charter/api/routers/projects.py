@@ -7,11 +7,12 @@ from fastapi import APIRouter, Query
 from charter.api import schemas as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import AmountsRoute
 from charter.services import journal, projects, work_packages
 from charter.services import project_journal as journal_view
 from charter.services.authz import require_admin
 
-router = APIRouter(responses=ERRORS)
+router = APIRouter(responses=ERRORS, route_class=AmountsRoute)
 
 
 @router.get("/projects", response_model=list[S.ProjectBrief], tags=["projects"])

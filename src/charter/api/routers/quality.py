@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query, Response
 from charter.api import schemas_quality as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.api.routers._common import delete_versioned, patch_versioned
+from charter.api.routers._common import AmountsRoute, delete_versioned, patch_versioned
 from charter.services import change, quality, stakeholders
 
-router = APIRouter(responses=ERRORS, tags=["quality"])
+router = APIRouter(responses=ERRORS, tags=["quality"], route_class=AmountsRoute)
 P = "/projects/{project_id}"
 Obj = dict[str, Any]
 

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Response
 from charter.api import schemas_reports as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import AmountsRoute
 from charter.io import report_render
 from charter.services import reports
 
-router = APIRouter(responses=ERRORS, tags=["reports"])
+router = APIRouter(responses=ERRORS, tags=["reports"], route_class=AmountsRoute)
 P = "/projects/{project_id}/reports"
 Obj = dict[str, Any]
 PDF_FILE: dict[int | str, dict[str, Any]] = {

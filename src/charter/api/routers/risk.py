@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from charter.api import schemas_risk as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import AmountsRoute
 from charter.services import risk, simulation
 
-router = APIRouter(responses=ERRORS, tags=["risk"])
+router = APIRouter(responses=ERRORS, tags=["risk"], route_class=AmountsRoute)
 P = "/projects/{project_id}"
 Obj = dict[str, Any]
 

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Path, Query
 from charter.api import schemas as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import AmountsRoute
 from charter.services import roles
 
-router = APIRouter(responses=ERRORS, tags=["roles"])
+router = APIRouter(responses=ERRORS, tags=["roles"], route_class=AmountsRoute)
 
 
 @router.get("/projects/{project_id}/roles", response_model=list[S.RoleOut])

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query, Response
 from charter.api import schemas_team as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import AmountsRoute
 from charter.services import assignments, levelling, resources, workload
 
-router = APIRouter(responses=ERRORS, tags=["team"])
+router = APIRouter(responses=ERRORS, tags=["team"], route_class=AmountsRoute)
 
 
 @router.get("/resources", response_model=list[S.ResourceOut])

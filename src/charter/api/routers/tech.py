@@ -10,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.api.routers._common import delete_versioned, in_uow, patch_versioned
+from charter.api.routers._common import AmountsRoute, delete_versioned, in_uow, patch_versioned
 from charter.api.routers.interchange import _read
 from charter.api.schemas import Out, Patch
 from charter.services import closure, desks, search, tech, tech_plans
 
-router = APIRouter(responses=ERRORS, tags=["technology"])
+router = APIRouter(responses=ERRORS, tags=["technology"], route_class=AmountsRoute)
 
 Kind = Literal["software", "library", "platform", "hardware", "saas", "certificate", "domain"]
 

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Query, Response
 from charter.api import schemas_time as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
+from charter.api.routers._common import AmountsRoute
 from charter.services import time_entries, timesheets
 
-router = APIRouter(responses=ERRORS, tags=["timesheets"])
+router = APIRouter(responses=ERRORS, tags=["timesheets"], route_class=AmountsRoute)
 
 Week = Query(None, max_length=10, description="ISO week, e.g. 2030-W02 (default: this week)")
 
