@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     smtp_max_attachment_bytes: int = 10 * 1024 * 1024
     webhook_allow_hosts: str = ""
     worker_poll_seconds: float = 5.0
+    # days after which a delivered e-mail's or webhook event's text is dropped from the outbox (its kind and
+    # subject stay, and the row, which stops the same reminder from being sent twice); 0 keeps everything
+    outbox_keep_days: int = 90
     # how long a row claimed by a worker that died (kill -9, power loss) waits before another worker takes it
     # over; keep it well above the SMTP and webhook timeouts
     worker_lock_seconds: int = 300

@@ -13,7 +13,9 @@ from charter.notify.worker import from_settings
 from charter.services import notifications, scheduled
 from charter.services.context import now
 
-notify_app = typer.Typer(help="Notifications: test the mail set-up.", no_args_is_help=True)
+notify_app = typer.Typer(
+    help="Notifications: test the mail set-up, compact the outbox.", no_args_is_help=True
+)
 
 
 def worker(
@@ -65,3 +67,37 @@ def test_email(email: Annotated[str, typer.Argument(help="Where to send the test
     finally:
         db.dispose()
     console.print(f"sent a test message to {out['to']} via {out['smtp']}")
+
+
+@notify_app.command("compact")
+def compact(
+    older_than: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than",
+            min=1,
+            help="Days since sending (default CHARTER_OUTBOX_KEEP_DAYS, 90 unless set).",
+        ),
+    ] = None,
+) -> None:
+    """Drop the text of e-mails and webhook events delivered long ago (admins). Each delivery's row stays
+    with its kind and subject: it keeps a reminder from being sent twice. The worker does this on every
+    pass; run it by hand after lowering CHARTER_OUTBOX_KEEP_DAYS."""
+    db = open_db()
+    total, before = 0, None
+    try:
+        with console.status("compacting the outbox ...") as status:
+            while True:
+                with db.uow() as s:
+                    out = notifications.compact_outbox(s, acting(s), older_than_days=older_than)
+                total, before = total + out["compacted"], out["before"]
+                status.update(f"compacting the outbox ... {total}")
+                if out["compacted"] < notifications.COMPACT_BATCH:
+                    break
+    finally:
+        db.dispose()
+    if before is None:
+        console.print("Nothing to compact: CHARTER_OUTBOX_KEEP_DAYS is 0 (keep everything).")
+        return
+    word = "delivery" if total == 1 else "deliveries"
+    console.print(f"Compacted {total} {word} sent before {before:%Y-%m-%d %H:%M} UTC.")

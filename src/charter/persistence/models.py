@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -731,6 +732,12 @@ class OutboxMessage(Base):
         UniqueConstraint("event_key", "recipient", "channel"),
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_recipient_id", "recipient", "id"),
+        Index(
+            "ix_outbox_to_compact",
+            "sent_at",
+            sqlite_where=text("status = 'sent' AND compacted_at IS NULL"),
+            postgresql_where=text("status = 'sent' AND compacted_at IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     event_key: Mapped[str] = mapped_column(String(200))
@@ -745,6 +752,8 @@ class OutboxMessage(Base):
     locked_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # when a sent row's payload was cut down to its kind and subject (notifications.compact_outbox)
+    compacted_at: Mapped[datetime | None]
 
 
 # --------------------------------------------------------------------------------------------- communications

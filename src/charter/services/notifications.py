@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -570,6 +571,48 @@ def _outbox_row(m: OutboxMessage) -> dict[str, Any]:
         "created_at": m.created_at,
         "subject": payload.get("subject") or (payload.get("event") or {}).get("subject"),
     }
+
+
+COMPACT_BATCH = 500
+
+
+def _compacted(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a delivered row keeps: what the delivery lists show (kind, subject, the webhook), not the text."""
+    event = payload.get("event")
+    if isinstance(event, dict):  # a webhook delivery
+        kept = {k: event[k] for k in ("event_key", "kind", "project_id", "subject", "at") if k in event}
+        return {"webhook_id": payload.get("webhook_id"), "event": kept}
+    return {k: payload[k] for k in ("kind", "subject", "user_id") if k in payload}
+
+
+def compact_outbox(
+    s: Session, actor: Actor, *, older_than_days: int | None = None, batch: int = COMPACT_BATCH
+) -> dict[str, Any]:
+    """Admins (and the worker, every pass): drop the text of deliveries sent more than `older_than_days` ago
+    (default `CHARTER_OUTBOX_KEEP_DAYS`; 0 or less: none). The row stays, with its kind and subject: it is what
+    keeps `notify()` from sending the same event again (a reminder a scheduled job finds due every day), and
+    what the delivery lists show. Pending, sending and failed rows keep everything (they may be sent or
+    retried). At most `batch` rows per call on the worker's pass; the command loops until none are left.
+    Derived bookkeeping, not a project's record: not journaled."""
+    require_user(actor)
+    require_admin(actor)
+    days = get_settings().outbox_keep_days if older_than_days is None else older_than_days
+    before = now() - timedelta(days=max(days, 0))
+    if days <= 0:
+        return {"compacted": 0, "before": None}
+    rows = s.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "sent", OutboxMessage.compacted_at.is_(None),
+               OutboxMessage.sent_at < before)
+        .order_by(OutboxMessage.sent_at)
+        .limit(max(1, batch))
+    ).all()  # fmt: skip
+    t = now()
+    for m in rows:
+        m.payload = _compacted(m.payload or {})
+        m.compacted_at = t
+    s.flush()
+    return {"compacted": len(rows), "before": before}
 
 
 def list_outbox(

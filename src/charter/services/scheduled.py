@@ -51,11 +51,18 @@ def _stale_simulations(s: Session, at: dt.datetime) -> Any:
     return simulation.sweep_stale_runs(s, at)
 
 
+def _outbox_compaction(s: Session, at: dt.datetime) -> Any:
+    from charter.services import notifications
+    from charter.services.context import SYSTEM
+
+    return notifications.compact_outbox(s, SYSTEM)
+
+
 def jobs() -> list[Callable[[Session, dt.datetime], Any]]:
     """Risk review reminders, technology end-of-life / expiry alerts, the conflict ladder's automatic
     escalations, the conflict detectors, the status-report drafts for the period just ended (with a
-    reminder to the PM), contract notice and renewal dates, and the sweep that fails Monte Carlo runs whose
-    process stopped."""
+    reminder to the PM), contract notice and renewal dates, the sweep that fails Monte Carlo runs whose
+    process stopped, and the outbox's compaction (a batch of old deliveries' text per pass)."""
     return [
         _risk_reviews,
         _technology_alerts,
@@ -64,6 +71,7 @@ def jobs() -> list[Callable[[Session, dt.datetime], Any]]:
         _status_reports,
         _contract_dates,
         _stale_simulations,
+        _outbox_compaction,
     ]
 
 
