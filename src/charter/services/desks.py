@@ -186,9 +186,11 @@ def _worker(mine: list[dict[str, Any]]) -> dict[str, Any]:
     """The tasks still to do, the soonest finish first (overdue ones lead); the finished and cancelled ones
     are counted, not listed: a desk says what waits, and *My work* keeps the history."""
     done = [t for t in mine if t["status"] in ("completed", "cancelled") or t["percent_complete"] >= 100]
-    todo = [t for t in mine if t not in done]
-    todo.sort(key=lambda t: (t["finish"] is None, t["finish"] or 0, t["wbs_code"] or "", t["id"]))
-    return {"tasks": todo, "finished": len(done), "timesheet_link": "/me/work"}
+    left = sorted(
+        (t for t in mine if t not in done),
+        key=lambda t: (t["finish"] is None, t["finish"] or dt.datetime.min, t["wbs_code"] or "", t["id"]),
+    )
+    return {"tasks": left, "finished": len(done), "timesheet_link": "/me/work"}
 
 
 def desk(s: Session, actor: Actor) -> dict[str, Any]:
