@@ -105,3 +105,16 @@ def test_cli_compacts_everything_old_and_says_how_much(seed: Any, outbox: Any, c
     r = cli("notify", "compact", "--older-than", "5", who="admin")  # the recent ones (the old are done)
     assert "Compacted 2 deliveries sent before 2030-01-02 09:00 UTC." in r.stdout, r.stdout
     assert "CHARTER_OUTBOX_KEEP_DAYS" in cli("notify", "compact", "--help").stdout
+
+
+def test_api_compacts_a_batch_and_says_if_more_are_left(seed: Any, outbox: Any, api: Any) -> None:
+    r = api.post("/outbox/compact", headers=seed.headers("pm"))
+    assert r.status_code == 403, r.text
+    r = api.post("/outbox/compact", params={"older_than_days": 5, "limit": 3}, headers=seed.headers("admin"))
+    assert r.status_code == 200, r.text
+    assert r.json()["compacted"] == 3 and r.json()["more"] is True
+    assert r.json()["before"].startswith("2030-01-02T09:00:00")
+    r = api.post("/outbox/compact", params={"older_than_days": 5}, headers=seed.headers("admin"))
+    assert r.json()["compacted"] == 1 and r.json()["more"] is False
+    r = api.post("/outbox/compact", params={"older_than_days": 0}, headers=seed.headers("admin"))
+    assert r.status_code == 422 and r.json()["error"]["field"] == "older_than_days", r.text

@@ -1382,6 +1382,7 @@ NOTIFY_ROWS: tuple[Op, ...] = (
         url=lambda w, c: _webhook_url(w, c) + "/ping",
     ),
     Op("GET", "/outbox", admin_only()),
+    Op("POST", "/outbox/compact", admin_only()),
 )
 TABLE = TABLE + NOTIFY_ROWS
 

@@ -93,6 +93,14 @@ class WebhookDeliveryOut(Out):
     sent_at: datetime | None
 
 
+class OutboxCompactOut(Out):
+    compacted: int = Field(description="deliveries whose text was dropped by this call")
+    before: datetime | None = Field(
+        description="they were sent before this instant; null when nothing is compacted (the setting is 0)"
+    )
+    more: bool = Field(description="the batch was full: call again for the rest")
+
+
 class OutboxOut(Out):
     id: int
     event_key: str

@@ -96,6 +96,23 @@ def ping_webhook(project_id: int, webhook_id: int, actor: CurrentActor, db: DB) 
         return notifications.ping_webhook(s, actor, project_id, webhook_id)
 
 
+@router.post("/outbox/compact", response_model=S.OutboxCompactOut)
+def compact_outbox(
+    actor: CurrentActor,
+    db: DB,
+    older_than_days: int | None = Query(
+        None, ge=1, le=36500, description="days since sending (default CHARTER_OUTBOX_KEEP_DAYS)"
+    ),
+    limit: int = Query(notifications.COMPACT_BATCH, ge=1, le=5000),
+) -> dict[str, Any]:
+    """Admins: drop the text of up to `limit` deliveries sent more than `older_than_days` ago; each keeps
+    its row, kind and subject (what stops a reminder from being sent twice). The worker does this on every
+    pass; `more` says the batch was full."""
+    with db.uow() as s:
+        out = notifications.compact_outbox(s, actor, older_than_days=older_than_days, batch=limit)
+    return {**out, "more": out["compacted"] >= limit}
+
+
 @router.get("/outbox", response_model=list[S.OutboxOut])
 def outbox(
     actor: CurrentActor,
