@@ -1,7 +1,7 @@
 """Stored XSS in real Chromium: script, event-handler, javascript:-link, svg and Markdown-link payloads in
 every rich-text and name field (project charter, names of the project, role, work package, tasks, calendar,
-the manager's display name, task descriptions) run nothing on the project page, the schedule table, the
-Gantt chart or the task page: no dialog opens, the window flag stays unset, no injected element exists in
+the manager's display name, task descriptions, custom fields' names, choices and values) run nothing on the
+project page, the schedule table, the Gantt chart, the task page or the custom fields page: no dialog opens, the window flag stays unset, no injected element exists in
 the DOM, and no link points at javascript:."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from charter.services import accounts, calendars, projects, roles, tasks, work_packages
+from charter.services import accounts, calendars, custom_fields, projects, roles, tasks, work_packages
 from charter.services.context import SYSTEM, clock
 
 LANDED = re.compile(r"^Your (desk|projects)$")  # signed in: the desk if you hold a role
@@ -54,10 +54,20 @@ def _world(db):  # type: ignore[no-untyped-def]
             )["id"]
             roles.create_role(s, SYSTEM, pid, name=PAYLOADS[2])
             wp = work_packages.create_work_package(s, SYSTEM, pid, name=PAYLOADS[0])["id"]
+            custom_fields.create_field(s, SYSTEM, pid, name=PAYLOADS[0], kind="text")
+            custom_fields.create_field(s, SYSTEM, pid, name=PAYLOADS[1], kind="choice", choices=PAYLOADS[2:6])
+            values = {PAYLOADS[0]: ALL, PAYLOADS[1]: PAYLOADS[2]}
             tids = [
-                tasks.create_task(s, SYSTEM, pid, name=p, work_package_id=wp, duration="1d", description=ALL)[
-                    "id"
-                ]
+                tasks.create_task(
+                    s,
+                    SYSTEM,
+                    pid,
+                    name=p,
+                    work_package_id=wp,
+                    duration="1d",
+                    description=ALL,
+                    custom_fields=values,
+                )["id"]
                 for p in PAYLOADS
             ]
             for a, b in itertools.pairwise(tids):
@@ -86,6 +96,7 @@ def test_stored_payloads_run_no_script(page: Page, live_server) -> None:  # type
         f"/projects/{pid}/gantt",
         f"/projects/{pid}/tasks/{tids[0]}",
         f"/projects/{pid}/tasks/{tids[4]}",
+        f"/projects/{pid}/fields",
     ]
     for url in urls:
         response = page.goto(f"{base}{url}")

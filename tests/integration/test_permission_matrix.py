@@ -185,6 +185,15 @@ def _levelling_run(w: World, apply: bool) -> int:
     return int(run)
 
 
+def _custom_field(w: World) -> str:
+    """A custom field of P1 (made for the cell), as its URL."""
+    from charter.services import custom_fields
+
+    with w.db.uow() as s:
+        fid = custom_fields.create_field(s, w.actor("admin"), w.p1, name="Customer", kind="text")["id"]
+    return f"/projects/{w.p1}/custom-fields/{fid}"
+
+
 def p1(suffix: str = "") -> Url:
     return lambda w, c: f"/projects/{w.p1}{suffix}"
 
@@ -599,6 +608,30 @@ TABLE: tuple[Op, ...] = (
         but(in_p1("pm"), admin="404", pm="404"),
         "missing exception",
         url=lambda w, c: f"/projects/{w.p1}/calendars/{w.calendars['p1']}/exceptions/999999",
+    ),
+    Op("GET", "/projects/{project_id}/custom-fields", READ_P1, url=p1("/custom-fields")),
+    Op(
+        "POST",
+        "/projects/{project_id}/custom-fields",
+        in_p1("pm"),
+        url=p1("/custom-fields"),
+        body=lambda w, c: {"name": "Component", "kind": "choice", "choices": ["Backend", "Frontend"]},
+    ),
+    Op("GET", "/projects/{project_id}/custom-fields/{field_id}", READ_P1, url=lambda w, c: _custom_field(w)),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/custom-fields/{field_id}",
+        in_p1("pm"),
+        url=lambda w, c: _custom_field(w),
+        body=lambda w, c: {"version": 1, "name": "Client", "archived": True},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/custom-fields/{field_id}",
+        nowhere(),
+        "P1's field through P2",
+        url=lambda w, c: _custom_field(w).replace(f"/projects/{w.p1}/", f"/projects/{w.p2}/"),
+        body=lambda w, c: {"version": 1, "name": "Client"},
     ),
     Op("GET", "/projects/{project_id}/baselines", READ_P1, url=p1("/baselines")),
     # --- team: resources, assignments, workload, levelling -------------------------------------------------

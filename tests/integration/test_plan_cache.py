@@ -604,6 +604,7 @@ PLAN_FREE_VALUES = {
     "optimistic": "1d",
     "most_likely": "2d",
     "pessimistic": "6d",
+    "custom_fields": {"Customer": "ACME"},  # a text field the test defines
 }
 
 
@@ -614,12 +615,24 @@ def test_plan_free_fields_are_exactly_those_that_touch_no_engine_input() -> None
 
 
 @pytest.mark.parametrize(
-    "fields", [("name",), ("description",), ("priority",), ("optimistic", "most_likely", "pessimistic")]
+    "fields",
+    [
+        ("name",),
+        ("description",),
+        ("priority",),
+        ("optimistic", "most_likely", "pessimistic"),
+        ("custom_fields",),
+    ],
 )  # a three-point estimate is set as a whole
 def test_plan_free_edits_take_no_plan_lock_and_leave_the_plan_alone(
     db: Database, net: dict[str, Any], fields: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     p, tid = net["p"], net["ids"][5]
+    if "custom_fields" in fields:
+        from charter.services import custom_fields
+
+        with db.uow() as s:
+            custom_fields.create_field(s, net["admin"], p, name="Customer", kind="text")
     locks: list[int] = []
     original = tasks_svc.lock_plan
     monkeypatch.setattr(tasks_svc, "lock_plan", lambda s, pid: (locks.append(pid), original(s, pid)))

@@ -191,6 +191,17 @@ def _cal_exception(w: World) -> int:
     return int(c["exceptions"][0]["id"])
 
 
+def _web_field(w: World, suffix: str = "", *, archived: bool = False) -> str:
+    """A custom field of P1 made for the cell (archived: version 2), as its page's URL."""
+    from charter.services import custom_fields
+
+    with w.db.uow() as s:
+        f = custom_fields.create_field(s, w.actor("admin"), w.p1, name="Customer", kind="text")
+        if archived:
+            custom_fields.update_field(s, w.actor("admin"), w.p1, f["id"], 1, archived=True)
+    return f"/projects/{w.p1}/fields/{f['id']}{suffix}"
+
+
 def _cal_form(w: World, c: str) -> dict[str, Any]:
     """The calendar form: every day, round the clock."""
     return {"version": "1", "name": "24x7", "shifts": "00:00-24:00", **{f"day_{i}": "on" for i in range(7)}}
@@ -274,6 +285,14 @@ SCHEDULE_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {f"user_{w.users['worker']}": "on", f"user_{w.users['task_leader']}": "on"}),
     Op("/projects/{project_id}/tasks/{task_id}/delete", in_p1("pm", "task_leader_b"),
        url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['b']}/delete", form=lambda w, c: {"version": "1"}),
+    Op("/projects/{project_id}/fields", in_p1("pm"), url=p1("/fields"),
+       form=lambda w, c: {"name": "Component", "kind": "choice", "choices": "Backend\nFrontend"}),
+    Op("/projects/{project_id}/fields/{field_id}", in_p1("pm"), url=lambda w, c: _web_field(w),
+       form=lambda w, c: {"version": "1", "name": "Client"}),
+    Op("/projects/{project_id}/fields/{field_id}/archive", in_p1("pm"), url=lambda w, c: _web_field(w, "/archive"),
+       form=lambda w, c: {"version": "1"}),
+    Op("/projects/{project_id}/fields/{field_id}/restore", in_p1("pm"),
+       url=lambda w, c: _web_field(w, "/restore", archived=True), form=lambda w, c: {"version": "2"}),
     Op("/projects/{project_id}/calendars", in_p1("pm"), url=p1("/calendars"), form=_cal_form),
     Op("/projects/{project_id}/calendars/{calendar_id}", in_p1("pm"),
        url=lambda w, c: f"/projects/{w.p1}/calendars/{w.calendars['p1']}", form=_cal_form),
@@ -741,6 +760,9 @@ def p2(fmt: str, make: Callable[[World], Any]) -> Url:
 # P1's objects through P2's URLs: P2's PM (the outsider) and the admin see P2 but the object is not in it, and
 # P1's members cannot see P2: 404 for every signed-in caller.
 CROSS_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/fields/{field_id}", nowhere(), "P1's field through P2",
+       url=lambda w, c: _web_field(w).replace(f"/projects/{w.p1}/", f"/projects/{w.p2}/"),
+       form=lambda w, c: {"version": "1", "name": "Client"}),
     Op("/projects/{project_id}/calendars/{calendar_id}", nowhere(), "P1's calendar through P2",
        url=lambda w, c: f"/projects/{w.p2}/calendars/{w.calendars['p1']}", form=_cal_form),
     Op("/projects/{project_id}/calendars/{calendar_id}/exceptions", nowhere(), "P1's calendar through P2",

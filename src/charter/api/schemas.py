@@ -405,6 +405,39 @@ ConstraintName = Literal["asap", "alap", "snet", "snlt", "fnet", "fnlt", "mso", 
 TaskStatusName = Literal["not_started", "in_progress", "completed", "on_hold", "cancelled"]
 
 
+CustomValue = Annotated[
+    str | int | float | bool | None,
+    Field(description="text or a choice: a string; a number; a date: YYYY-MM-DD; a flag: true or false"),
+]
+
+
+class CustomFieldIn(In):
+    name: str = Field(min_length=1, max_length=80)
+    kind: Literal["text", "number", "date", "choice", "flag"]
+    choices: list[Annotated[str, Field(max_length=120)]] | None = Field(
+        default=None, max_length=100, description="a choice field's options, in order"
+    )
+
+
+class CustomFieldUpdate(Patch):
+    version: int
+    name: str | None = Field(default=None, min_length=1, max_length=80)
+    choices: list[Annotated[str, Field(max_length=120)]] | None = Field(default=None, max_length=100)
+    position: int | None = Field(default=None, ge=0, le=10000)
+    archived: bool | None = Field(default=None, description="archived fields keep their values, hidden")
+
+
+class CustomFieldOut(Out):
+    id: int
+    project_id: int
+    name: str
+    kind: str
+    choices: list[str]
+    position: int
+    archived: bool
+    version: int
+
+
 class TaskFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=20000)
     description: str | None = None
@@ -429,6 +462,12 @@ class TaskFields(BaseModel):
     position: int | None = Field(default=None, ge=0)
     task_type: Literal["fixed_units", "fixed_duration", "fixed_work"] | None = None
     effort_driven: bool | None = None
+    custom_fields: dict[str, CustomValue] | None = Field(
+        default=None,
+        max_length=50,
+        description='values of the project\'s custom fields by field name ({"Customer": "ACME", '
+        '"Story points": 5}); fields left out keep their value, null or "" clears one',
+    )
 
 
 class TaskCreate(TaskFields):
@@ -528,6 +567,9 @@ class TaskOut(Out):
     critical: bool
     violation: str | None
     assignees: list[PersonRef]
+    custom_fields: dict[str, CustomValue] = Field(
+        default_factory=dict, description="the project's custom fields in use, by name (null: not set)"
+    )
     baseline: BaselineValues | None = None
     version: int
 

@@ -14,6 +14,7 @@ from charter.cli.change_control import change_app, concern_app
 from charter.cli.common import CharterGroup
 from charter.cli.comms import comms_app, messages_app
 from charter.cli.conflicts import conflicts_app
+from charter.cli.custom_fields import field_app
 from charter.cli.meetings import meeting_app
 from charter.cli.notify import notify_app
 from charter.cli.notify import worker as worker_cmd
@@ -76,6 +77,7 @@ app.command("export")(schedule.export)
 app.add_typer(schedule.baseline_app, name="baseline")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(task_app, name="task")
+app.add_typer(field_app, name="field")
 app.add_typer(wp_app, name="wp")
 app.add_typer(timesheet_app, name="timesheet")
 app.add_typer(time_app, name="time")

@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from charter.cli.common import JsonFlag, console, print_json, print_result, print_rows, run_in_project
+from charter.cli.custom_fields import parse_assignments
 from charter.domain.errors import ValidationError
 from charter.services import accounts, scheduling, tasks, work_packages
 from charter.services.timesheets import find_task_id
@@ -129,6 +130,9 @@ def show_cmd(project: Project, task: TaskRef, as_json: JsonFlag = False) -> None
     ]
     if t.get("violation"):
         facts.append(("[red]violation[/red]", escape(t["violation"])))
+    for fname, v in t["custom_fields"].items():
+        shown = "—" if v is None else ("yes" if v is True else "no" if v is False else str(v))
+        facts.append((escape(fname), escape(shown)))
     for k, v in facts:
         console.print(f"  {k}: {v}")
     for side in ("predecessors", "successors"):
@@ -183,6 +187,14 @@ Constr = Annotated[str | None, typer.Option(help=f"Constraint: {CONSTRAINTS}.")]
 CDate = Annotated[str | None, typer.Option(help="The constraint's date (ISO date or date-time).")]
 Deadline = Annotated[str | None, typer.Option(help="A deadline (ISO date or date-time; '' clears it).")]
 Est = Annotated[str | None, typer.Option(help="Three-point estimate (e.g. 4d; '' clears it).")]
+FieldOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--field",
+        help='A custom field\'s value: "Story points=5", "Component=Backend" ("Name=" clears it); repeat for '
+        "several (see `charter field list`).",
+    ),
+]
 
 
 @task_app.command("add")
@@ -209,6 +221,7 @@ def add_cmd(
     assign: Annotated[
         list[str] | None, typer.Option(help="A person who works on it (username; repeat).")
     ] = None,
+    field: FieldOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Add a task (in a work package with --wp), with its predecessors and people; all of it or nothing."""
@@ -218,6 +231,9 @@ def add_cmd(
                          priority=priority, constraint=constraint, constraint_date=constraint_date,
                          deadline=deadline, optimistic=optimistic, most_likely=most_likely,
                          pessimistic=pessimistic)  # fmt: skip
+        values = parse_assignments(field)
+        if values:
+            fields["custom_fields"] = values
         t = tasks.create_task(s, a, pid, name=name, work_package_id=_wp(s, a, pid, wp), **fields)
         for ref in after or []:
             tasks.create_link(s, a, pid, pred_id=find_task_id(s, a, pid, ref), succ_id=t["id"])
@@ -255,6 +271,7 @@ def update_cmd(
     optimistic: Est = None,
     most_likely: Est = None,
     pessimistic: Est = None,
+    field: FieldOpt = None,
     version: Version = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -267,6 +284,9 @@ def update_cmd(
                       optimistic=optimistic, most_likely=most_likely, pessimistic=pessimistic)  # fmt: skip
     if name is not None:
         changes["name"] = name
+    values = parse_assignments(field)
+    if values:
+        changes["custom_fields"] = values
     if not changes and wp is None:
         raise ValidationError("nothing to change: give at least one option", field="task")
 

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from charter.domain.errors import ValidationError
 
@@ -192,6 +192,7 @@ class TaskSpec:
     baselines: list[BaselineSpec] = field(default_factory=list)
     assignments: list[AssignmentSpec] = field(default_factory=list)
     line: int | None = None  # where it came from, for error messages
+    custom: dict[str, Any] = field(default_factory=dict)  # custom field values by field name (export only)
 
 
 @dataclass
@@ -224,6 +225,7 @@ class PlanSpec:
     links: list[LinkSpec] = field(default_factory=list)
     resources: list[ResourceSpec] = field(default_factory=list)
     minutes_per_day: int = 480
+    custom_fields: list[tuple[str, str]] = field(default_factory=list)  # (name, kind) in order (export only)
 
 
 @dataclass

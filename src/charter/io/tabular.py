@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from charter.domain.custom_fields import format_value
 from charter.domain.errors import BadRequest, ValidationError
 from charter.domain.figures import counted
 from charter.domain.schedule import (
@@ -446,7 +447,7 @@ def _export_rows(plan: PlanSpec, native_dates: bool) -> Iterator[list[Any]]:
         preds.setdefault(link.succ_ref, []).append(_format_link(link, mpd))
     wbs: dict[str, str] = {}
     counters: dict[str | None, int] = {}
-    yield list(COLUMNS)
+    yield [*COLUMNS, *(name for name, _ in plan.custom_fields)]
     for t in outline_order(plan.tasks):
         counters[t.parent_ref] = counters.get(t.parent_ref, 0) + 1
         up = wbs.get(t.parent_ref or "")
@@ -464,7 +465,19 @@ def _export_rows(plan: PlanSpec, native_dates: bool) -> Iterator[list[Any]]:
             est(t.optimistic), est(t.most_likely), est(t.pessimistic), _number(t.percent_complete),
             t.constraint_type.value, when(t.constraint_date), when(t.deadline), t.priority,
             ";".join(preds.get(t.ref, [])), when(t.start), when(t.finish), t.description,
+            *(_custom(kind, t.custom.get(name), native_dates) for name, kind in plan.custom_fields),
         ]  # fmt: skip
+
+
+def _custom(kind: str, value: Any, native: bool) -> Any:
+    """A custom field's cell: a number and a date as themselves in a workbook, text in CSV; a flag yes/no."""
+    if value is None:
+        return ""
+    if native and kind == "number":
+        return value
+    if native and kind == "date":
+        return dt.date.fromisoformat(value)
+    return format_value(kind, value)
 
 
 def write_csv(plan: PlanSpec) -> bytes:

@@ -293,6 +293,22 @@ class Task(Versioned, Base):
     )  # set by resource levelling
     created_at: Mapped[datetime]
     plan_rev: Mapped[int] = _plan_rev()
+    # the project's custom fields' values, by the field's id (as a string): {"3": "ACME", "4": 5}
+    custom: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CustomField(Versioned, Base):
+    """A field a project records on its tasks (domain.custom_fields); archived ones keep their values."""
+
+    __tablename__ = "custom_fields"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(8))  # text|number|date|choice|flag
+    choices: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
 
 
 class TaskComputed(Base):

@@ -511,10 +511,17 @@ CRM_TASKS: tuple[tuple[str, str, str, tuple[tuple[str, str, str], ...], tuple[st
 def _seed_crm_schedule(s: Session, marco: Actor, pid: int, wp_ids: dict[str, int]) -> dict[str, int]:
     """Tasks, links and assignments of the CRM plan (Lena carries two integrations at once: over-allocated),
     and baseline 0 as approved at kick-off."""
-    from charter.services import scheduling, tasks
+    from charter.services import custom_fields, scheduling, tasks
 
+    # what Marco tracks beyond the built-in fields: which tasks the customers notice, and the change ticket of
+    # the go-live in the IT service desk
+    custom_fields.create_field(s, marco, pid, name="Customer-facing", kind="flag")
+    custom_fields.create_field(s, marco, pid, name="Change ticket", kind="text")
     ids: dict[str, int] = {}
     for name, code, duration, _preds, _people in CRM_TASKS:
+        values: dict[str, Any] = {"Customer-facing": code.startswith("4")}
+        if name == "Go-live weekend":
+            values["Change ticket"] = "CHG-2031"
         t = tasks.create_task(
             s,
             marco,
@@ -523,6 +530,7 @@ def _seed_crm_schedule(s: Session, marco: Actor, pid: int, wp_ids: dict[str, int
             work_package_id=wp_ids[code],
             duration=duration,
             milestone=duration == "0d",
+            custom_fields=values,
         )
         ids[name] = t["id"]
     for name, _code, _duration, preds, people in CRM_TASKS:

@@ -32,7 +32,7 @@ from charter.persistence.models import (
     User,
     WorkPackage,
 )
-from charter.services import journal, projects
+from charter.services import custom_fields, journal, projects
 from charter.services.authz import project_for
 from charter.services.calendars import calendar_range, project_calendar_row
 from charter.services.context import Actor, now
@@ -463,6 +463,7 @@ def export_plan(s: Session, actor: Actor, project_id: int) -> PlanSpec:
             select(User).where(User.id.in_({x["user_id"] for x in people.values() if x["user_id"]}))
         )
     }
+    fields = custom_fields.definitions(s, project_id)
     rows: list[tuple[list[int], rules.TaskSpec]] = []
     for w in wps:
         rows.append(
@@ -489,6 +490,7 @@ def export_plan(s: Session, actor: Actor, project_id: int) -> PlanSpec:
             calendar_ref=str(t.calendar_id) if t.calendar_id else None,
             start=comp.start if comp else None, finish=comp.finish if comp else None,
             baselines=sorted(btasks.get(t.id, []), key=lambda b: b.number),
+            custom={f.name: (t.custom or {}).get(str(f.id)) for f in fields},
             assignments=[rules.AssignmentSpec(resource_ref=f"R{x['resource_id']}", units=x["units"],
                                               work=x["work_minutes"]) for x in assigned.get(t.id, [])],
         )))  # fmt: skip
@@ -518,6 +520,7 @@ def export_plan(s: Session, actor: Actor, project_id: int) -> PlanSpec:
         tasks=[r[1] for r in rows],
         links=links,
         resources=resources,
+        custom_fields=[(f.name, f.kind) for f in fields],
         minutes_per_day=mpd,
     )
 

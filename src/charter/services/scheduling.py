@@ -31,7 +31,7 @@ from charter.persistence.models import (
     TaskLink,
     WorkPackage,
 )
-from charter.services import gantt_rows, journal, plan_cache
+from charter.services import custom_fields, gantt_rows, journal, plan_cache
 from charter.services.authz import project_for
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
 from charter.services.context import Actor, now
@@ -704,8 +704,16 @@ def _minutes_per_day(s: Session, project_id: int) -> int:
     return sum(b - a for a, b in c.shifts) or 480
 
 
-def task_dict(t: Any, c: Any, mpd: int, assignees: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A task as plain data; `t` and `c` are a Task and its TaskComputed, or one Core row holding both."""
+def task_dict(
+    t: Any,
+    c: Any,
+    mpd: int,
+    assignees: list[dict[str, Any]] | None = None,
+    fields: Sequence[tuple[int, str]] = (),
+) -> dict[str, Any]:
+    """A task as plain data; `t` and `c` are a Task and its TaskComputed, or one Core row holding both;
+    `fields` the project's custom fields in use (custom_fields.name_map)."""
+    held = t.custom or {}
     return {
         "id": t.id,
         "project_id": t.project_id,
@@ -747,6 +755,7 @@ def task_dict(t: Any, c: Any, mpd: int, assignees: list[dict[str, Any]] | None =
         "critical": bool(c.critical) if c else False,
         "violation": c.violation if c else None,
         "assignees": assignees or [],
+        "custom_fields": {name: held.get(str(fid)) for fid, name in fields},
         "version": t.version,
     }
 
@@ -776,7 +785,8 @@ def get_schedule(
     from charter.services.resources import assignees_of
 
     people = assignees_of(s, list(only)) if only is not None else assignees_of(s, project_id=project_id)
-    tasks = [task_dict(r, r if r.computed is not None else None, mpd, people.get(r.id)) for r in rows]
+    fields = custom_fields.name_map(s, project_id)
+    tasks = [task_dict(r, r if r.computed is not None else None, mpd, people.get(r.id), fields) for r in rows]
     base: dict[int, BaselineTask] = {}
     base_row = None
     if baseline is not None:

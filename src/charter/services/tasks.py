@@ -28,7 +28,7 @@ from charter.persistence.models import (
     User,
     WorkPackage,
 )
-from charter.services import journal, notifications
+from charter.services import custom_fields, journal, notifications
 from charter.services.authz import grants, project_for, work_package_target
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
 from charter.services.context import Actor, now
@@ -47,7 +47,7 @@ PROGRESS_FIELDS = frozenset({"percent_complete", "actual_start", "actual_finish"
 EDITABLE = frozenset({
     "name", "description", "work_package_id", "milestone", "duration", "optimistic", "most_likely", "pessimistic",
     "work", "percent_complete", "actual_start", "actual_finish", "status", "priority", "constraint_type",
-    "constraint_date", "deadline", "calendar_id", "position", "task_type", "effort_driven",
+    "constraint_date", "deadline", "calendar_id", "position", "task_type", "effort_driven", "custom_fields",
 })  # fmt: skip
 
 
@@ -59,7 +59,9 @@ def _target(s: Session, work_package_id: int | None) -> Any:
 # code, no status derivation, no assignment): such an edit takes the task's row lock without the plan lock,
 # so it never queues behind another task's rescheduling (lock order stays plan, then task: an edit of these
 # alone never asks for the plan lock afterwards).
-PLAN_FREE_FIELDS = frozenset({"name", "description", "priority", "optimistic", "most_likely", "pessimistic"})
+PLAN_FREE_FIELDS = frozenset(
+    {"name", "description", "priority", "optimistic", "most_likely", "pessimistic", "custom_fields"}
+)
 
 
 def _get(
@@ -113,6 +115,10 @@ def _normalise(s: Session, project_id: int, values: dict[str, Any], where: str) 
         raise ValidationError("task type is fixed_units, fixed_duration or fixed_work", field="task_type")
     if out.get("milestone"):
         out["duration"] = 0
+    if (
+        "custom_fields" in out
+    ):  # {name: value} → {field id: stored value}, merged into the task's by the caller
+        out["custom_fields"] = custom_fields.parse_task_values(s, project_id, out["custom_fields"])
     for k in ("name",):
         if k in out and not (out[k] or "").strip():
             raise ValidationError(
@@ -150,7 +156,13 @@ def _derive_status(t: Task, explicit: bool) -> None:
 
 
 def _computed(s: Session, t: Task) -> dict[str, Any]:
-    return task_dict(t, s.get(TaskComputed, t.id), _minutes_per_day(s, t.project_id), _assignees(s, t.id))
+    return task_dict(
+        t,
+        s.get(TaskComputed, t.id),
+        _minutes_per_day(s, t.project_id),
+        _assignees(s, t.id),
+        custom_fields.name_map(s, t.project_id),
+    )
 
 
 def _assignees(s: Session, task_id: int) -> list[dict[str, Any]]:
@@ -189,10 +201,12 @@ def _create(
         raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
     values = _normalise(s, project_id, {"name": name, **fields}, "")
     values.setdefault("duration", 0 if values.get("milestone") else _minutes_per_day(s, project_id))
+    custom = custom_fields.merged(None, values.pop("custom_fields", {}))
     t = Task(
         project_id=project_id,
         work_package_id=work_package_id,
         created_at=now(),
+        custom=custom,
         position=values.pop("position", None) or next_position(s, project_id, work_package_id),
         **{k: (v.value if hasattr(v, "value") else v) for k, v in values.items()},
     )
@@ -273,6 +287,8 @@ def update_task(
     values = _normalise(s, project_id, changes, f"task {t.name!r}")
     before = journal.snapshot(t)
     planned = [getattr(t, k) for k in ENGINE_FIELDS]
+    if "custom_fields" in values:
+        t.custom = custom_fields.merged(t.custom, values.pop("custom_fields"))
     for k, v in values.items():
         setattr(t, k, v.value if hasattr(v, "value") else v)
     if isinstance(t.name, str):

@@ -155,6 +155,9 @@ def install_web(app: FastAPI, db: Database) -> None:
     from charter.web import routes_calendars
 
     app.include_router(routes_calendars.router, include_in_schema=False)
+    from charter.web import routes_fields
+
+    app.include_router(routes_fields.router, include_in_schema=False)
     from charter.web import routes_webhooks
 
     app.include_router(routes_webhooks.router, include_in_schema=False)

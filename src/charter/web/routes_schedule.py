@@ -21,6 +21,7 @@ from charter.domain.roles import Perm
 from charter.services import (
     budget,
     calendars,
+    custom_fields,
     gantt_rows,
     interchange,
     projects,
@@ -601,6 +602,7 @@ def _task_page(
         except PermissionDenied:
             fixed_costs = None
         about = discussion(s, actor, project_id, "task", task_id)
+        fields = custom_fields.list_fields(s, actor, project_id)
         members: dict[int, str] = {}
         if team:
             for a in roles.list_assignments(s, actor, project_id):
@@ -629,6 +631,7 @@ def _task_page(
             "dtl": _dtl,
             "fixed_costs": fixed_costs,
             "discussion": about,
+            "fields": fields,
             "constraint_types": ["asap", "alap", "snet", "snlt", "fnet", "fnlt", "mso", "mfo"],
             "statuses": ["not_started", "in_progress", "completed", "on_hold", "cancelled"],
             "error": error,
@@ -668,6 +671,9 @@ def _task_changes(form: dict[str, str]) -> dict[str, Any]:
     for k in WHEN_FIELDS:
         if k in form:
             changes[k] = tasks.parse_when(form[k].strip(), k)
+    values = {k[3:]: v for k, v in form.items() if k.startswith("cf:")}  # the custom fields, by name
+    if values and "name" in form:
+        changes["custom_fields"] = values
     return changes
 
 

@@ -9,7 +9,7 @@ from charter import etag
 from charter.api import schemas as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.services import calendars, scheduling, tasks
+from charter.services import calendars, custom_fields, scheduling, tasks
 from charter.services.authz import project_for
 
 router = APIRouter(responses=ERRORS, tags=["schedule"])
@@ -163,6 +163,47 @@ def delete_link(
     with db.uow() as s:
         tasks.delete_link(s, actor, project_id, link_id, version)
     return Response(status_code=204)
+
+
+@router.get("/projects/{project_id}/custom-fields", response_model=list[S.CustomFieldOut])
+def list_custom_fields(
+    project_id: int,
+    actor: CurrentActor,
+    db: DB,
+    archived: bool = Query(False, description="the archived fields too, after those in use"),
+) -> list[dict[str, Any]]:
+    """The fields the project records on its tasks, in their order. A task's values are in its
+    `custom_fields`, by field name."""
+    with db.uow(readonly=True) as s:
+        return custom_fields.list_fields(s, actor, project_id, archived=archived)
+
+
+@router.post("/projects/{project_id}/custom-fields", response_model=S.CustomFieldOut, status_code=201)
+def create_custom_field(
+    project_id: int, body: S.CustomFieldIn, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    """Add a field (project.edit): text, number, date, choice (with its choices) or flag. 409 when a field in
+    use has the name."""
+    with db.uow() as s:
+        return custom_fields.create_field(s, actor, project_id, **body.model_dump())
+
+
+@router.get("/projects/{project_id}/custom-fields/{field_id}", response_model=S.CustomFieldOut)
+def get_custom_field(project_id: int, field_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    with db.uow(readonly=True) as s:
+        return custom_fields.get_field(s, actor, project_id, field_id)
+
+
+@router.patch("/projects/{project_id}/custom-fields/{field_id}", response_model=S.CustomFieldOut)
+def update_custom_field(
+    project_id: int, field_id: int, body: S.CustomFieldUpdate, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    """Rename, reorder, change the choices (a choice tasks still hold cannot go: 409), archive or restore.
+    The kind never changes."""
+    d = body.model_dump(exclude_unset=True)
+    version = d.pop("version")
+    with db.uow() as s:
+        return custom_fields.update_field(s, actor, project_id, field_id, version, **d)
 
 
 @router.get("/projects/{project_id}/calendars", response_model=list[S.CalendarOut])

@@ -1,0 +1,169 @@
+"""Custom fields: what a project records on its tasks beyond the built-in fields (a customer, story points, a
+release date, a component chosen from a list, a "needs security review" flag).
+
+A definition has a name, a kind and, for a choice, its options. A task's values are plain JSON: text and
+choices as strings, numbers as numbers, dates as ISO strings ("2030-01-07"), flags as true/false; an empty
+value clears the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from charter.domain.errors import ValidationError
+
+MAX_NAME = 80
+MAX_TEXT = 2000
+MAX_CHOICES = 100
+MAX_CHOICE = 120
+MAX_FIELDS = 50  # per project: the task page and the export get one row or column each
+_TRUE = {"true", "yes", "on", "1", "y", "x"}
+_FALSE = {"false", "no", "off", "0", "n", ""}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    CHOICE = "choice"
+    FLAG = "flag"
+
+
+def parse_kind(value: object) -> FieldKind:
+    try:
+        return FieldKind(str(value).strip().lower())
+    except ValueError:
+        allowed = ", ".join(k.value for k in FieldKind)
+        raise ValidationError(f"{value!r} is not a field kind; use one of: {allowed}", field="kind") from None
+
+
+def clean_name(value: object) -> str:
+    name = " ".join(str(value or "").split())
+    if not name:
+        raise ValidationError("the field needs a name", field="name")
+    if len(name) > MAX_NAME:
+        raise ValidationError(f"the name is {len(name)} characters; the limit is {MAX_NAME}", field="name")
+    return name
+
+
+def clean_choices(kind: FieldKind, value: object) -> list[str]:
+    """A choice field's options, in order, each once; other kinds have none."""
+    if value is None or value == "":
+        items: list[Any] = []
+    elif isinstance(value, str):  # a form or the CLI: one option per line, or comma-separated on one line
+        items = value.splitlines() if "\n" in value else value.split(",")
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise ValidationError("the choices are a list of words", field="choices")
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ValidationError("the choices are a list of words", field="choices")
+        c = " ".join(item.split())
+        if not c:
+            continue
+        if len(c) > MAX_CHOICE:
+            raise ValidationError(
+                f"the choice {c[:20]!r}… is {len(c)} characters; the limit is {MAX_CHOICE}", field="choices"
+            )
+        if c.casefold() in (o.casefold() for o in out):
+            raise ValidationError(f"the choice {c!r} is listed twice", field="choices")
+        out.append(c)
+    if kind is FieldKind.CHOICE and not out:
+        raise ValidationError("a choice field needs at least one choice", field="choices")
+    if kind is not FieldKind.CHOICE and out:
+        raise ValidationError(f"a {kind.value} field has no choices", field="choices")
+    if len(out) > MAX_CHOICES:
+        raise ValidationError(f"{len(out)} choices; the limit is {MAX_CHOICES}", field="choices")
+    return out
+
+
+def parse_value(kind: FieldKind, choices: list[str], value: object, field: str) -> Any:
+    """The stored form of a value typed or sent for a field of this kind; None (nothing, an empty string)
+    clears it. `field` names the field in the error ("custom_fields.Customer")."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None if kind is not FieldKind.FLAG else False
+    if kind is FieldKind.TEXT:
+        if not isinstance(value, str):
+            raise ValidationError("must be text", field=field)
+        text = value.strip()
+        if len(text) > MAX_TEXT:
+            raise ValidationError(f"the text is {len(text)} characters; the limit is {MAX_TEXT}", field=field)
+        if "\x00" in text:
+            raise ValidationError("must not contain NUL characters", field=field)
+        return text
+    if kind is FieldKind.NUMBER:
+        return _number(value, field)
+    if kind is FieldKind.DATE:
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        text = str(value).strip()
+        try:
+            day = dt.date.fromisoformat(text) if len(text) == 10 else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise ValidationError(f"{text!r} is not a date (YYYY-MM-DD)", field=field)
+        return day.isoformat()
+    if kind is FieldKind.CHOICE:
+        if not isinstance(value, str):
+            raise ValidationError(f"must be one of: {', '.join(choices)}", field=field)
+        wanted = " ".join(value.split()).casefold()
+        for c in choices:
+            if c.casefold() == wanted:
+                return c
+        raise ValidationError(f"{value.strip()!r} is not one of: {', '.join(choices)}", field=field)
+    # a flag
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ValidationError("must be yes or no", field=field)
+
+
+def _number(value: object, field: str) -> int | float:
+    if isinstance(value, bool):
+        raise ValidationError("must be a number", field=field)
+    if isinstance(value, int):
+        n: int | float = value
+    elif isinstance(value, float):
+        n = value
+    else:
+        text = str(value).strip()
+        if not _NUMBER.match(text):
+            raise ValidationError(f"{text!r} is not a number (write 1500 or 2.5)", field=field)
+        try:
+            d = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError(f"{text!r} is not a number", field=field) from None
+        n = int(d) if d == d.to_integral_value() and abs(d) < 10**15 else float(d)
+    if isinstance(n, float) and not math.isfinite(n):
+        raise ValidationError("must be a finite number", field=field)
+    if abs(n) >= 10**15:
+        raise ValidationError("must be less than 10^15 in size", field=field)
+    if isinstance(n, float) and n == int(n):
+        return int(n)
+    return n
+
+
+def format_value(kind: str, value: Any) -> str:
+    """A stored value as a person reads it (the task page, the CLI, an export cell)."""
+    if value is None:
+        return ""
+    if kind == FieldKind.FLAG:
+        return "yes" if value else "no"
+    if kind == FieldKind.NUMBER and isinstance(value, float):
+        return f"{value:g}" if abs(value) < 1e6 else f"{value:f}".rstrip("0").rstrip(".")
+    return str(value)

@@ -1,0 +1,244 @@
+"""Custom fields: a project's own fields on its tasks (domain.custom_fields).
+
+The Project Manager (project.edit) defines them; whoever may edit a task (task.edit on its work package) sets
+its values, as part of the task's own update: the values live on the task row (`tasks.custom`, by field id),
+so a value changes with the task's version, is journaled with it, and a stale write of it gets 409. A field
+is archived, never deleted: its values stay on the tasks and come back when it is restored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from charter.domain import custom_fields as rules
+from charter.domain.errors import Conflict, NotFound, ValidationError, stale
+from charter.domain.roles import Perm
+from charter.persistence.db import get_for_update
+from charter.persistence.models import CustomField, Task
+from charter.services import journal
+from charter.services.authz import project_for
+from charter.services.context import Actor, now
+
+CHANGEABLE = frozenset({"name", "choices", "position", "archived"})
+
+
+def field_dict(f: CustomField) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "project_id": f.project_id,
+        "name": f.name,
+        "kind": f.kind,
+        "choices": list(f.choices or []),
+        "position": f.position,
+        "archived": f.archived,
+        "version": f.version,
+    }
+
+
+def definitions(s: Session, project_id: int) -> list[CustomField]:
+    """The project's fields in use (not archived), in their order: what a task shows and accepts."""
+    return list(
+        s.scalars(
+            select(CustomField)
+            .where(CustomField.project_id == project_id, CustomField.archived.is_(False))
+            .order_by(CustomField.position, CustomField.id)
+        )
+    )
+
+
+def list_fields(s: Session, actor: Actor, project_id: int, *, archived: bool = False) -> list[dict[str, Any]]:
+    """The fields in use, in order; with `archived`, the archived ones after them."""
+    project_for(s, actor, project_id)
+    q = select(CustomField).where(CustomField.project_id == project_id)
+    if not archived:
+        q = q.where(CustomField.archived.is_(False))
+    rows = s.scalars(q.order_by(CustomField.archived, CustomField.position, CustomField.id))
+    return [field_dict(f) for f in rows]
+
+
+def _get(s: Session, project_id: int, field_id: int, *, lock: bool = False) -> CustomField:
+    f = get_for_update(s, CustomField, field_id) if lock else s.get(CustomField, field_id)
+    if f is None or f.project_id != project_id:
+        raise NotFound(f"custom field {field_id} not found in this project", field="field_id")
+    return f
+
+
+def get_field(s: Session, actor: Actor, project_id: int, field_id: int) -> dict[str, Any]:
+    project_for(s, actor, project_id)
+    return field_dict(_get(s, project_id, field_id))
+
+
+def _check_name_free(s: Session, project_id: int, name: str, but: int | None = None) -> None:
+    for other in definitions(s, project_id):
+        if other.id != but and other.name.casefold() == name.casefold():
+            raise Conflict(f"this project already has a field named {other.name!r}", field="name")
+
+
+def _check_room(s: Session, project_id: int) -> None:
+    if len(definitions(s, project_id)) >= rules.MAX_FIELDS:
+        raise Conflict(
+            f"a project has at most {rules.MAX_FIELDS} custom fields in use; archive one first", field="name"
+        )
+
+
+def create_field(
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    *,
+    name: str,
+    kind: str,
+    choices: Any = None,
+) -> dict[str, Any]:
+    # the project's row lock: two people adding "Customer" at once get one field and one 409
+    project_for(s, actor, project_id, Perm.PROJECT_EDIT, for_update=True)
+    clean = rules.clean_name(name)
+    k = rules.parse_kind(kind)
+    options = rules.clean_choices(k, choices)
+    _check_name_free(s, project_id, clean)
+    _check_room(s, project_id)
+    last = s.scalar(select(func.max(CustomField.position)).where(CustomField.project_id == project_id))
+    f = CustomField(
+        project_id=project_id,
+        name=clean,
+        kind=k.value,
+        choices=options,
+        position=(last or 0) + 1,
+        archived=False,
+        created_at=now(),
+    )
+    s.add(f)
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="custom_field",
+        entity_id=f.id,
+        action="create",
+        project_id=project_id,
+        after=journal.snapshot(f),
+    )
+    return field_dict(f)
+
+
+def _tasks_with(s: Session, project_id: int, field_id: int) -> list[tuple[int, Any]]:
+    """(task id, value) of the project's tasks that hold a value of this field (read in Python: JSON
+    querying differs between the databases, and a project has thousands of tasks at most)."""
+    key = str(field_id)
+    rows = s.execute(
+        select(Task.id, Task.custom).where(Task.project_id == project_id, Task.custom.is_not(None))
+    )
+    return [(tid, custom[key]) for tid, custom in rows if custom and custom.get(key) is not None]
+
+
+def update_field(
+    s: Session, actor: Actor, project_id: int, field_id: int, version: int, **changes: Any
+) -> dict[str, Any]:
+    """Rename, change the choices, move, archive or restore a field. Its kind never changes (the values
+    were checked against it); a choice that tasks still hold cannot be removed."""
+    project_for(s, actor, project_id, Perm.PROJECT_EDIT, for_update=True)
+    if "kind" in changes:
+        raise ValidationError(
+            "a field's kind cannot change; add a new field and archive this one", field="kind"
+        )
+    unknown = set(changes) - CHANGEABLE
+    if unknown:
+        raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    f = _get(s, project_id, field_id, lock=True)
+    if f.version != version:
+        raise stale("custom field", version, field_dict(f))
+    before = journal.snapshot(f)
+    kind = rules.FieldKind(f.kind)
+    # every check reads before anything is set: a read would flush a half-made change (and bump the version)
+    archived = f.archived if changes.get("archived") is None else bool(changes["archived"])
+    name = f.name if changes.get("name") is None else rules.clean_name(changes["name"])
+    if not archived and (f.archived or name != f.name):  # restored or renamed among the fields in use
+        _check_name_free(s, project_id, name, but=f.id)
+    if f.archived and not archived:
+        _check_room(s, project_id)
+    options = list(f.choices or [])
+    if changes.get("choices") is not None:
+        options = rules.clean_choices(kind, changes["choices"])
+        kept = {c.casefold() for c in options}
+        held = [(tid, v) for tid, v in _tasks_with(s, project_id, f.id) if str(v).casefold() not in kept]
+        if held:
+            values = sorted({str(v) for _, v in held})
+            raise Conflict(
+                f"{len(held)} task(s) still have {', '.join(repr(v) for v in values[:5])}; "
+                "change them before removing the choice",
+                field="choices",
+            )
+    position = f.position
+    if changes.get("position") is not None:
+        position = changes["position"]
+        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= 10_000:
+            raise ValidationError("the position is a whole number from 0 to 10000", field="position")
+    f.archived, f.name, f.choices, f.position = archived, name, options, position
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="custom_field",
+        entity_id=f.id,
+        action="update",
+        project_id=project_id,
+        before=before,
+        after=journal.snapshot(f),
+    )
+    return field_dict(f)
+
+
+# ------------------------------------------------------------------------------------------ task values
+
+
+def parse_task_values(s: Session, project_id: int, values: Any) -> dict[str, Any]:
+    """{field name: value as sent} → {field id as a string: stored value}, for the fields in use; a name the
+    project does not have, or a value that does not fit its kind, is a 422 naming the field."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ValidationError("custom_fields is an object of field names and values", field="custom_fields")
+    by_name = {f.name.casefold(): f for f in definitions(s, project_id)}
+    out: dict[str, Any] = {}
+    for name, raw in values.items():
+        f = by_name.get(" ".join(str(name).split()).casefold())
+        if f is None:
+            raise ValidationError(
+                f"this project has no custom field named {str(name)[:80]!r}", field=f"custom_fields.{name}"
+            )
+        kind = rules.FieldKind(f.kind)
+        out[str(f.id)] = rules.parse_value(kind, list(f.choices or []), raw, f"custom_fields.{f.name}")
+    return out
+
+
+def merged(stored: dict[str, Any] | None, parsed: dict[str, Any]) -> dict[str, Any] | None:
+    """A task's new values: the stored ones with the parsed ones over them (None clears); a new object, so
+    that the journal's before-snapshot keeps the old one."""
+    out = {k: v for k, v in (stored or {}).items()}
+    for k, v in parsed.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = v
+    return out or None
+
+
+def shown(custom: dict[str, Any] | None, defs: Sequence[tuple[int, str]]) -> dict[str, Any]:
+    """A task's values by field name, every field in use present (None where unset), in the fields' order."""
+    held = custom or {}
+    return {name: held.get(str(fid)) for fid, name in defs}
+
+
+def name_map(s: Session, project_id: int) -> list[tuple[int, str]]:
+    """(id, name) of the fields in use, in order: what task_dict needs to show a task's values."""
+    cf = CustomField.__table__.c
+    rows = s.connection().execute(
+        select(cf.id, cf.name)
+        .where(cf.project_id == project_id, cf.archived.is_(False))
+        .order_by(cf.position, cf.id)
+    )
+    return [(fid, name) for fid, name in rows]

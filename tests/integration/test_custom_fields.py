@@ -1,0 +1,349 @@
+"""Custom fields on tasks through the API: the PM defines them (text, number, date, choice, flag); task editors
+set the values in the task's own PATCH, checked against the field's kind, versioned and journaled with the
+task; a field is archived, never deleted, and keeps its values; names are unique among the fields in use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from charter.persistence.models import JournalEntry
+
+
+def err(r: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    e = r.json()["error"]
+    if field is not None:
+        assert e["field"] == field, e
+    return e
+
+
+def _field(api: Any, seed: Any, as_: Any, **body: Any) -> dict[str, Any]:
+    r = api.post(f"/projects/{seed.p1}/custom-fields", json=body, headers=as_("pm"))
+    assert r.status_code == 201, r.text
+    out: dict[str, Any] = r.json()
+    return out
+
+
+@pytest.fixture
+def fields(api: Any, seed: Any, as_: Any) -> dict[str, dict[str, Any]]:
+    return {
+        "customer": _field(api, seed, as_, name="Customer", kind="text"),
+        "points": _field(api, seed, as_, name="Story points", kind="number"),
+        "release": _field(api, seed, as_, name="Release date", kind="date"),
+        "component": _field(api, seed, as_, name="Component", kind="choice", choices=["Backend", "Frontend"]),
+        "review": _field(api, seed, as_, name="Security review", kind="flag"),
+    }
+
+
+def _task(api: Any, seed: Any, as_: Any, name: str = "a", who: str = "pm") -> dict[str, Any]:
+    r = api.get(f"/projects/{seed.p1}/tasks/{seed.tasks[name]}", headers=as_(who))
+    assert r.status_code == 200, r.text
+    out: dict[str, Any] = r.json()
+    return out
+
+
+def test_values_set_read_and_cleared_in_the_tasks_patch(api: Any, seed: Any, as_: Any, fields: Any) -> None:
+    t = _task(api, seed, as_)
+    assert t["custom_fields"] == {
+        "Customer": None, "Story points": None, "Release date": None, "Component": None, "Security review": None,
+    }  # fmt: skip
+    body = {
+        "Customer": "  ACME Corp ",
+        "story points": "5",  # names match whatever the case; numbers may come as text
+        "Release date": "2030-03-01",
+        "Component": "backend",  # the choice as defined
+        "Security review": True,
+    }
+    r = api.patch(
+        f"/projects/{seed.p1}/tasks/{t['id']}",
+        json={"version": t["version"], "custom_fields": body},
+        headers=as_("pm"),
+    )
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["custom_fields"] == {
+        "Customer": "ACME Corp", "Story points": 5, "Release date": "2030-03-01", "Component": "Backend",
+        "Security review": True,
+    }  # fmt: skip
+    assert got["version"] == t["version"] + 1
+    # the list and the schedule carry them too
+    listed = api.get(f"/projects/{seed.p1}/tasks", headers=as_("observer")).json()
+    assert next(x for x in listed if x["id"] == t["id"])["custom_fields"]["Story points"] == 5
+    sched = api.get(f"/projects/{seed.p1}/schedule", headers=as_("pm")).json()
+    assert next(x for x in sched["tasks"] if x["id"] == t["id"])["custom_fields"]["Customer"] == "ACME Corp"
+    # fields left out keep their value; null and "" clear one
+    r = api.patch(
+        f"/projects/{seed.p1}/tasks/{t['id']}",
+        json={"version": got["version"], "custom_fields": {"Customer": None, "Story points": "", "Release date": "2030-03-02"}},
+        headers=as_("pm"),
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["custom_fields"] == {
+        "Customer": None, "Story points": None, "Release date": "2030-03-02", "Component": "Backend",
+        "Security review": True,
+    }  # fmt: skip
+    # journaled with the task, before and after
+    with seed.db.uow(readonly=True) as s:
+        entries = [
+            dict(e.changes or {})
+            for e in s.scalars(
+                select(JournalEntry).where(
+                    JournalEntry.entity_type == "task", JournalEntry.entity_id == str(t["id"])
+                )
+            )
+        ]
+    changes = [e["custom"] for e in entries if "custom" in e]
+    assert [None, {str(fields["customer"]["id"]): "ACME Corp", str(fields["points"]["id"]): 5,
+            str(fields["release"]["id"]): "2030-03-01", str(fields["component"]["id"]): "Backend",
+            str(fields["review"]["id"]): True}] in changes  # fmt: skip
+
+
+def test_a_new_task_takes_values_and_an_edit_of_them_leaves_the_schedule(
+    api: Any, seed: Any, as_: Any, fields: Any
+) -> None:
+    before = api.get(f"/projects/{seed.p1}/schedule", headers=as_("pm")).json()
+    r = api.post(
+        f"/projects/{seed.p1}/tasks",
+        json={"name": "Spike", "work_package_id": seed.wp_a, "custom_fields": {"Component": "Frontend"}},
+        headers=as_("task_leader"),
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["custom_fields"]["Component"] == "Frontend"
+    t = _task(api, seed, as_, "c")
+    r = api.patch(
+        f"/projects/{seed.p1}/tasks/{t['id']}",
+        json={"version": t["version"], "custom_fields": {"Customer": "Initech"}},
+        headers=as_("task_leader"),
+    )
+    assert r.status_code == 200, r.text
+    after = api.get(f"/projects/{seed.p1}/schedule", headers=as_("pm")).json()
+    assert after["plan_revision"] == before["plan_revision"] + 1  # the new task only
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "words"),
+    [
+        ({"Story points": "five"}, "custom_fields.Story points", "not a number"),
+        ({"Story points": True}, "custom_fields.Story points", "number"),
+        ({"Release date": "1 March"}, "custom_fields.Release date", "not a date"),
+        ({"Release date": "2030-02-30"}, "custom_fields.Release date", "not a date"),
+        ({"Component": "Database"}, "custom_fields.Component", "not one of: Backend, Frontend"),
+        ({"Security review": "perhaps"}, "custom_fields.Security review", "yes or no"),
+        ({"Customer": 12}, "custom_fields.Customer", "text"),
+        ({"Customer": "x" * 2001}, "custom_fields.Customer", "limit is 2000"),
+        ({"Budget code": "X1"}, "custom_fields.Budget code", "no custom field named 'Budget code'"),
+    ],
+)
+def test_a_value_that_does_not_fit_is_a_422_naming_the_field_and_nothing_is_written(
+    api: Any, seed: Any, as_: Any, fields: Any, values: dict[str, Any], field: str, words: str
+) -> None:
+    t = _task(api, seed, as_)
+    r = api.patch(
+        f"/projects/{seed.p1}/tasks/{t['id']}",
+        json={"version": t["version"], "name": "Renamed", "custom_fields": {"Customer": "ok", **values}},
+        headers=as_("pm"),
+    )
+    assert words in err(r, 422, field)["message"]
+    again = _task(api, seed, as_)
+    assert (again["version"], again["name"], again["custom_fields"]["Customer"]) == (
+        t["version"],
+        "Task A",
+        None,
+    )
+
+
+def test_stale_write_of_a_value_is_a_409_with_the_current_values(
+    api: Any, seed: Any, as_: Any, fields: Any
+) -> None:
+    t = _task(api, seed, as_)
+    ok = api.patch(
+        f"/projects/{seed.p1}/tasks/{t['id']}",
+        json={"version": t["version"], "custom_fields": {"Customer": "First"}},
+        headers=as_("pm"),
+    )
+    assert ok.status_code == 200
+    r = api.patch(
+        f"/projects/{seed.p1}/tasks/{t['id']}",
+        json={"version": t["version"], "custom_fields": {"Customer": "Second"}},
+        headers=as_("task_leader"),
+    )
+    assert err(r, 409, "version")
+    assert r.json()["error"]["current"]["custom_fields"]["Customer"] == "First"
+
+
+def test_who_may_define_fields_and_set_values(api: Any, seed: Any, as_: Any, fields: Any) -> None:
+    for who in ("task_leader", "worker", "stakeholder", "sponsor", "observer", "liaison"):
+        r = api.post(
+            f"/projects/{seed.p1}/custom-fields", json={"name": "X", "kind": "text"}, headers=as_(who)
+        )
+        err(r, 403)
+    err(
+        api.post(
+            f"/projects/{seed.p1}/custom-fields", json={"name": "X", "kind": "text"}, headers=as_("outsider")
+        ),
+        404,
+    )
+    err(api.get(f"/projects/{seed.p1}/custom-fields", headers=as_("outsider")), 404)
+    err(
+        api.get(f"/projects/{seed.p1}/custom-fields/{fields['customer']['id']}", headers=as_("outsider")), 404
+    )
+    # another project's field is not found through this project
+    other = api.post(
+        f"/projects/{seed.p2}/custom-fields", json={"name": "Y", "kind": "text"}, headers=as_("admin")
+    )
+    assert other.status_code == 201
+    err(api.get(f"/projects/{seed.p1}/custom-fields/{other.json()['id']}", headers=as_("pm")), 404)
+    # everyone on the project reads them
+    assert [f["name"] for f in api.get(f"/projects/{seed.p1}/custom-fields", headers=as_("observer")).json()] == [
+        "Customer", "Story points", "Release date", "Component", "Security review",
+    ]  # fmt: skip
+    # the assigned worker records progress, not custom values; the leader of another package neither
+    t = _task(api, seed, as_)
+    for who in ("worker", "task_leader_b"):
+        r = api.patch(
+            f"/projects/{seed.p1}/tasks/{t['id']}",
+            json={"version": t["version"], "custom_fields": {"Customer": "X"}},
+            headers=as_(who),
+        )
+        err(r, 403)
+    # a project's own fields only: P1's names mean nothing on P2's tasks
+    x = api.get(f"/projects/{seed.p2}/tasks/{seed.tasks['p2']}", headers=as_("admin")).json()
+    r = api.patch(
+        f"/projects/{seed.p2}/tasks/{x['id']}",
+        json={"version": x["version"], "custom_fields": {"Customer": "X"}},
+        headers=as_("admin"),
+    )
+    err(r, 422, "custom_fields.Customer")
+
+
+def test_definitions_are_checked(api: Any, seed: Any, as_: Any, fields: Any) -> None:
+    url = f"/projects/{seed.p1}/custom-fields"
+    h = as_("pm")
+    assert (
+        "already has a field named 'Customer'"
+        in err(api.post(url, json={"name": " customer ", "kind": "text"}, headers=h), 409, "name")["message"]
+    )
+    err(api.post(url, json={"name": "Tier", "kind": "choice"}, headers=h), 422, "choices")
+    err(
+        api.post(url, json={"name": "Tier", "kind": "choice", "choices": ["A", "a"]}, headers=h),
+        422,
+        "choices",
+    )
+    err(api.post(url, json={"name": "Tier", "kind": "text", "choices": ["A"]}, headers=h), 422, "choices")
+    err(api.post(url, json={"name": "Tier", "kind": "money"}, headers=h), 422)
+    err(api.post(url, json={"name": "   ", "kind": "text"}, headers=h), 422, "name")
+    err(api.post(url, json={"name": "Tier", "kind": "text", "id": 5}, headers=h), 422)  # mass assignment
+    f = fields["component"]
+    err(api.patch(f"{url}/{f['id']}", json={"version": f["version"], "kind": "text"}, headers=h), 422)
+
+
+def test_rename_reorder_choices_archive_and_restore(api: Any, seed: Any, as_: Any, fields: Any) -> None:
+    url = f"/projects/{seed.p1}/custom-fields"
+    h = as_("pm")
+    t = _task(api, seed, as_)
+    r = api.patch(
+        f"/projects/{seed.p1}/tasks/{t['id']}",
+        json={"version": t["version"], "custom_fields": {"Component": "Backend", "Customer": "ACME"}},
+        headers=h,
+    )
+    assert r.status_code == 200
+    comp = fields["component"]
+    # a choice a task holds cannot go; a new one can come
+    e = err(
+        api.patch(
+            f"{url}/{comp['id']}", json={"version": comp["version"], "choices": ["Frontend"]}, headers=h
+        ),
+        409,
+        "choices",
+    )
+    assert "1 task(s) still have 'Backend'" in e["message"]
+    r = api.patch(f"{url}/{comp['id']}", json={"version": comp["version"], "choices": ["Backend", "Frontend", "Data"], "name": "Area", "position": 0}, headers=h)  # fmt: skip
+    assert r.status_code == 200, r.text
+    comp = r.json()
+    assert comp["choices"] == ["Backend", "Frontend", "Data"] and comp["version"] == 2
+    # stale
+    err(api.patch(f"{url}/{comp['id']}", json={"version": 1, "name": "Zone"}, headers=h), 409, "version")
+    got = _task(api, seed, as_)["custom_fields"]
+    assert next(iter(got)) == "Area" and got["Area"] == "Backend"  # renamed and first
+    # archived: gone from the tasks, values kept; its name is free again
+    cust = fields["customer"]
+    r = api.patch(f"{url}/{cust['id']}", json={"version": cust["version"], "archived": True}, headers=h)
+    assert r.status_code == 200 and r.json()["archived"] is True
+    assert "Customer" not in _task(api, seed, as_)["custom_fields"]
+    assert [f["name"] for f in api.get(url, headers=h).json()] == [
+        "Area",
+        "Story points",
+        "Release date",
+        "Security review",
+    ]
+    assert api.get(url, params={"archived": True}, headers=h).json()[-1]["name"] == "Customer"
+    newer = _field(api, seed, as_, name="Customer", kind="choice", choices=["ACME", "Initech"])
+    # restoring while another field has the name is refused; after renaming it, it comes back with its values
+    err(api.patch(f"{url}/{cust['id']}", json={"version": 2, "archived": False}, headers=h), 409, "name")
+    r = api.patch(
+        f"{url}/{cust['id']}", json={"version": 2, "archived": False, "name": "Customer (old)"}, headers=h
+    )
+    assert r.status_code == 200, r.text
+    got = _task(api, seed, as_)["custom_fields"]
+    assert got["Customer (old)"] == "ACME" and got["Customer"] is None
+    assert newer["kind"] == "choice"
+    with seed.db.uow(readonly=True) as s:
+        kinds = [
+            (e.action, sorted(e.changes))
+            for e in s.scalars(
+                select(JournalEntry)
+                .where(JournalEntry.entity_type == "custom_field", JournalEntry.entity_id == str(cust["id"]))
+                .order_by(JournalEntry.id)
+            )
+        ]
+    assert (
+        kinds[0][0] == "create"
+        and kinds[1] == ("update", ["archived"])
+        and kinds[2] == ("update", ["archived", "name"])
+    )
+
+
+def test_csv_and_excel_exports_carry_a_column_per_field(api: Any, seed: Any, as_: Any, fields: Any) -> None:
+    import csv
+    import io
+
+    import openpyxl
+
+    t = _task(api, seed, as_)
+    r = api.patch(
+        f"/projects/{seed.p1}/tasks/{t['id']}",
+        json={"version": t["version"], "custom_fields": {
+            "Customer": "=HYPERLINK(\"http://evil\")", "Story points": 2.5, "Release date": "2030-03-01",
+            "Security review": False,
+        }},
+        headers=as_("pm"),
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    r = api.get(f"/projects/{seed.p1}/export", params={"format": "csv"}, headers=as_("observer"))
+    assert r.status_code == 200, r.text
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    header = rows[0]
+    assert header[-5:] == ["Customer", "Story points", "Release date", "Component", "Security review"]
+    row = next(x for x in rows if x[3] == "Task A")
+    assert row[-5:] == ['\'=HYPERLINK("http://evil")', "2.5", "2030-03-01", "", "no"]  # formula-safe
+    r = api.get(f"/projects/{seed.p1}/export", params={"format": "xlsx"}, headers=as_("pm"))
+    ws = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
+    values = list(ws.iter_rows(values_only=True))
+    row_x = next(x for x in values if x[3] == "Task A")
+    assert row_x[-5] == '\'=HYPERLINK("http://evil")' and row_x[-4] == 2.5
+    assert row_x[-3].date().isoformat() == "2030-03-01" and row_x[-1] == "no"
+    # the export imports again as a new project: the extra columns are not in the way
+    csv_bytes = api.get(f"/projects/{seed.p1}/export", params={"format": "csv"}, headers=as_("pm")).content
+    r = api.post(
+        "/imports",
+        files={"file": ("plan.csv", csv_bytes, "text/csv")},
+        data={"key": "COPY"},
+        headers=as_("admin"),
+    )
+    assert r.status_code == 201, r.text
+    copy = r.json()["project_id"]
+    names = {x["name"] for x in api.get(f"/projects/{copy}/tasks", headers=as_("admin")).json()}
+    assert {"Task A", "Task B", "Task C"} <= names

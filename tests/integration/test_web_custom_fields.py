@@ -1,0 +1,174 @@
+"""Custom fields in the web pages: the fields page (add, rename, change choices, archive, restore; bad input
+and a taken name keep the typed values; members who may not define fields see no forms and get 403), and the
+task page (the values in the summary, the inputs by kind in the edit form, a bad value is a 422 beside its
+input with the typed values kept, nothing written)."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+
+from charter.persistence.models import CustomField, Task
+from charter.services import custom_fields
+from charter.services.context import SYSTEM
+from webhelpers import csrf_of, no_inline, signed_in
+
+
+def _define(seed: Any) -> dict[str, int]:
+    with seed.db.uow() as s:
+        return {
+            "customer": custom_fields.create_field(s, SYSTEM, seed.p1, name="Customer", kind="text")["id"],
+            "points": custom_fields.create_field(s, SYSTEM, seed.p1, name="Story points", kind="number")[
+                "id"
+            ],
+            "release": custom_fields.create_field(s, SYSTEM, seed.p1, name="Release", kind="date")["id"],
+            "component": custom_fields.create_field(
+                s, SYSTEM, seed.p1, name="Component", kind="choice", choices=["Backend", "Frontend"]
+            )["id"],
+            "review": custom_fields.create_field(s, SYSTEM, seed.p1, name="Security review", kind="flag")[
+                "id"
+            ],
+        }
+
+
+def _task_form(page: str) -> dict[str, str]:
+    """The task form's fields as the browser would post them (inputs, selected options, textareas)."""
+    form = page[page.index('id="task-form"') : page.index("</form>", page.index('id="task-form"'))]
+    out: dict[str, str] = {}
+    for m in re.finditer(r"<input ([^>]*)>", form):
+        attrs = dict(re.findall(r'(\w[\w-]*)="([^"]*)"', m.group(1)))
+        if "name" not in attrs or (attrs.get("type") == "checkbox" and " checked" not in m.group(1)):
+            continue
+        out[html_lib.unescape(attrs["name"])] = html_lib.unescape(attrs.get("value", ""))
+    for m in re.finditer(r'<select [^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        chosen = re.search(r"<option(?: value=\"([^\"]*)\")? selected>([^<]*)</option>", m.group(2))
+        out[html_lib.unescape(m.group(1))] = (chosen.group(1) if chosen and chosen.group(1) is not None
+                                              else chosen.group(2) if chosen else "")  # fmt: skip
+    for m in re.finditer(r'<textarea [^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S):
+        out[m.group(1)] = html_lib.unescape(m.group(2))
+    return out
+
+
+def test_fields_page_add_rename_archive_restore(seed: Any) -> None:
+    url = f"/projects/{seed.p1}/fields"
+    with signed_in(seed, "pm") as c:
+        page = c.get(url).text
+        no_inline(page)
+        assert 'id="no-fields"' in page and 'id="field-form"' in page
+        r = c.post(url, data={"csrf_token": csrf_of(page), "name": "Component", "kind": "choice",
+                              "choices": "Backend\nFrontend"})  # fmt: skip
+        assert r.status_code == 303, r.text
+        page = c.get(url).text
+        assert "Backend, Frontend" in page
+        with seed.db.uow(readonly=True) as s:
+            f = s.scalars(select(CustomField)).one()
+            fid, version = f.id, f.version
+        # a choice field without choices: 422 beside the field, what was typed kept, nothing written
+        r = c.post(
+            url, data={"csrf_token": csrf_of(page), "name": "Tier <b>", "kind": "choice", "choices": ""}
+        )
+        assert r.status_code == 422
+        assert 'id="add-error"' in r.text and "needs at least one choice" in r.text
+        assert 'value="Tier &lt;b&gt;"' in r.text
+        # the same name in other letters: 409, kept
+        r = c.post(url, data={"csrf_token": csrf_of(page), "name": "component", "kind": "text"})
+        assert r.status_code == 409 and "already has a field named" in r.text
+        # rename and add a choice
+        r = c.post(f"{url}/{fid}", data={"csrf_token": csrf_of(page), "version": str(version), "name": "Area",
+                                         "choices": "Backend, Frontend, Data", "position": "1"})  # fmt: skip
+        assert r.status_code == 303, r.text
+        # a stale version: 409 with the saved values shown and the typed ones kept
+        r = c.post(f"{url}/{fid}", data={"csrf_token": csrf_of(page), "version": str(version), "name": "Zone",
+                                         "choices": "Backend"})  # fmt: skip
+        assert r.status_code == 409 and 'id="conflict"' in r.text and 'value="Zone"' in r.text
+        # archive: listed as archived, gone from the task page; restore brings it back
+        r = c.post(f"{url}/{fid}/archive", data={"csrf_token": csrf_of(page), "version": str(version + 1)})
+        assert r.status_code == 303
+        page = c.get(url).text
+        assert 'id="archived-table"' in page and "Area" in page
+        assert "t-cf-" not in c.get(f"/projects/{seed.p1}/tasks/{seed.tasks['a']}").text
+        r = c.post(f"{url}/{fid}/restore", data={"csrf_token": csrf_of(page), "version": str(version + 2),
+                                                 "name": "Zone"})  # fmt: skip
+        assert r.status_code == 303
+        assert 'id="t-cf-' in c.get(f"/projects/{seed.p1}/tasks/{seed.tasks['a']}").text
+    with seed.db.uow(readonly=True) as s:
+        f = s.get(CustomField, fid)
+        assert f is not None
+        assert (f.name, f.choices, f.archived, s.scalar(select(func.count()).select_from(CustomField))) == (
+            "Zone", ["Backend", "Frontend", "Data"], False, 1,
+        )  # fmt: skip
+
+
+def test_members_who_may_not_define_fields_see_no_forms_and_get_403(seed: Any) -> None:
+    ids = _define(seed)
+    url = f"/projects/{seed.p1}/fields"
+    with signed_in(seed, "task_leader") as c:
+        page = c.get(url).text
+        assert "Customer" in page and 'id="read-only"' in page and 'id="field-form"' not in page
+        token = csrf_of(page)
+        assert c.post(url, data={"csrf_token": token, "name": "X", "kind": "text"}).status_code == 403
+        assert (
+            c.post(f"{url}/{ids['customer']}/archive", data={"csrf_token": token, "version": "1"}).status_code
+            == 403
+        )
+        # no CSRF token: refused
+        assert c.post(url, data={"name": "X", "kind": "text"}).status_code in (400, 403)
+    with signed_in(seed, "outsider") as c:
+        assert c.get(url).status_code == 404
+    with signed_in(seed, "pm") as c:  # another project's field through this project: 404
+        token = csrf_of(c.get(url).text)
+        with seed.db.uow() as s:
+            other = custom_fields.create_field(s, SYSTEM, seed.p2, name="Y", kind="text")["id"]
+        r = c.post(f"{url}/{other}", data={"csrf_token": token, "version": "1", "name": "Z"})
+        assert r.status_code == 404
+
+
+def test_task_page_shows_and_saves_values_by_kind(seed: Any) -> None:
+    _define(seed)
+    url = f"/projects/{seed.p1}/tasks/{seed.tasks['a']}"
+    with signed_in(seed, "task_leader") as c:
+        page = c.get(url).text
+        no_inline(page)
+        assert 'id="custom-fields"' in page
+        assert 'type="date"' in page and '<option value="yes"' in page and "<option>Backend</option>" in page
+        data = {**_task_form(page), "csrf_token": csrf_of(page), "cf:Customer": "ACME <Corp>",
+                "cf:Story points": "2.5", "cf:Release": "2030-03-01", "cf:Component": "Frontend",
+                "cf:Security review": "yes"}  # fmt: skip
+        r = c.post(url, data=data)
+        assert r.status_code == 303, r.text
+        page = c.get(url).text
+        assert "ACME &lt;Corp&gt;" in page and "<b>" not in page
+        summary = page[page.index('id="summary"') : page.index("</dl>", page.index('id="summary"'))]
+        assert re.search(r"Story points</dt><dd[^>]*>2.5</dd>", summary)
+        assert re.search(r"Security review</dt><dd[^>]*>yes</dd>", summary)
+        assert "<option selected>Frontend</option>" in page
+        assert '<option value="yes" selected>Yes</option>' in page
+        # a bad value: 422 naming the field, beside its input, the typed values kept, nothing written
+        with seed.db.uow(readonly=True) as s:
+            t = s.get(Task, seed.tasks["a"])
+            assert t is not None
+            before = (t.version, dict(t.custom or {}))
+        data = {**_task_form(page), "csrf_token": csrf_of(page), "cf:Story points": "lots", "name": "Renamed"}
+        r = c.post(url, data=data)
+        assert r.status_code == 422
+        assert "not a number" in r.text and 'aria-invalid="true"' in r.text
+        assert 'value="lots"' in r.text and 'value="Renamed"' in r.text
+        with seed.db.uow(readonly=True) as s:
+            t = s.get(Task, seed.tasks["a"])
+            assert t is not None
+            assert (t.version, dict(t.custom or {}), t.name) == (*before, "Task A")
+        # emptying an input clears the value
+        page = c.get(url).text
+        r = c.post(url, data={**_task_form(page), "csrf_token": csrf_of(page), "cf:Customer": ""})
+        assert r.status_code == 303
+    with seed.db.uow(readonly=True) as s:
+        t = s.get(Task, seed.tasks["a"])
+        assert t is not None
+        assert sorted(map(str, (t.custom or {}).values())) == ["2.5", "2030-03-01", "Frontend", "True"]
+    # the assigned worker's progress form has no custom fields
+    with signed_in(seed, "worker") as c:
+        page = c.get(url).text
+        assert 'id="progress-form"' in page and 'id="custom-fields"' not in page
