@@ -83,3 +83,14 @@ def test_problems_are_one_line_and_write_nothing(cli: Any, seed: Any) -> None:
     with seed.db.uow(readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(CustomField)) == before
         assert s.scalars(select(CustomField)).one().choices == ["Backend", "Frontend"]
+
+
+def test_task_list_filters_by_field(cli: Any, seed: Any) -> None:
+    cli("field", "add", "P1", "Component", "--kind", "choice", "--choices", "Backend,Frontend")
+    cli("task", "update", "P1", "Task A", "--field", "Component=Backend")
+    rows = js(cli("task", "list", "P1", "--field", "component=BACKEND", "--json"))
+    assert [t["name"] for t in rows] == ["Task A"]
+    rows = js(cli("task", "list", "P1", "--field", "Component=", "--json"))
+    assert [t["name"] for t in rows] == ["Task C", "Task B"]
+    assert "No tasks match" in cli("task", "list", "P1", "--field", "Component=Frontend").stdout
+    assert "not one of" in _one_line(cli("task", "list", "P1", "--field", "Component=Data", code=1))

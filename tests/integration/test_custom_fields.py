@@ -347,3 +347,85 @@ def test_csv_and_excel_exports_carry_a_column_per_field(api: Any, seed: Any, as_
     copy = r.json()["project_id"]
     names = {x["name"] for x in api.get(f"/projects/{copy}/tasks", headers=as_("admin")).json()}
     assert {"Task A", "Task B", "Task C"} <= names
+
+
+def _set(api: Any, seed: Any, as_: Any, name: str, values: dict[str, Any]) -> None:
+    t = _task(api, seed, as_, name)
+    r = api.patch(
+        f"/projects/{seed.p1}/tasks/{t['id']}",
+        json={"version": t["version"], "custom_fields": values},
+        headers=as_("pm"),
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_the_task_list_filters_by_custom_field_values(api: Any, seed: Any, as_: Any, fields: Any) -> None:
+    _set(api, seed, as_, "a", {"Customer": "ACME Corp", "Component": "Backend", "Story points": 5,
+                               "Security review": True})  # fmt: skip
+    _set(api, seed, as_, "b", {"Customer": "Initech", "Component": "Frontend", "Story points": 2.5})
+    url = f"/projects/{seed.p1}/tasks"
+    h = as_("observer")
+
+    def names(*field: str) -> list[str]:
+        r = api.get(url, params={"field": list(field)}, headers=h)
+        assert r.status_code == 200, r.text
+        return [t["name"] for t in r.json()]
+
+    assert names("Component=backend") == ["Task A"]  # as the choice is defined
+    assert names("customer=acme") == ["Task A"]  # a text field: contains, any case
+    assert names("Story points=2.5") == ["Task B"]
+    assert names("Story points=5", "Component=Backend") == ["Task A"]
+    assert names("Story points=5", "Component=Frontend") == []
+    assert names("Security review=yes") == ["Task A"]
+    assert names("Security review=no") == ["Task C", "Task B"]  # never set counts as no (WBS order)
+    assert names("Component=") == ["Task C"]  # no value
+    err(api.get(url, params={"field": "Budget code=X"}, headers=h), 422, "field")
+    err(api.get(url, params={"field": "Story points=many"}, headers=h), 422, "field")
+    err(api.get(url, params={"field": "Component"}, headers=h), 422, "field")
+    # sorted and paged after the filter, as the other filters
+    r = api.get(url, params={"field": "Component=", "sort": "-name", "limit": 1}, headers=h)
+    assert [t["name"] for t in r.json()] == ["Task C"]
+
+
+def test_search_finds_tasks_by_their_custom_text(api: Any, seed: Any, as_: Any, fields: Any) -> None:
+    _set(api, seed, as_, "c", {"Customer": "Quuxcorp Holdings"})
+    r = api.get("/search", params={"q": "quuxcorp"}, headers=as_("observer"))
+    assert r.status_code == 200, r.text
+    assert [(h["kind"], h["title"]) for h in r.json()["results"]] == [("task", "Task C")]
+    assert api.get("/search", params={"q": "quuxcorp"}, headers=as_("outsider")).json()["results"] == []
+    _set(api, seed, as_, "c", {"Customer": None})
+    assert api.get("/search", params={"q": "quuxcorp"}, headers=as_("observer")).json()["results"] == []
+
+
+def test_the_journal_shows_each_changed_value_under_its_fields_name(
+    api: Any, seed: Any, as_: Any, fields: Any
+) -> None:
+    _set(api, seed, as_, "a", {"Customer": "ACME", "Story points": 3})
+    _set(api, seed, as_, "a", {"Customer": "Initech"})
+    r = api.get(
+        f"/projects/{seed.p1}/journal",
+        params={"entity_type": "task", "entity_id": seed.tasks["a"]},
+        headers=as_("observer"),
+    )
+    assert r.status_code == 200, r.text
+    changes = [e["changes"] for e in r.json() if e["action"] == "update"][:2]
+    assert changes == [
+        {"custom_fields.Customer": ["ACME", "Initech"]},
+        {"custom_fields.Customer": [None, "ACME"], "custom_fields.Story points": [None, 3]},
+    ]
+    # an archived field's values keep its name; the stored entry is untouched
+    cust = fields["customer"]
+    api.patch(
+        f"/projects/{seed.p1}/custom-fields/{cust['id']}",
+        json={"version": 1, "archived": True},
+        headers=as_("pm"),
+    )
+    r = api.get(f"/projects/{seed.p1}/journal", params={"entity_type": "task"}, headers=as_("pm"))
+    assert {"custom_fields.Customer": ["ACME", "Initech"]} in [e["changes"] for e in r.json()]
+    with seed.db.uow(readonly=True) as s:
+        stored = [
+            dict(e.changes)
+            for e in s.scalars(select(JournalEntry).where(JournalEntry.entity_type == "task"))
+            if "custom" in e.changes
+        ]
+    assert len(stored) == 2

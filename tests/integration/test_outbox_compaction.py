@@ -82,7 +82,11 @@ def test_old_deliveries_lose_their_text_and_keep_kind_and_subject(seed: Any, out
 
 def test_the_age_is_a_setting_and_zero_keeps_everything(seed: Any, outbox: Any) -> None:
     with seed.db.uow() as s:
-        assert notifications.compact_outbox(s, SYSTEM, older_than_days=0) == {"compacted": 0, "before": None}
+        assert notifications.compact_outbox(s, SYSTEM, older_than_days=0) == {
+            "compacted": 0,
+            "before": None,
+            "more": False,
+        }
         assert notifications.compact_outbox(s, SYSTEM, older_than_days=5)["compacted"] == 4  # "recent" too
     with seed.db.uow() as s, pytest.raises(PermissionDenied):
         notifications.compact_outbox(s, seed.actor("pm"))

@@ -172,3 +172,49 @@ def test_task_page_shows_and_saves_values_by_kind(seed: Any) -> None:
     with signed_in(seed, "worker") as c:
         page = c.get(url).text
         assert 'id="progress-form"' in page and 'id="custom-fields"' not in page
+
+
+def test_task_table_filters_by_a_field_and_shows_the_fields_as_columns(seed: Any) -> None:
+    _define(seed)
+    with seed.db.uow() as s:
+        from charter.services import tasks
+
+        for key, values in (
+            ("a", {"Component": "Backend", "Customer": "ACME"}),
+            ("b", {"Component": "Frontend"}),
+        ):
+            t = tasks.get_task(s, SYSTEM, seed.p1, seed.tasks[key])
+            tasks.update_task(s, SYSTEM, seed.p1, t["id"], t["version"], custom_fields=values)
+    url = f"/projects/{seed.p1}/schedule"
+    with signed_in(seed, "pm") as c:
+        page = c.get(url).text
+        assert 'id="f-cf"' in page and "custom-field" not in page.split('id="schedule-table"')[1]
+        page = c.get(url, params={"cf": "Component", "cv": "backend", "cols": "custom"}).text
+        no_inline(page)
+        table = page.split('id="schedule-table"')[1].split("</table>")[0]
+        assert 'id="row-count">1 task</p>' in page
+        assert f'id="row-{seed.tasks["a"]}"' in table and f'id="row-{seed.tasks["b"]}"' not in table
+        assert '<th scope="col" class="custom-field">Component</th>' in table
+        assert (
+            '<td class="custom-field">Backend</td>' in table and '<td class="custom-field">ACME</td>' in table
+        )
+        # the row's inline save keeps the columns (htmx swaps the row alone)
+        assert 'name="cols" value="custom"' in table
+        page = c.get(url, params={"cf": "Component", "cv": ""}).text  # no value
+        table = page.split('id="schedule-table"')[1].split("</table>")[0]
+        assert f'id="row-{seed.tasks["c"]}"' in table and f'id="row-{seed.tasks["a"]}"' not in table
+        # a value that does not fit: said beside the filter, the table unfiltered
+        page = c.get(url, params={"cf": "Story points", "cv": "many"}).text
+        assert 'id="filter-error"' in page and "not a number" in page
+        assert 'id="row-count">3 tasks' in page
+        # an htmx row save with the columns on answers a row with the same cells
+        with seed.db.uow(readonly=True) as s:
+            t = s.get(Task, seed.tasks["a"])
+            assert t is not None
+            version = t.version
+        token = csrf_of(c.get(url).text)
+        r = c.post(f"/projects/{seed.p1}/schedule/rows/{seed.tasks['a']}",
+                   data={"csrf_token": token, "version": str(version), "name": "Task A2", "cols": "custom"},
+                   headers={"HX-Request": "true"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert r.text.count('class="custom-field"') == 5 and "Backend" in r.text

@@ -150,15 +150,6 @@ def _change(project: str, ref: str, version: int | None, changes: dict[str, Any]
 
 
 def parse_assignments(items: list[str] | None) -> dict[str, str] | None:
-    """`--field "Story points=5"` options as {name: value} ("Name=" clears the field)."""
-    if not items:
-        return None
-    out: dict[str, str] = {}
-    for item in items:
-        name, eq, value = item.partition("=")
-        if not eq or not name.strip():
-            raise ValidationError(
-                f'--field {item!r}: write NAME=VALUE (e.g. "Story points=5")', field="field"
-            )
-        out[name.strip()] = value
-    return out
+    """`--field "Story points=5"` options as {name: value} ("Name=" clears the field, or in `task list`
+    matches the tasks without a value)."""
+    return custom_fields.parse_filters(items) or None

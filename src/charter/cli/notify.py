@@ -92,7 +92,7 @@ def compact(
                     out = notifications.compact_outbox(s, acting(s), older_than_days=older_than)
                 total, before = total + out["compacted"], out["before"]
                 status.update(f"compacting the outbox ... {total}")
-                if out["compacted"] < notifications.COMPACT_BATCH:
+                if not out["more"]:
                     break
     finally:
         db.dispose()

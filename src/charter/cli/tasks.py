@@ -80,15 +80,24 @@ def list_cmd(
             "prefix - for descending."
         ),
     ] = "wbs",
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            help='Only tasks with this custom field value: "Component=Backend" (a text field: contains it; '
+            '"Name=": no value); repeat for several.',
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=20000, help="Rows to show.")] = 200,
     offset: Annotated[int, typer.Option(min=0, help="Rows to skip.")] = 0,
     as_json: JsonFlag = False,
 ) -> None:
     """The project's tasks with their scheduled dates, float and progress (WBS order unless --sort)."""
+    custom = parse_assignments(field)
 
     def go(s: Any, a: Any, pid: int) -> list[dict[str, Any]]:
         return scheduling.list_tasks(s, a, pid, sort=sort, critical=critical, work_package_id=_wp(s, a, pid, wp),
-                                     q=search, limit=limit, offset=offset)  # fmt: skip
+                                     q=search, custom=custom, limit=limit, offset=offset)  # fmt: skip
 
     rows = run_in_project(project, go)
     print_rows(rows, COLUMNS, _row, as_json=as_json, empty="No tasks match.")

@@ -740,6 +740,10 @@ class Webhook(Versioned, Base):
     created_at: Mapped[datetime]
 
 
+# the sent deliveries whose text is still there: what a compaction pass reads (a partial index on both databases)
+OUTBOX_TO_COMPACT = "status = 'sent' AND compacted_at IS NULL"
+
+
 class OutboxMessage(Base):
     """One delivery (event x recipient x channel). Written in the caller's transaction; the worker sends it."""
 
@@ -751,8 +755,8 @@ class OutboxMessage(Base):
         Index(
             "ix_outbox_to_compact",
             "sent_at",
-            sqlite_where=text("status = 'sent' AND compacted_at IS NULL"),
-            postgresql_where=text("status = 'sent' AND compacted_at IS NULL"),
+            sqlite_where=text(OUTBOX_TO_COMPACT),
+            postgresql_where=text(OUTBOX_TO_COMPACT),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

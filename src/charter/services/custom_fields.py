@@ -242,3 +242,40 @@ def name_map(s: Session, project_id: int) -> list[tuple[int, str]]:
         .order_by(cf.position, cf.id)
     )
     return [(fid, name) for fid, name in rows]
+
+
+def value_tests(s: Session, project_id: int, wanted: dict[str, str]) -> list[tuple[int, str, Any]]:
+    """(field id, field name, test of a stored value) for each `{field name: value}` a task list is filtered
+    by: a text field's value contains the words (any case), another kind's equals the value as it is parsed
+    for a task ("backend" is the choice "Backend", "5" the number 5), a flag "no" also matches a task that
+    never had it set, and an empty value matches the tasks without one."""
+    by_name = {f.name.casefold(): f for f in definitions(s, project_id)}
+    out: list[tuple[int, str, Any]] = []
+    for name, raw in wanted.items():
+        f = by_name.get(" ".join(str(name).split()).casefold())
+        if f is None:
+            raise ValidationError(f"this project has no custom field named {str(name)[:80]!r}", field="field")
+        kind = rules.FieldKind(f.kind)
+        want = rules.parse_value(kind, list(f.choices or []), raw, "field")
+        test: Any
+        if kind is rules.FieldKind.FLAG:
+            test = lambda v, want=bool(want): bool(v) is want  # noqa: E731
+        elif want is None:
+            test = lambda v: v is None  # noqa: E731
+        elif kind is rules.FieldKind.TEXT:
+            test = lambda v, want=want.casefold(): v is not None and want in str(v).casefold()  # noqa: E731
+        else:
+            test = lambda v, want=want: v is not None and v == want  # noqa: E731
+        out.append((f.id, f.name, test))
+    return out
+
+
+def parse_filters(items: Sequence[str] | None) -> dict[str, str]:
+    """`["Component=Backend", "Customer=ACME"]` (the API's `field` and the CLI's `--field`) as {name: value}."""
+    out: dict[str, str] = {}
+    for item in items or ():
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise ValidationError(f'{item[:80]!r}: write NAME=VALUE (e.g. "Story points=5")', field="field")
+        out[name.strip()] = value
+    return out

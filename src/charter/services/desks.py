@@ -185,12 +185,15 @@ def _sponsor(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
 def _worker(mine: list[dict[str, Any]]) -> dict[str, Any]:
     """The tasks still to do, the soonest finish first (overdue ones lead); the finished and cancelled ones
     are counted, not listed: a desk says what waits, and *My work* keeps the history."""
-    done = [t for t in mine if t["status"] in ("completed", "cancelled") or t["percent_complete"] >= 100]
+
+    def finished(t: dict[str, Any]) -> bool:
+        return t["status"] in ("completed", "cancelled") or t["percent_complete"] >= 100
+
     left = sorted(
-        (t for t in mine if t not in done),
+        (t for t in mine if not finished(t)),
         key=lambda t: (t["finish"] is None, t["finish"] or dt.datetime.min, t["wbs_code"] or "", t["id"]),
     )
-    return {"tasks": left, "finished": len(done), "timesheet_link": "/me/work"}
+    return {"tasks": left, "finished": len(mine) - len(left), "timesheet_link": "/me/work"}
 
 
 def desk(s: Session, actor: Actor) -> dict[str, Any]:

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from charter.persistence.models import JournalEntry, User
 from charter.services.context import Actor, now
 
-SKIP = {"password_hash", "token_hash", "version"}
+# secrets, and bookkeeping that is not the record's content: the version (the entry's own order says it) and
+# the plan cache's revision stamp (`plan_rev`, rewritten by the database on every update of a plan row)
+SKIP = {"password_hash", "token_hash", "version", "plan_rev"}
 
 
 def _plain(v: Any) -> Any:

@@ -599,7 +599,7 @@ def compact_outbox(
     days = get_settings().outbox_keep_days if older_than_days is None else older_than_days
     before = now() - timedelta(days=max(days, 0))
     if days <= 0:
-        return {"compacted": 0, "before": None}
+        return {"compacted": 0, "before": None, "more": False}
     rows = s.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.status == "sent", OutboxMessage.compacted_at.is_(None),
@@ -612,7 +612,8 @@ def compact_outbox(
         m.payload = _compacted(m.payload or {})
         m.compacted_at = t
     s.flush()
-    return {"compacted": len(rows), "before": before}
+    # a full batch may have left some: the caller asks again (the API's `more`, the command's loop)
+    return {"compacted": len(rows), "before": before, "more": len(rows) >= max(1, batch)}
 
 
 def list_outbox(

@@ -1040,6 +1040,7 @@ def list_tasks(
     critical: bool | None = None,
     work_package_id: int | None = None,
     q: str | None = None,
+    custom: dict[str, str] | None = None,
     limit: int = 1000,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
@@ -1047,7 +1048,8 @@ def list_tasks(
     same order and filters), read from tasks + task_computed without building the whole schedule: the
     filters run in SQL, then one narrow read of the matching rows' keys orders them (WBS codes order by their
     numbers, which SQL cannot), and only the page's rows are read in full. `sort` is a LIST_SORTS key, "-"
-    first for descending (ties stay in WBS order); missing values sort last (first when descending)."""
+    first for descending (ties stay in WBS order); missing values sort last (first when descending). `custom`
+    keeps the tasks whose custom fields hold these values (custom_fields.value_tests)."""
     key = sort.lstrip("-")
     if key not in LIST_SORTS:
         raise ValidationError(
@@ -1069,10 +1071,14 @@ def list_tasks(
             where.append(func.lower(tt.c.name).contains(w, autoescape=True))
     column = LIST_SORTS[key]
     field = None if column is None else (tc.c[column] if column in tc.c else tt.c[column])
-    keys = [tt.c.id, tt.c.wbs_code, *([tt.c.name] if words else []), *([field] if field is not None else [])]
+    tests = custom_fields.value_tests(s, project_id, custom) if custom else []
+    keys = [tt.c.id, tt.c.wbs_code, *([tt.c.name] if words else []), *([tt.c.custom] if tests else []),
+            *([field] if field is not None else [])]  # fmt: skip
     rows = list(s.connection().execute(select(*keys).select_from(joined).where(*where)).all())
     if words:  # exactly the words-in-the-name test of the full schedule (any script)
         rows = [r for r in rows if all(w in r.name.lower() for w in words)]
+    if tests:  # JSON values are compared here: the databases' JSON operators differ
+        rows = [r for r in rows if all(test((r.custom or {}).get(str(fid))) for fid, _, test in tests)]
     rows.sort(key=lambda r: _code_key(r.wbs_code))
     if field is not None:
         if key == "total_float":  # a task not computed yet counts as 0, as in get_schedule

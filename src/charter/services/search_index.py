@@ -79,7 +79,9 @@ SOURCES: tuple[Source, ...] = (
            Project.id, Project.id),
     Source("work_package", WorkPackage, WorkPackage.name, (WorkPackage.wbs_code, WorkPackage.description),
            WorkPackage.project_id, WorkPackage.id),
-    Source("task", Task, Task.name, (Task.wbs_code, Task.description), Task.project_id, Task.id),
+    # a task's custom field values are indexed as their JSON text ({"3": "ACME Corp", "4": 5}): the words of
+    # the values are found, the field ids and punctuation are noise no one searches for
+    Source("task", Task, Task.name, (Task.wbs_code, Task.description, Task.custom), Task.project_id, Task.id),
     Source("message", CommMessage, CommItem.subject, (CommMessage.body,), CommItem.project_id, CommItem.id),
     Source("risk", Risk, Risk.title, (Risk.cause, Risk.event, Risk.effect), Risk.project_id, Risk.id),
     Source("concern", Concern, Concern.subject, (Concern.body,), Concern.project_id, Concern.id),

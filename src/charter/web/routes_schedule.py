@@ -4,6 +4,7 @@ links, assignees and baselines. Every change goes through services.tasks / servi
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -320,8 +321,10 @@ def _server_timing(clock0: float, spans: dict[str, float]) -> str:
 # --------------------------------------------------------------------------------------------- table
 
 
-def _table_rows(sched: dict[str, Any], q: dict[str, str]) -> list[dict[str, Any]]:
+def _table_rows(sched: dict[str, Any], q: dict[str, str], tests: Sequence[Any] = ()) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = sched["tasks"]
+    if tests:  # the custom field filter (custom_fields.value_tests)
+        rows = [t for t in rows if all(test(t["custom_fields"].get(name)) for _, name, test in tests)]
     for t in rows:
         b = t.get("baseline")
         t["finish_variance"] = b["finish_variance_days"] if b else None
@@ -355,7 +358,10 @@ def _table(
     status: int = 200,
 ) -> HTMLResponse:
     qp = request.query_params
-    q = {k: qp.get(k, "") for k in ("sort", "dir", "critical", "wp", "q", "baseline", "page")}
+    q = {
+        k: qp.get(k, "")
+        for k in ("sort", "dir", "critical", "wp", "q", "baseline", "page", "cf", "cv", "cols")
+    }
     if q["sort"] not in SORTS:
         q["sort"] = "wbs"
     q["dir"] = "desc" if q["dir"] == "desc" else "asc"
@@ -368,7 +374,15 @@ def _table(
         baselines = scheduling.list_baselines(s, info.actor, project_id)
         edit = _edit_map(s, info.actor, project_id, sched)
         wps = work_packages.list_work_packages(s, info.actor, project_id)
-    rows = _table_rows(sched, q)
+        fields = custom_fields.list_fields(s, info.actor, project_id)
+        tests: list[Any] = []
+        filter_error = None
+        if q["cf"]:
+            try:
+                tests = custom_fields.value_tests(s, project_id, {q["cf"]: q["cv"]})
+            except ValidationError as exc:
+                filter_error = exc.message
+    rows = _table_rows(sched, q, tests)
     pages = max(1, -(-len(rows) // PAGE_ROWS))
     page = min(page, pages)
 
@@ -393,6 +407,9 @@ def _table(
             "baselines": baselines,
             "baseline": baseline,
             "wps": wps,
+            "fields": fields,
+            "custom_cols": [f["name"] for f in fields] if q["cols"] == "custom" else [],
+            "filter_error": filter_error,
             "error": error,
             "values": values or {},
             "can_add": any(edit.values()),
@@ -441,6 +458,7 @@ def quick_edit(
         request,
         "schedule_row.html",
         {"t": task, "project": {"id": project_id}, "editable": True, "error": error,
+         "custom_cols": list(task["custom_fields"]) if form.get("cols") == "custom" else [],
          "values": {**form, "_form": f"row-{task_id}"} if error else {}},
         422 if error else 200,
     )  # fmt: skip

@@ -109,8 +109,7 @@ def compact_outbox(
     its row, kind and subject (what stops a reminder from being sent twice). The worker does this on every
     pass; `more` says the batch was full."""
     with db.uow() as s:
-        out = notifications.compact_outbox(s, actor, older_than_days=older_than_days, batch=limit)
-    return {**out, "more": out["compacted"] >= limit}
+        return notifications.compact_outbox(s, actor, older_than_days=older_than_days, batch=limit)
 
 
 @router.get("/outbox", response_model=list[S.OutboxOut])

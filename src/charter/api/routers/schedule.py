@@ -64,6 +64,12 @@ def list_tasks(
     critical: bool | None = Query(None),
     work_package_id: int | None = Query(None),
     q: str | None = Query(None, max_length=200, description="words in the name"),
+    field: list[str] = Query(
+        [],
+        max_length=20,
+        description="a custom field's value, \"Name=value\" (repeat for several): a text field's value contains "
+        'it, other kinds equal it; "Name=" matches the tasks without one',
+    ),
     limit: int = Query(1000, ge=1, le=20000),
     offset: int = Query(0, ge=0),
     if_none_match: str | None = Header(None, include_in_schema=False),
@@ -73,7 +79,7 @@ def list_tasks(
     with db.uow(readonly=True) as s:
         rows = scheduling.list_tasks(
             s, actor, project_id, sort=sort, critical=critical, work_package_id=work_package_id, q=q,
-            limit=limit, offset=offset,
+            custom=custom_fields.parse_filters(field), limit=limit, offset=offset,
         )  # fmt: skip
     return etag.json_response(
         _TASK_LIST.dump_json(_TASK_LIST.validate_python(rows), by_alias=True), if_none_match
