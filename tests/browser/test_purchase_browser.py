@@ -61,7 +61,7 @@ def test_purchase_request_to_invoices_updates_the_budget(page: Page, live_server
     _login(page, base, "sponsor")
     page.goto(f"{base}/me/approvals")
     waiting = page.locator("#waiting-requests tbody tr").filter(has_text="Two rack servers")
-    expect(waiting).to_contain_text("4000")
+    expect(waiting).to_contain_text("4\u202f000")  # thousands set apart (money.grouped)
     waiting.get_by_label("Reason").fill("capacity plan agreed")
     waiting.get_by_role("button", name="Approve").click()
     expect(page).to_have_url(re.compile(r"/me/approvals"))
@@ -79,11 +79,11 @@ def test_purchase_request_to_invoices_updates_the_budget(page: Page, live_server
     order_form.get_by_role("button", name="Issue purchase order").click()
     order = page.locator("#orders-table tbody tr").filter(has_text="PO-P1-0001")
     expect(order).to_contain_text("Acme Hardware")
-    expect(order).to_contain_text("4000")
+    expect(order).to_contain_text("4\u202f000")
 
     page.goto(f"{base}/projects/{p}/budget")
     servers = page.locator(f"#budget-table tr[data-line='{line}']")
-    expect(servers.locator(".col-committed")).to_have_text("4000.00")
+    expect(servers.locator(".col-committed")).to_have_text("4\u202f000.00")
     expect(servers.locator(".col-actual")).to_have_text("0.00")
 
     # 4. one server arrives: a receipt of 2 000
@@ -91,7 +91,7 @@ def test_purchase_request_to_invoices_updates_the_budget(page: Page, live_server
     order = page.locator("#orders-table tbody tr").filter(has_text="PO-P1-0001")
     order.get_by_label("Amount").fill("2000")
     order.get_by_role("button", name="Record receipt").click()
-    expect(page.locator("#orders-table tbody tr").filter(has_text="PO-P1-0001")).to_contain_text("2000")
+    expect(page.locator("#orders-table tbody tr").filter(has_text="PO-P1-0001")).to_contain_text("2\u202f000")
 
     # 5. an invoice for what was received matches; a second one beyond the receipt is held
     for number, amount in (("INV-100", "2000"), ("INV-101", "1500")):
@@ -117,6 +117,6 @@ def test_purchase_request_to_invoices_updates_the_budget(page: Page, live_server
     # 6. the budget line: 2 000 actual (the matched invoice), 2 000 still committed, the held 1 500 in neither
     page.goto(f"{base}/projects/{p}/budget")
     servers = page.locator(f"#budget-table tr[data-line='{line}']")
-    expect(servers.locator(".col-committed")).to_have_text("2000.00")
-    expect(servers.locator(".col-actual")).to_have_text("2000.00")
-    expect(servers.locator(".col-remaining")).to_have_text("6000.00")
+    expect(servers.locator(".col-committed")).to_have_text("2\u202f000.00")
+    expect(servers.locator(".col-actual")).to_have_text("2\u202f000.00")
+    expect(servers.locator(".col-remaining")).to_have_text("6\u202f000.00")

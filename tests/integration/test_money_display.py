@@ -97,3 +97,34 @@ def test_the_api_shows_amounts_as_entered_not_with_three_decimals(api: Any, seed
     schema = api.get("/openapi.json").json()["components"]["schemas"]
     amount = schema["BudgetLineOut"]["properties"]["amount"]
     assert amount.get("type") == "string" or {"type": "string"} in amount.get("anyOf", []), amount
+
+
+def test_thousands_are_set_apart_on_pages_but_not_in_inputs(seed: Any) -> None:
+    """A page shows 325 200.00 (a narrow no-break space, read the same in every language); a form's input
+    holds 325200.00, and an amount typed with spaces is taken."""
+    from charter.domain.money import GROUP, grouped, parse_amount
+    from webhelpers import csrf_of, signed_in
+
+    assert grouped(Decimal("325200.00")) == f"325{GROUP}200.00"
+    assert grouped(Decimal("-1250.5")) == f"-1{GROUP}250.5"
+    assert grouped(Decimal("1234567")) == f"1{GROUP}234{GROUP}567"
+    assert grouped(Decimal("980.00")) == "980.00" and grouped(Decimal("0")) == "0"
+    assert parse_amount(f"325{GROUP}200.00", "EUR") == Decimal("325200.00")
+    assert parse_amount("1 250.50", "EUR") == Decimal("1250.50")
+    with seed.db.uow() as s:
+        line = budget.create_line(s, seed.actor("pm"), seed.p1, category="hardware", name="Servers",
+                                  amount="325200", work_package_id=seed.wp_a)  # fmt: skip
+    with signed_in(seed, "pm") as c:
+        page = c.get(f"/projects/{seed.p1}/budget").text
+        assert f"325{GROUP}200.00" in page
+        edit = re.search(
+            rf'<input id="ln{line["id"]}-amount" name="amount" inputmode="decimal" value="([^"]*)"', page
+        )
+        assert edit is not None and edit.group(1) == "325200.00"
+        # the amount as the page shows it, sent back, is the same amount
+        r = c.post(f"/projects/{seed.p1}/budget/lines/{line['id']}/edit",
+                   data={"csrf_token": csrf_of(page), "version": str(line["version"]), "name": "Servers",
+                         "amount": f"325{GROUP}300.00", "category": "hardware"})  # fmt: skip
+        assert r.status_code in (200, 303), r.text[:500]
+    with seed.db.uow(readonly=True) as s:
+        assert budget.get_line(s, seed.p1, line["id"]).amount == Decimal("325300.00")

@@ -55,7 +55,7 @@ def test_pages_render_for_the_pm(web) -> None:
     assert client.get(f"/projects/{p}/budget?as_of=2030-03-31").status_code == 200
     r = client.get(f"/projects/{p}/procurement")
     assert r.status_code == 200, r.text
-    assert 'id="request-form"' in r.text and "Project manager up to 1000.00" in r.text
+    assert 'id="request-form"' in r.text and "Project manager up to 1\u202f000.00" in r.text
     csv = client.get(f"/projects/{p}/budget/export?format=csv")
     assert csv.status_code == 200 and "Servers" in csv.content.decode("utf-8-sig")
 

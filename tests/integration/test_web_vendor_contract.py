@@ -87,7 +87,7 @@ def test_contract_page_shows_terms_order_flags_and_history(world: Any) -> None:
     sign_in(client, "pm")
     html = client.get(f"/projects/{ids['p']}/procurement/contracts/{ids['mid']}").text
     _no_inline_script(html)
-    assert "Hosting" in html and "3500" in html and f"/procurement/vendors/{ids['acme']}" in html
+    assert "Hosting" in html and "3\u202f500" in html and f"/procurement/vendors/{ids['acme']}" in html
     assert 'data-within="90"' in html and 'id="change-link"' in html
     assert re.search(r'id="contract-history">.*update.*value.*create', html, re.S)
     near = client.get(f"/projects/{ids['p']}/procurement/contracts/{ids['near']}").text

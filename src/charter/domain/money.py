@@ -30,6 +30,30 @@ def minor_units(currency: str) -> int:
         raise ValidationError(f"unknown currency {currency!r}", field="currency") from None
 
 
+# The thousands separator of the pages: a narrow no-break space, as SI and ISO 80000 write 325 200.00. A comma or
+# a point would mean a decimal separator to half the readers ("1,500" is 1.5 in German); a space reads the
+# same everywhere, and the amount parser takes it back (people may type it too).
+GROUP = "\u202f"
+_SPACES = str.maketrans("", "", " \u00a0\u2009\u202f")
+
+
+def grouped(value: Decimal) -> str:
+    """An amount as a page shows it: "325 200.00" (thousands set apart by GROUP), "-1 250.5", "980.00"."""
+    text = format(value, "f")
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, dot, frac = digits.partition(".")
+    if len(whole) <= 3 or not whole.isdigit():
+        return text
+    head = len(whole) % 3 or 3
+    parts = [whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)]
+    return sign + GROUP.join(parts) + dot + frac
+
+
+def without_spaces(value: str) -> str:
+    """A typed number with its grouping spaces removed ("325 200.00" -> "325200.00")."""
+    return value.translate(_SPACES)
+
+
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 
@@ -49,7 +73,7 @@ def parse_amount(
     if isinstance(value, bool) or value is None:
         raise ValidationError("an amount is a decimal number", field=field)
     try:
-        d = Decimal(str(value).strip())
+        d = Decimal(without_spaces(str(value)))
     except InvalidOperation:
         raise ValidationError(f"{value!r} is not an amount of money", field=field) from None
     if not d.is_finite():

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from charter.domain.errors import CharterError, NotAuthenticated
 from charter.domain.figures import counted, figure_texts
-from charter.domain.money import for_display, quantise
+from charter.domain.money import for_display, grouped, quantise
 from charter.domain.projects import CURRENCY_MINOR_UNITS
 from charter.io import markdown
 from charter.persistence.db import Database
@@ -67,10 +67,20 @@ def _currency_of(ctx: Context) -> str | None:
 
 @pass_context
 def _finalize(ctx: Context, value: Any) -> Any:
-    """Every Decimal a page prints is an amount shown with its currency's minor units (a stored 15480.000
-    EUR as 15480.00; digits that carry a value are kept); the values themselves are untouched."""
+    """Every Decimal a page prints is an amount shown with its currency's minor units and its thousands set
+    apart (a stored 15480.000 EUR as "15 480.00", see money.grouped; digits that carry a value are kept); the
+    values themselves are untouched. A form's input shows the amount without grouping (`plain`, in the
+    `value` macro)."""
     if isinstance(value, Decimal):
-        return for_display(value, _currency_of(ctx))
+        return grouped(for_display(value, _currency_of(ctx)))
+    return value
+
+
+@pass_context
+def _plain(ctx: Context, value: Any) -> Any:
+    """`{{ amount | plain }}`: an amount for a form's input, with the minor units but no grouping."""
+    if isinstance(value, Decimal):
+        return str(for_display(value, _currency_of(ctx)))
     return value
 
 
@@ -81,7 +91,7 @@ def _money(ctx: Context, value: Any, currency: str | None = None) -> str:
         return ""
     cur = currency or _currency_of(ctx)
     d = Decimal(str(value))
-    return str(quantise(d, cur) if cur in CURRENCY_MINOR_UNITS else for_display(d, None))
+    return grouped(quantise(d, cur) if cur in CURRENCY_MINOR_UNITS else for_display(d, None))
 
 
 def _label(value: str | None) -> str:
@@ -98,6 +108,7 @@ templates.env.filters["filesize"] = _filesize
 templates.env.filters["dt"] = _dt
 templates.env.filters["label"] = _label
 templates.env.filters["money"] = _money
+templates.env.filters["plain"] = _plain
 templates.env.filters["figures"] = figure_texts
 templates.env.globals["counted"] = counted
 templates.env.finalize = _finalize
