@@ -94,3 +94,14 @@ def test_task_list_filters_by_field(cli: Any, seed: Any) -> None:
     assert [t["name"] for t in rows] == ["Task C", "Task B"]
     assert "No tasks match" in cli("task", "list", "P1", "--field", "Component=Frontend").stdout
     assert "not one of" in _one_line(cli("task", "list", "P1", "--field", "Component=Data", code=1))
+
+
+def test_task_list_sorts_by_field(cli: Any, seed: Any) -> None:
+    cli("field", "add", "P1", "Story points", "--kind", "number")
+    cli("task", "update", "P1", "Task A", "--field", "Story points=8")
+    cli("task", "update", "P1", "Task B", "--field", "Story points=3")
+    rows = js(cli("task", "list", "P1", "--sort", "field:Story points", "--json"))
+    assert [t["name"] for t in rows] == ["Task B", "Task A", "Task C"]
+    assert "no custom field named 'Nope'" in _one_line(
+        cli("task", "list", "P1", "--sort", "field:Nope", code=1)
+    )

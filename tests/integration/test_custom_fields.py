@@ -429,3 +429,28 @@ def test_the_journal_shows_each_changed_value_under_its_fields_name(
             if "custom" in e.changes
         ]
     assert len(stored) == 2
+
+
+def test_the_task_list_sorts_by_a_custom_field(api: Any, seed: Any, as_: Any, fields: Any) -> None:
+    comp = fields["component"]
+    r = api.patch(
+        f"/projects/{seed.p1}/custom-fields/{comp['id']}",
+        json={"version": comp["version"], "choices": ["Frontend", "Backend"]},  # the listed order counts
+        headers=as_("pm"),
+    )
+    assert r.status_code == 200
+    _set(api, seed, as_, "a", {"Story points": 8, "Component": "Backend", "Customer": "beta"})
+    _set(api, seed, as_, "b", {"Story points": 2.5, "Component": "Frontend", "Customer": "Alpha"})
+    url = f"/projects/{seed.p1}/tasks"
+
+    def names(sort: str) -> list[str]:
+        r = api.get(url, params={"sort": sort}, headers=as_("observer"))
+        assert r.status_code == 200, r.text
+        return [t["name"] for t in r.json()]
+
+    assert names("field:Story points") == ["Task B", "Task A", "Task C"]  # no value: last
+    assert names("-field:story points") == ["Task C", "Task A", "Task B"]  # ... first when descending
+    assert names("field:Component") == ["Task B", "Task A", "Task C"]  # Frontend is listed first
+    assert names("field:Customer") == ["Task B", "Task A", "Task C"]  # any case: Alpha before beta
+    err(api.get(url, params={"sort": "field:Nope"}, headers=as_("observer")), 422, "sort")
+    err(api.get(url, params={"sort": "nope"}, headers=as_("observer")), 422, "sort")

@@ -194,7 +194,10 @@ def test_task_table_filters_by_a_field_and_shows_the_fields_as_columns(seed: Any
         table = page.split('id="schedule-table"')[1].split("</table>")[0]
         assert 'id="row-count">1 task</p>' in page
         assert f'id="row-{seed.tasks["a"]}"' in table and f'id="row-{seed.tasks["b"]}"' not in table
-        assert '<th scope="col" class="custom-field">Component</th>' in table
+        assert re.search(
+            r'<th scope="col" class="custom-field"><a href="[^"]*sort=field%3AComponent[^"]*">Component</a></th>',
+            table,
+        )
         assert (
             '<td class="custom-field">Backend</td>' in table and '<td class="custom-field">ACME</td>' in table
         )
@@ -218,3 +221,27 @@ def test_task_table_filters_by_a_field_and_shows_the_fields_as_columns(seed: Any
                    headers={"HX-Request": "true"})  # fmt: skip
         assert r.status_code == 200, r.text
         assert r.text.count('class="custom-field"') == 5 and "Backend" in r.text
+
+
+def test_task_table_sorts_by_a_custom_column(seed: Any) -> None:
+    _define(seed)
+    with seed.db.uow() as s:
+        from charter.services import tasks
+
+        for key, points in (("a", 8), ("b", 3)):
+            t = tasks.get_task(s, SYSTEM, seed.p1, seed.tasks[key])
+            tasks.update_task(
+                s, SYSTEM, seed.p1, t["id"], t["version"], custom_fields={"Story points": points}
+            )
+    url = f"/projects/{seed.p1}/schedule"
+    with signed_in(seed, "pm") as c:
+        page = c.get(url, params={"cols": "custom", "sort": "field:Story points"}).text
+        table = page.split('id="schedule-table"')[1].split("</table>")[0]
+        order = re.findall(r'<tr id="row-(\d+)"', table)
+        assert order == [str(seed.tasks[k]) for k in ("b", "a", "c")]
+        assert 'aria-sort="ascending"><a href="/projects/' in table and "Story points ▲" in table
+        page = c.get(url, params={"cols": "custom", "sort": "field:Story points", "dir": "desc"}).text
+        order = re.findall(r'<tr id="row-(\d+)"', page.split('id="schedule-table"')[1])
+        assert order == [str(seed.tasks[k]) for k in ("c", "a", "b")]
+        # a field that is gone: the WBS order, no error
+        assert c.get(url, params={"sort": "field:Nope"}).status_code == 200

@@ -404,6 +404,15 @@ def test_add_task_link_and_baseline(web) -> None:
     data = client.get(f"/projects/{pid}/gantt.json?baseline=1").json()
     assert data["baseline"] == 1 and all(t["baseline"] for t in data["tasks"])
     assert client.get(f"/projects/{pid}/gantt?baseline=1").status_code == 200
+    # an inline save while comparing: the row's form carries the baseline, the swapped row keeps its variance
+    # cell (it had one cell fewer than the table's columns)
+    assert 'name="baseline" value="1"' in r.text
+    delta = by_name(gantt(client, pid))["Delta"]
+    r = client.post(f"/projects/{pid}/schedule/rows/{delta['id']}",
+                    data={"csrf_token": csrf, "version": delta["version"], "name": "Delta", "duration": "4d",
+                          "percent_complete": "0", "baseline": "1"}, headers={"HX-Request": "true"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.text.count("<td") == 12 and "not in baseline" not in r.text  # as many cells as the header
 
 
 def test_task_page_links_assignees_and_delete(web) -> None:

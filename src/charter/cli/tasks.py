@@ -76,8 +76,8 @@ def list_cmd(
     sort: Annotated[
         str,
         typer.Option(
-            help="wbs, name, start, finish, total_float, duration, priority or percent_complete; "
-            "prefix - for descending."
+            help="wbs, name, start, finish, total_float, duration, priority, percent_complete or "
+            '"field:NAME" (a custom field); prefix - for descending.'
         ),
     ] = "wbs",
     field: Annotated[

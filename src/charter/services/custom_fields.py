@@ -279,3 +279,32 @@ def parse_filters(items: Sequence[str] | None) -> dict[str, str]:
             raise ValidationError(f'{item[:80]!r}: write NAME=VALUE (e.g. "Story points=5")', field="field")
         out[name.strip()] = value
     return out
+
+
+SORT_PREFIX = "field:"  # a task list sorted by a custom field: sort=field:Story points (or -field:...)
+
+
+def sort_key(s: Session, project_id: int, name: str) -> tuple[int, str, Any]:
+    """(field id, field name, key of a stored value) to sort a task list by a custom field: numbers by value,
+    text by its words in any case, dates in time, choices in the order the field lists them (as their
+    meaning goes: Low, Medium, High), flags no before yes. Tasks without a value are the caller's to place."""
+    f = next(
+        (f for f in definitions(s, project_id) if f.name.casefold() == " ".join(name.split()).casefold()),
+        None,
+    )
+    if f is None:
+        raise ValidationError(
+            f"this project has no custom field named {name[:80]!r} to sort by", field="sort"
+        )
+    kind = rules.FieldKind(f.kind)
+    key: Any
+    if kind is rules.FieldKind.CHOICE:
+        order = {c.casefold(): i for i, c in enumerate(f.choices or [])}
+        key = lambda v: order.get(str(v).casefold(), len(order))  # noqa: E731
+    elif kind is rules.FieldKind.TEXT:
+        key = lambda v: str(v).casefold()  # noqa: E731
+    elif kind is rules.FieldKind.FLAG:
+        key = bool
+    else:  # numbers; dates as ISO text sort in time
+        key = lambda v: v  # noqa: E731
+    return f.id, f.name, key

@@ -1051,11 +1051,16 @@ def list_tasks(
     first for descending (ties stay in WBS order); missing values sort last (first when descending). `custom`
     keeps the tasks whose custom fields hold these values (custom_fields.value_tests)."""
     key = sort.lstrip("-")
-    if key not in LIST_SORTS:
+    by_field = key.startswith(custom_fields.SORT_PREFIX)
+    if key not in LIST_SORTS and not by_field:
         raise ValidationError(
-            f"cannot sort by {key!r}; use one of {', '.join(sorted(LIST_SORTS))}", field="sort"
+            f"cannot sort by {key!r}; use one of {', '.join(sorted(LIST_SORTS))} or field:NAME (a custom field)",
+            field="sort",
         )
     project_for(s, actor, project_id)
+    custom_sort = (
+        custom_fields.sort_key(s, project_id, key[len(custom_fields.SORT_PREFIX) :]) if by_field else None
+    )
     tt, tc = Task.__table__, TaskComputed.__table__
     joined = tt.outerjoin(tc, tc.c.task_id == tt.c.id)
     where: list[Any] = [tt.c.project_id == project_id]
@@ -1069,18 +1074,26 @@ def list_tasks(
     for w in words:
         if w.isascii():  # SQLite's lower() folds ASCII only: other words are matched below
             where.append(func.lower(tt.c.name).contains(w, autoescape=True))
-    column = LIST_SORTS[key]
+    column = LIST_SORTS.get(key)
     field = None if column is None else (tc.c[column] if column in tc.c else tt.c[column])
     tests = custom_fields.value_tests(s, project_id, custom) if custom else []
-    keys = [tt.c.id, tt.c.wbs_code, *([tt.c.name] if words else []), *([tt.c.custom] if tests else []),
-            *([field] if field is not None else [])]  # fmt: skip
+    keys = [tt.c.id, tt.c.wbs_code, *([tt.c.name] if words else []),
+            *([tt.c.custom] if tests or custom_sort else []), *([field] if field is not None else [])]  # fmt: skip
     rows = list(s.connection().execute(select(*keys).select_from(joined).where(*where)).all())
     if words:  # exactly the words-in-the-name test of the full schedule (any script)
         rows = [r for r in rows if all(w in r.name.lower() for w in words)]
     if tests:  # JSON values are compared here: the databases' JSON operators differ
         rows = [r for r in rows if all(test((r.custom or {}).get(str(fid))) for fid, _, test in tests)]
     rows.sort(key=lambda r: _code_key(r.wbs_code))
-    if field is not None:
+    if custom_sort is not None:  # by a custom field's value; tasks without one last (first when descending)
+        fid, _, value_key = custom_sort
+
+        def by_value(r: Any) -> tuple[bool, Any]:
+            v = (r.custom or {}).get(str(fid))
+            return (v is None, value_key(v) if v is not None else 0)
+
+        rows.sort(key=by_value, reverse=sort.startswith("-"))
+    elif field is not None:
         if key == "total_float":  # a task not computed yet counts as 0, as in get_schedule
             rows.sort(key=lambda r: r[-1] or 0, reverse=sort.startswith("-"))
         else:

@@ -321,7 +321,9 @@ def _server_timing(clock0: float, spans: dict[str, float]) -> str:
 # --------------------------------------------------------------------------------------------- table
 
 
-def _table_rows(sched: dict[str, Any], q: dict[str, str], tests: Sequence[Any] = ()) -> list[dict[str, Any]]:
+def _table_rows(
+    sched: dict[str, Any], q: dict[str, str], tests: Sequence[Any] = (), custom_sort: Any = None
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = sched["tasks"]
     if tests:  # the custom field filter (custom_fields.value_tests)
         rows = [t for t in rows if all(test(t["custom_fields"].get(name)) for _, name, test in tests)]
@@ -337,7 +339,13 @@ def _table_rows(sched: dict[str, Any], q: dict[str, str], tests: Sequence[Any] =
     if words:
         rows = [t for t in rows if all(w in t["name"].lower() for w in words)]
     key = SORTS.get(q.get("sort", "wbs"))
-    if key:
+    if custom_sort is not None:  # by a custom field (custom_fields.sort_key); tasks without a value last
+        _, name, value_key = custom_sort
+        present = [t for t in rows if t["custom_fields"].get(name) is not None]
+        missing = [t for t in rows if t["custom_fields"].get(name) is None]
+        present.sort(key=lambda t: value_key(t["custom_fields"][name]))
+        rows = present + missing
+    elif key:
         present = [t for t in rows if t[key] is not None]
         missing = [t for t in rows if t[key] is None]
         present.sort(key=lambda t: t[key].lower() if isinstance(t[key], str) else t[key])
@@ -362,7 +370,7 @@ def _table(
         k: qp.get(k, "")
         for k in ("sort", "dir", "critical", "wp", "q", "baseline", "page", "cf", "cv", "cols")
     }
-    if q["sort"] not in SORTS:
+    if q["sort"] not in SORTS and not q["sort"].startswith(custom_fields.SORT_PREFIX):
         q["sort"] = "wbs"
     q["dir"] = "desc" if q["dir"] == "desc" else "asc"
     baseline = int(q["baseline"]) if q["baseline"].isdecimal() else None
@@ -382,7 +390,15 @@ def _table(
                 tests = custom_fields.value_tests(s, project_id, {q["cf"]: q["cv"]})
             except ValidationError as exc:
                 filter_error = exc.message
-    rows = _table_rows(sched, q, tests)
+        custom_sort = None
+        if q["sort"].startswith(custom_fields.SORT_PREFIX):
+            try:
+                custom_sort = custom_fields.sort_key(
+                    s, project_id, q["sort"][len(custom_fields.SORT_PREFIX) :]
+                )
+            except ValidationError:  # a field renamed or archived since the link was made: the WBS order
+                q["sort"] = "wbs"
+    rows = _table_rows(sched, q, tests, custom_sort)
     pages = max(1, -(-len(rows) // PAGE_ROWS))
     page = min(page, pages)
 
@@ -454,10 +470,16 @@ def quick_edit(
             task = tasks.get_task(s, info.actor, project_id, task_id)
     if not htmx:
         return _back(f"/projects/{project_id}/schedule", f"row-{task_id}")
+    baseline = int(form["baseline"]) if (form.get("baseline") or "").isdecimal() else None
+    if baseline is not None:  # the table compares with a baseline: the row keeps its variance cell
+        with db.uow(readonly=True) as s:
+            task = scheduling.get_schedule(s, info.actor, project_id, baseline=baseline, only={task_id})[
+                "tasks"
+            ][0]
     return render(
         request,
         "schedule_row.html",
-        {"t": task, "project": {"id": project_id}, "editable": True, "error": error,
+        {"t": task, "project": {"id": project_id}, "editable": True, "error": error, "baseline": baseline,
          "custom_cols": list(task["custom_fields"]) if form.get("cols") == "custom" else [],
          "values": {**form, "_form": f"row-{task_id}"} if error else {}},
         422 if error else 200,

@@ -57,9 +57,9 @@ def list_tasks(
     db: DB,
     sort: str = Query(
         "wbs",
-        max_length=40,
-        description="wbs, name, start, finish, total_float, duration, "
-        "priority or percent_complete; prefix - for descending",
+        max_length=120,
+        description="wbs, name, start, finish, total_float, duration, priority, percent_complete or "
+        "field:NAME (a custom field: choices in their listed order); prefix - for descending",
     ),
     critical: bool | None = Query(None),
     work_package_id: int | None = Query(None),
