@@ -454,3 +454,37 @@ def test_the_task_list_sorts_by_a_custom_field(api: Any, seed: Any, as_: Any, fi
     assert names("field:Customer") == ["Task B", "Task A", "Task C"]  # any case: Alpha before beta
     err(api.get(url, params={"sort": "field:Nope"}, headers=as_("observer")), 422, "sort")
     err(api.get(url, params={"sort": "nope"}, headers=as_("observer")), 422, "sort")
+
+
+def test_csv_and_excel_imports_fill_the_fields_the_project_has(
+    api: Any, seed: Any, as_: Any, fields: Any
+) -> None:
+    """A file's columns named like the project's custom fields set their values (checked as a task's update
+    checks them, any problem named by line and nothing written); other columns are left out."""
+    h = as_("admin")
+    for body in ({"name": "story points", "kind": "number"},
+                 {"name": "Component", "kind": "choice", "choices": ["Backend", "Frontend"]},
+                 {"name": "Release date", "kind": "date"}, {"name": "Security review", "kind": "flag"}):  # fmt: skip
+        assert api.post(f"/projects/{seed.p2}/custom-fields", json=body, headers=h).status_code == 201
+    _set(api, seed, as_, "a", {"Story points": 8, "Component": "Backend", "Customer": "ACME",
+                               "Release date": "2030-03-01", "Security review": True})  # fmt: skip
+    for fmt in ("csv", "xlsx"):
+        data = api.get(f"/projects/{seed.p1}/export", params={"format": fmt}, headers=h).content
+        r = api.post(f"/projects/{seed.p2}/import", files={"file": (f"plan.{fmt}", data)}, headers=h)
+        assert r.status_code == 200, r.text
+    tasks = [t for t in api.get(f"/projects/{seed.p2}/tasks", headers=h).json() if t["name"] == "Task A"]
+    assert len(tasks) == 2
+    for t in tasks:  # P2 has no "Customer": that column is left out
+        assert t["custom_fields"] == {"story points": 8, "Component": "Backend", "Release date": "2030-03-01",
+                                      "Security review": True}  # fmt: skip
+    before = len(api.get(f"/projects/{seed.p2}/tasks", headers=h).json())
+    bad = b"id,name,duration,Component,Story points\r\n1,One,1d,Backend,5\r\n2,Two,1d,Database,x\r\n"
+    r = api.post(f"/projects/{seed.p2}/import", files={"file": ("bad.csv", bad, "text/csv")}, headers=h)
+    assert r.status_code == 422, r.text
+    message = r.json()["error"]["message"]
+    assert (
+        "line 3" in message
+        and "custom_fields.Component" in message
+        and "not one of: Backend, Frontend" in message
+    )
+    assert len(api.get(f"/projects/{seed.p2}/tasks", headers=h).json()) == before  # nothing written

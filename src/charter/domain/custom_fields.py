@@ -158,6 +158,20 @@ def _number(value: object, field: str) -> int | float:
     return n
 
 
+def from_cell(kind: str, value: Any) -> Any:
+    """A spreadsheet cell as a value to parse: a number in a text or choice column is its text (42, not
+    42.0); a date-time in a date column is its day; anything else as it is."""
+    if (
+        kind in (FieldKind.TEXT, FieldKind.CHOICE)
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    if kind == FieldKind.DATE and isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    return value
+
+
 def format_value(kind: str, value: Any) -> str:
     """A stored value as a person reads it (the task page, the CLI, an export cell)."""
     if value is None:

@@ -192,7 +192,7 @@ class TaskSpec:
     baselines: list[BaselineSpec] = field(default_factory=list)
     assignments: list[AssignmentSpec] = field(default_factory=list)
     line: int | None = None  # where it came from, for error messages
-    custom: dict[str, Any] = field(default_factory=dict)  # custom field values by field name (export only)
+    custom: dict[str, Any] = field(default_factory=dict)  # custom field values by field name (CSV/Excel)
 
 
 @dataclass

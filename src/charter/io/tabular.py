@@ -264,6 +264,13 @@ def _read_rows(
     except StopIteration:
         raise ValidationError("the file is empty (no header row)") from None
     cols = _columns(list(header), mapping)
+    taken = set(cols.values())
+    # the other named columns: a project's custom fields by name (import_plan keeps those the project has)
+    extra = {
+        str(h).strip(): i
+        for i, h in enumerate(header)
+        if i not in taken and h is not None and str(h).strip() and str(h).strip().lower() not in COLUMNS
+    }
     spec = PlanSpec(**plan)
     mpd = spec.minutes_per_day
     problems: list[ImportProblem] = []
@@ -280,7 +287,9 @@ def _read_rows(
             if ref in seen:
                 raise ValueError(f"the id {ref!r} appears twice")
             seen.add(ref)
-            parsed.append((_task(raw, ref, line, mpd), raw))
+            task = _task(raw, ref, line, mpd)
+            task.custom = {k: v for k, i in extra.items() if (v := _cell(row, {k: i}, k)) is not None}
+            parsed.append((task, raw))
         except (ValueError, ValidationError) as e:
             msg = e.message if isinstance(e, ValidationError) else str(e)
             problems.append(ImportProblem(line, f"task {ref!r}: {msg}", ref))

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from charter.domain import custom_fields as custom_fields_rules
 from charter.domain import schedule as rules
 from charter.domain.errors import ValidationError
 from charter.domain.roles import Perm
@@ -165,6 +166,32 @@ def _check(plan: PlanSpec, rng: tuple[dt.date, dt.date]) -> list[ImportProblem]:
     return problems
 
 
+def _custom_values(
+    s: Session, project_id: int, plan: PlanSpec
+) -> tuple[dict[str, dict[str, Any]], list[ImportProblem]]:
+    """The values of the project's custom fields in a file's columns named like them (a CSV or Excel export
+    of another project, or a sheet made by hand), by task: checked as a task's own update checks them, each
+    problem with its line. Columns no field of the project has are left out, as any unknown column."""
+    names = {f.name.casefold(): f for f in custom_fields.definitions(s, project_id)}
+    out: dict[str, dict[str, Any]] = {}
+    problems: list[ImportProblem] = []
+    for t in plan.tasks:
+        values = {
+            name: custom_fields_rules.from_cell(names[name.casefold()].kind, v)
+            for name, v in t.custom.items()
+            if name.casefold() in names
+        }
+        if not values or t.summary:
+            continue
+        try:
+            out[t.ref] = (
+                custom_fields.merged(None, custom_fields.parse_task_values(s, project_id, values)) or {}
+            )
+        except ValidationError as e:
+            problems.append(ImportProblem(t.line, f"task {t.ref!r}: {e.field}: {e.message}", t.ref))
+    return {ref: v for ref, v in out.items() if v}, problems
+
+
 def import_plan(
     s: Session,
     actor: Actor,
@@ -196,6 +223,8 @@ def import_plan(
     project_for(s, actor, project_id, Perm.WBS_EDIT)
     _expand_summary_links(plan)
     problems = _check(plan, calendar_range(project))
+    custom, custom_problems = _custom_values(s, project_id, plan)
+    problems += custom_problems
     if problems:
         _fail(problems)
     t0 = now()
@@ -283,7 +312,7 @@ def import_plan(
                 status=_status(t.percent_complete, t.actual_start, t.actual_finish), priority=t.priority,
                 constraint_type=t.constraint_type.value, constraint_date=t.constraint_date, deadline=t.deadline,
                 calendar_id=cal_ids.get(t.calendar_ref) if t.calendar_ref and t.calendar_ref != plan.calendar_ref
-                else None, created_at=t0,
+                else None, created_at=t0, custom=custom.get(t.ref),
             )  # fmt: skip
             s.add(task)
             s.flush()
