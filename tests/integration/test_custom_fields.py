@@ -235,6 +235,9 @@ def test_definitions_are_checked(api: Any, seed: Any, as_: Any, fields: Any) -> 
     err(api.post(url, json={"name": "Tier", "kind": "text", "choices": ["A"]}, headers=h), 422, "choices")
     err(api.post(url, json={"name": "Tier", "kind": "money"}, headers=h), 422)
     err(api.post(url, json={"name": "   ", "kind": "text"}, headers=h), 422, "name")
+    err(
+        api.post(url, json={"name": "Cost=High", "kind": "text"}, headers=h), 422, "name"
+    )  # NAME=VALUE splits
     err(api.post(url, json={"name": "Tier", "kind": "text", "id": 5}, headers=h), 422)  # mass assignment
     f = fields["component"]
     err(api.patch(f"{url}/{f['id']}", json={"version": f["version"], "kind": "text"}, headers=h), 422)
@@ -335,6 +338,12 @@ def test_csv_and_excel_exports_carry_a_column_per_field(api: Any, seed: Any, as_
     row_x = next(x for x in values if x[3] == "Task A")
     assert row_x[-5] == '\'=HYPERLINK("http://evil")' and row_x[-4] == 2.5
     assert row_x[-3].date().isoformat() == "2030-03-01" and row_x[-1] == "no"
+    # a field named like a built-in column ("Notes"): the file's first "notes" column is the task's own
+    notes = api.post(
+        f"/projects/{seed.p1}/custom-fields", json={"name": "Notes", "kind": "text"}, headers=as_("pm")
+    )
+    assert notes.status_code == 201
+    _set(api, seed, as_, "a", {"Notes": "custom words"})
     # the export imports again as a new project: the extra columns are not in the way
     csv_bytes = api.get(f"/projects/{seed.p1}/export", params={"format": "csv"}, headers=as_("pm")).content
     r = api.post(
@@ -345,8 +354,9 @@ def test_csv_and_excel_exports_carry_a_column_per_field(api: Any, seed: Any, as_
     )
     assert r.status_code == 201, r.text
     copy = r.json()["project_id"]
-    names = {x["name"] for x in api.get(f"/projects/{copy}/tasks", headers=as_("admin")).json()}
-    assert {"Task A", "Task B", "Task C"} <= names
+    copied = {x["name"]: x for x in api.get(f"/projects/{copy}/tasks", headers=as_("admin")).json()}
+    assert {"Task A", "Task B", "Task C"} <= set(copied)
+    assert copied["Task A"]["description"] == ""  # not the custom "Notes" column
 
 
 def _set(api: Any, seed: Any, as_: Any, name: str, values: dict[str, Any]) -> None:

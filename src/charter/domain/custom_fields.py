@@ -49,6 +49,8 @@ def clean_name(value: object) -> str:
         raise ValidationError("the field needs a name", field="name")
     if len(name) > MAX_NAME:
         raise ValidationError(f"the name is {len(name)} characters; the limit is {MAX_NAME}", field="name")
+    if "=" in name:  # `--field NAME=VALUE` and `?field=NAME=VALUE` split at the first "="
+        raise ValidationError("a field's name cannot contain '='", field="name")
     return name
 
 

@@ -222,7 +222,10 @@ def _columns(header: list[Any], mapping: dict[str, str] | None) -> dict[str, int
         raise ValidationError(
             f"unknown {'field' if len(unknown) == 1 else 'fields'} in the column mapping: {', '.join(sorted(unknown))}"
         )
-    names = {str(h).strip().lower(): i for i, h in enumerate(header) if h is not None and str(h).strip()}
+    names: dict[str, int] = {}  # a header named twice is the first (an export puts custom fields after)
+    for i, h in enumerate(header):
+        if h is not None and str(h).strip():
+            names.setdefault(str(h).strip().lower(), i)
     cols = {}
     for field in COLUMNS:
         wanted = (mapping or {}).get(field, field).strip().lower()
