@@ -54,9 +54,12 @@ def _world(db):  # type: ignore[no-untyped-def]
             )["id"]
             roles.create_role(s, SYSTEM, pid, name=PAYLOADS[2])
             wp = work_packages.create_work_package(s, SYSTEM, pid, name=PAYLOADS[0])["id"]
-            custom_fields.create_field(s, SYSTEM, pid, name=PAYLOADS[0], kind="text")
-            custom_fields.create_field(s, SYSTEM, pid, name=PAYLOADS[1], kind="choice", choices=PAYLOADS[2:6])
-            values = {PAYLOADS[0]: ALL, PAYLOADS[1]: PAYLOADS[2]}
+            # a field's name cannot hold "=" (NAME=VALUE splits there), so no attribute payload: scripts and
+            # closing tags; its choices and values take every payload
+            names = ["<script>alert(11)</script>", "</th></td><script>alert(12)</script>"]
+            custom_fields.create_field(s, SYSTEM, pid, name=names[0], kind="text")
+            custom_fields.create_field(s, SYSTEM, pid, name=names[1], kind="choice", choices=PAYLOADS[1:6])
+            values = {names[0]: ALL, names[1]: PAYLOADS[2]}
             tids = [
                 tasks.create_task(
                     s,

@@ -245,3 +245,19 @@ def test_task_table_sorts_by_a_custom_column(seed: Any) -> None:
         assert order == [str(seed.tasks[k]) for k in ("c", "a", "b")]
         # a field that is gone: the WBS order, no error
         assert c.get(url, params={"sort": "field:Nope"}).status_code == 200
+
+
+def test_fields_page_counts_a_flag_by_its_yes_tasks(seed: Any) -> None:
+    _define(seed)
+    with seed.db.uow() as s:
+        from charter.services import tasks
+
+        for key, flag in (("a", True), ("b", False)):
+            t = tasks.get_task(s, SYSTEM, seed.p1, seed.tasks[key])
+            tasks.update_task(
+                s, SYSTEM, seed.p1, t["id"], t["version"], custom_fields={"Security review": flag}
+            )
+    with signed_in(seed, "pm") as c:
+        page = c.get(f"/projects/{seed.p1}/fields").text
+    row = page.split('<th scope="row">Security review</th>')[1].split("</tr>")[0]
+    assert '<td class="num">1</td>' in row

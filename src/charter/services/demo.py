@@ -519,7 +519,7 @@ def _seed_crm_schedule(s: Session, marco: Actor, pid: int, wp_ids: dict[str, int
     custom_fields.create_field(s, marco, pid, name="Change ticket", kind="text")
     ids: dict[str, int] = {}
     for name, code, duration, _preds, _people in CRM_TASKS:
-        values: dict[str, Any] = {"Customer-facing": code.startswith("4")}
+        values: dict[str, Any] = {"Customer-facing": True} if code.startswith("4") else {}
         if name == "Go-live weekend":
             values["Change ticket"] = "CHG-2031"
         t = tasks.create_task(

@@ -35,10 +35,10 @@ def _page(
         caps = projects.capabilities(s, actor, project_id)
         rows = custom_fields.list_fields(s, actor, project_id, archived=True)
         sched = scheduling.get_schedule(s, actor, project_id)
-    used: dict[str, int] = {}
+    used: dict[str, int] = {}  # tasks with a value; a flag counts its "yes" tasks
     for t in sched["tasks"]:
         for name, v in t["custom_fields"].items():
-            if v is not None:
+            if v is not None and v is not False:
                 used[name] = used.get(name, 0) + 1
     return render(
         request,
