@@ -152,4 +152,4 @@ def _change(project: str, ref: str, version: int | None, changes: dict[str, Any]
 def parse_assignments(items: list[str] | None) -> dict[str, str] | None:
     """`--field "Story points=5"` options as {name: value} ("Name=" clears the field, or in `task list`
     matches the tasks without a value)."""
-    return custom_fields.parse_filters(items) or None
+    return custom_fields.parse_pairs(items) or None

@@ -50,6 +50,16 @@ def definitions(s: Session, project_id: int) -> list[CustomField]:
     )
 
 
+def _key(name: object) -> str:
+    """A field's name as it is looked up: spaces collapsed, any case."""
+    return " ".join(str(name).split()).casefold()
+
+
+def _by_name(s: Session, project_id: int) -> dict[str, CustomField]:
+    """The fields in use by their looked-up name (_key)."""
+    return {_key(f.name): f for f in definitions(s, project_id)}
+
+
 def list_fields(s: Session, actor: Actor, project_id: int, *, archived: bool = False) -> list[dict[str, Any]]:
     """The fields in use, in order; with `archived`, the archived ones after them."""
     project_for(s, actor, project_id)
@@ -202,13 +212,14 @@ def parse_task_values(s: Session, project_id: int, values: Any) -> dict[str, Any
         return {}
     if not isinstance(values, dict):
         raise ValidationError("custom_fields is an object of field names and values", field="custom_fields")
-    by_name = {f.name.casefold(): f for f in definitions(s, project_id)}
+    by_name = _by_name(s, project_id)
     out: dict[str, Any] = {}
     for name, raw in values.items():
-        f = by_name.get(" ".join(str(name).split()).casefold())
+        f = by_name.get(_key(name))
         if f is None:
+            shown = str(name)[:80]
             raise ValidationError(
-                f"this project has no custom field named {str(name)[:80]!r}", field=f"custom_fields.{name}"
+                f"this project has no custom field named {shown!r}", field=f"custom_fields.{shown}"
             )
         kind = rules.FieldKind(f.kind)
         out[str(f.id)] = rules.parse_value(kind, list(f.choices or []), raw, f"custom_fields.{f.name}")
@@ -249,10 +260,10 @@ def value_tests(s: Session, project_id: int, wanted: dict[str, str]) -> list[tup
     by: a text field's value contains the words (any case), another kind's equals the value as it is parsed
     for a task ("backend" is the choice "Backend", "5" the number 5), a flag "no" also matches a task that
     never had it set, and an empty value matches the tasks without one."""
-    by_name = {f.name.casefold(): f for f in definitions(s, project_id)}
+    by_name = _by_name(s, project_id)
     out: list[tuple[int, str, Any]] = []
     for name, raw in wanted.items():
-        f = by_name.get(" ".join(str(name).split()).casefold())
+        f = by_name.get(_key(name))
         if f is None:
             raise ValidationError(f"this project has no custom field named {str(name)[:80]!r}", field="field")
         kind = rules.FieldKind(f.kind)
@@ -270,8 +281,9 @@ def value_tests(s: Session, project_id: int, wanted: dict[str, str]) -> list[tup
     return out
 
 
-def parse_filters(items: Sequence[str] | None) -> dict[str, str]:
-    """`["Component=Backend", "Customer=ACME"]` (the API's `field` and the CLI's `--field`) as {name: value}."""
+def parse_pairs(items: Sequence[str] | None) -> dict[str, str]:
+    """`["Component=Backend", "Customer=ACME"]` as {name: value}: the API's `field` filters, and the CLI's
+    `--field` options (filters in `task list`, values in `task add|update`)."""
     out: dict[str, str] = {}
     for item in items or ():
         name, eq, value = item.partition("=")
@@ -288,10 +300,7 @@ def sort_key(s: Session, project_id: int, name: str) -> tuple[int, str, Any]:
     """(field id, field name, key of a stored value) to sort a task list by a custom field: numbers by value,
     text by its words in any case, dates in time, choices in the order the field lists them (as their
     meaning goes: Low, Medium, High), flags no before yes. Tasks without a value are the caller's to place."""
-    f = next(
-        (f for f in definitions(s, project_id) if f.name.casefold() == " ".join(name.split()).casefold()),
-        None,
-    )
+    f = _by_name(s, project_id).get(_key(name))
     if f is None:
         raise ValidationError(
             f"this project has no custom field named {name[:80]!r} to sort by", field="sort"

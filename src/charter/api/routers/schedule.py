@@ -79,7 +79,7 @@ def list_tasks(
     with db.uow(readonly=True) as s:
         rows = scheduling.list_tasks(
             s, actor, project_id, sort=sort, critical=critical, work_package_id=work_package_id, q=q,
-            custom=custom_fields.parse_filters(field), limit=limit, offset=offset,
+            custom=custom_fields.parse_pairs(field), limit=limit, offset=offset,
         )  # fmt: skip
     return etag.json_response(
         _TASK_LIST.dump_json(_TASK_LIST.validate_python(rows), by_alias=True), if_none_match
