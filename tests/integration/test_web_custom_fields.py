@@ -261,3 +261,22 @@ def test_fields_page_counts_a_flag_by_its_yes_tasks(seed: Any) -> None:
         page = c.get(f"/projects/{seed.p1}/fields").text
     row = page.split('<th scope="row">Security review</th>')[1].split("</tr>")[0]
     assert '<td class="num">1</td>' in row
+
+
+def test_an_ms_project_file_imported_on_the_schedule_page_brings_its_fields(seed: Any) -> None:
+    """The schedule page's import takes a file's named MS Project fields: the fields page lists them and the
+    task table filters by their values."""
+    from charter.domain.schedule import FieldSpec, PlanSpec, TaskSpec
+    from charter.io.mspdi import write_mspdi
+
+    plan = PlanSpec(name="P", custom_fields=[FieldSpec("Tier", "choice", ["Gold", "Silver"])])
+    plan.tasks = [TaskSpec(ref="1", name="Imported gold", duration=480, custom={"Tier": "Gold"}),
+                  TaskSpec(ref="2", name="Imported silver", duration=480, custom={"Tier": "Silver"})]  # fmt: skip
+    with signed_in(seed, "pm") as c:
+        page = c.get(f"/projects/{seed.p1}/schedule").text
+        r = c.post(f"/projects/{seed.p1}/import", data={"csrf_token": csrf_of(page)},
+                   files={"file": ("plan.xml", write_mspdi(plan))})  # fmt: skip
+        assert r.status_code == 303, r.text
+        assert "Gold, Silver" in c.get(f"/projects/{seed.p1}/fields").text
+        table = c.get(f"/projects/{seed.p1}/schedule", params={"cf": "Tier", "cv": "Gold"}).text
+        assert "Imported gold" in table and "Imported silver" not in table

@@ -721,3 +721,11 @@ class ImportOut(Out):
     dates_matching: int
     mismatches: list[dict[str, Any]]
     unmatched_resources: list[str]
+    custom_fields_added: list[str] = Field(
+        default_factory=list, description="Custom fields the file defined that were added to the project."
+    )
+    custom_fields_left_out: list[str] = Field(
+        default_factory=list,
+        description="Custom fields the file defined that the project lacks and the importer may not add "
+        "(project.edit); their values were left out.",
+    )

@@ -166,6 +166,13 @@ def import_(
             "Resources without a matching Charter user (not assigned): "
             + ", ".join(escape(n) for n in result["unmatched_resources"])
         )
+    if result["custom_fields_added"]:
+        console.print("Custom fields added: " + ", ".join(escape(n) for n in result["custom_fields_added"]))
+    if result["custom_fields_left_out"]:
+        console.print(
+            "[yellow]Custom fields left out[/yellow] (adding fields needs project.edit; ask the project manager "
+            "to add them and import again): " + ", ".join(escape(n) for n in result["custom_fields_left_out"])
+        )
 
 
 def export(

@@ -215,6 +215,15 @@ class ResourceSpec:
 
 
 @dataclass
+class FieldSpec:
+    """A custom field of a plan: its name, kind (text, number, date, choice, flag) and a choice's options."""
+
+    name: str
+    kind: str
+    choices: list[str] = field(default_factory=list)
+
+
+@dataclass
 class PlanSpec:
     name: str
     start: dt.datetime | None = None
@@ -225,7 +234,7 @@ class PlanSpec:
     links: list[LinkSpec] = field(default_factory=list)
     resources: list[ResourceSpec] = field(default_factory=list)
     minutes_per_day: int = 480
-    custom_fields: list[tuple[str, str]] = field(default_factory=list)  # (name, kind) in order (export only)
+    custom_fields: list[FieldSpec] = field(default_factory=list)  # in order; values are on the tasks
 
 
 @dataclass

@@ -7,6 +7,9 @@ MSPDI facts used here: dates are local wall-clock ``YYYY-MM-DDTHH:MM:SS``; durat
 the percent formats 19/20 (whole percent); WeekDay DayType 1..7 is Sunday..Saturday (0 = legacy exception).
 Task, calendar and resource refs are the file's UIDs; on export numeric refs are kept, others renumbered.
 PERT estimates travel as Duration1..3 custom fields (aliases Optimistic / Most likely / Pessimistic).
+Charter's custom fields travel as MS Project's local task fields: text and choice fields as Text1..30 (a choice
+with its value list), numbers as Number1..20, dates as Date1..10, flags as Flag1..20; the field's name is the
+Alias. On import, a local field with an alias or with a value on some task becomes a custom field.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from lxml import etree
 
+from charter.domain.custom_fields import MAX_NAME, FieldKind
 from charter.domain.errors import BadRequest, ValidationError
 from charter.domain.schedule import (
     AssignmentSpec,
@@ -26,6 +30,7 @@ from charter.domain.schedule import (
     CalendarSpec,
     ConstraintType,
     DurationUnit,
+    FieldSpec,
     ImportProblem,
     LagKind,
     LinkSpec,
@@ -47,6 +52,17 @@ CONSTRAINTS = dict(enumerate(["asap", "alap", "mso", "mfo", "snet", "snlt", "fne
 RESOURCE_KINDS = {0: "material", 1: "work", 2: "cost"}
 PERT = {"188743783": "optimistic", "188743784": "most_likely", "188743785": "pessimistic"}
 PERT_ALIAS = {"optimistic": "Optimistic", "most_likely": "Most likely", "pessimistic": "Pessimistic"}
+# MS Project's local task custom fields (PjCustomField values): the slots a Charter field of each kind takes.
+_B = 188743000
+CUSTOM_SLOTS: dict[str, list[int]] = {
+    "Text": [_B + n for n in (731, 734, 737, 740, 743, 746, 747, 748, 749, 750, *range(997, 1017))],
+    "Number": [_B + n for n in (*range(767, 772), *range(982, 997))],
+    "Date": [_B + n for n in range(945, 955)],
+    "Flag": [_B + n for n in (*range(752, 762), *range(972, 982))],
+}
+SLOT_OF_KIND = {FieldKind.TEXT: "Text", FieldKind.CHOICE: "Text", FieldKind.NUMBER: "Number",
+                FieldKind.DATE: "Date", FieldKind.FLAG: "Flag"}  # fmt: skip
+CUSTOM_IDS = {str(fid): (family, n) for family, ids in CUSTOM_SLOTS.items() for n, fid in enumerate(ids, 1)}
 _ELAPSED, _PERCENT, _HOURS = {4, 6, 8, 10, 12}, {19, 20}, {3, 4, 5, 6}
 _MAX_EXCEPTION_DAYS = 3660
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF): dropped on
@@ -134,6 +150,8 @@ class _Reader:
         self.root = root
         self.problems: list[ImportProblem] = []
         self.pert: set[str] = set()
+        self.fields: dict[str, dict[str, Any]] = {}  # FieldID -> alias, value list of a local custom field
+        self.values: dict[str, dict[str, tuple[str, int | None]]] = {}  # task UID -> FieldID -> (value, line)
 
     def q(self, name: str) -> str:
         return f"{{{self.ns}}}{name}" if self.ns else name
@@ -268,6 +286,15 @@ class _Reader:
         if len(pert) == 3:
             for attr, a in pert.items():
                 setattr(t, attr, self.conv(a, "Value", _minutes))
+        for a in self.all(el, "ExtendedAttribute"):
+            fid = self.get(a, "FieldID") or ""
+            if fid in CUSTOM_IDS:
+                value = self.get(a, "Value", strip=False)
+                guid = self.get(a, "ValueGUID")
+                if value is None and guid:
+                    value = self.fields.get(fid, {}).get("guids", {}).get(guid.upper())
+                if value is not None and value.strip():
+                    self.values.setdefault(uid, {})[fid] = (value, a.sourceline)
         check_task_numbers(duration=t.duration, work=t.work, percent_complete=t.percent_complete,
                            optimistic=t.optimistic, most_likely=t.most_likely, pessimistic=t.pessimistic,
                            priority=t.priority)  # fmt: skip
@@ -315,6 +342,7 @@ class _Reader:
         }  # fmt: skip
         if len(self.pert) < 3:
             self.pert = set()
+        self._field_definitions()
         calendars = self.calendars()
         plan.calendar_ref = g(r, "CalendarUID")
         stack: list[tuple[int, str]] = []
@@ -355,11 +383,70 @@ class _Reader:
             except _Bad as e:
                 self.problem(el, f"link to task UID {succ}: {e}", succ)
         self._resources(plan, by_ref)
+        self._custom_fields(plan, by_ref)
         used = {t.calendar_ref for t in plan.tasks} | {plan.calendar_ref}
         plan.calendars = [cal for uid, (cal, is_base) in calendars.items() if is_base or uid in used]
         for ref in sorted(used - set(calendars) - {None}, key=str):
             self.problem(r, f"calendar UID {ref} is used but not defined", ref)
         return plan
+
+    # -- custom fields
+    def _field_definitions(self) -> None:
+        g = self.get
+        for a in self.all(self.root, "ExtendedAttributes/ExtendedAttribute"):
+            fid = g(a, "FieldID") or ""
+            if fid not in CUSTOM_IDS or fid in self.fields:
+                continue
+            choices: list[str] = []
+            guids: dict[str, str] = {}
+            for v in self.all(a, "ValueList/Value"):
+                text = g(v, "Value")
+                if text:
+                    choices.append(text)
+                    for tag in ("FieldGUID", "Guid"):
+                        if g(v, tag):
+                            guids[(g(v, tag) or "").upper()] = text
+            self.fields[fid] = {"alias": g(a, "Alias"), "choices": choices, "guids": guids}
+
+    def _custom_fields(self, plan: PlanSpec, tasks: dict[str, TaskSpec]) -> None:
+        """The local fields named (an alias) or used by a task, as custom fields; their values by name."""
+        used = {fid for values in self.values.values() for fid in values}
+        wanted = [f for f in self.fields if self.fields[f]["alias"] or f in used]
+        wanted += sorted(used - set(wanted), key=lambda f: (CUSTOM_IDS[f][0], CUSTOM_IDS[f][1]))
+        names: dict[str, str] = {}
+        taken: set[str] = set()
+        for fid in wanted:
+            family, n = CUSTOM_IDS[fid]
+            slot = f"{family}{n}"
+            name = " ".join((self.fields.get(fid, {}).get("alias") or slot).replace("=", "-").split())[
+                :MAX_NAME
+            ]
+            if name.casefold() in taken:
+                name = f"{name[: MAX_NAME - len(slot) - 3]} ({slot})"
+            taken.add(name.casefold())
+            names[fid] = name
+            choices = list(self.fields.get(fid, {}).get("choices", []))
+            kind = {"Number": FieldKind.NUMBER, "Date": FieldKind.DATE, "Flag": FieldKind.FLAG}.get(
+                family, FieldKind.CHOICE if choices else FieldKind.TEXT
+            )
+            if kind is FieldKind.CHOICE:  # a value MS Project let in without listing it joins the list
+                seen = {c.casefold() for c in choices}
+                for values in self.values.values():
+                    v = " ".join(values[fid][0].split()) if fid in values else ""
+                    if v and v.casefold() not in seen:
+                        seen.add(v.casefold())
+                        choices.append(v)
+            plan.custom_fields.append(
+                FieldSpec(name, kind.value, choices if kind is FieldKind.CHOICE else [])
+            )
+        kinds = {f.name: f.kind for f in plan.custom_fields}
+        for uid, values in self.values.items():
+            task = tasks.get(uid)
+            if task is None:
+                continue
+            for fid, (value, _line) in values.items():
+                name = names[fid]
+                task.custom[name] = _custom_value(kinds[name], value)
 
     def _resources(self, plan: PlanSpec, tasks: dict[str, TaskSpec]) -> None:
         g = self.get
@@ -388,6 +475,16 @@ class _Reader:
                 tasks[task].assignments.append(AssignmentSpec(res, units, self.conv(el, "Work", _minutes)))
             except _Bad as e:
                 self.problem(el, f"assignment UID {g(el, 'UID')}: {e}", g(el, "UID"))
+
+
+def _custom_value(kind: str, text: str) -> Any:
+    """A local field's stored text as a custom field value to check: a date's day, a flag as yes/no."""
+    text = text.strip() if kind != FieldKind.TEXT else text
+    if kind == FieldKind.DATE:
+        return text[:10]
+    if kind == FieldKind.FLAG:
+        return {"1": True, "0": False, "true": True, "false": False}.get(text.lower(), text)
+    return text
 
 
 def _cost(text: str) -> str:
@@ -462,6 +559,19 @@ def write_mspdi(plan: PlanSpec) -> bytes:
     for field, attr in PERT.items():
         _add(ext, "ExtendedAttribute", ("FieldID", field), ("FieldName", f"Duration{int(field) - 188743782}"),
              ("Alias", PERT_ALIAS[attr]))  # fmt: skip
+    slots = _custom_slots(plan.custom_fields)
+    for f in plan.custom_fields:
+        if f.name not in slots:
+            continue
+        fid = slots[f.name]
+        family, n = CUSTOM_IDS[str(fid)]
+        de = _add(ext, "ExtendedAttribute", ("FieldID", fid), ("FieldName", f"{family}{n}"),
+                  ("CFType", _CF_TYPE[family]), ("Alias", f.name))  # fmt: skip
+        if f.kind == FieldKind.CHOICE:
+            _put(de, ("RestrictValues", 1), ("AppendNewValues", 0))
+            values = _add(de, "ValueList")
+            for i, choice in enumerate(f.choices, start=1):
+                _add(values, "Value", ("ID", i), ("Value", choice), ("Description", ""))
     cals = _add(root, "Calendars")
     for c in plan.calendars:
         ce = _add(cals, "Calendar", ("UID", cal_ids[c.ref]), ("Name", c.name), ("IsBaseCalendar", 1),
@@ -513,6 +623,15 @@ def write_mspdi(plan: PlanSpec) -> bytes:
         for field, attr in PERT.items():
             if getattr(t, attr) is not None:
                 _add(te, "ExtendedAttribute", ("FieldID", field), ("Value", _pt(getattr(t, attr))))
+        for f in plan.custom_fields:
+            value = t.custom.get(f.name)
+            if f.name in slots and value is not None and value is not False:
+                _add(
+                    te,
+                    "ExtendedAttribute",
+                    ("FieldID", slots[f.name]),
+                    ("Value", _custom_text(f.kind, value)),
+                )
         for b in t.baselines:
             _add(te, "Baseline", ("Number", b.number), ("Start", b.start), ("Finish", b.finish),
                  ("Duration", None if b.duration is None else _pt(b.duration)),
@@ -533,6 +652,33 @@ def write_mspdi(plan: PlanSpec) -> bytes:
     return bytes(
         etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True, pretty_print=True)
     )
+
+
+_CF_TYPE = {"Date": 1, "Flag": 4, "Number": 5, "Text": 7}  # MSPDI CFType
+
+
+def _custom_slots(fields: list[FieldSpec]) -> dict[str, int]:
+    """Each custom field's local MS Project field, in order by kind; fields past the last slot of their kind
+    (more than 30 text and choice, 20 number, 10 date or 20 flag fields) are left out of the file."""
+    taken: dict[str, int] = {}
+    out: dict[str, int] = {}
+    for f in fields:
+        family = SLOT_OF_KIND[FieldKind(f.kind)]
+        n = taken.get(family, 0)
+        if n < len(CUSTOM_SLOTS[family]):
+            out[f.name] = CUSTOM_SLOTS[family][n]
+            taken[family] = n + 1
+    return out
+
+
+def _custom_text(kind: str, value: Any) -> str:
+    if kind == FieldKind.FLAG:
+        return "1" if value else "0"
+    if kind == FieldKind.DATE:
+        return f"{value}T00:00:00"
+    if kind == FieldKind.NUMBER:
+        return f"{Decimal(str(value)):f}"
+    return str(value)
 
 
 def _working_times(parent: Any, shifts: tuple[tuple[int, int], ...]) -> None:

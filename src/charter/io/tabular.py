@@ -459,7 +459,7 @@ def _export_rows(plan: PlanSpec, native_dates: bool) -> Iterator[list[Any]]:
         preds.setdefault(link.succ_ref, []).append(_format_link(link, mpd))
     wbs: dict[str, str] = {}
     counters: dict[str | None, int] = {}
-    yield [*COLUMNS, *(name for name, _ in plan.custom_fields)]
+    yield [*COLUMNS, *(f.name for f in plan.custom_fields)]
     for t in outline_order(plan.tasks):
         counters[t.parent_ref] = counters.get(t.parent_ref, 0) + 1
         up = wbs.get(t.parent_ref or "")
@@ -477,7 +477,7 @@ def _export_rows(plan: PlanSpec, native_dates: bool) -> Iterator[list[Any]]:
             est(t.optimistic), est(t.most_likely), est(t.pessimistic), _number(t.percent_complete),
             t.constraint_type.value, when(t.constraint_date), when(t.deadline), t.priority,
             ";".join(preds.get(t.ref, [])), when(t.start), when(t.finish), t.description,
-            *(_custom(kind, t.custom.get(name), native_dates) for name, kind in plan.custom_fields),
+            *(_custom(f.kind, t.custom.get(f.name), native_dates) for f in plan.custom_fields),
         ]  # fmt: skip
 
 

@@ -34,7 +34,7 @@ from charter.persistence.models import (
     WorkPackage,
 )
 from charter.services import custom_fields, journal, projects
-from charter.services.authz import project_for
+from charter.services.authz import can, project_for
 from charter.services.calendars import calendar_range, project_calendar_row
 from charter.services.context import Actor, now
 from charter.services.resources import assignees_of, person_resource
@@ -192,6 +192,35 @@ def _custom_values(
     return {ref: v for ref, v in out.items() if v}, problems
 
 
+def _add_file_fields(
+    s: Session, actor: Actor, project_id: int, plan: PlanSpec
+) -> tuple[list[str], list[str], list[ImportProblem]]:
+    """The custom fields a file defines (MS Project's named local fields) that the project lacks, added to it
+    when the actor may edit the project; else left out, with their values. (added, left out, problems)"""
+    have = {" ".join(f.name.split()).casefold() for f in custom_fields.definitions(s, project_id)}
+    new = [f for f in plan.custom_fields if " ".join(f.name.split()).casefold() not in have]
+    if not new:
+        return [], [], []
+    if not can(s, actor, project_id, Perm.PROJECT_EDIT):
+        return [], [f.name for f in new], []
+    room = custom_fields_rules.MAX_FIELDS - len(have)
+    if len(new) > room:
+        names = ", ".join(f.name for f in new)
+        return [], [], [ImportProblem(None, (
+            f"the file has {len(new)} custom fields this project does not have ({names}); a project has at most "
+            f"{custom_fields_rules.MAX_FIELDS} in use and this one has {len(have)}: archive some first"
+        ))]  # fmt: skip
+    added: list[str] = []
+    problems: list[ImportProblem] = []
+    for f in new:
+        try:
+            added.append(custom_fields.create_field(s, actor, project_id, name=f.name, kind=f.kind,
+                                                    choices=f.choices or None)["name"])  # fmt: skip
+        except ValidationError as e:
+            problems.append(ImportProblem(None, f"custom field {f.name!r}: {e.field}: {e.message}"))
+    return added, [], problems
+
+
 def import_plan(
     s: Session,
     actor: Actor,
@@ -223,6 +252,8 @@ def import_plan(
     project_for(s, actor, project_id, Perm.WBS_EDIT)
     _expand_summary_links(plan)
     problems = _check(plan, calendar_range(project))
+    fields_added, fields_left_out, field_problems = _add_file_fields(s, actor, project_id, plan)
+    problems += field_problems
     custom, custom_problems = _custom_values(s, project_id, plan)
     problems += custom_problems
     if problems:
@@ -444,6 +475,8 @@ def import_plan(
         "dates_matching": compared - len(mismatches),
         "mismatches": mismatches[:50],
         "unmatched_resources": unmatched,
+        "custom_fields_added": fields_added,
+        "custom_fields_left_out": fields_left_out,
     }
 
 
@@ -549,7 +582,7 @@ def export_plan(s: Session, actor: Actor, project_id: int) -> PlanSpec:
         tasks=[r[1] for r in rows],
         links=links,
         resources=resources,
-        custom_fields=[(f.name, f.kind) for f in fields],
+        custom_fields=[rules.FieldSpec(f.name, f.kind, list(f.choices or [])) for f in fields],
         minutes_per_day=mpd,
     )
 
