@@ -4,8 +4,10 @@ schedule recomputes, permissions hold, every problem is one line naming the fiel
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from charter.persistence.models import JournalEntry, Task, TaskLink
@@ -48,6 +50,26 @@ def test_list_and_show_read_the_schedule(cli: Any, seed: Any) -> None:
     assert "not found" in r.output or "no task" in r.output
     r = cli("task", "list", "P2", code=1)
     assert "not found" in r.output.lower()
+
+
+def test_a_narrow_terminal_gets_the_columns_a_plan_is_read_by(
+    cli: Any, seed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 80 columns the list keeps WBS, name, start and finish dates (whole, without times), % done, float and
+    critical, and says what it left out; at 120 and more it has every column."""
+    from charter.cli import common
+
+    monkeypatch.setattr(common.console, "_width", 80)
+    out = cli("task", "list", "P1").stdout
+    lines = out.splitlines()
+    assert all(len(line) <= 80 for line in lines), out
+    row = next(line for line in lines if "Task A" in line)
+    assert re.search(r"\d{4}-\d{2}-\d{2}\s+\d{4}-\d{2}-\d{2}\s+\d+%\s+[\d.]+d\s+yes", row), row
+    assert "…" not in out and ":00" not in out
+    assert "Duration, times, status and assignees need 120 columns" in out
+    monkeypatch.setattr(common.console, "_width", 120)
+    out = cli("task", "list", "P1").stdout
+    assert "status" in out and "worker" in out.lower() and "need 120 columns" not in out
 
 
 def test_add_update_link_assign_and_delete(cli: Any, seed: Any) -> None:

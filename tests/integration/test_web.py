@@ -203,6 +203,21 @@ def test_other_project_is_404(web) -> None:
     assert "Other project" not in client.get("/projects").text
 
 
+def test_a_malformed_address_or_query_is_a_page_not_json(web) -> None:
+    """A word where a page's address takes an id is a 404 page; a query parameter that does not parse is a 422
+    page naming it: HTML for a person, never FastAPI's JSON body."""
+    client, ids = web
+    login(client, "pat")
+    r = client.get(f"/projects/{ids['project']}/risks/simulation")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "Page not found" in r.text and '"detail"' not in r.text
+    r = client.get(f"/projects/{ids['project']}/gantt", params={"baseline": "first"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert "baseline" in r.text and '"detail"' not in r.text
+    r = client.get("/api/v1/projects/x")  # the API keeps its JSON errors
+    assert r.status_code in (401, 422) and r.json()["error"]
+
+
 def test_markdown_is_sanitised_and_headers_set(web) -> None:
     client, ids = web
     login(client, "pat")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich import box
 from rich.console import Console, RenderableType
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
@@ -240,13 +241,15 @@ def print_rows(
     *,
     as_json: bool,
     empty: str,
+    compact: bool = False,
 ) -> None:
     """`rows` as JSON (`as_json`), else a table with these column headers and `cells(row)` for each row, or the
-    line `empty` when there are none. Cells are printed as Rich markup: escape what users typed."""
+    line `empty` when there are none. Cells are printed as Rich markup: escape what users typed. `compact`
+    draws no lines between columns (room for one more word per row on a narrow terminal)."""
     if as_json:
         print_json(rows)
         return
-    t = Table(*columns)
+    t = Table(*columns, box=box.SIMPLE_HEAD, pad_edge=False) if compact else Table(*columns)
     for r in rows:
         t.add_row(*cells(r))
     console.print(t if rows else empty)

@@ -62,6 +62,22 @@ def _row(t: dict[str, Any]) -> tuple[str, ...]:
 
 
 COLUMNS = ("WBS", "task", "duration", "start", "finish", "done", "total float", "critical", "status", "who")
+# under this many columns the table keeps what a plan is read by (dates without times, no duration, status
+# or assignees): ten columns in 80 cut every cell to "2026…"
+NARROW = 120
+NARROW_COLUMNS = ("WBS", "task", "start", "finish", "done", "float", "crit")
+
+
+def _narrow_row(t: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        t["wbs_code"],
+        escape(t["name"]) + (" ◆" if t["milestone"] else ""),
+        t["start"].strftime("%Y-%m-%d") if t["start"] else "",
+        t["finish"].strftime("%Y-%m-%d") if t["finish"] else "",
+        f"{t['percent_complete']:g}%",
+        f"{t['total_float_days']:g}d",
+        "[red]yes[/red]" if t["critical"] else "",
+    )
 
 
 @task_app.command("list")
@@ -100,7 +116,15 @@ def list_cmd(
                                      q=search, custom=custom, limit=limit, offset=offset)  # fmt: skip
 
     rows = run_in_project(project, go)
-    print_rows(rows, COLUMNS, _row, as_json=as_json, empty="No tasks match.")
+    if not as_json and console.width < NARROW:
+        print_rows(rows, NARROW_COLUMNS, _narrow_row, as_json=False, empty="No tasks match.", compact=True)
+        if rows:
+            console.print(
+                f"[dim]Duration, times, status and assignees need {NARROW} columns (or --json; "
+                "charter task show for one task).[/dim]"
+            )
+    else:
+        print_rows(rows, COLUMNS, _row, as_json=as_json, empty="No tasks match.")
     if not as_json and len(rows) == limit:
         console.print(f"… more may follow (--offset {offset + limit})")
 

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -191,6 +192,21 @@ def install_web(app: FastAPI, db: Database) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
         msg = "Page not found" if exc.status_code == 404 else str(exc.detail)
         return render(request, "error.html", {"title": msg, "message": msg}, exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        # a page's address with a word where an id goes (/projects/1/risks/simulation) is a page that does not
+        # exist; a bad query parameter says which one (the API answers the same in JSON)
+        errs = exc.errors()
+        first = errs[0] if errs else {}
+        where = first.get("loc", ())
+        if where[:1] == ("path",):
+            return render(
+                request, "error.html", {"title": "Page not found", "message": "Page not found"}, 404
+            )
+        field = ".".join(str(p) for p in where[1:]) or "the request"
+        message = f"{field}: {first.get('msg', 'not valid')}"
+        return render(request, "error.html", {"title": "Cannot do that", "message": message}, 422)
 
     @app.exception_handler(OperationalError)
     async def _busy(request: Request, exc: OperationalError) -> HTMLResponse:
