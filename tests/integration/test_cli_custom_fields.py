@@ -105,3 +105,22 @@ def test_task_list_sorts_by_field(cli: Any, seed: Any) -> None:
     assert "no custom field named 'Nope'" in _one_line(
         cli("task", "list", "P1", "--sort", "field:Nope", code=1)
     )
+
+
+def test_required_and_default_from_the_command_line(cli: Any, seed: Any) -> None:
+    r = cli("field", "add", "P1", "Customer", "--required")
+    assert "added: Customer (text)" in r.stdout
+    cli("field", "add", "P1", "Tier", "--kind", "choice", "--choices", "Gold,Silver", "--default", "gold")
+    table = cli("field", "list", "P1").stdout
+    assert "required" in table and "Gold" in table
+    assert "a flag is always yes or no" in _one_line(cli("field", "add", "P1", "Urgent", "--kind", "flag",
+                                                         "--required", code=1))  # fmt: skip
+    r = cli("task", "add", "P1", "Call the customer", code=1)
+    assert "custom_fields.Customer" in _one_line(r) and "a value is required" in _one_line(r)
+    made = js(cli("task", "add", "P1", "Call the customer", "--field", "Customer=ACME", "--json"))
+    assert made["custom_fields"] == {"Customer": "ACME", "Tier": "Gold"}
+    cli("field", "update", "P1", "Customer", "--optional")
+    cli("field", "update", "P1", "Tier", "--default", "")
+    listed = {f["name"]: f for f in js(cli("field", "list", "P1", "--json"))}
+    assert listed["Customer"]["required"] is False and listed["Tier"]["default"] is None
+    assert js(cli("task", "add", "P1", "Free", "--json"))["custom_fields"] == {"Customer": None, "Tier": None}

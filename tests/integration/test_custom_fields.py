@@ -498,3 +498,120 @@ def test_csv_and_excel_imports_fill_the_fields_the_project_has(
         and "not one of: Backend, Frontend" in message
     )
     assert len(api.get(f"/projects/{seed.p2}/tasks", headers=h).json()) == before  # nothing written
+
+
+def test_required_fields_and_defaults_fill_new_tasks(api: Any, seed: Any, as_: Any) -> None:
+    """A field's default is the value a new task gets when none is given; a required field needs a value on
+    every task made from now on (a 422 naming it, nothing written). Tasks made before keep what they have
+    and are still edited freely, but a required value cannot be cleared; the field list counts the tasks
+    without one."""
+    pm = as_("pm")
+    base = f"/projects/{seed.p1}/custom-fields"
+    assert err(api.post(base, json={"name": "Urgent", "kind": "flag", "required": True}, headers=pm), 422,
+               "required")["message"].startswith("a flag is always yes or no")  # fmt: skip
+    assert "is not a number" in err(api.post(base, json={"name": "Points", "kind": "number", "default": "lots"},
+                                             headers=pm), 422, "default")["message"]  # fmt: skip
+    e = err(api.post(base, json={"name": "Tier", "kind": "choice", "choices": ["Gold"], "default": "Bronze"},
+                     headers=pm), 422, "default")  # fmt: skip
+    assert "not one of: Gold" in e["message"]
+    r = api.post(base, json={"name": "Customer", "kind": "text", "required": True}, headers=pm)
+    assert r.status_code == 201 and r.json()["required"] is True and r.json()["default"] is None
+    tier = api.post(base, json={"name": "Tier", "kind": "choice", "choices": ["Gold", "Silver"],
+                                "default": "silver"}, headers=pm).json()  # fmt: skip
+    assert tier["default"] == "Silver" and tier["required"] is False
+    flag = api.post(base, json={"name": "Reviewed", "kind": "flag", "default": "yes"}, headers=pm).json()
+    assert flag["default"] is True
+
+    tasks_url = f"/projects/{seed.p1}/tasks"
+    before = len(api.get(tasks_url, headers=pm).json())
+    e = err(api.post(tasks_url, json={"name": "No customer"}, headers=pm), 422, "custom_fields.Customer")
+    assert e["message"] == "a value is required"
+    e = err(api.post(tasks_url, json={"name": "Blank", "custom_fields": {"Customer": " "}}, headers=pm), 422,
+            "custom_fields.Customer")  # fmt: skip
+    assert len(api.get(tasks_url, headers=pm).json()) == before
+    r = api.post(tasks_url, json={"name": "New", "custom_fields": {"customer": "ACME"}}, headers=pm)
+    assert r.status_code == 201, r.text
+    assert r.json()["custom_fields"] == {"Customer": "ACME", "Tier": "Silver", "Reviewed": True}
+    r = api.post(tasks_url, json={"name": "Gold one", "custom_fields": {"Customer": "B", "Tier": "Gold",
+                                                                         "Reviewed": False}}, headers=pm)  # fmt: skip
+    assert r.json()["custom_fields"] == {"Customer": "B", "Tier": "Gold", "Reviewed": False}
+    new = r.json()
+    e = err(api.patch(f"{tasks_url}/{new['id']}", json={"version": new["version"], "custom_fields": {"Customer": None}},
+                      headers=pm), 422, "custom_fields.Customer")  # fmt: skip
+    # a task made before the field was required is edited as before, and counted as lacking a value
+    a = _task(api, seed, as_)
+    assert a["custom_fields"]["Customer"] is None
+    r = api.patch(
+        f"{tasks_url}/{a['id']}", json={"version": a["version"], "name": "Task A renamed"}, headers=pm
+    )
+    assert r.status_code == 200, r.text
+    fields = {f["name"]: f for f in api.get(base, headers=pm).json()}
+    assert fields["Customer"]["required"] is True
+
+    # changing the rules: the default must stay one of the choices (a choice tasks hold cannot go either);
+    # null removes it; a field becomes optional again
+    size = api.post(base, json={"name": "Size", "kind": "choice", "choices": ["S", "M"], "default": "M"},
+                    headers=pm).json()  # fmt: skip
+    e = err(api.patch(f"{base}/{size['id']}", json={"version": size["version"], "choices": ["S"]}, headers=pm),
+            422, "choices")  # fmt: skip
+    assert "default 'M' is not one of the choices" in e["message"]
+    r = api.patch(f"{base}/{size['id']}", json={"version": size["version"], "choices": ["S"], "default": "s"},
+                  headers=pm)  # fmt: skip
+    assert r.status_code == 200 and r.json()["default"] == "S", r.text
+    r = api.patch(f"{base}/{tier['id']}", json={"version": tier["version"], "choices": ["Gold"], "default": None},
+                  headers=pm)  # fmt: skip
+    assert r.status_code == 409  # "New" holds Silver
+    r = api.patch(f"{base}/{tier['id']}", json={"version": tier["version"], "default": None}, headers=pm)
+    assert r.status_code == 200 and r.json()["default"] is None
+    cust = fields["Customer"]
+    r = api.patch(f"{base}/{cust['id']}", json={"version": cust["version"], "required": False}, headers=pm)
+    assert r.status_code == 200 and r.json()["required"] is False
+    assert api.post(tasks_url, json={"name": "Free again"}, headers=pm).status_code == 201
+
+
+def test_a_risk_response_made_for_its_owner_gets_the_defaults_not_the_required_check(
+    api: Any, seed: Any, as_: Any
+) -> None:
+    """A response action a risk's owner adds in the risk's package is made on their behalf: it takes the
+    defaults, and a required field without one is left empty (the fields page counts it) rather than
+    refusing the response."""
+    from charter.services import custom_fields, risk
+
+    pm = as_("pm")
+    base = f"/projects/{seed.p1}/custom-fields"
+    api.post(base, json={"name": "Customer", "kind": "text", "required": True}, headers=pm)
+    api.post(
+        base, json={"name": "Tier", "kind": "choice", "choices": ["Gold"], "default": "Gold"}, headers=pm
+    )
+    with seed.db.uow() as s:
+        r = risk.create_risk(s, seed.actor("pm"), seed.p1, title="Supplier fails", work_package_id=seed.wp_a)
+        out = risk.add_action(s, seed.actor("pm"), seed.p1, r["id"], name="Second supplier")
+        missing_before = custom_fields.missing_required(s, seed.p1)
+    action = next(a for a in out["actions"] if a["name"] == "Second supplier")
+    t = api.get(f"/projects/{seed.p1}/tasks/{action['task_id']}", headers=pm).json()
+    assert t["custom_fields"] == {"Customer": None, "Tier": "Gold"}
+    assert list(missing_before.values()) == [len(api.get(f"/projects/{seed.p1}/tasks", headers=pm).json())]
+
+
+def test_imports_fill_defaults_and_name_the_lines_without_a_required_value(
+    api: Any, seed: Any, as_: Any
+) -> None:
+    h = as_("admin")
+    base = f"/projects/{seed.p2}/custom-fields"
+    api.post(base, json={"name": "Customer", "kind": "text", "required": True}, headers=h)
+    api.post(base, json={"name": "Tier", "kind": "choice", "choices": ["Gold", "Silver"], "default": "Gold"},
+             headers=h)  # fmt: skip
+    before = len(api.get(f"/projects/{seed.p2}/tasks", headers=h).json())
+    bad = b"id,name,duration,Customer,Tier\r\n1,One,1d,ACME,\r\n2,Two,1d,,Silver\r\n"
+    r = api.post(f"/projects/{seed.p2}/import", files={"file": ("p.csv", bad, "text/csv")}, headers=h)
+    assert r.status_code == 422, r.text
+    message = r.json()["error"]["message"]
+    assert "line 3" in message and "custom_fields.Customer: a value is required" in message
+    assert "line 2" not in message
+    assert len(api.get(f"/projects/{seed.p2}/tasks", headers=h).json()) == before
+    good = bad.replace(b"2,Two,1d,,Silver", b"2,Two,1d,Globex,Silver")
+    r = api.post(f"/projects/{seed.p2}/import", files={"file": ("p.csv", good, "text/csv")}, headers=h)
+    assert r.status_code == 200, r.text
+    got = {t["name"]: t["custom_fields"] for t in api.get(f"/projects/{seed.p2}/tasks", headers=h).json()}
+    assert got["One"] == {"Customer": "ACME", "Tier": "Gold"} and got["Two"] == {"Customer": "Globex",
+                                                                                "Tier": "Silver"}  # fmt: skip

@@ -280,3 +280,62 @@ def test_an_ms_project_file_imported_on_the_schedule_page_brings_its_fields(seed
         assert "Gold, Silver" in c.get(f"/projects/{seed.p1}/fields").text
         table = c.get(f"/projects/{seed.p1}/schedule", params={"cf": "Tier", "cv": "Gold"}).text
         assert "Imported gold" in table and "Imported silver" not in table
+
+
+def test_required_fields_and_defaults_on_the_pages(seed: Any) -> None:
+    """The PM marks a field required and gives defaults on the fields page; the task table's *Add a task*
+    asks for the required fields (a default already filled in); a task without the value is a 422 beside its
+    input, the typed values kept; the fields page counts the older tasks without a value."""
+    url = f"/projects/{seed.p1}/fields"
+    with signed_in(seed, "pm") as c:
+        page = c.get(url).text
+        r = c.post(
+            url, data={"csrf_token": csrf_of(page), "name": "Customer", "kind": "text", "required": "on"}
+        )
+        assert r.status_code == 303, r.text
+        r = c.post(url, data={"csrf_token": csrf_of(page), "name": "Tier", "kind": "choice",
+                              "choices": "Gold\nSilver", "default": "Silver"})  # fmt: skip
+        assert r.status_code == 303, r.text
+        r = c.post(
+            url, data={"csrf_token": csrf_of(page), "name": "Urgent", "kind": "flag", "required": "on"}
+        )
+        assert r.status_code == 422 and "cannot be required" in r.text and 'value="Urgent"' in r.text
+        page = c.get(url).text
+        no_inline(page)
+        with seed.db.uow(readonly=True) as s:
+            ids = {f.name: f.id for f in s.scalars(select(CustomField))}
+            tasks_now = s.scalar(select(func.count()).select_from(Task).where(Task.project_id == seed.p1))
+        row = page[page.index(f'id="field-{ids["Customer"]}"') :]
+        assert (
+            f'id="missing-{ids["Customer"]}">{tasks_now} tasks without a value' in row[: row.index("</tr>")]
+        )
+        row = page[page.index(f'id="field-{ids["Tier"]}"') :]
+        assert "<td>Silver</td>" in row[: row.index("</tr>")]
+
+        table = c.get(f"/projects/{seed.p1}/schedule").text
+        add = table[table.index('id="add-task"') : table.index("</form>", table.index('id="add-task"'))]
+        assert f'id="at-cf-{ids["Customer"]}" name="cf:Customer" maxlength="2000" value="" required' in add
+        assert "cf:Tier" not in add  # only the required fields
+        r = c.post(f"/projects/{seed.p1}/tasks", data={"csrf_token": csrf_of(table), "name": "Kick-off call",
+                                                       "duration": "1d", "cf:Customer": ""})  # fmt: skip
+        assert r.status_code == 422 and "a value is required" in r.text
+        assert 'value="Kick-off call"' in r.text and 'aria-invalid="true"' in r.text
+        r = c.post(f"/projects/{seed.p1}/tasks", data={"csrf_token": csrf_of(table), "name": "Kick-off call",
+                                                       "duration": "1d", "cf:Customer": "ACME"})  # fmt: skip
+        assert r.status_code == 303, r.text
+        with seed.db.uow(readonly=True) as s:
+            t = s.scalars(select(Task).where(Task.name == "Kick-off call")).one()
+            assert t.custom == {str(ids["Customer"]): "ACME", str(ids["Tier"]): "Silver"}
+            tid = t.id
+            fid, version = ids["Customer"], s.get(CustomField, ids["Customer"]).version  # type: ignore[union-attr]
+        # the task page marks it; the field made optional again on the fields page
+        assert (
+            'Customer <span class="muted">(required)</span>' in c.get(f"/projects/{seed.p1}/tasks/{tid}").text
+        )
+        page = c.get(url).text
+        r = c.post(f"{url}/{fid}", data={"csrf_token": csrf_of(page), "version": str(version), "name": "Customer",
+                                         "rules": "1", "default": ""})  # fmt: skip
+        assert r.status_code == 303, r.text
+        with seed.db.uow(readonly=True) as s:
+            f = s.get(CustomField, fid)
+            assert f is not None and f.required is False and f.default_value is None

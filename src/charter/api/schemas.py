@@ -417,14 +417,23 @@ class CustomFieldIn(In):
     choices: list[Annotated[str, Field(max_length=120)]] | None = Field(
         default=None, max_length=100, description="a choice field's options, in order"
     )
+    required: bool = Field(
+        default=False, description="every task made from now on needs a value (not for a flag)"
+    )
+    default: CustomValue = Field(
+        default=None, description="the value a new task gets when none is given (of the field's kind)"
+    )
 
 
 class CustomFieldUpdate(Patch):
+    nullable: ClassVar[frozenset[str]] = frozenset({"default"})
     version: int
     name: str | None = Field(default=None, min_length=1, max_length=80)
     choices: list[Annotated[str, Field(max_length=120)]] | None = Field(default=None, max_length=100)
     position: int | None = Field(default=None, ge=0, le=10000)
     archived: bool | None = Field(default=None, description="archived fields keep their values, hidden")
+    required: bool | None = None
+    default: CustomValue = Field(default=None, description="null: no default")
 
 
 class CustomFieldOut(Out):
@@ -435,6 +444,8 @@ class CustomFieldOut(Out):
     choices: list[str]
     position: int
     archived: bool
+    required: bool
+    default: CustomValue
     version: int
 
 

@@ -12,6 +12,7 @@ from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from charter.cli.common import JsonFlag, print_result, print_rows, run_in_project
+from charter.domain.custom_fields import format_value
 from charter.domain.errors import NotFound, ValidationError
 from charter.services import custom_fields
 from charter.services.context import Actor
@@ -27,6 +28,12 @@ Version = Annotated[int | None, typer.Option(help="The version you read (default
 Choices = Annotated[
     str | None,
     typer.Option(help='A choice field\'s options, comma-separated: "Backend,Frontend,Data".'),
+]
+Default = Annotated[
+    str | None,
+    typer.Option(
+        "--default", help='The value a new task gets when none is given ("" removes it in `update`).'
+    ),
 ]
 
 
@@ -56,6 +63,8 @@ def _row(f: dict[str, Any]) -> tuple[str, ...]:
         escape(f["name"]),
         f["kind"],
         escape(", ".join(f["choices"])),
+        "required" if f["required"] else "",
+        "" if f["default"] is None else escape(format_value(f["kind"], f["default"])),
         "archived" if f["archived"] else "in use",
         str(f["version"]),
     )
@@ -71,7 +80,7 @@ def list_cmd(
     rows = run_in_project(project, lambda s, a, pid: custom_fields.list_fields(s, a, pid, archived=archived))
     print_rows(
         rows,
-        ("Id", "Name", "Kind", "Choices", "State", "Version"),
+        ("Id", "Name", "Kind", "Choices", "Required", "Default", "State", "Version"),
         _row,
         as_json=as_json,
         empty="No custom fields (add one with `charter field add`).",
@@ -84,12 +93,18 @@ def add_cmd(
     name: Annotated[str, typer.Argument(help="The field's name, unique among the fields in use.")],
     kind: Annotated[str, typer.Option(help="text, number, date, choice or flag.")] = "text",
     choices: Choices = None,
+    required: Annotated[
+        bool, typer.Option("--required", help="Every task made from now on needs a value.")
+    ] = False,
+    default: Default = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Add a field to the project's tasks (the Project Manager)."""
     f = run_in_project(
         project,
-        lambda s, a, pid: custom_fields.create_field(s, a, pid, name=name, kind=kind, choices=choices),
+        lambda s, a, pid: custom_fields.create_field(
+            s, a, pid, name=name, kind=kind, choices=choices, required=required, default=default
+        ),
     )
     print_result(f, as_json, f"Field {f['id']} added: {escape(f['name'])} ({f['kind']}).")
 
@@ -103,16 +118,23 @@ def update_cmd(
     position: Annotated[
         int | None, typer.Option(min=0, max=10000, help="Its place among the fields.")
     ] = None,
+    required: Annotated[
+        bool | None,
+        typer.Option("--required/--optional", help="Whether every task made from now on needs a value."),
+    ] = None,
+    default: Default = None,
     version: Version = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Rename a field, change its choices (a choice tasks still hold stays) or its place. Its kind never
-    changes."""
-    changes = {
-        k: v for k, v in (("name", name), ("choices", choices), ("position", position)) if v is not None
-    }
+    """Rename a field, change its choices (a choice tasks still hold stays), its place, whether it is
+    required or its default. Its kind never changes."""
+    given = {"name": name, "choices": choices, "position": position, "required": required, "default": default}
+    changes = {k: v for k, v in given.items() if v is not None}
     if not changes:
-        raise ValidationError("nothing to change: give --name, --choices or --position", field="field")
+        raise ValidationError(
+            "nothing to change: give --name, --choices, --position, --required/--optional or --default",
+            field="field",
+        )
     f = _change(project, field, version, changes)
     print_result(f, as_json, f"Field {f['id']} updated: {escape(f['name'])} ({f['kind']}).")
 

@@ -87,6 +87,19 @@ def clean_choices(kind: FieldKind, value: object) -> list[str]:
     return out
 
 
+def clean_default(kind: FieldKind, choices: list[str], value: object) -> Any:
+    """A field's default (the value a new task gets when none is given): a value of its kind, or None for
+    none. A flag's default is yes or none (a flag left unset reads no)."""
+    parsed = parse_value(kind, choices, value, "default")
+    return None if parsed is False else parsed
+
+
+def check_required(kind: FieldKind, required: bool) -> bool:
+    if required and kind is FieldKind.FLAG:
+        raise ValidationError("a flag is always yes or no; it cannot be required", field="required")
+    return bool(required)
+
+
 def parse_value(kind: FieldKind, choices: list[str], value: object, field: str) -> Any:
     """The stored form of a value typed or sent for a field of this kind; None (nothing, an empty string)
     clears it. `field` names the field in the error ("custom_fields.Customer")."""

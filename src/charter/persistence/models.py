@@ -308,6 +308,8 @@ class CustomField(Versioned, Base):
     choices: Mapped[list[Any]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    default_value: Mapped[Any | None] = mapped_column(JSON, default=None)  # a new task's when none is given
     created_at: Mapped[datetime]
 
 

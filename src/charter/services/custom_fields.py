@@ -23,7 +23,7 @@ from charter.services import journal
 from charter.services.authz import project_for
 from charter.services.context import Actor, now
 
-CHANGEABLE = frozenset({"name", "choices", "position", "archived"})
+CHANGEABLE = frozenset({"name", "choices", "position", "archived", "required", "default"})
 
 
 def field_dict(f: CustomField) -> dict[str, Any]:
@@ -35,6 +35,8 @@ def field_dict(f: CustomField) -> dict[str, Any]:
         "choices": list(f.choices or []),
         "position": f.position,
         "archived": f.archived,
+        "required": bool(f.required),
+        "default": f.default_value,
         "version": f.version,
     }
 
@@ -103,12 +105,18 @@ def create_field(
     name: str,
     kind: str,
     choices: Any = None,
+    required: bool = False,
+    default: Any = None,
 ) -> dict[str, Any]:
+    """A new field at the end of the list. `required`: every task made from now on needs a value (tasks that
+    exist keep theirs, or none); `default`: the value a new task gets when none is given."""
     # the project's row lock: two people adding "Customer" at once get one field and one 409
     project_for(s, actor, project_id, Perm.PROJECT_EDIT, for_update=True)
     clean = rules.clean_name(name)
     k = rules.parse_kind(kind)
     options = rules.clean_choices(k, choices)
+    must = rules.check_required(k, required)
+    fallback = rules.clean_default(k, options, default)
     _check_name_free(s, project_id, clean)
     _check_room(s, project_id)
     last = s.scalar(select(func.max(CustomField.position)).where(CustomField.project_id == project_id))
@@ -119,6 +127,8 @@ def create_field(
         choices=options,
         position=(last or 0) + 1,
         archived=False,
+        required=must,
+        default_value=fallback,
         created_at=now(),
     )
     s.add(f)
@@ -182,12 +192,21 @@ def update_field(
                 "change them before removing the choice",
                 field="choices",
             )
+    must = f.required if changes.get("required") is None else rules.check_required(kind, changes["required"])
+    fallback = f.default_value
+    if "default" in changes:
+        fallback = rules.clean_default(kind, options, changes["default"])
+    elif fallback is not None and kind is rules.FieldKind.CHOICE and fallback not in options:
+        raise ValidationError(
+            f"the default {fallback!r} is not one of the choices; change the default too", field="choices"
+        )
     position = f.position
     if changes.get("position") is not None:
         position = changes["position"]
         if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= 10_000:
             raise ValidationError("the position is a whole number from 0 to 10000", field="position")
     f.archived, f.name, f.choices, f.position = archived, name, options, position
+    f.required, f.default_value = must, fallback
     s.flush()
     journal.record(
         s,
@@ -223,7 +242,43 @@ def parse_task_values(s: Session, project_id: int, values: Any) -> dict[str, Any
             )
         kind = rules.FieldKind(f.kind)
         out[str(f.id)] = rules.parse_value(kind, list(f.choices or []), raw, f"custom_fields.{f.name}")
+        if f.required and out[str(f.id)] is None:
+            raise ValidationError("a value is required", field=f"custom_fields.{f.name}")
     return out
+
+
+def for_new_task(
+    s: Session,
+    project_id: int,
+    parsed: dict[str, Any],
+    *,
+    enforce: bool = True,
+    defs: Sequence[CustomField] | None = None,
+) -> dict[str, Any]:
+    """A new task's values: those given, each field's default where none is given, and (`enforce`) a 422 for
+    a required field left without a value. A task another record makes for its owner (a risk's response
+    action) is made with `enforce=False`: the defaults, and the fields page counts what is missing."""
+    out = dict(parsed)
+    for f in definitions(s, project_id) if defs is None else defs:
+        key = str(f.id)
+        if out.get(key) is None and f.default_value is not None:
+            out[key] = f.default_value
+        if enforce and f.required and out.get(key) is None:
+            raise ValidationError("a value is required", field=f"custom_fields.{f.name}")
+    return out
+
+
+def missing_required(s: Session, project_id: int) -> dict[int, int]:
+    """{field id: how many of the project's tasks lack a value} for the required fields in use."""
+    required = [f.id for f in definitions(s, project_id) if f.required]
+    if not required:
+        return {}
+    counts = dict.fromkeys(required, 0)
+    for (custom,) in s.execute(select(Task.custom).where(Task.project_id == project_id)):
+        for fid in required:
+            if (custom or {}).get(str(fid)) is None:
+                counts[fid] += 1
+    return counts
 
 
 def merged(stored: dict[str, Any] | None, parsed: dict[str, Any]) -> dict[str, Any] | None:

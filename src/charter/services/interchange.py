@@ -172,21 +172,23 @@ def _custom_values(
     """The values of the project's custom fields in a file's columns named like them (a CSV or Excel export
     of another project, or a sheet made by hand), by task: checked as a task's own update checks them, each
     problem with its line. Columns no field of the project has are left out, as any unknown column."""
-    names = {f.name.casefold(): f for f in custom_fields.definitions(s, project_id)}
+    defs = custom_fields.definitions(s, project_id)
+    names = {f.name.casefold(): f for f in defs}
+    rules_apply = any(f.required or f.default_value is not None for f in defs)
     out: dict[str, dict[str, Any]] = {}
     problems: list[ImportProblem] = []
     for t in plan.tasks:
-        values = {
+        values = {  # an empty cell is no value: the field's default, if it has one, fills it
             name: custom_fields_rules.from_cell(names[name.casefold()].kind, v)
             for name, v in t.custom.items()
-            if name.casefold() in names
+            if name.casefold() in names and v is not None and not (isinstance(v, str) and not v.strip())
         }
-        if not values or t.summary:
+        if t.summary or not (values or rules_apply):
             continue
         try:
-            out[t.ref] = (
-                custom_fields.merged(None, custom_fields.parse_task_values(s, project_id, values)) or {}
-            )
+            parsed = custom_fields.parse_task_values(s, project_id, values)
+            new = custom_fields.for_new_task(s, project_id, parsed, defs=defs)
+            out[t.ref] = custom_fields.merged(None, new) or {}
         except ValidationError as e:
             problems.append(ImportProblem(t.line, f"task {t.ref!r}: {e.field}: {e.message}", t.ref))
     return {ref: v for ref, v in out.items() if v}, problems

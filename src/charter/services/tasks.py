@@ -190,18 +190,28 @@ def create_task_on_behalf(
     adds a response action: risk.add_action); created and journaled as the actor's."""
     project_for(s, actor, project_id)
     _check_wp(s, project_id, work_package_id)
-    return _create(s, actor, project_id, name, work_package_id, fields)
+    return _create(s, actor, project_id, name, work_package_id, fields, enforce=False)
 
 
 def _create(
-    s: Session, actor: Actor, project_id: int, name: str, work_package_id: int | None, fields: dict[str, Any]
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    name: str,
+    work_package_id: int | None,
+    fields: dict[str, Any],
+    *,
+    enforce: bool = True,
 ) -> dict[str, Any]:
+    """`enforce`: a required custom field without a value (and no default) is a 422; a task another record
+    makes for its owner (create_task_on_behalf) gets the defaults only."""
     unknown = set(fields) - EDITABLE
     if unknown:
         raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
     values = _normalise(s, project_id, {"name": name, **fields}, "")
     values.setdefault("duration", 0 if values.get("milestone") else _minutes_per_day(s, project_id))
-    custom = custom_fields.merged(None, values.pop("custom_fields", {}))
+    given = values.pop("custom_fields", {})
+    custom = custom_fields.merged(None, custom_fields.for_new_task(s, project_id, given, enforce=enforce))
     t = Task(
         project_id=project_id,
         work_package_id=work_package_id,

@@ -35,6 +35,7 @@ def _page(
         caps = projects.capabilities(s, actor, project_id)
         rows = custom_fields.list_fields(s, actor, project_id, archived=True)
         sched = scheduling.get_schedule(s, actor, project_id)
+        missing = custom_fields.missing_required(s, project_id)
     used: dict[str, int] = {}  # tasks with a value; a flag counts its "yes" tasks
     for t in sched["tasks"]:
         for name, v in t["custom_fields"].items():
@@ -50,6 +51,7 @@ def _page(
             "fields": [f for f in rows if not f["archived"]],
             "archived": [f for f in rows if f["archived"]],
             "used": used,
+            "missing": missing,
             "kinds": [k.value for k in rules.FieldKind],
             "may_edit": "project.edit" in caps,
             "error": error,
@@ -90,7 +92,8 @@ def create_field(request: Request, project_id: int, form: FormData, db: DB, info
         with db.uow() as s:
             f = custom_fields.create_field(
                 s, info.actor, project_id, name=form.get("name") or "", kind=form.get("kind") or "",
-                choices=form.get("choices") or None,
+                choices=form.get("choices") or None, required=form.get("required") == "on",
+                default=form.get("default") or None,
             )  # fmt: skip
     except CharterError as exc:
         return _failed(request, db, info, project_id, "add", exc, form)
@@ -109,6 +112,9 @@ def update_field(
         position = opt_int(form, "position")
         if position is not None:
             changes["position"] = position
+        if "rules" in form:  # the form carries the required box and the default (an unticked box is absent)
+            changes["required"] = form.get("required") == "on"
+            changes["default"] = form.get("default") or None
         with db.uow() as s:
             custom_fields.update_field(
                 s, info.actor, project_id, field_id, req_int(form, "version"), **changes

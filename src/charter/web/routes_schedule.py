@@ -501,6 +501,7 @@ def add_task(request: Request, project_id: int, form: FormData, db: DB, info: Ch
                 work_package_id=opt_int(form, "work_package_id"),
                 duration=(form.get("duration") or "").strip() or "1d",
                 milestone=form.get("milestone") == "on",
+                **({"custom_fields": custom} if (custom := _custom_values(form)) else {}),
             )
             for pid in pred_ids:
                 tasks.create_link(s, info.actor, project_id, pred_id=pid, succ_id=t["id"])
@@ -511,6 +512,11 @@ def add_task(request: Request, project_id: int, form: FormData, db: DB, info: Ch
         return _table(request, db, info, project_id, error=err, values={**form, "_form": "add"},
                       status=exc.http_status)  # fmt: skip
     return _back(f"/projects/{project_id}/schedule", f"row-{t['id']}")
+
+
+def _custom_values(form: dict[str, str]) -> dict[str, str]:
+    """The custom fields a task form sent ("cf:NAME" inputs), by name."""
+    return {k[3:]: v for k, v in form.items() if k.startswith("cf:")}
 
 
 @router.post("/projects/{project_id}/links", response_class=HTMLResponse)
@@ -711,7 +717,7 @@ def _task_changes(form: dict[str, str]) -> dict[str, Any]:
     for k in WHEN_FIELDS:
         if k in form:
             changes[k] = tasks.parse_when(form[k].strip(), k)
-    values = {k[3:]: v for k, v in form.items() if k.startswith("cf:")}  # the custom fields, by name
+    values = _custom_values(form)
     if values and "name" in form:
         changes["custom_fields"] = values
     return changes
