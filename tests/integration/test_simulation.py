@@ -512,3 +512,27 @@ def test_a_started_24x7_task_converts_work_done_and_remaining(seed: Any) -> None
     days, when = _schedule_days(seed)
     assert days == 6
     _all_at(_run(seed, iterations=300), days, when)
+
+
+def test_a_percent_lag_varies_with_its_predecessors_sampled_duration(seed: Any) -> None:
+    """Task A (2d/3d/6d) -> Task B (2d) with a 100 % lag: B starts after A's sampled duration again, so the
+    finish spreads twice as wide as with no lag (the same samples for a seed); at the most likely durations
+    the run finishes where the schedule does (3 + 3 + 2 days)."""
+    from sqlalchemy import select
+
+    from charter.persistence.models import TaskLink
+
+    with seed.db.uow() as s:
+        pm = seed.actor("pm")
+        t = tasks.get_task(s, pm, seed.p1, seed.tasks["a"])
+        tasks.update_task(s, pm, seed.p1, seed.tasks["a"], t["version"], optimistic="2d", most_likely="3d",
+                          pessimistic="6d")  # fmt: skip
+    plain = _finish(_run(seed, rng_seed=3))
+    with seed.db.uow() as s:
+        link = s.scalars(select(TaskLink).where(TaskLink.succ_id == seed.tasks["b"])).one()
+        tasks.update_link(s, seed.actor("pm"), seed.p1, link.id, link.version, lag="100%")
+    run = _run(seed, rng_seed=3)
+    pct = _finish(run)
+    assert run["result"]["deterministic"]["days"] == 8
+    assert pct[90] - pct[10] == pytest.approx(2 * (plain[90] - plain[10]), abs=0.05)
+    assert pct[50] - 2 == pytest.approx(2 * (plain[50] - 2), abs=0.05)

@@ -3,6 +3,7 @@ units, indices to two decimals, the currency not a figure of its own, nothing us
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from charter.domain.figures import figure_texts as _figures
@@ -22,6 +23,9 @@ def test_figures_are_labelled_and_formatted() -> None:
     assert ("baseline no.", "–") in _figures(figs, keep_none=True)
     assert _figures({"bac": "1000.6", "currency": "JPY"}) == [("BAC", "1001 JPY")]
     assert _figures(None) == []
+    # pages set thousands apart (a narrow no-break space), as they show every amount; the CLI keeps plain ones
+    assert _figures(figs, group=True)[:3] == [("BAC", "325\u202f200.00 EUR"), ("CPI", "0.91"),
+                                              ("EAC", "356\u202f279.98 EUR")]  # fmt: skip
 
 
 def test_the_desk_shows_labelled_figures(seed: Any) -> None:
@@ -37,4 +41,7 @@ def test_the_desk_shows_labelled_figures(seed: Any) -> None:
         client.cookies.set("charter_session", new.cookie)
         page = client.get("/desk").text
     assert 'id="desk-P1-pm"' in page and '<span class="figure">' in page
-    assert "currency:" not in page and "_" not in page.split('id="desk-P1-pm"')[1].split("</table>")[0]
+    section = page.split('id="desk-P1-pm"')[1].split("</table>")[0]
+    assert "currency:" not in page and "_" not in section
+    bac = re.search(r"BAC <b>([^<]*)</b>", section)
+    assert bac is not None and re.fullmatch(r"\d{1,3}(\u202f\d{3})*\.\d\d [A-Z]{3}", bac.group(1)), section

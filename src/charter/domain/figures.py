@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from charter.domain.money import for_display, quantise
+from charter.domain.money import for_display, grouped, quantise
 from charter.domain.projects import CURRENCY_MINOR_UNITS
 
 FIGURE_LABELS = {
@@ -24,10 +24,12 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
-def figure_texts(figures: dict[str, Any] | None, keep_none: bool = False) -> list[tuple[str, str]]:
+def figure_texts(
+    figures: dict[str, Any] | None, keep_none: bool = False, group: bool = False
+) -> list[tuple[str, str]]:
     """A status area's figures as (label, text) pairs: labelled and formatted (amounts in the area's currency,
     indices to two decimals); the currency itself is not a figure of its own. The web's `figures` filter
-    and the CLI's desk both read them this way."""
+    (`group`: thousands set apart, as pages show amounts) and the CLI's desk both read them this way."""
     figures = figures or {}
     cur = figures.get("currency")
     out: list[tuple[str, str]] = []
@@ -40,7 +42,8 @@ def figure_texts(figures: dict[str, Any] | None, keep_none: bool = False) -> lis
         elif k in FIGURE_AMOUNTS:
             d = Decimal(str(v))
             amount = quantise(d, cur) if cur in CURRENCY_MINOR_UNITS else for_display(d, None)
-            text = f"{amount} {cur}" if cur else str(amount)
+            shown = grouped(amount) if group else str(amount)
+            text = f"{shown} {cur}" if cur else shown
         elif isinstance(v, float):
             text = f"{v:.2f}"
         else:

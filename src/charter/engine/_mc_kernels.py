@@ -84,8 +84,10 @@ def _sample_row(dist, a, c, b, u, out, tab):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def forward(d, es, pptr, psrc, ptyp, plag, fin, prog, pmode, pbound, presume, pfloor):
+def forward(d, es, pptr, psrc, ptyp, plag, ppct, fin, prog, pmode, pbound, presume, pfloor):
     """Early starts ``es[v, j]`` (floor 0) of every iteration ``j``; ``fin[j]`` = latest early finish.
+    A link's lag is ``plag[p]`` plus ``ppct[p]`` times its predecessor's duration in that iteration (a
+    percent lag as a fraction; 0 for the others).
 
     With progress or constraints (``prog``; else the four arrays are not read): ``pmode[v]`` 0: task ``v``
     starts by logic no earlier than ``pbound[v]`` (the status time for a task not started, an SNET
@@ -116,9 +118,21 @@ def forward(d, es, pptr, psrc, ptyp, plag, fin, prog, pmode, pbound, presume, pf
                 u = psrc[p]
                 t = ptyp[p]
                 lag = plag[p]
+                pc = ppct[p]
                 eu = es[u]
                 du = d[u]
-                if t == FS:
+                if pc != 0.0:  # a percent lag: of the predecessor's duration in each iteration
+                    for j in range(m):
+                        lj = lag + pc * du[j]
+                        if t == FS:
+                            e[j] = max(e[j], eu[j] + du[j] + lj)
+                        elif t == SS:
+                            e[j] = max(e[j], eu[j] + lj)
+                        elif t == FF:
+                            e[j] = max(e[j], eu[j] + du[j] + lj - dv[j])
+                        else:
+                            e[j] = max(e[j], eu[j] + lj - dv[j])
+                elif t == FS:
                     for j in range(m):
                         e[j] = max(e[j], eu[j] + du[j] + lag)
                 elif t == SS:
@@ -145,7 +159,7 @@ def forward(d, es, pptr, psrc, ptyp, plag, fin, prog, pmode, pbound, presume, pf
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def backward_critical(d, es, sptr, sdst, styp, slag, fin, tol, crit, prog, pdone, pcapf, pcaps):
+def backward_critical(d, es, sptr, sdst, styp, slag, spct, fin, tol, crit, prog, pdone, pcapf, pcaps):
     """Late finishes (capped by the project finish), overwriting ``es`` row by row in reverse rank order;
     ``crit[u]`` += the number of iterations in which task ``u`` has total float <= ``tol[j]``.  With
     progress or constraints (``prog``) a complete task (``pdone``) is never critical and does not constrain
@@ -171,9 +185,21 @@ def backward_critical(d, es, sptr, sdst, styp, slag, fin, tol, crit, prog, pdone
                 continue
             t = styp[p]
             lag = slag[p]
+            pc = spct[p]
             lv = es[v]  # already the late finish of v
             dv = d[v]
-            if t == FS:
+            if pc != 0.0:  # a percent lag: of u's duration in each iteration
+                for j in range(m):
+                    lj = lag + pc * du[j]
+                    if t == FS:
+                        x[j] = min(x[j], lv[j] - dv[j] - lj)
+                    elif t == SS:
+                        x[j] = min(x[j], lv[j] - dv[j] - lj + du[j])
+                    elif t == FF:
+                        x[j] = min(x[j], lv[j] - lj)
+                    else:
+                        x[j] = min(x[j], lv[j] - lj + du[j])
+            elif t == FS:
                 for j in range(m):
                     x[j] = min(x[j], lv[j] - dv[j] - lag)
             elif t == SS:
@@ -208,10 +234,12 @@ def run_chunk(
     psrc,
     ptyp,
     plag,
+    ppct,
     sptr,
     sdst,
     styp,
     slag,
+    spct,
     rptr,
     rprob,
     rdist,
@@ -262,8 +290,8 @@ def run_chunk(
     for t in prange(nt):
         for b in range(t, nk, nt):
             _kernel_block(
-                u, cu, ru, group, b, dist, lo, mode, hi, tab, pptr, psrc, ptyp, plag, sptr, sdst, styp, slag,
-                rptr, rprob, rdist, rlo, rmode, rhi, cdist, clo, cmode, chi, rcdist, rclo, rcmode, rchi,
+                u, cu, ru, group, b, dist, lo, mode, hi, tab, pptr, psrc, ptyp, plag, ppct, sptr, sdst, styp, slag,
+                spct, rptr, rprob, rdist, rlo, rmode, rhi, cdist, clo, cmode, chi, rcdist, rclo, rcmode, rchi,
                 threshold, kmax, fin, cost, crit[t], dbuf[t], ebuf[t], nr, nc, prog, pmode, pbound, presume, pdone,
                 pfloor, pcapf, pcaps,
             )  # fmt: skip
@@ -271,7 +299,7 @@ def run_chunk(
 
 @njit(cache=True, nogil=True)
 def _kernel_block(
-    u, cu, ru, group, b, dist, lo, mode, hi, tab, pptr, psrc, ptyp, plag, sptr, sdst, styp, slag,
+    u, cu, ru, group, b, dist, lo, mode, hi, tab, pptr, psrc, ptyp, plag, ppct, sptr, sdst, styp, slag, spct,
     rptr, rprob, rdist, rlo, rmode, rhi, cdist, clo, cmode, chi, rcdist, rclo, rcmode, rchi,
     threshold, kmax, fin, cost, crit, dbuf, ebuf, nr, nc, prog, pmode, pbound, presume, pdone, pfloor, pcapf,
     pcaps,
@@ -296,11 +324,11 @@ def _kernel_block(
                     if occ[j] < pr:
                         dv[q * bw + j] += inverse(rdist[r], rlo[r], rmode[r], rhi[r], np.float64(imp[j]), tab)
     f = fin[k0 : k0 + w]
-    forward(d, es, pptr, psrc, ptyp, plag, f, prog, pmode, pbound, presume, pfloor)
+    forward(d, es, pptr, psrc, ptyp, plag, ppct, f, prog, pmode, pbound, presume, pfloor)
     tol = np.empty(w)
     for j in range(w):
         tol[j] = threshold + 1e-9 * (1.0 + abs(f[j])) if k0 + j < kmax else -np.inf
-    backward_critical(d, es, sptr, sdst, styp, slag, f, tol, crit, prog, pdone, pcapf, pcaps)
+    backward_critical(d, es, sptr, sdst, styp, slag, spct, f, tol, crit, prog, pdone, pcapf, pcaps)
     cs = cost[k0 : k0 + w]
     for j in range(w):
         cs[j] = 0.0

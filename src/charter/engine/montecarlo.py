@@ -6,8 +6,9 @@ Model
   delays and the results (project finish offsets from the project start, which is 0).  Calendars are
   applied by the caller (:mod:`charter.engine.calendar` turns offsets into dates).
 - **Links** as in :mod:`charter.engine.cpm`: parallel arrays ``src, dst, typ, lag`` with ``typ`` 0 = FS,
-  1 = SS, 2 = FF, 3 = SF and lags (possibly negative) in the time unit; percent lags are converted by the
-  caller.  No task starts before 0 (unless a constraint pins it there).  A task is critical in an
+  1 = SS, 2 = FF, 3 = SF and lags (possibly negative) in the time unit; a percent lag (``lag_percent``) is
+  of the predecessor's duration in each iteration.  No task starts before 0 (unless a constraint pins it
+  there).  A task is critical in an
   iteration when its total float (late finish from a backward pass capped by that iteration's project
   finish and the task's constraints, minus early finish) is at most ``critical_threshold`` - the CPM
   definition of :mod:`charter.engine.cpm`.
@@ -459,13 +460,22 @@ class _Net:
     psrc: I64
     ptyp: I8
     plag: F64
+    ppct: F64  # a percent lag as a fraction of the predecessor's sampled duration (0: none)
     sptr: I64
     sdst: I64
     styp: I8
     slag: F64
+    spct: F64
 
 
-def _network(n: int, src: npt.ArrayLike, dst: npt.ArrayLike, typ: npt.ArrayLike, lag: npt.ArrayLike) -> _Net:
+def _network(
+    n: int,
+    src: npt.ArrayLike,
+    dst: npt.ArrayLike,
+    typ: npt.ArrayLike,
+    lag: npt.ArrayLike,
+    lag_percent: npt.ArrayLike | None = None,
+) -> _Net:
     s = np.ascontiguousarray(src, dtype=np.int64).ravel()
     d = np.ascontiguousarray(dst, dtype=np.int64).ravel()
     m = s.size
@@ -479,6 +489,10 @@ def _network(n: int, src: npt.ArrayLike, dst: npt.ArrayLike, typ: npt.ArrayLike,
     lg = np.ascontiguousarray(lag, dtype=np.float64).ravel()
     if lg.size != m or not np.isfinite(lg).all():
         raise _fail("lag must hold one finite number per link", field="lag")
+    pc = np.zeros(m) if lag_percent is None else np.ascontiguousarray(lag_percent, dtype=np.float64).ravel()
+    if pc.size != m or not np.isfinite(pc).all():
+        raise _fail("lag_percent must hold one finite number per link", field="lag_percent")
+    pc = pc / 100.0
     try:
         order = topological_order(n, s, d)
     except CycleError as e:
@@ -490,7 +504,7 @@ def _network(n: int, src: npt.ArrayLike, dst: npt.ArrayLike, typ: npt.ArrayLike,
     kind = np.zeros(m, np.int8)
     pptr, psrc, ptyp, pidx, pkind = ck.renumber_links(order, rank, ptr0, perm0, s, ty, ids, kind)
     sptr, sdst, styp, sidx, _ = ck.transpose(pptr, psrc, ptyp, pidx, pkind)
-    return _Net(order, rank, pptr, psrc, ptyp, lg[pidx], sptr, sdst, styp, lg[sidx])
+    return _Net(order, rank, pptr, psrc, ptyp, lg[pidx], pc[pidx], sptr, sdst, styp, lg[sidx], pc[sidx])
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -542,6 +556,7 @@ def simulate(
     typ: npt.ArrayLike = (),
     lag: npt.ArrayLike = (),
     *,
+    lag_percent: npt.ArrayLike | None = None,
     cost: ThreePoint | None = None,
     fixed_cost: npt.ArrayLike | None = None,
     risks: Risks | None = None,
@@ -566,6 +581,8 @@ def simulate(
 
     :param duration: per-task three-point durations (``n`` = their count), in the working-time unit.
     :param src, dst, typ, lag: links (see the module docstring).
+    :param lag_percent: optional, per link: a percent lag (50 = half) of the predecessor's duration *in each
+        iteration*, added to ``lag`` (0 for the links without one).
     :param cost, fixed_cost: optional per-task sampled and fixed costs.
     :param risks: optional risk events (those of complete tasks cannot delay them).
     :param actuals: optional progress at the status time: the remaining work is simulated.
@@ -592,7 +609,7 @@ def simulate(
     dist, lo, md, hi = _three_point(duration, n, "duration", "task", True)
     prg, slo, smd, shi = _progress(actuals, n, lo, md, hi)
     prg = _constrain(prg, constraints, n)
-    net = _network(n, src, dst, typ, lag)
+    net = _network(n, src, dst, typ, lag, lag_percent)
     o = net.order
     dist, lo, md, hi = dist[o], slo[o], smd[o], shi[o]
     prg = prg.rank(o)
@@ -678,8 +695,8 @@ def simulate(
     # deterministic CPM with the most likely durations
     dmode = np.ascontiguousarray(md.reshape(n, 1))
     f1 = np.zeros(1)
-    mk.forward(dmode, np.empty((n, 1)), net.pptr, net.psrc, net.ptyp, net.plag, f1, prg.on, prg.mode, prg.bound,
-               prg.resume, prg.floor)  # fmt: skip
+    mk.forward(dmode, np.empty((n, 1)), net.pptr, net.psrc, net.ptyp, net.plag, net.ppct, f1, prg.on, prg.mode,
+               prg.bound, prg.resume, prg.floor)  # fmt: skip
     det = float(f1[0])
 
     # chunking
@@ -742,7 +759,7 @@ def simulate(
         for c0, sb, kmax in chunks((0, 1, 2, 3, 4)):
             mk.run_chunk(  # type: ignore[call-arg]
                 u[:sb], cu[:sb], ru[:sb], group, dist, lo, md, hi, tab,
-                net.pptr, net.psrc, net.ptyp, net.plag, net.sptr, net.sdst, net.styp, net.slag,
+                net.pptr, net.psrc, net.ptyp, net.plag, net.ppct, net.sptr, net.sdst, net.styp, net.slag, net.spct,
                 rptr, rp_k, *rd_k, cd, cl, cm, ch, *rc_k,
                 float(critical_threshold), kmax, fin_all[c0 * W : (c0 + sb) * W],
                 cost_all[c0 * W : (c0 + sb) * W], crit, dbuf, ebuf,

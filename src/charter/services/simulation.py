@@ -14,9 +14,9 @@ calendar and as dates):
   it) - resuming no earlier than the status date; a task not started starts no earlier than the status
   date. Without a status date remaining work resumes where the logic and the work done put it (a
   warning says so); without any progress the network runs from the project start.
-- **Links**: type and lag as planned; elapsed lags are converted at the calendar's working minutes per day,
-  percent lags at the predecessor's most likely duration (links into a task on its own calendar: see
-  Calendars).
+- **Links**: type and lag as planned; elapsed lags are converted at the calendar's working minutes per day;
+  a percent lag is of the predecessor's duration in each iteration, as sampled (links into a task on its own
+  calendar: at its most likely duration, see Calendars).
 - **Constraints and deadlines** as the schedule applies them (:mod:`charter.engine.cpm`), to the sampled
   durations of every iteration: a levelled start (``levelled_start``, set by resource levelling) acts as a
   start-no-earlier-than (the later of the two when the task has one), exactly as the schedule folds it in;
@@ -143,6 +143,7 @@ class Inputs:
     mpd: int
     cal: WorkCalendar
     start_w: int
+    lag_percent: np.ndarray | None = None  # per link: percent of the predecessor's duration in each iteration
     cost: ThreePoint | None = None
     fixed_cost: np.ndarray | None = None
     risks: Risks | None = None
@@ -228,14 +229,16 @@ def build_inputs(s: Session, project_id: int, params: dict[str, Any]) -> Inputs:
     elapsed = net.kind == srules.LAG_CODES[srules.LagKind.ELAPSED]
     lag[elapsed] = lag[elapsed] * mpd / 1440
     pct = net.kind == srules.LAG_CODES[srules.LagKind.PERCENT]
-    lag[pct] = lag[pct] / 100 * md0[net.src[pct]]
+    lag_percent = np.where(pct, lag, 0.0)  # of the predecessor's duration in each iteration (the engine's)
+    lag[pct] = 0.0
     own = _OwnCalendars(s, p, net, pcal_row.id, cal)
     spread = lo.copy(), md.copy(), hi.copy()  # the cost's spread: as the estimates' before any conversion
     whole = own.place(rows, lo, md, hi, done, rest)
-    own.links(net, lag, md0)
+    for j in own.links(net, lag, md0):  # a link into a task on its own calendar: converted, a fixed lag
+        lag_percent[j] = 0.0
     inp = Inputs(task_ids=[r.id for r in rows], names=[r.name for r in rows],
                  duration=ThreePoint(lo, md, hi, DISTRIBUTIONS[dist_name]), src=net.src, dst=net.dst,
-                 typ=net.typ, lag=lag, mpd=mpd, cal=cal, start_w=cal.to_working(project_start(p)),
+                 typ=net.typ, lag=lag, lag_percent=lag_percent, mpd=mpd, cal=cal, start_w=cal.to_working(project_start(p)),
                  currency=p.currency)  # fmt: skip
     _actuals(s, project_id, inp, rows, done, whole)
     _dated(inp, net, own)
@@ -400,11 +403,14 @@ class _OwnCalendars:
             lo[i], md[i], hi[i] = lo[i] * k, md[i] * k, hi[i] * k
         return whole
 
-    def links(self, net: Network, lag: np.ndarray, md0: np.ndarray) -> None:
+    def links(self, net: Network, lag: np.ndarray, md0: np.ndarray) -> list[int]:
         """Replace (in place) the lag of each link into a placed task on its own calendar by the project-calendar
-        working time from its predecessor's scheduled end to the successor's bound (see the class)."""
+        working time from its predecessor's scheduled end to the successor's bound (see the class); the links
+        so replaced (a percent lag among them is then this fixed time, at the predecessor's most likely
+        duration)."""
+        replaced: list[int] = []
         if not self.cal:
-            return
+            return replaced
         pw = self.pcal.to_working
         fs_ff = (LinkType.FS, LinkType.FF)
         for j in np.flatnonzero(np.isin(net.dst, list(self.cal))).tolist():
@@ -420,8 +426,10 @@ class _OwnCalendars:
                     b = c.to_working(end) + round(float(md0[u] * net.lag[j] / 100 if kind == LagKind.PERCENT
                                                         else net.lag[j]))  # fmt: skip
                 lag[j] = pw(c.to_datetime(b, finish=t not in (LinkType.FS, LinkType.SS))) - pw(end)
+                replaced.append(j)
             except (CalendarRangeError, ValueError):
-                continue  # out of the calendar's range: the lag as converted for the project calendar
+                continue  # out of the calendar's range: the lag as the project calendar counts it
+        return replaced
 
 
 def _costs(
@@ -563,7 +571,8 @@ def _run(inp: Inputs, iterations: int, seed: int, bins: int, progress: Callable[
          cancel: Callable[[], bool] | None = None) -> MonteCarloResult:  # fmt: skip
     try:
         return simulate(
-            inp.duration, inp.src, inp.dst, inp.typ, inp.lag, cost=inp.cost, fixed_cost=inp.fixed_cost,
+            inp.duration, inp.src, inp.dst, inp.typ, inp.lag, lag_percent=inp.lag_percent, cost=inp.cost,
+            fixed_cost=inp.fixed_cost,
             risks=inp.risks, actuals=inp.actuals, constraints=inp.constraints, correlation_group=inp.correlation_group, group_correlation=inp.group_correlation,
             iterations=iterations, seed=seed, percentiles=PERCENTILES, bins=bins,
             target_finish=inp.target_finish, target_cost=inp.target_cost, progress=progress, cancel=cancel,

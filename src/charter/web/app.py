@@ -110,7 +110,9 @@ templates.env.filters["dt"] = _dt
 templates.env.filters["label"] = _label
 templates.env.filters["money"] = _money
 templates.env.filters["plain"] = _plain
-templates.env.filters["figures"] = figure_texts
+templates.env.filters["figures"] = lambda figures, keep_none=False: figure_texts(
+    figures, keep_none, group=True
+)
 templates.env.globals["counted"] = counted
 templates.env.finalize = _finalize
 
@@ -123,6 +125,13 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
     info = current_session(request)
     base = {"me": info, "csrf": info.csrf_token if info else ctx.get("csrf", "")}
     return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
+
+
+NOT_FOUND = "There is no page at this address, or it belongs to a project you cannot see."
+
+
+def _not_found(request: Request) -> HTMLResponse:
+    return render(request, "error.html", {"title": "Page not found", "message": NOT_FOUND}, 404)
 
 
 def install_web(app: FastAPI, db: Database) -> None:
@@ -190,7 +199,9 @@ def install_web(app: FastAPI, db: Database) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
-        msg = "Page not found" if exc.status_code == 404 else str(exc.detail)
+        if exc.status_code == 404:
+            return _not_found(request)
+        msg = str(exc.detail)
         return render(request, "error.html", {"title": msg, "message": msg}, exc.status_code)
 
     @app.exception_handler(RequestValidationError)
@@ -201,9 +212,7 @@ def install_web(app: FastAPI, db: Database) -> None:
         first = errs[0] if errs else {}
         where = first.get("loc", ())
         if where[:1] == ("path",):
-            return render(
-                request, "error.html", {"title": "Page not found", "message": "Page not found"}, 404
-            )
+            return _not_found(request)
         field = ".".join(str(p) for p in where[1:]) or "the request"
         message = f"{field}: {first.get('msg', 'not valid')}"
         return render(request, "error.html", {"title": "Cannot do that", "message": message}, 422)

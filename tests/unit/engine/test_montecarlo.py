@@ -163,6 +163,43 @@ def test_deterministic_estimates_match_cpm_on_any_network(n: int, seed: int) -> 
     np.testing.assert_array_equal(r.criticality, cpm.critical.astype(float))
 
 
+def test_a_percent_lag_follows_the_predecessors_sampled_duration() -> None:
+    """A percent lag is of the predecessor's duration in each iteration, not at its most likely one: B after A
+    finish-to-start with 100 % lag finishes at 2 x A's sampled duration, so its spread is twice A's; the same
+    link with A's most likely duration as a fixed lag only adds a constant. Both tasks are always critical;
+    SS 50 % starts B at half of A."""
+    est = ThreePoint([10.0, 0.0], [20.0, 0.0], [60.0, 0.0])
+    by_pct = simulate(est, [0], [1], [0], [0.0], lag_percent=[100.0], iterations=2000, seed=4)
+    fixed = simulate(est, [0], [1], [0], [20.0], iterations=2000, seed=4)  # the same samples of A
+    a = fixed.finish - 20.0
+    np.testing.assert_allclose(by_pct.finish, 2 * a)
+    assert by_pct.deterministic_finish == fixed.deterministic_finish == 40.0
+    np.testing.assert_array_equal(by_pct.criticality, [1.0, 1.0])
+    est = ThreePoint([10.0, 5.0], [20.0, 5.0], [60.0, 5.0])
+    ss = simulate(est, [0], [1], [1], [0.0], lag_percent=[50.0], iterations=2000, seed=4)
+    np.testing.assert_allclose(ss.finish, np.maximum(a, 0.5 * a + 5.0))
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(2, 25), seed=st.integers(0, 10_000))
+def test_fixed_durations_with_percent_lags_match_cpm(n: int, seed: int) -> None:
+    """With every estimate fixed, percent lags (of whole multiples, so CPM's rounding to minutes is exact)
+    give CPM's finish and critical tasks."""
+    dur, src, dst, typ, lag = random_network(n, seed)
+    rng = np.random.default_rng(seed)
+    pct = np.where(rng.random(src.size) < 0.5, rng.choice([-100, 100, 200], src.size), 0)
+    kind = np.where(pct != 0, 2, 0)
+    cpm_lag = np.where(pct != 0, pct, lag)
+    cal = WorkCalendar(dt.date(2024, 1, 1), dt.date(2026, 12, 31))
+    cpm = schedule(dur, src, dst, typ, cpm_lag, kind, calendar=cal, start=dt.date(2024, 1, 1))
+    d = dur.astype(np.float64)
+    r = simulate(
+        ThreePoint(d, d, d), src, dst, typ, np.where(pct != 0, 0, lag), lag_percent=pct, iterations=3
+    )
+    assert np.all(r.finish == cpm.project_finish)
+    np.testing.assert_array_equal(r.criticality, cpm.critical.astype(float))
+
+
 def test_full_correlation_removes_merge_bias() -> None:
     a, m, b = 4.0, 5.0, 9.0
     est = ThreePoint([a, a], [m, m], [b, b])
