@@ -545,6 +545,11 @@ def test_required_fields_and_defaults_fill_new_tasks(api: Any, seed: Any, as_: A
         f"{tasks_url}/{a['id']}", json={"version": a["version"], "name": "Task A renamed"}, headers=pm
     )
     assert r.status_code == 200, r.text
+    # a form that sends every field, the required one empty as it was, saves (nothing is cleared)
+    a = r.json()
+    body = {"version": a["version"], "custom_fields": {"Customer": "", "Tier": "Gold"}}
+    r = api.patch(f"{tasks_url}/{a['id']}", json=body, headers=pm)
+    assert r.status_code == 200 and r.json()["custom_fields"]["Tier"] == "Gold", r.text
     fields = {f["name"]: f for f in api.get(base, headers=pm).json()}
     assert fields["Customer"]["required"] is True
 

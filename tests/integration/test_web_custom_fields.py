@@ -328,10 +328,22 @@ def test_required_fields_and_defaults_on_the_pages(seed: Any) -> None:
             assert t.custom == {str(ids["Customer"]): "ACME", str(ids["Tier"]): "Silver"}
             tid = t.id
             fid, version = ids["Customer"], s.get(CustomField, ids["Customer"]).version  # type: ignore[union-attr]
-        # the task page marks it; the field made optional again on the fields page
+        # the task page marks it; an older task without a value saves with the input left empty, but a value
+        # cannot be emptied
         assert (
             'Customer <span class="muted">(required)</span>' in c.get(f"/projects/{seed.p1}/tasks/{tid}").text
         )
+        older = f"/projects/{seed.p1}/tasks/{seed.tasks['a']}"
+        page = c.get(older).text
+        r = c.post(
+            older, data={**_task_form(page), "csrf_token": csrf_of(page), "cf:Customer": "", "name": "A2"}
+        )
+        assert r.status_code == 303, r.text
+        page = c.get(f"/projects/{seed.p1}/tasks/{tid}").text
+        r = c.post(f"/projects/{seed.p1}/tasks/{tid}", data={**_task_form(page), "csrf_token": csrf_of(page),
+                                                             "cf:Customer": ""})  # fmt: skip
+        assert r.status_code == 422 and "a value is required" in r.text
+        # the field made optional again on the fields page
         page = c.get(url).text
         r = c.post(f"{url}/{fid}", data={"csrf_token": csrf_of(page), "version": str(version), "name": "Customer",
                                          "rules": "1", "default": ""})  # fmt: skip

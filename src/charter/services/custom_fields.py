@@ -52,14 +52,14 @@ def definitions(s: Session, project_id: int) -> list[CustomField]:
     )
 
 
-def _key(name: object) -> str:
+def name_key(name: object) -> str:
     """A field's name as it is looked up: spaces collapsed, any case."""
     return " ".join(str(name).split()).casefold()
 
 
 def _by_name(s: Session, project_id: int) -> dict[str, CustomField]:
     """The fields in use by their looked-up name (_key)."""
-    return {_key(f.name): f for f in definitions(s, project_id)}
+    return {name_key(f.name): f for f in definitions(s, project_id)}
 
 
 def list_fields(s: Session, actor: Actor, project_id: int, *, archived: bool = False) -> list[dict[str, Any]]:
@@ -234,7 +234,7 @@ def parse_task_values(s: Session, project_id: int, values: Any) -> dict[str, Any
     by_name = _by_name(s, project_id)
     out: dict[str, Any] = {}
     for name, raw in values.items():
-        f = by_name.get(_key(name))
+        f = by_name.get(name_key(name))
         if f is None:
             shown = str(name)[:80]
             raise ValidationError(
@@ -242,9 +242,18 @@ def parse_task_values(s: Session, project_id: int, values: Any) -> dict[str, Any
             )
         kind = rules.FieldKind(f.kind)
         out[str(f.id)] = rules.parse_value(kind, list(f.choices or []), raw, f"custom_fields.{f.name}")
-        if f.required and out[str(f.id)] is None:
-            raise ValidationError("a value is required", field=f"custom_fields.{f.name}")
     return out
+
+
+def check_kept(
+    s: Session, project_id: int, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> None:
+    """A task's update may not clear a required field's value (a task made before the field was required,
+    still without one, is saved as it is)."""
+    for f in definitions(s, project_id):
+        key = str(f.id)
+        if f.required and (before or {}).get(key) is not None and (after or {}).get(key) is None:
+            raise ValidationError("a value is required", field=f"custom_fields.{f.name}")
 
 
 def for_new_task(
@@ -318,7 +327,7 @@ def value_tests(s: Session, project_id: int, wanted: dict[str, str]) -> list[tup
     by_name = _by_name(s, project_id)
     out: list[tuple[int, str, Any]] = []
     for name, raw in wanted.items():
-        f = by_name.get(_key(name))
+        f = by_name.get(name_key(name))
         if f is None:
             raise ValidationError(f"this project has no custom field named {str(name)[:80]!r}", field="field")
         kind = rules.FieldKind(f.kind)
@@ -355,7 +364,7 @@ def sort_key(s: Session, project_id: int, name: str) -> tuple[int, str, Any]:
     """(field id, field name, key of a stored value) to sort a task list by a custom field: numbers by value,
     text by its words in any case, dates in time, choices in the order the field lists them (as their
     meaning goes: Low, Medium, High), flags no before yes. Tasks without a value are the caller's to place."""
-    f = _by_name(s, project_id).get(_key(name))
+    f = _by_name(s, project_id).get(name_key(name))
     if f is None:
         raise ValidationError(
             f"this project has no custom field named {name[:80]!r} to sort by", field="sort"

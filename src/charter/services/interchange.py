@@ -173,15 +173,17 @@ def _custom_values(
     of another project, or a sheet made by hand), by task: checked as a task's own update checks them, each
     problem with its line. Columns no field of the project has are left out, as any unknown column."""
     defs = custom_fields.definitions(s, project_id)
-    names = {f.name.casefold(): f for f in defs}
+    names = {custom_fields.name_key(f.name): f for f in defs}
     rules_apply = any(f.required or f.default_value is not None for f in defs)
     out: dict[str, dict[str, Any]] = {}
     problems: list[ImportProblem] = []
     for t in plan.tasks:
         values = {  # an empty cell is no value: the field's default, if it has one, fills it
-            name: custom_fields_rules.from_cell(names[name.casefold()].kind, v)
+            name: custom_fields_rules.from_cell(names[custom_fields.name_key(name)].kind, v)
             for name, v in t.custom.items()
-            if name.casefold() in names and v is not None and not (isinstance(v, str) and not v.strip())
+            if custom_fields.name_key(name) in names
+            and v is not None
+            and not (isinstance(v, str) and not v.strip())
         }
         if t.summary or not (values or rules_apply):
             continue
@@ -199,8 +201,8 @@ def _add_file_fields(
 ) -> tuple[list[str], list[str], list[ImportProblem]]:
     """The custom fields a file defines (MS Project's named local fields) that the project lacks, added to it
     when the actor may edit the project; else left out, with their values. (added, left out, problems)"""
-    have = {" ".join(f.name.split()).casefold() for f in custom_fields.definitions(s, project_id)}
-    new = [f for f in plan.custom_fields if " ".join(f.name.split()).casefold() not in have]
+    have = {custom_fields.name_key(f.name) for f in custom_fields.definitions(s, project_id)}
+    new = [f for f in plan.custom_fields if custom_fields.name_key(f.name) not in have]
     if not new:
         return [], [], []
     if not can(s, actor, project_id, Perm.PROJECT_EDIT):

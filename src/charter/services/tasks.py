@@ -298,7 +298,9 @@ def update_task(
     before = journal.snapshot(t)
     planned = [getattr(t, k) for k in ENGINE_FIELDS]
     if "custom_fields" in values:
-        t.custom = custom_fields.merged(t.custom, values.pop("custom_fields"))
+        kept = custom_fields.merged(t.custom, values.pop("custom_fields"))
+        custom_fields.check_kept(s, project_id, t.custom, kept)
+        t.custom = kept
     for k, v in values.items():
         setattr(t, k, v.value if hasattr(v, "value") else v)
     if isinstance(t.name, str):
