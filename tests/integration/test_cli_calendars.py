@@ -70,7 +70,8 @@ def test_list_show_create_and_update(cli: Any, seed: Any) -> None:
     assert js(cli("calendar", "show", "P1", "Munich office", "--json"))["weekdays"] == [0, 1, 2, 3]
     with seed.db.uow(readonly=True) as s:
         acts = list(s.scalars(select(JournalEntry.action).where(JournalEntry.entity_type == "calendar",
-                                                                JournalEntry.entity_id == str(de["id"]))))  # fmt: skip
+                                                                JournalEntry.entity_id == str(de["id"]))
+                              .order_by(JournalEntry.id)))  # fmt: skip
     assert acts == ["create", "update"]
 
 
@@ -91,7 +92,8 @@ def test_exceptions_and_hours_reschedule_the_project(cli: Any, seed: Any) -> Non
     assert _finish(cli, "Task B") == b_before
     with seed.db.uow(readonly=True) as s:
         acts = list(s.scalars(select(JournalEntry.action).where(JournalEntry.entity_type == "calendar_exception",
-                                                                JournalEntry.entity_id == str(exc["id"]))))  # fmt: skip
+                                                                JournalEntry.entity_id == str(exc["id"]))
+                              .order_by(JournalEntry.id)))  # fmt: skip
     assert acts == ["create", "delete"]
 
     # a range: one exception a day, and removal by day

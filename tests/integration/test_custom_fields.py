@@ -90,9 +90,9 @@ def test_values_set_read_and_cleared_in_the_tasks_patch(api: Any, seed: Any, as_
         entries = [
             dict(e.changes or {})
             for e in s.scalars(
-                select(JournalEntry).where(
-                    JournalEntry.entity_type == "task", JournalEntry.entity_id == str(t["id"])
-                )
+                select(JournalEntry)
+                .where(JournalEntry.entity_type == "task", JournalEntry.entity_id == str(t["id"]))
+                .order_by(JournalEntry.id)
             )
         ]
     changes = [e["custom"] for e in entries if "custom" in e]

@@ -259,8 +259,19 @@ def test_fields_page_counts_a_flag_by_its_yes_tasks(seed: Any) -> None:
             )
     with signed_in(seed, "pm") as c:
         page = c.get(f"/projects/{seed.p1}/fields").text
-    row = page.split('<th scope="row">Security review</th>')[1].split("</tr>")[0]
-    assert '<td class="num">1</td>' in row
+        row = page.split('<th scope="row">Security review</th>')[1].split("</tr>")[0]
+        assert '<td class="num">1</td>' in row
+        # the task table's columns read a flag as yes / no, and a task without a value as a dash
+        page = c.get(f"/projects/{seed.p1}/schedule", params={"cols": "custom"}).text
+    table = page.split('id="schedule-table"')[1].split("</table>")[0]
+    review = {}
+    for key in ("a", "b", "c"):
+        cells = re.findall(
+            r'<td class="custom-field">([^<]*)</td>',
+            table.split(f'id="row-{seed.tasks[key]}"')[1].split("</tr>")[0],
+        )
+        review[key] = cells[-1]  # the fields in their order: Security review is the last defined
+    assert review == {"a": "yes", "b": "no", "c": "—"}
 
 
 def test_an_ms_project_file_imported_on_the_schedule_page_brings_its_fields(seed: Any) -> None:
