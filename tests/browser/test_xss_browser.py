@@ -56,10 +56,17 @@ def _world(db):  # type: ignore[no-untyped-def]
             wp = work_packages.create_work_package(s, SYSTEM, pid, name=PAYLOADS[0])["id"]
             # a field's name cannot hold "=" (NAME=VALUE splits there), so no attribute payload: scripts and
             # closing tags; its choices and values take every payload
-            names = ["<script>alert(11)</script>", "</th></td><script>alert(12)</script>"]
+            names = [
+                "<script>alert(11)</script>",
+                "</th></td><script>alert(12)</script>",
+                "</select><script>",
+            ]
             custom_fields.create_field(s, SYSTEM, pid, name=names[0], kind="text")
             custom_fields.create_field(s, SYSTEM, pid, name=names[1], kind="choice", choices=PAYLOADS[1:6])
-            values = {names[0]: ALL, names[1]: PAYLOADS[2]}
+            custom_fields.create_field(
+                s, SYSTEM, pid, name=names[2], kind="multi_choice", choices=PAYLOADS[:6]
+            )
+            values = {names[0]: ALL, names[1]: PAYLOADS[2], names[2]: PAYLOADS[:4]}
             tids = [
                 tasks.create_task(
                     s,
@@ -96,10 +103,12 @@ def test_stored_payloads_run_no_script(page: Page, live_server) -> None:  # type
         "/projects",
         f"/projects/{pid}",
         f"/projects/{pid}/schedule",
+        f"/projects/{pid}/schedule?cols=custom",
         f"/projects/{pid}/gantt",
         f"/projects/{pid}/tasks/{tids[0]}",
         f"/projects/{pid}/tasks/{tids[4]}",
         f"/projects/{pid}/fields",
+        f"/projects/{pid}/journal",
     ]
     for url in urls:
         response = page.goto(f"{base}{url}")

@@ -301,3 +301,27 @@ def test_the_cli_imports_the_fields_and_says_so(seed: Any, cli: Any, tmp_path: P
     assert "Component" in listed and "Backend" in listed and "Frontend" in listed
     shown = cli("task", "list", "CFCLI", "--field", "Component=Frontend").stdout
     assert "One" in shown and "Two" not in shown
+
+
+def test_the_schedule_page_names_the_fields_left_out(api: Any, seed: Any, as_: Any) -> None:
+    """The page's import says what the API's answer says: the fields an importer without project.edit could
+    not add, in the notice above the task table."""
+    from webhelpers import csrf_of, signed_in
+
+    pm = as_("pm")
+    r = api.post(f"/projects/{seed.p1}/roles", json={"name": "Scheduler", "permissions": ["task.edit", "wbs.edit"]},
+                 headers=pm)  # fmt: skip
+    r = api.post(f"/projects/{seed.p1}/assignments", json={"role_id": r.json()["id"], "user_id": seed.users["observer"]},
+                 headers=pm)  # fmt: skip
+    assert r.status_code == 201, r.text
+    with signed_in(seed, "observer") as c:
+        page = c.get(f"/projects/{seed.p1}/schedule").text
+        r = c.post(f"/projects/{seed.p1}/import", data={"csrf_token": csrf_of(page)},
+                   files={"file": ("p.xml", write_mspdi(_plan()))})  # fmt: skip
+    assert r.status_code == 200, r.text
+    notice = r.text.split('id="imported"')[1].split("</section>")[0]
+    assert "imported-fields" not in notice
+    assert (
+        'id="imported-left-out" class="flag">Custom fields left out: Customer, Story points, Release date, '
+        "Component, Security review." in notice
+    )

@@ -287,7 +287,12 @@ def test_an_ms_project_file_imported_on_the_schedule_page_brings_its_fields(seed
         page = c.get(f"/projects/{seed.p1}/schedule").text
         r = c.post(f"/projects/{seed.p1}/import", data={"csrf_token": csrf_of(page)},
                    files={"file": ("plan.xml", write_mspdi(plan))})  # fmt: skip
-        assert r.status_code == 303, r.text
+        assert r.status_code == 200, r.text
+        notice = r.text.split('id="imported"')[1].split("</section>")[0]
+        assert "Imported plan.xml" in notice and "2 tasks" in notice
+        assert (
+            'id="imported-fields">Custom fields added: Tier' in notice and "imported-left-out" not in notice
+        )
         assert "Gold, Silver" in c.get(f"/projects/{seed.p1}/fields").text
         table = c.get(f"/projects/{seed.p1}/schedule", params={"cf": "Tier", "cv": "Gold"}).text
         assert "Imported gold" in table and "Imported silver" not in table

@@ -406,16 +406,24 @@ TaskStatusName = Literal["not_started", "in_progress", "completed", "on_hold", "
 
 
 CustomValue = Annotated[
-    str | int | float | bool | None,
-    Field(description="text or a choice: a string; a number; a date: YYYY-MM-DD; a flag: true or false"),
+    str
+    | int
+    | float
+    | bool
+    | Annotated[list[Annotated[str, Field(max_length=120)]], Field(max_length=100)]
+    | None,
+    Field(
+        description="text or a choice: a string; a multi choice: a list of its options (or one string, "
+        "comma-separated); a number; a date: YYYY-MM-DD; a flag: true or false",
+    ),
 ]
 
 
 class CustomFieldIn(In):
     name: str = Field(min_length=1, max_length=80)
-    kind: Literal["text", "number", "date", "choice", "flag"]
+    kind: Literal["text", "number", "date", "choice", "multi_choice", "flag"]
     choices: list[Annotated[str, Field(max_length=120)]] | None = Field(
-        default=None, max_length=100, description="a choice field's options, in order"
+        default=None, max_length=100, description="a choice or multi choice field's options, in order"
     )
     required: bool = Field(
         default=False, description="every task made from now on needs a value (not for a flag)"

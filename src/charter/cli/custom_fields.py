@@ -27,7 +27,7 @@ FieldRef = Annotated[str, typer.Argument(help="The field's id or name (see `char
 Version = Annotated[int | None, typer.Option(help="The version you read (default: the current one).")]
 Choices = Annotated[
     str | None,
-    typer.Option(help='A choice field\'s options, comma-separated: "Backend,Frontend,Data".'),
+    typer.Option(help='A choice or multi choice field\'s options, comma-separated: "Backend,Frontend,Data".'),
 ]
 Default = Annotated[
     str | None,
@@ -91,7 +91,9 @@ def list_cmd(
 def add_cmd(
     project: Project,
     name: Annotated[str, typer.Argument(help="The field's name, unique among the fields in use.")],
-    kind: Annotated[str, typer.Option(help="text, number, date, choice or flag.")] = "text",
+    kind: Annotated[
+        str, typer.Option(help="text, number, date, choice, multi_choice (several of the choices) or flag.")
+    ] = "text",
     choices: Choices = None,
     required: Annotated[
         bool, typer.Option("--required", help="Every task made from now on needs a value.")

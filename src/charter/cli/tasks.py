@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from charter.cli.common import JsonFlag, console, print_json, print_result, print_rows, run_in_project
 from charter.cli.custom_fields import parse_assignments
+from charter.domain.custom_fields import value_text
 from charter.domain.errors import ValidationError
 from charter.services import accounts, scheduling, tasks, work_packages
 from charter.services.timesheets import find_task_id
@@ -100,8 +101,8 @@ def list_cmd(
         list[str] | None,
         typer.Option(
             "--field",
-            help='Only tasks with this custom field value: "Component=Backend" (a text field: contains it; '
-            '"Name=": no value); repeat for several.',
+            help='Only tasks with this custom field value: "Component=Backend" (a text field: contains it; a '
+            'multi choice: holds any of "CRM, Billing"; "Name=": no value); repeat for several.',
         ),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=20000, help="Rows to show.")] = 200,
@@ -164,8 +165,7 @@ def show_cmd(project: Project, task: TaskRef, as_json: JsonFlag = False) -> None
     if t.get("violation"):
         facts.append(("[red]violation[/red]", escape(t["violation"])))
     for fname, v in t["custom_fields"].items():
-        shown = "—" if v is None else ("yes" if v is True else "no" if v is False else str(v))
-        facts.append((escape(fname), escape(shown)))
+        facts.append((escape(fname), escape(value_text(v) or "—")))
     for k, v in facts:
         console.print(f"  {k}: {v}")
     for side in ("predecessors", "successors"):
@@ -224,8 +224,8 @@ FieldOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--field",
-        help='A custom field\'s value: "Story points=5", "Component=Backend" ("Name=" clears it); repeat for '
-        "several (see `charter field list`).",
+        help='A custom field\'s value: "Story points=5", "Component=Backend", "Systems=CRM, Billing" (a multi '
+        'choice), "Name=" clears it; repeat for several fields (see `charter field list`).',
     ),
 ]
 

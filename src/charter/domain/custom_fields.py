@@ -1,9 +1,9 @@
 """Custom fields: what a project records on its tasks beyond the built-in fields (a customer, story points, a
-release date, a component chosen from a list, a "needs security review" flag).
+release date, a component chosen from a list, the systems a change touches, a "needs security review" flag).
 
-A definition has a name, a kind and, for a choice, its options. A task's values are plain JSON: text and
-choices as strings, numbers as numbers, dates as ISO strings ("2030-01-07"), flags as true/false; an empty
-value clears the field.
+A definition has a name, a kind and, for a choice or a multi choice, its options. A task's values are plain
+JSON: text and a choice as strings, a multi choice as a list of its options in the field's order, numbers as
+numbers, dates as ISO strings ("2030-01-07"), flags as true/false; an empty value clears the field.
 """
 
 from __future__ import annotations
@@ -32,12 +32,17 @@ class FieldKind(StrEnum):
     NUMBER = "number"
     DATE = "date"
     CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"  # several of the listed options (Jira's multi-select, OpenProject's list)
     FLAG = "flag"
 
 
+LISTED = (FieldKind.CHOICE, FieldKind.MULTI_CHOICE)  # the kinds whose values come from the field's options
+
+
 def parse_kind(value: object) -> FieldKind:
-    try:
-        return FieldKind(str(value).strip().lower())
+    try:  # "multi-choice", "multi choice" and "multichoice" are the multi choice as well
+        word = "_".join(str(value).strip().lower().replace("-", " ").split())
+        return FieldKind("multi_choice" if word == "multichoice" else word)
     except ValueError:
         allowed = ", ".join(k.value for k in FieldKind)
         raise ValidationError(f"{value!r} is not a field kind; use one of: {allowed}", field="kind") from None
@@ -78,9 +83,11 @@ def clean_choices(kind: FieldKind, value: object) -> list[str]:
         if c.casefold() in (o.casefold() for o in out):
             raise ValidationError(f"the choice {c!r} is listed twice", field="choices")
         out.append(c)
-    if kind is FieldKind.CHOICE and not out:
-        raise ValidationError("a choice field needs at least one choice", field="choices")
-    if kind is not FieldKind.CHOICE and out:
+    if kind in LISTED and not out:
+        raise ValidationError(
+            f"a {kind.value.replace('_', ' ')} field needs at least one choice", field="choices"
+        )
+    if kind not in LISTED and out:
         raise ValidationError(f"a {kind.value} field has no choices", field="choices")
     if len(out) > MAX_CHOICES:
         raise ValidationError(f"{len(out)} choices; the limit is {MAX_CHOICES}", field="choices")
@@ -105,6 +112,8 @@ def parse_value(kind: FieldKind, choices: list[str], value: object, field: str) 
     clears it. `field` names the field in the error ("custom_fields.Customer")."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None if kind is not FieldKind.FLAG else False
+    if kind is FieldKind.MULTI_CHOICE:
+        return _several(choices, value, field)
     if kind is FieldKind.TEXT:
         if not isinstance(value, str):
             raise ValidationError("must be text", field=field)
@@ -148,6 +157,47 @@ def parse_value(kind: FieldKind, choices: list[str], value: object, field: str) 
     raise ValidationError("must be yes or no", field=field)
 
 
+def _several(choices: list[str], value: object, field: str) -> list[str] | None:
+    """A multi choice's options from a list, or from text: one per line (a page's form), or separated by
+    commas ("Backend, Frontend", as `format_value` writes them; an option with a comma in it is matched
+    whole). Each option once, in the field's order; none clears the field."""
+    if isinstance(value, list | tuple):
+        items = list(value)
+    elif isinstance(value, str):
+        items = (
+            [line for line in value.splitlines() if line.strip()] if "\n" in value else _split(choices, value)
+        )
+    else:
+        raise ValidationError(f"must be a list of: {', '.join(choices)}", field=field)
+    by_key = {c.casefold(): c for c in choices}
+    picked: set[str] = set()
+    for item in items:
+        if not isinstance(item, str):
+            raise ValidationError(f"must be a list of: {', '.join(choices)}", field=field)
+        c = by_key.get(" ".join(item.split()).casefold())
+        if c is None:
+            raise ValidationError(f"{item.strip()!r} is not one of: {', '.join(choices)}", field=field)
+        picked.add(c)
+    return [c for c in choices if c in picked] or None
+
+
+def _split(choices: list[str], text: str) -> list[str]:
+    """Comma-separated options, an option that itself holds commas taken whole (the longest that fits)."""
+    keys = {" ".join(c.split()).casefold() for c in choices}
+    parts = text.split(",")
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        for j in range(len(parts), i, -1):
+            joined = ",".join(parts[i:j])
+            if j == i + 1 or " ".join(joined.split()).casefold() in keys:
+                if joined.strip():
+                    out.append(joined)
+                i = j
+                break
+    return out
+
+
 def _number(value: object, field: str) -> int | float:
     if isinstance(value, bool):
         raise ValidationError("must be a number", field=field)
@@ -176,23 +226,32 @@ def _number(value: object, field: str) -> int | float:
 def from_cell(kind: str, value: Any) -> Any:
     """A spreadsheet cell as a value to parse: a number in a text or choice column is its text (42, not
     42.0); a date-time in a date column is its day; anything else as it is."""
-    if (
-        kind in (FieldKind.TEXT, FieldKind.CHOICE)
-        and isinstance(value, int | float)
-        and not isinstance(value, bool)
-    ):
+    if kind in (FieldKind.TEXT, *LISTED) and isinstance(value, int | float) and not isinstance(value, bool):
         return str(int(value)) if float(value).is_integer() else str(value)
     if kind == FieldKind.DATE and isinstance(value, dt.datetime):
         return value.date().isoformat()
     return value
 
 
+def value_text(value: Any) -> str:
+    """A stored value as a person reads it, whatever its field's kind: a flag yes or no, a multi choice its
+    options separated by commas, no value empty (the pages' `field_text`, `charter task show`)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
 def format_value(kind: str, value: Any) -> str:
-    """A stored value as a person reads it (the task page, the CLI, an export cell)."""
+    """A stored value as an export cell and `charter field list` write it: `value_text`, a number without a
+    float's noise (2.5, not 2.500000; 1e+06 as 1000000)."""
     if value is None:
         return ""
     if kind == FieldKind.FLAG:
         return "yes" if value else "no"
     if kind == FieldKind.NUMBER and isinstance(value, float):
         return f"{value:g}" if abs(value) < 1e6 else f"{value:f}".rstrip("0").rstrip(".")
-    return str(value)
+    return value_text(value)

@@ -21,7 +21,7 @@ from typing import Any
 
 from lxml import etree
 
-from charter.domain.custom_fields import MAX_NAME, FieldKind
+from charter.domain.custom_fields import MAX_NAME, FieldKind, format_value
 from charter.domain.errors import BadRequest, ValidationError
 from charter.domain.schedule import (
     AssignmentSpec,
@@ -60,8 +60,8 @@ CUSTOM_SLOTS: dict[str, list[int]] = {
     "Date": [_B + n for n in range(945, 955)],
     "Flag": [_B + n for n in (*range(752, 762), *range(972, 982))],
 }
-SLOT_OF_KIND = {FieldKind.TEXT: "Text", FieldKind.CHOICE: "Text", FieldKind.NUMBER: "Number",
-                FieldKind.DATE: "Date", FieldKind.FLAG: "Flag"}  # fmt: skip
+SLOT_OF_KIND = {FieldKind.TEXT: "Text", FieldKind.CHOICE: "Text", FieldKind.MULTI_CHOICE: "Text",
+                FieldKind.NUMBER: "Number", FieldKind.DATE: "Date", FieldKind.FLAG: "Flag"}  # fmt: skip
 CUSTOM_IDS = {str(fid): (family, n) for family, ids in CUSTOM_SLOTS.items() for n, fid in enumerate(ids, 1)}
 _ELAPSED, _PERCENT, _HOURS = {4, 6, 8, 10, 12}, {19, 20}, {3, 4, 5, 6}
 _MAX_EXCEPTION_DAYS = 3660
@@ -678,7 +678,7 @@ def _custom_text(kind: str, value: Any) -> str:
         return f"{value}T00:00:00"
     if kind == FieldKind.NUMBER:
         return f"{Decimal(str(value)):f}"
-    return str(value)
+    return format_value(kind, value)  # a multi choice as "CRM, Billing": MS Project has no multi-select field
 
 
 def _working_times(parent: Any, shifts: tuple[tuple[int, int], ...]) -> None:

@@ -155,6 +155,10 @@ def _tasks_with(s: Session, project_id: int, field_id: int) -> list[tuple[int, A
     return [(tid, custom[key]) for tid, custom in rows if custom and custom.get(key) is not None]
 
 
+def _among(value: Any, options: list[str]) -> bool:
+    return all(v in options for v in (value if isinstance(value, list) else [value]))
+
+
 def update_field(
     s: Session, actor: Actor, project_id: int, field_id: int, version: int, **changes: Any
 ) -> dict[str, Any]:
@@ -184,9 +188,15 @@ def update_field(
     if changes.get("choices") is not None:
         options = rules.clean_choices(kind, changes["choices"])
         kept = {c.casefold() for c in options}
-        held = [(tid, v) for tid, v in _tasks_with(s, project_id, f.id) if str(v).casefold() not in kept]
+        held = [
+            (tid, gone)
+            for tid, v in _tasks_with(s, project_id, f.id)
+            if (
+                gone := [str(c) for c in (v if isinstance(v, list) else [v]) if str(c).casefold() not in kept]
+            )
+        ]
         if held:
-            values = sorted({str(v) for _, v in held})
+            values = sorted({c for _, gone in held for c in gone})
             raise Conflict(
                 f"{len(held)} task(s) still have {', '.join(repr(v) for v in values[:5])}; "
                 "change them before removing the choice",
@@ -196,9 +206,10 @@ def update_field(
     fallback = f.default_value
     if "default" in changes:
         fallback = rules.clean_default(kind, options, changes["default"])
-    elif fallback is not None and kind is rules.FieldKind.CHOICE and fallback not in options:
+    elif fallback is not None and kind in rules.LISTED and not _among(fallback, options):
         raise ValidationError(
-            f"the default {fallback!r} is not one of the choices; change the default too", field="choices"
+            f"the default {rules.value_text(fallback)!r} is not one of the choices; change the default too",
+            field="choices",
         )
     position = f.position
     if changes.get("position") is not None:
@@ -323,7 +334,8 @@ def value_tests(s: Session, project_id: int, wanted: dict[str, str]) -> list[tup
     """(field id, field name, test of a stored value) for each `{field name: value}` a task list is filtered
     by: a text field's value contains the words (any case), another kind's equals the value as it is parsed
     for a task ("backend" is the choice "Backend", "5" the number 5), a flag "no" also matches a task that
-    never had it set, and an empty value matches the tasks without one."""
+    never had it set, a multi choice matches a task holding any of the options given, and an empty value
+    matches the tasks without one."""
     by_name = _by_name(s, project_id)
     out: list[tuple[int, str, Any]] = []
     for name, raw in wanted.items():
@@ -339,6 +351,8 @@ def value_tests(s: Session, project_id: int, wanted: dict[str, str]) -> list[tup
             test = lambda v: v is None  # noqa: E731
         elif kind is rules.FieldKind.TEXT:
             test = lambda v, want=want.casefold(): v is not None and want in str(v).casefold()  # noqa: E731
+        elif kind is rules.FieldKind.MULTI_CHOICE:
+            test = lambda v, want=set(want): isinstance(v, list) and not want.isdisjoint(v)  # noqa: E731
         else:
             test = lambda v, want=want: v is not None and v == want  # noqa: E731
         out.append((f.id, f.name, test))
@@ -363,7 +377,8 @@ SORT_PREFIX = "field:"  # a task list sorted by a custom field: sort=field:Story
 def sort_key(s: Session, project_id: int, name: str) -> tuple[int, str, Any]:
     """(field id, field name, key of a stored value) to sort a task list by a custom field: numbers by value,
     text by its words in any case, dates in time, choices in the order the field lists them (as their
-    meaning goes: Low, Medium, High), flags no before yes. Tasks without a value are the caller's to place."""
+    meaning goes: Low, Medium, High), a multi choice by its options in that order, flags no before yes. Tasks
+    without a value are the caller's to place."""
     f = _by_name(s, project_id).get(name_key(name))
     if f is None:
         raise ValidationError(
@@ -374,6 +389,9 @@ def sort_key(s: Session, project_id: int, name: str) -> tuple[int, str, Any]:
     if kind is rules.FieldKind.CHOICE:
         order = {c.casefold(): i for i, c in enumerate(f.choices or [])}
         key = lambda v: order.get(str(v).casefold(), len(order))  # noqa: E731
+    elif kind is rules.FieldKind.MULTI_CHOICE:
+        order = {c.casefold(): i for i, c in enumerate(f.choices or [])}
+        key = lambda v: [order.get(str(c).casefold(), len(order)) for c in v]  # noqa: E731
     elif kind is rules.FieldKind.TEXT:
         key = lambda v: str(v).casefold()  # noqa: E731
     elif kind is rules.FieldKind.FLAG:

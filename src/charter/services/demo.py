@@ -508,18 +508,39 @@ CRM_TASKS: tuple[tuple[str, str, str, tuple[tuple[str, str, str], ...], tuple[st
 )
 
 
+CRM_SYSTEMS = ["Legacy CRM", "SaaS CRM", "ERP", "Telephony (CTI)", "Data warehouse"]
+CRM_TOUCHES = {
+    "Data inventory and quality report": ["Legacy CRM"],
+    "De-duplicate accounts and contacts": ["Legacy CRM"],
+    "Mapping tables legacy → SaaS": ["Legacy CRM", "SaaS CRM"],
+    "ETL scripts": ["Legacy CRM", "SaaS CRM", "Data warehouse"],
+    "Dress rehearsal 1": ["Legacy CRM", "SaaS CRM"],
+    "ERP interface design": ["SaaS CRM", "ERP"],
+    "ERP interface build and test": ["SaaS CRM", "ERP"],
+    "CTI screen pop and call logging": ["SaaS CRM", "Telephony (CTI)"],
+    "Security review of integrations": ["SaaS CRM", "ERP", "Telephony (CTI)"],
+    "Go-live weekend": ["Legacy CRM", "SaaS CRM", "ERP", "Telephony (CTI)", "Data warehouse"],
+}
+
+
 def _seed_crm_schedule(s: Session, marco: Actor, pid: int, wp_ids: dict[str, int]) -> dict[str, int]:
     """Tasks, links and assignments of the CRM plan (Lena carries two integrations at once: over-allocated),
     and baseline 0 as approved at kick-off."""
     from charter.services import custom_fields, scheduling, tasks
 
-    # what Marco tracks beyond the built-in fields: which tasks the customers notice, and the change ticket of
-    # the go-live in the IT service desk
+    # what Marco tracks beyond the built-in fields: which tasks the customers notice, the systems a task
+    # touches (for the operations teams' change calendar), and the change ticket of the go-live in the IT
+    # service desk
     custom_fields.create_field(s, marco, pid, name="Customer-facing", kind="flag")
+    custom_fields.create_field(
+        s, marco, pid, name="Systems touched", kind="multi_choice", choices=CRM_SYSTEMS
+    )
     custom_fields.create_field(s, marco, pid, name="Change ticket", kind="text")
     ids: dict[str, int] = {}
     for name, code, duration, _preds, _people in CRM_TASKS:
         values: dict[str, Any] = {"Customer-facing": True} if code.startswith("4") else {}
+        if name in CRM_TOUCHES:
+            values["Systems touched"] = CRM_TOUCHES[name]
         if name == "Go-live weekend":
             values["Change ticket"] = "CHG-2031"
         t = tasks.create_task(

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from charter.domain.custom_fields import value_text
 from charter.domain.errors import CharterError, NotAuthenticated
 from charter.domain.figures import counted, figure_texts
 from charter.domain.money import for_display, grouped, quantise
@@ -95,16 +96,6 @@ def _money(ctx: Context, value: Any, currency: str | None = None) -> str:
     return grouped(quantise(d, cur) if cur in CURRENCY_MINOR_UNITS else for_display(d, None))
 
 
-def _field_text(value: Any) -> str:
-    """`{{ v | field_text }}`: a custom field's value as a page shows it and an input holds it (a flag is
-    "yes" or "no", no value is empty)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
 def _label(value: str | None) -> str:
     return (value or "").replace("_", " ").capitalize()
 
@@ -118,7 +109,7 @@ templates.env.filters["md"] = _md
 templates.env.filters["filesize"] = _filesize
 templates.env.filters["dt"] = _dt
 templates.env.filters["label"] = _label
-templates.env.filters["field_text"] = _field_text
+templates.env.filters["field_text"] = value_text  # a custom field's value: yes/no, "CRM, Billing", ""
 templates.env.filters["money"] = _money
 templates.env.filters["plain"] = _plain
 templates.env.filters["figures"] = lambda figures, keep_none=False: figure_texts(

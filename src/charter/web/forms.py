@@ -18,7 +18,11 @@ async def _form(request: Request) -> dict[str, str]:
     if request.method != "POST":
         return {}
     form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    out = {k: v for k, v in form.items() if isinstance(v, str)}
+    for k in out:  # a custom field's multi choice sends one "cf:NAME" per option: one per line
+        if k.startswith("cf:"):
+            out[k] = "\n".join(v for v in form.getlist(k) if isinstance(v, str))
+    return out
 
 
 FormData = Annotated[dict[str, str], Depends(_form)]

@@ -364,6 +364,7 @@ def _table(
     error: dict[str, Any] | None = None,
     values: dict[str, str] | None = None,
     status: int = 200,
+    imported: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     qp = request.query_params
     q = {
@@ -429,6 +430,7 @@ def _table(
             "error": error,
             "values": values or {},
             "can_add": any(edit.values()),
+            "imported": imported,
         },
         status,
     )
@@ -597,11 +599,11 @@ async def import_plan(request: Request, project_id: int, form: FormData, db: DB,
         plan = await run_in_threadpool(interchange.read_plan, data, fmt)
         source = upload.filename
 
-        def write() -> None:  # in a worker thread: the import's transaction never holds up the event loop
+        def write() -> dict[str, Any]:  # in a worker thread: the transaction never holds up the event loop
             with db.uow() as s:
-                interchange.import_plan(s, info.actor, plan, project_id=project_id, source=source)
+                return interchange.import_plan(s, info.actor, plan, project_id=project_id, source=source)
 
-        await run_in_threadpool(write)
+        result = await run_in_threadpool(write)
     except CharterError as exc:
         if exc.http_status in (403, 404) and exc.field is None:
             raise
@@ -613,7 +615,11 @@ async def import_plan(request: Request, project_id: int, form: FormData, db: DB,
             lambda: _table(request, db, info, project_id, error=err, values={**form, "_form": "import"},
                            status=status)
         )  # fmt: skip
-    return _back(f"/projects/{project_id}/schedule")
+    # the table with what the import did (as `charter import` prints it): reloading the page asks the browser
+    # to send the file again, which appends the rows once more, as the form says
+    return await run_in_threadpool(
+        lambda: _table(request, db, info, project_id, imported={**result, "source": source})
+    )
 
 
 # --------------------------------------------------------------------------------------------- task page
