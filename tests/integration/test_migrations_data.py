@@ -226,3 +226,34 @@ def test_attachments_keep_their_rows_and_wait_for_their_text(empty_db_url: str) 
         assert _checksum(db, "attachments", ATTACHMENT_COLUMNS) == before
     finally:
         db.dispose()
+
+
+def test_multi_choice_fields_fit_the_kind_column_and_go_back_down_as_text(empty_db_url: str) -> None:
+    """0025_custom_field_kind_width: "multi_choice" is longer than the 8 characters the kind had (PostgreSQL
+    refused it); down again, a multi choice becomes a text field, each task's options joined by commas."""
+    db = Database(empty_db_url)
+    try:
+        db.upgrade("0002_scheduling")
+        _seed(db, SEED_0001 + SEED_0002)
+        db.upgrade()
+        _seed(db, [
+            "INSERT INTO custom_fields (id, project_id, name, kind, choices, position, archived, required,"
+            " default_value, created_at, version) VALUES (1, 1, 'Systems', 'multi_choice', '[\"CRM\", \"ERP\"]',"
+            " 0, false, false, '[\"CRM\"]', '2026-01-01 09:00:00', 1),"
+            " (2, 1, 'Customer', 'text', '[]', 1, false, false, NULL, '2026-01-01 09:00:00', 1)",
+            "UPDATE tasks SET custom = '{\"1\": [\"CRM\", \"ERP\"], \"2\": \"ACME\"}' WHERE id = 1",
+        ])  # fmt: skip
+        db.downgrade("0024_custom_field_rules")
+        import sqlalchemy as sa
+
+        fields_t = sa.table("custom_fields", sa.column("id", sa.Integer), sa.column("kind", sa.String),
+                            sa.column("choices", sa.JSON), sa.column("default_value", sa.JSON))  # fmt: skip
+        tasks_t = sa.table("tasks", sa.column("id", sa.Integer), sa.column("custom", sa.JSON))
+        with db.engine.connect() as c:  # JSON read as JSON on both databases
+            fields = c.execute(sa.select(fields_t).order_by(fields_t.c.id)).all()
+            custom = c.execute(sa.select(tasks_t.c.custom).where(tasks_t.c.id == 1)).scalar()
+        assert [tuple(f) for f in fields] == [(1, "text", [], "CRM"), (2, "text", [], None)]
+        assert custom == {"1": "CRM, ERP", "2": "ACME"}
+        db.upgrade()
+    finally:
+        db.dispose()

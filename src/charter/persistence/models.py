@@ -304,7 +304,7 @@ class CustomField(Versioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(80))
-    kind: Mapped[str] = mapped_column(String(8))  # text|number|date|choice|flag
+    kind: Mapped[str] = mapped_column(String(16))  # text|number|date|choice|multi_choice|flag
     choices: Mapped[list[Any]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
