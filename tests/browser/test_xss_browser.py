@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from charter.services import accounts, calendars, custom_fields, projects, roles, tasks, work_packages
-from charter.services.context import SYSTEM, clock
+from charter.services import accounts, calendars, custom_fields, projects, roles, tasks, views, work_packages
+from charter.services.context import SYSTEM, Actor, clock
 
 LANDED = re.compile(r"^Your (desk|projects)$")  # signed in: the desk if you hold a role
 
@@ -83,6 +83,9 @@ def _world(db):  # type: ignore[no-untyped-def]
             for a, b in itertools.pairwise(tids):
                 tasks.create_link(s, SYSTEM, pid, pred_id=a, succ_id=b)
             calendars.create_calendar(s, SYSTEM, pid, name=PAYLOADS[1])
+            mallory = Actor(user_id=uid, username="mallory")
+            for i, p in enumerate(PAYLOADS[:3]):  # saved views: their names in the task table's *Views*
+                views.create_view(s, mallory, pid, name=p, shared=i == 0, query={"q": p[:200]})
     finally:
         clock.freeze(None)
     return pid, tids

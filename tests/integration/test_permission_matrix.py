@@ -194,6 +194,17 @@ def _custom_field(w: World) -> str:
     return f"/projects/{w.p1}/custom-fields/{fid}"
 
 
+def _saved_view(w: World, *, shared: bool = True) -> str:
+    """A view of P1's task list the PM made for the cell: shared with the project, or the PM's own."""
+    from charter.services import views
+
+    with w.db.uow() as s:
+        vid = views.create_view(
+            s, w.actor("pm"), w.p1, name="Critical", query={"critical": True}, shared=shared
+        )["id"]
+    return f"/projects/{w.p1}/views/{vid}"
+
+
 def p1(suffix: str = "") -> Url:
     return lambda w, c: f"/projects/{w.p1}{suffix}"
 
@@ -634,6 +645,64 @@ TABLE: tuple[Op, ...] = (
         body=lambda w, c: {"version": 1, "name": "Client"},
     ),
     Op("GET", "/projects/{project_id}/baselines", READ_P1, url=p1("/baselines")),
+    # saved views: anyone who sees the project keeps their own; sharing and changing shared ones is the PM's;
+    # a member's own view is nobody else's to see (404, the admin too)
+    Op("GET", "/projects/{project_id}/views", READ_P1, url=p1("/views")),
+    Op(
+        "POST",
+        "/projects/{project_id}/views",
+        READ_P1,
+        "a view of one's own",
+        url=p1("/views"),
+        body=lambda w, c: {"name": "Mine", "query": {"critical": True}},
+    ),
+    Op(
+        "POST",
+        "/projects/{project_id}/views",
+        in_p1("pm"),
+        "a shared view",
+        url=p1("/views"),
+        body=lambda w, c: {"name": "Team", "shared": True},
+    ),
+    Op("GET", "/projects/{project_id}/views/{view_id}", READ_P1, "shared", url=lambda w, c: _saved_view(w)),
+    Op(
+        "GET",
+        "/projects/{project_id}/views/{view_id}",
+        but(nowhere(), pm="ok"),
+        "the PM's own",
+        url=lambda w, c: _saved_view(w, shared=False),
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/views/{view_id}",
+        in_p1("pm"),
+        "shared",
+        url=lambda w, c: _saved_view(w),
+        body=lambda w, c: {"version": 1, "name": "Late"},
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/views/{view_id}",
+        but(nowhere(), pm="ok"),
+        "the PM's own",
+        url=lambda w, c: _saved_view(w, shared=False),
+        body=lambda w, c: {"version": 1, "name": "Late"},
+    ),
+    Op(
+        "DELETE",
+        "/projects/{project_id}/views/{view_id}",
+        in_p1("pm"),
+        "shared",
+        url=lambda w, c: _saved_view(w) + "?version=1",
+    ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/views/{view_id}",
+        nowhere(),
+        "P1's view through P2",
+        url=lambda w, c: _saved_view(w).replace(f"/projects/{w.p1}/", f"/projects/{w.p2}/"),
+        body=lambda w, c: {"version": 1, "name": "Late"},
+    ),
     # --- team: resources, assignments, workload, levelling -------------------------------------------------
     Op("GET", "/resources", authenticated()),
     Op("POST", "/resources", admin_only(), body=lambda w, c: {"name": "Staging env", "kind": "environment"}),

@@ -293,6 +293,16 @@ SCHEDULE_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {"version": "1"}),
     Op("/projects/{project_id}/fields/{field_id}/restore", in_p1("pm"),
        url=lambda w, c: _web_field(w, "/restore", archived=True), form=lambda w, c: {"version": "2"}),
+    Op("/projects/{project_id}/views", READ_P1, "a view of one's own", url=p1("/views"),
+       form=lambda w, c: {"name": "Mine", "critical": "1", "sort": "finish", "dir": "desc"}),
+    Op("/projects/{project_id}/views", in_p1("pm"), "a shared view", url=p1("/views"),
+       form=lambda w, c: {"name": "Team", "shared": "on"}),
+    Op("/projects/{project_id}/views/{view_id}", in_p1("pm"), "shared", url=lambda w, c: api._saved_view(w),
+       form=lambda w, c: {"version": "1", "filters": "1", "q": "task"}),
+    Op("/projects/{project_id}/views/{view_id}", but(api.nowhere(), pm="ok"), "the PM's own",
+       url=lambda w, c: api._saved_view(w, shared=False), form=lambda w, c: {"version": "1", "name": "Late"}),
+    Op("/projects/{project_id}/views/{view_id}/delete", in_p1("pm"), "shared",
+       url=lambda w, c: api._saved_view(w) + "/delete", form=lambda w, c: {"version": "1"}),
     Op("/projects/{project_id}/calendars", in_p1("pm"), url=p1("/calendars"), form=_cal_form),
     Op("/projects/{project_id}/calendars/{calendar_id}", in_p1("pm"),
        url=lambda w, c: f"/projects/{w.p1}/calendars/{w.calendars['p1']}", form=_cal_form),
@@ -760,6 +770,9 @@ def p2(fmt: str, make: Callable[[World], Any]) -> Url:
 # P1's objects through P2's URLs: P2's PM (the outsider) and the admin see P2 but the object is not in it, and
 # P1's members cannot see P2: 404 for every signed-in caller.
 CROSS_ROWS: tuple[Op, ...] = (
+    Op("/projects/{project_id}/views/{view_id}/delete", nowhere(), "P1's view through P2",
+       url=lambda w, c: api._saved_view(w).replace(f"/projects/{w.p1}/", f"/projects/{w.p2}/") + "/delete",
+       form=lambda w, c: {"version": "1"}),
     Op("/projects/{project_id}/fields/{field_id}", nowhere(), "P1's field through P2",
        url=lambda w, c: _web_field(w).replace(f"/projects/{w.p1}/", f"/projects/{w.p2}/"),
        form=lambda w, c: {"version": "1", "name": "Client"}),

@@ -22,6 +22,7 @@ from charter.api.routers import (
     team,
     tech,
     timesheets,
+    views,
 )
 from charter.persistence.db import Database
 
@@ -55,6 +56,7 @@ def create_api(db: Database) -> FastAPI:
         tech.router,
         conflicts.router,
         reports.router,
+        views.router,
     ):
         api.include_router(r)
     return api

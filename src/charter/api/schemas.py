@@ -457,6 +457,53 @@ class CustomFieldOut(Out):
     version: int
 
 
+class ViewQuery(In):
+    """A task list's filters, sort and columns (every key optional)."""
+
+    q: str | None = Field(default=None, max_length=200, description="words in the name")
+    work_package_id: int | None = Field(default=None, ge=0)
+    critical: bool | None = Field(default=None, description="true: the critical tasks only")
+    baseline: int | None = Field(
+        default=None, ge=0, le=10, description="the baseline the task table compares with"
+    )
+    fields: dict[str, Annotated[str, Field(max_length=2000)]] | None = Field(
+        default=None, max_length=20, description="custom field values, {name: value}, as the list's `field`"
+    )
+    sort: str | None = Field(
+        default=None,
+        max_length=90,
+        description="wbs, name, start, finish, total_float, free_float, duration, priority, percent_complete, "
+        "variance or field:NAME; - first for descending (a list without that sort shows the WBS order)",
+    )
+    custom_columns: bool | None = Field(default=None, description="the task table shows the custom fields")
+
+
+class ViewIn(In):
+    name: str = Field(min_length=1, max_length=80)
+    query: ViewQuery = Field(default_factory=ViewQuery)
+    shared: bool = Field(default=False, description="everyone who sees the project sees it (project.edit)")
+
+
+class ViewUpdate(Patch):
+    version: int
+    name: str | None = Field(default=None, min_length=1, max_length=80)
+    query: ViewQuery | None = None
+    shared: bool | None = None
+
+
+class ViewOut(Out):
+    id: int
+    project_id: int
+    name: str
+    shared: bool
+    owner_id: int
+    owner: str | None = Field(default=None, description="the owner's display name")
+    mine: bool = Field(description="the caller's own view")
+    may_change: bool = Field(description="the caller may rename, share, change or delete it")
+    query: ViewQuery
+    version: int
+
+
 class TaskFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=20000)
     description: str | None = None

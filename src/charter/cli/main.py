@@ -31,6 +31,7 @@ from charter.cli.tasks import task_app, wp_app
 from charter.cli.tech import closure_app, lesson_app, search_app, tech_app
 from charter.cli.timesheet import time_app, timesheet_app
 from charter.cli.users import user_app
+from charter.cli.views import view_app
 from charter.cli.webhooks import webhook_app
 
 app = typer.Typer(
@@ -78,6 +79,7 @@ app.add_typer(schedule.baseline_app, name="baseline")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(task_app, name="task")
 app.add_typer(field_app, name="field")
+app.add_typer(view_app, name="view")
 app.add_typer(wp_app, name="wp")
 app.add_typer(timesheet_app, name="timesheet")
 app.add_typer(time_app, name="time")

@@ -15,7 +15,7 @@ from charter.cli.common import JsonFlag, console, print_json, print_result, prin
 from charter.cli.custom_fields import parse_assignments
 from charter.domain.custom_fields import value_text
 from charter.domain.errors import ValidationError
-from charter.services import accounts, scheduling, tasks, work_packages
+from charter.services import accounts, scheduling, tasks, views, work_packages
 from charter.services.timesheets import find_task_id
 
 task_app = typer.Typer(
@@ -105,6 +105,13 @@ def list_cmd(
             'multi choice: holds any of "CRM, Billing"; "Name=": no value); repeat for several.',
         ),
     ] = None,
+    view: Annotated[
+        str | None,
+        typer.Option(
+            help="A saved view's name or id (charter view list): its filters and sort, the options "
+            "given here over them."
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=20000, help="Rows to show.")] = 200,
     offset: Annotated[int, typer.Option(min=0, help="Rows to skip.")] = 0,
     as_json: JsonFlag = False,
@@ -113,8 +120,13 @@ def list_cmd(
     custom = parse_assignments(field)
 
     def go(s: Any, a: Any, pid: int) -> list[dict[str, Any]]:
-        return scheduling.list_tasks(s, a, pid, sort=sort, critical=critical, work_package_id=_wp(s, a, pid, wp),
-                                     q=search, custom=custom, limit=limit, offset=offset)  # fmt: skip
+        given: dict[str, Any] = {"sort": sort, "critical": critical, "work_package_id": _wp(s, a, pid, wp),
+                                 "q": search, "custom": custom}  # fmt: skip
+        if view is not None:
+            from charter.cli.views import find
+
+            given = views.over_view(s, a, pid, find(s, a, pid, view)["id"], given)
+        return scheduling.list_tasks(s, a, pid, **given, limit=limit, offset=offset)
 
     rows = run_in_project(project, go)
     if not as_json and console.width < NARROW:

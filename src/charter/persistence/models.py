@@ -313,6 +313,20 @@ class CustomField(Versioned, Base):
     created_at: Mapped[datetime]
 
 
+class SavedView(Versioned, Base):
+    """A named task list of a project (its filters, sort and columns: domain.views), the owner's own or shared
+    with everyone who sees the project."""
+
+    __tablename__ = "saved_views"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    query: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+
+
 class TaskComputed(Base):
     """The engine's results for a task; rewritten on every recompute, so not versioned."""
 

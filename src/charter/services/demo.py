@@ -526,7 +526,7 @@ CRM_TOUCHES = {
 def _seed_crm_schedule(s: Session, marco: Actor, pid: int, wp_ids: dict[str, int]) -> dict[str, int]:
     """Tasks, links and assignments of the CRM plan (Lena carries two integrations at once: over-allocated),
     and baseline 0 as approved at kick-off."""
-    from charter.services import custom_fields, scheduling, tasks
+    from charter.services import custom_fields, scheduling, tasks, views
 
     # what Marco tracks beyond the built-in fields: which tasks the customers notice, the systems a task
     # touches (for the operations teams' change calendar), and the change ticket of the go-live in the IT
@@ -560,6 +560,12 @@ def _seed_crm_schedule(s: Session, marco: Actor, pid: int, wp_ids: dict[str, int
         if people:
             tasks.set_assignees(s, marco, pid, ids[name], [_user_id(s, u) for u in people])
     scheduling.save_baseline(s, marco, pid, number=0, name="Approved at kick-off")
+    # the views Marco shares on the task table: the critical path with the custom fields, and the go-live's
+    # tasks the customers notice
+    views.create_view(s, marco, pid, name="Critical path", query={"critical": True, "custom_columns": True},
+                      shared=True)  # fmt: skip
+    views.create_view(s, marco, pid, name="Customer-facing", query={"fields": {"Customer-facing": "yes"},
+                      "sort": "start", "custom_columns": True}, shared=True)  # fmt: skip
     return ids
 
 

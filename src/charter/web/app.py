@@ -153,6 +153,9 @@ def install_web(app: FastAPI, db: Database) -> None:
     for r in (routes_account.router, routes_projects.router, routes_roles.router, routes_schedule.router):
         app.include_router(r, include_in_schema=False)
     app.include_router(routes_time.router, include_in_schema=False)
+    from charter.web import routes_views
+
+    app.include_router(routes_views.router, include_in_schema=False)
     app.include_router(routes_team.router, include_in_schema=False)
     app.include_router(routes_budget.router, include_in_schema=False)
     from charter.web import routes_procurement

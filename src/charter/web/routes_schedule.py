@@ -29,10 +29,12 @@ from charter.services import (
     roles,
     scheduling,
     tasks,
+    views,
     work_packages,
 )
 from charter.services.authz import can, can_in_packages, work_package_target
 from charter.services.context import now
+from charter.web import routes_views
 from charter.web.app import render, templates
 from charter.web.discussion import discussion
 from charter.web.forms import DB, Checked, FormData, Session, opt_int, req_int
@@ -369,7 +371,7 @@ def _table(
     qp = request.query_params
     q = {
         k: qp.get(k, "")
-        for k in ("sort", "dir", "critical", "wp", "q", "baseline", "page", "cf", "cv", "cols")
+        for k in ("sort", "dir", "critical", "wp", "q", "baseline", "page", "cf", "cv", "cols", "view")
     }
     if q["sort"] not in SORTS and not q["sort"].startswith(custom_fields.SORT_PREFIX):
         q["sort"] = "wbs"
@@ -384,6 +386,8 @@ def _table(
         edit = _edit_map(s, info.actor, project_id, sched)
         wps = work_packages.list_work_packages(s, info.actor, project_id)
         fields = custom_fields.list_fields(s, info.actor, project_id)
+        saved = views.list_views(s, info.actor, project_id)
+        may_share = "project.edit" in caps
         tests: list[Any] = []
         filter_error = None
         if q["cf"]:
@@ -431,6 +435,10 @@ def _table(
             "values": values or {},
             "can_add": any(edit.values()),
             "imported": imported,
+            "views": [{**v, "link": routes_views.link_of(project_id, v)} for v in saved],
+            "active_view": next((v for v in saved if str(v["id"]) == q["view"]), None),
+            "may_share": may_share,
+            "table_params": {k: v for k, v in q.items() if k not in ("page", "view") and v},
         },
         status,
     )

@@ -9,7 +9,7 @@ from charter import etag
 from charter.api import schemas as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.services import calendars, custom_fields, scheduling, tasks
+from charter.services import calendars, custom_fields, scheduling, tasks, views
 from charter.services.authz import project_for
 
 router = APIRouter(responses=ERRORS, tags=["schedule"])
@@ -70,17 +70,23 @@ def list_tasks(
         description="a custom field's value, \"Name=value\" (repeat for several): a text field's value contains "
         'it, other kinds equal it; "Name=" matches the tasks without one',
     ),
+    view: int | None = Query(
+        None,
+        description="a saved view's id (GET …/views): its filters and sort; the other parameters given "
+        "here are applied over them",
+    ),
     limit: int = Query(1000, ge=1, le=20000),
     offset: int = Query(0, ge=0),
     if_none_match: str | None = Header(None, include_in_schema=False),
 ) -> Response:
     """The project's tasks with computed dates and floats, filtered, sorted and paged in the database. Carries
     an ETag (a digest of the body); 304 Not Modified when If-None-Match names the same body."""
+    given: dict[str, Any] = {"sort": sort, "critical": critical, "work_package_id": work_package_id, "q": q,
+                             "custom": custom_fields.parse_pairs(field) or None}  # fmt: skip
     with db.uow(readonly=True) as s:
-        rows = scheduling.list_tasks(
-            s, actor, project_id, sort=sort, critical=critical, work_package_id=work_package_id, q=q,
-            custom=custom_fields.parse_pairs(field), limit=limit, offset=offset,
-        )  # fmt: skip
+        if view is not None:
+            given = views.over_view(s, actor, project_id, view, given)
+        rows = scheduling.list_tasks(s, actor, project_id, **given, limit=limit, offset=offset)
     return etag.json_response(
         _TASK_LIST.dump_json(_TASK_LIST.validate_python(rows), by_alias=True), if_none_match
     )

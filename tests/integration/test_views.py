@@ -1,0 +1,194 @@
+"""Saved views of a project's task list: a member's own (seen by them only: 404 to anyone else) or shared by
+the Project Manager; a view holds the list's filters, sort and columns, checked when saved; it opens as the
+task table's link, as `GET …/tasks?view=ID` and as `charter task list --view NAME`; rename, share, new
+filters and delete are versioned (409 on a stale write) and journaled."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from sqlalchemy import select
+
+from charter.persistence.models import JournalEntry, SavedView
+from webhelpers import csrf_of, signed_in
+
+
+def _view(api: Any, seed: Any, as_: Any, who: str = "worker", **body: Any) -> dict[str, Any]:
+    r = api.post(f"/projects/{seed.p1}/views", json=body, headers=as_(who))
+    assert r.status_code == 201, r.text
+    out: dict[str, Any] = r.json()
+    return out
+
+
+def test_own_and_shared_views_and_who_sees_them(api: Any, seed: Any, as_: Any) -> None:
+    base = f"/projects/{seed.p1}/views"
+    mine = _view(api, seed, as_, "worker", name="My critical", query={"critical": True, "sort": "-start"})
+    assert mine["query"] == {"critical": True, "sort": "-start"} and mine["mine"] and not mine["shared"]
+    # a worker cannot share a view; the PM can
+    r = api.post(base, json={"name": "Team", "shared": True}, headers=as_("worker"))
+    assert r.status_code == 403, r.text
+    team = _view(api, seed, as_, "pm", name="Team board", shared=True, query={"q": "task"})
+    # the worker sees their own and the shared one; the task leader only the shared one
+    assert [v["name"] for v in api.get(base, headers=as_("worker")).json()] == ["My critical", "Team board"]
+    listed = api.get(base, headers=as_("task_leader")).json()
+    assert [(v["name"], v["mine"], v["may_change"]) for v in listed] == [("Team board", False, False)]
+    # another member's own view does not exist for them; another project's member does not see the project's
+    assert api.get(f"{base}/{mine['id']}", headers=as_("task_leader")).status_code == 404
+    assert api.get(f"{base}/{team['id']}", headers=as_("outsider")).status_code == 404
+    assert api.get(f"/projects/{seed.p2}/views/{team['id']}", headers=as_("admin")).status_code == 404
+    # a shared view is the PM's to change: the task leader sees it, may not change it (403)
+    r = api.patch(f"{base}/{team['id']}", json={"version": team["version"], "name": "Mine now"},
+                  headers=as_("task_leader"))  # fmt: skip
+    assert r.status_code == 403, r.text
+    r = api.delete(f"{base}/{mine['id']}", params={"version": mine["version"]}, headers=as_("pm"))
+    assert r.status_code == 404  # the PM does not see the worker's own view either
+
+
+def test_queries_are_checked_and_names_unique_per_person(api: Any, seed: Any, as_: Any) -> None:
+    base = f"/projects/{seed.p1}/views"
+    for query, field in (({"sort": "colour"}, "query.sort"), ({"baseline": 11}, "baseline"),
+                         ({"nope": 1}, "nope"), ({"work_package_id": seed.wp_p2}, "query.work_package_id")):  # fmt: skip
+        r = api.post(base, json={"name": "Bad", "query": query}, headers=as_("worker"))
+        assert r.status_code == 422 and field in json.dumps(r.json()), r.text
+    _view(api, seed, as_, "worker", name="Mine")
+    r = api.post(base, json={"name": "  mine "}, headers=as_("worker"))
+    assert r.status_code == 409 and "already have a view named 'Mine'" in r.json()["error"]["message"]
+    _view(api, seed, as_, "task_leader", name="Mine")  # another person's name space
+    with seed.db.uow(readonly=True) as s:
+        assert len(list(s.scalars(select(SavedView)))) == 2  # nothing of the refused ones written
+
+
+def test_a_task_list_applies_a_view_with_the_given_parameters_over_it(api: Any, seed: Any, as_: Any) -> None:
+    tasks_url = f"/projects/{seed.p1}/tasks"
+    everything = [t["name"] for t in api.get(tasks_url, headers=as_("pm")).json()]
+    v = _view(api, seed, as_, "pm", name="B and C", query={"q": "task", "sort": "-name"}, shared=True)
+    r = api.get(tasks_url, params={"view": v["id"]}, headers=as_("observer"))
+    assert r.status_code == 200, r.text
+    assert [t["name"] for t in r.json()] == sorted(everything, reverse=True)
+    r = api.get(tasks_url, params={"view": v["id"], "sort": "name"}, headers=as_("observer"))
+    assert [t["name"] for t in r.json()] == sorted(everything)  # the sort given wins
+    wp = api.post(f"/projects/{seed.p1}/views", headers=as_("pm"),
+                  json={"name": "WP A", "query": {"work_package_id": seed.wp_a, "sort": "free_float"}}).json()  # fmt: skip
+    names = [t["name"] for t in api.get(tasks_url, params={"view": wp["id"]}, headers=as_("pm")).json()]
+    assert names == ["Task A", "Task C"]  # free float is the table's sort: the list keeps the WBS order
+    assert api.get(tasks_url, params={"view": wp["id"]}, headers=as_("worker")).status_code == 404
+
+
+def test_rename_share_refilter_stale_and_delete_are_journaled(api: Any, seed: Any, as_: Any) -> None:
+    base = f"/projects/{seed.p1}/views"
+    v = _view(api, seed, as_, "pm", name="Late tasks", query={"sort": "-finish"})
+    r = api.patch(f"{base}/{v['id']}", json={"version": v["version"], "name": "Latest", "shared": True,
+                                             "query": {"critical": True}}, headers=as_("pm"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert (r.json()["name"], r.json()["shared"], r.json()["query"]) == ("Latest", True, {"critical": True})
+    r = api.patch(f"{base}/{v['id']}", json={"version": v["version"], "name": "Stale"}, headers=as_("pm"))
+    assert r.status_code == 409 and r.json()["error"]["current"]["name"] == "Latest"
+    r = api.delete(f"{base}/{v['id']}", params={"version": v["version"] + 1}, headers=as_("pm"))
+    assert r.status_code == 204, r.text
+    assert api.get(f"{base}/{v['id']}", headers=as_("pm")).status_code == 404
+    with seed.db.uow(readonly=True) as s:
+        acts = list(s.scalars(select(JournalEntry.action).where(JournalEntry.entity_type == "saved_view")
+                              .order_by(JournalEntry.id)))  # fmt: skip
+    assert acts == ["create", "update", "delete"]
+
+
+def test_the_task_table_saves_opens_refilters_renames_and_deletes_views(seed: Any) -> None:
+    url = f"/projects/{seed.p1}/schedule"
+    with signed_in(seed, "pm") as c:
+        page = c.get(url, params={"critical": "1", "sort": "finish", "dir": "desc"}).text
+        assert 'id="no-views"' in page
+        form = page.split('id="view-form"')[1].split("</form>")[0]
+        hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+        assert (hidden["critical"], hidden["sort"], hidden["dir"]) == ("1", "finish", "desc")
+        r = c.post(
+            f"/projects/{seed.p1}/views", data={**hidden, "name": "Critical by finish", "shared": "on"}
+        )
+        assert r.status_code == 303, r.text
+        target = urlparse(r.headers["location"])
+        params = parse_qs(target.query)
+        assert params["critical"] == ["1"] and params["sort"] == ["finish"] and params["dir"] == ["desc"]
+        page = c.get(r.headers["location"]).text
+        assert 'aria-current="page" class="current">Critical by finish</a>' in page
+        assert '<span class="badge"' in page and 'id="active-view"' in page
+        view_id = params["view"][0]
+        # a name taken: the error beside the form, the typed name kept, nothing saved
+        r = c.post(
+            f"/projects/{seed.p1}/views",
+            data={"csrf_token": hidden["csrf_token"], "name": "critical BY finish"},
+        )
+        assert r.status_code == 409 and 'id="view-error"' in r.text and 'value="critical BY finish"' in r.text
+        # new filters into the open view
+        page = c.get(url, params={"q": "task", "view": view_id}).text
+        refilter = page.split('id="active-view"')[1].split("</form>")[0]
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', refilter))
+        assert fields["q"] == "task" and fields["filters"] == "1"
+        r = c.post(f"/projects/{seed.p1}/views/{view_id}", data=fields)
+        assert (
+            r.status_code == 303
+            and "q=task" in r.headers["location"]
+            and "critical" not in r.headers["location"]
+        )
+        page = c.get(r.headers["location"]).text
+        version = re.search(r'name="version" value="(\d+)"', page.split('id="active-view"')[1]).group(1)  # type: ignore[union-attr]
+        r = c.post(f"/projects/{seed.p1}/views/{view_id}", data={"csrf_token": csrf_of(page), "version": version,
+                                                               "name": "Tasks", "shared": "on"})  # fmt: skip
+        assert r.status_code == 303
+        page = c.get(r.headers["location"]).text
+        assert ">Tasks</a>" in page
+        version = re.search(r'name="version" value="(\d+)"', page.split('id="active-view"')[1]).group(1)  # type: ignore[union-attr]
+        r = c.post(
+            f"/projects/{seed.p1}/views/{view_id}/delete", data={"csrf_token": csrf_of(page), "version": "1"}
+        )
+        assert r.status_code == 409  # stale
+        r = c.post(f"/projects/{seed.p1}/views/{view_id}/delete",
+                   data={"csrf_token": csrf_of(page), "version": version})  # fmt: skip
+        assert r.status_code == 303 and 'id="no-views"' in c.get(url).text
+    # a member without project.edit saves views of their own, without the share box
+    with signed_in(seed, "worker") as c:
+        page = c.get(url).text
+        assert 'name="shared"' not in page.split('id="view-form"')[1].split("</form>")[0]
+
+
+def test_command_line(cli: Any, seed: Any) -> None:
+    for sub in ("list", "save", "update", "delete"):
+        assert "Usage" in cli("view", sub, "--help").stdout
+    assert "--view" in cli("task", "list", "--help").stdout
+    assert "No views" in cli("view", "list", "P1", who="worker").stdout
+    r = cli("view", "save", "P1", "Package A", "--wp", "1", "--sort", "-name", who="worker")
+    assert "saved: Package A" in r.stdout
+    listed = json.loads(cli("view", "list", "P1", "--json", who="worker").stdout)
+    assert [(v["name"], v["query"]) for v in listed] == [
+        ("Package A", {"work_package_id": listed[0]["query"]["work_package_id"], "sort": "-name"})
+    ]
+    rows = json.loads(cli("task", "list", "P1", "--view", "package a", "--json", who="worker").stdout)
+    assert [t["name"] for t in rows] == ["Task C", "Task A"]
+    r = cli("view", "save", "P1", "Everyone", "--shared", who="worker", code=1)
+    assert "project.edit" in r.output
+    cli("view", "update", "P1", "Package A", "--name", "A only", "--filters", "--critical", who="worker")
+    assert json.loads(cli("view", "list", "P1", "--json", who="worker").stdout)[0]["query"] == {
+        "critical": True
+    }
+    assert "View deleted: A only" in cli("view", "delete", "P1", "A only", who="worker").stdout
+    r = cli("task", "list", "P1", "--view", "A only", who="worker", code=1)
+    assert "no view named 'A only'" in r.output
+
+
+def test_the_demo_shares_views_of_the_crm_task_table(demo_db: Any) -> None:
+    from charter.persistence.models import Project, User
+    from charter.services import scheduling, views
+    from charter.services.context import Actor
+
+    with demo_db.uow(readonly=True) as s:
+        crm = s.scalars(select(Project).where(Project.key == "CRM")).one()
+        jonas = s.scalars(select(User).where(User.username == "jonas.becker")).one()
+        actor = Actor(user_id=jonas.id, username=jonas.username)
+        shared = {v["name"]: v for v in views.list_views(s, actor, crm.id)}
+        assert set(shared) == {"Critical path", "Customer-facing"}
+        listed = scheduling.list_tasks(
+            s, actor, crm.id, **views.over_view(s, actor, crm.id, shared["Customer-facing"]["id"], {})
+        )
+    assert listed and all(t["custom_fields"]["Customer-facing"] for t in listed)
+    assert [t["start"] for t in listed] == sorted(t["start"] for t in listed)
