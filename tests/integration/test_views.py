@@ -95,6 +95,27 @@ def test_rename_share_refilter_stale_and_delete_are_journaled(api: Any, seed: An
     assert acts == ["create", "update", "delete"]
 
 
+def test_a_private_views_changes_are_in_the_instance_journal_not_the_projects(
+    api: Any, seed: Any, as_: Any
+) -> None:
+    """The project's journal readers do not see the names of others' own views; the admin's audit keeps them."""
+    v = _view(api, seed, as_, "worker", name="My secret list", query={"q": "task"})
+    r = api.patch(f"/projects/{seed.p1}/views/{v['id']}", json={"version": v["version"], "name": "Still mine"},
+                  headers=as_("worker"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    project_journal = api.get(f"/projects/{seed.p1}/journal", headers=as_("pm")).json()
+    assert not [e for e in project_journal if e["entity_type"] == "saved_view"]
+    audit = api.get("/journal", params={"entity_type": "saved_view"}, headers=as_("admin")).json()
+    assert [e["action"] for e in audit] == ["update", "create"] and all(
+        e["project_id"] is None for e in audit
+    )
+    shared = _view(api, seed, as_, "pm", name="Team", shared=True)
+    project_journal = api.get(f"/projects/{seed.p1}/journal", headers=as_("pm")).json()
+    assert [e["entity_id"] for e in project_journal if e["entity_type"] == "saved_view"] == [
+        str(shared["id"])
+    ]
+
+
 def test_the_task_table_saves_opens_refilters_renames_and_deletes_views(seed: Any) -> None:
     url = f"/projects/{seed.p1}/schedule"
     with signed_in(seed, "pm") as c:

@@ -146,8 +146,8 @@ def create_view(
                   created_at=now())  # fmt: skip
     s.add(v)
     s.flush()
-    journal.record(s, actor, entity_type="saved_view", entity_id=v.id, action="create", project_id=project_id,
-                   after=journal.snapshot(v))  # fmt: skip
+    journal.record(s, actor, entity_type="saved_view", entity_id=v.id, action="create",
+                   project_id=_in(v.shared, project_id), after=journal.snapshot(v))  # fmt: skip
     return _out(v, _owner_name(s, v), actor, can(s, actor, project_id, Perm.PROJECT_EDIT))
 
 
@@ -160,6 +160,12 @@ def _checked_query(s: Session, project_id: int, query: Any) -> dict[str, Any]:
         if found is None or found.project_id != project_id:
             raise ValidationError(f"this project has no work package {wp}", field="query.work_package_id")
     return q
+
+
+def _in(shared: bool, project_id: int) -> int | None:
+    """Where a view's change is journaled: a shared view's in the project's journal, a private view's in the
+    instance's (the admin's audit), so that the project's readers do not see the names of others' own views."""
+    return project_id if shared else None
 
 
 def _to_change(s: Session, actor: Actor, project_id: int, view_id: int, version: int) -> SavedView:
@@ -189,7 +195,8 @@ def update_view(
     query = v.query if changes.get("query") is None else _checked_query(s, project_id, changes["query"])
     v.name, v.shared, v.query = name, shared, query
     s.flush()
-    journal.record(s, actor, entity_type="saved_view", entity_id=v.id, action="update", project_id=project_id,
+    journal.record(s, actor, entity_type="saved_view", entity_id=v.id, action="update",
+                   project_id=_in(before["shared"] or v.shared, project_id),
                    before=before, after=journal.snapshot(v))  # fmt: skip
     return _out(v, _owner_name(s, v), actor, can(s, actor, project_id, Perm.PROJECT_EDIT))
 
@@ -201,5 +208,6 @@ def delete_view(s: Session, actor: Actor, project_id: int, view_id: int, version
     before = journal.snapshot(v)
     s.delete(v)
     s.flush()
-    journal.record(s, actor, entity_type="saved_view", entity_id=view_id, action="delete", project_id=project_id,
+    journal.record(s, actor, entity_type="saved_view", entity_id=view_id, action="delete",
+                   project_id=_in(before["shared"], project_id),
                    before=before)  # fmt: skip
