@@ -107,6 +107,12 @@ def test_the_task_page_edits_them_with_a_multi_select(api: Any, seed: Any, as_: 
         assert re.search(r"Systems</dt><dd[^>]*>CRM</dd>", page)
         select = page.split(f'id="t-cf-{systems["id"]}"')[1].split("</select>")[0]
         assert 'multiple size="3"' in select and "<option selected>CRM</option>" in select
+        # the hidden empty value, the list and its hint are one cell of the form's two-column grid
+        wrapper = page.split('<span class="multi-choice">')[1].split("</span></span>")[0]
+        assert (
+            wrapper.startswith('<input type="hidden" name="cf:Systems" value="">')
+            and "chooses several" in wrapper
+        )
         form = _form_of(page)
         # the browser sends the hidden empty value first, then each option chosen
         body = [(k, v) for k, v in form if k != "cf:Systems"]
