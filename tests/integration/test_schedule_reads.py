@@ -20,7 +20,7 @@ from charter.engine import cpm
 from charter.persistence.db import Database
 from charter.services import accounts, projects, roles, scheduling, tasks, work_packages
 from charter.services.context import SYSTEM, Actor
-from charter.web import routes_schedule
+from charter.web import routes_schedule, task_table
 
 PW = "schedule-reads-password"
 SORTS = ["wbs", "name", "start", "finish", "total_float", "duration", "priority", "percent_complete"]
@@ -239,7 +239,7 @@ def test_gantt_data_is_the_trimmed_full_schedule_with_a_baseline(plan: Any, db: 
             with db.uow(readonly=True) as s:
                 actor = Actor(ids[who], who)
                 sched = scheduling.get_schedule(s, actor, pid, baseline=1 if query else None)
-                edit = routes_schedule._edit_map(s, actor, pid, sched)
+                edit = task_table.edit_map(s, actor, pid, sched)
                 want = json.loads(routes_schedule.to_json(routes_schedule.gantt_payload(sched, edit)))
             got.pop("today"), want.pop("today")
             assert got == want, (who, query)

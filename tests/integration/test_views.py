@@ -213,3 +213,122 @@ def test_the_demo_shares_views_of_the_crm_task_table(demo_db: Any) -> None:
         )
     assert listed and all(t["custom_fields"]["Customer-facing"] for t in listed)
     assert [t["start"] for t in listed] == sorted(t["start"] for t in listed)
+
+
+def _fields_on_tasks(api: Any, seed: Any, as_: Any) -> None:
+    """Tier (a choice) and Component (text) on the three tasks of P1: A Gold/backend, B Gold/frontend, C
+    Silver/backend."""
+    for body in ({"name": "Tier", "kind": "choice", "choices": ["Gold", "Silver"]},
+                 {"name": "Component", "kind": "text"}):  # fmt: skip
+        assert api.post(f"/projects/{seed.p1}/custom-fields", json=body, headers=as_("pm")).status_code == 201
+    for key, tier, component in (
+        ("a", "Gold", "backend"),
+        ("b", "Gold", "frontend"),
+        ("c", "Silver", "backend"),
+    ):
+        url = f"/projects/{seed.p1}/tasks/{seed.tasks[key]}"
+        t = api.get(url, headers=as_("pm")).json()
+        r = api.patch(url, headers=as_("pm"), json={"version": t["version"],
+                                                    "custom_fields": {"Tier": tier, "Component": component}})  # fmt: skip
+        assert r.status_code == 200, r.text
+
+
+def _names(seed: Any, page: str) -> list[str]:
+    """The task table's rows, as the seed names the tasks of P1."""
+    name = {str(i): f"Task {key.upper()}" for key, i in seed.tasks.items()}
+    return [name[i] for i in re.findall(r'<tr id="row-(\d+)"', page)]
+
+
+def test_the_task_table_filters_by_several_fields_and_a_view_keeps_them(
+    api: Any, seed: Any, as_: Any
+) -> None:
+    """Every custom field filter holds (Jira's and Redmine's filters add up); the form shows one row per
+    filter and an empty one to add another; a filter that does not read is marked and the others still
+    apply; a view saved from the table keeps them all, and opens with them all."""
+    _fields_on_tasks(api, seed, as_)
+    url = f"/projects/{seed.p1}/schedule"
+    both = {"cf": ["Tier", "component"], "cv": ["gold", "back"]}
+    with signed_in(seed, "pm") as c:
+        page = c.get(url, params=both).text
+        assert _names(seed, page) == ["Task A"], _names(seed, page)
+        form = page.split('id="filters"')[1].split("</form>")[0]
+        assert 'id="f-cf"' in form and 'id="f-cf-2"' in form and 'id="f-cf-3"' in form  # two and an empty row
+        assert re.search(r'id="f-cf-2" name="cf">.*<option selected>Component</option>', form)
+        assert 'id="f-cv-2" name="cv" value="back"' in form and 'id="f-cv-3" name="cv" value=""' in form
+        # the sort links keep both filters
+        assert "cf=Tier&amp;cv=gold&amp;cf=component&amp;cv=back" in page.split('id="schedule-table"')[1]
+        # a filter on a field the project lacks is marked; the one before it still applies
+        page = c.get(url, params={"cf": ["Tier", "Nope"], "cv": ["Gold", "x"]}).text
+        assert _names(seed, page) == ["Task A", "Task B"]
+        assert "this project has no custom field named &#39;Nope&#39;" in page
+        assert re.search(r'id="f-cf-2" name="cf" aria-invalid="true"', page)
+        assert not re.search(r'id="f-cf" name="cf" aria-invalid', page)
+        # save the table as a view: the form carries both filters
+        page = c.get(url, params=both).text
+        view_form = page.split('id="view-form"')[1].split("</form>")[0]
+        hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', view_form)
+        assert [v for k, v in hidden if k == "cf"] == ["Tier", "component"]
+        data: dict[str, Any] = {}
+        for k, v in hidden:
+            data.setdefault(k, []).append(v)
+        r = c.post(f"/projects/{seed.p1}/views", data={**data, "name": "Gold backend"})
+        assert r.status_code == 303, r.text
+        params = parse_qs(urlparse(r.headers["location"]).query)
+        assert params["cf"] == ["Tier", "component"] and params["cv"] == ["gold", "back"]
+        assert _names(seed, c.get(r.headers["location"]).text) == ["Task A"]
+    saved = next(v for v in api.get(f"/projects/{seed.p1}/views", headers=as_("pm")).json()
+                 if v["name"] == "Gold backend")  # fmt: skip
+    assert saved["query"]["fields"] == {"Tier": "gold", "component": "back"}
+    tasks = api.get(f"/projects/{seed.p1}/tasks", params={"view": saved["id"]}, headers=as_("pm")).json()
+    assert [t["name"] for t in tasks] == ["Task A"]
+
+
+def test_renaming_a_field_renames_it_in_every_view(api: Any, seed: Any, as_: Any) -> None:
+    """A view filtering or sorting by a custom field keeps working when the Project Manager renames the field:
+    the rename goes into everyone's views (their own too), each a new version journaled where the view's
+    changes go; views that do not name the field are left as they are."""
+    _fields_on_tasks(api, seed, as_)
+    own = _view(
+        api, seed, as_, "worker", name="Gold", query={"fields": {"tier": "Gold"}, "sort": "-field:TIER"}
+    )
+    shared = _view(api, seed, as_, "pm", name="By tier", shared=True, query={"sort": "field:Tier"})
+    other = _view(api, seed, as_, "pm", name="Backend", query={"fields": {"Component": "backend"}})
+    fields = api.get(f"/projects/{seed.p1}/custom-fields", headers=as_("pm")).json()
+    tier = next(f for f in fields if f["name"] == "Tier")
+    r = api.patch(f"/projects/{seed.p1}/custom-fields/{tier['id']}",
+                  json={"version": tier["version"], "name": "Service tier"}, headers=as_("pm"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    base = f"/projects/{seed.p1}/views"
+    got = api.get(f"{base}/{own['id']}", headers=as_("worker")).json()
+    assert got["query"] == {"fields": {"Service tier": "Gold"}, "sort": "-field:Service tier"}
+    assert got["version"] == own["version"] + 1
+    got = api.get(f"{base}/{shared['id']}", headers=as_("pm")).json()
+    assert got["query"] == {"sort": "field:Service tier"} and got["version"] == shared["version"] + 1
+    assert api.get(f"{base}/{other['id']}", headers=as_("pm")).json()["version"] == other["version"]
+    # the renamed view still filters (it would be a 422 naming the old field otherwise)
+    r = api.get(f"/projects/{seed.p1}/tasks", params={"view": own["id"]}, headers=as_("worker"))
+    assert r.status_code == 200 and [t["name"] for t in r.json()] == ["Task A", "Task B"], r.text
+    with signed_in(seed, "worker") as c:
+        listed = c.get(f"/projects/{seed.p1}/schedule").text
+        link = re.search(rf'id="view-{own["id"]}" href="([^"]+)"', listed).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+        page = c.get(link).text
+        assert _names(seed, page) == ["Task B", "Task A"] and 'id="filter-error"' not in page
+    # journaled: the worker's own view in the instance's journal, the shared one in the project's
+    with seed.db.uow(readonly=True) as s:
+        rows = s.execute(select(JournalEntry.entity_id, JournalEntry.project_id, JournalEntry.cause)
+                         .where(JournalEntry.entity_type == "saved_view", JournalEntry.action == "update")
+                         .order_by(JournalEntry.id)).all()  # fmt: skip
+    assert [(r.entity_id, r.project_id) for r in rows] == [
+        (str(own["id"]), None),
+        (str(shared["id"]), seed.p1),
+    ]
+    assert rows[0].cause == "custom field 'Tier' renamed 'Service tier'"
+    # a rename that only changes the case still renames it; a view naming it another way follows
+    fresh = next(f for f in api.get(f"/projects/{seed.p1}/custom-fields", headers=as_("pm")).json()
+                 if f["name"] == "Service tier")  # fmt: skip
+    r = api.patch(f"/projects/{seed.p1}/custom-fields/{fresh['id']}",
+                  json={"version": fresh["version"], "name": "Service Tier"}, headers=as_("pm"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert api.get(f"{base}/{shared['id']}", headers=as_("pm")).json()["query"] == {
+        "sort": "field:Service Tier"
+    }

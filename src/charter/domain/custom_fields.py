@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from charter.domain.errors import ValidationError
+from charter.domain.labels import clean_label
 
 MAX_NAME = 80
 MAX_TEXT = 2000
@@ -49,11 +50,7 @@ def parse_kind(value: object) -> FieldKind:
 
 
 def clean_name(value: object) -> str:
-    name = " ".join(str(value or "").split())
-    if not name:
-        raise ValidationError("the field needs a name", field="name")
-    if len(name) > MAX_NAME:
-        raise ValidationError(f"the name is {len(name)} characters; the limit is {MAX_NAME}", field="name")
+    name = clean_label(value, "the field", MAX_NAME)
     if "=" in name:  # `--field NAME=VALUE` and `?field=NAME=VALUE` split at the first "="
         raise ValidationError("a field's name cannot contain '='", field="name")
     return name

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from charter.domain.errors import ValidationError
+from charter.domain.labels import clean_label, label_key
 
 MAX_NAME = 80
 MAX_VIEWS = 100  # per person and project: the task table lists them all
@@ -23,12 +24,22 @@ KEYS = ("q", "work_package_id", "critical", "baseline", "fields", "sort", "custo
 
 
 def clean_name(value: object) -> str:
-    name = " ".join(str(value or "").split())
-    if not name:
-        raise ValidationError("the view needs a name", field="name")
-    if len(name) > MAX_NAME:
-        raise ValidationError(f"the name is {len(name)} characters; the limit is {MAX_NAME}", field="name")
-    return name
+    return clean_label(value, "the view", MAX_NAME)
+
+
+def rename_field(query: dict[str, Any], old: str, new: str) -> dict[str, Any] | None:
+    """The query with the custom field `old` (as it is looked up: any case, spaces collapsed) named `new` in
+    its filters and its sort, or None when it does not name that field."""
+    key = label_key(old)
+    out = dict(query)
+    fields = query.get("fields") or {}
+    if any(label_key(name) == key for name in fields):
+        out["fields"] = {new if label_key(name) == key else name: v for name, v in fields.items()}
+    sort = str(query.get("sort") or "")
+    bare = sort.lstrip("-")
+    if bare.startswith(FIELD_SORT) and label_key(bare[len(FIELD_SORT) :]) == key:
+        out["sort"] = sort[: len(sort) - len(bare)] + FIELD_SORT + new
+    return out if out != query else None
 
 
 def clean_query(value: object) -> dict[str, Any]:

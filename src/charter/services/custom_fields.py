@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from charter.domain import custom_fields as rules
 from charter.domain.errors import Conflict, NotFound, ValidationError, stale
+from charter.domain.labels import label_key
 from charter.domain.roles import Perm
 from charter.persistence.db import get_for_update
 from charter.persistence.models import CustomField, Task
-from charter.services import journal
+from charter.services import journal, views
 from charter.services.authz import project_for
 from charter.services.context import Actor, now
 
@@ -52,9 +53,7 @@ def definitions(s: Session, project_id: int) -> list[CustomField]:
     )
 
 
-def name_key(name: object) -> str:
-    """A field's name as it is looked up: spaces collapsed, any case."""
-    return " ".join(str(name).split()).casefold()
+name_key = label_key  # a field's name as it is looked up: spaces collapsed, any case
 
 
 def _by_name(s: Session, project_id: int) -> dict[str, CustomField]:
@@ -216,9 +215,12 @@ def update_field(
         position = changes["position"]
         if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= 10_000:
             raise ValidationError("the position is a whole number from 0 to 10000", field="position")
+    old_name = f.name
     f.archived, f.name, f.choices, f.position = archived, name, options, position
     f.required, f.default_value = must, fallback
     s.flush()
+    if name != old_name:  # the saved views that filter or sort by it follow it
+        views.follow_field_rename(s, actor, project_id, old_name, name)
     journal.record(
         s,
         actor,

@@ -18,10 +18,9 @@ from charter.domain.errors import Conflict, NotFound, PermissionDenied, Validati
 from charter.domain.roles import Perm
 from charter.persistence.db import get_for_update
 from charter.persistence.models import SavedView, User, WorkPackage
-from charter.services import journal
+from charter.services import journal, scheduling
 from charter.services.authz import can, project_for, require_user
 from charter.services.context import Actor, now
-from charter.services.scheduling import LIST_SORTS
 
 
 def view_dict(
@@ -46,7 +45,7 @@ def list_filters(query: dict[str, Any]) -> dict[str, Any]:
     lacks (free float, a baseline's variance: the task table's) is the WBS order."""
     sort = str(query.get("sort") or "wbs")
     key = sort.lstrip("-")
-    if key not in LIST_SORTS and not key.startswith(rules.FIELD_SORT):
+    if key not in scheduling.LIST_SORTS and not key.startswith(rules.FIELD_SORT):
         sort = "wbs"
     return {"sort": sort, "critical": True if query.get("critical") else None,
             "work_package_id": query.get("work_package_id"), "q": query.get("q"),
@@ -199,6 +198,27 @@ def update_view(
                    project_id=_in(before["shared"] or v.shared, project_id),
                    before=before, after=journal.snapshot(v))  # fmt: skip
     return _out(v, _owner_name(s, v), actor, can(s, actor, project_id, Perm.PROJECT_EDIT))
+
+
+def follow_field_rename(s: Session, actor: Actor, project_id: int, old: str, new: str) -> int:
+    """A custom field renamed (custom_fields.update_field, in its transaction): every view of the project that
+    filters or sorts by it, anyone's, names it anew, so that a saved view keeps working. Each one changed is a
+    new version, journaled where its other changes are. Returns how many changed."""
+    changed = 0
+    for v in s.scalars(
+        select(SavedView).where(SavedView.project_id == project_id).order_by(SavedView.id).with_for_update()
+    ):
+        query = rules.rename_field(dict(v.query or {}), old, new)
+        if query is None:
+            continue
+        before = journal.snapshot(v)
+        v.query = query
+        s.flush()
+        journal.record(s, actor, entity_type="saved_view", entity_id=v.id, action="update",
+                       project_id=_in(v.shared, project_id), before=before, after=journal.snapshot(v),
+                       cause=f"custom field {old!r} renamed {new!r}")  # fmt: skip
+        changed += 1
+    return changed
 
 
 def delete_view(s: Session, actor: Actor, project_id: int, view_id: int, version: int) -> None:

@@ -19,8 +19,10 @@ async def _form(request: Request) -> dict[str, str]:
         return {}
     form = await request.form()
     out = {k: v for k, v in form.items() if isinstance(v, str)}
-    for k in out:  # a custom field's multi choice sends one "cf:NAME" per option: one per line
-        if k.startswith("cf:"):
+    # a custom field's multi choice sends one "cf:NAME" per option, the task table's filters a "cf" and a "cv"
+    # per custom field: one per line
+    for k in out:
+        if k.startswith("cf:") or k in ("cf", "cv"):
             out[k] = "\n".join(v for v in form.getlist(k) if isinstance(v, str))
     return out
 

@@ -4,10 +4,8 @@ links, assignees and baselines. Every change goes through services.tasks / servi
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Request
@@ -29,32 +27,19 @@ from charter.services import (
     roles,
     scheduling,
     tasks,
-    views,
     work_packages,
 )
-from charter.services.authz import can, can_in_packages, work_package_target
+from charter.services.authz import can, work_package_target
 from charter.services.context import now
-from charter.web import routes_views
 from charter.web.app import render, templates
 from charter.web.discussion import discussion
 from charter.web.forms import DB, Checked, FormData, Session, opt_int, req_int
 from charter.web.session import check_csrf
+from charter.web.task_table import edit_map, table_page
 
 router = APIRouter()
 
-PAGE_ROWS = 500
 NOSCRIPT_ROWS = 200
-SORTS = {
-    "wbs": None,
-    "name": "name",
-    "duration": "duration_minutes",
-    "start": "start",
-    "finish": "finish",
-    "total_float": "total_float_days",
-    "free_float": "free_float_days",
-    "percent_complete": "percent_complete",
-    "variance": "finish_variance",
-}
 WHEN_FIELDS = ("constraint_date", "deadline", "actual_start", "actual_finish")
 TEXT_FIELDS = ("name", "description", "duration", "constraint_type", "status")
 ESTIMATES = ("optimistic", "most_likely", "pessimistic")
@@ -96,11 +81,6 @@ def to_json_bytes(data: Any) -> bytes:
     return orjson.dumps(data, default=_json_default)
 
 
-def _edit_map(s: Any, actor: Any, project_id: int, sched: dict[str, Any]) -> dict[int | None, bool]:
-    """Which work packages' tasks the actor may edit (None: tasks outside any package)."""
-    return can_in_packages(s, actor, project_id, Perm.TASK_EDIT, [wp["id"] for wp in sched["summaries"]])
-
-
 def gantt_payload(
     sched: dict[str, Any], edit: dict[int | None, bool], *, full: bool = False
 ) -> dict[str, Any]:
@@ -135,7 +115,7 @@ def _gantt_data(
     `encoded`: the tasks as encoded JSON fragments (for a response body; the same bytes as the dicts')."""
     slim = scheduling.gantt_schedule(s, actor, project_id, baseline=baseline, warm_cache=warm)
     cached = slim.pop("_rows")
-    edit = _edit_map(s, actor, project_id, slim)
+    edit = edit_map(s, actor, project_id, slim)
     if encoded and cached is not None:
         slim["tasks"] = gantt_rows.task_fragments(cached, edit)
     else:  # the task dicts may be shared with other requests (gantt_rows): copies with the flag
@@ -215,7 +195,7 @@ def gantt_json(
     with db.uow(readonly=True) as s:
         if full:
             sched = scheduling.get_schedule(s, info.actor, project_id, baseline=baseline)
-            edit = _edit_map(s, info.actor, project_id, sched)
+            edit = edit_map(s, info.actor, project_id, sched)
             data = gantt_payload(sched, edit, full=True)
         else:
             data = _gantt_data(s, info.actor, project_id, baseline, warm=True, encoded=True)
@@ -274,12 +254,12 @@ def _gantt_change(
             elif len(moved) <= PARTIAL_LIMIT:  # a page that sends no revision: the tasks that moved, in full
                 sched = scheduling.get_schedule(s, info.actor, project_id, baseline=base, only=moved)
                 wps = {t["work_package_id"] for t in sched["tasks"]}
-                edit = _edit_map(s, info.actor, project_id, {"summaries": [{"id": w} for w in wps if w]})
+                edit = edit_map(s, info.actor, project_id, {"summaries": [{"id": w} for w in wps if w]})
                 payload = gantt_payload({**sched, "summaries": [], "links": []}, edit)
                 payload["partial"] = True
             else:
                 sched = scheduling.get_schedule(s, info.actor, project_id, baseline=base)
-                payload = gantt_payload(sched, _edit_map(s, info.actor, project_id, sched))
+                payload = gantt_payload(sched, edit_map(s, info.actor, project_id, sched))
             spans["read"] = time.perf_counter()
         spans["commit"] = time.perf_counter()
     except CharterError as exc:
@@ -302,7 +282,7 @@ def _gantt_delta(
         return {**_gantt_data(s, actor, project_id, base), "refreshed": True}
     row = scheduling.get_schedule(s, actor, project_id, baseline=base, only={task_id})
     wp = row["tasks"][0]["work_package_id"] if row["tasks"] else None
-    edit = _edit_map(s, actor, project_id, {"summaries": [{"id": wp}] if wp else []})
+    edit = edit_map(s, actor, project_id, {"summaries": [{"id": wp}] if wp else []})
     return {
         **{k: row[k] for k in ("finish", "plan_revision", "computed_at")},
         "tasks": gantt_payload({**row, "summaries": [], "links": []}, edit)["tasks"],
@@ -320,133 +300,9 @@ def _server_timing(clock0: float, spans: dict[str, float]) -> str:
     return ", ".join([*parts, f"total;dur={(last - clock0) * 1000:.1f}"])
 
 
-# --------------------------------------------------------------------------------------------- table
-
-
-def _table_rows(
-    sched: dict[str, Any], q: dict[str, str], tests: Sequence[Any] = (), custom_sort: Any = None
-) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = sched["tasks"]
-    if tests:  # the custom field filter (custom_fields.value_tests)
-        rows = [t for t in rows if all(test(t["custom_fields"].get(name)) for _, name, test in tests)]
-    for t in rows:
-        b = t.get("baseline")
-        t["finish_variance"] = b["finish_variance_days"] if b else None
-    if q.get("critical"):
-        rows = [t for t in rows if t["critical"]]
-    wp = q.get("wp", "")
-    if wp.isdecimal():
-        rows = [t for t in rows if t["work_package_id"] == int(wp)]
-    words = q.get("q", "").lower().split()
-    if words:
-        rows = [t for t in rows if all(w in t["name"].lower() for w in words)]
-    key = SORTS.get(q.get("sort", "wbs"))
-    if custom_sort is not None:  # by a custom field (custom_fields.sort_key); tasks without a value last
-        _, name, value_key = custom_sort
-        present = [t for t in rows if t["custom_fields"].get(name) is not None]
-        missing = [t for t in rows if t["custom_fields"].get(name) is None]
-        present.sort(key=lambda t: value_key(t["custom_fields"][name]))
-        rows = present + missing
-    elif key:
-        present = [t for t in rows if t[key] is not None]
-        missing = [t for t in rows if t[key] is None]
-        present.sort(key=lambda t: t[key].lower() if isinstance(t[key], str) else t[key])
-        rows = present + missing
-    if q.get("dir") == "desc":
-        rows = list(reversed(rows))
-    return rows
-
-
-def _table(
-    request: Request,
-    db: DB,
-    info: Any,
-    project_id: int,
-    *,
-    error: dict[str, Any] | None = None,
-    values: dict[str, str] | None = None,
-    status: int = 200,
-    imported: dict[str, Any] | None = None,
-) -> HTMLResponse:
-    qp = request.query_params
-    q = {
-        k: qp.get(k, "")
-        for k in ("sort", "dir", "critical", "wp", "q", "baseline", "page", "cf", "cv", "cols", "view")
-    }
-    if q["sort"] not in SORTS and not q["sort"].startswith(custom_fields.SORT_PREFIX):
-        q["sort"] = "wbs"
-    q["dir"] = "desc" if q["dir"] == "desc" else "asc"
-    baseline = int(q["baseline"]) if q["baseline"].isdecimal() else None
-    page = max(1, int(q["page"])) if q["page"].isdecimal() else 1
-    with db.uow(readonly=True) as s:
-        project = projects.get_project(s, info.actor, project_id)
-        caps = projects.capabilities(s, info.actor, project_id)
-        sched = scheduling.get_schedule(s, info.actor, project_id, baseline=baseline)
-        baselines = scheduling.list_baselines(s, info.actor, project_id)
-        edit = _edit_map(s, info.actor, project_id, sched)
-        wps = work_packages.list_work_packages(s, info.actor, project_id)
-        fields = custom_fields.list_fields(s, info.actor, project_id)
-        saved = views.list_views(s, info.actor, project_id)
-        may_share = "project.edit" in caps
-        tests: list[Any] = []
-        filter_error = None
-        if q["cf"]:
-            try:
-                tests = custom_fields.value_tests(s, project_id, {q["cf"]: q["cv"]})
-            except ValidationError as exc:
-                filter_error = exc.message
-        custom_sort = None
-        if q["sort"].startswith(custom_fields.SORT_PREFIX):
-            try:
-                custom_sort = custom_fields.sort_key(
-                    s, project_id, q["sort"][len(custom_fields.SORT_PREFIX) :]
-                )
-            except ValidationError:  # a field renamed or archived since the link was made: the WBS order
-                q["sort"] = "wbs"
-    rows = _table_rows(sched, q, tests, custom_sort)
-    pages = max(1, -(-len(rows) // PAGE_ROWS))
-    page = min(page, pages)
-
-    def link(**over: Any) -> str:
-        params = {k: v for k, v in {**q, "page": "", **over}.items() if v not in ("", None)}
-        return f"/projects/{project_id}/schedule" + (f"?{urlencode(params)}" if params else "")
-
-    return render(
-        request,
-        "schedule_table.html",
-        {
-            "project": project,
-            "caps": caps,
-            "sched": sched,
-            "rows": rows[(page - 1) * PAGE_ROWS : page * PAGE_ROWS],
-            "total": len(rows),
-            "page": page,
-            "pages": pages,
-            "q": q,
-            "link": link,
-            "edit": edit,
-            "baselines": baselines,
-            "baseline": baseline,
-            "wps": wps,
-            "fields": fields,
-            "custom_cols": [f["name"] for f in fields] if q["cols"] == "custom" else [],
-            "filter_error": filter_error,
-            "error": error,
-            "values": values or {},
-            "can_add": any(edit.values()),
-            "imported": imported,
-            "views": [{**v, "link": routes_views.link_of(project_id, v)} for v in saved],
-            "active_view": next((v for v in saved if str(v["id"]) == q["view"]), None),
-            "may_share": may_share,
-            "table_params": {k: v for k, v in q.items() if k not in ("page", "view") and v},
-        },
-        status,
-    )
-
-
 @router.get("/projects/{project_id}/schedule", response_class=HTMLResponse)
-def schedule_table(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
-    return _table(request, db, info, project_id)
+def scheduletable_page(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
+    return table_page(request, db, info, project_id)
 
 
 @router.post("/projects/{project_id}/schedule/rows/{task_id}", response_class=HTMLResponse)
@@ -474,7 +330,7 @@ def quick_edit(
             message += f" (saved now: {exc.current.get('name')}, {exc.current.get('duration')})"
         error = {"form": f"row-{task_id}", "message": message, "field": exc.field}
         if not htmx:
-            return _table(request, db, info, project_id, error=error, values={**form, "_form": f"row-{task_id}"},
+            return table_page(request, db, info, project_id, error=error, values={**form, "_form": f"row-{task_id}"},
                           status=exc.http_status)  # fmt: skip
         with db.uow(readonly=True) as s:
             task = tasks.get_task(s, info.actor, project_id, task_id)
@@ -519,7 +375,7 @@ def add_task(request: Request, project_id: int, form: FormData, db: DB, info: Ch
         if exc.http_status == 404 and exc.field is None:
             raise
         err = {"form": "add", "message": exc.message, "field": exc.field}
-        return _table(request, db, info, project_id, error=err, values={**form, "_form": "add"},
+        return table_page(request, db, info, project_id, error=err, values={**form, "_form": "add"},
                       status=exc.http_status)  # fmt: skip
     return _back(f"/projects/{project_id}/schedule", f"row-{t['id']}")
 
@@ -552,7 +408,7 @@ def add_link(request: Request, project_id: int, form: FormData, db: DB, info: Ch
         if back_task:
             return _task_page(request, db, info, project_id, back_task, error=err, values=values,
                               status=exc.http_status)  # fmt: skip
-        return _table(request, db, info, project_id, error=err, values=values, status=exc.http_status)
+        return table_page(request, db, info, project_id, error=err, values=values, status=exc.http_status)
     if back_task:
         return _back(f"/projects/{project_id}/tasks/{back_task}", "links")
     return _back(f"/projects/{project_id}/schedule", "add-link")
@@ -582,7 +438,7 @@ def save_baseline(request: Request, project_id: int, form: FormData, db: DB, inf
             scheduling.save_baseline(s, info.actor, project_id, number=number, name=form.get("name", ""))
     except CharterError as exc:
         err = {"form": "baseline", "message": exc.message, "field": exc.field}
-        return _table(request, db, info, project_id, error=err, values={**form, "_form": "baseline"},
+        return table_page(request, db, info, project_id, error=err, values={**form, "_form": "baseline"},
                       status=exc.http_status)  # fmt: skip
     return _back(f"/projects/{project_id}/schedule?baseline={number}", "baselines")
 
@@ -620,13 +476,13 @@ async def import_plan(request: Request, project_id: int, form: FormData, db: DB,
                "problems": problems}  # fmt: skip
         status = exc.http_status
         return await run_in_threadpool(
-            lambda: _table(request, db, info, project_id, error=err, values={**form, "_form": "import"},
+            lambda: table_page(request, db, info, project_id, error=err, values={**form, "_form": "import"},
                            status=status)
         )  # fmt: skip
     # the table with what the import did (as `charter import` prints it): reloading the page asks the browser
     # to send the file again, which appends the rows once more, as the form says
     return await run_in_threadpool(
-        lambda: _table(request, db, info, project_id, imported={**result, "source": source})
+        lambda: table_page(request, db, info, project_id, imported={**result, "source": source})
     )
 
 
@@ -650,7 +506,7 @@ def _task_page(
         project = projects.get_project(s, actor, project_id)
         task = tasks.get_task(s, actor, project_id, task_id)
         sched = scheduling.get_schedule(s, actor, project_id)
-        edit = _edit_map(s, actor, project_id, sched)
+        edit = edit_map(s, actor, project_id, sched)
         wps = work_packages.list_work_packages(s, actor, project_id)
         cals = calendars.calendar_choices(s, actor, project_id)
         team = can(s, actor, project_id, Perm.TEAM_MANAGE, work_package_target(s, task["work_package_id"]))

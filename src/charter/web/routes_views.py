@@ -5,7 +5,6 @@ services.views, as the API and the CLI do; the table shows the views and opens o
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,66 +12,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from charter.domain.errors import CharterError
 from charter.services import views
 from charter.web.forms import DB, Checked, FormData, req_int
+from charter.web.task_table import link_of, query_of, table_page
 
 router = APIRouter()
 
 
-def query_of(params: Any) -> dict[str, Any]:
-    """The task table's query parameters (q, wp, critical, baseline, cf/cv, cols, sort/dir) as a view's query
-    (domain.views); what the view checks is left to it."""
-    out: dict[str, Any] = {}
-    if (params.get("q") or "").strip():
-        out["q"] = params["q"]
-    for key, name in (("wp", "work_package_id"), ("baseline", "baseline")):
-        if (params.get(key) or "").strip():
-            out[name] = params[key].strip()
-    if params.get("critical"):
-        out["critical"] = True
-    if params.get("cols") == "custom":
-        out["custom_columns"] = True
-    if (params.get("cf") or "").strip():
-        out["fields"] = {params["cf"]: params.get("cv") or ""}
-    sort = params.get("sort") or "wbs"
-    if sort != "wbs" or params.get("dir") == "desc":
-        out["sort"] = ("-" if params.get("dir") == "desc" else "") + sort
-    return out
-
-
-def params_of(query: dict[str, Any]) -> dict[str, str]:
-    """A view's query as the task table's parameters (the table filters by one custom field: the first)."""
-    out: dict[str, str] = {}
-    if query.get("q"):
-        out["q"] = query["q"]
-    if query.get("work_package_id") is not None:
-        out["wp"] = str(query["work_package_id"])
-    if query.get("critical"):
-        out["critical"] = "1"
-    if query.get("baseline") is not None:
-        out["baseline"] = str(query["baseline"])
-    for name, value in list((query.get("fields") or {}).items())[:1]:
-        out["cf"], out["cv"] = name, value
-    if query.get("custom_columns"):
-        out["cols"] = "custom"
-    sort = str(query.get("sort") or "")
-    if sort:
-        out["sort"] = sort.lstrip("-")
-        if sort.startswith("-"):
-            out["dir"] = "desc"
-    return out
-
-
-def link_of(project_id: int, view: dict[str, Any]) -> str:
-    return f"/projects/{project_id}/schedule?" + urlencode({**params_of(view["query"]), "view": view["id"]})
-
-
 def _failed(request: Request, db: DB, info: Any, project_id: int, form_name: str, exc: CharterError,
             form: dict[str, str]) -> HTMLResponse:  # fmt: skip
-    from charter.web.routes_schedule import _table
-
     if exc.http_status == 404 and exc.field is None:
         raise exc
     err = {"form": form_name, "message": exc.message, "field": exc.field}
-    return _table(request, db, info, project_id, error=err, values={**form, "_form": form_name},
+    return table_page(request, db, info, project_id, error=err, values={**form, "_form": form_name},
                   status=exc.http_status)  # fmt: skip
 
 
