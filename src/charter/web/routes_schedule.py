@@ -443,6 +443,16 @@ def save_baseline(request: Request, project_id: int, form: FormData, db: DB, inf
     return _back(f"/projects/{project_id}/schedule?baseline={number}", "baselines")
 
 
+@router.get("/projects/{project_id}/export")
+def export_plan(request: Request, project_id: int, db: DB, info: Session, format: str = "mspdi") -> Response:
+    """The plan as a file to download: MS Project XML, CSV, Excel, or its milestones as iCalendar (what the
+    API's export and `charter export` give)."""
+    with db.uow(readonly=True) as s:
+        data, media, filename = interchange.export_file(s, info.actor, project_id, format)
+    return Response(data, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+
+
 @router.post("/projects/{project_id}/import", response_class=HTMLResponse)
 async def import_plan(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
     """A plan file appended to this project: MS Project XML, CSV, Excel, or (with charter[mpxj] and Java)
