@@ -217,3 +217,29 @@ def test_day_zoom_draws_the_scale_of_the_visible_dates_only(page: Page, live_ser
     assert top and below and abs(top["x"] - below["x"]) < 1
     # the task bars still draw and the keyboard still moves them at this position
     expect(_bar(page, t["C"])).to_have_attribute("aria-label", re.compile(r"^Check, "))
+
+
+def test_the_status_date_is_a_line_where_remaining_work_starts(page: Page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """Set on the task table page, the status date moves work not yet done to it; the Gantt draws it as a
+    line at the left end of the first task's bar (which now starts there)."""
+    _pid, t = _world(live_server.db)
+    base = live_server.url
+    _login(page, base, "pat")
+    page.goto(f"{base}/projects/{_pid}/schedule")
+    page.get_by_role("textbox", name="Status date").fill("2030-01-09T09:00")
+    page.get_by_role("button", name="Set status date").click()
+    expect(page.locator("#status-date-now")).to_have_text("2030-01-09 09:00")
+    page.goto(f"{base}/projects/{_pid}/gantt")
+    expect(page.locator("#gantt[data-ready='1']")).to_be_attached()
+    expect(page.locator("#head-status-date")).to_have_text("2030-01-09 09:00")
+    page.get_by_role("button", name="Day", exact=True).click()
+    line = page.locator("#gantt line.status-date").bounding_box()
+    assert line and line["height"] > 20
+    assert abs(line["x"] + line["width"] / 2 - _x(page, t["D"])) < 3
+    # cleared: no line
+    page.goto(f"{base}/projects/{_pid}/schedule")
+    page.get_by_role("button", name="Clear").click()
+    expect(page.locator("#status-date-now")).to_have_text("None set")
+    page.goto(f"{base}/projects/{_pid}/gantt")
+    expect(page.locator("#gantt[data-ready='1']")).to_be_attached()
+    assert page.locator("#gantt line.status-date").get_attribute("y2") == "0"

@@ -271,6 +271,8 @@ SCHEDULE_ROWS: tuple[Op, ...] = (
        url=lambda w, c: f"/projects/{w.p1}/links/{w.links['ab']}/delete",
        form=lambda w, c: {"version": "1", "back_task": str(w.tasks["b"])}),
     Op("/projects/{project_id}/baselines", in_p1("pm"), url=p1("/baselines"), form=lambda w, c: {"number": "1"}),
+    Op("/projects/{project_id}/schedule/status-date", in_p1("pm"), url=p1("/schedule/status-date"),
+       form=lambda w, c: {"version": "1", "status_date": "2031-01-06T09:00"}),
     Op("/projects/{project_id}/tasks/{task_id}", in_p1("pm", "task_leader", "worker"),
        "progress of task A (worker assigned)", url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['a']}",
        form=lambda w, c: {"version": "1", "percent_complete": "50"}),

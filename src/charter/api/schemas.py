@@ -691,6 +691,7 @@ class ScheduleOut(Out):
     start: date
     finish: WallClock | None
     status_date: WallClock | None
+    settings_version: int = Field(description="the version to send with PUT …/schedule/status-date")
     minutes_per_day: int
     plan_revision: int
     computed_at: datetime | None
@@ -712,6 +713,11 @@ class RecomputeOut(Out):
     tasks: int
     critical_paths: list[list[int]]
     violations: list[dict[str, Any]]
+
+
+class StatusDateOut(RecomputeOut):
+    status_date: WallClock | None
+    settings_version: int
 
 
 class CalendarExceptionOut(Out):

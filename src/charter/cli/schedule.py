@@ -14,6 +14,7 @@ from charter.cli.common import JsonFlag, acting, console, fail, fmt_time, open_d
 from charter.domain.roles import Perm
 from charter.services import interchange, projects, scheduling
 from charter.services.authz import project_for
+from charter.services.tasks import parse_when
 
 baseline_app = typer.Typer(help="Baselines 0-10 of a project's schedule.", no_args_is_help=True)
 
@@ -25,15 +26,32 @@ def schedule(
     as_json: JsonFlag = False,
     baseline: Annotated[int | None, typer.Option(help="Show variances against this baseline (0-10).")] = None,
     limit: Annotated[int, typer.Option(help="Rows of the float table to print (0 = all).")] = 50,
+    status_date: Annotated[
+        str | None,
+        typer.Option(
+            "--status-date",
+            help="Set the status date first (YYYY-MM-DD or YYYY-MM-DDTHH:MM; 'none' clears it): completed work "
+            "stays where it happened, remaining work is scheduled from it.",
+        ),
+    ] = None,
 ) -> None:
-    """Recompute the schedule; print the finish, the critical path and a float table."""
+    """Recompute the schedule; print the finish, the status date, the critical path and a float table."""
     db = open_db()
     try:
         with db.uow() as s:
             actor = acting(s)
             pid = projects.find_project_id(s, actor, project)
             project_for(s, actor, pid, Perm.TASK_EDIT)
-            result = scheduling.plan_changed(s, pid)
+            if status_date is None:
+                result = scheduling.plan_changed(s, pid)
+            else:
+                when = (
+                    None
+                    if status_date.strip().lower() in ("none", "")
+                    else parse_when(status_date, "status_date")
+                )
+                version = scheduling.settings_row(s, pid).version
+                result = scheduling.set_status_date(s, actor, pid, when, version)
         with db.uow(readonly=True) as s:
             data = scheduling.get_schedule(s, acting(s), pid, baseline=baseline)
     finally:
@@ -43,7 +61,8 @@ def schedule(
     if as_json:
         print_json({**data, "critical_paths": paths})
         return
-    console.print(f"[bold]Finish:[/bold] {fmt_time(data['finish'])}   tasks: {len(data['tasks'])}")
+    console.print(f"[bold]Finish:[/bold] {fmt_time(data['finish'])}   tasks: {len(data['tasks'])}"
+                  + (f"   status date: {fmt_time(data['status_date'])}" if data["status_date"] else ""))  # fmt: skip
     for i, chain in enumerate(paths[:3], 1):
         console.print(f"[bold]Critical path {i}:[/bold] " + " → ".join(escape(n) for n in chain))
     for v in data["violations"]:

@@ -818,7 +818,7 @@ def get_schedule(
         else:
             tasks.sort(key=lambda t: _code_key(t["wbs_code"]))
         return {"project_id": project_id, "start": project_start(project), "finish": settings.finish,
-                "status_date": settings.status_date, "minutes_per_day": mpd,
+                "status_date": settings.status_date, "settings_version": settings.version, "minutes_per_day": mpd,
                 "plan_revision": settings.plan_revision, "computed_at": settings.computed_at,
                 "baseline": base_row.number if base_row else None, "tasks": tasks, "partial": True}  # fmt: skip
     wps = list(s.scalars(select(WorkPackage).where(WorkPackage.project_id == project_id)))
@@ -834,6 +834,7 @@ def get_schedule(
         "start": project_start(project),
         "finish": settings.finish,
         "status_date": settings.status_date,
+        "settings_version": settings.version,
         "minutes_per_day": mpd,
         "plan_revision": settings.plan_revision,
         "computed_at": settings.computed_at,
@@ -982,6 +983,7 @@ def gantt_schedule(
         "start": project_start(project),
         "finish": settings.finish,
         "status_date": settings.status_date,
+        "settings_version": settings.version,
         "minutes_per_day": mpd,
         "plan_revision": settings.plan_revision,
         "computed_at": settings.computed_at,
@@ -1204,12 +1206,14 @@ def _rollup(
 def set_status_date(
     s: Session, actor: Actor, project_id: int, status_date: dt.datetime | None, version: int
 ) -> dict[str, Any]:
-    """Completed work stays where it happened; remaining work is scheduled from the status date."""
+    """Completed work stays where it happened; remaining work is scheduled from the status date (None: from
+    the project's start, as MS Project without a status date). `version` is the schedule settings' version
+    (`settings_version` of the schedule); a stale one is a 409 with the status date now set."""
     project_for(s, actor, project_id, Perm.TASK_EDIT, for_update=True)
     row = settings_row(s, project_id)
     if row.version != version:
         raise Conflict(
-            "the schedule settings were changed by someone else; reload",
+            "the status date was changed by someone else meanwhile; it is shown as it is now",
             field="version",
             current={"status_date": row.status_date, "version": row.version},
         )
@@ -1227,7 +1231,7 @@ def set_status_date(
         before=before,
         after=journal.snapshot(row),
     )
-    return plan_changed(s, project_id)
+    return {**plan_changed(s, project_id), "status_date": row.status_date, "settings_version": row.version}
 
 
 # --------------------------------------------------------------------------------------------- baselines

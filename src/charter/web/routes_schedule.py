@@ -35,7 +35,7 @@ from charter.web.app import render, templates
 from charter.web.discussion import discussion
 from charter.web.forms import DB, Checked, FormData, Session, opt_int, req_int
 from charter.web.session import check_csrf
-from charter.web.task_table import edit_map, table_page
+from charter.web.task_table import edit_map, failed_page, table_page
 
 router = APIRouter()
 
@@ -60,9 +60,6 @@ def _wall(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return value.isoformat() if isinstance(value, date) else ""
-
-
-templates.env.filters["wall"] = _wall
 
 
 def _json_default(o: Any) -> str:
@@ -153,6 +150,10 @@ def _resolve(sched: dict[str, Any], ref: str, field: str) -> int:
         if t["wbs_code"] == ref or f"#{t['id']}" == ref:
             return int(t["id"])
     raise ValidationError(f"no task with WBS code {ref!r}", field=field)
+
+
+templates.env.filters["wall"] = _wall
+templates.env.filters["dtl"] = _dtl  # a datetime as a datetime-local input's value
 
 
 def _back(url: str, anchor: str = "") -> RedirectResponse:
@@ -301,7 +302,7 @@ def _server_timing(clock0: float, spans: dict[str, float]) -> str:
 
 
 @router.get("/projects/{project_id}/schedule", response_class=HTMLResponse)
-def scheduletable_page(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
+def schedule_table(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
     return table_page(request, db, info, project_id)
 
 
@@ -330,8 +331,10 @@ def quick_edit(
             message += f" (saved now: {exc.current.get('name')}, {exc.current.get('duration')})"
         error = {"form": f"row-{task_id}", "message": message, "field": exc.field}
         if not htmx:
-            return table_page(request, db, info, project_id, error=error, values={**form, "_form": f"row-{task_id}"},
-                          status=exc.http_status)  # fmt: skip
+            values = {**form, "_form": f"row-{task_id}"}
+            return table_page(
+                request, db, info, project_id, error=error, values=values, status=exc.http_status
+            )
         with db.uow(readonly=True) as s:
             task = tasks.get_task(s, info.actor, project_id, task_id)
     if not htmx:
@@ -372,11 +375,7 @@ def add_task(request: Request, project_id: int, form: FormData, db: DB, info: Ch
             for pid in pred_ids:
                 tasks.create_link(s, info.actor, project_id, pred_id=pid, succ_id=t["id"])
     except CharterError as exc:
-        if exc.http_status == 404 and exc.field is None:
-            raise
-        err = {"form": "add", "message": exc.message, "field": exc.field}
-        return table_page(request, db, info, project_id, error=err, values={**form, "_form": "add"},
-                      status=exc.http_status)  # fmt: skip
+        return failed_page(request, db, info, project_id, "add", exc, form)
     return _back(f"/projects/{project_id}/schedule", f"row-{t['id']}")
 
 
@@ -437,10 +436,25 @@ def save_baseline(request: Request, project_id: int, form: FormData, db: DB, inf
         with db.uow() as s:
             scheduling.save_baseline(s, info.actor, project_id, number=number, name=form.get("name", ""))
     except CharterError as exc:
-        err = {"form": "baseline", "message": exc.message, "field": exc.field}
-        return table_page(request, db, info, project_id, error=err, values={**form, "_form": "baseline"},
-                      status=exc.http_status)  # fmt: skip
+        return failed_page(request, db, info, project_id, "baseline", exc, form)
     return _back(f"/projects/{project_id}/schedule?baseline={number}", "baselines")
+
+
+@router.post("/projects/{project_id}/schedule/status-date", response_class=HTMLResponse)
+def set_status_date(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    """Set the status date (remaining work is scheduled from it, completed work stays where it happened), or
+    clear it (`clear`)."""
+    try:
+        when = None
+        if not form.get("clear"):
+            when = tasks.parse_when(form.get("status_date") or "", "status_date")
+            if when is None:
+                raise ValidationError("give the status date, or clear it", field="status_date")
+        with db.uow() as s:
+            scheduling.set_status_date(s, info.actor, project_id, when, req_int(form, "version"))
+    except CharterError as exc:
+        return failed_page(request, db, info, project_id, "status-date", exc, form)
+    return _back(f"/projects/{project_id}/schedule", "status-date")
 
 
 @router.get("/projects/{project_id}/export")
@@ -487,7 +501,7 @@ async def import_plan(request: Request, project_id: int, form: FormData, db: DB,
         status = exc.http_status
         return await run_in_threadpool(
             lambda: table_page(request, db, info, project_id, error=err, values={**form, "_form": "import"},
-                           status=status)
+                               status=status)
         )  # fmt: skip
     # the table with what the import did (as `charter import` prints it): reloading the page asks the browser
     # to send the file again, which appends the rows once more, as the form says

@@ -12,18 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from charter.domain.errors import CharterError
 from charter.services import views
 from charter.web.forms import DB, Checked, FormData, req_int
-from charter.web.task_table import link_of, query_of, table_page
+from charter.web.task_table import failed_page, link_of, query_of
 
 router = APIRouter()
-
-
-def _failed(request: Request, db: DB, info: Any, project_id: int, form_name: str, exc: CharterError,
-            form: dict[str, str]) -> HTMLResponse:  # fmt: skip
-    if exc.http_status == 404 and exc.field is None:
-        raise exc
-    err = {"form": form_name, "message": exc.message, "field": exc.field}
-    return table_page(request, db, info, project_id, error=err, values={**form, "_form": form_name},
-                  status=exc.http_status)  # fmt: skip
 
 
 @router.post("/projects/{project_id}/views", response_class=HTMLResponse)
@@ -33,7 +24,7 @@ def save_view(request: Request, project_id: int, form: FormData, db: DB, info: C
             v = views.create_view(s, info.actor, project_id, name=form.get("name") or "",
                                   query=query_of(form), shared=form.get("shared") == "on")  # fmt: skip
     except CharterError as exc:
-        return _failed(request, db, info, project_id, "view", exc, form)
+        return failed_page(request, db, info, project_id, "view", exc, form)
     return RedirectResponse(link_of(project_id, v), status_code=303)
 
 
@@ -52,7 +43,7 @@ def change_view(
         with db.uow() as s:
             v = views.update_view(s, info.actor, project_id, view_id, req_int(form, "version"), **changes)
     except CharterError as exc:
-        return _failed(request, db, info, project_id, f"view-{view_id}", exc, form)
+        return failed_page(request, db, info, project_id, f"view-{view_id}", exc, form)
     return RedirectResponse(link_of(project_id, v), status_code=303)
 
 
@@ -64,5 +55,5 @@ def delete_view(
         with db.uow() as s:
             views.delete_view(s, info.actor, project_id, view_id, req_int(form, "version"))
     except CharterError as exc:
-        return _failed(request, db, info, project_id, f"view-{view_id}", exc, form)
+        return failed_page(request, db, info, project_id, f"view-{view_id}", exc, form)
     return RedirectResponse(f"/projects/{project_id}/schedule", status_code=303)

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from charter.domain.errors import ValidationError
+from charter.domain.errors import CharterError, ValidationError
 from charter.domain.roles import Perm
 from charter.services import custom_fields, projects, scheduling, views, work_packages
 from charter.services.authz import can_in_packages
@@ -237,3 +237,21 @@ def table_page(
         },
         status,
     )
+
+
+def failed_page(
+    request: Request,
+    db: Any,
+    info: Any,
+    project_id: int,
+    form_name: str,
+    exc: CharterError,
+    form: dict[str, str],
+) -> HTMLResponse:
+    """The table again after one of its forms failed: the error beside that form (`form_name`), what was typed
+    kept, the error's status; a project or an object the actor cannot see stays a 404."""
+    if exc.http_status == 404 and exc.field is None:
+        raise exc
+    err = {"form": form_name, "message": exc.message, "field": exc.field}
+    return table_page(request, db, info, project_id, error=err, values={**form, "_form": form_name},
+                      status=exc.http_status)  # fmt: skip

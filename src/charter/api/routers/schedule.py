@@ -43,8 +43,10 @@ def recompute(project_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
         return scheduling.plan_changed(s, project_id)
 
 
-@router.put("/projects/{project_id}/schedule/status-date", response_model=S.RecomputeOut)
+@router.put("/projects/{project_id}/schedule/status-date", response_model=S.StatusDateOut)
 def set_status_date(project_id: int, body: S.StatusDateIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """Set (or with null clear) the status date: completed work stays where it happened, remaining work is
+    scheduled from it. `version`: the schedule's `settings_version`; a stale one is a 409 with the current."""
     with db.uow() as s:
         when = tasks.parse_when(body.status_date, "status_date")
         return scheduling.set_status_date(s, actor, project_id, when, body.version)

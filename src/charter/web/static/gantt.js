@@ -86,7 +86,7 @@
     var x = 0, clips = "";
     COLS.forEach(function (c) { clips += '<clipPath id="g-clip-' + c.key + '"><rect x="' + x + '" y="0" width="' + (c.w - 6) + '" height="' + ROW + '"/></clipPath>'; c.x = x; x += c.w; });
     this.grid.innerHTML = "<defs>" + clips + '</defs><g class="grid-rows"></g>';
-    this.chart.innerHTML = defs + '</defs><g class="bg"></g><g class="rows"></g><g class="links"></g><g class="bars"></g><line class="today" y1="0"/>';
+    this.chart.innerHTML = defs + '</defs><g class="bg"></g><g class="rows"></g><g class="links"></g><g class="bars"></g><line class="today" y1="0"/><line class="status-date" y1="0"/>';
     this.gridHead.innerHTML = COLS.map(function (c) {
       return '<text x="' + (c.x + 4) + '" y="' + (HEAD - 12) + '" class="colhead">' + c.title + "</text>";
     }).join("") + '<line x1="0" x2="' + GRID_W + '" y1="' + (HEAD - 0.5) + '" y2="' + (HEAD - 0.5) + '" class="sep"/>';
@@ -96,6 +96,7 @@
     this.linksG = this.chart.querySelector(".links");
     this.barsG = this.chart.querySelector(".bars");
     this.todayLine = this.chart.querySelector(".today");
+    this.statusLine = this.chart.querySelector(".status-date");
 
     var self = this, pending = false;
     this.scroller.addEventListener("scroll", function () {
@@ -142,6 +143,7 @@
       if (t.bf != null && t.bf > hi) hi = t.bf;
     });
     this.today = parse(data.today);
+    this.statusDate = data.status_date ? parse(data.status_date) : null;
     var d0 = new Date(lo - 7 * DAY); d0.setUTCHours(0, 0, 0, 0);
     d0 = new Date(d0.getTime() - ((d0.getUTCDay() + 6) % 7) * DAY);
     this.t0 = d0.getTime();
@@ -234,6 +236,10 @@
       var tx = this.x(this.today);
       this.todayLine.setAttribute("x1", tx); this.todayLine.setAttribute("x2", tx); this.todayLine.setAttribute("y2", h);
     }
+    // the status date (remaining work is scheduled from it): a line of its own, hidden when none is set
+    var sx = this.statusDate != null ? this.x(this.statusDate) : -1;
+    this.statusLine.setAttribute("x1", sx); this.statusLine.setAttribute("x2", sx);
+    this.statusLine.setAttribute("y2", this.statusDate != null ? h : 0);
     this.first = -1;
     if (m) m.laid = performance.now();
     this.renderRows(true);
