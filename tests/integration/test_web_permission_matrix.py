@@ -224,6 +224,8 @@ ACCOUNT_ROWS: tuple[Op, ...] = (
 
 PROJECT_ROWS: tuple[Op, ...] = (
     Op("/projects", authenticated(), form=lambda w, c: {"key": "NEW", "name": "New project"}),
+    Op("/projects/import", authenticated(), "a two-task CSV plan as a new project",
+       form=lambda w, c: {"key": "NEW", "format": "csv"}, files=lambda w, c: api._plan_csv()),
     Op("/projects/{project_id}/charter", in_p1("pm"), url=p1("/charter"),
        form=lambda w, c: {"version": "1", "objectives": "Ship it"}),
     Op("/projects/{project_id}/charter", api.in_p2("outsider"), "P2", url=lambda w, c: f"/projects/{w.p2}/charter",

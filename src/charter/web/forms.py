@@ -30,6 +30,25 @@ async def _form(request: Request) -> dict[str, str]:
 FormData = Annotated[dict[str, str], Depends(_form)]
 
 
+async def uploaded_file(request: Request, what: str, field: str = "file") -> tuple[bytes, str]:
+    """(content, file name) of a form's file up to the instance's upload limit; none chosen, an empty file or
+    a larger one is a 422 on `field` (`what`: "a plan file", for the message)."""
+    from charter.config import get_settings
+
+    upload = (await request.form()).get(field)
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise ValidationError(f"choose {what}", field=field)
+    limit = get_settings().max_upload_bytes
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationError(
+            f"the file is larger than the limit of {limit // (1024 * 1024)} MB", field=field
+        )
+    if not data:
+        raise ValidationError("the file is empty", field=field)
+    return data, upload.filename
+
+
 def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db

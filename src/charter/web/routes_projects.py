@@ -6,12 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from charter.domain.errors import CharterError, Conflict
-from charter.services import accounts, org, projects, roles, time_entries, work_packages
+from charter.services import accounts, interchange, org, projects, roles, time_entries, work_packages
 from charter.services import project_journal as journal_view
 from charter.web.app import render
-from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_int
+from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_int, uploaded_file
+from charter.web.task_table import table_page
 
 router = APIRouter()
 
@@ -123,11 +125,39 @@ def create_project(request: Request, form: FormData, db: DB, info: Checked) -> R
             request,
             db,
             info,
-            error={"message": exc.message, "field": exc.field},
+            error={"form": "new", "message": exc.message, "field": exc.field},
             values=form,
             status=exc.http_status,
         )
     return RedirectResponse(f"/projects/{p['id']}", status_code=303)
+
+
+@router.post("/projects/import", response_class=HTMLResponse)
+async def import_project(request: Request, form: FormData, db: DB, info: Checked) -> Response:
+    """A new project from a plan file (MS Project XML, CSV, Excel, or with charter[mpxj] and Java what MPXJ
+    reads), as `charter import FILE --key KEY` and POST /api/v1/imports make it: all rows or none. Answers with
+    the new project's task table and what the import did."""
+    try:
+        data, source = await uploaded_file(request, "a plan file")
+        fmt = interchange.guess_format(source, form.get("format") or None)
+        plan = await run_in_threadpool(interchange.read_plan, data, fmt)
+        key, name = (form.get("key") or "").strip(), (form.get("name") or "").strip() or None
+
+        def write() -> dict[str, Any]:  # in a worker thread: the transaction never holds up the event loop
+            with db.uow() as s:
+                return interchange.import_plan(s, info.actor, plan, key=key, name=name, source=source)
+
+        result = await run_in_threadpool(write)
+    except CharterError as exc:
+        err = {"form": "import", "message": exc.message.split("\n")[0], "field": exc.field or "file",
+               "problems": (exc.details or {}).get("problems") or []}  # fmt: skip
+        status = exc.http_status
+        return await run_in_threadpool(
+            lambda: _list(request, db, info, error=err, values=form, status=status)
+        )
+    return await run_in_threadpool(
+        lambda: table_page(request, db, info, result["project_id"], imported={**result, "source": source})
+    )
 
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse)

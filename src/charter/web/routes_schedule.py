@@ -14,7 +14,6 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from charter import etag
-from charter.config import get_settings
 from charter.domain.errors import BadRequest, CharterError, Conflict, PermissionDenied, ValidationError
 from charter.domain.roles import Perm
 from charter.services import (
@@ -33,7 +32,7 @@ from charter.services.authz import can, work_package_target
 from charter.services.context import now
 from charter.web.app import render, templates
 from charter.web.discussion import discussion
-from charter.web.forms import DB, Checked, FormData, Session, opt_int, req_int
+from charter.web.forms import DB, Checked, FormData, Session, opt_int, req_int, uploaded_file
 from charter.web.session import check_csrf
 from charter.web.task_table import edit_map, failed_page, table_page
 
@@ -471,21 +470,10 @@ def export_plan(request: Request, project_id: int, db: DB, info: Session, format
 async def import_plan(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
     """A plan file appended to this project: MS Project XML, CSV, Excel, or (with charter[mpxj] and Java)
     .mpp, .xer, .pmxml, .mpx and the other formats MPXJ reads. All rows or none."""
-    upload = (await request.form()).get("file")
     try:
-        if upload is None or isinstance(upload, str) or not upload.filename:
-            raise ValidationError("choose a plan file", field="file")
-        limit = get_settings().max_upload_bytes
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            raise ValidationError(
-                f"the file is larger than the limit of {limit // (1024 * 1024)} MB", field="file"
-            )
-        if not data:
-            raise ValidationError("the file is empty", field="file")
-        fmt = interchange.guess_format(upload.filename, form.get("format") or None)
+        data, source = await uploaded_file(request, "a plan file")
+        fmt = interchange.guess_format(source, form.get("format") or None)
         plan = await run_in_threadpool(interchange.read_plan, data, fmt)
-        source = upload.filename
 
         def write() -> dict[str, Any]:  # in a worker thread: the transaction never holds up the event loop
             with db.uow() as s:

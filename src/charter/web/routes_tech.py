@@ -11,12 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from charter.config import get_settings
 from charter.domain.errors import CharterError, ValidationError
 from charter.domain.quality import ConcernArea
 from charter.services import accounts, closure, desks, projects, search, tech, tech_plans, work_packages
 from charter.web.app import render
-from charter.web.forms import DB, Checked, FormData, Session
+from charter.web.forms import DB, Checked, FormData, Session, uploaded_file
 
 router = APIRouter()
 MAX_STEPS = tech_plans.MAX_STEPS
@@ -94,21 +93,9 @@ def inventory_page(request: Request, db: DB, info: Session, project: int | None 
 
 @router.post("/tech/import", response_class=HTMLResponse)
 async def import_page(request: Request, form: FormData, db: DB, info: Checked) -> Response:
-    raw = await request.form()
-    upload = raw.get("file")
     try:
         pid = _int(form.get("project_id"), "project_id")
-        if upload is None or isinstance(upload, str):
-            raise ValidationError("choose a CSV, CycloneDX or SPDX file", field="file")
-        limit = get_settings().max_upload_bytes
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            raise ValidationError(
-                f"the file is larger than the limit of {limit // (1024 * 1024)} MB", field="file"
-            )
-        if not data:
-            raise ValidationError("the file is empty", field="file")
-        filename = upload.filename or ""
+        data, filename = await uploaded_file(request, "a CSV, CycloneDX or SPDX file")
 
         def write() -> None:  # in a worker thread: the import's transaction never holds up the event loop
             with db.uow() as s:
