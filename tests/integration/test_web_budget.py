@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from charter.app import create_app
 from charter.persistence.db import Database
-from charter.services import accounts, budget, procurement
+from charter.services import accounts, budget, journal, procurement
 from charter.services.context import now
 from webhelpers import PW, login
 
@@ -265,9 +265,24 @@ def test_an_expense_with_its_receipt_through_the_form(web: Any, db: Database, se
     assert got.status_code == 200 and got.content == PDF
     assert got.headers["content-disposition"].startswith("attachment;")
     assert got.headers["x-content-type-options"] == "nosniff"
+    # a receipt attached by mistake is removed from the page (journaled); another expense's id is a 404
+    receipt_id = link.group(1).rsplit("/", 1)[1]
+    remove = f"{link.group(1)}/delete"
+    assert f'action="{remove}"' in html and 'aria-label="Remove the receipt cables.pdf"' in html
+    wrong = f"/projects/{p}/budget/expenses/{ex['Taxi']['id']}/receipts/{receipt_id}/delete"
+    assert client.post(wrong, data={"csrf_token": token}).status_code == 404
+    assert client.post(remove, data={}).status_code == 403  # no CSRF token
+    assert client.post(remove, data={"csrf_token": token}).status_code == 303
+    assert client.get(link.group(1)).status_code == 404
+    with db.uow(readonly=True) as s:
+        kept = {e["description"]: e for e in budget.list_expenses(s, seed.actor("pm"), p)}
+        gone = journal.entries(s, project_id=p, entity_type="expense_receipt", entity_id=receipt_id)
+    assert kept["Cables"]["receipts"] == [] and [x["filename"] for x in kept["Taxi"]["receipts"]] == ["t.png"]
+    assert [e["action"] for e in gone] == ["delete", "create"]  # newest first
     # a stakeholder reads no budget: refused as the service decides
     login(client, "stakeholder")
     assert client.get(link.group(1)).status_code == 403
+    assert "Remove the receipt" not in client.get(f"/projects/{p}/budget").text
 
 
 def test_order_invoice_release_and_contracts_through_the_forms(web: Any, db: Database, seed: Any) -> None:

@@ -367,6 +367,9 @@ BUDGET_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/budget/expenses/{expense_id}/receipts", in_p1("pm"),
        url=_id(lambda w: api._expense(w), "/projects/{p1}/budget/expenses/{id}/receipts"),
        files=lambda w, c: {"receipt": ("r.pdf", b"%PDF-1.4 receipt", "application/pdf")}),
+    Op("/projects/{project_id}/budget/expenses/{expense_id}/receipts/{attachment_id}/delete", in_p1("pm"),
+       url=lambda w, c: "/projects/{p1}/budget/expenses/{}/receipts/{}/delete".format(
+           *api._expense(w, receipt=True), p1=w.p1)),
     Op("/projects/{project_id}/budget/fixed-costs", in_p1("pm"), url=p1("/budget/fixed-costs"),
        form=lambda w, c: {"task_id": str(w.tasks["a"]), "description": "Licence", "amount": "50.00"}),
     Op("/projects/{project_id}/budget/fixed-costs/{cost_id}/edit", in_p1("pm"), "change",

@@ -231,6 +231,29 @@ async def add_receipt(
     return await run_in_threadpool(go)
 
 
+@router.post(
+    "/projects/{project_id}/budget/expenses/{expense_id}/receipts/{attachment_id}/delete",
+    response_class=HTMLResponse,
+)
+def remove_receipt(
+    request: Request,
+    project_id: int,
+    expense_id: int,
+    attachment_id: int,
+    db: DB,
+    info: Checked,
+    form: FormData,
+) -> Response:
+    """Remove a receipt attached by mistake (the journal keeps its name, size and digest)."""
+    try:
+        with db.uow() as s:
+            budget.delete_receipt(s, info.actor, project_id, expense_id, attachment_id)
+    except (ValidationError, Conflict) as exc:
+        err = errors_of(exc, f"receipt-{expense_id}")
+        return _budget_page(request, db, info, project_id, err, form, exc.http_status)
+    return _back(f"/projects/{project_id}/budget", "expenses")
+
+
 @router.get("/projects/{project_id}/budget/expenses/{expense_id}/receipts/{attachment_id}")
 def get_receipt(project_id: int, expense_id: int, attachment_id: int, db: DB, info: Session) -> Response:
     """Always a download (Content-Disposition: attachment, nosniff): an upload is never shown inline."""
