@@ -55,7 +55,13 @@ def _err(exc: CharterError, form: str) -> dict[str, Any]:
 
 def _refusal(exc: CharterError) -> bool:
     """Refusals about the page itself (not about a field) are rendered as the error page."""
-    return exc.http_status in (401, 403, 404) and exc.field in (None, "project", "item_id", "meeting_id")
+    return exc.http_status in (401, 403, 404) and exc.field in (
+        None,
+        "project",
+        "item_id",
+        "meeting_id",
+        "entry_id",
+    )
 
 
 def _people(s: Any, actor: Any, project_id: int) -> list[dict[str, Any]]:
@@ -372,19 +378,23 @@ def plan_page(request: Request, project_id: int, db: DB, info: Session) -> HTMLR
     return _plan_page(request, db, info, project_id)
 
 
+def _plan_values(form: dict[str, str]) -> dict[str, Any]:
+    """A plan entry's fields from its form (the add form and an entry's edit form): the audience's one id."""
+    audience = form.get("audience") or "project"
+    return {"information": form.get("information", ""), "audience": audience,
+            "audience_user_id": opt_int(form, "audience_user_id") if audience == "user" else None,
+            "audience_department_id": opt_int(form, "audience_department_id") if audience == "department" else None,
+            "audience_role_id": opt_int(form, "audience_role_id") if audience == "role" else None,
+            "frequency": form.get("frequency") or "weekly", "channel": form.get("channel") or "in_app",
+            "owner_id": opt_int(form, "owner_id"), "starts_on": opt_date(form, "starts_on")}  # fmt: skip
+
+
 @router.post(P + "/comm-plan", response_class=HTMLResponse)
 def plan_create(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
     try:
-        audience = form.get("audience") or "project"
+        values = _plan_values(form)
         with db.uow() as s:
-            comm_plan.create_entry(
-                s, info.actor, project_id, information=form.get("information", ""), audience=audience,
-                audience_user_id=opt_int(form, "audience_user_id") if audience == "user" else None,
-                audience_department_id=opt_int(form, "audience_department_id") if audience == "department" else None,
-                audience_role_id=opt_int(form, "audience_role_id") if audience == "role" else None,
-                frequency=form.get("frequency") or "weekly", channel=form.get("channel") or "in_app",
-                owner_id=opt_int(form, "owner_id"), starts_on=opt_date(form, "starts_on"),
-            )  # fmt: skip
+            comm_plan.create_entry(s, info.actor, project_id, **values)
     except CharterError as exc:
         if _refusal(exc):
             raise
@@ -405,6 +415,35 @@ def plan_check(request: Request, project_id: int, db: DB, info: Checked) -> Resp
     with db.uow() as s:
         flagged = comm_plan.flag_overdue(s, info.actor, project_id)
     return _plan_page(request, db, info, project_id, flagged=len(flagged))
+
+
+@router.post(P + "/comm-plan/{entry_id}", response_class=HTMLResponse)
+def plan_update(
+    request: Request, project_id: int, entry_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    """Change an entry (what, to whom, how often, how, who owns it, from when; paused when not active)."""
+    try:
+        values = _plan_values(form)
+        for key in ("owner_id", "starts_on"):  # left empty: as they were
+            if values[key] is None:
+                del values[key]
+        values["active"] = form.get("active") == "on"
+        with db.uow() as s:
+            comm_plan.update_entry(s, info.actor, project_id, entry_id, req_int(form, "version"), **values)
+    except CharterError as exc:
+        if _refusal(exc):
+            raise
+        return _plan_page(request, db, info, project_id, error=_err(exc, f"plan-{entry_id}"),
+                          values={**form, "_form": f"plan-{entry_id}"}, status=exc.http_status)  # fmt: skip
+    return _back(f"/projects/{project_id}/comm-plan#entry-{entry_id}")
+
+
+@router.post(P + "/comm-plan/{entry_id}/delete", response_class=HTMLResponse)
+def plan_delete(request: Request, project_id: int, entry_id: int, db: DB, info: Checked) -> Response:
+    """Remove an entry made by mistake (the journal keeps it); one that ended is better paused."""
+    with db.uow() as s:
+        comm_plan.delete_entry(s, info.actor, project_id, entry_id)
+    return _back(f"/projects/{project_id}/comm-plan")
 
 
 # --------------------------------------------------------------------------------------------- meetings
