@@ -1,7 +1,7 @@
-"""`charter task list|show|add|update|delete|link|unlink|assign` and `charter wp list|add|update`: the plan's
-tasks, their links and assignees, and its work packages, from the command line. Every change goes through
-the same services as the web pages and the API (permissions, validation, the schedule recomputed in the same
-transaction, the journal)."""
+"""`charter task list|show|add|update|delete|link|link-update|unlink|assign` and `charter wp list|add|update`:
+the plan's tasks, their links and assignees, and its work packages, from the command line. Every change goes
+through the same services as the web pages and the API (permissions, validation, the schedule recomputed in
+the same transaction, the journal)."""
 
 from __future__ import annotations
 
@@ -186,7 +186,9 @@ def show_cmd(project: Project, task: TaskRef, as_json: JsonFlag = False) -> None
             console.print(f"[bold]{side.capitalize()}[/bold]")
             for lk in links:
                 lag = f" {lk['lag_text']}" if lk["lag"] else ""
-                console.print(f"  {lk['task_wbs_code']} {escape(lk['task_name'])} — {lk['type']}{lag}")
+                console.print(
+                    f"  {lk['task_wbs_code']} {escape(lk['task_name'])} — {lk['type']}{lag} (link {lk['id']})"
+                )
     if t["description"]:
         console.print("\n" + escape(t["description"]))
 
@@ -411,6 +413,39 @@ def link_cmd(
         lk,
         as_json,
         f"Linked {escape(pred)} → {escape(succ)} ({lk['type']}{' ' + lk['lag_text'] if lk['lag'] else ''}).",
+    )
+
+
+@task_app.command("link-update")
+def link_update_cmd(
+    project: Project,
+    link_id: Annotated[int, typer.Argument(help="The link's id (`charter task show` lists them).")],
+    type_: Annotated[str | None, typer.Option("--type", help="The new type: FS, SS, FF or SF.")] = None,
+    lag: Annotated[
+        str | None, typer.Option(help="The new lag: 2d, -1d, 4h, 50% (of the predecessor) or 3ed (elapsed).")
+    ] = None,
+    version: Version = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a link's type or lag in place (what is not given stays as it is)."""
+    if type_ is None and lag is None:
+        raise ValidationError("nothing to change: give --type or --lag", field="type")
+
+    def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
+        current = version if version is not None else tasks.get_link(s, a, pid, link_id)["version"]
+        lk = tasks.update_link(s, a, pid, link_id, current, type=type_.upper() if type_ else None, lag=lag)
+        ends = {
+            f"{k}_wbs_code": tasks.get_task(s, a, pid, lk[f"{k}_id"])["wbs_code"] for k in ("pred", "succ")
+        }
+        return {**lk, **ends}
+
+    lk = run_in_project(project, go)
+    lag_text = f" {lk['lag_text']}" if lk["lag"] else ""
+    print_result(
+        lk,
+        as_json,
+        f"Link {lk['id']} {lk['pred_wbs_code']} → {lk['succ_wbs_code']} is now {lk['type']}{lag_text}"
+        f" (version {lk['version']}).",
     )
 
 

@@ -726,6 +726,12 @@ def find_link(s: Session, actor: Actor, project_id: int, pred_id: int, succ_id: 
     return link_dict(lk, _minutes_per_day(s, project_id))
 
 
+def get_link(s: Session, actor: Actor, project_id: int, link_id: int) -> dict[str, Any]:
+    """One link by its id (the CLI reads its version before changing it)."""
+    project_for(s, actor, project_id)
+    return link_dict(_link(s, project_id, link_id), _minutes_per_day(s, project_id))
+
+
 def _link(s: Session, project_id: int, link_id: int) -> TaskLink:
     lk = s.get(TaskLink, link_id)
     if lk is None or lk.project_id != project_id:

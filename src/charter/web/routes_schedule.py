@@ -412,6 +412,29 @@ def add_link(request: Request, project_id: int, form: FormData, db: DB, info: Ch
     return _back(f"/projects/{project_id}/schedule", "add-link")
 
 
+@router.post("/projects/{project_id}/links/{link_id}", response_class=HTMLResponse)
+def edit_link(
+    request: Request, project_id: int, link_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    """A link's type and lag changed in place (MS Project's Task Dependency dialog), from the task page."""
+    back_task = req_int(form, "back_task")
+    name = f"link-{link_id}"
+    try:
+        version = req_int(form, "version")
+        with db.uow() as s:
+            tasks.update_link(s, info.actor, project_id, link_id, version, type=form.get("type") or None,
+                              lag=(form.get("lag") or "").strip() or "0")  # fmt: skip
+    except CharterError as exc:
+        if exc.http_status == 404 and exc.field is None:
+            raise
+        if exc.http_status == 404:  # the link is gone: no row to show the error beside
+            name = "link"
+        err = {"form": name, "message": exc.message, "field": exc.field}
+        return _task_page(request, db, info, project_id, back_task, error=err, values={**form, "_form": name},
+                          status=exc.http_status)  # fmt: skip
+    return _back(f"/projects/{project_id}/tasks/{back_task}", "links")
+
+
 @router.post("/projects/{project_id}/links/{link_id}/delete", response_class=HTMLResponse)
 def remove_link(
     request: Request, project_id: int, link_id: int, form: FormData, db: DB, info: Checked
@@ -540,6 +563,10 @@ def _task_page(
     preds = [(lk, by_id.get(lk["pred_id"])) for lk in sched["links"] if lk["succ_id"] == task_id]
     succs = [(lk, by_id.get(lk["succ_id"])) for lk in sched["links"] if lk["pred_id"] == task_id]
     editable = edit.get(task["work_package_id"], False)
+    # a link is changed by whoever may edit its successor (this task for a predecessor, the other task for a
+    # successor)
+    link_edit = {lk["id"]: editable for lk, _ in preds}
+    link_edit |= {lk["id"]: bool(o and edit.get(o["work_package_id"], False)) for lk, o in succs}
     assigned = any(a["user_id"] == actor.user_id for a in task["assignees"])
     return render(
         request,
@@ -551,6 +578,7 @@ def _task_page(
             "preds": preds,
             "succs": succs,
             "editable": editable,
+            "link_edit": link_edit,
             "may_progress": editable or (progress and assigned),
             "may_assign": team,
             "members": sorted(members.items(), key=lambda m: m[1]),
