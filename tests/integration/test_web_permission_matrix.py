@@ -202,6 +202,13 @@ def _web_field(w: World, suffix: str = "", *, archived: bool = False) -> str:
     return f"/projects/{w.p1}/fields/{f['id']}{suffix}"
 
 
+def _saved_baseline(w: World, c: str) -> None:
+    from charter.services import scheduling
+
+    with w.db.uow() as s:
+        scheduling.save_baseline(s, w.actor("pm"), w.p1, number=1, name="Approved plan")
+
+
 def _cal_form(w: World, c: str) -> dict[str, Any]:
     """The calendar form: every day, round the clock."""
     return {"version": "1", "name": "24x7", "shifts": "00:00-24:00", **{f"day_{i}": "on" for i in range(7)}}
@@ -276,6 +283,8 @@ SCHEDULE_ROWS: tuple[Op, ...] = (
        url=lambda w, c: f"/projects/{w.p1}/links/{w.links['ab']}/delete",
        form=lambda w, c: {"version": "1", "back_task": str(w.tasks["b"])}),
     Op("/projects/{project_id}/baselines", in_p1("pm"), url=p1("/baselines"), form=lambda w, c: {"number": "1"}),
+    Op("/projects/{project_id}/baselines/{number}/delete", in_p1("pm"), "baseline 1, saved first",
+       url=p1("/baselines/1/delete"), prepare=_saved_baseline),
     Op("/projects/{project_id}/schedule/status-date", in_p1("pm"), url=p1("/schedule/status-date"),
        form=lambda w, c: {"version": "1", "status_date": "2031-01-06T09:00"}),
     Op("/projects/{project_id}/tasks/{task_id}", in_p1("pm", "task_leader", "worker"),

@@ -1,4 +1,4 @@
-"""`charter schedule`, `charter import`, `charter export`, `charter baseline save|list`."""
+"""`charter schedule`, `charter import`, `charter export`, `charter baseline save|list|delete`."""
 
 from __future__ import annotations
 
@@ -264,3 +264,22 @@ def baseline_list(project: ProjectArg, as_json: JsonFlag = False) -> None:
             str(b["tasks"]),
         )
     console.print(t if rows else "No baselines saved.")
+
+
+@baseline_app.command("delete")
+def baseline_delete(
+    project: ProjectArg,
+    number: Annotated[
+        int, typer.Argument(help="The baseline's number (0-10), as `charter baseline list` shows.")
+    ],
+) -> None:
+    """Delete a saved baseline (MS Project's Clear Baseline); the journal keeps what it held."""
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            pid = projects.find_project_id(s, actor, project)
+            scheduling.delete_baseline(s, actor, pid, number)
+    finally:
+        db.dispose()
+    console.print(f"Baseline {number} deleted.")

@@ -462,6 +462,19 @@ def save_baseline(request: Request, project_id: int, form: FormData, db: DB, inf
     return _back(f"/projects/{project_id}/schedule?baseline={number}", "baselines")
 
 
+@router.post("/projects/{project_id}/baselines/{number}/delete", response_class=HTMLResponse)
+def remove_baseline(
+    request: Request, project_id: int, number: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    """Clear a saved baseline (MS Project's Clear Baseline); the journal keeps what it held."""
+    try:
+        with db.uow() as s:
+            scheduling.delete_baseline(s, info.actor, project_id, number)
+    except CharterError as exc:
+        return failed_page(request, db, info, project_id, "baseline-delete", exc, form)
+    return _back(f"/projects/{project_id}/schedule", "baselines")
+
+
 @router.post("/projects/{project_id}/schedule/status-date", response_class=HTMLResponse)
 def set_status_date(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
     """Set the status date (remaining work is scheduled from it, completed work stays where it happened), or
