@@ -229,6 +229,19 @@ ACCOUNT_ROWS: tuple[Op, ...] = (
        url=lambda w, c: _revoke_url(lambda x: "pm")(w, c)),
 )  # fmt: skip
 
+WP_EDIT = "/projects/{project_id}/work-packages/{wp_id}"
+
+
+def _wp_url(wp: Callable[[World], int]) -> Url:
+    return lambda w, c: f"/projects/{w.p1}/work-packages/{wp(w)}"
+
+
+def _wp_form(wp: Callable[[World], int], **fields: str | Callable[[World], str]) -> Form:
+    """The Edit form of a package: its current version and `fields` (a callable is given the world)."""
+    return lambda w, c: {"version": str(api._wp_version(w, wp(w))),
+                         **{k: v(w) if callable(v) else v for k, v in fields.items()}}  # fmt: skip
+
+
 PROJECT_ROWS: tuple[Op, ...] = (
     Op("/projects", authenticated(), form=lambda w, c: {"key": "NEW", "name": "New project"}),
     Op("/projects/import", authenticated(), "a two-task CSV plan as a new project",
@@ -245,6 +258,17 @@ PROJECT_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {"name": "Sub", "parent_id": str(w.wp_a)}),
     Op("/projects/{project_id}/work-packages", but(nowhere(), outsider="404"), "under P2's package through P1",
        url=p1("/work-packages"), form=lambda w, c: {"name": "Sneaky", "parent_id": str(w.wp_p2)}),
+    # the project page's Edit form of a package, as PATCH …/work-packages/{wp_id}
+    Op(WP_EDIT, in_p1("pm", "task_leader"), "WP-A", url=_wp_url(lambda w: w.wp_a),
+       form=_wp_form(lambda w: w.wp_a, description="How we do it", parent_id="")),
+    Op(WP_EDIT, in_p1("pm", "task_leader"), "WP-A.1", url=_wp_url(lambda w: w.wp_a1),
+       form=_wp_form(lambda w: w.wp_a1, name="Renamed", parent_id=lambda w: str(w.wp_a))),
+    Op(WP_EDIT, in_p1("pm", "task_leader_b"), "WP-B", url=_wp_url(lambda w: w.wp_b),
+       form=_wp_form(lambda w: w.wp_b, name="Renamed")),
+    Op(WP_EDIT, in_p1("pm"), "move WP-A.1 to the top level", url=_wp_url(lambda w: w.wp_a1),
+       form=_wp_form(lambda w: w.wp_a1, parent_id="")),
+    Op(WP_EDIT, but(nowhere(), outsider="404"), "P2's package through P1", url=_wp_url(lambda w: w.wp_p2),
+       form=_wp_form(lambda w: w.wp_p2, name="Hijacked")),
 )  # fmt: skip
 
 ROLE_ROWS: tuple[Op, ...] = (

@@ -154,6 +154,18 @@ def _get(s: Session, project_id: int, wp_id: int, field: str = "work_package_id"
     return w
 
 
+NAME_MAX = 200  # the column's width
+
+
+def _name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("the work package needs a name", field="name")
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"a work package's name is at most {NAME_MAX} characters", field="name")
+    return name
+
+
 def create_work_package(
     s: Session,
     actor: Actor,
@@ -169,12 +181,10 @@ def create_work_package(
         _get(s, project_id, parent_id, "parent_id")
         target = work_package_target(s, parent_id)
     project_for(s, actor, project_id, Perm.WBS_EDIT, target)
-    if not name.strip():
-        raise ValidationError("the work package needs a name", field="name")
     w = WorkPackage(
         project_id=project_id,
         parent_id=parent_id,
-        name=name.strip(),
+        name=_name(name),
         description=description,
         position=next_position(s, project_id, parent_id),
         created_at=now(),
@@ -203,6 +213,8 @@ def update_work_package(
     project_for(s, actor, project_id, Perm.WBS_EDIT, work_package_target(s, wp_id))
     if w.version != version:
         raise stale("work package", version, wp_dict(w))
+    if "parent_id" in changes and changes["parent_id"] == w.parent_id:
+        del changes["parent_id"]  # staying where it is is no move (a form sends the parent it shows)
     if "parent_id" in changes and changes["parent_id"] is not None:
         new_parent = changes["parent_id"]
         _get(s, project_id, new_parent, "parent_id")
@@ -213,8 +225,8 @@ def update_work_package(
         project_for(s, actor, project_id, Perm.WBS_EDIT, work_package_target(s, new_parent))
     elif "parent_id" in changes and w.parent_id is not None:  # moving to the top level is a project change
         project_for(s, actor, project_id, Perm.WBS_EDIT, PROJECT_TARGET)
-    if "name" in changes and not (changes["name"] or "").strip():
-        raise ValidationError("the work package needs a name", field="name")
+    if "name" in changes:
+        changes["name"] = _name(changes["name"])
     before = journal.snapshot(w)
     for k, v in changes.items():
         setattr(w, k, v)

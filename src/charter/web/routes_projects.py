@@ -9,10 +9,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from charter.domain.errors import CharterError, Conflict
+from charter.domain.roles import Perm
 from charter.services import accounts, interchange, org, projects, roles, time_entries, work_packages
 from charter.services import project_journal as journal_view
+from charter.services.authz import can_in_packages
 from charter.web.app import render
-from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_int, uploaded_file
+from charter.web.forms import DB, Checked, FormData, Session, opt_date, opt_int, req_int, uploaded_file
 from charter.web.task_table import table_page
 
 router = APIRouter()
@@ -30,6 +32,8 @@ def home_context(db: DB, info: Any, project_id: int) -> dict[str, Any]:
             **roles.overview(s, actor, project_id),
             "wps": work_packages.list_work_packages(s, actor, project_id),
         }
+        # per package: may the actor edit it (the PM any, a Task Leader their own and what is below it)
+        ctx["wp_edit"] = can_in_packages(s, actor, project_id, Perm.WBS_EDIT, [w["id"] for w in ctx["wps"]])
         if "roles.manage" in caps:
             ctx["users"] = accounts.list_users(s, actor)
             ctx["departments"] = org.list_departments(s, actor)
@@ -227,6 +231,29 @@ def add_work_package(request: Request, project_id: int, form: FormData, db: DB, 
             )
     except CharterError as exc:
         return form_failed(request, db, info, project_id, "wp", exc, form)
+    return RedirectResponse(f"/projects/{project_id}#work", status_code=303)
+
+
+@router.post("/projects/{project_id}/work-packages/{wp_id}", response_class=HTMLResponse)
+def edit_work_package(
+    request: Request, project_id: int, wp_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    """Rename a package, describe it or move it (under another package, or with an empty `parent_id` to the
+    top level), as PATCH …/work-packages/{wp_id} and `charter wp update` do; the fields sent are the changes."""
+    form_name = f"wpe-{wp_id}"
+    try:
+        changes: dict[str, Any] = {k: form[k] for k in ("name", "description") if k in form}
+        if "parent_id" in form:
+            changes["parent_id"] = opt_int(form, "parent_id")
+        version = req_int(form, "version")
+        with db.uow() as s:
+            work_packages.update_work_package(s, info.actor, project_id, wp_id, version, **changes)
+    except Conflict as exc:
+        return form_failed(request, db, info, project_id, form_name, exc, form, current=exc.current or {})
+    except CharterError as exc:
+        if exc.http_status == 404:
+            raise
+        return form_failed(request, db, info, project_id, form_name, exc, form)
     return RedirectResponse(f"/projects/{project_id}#work", status_code=303)
 
 
