@@ -209,6 +209,16 @@ def _saved_baseline(w: World, c: str) -> None:
         scheduling.save_baseline(s, w.actor("pm"), w.p1, number=1, name="Approved plan")
 
 
+def _locked(w: World, c: str) -> None:
+    """P1's timesheets locked up to 2020-01-31 (by the PM)."""
+    import datetime as dt
+
+    from charter.services import timesheets
+
+    with w.db.uow() as s:
+        timesheets.set_lock(s, w.actor("pm"), w.p1, dt.date(2020, 1, 31))
+
+
 def _cal_form(w: World, c: str) -> dict[str, Any]:
     """The calendar form: every day, round the clock."""
     return {"version": "1", "name": "24x7", "shifts": "00:00-24:00", **{f"day_{i}": "on" for i in range(7)}}
@@ -394,6 +404,11 @@ TIME_ROWS: tuple[Op, ...] = (
     Op("/me/approvals/{entry_id}/{decision}", nowhere(), "P2's hours through P1", action="approve",
        url=lambda w, c: f"/me/approvals/{api._ts_entry('outsider', 'p2', submit=True)(w, c)}/approve",
        form=lambda w, c: {"project_id": str(w.p1)}),
+    # the Time page's lock form, as PUT …/timesheet-lock: the Project Manager's
+    Op("/projects/{project_id}/time/lock", in_p1("pm"), "lock", url=p1("/time/lock"),
+       form=lambda w, c: {"until": "2020-01-31"}),
+    Op("/projects/{project_id}/time/lock", in_p1("pm"), "unlock (locked up to 2020-01-31)", url=p1("/time/lock"),
+       prepare=_locked, form=lambda w, c: {"unlock": "1"}),
 )  # fmt: skip
 
 BUDGET_ROWS: tuple[Op, ...] = (

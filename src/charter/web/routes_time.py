@@ -206,16 +206,30 @@ def _time_filters(q: dict[str, str]) -> dict[str, Any]:
 @router.get("/projects/{project_id}/time", response_class=HTMLResponse)
 def project_time(request: Request, project_id: int, db: DB, info: Session) -> HTMLResponse:
     """The project's logged hours for those who run it: a filter form (GET, keeps its values), the entries,
-    totals per person, work package and status, and the same entries as CSV."""
-    q = dict(request.query_params)
+    totals per person, work package and status, and the same entries as CSV; for the PM, the timesheet lock."""
+    return _time_page(request, db, info, project_id)
+
+
+def _time_page(
+    request: Request,
+    db: DB,
+    info: Any,
+    project_id: int,
+    *,
+    lock_error: dict[str, Any] | None = None,
+    lock_values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    q = dict(request.query_params) if request.method == "GET" else {}
     values = {k: (q.get(k) or "").strip() for k in TIME_FILTERS}
     offset = int(q["offset"]) if (q.get("offset") or "").strip().isdecimal() else 0
     error: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
-    status = 200
     with db.uow(readonly=True) as s:
         project = projects.get_project(s, info.actor, project_id)
         choices = time_entries.filter_choices(s, info.actor, project_id)
+        may_lock = "timesheet.approve" in projects.capabilities(s, info.actor, project_id)
+        locked_until = timesheets.lock_date(s, project_id)
         try:
             filters = _time_filters(q)
             data = time_entries.project_entries(
@@ -227,9 +241,28 @@ def project_time(request: Request, project_id: int, db: DB, info: Session) -> HT
     ctx = {
         "title": f"{project['key']} · Time", "project": project, "choices": choices, "data": data,
         "values": values, "error": error, "query": query, "fmt_hours": timesheets.fmt_hours,
-        "page_size": PAGE_SIZE, "offset": offset,
+        "page_size": PAGE_SIZE, "offset": offset, "may_lock": may_lock, "locked_until": locked_until,
+        "lock_error": lock_error, "lock_values": {**(lock_values or {}), "_form": "lock"},
     }  # fmt: skip
     return render(request, "project_time.html", ctx, status)
+
+
+@router.post("/projects/{project_id}/time/lock", response_class=HTMLResponse)
+def lock_time(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    """Close a period: lock the project's timesheets up to and including `until` (or lift the lock with
+    `unlock`), as PUT /api/v1/projects/{id}/timesheet-lock and `charter timesheet lock` do; Project Manager only."""
+    try:
+        until = None if form.get("unlock") else opt_date(form, "until")
+        if until is None and not form.get("unlock"):
+            raise ValidationError("give the day to lock the timesheets up to, or unlock them", field="until")
+        with db.uow() as s:
+            timesheets.set_lock(s, info.actor, project_id, until)
+    except CharterError as exc:
+        if exc.http_status == 404:
+            raise
+        return _time_page(request, db, info, project_id, lock_error=errors_of(exc, "lock"), lock_values=form,
+                          status=exc.http_status)  # fmt: skip
+    return RedirectResponse(f"/projects/{project_id}/time#time-lock", status_code=303)
 
 
 @router.get("/projects/{project_id}/time.csv")
