@@ -175,19 +175,27 @@ def reject(
 @timesheet_app.command("lock")
 def lock(
     project: ProjectArg,
-    until: Annotated[str, typer.Option("--until", help="Lock every day up to and including this one.")],
+    until: Annotated[
+        str | None, typer.Option("--until", help="Lock every day up to and including this one.")
+    ] = None,
+    unlock: Annotated[
+        bool, typer.Option("--unlock", help="Remove the lock: every day is open again.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Lock a project's timesheets up to a day (Project Manager only)."""
+    """Lock a project's timesheets up to a day, or unlock them (Project Manager only)."""
+    if (until is None) == (not unlock):
+        fail("error: give --until DAY to lock, or --unlock (field: until)")
     db = open_db()
     try:
         with db.uow() as s:
             actor = acting(s)
             pid = projects.find_project_id(s, actor, project)
-            data = timesheets.set_lock(s, actor, pid, _day(until, "until"))
+            data = timesheets.set_lock(s, actor, pid, None if unlock else _day(until, "until"))
     finally:
         db.dispose()
-    print_result(data, as_json, f"Timesheets are locked until {data['until']}.")
+    text = f"Timesheets are locked until {data['until']}." if data["until"] else "Timesheets are not locked."
+    print_result(data, as_json, text)
 
 
 time_app = typer.Typer(
@@ -259,3 +267,38 @@ def time_list(
                              "work_package"), ("status", tot["by_status"], "status")):  # fmt: skip
         parts = ", ".join(f"{escape(r[key] or '(none)')} {fmt(r['minutes'])} h" for r in rows)
         console.print(f"Per {label}: {parts or '-'}")
+
+
+@time_app.command("actuals")
+def time_actuals(
+    project: Annotated[str, typer.Option("--project", "-p", help="Project key (e.g. CRM) or id.")],
+    every_task: Annotated[
+        bool, typer.Option("--all", help="Every task, also those without hours logged.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Planned against actual (approved) work per task, hours waiting for approval, and the % complete the
+    hours suggest (actual over planned work, at most 99 until the task is complete)."""
+    db = open_db()
+    try:
+        with db.uow(readonly=True) as s:
+            actor = acting(s)
+            data = timesheets.actuals(s, actor, projects.find_project_id(s, actor, project))
+    finally:
+        db.dispose()
+    rows = [t for t in data["tasks"] if every_task or t["actual_minutes"] or t["submitted_minutes"]]
+    if as_json:
+        print_json({**data, "tasks": rows})
+        return
+    fmt = timesheets.fmt_hours
+    t = Table("WBS", "task", "planned h", "actual h", "submitted h", "% complete", "suggested %",
+              title="Planned and actual work")  # fmt: skip
+    for r in rows:
+        over = r["planned_minutes"] and r["actual_minutes"] > r["planned_minutes"]
+        t.add_row(r["wbs_code"], escape(r["name"]) + (" [red](over plan)[/red]" if over else ""),
+                  fmt(r["planned_minutes"]), fmt(r["actual_minutes"]), fmt(r["submitted_minutes"]),
+                  f"{r['percent_complete']:g}",
+                  "—" if r["suggested_percent"] is None else f"{r['suggested_percent']:g}")  # fmt: skip
+    console.print(t)
+    if not rows:
+        console.print("No hours are logged on any task yet (--all lists every task).")

@@ -20,3 +20,8 @@ def subtree(parent: Mapping[int, int | None], roots: Iterable[int]) -> set[int]:
             out.add(w)
             todo.extend(children.get(w, []))
     return out
+
+
+def code_key(code: str) -> tuple[int, ...]:
+    """A WBS code's sort key: "1.10" after "1.9" (text order puts it before)."""
+    return tuple(int(x) for x in code.split(".") if x.isdecimal())

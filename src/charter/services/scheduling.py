@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from charter.domain import schedule as rules
+from charter.domain import wbs
 from charter.domain.errors import Conflict, NotFound, ValidationError
 from charter.domain.roles import Perm
 from charter.engine import cpm
@@ -1123,10 +1124,8 @@ def _flagged(tasks: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-@functools.lru_cache(maxsize=1 << 17)
-def _code_key(code: str) -> tuple[int, ...]:
-    """A WBS code's sort key ("1.10" after "1.9"), memoised: the same codes are sorted again and again."""
-    return tuple(int(x) for x in code.split(".") if x.isdecimal())
+# a WBS code's sort key, memoised: the same codes are sorted again and again
+_code_key = functools.lru_cache(maxsize=1 << 17)(wbs.code_key)
 
 
 def _var(cal: WorkCalendar, base: dt.datetime | None, cur: dt.datetime | None, mpd: int) -> float | None:

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charter.domain import schedule as rules
+from charter.domain import wbs
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.ids import as_id
 from charter.domain.roles import PROJECT_TARGET, Perm, Target, permits
@@ -561,7 +562,8 @@ def actuals(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
         .where(TimesheetEntry.project_id == project_id, TimesheetEntry.status == SUBMITTED)
         .group_by(TimesheetEntry.task_id))}  # fmt: skip
     items = []
-    for t in s.scalars(select(Task).where(Task.project_id == project_id).order_by(Task.wbs_code, Task.id)):
+    rows = s.scalars(select(Task).where(Task.project_id == project_id).order_by(Task.id))
+    for t in sorted(rows, key=lambda t: wbs.code_key(t.wbs_code)):  # "1.10" after "1.9"
         a, p = actual.get(t.id, 0), planned.get(t.id, 0)
         items.append({
             "task_id": t.id, "wbs_code": t.wbs_code, "name": t.name, "planned_minutes": p,

@@ -228,8 +228,14 @@ def _time_page(
     with db.uow(readonly=True) as s:
         project = projects.get_project(s, info.actor, project_id)
         choices = time_entries.filter_choices(s, info.actor, project_id)
-        may_lock = "timesheet.approve" in projects.capabilities(s, info.actor, project_id)
+        caps = projects.capabilities(s, info.actor, project_id)
+        may_lock = "timesheet.approve" in caps
         locked_until = timesheets.lock_date(s, project_id)
+        # planned against actual work per task (the tasks with hours), for those who plan or approve the work
+        actuals = None
+        if "task.edit" in caps or may_lock:
+            actuals = [t for t in timesheets.actuals(s, info.actor, project_id)["tasks"]
+                       if t["actual_minutes"] or t["submitted_minutes"]]  # fmt: skip
         try:
             filters = _time_filters(q)
             data = time_entries.project_entries(
@@ -242,7 +248,7 @@ def _time_page(
         "title": f"{project['key']} · Time", "project": project, "choices": choices, "data": data,
         "values": values, "error": error, "query": query, "fmt_hours": timesheets.fmt_hours,
         "page_size": PAGE_SIZE, "offset": offset, "may_lock": may_lock, "locked_until": locked_until,
-        "lock_error": lock_error, "lock_values": {**(lock_values or {}), "_form": "lock"},
+        "lock_error": lock_error, "lock_values": {**(lock_values or {}), "_form": "lock"}, "actuals": actuals,
     }  # fmt: skip
     return render(request, "project_time.html", ctx, status)
 
