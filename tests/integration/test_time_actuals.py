@@ -49,6 +49,21 @@ def test_the_time_page_compares_planned_and_actual_work(world: Any) -> None:
         assert 'id="time-actuals"' not in c.get(f"/projects/{w.p1}/time").text
 
 
+def test_a_task_leader_sees_the_tasks_of_their_packages(world: Any, api: Any) -> None:
+    w = world
+    with signed_in(w, "task_leader") as c:  # leads WP-A, where task A is
+        page = c.get(f"/projects/{w.p1}/time").text
+    assert f'id="actual-{w.tasks["a"]}"' in page.split('id="actuals-table"')[1].split("</table>")[0]
+    with signed_in(w, "task_leader_b") as c:  # leads WP-B: the section, without WP-A's task
+        page = c.get(f"/projects/{w.p1}/time").text
+    assert 'id="time-actuals"' in page and f'id="actual-{w.tasks["a"]}"' not in page
+    assert 'id="no-actuals"' in page and 'id="actuals-scope"' in page
+    # the API names each task's package
+    r = api.get(f"/projects/{w.p1}/actuals", headers=w.headers("pm"))
+    row = next(t for t in r.json()["tasks"] if t["task_id"] == w.tasks["a"])
+    assert row["work_package_id"] == w.wp_a
+
+
 def test_the_command_line_and_the_wbs_order(world: Any, cli: Any) -> None:
     w = world
     out = cli("time", "actuals", "--project", "P1").stdout

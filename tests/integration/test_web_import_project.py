@@ -60,7 +60,9 @@ def test_a_failed_import_leaves_nothing_and_keeps_what_was_typed(seed: Any) -> N
         form = r.text.split('id="import-project"')[1].split("</details>")[0]
         assert 'id="import-error"' in form and "the project key P1 is taken" in form
         assert 'value="P1" aria-invalid="true"' in form and 'value="Again"' in form
-        assert 'id="new-error"' not in r.text  # the other form is not blamed
+        # the other form is not blamed, nor filled with the import's input
+        assert 'id="new-error"' not in r.text
+        assert 'id="np-key" name="key" required maxlength="10" placeholder="CRM" value=""' in r.text
         # a file that is not a plan: the problem named, no project made half-way
         r = c.post("/projects/import", data={"csrf_token": token, "key": "BAD", "format": "mspdi"},
                    files={"file": ("bad.xml", b"<Project><Tasks><Task>", "application/xml")})  # fmt: skip

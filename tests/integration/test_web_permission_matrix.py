@@ -291,6 +291,12 @@ ROLE_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {"role_id": str(w.roles[SPONSOR]), "to_user_id": str(w.users["stakeholder"])}),
     Op("/projects/{project_id}/roles", in_p1("pm"), url=p1("/roles"),
        form=lambda w, c: {"name": "Auditor", "based_on": "observer"}),
+    Op("/projects/{project_id}/roles/{role_id}", in_p1("pm"), "a built-in role's description",
+       url=lambda w, c: f"/projects/{w.p1}/roles/{w.roles[OBSERVER]}",
+       form=lambda w, c: {"version": "1", "description": "Reads everything"}),
+    Op("/projects/{project_id}/roles/{role_id}", but(in_p1(), admin="404", pm="404"), "P2's role through P1",
+       url=lambda w, c: f"/projects/{w.p1}/roles/{w.p2_roles[OBSERVER]}",
+       form=lambda w, c: {"version": "1", "description": "x"}),
     Op("/projects/{project_id}/raci", in_p1("pm"), url=p1("/raci"),
        form=lambda w, c: {"area": "budget", "role_id": str(w.roles[OBSERVER]), "letter": "C"}),
 )  # fmt: skip

@@ -191,3 +191,26 @@ def test_observer_sees_no_edit_form(seed: Any) -> None:
     with signed_in(seed, "observer") as c:
         page = c.get(f"/projects/{seed.p1}").text
         assert "wpe-" not in page and '<span class="code">1</span> WP-A' in page
+
+
+def test_a_moved_package_goes_last_among_its_new_siblings(api: Any, seed: Any, as_: Any) -> None:
+    """It does not keep the position it had among its old siblings (which could put it first): a package moved
+    under WP-A comes after everything WP-A holds, as a task moved into a package does."""
+    h = as_("pm")
+    top = api.post(f"/projects/{seed.p1}/work-packages", headers=h, json={"name": "First"})
+    assert top.status_code == 201, top.text
+    # a fresh top-level package has the highest position at the top level; WP-A's children have low ones
+    before = {w["name"]: w for w in api.get(f"/projects/{seed.p1}/work-packages", headers=h).json()}
+    children = [w for w in before.values() if w["parent_id"] == seed.wp_a]
+    r = api.patch(f"/projects/{seed.p1}/work-packages/{seed.wp_b}", headers=h,
+                  json={"version": before["WP-B"]["version"], "parent_id": seed.wp_a})  # fmt: skip
+    assert r.status_code == 200, r.text
+    moved = r.json()
+    tasks = api.get(f"/projects/{seed.p1}/tasks", headers=h, params={"work_package_id": seed.wp_a}).json()
+    in_a = [t for t in tasks if t["work_package_id"] == seed.wp_a]
+    last = max(int(x["wbs_code"].split(".")[1]) for x in [*children, *in_a])
+    assert moved["wbs_code"] == f"1.{last + 1}", (moved, children, in_a)
+    # an explicit position still wins
+    r = api.patch(f"/projects/{seed.p1}/work-packages/{seed.wp_b}", headers=h,
+                  json={"version": moved["version"], "parent_id": None, "position": 0})  # fmt: skip
+    assert r.status_code == 200 and r.json()["wbs_code"] == "1", r.text

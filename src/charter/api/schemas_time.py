@@ -93,6 +93,7 @@ class ActualOut(Out):
     task_id: int
     wbs_code: str
     name: str
+    work_package_id: int | None
     planned_minutes: int
     actual_minutes: int
     actual_hours: float

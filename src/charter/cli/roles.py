@@ -1,4 +1,4 @@
-"""`charter role assign|end|handover|create|list`."""
+"""`charter role assign|end|handover|create|update|list`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from charter.cli.common import (
     print_json,
     print_result,
 )
-from charter.domain.errors import NotFound
+from charter.domain.errors import NotFound, ValidationError
 from charter.services import accounts, org, projects, roles, work_packages
 from charter.services.context import Actor
 
@@ -264,6 +264,78 @@ def create(
         r,
         as_json,
         f"Created role [bold]{escape(r['name'])}[/bold] (id {r['id']}, scope {r['scope_kind']}): "
+        + escape(", ".join(r["permissions"])),
+    )
+
+
+@role_app.command("update")
+def update(
+    key: KeyArg,
+    role: RoleArg,
+    name: Annotated[str | None, typer.Option("--name", help="A new name (custom roles only).")] = None,
+    description: Annotated[str | None, typer.Option("--description", help="What the role is for.")] = None,
+    exclusive: Annotated[
+        bool | None,
+        typer.Option(
+            "--exclusive/--not-exclusive", help="Only one holder per scope at a time (custom roles)."
+        ),
+    ] = None,
+    permission: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--permission", "-p", help="The role's whole set of permissions (repeatable; replaces it)."
+        ),
+    ] = None,
+    grant: Annotated[
+        list[str] | None, typer.Option("--grant", help="A permission to add (repeatable), e.g. tech.manage.")
+    ] = None,
+    revoke: Annotated[
+        list[str] | None, typer.Option("--revoke", help="A permission to take away (repeatable).")
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="The version you read (default: the current one).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a role: a built-in role's description; a custom role's name, description, exclusivity and
+    permissions. What is not given stays as it is."""
+    if permission is not None and (grant or revoke):
+        raise ValidationError(
+            "give --permission (the whole set) or --grant/--revoke, not both", field="permissions"
+        )
+    changes: dict[str, Any] = {
+        k: v
+        for k, v in (("name", name), ("description", description), ("exclusive", exclusive))
+        if v is not None
+    }
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            pid = projects.find_project_id(s, actor, key)
+            r = find_role(s, actor, pid, role)
+            if permission is not None:
+                changes["permissions"] = list(permission)
+            elif grant or revoke:
+                changes["permissions"] = sorted(
+                    (set(r["permissions"]) | set(grant or [])) - set(revoke or [])
+                )
+            if not changes:
+                raise ValidationError(
+                    "nothing to change: give --name, --description, --exclusive/--not-exclusive, --permission, "
+                    "--grant or --revoke",
+                    field="role",
+                )
+            current = version if version is not None else r["version"]
+            r = roles.update_role(s, actor, pid, r["id"], current, **changes)
+    finally:
+        db.dispose()
+    print_result(
+        r,
+        as_json,
+        f"Role [bold]{escape(r['name'])}[/bold] (id {r['id']}, version {r['version']})"
+        + (", one holder per scope" if r["exclusive"] else "")
+        + ": "
         + escape(", ".join(r["permissions"])),
     )
 

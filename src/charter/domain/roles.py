@@ -338,6 +338,31 @@ def check_assignment(
             )
 
 
+def check_can_be_exclusive(
+    role: RoleRules, existing: Iterable[Assignment], names: Mapping[int, str] | None = None
+) -> None:
+    """Refuse to make a role "one holder per scope" while two people hold it in one scope for overlapping
+    periods (now or planned): one of them must be ended first."""
+    names = names or {}
+    rows = [a for a in existing if a.role_id == role.id]
+    for i, a in enumerate(rows):
+        for b in rows[i + 1 :]:
+            if a.scope_id == b.scope_id and a.user_id != b.user_id and a.overlaps(b):
+                who = " and ".join(sorted(names.get(u, f"user {u}") for u in (a.user_id, b.user_id)))
+                raise Conflict(
+                    f"{role.name} is held by {who} at the same time; end one of those assignments before "
+                    "making it one holder per scope",
+                    field="exclusive",
+                )
+
+
+def beyond_own(permissions: Iterable[Perm], own: Iterable[Grant]) -> list[Perm]:
+    """The permissions among `permissions` that the holder of the grants `own` does not hold across the whole
+    project, in the enum's order: what nobody may give to themselves."""
+    wanted = set(permissions)
+    return [p for p in Perm if p in wanted and not permits(own, p)]
+
+
 def plan_handover(current: Assignment, to_user_id: int, at: datetime) -> tuple[Assignment, Assignment]:
     """End `current` at `at` and start the same role and scope for `to_user_id` at the same instant."""
     if not current.is_current(at):

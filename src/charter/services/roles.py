@@ -10,11 +10,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from charter.domain import roles as rules
-from charter.domain.errors import Conflict, NotFound, ValidationError, stale
+from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.roles import Area, Perm, Raci, RaciMatrix, ScopeKind
 from charter.persistence.models import Department, RaciCell, Role, RoleAssignment, User, WorkPackage
 from charter.services import journal
-from charter.services.authz import project_for
+from charter.services.authz import grants, project_for
 from charter.services.context import Actor, now
 
 
@@ -259,6 +259,12 @@ def update_role(
         )
         if clash:
             raise Conflict(f"a role named {changes['name']!r} exists in this project", field="name")
+    if changes.get("exclusive") and not r.exclusive:
+        users, _, _ = _names(s, project_id)
+        rules.check_can_be_exclusive(_rules(r), _existing(s, project_id, role_id), users)
+    if "permissions" in changes and _holds_now_or_later(s, actor, role_id):
+        added = {Perm(p) for p in changes["permissions"]} - {Perm(p) for p in r.permissions}
+        _refuse_self_grant(s, actor, project_id, added, f"the {r.name} role you hold")
     before = journal.snapshot(r)
     for k, v in changes.items():
         setattr(r, k, v)
@@ -274,6 +280,34 @@ def update_role(
         after=journal.snapshot(r),
     )
     return role_dict(r)
+
+
+def _holds_now_or_later(s: Session, actor: Actor, role_id: int) -> bool:
+    t = now()
+    return bool(
+        s.scalar(
+            select(RoleAssignment.id)
+            .where(
+                RoleAssignment.role_id == role_id,
+                RoleAssignment.user_id == actor.user_id,
+                or_(RoleAssignment.valid_until.is_(None), RoleAssignment.valid_until > t),
+            )
+            .limit(1)
+        )
+    )
+
+
+def _refuse_self_grant(s: Session, actor: Actor, project_id: int, perms: set[Perm], through: str) -> None:
+    """Nobody but an admin gives themselves a permission they do not hold (a Project Manager taking the
+    sponsor's budget approval through a role of their own would undo the separation of duties)."""
+    if actor.is_admin or not perms:
+        return
+    missing = rules.beyond_own(perms, grants(s, actor, project_id))
+    if missing:
+        raise PermissionDenied(
+            f"you cannot give yourself {', '.join(p.value for p in missing)} through {through}: you do not "
+            "hold it; another holder of it or an admin must",
+        )
 
 
 # --------------------------------------------------------------------------------------------- assignments
@@ -324,6 +358,8 @@ def assign_role(
     project_for(s, actor, project_id, Perm.ROLES_MANAGE, for_update=True)
     role = _role(s, project_id, role_id)
     _check_user(s, user_id)
+    if user_id == actor.user_id:
+        _refuse_self_grant(s, actor, project_id, {Perm(p) for p in role.permissions}, role.name)
     t = now()
     start = valid_from or t
     new = rules.Assignment(role_id, user_id, scope_id, start, valid_until)
@@ -419,6 +455,8 @@ def hand_over(
     project_for(s, actor, project_id, Perm.ROLES_MANAGE, for_update=True)
     role = _role(s, project_id, role_id)
     _check_user(s, to_user_id)
+    if to_user_id == actor.user_id:
+        _refuse_self_grant(s, actor, project_id, {Perm(p) for p in role.permissions}, role.name)
     t = now()
     when = at or t
     rows = [

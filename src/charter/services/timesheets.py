@@ -566,7 +566,8 @@ def actuals(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
     for t in sorted(rows, key=lambda t: wbs.code_key(t.wbs_code)):  # "1.10" after "1.9"
         a, p = actual.get(t.id, 0), planned.get(t.id, 0)
         items.append({
-            "task_id": t.id, "wbs_code": t.wbs_code, "name": t.name, "planned_minutes": p,
+            "task_id": t.id, "wbs_code": t.wbs_code, "name": t.name, "work_package_id": t.work_package_id,
+            "planned_minutes": p,
             "actual_minutes": a, "actual_hours": round(a / 60, 2), "submitted_minutes": int(pending.get(t.id) or 0),
             "percent_complete": t.percent_complete,
             "suggested_percent": suggest_percent(a, p, t.status == rules.TaskStatus.COMPLETED.value),

@@ -225,6 +225,8 @@ def update_work_package(
         project_for(s, actor, project_id, Perm.WBS_EDIT, work_package_target(s, new_parent))
     elif "parent_id" in changes and w.parent_id is not None:  # moving to the top level is a project change
         project_for(s, actor, project_id, Perm.WBS_EDIT, PROJECT_TARGET)
+    if "parent_id" in changes:  # a moved package goes last among its new siblings, as a moved task does
+        changes.setdefault("position", next_position(s, project_id, changes["parent_id"]))
     if "name" in changes:
         changes["name"] = _name(changes["name"])
     before = journal.snapshot(w)

@@ -37,6 +37,7 @@ def home_context(db: DB, info: Any, project_id: int) -> dict[str, Any]:
         if "roles.manage" in caps:
             ctx["users"] = accounts.list_users(s, actor)
             ctx["departments"] = org.list_departments(s, actor)
+            ctx["all_perms"] = [p.value for p in Perm]
     cells = {(c["area"], c["role_id"]): c for c in ctx["raci"]["cells"]}
     ctx["cell"] = cells
     ctx["gap_areas"] = {g["area"] for g in ctx["raci"]["gaps"]}

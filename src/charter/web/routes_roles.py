@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from charter.domain.errors import CharterError, NotFound
+from charter.domain.errors import CharterError, Conflict, NotFound
 from charter.services import roles
 from charter.services.authz import project_for
 from charter.web.forms import DB, Checked, FormData, opt_datetime, opt_int, req_int
@@ -102,6 +104,30 @@ def create_role(request: Request, project_id: int, form: FormData, db: DB, info:
             )
     except CharterError as exc:
         return form_failed(request, db, info, project_id, "role", exc, form)
+    return _back(project_id, "roles")
+
+
+@router.post("/projects/{project_id}/roles/{role_id}")
+def edit_role(
+    request: Request, project_id: int, role_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    """Change a role, as PATCH …/roles/{role_id} and `charter role update` do: a built-in role's description;
+    a custom role's name, description, one holder per scope and permissions (a ticked box per permission;
+    `permissions_shown` says the boxes were on the form, so that none ticked means none)."""
+    form_name = f"re-{role_id}"
+    try:
+        changes: dict[str, Any] = {k: form[k] for k in ("name", "description") if k in form}
+        if form.get("permissions_shown"):
+            changes["exclusive"] = form.get("exclusive") == "on"
+            changes["permissions"] = [k.removeprefix("perm:") for k in form if k.startswith("perm:")]
+        version = req_int(form, "version")
+        with db.uow() as s:
+            roles.update_role(s, info.actor, project_id, role_id, version, **changes)
+    except CharterError as exc:
+        if exc.http_status == 404:
+            raise
+        current = exc.current if isinstance(exc, Conflict) else None
+        return form_failed(request, db, info, project_id, form_name, exc, form, current=current)
     return _back(project_id, "roles")
 
 

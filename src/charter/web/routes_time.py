@@ -12,7 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.domain.errors import CharterError, ValidationError
-from charter.services import projects, time_entries, timesheets
+from charter.domain.roles import Perm
+from charter.services import projects, time_entries, timesheets, work_packages
+from charter.services.authz import can_in_packages
 from charter.services.context import now
 from charter.web.app import render
 from charter.web.forms import (
@@ -232,10 +234,16 @@ def _time_page(
         may_lock = "timesheet.approve" in caps
         locked_until = timesheets.lock_date(s, project_id)
         # planned against actual work per task (the tasks with hours), for those who plan or approve the work
+        # (a Task Leader: the tasks of the packages they lead)
         actuals = None
-        if "task.edit" in caps or may_lock:
+        leads: dict[int | None, bool] = {}
+        if not ("task.edit" in caps or may_lock):
+            wp_ids = [w["id"] for w in work_packages.list_work_packages(s, info.actor, project_id)]
+            leads = can_in_packages(s, info.actor, project_id, Perm.TASK_EDIT, wp_ids)
+        if "task.edit" in caps or may_lock or any(leads.values()):
             actuals = [t for t in timesheets.actuals(s, info.actor, project_id)["tasks"]
-                       if t["actual_minutes"] or t["submitted_minutes"]]  # fmt: skip
+                       if (t["actual_minutes"] or t["submitted_minutes"])
+                       and (not leads or leads.get(t["work_package_id"]))]  # fmt: skip
         try:
             filters = _time_filters(q)
             data = time_entries.project_entries(
@@ -249,6 +257,7 @@ def _time_page(
         "values": values, "error": error, "query": query, "fmt_hours": timesheets.fmt_hours,
         "page_size": PAGE_SIZE, "offset": offset, "may_lock": may_lock, "locked_until": locked_until,
         "lock_error": lock_error, "lock_values": {**(lock_values or {}), "_form": "lock"}, "actuals": actuals,
+        "actuals_in_packages": bool(leads),
     }  # fmt: skip
     return render(request, "project_time.html", ctx, status)
 
