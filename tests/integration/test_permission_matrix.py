@@ -166,6 +166,18 @@ def _new_resource(w: World) -> int:
         return create_resource(s, w.actor("admin"), name="Test rig", kind="equipment")["id"]
 
 
+def _resource_exception_url(w: World, c: str) -> str:
+    """A day off of the worker's person resource (entered by the admin), as its API URL."""
+    import datetime as dt
+
+    from charter.services.resources import add_exception
+
+    rid = _resource_of(w, "worker")
+    with w.db.uow() as s:
+        r = add_exception(s, w.actor("admin"), rid, day=dt.date(2020, 3, 2), name="Vacation")
+    return f"/resources/{rid}/exceptions/{r['exceptions'][0]['id']}"
+
+
 def _assignment_of_worker(w: World) -> tuple[int, int]:
     from charter.services.resources import assignees_of
 
@@ -735,6 +747,21 @@ TABLE: tuple[Op, ...] = (
         "own vacation",
         url=lambda w, c: f"/resources/{_resource_of(w, 'worker')}/exceptions",
         body=lambda w, c: {"day": "2020-03-02", "name": "Vacation"},
+    ),
+    Op(
+        "POST",
+        "/resources/{resource_id}/exceptions",
+        admin_only(),
+        "someone's week off",
+        url=lambda w, c: f"/resources/{_new_resource(w)}/exceptions",
+        body=lambda w, c: {"day": "2020-03-02", "until": "2020-03-06", "name": "Maintenance"},
+    ),
+    Op(
+        "DELETE",
+        "/resources/{resource_id}/exceptions/{exception_id}",
+        but(admin_only(), worker="ok"),
+        "own vacation day",
+        url=_resource_exception_url,
     ),
     Op(
         "POST",

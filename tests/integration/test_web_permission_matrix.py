@@ -393,6 +393,29 @@ TEAM_ROWS: tuple[Op, ...] = (
        url=lambda w, c: f"/projects/{w.p2}/work-packages/{w.wp_p2}/board/move", form=_move_form("a")),
 )  # fmt: skip
 
+
+def _worker_resource(suffix: str = "") -> Url:
+    """The worker's person resource's page (made on first use), with `suffix`."""
+    return lambda w, c: f"/resources/{api._resource_of(w, 'worker')}{suffix}"
+
+
+# The Resources pages: the admin's; a person enters their own days off and working week
+RESOURCE_ROWS: tuple[Op, ...] = (
+    Op("/resources", admin_only(), form=lambda w, c: {"name": "Staging env", "kind": "environment",
+                                                      "max_units": "1"}),
+    Op("/resources/{resource_id}", admin_only(), "the worker's name and units (Edit)", url=_worker_resource(),
+       form=lambda w, c: {"version": "1", "name": "Wendy", "max_units": "0.5"}),
+    Op("/resources/{resource_id}", but(admin_only(), worker="ok"), "own working week",
+       url=_worker_resource(), form=lambda w, c: {"version": "1", "scope": "hours", "day_0": "on", "day_1": "on"}),
+    Op("/resources/{resource_id}/rates", admin_only(), url=_worker_resource("/rates"),
+       form=lambda w, c: {"valid_from": "2020-01-01", "standard": "80.00", "currency": "EUR"}),
+    Op("/resources/{resource_id}/exceptions", but(admin_only(), worker="ok"), "own vacation",
+       url=_worker_resource("/exceptions"),
+       form=lambda w, c: {"day": "2020-03-02", "until": "2020-03-03", "name": "Vacation"}),
+    Op("/resources/{resource_id}/exceptions/{exception_id}/delete", but(admin_only(), worker="ok"),
+       "own vacation day", url=lambda w, c: api._resource_exception_url(w, c) + "/delete"),
+)  # fmt: skip
+
 TIME_ROWS: tuple[Op, ...] = (
     # Only the worker has a row (task A) in the grid; for the others the cell is not theirs and is ignored.
     Op("/me/work/timesheet", authenticated(), "own week", grows=False,
@@ -878,7 +901,7 @@ CROSS_ROWS: tuple[Op, ...] = (
 )  # fmt: skip
 
 TABLE: tuple[Op, ...] = (
-    ACCOUNT_ROWS + PROJECT_ROWS + ROLE_ROWS + SCHEDULE_ROWS + TEAM_ROWS + TIME_ROWS + BUDGET_ROWS
+    ACCOUNT_ROWS + PROJECT_ROWS + ROLE_ROWS + SCHEDULE_ROWS + TEAM_ROWS + RESOURCE_ROWS + TIME_ROWS + BUDGET_ROWS
     + PROCUREMENT_ROWS + COMMS_ROWS + NOTIFY_ROWS + QUALITY_ROWS + TECH_ROWS + RISK_ROWS + CONFLICT_ROWS
     + REPORT_ROWS + CROSS_ROWS
 )  # fmt: skip

@@ -70,6 +70,9 @@ class ResourceUpdate(Patch):
 
 class ResourceExceptionIn(In):
     day: date
+    until: date | None = Field(
+        default=None, description="the last day of a range (a vacation): one entry per day, at most 366"
+    )
     working: bool = False
     name: str = Field(default="", max_length=120)
 

@@ -1,18 +1,35 @@
-"""`charter level`, `charter workload`, `charter resource list|add`."""
+"""`charter level`, `charter workload`, `charter resource list|show|add|update|rate|exception`."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import Session
 
-from charter.cli.common import JsonFlag, acting, console, fail, fmt_time, open_db, print_json
+from charter.cli.common import (
+    JsonFlag,
+    acting,
+    console,
+    fail,
+    fmt_time,
+    open_db,
+    parse_date,
+    print_json,
+    print_result,
+)
+from charter.domain.calendars import DAY_NAMES, format_shifts, parse_shifts, parse_weekdays
+from charter.domain.errors import NotFound, ValidationError
 from charter.domain.ids import as_id
-from charter.services import accounts, levelling, projects, resources, workload
+from charter.domain.money import for_display
+from charter.services import accounts, levelling, org, projects, resources, workload
+from charter.services.context import Actor
 
 resource_app = typer.Typer(
     help="People, equipment, environments, licences and materials.", no_args_is_help=True
@@ -206,3 +223,187 @@ def resource_add(
         print_json(r)
     else:
         console.print(f"Added resource {r['id']}: {escape(r['name'])} ({r['kind']}).")
+
+
+# --------------------------------------------------------------------------------------------- one resource
+
+Ref = Annotated[str, typer.Argument(help="The resource: its name, id or (a person) their username.")]
+RATE_QUANTUM = Decimal(1).scaleb(-resources.RATE_PLACES)  # as the column holds a rate
+
+
+def _in_resource(ref: str, fn: Callable[[Session, Actor, int], Any], *, write: bool = True) -> Any:
+    """Open the database and call `fn(session, acting user, resource id)` in one transaction."""
+    db = open_db()
+    try:
+        with db.uow(readonly=not write) as s:
+            actor = acting(s)
+            return fn(s, actor, resources.find_resource_id(s, actor, ref))
+    finally:
+        db.dispose()
+
+
+def _amount(rate: dict[str, Any], key: str) -> str:
+    """A rate's amount with its currency's minor units, and any further digits that carry a value."""
+    return str(for_display(Decimal(rate[key]).quantize(RATE_QUANTUM), rate["currency"]))
+
+
+def _week(r: dict[str, Any]) -> str:
+    days = ", ".join(DAY_NAMES[d] for d in r["weekdays"]) or "standard days"
+    return f"{days}; {format_shifts(r['shifts']) or 'standard hours'}"
+
+
+@resource_app.command("show")
+def resource_show(resource: Ref, as_json: JsonFlag = False) -> None:
+    """One resource: its details, its cost rates over time and its days off (and extra working days)."""
+
+    def go(s: Session, a: Actor, rid: int) -> dict[str, Any]:
+        r = resources.get_resource(s, a, rid)
+        r["user"] = accounts.get_user(s, a, r["user_id"])["username"] if r["user_id"] is not None else None
+        return r
+
+    r = _in_resource(resource, go, write=False)
+    if as_json:
+        print_json(r)
+        return
+    state = "" if r["active"] else " [inactive]"
+    console.print(f"[bold]{escape(r['name'])}[/bold] (resource {r['id']}, {r['kind']}){escape(state)}, "
+                  f"version {r['version']}")  # fmt: skip
+    console.print(f"User: {escape(r['user'] or 'none')} · max units {r['max_units']:g}"
+                  f"{' ' + escape(r['unit']) if r['unit'] else ''} · working week: {_week(r)}")  # fmt: skip
+    if r["skills"]:
+        console.print(f"Skills: {escape(', '.join(r['skills']))}")
+    rates = Table("valid from", "standard", "overtime", "currency", title="Cost rates")
+    for x in r["rates"]:
+        rates.add_row(str(x["valid_from"]), _amount(x, "standard"), _amount(x, "overtime"), x["currency"])
+    console.print(rates if r["rates"] else "No cost rates.")
+    days = Table("id", "day", "kind", "name", title="Days off and extra working days")
+    for e in r["exceptions"]:
+        days.add_row(str(e["id"]), str(e["day"]), "working" if e["working"] else "off", escape(e["name"]))
+    console.print(days if r["exceptions"] else "No days off or extra working days.")
+
+
+@resource_app.command("update")
+def resource_update(
+    resource: Ref,
+    name: Annotated[str | None, typer.Option(help="A new name.")] = None,
+    max_units: Annotated[float | None, typer.Option(help="1.0 = one full-time unit.")] = None,
+    department: Annotated[str | None, typer.Option(help="Department name or id ('' for none).")] = None,
+    skills: Annotated[str | None, typer.Option(help='Skills, comma-separated ("" for none).')] = None,
+    weekdays: Annotated[
+        str | None,
+        typer.Option(
+            help='Working weekdays: "mon-thu", "mon,wed" or 0 (Monday) .. 6 ("" = the standard week).'
+        ),
+    ] = None,
+    shifts: Annotated[
+        str | None,
+        typer.Option("--shifts", "--hours", help='Working hours: "09:00-13:00" ("" = the standard hours).'),
+    ] = None,
+    active: Annotated[
+        bool | None,
+        typer.Option("--active/--inactive", help="Assignable to tasks, or kept for the records only."),
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option(help="The version you read (default: the current one).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a resource: only the options given change (instance admins; a person may change their own
+    --weekdays and --hours)."""
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = name
+    if max_units is not None:
+        changes["max_units"] = max_units
+    if skills is not None:
+        changes["skills"] = list(dict.fromkeys(x.strip() for x in skills.split(",") if x.strip()))
+    if weekdays is not None:
+        changes["weekdays"] = parse_weekdays(weekdays) if weekdays.strip() else []
+    if shifts is not None:
+        changes["shifts"] = parse_shifts(shifts) or []
+    if active is not None:
+        changes["active"] = active
+    if not changes and department is None:
+        raise ValidationError("nothing to change: give at least one option", field="resource")
+
+    def go(s: Session, a: Actor, rid: int) -> dict[str, Any]:
+        if department is not None:
+            changes["department_id"] = org.find_department_id(s, department) if department.strip() else None
+        current = resources.get_resource(s, a, rid)
+        return resources.update_resource(
+            s, a, rid, version if version is not None else current["version"], **changes
+        )
+
+    r = _in_resource(resource, go)
+    print_result(r, as_json, f"Resource {r['id']} updated: {escape(r['name'])} ({r['kind']}, max units "
+                             f"{r['max_units']:g}, {_week(r)}), version {r['version']}.")  # fmt: skip
+
+
+@resource_app.command("rate")
+def resource_rate(
+    resource: Ref,
+    standard: Annotated[
+        str, typer.Option("--standard", "--rate", help="Per hour (materials: per unit), e.g. 85.50.")
+    ],
+    valid_from: Annotated[str, typer.Option("--valid-from", "--from", help="The first day it applies, ISO.")],
+    overtime: Annotated[
+        str | None, typer.Option(help="Overtime per hour (default: the standard rate).")
+    ] = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(help="ISO code, e.g. EUR (default: the previous rate's, else its projects' currency)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a cost rate from a day on (instance admins); it applies until the next rate starts."""
+    day = parse_date(valid_from, "valid_from")
+    assert day is not None  # (required: only for the type checker)
+    r = _in_resource(resource, lambda s, a, rid: resources.add_rate(
+        s, a, rid, valid_from=day, standard=standard, overtime=overtime, currency=currency))  # fmt: skip
+    x = next(x for x in r["rates"] if x["valid_from"] == day)
+    print_result(r, as_json, f"{escape(r['name'])}: {_amount(x, 'standard')} {x['currency']} from {day} "
+                             f"(overtime {_amount(x, 'overtime')}).")  # fmt: skip
+
+
+@resource_app.command("exception")
+def resource_exception(
+    resource: Ref,
+    day: Annotated[str, typer.Option("--day", "--start", help="The (first) day, ISO (e.g. 2030-08-05).")],
+    until: Annotated[
+        str | None, typer.Option("--until", "--end", help="The last day of a range (default: --day only).")
+    ] = None,
+    name: Annotated[str, typer.Option("--name", "--reason", help='What it is, e.g. "Vacation".')] = "",
+    working: Annotated[
+        bool, typer.Option("--working/--off", help="Extra working days instead of days off.")
+    ] = False,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Take back the entries of these days instead (each must exist).")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Enter days off (a vacation) or extra working days of a resource, every day from --day to --until (all
+    of them or none); --remove takes them back. The person themselves or an instance admin."""
+    first = parse_date(day, "day")
+    last = parse_date(until, "until") if until is not None else first
+    assert first is not None and last is not None  # (--day is required: only for the type checker)
+
+    def go(s: Session, a: Actor, rid: int) -> dict[str, Any]:
+        if not remove:
+            return resources.add_exception(s, a, rid, day=first, until=last, working=working, name=name)
+        if last < first:
+            raise ValidationError(f"the last day {last} is before the first {first}", field="until")
+        held = {e["day"]: e["id"] for e in resources.get_resource(s, a, rid)["exceptions"]}
+        gone = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+        missing = [d for d in gone if d not in held]
+        if missing:
+            raise NotFound(f"there is no entry on {missing[0]}", field="day")
+        r: dict[str, Any] = {}
+        for d in gone:
+            r = resources.remove_exception(s, a, rid, held[d])
+        return r
+
+    r = _in_resource(resource, go)
+    n = (last - first).days + 1
+    span = str(first) if n == 1 else f"{first} .. {last} ({n} days)"
+    what = "removed" if remove else ("working" if working else "off")
+    print_result(r, as_json, f"{escape(r['name'])}: {span} {what}.")

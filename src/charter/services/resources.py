@@ -7,18 +7,31 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charter.domain.errors import Conflict, NotFound, ValidationError, stale
+from charter.domain.ids import as_id
 from charter.domain.projects import check_currency
-from charter.persistence.models import Assignment, Project, Resource, ResourceException, ResourceRate, User
+from charter.persistence.models import (
+    Assignment,
+    Department,
+    Project,
+    Resource,
+    ResourceException,
+    ResourceRate,
+    User,
+)
 from charter.services import journal
 from charter.services.authz import require_admin, require_user
 from charter.services.context import Actor, now
 
 KINDS = ("person", "equipment", "environment", "licence", "material")
 DEFAULT_CURRENCY = "USD"  # a new project's currency when none is named
+NAME_MAX, UNIT_MAX, EXCEPTION_NAME_MAX = 120, 20, 120  # the columns' limits
+MAX_UNITS_MAX = 1000.0  # the API's limit of max_units
+RATE_DIGITS, RATE_PLACES = 12, 4  # a rate's digits before and after the point (the column's precision)
+EXCEPTION_RANGE_MAX = 366  # days one request adds entries for, at most
 
 
 def resource_dict(
@@ -89,13 +102,22 @@ def is_assigned(s: Session, task_id: int, user_id: int | None) -> bool:
 # --------------------------------------------------------------------------------------------- the directory
 
 
-def _check(values: dict[str, Any]) -> None:
+def _check(s: Session, values: dict[str, Any]) -> None:
     if "kind" in values and values["kind"] not in KINDS:
         raise ValidationError(f"kind must be one of {', '.join(KINDS)}", field="kind")
-    if "name" in values and not (values["name"] or "").strip():
-        raise ValidationError("the resource needs a name", field="name")
+    if "name" in values:
+        if not (values["name"] or "").strip():
+            raise ValidationError("the resource needs a name", field="name")
+        if len(values["name"].strip()) > NAME_MAX:
+            raise ValidationError(f"a name has at most {NAME_MAX} characters", field="name")
     if "max_units" in values and (values["max_units"] is None or values["max_units"] < 0):
         raise ValidationError("maximum units cannot be negative", field="max_units")
+    if "max_units" in values and not values["max_units"] <= MAX_UNITS_MAX:  # (also NaN)
+        raise ValidationError(f"maximum units are at most {MAX_UNITS_MAX:g}", field="max_units")
+    if len(values.get("unit") or "") > UNIT_MAX:
+        raise ValidationError(f"a unit has at most {UNIT_MAX} characters", field="unit")
+    if values.get("department_id") is not None and s.get(Department, values["department_id"]) is None:
+        raise ValidationError(f"department {values['department_id']} does not exist", field="department_id")
     if values.get("weekdays") and any(not 0 <= w <= 6 for w in values["weekdays"]):
         raise ValidationError("working weekdays are 0 (Monday) .. 6 (Sunday)", field="weekdays")
     if values.get("shifts"):
@@ -127,6 +149,29 @@ def _get(s: Session, resource_id: int) -> Resource:
     return r
 
 
+def find_resource_id(s: Session, actor: Actor, ref: str) -> int:
+    """The resource `ref` names: its name (any case), else its id, else its person's username; a name that
+    several resources share is refused naming their ids."""
+    require_user(actor)
+    text = ref.strip()
+    named = list(s.scalars(select(Resource.id).where(func.lower(Resource.name) == text.lower())
+                           .order_by(Resource.id)))  # fmt: skip
+    if len(named) > 1:
+        raise ValidationError(
+            f"{len(named)} resources are named {text!r} (ids {', '.join(map(str, named))}); give the id",
+            field="resource",
+        )
+    if named:
+        return named[0]
+    if (n := as_id(text)) is not None and s.get(Resource, n) is not None:
+        return n
+    rid = s.scalar(select(Resource.id).join(User, User.id == Resource.user_id)
+                   .where(User.username == text.lower()))  # fmt: skip
+    if rid is None:
+        raise NotFound(f"no resource {text!r}", field="resource")
+    return rid
+
+
 def get_resource(s: Session, actor: Actor, resource_id: int) -> dict[str, Any]:
     require_user(actor)
     r = _get(s, resource_id)
@@ -150,8 +195,9 @@ def create_resource(
     unit: str = "",
 ) -> dict[str, Any]:
     require_admin(actor)
-    values = dict(name=name, kind=kind, max_units=max_units, weekdays=weekdays, shifts=shifts)
-    _check(values)
+    values = dict(name=name, kind=kind, max_units=max_units, weekdays=weekdays, shifts=shifts, unit=unit,
+                  department_id=department_id)  # fmt: skip
+    _check(s, values)
     if user_id is not None:
         if kind != "person":
             raise ValidationError("only a person resource is linked to a user", field="user_id")
@@ -190,7 +236,9 @@ def update_resource(
         require_admin(actor)
     if r.version != version:
         raise stale("resource", version, resource_dict(r))
-    _check(changes)
+    _check(s, changes)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
     before = journal.snapshot(r)
     for k, v in changes.items():
         setattr(r, k, v)
@@ -207,24 +255,68 @@ def update_resource(
     return get_resource(s, actor, r.id)
 
 
-def add_exception(
-    s: Session, actor: Actor, resource_id: int, *, day: dt.date, working: bool = False, name: str = ""
-) -> dict[str, Any]:
-    """A vacation day (or an extra working day) of a resource: the person themselves or an admin."""
-    r = _get(s, resource_id)
+def _own_or_admin(actor: Actor, r: Resource) -> None:
+    """The person a resource is, or an admin: who may enter its days off."""
     if not (r.user_id is not None and r.user_id == actor.user_id):
         require_admin(actor)
-    if s.scalar(
-        select(ResourceException.id).where(
-            ResourceException.resource_id == r.id, ResourceException.day == day
+
+
+def add_exception(
+    s: Session,
+    actor: Actor,
+    resource_id: int,
+    *,
+    day: dt.date,
+    until: dt.date | None = None,
+    working: bool = False,
+    name: str = "",
+) -> dict[str, Any]:
+    """A vacation day (or an extra working day) of a resource, or one for every day from `day` to `until`
+    (all of them or none, at most EXCEPTION_RANGE_MAX days): the person themselves or an admin."""
+    r = _get(s, resource_id)
+    _own_or_admin(actor, r)
+    last = until or day
+    if last < day:
+        raise ValidationError(f"the last day {last} is before the first {day}", field="until")
+    if (last - day).days >= EXCEPTION_RANGE_MAX:
+        raise ValidationError(f"at most {EXCEPTION_RANGE_MAX} days at a time", field="until")
+    name = (name or "").strip()
+    if len(name) > EXCEPTION_NAME_MAX:
+        raise ValidationError(f"a name has at most {EXCEPTION_NAME_MAX} characters", field="name")
+    taken = set(
+        s.scalars(
+            select(ResourceException.day).where(
+                ResourceException.resource_id == r.id,
+                ResourceException.day >= day,
+                ResourceException.day <= last,
+            )
         )
-    ):
-        raise Conflict(f"{day} already has an entry", field="day")
-    e = ResourceException(resource_id=r.id, day=day, working=working, name=name)
-    s.add(e)
+    )
+    if taken:
+        raise Conflict(f"{min(taken)} already has an entry", field="day")
+    for i in range((last - day).days + 1):
+        e = ResourceException(resource_id=r.id, day=day + dt.timedelta(days=i), working=working, name=name)
+        s.add(e)
+        s.flush()
+        journal.record(
+            s, actor, entity_type="resource_exception", entity_id=e.id, action="create",
+            after=journal.snapshot(e),
+        )  # fmt: skip
+    return get_resource(s, actor, r.id)
+
+
+def remove_exception(s: Session, actor: Actor, resource_id: int, exception_id: int) -> dict[str, Any]:
+    """Take back a day off (or an extra working day): the person themselves or an admin."""
+    r = _get(s, resource_id)
+    _own_or_admin(actor, r)
+    e = s.get(ResourceException, exception_id)
+    if e is None or e.resource_id != r.id:
+        raise NotFound(f"entry {exception_id} not found in this resource's calendar", field="exception_id")
+    before = journal.snapshot(e)
+    s.delete(e)
     s.flush()
     journal.record(
-        s, actor, entity_type="resource_exception", entity_id=e.id, action="create", after=journal.snapshot(e)
+        s, actor, entity_type="resource_exception", entity_id=exception_id, action="delete", before=before
     )
     return get_resource(s, actor, r.id)
 
@@ -245,13 +337,8 @@ def add_rate(
     require_admin(actor)
     r = _get(s, resource_id)
     currency = check_currency(currency.upper()) if currency else _default_currency(s, r.id, valid_from)
-    try:
-        std = Decimal(str(standard))
-        ot = Decimal(str(overtime)) if overtime is not None else std
-    except InvalidOperation:
-        raise ValidationError("a rate is a decimal number", field="standard") from None
-    if std < 0 or ot < 0:
-        raise ValidationError("a rate cannot be negative", field="standard" if std < 0 else "overtime")
+    std = _amount(standard, "standard")
+    ot = _amount(overtime, "overtime") if overtime is not None else std
     if s.scalar(
         select(ResourceRate.id).where(ResourceRate.resource_id == r.id, ResourceRate.valid_from == valid_from)
     ):
@@ -263,6 +350,24 @@ def add_rate(
         s, actor, entity_type="resource_rate", entity_id=x.id, action="create", after=journal.snapshot(x)
     )
     return get_resource(s, actor, r.id)
+
+
+def _amount(value: str | Decimal, field: str) -> Decimal:
+    """A rate as the column holds it: a finite, non-negative decimal with at most RATE_DIGITS digits before
+    the point and RATE_PLACES after it."""
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError(f"{str(value).strip()!r} is not a decimal number", field=field) from None
+    if not d.is_finite():
+        raise ValidationError("a rate is a decimal number", field=field)
+    if d < 0:
+        raise ValidationError("a rate cannot be negative", field=field)
+    if d >= Decimal(10) ** RATE_DIGITS:
+        raise ValidationError(f"a rate has at most {RATE_DIGITS} digits before the point", field=field)
+    if d != d.quantize(Decimal(1).scaleb(-RATE_PLACES)):
+        raise ValidationError(f"a rate has at most {RATE_PLACES} decimal places", field=field)
+    return d
 
 
 def _default_currency(s: Session, resource_id: int, valid_from: dt.date) -> str:

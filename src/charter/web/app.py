@@ -187,6 +187,9 @@ def install_web(app: FastAPI, db: Database) -> None:
     from charter.web import routes_webhooks
 
     app.include_router(routes_webhooks.router, include_in_schema=False)
+    from charter.web import routes_resources
+
+    app.include_router(routes_resources.router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _: LoginRequired) -> RedirectResponse:

@@ -44,9 +44,17 @@ def update_resource(resource_id: int, body: S.ResourceUpdate, actor: CurrentActo
 def add_exception(
     resource_id: int, body: S.ResourceExceptionIn, actor: CurrentActor, db: DB
 ) -> dict[str, Any]:
-    """A vacation or other day off (or an extra working day)."""
+    """A vacation or other day off (or an extra working day); with `until`, one for every day up to it (all of
+    them or none)."""
     with db.uow() as s:
         return resources.add_exception(s, actor, resource_id, **body.model_dump())
+
+
+@router.delete("/resources/{resource_id}/exceptions/{exception_id}", response_model=S.ResourceOut)
+def remove_exception(resource_id: int, exception_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """Take back a day off (or an extra working day): the person themselves or an admin."""
+    with db.uow() as s:
+        return resources.remove_exception(s, actor, resource_id, exception_id)
 
 
 @router.post("/resources/{resource_id}/rates", response_model=S.ResourceOut, status_code=201)
