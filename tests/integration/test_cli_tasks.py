@@ -23,7 +23,7 @@ def _count(seed: Any, model: Any) -> int:
 
 
 def test_every_command_has_help(cli: Any) -> None:
-    for sub in ("list", "show", "add", "update", "move", "delete", "link", "unlink", "assign"):
+    for sub in ("list", "show", "add", "update", "move", "delete", "link", "unlink", "assign", "unassign"):
         assert "Usage" in cli("task", sub, "--help").stdout
     for sub in ("list", "add", "update"):
         assert "Usage" in cli("wp", sub, "--help").stdout
@@ -104,7 +104,8 @@ def test_add_update_link_assign_and_delete(cli: Any, seed: Any) -> None:
     r = cli("task", "unlink", "P1", "Task C", code, code=1)
     assert "no link" in r.output
 
-    assert js(cli("task", "assign", "P1", code, "--json"))["assignees"] == []
+    # --replace names nobody: every person comes off (assign alone adds; unassign takes off by name)
+    assert js(cli("task", "assign", "P1", code, "--replace", "--json"))["assignees"] == []
     tasks_before, links_before = _count(seed, Task), _count(seed, TaskLink)
     cli("task", "delete", "P1", code)
     assert _count(seed, Task) == tasks_before - 1 and _count(seed, TaskLink) == links_before - 1

@@ -202,6 +202,19 @@ def _web_field(w: World, suffix: str = "", *, archived: bool = False) -> str:
     return f"/projects/{w.p1}/fields/{f['id']}{suffix}"
 
 
+def _p2_assignment(w: World) -> int:
+    """An assignment on P2's task (a new piece of equipment, by the admin)."""
+    from charter.services.assignments import add_assignment
+
+    with w.db.uow() as s:
+        rows = add_assignment(s, w.actor("admin"), w.p2, w.tasks["p2"], resource_id=api._new_resource(w))
+    return int(rows[0]["assignment_id"])
+
+
+def _task_a_assignment(w: World, assignment_id: int, suffix: str = "") -> str:
+    return f"/projects/{w.p1}/tasks/{w.tasks['a']}/assignments/{assignment_id}{suffix}"
+
+
 def _saved_baseline(w: World, c: str) -> None:
     from charter.services import scheduling
 
@@ -336,9 +349,29 @@ SCHEDULE_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/tasks/{task_id}", but(nowhere(), outsider="404"), "P2's task through P1",
        url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['p2']}",
        form=lambda w, c: {"version": "1", "percent_complete": "50"}),
-    Op("/projects/{project_id}/tasks/{task_id}/assignees", in_p1("pm", "task_leader"),
-       url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['a']}/assignees",
-       form=lambda w, c: {f"user_{w.users['worker']}": "on", f"user_{w.users['task_leader']}": "on"}),
+    Op("/projects/{project_id}/tasks/{task_id}/assignments", in_p1("pm", "task_leader"), "equipment half time",
+       url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['a']}/assignments",
+       form=lambda w, c: {"resource": f"resource:{api._new_resource(w)}", "units": "50", "work": ""}),
+    Op("/projects/{project_id}/tasks/{task_id}/assignments", in_p1("pm", "task_leader"),
+       "a member without a resource yet", url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['a']}/assignments",
+       form=lambda w, c: {"resource": f"user:{w.users['stakeholder']}", "units": "100", "work": "4"}),
+    Op("/projects/{project_id}/tasks/{task_id}/assignments", but(nowhere(), outsider="404"),
+       "P2's task through P1", url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['p2']}/assignments",
+       form=lambda w, c: {"resource": f"resource:{api._new_resource(w)}", "units": "50"}),
+    Op("/projects/{project_id}/tasks/{task_id}/assignments/{assignment_id}", in_p1("pm", "task_leader"),
+       "the worker's units on task A", url=lambda w, c: _task_a_assignment(w, api._assignment_of_worker(w)[0]),
+       form=lambda w, c: {"version": str(api._assignment_of_worker(w)[1]), "units": "50", "work": "24"}),
+    Op("/projects/{project_id}/tasks/{task_id}/assignments/{assignment_id}",
+       but(in_p1(), pm="404", task_leader="404", admin="404"), "P2's assignment through P1's task A",
+       url=lambda w, c: _task_a_assignment(w, _p2_assignment(w)),
+       form=lambda w, c: {"version": "1", "units": "50", "work": "8"}),
+    Op("/projects/{project_id}/tasks/{task_id}/assignments/{assignment_id}/delete", in_p1("pm", "task_leader"),
+       "the worker off task A",
+       url=lambda w, c: _task_a_assignment(w, api._assignment_of_worker(w)[0], "/delete"),
+       form=lambda w, c: {"version": str(api._assignment_of_worker(w)[1])}),
+    Op("/projects/{project_id}/tasks/{task_id}/assignments/{assignment_id}/delete",
+       but(in_p1(), pm="404", task_leader="404", admin="404"), "P2's assignment through P1's task A",
+       url=lambda w, c: _task_a_assignment(w, _p2_assignment(w), "/delete"), form=lambda w, c: {"version": "1"}),
     Op("/projects/{project_id}/tasks/{task_id}/delete", in_p1("pm", "task_leader_b"),
        url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['b']}/delete", form=lambda w, c: {"version": "1"}),
     Op("/projects/{project_id}/fields", in_p1("pm"), url=p1("/fields"),

@@ -431,11 +431,17 @@ def test_task_page_links_assignees_and_delete(web) -> None:
     assert r.status_code == 303
     page = client.get(f"/projects/{pid}/tasks/{t['M']}").text
     assert "Charlie" not in page.split('id="links"')[1].split("</section>")[0]
+    # a member with no resource yet is offered on the Assign a resource form (the resource is made then)
+    assert (
+        f'<option value="user:{ids["tla"]}">Tla</option>'
+        in client.get(f"/projects/{pid}/tasks/{t['A']}").text
+    )
     r = client.post(
-        f"/projects/{pid}/tasks/{t['A']}/assignees", data={"csrf_token": csrf, f"user_{ids['tla']}": "on"}
+        f"/projects/{pid}/tasks/{t['A']}/assignments",
+        data={"csrf_token": csrf, "resource": f"user:{ids['tla']}", "units": "100"},
     )
     assert r.status_code == 303
-    assert "Tla" in client.get(f"/projects/{pid}/tasks/{t['A']}").text
+    assert "Tla" in client.get(f"/projects/{pid}/tasks/{t['A']}").text.split('id="assignments-table"')[1]
     c = by_name(data)["Charlie"]
     r = client.post(
         f"/projects/{pid}/tasks/{t['C']}/delete", data={"csrf_token": csrf, "version": c["version"]}

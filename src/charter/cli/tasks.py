@@ -1,7 +1,7 @@
-"""`charter task list|show|add|update|delete|link|link-update|unlink|assign` and `charter wp list|add|update`:
-the plan's tasks, their links and assignees, and its work packages, from the command line. Every change goes
-through the same services as the web pages and the API (permissions, validation, the schedule recomputed in
-the same transaction, the journal)."""
+"""`charter task list|show|add|update|delete|link|link-update|unlink` and `charter wp list|add|update`: the
+plan's tasks, their links, and its work packages, from the command line (assignments: task_assignments.py).
+Every change goes through the same services as the web pages and the API (permissions, validation, the
+schedule recomputed in the same transaction, the journal)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from charter.services import accounts, scheduling, tasks, views, work_packages
 from charter.services.timesheets import find_task_id
 
 task_app = typer.Typer(
-    help="Tasks of a project's plan: list, show, add, update, move, delete, link and assign.",
+    help="Tasks of a project's plan: list, show, add, update, move, delete, link, and assign resources.",
     no_args_is_help=True,
 )
 wp_app = typer.Typer(
@@ -463,23 +463,6 @@ def unlink_cmd(
 
     run_in_project(project, go)
     console.print(f"Link {escape(pred)} → {escape(succ)} removed.")
-
-
-@task_app.command("assign")
-def assign_cmd(
-    project: Project,
-    task: TaskRef,
-    people: Annotated[list[str] | None, typer.Argument(help="Usernames; none = nobody.")] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Set who works on the task (replaces the people assigned; equipment and other resources stay)."""
-
-    def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
-        tid = find_task_id(s, a, pid, task)
-        return tasks.set_assignees(s, a, pid, tid, [accounts.find_user_id(s, u) for u in people or []])
-
-    t = run_in_project(project, go)
-    print_result(t, as_json, f"Task {t['wbs_code']}: {_who(t) or 'nobody'} assigned.")
 
 
 # --------------------------------------------------------------------------------------------- work packages

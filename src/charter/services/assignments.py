@@ -3,23 +3,26 @@ and effort-driven recalculation between duration, work and units (work = duratio
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charter.domain import schedule as rules
 from charter.domain.errors import Conflict, NotFound, ValidationError, stale
 from charter.domain.roles import Perm
-from charter.persistence.models import Assignment, Resource, Task
+from charter.persistence.models import Assignment, Resource, Task, User
 from charter.services import journal
 from charter.services.authz import project_for, work_package_target
+from charter.services.comms_common import members
 from charter.services.context import Actor, now
-from charter.services.resources import assignees_of
+from charter.services.resources import assignees_of, person_resource
 from charter.services.scheduling import _minutes_per_day, plan_changed
 from charter.services.tasks import tell_assigned
 
 TASK_TYPES = ("fixed_units", "fixed_duration", "fixed_work")
+MAX_UNITS = 100.0  # 10,000 %: as the API's schema allows
 
 
 def _task(s: Session, project_id: int, task_id: int) -> Task:
@@ -35,6 +38,13 @@ def _check_perm(s: Session, actor: Actor, project_id: int, t: Task) -> None:
         project_for(s, actor, project_id, Perm.TEAM_MANAGE)
     else:
         project_for(s, actor, project_id, Perm.TEAM_MANAGE, target)
+
+
+def _check_units(units: float) -> None:
+    if not math.isfinite(units) or units <= 0 or units > MAX_UNITS:
+        raise ValidationError(
+            "units must be more than 0 and at most 100 (1.0 = full time, 100 %)", field="units"
+        )
 
 
 def _rows(s: Session, task_id: int) -> list[Assignment]:
@@ -93,8 +103,7 @@ def add_assignment(
     r = s.get(Resource, resource_id)
     if r is None or not r.active:
         raise NotFound(f"resource {resource_id} not found", field="resource_id")
-    if units <= 0:
-        raise ValidationError("units must be more than 0", field="units")
+    _check_units(units)
     if s.scalar(select(Assignment.id).where(Assignment.task_id == t.id, Assignment.resource_id == r.id)):
         raise Conflict(f"{r.name} is already assigned to this task", field="resource_id")
     before_work, before_units = _work_units(s, t.id)
@@ -159,10 +168,11 @@ def update_assignment(
         raise NotFound(f"assignment {assignment_id} not found on this task", field="assignment_id")
     if a.version != version:
         raise stale("assignment", version, {"units": a.units, "work": a.work, "version": a.version})
+    if units is None and work is None:  # nothing to change (a form saved as it was shown)
+        return assignees_of(s, [t.id]).get(t.id, [])
     before_a, before_t = journal.snapshot(a), journal.snapshot(t)
     if units is not None:
-        if units <= 0:
-            raise ValidationError("units must be more than 0", field="units")
+        _check_units(units)
         a.units = units
         if work is None:
             rebalance(s, t, changed="units")
@@ -195,12 +205,17 @@ def update_assignment(
     return assignees_of(s, [t.id]).get(t.id, [])
 
 
-def remove_assignment(s: Session, actor: Actor, project_id: int, task_id: int, assignment_id: int) -> None:
+def remove_assignment(
+    s: Session, actor: Actor, project_id: int, task_id: int, assignment_id: int, version: int | None = None
+) -> None:
+    """Take a resource off the task; with `version`, only the assignment as it was read (else 409)."""
     t = _task(s, project_id, task_id)
     _check_perm(s, actor, project_id, t)
     a = s.get(Assignment, assignment_id)
     if a is None or a.task_id != t.id:
         raise NotFound(f"assignment {assignment_id} not found on this task", field="assignment_id")
+    if version is not None and a.version != version:
+        raise stale("assignment", version, {"units": a.units, "work": a.work, "version": a.version})
     journal.record(
         s,
         actor,
@@ -214,3 +229,174 @@ def remove_assignment(s: Session, actor: Actor, project_id: int, task_id: int, a
     s.flush()
     t.work = sum(x.work for x in _rows(s, t.id)) or None
     plan_changed(s, project_id)
+
+
+# --------------------------------------------------------------------------------------------- by name, by form
+
+
+def units_from_percent(text: str | None) -> float | None:
+    """Units typed as a percentage (a form, `--units`): "50" or "50 %" is half time (0.5); empty is None."""
+    v = (text or "").strip().removesuffix("%").strip()
+    if not v:
+        return None
+    try:
+        n = float(v)
+    except ValueError:
+        raise ValidationError(
+            f"{text!r} is not a percentage (e.g. 50 for half time)", field="units"
+        ) from None
+    if not math.isfinite(n) or n <= 0 or n > MAX_UNITS * 100:
+        raise ValidationError("units must be more than 0 % and at most 10000 %", field="units")
+    return n / 100
+
+
+def work_from_text(text: str | None) -> str | None:
+    """Work as typed (a form, `--work`): a bare number is hours ("16" = 16h); 2d, 16h or 90m as written;
+    empty is None (work follows duration x units)."""
+    v = (text or "").strip()
+    if not v:
+        return None
+    try:
+        float(v)
+    except ValueError:
+        return v
+    return f"{v}h"
+
+
+def list_assignments(s: Session, actor: Actor, project_id: int, task_id: int) -> list[dict[str, Any]]:
+    """The task's assignments (resource, kind, units, work, version), for whoever may read the project."""
+    project_for(s, actor, project_id)
+    t = _task(s, project_id, task_id)
+    return assignees_of(s, [t.id]).get(t.id, [])
+
+
+def assignable(s: Session, actor: Actor, project_id: int, task_id: int) -> list[dict[str, Any]]:
+    """What the task page's Assign a resource form offers: every active resource not on the task yet (people
+    whose account is deactivated left out), and the project's members who have no person resource yet (one is
+    made when they are assigned). Each has a `key` ("resource:ID" or "user:ID") for `assign_key`."""
+    project_for(s, actor, project_id)
+    t = _task(s, project_id, task_id)
+    taken = {a.resource_id for a in _rows(s, t.id)}
+    q = (select(Resource, User.is_active).outerjoin(User, User.id == Resource.user_id)
+         .where(Resource.active.is_(True)))  # fmt: skip
+    out, with_resource = [], set()
+    for r, user_active in s.execute(q):
+        if r.user_id is not None:
+            with_resource.add(r.user_id)
+        if r.id not in taken and user_active is not False:
+            out.append({"key": f"resource:{r.id}", "name": r.name, "kind": r.kind})
+    new_people = members(s, project_id) - with_resource
+    if new_people:
+        q2 = select(User).where(User.id.in_(new_people), User.is_active.is_(True))
+        out += [{"key": f"user:{u.id}", "name": u.display_name, "kind": "person"} for u in s.scalars(q2)]
+    return sorted(out, key=lambda c: (c["kind"] != "person", c["kind"], c["name"].lower()))
+
+
+def _person(s: Session, project_id: int, user_id: int, *, make: bool = True) -> Resource:
+    """The person resource of a user. `make`: to assign them (active accounts only), made on first use for a
+    member of the project; otherwise one they have (to take them off a task)."""
+    u = s.get(User, user_id)
+    if u is None:
+        raise ValidationError(f"user {user_id} does not exist", field="resource_id")
+    existing = s.scalars(select(Resource).where(Resource.user_id == u.id)).first()
+    if not make:
+        if existing is None:
+            raise ValidationError(f"{u.display_name} is not assigned to this task", field="resource")
+        return existing
+    if not u.is_active:
+        raise ValidationError(f"{u.display_name}'s account is deactivated", field="resource_id")
+    if existing is not None:
+        return existing
+    if u.id not in members(s, project_id):
+        raise ValidationError(f"{u.display_name} holds no role in this project", field="resource_id")
+    return person_resource(s, u.id)
+
+
+def assign_key(
+    s: Session, actor: Actor, project_id: int, task_id: int, key: str, *, units: float = 1.0, work: Any = None
+) -> list[dict[str, Any]]:
+    """add_assignment for a choice of `assignable`: "resource:ID", or "user:ID" (a member without a person
+    resource yet: it is made)."""
+    kind, _, ident = (key or "").partition(":")
+    if kind not in ("resource", "user") or not ident.isascii() or not ident.isdigit():
+        raise ValidationError("choose a resource to assign", field="resource_id")
+    t = _task(s, project_id, task_id)
+    _check_perm(s, actor, project_id, t)
+    rid = int(ident) if kind == "resource" else _person(s, project_id, int(ident)).id
+    return add_assignment(s, actor, project_id, task_id, resource_id=rid, units=units, work=work)
+
+
+def find_resource(s: Session, project_id: int, name: str, *, make: bool = True) -> Resource:
+    """A resource named on the command line: a username (that person's resource; with `make`, one is made for
+    a member of the project who has none yet), else a resource's exact name (case does not matter)."""
+    ref = name.strip()
+    if not ref:
+        raise ValidationError("name a resource: a username or a resource's name", field="resource")
+    uid = s.scalar(select(User.id).where(User.username == ref))
+    if uid is not None:
+        return _person(s, project_id, uid, make=make)
+    q = select(Resource).where(func.lower(Resource.name) == ref.lower())
+    found = list(s.scalars(q.where(Resource.active.is_(True)) if make else q))
+    if not found:
+        raise ValidationError(f"no user or resource named {ref!r}", field="resource")
+    if len(found) > 1:
+        ids = ", ".join(str(r.id) for r in found)
+        raise ValidationError(f"{len(found)} resources are named {ref!r} (ids {ids})", field="resource")
+    return found[0]
+
+
+def assign_named(
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    task_id: int,
+    names: list[str],
+    *,
+    units: float | None = None,
+    work: Any = None,
+    replace_people: bool = False,
+) -> list[dict[str, Any]]:
+    """`charter task assign`: each named resource (find_resource) on the task: added (full time unless
+    `units`), or, when it is on the task already, its units and work changed to those given. With
+    `replace_people` the people not named come off the task (other resources stay)."""
+    t = _task(s, project_id, task_id)
+    _check_perm(s, actor, project_id, t)
+    if not names and not replace_people:
+        raise ValidationError("name who to assign: a username or a resource's name", field="resource")
+    wanted: dict[int, Resource] = {}
+    for n in names:
+        r = find_resource(s, project_id, n)
+        wanted.setdefault(r.id, r)
+    on = {a.resource_id: a for a in _rows(s, t.id)}
+    if replace_people:
+        people = set(s.scalars(select(Resource.id).where(Resource.id.in_(on), Resource.user_id.is_not(None))))
+        for rid in sorted(people - set(wanted)):
+            remove_assignment(s, actor, project_id, task_id, on.pop(rid).id)
+    for rid in wanted:
+        a = on.get(rid)
+        if a is None:
+            add_assignment(s, actor, project_id, task_id, resource_id=rid,
+                           units=1.0 if units is None else units, work=work)  # fmt: skip
+        elif units is not None or work is not None:
+            update_assignment(s, actor, project_id, task_id, a.id, a.version, units=units, work=work)
+    return assignees_of(s, [t.id]).get(t.id, [])
+
+
+def unassign_named(s: Session, actor: Actor, project_id: int, task_id: int, names: list[str]) -> list[str]:
+    """`charter task unassign`: take the named resources (find_resource) off the task; their names."""
+    t = _task(s, project_id, task_id)
+    _check_perm(s, actor, project_id, t)
+    if not names:
+        raise ValidationError("name who to take off the task", field="resource")
+    on = {a.resource_id: a for a in _rows(s, t.id)}
+    done: list[str] = []
+    for n in names:
+        r = find_resource(s, project_id, n, make=False)
+        a = on.pop(r.id, None)
+        if a is None:
+            if r.name in done:
+                continue
+            raise ValidationError(f"{r.name} is not assigned to this task", field="resource")
+        remove_assignment(s, actor, project_id, task_id, a.id)
+        done.append(r.name)
+    return done

@@ -1,5 +1,6 @@
 """The schedule pages: the Gantt chart (and its JSON), the task table with inline edits, a task's own page,
-links, assignees and baselines. Every change goes through services.tasks / services.scheduling."""
+links and baselines (its assignments: routes_assignments). Every change goes through services.tasks /
+services.scheduling."""
 
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ from charter import etag
 from charter.domain.errors import BadRequest, CharterError, Conflict, PermissionDenied, ValidationError
 from charter.domain.roles import Perm
 from charter.services import (
+    assignments,
     budget,
     calendars,
     custom_fields,
     gantt_rows,
     interchange,
     projects,
-    roles,
     scheduling,
     tasks,
     work_packages,
@@ -567,11 +568,7 @@ def _task_page(
             fixed_costs = None
         about = discussion(s, actor, project_id, "task", task_id)
         fields = custom_fields.list_fields(s, actor, project_id)
-        members: dict[int, str] = {}
-        if team:
-            for a in roles.list_assignments(s, actor, project_id):
-                if a.get("current"):
-                    members.setdefault(a["user_id"], a["user"])
+        assignable = assignments.assignable(s, actor, project_id, task_id) if team else []
     by_id = {t["id"]: t for t in sched["tasks"]}
     preds = [(lk, by_id.get(lk["pred_id"])) for lk in sched["links"] if lk["succ_id"] == task_id]
     succs = [(lk, by_id.get(lk["succ_id"])) for lk in sched["links"] if lk["pred_id"] == task_id]
@@ -594,7 +591,7 @@ def _task_page(
             "link_edit": link_edit,
             "may_progress": editable or (progress and assigned),
             "may_assign": team,
-            "members": sorted(members.items(), key=lambda m: m[1]),
+            "assignable": assignable,
             "wps": wps,
             "calendars": cals,
             "dtl": _dtl,
@@ -675,24 +672,6 @@ def edit_task(
                           error={"form": form_name, "message": exc.message, "field": exc.field},
                           values={**form, "_form": form_name})  # fmt: skip
     return _back(f"/projects/{project_id}/tasks/{task_id}")
-
-
-@router.post("/projects/{project_id}/tasks/{task_id}/assignees", response_class=HTMLResponse)
-def assign(
-    request: Request, project_id: int, task_id: int, form: FormData, db: DB, info: Checked
-) -> Response:
-    try:
-        ids = [
-            int(k[5:]) for k, v in form.items() if k.startswith("user_") and k[5:].isdecimal() and v == "on"
-        ]
-        with db.uow() as s:
-            tasks.set_assignees(s, info.actor, project_id, task_id, ids)
-    except CharterError as exc:
-        if exc.http_status == 404 and exc.field is None:
-            raise
-        return _task_page(request, db, info, project_id, task_id, status=exc.http_status,
-                          error={"form": "assignees", "message": exc.message, "field": exc.field})  # fmt: skip
-    return _back(f"/projects/{project_id}/tasks/{task_id}", "assignees")
 
 
 @router.post("/projects/{project_id}/tasks/{task_id}/delete", response_class=HTMLResponse)
