@@ -435,3 +435,9 @@ def test_a_person_is_told_when_a_task_becomes_theirs(seed: World, frozen_clock: 
         assignments.add_assignment(s, seed.actor("pm"), seed.p1, task_b, resource_id=res.id)
     (note,) = inbox("stakeholder")
     assert note["link"] == f"/projects/{seed.p1}/tasks/{task_b}"
+    # a person who holds no role in the project (the outsider is P2's) is booked without being told the
+    # name of a task in a project they cannot see
+    with seed.db.uow() as s:
+        res = resources.person_resource(s, seed.users["outsider"])
+        assignments.add_assignment(s, seed.actor("pm"), seed.p1, task_b, resource_id=res.id)
+    assert inbox("outsider") == []

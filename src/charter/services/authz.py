@@ -61,6 +61,16 @@ def grants(s: Session, actor: Actor, project_id: int, at: datetime | None = None
     return out
 
 
+def is_member(s: Session, project_id: int, user_id: int) -> bool:
+    """Whether the person holds a role in the project now."""
+    t = now()
+    q = select(RoleAssignment.id).where(
+        RoleAssignment.project_id == project_id, RoleAssignment.user_id == user_id,
+        RoleAssignment.valid_from <= t, or_(RoleAssignment.valid_until.is_(None), RoleAssignment.valid_until > t),
+    )  # fmt: skip
+    return s.scalars(q).first() is not None
+
+
 def visible_project_ids(s: Session, actor: Actor) -> Select:  # type: ignore[type-arg]
     """A subquery of the ids of the projects the actor may see (not deleted ones)."""
     if actor.is_admin:

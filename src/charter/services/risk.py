@@ -29,7 +29,7 @@ from charter.persistence.models import (
     WorkPackage,
 )
 from charter.services import journal
-from charter.services.authz import can, project_for
+from charter.services.authz import can, is_member, project_for
 from charter.services.context import Actor, now
 
 EDITABLE = frozenset({
@@ -122,15 +122,6 @@ def _get(s: Session, project_id: int, risk_id: int) -> Risk:
     if r is None or r.project_id != project_id:
         raise NotFound(f"risk {risk_id} not found in this project", field="risk_id")
     return r
-
-
-def is_member(s: Session, project_id: int, user_id: int) -> bool:
-    t = now()
-    q = select(RoleAssignment.id).where(
-        RoleAssignment.project_id == project_id, RoleAssignment.user_id == user_id,
-        RoleAssignment.valid_from <= t, or_(RoleAssignment.valid_until.is_(None), RoleAssignment.valid_until > t),
-    )  # fmt: skip
-    return s.scalars(q).first() is not None
 
 
 def may_manage(s: Session, actor: Actor, r: Risk) -> bool:

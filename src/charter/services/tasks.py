@@ -29,7 +29,7 @@ from charter.persistence.models import (
     WorkPackage,
 )
 from charter.services import custom_fields, journal, notifications
-from charter.services.authz import grants, project_for, work_package_target
+from charter.services.authz import grants, is_member, project_for, work_package_target
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
 from charter.services.context import Actor, now
 from charter.services.resources import assignees_of, is_assigned, person_resource
@@ -532,11 +532,15 @@ def tell_assigned(s: Session, actor: Actor, t: Task, user_id: int, assignment_id
     preferences say (kind task.assigned), once per assignment."""
     if user_id == actor.user_id:
         return
+    person = s.get(User, user_id)
+    # a person booked on a project they cannot see is not told its task's name (the webhooks still are)
+    sees = person is not None and (person.is_admin or is_member(s, t.project_id, user_id))
     key = s.scalar(select(Project.key).where(Project.id == t.project_id))
     c = s.get(TaskComputed, t.id)
     when = f" It runs {c.start:%Y-%m-%d} to {c.finish:%Y-%m-%d}." if c and c.start and c.finish else ""
     notifications.notify(
-        s, recipients=[user_id], kind="task.assigned", subject=f"{key} {t.wbs_code} {t.name} is yours"[:300],
+        s, recipients=[user_id] if sees else [], kind="task.assigned",
+        subject=f"{key} {t.wbs_code} {t.name} is yours"[:300],
         body=f"{actor.username or 'Charter'} assigned you to task {t.wbs_code} {t.name} in {key}.{when}",
         project_id=t.project_id, link=f"/projects/{t.project_id}/tasks/{t.id}",
         event_key=f"task.assigned:{t.id}:{user_id}:{assignment_id}",
