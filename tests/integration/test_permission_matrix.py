@@ -136,6 +136,18 @@ def _worker_password(w: World, caller: str) -> dict[str, Any]:
     return {"username": "worker", "password": "correct horse battery", "name": "cli"}
 
 
+def _own_password(w: World, caller: str) -> dict[str, Any]:
+    """The caller knows their password (set for the cell); the body changes it."""
+    if caller != "anonymous":
+        with w.db.uow() as s:
+            s.execute(
+                update(User)
+                .where(User.id == w.users[caller])
+                .values(password_hash=_password_hash("correct horse battery"))
+            )
+    return {"current_password": "correct horse battery", "new_password": "a new long passphrase"}
+
+
 def _wp_version(w: World, wp_id: int) -> int:
     """Creating a work package renumbers the tree, so its version is not always 1."""
     with w.db.uow(readonly=True) as s:
@@ -229,6 +241,7 @@ TABLE: tuple[Op, ...] = (
     # --- accounts ------------------------------------------------------------------------------------------
     Op("POST", "/auth/token", public(), body=_worker_password),
     Op("GET", "/me", authenticated()),
+    Op("POST", "/me/password", authenticated(), body=_own_password),
     Op("GET", "/me/tokens", authenticated()),
     Op("POST", "/me/tokens", authenticated(), body=lambda w, c: {"name": "ci"}),
     Op(

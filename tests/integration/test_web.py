@@ -111,6 +111,14 @@ STATE_CHANGING = [
     ("/projects/{p}/delete", {"version": "1"}),
     ("/projects/{p}/restore", {}),
     ("/account/tokens", {"name": "t"}),
+    (
+        "/account/password",
+        {
+            "current_password": PW,
+            "new_password": "another-password",
+            "new_password_again": "another-password",
+        },
+    ),
     ("/account/tokens/1/revoke", {}),
     ("/logout", {}),
 ]

@@ -244,12 +244,47 @@ _RISK_MANAGERS = api._RISK_MANAGERS
 _CONFLICT_EDITORS = api._CONFLICT_EDITORS
 _SEEN_BY, _UNSEEN = api._SEEN_BY, api._UNSEEN
 
+
+def _own_password(w: World, c: str) -> dict[str, Any]:
+    """The password form of the account page; the caller's current password is set for the cell."""
+    body = api._own_password(w, c)
+    return {**body, "new_password_again": body["new_password"]}
+
+
+def _user_form(who: str, **fields: str) -> Form:
+    """The Edit form of a user's admin page: their current version and `fields`."""
+
+    def form(w: World, c: str) -> dict[str, Any]:
+        with w.db.uow() as s:
+            version = s.get(User, w.users[who]).version
+        return {"version": str(version), **fields}
+
+    return form
+
+
+NEW_PW = {"password": "a new long passphrase", "password_again": "a new long passphrase"}
+
 ACCOUNT_ROWS: tuple[Op, ...] = (
+    Op("/account/password", authenticated(), form=_own_password),
     Op("/account/tokens", authenticated(), form=lambda w, c: {"name": "ci", "expires_in_days": "30"}),
     Op("/account/tokens/{token_id}/revoke", authenticated(), "own token",
        url=lambda w, c: _revoke_url(lambda x: "worker" if x == "anonymous" else x)(w, c)),
     Op("/account/tokens/{token_id}/revoke", but(nowhere(), admin="ok", pm="ok"), "the PM's token",
        url=lambda w, c: _revoke_url(lambda x: "pm")(w, c)),
+)  # fmt: skip
+
+# the instance admin's pages: the services refuse anyone else (403) before they look for the user
+ADMIN_ROWS: tuple[Op, ...] = (
+    Op("/admin/users", admin_only(), form=lambda w, c: {"username": "newbie", "display_name": "New Bie", **NEW_PW}),
+    Op("/admin/users/{user_id}", admin_only(), url=lambda w, c: f"/admin/users/{w.users['worker']}",
+       form=_user_form("worker", display_name="Renamed", email="w@example.test", is_active="on")),
+    Op("/admin/users/{user_id}", but(admin_only(), admin="404"), "missing user", url=lambda w, c: "/admin/users/999999",
+       form=lambda w, c: {"version": "1", "display_name": "Ghost", "is_active": "on"}),
+    Op("/admin/users/{user_id}/password", admin_only(), url=lambda w, c: f"/admin/users/{w.users['worker']}/password",
+       form=lambda w, c: NEW_PW),
+    Op("/admin/departments", admin_only(), form=lambda w, c: {"name": "Legal"}),
+    Op("/admin/departments/{dept_id}", admin_only(), url=lambda w, c: f"/admin/departments/{w.sales}",
+       form=lambda w, c: {"version": "1", "name": "Sales EMEA", "head_user_id": str(w.users["liaison"])}),
 )  # fmt: skip
 
 WP_EDIT = "/projects/{project_id}/work-packages/{wp_id}"
@@ -934,7 +969,8 @@ CROSS_ROWS: tuple[Op, ...] = (
 )  # fmt: skip
 
 TABLE: tuple[Op, ...] = (
-    ACCOUNT_ROWS + PROJECT_ROWS + ROLE_ROWS + SCHEDULE_ROWS + TEAM_ROWS + RESOURCE_ROWS + TIME_ROWS + BUDGET_ROWS
+    ACCOUNT_ROWS + ADMIN_ROWS + PROJECT_ROWS + ROLE_ROWS + SCHEDULE_ROWS + TEAM_ROWS + RESOURCE_ROWS + TIME_ROWS
+    + BUDGET_ROWS
     + PROCUREMENT_ROWS + COMMS_ROWS + NOTIFY_ROWS + QUALITY_ROWS + TECH_ROWS + RISK_ROWS + CONFLICT_ROWS
     + REPORT_ROWS + CROSS_ROWS
 )  # fmt: skip

@@ -108,6 +108,15 @@ class TokenCreated(TokenOut):
     )
 
 
+class PasswordChange(In):
+    current_password: str = Field(min_length=1, max_length=1024, description="Your password now.")
+    new_password: str = Field(min_length=10, max_length=1024, description="At least 10 characters.")
+
+
+class PasswordChanged(Out):
+    sessions_ended: int = Field(description="How many of your web sessions were signed out.")
+
+
 class UserOut(Out):
     id: int
     username: str

@@ -15,6 +15,7 @@ from charter.cli.common import CharterGroup
 from charter.cli.comms import comms_app, messages_app
 from charter.cli.conflicts import conflicts_app
 from charter.cli.custom_fields import field_app
+from charter.cli.departments import department_app
 from charter.cli.meetings import meeting_app
 from charter.cli.notify import notify_app
 from charter.cli.notify import worker as worker_cmd
@@ -68,6 +69,7 @@ app.add_typer(db.db_app, name="db")
 app.command("backup")(backup.backup)
 app.command("restore")(backup.restore)
 app.add_typer(user_app, name="user")
+app.add_typer(department_app, name="department")
 app.add_typer(project_app, name="project")
 app.add_typer(role_app, name="role")
 app.add_typer(raci_app, name="raci")

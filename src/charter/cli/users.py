@@ -1,15 +1,17 @@
-"""`charter user add|list`."""
+"""`charter user add|list|update|passwd`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from charter.cli.common import JsonFlag, acting, ask_password, console, open_db, print_json
-from charter.services import accounts, org
+from charter.cli.common import JsonFlag, acting, ask_password, console, open_db, print_json, print_result
+from charter.domain.errors import ValidationError
+from charter.services import accounts, org, passwords
 
 user_app = typer.Typer(help="Instance users (adding one needs an instance admin).", no_args_is_help=True)
 
@@ -77,3 +79,95 @@ def list_(as_json: JsonFlag = False) -> None:
             "yes" if u["is_active"] else "no",
         )
     console.print(t)
+
+
+@user_app.command("update")
+def update(
+    username: Annotated[str, typer.Argument(help="The user: username or id.")],
+    display_name: Annotated[str | None, typer.Option("--display-name", help="A new display name.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="A new e-mail address ('' clears it).")] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="Department name or id ('' = none).")
+    ] = None,
+    admin: Annotated[
+        bool | None, typer.Option("--admin/--no-admin", help="Make the user an instance admin, or not.")
+    ] = None,
+    active: Annotated[
+        bool | None,
+        typer.Option(
+            "--active/--inactive",
+            help="Let the user sign in, or deactivate them (signed out everywhere, API tokens revoked).",
+        ),
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option(help="The version you read (default: the current one).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a user (instance admins): only the options given change. The last active admin can be neither
+    demoted nor deactivated."""
+    changes: dict[str, Any] = {}
+    if display_name is not None:
+        changes["display_name"] = display_name
+    if email is not None:
+        changes["email"] = email
+    if admin is not None:
+        changes["is_admin"] = admin
+    if active is not None:
+        changes["is_active"] = active
+    if not changes and department is None:
+        raise ValidationError(
+            "nothing to change: give --display-name, --email, --department, --admin/--no-admin or "
+            "--active/--inactive",
+            field="user",
+        )
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            uid = accounts.find_user_id(s, username)
+            if department is not None:
+                changes["department_id"] = (
+                    org.find_department_id(s, department) if department.strip() else None
+                )
+            v = version if version is not None else accounts.get_user(s, actor, uid)["version"]
+            u = accounts.update_user(s, actor, uid, v, **changes)
+    finally:
+        db.dispose()
+    print_result(
+        u,
+        as_json,
+        f"User [bold]{escape(u['username'])}[/bold] updated: {escape(u['display_name'])}"
+        f"{', ' + escape(u['department']) if u['department'] else ''}"
+        f"{', instance admin' if u['is_admin'] else ''}{'' if u['is_active'] else ', deactivated'}.",
+    )
+
+
+@user_app.command("passwd")
+def passwd(
+    username: Annotated[str, typer.Argument(help="The user: username or id.")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="Read the new password from the first line of standard input (scripts)."
+        ),
+    ] = False,
+) -> None:
+    """Set a user's password (instance admins); asked twice, hidden, unless --password-stdin. The user's web
+    sessions are signed out; their API tokens stay. Users change their own on the web Account page or with
+    POST /api/v1/me/password."""
+    db = open_db()
+    try:
+        with db.uow(readonly=True) as s:
+            actor = acting(s)
+            uid = accounts.find_user_id(s, username)
+            name = org.user_for_admin(s, actor, uid)["username"]  # an admin's: refused before the prompt
+        if password_stdin:
+            secret = sys.stdin.readline().rstrip("\r\n")
+        else:
+            secret = ask_password(None, f"New password for {name}")
+        with db.uow() as s:
+            u = passwords.reset_password(s, acting(s), uid, secret)
+    finally:
+        db.dispose()
+    console.print(f"Password of [bold]{escape(u['username'])}[/bold] set; their web sessions are signed out.")

@@ -47,9 +47,18 @@ def _dummy_hash() -> str:
     return _hasher.hash("not-a-real-password")
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < 10:
-        raise ValidationError("the password must be at least 10 characters long", field="password")
+PASSWORD_MIN, PASSWORD_MAX = 10, 1024
+
+
+def check_password_strength(password: str, field: str = "password") -> None:
+    if len(password) < PASSWORD_MIN:
+        raise ValidationError(f"the password must be at least {PASSWORD_MIN} characters long", field=field)
+    if len(password) > PASSWORD_MAX:
+        raise ValidationError(f"the password may be at most {PASSWORD_MAX} characters long", field=field)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    return _hasher.verify(password, password_hash)
 
 
 def _sha(value: str) -> str:
@@ -74,6 +83,28 @@ def actor_for(u: User) -> Actor:
     return Actor(user_id=u.id, username=u.username, is_admin=u.is_admin)
 
 
+def _display_name(value: str | None) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError("the display name is required", field="display_name")
+    if len(value) > 120:
+        raise ValidationError("the display name may be at most 120 characters long", field="display_name")
+    return value
+
+
+def _email(value: str | None) -> str | None:
+    """An e-mail address, or None for none (an empty one too)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > 254:
+        raise ValidationError("the e-mail address may be at most 254 characters long", field="email")
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain or any(c.isspace() for c in value):
+        raise ValidationError(f"{value!r} is not an e-mail address (name@example.org)", field="email")
+    return value
+
+
 # --------------------------------------------------------------------------------------------- users
 
 
@@ -94,8 +125,8 @@ def create_user(
         raise ValidationError(
             "a username is 2-64 lower-case letters, digits, dots, dashes or underscores", field="username"
         )
-    if not display_name.strip():
-        raise ValidationError("the display name is required", field="display_name")
+    display_name = _display_name(display_name)
+    email = _email(email)
     if password is not None:
         check_password_strength(password)
     if s.scalar(select(User.id).where(User.username == username)):
@@ -104,7 +135,7 @@ def create_user(
         raise ValidationError(f"department {department_id} does not exist", field="department_id")
     u = User(
         username=username,
-        display_name=display_name.strip(),
+        display_name=display_name,
         email=email,
         password_hash=hash_password(password) if password else None,
         is_admin=is_admin,
@@ -151,34 +182,90 @@ def find_user_id(s: Session, username_or_id: str) -> int:
     return uid
 
 
-def update_user(s: Session, actor: Actor, user_id: int, version: int, **changes: Any) -> dict[str, Any]:
+USER_FIELDS = frozenset({"display_name", "email", "password", "is_admin", "is_active", "department_id"})
+
+
+def update_user(
+    s: Session, actor: Actor, user_id: int, version: int, *, keep_session: str | None = None, **changes: Any
+) -> dict[str, Any]:
+    """Change a user (admins only). A new password ends the user's web sessions (but `keep_session`, the
+    cookie of the admin's own session when they reset their own password); deactivating ends them all and
+    revokes the user's API tokens. The last active admin can be neither demoted nor deactivated (409)."""
     require_admin(actor)
+    unknown = set(changes) - USER_FIELDS
+    if unknown:
+        raise ValidationError(f"a user has no field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
     u = s.get(User, user_id)
     if u is None:
         raise NotFound(f"user {user_id} not found")
     if u.version != version:
-        raise stale("user", version, user_dict(u))
-    before = journal.snapshot(u)
-    if "password" in changes:
-        pw = changes.pop("password")
-        if pw:
-            check_password_strength(pw)
-            u.password_hash = hash_password(pw)
+        raise stale("user", version, get_user(s, actor, user_id))
+    password = changes.pop("password", None)
+    if password:
+        check_password_strength(password)
+    if "display_name" in changes:
+        changes["display_name"] = _display_name(changes["display_name"])
+    if "email" in changes:
+        changes["email"] = _email(changes["email"])
+    for flag in ("is_admin", "is_active"):
+        if changes.get(flag) is None:
+            changes.pop(flag, None)
     if changes.get("department_id") is not None and s.get(Department, changes["department_id"]) is None:
         raise ValidationError(f"department {changes['department_id']} does not exist", field="department_id")
+    _keep_an_admin(s, u, changes)
+    deactivated = u.is_active and changes.get("is_active") is False
+    before = journal.snapshot(u)
     for k, v in changes.items():
         setattr(u, k, v)
+    if password:
+        u.password_hash = hash_password(password)
     s.flush()
-    journal.record(
-        s,
-        actor,
-        entity_type="user",
-        entity_id=u.id,
-        action="update",
-        before=before,
-        after=journal.snapshot(u),
-    )
-    return user_dict(u)
+    journal.record(s, actor, entity_type="user", entity_id=u.id, action="update", before=before,
+                   after=journal.snapshot(u))  # fmt: skip
+    if password:
+        ended = end_sessions(s, u.id, keep_cookie=keep_session)
+        journal.record(s, actor, entity_type="user", entity_id=u.id, action="reset_password",
+                       after={"sessions_ended": ended})  # fmt: skip
+    if deactivated:
+        _lock_out(s, actor, u)
+    return get_user(s, actor, u.id)
+
+
+def _keep_an_admin(s: Session, u: User, changes: dict[str, Any]) -> None:
+    """Refuse to demote or deactivate the last active instance admin: nobody could then manage users."""
+    if not (u.is_admin and u.is_active):
+        return
+    leaving = [f for f in ("is_admin", "is_active") if changes.get(f) is False]
+    if not leaving:
+        return
+    # the other active admins, locked (PostgreSQL) so that two admins cannot demote each other at once
+    others = s.scalars(
+        select(User.id)
+        .where(User.is_admin.is_(True), User.is_active.is_(True), User.id != u.id)
+        .with_for_update()
+    ).all()
+    if not others:
+        what = "demoted" if leaving[0] == "is_admin" else "deactivated"
+        raise Conflict(
+            f"{u.username} is the last active instance admin and cannot be {what}; make another user an "
+            "admin first",
+            field=leaving[0],
+        )
+
+
+def _lock_out(s: Session, actor: Actor, u: User) -> None:
+    """A deactivated user: every web session ended, every API token revoked (journalled, with the cause)."""
+    ended = end_sessions(s, u.id)
+    tokens = s.scalars(select(ApiToken).where(ApiToken.user_id == u.id, ApiToken.revoked_at.is_(None))).all()
+    for tok in tokens:
+        before = journal.snapshot(tok)
+        tok.revoked_at = now()
+        s.flush()
+        journal.record(s, actor, entity_type="api_token", entity_id=tok.id, action="update", before=before,
+                       after=journal.snapshot(tok), cause=f"user {u.username} was deactivated")  # fmt: skip
+    if ended:
+        journal.record(s, actor, entity_type="user", entity_id=u.id, action="sign_out",
+                       after={"sessions_ended": ended}, cause=f"user {u.username} was deactivated")  # fmt: skip
 
 
 def admin_count(s: Session) -> int:
@@ -188,42 +275,39 @@ def admin_count(s: Session) -> int:
 # --------------------------------------------------------------------------------------------- login
 
 
-def authenticate(s: Session, username: str, password: str, ip: str) -> User:
-    """Check a password, with throttling per username and per address. Records every attempt."""
+def check_throttle(s: Session, username: str, ip: str) -> None:
+    """Refuse (429) while a username, or an address, has too many failed password checks in the window."""
     settings = get_settings()
-    username = username.strip().lower()
-    t = now()
-    since = t - timedelta(minutes=settings.login_window_minutes)
-    failures = (
-        s.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(
-                LoginAttempt.username == username, LoginAttempt.at >= since, LoginAttempt.success.is_(False)
-            )
-        )
-        or 0
+    since = now() - timedelta(minutes=settings.login_window_minutes)
+    failed = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))
     )
-    ip_failures = (
-        s.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.ip == ip, LoginAttempt.at >= since, LoginAttempt.success.is_(False))
-        )
-        or 0
-    )
+    failures = s.scalar(failed.where(LoginAttempt.username == username)) or 0
+    ip_failures = s.scalar(failed.where(LoginAttempt.ip == ip)) or 0
     if failures >= settings.login_max_failures or ip_failures >= settings.login_max_failures * 4:
         raise TooManyRequests(
-            f"too many failed logins; try again in {settings.login_window_minutes} minutes",
+            f"too many failed password checks; try again in {settings.login_window_minutes} minutes",
             retry_after=settings.login_window_minutes * 60,
         )
+
+
+def record_attempt(s: Session, username: str, ip: str, ok: bool) -> None:
+    s.add(LoginAttempt(username=username[:64], ip=ip[:64], at=now(), success=ok))
+
+
+def authenticate(s: Session, username: str, password: str, ip: str) -> User:
+    """Check a password, with throttling per username and per address. Records every attempt."""
+    username = username.strip().lower()
+    check_throttle(s, username, ip)
     u = s.scalars(select(User).where(User.username == username)).first()
     ok = False
     if u is not None and u.password_hash and u.is_active:
         ok = _hasher.verify(password, u.password_hash)
     else:
         _hasher.verify(password, _dummy_hash())  # same time whether or not the user exists
-    s.add(LoginAttempt(username=username[:64], ip=ip[:64], at=t, success=ok))
+    record_attempt(s, username, ip, ok)
     if not ok or u is None:
         raise NotAuthenticated("wrong username or password")
     return u
@@ -284,6 +368,14 @@ def resolve_session(s: Session, cookie: str | None) -> SessionInfo | None:
 def end_session(s: Session, cookie: str | None) -> None:
     if cookie:
         s.execute(delete(WebSession).where(WebSession.id == _sha(cookie)))
+
+
+def end_sessions(s: Session, user_id: int, *, keep_cookie: str | None = None) -> int:
+    """End every web session of a user but the one whose cookie is `keep_cookie`; how many were ended."""
+    q = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep_cookie:
+        q = q.where(WebSession.id != _sha(keep_cookie))
+    return int(s.execute(q).rowcount or 0)  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------------------------- API tokens

@@ -193,6 +193,9 @@ def install_web(app: FastAPI, db: Database) -> None:
     from charter.web import routes_assignments
 
     app.include_router(routes_assignments.router, include_in_schema=False)
+    from charter.web import routes_admin
+
+    app.include_router(routes_admin.router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _: LoginRequired) -> RedirectResponse:

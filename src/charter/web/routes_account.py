@@ -1,4 +1,4 @@
-"""Login, logout and the account page (API tokens)."""
+"""Login, logout and the account page (your password, API tokens)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.config import get_settings
-from charter.domain.errors import CharterError, NotAuthenticated, TooManyRequests
-from charter.services import accounts, desks
+from charter.domain.errors import CharterError, NotAuthenticated, TooManyRequests, ValidationError
+from charter.services import accounts, desks, passwords
 from charter.web.app import render
-from charter.web.forms import DB, Checked, FormData, Session
+from charter.web.forms import DB, Checked, FormData, Session, errors_of
 from charter.web.session import (
     PRELOGIN_COOKIE,
     SESSION_COOKIE,
@@ -113,21 +113,44 @@ def logout(request: Request, form: FormData, info: Checked, db: DB) -> Response:
     return response
 
 
-def _account(request: Request, db: DB, info: Session, **extra: object) -> HTMLResponse:
+def _account(
+    request: Request, db: DB, info: Session, status: int | None = None, **extra: object
+) -> HTMLResponse:
     with db.uow(readonly=True) as s:
         tokens = accounts.list_tokens(s, info.actor)
         me = accounts.get_user(s, info.actor, info.actor.user_id or 0)
-    return render(
-        request,
-        "account.html",
-        {"tokens": tokens, "user": me, "new_token": None, "error": None, "values": {}, **extra},
-        422 if extra.get("error") else 200,
-    )
+    ctx = {"tokens": tokens, "user": me, "new_token": None, "error": None, "values": {}, "changed": None}
+    return render(request, "account.html", {**ctx, **extra}, status or (422 if extra.get("error") else 200))
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account(request: Request, db: DB, info: Session) -> HTMLResponse:
-    return _account(request, db, info)
+def account(request: Request, db: DB, info: Session, changed: str | None = None) -> HTMLResponse:
+    """`?changed=password` (where the password form redirects) says so above the form."""
+    return _account(request, db, info, changed=changed == "password")
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(request: Request, form: FormData, db: DB, info: Checked) -> Response:
+    """Your own password: the current one, the new one twice. This session stays signed in; your other
+    sessions end. An error is shown beside the form; what was typed is never sent back."""
+    new = form.get("new_password", "")
+    ip = request.client.host if request.client else "?"
+    try:
+        if new != form.get("new_password_again", ""):
+            raise ValidationError(
+                "the two new passwords differ; type it twice the same", field="new_password_again"
+            )
+        with db.uow() as s:
+            try:
+                passwords.change_password(s, info.actor, form.get("current_password", ""), new,
+                                          keep_session=request.cookies.get(SESSION_COOKIE), ip=ip)  # fmt: skip
+            except ValidationError as exc:
+                if exc.field == "current_password":
+                    s.commit()  # keep the failed check on record for throttling (nothing else was written)
+                raise
+    except CharterError as exc:
+        return _account(request, db, info, exc.http_status, error=errors_of(exc, "password"))
+    return RedirectResponse("/account?changed=password#password", status_code=303)
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
@@ -137,11 +160,10 @@ def create_token(request: Request, form: FormData, db: DB, info: Checked) -> HTM
         with db.uow() as s:
             created = accounts.create_token(s, info.actor, name=form.get("name", ""), expires_in_days=days)
     except ValueError:
-        return _account(
-            request, db, info, error={"field": "expires_in_days", "message": "must be a number"}, values=form
-        )
+        error = {"form": "token", "field": "expires_in_days", "message": "must be a number"}
+        return _account(request, db, info, error=error, values=form)
     except CharterError as exc:
-        return _account(request, db, info, error={"field": exc.field, "message": exc.message}, values=form)
+        return _account(request, db, info, error=errors_of(exc, "token"), values=form)
     return _account(request, db, info, new_token=created)
 
 

@@ -8,7 +8,8 @@ from charter.api import schemas as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
 from charter.api.routers._common import AmountsRoute
-from charter.services import accounts, org
+from charter.domain.errors import ValidationError
+from charter.services import accounts, org, passwords
 
 router = APIRouter(responses=ERRORS, route_class=AmountsRoute)
 
@@ -32,6 +33,21 @@ def create_token_with_password(body: S.TokenRequest, request: Request, db: DB) -
 def me(actor: CurrentActor, db: DB) -> dict[str, Any]:
     with db.uow(readonly=True) as s:
         return accounts.get_user(s, actor, actor.user_id or 0)
+
+
+@router.post("/me/password", response_model=S.PasswordChanged, tags=["accounts"])
+def change_password(body: S.PasswordChange, request: Request, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """Change your own password. A wrong `current_password` is 422 on that field and counts as a failed
+    sign-in (throttled: 429 after too many). Every web session of yours is signed out; API tokens stay."""
+    ip = request.client.host if request.client else "?"
+    with db.uow() as s:
+        try:
+            done = passwords.change_password(s, actor, body.current_password, body.new_password, ip=ip)
+        except ValidationError as exc:
+            if exc.field == "current_password":
+                s.commit()  # keep the failed check on record for throttling (nothing else was written)
+            raise
+        return {"sessions_ended": done["sessions_ended"]}
 
 
 @router.get("/me/tokens", response_model=list[S.TokenOut], tags=["accounts"])
