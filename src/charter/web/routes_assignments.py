@@ -14,7 +14,7 @@ from charter.domain.errors import CharterError, Conflict, ValidationError
 from charter.services import assignments
 from charter.web.app import templates
 from charter.web.forms import DB, Checked, FormData, req_int
-from charter.web.routes_schedule import _task_page
+from charter.web.task_page import render_task_page
 
 router = APIRouter()
 
@@ -56,7 +56,7 @@ def _failed(
     error: dict[str, Any] = {"form": name, "message": exc.message, "field": exc.field}
     if isinstance(exc, Conflict) and exc.current and "units" in exc.current and "units" in form:  # an edit
         error["saved"] = {"units": units_text(exc.current["units"]), "work": hours_text(exc.current["work"])}
-    return _task_page(request, db, info, project_id, task_id, error=error, values={**form, "_form": name},
+    return render_task_page(request, db, info, project_id, task_id, error=error, values={**form, "_form": name},
                       status=exc.http_status)  # fmt: skip
 
 

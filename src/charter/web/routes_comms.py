@@ -25,7 +25,7 @@ from charter.services import (
     roles,
 )
 from charter.services.comms_common import is_manager, liaison_departments, members, sees_departments
-from charter.web import discussion, routes_quality, routes_risk, routes_schedule, routes_team
+from charter.web import discussion, routes_quality, routes_risk, routes_team, task_page
 from charter.web.app import render
 from charter.web.forms import (
     DB,
@@ -166,7 +166,7 @@ async def messages_send(request: Request, project_id: int, form: FormData, db: D
 # takes (request, db, info, project_id, object_id, error=, values=, status=) and reads the object through its
 # service, so an object of another project, or one the viewer cannot see, is a 404 there as on a GET.
 _DISCUSSION_PAGES: dict[str, Callable[..., HTMLResponse]] = {
-    "task": routes_schedule._task_page,
+    "task": task_page.render_task_page,
     "work_package": routes_team._board,
     "risk": routes_risk._page,
     "change_request": routes_quality._cr_page,

@@ -1,6 +1,6 @@
-"""The schedule pages: the Gantt chart (and its JSON), the task table with inline edits, a task's own page,
-links and baselines (its assignments: routes_assignments). Every change goes through services.tasks /
-services.scheduling."""
+"""The schedule pages: the Gantt chart (and its JSON), the task table with inline edits, a task's own page
+(built by web.task_page), links and baselines (its assignments: routes_assignments). Every change goes
+through services.tasks / services.scheduling."""
 
 from __future__ import annotations
 
@@ -16,25 +16,18 @@ from starlette.concurrency import run_in_threadpool
 
 from charter import etag
 from charter.domain.errors import BadRequest, CharterError, Conflict, PermissionDenied, ValidationError
-from charter.domain.roles import Perm
 from charter.services import (
-    assignments,
-    budget,
-    calendars,
-    custom_fields,
     gantt_rows,
     interchange,
     projects,
     scheduling,
     tasks,
-    work_packages,
 )
-from charter.services.authz import can, work_package_target
 from charter.services.context import now
 from charter.web.app import render, templates
-from charter.web.discussion import discussion
 from charter.web.forms import DB, Checked, FormData, Session, opt_int, req_int, uploaded_file
 from charter.web.session import check_csrf
+from charter.web.task_page import dtl, render_task_page
 from charter.web.task_table import edit_map, failed_page, table_page
 
 router = APIRouter()
@@ -136,11 +129,6 @@ def _error_json(exc: CharterError) -> Response:
     return _json_response(body, exc.http_status)
 
 
-def _dtl(value: Any) -> str:
-    """A datetime as the value of a datetime-local input."""
-    return value.strftime("%Y-%m-%dT%H:%M") if isinstance(value, datetime) else (value or "")
-
-
 def _resolve(sched: dict[str, Any], ref: str, field: str) -> int:
     """A task named by its WBS code (as shown in the tables) or by '#id'."""
     ref = ref.strip()
@@ -153,7 +141,7 @@ def _resolve(sched: dict[str, Any], ref: str, field: str) -> int:
 
 
 templates.env.filters["wall"] = _wall
-templates.env.filters["dtl"] = _dtl  # a datetime as a datetime-local input's value
+templates.env.filters["dtl"] = dtl  # a datetime as a datetime-local input's value
 
 
 def _back(url: str, anchor: str = "") -> RedirectResponse:
@@ -405,7 +393,7 @@ def add_link(request: Request, project_id: int, form: FormData, db: DB, info: Ch
         err = {"form": "link", "message": exc.message, "field": exc.field}
         values = {**form, "_form": "link"}
         if back_task:
-            return _task_page(request, db, info, project_id, back_task, error=err, values=values,
+            return render_task_page(request, db, info, project_id, back_task, error=err, values=values,
                               status=exc.http_status)  # fmt: skip
         return table_page(request, db, info, project_id, error=err, values=values, status=exc.http_status)
     if back_task:
@@ -431,7 +419,7 @@ def edit_link(
         if exc.http_status == 404:  # the link is gone: no row to show the error beside
             name = "link"
         err = {"form": name, "message": exc.message, "field": exc.field}
-        return _task_page(request, db, info, project_id, back_task, error=err, values={**form, "_form": name},
+        return render_task_page(request, db, info, project_id, back_task, error=err, values={**form, "_form": name},
                           status=exc.http_status)  # fmt: skip
     return _back(f"/projects/{project_id}/tasks/{back_task}", "links")
 
@@ -448,7 +436,7 @@ def remove_link(
         if exc.http_status == 404 and exc.field is None:
             raise
         err = {"form": "link", "message": exc.message, "field": exc.field}
-        return _task_page(request, db, info, project_id, back_task, error=err, status=exc.http_status)
+        return render_task_page(request, db, info, project_id, back_task, error=err, status=exc.http_status)
     return _back(f"/projects/{project_id}/tasks/{back_task}", "links")
 
 
@@ -538,79 +526,9 @@ async def import_plan(request: Request, project_id: int, form: FormData, db: DB,
 # --------------------------------------------------------------------------------------------- task page
 
 
-def _task_page(
-    request: Request,
-    db: DB,
-    info: Any,
-    project_id: int,
-    task_id: int,
-    *,
-    error: dict[str, Any] | None = None,
-    values: dict[str, str] | None = None,
-    status: int = 200,
-    **extra: Any,
-) -> HTMLResponse:
-    actor = info.actor
-    with db.uow(readonly=True) as s:
-        project = projects.get_project(s, actor, project_id)
-        task = tasks.get_task(s, actor, project_id, task_id)
-        sched = scheduling.get_schedule(s, actor, project_id)
-        edit = edit_map(s, actor, project_id, sched)
-        wps = work_packages.list_work_packages(s, actor, project_id)
-        cals = calendars.calendar_choices(s, actor, project_id)
-        team = can(s, actor, project_id, Perm.TEAM_MANAGE, work_package_target(s, task["work_package_id"]))
-        progress = can(
-            s, actor, project_id, Perm.TASK_PROGRESS, work_package_target(s, task["work_package_id"])
-        )
-        try:  # the task's fixed costs, for whoever may read the project's budget
-            fixed_costs: list[dict[str, Any]] | None = budget.list_fixed_costs(s, actor, project_id, task_id)
-        except PermissionDenied:
-            fixed_costs = None
-        about = discussion(s, actor, project_id, "task", task_id)
-        fields = custom_fields.list_fields(s, actor, project_id)
-        assignable = assignments.assignable(s, actor, project_id, task_id) if team else []
-    by_id = {t["id"]: t for t in sched["tasks"]}
-    preds = [(lk, by_id.get(lk["pred_id"])) for lk in sched["links"] if lk["succ_id"] == task_id]
-    succs = [(lk, by_id.get(lk["succ_id"])) for lk in sched["links"] if lk["pred_id"] == task_id]
-    editable = edit.get(task["work_package_id"], False)
-    # a link is changed by whoever may edit its successor (this task for a predecessor, the other task for a
-    # successor)
-    link_edit = {lk["id"]: editable for lk, _ in preds}
-    link_edit |= {lk["id"]: bool(o and edit.get(o["work_package_id"], False)) for lk, o in succs}
-    assigned = any(a["user_id"] == actor.user_id for a in task["assignees"])
-    return render(
-        request,
-        "task.html",
-        {
-            "project": project,
-            "sched": sched,
-            "t": task,
-            "preds": preds,
-            "succs": succs,
-            "editable": editable,
-            "link_edit": link_edit,
-            "may_progress": editable or (progress and assigned),
-            "may_assign": team,
-            "assignable": assignable,
-            "wps": wps,
-            "calendars": cals,
-            "dtl": _dtl,
-            "fixed_costs": fixed_costs,
-            "discussion": about,
-            "fields": fields,
-            "constraint_types": ["asap", "alap", "snet", "snlt", "fnet", "fnlt", "mso", "mfo"],
-            "statuses": ["not_started", "in_progress", "completed", "on_hold", "cancelled"],
-            "error": error,
-            "values": values or {},
-            **extra,
-        },
-        status,
-    )
-
-
 @router.get("/projects/{project_id}/tasks/{task_id}", response_class=HTMLResponse)
 def task_page(request: Request, project_id: int, task_id: int, db: DB, info: Session) -> HTMLResponse:
-    return _task_page(request, db, info, project_id, task_id)
+    return render_task_page(request, db, info, project_id, task_id)
 
 
 def _task_changes(form: dict[str, str]) -> dict[str, Any]:
@@ -659,16 +577,16 @@ def edit_task(
             if k not in form:
                 continue
             now_v = current.get(k)
-            shown = _dtl(now_v) if isinstance(now_v, datetime) else ("" if now_v is None else str(now_v))
+            shown = dtl(now_v) if isinstance(now_v, datetime) else ("" if now_v is None else str(now_v))
             if shown != (form.get(k) or "").strip():
                 changed.append((k, shown))
-        return _task_page(request, db, info, project_id, task_id, status=409,
+        return render_task_page(request, db, info, project_id, task_id, status=409,
                           error={"form": form_name, "message": exc.message, "field": exc.field},
                           values={**form, "_form": form_name}, conflict=changed)  # fmt: skip
     except CharterError as exc:
         if exc.http_status == 404 and exc.field is None:
             raise
-        return _task_page(request, db, info, project_id, task_id, status=exc.http_status,
+        return render_task_page(request, db, info, project_id, task_id, status=exc.http_status,
                           error={"form": form_name, "message": exc.message, "field": exc.field},
                           values={**form, "_form": form_name})  # fmt: skip
     return _back(f"/projects/{project_id}/tasks/{task_id}")
@@ -684,6 +602,6 @@ def remove_task(
     except CharterError as exc:
         if exc.http_status == 404 and exc.field is None:
             raise
-        return _task_page(request, db, info, project_id, task_id, status=exc.http_status,
+        return render_task_page(request, db, info, project_id, task_id, status=exc.http_status,
                           error={"form": "delete", "message": exc.message, "field": exc.field})  # fmt: skip
     return _back(f"/projects/{project_id}/schedule")
