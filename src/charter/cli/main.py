@@ -26,6 +26,7 @@ from charter.cli.raci import raci_app
 from charter.cli.reports import report as report_cmd
 from charter.cli.reviews import checklist_app, review_app
 from charter.cli.risk import risk_app, simulate_cmd
+from charter.cli.risk_edit import find_risk  # noqa: F401 (adds update, status, action and comment to risk_app)
 from charter.cli.roles import role_app
 from charter.cli.stakeholders import change_more_app, concern_more_app, register_app
 from charter.cli.tasks import task_app, wp_app

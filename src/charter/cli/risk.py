@@ -1,5 +1,5 @@
-"""`charter risk list|show|add|runs|cancel-run PROJECT ...`, `charter simulate PROJECT --iterations N --seed S
-[--json]` (Ctrl-C cancels the run)."""
+"""`charter risk list|show|add|runs|cancel-run PROJECT ...` (update, status, action, comment: risk_edit.py),
+`charter simulate PROJECT --iterations N --seed S [--json]` (Ctrl-C cancels the run)."""
 
 from __future__ import annotations
 
