@@ -1,5 +1,6 @@
-"""`charter budget show`, `charter budget expense ...`, `charter budget fixed-cost ...`, `charter evm` (table, JSON or the S-curve as PNG),
-`charter po list`, `charter contract ...`, `charter approvals`."""
+"""`charter budget show` (lines and versions: budget_lines.py), `charter budget expense ...`,
+`charter budget fixed-cost ...`, `charter evm` (table, JSON or the S-curve as PNG), `charter po list`,
+`charter contract ...`, `charter approvals`."""
 
 from __future__ import annotations
 

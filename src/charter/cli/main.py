@@ -9,6 +9,7 @@ import typer
 from charter.cli import backup, common, db, desk, schedule, serve, task_assignments, team
 from charter.cli.bench import bench_app
 from charter.cli.budget import approvals_cmd, budget_app, contract_app, evm_cmd, po_app
+from charter.cli.budget_lines import line_app  # noqa: F401 (adds `budget line` and `budget version`)
 from charter.cli.calendars import calendar_app
 from charter.cli.change_control import change_app, concern_app
 from charter.cli.common import CharterGroup
