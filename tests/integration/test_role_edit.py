@@ -44,7 +44,9 @@ def _post(c: Any, seed: Any, role_id: int, page: str, **fields: str) -> Any:
 
 def _journal(seed: Any, role_id: int) -> int:
     with seed.db.uow(readonly=True) as s:
-        q = select(func.count()).where(JournalEntry.entity_type == "role", JournalEntry.entity_id == role_id)
+        q = select(func.count()).where(
+            JournalEntry.entity_type == "role", JournalEntry.entity_id == str(role_id)
+        )
         return int(s.scalar(q) or 0)
 
 
