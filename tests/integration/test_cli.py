@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from charter.cli import serve as serve_module
 from charter.cli.main import app
 from charter.config import get_settings
 from charter.persistence.db import Database
+from charter.persistence.models import User
 from charter.services import accounts, projects
 from charter.services.context import SYSTEM
 
@@ -110,6 +112,16 @@ def test_init_creates_schema_and_admin(fresh: Path) -> None:
     assert "exists already" in again
     assert len(as_json("user", "list")) == 1
     assert "nothing to do" in charter("db", "upgrade").stdout
+    # an instance whose admins were all deactivated (outside the services, which keep one) gets a new one
+    db = Database(f"sqlite:///{fresh}")
+    try:
+        with db.uow() as s:
+            s.execute(update(User).values(is_active=False))
+    finally:
+        db.dispose()
+    assert "Created instance admin root" in charter("init", "--admin", "root", "--password", PASSWORD).stdout
+    assert [(u["username"], u["is_admin"], u["is_active"]) for u in as_json("user", "list")] == [
+        ("boss", True, False), ("root", True, True)]  # fmt: skip
 
 
 def test_user_add_and_list(env: str) -> None:

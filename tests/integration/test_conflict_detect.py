@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from charter.domain.errors import PermissionDenied
 from charter.persistence.models import JournalEntry
 from charter.services import assignments, budget, conflict_detect, conflicts, resources, tasks
+from charter.services.context import SYSTEM
 
 MONDAY = datetime(2020, 1, 6, 9, 0, tzinfo=UTC)  # after the world was built (08:00)
 
@@ -45,7 +46,7 @@ def _journal(seed: Any) -> int:
 def _assign_x(seed: Any) -> int:
     """The worker also takes P2's Task X (same day as Task A): over capacity on Jan 6."""
     with seed.db.uow() as s:
-        rid = resources.person_resource(s, seed.users["worker"]).id
+        rid = resources.person_resource(s, seed.users["worker"], SYSTEM).id
         rows = assignments.add_assignment(s, seed.actor("admin"), seed.p2, seed.tasks["p2"], resource_id=rid)
     return int(next(a["assignment_id"] for a in rows if a["resource_id"] == rid))
 

@@ -18,7 +18,7 @@ from charter.notify.worker import Worker
 from charter.persistence.db import Database
 from charter.persistence.models import Notification, OutboxMessage
 from charter.services import notifications
-from charter.services.context import now
+from charter.services.context import SYSTEM, now
 
 World = Any
 
@@ -265,7 +265,6 @@ def test_inbox_page_lists_marks_read_and_saves_preferences(db: Database) -> None
 
     from charter.app import create_app
     from charter.services import accounts
-    from charter.services.context import SYSTEM
 
     pw = "inbox-web-test-password"
     with db.uow() as s:
@@ -431,13 +430,13 @@ def test_a_person_is_told_when_a_task_becomes_theirs(seed: World, frozen_clock: 
         tasks.set_assignees(s, seed.actor("pm"), seed.p1, task_b, [seed.users["worker"], seed.users["pm"]])
     assert len(inbox("worker")) == 1
     with seed.db.uow() as s:  # through a resource assignment (the team page, the API)
-        res = resources.person_resource(s, seed.users["stakeholder"])
+        res = resources.person_resource(s, seed.users["stakeholder"], SYSTEM)
         assignments.add_assignment(s, seed.actor("pm"), seed.p1, task_b, resource_id=res.id)
     (note,) = inbox("stakeholder")
     assert note["link"] == f"/projects/{seed.p1}/tasks/{task_b}"
     # a person who holds no role in the project (the outsider is P2's) is booked without being told the
     # name of a task in a project they cannot see
     with seed.db.uow() as s:
-        res = resources.person_resource(s, seed.users["outsider"])
+        res = resources.person_resource(s, seed.users["outsider"], SYSTEM)
         assignments.add_assignment(s, seed.actor("pm"), seed.p1, task_b, resource_id=res.id)
     assert inbox("outsider") == []

@@ -31,6 +31,7 @@ from charter.domain.roles import OBSERVER, SPONSOR, TASK_LEADER
 from charter.persistence.db import Database
 from charter.persistence.models import JournalEntry, User, WorkPackage
 from charter.services import accounts, projects
+from charter.services.context import SYSTEM
 
 # The seeded world of tests/conftest.py (`test_callers_are_the_seeded_users` keeps these in step).
 MEMBERS = ("pm", "task_leader", "task_leader_b", "worker", "stakeholder", "liaison", "sponsor", "observer")
@@ -168,7 +169,7 @@ def _resource_of(w: World, name: str) -> int:
     from charter.services.resources import person_resource
 
     with w.db.uow() as s:
-        return person_resource(s, w.users[name]).id
+        return person_resource(s, w.users[name], SYSTEM).id
 
 
 def _new_resource(w: World) -> int:

@@ -12,6 +12,7 @@ import pytest
 
 from charter.domain.errors import ValidationError
 from charter.services import resources
+from charter.services.context import SYSTEM
 
 
 def _rig(seed: Any) -> int:
@@ -72,7 +73,7 @@ def test_cli_update_rate_exception_and_show(seed: Any, cli: Any) -> None:
 
 def test_a_person_by_username_and_their_own_days_off(seed: Any, cli: Any) -> None:
     with seed.db.uow() as s:
-        resources.person_resource(s, seed.users["worker"])
+        resources.person_resource(s, seed.users["worker"], SYSTEM)
     r = cli("resource", "exception", "worker", "--day", "2030-07-01", "--name", "Dentist", who="worker")
     assert "2030-07-01 off" in r.stdout
     r = cli("resource", "update", "worker", "--weekdays", "mon-wed", who="worker")  # own part-time week

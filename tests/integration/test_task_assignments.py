@@ -114,7 +114,8 @@ def test_edit_units_then_work(seed: Any) -> None:
         assert r.status_code == 303, r.text
         after = _rows(seed)["Worker"]
         # only the units were changed (the work shown was sent back as it was): fixed units, the work follows
-        assert after["units"] == 0.5 and after["work_minutes"] == 720 and after["version"] > worker["version"]
+        assert after["units"] == 0.5 and after["work_minutes"] == 720
+        assert after["version"] == worker["version"] + 1  # one write, one version
         row = _row(_page(client, seed), aid)
         assert "50 %" in row and "12 h" in row
         r = client.post(_url(seed, f"/{aid}"), data={"csrf_token": csrf_of(page), "version": after["version"],
@@ -122,6 +123,16 @@ def test_edit_units_then_work(seed: Any) -> None:
         assert r.status_code == 303, r.text
     assert _rows(seed)["Worker"]["work_minutes"] == 960
     assert len(_journal(seed, aid, "update")) == 2
+
+
+def test_units_and_work_changed_together_move_the_version_by_one(seed: Any, api: Any, as_: Any) -> None:
+    worker = _rows(seed)["Worker"]
+    r = api.patch(f"/projects/{seed.p1}/tasks/{seed.tasks['a']}/assignments/{worker['assignment_id']}",
+                  headers=as_("task_leader"), json={"version": worker["version"], "units": 0.5, "work": "6d"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    after = _rows(seed)["Worker"]
+    assert after["units"] == 0.5 and after["work_minutes"] != worker["work_minutes"]
+    assert after["version"] == worker["version"] + 1
 
 
 def test_stale_edit_is_409_beside_the_form_with_the_input_kept(seed: Any, api: Any, as_: Any) -> None:
@@ -285,6 +296,13 @@ def test_cli_assign_a_resource_part_time_list_update_and_unassign(seed: Any, cli
         cli("task", "assign", "P1", "Task A", "task-leader", "worker", "--units", "25%", "--json").stdout
     )["assignees"]
     assert {a["name"]: a["units"] for a in data} == {"Worker": 0.25, "Test rig": 0.5, "Task Leader": 0.25}
+    with seed.db.uow(
+        readonly=True
+    ) as s:  # the person resource made on first booking is journaled, as the PM's
+        rid = next(a["resource_id"] for a in data if a["name"] == "Task Leader")
+        made = s.scalars(select(JournalEntry).where(JournalEntry.entity_type == "resource",
+                                                    JournalEntry.entity_id == str(rid))).all()  # fmt: skip
+        assert [(j.action, j.actor_id) for j in made] == [("create", seed.users["pm"])]
     table = cli("task", "assignments", "P1", "Task A").stdout
     rig = _rows(seed)["Test rig"]
     assert re.search(rf"{rig['assignment_id']}\s+│\s+Test rig\s+│\s+equipment\s+│\s+50%", table), table

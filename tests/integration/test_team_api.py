@@ -20,7 +20,7 @@ WEEK = {"from": "2020-01-06", "to": "2020-01-10"}
 def _resource_of(api: Any, as_: Any, seed: Any, user: str) -> dict[str, Any]:
     """The user's person resource (made on first use, as assigning them to a task would)."""
     with seed.db.uow() as s:
-        resources.person_resource(s, seed.users[user])
+        resources.person_resource(s, seed.users[user], SYSTEM)
     rows = api.get("/resources", headers=as_("admin")).json()
     return next(r for r in rows if r["user_id"] == seed.users[user])
 
@@ -170,7 +170,7 @@ def busy(seed) -> dict[str, Any]:
         people = [seed.users["worker"], seed.users["task_leader"]]
         for uid in people:
             roles.assign_role(s, admin, pid, role_id=worker_role, user_id=uid)
-        rid = [resources.person_resource(s, uid).id for uid in people]
+        rid = [resources.person_resource(s, uid, SYSTEM).id for uid in people]
         spec = [("T1", "3d", [0]), ("T2", "2d", [0]), ("T3", "4d", [1]), ("T4", "2d", [1]), ("T5", "1d", [0, 1]),
                 ("T6", "3d", [0]), ("T7", "2d", [1]), ("T8", "2d", [0])]  # fmt: skip
         t: dict[str, int] = {}

@@ -20,7 +20,7 @@ from charter.cli.main import app as cli_app
 from charter.config import get_settings
 from charter.persistence.models import JournalEntry, Resource, TimesheetEntry
 from charter.services import journal, projects, resources, scheduling, tasks, timesheets
-from charter.services.context import Actor
+from charter.services.context import SYSTEM, Actor
 
 NOW = datetime(2030, 1, 25, 12, 0, tzinfo=UTC)
 
@@ -403,7 +403,7 @@ def test_a_new_rate_defaults_to_the_currency_of_the_projects(api: Any, ts: Any, 
     admin = ts.actor("admin")
     with ts.db.uow() as s:
         worker = s.scalar(select(Resource.id).where(Resource.user_id == ts.users["worker"]))
-        pm = resources.person_resource(s, ts.users["pm"]).id
+        pm = resources.person_resource(s, ts.users["pm"], SYSTEM).id
         assert worker is not None
         projects.update_project(
             s, admin, ts.p2, projects.get_project(s, admin, ts.p2)["version"], currency="EUR"

@@ -59,7 +59,7 @@ def init(
         with db.uow(readonly=True) as s:
             admins = accounts.admin_count(s)
         if admins:
-            console.print("An instance admin exists already; no admin created.")
+            console.print("An active instance admin exists already; no admin created.")
             return
         secret = ask_password(password, f"Password for {admin}")
         with db.uow() as s:

@@ -147,7 +147,8 @@ def workload_cmd(
                 if (n := as_id(person)) is not None:
                     rids = [n]
                 else:
-                    rids = [resources.person_resource(s, accounts.find_user_id(s, person)).id]
+                    r = resources.find_person_resource(s, accounts.find_user_id(s, person))
+                    rids = [r.id] if r is not None else []  # never booked: no load to show
             pid = projects.find_project_id(s, actor, project) if project else None
             data = workload.workload(s, actor, start=a, end=b, resource_ids=rids, project_id=pid)
     finally:

@@ -269,7 +269,9 @@ def _lock_out(s: Session, actor: Actor, u: User) -> None:
 
 
 def admin_count(s: Session) -> int:
-    return s.scalar(select(func.count()).select_from(User).where(User.is_admin.is_(True))) or 0
+    """Active instance admins (a deactivated admin cannot sign in: `charter init` makes one then)."""
+    q = select(func.count()).select_from(User).where(User.is_admin.is_(True), User.is_active.is_(True))
+    return s.scalar(q) or 0
 
 
 # --------------------------------------------------------------------------------------------- login

@@ -173,12 +173,17 @@ def update_assignment(
     before_a, before_t = journal.snapshot(a), journal.snapshot(t)
     if units is not None:
         _check_units(units)
-        a.units = units
-        if work is None:
-            rebalance(s, t, changed="units")
-    if work is not None:
-        a.work = rules.parse_duration(work, _minutes_per_day(s, project_id), "work")[0]
-        rebalance(s, t, changed="work")
+    new_work = (
+        rules.parse_duration(work, _minutes_per_day(s, project_id), "work")[0] if work is not None else None
+    )
+    with s.no_autoflush:  # one flush: the assignment's version moves by one however many fields changed
+        if units is not None:
+            a.units = units
+            if new_work is None:
+                rebalance(s, t, changed="units")
+        if new_work is not None:
+            a.work = new_work
+            rebalance(s, t, changed="work")
     s.flush()
     journal.record(
         s,
@@ -292,7 +297,7 @@ def assignable(s: Session, actor: Actor, project_id: int, task_id: int) -> list[
     return sorted(out, key=lambda c: (c["kind"] != "person", c["kind"], c["name"].lower()))
 
 
-def _person(s: Session, project_id: int, user_id: int, *, make: bool = True) -> Resource:
+def _person(s: Session, actor: Actor, project_id: int, user_id: int, *, make: bool = True) -> Resource:
     """The person resource of a user. `make`: to assign them (active accounts only), made on first use for a
     member of the project; otherwise one they have (to take them off a task)."""
     u = s.get(User, user_id)
@@ -309,7 +314,7 @@ def _person(s: Session, project_id: int, user_id: int, *, make: bool = True) -> 
         return existing
     if u.id not in members(s, project_id):
         raise ValidationError(f"{u.display_name} holds no role in this project", field="resource_id")
-    return person_resource(s, u.id)
+    return person_resource(s, u.id, actor)
 
 
 def assign_key(
@@ -322,11 +327,11 @@ def assign_key(
         raise ValidationError("choose a resource to assign", field="resource_id")
     t = _task(s, project_id, task_id)
     _check_perm(s, actor, project_id, t)
-    rid = int(ident) if kind == "resource" else _person(s, project_id, int(ident)).id
+    rid = int(ident) if kind == "resource" else _person(s, actor, project_id, int(ident)).id
     return add_assignment(s, actor, project_id, task_id, resource_id=rid, units=units, work=work)
 
 
-def find_resource(s: Session, project_id: int, name: str, *, make: bool = True) -> Resource:
+def find_resource(s: Session, actor: Actor, project_id: int, name: str, *, make: bool = True) -> Resource:
     """A resource named on the command line: a username (that person's resource; with `make`, one is made for
     a member of the project who has none yet), else a resource's exact name (case does not matter)."""
     ref = name.strip()
@@ -334,7 +339,7 @@ def find_resource(s: Session, project_id: int, name: str, *, make: bool = True) 
         raise ValidationError("name a resource: a username or a resource's name", field="resource")
     uid = s.scalar(select(User.id).where(User.username == ref))
     if uid is not None:
-        return _person(s, project_id, uid, make=make)
+        return _person(s, actor, project_id, uid, make=make)
     q = select(Resource).where(func.lower(Resource.name) == ref.lower())
     found = list(s.scalars(q.where(Resource.active.is_(True)) if make else q))
     if not found:
@@ -365,7 +370,7 @@ def assign_named(
         raise ValidationError("name who to assign: a username or a resource's name", field="resource")
     wanted: dict[int, Resource] = {}
     for n in names:
-        r = find_resource(s, project_id, n)
+        r = find_resource(s, actor, project_id, n)
         wanted.setdefault(r.id, r)
     on = {a.resource_id: a for a in _rows(s, t.id)}
     if replace_people:
@@ -391,7 +396,7 @@ def unassign_named(s: Session, actor: Actor, project_id: int, task_id: int, name
     on = {a.resource_id: a for a in _rows(s, t.id)}
     done: list[str] = []
     for n in names:
-        r = find_resource(s, project_id, n, make=False)
+        r = find_resource(s, actor, project_id, n, make=False)
         a = on.pop(r.id, None)
         if a is None:
             if r.name in done:

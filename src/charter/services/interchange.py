@@ -395,7 +395,7 @@ def import_plan(
     for t in plan.tasks:
         for a in t.assignments:
             if a.resource_ref in res_user and t.ref in task_ids:
-                res = person_resource(s, res_user[a.resource_ref])
+                res = person_resource(s, res_user[a.resource_ref], actor)
                 exists = s.scalar(
                     select(Assignment.id).where(
                         Assignment.task_id == task_ids[t.ref], Assignment.resource_id == res.id

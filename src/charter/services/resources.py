@@ -49,9 +49,14 @@ def resource_dict(
     }  # fmt: skip
 
 
-def person_resource(s: Session, user_id: int) -> Resource:
-    """The person resource of a user, created on first use."""
-    r = s.scalars(select(Resource).where(Resource.user_id == user_id)).first()
+def find_person_resource(s: Session, user_id: int) -> Resource | None:
+    """The person resource of a user, if one was made."""
+    return s.scalars(select(Resource).where(Resource.user_id == user_id)).first()
+
+
+def person_resource(s: Session, user_id: int, actor: Actor) -> Resource:
+    """The person resource of a user, created (and journaled, as `actor`'s doing) on first use."""
+    r = find_person_resource(s, user_id)
     if r is None:
         u = s.get(User, user_id)
         if u is None:
@@ -71,6 +76,10 @@ def person_resource(s: Session, user_id: int) -> Resource:
         )
         s.add(r)
         s.flush()
+        journal.record(
+            s, actor, entity_type="resource", entity_id=r.id, action="create", after=journal.snapshot(r),
+            cause=f"first booking of {u.username}",
+        )  # fmt: skip
     return r
 
 

@@ -579,7 +579,7 @@ def set_assignees(
             )
             s.delete(a)
     for new_uid in sorted(wanted - set(current)):
-        res = person_resource(s, new_uid)
+        res = person_resource(s, new_uid, actor)
         a = Assignment(
             project_id=project_id,
             task_id=task_id,

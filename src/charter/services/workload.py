@@ -88,7 +88,7 @@ def workload(
 
         raise NotFound(f"project {project_id} not found", field="project")
     q = select(Resource).where(Resource.active.is_(True), Resource.kind.in_(kinds))
-    if resource_ids:
+    if resource_ids is not None:  # an empty list: nobody (not everybody)
         q = q.where(Resource.id.in_(resource_ids))
     if project_id is not None:
         q = q.where(
