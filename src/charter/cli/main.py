@@ -12,11 +12,13 @@ from charter.cli.budget import approvals_cmd, budget_app, contract_app, evm_cmd,
 from charter.cli.budget_lines import line_app  # noqa: F401 (adds `budget line` and `budget version`)
 from charter.cli.calendars import calendar_app
 from charter.cli.change_control import change_app, concern_app
+from charter.cli.comm_plan import plan_app
 from charter.cli.common import CharterGroup
 from charter.cli.comms import comms_app, messages_app
 from charter.cli.conflicts import conflicts_app
 from charter.cli.custom_fields import field_app
 from charter.cli.departments import department_app
+from charter.cli.levelling import level_app
 from charter.cli.meetings import meeting_app
 from charter.cli.notify import notify_app
 from charter.cli.notify import worker as worker_cmd
@@ -28,6 +30,7 @@ from charter.cli.reports import report as report_cmd
 from charter.cli.reviews import checklist_app, review_app
 from charter.cli.risk import risk_app, simulate_cmd
 from charter.cli.risk_edit import find_risk  # noqa: F401 (adds update, status, action and comment to risk_app)
+from charter.cli.risk_scales import scale_app  # noqa: F401 (adds `risk scale show|set` to risk_app)
 from charter.cli.roles import role_app
 from charter.cli.stakeholders import change_more_app, concern_more_app, register_app
 from charter.cli.tasks import task_app, wp_app
@@ -89,7 +92,7 @@ app.add_typer(wp_app, name="wp")
 app.add_typer(timesheet_app, name="timesheet")
 app.add_typer(time_app, name="time")
 app.add_typer(meeting_app, name="meeting")
-app.command("level")(team.level)
+app.add_typer(level_app, name="level")
 app.command("workload")(team.workload_cmd)
 app.add_typer(team.resource_app, name="resource")
 app.add_typer(budget_app, name="budget")
@@ -100,6 +103,7 @@ app.command("approvals")(approvals_cmd)
 app.add_typer(messages_app, name="messages")
 app.add_typer(messages_app, name="message", hidden=True)  # `charter message send ...` reads naturally too
 app.add_typer(comms_app, name="comms")
+app.add_typer(plan_app, name="comm-plan")
 app.command("worker")(worker_cmd)
 app.add_typer(notify_app, name="notify")
 app.add_typer(webhook_app, name="webhook")

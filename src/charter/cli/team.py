@@ -1,4 +1,4 @@
-"""`charter level`, `charter workload`, `charter resource list|show|add|update|rate|exception`."""
+"""`charter level [run]` (the rest of `charter level`: levelling.py), `charter workload`, `charter resource list|show|add|update|rate|exception`."""
 
 from __future__ import annotations
 
@@ -108,8 +108,7 @@ def level(
     console.print(
         "[green]Applied.[/green]"
         if apply
-        else f"Preview only: apply with `charter level {project} "
-        f"--method {method} --apply` or through the web page."
+        else f"Preview only: accept it with `charter level accept {project} {run['id']}` or on the web page."
     )
 
 

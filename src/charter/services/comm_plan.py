@@ -168,9 +168,14 @@ def update_entry(
     return entry_dict(s, e, ms, today)
 
 
-def delete_entry(s: Session, actor: Actor, project_id: int, entry_id: int) -> None:
+def delete_entry(
+    s: Session, actor: Actor, project_id: int, entry_id: int, version: int | None = None
+) -> None:
+    """Remove an entry (the journal keeps it); with `version`, refused if someone changed it since."""
     project_for(s, actor, project_id, Perm.COMMS_DEPARTMENT)
     e = _entry(s, project_id, entry_id)
+    if version is not None and e.version != version:
+        raise stale("the plan entry", version, entry_dict(s, e, _milestones(s, project_id), now().date()))
     before = journal.snapshot(e)
     s.delete(e)
     journal.record(s, actor, entity_type="comm_plan_entry", entity_id=entry_id, action="delete",
@@ -214,6 +219,28 @@ def pass_on(
         journal.record(s, actor, entity_type="comm_plan_entry", entity_id=e.id, action="update",
                        project_id=project_id, before=before, after=journal.snapshot(e), cause=cause)  # fmt: skip
     return len(rows)
+
+
+def hand_over_entries(
+    s: Session, actor: Actor, project_id: int, *, from_user_id: int, to_user_id: int
+) -> list[dict[str, Any]]:
+    """Whoever keeps the plan passes every active entry one member owns to another (someone leaves, or hands
+    their communications over): each change journaled. Returns the entries passed on."""
+    project_for(s, actor, project_id, Perm.COMMS_DEPARTMENT)
+    if from_user_id == to_user_id:
+        raise ValidationError("is the current owner; name someone else", field="to_user_id")
+    require_members(s, project_id, [to_user_id], "to_user_id")
+    ids = list(s.scalars(
+        select(CommPlanEntry.id)
+        .where(CommPlanEntry.project_id == project_id, CommPlanEntry.owner_id == from_user_id,
+               CommPlanEntry.active.is_(True))
+        .order_by(CommPlanEntry.id)
+    ))  # fmt: skip
+    who = names(s, [from_user_id, to_user_id])
+    pass_on(s, actor, project_id, from_user_id=from_user_id, to_user_id=to_user_id,
+            cause=f"plan entries passed on from {who.get(from_user_id)} to {who.get(to_user_id)}")  # fmt: skip
+    ms, today = _milestones(s, project_id), now().date()
+    return [entry_dict(s, _entry(s, project_id, i), ms, today) for i in ids]
 
 
 def flag_overdue(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
