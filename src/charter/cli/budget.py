@@ -21,9 +21,14 @@ from charter.services import approvals, attachments, budget, evm, procurement, p
 from charter.services.context import now
 
 budget_app = typer.Typer(help="Budget lines, commitments and actuals.", no_args_is_help=True)
-po_app = typer.Typer(help="Purchase orders.", no_args_is_help=True)
+po_app = typer.Typer(
+    help="Purchase orders: list, place one from an approved request, close or cancel, record receipts, show one.",
+    no_args_is_help=True,
+)
 expense_app = typer.Typer(help="Expenses and their receipts.", no_args_is_help=True)
-contract_app = typer.Typer(help="Vendor contracts: list, change terms, close.", no_args_is_help=True)
+contract_app = typer.Typer(
+    help="Vendor contracts: list, add, show, change terms, close.", no_args_is_help=True
+)
 fixed_cost_app = typer.Typer(
     help="Fixed costs on tasks (a licence, a device): charged to a budget line at the task's start, pro rata "
     "with its progress, or at its end.",

@@ -22,6 +22,9 @@ from charter.cli.levelling import level_app
 from charter.cli.meetings import meeting_app
 from charter.cli.notify import notify_app
 from charter.cli.notify import worker as worker_cmd
+from charter.cli.procurement import request_app
+from charter.cli.procurement_orders import invoice_app  # also adds po add|status|receipt|show
+from charter.cli.procurement_vendors import vendor_app  # also adds contract add|show
 from charter.cli.projects import project_app
 from charter.cli.quality import quality_app
 from charter.cli.quality_records import records_app
@@ -99,6 +102,9 @@ app.add_typer(budget_app, name="budget")
 app.command("evm")(evm_cmd)
 app.add_typer(po_app, name="po")
 app.add_typer(contract_app, name="contract")
+app.add_typer(request_app, name="request")
+app.add_typer(invoice_app, name="invoice")
+app.add_typer(vendor_app, name="vendor")
 app.command("approvals")(approvals_cmd)
 app.add_typer(messages_app, name="messages")
 app.add_typer(messages_app, name="message", hidden=True)  # `charter message send ...` reads naturally too
