@@ -306,6 +306,9 @@ def test_order_invoice_release_and_contracts_through_the_forms(web: Any, db: Dat
     assert f'id="order-form-{r["id"]}"' in page
     url = f"/projects/{p}/procurement/orders"
     base = {"csrf_token": token, "request_id": str(r["id"]), "vendor_id": str(v), "quantity": "2"}
+    for bad in ("NaN", "Infinity", "-2", "1e15"):  # refused beside the form (a NaN compared used to be a 500)
+        r_bad = client.post(url, data={**base, "quantity": bad, "unit_price": "1"})
+        assert r_bad.status_code == 422 and "quantity must be" in r_bad.text, (bad, r_bad.text[-300:])
     over = client.post(url, data={**base, "unit_price": "300"})
     assert over.status_code == 422 and "exceeds the approved" in over.text and 'value="300"' in over.text
     assert (

@@ -5,7 +5,7 @@ three-way match (see services.procurement for the rules).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
@@ -269,6 +269,22 @@ def get_order(s: Session, actor: Actor, project_id: int, order_id: int) -> dict[
     return order_dict(s, o)
 
 
+_MAX_QUANTITY = Decimal(10) ** 12  # the column holds 14 digits before the point; no order needs more
+
+
+def _quantity(raw: Any, i: int) -> Decimal:
+    """A line's quantity: a finite number above zero, kept to the column's four decimals."""
+    try:
+        qty = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise ValidationError(f"line {i + 1}: quantity must be a number", field="quantity") from None
+    if not qty.is_finite() or qty <= 0 or qty >= _MAX_QUANTITY:
+        raise ValidationError(
+            f"line {i + 1}: quantity must be more than zero and less than {_MAX_QUANTITY:,}", field="quantity"
+        )
+    return qty.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
 def create_order(
     s: Session, actor: Actor, project_id: int, *, request_id: int, vendor_id: int | None = None,
     lines: list[dict[str, Any]], expected_delivery: dt.date | None = None,
@@ -285,9 +301,7 @@ def create_order(
         raise ValidationError("an order needs at least one line", field="lines")
     rows: list[PurchaseOrderLine] = []
     for i, x in enumerate(lines):
-        qty = Decimal(str(x.get("quantity", 1)))
-        if qty <= 0:
-            raise ValidationError(f"line {i + 1}: quantity must be more than zero", field="quantity")
+        qty = _quantity(x.get("quantity", 1), i)
         price = parse_amount(x["unit_price"], p.currency, "unit_price")
         rows.append(PurchaseOrderLine(position=i, description=str(x.get("description") or r.title)[:300],
                                       quantity=qty, unit_price=price, amount=quantise(qty * price, p.currency)))  # fmt: skip
