@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from charter.domain import communications as C
 from charter.domain.errors import Conflict, NotFound, ValidationError
 from charter.domain.roles import LIAISON, STAKEHOLDER
-from charter.persistence.models import Notification, Task, User
+from charter.persistence.models import Notification, Project, Task, User
 from charter.services import comm_plan, comms, comms_analytics, meetings, org, roles, tasks
 from charter.services.context import SYSTEM
 
@@ -331,6 +331,37 @@ def test_overdue_plan_entries_are_flagged_to_owner_and_pm(seed: World, frozen_cl
     with w.db.uow() as s, pytest.raises(Exception) as exc:
         comm_plan.mark_done(s, w.actor("worker"), w.p1, weekly["id"])
     assert getattr(exc.value, "http_status", None) == 403
+
+
+def test_the_workers_pass_flags_overdue_entries_once_and_skips_closed_projects(
+    seed: World, frozen_clock: Any
+) -> None:
+    from charter.services import scheduled
+
+    w = seed
+    today = frozen_clock.now.date()
+    with w.db.uow() as s:
+        weekly = comm_plan.create_entry(
+            s, w.actor("pm"), w.p1, information="Status report", audience="project", frequency="weekly",
+            channel="email", owner_id=w.users["liaison"], starts_on=today - timedelta(days=21),
+        )  # fmt: skip
+        comm_plan.create_entry(
+            s, w.actor("outsider"), w.p2, information="P2 digest", audience="project", frequency="weekly",
+            channel="email", starts_on=today - timedelta(days=21),
+        )  # fmt: skip
+        s.execute(update(Project).where(Project.id == w.p2).values(status="closed"))
+    (job,) = [j for j in scheduled.jobs() if j.__name__ == "_comm_plan_overdue"]
+    for _ in range(2):  # the second pass tells nobody again
+        with w.db.uow() as s:
+            assert job(s, frozen_clock.now) == [weekly["id"]]
+    with w.db.uow(readonly=True) as s:
+        got = sorted(s.execute(select(Notification.user_id, Notification.event_key)
+                               .where(Notification.kind == "comms.plan_overdue")).all())  # fmt: skip
+    key = f"comm-plan:{weekly['id']}:{today - timedelta(days=21)}"
+    assert got == sorted([(w.users["liaison"], key), (w.users["pm"], key)])
+    with w.db.uow() as s:  # done today: nothing overdue on the next pass
+        comm_plan.mark_done(s, w.actor("liaison"), w.p1, weekly["id"])
+        assert job(s, frozen_clock.now) == []
 
 
 def test_next_due_rules() -> None:

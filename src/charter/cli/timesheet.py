@@ -1,4 +1,4 @@
-"""`charter timesheet log|week|submit|approvals|approve|reject|lock` (your own hours and approvals) and
+"""`charter timesheet log|week|entries|edit|delete|submit|approvals|approve|reject|lock` (your own hours and approvals) and
 `charter time list` (a project's hours)."""
 
 from __future__ import annotations
@@ -90,6 +90,101 @@ def week(week: WeekOpt = None, as_json: JsonFlag = False) -> None:
     )
     console.print(t)
     console.print("d = draft, s = submitted, a = approved, r = rejected")
+
+
+@timesheet_app.command("entries")
+def entries(week: WeekOpt = None, as_json: JsonFlag = False) -> None:
+    """Your entries of a week, one per line with its id and version (to edit or delete one)."""
+    db = open_db()
+    try:
+        with db.uow(readonly=True) as s:
+            data = timesheets.my_week(s, acting(s), week)
+    finally:
+        db.dispose()
+    rows = [
+        {**e, "project_key": r["project_key"], "wbs_code": r["wbs_code"]}
+        for r in data["rows"]
+        for _, e in sorted(r["entries"].items())
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print(f"No hours logged in {data['week']}.")
+        return
+    t = Table(
+        "entry", "project", "task", "day", "hours", "status", "version", "note", title=f"Week {data['week']}"
+    )
+    for e in sorted(rows, key=lambda e: (e["day"], e["project_key"], e["wbs_code"])):
+        t.add_row(
+            str(e["id"]), e["project_key"], f"{e['wbs_code']} {escape(e['task_name'] or '')}", e["day"].isoformat(),
+            timesheets.fmt_hours(e["minutes"]) + (" OT" if e["overtime"] else ""), e["status"], str(e["version"]),
+            escape(e["note"]),
+        )  # fmt: skip
+    console.print(t)
+
+
+OwnEntryArg = Annotated[int, typer.Argument(help="The entry id (see `charter timesheet entries`).")]
+VersionOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--version", help="The version you read (default: the current one); a stale one is refused."
+    ),
+]
+
+
+@timesheet_app.command("edit")
+def edit(
+    entry_id: OwnEntryArg,
+    hours: Annotated[str | None, typer.Option("--hours", help="2h, 90m, 1.5h or a number of hours.")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="What you did.")] = None,
+    overtime: Annotated[
+        bool | None, typer.Option("--overtime/--no-overtime", help="Paid at the overtime rate, or not.")
+    ] = None,
+    version: VersionOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change the hours, note or overtime of one of your entries (not approved, not in a locked period); a
+    changed entry is a draft again, to submit with its week."""
+    if hours is None and note is None and overtime is None:
+        fail("error: say what to change: --hours, --note or --overtime/--no-overtime (field: hours)")
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            e = timesheets.own_entry(s, actor, entry_id)
+            data = timesheets.update_entry(
+                s, actor, e["project_id"], entry_id, e["version"] if version is None else version,
+                hours=hours, note=note, overtime=overtime,
+            )  # fmt: skip
+    finally:
+        db.dispose()
+    print_result(
+        data,
+        as_json,
+        f"Entry {data['id']} ({escape(data['task_name'] or '')}, {data['day']}): "
+        f"{timesheets.fmt_hours(data['minutes'])} h, {data['status']} (version {data['version']}).",
+    )
+
+
+@timesheet_app.command("delete")
+def delete(entry_id: OwnEntryArg, version: VersionOpt = None, as_json: JsonFlag = False) -> None:
+    """Delete one of your entries (not approved, not in a locked period)."""
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            e = timesheets.own_entry(s, actor, entry_id)
+            timesheets.delete_entry(
+                s, actor, e["project_id"], entry_id, e["version"] if version is None else version
+            )
+    finally:
+        db.dispose()
+    print_result(
+        {"id": entry_id, "deleted": True},
+        as_json,
+        f"Deleted entry {entry_id} ({e['day']}, {escape(e['task_name'] or '')}).",
+    )
 
 
 @timesheet_app.command("submit")

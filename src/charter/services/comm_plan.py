@@ -4,6 +4,7 @@ owner and the PM)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
 from typing import Any
 
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 from charter.domain import communications as C
 from charter.domain.communications import Channel, Frequency
 from charter.domain.errors import NotFound, PermissionDenied, ValidationError, stale
+from charter.domain.projects import ProjectStatus
 from charter.domain.roles import Perm
-from charter.persistence.models import CommPlanEntry, Department, Role, Task, TaskComputed
+from charter.persistence.models import CommPlanEntry, Department, Project, Role, Task, TaskComputed
 from charter.services import journal
 from charter.services.authz import project_for
 from charter.services.comms_common import is_manager, names, notify, pm_id, require_members
@@ -87,12 +89,7 @@ def _entry(s: Session, project_id: int, entry_id: int) -> CommPlanEntry:
 
 def list_plan(s: Session, actor: Actor, project_id: int, *, due_only: bool = False) -> list[dict[str, Any]]:
     project_for(s, actor, project_id)
-    ms = _milestones(s, project_id)
-    today = now().date()
-    rows = s.scalars(
-        select(CommPlanEntry).where(CommPlanEntry.project_id == project_id).order_by(CommPlanEntry.id)
-    )
-    out = [entry_dict(s, e, ms, today) for e in rows]
+    out = _entries(s, project_id, now().date())
     if due_only:
         out = [e for e in out if e["due"]]
         out.sort(key=lambda e: e["next_due"])
@@ -243,10 +240,16 @@ def hand_over_entries(
     return [entry_dict(s, _entry(s, project_id, i), ms, today) for i in ids]
 
 
-def flag_overdue(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
-    """The overdue entries, each flagged to its owner and the PM (once per entry and due date)."""
-    project_for(s, actor, project_id)
-    overdue = [e for e in list_plan(s, actor, project_id) if e["overdue"]]
+def _entries(s: Session, project_id: int, today: date) -> list[dict[str, Any]]:
+    ms = _milestones(s, project_id)
+    rows = s.scalars(
+        select(CommPlanEntry).where(CommPlanEntry.project_id == project_id).order_by(CommPlanEntry.id)
+    )
+    return [entry_dict(s, e, ms, today) for e in rows]
+
+
+def _flag(s: Session, project_id: int, overdue: list[dict[str, Any]]) -> None:
+    """Tell each overdue entry's owner and the PM, once per entry and due date (the event key)."""
     pm = pm_id(s, project_id)
     for e in overdue:
         notify(s, recipients=[e["owner_id"], pm], kind="comms.plan_overdue",
@@ -254,4 +257,29 @@ def flag_overdue(s: Session, actor: Actor, project_id: int) -> list[dict[str, An
                body=f"Due {e['next_due']} ({e['frequency']}, {e['channel']}) to {e['audience_name']}.",
                project_id=project_id, link=f"/projects/{project_id}/comm-plan",
                event_key=f"comm-plan:{e['id']}:{e['next_due']}")  # fmt: skip
+
+
+def flag_overdue(s: Session, actor: Actor, project_id: int) -> list[dict[str, Any]]:
+    """The overdue entries, each flagged to its owner and the PM (once per entry and due date)."""
+    project_for(s, actor, project_id)
+    overdue = [e for e in _entries(s, project_id, now().date()) if e["overdue"]]
+    _flag(s, project_id, overdue)
     return overdue
+
+
+def due_overdue_flags(s: Session, at: dt.datetime | None = None) -> list[int]:
+    """For the worker: flag the overdue entries of every live project's plan, as `flag_overdue` does on
+    request (each entry and due date once). Returns the ids of the entries flagged this pass or before."""
+    today = (at or now()).date()
+    projects = s.scalars(
+        select(CommPlanEntry.project_id).join(Project, Project.id == CommPlanEntry.project_id)
+        .where(CommPlanEntry.active.is_(True), Project.deleted_at.is_(None),
+               Project.status.not_in((ProjectStatus.CLOSED.value, ProjectStatus.CANCELLED.value)))
+        .distinct().order_by(CommPlanEntry.project_id)
+    ).all()  # fmt: skip
+    flagged: list[int] = []
+    for pid in projects:
+        overdue = [e for e in _entries(s, pid, today) if e["overdue"]]
+        _flag(s, pid, overdue)
+        flagged += [e["id"] for e in overdue]
+    return flagged

@@ -45,6 +45,12 @@ def _contract_dates(s: Session, at: dt.datetime) -> Any:
     return procurement.due_contract_reminders(s, at)
 
 
+def _comm_plan_overdue(s: Session, at: dt.datetime) -> Any:
+    from charter.services import comm_plan
+
+    return comm_plan.due_overdue_flags(s, at)
+
+
 def _stale_simulations(s: Session, at: dt.datetime) -> Any:
     from charter.services import simulation
 
@@ -61,7 +67,8 @@ def _outbox_compaction(s: Session, at: dt.datetime) -> Any:
 def jobs() -> list[Callable[[Session, dt.datetime], Any]]:
     """Risk review reminders, technology end-of-life / expiry alerts, the conflict ladder's automatic
     escalations, the conflict detectors, the status-report drafts for the period just ended (with a
-    reminder to the PM), contract notice and renewal dates, the sweep that fails Monte Carlo runs whose
+    reminder to the PM), contract notice and renewal dates, overdue communication-plan entries (to their
+    owner and the PM), the sweep that fails Monte Carlo runs whose
     process stopped, and the outbox's compaction (a batch of old deliveries' text per pass)."""
     return [
         _risk_reviews,
@@ -70,6 +77,7 @@ def jobs() -> list[Callable[[Session, dt.datetime], Any]]:
         _conflict_detection,
         _status_reports,
         _contract_dates,
+        _comm_plan_overdue,
         _stale_simulations,
         _outbox_compaction,
     ]

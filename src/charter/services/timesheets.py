@@ -274,6 +274,16 @@ def _own_editable(s: Session, actor: Actor, project_id: int, entry_id: int, vers
     return e
 
 
+def own_entry(s: Session, actor: Actor, entry_id: int) -> dict[str, Any]:
+    """One of the actor's own entries (an admin: anyone's), wherever it was logged; anyone else's is 404."""
+    require_user(actor)
+    e = s.get(TimesheetEntry, entry_id)
+    if e is None or (e.user_id != actor.user_id and not actor.is_admin):
+        raise NotFound(f"timesheet entry {entry_id} not found", field="entry_id")
+    project_for(s, actor, e.project_id)
+    return entry_dict(e, s.get(Task, e.task_id))
+
+
 def update_entry(
     s: Session,
     actor: Actor,
