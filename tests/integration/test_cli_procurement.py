@@ -238,6 +238,38 @@ def test_contracts_added_shown_and_still_changed_and_closed(
     assert "Support 2030" in cli("contract", "list", "P1").stdout
 
 
+def test_contract_update_changes_every_term_and_close_takes_a_version(
+    cli: Any, seed: Any, line: int, frozen_clock: Any
+) -> None:
+    _vendor(cli)
+    c = _j(cli("contract", "add", "P1", "Hosting", "--vendor", "Acme", "--kind", "fixed_price", "--value", "900",
+               "--start", "2030-01-01", "--end", "2030-12-31", "--renewal", "2030-12-31", "--json").stdout)  # fmt: skip
+    before = _journal_count(seed)
+    for args, field in ((("--kind", "barter"), "kind"), (("--start", "2031-13-01"), "start"),
+                        (("--end", "2029-01-01"), "end"), (("--order", "PO-P1-9999"), "order_id"),
+                        (("--title", " "), "title"), ((), "contract_id")):  # fmt: skip
+        r = cli("contract", "update", "P1", str(c["id"]), *args, code=1)
+        assert f"field: {field}" in r.stderr, (args, r.stderr)
+    assert _journal_count(seed) == before  # nothing written on any refusal
+    out = _j(cli("contract", "update", "P1", str(c["id"]), "--title", "Hosting 2030", "--kind", "subscription",
+                 "--start", "2030-01-02", "--end", "none", "--renewal", "none", "--json").stdout)  # fmt: skip
+    assert (out["title"], out["kind"], str(out["start"]), out["end"], out["renewal_date"], out["version"]) == (
+        "Hosting 2030", "subscription", "2030-01-02", None, None, c["version"] + 1)  # fmt: skip
+    (entry,) = [e for e in _journal(seed, "contract", c["id"]) if e.action == "update"]
+    assert {"title", "kind", "start", "end", "renewal_date"} <= set(entry.changes or {})
+    stale = cli("contract", "close", "P1", str(c["id"]), "--version", str(c["version"]), code=1)
+    assert "field: version" in stale.stderr
+    assert _read(seed, procurement.list_contracts, seed.p1)[0]["status"] == "active"
+    closed = _j(
+        cli("contract", "close", "P1", str(c["id"]), "--version", str(out["version"]), "--json").stdout
+    )
+    assert closed["status"] == "closed" and str(closed["closed_on"]) == "2030-01-07"
+    refused = cli("contract", "update", "P1", str(c["id"]), "--notes", "x", code=1)
+    assert "field: status" in refused.stderr
+    assert "not found" in cli("contract", "update", "P1", str(c["id"]), "--notes", "x", who="outsider",
+                              code=1).stderr  # fmt: skip
+
+
 def test_refusals_write_nothing_and_name_the_field(cli: Any, seed: Any, line: int) -> None:
     _vendor(cli)
     before = _journal_count(seed)
@@ -302,6 +334,7 @@ def test_refusals_write_nothing_and_name_the_field(cli: Any, seed: Any, line: in
     assert _journal_count(seed) == before + 2  # the request and its approval, nothing else
 
 
+@pytest.mark.any_backend
 def test_every_new_command_has_help(cli: Any) -> None:
     for path in (
         ("request",), ("request", "list"), ("request", "add"), ("request", "decide"), ("request", "cancel"),

@@ -365,56 +365,6 @@ def contract_list(project: ProjectArg, as_json: JsonFlag = False) -> None:
     console.print(t)
 
 
-def _contract_version(project: str, contract: int) -> int:
-    for c in _run(project, procurement.list_contracts):
-        if c["id"] == contract:
-            return int(c["version"])
-    fail(f"error: contract {contract} not found (field: contract_id)")
-
-
-@contract_app.command("update")
-def contract_update(
-    project: ProjectArg,
-    contract: Annotated[int, typer.Argument(help="Contract id.")],
-    value: Annotated[str | None, typer.Option("--value", help="New contract value.")] = None,
-    end: Annotated[str | None, typer.Option("--end", help="End date (YYYY-MM-DD).")] = None,
-    renewal: Annotated[str | None, typer.Option("--renewal", help="Renewal date (YYYY-MM-DD).")] = None,
-    notice: Annotated[str | None, typer.Option("--notice", help="Notice date (YYYY-MM-DD).")] = None,
-    notes: Annotated[str | None, typer.Option("--notes", help="Notes.")] = None,
-    version: Annotated[
-        int | None, typer.Option("--version", help="The version you read (default: current).")
-    ] = None,
-    as_json: JsonFlag = False,
-) -> None:
-    """Change a contract's terms (journaled; a stale --version is refused)."""
-    changes: dict[str, Any] = {k: v for k, v in {"value": value, "notes": notes}.items() if v is not None}
-    for key, raw, opt in (
-        ("end", end, "--end"),
-        ("renewal_date", renewal, "--renewal"),
-        ("notice_date", notice, "--notice"),
-    ):
-        if raw is not None:
-            changes[key] = _day(raw, opt)
-    if not changes:
-        fail("nothing to change: give --value, --end, --renewal, --notice or --notes")
-    v = version if version is not None else _contract_version(project, contract)
-    c = _run(project, procurement.update_contract, contract, v, write=True, **changes)
-    print_result(c, as_json, f"Contract {c['id']} updated (version {c['version']}).")
-
-
-@contract_app.command("close")
-def contract_close(
-    project: ProjectArg,
-    contract: Annotated[int, typer.Argument(help="Contract id.")],
-    reason: Annotated[str, typer.Option("--reason", help="Why (ended, terminated, not renewed).")] = "",
-    day: Annotated[str | None, typer.Option("--day", help="Closing day (YYYY-MM-DD; default today).")] = None,
-) -> None:
-    """Close a contract: no more reminders; it counts as closed on the closure checklist."""
-    c = _run(project, procurement.close_contract, contract, _contract_version(project, contract), write=True,
-             day=_day(day, "--day"), reason=reason)  # fmt: skip
-    console.print(f"Contract {c['id']} closed on {c['closed_on']}.")
-
-
 # --------------------------------------------------------------------------------------------- approvals
 
 

@@ -1,5 +1,5 @@
-"""`charter vendor list|add|update|show` (the organisation-wide vendor list) and `charter contract add|show`
-(`contract list|update|close`: budget.py), as on the procurement, vendor and contract pages and through
+"""`charter vendor list|add|update|show` (the organisation-wide vendor list) and `charter contract
+add|show|update|close` (`contract list`: budget.py), as on the procurement, vendor and contract pages and through
 /vendors and …/contracts — the same services, so the same keepers of the list, checks and journal."""
 
 from __future__ import annotations
@@ -340,3 +340,89 @@ def contract_show(
         what = e["cause"] or ("" if e["action"] == "create" else ", ".join(e["changes"]))
         t.add_row(fmt_time(e["at"]), escape(e["actor"]), e["action"], escape(what))
     console.print(t)
+
+
+def _current_version(s: Session, a: Actor, pid: int, contract: int) -> int:
+    for c in procurement.list_contracts(s, a, pid):
+        if c["id"] == contract:
+            return int(c["version"])
+    raise NotFound(f"contract {contract} not found in this project", field="contract_id")
+
+
+@contract_app.command("update")
+def contract_update(
+    project: ProjectArg,
+    contract: Annotated[int, typer.Argument(help="Contract id (`charter contract list`).")],
+    title: Annotated[str | None, typer.Option("--title", help="What it covers.")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="fixed_price, time_and_materials or subscription.")
+    ] = None,
+    value: Annotated[str | None, typer.Option("--value", help="New contract value.")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Start date (YYYY-MM-DD).")] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="End date (YYYY-MM-DD; 'none' for open-ended).")
+    ] = None,
+    renewal: Annotated[
+        str | None, typer.Option("--renewal", help="Renewal date (YYYY-MM-DD; 'none' for no renewal).")
+    ] = None,
+    notice: Annotated[
+        str | None, typer.Option("--notice", help="Last day to give notice (YYYY-MM-DD; 'none').")
+    ] = None,
+    order: Annotated[
+        str | None, typer.Option("--order", help="The purchase order it belongs to (number or id; 'none').")
+    ] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="Notes.")] = None,
+    version: Version = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a contract's terms: only what you give changes (journaled; a closed contract is not changed; a
+    stale --version is refused)."""
+    changes: dict[str, Any] = {}
+    if title is not None:
+        check_length(title, 200, "title")
+        changes["title"] = title
+    if kind is not None:
+        changes["kind"] = kind.strip().lower()
+    if value is not None:
+        changes["value"] = value
+    if notes is not None:
+        changes["notes"] = notes
+    if start is not None:
+        changes["start"] = required_date(start, "start")
+    for key, raw in (("end", end), ("renewal_date", renewal), ("notice_date", notice)):
+        if raw is not None:
+            changes[key] = None if raw.strip().lower() == "none" else required_date(raw, key)
+    if not changes and order is None:
+        raise ValidationError(
+            "nothing to change: give --title, --kind, --value, --start, --end, --renewal, --notice, --order or "
+            "--notes", field="contract_id",
+        )  # fmt: skip
+
+    def go(s: Session, a: Actor, pid: int) -> dict[str, Any]:
+        if order is not None:
+            changes["order_id"] = None if order.strip().lower() == "none" else find_order_id(s, a, pid, order)
+        v = version if version is not None else _current_version(s, a, pid, contract)
+        return procurement.update_contract(s, a, pid, contract, v, **changes)
+
+    c = in_project(project, go)
+    print_result(c, as_json, "Updated " + _contract_text(c))
+
+
+@contract_app.command("close")
+def contract_close(
+    project: ProjectArg,
+    contract: Annotated[int, typer.Argument(help="Contract id (`charter contract list`).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (ended, terminated, not renewed).")] = "",
+    day: Annotated[str | None, typer.Option("--day", help="Closing day (YYYY-MM-DD; default today).")] = None,
+    version: Version = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Close a contract: no more reminders; it counts as closed on the closure checklist."""
+    closing = parse_date(day, "day")
+
+    def go(s: Session, a: Actor, pid: int) -> dict[str, Any]:
+        v = version if version is not None else _current_version(s, a, pid, contract)
+        return procurement.close_contract(s, a, pid, contract, v, day=closing, reason=reason)
+
+    c = in_project(project, go)
+    print_result(c, as_json, f"Contract {c['id']} closed on {c['closed_on']}.")
