@@ -99,7 +99,7 @@ def test_departments(cli: Any, seed: Any) -> None:
 
 @pytest.mark.parametrize(
     "command", [["user", "update"], ["user", "passwd"], ["department", "list"], ["department", "add"],
-                ["department", "update"], ["department"]],
+                ["department", "update"], ["department"], ["user", "feed-key"]],
 )  # fmt: skip
 def test_help(cli: Any, command: list[str]) -> None:
     out = cli(*command, "--help").stdout

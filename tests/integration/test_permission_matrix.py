@@ -230,6 +230,18 @@ def _saved_view(w: World, *, shared: bool = True) -> str:
     return f"/projects/{w.p1}/views/{vid}"
 
 
+def _feed_url(w: World, caller: str, *, revoke: bool = False) -> str:
+    """The address of a feed key the caller (anonymous: the worker) made for the cell, revoked or not."""
+    from charter.services import feeds
+
+    who = "worker" if caller == "anonymous" else caller
+    with w.db.uow() as s:
+        path = feeds.make_feed_key(s, w.actor(who))["path"]
+        if revoke:
+            feeds.revoke_feed_key(s, w.actor(who))
+    return path.removeprefix("/api/v1")
+
+
 def p1(suffix: str = "") -> Url:
     return lambda w, c: f"/projects/{w.p1}{suffix}"
 
@@ -843,6 +855,26 @@ TABLE: tuple[Op, ...] = (
         url=lambda w, c: f"/projects/{w.p2}/export",
     ),
     Op("GET", "/me/tasks.ics", authenticated()),
+    # the calendar feed's secret address: the key is the credential, whoever calls (a bearer token changes
+    # nothing); anything else is 404 for everyone
+    Op("GET", "/feeds/{key}/tasks.ics", public(), "the worker's key", url=_feed_url),
+    Op(
+        "GET",
+        "/feeds/{key}/tasks.ics",
+        dict.fromkeys(CALLERS, "404"),
+        "a wrong key",
+        url=lambda w, c: "/feeds/chf_" + "A" * 43 + "/tasks.ics",
+    ),
+    Op(
+        "GET",
+        "/feeds/{key}/tasks.ics",
+        dict.fromkeys(CALLERS, "404"),
+        "a revoked key",
+        url=lambda w, c: _feed_url(w, c, revoke=True),
+    ),
+    Op("GET", "/me/feed-key", authenticated()),
+    Op("POST", "/me/feed-key", authenticated()),
+    Op("DELETE", "/me/feed-key", authenticated(), prepare=lambda w, c: _feed_url(w, c)),
     Op(
         "POST",
         "/projects/{project_id}/baselines",

@@ -120,6 +120,8 @@ STATE_CHANGING = [
         },
     ),
     ("/account/tokens/1/revoke", {}),
+    ("/account/feed-key", {}),
+    ("/account/feed-key/revoke", {}),
     ("/logout", {}),
 ]
 

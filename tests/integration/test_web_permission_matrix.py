@@ -271,6 +271,9 @@ ACCOUNT_ROWS: tuple[Op, ...] = (
        url=lambda w, c: _revoke_url(lambda x: "worker" if x == "anonymous" else x)(w, c)),
     Op("/account/tokens/{token_id}/revoke", but(nowhere(), admin="ok", pm="ok"), "the PM's token",
        url=lambda w, c: _revoke_url(lambda x: "pm")(w, c)),
+    Op("/account/feed-key", authenticated()),
+    # the caller's own key (made for the cell) is revoked: there is no way to name another's
+    Op("/account/feed-key/revoke", authenticated(), prepare=lambda w, c: api._feed_url(w, c)),
 )  # fmt: skip
 
 # the instance admin's pages: the services refuse anyone else (403) before they look for the user

@@ -26,18 +26,18 @@ def get_db(request: Request) -> Database:
 
 
 class _RateLimiter:
-    """A sliding one-minute window per token, in this process."""
+    """A sliding one-minute window per token (or calendar feed address), in this process."""
 
     def __init__(self) -> None:
         self.hits: dict[str, deque[float]] = {}
 
-    def check(self, key: str, per_minute: int) -> None:
+    def check(self, key: str, per_minute: int, what: str = "token") -> None:
         t = time.monotonic()
         q = self.hits.setdefault(key, deque())
         while q and q[0] <= t - 60:
             q.popleft()
         if len(q) >= per_minute:
-            raise TooManyRequests("too many requests with this token; slow down", retry_after=60)
+            raise TooManyRequests(f"too many requests with this {what}; slow down", retry_after=60)
         q.append(t)
         if len(self.hits) > 10000:
             self.hits.clear()

@@ -108,6 +108,19 @@ class TokenCreated(TokenOut):
     )
 
 
+class FeedKeyOut(Out):
+    active: bool = Field(description="Whether you have a calendar feed address.")
+    created_at: datetime | None = Field(description="When the address was made (null without one).")
+
+
+class FeedKeyCreated(FeedKeyOut):
+    replaced: bool = Field(description="Whether an earlier address was replaced (it no longer works).")
+    url: str = Field(
+        description="The feed's secret address, shown only in this response: subscribe to it in a calendar "
+        "application. It needs no token; anyone who has it reads your tasks."
+    )
+
+
 class PasswordChange(In):
     current_password: str = Field(min_length=1, max_length=1024, description="Your password now.")
     new_password: str = Field(min_length=10, max_length=1024, description="At least 10 characters.")

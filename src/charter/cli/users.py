@@ -1,4 +1,4 @@
-"""`charter user add|list|update|passwd`."""
+"""`charter user add|list|update|passwd|feed-key`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, ask_password, console, open_db, print_json, print_result
 from charter.domain.errors import ValidationError
-from charter.services import accounts, org, passwords
+from charter.services import accounts, feeds, org, passwords
 
 user_app = typer.Typer(help="Instance users (adding one needs an instance admin).", no_args_is_help=True)
 
@@ -171,3 +171,46 @@ def passwd(
     finally:
         db.dispose()
     console.print(f"Password of [bold]{escape(u['username'])}[/bold] set; their web sessions are signed out.")
+
+
+@user_app.command("feed-key")
+def feed_key(
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="Revoke your feed address instead: calendars get nothing more.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Make a secret address of your calendar feed (the tasks assigned to you, across your projects, as
+    iCalendar) for a calendar application to subscribe to; an earlier address stops working. You are the
+    acting user (--as or CHARTER_USER). The address is shown once. Charter has no setting for its own public
+    address, so this prints the path: put the address people open Charter at before it, e.g.
+    https://charter.example.org/api/v1/feeds/chf_.../tasks.ics (the Account page shows it whole)."""
+    db = open_db()
+    try:
+        with db.uow() as s:
+            actor = acting(s)
+            if revoke:
+                before = feeds.feed_key_status(s, actor)
+                result = {**feeds.revoke_feed_key(s, actor), "revoked": before["active"]}
+            else:
+                result = feeds.make_feed_key(s, actor)
+    finally:
+        db.dispose()
+    if as_json:
+        print_json(result)
+        return
+    who = escape(actor.username)
+    if revoke:
+        console.print(
+            f"The calendar feed address of [bold]{who}[/bold] is revoked; calendars subscribed to it get "
+            "nothing more."
+            if result["revoked"]
+            else f"[bold]{who}[/bold] has no calendar feed address; nothing to revoke."
+        )
+        return
+    replaced = " (the previous one no longer works)" if result["replaced"] else ""
+    console.print(
+        f"Calendar feed address of [bold]{who}[/bold]{replaced}; copy it now, it is not shown again:"
+    )
+    console.print(result["path"], markup=False, soft_wrap=True)
+    console.print("Put the address people open Charter at before it (e.g. https://charter.example.org).")

@@ -88,6 +88,9 @@ class User(Versioned, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    # the secret address of the user's calendar feed (services/feeds.py): its SHA-256 only, and since when
+    feed_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    feed_key_created_at: Mapped[datetime | None]
 
 
 class Project(Versioned, Base):

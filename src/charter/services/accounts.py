@@ -61,7 +61,8 @@ def verify_password(password: str, password_hash: str) -> bool:
     return _hasher.verify(password, password_hash)
 
 
-def _sha(value: str) -> str:
+def secret_hash(value: str) -> str:
+    """The SHA-256 (hex) under which a secret (a session cookie, an API token, a feed key) is stored."""
     return hashlib.sha256(value.encode()).hexdigest()
 
 
@@ -190,7 +191,8 @@ def update_user(
 ) -> dict[str, Any]:
     """Change a user (admins only). A new password ends the user's web sessions (but `keep_session`, the
     cookie of the admin's own session when they reset their own password); deactivating ends them all and
-    revokes the user's API tokens. The last active admin can be neither demoted nor deactivated (409)."""
+    revokes the user's API tokens and calendar feed address. The last active admin can be neither demoted nor
+    deactivated (409)."""
     require_admin(actor)
     unknown = set(changes) - USER_FIELDS
     if unknown:
@@ -254,7 +256,10 @@ def _keep_an_admin(s: Session, u: User, changes: dict[str, Any]) -> None:
 
 
 def _lock_out(s: Session, actor: Actor, u: User) -> None:
-    """A deactivated user: every web session ended, every API token revoked (journalled, with the cause)."""
+    """A deactivated user: every web session ended, every API token and their calendar feed's address revoked
+    (journalled, with the cause)."""
+    from charter.services import feeds  # feeds hashes its keys with this module's secret_hash
+
     ended = end_sessions(s, u.id)
     tokens = s.scalars(select(ApiToken).where(ApiToken.user_id == u.id, ApiToken.revoked_at.is_(None))).all()
     for tok in tokens:
@@ -266,6 +271,7 @@ def _lock_out(s: Session, actor: Actor, u: User) -> None:
     if ended:
         journal.record(s, actor, entity_type="user", entity_id=u.id, action="sign_out",
                        after={"sessions_ended": ended}, cause=f"user {u.username} was deactivated")  # fmt: skip
+    feeds.revoke_of(s, actor, u, cause=f"user {u.username} was deactivated")
 
 
 def admin_count(s: Session) -> int:
@@ -330,7 +336,7 @@ def start_session(s: Session, user: User) -> NewSession:
     expires = t + timedelta(hours=settings.session_hours)
     s.add(
         WebSession(
-            id=_sha(cookie),
+            id=secret_hash(cookie),
             user_id=user.id,
             csrf_token=csrf,
             created_at=t,
@@ -353,7 +359,7 @@ def resolve_session(s: Session, cookie: str | None) -> SessionInfo | None:
     if not cookie:
         return None
     settings = get_settings()
-    ws = s.get(WebSession, _sha(cookie))
+    ws = s.get(WebSession, secret_hash(cookie))
     t = now()
     if ws is None or ws.expires_at <= t:
         return None
@@ -369,14 +375,14 @@ def resolve_session(s: Session, cookie: str | None) -> SessionInfo | None:
 
 def end_session(s: Session, cookie: str | None) -> None:
     if cookie:
-        s.execute(delete(WebSession).where(WebSession.id == _sha(cookie)))
+        s.execute(delete(WebSession).where(WebSession.id == secret_hash(cookie)))
 
 
 def end_sessions(s: Session, user_id: int, *, keep_cookie: str | None = None) -> int:
     """End every web session of a user but the one whose cookie is `keep_cookie`; how many were ended."""
     q = delete(WebSession).where(WebSession.user_id == user_id)
     if keep_cookie:
-        q = q.where(WebSession.id != _sha(keep_cookie))
+        q = q.where(WebSession.id != secret_hash(keep_cookie))
     return int(s.execute(q).rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -409,7 +415,7 @@ def create_token(s: Session, actor: Actor, *, name: str, expires_in_days: int | 
     tok = ApiToken(
         user_id=actor.user_id,
         name=name.strip(),
-        token_hash=_sha(secret),
+        token_hash=secret_hash(secret),
         prefix=secret[:10],
         created_at=t,
         expires_at=t + timedelta(days=expires_in_days) if expires_in_days else None,
@@ -450,7 +456,7 @@ def revoke_token(s: Session, actor: Actor, token_id: int) -> dict[str, Any]:
 def resolve_token(s: Session, secret: str) -> Actor | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    tok = s.scalars(select(ApiToken).where(ApiToken.token_hash == _sha(secret))).first()
+    tok = s.scalars(select(ApiToken).where(ApiToken.token_hash == secret_hash(secret))).first()
     t = now()
     if tok is None or tok.revoked_at is not None or (tok.expires_at is not None and tok.expires_at <= t):
         return None

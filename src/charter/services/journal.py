@@ -15,7 +15,7 @@ from charter.services.context import Actor, now
 
 # secrets, and bookkeeping that is not the record's content: the version (the entry's own order says it) and
 # the plan cache's revision stamp (`plan_rev`, rewritten by the database on every update of a plan row)
-SKIP = {"password_hash", "token_hash", "version", "plan_rev"}
+SKIP = {"password_hash", "token_hash", "feed_key_hash", "version", "plan_rev"}
 
 
 def _plain(v: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Login, logout and the account page (your password, API tokens)."""
+"""Login, logout and the account page (your password, API tokens, calendar feed address)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.config import get_settings
 from charter.domain.errors import CharterError, NotAuthenticated, TooManyRequests, ValidationError
-from charter.services import accounts, desks, passwords
+from charter.services import accounts, desks, feeds, passwords
 from charter.web.app import render
 from charter.web.forms import DB, Checked, FormData, Session, errors_of
 from charter.web.session import (
@@ -119,7 +119,9 @@ def _account(
     with db.uow(readonly=True) as s:
         tokens = accounts.list_tokens(s, info.actor)
         me = accounts.get_user(s, info.actor, info.actor.user_id or 0)
-    ctx = {"tokens": tokens, "user": me, "new_token": None, "error": None, "values": {}, "changed": None}
+        feed = feeds.feed_key_status(s, info.actor)
+    ctx = {"tokens": tokens, "user": me, "new_token": None, "error": None, "values": {}, "changed": None,
+           "feed": feed, "new_feed": None}  # fmt: skip
     return render(request, "account.html", {**ctx, **extra}, status or (422 if extra.get("error") else 200))
 
 
@@ -172,3 +174,19 @@ def revoke_token(token_id: int, form: FormData, db: DB, info: Checked) -> Respon
     with db.uow() as s:
         accounts.revoke_token(s, info.actor, token_id)
     return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/feed-key", response_class=HTMLResponse)
+def make_feed_key(request: Request, form: FormData, db: DB, info: Checked) -> HTMLResponse:
+    """A new secret address of your calendar feed (the previous one stops working), shown on this page once."""
+    with db.uow() as s:
+        made = feeds.make_feed_key(s, info.actor)
+    url = str(request.base_url).rstrip("/") + made["path"]
+    return _account(request, db, info, new_feed={**made, "url": url})
+
+
+@router.post("/account/feed-key/revoke")
+def revoke_feed_key(form: FormData, db: DB, info: Checked) -> Response:
+    with db.uow() as s:
+        feeds.revoke_feed_key(s, info.actor)
+    return RedirectResponse("/account#calendar-feed", status_code=303)
