@@ -692,3 +692,34 @@ def _warm_engine_kernels() -> None:
     montecarlo.simulate(
         montecarlo.ThreePoint([1.0, 1.0], [2.0, 2.0], [3.0, 3.0]), [0], [1], [0], [0.0], iterations=64, seed=1
     )
+
+
+# --------------------------------------------------------------------------------------------- which backend
+
+# The fixtures through which a test reaches the configured test database (directly or through `seed`, `api`,
+# `cli`, `demo_db`, ...: they all depend on `_db_template`).
+_DB_FIXTURES = frozenset({"_db_template", "empty_db_url", "pg_snapshot"})
+
+
+def _backend_agnostic(item: pytest.Item) -> bool:
+    """A test marked `any_backend` (decided before any query: a --help, a schema check), or one that never
+    touches the configured database and whose module does not choose by backend (pure engines, parsers, a
+    test that makes its own SQLite file), runs the same whatever CHARTER_TEST_DATABASE_URL says."""
+    if item.get_closest_marker("any_backend") is not None:
+        return True
+    if _DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return False
+    module = getattr(item, "module", None)
+    return not (module is not None and any(hasattr(module, n) for n in ("IS_POSTGRES", "TEST_DATABASE_URL")))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leave out the tests that run the same on either backend: the SQLite run has them.
+    CHARTER_TEST_EVERYTHING=1 keeps them."""
+    if not IS_POSTGRES or os.environ.get("CHARTER_TEST_EVERYTHING") == "1":
+        return
+    same = [i for i in items if _backend_agnostic(i)]
+    if same:
+        keep = set(map(id, same))
+        items[:] = [i for i in items if id(i) not in keep]
+        config.hook.pytest_deselected(items=same)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from charter.persistence.models import Calendar, CalendarExceptionRow, JournalEntry
@@ -32,6 +33,7 @@ def _finish(cli: Any, task: str) -> str:
     return str(js(cli("task", "show", "P1", task, "--json"))["finish"])
 
 
+@pytest.mark.any_backend
 def test_every_command_has_help(cli: Any) -> None:
     for sub in ("list", "show", "create", "update"):
         assert "Usage" in cli("calendar", sub, "--help").stdout

@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from charter.persistence.models import CommPlanEntry, JournalEntry, Notification
@@ -179,12 +180,14 @@ def test_refusals_name_the_field_and_write_nothing(cli: Any, seed: Any) -> None:
     assert [a for a, _ in _journal(seed, e["id"])] == ["create", "update"]
 
 
+@pytest.mark.any_backend
 def test_every_command_has_help(cli: Any) -> None:
     for c in ("list", "add", "update", "delete", "done", "pass-on", "check"):
         out = cli("comm-plan", c, "--help").stdout
         assert "Usage" in out and len(out.split("\n")) > 5, c
 
 
+@pytest.mark.any_backend
 def test_the_commands_the_docs_name_exist(cli: Any) -> None:
     import re
     from pathlib import Path

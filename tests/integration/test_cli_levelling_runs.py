@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from charter.persistence.models import JournalEntry, LevellingRun, Task
@@ -111,6 +112,7 @@ def test_refusals_stale_preview_and_unknown_run(cli: Any, seed: Any) -> None:
     assert "No levelling runs yet" in cli("level", "runs", "P2", who="outsider").stdout
 
 
+@pytest.mark.any_backend
 def test_the_commands_the_docs_name_exist(cli: Any) -> None:
     import re
     from pathlib import Path

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from charter.persistence.models import JournalEntry, Project, RoleAssignment
@@ -38,6 +39,7 @@ def _one_line(r: Any) -> str:
     return lines[0]
 
 
+@pytest.mark.any_backend
 def test_every_command_has_help(cli: Any) -> None:
     for sub, option in (
         ("create", "--manager"),

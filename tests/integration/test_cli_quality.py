@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from charter.persistence.models import JournalEntry
@@ -23,6 +24,7 @@ def _actions(seed: Any, kind: str) -> list[str]:
         return list(s.scalars(q))
 
 
+@pytest.mark.any_backend
 def test_every_new_command_has_help(cli: Any) -> None:
     groups = {
         ("quality", "review"): ("list", "show", "create", "finding", "sign-off", "edit", "delete"),
@@ -322,6 +324,7 @@ def test_concern_list_flags_an_unacknowledged_concern_after_the_deadline(cli: An
     assert js(cli("concern", "list", "P1", "--overdue", "--json")) == []
 
 
+@pytest.mark.any_backend
 def test_the_commands_the_project_manager_page_lists_exist(cli: Any) -> None:
     import re
     from pathlib import Path

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from charter.persistence.models import JournalEntry, RiskScale
@@ -88,6 +89,7 @@ def test_refusals_name_the_field_and_change_nothing(cli: Any, seed: Any) -> None
     assert _scales(seed) == before and _journal(seed) == []
 
 
+@pytest.mark.any_backend
 def test_every_command_has_help(cli: Any) -> None:
     for c in ("show", "set"):
         out = cli("risk", "scale", c, "--help").stdout
@@ -95,6 +97,7 @@ def test_every_command_has_help(cli: Any) -> None:
     assert "scale" in cli("risk", "--help").stdout
 
 
+@pytest.mark.any_backend
 def test_the_commands_the_docs_name_exist(cli: Any) -> None:
     import re
     from pathlib import Path

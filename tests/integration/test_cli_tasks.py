@@ -22,6 +22,7 @@ def _count(seed: Any, model: Any) -> int:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
+@pytest.mark.any_backend
 def test_every_command_has_help(cli: Any) -> None:
     for sub in ("list", "show", "add", "update", "move", "delete", "link", "unlink", "assign", "unassign"):
         assert "Usage" in cli("task", sub, "--help").stdout

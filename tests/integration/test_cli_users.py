@@ -101,6 +101,7 @@ def test_departments(cli: Any, seed: Any) -> None:
     "command", [["user", "update"], ["user", "passwd"], ["department", "list"], ["department", "add"],
                 ["department", "update"], ["department"], ["user", "feed-key"]],
 )  # fmt: skip
+@pytest.mark.any_backend
 def test_help(cli: Any, command: list[str]) -> None:
     out = cli(*command, "--help").stdout
     assert "Usage" in out and len(out.splitlines()) > 4

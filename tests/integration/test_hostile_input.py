@@ -170,6 +170,7 @@ def test_stored_payloads_are_escaped_on_every_page_and_csp_is_strict(hostile: An
 # --------------------------------------------------------------------------------------------- CSRF
 
 
+@pytest.mark.any_backend
 def test_every_state_changing_web_route_refuses_missing_or_forged_csrf(hostile: Any) -> None:
     c, ids = hostile
     _login(c)
@@ -310,6 +311,7 @@ def _json_body_ops(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, A
                 yield method, path, _resolve(spec, content["application/json"]["schema"])
 
 
+@pytest.mark.any_backend
 def test_request_schemas_forbid_unknown_fields(db: Database) -> None:
     spec = TestClient(create_app(db)).get("/api/v1/openapi.json").json()
     ops = list(_json_body_ops(spec))
@@ -321,6 +323,7 @@ def test_request_schemas_forbid_unknown_fields(db: Database) -> None:
     assert not open_, f"request bodies that accept unknown fields: {open_}"
 
 
+@pytest.mark.any_backend
 def test_mass_assignment_is_refused_with_422(db: Database, seed: Any) -> None:
     """Every JSON body gets a field its schema lacks (an id, an owner, a version, a role flag ...), on top of
     data generated valid for the schema: 422 naming that field, before any handler runs."""

@@ -25,6 +25,7 @@ def _get(seed: Any, rid: int) -> dict[str, Any]:
         return resources.get_resource(s, seed.actor("admin"), rid)
 
 
+@pytest.mark.any_backend
 def test_help_of_every_new_command(cli: Any) -> None:
     for cmd, option in (("show", "--json"), ("update", "--max-units"), ("rate", "--valid-from"),
                         ("exception", "--until")):  # fmt: skip

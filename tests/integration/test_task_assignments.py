@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from charter.persistence.models import Assignment, JournalEntry
@@ -279,6 +280,7 @@ def test_another_projects_assignment_or_task_is_404(seed: Any) -> None:
 # --------------------------------------------------------------------------------------------- the CLI
 
 
+@pytest.mark.any_backend
 def test_cli_every_assignment_command_has_help(cli: Any) -> None:
     for sub, option in (("assign", "--units"), ("assign", "--work"), ("assignments", "--json"),
                         ("assignment-update", "--version"), ("unassign", "Usage")):  # fmt: skip
