@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -53,6 +53,28 @@ class Settings(BaseSettings):
     # database connections one app process keeps open (PostgreSQL); None: request_threads + 4 (the
     # background threads'), with as many again on a burst
     db_pool_size: int | None = Field(default=None, ge=1, le=500)
+
+    # the address people open Charter at (https://charter.example.org, or with a path prefix): links in
+    # e-mails and the calendar-feed address are made absolute with it; unset, they stay paths (and the pages
+    # use the address the request came to)
+    public_url: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, v: str) -> str:
+        from urllib.parse import urlsplit
+
+        v = v.strip()
+        if not v:
+            return ""
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("CHARTER_PUBLIC_URL must be an http(s) address without query or fragment")
+        return v.rstrip("/")
+
+    def absolute(self, path: str) -> str:
+        """`path` (/projects/3/risks) under CHARTER_PUBLIC_URL when it is set; else the path unchanged."""
+        return self.public_url + path if self.public_url and path.startswith("/") else path
 
     def resolved_database_url(self) -> str:
         if self.database_url:

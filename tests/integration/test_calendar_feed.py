@@ -319,6 +319,23 @@ def test_cli_prints_a_working_address(cli: Any, app: TestClient, seed: Any) -> N
     assert len(_journal(seed, "worker")) == 3
 
 
+def test_with_a_public_url_the_address_is_whole_everywhere(
+    cli: Any, app: TestClient, seed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHARTER_PUBLIC_URL", "https://pm.example.org/charter/")
+    get_settings.cache_clear()
+    out = cli("user", "feed-key", who="worker").stdout
+    (line,) = [x.strip() for x in out.splitlines() if "/api/v1/feeds/" in x]
+    assert (
+        line.startswith("https://pm.example.org/charter/api/v1/feeds/chf_")
+        and "CHARTER_PUBLIC_URL" not in out
+    )
+    assert _fetch(app, line.removeprefix("https://pm.example.org/charter")).status_code == 200
+    made = app.post("/api/v1/me/feed-key", headers=seed.headers("worker")).json()
+    assert made["url"].startswith("https://pm.example.org/charter/api/v1/feeds/chf_")
+    assert _fetch(app, made["url"].removeprefix("https://pm.example.org/charter")).status_code == 200
+
+
 def test_cli_refuses_a_deactivated_user(cli: Any, seed: Any) -> None:
     with seed.db.uow() as s:
         s.execute(update(User).where(User.id == seed.users["worker"]).values(is_active=False))

@@ -41,6 +41,28 @@ def count(db: Database, model: Any) -> int:
         return s.scalar(select(func.count()).select_from(model)) or 0
 
 
+def test_an_emails_link_is_whole_under_the_public_url(
+    seed: World, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from charter.config import Settings, get_settings
+
+    def bodies() -> list[str]:
+        with seed.db.uow(readonly=True) as s:
+            return [m.payload["body"] for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+
+    with seed.db.uow() as s:
+        tell(s, seed, ["worker"], "ev:path")
+    assert bodies() == ["Task A is yours\n\n/projects/1"]  # no public address: the path, as the inbox has it
+    monkeypatch.setenv("CHARTER_PUBLIC_URL", " https://pm.example.org/charter/ ")
+    get_settings.cache_clear()
+    with seed.db.uow() as s:
+        tell(s, seed, ["worker"], "ev:whole")
+    assert bodies()[-1] == "Task A is yours\n\nhttps://pm.example.org/charter/projects/1"
+    for bad in ("pm.example.org", "ftp://pm.example.org", "https://pm.example.org/?a=1", "https://"):
+        with pytest.raises(ValueError, match="CHARTER_PUBLIC_URL"):
+            Settings(public_url=bad)
+
+
 def test_notify_writes_inbox_and_outbox_in_the_callers_transaction(seed: World, frozen_clock: Any) -> None:
     with seed.db.uow() as s:
         assert tell(s, seed, ["worker", "pm"], "ev:1") == {"inbox": 2, "email": 2, "webhook": 0}

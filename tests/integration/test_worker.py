@@ -234,8 +234,9 @@ def test_two_workers_on_postgresql_never_send_the_same_email_twice(
 
 
 def test_the_digest_groups_a_days_notifications_into_one_email(
-    seed: World, frozen_clock: Any, smtp: SmtpServer
+    seed: World, frozen_clock: Any, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("CHARTER_PUBLIC_URL", "https://pm.example.org")  # links in e-mails are whole addresses
     with seed.db.uow() as s:
         notifications.set_preferences(
             s, seed.actor("worker"), [{"kind": "*", "in_app": True, "email": "digest"}]
@@ -253,6 +254,7 @@ def test_the_digest_groups_a_days_notifications_into_one_email(
     assert msg["To"] == "worker@example.test" and "digest" in msg["Subject"]
     text = msg.get_payload()
     assert all(f"Item {i}" in text for i in range(3))
+    assert text.count("  https://pm.example.org/projects/1\r\n") == 3
     assert w.run_once().digests == 0  # idempotent per user and day
     assert len(smtp.mailbox.messages) == 1
 

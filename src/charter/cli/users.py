@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, ask_password, console, open_db, print_json, print_result
+from charter.config import get_settings
 from charter.domain.errors import ValidationError
 from charter.services import accounts, feeds, org, passwords
 
@@ -182,9 +183,8 @@ def feed_key(
 ) -> None:
     """Make a secret address of your calendar feed (the tasks assigned to you, across your projects, as
     iCalendar) for a calendar application to subscribe to; an earlier address stops working. You are the
-    acting user (--as or CHARTER_USER). The address is shown once. Charter has no setting for its own public
-    address, so this prints the path: put the address people open Charter at before it, e.g.
-    https://charter.example.org/api/v1/feeds/chf_.../tasks.ics (the Account page shows it whole)."""
+    acting user (--as or CHARTER_USER). The address is shown once, whole when CHARTER_PUBLIC_URL says where
+    people open Charter (e.g. https://charter.example.org); otherwise as a path to put that address before."""
     db = open_db()
     try:
         with db.uow() as s:
@@ -212,5 +212,10 @@ def feed_key(
     console.print(
         f"Calendar feed address of [bold]{who}[/bold]{replaced}; copy it now, it is not shown again:"
     )
-    console.print(result["path"], markup=False, soft_wrap=True)
-    console.print("Put the address people open Charter at before it (e.g. https://charter.example.org).")
+    address = get_settings().absolute(result["path"])
+    console.print(address, markup=False, soft_wrap=True)
+    if address == result["path"]:
+        console.print(
+            "Put the address people open Charter at before it (e.g. https://charter.example.org), or set "
+            "CHARTER_PUBLIC_URL."
+        )

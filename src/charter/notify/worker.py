@@ -39,6 +39,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from charter.config import get_settings
 from charter.domain.figures import counted
 from charter.notify import email as mail
 from charter.notify import webhooks
@@ -300,7 +301,7 @@ class Worker:
                     if n.body:
                         lines.append(f"  {n.body}")
                     if n.link:
-                        lines.append(f"  {n.link}")
+                        lines.append(f"  {get_settings().absolute(n.link)}")
                 payload = {
                     "to": addresses[uid],
                     "subject": f"Charter digest for {day.isoformat()}: {counted(len(notes), 'notification')}",

@@ -166,7 +166,7 @@ def notify(
                 )
                 counts["inbox"] += 1
         if email_mode == "immediate" and user.email:
-            text = body + (f"\n\n{link}" if link else "")
+            text = body + (f"\n\n{get_settings().absolute(link)}" if link else "")
             payload: dict[str, Any] = {"to": user.email, "subject": subject, "body": text, "kind": kind,
                                        "user_id": uid}  # fmt: skip
             if refs:

@@ -181,7 +181,9 @@ def make_feed_key(request: Request, form: FormData, db: DB, info: Checked) -> HT
     """A new secret address of your calendar feed (the previous one stops working), shown on this page once."""
     with db.uow() as s:
         made = feeds.make_feed_key(s, info.actor)
-    url = str(request.base_url).rstrip("/") + made["path"]
+    url = get_settings().absolute(made["path"])  # CHARTER_PUBLIC_URL, else where this request came
+    if url == made["path"]:
+        url = str(request.base_url).rstrip("/") + made["path"]
     return _account(request, db, info, new_feed={**made, "url": url})
 
 

@@ -54,7 +54,9 @@ def new_feed_key(request: Request, actor: CurrentActor, db: DB) -> dict[str, Any
     The `url` is in this response only."""
     with db.uow() as s:
         made = feeds.make_feed_key(s, actor)
-    return {**made, "url": str(request.url_for("calendar_feed", key=made["key"]))}
+    public = get_settings().absolute(made["path"])  # CHARTER_PUBLIC_URL, else where this request came
+    url = public if public != made["path"] else str(request.url_for("calendar_feed", key=made["key"]))
+    return {**made, "url": url}
 
 
 @router.delete("/me/feed-key", response_model=S.FeedKeyOut, responses=ERRORS)
