@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from charter.config import get_settings
 from charter.domain import communications as C
 from charter.domain.errors import Conflict, NotFound, ValidationError
 from charter.domain.roles import LIAISON, STAKEHOLDER
@@ -439,6 +440,7 @@ def test_cli_messages_and_analytics(seed: World, monkeypatch: pytest.MonkeyPatch
     w = seed
     _join_sales(w, "stakeholder")
     monkeypatch.setenv("CHARTER_DATABASE_URL", w.db.url)
+    get_settings.cache_clear()  # settings read before this test set the URL
     runner = CliRunner()
     r = runner.invoke(app, ["--as", "stakeholder", "messages", "send", "P1", "--to", "pm", "--subject", "Q",
                             "--body", "When?"])  # fmt: skip

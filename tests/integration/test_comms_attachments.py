@@ -287,6 +287,7 @@ def test_cli_post_and_reply_with_attach(w: World, monkeypatch: pytest.MonkeyPatc
     from charter.cli.main import app
 
     monkeypatch.setenv("CHARTER_DATABASE_URL", w.db.url)
+    get_settings.cache_clear()  # settings read before this test set the URL
     spec = tmp_path / "spec.pdf"
     spec.write_bytes(PDF)
     shot = tmp_path / "shot.png"
@@ -400,6 +401,7 @@ def test_cli_answer_and_forward_with_attach(
     from charter.cli.main import app
 
     monkeypatch.setenv("CHARTER_DATABASE_URL", w.db.url)
+    get_settings.cache_clear()  # settings read before this test set the URL
     with w.db.uow() as s:
         one = comms.send(s, w.actor("stakeholder"), w.p1, to="pm", subject="One", body="?")["id"]
         two = comms.send(s, w.actor("stakeholder"), w.p1, to="pm", subject="Two", body="?")["id"]

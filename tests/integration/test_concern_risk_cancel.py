@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from charter.config import get_settings
 from charter.domain.errors import Conflict, PermissionDenied
 from charter.persistence.models import JournalEntry, Notification, Risk, SimulationRun
 from charter.services import simulation, stakeholders, tasks
@@ -89,6 +90,7 @@ def test_concern_to_risk_from_the_cli(seed: Any, monkeypatch: Any) -> None:
 
     cid = _concern(seed)
     monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
+    get_settings.cache_clear()  # settings read before this test set the URL
     cli = CliRunner()
     out = cli.invoke(app, ["--as", "pm", "concern", "risk", "P1", str(cid), "--category", "vendor"])
     assert out.exit_code == 0, out.output
@@ -194,6 +196,7 @@ def test_cli_lists_runs_and_cancels_one(seed: Any, monkeypatch: Any) -> None:
     from charter.cli.main import app
 
     monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
+    get_settings.cache_clear()  # settings read before this test set the URL
     cli = CliRunner()
     out = cli.invoke(app, ["--as", "pm", "simulate", "P1", "--iterations", "200", "--seed", "4", "--json",
                            "--wp-correlation", "0.5", "--target-cost", "1000"])  # fmt: skip
@@ -227,6 +230,7 @@ def test_cli_reports_gate_overrides(seed: Any, monkeypatch: Any) -> None:
     with seed.db.uow() as s:
         quality.close_phase(s, seed.actor("pm"), seed.p1, override_reason="Customer accepts in writing")
     monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
+    get_settings.cache_clear()  # settings read before this test set the URL
     _wide(monkeypatch)
     out = CliRunner().invoke(app, ["--as", "observer", "quality", "lifecycle", "P1"])
     assert out.exit_code == 0, out.output
@@ -258,6 +262,7 @@ def test_cli_views_overview_burndown_plan_register_since_baseline(seed: Any, mon
         t = tasks.get_task(s, seed.actor("pm"), seed.p1, seed.tasks["a"])
         tasks.update_task(s, seed.actor("pm"), seed.p1, seed.tasks["a"], t["version"], duration="6d")
     monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
+    get_settings.cache_clear()  # settings read before this test set the URL
     _wide(monkeypatch)
     cli = CliRunner()
     out = cli.invoke(app, ["--as", "observer", "risk", "overview", "P1"])

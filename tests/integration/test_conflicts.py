@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from charter.config import get_settings
 from charter.domain.errors import Conflict as StateConflict
 from charter.domain.errors import NotFound, PermissionDenied, ValidationError
 from charter.persistence.models import JournalEntry, Notification, OutboxMessage
@@ -358,6 +359,7 @@ def test_cli(seed: Any, monkeypatch: Any) -> None:
     from charter.cli.main import app
 
     monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
+    get_settings.cache_clear()  # settings read before this test set the URL
     cli = CliRunner()
     out = cli.invoke(app, ["--as", "worker", "conflicts", "raise", "P1", "Lab bench time", "--kind", "resource",
                            "--work-package", str(seed.wp_a), "--party", "task-leader-b", "--party", "Facilities"])  # fmt: skip

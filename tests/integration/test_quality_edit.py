@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from charter.config import get_settings
 from charter.persistence.models import JournalEntry
 
 
@@ -156,6 +157,7 @@ def test_cli_edits_and_removes(seed: Any, monkeypatch: Any) -> None:
     from charter.services import quality
 
     monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
+    get_settings.cache_clear()  # settings read before this test set the URL
     with seed.db.uow() as s:
         pm = seed.actor("pm")
         m = quality.create_metric(s, pm, seed.p1, name="Pass rate", direction="at_least", target=95)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from charter.config import get_settings
 from charter.domain.errors import ValidationError
 from charter.persistence.models import Project, Risk, SimulationRun, Task
 from charter.services import risk, simulation, tasks
@@ -180,6 +181,7 @@ def test_cli_risk_and_simulate(seed: Any, monkeypatch: Any) -> None:
     from charter.cli.main import app
 
     monkeypatch.setenv("CHARTER_DATABASE_URL", seed.db.url)
+    get_settings.cache_clear()  # settings read before this test set the URL
     cli = CliRunner()
     out = cli.invoke(app, ["--as", "pm", "risk", "add", "P1", "Vendor late", "--probability", "3", "--schedule", "2",
                            "--owner", "worker", "--task", str(seed.tasks["a"])])  # fmt: skip
