@@ -50,11 +50,19 @@ class PreferenceOut(Out):
     email: str
 
 
+EVENTS_DOC = (
+    "notification kinds to send (those of the preferences, e.g. `task.assigned`; empty: every kind) and change "
+    "events: `change.*` (every recorded change of the project) or `change.<entity_type>` (`change.task`, "
+    "`change.risk`, `change.budget_line` ...), each journal entry with its changes ({field: [before, after]}); "
+    "changes are sent only when subscribed, never to a webhook without events"
+)
+
+
 class WebhookCreate(In):
     url: str = Field(max_length=2000, description="http(s); must resolve to a public address")
     events: list[str] = Field(
         default_factory=list,
-        description="notification kinds to send (those of the preferences, e.g. `task.assigned`); empty: every kind",
+        description=EVENTS_DOC,
     )
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     active: bool = True
@@ -63,7 +71,7 @@ class WebhookCreate(In):
 class WebhookUpdate(Patch):
     version: int
     url: str | None = Field(default=None, max_length=2000)
-    events: list[str] | None = None
+    events: list[str] | None = Field(default=None, description=EVENTS_DOC)
     active: bool | None = None
     rotate_secret: bool = False
 
@@ -83,7 +91,9 @@ class WebhookOut(Out):
 
 class WebhookDeliveryOut(Out):
     id: int
-    kind: str | None = Field(description="the event's notification kind, or `webhook.ping` for a test event")
+    kind: str | None = Field(
+        description="the event's notification kind, `change.<entity_type>` for a change, or `webhook.ping` for a test event",
+    )
     subject: str | None
     status: Literal["pending", "sending", "sent", "failed"]
     attempts: int

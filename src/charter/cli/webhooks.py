@@ -1,6 +1,6 @@
 """`charter webhook list|add|update|remove|deliveries|ping PROJECT ...`: a project's webhooks, which send its
-notifications to another system as signed JSON POSTs (delivered by `charter worker`). Managing them needs
-project.edit (the Project Manager), as on the web page and in the API."""
+notifications (and, when subscribed, its recorded changes) to another system as signed JSON POSTs (delivered
+by `charter worker`). Managing them needs project.edit (the Project Manager), as on the web page and the API."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ EventsOpt = Annotated[
     str | None,
     typer.Option(
         "--events",
-        help="Comma-separated notification kinds to send, e.g. 'task.assigned,risk.owner' ('' for every kind); "
-        "`charter webhook kinds` lists them.",
+        help="Comma-separated events to send: notification kinds, e.g. 'task.assigned,risk.owner' ('' for every "
+        "kind), and changes: 'change.*' (every recorded change) or 'change.<entity_type>', e.g. "
+        "'change.task,change.risk'; changes are sent only when named. `charter webhook kinds` lists them.",
     ),
 ]
 
@@ -58,8 +59,13 @@ def _secret_line(h: dict[str, Any], what: str) -> str:
 
 @webhook_app.command("kinds")
 def kinds_cmd(as_json: JsonFlag = False) -> None:
-    """The notification kinds a webhook can be sent, by area."""
+    """The events a webhook can be sent: the notification kinds, by area, and the change feed's events."""
     rows = [{"kind": k, "area": area, "label": text} for k, (area, text) in kinds.KINDS.items()]
+    rows += [
+        {"kind": "change.*", "area": "Change feed", "label": "Every recorded change of the project"},
+        {"kind": "change.<entity_type>", "area": "Change feed",
+         "label": "Recorded changes of one kind of record: change.task, change.risk, change.budget_line ..."},
+    ]  # fmt: skip
     print_rows(rows, ("Kind", "Area", "What"), lambda r: (r["kind"], r["area"], r["label"]), as_json=as_json,
                empty="No kinds.")  # fmt: skip
 

@@ -11,6 +11,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from charter.persistence.models import JournalEntry, User
+from charter.services import change_feed
 from charter.services.context import Actor, now
 
 # secrets, and bookkeeping that is not the record's content: the version (the entry's own order says it) and
@@ -66,6 +67,7 @@ def record(
         cause=cause,
     )
     s.add(entry)
+    change_feed.publish(s, actor, entry)  # the project's webhooks subscribed to its changes
     return entry
 
 

@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from charter.config import get_settings
@@ -31,9 +30,10 @@ from charter.persistence.models import (
     User,
     Webhook,
 )
-from charter.services import journal
+from charter.services import change_feed, journal
 from charter.services.authz import project_for, require_admin, require_user
 from charter.services.context import Actor, now
+from charter.services.outbox import _insert_once, enqueue
 
 EMAIL_MODES = ("immediate", "digest", "off")
 DEFAULT_PREFERENCE = {"kind": "*", "label": kinds.label(kinds.ANY_KIND), "in_app": True, "email": "immediate"}
@@ -55,47 +55,6 @@ def _preferences(s: Session, user_ids: list[int], kind: str) -> dict[int, tuple[
     for p in sorted(rows, key=lambda p: p.kind != ANY_KIND):  # "*" first, the specific kind overrides
         out[p.user_id] = (p.in_app, p.email)
     return out
-
-
-def _insert_once(s: Session, row: Notification | OutboxMessage) -> None:
-    """Add a row guarded by a unique key; on PostgreSQL a concurrent twin loses quietly (savepoint)."""
-    if s.get_bind().dialect.name == "postgresql":
-        try:
-            with s.begin_nested():
-                s.add(row)
-        except IntegrityError:
-            pass
-    else:
-        s.add(row)
-
-
-def enqueue(s: Session, *, event_key: str, recipient: str, channel: str, payload: dict[str, Any]) -> bool:
-    """One outbox row, unless this (event, recipient, channel) already has one. True when written."""
-    exists = s.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.event_key == event_key,
-            OutboxMessage.recipient == recipient,
-            OutboxMessage.channel == channel,
-        )
-    )
-    if exists is not None:
-        return False
-    t = now()
-    _insert_once(
-        s,
-        OutboxMessage(
-            event_key=event_key,
-            recipient=recipient,
-            channel=channel,
-            payload=payload,
-            status="pending",
-            attempts=0,
-            next_attempt_at=t,
-            last_error="",
-            created_at=t,
-        ),
-    )
-    return True
 
 
 def _attachment_refs(attachments: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -354,16 +313,20 @@ def _validate_url(url: str) -> str:
 
 
 def _events(events: list[str] | None) -> list[str]:
-    """The notification kinds a webhook is sent (`domain.notifications.KINDS`); none: every kind. A misspelt
-    kind would silently never fire, so it is refused, named with its place in the list."""
+    """What a webhook is sent: notification kinds (`domain.notifications.KINDS`; none: every kind) and the
+    change feed's events (`change.*`, `change.<entity_type>`: services/change_feed.py), which only an explicit
+    subscription receives. A misspelt name would silently never fire, so it is refused, named with its place
+    in the list."""
     out = []
     for n, e in enumerate(events or [], start=1):
         kind = str(e).strip()
         if not kind:
             continue
-        if kind not in kinds.KINDS:
+        if kind not in kinds.KINDS and not change_feed.is_change_event(kind):
             raise ValidationError(
-                f"event {n}: {kind[:60]!r} is not a notification kind; one of {', '.join(kinds.KINDS)}",
+                f"event {n}: {kind[:60]!r} is not a notification kind (one of {', '.join(kinds.KINDS)}) or "
+                "a change event ('change.*' for every recorded change, or 'change.<entity_type>' in lower case, "
+                "e.g. 'change.task', 'change.risk')",
                 field="events",
             )
         out.append(kind)
@@ -429,6 +392,7 @@ def create_webhook(
     )
     s.add(w)
     s.flush()
+    change_feed.forget(s)
     journal.record(
         s,
         actor,
@@ -460,6 +424,7 @@ def update_webhook(
         w.secret = secrets.token_urlsafe(32)
         rotated = True
     s.flush()
+    change_feed.forget(s)
     journal.record(
         s,
         actor,
@@ -478,6 +443,8 @@ def delete_webhook(s: Session, actor: Actor, project_id: int, webhook_id: int) -
     w = _get_hook(s, project_id, webhook_id)
     before = _public(w)
     s.delete(w)
+    s.flush()
+    change_feed.forget(s)
     journal.record(
         s,
         actor,

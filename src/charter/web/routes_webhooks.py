@@ -1,7 +1,8 @@
 """A project's webhooks page (/projects/{id}/webhooks), for those who may edit the project: each webhook with
-the kinds it is sent and its latest deliveries, and the forms to add one, change its address, kinds or
-state, rotate its secret, send it a test event and remove it. A new or rotated secret is shown once, on the
-page that answers the form. Everything goes through services.notifications, as the API and the CLI do."""
+the events it is sent (notification kinds, ticked; change events, typed) and its latest deliveries, and the
+forms to add one, change its address, events or state, rotate its secret, send it a test event and remove
+it. A new or rotated secret is shown once, on the page that answers the form. Everything goes through
+services.notifications, as the API and the CLI do."""
 
 from __future__ import annotations
 
@@ -47,14 +48,22 @@ def _page(
             "values": values or {},
             "secret": secret,
             "typed_events": _events(values or {}),
+            "change_events": _changes,
         },
         status,
     )
 
 
 def _events(form: dict[str, str]) -> list[str]:
-    """The ticked kinds (checkboxes named ev_<kind>); none ticked: every kind."""
-    return [k.removeprefix("ev_") for k, v in form.items() if k.startswith("ev_") and v == "on"]
+    """The ticked kinds (checkboxes named ev_<kind>; none ticked: every kind), then the change events typed in
+    `changes` (`change.*`, `change.task` ..., separated by commas or spaces)."""
+    ticked = [k.removeprefix("ev_") for k, v in form.items() if k.startswith("ev_") and v == "on"]
+    return ticked + form.get("changes", "").replace(",", " ").split()
+
+
+def _changes(events: list[str]) -> str:
+    """A webhook's change events as the `changes` field shows them."""
+    return " ".join(e for e in events if e not in kinds.KINDS)
 
 
 def _failed(
