@@ -110,6 +110,21 @@ def test_every_change_hook_gets_tasks_and_risks_and_the_worker_posts_the_event(
     assert sorted(p["event_key"] for p in posted) == sorted(e["event_key"] for e in got)
 
 
+def test_every_change_leaves_out_what_the_journal_shows_only_the_pm_unless_named(seed: World) -> None:
+    from charter.services import change_feed, journal
+    from charter.services.comms_common import THREAD_JOURNAL_TYPES
+    from charter.services.conflict_ladder import ENTITY
+
+    assert {*THREAD_JOURNAL_TYPES, ENTITY} == change_feed.CONFIDENTIAL  # the journal's own list, in step
+    every, named = _hook(seed, ["change.*"]), _hook(seed, ["change.conflict", "change.comm_message"])
+    with seed.db.uow() as s:  # a conflict's and a thread's records: the project-wide journal hides them
+        for kind in ("conflict", "comm_message", "comm_item"):
+            journal.record(s, seed.actor("pm"), entity_type=kind, entity_id=1, action="create",
+                           after={"title": "Private"}, project_id=seed.p1)  # fmt: skip
+    assert [e["entity_type"] for e in _sent(seed, every) if e["entity_type"] != "webhook"] == []
+    assert sorted(e["entity_type"] for e in _sent(seed, named)) == ["comm_message", "conflict"]
+
+
 def test_a_rolled_back_change_sends_nothing(seed: World) -> None:
     hook = _hook(seed, ["change.*"])
     with pytest.raises(RuntimeError), seed.db.uow() as s:

@@ -5,8 +5,9 @@ the project, as Jira's `jira:issue_updated` and OpenProject's `work_package:upda
 `journal.record` calls `publish()` for every entry it adds, so every change a use-case makes reaches the feed
 without the use-case knowing: one outbox row per entry and subscribed hook, in the use-case's transaction (a
 rolled-back change sends nothing). What is sent is what the journal recorded (its snapshots leave secrets
-out). A webhook with no events is sent every notification kind, never changes: changes are far more numerous
-and need an explicit subscription.
+out); `change.*` leaves out the records the project-wide journal shows only to the PM (CONFIDENTIAL). A
+webhook with no events is sent every notification kind, never changes: changes are far more numerous and
+need an explicit subscription.
 
 The project's change-subscribed hooks are read once per transaction and project (kept in `Session.info`), so
 a use-case journaling 500 rows asks once; `forget()` drops them when a webhook is added, changed or removed.
@@ -26,6 +27,10 @@ from charter.persistence.models import JournalEntry, Project, Webhook
 from charter.services.context import Actor
 from charter.services.outbox import enqueue
 
+# the records the project-wide journal shows only to the PM (message threads: subjects, replies, file names;
+# conflicts: to the PM and the Sponsor), as comms_common.THREAD_JOURNAL_TYPES and conflict_ladder.ENTITY say:
+# `change.*` leaves them out, a webhook gets them only by naming them (`change.conflict`)
+CONFIDENTIAL = frozenset({"comm_item", "comm_message", "comm_attachment", "conflict"})
 PREFIX = "change."
 EVERY_CHANGE = "change.*"
 _EVENT = re.compile(r"change\.(\*|[a-z][a-z0-9_]{0,39})")
@@ -101,7 +106,8 @@ def publish(s: Session, actor: Actor, entry: JournalEntry) -> int:
         return 0
     project_key, hooks = _hooks(s, entry.project_id)
     kind = PREFIX + entry.entity_type
-    targets = [hook_id for hook_id, wanted in hooks if EVERY_CHANGE in wanted or kind in wanted]
+    every = entry.entity_type not in CONFIDENTIAL
+    targets = [hook_id for hook_id, wanted in hooks if kind in wanted or (every and EVERY_CHANGE in wanted)]
     if not targets:
         return 0
     key = f"change:{uuid.uuid4().hex}"
