@@ -23,7 +23,7 @@ def _world(db, world_builder):  # type: ignore[no-untyped-def]
             accounts.update_user(s, admin, u["id"], u["version"], password=PASSWORD)
         line = budget.create_line(s, w.actor("pm"), w.p1, category="hardware", name="Servers", amount="10000",
                                   work_package_id=w.wp_a)["id"]  # fmt: skip
-        procurement.set_rules(s, w.actor("sponsor"), w.p1, [
+        procurement.set_rules(s, w.actor("sponsor"), w.p1, 0, [
             {"up_to": "1000.00", "role_key": "project_manager"}, {"up_to": None, "role_key": "sponsor"}])  # fmt: skip
         vendor = procurement.create_vendor(s, w.actor("pm"), name="Acme Hardware")["id"]
     return w, line, vendor

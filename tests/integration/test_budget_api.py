@@ -34,7 +34,7 @@ def b(api: Any, seed: Any, as_: Any) -> dict[str, Any]:
         "category": "hardware", "name": "Servers", "amount": "10000.00", "work_package_id": seed.wp_a}), 201)  # fmt: skip
     sw = ok(api.post(f"/projects/{p}/budget/lines", headers=as_("pm"), json={
         "category": "software_licences", "name": "Licences", "amount": "5000", "work_package_id": seed.wp_b}), 201)  # fmt: skip
-    ok(api.put(f"/projects/{p}/approval-rules", headers=as_("sponsor"), json={"rules": [
+    ok(api.put(f"/projects/{p}/approval-rules", headers=as_("sponsor"), json={"version": 0, "rules": [
         {"up_to": "1000.00", "role_key": "project_manager"}, {"up_to": None, "role_key": "sponsor"}]}))  # fmt: skip
     v = ok(
         api.post(

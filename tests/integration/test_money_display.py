@@ -36,7 +36,7 @@ def test_pages_and_messages_show_two_decimals(db: Any, seed: Any) -> None:
             accounts.update_user(s, admin, u["id"], u["version"], password=PW)
         hw = budget.create_line(s, pm, p, category="hardware", name="Laptops", amount="20000",
                                 work_package_id=seed.wp_a)["id"]  # fmt: skip
-        procurement.set_rules(s, sponsor, p, [{"up_to": "1000", "role_key": "project_manager"},
+        procurement.set_rules(s, sponsor, p, 0, [{"up_to": "1000", "role_key": "project_manager"},
                                               {"up_to": None, "role_key": "sponsor"}])  # fmt: skip
         v = procurement.create_vendor(s, pm, name="Voltis")["id"]
         budget.add_expense(s, pm, p, budget_line_id=hw, day=dt.date(2020, 1, 6), amount="42.50",

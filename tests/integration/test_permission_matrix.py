@@ -1315,7 +1315,8 @@ BUDGET_ROWS: tuple[Op, ...] = (
         in_p1("sponsor"),
         url=p1("/approval-rules"),
         body=lambda w, c: {
-            "rules": [{"up_to": "1000", "role_key": "project_manager"}, {"role_key": "sponsor"}]
+            "version": 0,
+            "rules": [{"up_to": "1000", "role_key": "project_manager"}, {"role_key": "sponsor"}],
         },
     ),
     Op("GET", "/projects/{project_id}/purchase-requests", in_p1(*LINE_READERS), url=p1("/purchase-requests")),

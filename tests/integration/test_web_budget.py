@@ -34,7 +34,7 @@ def web(db: Database, seed: Any) -> Iterator[tuple[TestClient, dict[str, Any]]]:
                                 amount="10000", work_package_id=seed.wp_a)["id"]  # fmt: skip
         sw = budget.create_line(s, seed.actor("pm"), seed.p1, category="software_licences", name="Licences",
                                 amount="5000", work_package_id=seed.wp_b)["id"]  # fmt: skip
-        procurement.set_rules(s, seed.actor("sponsor"), seed.p1, [
+        procurement.set_rules(s, seed.actor("sponsor"), seed.p1, 0, [
             {"up_to": "1000.00", "role_key": "project_manager"}, {"up_to": None, "role_key": "sponsor"}])  # fmt: skip
     with TestClient(create_app(db), follow_redirects=False) as client:
         yield client, {"p": seed.p1, "hw": hw, "sw": sw}
@@ -438,7 +438,13 @@ def test_vendors_rules_and_order_status_through_the_forms(web: Any, db: Database
         (v,) = procurement.list_vendors(s, seed.actor("pm"))
     assert (v["name"], v["rating"], v["contacts"][0]["name"]) == ("Initech Ltd", 2, "Bill")
     # the approval rules are the Sponsor's to set; the PM is refused
-    rules = {"csrf_token": token, "up_to_0": "500", "role_0": "project_manager", "role_1": "sponsor"}
+    rules = {
+        "csrf_token": token,
+        "version": "1",
+        "up_to_0": "500",
+        "role_0": "project_manager",
+        "role_1": "sponsor",
+    }
     assert client.post(f"/projects/{p}/procurement/rules", data=rules).status_code == 403
     token = login(client, "sponsor")
     half = client.post(f"/projects/{p}/procurement/rules", data={"csrf_token": token, "up_to_0": "500"})

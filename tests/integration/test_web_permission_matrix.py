@@ -598,7 +598,7 @@ PROCUREMENT_ROWS: tuple[Op, ...] = (
        url=_id(api._vendor, "/projects/{p1}/procurement/vendors/{id}"),
        form=lambda w, c: {"version": "1", "name": "Acme", "rating": "5"}),
     Op("/projects/{project_id}/procurement/rules", in_p1("sponsor"), url=p1("/procurement/rules"),
-       form=lambda w, c: {"role_0": "project_manager", "up_to_0": "1000", "role_1": "sponsor"}),
+       form=lambda w, c: {"version": "0", "role_0": "project_manager", "up_to_0": "1000", "role_1": "sponsor"}),
 )  # fmt: skip
 
 

@@ -193,6 +193,7 @@ class RuleIn(In):
 
 
 class RulesIn(In):
+    version: int = Field(description="the rules' version you read (0 before they were first saved)")
     rules: list[RuleIn] = Field(max_length=10)
 
 
@@ -204,6 +205,7 @@ class RuleOut(Out):
 class RulesOut(Out):
     rules: list[RuleOut]
     default_approver: str | None
+    version: int
 
 
 class RequestIn(In):

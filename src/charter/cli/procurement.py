@@ -272,13 +272,15 @@ def request_cancel(
 
 def _rules_text(data: dict[str, Any]) -> str:
     if not data["rules"]:
-        return f"No approval rules: the {_label(data['default_approver'])} decides every purchase request."
+        return (f"No approval rules: the {_label(data['default_approver'])} decides every purchase request. "
+                f"Version {data['version']}.")  # fmt: skip
     rows = [
         f"  {'any amount' if r['up_to'] is None else 'up to ' + _m(r['up_to'])}: {_label(r['role_key'])}"
         for r in data["rules"]
     ]
     return "\n".join(["Purchase requests are decided by:", *rows,
-                      "A request that would take its line over budget goes to the last of them."])  # fmt: skip
+                      "A request that would take its line over budget goes to the last of them.",
+                      f"Version {data['version']}."])  # fmt: skip
 
 
 @rules_app.command("show")
@@ -316,15 +318,27 @@ def rules_set(
     clear: Annotated[
         bool, typer.Option("--clear", help="Remove every rule: the Sponsor decides every request.")
     ] = False,
+    version: Annotated[
+        int | None,
+        typer.Option(
+            "--version", help="The rules' version you read (`rules show`; default: the current one)."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Replace the approval rules (the budget approver, so no one raises their own limit), as the procurement
-    page's "up to AMOUNT: ROLE" rows, e.g. `charter request rules set CRM 1000:project_manager sponsor`."""
+    page's "up to AMOUNT: ROLE" rows, e.g. `charter request rules set CRM 1000:project_manager sponsor`.
+    With --version, a save over rules changed since is refused with the rules as they are now."""
     rows = rules or []
     if bool(rows) == clear:
         raise ValidationError("give the rules (e.g. 1000:project_manager sponsor) or --clear", field="rules")
     if len(rows) > MAX_RULES:
         raise ValidationError(f"at most {MAX_RULES} rules", field="rules")
     items = [_rule(i, text) for i, text in enumerate(rows, start=1)]
-    data = in_project(project, lambda s, a, pid: procurement.set_rules(s, a, pid, items))
+
+    def go(s: Session, a: Actor, pid: int) -> dict[str, Any]:
+        v = int(procurement.get_rules(s, a, pid)["version"]) if version is None else version
+        return procurement.set_rules(s, a, pid, v, items)
+
+    data = in_project(project, go)
     print_result(data, as_json, _rules_text(data))

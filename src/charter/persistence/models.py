@@ -595,6 +595,14 @@ class ApprovalRule(Base):
     role_key: Mapped[str] = mapped_column(String(40))
 
 
+class ApprovalRuleSet(Versioned, Base):
+    """The version of a project's approval rules (replaced as a whole): absent = never saved, version 0."""
+
+    __tablename__ = "approval_rule_sets"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    updated_at: Mapped[datetime]
+
+
 class PurchaseRequest(Versioned, Base):
     __tablename__ = "purchase_requests"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -426,7 +426,7 @@ def _crm_budget_approved(ctx: DemoContext, d: int) -> None:
     """The Sponsor approves version 1 (the first cost baseline) and sets who approves purchases."""
     robert = _actor(ctx, "robert.lindqvist")
     budget.decide_version(ctx.s, robert, ctx.crm, 1, approve=True)
-    procurement.set_rules(ctx.s, robert, ctx.crm, [
+    procurement.set_rules(ctx.s, robert, ctx.crm, 0, [
         {"up_to": "5000", "role_key": "project_manager"}, {"up_to": None, "role_key": "sponsor"}])  # fmt: skip
 
 
@@ -823,7 +823,7 @@ def _lap_budget(ctx: DemoContext, d: int) -> None:
 def _lap_budget_approved(ctx: DemoContext, d: int) -> None:
     dana = _actor(ctx, "dana.whitfield")
     budget.decide_version(ctx.s, dana, ctx.lap, 1, approve=True)
-    procurement.set_rules(ctx.s, dana, ctx.lap, [
+    procurement.set_rules(ctx.s, dana, ctx.lap, 0, [
         {"up_to": "10000", "role_key": "project_manager"}, {"up_to": None, "role_key": "sponsor"}])  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from charter.domain import procurement as rules
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
@@ -17,6 +18,7 @@ from charter.domain.money import fmt_money, parse_amount, quantise
 from charter.domain.roles import Perm
 from charter.persistence.models import (
     ApprovalRule,
+    ApprovalRuleSet,
     BudgetLine,
     GoodsReceipt,
     Invoice,
@@ -43,34 +45,53 @@ def _rules(s: Session, project_id: int) -> list[rules.Rule]:
     return [rules.Rule(r.up_to, r.role_key) for r in s.scalars(q)]
 
 
-def _rules_out(rs: list[rules.Rule]) -> dict[str, Any]:
+def _rules_version(s: Session, project_id: int) -> int:
+    row = s.get(ApprovalRuleSet, project_id)
+    return row.version if row else 0
+
+
+def _rules_out(rs: list[rules.Rule], version: int) -> dict[str, Any]:
     return {"rules": [{"up_to": r.up_to, "role_key": r.role_key} for r in rs],
-            "default_approver": rules.DEFAULT_APPROVER if not rs else None}  # fmt: skip
+            "default_approver": rules.DEFAULT_APPROVER if not rs else None, "version": version}  # fmt: skip
 
 
 def get_rules(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
+    """The rules in order and their version (0 before they were first saved)."""
     project_for(s, actor, project_id, Perm.BUDGET_READ)
-    return _rules_out(_rules(s, project_id))
+    return _rules_out(_rules(s, project_id), _rules_version(s, project_id))
 
 
-def set_rules(s: Session, actor: Actor, project_id: int, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Replace the rules. Set by the budget approver (the Sponsor), so no one raises their own limit."""
-    p = project_for(s, actor, project_id, Perm.BUDGET_APPROVE)
+def set_rules(
+    s: Session, actor: Actor, project_id: int, version: int, items: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Replace the rules at the version read (a stale one is a 409 with the rules as they are now). Set by the
+    budget approver (the Sponsor), so no one raises their own limit."""
+    p = project_for(s, actor, project_id, Perm.BUDGET_APPROVE, for_update=True)
     new = [
         rules.Rule(parse_amount(x["up_to"], p.currency, "up_to") if x.get("up_to") is not None else None,
                    x["role_key"])
         for x in items
     ]  # fmt: skip
     rules.check_rules(new)
+    row = s.get(ApprovalRuleSet, project_id)
+    if version != (row.version if row else 0):
+        raise stale("the approval rules", version, get_rules(s, actor, project_id))
     old = _rules(s, project_id)
     s.execute(delete(ApprovalRule).where(ApprovalRule.project_id == project_id))
     for i, r in enumerate(new):
         s.add(ApprovalRule(project_id=project_id, position=i, up_to=r.up_to, role_key=r.role_key))
+    if row is None:
+        row = ApprovalRuleSet(project_id=project_id, updated_at=now())
+        s.add(row)
+    else:
+        # an UPDATE even when the clock has not moved: every save of the rules moves their version
+        row.updated_at = now()
+        flag_modified(row, "updated_at")
     s.flush()
     journal.record(s, actor, entity_type="approval_rules", entity_id=project_id, action="update",
                    project_id=project_id, before={"rules": [f"{r.role_key} <= {r.up_to}" for r in old]},
                    after={"rules": [f"{r.role_key} <= {r.up_to}" for r in new]})  # fmt: skip
-    return _rules_out(new)
+    return _rules_out(new, row.version)
 
 
 def holds_role(s: Session, actor: Actor, project_id: int, role_key: str) -> bool:

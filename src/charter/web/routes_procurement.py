@@ -197,7 +197,8 @@ RULE_ROWS = 3
 @router.post("/projects/{project_id}/procurement/rules", response_class=HTMLResponse)
 def set_rules(request: Request, project_id: int, db: DB, info: Checked, form: FormData) -> Response:
     """The approval rules by amount (the budget approver only): up to three rows of "up to AMOUNT: ROLE";
-    a row without an amount covers any amount."""
+    a row without an amount covers any amount. Saved at the version the page showed: a stale one keeps what
+    was typed and shows the rules as they are now (409)."""
     try:
         items = []
         for i in range(RULE_ROWS):
@@ -208,7 +209,7 @@ def set_rules(request: Request, project_id: int, db: DB, info: Checked, form: Fo
             elif up_to:
                 raise ValidationError(f"row {i + 1}: choose who approves up to {up_to}", field=f"role_{i}")
         with db.uow() as s:
-            procurement.set_rules(s, info.actor, project_id, items)
+            procurement.set_rules(s, info.actor, project_id, req_int(form, "version"), items)
     except (ValidationError, Conflict) as exc:
         return _procurement_page(
             request, db, info, project_id, errors_of(exc, "rules"), form, exc.http_status

@@ -41,9 +41,10 @@ def get_rules(project_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
 
 @router.put("/projects/{project_id}/approval-rules", response_model=S.RulesOut)
 def set_rules(project_id: int, body: S.RulesIn, actor: CurrentActor, db: DB) -> dict[str, Any]:
-    """Replace the approval rules (the budget approver only): ordered limits, each naming an approver role."""
+    """Replace the approval rules (the budget approver only): ordered limits, each naming an approver role, at
+    the version read; a stale version is a 409 with the rules as they are now."""
     with db.uow() as s:
-        return proc.set_rules(s, actor, project_id, [r.model_dump() for r in body.rules])
+        return proc.set_rules(s, actor, project_id, body.version, [r.model_dump() for r in body.rules])
 
 
 @router.get("/projects/{project_id}/purchase-requests", response_model=list[S.RequestOut])
