@@ -297,6 +297,35 @@ TABLE: tuple[Op, ...] = (
         url=lambda w, c: f"/users/{_own_user(w, c)}",
         body=lambda w, c: {"version": 1, "is_admin": True},
     ),
+    # an instance admin sees whether a user has a calendar feed address and revokes it (never sees or makes it)
+    Op(
+        "GET",
+        "/users/{user_id}/feed-key",
+        admin_only(),
+        url=lambda w, c: f"/users/{w.users['worker']}/feed-key",
+    ),
+    Op(
+        "GET",
+        "/users/{user_id}/feed-key",
+        but(admin_only(), admin="404"),
+        "missing user",
+        url=lambda w, c: "/users/999999/feed-key",
+    ),
+    Op(
+        "DELETE",
+        "/users/{user_id}/feed-key",
+        admin_only(),
+        "the worker's key",
+        url=lambda w, c: f"/users/{w.users['worker']}/feed-key",
+        prepare=lambda w, c: _feed_url(w, "worker"),
+    ),
+    Op(
+        "DELETE",
+        "/users/{user_id}/feed-key",
+        but(admin_only(), admin="404"),
+        "missing user",
+        url=lambda w, c: "/users/999999/feed-key",
+    ),
     Op("GET", "/departments", authenticated()),
     Op("POST", "/departments", admin_only(), body=lambda w, c: {"name": "Legal"}),
     Op(

@@ -252,6 +252,11 @@ def _own_password(w: World, c: str) -> dict[str, Any]:
     return {**body, "new_password_again": body["new_password"]}
 
 
+def _worker_feed_key(w: World, c: str) -> None:
+    """The worker has a calendar feed address, for an admin to revoke."""
+    api._feed_url(w, "worker")
+
+
 def _user_form(who: str, **fields: str) -> Form:
     """The Edit form of a user's admin page: their current version and `fields`."""
 
@@ -286,6 +291,10 @@ ADMIN_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {"version": "1", "display_name": "Ghost", "is_active": "on"}),
     Op("/admin/users/{user_id}/password", admin_only(), url=lambda w, c: f"/admin/users/{w.users['worker']}/password",
        form=lambda w, c: NEW_PW),
+    Op("/admin/users/{user_id}/feed-key/revoke", admin_only(), url=lambda w, c: f"/admin/users/{w.users['worker']}/feed-key/revoke",
+       form=lambda w, c: {}, prepare=_worker_feed_key),
+    Op("/admin/users/{user_id}/feed-key/revoke", but(admin_only(), admin="404"), "missing user",
+       url=lambda w, c: "/admin/users/999999/feed-key/revoke", form=lambda w, c: {}, grows=False),
     Op("/admin/departments", admin_only(), form=lambda w, c: {"name": "Legal"}),
     Op("/admin/departments/{dept_id}", admin_only(), url=lambda w, c: f"/admin/departments/{w.sales}",
        form=lambda w, c: {"version": "1", "name": "Sales EMEA", "head_user_id": str(w.users["liaison"])}),

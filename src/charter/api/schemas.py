@@ -113,6 +113,16 @@ class FeedKeyOut(Out):
     created_at: datetime | None = Field(description="When the address was made (null without one).")
 
 
+class UserFeedKeyOut(FeedKeyOut):
+    user_id: int
+
+
+class UserFeedKeyRevoked(UserFeedKeyOut):
+    revoked: bool = Field(
+        description="Whether the user had an address (now revoked); false: nothing changed."
+    )
+
+
 class FeedKeyCreated(FeedKeyOut):
     replaced: bool = Field(description="Whether an earlier address was replaced (it no longer works).")
     url: str = Field(

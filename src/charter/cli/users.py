@@ -11,7 +11,7 @@ from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, ask_password, console, open_db, print_json, print_result
 from charter.config import get_settings
-from charter.domain.errors import ValidationError
+from charter.domain.errors import PermissionDenied, ValidationError
 from charter.services import accounts, feeds, org, passwords
 
 user_app = typer.Typer(help="Instance users (adding one needs an instance admin).", no_args_is_help=True)
@@ -179,27 +179,47 @@ def feed_key(
     revoke: Annotated[
         bool, typer.Option("--revoke", help="Revoke your feed address instead: calendars get nothing more.")
     ] = False,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            help="Someone else (name or id), with --revoke only: an instance admin revokes their address. "
+            "Nobody makes or sees another person's address.",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Make a secret address of your calendar feed (the tasks assigned to you, across your projects, as
     iCalendar) for a calendar application to subscribe to; an earlier address stops working. You are the
     acting user (--as or CHARTER_USER). The address is shown once, whole when CHARTER_PUBLIC_URL says where
-    people open Charter (e.g. https://charter.example.org); otherwise as a path to put that address before."""
+    people open Charter (e.g. https://charter.example.org); otherwise as a path to put that address before.
+    An instance admin revokes someone else's with `--user NAME --revoke`."""
     db = open_db()
     try:
         with db.uow() as s:
             actor = acting(s)
-            if revoke:
+            uid = accounts.find_user_id(s, user) if user is not None else actor.user_id
+            if uid is not None and uid != actor.user_id:
+                if not revoke:
+                    raise PermissionDenied(
+                        "only its owner makes a calendar feed address and sees it; an instance admin may "
+                        "revoke someone else's with --revoke",
+                        field="user",
+                    )
+                result = feeds.revoke_feed_key_of(s, actor, uid)
+                who = escape(accounts.get_user(s, actor, uid)["username"])
+            elif revoke:
                 before = feeds.feed_key_status(s, actor)
                 result = {**feeds.revoke_feed_key(s, actor), "revoked": before["active"]}
+                who = escape(actor.username)
             else:
                 result = feeds.make_feed_key(s, actor)
+                who = escape(actor.username)
     finally:
         db.dispose()
     if as_json:
         print_json(result)
         return
-    who = escape(actor.username)
     if revoke:
         console.print(
             f"The calendar feed address of [bold]{who}[/bold] is revoked; calendars subscribed to it get "

@@ -4,8 +4,10 @@ a URL and cannot send a token or sign in.
 
 Each user has at most one feed key. As with API tokens only its SHA-256 is stored (`users.feed_key_hash`);
 the key is in the answer that makes it, once. Making a key replaces the previous one (whose address stops
-working at once), revoking removes it, and deactivating the user revokes it (`accounts.update_user`). The
-journal (on the user) says when a key was made, replaced or revoked, never the key or its hash.
+working at once), revoking removes it, and deactivating the user revokes it (`accounts.update_user`). An
+instance admin sees whether a user has a key and since when, and may revoke it, but never makes one for
+someone else nor sees one. The journal (on the user) says when a key was made, replaced or revoked and by
+whom, never the key or its hash.
 
 The key is kept on the user's row but is not part of the record an instance admin edits: writing it leaves
 the user's version alone, so an admin's form open meanwhile is not made stale by someone subscribing a
@@ -26,7 +28,7 @@ from charter.domain.errors import NotAuthenticated, NotFound
 from charter.persistence.models import User
 from charter.services import interchange, journal
 from charter.services.accounts import actor_for, secret_hash
-from charter.services.authz import require_user
+from charter.services.authz import require_admin, require_user
 from charter.services.context import Actor, now
 
 FEED_KEY_PREFIX = "chf_"  # a public prefix, as the API tokens' `chr_`: a leaked key is recognisable
@@ -86,6 +88,28 @@ def revoke_feed_key(s: Session, actor: Actor) -> dict[str, Any]:
     u = _me(s, actor)
     revoke_of(s, actor, u)
     return _status(u)
+
+
+def _user_for_admin(s: Session, actor: Actor, user_id: int) -> User:
+    require_user(actor)
+    require_admin(actor)
+    u = s.get(User, user_id)
+    if u is None:
+        raise NotFound(f"user {user_id} not found", field="user_id")
+    return u
+
+
+def feed_key_status_of(s: Session, actor: Actor, user_id: int) -> dict[str, Any]:
+    """An instance admin: whether the user has a feed address and since when (never the address)."""
+    return {"user_id": user_id, **_status(_user_for_admin(s, actor, user_id))}
+
+
+def revoke_feed_key_of(s: Session, actor: Actor, user_id: int) -> dict[str, Any]:
+    """An instance admin revokes a user's feed address (a leaked one, say), journalled on the user with the
+    admin as actor; `revoked` says whether there was one (without one nothing changes)."""
+    u = _user_for_admin(s, actor, user_id)
+    revoked = revoke_of(s, actor, u)
+    return {"user_id": user_id, **_status(u), "revoked": revoked}
 
 
 def revoke_of(s: Session, actor: Actor, u: User, *, cause: str | None = None) -> bool:

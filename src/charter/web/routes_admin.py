@@ -1,5 +1,5 @@
 """The instance admin's pages: users (/admin/users: the list and a form to add one; /admin/users/{id}: edit
-one, set their password) and departments (/admin/departments: the list, add one, rename one or change its
+one, set their password, see whether they have a calendar feed address and revoke it) and departments (/admin/departments: the list, add one, rename one or change its
 head). Everything goes through services.accounts, services.passwords and services.org, as the API and the
 CLI do; those refuse anyone but an instance admin (403). A refusal is shown beside its form with what was
 typed kept, passwords excepted: they are never sent back to the browser."""
@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.domain.errors import CharterError, Conflict, ValidationError
-from charter.services import accounts, org, passwords
+from charter.services import accounts, feeds, org, passwords
 from charter.web.app import render
 from charter.web.forms import DB, Checked, FormData, Session, opt_int, req_int
 from charter.web.session import SESSION_COOKIE
@@ -88,8 +88,9 @@ def _user_page(
     with db.uow(readonly=True) as s:
         user = org.user_for_admin(s, info.actor, user_id)
         depts = org.list_departments(s, info.actor)
+        feed = feeds.feed_key_status_of(s, info.actor, user_id)
     ctx = {"user": user, "departments": depts, "error": error, "values": values or {}, "notice": notice,
-           "is_me": user_id == info.actor.user_id, "current": current}  # fmt: skip
+           "is_me": user_id == info.actor.user_id, "current": current, "feed": feed}  # fmt: skip
     return render(request, "admin_user.html", ctx, status)
 
 
@@ -97,6 +98,8 @@ NOTICES = {
     "added": "The user was added.",
     "saved": "Saved.",
     "password": "The password was set; the user's web sessions are signed out.",
+    "feed": "The calendar feed address was revoked; calendars subscribed to it get nothing more.",
+    "nofeed": "The user had no calendar feed address; nothing was revoked.",
 }
 
 
@@ -141,6 +144,19 @@ def set_password(request: Request, user_id: int, form: FormData, db: DB, info: C
         return _user_page(request, db, info, user_id, error=error, values=_kept(form, "password"),
                           status=exc.http_status)  # fmt: skip
     return RedirectResponse(f"/admin/users/{user_id}?password=set", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/feed-key/revoke", response_class=HTMLResponse)
+def revoke_feed_key(request: Request, user_id: int, db: DB, info: Checked) -> Response:
+    """Revoke the user's calendar feed address (a leaked one, say); the user may make a new one themselves."""
+    try:
+        with db.uow() as s:
+            done = feeds.revoke_feed_key_of(s, info.actor, user_id)
+    except CharterError as exc:
+        error = _error(exc, "feed")
+        return _user_page(request, db, info, user_id, error=error, status=exc.http_status)
+    return RedirectResponse(f"/admin/users/{user_id}?{'feed' if done['revoked'] else 'nofeed'}=1#feed",
+                            status_code=303)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- departments

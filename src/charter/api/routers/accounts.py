@@ -9,7 +9,7 @@ from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
 from charter.api.routers._common import AmountsRoute
 from charter.domain.errors import ValidationError
-from charter.services import accounts, org, passwords
+from charter.services import accounts, feeds, org, passwords
 
 router = APIRouter(responses=ERRORS, route_class=AmountsRoute)
 
@@ -92,6 +92,21 @@ def edit_user(user_id: int, body: S.UserUpdate, actor: CurrentActor, db: DB) -> 
     version = changes.pop("version")
     with db.uow() as s:
         return accounts.update_user(s, actor, user_id, version, **changes)
+
+
+@router.get("/users/{user_id}/feed-key", response_model=S.UserFeedKeyOut, tags=["organisation"])
+def user_feed_key(user_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """An instance admin: whether the user has a calendar feed address, and since when (never the address)."""
+    with db.uow(readonly=True) as s:
+        return feeds.feed_key_status_of(s, actor, user_id)
+
+
+@router.delete("/users/{user_id}/feed-key", response_model=S.UserFeedKeyRevoked, tags=["organisation"])
+def revoke_user_feed_key(user_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
+    """An instance admin revokes the user's calendar feed address (calendars subscribed to it get 404 from
+    now on); `revoked` is false when they had none. An admin never makes or sees someone else's address."""
+    with db.uow() as s:
+        return feeds.revoke_feed_key_of(s, actor, user_id)
 
 
 @router.get("/departments", response_model=list[S.DepartmentOut], tags=["organisation"])
