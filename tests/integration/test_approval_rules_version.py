@@ -5,6 +5,7 @@ they are now and nothing written, through the API, the procurement page's form a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -55,7 +56,6 @@ def _journal_count(seed: Any) -> int:
 # --------------------------------------------------------------------------------------------- service
 
 
-@pytest.mark.any_backend
 def test_each_save_moves_the_version_by_one_and_is_journaled(seed: Any, frozen_clock: Any) -> None:
     assert _rules(seed)["version"] == 0 and _rules(seed)["rules"] == []
     sponsor = seed.actor("sponsor")
@@ -75,7 +75,6 @@ def test_each_save_moves_the_version_by_one_and_is_journaled(seed: Any, frozen_c
         assert row is not None and row.version == 3
 
 
-@pytest.mark.any_backend
 def test_a_stale_version_is_refused_with_the_current_rules_and_nothing_written(seed: Any) -> None:
     sponsor = seed.actor("sponsor")
     _set(seed, sponsor, 0, PM_THEN_SPONSOR)
@@ -168,6 +167,24 @@ def test_the_form_carries_the_version_and_a_stale_save_keeps_the_input_and_shows
     no_version = {k: v for k, v in form.items() if k != "version"}
     missing = client.post(url, data=no_version)
     assert missing.status_code == 422 and _rules(seed)["version"] == 1
+
+
+def test_the_form_shows_every_rule_so_saving_it_as_shown_keeps_them_all(
+    seed: Any, client: TestClient
+) -> None:
+    many = [{"up_to": str(100 * (i + 1)), "role_key": "project_manager"} for i in range(5)]
+    _set(seed, seed.actor("sponsor"), 0, [*many, {"up_to": None, "role_key": "sponsor"}])
+    token = login_seeded(seed, client, "sponsor")
+    rules_form = client.get(f"/projects/{seed.p1}/procurement").text.split('id="rules-form"', 1)[1]
+    rules_form = rules_form.split("</form>", 1)[0]
+    assert rules_form.count('name="role_') == 7  # six rules and one more to add (the form had three rows)
+    sent = {"csrf_token": token, "version": "1"}
+    for i in range(7):  # what the browser sends: every row as shown
+        up_to = re.search(rf'name="up_to_{i}"[^>]*value="([^"]*)"', rules_form)
+        role = re.search(rf'name="role_{i}".*?<option value="([^"]*)" selected', rules_form, re.S)
+        sent[f"up_to_{i}"], sent[f"role_{i}"] = up_to.group(1) if up_to else "", role.group(1) if role else ""
+    assert client.post(f"/projects/{seed.p1}/procurement/rules", data=sent).status_code == 303
+    assert len(_rules(seed)["rules"]) == 6 and _rules(seed)["version"] == 2
 
 
 # --------------------------------------------------------------------------------------------- CLI

@@ -408,6 +408,18 @@ def save_snapshot(request: Request, project_id: int, db: DB, info: Checked, form
 # --------------------------------------------------------------------------------------------- procurement
 
 
+RULE_ROWS = 10  # the rows the approval-rules form may carry: the API's limit
+
+
+def _rule_rows(approval: dict[str, Any] | None, form: dict[str, str] | None) -> int:
+    """Rows of the approval-rules form: every rule saved and one more to add (three at least), or as many as
+    a refused form sent back; never more than RULE_ROWS, so a save from the page keeps every rule."""
+    saved = len((approval or {}).get("rules") or [])
+    sent = max((i + 1 for i in range(RULE_ROWS) if (form or {}).get(f"role_{i}") or (form or {}).get(f"up_to_{i}")),
+               default=0)  # fmt: skip
+    return min(RULE_ROWS, max(3, saved + 1, sent))
+
+
 def _procurement_page(
     request: Request, db: Any, info: Any, project_id: int, error: dict[str, Any] | None = None,
     form: dict[str, str] | None = None, status: int = 200,
@@ -443,7 +455,7 @@ def _procurement_page(
         "orders": orders, "invoices": invoices, "contracts": contracts, "upcoming": upcoming, "vendors": vendors, "vendor_names": names,
         "rules": approval, "today": today, "error": error, "values": _values(error, form),
         "may_order": may_order, "may_release": may_release, "contract_kinds": [k.value for k in ContractKind],
-        "may_set_rules": may_set_rules, "rule_roles": [PM, SPONSOR], "rule_rows": range(3), "me_id": actor.user_id,
+        "may_set_rules": may_set_rules, "rule_roles": [PM, SPONSOR], "rule_rows": range(_rule_rows(approval, form)), "me_id": actor.user_id,
     }, status)  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from charter.domain.roles import Perm
 from charter.services import authz, procurement, projects
 from charter.web.app import render
 from charter.web.forms import DB, Checked, FormData, Session, errors_of, opt_date, opt_int, req_int
-from charter.web.routes_budget import _back, _procurement_page
+from charter.web.routes_budget import RULE_ROWS, _back, _procurement_page
 
 router = APIRouter()
 
@@ -191,12 +191,9 @@ def edit_vendor(
     return _back(f"/projects/{project_id}/procurement", f"vendor-{vendor_id}")
 
 
-RULE_ROWS = 3
-
-
 @router.post("/projects/{project_id}/procurement/rules", response_class=HTMLResponse)
 def set_rules(request: Request, project_id: int, db: DB, info: Checked, form: FormData) -> Response:
-    """The approval rules by amount (the budget approver only): up to three rows of "up to AMOUNT: ROLE";
+    """The approval rules by amount (the budget approver only): rows of "up to AMOUNT: ROLE" (RULE_ROWS at most);
     a row without an amount covers any amount. Saved at the version the page showed: a stale one keeps what
     was typed and shows the rules as they are now (409)."""
     try:
