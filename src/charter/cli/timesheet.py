@@ -62,15 +62,19 @@ def log(
     )
 
 
-@timesheet_app.command("week")
-def week(week: WeekOpt = None, as_json: JsonFlag = False) -> None:
-    """Your hours of a week: tasks x days, with totals."""
+def _my_week(week: str | None) -> dict[str, Any]:
     db = open_db()
     try:
         with db.uow(readonly=True) as s:
-            data = timesheets.my_week(s, acting(s), week)
+            return timesheets.my_week(s, acting(s), week)
     finally:
         db.dispose()
+
+
+@timesheet_app.command("week")
+def week(week: WeekOpt = None, as_json: JsonFlag = False) -> None:
+    """Your hours of a week: tasks x days, with totals."""
+    data = _my_week(week)
     if as_json:
         print_json(data)
         return
@@ -95,12 +99,7 @@ def week(week: WeekOpt = None, as_json: JsonFlag = False) -> None:
 @timesheet_app.command("entries")
 def entries(week: WeekOpt = None, as_json: JsonFlag = False) -> None:
     """Your entries of a week, one per line with its id and version (to edit or delete one)."""
-    db = open_db()
-    try:
-        with db.uow(readonly=True) as s:
-            data = timesheets.my_week(s, acting(s), week)
-    finally:
-        db.dispose()
+    data = _my_week(week)
     rows = [
         {**e, "project_key": r["project_key"], "wbs_code": r["wbs_code"]}
         for r in data["rows"]
