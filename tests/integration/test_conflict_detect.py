@@ -8,6 +8,7 @@ time, then Task B (WP-B, 2d) follows; P2's Task X (1d) is on Jan 6 too. The cloc
 from __future__ import annotations
 
 import datetime as dt
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -154,6 +155,15 @@ def test_a_budget_line_overrun_is_a_budget_conflict(seed: Any, monday: Any) -> N
     assert c["owner_id"] == seed.users["task_leader"]
     eac = by_key["budget:eac"]
     assert eac["details"]["bac"] == "100.00" and eac["work_package_id"] is None and eac["level"] == "pm"
+    # amounts read as money, in the currency's minor units
+    assert c["title"] == "Budget line Lab kit is overrun by 50.00 USD"
+    assert (
+        c["description"]
+        == "Actual (150.00 USD) plus committed (0.00 USD) exceeds the line's budget (100.00 USD)."
+    )
+    assert re.fullmatch(
+        r"EAC \d+\.\d\d USD is above BAC 100\.00 USD( \(CPI \d+\.\d\d\))?\.", eac["description"]
+    ), eac
     with seed.db.uow() as s:
         budget.update_line(s, admin, seed.p1, line["id"], line["version"], amount="500.00")
     report = _detect(seed)

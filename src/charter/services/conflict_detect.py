@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from charter.domain import conflicts as rules
 from charter.domain.errors import CharterError
 from charter.domain.figures import counted
-from charter.domain.money import quantise
+from charter.domain.money import fmt_money, quantise
 from charter.domain.roles import Perm
 from charter.persistence.models import BudgetLine, Conflict, ConflictPolicy, Project, Task, TaskComputed
 from charter.services import conflict_ladder, conflicts, journal
@@ -158,9 +158,10 @@ def budget(s: Session, project_id: int) -> list[Finding]:
         sev = rules.Severity.HIGH if ratio >= Decimal("0.1") else rules.Severity.MEDIUM
         out.append(Finding(
             key=f"budget:line:{ln.id}", kind=rules.Kind.BUDGET, severity=sev,
-            title=f"Budget line {ln.name} is overrun by {over} {p.currency}"[:300],
-            description=f"Actual ({c['actual']}) plus committed ({c['committed']}) exceeds the line's "
-                        f"budget ({c['budget']} {p.currency}).",
+            title=f"Budget line {ln.name} is overrun by {fmt_money(over, p.currency)}"[:300],
+            description=f"Actual ({fmt_money(c['actual'], p.currency)}) plus committed "
+                        f"({fmt_money(c['committed'], p.currency)}) exceeds the line's budget "
+                        f"({fmt_money(c['budget'], p.currency)}).",
             work_package_id=ln.work_package_id,
             details={"detector": "budget_line", "budget_line_id": ln.id, "line": ln.name, "budget": str(c["budget"]),
                      "actual": str(c["actual"]), "committed": str(c["committed"]), "over": str(over)},
@@ -175,8 +176,9 @@ def budget(s: Session, project_id: int) -> list[Finding]:
         out.append(Finding(
             key="budget:eac", kind=rules.Kind.BUDGET,
             severity=rules.Severity.HIGH if over / Decimal(bac) >= Decimal("0.1") else rules.Severity.MEDIUM,
-            title=f"The estimate at completion exceeds the budget by {over} {p.currency}",
-            description=f"EAC {eac} is above BAC {bac} {p.currency} (CPI {figs.get('cpi')}).",
+            title=f"The estimate at completion exceeds the budget by {fmt_money(over, p.currency)}",
+            description=f"EAC {fmt_money(eac, p.currency)} is above BAC {fmt_money(bac, p.currency)}"
+                        + (f" (CPI {Decimal(str(cpi)):.2f})." if (cpi := figs.get("cpi")) is not None else "."),
             details={"detector": "eac", "eac": str(eac), "bac": str(bac)},
         ))  # fmt: skip
     return out
