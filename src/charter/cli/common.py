@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich import box
@@ -29,6 +29,8 @@ from charter.domain.ids import as_id
 from charter.persistence.db import Database
 from charter.services import accounts, projects
 from charter.services.context import SYSTEM, Actor
+
+T = TypeVar("T")
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -148,16 +150,20 @@ def acting(s: Session) -> Actor:
     return Actor(user_id=u["id"], username=u["username"], is_admin=u["is_admin"])
 
 
-def run_in_project(project: str, fn: Callable[[Session, Actor, int], Any]) -> Any:
-    """Open the database and call `fn(session, acting user, project id)` in one transaction; `project` is the
-    project's key or id (one the user cannot see is not found)."""
+def run_in_session(fn: Callable[[Session, Actor], T], *, write: bool = True) -> T:
+    """Open the database and call `fn(session, acting user)` in one transaction (read-only unless `write`)."""
     db = open_db()
     try:
-        with db.uow() as s:
-            actor = acting(s)
-            return fn(s, actor, projects.find_project_id(s, actor, project))
+        with db.uow(readonly=not write) as s:
+            return fn(s, acting(s))
     finally:
         db.dispose()
+
+
+def run_in_project(project: str, fn: Callable[[Session, Actor, int], T], *, write: bool = True) -> T:
+    """`run_in_session` with the project's id: `project` is the project's key or id (one the user cannot see
+    is not found)."""
+    return run_in_session(lambda s, a: fn(s, a, projects.find_project_id(s, a, project)), write=write)
 
 
 # --------------------------------------------------------------------------------------------- input

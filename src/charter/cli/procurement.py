@@ -18,18 +18,17 @@ from sqlalchemy.orm import Session
 from charter.cli.budget import ProjectArg, _m
 from charter.cli.common import (
     JsonFlag,
-    acting,
     check_length,
     console,
-    open_db,
     parse_date,
     print_json,
     print_result,
+    run_in_project,
 )
 from charter.domain.errors import NotFound, PermissionDenied, ValidationError
 from charter.domain.ids import as_id
 from charter.domain.procurement import RequestStatus
-from charter.services import accounts, budget, procurement, projects
+from charter.services import accounts, budget, procurement
 from charter.services.context import Actor
 
 T = TypeVar("T")
@@ -55,21 +54,6 @@ VendorOpt = Annotated[
 ]
 
 # --------------------------------------------------------------------------------------------- shared
-
-
-def in_session(fn: Callable[[Session, Actor], T], *, write: bool = True) -> T:
-    """Call `fn(session, acting user)` in one transaction (read-only unless `write`)."""
-    db = open_db()
-    try:
-        with db.uow(readonly=not write) as s:
-            return fn(s, acting(s))
-    finally:
-        db.dispose()
-
-
-def in_project(project: str, fn: Callable[[Session, Actor, int], T], *, write: bool = True) -> T:
-    """`in_session` with the project's id (its key or id; one the user cannot see is not found)."""
-    return in_session(lambda s, a: fn(s, a, projects.find_project_id(s, a, project)), write=write)
 
 
 def optional(call: Callable[[], T]) -> T | None:
@@ -178,7 +162,7 @@ def request_list(
         }
         return rows, lines, usernames(s, a)
 
-    rows, lines, users = in_project(project, go, write=False)
+    rows, lines, users = run_in_project(project, go, write=False)
     if as_json:
         print_json(rows)
         return
@@ -218,7 +202,7 @@ def request_add(
                                           amount=amount, description=description,
                                           vendor_id=find_vendor_id(s, a, vendor) if vendor else None)  # fmt: skip
 
-    r = in_project(project, go)
+    r = run_in_project(project, go)
     if as_json:
         print_json(r)
         return
@@ -238,7 +222,7 @@ def request_decide(
     """Approve or reject a submitted request (a reason is required to reject): only a holder of the role the
     rules route it to, and never the person who raised it."""
     approve = choice(decision, {"approve": True, "reject": False}, "decision")
-    r = in_project(project, lambda s, a, pid: procurement.decide_request(s, a, pid, request, approve=approve,
+    r = run_in_project(project, lambda s, a, pid: procurement.decide_request(s, a, pid, request, approve=approve,
                                                                          reason=reason))  # fmt: skip
     print_result(r, as_json, _request_text(r))
 
@@ -263,7 +247,7 @@ def request_cancel(
             v = int(found[0]["version"])
         return procurement.cancel_request(s, a, pid, request, v, reason=reason)
 
-    r = in_project(project, go)
+    r = run_in_project(project, go)
     print_result(r, as_json, _request_text(r))
 
 
@@ -286,7 +270,7 @@ def _rules_text(data: dict[str, Any]) -> str:
 @rules_app.command("show")
 def rules_show(project: ProjectArg, as_json: JsonFlag = False) -> None:
     """Who decides a purchase request, by amount (without rules: the Sponsor, every request)."""
-    data = in_project(project, procurement.get_rules, write=False)
+    data = run_in_project(project, procurement.get_rules, write=False)
     print_result(data, as_json, _rules_text(data))
 
 
@@ -340,5 +324,5 @@ def rules_set(
         v = int(procurement.get_rules(s, a, pid)["version"]) if version is None else version
         return procurement.set_rules(s, a, pid, v, items)
 
-    data = in_project(project, go)
+    data = run_in_project(project, go)
     print_result(data, as_json, _rules_text(data))

@@ -13,13 +13,20 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from charter.cli.budget import ProjectArg, _m, po_app
-from charter.cli.common import JsonFlag, check_length, console, parse_date, print_json, print_result
+from charter.cli.common import (
+    JsonFlag,
+    check_length,
+    console,
+    parse_date,
+    print_json,
+    print_result,
+    run_in_project,
+)
 from charter.cli.procurement import (
     Version,
     choice,
     find_order_id,
     find_vendor_id,
-    in_project,
     optional,
     required_date,
 )
@@ -101,7 +108,7 @@ def po_add(
             expected_delivery=delivery, lines=[{"description": description or "", "quantity": qty, "unit_price": price}],
         )  # fmt: skip
 
-    o = in_project(project, go)
+    o = run_in_project(project, go)
     print_result(o, as_json, "Placed " + _order_text(o))
 
 
@@ -127,7 +134,7 @@ def po_status(
         v = version if version is not None else int(procurement.get_order(s, a, pid, oid)["version"])
         return procurement.set_order_status(s, a, pid, oid, v, wanted)
 
-    o = in_project(project, go)
+    o = run_in_project(project, go)
     print_result(o, as_json, _order_text(o))
 
 
@@ -152,7 +159,7 @@ def po_receipt(
         return procurement.add_receipt(s, a, pid, find_order_id(s, a, pid, order), day=received_on,
                                        amount=amount.strip() if amount and amount.strip() else None, note=note)  # fmt: skip
 
-    o = in_project(project, go)
+    o = run_in_project(project, go)
     print_result(o, as_json, "Receipt recorded: " + _order_text(o))
 
 
@@ -170,7 +177,7 @@ def po_show(project: ProjectArg, order: OrderArg, as_json: JsonFlag = False) -> 
         o["invoices"] = None if invoices is None else [i for i in invoices if i["order_id"] == o["id"]]
         return o
 
-    o = in_project(project, go, write=False)
+    o = run_in_project(project, go, write=False)
     if as_json:
         print_json(o)
         return
@@ -223,7 +230,7 @@ def invoice_list(
         rows = [i for i in procurement.list_invoices(s, a, pid) if wanted is None or i["status"] == wanted]
         return rows, {int(o["id"]): str(o["number"]) for o in procurement.list_orders(s, a, pid)}
 
-    rows, numbers = in_project(project, go, write=False)
+    rows, numbers = run_in_project(project, go, write=False)
     if as_json:
         print_json(rows)
         return
@@ -248,7 +255,7 @@ def invoice_add(
         return procurement.add_invoice(s, a, pid, order_id=find_order_id(s, a, pid, order), number=number,
                                        day=when, amount=amount)  # fmt: skip
 
-    i = in_project(project, go)
+    i = run_in_project(project, go)
     print_result(i, as_json, "Registered " + _invoice_text(i))
 
 
@@ -263,6 +270,6 @@ def invoice_decide(
     """Release a held invoice for payment or reject it, with a reason (a holder of procurement.approve; an
     invoice you registered is released by someone else)."""
     release = choice(decision, {"release": True, "reject": False}, "decision")
-    i = in_project(project, lambda s, a, pid: procurement.decide_invoice(s, a, pid, invoice, release=release,
+    i = run_in_project(project, lambda s, a, pid: procurement.decide_invoice(s, a, pid, invoice, release=release,
                                                                          reason=reason))  # fmt: skip
     print_result(i, as_json, _invoice_text(i))

@@ -12,13 +12,21 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from charter.cli.budget import ProjectArg, _m, contract_app
-from charter.cli.common import JsonFlag, check_length, console, fmt_time, parse_date, print_json, print_result
+from charter.cli.common import (
+    JsonFlag,
+    check_length,
+    console,
+    fmt_time,
+    parse_date,
+    print_json,
+    print_result,
+    run_in_project,
+    run_in_session,
+)
 from charter.cli.procurement import (
     Version,
     find_order_id,
     find_vendor_id,
-    in_project,
-    in_session,
     required_date,
 )
 from charter.domain.errors import NotFound, ValidationError
@@ -116,7 +124,7 @@ def _vendor_text(v: dict[str, Any]) -> str:
 @vendor_app.command("list")
 def vendor_list(as_json: JsonFlag = False) -> None:
     """Every vendor, by name: categories, rating, contacts."""
-    rows = in_session(procurement.list_vendors, write=False)
+    rows = run_in_session(procurement.list_vendors, write=False)
     if as_json:
         print_json(rows)
         return
@@ -143,7 +151,7 @@ def vendor_add(
     check_length(name, 200, "name")
     values = {"contacts": [], "categories": [], "rating": None, "notes": ""} | _values(contact, categories, rating,
                                                                                        notes)  # fmt: skip
-    v = in_session(lambda s, a: procurement.create_vendor(s, a, name=name, **values))
+    v = run_in_session(lambda s, a: procurement.create_vendor(s, a, name=name, **values))
     print_result(v, as_json, "Added " + _vendor_text(v))
 
 
@@ -189,7 +197,7 @@ def vendor_update(
             v = int(found[0]["version"])
         return procurement.update_vendor(s, a, vid, v, **changes)
 
-    v = in_session(go)
+    v = run_in_session(go)
     print_result(v, as_json, "Changed " + _vendor_text(v))
 
 
@@ -216,7 +224,7 @@ def vendor_show(
             raise NotFound(f"vendor {vid} not found", field="vendor")
         return {"vendor": found[0]}
 
-    data = in_session(go, write=False)
+    data = run_in_session(go, write=False)
     if as_json:
         print_json(data if project is not None else data["vendor"])
         return
@@ -300,7 +308,7 @@ def contract_add(
             order_id=find_order_id(s, a, pid, order) if order else None, notes=notes,
         )  # fmt: skip
 
-    c = in_project(project, go)
+    c = run_in_project(project, go)
     print_result(c, as_json, "Added " + _contract_text(c))
 
 
@@ -312,7 +320,7 @@ def contract_show(
 ) -> None:
     """One contract as on its page: terms, vendor, linked order, notice and renewal dates due within 30 or 90
     days, and the journal of its changes."""
-    data = in_project(
+    data = run_in_project(
         project, lambda s, a, pid: procurement.contract_overview(s, a, pid, contract), write=False
     )
     if as_json:
@@ -404,7 +412,7 @@ def contract_update(
         v = version if version is not None else _current_version(s, a, pid, contract)
         return procurement.update_contract(s, a, pid, contract, v, **changes)
 
-    c = in_project(project, go)
+    c = run_in_project(project, go)
     print_result(c, as_json, "Updated " + _contract_text(c))
 
 
@@ -424,5 +432,5 @@ def contract_close(
         v = version if version is not None else _current_version(s, a, pid, contract)
         return procurement.close_contract(s, a, pid, contract, v, day=closing, reason=reason)
 
-    c = in_project(project, go)
+    c = run_in_project(project, go)
     print_result(c, as_json, f"Contract {c['id']} closed on {c['closed_on']}.")
