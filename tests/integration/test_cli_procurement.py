@@ -88,7 +88,11 @@ def test_from_request_to_released_invoice(cli: Any, seed: Any, line: int) -> Non
         and r["status"] == "submitted"
     )
     assert Decimal(r["line_remaining"]) == Decimal("10000")
-    out = cli("request", "decide", "P1", str(r["id"]), "approve", "--note", "fits the plan").stdout
+    out = cli("request", "decide", "P1", str(r["id"]), "approve", "--version", "2", code=1).output
+    assert "changed by someone else" in out and "(field: version)" in out
+    assert _read(seed, procurement.list_requests, seed.p1)[0]["status"] == "submitted"
+    out = cli("request", "decide", "P1", str(r["id"]), "approve", "--note", "fits the plan", "--version",
+              "1").stdout  # fmt: skip
     assert f"Purchase request #{r['id']} Disks" in out and "approved" in out
     (stored,) = _read(seed, procurement.list_requests, seed.p1)
     assert stored["status"] == "approved" and stored["decided_by"] == seed.users["pm"]
@@ -120,8 +124,11 @@ def test_from_request_to_released_invoice(cli: Any, seed: Any, line: int) -> Non
     # whoever registered it does not release it; the Sponsor does
     out = cli("invoice", "decide", "P1", str(inv["id"]), "release", "--reason", "agreed", code=1).output
     assert "(field: created_by)" in out
+    out = cli("invoice", "decide", "P1", str(inv["id"]), "release", "--reason", "x", "--version", "9",
+              who="sponsor", code=1).output  # fmt: skip
+    assert "(field: version)" in out
     out = cli("invoice", "decide", "P1", str(inv["id"]), "release", "--reason", "rest arrives Monday",
-              who="sponsor").stdout  # fmt: skip
+              "--version", str(inv["version"]), who="sponsor").stdout  # fmt: skip
     assert "INV-77" in out and "released" in out
     (stored_inv,) = _read(seed, procurement.list_invoices, seed.p1)
     assert stored_inv["status"] == "released" and stored_inv["reason"] == "rest arrives Monday"

@@ -187,3 +187,64 @@ def test_the_page_offers_cancel_and_no_decision_on_ones_own_request(web: Any, se
     login(client, "task-leader")
     html = client.get(f"/projects/{p}/procurement").text
     assert f"/requests/{own['id']}/cancel" in html and f"/requests/{mine['id']}/cancel" not in html
+
+
+def test_a_decision_on_a_changed_request_or_invoice_is_refused(api: Any, b: Any, as_: Any, seed: Any) -> None:
+    """With the version one read, a request or invoice changed since is 409 with its current state, nothing
+    decided; without one the status check alone applies (as before)."""
+    p, pm = b["p"], as_("pm")
+    r = raise_(api, b, as_("task_leader"), "800.00")
+    url = f"/projects/{p}/purchase-requests/{r['id']}"
+    e = err(api.post(f"{url}/approve", headers=pm, json={"version": r["version"] + 1}), 409, "version")
+    assert e["current"]["status"] == "submitted" and e["current"]["version"] == r["version"]
+    e = err(api.post(f"{url}/reject", headers=pm, json={"version": 0, "reason": "no"}), 409, "version")
+    assert ok(api.get(f"/projects/{p}/purchase-requests", headers=pm))[0]["status"] == "submitted"
+    done = ok(api.post(f"{url}/approve", headers=pm, json={"version": r["version"]}))
+    assert done["status"] == "approved" and done["version"] == r["version"] + 1
+    # a second approver who read it before: refused on the version, not silently decided again
+    err(
+        api.post(f"{url}/reject", headers=pm, json={"version": r["version"], "reason": "late"}),
+        409,
+        "version",
+    )
+    o = ok(api.post(f"/projects/{p}/purchase-orders", headers=pm, json={
+        "request_id": r["id"], "lines": [{"quantity": 1, "unit_price": "800.00"}]}), 201)  # fmt: skip
+    inv = ok(api.post(f"/projects/{p}/invoices", headers=pm, json={
+        "order_id": o["id"], "number": "X-2", "day": "2030-01-11", "amount": "800.00"}), 201)  # fmt: skip
+    iurl = f"/projects/{p}/invoices/{inv['id']}"
+    sponsor = as_("sponsor")
+    e = err(api.post(f"{iurl}/release", headers=sponsor, json={"reason": "ok", "version": inv["version"] + 3}),
+            409, "version")  # fmt: skip
+    assert e["current"]["status"] == "held"
+    rel = ok(api.post(f"{iurl}/reject", headers=sponsor, json={"reason": "wrong", "version": inv["version"]}))
+    assert rel["status"] == "rejected"
+    with seed.db.uow(readonly=True) as s:
+        waiting = approvals.waiting_for(s, seed.actor("sponsor"))
+    assert waiting["invoices"] == [] and waiting["purchase_requests"] == []
+
+
+def test_the_pages_decide_forms_carry_the_version(web: Any, seed: Any) -> None:
+    client, b = web
+    p = b["p"]
+    with seed.db.uow() as s:
+        r = procurement.create_request(s, seed.actor("task_leader"), p, budget_line_id=b["hw"], title="Cables",
+                                       amount="100")  # fmt: skip
+    token = login(client, "pm")
+    html = client.get(f"/projects/{p}/procurement").text
+    assert 'name="version" value="1"' in html
+    assert 'name="version" value="1"' in client.get("/me/approvals").text
+    url = f"/projects/{p}/procurement/requests/{r['id']}/decide"
+    stale = client.post(
+        url, data={"csrf_token": token, "version": "5", "decision": "approve", "reason": "mine"}
+    )
+    assert (
+        stale.status_code == 409 and "changed by someone else" in stale.text and 'value="mine"' in stale.text
+    )
+    with seed.db.uow(readonly=True) as s:
+        assert procurement.list_requests(s, seed.actor("pm"), p)[0]["status"] == "submitted"
+    done = client.post(
+        url, data={"csrf_token": token, "version": "1", "decision": "approve", "back": "approvals"}
+    )
+    assert done.status_code == 303
+    with seed.db.uow(readonly=True) as s:
+        assert procurement.list_requests(s, seed.actor("pm"), p)[0]["status"] == "approved"

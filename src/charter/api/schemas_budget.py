@@ -60,6 +60,7 @@ class VersionProposeIn(In):
 
 class DecisionIn(In):
     reason: str = Field("", max_length=4000)
+    version: int | None = Field(None, description="the request's version as read; a changed request is 409")
 
 
 class RequestCancelIn(In):
@@ -296,6 +297,7 @@ class InvoiceIn(In):
 
 class InvoiceDecisionIn(In):
     reason: str = Field(min_length=1, max_length=4000)
+    version: int | None = Field(None, description="the invoice's version as read; a changed invoice is 409")
 
 
 class InvoiceOut(Out):

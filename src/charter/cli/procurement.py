@@ -217,13 +217,15 @@ def request_decide(
     request: RequestArg,
     decision: Annotated[str, typer.Argument(help="approve or reject")],
     reason: Reason = "",
+    version: Version = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Approve or reject a submitted request (a reason is required to reject): only a holder of the role the
-    rules route it to, and never the person who raised it."""
+    rules route it to, and never the person who raised it. With --version, a request changed since you read it
+    is refused."""
     approve = choice(decision, {"approve": True, "reject": False}, "decision")
     r = run_in_project(project, lambda s, a, pid: procurement.decide_request(s, a, pid, request, approve=approve,
-                                                                         reason=reason))  # fmt: skip
+                                                                         reason=reason, version=version))  # fmt: skip
     print_result(r, as_json, _request_text(r))
 
 

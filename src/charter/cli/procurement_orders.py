@@ -265,11 +265,13 @@ def invoice_decide(
     invoice: Annotated[int, typer.Argument(help="The invoice's id (`charter invoice list`).")],
     decision: Annotated[str, typer.Argument(help="release (pay it despite the hold) or reject")],
     reason: Annotated[str, typer.Option("--reason", "--note", help="Why (required).")] = "",
+    version: Version = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Release a held invoice for payment or reject it, with a reason (a holder of procurement.approve; an
-    invoice you registered is released by someone else)."""
+    invoice you registered is released by someone else). With --version, an invoice changed since you read it
+    is refused."""
     release = choice(decision, {"release": True, "reject": False}, "decision")
     i = run_in_project(project, lambda s, a, pid: procurement.decide_invoice(s, a, pid, invoice, release=release,
-                                                                         reason=reason))  # fmt: skip
+                                                                         reason=reason, version=version))  # fmt: skip
     print_result(i, as_json, _invoice_text(i))

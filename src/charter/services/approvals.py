@@ -63,7 +63,7 @@ def waiting_for(s: Session, actor: Actor) -> dict[str, Any]:
             if roles[r.approver_role] and (r.requested_by is None or r.requested_by != actor.user_id):
                 requests.append({**base, "id": r.id, "title": r.title, "amount": r.amount, "budget_line": line,
                                  "rule": r.rule, "over_budget": r.over_budget, "requested_by": r.requested_by,
-                                 "requested_at": r.requested_at,
+                                 "requested_at": r.requested_at, "version": r.version,
                                  "link": f"/projects/{pid}/procurement#requests",
                                  "api": f"/api/v1/projects/{pid}/purchase-requests/{r.id}/approve"})  # fmt: skip
         if permits(held, Perm.BUDGET_APPROVE):
@@ -85,6 +85,7 @@ def waiting_for(s: Session, actor: Actor) -> dict[str, Any]:
                     continue  # whoever registered an invoice does not release it
                 invoices.append({**base, "id": inv.id, "number": inv.number, "order": order_number,
                                  "amount": inv.amount, "day": inv.day, "hold_reasons": inv.hold_reasons,
+                                 "version": inv.version,
                                  "link": f"/projects/{pid}/procurement#invoice-{inv.id}",
                                  "api": f"/api/v1/projects/{pid}/invoices/{inv.id}/release"})  # fmt: skip
     hours = [{**e, "link": "/me/approvals#timesheets"} for e in timesheets.approvals_for(s, actor)]

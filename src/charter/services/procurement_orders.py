@@ -173,8 +173,16 @@ def create_request(
 
 
 def decide_request(
-    s: Session, actor: Actor, project_id: int, request_id: int, *, approve: bool, reason: str = ""
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    request_id: int,
+    *,
+    approve: bool,
+    reason: str = "",
+    version: int | None = None,
 ) -> dict[str, Any]:
+    """Approve or reject a submitted request; with ``version``, a request changed since it was read is 409."""
     project_for(s, actor, project_id)
     r = _request(s, project_id, request_id)
     if not holds_role(s, actor, project_id, r.approver_role):
@@ -188,6 +196,8 @@ def decide_request(
             f"(another {r.approver_role.replace('_', ' ')})",
             field="requested_by",
         )
+    if version is not None and r.version != version:
+        raise stale("purchase request", version, request_dict(r))
     if r.status != rules.RequestStatus.SUBMITTED:
         raise Conflict(f"the request is {r.status}; only a submitted request can be decided", field="status")
     if not approve and not reason.strip():
@@ -467,9 +477,17 @@ def add_invoice(
 
 
 def decide_invoice(
-    s: Session, actor: Actor, project_id: int, invoice_id: int, *, release: bool, reason: str
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    invoice_id: int,
+    *,
+    release: bool,
+    reason: str,
+    version: int | None = None,
 ) -> dict[str, Any]:
-    """Release a held invoice for payment (an explicit override) or reject it; both need a reason."""
+    """Release a held invoice for payment (an explicit override) or reject it; both need a reason. With
+    ``version``, an invoice changed since it was read is 409."""
     project_for(s, actor, project_id, Perm.PROCUREMENT_APPROVE)
     inv = s.get(Invoice, invoice_id)
     if inv is None or inv.project_id != project_id:
@@ -479,6 +497,8 @@ def decide_invoice(
             "you registered this invoice; another holder of procurement.approve must release it",
             field="created_by",
         )
+    if version is not None and inv.version != version:
+        raise stale("invoice", version, invoice_dict(inv))
     if inv.status != rules.InvoiceStatus.HELD:
         raise Conflict(
             f"the invoice is {inv.status}; only a held invoice is released or rejected", field="status"

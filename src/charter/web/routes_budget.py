@@ -486,7 +486,8 @@ def decide_request(
     try:
         with db.uow() as s:
             procurement.decide_request(s, info.actor, project_id, request_id,
-                                       approve=form.get("decision") == "approve", reason=form.get("reason", ""))  # fmt: skip
+                                       approve=form.get("decision") == "approve", reason=form.get("reason", ""),
+                                       version=opt_int(form, "version"))  # fmt: skip
     except (ValidationError, Conflict) as exc:
         err = errors_of(exc, f"request-{request_id}")
         return _procurement_page(request, db, info, project_id, err, form, exc.http_status)

@@ -76,7 +76,8 @@ def decide_invoice(
     try:
         with db.uow() as s:
             procurement.decide_invoice(s, info.actor, project_id, invoice_id,
-                                       release=form.get("decision") == "release", reason=form.get("reason", ""))  # fmt: skip
+                                       release=form.get("decision") == "release", reason=form.get("reason", ""),
+                                       version=opt_int(form, "version"))  # fmt: skip
     except (ValidationError, Conflict) as exc:
         err = errors_of(exc, f"invoice-{invoice_id}")
         return _procurement_page(request, db, info, project_id, err, form, exc.http_status)

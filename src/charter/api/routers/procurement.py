@@ -66,7 +66,9 @@ def approve_request(
 ) -> dict[str, Any]:
     """Only the approver the rules name may approve (403 otherwise, saying who may)."""
     with db.uow() as s:
-        return proc.decide_request(s, actor, project_id, request_id, approve=True, reason=body.reason)
+        return proc.decide_request(
+            s, actor, project_id, request_id, approve=True, reason=body.reason, version=body.version
+        )
 
 
 @router.post("/projects/{project_id}/purchase-requests/{request_id}/reject", response_model=S.RequestOut)
@@ -74,7 +76,9 @@ def reject_request(
     project_id: int, request_id: int, body: S.DecisionIn, actor: CurrentActor, db: DB
 ) -> dict[str, Any]:
     with db.uow() as s:
-        return proc.decide_request(s, actor, project_id, request_id, approve=False, reason=body.reason)
+        return proc.decide_request(
+            s, actor, project_id, request_id, approve=False, reason=body.reason, version=body.version
+        )
 
 
 @router.post("/projects/{project_id}/purchase-requests/{request_id}/cancel", response_model=S.RequestOut)
@@ -142,7 +146,9 @@ def release_invoice(
     project_id: int, invoice_id: int, body: S.InvoiceDecisionIn, actor: CurrentActor, db: DB
 ) -> dict[str, Any]:
     with db.uow() as s:
-        return proc.decide_invoice(s, actor, project_id, invoice_id, release=True, reason=body.reason)
+        return proc.decide_invoice(
+            s, actor, project_id, invoice_id, release=True, reason=body.reason, version=body.version
+        )
 
 
 @router.post("/projects/{project_id}/invoices/{invoice_id}/reject", response_model=S.InvoiceOut)
@@ -150,7 +156,9 @@ def reject_invoice(
     project_id: int, invoice_id: int, body: S.InvoiceDecisionIn, actor: CurrentActor, db: DB
 ) -> dict[str, Any]:
     with db.uow() as s:
-        return proc.decide_invoice(s, actor, project_id, invoice_id, release=False, reason=body.reason)
+        return proc.decide_invoice(
+            s, actor, project_id, invoice_id, release=False, reason=body.reason, version=body.version
+        )
 
 
 @router.get("/projects/{project_id}/contracts", response_model=list[S.ContractOut])
