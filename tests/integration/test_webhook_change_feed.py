@@ -82,6 +82,7 @@ def test_a_task_hook_gets_the_task_change_with_its_fields_and_not_a_risk_change(
         assert ev["changes"] == entry.changes and ev["cause"] == entry.cause
         row = s.scalars(select(OutboxMessage).where(OutboxMessage.recipient == f"webhook:{hook}")).one()
         assert row.status == "pending" and row.payload["webhook_id"] == hook
+        assert row.journal_entry_id == entry.id  # filled in at the flush: the entry had no id when queued
 
 
 def test_every_change_hook_gets_tasks_and_risks_and_the_worker_posts_the_event(
@@ -108,6 +109,15 @@ def test_every_change_hook_gets_tasks_and_risks_and_the_worker_posts_the_event(
     monkeypatch.setattr(worker_module.webhooks, "deliver", capture)
     Worker(db=seed.db, smtp=mail.SmtpConfig(host=""), allow_hosts=frozenset(), now=now).run_once()
     assert sorted(p["event_key"] for p in posted) == sorted(e["event_key"] for e in got)
+    # each event names its journal entry, the `id` that GET …/journal shows for that change
+    with seed.db.uow(readonly=True) as s:
+        entries = {
+            e.id: (e.entity_type, e.entity_id, e.action, e.changes)
+            for e in s.scalars(select(JournalEntry).where(JournalEntry.project_id == seed.p1))
+        }
+    for p in posted:
+        assert entries[p["journal_id"]] == (p["entity_type"], p["entity_id"], p["action"], p["changes"])
+    assert len({p["journal_id"] for p in posted}) == len(posted)
 
 
 def test_every_change_leaves_out_what_the_journal_shows_only_the_pm_unless_named(seed: World) -> None:

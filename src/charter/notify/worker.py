@@ -86,6 +86,15 @@ class Claimed:
     attempts: int
 
 
+def _payload(r: OutboxMessage) -> dict[str, Any]:
+    """What is sent: the row's payload; a change-feed event also names its journal entry (`journal_id`)."""
+    payload = dict(r.payload)
+    event = payload.get("event")
+    if r.journal_entry_id is not None and isinstance(event, dict):
+        payload["event"] = {**event, "journal_id": r.journal_entry_id}
+    return payload
+
+
 @dataclass
 class Worker:
     db: Database
@@ -135,9 +144,7 @@ class Worker:
             rows = s.scalars(q).all()
             for r in rows:
                 r.status, r.locked_by, r.locked_at, r.attempts = "sending", self.name, t, r.attempts + 1
-            return [
-                Claimed(r.id, r.event_key, r.recipient, r.channel, dict(r.payload), r.attempts) for r in rows
-            ]
+            return [Claimed(r.id, r.event_key, r.recipient, r.channel, _payload(r), r.attempts) for r in rows]
 
     def _finish(self, row_id: int, **values: Any) -> None:
         """Only the worker that holds the claim may settle the row."""

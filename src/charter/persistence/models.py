@@ -26,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from charter.persistence.types import UTCDateTime
 
@@ -801,6 +801,10 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     # when a sent row's payload was cut down to its kind and subject (notifications.compact_outbox)
     compacted_at: Mapped[datetime | None]
+    # a change-feed delivery's journal entry (services/change_feed.py): the entry has no id until the
+    # use-case's flush, which fills this in; the worker sends it as the event's `journal_id`
+    journal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal.id", ondelete="SET NULL"))
+    journal_entry: Mapped[JournalEntry | None] = relationship(JournalEntry)
 
 
 # --------------------------------------------------------------------------------------------- communications

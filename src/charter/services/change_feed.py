@@ -4,7 +4,8 @@ the project, as Jira's `jira:issue_updated` and OpenProject's `work_package:upda
 
 `journal.record` calls `publish()` for every entry it adds, so every change a use-case makes reaches the feed
 without the use-case knowing: one outbox row per entry and subscribed hook, in the use-case's transaction (a
-rolled-back change sends nothing). What is sent is what the journal recorded (its snapshots leave secrets
+rolled-back change sends nothing). The row refers to its journal entry (filled in when the use-case flushes:
+the entry has no id before), and the worker sends that id as `journal_id`, the `id` of `GET …/journal`. What is sent is what the journal recorded (its snapshots leave secrets
 out); `change.*` leaves out the records the project-wide journal shows only to the PM (CONFIDENTIAL). A
 webhook with no events is sent every notification kind, never changes: changes are far more numerous and
 need an explicit subscription.
@@ -114,5 +115,5 @@ def publish(s: Session, actor: Actor, entry: JournalEntry) -> int:
     body = event(entry, actor, project_key, key)
     for hook_id in targets:
         enqueue(s, event_key=key, recipient=f"webhook:{hook_id}", channel="webhook",
-                payload={"webhook_id": hook_id, "event": body}, fresh=True)  # fmt: skip
+                payload={"webhook_id": hook_id, "event": body}, fresh=True, journal_entry=entry)  # fmt: skip
     return len(targets)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from charter.persistence.models import Notification, OutboxMessage
+from charter.persistence.models import JournalEntry, Notification, OutboxMessage
 from charter.services.context import now
 
 
@@ -34,6 +34,7 @@ def enqueue(
     channel: str,
     payload: dict[str, Any],
     fresh: bool = False,
+    journal_entry: JournalEntry | None = None,
 ) -> bool:
     """One outbox row, unless this (event, recipient, channel) already has one. True when written.
 
@@ -61,6 +62,8 @@ def enqueue(
         last_error="",
         created_at=t,
     )
+    if journal_entry is not None:  # its id, once flushed, goes out with the event (`journal_id`)
+        row.journal_entry = journal_entry
     if fresh:
         s.add(row)
     else:
