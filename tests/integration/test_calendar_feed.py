@@ -325,7 +325,7 @@ def test_with_a_public_url_the_address_is_whole_everywhere(
     monkeypatch.setenv("CHARTER_PUBLIC_URL", "https://pm.example.org/charter/")
     get_settings.cache_clear()
     out = cli("user", "feed-key", who="worker").stdout
-    (line,) = [x.strip() for x in out.splitlines() if "/api/v1/feeds/" in x]
+    (line,) = [x.strip() for x in out.splitlines() if "/api/v1/feeds/" in x and x.endswith("/tasks.ics")]
     assert (
         line.startswith("https://pm.example.org/charter/api/v1/feeds/chf_")
         and "CHARTER_PUBLIC_URL" not in out
@@ -334,6 +334,81 @@ def test_with_a_public_url_the_address_is_whole_everywhere(
     made = app.post("/api/v1/me/feed-key", headers=seed.headers("worker")).json()
     assert made["url"].startswith("https://pm.example.org/charter/api/v1/feeds/chf_")
     assert _fetch(app, made["url"].removeprefix("https://pm.example.org/charter")).status_code == 200
+
+
+# --------------------------------------------------------------------------------------------- project milestones
+
+
+def _go_live(seed: Any) -> None:
+    from charter.services import tasks
+
+    with seed.db.uow() as s:
+        tasks.create_task(
+            s, seed.actor("pm"), seed.p1, name="Go-live", work_package_id=seed.wp_b, milestone=True
+        )
+
+
+def test_the_key_opens_the_milestones_of_each_project_its_owner_may_see(app: TestClient, seed: Any) -> None:
+    _go_live(seed)
+    made = _make(app, seed, "worker")
+    key = _key_of(made["url"])
+    with seed.db.uow(readonly=True) as s:
+        seen = [p["project_id"] for p in feeds._project_feeds(s, seed.actor("worker"), key)]
+    assert seen == [seed.p1]  # the worker works on P1 only
+    [p1] = made["projects"]
+    assert p1["project_id"] == seed.p1 and p1["project_key"] == "P1"
+    assert p1["url"] == f"http://testserver/api/v1/feeds/{key}/projects/{seed.p1}/milestones.ics"
+    r = _fetch(app, p1["url"])
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/calendar")
+    assert "set-cookie" not in r.headers and r.headers["cache-control"] == "no-store"
+    # what the project's iCalendar export gives, read as the key's owner
+    export = app.get(
+        f"/api/v1/projects/{seed.p1}/export", params={"format": "ics"}, headers=seed.headers("worker")
+    )
+    assert b"SUMMARY:P1: Go-live" in r.content and _events(r.content) == _events(export.content)
+    assert b"Task A" not in r.content  # milestones only
+    # a project the owner may not see, one that does not exist, a wrong key: the same 404
+    for url in (
+        f"/api/v1/feeds/{key}/projects/{seed.p2}/milestones.ics",
+        f"/api/v1/feeds/{key}/projects/999999/milestones.ics",
+        f"/api/v1/feeds/chf_wrong/projects/{seed.p1}/milestones.ics",
+    ):
+        gone = _fetch(app, url)
+        assert gone.status_code == 404 and gone.json()["error"]["message"] == feeds.NO_FEED, url
+    # revoked: the project addresses stop with the task feed
+    assert app.delete("/api/v1/me/feed-key", headers=seed.headers("worker")).status_code == 200
+    assert _fetch(app, p1["url"]).status_code == 404
+
+
+def test_a_project_its_owner_leaves_stops_answering(app: TestClient, seed: Any) -> None:
+    from charter.persistence.models import RoleAssignment
+
+    made = _make(app, seed, "observer")
+    [p1] = [p for p in made["projects"] if p["project_id"] == seed.p1]
+    assert _fetch(app, p1["url"]).status_code == 200
+    with seed.db.uow() as s:
+        s.execute(update(RoleAssignment).where(RoleAssignment.user_id == seed.users["observer"],
+                                               RoleAssignment.project_id == seed.p1)
+                  .values(valid_until=RoleAssignment.valid_from))  # fmt: skip
+    assert _fetch(app, p1["url"]).status_code == 404
+
+
+def test_the_account_page_and_the_cli_list_the_project_addresses(
+    cli: Any, app: TestClient, seed: Any
+) -> None:
+    _go_live(seed)
+    csrf = login_seeded(seed, app, "worker")
+    page = app.post("/account/feed-key", data={"csrf_token": csrf}).text
+    urls = re.findall(r'aria-label="Milestones of P1"[^>]*|value="([^"]+/milestones\.ics)"', page)
+    [url] = [u for u in urls if u]
+    assert url.startswith("http://testserver/api/v1/feeds/chf_") and f"/projects/{seed.p1}/" in url
+    assert b"SUMMARY:P1: Go-live" in _fetch(app, url).content
+    out = cli("user", "feed-key", who="worker").stdout
+    [line] = [x.strip() for x in out.splitlines() if x.strip().startswith("P1: ")]
+    path = line.removeprefix("P1: ")
+    assert path.endswith(f"/projects/{seed.p1}/milestones.ics")
+    assert b"SUMMARY:P1: Go-live" in _fetch(app, path).content
+    assert _fetch(app, url).status_code == 404  # the page's key was replaced
 
 
 def test_cli_refuses_a_deactivated_user(cli: Any, seed: Any) -> None:

@@ -902,6 +902,31 @@ TABLE: tuple[Op, ...] = (
         "a revoked key",
         url=lambda w, c: _feed_url(w, c, revoke=True),
     ),
+    # a project's milestones at the same key, read as the key's owner (anonymous: the worker's key): P1 is
+    # seen by every member and the admin, never by the outsider; P2 by the outsider and the admin only
+    Op(
+        "GET",
+        "/feeds/{key}/projects/{project_id}/milestones.ics",
+        but(public(), outsider="404"),
+        "P1 with the caller's key",
+        url=lambda w, c: _feed_url(w, c).replace("/tasks.ics", f"/projects/{w.p1}/milestones.ics"),
+    ),
+    Op(
+        "GET",
+        "/feeds/{key}/projects/{project_id}/milestones.ics",
+        {**dict.fromkeys(CALLERS, "404"), "admin": "ok", "outsider": "ok"},
+        "P2 with the caller's key",
+        url=lambda w, c: _feed_url(w, c).replace("/tasks.ics", f"/projects/{w.p2}/milestones.ics"),
+    ),
+    Op(
+        "GET",
+        "/feeds/{key}/projects/{project_id}/milestones.ics",
+        dict.fromkeys(CALLERS, "404"),
+        "a revoked key",
+        url=lambda w, c: _feed_url(w, c, revoke=True).replace(
+            "/tasks.ics", f"/projects/{w.p1}/milestones.ics"
+        ),
+    ),
     Op("GET", "/me/feed-key", authenticated()),
     Op("POST", "/me/feed-key", authenticated()),
     Op("DELETE", "/me/feed-key", authenticated(), prepare=lambda w, c: _feed_url(w, c)),

@@ -123,11 +123,22 @@ class UserFeedKeyRevoked(UserFeedKeyOut):
     )
 
 
+class ProjectFeedOut(Out):
+    project_id: int
+    project_key: str
+    name: str
+    url: str = Field(description="The project's milestones at your secret address (read as you).")
+
+
 class FeedKeyCreated(FeedKeyOut):
     replaced: bool = Field(description="Whether an earlier address was replaced (it no longer works).")
     url: str = Field(
         description="The feed's secret address, shown only in this response: subscribe to it in a calendar "
         "application. It needs no token; anyone who has it reads your tasks."
+    )
+    projects: list[ProjectFeedOut] = Field(
+        description="The milestone feed of each project you may see, at the same secret key (a project you "
+        "join later: `…/feeds/KEY/projects/ID/milestones.ics`)."
     )
 
 

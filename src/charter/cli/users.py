@@ -190,7 +190,8 @@ def feed_key(
     as_json: JsonFlag = False,
 ) -> None:
     """Make a secret address of your calendar feed (the tasks assigned to you, across your projects, as
-    iCalendar) for a calendar application to subscribe to; an earlier address stops working. You are the
+    iCalendar) for a calendar application to subscribe to, with the milestone feed of each project you may see
+    at the same key; an earlier address stops working. You are the
     acting user (--as or CHARTER_USER). The address is shown once, whole when CHARTER_PUBLIC_URL says where
     people open Charter (e.g. https://charter.example.org); otherwise as a path to put that address before.
     An instance admin revokes someone else's with `--user NAME --revoke`."""
@@ -232,8 +233,15 @@ def feed_key(
     console.print(
         f"Calendar feed address of [bold]{who}[/bold]{replaced}; copy it now, it is not shown again:"
     )
-    address = get_settings().absolute(result["path"])
+    settings = get_settings()
+    address = settings.absolute(result["path"])
     console.print(address, markup=False, soft_wrap=True)
+    if result["projects"]:
+        console.print("The milestones of each of your projects, at the same key:")
+        for p in result["projects"]:
+            console.print(
+                f"  {p['project_key']}: {settings.absolute(p['path'])}", markup=False, soft_wrap=True
+            )
     if address == result["path"]:
         console.print(
             "Put the address people open Charter at before it (e.g. https://charter.example.org), or set "

@@ -1,6 +1,8 @@
 """A person's calendar feed at a secret address: the tasks assigned to them across their projects, as
 iCalendar (what `GET /api/v1/me/tasks.ics` gives with a token), for calendar applications, which subscribe to
-a URL and cannot send a token or sign in.
+a URL and cannot send a token or sign in. The same key also opens the milestones of each project its owner
+may see (`…/projects/{id}/milestones.ics`, what the project's iCalendar export gives), read as that person: a
+project they leave stops answering.
 
 Each user has at most one feed key. As with API tokens only its SHA-256 is stored (`users.feed_key_hash`);
 the key is in the answer that makes it, once. Making a key replaces the previous one (whose address stops
@@ -25,20 +27,36 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from charter.domain.errors import NotAuthenticated, NotFound
-from charter.persistence.models import User
+from charter.persistence.models import Project, User
 from charter.services import interchange, journal
 from charter.services.accounts import actor_for, secret_hash
-from charter.services.authz import require_admin, require_user
+from charter.services.authz import require_admin, require_user, visible_project_ids
 from charter.services.context import Actor, now
 
 FEED_KEY_PREFIX = "chf_"  # a public prefix, as the API tokens' `chr_`: a leaked key is recognisable
 # where the API serves a feed (api/routers/feeds.py; the API is mounted at /api/v1), for the CLI and the pages
 FEED_PATH = "/api/v1/feeds/{key}/tasks.ics"
+MILESTONES_PATH = "/api/v1/feeds/{key}/projects/{project_id}/milestones.ics"
 NO_FEED = "there is no calendar feed at this address"
 
 
 def feed_path(key: str) -> str:
     return FEED_PATH.format(key=key)
+
+
+def milestones_path(key: str, project_id: int) -> str:
+    return MILESTONES_PATH.format(key=key, project_id=project_id)
+
+
+def _project_feeds(s: Session, actor: Actor, key: str) -> list[dict[str, Any]]:
+    """The milestone feed address of each project the actor may see, by project key."""
+    rows = s.execute(
+        select(Project.id, Project.key, Project.name)
+        .where(Project.id.in_(visible_project_ids(s, actor)), Project.deleted_at.is_(None))
+        .order_by(Project.key)
+    )
+    return [{"project_id": pid, "project_key": pkey, "name": name, "path": milestones_path(key, pid)}
+            for pid, pkey, name in rows]  # fmt: skip
 
 
 def _status(u: User) -> dict[str, Any]:
@@ -70,7 +88,8 @@ def feed_key_status(s: Session, actor: Actor) -> dict[str, Any]:
 
 def make_feed_key(s: Session, actor: Actor) -> dict[str, Any]:
     """A new feed key for the actor, replacing any previous one: the status, `replaced`, and the `key` and its
-    `path` (the only time they are given)."""
+    `path`, with the milestone feed `path` of each project the actor may see in `projects` (the only time
+    they are given)."""
     u = _me(s, actor)
     key = FEED_KEY_PREFIX + secrets.token_urlsafe(32)
     before = u.feed_key_created_at
@@ -80,7 +99,8 @@ def make_feed_key(s: Session, actor: Actor) -> dict[str, Any]:
                    action="replace_feed_key" if before is not None else "make_feed_key",
                    before={"feed_key_created_at": _since(before)},
                    after={"feed_key_created_at": _since(t)})  # fmt: skip
-    return {**_status(u), "replaced": before is not None, "key": key, "path": feed_path(key)}
+    return {**_status(u), "replaced": before is not None, "key": key, "path": feed_path(key),
+            "projects": _project_feeds(s, actor, key)}  # fmt: skip
 
 
 def revoke_feed_key(s: Session, actor: Actor) -> dict[str, Any]:
@@ -142,3 +162,16 @@ def tasks_feed(s: Session, key: str) -> bytes:
     if actor is None:
         raise NotFound(NO_FEED)
     return interchange.my_tasks_feed(s, actor)
+
+
+def milestones_feed(s: Session, key: str, project_id: int) -> bytes:
+    """The iCalendar feed of a project's milestones (its iCalendar export), read as the owner of `key`. An
+    unknown key, or a project its owner may not see (or that is gone), is the same NotFound."""
+    actor = resolve_feed_key(s, key)
+    if actor is None:
+        raise NotFound(NO_FEED)
+    try:
+        data, _, _ = interchange.export_file(s, actor, project_id, "ics")
+    except NotFound:
+        raise NotFound(NO_FEED) from None
+    return data

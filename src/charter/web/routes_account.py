@@ -181,10 +181,14 @@ def make_feed_key(request: Request, form: FormData, db: DB, info: Checked) -> HT
     """A new secret address of your calendar feed (the previous one stops working), shown on this page once."""
     with db.uow() as s:
         made = feeds.make_feed_key(s, info.actor)
-    url = get_settings().absolute(made["path"])  # CHARTER_PUBLIC_URL, else where this request came
-    if url == made["path"]:
-        url = str(request.base_url).rstrip("/") + made["path"]
-    return _account(request, db, info, new_feed={**made, "url": url})
+    settings = get_settings()
+
+    def whole(path: str) -> str:  # CHARTER_PUBLIC_URL, else where this request came
+        url = settings.absolute(path)
+        return str(request.base_url).rstrip("/") + path if url == path else url
+
+    projects = [{**p, "url": whole(p["path"])} for p in made["projects"]]
+    return _account(request, db, info, new_feed={**made, "url": whole(made["path"]), "projects": projects})
 
 
 @router.post("/account/feed-key/revoke")
