@@ -18,12 +18,14 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from charter.domain.custom_fields import value_text
 from charter.domain.errors import CharterError, NotAuthenticated
 from charter.domain.figures import counted, figure_texts
+from charter.domain.ids import MAX_ID
 from charter.domain.money import for_display, grouped, quantise
 from charter.domain.projects import CURRENCY_MINOR_UNITS
 from charter.io import markdown
@@ -240,6 +242,31 @@ def install_web(app: FastAPI, db: Database) -> None:
         resp = render(request, "error.html", {"title": "Busy, try again", "message": message}, 503)
         resp.headers["Retry-After"] = "2"
         return resp
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> HTMLResponse:
+        # a number beyond what its column holds (SQLite: OverflowError on binding; PostgreSQL: DataError) that
+        # no form check caught is bad input, not a fault; the transaction was rolled back (as the API answers)
+        log.warning("out-of-range value on %s: %s", request.url.path, type(exc).__name__)
+        if any(
+            str(v).isascii() and str(v).isdecimal() and int(v) > MAX_ID for v in request.path_params.values()
+        ):
+            return _not_found(request)  # /projects/99999999999999999999999: a page that does not exist
+        message = "A number in the form is out of range; nothing was saved. Go back and correct it."
+        return render(request, "error.html", {"title": "Cannot do that", "message": message}, 422)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> HTMLResponse:
+        message = "The record was changed by someone else at the same time; nothing was saved. Reload and try again."
+        return render(request, "error.html", {"title": "Changed meanwhile", "message": message}, 409)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> HTMLResponse:
+        # a service that missed a check: the database refused the change, so nothing was written
+        log.warning("integrity error on %s: %s", request.url.path, str(exc.orig).splitlines()[0])
+        message = "The change refers to a record that does not exist or duplicates one that does; nothing was saved."
+        return render(request, "error.html", {"title": "Cannot do that", "message": message}, 409)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> HTMLResponse:

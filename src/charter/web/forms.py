@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from charter.domain.errors import NotFound, PermissionDenied, ValidationError
+from charter.domain.ids import MAX_ID
 from charter.persistence.db import Database
 from charter.services.accounts import SessionInfo
 from charter.services.context import Actor
@@ -85,14 +87,22 @@ def actor(info: SessionInfo) -> Actor:
     return info.actor
 
 
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
 def opt_int(form: dict[str, str], key: str) -> int | None:
+    """A whole number typed in a form (an id, a version, a position), None when left empty. ASCII digits
+    with an optional sign only ("１２" and "1e3" are not), and within the database's integers: a 40-digit
+    "id" is refused here, beside its field, rather than overflowing the query."""
     v = (form.get(key) or "").strip()
     if not v:
         return None
-    try:
-        return int(v)
-    except ValueError:
-        raise ValidationError("must be a whole number", field=key) from None
+    if not _WHOLE.fullmatch(v):
+        raise ValidationError("must be a whole number", field=key)
+    n = int(v)
+    if abs(n) > MAX_ID:
+        raise ValidationError("is too large", field=key)
+    return n
 
 
 def ids(values: list[Any]) -> list[int]:
