@@ -522,3 +522,31 @@ def test_choosing_completed_on_the_task_page_completes_the_task(web, db: Databas
     with db.uow(readonly=True) as s:
         b = tasks.get_task(s, SYSTEM, pid, t["B"])
     assert (b["status"], b["percent_complete"]) == ("in_progress", 40.0), b
+
+
+def test_task_form_takes_an_elapsed_duration_and_shows_its_floats_and_estimates_in_elapsed_days(web) -> None:
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    c = by_name(gantt(client, pid))["Charlie"]
+    form = {
+        "csrf_token": csrf, "version": c["version"], "name": "Charlie", "duration": "2ed", "optimistic": "1d",
+        "most_likely": "2ed", "pessimistic": "3ed", "constraint_type": "asap", "status": "not_started",
+        "priority": "500",
+    }  # fmt: skip
+    r = client.post(f"/projects/{pid}/tasks/{t['C']}", data=form)
+    assert (
+        r.status_code == 422
+        and 'id="t-opt" name="optimistic" class="num" value="1d" aria-invalid="true"' in r.text
+    )
+    form["optimistic"] = "1ed"
+    r = client.post(f"/projects/{pid}/tasks/{t['C']}", data=form, follow_redirects=True)
+    assert r.status_code == 200, r.text
+    assert 'value="2ed"' in r.text and 'id="t-opt" name="optimistic" class="num" value="1.0ed"' in r.text
+    charlie = by_name(gantt(client, pid))["Charlie"]
+    assert charlie["duration"] == "2ed" and charlie["float_unit"] == "ed"
+    # Alpha ends Wednesday 18:00; Charlie runs 48 wall-clock hours to Friday 18:00, Bravo (2d) to Friday too
+    assert charlie["start"].startswith("2030-01-09T18:00") and charlie["finish"].startswith(
+        "2030-01-11T18:00"
+    )
+    assert "ed</td>" in client.get(f"/projects/{pid}/schedule").text

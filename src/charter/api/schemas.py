@@ -643,10 +643,16 @@ class TaskOut(Out):
     name: str
     description: str
     milestone: bool
-    duration_minutes: int
-    duration: str
-    duration_days: float
-    duration_unit: str
+    duration_minutes: int = Field(
+        description="working minutes of the task's calendar; wall-clock minutes when the duration is elapsed"
+    )
+    duration: str = Field(
+        description='as typed back: "5d", "4h", or elapsed (24x7) "3ed", "12eh", "90em", "1ew"'
+    )
+    duration_days: float = Field(
+        description="working days; elapsed (wall-clock) days for an elapsed duration"
+    )
+    duration_unit: str = Field(description="days, hours, or elapsed: emins, ehours, edays, eweeks, emonths")
     optimistic: int | None
     most_likely: int | None
     pessimistic: int | None
@@ -671,8 +677,11 @@ class TaskOut(Out):
     late_start: WallClock | None
     late_finish: WallClock | None
     total_float_minutes: int
-    total_float_days: float
+    total_float_days: float = Field(
+        description="in float_unit: working days, or wall-clock days when elapsed"
+    )
     free_float_days: float
+    float_unit: str = Field("d", description='"d" (working days) or "ed" (elapsed days, an elapsed task)')
     critical: bool
     violation: str | None
     assignees: list[PersonRef]

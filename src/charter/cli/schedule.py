@@ -78,8 +78,8 @@ def schedule(
             r["duration"],
             fmt_time(r["start"]),
             fmt_time(r["finish"]),
-            f"{r['total_float_days']:g}d",
-            f"{r['free_float_days']:g}d",
+            f"{r['total_float_days']:g}{r.get('float_unit', 'd')}",
+            f"{r['free_float_days']:g}{r.get('float_unit', 'd')}",
             "[red]yes[/red]" if r["critical"] else "",
         ]
         if baseline is not None:

@@ -55,7 +55,7 @@ def _row(t: dict[str, Any]) -> tuple[str, ...]:
         _when(t["start"]),
         _when(t["finish"]),
         f"{t['percent_complete']:g}%",
-        f"{t['total_float_days']:g}d",
+        f"{t['total_float_days']:g}{t.get('float_unit', 'd')}",
         "[red]yes[/red]" if t["critical"] else "",
         t["status"],
         _who(t),
@@ -76,7 +76,7 @@ def _narrow_row(t: dict[str, Any]) -> tuple[str, ...]:
         t["start"].strftime("%Y-%m-%d") if t["start"] else "",
         t["finish"].strftime("%Y-%m-%d") if t["finish"] else "",
         f"{t['percent_complete']:g}%",
-        f"{t['total_float_days']:g}d",
+        f"{t['total_float_days']:g}{t.get('float_unit', 'd')}",
         "[red]yes[/red]" if t["critical"] else "",
     )
 
@@ -162,7 +162,7 @@ def show_cmd(project: Project, task: TaskRef, as_json: JsonFlag = False) -> None
         ("start / finish", f"{_when(t['start'])} → {_when(t['finish'])}"),
         (
             "total / free float",
-            f"{t['total_float_days']:g}d / {t['free_float_days']:g}d"
+            f"{t['total_float_days']:g}{t.get('float_unit', 'd')} / {t['free_float_days']:g}{t.get('float_unit', 'd')}"
             + (" · [red]critical[/red]" if t["critical"] else ""),
         ),
         ("actual", f"{_when(t['actual_start']) or '—'} → {_when(t['actual_finish']) or '—'}"),
@@ -228,7 +228,10 @@ def _fields(
 
 
 Desc = Annotated[str | None, typer.Option(help="What the task is (Markdown).")]
-Dur = Annotated[str | None, typer.Option(help="Working time: 5d, 4h, 90m or a number of days.")]
+Dur = Annotated[
+    str | None,
+    typer.Option(help="Working time: 5d, 4h, 90m or a number of days; elapsed (24x7): 3ed, 12eh, 90em, 1ew."),
+]
 Prio = Annotated[int | None, typer.Option(min=0, max=1000, help="Priority 0-1000 (levelling order).")]
 Constr = Annotated[str | None, typer.Option(help=f"Constraint: {CONSTRAINTS}.")]
 CDate = Annotated[str | None, typer.Option(help="The constraint's date (ISO date or date-time).")]

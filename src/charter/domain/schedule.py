@@ -61,8 +61,37 @@ class TaskStatus(StrEnum):
 
 
 class DurationUnit(StrEnum):
+    """How a task's duration is counted and shown. DAYS/HOURS: working minutes of the task's calendar; the
+    ELAPSED_* units: wall-clock minutes, 24x7 (nights, weekends and holidays count), as MS Project's "3ed"."""
+
     DAYS = "days"
     HOURS = "hours"
+    ELAPSED_MINUTES = "emins"
+    ELAPSED_HOURS = "ehours"
+    ELAPSED_DAYS = "edays"
+    ELAPSED_WEEKS = "eweeks"
+    ELAPSED_MONTHS = "emonths"  # 30 elapsed days, as MS Project counts an elapsed month
+
+    @property
+    def elapsed(self) -> bool:
+        return self in _ELAPSED_UNITS
+
+
+# elapsed unit -> (wall-clock minutes of one, the suffix it is written with)
+_ELAPSED_UNITS: dict[DurationUnit, tuple[int, str]] = {
+    DurationUnit.ELAPSED_MINUTES: (1, "em"),
+    DurationUnit.ELAPSED_HOURS: (60, "eh"),
+    DurationUnit.ELAPSED_DAYS: (1440, "ed"),
+    DurationUnit.ELAPSED_WEEKS: (7 * 1440, "ew"),
+    DurationUnit.ELAPSED_MONTHS: (30 * 1440, "emo"),
+}
+_ELAPSED_BY_SUFFIX = {suffix[1:]: unit for unit, (_, suffix) in _ELAPSED_UNITS.items()}
+ELAPSED_UNIT_VALUES = frozenset(u.value for u in _ELAPSED_UNITS)
+
+
+def is_elapsed(unit: DurationUnit | str | None) -> bool:
+    """Whether a duration unit (an enum member or its stored text) counts wall-clock time."""
+    return unit in ELAPSED_UNIT_VALUES
 
 
 def parse_enum(cls: type[E], value: object, field_name: str) -> E:
@@ -252,25 +281,44 @@ class ImportProblem:
 
 # ---------------------------------------------------------------------------------------- durations and lags
 
-_DUR_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(e?)(d|h|m|w|%)?\s*$", re.IGNORECASE)
+_DUR_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(e?)(mo|d|h|m|w|%)?\s*$", re.IGNORECASE)
 
 
 def parse_duration(
-    value: object, minutes_per_day: int, field_name: str = "duration"
+    value: object, minutes_per_day: int, field_name: str = "duration", *, elapsed: bool = True
 ) -> tuple[int, DurationUnit]:
-    """'5d', '4h', '90m', '2w', 3 (days) or 3.5 -> working minutes and the unit to show it in."""
+    """'5d', '4h', '90m', '2w', 3 (days) or 3.5 -> working minutes and the unit to show it in; '3ed', '12eh',
+    '90em', '1ew', '1emo' (elapsed: wall-clock minutes, 24x7) -> elapsed minutes and an elapsed unit.
+    `elapsed=False` refuses elapsed values (for fields that are always working time, e.g. work)."""
     if isinstance(value, bool):
         raise ValidationError(
             "the duration must be a number of days or a text like 5d or 4h", field=field_name
         )
     text = f"{value}d" if isinstance(value, int | float) else str(value)
     m = _DUR_RE.match(text)
-    if not m or m.group(2) or m.group(3) == "%":
-        raise ValidationError(f"{value!r} is not a duration (use e.g. 5d, 4h or 90m)", field=field_name)
+    unit_text = (m.group(3) or "").lower() if m else ""
+    elapsed_text = bool(m and m.group(2))
+    if (
+        not m
+        or unit_text == "%"
+        or (elapsed_text and not unit_text)
+        or (unit_text == "mo" and not elapsed_text)
+    ):
+        raise ValidationError(
+            f"{value!r} is not a duration (use e.g. 5d, 4h, 90m, or 3ed for elapsed days)", field=field_name
+        )
     n = float(m.group(1))
     unit = (m.group(3) or "d").lower()
     if n < 0:
         raise ValidationError("the duration cannot be negative", field=field_name)
+    if m.group(2):
+        if not elapsed:
+            raise ValidationError(
+                f"{value!r}: {field_name.replace('_', ' ')} is working time, not elapsed (use e.g. 5d or 4h)",
+                field=field_name,
+            )
+        eunit = _ELAPSED_BY_SUFFIX[unit]
+        return round(n * _ELAPSED_UNITS[eunit][0]), eunit
     factor = {"d": minutes_per_day, "h": 60, "m": 1, "w": 5 * minutes_per_day}[unit]
     return round(n * factor), DurationUnit.HOURS if unit in ("h", "m") else DurationUnit.DAYS
 
@@ -281,7 +329,7 @@ def parse_lag(value: object, minutes_per_day: int, field_name: str = "lag") -> t
         raise ValidationError("the lag must be a number or a text like 2d, -4h, 50% or 3ed", field=field_name)
     text = f"{value}d" if isinstance(value, int | float) else str(value)
     m = _DUR_RE.match(text)
-    if not m:
+    if not m or (m.group(3) or "").lower() == "mo":
         raise ValidationError(f"{value!r} is not a lag (use e.g. 2d, -4h, 50% or 3ed)", field=field_name)
     n = float(m.group(1))
     elapsed = bool(m.group(2))
@@ -297,7 +345,20 @@ def parse_lag(value: object, minutes_per_day: int, field_name: str = "lag") -> t
     return round(n * factor), LagKind.WORKING
 
 
+def elapsed_unit_minutes(unit: DurationUnit | str) -> int:
+    """Wall-clock minutes of one of an elapsed unit (1440 for elapsed days)."""
+    return _ELAPSED_UNITS[DurationUnit(unit)][0]
+
+
+def elapsed_suffix(unit: DurationUnit | str) -> str:
+    """How an elapsed unit is written after its number: "ed" for elapsed days."""
+    return _ELAPSED_UNITS[DurationUnit(unit)][1]
+
+
 def format_minutes(minutes: int, unit: DurationUnit | str, minutes_per_day: int) -> str:
+    if unit in ELAPSED_UNIT_VALUES:
+        per, suffix = _ELAPSED_UNITS[DurationUnit(unit)]
+        return f"{round(minutes / per, 2):g}{suffix}"
     if unit == DurationUnit.HOURS:
         h = minutes / 60
         return f"{h:g}h"

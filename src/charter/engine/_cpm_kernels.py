@@ -448,7 +448,14 @@ def backward(
             else:
                 b = es[u] + lag
                 y = lf[v] - lag
-            if t == FS or t == SS:
+            if general and (kd != WORK or cal[u] != cal[v]):
+                # across calendars: the slack in u's own working time (v's early date at its latest instant)
+                e = _bwd_bound(cum, shs, she, shc, nsh, wdy, nwd, cal, es, ef, u, v, t, lag, kd)
+                if t == FS or t == FF:
+                    slack = e - ef[u]
+                else:
+                    slack = e - es[u]
+            elif t == FS or t == SS:
                 slack = es[v] - b
             else:
                 slack = ef[v] - b

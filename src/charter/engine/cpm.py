@@ -37,8 +37,14 @@ Model and conventions
   calendars (or with an elapsed lag) goes through the real instant: a finish at its earliest instant, a
   start at its latest (the next working instant), and in the backward pass always the latest instant,
   so crossing calendars loses no float.  All calendars of one schedule must cover the same date range.
+  Free float across calendars is measured in the predecessor's own working time too.
   Known approximation: a finish-type bound (FF/SF) that lands in the successor calendar's non-working
   time is met at the end of the successor's previous working period (same working time).
+- **Elapsed durations** (``elapsed[i]``, MS Project's "3ed"): the task's duration, remaining work, actual
+  dates, constraints and floats are wall-clock minutes; it is scheduled on a 24x7 calendar over the project
+  calendar's range (the task-calendar machinery above), so it runs through nights, weekends and holidays.
+  It starts where its links put it (right at a working predecessor's finish instant) but, without
+  predecessors, no earlier than the project's first working instant.
 
 Performance: the network is renumbered in topological order (Kahn, numba) so both passes run over
 contiguous CSR arrays; the all-project-calendar path is pure integer arithmetic, calendars are used only
@@ -366,6 +372,7 @@ def schedule(
     remaining: npt.ArrayLike | None = None,
     status_date: dt.datetime | dt.date | None = None,
     critical_threshold: int = 0,
+    elapsed: npt.ArrayLike | None = None,
 ) -> Schedule:
     """Forward and backward pass over the network (see the module docstring for the conventions).
 
@@ -379,10 +386,27 @@ def schedule(
     :param actual_start, actual_finish: ``(n,)`` datetime64 or NaT; ``percent_complete`` ``(n,)`` 0..100;
         ``remaining`` ``(n,)`` remaining working minutes (``-1`` = derive from % complete).
     :param status_date: remaining work is scheduled no earlier than this instant.
+    :param elapsed: ``(n,)`` booleans: the task's duration (and remaining, progress, float) is in elapsed
+        minutes, 24x7; it is scheduled on a round-the-clock calendar, whatever ``task_calendar`` says, and
+        starts no earlier than the project's first working instant.
     """
     cal0 = calendar
     dur = _as_i64(duration, "duration")
     n = dur.size
+    el: BoolArr | None = None
+    if elapsed is not None:
+        el = np.ascontiguousarray(elapsed, dtype=np.bool_)
+        if el.shape != (n,):
+            raise ValueError("elapsed must have one entry per task")
+        if not el.any():
+            el = None
+    if el is not None:  # elapsed tasks go on a 24x7 calendar over the same range (the multi-calendar path)
+        round_the_clock = WorkCalendar(
+            cal0.start, cal0.end, weekdays=range(7), shifts=((0, 1440),), name="24x7"
+        )
+        tc = np.full(n, -1, np.int64) if task_calendar is None else _as_i64(task_calendar, "task_calendar", n)
+        task_calendar = np.where(el, len(calendars), tc)
+        calendars = [*calendars, round_the_clock]
     if n and int(dur.min()) < 0:
         raise ValueError(f"task {int(np.argmin(dur))} has a negative duration")
     s = _as_i64(src, "src")
@@ -400,7 +424,9 @@ def schedule(
         pct = kind == LagKind.PERCENT
         lg = lg.copy()
         lg[pct] = np.round(lg[pct] * dur[s[pct]] / 100.0).astype(np.int64)
-        kind = np.where(pct, np.int8(LagKind.WORKING), kind).astype(np.int8)
+        # a percentage of an elapsed predecessor is that much wall-clock time
+        to = np.int8(LagKind.WORKING) if el is None else np.where(el[s], np.int8(LagKind.ELAPSED), np.int8(0))
+        kind = np.where(pct, to, kind).astype(np.int8)
 
     # calendars
     cals: list[WorkCalendar] = [cal0, *calendars]
@@ -419,6 +445,9 @@ def schedule(
     origin = int(cal0.to_working(start))
     dummy = np.zeros(1, np.int64)
     es_floor: I64 | None = tabs.abs2w_one(tcal, start_abs) if multi else None
+    if el is not None and es_floor is not None:  # not before the project's work starts (its working start)
+        first_abs = _instant_of(cal0, cal0.to_datetime(origin))
+        es_floor[el] = np.maximum(es_floor[el], first_abs)  # 24x7: working time = elapsed minutes
 
     def floor_array() -> I64:
         return es_floor if es_floor is not None else np.full(n, origin, np.int64)

@@ -64,6 +64,15 @@ SLOT_OF_KIND = {FieldKind.TEXT: "Text", FieldKind.CHOICE: "Text", FieldKind.MULT
                 FieldKind.NUMBER: "Number", FieldKind.DATE: "Date", FieldKind.FLAG: "Flag"}  # fmt: skip
 CUSTOM_IDS = {str(fid): (family, n) for family, ids in CUSTOM_SLOTS.items() for n, fid in enumerate(ids, 1)}
 _ELAPSED, _PERCENT, _HOURS = {4, 6, 8, 10, 12}, {19, 20}, {3, 4, 5, 6}
+# a task's elapsed DurationFormat (minutes, hours, days, weeks, months) <-> its elapsed unit, both ways
+_ELAPSED_UNIT = {
+    4: DurationUnit.ELAPSED_MINUTES,
+    6: DurationUnit.ELAPSED_HOURS,
+    8: DurationUnit.ELAPSED_DAYS,
+    10: DurationUnit.ELAPSED_WEEKS,
+    12: DurationUnit.ELAPSED_MONTHS,
+}
+_ELAPSED_FORMAT = {u: f for f, u in _ELAPSED_UNIT.items()}
 _MAX_EXCEPTION_DAYS = 3660
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/CR, surrogates, U+FFFE/U+FFFF): dropped on
 # export, else one stray control character in a task name makes the whole export fail.
@@ -254,9 +263,9 @@ class _Reader:
         t.milestone = self.get(el, "Milestone") == "1"
         t.duration = self.conv(el, "Duration", _minutes, 0)
         fmt = self.conv(el, "DurationFormat", _num, 7)
-        t.duration_unit = (
-            DurationUnit.HOURS if (fmt - 32 if fmt > 32 else fmt) in _HOURS else DurationUnit.DAYS
-        )
+        fmt = fmt - 32 if fmt > 32 else fmt  # 35..53: the same units, estimated
+        # elapsed formats: Duration is wall-clock time, scheduled 24x7
+        t.duration_unit = _ELAPSED_UNIT.get(fmt, DurationUnit.HOURS if fmt in _HOURS else DurationUnit.DAYS)
         t.work = self.conv(el, "Work", _minutes)
         t.percent_complete = self.conv(el, "PercentComplete", _real, 0.0)
         code = self.conv(el, "ConstraintType", _num, 0)
@@ -607,7 +616,7 @@ def write_mspdi(plan: PlanSpec) -> bytes:
         te = _add(
             tasks, "Task", ("UID", task_ids[t.ref]), ("ID", n), ("Name", t.name), ("OutlineLevel", level[t.ref]),
             ("Priority", t.priority), ("Start", t.start), ("Finish", t.finish), ("Duration", _pt(t.duration)),
-            ("DurationFormat", 5 if t.duration_unit is DurationUnit.HOURS else 7),
+            ("DurationFormat", _ELAPSED_FORMAT.get(t.duration_unit, 5 if t.duration_unit is DurationUnit.HOURS else 7)),
             ("Work", None if t.work is None else _pt(t.work)), ("Milestone", t.milestone), ("Summary", t.summary),
             ("PercentComplete", f"{t.percent_complete:g}"), ("ActualStart", t.actual_start),
             ("ActualFinish", t.actual_finish),

@@ -36,8 +36,11 @@ from charter.domain.schedule import (
     check_actuals,
     check_constraint,
     check_task_numbers,
+    elapsed_suffix,
+    elapsed_unit_minutes,
     parse_enum,
 )
+from charter.domain.schedule import parse_duration as parse_elapsed_or_working
 
 __all__ = [
     "COLUMNS",
@@ -102,15 +105,24 @@ _UNIT_MINUTES = {"m": 1, "min": 1, "h": 60, "hr": 60, "w": 5}  # "w": days; "d" 
 _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(d|day|days|h|hr|hrs|hours?|m|min|w|wk|weeks?)?\s*$", re.I)
 
 
+_ELAPSED_DURATION = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*e(mo|d|h|m|w)\s*$", re.I)
+
+
 def parse_duration(text: Any, minutes_per_day: int = 480) -> tuple[int, DurationUnit]:
-    """``"5d"`` / ``"4h"`` / ``"90m"`` / ``"2w"`` / a number of days -> (working minutes, display unit)."""
+    """``"5d"`` / ``"4h"`` / ``"90m"`` / ``"2w"`` / a number of days -> (working minutes, display unit);
+    ``"3ed"`` / ``"12eh"`` / ``"90em"`` / ``"1ew"`` / ``"1emo"`` -> (wall-clock minutes, an elapsed unit)."""
     if isinstance(text, bool):
         raise ValueError(f"{text!r} is not a duration")
     if isinstance(text, int | float):
         text = repr(text)
+    if _ELAPSED_DURATION.match(str(text)):
+        try:
+            return parse_elapsed_or_working(str(text), minutes_per_day)
+        except ValidationError as exc:
+            raise ValueError(str(exc)) from None
     m = _DURATION.match(str(text))
     if not m:
-        raise ValueError(f"{text!r} is not a duration (use e.g. 5d, 4h, 2.5d)")
+        raise ValueError(f"{text!r} is not a duration (use e.g. 5d, 4h, 2.5d, or 3ed for elapsed days)")
     value, unit = float(m.group(1)), (m.group(2) or "d").lower()
     if value < 0:
         raise ValueError(f"the duration {text!r} cannot be negative")
@@ -127,6 +139,9 @@ def _number(x: float) -> str:
 
 
 def format_duration(minutes: int, unit: DurationUnit, minutes_per_day: int = 480) -> str:
+    if unit.elapsed:
+        n = f"{minutes / elapsed_unit_minutes(unit):.10f}".rstrip("0").rstrip(".")  # no exponent: "1e-05ew"
+        return f"{n}{elapsed_suffix(unit)}"
     if unit is DurationUnit.HOURS:
         return f"{_number(minutes / 60)}h" if minutes % 60 == 0 or minutes % 6 == 0 else f"{minutes}m"
     return f"{_number(minutes / minutes_per_day)}d"
@@ -344,7 +359,13 @@ def _task(raw: dict[str, Any], ref: str, line: int, mpd: int) -> TaskSpec:
         task.duration, task.duration_unit = parse_duration(raw["duration"], mpd)
     for f in ("optimistic", "most_likely", "pessimistic"):
         if raw.get(f) is not None:
-            setattr(task, f, parse_duration(raw[f], mpd)[0])
+            value, unit = parse_duration(raw[f], mpd)
+            if unit.elapsed != task.duration_unit.elapsed:
+                raise ValueError(
+                    f"{f.replace('_', ' ')} {raw[f]!r}: the estimates are counted as the duration is "
+                    f"({'elapsed' if task.duration_unit.elapsed else 'working'} time)"
+                )
+            setattr(task, f, value)
     for f in ("constraint_date", "deadline", "start", "finish"):
         if raw.get(f) is not None:
             setattr(task, f, parse_datetime(raw[f]))

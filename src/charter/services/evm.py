@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charter.domain import budget as brules
+from charter.domain import schedule as srules
 from charter.domain import wbs
 from charter.domain.errors import ValidationError
 from charter.domain.money import allocate, quantise
@@ -47,7 +48,7 @@ from charter.services import budget, journal
 from charter.services.authz import project_for
 from charter.services.context import Actor, now
 from charter.services.resources import rate_on
-from charter.services.scheduling import settings_row
+from charter.services.scheduling import _minutes_per_day, settings_row
 
 MONEY_KEYS = ("bac", "pv", "ev", "ac", "sv", "cv", "eac", "eac_cpi", "eac_budget_rate", "eac_cpi_spi",
               "eac_bottom_up", "etc", "vac")  # fmt: skip
@@ -79,14 +80,18 @@ class _Tasks:
     def __init__(self, s: Session, p: Project):
         rows = s.execute(
             select(Task.id, Task.work_package_id, Task.percent_complete, Task.duration, TaskComputed.start,
-                   TaskComputed.finish).outerjoin(TaskComputed, TaskComputed.task_id == Task.id)
+                   TaskComputed.finish, Task.duration_unit).outerjoin(TaskComputed, TaskComputed.task_id == Task.id)
             .where(Task.project_id == p.id).order_by(Task.id)
         ).all()  # fmt: skip
         self.ids = [r[0] for r in rows]
         self.index = {t: i for i, t in enumerate(self.ids)}
         self.wp = [r[1] for r in rows]
         self.pct = np.array([r[2] or 0.0 for r in rows], dtype=np.float64)
-        self.duration = [r[3] or 0 for r in rows]
+        # working minutes; an elapsed duration (wall-clock minutes) counted as that many project-calendar days
+        mpd = _minutes_per_day(s, p.id)
+        self.duration = [
+            round((r[3] or 0) * mpd / 1440) if srules.is_elapsed(r[6]) else r[3] or 0 for r in rows
+        ]
         self.start = [r[4] for r in rows]
         self.finish = [r[5] for r in rows]
         base = s.scalars(

@@ -2,7 +2,8 @@
 previewed before it is accepted (what moves, by how much, the new finish, what stays over-allocated),
 accepted in one transaction, and undone by restoring the previous dates.
 
-Levelling works in working days of the project calendar. Each person's capacity on a day is their units on
+Levelling works in working days of the project calendar. A task with an elapsed (24x7) duration is never moved:
+it stays where the schedule put it, its resources busy on each project working day its wall-clock span touches. Each person's capacity on a day is their units on
 their own working days, less their vacations and less what their other projects already load them with.
 Accepting sets a task's `levelled_start` (a start-no-earlier-than the scheduler honours)."""
 
@@ -75,6 +76,13 @@ class _Model:
             if complete:
                 fixed[i] = self.cur[i]
                 self.done[i] = True
+            elif rules.is_elapsed(t.duration_unit):
+                # elapsed (24x7) time is not moved: it stays where the schedule put it, and its resources are
+                # busy on every project working day its wall-clock span touches
+                fixed[i] = self.cur[i]
+                if c is not None and c.start is not None and c.finish is not None and self.dur[i] > 0:
+                    last = (self.cal.to_working(c.finish) - 1) // self.mpd - self.origin
+                    self.dur[i] = max(1, int(last) - int(self.cur[i]) + 1)
             elif started and c is not None and c.finish is not None and self.dur[i] > 0:
                 # what is left of a task under way sits where the scheduler put it: before its finish
                 left = max(1, math.ceil(t.duration * (1 - t.percent_complete / 100) / self.mpd))

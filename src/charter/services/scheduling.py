@@ -38,6 +38,7 @@ from charter.services.calendars import calendar_range, project_calendar_row, wor
 from charter.services.context import Actor, now
 
 NAT = np.datetime64("NaT", "m")
+ELAPSED_DAY = 1440  # an elapsed task's floats are shown in wall-clock days ("ed")
 
 
 def settings_row(s: Session, project_id: int, *, lock: bool = False) -> ProjectSchedule:
@@ -82,6 +83,7 @@ _TASK_COLS = (
     "actual_finish",
     "percent_complete",
     "levelled_start",
+    "duration_unit",
 )
 # A task's fields the engine reads: an edit that changes none of them leaves the stored schedule exact
 ENGINE_FIELDS = _TASK_COLS[1:]
@@ -220,7 +222,7 @@ def constraint_arrays(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
 class _Inputs:
     """The engine's per-task arrays, built from the network's task rows (patched in place of a rebuild)."""
 
-    FIELDS = ("dur", "milestone", "cal", "ctype", "cdate", "deadline", "astart", "afinish", "pct")
+    FIELDS = ("dur", "milestone", "cal", "ctype", "cdate", "deadline", "astart", "afinish", "pct", "elapsed")
 
     def __init__(self, rows: Sequence[Any]):
         self.dur = np.array([0 if x[2] else x[1] for x in rows], dtype=np.int64)
@@ -231,6 +233,7 @@ class _Inputs:
         self.astart = _dt64([x[7] for x in rows])
         self.afinish = _dt64([x[8] for x in rows])
         self.pct = np.array([x[9] or 0.0 for x in rows], dtype=np.float64)
+        self.elapsed = np.array([rules.is_elapsed(x[11]) for x in rows], dtype=np.bool_)  # 24x7 durations
 
     def patched(self, positions: list[int], rows: Sequence[Any]) -> _Inputs:
         new = _Inputs(rows)
@@ -257,6 +260,7 @@ class _Stored:
                  crit: np.ndarray, viol: dict[int, str], absent: frozenset[int] = frozenset()):  # fmt: skip
         self.ids, self.dates, self.tf, self.ff, self.crit, self.viol = ids, dates, tf, ff, crit, viol
         self.absent = absent  # tasks that have no stored row yet (their values here are placeholders)
+        self.elapsed: np.ndarray | None = None  # the recompute's elapsed-duration mask, when it ran one
 
 
 _COMPUTED = "charter.computed"
@@ -333,6 +337,7 @@ def _recompute(
             percent_complete=inputs.pct,
             status_date=settings.status_date,
             critical_threshold=settings.critical_threshold,
+            elapsed=inputs.elapsed if inputs.elapsed.any() else None,
         )  # fmt: skip
     except cpm.CycleError as exc:
         names = dict(s.execute(select(Task.id, Task.name).where(Task.project_id == project_id)).all())
@@ -359,6 +364,7 @@ def _recompute(
         np.asarray(res.critical, dtype=np.bool_),
         viol,
     )
+    stored.elapsed = inputs.elapsed
     prev = base.stored if base is not None and base.stored.ids == net.ids else None
     changed = _store(s, project_id, stored, prev, stamp)
     if changed:  # written with Core: a loaded ORM copy would stay stale for the rest of the session
@@ -668,33 +674,45 @@ def computed_changes(s: Session, actor: Actor, project_id: int, task_ids: Collec
     }
     if not wanted:
         return out
-    if stored is not None and wanted <= set(stored.ids):
+    if stored is not None and stored.elapsed is not None and wanted <= set(stored.ids):
         pos = np.array([i for i, tid in enumerate(stored.ids) if tid in wanted], dtype=np.int64)
         out["id"] = [stored.ids[i] for i in pos.tolist()]
         for key, d in zip(("start", "finish"), stored.dates[:2], strict=True):
             sel = d[pos]
             mins = sel.astype("datetime64[m]").astype(np.int64).tolist()
             out[key] = [None if nat else m for m, nat in zip(mins, np.isnat(sel).tolist(), strict=True)]
-        out["tf"] = np.round(stored.tf[pos] / mpd, 2).tolist()
-        out["ff"] = np.round(stored.ff[pos] / mpd, 2).tolist()
+        per = np.where(stored.elapsed[pos], ELAPSED_DAY, mpd) if stored.elapsed is not None else mpd
+        out["tf"] = np.round(stored.tf[pos] / per, 2).tolist()
+        out["ff"] = np.round(stored.ff[pos] / per, 2).tolist()
         out["critical"] = stored.crit[pos].tolist()
         out["violation"] = [stored.viol.get(tid) for tid in out["id"]]
         return out
     c = TaskComputed.__table__.c
     epoch = dt.datetime(1970, 1, 1)
+    tc = Task.__table__.c
     rows = s.connection().execute(
-        select(c.task_id, c.start, c.finish, c.total_float, c.free_float, c.critical, c.violation).where(
-            c.project_id == project_id
+        select(
+            c.task_id,
+            c.start,
+            c.finish,
+            c.total_float,
+            c.free_float,
+            c.critical,
+            c.violation,
+            tc.duration_unit,
         )
+        .join(Task.__table__, tc.id == c.task_id)
+        .where(c.project_id == project_id)
     )
-    for tid, start, finish, tf, ff, crit, viol in rows:
+    for tid, start, finish, tf, ff, crit, viol, unit in rows:
         if tid not in wanted:
             continue
+        days = ELAPSED_DAY if rules.is_elapsed(unit) else mpd
         out["id"].append(tid)
         out["start"].append(None if start is None else (start - epoch) // dt.timedelta(minutes=1))
         out["finish"].append(None if finish is None else (finish - epoch) // dt.timedelta(minutes=1))
-        out["tf"].append(round((tf or 0) / mpd, 2))
-        out["ff"].append(round((ff or 0) / mpd, 2))
+        out["tf"].append(round((tf or 0) / days, 2))
+        out["ff"].append(round((ff or 0) / days, 2))
         out["critical"].append(bool(crit))
         out["violation"].append(viol)
     return out
@@ -715,6 +733,8 @@ def task_dict(
     """A task as plain data; `t` and `c` are a Task and its TaskComputed, or one Core row holding both;
     `fields` the project's custom fields in use (custom_fields.name_map)."""
     held = t.custom or {}
+    elapsed = rules.is_elapsed(t.duration_unit)
+    per = ELAPSED_DAY if elapsed else mpd  # an elapsed task's floats are wall-clock days
     return {
         "id": t.id,
         "project_id": t.project_id,
@@ -725,7 +745,7 @@ def task_dict(
         "milestone": t.milestone,
         "duration_minutes": t.duration,
         "duration": rules.format_minutes(t.duration, t.duration_unit, mpd),
-        "duration_days": round(t.duration / mpd, 3) if mpd else 0,
+        "duration_days": round(t.duration / per, 3) if per else 0,
         "duration_unit": t.duration_unit,
         "optimistic": t.optimistic,
         "most_likely": t.most_likely,
@@ -751,8 +771,9 @@ def task_dict(
         "late_start": c.late_start if c else None,
         "late_finish": c.late_finish if c else None,
         "total_float_minutes": c.total_float if c else 0,
-        "total_float_days": round(c.total_float / mpd, 2) if c and mpd else 0.0,
-        "free_float_days": round(c.free_float / mpd, 2) if c and mpd else 0.0,
+        "total_float_days": round(c.total_float / per, 2) if c and per else 0.0,
+        "free_float_days": round(c.free_float / per, 2) if c and per else 0.0,
+        "float_unit": "ed" if elapsed else "d",
         "critical": bool(c.critical) if c else False,
         "violation": c.violation if c else None,
         "assignees": assignees or [],
@@ -913,17 +934,21 @@ def gantt_schedule(
         text = durations.get((dur, unit))
         if text is None:
             text = durations[dur, unit] = rules.format_minutes(dur, unit, mpd)
-        tfd = floats.get(tf)
-        if tfd is None:
-            tfd = floats[tf] = round((tf or 0) / mpd, 2) if mpd else 0.0
-        ffd = floats.get(ff)
-        if ffd is None:
-            ffd = floats[ff] = round((ff or 0) / mpd, 2) if mpd else 0.0
+        elapsed = unit in rules.ELAPSED_UNIT_VALUES
+        if elapsed:  # floats in wall-clock days
+            tfd, ffd = round((tf or 0) / ELAPSED_DAY, 2), round((ff or 0) / ELAPSED_DAY, 2)
+        else:
+            tfd = floats.get(tf)
+            if tfd is None:
+                tfd = floats[tf] = round((tf or 0) / mpd, 2) if mpd else 0.0
+            ffd = floats.get(ff)
+            if ffd is None:
+                ffd = floats[ff] = round((ff or 0) / mpd, 2) if mpd else 0.0
         return {
             "id": tid, "wbs_code": code, "name": name, "work_package_id": wp, "milestone": ms,
             "duration": text, "duration_minutes": dur, "start": start,
             "finish": finish, "total_float_days": tfd,
-            "free_float_days": ffd, "critical": bool(crit),
+            "free_float_days": ffd, "float_unit": "ed" if elapsed else "d", "critical": bool(crit),
             "percent_complete": pct, "constraint_type": ctype, "constraint_date": cdate, "violation": viol,
             "version": version, "baseline": {"start": b[0], "finish": b[1]} if b is not None else None,
         }  # fmt: skip
@@ -1012,8 +1037,10 @@ def _warm_cache(
         return
     by_id = sorted(rows, key=lambda r: r[0])
     # (id, duration, milestone, calendar_id, constraint_type, constraint_date, deadline, actual_start,
-    #  actual_finish, percent_complete, levelled_start): _TASK_COLS
-    task_rows = [(r[0], r[5], r[4], r[17], r[13], r[14], r[18], r[19], r[20], r[12], r[21]) for r in by_id]
+    #  actual_finish, percent_complete, levelled_start, duration_unit): _TASK_COLS
+    task_rows = [
+        (r[0], r[5], r[4], r[17], r[13], r[14], r[18], r[19], r[20], r[12], r[21], r[6]) for r in by_id
+    ]
     net = object.__new__(Network)  # as Network(s, project_id) builds it: tasks and links in id order
     net._build(task_rows, *_link_arrays(sorted(links, key=lambda x: x[0])))
     stored = _Stored(

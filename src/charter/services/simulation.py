@@ -333,7 +333,8 @@ def _dated(inp: Inputs, net: Network, own: _OwnCalendars) -> None:
 
 
 class _OwnCalendars:
-    """Tasks on a calendar other than the project's, at the position the stored schedule gives them.
+    """Tasks on a calendar other than the project's, at the position the stored schedule gives them; a task
+    with an elapsed duration (and elapsed three-point estimates) counts as one on a 24x7 calendar.
 
     The engine runs in working minutes of the project calendar; a task's duration is in working minutes of
     its own. Each such task is converted at its scheduled (early) dates: its duration becomes the project
@@ -353,12 +354,16 @@ class _OwnCalendars:
         self.unplaced: list[int] = []
         self.status: int | None = None  # the status date (project working time), for started tasks
         wanted = {x[3] for x in net.rows if x[3] is not None and x[3] != pcal_id}
-        if not wanted:
+        elapsed = [i for i, x in enumerate(net.rows) if srules.is_elapsed(x[11])]
+        if not wanted and not elapsed:
             return
         rng = calendar_range(p)
         q = select(Calendar).where(Calendar.project_id == p.id, Calendar.id.in_(wanted))
-        cals = {c.id: work_calendar(s, c, rng) for c in s.scalars(q)}  # as the schedule: others -> project's
+        cals = {c.id: work_calendar(s, c, rng) for c in s.scalars(q)} if wanted else {}  # others -> project's
         self.cal = {i: cals[x[3]] for i, x in enumerate(net.rows) if x[3] in cals}
+        if elapsed:  # an elapsed duration runs on a 24x7 calendar (as the schedule runs it), whatever its own
+            round_the_clock = WorkCalendar(pcal.start, pcal.end, weekdays=range(7), shifts=((0, 1440),))
+            self.cal.update((i, round_the_clock) for i in elapsed)
         if not self.cal:
             return
         c = TaskComputed.__table__.c

@@ -96,9 +96,14 @@ def _normalise(s: Session, project_id: int, values: dict[str, Any], where: str) 
     out = dict(values)
     if "duration" in out and out["duration"] is not None:
         out["duration"], out["duration_unit"] = rules.parse_duration(out["duration"], mpd)
+    kinds: dict[str, bool] = {}  # the estimates given as text: elapsed or not (checked against the duration)
     for k in ("optimistic", "most_likely", "pessimistic", "work"):
         if k in out and out[k] is not None and not isinstance(out[k], int):
-            out[k] = rules.parse_duration(out[k], mpd, k)[0]
+            out[k], unit = rules.parse_duration(out[k], mpd, k, elapsed=k != "work")
+            if k != "work":
+                kinds[k] = unit.elapsed
+    if kinds:
+        out[_KINDS] = kinds
     if "constraint_type" in out:
         out["constraint_type"] = rules.parse_enum(
             rules.ConstraintType, out["constraint_type"], "constraint_type"
@@ -125,6 +130,34 @@ def _normalise(s: Session, project_id: int, values: dict[str, Any], where: str) 
                 f"{where}: the task needs a name" if where else "the task needs a name", field=k
             )
     return out
+
+
+_KINDS = "_estimate_kinds"
+
+
+def _check_estimate_kinds(t: Task, kinds: dict[str, bool], was_elapsed: bool | None, where: str) -> None:
+    """A task's three-point estimates are counted as its duration is (elapsed or working time): refuse an
+    estimate typed in the other kind, and a duration that changes kind under estimates left as they were."""
+    pre = f"{where}: " if where else ""
+    elapsed = rules.is_elapsed(t.duration_unit)
+    for k, e in kinds.items():
+        if e != elapsed:
+            raise ValidationError(
+                f"{pre}the duration is {'elapsed' if elapsed else 'working time'}, so the estimates are too "
+                f"(e.g. {'2ed' if elapsed else '2d'})",
+                field=k,
+            )
+    kept = [
+        k
+        for k in ("optimistic", "most_likely", "pessimistic")
+        if k not in kinds and getattr(t, k) is not None
+    ]
+    if was_elapsed is not None and was_elapsed != elapsed and kept:
+        raise ValidationError(
+            f"{pre}the three-point estimates are {'elapsed' if was_elapsed else 'working'} time: give them again "
+            f"as {'elapsed' if elapsed else 'working'} time with the new duration, or clear them",
+            field=kept[0],
+        )
 
 
 def _validate(t: Task, where: str) -> None:
@@ -210,6 +243,7 @@ def _create(
         raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
     values = _normalise(s, project_id, {"name": name, **fields}, "")
     values.setdefault("duration", 0 if values.get("milestone") else _minutes_per_day(s, project_id))
+    kinds = values.pop(_KINDS, {})
     given = values.pop("custom_fields", {})
     custom = custom_fields.merged(None, custom_fields.for_new_task(s, project_id, given, enforce=enforce))
     t = Task(
@@ -231,6 +265,7 @@ def _create(
     ):
         if getattr(t, attr) is None:
             setattr(t, attr, default)
+    _check_estimate_kinds(t, kinds, None, "")
     _validate(t, "")
     _derive_status(t, "status" in fields)
     s.add(t)
@@ -297,6 +332,8 @@ def update_task(
     values = _normalise(s, project_id, changes, f"task {t.name!r}")
     before = journal.snapshot(t)
     planned = [getattr(t, k) for k in ENGINE_FIELDS]
+    kinds = values.pop(_KINDS, {})
+    was_elapsed = rules.is_elapsed(t.duration_unit)
     if "custom_fields" in values:
         kept = custom_fields.merged(t.custom, values.pop("custom_fields"))
         custom_fields.check_kept(s, project_id, t.custom, kept)
@@ -305,6 +342,7 @@ def update_task(
         setattr(t, k, v.value if hasattr(v, "value") else v)
     if isinstance(t.name, str):
         t.name = t.name.strip()
+    _check_estimate_kinds(t, kinds, was_elapsed, "")
     _validate(t, "")
     if not plan_free:  # the status follows progress, which a plan-free edit leaves as it was
         _derive_status(t, "status" in changes)
@@ -482,13 +520,21 @@ def _finish_as_changed(
     if not sent:
         return None
     values = _normalise(s, t.project_id, sent, f"task {t.name!r}")
+    elapsed = rules.is_elapsed(values.get("duration_unit", t.duration_unit))
     milestone = bool(values.get("milestone", t.milestone))
     duration = 0 if milestone else values.get("duration", t.duration)
     calendar_id = values.get("calendar_id", t.calendar_id)
-    if (milestone, duration, calendar_id) == (bool(t.milestone), t.duration, t.calendar_id):
+    if (milestone, duration, calendar_id, elapsed) == (
+        bool(t.milestone),
+        t.duration,
+        t.calendar_id,
+        rules.is_elapsed(t.duration_unit),
+    ):
         return None
     if duration is None or duration <= 0:
         return start
+    if elapsed:  # wall-clock time, whatever the calendar
+        return start + dt.timedelta(minutes=int(duration))
     project = s.get(Project, t.project_id)
     row = s.get(Calendar, calendar_id) if calendar_id is not None else project_calendar_row(s, t.project_id)
     if project is None or row is None:

@@ -39,7 +39,7 @@ ESTIMATES = ("optimistic", "most_likely", "pessimistic")
 PROGRESS = ("percent_complete", "actual_start", "actual_finish", "status")
 SLIM_TASK = (
     "id", "wbs_code", "name", "work_package_id", "milestone", "duration", "duration_minutes", "start", "finish",
-    "total_float_days", "free_float_days", "critical", "percent_complete", "constraint_type", "constraint_date",
+    "total_float_days", "free_float_days", "float_unit", "critical", "percent_complete", "constraint_type", "constraint_date",
     "violation", "version",
 )  # fmt: skip
 SLIM_SUMMARY = ("id", "wbs_code", "name", "parent_id", "start", "finish", "percent_complete", "critical")

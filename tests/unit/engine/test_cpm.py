@@ -440,3 +440,100 @@ def test_violation_on_a_task_calendar_is_measured_on_that_calendar() -> None:
         T(2024, 1, 3),
     )
     assert r.total_float.tolist() == [-720]
+
+
+# ----------------------------------------------------------------------------- elapsed durations
+
+
+def test_elapsed_task_runs_through_the_weekend() -> None:
+    # project start Friday 5 January (a date): the 2ed task starts at the first working instant, Friday
+    # 09:00, and runs 48 wall-clock hours to Sunday 09:00; its working successor starts Monday 09:00
+    r = run([2 * 1440, D], [(0, 1, FS, 0)], start=dt.date(2024, 1, 5), elapsed=[True, False])
+    assert dates(r.es_at) == [T(2024, 1, 5, 9), T(2024, 1, 8, 9)]
+    assert dates(r.ef_at) == [T(2024, 1, 7, 9), T(2024, 1, 8, 18)]
+    assert r.project_finish_at == T(2024, 1, 8, 18)
+    # backward: it may finish as late as Monday 09:00, so 24 elapsed hours of float (its own terms)
+    assert dates(r.lf_at) == [T(2024, 1, 8, 9), T(2024, 1, 8, 18)]
+    assert dates(r.ls_at) == [T(2024, 1, 6, 9), T(2024, 1, 8, 9)]
+    assert r.total_float.tolist() == [1440, 0]
+    assert r.free_float.tolist() == [1440, 0]
+    assert r.critical.tolist() == [False, True]
+    # the same task in working days would take Friday and Monday
+    w = run([2 * D, D], [(0, 1, FS, 0)], start=dt.date(2024, 1, 5))
+    assert dates(w.ef_at) == [T(2024, 1, 8, 18), T(2024, 1, 9, 18)]
+
+
+def test_elapsed_task_after_a_working_task_starts_at_its_finish_and_crosses_a_holiday() -> None:
+    # A Monday..Tuesday (working); E 3ed from Tuesday 18:00 through the Wednesday closure to Friday 18:00;
+    # B after E: Monday 09:00 (Friday 18:00 is the end of the working day)
+    r = run(
+        [2 * D, 3 * 1440, D],
+        [(0, 1, FS, 0), (1, 2, FS, 0)],
+        start=dt.date(2024, 1, 8),
+        elapsed=[False, True, False],
+    )
+    assert dates(r.es_at) == [T(2024, 1, 8, 9), T(2024, 1, 9, 18), T(2024, 1, 15, 9)]
+    assert dates(r.ef_at) == [T(2024, 1, 9, 18), T(2024, 1, 12, 18), T(2024, 1, 15, 18)]
+    # E could end as late as Monday 09:00: 63 wall-clock hours; A then by Friday 09:00, shown Thursday 18:00:
+    # Thursday's working day only (Wednesday is closed)
+    assert dates(r.lf_at)[:2] == [T(2024, 1, 11, 18), T(2024, 1, 15, 9)]
+    assert r.total_float.tolist() == [D, 63 * 60, 0]
+    assert r.free_float.tolist() == [0, 63 * 60, 0]
+    assert r.critical.tolist() == [False, False, True]
+
+
+def test_elapsed_task_backward_pass_and_float_against_a_longer_branch() -> None:
+    # S (milestone) -> E (1ed) -> F (milestone); S -> L (5d working) -> F. E may finish as late as L does
+    # (Friday 18:00 of the first week); it starts Monday 09:00, so its float is in wall-clock minutes
+    r = run(
+        [0, 1440, 5 * D, 0],
+        [(0, 1, FS, 0), (0, 2, FS, 0), (1, 3, FS, 0), (2, 3, FS, 0)],
+        start=dt.date(2024, 1, 15),
+        elapsed=[False, True, False, False],
+    )
+    assert dates(r.es_at)[1] == T(2024, 1, 15, 9)
+    assert dates(r.ef_at)[1] == T(2024, 1, 16, 9)
+    assert dates(r.lf_at)[1] == T(2024, 1, 19, 18)
+    assert dates(r.ls_at)[1] == T(2024, 1, 18, 18)
+    assert (
+        r.total_float[1] == (dt.datetime(2024, 1, 19, 18) - dt.datetime(2024, 1, 16, 9)).total_seconds() // 60
+    )
+    assert not r.critical[1] and r.critical[2]
+
+
+def test_elapsed_task_progress_and_constraints_count_elapsed_minutes() -> None:
+    # a 4ed task 50 % done with an actual start on Friday 09:00: 2 elapsed days done, 2 left from Sunday
+    r = run(
+        [4 * 1440],
+        start=dt.date(2024, 1, 1),
+        elapsed=[True],
+        actual_start=instants(1, {0: T(2024, 1, 5, 9)}),
+        percent_complete=[50.0],
+    )
+    assert dates(r.es_at) == [T(2024, 1, 5, 9)]
+    assert dates(r.ef_at) == [T(2024, 1, 9, 9)]
+    # SNET Saturday 10:00 holds exactly (the task's own calendar works on Saturdays)
+    r = run([1440], elapsed=[True], **constrained(1, {0: (Constraint.SNET, T(2024, 1, 6, 10))}))
+    assert dates(r.es_at) == [T(2024, 1, 6, 10)]
+    assert dates(r.ef_at) == [T(2024, 1, 7, 10)]
+    # a finish deadline missed by 6 wall-clock hours is measured in elapsed minutes
+    r = run([1440], start=dt.date(2024, 1, 5), elapsed=[True], deadline=instants(1, {0: T(2024, 1, 6, 3)}))
+    assert [(v.kind, v.excess) for v in r.violations] == [("deadline", 360)]
+
+
+def test_elapsed_mask_checks_its_shape_and_an_all_false_mask_is_the_plain_path() -> None:
+    with pytest.raises(ValueError, match="elapsed"):
+        run([D, D], elapsed=[True])
+    a, b = run([D, 2 * D], [(0, 1, FS, 0)]), run([D, 2 * D], [(0, 1, FS, 0)], elapsed=[False, False])
+    assert dates(a.ef_at) == dates(b.ef_at) and a.total_float.tolist() == b.total_float.tolist()
+
+
+def test_a_percent_lag_of_an_elapsed_predecessor_is_wall_clock_time() -> None:
+    # E 2ed from Friday 09:00; B starts 50 % of E (24 h) after E starts: Saturday 09:00, so Monday 09:00
+    r = run(
+        [2 * 1440, D], [(0, 1, SS, 50, LagKind.PERCENT)], start=dt.date(2024, 1, 5), elapsed=[True, False]
+    )
+    assert dates(r.es_at) == [T(2024, 1, 5, 9), T(2024, 1, 8, 9)]
+    # as working time, 50 % of 2880 minutes would be three working days (past the Wednesday closure)
+    w = run([2 * 1440, D], [(0, 1, SS, 50, LagKind.PERCENT)], start=dt.date(2024, 1, 5))
+    assert dates(w.es_at)[1] == T(2024, 1, 11, 9)

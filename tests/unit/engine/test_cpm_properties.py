@@ -302,3 +302,60 @@ def test_mixed_calendars_and_lag_kinds_lose_no_float(net: Net, data: st.DataObje
     assert ((r.free_float >= 0) & (r.free_float <= r.total_float)).all()
     assert (r.ls_at >= r.es_at).all() and (r.lf_at >= r.ef_at).all()
     assert r.critical.any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(nets(max_n=15))
+def test_elapsed_tasks_on_a_24x7_project_match_the_fast_path(net: Net) -> None:
+    """On a round-the-clock project calendar, elapsed tasks (the cross-calendar kernels) give exactly what
+    working tasks give on the all-integer path."""
+
+    def go(**kw: object) -> Schedule:
+        return schedule(
+            np.array(net.dur, np.int64) * 1440,
+            net.src,
+            net.dst,
+            net.typ,
+            np.array(net.lag, np.int64) * 1440,
+            calendar=CAL247,
+            start=START,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    fast, slow = go(), go(elapsed=np.ones(net.n, np.bool_))
+    for name in ("es", "ef", "ls", "lf", "total_float", "free_float", "es_at", "ef_at", "ls_at", "lf_at"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+    assert fast.critical_paths == slow.critical_paths
+
+
+@settings(max_examples=100, deadline=None)
+@given(nets(max_n=15), st.data())
+def test_elapsed_tasks_run_wall_clock_time_and_links_hold(net: Net, data: st.DataObject) -> None:
+    """Mixed with working tasks: an elapsed task lasts exactly its wall-clock minutes, starts no earlier than
+    the project's first working instant, FS/SS links (lag 0) hold between real instants, and a schedule
+    without constraints has no negative float; an elapsed task's float is in wall-clock minutes."""
+    el = np.array(data.draw(st.lists(st.booleans(), min_size=net.n, max_size=net.n)), np.bool_)
+    dur = np.where(el, np.array(net.dur, np.int64) * 1440, np.array(net.dur, np.int64) * D)
+    r = schedule(
+        dur,
+        net.src,
+        net.dst,
+        net.typ,
+        np.zeros(len(net.src), np.int64),
+        calendar=CAL,
+        start=START,
+        elapsed=el,
+    )
+    first = np.datetime64(CAL.next_working_instant(START), "m")
+    for i in np.flatnonzero(el).tolist():
+        assert (r.ef_at[i] - r.es_at[i]).astype(np.int64) == dur[i]
+        assert (r.lf_at[i] - r.ef_at[i]).astype(np.int64) == r.total_float[i]
+        assert r.es_at[i] >= first
+    for a, b, t in zip(net.src, net.dst, net.typ, strict=True):
+        if t == 0:
+            assert r.es_at[b] >= r.ef_at[a]
+        elif t == 1 and dur[a]:
+            assert r.es_at[b] >= r.es_at[a]
+    assert (r.total_float >= 0).all()
+    assert ((r.free_float >= 0) & (r.free_float <= r.total_float)).all()
+    assert (r.ls_at >= r.es_at).all() and (r.lf_at >= r.ef_at).all()

@@ -332,3 +332,39 @@ def plans(draw: st.DrawFn) -> PlanSpec:
 @given(plans())
 def test_generated_round_trip(plan: PlanSpec) -> None:
     assert strip_lines(read_mspdi(write_mspdi(plan))) == strip_lines(plan)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "unit"),
+    [
+        (4, DurationUnit.ELAPSED_MINUTES),
+        (6, DurationUnit.ELAPSED_HOURS),
+        (8, DurationUnit.ELAPSED_DAYS),
+        (10, DurationUnit.ELAPSED_WEEKS),
+        (12, DurationUnit.ELAPSED_MONTHS),
+        (40, DurationUnit.ELAPSED_DAYS),  # estimated elapsed days
+    ],
+)
+def test_elapsed_durations_are_read_as_elapsed_and_written_back_in_their_format(
+    fmt: int, unit: DurationUnit
+) -> None:
+    """A task of 3 elapsed days (72 wall-clock hours) keeps being elapsed: not 72 working hours (9 days)."""
+    plan = PlanSpec("p", tasks=[TaskSpec("1", "cure", duration=3 * 1440, duration_unit=DurationUnit.DAYS)])
+    xml = write_mspdi(plan).replace(
+        b"<DurationFormat>7</DurationFormat>", f"<DurationFormat>{fmt}</DurationFormat>".encode()
+    )
+    task = read_mspdi(xml).tasks[0]
+    assert (task.duration, task.duration_unit) == (3 * 1440, unit)
+    assert unit.elapsed
+    out = write_mspdi(read_mspdi(xml))
+    assert f"<DurationFormat>{fmt if fmt < 32 else fmt - 32}</DurationFormat>".encode() in out
+    assert b"<Duration>PT72H0M0S</Duration>" in out
+    again = read_mspdi(out).tasks[0]
+    assert (again.duration, again.duration_unit) == (3 * 1440, unit)
+
+
+def test_working_duration_formats_stay_working() -> None:
+    plan = PlanSpec("p", tasks=[TaskSpec("1", "t", duration=960, duration_unit=DurationUnit.HOURS)])
+    out = write_mspdi(plan)
+    assert b"<DurationFormat>5</DurationFormat>" in out
+    assert read_mspdi(out).tasks[0].duration_unit is DurationUnit.HOURS

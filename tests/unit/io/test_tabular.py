@@ -95,7 +95,9 @@ def test_without_id_column_rows_are_numbered() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("5d", (2400, "days")), ("2.5d", (1200, "days")), ("4h", (240, "hours")), ("90m", (90, "hours")),
-     ("3", (1440, "days")), (1.5, (720, "days")), ("1w", (2400, "days"))],
+     ("3", (1440, "days")), (1.5, (720, "days")), ("1w", (2400, "days")), ("3ed", (4320, "edays")),
+     ("12eh", (720, "ehours")), ("90em", (90, "emins")), ("1ew", (10080, "eweeks")), ("1emo", (43200, "emonths")),
+     ("2.5 ED", (3600, "edays"))],
 )  # fmt: skip
 def test_parse_duration(text: object, expected: tuple[int, str]) -> None:
     assert parse_duration(text) == expected
@@ -265,6 +267,22 @@ def normal(plan: PlanSpec) -> PlanSpec:
 def test_generated_round_trip(plan: PlanSpec) -> None:
     assert normal(read_csv(write_csv(plan))) == normal(plan)
     assert normal(read_xlsx(write_xlsx(plan))) == normal(plan)
+
+
+def test_elapsed_durations_read_and_written_back() -> None:
+    plan = read_csv(
+        b"id,name,duration,optimistic,most_likely,pessimistic\n1,cure,3ed,2ed,3ed,5ed\n2,ship,48eh,,,\n"
+    )
+    cure, ship = plan.tasks
+    assert (cure.duration, cure.duration_unit, cure.optimistic, cure.pessimistic) == (
+        4320, DurationUnit.ELAPSED_DAYS, 2880, 7200,
+    )  # fmt: skip
+    assert (ship.duration, ship.duration_unit) == (2880, DurationUnit.ELAPSED_HOURS)
+    out = write_csv(plan).decode("utf-8-sig")
+    assert "3ed,2ed,3ed,5ed" in out and "48eh" in out
+    with pytest.raises(ValidationError) as bad:
+        read_csv(b"id,name,duration,optimistic,most_likely,pessimistic\n1,cure,3ed,2d,3d,5d\n")
+    assert "estimates are counted as the duration is (elapsed time)" in str(bad.value.details)
 
 
 def test_import_problems_are_counted_in_words() -> None:

@@ -367,7 +367,7 @@
         '<text x="4" y="17" clip-path="url(#g-clip-wbs)">' + esc(o.wbs_code) + "</text>" + name +
         (it.kind === "t" ? '<text x="' + (COLS[2].x + 4) + '" y="17">' + esc(o.duration) + "</text>" : "") +
         '<text x="' + (COLS[3].x + 4) + '" y="17">' + day(o.s) + '</text><text x="' + (COLS[4].x + 4) + '" y="17">' + day(o.f) + "</text>" +
-        (it.kind === "t" ? '<text x="' + (COLS[5].x + 4) + '" y="17" class="' + (o.total_float_days < 0 ? "neg" : "") + '">' + o.total_float_days + "d</text>" : "") +
+        (it.kind === "t" ? '<text x="' + (COLS[5].x + 4) + '" y="17" class="' + (o.total_float_days < 0 ? "neg" : "") + '">' + o.total_float_days + (o.float_unit || "d") + "</text>" : "") +
         "</g>";
       bars += this.barSvg(it, y);
     }
@@ -549,9 +549,13 @@
       var f0 = Date.UTC(new Date(t.f).getUTCFullYear(), new Date(t.f).getUTCMonth(), new Date(t.f).getUTCDate());
       var f1 = f0 + days * DAY;
       var delta = days > 0 ? weekdaysBetween(f0 + DAY, f1 + DAY) : -weekdaysBetween(f1 + DAY, f0 + DAY);
-      var mpd = this.data.minutes_per_day || 480;
-      var dur = Math.max(0, Math.round((t.duration_minutes / mpd + delta) * 100) / 100);
-      body.duration = dur + "d";
+      if (t.float_unit === "ed") {  /* an elapsed (24x7) duration stays elapsed: calendar days */
+        body.duration = Math.max(0, Math.round((t.duration_minutes / 1440 + days) * 100) / 100) + "ed";
+      } else {
+        var mpd = this.data.minutes_per_day || 480;
+        var dur = Math.max(0, Math.round((t.duration_minutes / mpd + delta) * 100) / 100);
+        body.duration = dur + "d";
+      }
     }
     var self = this, started = window.ganttMetrics.lastUp || performance.now();
     var m = { up: started };  /* where the drag's time goes: window.ganttMetrics.breakdowns (benchmarks/gantt.py) */
