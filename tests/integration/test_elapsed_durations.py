@@ -167,3 +167,15 @@ def test_monte_carlo_samples_elapsed_estimates_in_wall_clock_time(seed: Any) -> 
     got = {f["p"]: f["days"] for f in _run(seed, iterations=500)["result"]["finish"]}
     assert low <= got[10] <= got[90] <= high * 1.1 < 8, (low, got, high)
     assert got[90] > got[10]
+
+
+def test_baseline_duration_variance_of_an_elapsed_task_is_in_elapsed_days(
+    api: Any, seed: Any, as_: Any
+) -> None:
+    x = _setup(api, seed, as_)
+    r = api.post(f"/projects/{x['p']}/baselines", json={"number": 0, "name": "approved"}, headers=x["h"])
+    assert r.status_code in (200, 201), r.text
+    assert _patch(api, x, "E", duration="3ed").status_code == 200
+    data = api.get(f"/projects/{x['p']}/schedule", headers=x["h"], params={"baseline": 0}).json()
+    e = next(t for t in data["tasks"] if t["name"] == "E")
+    assert e["baseline"]["duration_variance_days"] == 1.0  # one elapsed day longer (not 1440/480 = 3)

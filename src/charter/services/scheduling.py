@@ -830,7 +830,10 @@ def get_schedule(
                 "start": b.start, "finish": b.finish, "duration_minutes": b.duration, "work_minutes": b.work,
                 "start_variance_days": _var(pcal, b.start, t["start"], mpd),
                 "finish_variance_days": _var(pcal, b.finish, t["finish"], mpd),
-                "duration_variance_days": round((t["duration_minutes"] - b.duration) / mpd, 2),
+                "duration_variance_days": round(  # in the duration's own days (wall-clock ones when elapsed)
+                    (t["duration_minutes"] - b.duration) / (ELAPSED_DAY if rules.is_elapsed(t["duration_unit"]) else mpd),
+                    2,
+                ),
                 "work_variance_minutes": (t["work_minutes"] or 0) - (b.work or 0),
             }  # fmt: skip
     if only is not None:  # a partial read (what an edit moved, a page of the list): no roll-ups, no links
