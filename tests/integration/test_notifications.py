@@ -18,6 +18,7 @@ from charter.notify.worker import Worker
 from charter.persistence.db import Database
 from charter.persistence.models import Notification, OutboxMessage
 from charter.services import notifications
+from charter.services import webhooks as webhook_admin
 from charter.services.context import SYSTEM, now
 
 World = Any
@@ -209,7 +210,7 @@ def receiver() -> Iterator[int]:
 
 def _hook(w: World, url: str, events: list[str] | None = None) -> dict[str, Any]:
     with w.db.uow() as s:
-        return notifications.create_webhook(s, w.actor("pm"), w.p1, url=url, events=events)
+        return webhook_admin.create_webhook(s, w.actor("pm"), w.p1, url=url, events=events)
 
 
 def _worker(db: Database, allow: frozenset[str] = frozenset()) -> Worker:

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from charter.domain.errors import PermissionDenied
 from charter.persistence.models import OutboxMessage
 from charter.services import notifications, scheduled
+from charter.services import webhooks as webhook_admin
 from charter.services.context import SYSTEM
 
 URL = "https://93.184.215.14/hook"
@@ -47,7 +48,7 @@ def _sent(seed: Any, key: str, days_ago: float, status: str = "sent") -> None:
 @pytest.fixture
 def outbox(seed: Any, frozen_clock: Any) -> Any:
     with seed.db.uow() as s:
-        hook = notifications.create_webhook(s, seed.actor("pm"), seed.p1, url=URL, events=["risk.review"])
+        hook = webhook_admin.create_webhook(s, seed.actor("pm"), seed.p1, url=URL, events=["risk.review"])
     for key in ("old", "recent", "old-failed", "old-pending"):
         counts = _notify(seed, key)
         assert counts["email"] == 1 and counts["webhook"] == 1, counts
@@ -74,7 +75,7 @@ def test_old_deliveries_lose_their_text_and_keep_kind_and_subject(seed: Any, out
     assert _notify(seed, "old") == {"inbox": 0, "email": 0, "webhook": 0}
     # and the webhook's delivery list still says what was sent
     with seed.db.uow(readonly=True) as s:
-        listed = notifications.webhook_deliveries(s, seed.actor("pm"), seed.p1, outbox["id"])
+        listed = webhook_admin.webhook_deliveries(s, seed.actor("pm"), seed.p1, outbox["id"])
     assert {(d["kind"], d["subject"]) for d in listed} >= {("risk.review", "Review old")}
     with seed.db.uow() as s:  # done once
         assert notifications.compact_outbox(s, seed.actor("admin"))["compacted"] == 0

@@ -1554,10 +1554,10 @@ def _notification_for(owner: Callable[[str], str]) -> Url:
 
 
 def _webhook_url(w: World, caller: str) -> str:
-    from charter.services import notifications
+    from charter.services import webhooks
 
     with w.db.uow() as s:
-        hook = notifications.create_webhook(s, w.actor("admin"), w.p1, url="https://93.184.215.14/hook")
+        hook = webhooks.create_webhook(s, w.actor("admin"), w.p1, url="https://93.184.215.14/hook")
     return f"/projects/{w.p1}/webhooks/{hook['id']}"
 
 

@@ -15,7 +15,8 @@ from charter.notify import email as mail
 from charter.notify import worker as worker_module
 from charter.notify.worker import Worker
 from charter.persistence.models import JournalEntry, OutboxMessage, Task, Webhook
-from charter.services import notifications, risk, tasks
+from charter.services import risk, tasks
+from charter.services import webhooks as webhook_admin
 from charter.services.context import now
 from webhelpers import csrf_of, signed_in
 
@@ -27,7 +28,7 @@ def _hook(w: World, events: list[str] | None = None, *, project: int | None = No
     who = "pm" if project is None else "outsider"
     with w.db.uow() as s:
         return int(
-            notifications.create_webhook(s, w.actor(who), project or w.p1, url=URL, events=events, **kw)["id"]
+            webhook_admin.create_webhook(s, w.actor(who), project or w.p1, url=URL, events=events, **kw)["id"]
         )
 
 
@@ -174,7 +175,7 @@ def test_a_secret_the_journal_never_records_is_never_sent(seed: World) -> None:
     hook = _hook(seed, ["change.webhook"])
     with seed.db.uow() as s:
         w = s.get(Webhook, hook)
-        answer = notifications.update_webhook(
+        answer = webhook_admin.update_webhook(
             s, seed.actor("pm"), seed.p1, hook, w.version, rotate_secret=True
         )
     created, ev = _sent(seed, hook)  # its own creation, then the rotation
@@ -188,7 +189,7 @@ def test_a_secret_the_journal_never_records_is_never_sent(seed: World) -> None:
 def test_misspelt_change_events_are_refused_naming_events_and_their_place(seed: World, api: Any) -> None:
     for bad in ("chnage.task", "change.Task", "change.", "change.task-x", "change.**"):
         with pytest.raises(ValidationError) as exc, seed.db.uow() as s:
-            notifications.create_webhook(s, seed.actor("pm"), seed.p1, url=URL, events=["risk.owner", bad])
+            webhook_admin.create_webhook(s, seed.actor("pm"), seed.p1, url=URL, events=["risk.owner", bad])
         assert exc.value.field == "events" and f"event 2: {bad!r}" in exc.value.message, bad
     base = f"/projects/{seed.p1}/webhooks"
     r = api.post(
@@ -251,7 +252,7 @@ def test_a_hook_added_mid_use_case_gets_the_changes_after_it(seed: World) -> Non
         pm = seed.actor("pm")
         a, c = s.get(Task, seed.tasks["a"]), s.get(Task, seed.tasks["c"])
         tasks.update_task(s, pm, seed.p1, a.id, a.version, name="Before the hook")  # reads: no hooks
-        hook = notifications.create_webhook(s, pm, seed.p1, url=URL, events=["change.task"])["id"]
+        hook = webhook_admin.create_webhook(s, pm, seed.p1, url=URL, events=["change.task"])["id"]
         tasks.update_task(s, pm, seed.p1, c.id, c.version, name="After the hook")
     assert [e["changes"]["name"][1] for e in _sent(seed, hook)] == ["After the hook"]
 

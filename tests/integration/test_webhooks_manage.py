@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from charter.domain.errors import NotFound, PermissionDenied, ValidationError
 from charter.persistence.models import OutboxMessage, Webhook
 from charter.services import notifications
+from charter.services import webhooks as webhook_admin
 from webhelpers import csrf_of, no_inline, signed_in
 
 World = Any
@@ -26,12 +27,12 @@ def _hooks(w: World) -> int:
 
 def _make(w: World, **kw: Any) -> dict[str, Any]:
     with w.db.uow() as s:
-        return notifications.create_webhook(s, w.actor("pm"), w.p1, url=URL, **kw)
+        return webhook_admin.create_webhook(s, w.actor("pm"), w.p1, url=URL, **kw)
 
 
 def test_a_misspelt_kind_is_refused_and_named(seed: World) -> None:
     with pytest.raises(ValidationError) as exc, seed.db.uow() as s:
-        notifications.create_webhook(
+        webhook_admin.create_webhook(
             s, seed.actor("pm"), seed.p1, url=URL, events=["task.assigned", "task.asigned"]
         )
     assert exc.value.field == "events" and "event 2: 'task.asigned'" in exc.value.message
@@ -39,7 +40,7 @@ def test_a_misspelt_kind_is_refused_and_named(seed: World) -> None:
     hook = _make(seed, events=[" risk.owner ", "risk.owner", ""])
     assert hook["events"] == ["risk.owner"]
     with pytest.raises(ValidationError), seed.db.uow() as s:
-        notifications.update_webhook(s, seed.actor("pm"), seed.p1, hook["id"], hook["version"], events=["*"])
+        webhook_admin.update_webhook(s, seed.actor("pm"), seed.p1, hook["id"], hook["version"], events=["*"])
     with seed.db.uow(readonly=True) as s:
         assert s.get(Webhook, hook["id"]).events == ["risk.owner"]
 
@@ -51,15 +52,15 @@ def test_deliveries_list_the_hooks_own_events_newest_first_and_a_ping_joins_them
     with seed.db.uow() as s:
         notifications.notify(s, recipients=[seed.users["worker"]], kind="task.assigned", subject="Task A is yours",
                              body="b", project_id=seed.p1, link=None, event_key="ev:1")  # fmt: skip
-        ping = notifications.ping_webhook(s, seed.actor("pm"), seed.p1, mine["id"])
+        ping = webhook_admin.ping_webhook(s, seed.actor("pm"), seed.p1, mine["id"])
     assert ping["kind"] == "webhook.ping" and ping["status"] == "pending"
     with seed.db.uow(readonly=True) as s:
-        rows = notifications.webhook_deliveries(s, seed.actor("pm"), seed.p1, mine["id"])
+        rows = webhook_admin.webhook_deliveries(s, seed.actor("pm"), seed.p1, mine["id"])
         assert [(r["kind"], r["subject"]) for r in rows] == [
             ("webhook.ping", "Test event from Charter"),
             ("task.assigned", "Task A is yours"),
         ]
-        assert notifications.webhook_deliveries(s, seed.actor("pm"), seed.p1, other["id"]) == []
+        assert webhook_admin.webhook_deliveries(s, seed.actor("pm"), seed.p1, other["id"]) == []
         payload = s.scalar(select(OutboxMessage.payload).where(OutboxMessage.id == ping["id"]))
     assert payload["webhook_id"] == mine["id"] and payload["event"]["project_id"] == seed.p1
 
@@ -70,15 +71,15 @@ def test_only_who_may_edit_the_project_sees_or_pings_a_hook_and_an_inactive_one_
     hook = _make(seed)
     for who in ("worker", "task_leader", "sponsor"):
         with pytest.raises(PermissionDenied), seed.db.uow(readonly=True) as s:
-            notifications.webhook_deliveries(s, seed.actor(who), seed.p1, hook["id"])
+            webhook_admin.webhook_deliveries(s, seed.actor(who), seed.p1, hook["id"])
         with pytest.raises(PermissionDenied), seed.db.uow() as s:
-            notifications.ping_webhook(s, seed.actor(who), seed.p1, hook["id"])
+            webhook_admin.ping_webhook(s, seed.actor(who), seed.p1, hook["id"])
     with pytest.raises(NotFound), seed.db.uow() as s:  # P1's hook named through P2 by P2's manager
-        notifications.ping_webhook(s, seed.actor("outsider"), seed.p2, hook["id"])
+        webhook_admin.ping_webhook(s, seed.actor("outsider"), seed.p2, hook["id"])
     with seed.db.uow() as s:
-        notifications.update_webhook(s, seed.actor("pm"), seed.p1, hook["id"], hook["version"], active=False)
+        webhook_admin.update_webhook(s, seed.actor("pm"), seed.p1, hook["id"], hook["version"], active=False)
     with pytest.raises(ValidationError) as exc, seed.db.uow() as s:
-        notifications.ping_webhook(s, seed.actor("pm"), seed.p1, hook["id"])
+        webhook_admin.ping_webhook(s, seed.actor("pm"), seed.p1, hook["id"])
     assert exc.value.field == "active"
     with seed.db.uow(readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
@@ -147,7 +148,7 @@ def test_web_change_is_versioned_and_ping_rotate_delete_work(seed: World) -> Non
         r = client.post(url + "/ping", data={"csrf_token": token})
         assert r.status_code == 422 and "inactive" in r.text
         with seed.db.uow() as s:
-            notifications.update_webhook(
+            webhook_admin.update_webhook(
                 s, seed.actor("pm"), seed.p1, hook["id"], hook["version"] + 1, active=True
             )
         r = client.post(url + "/ping", data={"csrf_token": token})

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from charter.cli.common import JsonFlag, console, fmt_time, print_result, print_rows, run_in_project
 from charter.domain import notifications as kinds
 from charter.domain.errors import NotFound, ValidationError
-from charter.services import notifications
+from charter.services import webhooks as webhook_admin
 from charter.services.context import Actor
 
 webhook_app = typer.Typer(
@@ -44,7 +44,7 @@ def _sends(h: dict[str, Any]) -> str:
 
 
 def _find(s: Session, a: Actor, pid: int, webhook_id: int) -> dict[str, Any]:
-    for h in notifications.list_webhooks(s, a, pid):
+    for h in webhook_admin.list_webhooks(s, a, pid):
         if h["id"] == webhook_id:
             return h
     raise NotFound(f"webhook {webhook_id} not found", field="webhook")
@@ -73,7 +73,7 @@ def kinds_cmd(as_json: JsonFlag = False) -> None:
 @webhook_app.command("list")
 def list_cmd(project: Project, as_json: JsonFlag = False) -> None:
     """The project's webhooks: address, kinds sent, active or not."""
-    rows = run_in_project(project, lambda s, a, pid: notifications.list_webhooks(s, a, pid))
+    rows = run_in_project(project, lambda s, a, pid: webhook_admin.list_webhooks(s, a, pid))
     print_rows(rows, ("Id", "Address", "Sends", "Active", "Version"),
                lambda h: (str(h["id"]), escape(h["url"]), _sends(h), "yes" if h["active"] else "no",
                           str(h["version"])),
@@ -92,7 +92,7 @@ def add_cmd(
 ) -> None:
     """Add a webhook. Its secret signs every delivery (X-Charter-Signature: sha256=HMAC of the body) and is
     printed once."""
-    h = run_in_project(project, lambda s, a, pid: notifications.create_webhook(
+    h = run_in_project(project, lambda s, a, pid: webhook_admin.create_webhook(
         s, a, pid, url=url, events=_events(events), active=not inactive))  # fmt: skip
     print_result(h, as_json, _secret_line(h, "added"))
 
@@ -126,7 +126,7 @@ def update_cmd(
     def go(s: Session, a: Actor, pid: int) -> dict[str, Any]:
         current = _find(s, a, pid, webhook)
         v = version if version is not None else current["version"]
-        return notifications.update_webhook(s, a, pid, webhook, v, **changes)
+        return webhook_admin.update_webhook(s, a, pid, webhook, v, **changes)
 
     h = run_in_project(project, go)
     line = (_secret_line(h, "updated") if rotate_secret else
@@ -138,7 +138,7 @@ def update_cmd(
 @webhook_app.command("remove")
 def remove_cmd(project: Project, webhook: Hook) -> None:
     """Remove a webhook; deliveries still queued for it fail."""
-    run_in_project(project, lambda s, a, pid: notifications.delete_webhook(s, a, pid, webhook))
+    run_in_project(project, lambda s, a, pid: webhook_admin.delete_webhook(s, a, pid, webhook))
     console.print(f"Webhook {webhook} removed.")
 
 
@@ -151,7 +151,7 @@ def deliveries_cmd(
 ) -> None:
     """The webhook's latest deliveries: what was sent, status, attempts and the last error."""
     rows = run_in_project(
-        project, lambda s, a, pid: notifications.webhook_deliveries(s, a, pid, webhook, limit=limit)
+        project, lambda s, a, pid: webhook_admin.webhook_deliveries(s, a, pid, webhook, limit=limit)
     )
     print_rows(rows, ("Id", "Queued", "Event", "Status", "Attempts", "Last error"),
                lambda d: (str(d["id"]), fmt_time(d["created_at"]), escape(d["kind"] or ""), d["status"],
@@ -162,5 +162,5 @@ def deliveries_cmd(
 @webhook_app.command("ping")
 def ping_cmd(project: Project, webhook: Hook, as_json: JsonFlag = False) -> None:
     """Queue a test event (kind webhook.ping) to the webhook; `charter worker` delivers it."""
-    d = run_in_project(project, lambda s, a, pid: notifications.ping_webhook(s, a, pid, webhook))
+    d = run_in_project(project, lambda s, a, pid: webhook_admin.ping_webhook(s, a, pid, webhook))
     print_result(d, as_json, f"Test event queued for webhook {webhook} (delivery {d['id']}).")

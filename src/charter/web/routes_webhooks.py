@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.domain import notifications as kinds
 from charter.domain.errors import CharterError, Conflict
-from charter.services import notifications, projects
+from charter.services import projects
+from charter.services import webhooks as webhook_admin
 from charter.web.app import render
 from charter.web.forms import DB, Checked, FormData, Session, req_int
 
@@ -33,9 +34,9 @@ def _page(
 ) -> HTMLResponse:
     with db.uow(readonly=True) as s:
         project = projects.get_project(s, info.actor, project_id)
-        hooks = notifications.list_webhooks(s, info.actor, project_id)
+        hooks = webhook_admin.list_webhooks(s, info.actor, project_id)
         for h in hooks:
-            h["deliveries"] = notifications.webhook_deliveries(s, info.actor, project_id, h["id"], limit=10)
+            h["deliveries"] = webhook_admin.webhook_deliveries(s, info.actor, project_id, h["id"], limit=10)
     return render(
         request,
         "webhooks.html",
@@ -101,7 +102,7 @@ def webhooks_page(request: Request, project_id: int, db: DB, info: Session) -> H
 def add_webhook(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
     try:
         with db.uow() as s:
-            hook = notifications.create_webhook(s, info.actor, project_id, url=form.get("url", ""),
+            hook = webhook_admin.create_webhook(s, info.actor, project_id, url=form.get("url", ""),
                                                 events=_events(form), active=form.get("active") == "on")  # fmt: skip
     except CharterError as exc:
         return _failed(request, db, info, project_id, "create", exc, form)
@@ -117,7 +118,7 @@ def change_webhook(
     name = f"edit-{webhook_id}"
     try:
         with db.uow() as s:
-            notifications.update_webhook(s, info.actor, project_id, webhook_id, req_int(form, "version"),
+            webhook_admin.update_webhook(s, info.actor, project_id, webhook_id, req_int(form, "version"),
                                          url=form.get("url", ""), events=_events(form),
                                          active=form.get("active") == "on")  # fmt: skip
     except CharterError as exc:
@@ -131,7 +132,7 @@ def rotate_secret(
 ) -> Response:
     try:
         with db.uow() as s:
-            hook = notifications.update_webhook(
+            hook = webhook_admin.update_webhook(
                 s, info.actor, project_id, webhook_id, req_int(form, "version"), rotate_secret=True
             )
     except CharterError as exc:
@@ -145,7 +146,7 @@ def ping(
 ) -> Response:
     try:
         with db.uow() as s:
-            notifications.ping_webhook(s, info.actor, project_id, webhook_id)
+            webhook_admin.ping_webhook(s, info.actor, project_id, webhook_id)
     except CharterError as exc:
         return _failed(request, db, info, project_id, f"ping-{webhook_id}", exc, form)
     return _back(project_id, webhook_id)
@@ -156,5 +157,5 @@ def remove(
     request: Request, project_id: int, webhook_id: int, form: FormData, db: DB, info: Checked
 ) -> Response:
     with db.uow() as s:
-        notifications.delete_webhook(s, info.actor, project_id, webhook_id)
+        webhook_admin.delete_webhook(s, info.actor, project_id, webhook_id)
     return _back(project_id)

@@ -9,6 +9,7 @@ from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
 from charter.api.routers._common import AmountsRoute
 from charter.services import notifications
+from charter.services import webhooks as webhook_admin
 
 router = APIRouter(responses=ERRORS, tags=["notifications"], route_class=AmountsRoute)
 
@@ -50,14 +51,14 @@ def set_preferences(body: list[S.PreferenceIn], actor: CurrentActor, db: DB) -> 
 @router.get("/projects/{project_id}/webhooks", response_model=list[S.WebhookOut])
 def list_webhooks(project_id: int, actor: CurrentActor, db: DB) -> list[dict[str, Any]]:
     with db.uow(readonly=True) as s:
-        return notifications.list_webhooks(s, actor, project_id)
+        return webhook_admin.list_webhooks(s, actor, project_id)
 
 
 @router.post("/projects/{project_id}/webhooks", response_model=S.WebhookOut, status_code=201)
 def create_webhook(project_id: int, body: S.WebhookCreate, actor: CurrentActor, db: DB) -> dict[str, Any]:
     """Deliveries are signed: `X-Charter-Signature: sha256=<HMAC-SHA256 of the body with the secret>`."""
     with db.uow() as s:
-        return notifications.create_webhook(s, actor, project_id, **body.model_dump())
+        return webhook_admin.create_webhook(s, actor, project_id, **body.model_dump())
 
 
 @router.patch("/projects/{project_id}/webhooks/{webhook_id}", response_model=S.WebhookOut)
@@ -67,13 +68,13 @@ def update_webhook(
     d = body.model_dump(exclude_unset=True)
     version = d.pop("version")
     with db.uow() as s:
-        return notifications.update_webhook(s, actor, project_id, webhook_id, version, **d)
+        return webhook_admin.update_webhook(s, actor, project_id, webhook_id, version, **d)
 
 
 @router.delete("/projects/{project_id}/webhooks/{webhook_id}", status_code=204, response_class=Response)
 def delete_webhook(project_id: int, webhook_id: int, actor: CurrentActor, db: DB) -> None:
     with db.uow() as s:
-        notifications.delete_webhook(s, actor, project_id, webhook_id)
+        webhook_admin.delete_webhook(s, actor, project_id, webhook_id)
 
 
 @router.get(
@@ -84,7 +85,7 @@ def webhook_deliveries(
 ) -> list[dict[str, Any]]:
     """The webhook's latest deliveries, newest first: status, attempts and the last error."""
     with db.uow(readonly=True) as s:
-        return notifications.webhook_deliveries(s, actor, project_id, webhook_id, limit=limit)
+        return webhook_admin.webhook_deliveries(s, actor, project_id, webhook_id, limit=limit)
 
 
 @router.post(
@@ -93,7 +94,7 @@ def webhook_deliveries(
 def ping_webhook(project_id: int, webhook_id: int, actor: CurrentActor, db: DB) -> dict[str, Any]:
     """Queue a `webhook.ping` test event to the webhook (delivered by the worker); 422 if it is inactive."""
     with db.uow() as s:
-        return notifications.ping_webhook(s, actor, project_id, webhook_id)
+        return webhook_admin.ping_webhook(s, actor, project_id, webhook_id)
 
 
 @router.post("/outbox/compact", response_model=S.OutboxCompactOut)
