@@ -12,7 +12,7 @@ from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, console, fail, fmt_time, open_db, print_json
 from charter.domain.roles import Perm
-from charter.services import interchange, projects, scheduling
+from charter.services import interchange, plan_export, projects, scheduling
 from charter.services.authz import project_for
 from charter.services.tasks import parse_when
 
@@ -209,7 +209,7 @@ def export(
             with db.uow(readonly=True) as s:
                 actor = acting(s)
                 pid = projects.find_project_id(s, actor, project)
-                data, _media, filename = interchange.export_file(s, actor, pid, fmt)
+                data, _media, filename = plan_export.export_file(s, actor, pid, fmt)
             bar.update(job, completed=1.0)
     finally:
         db.dispose()

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from charter.domain.errors import NotAuthenticated, NotFound
 from charter.persistence.models import Project, User
-from charter.services import interchange, journal
+from charter.services import journal, plan_export
 from charter.services.accounts import actor_for, secret_hash
 from charter.services.authz import require_admin, require_user, visible_project_ids
 from charter.services.context import Actor, now
@@ -161,7 +161,7 @@ def tasks_feed(s: Session, key: str) -> bytes:
     actor = resolve_feed_key(s, key)
     if actor is None:
         raise NotFound(NO_FEED)
-    return interchange.my_tasks_feed(s, actor)
+    return plan_export.my_tasks_feed(s, actor)
 
 
 def milestones_feed(s: Session, key: str, project_id: int) -> bytes:
@@ -171,7 +171,7 @@ def milestones_feed(s: Session, key: str, project_id: int) -> bytes:
     if actor is None:
         raise NotFound(NO_FEED)
     try:
-        data, _, _ = interchange.export_file(s, actor, project_id, "ics")
+        data = plan_export.milestones_ics(s, actor, project_id)
     except NotFound:
         raise NotFound(NO_FEED) from None
     return data

@@ -19,6 +19,7 @@ from charter.domain.errors import BadRequest, CharterError, Conflict, Permission
 from charter.services import (
     gantt_rows,
     interchange,
+    plan_export,
     projects,
     scheduling,
     tasks,
@@ -486,7 +487,7 @@ def export_plan(request: Request, project_id: int, db: DB, info: Session, format
     """The plan as a file to download: MS Project XML, CSV, Excel, or its milestones as iCalendar (what the
     API's export and `charter export` give)."""
     with db.uow(readonly=True) as s:
-        data, media, filename = interchange.export_file(s, info.actor, project_id, format)
+        data, media, filename = plan_export.export_file(s, info.actor, project_id, format)
     return Response(data, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
 

@@ -12,7 +12,7 @@ from charter.api.errors_doc import ERRORS
 from charter.api.routers._common import in_uow
 from charter.config import get_settings
 from charter.domain.errors import ValidationError
-from charter.services import interchange
+from charter.services import interchange, plan_export
 
 router = APIRouter(responses=ERRORS, tags=["interchange"])
 
@@ -88,7 +88,7 @@ async def import_new(
     response_class=Response,
     responses={
         200: {
-            "content": {m.split(";")[0]: {} for m, _ in interchange.EXPORTS.values()},
+            "content": {m.split(";")[0]: {} for m, _ in plan_export.EXPORTS.values()},
             "description": "the file",
         }
     },
@@ -101,7 +101,7 @@ def export(
 ) -> Response:
     """The plan as MS Project XML, CSV, Excel, or an iCalendar feed of its milestones."""
     with db.uow(readonly=True) as s:
-        data, media, filename = interchange.export_file(s, actor, project_id, format)
+        data, media, filename = plan_export.export_file(s, actor, project_id, format)
     return Response(
         data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
@@ -115,5 +115,5 @@ def export(
 def my_tasks(actor: CurrentActor, db: DB) -> Response:
     """An iCalendar feed of the tasks assigned to you, across your projects."""
     with db.uow(readonly=True) as s:
-        data = interchange.my_tasks_feed(s, actor)
+        data = plan_export.my_tasks_feed(s, actor)
     return Response(data, media_type="text/calendar; charset=utf-8")
