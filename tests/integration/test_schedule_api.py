@@ -122,6 +122,8 @@ def test_a_link_that_makes_a_cycle_is_refused_and_named(api: Any, plan: dict[str
         ({"type": "XX"}, "type"),
         ({"lag": "soon"}, "lag"),
         ({"lag": "abc%"}, "lag"),
+        ({"lag": "99999999d"}, "lag"),
+        ({"lag": "99999999999%"}, "lag"),
     ],
 )
 def test_bad_links_name_the_field(api: Any, plan: dict[str, Any], body: dict[str, Any], field: str) -> None:
@@ -138,6 +140,9 @@ def test_bad_links_name_the_field(api: Any, plan: dict[str, Any], body: dict[str
     [
         ({"duration": "-2d"}, "duration"),
         ({"duration": "two days"}, "duration"),
+        ({"duration": "99999999d"}, "duration"),  # kept and shown as 1e+08d; PostgreSQL's integer overflowed
+        ({"duration": "5001d"}, "duration"),
+        ({"optimistic": "1d", "most_likely": "2d", "pessimistic": "9999999h"}, "pessimistic"),
         ({"constraint_type": "mso"}, "constraint_date"),
         ({"optimistic": "5d", "most_likely": "3d", "pessimistic": "9d"}, "pessimistic"),
         ({"optimistic": "1d"}, "optimistic"),
@@ -154,6 +159,25 @@ def test_bad_tasks_name_the_field_and_write_nothing(
     r = api.post(f"/projects/{plan['p']}/tasks", json={"name": "Bad", **body}, headers=plan["h"])
     err(r, 422, field)
     assert (_journal(db), _tasks(db)) == before
+
+
+def test_a_duration_read_back_saves_the_same_minutes(api: Any, plan: dict[str, Any], db: Any) -> None:
+    """A client (the task page's form) sending back the duration it was shown changes nothing: "2.333d" was
+    shown as "2.33d", which saved 1118 minutes instead of 1120 with every later edit of the task."""
+    p, h = plan["p"], plan["h"]
+    b = api.get(f"/projects/{p}/tasks/{plan['B']}", headers=h).json()
+    r = api.patch(f"/projects/{p}/tasks/{plan['B']}", json={"version": b["version"], "duration": "2.333d"},
+                  headers=h)  # fmt: skip
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert b["duration_minutes"] == 1120 and b["duration"] == "2.333d"
+    r = api.patch(f"/projects/{p}/tasks/{plan['B']}",
+                  json={"version": b["version"], "duration": b["duration"], "name": "B again"}, headers=h)  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["duration_minutes"] == 1120
+    r = api.patch(f"/projects/{p}/tasks/{plan['B']}", json={"version": r.json()["version"], "duration": "3000d"},
+                  headers=h)  # fmt: skip
+    assert r.json()["duration"] == "3000d"  # never in exponent notation, which the form could not read back
 
 
 def test_stale_task_update_is_409_and_writes_nothing(api: Any, plan: dict[str, Any], db: Any) -> None:

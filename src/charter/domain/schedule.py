@@ -102,6 +102,10 @@ def parse_enum(cls: type[E], value: object, field_name: str) -> E:
         raise ValidationError(f"{value!r} is not one of: {allowed}", field=field_name) from None
 
 
+MAX_DAYS = 5000  # working days (about 20 years) a duration, estimate, work or lag may span
+MAX_MINUTES = MAX_DAYS * 1440  # the same of round-the-clock days, for minutes whose day length is unknown
+
+
 def check_task_numbers(
     *,
     duration: int | None = None,
@@ -119,6 +123,12 @@ def check_task_numbers(
         raise ValidationError(f"{pre}the duration cannot be negative", field="duration")
     if work is not None and work < 0:
         raise ValidationError(f"{pre}work cannot be negative", field="work")
+    for name, minutes in (("duration", duration), ("work", work), ("optimistic", optimistic),
+                          ("most_likely", most_likely), ("pessimistic", pessimistic)):  # fmt: skip
+        if minutes is not None and minutes > MAX_MINUTES:
+            raise ValidationError(
+                f"{pre}the {name.replace('_', ' ')} may be at most {MAX_DAYS} working days", field=name
+            )
     if percent_complete is not None and not 0 <= percent_complete <= 100:
         raise ValidationError(f"{pre}% complete must be between 0 and 100", field="percent_complete")
     if priority is not None and not 0 <= priority <= 1000:
@@ -281,7 +291,19 @@ class ImportProblem:
 
 # ---------------------------------------------------------------------------------------- durations and lags
 
-_DUR_RE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(e?)(mo|d|h|m|w|%)?\s*$", re.IGNORECASE)
+_DUR_RE = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*(e?)(mo|d|h|m|w|%)?\s*$", re.IGNORECASE)
+
+MAX_LAG_PERCENT = 10_000  # a percent lag: a hundred times the predecessor's duration
+
+
+def _within(minutes: float, minutes_per_day: int, what: str, field_name: str) -> None:
+    """Refuse a span beyond MAX_DAYS working days: the calendar covers some fifteen years, and the
+    stored minutes must fit a 32-bit integer column (a typo such as 99999999d was kept and shown as 1e+08d)."""
+    if abs(minutes) > MAX_DAYS * max(minutes_per_day, 1):
+        raise ValidationError(
+            f"{what} may be at most {MAX_DAYS} working days ({MAX_DAYS * max(minutes_per_day, 1) // 60} h)",
+            field=field_name,
+        )
 
 
 def parse_duration(
@@ -318,8 +340,13 @@ def parse_duration(
                 field=field_name,
             )
         eunit = _ELAPSED_BY_SUFFIX[unit]
+        if n * _ELAPSED_UNITS[eunit][0] > MAX_MINUTES:
+            raise ValidationError(
+                f"the {field_name.replace('_', ' ')} may be at most {MAX_DAYS} elapsed days", field=field_name
+            )
         return round(n * _ELAPSED_UNITS[eunit][0]), eunit
     factor = {"d": minutes_per_day, "h": 60, "m": 1, "w": 5 * minutes_per_day}[unit]
+    _within(n * factor, minutes_per_day, f"the {field_name.replace('_', ' ')}", field_name)
     return round(n * factor), DurationUnit.HOURS if unit in ("h", "m") else DurationUnit.DAYS
 
 
@@ -337,11 +364,15 @@ def parse_lag(value: object, minutes_per_day: int, field_name: str = "lag") -> t
     if unit == "%":
         if elapsed:
             raise ValidationError("a percentage lag cannot be elapsed", field=field_name)
+        if abs(n) > MAX_LAG_PERCENT:
+            raise ValidationError(f"a percentage lag may be at most {MAX_LAG_PERCENT}%", field=field_name)
         return round(n), LagKind.PERCENT
     if elapsed:
         factor = {"d": 1440, "h": 60, "m": 1, "w": 7 * 1440}[unit]
+        _within(n * factor, 1440, "the lag", field_name)
         return round(n * factor), LagKind.ELAPSED
     factor = {"d": minutes_per_day, "h": 60, "m": 1, "w": 5 * minutes_per_day}[unit]
+    _within(n * factor, minutes_per_day, "the lag", field_name)
     return round(n * factor), LagKind.WORKING
 
 
@@ -355,15 +386,25 @@ def elapsed_suffix(unit: DurationUnit | str) -> str:
     return _ELAPSED_UNITS[DurationUnit(unit)][1]
 
 
+def _shortest(minutes: int, per: int) -> str:
+    """``minutes / per`` with the fewest decimals (2 to 4) that read back as the same minutes, never in
+    exponent notation: "2.33d" of 1120 minutes read back as 1118, so saving a task page unchanged moved it."""
+    for places in (2, 3, 4):
+        text = f"{round(minutes / per, places):.{places}f}".rstrip("0").rstrip(".")
+        if round(float(text) * per) == minutes:
+            return text
+    return text
+
+
 def format_minutes(minutes: int, unit: DurationUnit | str, minutes_per_day: int) -> str:
     if unit in ELAPSED_UNIT_VALUES:
         per, suffix = _ELAPSED_UNITS[DurationUnit(unit)]
-        return f"{round(minutes / per, 2):g}{suffix}"
+        return f"{_shortest(minutes, per)}{suffix}"
     if unit == DurationUnit.HOURS:
-        h = minutes / 60
-        return f"{h:g}h"
-    d = minutes / minutes_per_day if minutes_per_day else 0
-    return f"{round(d, 2):g}d"
+        return f"{_shortest(minutes, 60)}h"
+    if not minutes_per_day:
+        return "0d"
+    return f"{_shortest(minutes, minutes_per_day)}d"
 
 
 def format_lag(lag: int, kind: LagKind | str, minutes_per_day: int) -> str:
@@ -371,8 +412,10 @@ def format_lag(lag: int, kind: LagKind | str, minutes_per_day: int) -> str:
         return f"{lag:+d}%"
     if kind == LagKind.ELAPSED:
         return f"{lag / 1440:+g}ed" if lag % 60 == 0 and lag % 1440 == 0 else f"{lag / 60:+g}eh"
-    d = lag / minutes_per_day if minutes_per_day else 0
-    return f"{round(d, 2):+g}d"
+    if not minutes_per_day:
+        return "+0d"
+    text = _shortest(abs(lag), minutes_per_day)
+    return f"{'-' if lag < 0 else '+'}{text}d"
 
 
 def due_flags(finish: dt.date | None, completed: bool, today: dt.date) -> tuple[bool, bool]:
