@@ -550,3 +550,36 @@ def test_task_form_takes_an_elapsed_duration_and_shows_its_floats_and_estimates_
         "2030-01-11T18:00"
     )
     assert "ed</td>" in client.get(f"/projects/{pid}/schedule").text
+
+
+def test_percent_complete_takes_a_decimal_comma_and_an_empty_field_keeps_the_progress(
+    web, db: Database
+) -> None:
+    """ "62,5" was refused although the timesheet takes "1,5" hours, and a cleared % complete was saved as 0,
+    wiping the progress (the API refuses null); now the empty field is refused beside it, input kept."""
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    b = by_name(gantt(client, pid))["Bravo"]
+    form = {
+        "csrf_token": csrf, "version": b["version"], "name": "Bravo", "duration": b["duration"],
+        "constraint_type": "asap", "status": "in_progress", "priority": "500", "percent_complete": "62,5",
+        "actual_start": "", "actual_finish": "", "description": "typed text",
+    }  # fmt: skip
+    r = client.post(f"/projects/{pid}/tasks/{t['B']}", data=form)
+    assert r.status_code == 303, r.text
+    with db.uow(readonly=True) as s:
+        saved = tasks.get_task(s, SYSTEM, pid, t["B"])
+    assert saved["percent_complete"] == 62.5
+    r = client.post(f"/projects/{pid}/tasks/{t['B']}",
+                    data={**form, "version": saved["version"], "percent_complete": " "})  # fmt: skip
+    assert r.status_code == 422 and "enter the % complete" in r.text and "typed text" in r.text
+    with db.uow(readonly=True) as s:
+        assert tasks.get_task(s, SYSTEM, pid, t["B"])["percent_complete"] == 62.5
+    row = {"csrf_token": csrf, "version": saved["version"], "name": "Bravo", "duration": b["duration"]}
+    r = client.post(f"/projects/{pid}/schedule/rows/{t['B']}", data={**row, "percent_complete": ""})
+    assert r.status_code == 422
+    r = client.post(f"/projects/{pid}/schedule/rows/{t['B']}", data={**row, "percent_complete": "70 %"})
+    assert r.status_code == 303, r.text
+    with db.uow(readonly=True) as s:
+        assert tasks.get_task(s, SYSTEM, pid, t["B"])["percent_complete"] == 70.0
