@@ -190,6 +190,11 @@ def test_hours_parsing() -> None:
         45,
         180,
     ]
+    # a clock time, as timesheets and stopwatches write it, was refused as "not a number of hours"
+    assert [timesheets.parse_hours(v) for v in ("1:30", " 0:45 ", "8:00", "10:05")] == [90, 45, 480, 605]
+    for bad in ("1:60", "1:5", ":30", "1:30:00"):
+        with pytest.raises(Exception, match="not a number of hours"):
+            timesheets.parse_hours(bad)
     assert timesheets.parse_week("2030-W02") == date(2030, 1, 7)
     with pytest.raises(Exception) as exc:
         timesheets.parse_week("2030-13")

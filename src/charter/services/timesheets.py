@@ -49,6 +49,7 @@ GRACE_DAYS = 7  # hours may be logged this many days after a task's scheduled fi
 DAY_LIMIT = 24 * 60
 DRAFT, SUBMITTED, APPROVED, REJECTED = "draft", "submitted", "approved", "rejected"
 CENT = Decimal("0.01")
+_CLOCK_RE = re.compile(r"^\s*(\d{1,2}):([0-5]\d)\s*$")
 _HOURS_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|hr|hrs|hours?|m|min|mins|minutes?)?\s*$", re.IGNORECASE)
 
 
@@ -56,13 +57,18 @@ _HOURS_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(h|hr|hrs|hours?|m|min|mins|minut
 
 
 def parse_hours(value: Any, field: str = "hours") -> int:
-    """'2h', '90m', '1.5h', '1,5' or a number of hours -> whole minutes (more than zero)."""
+    """'2h', '90m', '1.5h', '1,5', '1:30' or a number of hours -> whole minutes (more than zero)."""
     if isinstance(value, bool) or value is None:
         raise ValidationError("give the hours as e.g. 2h, 90m, 1.5h or a number of hours", field=field)
     text = f"{value}h" if isinstance(value, int | float | Decimal) else str(value).replace(",", ".")
+    clock = _CLOCK_RE.match(text)
+    if clock:  # 1:30 as timesheets and stopwatches write it
+        text = f"{int(clock.group(1)) * 60 + int(clock.group(2))}m"
     m = _HOURS_RE.match(text)
     if not m:
-        raise ValidationError(f"{value!r} is not a number of hours (use e.g. 2h, 90m or 1.5h)", field=field)
+        raise ValidationError(
+            f"{value!r} is not a number of hours (use e.g. 2h, 90m, 1.5h or 1:30)", field=field
+        )
     unit = "m" if (m.group(2) or "h").lower().startswith("m") else "h"
     minutes, _ = rules.parse_duration(f"{m.group(1)}{unit}", 480, field)
     if minutes <= 0:
