@@ -332,3 +332,34 @@ def test_renaming_a_field_renames_it_in_every_view(api: Any, seed: Any, as_: Any
     assert api.get(f"{base}/{shared['id']}", headers=as_("pm")).json()["query"] == {
         "sort": "field:Service Tier"
     }
+
+
+def test_a_view_naming_a_field_or_value_the_list_does_not_take_is_refused(
+    api: Any, seed: Any, as_: Any
+) -> None:
+    """A view filtered by a field the project does not have, by a value the field does not take, or sorted by
+    an unknown field was saved, and then opened as nothing but the task table's error; now it is refused as
+    the task list refuses it, naming the view's field, and nothing is written."""
+    _fields_on_tasks(api, seed, as_)
+    base = f"/projects/{seed.p1}/views"
+    for query, field, words in (
+        ({"fields": {"Colour": "red"}}, "query.fields", "no custom field named 'Colour'"),
+        ({"fields": {"Tier": "Bronze"}}, "query.fields", "Bronze"),
+        ({"sort": "-field:Colour"}, "query.sort", "'Colour' to sort by"),
+    ):
+        r = api.post(base, json={"name": "Bad", "query": query}, headers=as_("worker"))
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["field"] == field and words in r.json()["error"]["message"], r.text
+    good = _view(
+        api, seed, as_, "worker", name="Gold", query={"fields": {"tier": "gold"}, "sort": "field:TIER"}
+    )
+    r = api.patch(f"{base}/{good['id']}", json={"version": good["version"], "query": {"fields": {"Tier": "x"}}},
+                  headers=as_("worker"))  # fmt: skip
+    assert r.status_code == 422 and r.json()["error"]["field"] == "query.fields", r.text
+    with seed.db.uow(readonly=True) as s:
+        assert [v.name for v in s.scalars(select(SavedView))] == ["Gold"]
+    with signed_in(seed, "worker") as c:
+        csrf = csrf_of(c.get(f"/projects/{seed.p1}/schedule").text)
+        r = c.post(f"/projects/{seed.p1}/views",
+                   data={"csrf_token": csrf, "name": "Web", "cf": "Tier", "cv": "maybe"})  # fmt: skip
+        assert r.status_code == 422 and "maybe" in r.text and 'value="Web"' in r.text

@@ -151,13 +151,28 @@ def create_view(
 
 
 def _checked_query(s: Session, project_id: int, query: Any) -> dict[str, Any]:
-    """The query checked (domain.views), and its work package one of this project's."""
+    """The query checked (domain.views), its work package one of this project's, and its custom field
+    filters and sort what the task list takes: a view saved with a field the project does not have, or a
+    value the field does not take, was kept and then showed only the table's error whenever it was opened."""
+    from charter.services import custom_fields  # it follows field renames into the views: imported when used
+
     q = rules.clean_query(query)
     wp = q.get("work_package_id")
     if wp is not None:
         found = s.get(WorkPackage, wp)
         if found is None or found.project_id != project_id:
             raise ValidationError(f"this project has no work package {wp}", field="query.work_package_id")
+    try:
+        if q.get("fields"):
+            custom_fields.value_tests(s, project_id, q["fields"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field="query.fields") from None
+    sort = str(q.get("sort") or "").lstrip("-")
+    if sort.startswith(rules.FIELD_SORT):
+        try:
+            custom_fields.sort_key(s, project_id, sort[len(rules.FIELD_SORT) :])
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field="query.sort") from None
     return q
 
 
