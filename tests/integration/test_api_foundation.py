@@ -12,6 +12,7 @@ from charter.config import get_settings
 from charter.domain.roles import OBSERVER, PM, SPONSOR, TASK_WORKER, Area
 from charter.persistence.models import JournalEntry, Project, User
 from charter.services import accounts
+from webhelpers import csrf_of, signed_in
 
 PASSWORD = "correct horse battery"
 
@@ -476,3 +477,16 @@ def test_a_busy_database_on_a_web_page_is_503_with_retry_after(
         r = client.post("/login", data={"username": "x", "password": "y", "csrf_token": token})
     assert r.status_code == 503 and r.headers["Retry-After"] == "2"
     assert "Try again in a moment" in r.text and "Traceback" not in r.text
+
+
+def test_a_token_name_over_80_characters_is_refused_on_the_web_as_by_the_api(seed: Any) -> None:
+    """The API refused a token name over 80 characters (its column's size); the Account page stored it on
+    SQLite, and PostgreSQL refused the row."""
+    with signed_in(seed, "worker") as c:
+        csrf = csrf_of(c.get("/account").text)
+        r = c.post("/account/tokens", data={"csrf_token": csrf, "name": "n" * 81, "expires_in_days": "30"})
+        assert r.status_code == 422 and "the limit is 80" in r.text and 'value="' + "n" * 81 + '"' in r.text
+        r = c.post("/account/tokens", data={"csrf_token": csrf, "name": "ü" * 80, "expires_in_days": "30"})
+        assert r.status_code == 200, r.text
+    with seed.db.uow(readonly=True) as s:
+        assert [t["name"] for t in accounts.list_tokens(s, seed.actor("worker"))][-1] == "ü" * 80

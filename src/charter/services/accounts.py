@@ -402,12 +402,19 @@ def token_dict(t: ApiToken) -> dict[str, Any]:
     }
 
 
+TOKEN_NAME_MAX = 80  # api_tokens.name
+
+
 def create_token(s: Session, actor: Actor, *, name: str, expires_in_days: int | None = 90) -> dict[str, Any]:
     """Create a token for the actor. The secret is in the result once and never stored."""
     if actor.user_id is None:
         raise NotAuthenticated("log in first")
     if not name.strip():
         raise ValidationError("give the token a name", field="name")
+    if len(name.strip()) > TOKEN_NAME_MAX:  # as the API's schema: the web form stored longer names
+        raise ValidationError(
+            f"the name is {len(name.strip())} characters; the limit is {TOKEN_NAME_MAX}", field="name"
+        )
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
         raise ValidationError("expiry must be between 1 and 3650 days", field="expires_in_days")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
