@@ -583,3 +583,29 @@ def test_percent_complete_takes_a_decimal_comma_and_an_empty_field_keeps_the_pro
     assert r.status_code == 303, r.text
     with db.uow(readonly=True) as s:
         assert tasks.get_task(s, SYSTEM, pid, t["B"])["percent_complete"] == 70.0
+
+
+def test_an_id_beyond_a_database_integer_is_a_missing_page_or_a_refused_field_not_a_500(web) -> None:
+    """A task page's address or a form's id too large for the database's integer (SQLite raised OverflowError
+    on binding it, PostgreSQL a DataError) answered 500; the page is now not found and the form's field is
+    refused beside it, what was typed kept."""
+    client, ids = web
+    csrf = login(client, "pm")
+    pid, t = ids["project"], ids["tasks"]
+    huge = "99999999999999999999"
+    assert client.get(f"/projects/{pid}/tasks/{huge}").status_code == 404
+    assert client.get(f"/projects/{huge}").status_code == 404
+    a = by_name(gantt(client, pid))["Alpha"]
+    form = {
+        "csrf_token": csrf, "version": a["version"], "name": "Alpha", "duration": a["duration"],
+        "constraint_type": "asap", "status": "not_started", "priority": "500", "percent_complete": "0",
+        "work_package_id": huge, "description": "kept text",
+    }  # fmt: skip
+    r = client.post(f"/projects/{pid}/tasks/{t['A']}", data=form)
+    assert r.status_code == 422 and "below 2 147 483 648" in r.text and "kept text" in r.text
+    r = client.post(
+        f"/projects/{pid}/tasks/{t['A']}", data={**form, "work_package_id": "", "calendar_id": huge}
+    )
+    assert r.status_code == 422 and "below 2 147 483 648" in r.text
+    r = client.post(f"/projects/{pid}/views/{huge}", data={"csrf_token": csrf, "version": "1", "name": "x"})
+    assert r.status_code == 422 and "nothing was saved" in r.text

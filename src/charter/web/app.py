@@ -25,7 +25,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from charter.domain.custom_fields import value_text
 from charter.domain.errors import CharterError, NotAuthenticated
 from charter.domain.figures import counted, figure_texts
-from charter.domain.ids import MAX_ID
 from charter.domain.money import for_display, grouped, quantise
 from charter.domain.projects import CURRENCY_MINOR_UNITS
 from charter.io import markdown
@@ -233,6 +232,25 @@ def install_web(app: FastAPI, db: Database) -> None:
         message = f"{field}: {first.get('msg', 'not valid')}"
         return render(request, "error.html", {"title": "Cannot do that", "message": message}, 422)
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> HTMLResponse:
+        # an id or number beyond what a database column holds (SQLite: OverflowError on binding; PostgreSQL:
+        # DataError) is bad input, as the API answers (422): a page's address with such an id is a page that
+        # does not exist, a form's value is refused; it was a 500
+        log.warning("out-of-range value on %s: %s", request.url.path, type(exc).__name__)
+        if request.method in ("GET", "HEAD"):
+            return _not_found(request)
+        message = "A number or text in the form is too large for Charter to store; nothing was saved."
+        return render(request, "error.html", {"title": "Cannot do that", "message": message}, 422)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> HTMLResponse:
+        # a service that missed a check: the database refused the change, so nothing was written (the API: 409)
+        log.warning("integrity error reached the web pages: %s", str(exc.orig).splitlines()[0])
+        message = "The change refers to a record that does not exist or duplicates one; nothing was saved."
+        return render(request, "error.html", {"title": "Cannot do that", "message": message}, 409)
+
     @app.exception_handler(OperationalError)
     async def _busy(request: Request, exc: OperationalError) -> HTMLResponse:
         # SQLite's busy timeout ran out, a PostgreSQL deadlock or lock timeout, or no database: the
@@ -243,30 +261,10 @@ def install_web(app: FastAPI, db: Database) -> None:
         resp.headers["Retry-After"] = "2"
         return resp
 
-    @app.exception_handler(OverflowError)
-    @app.exception_handler(DataError)
-    async def _out_of_range(request: Request, exc: Exception) -> HTMLResponse:
-        # a number beyond what its column holds (SQLite: OverflowError on binding; PostgreSQL: DataError) that
-        # no form check caught is bad input, not a fault; the transaction was rolled back (as the API answers)
-        log.warning("out-of-range value on %s: %s", request.url.path, type(exc).__name__)
-        if any(
-            str(v).isascii() and str(v).isdecimal() and int(v) > MAX_ID for v in request.path_params.values()
-        ):
-            return _not_found(request)  # /projects/99999999999999999999999: a page that does not exist
-        message = "A number in the form is out of range; nothing was saved. Go back and correct it."
-        return render(request, "error.html", {"title": "Cannot do that", "message": message}, 422)
-
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> HTMLResponse:
         message = "The record was changed by someone else at the same time; nothing was saved. Reload and try again."
         return render(request, "error.html", {"title": "Changed meanwhile", "message": message}, 409)
-
-    @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> HTMLResponse:
-        # a service that missed a check: the database refused the change, so nothing was written
-        log.warning("integrity error on %s: %s", request.url.path, str(exc.orig).splitlines()[0])
-        message = "The change refers to a record that does not exist or duplicates one that does; nothing was saved."
-        return render(request, "error.html", {"title": "Cannot do that", "message": message}, 409)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> HTMLResponse:

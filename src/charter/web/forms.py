@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from charter.domain.errors import NotFound, PermissionDenied, ValidationError
-from charter.domain.ids import MAX_ID
 from charter.persistence.db import Database
 from charter.services.accounts import SessionInfo
 from charter.services.context import Actor
@@ -88,6 +87,7 @@ def actor(info: SessionInfo) -> Actor:
 
 
 _WHOLE = re.compile(r"[+-]?[0-9]+")
+INT_LIMIT = 2**31  # the database's integer columns hold -2**31 .. 2**31 - 1 (PostgreSQL's integer)
 
 
 def opt_int(form: dict[str, str], key: str) -> int | None:
@@ -100,15 +100,17 @@ def opt_int(form: dict[str, str], key: str) -> int | None:
     if not _WHOLE.fullmatch(v):
         raise ValidationError("must be a whole number", field=key)
     n = int(v)
-    if abs(n) > MAX_ID:
-        raise ValidationError("is too large", field=key)
+    if not -INT_LIMIT <= n < INT_LIMIT:  # beyond a database integer: it was a 500 when bound to a query
+        raise ValidationError(f"must be a whole number below {INT_LIMIT:,}".replace(",", " "), field=key)
     return n
 
 
 def ids(values: list[Any]) -> list[int]:
     """The ids among a multi-valued field's values (ticked boxes): ASCII digits only ("²" passes isdigit but
     not int); anything else is not an id and is left out."""
-    return [int(v) for v in values if isinstance(v, str) and v.isascii() and v.isdigit()]
+    return [
+        int(v) for v in values if isinstance(v, str) and v.isascii() and v.isdigit() and int(v) < INT_LIMIT
+    ]
 
 
 def req_int(form: dict[str, str], key: str) -> int:
