@@ -171,3 +171,34 @@ def test_pages_need_a_login(web: Any) -> None:
     for path in ("/me/work", "/me/approvals"):
         r = client.get(path)
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_hours_typed_then_submitted_are_saved_and_the_page_says_what_went(web: Any) -> None:
+    """*Submit week* was a form of its own: hours typed in the grid and then submitted were lost, and the
+    page said nothing of what was submitted or of a rejected entry left behind. Now the grid's button saves
+    and submits in one go (nothing at all if a cell is refused) and the page says how many went."""
+    client, seed = web
+    token = login(client, "worker", landing="/me/work")
+    a = seed.tasks["a"]
+    form = {
+        "csrf_token": token,
+        "week": "2030-W02",
+        cell(a, "2030-01-07"): "2",
+        cell(a, "2030-01-08"): "lots",
+    }
+    r = client.post("/me/work/submit", data=form)
+    assert r.status_code == 422 and "Task A on 2030-01-08" in r.text and 'value="2"' in r.text
+    assert entries(seed) == []
+    r = client.post("/me/work/submit", data={**form, cell(a, "2030-01-08"): "1:30"})
+    assert r.status_code == 303 and r.headers["location"] == "/me/work?week=2030-W02&submitted=2"
+    assert [(e.minutes, e.status) for e in entries(seed)] == [(120, "submitted"), (90, "submitted")]
+    page = client.get(r.headers["location"]).text
+    assert "Submitted 2 entries of week 2030-W02 for approval." in page
+    first = entries(seed)[0]
+    with seed.db.uow() as s:
+        timesheets.reject_entry(s, seed.actor("pm"), first.id, "wrong task")
+    r = client.post("/me/work/submit", data={"csrf_token": token, "week": "2030-W02"})
+    page = client.get(r.headers["location"]).text
+    assert "Nothing was submitted: week 2030-W02 has no draft hours." in page
+    assert "1 rejected entry waits for a change" in page
+    assert 'formaction="/me/work/submit"' in page

@@ -45,6 +45,7 @@ def _work_page(
     error: dict[str, Any] | None = None,
     values: dict[str, str] | None = None,
     status: int = 200,
+    submitted: int | None = None,
 ) -> HTMLResponse:
     actor = info.actor
     try:
@@ -76,13 +77,23 @@ def _work_page(
         "error": error,
         "values": values or {},
         "today": today,
+        "submitted": submitted,
+        "rejected": sum(1 for r in grid["rows"] for e in r["entries"].values() if e["status"] == "rejected"),
     }
     return render(request, "my_work.html", ctx, status)
 
 
 @router.get("/me/work", response_class=HTMLResponse)
-def my_work(request: Request, db: DB, info: Session, week: str | None = None) -> HTMLResponse:
-    return _work_page(request, db, info, week)
+def my_work(
+    request: Request, db: DB, info: Session, week: str | None = None, submitted: int | None = None
+) -> HTMLResponse:
+    return _work_page(
+        request,
+        db,
+        info,
+        week,
+        submitted=submitted if submitted is not None and submitted >= 0 else None,
+    )
 
 
 def _save_cell(s: Any, actor: Any, row: dict[str, Any], day: str, text: str, form: dict[str, str]) -> None:
@@ -107,39 +118,59 @@ def _save_cell(s: Any, actor: Any, row: dict[str, Any], day: str, text: str, for
         timesheets.update_entry(s, actor, row["project_id"], e["id"], version, hours=text)
 
 
+def _save_grid(s: Any, actor: Any, form: dict[str, str], where: list[str]) -> str:
+    """Log, change or clear the grid's cells in the caller's transaction; `where` follows the cell being
+    saved ([name, "task on day"]) so that a refusal names it. Returns the week's label."""
+    grid = timesheets.my_week(s, actor, form.get("week"))
+    for row in grid["rows"]:
+        for d in grid["days"]:
+            key = cell_name(row["task_id"], d)
+            if key not in form:
+                continue
+            where[:] = [key, f"{row['task_name']} on {d.isoformat()}"]
+            _save_cell(s, actor, row, d.isoformat(), form[key].strip(), form)
+    where[:] = []
+    return str(grid["week"])
+
+
+def _grid_refused(request: Request, db: DB, info: Any, form: dict[str, str], exc: CharterError,
+                  where: list[str]) -> HTMLResponse:  # fmt: skip
+    key, place = where or ["", ""]
+    error = {"form": "week", "message": f"{place}: {exc.message}" if place else exc.message, "field": key}
+    return _work_page(request, db, info, form.get("week"), error=error, values=form, status=exc.http_status)
+
+
 @router.post("/me/work/timesheet", response_class=HTMLResponse)
 def save_week(request: Request, form: FormData, db: DB, info: Checked) -> Response:
     """Save the whole grid in one transaction: new cells are logged, changed ones updated, cleared ones
     deleted. Any refusal saves nothing and names the task and day."""
-    week = form.get("week")
-    current: tuple[str, str] = ("", "")
+    where: list[str] = []
     try:
         with db.uow() as s:
-            grid = timesheets.my_week(s, info.actor, week)
-            for row in grid["rows"]:
-                for d in grid["days"]:
-                    key = cell_name(row["task_id"], d)
-                    if key not in form:
-                        continue
-                    current = (key, f"{row['task_name']} on {d.isoformat()}")
-                    _save_cell(s, info.actor, row, d.isoformat(), form[key].strip(), form)
+            week = _save_grid(s, info.actor, form, where)
     except CharterError as exc:
-        key, where = current
-        error = {"form": "week", "message": f"{where}: {exc.message}" if where else exc.message, "field": key}
-        return _work_page(request, db, info, week, error=error, values=form, status=exc.http_status)
-    return RedirectResponse("/me/work?" + urlencode({"week": grid["week"]}), status_code=303)
+        return _grid_refused(request, db, info, form, exc, where)
+    return RedirectResponse("/me/work?" + urlencode({"week": week}), status_code=303)
 
 
 @router.post("/me/work/submit", response_class=HTMLResponse)
 def submit_week(request: Request, form: FormData, db: DB, info: Checked) -> Response:
+    """Save the grid's cells, when the form carries them, and submit the week's drafts, in one transaction:
+    hours typed and then *Submit week* pressed were lost, the grid being another form. The page then says
+    how many entries went for approval and how many rejected ones wait for a change."""
     week = form.get("week")
+    where: list[str] = []
     try:
         with db.uow() as s:
+            _save_grid(s, info.actor, form, where)
             result = timesheets.submit_week(s, info.actor, week)
     except CharterError as exc:
+        if where:
+            return _grid_refused(request, db, info, form, exc, where)
         error = {"form": "submit", "message": exc.message, "field": exc.field}
-        return _work_page(request, db, info, week, error=error, status=exc.http_status)
-    return RedirectResponse("/me/work?" + urlencode({"week": result["week"]}), status_code=303)
+        return _work_page(request, db, info, week, error=error, values=form, status=exc.http_status)
+    query = {"week": result["week"], "submitted": str(result["submitted"])}
+    return RedirectResponse("/me/work?" + urlencode(query), status_code=303)
 
 
 # --------------------------------------------------------------------------------------------- approvals
