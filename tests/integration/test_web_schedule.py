@@ -609,3 +609,25 @@ def test_an_id_beyond_a_database_integer_is_a_missing_page_or_a_refused_field_no
     assert r.status_code == 422 and "below 2 147 483 648" in r.text
     r = client.post(f"/projects/{pid}/views/{huge}", data={"csrf_token": csrf, "version": "1", "name": "x"})
     assert r.status_code == 422 and "nothing was saved" in r.text
+
+
+def test_a_refused_edit_of_a_task_one_may_no_longer_edit_says_why(web, db: Database) -> None:
+    """A Task Leader's edit of a task that moved to another package since the page was loaded (a stale tab)
+    was answered 403 with the task page and no word: the error belonged to a form the page no longer showed.
+    It is now said above the page's editing area, and nothing is saved."""
+    client, ids = web
+    csrf = login(client, "tla")
+    pid, t = ids["project"], ids["tasks"]
+    c = by_name(gantt(client, pid))["Charlie"]
+    with db.uow() as s:  # the PM moves Charlie into WP-B meanwhile
+        moved = tasks.update_task(s, SYSTEM, pid, t["C"], c["version"], work_package_id=ids["wpb"])
+    form = {"csrf_token": csrf, "version": moved["version"], "percent_complete": "50", "status": "in_progress",
+            "actual_start": "", "actual_finish": ""}  # fmt: skip
+    r = client.post(f"/projects/{pid}/tasks/{t['C']}", data=form)
+    assert r.status_code == 403
+    assert 'id="refused">Not saved: your roles do not allow' in r.text
+    full = {**form, "name": "Charlie", "duration": "1d", "constraint_type": "asap", "priority": "500"}
+    r = client.post(f"/projects/{pid}/tasks/{t['C']}", data=full)
+    assert r.status_code == 403 and 'id="refused"' in r.text
+    with db.uow(readonly=True) as s:
+        assert tasks.get_task(s, SYSTEM, pid, t["C"])["percent_complete"] == 0
