@@ -490,3 +490,27 @@ def test_a_token_name_over_80_characters_is_refused_on_the_web_as_by_the_api(see
         assert r.status_code == 200, r.text
     with seed.db.uow(readonly=True) as s:
         assert [t["name"] for t in accounts.list_tokens(s, seed.actor("worker"))][-1] == "ü" * 80
+
+
+def test_a_nul_character_is_refused_by_the_api_and_dropped_from_web_forms(
+    api: Any, seed: Any, as_: Any
+) -> None:
+    """A task named "a\\x00b" was stored on SQLite and refused by PostgreSQL's text as "a number in the request
+    is out of range" (and was a 500 on the web pages): the API refuses it naming the field, the web forms drop
+    it (a browser never means one)."""
+    before = journal_count(seed.db)
+    url = f"/projects/{seed.p1}/tasks"
+    for body, field in (
+        ({"name": "a\x00b"}, "name"),
+        ({"name": "ok", "description": "x\x00"}, "description"),
+        ({"name": "ok", "custom_fields": {"Tier\x00": "Gold"}}, "custom_fields"),
+    ):
+        assert_error(api.post(url, json=body, headers=as_("pm")), 422, "invalid", field)
+    assert journal_count(seed.db) == before
+    with signed_in(seed, "pm") as c:
+        page = c.get(f"/projects/{seed.p1}/schedule").text
+        r = c.post(f"/projects/{seed.p1}/tasks",
+                   data={"csrf_token": csrf_of(page), "name": "Nul\x00led", "duration": "1d"})  # fmt: skip
+        assert r.status_code == 303, r.text
+    listed = api.get(url, headers=as_("pm"), params={"q": "Nulled"}).json()
+    assert [t["name"] for t in listed] == ["Nulled"]

@@ -27,8 +27,27 @@ WallClock = Annotated[
 ]
 
 
+def _has_nul(v: Any) -> bool:
+    if isinstance(v, str):
+        return "\x00" in v
+    if isinstance(v, dict):
+        return any(_has_nul(k) or _has_nul(x) for k, x in v.items())
+    if isinstance(v, list | tuple | set | frozenset):
+        return any(_has_nul(x) for x in v)
+    return False
+
+
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=20000)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, v: Any) -> Any:
+        # PostgreSQL's text cannot hold NUL: the insert failed as "a number in the request is out of range"
+        # (SQLite stored it); a NUL is never meant in a name or a text
+        if _has_nul(v):
+            raise ValueError("must not contain NUL (\\x00) characters")
+        return v
 
 
 class Patch(In):
@@ -547,8 +566,7 @@ class ViewOut(Out):
     version: int
 
 
-class TaskFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=20000)
+class TaskFields(In):
     description: str | None = None
     work_package_id: int | None = None
     milestone: bool | None = None

@@ -19,12 +19,13 @@ async def _form(request: Request) -> dict[str, str]:
     if request.method != "POST":
         return {}
     form = await request.form()
-    out = {k: v for k, v in form.items() if isinstance(v, str)}
+    # a NUL is never meant in a form (PostgreSQL's text cannot hold one: the save failed): dropped
+    out = {k: v.replace("\x00", "") for k, v in form.items() if isinstance(v, str)}
     # a custom field's multi choice sends one "cf:NAME" per option, the task table's filters a "cf" and a "cv"
     # per custom field: one per line
     for k in out:
         if k.startswith("cf:") or k in ("cf", "cv"):
-            out[k] = "\n".join(v for v in form.getlist(k) if isinstance(v, str))
+            out[k] = "\n".join(v.replace("\x00", "") for v in form.getlist(k) if isinstance(v, str))
     return out
 
 
