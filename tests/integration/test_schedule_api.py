@@ -148,6 +148,9 @@ def test_bad_links_name_the_field(api: Any, plan: dict[str, Any], body: dict[str
         ({"optimistic": "1d"}, "optimistic"),
         ({"percent_complete": 120}, "percent_complete"),
         ({"constraint_date": "2031-13-01"}, "constraint_date"),
+        ({"actual_start": "1900-01-01T09:00:00"}, "actual_start"),  # outside the calendar: no field was named
+        ({"deadline": "2199-01-01T09:00:00"}, "deadline"),
+        ({"constraint_type": "snet", "constraint_date": "2199-01-01T09:00:00"}, "constraint_date"),
         ({"id": 5}, "id"),
         ({"version": 3}, "version"),
     ],

@@ -124,6 +124,16 @@ def _normalise(s: Session, project_id: int, values: dict[str, Any], where: str) 
         "custom_fields" in out
     ):  # {name: value} → {field id: stored value}, merged into the task's by the caller
         out["custom_fields"] = custom_fields.parse_task_values(s, project_id, out["custom_fields"])
+    dated = [k for k in ("actual_start", "actual_finish", "constraint_date", "deadline")
+             if isinstance(out.get(k), dt.datetime)]  # fmt: skip
+    project = s.get(Project, project_id) if dated else None
+    if project is not None:  # named here, beside its field; the engine's refusal named no field
+        first, last = calendar_range(project)
+        for k in dated:
+            if not first <= out[k].date() <= last:
+                raise ValidationError(
+                    f"{out[k]:%Y-%m-%d} is outside the project calendar's range ({first} .. {last})", field=k
+                )
     for k in ("name",):
         if k in out and not (out[k] or "").strip():
             raise ValidationError(
