@@ -107,6 +107,7 @@ def test_grid_error_names_task_and_day_keeps_input_and_saves_nothing(web: Any) -
     r = client.post("/me/work/timesheet", data=form)
     assert r.status_code == 422
     assert "Task A on 2030-01-10" in r.text and "lots" in r.text
+    assert f"(H-{a}-2030-01-10)" not in r.text  # the cell's form name said nothing the message did not
     assert 'value="4"' in r.text  # the other cell's input is kept
     assert re.search(rf'name="{cell(a, "2030-01-10")}"[^>]*value="lots"[^>]*aria-invalid="true"', r.text)
     assert entries(seed) == []

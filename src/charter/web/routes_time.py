@@ -136,7 +136,12 @@ def _save_grid(s: Any, actor: Any, form: dict[str, str], where: list[str]) -> st
 def _grid_refused(request: Request, db: DB, info: Any, form: dict[str, str], exc: CharterError,
                   where: list[str]) -> HTMLResponse:  # fmt: skip
     key, place = where or ["", ""]
-    error = {"form": "week", "message": f"{place}: {exc.message}" if place else exc.message, "field": key}
+    error = {
+        "form": "week",
+        "message": f"{place}: {exc.message}" if place else exc.message,
+        "field": key,
+        "named": bool(place),
+    }  # the message names the task and day: no "(H-5-2026-11-25)" after it
     return _work_page(request, db, info, form.get("week"), error=error, values=form, status=exc.http_status)
 
 
