@@ -80,6 +80,8 @@ def parse_amount(
         raise ValidationError("an amount must be a finite number", field=field)
     if d < 0 and not allow_negative:
         raise ValidationError(f"{field} cannot be negative", field=field)
+    if d.adjusted() >= 15:  # before quantising or abs(): 1e30 has more digits than the context holds
+        raise ValidationError("the amount is too large", field=field)
     q = quantum(currency)
     if d != d.quantize(q, rounding=ROUNDING):
         places = minor_units(currency)
@@ -87,8 +89,6 @@ def parse_amount(
             f"{currency} amounts have {places} decimal place{'s' if places != 1 else ''}; {value} has more",
             field=field,
         )
-    if abs(d) >= Decimal(10) ** 15:
-        raise ValidationError("the amount is too large", field=field)
     return d.quantize(q)
 
 

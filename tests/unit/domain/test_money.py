@@ -38,6 +38,14 @@ def test_negative_and_garbage_amounts_name_the_field() -> None:
     assert parse_amount(0.1, "USD") == Decimal("0.10")  # a float is read from its shortest text
 
 
+@pytest.mark.parametrize("text", ["1e400", "1E+30", "-1e30", "1" * 40, "1e999999999"])
+def test_amounts_too_large_to_quantise_are_refused_naming_the_field(text: str) -> None:
+    """Typed in an amount field they were an internal error (decimal.InvalidOperation while quantising)."""
+    with pytest.raises(ValidationError) as e:
+        parse_amount(text, "EUR", "amount", allow_negative=True)
+    assert e.value.field == "amount" and "too large" in e.value.message
+
+
 def test_sums_are_exact() -> None:
     assert total([Money.of("0.10", "USD")] * 10, "USD") == Money.of("1.00", "USD")
     assert total([Money.of("0.001", "KWD")] * 1000, "KWD").amount == Decimal("1.000")
