@@ -213,3 +213,42 @@ def test_preview_lists_the_open_risks_the_change_touches(seed: Any) -> None:
     )
     assert refs[on_wp["ref"]]["why"] == "its work package changes"  # Extra testing lands in it
     assert on_c["ref"] not in refs and closed["ref"] not in refs
+
+
+@pytest.mark.parametrize(
+    ("op", "named"),
+    [
+        ({"op": "task_duration", "task_id": "x", "duration": "3d"}, "task_id"),
+        ({"op": "remove_link", "link_id": None}, "link_id"),
+        ({"op": "budget_line", "budget_line_id": 1.5, "amount": "10"}, "budget_line_id"),
+        ({"op": "add_task", "name": "New", "predecessors": "12"}, "predecessors"),
+        ({"op": "add_link", "pred_id": [1], "succ_id": 2}, "pred_id"),
+    ],
+)
+def test_a_change_naming_a_record_by_anything_but_an_id_is_refused_when_raised(
+    seed: Any, api: Any, as_: Any, op: dict[str, Any], named: str
+) -> None:
+    """A change naming its task as "x" was accepted and made the preview and the approval an internal error
+    (int("x")); a predecessors text "12" was read as the tasks 1 and 2. Refused at once, naming the key; an id
+    sent as text ("17") is read as the number."""
+    url = f"/projects/{seed.p1}/change-requests"
+    r = api.post(url, headers=as_("stakeholder"), json={"title": "Odd", "changes": [op]})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"] == "changes" and named in r.json()["error"]["message"]
+    ok = {"op": "task_duration", "task_id": str(seed.tasks["a"]), "duration": "3d"}
+    r = api.post(url, headers=as_("stakeholder"), json={"title": "Fine", "changes": [ok]})
+    assert r.status_code == 201 and r.json()["changes"][0]["task_id"] == seed.tasks["a"]
+
+
+def test_a_stored_change_with_a_bad_id_is_refused_on_preview_not_an_error(
+    seed: Any, api: Any, as_: Any
+) -> None:
+    """Requests stored before ids were checked: the preview says which change is wrong (422), no 500."""
+    from charter.persistence.models import ChangeRequest
+
+    cr = _cr(seed)
+    with seed.db.uow() as s:
+        row = s.get(ChangeRequest, cr["id"])
+        row.changes = [{"op": "task_duration", "task_id": "x", "duration": "3d"}]
+    r = api.post(f"/projects/{seed.p1}/change-requests/{cr['id']}/preview", json={}, headers=as_("pm"))
+    assert r.status_code == 422 and "task_id" in r.json()["error"]["message"]

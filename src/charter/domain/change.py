@@ -61,8 +61,31 @@ def check_ops(ops: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 )
         if op == "add_task" and not str(raw["name"]).strip():
             raise ValidationError(f"change {n}: the new task needs a name", field="changes")
-        out.append(dict(raw))
+        clean = dict(raw)
+        for key in ID_KEYS & keys:
+            if key == "work_package_id" and raw[key] is None:
+                continue
+            clean[key] = _id(raw[key], f"change {n} ({op}): {key}")
+        if "predecessors" in keys and raw["predecessors"] is not None:
+            if not isinstance(raw["predecessors"], list | tuple):
+                raise ValidationError(
+                    f"change {n} ({op}): predecessors is a list of task ids", field="changes"
+                )
+            clean["predecessors"] = [_id(v, f"change {n} ({op}): predecessors") for v in raw["predecessors"]]
+        out.append(clean)
     return out
+
+
+# The keys of a change that name a record: whole numbers (an id typed as text, "17", is read as one).
+ID_KEYS = frozenset({"task_id", "pred_id", "succ_id", "link_id", "budget_line_id", "work_package_id"})
+
+
+def _id(value: Any, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    raise ValidationError(f"{what} must be an id (a whole number), not {value!r}", field="changes")
 
 
 def tally(votes: Mapping[int, Vote], approvers: Sequence[int], quorum: int) -> ChangeStatus:

@@ -291,6 +291,7 @@ def _authority(actor: Actor) -> Actor:
 
 
 def _apply(s: Session, actor: Actor, project_id: int, ops: list[dict[str, Any]]) -> None:
+    ops = rules.check_ops(ops)  # again: a request stored before a rule was added is refused, not an error
     for n, op in enumerate(ops, 1):
         try:
             _apply_one(s, actor, project_id, op)
