@@ -76,6 +76,21 @@ class Routing:
     over_budget: bool
 
 
+# The longest texts the tables keep (the API's schemas say the same): a longer one is refused, never cut.
+TITLE_MAX = 200  # a request's or a contract's title, a vendor's name
+INVOICE_NUMBER_MAX = 60
+
+
+def text(value: str | None, limit: int, field: str, what: str) -> str:
+    """A required text of 1 to `limit` characters (after trimming), else a ValidationError naming `field`."""
+    t = (value or "").strip()
+    if not t:
+        raise ValidationError(f"{what} is needed", field=field)
+    if len(t) > limit:
+        raise ValidationError(f"{what} has {len(t)} characters; at most {limit}", field=field)
+    return t
+
+
 def check_rules(rules: Sequence[Rule]) -> None:
     last: Decimal | None = None
     for i, r in enumerate(rules):

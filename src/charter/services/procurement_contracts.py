@@ -57,10 +57,9 @@ def create_contract(
     if order_id is not None and _order(s, project_id, order_id).vendor_id != vendor_id:
         raise ValidationError("the order is with another vendor", field="order_id")
     kind = _contract_kind(kind)
-    if not title.strip():
-        raise ValidationError("the contract needs a title", field="title")
+    title = rules.text(title, rules.TITLE_MAX, "title", "the contract's title")
     rules.check_contract_dates(start, end, renewal_date, notice_date)
-    c = Contract(project_id=project_id, vendor_id=vendor_id, order_id=order_id, title=title.strip(), kind=kind,
+    c = Contract(project_id=project_id, vendor_id=vendor_id, order_id=order_id, title=title, kind=kind,
                  value=parse_amount(value, p.currency, "value"), start=start, end=end, renewal_date=renewal_date,
                  notice_date=notice_date, notes=notes, created_at=now())  # fmt: skip
     s.add(c)
@@ -97,9 +96,7 @@ def update_contract(
     if "kind" in changes:
         changes["kind"] = _contract_kind(changes["kind"])
     if "title" in changes:
-        if not (changes["title"] or "").strip():
-            raise ValidationError("the contract needs a title", field="title")
-        changes["title"] = changes["title"].strip()
+        changes["title"] = rules.text(changes["title"], rules.TITLE_MAX, "title", "the contract's title")
     if "value" in changes:
         changes["value"] = parse_amount(changes["value"], p.currency, "value")
     if (

@@ -148,8 +148,7 @@ def create_request(
     p = project_for(s, actor, project_id, Perm.PROCUREMENT_REQUEST, target_of(s, line.work_package_id))
     if vendor_id is not None:
         _vendor(s, vendor_id)
-    if not title.strip():
-        raise ValidationError("the request needs a title", field="title")
+    title = rules.text(title, rules.TITLE_MAX, "title", "the request's title")
     value = parse_amount(amount, p.currency, "amount")
     if value <= 0:
         raise ValidationError("amount must be more than zero", field="amount")
@@ -158,7 +157,7 @@ def create_request(
     held = {k for k in rules.APPROVER_ROLES if holds_role(s, actor, project_id, k)}
     routing = rules.escalate(routing, held)
     r = PurchaseRequest(
-        project_id=project_id, budget_line_id=line.id, vendor_id=vendor_id, title=title.strip(),
+        project_id=project_id, budget_line_id=line.id, vendor_id=vendor_id, title=title,
         description=description, amount=value, status=rules.RequestStatus.SUBMITTED.value,
         approver_role=routing.role_key, rule=routing.rule, over_budget=routing.over_budget,
         requested_by=actor.user_id, requested_at=now(),
@@ -460,12 +459,11 @@ def add_invoice(
     o = _order(s, project_id, order_id)
     if o.status == rules.OrderStatus.CANCELLED:
         raise Conflict("the order is cancelled", field="order_id")
-    if not number.strip():
-        raise ValidationError("the vendor's invoice number is needed", field="number")
+    number = rules.text(number, rules.INVOICE_NUMBER_MAX, "number", "the vendor's invoice number")
     value = parse_amount(amount, p.currency, "amount")
     if value <= 0:
         raise ValidationError("amount must be more than zero", field="amount")
-    inv = Invoice(project_id=project_id, order_id=o.id, number=number.strip(), day=day, amount=value,
+    inv = Invoice(project_id=project_id, order_id=o.id, number=number, day=day, amount=value,
                   status=rules.InvoiceStatus.HELD.value, hold_reasons=[], created_by=actor.user_id,
                   created_at=now())  # fmt: skip
     s.add(inv)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from charter.domain import procurement as rules
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.roles import PROJECT_TARGET, Perm, permits
 from charter.persistence.models import Vendor
@@ -46,8 +47,8 @@ def _may_manage_vendors(s: Session, actor: Actor) -> None:
 
 
 def _check_vendor(values: dict[str, Any]) -> None:
-    if "name" in values and not (values["name"] or "").strip():
-        raise ValidationError("the vendor needs a name", field="name")
+    if "name" in values:
+        values["name"] = rules.text(values["name"], rules.TITLE_MAX, "name", "the vendor's name")
     r = values.get("rating")
     if r is not None and not (isinstance(r, int) and 1 <= r <= 5):
         raise ValidationError("a rating is 1 to 5", field="rating")

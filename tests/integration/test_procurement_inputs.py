@@ -1,0 +1,50 @@
+"""What people type into procurement, whichever way they come (page, CLI or service): texts longer than their
+column are refused naming the field (PostgreSQL answered them with an internal error, SQLite kept them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from charter.domain.errors import ValidationError
+from charter.services import budget, procurement
+
+
+@pytest.fixture
+def order(seed: Any) -> dict[str, Any]:
+    """An order of 1 000 on a P1 line, half received."""
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        line = budget.create_line(
+            s, pm, seed.p1, category="hardware", name="Servers", amount="10000", work_package_id=seed.wp_a
+        )
+        v = procurement.create_vendor(s, pm, name="Acme")
+        r = procurement.create_request(s, seed.actor("task_leader"), seed.p1, budget_line_id=line["id"],
+                                       title="Disks", amount="1000", vendor_id=v["id"])  # fmt: skip
+        procurement.decide_request(s, seed.actor("sponsor"), seed.p1, r["id"], approve=True)
+        o = procurement.create_order(s, pm, seed.p1, request_id=r["id"], lines=[{"unit_price": "1000"}])
+        procurement.add_receipt(s, pm, seed.p1, o["id"], day=dt.date(2030, 1, 8), amount="500")
+    return {"line": line["id"], "vendor": v["id"], "order": o["id"]}
+
+
+def test_texts_longer_than_their_column_are_refused_naming_the_field(
+    seed: Any, order: dict[str, Any]
+) -> None:
+    pm = seed.actor("pm")
+    cases = [
+        ("title", lambda s: procurement.create_request(s, pm, seed.p1, budget_line_id=order["line"],
+                                                        title="T" * 201, amount="10")),
+        ("number", lambda s: procurement.add_invoice(s, pm, seed.p1, order_id=order["order"], number="N" * 61,
+                                                     day=dt.date(2030, 1, 9), amount="10")),
+        ("name", lambda s: procurement.create_vendor(s, pm, name="V" * 201)),
+        ("title", lambda s: procurement.create_contract(s, pm, seed.p1, vendor_id=order["vendor"], title="C" * 201,
+                                                         kind="subscription", value="10", start=dt.date(2030, 1, 1))),
+    ]  # fmt: skip
+    for field, call in cases:
+        with pytest.raises(ValidationError) as e, seed.db.uow() as s:
+            call(s)
+        assert e.value.field == field and "characters" in e.value.message
+    with seed.db.uow() as s:  # the longest that fits is kept whole
+        assert len(procurement.create_vendor(s, pm, name="V" * 200)["name"]) == 200
