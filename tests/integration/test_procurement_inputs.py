@@ -1,5 +1,6 @@
 """What people type into procurement, whichever way they come (page, CLI or service): texts longer than their
-column are refused naming the field (PostgreSQL answered them with an internal error, SQLite kept them)."""
+column are refused naming the field (PostgreSQL answered them with an internal error, SQLite kept them), and
+a vendor's invoice number is registered once (a second submit of the same invoice would be paid twice)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from charter.domain.errors import ValidationError
+from charter.domain.errors import Conflict, ValidationError
 from charter.services import budget, procurement
 
 
@@ -48,3 +49,30 @@ def test_texts_longer_than_their_column_are_refused_naming_the_field(
         assert e.value.field == field and "characters" in e.value.message
     with seed.db.uow() as s:  # the longest that fits is kept whole
         assert len(procurement.create_vendor(s, pm, name="V" * 200)["name"]) == 200
+
+
+def test_an_invoice_number_is_registered_once_per_vendor(seed: Any, order: dict[str, Any]) -> None:
+    """A back-button resubmit registered INV-1 twice: once receipts covered both, the copy was accepted for
+    payment. Refused (409) while the first is not rejected, whatever its spacing or case; a rejected invoice's
+    number may be registered again (the vendor's corrected invoice)."""
+    pm, sponsor = seed.actor("pm"), seed.actor("sponsor")
+    day = dt.date(2030, 1, 9)
+    with seed.db.uow() as s:
+        first = procurement.add_invoice(s, pm, seed.p1, order_id=order["order"], number="INV-1", day=day,
+                                        amount="400")  # fmt: skip
+    assert first["status"] == "accepted"
+    for again in ("INV-1", " inv-1 "):
+        with pytest.raises(Conflict) as e, seed.db.uow() as s:
+            procurement.add_invoice(
+                s, pm, seed.p1, order_id=order["order"], number=again, day=day, amount="100"
+            )
+        assert e.value.field == "number" and "INV-1" in e.value.message
+    with seed.db.uow() as s:
+        held = procurement.add_invoice(s, pm, seed.p1, order_id=order["order"], number="INV-2", day=day,
+                                       amount="900")  # fmt: skip
+        assert held["status"] == "held"
+        procurement.decide_invoice(s, sponsor, seed.p1, held["id"], release=False, reason="wrong amount")
+    with seed.db.uow() as s:
+        again = procurement.add_invoice(s, pm, seed.p1, order_id=order["order"], number="INV-2", day=day,
+                                        amount="100")  # fmt: skip
+    assert again["status"] == "accepted"

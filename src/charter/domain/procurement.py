@@ -91,6 +91,11 @@ def text(value: str | None, limit: int, field: str, what: str) -> str:
     return t
 
 
+def invoice_key(number: str) -> str:
+    """An invoice number as compared for duplicates: trimmed, case and inner spacing ignored."""
+    return "".join(number.split()).casefold()
+
+
 def check_rules(rules: Sequence[Rule]) -> None:
     last: Decimal | None = None
     for i, r in enumerate(rules):

@@ -452,6 +452,24 @@ def list_invoices(s: Session, actor: Actor, project_id: int) -> list[dict[str, A
     return [invoice_dict(i) for i in s.scalars(q)]
 
 
+def _not_registered(s: Session, project_id: int, vendor_id: int, number: str) -> None:
+    """A vendor's invoice is registered once in a project (a resubmitted form would have it paid twice); a
+    rejected one's number may come again, as the vendor's corrected invoice."""
+    key = rules.invoice_key(number)
+    rows = s.execute(
+        select(Invoice.id, Invoice.number, Invoice.status)
+        .join(PurchaseOrder, PurchaseOrder.id == Invoice.order_id)
+        .where(Invoice.project_id == project_id, PurchaseOrder.vendor_id == vendor_id,
+               Invoice.status != rules.InvoiceStatus.REJECTED.value)
+    )  # fmt: skip
+    for inv_id, existing, status in rows:
+        if rules.invoice_key(existing) == key:
+            raise Conflict(
+                f"the vendor's invoice {existing} is registered already (invoice {inv_id}, {status})",
+                field="number",
+            )
+
+
 def add_invoice(
     s: Session, actor: Actor, project_id: int, *, order_id: int, number: str, day: dt.date, amount: Any
 ) -> dict[str, Any]:
@@ -463,6 +481,7 @@ def add_invoice(
     value = parse_amount(amount, p.currency, "amount")
     if value <= 0:
         raise ValidationError("amount must be more than zero", field="amount")
+    _not_registered(s, project_id, o.vendor_id, number)
     inv = Invoice(project_id=project_id, order_id=o.id, number=number, day=day, amount=value,
                   status=rules.InvoiceStatus.HELD.value, hold_reasons=[], created_by=actor.user_id,
                   created_at=now())  # fmt: skip
