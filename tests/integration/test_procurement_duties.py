@@ -248,3 +248,28 @@ def test_the_pages_decide_forms_carry_the_version(web: Any, seed: Any) -> None:
     assert done.status_code == 303
     with seed.db.uow(readonly=True) as s:
         assert procurement.list_requests(s, seed.actor("pm"), p)[0]["status"] == "approved"
+
+
+def test_a_decision_or_order_sent_twice_says_why(web: Any, seed: Any) -> None:
+    """Approving a request decided meanwhile (another tab, the back button) or ordering it twice answered 409
+    with no message anywhere: the refusal belonged to the row's form, which the decided request no longer
+    has. It is at the top of the page now."""
+    client, b = web
+    p = b["p"]
+    with seed.db.uow() as s:
+        r = procurement.create_request(s, seed.actor("task_leader"), p, budget_line_id=b["hw"], title="Disks",
+                                       amount="100", vendor_id=b["vendor"])  # fmt: skip
+    token = login(client, "pm")
+    url = f"/projects/{p}/procurement/requests/{r['id']}/decide"
+    assert client.post(url, data={"csrf_token": token, "decision": "approve"}).status_code == 303
+    again = client.post(url, data={"csrf_token": token, "decision": "reject", "reason": "second thoughts"})
+    assert again.status_code == 409 and 'id="page-error"' in again.text and "approved" in again.text
+    order = {
+        "csrf_token": token,
+        "request_id": str(r["id"]),
+        "vendor_id": str(b["vendor"]),
+        "unit_price": "100",
+    }
+    assert client.post(f"/projects/{p}/procurement/orders", data=order).status_code == 303
+    twice = client.post(f"/projects/{p}/procurement/orders", data=order)
+    assert twice.status_code == 409 and 'id="page-error"' in twice.text and "ordered" in twice.text

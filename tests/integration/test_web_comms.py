@@ -141,3 +141,26 @@ def test_ticked_ids_that_are_not_ascii_digits_are_left_out(web: tuple[TestClient
     token = login(client, "liaison")
     r = client.post(f"/projects/{p}/liaison/forward", data={"csrf_token": token, "item_ids": ["²"]})
     assert r.status_code < 500, r.text
+
+
+def test_an_answer_sent_from_a_stale_tab_says_why_and_keeps_the_text(web: tuple[TestClient, World]) -> None:
+    """The thread was answered in another tab (or the form sent twice): the 409 said nothing at all, because
+    its message sat in the Answer form, which an answered thread no longer shows, and the text was lost. The
+    refusal is at the top now, and the text is in the Reply box."""
+    client, w = web
+    p = w.p1
+    with w.db.uow() as s:
+        item = comms.send(s, w.actor("stakeholder"), p, to="pm", subject="Licences", body="Five more?")
+    token = login(client, "pm")
+    url = f"/projects/{p}/messages/{item['id']}"
+    assert client.post(url + "/answer", data={"csrf_token": token, "body": "Yes"}).status_code == 303
+    r = client.post(
+        url + "/answer", data={"csrf_token": token, "body": "My second thoughts", "pm_minutes": "5"}
+    )
+    assert r.status_code == 409
+    assert 'id="page-error"' in r.text and 'id="unsent"' in r.text
+    assert re.search(r'<textarea id="re-body"[^>]*>My second thoughts</textarea>', r.text)
+    r = client.post(url + "/close", data={"csrf_token": token})
+    assert r.status_code == 303
+    r = client.post(url + "/close", data={"csrf_token": token})
+    assert r.status_code == 409 and 'id="page-error"' in r.text

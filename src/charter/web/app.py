@@ -126,7 +126,8 @@ class LoginRequired(Exception):
 
 def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
     info = current_session(request)
-    base = {"me": info, "csrf": info.csrf_token if info else ctx.get("csrf", "")}
+    base: dict[str, Any] = {"me": info, "csrf": info.csrf_token if info else ctx.get("csrf", ""),
+            "shown_forms": []}  # the forms whose error macros.form_error showed (see base.html)  # fmt: skip
     return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
 
 
