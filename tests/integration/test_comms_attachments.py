@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from charter.config import get_settings
 from charter.persistence.models import Attachment, CommItem, CommMessage, JournalEntry, Notification, User
-from charter.services import accounts, attachments, comms
+from charter.services import accounts, attachments, budget, comms
 
 World = Any
 PW = "attachments-web-test-password"
@@ -442,3 +442,25 @@ def test_a_reply_is_journaled_and_thread_records_stay_out_of_other_readers_journ
     assert not types("worker") & {"comm_item", "comm_message", "comm_attachment"}
     body = api.get(f"/projects/{w.p1}/journal", headers=w.headers("worker")).text
     assert "Private subject" not in body and "A private reply" not in body and "a.pdf" not in body
+
+
+def test_the_forms_name_the_size_limit(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every attachment input read "up to  each": the limit was never given to the pages. It is the one the
+    refusal names; the expense receipt's said "up to 0 MB" under one megabyte."""
+    from fastapi.testclient import TestClient
+
+    from charter.app import create_app
+
+    monkeypatch.setattr(get_settings(), "attachment_max_bytes", 2048)
+    with w.db.uow() as s:
+        item = comms.send(s, w.actor("stakeholder"), w.p1, to="pm", subject="S", body="B")
+        budget.create_line(s, w.actor("pm"), w.p1, category="travel", name="Trips", amount="100")
+    with TestClient(create_app(w.db), follow_redirects=False) as c:
+        _login(c, w, "liaison")
+        pages = {"messages": "pm", f"messages/{item['id']}": "pm", "liaison": "liaison"}
+        for page, who in sorted(pages.items(), key=lambda kv: kv[1] != "liaison"):
+            if who == "pm" and page == "messages":
+                _login(c, w, "pm")
+            html = c.get(f"/projects/{w.p1}/{page}").text
+            assert "up to  each" not in html and "up to 2 KB each" in html, page
+        assert "up to 2 KB)" in c.get(f"/projects/{w.p1}/budget").text

@@ -108,6 +108,11 @@ def max_bytes() -> int:
     return get_settings().attachment_max_bytes
 
 
+def limit_text() -> str:
+    """The size limit as the refusals name it ("10 MB"), for the forms to say beforehand."""
+    return _human(max_bytes())
+
+
 def _human(n: int) -> str:
     return (
         f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n / 1024:g} KB" if n >= 1024 else f"{n} bytes"

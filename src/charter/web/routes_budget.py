@@ -110,7 +110,7 @@ def _budget_ctx(s: Any, actor: Any, project_id: int, as_of: dt.date | None) -> d
         "fc_tasks": _optional(lambda: budget.fixed_cost_tasks(s, actor, project_id)) or [],
         "accruals": [a.value for a in Accrual],
         "plan": _optional(lambda: evm.plan(s, actor, project_id)),
-        "receipt_limit": attachments.max_bytes() // (1024 * 1024), "today": now().date(),
+        "receipt_limit": attachments.limit_text(), "today": now().date(),
         "wps": work_packages.list_work_packages(s, actor, project_id),
         "may_edit": authz.can(s, actor, project_id, Perm.BUDGET_EDIT),
         "may_approve": authz.can(s, actor, project_id, Perm.BUDGET_APPROVE),

@@ -72,6 +72,7 @@ def _people(s: Any, actor: Any, project_id: int) -> list[dict[str, Any]]:
 def _head(s: Any, actor: Any, project_id: int) -> dict[str, Any]:
     caps = projects.capabilities(s, actor, project_id)
     return {"project": projects.get_project(s, actor, project_id), "caps": caps, **_ATTACH,
+            "attach_limit": attachments.limit_text(),  # read per page: the setting may change
             "sees_departments": sees_departments(s, actor, project_id)}  # fmt: skip
 
 
