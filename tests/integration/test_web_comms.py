@@ -164,3 +164,19 @@ def test_an_answer_sent_from_a_stale_tab_says_why_and_keeps_the_text(web: tuple[
     assert r.status_code == 303
     r = client.post(url + "/close", data={"csrf_token": token})
     assert r.status_code == 409 and 'id="page-error"' in r.text
+
+
+def test_a_refused_forward_keeps_the_note_and_the_ticks(web: tuple[TestClient, World]) -> None:
+    """A forward refused (a file of a kind not accepted, nothing ticked) showed the desk again with the
+    liaison's note gone and nothing ticked."""
+    client, w = web
+    p = w.p1
+    with w.db.uow() as s:
+        item = comms.send(s, w.actor("stakeholder"), p, to="pm", subject="Licences", body="Five more?")
+    token = login(client, "liaison")
+    r = client.post(f"/projects/{p}/liaison/forward",
+                    data={"csrf_token": token, "item_ids": str(item["id"]), "note": "Sales needs this <soon>"},
+                    files=[("files", ("page.html", b"<html><script>x</script></html>", "text/html"))])  # fmt: skip
+    assert r.status_code == 422 and 'id="forward-error"' in r.text
+    assert "Sales needs this &lt;soon&gt;</textarea>" in r.text
+    assert re.search(rf'<input type="checkbox" name="item_ids" value="{item["id"]}"[^>]* checked', r.text)

@@ -290,13 +290,13 @@ def thread_close(request: Request, project_id: int, item_id: int, db: DB, info: 
 
 
 def _desk_page(request: Request, db: DB, info: Any, project_id: int, *, error: dict[str, Any] | None = None,
-               status: int = 200) -> HTMLResponse:  # fmt: skip
+               status: int = 200, note: str = "", picked: list[int] | None = None) -> HTMLResponse:  # fmt: skip
+    """The liaison desk; after a refused forward, with the note typed and the messages ticked."""
     with db.uow(readonly=True) as s:
         ctx = _head(s, info.actor, project_id)
         desk = comms.desk(s, info.actor, project_id)
-    return render(
-        request, "comms_liaison.html", {**ctx, "view": "liaison", "desk": desk, "error": error}, status
-    )
+    return render(request, "comms_liaison.html", {**ctx, "view": "liaison", "desk": desk, "error": error,
+                                                  "note": note, "picked": picked or []}, status)  # fmt: skip
 
 
 @router.get(P + "/liaison", response_class=HTMLResponse)
@@ -319,9 +319,8 @@ async def liaison_forward(request: Request, project_id: int, db: DB, info: Check
         except CharterError as exc:
             if _refusal(exc):
                 raise
-            return _desk_page(
-                request, db, info, project_id, error=_err(exc, "forward"), status=exc.http_status
-            )
+            return _desk_page(request, db, info, project_id, error=_err(exc, "forward"), status=exc.http_status,
+                              note=note if isinstance(note, str) else "", picked=ids)  # fmt: skip
         return _back(f"/projects/{project_id}/liaison")
 
     return await run_in_threadpool(go)
