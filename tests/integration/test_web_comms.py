@@ -180,3 +180,20 @@ def test_a_refused_forward_keeps_the_note_and_the_ticks(web: tuple[TestClient, W
     assert r.status_code == 422 and 'id="forward-error"' in r.text
     assert "Sales needs this &lt;soon&gt;</textarea>" in r.text
     assert re.search(rf'<input type="checkbox" name="item_ids" value="{item["id"]}"[^>]* checked', r.text)
+
+
+def test_a_thread_names_its_recipient_and_the_senders_own_department(web: tuple[TestClient, World]) -> None:
+    """The PM writing to a stakeholder directly read "Raised by <PM> (<the stakeholder's department>)", and no
+    thread said whom it was addressed to."""
+    client, w = web
+    p = w.p1
+    with w.db.uow() as s:
+        dept = org.create_department(s, w.actor("admin"), name="Customer Care")
+        s.execute(update(User).where(User.id == w.users["stakeholder"]).values(department_id=dept["id"]))
+    with w.db.uow() as s:
+        item = comms.send(s, w.actor("pm"), p, to="user", to_user_id=w.users["stakeholder"], subject="Hello",
+                          body="A question")  # fmt: skip
+    login(client, "pm")
+    html = client.get(f"/projects/{p}/messages/{item['id']}").text
+    assert not re.search(r"<dt>Raised by</dt><dd>[^<]*\(Customer Care\)", html)
+    assert re.search(r'<dd id="to">[^<]*\(Customer Care\)</dd>', html)
