@@ -336,3 +336,26 @@ def test_cli_budget_show_evm_and_po_list(api: Any, b: Any, as_: Any, seed: Any, 
     assert table.exit_code == 0 and "Servers" in table.output
     bad = runner.invoke(app, ["--as", "worker", "evm", "P1"])
     assert bad.exit_code == 1 and "budget.read" in bad.output
+
+
+def test_the_performance_baseline_is_the_approved_versions_not_the_lines_proposed_since(
+    api: Any, b: Any, as_: Any, seed: Any
+) -> None:
+    """The budget page's "performance baseline" took the current lines, so a raise proposed and not yet
+    approved showed as the baseline the Sponsor had approved, and it disagreed with the EVM's BAC beside it."""
+    p, pm = b["p"], as_("pm")
+    ok(api.post(f"/projects/{p}/budget/lines", headers=pm, json={
+        "category": "contingency_reserve", "name": "Contingency", "amount": "1000"}), 201)  # fmt: skip
+    ok(api.post(f"/projects/{p}/budget/versions", headers=pm, json={}), 201)
+    ok(api.post(f"/projects/{p}/budget/versions/1/approve", headers=as_("sponsor"), json={}))
+    hw = line(api, b, pm, b["hw"])
+    ok(api.patch(f"/projects/{p}/budget/lines/{b['hw']}", headers=pm, json={"version": hw["version"],
+                                                                           "amount": "12000"}))  # fmt: skip
+    ok(api.post(f"/projects/{p}/budget/versions", headers=pm, json={"note": "more servers"}), 201)
+    summary = ok(api.get(f"/projects/{p}/budget", headers=as_("sponsor")))
+    assert summary["totals"]["budget"] == "18000.00"  # the lines, with the raise proposed
+    assert summary["performance_baseline"] == "15000.00"  # approved version 1 without its reserve
+    bac = ok(api.get(f"/projects/{p}/evm", headers=as_("sponsor")))["project"]["bac"]
+    assert bac == summary["performance_baseline"]
+    own = ok(api.get(f"/projects/{p}/budget", headers=as_("task_leader")))  # WP-A's approved 10 000
+    assert own["performance_baseline"] == "10000.00"

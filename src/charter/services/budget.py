@@ -759,6 +759,20 @@ def line_records(s: Session, actor: Actor, project_id: int, line_id: int) -> dic
 # --------------------------------------------------------------------------------------------- summary
 
 
+def _performance_baseline(
+    p: Project, base: BudgetVersion | None, scope: set[int | None] | None, lines_without_reserves: Decimal
+) -> Decimal:
+    """What earned value measures against (the BAC): the approved version's lines without its reserves (a Task
+    Leader: those of their packages); the current lines only while no version is approved, as `evm` does.
+    The current lines may hold changes proposed and not yet approved."""
+    if base is None:
+        return quantise(lines_without_reserves, p.currency)
+    kept = (Decimal(x["amount"]) for x in base.lines
+            if rules.Category(x["category"]) not in rules.RESERVES
+            and (scope is None or x["work_package_id"] in scope))  # fmt: skip
+    return quantise(sum(kept, ZERO), p.currency)
+
+
 def summary(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
     """The budget table: lines with their cost columns, totals, reserves and the cost baseline (a Task Leader:
     the lines of their package)."""
@@ -771,7 +785,7 @@ def summary(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
     base = baseline_version(s, project_id)
     return {
         "project_id": project_id, "currency": p.currency, "lines": lines, "totals": totals,
-        "reserves": reserves, "performance_baseline": quantise(totals["budget"] - reserves, p.currency),
+        "reserves": reserves, "performance_baseline": _performance_baseline(p, base, scope, totals["budget"] - reserves),
         "unallocated_labour": cc["unallocated_labour"], "labour_warnings": labour_warnings(s, project_id, scope),
         "baseline": version_dict(base) if base else None,
     }  # fmt: skip
