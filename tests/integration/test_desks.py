@@ -151,3 +151,33 @@ def test_web_desk_portfolio_and_search_pages(seed: Any) -> None:
         assert found.status_code == 200 and 'id="search-total"' in found.text
     with signed_in(seed, "pm") as client:
         assert 'id="desk-P1-pm"' in client.get("/desk").text
+
+
+def test_the_sponsors_desk_counts_what_approvals_lists(seed: Any, frozen_clock: Any, cli: Any) -> None:
+    """The Sponsor's desk said "1 approval waiting" while *Approvals* listed a purchase request, a budget
+    version to decide and a held invoice: the desk counted purchase requests only. It holds what *Approvals*
+    holds for the project, on the page and in `charter desk`."""
+    from charter.services import approvals, budget, procurement
+
+    pm, sponsor = seed.actor("pm"), seed.actor("sponsor")
+    with seed.db.uow() as s:
+        line = budget.create_line(s, pm, seed.p1, category="hardware", name="Servers", amount="10000")
+        v = procurement.create_vendor(s, pm, name="Acme")
+        first = procurement.create_request(s, pm, seed.p1, budget_line_id=line["id"], title="Disks",
+                                           amount="500", vendor_id=v["id"])  # fmt: skip
+        procurement.decide_request(s, sponsor, seed.p1, first["id"], approve=True)
+        o = procurement.create_order(s, pm, seed.p1, request_id=first["id"], lines=[{"unit_price": "500"}])
+        procurement.add_invoice(s, pm, seed.p1, order_id=o["id"], number="INV-1", day=now().date(),
+                                amount="500")  # fmt: skip
+        procurement.create_request(s, pm, seed.p1, budget_line_id=line["id"], title="Racks", amount="900")
+        budget.propose_version(s, pm, seed.p1, note="first cut")
+    with seed.db.uow(readonly=True) as s:
+        listed = approvals.waiting_for(s, sponsor)
+    desk = _p1(seed, "sponsor")["sections"]["sponsor"]  # type: ignore[index]
+    assert len(listed["purchase_requests"]) == len(listed["budget_versions"]) == len(listed["invoices"]) == 1
+    assert sorted(a["kind"] for a in desk["approvals"]) == ["budget_version", "invoice", "purchase_request"]
+    with signed_in(seed, "sponsor") as client:
+        html = client.get("/desk").text
+    assert "3 approvals waiting" in html and "Budget version 1" in html and "Held invoice INV-1" in html
+    out = cli("desk", who="sponsor").stdout
+    assert "3 approvals waiting" in out and "budget version 1" in out and "held invoice INV-1" in out

@@ -50,6 +50,24 @@ def _conflicts(items: list[dict[str, Any]]) -> None:
         console.print(f"  conflict {c['ref']} {escape(c['title'])} ({c['severity']}){left}")
 
 
+def _approval_items(items: list[dict[str, Any]], currency: str) -> None:
+    for a in items:
+        kind = a.get("kind")
+        if kind == "purchase_request":
+            console.print(f"    purchase request {a['id']}: {escape(a['title'])} — "
+                          f"{for_display(a['amount'], currency)} {currency}")  # fmt: skip
+        elif kind == "budget_version":
+            console.print(
+                f"    budget version {a['number']} — {for_display(a['total'], currency)} {currency}"
+            )
+        elif kind == "invoice":
+            console.print(f"    held invoice {escape(a['number'])} ({escape(a['order'])}) — "
+                          f"{for_display(a['amount'], currency)} {currency}")  # fmt: skip
+        else:
+            console.print(f"    hours of {escape(a.get('user') or '')} on {a['day']}: "
+                          f"{escape(a.get('task_name') or '')} ({a['hours']:g} h)")  # fmt: skip
+
+
 def _pm(pm: dict[str, Any], currency: str) -> None:
     console.print("[bold]Project Manager[/bold]")
     t = Table("area", "health", "numbers")
@@ -58,13 +76,7 @@ def _pm(pm: dict[str, Any], currency: str) -> None:
     console.print(t)
     today = pm["today"]
     console.print(f"  {_n(len(today['approvals']), 'approval', 'approvals')} waiting (charter approvals)")
-    for a in today["approvals"]:
-        if a.get("kind") == "purchase_request":
-            console.print(f"    purchase request {a['id']}: {escape(a['title'])} — "
-                          f"{for_display(a['amount'], currency)} {currency}")  # fmt: skip
-        else:
-            console.print(f"    hours of {escape(a.get('user') or '')} on {a['day']}: "
-                          f"{escape(a.get('task_name') or '')} ({a['hours']:g} h)")  # fmt: skip
+    _approval_items(today["approvals"], currency)
     console.print(f"  {_n(len(today['gaps']), 'responsibility gap', 'responsibility gaps')}")
     for g in today["gaps"]:
         console.print(f"    [red]{escape(g['message'])}[/]")
@@ -106,6 +118,7 @@ def _print_project(p: dict[str, Any]) -> None:
         sp = sec["sponsor"]
         console.print(f"[bold]Sponsor[/bold] — overall health {_rag(sp['health'])}; "
                       f"{_n(len(sp['approvals']), 'approval', 'approvals')} waiting")  # fmt: skip
+        _approval_items(sp["approvals"], p.get("currency") or "")
         _conflicts(sp["conflicts"])
     if sec.get("worker"):
         console.print("[bold]Your tasks[/bold]")

@@ -25,7 +25,6 @@ from charter.persistence.models import (
     Concern,
     Invoice,
     Project,
-    PurchaseRequest,
     Role,
     RoleAssignment,
     Task,
@@ -80,16 +79,19 @@ def health(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- sections
 
 
-def _approvals(s: Session, actor: Actor, pid: int, role_key: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for r in s.scalars(
-        select(PurchaseRequest).where(PurchaseRequest.project_id == pid, PurchaseRequest.status == "submitted",
-                                      PurchaseRequest.approver_role == role_key)
-    ):  # fmt: skip
-        if r.requested_by is not None and r.requested_by == actor.user_id:
-            continue  # no one decides their own request
-        out.append({"kind": "purchase_request", "id": r.id, "title": r.title, "amount": r.amount,
-                    "link": f"/projects/{pid}/procurement"})  # fmt: skip
+def _approvals(s: Session, actor: Actor, p: Project, role_key: str) -> list[dict[str, Any]]:
+    """What waits for the holder of `role_key` in `p`, as *Approvals* lists it (`approvals.waiting_in`): the
+    purchase requests routed to that role; for the Sponsor the budget versions proposed; the invoices held by
+    three-way matching for whoever releases them (the PM's section when the caller is also the PM)."""
+    from charter.services import approvals
+    from charter.services.procurement import holds_role
+
+    w = approvals.waiting_in(s, actor, p)
+    out = [r for r in w["purchase_requests"] if r["approver_role"] == role_key]
+    if role_key == SPONSOR:
+        out += w["budget_versions"]
+    if role_key == PM or not holds_role(s, actor, p.id, PM):
+        out += w["invoices"]
     return out
 
 
@@ -113,7 +115,7 @@ def _pm(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
     return {
         "health": h,
         "today": {
-            "approvals": _approvals(s, actor, p.id, PM) + _timesheets(s, actor, p.id),
+            "approvals": _approvals(s, actor, p, PM) + _timesheets(s, actor, p.id),
             "gaps": roles_svc.gaps_of(s, p.id),
             "overdue_communications": sum(
                 int(h["areas"]["communications"]["figures"].get(k) or 0)
@@ -177,7 +179,7 @@ def _liaison(s: Session, p: Project, dept_id: int | None) -> dict[str, Any]:
 
 def _sponsor(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
     h = health(s, actor, p)
-    return {"approvals": _approvals(s, actor, p.id, SPONSOR), "health": h["overall"],
+    return {"approvals": _approvals(s, actor, p, SPONSOR), "health": h["overall"],
             "areas": {k: v["rag"] for k, v in h["areas"].items()},
             "conflicts": conflicts_svc.awaiting(s, p.id, actor.user_id)}  # fmt: skip
 
