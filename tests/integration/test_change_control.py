@@ -252,3 +252,29 @@ def test_a_stored_change_with_a_bad_id_is_refused_on_preview_not_an_error(
         row.changes = [{"op": "task_duration", "task_id": "x", "duration": "3d"}]
     r = api.post(f"/projects/{seed.p1}/change-requests/{cr['id']}/preview", json={}, headers=as_("pm"))
     assert r.status_code == 422 and "task_id" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("op", "said"),
+    [
+        ({"op": "budget_line", "budget_line_id": 1, "amount": "1.234,56"}, "not an amount"),
+        ({"op": "budget_line", "budget_line_id": 1, "amount": "-5"}, "negative"),
+        ({"op": "budget_line", "budget_line_id": 1, "amount": "12.345"}, "decimal places"),
+        ({"op": "task_duration", "task_id": 1, "duration": "three days"}, "not a duration"),
+        ({"op": "add_task", "name": "New", "duration": "-2d"}, "negative"),
+    ],
+)
+def test_an_amount_or_duration_a_request_proposes_is_checked_when_raised(
+    seed: Any, api: Any, as_: Any, op: dict[str, Any], said: str
+) -> None:
+    """A stakeholder's request to set a line to "1.234,56" or a task to "three days" was stored as it was and
+    refused first when the PM previewed it; the requester is told at once, on the API and the page alike."""
+    url = f"/projects/{seed.p1}/change-requests"
+    r = api.post(url, headers=as_("stakeholder"), json={"title": "Odd", "changes": [op]})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "changes", r.text
+    assert r.json()["error"]["message"].startswith(f"change 1 ({op['op']}): ") and said in r.text
+    cr = api.post(url, headers=as_("stakeholder"), json={"title": "Fine"}).json()
+    r = api.patch(
+        f"{url}/{cr['id']}", headers=as_("stakeholder"), json={"version": cr["version"], "changes": [op]}
+    )
+    assert r.status_code == 422 and said in r.text

@@ -26,8 +26,10 @@ from sqlalchemy.orm import Session
 from charter.domain import change as rules
 from charter.domain import risk as rrules
 from charter.domain.errors import CharterError, Conflict, NotFound, PermissionDenied, ValidationError, stale
+from charter.domain.money import parse_amount
 from charter.domain.quality import parse_areas, parse_enum
 from charter.domain.roles import Perm
+from charter.domain.schedule import parse_duration
 from charter.persistence.models import (
     Baseline,
     BudgetLine,
@@ -190,7 +192,7 @@ def create_change_request(
     approver_ids: list[int] | None = None, quorum: int | None = None, concern_id: int | None = None,
     requested_by: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    project_for(s, actor, project_id, Perm.CHANGE_REQUEST)
+    p = project_for(s, actor, project_id, Perm.CHANGE_REQUEST)
     t = (title or "").strip()
     if not t or len(t) > 300:
         raise ValidationError("a title of 1 to 300 characters", field="title")
@@ -203,12 +205,29 @@ def create_change_request(
     c = ChangeRequest(
         project_id=project_id, number=number, title=t, description=description, reason=reason,
         areas=parse_areas(areas) if areas else [], requested_by=requested_by or actor.user_id,
-        concern_id=concern_id, changes=rules.check_ops(changes or []), approver_ids=ids, quorum=q,
+        concern_id=concern_id, changes=_checked(p.currency, changes or []), approver_ids=ids, quorum=q,
         status=rules.ChangeStatus.OPEN.value, created_at=now(),
     )  # fmt: skip
     s.add(c)
     _rec(s, actor, c, "change_request", "create", project_id)
     return cr_dict(s, c)
+
+
+def _checked(currency: str, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The changes' shape (`rules.check_ops`) and the values people type in them — an amount in the project's
+    currency, a duration — checked when the request is raised or edited, not first when the PM previews it.
+    Whether the task, link or line exists is decided when the changes are applied."""
+    out = rules.check_ops(ops)
+    for n, op in enumerate(out, 1):
+        try:
+            if op["op"] == "budget_line":
+                op["amount"] = str(parse_amount(op["amount"], currency, "amount"))
+            for key in ("duration",):
+                if op.get(key) is not None or op["op"] == "task_duration":
+                    parse_duration(op.get(key), 480, key)  # the format only: the calendar converts it
+        except ValidationError as e:
+            raise ValidationError(f"change {n} ({op['op']}): {e.message}", field="changes") from None
+    return out
 
 
 def _may_convene(s: Session, actor: Actor, project_id: int) -> None:
@@ -238,7 +257,7 @@ def _may_edit(s: Session, actor: Actor, project_id: int, c: ChangeRequest) -> No
 def update_change_request(
     s: Session, actor: Actor, project_id: int, cr_id: int, version: int, **changes: Any
 ) -> dict[str, Any]:
-    project_for(s, actor, project_id)
+    p = project_for(s, actor, project_id)
     c = _cr(s, project_id, cr_id)
     _may_edit(s, actor, project_id, c)
     if c.version != version:
@@ -256,7 +275,7 @@ def update_change_request(
         c.areas = parse_areas(changes["areas"]) if changes["areas"] else []
     voted = _has_votes(s, c)
     if "changes" in changes:
-        ops = rules.check_ops(changes["changes"] or [])
+        ops = _checked(p.currency, changes["changes"] or [])
         if ops != c.changes:
             if voted:
                 raise Conflict("the change board has started voting on these changes; raise a new request "
