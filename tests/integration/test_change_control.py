@@ -3,6 +3,7 @@ re-previewed, a change board decides by quorum, rejection keeps its reason, the 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -278,3 +279,25 @@ def test_an_amount_or_duration_a_request_proposes_is_checked_when_raised(
         f"{url}/{cr['id']}", headers=as_("stakeholder"), json={"version": cr["version"], "changes": [op]}
     )
     assert r.status_code == 422 and said in r.text
+
+
+def test_the_page_offers_a_vote_only_to_board_members_who_have_not_voted(seed: Any) -> None:
+    """A board member who had voted was offered Approve/Reject again (409 "voted already"), and the PM, not on
+    the board, was offered them too (403); a second approval from a stale tab said nothing beside the form."""
+    from webhelpers import signed_in
+
+    cr = _cr(seed, approver_ids=[seed.users["sponsor"], seed.users["stakeholder"]], quorum=2)
+    with seed.db.uow() as s:
+        change.preview(s, seed.actor("pm"), seed.p1, cr["id"])
+    url = f"/projects/{seed.p1}/changes/{cr['id']}"
+    with signed_in(seed, "pm") as client:
+        html = client.get(url).text
+        assert 'id="board-decides"' in html and f"{url}/approve" not in html
+    with signed_in(seed, "sponsor") as client:
+        assert f"{url}/approve" in client.get(url).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).text).group(1)
+        assert client.post(f"{url}/approve", data={"csrf_token": token, "reason": "ok"}).status_code == 303
+        html = client.get(url).text
+        assert 'id="my-vote"' in html and f"{url}/approve" not in html
+        again = client.post(f"{url}/reject", data={"csrf_token": token, "reason": "second thoughts"})
+        assert again.status_code == 409 and 'id="page-error"' in again.text and "voted" in again.text
