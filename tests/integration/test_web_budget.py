@@ -540,3 +540,17 @@ def test_line_edit_delete_version_withdraw_snapshot_and_plan(web: Any, db: Datab
         months = evm.plan(s, pm, p)["months"]
     assert months, "the seeded tasks are scheduled, so the plan has months"
     assert 'id="plan-table"' in html and f'<th scope="row">{months[0]["month"]}</th>' in html
+
+
+def test_a_budget_version_decided_twice_says_why(web, seed) -> None:
+    """Approving a version from a stale tab (decided meanwhile) answered 409 with no message: the refusal
+    belonged to the version's form, which a decided version no longer shows. It is at the top now."""
+    client, ids = web
+    p = ids["p"]
+    with seed.db.uow() as s:
+        budget.propose_version(s, seed.actor("pm"), p, note="first cut")
+    token = login(client, "sponsor")
+    url = f"/projects/{p}/budget/versions/1/decide"
+    assert client.post(url, data={"csrf_token": token, "decision": "approve"}).status_code == 303
+    again = client.post(url, data={"csrf_token": token, "decision": "reject", "reason": "no"})
+    assert again.status_code == 409 and 'id="page-error"' in again.text and "approved" in again.text
