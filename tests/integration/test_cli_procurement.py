@@ -98,7 +98,7 @@ def test_from_request_to_released_invoice(cli: Any, seed: Any, line: int) -> Non
     assert stored["status"] == "approved" and stored["decided_by"] == seed.users["pm"]
     assert stored["reason"] == "fits the plan"
     cause = _journal(seed, "purchase_request", r["id"])[-1].cause or ""
-    assert "approved under rule: project_manager approves up to" in cause and "fits the plan" in cause
+    assert "approved under rule: project manager approves up to" in cause and "fits the plan" in cause
     listed = cli("request", "list", "P1", "--status", "approved").stdout
     assert "Disks" in listed and "Servers" in listed and "task-leader" in listed and "fits the plan" in listed
 

@@ -62,7 +62,7 @@ def test_pages_and_messages_show_two_decimals(db: Any, seed: Any) -> None:
     with db.uow(readonly=True) as s:
         reqs = procurement.list_requests(s, pm, p)
         assert str(reqs[0]["amount"]).endswith(".000")  # stored as it was: only the display changes
-    assert reqs[1]["rule"] == "project_manager approves up to 1000.00 USD"
+    assert reqs[1]["rule"] == "project manager approves up to 1000.00 USD"  # as people read the role
     with TestClient(create_app(db), follow_redirects=False) as client:
         login(client, "pm")
         pages = [f"/projects/{p}/procurement", f"/projects/{p}/budget", f"/projects/{p}/budget/lines/{hw}",

@@ -122,14 +122,19 @@ def route(rules: Sequence[Rule], amount: Decimal, remaining: Decimal, currency: 
     if over:
         why = (
             f"{fmt_money(amount, currency)} exceeds the line's remaining budget of "
-            f"{fmt_money(remaining, currency)}: needs the {top}"
+            f"{fmt_money(remaining, currency)}: needs the {_said(top)}"
         )
         return Routing(top, why, True)
     for r in rules:
         if r.up_to is None or amount <= r.up_to:
             limit = "any amount" if r.up_to is None else f"up to {fmt_money(r.up_to, currency)}"
-            return Routing(r.role_key, f"{r.role_key} approves {limit}", False)
-    return Routing(top, f"{fmt_money(amount, currency)} is above every limit: needs the {top}", False)
+            return Routing(r.role_key, f"{_said(r.role_key)} approves {limit}", False)
+    return Routing(top, f"{fmt_money(amount, currency)} is above every limit: needs the {_said(top)}", False)
+
+
+def _said(role_key: str) -> str:
+    """A role as the rule's text names it to people: "project manager", not "project_manager"."""
+    return role_key.replace("_", " ")
 
 
 def escalate(routing: Routing, requester_roles: set[str]) -> Routing:
@@ -140,8 +145,10 @@ def escalate(routing: Routing, requester_roles: set[str]) -> Routing:
         return routing
     for role in APPROVER_ROLES[APPROVER_ROLES.index(routing.role_key) + 1 :]:
         if role not in requester_roles:
-            who = routing.role_key.replace("_", " ")
-            why = f"{routing.rule}; raised by the {who}, so it goes to the next approver up: the {role}"
+            why = (
+                f"{routing.rule}; raised by the {_said(routing.role_key)}, so it goes to the next approver up: "
+                f"the {_said(role)}"
+            )
             return Routing(role, why, routing.over_budget)
     return routing
 
