@@ -226,3 +226,16 @@ def test_web_pages_render_and_forms_work(seed: Any) -> None:
             assert text in html
         assert "Helpdesk" in client.get(base + "/stakeholders").text
         assert client.get(base + "/changes?baseline=").status_code == 200
+
+
+def test_a_concern_needed_by_a_day_already_past_is_refused(
+    seed: Any, api: Any, as_: Any, frozen_clock: Any
+) -> None:
+    """A concern "needed by" last year was accepted on the page, the API and the CLI alike, and then counted as
+    on time; the date is refused naming the field, today is fine."""
+    url = f"/projects/{seed.p1}/concerns"
+    body = {"subject": "Quarter-end cut-over", "areas": ["schedule"]}
+    r = api.post(url, headers=as_("stakeholder"), json={**body, "needed_by": "2029-12-31"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "needed_by" and "passed" in r.text
+    today = frozen_clock.now.date().isoformat()
+    assert api.post(url, headers=as_("stakeholder"), json={**body, "needed_by": today}).status_code == 201

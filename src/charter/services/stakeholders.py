@@ -264,6 +264,10 @@ def raise_concern(
     subj = (subject or "").strip()
     if not subj or len(subj) > 300:
         raise ValidationError("a subject of 1 to 300 characters", field="subject")
+    t = now()
+    if needed_by is not None and needed_by < t.date():
+        raise ValidationError(f"{needed_by.isoformat()} has passed: an answer can be needed by today or later",
+                              field="needed_by")  # fmt: skip
     pm = pm_id(s, project_id)
     if pm is None:
         raise ValidationError("the project has no Project Manager right now", field="project")
@@ -271,7 +275,6 @@ def raise_concern(
     route = C.route_to_pm(sender_id=actor.user_id or 0, sender_department_id=dept,
                           liaison_id=liaison_of(s, project_id, dept),
                           direct=goes_direct(s, project_id, actor.user_id))  # fmt: skip
-    t = now()
     c = Concern(
         project_id=project_id, raised_by=actor.user_id, department_id=dept, subject=subj, body=body or "",
         areas=Q.parse_areas(areas), severity=Q.parse_enum(Q.ConcernSeverity, severity, "severity").value,
