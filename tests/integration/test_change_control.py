@@ -301,3 +301,22 @@ def test_the_page_offers_a_vote_only_to_board_members_who_have_not_voted(seed: A
         assert 'id="my-vote"' in html and f"{url}/approve" not in html
         again = client.post(f"{url}/reject", data={"csrf_token": token, "reason": "second thoughts"})
         assert again.status_code == 409 and 'id="page-error"' in again.text and "voted" in again.text
+
+
+def test_the_impact_writes_amounts_and_the_finish_as_the_other_pages_do(
+    seed: Any, api: Any, as_: Any
+) -> None:
+    """The impact table showed "1000.00", "Eac bottom up" and "2030-01-10T17:00:00": amounts ungrouped, a
+    key for a label, an ISO timestamp."""
+    from webhelpers import signed_in
+
+    cr = _cr(seed)
+    assert api.post(f"/projects/{seed.p1}/change-requests/{cr['id']}/preview", json={},
+                    headers=as_("pm")).status_code == 200  # fmt: skip
+    with signed_in(seed, "pm") as client:
+        html = client.get(f"/projects/{seed.p1}/changes/{cr['id']}").text
+    budget_row = re.search(r'<tr id="impact-budget_total">.*?</tr>', html, re.S).group(0)
+    assert "1\u202f000.00" in budget_row and "1\u202f500.00" in budget_row and "(500.00)" in budget_row
+    assert "EAC bottom-up" in html and "Eac bottom up" not in html
+    finish = re.search(r'<tr id="impact-finish">.*?</tr>', html, re.S).group(0)
+    assert "T" not in re.sub(r"<[^>]+>|Finish", "", finish)
