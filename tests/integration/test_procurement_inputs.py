@@ -5,6 +5,7 @@ a vendor's invoice number is registered once (a second submit of the same invoic
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -76,3 +77,26 @@ def test_an_invoice_number_is_registered_once_per_vendor(seed: Any, order: dict[
         again = procurement.add_invoice(s, pm, seed.p1, order_id=order["order"], number="INV-2", day=day,
                                         amount="100")  # fmt: skip
     assert again["status"] == "accepted"
+
+
+def test_a_quantity_is_read_as_an_amount_is_and_never_rounded(seed: Any) -> None:
+    """The page's order form refused "1 000" (amounts take grouping spaces) and silently rounded 1.23456 to
+    1.2346, which the API refuses; the service reads the quantity for every caller now."""
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        line = budget.create_line(s, pm, seed.p1, category="hardware", name="Cables", amount="10000",
+                                  work_package_id=seed.wp_a)  # fmt: skip
+        v = procurement.create_vendor(s, pm, name="Wires")
+        r = procurement.create_request(s, seed.actor("task_leader"), seed.p1, budget_line_id=line["id"],
+                                       title="Cables", amount="600", vendor_id=v["id"])  # fmt: skip
+        procurement.decide_request(s, seed.actor("sponsor"), seed.p1, r["id"], approve=True)
+    for qty, said in (("1.23456", "4 decimals"), ("1e40", "less than 1\u202f000"), ("ten", "a number")):
+        with pytest.raises(ValidationError) as e, seed.db.uow() as s:
+            procurement.create_order(
+                s, pm, seed.p1, request_id=r["id"], lines=[{"quantity": qty, "unit_price": "1"}]
+            )
+        assert e.value.field == "quantity" and said in e.value.message
+    with seed.db.uow() as s:
+        o = procurement.create_order(s, pm, seed.p1, request_id=r["id"],
+                                     lines=[{"quantity": "1 000", "unit_price": "0.50"}])  # fmt: skip
+    assert o["total"] == Decimal("500.00")

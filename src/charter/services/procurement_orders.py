@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from charter.domain import procurement as rules
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
-from charter.domain.money import fmt_money, parse_amount, quantise
+from charter.domain.money import fmt_money, grouped, parse_amount, quantise, without_spaces
 from charter.domain.roles import Perm
 from charter.persistence.models import (
     ApprovalRule,
@@ -303,16 +303,22 @@ _MAX_QUANTITY = Decimal(10) ** 12  # the column holds 14 digits before the point
 
 
 def _quantity(raw: Any, i: int) -> Decimal:
-    """A line's quantity: a finite number above zero, kept to the column's four decimals."""
+    """A line's quantity: a finite number above zero with at most the column's four decimals (as the API's
+    schema says; never rounded), typed with grouping spaces or not ("1 000")."""
     try:
-        qty = Decimal(str(raw).strip())
+        qty = Decimal(without_spaces(str(raw).strip()))
     except InvalidOperation:
         raise ValidationError(f"line {i + 1}: quantity must be a number", field="quantity") from None
-    if not qty.is_finite() or qty <= 0 or qty >= _MAX_QUANTITY:
+    if not qty.is_finite() or qty <= 0 or qty.adjusted() >= 12:
         raise ValidationError(
-            f"line {i + 1}: quantity must be more than zero and less than {_MAX_QUANTITY:,}", field="quantity"
+            f"line {i + 1}: quantity must be more than zero and less than {grouped(_MAX_QUANTITY)}",
+            field="quantity",
         )
-    return qty.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    if qty != qty.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP):
+        raise ValidationError(
+            f"line {i + 1}: a quantity has at most 4 decimals; {raw} has more", field="quantity"
+        )
+    return qty.quantize(Decimal("0.0001"))
 
 
 def create_order(
