@@ -145,6 +145,10 @@ class OverTask(Out):
     task: str
     minutes: int
     units: float
+    elapsed: bool = Field(
+        default=False,
+        description="an elapsed (24x7) task: its load runs round the clock and levelling never moves it",
+    )
 
 
 class Overallocation(Out):

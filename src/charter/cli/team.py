@@ -167,7 +167,7 @@ def workload_cmd(
         t.add_row(escape(p["name"]), *cells)
     console.print(t if data["resources"] else "No resources.")
     for o in data["overallocations"][:30]:
-        names = ", ".join(escape(x["task"]) for x in o["tasks"])
+        names = ", ".join(escape(x["task"]) + (" (elapsed)" if x.get("elapsed") else "") for x in o["tasks"])
         console.print(
             f"[red]{escape(o['resource'])} over-allocated on {o['day']}: "
             f"{o['load_minutes'] / 60:.1f}h of {o['capacity_minutes'] / 60:.1f}h[/red] — {names}"

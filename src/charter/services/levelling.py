@@ -3,8 +3,12 @@ previewed before it is accepted (what moves, by how much, the new finish, what s
 accepted in one transaction, and undone by restoring the previous dates.
 
 Levelling works in working days of the project calendar. A task with an elapsed (24x7) duration is never moved:
-it stays where the schedule put it, its resources busy on each project working day its wall-clock span touches. Each person's capacity on a day is their units on
-their own working days, less their vacations and less what their other projects already load them with.
+it stays where the schedule put it, and its load is the workload's (services.workload: its wall-clock minutes on
+each day times the units, its work spread round the clock), taken off its people's capacity as other projects'
+load is, so the tasks levelling moves go around it. What it overloads by itself (a person on it at full time)
+levelling cannot remove: it stays in the preview's remaining over-allocations, as on the workload page. Each
+person's capacity on a day is their units on their own working days, less their vacations and less what their
+other projects already load them with.
 Accepting sets a task's `levelled_start` (a start-no-earlier-than the scheduler honours)."""
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from charter.services.authz import project_for
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
 from charter.services.context import Actor, now
 from charter.services.scheduling import Network, plan_changed, project_start, recompute, settings_row
-from charter.services.workload import capacity, workload
+from charter.services.workload import capacity, task_minutes_by_day, workload
 
 Progress = Callable[[float, str], None]
 METHODS = ("heuristic", "optimal")
@@ -69,6 +73,7 @@ class _Model:
         release = np.zeros(n, dtype=np.int64)
         fixed = np.full(n, -1, dtype=np.int64)
         self.done = np.zeros(n, dtype=bool)
+        elapsed = np.zeros(n, dtype=bool)  # elapsed tasks not complete: pinned where scheduled
         for i, (t, c) in enumerate(zip(self.tasks, self.computed, strict=True)):
             started = t.actual_start is not None or t.percent_complete > 0
             complete = t.percent_complete >= 100 or t.actual_finish is not None
@@ -77,9 +82,10 @@ class _Model:
                 fixed[i] = self.cur[i]
                 self.done[i] = True
             elif rules.is_elapsed(t.duration_unit):
-                # elapsed (24x7) time is not moved: it stays where the schedule put it, and its resources are
-                # busy on every project working day its wall-clock span touches
+                # elapsed (24x7) time is not moved: it stays where the schedule put it (its span in working days
+                # holds its successors); its people's load comes off their capacity below
                 fixed[i] = self.cur[i]
+                elapsed[i] = True
                 if c is not None and c.start is not None and c.finish is not None and self.dur[i] > 0:
                     last = (self.cal.to_working(c.finish) - 1) // self.mpd - self.origin
                     self.dur[i] = max(1, int(last) - int(self.cur[i]) + 1)
@@ -123,9 +129,15 @@ class _Model:
         R = len(self.resources)
         demand = np.zeros((n, max(R, 1)), dtype=np.int64)
         index = {tid: i for i, tid in enumerate(net.ids)}
+        pinned_load: list[tuple[int, int, float]] = []  # (task, resource, units) of the unmoved elapsed tasks
         for a, r in rows:
-            if r.id in col and not self.done[index[a.task_id]]:
-                demand[index[a.task_id], col[r.id]] += round(a.units * 100)
+            i = index[a.task_id]
+            if r.id not in col or self.done[i]:
+                continue
+            if elapsed[i]:  # loads its people as the workload counts it (below), not a day at its units
+                pinned_load.append((i, r.id, a.units))
+            else:
+                demand[i, col[r.id]] += round(a.units * 100)
         cap = np.array([round(r.max_units * 100) for r in self.resources] or [100], dtype=np.int64)
         horizon = int(min(MAX_HORIZON, max(int(self.cur.max(initial=0)), release.max(initial=0))
                           + int(self.dur.sum()) + 1))  # fmt: skip
@@ -141,9 +153,16 @@ class _Model:
                 resource_ids=[r.id for r in self.resources],
                 exclude_project_id=pid,
             )
-            loads = {
+            loads: dict[int, dict[dt.date, int]] = {
                 p["resource_id"]: {d["day"]: d["load_minutes"] for d in p["days"]} for p in other["resources"]
             }
+            for i, rid, units in pinned_load:
+                c = self.computed[i]
+                if c is None or c.start is None or c.finish is None:
+                    continue
+                day_load = loads.setdefault(rid, {})
+                for d, minutes in task_minutes_by_day(None, c.start, c.finish, dates, elapsed=True).items():
+                    day_load[d] = day_load.get(d, 0) + round(minutes * units)
             for j, r in enumerate(self.resources):
                 exc = {
                     e.day: e.working

@@ -1,5 +1,12 @@
 """Workload: each person's planned load per day against their capacity, across every project, and the
-over-allocations with the tasks that cause them."""
+over-allocations with the tasks that cause them.
+
+A task loads its people over the working time of its span (the project calendar) at their units. A task with an
+elapsed (24x7) duration loads them round the clock, as MS Project spreads its work: its wall-clock minutes on
+each day times the units, so a day's loads add up to the task's work (duration x units; a 2ed task at 100 % is
+48 h) and a person on one at full time is over-allocated on each day it runs, weekends included. Levelling
+never moves such a task, so that over-allocation stays for the project manager to resolve (lower units, another
+person, or none)."""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from charter.domain import schedule as rules
 from charter.domain.errors import ValidationError
 from charter.persistence.models import (
     Assignment,
@@ -50,9 +58,11 @@ def capacity(r: Resource, days: list[dt.date], exceptions: dict[dt.date, bool]) 
     return out
 
 
-def _task_minutes_by_day(
-    cal: Any, start: dt.datetime, finish: dt.datetime, days: list[dt.date]
+def task_minutes_by_day(
+    cal: Any, start: dt.datetime, finish: dt.datetime, days: list[dt.date], *, elapsed: bool = False
 ) -> dict[dt.date, int]:
+    """Minutes of the span [start, finish) on each of `days` that load a person at 100 %: the working minutes
+    of `cal`, or for an elapsed (24x7) task every wall-clock minute (its work is spread round the clock)."""
     out: dict[dt.date, int] = {}
     if finish <= start:
         return out
@@ -60,7 +70,7 @@ def _task_minutes_by_day(
         lo = max(start, dt.datetime(d.year, d.month, d.day))
         hi = min(finish, dt.datetime(d.year, d.month, d.day) + dt.timedelta(days=1))
         if hi > lo:
-            m = cal.working_between(lo, hi)
+            m = (hi - lo) // dt.timedelta(minutes=1) if elapsed else cal.working_between(lo, hi)
             if m > 0:
                 out[d] = m
     return out
@@ -121,16 +131,18 @@ def workload(
     for a, t, c, p in rows:
         if t.percent_complete >= 100 or c.start is None or c.finish is None:
             continue
-        if p.id not in cals:
+        elapsed = rules.is_elapsed(t.duration_unit)
+        if p.id not in cals and not elapsed:
             cals[p.id] = work_calendar(s, project_calendar_row(s, p.id), calendar_range(p))
-        for d, minutes in _task_minutes_by_day(cals[p.id], c.start, c.finish, days).items():
+        spread = task_minutes_by_day(cals.get(p.id), c.start, c.finish, days, elapsed=elapsed)
+        for d, minutes in spread.items():
             m = round(minutes * a.units)
             load[a.resource_id][d] += m
             seen = p.id in visible
             causes[(a.resource_id, d)].append({
                 "project_id": p.id if seen else None, "project": p.key if seen else None,
                 "task_id": t.id if seen else None, "task": t.name if seen else "(a task in another project)",
-                "minutes": m, "units": a.units,
+                "minutes": m, "units": a.units, "elapsed": elapsed,
             })  # fmt: skip
     people = []
     over: list[dict[str, Any]] = []

@@ -1,0 +1,97 @@
+"""What an elapsed (24x7) task's work does outside the schedule: the workload and its histograms, levelling's
+remaining over-allocations, planned hours on the Time page, the conflict detectors.
+
+The seeded world starts P1 on Mon 2020-01-06 (Mon-Fri, 09-13 + 14-18): the worker does Task A (3d, Jan 6-8)
+full time; Task C (1d, WP-A) starts on Jan 6 too. Here Task C becomes elapsed: run round the clock from Monday
+09:00, its work is its wall-clock duration times the units (as in MS Project)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.test_team_api import _resource_of
+
+from charter.services import levelling, tasks
+
+WEEK = {"from": "2020-01-06", "to": "2020-01-12"}  # Monday to Sunday
+
+
+def _make_c_elapsed(api: Any, as_: Any, seed: Any, duration: str, units: float) -> dict[str, Any]:
+    """Task C as `duration` with the worker on it at `units`; returns the worker's resource."""
+    h, p, c = as_("admin"), seed.p1, seed.tasks["c"]
+    v = api.get(f"/projects/{p}/tasks/{c}", headers=h).json()["version"]
+    r = api.patch(f"/projects/{p}/tasks/{c}", json={"version": v, "duration": duration}, headers=h)
+    assert r.status_code == 200, r.text
+    worker = _resource_of(api, as_, seed, "worker")
+    r = api.post(f"/projects/{p}/tasks/{c}/assignments", json={"resource_id": worker["id"], "units": units},
+                 headers=h)  # fmt: skip
+    assert r.status_code == 201, r.text
+    return worker
+
+
+def test_an_elapsed_task_loads_its_people_round_the_clock(api: Any, seed: Any, as_: Any) -> None:
+    """C as 6ed (Mon 09:00 -> Sun 09:00) at 25 %: 6 h of its 36 h of work on each whole day, the weekend too."""
+    worker = _make_c_elapsed(api, as_, seed, "6ed", 0.25)
+    work = next(a["work_minutes"] for a in api.get(f"/projects/{seed.p1}/tasks/{seed.tasks['c']}/assignments",
+                                                     headers=as_("admin")).json())  # fmt: skip
+    assert work == 6 * 1440 // 4
+    r = api.get("/workload", params={**WEEK, "resource_id": worker["id"]}, headers=as_("pm"))
+    assert r.status_code == 200, r.text
+    data = r.json()
+    days = {d["day"]: d for d in data["resources"][0]["days"]}
+    a = 480  # Task A, Monday to Wednesday
+    # Monday from 09:00, Sunday until 09:00
+    assert [days[d]["load_minutes"] for d in sorted(days)] == [a + 225, a + 360, a + 360, 360, 360, 360, 135]
+    over = {o["day"]: o for o in data["overallocations"]}
+    assert sorted(over) == ["2020-01-06", "2020-01-07", "2020-01-08", "2020-01-11", "2020-01-12"]
+    c = [t for o in over.values() for t in o["tasks"] if t["task"] == "Task C"]
+    assert len(c) == 5 and all(t["elapsed"] and t["units"] == 0.25 for t in c)
+    assert not next(t for t in over["2020-01-06"]["tasks"] if t["task"] == "Task A")["elapsed"]
+    # the days' loads of C add up to its work
+    c_load = sum(d["load_minutes"] for d in days.values()) - 3 * a
+    assert c_load == work
+
+
+def test_cli_workload_marks_the_elapsed_task(api: Any, seed: Any, as_: Any, cli: Any) -> None:
+    _make_c_elapsed(api, as_, seed, "1ed", 1.0)
+    out = cli("workload", "--person", "worker", "--from", "2020-01-06", "--to", "2020-01-12", who="pm").stdout
+    assert "over-allocated on 2020-01-06: 23.0h of 8.0h" in out and "Task C (elapsed)" in out
+
+
+def test_the_workload_page_says_levelling_cannot_remove_an_elapsed_over_allocation(
+    api: Any, seed: Any, as_: Any
+) -> None:
+    from webhelpers import signed_in
+
+    _make_c_elapsed(api, as_, seed, "1ed", 1.0)
+    with signed_in(seed, "pm") as client:
+        r = client.get(f"/projects/{seed.p1}/workload", params={"from": "2020-01-06", "to": "2020-01-12"})
+    assert r.status_code == 200, r.text
+    assert "(elapsed: round the clock)" in r.text and 'id="elapsed-over"' in r.text
+    assert "15.0 h" in r.text  # C's Monday: 09:00 to midnight
+
+
+def test_levelling_goes_around_an_elapsed_task_and_leaves_its_own_over_allocation_shown(
+    api: Any, seed: Any, as_: Any
+) -> None:
+    """C as 1ed at 100 % (Mon 09:00 -> Tue 09:00): 15 h of it on Monday, 9 h on Tuesday. Levelling never moves
+    it; it moves Task A past both days (on Tuesday A would add to C's 9 h), and what C alone overloads stays in
+    the preview's remaining over-allocations, as the workload shows it."""
+    _make_c_elapsed(api, as_, seed, "1ed", 1.0)
+    pm, c, a = seed.actor("pm"), seed.tasks["c"], seed.tasks["a"]
+    with seed.db.uow() as s:
+        run = levelling.preview(s, pm, seed.p1)
+    assert str(c) not in run["moves"]
+    assert run["moves"][str(a)] == "2020-01-08T09:00:00"
+    remaining = run["remaining_overallocations"]
+    assert [(o["day"], o["load_minutes"]) for o in remaining] == [("2020-01-06", 900), ("2020-01-07", 540)]
+    assert all([t["task"] for t in o["tasks"]] == ["Task C"] and o["tasks"][0]["elapsed"] for o in remaining)
+    with seed.db.uow() as s:
+        levelling.accept(s, pm, seed.p1, run["id"])
+    r = api.get("/workload", params=WEEK, headers=as_("pm"))
+    assert [(o["day"], o["load_minutes"]) for o in r.json()["overallocations"]] == [
+        ("2020-01-06", 900),
+        ("2020-01-07", 540),
+    ]
+    with seed.db.uow(readonly=True) as s:
+        assert tasks.get_task(s, pm, seed.p1, a)["start"].isoformat() == "2020-01-08T09:00:00"
