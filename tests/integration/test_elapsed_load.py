@@ -95,3 +95,29 @@ def test_levelling_goes_around_an_elapsed_task_and_leaves_its_own_over_allocatio
     ]
     with seed.db.uow(readonly=True) as s:
         assert tasks.get_task(s, pm, seed.p1, a)["start"].isoformat() == "2020-01-08T09:00:00"
+
+
+def test_planned_hours_of_an_elapsed_task_without_work_count_its_days_as_working_days(
+    api: Any, seed: Any, as_: Any
+) -> None:
+    """Task C as 2ed with nobody on it: its planned work is two working days (16 h), as EVM weighs it, not the
+    48 wall-clock hours; with the worker on it at 100 % it is the assignment's work (48 h, as in MS Project)."""
+    h, p, c = as_("admin"), seed.p1, seed.tasks["c"]
+    v = api.get(f"/projects/{p}/tasks/{c}", headers=h).json()["version"]
+    assert (
+        api.patch(f"/projects/{p}/tasks/{c}", json={"version": v, "duration": "2ed"}, headers=h).status_code
+        == 200
+    )
+
+    def planned() -> int:
+        r = api.get(f"/projects/{p}/actuals", headers=as_("pm"))
+        assert r.status_code == 200, r.text
+        return int(next(t["planned_minutes"] for t in r.json()["tasks"] if t["task_id"] == c))
+
+    assert planned() == 2 * 480
+    worker = _resource_of(api, as_, seed, "worker")
+    r = api.post(
+        f"/projects/{p}/tasks/{c}/assignments", json={"resource_id": worker["id"], "units": 1.0}, headers=h
+    )
+    assert r.status_code == 201, r.text
+    assert planned() == 2 * 1440

@@ -396,6 +396,15 @@ def _shortest(minutes: int, per: int) -> str:
     return text
 
 
+def as_working_minutes(minutes: int, unit: DurationUnit | str, minutes_per_day: int) -> int:
+    """A duration as working minutes where it stands in for work nobody planned (planned hours of a task without
+    work, EVM weights): a working duration as it is; an elapsed one (wall-clock minutes) counts each elapsed day
+    as one working day of `minutes_per_day` (2ed -> 2 working days), not as 24 hours of one person's work."""
+    if unit in ELAPSED_UNIT_VALUES:
+        return round(minutes * minutes_per_day / 1440)
+    return minutes
+
+
 def format_minutes(minutes: int, unit: DurationUnit | str, minutes_per_day: int) -> str:
     if unit in ELAPSED_UNIT_VALUES:
         per, suffix = _ELAPSED_UNITS[DurationUnit(unit)]

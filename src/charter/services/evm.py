@@ -89,9 +89,7 @@ class _Tasks:
         self.pct = np.array([r[2] or 0.0 for r in rows], dtype=np.float64)
         # working minutes; an elapsed duration (wall-clock minutes) counted as that many project-calendar days
         mpd = _minutes_per_day(s, p.id)
-        self.duration = [
-            round((r[3] or 0) * mpd / 1440) if srules.is_elapsed(r[6]) else r[3] or 0 for r in rows
-        ]
+        self.duration = [srules.as_working_minutes(r[3] or 0, r[6], mpd) for r in rows]
         self.start = [r[4] for r in rows]
         self.finish = [r[5] for r in rows]
         base = s.scalars(

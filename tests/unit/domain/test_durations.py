@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from charter.domain.errors import ValidationError
-from charter.domain.schedule import DurationUnit, format_minutes, is_elapsed, parse_duration, parse_lag
+from charter.domain.schedule import (
+    DurationUnit,
+    as_working_minutes,
+    format_minutes,
+    is_elapsed,
+    parse_duration,
+    parse_lag,
+)
 
 MPD = 480
 
@@ -57,3 +64,10 @@ def test_lags_keep_their_elapsed_kinds_and_refuse_months() -> None:
     assert parse_lag("3ed", MPD)[0] == 3 * 1440
     with pytest.raises(ValidationError):
         parse_lag("1emo", MPD)
+
+
+def test_an_elapsed_duration_as_working_minutes_counts_its_days_as_working_days() -> None:
+    assert as_working_minutes(2 * 1440, DurationUnit.ELAPSED_DAYS, 480) == 960
+    assert as_working_minutes(12 * 60, "ehours", 450) == 225
+    assert as_working_minutes(960, DurationUnit.DAYS, 480) == 960
+    assert as_working_minutes(90, "hours", 480) == 90
