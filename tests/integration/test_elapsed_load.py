@@ -7,11 +7,12 @@ full time; Task C (1d, WP-A) starts on Jan 6 too. Here Task C becomes elapsed: r
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.integration.test_team_api import _resource_of
 
-from charter.services import levelling, tasks
+from charter.services import conflict_detect, conflicts, levelling, tasks
 
 WEEK = {"from": "2020-01-06", "to": "2020-01-12"}  # Monday to Sunday
 
@@ -121,3 +122,31 @@ def test_planned_hours_of_an_elapsed_task_without_work_count_its_days_as_working
     )
     assert r.status_code == 201, r.text
     assert planned() == 2 * 1440
+
+
+def test_the_detectors_see_an_elapsed_task_s_load_and_give_its_float_in_elapsed_days(
+    api: Any, seed: Any, as_: Any, frozen_clock: Any
+) -> None:
+    """C as 1ed at 100 % (Mon 09:00 -> Tue 09:00) then Task B, due Wednesday 17:00: the worker is over-allocated
+    on Monday and Tuesday; B's deadline leaves C 16 wall-clock hours short (B must start Monday 17:00)."""
+    frozen_clock.set(datetime(2020, 1, 6, 9, 0, tzinfo=UTC))
+    _make_c_elapsed(api, as_, seed, "1ed", 1.0)
+    h, p = as_("admin"), seed.p1
+    r = api.post(
+        f"/projects/{p}/links", json={"pred_id": seed.tasks["c"], "succ_id": seed.tasks["b"]}, headers=h
+    )
+    assert r.status_code == 201, r.text
+    v = api.get(f"/projects/{p}/tasks/{seed.tasks['b']}", headers=h).json()["version"]
+    r = api.patch(f"/projects/{p}/tasks/{seed.tasks['b']}", json={"version": v, "deadline": "2020-01-08T17:00:00"},
+                  headers=h)  # fmt: skip
+    assert r.status_code == 200, r.text
+    with seed.db.uow() as s:
+        conflict_detect.detect(s, seed.actor("admin"), p)
+    with seed.db.uow(readonly=True) as s:
+        found = conflicts.list_conflicts(s, seed.actor("admin"), p, source="detected")
+    (over,) = [c for c in found if c["kind"] == "resource"]
+    assert [d["day"] for d in over["details"]["days"]] == ["2020-01-06", "2020-01-07"]
+    assert {t["task"]: t["minutes"] for t in over["details"]["tasks"]} == {"Task A": 960, "Task C": 1440}
+    c = next(x for x in found if x["kind"] == "schedule" and x["details"]["task_id"] == seed.tasks["c"])
+    assert c["details"]["total_float_minutes"] == -960
+    assert "negative float (-0.67 elapsed days)" in c["description"], c["description"]

@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from charter.domain import conflicts as rules
+from charter.domain import schedule as srules
 from charter.domain.errors import CharterError
 from charter.domain.figures import counted
 from charter.domain.money import fmt_money, quantise
@@ -116,17 +117,23 @@ def over_allocation(s: Session, project_id: int, today: dt.date) -> list[Finding
 
 
 def schedule(s: Session, project_id: int) -> list[Finding]:
+    from charter.services.scheduling import _minutes_per_day
+
+    mpd = _minutes_per_day(s, project_id)
     rows = s.execute(
         select(Task.id, Task.name, Task.work_package_id, TaskComputed.total_float, TaskComputed.violation,
-               TaskComputed.finish)
+               TaskComputed.finish, Task.duration_unit)
         .join(TaskComputed, TaskComputed.task_id == Task.id)
         .where(Task.project_id == project_id, Task.status != "cancelled", Task.percent_complete < 100,
                (TaskComputed.total_float < 0) | TaskComputed.violation.is_not(None))
         .order_by(Task.id)
     ).all()  # fmt: skip
     out = []
-    for tid, name, wp, total_float, violation, finish in rows:
-        why = violation or f"negative float ({total_float} working minutes)"
+    for tid, name, wp, total_float, violation, finish, unit in rows:
+        # an elapsed task's float is wall-clock minutes (shown in elapsed days), another's working minutes
+        elapsed = srules.is_elapsed(unit)
+        days = round(total_float / (1440 if elapsed else mpd), 2)
+        why = violation or f"negative float ({days:g} {'elapsed' if elapsed else 'working'} days)"
         out.append(Finding(
             key=f"schedule:task:{tid}", kind=rules.Kind.SCHEDULE,
             severity=rules.Severity.HIGH if violation else rules.Severity.MEDIUM,
