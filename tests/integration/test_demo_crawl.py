@@ -145,3 +145,41 @@ def test_every_page_a_demo_user_can_reach_answers(demo_db: Database, username: s
     assert not problems, "\n".join(problems)
     # the crawl really walked the site: every demo user sees at least one project's pages
     assert sum(1 for p in pages if p.startswith("/projects/")) >= 10, sorted(pages)
+
+
+def test_the_pages_of_a_project_with_an_elapsed_task_answer(demo_db: Database) -> None:
+    """A 3ed burn-in test added to the demo's CRM from today, with a Task Worker on it at full time (so it
+    over-allocates them round the clock): the PM's and that worker's pages around it (the task, schedule,
+    Gantt, workload, levelling, Time, budget and EVM, conflicts after detection, their desks) all answer."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from charter.persistence.models import Project, User
+    from charter.services import assignments, conflict_detect, resources, tasks
+    from charter.services.context import SYSTEM, Actor
+
+    with demo_db.uow() as s:
+        pid = s.scalar(select(Project.id).where(Project.key == "CRM"))
+        assert pid is not None
+        uid = {u.username: u.id for u in s.scalars(select(User))}
+        pm = Actor(uid["priya.nair"], "priya.nair")
+        today = dt.datetime.combine(dt.date.today(), dt.time(9))
+        t = tasks.create_task(s, pm, pid, name="Burn-in test", duration="3ed", constraint_type="snet",
+                              constraint_date=today)  # fmt: skip
+        rid = resources.person_resource(s, uid["samuel.osei"], SYSTEM).id
+        assignments.add_assignment(s, pm, pid, t["id"], resource_id=rid)
+        conflict_detect.detect(s, pm, pid)
+    assert t["duration"] == "3ed"
+    start = [f"/projects/{pid}/tasks/{t['id']}", f"/projects/{pid}", f"/projects/{pid}/schedule",
+             f"/projects/{pid}/workload", f"/projects/{pid}/levelling", f"/projects/{pid}/time",
+             f"/projects/{pid}/conflicts", "/desk", "/me/work"]  # fmt: skip
+    with TestClient(create_app(demo_db), raise_server_exceptions=False) as client:
+        for who in ("priya.nair", "samuel.osei"):
+            _sign_in(client, who)
+            pages, problems = crawl(client, start, PER_ROUTE)
+            assert not problems, "\n".join(problems)
+            assert f"/projects/{pid}/tasks/{t['id']}" in pages
+        _sign_in(client, "priya.nair")
+        page = client.get(f"/projects/{pid}/workload").text
+    assert "Burn-in test" in page and "(elapsed: round the clock)" in page
