@@ -156,12 +156,14 @@ class _Model:
             loads: dict[int, dict[dt.date, int]] = {
                 p["resource_id"]: {d["day"]: d["load_minutes"] for d in p["days"]} for p in other["resources"]
             }
+            date_set = set(dates)
             for i, rid, units in pinned_load:
                 c = self.computed[i]
                 if c is None or c.start is None or c.finish is None:
                     continue
                 day_load = loads.setdefault(rid, {})
-                for d, minutes in task_minutes_by_day(None, c.start, c.finish, dates, elapsed=True).items():
+                spread = task_minutes_by_day(None, c.start, c.finish, date_set, elapsed=True)
+                for d, minutes in spread.items():
                     day_load[d] = day_load.get(d, 0) + round(minutes * units)
             for j, r in enumerate(self.resources):
                 exc = {

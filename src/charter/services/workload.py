@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -59,18 +60,28 @@ def capacity(r: Resource, days: list[dt.date], exceptions: dict[dt.date, bool]) 
 
 
 def task_minutes_by_day(
-    cal: Any, start: dt.datetime, finish: dt.datetime, days: list[dt.date], *, elapsed: bool = False
+    cal: Any, start: dt.datetime, finish: dt.datetime, days: Collection[dt.date], *, elapsed: bool = False
 ) -> dict[dt.date, int]:
     """Minutes of the span [start, finish) on each of `days` that load a person at 100 %: the working minutes
     of `cal`, or for an elapsed (24x7) task every wall-clock minute (its work is spread round the clock)."""
     out: dict[dt.date, int] = {}
     if finish <= start:
         return out
+    if elapsed:  # only the days the span covers (a levelling horizon may be thousands of days long)
+        wanted = days if isinstance(days, set | frozenset) else set(days)
+        d = start.date()
+        while d <= finish.date():
+            lo = max(start, dt.datetime(d.year, d.month, d.day))
+            hi = min(finish, dt.datetime(d.year, d.month, d.day) + dt.timedelta(days=1))
+            if d in wanted and hi > lo:
+                out[d] = (hi - lo) // dt.timedelta(minutes=1)
+            d += dt.timedelta(days=1)
+        return out
     for d in days:
         lo = max(start, dt.datetime(d.year, d.month, d.day))
         hi = min(finish, dt.datetime(d.year, d.month, d.day) + dt.timedelta(days=1))
         if hi > lo:
-            m = (hi - lo) // dt.timedelta(minutes=1) if elapsed else cal.working_between(lo, hi)
+            m = cal.working_between(lo, hi)
             if m > 0:
                 out[d] = m
     return out
