@@ -150,3 +150,19 @@ def test_the_detectors_see_an_elapsed_task_s_load_and_give_its_float_in_elapsed_
     c = next(x for x in found if x["kind"] == "schedule" and x["details"]["task_id"] == seed.tasks["c"])
     assert c["details"]["total_float_minutes"] == -960
     assert "negative float (-0.67 elapsed days)" in c["description"], c["description"]
+
+
+def test_a_person_on_an_elapsed_task_is_costed_for_its_work(api: Any, seed: Any, as_: Any) -> None:
+    """C as 2ed with the worker at 50 %: 24 h of work at 100 USD an hour is its planned labour (hours = work)."""
+    import datetime as dt
+
+    from charter.services import evm, resources
+
+    worker = _make_c_elapsed(api, as_, seed, "2ed", 0.5)
+    with seed.db.uow() as s:
+        resources.add_rate(s, seed.actor("admin"), worker["id"], valid_from=dt.date(2020, 1, 1), standard="100",
+                           currency="USD")  # fmt: skip
+    with seed.db.uow(readonly=True) as s:
+        plan = evm.plan(s, seed.actor("pm"), seed.p1)
+    c = next(t for t in plan["tasks"] if t["task_id"] == seed.tasks["c"])
+    assert str(c["planned_labour"]) == "2400.00"
