@@ -53,10 +53,14 @@ def test_an_elapsed_task_loads_its_people_round_the_clock(api: Any, seed: Any, a
     assert c_load == work
 
 
-def test_cli_workload_marks_the_elapsed_task(api: Any, seed: Any, as_: Any, cli: Any) -> None:
+def test_cli_workload_and_levelling_mark_the_elapsed_task(api: Any, seed: Any, as_: Any, cli: Any) -> None:
     _make_c_elapsed(api, as_, seed, "1ed", 1.0)
     out = cli("workload", "--person", "worker", "--from", "2020-01-06", "--to", "2020-01-12", who="pm").stdout
     assert "over-allocated on 2020-01-06: 23.0h of 8.0h" in out and "Task C (elapsed)" in out
+    out = cli("level", "P1", who="pm").stdout
+    assert "Over-allocations left: 2" in out and "Not levelled (elapsed, round the clock): Task C" in out
+    out = cli("level", "show", "P1", "1", who="pm").stdout
+    assert "Over-allocations left: 2" in out and "Not levelled (elapsed, round the clock): Task C" in out
 
 
 def test_the_workload_page_says_levelling_cannot_remove_an_elapsed_over_allocation(
@@ -96,6 +100,12 @@ def test_levelling_goes_around_an_elapsed_task_and_leaves_its_own_over_allocatio
     ]
     with seed.db.uow(readonly=True) as s:
         assert tasks.get_task(s, pm, seed.p1, a)["start"].isoformat() == "2020-01-08T09:00:00"
+    # the run's page and the command line say why what remains cannot be levelled
+    from webhelpers import signed_in
+
+    with signed_in(seed, "pm") as client:
+        page = client.get(f"/projects/{seed.p1}/levelling/{run['id']}").text
+    assert "Task C (elapsed)" in page and 'id="elapsed-remaining"' in page
 
 
 def test_planned_hours_of_an_elapsed_task_without_work_count_its_days_as_working_days(

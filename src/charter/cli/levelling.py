@@ -94,6 +94,7 @@ def show_cmd(project: Project, run_id: Run, as_json: JsonFlag = False) -> None:
     console.print(t if r.get("changes") else "Nothing moves.")
     left = r.get("remaining_overallocations") or []
     console.print(f"Over-allocations left: {len(left)}")
+    team.print_elapsed_left(left)
     for w in r.get("warnings") or []:
         console.print(f"[yellow]{escape(w)}[/yellow]")
 

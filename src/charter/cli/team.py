@@ -105,6 +105,7 @@ def level(
         f"Over-allocations left: {len(left)}"
         + ("" if not left else " (first: " + ", ".join(f"{o['resource']} {o['day']}" for o in left[:5]) + ")")
     )
+    print_elapsed_left(left)
     console.print(
         "[green]Applied.[/green]"
         if apply
@@ -116,6 +117,14 @@ def _dt(v: Any) -> dt.datetime | None:
     if v is None or isinstance(v, dt.datetime):
         return v
     return dt.datetime.fromisoformat(str(v))
+
+
+def print_elapsed_left(left: list[dict[str, Any]]) -> None:
+    """Name the elapsed tasks among the causes of what levelling left: it never moves them, and they load their
+    people round the clock."""
+    names = sorted({t["task"] for o in left for t in o.get("tasks") or [] if t.get("elapsed")})
+    if names:
+        console.print(f"[yellow]Not levelled (elapsed, round the clock): {escape(', '.join(names))}[/yellow]")
 
 
 def workload_cmd(
