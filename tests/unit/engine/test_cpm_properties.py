@@ -355,7 +355,21 @@ def test_elapsed_tasks_run_wall_clock_time_and_links_hold(net: Net, data: st.Dat
         if t == 0:
             assert r.es_at[b] >= r.ef_at[a]
         elif t == 1 and dur[a]:
-            assert r.es_at[b] >= r.es_at[a]
+            if dur[b] or el[b]:
+                assert r.es_at[b] >= r.es_at[a]
+            else:  # a working milestone shows at the finish side of its working instant (18:00, not 09:00 next day)
+                assert CAL.to_working(r.es_at[b].astype(dt.datetime)) >= CAL.to_working(
+                    r.es_at[a].astype(dt.datetime)
+                )
     assert (r.total_float >= 0).all()
     assert ((r.free_float >= 0) & (r.free_float <= r.total_float)).all()
     assert (r.ls_at >= r.es_at).all() and (r.lf_at >= r.ef_at).all()
+
+
+def test_a_working_milestone_after_ss_and_fs_shows_at_the_finish_side() -> None:
+    """A found case: a milestone FS after a one-day task and SS after the next day's task is at one working
+    instant, shown at its finish side (18:00 of the first day), which is 09:00 of the next in working time."""
+    r = schedule(np.array([D, D, 0], np.int64), [0, 0, 1], [1, 2, 2], [0, 0, 1], np.zeros(3, np.int64),
+                 calendar=CAL, start=START, elapsed=np.zeros(3, np.bool_))  # fmt: skip
+    assert r.es[2] == r.es[1] == D
+    assert str(r.es_at[2]) == "2024-02-07T18:00" and str(r.es_at[1]) == "2024-02-08T09:00"
