@@ -29,6 +29,7 @@ from charter.persistence.models import (
     PurchaseOrder,
     StatusReport,
     TechComponent,
+    TechUpdate,
     Vendor,
 )
 from charter.persistence.models import (
@@ -276,6 +277,25 @@ def test_technology_colours(seed: World, rep: dict[str, Any]) -> None:
     assert area(seed, rep, "technology")["rule"] == "amber: 1 component reaches end of life within 90 days"
     add(seed, comp("Windows 7", dt.date(2020, 1, 14)))
     assert area(seed, rep, "technology")["rule"].startswith("red: 1 component past end of life")
+
+
+def test_a_dismissed_or_done_update_is_not_counted_open_or_overdue(seed: World, rep: dict[str, Any]) -> None:
+    """Dismissing a critical update that does not apply (with a reason) takes it off the report: it stayed
+    "open" there and kept the technology area red for good, while the component's page showed it closed."""
+    with seed.db.uow() as s:
+        c = TechComponent(project_id=seed.p1, name="OpenSSL", kind="library", eol_date=dt.date(2032, 1, 1),
+                          created_at=NOW)  # fmt: skip
+        s.add(c)
+        s.flush()
+        for status in ("dismissed", "done"):
+            s.add(TechUpdate(component_id=c.id, kind="advisory", title=f"CVE ({status})", severity="critical",
+                             due_on=dt.date(2030, 1, 1), status=status, created_at=NOW))  # fmt: skip
+    a = area(seed, rep, "technology")
+    assert a["rag"] == "green", a["rule"]
+    assert a["figures"]["open_updates"] == 0 and a["figures"]["updates_overdue"] == 0
+    add(seed, TechUpdate(component_id=c.id, kind="advisory", title="CVE (planned)", severity="critical",
+                         due_on=dt.date(2030, 1, 1), status="planned", created_at=NOW))  # fmt: skip
+    assert area(seed, rep, "technology")["rule"].startswith("red: 1 critical update past due")
 
 
 # --------------------------------------------------------------------------------------------- lifecycle

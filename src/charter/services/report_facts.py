@@ -266,8 +266,14 @@ def _scope(s: Session, pid: int, start: dt.date, ref: dt.datetime) -> dict[str, 
 def _technology(s: Session, pid: int, as_of: dt.date, th: R.Thresholds) -> dict[str, Any]:
     comps = list(s.scalars(select(TechComponent).where(TechComponent.project_id == pid)))
     ids = [c.id for c in comps]
+    from charter.services.tech import CLOSING_STATUSES  # a dismissed item is settled, as a done one
+
     updates = list(
-        s.scalars(select(TechUpdate).where(TechUpdate.component_id.in_(ids), TechUpdate.status != "done"))
+        s.scalars(
+            select(TechUpdate).where(
+                TechUpdate.component_id.in_(ids), TechUpdate.status.not_in(CLOSING_STATUSES)
+            )
+        )
     )
     soon = as_of + dt.timedelta(days=th.eol_warning_days)
     return {"components": len(comps),
