@@ -356,3 +356,25 @@ def test_phase_criteria_carry_their_version(web: tuple[TestClient, World], api: 
         url, json={"exit_criteria": "Signed hand-over", "version": closing["version"]}, headers=as_("pm")
     )
     assert ok.status_code == 200, ok.text
+
+
+def test_a_heat_map_cell_lists_the_open_risks_it_counts(web: tuple[TestClient, World]) -> None:
+    """The heat map counts open risks; its cell's link listed closed and occurred risks of the same rating as
+    well (a cell showing 1 opened a register of 3)."""
+    client, w = web
+    pm = w.actor("pm")
+    with w.db.uow() as s:
+        live = risk.create_risk(s, pm, w.p1, title="Vendor late", probability=3, impact_cost=3)
+        for status, title in (("closed", "Old licence issue"), ("occurred", "Server room flood")):
+            r = risk.create_risk(s, pm, w.p1, title=title, probability=3, impact_cost=3)
+            risk.set_status(s, pm, w.p1, r["id"], r["version"], status)
+    login(client, "pm")
+    page = client.get(f"/projects/{w.p1}/risks").text
+    cell = re.search(r'<a href="([^"]+)" aria-label="Probability 3, impact 3: (\d+) risks"', page)
+    assert cell is not None and cell.group(2) == "1"
+    listed = client.get(cell.group(1).replace("&amp;", "&")).text
+    table = listed[listed.index('id="risk-table"') :]
+    assert re.findall(r'data-risk="(\d+)"', table) == [str(live["id"])]
+    assert "open risks" in listed[listed.index('id="cell-filter"') :][:300]
+    everything = client.get(f"/projects/{w.p1}/risks?probability=3&impact=3").text  # a hand-made filter: all
+    assert len(re.findall(r'data-risk="', everything[everything.index('id="risk-table"') :])) == 3

@@ -173,6 +173,8 @@ def _register(request: Request, db: Any, info: Any, project_id: int, error: dict
             v = None
         if v is not None:
             filters[k] = v
+    if qp.get("open_only") and "status" not in filters:  # a status chosen in the filter says it all
+        filters["open_only"] = True
     with db.uow(readonly=True) as s:
         project = projects.get_project(s, actor, project_id)
         rows = risk.list_risks(s, actor, project_id, **filters)
@@ -186,7 +188,8 @@ def _register(request: Request, db: Any, info: Any, project_id: int, error: dict
         "filters": filters, "wps": wps, "members": members, "may_raise": may_raise, "error": error,
         "values": values or {}, "statuses": [x.value for x in rules.Status], "kinds": [x.value for x in rules.Kind],
         "categories": [x.value for x in rules.Category], "strategies": [x.value for x in rules.Strategy],
-        "cell_url": lambda p, i: f"/projects/{project_id}/risks?" + urlencode({"probability": p, "impact": i}),
+        "cell_url": lambda p, i: f"/projects/{project_id}/risks?"
+        + urlencode({"probability": p, "impact": i, "open_only": 1}),  # the cell counts open risks
     }, status)  # fmt: skip
 
 
