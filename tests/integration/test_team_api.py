@@ -299,3 +299,31 @@ def test_bad_assignments(api, seed, as_) -> None:
         with pytest.raises(ValidationError) as exc:
             assignments.add_assignment(s, SYSTEM, p1, a, resource_id=rid, units=-0.5)
         assert exc.value.field == "units"
+
+
+def test_undoing_an_earlier_levelling_after_a_later_one_is_409(api, seed, as_) -> None:
+    """Two levellings accepted one after the other, the second moving a task the first had moved: undoing the
+    first restored that task's date from before the first over the second's, and undoing the second then
+    brought the first's back, so the plan kept a levelling both of whose runs said "undone". The runs are
+    undone last first; undoing the earlier one is refused, naming the later."""
+    worker = _resource_of(api, as_, seed, "worker")
+    p1, a, c = seed.p1, seed.tasks["a"], seed.tasks["c"]
+    _assign(api, as_, p1, c, worker["id"])  # C (1d) alongside A (3d) on Jan 6
+    c_start = _starts(api, as_, p1)[c]
+    first = api.post(f"/projects/{p1}/levelling", json={}, headers=as_("pm")).json()
+    assert list(first["moves"]) == [str(c)]  # C after A: Jan 9
+    assert api.post(f"/projects/{p1}/levelling/{first['id']}/accept", headers=as_("pm")).status_code == 200
+    task_a = api.get(f"/projects/{p1}/tasks/{a}", headers=as_("pm")).json()
+    r = api.patch(f"/projects/{p1}/tasks/{a}", json={"version": task_a["version"], "duration": "4d"},
+                  headers=as_("pm"))  # fmt: skip
+    assert r.status_code == 200, r.text  # A now runs into Jan 9: C is moved again
+    second = api.post(f"/projects/{p1}/levelling", json={}, headers=as_("pm")).json()
+    assert list(second["moves"]) == [str(c)]
+    assert api.post(f"/projects/{p1}/levelling/{second['id']}/accept", headers=as_("pm")).status_code == 200
+    r = api.post(f"/projects/{p1}/levelling/{first['id']}/undo", headers=as_("pm"))
+    assert r.status_code == 409, r.text
+    assert f"run {second['id']}" in r.json()["error"]["message"]
+    for run in (second, first):
+        r = api.post(f"/projects/{p1}/levelling/{run['id']}/undo", headers=as_("pm"))
+        assert r.status_code == 200, r.text
+    assert _starts(api, as_, p1)[c] == c_start

@@ -388,11 +388,23 @@ def accept(s: Session, actor: Actor, project_id: int, run_id: int) -> dict[str, 
 
 
 def undo(s: Session, actor: Actor, project_id: int, run_id: int) -> dict[str, Any]:
-    """Restore the dates an applied levelling replaced."""
+    """Restore the dates an applied levelling replaced. Runs are undone last first: a later applied run
+    levelled from this one's dates, and restoring these under it would leave its moves in the plan after
+    both are undone (the later run's undo brings this one's dates back)."""
     project_for(s, actor, project_id, Perm.TASK_EDIT, for_update=True)
     run = _run(s, project_id, run_id)
     if run.status != "applied":
         raise Conflict(f"this levelling run is {run.status}, not applied", field="run_id")
+    later = s.scalar(
+        select(LevellingRun.id)
+        .where(
+            LevellingRun.project_id == project_id, LevellingRun.status == "applied", LevellingRun.id > run.id
+        )
+        .order_by(LevellingRun.id.desc())
+    )
+    if later is not None:
+        raise Conflict(f"levelling run {later} was accepted after this one; undo run {later} first",
+                       field="run_id")  # fmt: skip
     _apply(s, actor, project_id, run.result["previous"], f"undo of resource levelling run {run.id}")
     out = plan_changed(s, project_id)
     run.status = "undone"
