@@ -133,3 +133,25 @@ def test_a_signed_off_review_takes_no_findings(seed: Any, api: Any, as_: Any) ->
         assert s.scalar(select(func.count()).select_from(ReviewFinding)) == 1
         assert quality.list_defects(s, pm, seed.p1) == []
         assert s.scalar(select(func.count()).select_from(JournalEntry)) == journaled
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"title": "   "}, "title"), ({"priority": 9}, "priority"), ({"priority": 0}, "priority")],
+)
+def test_editing_a_defect_is_validated_as_reporting_one(
+    seed: Any, changes: dict[str, Any], field: str
+) -> None:
+    """A defect's title could be blanked and its priority set to 9 by an edit (the web form and the CLI go
+    through the service; the API's schema alone refused the priority), though reporting one refuses both."""
+    from charter.domain.errors import ValidationError
+
+    d = _defect(seed, "Login fails", "major")
+    with seed.db.uow() as s:
+        cur = next(x for x in quality.list_defects(s, seed.actor("pm"), seed.p1) if x["id"] == d)
+        with pytest.raises(ValidationError) as e:
+            quality.update_defect(s, seed.actor("pm"), seed.p1, d, cur["version"], **changes)
+    assert e.value.field == field
+    with seed.db.uow(readonly=True) as s:
+        after = next(x for x in quality.list_defects(s, seed.actor("pm"), seed.p1) if x["id"] == d)
+    assert after["title"] == "Login fails" and after["priority"] == 3

@@ -994,6 +994,10 @@ def update_defect(
                               "task_id", "deliverable_id"}  # fmt: skip
     if unknown:
         raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    if "title" in changes:  # as when it was reported
+        changes["title"] = _text(changes["title"], "title")
+    if "priority" in changes and not (isinstance(changes["priority"], int) and 1 <= changes["priority"] <= 5):
+        raise ValidationError("priority is 1 (highest) to 5", field="priority")
     before = journal.snapshot(d)
     if "status" in changes:
         new = Q.parse_enum(Q.DefectStatus, changes.pop("status"), "status")
