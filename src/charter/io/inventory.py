@@ -254,6 +254,9 @@ def _cdx_spec(c: Any, where: str) -> ComponentSpec:
             licences.append(str(lic.value))
         elif isinstance(lic, DisjunctiveLicense):
             licences.append(str(lic.id or lic.name or ""))
+    licences = [x for x in licences if x]
+    if len(licences) > 1:  # joined with AND: a compound expression keeps its grouping ("(A OR B) AND C")
+        licences = [f"({x})" if " " in x.strip() else x for x in licences]
     vendor = (c.supplier.name if c.supplier is not None else None) or c.publisher or ""
     return ComponentSpec(
         where=where,
@@ -261,7 +264,7 @@ def _cdx_spec(c: Any, where: str) -> ComponentSpec:
         kind=_CDX_KIND.get(c.type.value, "software"),
         vendor=str(vendor).strip()[:200],
         version=str(c.version or "").strip()[:100],
-        licence=" AND ".join(x for x in licences if x)[:200],
+        licence=" AND ".join(licences)[:200],
     )
 
 
