@@ -384,3 +384,26 @@ def test_due_lists_what_ends_within_the_window_for_those_who_may_see_it(
             tech.due_within(s, seed.actor("pm"), -1)
     r = api.get("/tech/due", params={"days": 30}, headers=as_("pm"))
     assert r.status_code == 200 and [x["name"] for x in r.json()] == ["TLS api"]
+
+
+def test_a_stale_component_edit_is_409_with_the_current_record(api: Any, seed: Any, as_: Any) -> None:
+    """The API's 409 for a component edited meanwhile carried no current record (and said "version 2"
+    without what the caller had), unlike every other stale write."""
+    r = api.post("/tech/components", json={"project_id": seed.p1, "name": "Postgres", "kind": "platform"},
+                 headers=as_("pm"))  # fmt: skip
+    assert r.status_code == 201, r.text
+    c = r.json()
+    assert api.patch(f"/tech/components/{c['id']}", json={"version": c["version"], "current_version": "16"},
+                     headers=as_("pm")).status_code == 200  # fmt: skip
+    r = api.patch(f"/tech/components/{c['id']}", json={"version": c["version"], "current_version": "17"},
+                  headers=as_("pm"))  # fmt: skip
+    assert r.status_code == 409
+    err = r.json()["error"]
+    assert err["field"] == "version" and f"version {c['version']}" in err["message"]
+    assert err["current"]["current_version"] == "16" and err["current"]["version"] == c["version"] + 1
+    u = api.post(f"/tech/components/{c['id']}/updates", json={"kind": "advisory", "title": "CVE-1"},
+                 headers=as_("pm")).json()  # fmt: skip
+    body = {"version": u["version"], "status": "done"}
+    assert api.post(f"/tech/updates/{u['id']}/status", json=body, headers=as_("pm")).status_code == 200
+    r = api.post(f"/tech/updates/{u['id']}/status", json=body, headers=as_("pm"))
+    assert r.status_code == 409 and r.json()["error"]["current"]["status"] == "done"

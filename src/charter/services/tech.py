@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from charter.domain.errors import Conflict, NotFound, ValidationError
+from charter.domain.errors import Conflict, NotFound, ValidationError, stale
 from charter.domain.figures import counted
 from charter.domain.roles import Perm, permits
 from charter.io import inventory as inv
@@ -244,7 +244,7 @@ def update_component(
     c = _component(s, actor, component_id)
     _may_manage(s, actor, c.project_id)
     if c.version != version:
-        raise Conflict(f"component {component_id} was changed by someone else (version {c.version})")
+        raise stale(f"component {component_id}", version, component_dict(c))
     v = _values(changes)
     merged = {**component_dict(c), **v}
     _check(merged)
@@ -380,10 +380,9 @@ def set_update_status(
     if status == "dismissed" and not note:
         raise ValidationError("say why the item is dismissed", field="note")
     if u.version != version:
-        raise Conflict(f"update item {u.id} was changed by someone else (version {u.version})",
-                       details={"current": update_dict(u)})  # fmt: skip
+        raise stale(f"update item {u.id}", version, update_dict(u))
     if u.status in CLOSING_STATUSES:
-        raise Conflict(f"update item {u.id} is already {u.status}", details={"current": update_dict(u)})
+        raise Conflict(f"update item {u.id} is already {u.status}", field="status", current=update_dict(u))
     before = journal.snapshot(u)
     u.status = status
     s.flush()

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from charter.domain.errors import CharterError, Conflict, NotFound, PermissionDenied, ValidationError
+from charter.domain.errors import CharterError, Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.roles import Perm, permits
 from charter.persistence.models import (
     Project,
@@ -207,8 +207,9 @@ def create_plan(
         pid = c.project_id
     project_for(s, actor, pid, Perm.TECH_MANAGE)
     if u.version != version:
-        raise Conflict(f"update item {u.id} was changed by someone else (version {u.version})",
-                       details={"current": {"version": u.version, "status": u.status}})  # fmt: skip
+        from charter.services.tech import update_dict  # tech imports this module
+
+        raise stale(f"update item {u.id}", version, update_dict(u))
     if u.status != "open" or u.task_id is not None:
         raise Conflict(f"update item {u.id} is already {u.status}; its tasks are in the schedule")
     if steps is None:
