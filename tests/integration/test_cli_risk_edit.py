@@ -91,3 +91,14 @@ def test_refusals_name_what_is_wrong_and_change_nothing(cli: Any, seed: Any) -> 
     assert after["version"] == before["version"] and after["probability"] == 3 and after["comments"] == []
     for cmd in ("update", "status", "action", "comment"):
         assert cli("risk", cmd, "--help").exit_code == 0
+
+
+def test_show_prints_the_rating_history(cli: Any, seed: Any) -> None:
+    """`charter risk show` promised the rating history (its help, as the risk's page shows it) but printed
+    only the current rating."""
+    r = _raise(cli)
+    cli("risk", "update", "P1", r["ref"], "--probability", "5")
+    out = cli("risk", "show", "P1", r["ref"]).stdout
+    history = out[out.index("rating history") :]
+    lines = [ln for ln in history.splitlines()[1:] if "score" in ln]
+    assert [ln.split("score ")[1].split()[0].rstrip(";,") for ln in lines] == ["12", "20"], out

@@ -84,6 +84,11 @@ def show_cmd(
         console.print(f"  action: {escape(act['name'])} ({act['status']}, {act['percent_complete']:g}%)")
     for c in r["comments"]:
         console.print(f"  {c['at']:%Y-%m-%d} {escape(c['author'])}: {escape(c['body'])}")
+    if r["ratings"]:
+        console.print("  rating history:")
+    for h in r["ratings"]:
+        console.print(f"    {h['at']:%Y-%m-%d %H:%M} {h['status']}: probability {h['probability'] or '-'} x impact "
+                      f"{h['impact'] or '-'} = score {h['score'] or '-'}; residual {h['residual_score'] or '-'}")  # fmt: skip
 
 
 @risk_app.command("add")
