@@ -378,3 +378,19 @@ def test_a_heat_map_cell_lists_the_open_risks_it_counts(web: tuple[TestClient, W
     assert "open risks" in listed[listed.index('id="cell-filter"') :][:300]
     everything = client.get(f"/projects/{w.p1}/risks?probability=3&impact=3").text  # a hand-made filter: all
     assert len(re.findall(r'data-risk="', everything[everything.index('id="risk-table"') :])) == 3
+
+
+def test_simulated_finish_dates_are_project_wall_clock_not_utc(web: tuple[TestClient, World]) -> None:
+    """The simulation page showed the deterministic and percentile finishes as "2020-01-08 17:00 UTC": they
+    are the project's wall-clock instants (the schedule shows the same finish without a zone), not UTC."""
+    client, w = web
+    with w.db.uow() as s:
+        run = simulation.create_run(s, w.actor("pm"), w.p1, iterations=100, seed=1)
+        simulation.execute_in_session(s, run["id"])
+        res = simulation.get_run(s, w.actor("pm"), w.p1, run["id"])["result"]
+    login(client, "pm")
+    page = client.get(f"/projects/{w.p1}/simulation?run={run['id']}").text
+    table = re.search(r'<table class="data narrow" id="percentiles">(.*?)</table>', page, re.S)
+    assert table is not None
+    finish = res["deterministic"]["date"].replace("T", " ")[:16]
+    assert f"<td>{finish}</td>" in table.group(1) and "UTC" not in table.group(1), table.group(1)

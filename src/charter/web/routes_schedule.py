@@ -50,7 +50,13 @@ SLIM_SUMMARY = ("id", "wbs_code", "name", "parent_id", "start", "finish", "perce
 
 
 def _wall(value: Any) -> str:
-    """A schedule instant (project wall-clock, no zone) as text."""
+    """A schedule instant (project wall-clock, no zone) as text; also one stored as ISO text (simulation
+    results)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return value.isoformat() if isinstance(value, date) else ""
