@@ -239,3 +239,21 @@ def test_a_concern_needed_by_a_day_already_past_is_refused(
     assert r.status_code == 422 and r.json()["error"]["field"] == "needed_by" and "passed" in r.text
     today = frozen_clock.now.date().isoformat()
     assert api.post(url, headers=as_("stakeholder"), json={**body, "needed_by": today}).status_code == 201
+
+
+def test_api_and_cli_accept_with_a_stale_version_are_refused(seed: Any, api: Any, as_: Any, cli: Any) -> None:
+    with seed.db.uow() as s:
+        d = quality.create_deliverable(s, seed.actor("pm"), seed.p1, work_package_id=seed.wp_a, name="Build",
+                                       acceptor_id=seed.users["stakeholder"])  # fmt: skip
+        quality.update_deliverable(
+            s, seed.actor("pm"), seed.p1, d["id"], d["version"], acceptance_criteria="Fast"
+        )
+    url = f"/projects/{seed.p1}/deliverables/{d['id']}"
+    r = api.post(url + "/accept", json={"version": d["version"]}, headers=as_("stakeholder"))
+    assert r.status_code == 409 and r.json()["error"]["current"]["acceptance_criteria"] == "Fast"
+    out = cli(
+        "quality", "accept", "P1", str(d["id"]), "--version", str(d["version"]), who="stakeholder", code=1
+    )
+    assert "changed by someone else" in out.stdout + out.stderr
+    r = api.post(url + "/accept", json={"version": d["version"] + 1}, headers=as_("stakeholder"))
+    assert r.status_code == 200 and r.json()["status"] == "accepted"

@@ -394,3 +394,33 @@ def test_simulated_finish_dates_are_project_wall_clock_not_utc(web: tuple[TestCl
     assert table is not None
     finish = res["deterministic"]["date"].replace("T", " ")[:16]
     assert f"<td>{finish}</td>" in table.group(1) and "UTC" not in table.group(1), table.group(1)
+
+
+def test_accepting_a_deliverable_whose_criteria_changed_meanwhile_is_409(
+    web: tuple[TestClient, World],
+) -> None:
+    """The acceptor's page showed the acceptance criteria "Loads 10,000 rows"; the Task Leader changed them to
+    "Loads 1,000 rows" meanwhile, and Accept on the open page accepted the deliverable against criteria its
+    acceptor never saw. The forms carry the version they showed: a changed deliverable is a 409 with the
+    current criteria on the page, and stays pending."""
+    client, w = web
+    pm = w.actor("pm")
+    with w.db.uow() as s:
+        d = quality.create_deliverable(s, pm, w.p1, work_package_id=w.wp_a, name="Import tool",
+                                       acceptor_id=w.users["stakeholder"], acceptance_criteria="Loads 10,000 rows")  # fmt: skip
+    token = login(client, "stakeholder")
+    page = client.get(f"/projects/{w.p1}/quality").text
+    form = re.search(r'action="[^"]*/quality/accept".*?</form>', page, re.S)
+    assert form is not None
+    shown = re.search(r'name="version" value="(\d+)"', form.group(0))
+    assert shown is not None
+    with w.db.uow() as s:
+        quality.update_deliverable(s, pm, w.p1, d["id"], d["version"], acceptance_criteria="Loads 1,000 rows")
+    for action, extra in (("accept", {"comment": "fine"}), ("reject", {"reason": "too slow"})):
+        r = client.post(f"/projects/{w.p1}/quality/{action}", data={
+            "csrf_token": token, "deliverable_id": str(d["id"]), "version": shown.group(1), **extra})  # fmt: skip
+        assert r.status_code == 409, r.text
+        assert "Loads 1,000 rows" in r.text and "changed by someone else" in r.text
+    with w.db.uow(readonly=True) as s:
+        now = next(x for x in quality.list_deliverables(s, pm, w.p1) if x["id"] == d["id"])
+    assert now["status"] == "pending"

@@ -61,10 +61,16 @@ class DeliverableIn(In):
 
 class AcceptIn(In):
     comment: str = ""
+    version: int | None = Field(
+        None, description="the deliverable's version as read: 409 if it changed since"
+    )
 
 
 class RejectIn(In):
     reason: str = Field(min_length=1)
+    version: int | None = Field(
+        None, description="the deliverable's version as read: 409 if it changed since"
+    )
 
 
 class EmptyIn(In):

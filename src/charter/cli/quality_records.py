@@ -163,23 +163,32 @@ def deliverable_add(
     print_json(d) if as_json else _print_deliverable(d)
 
 
+DecidedVersion = Annotated[
+    int | None,
+    typer.Option("--version", help="The deliverable's version as you read it: refused if it changed since."),
+]
+
+
 @records_app.command("accept")
 def accept(
     project: Project, deliverable_id: DeliverableId,
-    comment: Annotated[str, typer.Option(help="A comment.")] = "", as_json: JsonFlag = False,
+    comment: Annotated[str, typer.Option(help="A comment.")] = "", version: DecidedVersion = None,
+    as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Accept a deliverable (only its named acceptor); who and when are recorded."""
-    d = run(project, lambda s, a, pid: quality.accept_deliverable(s, a, pid, deliverable_id, comment))
+    d = run(
+        project, lambda s, a, pid: quality.accept_deliverable(s, a, pid, deliverable_id, comment, version)
+    )
     print_json(d) if as_json else _print_deliverable(d)
 
 
 @records_app.command("reject")
 def reject(
     project: Project, deliverable_id: DeliverableId, reason: Annotated[str, typer.Option(help="Why (required).")],
-    as_json: JsonFlag = False,
+    version: DecidedVersion = None, as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Reject a deliverable with the reason (only its named acceptor); it goes back for rework."""
-    d = run(project, lambda s, a, pid: quality.reject_deliverable(s, a, pid, deliverable_id, reason))
+    d = run(project, lambda s, a, pid: quality.reject_deliverable(s, a, pid, deliverable_id, reason, version))
     print_json(d) if as_json else _print_deliverable(d)
 
 

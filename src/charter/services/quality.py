@@ -522,8 +522,10 @@ def create_deliverable(
 
 
 def _decide(
-    s: Session, actor: Actor, project_id: int, deliverable_id: int, accept: bool, reason: str
-) -> dict[str, Any]:
+    s: Session, actor: Actor, project_id: int, deliverable_id: int, accept: bool, reason: str,
+    version: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """`version`: the deliverable as the acceptor read it (its criteria may have changed since: 409)."""
     project_for(s, actor, project_id)
     d = _deliverable(s, project_id, deliverable_id)
     if actor.user_id is None or actor.user_id != d.acceptor_id:
@@ -532,6 +534,8 @@ def _decide(
             f"only {named}, named as the acceptor of {d.name!r}, may accept or reject it",
             field="deliverable_id",
         )
+    if version is not None and d.version != version:
+        raise stale("deliverable", version, deliverable_dict(s, d))
     if d.status != Q.DeliverableStatus.PENDING.value:
         raise Conflict(f"{d.name!r} is {d.status}; only a pending deliverable is decided", field="status")
     if not accept and not reason.strip():
@@ -559,15 +563,20 @@ def _decide(
 
 
 def accept_deliverable(
-    s: Session, actor: Actor, project_id: int, deliverable_id: int, comment: str = ""
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    deliverable_id: int,
+    comment: str = "",
+    version: int | None = None,
 ) -> dict[str, Any]:
-    return _decide(s, actor, project_id, deliverable_id, True, comment)
+    return _decide(s, actor, project_id, deliverable_id, True, comment, version)
 
 
 def reject_deliverable(
-    s: Session, actor: Actor, project_id: int, deliverable_id: int, reason: str
+    s: Session, actor: Actor, project_id: int, deliverable_id: int, reason: str, version: int | None = None
 ) -> dict[str, Any]:
-    return _decide(s, actor, project_id, deliverable_id, False, reason)
+    return _decide(s, actor, project_id, deliverable_id, False, reason, version)
 
 
 def resubmit_deliverable(s: Session, actor: Actor, project_id: int, deliverable_id: int) -> dict[str, Any]:

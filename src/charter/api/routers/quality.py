@@ -113,7 +113,7 @@ def accept_deliverable(
 ) -> Obj:
     """Only the named acceptor may accept (403 otherwise, saying who is named)."""
     with db.uow() as s:
-        return quality.accept_deliverable(s, actor, project_id, deliverable_id, body.comment)
+        return quality.accept_deliverable(s, actor, project_id, deliverable_id, body.comment, body.version)
 
 
 @router.post(P + "/deliverables/{deliverable_id}/reject", response_model=Obj)
@@ -121,7 +121,7 @@ def reject_deliverable(
     project_id: int, deliverable_id: int, body: S.RejectIn, actor: CurrentActor, db: DB
 ) -> Obj:
     with db.uow() as s:
-        return quality.reject_deliverable(s, actor, project_id, deliverable_id, body.reason)
+        return quality.reject_deliverable(s, actor, project_id, deliverable_id, body.reason, body.version)
 
 
 @router.post(P + "/deliverables/{deliverable_id}/resubmit", response_model=Obj)
