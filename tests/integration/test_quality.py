@@ -257,3 +257,24 @@ def test_api_and_cli_accept_with_a_stale_version_are_refused(seed: Any, api: Any
     assert "changed by someone else" in out.stdout + out.stderr
     r = api.post(url + "/accept", json={"version": d["version"] + 1}, headers=as_("stakeholder"))
     assert r.status_code == 200 and r.json()["status"] == "accepted"
+
+
+def test_api_plan_put_keeps_the_responsible_role_it_does_not_name(seed: Any, api: Any, as_: Any) -> None:
+    """PUT …/quality-plan with only the acknowledgement days kept the standards and notes it did not name but
+    cleared the role responsible for quality; an explicit null still clears it."""
+    url = f"/projects/{seed.p1}/quality-plan"
+    role = api.get(f"/projects/{seed.p1}/roles", headers=as_("pm")).json()[0]["id"]
+    r = api.put(
+        url, json={"standards": ["ISO 9001"], "responsible_role_id": role, "notes": "n"}, headers=as_("pm")
+    )
+    assert r.status_code == 200 and r.json()["responsible_role_id"] == role
+    r = api.put(url, json={"concern_ack_days": 5}, headers=as_("pm"))
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert (
+        got["responsible_role_id"] == role
+        and got["standards"] == ["ISO 9001"]
+        and got["concern_ack_days"] == 5
+    )
+    r = api.put(url, json={"responsible_role_id": None}, headers=as_("pm"))
+    assert r.json()["responsible_role_id"] is None and r.json()["notes"] == "n"

@@ -63,13 +63,8 @@ def plan_set(
         fail("error: nothing to change: give --standard, --responsible-role-id, --notes or --ack-days")
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
-        rid = (
-            responsible_role_id
-            if responsible_role_id is not None
-            else quality.plan(s, a, pid)["responsible_role_id"]
-        )
-        return quality.set_plan(s, a, pid, standards=standard, responsible_role_id=rid, notes=notes,
-                                concern_ack_days=ack_days)  # fmt: skip
+        role = {} if responsible_role_id is None else {"responsible_role_id": responsible_role_id}
+        return quality.set_plan(s, a, pid, standards=standard, notes=notes, concern_ack_days=ack_days, **role)
 
     p = run(project, go)
     print_result(

@@ -362,10 +362,15 @@ def _role_of(s: Session, project_id: int, role_id: int | None) -> int | None:
     return role_id
 
 
+KEEP: Any = object()  # set_plan: a responsible role not given stays as it is (None clears it)
+
+
 def set_plan(
     s: Session, actor: Actor, project_id: int, *, standards: list[str] | None = None,
-    responsible_role_id: int | None = None, notes: str | None = None, concern_ack_days: int | None = None,
+    responsible_role_id: int | None = KEEP, notes: str | None = None, concern_ack_days: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
+    """Change what is given: standards, notes and acknowledgement days when not None, the responsible role
+    when given (None clears it)."""
     project_for(s, actor, project_id, Perm.QUALITY_MANAGE)
     row = _plan_row(s, project_id)
     before = journal.snapshot(row) if row else None
@@ -374,7 +379,8 @@ def set_plan(
         s.add(row)
     if standards is not None:
         row.standards = [x.strip() for x in standards if x.strip()]
-    row.responsible_role_id = _role_of(s, project_id, responsible_role_id)
+    if responsible_role_id is not KEEP:
+        row.responsible_role_id = _role_of(s, project_id, responsible_role_id)
     if notes is not None:
         row.notes = notes
     if concern_ack_days is not None:

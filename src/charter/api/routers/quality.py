@@ -61,7 +61,7 @@ def get_plan(project_id: int, actor: CurrentActor, db: DB) -> Obj:
 @router.put(P + "/quality-plan", response_model=Obj)
 def set_plan(project_id: int, body: S.PlanIn, actor: CurrentActor, db: DB) -> Obj:
     with db.uow() as s:
-        return quality.set_plan(s, actor, project_id, **body.model_dump())
+        return quality.set_plan(s, actor, project_id, **body.model_dump(exclude_unset=True))
 
 
 @router.post(P + "/quality-metrics", response_model=Obj, status_code=201)
