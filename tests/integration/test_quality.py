@@ -278,3 +278,16 @@ def test_api_plan_put_keeps_the_responsible_role_it_does_not_name(seed: Any, api
     )
     r = api.put(url, json={"responsible_role_id": None}, headers=as_("pm"))
     assert r.json()["responsible_role_id"] is None and r.json()["notes"] == "n"
+
+
+def test_api_measurement_time_without_a_zone_is_utc(seed: Any, api: Any, as_: Any) -> None:
+    """A measurement posted with "2020-01-01T10:00:00" (no zone) was an internal error (500): it is read as
+    UTC, as the web form reads its date and time."""
+    with seed.db.uow() as s:
+        m = quality.create_metric(
+            s, seed.actor("pm"), seed.p1, name="Coverage", direction="at_least", target=80.0
+        )
+    r = api.post(f"/projects/{seed.p1}/quality-metrics/{m['id']}/measurements",
+                 json={"value": 50, "measured_at": "2020-01-01T10:00:00"}, headers=as_("pm"))  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert r.json()["measurements"][-1]["measured_at"].startswith("2020-01-01T10:00:00")

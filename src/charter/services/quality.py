@@ -9,7 +9,7 @@ override with a written reason; the override is journaled and reported to the PM
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -420,6 +420,8 @@ def record_measurement(
     )
     if not responsible:
         project_for(s, actor, project_id, Perm.QUALITY_MANAGE)
+    if measured_at is not None and measured_at.tzinfo is None:  # as the web form reads it
+        measured_at = measured_at.replace(tzinfo=UTC)
     x = MetricMeasurement(metric_id=m.id, measured_at=measured_at or now(), value=float(value), note=note,
                           recorded_by=actor.user_id)  # fmt: skip
     s.add(x)
