@@ -155,3 +155,25 @@ def test_editing_a_defect_is_validated_as_reporting_one(
     with seed.db.uow(readonly=True) as s:
         after = next(x for x in quality.list_defects(s, seed.actor("pm"), seed.p1) if x["id"] == d)
     assert after["title"] == "Login fails" and after["priority"] == 3
+
+
+def test_a_measurement_dated_in_the_future_is_refused(seed: Any, frozen_clock: Any) -> None:
+    """A measurement typed with next year's date became the metric's latest value at the phase gate (which
+    read it as met) while the status report, which reads what was measured up to its period, still found the
+    metric off target: the two disagreed until that date came."""
+    from datetime import UTC, datetime, timedelta
+
+    from charter.domain.errors import ValidationError
+
+    frozen_clock.set(datetime(2030, 1, 14, 9, 0, tzinfo=UTC))
+    pm = seed.actor("pm")
+    with seed.db.uow() as s:
+        m = quality.create_metric(s, pm, seed.p1, name="Coverage", direction="at_least", target=80.0)
+        quality.record_measurement(s, pm, seed.p1, m["id"], value=60.0)
+    with seed.db.uow() as s, pytest.raises(ValidationError) as e:
+        quality.record_measurement(s, pm, seed.p1, m["id"], value=95.0,
+                                   measured_at=datetime(2031, 1, 14, 9, 0, tzinfo=UTC))  # fmt: skip
+    assert e.value.field == "measured_at"
+    with seed.db.uow() as s:  # a moment ago is fine
+        quality.record_measurement(s, pm, seed.p1, m["id"], value=70.0,
+                                   measured_at=datetime(2030, 1, 14, 9, 0, tzinfo=UTC) - timedelta(hours=1))  # fmt: skip

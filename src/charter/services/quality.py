@@ -422,6 +422,10 @@ def record_measurement(
         project_for(s, actor, project_id, Perm.QUALITY_MANAGE)
     if measured_at is not None and measured_at.tzinfo is None:  # as the web form reads it
         measured_at = measured_at.replace(tzinfo=UTC)
+    # a day's grace: a form's time is read as UTC, and a person east of it types their own clock
+    if measured_at is not None and measured_at > now() + timedelta(days=1):
+        raise ValidationError(f"{measured_at:%Y-%m-%d} is in the future; record what was measured",
+                              field="measured_at")  # fmt: skip
     x = MetricMeasurement(metric_id=m.id, measured_at=measured_at or now(), value=float(value), note=note,
                           recorded_by=actor.user_id)  # fmt: skip
     s.add(x)
