@@ -424,3 +424,29 @@ def test_accepting_a_deliverable_whose_criteria_changed_meanwhile_is_409(
     with w.db.uow(readonly=True) as s:
         now = next(x for x in quality.list_deliverables(s, pm, w.p1) if x["id"] == d["id"])
     assert now["status"] == "pending"
+
+
+def test_signing_off_a_review_whose_checklist_changed_meanwhile_is_409(web: tuple[TestClient, World]) -> None:
+    """A reviewer's open page listed the checklist "Backups tested", "Restore timed"; the PM replaced it with
+    "Restore timed", "Runbook signed" meanwhile, and the reviewer's "pass" for item 0 (meant for the backups)
+    was recorded against the restore. The sign-off form carries the version it showed: 409, page current."""
+    client, w = web
+    pm = w.actor("pm")
+    with w.db.uow() as s:
+        r = quality.create_review(s, pm, w.p1, title="Ops review", reviewer_ids=[w.users["task_leader"]],
+                                  items=["Backups tested", "Restore timed"])  # fmt: skip
+    token = login(client, "task-leader")
+    page = client.get(f"/projects/{w.p1}/quality").text
+    form = re.search(r'action="[^"]*/quality/signoff".*?</form>', page, re.S)
+    assert form is not None
+    shown = re.search(r'name="version" value="(\d+)"', form.group(0))
+    assert shown is not None
+    with w.db.uow() as s:
+        quality.update_review(s, pm, w.p1, r["id"], r["version"], items=["Restore timed", "Runbook signed"])
+    res = client.post(f"/projects/{w.p1}/quality/signoff", data={
+        "csrf_token": token, "review_id": str(r["id"]), "version": shown.group(1), "result_0": "pass"})  # fmt: skip
+    assert res.status_code == 409, res.text
+    assert "Runbook signed" in res.text and "changed by someone else" in res.text
+    with w.db.uow(readonly=True) as s:
+        now = next(x for x in quality.list_reviews(s, pm, w.p1) if x["id"] == r["id"])
+    assert now["signoffs"] == [] and all(c.get("result") is None for c in now["checklist"])

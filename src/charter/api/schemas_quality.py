@@ -100,6 +100,7 @@ class FindingIn(In):
 
 class SignOffIn(In):
     results: dict[str, Literal["pass", "fail", "n/a"]] | None = None
+    version: int | None = Field(None, description="the review's version as read: 409 if it changed since")
 
 
 class DefectIn(In):

@@ -155,11 +155,14 @@ def review_sign_off(
     project: Project, review_id: ReviewId,
     result: Annotated[list[str] | None, typer.Option(help="Checklist result ITEM=pass|fail|n/a, item numbers "
                                                           "from `review show` (repeatable).")] = None,
+    version: Annotated[int | None, typer.Option("--version", help="The review's version as you read it "
+                                                "(`review show`): refused if it changed since.")] = None,
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Sign a review off as one of its named reviewers; it is signed off when every reviewer has."""
     results = _results(result)
-    r = run(project, lambda s, a, pid: quality.sign_off(s, a, pid, review_id, results=results or None))
+    r = run(project, lambda s, a, pid: quality.sign_off(s, a, pid, review_id, results=results or None,
+                                                        version=version))  # fmt: skip
     print_result(r, as_json, f"Review {r['id']} signed; status {r['status']}.")
 
 

@@ -843,11 +843,15 @@ def add_finding(
 
 
 def sign_off(
-    s: Session, actor: Actor, project_id: int, review_id: int, *, results: dict[str, str] | None = None
-) -> dict[str, Any]:
+    s: Session, actor: Actor, project_id: int, review_id: int, *, results: dict[str, str] | None = None,
+    version: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """A named reviewer signs off (optionally recording checklist results by item index); the review is
-    signed off when every reviewer has."""
+    signed off when every reviewer has. `version`: the review as the reviewer read it (results are by item
+    index, so a checklist changed since would take them on other items: 409)."""
     r = _review(s, actor, project_id, review_id, reviewer_only=True)
+    if version is not None and r.version != version:
+        raise stale("review", version, review_dict(s, r))
     if any(x["user_id"] == actor.user_id for x in r.signoffs):
         raise Conflict("you have signed this review off already", field="review_id")
     before = journal.snapshot(r)

@@ -223,7 +223,8 @@ _QUALITY: dict[str, Action] = {
                                                         severity=f.get("severity") or "minor",
                                                         raise_defect=f.get("raise_defect") == "on"),
     "signoff": lambda s, a, pid, f: quality.sign_off(s, a, pid, req_int(f, "review_id"), results={
-        k.removeprefix("result_"): v for k, v in f.items() if k.startswith("result_") and v} or None),
+        k.removeprefix("result_"): v for k, v in f.items() if k.startswith("result_") and v} or None,
+        version=opt_int(f, "version")),
     "defect": lambda s, a, pid, f: quality.create_defect(s, a, pid, title=f.get("title", ""), severity=f.get("severity", ""),
                                                          found_in=f.get("found_in", ""), priority=opt_int(f, "priority") or 3,
                                                          task_id=opt_int(f, "task_id"), owner_id=opt_int(f, "owner_id"),

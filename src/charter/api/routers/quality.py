@@ -197,7 +197,9 @@ def add_finding(project_id: int, review_id: int, body: S.FindingIn, actor: Curre
 @router.post(P + "/reviews/{review_id}/sign-off", response_model=Obj)
 def sign_off(project_id: int, review_id: int, body: S.SignOffIn, actor: CurrentActor, db: DB) -> Obj:
     with db.uow() as s:
-        return quality.sign_off(s, actor, project_id, review_id, results=dict(body.results or {}))
+        return quality.sign_off(
+            s, actor, project_id, review_id, results=dict(body.results or {}), version=body.version
+        )
 
 
 @router.patch(P + "/reviews/{review_id}", response_model=Obj)
