@@ -104,7 +104,7 @@ def test_mark_done_or_dismissed_by_hand_with_a_note(seed: Any) -> None:
         tech.set_update_status(s, seed.actor("outsider"), u["id"], u["version"], "done")
     with seed.db.uow() as s, pytest.raises(Conflict) as c:
         tech.set_update_status(s, pm, u["id"], u["version"] + 1, "done")
-    assert c.value.details["current"]["status"] == "open"
+    assert c.value.current is not None and c.value.current["status"] == "open"
     assert _status(seed, u["id"]) == "open"
     with seed.db.uow() as s:
         out = tech.set_update_status(s, pm, u["id"], u["version"], "dismissed", "we do not use the admin")
