@@ -618,6 +618,11 @@ class TaskUpdate(TaskFields, Patch):
     )
     version: int
     name: str | None = Field(default=None, min_length=1, max_length=300)
+    remaining_duration: DurationIn | None = Field(
+        default=None,
+        description="what is left, as MS Project's Remaining Duration: the duration becomes actual duration + "
+        "this and % complete actual / duration (0 completes the task); not with a changed duration or % complete",
+    )
 
 
 class TaskMove(In):
@@ -676,6 +681,11 @@ class TaskOut(Out):
     pessimistic: int | None
     work_minutes: int | None
     percent_complete: float
+    actual_duration: str = Field(
+        "0d", description="duration x % complete, in the duration's unit (MS Project's Actual Duration)"
+    )
+    remaining_duration: str = Field("0d", description="duration - actual duration, in the duration's unit")
+    remaining_duration_minutes: int = Field(0, description="the remaining duration in duration_minutes' kind")
     actual_start: WallClock | None
     actual_finish: WallClock | None
     status: str

@@ -158,7 +158,15 @@ def show_cmd(project: Project, task: TaskRef, as_json: JsonFlag = False) -> None
                   + (" — milestone" if t["milestone"] else ""))  # fmt: skip
     facts = [
         ("status", f"{t['status']}, {t['percent_complete']:g}% complete"),
-        ("duration", t["duration"]),
+        (
+            "duration",
+            t["duration"]
+            + (
+                ""
+                if t["milestone"]
+                else f" ({t['actual_duration']} done, {t['remaining_duration']} remaining)"
+            ),
+        ),
         ("start / finish", f"{_when(t['start'])} → {_when(t['finish'])}"),
         (
             "total / free float",
@@ -313,6 +321,13 @@ def update_cmd(
     status: Annotated[str | None, typer.Option(help=f"Status: {STATUSES}.")] = None,
     actual_start: Annotated[str | None, typer.Option(help="Actual start (ISO; '' clears it).")] = None,
     actual_finish: Annotated[str | None, typer.Option(help="Actual finish (ISO; '' clears it).")] = None,
+    remaining: Annotated[
+        str | None,
+        typer.Option(
+            help="What is left (e.g. 3d; 0 finishes it): the duration becomes done + remaining and the % complete "
+            "follows, as MS Project's Remaining Duration. Not with --duration or --progress."
+        ),
+    ] = None,
     description: Desc = None,
     priority: Prio = None,
     constraint: Constr = None,
@@ -334,6 +349,8 @@ def update_cmd(
                       optimistic=optimistic, most_likely=most_likely, pessimistic=pessimistic)  # fmt: skip
     if name is not None:
         changes["name"] = name
+    if remaining is not None:
+        changes["remaining_duration"] = remaining
     values = parse_assignments(field)
     if values:
         changes["custom_fields"] = values

@@ -405,6 +405,37 @@ def as_working_minutes(minutes: int, unit: DurationUnit | str, minutes_per_day: 
     return minutes
 
 
+def split_progress(duration: int, percent_complete: float) -> tuple[int, int]:
+    """(actual, remaining) duration of a task, in its duration's own minutes, as MS Project defines them:
+    actual duration = duration x % complete, remaining duration = duration - actual duration."""
+    actual = min(duration, max(0, round(duration * (percent_complete or 0.0) / 100)))
+    return actual, duration - actual
+
+
+def with_remaining(
+    duration: int, percent_complete: float, remaining: int, where: str = ""
+) -> tuple[int, float]:
+    """The (duration, % complete) a task gets when someone states its remaining duration, as MS Project
+    updates a task: the work done stays (actual duration), the duration becomes actual + remaining and
+    % complete actual / duration. Remaining 0 completes the task; a task not started keeps 0 % and takes the
+    remaining as its duration. Nothing done and nothing remaining is refused (the task would shrink to a
+    point, which is a milestone's shape, not progress)."""
+    pre = f"{where}: " if where else ""
+    if remaining < 0:
+        raise ValidationError(f"{pre}the remaining duration cannot be negative", field="remaining_duration")
+    actual, _ = split_progress(duration, percent_complete)
+    total = actual + remaining
+    if total == 0:
+        raise ValidationError(
+            f"{pre}nothing is done yet, so the remaining duration is the whole duration and cannot be 0 "
+            "(set 100 % complete to mark the task done as planned)",
+            field="remaining_duration",
+        )
+    if remaining == 0:
+        return total, 100.0
+    return total, actual * 100 / total
+
+
 def format_minutes(minutes: int, unit: DurationUnit | str, minutes_per_day: int) -> str:
     if unit in ELAPSED_UNIT_VALUES:
         per, suffix = _ELAPSED_UNITS[DurationUnit(unit)]

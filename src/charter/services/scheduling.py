@@ -735,6 +735,7 @@ def task_dict(
     held = t.custom or {}
     elapsed = rules.is_elapsed(t.duration_unit)
     per = ELAPSED_DAY if elapsed else mpd  # an elapsed task's floats are wall-clock days
+    done, left = rules.split_progress(t.duration, t.percent_complete)
     return {
         "id": t.id,
         "project_id": t.project_id,
@@ -752,6 +753,9 @@ def task_dict(
         "pessimistic": t.pessimistic,
         "work_minutes": t.work,
         "percent_complete": t.percent_complete,
+        "actual_duration": rules.format_minutes(done, t.duration_unit, mpd),
+        "remaining_duration": rules.format_minutes(left, t.duration_unit, mpd),
+        "remaining_duration_minutes": left,
         "actual_start": t.actual_start,
         "actual_finish": t.actual_finish,
         "status": t.status,

@@ -48,6 +48,7 @@ EDITABLE = frozenset({
     "name", "description", "work_package_id", "milestone", "duration", "optimistic", "most_likely", "pessimistic",
     "work", "percent_complete", "actual_start", "actual_finish", "status", "priority", "constraint_type",
     "constraint_date", "deadline", "calendar_id", "position", "task_type", "effort_driven", "custom_fields",
+    "remaining_duration",
 })  # fmt: skip
 
 
@@ -104,6 +105,14 @@ def _normalise(s: Session, project_id: int, values: dict[str, Any], where: str) 
                 kinds[k] = unit.elapsed
     if kinds:
         out[_KINDS] = kinds
+    if "remaining_duration" in out:
+        if out["remaining_duration"] is None or str(out["remaining_duration"]).strip() == "":
+            raise ValidationError("give the remaining duration, e.g. 3d (0 when the task is done)",
+                                  field="remaining_duration")  # fmt: skip
+        out["remaining_duration"], unit = rules.parse_duration(
+            out["remaining_duration"], mpd, "remaining_duration"
+        )
+        out[_REMAINING_ELAPSED] = unit.elapsed
     if "constraint_type" in out:
         out["constraint_type"] = rules.parse_enum(
             rules.ConstraintType, out["constraint_type"], "constraint_type"
@@ -143,6 +152,62 @@ def _normalise(s: Session, project_id: int, values: dict[str, Any], where: str) 
 
 
 _KINDS = "_estimate_kinds"
+_REMAINING_ELAPSED = "_remaining_elapsed"
+
+
+def _apply_remaining(t: Task, values: dict[str, Any], where: str) -> tuple[bool, bool]:
+    """A remaining duration stated (`values` parsed by _normalise) becomes the duration and % complete it
+    means (domain.schedule.with_remaining, as MS Project's Remaining Duration): the work done stays, the
+    duration is what is done plus what remains. A form re-sending the remaining duration it showed changes
+    nothing; stating it together with a changed duration or % complete is refused (they would disagree). A
+    task with an actual finish that has time remaining is not finished: its actual finish is cleared. Returns
+    (the duration moved, the status sent is only a re-send of the stored one and follows progress)."""
+    remaining = values.pop("remaining_duration")
+    elapsed = values.pop(_REMAINING_ELAPSED, False)
+    pre = f"{where}: " if where else ""
+    _, shown = rules.split_progress(t.duration, t.percent_complete)
+    if remaining == shown and elapsed == rules.is_elapsed(t.duration_unit):
+        return False, False
+    if t.milestone or values.get("milestone"):
+        raise ValidationError(f"{pre}a milestone has no duration, so nothing remains of it",
+                              field="remaining_duration")  # fmt: skip
+    if elapsed != rules.is_elapsed(t.duration_unit):
+        raise ValidationError(
+            f"{pre}the duration is {'elapsed' if rules.is_elapsed(t.duration_unit) else 'working time'}, so the "
+            f"remaining duration is too (e.g. {'2ed' if rules.is_elapsed(t.duration_unit) else '2d'})",
+            field="remaining_duration",
+        )
+    changed = [k for k in ("duration", "percent_complete") if k in values and not _unchanged(t, k, values[k])]
+    if changed:
+        raise ValidationError(
+            f"{pre}give the remaining duration or the {' and '.join(k.replace('_', ' ') for k in changed)}, "
+            "not both: the remaining duration sets the duration and % complete from the work done",
+            field="remaining_duration",
+        )
+    duration, percent = rules.with_remaining(t.duration, t.percent_complete, remaining, where)
+    values.pop("duration_unit", None)
+    values["duration"], values["percent_complete"] = duration, percent
+    if remaining > 0 and values.get("actual_finish", t.actual_finish) is not None:
+        if "actual_finish" in values and values["actual_finish"] != t.actual_finish:
+            raise ValidationError(
+                f"{pre}a task with time remaining has no actual finish: clear the actual finish or give "
+                "a remaining duration of 0",
+                field="remaining_duration",
+            )
+        values["actual_finish"] = None
+    resent = "status" in values and getattr(values["status"], "value", values["status"]) == t.status
+    if resent:
+        values.pop("status")
+    return True, resent
+
+
+def _unchanged(t: Task, field: str, sent: Any) -> bool:
+    if field == "duration":
+        return bool(sent == t.duration)
+    try:
+        return sent is not None and float(sent) == float(t.percent_complete or 0)
+    except (TypeError, ValueError):
+        return False
 
 
 def _check_estimate_kinds(t: Task, kinds: dict[str, bool], was_elapsed: bool | None, where: str) -> None:
@@ -251,6 +316,11 @@ def _create(
     unknown = set(fields) - EDITABLE
     if unknown:
         raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    if "remaining_duration" in fields:
+        raise ValidationError(
+            "a new task has nothing done yet: give its duration (the remaining duration is for progress)",
+            field="remaining_duration",
+        )
     values = _normalise(s, project_id, {"name": name, **fields}, "")
     values.setdefault("duration", 0 if values.get("milestone") else _minutes_per_day(s, project_id))
     kinds = values.pop(_KINDS, {})
@@ -344,6 +414,10 @@ def update_task(
     planned = [getattr(t, k) for k in ENGINE_FIELDS]
     kinds = values.pop(_KINDS, {})
     was_elapsed = rules.is_elapsed(t.duration_unit)
+    explicit_status, resized = "status" in changes, False
+    if "remaining_duration" in values:
+        resized, resent = _apply_remaining(t, values, f"task {t.name!r}")
+        explicit_status = explicit_status and not resent
     if "custom_fields" in values:
         kept = custom_fields.merged(t.custom, values.pop("custom_fields"))
         custom_fields.check_kept(s, project_id, t.custom, kept)
@@ -355,8 +429,8 @@ def update_task(
     _check_estimate_kinds(t, kinds, was_elapsed, "")
     _validate(t, "")
     if not plan_free:  # the status follows progress, which a plan-free edit leaves as it was
-        _derive_status(t, "status" in changes)
-    if "duration" in changes:
+        _derive_status(t, explicit_status)
+    if "duration" in changes or resized:
         from charter.services.assignments import rebalance
 
         rebalance(s, t, changed="duration")

@@ -565,6 +565,8 @@ def _task_changes(form: dict[str, str]) -> dict[str, Any]:
             changes[k] = (form.get(k) or "").strip() or None
     if "percent_complete" in form:
         changes["percent_complete"] = _percent(form["percent_complete"])
+    if (form.get("remaining_duration") or "").strip():  # empty: not stated (the duration and % complete rule)
+        changes["remaining_duration"] = form["remaining_duration"].strip()
     for k in WHEN_FIELDS:
         if k in form:
             changes[k] = tasks.parse_when(form[k].strip(), k)
@@ -586,7 +588,14 @@ def edit_task(
     except Conflict as exc:
         current = exc.current or {}
         changed = []
-        for k in (*TEXT_FIELDS, *ESTIMATES, "percent_complete", "priority", *WHEN_FIELDS):
+        for k in (
+            *TEXT_FIELDS,
+            *ESTIMATES,
+            "percent_complete",
+            "remaining_duration",
+            "priority",
+            *WHEN_FIELDS,
+        ):
             if k not in form:
                 continue
             now_v = current.get(k)
