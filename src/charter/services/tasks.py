@@ -433,7 +433,8 @@ def update_task(
     if "duration" in changes or resized:
         from charter.services.assignments import rebalance
 
-        rebalance(s, t, changed="duration")
+        with s.no_autoflush:  # reading the assignments flushed the task, then its new work a second time (+2)
+            rebalance(s, t, changed="duration")
     s.flush()
     if {"work_package_id", "position"} & set(changes):
         renumber(s, project_id)
