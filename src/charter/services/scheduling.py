@@ -851,7 +851,7 @@ def get_schedule(
                 "plan_revision": settings.plan_revision, "computed_at": settings.computed_at,
                 "baseline": base_row.number if base_row else None, "tasks": tasks, "partial": True}  # fmt: skip
     wps = list(s.scalars(select(WorkPackage).where(WorkPackage.project_id == project_id)))
-    summaries = _rollup(wps, tasks)
+    summaries = _rollup(wps, tasks, mpd)
     links = [
         {"id": lk.id, "pred_id": lk.pred_id, "succ_id": lk.succ_id, "type": lk.type, "lag": lk.lag,
          "lag_kind": lk.lag_kind, "lag_text": rules.format_lag(lk.lag, lk.lag_kind, mpd), "version": lk.version}
@@ -953,7 +953,7 @@ def gantt_schedule(
                 ffd = floats[ff] = round((ff or 0) / mpd, 2) if mpd else 0.0
         return {
             "id": tid, "wbs_code": code, "name": name, "work_package_id": wp, "milestone": ms,
-            "duration": text, "duration_minutes": dur, "start": start,
+            "duration": text, "duration_minutes": dur, "duration_unit": unit, "start": start,
             "finish": finish, "total_float_days": tfd,
             "free_float_days": ffd, "float_unit": "ed" if elapsed else "d", "critical": bool(crit),
             "percent_complete": pct, "constraint_type": ctype, "constraint_date": cdate, "violation": viol,
@@ -996,7 +996,7 @@ def gantt_schedule(
             "summaries": [
                 {k: d[k] for k in drawn}
                 for d in _rollup(
-                    cast(list[WorkPackage], wps), tasks, entry.leaves if entry is not None else None
+                    cast(list[WorkPackage], wps), tasks, mpd, entry.leaves if entry is not None else None
                 )
             ],
             "links": links,
@@ -1066,6 +1066,8 @@ LIST_SORTS: dict[str, str | None] = {
     "wbs": None, "name": "name", "start": "start", "finish": "finish", "total_float": "total_float",
     "duration": "duration", "priority": "priority", "percent_complete": "percent_complete",
 }  # fmt: skip
+# sorts by a length of time: an elapsed task's (wall-clock minutes) counts each elapsed day as a working day
+TIME_SORTS = frozenset({"duration", "total_float"})
 
 
 def list_tasks(
@@ -1114,8 +1116,10 @@ def list_tasks(
     column = LIST_SORTS.get(key)
     field = None if column is None else (tc.c[column] if column in tc.c else tt.c[column])
     tests = custom_fields.value_tests(s, project_id, custom) if custom else []
+    in_time = key in TIME_SORTS  # minutes of the task's own kind: compared as working minutes (comparable)
     keys = [tt.c.id, tt.c.wbs_code, *([tt.c.name] if words else []),
-            *([tt.c.custom] if tests or custom_sort else []), *([field] if field is not None else [])]  # fmt: skip
+            *([tt.c.custom] if tests or custom_sort else []), *([tt.c.duration_unit] if in_time else []),
+            *([field] if field is not None else [])]  # fmt: skip
     rows = list(s.connection().execute(select(*keys).select_from(joined).where(*where)).all())
     if words:  # exactly the words-in-the-name test of the full schedule (any script)
         rows = [r for r in rows if all(w in r.name.lower() for w in words)]
@@ -1131,8 +1135,11 @@ def list_tasks(
 
         rows.sort(key=by_value, reverse=sort.startswith("-"))
     elif field is not None:
-        if key == "total_float":  # a task not computed yet counts as 0, as in get_schedule
-            rows.sort(key=lambda r: r[-1] or 0, reverse=sort.startswith("-"))
+        if in_time:  # an elapsed task's wall-clock minutes against the others' working minutes
+            mpd = _minutes_per_day(s, project_id)
+            rows.sort(  # a task not computed yet has a float of 0, as in get_schedule
+                key=lambda r: rules.as_working_minutes(r[-1] or 0, r[-2], mpd), reverse=sort.startswith("-")
+            )
         else:
             rows.sort(
                 key=lambda r: (r[-1] is None, r[-1] if r[-1] is not None else 0), reverse=sort.startswith("-")
@@ -1174,9 +1181,14 @@ def _var(cal: WorkCalendar, base: dt.datetime | None, cur: dt.datetime | None, m
 
 
 def _rollup(
-    wps: list[WorkPackage], tasks: list[dict[str, Any]], leaves: dict[Any, dict[str, Any]] | None = None
+    wps: list[WorkPackage],
+    tasks: list[dict[str, Any]],
+    mpd: int,
+    leaves: dict[Any, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Summary rows of the packages (ORM objects or Core rows with id, parent_id, wbs_code and name).
+    """Summary rows of the packages (ORM objects or Core rows with id, parent_id, wbs_code and name). Progress
+    is weighted by duration, an elapsed one counting each elapsed day as a working day (as_working_minutes, as
+    EVM weighs it), so that a 1ed task weighs as much as a 1d one, not three times as much.
 
     `leaves`: summaries of packages without sub-packages computed before, by package row (id, code, name,
     parent), for packages none of whose tasks changed since (gantt_rows); filled with the ones computed here."""
@@ -1205,6 +1217,8 @@ def _rollup(
         critical = False
         for t in items:
             st, fi, dur, pc = t["start"], t["finish"], t["duration_minutes"], t["percent_complete"]
+            if t["duration_unit"] in rules.ELAPSED_UNIT_VALUES:
+                dur = rules.as_working_minutes(dur, t["duration_unit"], mpd)
             if st and (start is None or st < start):
                 start = st
             if fi and (finish is None or fi > finish):

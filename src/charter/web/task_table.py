@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from charter.domain.errors import CharterError, ValidationError
 from charter.domain.roles import Perm
+from charter.domain.schedule import as_working_minutes
 from charter.services import custom_fields, projects, scheduling, views, work_packages
 from charter.services.authz import can_in_packages
 from charter.web.app import render
@@ -132,7 +133,10 @@ def table_rows(
         missing = [t for t in rows if t["custom_fields"].get(name) is None]
         present.sort(key=lambda t: value_key(t["custom_fields"][name]))
         rows = present + missing
-    elif key:
+    elif key == "duration_minutes":  # an elapsed task's wall-clock minutes as working ones (each day a day)
+        mpd = sched["minutes_per_day"]
+        rows = sorted(rows, key=lambda t: as_working_minutes(t[key], t["duration_unit"], mpd))
+    elif key:  # floats are in days: an elapsed task's elapsed days weigh as working days
         present = [t for t in rows if t[key] is not None]
         missing = [t for t in rows if t[key] is None]
         present.sort(key=lambda t: t[key].lower() if isinstance(t[key], str) else t[key])
