@@ -94,6 +94,20 @@ def is_elapsed(unit: DurationUnit | str | None) -> bool:
     return unit in ELAPSED_UNIT_VALUES
 
 
+def is_done(percent_complete: float | None, actual_finish: dt.datetime | None) -> bool:
+    """Whether a task's work is over, as the scheduler reads its progress (engine.cpm: 100 % complete or an
+    actual finish, which pins it at its actuals): it loads nobody any more, on the workload as in levelling."""
+    return (percent_complete or 0) >= 100 or actual_finish is not None
+
+
+def loads_resources(
+    status: str | None, percent_complete: float | None, actual_finish: dt.datetime | None
+) -> bool:
+    """Whether a task's assignments still load its people: not done and not cancelled (the workload and
+    levelling count the same tasks)."""
+    return status != "cancelled" and not is_done(percent_complete, actual_finish)
+
+
 def parse_enum(cls: type[E], value: object, field_name: str) -> E:
     try:
         return cls(str(value).strip().lower() if cls is not LinkType else str(value).strip().upper())

@@ -76,19 +76,18 @@ class _Model:
         elapsed = np.zeros(n, dtype=bool)  # elapsed tasks not complete: pinned where scheduled
         for i, (t, c) in enumerate(zip(self.tasks, self.computed, strict=True)):
             started = t.actual_start is not None or t.percent_complete > 0
-            complete = t.percent_complete >= 100 or t.actual_finish is not None
             kind = rules.ConstraintType(t.constraint_type)
-            if complete:
+            if not rules.loads_resources(t.status, t.percent_complete, t.actual_finish):  # done or cancelled
+                # stays where the schedule holds it (at its actuals: finished early, its successors follow then)
                 fixed[i] = self.cur[i]
                 self.done[i] = True
+                self._scheduled_span(i, c)
             elif rules.is_elapsed(t.duration_unit):
                 # elapsed (24x7) time is not moved: it stays where the schedule put it (its span in working days
                 # holds its successors); its people's load comes off their capacity below
                 fixed[i] = self.cur[i]
                 elapsed[i] = True
-                if c is not None and c.start is not None and c.finish is not None and self.dur[i] > 0:
-                    last = (self.cal.to_working(c.finish) - 1) // self.mpd - self.origin
-                    self.dur[i] = max(1, int(last) - int(self.cur[i]) + 1)
+                self._scheduled_span(i, c)
             elif started and c is not None and c.finish is not None and self.dur[i] > 0:
                 # what is left of a task under way sits where the scheduler put it: before its finish
                 left = max(1, math.ceil(t.duration * (1 - t.percent_complete / 100) / self.mpd))
@@ -183,6 +182,12 @@ class _Model:
             release=release, fixed_start=fixed, priority=np.array([t.priority for t in self.tasks], dtype=np.int64),
             names=[t.name for t in self.tasks], resource_names=[r.name for r in self.resources] or ["none"],
         )  # fmt: skip
+
+    def _scheduled_span(self, i: int, c: TaskComputed | None) -> None:
+        """A task pinned where the schedule put it lasts the working days its scheduled span touches."""
+        if c is not None and c.start is not None and c.finish is not None and self.dur[i] > 0:
+            last = (self.cal.to_working(c.finish) - 1) // self.mpd - self.origin
+            self.dur[i] = max(1, int(last) - int(self.cur[i]) + 1)
 
     def day(self, at: dt.datetime) -> int:
         return int(self.cal.to_working(at) // self.mpd - self.origin)

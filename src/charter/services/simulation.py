@@ -201,7 +201,7 @@ def build_inputs(s: Session, project_id: int, params: dict[str, Any]) -> Inputs:
     done, rest = np.zeros(n), np.ones(n)  # work done (working minutes), remaining fraction of the estimate
     for i, r in enumerate(rows):
         dur = 0 if r.milestone else int(r.duration or 0)
-        complete = (r.percent_complete or 0) >= 100 or r.actual_finish is not None
+        complete = srules.is_done(r.percent_complete, r.actual_finish)
         if complete:
             rest[i] = 0.0
         elif (r.percent_complete or 0) > 0:  # the remaining work as the CPM engine rounds it

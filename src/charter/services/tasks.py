@@ -253,7 +253,7 @@ def _validate(t: Task, where: str) -> None:
 def _derive_status(t: Task, explicit: bool) -> None:
     if explicit:
         return
-    if t.percent_complete >= 100 or t.actual_finish is not None:
+    if rules.is_done(t.percent_complete, t.actual_finish):
         t.status = rules.TaskStatus.COMPLETED.value
         t.percent_complete = 100.0
     elif t.percent_complete > 0 or t.actual_start is not None:

@@ -140,7 +140,11 @@ def workload(
     load: dict[int, dict[dt.date, int]] = {rid: defaultdict(int) for rid in rids}
     causes: dict[tuple[int, dt.date], list[dict[str, Any]]] = defaultdict(list)
     for a, t, c, p in rows:
-        if t.percent_complete >= 100 or c.start is None or c.finish is None:
+        if (
+            not rules.loads_resources(t.status, t.percent_complete, t.actual_finish)
+            or c.start is None
+            or c.finish is None
+        ):
             continue
         elapsed = rules.is_elapsed(t.duration_unit)
         if p.id not in cals and not elapsed:
