@@ -1,7 +1,9 @@
 """Workload: each person's planned load per day against their capacity, across every project, and the
 over-allocations with the tasks that cause them.
 
-A task loads its people over the working time of its span (the project calendar) at their units. A task with an
+A task loads its people over the working time of its span at their units: on its own task calendar when it
+has one, as the scheduler places its work there (a night-shift task loads its nights), else on the project
+calendar; the people's capacity is their own working week. A task with an
 elapsed (24x7) duration loads them round the clock, as MS Project spreads its work: its wall-clock minutes on
 each day times the units, so a day's loads add up to the task's work (duration x units; a 2ed task at 100 % is
 48 h) and a person on one at full time is over-allocated on each day it runs, weekends included. Levelling
@@ -22,6 +24,7 @@ from charter.domain import schedule as rules
 from charter.domain.errors import ValidationError
 from charter.persistence.models import (
     Assignment,
+    Calendar,
     Project,
     Resource,
     ResourceException,
@@ -136,7 +139,18 @@ def workload(
                TaskComputed.start < dt.datetime(end.year, end.month, end.day) + dt.timedelta(days=1),
                TaskComputed.finish > dt.datetime(start.year, start.month, start.day))
     ).all()  # fmt: skip
-    cals: dict[int, Any] = {}
+    cals: dict[tuple[int, int | None], Any] = {}
+
+    def calendar_of(t: Task, p: Project) -> Any:
+        """The calendar the engine schedules the task on: its own (a calendar of its project), else the
+        project's."""
+        key = (p.id, t.calendar_id)
+        if key not in cals:
+            own = s.get(Calendar, t.calendar_id) if t.calendar_id is not None else None
+            row = own if own is not None and own.project_id == p.id else project_calendar_row(s, p.id)
+            cals[key] = work_calendar(s, row, calendar_range(p))
+        return cals[key]
+
     load: dict[int, dict[dt.date, int]] = {rid: defaultdict(int) for rid in rids}
     causes: dict[tuple[int, dt.date], list[dict[str, Any]]] = defaultdict(list)
     for a, t, c, p in rows:
@@ -147,9 +161,8 @@ def workload(
         ):
             continue
         elapsed = rules.is_elapsed(t.duration_unit)
-        if p.id not in cals and not elapsed:
-            cals[p.id] = work_calendar(s, project_calendar_row(s, p.id), calendar_range(p))
-        spread = task_minutes_by_day(cals.get(p.id), c.start, c.finish, days, elapsed=elapsed)
+        cal = None if elapsed else calendar_of(t, p)
+        spread = task_minutes_by_day(cal, c.start, c.finish, days, elapsed=elapsed)
         for d, minutes in spread.items():
             m = round(minutes * a.units)
             load[a.resource_id][d] += m
