@@ -2,7 +2,8 @@
 previewed before it is accepted (what moves, by how much, the new finish, what stays over-allocated),
 accepted in one transaction, and undone by restoring the previous dates.
 
-Levelling works in working days of the project calendar. A task with an elapsed (24x7) duration is never moved:
+Levelling works in working days of the project calendar (a task on its own calendar no earlier than the
+schedule has it, over the project days its scheduled span touches). A task with an elapsed (24x7) duration is never moved:
 it stays where the schedule put it, and its load is the workload's (services.workload: its wall-clock minutes on
 each day times the units, its work spread round the clock), taken off its people's capacity as other projects'
 load is, so the tasks levelling moves go around it. What it overloads by itself (a person on it at full time)
@@ -28,6 +29,7 @@ from charter.domain.roles import Perm
 from charter.engine import levelling as engine
 from charter.persistence.models import (
     Assignment,
+    Calendar,
     LevellingRun,
     Project,
     Resource,
@@ -52,7 +54,11 @@ class _Model:
 
     def __init__(self, s: Session, project: Project) -> None:
         pid = project.id
-        self.cal = work_calendar(s, project_calendar_row(s, pid), calendar_range(project))
+        pcal_row = project_calendar_row(s, pid)
+        self.cal = work_calendar(s, pcal_row, calendar_range(project))
+        own_cals = set(
+            s.scalars(select(Calendar.id).where(Calendar.project_id == pid, Calendar.id != pcal_row.id))
+        )
         self.mpd = self.cal.minutes_per_day
         start = project_start(project)
         self.origin = self.cal.to_working(dt.datetime(start.year, start.month, start.day)) // self.mpd
@@ -99,6 +105,11 @@ class _Model:
                 release[i] = max(0, status_day)
                 if kind == rules.ConstraintType.SNET and t.constraint_date is not None:
                     release[i] = max(release[i], self.day(t.constraint_date))
+                if t.calendar_id in own_cals:
+                    # on its own calendar it can start no earlier than the schedule has it (its calendar may not
+                    # work the project days before), over the project days its scheduled span touches
+                    release[i] = max(release[i], self.cur[i])
+                    self._scheduled_span(i, c)
         self.movable = fixed < 0
         links = []
         kinds = {0: engine.LinkType.FS, 1: engine.LinkType.SS, 2: engine.LinkType.FF, 3: engine.LinkType.SF}
