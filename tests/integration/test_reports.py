@@ -235,6 +235,30 @@ def test_quality_colours(seed: World, rep: dict[str, Any]) -> None:
     assert area(seed, rep, "quality")["rule"].startswith("red: 1 open critical defect")
 
 
+def test_an_amber_reason_beside_a_red_one_is_shown_on_the_page_api_and_cli(
+    seed: World, rep: dict[str, Any], api: Any, as_: Any, cli: Any
+) -> None:
+    from webhelpers import signed_in
+
+    add(seed, _defect(seed, "critical"), _defect(seed, "major"))
+    a = area(seed, rep, "quality")
+    assert a["rag"] == "red"
+    assert a["reasons"] == [{"rag": "red", "text": "1 open critical defect"},
+                            {"rag": "amber", "text": "1 open major defect"}]  # fmt: skip
+    assert a["rule"] == "red: 1 open critical defect; amber: 1 open major defect"
+    got = api.get(f"/projects/{seed.p1}/reports/{rep['id']}", headers=as_("pm")).json()
+    assert next(x for x in got["areas"] if x["area"] == "quality")["reasons"] == a["reasons"]
+    with signed_in(seed, "pm") as client:
+        page = client.get(f"/projects/{seed.p1}/reports/{rep['id']}").text
+    row = page[page.index('data-area="quality"') :].split("</tr>")[0]
+    assert '<li data-rag="amber"><span class="rag rag-amber">amber</span> 1 open major defect</li>' in row
+    assert '<li data-rag="red"><span class="rag rag-red">red</span> 1 open critical defect</li>' in row
+    html = cli("report", "P1", "--date", "2030-01-09", "--format", "html", who="pm").stdout
+    assert "amber</span>: 1 open major defect" in html and "red</span>: 1 open critical defect" in html
+    out = json.loads(cli("report", "P1", "--date", "2030-01-09", "--format", "json", who="pm").stdout)
+    assert next(x for x in out["areas"] if x["area"] == "quality")["reasons"] == a["reasons"]
+
+
 def test_communications_colours(seed: World, rep: dict[str, Any]) -> None:
     with seed.db.uow() as s:
         e = comm_plan.create_entry(s, seed.actor("pm"), seed.p1, information="Status report", audience="project",

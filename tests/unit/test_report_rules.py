@@ -78,6 +78,21 @@ def test_each_rule(rule: object, facts: dict[str, object], rag: str, text: str) 
     assert out.figures == facts  # the figures behind the colour are shown with it
 
 
+def test_every_reason_is_kept_with_its_colour_and_the_area_takes_the_worst() -> None:
+    out = R.quality({"records": 3, "open_critical": 1, "open_major": 2}, TH)
+    assert out.rag is R.Rag.RED
+    assert out.reasons == ((R.Rag.RED, "1 open critical defect"), (R.Rag.AMBER, "2 open major defects"))
+    assert out.rule == "red: 1 open critical defect; amber: 2 open major defects"
+    assert out.as_dict()["reasons"] == [{"rag": "red", "text": "1 open critical defect"},
+                                        {"rag": "amber", "text": "2 open major defects"}]  # fmt: skip
+    team = R.team({"people": 2, "overloaded_days": 6, "stale_timesheets": 1}, TH)
+    assert [rag.value for rag, _ in team.reasons] == ["red", "amber"] and "timesheet" in team.rule
+    # a red reason is not repeated as an amber one
+    off = R.quality({"records": 2, "metrics_measured": 2, "metrics_off_target": 1}, TH)
+    assert off.reasons == ((R.Rag.RED, "1 of 2 metrics off target (>= 50%)"),)
+    assert R.quality({"records": 1}, TH).reasons == () and R.quality({}, TH).as_dict()["reasons"] == []
+
+
 def test_overrides_change_the_colour_and_are_checked_by_name() -> None:
     strict = R.Thresholds.with_overrides({"cpi_amber": 0.99, "cpi_red": 0.98})
     assert R.budget({"bac": "1", "cpi": 0.97}, strict).rag is R.Rag.RED

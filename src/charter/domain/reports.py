@@ -156,21 +156,31 @@ class Thresholds:
 class AreaStatus:
     area: str
     rag: Rag
-    rule: str  # why this colour, with the figures, e.g. "red: CPI 0.82 < 0.90"
+    rule: (
+        str  # why this colour, with the figures, e.g. "red: CPI 0.82 < 0.90; amber: 2 timesheet entries ..."
+    )
     figures: dict[str, Any] = field(default_factory=dict)
+    reasons: tuple[tuple[Rag, str], ...] = ()  # every check that fired, worst first, each with its colour
 
     def as_dict(self) -> dict[str, Any]:
-        return {"area": self.area, "rag": self.rag.value, "rule": self.rule, "figures": self.figures}
+        return {"area": self.area, "rag": self.rag.value, "rule": self.rule, "figures": self.figures,
+                "reasons": [{"rag": rag.value, "text": why} for rag, why in self.reasons]}  # fmt: skip
 
 
 def _worst(area: str, figures: dict[str, Any], checks: list[tuple[Rag, bool, str]], green: str) -> AreaStatus:
-    """The first red reason, else the first amber one, else green; every reason that fired is kept."""
-    fired = [(rag, why) for rag, hit, why in checks if hit]
+    """The area takes the worst colour that fired; every reason that fired is kept, each with its colour
+    (red ones first), in `reasons` and in the rule's text ("red: A; B; amber: C")."""
+    fired = [
+        (rag, why) for colour in (Rag.RED, Rag.AMBER) for rag, hit, why in checks if hit and rag is colour
+    ]
+    if not fired:
+        return AreaStatus(area, Rag.GREEN, f"green: {green}", figures)
+    parts = []
     for colour in (Rag.RED, Rag.AMBER):
         reasons = [why for rag, why in fired if rag is colour]
         if reasons:
-            return AreaStatus(area, colour, f"{colour.value}: " + "; ".join(reasons), figures)
-    return AreaStatus(area, Rag.GREEN, f"green: {green}", figures)
+            parts.append(f"{colour.value}: " + "; ".join(reasons))
+    return AreaStatus(area, fired[0][0], "; ".join(parts), figures, tuple(fired))
 
 
 def _grey(area: str, why: str, figures: dict[str, Any]) -> AreaStatus:
@@ -322,7 +332,7 @@ def quality(f: Mapping[str, Any], th: Thresholds) -> AreaStatus:
         (Rag.RED, measured > 0 and share >= th.quality_red_share,
          f"{off} of {measured} metrics off target (>= {th.quality_red_share:.0%})"),
         (Rag.AMBER, major > 0, counted(major, 'open major defect')),
-        (Rag.AMBER, off > 0, f"{off} of {measured} metrics off target"),
+        (Rag.AMBER, off > 0 and share < th.quality_red_share, f"{off} of {measured} metrics off target"),
         (Rag.AMBER, int(f.get("gates_overridden") or 0) > 0, "a phase gate was closed over failed criteria"),
     ]  # fmt: skip
     return _worst("quality", figs, checks, "no open critical or major defect, metrics on target")

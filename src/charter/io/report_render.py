@@ -253,14 +253,14 @@ _HTML = _env.from_string("""<!doctype html>
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#17233b}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #d5dae3;padding:.3rem .5rem;text-align:left}
 .rag{color:#fff;font-weight:bold;text-align:center}.green{background:#2a8a4a}.amber{background:#d68c00}
-.red{background:#c8372d}.grey{background:#969ca6}
+.red{background:#c8372d}.grey{background:#969ca6}.red-text{color:#c8372d;font-weight:bold}.amber-text{color:#a86e00;font-weight:bold}
 </style></head><body>
 <h1>{{ r.project_name }} ({{ r.project_key }})</h1>
 <p>Status report, {{ r.label }} &middot; {{ "published " ~ (r.published_at|string)[:10] if r.status == "published" else "draft" }}
 &middot; figures as of {{ r.as_of }} &middot; overall <strong class="rag {{ r.overall }}">{{ r.overall }}</strong></p>
 <h2>Status by area</h2>
 <table><thead><tr><th>Area</th><th>Status</th><th>Rule</th></tr></thead><tbody>
-{% for a in r.areas %}<tr><td>{{ a.area|capitalize }}</td><td class="rag {{ a.rag }}">{{ a.rag }}</td><td>{{ a.rule }}</td></tr>
+{% for a in r.areas %}<tr><td>{{ a.area|capitalize }}</td><td class="rag {{ a.rag }}">{{ a.rag }}</td><td>{% if a.reasons %}{% for x in a.reasons %}<span class="{{ x.rag }}-text">{{ x.rag }}</span>: {{ x.text }}{% if not loop.last %}<br>{% endif %}{% endfor %}{% else %}{{ a.rule }}{% endif %}</td></tr>
 {% endfor %}</tbody></table>
 <h2>Narrative</h2>{{ r.narrative_html|safe if r.narrative_html else "<p>No narrative.</p>"|safe }}
 <h2>Milestones</h2>{% if r.milestones %}<ul>{% for m in r.milestones %}<li>{{ m.name }}: {{ m.finish or "-" }} (baseline {{ m.baseline_finish or "-" }}{% if (m.slip_days or 0) > 0 %}, {{ m.slip_days }} days late{% endif %}{% if m.done %}, done{% endif %})</li>{% endfor %}</ul>{% else %}<p>No milestone due in the period or late against the baseline.</p>{% endif %}

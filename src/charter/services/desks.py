@@ -71,7 +71,7 @@ def health(s: Session, actor: Actor, p: Project) -> dict[str, Any]:
     areas = {a["area"]: a for a in st["areas"]}
     if not can(s, actor, p.id, Perm.BUDGET_READ):
         areas["budget"] = {"area": "budget", "rag": "grey", "rule": BUDGET_WITHHELD, "figures": {},
-                           "withheld": True}  # fmt: skip
+                           "reasons": [], "withheld": True}  # fmt: skip
     return {"overall": st["overall"], "areas": areas, "label": st["label"], "as_of": st["as_of"],
             "own_thresholds": st["own_thresholds"]}  # fmt: skip
 
