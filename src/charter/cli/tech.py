@@ -284,7 +284,8 @@ def handover(
 def _show_checklist(items: list[dict[str, object]]) -> None:
     for i in items:
         mark = "[green]ok[/green]  " if i["ok"] else "[red]FAIL[/red]"
-        console.print(f"{mark} {escape(str(i['label']))}: {escape(str(i['detail']))}")
+        see = f" [dim](see {escape(str(i['link']))})[/dim]" if i.get("link") and not i["ok"] else ""
+        console.print(f"{mark} {escape(str(i['label']))}: {escape(str(i['detail']))}{see}")
 
 
 @closure_app.command("check")

@@ -11,9 +11,14 @@ from sqlalchemy.orm import Session
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.figures import counted
 from charter.domain.projects import Phase, ProjectStatus
+from charter.domain.quality import OPEN_DEFECT_VALUES
+from charter.domain.risk import OPEN as OPEN_RISK
+from charter.domain.risk import Status as RiskStatus
+from charter.domain.risk import Strategy
 from charter.domain.roles import OBSERVER, PM, SPONSOR, Perm
 from charter.persistence.models import (
     Contract,
+    Defect,
     Deliverable,
     GoodsReceipt,
     Invoice,
@@ -21,6 +26,7 @@ from charter.persistence.models import (
     Project,
     PurchaseOrder,
     PurchaseRequest,
+    Risk,
     Role,
     RoleAssignment,
     User,
@@ -33,8 +39,59 @@ RELEASE_EXEMPT = (PM, SPONSOR, OBSERVER)
 _PAYABLE = ("accepted", "released")
 
 
-def _item(key: str, label: str, ok: bool, detail: str) -> dict[str, Any]:
-    return {"key": key, "label": label, "ok": ok, "detail": detail}
+def _item(key: str, label: str, ok: bool, detail: str, **more: Any) -> dict[str, Any]:
+    return {"key": key, "label": label, "ok": ok, "detail": detail, **more}
+
+
+_NAMED = 5  # open defects and risks named in an item's detail; the rest are counted
+
+
+def _named(things: list[str]) -> str:
+    shown = ", ".join(things[:_NAMED])
+    return shown + (f" and {len(things) - _NAMED} more" if len(things) > _NAMED else "")
+
+
+def _defects(s: Session, pid: int) -> dict[str, Any]:
+    """Open defects (new, triaged, in progress, resolved but not verified) stop the closure: the same count
+    as the quality page, the phase gate and the status report."""
+    rows = s.execute(
+        select(Defect.id, Defect.title, Defect.severity, Defect.status)
+        .where(Defect.project_id == pid, Defect.status.in_(OPEN_DEFECT_VALUES))
+        .order_by(Defect.id)
+    ).all()
+    open_: list[dict[str, Any]] = [
+        {"id": i, "title": t, "severity": sev, "status": st} for i, t, sev, st in rows
+    ]
+    named = _named([f"#{i} {t} ({sev}, {st.replace('_', ' ')})" for i, t, sev, st in rows])
+    detail = f"{counted(len(open_), 'open defect')}: {named}" if open_ else "0 open defects"
+    return _item("defects", "No open defects", not open_, detail, count=len(open_), open=open_,
+                 link=f"/projects/{pid}/quality#def-h")  # fmt: skip
+
+
+def _risks(s: Session, pid: int) -> dict[str, Any]:
+    """Risks still open (identified, assessed, responding) unless their response is to accept them, and
+    risks that occurred and are not closed yet (open issues), stop the closure."""
+    rows = s.execute(
+        select(Risk.id, Risk.number, Risk.title, Risk.status, Risk.strategy)
+        .where(
+            Risk.project_id == pid,
+            Risk.status.in_([x.value for x in OPEN_RISK] + [RiskStatus.OCCURRED.value]),
+        )
+        .order_by(Risk.number)
+    ).all()
+    accepted = sum(1 for r in rows if r.status != RiskStatus.OCCURRED.value and r.strategy == Strategy.ACCEPT)
+    open_ = [
+        {"id": r.id, "number": r.number, "title": r.title, "status": r.status}
+        for r in rows
+        if r.status == RiskStatus.OCCURRED.value or r.strategy != Strategy.ACCEPT
+    ]
+    parts = [f"{counted(len(open_), 'open risk')}" + (": " + _named(
+        [f"R-{r['number']} {r['title']} ({r['status']})" for r in open_]) if open_ else "")]  # fmt: skip
+    if accepted:
+        parts.append(f"{accepted} accepted")
+    return _item("risks", "No open risks (or all accepted/closed)", not open_, "; ".join(parts),
+                 count=len(open_), accepted=accepted, open=open_,
+                 link=f"/projects/{pid}/risks")  # fmt: skip
 
 
 def _facts(s: Session, p: Project) -> list[dict[str, Any]]:
@@ -96,6 +153,8 @@ def _facts(s: Session, p: Project) -> list[dict[str, Any]]:
     out.append(_item("budget", "Budget reconciled (no open commitments)", commitments == 0,
                      f"{counted(requests, 'purchase request')} pending, "
                      f"{counted(len(open_orders) + len(not_invoiced), 'order')} not settled"))  # fmt: skip
+    out.append(_defects(s, pid))
+    out.append(_risks(s, pid))
     lessons = s.scalar(select(func.count()).select_from(Lesson).where(Lesson.project_id == pid)) or 0
     out.append(_item("lessons", "Lessons learned recorded", lessons > 0, f"{counted(lessons, 'lesson')}"))
     at = now()
