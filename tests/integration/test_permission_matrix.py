@@ -2102,6 +2102,14 @@ QUALITY_ROWS: tuple[Op, ...] = (
         url=lambda w, c: f"/projects/{w.p1}/defects/{_q_defect(w)}",
         body=lambda w, c: {"version": 1, "status": "triaged", "priority": 1},
     ),
+    Op(
+        "PATCH",
+        "/projects/{project_id}/defects/{defect_id}",
+        in_p1("pm", "task_leader"),
+        "closed as won't fix (linked to task A, WP-A)",
+        url=lambda w, c: f"/projects/{w.p1}/defects/{_q_defect(w)}",
+        body=lambda w, c: {"version": 1, "status": "wont_fix", "reason": "Cosmetic"},
+    ),
     Op("GET", "/projects/{project_id}/stakeholders", in_p1("pm", "liaison"), url=p1("/stakeholders")),
     Op(
         "POST",

@@ -782,6 +782,10 @@ QUALITY_ROWS: tuple[Op, ...] = (
        form=_q(QUALITY, api._q_defect, "defect_id", _defect_form(owner=None))),
     Op(QUALITY, in_p1("pm", "task_leader"), "defect-edit (task A, owned by the worker)",
        url=p1("/quality/defect-edit"), form=_q(QUALITY, _owned_defect, "defect_id", _defect_form(owner="worker"))),
+    # Closing as won't fix is the managers' decision, not the owner's alone.
+    Op(QUALITY, in_p1("pm", "task_leader"), "defect-wont-fix (task A, owned by the worker)",
+       url=p1("/quality/defect-wont-fix"),
+       form=_q(QUALITY, _owned_defect, "defect_id", lambda w, c: {"version": "1", "reason": "Cosmetic"})),
     Op("/projects/{project_id}/stakeholders", in_p1("pm"), url=p1("/stakeholders"),
        form=lambda w, c: {"name": "Works council", "kind": "group", "interest": "4", "influence": "5"}),
     # A liaison keeps their own department's entries of the register.

@@ -122,7 +122,13 @@ class DefectPatch(Patch):
     severity: SeverityName | None = None
     priority: int | None = Field(None, ge=1, le=5)
     found_in: Literal["review", "test", "production"] | None = None
-    status: Literal["new", "triaged", "in_progress", "resolved", "verified", "closed"] | None = None
+    status: Literal["new", "triaged", "in_progress", "resolved", "verified", "closed", "wont_fix"] | None = (
+        Field(
+            None,
+            description="wont_fix closes an open defect without a fix, from any open status; needs `reason`",
+        )
+    )
+    reason: str | None = Field(None, max_length=2000, description="why the defect is closed as won't fix")
     owner_id: int | None = None
     task_id: int | None = None
     deliverable_id: int | None = None

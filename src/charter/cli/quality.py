@@ -130,7 +130,7 @@ def close_cmd(
 def defects_cmd(
     project: Project,
     status: Annotated[str | None, typer.Option(help="open (default), all, or one status: new, triaged, "
-                                                    "in_progress, resolved, verified, closed.")] = "open",
+                                                    "in_progress, resolved, verified, closed, wont_fix.")] = "open",
     severity: Annotated[str | None, typer.Option(help="Only this severity: critical, major, minor, trivial.")] = None,
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip

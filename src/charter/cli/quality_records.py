@@ -222,7 +222,9 @@ def defect_add(
 def defect_edit(
     project: Project, defect_id: DefectId,
     status: Annotated[str | None, typer.Option(help="Move to: triaged, in_progress, resolved, verified, closed "
-                                                    "(the workflow decides which moves are allowed).")] = None,
+                                                    "(the workflow decides which moves are allowed), or "
+                                                    "wont_fix from any open status (needs --reason).")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why the defect is closed as won't fix.")] = None,
     severity: Annotated[str | None, typer.Option(help="critical, major, minor or trivial.")] = None,
     priority: Annotated[int | None, typer.Option(help="1 (highest) to 5.")] = None,
     title: Annotated[str | None, typer.Option(help="New title.")] = None,
@@ -236,7 +238,7 @@ def defect_edit(
     """Triage a defect or move it through its status workflow (the owner may change its status)."""
     given = {"status": status, "severity": severity, "priority": priority, "title": title,
              "description": description, "found_in": found_in, "task_id": task_id,
-             "deliverable_id": deliverable_id}  # fmt: skip
+             "deliverable_id": deliverable_id, "reason": reason}  # fmt: skip
     changes: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     if not changes and owner is None:
         fail("error: nothing to change: give --status, --severity, --priority, --title, --owner ...")
@@ -256,5 +258,6 @@ def defect_edit(
         d,
         as_json,
         f"Defect {d['id']} {escape(d['title'])}: {d['severity']}, priority {d['priority']}, {d['status']}"
-        f"{', owner ' + escape(d['owner']) if d['owner'] else ''} (version {d['version']}).",
+        f"{', owner ' + escape(d['owner']) if d['owner'] else ''} (version {d['version']})."
+        + (f" Won't fix: {escape(d['wont_fix_reason'])}" if d.get("wont_fix_reason") else ""),
     )

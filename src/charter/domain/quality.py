@@ -132,21 +132,24 @@ class DefectStatus(StrEnum):
     RESOLVED = "resolved"
     VERIFIED = "verified"
     CLOSED = "closed"
+    WONT_FIX = "wont_fix"  # closed without a fix, by decision, with a reason (journaled)
 
 
 _FLOW: dict[DefectStatus, frozenset[DefectStatus]] = {
-    DefectStatus.NEW: frozenset({DefectStatus.TRIAGED}),
-    DefectStatus.TRIAGED: frozenset({DefectStatus.IN_PROGRESS}),
-    DefectStatus.IN_PROGRESS: frozenset({DefectStatus.RESOLVED}),
+    DefectStatus.NEW: frozenset({DefectStatus.TRIAGED, DefectStatus.WONT_FIX}),
+    DefectStatus.TRIAGED: frozenset({DefectStatus.IN_PROGRESS, DefectStatus.WONT_FIX}),
+    DefectStatus.IN_PROGRESS: frozenset({DefectStatus.RESOLVED, DefectStatus.WONT_FIX}),
     DefectStatus.RESOLVED: frozenset(
-        {DefectStatus.VERIFIED, DefectStatus.IN_PROGRESS}
+        {DefectStatus.VERIFIED, DefectStatus.IN_PROGRESS, DefectStatus.WONT_FIX}
     ),  # -> in_progress: reopen
     DefectStatus.VERIFIED: frozenset({DefectStatus.CLOSED, DefectStatus.IN_PROGRESS}),
     DefectStatus.CLOSED: frozenset({DefectStatus.IN_PROGRESS}),
+    DefectStatus.WONT_FIX: frozenset({DefectStatus.IN_PROGRESS}),  # reopened: it is to be fixed after all
 }
-# A defect is "open" until it is verified or closed: a resolved defect is not verified yet, so it is still open
-# work. The one definition, used by the quality page, the phase gate and the status report.
-DONE = frozenset({DefectStatus.VERIFIED, DefectStatus.CLOSED})
+# A defect is "open" until it is verified or closed (fixed, or as won't fix): a resolved defect is not verified
+# yet, so it is still open work. The one definition, used by the quality page, the phase gate, the status
+# report and the closing checklist.
+DONE = frozenset({DefectStatus.VERIFIED, DefectStatus.CLOSED, DefectStatus.WONT_FIX})
 OPEN_DEFECT = frozenset(DefectStatus) - DONE
 OPEN_DEFECT_VALUES: tuple[str, ...] = tuple(s.value for s in DefectStatus if s in OPEN_DEFECT)
 
@@ -162,6 +165,16 @@ def check_transition(old: DefectStatus, new: DefectStatus) -> None:
     if new not in _FLOW[old]:
         allowed = ", ".join(sorted(s.value for s in _FLOW[old]))
         raise Conflict(f"a {old.value} defect can move to {allowed}, not to {new.value}", field="status")
+
+
+def wont_fix_reason(reason: str | None) -> str:
+    """The reason a defect is closed as won't fix: required, trimmed, at most 2,000 characters."""
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationError("closing a defect as won't fix needs a reason", field="reason")
+    if len(text) > 2000:
+        raise ValidationError("at most 2,000 characters", field="reason")
+    return text
 
 
 def iso_week(d: date) -> str:

@@ -232,6 +232,8 @@ _QUALITY: dict[str, Action] = {
                                                          deliverable_id=opt_int(f, "deliverable_id")),
     "defect-status": lambda s, a, pid, f: quality.update_defect(s, a, pid, req_int(f, "defect_id"), req_int(f, "version"),
                                                                 status=f.get("status", "")),
+    "defect-wont-fix": lambda s, a, pid, f: quality.update_defect(
+        s, a, pid, req_int(f, "defect_id"), req_int(f, "version"), status="wont_fix", reason=f.get("reason", "")),
     "defect-edit": lambda s, a, pid, f: quality.update_defect(s, a, pid, req_int(f, "defect_id"), req_int(f, "version"),
                                                               **_defect_fields(f)),
     # editing and removing metrics, deliverables, checklists and reviews (each form carries the version)
@@ -270,7 +272,7 @@ def quality_post(
     run = _QUALITY.get(what)
     if run is None:
         raise unknown_action(what)
-    name = f"defect-edit-{form.get('defect_id', '')}" if what == "defect-edit" else what
+    name = f"{what}-{form.get('defect_id', '')}" if what in ("defect-edit", "defect-wont-fix") else what
     kind = what.split("-")[0]
     if kind in _EDITABLE and what != kind:  # an edit form and its delete button share the error slot
         name = f"{kind}-edit-{form.get(_EDITABLE[kind], '')}"
