@@ -209,6 +209,30 @@ def test_rating_history_burndown_and_heatmap(seed: Any, frozen_clock: Any) -> No
     assert [r["title"] for r in cell] == ["Renamed"]
 
 
+def test_heatmap_columns_are_labelled_by_the_impact_scales_not_the_schedule_scale(seed: Any) -> None:
+    """The columns are the largest of the four impacts; they were labelled with the schedule scale alone, so a
+    project's own cost or quality wording never showed and a schedule wording stood for every impact."""
+    from webhelpers import signed_in
+
+    pm = seed.actor("pm")
+    _add(seed, probability=4, impact_cost=3, title="Licence audit")
+    severe = [{"dimension": d, "level": 5, "label": "Severe"} for d in ("quality", "scope")]
+    severe += [{"dimension": "schedule", "level": 5, "label": "Severe", "low": 20, "high": 40},
+               {"dimension": "cost", "level": 5, "label": "Severe", "low": 50000, "high": 150000}]  # fmt: skip
+    with seed.db.uow() as s:
+        risk.set_scales(s, pm, seed.p1, [{"dimension": "schedule", "level": 3, "label": "Weeks late",
+                                          "low": 5, "high": 15}])  # fmt: skip
+        risk.set_scales(s, pm, seed.p1, severe)
+    with seed.db.uow(readonly=True) as s:
+        labels = risk.heatmap(s, pm, seed.p1)["impact_labels"]
+    assert labels[0] == "Very low" and labels[4] == "Severe"  # the four scales agree
+    assert labels[2] == "schedule: Weeks late; cost: Medium; quality: Medium; scope: Medium"
+    with signed_in(seed, "pm") as client:
+        page = client.get(f"/projects/{seed.p1}/risks").text
+    head = page.split('id="heatmap-table"')[1].split("</thead>")[0]
+    assert "schedule: Weeks late; cost: Medium" in head and "Severe" in head
+
+
 def test_overview_by_work_package(seed: Any) -> None:
     _add(seed, probability=3, impact_schedule=3, task_id=seed.tasks["b"])
     _add(seed, probability=1, impact_schedule=1, work_package_id=seed.wp_a)

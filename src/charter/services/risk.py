@@ -474,7 +474,16 @@ def heatmap(s: Session, actor: Actor, project_id: int, *, residual: bool = False
                                 "count": len(cells.get((p, i), [])), "risks": cells.get((p, i), [])}
                                for i in rules.LEVELS]})  # fmt: skip
     return {"residual": residual, "rows": rows, "unrated": unrated,
-            "impact_labels": [levels[(rules.Dimension.SCHEDULE, i)].label for i in rules.LEVELS]}  # fmt: skip
+            "impact_labels": [_impact_label(levels, i) for i in rules.LEVELS]}  # fmt: skip
+
+
+def _impact_label(levels: dict[tuple[rules.Dimension, int], rules.ScaleLevel], level: int) -> str:
+    """A heat-map column's label: its impact is the largest of the four, so the label is the impact scales'
+    at that level — theirs when the four agree, else each dimension's ("schedule: ...; cost: ...")."""
+    labels = {d: levels[(d, level)].label for d in rules.IMPACTS}
+    if len(set(labels.values())) == 1:
+        return labels[rules.IMPACTS[0]]
+    return "; ".join(f"{d.value}: {label}" for d, label in labels.items())
 
 
 def overview(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
