@@ -42,7 +42,8 @@ def import_(
     print_result(
         out,
         as_json,
-        f"imported {counted(out['imported'], 'component')} from {escape(file.name)} ({out['format']})",
+        f"imported {counted(out['imported'], 'component')} from {escape(file.name)} ({out['format']}): "
+        f"{out['added']} added, {out['updated']} updated, {out['unchanged']} unchanged",
     )
 
 

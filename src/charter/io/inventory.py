@@ -92,6 +92,15 @@ class ComponentSpec:
     departments: list[str] = field(default_factory=list)
 
 
+_NO_VALUE = frozenset({"NOASSERTION", "NONE"})  # SPDX's "not stated" and "there is none": no value
+
+
+def _version(value: Any) -> str:
+    """A component's version as stored: SPDX's NOASSERTION and NONE mean there is no version to store."""
+    text = str(value or "").strip()
+    return "" if text.upper() in _NO_VALUE else text[:100]
+
+
 def _problem(problems: list[str], where: str, msg: str) -> None:
     problems.append(f"{where}: {msg}")
 
@@ -168,7 +177,7 @@ def read_csv(data: bytes, problems: list[str] | None = None) -> list[ComponentSp
             name=name[:200],
             kind=kind,
             vendor=raw.get("vendor", "")[:200],
-            version=raw.get("version", "")[:100],
+            version=_version(raw.get("version", "")),
             licence=raw.get("licence", "")[:200],
             release_date=_date(raw.get("release_date", ""), where, "release_date", problems),
             support_end=_date(raw.get("support_end", ""), where, "support_end", problems),
@@ -254,7 +263,7 @@ def _cdx_spec(c: Any, where: str) -> ComponentSpec:
             licences.append(str(lic.value))
         elif isinstance(lic, DisjunctiveLicense):
             licences.append(str(lic.id or lic.name or ""))
-    licences = [x for x in licences if x]
+    licences = [x for x in licences if x and x.strip().upper() != "NOASSERTION"]  # NOASSERTION: unknown
     if len(licences) > 1:  # joined with AND: a compound expression keeps its grouping ("(A OR B) AND C")
         licences = [f"({x})" if " " in x.strip() else x for x in licences]
     vendor = (c.supplier.name if c.supplier is not None else None) or c.publisher or ""
@@ -263,7 +272,7 @@ def _cdx_spec(c: Any, where: str) -> ComponentSpec:
         name=str(c.name).strip()[:200],
         kind=_CDX_KIND.get(c.type.value, "software"),
         vendor=str(vendor).strip()[:200],
-        version=str(c.version or "").strip()[:100],
+        version=_version(c.version),
         licence=" AND ".join(licences)[:200],
     )
 
@@ -381,7 +390,7 @@ def _spdx_licence(concluded: Any, declared: Any) -> str:
         if v is None or isinstance(v, SpdxNoAssertion | SpdxNone):
             continue
         text = str(v).strip()
-        if text:
+        if text and text.upper() != "NOASSERTION":  # written as text (not the library's value): unknown too
             return text[:200]
     return ""
 
@@ -393,7 +402,7 @@ def _spdx_spec(p: Any, where: str) -> ComponentSpec:
         name=str(p.name).strip()[:200],
         kind=_SPDX_KIND.get(purpose, "library"),
         vendor=_spdx_vendor(p.supplier),
-        version=str(p.version or "").strip()[:100],
+        version=_version(p.version),
         licence=_spdx_licence(p.license_concluded, p.license_declared),
     )
 

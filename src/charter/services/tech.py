@@ -258,17 +258,45 @@ def update_component(
     return component_dict(c)
 
 
+_MERGED = (
+    "vendor",
+    "licence",
+    "release_date",
+    "support_end",
+    "eol_date",
+    "owner_id",
+    "systems",
+    "departments",
+)
+
+
+def _import_key(name: str, version: str) -> tuple[str, str]:
+    return name.strip().casefold(), version.strip()
+
+
 def import_file(
     s: Session, actor: Actor, project_id: int | None, data: bytes, filename: str = ""
 ) -> dict[str, Any]:
-    """Import a CSV inventory or a CycloneDX/SPDX SBOM, all or nothing."""
+    """Import a CSV inventory or a CycloneDX/SPDX SBOM, all or nothing. A component already in the inventory
+    (the project's, or the organisation's without a project) with the same name (any case) and version is
+    the same component: what the file states of it (vendor, licence, dates, owner, systems, departments; an
+    empty cell or a missing field keeps the stored value) is merged into it rather than added again, so
+    importing the same file again adds nothing. The answer counts what was added, updated and unchanged."""
     _may_manage(s, actor, project_id)
     fmt = "csv" if filename.lower().endswith(".csv") else inv.detect(data)
     problems: list[str] = []
     specs = inv.read_csv(data, problems) if fmt == "csv" else inv.read_sbom(data)[1]
     users = {u.username: u.id for u in s.scalars(select(User))}
     depts = {d.name for d in s.scalars(select(Department))}
-    rows: list[TechComponent] = []
+    scope = (
+        TechComponent.project_id.is_(None) if project_id is None else TechComponent.project_id == project_id
+    )
+    known: dict[tuple[str, str], TechComponent] = {}
+    for c in s.scalars(select(TechComponent).where(scope).order_by(TechComponent.id)):
+        known.setdefault(_import_key(c.name, c.current_version), c)
+    added: dict[tuple[str, str], TechComponent] = {}
+    changed: dict[int, tuple[TechComponent, dict[str, Any]]] = {}  # id -> (row, its state before)
+    seen: dict[int, None] = {}  # stored components the file names, in file order
     for sp in specs:
         owner_id = None
         if sp.owner:
@@ -278,37 +306,50 @@ def import_file(
         for d in sp.departments:
             if d not in depts:
                 problems.append(f"{sp.where}: department {d!r} does not exist")
-        values = {"name": sp.name, "kind": sp.kind, "release_date": sp.release_date,
-                  "support_end": sp.support_end, "eol_date": sp.eol_date}  # fmt: skip
+        given = {"vendor": sp.vendor, "licence": sp.licence, "release_date": sp.release_date,
+                 "support_end": sp.support_end, "eol_date": sp.eol_date, "owner_id": owner_id,
+                 "systems": sp.systems, "departments": sp.departments}  # fmt: skip
+        given = {k: v for k, v in given.items() if v not in (None, "", [])}
+        key = _import_key(sp.name, sp.version)
+        row = known.get(key) or added.get(key)
+        base = (
+            {"name": sp.name, "kind": sp.kind, "release_date": None, "support_end": None, "eol_date": None}
+            if row is None
+            else {f: getattr(row, f) for f in ("name", "kind", "release_date", "support_end", "eol_date")}
+        )
         try:
-            _check(values, sp.where)
+            _check({**base, **given}, sp.where)
         except ValidationError as e:
             problems.append(str(e))
             continue
-        rows.append(
-            TechComponent(
-                project_id=project_id,
-                name=sp.name,
-                kind=sp.kind,
-                vendor=sp.vendor,
-                current_version=sp.version,
-                licence=sp.licence,
-                release_date=sp.release_date,
-                support_end=sp.support_end,
-                eol_date=sp.eol_date,
-                owner_id=owner_id,
-                systems=sp.systems,
-                departments=sp.departments,
-                source=fmt.split("-")[0],
-                created_at=now(),
-            )
-        )
+        if row is None:
+            fields: dict[str, Any] = {"vendor": "", "licence": "", "owner_id": None, "systems": [],
+                                      "departments": [], **given}  # fmt: skip
+            added[key] = TechComponent(project_id=project_id, name=sp.name, kind=sp.kind, current_version=sp.version,
+                                       source=fmt.split("-")[0], created_at=now(), **fields)  # fmt: skip
+            continue
+        if row.id is not None:
+            seen[row.id] = None
+        diff = {k: v for k, v in given.items() if getattr(row, k) != v}
+        if diff and row.id is not None and row.id not in changed:
+            changed[row.id] = (row, journal.snapshot(row))
+        for k, v in diff.items():
+            setattr(row, k, v)
     inv._raise(problems, "inventory")
+    rows = list(added.values())
     s.add_all(rows)
     s.flush()
+    for row, before in changed.values():
+        journal.record(s, actor, entity_type="tech_component", entity_id=row.id, action="update",
+                       project_id=project_id, before=before, after=journal.snapshot(row),
+                       cause=f"import of {filename or fmt}")  # fmt: skip
+    unchanged = [i for i in seen if i not in changed]
+    counts = {"added": len(rows), "updated": len(changed), "unchanged": len(unchanged)}
     journal.record(s, actor, entity_type="tech_import", entity_id=project_id or 0, action="create",
-                   project_id=project_id, after={"format": fmt, "components": len(rows)})  # fmt: skip
-    return {"format": fmt, "imported": len(rows), "components": [component_dict(c) for c in rows]}
+                   project_id=project_id, after={"format": fmt, "components": len(rows), **counts})  # fmt: skip
+    touched = rows + [r for r, _ in changed.values()]
+    return {"format": fmt, "imported": sum(counts.values()), **counts,
+            "components": [component_dict(c) for c in touched]}  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- updates

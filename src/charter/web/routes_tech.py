@@ -75,20 +75,31 @@ def search_page(request: Request, db: DB, info: Session, q: str = "") -> HTMLRes
 
 def _inventory(request: Request, db: Any, info: Any, project: int | None = None,
                error: dict[str, Any] | None = None, values: dict[str, str] | None = None,
-               status: int = 200) -> HTMLResponse:  # fmt: skip
+               status: int = 200, imported: dict[str, int] | None = None) -> HTMLResponse:  # fmt: skip
     with db.uow(readonly=True) as s:
         rows = tech.list_components(s, info.actor, project)
         due = tech.due_within(s, info.actor, 90, project)
         visible = projects.list_projects(s, info.actor)
         users = accounts.list_users(s, info.actor)
     return render(request, "tech.html", {"rows": rows, "due": due, "projects": visible, "project": project, "users": users,
-                                         "kinds": tech.KINDS, "error": error, "values": values or {}},
+                                         "kinds": tech.KINDS, "error": error, "values": values or {},
+                                         "imported": imported},
                   status)  # fmt: skip
 
 
 @router.get("/tech", response_class=HTMLResponse)
 def inventory_page(request: Request, db: DB, info: Session, project: int | None = None) -> HTMLResponse:
-    return _inventory(request, db, info, project)
+    return _inventory(request, db, info, project, imported=_import_counts(request))
+
+
+def _import_counts(request: Request) -> dict[str, int] | None:
+    """What the import just redirected here said it did (added, updated, unchanged), if it did."""
+    q = request.query_params
+    try:
+        counts = {k: int(q[k]) for k in ("added", "updated", "unchanged")}
+    except (KeyError, ValueError):
+        return None
+    return counts if all(0 <= v <= 1_000_000 for v in counts.values()) else None
 
 
 @router.post("/tech/import", response_class=HTMLResponse)
@@ -97,17 +108,18 @@ async def import_page(request: Request, form: FormData, db: DB, info: Checked) -
         pid = _int(form.get("project_id"), "project_id")
         data, filename = await uploaded_file(request, "a CSV, CycloneDX or SPDX file")
 
-        def write() -> None:  # in a worker thread: the import's transaction never holds up the event loop
+        def write() -> dict[str, Any]:  # in a worker thread: the import's transaction never holds up the loop
             with db.uow() as s:
-                tech.import_file(s, info.actor, pid, data, filename)
+                return tech.import_file(s, info.actor, pid, data, filename)
 
-        await run_in_threadpool(write)
+        out = await run_in_threadpool(write)
     except CharterError as exc:
         error = _err(exc, "import")
         return await run_in_threadpool(
             _inventory, request, db, info, None, error, {**form, "_form": "import"}, exc.http_status
         )
-    return _back(f"/tech?project={pid}" if pid else "/tech")
+    counts = f"added={out['added']}&updated={out['updated']}&unchanged={out['unchanged']}"
+    return _back(f"/tech?project={pid}&{counts}#imported" if pid else f"/tech?{counts}#imported")
 
 
 @router.post("/tech/components", response_class=HTMLResponse)
