@@ -984,7 +984,8 @@ TIME_READERS = ("pm", "task_leader", "task_leader_b", "worker", "sponsor")  # a 
 
 # Timesheets. Logging needs timesheet.log plus an assignment to the task (or task.edit on its package): a
 # member who may log but is not assigned gets 403 (who you are, not what you sent). Approval needs
-# timesheet.approve on the task's package: its Task Leader or the PM; the other package's leader gets 403.
+# timesheet.approve on the task's package: its Task Leader or the PM; who may see the entry (its package's
+# approvers, the Sponsor) but not decide gets 403, whoever may not see another person's entry 404.
 TIMESHEET_ROWS: tuple[Op, ...] = (
     Op("GET", "/me/timesheet", authenticated(), params={"week": "2020-W02"}),
     Op(
@@ -1014,7 +1015,7 @@ TIMESHEET_ROWS: tuple[Op, ...] = (
     Op(
         "PATCH",
         "/projects/{project_id}/timesheet/{entry_id}",
-        in_p1("worker"),
+        but(in_p1("worker"), task_leader_b="404", stakeholder="404", liaison="404", observer="404"),
         "the worker's draft",
         url=_ts_url("worker", "a", submit=False),
         body=lambda w, c: {"version": 1, "hours": "3h"},
@@ -1022,7 +1023,7 @@ TIMESHEET_ROWS: tuple[Op, ...] = (
     Op(
         "DELETE",
         "/projects/{project_id}/timesheet/{entry_id}",
-        in_p1("worker"),
+        but(in_p1("worker"), task_leader_b="404", stakeholder="404", liaison="404", observer="404"),
         "the worker's draft",
         url=_ts_url("worker", "a", submit=False),
         params={"version": 1},
@@ -1030,14 +1031,19 @@ TIMESHEET_ROWS: tuple[Op, ...] = (
     Op(
         "POST",
         "/projects/{project_id}/timesheet/{entry_id}/approve",
-        in_p1("pm", "task_leader"),
+        but(
+            in_p1("pm", "task_leader"), task_leader_b="404", stakeholder="404", liaison="404", observer="404"
+        ),
         "the worker's hours on task A (WP-A)",
         url=_ts_url("worker", "a", "/approve"),
     ),
     Op(
         "POST",
         "/projects/{project_id}/timesheet/{entry_id}/approve",
-        in_p1("pm", "task_leader_b"),
+        but(
+            in_p1("pm", "task_leader_b"),
+            **dict.fromkeys(("task_leader", "worker", "stakeholder", "liaison", "observer"), "404"),
+        ),
         "the PM's hours on task B (WP-B)",
         url=_ts_url("pm", "b", "/approve"),
     ),
@@ -1051,7 +1057,9 @@ TIMESHEET_ROWS: tuple[Op, ...] = (
     Op(
         "POST",
         "/projects/{project_id}/timesheet/{entry_id}/reject",
-        in_p1("pm", "task_leader"),
+        but(
+            in_p1("pm", "task_leader"), task_leader_b="404", stakeholder="404", liaison="404", observer="404"
+        ),
         "the worker's hours on task A (WP-A)",
         url=_ts_url("worker", "a", "/reject"),
         body=lambda w, c: {"reason": "wrong task"},

@@ -214,12 +214,18 @@ def test_approval_rights(api: Any, ts: Any, as_: Any) -> None:
     assert api.get("/me/approvals", headers=as_("task_leader_b")).json() == []
     assert [x["id"] for x in api.get("/me/approvals", headers=as_("pm")).json()] == [e["id"]]
     before = counts(ts)
-    # the Task Leader of another package is refused, and so is the worker approving their own hours
-    assert (
-        "Task A" in err(api.post(f"{url}/approve", headers=as_("task_leader_b")), 403, "entry_id")["message"]
-    )
+    # the Task Leader of another package does not see the entry (404, naming no task, as for one that does
+    # not exist); the worker approving their own hours is refused
+    gone = err(api.post(f"{url}/approve", headers=as_("task_leader_b")), 404, "entry_id")
+    assert gone["message"] == f"timesheet entry {e['id']} not found"
     err(api.post(f"{url}/approve", headers=as_("worker")), 403)
-    err(api.post(f"{url}/reject", json={"reason": "no"}, headers=as_("task_leader_b")), 403)
+    err(api.post(f"{url}/reject", json={"reason": "no"}, headers=as_("task_leader_b")), 404)
+    # someone else's entry is not theirs to change or delete either, and says nothing of its task
+    for who in ("task_leader_b", "stakeholder"):
+        err(api.patch(url, json={"version": 2, "hours": "1h"}, headers=as_(who)), 404, "entry_id")
+        err(api.delete(url, params={"version": 2}, headers=as_(who)), 404, "entry_id")
+    # whoever approves its package sees it: refused (403), not hidden
+    err(api.patch(url, json={"version": 2, "hours": "1h"}, headers=as_("task_leader")), 403, "entry_id")
     err(api.post(f"{url}/approve", headers=as_("outsider")), 404)
     err(api.post(f"{url}/reject", json={"reason": "  "}, headers=as_("task_leader")), 422, "reason")
     err(api.post(f"{url}/reject", json={}, headers=as_("task_leader")), 422, "reason")
@@ -261,7 +267,7 @@ def test_sub_package_hours_are_approved_by_the_parent_packages_leader(api: Any, 
         tasks.set_assignees(s, admin, p, tid, [ts.users["worker"]])
     e = ok_log(api, as_, "worker", tid, "2030-01-08", "1h", p)
     submit(api, as_, "worker")
-    err(api.post(f"/projects/{p}/timesheet/{e['id']}/approve", headers=as_("task_leader_b")), 403)
+    err(api.post(f"/projects/{p}/timesheet/{e['id']}/approve", headers=as_("task_leader_b")), 404)
     assert (
         api.post(f"/projects/{p}/timesheet/{e['id']}/approve", headers=as_("task_leader")).status_code == 200
     )
@@ -466,7 +472,7 @@ def test_cli_log_week_submit_approve_reject_lock(cli_db: Any) -> None:
     assert len(waiting) == 2
     assert "Nothing waits" in cli("--as", "task-leader-b", "timesheet", "approvals").stdout
     refused = cli("--as", "task-leader-b", "timesheet", "approve", str(waiting[0]["id"]), ok=False)
-    assert refused.exit_code == 1 and "Task A" in refused.stderr
+    assert refused.exit_code == 1 and "not found" in refused.stderr and "Task A" not in refused.stderr
     assert "is approved" in cli("--as", "task-leader", "timesheet", "approve", str(waiting[0]["id"])).stdout
     no_reason = cli("--as", "task-leader", "timesheet", "reject", str(waiting[1]["id"]), ok=False)
     assert no_reason.exit_code == 1 and "reason" in no_reason.stderr

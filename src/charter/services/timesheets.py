@@ -196,6 +196,19 @@ def _check_day_total(
         )
 
 
+def _check_visible(s: Session, actor: Actor, e: TimesheetEntry) -> None:
+    """Another person's entry is 404 to a caller whose roles do not show it (as `time_entries` lists it: the
+    caller's own, every entry for whoever approves or reads the budget of its task's work package), so that
+    an entry id says nothing about whose hours exist where."""
+    if actor.is_admin or e.user_id == actor.user_id:
+        return
+    t = s.get(Task, e.task_id)
+    target = _target(s, t.work_package_id if t else None)
+    held = grants(s, actor, e.project_id)
+    if not (permits(held, Perm.TIMESHEET_APPROVE, target) or permits(held, Perm.BUDGET_READ, target)):
+        raise NotFound(f"timesheet entry {e.id} not found", field="entry_id")
+
+
 def _may_log(s: Session, actor: Actor, t: Task) -> None:
     if actor.is_admin or is_assigned(s, t.id, actor.user_id):
         return
@@ -266,6 +279,7 @@ def log_entry(
 def _own_editable(s: Session, actor: Actor, project_id: int, entry_id: int, version: int) -> TimesheetEntry:
     project_for(s, actor, project_id)
     e = _entry(s, project_id, entry_id, lock=True)
+    _check_visible(s, actor, e)
     if e.user_id != actor.user_id and not actor.is_admin:
         raise PermissionDenied("only the person who logged the hours may change them", field="entry_id")
     if e.user_id == actor.user_id:
@@ -372,6 +386,8 @@ def _decide(
     e = _entry(s, project_id, entry_id)
     t = s.get(Task, e.task_id)
     assert t is not None
+    project_for(s, actor, e.project_id)
+    _check_visible(s, actor, e)
     _may_approve(s, actor, e, t)
     if status == REJECTED and not reason:
         raise ValidationError("say why the hours are rejected", field="reason")
