@@ -127,6 +127,8 @@ def test_add_is_all_or_nothing_and_errors_name_the_field(cli: Any, seed: Any) ->
     assert "constraint_date" in r.output
     r = cli("task", "update", "P1", "Task A", "--progress", "120", code=1)
     assert "percent_complete" in r.output
+    r = cli("task", "update", "P1", "Task A", "--progress", "lots", code=1)
+    assert "percent_complete" in r.output and "number from 0 to 100" in r.output
     r = cli("task", "update", "P1", "Task A", code=1)
     assert "nothing to change" in r.output
     assert _count(seed, Task) == before
@@ -139,6 +141,9 @@ def test_permissions_hold(cli: Any, seed: Any) -> None:
     assert "do not allow task.edit" in r.output
     # a worker records progress on their own task but does not rename it
     cli("task", "update", "P1", "Task A", "--progress", "50", who="worker")
+    # with a decimal comma, as the task page and the timesheet take it
+    cli("task", "update", "P1", "Task A", "--progress", "62,5", who="worker")
+    assert js(cli("task", "show", "P1", "Task A", "--json"))["percent_complete"] == 62.5
     r = cli("task", "update", "P1", "Task A", "--name", "Mine now", who="worker", code=1)
     assert "do not allow" in r.output
     assert js(cli("task", "show", "P1", "Task A", "--json"))["name"] == "Task A"

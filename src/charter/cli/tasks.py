@@ -206,7 +206,7 @@ def _fields(
     description: str | None = None,
     duration: str | None = None,
     milestone: bool | None = None,
-    progress: float | None = None,
+    progress: str | None = None,
     status: str | None = None,
     priority: int | None = None,
     actual_start: str | None = None,
@@ -220,8 +220,9 @@ def _fields(
 ) -> dict[str, Any]:
     """The options given, as the task service's fields (an empty string clears a date or an estimate)."""
     out: dict[str, Any] = {}
+    percent = None if progress is None else tasks.parse_percent(progress)
     plain = {"description": description, "duration": duration, "milestone": milestone, "status": status,
-             "priority": priority, "percent_complete": progress, "constraint_type": constraint}  # fmt: skip
+             "priority": priority, "percent_complete": percent, "constraint_type": constraint}  # fmt: skip
     out.update({k: v for k, v in plain.items() if v is not None})
     for k, raw in (("actual_start", actual_start), ("actual_finish", actual_finish),
                    ("constraint_date", constraint_date), ("deadline", deadline)):  # fmt: skip
@@ -230,8 +231,8 @@ def _fields(
     for k, raw in (("optimistic", optimistic), ("most_likely", most_likely), ("pessimistic", pessimistic)):
         if raw is not None:
             out[k] = raw or None
-    if progress is not None and not 0 <= progress <= 100:
-        raise ValidationError(f"progress {progress:g} is not between 0 and 100", field="percent_complete")
+    if percent is not None and not 0 <= percent <= 100:
+        raise ValidationError(f"progress {percent:g} is not between 0 and 100", field="percent_complete")
     return out
 
 
@@ -317,7 +318,7 @@ def update_cmd(
         str | None, typer.Option("--wp", help="Move to this work package ('' = project level).")
     ] = None,
     duration: Dur = None,
-    progress: Annotated[float | None, typer.Option(help="Percent complete, 0-100.")] = None,
+    progress: Annotated[str | None, typer.Option(help="Percent complete, 0-100 (62.5 or 62,5).")] = None,
     status: Annotated[str | None, typer.Option(help=f"Status: {STATUSES}.")] = None,
     actual_start: Annotated[str | None, typer.Option(help="Actual start (ISO; '' clears it).")] = None,
     actual_finish: Annotated[str | None, typer.Option(help="Actual finish (ISO; '' clears it).")] = None,

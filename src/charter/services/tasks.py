@@ -950,3 +950,15 @@ def parse_when(value: Any, field: str) -> dt.datetime | None:
         return dt.datetime.fromisoformat(str(value)).replace(tzinfo=None)
     except ValueError:
         raise ValidationError(f"{value!r} is not a date or date-time", field=field) from None
+
+
+def parse_percent(text: str, field: str = "percent_complete") -> float:
+    """% complete as typed: "62.5", "62,5" (a decimal comma, as the timesheet takes hours) or "62.5 %". An
+    empty text is refused, as the API refuses null, rather than read as 0: clearing it wiped the progress."""
+    v = text.strip().removesuffix("%").strip().replace(",", ".")
+    if not v:
+        raise ValidationError("enter the % complete, from 0 to 100 (0 if no work is done)", field=field)
+    try:
+        return float(v)
+    except ValueError:
+        raise ValidationError("must be a number from 0 to 100", field=field) from None

@@ -311,7 +311,7 @@ def quick_edit(
     try:
         changes: dict[str, Any] = {k: form[k] for k in ("name", "duration") if k in form}
         if "percent_complete" in form:
-            changes["percent_complete"] = _percent(form["percent_complete"])
+            changes["percent_complete"] = tasks.parse_percent(form["percent_complete"])
         with db.uow() as s:
             task = tasks.update_task(s, info.actor, project_id, task_id, req_int(form, "version"), **changes)
     except CharterError as exc:
@@ -534,20 +534,6 @@ def task_page(request: Request, project_id: int, task_id: int, db: DB, info: Ses
     return render_task_page(request, db, info, project_id, task_id)
 
 
-def _percent(text: str) -> float:
-    """% complete as typed: "62.5", "62,5" (a decimal comma, as the timesheet takes hours) or "62.5 %". An
-    empty field is refused, as the API refuses null, rather than read as 0: clearing it wiped the progress."""
-    v = text.strip().removesuffix("%").strip().replace(",", ".")
-    if not v:
-        raise ValidationError(
-            "enter the % complete, from 0 to 100 (0 if no work is done)", field="percent_complete"
-        )
-    try:
-        return float(v)
-    except ValueError:
-        raise ValidationError("must be a number from 0 to 100", field="percent_complete") from None
-
-
 def _task_changes(form: dict[str, str]) -> dict[str, Any]:
     """The fields present in the form, parsed (the progress form carries only the progress fields)."""
     changes: dict[str, Any] = {}
@@ -564,7 +550,7 @@ def _task_changes(form: dict[str, str]) -> dict[str, Any]:
         for k in ESTIMATES:
             changes[k] = (form.get(k) or "").strip() or None
     if "percent_complete" in form:
-        changes["percent_complete"] = _percent(form["percent_complete"])
+        changes["percent_complete"] = tasks.parse_percent(form["percent_complete"])
     if (form.get("remaining_duration") or "").strip():  # empty: not stated (the duration and % complete rule)
         changes["remaining_duration"] = form["remaining_duration"].strip()
     for k in WHEN_FIELDS:
