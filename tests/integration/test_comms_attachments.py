@@ -110,6 +110,16 @@ def test_a_thread_with_attachments_is_seen_and_downloaded_with_the_threads_visib
         assert "spec.pdf (0.1 KB, application/pdf)" in note.body and "hours.csv" in note.body
 
 
+def test_a_long_file_name_is_shortened_in_its_stem_and_keeps_its_extension(api: Any, w: World) -> None:
+    long = "Quarterly report " + "with many words " * 20  # 337 characters before the extension
+    item = ok(_post(api, w, "pm", [(long + ".pdf", PDF, "application/pdf"), ("x" * 300, PNG, "image/png")],
+                    to="user", to_user_id=str(w.users["stakeholder"])), 201)  # fmt: skip
+    named, bare = (f["filename"] for f in item["messages"][0]["attachments"])
+    assert len(named) == attachments.NAME_MAX and named.endswith(" wit.pdf") and named.startswith("Quarterly")
+    assert bare == "x" * attachments.NAME_MAX  # no extension to keep
+    assert attachments.clean_name("a." + "b" * 250, "application/pdf") == "a." + "b" * 198  # not an extension
+
+
 def test_a_liaison_downloads_only_their_own_departments_files(api: Any, w: World) -> None:
     from charter.domain.roles import LIAISON
     from charter.services import org, roles

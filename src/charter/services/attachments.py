@@ -183,10 +183,21 @@ def check_all(
             raise ValidationError(f"{shown}: {exc.message}", field=field) from None
 
 
+NAME_MAX = 200  # characters of a file name kept
+_EXT_MAX = 16  # a longer "extension" is part of the name (a.b-long-sentence...)
+
+
 def clean_name(name: str, ctype: str, default: str = "receipt") -> str:
-    """The uploader's file name as shown (a display label only): no path, no control characters."""
+    """The uploader's file name as shown (a display label only): no path, no control characters, at most
+    NAME_MAX characters; a longer name is shortened in its stem, so that its extension stays."""
     base = re.split(r"[\\/]", (name or "").replace("\x00", ""))[-1]
-    base = re.sub(r"[\x00-\x1f\x7f\"]", "", base).strip().lstrip(".").strip()[:200]
+    base = re.sub(r"[\x00-\x1f\x7f\"]", "", base).strip().lstrip(".").strip()
+    if len(base) > NAME_MAX:
+        stem, dot, ext = base.rpartition(".")
+        if dot and stem and 0 < len(ext) <= _EXT_MAX:
+            base = f"{stem[: NAME_MAX - len(ext) - 1].rstrip()}.{ext}"
+        else:
+            base = base[:NAME_MAX]
     return base or f"{default}{EXTENSION[ctype]}"
 
 
