@@ -73,6 +73,15 @@ def test_user_update_refusals(cli: Any, seed: Any, args: list[str], who: str, me
         assert _user(cli, args[0]) == before
 
 
+def test_a_non_admin_learns_nothing_about_which_usernames_exist(cli: Any, seed: Any) -> None:
+    for command in (["update", "{}", "--admin"], ["passwd", "{}", "--password-stdin"],
+                    ["feed-key", "--user", "{}", "--revoke"]):  # fmt: skip
+        said = {cli("user", *[a.format(name) for a in command], code=1, who="pm").stderr
+                for name in ("worker", "nobody")}  # fmt: skip
+        assert len(said) == 1 and "only an instance admin" in said.pop(), command
+    assert "no user 'nobody'" in cli("user", "update", "nobody", "--admin", code=1, who="admin").stderr
+
+
 def test_departments(cli: Any, seed: Any) -> None:
     listed = cli("department", "list", who="admin").stdout
     assert "Sales" in listed and "users" in listed

@@ -315,6 +315,16 @@ def test_cli_time_list(hours: Any, cli: Any) -> None:
     rows = _csv(cli("time", "list", "--project", "P1", "--csv").stdout)
     assert rows[0][0] == "day" and len(rows) == EVERY + 1 and "'+1 more" in {r[9] for r in rows}
     assert "Total: 3.5 h" in cli("time", "list", "--project", "P1", who="worker").stdout
+    # who sees only their own hours names only themselves; another name, existing or not, is one refusal,
+    # so that it tells nothing about which usernames exist (a caller who sees no time: refused before too)
+    mine = json.loads(cli("time", "list", "-p", "P1", "--user", "worker", "--json", who="worker").stdout)
+    assert mine["total_count"] == 2
+    refusals = {cli("time", "list", "-p", "P1", "--user", name, code=1, who="worker").stderr
+                for name in ("pm", "nobody", "999999")}  # fmt: skip
+    assert len(refusals) == 1 and "only your own hours" in refusals.pop()
+    for name in ("pm", "nobody"):
+        r = cli("time", "list", "-p", "P1", "--user", name, code=1, who="observer")
+        assert "no user" not in r.stderr and "time" in r.stderr
     assert "3 entries" in cli("time", "list", "--project", "P1", who="task-leader").stdout
     bad = cli("time", "list", "--project", "P1", "--from", "2030-01-10", "--to", "2030-01-01", code=1)
     assert "date_to" in bad.stderr

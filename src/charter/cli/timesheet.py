@@ -12,7 +12,7 @@ from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json, print_result
 from charter.domain.errors import ValidationError
-from charter.services import accounts, projects, time_entries, timesheets
+from charter.services import projects, time_entries, timesheets
 from charter.services.context import now
 
 timesheet_app = typer.Typer(
@@ -332,7 +332,7 @@ def time_list(
             actor = acting(s)
             pid = projects.find_project_id(s, actor, project)
             if user is not None:
-                filters["user_id"] = accounts.find_user_id(s, user)
+                filters["user_id"] = time_entries.find_person(s, actor, pid, user)
             if as_csv:
                 data = time_entries.export(s, actor, pid, "csv", **filters)
             else:

@@ -126,7 +126,7 @@ def update(
     try:
         with db.uow() as s:
             actor = acting(s)
-            uid = accounts.find_user_id(s, username)
+            uid = accounts.find_user_id_for_admin(s, actor, username)
             if department is not None:
                 changes["department_id"] = (
                     org.find_department_id(s, department) if department.strip() else None
@@ -161,7 +161,7 @@ def passwd(
     try:
         with db.uow(readonly=True) as s:
             actor = acting(s)
-            uid = accounts.find_user_id(s, username)
+            uid = accounts.find_user_id_for_admin(s, actor, username)
             name = org.user_for_admin(s, actor, uid)["username"]  # an admin's: refused before the prompt
         if password_stdin:
             secret = sys.stdin.readline().rstrip("\r\n")
@@ -199,14 +199,14 @@ def feed_key(
     try:
         with db.uow() as s:
             actor = acting(s)
-            uid = accounts.find_user_id(s, user) if user is not None else actor.user_id
-            if uid is not None and uid != actor.user_id:
+            if user is not None and not accounts.is_self(actor, user):
                 if not revoke:
                     raise PermissionDenied(
                         "only its owner makes a calendar feed address and sees it; an instance admin may "
                         "revoke someone else's with --revoke",
                         field="user",
                     )
+                uid = accounts.find_user_id_for_admin(s, actor, user)
                 result = feeds.revoke_feed_key_of(s, actor, uid)
                 who = escape(accounts.get_user(s, actor, uid)["username"])
             elif revoke:

@@ -183,6 +183,21 @@ def find_user_id(s: Session, username_or_id: str) -> int:
     return uid
 
 
+def is_self(actor: Actor, username_or_id: str) -> bool:
+    """Whether the text names the acting user (username or id), without looking anyone else up."""
+    ref = username_or_id.strip()
+    return actor.user_id is not None and (
+        ref.lower() == actor.username.lower() or as_id(ref) == actor.user_id
+    )
+
+
+def find_user_id_for_admin(s: Session, actor: Actor, username_or_id: str) -> int:
+    """A user by name or id for an instance admin's command; anyone else is refused before the look-up, so
+    the answer says nothing about which usernames exist."""
+    require_admin(actor)
+    return find_user_id(s, username_or_id)
+
+
 USER_FIELDS = frozenset({"display_name", "email", "password", "is_admin", "is_active", "department_id"})
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from charter.domain.errors import PermissionDenied, ValidationError
 from charter.domain.roles import Perm, ScopeKind, permits
 from charter.persistence.models import Project, RoleAssignment, Task, TimesheetEntry, User, WorkPackage
+from charter.services import accounts
 from charter.services.authz import grants, project_for
 from charter.services.context import Actor
 from charter.services.timesheets import APPROVED, DRAFT, REJECTED, SUBMITTED
@@ -96,6 +97,18 @@ def time_scope(s: Session, actor: Actor, project_id: int) -> tuple[Project, Time
     if scope is None:
         raise PermissionDenied(f"your roles in {p.key} do not show the project's time")
     return p, scope
+
+
+def find_person(s: Session, actor: Actor, project_id: int, username_or_id: str) -> int:
+    """The person a filter of the project's time names (username or id). Whoever sees only their own hours
+    may name only themselves: anyone else, existing or not, is the same refusal, checked before any look-up,
+    so that the answer says nothing about which usernames exist."""
+    p, scope = time_scope(s, actor, project_id)
+    if accounts.is_self(actor, username_or_id) and actor.user_id is not None:
+        return actor.user_id
+    if scope.kind == "own":
+        raise PermissionDenied(f"your roles in {p.key} show only your own hours", field="user")
+    return accounts.find_user_id(s, username_or_id)
 
 
 def may_list(s: Session, actor: Actor, project_id: int) -> bool:
