@@ -116,6 +116,39 @@ def test_grid_error_names_task_and_day_keeps_input_and_saves_nothing(web: Any) -
     assert r.status_code == 422 and "2030-01-06" in r.text and entries(seed) == []
 
 
+@pytest.mark.parametrize("path", ["/me/work/timesheet", "/me/work/submit"])
+def test_grid_names_every_bad_cell_keeps_every_value_and_saves_nothing(web: Any, path: str) -> None:
+    """Only the first refused cell was named: the person fixed it, saved, and met the next one."""
+    client, seed = web
+    token = login(client, "worker", landing="/me/work")
+    a = seed.tasks["a"]
+    bad = {cell(a, "2030-01-08"): "lots", cell(a, "2030-01-10"): "30h"}
+    form = {
+        "csrf_token": token,
+        "week": "2030-W02",
+        cell(a, "2030-01-07"): "4",
+        cell(a, "2030-01-09"): "2",
+        **bad,
+    }
+    r = client.post(path, data=form)
+    assert r.status_code == 422
+    listed = re.search(r'<ul class="error" id="week-cells">(.*?)</ul>', r.text, re.S)
+    assert listed and "Nothing was saved: 2 cells need a change." in r.text
+    items = re.findall(r'<li id="error-([^"]+)">([^<]*)</li>', listed.group(1))
+    assert [k for k, _ in items] == list(bad)  # in grid order, each with its task and day
+    assert "Task A on 2030-01-08" in items[0][1] and "not a number of hours" in items[0][1]
+    assert "Task A on 2030-01-10" in items[1][1] and "24" in items[1][1]
+    for key, typed in bad.items():  # each bad cell marked and pointing at its own message
+        assert re.search(rf'name="{key}"[^>]*value="{typed}"[^>]*aria-invalid="true" aria-describedby="error-{key}"',
+                         r.text)  # fmt: skip
+    for key, typed in (
+        (cell(a, "2030-01-07"), "4"),
+        (cell(a, "2030-01-09"), "2"),
+    ):  # good ones kept, unmarked
+        assert re.search(rf'name="{key}"[^>]*value="{typed}"(?![^>]*aria-invalid)[^>]*>', r.text)
+    assert entries(seed) == []
+
+
 @pytest.mark.parametrize("path", ["/me/work/timesheet", "/me/work/submit", "/me/approvals/1/approve"])
 def test_csrf_is_enforced(web: Any, path: str) -> None:
     client, seed = web

@@ -118,43 +118,58 @@ def _save_cell(s: Any, actor: Any, row: dict[str, Any], day: str, text: str, for
         timesheets.update_entry(s, actor, row["project_id"], e["id"], version, hours=text)
 
 
-def _save_grid(s: Any, actor: Any, form: dict[str, str], where: list[str]) -> str:
-    """Log, change or clear the grid's cells in the caller's transaction; `where` follows the cell being
-    saved ([name, "task on day"]) so that a refusal names it. Returns the week's label."""
+class GridRefused(Exception):
+    """Cells of the grid that were refused: [(input name, "task on day", the refusal)], in grid order."""
+
+    def __init__(self, refusals: list[tuple[str, str, CharterError]]) -> None:
+        super().__init__(f"{len(refusals)} cells refused")
+        self.refusals = refusals
+
+
+def _save_grid(s: Any, actor: Any, form: dict[str, str]) -> str:
+    """Log, change or clear the grid's cells in the caller's transaction. Every cell is tried, so that all the
+    refused ones are named at once (GridRefused, which the caller lets roll the whole save back); the services
+    check a cell before they write it, so a refused cell leaves nothing behind for the next ones to count.
+    Returns the week's label."""
     grid = timesheets.my_week(s, actor, form.get("week"))
+    refusals: list[tuple[str, str, CharterError]] = []
     for row in grid["rows"]:
         for d in grid["days"]:
             key = cell_name(row["task_id"], d)
             if key not in form:
                 continue
-            where[:] = [key, f"{row['task_name']} on {d.isoformat()}"]
-            _save_cell(s, actor, row, d.isoformat(), form[key].strip(), form)
-    where[:] = []
+            try:
+                _save_cell(s, actor, row, d.isoformat(), form[key].strip(), form)
+            except CharterError as exc:
+                refusals.append((key, f"{row['task_name']} on {d.isoformat()}", exc))
+    if refusals:
+        raise GridRefused(refusals)
     return str(grid["week"])
 
 
-def _grid_refused(request: Request, db: DB, info: Any, form: dict[str, str], exc: CharterError,
-                  where: list[str]) -> HTMLResponse:  # fmt: skip
-    key, place = where or ["", ""]
-    error = {
-        "form": "week",
-        "message": f"{place}: {exc.message}" if place else exc.message,
-        "field": key,
-        "named": bool(place),
-    }  # the message names the task and day: no "(H-5-2026-11-25)" after it
-    return _work_page(request, db, info, form.get("week"), error=error, values=form, status=exc.http_status)
+def _grid_refused(
+    request: Request, db: DB, info: Any, form: dict[str, str], refused: GridRefused
+) -> HTMLResponse:
+    """The page again with every refused cell listed (task and day) and marked, all typed values kept."""
+    cells = {key: f"{place}: {exc.message}" for key, place, exc in refused.refusals}
+    first = refused.refusals[0]
+    n = len(cells)
+    message = cells[first[0]] if n == 1 else f"Nothing was saved: {n} cells need a change."
+    error = {"form": "week", "message": message, "field": first[0], "named": True,
+             "cells": cells if n > 1 else {}, "invalid": set(cells)}  # fmt: skip
+    return _work_page(request, db, info, form.get("week"), error=error, values=form,
+                      status=first[2].http_status)  # fmt: skip
 
 
 @router.post("/me/work/timesheet", response_class=HTMLResponse)
 def save_week(request: Request, form: FormData, db: DB, info: Checked) -> Response:
     """Save the whole grid in one transaction: new cells are logged, changed ones updated, cleared ones
-    deleted. Any refusal saves nothing and names the task and day."""
-    where: list[str] = []
+    deleted. Any refusal saves nothing; every refused cell is named by its task and day."""
     try:
         with db.uow() as s:
-            week = _save_grid(s, info.actor, form, where)
-    except CharterError as exc:
-        return _grid_refused(request, db, info, form, exc, where)
+            week = _save_grid(s, info.actor, form)
+    except GridRefused as refused:
+        return _grid_refused(request, db, info, form, refused)
     return RedirectResponse("/me/work?" + urlencode({"week": week}), status_code=303)
 
 
@@ -164,14 +179,13 @@ def submit_week(request: Request, form: FormData, db: DB, info: Checked) -> Resp
     hours typed and then *Submit week* pressed were lost, the grid being another form. The page then says
     how many entries went for approval and how many rejected ones wait for a change."""
     week = form.get("week")
-    where: list[str] = []
     try:
         with db.uow() as s:
-            _save_grid(s, info.actor, form, where)
+            _save_grid(s, info.actor, form)
             result = timesheets.submit_week(s, info.actor, week)
+    except GridRefused as refused:
+        return _grid_refused(request, db, info, form, refused)
     except CharterError as exc:
-        if where:
-            return _grid_refused(request, db, info, form, exc, where)
         error = {"form": "submit", "message": exc.message, "field": exc.field}
         return _work_page(request, db, info, week, error=error, values=form, status=exc.http_status)
     query = {"week": result["week"], "submitted": str(result["submitted"])}
