@@ -33,7 +33,8 @@ def _world(db):  # type: ignore[no-untyped-def]
     return pid, wp, tid
 
 
-def test_task_leader_drags_a_card_to_in_progress(live_server, page: Page) -> None:
+def test_task_leader_drags_a_card_to_in_progress(live_server, page: Page, frozen_clock) -> None:
+    # the clock at the plan's first morning (2030-01-07 09:00): the scheduled start is not in the future
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     pid, wp, tid = _world(live_server.db)

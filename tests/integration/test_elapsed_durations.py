@@ -4,6 +4,7 @@ the weekend, estimates follow the duration's kind, MSPDI keeps them, Monte Carlo
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.integration.test_simulation import _all_at, _on, _run, _schedule_days
@@ -89,9 +90,10 @@ def test_bad_durations_and_estimates_of_the_other_kind_are_refused_by_field(
 
 
 def test_completing_an_elapsed_task_with_a_new_duration_finishes_in_wall_clock_time(
-    api: Any, seed: Any, as_: Any
+    api: Any, seed: Any, as_: Any, frozen_clock: Any
 ) -> None:
     x = _setup(api, seed, as_)
+    frozen_clock.set(datetime(2030, 1, 14, 12, 0, tzinfo=UTC))  # the actual dates are past
     r = _patch(api, x, "E", actual_start="2030-01-11T09:00:00")
     assert r.status_code == 200, r.text
     r = _patch(api, x, "E", status="completed", duration="3ed")  # "it took 3 elapsed days and it is done"

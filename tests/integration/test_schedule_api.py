@@ -4,6 +4,7 @@ summaries rolled up, and MSPDI / CSV / Excel / iCalendar interchange (all or not
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -223,7 +224,8 @@ def test_constraints_and_deadlines_show_negative_float(api: Any, plan: dict[str,
     assert tasks_by_name(api, p, h)["C"]["start"] == "2030-01-14T09:00:00"
 
 
-def test_progress_and_status_date(api: Any, plan: dict[str, Any]) -> None:
+def test_progress_and_status_date(api: Any, plan: dict[str, Any], frozen_clock: Any) -> None:
+    frozen_clock.set(datetime(2030, 1, 14, 9, 0, tzinfo=UTC))  # the status date: the actuals are past
     p, h = plan["p"], plan["h"]
     a = api.get(f"/projects/{p}/tasks/{plan['A']}", headers=h).json()
     api.patch(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -496,9 +496,10 @@ def test_import_a_plan_file_on_the_schedule_page(web, monkeypatch: pytest.Monkey
     assert r.status_code == 400 and "charter[mpxj]" in r.text and "Traceback" not in r.text
 
 
-def test_choosing_completed_on_the_task_page_completes_the_task(web, db: Database) -> None:
+def test_choosing_completed_on_the_task_page_completes_the_task(web, db: Database, frozen_clock: Any) -> None:
     """The form re-sends % complete and the actual dates as shown: a status chosen without touching them
     means what the board's move means (100 % and the actual dates), not a task "completed" at 0 %."""
+    frozen_clock.set(datetime(2030, 2, 4, 9, 0, tzinfo=UTC))  # after the plan: its dates are actuals to be
     client, ids = web
     csrf = login(client, "pm")
     pid, t = ids["project"], ids["tasks"]

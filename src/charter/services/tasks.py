@@ -91,6 +91,15 @@ def _check_wp(s: Session, project_id: int, wp_id: int | None) -> None:
             raise NotFound(f"work package {wp_id} not found in this project", field="work_package_id")
 
 
+ACTUAL_GRACE = dt.timedelta(days=1)  # a form's time is project wall-clock, a person east of UTC is ahead
+
+
+def actual_limit() -> dt.datetime:
+    """The latest actual start or finish a person may record (project wall-clock): now, plus a day's grace for
+    time zones, as quality measurements have it."""
+    return now().replace(tzinfo=None) + ACTUAL_GRACE
+
+
 def _normalise(s: Session, project_id: int, values: dict[str, Any], where: str) -> dict[str, Any]:
     """Parse durations and estimates ("5d", "4h"), enums and dates; check the numbers."""
     mpd = _minutes_per_day(s, project_id)
@@ -143,6 +152,15 @@ def _normalise(s: Session, project_id: int, values: dict[str, Any], where: str) 
                 raise ValidationError(
                     f"{out[k]:%Y-%m-%d} is outside the project calendar's range ({first} .. {last})", field=k
                 )
+    latest = actual_limit()
+    for k in ("actual_start", "actual_finish"):
+        if isinstance(out.get(k), dt.datetime) and out[k] > latest:
+            what = k.replace("_", " ")
+            raise ValidationError(
+                f"{where + ': ' if where else ''}the {what} {out[k]:%Y-%m-%d %H:%M} is in the future; "
+                f"record the {what} once it happened",
+                field=k,
+            )
     for k in ("name",):
         if k in out and not (out[k] or "").strip():
             raise ValidationError(
@@ -584,14 +602,15 @@ def _move_changes(
         return {"status": target.value}
     c = s.get(TaskComputed, t.id)
     wall = now().replace(tzinfo=None)
+    latest = actual_limit()  # a task planned ahead and moved now happened now, not on its planned dates
     changes: dict[str, Any] = {"status": target.value}
-    start = t.actual_start or (c.start if c and c.start else wall)
+    start = t.actual_start or (c.start if c and c.start and c.start <= latest else wall)
     if t.actual_start is None:
         changes["actual_start"] = start
     if target == S.COMPLETED:
         changes["percent_complete"] = 100.0
         finish = _finish_as_changed(s, t, start, other or {}) or (c.finish if c and c.finish else wall)
-        changes["actual_finish"] = max(start, finish)
+        changes["actual_finish"] = max(start, finish if finish <= latest else wall)
     return changes
 
 
