@@ -625,6 +625,53 @@ class TaskUpdate(TaskFields, Patch):
     )
 
 
+class RecurringTaskIn(In):
+    name: str = Field(
+        min_length=1, max_length=200, description="the package's name; occurrences are 'name 1', 'name 2' ..."
+    )
+    work_package_id: int | None = Field(
+        default=None, description="the package it goes under (none: the top of the WBS)"
+    )
+    duration: DurationIn = Field(default="1d", description="each occurrence's duration: 1h, 30m, 1d")
+    pattern: Literal["daily", "weekly", "monthly"]
+    every: int = Field(default=1, ge=1, le=99, description="days, weeks or months between occurrences")
+    start: date = Field(description="the first day the pattern may fall on")
+    end: date | None = Field(default=None, description="the last day (or give occurrences)")
+    occurrences: int | None = Field(default=None, ge=1, le=200, description="how many (or give end)")
+    weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=list,
+        max_length=7,
+        description="weekly: the days (default: the start's weekday); monthly with week_of_month: one day",
+    )
+    day_of_month: int | None = Field(
+        default=None, ge=1, le=31, description="monthly: the day (past the month's end: its last day)"
+    )
+    week_of_month: Literal["first", "second", "third", "fourth", "last"] | None = None
+    time: str | None = Field(
+        default=None, max_length=8, description="HH:MM each occurrence starts no earlier than"
+    )
+    non_working: Literal["next", "skip"] = Field(
+        default="next",
+        description="an occurrence on a non-working day: moved to the next working day, or skipped",
+    )
+
+
+class MovedOccurrence(Out):
+    from_: date = Field(alias="from")
+    to: date
+
+
+class RecurringTaskOut(Out):
+    project_id: int
+    work_package_id: int
+    wbs_code: str
+    name: str
+    rule: str = Field(description="the pattern in words")
+    tasks: list[TaskOut]
+    moved: list[MovedOccurrence]
+    skipped: list[date]
+
+
 class TaskMove(In):
     version: int
     status: Literal["not_started", "in_progress", "completed", "on_hold"] = Field(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from charter.cli import backup, common, db, desk, schedule, serve, task_assignments, team
+from charter.cli import backup, common, db, desk, schedule, serve, task_assignments, task_recurring, team
 from charter.cli.bench import bench_app
 from charter.cli.budget import approvals_cmd, budget_app, contract_app, evm_cmd, po_app
 from charter.cli.budget_lines import line_app  # noqa: F401 (adds `budget line` and `budget version`)
@@ -88,6 +88,7 @@ app.command("export")(schedule.export)
 app.add_typer(schedule.baseline_app, name="baseline")
 app.add_typer(calendar_app, name="calendar")
 task_assignments.register(task_app)
+task_recurring.register(task_app)
 app.add_typer(task_app, name="task")
 app.add_typer(field_app, name="field")
 app.add_typer(view_app, name="view")

@@ -328,9 +328,11 @@ def _create(
     fields: dict[str, Any],
     *,
     enforce: bool = True,
+    batch: bool = False,
 ) -> dict[str, Any]:
     """`enforce`: a required custom field without a value (and no default) is a 422; a task another record
-    makes for its owner (create_task_on_behalf) gets the defaults only."""
+    makes for its owner (create_task_on_behalf) gets the defaults only. `batch`: one of several (create_tasks
+    numbers the WBS and reschedules once, after the last)."""
     unknown = set(fields) - EDITABLE
     if unknown:
         raise ValidationError(f"unknown field {sorted(unknown)[0]}", field=sorted(unknown)[0])
@@ -368,6 +370,8 @@ def _create(
     _derive_status(t, "status" in fields)
     s.add(t)
     s.flush()
+    if batch:
+        return {"id": t.id}
     renumber(s, project_id)
     s.flush()
     journal.record(
@@ -381,6 +385,31 @@ def _create(
     )
     plan_changed(s, project_id)
     return _computed(s, t)
+
+
+def create_tasks(
+    s: Session, actor: Actor, project_id: int, work_package_id: int | None, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Several tasks in one work package at once (a recurring task's occurrences), each row a task's fields
+    with its `name`: the permission checked once, each journaled, the WBS numbered and the plan rescheduled
+    once after the last (not once per task)."""
+    project_for(s, actor, project_id)
+    _check_wp(s, project_id, work_package_id)
+    project_for(s, actor, project_id, Perm.TASK_EDIT, _target(s, work_package_id))
+    ids = []
+    for row in rows:
+        fields = dict(row)
+        ids.append(
+            _create(s, actor, project_id, fields.pop("name"), work_package_id, fields, batch=True)["id"]
+        )
+    renumber(s, project_id)
+    s.flush()
+    made = [_get(s, project_id, i) for i in ids]
+    for t in made:
+        journal.record(s, actor, entity_type="task", entity_id=t.id, action="create", project_id=project_id,
+                       after=journal.snapshot(t))  # fmt: skip
+    plan_changed(s, project_id)
+    return [_computed(s, t) for t in made]
 
 
 def _allowed(s: Session, actor: Actor, held: Any, t: Task, changes: set[str]) -> bool:

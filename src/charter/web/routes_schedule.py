@@ -15,12 +15,14 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from charter import etag
+from charter.domain import recurrence
 from charter.domain.errors import BadRequest, CharterError, Conflict, PermissionDenied, ValidationError
 from charter.services import (
     gantt_rows,
     interchange,
     plan_export,
     projects,
+    recurring,
     scheduling,
     tasks,
 )
@@ -368,6 +370,26 @@ def add_task(request: Request, project_id: int, form: FormData, db: DB, info: Ch
     except CharterError as exc:
         return failed_page(request, db, info, project_id, "add", exc, form)
     return _back(f"/projects/{project_id}/schedule", f"row-{t['id']}")
+
+
+@router.post("/projects/{project_id}/recurring-tasks", response_class=HTMLResponse)
+def add_recurring_task(request: Request, project_id: int, form: FormData, db: DB, info: Checked) -> Response:
+    """The schedule table's *Add a recurring task* form (services/recurring.py): the weekdays are checkboxes
+    `weekday-mon` ... `weekday-sun` (or a `weekdays` text, "mon, thu")."""
+    days = [d for d in recurrence.WEEKDAYS if form.get(f"weekday-{d}")] or form.get("weekdays") or None
+    try:
+        with db.uow() as s:
+            made = recurring.create_recurring_task(
+                s, info.actor, project_id, name=form.get("name", ""),
+                work_package_id=opt_int(form, "work_package_id"), duration=(form.get("duration") or "").strip(),
+                pattern=form.get("pattern"), every=form.get("every"), start=form.get("start"),
+                end=form.get("end"), occurrences=form.get("occurrences"), weekdays=days,
+                day_of_month=form.get("day_of_month"), week_of_month=form.get("week_of_month"),
+                time=form.get("time"), non_working=form.get("non_working"),
+            )  # fmt: skip
+    except CharterError as exc:
+        return failed_page(request, db, info, project_id, "recurring", exc, form)
+    return _back(f"/projects/{project_id}/schedule", f"row-{made['tasks'][0]['id']}")
 
 
 def _custom_values(form: dict[str, str]) -> dict[str, str]:

@@ -9,7 +9,7 @@ from charter import etag
 from charter.api import schemas as S
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
-from charter.services import calendars, custom_fields, scheduling, tasks, views
+from charter.services import calendars, custom_fields, recurring, scheduling, tasks, views
 from charter.services.authz import project_for
 
 router = APIRouter(responses=ERRORS, tags=["schedule"])
@@ -100,6 +100,17 @@ def create_task(project_id: int, body: S.TaskCreate, actor: CurrentActor, db: DB
     name = fields.pop("name")
     with db.uow() as s:
         return tasks.create_task(s, actor, project_id, name=name, **fields)
+
+
+@router.post("/projects/{project_id}/recurring-tasks", response_model=S.RecurringTaskOut, status_code=201)
+def create_recurring_task(
+    project_id: int, body: S.RecurringTaskIn, actor: CurrentActor, db: DB
+) -> dict[str, Any]:
+    """A recurring task, as MS Project's: a work package named after it holding one task per occurrence, each
+    starting no earlier than its day (SNET). An occurrence on a non-working day of the project's calendar moves
+    to the next working day (`moved`) or is skipped (`skipped`); at most 200 occurrences. All or nothing."""
+    with db.uow() as s:
+        return recurring.create_recurring_task(s, actor, project_id, **body.model_dump())
 
 
 @router.get("/projects/{project_id}/tasks/{task_id}", response_model=S.TaskOut)
