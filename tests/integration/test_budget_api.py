@@ -71,14 +71,14 @@ def test_purchase_order_from_request_to_invoice_moves_commitment_to_actual(
     assert Decimal(col["remaining"]) == Decimal("9200.00")
     # an invoice before anything is received is held: still committed, not actual
     inv = ok(api.post(f"/projects/{p}/invoices", headers=pm, json={
-        "order_id": order["id"], "number": "INV-1", "day": "2030-01-20", "amount": "800.00"}), 201)  # fmt: skip
+        "order_id": order["id"], "number": "INV-1", "day": "2026-01-20", "amount": "800.00"}), 201)  # fmt: skip
     assert inv["status"] == "held" and "received" in inv["hold_reasons"][0]
     col = line(api, b, pm, b["hw"])
     assert Decimal(col["committed"]) == Decimal("800") and Decimal(col["actual"]) == 0
     assert Decimal(col["held"]) == Decimal("800")
     # the Task Leader of WP-A records the delivery: the held invoice matches now
     o = ok(api.post(f"/projects/{p}/purchase-orders/{order['id']}/receipts", headers=as_("task_leader"),
-                    json={"day": "2030-01-25"}), 201)  # fmt: skip
+                    json={"day": "2026-01-25"}), 201)  # fmt: skip
     assert o["status"] == "received" and Decimal(o["received"]) == Decimal("800")
     invs = ok(api.get(f"/projects/{p}/invoices", headers=pm))
     assert invs[0]["status"] == "accepted" and invs[0]["hold_reasons"] == []
@@ -150,11 +150,11 @@ def test_an_invoice_above_its_order_is_held_and_released_only_with_a_reason(
     p, pm = b["p"], as_("pm")
     o = _order(api, b, as_)
     ok(
-        api.post(f"/projects/{p}/purchase-orders/{o['id']}/receipts", headers=pm, json={"day": "2030-01-10"}),
+        api.post(f"/projects/{p}/purchase-orders/{o['id']}/receipts", headers=pm, json={"day": "2026-01-10"}),
         201,
     )
     inv = ok(api.post(f"/projects/{p}/invoices", headers=pm, json={
-        "order_id": o["id"], "number": "X-9", "day": "2030-01-11", "amount": "900.00"}), 201)  # fmt: skip
+        "order_id": o["id"], "number": "X-9", "day": "2026-01-11", "amount": "900.00"}), 201)  # fmt: skip
     assert inv["status"] == "held" and any("exceeds the order" in x for x in inv["hold_reasons"])
     assert Decimal(line(api, b, pm, b["hw"])["actual"]) == 0
     err(api.post(f"/projects/{p}/invoices/{inv['id']}/release", headers=pm, json={"reason": ""}), 422)

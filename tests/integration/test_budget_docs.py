@@ -299,7 +299,7 @@ def test_approvals_waiting_for_me_across_projects(api: Any, b: Any, as_: Any) ->
     order = ok(api.post(f"/projects/{p}/purchase-orders", headers=as_("pm"), json={
         "request_id": small["id"], "lines": [{"unit_price": "200"}]}), 201)  # fmt: skip
     held = ok(api.post(f"/projects/{p}/invoices", headers=as_("pm"), json={
-        "order_id": order["id"], "number": "INV-9", "day": "2030-01-09", "amount": "200"}), 201)  # fmt: skip
+        "order_id": order["id"], "number": "INV-9", "day": "2026-01-09", "amount": "200"}), 201)  # fmt: skip
     assert held["status"] == "held"
 
     sponsor = ok(api.get("/me/approvals/all", headers=as_("sponsor")))
@@ -412,12 +412,12 @@ def test_line_drill_down_shows_the_records_behind_each_number(api: Any, b: Any, 
     ok(api.post(f"/projects/{p}/purchase-requests/{r['id']}/approve", headers=pm, json={}))
     o = ok(api.post(f"/projects/{p}/purchase-orders", headers=pm, json={
         "request_id": r["id"], "lines": [{"unit_price": "600"}]}), 201)  # fmt: skip
-    ok(api.post(f"/projects/{p}/purchase-orders/{o['id']}/receipts", headers=pm, json={"day": "2030-01-08",
+    ok(api.post(f"/projects/{p}/purchase-orders/{o['id']}/receipts", headers=pm, json={"day": "2026-01-08",
                                                                                        "amount": "400"}), 201)  # fmt: skip
     ok(api.post(f"/projects/{p}/invoices", headers=pm, json={
-        "order_id": o["id"], "number": "A-1", "day": "2030-01-09", "amount": "400"}), 201)  # fmt: skip
+        "order_id": o["id"], "number": "A-1", "day": "2026-01-09", "amount": "400"}), 201)  # fmt: skip
     ok(api.post(f"/projects/{p}/invoices", headers=pm, json={
-        "order_id": o["id"], "number": "A-2", "day": "2030-01-09", "amount": "150"}), 201)  # fmt: skip
+        "order_id": o["id"], "number": "A-2", "day": "2026-01-09", "amount": "150"}), 201)  # fmt: skip
     rec = ok(api.get(f"/projects/{p}/budget/lines/{b['hw']}/records", headers=as_("task_leader")))
     assert Decimal(rec["line"]["committed"]) == Decimal("200") and Decimal(rec["line"]["actual"]) == Decimal(
         "400"

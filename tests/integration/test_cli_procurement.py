@@ -112,10 +112,10 @@ def test_from_request_to_released_invoice(cli: Any, seed: Any, line: int) -> Non
     assert _journal(seed, "purchase_order", o["id"])[0].action == "create"
 
     # the Task Leader records what arrived on their line's order; the invoice above it is held
-    out = cli("po", "receipt", "P1", "po-p1-0001", "--amount", "400", "--day", "2030-01-20", "--note", "half",
+    out = cli("po", "receipt", "P1", "po-p1-0001", "--amount", "400", "--day", "2026-01-20", "--note", "half",
               who="task-leader").stdout  # fmt: skip
     assert "received 400.00" in out and "(open)" in out
-    inv = _j(cli("invoice", "add", "P1", "INV-77", "--order", "PO-P1-0001", "--amount", "600", "--day", "2030-01-21",
+    inv = _j(cli("invoice", "add", "P1", "INV-77", "--order", "PO-P1-0001", "--amount", "600", "--day", "2026-01-21",
                  "--json").stdout)  # fmt: skip
     assert inv["status"] == "held" and any(
         "exceeds the 400.00" in x and "received" in x for x in inv["hold_reasons"]

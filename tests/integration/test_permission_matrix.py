@@ -1176,7 +1176,7 @@ def _po(w: World, *, received: bool = False) -> int:
         if received:
             from datetime import date
 
-            procurement.add_receipt(s, w.actor("pm"), w.p1, o["id"], day=date(2030, 1, 8))
+            procurement.add_receipt(s, w.actor("pm"), w.p1, o["id"], day=date(2026, 1, 8))
     return int(o["id"])
 
 
@@ -1188,7 +1188,7 @@ def _held_invoice(w: World) -> int:
     order = _po(w)
     with w.db.uow() as s:
         inv = procurement.add_invoice(
-            s, w.actor("pm"), w.p1, order_id=order, number="I-1", day=date(2030, 1, 9), amount="100.00"
+            s, w.actor("pm"), w.p1, order_id=order, number="I-1", day=date(2026, 1, 9), amount="100.00"
         )
     return int(inv["id"])
 
@@ -1468,7 +1468,7 @@ BUDGET_ROWS: tuple[Op, ...] = (
         in_p1("pm", "task_leader"),
         "charged to WP-A",
         url=lambda w, c: f"/projects/{w.p1}/purchase-orders/{_po(w)}/receipts",
-        body=lambda w, c: {"day": "2030-01-08"},
+        body=lambda w, c: {"day": "2026-01-08"},
     ),
     Op("GET", "/projects/{project_id}/invoices", in_p1(*BUDGET_READERS), url=p1("/invoices")),
     Op(
@@ -1479,7 +1479,7 @@ BUDGET_ROWS: tuple[Op, ...] = (
         body=lambda w, c: {
             "order_id": _po(w, received=True),
             "number": "A-1",
-            "day": "2030-01-09",
+            "day": "2026-01-09",
             "amount": "100",
         },
     ),

@@ -178,6 +178,17 @@ def check_order_open(status: str) -> None:
         raise Conflict(f"the order is {status}", field="status")
 
 
+# A day's grace for a date "in the future": the server's today is UTC's, and a person east of it types their own.
+FUTURE_GRACE = timedelta(days=1)
+
+
+def check_not_future(day: date, today: date, field: str, what: str) -> None:
+    """A goods receipt or a vendor's invoice is dated when it happened: more than a day after `today` is
+    refused (an invoice dated ahead would pass the three-way match against goods not yet arrived)."""
+    if day > today + FUTURE_GRACE:
+        raise ValidationError(f"{what} cannot be dated in the future ({day.isoformat()})", field=field)
+
+
 def check_contract_dates(start: date, end: date | None, renewal: date | None, notice: date | None) -> None:
     if end is not None and end < start:
         raise ValidationError("the contract ends before it starts", field="end")

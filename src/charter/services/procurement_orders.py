@@ -404,6 +404,7 @@ def add_receipt(
     line = get_line(s, project_id, o.budget_line_id)
     p = project_for(s, actor, project_id, Perm.PROCUREMENT_REQUEST, target_of(s, line.work_package_id))
     rules.check_order_open(o.status)
+    rules.check_not_future(day, now().date(), "day", "the receipt")
     received = _received(s, o.id)
     value = Decimal(o.total) - received if amount is None else parse_amount(amount, p.currency, "amount")
     if value <= 0:
@@ -483,6 +484,7 @@ def add_invoice(
     o = _order(s, project_id, order_id)
     if o.status == rules.OrderStatus.CANCELLED:
         raise Conflict("the order is cancelled", field="order_id")
+    rules.check_not_future(day, now().date(), "day", "the invoice")
     number = rules.text(number, rules.INVOICE_NUMBER_MAX, "number", "the vendor's invoice number")
     value = parse_amount(amount, p.currency, "amount")
     if value <= 0:
