@@ -94,3 +94,50 @@ def test_the_command_line_refuses_a_future_receipt_or_invoice(
               code=1).output  # fmt: skip
     assert "(field: day)" in out
     assert _stored(seed) == (0, [])
+
+
+def _approved(seed: Any, amount: str = "500") -> int:
+    """Another approved request on the WP-A line of the `order` fixture."""
+    with seed.db.uow() as s:
+        line = budget.list_lines(s, seed.actor("pm"), seed.p1)[0]["id"]
+        r = procurement.create_request(s, seed.actor("task_leader"), seed.p1, budget_line_id=line, title="Cables",
+                                       amount=amount)  # fmt: skip
+        procurement.decide_request(s, seed.actor("sponsor"), seed.p1, r["id"], approve=True)
+    return int(r["id"])
+
+
+def test_an_order_expected_in_the_past_is_refused_when_placed(
+    api: Any, as_: Any, cli: Any, seed: Any, order: dict[str, Any], frozen_clock: Any
+) -> None:
+    """An order placed with an expected delivery already past was late from the moment it was placed (the
+    page and the status report flagged it so); refused beside the date, while an order whose date has passed
+    since is still received and closed."""
+    p, past = seed.p1, (TODAY - dt.timedelta(days=2)).isoformat()
+    req = _approved(seed)
+    body = {"request_id": req, "vendor_id": None, "lines": [{"unit_price": "500"}], "expected_delivery": past}
+    with seed.db.uow() as s:
+        body["vendor_id"] = procurement.list_vendors(s, seed.actor("pm"))[0]["id"]
+    r = api.post(f"/projects/{p}/purchase-orders", headers=as_("pm"), json=body)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "expected_delivery", r.text
+    assert past in r.json()["error"]["message"]
+    out = cli("po", "add", "P1", "--request", str(req), "--vendor", "Acme", "--expected-delivery", past,
+              code=1).output  # fmt: skip
+    assert "(field: expected_delivery)" in out
+    with TestClient(create_app(seed.db), follow_redirects=False) as client:
+        token = login_seeded(seed, client, "pm")
+        r = client.post(f"/projects/{p}/procurement/orders",
+                        data={"csrf_token": token, "request_id": str(req), "vendor_id": str(body["vendor_id"]),
+                              "unit_price": "450", "expected_delivery": past})  # fmt: skip
+        assert r.status_code == 422 and f'id="order-{req}-error"' in r.text and "already past" in r.text
+        assert f'name="expected_delivery" type="date" value="{past}" aria-invalid="true"' in r.text
+        assert 'value="450"' in r.text
+    with seed.db.uow(readonly=True) as s:
+        assert [o["id"] for o in procurement.list_orders(s, seed.actor("pm"), p)] == [order["id"]]
+    # yesterday is within the grace; an order whose date passes afterwards is received and closed as before
+    r = api.post(f"/projects/{p}/purchase-orders", headers=as_("pm"),
+                 json={**body, "expected_delivery": (TODAY - dt.timedelta(days=1)).isoformat()})  # fmt: skip
+    assert r.status_code == 201, r.text
+    frozen_clock.advance(days=30)
+    with seed.db.uow() as s:
+        o = procurement.add_receipt(s, seed.actor("pm"), p, r.json()["id"], day=TODAY + dt.timedelta(days=29))
+        procurement.set_order_status(s, seed.actor("pm"), p, o["id"], o["version"], "closed")

@@ -189,6 +189,15 @@ def check_not_future(day: date, today: date, field: str, what: str) -> None:
         raise ValidationError(f"{what} cannot be dated in the future ({day.isoformat()})", field=field)
 
 
+def check_expected_delivery(day: date, today: date) -> None:
+    """An order's expected delivery as it is placed: not a day already past (a day's grace for time zones),
+    which made the order late from the moment it was placed. An order whose date has passed since is kept."""
+    if day < today - FUTURE_GRACE:
+        raise ValidationError(
+            f"the expected delivery {day.isoformat()} is already past", field="expected_delivery"
+        )
+
+
 def check_contract_dates(start: date, end: date | None, renewal: date | None, notice: date | None) -> None:
     if end is not None and end < start:
         raise ValidationError("the contract ends before it starts", field="end")

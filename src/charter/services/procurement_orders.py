@@ -333,6 +333,8 @@ def create_order(
     if vendor is None:
         raise ValidationError("name the vendor", field="vendor_id")
     _vendor(s, vendor)
+    if expected_delivery is not None:
+        rules.check_expected_delivery(expected_delivery, now().date())
     if not lines:
         raise ValidationError("an order needs at least one line", field="lines")
     rows: list[PurchaseOrderLine] = []
