@@ -121,6 +121,15 @@ def req_int(form: dict[str, str], key: str) -> int:
     return v
 
 
+def decision(form: dict[str, str], choices: dict[str, bool]) -> bool:
+    """The button a decide form was sent with (`choices`: {"approve": True, "reject": False}); any other value
+    is a 422 on `decision`, never read as the second choice."""
+    v = (form.get("decision") or "").strip()
+    if v not in choices:
+        raise ValidationError(f"choose {' or '.join(choices)}", field="decision")
+    return choices[v]
+
+
 def opt_date(form: dict[str, str], key: str) -> date | None:
     v = (form.get(key) or "").strip()
     if not v:

@@ -21,13 +21,14 @@ from charter.domain.roles import PM, SPONSOR, Perm
 from charter.services import attachments, authz, budget, evm, procurement, projects, work_packages
 from charter.services.context import now
 from charter.web.app import render, templates
-from charter.web.forms import DB, Checked, FormData, Session, errors_of, opt_date, opt_int, req_int
+from charter.web.forms import DB, Checked, FormData, Session, decision, errors_of, opt_date, opt_int, req_int
 
 router = APIRouter()
 T = TypeVar("T")
 
 CHART_W, CHART_H, PAD = 640, 220, 40  # drawing size of the S-curve, in SVG units
 RENEWAL_WINDOW = dt.timedelta(days=90)
+APPROVE = {"approve": True, "reject": False}  # the buttons of a decide form
 MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}  # fmt: skip
 
@@ -352,7 +353,7 @@ def decide_version(
 ) -> Response:
     try:
         with db.uow() as s:
-            budget.decide_version(s, info.actor, project_id, number, approve=form.get("decision") == "approve",
+            budget.decide_version(s, info.actor, project_id, number, approve=decision(form, APPROVE),
                                   reason=form.get("reason", ""))  # fmt: skip
     except (ValidationError, Conflict) as exc:
         err = errors_of(exc, f"version-{number}")
@@ -486,7 +487,7 @@ def decide_request(
     try:
         with db.uow() as s:
             procurement.decide_request(s, info.actor, project_id, request_id,
-                                       approve=form.get("decision") == "approve", reason=form.get("reason", ""),
+                                       approve=decision(form, APPROVE), reason=form.get("reason", ""),
                                        version=opt_int(form, "version"))  # fmt: skip
     except (ValidationError, Conflict) as exc:
         err = errors_of(exc, f"request-{request_id}")

@@ -13,7 +13,7 @@ from charter.domain.errors import Conflict, ValidationError
 from charter.domain.roles import Perm
 from charter.services import authz, procurement, projects
 from charter.web.app import render
-from charter.web.forms import DB, Checked, FormData, Session, errors_of, opt_date, opt_int, req_int
+from charter.web.forms import DB, Checked, FormData, Session, decision, errors_of, opt_date, opt_int, req_int
 from charter.web.routes_budget import RULE_ROWS, _back, _procurement_page
 
 router = APIRouter()
@@ -72,7 +72,7 @@ def decide_invoice(
     try:
         with db.uow() as s:
             procurement.decide_invoice(s, info.actor, project_id, invoice_id,
-                                       release=form.get("decision") == "release", reason=form.get("reason", ""),
+                                       release=decision(form, {"release": True, "reject": False}), reason=form.get("reason", ""),
                                        version=opt_int(form, "version"))  # fmt: skip
     except (ValidationError, Conflict) as exc:
         err = errors_of(exc, f"invoice-{invoice_id}")
