@@ -63,3 +63,31 @@ def test_a_decision_other_than_the_forms_buttons_is_refused_not_read_as_reject(
         assert request["status"] == "submitted"
         assert procurement.list_invoices(s, sponsor, p)[0]["status"] == "held"
         assert budget.list_versions(s, sponsor, p)[0]["status"] == "proposed"
+
+
+def test_the_invoice_and_receipt_forms_check_permission_before_what_was_typed(
+    seed: Any, world: dict[str, Any], client: TestClient
+) -> None:
+    """Someone who may not register invoices (or record receipts on that order) got a 422 about the date they
+    left empty; the permission is checked first, as the API and the CLI do."""
+    p, order = seed.p1, str(world["order"])
+    invoice = {"order_id": order, "number": "INV-2", "amount": "5"}
+    receipt = f"/projects/{p}/procurement/orders/{order}/receipts"
+    for who, status in (("task_leader", 403), ("outsider", 404)):
+        token = login_seeded(seed, client, who)
+        for day in ("", "someday"):
+            r = client.post(
+                f"/projects/{p}/procurement/invoices", data={"csrf_token": token, **invoice, "day": day}
+            )
+            assert r.status_code == status, (who, day, r.status_code)
+    assert client.post(receipt, data={"csrf_token": token, "day": "someday"}).status_code == 404  # outsider
+    token = login_seeded(seed, client, "task_leader_b")  # WP-B's leader: the order is charged to WP-A
+    assert client.post(receipt, data={"csrf_token": token, "day": "someday"}).status_code == 403
+    token = login_seeded(seed, client, "pm")  # who may: told about the date, beside it
+    r = client.post(f"/projects/{p}/procurement/invoices", data={"csrf_token": token, **invoice, "day": ""})
+    assert r.status_code == 422 and 'id="invoice-error"' in r.text and 'value="INV-2"' in r.text
+    assert 'name="day" type="date" required value="" aria-invalid="true"' in r.text
+    r = client.post(receipt, data={"csrf_token": token, "day": "someday"})
+    assert r.status_code == 422 and f'id="receipt-{order}-error"' in r.text and "YYYY-MM-DD" in r.text
+    with seed.db.uow(readonly=True) as s:
+        assert len(procurement.list_invoices(s, seed.actor("pm"), p)) == 1

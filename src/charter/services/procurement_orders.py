@@ -389,24 +389,38 @@ def set_order_status(
     return order_dict(s, o)
 
 
+def _day(value: dt.date | str | None, field: str) -> dt.date | None:
+    """A date as the API and the CLI read it, or as a form sent it (ISO text, empty: None) — read here, after
+    the permission check, so that someone who may not record it is told so rather than about the date."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    if not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError("must be a date (YYYY-MM-DD)", field=field) from None
+
+
 def add_receipt(
     s: Session,
     actor: Actor,
     project_id: int,
     order_id: int,
     *,
-    day: dt.date,
+    day: dt.date | str | None,
     amount: Any = None,
     note: str = "",
 ) -> dict[str, Any]:
-    """Goods or a service received (the remaining value of the order when no amount is given); held
-    invoices of the order are matched again."""
+    """Goods or a service received (the remaining value of the order when no amount is given) on `day`
+    (today when not given); held invoices of the order are matched again."""
     project_for(s, actor, project_id)
     o = _order(s, project_id, order_id)
     line = get_line(s, project_id, o.budget_line_id)
     p = project_for(s, actor, project_id, Perm.PROCUREMENT_REQUEST, target_of(s, line.work_package_id))
     rules.check_order_open(o.status)
-    rules.check_not_future(day, now().date(), "day", "the receipt")
+    when = _day(day, "day") or now().date()
+    rules.check_not_future(when, now().date(), "day", "the receipt")
     received = _received(s, o.id)
     value = Decimal(o.total) - received if amount is None else parse_amount(amount, p.currency, "amount")
     if value <= 0:
@@ -416,7 +430,7 @@ def add_receipt(
             f"receipts would exceed the order's {fmt_money(o.total, p.currency)}", field="amount"
         )
     g = GoodsReceipt(
-        order_id=o.id, day=day, amount=value, note=note, received_by=actor.user_id, created_at=now()
+        order_id=o.id, day=when, amount=value, note=note, received_by=actor.user_id, created_at=now()
     )
     s.add(g)
     s.flush()
@@ -480,19 +494,26 @@ def _not_registered(s: Session, project_id: int, vendor_id: int, number: str) ->
 
 
 def add_invoice(
-    s: Session, actor: Actor, project_id: int, *, order_id: int, number: str, day: dt.date, amount: Any
-) -> dict[str, Any]:
+    s: Session, actor: Actor, project_id: int, *, order_id: int | None, number: str, day: dt.date | str | None,
+    amount: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """Register a vendor's invoice against an order of the project, dated `day` (required)."""
     p = project_for(s, actor, project_id, Perm.PROCUREMENT_REQUEST)
+    if order_id is None:
+        raise ValidationError("choose the order", field="order_id")
     o = _order(s, project_id, order_id)
     if o.status == rules.OrderStatus.CANCELLED:
         raise Conflict("the order is cancelled", field="order_id")
-    rules.check_not_future(day, now().date(), "day", "the invoice")
+    when = _day(day, "day")
+    if when is None:
+        raise ValidationError("is required", field="day")
+    rules.check_not_future(when, now().date(), "day", "the invoice")
     number = rules.text(number, rules.INVOICE_NUMBER_MAX, "number", "the vendor's invoice number")
     value = parse_amount(amount, p.currency, "amount")
     if value <= 0:
         raise ValidationError("amount must be more than zero", field="amount")
     _not_registered(s, project_id, o.vendor_id, number)
-    inv = Invoice(project_id=project_id, order_id=o.id, number=number, day=day, amount=value,
+    inv = Invoice(project_id=project_id, order_id=o.id, number=number, day=when, amount=value,
                   status=rules.InvoiceStatus.HELD.value, hold_reasons=[], created_by=actor.user_id,
                   created_at=now())  # fmt: skip
     s.add(inv)

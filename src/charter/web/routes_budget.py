@@ -502,9 +502,8 @@ def record_receipt(
     request: Request, project_id: int, order_id: int, db: DB, info: Checked, form: FormData
 ) -> Response:
     try:
-        day = opt_date(form, "day") or now().date()
-        with db.uow() as s:
-            procurement.add_receipt(s, info.actor, project_id, order_id, day=day,
+        with db.uow() as s:  # the service reads the day after its permission check
+            procurement.add_receipt(s, info.actor, project_id, order_id, day=form.get("day"),
                                     amount=(form.get("amount") or "").strip() or None, note=form.get("note", ""))  # fmt: skip
     except (ValidationError, Conflict) as exc:
         err = errors_of(exc, f"receipt-{order_id}")
@@ -515,12 +514,10 @@ def record_receipt(
 @router.post("/projects/{project_id}/procurement/invoices", response_class=HTMLResponse)
 def register_invoice(request: Request, project_id: int, db: DB, info: Checked, form: FormData) -> Response:
     try:
-        day = opt_date(form, "day")
-        if day is None:
-            raise ValidationError("is required", field="day")
-        with db.uow() as s:
-            procurement.add_invoice(s, info.actor, project_id, order_id=req_int(form, "order_id"),
-                                    number=form.get("number", ""), day=day, amount=form.get("amount", ""))  # fmt: skip
+        with db.uow() as s:  # the service checks the permission first, then what was typed
+            procurement.add_invoice(s, info.actor, project_id, order_id=opt_int(form, "order_id"),
+                                    number=form.get("number", ""), day=form.get("day"),
+                                    amount=form.get("amount", ""))  # fmt: skip
     except (ValidationError, Conflict) as exc:
         return _procurement_page(
             request, db, info, project_id, errors_of(exc, "invoice"), form, exc.http_status
