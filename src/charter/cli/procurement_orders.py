@@ -51,10 +51,13 @@ OrderArg = Annotated[
 
 def _quantity(raw: str) -> Decimal:
     """A quantity as the order line's column holds it: above zero, at most 4 decimals and 14 digits before."""
+    text = without_spaces(raw.strip())
     try:
-        q = Decimal(without_spaces(raw.strip()))
+        if not text.isascii():  # Decimal reads full-width and Arabic-Indic digits as 0-9
+            raise InvalidOperation
+        q = Decimal(text)
     except InvalidOperation:
-        raise ValidationError(f"{raw!r} is not a number", field="quantity") from None
+        raise ValidationError(f"{raw!r} is not a number (digits 0-9)", field="quantity") from None
     if not q.is_finite() or q <= 0:
         raise ValidationError("quantity must be more than zero", field="quantity")
     exponent = q.as_tuple().exponent

@@ -72,8 +72,13 @@ def parse_amount(
         value = repr(value)  # the shortest text that round-trips, e.g. 0.1 -> "0.1"
     if isinstance(value, bool) or value is None:
         raise ValidationError("an amount is a decimal number", field=field)
+    text = without_spaces(str(value))
+    if (
+        not text.isascii()
+    ):  # Decimal reads "１２３" and "١٢٣" as 123: what was typed is not what a person sees
+        raise ValidationError(f"{value!r}: type the amount with the digits 0-9", field=field)
     try:
-        d = Decimal(without_spaces(str(value)))
+        d = Decimal(text)
     except InvalidOperation:
         raise ValidationError(f"{value!r} is not an amount of money", field=field) from None
     if not d.is_finite():

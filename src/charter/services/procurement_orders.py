@@ -305,10 +305,15 @@ _MAX_QUANTITY = Decimal(10) ** 12  # the column holds 14 digits before the point
 def _quantity(raw: Any, i: int) -> Decimal:
     """A line's quantity: a finite number above zero with at most the column's four decimals (as the API's
     schema says; never rounded), typed with grouping spaces or not ("1 000")."""
+    text = without_spaces(str(raw).strip())
     try:
-        qty = Decimal(without_spaces(str(raw).strip()))
+        if not text.isascii():  # Decimal reads full-width and Arabic-Indic digits as 0-9
+            raise InvalidOperation
+        qty = Decimal(text)
     except InvalidOperation:
-        raise ValidationError(f"line {i + 1}: quantity must be a number", field="quantity") from None
+        raise ValidationError(
+            f"line {i + 1}: quantity must be a number (digits 0-9)", field="quantity"
+        ) from None
     if not qty.is_finite() or qty <= 0 or qty.adjusted() >= 12:
         raise ValidationError(
             f"line {i + 1}: quantity must be more than zero and less than {grouped(_MAX_QUANTITY)}",

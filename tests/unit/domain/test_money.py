@@ -94,3 +94,18 @@ def test_unknown_currency() -> None:
     with pytest.raises(ValidationError) as e:
         parse_amount("1", "XXX")
     assert e.value.field == "currency"
+
+
+@pytest.mark.parametrize("typed", ["１２３", "١٢٣", "12\u0663", "１,000"])
+def test_amounts_and_quantities_are_typed_with_the_digits_0_to_9(typed: str) -> None:
+    """Decimal() reads full-width and Arabic-Indic digits as 0-9, so "１２３" was stored as 123: what a person
+    sees typed is not what is kept, and a look-alike slips through review; refused, naming the field."""
+    from charter.services.procurement_orders import _quantity
+
+    with pytest.raises(ValidationError) as e:
+        parse_amount(typed, "USD", "unit_price")
+    assert e.value.field == "unit_price" and "0-9" in e.value.message
+    with pytest.raises(ValidationError) as e:
+        _quantity(typed, 0)
+    assert e.value.field == "quantity"
+    assert parse_amount("1\u202f234.50", "EUR") == Decimal("1234.50")  # a narrow no-break space groups digits
