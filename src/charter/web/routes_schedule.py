@@ -41,7 +41,8 @@ TEXT_FIELDS = ("name", "description", "duration", "constraint_type", "status")
 ESTIMATES = ("optimistic", "most_likely", "pessimistic")
 PROGRESS = ("percent_complete", "actual_start", "actual_finish", "status")
 SLIM_TASK = (
-    "id", "wbs_code", "name", "work_package_id", "milestone", "duration", "duration_minutes", "start", "finish",
+    "id", "wbs_code", "name", "work_package_id", "milestone", "duration", "duration_minutes", "duration_unit",
+    "start", "finish",
     "total_float_days", "free_float_days", "float_unit", "critical", "percent_complete", "constraint_type", "constraint_date",
     "violation", "version",
 )  # fmt: skip
