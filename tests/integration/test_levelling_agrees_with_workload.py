@@ -1,6 +1,7 @@
 """Levelling and the workload agree on which hours overload someone: after a levelling is accepted, the
-workload shows no over-allocation of the levelled people on a small random network that levelling can move
-whole (working durations, not started, no constraints), except on tasks levelling reports it could not level;
+workload shows no over-allocation of the levelled people on a small random network (working durations, not
+started, no constraints; some tasks on a Tuesday-to-Saturday calendar of their own, which levelling never
+moves), except on tasks levelling reports it could not level or that are on their own calendar (marked so);
 and the over-allocations the preview said remain are the ones the workload shows."""
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ def networks(draw: Any) -> dict[str, Any]:
     units = draw(st.lists(st.sampled_from([0.5, 1.0]), min_size=n, max_size=n))
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
     links = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=n - 1))
-    return {"people": people, "tasks": list(zip(durations, who, units, strict=True)), "links": links}
+    own = draw(st.lists(st.sampled_from([False, False, True]), min_size=n, max_size=n))
+    return {
+        "people": people,
+        "tasks": list(zip(durations, who, units, strict=True)),
+        "links": links,
+        "cal": {i: "Tue-Sat" for i, o in enumerate(own) if o},
+    }
 
 
 def _level(seed: Any, net: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -66,9 +73,12 @@ def test_after_levelling_the_workload_shows_no_over_allocation_levelling_did_not
     shown = [(o["resource_id"], o["day"].isoformat(), o["load_minutes"]) for o in wl["overallocations"]]
     said = [(o["resource_id"], o["day"], o["load_minutes"]) for o in run["remaining_overallocations"]]
     assert shown == said
+    own = {f"T{i}" for i in net["cal"]}
+    assert not own & {c["name"] for c in run["changes"]}, (run["changes"], net)  # never moved
     unresolved = set(run["not_levelled"])
     for o in wl["overallocations"]:
-        assert unresolved & {t["task"] for t in o["tasks"]}, (o, run["changes"], net)
+        assert all(t["own_calendar"] == (t["task"] in own) for t in o["tasks"]), o
+        assert (unresolved | own) & {t["task"] for t in o["tasks"]}, (o, run["changes"], net)
 
 
 def test_levelling_does_not_move_a_task_into_the_day_a_task_on_its_own_calendar_works(seed: Any) -> None:
@@ -80,3 +90,36 @@ def test_levelling_does_not_move_a_task_into_the_day_a_task_on_its_own_calendar_
                             "cal": {0: "Tue-Sat"}})  # fmt: skip
     assert run["moves"] == {} and run["remaining_overallocations"] == []
     assert wl["overallocations"] == []
+
+
+def test_levelling_never_moves_a_task_on_its_own_calendar_and_says_why_what_it_overloads_stays(
+    seed: Any, cli: Any
+) -> None:
+    """T0 (5d) on a Tuesday-to-Saturday calendar runs Tue 8 to Sat 12 January; T1 (2d), the same person's, on the
+    project calendar Mon 7 and Tue 8: both full time, 16 h of 8 on Tuesday. Levelling does not know where T0
+    would run if delayed, so it never moves it: it moves T1 past it (Mon 14), and the Saturday T0 works, a day
+    its Monday-to-Friday person does not, stays over-allocated, marked as on its own calendar on the preview,
+    the workload, the run's page and the command line."""
+    from charter.persistence.models import Project
+    from webhelpers import signed_in
+
+    run, wl = _level(seed, {"people": 1, "tasks": [("5d", 0, 1.0), ("1d", 0, 1.0), ("2d", 0, 1.0)],
+                            "links": [(1, 2)], "cal": {0: "Tue-Sat"}})  # fmt: skip
+    assert [c["name"] for c in run["changes"]] == ["T2"]
+    assert run["changes"][0]["new_start"].startswith("2030-01-14")
+    remaining = run["remaining_overallocations"]
+    assert [(o["day"], o["load_minutes"], o["capacity_minutes"]) for o in remaining] == [
+        ("2030-01-12", 480, 0)
+    ]
+    assert [(t["task"], t["own_calendar"]) for t in remaining[0]["tasks"]] == [("T0", True)]
+    assert [(o["day"].isoformat(), o["load_minutes"]) for o in wl["overallocations"]] == [("2030-01-12", 480)]
+    with seed.db.uow(readonly=True) as s:
+        key = s.get(Project, run["project_id"]).key
+    with signed_in(seed, "admin") as client:
+        page = client.get(f"/projects/{run['project_id']}/levelling/{run['id']}").text
+    assert (
+        "T0 (on its own calendar: levelling does not move it)" in page
+        and 'id="own-calendar-remaining"' in page
+    )
+    out = cli("level", "show", key, str(run["id"]), who="admin").stdout
+    assert "Not levelled (on its own calendar: levelling does not move it): T0" in out

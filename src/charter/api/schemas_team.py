@@ -149,6 +149,10 @@ class OverTask(Out):
         default=False,
         description="an elapsed (24x7) task: its load runs round the clock and levelling never moves it",
     )
+    own_calendar: bool = Field(
+        default=False,
+        description="a task on a task calendar of its own (not the project's): levelling never moves it",
+    )
 
 
 class Overallocation(Out):

@@ -120,11 +120,17 @@ def _dt(v: Any) -> dt.datetime | None:
 
 
 def print_elapsed_left(left: list[dict[str, Any]]) -> None:
-    """Name the elapsed tasks among the causes of what levelling left: it never moves them, and they load their
-    people round the clock."""
+    """Name the elapsed tasks and the tasks on a calendar of their own among the causes of what levelling left:
+    it never moves them (and elapsed ones load their people round the clock)."""
     names = sorted({t["task"] for o in left for t in o.get("tasks") or [] if t.get("elapsed")})
     if names:
         console.print(f"[yellow]Not levelled (elapsed, round the clock): {escape(', '.join(names))}[/yellow]")
+    names = sorted({t["task"] for o in left for t in o.get("tasks") or [] if t.get("own_calendar")})
+    if names:
+        console.print(
+            f"[yellow]Not levelled (on its own calendar: levelling does not move it): "
+            f"{escape(', '.join(names))}[/yellow]"
+        )
 
 
 def workload_cmd(
@@ -176,7 +182,12 @@ def workload_cmd(
         t.add_row(escape(p["name"]), *cells)
     console.print(t if data["resources"] else "No resources.")
     for o in data["overallocations"][:30]:
-        names = ", ".join(escape(x["task"]) + (" (elapsed)" if x.get("elapsed") else "") for x in o["tasks"])
+        names = ", ".join(
+            escape(x["task"])
+            + (" (elapsed)" if x.get("elapsed") else "")
+            + (" (own calendar)" if x.get("own_calendar") else "")
+            for x in o["tasks"]
+        )
         console.print(
             f"[red]{escape(o['resource'])} over-allocated on {o['day']}: "
             f"{o['load_minutes'] / 60:.1f}h of {o['capacity_minutes'] / 60:.1f}h[/red] — {names}"

@@ -2,11 +2,12 @@
 previewed before it is accepted (what moves, by how much, the new finish, what stays over-allocated),
 accepted in one transaction, and undone by restoring the previous dates.
 
-Levelling works in working days of the project calendar (a task on its own calendar no earlier than the
-schedule has it, over the project days its scheduled span touches). A task with an elapsed (24x7) duration is never moved:
-it stays where the schedule put it, and its load is the workload's (services.workload: its wall-clock minutes on
-each day times the units, its work spread round the clock), taken off its people's capacity as other projects'
-load is, so the tasks levelling moves go around it. What it overloads by itself (a person on it at full time)
+Levelling works in working days of the project calendar. A task with an elapsed (24x7) duration, or on a task
+calendar of its own, is never moved: the day grid cannot say where it would run if delayed. It stays where the
+schedule put it, and its load is the workload's (services.workload: an elapsed task's wall-clock minutes on each
+day times the units, its work spread round the clock; an own-calendar task's working minutes of its calendar),
+taken off its people's capacity as other projects' load is, so the tasks levelling moves go around it. What it
+overloads by itself (a person on it at full time, a Saturday crew's Saturday for a Monday-to-Friday person)
 levelling cannot remove: it stays in the preview's remaining over-allocations, as on the workload page. Each
 person's capacity on a day is their units on their own working days, less their vacations and less what their
 other projects already load them with.
@@ -56,9 +57,10 @@ class _Model:
         pid = project.id
         pcal_row = project_calendar_row(s, pid)
         self.cal = work_calendar(s, pcal_row, calendar_range(project))
-        own_cals = set(
-            s.scalars(select(Calendar.id).where(Calendar.project_id == pid, Calendar.id != pcal_row.id))
-        )
+        own_cals = {
+            c.id: c
+            for c in s.scalars(select(Calendar).where(Calendar.project_id == pid, Calendar.id != pcal_row.id))
+        }
         self.mpd = self.cal.minutes_per_day
         start = project_start(project)
         self.origin = self.cal.to_working(dt.datetime(start.year, start.month, start.day)) // self.mpd
@@ -80,6 +82,9 @@ class _Model:
         fixed = np.full(n, -1, dtype=np.int64)
         self.done = np.zeros(n, dtype=bool)
         elapsed = np.zeros(n, dtype=bool)  # elapsed tasks not complete: pinned where scheduled
+        # tasks on a calendar of their own, not complete: pinned where scheduled, with that calendar
+        pinned_cal: dict[int, Any] = {}
+        own_work: dict[int, Any] = {}
         for i, (t, c) in enumerate(zip(self.tasks, self.computed, strict=True)):
             started = t.actual_start is not None or t.percent_complete > 0
             kind = rules.ConstraintType(t.constraint_type)
@@ -94,6 +99,16 @@ class _Model:
                 fixed[i] = self.cur[i]
                 elapsed[i] = True
                 self._scheduled_span(i, c)
+            elif t.calendar_id in own_cals:
+                # on a calendar of its own it is not moved either: where it would run if delayed is a day its
+                # calendar works, which the project-day grid does not know; its load comes off capacity below
+                fixed[i] = self.cur[i]
+                if t.calendar_id not in own_work:
+                    own_work[t.calendar_id] = work_calendar(
+                        s, own_cals[t.calendar_id], calendar_range(project)
+                    )
+                pinned_cal[i] = own_work[t.calendar_id]
+                self._scheduled_span(i, c)
             elif started and c is not None and c.finish is not None and self.dur[i] > 0:
                 # what is left of a task under way sits where the scheduler put it: before its finish
                 left = max(1, math.ceil(t.duration * (1 - t.percent_complete / 100) / self.mpd))
@@ -105,11 +120,6 @@ class _Model:
                 release[i] = max(0, status_day)
                 if kind == rules.ConstraintType.SNET and t.constraint_date is not None:
                     release[i] = max(release[i], self.day(t.constraint_date))
-                if t.calendar_id in own_cals:
-                    # on its own calendar it can start no earlier than the schedule has it (its calendar may not
-                    # work the project days before), over the project days its scheduled span touches
-                    release[i] = max(release[i], self.cur[i])
-                    self._scheduled_span(i, c)
         self.movable = fixed < 0
         links = []
         kinds = {0: engine.LinkType.FS, 1: engine.LinkType.SS, 2: engine.LinkType.FF, 3: engine.LinkType.SF}
@@ -139,12 +149,12 @@ class _Model:
         R = len(self.resources)
         demand = np.zeros((n, max(R, 1)), dtype=np.int64)
         index = {tid: i for i, tid in enumerate(net.ids)}
-        pinned_load: list[tuple[int, int, float]] = []  # (task, resource, units) of the unmoved elapsed tasks
+        pinned_load: list[tuple[int, int, float]] = []  # (task, resource, units) of the unmoved pinned tasks
         for a, r in rows:
             i = index[a.task_id]
             if r.id not in col or self.done[i]:
                 continue
-            if elapsed[i]:  # loads its people as the workload counts it (below), not a day at its units
+            if elapsed[i] or i in pinned_cal:  # loads its people as the workload counts it (below)
                 pinned_load.append((i, r.id, a.units))
             else:
                 demand[i, col[r.id]] += round(a.units * 100)
@@ -172,7 +182,11 @@ class _Model:
                 if c is None or c.start is None or c.finish is None:
                     continue
                 day_load = loads.setdefault(rid, {})
-                spread = task_minutes_by_day(None, c.start, c.finish, date_set, elapsed=True)
+                if i in pinned_cal:  # the working minutes of its own calendar on the project days it spans
+                    span = [d for d in dates if c.start.date() <= d <= c.finish.date()]
+                    spread = task_minutes_by_day(pinned_cal[i], c.start, c.finish, span)
+                else:
+                    spread = task_minutes_by_day(None, c.start, c.finish, date_set, elapsed=True)
                 for d, minutes in spread.items():
                     day_load[d] = day_load.get(d, 0) + round(minutes * units)
             for j, r in enumerate(self.resources):

@@ -8,7 +8,8 @@ elapsed (24x7) duration loads them round the clock, as MS Project spreads its wo
 each day times the units, so a day's loads add up to the task's work (duration x units; a 2ed task at 100 % is
 48 h) and a person on one at full time is over-allocated on each day it runs, weekends included. Levelling
 never moves such a task, so that over-allocation stays for the project manager to resolve (lower units, another
-person, or none)."""
+person, or none). Nor does it move a task on a task calendar of its own (`own_calendar` among the causes):
+its day grid knows only the project calendar."""
 
 from __future__ import annotations
 
@@ -139,16 +140,18 @@ def workload(
                TaskComputed.start < dt.datetime(end.year, end.month, end.day) + dt.timedelta(days=1),
                TaskComputed.finish > dt.datetime(start.year, start.month, start.day))
     ).all()  # fmt: skip
-    cals: dict[tuple[int, int | None], Any] = {}
+    cals: dict[tuple[int, int | None], tuple[Any, bool]] = {}
 
-    def calendar_of(t: Task, p: Project) -> Any:
+    def calendar_of(t: Task, p: Project) -> tuple[Any, bool]:
         """The calendar the engine schedules the task on: its own (a calendar of its project), else the
-        project's."""
+        project's; and whether it is a calendar of its own (not the project's), which levelling does not
+        move."""
         key = (p.id, t.calendar_id)
         if key not in cals:
             own = s.get(Calendar, t.calendar_id) if t.calendar_id is not None else None
-            row = own if own is not None and own.project_id == p.id else project_calendar_row(s, p.id)
-            cals[key] = work_calendar(s, row, calendar_range(p))
+            project_row = project_calendar_row(s, p.id)
+            row = own if own is not None and own.project_id == p.id else project_row
+            cals[key] = (work_calendar(s, row, calendar_range(p)), row.id != project_row.id)
         return cals[key]
 
     load: dict[int, dict[dt.date, int]] = {rid: defaultdict(int) for rid in rids}
@@ -161,7 +164,7 @@ def workload(
         ):
             continue
         elapsed = rules.is_elapsed(t.duration_unit)
-        cal = None if elapsed else calendar_of(t, p)
+        cal, own_calendar = (None, False) if elapsed else calendar_of(t, p)
         spread = task_minutes_by_day(cal, c.start, c.finish, days, elapsed=elapsed)
         for d, minutes in spread.items():
             m = round(minutes * a.units)
@@ -170,7 +173,7 @@ def workload(
             causes[(a.resource_id, d)].append({
                 "project_id": p.id if seen else None, "project": p.key if seen else None,
                 "task_id": t.id if seen else None, "task": t.name if seen else "(a task in another project)",
-                "minutes": m, "units": a.units, "elapsed": elapsed,
+                "minutes": m, "units": a.units, "elapsed": elapsed, "own_calendar": own_calendar,
             })  # fmt: skip
     people = []
     over: list[dict[str, Any]] = []
