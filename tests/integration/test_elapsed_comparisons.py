@@ -55,6 +55,28 @@ def test_the_task_list_sorts_an_elapsed_task_by_its_days_as_working_days(
     assert out.index("Task C") < out.index("Task D") < out.index("Task B") < out.index("Task A")
 
 
+def test_the_task_list_sorts_by_free_float_as_saved_views_may(
+    api: Any, seed: Any, as_: Any, cli: Any
+) -> None:
+    """Free float was no sort of the task list (a saved view sorted by it listed the WBS order): A and B have
+    none, C (1ed, nothing after it) 3.375 elapsed days, D 4 working days; C's 4860 wall-clock minutes weigh as
+    3.375 working days, so it comes before D."""
+    _setup(api, seed, as_)
+    h, p = as_("pm"), seed.p1
+    rows = api.get(f"/projects/{p}/tasks", params={"sort": "free_float"}, headers=h).json()
+    assert [(t["name"][-1], t["free_float_days"]) for t in rows] == [
+        ("A", 0),
+        ("B", 0),
+        ("C", 3.38),
+        ("D", 4),
+    ]
+    assert _names(api.get(f"/projects/{p}/tasks", params={"sort": "-free_float"}, headers=h).json()) == [
+        "D", "C", "A", "B"
+    ]  # fmt: skip
+    out = cli("task", "list", "P1", "--sort", "free_float", who="pm").stdout
+    assert out.index("Task A") < out.index("Task B") < out.index("Task C") < out.index("Task D")
+
+
 def test_the_task_table_sorts_an_elapsed_task_by_its_days_as_working_days(
     api: Any, seed: Any, as_: Any
 ) -> None:

@@ -23,7 +23,17 @@ from charter.services.context import SYSTEM, Actor
 from charter.web import routes_schedule, task_table
 
 PW = "schedule-reads-password"
-SORTS = ["wbs", "name", "start", "finish", "total_float", "duration", "priority", "percent_complete"]
+SORTS = [
+    "wbs",
+    "name",
+    "start",
+    "finish",
+    "total_float",
+    "free_float",
+    "duration",
+    "priority",
+    "percent_complete",
+]
 
 
 @pytest.fixture
@@ -187,7 +197,11 @@ def _reference(tasks_: list[dict[str, Any]], sort: str, critical: bool | None, w
         items = [x for x in items if all(w in x["name"].lower() for w in words)]
     key = sort.lstrip("-")
     if key != "wbs":
-        field = {"total_float": "total_float_minutes", "duration": "duration_minutes"}.get(key, key)
+        field = {
+            "total_float": "total_float_minutes",
+            "free_float": "free_float_days",
+            "duration": "duration_minutes",
+        }.get(key, key)
         items.sort(key=lambda x: (x[field] is None, x[field] if x[field] is not None else 0),
                    reverse=sort.startswith("-"))  # fmt: skip
     elif sort.startswith("-"):

@@ -71,9 +71,9 @@ def test_a_task_list_applies_a_view_with_the_given_parameters_over_it(api: Any, 
     r = api.get(tasks_url, params={"view": v["id"], "sort": "name"}, headers=as_("observer"))
     assert [t["name"] for t in r.json()] == sorted(everything)  # the sort given wins
     wp = api.post(f"/projects/{seed.p1}/views", headers=as_("pm"),
-                  json={"name": "WP A", "query": {"work_package_id": seed.wp_a, "sort": "free_float"}}).json()  # fmt: skip
+                  json={"name": "WP A", "query": {"work_package_id": seed.wp_a, "sort": "-free_float"}}).json()  # fmt: skip
     names = [t["name"] for t in api.get(tasks_url, params={"view": wp["id"]}, headers=as_("pm")).json()]
-    assert names == ["Task A", "Task C"]  # free float is the table's sort: the list keeps the WBS order
+    assert names == ["Task C", "Task A"]  # by free float, most first (Task A, critical, has none)
     assert api.get(tasks_url, params={"view": wp["id"]}, headers=as_("worker")).status_code == 404
 
 

@@ -93,7 +93,7 @@ def list_cmd(
     sort: Annotated[
         str,
         typer.Option(
-            help="wbs, name, start, finish, total_float, duration, priority, percent_complete or "
+            help="wbs, name, start, finish, total_float, free_float, duration, priority, percent_complete or "
             '"field:NAME" (a custom field); prefix - for descending.'
         ),
     ] = "wbs",

@@ -1064,10 +1064,10 @@ def _warm_cache(
 # Sort keys of the task list: the column each reads (None: the WBS order)
 LIST_SORTS: dict[str, str | None] = {
     "wbs": None, "name": "name", "start": "start", "finish": "finish", "total_float": "total_float",
-    "duration": "duration", "priority": "priority", "percent_complete": "percent_complete",
+    "free_float": "free_float", "duration": "duration", "priority": "priority", "percent_complete": "percent_complete",
 }  # fmt: skip
 # sorts by a length of time: an elapsed task's (wall-clock minutes) counts each elapsed day as a working day
-TIME_SORTS = frozenset({"duration", "total_float"})
+TIME_SORTS = frozenset({"duration", "total_float", "free_float"})
 
 
 def list_tasks(

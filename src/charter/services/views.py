@@ -42,7 +42,7 @@ def view_dict(
 
 def list_filters(query: dict[str, Any]) -> dict[str, Any]:
     """A view's query as `scheduling.list_tasks` takes it (the API's and the CLI's task list): a sort that list
-    lacks (free float, a baseline's variance: the task table's) is the WBS order."""
+    lacks (a baseline's variance: the task table's) is the WBS order."""
     sort = str(query.get("sort") or "wbs")
     key = sort.lstrip("-")
     if key not in scheduling.LIST_SORTS and not key.startswith(rules.FIELD_SORT):

@@ -60,7 +60,7 @@ def list_tasks(
     sort: str = Query(
         "wbs",
         max_length=120,
-        description="wbs, name, start, finish, total_float, duration, priority, percent_complete or "
+        description="wbs, name, start, finish, total_float, free_float, duration, priority, percent_complete or "
         "field:NAME (a custom field: choices in their listed order); prefix - for descending",
     ),
     critical: bool | None = Query(None),
