@@ -41,7 +41,11 @@ def test_draft_narrative_and_publish(page: Page, live_server) -> None:  # type: 
     page.get_by_role("button", name="Create draft").click()
     table = page.locator("#rag-table")
     expect(table).to_be_visible()
-    expect(table.locator("tr[data-area='risk']")).to_contain_text("red: an open threat scores 20 >= 20")
+    risk = table.locator("tr[data-area='risk']")
+    expect(risk).to_contain_text("an open threat scores 20 >= 20")  # each reason listed with its colour
+    expect(risk.get_by_role("listitem").filter(has_text="an open threat scores 20 >= 20")).to_contain_text(
+        "red"
+    )
     expect(table.locator("tr[data-area='conflict']")).to_contain_text("no data")
     page.get_by_label("Narrative (Markdown)").fill("**Steady** week; vendor risk escalated.")
     page.get_by_role("button", name="Save narrative").click()
