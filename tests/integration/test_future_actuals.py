@@ -72,3 +72,18 @@ def test_a_board_move_of_a_task_planned_ahead_records_now(api: Any, seed: Any, f
     moved = r.json()
     assert moved["actual_start"].startswith("2020-01-06T09:00")
     assert moved["actual_finish"].startswith("2020-01-06T09:00")
+
+
+def test_stored_future_actuals_re_sent_with_another_change_are_kept(
+    api: Any, seed: Any, frozen_clock: Any
+) -> None:
+    """An actual already stored in the future (an imported plan's) does not block a full-form save that sends
+    it back unchanged with another change; changing it to another future date is still refused."""
+    frozen_clock.set(datetime(2030, 3, 2, 9, 0, tzinfo=UTC))
+    assert _patch(api, seed, actual_start="2030-03-01T09:00:00").status_code == 200
+    frozen_clock.set(datetime(2030, 1, 7, 9, 0, tzinfo=UTC))  # the stored start is now weeks ahead
+    r = _patch(api, seed, actual_start="2030-03-01T09:00:00", name="Task A renamed")
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "Task A renamed" and r.json()["actual_start"].startswith("2030-03-01T09:00")
+    r = _patch(api, seed, actual_start="2030-03-02T09:00:00")
+    assert r.status_code == 422 and r.json()["error"]["field"] == "actual_start", r.text

@@ -106,7 +106,7 @@ def test_a_change_by_another_process_is_seen(db: Database, net: dict[str, Any]) 
         edit(db, admin, p, ids[6], duration="3d")
         assert_matches_full_recompute(db, p)
         with db.uow(readonly=True) as s:
-            assert s.get(Task, ids[3]).duration == 9 * scheduling._minutes_per_day(s, p)
+            assert s.get(Task, ids[3]).duration == 9 * scheduling.minutes_per_day(s, p)
     finally:
         other.dispose()
 
@@ -134,7 +134,7 @@ def test_rolled_back_savepoints_and_transactions_leave_no_trace(
         edit(db, admin, p, ids[0], duration="25d")  # moves nearly everything: each row is written again
         assert_matches_full_recompute(db, p)
         with db.uow(readonly=True) as s:
-            mpd = scheduling._minutes_per_day(s, p)
+            mpd = scheduling.minutes_per_day(s, p)
             assert [s.get(Task, t).duration for t in ids[3:5]] == [2 * mpd, 2 * mpd]
             assert s.get(Task, ids[5]).duration != 20 * mpd
     finally:
@@ -280,7 +280,7 @@ def test_a_warmed_entry_is_refreshed_not_reused_after_another_process_changed_th
     assert reads == []  # refreshed from the warmed entry with the other process's rows, not read in full
     assert_matches_full_recompute(db, p)
     with db.uow(readonly=True) as s:
-        assert s.get(Task, ids[3]).duration == 11 * scheduling._minutes_per_day(s, p)
+        assert s.get(Task, ids[3]).duration == 11 * scheduling.minutes_per_day(s, p)
 
 
 def test_a_stale_read_does_not_warm_or_replace_a_newer_entry(db: Database, net: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from charter.services.authz import project_for, work_package_target
 from charter.services.comms_common import members
 from charter.services.context import Actor, now
 from charter.services.resources import assignees_of, person_resource
-from charter.services.scheduling import _minutes_per_day, plan_changed
+from charter.services.scheduling import minutes_per_day, plan_changed
 from charter.services.tasks import tell_assigned
 
 TASK_TYPES = ("fixed_units", "fixed_duration", "fixed_work")
@@ -108,7 +108,7 @@ def add_assignment(
         raise Conflict(f"{r.name} is already assigned to this task", field="resource_id")
     before_work, before_units = _work_units(s, t.id)
     minutes = (
-        rules.parse_duration(work, _minutes_per_day(s, project_id), "work")[0] if work is not None else None
+        rules.parse_duration(work, minutes_per_day(s, project_id), "work")[0] if work is not None else None
     )
     a = Assignment(
         project_id=project_id,
@@ -174,7 +174,7 @@ def update_assignment(
     if units is not None:
         _check_units(units)
     new_work = (
-        rules.parse_duration(work, _minutes_per_day(s, project_id), "work")[0] if work is not None else None
+        rules.parse_duration(work, minutes_per_day(s, project_id), "work")[0] if work is not None else None
     )
     with s.no_autoflush:  # one flush: the assignment's version moves by one however many fields changed
         if units is not None:

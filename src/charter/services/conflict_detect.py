@@ -117,9 +117,9 @@ def over_allocation(s: Session, project_id: int, today: dt.date) -> list[Finding
 
 
 def schedule(s: Session, project_id: int) -> list[Finding]:
-    from charter.services.scheduling import _minutes_per_day
+    from charter.services.scheduling import minutes_per_day
 
-    mpd = _minutes_per_day(s, project_id)
+    mpd = minutes_per_day(s, project_id)
     rows = s.execute(
         select(Task.id, Task.name, Task.work_package_id, TaskComputed.total_float, TaskComputed.violation,
                TaskComputed.finish, Task.duration_unit)

@@ -48,7 +48,7 @@ from charter.services import budget, journal
 from charter.services.authz import project_for
 from charter.services.context import Actor, now
 from charter.services.resources import rate_on
-from charter.services.scheduling import _minutes_per_day, settings_row
+from charter.services.scheduling import minutes_per_day, settings_row
 
 MONEY_KEYS = ("bac", "pv", "ev", "ac", "sv", "cv", "eac", "eac_cpi", "eac_budget_rate", "eac_cpi_spi",
               "eac_bottom_up", "etc", "vac")  # fmt: skip
@@ -88,7 +88,7 @@ class _Tasks:
         self.wp = [r[1] for r in rows]
         self.pct = np.array([r[2] or 0.0 for r in rows], dtype=np.float64)
         # working minutes; an elapsed duration (wall-clock minutes) counted as that many project-calendar days
-        mpd = _minutes_per_day(s, p.id)
+        mpd = minutes_per_day(s, p.id)
         self.duration = [srules.as_working_minutes(r[3] or 0, r[6], mpd) for r in rows]
         self.start = [r[4] for r in rows]
         self.finish = [r[5] for r in rows]

@@ -21,7 +21,7 @@ from charter.services import tasks, work_packages
 from charter.services.authz import project_for
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
 from charter.services.context import Actor
-from charter.services.scheduling import _minutes_per_day
+from charter.services.scheduling import minutes_per_day
 
 NAME_LIMIT = 200  # leaves room for " 200" within a task name's 300 characters
 
@@ -53,7 +53,7 @@ def create_recurring_task(
     rule = recurrence.parse({"pattern": pattern, "every": every, "start": start, "end": end,
                              "occurrences": occurrences, "weekdays": weekdays, "day_of_month": day_of_month,
                              "week_of_month": week_of_month, "time": time, "non_working": non_working})  # fmt: skip
-    mpd = _minutes_per_day(s, project_id)
+    mpd = minutes_per_day(s, project_id)
     duration = duration if duration not in (None, "") else "1d"
     minutes, _ = parse_duration(duration, mpd)
     if minutes <= 0:

@@ -666,7 +666,7 @@ def computed_changes(s: Session, actor: Actor, project_id: int, task_ids: Collec
     None when not scheduled), ``tf`` and ``ff`` (floats in working days), ``critical`` and ``violation``. Taken
     from the recompute's arrays when this session ran one, else read from the stored rows."""
     project_for(s, actor, project_id)
-    mpd = _minutes_per_day(s, project_id)
+    mpd = minutes_per_day(s, project_id)
     wanted = set(task_ids)
     stored: _Stored | None = s.info.get(_COMPUTED)
     out: dict[str, list[Any]] = {
@@ -718,7 +718,8 @@ def computed_changes(s: Session, actor: Actor, project_id: int, task_ids: Collec
     return out
 
 
-def _minutes_per_day(s: Session, project_id: int) -> int:
+def minutes_per_day(s: Session, project_id: int) -> int:
+    """Working minutes in a day of the project's calendar (its shifts; 480 when it has none): what "1d" means."""
     c = project_calendar_row(s, project_id)
     return sum(b - a for a, b in c.shifts) or 480
 
@@ -799,7 +800,7 @@ def get_schedule(
     dates, work and progress rolled up, links, the critical path, and variances against a baseline."""
     project = project_for(s, actor, project_id)
     settings = settings_row(s, project_id)
-    mpd = _minutes_per_day(s, project_id)
+    mpd = minutes_per_day(s, project_id)
     tt, tc = Task.__table__, TaskComputed.__table__
     # Core rows (attribute access like the ORM objects, a fraction of the cost): this reads every task
     rows = s.connection().execute(
@@ -887,7 +888,7 @@ def gantt_schedule(
     cache from the rows read, so that the next drag does not read the whole project (see _warm_cache)."""
     project = project_for(s, actor, project_id)
     settings = settings_row(s, project_id)
-    mpd = _minutes_per_day(s, project_id)
+    mpd = minutes_per_day(s, project_id)
     t, c = Task.__table__.c, TaskComputed.__table__.c
     sc = ProjectSchedule.__table__.c
     revision = tuple(
@@ -1136,7 +1137,7 @@ def list_tasks(
         rows.sort(key=by_value, reverse=sort.startswith("-"))
     elif field is not None:
         if in_time:  # an elapsed task's wall-clock minutes against the others' working minutes
-            mpd = _minutes_per_day(s, project_id)
+            mpd = minutes_per_day(s, project_id)
             rows.sort(  # a task not computed yet has a float of 0, as in get_schedule
                 key=lambda r: rules.as_working_minutes(r[-1] or 0, r[-2], mpd), reverse=sort.startswith("-")
             )

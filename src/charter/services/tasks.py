@@ -36,8 +36,8 @@ from charter.services.resources import assignees_of, is_assigned, person_resourc
 from charter.services.scheduling import (
     ENGINE_FIELDS,
     Network,
-    _minutes_per_day,
     lock_plan,
+    minutes_per_day,
     plan_changed,
     task_dict,
 )
@@ -100,9 +100,12 @@ def actual_limit() -> dt.datetime:
     return now().replace(tzinfo=None) + ACTUAL_GRACE
 
 
-def _normalise(s: Session, project_id: int, values: dict[str, Any], where: str) -> dict[str, Any]:
-    """Parse durations and estimates ("5d", "4h"), enums and dates; check the numbers."""
-    mpd = _minutes_per_day(s, project_id)
+def _normalise(
+    s: Session, project_id: int, values: dict[str, Any], where: str, stored: Task | None = None
+) -> dict[str, Any]:
+    """Parse durations and estimates ("5d", "4h"), enums and dates; check the numbers. `stored`: the task
+    being changed, whose actual dates as stored may be re-sent as they are (an imported plan's future ones)."""
+    mpd = minutes_per_day(s, project_id)
     out = dict(values)
     if "duration" in out and out["duration"] is not None:
         out["duration"], out["duration_unit"] = rules.parse_duration(out["duration"], mpd)
@@ -154,7 +157,7 @@ def _normalise(s: Session, project_id: int, values: dict[str, Any], where: str) 
                 )
     latest = actual_limit()
     for k in ("actual_start", "actual_finish"):
-        if isinstance(out.get(k), dt.datetime) and out[k] > latest:
+        if isinstance(out.get(k), dt.datetime) and out[k] > latest and out[k] != getattr(stored, k, None):
             what = k.replace("_", " ")
             raise ValidationError(
                 f"{where + ': ' if where else ''}the {what} {out[k]:%Y-%m-%d %H:%M} is in the future; "
@@ -195,7 +198,9 @@ def _apply_remaining(t: Task, values: dict[str, Any], where: str) -> tuple[bool,
             f"remaining duration is too (e.g. {'2ed' if rules.is_elapsed(t.duration_unit) else '2d'})",
             field="remaining_duration",
         )
-    changed = [k for k in ("duration", "percent_complete") if k in values and not _unchanged(t, k, values[k])]
+    changed = [
+        k for k in ("duration", "percent_complete") if k in values and not _same(k, getattr(t, k), values[k])
+    ]
     if changed:
         raise ValidationError(
             f"{pre}give the remaining duration or the {' and '.join(k.replace('_', ' ') for k in changed)}, "
@@ -217,15 +222,6 @@ def _apply_remaining(t: Task, values: dict[str, Any], where: str) -> tuple[bool,
     if resent:
         values.pop("status")
     return True, resent
-
-
-def _unchanged(t: Task, field: str, sent: Any) -> bool:
-    if field == "duration":
-        return bool(sent == t.duration)
-    try:
-        return sent is not None and float(sent) == float(t.percent_complete or 0)
-    except (TypeError, ValueError):
-        return False
 
 
 def _check_estimate_kinds(t: Task, kinds: dict[str, bool], was_elapsed: bool | None, where: str) -> None:
@@ -285,7 +281,7 @@ def _computed(s: Session, t: Task) -> dict[str, Any]:
     return task_dict(
         t,
         s.get(TaskComputed, t.id),
-        _minutes_per_day(s, t.project_id),
+        minutes_per_day(s, t.project_id),
         _assignees(s, t.id),
         custom_fields.name_map(s, t.project_id),
     )
@@ -342,7 +338,7 @@ def _create(
             field="remaining_duration",
         )
     values = _normalise(s, project_id, {"name": name, **fields}, "")
-    values.setdefault("duration", 0 if values.get("milestone") else _minutes_per_day(s, project_id))
+    values.setdefault("duration", 0 if values.get("milestone") else minutes_per_day(s, project_id))
     kinds = values.pop(_KINDS, {})
     given = values.pop("custom_fields", {})
     custom = custom_fields.merged(None, custom_fields.for_new_task(s, project_id, given, enforce=enforce))
@@ -456,7 +452,7 @@ def update_task(
         _check_wp(s, project_id, changes["work_package_id"])
         project_for(s, actor, project_id, Perm.TASK_EDIT, _target(s, changes["work_package_id"]))
         changes.setdefault("position", next_position(s, project_id, changes["work_package_id"]))
-    values = _normalise(s, project_id, changes, f"task {t.name!r}")
+    values = _normalise(s, project_id, changes, f"task {t.name!r}", t)
     before = journal.snapshot(t)
     planned = [getattr(t, k) for k in ENGINE_FIELDS]
     kinds = values.pop(_KINDS, {})
@@ -567,7 +563,10 @@ def patch_task(
 
 
 def _same(field: str, stored: Any, sent: Any) -> bool:
-    """Is a progress value as sent the one stored (a form re-sending what it showed)?"""
+    """Is a value as sent the one stored (a form re-sending what it showed)? A duration is compared as
+    parsed (minutes); % complete as a number; actual dates as read."""
+    if field == "duration":
+        return bool(sent == stored)
     if field == "percent_complete":
         try:
             return sent is not None and float(sent) == float(stored or 0)
@@ -813,7 +812,7 @@ def link_dict(lk: TaskLink, mpd: int) -> dict[str, Any]:
 def _parse_link(s: Session, project_id: int, type_: Any, lag: Any, lag_kind: Any) -> tuple[str, int, str]:
     lt = rules.parse_enum(rules.LinkType, type_, "type")
     if lag_kind is None:
-        value, kind = rules.parse_lag(lag if lag is not None else 0, _minutes_per_day(s, project_id))
+        value, kind = rules.parse_lag(lag if lag is not None else 0, minutes_per_day(s, project_id))
     else:
         kind = rules.parse_enum(rules.LagKind, lag_kind, "lag_kind")
         if isinstance(lag, bool) or not isinstance(lag, int):
@@ -874,14 +873,14 @@ def create_link(
         after=journal.snapshot(lk),
     )
     plan_changed(s, project_id)
-    return link_dict(lk, _minutes_per_day(s, project_id))
+    return link_dict(lk, minutes_per_day(s, project_id))
 
 
 def task_links(s: Session, actor: Actor, project_id: int, task_id: int) -> dict[str, list[dict[str, Any]]]:
     """The task's links: `predecessors` and `successors`, each link with the other task's WBS code and name."""
     project_for(s, actor, project_id)
     _get(s, project_id, task_id)
-    mpd = _minutes_per_day(s, project_id)
+    mpd = minutes_per_day(s, project_id)
     out: dict[str, list[dict[str, Any]]] = {"predecessors": [], "successors": []}
     for side, mine, other in (("predecessors", TaskLink.succ_id, TaskLink.pred_id),
                               ("successors", TaskLink.pred_id, TaskLink.succ_id)):  # fmt: skip
@@ -906,13 +905,13 @@ def find_link(s: Session, actor: Actor, project_id: int, pred_id: int, succ_id: 
     )
     if lk is None:
         raise NotFound("no link from that task to the other", field="link")
-    return link_dict(lk, _minutes_per_day(s, project_id))
+    return link_dict(lk, minutes_per_day(s, project_id))
 
 
 def get_link(s: Session, actor: Actor, project_id: int, link_id: int) -> dict[str, Any]:
     """One link by its id (the CLI reads its version before changing it)."""
     project_for(s, actor, project_id)
-    return link_dict(_link(s, project_id, link_id), _minutes_per_day(s, project_id))
+    return link_dict(_link(s, project_id, link_id), minutes_per_day(s, project_id))
 
 
 def _link(s: Session, project_id: int, link_id: int) -> TaskLink:
@@ -937,7 +936,7 @@ def update_link(
     lk = _link(s, project_id, link_id)
     succ = _get(s, project_id, lk.succ_id)
     project_for(s, actor, project_id, Perm.TASK_EDIT, _target(s, succ.work_package_id))
-    mpd = _minutes_per_day(s, project_id)
+    mpd = minutes_per_day(s, project_id)
     if lk.version != version:
         raise stale("link", version, link_dict(lk, mpd))
     lt, value, kind = _parse_link(
@@ -970,7 +969,7 @@ def delete_link(s: Session, actor: Actor, project_id: int, link_id: int, version
     succ = _get(s, project_id, lk.succ_id)
     project_for(s, actor, project_id, Perm.TASK_EDIT, _target(s, succ.work_package_id))
     if lk.version != version:
-        raise stale("link", version, link_dict(lk, _minutes_per_day(s, project_id)))
+        raise stale("link", version, link_dict(lk, minutes_per_day(s, project_id)))
     journal.record(
         s,
         actor,

@@ -44,7 +44,7 @@ from charter.services import journal
 from charter.services.authz import grants, project_for, require_user, visible_project_ids, work_package_target
 from charter.services.context import Actor, now
 from charter.services.resources import is_assigned, rate_on
-from charter.services.scheduling import _minutes_per_day
+from charter.services.scheduling import minutes_per_day
 
 GRACE_DAYS = 7  # hours may be logged this many days after a task's scheduled finish
 DAY_LIMIT = 24 * 60
@@ -559,7 +559,7 @@ def _planned(s: Session, project_id: int) -> dict[int, int]:
         select(Assignment.task_id, func.sum(Assignment.work)).where(Assignment.project_id == project_id)
         .group_by(Assignment.task_id))}  # fmt: skip
     out: dict[int, int] = {}
-    mpd = _minutes_per_day(s, project_id)
+    mpd = minutes_per_day(s, project_id)
     for tid, work, duration, unit in s.execute(
         select(Task.id, Task.work, Task.duration, Task.duration_unit).where(Task.project_id == project_id)
     ):
