@@ -676,6 +676,64 @@ def cli(seed: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., 
         get_settings.cache_clear()
 
 
+def _share_route_contexts() -> None:
+    """FastAPI (0.16x) works out each route's request and response models lazily, per application, at the
+    first request that passes the route: about a second of pydantic schema building for Charter's ~300 API
+    routes, paid again by every test that builds an app (most of them). What it builds depends only on the
+    route and how its router is included, not on the app, so the tests' apps share it (keyed on the route and
+    its inclusion, the app left out). No test overrides dependencies, the one per-app input. Where FastAPI has
+    no such hook (another version) the tests run as they are, only slower."""
+    import dataclasses
+
+    from fastapi import routing
+
+    ctx = getattr(routing, "_EffectiveRouteContext", None)
+    raw = getattr(ctx, "__dict__", {}).get("from_api_route")
+    if not isinstance(raw, classmethod):
+        return
+    build = raw.__func__
+    built: dict[tuple[int, str], Any] = {}
+
+    def from_api_route(cls: Any, *, original_route: Any, include_context: Any) -> Any:
+        try:
+            key = (
+                id(original_route),
+                repr(dataclasses.replace(include_context, dependency_overrides_provider=None)),
+            )
+        except (TypeError, ValueError):
+            return build(cls, original_route=original_route, include_context=include_context)
+        if key not in built:
+            built[key] = build(cls, original_route=original_route, include_context=include_context)
+        return built[key]
+
+    ctx.from_api_route = classmethod(from_api_route)  # type: ignore[union-attr]
+
+
+_share_route_contexts()
+
+
+def _share_cli_commands() -> None:
+    """Typer turns the `charter` app into its click command on every CliRunner.invoke: 0.15 s on a quiet
+    machine (well over a second on a busy one), paid by each of the suite's CLI calls. The command is made
+    from commands registered at import, so it is made once per app and reused."""
+    import typer.testing
+
+    make = getattr(typer.testing, "_get_command", None)
+    if make is None:
+        return
+    made: dict[Any, Any] = {}
+
+    def get_command(app: Any) -> Any:
+        if app not in made:
+            made[app] = make(app)
+        return made[app]
+
+    typer.testing._get_command = get_command  # type: ignore[attr-defined]
+
+
+_share_cli_commands()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _warm_engine_kernels() -> None:
     """Compile (or load from numba's cache) the engines' kernels once per test process, so that the first
