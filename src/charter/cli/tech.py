@@ -1,4 +1,4 @@
-"""`charter tech import|list|edit|update|resolve|plan|due|handover`, `charter closure check|close`, `charter lesson add|list|edit|delete`,
+"""`charter tech import|list|add|show|edit|update|resolve|plan|due|handover`, `charter closure check|close`, `charter lesson add|list|edit|delete`,
 `charter search [query|reindex]`."""
 
 from __future__ import annotations
@@ -65,6 +65,70 @@ def list_(project: ProjectOpt = None, as_json: JsonFlag = False) -> None:
     console.print(table)
 
 
+PurlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--purl", help="Package URL, e.g. pkg:npm/debug@4.3.4; SBOM imports match on it ('' clears)."
+    ),
+]
+KindOpt = Annotated[
+    str | None, typer.Option(help="software, library, platform, hardware, saas, certificate or domain.")
+]
+
+
+@tech_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="Component name.")],
+    project: ProjectOpt = None,
+    kind: KindOpt = None,
+    vendor: Annotated[str, typer.Option(help="Vendor.")] = "",
+    current_version: Annotated[str, typer.Option("--current-version", help="Version in use.")] = "",
+    purl: PurlOpt = None,
+    licence: Annotated[str, typer.Option(help="Licence, e.g. an SPDX id.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a component to a project's inventory (or, an admin, to the organisation's without --project);
+    set its dates, owner, systems and departments with `charter tech edit`."""
+    values: dict[str, Any] = {"name": name, "vendor": vendor, "current_version": current_version,
+                              "licence": licence}  # fmt: skip
+    if kind is not None:
+        values["kind"] = kind
+    if purl is not None:
+        values["purl"] = purl
+    db = open_db()
+    with db.uow() as s:
+        actor = acting(s)
+        pid = projects.find_project_id(s, actor, project) if project else None
+        out = tech.create_component(s, actor, pid, **values)
+    print_result(
+        out, as_json, f"component {out['id']} added: {escape(out['name'])} {escape(out['current_version'])}"
+    )
+
+
+@tech_app.command("show")
+def show(
+    component: Annotated[int, typer.Argument(help="Component id.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """A component's fields and its update items."""
+    db = open_db()
+    with db.uow(readonly=True) as s:
+        out = tech.get_component(s, acting(s), component)
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"[bold]{escape(out['name'])}[/bold] {escape(out['current_version'])} ({out['kind']})")
+    for label, val in (("purl", out["purl"] or ""), ("vendor", out["vendor"]), ("licence", out["licence"]),
+                       ("release", fmt_date(out["release_date"])), ("support end", fmt_date(out["support_end"])),
+                       ("end of life", fmt_date(out["eol_date"])), ("systems", ", ".join(out["systems"])),
+                       ("departments", ", ".join(out["departments"])), ("source", out["source"])):  # fmt: skip
+        console.print(f"  {label}: {escape(val)}")
+    for u in out["updates"]:
+        console.print(
+            f"  update {u['id']}: {escape(u['title'])} ({u['kind']}, {u['severity']}, {u['status']})"
+        )
+
+
 @tech_app.command("update")
 def update_item(
     component: Annotated[int, typer.Argument(help="Component id.")],
@@ -93,11 +157,10 @@ def _csv(text: str) -> list[str]:
 def edit(
     component: Annotated[int, typer.Argument(help="Component id.")],
     name: Annotated[str | None, typer.Option(help="New name.")] = None,
-    kind: Annotated[
-        str | None, typer.Option(help="software, library, platform, hardware, saas, certificate or domain.")
-    ] = None,
+    kind: KindOpt = None,
     vendor: Annotated[str | None, typer.Option(help="Vendor ('' clears).")] = None,
     current_version: Annotated[str | None, typer.Option("--current-version", help="Version in use.")] = None,
+    purl: PurlOpt = None,
     licence: Annotated[str | None, typer.Option(help="Licence, e.g. an SPDX id ('' clears).")] = None,
     release: Annotated[str | None, typer.Option(help="Release date YYYY-MM-DD ('' clears).")] = None,
     support_end: Annotated[str | None, typer.Option(help="End of support YYYY-MM-DD ('' clears).")] = None,
@@ -115,7 +178,7 @@ def edit(
     an end-of-support / end-of-life date falls before the release date."""
     changes: dict[str, Any] = {}
     for key, val in (("name", name), ("kind", kind), ("vendor", vendor), ("current_version", current_version),
-                     ("licence", licence), ("release_date", release), ("support_end", support_end),
+                     ("purl", purl), ("licence", licence), ("release_date", release), ("support_end", support_end),
                      ("eol_date", eol)):  # fmt: skip
         if val is not None:
             changes[key] = val

@@ -33,6 +33,7 @@ from spdx_tools.spdx.parser.tagvalue.parser import Parser as _TagValueParser
 
 from charter.domain.errors import BadRequest, ValidationError
 from charter.domain.figures import counted
+from charter.domain.purl import normalise as normalise_purl
 from charter.io.mspdi import parse_untrusted_xml
 
 # The libraries' readers are added at runtime (py-serializable) or untyped (spdx-tools): typed as Any here.
@@ -47,7 +48,7 @@ MAX_ITEMS = 20_000
 MAX_DEPTH = 16
 KINDS = ("software", "library", "platform", "hardware", "saas", "certificate", "domain")
 CSV_COLUMNS = (
-    "name", "kind", "vendor", "version", "licence", "release_date", "support_end", "eol_date", "owner",
+    "name", "kind", "vendor", "version", "purl", "licence", "release_date", "support_end", "eol_date", "owner",
     "systems", "departments",
 )  # fmt: skip
 
@@ -83,6 +84,7 @@ class ComponentSpec:
     kind: str = "library"
     vendor: str = ""
     version: str = ""
+    purl: str | None = None  # canonical (domain/purl.py)
     licence: str = ""
     release_date: dt.date | None = None
     support_end: dt.date | None = None
@@ -103,6 +105,15 @@ def _version(value: Any) -> str:
 
 def _problem(problems: list[str], where: str, msg: str) -> None:
     problems.append(f"{where}: {msg}")
+
+
+def _purl(value: Any, where: str, problems: list[str]) -> str | None:
+    """A component's Package URL in canonical form; a malformed one is a problem at its place."""
+    try:
+        return normalise_purl(str(value) if value is not None else None)
+    except ValueError as e:
+        _problem(problems, where, str(e))
+        return None
 
 
 def _raise(problems: list[str], what: str) -> None:
@@ -178,6 +189,7 @@ def read_csv(data: bytes, problems: list[str] | None = None) -> list[ComponentSp
             kind=kind,
             vendor=raw.get("vendor", "")[:200],
             version=_version(raw.get("version", "")),
+            purl=_purl(raw.get("purl"), where, problems),
             licence=raw.get("licence", "")[:200],
             release_date=_date(raw.get("release_date", ""), where, "release_date", problems),
             support_end=_date(raw.get("support_end", ""), where, "support_end", problems),
@@ -256,7 +268,7 @@ def _reason(e: BaseException) -> str:
 # turn) so a component the library refuses is named by its place in the document.
 
 
-def _cdx_spec(c: Any, where: str) -> ComponentSpec:
+def _cdx_spec(c: Any, where: str, problems: list[str]) -> ComponentSpec:
     licences: list[str] = []
     for lic in c.licenses:
         if isinstance(lic, LicenseExpression):
@@ -273,6 +285,7 @@ def _cdx_spec(c: Any, where: str) -> ComponentSpec:
         kind=_CDX_KIND.get(c.type.value, "software"),
         vendor=str(vendor).strip()[:200],
         version=_version(c.version),
+        purl=_purl(c.purl, where, problems),  # the library has parsed it (a malformed one is refused there)
         licence=" AND ".join(licences)[:200],
     )
 
@@ -310,7 +323,7 @@ def _cdx_json_components(
             _problem(problems, w, f"{raw['name'][:80]!r}: {_reason(e)}")
         else:
             if comp is not None:
-                out.append(_cdx_spec(comp, w))
+                out.append(_cdx_spec(comp, w, problems))
         _cdx_json_components(raw.get("components"), f"{w}.components", depth + 1, out, problems)
 
 
@@ -369,7 +382,7 @@ def read_cyclonedx_xml(data: bytes) -> list[ComponentSpec]:
             _problem(problems, w, f"{name[:80]!r}: {_reason(e)}")
             continue
         if comp is not None:
-            out.append(_cdx_spec(comp, w))
+            out.append(_cdx_spec(comp, w, problems))
     _raise(problems, "CycloneDX SBOM")
     return out
 
@@ -395,7 +408,16 @@ def _spdx_licence(concluded: Any, declared: Any) -> str:
     return ""
 
 
-def _spdx_spec(p: Any, where: str) -> ComponentSpec:
+def _spdx_purl(p: Any, where: str, problems: list[str]) -> str | None:
+    """The package's first external reference of type `purl` (SPDX 2.x `externalRefs`, category
+    PACKAGE-MANAGER; the type is matched whatever the category, as some tools file it under OTHER)."""
+    for ref in p.external_references or []:
+        if str(ref.reference_type).strip().lower() == "purl":
+            return _purl(ref.locator, f"{where} externalRefs purl", problems)
+    return None
+
+
+def _spdx_spec(p: Any, where: str, problems: list[str]) -> ComponentSpec:
     purpose = p.primary_package_purpose.name.replace("_", "-") if p.primary_package_purpose else "LIBRARY"
     return ComponentSpec(
         where=where,
@@ -403,6 +425,7 @@ def _spdx_spec(p: Any, where: str) -> ComponentSpec:
         kind=_SPDX_KIND.get(purpose, "library"),
         vendor=_spdx_vendor(p.supplier),
         version=_version(p.version),
+        purl=_spdx_purl(p, where, problems),
         licence=_spdx_licence(p.license_concluded, p.license_declared),
     )
 
@@ -441,7 +464,9 @@ def read_spdx_json(data: bytes) -> list[ComponentSpec]:
     except SPDXParsingError as e:
         _raise([f"document: {m}" for m in _spdx_messages(e)], "SPDX document")
         raise  # pragma: no cover - _raise always raises on a non-empty list
-    return [_spdx_spec(p, f"packages[{i}]") for i, p in enumerate(parsed.packages)]
+    out = [_spdx_spec(p, f"packages[{i}]", problems) for i, p in enumerate(parsed.packages)]
+    _raise(problems, "SPDX document")
+    return out
 
 
 def read_spdx_tv(data: bytes) -> list[ComponentSpec]:
@@ -463,7 +488,10 @@ def read_spdx_tv(data: bytes) -> list[ComponentSpec]:
     except Exception as e:  # the ply grammar can fail outside its own error type on odd input
         raise ValidationError(f"the SPDX document could not be read: {_reason(e)}") from None
     starts = [n for n, line in enumerate(text.splitlines(), 1) if line.lstrip().startswith("PackageName:")]
-    return [
-        _spdx_spec(p, f"PackageName at line {starts[i]}" if i < len(starts) else f"package {i + 1}")
+    problems: list[str] = []
+    out = [
+        _spdx_spec(p, f"PackageName at line {starts[i]}" if i < len(starts) else f"package {i + 1}", problems)
         for i, p in enumerate(parsed.packages)
     ]
+    _raise(problems, "SPDX document")
+    return out

@@ -1297,6 +1297,8 @@ class TechComponent(Versioned, Base):
     kind: Mapped[str] = mapped_column(String(20))
     vendor: Mapped[str] = mapped_column(String(200), default="")
     current_version: Mapped[str] = mapped_column(String(100), default="")
+    # Package URL in its canonical form (domain/purl.py): an SBOM import matches on it before name + version
+    purl: Mapped[str | None] = mapped_column(String(500))
     licence: Mapped[str] = mapped_column(String(200), default="")
     release_date: Mapped[date | None] = mapped_column(Date)
     support_end: Mapped[date | None] = mapped_column(Date)

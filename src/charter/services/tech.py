@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from charter.domain.errors import Conflict, NotFound, ValidationError, stale
 from charter.domain.figures import counted
+from charter.domain.purl import normalise as normalise_purl
 from charter.domain.roles import Perm, permits
 from charter.io import inventory as inv
 from charter.persistence.models import (
@@ -49,7 +50,7 @@ SEVERITIES = ("low", "medium", "high", "critical")
 DEFAULT_THRESHOLDS = (90, 30)
 _DATES = ("release_date", "support_end", "eol_date")
 EDITABLE = {
-    "name", "kind", "vendor", "current_version", "licence", "release_date", "support_end", "eol_date",
+    "name", "kind", "vendor", "current_version", "purl", "licence", "release_date", "support_end", "eol_date",
     "owner_id", "systems", "departments",
 }  # fmt: skip
 
@@ -62,6 +63,7 @@ def component_dict(c: TechComponent) -> dict[str, Any]:
         "kind": c.kind,
         "vendor": c.vendor,
         "current_version": c.current_version,
+        "purl": c.purl,
         "licence": c.licence,
         "release_date": c.release_date,
         "support_end": c.support_end,
@@ -217,7 +219,19 @@ def _values(values: dict[str, Any]) -> dict[str, Any]:
     for f, limit in (("name", 200), ("vendor", 200), ("current_version", 100), ("licence", 200)):
         if f in out:
             out[f] = str(out[f] or "").strip()[:limit]
+    if "purl" in out:
+        out["purl"] = _purl(out["purl"])
     return out
+
+
+def _purl(value: Any) -> str | None:
+    """A purl as stored: its canonical form (domain/purl.py), None for none; 422 naming the field."""
+    if value is not None and not isinstance(value, str):
+        raise ValidationError("purl must be text (pkg:TYPE/[NAMESPACE/]NAME[@VERSION])", field="purl")
+    try:
+        return normalise_purl(value)
+    except ValueError as e:
+        raise ValidationError(str(e), field="purl") from None
 
 
 def create_component(s: Session, actor: Actor, project_id: int | None, **values: Any) -> dict[str, Any]:
@@ -274,14 +288,41 @@ def _import_key(name: str, version: str) -> tuple[str, str]:
     return name.strip().casefold(), version.strip()
 
 
+class _Known:
+    """The components an import may match: stored ones of the inventory and those the file adds, found by
+    canonical purl and by name (any case) + version."""
+
+    def __init__(self) -> None:
+        self.by_purl: dict[str, TechComponent] = {}
+        self.by_key: dict[tuple[str, str], list[TechComponent]] = {}
+
+    def add(self, c: TechComponent) -> None:
+        self.gave_purl(c)
+        self.by_key.setdefault(_import_key(c.name, c.current_version), []).append(c)
+
+    def gave_purl(self, c: TechComponent) -> None:
+        if c.purl:
+            self.by_purl.setdefault(c.purl, c)
+
+    def match(self, name: str, version: str, purl: str | None) -> TechComponent | None:
+        """With a purl: the component of that purl, else one of the same name and version that has no purl
+        (one with another purl is another package); without: the first of the same name and version."""
+        same = self.by_key.get(_import_key(name, version), [])
+        if purl is None:
+            return same[0] if same else None
+        return self.by_purl.get(purl) or next((c for c in same if not c.purl), None)
+
+
 def import_file(
     s: Session, actor: Actor, project_id: int | None, data: bytes, filename: str = ""
 ) -> dict[str, Any]:
     """Import a CSV inventory or a CycloneDX/SPDX SBOM, all or nothing. A component already in the inventory
-    (the project's, or the organisation's without a project) with the same name (any case) and version is
-    the same component: what the file states of it (vendor, licence, dates, owner, systems, departments; an
-    empty cell or a missing field keeps the stored value) is merged into it rather than added again, so
-    importing the same file again adds nothing. The answer counts what was added, updated and unchanged."""
+    (the project's, or the organisation's without a project) is the same component when both have a Package
+    URL and the purls are equal (canonical form, domain/purl.py); otherwise when it has the same name (any
+    case) and version, and no other purl than the file's. What the file states of it (purl when it had none,
+    vendor, licence, dates, owner, systems, departments; an empty cell or a missing field keeps the stored
+    value) is merged into it rather than added again, so importing the same file again adds nothing. The
+    answer counts what was added, updated and unchanged."""
     _may_manage(s, actor, project_id)
     fmt = "csv" if filename.lower().endswith(".csv") else inv.detect(data)
     problems: list[str] = []
@@ -291,10 +332,10 @@ def import_file(
     scope = (
         TechComponent.project_id.is_(None) if project_id is None else TechComponent.project_id == project_id
     )
-    known: dict[tuple[str, str], TechComponent] = {}
+    known = _Known()
     for c in s.scalars(select(TechComponent).where(scope).order_by(TechComponent.id)):
-        known.setdefault(_import_key(c.name, c.current_version), c)
-    added: dict[tuple[str, str], TechComponent] = {}
+        known.add(c)
+    added: list[TechComponent] = []
     changed: dict[int, tuple[TechComponent, dict[str, Any]]] = {}  # id -> (row, its state before)
     seen: dict[int, None] = {}  # stored components the file names, in file order
     for sp in specs:
@@ -310,8 +351,9 @@ def import_file(
                  "support_end": sp.support_end, "eol_date": sp.eol_date, "owner_id": owner_id,
                  "systems": sp.systems, "departments": sp.departments}  # fmt: skip
         given = {k: v for k, v in given.items() if v not in (None, "", [])}
-        key = _import_key(sp.name, sp.version)
-        row = known.get(key) or added.get(key)
+        row = known.match(sp.name, sp.version, sp.purl)
+        if sp.purl and (row is None or not row.purl):
+            given["purl"] = sp.purl
         base = (
             {"name": sp.name, "kind": sp.kind, "release_date": None, "support_end": None, "eol_date": None}
             if row is None
@@ -325,8 +367,10 @@ def import_file(
         if row is None:
             fields: dict[str, Any] = {"vendor": "", "licence": "", "owner_id": None, "systems": [],
                                       "departments": [], **given}  # fmt: skip
-            added[key] = TechComponent(project_id=project_id, name=sp.name, kind=sp.kind, current_version=sp.version,
-                                       source=fmt.split("-")[0], created_at=now(), **fields)  # fmt: skip
+            new = TechComponent(project_id=project_id, name=sp.name, kind=sp.kind, current_version=sp.version,
+                                source=fmt.split("-")[0], created_at=now(), **fields)  # fmt: skip
+            added.append(new)
+            known.add(new)
             continue
         if row.id is not None:
             seen[row.id] = None
@@ -335,8 +379,9 @@ def import_file(
             changed[row.id] = (row, journal.snapshot(row))
         for k, v in diff.items():
             setattr(row, k, v)
+        known.gave_purl(row)
     inv._raise(problems, "inventory")
-    rows = list(added.values())
+    rows = added
     s.add_all(rows)
     s.flush()
     for row, before in changed.values():

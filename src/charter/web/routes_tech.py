@@ -126,8 +126,8 @@ async def import_page(request: Request, form: FormData, db: DB, info: Checked) -
 def add_component(request: Request, form: FormData, db: DB, info: Checked) -> Response:
     try:
         pid = _int(form.get("project_id"), "project_id")
-        fields: dict[str, Any] = {k: form[k] for k in ("kind", "vendor", "current_version", "licence", "release_date",
-                                       "support_end", "eol_date") if form.get(k)}  # fmt: skip
+        fields: dict[str, Any] = {k: form[k] for k in ("kind", "vendor", "current_version", "purl", "licence",
+                                       "release_date", "support_end", "eol_date") if form.get(k)}  # fmt: skip
         owner = _int(form.get("owner_id"), "owner_id")
         if owner is not None:
             fields["owner_id"] = owner
@@ -218,7 +218,7 @@ def edit_component(request: Request, component_id: int, form: FormData, db: DB, 
                 "the form lost the version it was read at; reload the page", field="version"
             )
         changes: dict[str, Any] = {k: (form.get(k) or "") for k in ("name", "kind", "vendor", "current_version",
-                                                                 "licence")}  # fmt: skip
+                                                                 "purl", "licence")}  # fmt: skip
         for k in ("release_date", "support_end", "eol_date"):
             changes[k] = form.get(k) or None
         changes["owner_id"] = _int(form.get("owner_id"), "owner_id")

@@ -20,6 +20,12 @@ router = APIRouter(responses=ERRORS, tags=["technology"], route_class=AmountsRou
 Kind = Literal["software", "library", "platform", "hardware", "saas", "certificate", "domain"]
 
 
+_PURL = (
+    "Package URL, e.g. pkg:npm/debug@4.3.4 (pkg:TYPE/[NAMESPACE/]NAME[@VERSION]); stored in canonical form, "
+    "and an SBOM import matches on it before name + version"
+)
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -30,6 +36,7 @@ class ComponentIn(_In):
     kind: Kind = "software"
     vendor: str = Field("", max_length=200)
     current_version: str = Field("", max_length=100)
+    purl: str | None = Field(None, max_length=500, description=_PURL)
     licence: str = Field("", max_length=200)
     release_date: dt.date | None = None
     support_end: dt.date | None = None
@@ -45,6 +52,7 @@ class ComponentPatch(_In):
     kind: Kind | None = None
     vendor: str | None = Field(None, max_length=200)
     current_version: str | None = Field(None, max_length=100)
+    purl: str | None = Field(None, max_length=500, description=_PURL + "; empty or null clears it")
     licence: str | None = Field(None, max_length=200)
     release_date: dt.date | None = None
     support_end: dt.date | None = None
