@@ -119,6 +119,24 @@ def test_a_component_without_a_purl_is_matched_by_name_and_version_and_gets_it(s
         assert tech.get_component(s, pm, manual["id"])["purl"] == "pkg:npm/debug@4.3.4"
 
 
+def test_cyclonedx_xml_purl_is_read_and_a_malformed_one_refuses_the_file(seed: Any) -> None:
+    xml = b"""<?xml version="1.0"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.5" version="1">
+  <components>
+    <component type="library"><name>debug</name><version>4.3.4</version><purl>pkg:NPM/debug@4.3.4</purl></component>
+    <component type="library"><name>debug</name><version>4.3.4</version><purl>pkg:pypi/debug@4.3.4</purl></component>
+  </components>
+</bom>"""
+    assert [x.purl for x in inv.read_cyclonedx_xml(xml)] == ["pkg:npm/debug@4.3.4", "pkg:pypi/debug@4.3.4"]
+    bad = copy.deepcopy(CDX)
+    bad["components"][1]["purl"] = "pypi/debug@4.3.4"
+    with seed.db.uow() as s, pytest.raises(ValidationError) as e:
+        tech.import_file(s, seed.actor("pm"), seed.p1, json.dumps(bad).encode(), "bom.json")
+    assert "components[1]: 'debug'" in e.value.message and "pypi/debug@4.3.4" in e.value.message
+    with seed.db.uow(readonly=True) as s:
+        assert tech.list_components(s, seed.actor("pm"), seed.p1) == []
+
+
 def test_spdx_external_refs_and_csv_purls_are_read(seed: Any) -> None:
     specs = inv.read_spdx_json(json.dumps(SPDX).encode())
     assert [(x.name, x.purl) for x in specs] == [
@@ -174,6 +192,9 @@ def test_api_sets_shows_clears_and_refuses_a_malformed_purl(seed: Any, api: Any,
     assert r.status_code == 200 and r.json()["purl"] is None
     assert api.post("/tech/components", headers=h,
                     json={"project_id": seed.p1, "name": "y", "purl": 5}).status_code == 422  # fmt: skip
+    long = "pkg:npm/" + "a" * 500
+    _error(api.post("/tech/components", headers=h, json={"project_id": seed.p1, "name": "y", "purl": long}),
+           422, "purl")  # fmt: skip
 
 
 def test_web_forms_set_and_show_the_purl_and_keep_what_was_typed(seed: Any) -> None:
