@@ -691,6 +691,10 @@ class PersonRef(Out):
     kind: str
     units: float
     work_minutes: int
+    actual_work: str = Field("0h", description="hours the person logged on the task (approved entries)")
+    actual_work_minutes: int = 0
+    remaining_work: str = Field("0h", description="work - actual work, never below 0 (MS Project's)")
+    remaining_work_minutes: int = 0
     version: int
 
 
@@ -733,6 +737,12 @@ class TaskOut(Out):
     )
     remaining_duration: str = Field("0d", description="duration - actual duration, in the duration's unit")
     remaining_duration_minutes: int = Field(0, description="the remaining duration in duration_minutes' kind")
+    actual_work: str = Field(
+        "0h", description="the hours logged on the task by its assigned people (approved)"
+    )
+    actual_work_minutes: int = Field(0, description="the sum of its assignments' actual_work_minutes")
+    remaining_work: str = Field("0h", description="the sum of its assignments' remaining work, in hours")
+    remaining_work_minutes: int = Field(0, description="the sum of its assignments' remaining_work_minutes")
     actual_start: WallClock | None
     actual_finish: WallClock | None
     status: str

@@ -101,6 +101,11 @@ class AssignmentUpdate(Patch):
     version: int
     units: float | None = Field(default=None, gt=0, le=100)
     work: str | float | int | None = None
+    remaining_work: str | float | int | None = Field(
+        default=None,
+        description="what is left, as MS Project's Remaining Work (6h, 2d): the work becomes the hours logged + "
+        "this; not with a changed work",
+    )
 
 
 class AssignmentOut(Out):
@@ -111,6 +116,15 @@ class AssignmentOut(Out):
     kind: str
     units: float
     work_minutes: int
+    actual_work: str = Field(
+        "0h",
+        description="hours the person logged on the task (approved entries); 0 for a resource with no account",
+    )
+    actual_work_minutes: int = 0
+    remaining_work: str = Field(
+        "0h", description="work - actual work, never below 0 (MS Project's Remaining Work)"
+    )
+    remaining_work_minutes: int = 0
     version: int
 
 

@@ -27,7 +27,20 @@ Work = Annotated[
         "--work", metavar="HOURS", help="Work in hours (16), or as 2d / 90m; default: duration x units."
     ),
 ]
-COLUMNS = ("id", "resource", "kind", "units", "work", "version")
+Remaining = Annotated[
+    str | None,
+    typer.Option(
+        "--remaining",
+        metavar="HOURS",
+        help="Remaining work in hours (6), or as 1d / 90m: the work becomes the hours logged + this "
+        "(MS Project's Remaining Work). Not with a changed --work.",
+    ),
+]
+COLUMNS = ("id", "resource", "kind", "units", "work", "actual", "remaining", "version")
+
+
+def _hours(minutes: int) -> str:
+    return f"{round(minutes / 60, 2):g}h"
 
 
 def _cells(a: dict[str, Any]) -> tuple[str, ...]:
@@ -36,7 +49,9 @@ def _cells(a: dict[str, Any]) -> tuple[str, ...]:
         escape(a["name"]),
         a["kind"],
         f"{round(a['units'] * 100, 2):g}%",
-        f"{round(a['work_minutes'] / 60, 2):g}h",
+        _hours(a["work_minutes"]),
+        _hours(a["actual_work_minutes"]),
+        _hours(a["remaining_work_minutes"]),
         str(a["version"]),
     )
 
@@ -94,16 +109,21 @@ def assignment_update_cmd(
     ],
     units: Units = None,
     work: Work = None,
+    remaining: Remaining = None,
     version: Annotated[
         int | None, typer.Option(help="The version you read (default: the current one).")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Change an assignment's units or work (the other follows the task type: fixed units, duration or work)."""
+    """Change an assignment's units, work or remaining work (the other follows the task type: fixed units,
+    duration or work); the remaining work makes the work the hours logged on the task + it."""
     share = assignments.units_from_percent(units)
     hours = assignments.work_from_text(work)
-    if share is None and hours is None:
-        raise ValidationError("nothing to change: give --units or --work", field="units")
+    if remaining is not None and not remaining.strip():
+        raise ValidationError("give the remaining work, e.g. 6 (hours) or 1d", field="remaining_work")
+    left = assignments.work_from_text(remaining)
+    if share is None and hours is None and left is None:
+        raise ValidationError("nothing to change: give --units, --work or --remaining", field="units")
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
         tid = find_task_id(s, a, pid, task)
@@ -113,7 +133,9 @@ def assignment_update_cmd(
                 x for x in assignments.list_assignments(s, a, pid, tid) if x["assignment_id"] == assignment_id
             ]
             current = now[0]["version"] if now else 0  # none: the service says it is not on this task
-        rows = assignments.update_assignment(s, a, pid, tid, assignment_id, current, units=share, work=hours)
+        rows = assignments.update_assignment(
+            s, a, pid, tid, assignment_id, current, units=share, work=hours, remaining_work=left
+        )
         return next(x for x in rows if x["assignment_id"] == assignment_id)
 
     row = run_in_project(project, go)
@@ -121,7 +143,7 @@ def assignment_update_cmd(
         row,
         as_json,
         f"Assignment {row['assignment_id']} ({escape(row['name'])}) is now {_cells(row)[3]}, {_cells(row)[4]}"
-        f" (version {row['version']}).",
+        f" ({_cells(row)[5]} logged, {_cells(row)[6]} remaining; version {row['version']}).",
     )
 
 

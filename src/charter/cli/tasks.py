@@ -182,6 +182,14 @@ def show_cmd(project: Project, task: TaskRef, as_json: JsonFlag = False) -> None
         ("priority", str(t["priority"])),
         ("assignees", _who(t) or "—"),
     ]
+    if t.get("assignees"):  # MS Project's Work / Actual Work / Remaining Work, summed over the assignments
+        worked = sum(a["work_minutes"] for a in t["assignees"])
+        facts.append(
+            (
+                "work",
+                f"{round(worked / 60, 2):g}h ({t['actual_work']} logged, {t['remaining_work']} remaining)",
+            )
+        )
     if t.get("violation"):
         facts.append(("[red]violation[/red]", escape(t["violation"])))
     for fname, v in t["custom_fields"].items():

@@ -450,6 +450,31 @@ def with_remaining(
     return total, actual * 100 / total
 
 
+def split_work(work: int, actual: int) -> tuple[int, int]:
+    """(actual, remaining) work of an assignment, in minutes, as MS Project's Actual Work / Remaining Work:
+    actual = the hours logged, remaining = work - actual, never below 0 (an overrun leaves nothing remaining,
+    the actual work stays what was logged)."""
+    actual = max(0, actual)
+    return actual, max(0, work - actual)
+
+
+def work_with_remaining(actual: int, remaining: int, minutes_per_day: int, where: str = "") -> int:
+    """The work an assignment gets when someone states its remaining work, as MS Project updates an
+    assignment: the hours logged stay, the work becomes actual + remaining. Nothing logged and nothing
+    remaining is refused (the assignment would carry no work at all: take the resource off the task)."""
+    pre = f"{where}: " if where else ""
+    if remaining < 0:
+        raise ValidationError(f"{pre}the remaining work cannot be negative", field="remaining_work")
+    if actual + remaining == 0:
+        raise ValidationError(
+            f"{pre}nothing is logged yet, so the remaining work is the whole work and cannot be 0 "
+            "(take the resource off the task instead)",
+            field="remaining_work",
+        )
+    _within(actual + remaining, minutes_per_day, f"{pre}the work (logged + remaining)", "remaining_work")
+    return actual + remaining
+
+
 def format_minutes(minutes: int, unit: DurationUnit | str, minutes_per_day: int) -> str:
     if unit in ELAPSED_UNIT_VALUES:
         per, suffix = _ELAPSED_UNITS[DurationUnit(unit)]

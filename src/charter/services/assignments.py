@@ -20,6 +20,7 @@ from charter.services.context import Actor, now
 from charter.services.resources import assignees_of, person_resource
 from charter.services.scheduling import minutes_per_day, plan_changed
 from charter.services.tasks import tell_assigned
+from charter.services.timesheets import approved_by_person
 
 TASK_TYPES = ("fixed_units", "fixed_duration", "fixed_work")
 MAX_UNITS = 100.0  # 10,000 %: as the API's schema allows
@@ -160,7 +161,10 @@ def update_assignment(
     *,
     units: float | None = None,
     work: Any = None,
+    remaining_work: Any = None,
 ) -> list[dict[str, Any]]:
+    """Change an assignment's units or work; or state its remaining work (MS Project's Remaining Work): the
+    work becomes the hours logged + the remaining, which is a change of work (the task type's rule follows)."""
     t = _task(s, project_id, task_id)
     _check_perm(s, actor, project_id, t)
     a = s.get(Assignment, assignment_id)
@@ -168,14 +172,15 @@ def update_assignment(
         raise NotFound(f"assignment {assignment_id} not found on this task", field="assignment_id")
     if a.version != version:
         raise stale("assignment", version, {"units": a.units, "work": a.work, "version": a.version})
-    if units is None and work is None:  # nothing to change (a form saved as it was shown)
+    mpd = minutes_per_day(s, project_id)
+    new_work = rules.parse_duration(work, mpd, "work")[0] if work is not None else None
+    if remaining_work is not None:
+        new_work = _apply_remaining(s, a, remaining_work, new_work, mpd)
+    if units is None and new_work is None:  # nothing to change (a form saved as it was shown)
         return assignees_of(s, [t.id]).get(t.id, [])
     before_a, before_t = journal.snapshot(a), journal.snapshot(t)
     if units is not None:
         _check_units(units)
-    new_work = (
-        rules.parse_duration(work, minutes_per_day(s, project_id), "work")[0] if work is not None else None
-    )
     with s.no_autoflush:  # one flush: the assignment's version moves by one however many fields changed
         if units is not None:
             a.units = units
@@ -208,6 +213,38 @@ def update_assignment(
     )
     plan_changed(s, project_id)
     return assignees_of(s, [t.id]).get(t.id, [])
+
+
+def actual_work(s: Session, a: Assignment) -> int:
+    """The minutes the assigned person logged on the task (approved entries, as every actual in Charter); 0 for
+    a resource with no account (equipment, material, a generic resource)."""
+    user_id = s.scalar(select(Resource.user_id).where(Resource.id == a.resource_id))
+    if user_id is None:
+        return 0
+    return approved_by_person(s, [a.task_id]).get((a.task_id, user_id), 0)
+
+
+def _apply_remaining(s: Session, a: Assignment, remaining: Any, new_work: int | None, mpd: int) -> int | None:
+    """The work a stated remaining work means (domain.schedule.work_with_remaining); `new_work` (the work
+    sent with it) when the remaining work is the one shown, sent back: a re-send changes nothing. Stating it
+    with a changed work is refused (they would disagree)."""
+    if str(remaining).strip() == "":
+        raise ValidationError(
+            "give the remaining work, e.g. 6h (0 when the work is done)", field="remaining_work"
+        )
+    if str(remaining).strip().startswith("-"):
+        raise ValidationError("the remaining work cannot be negative", field="remaining_work")
+    minutes = rules.parse_duration(remaining, mpd, "remaining_work", elapsed=False)[0]
+    done, shown = rules.split_work(a.work, actual_work(s, a))
+    if new_work is not None and new_work != a.work:
+        raise ValidationError(
+            "give the remaining work or the work, not both: the remaining work sets the work from the hours "
+            "logged",
+            field="remaining_work",
+        )
+    if minutes == shown:
+        return new_work
+    return rules.work_with_remaining(done, minutes, mpd)
 
 
 def remove_assignment(
@@ -266,6 +303,21 @@ def work_from_text(text: str | None) -> str | None:
     except ValueError:
         return v
     return f"{v}h"
+
+
+def remaining_unless_follows(
+    s: Session, project_id: int, shown: dict[str, Any], work: str, remaining: str
+) -> str | None:
+    """A form's remaining work typed beside a changed work (both as typed, work_from_text): None when it is
+    only the work less the hours logged (a form sent again after a 409 carries both as they were shown), else
+    the remaining work, which update_assignment refuses beside a changed work."""
+    mpd = minutes_per_day(s, project_id)
+    try:
+        w = rules.parse_duration(work_from_text(work), mpd, "work")[0]
+        r = rules.parse_duration(work_from_text(remaining), mpd, "remaining_work", elapsed=False)[0]
+    except ValidationError:
+        return remaining
+    return None if r == rules.split_work(w, shown["actual_work_minutes"])[1] else remaining
 
 
 def list_assignments(s: Session, actor: Actor, project_id: int, task_id: int) -> list[dict[str, Any]]:

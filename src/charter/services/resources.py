@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from charter.domain.errors import Conflict, NotFound, ValidationError, stale
 from charter.domain.ids import as_id
 from charter.domain.projects import check_currency
+from charter.domain.schedule import DurationUnit, format_minutes, split_work
 from charter.persistence.models import (
     Assignment,
     Department,
@@ -91,11 +92,22 @@ def assignees_of(
         q = q.where(Assignment.task_id.in_(task_ids))
     if project_id is not None:
         q = q.where(Assignment.project_id == project_id)
+    from charter.services.timesheets import approved_by_person  # it reads resources' rates
+
+    if task_ids is not None and not task_ids:
+        return {}
+    logged = approved_by_person(s, task_ids, project_id)
     out: dict[int, list[dict[str, Any]]] = {}
     for a, r in s.execute(q.order_by(Assignment.id)):
+        # MS Project's Actual / Remaining Work: what the person logged on the task (approved hours); a
+        # resource with no account (equipment, material, a generic one) logs nothing
+        actual, remaining = split_work(a.work, logged.get((a.task_id, r.user_id), 0) if r.user_id else 0)
         out.setdefault(a.task_id, []).append({
             "assignment_id": a.id, "resource_id": r.id, "user_id": r.user_id, "name": r.name, "kind": r.kind,
-            "units": a.units, "work_minutes": a.work, "version": a.version,
+            "units": a.units, "work_minutes": a.work,
+            "actual_work": format_minutes(actual, DurationUnit.HOURS, 0), "actual_work_minutes": actual,
+            "remaining_work": format_minutes(remaining, DurationUnit.HOURS, 0), "remaining_work_minutes": remaining,
+            "version": a.version,
         })  # fmt: skip
     return out
 

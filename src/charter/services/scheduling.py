@@ -737,6 +737,8 @@ def task_dict(
     elapsed = rules.is_elapsed(t.duration_unit)
     per = ELAPSED_DAY if elapsed else mpd  # an elapsed task's floats are wall-clock days
     done, left = rules.split_progress(t.duration, t.percent_complete)
+    worked = sum(a["actual_work_minutes"] for a in assignees or ())  # the task's: its assignments' sums
+    to_go = sum(a["remaining_work_minutes"] for a in assignees or ())
     return {
         "id": t.id,
         "project_id": t.project_id,
@@ -757,6 +759,10 @@ def task_dict(
         "actual_duration": rules.format_minutes(done, t.duration_unit, mpd),
         "remaining_duration": rules.format_minutes(left, t.duration_unit, mpd),
         "remaining_duration_minutes": left,
+        "actual_work": rules.format_minutes(worked, rules.DurationUnit.HOURS, mpd),
+        "actual_work_minutes": worked,
+        "remaining_work": rules.format_minutes(to_go, rules.DurationUnit.HOURS, mpd),
+        "remaining_work_minutes": to_go,
         "actual_start": t.actual_start,
         "actual_finish": t.actual_finish,
         "status": t.status,

@@ -579,6 +579,22 @@ def actual_minutes(s: Session, project_id: int, until: dt.date | None = None) ->
     return {tid: int(m or 0) for tid, m in s.execute(q.group_by(TimesheetEntry.task_id))}
 
 
+def approved_by_person(
+    s: Session, task_ids: list[int] | None = None, project_id: int | None = None
+) -> dict[tuple[int, int], int]:
+    """Approved minutes per (task, person) of the given tasks or project: an assignment's actual work, on the
+    same rule as actual_minutes and labour_cost (only approved hours are actual). No permission check."""
+    q = select(TimesheetEntry.task_id, TimesheetEntry.user_id, func.sum(TimesheetEntry.minutes)).where(
+        TimesheetEntry.status == APPROVED
+    )
+    if task_ids is not None:
+        q = q.where(TimesheetEntry.task_id.in_(task_ids))
+    if project_id is not None:
+        q = q.where(TimesheetEntry.project_id == project_id)
+    rows = s.execute(q.group_by(TimesheetEntry.task_id, TimesheetEntry.user_id))
+    return {(tid, uid): int(m or 0) for tid, uid, m in rows}
+
+
 def suggest_percent(actual: int, planned: int, completed: bool) -> float | None:
     """Actual / planned work as a % complete, capped at 99 until the task is marked complete."""
     if completed:

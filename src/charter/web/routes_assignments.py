@@ -92,8 +92,9 @@ def _typed(form: dict[str, str], key: str, shown: str | None) -> str | None:
 def edit_assignment(
     request: Request, project_id: int, task_id: int, assignment_id: int, form: FormData, db: DB, info: Checked
 ) -> Response:
-    """Change an assignment's units or work: only what differs from what the form showed is sent (a changed
-    units field keeps the task type's rule for the work, and the other way round)."""
+    """Change an assignment's units, work or remaining work: only what differs from what the form showed is
+    sent (a changed units field keeps the task type's rule for the work, and the other way round; a changed
+    remaining work makes the work the hours logged + it)."""
     name = f"assignment-{assignment_id}"
     try:
         version = req_int(form, "version")
@@ -102,9 +103,17 @@ def edit_assignment(
             now = next((a for a in rows if a["assignment_id"] == assignment_id), None)
             units = _typed(form, "units", units_text(now["units"]) if now else None)
             work = _typed(form, "work", hours_text(now["work_minutes"]) if now else None)
+            remaining = (  # a form without the field (or a page of before) states nothing
+                _typed(form, "remaining_work", hours_text(now["remaining_work_minutes"]) if now else None)
+                if "remaining_work" in form
+                else None
+            )
+            if now and work is not None and remaining is not None:
+                remaining = assignments.remaining_unless_follows(s, project_id, now, work, remaining)
             assignments.update_assignment(
                 s, info.actor, project_id, task_id, assignment_id, version,
                 units=assignments.units_from_percent(units), work=assignments.work_from_text(work),
+                remaining_work=assignments.work_from_text(remaining),
             )  # fmt: skip
     except CharterError as exc:
         if exc.http_status == 404 and exc.field == "assignment_id":  # gone: no row to show the error beside
