@@ -129,8 +129,14 @@ def test_approved_hours_are_actual_work_on_the_api(world: Any, api: Any) -> None
     row = next(x for x in r.json() if x["name"] == "Test rig")
     assert (row["actual_work_minutes"], row["remaining_work_minutes"]) == (0, 240)
     t = api.get(f"/projects/{w.p1}/tasks/{w.tasks['a']}", headers=w.headers("pm")).json()
-    assert (t["actual_work_minutes"], t["remaining_work_minutes"]) == (720, sum(
-        x["remaining_work_minutes"] for x in t["assignees"]))  # fmt: skip
+    assert (t["actual_work_minutes"], t["remaining_work_minutes"]) == (
+        720,
+        960,
+    )  # the worker's 12 h + the rig's 4 h
+    with signed_in(w, "observer") as client:  # the task page sums them under the table
+        page = client.get(f"/projects/{w.p1}/tasks/{w.tasks['a']}").text
+    total = page.split('id="assignments-total"')[1].split("</tr>")[0]
+    assert re.findall(r'<td class="num">([^<]*)</td>', total) == ["28 h", "12 h", "16 h"], total
 
 
 def _rig(w: Any) -> int:
