@@ -344,7 +344,7 @@ def _left_justify(problem: LevellingProblem, sol: IntArray, data: Any) -> IntArr
     work = np.empty_like(data.avail0)
     _sgs(
         order, data.dur, data.dem, data.res_ptr, data.res_idx, data.avail0, an.pred_ptr, an.pred_idx,
-        an.pred_dist, problem.release_array, problem.fixed_array, data.latest_big, out, unlev, work,
+        an.pred_dist, problem.release_array, problem.fixed_array, data.latest_fixed, out, unlev, work,
     )  # fmt: skip
     if (
         not unlev.any()

@@ -246,11 +246,14 @@ def _fbi(
     release: IntArray,
     fixed: IntArray,
     latest_big: IntArray,
+    latest_fwd: IntArray,
     max_rounds: int,
     work_avail: IntArray,
     unlevelled: IntArray,
 ) -> int:
-    """Forward-backward improvement of ``starts`` in place; returns the (never larger) makespan."""
+    """Forward-backward improvement of ``starts`` in place; returns the (never larger) makespan. The backward
+    pass (reversed time) bounds nothing (``latest_big``); the forward pass keeps each activity no later than
+    ``latest_fwd`` (before the fixed activities it precedes)."""
     n = dur.shape[0]
     horizon = avail0.shape[1]
     rev_avail = np.empty_like(avail0)
@@ -282,9 +285,9 @@ def _fbi(
         order_f = _topo_by_key(key, succ_ptr, succ_idx, indeg)
         ms = _sgs(
             order_f, dur, dem, res_ptr, res_idx, avail0, pred_ptr, pred_idx, pred_dist,
-            release, fixed, latest_big, cand, unlevelled, work_avail,
+            release, fixed, latest_fwd, cand, unlevelled, work_avail,
         )  # fmt: skip
-        if ms < makespan:
+        if ms < makespan and not unlevelled.any():
             makespan = ms
             starts[:] = cand
         else:
@@ -346,7 +349,7 @@ def _sample(
         if fbi_rounds > 0 and unlev.sum() == 0:
             ms = _fbi(
                 starts, ms, tiebreak, dur, dem, res_ptr, res_idx, avail0, base_cap, pred_ptr, pred_idx,
-                pred_dist, succ_ptr, succ_idx, rpred_dist, indeg, outdeg, release, fixed, latest_big,
+                pred_dist, succ_ptr, succ_idx, rpred_dist, indeg, outdeg, release, fixed, latest_big, latest,
                 fbi_rounds, work, unlev,
             )  # fmt: skip
             count += 2
@@ -382,6 +385,10 @@ class HeuristicData:
     indeg: IntArray
     outdeg: IntArray
     latest_big: IntArray
+    latest_fixed: IntArray
+    """The latest start of each activity that keeps it before the fixed activities it precedes (directly or
+    through others): a free activity moved later would push a pinned one (an in-progress, elapsed or own-
+    calendar task); ``latest_big`` where none follows."""
     weights: FloatArray
     user_rank: FloatArray
     warnings: list[str]
@@ -427,13 +434,22 @@ def prepare(problem: LevellingProblem, analysis: TemporalAnalysis | None = None)
     indeg = np.diff(an.pred_ptr).astype(np.int64)
     outdeg = np.diff(an.succ_ptr).astype(np.int64)
     latest_big = np.full(n, horizon, dtype=np.int64)
+    latest_fixed = latest_big.copy()
+    for j in an.order[::-1].tolist():
+        if fixed[j] >= 0:
+            latest_fixed[j] = fixed[j]
+            continue
+        for k in range(int(an.succ_ptr[j]), int(an.succ_ptr[j + 1])):
+            s = int(an.succ_idx[k])
+            if latest_fixed[s] < horizon:
+                latest_fixed[j] = min(latest_fixed[j], latest_fixed[s] - int(an.succ_dist[k]))
     prio = problem.priority_array
     weights = (1 + prio - prio.min(initial=0)).astype(np.float64) if n else np.zeros(0)
     # Higher user priority must come first: rank 0 for the highest priority.
     user_rank = (prio.max(initial=0) - prio).astype(np.float64) if n else np.zeros(0)
     return HeuristicData(
         problem, an, dur, dem, res_ptr, res_idx, avail0, base_cap, rpred_dist, indeg, outdeg,
-        latest_big, weights, user_rank, warnings,
+        latest_big, latest_fixed, weights, user_rank, warnings,
     )  # fmt: skip
 
 
@@ -512,7 +528,7 @@ def level_heuristic(
     lb = makespan_lower_bound(problem, an)
     if n == 0:
         return LevellingResult(np.zeros(0, dtype=np.int64), 0, "heuristic", "HEURISTIC", 0, 0.0)
-    latest = an.ls.copy() if within_slack else data.latest_big
+    latest = an.ls.copy() if within_slack else data.latest_fixed
     fbi_rounds = 0 if (within_slack or not improve) else 8
     fixed, rel = problem.fixed_array, problem.release_array
     tiebreak_scale = 1e-6
@@ -537,7 +553,8 @@ def level_heuristic(
             ms = _fbi(
                 starts, ms, tiebreak, data.dur, data.dem, data.res_ptr, data.res_idx, data.avail0,
                 data.base_cap, an.pred_ptr, an.pred_idx, an.pred_dist, an.succ_ptr, an.succ_idx,
-                data.rpred_dist, data.indeg, data.outdeg, rel, fixed, data.latest_big, fbi_rounds, work, unlev,
+                data.rpred_dist, data.indeg, data.outdeg, rel, fixed, data.latest_big, latest, fbi_rounds, work,
+                unlev,
             )  # fmt: skip
             unlev[:] = 0
             schedules += 2
@@ -570,7 +587,9 @@ def level_heuristic(
             break
     makespan = int(np.max(best + data.dur))
     over = find_overallocations(problem, best)
-    not_levelled = sorted({j for ov in over for j in ov.activities}) if over else []
+    # and the activities that could not be put before a fixed one they precede (at their earliest start)
+    late = np.flatnonzero((problem.fixed_array < 0) & (best > latest)).tolist()
+    not_levelled = sorted({j for ov in over for j in ov.activities} | set(late))
     warnings = list(data.warnings)
     if within_slack and not_levelled:
         warnings.append(

@@ -281,8 +281,9 @@ def preview(
     starts = np.asarray(res.starts, dtype=np.int64)
     moves: dict[int, dt.datetime | None] = {}
     previous: dict[str, str | None] = {}
+    stuck = set(res.not_levelled)  # kept where they are (their predecessors' moves push them, as links do)
     for i, t in enumerate(m.tasks):
-        if not m.movable[i]:
+        if not m.movable[i] or i in stuck:
             continue
         want = m.start_of(int(starts[i])) if starts[i] > m.cur[i] else None
         if want != t.levelled_start:

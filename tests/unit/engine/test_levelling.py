@@ -225,6 +225,22 @@ def test_release_and_fixed_activities() -> None:
         assert res.makespan == 8
 
 
+def test_a_free_activity_is_never_moved_past_a_fixed_one_it_precedes() -> None:
+    """Activity 0 precedes activity 1, pinned on day 1 (a task on its own calendar, elapsed or under way);
+    activity 2, pinned on day 0, takes the whole capacity. 0 cannot be levelled before 1: it stays at its
+    earliest start and is reported, instead of being delayed behind 1 (which would push the pinned task)."""
+    p = LevellingProblem.from_successors(
+        [1, 1, 1], [[1], [1], [1]], [1], [[1], [], []], fixed_start=[-1, 1, 0]
+    )
+    res = level_heuristic(p, iterations=20, seed=1)
+    assert res.starts.tolist() == [0, 1, 0]
+    assert 0 in res.not_levelled
+    # with room on day 0 it simply stays there, levelled
+    free = LevellingProblem.from_successors([1, 1], [[1], [1]], [1], [[1], []], fixed_start=[-1, 1])
+    res = level_heuristic(free, iterations=20, seed=1)
+    assert res.starts.tolist() == [0, 1] and res.not_levelled == []
+
+
 def test_general_links_with_lags() -> None:
     links = [
         Link(0, 1, LinkType.SS, 1),
