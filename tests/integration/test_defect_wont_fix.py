@@ -9,9 +9,11 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from charter.domain import quality as Q
 from charter.domain.errors import Conflict, PermissionDenied, ValidationError
+from charter.persistence.models import Defect, JournalEntry
 from charter.services import journal, quality
 from webhelpers import csrf_of, signed_in
 
@@ -55,9 +57,42 @@ def test_wont_fix_needs_a_reason_is_journaled_and_stops_counting_as_open(
     assert listed[0]["wont_fix_reason"] == "Cosmetic; the widget is replaced next release"
     assert entry["cause"] == "won't fix: Cosmetic; the widget is replaced next release"
     assert entry["changes"]["status"] == ["new", "wont_fix"]
+    assert entry["changes"]["resolution"] == [None, "Cosmetic; the widget is replaced next release"]
     with seed.db.uow() as s:  # reopened: to be fixed after all
         again = quality.update_defect(s, pm, seed.p1, d["id"], out["version"], status="in_progress")
     assert again["open"] and again["closed_at"] is None and again["wont_fix_reason"] is None
+    with seed.db.uow(readonly=True) as s:
+        assert s.get(Defect, d["id"]).resolution is None  # type: ignore[union-attr]
+        entry = journal.entries(s, entity_type="defect", entity_id=str(d["id"]))[0]
+    assert entry["changes"]["resolution"] == ["Cosmetic; the widget is replaced next release", None]
+
+
+def test_the_reason_is_the_defects_own_not_read_back_from_the_journal(seed: Any) -> None:
+    """The reason is kept on the defect (`resolution`): it is there, and listed, with the journal's entries
+    gone; closed as won't fix again after a reopen, the new reason replaces the old one."""
+    pm = seed.actor("pm")
+    d = _defect(seed)
+    with seed.db.uow() as s:
+        d = quality.update_defect(
+            s, pm, seed.p1, d["id"], d["version"], status="wont_fix", reason="Duplicate"
+        )
+    with seed.db.uow() as s:
+        assert s.get(Defect, d["id"]).resolution == "Duplicate"  # type: ignore[union-attr]
+        s.execute(delete(JournalEntry).where(JournalEntry.entity_type == "defect"))
+    with seed.db.uow(readonly=True) as s:
+        assert quality.list_defects(s, pm, seed.p1)[0]["wont_fix_reason"] == "Duplicate"
+    with seed.db.uow() as s:
+        d = quality.update_defect(s, pm, seed.p1, d["id"], d["version"], priority=1)
+    assert d["wont_fix_reason"] == "Duplicate"  # another change keeps it
+    with seed.db.uow() as s:
+        d = quality.update_defect(s, pm, seed.p1, d["id"], d["version"], status="in_progress")
+    with seed.db.uow() as s:
+        d = quality.update_defect(
+            s, pm, seed.p1, d["id"], d["version"], status="wont_fix", reason="Not worth it"
+        )
+    with seed.db.uow(readonly=True) as s:
+        assert [r["wont_fix_reason"] for r in quality.list_defects(s, pm, seed.p1)] == ["Not worth it"]
+        assert s.get(Defect, d["id"]).resolution == "Not worth it"  # type: ignore[union-attr]
 
 
 def test_the_owner_alone_does_not_decide_wont_fix(seed: Any) -> None:

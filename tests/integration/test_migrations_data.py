@@ -257,3 +257,47 @@ def test_multi_choice_fields_fit_the_kind_column_and_go_back_down_as_text(empty_
         db.upgrade()
     finally:
         db.dispose()
+
+
+SEED_DEFECTS = [
+    "INSERT INTO defects (id, project_id, title, description, severity, priority, found_in, status, opened_at,"
+    " closed_at, version) VALUES"
+    " (1, 1, 'Tooltip flickers', '', 'minor', 3, 'test', 'wont_fix', '2026-01-02 09:00:00',"
+    " '2026-01-04 09:00:00', 3),"
+    " (2, 1, 'Typo', '', 'minor', 3, 'test', 'wont_fix', '2026-01-02 09:00:00', '2026-01-02 10:00:00', 2),"
+    " (3, 1, 'Slow report', '', 'major', 3, 'test', 'in_progress', '2026-01-02 09:00:00', NULL, 3)",
+    "INSERT INTO journal (id, at, actor_id, project_id, entity_type, entity_id, action, changes, cause) VALUES"
+    " (2, '2026-01-02 10:00:00', 1, 1, 'defect', '1', 'update',"
+    " '{\"status\": [\"new\", \"wont_fix\"]}', 'won''t fix: First thought'),"
+    " (3, '2026-01-03 10:00:00', 1, 1, 'defect', '1', 'update', '{\"status\": [\"wont_fix\", \"in_progress\"]}',"
+    " NULL),"
+    " (4, '2026-01-04 09:00:00', 1, 1, 'defect', '1', 'update',"
+    " '{\"status\": [\"in_progress\", \"wont_fix\"]}', 'won''t fix: The widget''s replaced — next release'),"
+    " (5, '2026-01-02 11:00:00', 1, 1, 'defect', '3', 'update',"
+    " '{\"status\": [\"new\", \"wont_fix\"]}', 'won''t fix: Later reopened'),"
+    " (6, '2026-01-02 12:00:00', 1, 1, 'risk', '2', 'update',"
+    " '{\"status\": [\"open\", \"wont_fix\"]}', 'won''t fix: not a defect')",
+]
+
+
+def test_wont_fix_reasons_move_from_the_journal_to_the_defect(empty_db_url: str) -> None:
+    """0031_defect_resolution: a defect now in status won't fix gets the reason of the last journal entry that
+    moved it there (defect 1 was closed, reopened and closed again); one with no such entry (2), a reopened
+    one (3) and another entity's entry with the same id (the risk 2) leave it empty; down again drops it."""
+    db = Database(empty_db_url)
+    try:
+        db.upgrade("0030_tech_component_purl")
+        _seed(db, SEED_0001 + SEED_DEFECTS)
+        before = _checksum(db, "defects", _columns(db, "defects"))
+        db.upgrade("0031_defect_resolution")
+        with db.engine.connect() as c:
+            rows = c.execute(text("SELECT id, status, resolution FROM defects ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "wont_fix", "The widget's replaced — next release"), (2, "wont_fix", None), (3, "in_progress", None),
+        ]  # fmt: skip
+        db.downgrade("0030_tech_component_purl")
+        assert "resolution" not in _columns(db, "defects")
+        assert _checksum(db, "defects", _columns(db, "defects")) == before
+        db.upgrade()
+    finally:
+        db.dispose()

@@ -132,7 +132,7 @@ class DefectStatus(StrEnum):
     RESOLVED = "resolved"
     VERIFIED = "verified"
     CLOSED = "closed"
-    WONT_FIX = "wont_fix"  # closed without a fix, by decision, with a reason (journaled)
+    WONT_FIX = "wont_fix"  # closed without a fix, by decision, with a reason (its resolution; journaled)
 
 
 _FLOW: dict[DefectStatus, frozenset[DefectStatus]] = {

@@ -1074,6 +1074,7 @@ class Defect(Versioned, Base):
     opened_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)  # why it is closed as won't fix (None otherwise)
 
 
 class Stakeholder(Versioned, Base):

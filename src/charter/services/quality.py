@@ -939,33 +939,12 @@ def defect_dict(s: Session, d: Defect) -> dict[str, Any]:
         "owner_id": d.owner_id, "owner": who.get(d.owner_id) if d.owner_id else None, "task_id": d.task_id,
         "deliverable_id": d.deliverable_id, "reported_by": who.get(d.reported_by) if d.reported_by else None,
         "opened_at": d.opened_at, "resolved_at": d.resolved_at, "closed_at": d.closed_at,
-        "open": Q.defect_open(d.status), "wont_fix_reason": None, "version": d.version,
+        "open": Q.defect_open(d.status),
+        "wont_fix_reason": d.resolution if d.status == Q.DefectStatus.WONT_FIX else None, "version": d.version,
     }  # fmt: skip
 
 
 _WONT_FIX_CAUSE = "won't fix: "
-
-
-def _wont_fix_reasons(s: Session, project_id: int, defect_ids: list[int]) -> dict[int, str]:
-    """Why each of these defects was closed as won't fix: the reason journaled with its last move there."""
-    out: dict[int, str] = {}
-    if not defect_ids:
-        return out
-    q = (
-        select(JournalEntry.entity_id, JournalEntry.cause, JournalEntry.changes)
-        .where(
-            JournalEntry.project_id == project_id,
-            JournalEntry.entity_type == "defect",
-            JournalEntry.entity_id.in_([str(i) for i in defect_ids]),
-            JournalEntry.cause.like(_WONT_FIX_CAUSE + "%"),
-        )
-        .order_by(JournalEntry.at, JournalEntry.id)
-    )
-    for entity_id, cause, changes in s.execute(q):
-        status = (changes or {}).get("status")
-        if isinstance(status, list) and len(status) == 2 and status[1] == Q.DefectStatus.WONT_FIX.value:
-            out[int(entity_id)] = cause.removeprefix(_WONT_FIX_CAUSE)
-    return out
 
 
 def list_defects(
@@ -979,11 +958,7 @@ def list_defects(
         q = q.where(Defect.status == Q.parse_enum(Q.DefectStatus, status, "status").value)
     if severity:
         q = q.where(Defect.severity == Q.parse_enum(Q.Severity, severity, "severity").value)
-    rows = [defect_dict(s, d) for d in s.scalars(q.order_by(Defect.id))]
-    why = _wont_fix_reasons(s, project_id, [r["id"] for r in rows if r["status"] == Q.DefectStatus.WONT_FIX])
-    for r in rows:
-        r["wont_fix_reason"] = why.get(r["id"])
-    return rows
+    return [defect_dict(s, d) for d in s.scalars(q.order_by(Defect.id))]
 
 
 def _check_links(s: Session, project_id: int, task_id: int | None, deliverable_id: int | None) -> None:
@@ -1030,8 +1005,8 @@ def update_defect(
 ) -> dict[str, Any]:
     """Triage and move through the workflow. Quality managers and the Task Leader of the linked task's
     package change anything; the defect's owner moves its status. `status="wont_fix"` closes an open defect
-    without a fix, from any open status, with a required `reason` (journaled as the change's cause); that
-    decision is the managers', not the owner's alone."""
+    without a fix, from any open status, with a required `reason` (kept as the defect's `resolution` and
+    journaled as the change's cause); that decision is the managers', not the owner's alone."""
     project_for(s, actor, project_id)
     d = s.get(Defect, defect_id)
     if d is None or d.project_id != project_id:
@@ -1069,7 +1044,8 @@ def update_defect(
         new = Q.parse_enum(Q.DefectStatus, changes.pop("status"), "status")
         Q.check_transition(Q.DefectStatus(d.status), new)
         if new is Q.DefectStatus.WONT_FIX and d.status != new:
-            cause = _WONT_FIX_CAUSE + Q.wont_fix_reason(reason)
+            d.resolution = Q.wont_fix_reason(reason)
+            cause = _WONT_FIX_CAUSE + d.resolution
             reason = None
             d.closed_at = now()
         if new is Q.DefectStatus.RESOLVED:
@@ -1080,6 +1056,7 @@ def update_defect(
                                                               Q.DefectStatus.CLOSED, Q.DefectStatus.WONT_FIX):  # fmt: skip
             d.resolved_at = None
             d.closed_at = None
+            d.resolution = None  # reopened: to be fixed after all
         d.status = new.value
     if reason is not None and str(reason).strip():
         raise ValidationError("a reason is given only when closing a defect as won't fix", field="reason")
@@ -1093,14 +1070,7 @@ def update_defect(
     for k, v in changes.items():
         setattr(d, k, v)
     _rec(s, actor, d, "defect", "update", project_id, before, cause)
-    out = defect_dict(s, d)
-    if d.status == Q.DefectStatus.WONT_FIX:
-        out["wont_fix_reason"] = (
-            cause.removeprefix(_WONT_FIX_CAUSE)
-            if cause
-            else _wont_fix_reasons(s, project_id, [d.id]).get(d.id)
-        )
-    return out
+    return defect_dict(s, d)
 
 
 def defect_trend(
