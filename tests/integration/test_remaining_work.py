@@ -10,6 +10,7 @@ The world: Task A (WP-A, 3d, fixed units) has the worker full time (24 h); the w
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import select
 
 from charter.domain import schedule as rules
 from charter.domain.errors import ValidationError
+from charter.io import mpxj_import
 from charter.persistence.models import JournalEntry
 from charter.services import projects, resources, scheduling
 from webhelpers import csrf_of, signed_in
@@ -277,3 +279,79 @@ def test_the_command_line_shows_and_sets_the_remaining_work(world: Any, api: Any
     assert _worker(api, w)["work_minutes"] == 840
     data = json.loads(cli("task", "assignments", "P1", task, "--json").stdout)
     assert data[0]["remaining_work_minutes"] == 360 and data[0]["actual_work"] == "8h"
+
+
+def _export_with_rig(w: Any, api: Any) -> bytes:
+    """P1 as MS Project XML, Task A with the worker (24 h, 8 h approved) and a test rig (4 h)."""
+    r = api.post(_url(w), json={"resource_id": _rig(w), "units": 0.5, "work": "4h"}, headers=w.headers("pm"))
+    assert r.status_code == 201, r.text
+    r = api.get(f"/projects/{w.p1}/export", params={"format": "mspdi"}, headers=w.headers("pm"))
+    assert r.status_code == 200, r.text
+    return bytes(r.content)
+
+
+# MSPDI's Assignment sequence (mspdi_pj12.xsd), the elements Charter writes in it: a schema-validating reader
+# (MS Project's) wants them in this order
+ASSIGNMENT_ORDER = ["UID", "TaskUID", "ResourceUID", "ActualWork", "RemainingWork", "Units", "Work"]
+
+
+def test_the_ms_project_file_carries_each_assignments_actual_and_remaining_work(world: Any, api: Any) -> None:
+    """The MS Project XML export writes each assignment's ActualWork (the approved hours) and RemainingWork
+    beside its Work, as PT…H…M…S in the schema's order; it reads back through the MSPDI parser, and an import
+    of it keeps the work only (actual work in Charter comes from timesheets, not from a file)."""
+    from lxml import etree
+
+    from charter.io.mspdi import NS, read_mspdi
+
+    w = world
+    data = _export_with_rig(w, api)
+    root = etree.fromstring(data)
+    names = {
+        el.findtext(f"{{{NS}}}UID"): el.findtext(f"{{{NS}}}Name")
+        for el in root.iterfind(f".//{{{NS}}}Resource")
+    }
+    found = {}
+    for el in root.iterfind(f"{{{NS}}}Assignments/{{{NS}}}Assignment"):
+        tags = [etree.QName(c).localname for c in el]
+        assert tags == sorted(tags, key=ASSIGNMENT_ORDER.index), tags
+        who = names[el.findtext(f"{{{NS}}}ResourceUID")]
+        found[who] = tuple(el.findtext(f"{{{NS}}}{k}") for k in ("Work", "ActualWork", "RemainingWork"))
+    assert found["Worker"] == ("PT24H0M0S", "PT8H0M0S", "PT16H0M0S")  # 8 h approved of 24 h
+    assert found["Test rig"] == ("PT4H0M0S", "PT0H0M0S", "PT4H0M0S")  # equipment logs nothing
+    plan = read_mspdi(data)  # the parser takes it (no problem raised)
+    a_ref = next(t.ref for t in plan.tasks if t.name == "Task A")
+    task_a = next(t for t in plan.tasks if t.ref == a_ref)
+    assert sorted(a.work or 0 for a in task_a.assignments) == [240, 1440]
+    assert all(a.actual_work is None for a in task_a.assignments)  # not read: timesheets are the actuals
+    r = api.post("/imports", files={"file": ("p1.xml", data, "application/xml")}, data={"key": "COPY"},
+                 headers=w.headers("admin"))  # fmt: skip
+    assert r.status_code == 201, r.text
+    copy = r.json()["project_id"]
+    tasks = api.get(f"/projects/{copy}/tasks", headers=w.headers("admin")).json()
+    t = next(x for x in tasks if x["name"] == "Task A")
+    rows = api.get(f"/projects/{copy}/tasks/{t['id']}/assignments", headers=w.headers("admin")).json()
+    worker = next(x for x in rows if x["name"] == "Worker")
+    assert (worker["work_minutes"], worker["actual_work_minutes"]) == (1440, 0)  # nothing logged in the copy
+
+
+@pytest.mark.skipif(
+    not mpxj_import.available() and os.environ.get("CI", "").lower() != "true",
+    reason="needs charter[mpxj] and a Java runtime",
+)
+def test_mpxj_reads_the_exported_actual_and_remaining_work(world: Any, api: Any) -> None:
+    """Another reader of MS Project XML (MPXJ, which MS Project's own files are checked against in
+    test_mpxj_import.py) finds the same actual and remaining work in the export."""
+    data = _export_with_rig(world, api)
+    mpxj_import._jvm()
+    from java.io import ByteArrayInputStream
+    from org.mpxj.reader import UniversalProjectReader
+
+    project = UniversalProjectReader().read(ByteArrayInputStream(data))
+    found = {
+        str(a.getResource().getName()): tuple(
+            round(float(d.getDuration()), 2) for d in (a.getWork(), a.getActualWork(), a.getRemainingWork())
+        )
+        for a in project.getResourceAssignments()
+        if a.getResource() is not None
+    }
+    assert found == {"Worker": (24.0, 8.0, 16.0), "Test rig": (4.0, 0.0, 4.0)}  # hours

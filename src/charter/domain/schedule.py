@@ -214,6 +214,10 @@ class AssignmentSpec:
     resource_ref: str
     units: float = 1.0
     work: int | None = None
+    # MS Project's Actual / Remaining Work (split_work), written on export; an import leaves them None (the
+    # actual work in Charter is the approved hours of timesheets, never a file's figure)
+    actual_work: int | None = None
+    remaining_work: int | None = None
 
 
 @dataclass

@@ -10,6 +10,8 @@ PERT estimates travel as Duration1..3 custom fields (aliases Optimistic / Most l
 Charter's custom fields travel as MS Project's local task fields: text and choice fields as Text1..30 (a choice
 with its value list), numbers as Number1..20, dates as Date1..10, flags as Flag1..20; the field's name is the
 Alias. On import, a local field with an alias or with a value on some task becomes a custom field.
+An assignment is written with its Work, ActualWork (the approved hours its person logged) and RemainingWork,
+in the schema's element order; an import reads its Work only: actual work in Charter comes from timesheets.
 """
 
 from __future__ import annotations
@@ -480,7 +482,7 @@ class _Reader:
             try:
                 if task not in tasks or res not in refs:
                     raise _Bad(f"task UID {task!r} or resource UID {res!r} is not in this file")
-                units = self.conv(el, "Units", _real, 1.0)
+                units = self.conv(el, "Units", _real, 1.0)  # ActualWork/RemainingWork: not read (timesheets)
                 tasks[task].assignments.append(AssignmentSpec(res, units, self.conv(el, "Work", _minutes)))
             except _Bad as e:
                 self.problem(el, f"assignment UID {g(el, 'UID')}: {e}", g(el, "UID"))
@@ -656,8 +658,10 @@ def write_mspdi(plan: PlanSpec) -> bytes:
     pairs = [(t, a) for t in plan.tasks for a in t.assignments]
     for uid, (t, a) in enumerate(pairs, start=1):
         _add(assignments, "Assignment", ("UID", uid), ("TaskUID", task_ids[t.ref]),
-             ("ResourceUID", res_ids[a.resource_ref]), ("Units", repr(float(a.units))),
-             ("Work", None if a.work is None else _pt(a.work)))  # fmt: skip
+             ("ResourceUID", res_ids[a.resource_ref]),
+             ("ActualWork", None if a.actual_work is None else _pt(a.actual_work)),
+             ("RemainingWork", None if a.remaining_work is None else _pt(a.remaining_work)),
+             ("Units", repr(float(a.units))), ("Work", None if a.work is None else _pt(a.work)))  # fmt: skip
     return bytes(
         etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True, pretty_print=True)
     )

@@ -99,7 +99,9 @@ def export_plan(s: Session, actor: Actor, project_id: int) -> PlanSpec:
             baselines=sorted(btasks.get(t.id, []), key=lambda b: b.number),
             custom={f.name: (t.custom or {}).get(str(f.id)) for f in fields},
             assignments=[rules.AssignmentSpec(resource_ref=f"R{x['resource_id']}", units=x["units"],
-                                              work=x["work_minutes"]) for x in assigned.get(t.id, [])],
+                                              work=x["work_minutes"], actual_work=x["actual_work_minutes"],
+                                              remaining_work=x["remaining_work_minutes"])
+                         for x in assigned.get(t.id, [])],
         )))  # fmt: skip
     rows.sort(key=lambda r: r[0])
     links = [
