@@ -3,9 +3,10 @@ an API change. Request bodies reject unknown fields (422)."""
 
 from __future__ import annotations
 
+import types
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
@@ -37,8 +38,70 @@ def _has_nul(v: Any) -> bool:
     return False
 
 
+def _takes_bool(annotation: Any) -> bool:
+    """Whether a field's type admits true/false (bool, Any, a Literal of them, or a union with one)."""
+    if annotation is bool or annotation is Any or annotation is object:
+        return True
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return any(isinstance(a, bool) for a in get_args(annotation))
+    if origin is Annotated:
+        return _takes_bool(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return any(_takes_bool(a) for a in get_args(annotation))
+    return False
+
+
+def _item_type(annotation: Any) -> Any:
+    """The element type of a list/set/tuple field (through Optional and Annotated), else None."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _item_type(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        items = [_item_type(a) for a in get_args(annotation) if a is not type(None)]
+        return items[0] if len(items) == 1 else None
+    if origin in (list, set, frozenset) or (origin is tuple and len(get_args(annotation)) == 2):
+        return get_args(annotation)[0]
+    return None
+
+
+def _takes_str(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_str(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return any(_takes_str(a) for a in get_args(annotation))
+    return annotation is str
+
+
+def _not_bool(annotation: Any) -> str:
+    if _takes_str(annotation):
+        return "must be a number or a text (e.g. 5d, 4h or 12.50), not true or false"
+    return "must be a number, not true or false"
+
+
+def refuse_bool(model: type[BaseModel], v: Any, info: ValidationInfo) -> Any:
+    """Refuse JSON true/false for a field that does not take one: Pydantic reads true as 1 for an int or float
+    (bool is an int), so {"duration": true} made a 1-day task and {"work": false} an assignment of no work."""
+    field = model.model_fields.get(info.field_name or "")
+    if field is None:
+        return v
+    if isinstance(v, bool) and not _takes_bool(field.annotation):
+        raise ValueError(_not_bool(field.annotation))
+    if isinstance(v, list | tuple | set | frozenset) and any(isinstance(x, bool) for x in v):
+        item = _item_type(field.annotation)
+        if item is not None and not _takes_bool(item):
+            raise ValueError(_not_bool(item))
+    return v
+
+
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=20000)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool(cls, v: Any, info: ValidationInfo) -> Any:
+        return refuse_bool(cls, v, info)
 
     @field_validator("*", mode="after")
     @classmethod

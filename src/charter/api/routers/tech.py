@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Any, Literal
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from charter.api.deps import DB, CurrentActor
 from charter.api.errors_doc import ERRORS
 from charter.api.routers._common import AmountsRoute, delete_versioned, in_uow, patch_versioned
 from charter.api.routers.interchange import _read
-from charter.api.schemas import Out, Patch
+from charter.api.schemas import Out, Patch, refuse_bool
 from charter.services import closure, desks, search, tech, tech_plans
 
 router = APIRouter(responses=ERRORS, tags=["technology"], route_class=AmountsRoute)
@@ -28,6 +28,11 @@ _PURL = (
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool(cls, v: Any, info: ValidationInfo) -> Any:
+        return refuse_bool(cls, v, info)
 
 
 class ComponentIn(_In):
