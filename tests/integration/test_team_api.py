@@ -285,6 +285,45 @@ def test_fixed_work_doubled_units_halve_duration(api, seed, as_) -> None:
     assert after["duration_days"] == 2 and r.json()[0]["work_minutes"] == 4 * 480
 
 
+@pytest.mark.parametrize("task_type", ["fixed_units", "fixed_work"])
+def test_the_tasks_work_follows_its_assignments_work(api, seed, as_, task_type) -> None:
+    """Task Work = the sum of its assignments' work (MS Project's): changing an assignment's work (or, on a
+    fixed-work task, its units) moved the duration but left the task's work at its former total."""
+    p1 = seed.p1
+    r1, r2 = (_resource_of(api, as_, seed, u)["id"] for u in ("worker", "task_leader"))
+    t = _task(api, as_, p1, f"Build {task_type}", "4d", task_type)
+    _assign(api, as_, p1, t["id"], r1, who="pm")
+    rows = _assign(api, as_, p1, t["id"], r2, units=0.5, who="pm").json()
+    before = _get(api, as_, p1, t["id"])
+    assert before["work_minutes"] == sum(a["work_minutes"] for a in rows)
+    journal = api.get(
+        f"/projects/{p1}/journal",
+        headers=as_("pm"),
+        params={"entity_type": "task", "entity_id": str(t["id"])},
+    ).json()
+    mine = next(a for a in rows if a["resource_id"] == r1)
+    r = api.patch(f"/projects/{p1}/tasks/{t['id']}/assignments/{mine['assignment_id']}",
+                  json={"version": mine["version"], "work": "40h"}, headers=as_("pm"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    after = _get(api, as_, p1, t["id"])
+    assert (
+        after["work_minutes"] == sum(a["work_minutes"] for a in r.json()) == 40 * 60 + rows[1]["work_minutes"]
+    )
+    assert after["version"] == before["version"] + 1
+    entries = api.get(
+        f"/projects/{p1}/journal",
+        headers=as_("pm"),
+        params={"entity_type": "task", "entity_id": str(t["id"])},
+    ).json()
+    assert len(entries) == len(journal) + 1
+    if task_type == "fixed_work":  # units moved: the duration follows, the work stays the assignments' sum
+        rows = r.json()
+        r = api.patch(f"/projects/{p1}/tasks/{t['id']}/assignments/{rows[1]['assignment_id']}",
+                      json={"version": rows[1]["version"], "units": 1.0}, headers=as_("pm"))  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert _get(api, as_, p1, t["id"])["work_minutes"] == sum(a["work_minutes"] for a in r.json())
+
+
 def test_bad_assignments(api, seed, as_) -> None:
     p1, a = seed.p1, seed.tasks["a"]
     rid = _resource_of(api, as_, seed, "task_leader")["id"]

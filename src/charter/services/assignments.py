@@ -61,7 +61,8 @@ def rebalance(
     s: Session, t: Task, *, changed: str, before_units: float | None = None, before_work: int | None = None
 ) -> None:
     """Keep work = duration x units after `changed` ("duration", "units", "work", "added") moved, the way
-    the task type says. Milestones carry no work. `before_work`: the work before a resource was added."""
+    the task type says, and the task's work = the sum of its assignments' (MS Project's Task Work) whichever
+    moved. Milestones carry no work. `before_work`: the work before a resource was added."""
     rows = _rows(s, t.id)
     if not rows or t.milestone:
         return
@@ -71,22 +72,27 @@ def rebalance(
         # effort-driven: the same work shared by more units takes less time (fixed work / fixed units)
         kept = before_work if before_work is not None else work
         t.duration = max(1, round(kept / units)) if units else t.duration
+        _work_follows_duration(t, rows)
     elif changed == "duration" and t.task_type == "fixed_work" and t.duration:
         for a in rows:
             a.units = round(a.work / t.duration, 4) if a.work else a.units
-        return
     elif (changed in ("units", "added") and t.task_type == "fixed_work" and units) or (
         changed == "work" and t.task_type in ("fixed_units", "fixed_work") and units
     ):
         t.duration = max(1, round(work / units))
-        return
     elif changed == "work" and t.task_type == "fixed_duration" and t.duration:
         for a in rows:
             a.units = round(a.work / t.duration, 4)
-        return
+    else:
+        _work_follows_duration(t, rows)
+    total = sum(a.work for a in rows)
+    if t.work != total:  # the assignments' work moved but the task kept its former total (API, exports, EVM)
+        t.work = total
+
+
+def _work_follows_duration(t: Task, rows: list[Assignment]) -> None:
     for a in rows:
         a.work = round(t.duration * a.units)
-    t.work = sum(a.work for a in rows)
 
 
 def add_assignment(
