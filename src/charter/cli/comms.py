@@ -11,6 +11,7 @@ from rich.table import Table
 
 from charter.cli.common import JsonFlag, console, fmt_time, print_json, print_result, run_in_project
 from charter.domain.figures import counted
+from charter.domain.roles import Perm
 from charter.services import accounts, attachments, comms, comms_about, comms_analytics, org
 
 messages_app = typer.Typer(
@@ -126,7 +127,7 @@ def send_cmd(
     files = _files(attach)
 
     def go(s: Any, actor: Any, pid: int) -> dict[str, Any]:
-        uid = accounts.find_user_id(s, user) if user else None
+        uid = accounts.find_user_id_in(s, actor, pid, Perm.COMMS_SEND, user) if user else None
         did = org.find_department_id(s, department) if department else None
         etype, eid = _about(s, actor, pid, about)
         return comms.send(s, actor, pid, to=to, subject=subject, body=body, kind=kind, to_user_id=uid,

@@ -22,7 +22,7 @@ from charter.cli.common import (
 )
 from charter.domain.errors import ValidationError
 from charter.domain.figures import counted
-from charter.services import accounts, meetings
+from charter.services import meetings
 
 meeting_app = typer.Typer(
     help="Meetings: agenda, attendees, minutes, decisions and action items (which become tasks).",
@@ -31,10 +31,6 @@ meeting_app = typer.Typer(
 
 Project = Annotated[str, typer.Argument(help="Project key or id.")]
 MeetingId = Annotated[int, typer.Argument(help="The meeting's id (see `charter meeting list`).")]
-
-
-def _people(s: Any, names: list[str] | None) -> list[int]:
-    return [accounts.find_user_id(s, n) for n in names or []]
 
 
 def _day(value: str, field: str) -> date:
@@ -100,7 +96,8 @@ def create_cmd(
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
         return meetings.create_meeting(s, a, pid, title=title, starts_at=start, ends_at=end, location=location,
-                                       agenda=agenda, attendee_ids=_people(s, attendee))  # fmt: skip
+                                       agenda=agenda,
+                                       attendee_ids=meetings.find_people(s, a, pid, attendee or []))  # fmt: skip
 
     m = run_in_project(project, go)
     print_result(
@@ -163,7 +160,8 @@ def action_cmd(
     due_on = _day(due, "due_on")
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
-        return meetings.add_action(s, a, pid, meeting, text=text, owner_id=accounts.find_user_id(s, owner),
+        owner_id = meetings.find_people(s, a, pid, [owner], meeting)[0]
+        return meetings.add_action(s, a, pid, meeting, text=text, owner_id=owner_id,
                                    due_on=due_on, work_package_id=wp, duration=duration)  # fmt: skip
 
     m = run_in_project(project, go)

@@ -13,7 +13,7 @@ from rich.markup import escape
 from charter.cli.common import JsonFlag, console, print_json, print_result, ref_number, run_in_project
 from charter.cli.risk import Project, risk_app
 from charter.domain.errors import NotFound, ValidationError
-from charter.services import accounts, risk, work_packages
+from charter.services import risk, work_packages
 from charter.services.timesheets import find_task_id
 
 Ref = Annotated[str, typer.Argument(help="The risk: R-n or n.")]
@@ -103,7 +103,7 @@ def update_cmd(
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
         r = find_risk(s, a, pid, ref)
         if owner is not None:
-            fields["owner_id"] = accounts.find_user_id(s, owner)
+            fields["owner_id"] = risk.find_owner_id(s, a, pid, r["id"], owner)
         if task is not None:
             fields["task_id"] = find_task_id(s, a, pid, task)
         return risk.update_risk(

@@ -20,6 +20,7 @@ from charter.cli.common import (
     print_result,
 )
 from charter.domain.errors import NotFound, ValidationError
+from charter.domain.roles import Perm
 from charter.services import accounts, org, projects, roles, work_packages
 from charter.services.context import Actor
 
@@ -124,7 +125,7 @@ def assign(
                 actor,
                 pid,
                 role_id=r["id"],
-                user_id=accounts.find_user_id(s, user),
+                user_id=accounts.find_user_id_in(s, actor, pid, Perm.ROLES_MANAGE, user),
                 scope_id=find_scope(s, actor, pid, r, scope),
                 valid_from=start,
                 valid_until=end,
@@ -203,7 +204,7 @@ def handover(
                 actor,
                 pid,
                 role_id=r["id"],
-                to_user_id=accounts.find_user_id(s, to_user),
+                to_user_id=accounts.find_user_id_in(s, actor, pid, Perm.ROLES_MANAGE, to_user),
                 scope_id=find_scope(s, actor, pid, r, scope),
                 at=when,
                 note=note,

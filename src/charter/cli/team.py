@@ -233,10 +233,9 @@ def resource_add(
     db = open_db()
     try:
         with db.uow() as s:
-            uid = accounts.find_user_id(s, user) if user else None
-            r = resources.create_resource(
-                s, acting(s), name=name, kind=kind, user_id=uid, max_units=max_units
-            )
+            actor = acting(s)
+            uid = accounts.find_user_id_for_admin(s, actor, user) if user else None
+            r = resources.create_resource(s, actor, name=name, kind=kind, user_id=uid, max_units=max_units)
     finally:
         db.dispose()
     if as_json:

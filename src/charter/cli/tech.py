@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 
 from charter.cli.common import JsonFlag, acting, console, fail, fmt_date, open_db, print_json, print_result
 from charter.domain.figures import counted
+from charter.domain.roles import Perm
 from charter.services import accounts, closure, projects, search, search_index, tech, tech_plans
 
 tech_app = typer.Typer(
@@ -192,7 +193,7 @@ def edit(
     with db.uow() as s:
         actor = acting(s)
         if owner is not None:
-            changes["owner_id"] = accounts.find_user_id(s, owner) if owner.strip() else None
+            changes["owner_id"] = tech.find_owner_id(s, actor, component, owner) if owner.strip() else None
         current = tech.get_component(s, actor, component)
         out = tech.update_component(s, actor, component, current["version"], **changes)
     print_result(
@@ -267,7 +268,7 @@ def plan(
         if show:
             out = proposal
         else:
-            owner_id = accounts.find_user_id(s, owner) if owner else None
+            owner_id = tech_plans.find_owner_id(s, actor, update, owner, pid) if owner else None
             out = tech_plans.create_plan(
                 s, actor, update, proposal["version"], steps=[_step(x) for x in step] if step else None,
                 work_package_id=work_package, owner_id=owner_id, project_id=pid,
@@ -341,7 +342,7 @@ def handover(
     with db.uow() as s:
         actor = acting(s)
         pid = projects.find_project_id(s, actor, project)
-        out = tech.hand_over(s, actor, pid, accounts.find_user_id(s, owner))
+        out = tech.hand_over(s, actor, pid, accounts.find_user_id_in(s, actor, pid, Perm.TECH_MANAGE, owner))
     console.print(f"handed over {counted(out['handed_over'], 'component')}")
 
 

@@ -25,9 +25,10 @@ from charter.domain.errors import (
     stale,
 )
 from charter.domain.ids import as_id
+from charter.domain.roles import PROJECT_TARGET, Perm, Target
 from charter.persistence.models import ApiToken, Department, LoginAttempt, User, WebSession
 from charter.services import journal
-from charter.services.authz import require_admin, require_user
+from charter.services.authz import project_for, require_admin, require_user
 from charter.services.context import Actor, now
 
 _hasher = PasswordHash((Argon2Hasher(),))
@@ -195,6 +196,21 @@ def find_user_id_for_admin(s: Session, actor: Actor, username_or_id: str) -> int
     """A user by name or id for an instance admin's command; anyone else is refused before the look-up, so
     the answer says nothing about which usernames exist."""
     require_admin(actor)
+    return find_user_id(s, username_or_id)
+
+
+def find_user_id_in(
+    s: Session,
+    actor: Actor,
+    project_id: int,
+    perm: Perm,
+    username_or_id: str,
+    target: Target = PROJECT_TARGET,
+) -> int:
+    """A user by name or id for a use-case of a project that needs `perm` there (the permission the service
+    checks for it): whoever lacks it is refused before the look-up, so unknown and existing names get the same
+    answer and the command tells nobody which usernames exist."""
+    project_for(s, actor, project_id, perm, target)
     return find_user_id(s, username_or_id)
 
 

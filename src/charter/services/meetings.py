@@ -14,6 +14,7 @@ from charter.domain.roles import Perm
 from charter.io.ical_invite import Person, invitation
 from charter.persistence.models import Meeting, MeetingAttendee, MeetingItem, Project, User, WorkPackage
 from charter.services import journal, tasks
+from charter.services.accounts import find_user_id
 from charter.services.authz import can_in_packages, project_for
 from charter.services.comms_common import is_manager, names, notify, require_members
 from charter.services.context import Actor, now
@@ -61,6 +62,20 @@ def meeting_dict(s: Session, m: Meeting, *, full: bool = True) -> dict[str, Any]
             for i in items if i.kind == "action"
         ]  # fmt: skip
     return out
+
+
+def find_people(
+    s: Session, actor: Actor, project_id: int, names: list[str], meeting_id: int | None = None
+) -> list[int]:
+    """The users named (usernames or ids) for a new meeting (whoever may schedule one) or for meeting
+    `meeting_id` (its organiser or the PM): the right is checked before the look-up, so that a refusal does
+    not say whether a name exists."""
+    if meeting_id is None:
+        project_for(s, actor, project_id, Perm.COMMS_SEND)
+    else:
+        project_for(s, actor, project_id)
+        _may_edit(s, actor, _meeting(s, project_id, meeting_id))
+    return [find_user_id(s, n) for n in names]
 
 
 def _meeting(s: Session, project_id: int, meeting_id: int) -> Meeting:

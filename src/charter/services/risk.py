@@ -29,6 +29,7 @@ from charter.persistence.models import (
     WorkPackage,
 )
 from charter.services import journal
+from charter.services.accounts import find_user_id
 from charter.services.authz import can, is_member, project_for
 from charter.services.context import Actor, now
 
@@ -122,6 +123,14 @@ def _get(s: Session, project_id: int, risk_id: int) -> Risk:
     if r is None or r.project_id != project_id:
         raise NotFound(f"risk {risk_id} not found in this project", field="risk_id")
     return r
+
+
+def find_owner_id(s: Session, actor: Actor, project_id: int, risk_id: int, username_or_id: str) -> int:
+    """The user a new owner of the risk names, for whoever may change it (`update_risk`'s check, made before
+    the look-up so that the refusal does not say whether the name exists)."""
+    project_for(s, actor, project_id)
+    _check_manage(s, actor, _get(s, project_id, risk_id))
+    return find_user_id(s, username_or_id)
 
 
 def may_manage(s: Session, actor: Actor, r: Risk) -> bool:

@@ -31,6 +31,7 @@ from charter.persistence.models import (
     User,
 )
 from charter.services import journal, notifications, tasks, tech_plans
+from charter.services.accounts import find_user_id
 from charter.services.authz import (
     grants,
     project_for,
@@ -89,6 +90,13 @@ def update_dict(u: TechUpdate) -> dict[str, Any]:
         "task_id": u.task_id,
         "version": u.version,
     }
+
+
+def find_owner_id(s: Session, actor: Actor, component_id: int, username_or_id: str) -> int:
+    """The user a component's new owner names, for whoever may change the component (`update_component`'s
+    check, before the look-up: a refusal does not say whether the name exists)."""
+    _may_manage(s, actor, _component(s, actor, component_id).project_id)
+    return find_user_id(s, username_or_id)
 
 
 def _may_manage(s: Session, actor: Actor, project_id: int | None) -> None:

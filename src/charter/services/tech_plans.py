@@ -37,6 +37,7 @@ from charter.persistence.models import (
     WorkPackage,
 )
 from charter.services import journal, tasks, work_packages
+from charter.services.accounts import find_user_id
 from charter.services.authz import (
     can,
     grants,
@@ -174,6 +175,35 @@ def _may_work(s: Session, project_id: int, user_id: int, work_package_id: int | 
     return permits(held, Perm.TASK_PROGRESS, target) or permits(held, Perm.TASK_EDIT, target)
 
 
+def _planning_project(s: Session, actor: Actor, c: TechComponent, project_id: int | None) -> int:
+    """The project that carries the plan of component `c`'s update, once the actor may plan it there."""
+    if c.project_id is None:
+        if not may_plan_org_wide(actor, c):
+            raise PermissionDenied("only the component's owner or an admin may plan the update of an "
+                                   "organisation-wide component")  # fmt: skip
+        if project_id is None:
+            raise ValidationError("choose the project that carries the plan's tasks (e.g. an operations "
+                                  "project)", field="project_id")  # fmt: skip
+        pid = project_id
+    else:
+        if project_id is not None and project_id != c.project_id:
+            raise ValidationError(f"the component belongs to project {c.project_id}; its update plan goes "
+                                  "there", field="project_id")  # fmt: skip
+        pid = c.project_id
+    project_for(s, actor, pid, Perm.TECH_MANAGE)
+    return pid
+
+
+def find_owner_id(
+    s: Session, actor: Actor, update_id: int, username_or_id: str, project_id: int | None = None
+) -> int:
+    """The user a plan's owner names, for whoever may plan the update (`create_plan`'s check, before the
+    look-up: a refusal does not say whether the name exists)."""
+    _, c = _load(s, actor, update_id)
+    _planning_project(s, actor, c, project_id)
+    return find_user_id(s, username_or_id)
+
+
 def create_plan(
     s: Session,
     actor: Actor,
@@ -192,20 +222,7 @@ def create_plan(
     organisation-wide component, the project that carries the plan (required; the planner is the
     component's owner or an admin and manages technology there); a project's component plans in its own."""
     u, c = _load(s, actor, update_id)
-    if c.project_id is None:
-        if not may_plan_org_wide(actor, c):
-            raise PermissionDenied("only the component's owner or an admin may plan the update of an "
-                                   "organisation-wide component")  # fmt: skip
-        if project_id is None:
-            raise ValidationError("choose the project that carries the plan's tasks (e.g. an operations "
-                                  "project)", field="project_id")  # fmt: skip
-        pid = project_id
-    else:
-        if project_id is not None and project_id != c.project_id:
-            raise ValidationError(f"the component belongs to project {c.project_id}; its update plan goes "
-                                  "there", field="project_id")  # fmt: skip
-        pid = c.project_id
-    project_for(s, actor, pid, Perm.TECH_MANAGE)
+    pid = _planning_project(s, actor, c, project_id)
     if u.version != version:
         from charter.services.tech import update_dict  # tech imports this module
 
