@@ -21,7 +21,7 @@ from charter.cli.common import (
     print_rows,
 )
 from charter.cli.quality import Project, Version, run
-from charter.services import accounts, change, stakeholders
+from charter.services import change, stakeholders
 
 change_app = typer.Typer(help="Change requests: impact preview and decision.", no_args_is_help=True)
 concern_app = typer.Typer(help="Stakeholder concerns.", no_args_is_help=True)
@@ -113,7 +113,7 @@ def change_create(
         fail("error: --changes must be JSON (field: changes)")
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
-        ids = [accounts.find_user_id(s, u) for u in approver or []]
+        ids = change.find_approver_ids(s, a, pid, approver) if approver else []
         return change.create_change_request(s, a, pid, title=title, reason=reason, description=description,
                                             areas=area or None, changes=ops, approver_ids=ids or None,
                                             quorum=quorum)  # fmt: skip

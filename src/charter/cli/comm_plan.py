@@ -22,6 +22,7 @@ from charter.cli.common import (
 )
 from charter.cli.roles import find_role
 from charter.domain.errors import NotFound, ValidationError
+from charter.domain.roles import Perm
 from charter.services import accounts, comm_plan, org
 
 plan_app = typer.Typer(
@@ -53,10 +54,11 @@ StartsOn = Annotated[str | None, typer.Option(help="From when it runs, YYYY-MM-D
 AUDIENCE_ID = {"user": "audience_user_id", "department": "audience_department_id", "role": "audience_role_id"}
 
 
-def _user(s: Any, ref: str, field: str) -> int:
-    """A user by username or id; one who does not exist names `field`."""
+def _user(s: Any, a: Any, pid: int, ref: str, field: str) -> int:
+    """A user by username or id, for whoever keeps the plan (checked first); one who does not exist names
+    `field`."""
     try:
-        return accounts.find_user_id(s, ref)
+        return accounts.find_user_id_in(s, a, pid, Perm.COMMS_DEPARTMENT, ref)
     except NotFound as e:
         raise NotFound(e.message, field=field) from None
 
@@ -81,7 +83,7 @@ def _audience(s: Any, a: Any, pid: int, to: str) -> dict[str, Any]:
         raise ValidationError(f"name the {kind}: --to {kind}:NAME", field=field)
     try:
         if kind == "user":
-            out[field] = accounts.find_user_id(s, ref)
+            out[field] = accounts.find_user_id_in(s, a, pid, Perm.COMMS_DEPARTMENT, ref)
         elif kind == "department":
             out[field] = org.find_department_id(s, ref)
         else:
@@ -142,7 +144,7 @@ def add_cmd(
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
         return comm_plan.create_entry(
             s, a, pid, information=information, frequency=frequency, channel=channel,
-            owner_id=_user(s, owner, "owner_id") if owner else None,
+            owner_id=_user(s, a, pid, owner, "owner_id") if owner else None,
             starts_on=parse_date(starts_on, "starts_on"), **_audience(s, a, pid, to or "project"),
         )  # fmt: skip
 
@@ -182,7 +184,7 @@ def update_cmd(
         if to is not None:
             fields.update(_audience(s, a, pid, to))
         if owner is not None:
-            fields["owner_id"] = _user(s, owner, "owner_id")
+            fields["owner_id"] = _user(s, a, pid, owner, "owner_id")
         current = version if version is not None else _current(s, a, pid, entry)["version"]
         return comm_plan.update_entry(s, a, pid, entry, current, **fields)
 
@@ -234,8 +236,8 @@ def pass_on_cmd(
     Project Manager hand-over (`charter role handover`) does this by itself."""
 
     def go(s: Any, a: Any, pid: int) -> list[dict[str, Any]]:
-        return comm_plan.hand_over_entries(s, a, pid, from_user_id=_user(s, from_user, "from_user_id"),
-                                           to_user_id=_user(s, to_user, "to_user_id"))  # fmt: skip
+        return comm_plan.hand_over_entries(s, a, pid, from_user_id=_user(s, a, pid, from_user, "from_user_id"),
+                                           to_user_id=_user(s, a, pid, to_user, "to_user_id"))  # fmt: skip
 
     rows = run_in_project(project, go)
     if as_json or not rows:

@@ -9,7 +9,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from charter.cli.common import JsonFlag, console, fail, print_json, print_result, ref_number, run_in_project
-from charter.domain.errors import NotFound
 from charter.services import conflict_detect, conflicts
 
 conflicts_app = typer.Typer(
@@ -97,15 +96,9 @@ def raise_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Log a conflict; it starts with the Task Leader of its work package (the PM when there is none)."""
-    from charter.services import accounts
 
     def add(s: Any, a: Any, pid: int) -> dict[str, Any]:
-        parties: list[dict[str, Any]] = []
-        for p in party or []:
-            try:
-                parties.append({"user_id": accounts.find_user_id(s, p)})
-            except NotFound:
-                parties.append({"label": p})
+        parties = conflicts.find_parties(s, a, pid, party) if party else []
         return conflicts.raise_conflict(s, a, pid, title=title, kind=kind, severity=severity,
                                         description=description, work_package_id=work_package, parties=parties)  # fmt: skip
 

@@ -55,8 +55,9 @@ def add(
     db = open_db()
     try:
         with db.uow() as s:
-            head_id = accounts.find_user_id(s, head) if head else None
-            d = org.create_department(s, acting(s), name=name, head_user_id=head_id)
+            actor = acting(s)
+            head_id = accounts.find_user_id_for_admin(s, actor, head) if head else None
+            d = org.create_department(s, actor, name=name, head_user_id=head_id)
     finally:
         db.dispose()
     print_result(d, as_json, f"Added department [bold]{escape(d['name'])}[/bold], id {d['id']}.")
@@ -84,7 +85,9 @@ def update(
             if name is not None:
                 changes["name"] = name
             if head is not None:
-                changes["head_user_id"] = accounts.find_user_id(s, head) if head.strip() else None
+                changes["head_user_id"] = (
+                    accounts.find_user_id_for_admin(s, actor, head) if head.strip() else None
+                )
             current = next(d for d in org.list_departments(s, actor) if d["id"] == did)
             d = org.update_department(
                 s, actor, did, version if version is not None else current["version"], **changes

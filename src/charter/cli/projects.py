@@ -28,7 +28,7 @@ from charter.cli.common import (
 )
 from charter.domain.errors import NotFound, ValidationError
 from charter.domain.projects import Phase, ProjectStatus
-from charter.services import accounts, projects, roles, work_packages
+from charter.services import projects, roles, work_packages
 from charter.services.context import Actor
 
 project_app = typer.Typer(
@@ -191,9 +191,9 @@ def _charter(
     return out
 
 
-def _manager_id(s: Session, who: str) -> int:
+def _manager_id(s: Session, a: Actor, who: str) -> int:
     try:
-        return accounts.find_user_id(s, who)
+        return projects.find_manager_id(s, a, who)
     except NotFound as e:
         raise NotFound(e.message, field="manager_id") from None
 
@@ -242,7 +242,7 @@ def create_cmd(
                       start=start, target=target, currency=currency, status=status, phase=phase)  # fmt: skip
 
     def go(s: Session, a: Actor) -> dict[str, Any]:
-        mid = _manager_id(s, manager) if manager is not None else None
+        mid = _manager_id(s, a, manager) if manager is not None else None
         return projects.create_project(s, a, key=key, manager_id=mid, **fields)
 
     p = _in_db(go)

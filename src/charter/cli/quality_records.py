@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from charter.cli.common import JsonFlag, console, fail, fmt_time, parse_when, print_json, print_result
 from charter.cli.quality import Project, Version, current_version, run
+from charter.domain.roles import Perm
 from charter.services import accounts, quality
 
 records_app = typer.Typer()
@@ -18,10 +19,6 @@ records_app = typer.Typer()
 DeliverableId = Annotated[int, typer.Argument(help="The deliverable's id (see `quality deliverables`).")]
 MetricId = Annotated[int, typer.Argument(help="The metric's id (see `quality plan`).")]
 DefectId = Annotated[int, typer.Argument(help="The defect's id (see `quality defects`).")]
-
-
-def _user(s: Any, name: str | None) -> int | None:
-    return accounts.find_user_id(s, name) if name else None
 
 
 # --------------------------------------------------------------------------------------------- lifecycle, plan
@@ -153,7 +150,8 @@ def deliverable_add(
 ) -> None:  # fmt: skip
     """Add a deliverable to a work package, with its acceptance criteria and acceptor."""
     d = run(project, lambda s, a, pid: quality.create_deliverable(
-        s, a, pid, work_package_id=work_package_id, name=name, acceptor_id=accounts.find_user_id(s, acceptor),
+        s, a, pid, work_package_id=work_package_id, name=name,
+        acceptor_id=quality.find_acceptor_id(s, a, pid, work_package_id, acceptor),
         acceptance_criteria=criteria, description=description, phase=phase))  # fmt: skip
     print_json(d) if as_json else _print_deliverable(d)
 
@@ -212,7 +210,8 @@ def defect_add(
     """Report a defect."""
     d = run(project, lambda s, a, pid: quality.create_defect(
         s, a, pid, title=title, severity=severity, found_in=found_in, description=description, priority=priority,
-        task_id=task_id, deliverable_id=deliverable_id, owner_id=_user(s, owner)))  # fmt: skip
+        task_id=task_id, deliverable_id=deliverable_id,
+        owner_id=accounts.find_user_id_in(s, a, pid, Perm.CONCERN_RAISE, owner) if owner else None))  # fmt: skip
     print_result(
         d, as_json, f"Defect {d['id']} {escape(d['title'])} reported ({d['severity']}, {d['status']})."
     )
@@ -245,7 +244,7 @@ def defect_edit(
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
         if owner is not None:
-            changes["owner_id"] = _user(s, owner)
+            changes["owner_id"] = quality.find_defect_owner_id(s, a, pid, defect_id, owner) if owner else None
         if version is not None:
             v = version
         else:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from charter.cli.common import JsonFlag, acting, console, fail, open_db, print_json, print_result, print_rows
 from charter.cli.quality import Project, Version, current_version, run
+from charter.domain.roles import Perm
 from charter.services import accounts, quality
 
 review_app = typer.Typer(help="Reviews and inspections: reviewers, checklist, findings, sign-off.",
@@ -25,8 +26,9 @@ Reviewers = Annotated[
 Items = Annotated[list[str] | None, typer.Option("--item", help="A checklist item (repeatable).")]
 
 
-def _users(s: Any, names: list[str] | None) -> list[int]:
-    return [accounts.find_user_id(s, u) for u in names or []]
+def _users(s: Any, a: Any, pid: int, names: list[str] | None) -> list[int]:
+    """Reviewers by username or id, for whoever manages quality (checked before the look-up)."""
+    return [accounts.find_user_id_in(s, a, pid, Perm.QUALITY_MANAGE, u) for u in names or []]
 
 
 def _template_id(s: Any, actor: Any, ref: str) -> dict[str, Any]:
@@ -113,8 +115,8 @@ def review_create(
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
         tid = _template_id(s, a, template)["id"] if template else None
-        return quality.create_review(s, a, pid, title=title, reviewer_ids=_users(s, reviewer), kind=kind,
-                                     phase=phase, template_id=tid, deliverable_id=deliverable_id,
+        return quality.create_review(s, a, pid, title=title, reviewer_ids=_users(s, a, pid, reviewer),
+                                     kind=kind, phase=phase, template_id=tid, deliverable_id=deliverable_id,
                                      items=item or [])  # fmt: skip
 
     r = run(project, go)
@@ -181,7 +183,7 @@ def review_edit(
         if title is not None:
             changes["title"] = title
         if reviewer:
-            changes["reviewer_ids"] = _users(s, reviewer)
+            changes["reviewer_ids"] = _users(s, a, pid, reviewer)
         if item:
             changes["items"] = item
         if not changes:

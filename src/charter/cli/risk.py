@@ -23,7 +23,8 @@ from charter.cli.common import (
     ref_number,
     run_in_project,
 )
-from charter.services import projects, risk, simulation
+from charter.domain.roles import Perm
+from charter.services import accounts, projects, risk, simulation
 
 risk_app = typer.Typer(help="The risk register: threats and opportunities.", no_args_is_help=True)
 
@@ -112,10 +113,9 @@ def add_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Raise a risk (any member who may raise risks)."""
-    from charter.services import accounts
 
     def add(s: Any, a: Any, pid: int) -> dict[str, Any]:
-        owner_id = accounts.find_user_id(s, owner) if owner else None
+        owner_id = accounts.find_user_id_in(s, a, pid, Perm.RISK_RAISE, owner) if owner else None
         review_date = dt.date.fromisoformat(review) if review else None
         return risk.create_risk(s, a, pid, title=title, kind=kind, category=category, cause=cause, event=event,
                                 effect=effect, probability=probability, impact_schedule=schedule, impact_cost=cost,

@@ -14,7 +14,7 @@ from rich.table import Table
 from charter.cli.change_control import Number
 from charter.cli.common import JsonFlag, console, fail, fmt_time, print_json, print_result
 from charter.cli.quality import Project, Version, current_version, run
-from charter.services import accounts, change, conflicts, org, stakeholders
+from charter.services import change, conflicts, org, stakeholders
 
 register_app = typer.Typer()
 concern_more_app = typer.Typer()
@@ -37,11 +37,11 @@ def _department_id(s: Any, a: Any, name: str | None) -> int | None:
     fail(f"error: no department {name!r} (field: department)")
 
 
-def _stakeholder_fields(s: Any, a: Any, given: dict[str, Any], user: str | None, department: str | None,
-                        ) -> dict[str, Any]:  # fmt: skip
+def _stakeholder_fields(s: Any, a: Any, pid: int, given: dict[str, Any], user: str | None,
+                        department: str | None) -> dict[str, Any]:  # fmt: skip
     out = {k: v for k, v in given.items() if v is not None}
     if user is not None:
-        out["user_id"] = accounts.find_user_id(s, user)
+        out["user_id"] = stakeholders.find_linked_user_id(s, a, pid, user)
     if department is not None:
         out["department_id"] = _department_id(s, a, department)
     return out
@@ -70,7 +70,7 @@ def stakeholder_add(
     """Add a person or group to the stakeholder register."""
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
-        f = _stakeholder_fields(s, a, {}, user, department)
+        f = _stakeholder_fields(s, a, pid, {}, user, department)
         return stakeholders.create_stakeholder(
             s, a, pid, name=name, kind=kind, user_id=f.get("user_id"), department_id=f.get("department_id"),
             interest=interest or 3, influence=influence or 3, attitude=attitude, current_engagement=current,
@@ -99,7 +99,7 @@ def stakeholder_edit(
              "current_engagement": current, "desired_engagement": desired, "communication_needs": needs}  # fmt: skip
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
-        changes = _stakeholder_fields(s, a, given, user, department)
+        changes = _stakeholder_fields(s, a, pid, given, user, department)
         if not changes:
             fail("error: nothing to change: give --name, --interest, --influence, --attitude ...")
         rows = stakeholders.register(s, a, pid)["stakeholders"]
@@ -229,13 +229,13 @@ def change_edit(
             fail("error: --changes must be JSON (field: changes)")
 
     def go(s: Any, a: Any, pid: int) -> dict[str, Any]:
-        if approver:
-            fields["approver_ids"] = [accounts.find_user_id(s, u) for u in approver]
-        if not fields:
+        if not fields and not approver:
             fail("error: nothing to change: give --title, --changes, --approver ...")
         c = next((x for x in change.list_change_requests(s, a, pid) if x["number"] == number), None)
         if c is None:
             fail(f"error: CR-{number} not found in this project")
+        if approver:
+            fields["approver_ids"] = change.find_approver_ids(s, a, pid, approver, c["id"])
         return change.update_change_request(s, a, pid, c["id"], version if version is not None else c["version"],
                                             **fields)  # fmt: skip
 

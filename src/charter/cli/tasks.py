@@ -15,7 +15,7 @@ from charter.cli.common import JsonFlag, console, print_json, print_result, prin
 from charter.cli.custom_fields import parse_assignments
 from charter.domain.custom_fields import value_text
 from charter.domain.errors import ValidationError
-from charter.services import accounts, scheduling, tasks, views, work_packages
+from charter.services import scheduling, tasks, views, work_packages
 from charter.services.timesheets import find_task_id
 
 task_app = typer.Typer(
@@ -305,7 +305,7 @@ def add_cmd(
         for ref in after or []:
             tasks.create_link(s, a, pid, pred_id=find_task_id(s, a, pid, ref), succ_id=t["id"])
         if assign:
-            tasks.set_assignees(s, a, pid, t["id"], [accounts.find_user_id(s, u) for u in assign])
+            tasks.set_assignees(s, a, pid, t["id"], tasks.find_assignee_ids(s, a, pid, t["id"], assign))
         return tasks.get_task(s, a, pid, t["id"])
 
     t = run_in_project(project, go)

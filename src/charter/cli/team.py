@@ -26,7 +26,6 @@ from charter.cli.common import (
 )
 from charter.domain.calendars import DAY_NAMES, format_shifts, parse_shifts, parse_weekdays
 from charter.domain.errors import NotFound, ValidationError
-from charter.domain.ids import as_id
 from charter.domain.money import for_display
 from charter.services import accounts, levelling, org, projects, resources, workload
 from charter.services.context import Actor
@@ -156,13 +155,7 @@ def workload_cmd(
     try:
         with db.uow() as s:
             actor = acting(s)
-            rids = None
-            if person:
-                if (n := as_id(person)) is not None:
-                    rids = [n]
-                else:
-                    r = resources.find_person_resource(s, accounts.find_user_id(s, person))
-                    rids = [r.id] if r is not None else []  # never booked: no load to show
+            rids = resources.person_resource_ids(s, actor, person) if person else None
             pid = projects.find_project_id(s, actor, project) if project else None
             data = workload.workload(s, actor, start=a, end=b, resource_ids=rids, project_id=pid)
     finally:
@@ -180,7 +173,9 @@ def workload_cmd(
             text = f"{w['load_minutes'] / 60:.0f}/{w['capacity_minutes'] / 60:.0f}h ({pct}%)"
             cells.append(f"[{style}]{text}[/{style}]" if style else text)
         t.add_row(escape(p["name"]), *cells)
-    console.print(t if data["resources"] else "No resources.")
+    console.print(
+        t if data["resources"] else (f"No resource for {escape(person)}." if person else "No resources.")
+    )
     for o in data["overallocations"][:30]:
         names = ", ".join(
             escape(x["task"])

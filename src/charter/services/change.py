@@ -44,6 +44,7 @@ from charter.persistence.models import (
     WorkPackage,
 )
 from charter.services import budget, evm, journal, scheduling, tasks
+from charter.services.accounts import find_user_id
 from charter.services.authz import can, project_for
 from charter.services.comms_common import names, notify
 from charter.services.context import Actor, now
@@ -235,6 +236,35 @@ def _may_convene(s: Session, actor: Actor, project_id: int) -> None:
     never for a requester alone (who could otherwise name themselves and approve their own request)."""
     if not can(s, actor, project_id, Perm.CHANGE_DECIDE):
         raise PermissionDenied("only those who decide changes name a change board", field="approver_ids")
+
+
+def find_approver_ids(
+    s: Session, actor: Actor, project_id: int, names: list[str], cr_id: int | None = None
+) -> list[int]:
+    """The users a change board names (usernames or ids), for a new request (`cr_id` None) or change request
+    `cr_id`, checked as `create_change_request` / `update_change_request` check them and before the look-up,
+    so a refusal does not say whether a name exists: naming a board is for those who decide changes; on an
+    existing request its editor may pass its current members back unchanged."""
+    if cr_id is None:
+        project_for(s, actor, project_id, Perm.CHANGE_REQUEST)
+        _may_convene(s, actor, project_id)
+        return [find_user_id(s, n) for n in names]
+    project_for(s, actor, project_id)
+    c = _cr(s, project_id, cr_id)
+    _may_edit(s, actor, project_id, c)
+    if can(s, actor, project_id, Perm.CHANGE_DECIDE):
+        return [find_user_id(s, n) for n in names]
+    out: list[int] = []
+    for n in names:
+        try:
+            uid: int | None = find_user_id(s, n)
+        except NotFound:
+            uid = None
+        if uid is None or uid not in c.approver_ids:
+            _may_convene(s, actor, project_id)  # refuses: anyone else on the board makes a new board
+            continue
+        out.append(uid)
+    return out
 
 
 def _has_votes(s: Session, c: ChangeRequest) -> bool:

@@ -26,6 +26,7 @@ from charter.domain.errors import NotFound, PermissionDenied, ValidationError, s
 from charter.domain.roles import Perm
 from charter.persistence.models import Conflict, ConflictParty, Department, Risk, WorkPackage
 from charter.services import journal
+from charter.services.accounts import find_user_id
 from charter.services.authz import project_for
 from charter.services.comms_common import members, notify, task_leader_of
 from charter.services.conflict_access import (
@@ -193,6 +194,20 @@ def _new(s: Session, actor: Actor, project_id: int, *, title: str, source: rules
            project_id=project_id, link=f"/projects/{project_id}/conflicts/{c.id}",
            event_key=f"conflict.new:{c.id}", exclude=actor.user_id)  # fmt: skip
     return c
+
+
+def find_parties(s: Session, actor: Actor, project_id: int, names: list[str]) -> list[dict[str, Any]]:
+    """The parties of a new conflict as `raise_conflict` takes them: a name that is a user's (username or id)
+    is that user, any other an outside party's label; for whoever may raise a conflict (its check, made first,
+    so the look-up happens only for them)."""
+    project_for(s, actor, project_id, Perm.CONCERN_RAISE)
+    out: list[dict[str, Any]] = []
+    for n in names:
+        try:
+            out.append({"user_id": find_user_id(s, n)})
+        except NotFound:
+            out.append({"label": n})
+    return out
 
 
 def raise_conflict(

@@ -14,6 +14,7 @@ from charter.domain.ids import as_id
 from charter.domain.roles import BUILTIN_ROLES, PM, SPONSOR, Perm
 from charter.persistence.models import Project, RaciCell, Role, RoleAssignment, User
 from charter.services import journal
+from charter.services.accounts import find_user_id, is_self
 from charter.services.authz import project_for, require_admin, require_user, visible_project_ids
 from charter.services.context import Actor, now
 
@@ -28,6 +29,7 @@ CHARTER_FIELDS = (
     "phase",
     "currency",
 )
+_FOR_SOMEONE_ELSE = "only an admin may create a project for someone else"
 
 
 def _holder_of(s: Session, project_id: int, role_key: str) -> str | None:
@@ -89,6 +91,18 @@ def _check_charter(values: dict[str, Any]) -> None:
         rules.check_currency(values["currency"])
 
 
+def find_manager_id(s: Session, actor: Actor, username_or_id: str) -> int:
+    """The Project Manager a new project names: anyone for an instance admin, else only the creator themselves
+    (`create_project`'s rule, checked before the look-up so the refusal does not say whether the name
+    exists)."""
+    require_user(actor)
+    if actor.is_admin:
+        return find_user_id(s, username_or_id)
+    if actor.user_id is not None and is_self(actor, username_or_id):
+        return actor.user_id
+    raise ValidationError(_FOR_SOMEONE_ELSE, field="manager_id")
+
+
 def create_project(
     s: Session,
     actor: Actor,
@@ -117,11 +131,11 @@ def create_project(
     manager_id = manager_id or actor.user_id
     if manager_id is None:
         raise ValidationError("name the project manager", field="manager_id")
+    if manager_id != actor.user_id and not actor.is_admin:  # before the look-up: says nothing of user ids
+        raise ValidationError(_FOR_SOMEONE_ELSE, field="manager_id")
     manager = s.get(User, manager_id)
     if manager is None or not manager.is_active:
         raise ValidationError(f"user {manager_id} cannot be the project manager", field="manager_id")
-    if manager_id != actor.user_id and not actor.is_admin:
-        raise ValidationError("only an admin may create a project for someone else", field="manager_id")
     t = now()
     p = Project(
         key=key,

@@ -38,6 +38,7 @@ from charter.persistence.models import (
     WorkPackage,
 )
 from charter.services import journal
+from charter.services.accounts import find_user_id
 from charter.services.authz import can, project_for, require_user, work_package_target
 from charter.services.comms_common import current_only, members, names, notify
 from charter.services.context import Actor, now
@@ -513,14 +514,30 @@ def _deliverable(s: Session, project_id: int, deliverable_id: int) -> Deliverabl
     return d
 
 
+def find_acceptor_id(
+    s: Session, actor: Actor, project_id: int, work_package_id: int, username_or_id: str
+) -> int:
+    """The acceptor a new deliverable of the work package names, for whoever may add it (`create_deliverable`'s
+    check, before the look-up: a refusal does not say whether the name exists)."""
+    project_for(s, actor, project_id)
+    _wp_of(s, project_id, work_package_id)
+    _may_manage_wp(s, actor, project_id, work_package_id)
+    return find_user_id(s, username_or_id)
+
+
+def _wp_of(s: Session, project_id: int, work_package_id: int) -> WorkPackage:
+    wp = s.get(WorkPackage, work_package_id)
+    if wp is None or wp.project_id != project_id:
+        raise NotFound(f"work package {work_package_id} not found in this project", field="work_package_id")
+    return wp
+
+
 def create_deliverable(
     s: Session, actor: Actor, project_id: int, *, work_package_id: int, name: str, acceptor_id: int,
     acceptance_criteria: str = "", description: str = "", phase: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     p = project_for(s, actor, project_id)
-    wp = s.get(WorkPackage, work_package_id)
-    if wp is None or wp.project_id != project_id:
-        raise NotFound(f"work package {work_package_id} not found in this project", field="work_package_id")
+    _wp_of(s, project_id, work_package_id)
     _may_manage_wp(s, actor, project_id, work_package_id)
     require_members(s, project_id, [acceptor_id], "acceptor_id")
     d = Deliverable(
@@ -1000,6 +1017,35 @@ def create_defect(
     return defect_dict(s, d)
 
 
+_DEFECT_CHANGERS = "only quality managers, the package's Task Leader or the owner change this defect"
+
+
+def _defect(s: Session, project_id: int, defect_id: int) -> Defect:
+    d = s.get(Defect, defect_id)
+    if d is None or d.project_id != project_id:
+        raise NotFound(f"defect {defect_id} not found in this project", field="defect_id")
+    return d
+
+
+def _manages_defect(s: Session, actor: Actor, project_id: int, d: Defect) -> bool:
+    """Quality managers, and the Task Leader of the linked task's package: they change anything of it."""
+    wp = s.scalar(select(Task.work_package_id).where(Task.id == d.task_id)) if d.task_id else None
+    return can(s, actor, project_id, Perm.QUALITY_MANAGE) or (
+        wp is not None and can(s, actor, project_id, Perm.TASK_EDIT, work_package_target(s, wp))
+    )
+
+
+def find_defect_owner_id(
+    s: Session, actor: Actor, project_id: int, defect_id: int, username_or_id: str
+) -> int:
+    """The new owner a defect's change names, for whoever may change its owner (`update_defect`'s check, before
+    the look-up: a refusal does not say whether the name exists)."""
+    project_for(s, actor, project_id)
+    if not _manages_defect(s, actor, project_id, _defect(s, project_id, defect_id)):
+        raise PermissionDenied(_DEFECT_CHANGERS)
+    return find_user_id(s, username_or_id)
+
+
 def update_defect(
     s: Session, actor: Actor, project_id: int, defect_id: int, version: int, **changes: Any
 ) -> dict[str, Any]:
@@ -1008,13 +1054,8 @@ def update_defect(
     without a fix, from any open status, with a required `reason` (kept as the defect's `resolution` and
     journaled as the change's cause); that decision is the managers', not the owner's alone."""
     project_for(s, actor, project_id)
-    d = s.get(Defect, defect_id)
-    if d is None or d.project_id != project_id:
-        raise NotFound(f"defect {defect_id} not found in this project", field="defect_id")
-    wp = s.scalar(select(Task.work_package_id).where(Task.id == d.task_id)) if d.task_id else None
-    manager = can(s, actor, project_id, Perm.QUALITY_MANAGE) or (
-        wp is not None and can(s, actor, project_id, Perm.TASK_EDIT, work_package_target(s, wp))
-    )
+    d = _defect(s, project_id, defect_id)
+    manager = _manages_defect(s, actor, project_id, d)
     reason = changes.pop("reason", None)
     if (
         not manager
@@ -1025,9 +1066,7 @@ def update_defect(
             "closing a defect as won't fix is decided by quality managers or the package's Task Leader"
         )
     if not manager and not (set(changes) <= {"status"} and d.owner_id and d.owner_id == actor.user_id):
-        raise PermissionDenied(
-            "only quality managers, the package's Task Leader or the owner change this defect"
-        )
+        raise PermissionDenied(_DEFECT_CHANGERS)
     if d.version != version:
         raise stale("defect", version, defect_dict(s, d))
     unknown = set(changes) - {"title", "description", "severity", "priority", "found_in", "status", "owner_id",

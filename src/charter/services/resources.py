@@ -55,6 +55,18 @@ def find_person_resource(s: Session, user_id: int) -> Resource | None:
     return s.scalars(select(Resource).where(Resource.user_id == user_id)).first()
 
 
+def person_resource_ids(s: Session, actor: Actor, ref: str) -> list[int]:
+    """The resource `ref` names for the workload: a resource id, or a username's person resource ([] when that
+    user was never booked). Anyone signed in sees anyone's load, and a name that is no user's is [] as well, so
+    the answer does not say which usernames exist."""
+    require_user(actor)
+    if (n := as_id(ref)) is not None:
+        return [n]
+    uid = s.scalar(select(User.id).where(User.username == ref.strip().lower()))
+    r = find_person_resource(s, uid) if uid is not None else None
+    return [r.id] if r is not None else []
+
+
 def person_resource(s: Session, user_id: int, actor: Actor) -> Resource:
     """The person resource of a user, created (and journaled, as `actor`'s doing) on first use."""
     r = find_person_resource(s, user_id)

@@ -35,6 +35,7 @@ from charter.domain.errors import Conflict, NotFound, PermissionDenied, Validati
 from charter.domain.roles import Perm
 from charter.persistence.models import ChangeRequest, Concern, Department, Risk, Stakeholder, User
 from charter.services import journal
+from charter.services.accounts import find_user_id
 from charter.services.authz import can, project_for
 from charter.services.comms_common import (
     goes_direct,
@@ -72,6 +73,13 @@ def _register_scope(s: Session, actor: Actor, project_id: int) -> set[int] | Non
     if not depts:
         raise PermissionDenied("the stakeholder register is kept by the Project Manager and the liaisons")
     return depts
+
+
+def find_linked_user_id(s: Session, actor: Actor, project_id: int, username_or_id: str) -> int:
+    """The user a register entry links to, for whoever keeps the register (the PM, a liaison): checked before
+    the look-up, so a refusal does not say whether the name exists."""
+    _register_scope(s, actor, project_id)
+    return find_user_id(s, username_or_id)
 
 
 def _own_department(scope: set[int] | None, department_id: int | None) -> None:

@@ -29,6 +29,7 @@ from charter.persistence.models import (
     WorkPackage,
 )
 from charter.services import custom_fields, journal, notifications
+from charter.services.accounts import find_user_id
 from charter.services.authz import grants, is_member, project_for, work_package_target
 from charter.services.calendars import calendar_range, project_calendar_row, work_calendar
 from charter.services.context import Actor, now
@@ -723,6 +724,15 @@ def tell_assigned(s: Session, actor: Actor, t: Task, user_id: int, assignment_id
         project_id=t.project_id, link=f"/projects/{t.project_id}/tasks/{t.id}",
         event_key=f"task.assigned:{t.id}:{user_id}:{assignment_id}",
     )  # fmt: skip
+
+
+def find_assignee_ids(s: Session, actor: Actor, project_id: int, task_id: int, names: list[str]) -> list[int]:
+    """The users (usernames or ids) to put on the task, for whoever may assign its people (`set_assignees`'s
+    check, before the look-up: a refusal does not say whether a name exists)."""
+    project_for(s, actor, project_id)
+    t = _get(s, project_id, task_id)
+    project_for(s, actor, project_id, Perm.TEAM_MANAGE, _target(s, t.work_package_id))
+    return [find_user_id(s, n) for n in names]
 
 
 def set_assignees(
