@@ -88,6 +88,40 @@ def test_scales(seed: Any) -> None:
         risk.set_scales(s, seed.actor("worker"), seed.p1, [])
 
 
+@pytest.mark.parametrize(
+    ("item", "field"),
+    [
+        ({"dimension": "probability", "level": True, "label": "Rare"}, "levels.1.level"),
+        ({"dimension": "cost", "level": 2, "label": "x", "low": False}, "levels.1.low"),
+        ({"dimension": "cost", "level": 2, "label": "x", "high": True}, "levels.1.high"),
+        ({"dimension": "cost", "level": 2, "label": "x", "high": "a lot"}, "levels.1.high"),
+    ],
+)
+def test_scales_refuse_true_false_and_words_for_numbers(seed: Any, item: dict[str, Any], field: str) -> None:
+    """Python reads true as 1: {"level": true} changed level 1 and {"low": false} set a bound of 0; the
+    service (which the API, the web form and the demo call with a list of dicts) now refuses them by field."""
+    ok = {"dimension": "schedule", "level": 3, "label": "Weeks", "low": 5, "high": 15}
+    with pytest.raises(ValidationError) as e, seed.db.uow() as s:
+        risk.set_scales(s, seed.actor("pm"), seed.p1, [ok, item])
+    assert e.value.field == field
+    with seed.db.uow() as s:
+        assert risk.get_scales(s, seed.actor("pm"), seed.p1)["scales"]["schedule"][2]["label"] != "Weeks"
+
+
+def test_scales_api_refuses_a_boolean_level_by_field(seed: Any, api: Any) -> None:
+    url = f"/projects/{seed.p1}/risk-scales"
+    before = api.get(url, headers=seed.headers("pm")).json()
+    for body, field in (
+        ({"levels": [{"dimension": "probability", "level": True, "label": "Rare"}]}, "levels.0.level"),
+        ({"levels": [{"dimension": "cost", "level": 2, "low": False}]}, "levels.0.low"),
+    ):
+        r = api.put(url, json=body, headers=seed.headers("pm"))
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["field"] == field
+        assert "true or false" in r.json()["error"]["message"]
+    assert api.get(url, headers=seed.headers("pm")).json() == before
+
+
 def test_permissions(seed: Any) -> None:
     r = _add(seed, who="worker")  # any member raises; the raiser owns it by default
     assert r["owner_id"] == seed.users["worker"]

@@ -78,19 +78,34 @@ def get_scales(s: Session, actor: Actor, project_id: int) -> dict[str, Any]:
             "cost": "project currency"}, "scales": _scales_dict(scale_levels(s, project_id))}  # fmt: skip
 
 
+def _bound(value: Any, field: str) -> float | None:
+    """A scale level's low or high: a number or None (open); true/false is no number (Python reads it as 1/0)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValidationError("must be a number, not true or false", field=field)
+    if not isinstance(value, int | float | str):
+        raise ValidationError(f"{value!r} is not a number", field=field)
+    try:
+        return float(value)
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a number", field=field) from None
+
+
 def set_scales(s: Session, actor: Actor, project_id: int, levels: list[dict[str, Any]]) -> dict[str, Any]:
     """Set some or all levels ({dimension, level, label, low, high}); the merged scales must be valid."""
     project_for(s, actor, project_id, Perm.RISK_MANAGE)
     merged = scale_levels(s, project_id)
-    for item in levels:
+    for n, item in enumerate(levels):
         d = _enum(rules.Dimension, item.get("dimension"), "dimension")
         lv = item.get("level")
+        if isinstance(lv, bool):  # Python reads true as 1
+            raise ValidationError("must be a number 1-5, not true or false", field=f"levels.{n}.level")
         if not isinstance(lv, int) or lv not in rules.LEVELS:
-            raise ValidationError(f"scale level {lv!r} is outside 1..5", field="level")
-        low, high = item.get("low"), item.get("high")
+            raise ValidationError(f"scale level {lv!r} is outside 1..5", field=f"levels.{n}.level")
         merged[(d, lv)] = rules.ScaleLevel(d, lv, str(item.get("label") or merged[(d, lv)].label),
-                                           None if low is None else float(low),
-                                           None if high is None else float(high))  # fmt: skip
+                                           _bound(item.get("low"), f"levels.{n}.low"),
+                                           _bound(item.get("high"), f"levels.{n}.high"))  # fmt: skip
     rules.check_scale(list(merged.values()))
     before = _scales_dict(scale_levels(s, project_id))
     existing = {(r.dimension, r.level): r for r in s.scalars(select(RiskScale).where(RiskScale.project_id == project_id))}  # fmt: skip
