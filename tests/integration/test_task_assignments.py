@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from charter.persistence.models import Assignment, JournalEntry
+from charter.persistence.models import Assignment, JournalEntry, Task
 from charter.services import assignments, resources
 from webhelpers import csrf_of, no_inline, signed_in
 
@@ -178,6 +178,46 @@ def test_remove_and_a_stale_remove(seed: Any) -> None:
     assert len(_journal(seed, rig_a["assignment_id"], "delete")) == 1
 
 
+def _task_a(seed: Any) -> tuple[int, int | None, int]:
+    """Task A's duration, work (minutes) and version."""
+    with seed.db.uow(readonly=True) as s:
+        t = s.get(Task, seed.tasks["a"])
+        assert t is not None
+        return t.duration, t.work, t.version
+
+
+def _task_journal(seed: Any) -> list[tuple[int | None, dict[str, Any], str | None]]:
+    """Task A's journal entries (who, changes, cause), oldest first."""
+    with seed.db.uow(readonly=True) as s:
+        q = select(JournalEntry).where(JournalEntry.entity_type == "task",
+                                       JournalEntry.entity_id == str(seed.tasks["a"])).order_by(JournalEntry.id)  # fmt: skip
+        return [(j.actor_id, j.changes, j.cause) for j in s.scalars(q)]
+
+
+def test_removing_a_resource_lengthens_the_effort_driven_task_again(seed: Any) -> None:
+    """Task A (3d, effort-driven) shortens to 1.5d when the rig joins it full time; taking the rig off on the
+    page gives the worker the whole work again over 3d, in the task's journal (it had stayed 1.5d)."""
+    rig = _rig(seed)
+    with seed.db.uow() as s:
+        assignments.add_assignment(s, seed.actor("pm"), seed.p1, seed.tasks["a"], resource_id=rig)
+    rig_a = _rows(seed)["Test rig"]
+    duration, work, version = _task_a(seed)
+    assert (duration, work) == (720, 1440)
+    seen = len(_task_journal(seed))
+    with signed_in(seed, "task_leader") as client:
+        page = _page(client, seed)
+        r = client.post(_url(seed, f"/{rig_a['assignment_id']}/delete"),
+                        data={"csrf_token": csrf_of(page), "version": rig_a["version"]})  # fmt: skip
+        assert r.status_code == 303, r.text
+    assert _task_a(seed) == (1440, 1440, version + 1)
+    assert _rows(seed)["Worker"]["work_minutes"] == 1440
+    entries = _task_journal(seed)
+    assert len(entries) == seen + 1
+    who, changes, cause = entries[-1]
+    assert who == seed.users["task_leader"] and changes["duration"] == [720, 1440]
+    assert cause is not None and "Test rig taken off" in cause
+
+
 def test_bad_units_and_work_are_422_with_the_input_kept(seed: Any) -> None:
     rig = _rig(seed)
     worker = _rows(seed)["Worker"]
@@ -324,6 +364,19 @@ def test_cli_assign_a_resource_part_time_list_update_and_unassign(seed: Any, cli
     assert "Test rig, Task Leader taken off the task" in r.stdout
     assert set(_rows(seed)) == {"Worker"}
     assert _journal(seed, rig["assignment_id"], "delete") == [seed.users["pm"]]
+
+
+def test_cli_unassign_lengthens_the_effort_driven_task_again(seed: Any, cli: Any) -> None:
+    _rig(seed)
+    cli("task", "assign", "P1", "Task A", "Test rig")
+    duration, work, version = _task_a(seed)
+    assert (duration, work) == (720, 1440)
+    r = cli("task", "unassign", "P1", "Task A", "Test rig")
+    assert "Test rig taken off the task" in r.stdout
+    assert _task_a(seed) == (1440, 1440, version + 1)
+    who, changes, cause = _task_journal(seed)[-1]
+    assert who == seed.users["pm"] and changes["duration"] == [720, 1440]
+    assert cause is not None and "Test rig taken off" in cause
 
 
 def test_cli_replace_takes_the_people_not_named_off(seed: Any, cli: Any) -> None:

@@ -6,12 +6,17 @@ The seeded world (tests/conftest.py) starts both projects on Mon 2020-01-06: in 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from charter.domain.roles import TASK_WORKER
-from charter.services import projects, resources, roles, tasks, workload
+from charter.persistence.models import Task
+from charter.services import assignments, projects, resources, roles, tasks, workload
+from charter.services.assignments import TASK_TYPES
 from charter.services.context import SYSTEM
 
 WEEK = {"from": "2020-01-06", "to": "2020-01-10"}
@@ -322,6 +327,113 @@ def test_the_tasks_work_follows_its_assignments_work(api, seed, as_, task_type) 
                       json={"version": rows[1]["version"], "units": 1.0}, headers=as_("pm"))  # fmt: skip
         assert r.status_code == 200, r.text
         assert _get(api, as_, p1, t["id"])["work_minutes"] == sum(a["work_minutes"] for a in r.json())
+
+
+def _task_journal(api: Any, as_: Any, pid: int, tid: int) -> list[dict[str, Any]]:
+    r = api.get(f"/projects/{pid}/journal", headers=as_("pm"),
+                params={"entity_type": "task", "entity_id": str(tid)})  # fmt: skip
+    assert r.status_code == 200, r.text
+    out: list[dict[str, Any]] = r.json()
+    return out
+
+
+@pytest.mark.parametrize("task_type", ["fixed_units", "fixed_work"])
+def test_taking_a_resource_off_an_effort_driven_task_lengthens_it_journalled(
+    api, seed, as_, task_type
+) -> None:
+    """As adding a resource shortens an effort-driven task, taking one off lengthens it: the work stays and
+    the remaining units do it (MS Project). It had kept the shortened duration with the work of the one left
+    (the task's work dropped unjournalled)."""
+    p1 = seed.p1
+    r1, r2 = (_resource_of(api, as_, seed, u)["id"] for u in ("worker", "task_leader"))
+    t = _task(api, as_, p1, f"Paint {task_type}", "4d", task_type)
+    _assign(api, as_, p1, t["id"], r1, who="pm")
+    rows = _assign(api, as_, p1, t["id"], r2, who="pm").json()
+    before = _get(api, as_, p1, t["id"])
+    assert before["duration_days"] == 2 and before["work_minutes"] == 4 * 480
+    seen = _task_journal(api, as_, p1, t["id"])
+    theirs = next(a for a in rows if a["resource_id"] == r2)
+    r = api.delete(f"/projects/{p1}/tasks/{t['id']}/assignments/{theirs['assignment_id']}", headers=as_("pm"))
+    assert r.status_code == 204, r.text
+    after = _get(api, as_, p1, t["id"])
+    assert after["duration_days"] == 4 and after["work_minutes"] == 4 * 480
+    assert after["version"] == before["version"] + 1
+    left = api.get(f"/projects/{p1}/tasks/{t['id']}/assignments", headers=as_("pm")).json()
+    assert [(a["resource_id"], a["work_minutes"]) for a in left] == [(r1, 4 * 480)]
+    entries = _task_journal(api, as_, p1, t["id"])
+    assert len(entries) == len(seen) + 1
+    entry = entries[0]
+    assert entry["actor"] == "pm" and entry["action"] == "update"
+    assert entry["changes"]["duration"] == [2 * 480, 4 * 480] and "Task Leader taken off" in entry["cause"]
+
+
+@pytest.mark.parametrize("task_type", ["fixed_units", "fixed_duration"])
+def test_taking_a_resource_off_a_task_not_effort_driven_takes_its_work(api, seed, as_, task_type) -> None:
+    """Not effort-driven (or fixed duration): the duration stays and the task's work drops by the removed
+    assignment's, journalled with the task's version moved once."""
+    p1 = seed.p1
+    r1, r2 = (_resource_of(api, as_, seed, u)["id"] for u in ("worker", "task_leader"))
+    t = _task(api, as_, p1, f"Watch {task_type}", "4d", task_type)
+    r = api.patch(f"/projects/{p1}/tasks/{t['id']}", json={"version": t["version"], "effort_driven": False},
+                  headers=as_("pm"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    _assign(api, as_, p1, t["id"], r1, who="pm")
+    rows = _assign(api, as_, p1, t["id"], r2, units=0.5, who="pm").json()
+    before = _get(api, as_, p1, t["id"])
+    assert before["duration_days"] == 4 and before["work_minutes"] == 6 * 480
+    theirs = next(a for a in rows if a["resource_id"] == r2)
+    r = api.delete(f"/projects/{p1}/tasks/{t['id']}/assignments/{theirs['assignment_id']}", headers=as_("pm"))
+    assert r.status_code == 204, r.text
+    after = _get(api, as_, p1, t["id"])
+    assert after["duration_days"] == 4 and after["work_minutes"] == 4 * 480
+    assert after["version"] == before["version"] + 1
+    entry = _task_journal(api, as_, p1, t["id"])[0]
+    assert entry["changes"]["work"] == [6 * 480, 4 * 480] and "taken off" in entry["cause"]
+
+
+_round_trips = itertools.count(1)
+_percent = st.integers(1, 200).map(lambda n: n * 5 / 100)  # 5 % to 1000 %, in steps of 5 %
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    task_type=st.sampled_from(TASK_TYPES),
+    effort_driven=st.booleans(),
+    hours=st.integers(1, 400),
+    units=st.lists(_percent, min_size=1, max_size=3),
+    added=_percent,
+)
+def test_adding_then_taking_off_a_resource_leaves_the_task_as_it_was(
+    seed: Any, task_type: str, effort_driven: bool, hours: int, units: list[float], added: float
+) -> None:
+    """Whatever the task type and effort-driven flag: a resource added to a task and taken off again leaves
+    its duration, its work and the other assignments' work and units as they were (a duration in whole hours
+    and units in steps of 5 %, so that the work of every assignment is a whole number of minutes)."""
+    admin = seed.actor("admin")
+    k = next(_round_trips)
+    with seed.db.uow() as s:
+        rids = [
+            resources.create_resource(s, admin, name=f"Trip {k}.{i}")["id"] for i in range(len(units) + 1)
+        ]
+        tid = tasks.create_task(s, admin, seed.p1, name=f"Trip {k}", duration=f"{hours}h", task_type=task_type,
+                                effort_driven=effort_driven)["id"]  # fmt: skip
+        for rid, u in zip(rids, units, strict=False):
+            assignments.add_assignment(s, admin, seed.p1, tid, resource_id=rid, units=u)
+
+    def state() -> tuple[Any, ...]:
+        with seed.db.uow(readonly=True) as s:
+            t = s.get(Task, tid)
+            assert t is not None
+            rows = assignments.list_assignments(s, admin, seed.p1, tid)
+            return t.duration, t.work, [(a["resource_id"], a["units"], a["work_minutes"]) for a in rows]
+
+    was = state()
+    with seed.db.uow() as s:
+        on = assignments.add_assignment(s, admin, seed.p1, tid, resource_id=rids[-1], units=added)
+    aid = next(a["assignment_id"] for a in on if a["resource_id"] == rids[-1])
+    with seed.db.uow() as s:
+        assignments.remove_assignment(s, admin, seed.p1, tid, aid)
+    assert state() == was
 
 
 def test_bad_assignments(api, seed, as_) -> None:

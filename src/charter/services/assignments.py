@@ -4,6 +4,7 @@ and effort-driven recalculation between duration, work and units (work = duratio
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
@@ -60,30 +61,38 @@ def _work_units(s: Session, task_id: int) -> tuple[int, float]:
 def rebalance(
     s: Session, t: Task, *, changed: str, before_units: float | None = None, before_work: int | None = None
 ) -> None:
-    """Keep work = duration x units after `changed` ("duration", "units", "work", "added") moved, the way
-    the task type says, and the task's work = the sum of its assignments' (MS Project's Task Work) whichever
-    moved. Milestones carry no work. `before_work`: the work before a resource was added."""
+    """Keep work = duration x units after `changed` ("duration", "units", "work", "added", "removed") moved,
+    the way the task type says, and the task's work = the sum of its assignments' (MS Project's Task Work)
+    whichever moved. Milestones carry no work. `before_units`, `before_work`: the assignments' before a
+    resource was added or taken off.
+
+    A resource added to or taken off an effort-driven task (fixed units or fixed work) leaves the task's work
+    as it was, shared by the assignments in proportion to their units, and the duration follows (shorter with
+    more units, longer with fewer); otherwise a fixed-work task's duration follows its work and units, and
+    the work of a fixed-units or fixed-duration task follows its duration (a resource taken off takes its
+    work with it). Taking off what was just added therefore returns the task to its duration and work."""
     rows = _rows(s, t.id)
     if not rows or t.milestone:
         return
     units = sum(a.units for a in rows)
     work = sum(a.work for a in rows)
-    if changed == "added" and t.effort_driven and t.task_type != "fixed_duration" and before_units:
-        # effort-driven: the same work shared by more units takes less time (fixed work / fixed units)
+    moved = changed in ("added", "removed")
+    if moved and t.effort_driven and t.task_type != "fixed_duration" and before_units:
+        # effort-driven: the same work shared by more units takes less time, by fewer more (fixed work / units)
         kept = before_work if before_work is not None else work
         t.duration = max(1, round(kept / units)) if units else t.duration
-        _work_follows_duration(t, rows)
+        _share(kept, rows)
     elif changed == "duration" and t.task_type == "fixed_work" and t.duration:
         for a in rows:
             a.units = round(a.work / t.duration, 4) if a.work else a.units
-    elif (changed in ("units", "added") and t.task_type == "fixed_work" and units) or (
+    elif (changed in ("units", "added", "removed") and t.task_type == "fixed_work" and units) or (
         changed == "work" and t.task_type in ("fixed_units", "fixed_work") and units
     ):
         t.duration = max(1, round(work / units))
     elif changed == "work" and t.task_type == "fixed_duration" and t.duration:
         for a in rows:
             a.units = round(a.work / t.duration, 4)
-    else:
+    elif changed != "removed":  # taken off: the others keep their work, the task's drops by the removed one's
         _work_follows_duration(t, rows)
     total = sum(a.work for a in rows)
     if t.work != total:  # the assignments' work moved but the task kept its former total (API, exports, EVM)
@@ -93,6 +102,19 @@ def rebalance(
 def _work_follows_duration(t: Task, rows: list[Assignment]) -> None:
     for a in rows:
         a.work = round(t.duration * a.units)
+
+
+def _share(work: int, rows: list[Assignment]) -> None:
+    """`work` split between the assignments in proportion to their units, to the minute, the remainders to
+    the largest fractions (so the parts add up to `work` exactly, as an effort-driven task's work stays)."""
+    units = sum(Fraction(a.units) for a in rows)  # exact: the parts' floors never add up past `work`
+    exact = [work * Fraction(a.units) / units for a in rows]
+    parts = [math.floor(x) for x in exact]
+    by_fraction = sorted(range(len(rows)), key=lambda i: (parts[i] - exact[i], i))
+    for i in by_fraction[: work - sum(parts)]:
+        parts[i] += 1
+    for a, part in zip(rows, parts, strict=True):
+        a.work = part
 
 
 def add_assignment(
@@ -256,7 +278,8 @@ def _apply_remaining(s: Session, a: Assignment, remaining: Any, new_work: int | 
 def remove_assignment(
     s: Session, actor: Actor, project_id: int, task_id: int, assignment_id: int, version: int | None = None
 ) -> None:
-    """Take a resource off the task; with `version`, only the assignment as it was read (else 409)."""
+    """Take a resource off the task; with `version`, only the assignment as it was read (else 409). The task
+    follows as adding does in reverse (rebalance): an effort-driven one keeps its work and lengthens."""
     t = _task(s, project_id, task_id)
     _check_perm(s, actor, project_id, t)
     a = s.get(Assignment, assignment_id)
@@ -264,6 +287,9 @@ def remove_assignment(
         raise NotFound(f"assignment {assignment_id} not found on this task", field="assignment_id")
     if version is not None and a.version != version:
         raise stale("assignment", version, {"units": a.units, "work": a.work, "version": a.version})
+    before_work, before_units = _work_units(s, t.id)
+    before = journal.snapshot(t)
+    name = s.scalar(select(Resource.name).where(Resource.id == a.resource_id))
     journal.record(
         s,
         actor,
@@ -275,7 +301,23 @@ def remove_assignment(
     )
     s.delete(a)
     s.flush()
-    t.work = sum(x.work for x in _rows(s, t.id)) or None
+    with s.no_autoflush:  # one flush of the task: its version moves by one
+        rebalance(s, t, changed="removed", before_units=before_units, before_work=before_work)
+        rest = _rows(s, t.id)
+        if t.milestone or not rest:  # rebalance leaves these alone: the last one off leaves no work
+            t.work = sum(x.work for x in rest) or None
+    s.flush()
+    journal.record(
+        s,
+        actor,
+        entity_type="task",
+        entity_id=t.id,
+        action="update",
+        project_id=project_id,
+        before=before,
+        after=journal.snapshot(t),
+        cause=f"{name} taken off ({t.task_type})",
+    )
     plan_changed(s, project_id)
 
 
