@@ -52,7 +52,7 @@ def b(api: Any, seed: Any, as_: Any) -> dict[str, Any]:
 
 def _expense(api: Any, b: Any, as_: Any) -> dict[str, Any]:
     return ok(api.post(f"/projects/{b['p']}/expenses", headers=as_("pm"), json={
-        "budget_line_id": b["travel"], "day": "2030-01-08", "amount": "120.50", "description": "Train"}), 201)  # fmt: skip
+        "budget_line_id": b["travel"], "day": "2026-01-08", "amount": "120.50", "description": "Train"}), 201)  # fmt: skip
 
 
 def _stored_files(project_id: int) -> set[str]:
@@ -150,7 +150,7 @@ def test_a_failed_transaction_removes_the_file_it_wrote(seed: Any, b: Any) -> No
     from charter.services import budget
 
     with seed.db.uow() as s:
-        e = budget.add_expense(s, seed.actor("pm"), b["p"], budget_line_id=b["travel"], day=dt.date(2030, 1, 8),
+        e = budget.add_expense(s, seed.actor("pm"), b["p"], budget_line_id=b["travel"], day=dt.date(2026, 1, 8),
                                amount="10", description="Taxi")  # fmt: skip
     before = _stored_files(b["p"])
     with pytest.raises(RuntimeError), seed.db.uow() as s:
@@ -166,7 +166,7 @@ def test_an_expense_with_its_receipt_in_one_step_and_the_backup_carries_the_file
     from charter.services import budget
 
     with seed.db.uow() as s:
-        e = budget.add_expense(s, seed.actor("pm"), b["p"], budget_line_id=b["travel"], day=dt.date(2030, 1, 8),
+        e = budget.add_expense(s, seed.actor("pm"), b["p"], budget_line_id=b["travel"], day=dt.date(2026, 1, 8),
                                amount="99.90", description="Hotel",
                                receipt=attachments.Upload("hotel.jpg", JPEG))  # fmt: skip
     (r,) = e["receipts"]
@@ -180,7 +180,7 @@ def test_an_expense_with_its_receipt_in_one_step_and_the_backup_carries_the_file
         assert member is not None and member.read() == JPEG
     # a bad receipt refuses the whole expense
     with pytest.raises(Exception, match="only JPG, PDF, PNG"), seed.db.uow() as s:
-        budget.add_expense(s, seed.actor("pm"), b["p"], budget_line_id=b["travel"], day=dt.date(2030, 1, 8),
+        budget.add_expense(s, seed.actor("pm"), b["p"], budget_line_id=b["travel"], day=dt.date(2026, 1, 8),
                            amount="5", description="Bad", receipt=attachments.Upload("x.pdf", b"MZ\x90\x00"))  # fmt: skip
     with seed.db.uow(readonly=True) as s:
         assert [x["description"] for x in budget.list_expenses(s, seed.actor("pm"), b["p"])] == ["Hotel"]
@@ -364,7 +364,7 @@ def test_cli_expenses_receipts_contracts_approvals_and_png(
         scan = tmp_path / "taxi.pdf"
         scan.write_bytes(PDF)
         out = json.loads(run("budget", "expense", "add", "P1", "--line", str(b["travel"]), "--amount", "18.40",
-                             "--description", "Taxi", "--day", "2030-01-08", "--receipt", str(scan), "--json").stdout)  # fmt: skip
+                             "--description", "Taxi", "--day", "2026-01-08", "--receipt", str(scan), "--json").stdout)  # fmt: skip
         (r,) = out["receipts"]
         assert r["content_type"] == "application/pdf"
         fake = tmp_path / "evil.png"

@@ -1229,7 +1229,7 @@ def _expense(w: World, *, receipt: bool = False) -> tuple[int, int | None]:
             w.actor("pm"),
             w.p1,
             budget_line_id=line,
-            day=date(2030, 1, 8),
+            day=date(2026, 1, 8),
             amount="12.00",
             description="Taxi",
             receipt=attachments.Upload("taxi.pdf", b"%PDF-1.4 receipt") if receipt else None,
@@ -1355,7 +1355,7 @@ BUDGET_ROWS: tuple[Op, ...] = (
         url=p1("/expenses"),
         body=lambda w, c: {
             "budget_line_id": _bl(w),
-            "day": "2030-01-08",
+            "day": "2026-01-08",
             "amount": "12.00",
             "description": "Taxi",
         },

@@ -66,7 +66,7 @@ def test_a_word_inside_an_uploaded_file_is_found_by_who_sees_it_only(api: Any, s
     _post_thread(api, seed, "outsider", seed.p2, "p2-notes.docx", _docx("zanzibarite in the other project"))
     line = budget_line(seed)
     expense = _ok(api.post(f"/projects/{seed.p1}/expenses", headers=seed.headers("pm"),
-                           json={"budget_line_id": line, "day": "2030-01-08", "amount": "80",
+                           json={"budget_line_id": line, "day": "2026-01-08", "amount": "80",
                                  "description": "Hotel"}))  # fmt: skip
     _ok(api.post(f"/projects/{seed.p1}/expenses/{expense['id']}/receipts", headers=seed.headers("pm"),
                  files={"file": ("scan.pdf", _pdf("Invoice 4711 Quokka Hotel Hamburg"), "application/pdf")}))  # fmt: skip
@@ -105,7 +105,7 @@ def test_the_search_page_shows_the_word_in_context(seed: Any) -> None:
     with seed.db.uow() as s:
         s.execute(update(User).values(password_hash=accounts.hash_password("attachment-text-password")))
         line = budget.create_line(s, pm, seed.p1, category="travel", name="Trips", amount="2000")["id"]
-        budget.add_expense(s, pm, seed.p1, budget_line_id=line, day=dt.date(2030, 1, 8), amount="12",
+        budget.add_expense(s, pm, seed.p1, budget_line_id=line, day=dt.date(2026, 1, 8), amount="12",
                            description="Taxi", receipt=attachments.Upload("r.pdf", _pdf("Fare to Wallaby Street")))  # fmt: skip
 
     with TestClient(create_app(seed.db), follow_redirects=False) as client:
@@ -131,9 +131,9 @@ def test_reindex_reads_the_text_of_files_stored_before(seed: Any) -> None:
     pm = seed.actor("pm")
     with seed.db.uow() as s:
         line = budget.create_line(s, pm, seed.p1, category="travel", name="Trips", amount="2000")["id"]
-        e = budget.add_expense(s, pm, seed.p1, budget_line_id=line, day=dt.date(2030, 1, 8), amount="12",
+        e = budget.add_expense(s, pm, seed.p1, budget_line_id=line, day=dt.date(2026, 1, 8), amount="12",
                                description="Taxi", receipt=attachments.Upload("r.pdf", _pdf("Numbat depot fare")))  # fmt: skip
-        budget.add_expense(s, pm, seed.p1, budget_line_id=line, day=dt.date(2030, 1, 9), amount="5",
+        budget.add_expense(s, pm, seed.p1, budget_line_id=line, day=dt.date(2026, 1, 9), amount="5",
                            description="Parking", receipt=attachments.Upload("p.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 32))  # fmt: skip
     receipt = e["receipts"][0]["id"]
     with seed.db.uow() as s:  # as a row stored before Charter read attachments' text, with its index entry
@@ -164,7 +164,7 @@ def test_cli_reindex_says_how_many_files_it_read(seed: Any, cli: Any) -> None:
     pm = seed.actor("pm")
     with seed.db.uow() as s:
         line = budget.create_line(s, pm, seed.p1, category="travel", name="Trips", amount="2000")["id"]
-        budget.add_expense(s, pm, seed.p1, budget_line_id=line, day=dt.date(2030, 1, 8), amount="12",
+        budget.add_expense(s, pm, seed.p1, budget_line_id=line, day=dt.date(2026, 1, 8), amount="12",
                            description="Taxi", receipt=attachments.Upload("r.pdf", _pdf("Bilby station fare")))  # fmt: skip
         s.execute(update(Attachment).values(content_text=None))
     r = cli("search", "reindex", who="admin")
@@ -212,7 +212,7 @@ def test_the_words_of_an_upload_are_read_before_its_transaction_begins(
     _post_thread(api, seed, "pm", p, "a.txt", b"Apiword in a message\n")
     line = budget_line(seed)
     expense = _ok(api.post(f"/projects/{p}/expenses", headers=seed.headers("pm"),
-                           json={"budget_line_id": line, "day": "2030-01-08", "amount": "80", "description": "Hotel"}))  # fmt: skip
+                           json={"budget_line_id": line, "day": "2026-01-08", "amount": "80", "description": "Hotel"}))  # fmt: skip
     _ok(api.post(f"/projects/{p}/expenses/{expense['id']}/receipts", headers=seed.headers("pm"),
                  files={"file": ("scan.pdf", _pdf("Receiptword of the hotel"), "application/pdf")}))  # fmt: skip
     with signed_in(seed, "pm") as web:
@@ -224,7 +224,7 @@ def test_the_words_of_an_upload_are_read_before_its_transaction_begins(
                      files=[("files", ("r.docx", _docx("Replyword inside"), "application/octet-stream"))])  # fmt: skip
         assert r.status_code == 303, r.text
         r = web.post(f"/projects/{p}/budget/expenses", data={"csrf_token": token, "budget_line_id": str(line),
-                     "day": "2030-01-09", "amount": "12", "description": "Taxi"},
+                     "day": "2026-01-09", "amount": "12", "description": "Taxi"},
                      files={"receipt": ("t.pdf", _pdf("Formword taxi fare"), "application/pdf")})  # fmt: skip
         assert r.status_code == 303, r.text
     note = tmp_path / "cli.txt"

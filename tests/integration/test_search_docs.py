@@ -24,7 +24,7 @@ def docs(seed: Any) -> dict[str, Any]:
         thread = comms.send(s, pm, seed.p1, to="user", to_user_id=seed.users["task_leader"], subject="Design",
                             body="See the file", files=[attachments.Upload("quasar-design.pdf", PDF)])  # fmt: skip
         line = budget.create_line(s, pm, seed.p1, category="travel", name="Trips", amount="2000")["id"]
-        expense = budget.add_expense(s, pm, seed.p1, budget_line_id=line, day=dt.date(2030, 1, 8), amount="50",
+        expense = budget.add_expense(s, pm, seed.p1, budget_line_id=line, day=dt.date(2026, 1, 8), amount="50",
                                      description="Nebula workshop travel",
                                      receipt=attachments.Upload("quasar-ticket.pdf", PDF))  # fmt: skip
         d = quality.create_deliverable(s, pm, seed.p1, work_package_id=seed.wp_a, name="Quasar handbook",
@@ -32,7 +32,7 @@ def docs(seed: Any) -> dict[str, Any]:
                                        acceptance_criteria="reviewed by the pulsar board")  # fmt: skip
         other = seed.actor("outsider")  # PM of P2
         line2 = budget.create_line(s, other, seed.p2, category="travel", name="Trips", amount="900")["id"]
-        budget.add_expense(s, other, seed.p2, budget_line_id=line2, day=dt.date(2030, 1, 8), amount="9",
+        budget.add_expense(s, other, seed.p2, budget_line_id=line2, day=dt.date(2026, 1, 8), amount="9",
                            description="Taxi", receipt=attachments.Upload("quasar-p2.pdf", PDF))  # fmt: skip
     return {"thread": thread["id"], "expense": expense["id"], "receipt": expense["receipts"][0]["id"],
             "deliverable": d["id"]}  # fmt: skip

@@ -228,7 +228,7 @@ def test_an_expense_with_its_receipt_through_the_form(web: Any, db: Database, se
     p = ids["p"]
     token = login(client, "pm")
     url = f"/projects/{p}/budget/expenses"
-    form = {"csrf_token": token, "budget_line_id": str(ids["hw"]), "day": "2030-01-08", "amount": "42.50",
+    form = {"csrf_token": token, "budget_line_id": str(ids["hw"]), "day": "2026-01-08", "amount": "42.50",
             "description": "Cables"}  # fmt: skip
     bad = client.post(
         url, data=form, files={"receipt": ("cables.pdf", b"<svg onload=alert(1)>", "application/pdf")}
@@ -405,7 +405,7 @@ def test_line_drill_down_page(web: Any, db: Database, seed: Any) -> None:
     client, ids = web
     p, pm = ids["p"], seed.actor("pm")
     with db.uow() as s:
-        budget.add_expense(s, pm, p, budget_line_id=ids["hw"], day=dt.date(2030, 1, 8), amount="75",
+        budget.add_expense(s, pm, p, budget_line_id=ids["hw"], day=dt.date(2026, 1, 8), amount="75",
                            description="Rack screws")  # fmt: skip
     login(client, "pm")
     html = client.get(f"/projects/{p}/budget").text
@@ -509,7 +509,7 @@ def test_line_edit_delete_version_withdraw_snapshot_and_plan(web: Any, db: Datab
     with db.uow() as s:
         sw = budget.get_line_dict(s, pm, p, ids["sw"])
         assert (sw["name"], Decimal(sw["amount"])) == ("Licences 2030", Decimal("5500"))
-        budget.add_expense(s, pm, p, budget_line_id=ids["hw"], day=dt.date(2030, 1, 8), amount="5",
+        budget.add_expense(s, pm, p, budget_line_id=ids["hw"], day=dt.date(2026, 1, 8), amount="5",
                            description="Screws")  # fmt: skip
         hw = budget.get_line_dict(s, pm, p, ids["hw"])
     held = client.post(f"/projects/{p}/budget/lines/{ids['hw']}/edit",

@@ -533,7 +533,7 @@ TIME_ROWS: tuple[Op, ...] = (
 
 BUDGET_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/budget/expenses", in_p1("pm"), url=p1("/budget/expenses"),
-       form=lambda w, c: {"budget_line_id": str(api._bl(w, "")), "day": "2030-01-08", "amount": "12.00",
+       form=lambda w, c: {"budget_line_id": str(api._bl(w, "")), "day": "2026-01-08", "amount": "12.00",
                           "description": "Taxi"}),
     Op("/projects/{project_id}/budget/expenses/{expense_id}/receipts", in_p1("pm"),
        url=_id(lambda w: api._expense(w), "/projects/{p1}/budget/expenses/{id}/receipts"),

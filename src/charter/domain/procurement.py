@@ -13,6 +13,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from charter.domain.dates import FUTURE_GRACE as FUTURE_GRACE  # re-exported: procurement's dates
+from charter.domain.dates import check_not_future as check_not_future
 from charter.domain.errors import Conflict, ValidationError
 from charter.domain.money import fmt_money
 
@@ -176,17 +178,6 @@ def match_invoice(
 def check_order_open(status: str) -> None:
     if status not in OPEN_ORDER_STATES:
         raise Conflict(f"the order is {status}", field="status")
-
-
-# A day's grace for a date "in the future": the server's today is UTC's, and a person east of it types their own.
-FUTURE_GRACE = timedelta(days=1)
-
-
-def check_not_future(day: date, today: date, field: str, what: str) -> None:
-    """A goods receipt or a vendor's invoice is dated when it happened: more than a day after `today` is
-    refused (an invoice dated ahead would pass the three-way match against goods not yet arrived)."""
-    if day > today + FUTURE_GRACE:
-        raise ValidationError(f"{what} cannot be dated in the future ({day.isoformat()})", field=field)
 
 
 def check_expected_delivery(day: date, today: date) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charter.domain import budget as rules
+from charter.domain.dates import check_not_future
 from charter.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError, stale
 from charter.domain.money import parse_amount, quantise
 from charter.domain.procurement import OPEN_ORDER_STATES, PAYABLE, InvoiceStatus, RequestStatus
@@ -622,7 +623,8 @@ def add_expense(
     s: Session, actor: Actor, project_id: int, *, budget_line_id: int, day: dt.date, amount: Any,
     description: str, receipt: attachments.Upload | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """An expense on a line, optionally with its receipt (PDF/PNG/JPEG, size-limited) in the same step."""
+    """An expense on a line, optionally with its receipt (PDF/PNG/JPEG, size-limited) in the same step. It is
+    money already spent: dated more than a day after today (UTC) is refused, naming `day`."""
     p = project_for(s, actor, project_id, Perm.BUDGET_EDIT)
     get_line(s, project_id, budget_line_id)
     if not description.strip():
@@ -630,6 +632,7 @@ def add_expense(
     value = parse_amount(amount, p.currency, "amount")
     if value <= 0:
         raise ValidationError("an expense must be more than zero", field="amount")
+    check_not_future(day, now().date(), "day", "an expense")  # money spent: no actual cost ahead of time
     if receipt is not None:
         attachments.check(receipt, field="receipt")
     e = Expense(project_id=project_id, budget_line_id=budget_line_id, day=day, description=description.strip(),
