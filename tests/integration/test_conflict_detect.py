@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from charter.domain.errors import PermissionDenied
-from charter.persistence.models import JournalEntry
+from charter.persistence.models import Assignment, JournalEntry
 from charter.services import assignments, budget, conflict_detect, conflicts, resources, tasks
 from charter.services.context import SYSTEM
 
@@ -54,7 +54,9 @@ def _assign_x(seed: Any) -> int:
 
 def _unassign_x(seed: Any, aid: int) -> None:
     with seed.db.uow() as s:
-        assignments.remove_assignment(s, seed.actor("admin"), seed.p2, seed.tasks["p2"], aid)
+        a = s.get(Assignment, aid)
+        assert a is not None
+        assignments.remove_assignment(s, seed.actor("admin"), seed.p2, seed.tasks["p2"], aid, a.version)
 
 
 def test_over_allocation_across_two_projects_opens_and_closes(seed: Any, monday: Any) -> None:

@@ -879,7 +879,9 @@ TABLE: tuple[Op, ...] = (
         "DELETE",
         "/projects/{project_id}/tasks/{task_id}/assignments/{assignment_id}",
         in_p1("pm", "task_leader"),
-        url=lambda w, c: f"/projects/{w.p1}/tasks/{w.tasks['a']}/assignments/{_assignment_of_worker(w)[0]}",
+        url=lambda w, c: "/projects/{}/tasks/{}/assignments/{}?version={}".format(
+            w.p1, w.tasks["a"], *_assignment_of_worker(w)
+        ),
     ),
     Op("GET", "/workload", authenticated(), params={"from": "2020-01-06", "to": "2020-01-31"}),
     Op("GET", "/projects/{project_id}/levelling", READ_P1, url=p1("/levelling")),

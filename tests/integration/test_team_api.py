@@ -353,7 +353,8 @@ def test_taking_a_resource_off_an_effort_driven_task_lengthens_it_journalled(
     assert before["duration_days"] == 2 and before["work_minutes"] == 4 * 480
     seen = _task_journal(api, as_, p1, t["id"])
     theirs = next(a for a in rows if a["resource_id"] == r2)
-    r = api.delete(f"/projects/{p1}/tasks/{t['id']}/assignments/{theirs['assignment_id']}", headers=as_("pm"))
+    r = api.delete(f"/projects/{p1}/tasks/{t['id']}/assignments/{theirs['assignment_id']}",
+                   params={"version": theirs["version"]}, headers=as_("pm"))  # fmt: skip
     assert r.status_code == 204, r.text
     after = _get(api, as_, p1, t["id"])
     assert after["duration_days"] == 4 and after["work_minutes"] == 4 * 480
@@ -382,13 +383,41 @@ def test_taking_a_resource_off_a_task_not_effort_driven_takes_its_work(api, seed
     before = _get(api, as_, p1, t["id"])
     assert before["duration_days"] == 4 and before["work_minutes"] == 6 * 480
     theirs = next(a for a in rows if a["resource_id"] == r2)
-    r = api.delete(f"/projects/{p1}/tasks/{t['id']}/assignments/{theirs['assignment_id']}", headers=as_("pm"))
+    r = api.delete(f"/projects/{p1}/tasks/{t['id']}/assignments/{theirs['assignment_id']}",
+                   params={"version": theirs["version"]}, headers=as_("pm"))  # fmt: skip
     assert r.status_code == 204, r.text
     after = _get(api, as_, p1, t["id"])
     assert after["duration_days"] == 4 and after["work_minutes"] == 4 * 480
     assert after["version"] == before["version"] + 1
     entry = _task_journal(api, as_, p1, t["id"])[0]
     assert entry["changes"]["work"] == [6 * 480, 4 * 480] and "taken off" in entry["cause"]
+
+
+def test_a_stale_delete_of_an_assignment_is_refused_with_the_assignment_as_it_is(api, seed, as_) -> None:
+    """DELETE …/assignments/{id} takes the version read, as every other versioned DELETE: one sent with a
+    version the assignment has moved past is a 409 with the assignment as it is now, and nothing is removed
+    (it took no version and removed whatever the assignment had become)."""
+    p1, a = seed.p1, seed.tasks["a"]
+    url = f"/projects/{p1}/tasks/{a}/assignments"
+    [read] = api.get(url, headers=as_("pm")).json()
+    r = api.patch(f"{url}/{read['assignment_id']}", json={"version": read["version"], "units": 0.5},
+                  headers=as_("task_leader"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    task_before = _get(api, as_, p1, a)
+    r = api.delete(f"{url}/{read['assignment_id']}", params={"version": read["version"]}, headers=as_("pm"))
+    assert r.status_code == 409, r.text
+    err = r.json()["error"]
+    assert err["field"] == "version"
+    [now] = api.get(url, headers=as_("pm")).json()
+    assert now["units"] == 0.5 and now["version"] == read["version"] + 1
+    assert {k: err["current"][k] for k in now} == now
+    assert _get(api, as_, p1, a) == task_before
+    r = api.delete(f"{url}/{read['assignment_id']}", headers=as_("pm"))  # no version: refused, named
+    assert r.status_code == 422 and r.json()["error"]["field"] == "version", r.text
+    assert api.get(url, headers=as_("pm")).json() == [now]
+    r = api.delete(f"{url}/{now['assignment_id']}", params={"version": now["version"]}, headers=as_("pm"))
+    assert r.status_code == 204, r.text
+    assert api.get(url, headers=as_("pm")).json() == []
 
 
 _round_trips = itertools.count(1)
@@ -430,9 +459,11 @@ def test_adding_then_taking_off_a_resource_leaves_the_task_as_it_was(
     was = state()
     with seed.db.uow() as s:
         on = assignments.add_assignment(s, admin, seed.p1, tid, resource_id=rids[-1], units=added)
-    aid = next(a["assignment_id"] for a in on if a["resource_id"] == rids[-1])
+    added_row = next(a for a in on if a["resource_id"] == rids[-1])
     with seed.db.uow() as s:
-        assignments.remove_assignment(s, admin, seed.p1, tid, aid)
+        assignments.remove_assignment(
+            s, admin, seed.p1, tid, added_row["assignment_id"], added_row["version"]
+        )
     assert state() == was
 
 

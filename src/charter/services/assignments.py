@@ -199,7 +199,7 @@ def update_assignment(
     if a is None or a.task_id != t.id:
         raise NotFound(f"assignment {assignment_id} not found on this task", field="assignment_id")
     if a.version != version:
-        raise stale("assignment", version, {"units": a.units, "work": a.work, "version": a.version})
+        raise _stale(s, a, version)
     mpd = minutes_per_day(s, project_id)
     new_work = rules.parse_duration(work, mpd, "work")[0] if work is not None else None
     if remaining_work is not None:
@@ -243,6 +243,13 @@ def update_assignment(
     return assignees_of(s, [t.id]).get(t.id, [])
 
 
+def _stale(s: Session, a: Assignment, version: int) -> Conflict:
+    """The 409 of a change or removal sent with a version not the assignment's: the assignment as it is now (as
+    the API lists it), with its work in minutes under `work` as well (what the task page fills its form with)."""
+    now = next(x for x in assignees_of(s, [a.task_id]).get(a.task_id, []) if x["assignment_id"] == a.id)
+    return stale("assignment", version, {**now, "work": a.work})
+
+
 def actual_work(s: Session, a: Assignment) -> int:
     """The minutes the assigned person logged on the task (approved entries, as every actual in Charter); 0 for
     a resource with no account (equipment, material, a generic resource)."""
@@ -276,17 +283,18 @@ def _apply_remaining(s: Session, a: Assignment, remaining: Any, new_work: int | 
 
 
 def remove_assignment(
-    s: Session, actor: Actor, project_id: int, task_id: int, assignment_id: int, version: int | None = None
+    s: Session, actor: Actor, project_id: int, task_id: int, assignment_id: int, version: int
 ) -> None:
-    """Take a resource off the task; with `version`, only the assignment as it was read (else 409). The task
-    follows as adding does in reverse (rebalance): an effort-driven one keeps its work and lengthens."""
+    """Take a resource off the task: the assignment at `version`, as it was read (else 409 with it as it is
+    now, and nothing removed). The task follows as adding does in reverse (rebalance): an effort-driven one
+    keeps its work and lengthens."""
     t = _task(s, project_id, task_id)
     _check_perm(s, actor, project_id, t)
     a = s.get(Assignment, assignment_id)
     if a is None or a.task_id != t.id:
         raise NotFound(f"assignment {assignment_id} not found on this task", field="assignment_id")
-    if version is not None and a.version != version:
-        raise stale("assignment", version, {"units": a.units, "work": a.work, "version": a.version})
+    if a.version != version:
+        raise _stale(s, a, version)
     before_work, before_units = _work_units(s, t.id)
     before = journal.snapshot(t)
     name = s.scalar(select(Resource.name).where(Resource.id == a.resource_id))
@@ -476,7 +484,8 @@ def assign_named(
     if replace_people:
         people = set(s.scalars(select(Resource.id).where(Resource.id.in_(on), Resource.user_id.is_not(None))))
         for rid in sorted(people - set(wanted)):
-            remove_assignment(s, actor, project_id, task_id, on.pop(rid).id)
+            gone = on.pop(rid)
+            remove_assignment(s, actor, project_id, task_id, gone.id, gone.version)
     for rid in wanted:
         a = on.get(rid)
         if a is None:
@@ -502,6 +511,6 @@ def unassign_named(s: Session, actor: Actor, project_id: int, task_id: int, name
             if r.name in done:
                 continue
             raise ValidationError(f"{r.name} is not assigned to this task", field="resource")
-        remove_assignment(s, actor, project_id, task_id, a.id)
+        remove_assignment(s, actor, project_id, task_id, a.id, a.version)  # the version it read
         done.append(r.name)
     return done

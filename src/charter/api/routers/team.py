@@ -103,10 +103,12 @@ def update_assignment(
     response_class=Response,
 )
 def remove_assignment(
-    project_id: int, task_id: int, assignment_id: int, actor: CurrentActor, db: DB
+    project_id: int, task_id: int, assignment_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
 ) -> Response:
+    """Take the resource off the task: the assignment at `version` (stale: 409 with it as it is now, nothing
+    removed); the task follows its type, as adding does in reverse."""
     with db.uow() as s:
-        assignments.remove_assignment(s, actor, project_id, task_id, assignment_id)
+        assignments.remove_assignment(s, actor, project_id, task_id, assignment_id, version)
     return Response(status_code=204)
 
 
