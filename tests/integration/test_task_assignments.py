@@ -249,6 +249,52 @@ def test_bad_units_and_work_are_422_with_the_input_kept(seed: Any) -> None:
     assert set(_rows(seed)) == {"Worker"} and _rows(seed)["Worker"]["version"] == worker["version"]
 
 
+def test_elapsed_work_is_refused_everywhere_as_remaining_work_is(
+    seed: Any, api: Any, as_: Any, cli: Any
+) -> None:
+    """An assignment's work is working time (work = duration x units in the task's calendar), as its remaining
+    work is: 3ed (three days round the clock) was taken as 72 hours of work; now the API, the task page and
+    the CLI refuse it with a 422 naming `work`, in remaining_work's words."""
+    rig = _rig(seed)
+    worker = _rows(seed)["Worker"]
+    aid = worker["assignment_id"]
+    for work in ("3ed", "12eh", "90em", "1ew", "1emo"):
+        r = api.post(_url(seed), json={"resource_id": rig, "work": work}, headers=as_("pm"))
+        assert r.status_code == 422, (work, r.text)
+        err = r.json()["error"]
+        assert err["field"] == "work" and "work is working time, not elapsed" in err["message"], err
+        r = api.patch(_url(seed, f"/{aid}"), json={"version": worker["version"], "work": work},
+                      headers=as_("pm"))  # fmt: skip
+        assert r.status_code == 422 and r.json()["error"]["field"] == "work", (work, r.text)
+    r = api.patch(_url(seed, f"/{aid}"), json={"version": worker["version"], "remaining_work": "2ed"},
+                  headers=as_("pm"))  # fmt: skip
+    says = r.json()["error"]["message"]
+    assert r.status_code == 422 and "remaining work is working time, not elapsed" in says
+    with signed_in(seed, "pm") as client:
+        csrf = csrf_of(_page(client, seed))
+        r = client.post(_url(seed), data={"csrf_token": csrf, "resource": f"resource:{rig}", "units": "50",
+                                          "work": "3ed"})  # fmt: skip
+        assert r.status_code == 422
+        form = r.text.split('id="assign-form"')[1].split("</form>")[0]
+        assert "work is working time, not elapsed" in form
+        assert 'aria-invalid="true"' in _input(form, "asg-work") and 'value="3ed"' in _input(form, "asg-work")
+        r = client.post(_url(seed, f"/{aid}"), data={"csrf_token": csrf, "version": worker["version"],
+                                                      "units": "100", "work": "3ed"})  # fmt: skip
+        assert r.status_code == 422
+        row = _row(r.text, aid)
+        assert "work is working time, not elapsed" in row
+        assert 'value="3ed"' in _input(row, f"assignment-{aid}-work")
+    for args in (("assign", "P1", "Task A", "Test rig", "--work", "3ed"),
+                 ("assignment-update", "P1", "Task A", str(aid), "--work", "3ed")):  # fmt: skip
+        r = cli("task", *args, code=1)
+        assert "work is working time, not elapsed" in r.stderr, (args, r.stderr)
+        assert "(field: work)" in r.stderr, (args, r.stderr)
+    assert set(_rows(seed)) == {"Worker"} and _rows(seed)["Worker"] == worker
+    # working time is taken as before
+    r = api.post(_url(seed), json={"resource_id": rig, "work": "3d"}, headers=as_("pm"))
+    assert r.status_code == 201 and _rows(seed)["Test rig"]["work_minutes"] == 3 * 480, r.text
+
+
 def test_a_duplicate_is_409_and_a_non_member_person_is_refused(seed: Any) -> None:
     worker = _rows(seed)["Worker"]
     with signed_in(seed, "pm") as client:

@@ -137,7 +137,9 @@ def add_assignment(
         raise Conflict(f"{r.name} is already assigned to this task", field="resource_id")
     before_work, before_units = _work_units(s, t.id)
     minutes = (
-        rules.parse_duration(work, minutes_per_day(s, project_id), "work")[0] if work is not None else None
+        rules.parse_duration(work, minutes_per_day(s, project_id), "work", elapsed=False)[0]
+        if work is not None
+        else None
     )
     a = Assignment(
         project_id=project_id,
@@ -201,7 +203,7 @@ def update_assignment(
     if a.version != version:
         raise _stale(s, a, version)
     mpd = minutes_per_day(s, project_id)
-    new_work = rules.parse_duration(work, mpd, "work")[0] if work is not None else None
+    new_work = rules.parse_duration(work, mpd, "work", elapsed=False)[0] if work is not None else None
     if remaining_work is not None:
         new_work = _apply_remaining(s, a, remaining_work, new_work, mpd)
     if units is None and new_work is None:  # nothing to change (a form saved as it was shown)
@@ -369,7 +371,7 @@ def remaining_unless_follows(
     the remaining work, which update_assignment refuses beside a changed work."""
     mpd = minutes_per_day(s, project_id)
     try:
-        w = rules.parse_duration(work_from_text(work), mpd, "work")[0]
+        w = rules.parse_duration(work_from_text(work), mpd, "work", elapsed=False)[0]
         r = rules.parse_duration(work_from_text(remaining), mpd, "remaining_work", elapsed=False)[0]
     except ValidationError:
         return remaining
