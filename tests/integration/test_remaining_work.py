@@ -292,7 +292,9 @@ def _export_with_rig(w: Any, api: Any) -> bytes:
 
 # MSPDI's Assignment sequence (mspdi_pj12.xsd), the elements Charter writes in it: a schema-validating reader
 # (MS Project's) wants them in this order
-ASSIGNMENT_ORDER = ["UID", "TaskUID", "ResourceUID", "ActualWork", "RemainingWork", "Units", "Work"]
+ASSIGNMENT_ORDER = [
+    "UID", "TaskUID", "ResourceUID", "PercentWorkComplete", "ActualWork", "RemainingWork", "Units", "Work"
+]  # fmt: skip
 
 
 def test_the_ms_project_file_carries_each_assignments_actual_and_remaining_work(world: Any, api: Any) -> None:
@@ -355,3 +357,96 @@ def test_mpxj_reads_the_exported_actual_and_remaining_work(world: Any, api: Any)
         if a.getResource() is not None
     }
     assert found == {"Worker": (24.0, 8.0, 16.0), "Test rig": (4.0, 0.0, 4.0)}  # hours
+
+
+# MSPDI's Task sequence (mspdi_pj12.xsd, as MPXJ's schema classes give it), the elements Charter writes in it
+TASK_ORDER = [
+    "UID", "ID", "Name", "OutlineLevel", "Priority", "Start", "Finish", "Duration", "DurationFormat", "Work",
+    "Milestone", "Summary", "PercentComplete", "ActualStart", "ActualFinish", "ActualWork", "RemainingDuration",
+    "RemainingWork", "ConstraintType", "CalendarUID", "ConstraintDate", "Deadline", "Notes", "PredecessorLink",
+    "ExtendedAttribute", "Baseline",
+]  # fmt: skip
+
+
+def test_the_ms_project_file_carries_each_tasks_work_sums_and_percent_work_complete(
+    world: Any, api: Any
+) -> None:
+    """Each task carries ActualWork / RemainingWork, the sums of its assignments' (as the API's task), where
+    the schema's Task sequence has them (after ActualFinish, after RemainingDuration); each assignment its
+    PercentWorkComplete (actual / work, a whole number), first after ResourceUID. A task without assignments
+    or a work package carries none. The file reads back through the MSPDI parser."""
+    from lxml import etree
+
+    from charter.io.mspdi import NS, read_mspdi
+
+    w = world
+    data = _export_with_rig(w, api)
+    root = etree.fromstring(data)
+    tasks = {el.findtext(f"{{{NS}}}Name"): el for el in root.iterfind(f"{{{NS}}}Tasks/{{{NS}}}Task")}
+    for el in tasks.values():
+        tags = [etree.QName(c).localname for c in el]
+        assert tags == sorted(tags, key=TASK_ORDER.index), tags
+    a = tasks["Task A"]
+    # the worker 8 h approved of 24 h, the rig nothing of 4 h: 8 h done, 16 + 4 h to go
+    sums = tuple(a.findtext(f"{{{NS}}}{k}") for k in ("ActualWork", "RemainingWork"))
+    assert sums == ("PT8H0M0S", "PT20H0M0S")
+    t = api.get(f"/projects/{w.p1}/tasks/{w.tasks['a']}", headers=w.headers("pm")).json()
+    assert (t["actual_work_minutes"], t["remaining_work_minutes"]) == (480, 1200)  # the API's, the same
+    b = tasks["Task B"]  # nobody assigned
+    assert b.find(f"{{{NS}}}ActualWork") is None and b.find(f"{{{NS}}}RemainingWork") is None
+    names = {
+        el.findtext(f"{{{NS}}}UID"): el.findtext(f"{{{NS}}}Name")
+        for el in root.iterfind(f".//{{{NS}}}Resource")
+    }
+    found = {}
+    for el in root.iterfind(f"{{{NS}}}Assignments/{{{NS}}}Assignment"):
+        tags = [etree.QName(c).localname for c in el]
+        assert tags == sorted(tags, key=ASSIGNMENT_ORDER.index), tags
+        found[names[el.findtext(f"{{{NS}}}ResourceUID")]] = el.findtext(f"{{{NS}}}PercentWorkComplete")
+    assert found == {"Worker": "33", "Test rig": "0"}  # 8 of 24 h; 0 of 4 h
+    plan = read_mspdi(data)  # the parser takes it (no problem raised)
+    assert sorted(a.work or 0 for t in plan.tasks if t.name == "Task A" for a in t.assignments) == [240, 1440]
+
+
+def test_percent_work_complete_is_a_whole_number_and_100_only_when_nothing_remains() -> None:
+    pwc = rules.percent_work_complete
+    cases = [(1440, 480), (1440, 960), (240, 0), (0, 0), (None, 60), (0, 60)]
+    assert [pwc(work, actual) for work, actual in cases] == [33, 67, 0, 0, 0, 0]
+    cases = [(200, 1), (200, 199), (200, 200), (200, 260)]  # 0.5 % is 1; 99.5 % with work left is 99
+    assert [pwc(work, actual) for work, actual in cases] == [1, 99, 100, 100]
+
+
+@given(work=st.integers(1, rules.MAX_DAYS * MPD), actual=st.integers(0, rules.MAX_DAYS * MPD))
+def test_percent_work_complete_follows_actual_over_work(work: int, actual: int) -> None:
+    p = rules.percent_work_complete(work, actual)
+    assert 0 <= p <= 100 and (p == 100) == (actual >= work) and (p == 0) == (200 * actual < work)
+    if 0 < actual < work:
+        assert abs(p - 100 * actual / work) <= 0.5 or p == 99  # 99.5 % and up with work left: 99
+
+
+@pytest.mark.skipif(
+    not mpxj_import.available() and os.environ.get("CI", "").lower() != "true",
+    reason="needs charter[mpxj] and a Java runtime",
+)
+def test_mpxj_reads_the_exported_task_work_sums_and_percent_work_complete(world: Any, api: Any) -> None:
+    """MPXJ finds the task's actual and remaining work and each assignment's % work complete in the export."""
+    data = _export_with_rig(world, api)
+    mpxj_import._jvm()
+    from java.io import ByteArrayInputStream
+    from org.mpxj import TimeUnit
+    from org.mpxj.reader import UniversalProjectReader
+
+    project = UniversalProjectReader().read(ByteArrayInputStream(data))
+    task = next(t for t in project.getTasks() if str(t.getName()) == "Task A")
+    props = project.getProjectProperties()
+    hours = [
+        round(float(d.convertUnits(TimeUnit.HOURS, props).getDuration()), 2)
+        for d in (task.getActualWork(), task.getRemainingWork())
+    ]
+    assert hours == [8.0, 20.0]
+    found = {
+        str(a.getResource().getName()): int(a.getPercentageWorkComplete())
+        for a in project.getResourceAssignments()
+        if a.getResource() is not None
+    }
+    assert found == {"Worker": 33, "Test rig": 0}

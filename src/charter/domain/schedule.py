@@ -462,6 +462,16 @@ def split_work(work: int, actual: int) -> tuple[int, int]:
     return actual, max(0, work - actual)
 
 
+def percent_work_complete(work: int | None, actual: int) -> int:
+    """MS Project's % Work Complete of an assignment: actual / work x 100 as a whole number (half up), 0 with
+    no work; 100 only when nothing remains (an overrun is 100, 99.6 % with work left is 99)."""
+    if not work or actual <= 0:
+        return 0
+    if actual >= work:
+        return 100
+    return min(99, (200 * actual + work) // (2 * work))
+
+
 def work_with_remaining(actual: int, remaining: int, minutes_per_day: int, where: str = "") -> int:
     """The work an assignment gets when someone states its remaining work, as MS Project updates an
     assignment: the hours logged stay, the work becomes actual + remaining. Nothing logged and nothing

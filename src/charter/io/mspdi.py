@@ -10,8 +10,9 @@ PERT estimates travel as Duration1..3 custom fields (aliases Optimistic / Most l
 Charter's custom fields travel as MS Project's local task fields: text and choice fields as Text1..30 (a choice
 with its value list), numbers as Number1..20, dates as Date1..10, flags as Flag1..20; the field's name is the
 Alias. On import, a local field with an alias or with a value on some task becomes a custom field.
-An assignment is written with its Work, ActualWork (the approved hours its person logged) and RemainingWork,
-in the schema's element order; an import reads its Work only: actual work in Charter comes from timesheets.
+An assignment is written with its Work, ActualWork (the approved hours its person logged), RemainingWork and
+PercentWorkComplete, in the schema's element order, and a task with the sums of its assignments' ActualWork
+and RemainingWork; an import reads an assignment's Work only: actual work in Charter comes from timesheets.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from charter.domain.schedule import (
     check_actuals,
     check_constraint,
     check_task_numbers,
+    percent_work_complete,
 )
 from charter.io.tabular import outline_order, raise_if_problems
 
@@ -615,15 +617,16 @@ def write_mspdi(plan: PlanSpec) -> bytes:
     link_codes = {v: k for k, v in LINK_TYPES.items()}
     for n, t in enumerate(outline_order(plan.tasks), start=1):
         level[t.ref] = level.get(t.parent_ref, 0) + 1
+        actual, remaining = _work_sums(t)
         te = _add(
             tasks, "Task", ("UID", task_ids[t.ref]), ("ID", n), ("Name", t.name), ("OutlineLevel", level[t.ref]),
             ("Priority", t.priority), ("Start", t.start), ("Finish", t.finish), ("Duration", _pt(t.duration)),
             ("DurationFormat", _ELAPSED_FORMAT.get(t.duration_unit, 5 if t.duration_unit is DurationUnit.HOURS else 7)),
             ("Work", None if t.work is None else _pt(t.work)), ("Milestone", t.milestone), ("Summary", t.summary),
             ("PercentComplete", f"{t.percent_complete:g}"), ("ActualStart", t.actual_start),
-            ("ActualFinish", t.actual_finish),
+            ("ActualFinish", t.actual_finish), ("ActualWork", actual),
             ("RemainingDuration", None if t.summary else _pt(round(t.duration * (1 - t.percent_complete / 100)))),
-            ("ConstraintType", constraint_codes[t.constraint_type.value]),
+            ("RemainingWork", remaining), ("ConstraintType", constraint_codes[t.constraint_type.value]),
             ("CalendarUID", cal_ids.get(t.calendar_ref or "", -1)), ("ConstraintDate", t.constraint_date),
             ("Deadline", t.deadline), ("Notes", t.description or None),
         )  # fmt: skip
@@ -659,12 +662,24 @@ def write_mspdi(plan: PlanSpec) -> bytes:
     for uid, (t, a) in enumerate(pairs, start=1):
         _add(assignments, "Assignment", ("UID", uid), ("TaskUID", task_ids[t.ref]),
              ("ResourceUID", res_ids[a.resource_ref]),
+             ("PercentWorkComplete",
+              None if a.actual_work is None else percent_work_complete(a.work, a.actual_work)),
              ("ActualWork", None if a.actual_work is None else _pt(a.actual_work)),
              ("RemainingWork", None if a.remaining_work is None else _pt(a.remaining_work)),
              ("Units", repr(float(a.units))), ("Work", None if a.work is None else _pt(a.work)))  # fmt: skip
     return bytes(
         etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True, pretty_print=True)
     )
+
+
+def _work_sums(t: TaskSpec) -> tuple[str | None, str | None]:
+    """A task's ActualWork and RemainingWork (PT…): the sums of its assignments' (MS Project's Task Actual /
+    Remaining Work); None, left out, when no assignment carries them (no assignments, or a plan read from a
+    file, which has no actual work)."""
+    known = [a for a in t.assignments if a.actual_work is not None and a.remaining_work is not None]
+    if not known:
+        return None, None
+    return _pt(sum(a.actual_work or 0 for a in known)), _pt(sum(a.remaining_work or 0 for a in known))
 
 
 _CF_TYPE = {"Date": 1, "Flag": 4, "Number": 5, "Text": 7}  # MSPDI CFType
