@@ -1638,7 +1638,12 @@ NOTIFY_ROWS: tuple[Op, ...] = (
         url=_webhook_url,
         body=lambda w, c: {"version": 1, "active": False},
     ),
-    Op("DELETE", "/projects/{project_id}/webhooks/{webhook_id}", in_p1("pm"), url=_webhook_url),
+    Op(
+        "DELETE",
+        "/projects/{project_id}/webhooks/{webhook_id}",
+        in_p1("pm"),
+        url=lambda w, c: _webhook_url(w, c) + "?version=1",
+    ),
     Op(
         "GET",
         "/projects/{project_id}/webhooks/{webhook_id}/deliveries",
@@ -1858,7 +1863,7 @@ COMMS_ROWS: tuple[Op, ...] = (
         "DELETE",
         "/projects/{project_id}/comm-plan/{entry_id}",
         in_p1("pm"),
-        url=lambda w, c: f"/projects/{w.p1}/comm-plan/{_plan_entry(w)}",
+        url=lambda w, c: f"/projects/{w.p1}/comm-plan/{_plan_entry(w)}?version=1",
     ),
     Op(
         "POST",

@@ -58,9 +58,10 @@ def test_the_pm_edits_pauses_and_deletes_entries(seed: Any) -> None:
         row = c.get(url).text.split(f'data-entry="{e["id"]}"')[1].split("</tr>")[0]
         assert "paused" in row and "Done today" not in row
         # deleted, journaled
-        r = c.post(f"{url}/{e['id']}/delete", data={"csrf_token": csrf_of(page)})
+        gone = {"csrf_token": csrf_of(page), "version": str(_plan(seed)[e["id"]]["version"])}
+        r = c.post(f"{url}/{e['id']}/delete", data=gone)
         assert r.status_code == 303 and e["id"] not in _plan(seed)
-        assert c.post(f"{url}/{e['id']}/delete", data={"csrf_token": csrf_of(page)}).status_code == 404
+        assert c.post(f"{url}/{e['id']}/delete", data=gone).status_code == 404
     with seed.db.uow(readonly=True) as s:
         acts = [x["action"] for x in journal.entries(s, project_id=seed.p1, entity_type="comm_plan_entry")]
     assert acts == ["delete", "update", "update", "create"]
@@ -71,6 +72,46 @@ def test_members_without_the_plan_permission_see_no_edit_form(seed: Any) -> None
     with signed_in(seed, "liaison") as c:  # the entry's owner marks it done, but does not edit the plan
         page = c.get(f"/projects/{seed.p1}/comm-plan").text
         assert "Done today" in page and f'id="plan-form-{e["id"]}"' not in page
-        r = c.post(f"/projects/{seed.p1}/comm-plan/{e['id']}/delete", data={"csrf_token": csrf_of(page)})
+        r = c.post(f"/projects/{seed.p1}/comm-plan/{e['id']}/delete",
+                   data={"csrf_token": csrf_of(page), "version": str(e["version"])})  # fmt: skip
         assert r.status_code == 403
     assert e["id"] in _plan(seed)
+
+
+def test_a_stale_api_delete_of_a_plan_entry_is_refused_with_the_entry_as_it_is(seed: Any, api: Any) -> None:
+    """DELETE …/comm-plan/{id} takes the version read, as every other versioned DELETE: one sent with a version
+    the entry has moved past is a 409 with the entry as it is now, and nothing is removed (it took no version
+    and removed whatever the entry had become); no version is a 422 naming it."""
+    read = _entry(seed)
+    url = f"/projects/{seed.p1}/comm-plan/{read['id']}"
+    r = api.patch(url, json={"version": read["version"], "channel": "meeting"}, headers=seed.headers("pm"))
+    assert r.status_code == 200, r.text
+    r = api.delete(url, params={"version": read["version"]}, headers=seed.headers("pm"))
+    assert r.status_code == 409, r.text
+    err = r.json()["error"]
+    assert err["field"] == "version"
+    now = _plan(seed)[read["id"]]
+    assert now["channel"] == "meeting" and now["version"] == read["version"] + 1
+    assert {k: err["current"][k] for k in ("id", "information", "channel", "version")} == {
+        k: now[k] for k in ("id", "information", "channel", "version")
+    }
+    r = api.delete(url, headers=seed.headers("pm"))
+    assert r.status_code == 422 and r.json()["error"]["field"] == "version", r.text
+    assert read["id"] in _plan(seed)
+    r = api.delete(url, params={"version": now["version"]}, headers=seed.headers("pm"))
+    assert r.status_code == 204, r.text
+    assert read["id"] not in _plan(seed)
+
+
+def test_a_stale_delete_on_the_plan_page_shows_the_entry_as_it_is(seed: Any) -> None:
+    """The page's *Delete* sends the version shown: the entry changed since, the page shows it as it is now
+    beside its form (409) and nothing is removed."""
+    e = _entry(seed)
+    with seed.db.uow() as s:
+        comm_plan.update_entry(s, seed.actor("pm"), seed.p1, e["id"], e["version"], channel="meeting")
+    with signed_in(seed, "pm") as c:
+        page = c.get(f"/projects/{seed.p1}/comm-plan").text
+        r = c.post(f"/projects/{seed.p1}/comm-plan/{e['id']}/delete",
+                   data={"csrf_token": csrf_of(page), "version": str(e["version"])})  # fmt: skip
+        assert r.status_code == 409, r.text
+    assert _plan(seed)[e["id"]]["channel"] == "meeting"

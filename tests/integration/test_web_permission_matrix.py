@@ -651,7 +651,7 @@ COMMS_ROWS: tuple[Op, ...] = (
        form=lambda w, c: {"version": "1", "information": "Status, fortnightly", "audience": "project",
                           "frequency": "biweekly", "channel": "email", "active": "on"}),
     Op("/projects/{project_id}/comm-plan/{entry_id}/delete", in_p1("pm"),
-       url=_id(api._plan_entry, "/projects/{p1}/comm-plan/{id}/delete")),
+       url=_id(api._plan_entry, "/projects/{p1}/comm-plan/{id}/delete"), form=lambda w, c: {"version": "1"}),
     Op("/projects/{project_id}/comm-plan/check", READ_P1, url=p1("/comm-plan/check"), grows=False),
     Op("/projects/{project_id}/meetings", _RAISERS, url=p1("/meetings"),
        form=lambda w, c: {"title": "Sync", "starts_at": "2030-01-08T10:00", "ends_at": "2030-01-08T11:00"}),
@@ -682,7 +682,7 @@ NOTIFY_ROWS: tuple[Op, ...] = (
     Op("/projects/{project_id}/webhooks/{webhook_id}/ping", in_p1("pm"), grows=False,
        url=lambda w, c: api._webhook_url(w, c) + "/ping"),
     Op("/projects/{project_id}/webhooks/{webhook_id}/delete", in_p1("pm"),
-       url=lambda w, c: api._webhook_url(w, c) + "/delete"),
+       url=lambda w, c: api._webhook_url(w, c) + "/delete", form=lambda w, c: {"version": "1"}),
 )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ its latest deliveries are listed, a test event can be sent; through the service,
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -101,6 +102,37 @@ def test_api_validates_kinds_lists_deliveries_and_pings(seed: World, api: Any) -
     assert r.status_code == 422 and "event 2: 'bad'" in r.json()["error"]["message"], r.text
 
 
+def test_a_stale_api_delete_of_a_webhook_is_refused_with_the_webhook_as_it_is(seed: World, api: Any) -> None:
+    """DELETE …/webhooks/{id} takes the version read, as every other versioned DELETE: one sent with a version
+    the webhook has moved past is a 409 with the webhook as it is now, and nothing is removed (it took no
+    version and removed whatever the webhook had become); no version is a 422 naming it."""
+    base = f"/projects/{seed.p1}/webhooks"
+    read = _make(seed, events=["task.assigned"])
+    r = api.patch(f"{base}/{read['id']}", json={"version": read["version"], "url": URL + "/v2"},
+                  headers=seed.headers("pm"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    r = api.delete(f"{base}/{read['id']}", params={"version": read["version"]}, headers=seed.headers("pm"))
+    assert r.status_code == 409, r.text
+    err = r.json()["error"]
+    assert err["field"] == "version"
+    [now] = api.get(base, headers=seed.headers("pm")).json()
+    assert now["url"] == URL + "/v2" and now["version"] == read["version"] + 1
+    assert now["secret"] is None and "secret" not in err["current"]  # the secret is never shown again
+    same = [k for k in now if k not in ("secret", "created_at")]
+    assert {k: err["current"][k] for k in same} == {k: now[k] for k in same}
+    at = (
+        err["current"]["created_at"],
+        now["created_at"],
+    )  # the same instant ("+00:00" in a 409, "Z" in the body)
+    assert datetime.fromisoformat(at[0]) == datetime.fromisoformat(at[1].replace("Z", "+00:00"))
+    r = api.delete(f"{base}/{read['id']}", headers=seed.headers("pm"))
+    assert r.status_code == 422 and r.json()["error"]["field"] == "version", r.text
+    assert _hooks(seed) == 1
+    r = api.delete(f"{base}/{read['id']}", params={"version": now["version"]}, headers=seed.headers("pm"))
+    assert r.status_code == 204, r.text
+    assert _hooks(seed) == 0
+
+
 # --------------------------------------------------------------------------------------------- web
 
 
@@ -159,7 +191,9 @@ def test_web_change_is_versioned_and_ping_rotate_delete_work(seed: World) -> Non
         assert r.status_code == 200, r.text
         with seed.db.uow(readonly=True) as s:
             assert s.get(Webhook, hook["id"]).secret in r.text
-        r = client.post(url + "/delete", data={"csrf_token": token})
+        r = client.post(url + "/delete", data={"csrf_token": token, "version": str(hook["version"] + 2)})
+        assert r.status_code == 409 and "current webhook" in r.text and _hooks(seed) == 1  # rotated since
+        r = client.post(url + "/delete", data={"csrf_token": token, "version": str(hook["version"] + 3)})
         assert r.status_code == 303 and _hooks(seed) == 0
 
 
@@ -192,5 +226,10 @@ def test_cli_manages_webhooks(cli: Any, seed: World) -> None:
     assert "webhook.ping" in cli("webhook", "deliveries", "P1", str(hook_id)).stdout
     assert "task.assigned" in cli("webhook", "kinds").stdout
     cli("webhook", "list", "P1", who="worker", code=1)
+    assert (
+        "changed by someone else"
+        in cli("webhook", "remove", "P1", str(hook_id), "--version", "1", code=1).stderr
+    )
+    assert "No webhooks." not in cli("webhook", "list", "P1").stdout
     cli("webhook", "remove", "P1", str(hook_id))
     assert "No webhooks." in cli("webhook", "list", "P1").stdout

@@ -136,9 +136,14 @@ def update_cmd(
 
 
 @webhook_app.command("remove")
-def remove_cmd(project: Project, webhook: Hook) -> None:
+def remove_cmd(project: Project, webhook: Hook, version: Version = None) -> None:
     """Remove a webhook; deliveries still queued for it fail."""
-    run_in_project(project, lambda s, a, pid: webhook_admin.delete_webhook(s, a, pid, webhook))
+
+    def go(s: Session, a: Actor, pid: int) -> None:
+        v = version if version is not None else _find(s, a, pid, webhook)["version"]  # the version it read
+        webhook_admin.delete_webhook(s, a, pid, webhook, v)
+
+    run_in_project(project, go)
     console.print(f"Webhook {webhook} removed.")
 
 

@@ -165,13 +165,12 @@ def update_entry(
     return entry_dict(s, e, ms, today)
 
 
-def delete_entry(
-    s: Session, actor: Actor, project_id: int, entry_id: int, version: int | None = None
-) -> None:
-    """Remove an entry (the journal keeps it); with `version`, refused if someone changed it since."""
+def delete_entry(s: Session, actor: Actor, project_id: int, entry_id: int, version: int) -> None:
+    """Remove an entry (the journal keeps it): the entry at `version`, as it was read (else 409 with it as it
+    is now, and nothing removed)."""
     project_for(s, actor, project_id, Perm.COMMS_DEPARTMENT)
     e = _entry(s, project_id, entry_id)
-    if version is not None and e.version != version:
+    if e.version != version:
         raise stale("the plan entry", version, entry_dict(s, e, _milestones(s, project_id), now().date()))
     before = journal.snapshot(e)
     s.delete(e)

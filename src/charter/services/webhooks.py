@@ -160,9 +160,13 @@ def update_webhook(
     return _hook(w, with_secret=rotated)
 
 
-def delete_webhook(s: Session, actor: Actor, project_id: int, webhook_id: int) -> None:
+def delete_webhook(s: Session, actor: Actor, project_id: int, webhook_id: int, version: int) -> None:
+    """Remove a webhook: the one at `version`, as it was read (else 409 with it as it is now, and nothing
+    removed); deliveries still queued for it fail."""
     project_for(s, actor, project_id, Perm.PROJECT_EDIT)
     w = _get_hook(s, project_id, webhook_id)
+    if w.version != version:
+        raise stale("webhook", version, _hook(w))
     before = _public(w)
     s.delete(w)
     s.flush()

@@ -439,10 +439,19 @@ def plan_update(
 
 
 @router.post(P + "/comm-plan/{entry_id}/delete", response_class=HTMLResponse)
-def plan_delete(request: Request, project_id: int, entry_id: int, db: DB, info: Checked) -> Response:
-    """Remove an entry made by mistake (the journal keeps it); one that ended is better paused."""
-    with db.uow() as s:
-        comm_plan.delete_entry(s, info.actor, project_id, entry_id)
+def plan_delete(
+    request: Request, project_id: int, entry_id: int, form: FormData, db: DB, info: Checked
+) -> Response:
+    """Remove an entry made by mistake (the journal keeps it); one that ended is better paused. The form sends
+    the version shown: changed since, the page shows the entry as it is now and nothing is removed."""
+    try:
+        with db.uow() as s:
+            comm_plan.delete_entry(s, info.actor, project_id, entry_id, req_int(form, "version"))
+    except CharterError as exc:
+        if _refusal(exc):
+            raise
+        return _plan_page(request, db, info, project_id, error=_err(exc, f"plan-{entry_id}"),
+                          values={"_form": f"plan-{entry_id}"}, status=exc.http_status)  # fmt: skip
     return _back(f"/projects/{project_id}/comm-plan")
 
 

@@ -156,6 +156,9 @@ def ping(
 def remove(
     request: Request, project_id: int, webhook_id: int, form: FormData, db: DB, info: Checked
 ) -> Response:
-    with db.uow() as s:
-        webhook_admin.delete_webhook(s, info.actor, project_id, webhook_id)
+    try:
+        with db.uow() as s:
+            webhook_admin.delete_webhook(s, info.actor, project_id, webhook_id, req_int(form, "version"))
+    except CharterError as exc:
+        return _failed(request, db, info, project_id, f"delete-{webhook_id}", exc, form)
     return _back(project_id)

@@ -246,9 +246,12 @@ def update_plan_entry(
 
 
 @router.delete(P + "/comm-plan/{entry_id}", status_code=204, response_class=Response)
-def delete_plan_entry(project_id: int, entry_id: int, actor: CurrentActor, db: DB) -> Response:
+def delete_plan_entry(
+    project_id: int, entry_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
+) -> Response:
+    """Remove a plan entry: the one at `version` (stale: 409 with it as it is now, nothing removed)."""
     with db.uow() as s:
-        comm_plan.delete_entry(s, actor, project_id, entry_id)
+        comm_plan.delete_entry(s, actor, project_id, entry_id, version)
     return Response(status_code=204)
 
 

@@ -72,9 +72,12 @@ def update_webhook(
 
 
 @router.delete("/projects/{project_id}/webhooks/{webhook_id}", status_code=204, response_class=Response)
-def delete_webhook(project_id: int, webhook_id: int, actor: CurrentActor, db: DB) -> None:
+def delete_webhook(
+    project_id: int, webhook_id: int, actor: CurrentActor, db: DB, version: int = Query(...)
+) -> None:
+    """Remove a webhook: the one at `version` (stale: 409 with it as it is now, nothing removed)."""
     with db.uow() as s:
-        webhook_admin.delete_webhook(s, actor, project_id, webhook_id)
+        webhook_admin.delete_webhook(s, actor, project_id, webhook_id, version)
 
 
 @router.get(
