@@ -114,4 +114,7 @@ def test_a_stale_delete_on_the_plan_page_shows_the_entry_as_it_is(seed: Any) -> 
         r = c.post(f"/projects/{seed.p1}/comm-plan/{e['id']}/delete",
                    data={"csrf_token": csrf_of(page), "version": str(e["version"])})  # fmt: skip
         assert r.status_code == 409, r.text
+        form = r.text.split(f'id="plan-form-{e["id"]}"')[1].split("</form>")[0]
+        assert f'name="version" value="{e["version"] + 1}"' in form  # the entry as it is now, to act on again
+        assert "changed by someone else" in r.text
     assert _plan(seed)[e["id"]]["channel"] == "meeting"
